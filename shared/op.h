@@ -1,0 +1,189 @@
+/* op.h - operations, verdicts, changes and alerts: what flows through the journal
+ * and the sync protocol (DESIGN.md "Operations and the journal"). Plain values. */
+#ifndef USHER_OP_H
+#define USHER_OP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain.h"
+#include "error.h"
+
+/* X(enum suffix, wire name). Wire names are part of the protocol. */
+#define OP_KIND_MAP(X)                                                                     \
+    X(HOLD, "hold")                                                                        \
+    X(RELEASE, "release")                                                                  \
+    X(ASSIGN, "assign")                                                                    \
+    X(UNASSIGN, "unassign")                                                                \
+    X(CHECKIN, "checkin")                                                                  \
+    X(REVOKE, "revoke")                                                                    \
+    X(BLOCK, "block")                                                                      \
+    X(UNBLOCK, "unblock")
+
+typedef enum {
+    OP_NONE = 0,
+#define OP_KIND_ENUM(e, s) OP_##e,
+    OP_KIND_MAP(OP_KIND_ENUM)
+#undef OP_KIND_ENUM
+} op_kind;
+
+/* One state change asked for by a device (or an organiser).
+ *
+ * Fields by kind (others are ignored and left empty):
+ *   hold      seat, ttl_ms (0 = event default)
+ *   release   seat
+ *   assign    ticket, seat, expect_ticket_seat, expect_seat_free, party
+ *   unassign  ticket, seat (optional: the seat the device believed it had)
+ *   checkin   ticket
+ *   revoke    ticket
+ *   block     seat
+ *   unblock   seat
+ *
+ * Compare-and-set: expect_ticket_seat is the seat the device believed the
+ * ticket had ("" = unseated); expect_seat_free says it believed the seat free.
+ * Absent in JSON they mean "unseated" and "free". */
+typedef struct usher_op {
+    char id[USHER_OPID_SIZE];         /* client-generated UUID */
+    char device[USHER_DEVICE_SIZE];   /* set by the coordinator from the token */
+    op_kind kind;
+    char ticket[USHER_CODE_SIZE];
+    char seat[USHER_SEAT_ID_SIZE];
+    int64_t at;                       /* the device's clock when the person acted, ms */
+    char expect_ticket_seat[USHER_SEAT_ID_SIZE];
+    bool expect_seat_free;
+    char party[USHER_OPID_SIZE];      /* groups tickets seated together; may be "" */
+    int64_t ttl_ms;                   /* hold only */
+} usher_op;
+
+/* Wire name of a kind ("assign"); NULL for OP_NONE or strays. */
+const char *op_kind_name(op_kind kind);
+/* OP_NONE when unknown. */
+op_kind op_kind_parse(const char *name);
+
+/* True when a device of this role may submit this kind (DESIGN.md roles). */
+bool op_allowed(usher_role role, op_kind kind);
+
+/* Writes a fresh random (v4) UUID from libsodium's randomness into out. */
+void op_new_id(char out[USHER_OPID_SIZE]);
+
+/* True when s is a UUID in canonical text form (8-4-4-4-12 hex). */
+bool op_id_valid(const char *s);
+
+/* Checks an op's fields for its kind: ids well-formed, required fields
+ * present, nothing that the kind does not take. On failure writes which field
+ * and why into em and returns USHER_INVAL. */
+usher_err op_validate(const usher_op *op, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Initialises op for kind with a new id, the given device and time, and
+ * expect_seat_free = true. */
+void op_init(usher_op *op, op_kind kind, const char *device, int64_t at);
+
+#define VERDICT_STATUS_MAP(X)                                                              \
+    X(ACCEPTED, "accepted")                                                                \
+    X(REJECTED, "rejected")                                                                \
+    X(DUPLICATE, "duplicate")
+
+typedef enum {
+    VERDICT_NONE = 0,
+#define VERDICT_ENUM(e, s) VERDICT_##e,
+    VERDICT_STATUS_MAP(VERDICT_ENUM)
+#undef VERDICT_ENUM
+} verdict_status;
+
+/* Why an op was rejected, or a note on an accepted one (duplicate_checkin). */
+#define REASON_MAP(X)                                                                      \
+    X(SEAT_TAKEN, "seat_taken")                                                            \
+    X(SEAT_HELD, "seat_held")                                                              \
+    X(SEAT_BLOCKED, "seat_blocked")                                                        \
+    X(UNKNOWN_TICKET, "unknown_ticket")                                                    \
+    X(UNKNOWN_SEAT, "unknown_seat")                                                        \
+    X(REVOKED, "revoked")                                                                  \
+    X(CLASS_NOT_ALLOWED, "class_not_allowed")                                              \
+    X(TICKET_SEATED, "ticket_seated")                                                      \
+    X(NOT_SEATED, "not_seated")                                                            \
+    X(DUPLICATE_CHECKIN, "duplicate_checkin")                                              \
+    X(NO_FREE_SEAT, "no_free_seat")                                                        \
+    X(FORBIDDEN, "forbidden")                                                              \
+    X(INVALID, "invalid")
+
+typedef enum {
+    REASON_NONE = 0,
+#define REASON_ENUM(e, s) REASON_##e,
+    REASON_MAP(REASON_ENUM)
+#undef REASON_ENUM
+} verdict_reason;
+
+const char *verdict_status_name(verdict_status s);
+verdict_status verdict_status_parse(const char *name);
+const char *verdict_reason_name(verdict_reason r); /* NULL for REASON_NONE */
+verdict_reason verdict_reason_parse(const char *name); /* REASON_NONE when unknown */
+
+/* The coordinator's answer to one op.
+ *
+ * A duplicate (the same op id again) has status VERDICT_DUPLICATE, `first`
+ * set to the original status and every other field as the original verdict
+ * had it. A rejected assign that the coordinator re-seated elsewhere (reseat
+ * policy) has reason SEAT_TAKEN or SEAT_HELD and `reseat` = the new seat. */
+typedef struct verdict {
+    char op_id[USHER_OPID_SIZE];
+    verdict_status status;
+    verdict_status first;             /* original status, for duplicates */
+    verdict_reason reason;
+    char reseat[USHER_SEAT_ID_SIZE];      /* seat given instead, "" if none */
+    char ticket_seat[USHER_SEAT_ID_SIZE]; /* the op's ticket's seat after the op */
+    char seat_ticket[USHER_CODE_SIZE];    /* the op's seat's occupant after the op */
+    int64_t checked_in_at;                /* checkin: the first check-in's time */
+    char checkin_device[USHER_DEVICE_SIZE]; /* checkin: the first check-in's door */
+} verdict;
+
+/* The effective status: `first` for duplicates, else `status`. */
+verdict_status verdict_effective(const verdict *v);
+
+typedef enum {
+    CHANGE_NONE = 0,
+    CHANGE_SEAT = 1,   /* seat_id's new seat_state */
+    CHANGE_TICKET = 2, /* ticket.code's new ticket_state */
+} change_type;
+
+/* One entry of the coordinator's change log: the whole new state of one seat or
+ * one ticket, so that applying changes is an idempotent upsert. */
+typedef struct change {
+    int64_t seq;                       /* server sequence number; 0 until persisted */
+    change_type type;
+    char seat_id[USHER_SEAT_ID_SIZE];  /* CHANGE_SEAT */
+    seat_state seat;                   /* CHANGE_SEAT */
+    ticket_state ticket;               /* CHANGE_TICKET */
+} change;
+
+#define ALERT_KIND_MAP(X)                                                                  \
+    X(RESEAT, "reseat")                                                                    \
+    X(DUPLICATE_CHECKIN, "duplicate_checkin")                                              \
+    X(LATE_UPLOAD, "late_upload")                                                          \
+    X(REVOKED_SCAN, "revoked_scan")
+
+typedef enum {
+    ALERT_NONE = 0,
+#define ALERT_ENUM(e, s) ALERT_##e,
+    ALERT_KIND_MAP(ALERT_ENUM)
+#undef ALERT_ENUM
+} alert_kind;
+
+const char *alert_kind_name(alert_kind k);
+alert_kind alert_kind_parse(const char *name);
+
+/* Something an organiser should look at. For RESEAT: seat = the seat asked
+ * for, other_seat = the seat given. For DUPLICATE_CHECKIN: device/at = this
+ * scan, other_device/other_at = the first one. */
+typedef struct alert {
+    alert_kind kind;
+    char ticket[USHER_CODE_SIZE];
+    char seat[USHER_SEAT_ID_SIZE];
+    char other_seat[USHER_SEAT_ID_SIZE];
+    char device[USHER_DEVICE_SIZE];
+    char other_device[USHER_DEVICE_SIZE];
+    int64_t at;
+    int64_t other_at;
+    char op_id[USHER_OPID_SIZE];
+} alert;
+
+#endif

@@ -1,0 +1,77 @@
+/* protocol.h - the sync protocol's JSON (jansson): ops, verdicts, changes, alerts,
+ * and the POST /v1/sync request and response (syncd/README.md has examples).
+ *
+ * Decoding is strict: wrong types, missing required fields, unknown kinds,
+ * over-long strings, bad ids or timestamps and oversized batches are refused
+ * with a message naming the field ("ops[3].seat: expected a string").
+ * Unknown extra keys are ignored (forward compatibility). For every value x
+ * that validates, decode(encode(x)) == x.
+ */
+#ifndef USHER_PROTOCOL_H
+#define USHER_PROTOCOL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "op.h"
+
+/* Largest request or response body either end accepts. */
+#define PROTO_MAX_BODY (4 * 1024 * 1024)
+
+/* Encoders return a new reference (NULL only on OOM). */
+json_t *proto_op_encode(const usher_op *op);
+json_t *proto_verdict_encode(const verdict *v);
+json_t *proto_change_encode(const change *c);
+json_t *proto_alert_encode(const alert *a);
+
+/* Decoders fill *out only on success; `where` prefixes messages ("ops[3]"). */
+usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out, usher_errmsg *em)
+    USHER_MUST_CHECK;
+usher_err proto_verdict_decode(const json_t *j, const char *where, verdict *out, usher_errmsg *em)
+    USHER_MUST_CHECK;
+usher_err proto_change_decode(const json_t *j, const char *where, change *out, usher_errmsg *em)
+    USHER_MUST_CHECK;
+usher_err proto_alert_decode(const json_t *j, const char *where, alert *out, usher_errmsg *em)
+    USHER_MUST_CHECK;
+
+/* POST /v1/sync request: {"device"?, "cursor", "ops": [...]}. The arrays are
+ * owned by the struct: release with proto_sync_request_release. */
+typedef struct sync_request {
+    char device[USHER_DEVICE_SIZE]; /* optional; "" when absent */
+    int64_t cursor;                 /* >= 0 */
+    usher_op *ops;
+    size_t nops;                    /* <= USHER_MAX_BATCH */
+} sync_request;
+
+/* Response: {"verdicts": [...], "changes": [...], "cursor", "more"}. */
+typedef struct sync_response {
+    verdict *verdicts;
+    size_t nverdicts;
+    change *changes;
+    size_t nchanges;
+    int64_t cursor;
+    bool more;
+} sync_response;
+
+void proto_sync_request_release(sync_request *r);
+void proto_sync_response_release(sync_response *r);
+
+/* Text in, struct out (body need not be NUL-terminated). USHER_TOOBIG for a
+ * body over PROTO_MAX_BODY or a batch over USHER_MAX_BATCH, USHER_PARSE for
+ * malformed JSON, USHER_INVAL for a well-formed body with bad content. */
+usher_err proto_sync_request_decode(const char *body, size_t len, sync_request *out,
+                                    usher_errmsg *em) USHER_MUST_CHECK;
+usher_err proto_sync_response_decode(const char *body, size_t len, sync_response *out,
+                                     usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Struct in, compact JSON text out (malloc'd, caller frees); NULL on OOM. */
+char *proto_sync_request_encode(const sync_request *r);
+char *proto_sync_response_encode(const sync_response *r);
+
+/* The error body every HTTP error uses: {"error": code, "message": text}. */
+char *proto_error_body(const char *code, const char *message);
+
+#endif

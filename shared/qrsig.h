@@ -1,0 +1,54 @@
+/* qrsig.h - signed ticket payloads for QR codes (Ed25519, libsodium).
+ *
+ * Payload text: "U1.<CODE>.<SIG>" where SIG is the 64-byte Ed25519 signature
+ * over "usher-ticket\n<event id>\n<CODE>", in base32 upper case, no padding.
+ * Every character is in the QR alphanumeric set (dense codes) and survives a
+ * keyboard-wedge scanner's case mangling. A kiosk holding the event's public
+ * key verifies offline; an altered code or a ticket of another event fails.
+ */
+#ifndef USHER_QRSIG_H
+#define USHER_QRSIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain.h"
+#include "error.h"
+
+#define QRSIG_PK_BYTES 32
+#define QRSIG_SK_BYTES 64
+#define QRSIG_PAYLOAD_SIZE 160  /* "U1." + code + "." + 103 chars + NUL fits */
+#define QRSIG_KEY_TEXT_SIZE 129 /* hex of the secret key + NUL */
+
+typedef struct qrsig_keypair {
+    uint8_t pk[QRSIG_PK_BYTES];
+    uint8_t sk[QRSIG_SK_BYTES];
+} qrsig_keypair;
+
+/* Makes a fresh key pair. USHER_IO if libsodium cannot initialise. */
+usher_err qrsig_keygen(qrsig_keypair *kp) USHER_MUST_CHECK;
+
+/* Hex text forms of keys, for the databases and /v1/pubkey. */
+void qrsig_pk_to_text(const uint8_t pk[QRSIG_PK_BYTES], char out[2 * QRSIG_PK_BYTES + 1]);
+bool qrsig_pk_from_text(const char *text, uint8_t pk[QRSIG_PK_BYTES]);
+void qrsig_sk_to_text(const uint8_t sk[QRSIG_SK_BYTES], char out[QRSIG_KEY_TEXT_SIZE]);
+bool qrsig_sk_from_text(const char *text, uint8_t sk[QRSIG_SK_BYTES]);
+
+/* Signs a ticket code for an event into out (QRSIG_PAYLOAD_SIZE bytes). */
+usher_err qrsig_sign(const uint8_t sk[QRSIG_SK_BYTES], const char *event_id, const char *code,
+                     char out[QRSIG_PAYLOAD_SIZE], usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Verifies a scanned payload (surrounding white space and lower case
+ * tolerated). On success writes the ticket code to code_out. USHER_PARSE when it
+ * is not a payload at all, USHER_SIGNATURE when it is forged, altered or of
+ * another event. */
+usher_err qrsig_verify(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id,
+                       const char *payload, char code_out[USHER_CODE_SIZE], usher_errmsg *em)
+    USHER_MUST_CHECK;
+
+/* True when text starts like a signed payload ("U1." in any case), so an entry
+ * screen can tell a scan from a typed code. */
+bool qrsig_is_payload(const char *text);
+
+#endif

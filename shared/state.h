@@ -1,0 +1,106 @@
+/* state.h - the seating state machine: a pure function from (state, op, now) to a
+ * verdict, the changes it made and the alerts it raised (DESIGN.md "Conflict
+ * rules"). No I/O: the coordinator persists what it returns; a device builds
+ * its view as replica + its own pending ops through the same function.
+ *
+ * Invariant kept by every function here: a seat holds at most one ticket and a
+ * ticket sits in at most one seat, and the two agree.
+ */
+#ifndef USHER_STATE_H
+#define USHER_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain.h"
+#include "error.h"
+#include "layout.h"
+#include "op.h"
+
+typedef enum {
+    RESEAT_NONE = 0,    /* a conflicting assign is only rejected */
+    RESEAT_NEAREST = 1, /* ...and the ticket is seated at the nearest free eligible seat */
+} reseat_policy;
+
+typedef struct state_config {
+    reseat_policy reseat;
+    int64_t hold_ttl_ms;   /* default hold length; 0 = USHER_DEFAULT_HOLD_TTL_MS */
+    int64_t late_after_ms; /* ops older than this on arrival raise LATE_UPLOAD; 0 = never */
+    bool remember_ops;     /* keep verdicts by op id to answer duplicates (coordinator) */
+} state_config;
+
+#define STATE_MAX_CHANGES 4
+#define STATE_MAX_ALERTS 2
+
+typedef struct apply_result {
+    verdict v;
+    int nchanges;
+    change changes[STATE_MAX_CHANGES]; /* seq = 0: the caller numbers them */
+    int nalerts;
+    alert alerts[STATE_MAX_ALERTS];
+} apply_result;
+
+typedef struct state state;
+
+/* Makes an empty state (every seat free, no tickets) over layout l, which is
+ * borrowed and must outlive the state. NULL on OOM. */
+state *state_new(const layout *l, const state_config *cfg);
+void state_free(state *st); /* NULL is a no-op */
+
+/* Deep copy (same borrowed layout). NULL on OOM. */
+state *state_clone(const state *st);
+
+const layout *state_layout(const state *st);
+const state_config *state_get_config(const state *st);
+
+/* Adds a ticket (import). USHER_EXISTS when the code is known, USHER_INVAL for
+ * a bad code. On success *out (if non-NULL) is the CHANGE_TICKET to log. */
+usher_err state_add_ticket(state *st, const char *code, const char *name, const char *klass,
+                           change *out, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Applies one validated op at coordinator time `now` (ms). Always fills *res;
+ * never fails: a bad op is a rejected verdict. With remember_ops a repeated
+ * op id returns the first verdict as VERDICT_DUPLICATE and changes nothing. */
+void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res);
+
+/* Upserts a change from the coordinator (a replica following the log). Returns
+ * USHER_NOTFOUND for a seat the layout lacks, USHER_CONFLICT if it would break
+ * the invariant (the state is then unchanged). */
+usher_err state_apply_change(state *st, const change *c, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Records a verdict from the log so that duplicates are answered after a
+ * restart (coordinator loading its database). */
+usher_err state_remember(state *st, const verdict *v) USHER_MUST_CHECK;
+
+/* Looks a verdict up by op id; NULL when unknown. */
+const verdict *state_recall(const state *st, const char *op_id);
+
+int state_seat_count(const state *st);
+const seat_state *state_seat(const state *st, int seat_index);
+int state_ticket_count(const state *st);
+const ticket_state *state_ticket(const state *st, int ticket_index);
+/* Index of a ticket by (upper-case) code, or -1. */
+int state_find_ticket(const state *st, const char *code);
+
+/* The seat's occupancy as a device should show it at `now` to `device`. */
+typedef enum {
+    SEAT_FREE = 0,
+    SEAT_HELD_BY_ME,
+    SEAT_HELD_OTHER,
+    SEAT_TAKEN,
+    SEAT_BLOCKED,
+} seat_status;
+seat_status state_seat_status(const state *st, int seat_index, const char *device, int64_t now);
+
+/* Counts: seats taken, tickets checked in, tickets not revoked. */
+typedef struct state_stats {
+    int seats, seated, blocked, held;
+    int tickets, revoked, checked_in;
+} state_stats;
+void state_get_stats(const state *st, int64_t now, state_stats *out);
+
+/* Checks the two-way seat<->ticket invariant; false (with a message) if broken.
+ * For tests and a coordinator's self-check on load. */
+bool state_check(const state *st, usher_errmsg *em);
+
+#endif
