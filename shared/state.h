@@ -63,9 +63,13 @@ usher_err state_add_ticket(state *st, const char *code, const char *name, const 
  * op id returns the first verdict as VERDICT_DUPLICATE and changes nothing. */
 void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res);
 
-/* Upserts a change from the coordinator (a replica following the log). Returns
- * USHER_NOTFOUND for a seat the layout lacks, USHER_CONFLICT if it would break
- * the invariant (the state is then unchanged). */
+/* Upserts a change from the coordinator (a replica following the log). The
+ * other side of the seat<->ticket link is kept in step (a seat's old occupant
+ * loses it; a ticket leaves its old seat), so the invariant holds after every
+ * change and a replica that applied the log in order equals the coordinator.
+ * A ticket a replica has not heard of yet is created. USHER_NOTFOUND for a
+ * seat the layout lacks, USHER_INVAL for a malformed change; the state is
+ * then unchanged. */
 usher_err state_apply_change(state *st, const change *c, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Records a verdict from the log so that duplicates are answered after a
