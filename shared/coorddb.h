@@ -103,6 +103,11 @@ usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out,
 usher_err coorddb_device_seen(coorddb *db, const char *id, int64_t now, int64_t cursor,
                               int64_t pending, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Disables a device (its token is then refused with USHER_FORBIDDEN, e.g. a
+ * lost kiosk) or enables it again. USHER_NOTFOUND for an unknown id. */
+usher_err coorddb_device_set_disabled(coorddb *db, const char *id, bool disabled,
+                                      usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Every device, by id. *out malloc'd. */
 usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errmsg *em)
     USHER_MUST_CHECK;

@@ -44,13 +44,18 @@ void usher_errmsg_prefix(usher_errmsg *em, const char *fmt, ...)
 {
     if (!em)
         return;
-    char prefix[USHER_ERRMSG_SIZE];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
     char old[USHER_ERRMSG_SIZE];
     memcpy(old, em->text, sizeof old);
     old[sizeof old - 1] = '\0';
-    snprintf(em->text, sizeof em->text, "%s: %s", prefix, old);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(em->text, sizeof em->text, fmt, ap);
+    va_end(ap);
+    size_t used = strlen(em->text), room = sizeof em->text - used;
+    if (room > 2) {
+        memcpy(em->text + used, ": ", 2);
+        size_t n = strnlen(old, room - 3);
+        memcpy(em->text + used + 2, old, n);
+        em->text[used + 2 + n] = '\0';
+    }
 }

@@ -29,26 +29,34 @@ typedef struct qrsig_keypair {
 /* Makes a fresh key pair. USHER_IO if libsodium cannot initialise. */
 usher_err qrsig_keygen(qrsig_keypair *kp) USHER_MUST_CHECK;
 
-/* Hex text forms of keys, for the databases and /v1/pubkey. */
+/* Hex text forms of keys, for the databases and /v1/pubkey. The from_text
+ * forms take exactly 64 (128) hex digits, either case, and write the key only
+ * on success; a secret key must also match its own public half. */
 void qrsig_pk_to_text(const uint8_t pk[QRSIG_PK_BYTES], char out[2 * QRSIG_PK_BYTES + 1]);
 bool qrsig_pk_from_text(const char *text, uint8_t pk[QRSIG_PK_BYTES]);
 void qrsig_sk_to_text(const uint8_t sk[QRSIG_SK_BYTES], char out[QRSIG_KEY_TEXT_SIZE]);
 bool qrsig_sk_from_text(const char *text, uint8_t sk[QRSIG_SK_BYTES]);
 
-/* Signs a ticket code for an event into out (QRSIG_PAYLOAD_SIZE bytes). */
+/* Signs a ticket code for an event into out (QRSIG_PAYLOAD_SIZE bytes). The
+ * code is upper-cased first. USHER_INVAL for a code that is not [A-Z0-9-]{1,32}
+ * or an event id that is empty, over 255 bytes or holds control characters;
+ * USHER_IO if libsodium cannot initialise. out is written only on success. */
 usher_err qrsig_sign(const uint8_t sk[QRSIG_SK_BYTES], const char *event_id, const char *code,
                      char out[QRSIG_PAYLOAD_SIZE], usher_errmsg *em) USHER_MUST_CHECK;
 
-/* Verifies a scanned payload (surrounding white space and lower case
- * tolerated). On success writes the ticket code to code_out. USHER_PARSE when it
- * is not a payload at all, USHER_SIGNATURE when it is forged, altered or of
- * another event. */
-usher_err qrsig_verify(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id,
-                       const char *payload, char code_out[USHER_CODE_SIZE], usher_errmsg *em)
-    USHER_MUST_CHECK;
+/* Verifies a scanned payload (surrounding white space, such as a scanner's
+ * trailing CR/LF or tab, and lower case tolerated). On success writes the
+ * ticket code (upper case) to code_out; on failure code_out is untouched.
+ * USHER_PARSE when it is not a payload at all (qrsig_is_payload is false);
+ * USHER_SIGNATURE for anything wrong after "U1.": damaged, forged, altered or
+ * of another event. USHER_INVAL for a bad event id (as qrsig_sign), USHER_IO if
+ * libsodium cannot initialise. */
+usher_err qrsig_verify(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id, const char *payload,
+                       char code_out[USHER_CODE_SIZE], usher_errmsg *em) USHER_MUST_CHECK;
 
-/* True when text starts like a signed payload ("U1." in any case), so an entry
- * screen can tell a scan from a typed code. */
+/* True when text starts like a signed payload ("U1." in any case, after any
+ * leading white space), so an entry screen can tell a scan from a typed code.
+ * NULL gives false. */
 bool qrsig_is_payload(const char *text);
 
 #endif

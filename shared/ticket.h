@@ -1,9 +1,12 @@
 /* ticket.h - tickets from the organisers: CSV import (RFC 4180) and generated codes.
  *
  * Ticket codes are what guests type: [A-Z0-9-]{1,32}, compared upper-cased.
- * Generated codes look like "GALA-7KQ3M-XH2PC": a prefix, ten random base32
- * (Crockford) characters from libsodium, and a check character that catches
- * any single mistyped character or swapped neighbours.
+ * Generated codes look like "GALA-7KQ3M-XH2PC": an optional prefix and a dash,
+ * then two groups of five Crockford base32 characters (0-9 A-Z without I L O
+ * U): nine random ones from libsodium (45 bits) and a check character last.
+ * The check is a weighted sum over GF(32) (see ticket.c), so any one mistyped
+ * character and any two swapped characters of the ten are caught. The prefix
+ * is not covered: it is the same for a whole event.
  */
 #ifndef USHER_TICKET_H
 #define USHER_TICKET_H
@@ -30,9 +33,11 @@ typedef struct ticket_list {
 usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec) USHER_MUST_CHECK;
 void ticket_list_release(ticket_list *tl);
 
-/* One problem found in a CSV file. */
+/* One problem found in a CSV file. The message starts with "line N: " and
+ * reads whole, so a caller only prefixes the file name
+ * ("tickets.csv line 14: missing ticket number"). */
 typedef struct csv_problem {
-    int line;            /* 1-based physical line where the record starts */
+    int line; /* 1-based physical line where the record starts */
     char message[160];
 } csv_problem;
 
@@ -50,31 +55,45 @@ void csv_report_release(csv_report *r);
 /* Parses the organisers' CSV: a header line naming ticket_number, full_name and
  * optionally class (any order, case-insensitive, extra columns ignored), then
  * one ticket a record. RFC 4180: quoted fields with commas, doubled quotes and
- * newlines; CRLF or LF; a leading UTF-8 BOM; a last line with or without a
- * newline. Names are kept byte for byte (valid UTF-8 required); codes are
- * upper-cased. Blank lines are skipped.
+ * newlines; CRLF, LF or a lone CR; a leading UTF-8 BOM; a last line with or
+ * without a newline. Spaces around a quoted field are tolerated. Every field
+ * is trimmed of surrounding spaces and tabs. Codes are upper-cased and must be
+ * [A-Z0-9-]{1,32}; names are kept otherwise byte for byte and must be 1..256
+ * bytes of valid UTF-8 without control characters (a name is shown on one
+ * line, so a quoted name holding a line break is refused); a class is
+ * [A-Za-z0-9 _-]{0,16}, "" when the column is absent. Blank lines (and rows
+ * whose fields are all empty, as spreadsheets export) are skipped. Line
+ * numbers are physical lines, so they match what an editor shows.
  *
- * All or nothing: when any record is bad (missing code or name, bad code
- * characters, over-long field, invalid UTF-8, duplicate code, unterminated
- * quote) every problem goes into rep and the function returns USHER_PARSE with
- * out untouched. On success the records are appended to out. */
-usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_report *rep)
-    USHER_MUST_CHECK;
+ * All or nothing: when any record is bad (missing code or name, bad
+ * characters, over-long field, invalid UTF-8, duplicate code, too few fields,
+ * unterminated or stray quote, more than USHER_MAX_TICKETS rows) every problem
+ * goes into rep (may be NULL) and the function returns USHER_PARSE with out
+ * untouched. On success the records are appended to out. USHER_NOMEM when
+ * memory runs out (out untouched). */
+usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out,
+                           csv_report *rep) USHER_MUST_CHECK;
 
-/* Normalises a typed code in place (trims spaces, upper-cases) and checks its
- * charset and length. Returns false when it cannot be a ticket code. */
+/* Normalises a typed code in place (trims spaces, tabs, CR and LF, upper-cases)
+ * and checks its charset and length. Returns false when it cannot be a ticket
+ * code (NULL included); code may then be partly normalised. */
 bool ticket_code_normalize(char *code);
 
 /* Writes a fresh unguessable code "PREFIX-XXXXX-XXXXC" into out. The prefix
- * is 1..12 chars of [A-Z0-9] (upper-cased); "" gives "XXXXX-XXXXC". */
-usher_err ticket_code_generate(const char *prefix, char out[USHER_CODE_SIZE], usher_errmsg *em)
-    USHER_MUST_CHECK;
+ * is 1..12 chars of [A-Za-z0-9] (upper-cased); "" or NULL gives "XXXXX-XXXXC".
+ * USHER_INVAL for a bad prefix, USHER_IO if libsodium cannot initialise; out
+ * is written only on success. */
+usher_err ticket_code_generate(const char *prefix, char out[USHER_CODE_SIZE],
+                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* True when code has the shape of a generated code and its check character
- * matches (so a typo can be reported before any lookup). */
+ * matches (so a typo can be reported before any lookup). Letters may be lower
+ * case. An imported code can happen to have this shape ("2024-00001-00002"),
+ * so treat a failed check as a typo only for a code that is not known. */
 bool ticket_code_check_ok(const char *code);
 
-/* True when code has the shape of a generated code (check char aside). */
+/* True when code has the shape of a generated code (check char aside):
+ * optional "[A-Z0-9]{1,12}-", then "XXXXX-XXXXX" in Crockford base32. */
 bool ticket_code_is_generated(const char *code);
 
 #endif

@@ -175,7 +175,7 @@ static void no_reseat_policy_only_rejects(void **unused)
 
 static void full_venue_rejects_without_reseat(void **unused)
 {
-    fixture f = make(RESEAT_NEAREST, 14);
+    fixture f = make(RESEAT_NEAREST, 15);
     int n = 0;
     for (int t = 1; t <= 3; t++)
         for (int s = 1; s <= 4; s++) {
@@ -184,10 +184,10 @@ static void full_venue_rejects_without_reseat(void **unused)
             snprintf(seat, sizeof seat, "T%02d-%02d", t, s);
             assign(&f, "kiosk-a", code, seat);
         }
-    apply_result r = assign(&f, "kiosk-b", "GALA-0014", "T01-01");
+    apply_result r = assign(&f, "kiosk-b", "GALA-0015", "T01-01");
     assert_int_equal(r.v.reason, REASON_SEAT_TAKEN);
     assert_string_equal(r.v.reseat, ""); /* only VIP seats are left */
-    assert_string_equal(seat_of(&f, "GALA-0014"), "");
+    assert_string_equal(seat_of(&f, "GALA-0015"), "");
     drop(&f);
 }
 

@@ -1,0 +1,957 @@
+/* coorddb.c - the coordinator's SQLite database: event and key in meta, seats and
+ * tickets rows, the op log with verdicts, the numbered change log, alerts,
+ * check-ins and devices with hashed tokens. Writes follow the in-memory state. */
+#include "coorddb.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "text.h"
+
+/* Meta keys. */
+#define K_EVENT_ID "event_id"
+#define K_EVENT_NAME "event_name"
+#define K_CREATED "created_at"
+#define K_HOLD_TTL "hold_ttl_ms"
+#define K_RESEAT "reseat"
+#define K_PK "signing_pk"
+#define K_SK "signing_sk"
+#define K_LAYOUT "layout"
+
+#define TOKEN_BYTES 32
+#define TOKEN_HASH_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
+
+#define CHANGE_COLUMNS                                                                     \
+    "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "   \
+    "ticket_code, ticket_name, ticket_class, ticket_seat, ticket_party, "                  \
+    "ticket_checked_in_at, ticket_checkin_device, ticket_revoked"
+#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
+#define ALERT_COLUMNS                                                                      \
+    "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "      \
+    "created_at, acked_at"
+
+/* Statements of the write path and of every sync request, prepared once. */
+enum {
+    C_OP_INSERT,
+    C_CHANGE_INSERT,
+    C_SEAT_UPDATE,
+    C_TICKET_UPSERT,
+    C_ALERT_INSERT,
+    C_CHECKIN_INSERT,
+    C_CHANGES_SINCE,
+    C_AUTH,
+    C_SEEN,
+    C_COUNT
+};
+
+static const char *const coord_sql[C_COUNT] = {
+    [C_OP_INSERT] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
+                    "expect_seat_free, party, ttl_ms, status, first, reason, reseat, "
+                    "ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, received_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                    "?16, ?17, ?18, ?19, ?20)",
+    [C_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
+                        "seat_blocked, seat_hold_device, seat_hold_until, ticket_code, "
+                        "ticket_name, ticket_class, ticket_seat, ticket_party, "
+                        "ticket_checked_in_at, ticket_checkin_device, ticket_revoked) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                        "?15, ?16, ?17)",
+    [C_SEAT_UPDATE] = "UPDATE seats SET ticket = ?1, blocked = ?2, hold_device = ?3, "
+                      "hold_until = ?4 WHERE id = ?5",
+    [C_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
+                        "checkin_device, revoked, added_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+                        "class = excluded.class, seat = excluded.seat, party = excluded.party, "
+                        "checked_in_at = excluded.checked_in_at, "
+                        "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
+    [C_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
+                       "at, other_at, op_id, created_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [C_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > ?1 "
+                        "ORDER BY seq LIMIT ?2",
+    [C_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = ?1",
+    [C_SEEN] = "UPDATE devices SET last_seen = ?2, cursor = ?3, pending = ?4 WHERE id = ?1",
+};
+
+struct coorddb {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[C_COUNT];
+    int64_t last_seq;    /* highest committed change seq */
+    int64_t last_op_seq; /* highest committed ops.seq (arrival order) */
+};
+
+/* A cached statement, reset and ready for binding. */
+static usher_err cstmt(coorddb *db, int id, sqlite3_stmt **out, usher_errmsg *em)
+{
+    if (!db->stmt[id] && sqlite3_prepare_v3(db->db, coord_sql[id], -1,
+                                            SQLITE_PREPARE_PERSISTENT, &db->stmt[id],
+                                            NULL) != SQLITE_OK)
+        return store_fail(db->db, em, "coordinator database: preparing a query");
+    sqlite3_reset(db->stmt[id]);
+    sqlite3_clear_bindings(db->stmt[id]);
+    *out = db->stmt[id];
+    return USHER_OK;
+}
+
+/* Runs a cached write statement (already bound) to completion and resets it. */
+static usher_err step_done(coorddb *db, sqlite3_stmt *st, int bind_rc, const char *what,
+                           usher_errmsg *em)
+{
+    usher_err err = USHER_OK;
+    if (bind_rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+        err = store_fail(db->db, em, what);
+    sqlite3_reset(st);
+    return err;
+}
+
+static usher_err query_i64(coorddb *db, const char *sql, int64_t *out, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err = USHER_OK;
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        err = store_fail(db->db, em, "coordinator database");
+    else
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return err;
+}
+
+usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
+{
+    if (sodium_init() < 0)
+        return usher_fail(em, USHER_IO, "libsodium cannot initialise (no system randomness?)");
+    coorddb *db = calloc(1, sizeof *db);
+    if (!db)
+        return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
+    usher_err err = store_open(path, STORE_COORD, &db->db, em);
+    if (!err)
+        err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em);
+    if (!err)
+        err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em);
+    if (err) {
+        coorddb_free(db);
+        return err;
+    }
+    *out = db;
+    return USHER_OK;
+}
+
+void coorddb_free(coorddb *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < C_COUNT; i++)
+        sqlite3_finalize(db->stmt[i]);
+    sqlite3_close(db->db);
+    free(db);
+}
+
+struct sqlite3 *coorddb_sqlite(coorddb *db)
+{
+    return db->db;
+}
+
+int64_t coorddb_last_seq(coorddb *db)
+{
+    return db->last_seq;
+}
+
+/* ---- the event ------------------------------------------------------------- */
+
+static usher_err meta_set_i64(coorddb *db, const char *key, int64_t v, usher_errmsg *em)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return store_meta_set(db->db, key, buf, em);
+}
+
+static usher_err meta_i64(coorddb *db, const char *key, int64_t *out, usher_errmsg *em)
+{
+    char buf[32];
+    usher_err err = store_meta_get(db->db, key, buf, sizeof buf, em);
+    if (!err && !text_parse_i64(buf, INT64_MIN, INT64_MAX, out))
+        err = usher_fail(em, USHER_DB, "coordinator database: meta \"%s\" is not a number",
+                         key);
+    return err;
+}
+
+static usher_err insert_seats(coorddb *db, const layout *l, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err = USHER_OK;
+    if (sqlite3_prepare_v2(db->db, "INSERT INTO seats(idx, id) VALUES (?1, ?2)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return store_fail(db->db, em, "coordinator database: adding seats");
+    for (int i = 0; !err && i < layout_seat_count(l); i++) {
+        sqlite3_reset(st);
+        int rc = sqlite3_bind_int(st, 1, i);
+        rc |= sqlite3_bind_text(st, 2, layout_seat_at(l, i)->id, -1, SQLITE_STATIC);
+        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+            err = store_fail(db->db, em, "coordinator database: adding seats");
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Writes the event's meta rows; the caller holds the transaction. */
+static usher_err write_event(coorddb *db, const char *name, const char *layout_json,
+                             int64_t now, usher_errmsg *em)
+{
+    uint8_t raw_id[16];
+    char event_id[2 * sizeof raw_id + 1];
+    randombytes_buf(raw_id, sizeof raw_id);
+    text_hex(raw_id, sizeof raw_id, event_id);
+    qrsig_keypair kp;
+    char pk[2 * QRSIG_PK_BYTES + 1], sk[QRSIG_KEY_TEXT_SIZE];
+    usher_err err = qrsig_keygen(&kp);
+    if (err)
+        return usher_fail(em, err, "cannot make the event's signing key (libsodium failed)");
+    qrsig_pk_to_text(kp.pk, pk);
+    qrsig_sk_to_text(kp.sk, sk);
+    err = store_meta_set(db->db, K_EVENT_ID, event_id, em);
+    if (!err)
+        err = store_meta_set(db->db, K_EVENT_NAME, name, em);
+    if (!err)
+        err = meta_set_i64(db, K_CREATED, now, em);
+    if (!err)
+        err = meta_set_i64(db, K_HOLD_TTL, USHER_DEFAULT_HOLD_TTL_MS, em);
+    if (!err)
+        err = store_meta_set(db->db, K_RESEAT, "nearest", em);
+    if (!err)
+        err = store_meta_set(db->db, K_PK, pk, em);
+    if (!err)
+        err = store_meta_set(db->db, K_SK, sk, em);
+    if (!err)
+        err = store_meta_set(db->db, K_LAYOUT, layout_json, em);
+    sodium_memzero(&kp, sizeof kp);
+    sodium_memzero(sk, sizeof sk);
+    return err;
+}
+
+usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int64_t now,
+                             usher_errmsg *em)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, len) ||
+        !text_printable(name))
+        return usher_fail(em, USHER_INVAL,
+                          "the event name must be one line of UTF-8, 1 to %d bytes",
+                          USHER_EVENT_NAME_SIZE - 1);
+    char *json = layout_to_json(l);
+    if (!json)
+        return usher_fail(em, USHER_NOMEM, "out of memory storing the layout");
+    char existing[USHER_EVENT_NAME_SIZE];
+    usher_err err = store_begin(db->db, em);
+    if (err)
+        goto out;
+    usher_errmsg probe; /* NOTFOUND is the good answer here: keep em clean */
+    err = store_meta_get(db->db, K_EVENT_NAME, existing, sizeof existing, &probe);
+    if (err != USHER_OK && err != USHER_NOTFOUND && em)
+        *em = probe;
+    if (err == USHER_OK)
+        err = usher_fail(em, USHER_EXISTS,
+                         "this database already holds the event \"%s\"; use a new database "
+                         "file for a new event",
+                         existing);
+    if (err != USHER_NOTFOUND)
+        goto out;
+    err = write_event(db, name, json, now, em);
+    if (!err)
+        err = insert_seats(db, l, em);
+    if (!err)
+        err = store_commit(db->db, em);
+out:
+    store_rollback(db->db);
+    free(json);
+    return err;
+}
+
+usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em)
+{
+    coord_event ev;
+    memset(&ev, 0, sizeof ev);
+    char reseat[16], pk[2 * QRSIG_PK_BYTES + 1], sk[QRSIG_KEY_TEXT_SIZE];
+    usher_err err = store_meta_get(db->db, K_EVENT_ID, ev.event_id, sizeof ev.event_id, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    if (!err)
+        err = store_meta_get(db->db, K_EVENT_NAME, ev.name, sizeof ev.name, em);
+    if (!err)
+        err = meta_i64(db, K_CREATED, &ev.created_at, em);
+    if (!err)
+        err = meta_i64(db, K_HOLD_TTL, &ev.hold_ttl_ms, em);
+    if (!err)
+        err = store_meta_get(db->db, K_RESEAT, reseat, sizeof reseat, em);
+    if (!err)
+        err = store_meta_get(db->db, K_PK, pk, sizeof pk, em);
+    if (!err)
+        err = store_meta_get(db->db, K_SK, sk, sizeof sk, em);
+    if (!err && (!qrsig_pk_from_text(pk, ev.pk) || !qrsig_sk_from_text(sk, ev.sk)))
+        err = usher_fail(em, USHER_DB, "the event's signing key in the database is damaged");
+    if (!err && strcmp(reseat, "nearest") != 0 && strcmp(reseat, "none") != 0)
+        err = usher_fail(em, USHER_DB,
+                         "meta \"reseat\" is \"%s\"; it must be \"nearest\" or \"none\"", reseat);
+    sodium_memzero(sk, sizeof sk);
+    if (err) {
+        sodium_memzero(&ev, sizeof ev);
+        return err;
+    }
+    ev.reseat = strcmp(reseat, "nearest") == 0 ? RESEAT_NEAREST : RESEAT_NONE;
+    *out = ev;
+    sodium_memzero(&ev, sizeof ev);
+    return USHER_OK;
+}
+
+usher_err coorddb_layout_json(coorddb *db, char **json, usher_errmsg *em)
+{
+    usher_err err = store_meta_dup(db->db, K_LAYOUT, json, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    return err;
+}
+
+/* ---- loading the state ------------------------------------------------------ */
+
+/* Feeds every seats or tickets row into st as a change. */
+static usher_err load_rows(coorddb *db, state *st, change_type type, usher_errmsg *em)
+{
+    const char *sql = type == CHANGE_SEAT
+                          ? "SELECT id, ticket, blocked, hold_device, hold_until FROM seats "
+                            "ORDER BY idx"
+                          : "SELECT code, name, class, seat, party, checked_in_at, "
+                            "checkin_device, revoked FROM tickets";
+    sqlite3_stmt *q = NULL;
+    usher_err err = USHER_OK;
+    int rc = SQLITE_DONE;
+    if (sqlite3_prepare_v2(db->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        err = store_fail(db->db, em, "coordinator database: loading");
+        goto out;
+    }
+    change c;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        memset(&c, 0, sizeof c);
+        c.type = type;
+        if (type == CHANGE_SEAT) {
+            store__column_text(q, 0, c.seat_id, sizeof c.seat_id);
+            store__read_seat(q, 1, &c.seat);
+        } else {
+            store__read_ticket(q, 0, &c.ticket);
+        }
+        err = state_apply_change(st, &c, em);
+        if (err)
+            usher_errmsg_prefix(em, "coordinator database: loading %s",
+                                type == CHANGE_SEAT ? "seats" : "tickets");
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = store_fail(db->db, em, "coordinator database: loading");
+out:
+    sqlite3_finalize(q);
+    return err;
+}
+
+/* Remembers every logged verdict, so that a retried op is answered as before. */
+static usher_err load_verdicts(coorddb *db, state *st, usher_errmsg *em)
+{
+    sqlite3_stmt *q = NULL;
+    usher_err err = USHER_OK;
+    int rc = SQLITE_DONE;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT id, status, first, reason, reseat, ticket_seat, seat_ticket, "
+                           "checked_in_at, checkin_device FROM ops ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK) {
+        err = store_fail(db->db, em, "coordinator database: loading verdicts");
+        goto out;
+    }
+    verdict v;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        store__read_verdict(q, 1, &v);
+        store__column_text(q, 0, v.op_id, sizeof v.op_id);
+        usher_err e = state_remember(st, &v);
+        if (e == USHER_NOMEM)
+            err = usher_fail(em, e, "out of memory loading verdicts");
+        /* INVAL (an id that is no UUID) cannot be retried as a duplicate
+         * anyway; EXISTS cannot happen with ops.id the primary key. */
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = store_fail(db->db, em, "coordinator database: loading verdicts");
+out:
+    sqlite3_finalize(q);
+    return err;
+}
+
+usher_err coorddb_load(coorddb *db, const state_config *cfg, layout **l, state **st,
+                       usher_errmsg *em)
+{
+    char *json = NULL;
+    layout *lay = NULL;
+    state *s = NULL;
+    usher_err err = store_exec(db->db, "BEGIN", em);
+    if (err)
+        return err;
+    err = coorddb_layout_json(db, &json, em);
+    if (err)
+        goto fail;
+    err = layout_from_json(json, strlen(json), &lay, em);
+    if (err) {
+        usher_errmsg_prefix(em, "the layout stored in the database");
+        goto fail;
+    }
+    s = state_new(lay, cfg);
+    if (!s) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory loading the state");
+        goto fail;
+    }
+    err = load_rows(db, s, CHANGE_TICKET, em);
+    if (!err)
+        err = load_rows(db, s, CHANGE_SEAT, em);
+    if (!err && cfg->remember_ops)
+        err = load_verdicts(db, s, em);
+    if (err)
+        goto fail;
+    if (!state_check(s, em)) {
+        usher_errmsg_prefix(em, "the database breaks the one-seat-one-ticket rule");
+        err = USHER_CONFLICT;
+        goto fail;
+    }
+    store_rollback(db->db);
+    free(json);
+    *l = lay;
+    *st = s;
+    return USHER_OK;
+fail:
+    store_rollback(db->db);
+    state_free(s);
+    layout_free(lay);
+    free(json);
+    return err;
+}
+
+/* ---- writing changes ---------------------------------------------------------- */
+
+/* Logs change c as number seq and updates the seats or tickets row it describes.
+ * The caller holds the transaction. */
+static usher_err write_change(coorddb *db, const change *c, int64_t seq, const char *op_id,
+                              int64_t now, usher_errmsg *em)
+{
+    static const seat_state no_seat;
+    static const ticket_state no_ticket;
+    bool is_seat = c->type == CHANGE_SEAT;
+    if (!is_seat && c->type != CHANGE_TICKET)
+        return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
+    sqlite3_stmt *st;
+    usher_err err = cstmt(db, C_CHANGE_INSERT, &st, em);
+    if (err)
+        return err;
+    int rc = sqlite3_bind_int64(st, 1, seq);
+    rc |= sqlite3_bind_text(st, 2, is_seat ? "seat" : "ticket", -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 3, now);
+    rc |= sqlite3_bind_text(st, 4, op_id ? op_id : "", -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 5, is_seat ? c->seat_id : "", -1, SQLITE_STATIC);
+    rc |= store__bind_seat(st, 6, is_seat ? &c->seat : &no_seat);
+    rc |= store__bind_ticket(st, 6 + STORE_SEAT_COLUMNS, is_seat ? &no_ticket : &c->ticket);
+    if ((err = step_done(db, st, rc, "coordinator database: logging a change", em)))
+        return err;
+    if (is_seat) {
+        if ((err = cstmt(db, C_SEAT_UPDATE, &st, em)))
+            return err;
+        rc = store__bind_seat(st, 1, &c->seat);
+        rc |= sqlite3_bind_text(st, 1 + STORE_SEAT_COLUMNS, c->seat_id, -1, SQLITE_STATIC);
+        if ((err = step_done(db, st, rc, "coordinator database: updating a seat", em)))
+            return err;
+        if (sqlite3_changes(db->db) != 1)
+            return usher_fail(em, USHER_NOTFOUND, "seat %s is not in the database", c->seat_id);
+        return USHER_OK;
+    }
+    if ((err = cstmt(db, C_TICKET_UPSERT, &st, em)))
+        return err;
+    rc = store__bind_ticket(st, 1, &c->ticket);
+    rc |= sqlite3_bind_int64(st, 1 + STORE_TICKET_COLUMNS, now);
+    return step_done(db, st, rc, "coordinator database: updating a ticket", em);
+}
+
+/* Adds tickets to a copy of st first, so that every check state_add_ticket
+ * makes runs before anything is written or the real state is touched. */
+static usher_err add_tickets_tx(coorddb *db, state *trial, const ticket_list *tl, int64_t now,
+                                usher_errmsg *em)
+{
+    change c;
+    usher_err err = USHER_OK;
+    for (size_t i = 0; !err && i < tl->count; i++) {
+        const ticket_rec *r = &tl->items[i];
+        err = state_add_ticket(trial, r->code, r->name, r->klass, &c, em);
+        if (err == USHER_EXISTS)
+            err = usher_fail(em, USHER_EXISTS,
+                             "ticket %s is listed twice; nothing was added", r->code);
+        else if (err)
+            usher_errmsg_prefix(em, "nothing was added");
+        else
+            err = write_change(db, &c, db->last_seq + 1 + (int64_t)i, NULL, now, em);
+    }
+    return err;
+}
+
+usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
+                              size_t *added, usher_errmsg *em)
+{
+    for (size_t i = 0; i < tl->count; i++)
+        if (state_find_ticket(st, tl->items[i].code) >= 0)
+            return usher_fail(em, USHER_EXISTS,
+                              "ticket %s is already imported; nothing was added",
+                              tl->items[i].code);
+    if (tl->count == 0) {
+        *added = 0;
+        return USHER_OK;
+    }
+    state *trial = state_clone(st);
+    if (!trial)
+        return usher_fail(em, USHER_NOMEM, "out of memory importing tickets");
+    usher_err err = store_begin(db->db, em);
+    if (!err)
+        err = add_tickets_tx(db, trial, tl, now, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    store_rollback(db->db);
+    state_free(trial);
+    if (err)
+        return err;
+    db->last_seq += (int64_t)tl->count;
+    for (size_t i = 0; i < tl->count; i++) {
+        const ticket_rec *r = &tl->items[i];
+        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK)
+            return usher_fail(em, USHER_NOMEM,
+                              "the tickets were saved but memory ran out; restart "
+                              "usher-coord");
+    }
+    *added = tl->count;
+    return USHER_OK;
+}
+
+static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int64_t op_seq,
+                          int64_t now, usher_errmsg *em)
+{
+    sqlite3_stmt *st;
+    usher_err err = cstmt(db, C_OP_INSERT, &st, em);
+    if (err)
+        return err;
+    int rc = store__bind_op(st, 1, op);
+    rc |= store__bind_verdict(st, 1 + STORE_OP_COLUMNS, v);
+    rc |= sqlite3_bind_int64(st, 1 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, op_seq);
+    rc |= sqlite3_bind_int64(st, 2 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, now);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return USHER_OK;
+    }
+    if (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_PRIMARYKEY ||
+        sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_UNIQUE)
+        err = usher_fail(em, USHER_EXISTS, "op %s is already in the log", op->id);
+    else
+        err = store_fail(db->db, em, "coordinator database: logging an op");
+    sqlite3_reset(st);
+    return err;
+}
+
+static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_errmsg *em)
+{
+    sqlite3_stmt *st;
+    usher_err err = cstmt(db, C_ALERT_INSERT, &st, em);
+    if (err)
+        return err;
+    const char *kind = alert_kind_name(a->kind);
+    int rc = sqlite3_bind_text(st, 1, kind ? kind : "", -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 2, a->ticket, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 3, a->seat, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 4, a->other_seat, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 5, a->device, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 6, a->other_device, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 7, a->at);
+    rc |= sqlite3_bind_int64(st, 8, a->other_at);
+    rc |= sqlite3_bind_text(st, 9, a->op_id, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 10, now);
+    return step_done(db, st, rc, "coordinator database: storing an alert", em);
+}
+
+static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v,
+                               usher_errmsg *em)
+{
+    sqlite3_stmt *st;
+    usher_err err = cstmt(db, C_CHECKIN_INSERT, &st, em);
+    if (err)
+        return err;
+    int rc = sqlite3_bind_text(st, 1, op->ticket, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 2, op->device, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 3, op->at);
+    rc |= sqlite3_bind_int(st, 4, v->reason == REASON_DUPLICATE_CHECKIN);
+    rc |= sqlite3_bind_text(st, 5, op->id, -1, SQLITE_STATIC);
+    return step_done(db, st, rc, "coordinator database: recording a check-in", em);
+}
+
+/* Writes one op with everything it caused; *seq and *op_seq count up. */
+static usher_err write_result(coorddb *db, const usher_op *op, const apply_result *r,
+                              int64_t now, int64_t *seq, int64_t *op_seq, usher_errmsg *em)
+{
+    usher_err err = write_op(db, op, &r->v, *op_seq + 1, now, em);
+    if (err)
+        return err;
+    ++*op_seq;
+    for (int k = 0; k < r->nchanges; k++) {
+        if ((err = write_change(db, &r->changes[k], *seq + 1, op->id, now, em)))
+            return err;
+        ++*seq;
+    }
+    for (int k = 0; k < r->nalerts; k++)
+        if ((err = write_alert(db, &r->alerts[k], now, em)))
+            return err;
+    if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED)
+        err = write_checkin(db, op, &r->v, em);
+    return err;
+}
+
+usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n,
+                         int64_t now, int64_t *last_seq, usher_errmsg *em)
+{
+    int64_t seq = db->last_seq, op_seq = db->last_op_seq;
+    usher_err err = store_begin(db->db, em);
+    if (err)
+        return err;
+    for (size_t i = 0; !err && i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE) /* answered from memory: nothing new */
+            err = write_result(db, &ops[i], &res[i], now, &seq, &op_seq, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    if (err) {
+        store_rollback(db->db);
+        return err;
+    }
+    /* Committed: number the changes in the caller's results the same way. */
+    int64_t next = db->last_seq;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            for (int k = 0; k < res[i].nchanges; k++)
+                res[i].changes[k].seq = ++next;
+    db->last_seq = seq;
+    db->last_op_seq = op_seq;
+    *last_seq = seq;
+    return USHER_OK;
+}
+
+/* ---- reading the change log ------------------------------------------------------ */
+
+/* Runs a listing query and collects rows with read() into a malloc'd array of
+ * elements of `size` bytes (at least one allocated). */
+static usher_err collect(coorddb *db, sqlite3_stmt *st, size_t size,
+                         void (*read)(sqlite3_stmt *, void *), void **out, size_t *n,
+                         usher_errmsg *em)
+{
+    size_t cap = 16, count = 0;
+    char *v = malloc(cap * size);
+    int rc = SQLITE_DONE;
+    while (v && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            char *bigger = realloc(v, 2 * cap * size);
+            if (!bigger) {
+                free(v);
+                return usher_fail(em, USHER_NOMEM, "out of memory reading the database");
+            }
+            v = bigger, cap *= 2;
+        }
+        read(st, v + count++ * size);
+    }
+    if (!v)
+        return usher_fail(em, USHER_NOMEM, "out of memory reading the database");
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return store_fail(db->db, em, "coordinator database: reading");
+    }
+    *out = v;
+    *n = count;
+    return USHER_OK;
+}
+
+static void read_change(sqlite3_stmt *st, change *c)
+{
+    memset(c, 0, sizeof *c);
+    c->seq = sqlite3_column_int64(st, 0);
+    const char *type = (const char *)sqlite3_column_text(st, 1);
+    if (type && !strcmp(type, "seat")) {
+        c->type = CHANGE_SEAT;
+        store__column_text(st, 2, c->seat_id, sizeof c->seat_id);
+        store__read_seat(st, 3, &c->seat);
+    } else {
+        c->type = CHANGE_TICKET;
+        store__read_ticket(st, 3 + STORE_SEAT_COLUMNS, &c->ticket);
+    }
+}
+
+static void read_change_row(sqlite3_stmt *st, void *p)
+{
+    read_change(st, p);
+}
+
+usher_err coorddb_changes_since(coorddb *db, int64_t cursor, size_t max, change **out, size_t *n,
+                                bool *more, usher_errmsg *em)
+{
+    if (max > (size_t)INT32_MAX)
+        max = INT32_MAX;
+    sqlite3_stmt *st;
+    usher_err err = cstmt(db, C_CHANGES_SINCE, &st, em);
+    if (err)
+        return err;
+    change *v = NULL;
+    size_t count = 0;
+    int rc = sqlite3_bind_int64(st, 1, cursor);
+    rc |= sqlite3_bind_int64(st, 2, (sqlite3_int64)max + 1); /* one more tells if more remain */
+    if (rc != SQLITE_OK)
+        err = store_fail(db->db, em, "coordinator database: reading changes");
+    else
+        err = collect(db, st, sizeof *v, read_change_row, (void **)&v, &count, em);
+    sqlite3_reset(st);
+    if (err)
+        return err;
+    *more = count > max;
+    *n = count > max ? max : count;
+    *out = v;
+    return USHER_OK;
+}
+
+/* ---- devices ---------------------------------------------------------------------- */
+
+static void token_hash(const char *token, uint8_t out[TOKEN_HASH_BYTES])
+{
+    crypto_generichash(out, TOKEN_HASH_BYTES, (const unsigned char *)token, strlen(token),
+                       NULL, 0);
+}
+
+usher_err coorddb_device_add(coorddb *db, const char *id, usher_role role, int64_t now,
+                             char token[COORD_TOKEN_SIZE], usher_errmsg *em)
+{
+    if (!id || !text_is_ident(id, USHER_DEVICE_SIZE - 1))
+        return usher_fail(em, USHER_INVAL,
+                          "device name \"%.64s\": use 1 to 64 of A-Z, a-z, 0-9, '_', '.', '-'",
+                          id ? id : "");
+    const char *rname = role_name(role);
+    if (!rname)
+        return usher_fail(em, USHER_INVAL, "device %s: the role must be kiosk, door or admin",
+                          id);
+    uint8_t raw[TOKEN_BYTES], hash[TOKEN_HASH_BYTES];
+    char text[COORD_TOKEN_SIZE];
+    randombytes_buf(raw, sizeof raw);
+    text_base32_encode(raw, sizeof raw, text);
+    token_hash(text, hash);
+    sqlite3_stmt *st = NULL;
+    usher_err err = USHER_OK;
+    if (sqlite3_prepare_v2(db->db,
+                           "INSERT INTO devices(id, role, token_hash, created_at) "
+                           "VALUES (?1, ?2, ?3, ?4)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        err = store_fail(db->db, em, "coordinator database: adding a device");
+        goto out;
+    }
+    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 2, rname, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_blob(st, 3, hash, sizeof hash, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 4, now);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE) {
+        memcpy(token, text, COORD_TOKEN_SIZE);
+    } else if ((sqlite3_extended_errcode(db->db) & 0xff) == SQLITE_CONSTRAINT) {
+        err = usher_fail(em, USHER_EXISTS, "device %s already exists; pick another name", id);
+    } else {
+        err = store_fail(db->db, em, "coordinator database: adding a device");
+    }
+out:
+    sqlite3_finalize(st);
+    sodium_memzero(raw, sizeof raw);
+    sodium_memzero(text, sizeof text);
+    return err;
+}
+
+static void read_device(sqlite3_stmt *st, coord_device *d)
+{
+    memset(d, 0, sizeof *d);
+    store__column_text(st, 0, d->id, sizeof d->id);
+    d->role = role_parse((const char *)sqlite3_column_text(st, 1));
+    d->created_at = sqlite3_column_int64(st, 2);
+    d->last_seen = sqlite3_column_int64(st, 3);
+    d->cursor = sqlite3_column_int64(st, 4);
+    d->pending = sqlite3_column_int64(st, 5);
+    d->disabled = sqlite3_column_int(st, 6) != 0;
+}
+
+usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out,
+                              usher_errmsg *em)
+{
+    /* Longer than any token we issue: refuse without hashing a novel. */
+    if (!token || strlen(token) != COORD_TOKEN_SIZE - 1)
+        return usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+    uint8_t hash[TOKEN_HASH_BYTES];
+    token_hash(token, hash);
+    sqlite3_stmt *st;
+    usher_err err = cstmt(db, C_AUTH, &st, em);
+    if (err)
+        return err;
+    coord_device d;
+    sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const void *stored = sqlite3_column_blob(st, 7);
+        bool same = stored && sqlite3_column_bytes(st, 7) == TOKEN_HASH_BYTES &&
+                    sodium_memcmp(stored, hash, TOKEN_HASH_BYTES) == 0;
+        read_device(st, &d);
+        if (!same)
+            err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+        else if (d.disabled)
+            err = usher_fail(em, USHER_FORBIDDEN,
+                             "device %s is disabled; an organiser can enable it again", d.id);
+    } else if (rc == SQLITE_DONE) {
+        err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+    } else {
+        err = store_fail(db->db, em, "coordinator database: checking a token");
+    }
+    sqlite3_reset(st);
+    if (!err)
+        *out = d;
+    return err;
+}
+
+usher_err coorddb_device_seen(coorddb *db, const char *id, int64_t now, int64_t cursor,
+                              int64_t pending, usher_errmsg *em)
+{
+    sqlite3_stmt *st;
+    usher_err err = cstmt(db, C_SEEN, &st, em);
+    if (err)
+        return err;
+    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 2, now);
+    rc |= sqlite3_bind_int64(st, 3, cursor);
+    rc |= sqlite3_bind_int64(st, 4, pending);
+    if ((err = step_done(db, st, rc, "coordinator database: recording a device's sync", em)))
+        return err;
+    if (sqlite3_changes(db->db) == 0)
+        return usher_fail(em, USHER_NOTFOUND, "no device named %.64s", id);
+    return USHER_OK;
+}
+
+usher_err coorddb_device_set_disabled(coorddb *db, const char *id, bool disabled,
+                                      usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err = USHER_OK;
+    if (sqlite3_prepare_v2(db->db, "UPDATE devices SET disabled = ?2 WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int(st, 2, disabled) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+        err = store_fail(db->db, em, "coordinator database: changing a device");
+    else if (sqlite3_changes(db->db) == 0)
+        err = usher_fail(em, USHER_NOTFOUND, "no device named %.64s", id);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static void read_device_row(sqlite3_stmt *st, void *p)
+{
+    read_device(st, p);
+}
+
+usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err;
+    if (sqlite3_prepare_v2(db->db, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", -1,
+                           &st, NULL) != SQLITE_OK)
+        err = store_fail(db->db, em, "coordinator database: listing devices");
+    else
+        err = collect(db, st, sizeof **out, read_device_row, (void **)out, n, em);
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* ---- alerts and check-ins ------------------------------------------------------------ */
+
+static void read_alert_row(sqlite3_stmt *st, void *p)
+{
+    coord_alert *ca = p;
+    memset(ca, 0, sizeof *ca);
+    ca->id = sqlite3_column_int64(st, 0);
+    ca->a.kind = alert_kind_parse((const char *)sqlite3_column_text(st, 1));
+    store__column_text(st, 2, ca->a.ticket, sizeof ca->a.ticket);
+    store__column_text(st, 3, ca->a.seat, sizeof ca->a.seat);
+    store__column_text(st, 4, ca->a.other_seat, sizeof ca->a.other_seat);
+    store__column_text(st, 5, ca->a.device, sizeof ca->a.device);
+    store__column_text(st, 6, ca->a.other_device, sizeof ca->a.other_device);
+    ca->a.at = sqlite3_column_int64(st, 7);
+    ca->a.other_at = sqlite3_column_int64(st, 8);
+    store__column_text(st, 9, ca->a.op_id, sizeof ca->a.op_id);
+    ca->created_at = sqlite3_column_int64(st, 10);
+    ca->acked_at = sqlite3_column_int64(st, 11);
+}
+
+usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,
+                         usher_errmsg *em)
+{
+    const char *sql = open_only ? "SELECT " ALERT_COLUMNS " FROM alerts WHERE acked_at = 0 "
+                                  "ORDER BY id DESC LIMIT ?1"
+                                : "SELECT " ALERT_COLUMNS " FROM alerts "
+                                  "ORDER BY id DESC LIMIT ?1";
+    sqlite3_stmt *st = NULL;
+    usher_err err;
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max) !=
+            SQLITE_OK)
+        err = store_fail(db->db, em, "coordinator database: listing alerts");
+    else
+        err = collect(db, st, sizeof **out, read_alert_row, (void **)out, n, em);
+    sqlite3_finalize(st);
+    return err;
+}
+
+usher_err coorddb_alert_ack(coorddb *db, int64_t id, int64_t now, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err = USHER_OK;
+    /* The first acknowledgement's time stands; a second one changes nothing. */
+    if (sqlite3_prepare_v2(db->db,
+                           "UPDATE alerts SET acked_at = CASE WHEN acked_at = 0 THEN ?2 "
+                           "ELSE acked_at END WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+        err = store_fail(db->db, em, "coordinator database: acknowledging an alert");
+    else if (sqlite3_changes(db->db) == 0)
+        err = usher_fail(em, USHER_NOTFOUND, "there is no alert %lld", (long long)id);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static void read_checkin_row(sqlite3_stmt *st, void *p)
+{
+    coord_checkin *c = p;
+    memset(c, 0, sizeof *c);
+    store__column_text(st, 0, c->ticket, sizeof c->ticket);
+    store__column_text(st, 1, c->device, sizeof c->device);
+    c->at = sqlite3_column_int64(st, 2);
+    c->duplicate = sqlite3_column_int(st, 3) != 0;
+    store__column_text(st, 4, c->op_id, sizeof c->op_id);
+}
+
+usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT ticket, device, at, duplicate, op_id FROM checkins "
+                           "ORDER BY at, id",
+                           -1, &st, NULL) != SQLITE_OK)
+        err = store_fail(db->db, em, "coordinator database: listing check-ins");
+    else
+        err = collect(db, st, sizeof **out, read_checkin_row, (void **)out, n, em);
+    sqlite3_finalize(st);
+    return err;
+}

@@ -1,0 +1,824 @@
+/* protocol.c - the sync protocol's JSON: strict decoding and canonical encoding of
+ * ops, verdicts, changes, alerts and the POST /v1/sync bodies.
+ *
+ * Wire format (copied into syncd/README.md). Times are RFC 3339 strings, always
+ * written as "2026-11-22T07:32:35.123Z"; counters are JSON integers (never
+ * reals or strings); ids are [A-Za-z0-9_.-] (seats up to 16, devices up to 64,
+ * parties up to 36); ticket codes are [A-Z0-9-]{1,32} (lower case is accepted
+ * and upper-cased); op ids are UUIDs. Keys marked ? may be left out; the
+ * encoder leaves out empty strings, zero times and default values, and writes
+ * keys in the order shown. An empty string reads as a left-out key; unknown
+ * extra keys are ignored.
+ *
+ *   op       {"kind": "hold|release|assign|unassign|checkin|revoke|block|unblock",
+ *             "id": uuid, "device"?: id, "ticket"?: code, "seat"?: id,
+ *             "at": time, "expect_ticket_seat"?: id|null (absent/null = unseated),
+ *             "expect_seat_free"?: bool (absent = true), "party"?: id,
+ *             "ttl_ms"?: int >= 0}
+ *            Which of ticket/seat/... a kind takes: op.h; checked by op_validate.
+ *   verdict  {"status": "accepted|rejected|duplicate",
+ *             "first"?: "accepted|rejected" (required for, and only for, duplicate),
+ *             "reason"?: "seat_taken|seat_held|...", "id": uuid, "reseat"?: id,
+ *             "ticket_seat"?: id, "seat_ticket"?: code, "checked_in_at"?: time,
+ *             "checkin_device"?: id}
+ *   change   {"seq": int >= 0, "type": "seat", "seat": id, "ticket": code|null,
+ *             "blocked": bool, "hold_device"?: id, "hold_until"?: time}
+ *            {"seq": int >= 0, "type": "ticket", "code": code, "name": text,
+ *             "class": text, "seat": id|null, "party"?: id, "checked_in_at"?: time,
+ *             "checkin_device"?: id, "revoked": bool}
+ *            (text: UTF-8 without control characters, name <= 256 bytes,
+ *             class <= 16; either may be "")
+ *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan",
+ *             "ticket"?: code, "seat"?: id, "other_seat"?: id, "device"?: id,
+ *             "other_device"?: id, "at"?: time, "other_at"?: time, "op_id"?: uuid}
+ *
+ *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "ops": [op, ...]}
+ *                           at most 1000 ops (USHER_MAX_BATCH)
+ *   POST /v1/sync response  {"cursor": int >= 0, "more": bool,
+ *                            "verdicts": [verdict, ...], "changes": [change, ...]}
+ *                           at most 1000 verdicts, one per op of the request
+ *   any error               {"error": "CODE", "message": "a sentence"}
+ *
+ * Bodies over 4 MiB (PROTO_MAX_BODY) and oversized batches are refused as
+ * TOOBIG; text that is not JSON as PARSE (with line and column); JSON with
+ * duplicate keys, out-of-range numbers or anything above that breaks these
+ * rules as INVAL, with a message naming the field ("ops[3].seat: expected a
+ * string, got an integer").
+ */
+#include "protocol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+#include "timestamp.h"
+
+/* ---- field tables: one description drives both decoding and encoding ---- */
+
+typedef enum {
+    F_TEXT,  /* any printable UTF-8, may be "" */
+    F_IDENT, /* seat, device or party id: [A-Za-z0-9_.-] */
+    F_CODE,  /* ticket code: [A-Z0-9-], upper-cased on decode */
+    F_UUID,  /* op id */
+    F_TIME,  /* int64_t ms, RFC 3339 on the wire; 0 = absent */
+    F_INT,   /* int64_t >= 0; 0 = absent */
+    F_BOOL,
+} field_type;
+
+enum {
+    REQ = 1,          /* must be present */
+    NULLABLE = 2,     /* null means "" (and "" is written as null when REQ) */
+    DEFAULT_TRUE = 4, /* a bool that is true when absent (and left out when true) */
+};
+
+typedef struct field {
+    const char *key;
+    field_type type;
+    unsigned flags;
+    size_t off;  /* offset of the member in the struct */
+    size_t size; /* buffer size for strings */
+} field;
+
+#define STR(T, key, type, flags, member)                                                           \
+    {                                                                                              \
+        key, type, flags, offsetof(T, member), sizeof(((T *)0)->member)                            \
+    }
+#define NUM(T, key, type, flags, member)                                                           \
+    {                                                                                              \
+        key, type, flags, offsetof(T, member), 0                                                   \
+    }
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const field op_fields[] = {
+    STR(usher_op, "id", F_UUID, REQ, id),
+    STR(usher_op, "device", F_IDENT, 0, device),
+    STR(usher_op, "ticket", F_CODE, 0, ticket),
+    STR(usher_op, "seat", F_IDENT, 0, seat),
+    NUM(usher_op, "at", F_TIME, REQ, at),
+    STR(usher_op, "expect_ticket_seat", F_IDENT, NULLABLE, expect_ticket_seat),
+    NUM(usher_op, "expect_seat_free", F_BOOL, DEFAULT_TRUE, expect_seat_free),
+    STR(usher_op, "party", F_IDENT, 0, party),
+    NUM(usher_op, "ttl_ms", F_INT, 0, ttl_ms),
+};
+
+static const field verdict_fields[] = {
+    STR(verdict, "id", F_UUID, REQ, op_id),
+    STR(verdict, "reseat", F_IDENT, 0, reseat),
+    STR(verdict, "ticket_seat", F_IDENT, 0, ticket_seat),
+    STR(verdict, "seat_ticket", F_CODE, 0, seat_ticket),
+    NUM(verdict, "checked_in_at", F_TIME, 0, checked_in_at),
+    STR(verdict, "checkin_device", F_IDENT, 0, checkin_device),
+};
+
+static const field change_seq_fields[] = {
+    NUM(change, "seq", F_INT, REQ, seq),
+};
+
+static const field seat_change_fields[] = {
+    STR(change, "seat", F_IDENT, REQ, seat_id),
+    STR(change, "ticket", F_CODE, REQ | NULLABLE, seat.ticket),
+    NUM(change, "blocked", F_BOOL, REQ, seat.blocked),
+    STR(change, "hold_device", F_IDENT, 0, seat.hold_device),
+    NUM(change, "hold_until", F_TIME, 0, seat.hold_until),
+};
+
+static const field ticket_change_fields[] = {
+    STR(change, "code", F_CODE, REQ, ticket.code),
+    STR(change, "name", F_TEXT, REQ, ticket.name),
+    STR(change, "class", F_TEXT, REQ, ticket.klass),
+    STR(change, "seat", F_IDENT, REQ | NULLABLE, ticket.seat),
+    STR(change, "party", F_IDENT, 0, ticket.party),
+    NUM(change, "checked_in_at", F_TIME, 0, ticket.checked_in_at),
+    STR(change, "checkin_device", F_IDENT, 0, ticket.checkin_device),
+    NUM(change, "revoked", F_BOOL, REQ, ticket.revoked),
+};
+
+static const field alert_fields[] = {
+    STR(alert, "ticket", F_CODE, 0, ticket),
+    STR(alert, "seat", F_IDENT, 0, seat),
+    STR(alert, "other_seat", F_IDENT, 0, other_seat),
+    STR(alert, "device", F_IDENT, 0, device),
+    STR(alert, "other_device", F_IDENT, 0, other_device),
+    NUM(alert, "at", F_TIME, 0, at),
+    NUM(alert, "other_at", F_TIME, 0, other_at),
+    STR(alert, "op_id", F_UUID, 0, op_id),
+};
+
+static const field request_fields[] = {
+    STR(sync_request, "device", F_IDENT, 0, device),
+    NUM(sync_request, "cursor", F_INT, REQ, cursor),
+};
+
+static const field response_fields[] = {
+    NUM(sync_response, "cursor", F_INT, REQ, cursor),
+    NUM(sync_response, "more", F_BOOL, REQ, more),
+};
+
+/* "one of a, b, c" lists for messages, built from the X-macro tables. */
+#define ONE_OF(e, s) " " s
+static const char op_kinds[] = OP_KIND_MAP(ONE_OF);
+static const char statuses[] = VERDICT_STATUS_MAP(ONE_OF);
+static const char reasons[] = REASON_MAP(ONE_OF);
+static const char alert_kinds[] = ALERT_KIND_MAP(ONE_OF);
+#undef ONE_OF
+
+/* ---- decoding ---- */
+
+/* Where messages point: "ops[3]" + "seat" = "ops[3].seat". */
+typedef struct path {
+    char text[160];
+} path;
+
+static path path_of(const char *where, const char *key)
+{
+    path p;
+    bool has_where = where && *where;
+    snprintf(p.text, sizeof p.text, "%s%s%s", has_where ? where : "", has_where ? "." : "", key);
+    return p;
+}
+
+static const char *where_or(const char *where, const char *fallback)
+{
+    return where && *where ? where : fallback;
+}
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number with a fraction";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        break;
+    }
+    return "null";
+}
+
+static usher_err wrong_type(usher_errmsg *em, const path *p, const char *want, const json_t *v)
+{
+    return usher_fail(em, USHER_INVAL, "%s: expected %s, got %s", p->text, want, json_kind(v));
+}
+
+static bool is_code(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return false;
+    return true;
+}
+
+static void upcase(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'a' && *s <= 'z')
+            *s = (char)(*s - 'a' + 'A');
+}
+
+/* Checks a string already copied into dst against the rules of its type. */
+static usher_err check_text(const field *f, const path *p, char *dst, usher_errmsg *em)
+{
+    if (!*dst) {
+        bool may_be_empty = f->type == F_TEXT || !(f->flags & REQ) || (f->flags & NULLABLE);
+        return may_be_empty ? USHER_OK
+                            : usher_fail(em, USHER_INVAL, "%s: must not be empty", p->text);
+    }
+    switch (f->type) {
+    case F_TEXT:
+        if (!text_printable(dst))
+            return usher_fail(em, USHER_INVAL, "%s: contains a control character", p->text);
+        break;
+    case F_IDENT:
+        if (!text_is_ident(dst, f->size - 1))
+            return usher_fail(em, USHER_INVAL,
+                              "%s: \"%.40s\" is not an id (letters, digits, '_', '.' and '-')",
+                              p->text, dst);
+        break;
+    case F_CODE:
+        upcase(dst);
+        if (!is_code(dst))
+            return usher_fail(em, USHER_INVAL,
+                              "%s: \"%.40s\" is not a ticket code (letters, digits and '-')",
+                              p->text, dst);
+        break;
+    case F_UUID:
+        if (!op_id_valid(dst))
+            return usher_fail(em, USHER_INVAL,
+                              "%s: \"%.40s\" is not a UUID (8-4-4-4-12 hex digits)", p->text, dst);
+        break;
+    default:
+        break;
+    }
+    return USHER_OK;
+}
+
+static usher_err read_string(const field *f, const path *p, const json_t *v, char *dst,
+                             usher_errmsg *em)
+{
+    if (json_is_null(v) && (f->flags & NULLABLE)) {
+        dst[0] = '\0';
+        return USHER_OK;
+    }
+    if (!json_is_string(v))
+        return wrong_type(em, p, f->flags & NULLABLE ? "a string or null" : "a string", v);
+    size_t len = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (memchr(s, '\0', len))
+        return usher_fail(em, USHER_INVAL, "%s: contains a NUL character", p->text);
+    if (len >= f->size)
+        return usher_fail(em, USHER_INVAL, "%s: too long (%zu bytes; at most %zu)", p->text, len,
+                          f->size - 1);
+    memcpy(dst, s, len + 1);
+    return check_text(f, p, dst, em);
+}
+
+static usher_err read_time(const path *p, const json_t *v, int64_t *dst, usher_errmsg *em)
+{
+    if (!json_is_string(v))
+        return wrong_type(em, p, "an RFC 3339 time string", v);
+    if (!timestamp_parse(json_string_value(v), dst))
+        return usher_fail(em, USHER_INVAL,
+                          "%s: \"%.40s\" is not an RFC 3339 time between 1970 and 9999 "
+                          "(e.g. \"2026-11-22T07:32:35.123Z\")",
+                          p->text, json_string_value(v));
+    return USHER_OK;
+}
+
+static usher_err read_int(const path *p, const json_t *v, int64_t *dst, usher_errmsg *em)
+{
+    if (!json_is_integer(v))
+        return wrong_type(em, p, "an integer", v);
+    json_int_t n = json_integer_value(v);
+    if (n < 0)
+        return usher_fail(em, USHER_INVAL, "%s: must be 0 or more, not %lld", p->text,
+                          (long long)n);
+    *dst = n;
+    return USHER_OK;
+}
+
+static usher_err read_field(const field *f, const char *where, const json_t *obj, char *base,
+                            usher_errmsg *em)
+{
+    path p = path_of(where, f->key);
+    const json_t *v = json_object_get(obj, f->key);
+    void *dst = base + f->off;
+    if (!v) {
+        if (f->flags & REQ)
+            return usher_fail(em, USHER_INVAL, "%s: missing", p.text);
+        if (f->type == F_BOOL)
+            *(bool *)dst = (f->flags & DEFAULT_TRUE) != 0;
+        return USHER_OK; /* strings and numbers are already zero */
+    }
+    switch (f->type) {
+    case F_TIME:
+        return read_time(&p, v, dst, em);
+    case F_INT:
+        return read_int(&p, v, dst, em);
+    case F_BOOL:
+        if (!json_is_boolean(v))
+            return wrong_type(em, &p, "true or false", v);
+        *(bool *)dst = json_is_true(v);
+        return USHER_OK;
+    default:
+        return read_string(f, &p, v, dst, em);
+    }
+}
+
+/* Fills the members of base that the table names. base must be zeroed. */
+static usher_err read_fields(const field *fs, size_t n, const char *where, const json_t *obj,
+                             void *base, usher_errmsg *em)
+{
+    for (size_t i = 0; i < n; i++) {
+        usher_err err = read_field(&fs[i], where, obj, base, em);
+        if (err)
+            return err;
+    }
+    return USHER_OK;
+}
+
+static usher_err need_object(const json_t *j, const char *where, const char *what, usher_errmsg *em)
+{
+    if (json_is_object(j))
+        return USHER_OK;
+    return usher_fail(em, USHER_INVAL, "%s: expected an object, got %s", where_or(where, what),
+                      j ? json_kind(j) : "nothing");
+}
+
+/* Points *name at the enum name at key (borrowed from obj); "" when absent
+ * and optional. */
+static usher_err read_name(const json_t *obj, const char *where, const char *key, bool required,
+                           const char **name, usher_errmsg *em)
+{
+    path p = path_of(where, key);
+    const json_t *v = json_object_get(obj, key);
+    *name = "";
+    if (!v)
+        return required ? usher_fail(em, USHER_INVAL, "%s: missing", p.text) : USHER_OK;
+    if (!json_is_string(v))
+        return wrong_type(em, &p, "a string", v);
+    *name = json_string_value(v);
+    return USHER_OK;
+}
+
+static usher_err unknown_name(usher_errmsg *em, const char *where, const char *key,
+                              const char *name, const char *choices)
+{
+    path p = path_of(where, key);
+    return usher_fail(em, USHER_INVAL, "%s: unknown value \"%.40s\" (expected one of%s)", p.text,
+                      name, choices);
+}
+
+usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out, usher_errmsg *em)
+{
+    usher_op op;
+    const char *name = "";
+    memset(&op, 0, sizeof op);
+    usher_err err = need_object(j, where, "op", em);
+    if (!err)
+        err = read_name(j, where, "kind", true, &name, em);
+    if (!err && (op.kind = op_kind_parse(name)) == OP_NONE)
+        err = unknown_name(em, where, "kind", name, op_kinds);
+    if (!err)
+        err = read_fields(op_fields, NFIELDS(op_fields), where, j, &op, em);
+    if (!err && (err = op_validate(&op, em)) != USHER_OK && where && *where)
+        usher_errmsg_prefix(em, "%s", where);
+    if (!err)
+        *out = op;
+    return err;
+}
+
+/* status, first and reason: first is there exactly when status is duplicate. */
+static usher_err read_statuses(const json_t *j, const char *where, verdict *v, usher_errmsg *em)
+{
+    const char *name = "";
+    usher_err err = read_name(j, where, "status", true, &name, em);
+    if (!err && (v->status = verdict_status_parse(name)) == VERDICT_NONE)
+        err = unknown_name(em, where, "status", name, statuses);
+    bool dup = v->status == VERDICT_DUPLICATE;
+    if (!err)
+        err = read_name(j, where, "first", dup, &name, em);
+    if (!err && !dup && name[0])
+        err = usher_fail(em, USHER_INVAL, "%s: only a duplicate verdict has one",
+                         path_of(where, "first").text);
+    if (!err && dup) {
+        v->first = verdict_status_parse(name);
+        if (v->first != VERDICT_ACCEPTED && v->first != VERDICT_REJECTED)
+            err = unknown_name(em, where, "first", name, " accepted rejected");
+    }
+    if (!err)
+        err = read_name(j, where, "reason", false, &name, em);
+    if (!err && name[0] && (v->reason = verdict_reason_parse(name)) == REASON_NONE)
+        err = unknown_name(em, where, "reason", name, reasons);
+    return err;
+}
+
+usher_err proto_verdict_decode(const json_t *j, const char *where, verdict *out, usher_errmsg *em)
+{
+    verdict v;
+    memset(&v, 0, sizeof v);
+    usher_err err = need_object(j, where, "verdict", em);
+    if (!err)
+        err = read_statuses(j, where, &v, em);
+    if (!err)
+        err = read_fields(verdict_fields, NFIELDS(verdict_fields), where, j, &v, em);
+    if (!err)
+        *out = v;
+    return err;
+}
+
+usher_err proto_change_decode(const json_t *j, const char *where, change *out, usher_errmsg *em)
+{
+    change c;
+    const char *name = "";
+    memset(&c, 0, sizeof c);
+    usher_err err = need_object(j, where, "change", em);
+    if (!err)
+        err = read_fields(change_seq_fields, NFIELDS(change_seq_fields), where, j, &c, em);
+    if (!err)
+        err = read_name(j, where, "type", true, &name, em);
+    if (!err) {
+        if (!strcmp(name, "seat")) {
+            c.type = CHANGE_SEAT;
+            err = read_fields(seat_change_fields, NFIELDS(seat_change_fields), where, j, &c, em);
+        } else if (!strcmp(name, "ticket")) {
+            c.type = CHANGE_TICKET;
+            err =
+                read_fields(ticket_change_fields, NFIELDS(ticket_change_fields), where, j, &c, em);
+        } else {
+            err = unknown_name(em, where, "type", name, " seat ticket");
+        }
+    }
+    if (!err)
+        *out = c;
+    return err;
+}
+
+usher_err proto_alert_decode(const json_t *j, const char *where, alert *out, usher_errmsg *em)
+{
+    alert a;
+    const char *name = "";
+    memset(&a, 0, sizeof a);
+    usher_err err = need_object(j, where, "alert", em);
+    if (!err)
+        err = read_name(j, where, "kind", true, &name, em);
+    if (!err && (a.kind = alert_kind_parse(name)) == ALERT_NONE)
+        err = unknown_name(em, where, "kind", name, alert_kinds);
+    if (!err)
+        err = read_fields(alert_fields, NFIELDS(alert_fields), where, j, &a, em);
+    if (!err)
+        *out = a;
+    return err;
+}
+
+/* ---- bodies and arrays ---- */
+
+static usher_err load_body(const char *body, size_t len, json_t **out, usher_errmsg *em)
+{
+    if (len > PROTO_MAX_BODY)
+        return usher_fail(em, USHER_TOOBIG, "body is %zu bytes; at most %d are accepted", len,
+                          PROTO_MAX_BODY);
+    if (len == 0)
+        return usher_fail(em, USHER_PARSE, "body is empty; expected a JSON object");
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        /* Duplicate keys, \u0000 and huge numbers are well-formed JSON that we
+         * refuse, not broken text. */
+        enum json_error_code code = json_error_code(&jerr);
+        bool content = code == json_error_duplicate_key || code == json_error_null_character ||
+                       code == json_error_numeric_overflow;
+        if (code == json_error_out_of_memory)
+            return usher_fail(em, USHER_NOMEM, "out of memory reading the body");
+        return usher_fail(em, content ? USHER_INVAL : USHER_PARSE, "body, line %d, column %d: %s",
+                          jerr.line, jerr.column, jerr.text);
+    }
+    if (!json_is_object(root)) {
+        usher_fail(em, USHER_INVAL, "body: expected a JSON object, got %s", json_kind(root));
+        json_decref(root);
+        return USHER_INVAL;
+    }
+    *out = root;
+    return USHER_OK;
+}
+
+typedef usher_err (*elem_decoder)(const json_t *j, const char *where, void *out, usher_errmsg *em);
+
+static usher_err op_decode_elem(const json_t *j, const char *where, void *out, usher_errmsg *em)
+{
+    return proto_op_decode(j, where, out, em);
+}
+
+static usher_err verdict_decode_elem(const json_t *j, const char *where, void *out,
+                                     usher_errmsg *em)
+{
+    return proto_verdict_decode(j, where, out, em);
+}
+
+static usher_err change_decode_elem(const json_t *j, const char *where, void *out, usher_errmsg *em)
+{
+    return proto_change_decode(j, where, out, em);
+}
+
+/* Decodes root[key], an array of at most max elements of elem_size bytes, into
+ * a new array (NULL when empty) that the caller frees. */
+static usher_err decode_array(const json_t *root, const char *key, size_t max, size_t elem_size,
+                              elem_decoder decode, void **out, size_t *out_n, usher_errmsg *em)
+{
+    const json_t *arr = json_object_get(root, key);
+    if (!arr)
+        return usher_fail(em, USHER_INVAL, "%s: missing", key);
+    if (!json_is_array(arr))
+        return usher_fail(em, USHER_INVAL, "%s: expected an array, got %s", key, json_kind(arr));
+    size_t n = json_array_size(arr);
+    if (n > max)
+        return usher_fail(em, USHER_TOOBIG, "%s: %zu entries; at most %zu fit in one batch", key, n,
+                          max);
+    char *items = NULL;
+    if (n > 0 && !(items = calloc(n, elem_size)))
+        return usher_fail(em, USHER_NOMEM, "out of memory reading %s", key);
+    for (size_t i = 0; i < n; i++) {
+        char where[48];
+        snprintf(where, sizeof where, "%s[%zu]", key, i);
+        usher_err err = decode(json_array_get(arr, i), where, items + i * elem_size, em);
+        if (err) {
+            free(items);
+            return err;
+        }
+    }
+    *out = items;
+    *out_n = n;
+    return USHER_OK;
+}
+
+void proto_sync_request_release(sync_request *r)
+{
+    if (!r)
+        return;
+    free(r->ops);
+    r->ops = NULL;
+    r->nops = 0;
+}
+
+void proto_sync_response_release(sync_response *r)
+{
+    if (!r)
+        return;
+    free(r->verdicts);
+    free(r->changes);
+    r->verdicts = NULL;
+    r->changes = NULL;
+    r->nverdicts = r->nchanges = 0;
+}
+
+usher_err proto_sync_request_decode(const char *body, size_t len, sync_request *out,
+                                    usher_errmsg *em)
+{
+    sync_request r;
+    json_t *root = NULL;
+    void *ops = NULL;
+    memset(&r, 0, sizeof r);
+    usher_err err = load_body(body, len, &root, em);
+    if (err)
+        goto out;
+    err = read_fields(request_fields, NFIELDS(request_fields), "", root, &r, em);
+    if (err)
+        goto out;
+    err = decode_array(root, "ops", USHER_MAX_BATCH, sizeof(usher_op), op_decode_elem, &ops,
+                       &r.nops, em);
+    if (err)
+        goto out;
+    r.ops = ops;
+    *out = r;
+out:
+    json_decref(root);
+    return err;
+}
+
+usher_err proto_sync_response_decode(const char *body, size_t len, sync_response *out,
+                                     usher_errmsg *em)
+{
+    sync_response r;
+    json_t *root = NULL;
+    void *verdicts = NULL, *changes = NULL;
+    memset(&r, 0, sizeof r);
+    usher_err err = load_body(body, len, &root, em);
+    if (err)
+        goto fail;
+    err = read_fields(response_fields, NFIELDS(response_fields), "", root, &r, em);
+    if (err)
+        goto fail;
+    err = decode_array(root, "verdicts", USHER_MAX_BATCH, sizeof(verdict), verdict_decode_elem,
+                       &verdicts, &r.nverdicts, em);
+    if (err)
+        goto fail;
+    err = decode_array(root, "changes", SIZE_MAX, sizeof(change), change_decode_elem, &changes,
+                       &r.nchanges, em);
+    if (err)
+        goto fail;
+    r.verdicts = verdicts;
+    r.changes = changes;
+    *out = r;
+    json_decref(root);
+    return USHER_OK;
+fail:
+    free(verdicts);
+    json_decref(root);
+    return err;
+}
+
+/* ---- encoding ---- */
+
+/* Sets obj[key] = v, taking v; false (and v released) on failure. */
+static bool put(json_t *obj, const char *key, json_t *v)
+{
+    return v && json_object_set_new(obj, key, v) == 0;
+}
+
+static json_t *time_value(int64_t ms)
+{
+    char text[TIMESTAMP_TEXT_SIZE];
+    timestamp_format(ms, text);
+    return json_string(text);
+}
+
+static bool write_field(json_t *obj, const field *f, const char *base)
+{
+    const void *src = base + f->off;
+    bool req = (f->flags & REQ) != 0;
+    switch (f->type) {
+    case F_TIME:
+    case F_INT: {
+        int64_t n = *(const int64_t *)src;
+        if (!req && n == 0)
+            return true;
+        return put(obj, f->key, f->type == F_TIME ? time_value(n) : json_integer(n));
+    }
+    case F_BOOL: {
+        bool b = *(const bool *)src;
+        if (!req && b == ((f->flags & DEFAULT_TRUE) != 0))
+            return true;
+        return put(obj, f->key, json_boolean(b));
+    }
+    default: {
+        const char *s = src;
+        if (!s[0] && (f->flags & NULLABLE))
+            return !req || put(obj, f->key, json_null());
+        if (!s[0] && !req)
+            return true;
+        return put(obj, f->key, json_string(s));
+    }
+    }
+}
+
+static bool write_fields(json_t *obj, const field *fs, size_t n, const void *base)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!write_field(obj, &fs[i], base))
+            return false;
+    return true;
+}
+
+/* Returns obj, or NULL (and obj released) when ok is false. */
+static json_t *finish(json_t *obj, bool ok)
+{
+    if (ok)
+        return obj;
+    json_decref(obj);
+    return NULL;
+}
+
+json_t *proto_op_encode(const usher_op *op)
+{
+    json_t *obj = json_object();
+    bool ok = obj && put(obj, "kind", json_string(op_kind_name(op->kind))) &&
+              write_fields(obj, op_fields, NFIELDS(op_fields), op);
+    return finish(obj, ok);
+}
+
+json_t *proto_verdict_encode(const verdict *v)
+{
+    json_t *obj = json_object();
+    bool ok = obj && put(obj, "status", json_string(verdict_status_name(v->status)));
+    if (ok && v->status == VERDICT_DUPLICATE)
+        ok = put(obj, "first", json_string(verdict_status_name(v->first)));
+    if (ok && v->reason != REASON_NONE)
+        ok = put(obj, "reason", json_string(verdict_reason_name(v->reason)));
+    ok = ok && write_fields(obj, verdict_fields, NFIELDS(verdict_fields), v);
+    return finish(obj, ok);
+}
+
+json_t *proto_change_encode(const change *c)
+{
+    json_t *obj = json_object();
+    bool ok = obj && write_fields(obj, change_seq_fields, NFIELDS(change_seq_fields), c);
+    if (ok && c->type == CHANGE_SEAT)
+        ok = put(obj, "type", json_string("seat")) &&
+             write_fields(obj, seat_change_fields, NFIELDS(seat_change_fields), c);
+    else if (ok && c->type == CHANGE_TICKET)
+        ok = put(obj, "type", json_string("ticket")) &&
+             write_fields(obj, ticket_change_fields, NFIELDS(ticket_change_fields), c);
+    else
+        ok = false; /* CHANGE_NONE has no wire form */
+    return finish(obj, ok);
+}
+
+json_t *proto_alert_encode(const alert *a)
+{
+    json_t *obj = json_object();
+    bool ok = obj && put(obj, "kind", json_string(alert_kind_name(a->kind))) &&
+              write_fields(obj, alert_fields, NFIELDS(alert_fields), a);
+    return finish(obj, ok);
+}
+
+typedef json_t *(*elem_encoder)(const void *item);
+
+static json_t *op_encode_elem(const void *item)
+{
+    return proto_op_encode(item);
+}
+
+static json_t *verdict_encode_elem(const void *item)
+{
+    return proto_verdict_encode(item);
+}
+
+static json_t *change_encode_elem(const void *item)
+{
+    return proto_change_encode(item);
+}
+
+static bool put_array(json_t *obj, const char *key, const void *items, size_t n, size_t elem_size,
+                      elem_encoder encode)
+{
+    json_t *arr = json_array();
+    if (!put(obj, key, arr))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(arr, encode((const char *)items + i * elem_size)) != 0)
+            return false;
+    return true;
+}
+
+/* Compact text of obj, releasing obj; NULL when obj is NULL or on OOM. */
+static char *dump(json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    return text;
+}
+
+char *proto_sync_request_encode(const sync_request *r)
+{
+    json_t *obj = json_object();
+    bool ok = obj && write_fields(obj, request_fields, NFIELDS(request_fields), r) &&
+              put_array(obj, "ops", r->ops, r->nops, sizeof *r->ops, op_encode_elem);
+    return dump(finish(obj, ok));
+}
+
+char *proto_sync_response_encode(const sync_response *r)
+{
+    json_t *obj = json_object();
+    bool ok =
+        obj && write_fields(obj, response_fields, NFIELDS(response_fields), r) &&
+        put_array(obj, "verdicts", r->verdicts, r->nverdicts, sizeof *r->verdicts,
+                  verdict_encode_elem) &&
+        put_array(obj, "changes", r->changes, r->nchanges, sizeof *r->changes, change_encode_elem);
+    return dump(finish(obj, ok));
+}
+
+/* A JSON string of s; bytes that are not UTF-8 become '?' so that an error
+ * message with a stray byte still gets through. */
+static json_t *lossy_string(const char *s)
+{
+    if (!s)
+        s = "";
+    size_t len = strlen(s);
+    if (text_utf8_valid(s, len))
+        return json_stringn(s, len);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i <= len; i++)
+        copy[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+    json_t *v = json_stringn(copy, len);
+    free(copy);
+    return v;
+}
+
+char *proto_error_body(const char *code, const char *message)
+{
+    json_t *obj = json_object();
+    bool ok =
+        obj && put(obj, "error", lossy_string(code)) && put(obj, "message", lossy_string(message));
+    return dump(finish(obj, ok));
+}

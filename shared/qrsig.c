@@ -1,0 +1,211 @@
+/* qrsig.c - Ed25519-signed ticket payloads for QR codes, verified offline by
+ * kiosks holding the event's public key. */
+#include "qrsig.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "text.h"
+#include "ticket.h"
+
+#define TAG "U1."
+#define TAG_LEN 3
+#define SIG_TEXT_LEN 103 /* text_base32_len(crypto_sign_BYTES) */
+#define EVENT_ID_MAX 255
+#define MESSAGE_SIZE (16 + EVENT_ID_MAX + USHER_CODE_SIZE)
+
+#define FORGED_MSG                                                                                 \
+    "this ticket's signature does not match: it is forged, altered or for another event"
+
+_Static_assert(QRSIG_PK_BYTES == crypto_sign_PUBLICKEYBYTES, "Ed25519 public key size");
+_Static_assert(QRSIG_SK_BYTES == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key size");
+_Static_assert(TAG_LEN + (USHER_CODE_SIZE - 1) + 1 + SIG_TEXT_LEN < QRSIG_PAYLOAD_SIZE,
+               "the longest payload fits QRSIG_PAYLOAD_SIZE");
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static char upper(char c)
+{
+    return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+usher_err qrsig_keygen(qrsig_keypair *kp)
+{
+    if (sodium_init() < 0)
+        return USHER_IO;
+    if (crypto_sign_keypair(kp->pk, kp->sk) != 0)
+        return USHER_IO;
+    return USHER_OK;
+}
+
+/* Decodes exactly n bytes from 2n hex digits (either case) into out. */
+static bool hex_decode(const char *text, uint8_t *out, size_t n)
+{
+    if (!text || strlen(text) != 2 * n)
+        return false;
+    size_t got = 0;
+    const char *end = NULL;
+    return sodium_hex2bin(out, n, text, 2 * n, NULL, &got, &end) == 0 && got == n &&
+           end == text + 2 * n;
+}
+
+void qrsig_pk_to_text(const uint8_t pk[QRSIG_PK_BYTES], char out[2 * QRSIG_PK_BYTES + 1])
+{
+    text_hex(pk, QRSIG_PK_BYTES, out);
+}
+
+bool qrsig_pk_from_text(const char *text, uint8_t pk[QRSIG_PK_BYTES])
+{
+    uint8_t tmp[QRSIG_PK_BYTES];
+    if (!hex_decode(text, tmp, sizeof tmp))
+        return false;
+    memcpy(pk, tmp, sizeof tmp);
+    return true;
+}
+
+void qrsig_sk_to_text(const uint8_t sk[QRSIG_SK_BYTES], char out[QRSIG_KEY_TEXT_SIZE])
+{
+    text_hex(sk, QRSIG_SK_BYTES, out);
+}
+
+bool qrsig_sk_from_text(const char *text, uint8_t sk[QRSIG_SK_BYTES])
+{
+    uint8_t tmp[QRSIG_SK_BYTES], pk[QRSIG_PK_BYTES], check[QRSIG_SK_BYTES];
+    bool ok = sodium_init() >= 0 && hex_decode(text, tmp, sizeof tmp);
+    /* libsodium's secret key is seed || public key: the halves must agree. */
+    ok = ok && crypto_sign_seed_keypair(pk, check, tmp) == 0 &&
+         sodium_memcmp(check, tmp, sizeof tmp) == 0;
+    if (ok)
+        memcpy(sk, tmp, sizeof tmp);
+    sodium_memzero(tmp, sizeof tmp);
+    sodium_memzero(check, sizeof check);
+    return ok;
+}
+
+static usher_err check_event_id(const char *event_id, usher_errmsg *em)
+{
+    if (!event_id || !*event_id)
+        return usher_fail(em, USHER_INVAL, "the event id is empty");
+    if (strlen(event_id) > EVENT_ID_MAX)
+        return usher_fail(em, USHER_INVAL, "the event id is too long (at most %d bytes)",
+                          EVENT_ID_MAX);
+    if (!text_printable(event_id))
+        return usher_fail(em, USHER_INVAL, "the event id contains control characters");
+    return USHER_OK;
+}
+
+/* The signed message: "usher-ticket\n<event id>\n<CODE>". */
+static size_t build_message(const char *event_id, const char *code, char msg[MESSAGE_SIZE])
+{
+    int n = snprintf(msg, MESSAGE_SIZE, "usher-ticket\n%s\n%s", event_id, code);
+    return n > 0 ? (size_t)n : 0;
+}
+
+usher_err qrsig_sign(const uint8_t sk[QRSIG_SK_BYTES], const char *event_id, const char *code,
+                     char out[QRSIG_PAYLOAD_SIZE], usher_errmsg *em)
+{
+    char norm[USHER_CODE_SIZE];
+    if (!code || !text_copy(norm, sizeof norm, code) || !ticket_code_normalize(norm))
+        return usher_fail(em, USHER_INVAL,
+                          "cannot sign this ticket number: it must be 1 to %d characters of "
+                          "A-Z, 0-9 and -",
+                          USHER_CODE_SIZE - 1);
+    usher_err err = check_event_id(event_id, em);
+    if (err)
+        return err;
+    if (sodium_init() < 0)
+        return usher_fail(em, USHER_IO, "cannot initialise libsodium to sign tickets");
+    char msg[MESSAGE_SIZE];
+    size_t mlen = build_message(event_id, norm, msg);
+    uint8_t sig[crypto_sign_BYTES];
+    if (crypto_sign_detached(sig, NULL, (const unsigned char *)msg, mlen, sk) != 0)
+        return usher_fail(em, USHER_IO, "cannot sign ticket %s", norm);
+    char sigtext[SIG_TEXT_LEN + 1];
+    text_base32_encode(sig, sizeof sig, sigtext);
+    snprintf(out, QRSIG_PAYLOAD_SIZE, TAG "%s.%s", norm, sigtext);
+    return USHER_OK;
+}
+
+/* Splits an upper-cased payload "U1.<CODE>.<SIG>" into code and signature. */
+static usher_err split_payload(char *buf, char **code, char **sigtext, usher_errmsg *em)
+{
+    char *dot = strchr(buf + TAG_LEN, '.');
+    if (!dot)
+        return usher_fail(em, USHER_SIGNATURE,
+                          "this ticket QR code is damaged or altered: it has no signature");
+    *dot = '\0';
+    *code = buf + TAG_LEN;
+    *sigtext = dot + 1;
+    size_t n = strlen(*code);
+    bool ok = n >= 1 && n < USHER_CODE_SIZE;
+    for (size_t k = 0; ok && k < n; k++) {
+        char c = (*code)[k];
+        ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    }
+    if (!ok)
+        return usher_fail(em, USHER_SIGNATURE,
+                          "this ticket QR code is damaged or altered: its ticket number is not "
+                          "1 to %d characters of A-Z, 0-9 and -",
+                          USHER_CODE_SIZE - 1);
+    if (strlen(*sigtext) != SIG_TEXT_LEN)
+        return usher_fail(em, USHER_SIGNATURE,
+                          "this ticket QR code is damaged or altered: its signature has %zu "
+                          "characters instead of %d",
+                          strlen(*sigtext), SIG_TEXT_LEN);
+    return USHER_OK;
+}
+
+usher_err qrsig_verify(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id, const char *payload,
+                       char code_out[USHER_CODE_SIZE], usher_errmsg *em)
+{
+    usher_err err = check_event_id(event_id, em);
+    if (err)
+        return err;
+    if (!qrsig_is_payload(payload))
+        return usher_fail(em, USHER_PARSE,
+                          "this is not an Usher ticket QR code (those start with \"" TAG "\")");
+    if (sodium_init() < 0)
+        return usher_fail(em, USHER_IO, "cannot initialise libsodium to check tickets");
+    while (is_space(*payload))
+        payload++;
+    size_t n = strlen(payload);
+    while (n > 0 && is_space(payload[n - 1]))
+        n--;
+    char buf[QRSIG_PAYLOAD_SIZE];
+    if (n >= sizeof buf)
+        return usher_fail(em, USHER_SIGNATURE,
+                          "this ticket QR code is damaged or altered: it is too long (%zu "
+                          "characters)",
+                          n);
+    for (size_t k = 0; k < n; k++)
+        buf[k] = upper(payload[k]);
+    buf[n] = '\0';
+    char *code = NULL, *sigtext = NULL;
+    err = split_payload(buf, &code, &sigtext, em);
+    if (err)
+        return err;
+    uint8_t sig[crypto_sign_BYTES];
+    if (!text_base32_decode(sigtext, sig, sizeof sig))
+        return usher_fail(em, USHER_SIGNATURE,
+                          "this ticket QR code is damaged or altered: its signature has "
+                          "characters that are not allowed");
+    char msg[MESSAGE_SIZE];
+    size_t mlen = build_message(event_id, code, msg);
+    if (crypto_sign_verify_detached(sig, (const unsigned char *)msg, mlen, pk) != 0)
+        return usher_fail(em, USHER_SIGNATURE, FORGED_MSG);
+    text_copy(code_out, USHER_CODE_SIZE, code);
+    return USHER_OK;
+}
+
+bool qrsig_is_payload(const char *text)
+{
+    if (!text)
+        return false;
+    while (is_space(*text))
+        text++;
+    return upper(text[0]) == 'U' && text[1] == '1' && text[2] == '.';
+}

@@ -1,0 +1,905 @@
+/* ticket.c - the organisers' ticket CSV (RFC 4180, all or nothing) and generated
+ * ticket codes with a check character. */
+#include "ticket.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "text.h"
+
+#define CODE_MAX (USHER_CODE_SIZE - 1)
+#define NAME_MAX_BYTES (USHER_NAME_SIZE - 1)
+#define CLASS_MAX (USHER_CLASS_SIZE - 1)
+#define HEADER_EXAMPLE "ticket_number,full_name,class"
+
+/* ---- lists and reports ---------------------------------------------------- */
+
+static usher_err list_reserve(ticket_list *tl, size_t extra)
+{
+    if (extra <= tl->cap - tl->count)
+        return USHER_OK;
+    size_t limit = SIZE_MAX / 2 / sizeof(ticket_rec);
+    if (extra > limit - tl->count)
+        return USHER_NOMEM;
+    size_t need = tl->count + extra;
+    size_t cap = tl->cap * 2 > need ? tl->cap * 2 : need;
+    if (cap < 16)
+        cap = 16;
+    ticket_rec *items = realloc(tl->items, cap * sizeof *items);
+    if (!items)
+        return USHER_NOMEM;
+    tl->items = items;
+    tl->cap = cap;
+    return USHER_OK;
+}
+
+usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec)
+{
+    usher_err err = list_reserve(tl, 1);
+    if (err)
+        return err;
+    tl->items[tl->count++] = *rec;
+    return USHER_OK;
+}
+
+void ticket_list_release(ticket_list *tl)
+{
+    if (!tl)
+        return;
+    free(tl->items);
+    tl->items = NULL;
+    tl->count = tl->cap = 0;
+}
+
+void csv_report_release(csv_report *r)
+{
+    if (!r)
+        return;
+    free(r->items);
+    r->items = NULL;
+    r->count = r->cap = r->total = 0;
+}
+
+/* ---- the parser's working state ------------------------------------------ */
+
+/* One field of the current record: bytes buf[off..off+len), already unquoted.
+ * `bad` marks a field whose syntax problem was already reported. */
+typedef struct csv_field {
+    size_t off, len;
+    bool bad;
+} csv_field;
+
+typedef struct csv_record {
+    char *buf;
+    size_t len, cap;
+    csv_field *fields;
+    size_t nfields, fcap;
+    int line;          /* physical line of the record's first byte */
+    bool unterminated; /* ran into the end of the file inside quotes */
+} csv_record;
+
+/* Codes seen so far (valid ones, from any row) for duplicate detection: an
+ * open-addressing hash of indices into items. */
+typedef struct seen_code {
+    char code[USHER_CODE_SIZE];
+    int line;
+} seen_code;
+
+typedef struct seen_set {
+    seen_code *items;
+    size_t count, cap;
+    uint32_t *slots; /* index + 1; 0 = empty */
+    size_t nslots;   /* power of two */
+} seen_set;
+
+typedef struct parser {
+    const unsigned char *p;
+    size_t n, i;
+    int line;     /* physical line of the next byte */
+    bool prev_cr; /* the last byte was a CR (a following LF ends no new line) */
+    csv_record rec;
+    csv_report *rep;
+    size_t problems;                   /* found by this call */
+    size_t rows;                       /* data rows, blank ones aside */
+    bool stop;                         /* a problem after which reading on makes no sense */
+    int col_code, col_name, col_class; /* field index, -1 when absent */
+    ticket_list tmp;
+    seen_set seen;
+} parser;
+
+static void parser_release(parser *ps)
+{
+    free(ps->rec.buf);
+    free(ps->rec.fields);
+    ticket_list_release(&ps->tmp);
+    free(ps->seen.items);
+    free(ps->seen.slots);
+}
+
+static usher_err problem(parser *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records one problem of this import; only the first CSV_MAX_PROBLEMS keep
+ * their text. */
+static usher_err problem(parser *ps, int line, const char *fmt, ...)
+{
+    ps->problems++;
+    csv_report *rep = ps->rep;
+    if (!rep)
+        return USHER_OK;
+    rep->total++;
+    if (rep->count >= CSV_MAX_PROBLEMS)
+        return USHER_OK;
+    if (rep->count == rep->cap) {
+        size_t cap = rep->cap ? rep->cap * 2 : 16;
+        csv_problem *items = realloc(rep->items, cap * sizeof *items);
+        if (!items)
+            return USHER_NOMEM;
+        rep->items = items;
+        rep->cap = cap;
+    }
+    csv_problem *pr = &rep->items[rep->count++];
+    pr->line = line;
+    int n = snprintf(pr->message, sizeof pr->message, "line %d: ", line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pr->message + n, sizeof pr->message - (size_t)n, fmt, ap);
+    va_end(ap);
+    return USHER_OK;
+}
+
+/* ---- small text helpers --------------------------------------------------- */
+
+static bool is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && is_blank((unsigned char)(*s)[0]))
+        (*s)++, (*n)--;
+    while (*n > 0 && is_blank((unsigned char)(*s)[*n - 1]))
+        (*n)--;
+}
+
+static char upper(char c)
+{
+    return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+static bool is_alnum(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool code_char_ok(char c)
+{
+    return is_alnum(c) || c == '-';
+}
+
+static bool class_char_ok(char c)
+{
+    return is_alnum(c) || c == ' ' || c == '_' || c == '-';
+}
+
+static bool ci_equal(const char *s, size_t n, const char *word)
+{
+    if (strlen(word) != n)
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if (upper(s[k]) != upper(word[k]))
+            return false;
+    return true;
+}
+
+/* Length of the UTF-8 sequence a lead byte announces, 0 for a stray byte. */
+static size_t utf8_seq_len(unsigned char c)
+{
+    if (c >= 0xc2 && c <= 0xdf)
+        return 2;
+    if ((c & 0xf0) == 0xe0)
+        return 3;
+    if (c >= 0xf0 && c <= 0xf4)
+        return 4;
+    return 0;
+}
+
+/* Describes the character at s (len bytes left) for a message: 'x', "é", a
+ * space, a tab, an apostrophe, a line break, a control character (0x01), a
+ * byte that is not UTF-8 (0xe9). */
+static void describe_char(const char *s, size_t len, char *out, size_t size)
+{
+    unsigned char c = (unsigned char)s[0];
+    size_t seq = utf8_seq_len(c);
+    if (c == ' ')
+        snprintf(out, size, "a space");
+    else if (c == '\t')
+        snprintf(out, size, "a tab");
+    else if (c == '\n' || c == '\r')
+        snprintf(out, size, "a line break");
+    else if (c == '\'')
+        snprintf(out, size, "an apostrophe");
+    else if (c < 0x20 || c == 0x7f)
+        snprintf(out, size, "a control character (0x%02x)", c);
+    else if (c < 0x80)
+        snprintf(out, size, "'%c'", c);
+    else if (seq > 0 && seq <= len && text_utf8_valid(s, seq))
+        snprintf(out, size, "\"%.*s\"", (int)seq, s);
+    else
+        snprintf(out, size, "a byte that is not UTF-8 (0x%02x)", c);
+}
+
+/* Where a field sits, for messages: its column's name when it is one we use. */
+static void field_label(const parser *ps, size_t idx, char *out, size_t size)
+{
+    if ((int)idx == ps->col_code)
+        snprintf(out, size, "ticket_number");
+    else if ((int)idx == ps->col_name)
+        snprintf(out, size, "full_name");
+    else if ((int)idx == ps->col_class)
+        snprintf(out, size, "class");
+    else
+        snprintf(out, size, "field %zu", idx + 1);
+}
+
+/* ---- tokenizer: bytes to records ------------------------------------------ */
+
+enum tok_state {
+    T_FIELD,  /* unquoted field (or start of a field) */
+    T_QUOTED, /* inside quotes */
+    T_QUOTE,  /* a quote inside quotes: closing, or the first of a pair */
+    T_AFTER,  /* after the closing quote: only spaces until , or line end */
+};
+
+typedef struct tok {
+    enum tok_state state;
+    size_t start;    /* rec.buf offset where the field began */
+    bool only_space; /* unquoted content so far is only spaces and tabs */
+    bool bad;
+    int qline; /* line of the opening quote */
+} tok;
+
+static usher_err rec_append(csv_record *r, unsigned char c)
+{
+    if (r->len == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        char *buf = realloc(r->buf, cap);
+        if (!buf)
+            return USHER_NOMEM;
+        r->buf = buf;
+        r->cap = cap;
+    }
+    r->buf[r->len++] = (char)c;
+    return USHER_OK;
+}
+
+static usher_err end_field(csv_record *r, tok *t)
+{
+    if (r->nfields == r->fcap) {
+        size_t cap = r->fcap ? r->fcap * 2 : 8;
+        csv_field *fields = realloc(r->fields, cap * sizeof *fields);
+        if (!fields)
+            return USHER_NOMEM;
+        r->fields = fields;
+        r->fcap = cap;
+    }
+    r->fields[r->nfields++] = (csv_field){t->start, r->len - t->start, t->bad};
+    *t = (tok){.state = T_FIELD, .start = r->len, .only_space = true};
+    return USHER_OK;
+}
+
+static usher_err syntax_problem(parser *ps, tok *t, const char *what)
+{
+    if (t->bad)
+        return USHER_OK; /* one problem per field is enough */
+    t->bad = true;
+    char where[32];
+    field_label(ps, ps->rec.nfields, where, sizeof where);
+    return problem(ps, ps->rec.line,
+                   "%s in %s: wrap a field that holds quotes in quotes and double each "
+                   "inner quote (\"\")",
+                   what, where);
+}
+
+/* Feeds one byte to the tokenizer; *eol is set when it ended the record. */
+static usher_err tok_byte(parser *ps, tok *t, unsigned char c, bool *eol)
+{
+    csv_record *r = &ps->rec;
+    bool line_end = c == '\r' || c == '\n';
+    switch (t->state) {
+    case T_QUOTED:
+        if (c == '"') {
+            t->state = T_QUOTE;
+            return USHER_OK;
+        }
+        return rec_append(r, c);
+    case T_QUOTE:
+        if (c == '"') {
+            t->state = T_QUOTED;
+            return rec_append(r, c);
+        }
+        t->state = T_AFTER;
+        return tok_byte(ps, t, c, eol);
+    case T_AFTER:
+        if (c == ',' || line_end) {
+            *eol = line_end;
+            return end_field(r, t);
+        }
+        if (is_blank(c))
+            return USHER_OK;
+        return syntax_problem(ps, t, "text after a closing quote");
+    case T_FIELD:
+        break;
+    }
+    if (c == ',' || line_end) {
+        *eol = line_end;
+        return end_field(r, t);
+    }
+    if (c == '"' && t->only_space && !t->bad) {
+        r->len = t->start; /* spaces before an opening quote are not content */
+        t->state = T_QUOTED;
+        t->qline = ps->line;
+        return USHER_OK;
+    }
+    if (c == '"') {
+        usher_err err = syntax_problem(ps, t, "a stray quote");
+        if (err)
+            return err;
+    }
+    if (!is_blank(c))
+        t->only_space = false;
+    return rec_append(r, c);
+}
+
+/* Reads the next record into ps->rec; *got is false at the end of the data. */
+static usher_err next_record(parser *ps, bool *got)
+{
+    csv_record *r = &ps->rec;
+    r->len = r->nfields = 0;
+    r->unterminated = false;
+    if (ps->prev_cr && ps->i < ps->n && ps->p[ps->i] == '\n') {
+        ps->i++; /* the LF of a CRLF that ended the last record */
+        ps->prev_cr = false;
+    }
+    *got = ps->i < ps->n;
+    if (!*got)
+        return USHER_OK;
+    r->line = ps->line;
+    tok t = {.state = T_FIELD, .only_space = true};
+    usher_err err = USHER_OK;
+    bool eol = false;
+    while (!eol && ps->i < ps->n) {
+        unsigned char c = ps->p[ps->i++];
+        bool newline = c == '\r' || (c == '\n' && !ps->prev_cr);
+        ps->prev_cr = c == '\r';
+        if (newline && ps->line < INT_MAX)
+            ps->line++;
+        err = tok_byte(ps, &t, c, &eol);
+        if (err)
+            return err;
+    }
+    if (eol)
+        return USHER_OK;
+    if (t.state == T_QUOTED) {
+        r->unterminated = true;
+        if (t.qline == r->line)
+            err = problem(ps, r->line,
+                          "a quoted field opened on this line is never closed: add the "
+                          "missing closing quote (\")");
+        else
+            err = problem(ps, r->line,
+                          "the quoted field opened on line %d is never closed: add the "
+                          "missing closing quote (\")",
+                          t.qline);
+        if (err)
+            return err;
+    }
+    return end_field(r, &t);
+}
+
+/* True for a record with nothing in it: an empty line, or ",," from a
+ * spreadsheet's empty row. */
+static bool record_blank(const csv_record *r)
+{
+    for (size_t k = 0; k < r->nfields; k++) {
+        const char *s = r->buf + r->fields[k].off;
+        size_t n = r->fields[k].len;
+        trim(&s, &n);
+        if (n > 0 || r->fields[k].bad)
+            return false;
+    }
+    return !r->unterminated;
+}
+
+static void field_text(const parser *ps, int idx, const char **s, size_t *n)
+{
+    const csv_field *f = &ps->rec.fields[idx];
+    *s = ps->rec.buf + f->off;
+    *n = f->len;
+    trim(s, n);
+}
+
+/* ---- header ------------------------------------------------------------------- */
+
+static usher_err header_column(parser *ps, int *col, const char *word, int k)
+{
+    if (*col < 0) {
+        *col = k;
+        return USHER_OK;
+    }
+    return problem(ps, ps->rec.line,
+                   "the header names %s twice (columns %d and %d): keep one of them", word,
+                   *col + 1, k + 1);
+}
+
+static usher_err read_header(parser *ps)
+{
+    usher_err err = USHER_OK;
+    for (size_t k = 0; k < ps->rec.nfields && k < INT_MAX && !err; k++) {
+        const char *s;
+        size_t n;
+        field_text(ps, (int)k, &s, &n);
+        if (ci_equal(s, n, "ticket_number"))
+            err = header_column(ps, &ps->col_code, "ticket_number", (int)k);
+        else if (ci_equal(s, n, "full_name"))
+            err = header_column(ps, &ps->col_name, "full_name", (int)k);
+        else if (ci_equal(s, n, "class"))
+            err = header_column(ps, &ps->col_class, "class", (int)k);
+    }
+    if (err || (ps->col_code >= 0 && ps->col_name >= 0))
+        return err;
+    ps->stop = true;
+    const char *missing = ps->col_code >= 0   ? "full_name column"
+                          : ps->col_name >= 0 ? "ticket_number column"
+                                              : "ticket_number and full_name columns";
+    return problem(ps, ps->rec.line,
+                   "the header has no %s; the first line must name the columns, e.g. "
+                   "\"" HEADER_EXAMPLE "\"",
+                   missing);
+}
+
+/* ---- fields --------------------------------------------------------------- */
+
+/* Finds the first byte of s[0..n) that ok() refuses; n when none. */
+static size_t first_bad(const char *s, size_t n, bool (*ok)(char))
+{
+    size_t k = 0;
+    while (k < n && ok(s[k]))
+        k++;
+    return k;
+}
+
+static usher_err check_code(parser *ps, char out[USHER_CODE_SIZE], bool *ok)
+{
+    *ok = false;
+    if (ps->rec.fields[ps->col_code].bad)
+        return USHER_OK;
+    int line = ps->rec.line;
+    const char *s;
+    size_t n;
+    field_text(ps, ps->col_code, &s, &n);
+    if (n == 0)
+        return problem(ps, line, "missing ticket number");
+    size_t bad = first_bad(s, n, code_char_ok);
+    if (bad < n) {
+        char what[48];
+        describe_char(s + bad, n - bad, what, sizeof what);
+        return problem(ps, line,
+                       "the ticket number has a character that is not allowed: %s "
+                       "(use A-Z, 0-9 and -)",
+                       what);
+    }
+    if (n > CODE_MAX)
+        return problem(ps, line, "the ticket number is too long (%zu characters; at most %d)", n,
+                       CODE_MAX);
+    for (size_t k = 0; k < n; k++)
+        out[k] = upper(s[k]);
+    out[n] = '\0';
+    *ok = true;
+    return USHER_OK;
+}
+
+static bool name_char_ok(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return u >= 0x20 && u != 0x7f;
+}
+
+static usher_err check_name(parser *ps, char out[USHER_NAME_SIZE], bool *ok)
+{
+    *ok = false;
+    if (ps->rec.fields[ps->col_name].bad)
+        return USHER_OK;
+    int line = ps->rec.line;
+    const char *s;
+    size_t n;
+    field_text(ps, ps->col_name, &s, &n);
+    if (n == 0)
+        return problem(ps, line, "missing name");
+    if (!text_utf8_valid(s, n))
+        return problem(ps, line,
+                       "the name is not valid UTF-8: save the file as \"CSV UTF-8\" "
+                       "(it may be in an older encoding such as Latin-1)");
+    size_t bad = first_bad(s, n, name_char_ok);
+    if (bad < n) {
+        char what[48];
+        describe_char(s + bad, n - bad, what, sizeof what);
+        return problem(ps, line, "the name contains %s; names are shown on one line, so remove it",
+                       what);
+    }
+    if (n > NAME_MAX_BYTES)
+        return problem(ps, line, "the name is too long (%zu bytes; at most %d)", n, NAME_MAX_BYTES);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *ok = true;
+    return USHER_OK;
+}
+
+static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
+{
+    *ok = true;
+    out[0] = '\0';
+    if (ps->col_class < 0 || (size_t)ps->col_class >= ps->rec.nfields)
+        return USHER_OK; /* no class column, or a short row without one */
+    *ok = false;
+    if (ps->rec.fields[ps->col_class].bad)
+        return USHER_OK;
+    int line = ps->rec.line;
+    const char *s;
+    size_t n;
+    field_text(ps, ps->col_class, &s, &n);
+    size_t bad = first_bad(s, n, class_char_ok);
+    if (bad < n) {
+        char what[48];
+        describe_char(s + bad, n - bad, what, sizeof what);
+        return problem(ps, line,
+                       "the class has a character that is not allowed: %s "
+                       "(use letters, digits, spaces, _ and -)",
+                       what);
+    }
+    if (n > CLASS_MAX)
+        return problem(ps, line, "the class is too long (%zu characters; at most %d)", n,
+                       CLASS_MAX);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *ok = true;
+    return USHER_OK;
+}
+
+/* ---- duplicate codes ------------------------------------------------------ */
+
+static uint32_t hash_code(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void seen_insert_slot(seen_set *st, size_t idx)
+{
+    size_t mask = st->nslots - 1;
+    size_t k = hash_code(st->items[idx].code) & mask;
+    while (st->slots[k])
+        k = (k + 1) & mask;
+    st->slots[k] = (uint32_t)(idx + 1);
+}
+
+static usher_err seen_grow(seen_set *st)
+{
+    if (st->count == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 256;
+        seen_code *items = realloc(st->items, cap * sizeof *items);
+        if (!items)
+            return USHER_NOMEM;
+        st->items = items;
+        st->cap = cap;
+    }
+    if ((st->count + 1) * 2 <= st->nslots)
+        return USHER_OK;
+    size_t nslots = st->nslots ? st->nslots * 2 : 1024;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return USHER_NOMEM;
+    free(st->slots);
+    st->slots = slots;
+    st->nslots = nslots;
+    for (size_t k = 0; k < st->count; k++)
+        seen_insert_slot(st, k);
+    return USHER_OK;
+}
+
+/* Remembers code; *first is the line it was first seen on, 0 when new. */
+static usher_err seen_add(seen_set *st, const char *code, int line, int *first)
+{
+    *first = 0;
+    if (st->nslots) {
+        size_t mask = st->nslots - 1;
+        for (size_t k = hash_code(code) & mask; st->slots[k]; k = (k + 1) & mask) {
+            const seen_code *sc = &st->items[st->slots[k] - 1];
+            if (strcmp(sc->code, code) == 0) {
+                *first = sc->line;
+                return USHER_OK;
+            }
+        }
+    }
+    usher_err err = seen_grow(st);
+    if (err)
+        return err;
+    seen_code *sc = &st->items[st->count];
+    text_copy(sc->code, sizeof sc->code, code);
+    sc->line = line;
+    seen_insert_slot(st, st->count++);
+    return USHER_OK;
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+static usher_err check_row_width(parser *ps, bool *ok)
+{
+    int need = ps->col_code > ps->col_name ? ps->col_code : ps->col_name;
+    *ok = ps->rec.nfields > (size_t)need;
+    if (*ok)
+        return USHER_OK;
+    const char *col = need == ps->col_code ? "ticket_number" : "full_name";
+    return problem(ps, ps->rec.line,
+                   "only %zu field%s, but the header puts %s in column %d (is a comma missing?)",
+                   ps->rec.nfields, ps->rec.nfields == 1 ? "" : "s", col, need + 1);
+}
+
+static usher_err check_record(parser *ps)
+{
+    if (ps->rec.unterminated)
+        return USHER_OK; /* reported; its fields hold the rest of the file */
+    if (++ps->rows > USHER_MAX_TICKETS) {
+        ps->stop = true;
+        return problem(ps, ps->rec.line,
+                       "more than %d tickets in one file: split it into several files",
+                       USHER_MAX_TICKETS);
+    }
+    bool ok, code_ok, name_ok, class_ok;
+    usher_err err = check_row_width(ps, &ok);
+    if (err || !ok)
+        return err;
+    ticket_rec rec = {0};
+    int first = 0;
+    err = check_code(ps, rec.code, &code_ok);
+    if (!err && code_ok)
+        err = seen_add(&ps->seen, rec.code, ps->rec.line, &first);
+    if (!err && first)
+        err = problem(ps, ps->rec.line, "duplicate ticket number %s (first on line %d)", rec.code,
+                      first);
+    if (!err)
+        err = check_name(ps, rec.name, &name_ok);
+    if (!err)
+        err = check_class(ps, rec.klass, &class_ok);
+    if (err || !code_ok || first || !name_ok || !class_ok || ps->problems)
+        return err; /* once anything is wrong nothing is imported */
+    return ticket_list_push(&ps->tmp, &rec);
+}
+
+static usher_err parse_all(parser *ps)
+{
+    static const unsigned char bom[3] = {0xef, 0xbb, 0xbf};
+    if (ps->n >= 3 && memcmp(ps->p, bom, 3) == 0)
+        ps->i = 3;
+    bool got, header = false;
+    usher_err err = USHER_OK;
+    while (!err && !ps->stop) {
+        err = next_record(ps, &got);
+        if (err || !got)
+            break;
+        if (record_blank(&ps->rec))
+            continue;
+        if (header)
+            err = check_record(ps);
+        else
+            err = read_header(ps);
+        header = true;
+    }
+    if (!err && !header)
+        err = problem(ps, 1,
+                      "the file is empty: the first line must name the columns, e.g. "
+                      "\"" HEADER_EXAMPLE "\"");
+    return err;
+}
+
+usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_report *rep)
+{
+    if (!out || (!data && len))
+        return USHER_INVAL;
+    parser ps = {
+        .p = (const unsigned char *)data,
+        .n = len,
+        .line = 1,
+        .rep = rep,
+        .col_code = -1,
+        .col_name = -1,
+        .col_class = -1,
+    };
+    usher_err err = parse_all(&ps);
+    if (err)
+        goto out;
+    if (ps.problems) {
+        err = USHER_PARSE;
+        goto out;
+    }
+    err = list_reserve(out, ps.tmp.count);
+    if (err)
+        goto out;
+    if (ps.tmp.count)
+        memcpy(out->items + out->count, ps.tmp.items, ps.tmp.count * sizeof *ps.tmp.items);
+    out->count += ps.tmp.count;
+out:
+    parser_release(&ps);
+    return err;
+}
+
+/* ---- typed and generated codes -------------------------------------------- */
+
+bool ticket_code_normalize(char *code)
+{
+    if (!code)
+        return false;
+    size_t n = strlen(code), start = 0;
+    while (start < n && strchr(" \t\r\n", code[start]))
+        start++;
+    while (n > start && strchr(" \t\r\n", code[n - 1]))
+        n--;
+    n -= start;
+    memmove(code, code + start, n);
+    code[n] = '\0';
+    bool ok = n >= 1 && n <= CODE_MAX;
+    for (size_t k = 0; k < n; k++) {
+        code[k] = upper(code[k]);
+        ok = ok && code_char_ok(code[k]);
+    }
+    return ok;
+}
+
+/* Generated codes use Crockford's base32 alphabet: no I, L, O or U, so that
+ * nothing reads as 1, 0 or a rude word. A character's value is its index. */
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+#define GEN_GROUP 5               /* characters per group */
+#define GEN_CHARS (2 * GEN_GROUP) /* nine random + one check character */
+#define GEN_TAIL (GEN_CHARS + 1)  /* "XXXXX-XXXXC" */
+#define GEN_PREFIX_MAX 12
+
+static int crockford_value(char c)
+{
+    const char *hit = c ? strchr(crockford, upper(c)) : NULL;
+    return hit ? (int)(hit - crockford) : -1;
+}
+
+/* The check character.
+ *
+ * The ten characters' values v0..v9 are read as elements of GF(32), the field
+ * of polynomials over GF(2) modulo x^5 + x^2 + 1 (irreducible, so a field; as
+ * 31 is prime, x generates all 31 non-zero elements). Addition is XOR. A code
+ * is valid when S = sum of w_i * v_i = 0 with w_i = x^(9-i): ten distinct,
+ * non-zero weights (x^0..x^9), the check character v9 having weight 1, so
+ * v9 = sum over i < 9 of w_i * v_i.
+ *
+ * One substituted character (v_i -> v_i + e, e != 0) changes S by w_i * e,
+ * which is non-zero: a field has no zero divisors. Two swapped characters a !=
+ * b at positions i != j (neighbours or not) change S by (w_i + w_j) * (a + b),
+ * non-zero as both factors are. So every single mistake and every transposition
+ * among the ten characters is caught, the check character's own included.
+ *
+ * Why not a weighted sum mod 31: values 0 ('0') and 31 ('Z') are equal mod 31,
+ * so that substitution would slip through. Crockford's mod 37 needs 37 check
+ * symbols (* ~ $ = U), which would break the [A-Z0-9-] code charset. */
+static unsigned gf32_mul(unsigned a, unsigned b)
+{
+    unsigned r = 0;
+    while (b) {
+        if (b & 1)
+            r ^= a;
+        b >>= 1;
+        a <<= 1;
+        if (a & 32)
+            a ^= 0x25; /* x^5 = x^2 + 1 */
+    }
+    return r;
+}
+
+/* Horner: after n values, S = sum of v_i * x^(n-1-i). */
+static unsigned gf32_syndrome(const unsigned *v, size_t n)
+{
+    unsigned s = 0;
+    for (size_t k = 0; k < n; k++)
+        s = gf32_mul(s, 2) ^ v[k];
+    return s;
+}
+
+usher_err ticket_code_generate(const char *prefix, char out[USHER_CODE_SIZE], usher_errmsg *em)
+{
+    if (!prefix)
+        prefix = "";
+    size_t plen = strlen(prefix);
+    for (size_t k = 0; k < plen; k++) {
+        if (!is_alnum(prefix[k])) {
+            char what[48];
+            describe_char(prefix + k, plen - k, what, sizeof what);
+            return usher_fail(em, USHER_INVAL,
+                              "the ticket code prefix has a character that is not allowed: %s "
+                              "(use 1 to %d letters A-Z or digits 0-9)",
+                              what, GEN_PREFIX_MAX);
+        }
+    }
+    if (plen > GEN_PREFIX_MAX)
+        return usher_fail(em, USHER_INVAL,
+                          "the ticket code prefix is too long (%zu characters; at most %d)", plen,
+                          GEN_PREFIX_MAX);
+    if (sodium_init() < 0)
+        return usher_fail(em, USHER_IO, "cannot initialise libsodium to make random codes");
+    unsigned v[GEN_CHARS];
+    for (size_t k = 0; k + 1 < GEN_CHARS; k++)
+        v[k] = randombytes_uniform(32);
+    v[GEN_CHARS - 1] = gf32_mul(gf32_syndrome(v, GEN_CHARS - 1), 2);
+    char code[USHER_CODE_SIZE];
+    size_t o = 0;
+    for (size_t k = 0; k < plen; k++)
+        code[o++] = upper(prefix[k]);
+    if (plen)
+        code[o++] = '-';
+    for (size_t k = 0; k < GEN_CHARS; k++) {
+        if (k == GEN_GROUP)
+            code[o++] = '-';
+        code[o++] = crockford[v[k]];
+    }
+    code[o] = '\0';
+    memcpy(out, code, o + 1);
+    return USHER_OK;
+}
+
+/* Reads the ten values of a generated code's tail; false when it has not
+ * that shape. */
+static bool generated_values(const char *code, unsigned v[GEN_CHARS])
+{
+    if (!code)
+        return false;
+    size_t n = strlen(code);
+    if (n < GEN_TAIL)
+        return false;
+    size_t plen = n - GEN_TAIL;
+    if (plen > 0) {
+        if (plen < 2 || plen - 1 > GEN_PREFIX_MAX || code[plen - 1] != '-')
+            return false;
+        for (size_t k = 0; k + 1 < plen; k++)
+            if (!is_alnum(code[k]))
+                return false;
+    }
+    const char *tail = code + plen;
+    if (tail[GEN_GROUP] != '-')
+        return false;
+    for (size_t k = 0, o = 0; k < GEN_TAIL; k++) {
+        if (k == GEN_GROUP)
+            continue;
+        int val = crockford_value(tail[k]);
+        if (val < 0)
+            return false;
+        v[o++] = (unsigned)val;
+    }
+    return true;
+}
+
+bool ticket_code_is_generated(const char *code)
+{
+    unsigned v[GEN_CHARS];
+    return generated_values(code, v);
+}
+
+bool ticket_code_check_ok(const char *code)
+{
+    unsigned v[GEN_CHARS];
+    return generated_values(code, v) && gf32_syndrome(v, GEN_CHARS) == 0;
+}

@@ -1,0 +1,582 @@
+/* coord_engine.c - group commit over the in-memory state, the change ring for pulls
+ * and event streams, and the token cache. */
+#include "coord_engine.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+#include "text.h"
+#include "timestamp.h"
+
+#define RING_CAP 16384
+#define AUTH_CACHE 256
+#define DEVICE_FLUSH_MS 2000
+
+typedef struct ring_entry {
+    change c;
+    char *event; /* "id: N\nevent: change\ndata: {...}\n\n" */
+    size_t len;
+} ring_entry;
+
+typedef struct auth_entry {
+    uint8_t hash[32];
+    coord_device dev;
+    bool used;
+} auth_entry;
+
+typedef struct seen_entry {
+    char device[USHER_DEVICE_SIZE];
+    int64_t at, cursor, pending;
+    bool dirty;
+} seen_entry;
+
+struct engine {
+    coorddb *db;
+    layout *l;
+    state *st;
+    coord_event ev;
+    char *layout_json;
+    void (*on_commit)(void *ctx, int64_t last_seq);
+    void *on_commit_ctx;
+
+    pthread_t thread;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    engine_req *qhead, *qtail;
+    bool stopping;
+
+    pthread_rwlock_t rw; /* the state, for readers */
+
+    pthread_mutex_t ring_lock;
+    ring_entry *ring; /* ring[seq % RING_CAP] */
+    int64_t ring_first, last_seq;
+
+    pthread_mutex_t misc_lock; /* auth cache, seen devices, stats */
+    auth_entry auth[AUTH_CACHE];
+    seen_entry *seen;
+    size_t nseen, seen_cap;
+    int64_t last_flush;
+    engine_stats stats;
+};
+
+void engine_req_release(engine_req *req)
+{
+    free(req->verdicts);
+    free(req->changes);
+    req->verdicts = NULL;
+    req->changes = NULL;
+}
+
+/* ---- the change ring -------------------------------------------------- */
+
+static void ring_put(engine *e, const change *c)
+{
+    json_t *j = proto_change_encode(c);
+    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    size_t cap = (data ? strlen(data) : 0) + 64;
+    char *ev = malloc(cap);
+    ring_entry *r = &e->ring[c->seq % RING_CAP];
+    pthread_mutex_lock(&e->ring_lock);
+    free(r->event);
+    r->c = *c;
+    r->event = ev;
+    r->len = ev ? (size_t)snprintf(ev, cap, "id: %lld\nevent: change\ndata: %s\n\n",
+                                   (long long)c->seq, data ? data : "{}")
+                : 0;
+    if (c->seq - e->ring_first >= RING_CAP)
+        e->ring_first = c->seq - RING_CAP + 1;
+    e->last_seq = c->seq;
+    pthread_mutex_unlock(&e->ring_lock);
+    free(data);
+}
+
+long engine_events_since(engine *e, int64_t after, char *buf, size_t size, int64_t *next)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&e->ring_lock);
+    if (after + 1 < e->ring_first && after < e->last_seq) {
+        pthread_mutex_unlock(&e->ring_lock);
+        return -1;
+    }
+    int64_t seq = after;
+    while (seq < e->last_seq) {
+        const ring_entry *r = &e->ring[(seq + 1) % RING_CAP];
+        if (!r->event || r->len > size - n)
+            break;
+        memcpy(buf + n, r->event, r->len);
+        n += r->len;
+        seq++;
+    }
+    pthread_mutex_unlock(&e->ring_lock);
+    *next = seq;
+    return (long)n;
+}
+
+int64_t engine_last_seq(engine *e)
+{
+    pthread_mutex_lock(&e->ring_lock);
+    int64_t s = e->last_seq;
+    pthread_mutex_unlock(&e->ring_lock);
+    return s;
+}
+
+/* Fills req's pulled changes after its cursor, from the ring when it holds
+ * them, else from the database (committer thread only). */
+static void pull_changes(engine *e, engine_req *req)
+{
+    req->new_cursor = req->cursor;
+    if (req->cursor < 0)
+        return;
+    int64_t last = e->last_seq;
+    if (req->cursor >= last)
+        return;
+    if (req->cursor + 1 >= e->ring_first) {
+        size_t n = (size_t)(last - req->cursor);
+        if (n > ENGINE_MAX_PULL)
+            n = ENGINE_MAX_PULL;
+        req->changes = malloc(n * sizeof *req->changes);
+        if (!req->changes)
+            goto fail;
+        pthread_mutex_lock(&e->ring_lock);
+        for (size_t i = 0; i < n; i++)
+            req->changes[i] = e->ring[(req->cursor + 1 + (int64_t)i) % RING_CAP].c;
+        pthread_mutex_unlock(&e->ring_lock);
+        req->nchanges = n;
+        req->new_cursor = req->cursor + (int64_t)n;
+        req->more = req->new_cursor < last;
+        return;
+    }
+    usher_errmsg em = {{0}};
+    if (coorddb_changes_since(e->db, req->cursor, ENGINE_MAX_PULL, &req->changes, &req->nchanges,
+                              &req->more, &em) != USHER_OK)
+        goto fail;
+    if (req->nchanges)
+        req->new_cursor = req->changes[req->nchanges - 1].seq;
+    return;
+fail:
+    req->err = USHER_DB;
+    text_copy(req->errmsg, sizeof req->errmsg, "could not read the change log");
+}
+
+/* ---- the committer ------------------------------------------------------ */
+
+static void flush_seen(engine *e, int64_t now)
+{
+    pthread_mutex_lock(&e->misc_lock);
+    if (now - e->last_flush < DEVICE_FLUSH_MS) {
+        pthread_mutex_unlock(&e->misc_lock);
+        return;
+    }
+    e->last_flush = now;
+    size_t n = e->nseen;
+    seen_entry *copy = n ? malloc(n * sizeof *copy) : NULL;
+    if (copy)
+        memcpy(copy, e->seen, n * sizeof *copy);
+    for (size_t i = 0; copy && i < n; i++)
+        e->seen[i].dirty = false;
+    pthread_mutex_unlock(&e->misc_lock);
+    for (size_t i = 0; copy && i < n; i++)
+        if (copy[i].dirty) {
+            usher_err err = coorddb_device_seen(e->db, copy[i].device, copy[i].at,
+                                                copy[i].cursor, copy[i].pending, NULL);
+            (void)err; /* health is advisory; the next flush retries */
+        }
+    free(copy);
+}
+
+static void run_db_job(engine *e, engine_req *r)
+{
+    r->err = r->db_fn(e->db, r->db_arg);
+}
+
+/* Applies a group of op requests and commits them in one transaction. */
+static void run_group(engine *e, engine_req *group)
+{
+    size_t n = 0;
+    for (engine_req *r = group; r; r = r->next)
+        n += r->nops;
+    usher_op *ops = n ? malloc(n * sizeof *ops) : NULL;
+    apply_result *res = n ? malloc(n * sizeof *res) : NULL;
+    if (n && (!ops || !res)) {
+        for (engine_req *r = group; r; r = r->next) {
+            r->err = USHER_NOMEM;
+            text_copy(r->errmsg, sizeof r->errmsg, "coordinator out of memory");
+        }
+        goto out;
+    }
+    int64_t now = timestamp_now_ms();
+    int64_t t0 = timestamp_mono_ms();
+    pthread_rwlock_wrlock(&e->rw);
+    size_t k = 0;
+    for (engine_req *r = group; r; r = r->next) {
+        for (size_t i = 0; i < r->nops; i++, k++) {
+            ops[k] = r->ops[i];
+            text_copy(ops[k].device, sizeof ops[k].device, r->device);
+            state_apply(e->st, &ops[k], now, &res[k]);
+        }
+    }
+    int64_t last = 0;
+    usher_errmsg em = {{0}};
+    usher_err err = n ? coorddb_commit(e->db, ops, res, n, now, &last, &em) : USHER_OK;
+    if (err) {
+        /* Memory is ahead of disk: reload what the database holds. */
+        fprintf(stderr, "usher-coord: commit failed: %s; reloading state\n", em.text);
+        state *st = NULL;
+        layout *l = NULL;
+        state_config cfg = *state_get_config(e->st);
+        if (coorddb_load(e->db, &cfg, &l, &st, NULL) == USHER_OK) {
+            state_free(e->st);
+            layout_free(e->l);
+            e->st = st, e->l = l;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < res[i].nchanges; c++)
+                ring_put(e, &res[i].changes[c]);
+    }
+    k = 0;
+    for (engine_req *r = group; r; r = r->next) {
+        if (err) {
+            r->err = USHER_DB;
+            text_copy(r->errmsg, sizeof r->errmsg, "the coordinator could not save; retry");
+            k += r->nops;
+            continue;
+        }
+        r->verdicts = r->nops ? malloc(r->nops * sizeof *r->verdicts) : NULL;
+        if (r->nops && !r->verdicts) {
+            r->err = USHER_NOMEM;
+            k += r->nops;
+            continue;
+        }
+        for (size_t i = 0; i < r->nops; i++, k++)
+            r->verdicts[i] = res[k].v;
+        pull_changes(e, r);
+    }
+    pthread_rwlock_unlock(&e->rw);
+    pthread_mutex_lock(&e->misc_lock);
+    e->stats.groups++;
+    e->stats.commit_failures += err != USHER_OK;
+    e->stats.commit_seconds += (double)(timestamp_mono_ms() - t0) / 1000.0;
+    for (size_t i = 0; !err && i < n; i++) {
+        e->stats.ops++;
+        e->stats.accepted += res[i].v.status == VERDICT_ACCEPTED;
+        e->stats.rejected += res[i].v.status == VERDICT_REJECTED;
+        e->stats.duplicates += res[i].v.status == VERDICT_DUPLICATE;
+        e->stats.reseats += res[i].v.status == VERDICT_REJECTED && res[i].v.reseat[0];
+    }
+    pthread_mutex_unlock(&e->misc_lock);
+    pthread_mutex_lock(&e->qlock);
+    void (*notify)(void *, int64_t) = e->on_commit;
+    void *notify_ctx = e->on_commit_ctx;
+    pthread_mutex_unlock(&e->qlock);
+    if (!err && last && notify)
+        notify(notify_ctx, last);
+out:
+    free(ops);
+    free(res);
+}
+
+static void *committer(void *arg)
+{
+    engine *e = arg;
+    for (;;) {
+        pthread_mutex_lock(&e->qlock);
+        while (!e->qhead && !e->stopping)
+            pthread_cond_wait(&e->qcond, &e->qlock);
+        engine_req *group = e->qhead;
+        e->qhead = e->qtail = NULL;
+        bool stop = e->stopping && !group;
+        pthread_mutex_unlock(&e->qlock);
+        if (stop)
+            break;
+        /* Database jobs run alone, in order; runs of op requests between
+         * them form one group. */
+        while (group) {
+            engine_req *next;
+            if (group->db_fn) {
+                next = group->next;
+                run_db_job(e, group);
+            } else {
+                engine_req *end = group;
+                while (end->next && !end->next->db_fn)
+                    end = end->next;
+                next = end->next;
+                end->next = NULL;
+                run_group(e, group);
+            }
+            while (group) {
+                engine_req *after = group->next;
+                group->next = NULL;
+                group->done(group);
+                group = after;
+            }
+            group = next;
+        }
+        flush_seen(e, timestamp_now_ms());
+    }
+    return NULL;
+}
+
+void engine_set_notify(engine *e, void (*on_commit)(void *ctx, int64_t last_seq), void *ctx)
+{
+    pthread_mutex_lock(&e->qlock);
+    e->on_commit = on_commit;
+    e->on_commit_ctx = ctx;
+    pthread_mutex_unlock(&e->qlock);
+}
+
+void engine_submit(engine *e, engine_req *req)
+{
+    req->next = NULL;
+    req->err = USHER_OK;
+    req->errmsg[0] = '\0';
+    req->verdicts = NULL;
+    req->changes = NULL;
+    req->nchanges = 0;
+    req->more = false;
+    pthread_mutex_lock(&e->qlock);
+    if (e->qtail)
+        e->qtail->next = req;
+    else
+        e->qhead = req;
+    e->qtail = req;
+    pthread_cond_signal(&e->qcond);
+    pthread_mutex_unlock(&e->qlock);
+}
+
+typedef struct waiter {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+} waiter;
+
+static void wake_waiter(engine_req *req)
+{
+    waiter *w = req->ctx;
+    pthread_mutex_lock(&w->m);
+    w->done = true;
+    pthread_cond_signal(&w->c);
+    pthread_mutex_unlock(&w->m);
+}
+
+void engine_run(engine *e, engine_req *req)
+{
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    req->done = wake_waiter;
+    req->ctx = &w;
+    engine_submit(e, req);
+    pthread_mutex_lock(&w.m);
+    while (!w.done)
+        pthread_cond_wait(&w.c, &w.m);
+    pthread_mutex_unlock(&w.m);
+}
+
+usher_err engine_with_db(engine *e, usher_err (*fn)(coorddb *db, void *arg), void *arg)
+{
+    engine_req req;
+    memset(&req, 0, sizeof req);
+    req.db_fn = fn;
+    req.db_arg = arg;
+    engine_run(e, &req);
+    return req.err;
+}
+
+/* ---- reads, auth, health ---------------------------------------------- */
+
+const state *engine_read_begin(engine *e)
+{
+    pthread_rwlock_rdlock(&e->rw);
+    return e->st;
+}
+
+void engine_read_end(engine *e)
+{
+    pthread_rwlock_unlock(&e->rw);
+}
+
+const coord_event *engine_event(engine *e)
+{
+    return &e->ev;
+}
+
+const char *engine_layout_json(engine *e)
+{
+    return e->layout_json;
+}
+
+typedef struct auth_job {
+    const char *token;
+    coord_device dev;
+} auth_job;
+
+static usher_err auth_in_db(coorddb *db, void *arg)
+{
+    auth_job *j = arg;
+    return coorddb_device_auth(db, j->token, &j->dev, NULL);
+}
+
+usher_err engine_auth(engine *e, const char *token, coord_device *out)
+{
+    if (!token || strlen(token) != COORD_TOKEN_SIZE - 1)
+        return USHER_FORBIDDEN;
+    uint8_t h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    size_t slot = ((size_t)h[0] | (size_t)h[1] << 8) % AUTH_CACHE;
+    pthread_mutex_lock(&e->misc_lock);
+    bool hit = e->auth[slot].used && sodium_memcmp(e->auth[slot].hash, h, sizeof h) == 0;
+    if (hit)
+        *out = e->auth[slot].dev;
+    pthread_mutex_unlock(&e->misc_lock);
+    if (hit)
+        return USHER_OK;
+    auth_job job;
+    memset(&job, 0, sizeof job);
+    job.token = token;
+    usher_err err = engine_with_db(e, auth_in_db, &job);
+    if (err)
+        return USHER_FORBIDDEN;
+    pthread_mutex_lock(&e->misc_lock);
+    memcpy(e->auth[slot].hash, h, sizeof h);
+    e->auth[slot].dev = job.dev;
+    e->auth[slot].used = true;
+    pthread_mutex_unlock(&e->misc_lock);
+    *out = job.dev;
+    return USHER_OK;
+}
+
+void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending)
+{
+    int64_t now = timestamp_now_ms();
+    pthread_mutex_lock(&e->misc_lock);
+    size_t i = 0;
+    while (i < e->nseen && strcmp(e->seen[i].device, device) != 0)
+        i++;
+    if (i == e->nseen) {
+        if (e->nseen == e->seen_cap) {
+            size_t cap = e->seen_cap ? e->seen_cap * 2 : 16;
+            seen_entry *s = realloc(e->seen, cap * sizeof *s);
+            if (!s) {
+                pthread_mutex_unlock(&e->misc_lock);
+                return;
+            }
+            e->seen = s;
+            e->seen_cap = cap;
+        }
+        memset(&e->seen[i], 0, sizeof e->seen[i]);
+        text_copy(e->seen[i].device, sizeof e->seen[i].device, device);
+        e->nseen++;
+    }
+    e->seen[i].at = now;
+    e->seen[i].cursor = cursor;
+    e->seen[i].pending = pending;
+    e->seen[i].dirty = true;
+    pthread_mutex_unlock(&e->misc_lock);
+}
+
+void engine_get_stats(engine *e, engine_stats *out)
+{
+    pthread_mutex_lock(&e->misc_lock);
+    *out = e->stats;
+    pthread_mutex_unlock(&e->misc_lock);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+usher_err engine_open(const char *db_path, reseat_policy reseat,
+                      void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
+                      usher_errmsg *em)
+{
+    usher_err err = USHER_NOMEM;
+    engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    e->ring = calloc(RING_CAP, sizeof *e->ring);
+    if (!e->ring)
+        goto fail;
+    if ((err = coorddb_open(db_path, &e->db, em)) != USHER_OK)
+        goto fail;
+    if ((err = coorddb_get_event(e->db, &e->ev, em)) != USHER_OK)
+        goto fail;
+    if ((err = coorddb_layout_json(e->db, &e->layout_json, em)) != USHER_OK)
+        goto fail;
+    state_config cfg = {.reseat = reseat,
+                        .hold_ttl_ms = e->ev.hold_ttl_ms,
+                        .late_after_ms = 5 * 60 * 1000,
+                        .remember_ops = true};
+    if ((err = coorddb_load(e->db, &cfg, &e->l, &e->st, em)) != USHER_OK)
+        goto fail;
+    /* Warm the ring with the newest changes so that devices a little behind
+     * and event-stream resumes are served from memory. */
+    int64_t last = coorddb_last_seq(e->db);
+    int64_t from = last > RING_CAP ? last - RING_CAP : 0;
+    e->ring_first = from + 1;
+    e->last_seq = from;
+    while (e->last_seq < last) {
+        change *cs = NULL;
+        size_t n = 0;
+        bool more = false;
+        if ((err = coorddb_changes_since(e->db, e->last_seq, 4096, &cs, &n, &more, em)))
+            goto fail;
+        for (size_t i = 0; i < n; i++)
+            ring_put(e, &cs[i]);
+        free(cs);
+        if (!n)
+            break;
+    }
+    e->on_commit = on_commit;
+    e->on_commit_ctx = ctx;
+    pthread_mutex_init(&e->qlock, NULL);
+    pthread_cond_init(&e->qcond, NULL);
+    pthread_rwlock_init(&e->rw, NULL);
+    pthread_mutex_init(&e->ring_lock, NULL);
+    pthread_mutex_init(&e->misc_lock, NULL);
+    if (pthread_create(&e->thread, NULL, committer, e) != 0) {
+        err = usher_fail(em, USHER_IO, "cannot start the committer thread");
+        goto fail;
+    }
+    *out = e;
+    return USHER_OK;
+fail:
+    if (e->ring)
+        for (size_t i = 0; i < RING_CAP; i++)
+            free(e->ring[i].event);
+    free(e->ring);
+    state_free(e->st);
+    layout_free(e->l);
+    free(e->layout_json);
+    coorddb_free(e->db);
+    free(e);
+    return err;
+}
+
+void engine_free(engine *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->qlock);
+    e->stopping = true;
+    pthread_cond_signal(&e->qcond);
+    pthread_mutex_unlock(&e->qlock);
+    pthread_join(e->thread, NULL);
+    e->last_flush = 0;
+    flush_seen(e, timestamp_now_ms() + DEVICE_FLUSH_MS);
+    for (size_t i = 0; i < RING_CAP; i++)
+        free(e->ring[i].event);
+    free(e->ring);
+    free(e->seen);
+    state_free(e->st);
+    layout_free(e->l);
+    free(e->layout_json);
+    coorddb_free(e->db);
+    pthread_mutex_destroy(&e->qlock);
+    pthread_cond_destroy(&e->qcond);
+    pthread_rwlock_destroy(&e->rw);
+    pthread_mutex_destroy(&e->ring_lock);
+    pthread_mutex_destroy(&e->misc_lock);
+    free(e);
+}

@@ -1,0 +1,75 @@
+/* coord_http.h - usher-coord's HTTP server (libmicrohttpd): routing, request
+ * bodies, bearer-token roles, JSON errors, static dashboard files, the event
+ * stream, and requests that wait for the committer without holding a thread. */
+#ifndef USHER_COORD_HTTP_H
+#define USHER_COORD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "coord_engine.h"
+#include "error.h"
+
+typedef struct coord_server coord_server;
+
+typedef struct coord_server_config {
+    const char *listen;  /* "127.0.0.1:8080" (port 0 = any free port) */
+    const char *web_dir; /* the dashboard's static files */
+    unsigned threads;    /* HTTP worker threads */
+} coord_server_config;
+
+/* Starts serving; engine is borrowed. */
+usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_server **out,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The port actually bound. */
+unsigned coord_server_port(coord_server *s);
+
+/* Wakes event-stream listeners after a commit (engine's on_commit). */
+void coord_server_notify(void *server, int64_t last_seq);
+
+/* Stops listening, ends event streams and frees; NULL is a no-op. */
+void coord_server_stop(coord_server *s);
+
+/* ---- shared with coord_api.c ------------------------------------------ */
+
+/* What a handler answers. body is malloc'd (freed by the server). */
+typedef struct http_reply {
+    unsigned status;
+    const char *type; /* content type; NULL = application/json */
+    char *body;
+    size_t len;
+    const char *disposition; /* Content-Disposition, or NULL */
+} http_reply;
+
+/* A request as handlers see it. */
+typedef struct http_request {
+    const char *method;
+    const char *path;          /* without the query */
+    const char *body;
+    size_t len;
+    bool body_too_big;
+    coord_device dev;          /* the authenticated device */
+    struct MHD_Connection *mc;
+    engine *e;
+    void *conn;                /* the server's per-connection state */
+} http_request;
+
+/* Sets an error reply {"error": code, "message": ...}. */
+void http_error(http_reply *r, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Sets a JSON reply, stealing the reference to j. */
+void http_json(http_reply *r, unsigned status, json_t *j);
+/* A query argument or NULL. */
+const char *http_query(const http_request *req, const char *key);
+
+/* Submits req->conn's engine request and suspends the connection until the
+ * committer is done; then `finish` builds the reply. The ops array is owned
+ * by the connection state from here on (freed with it). */
+void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
+                 void (*finish)(http_request *req, engine_req *er, http_reply *r));
+
+#endif

@@ -1,0 +1,508 @@
+/* coord_main.c - usher-coord's command line: init, tickets, device, serve, export, qr.
+ * Each command validates its arguments, works in one transaction and exits
+ * non-zero with a one-line reason on any error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "coord_engine.h"
+#include "coord_export.h"
+#include "coord_http.h"
+#include "coorddb.h"
+#include "layout.h"
+#include "qrcode.h"
+#include "qrsig.h"
+#include "text.h"
+#include "ticket.h"
+#include "timestamp.h"
+
+#ifndef USHER_WEB_DIR
+#define USHER_WEB_DIR "assets/web"
+#endif
+
+static const char usage[] =
+    "usage: usher-coord COMMAND [options]\n"
+    "\n"
+    "  init    --db FILE [--event NAME] [--layout gala:25x10|theatre:RxS|FILE.json]\n"
+    "  tickets import   --db FILE tickets.csv\n"
+    "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
+    "  device add --db FILE --name NAME --role kiosk|door|admin\n"
+    "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
+    "          [--reseat nearest|none]\n"
+    "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
+    "  qr      --db FILE --out DIR   (one SVG per ticket + a printable index.html)\n"
+    "\n"
+    "Every command takes --help. The database is one SQLite file; the layout JSON\n"
+    "format is described in assets/layouts/README.md.\n";
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("usher-coord: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+/* Parses options for a command; prints its help on --help. Returns -1 to go
+ * on, else the exit status. */
+static int parse(const char *help, const cli_spec *specs, int n, int argc, char **argv, cli *c)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        return 0;
+    }
+    usher_errmsg em = {{0}};
+    if (cli_parse(specs, n, argc, argv, c, &em) != USHER_OK)
+        return fail("%s", em.text);
+    if (!cli_get(specs, n, c, "db"))
+        return fail("--db FILE is required (see --help)");
+    return -1;
+}
+
+#define GET(name) cli_get(specs, (int)(sizeof specs / sizeof specs[0]), &c, name)
+#define PARSE(help)                                                                        \
+    do {                                                                                   \
+        int rc_ = parse(help, specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, &c); \
+        if (rc_ >= 0)                                                                      \
+            return rc_;                                                                    \
+    } while (0)
+
+/* An organiser command must not write under a running server, whose state is
+ * in memory: serve holds an exclusive flock on the database file. */
+static int lock_db(const char *path, bool wait_forever, int *fd_out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail("cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | (wait_forever ? 0 : LOCK_NB)) != 0) {
+        close(fd);
+        return fail("%s is in use by a running 'usher-coord serve': stop it first", path);
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+static int open_db(const char *path, bool must_exist, coorddb **db)
+{
+    usher_errmsg em = {{0}};
+    if (must_exist && access(path, F_OK) != 0)
+        return fail("%s does not exist: create it with 'usher-coord init --db %s'", path, path);
+    if (coorddb_open(path, db, &em) != USHER_OK)
+        return fail("%s", em.text);
+    return 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"event", true}, {"layout", true}};
+    cli c;
+    PARSE("usage: usher-coord init --db FILE [--event NAME] [--layout SPEC]\n"
+          "Creates the event: its layout (default gala:25x10; theatre:RxS; or a JSON file)\n"
+          "and its signing key for QR tickets. Refuses a database that has an event.\n");
+    const char *name = GET("event") ? GET("event") : "Usher event";
+    const char *spec = GET("layout") ? GET("layout") : "gala:25x10";
+    if (strlen(name) >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, strlen(name)) ||
+        !text_printable(name))
+        return fail("--event: one line of text, at most %d bytes", USHER_EVENT_NAME_SIZE - 1);
+    usher_errmsg em = {{0}};
+    layout *l = NULL;
+    if (layout_open(spec, &l, &em) != USHER_OK)
+        return fail("--layout: %s", em.text);
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), false, &db);
+    if (!rc && coorddb_init_event(db, name, l, timestamp_now_ms(), &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("created event \"%s\" with %d seats in %s\n", name, layout_seat_count(l),
+               GET("db"));
+    coorddb_free(db);
+    layout_free(l);
+    return rc;
+}
+
+static int read_file(const char *path, char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail("cannot read %s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 65536 > cap) {
+            cap = cap ? cap * 2 : 131072;
+            if (cap > 256u * 1024 * 1024) {
+                free(buf);
+                fclose(f);
+                return fail("%s is too large (over 256 MiB)", path);
+            }
+            char *b = realloc(buf, cap);
+            if (!b) {
+                free(buf);
+                fclose(f);
+                return fail("out of memory reading %s", path);
+            }
+            buf = b;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    bool err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return fail("cannot read %s", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int add_tickets(const char *dbpath, const ticket_list *tl)
+{
+    coorddb *db = NULL;
+    int lockfd = -1;
+    int rc = open_db(dbpath, true, &db);
+    if (!rc)
+        rc = lock_db(dbpath, false, &lockfd);
+    layout *l = NULL;
+    state *st = NULL;
+    usher_errmsg em = {{0}};
+    state_config cfg = {0};
+    size_t added = 0;
+    if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && coorddb_add_tickets(db, st, tl, timestamp_now_ms(), &added, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        fprintf(stderr, "usher-coord: added %zu tickets (%d in the event)\n", added,
+                state_ticket_count(st));
+    state_free(st);
+    layout_free(l);
+    coorddb_free(db);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}
+
+static int cmd_tickets_import(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord tickets import --db FILE tickets.csv\n"
+          "Imports the organisers' CSV: a header naming ticket_number, full_name and\n"
+          "optionally class, then one ticket a line (RFC 4180 quoting). All or nothing:\n"
+          "every bad line is listed and nothing is imported.\n");
+    if (c.nargs != 1)
+        return fail("tickets import needs one CSV file (see --help)");
+    char *data = NULL;
+    size_t len = 0;
+    int rc = read_file(c.args[0], &data, &len);
+    if (rc)
+        return rc;
+    ticket_list tl = {0};
+    csv_report rep = {0};
+    if (ticket_csv_parse(data, len, &tl, &rep) != USHER_OK) {
+        for (size_t i = 0; i < rep.count; i++)
+            fprintf(stderr, "%s: line %d: %s\n", c.args[0], rep.items[i].line,
+                    rep.items[i].message);
+        if (rep.total > rep.count)
+            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0],
+                    rep.total - rep.count);
+        rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep.total,
+                  rep.total == 1 ? "" : "s");
+    } else {
+        rc = add_tickets(GET("db"), &tl);
+    }
+    ticket_list_release(&tl);
+    csv_report_release(&rep);
+    free(data);
+    return rc;
+}
+
+static int cmd_tickets_generate(int argc, char **argv)
+{
+    static const cli_spec specs[] = {
+        {"db", true}, {"count", true}, {"prefix", true}, {"class", true}};
+    cli c;
+    PARSE("usage: usher-coord tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
+          "Adds N tickets with unguessable codes (with a check character) and prints the\n"
+          "codes, one a line.\n");
+    int64_t count;
+    if (!GET("count") || !text_parse_i64(GET("count"), 1, 100000, &count))
+        return fail("--count: a whole number from 1 to 100000");
+    const char *klass = GET("class") ? GET("class") : "";
+    if (strlen(klass) >= USHER_CLASS_SIZE)
+        return fail("--class: at most %d characters", USHER_CLASS_SIZE - 1);
+    ticket_list tl = {0};
+    usher_errmsg em = {{0}};
+    int rc = 0;
+    for (int64_t i = 0; !rc && i < count; i++) {
+        ticket_rec rec;
+        memset(&rec, 0, sizeof rec);
+        if (ticket_code_generate(GET("prefix") ? GET("prefix") : "", rec.code, &em) != USHER_OK)
+            rc = fail("--prefix: %s", em.text);
+        text_copy(rec.klass, sizeof rec.klass, klass);
+        if (!rc && ticket_list_push(&tl, &rec) != USHER_OK)
+            rc = fail("out of memory");
+    }
+    if (!rc)
+        rc = add_tickets(GET("db"), &tl);
+    for (size_t i = 0; !rc && i < tl.count; i++)
+        printf("%s\n", tl.items[i].code);
+    ticket_list_release(&tl);
+    return rc;
+}
+
+static int cmd_device_add(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"name", true}, {"role", true}};
+    cli c;
+    PARSE("usage: usher-coord device add --db FILE --name NAME --role kiosk|door|admin\n"
+          "Provisions a device and prints its bearer token alone on stdout (shown once;\n"
+          "the database keeps only a hash). NAME: letters, digits, '.', '_', '-'.\n");
+    if (c.nargs)
+        return fail("unexpected argument '%s'", c.args[0]);
+    const char *name = GET("name"), *role = GET("role");
+    if (!name || !text_is_ident(name, USHER_DEVICE_SIZE - 1))
+        return fail("--name: 1 to 64 letters, digits, '.', '_' or '-'");
+    usher_role r = role_parse(role);
+    if (r == ROLE_NONE)
+        return fail("--role: kiosk, door or admin");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    char token[COORD_TOKEN_SIZE];
+    usher_errmsg em = {{0}};
+    if (!rc && coorddb_device_add(db, name, r, timestamp_now_ms(), token, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("%s\n", token);
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord export --db FILE assignments|checkins|alerts\n"
+          "Writes the CSV to stdout. Works while serve runs.\n");
+    if (c.nargs != 1 || !coord_export_known(c.args[0]))
+        return fail("export what? assignments, checkins or alerts");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    usher_errmsg em = {{0}};
+    if (!rc && coord_export(db, c.args[0], stdout, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && fflush(stdout) != 0)
+        rc = fail("cannot write the export: %s", strerror(errno));
+    coorddb_free(db);
+    return rc;
+}
+
+static void html_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return fail("cannot write %s: %s", path, strerror(errno));
+    bool ok = fputs(text, f) >= 0;
+    if (fclose(f) != 0 || !ok)
+        return fail("cannot write %s", path);
+    return 0;
+}
+
+static int cmd_qr(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"out", true}};
+    cli c;
+    PARSE("usage: usher-coord qr --db FILE --out DIR\n"
+          "Writes one SVG QR ticket per ticket (DIR/CODE.svg, a signed payload that kiosks\n"
+          "verify offline) and DIR/index.html, a sheet to print. Works while serve runs.\n");
+    const char *dir = GET("out");
+    if (!dir)
+        return fail("--out DIR is required");
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return fail("cannot create %s: %s", dir, strerror(errno));
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    coord_event ev;
+    layout *l = NULL;
+    state *st = NULL;
+    state_config cfg = {0};
+    usher_errmsg em = {{0}};
+    if (!rc && (coorddb_get_event(db, &ev, &em) || coorddb_load(db, &cfg, &l, &st, &em)))
+        rc = fail("%s", em.text);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    FILE *idx = rc ? NULL : fopen(path, "wb");
+    if (!rc && !idx)
+        rc = fail("cannot write %s: %s", path, strerror(errno));
+    if (idx) {
+        fputs("<!doctype html><html><head><meta charset=\"utf-8\"><title>Tickets: ", idx);
+        html_escaped(idx, ev.name);
+        fputs("</title><style>body{font-family:sans-serif}.card{display:inline-block;"
+              "width:62mm;margin:3mm;padding:3mm;border:1px dashed #999;text-align:center;"
+              "page-break-inside:avoid}.card img{width:50mm;height:50mm}.name{font-weight:bold}"
+              ".code{font-family:monospace}</style></head><body>\n",
+              idx);
+    }
+    int written = 0;
+    for (int i = 0; !rc && i < state_ticket_count(st); i++) {
+        const ticket_state *t = state_ticket(st, i);
+        char payload[QRSIG_PAYLOAD_SIZE];
+        qrcode q = {0};
+        if (qrsig_sign(ev.sk, ev.event_id, t->code, payload, &em) ||
+            qrcode_encode(payload, &q, &em)) {
+            rc = fail("ticket %s: %s", t->code, em.text);
+            break;
+        }
+        char *svg = qrcode_svg(&q, 4);
+        qrcode_release(&q);
+        snprintf(path, sizeof path, "%s/%s.svg", dir, t->code);
+        rc = svg ? write_text(path, svg) : fail("out of memory");
+        free(svg);
+        fprintf(idx, "<div class=\"card\"><img src=\"%s.svg\" alt=\"QR\"><div class=\"name\">",
+                t->code);
+        html_escaped(idx, t->name[0] ? t->name : "Guest");
+        fprintf(idx, "</div><div class=\"code\">%s</div><div>", t->code);
+        html_escaped(idx, t->klass);
+        fputs("</div></div>\n", idx);
+        written++;
+    }
+    if (idx) {
+        fputs("</body></html>\n", idx);
+        if (fclose(idx) != 0 && !rc)
+            rc = fail("cannot write %s/index.html", dir);
+    }
+    if (!rc)
+        fprintf(stderr, "usher-coord: wrote %d QR tickets and %s/index.html\n", written, dir);
+    state_free(st);
+    layout_free(l);
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const cli_spec specs[] = {
+        {"db", true}, {"listen", true}, {"web", true}, {"threads", true}, {"reseat", true}};
+    cli c;
+    PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
+          "                         [--threads N] [--reseat nearest|none]\n"
+          "Serves the sync protocol, the organisers' API and the dashboard (open\n"
+          "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
+          "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n");
+    const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
+    const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
+    if (!web)
+        web = USHER_WEB_DIR;
+    int64_t threads = 2;
+    if (GET("threads") && !text_parse_i64(GET("threads"), 1, 64, &threads))
+        return fail("--threads: a whole number from 1 to 64");
+    const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
+    if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
+        return fail("--reseat: nearest or none");
+    if (access(GET("db"), F_OK) != 0)
+        return fail("%s does not exist: create it with 'usher-coord init --db %s'", GET("db"),
+                    GET("db"));
+    int lockfd = -1;
+    if (lock_db(GET("db"), false, &lockfd))
+        return 1;
+    /* Signals are taken by sigwait below; every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    usher_errmsg em = {{0}};
+    engine *e = NULL;
+    coord_server *srv = NULL;
+    int rc = 0;
+    if (engine_open(GET("db"), strcmp(reseat, "none") ? RESEAT_NEAREST : RESEAT_NONE, NULL, NULL,
+                    &e, &em) != USHER_OK) {
+        rc = fail("%s", em.text);
+        goto out;
+    }
+    coord_server_config sc = {listen, web, (unsigned)threads};
+    if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
+        rc = fail("%s", em.text);
+        goto out;
+    }
+    engine_set_notify(e, coord_server_notify, srv);
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    text_copyn(host, sizeof host, listen, (size_t)(colon - listen));
+    printf("listening on http://%s:%u\n", host, coord_server_port(srv));
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "usher-coord: stopping (signal %d)\n", sig);
+out:
+    coord_server_stop(srv);
+    engine_free(e);
+    close(lockfd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "init"))
+        return cmd_init(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "qr"))
+        return cmd_qr(argc - 2, argv + 2);
+    if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "import"))
+        return cmd_tickets_import(argc - 3, argv + 3);
+    if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "generate"))
+        return cmd_tickets_generate(argc - 3, argv + 3);
+    if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "add"))
+        return cmd_device_add(argc - 3, argv + 3);
+    return fail("unknown command '%s' (try usher-coord --help)", cmd);
+}

@@ -1,0 +1,399 @@
+/* test_store.c - opening Usher's SQLite files: pragmas, migrations from an older
+ * schema, and refusing newer, foreign or mistaken files with a clear message. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+typedef struct tmp {
+    char *dir, *path;
+} tmp;
+
+static tmp tmp_make(const char *name)
+{
+    tmp t;
+    t.dir = testutil_tmpdir();
+    t.path = testutil_path(t.dir, name);
+    return t;
+}
+
+static void tmp_drop(tmp *t)
+{
+    testutil_rmtree(t->dir);
+    free(t->path);
+    free(t->dir);
+}
+
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static bool has_object(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = ?1", -1, &st,
+                           NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n > 0;
+}
+
+/* Runs SQL on a plain connection, outside Usher's code. */
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void schema_versions(void **unused)
+{
+    (void)unused;
+    assert_int_equal(store_schema_version(STORE_COORD), 2);
+    assert_int_equal(store_schema_version(STORE_DEVICE), 2);
+    assert_int_equal(store_schema_version((store_kind)7), 0);
+}
+
+static void fresh_coord_has_pragmas_and_stamp(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA application_id"), 0x55534843);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 2); /* FULL */
+    assert_int_equal(pragma_int(db, "PRAGMA foreign_keys"), 1);
+    assert_true(pragma_int(db, "PRAGMA busy_timeout") >= 5000);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_true(has_object(db, "ops"));
+    assert_true(has_object(db, "devices"));
+    assert_true(store_integrity_ok(db));
+    sqlite3_close(db);
+    /* Reopening a current file changes nothing and works. */
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void fresh_device_is_stamped_as_journal(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("journal.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(store_open(t.path, STORE_DEVICE, &db, NULL), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA application_id"), 0x55534844);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_true(has_object(db, "outbox"));
+    assert_true(has_object(db, "r_seats"));
+    assert_false(has_object(db, "ops"));
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void coord_v1_migrates_to_latest(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 1, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 1);
+    assert_false(has_object(db, "checkins_by_time"));
+    assert_int_equal(store_meta_set(db, "event_name", "Old gala", &em), USHER_OK);
+    assert_int_equal(store_exec(db,
+                                "INSERT INTO seats(idx, id, ticket) VALUES (0, 'T01-01', 'A1');"
+                                "INSERT INTO tickets(code, name, seat) VALUES ('A1', 'Ann', "
+                                "'T01-01')",
+                                &em),
+                     USHER_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_true(has_object(db, "checkins_by_time"));
+    assert_true(has_object(db, "alerts_open"));
+    char name[64];
+    assert_int_equal(store_meta_get(db, "event_name", name, sizeof name, &em), USHER_OK);
+    assert_string_equal(name, "Old gala");
+    assert_int_equal(pragma_int(db, "SELECT count(*) FROM tickets WHERE seat = 'T01-01'"), 1);
+    assert_true(store_integrity_ok(db));
+    sqlite3_close(db);
+
+    /* Asking for an older version of a newer file does not downgrade it. */
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 1, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void device_v1_migrates_to_latest(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("journal.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open_version(t.path, STORE_DEVICE, 1, &db, &em), USHER_OK);
+    assert_false(has_object(db, "outbox_pending"));
+    assert_int_equal(store_exec(db,
+                                "INSERT INTO outbox(id, kind, at, created_at) VALUES "
+                                "('00000000-0000-4000-8000-000000000001', 'checkin', 5, 5)",
+                                &em),
+                     USHER_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_true(has_object(db, "outbox_pending"));
+    assert_int_equal(pragma_int(db, "SELECT count(*) FROM outbox WHERE state = 0"), 1);
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void failed_migration_changes_nothing(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 1, &db, &em), USHER_OK);
+    /* An object in the way of migration 2's third statement. */
+    assert_int_equal(store_exec(db, "CREATE TABLE alerts_open(x)", &em), USHER_OK);
+    sqlite3_close(db);
+    db = NULL;
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_DB);
+    assert_null(db);
+    assert_non_null(strstr(em.text, "migration to schema 2 failed"));
+    assert_non_null(strstr(em.text, "alerts_open"));
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 1, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 1);
+    assert_false(has_object(db, "checkins_by_time")); /* rolled back with the rest */
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void newer_schema_is_refused(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    sqlite3_close(db);
+    raw_exec(t.path, "PRAGMA user_version = 99");
+    db = NULL;
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
+    assert_null(db);
+    assert_non_null(strstr(em.text, t.path));
+    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 2)"));
+    assert_non_null(strstr(em.text, "upgrade usher"));
+    tmp_drop(&t);
+}
+
+static void journal_opened_as_coord_is_refused(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("journal.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_OK);
+    sqlite3_close(db);
+    db = NULL;
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
+    assert_null(db);
+    assert_non_null(strstr(em.text, "is a device journal, not a coordinator database"));
+    assert_non_null(strstr(em.text, t.path));
+    tmp_drop(&t);
+}
+
+static void coord_opened_as_journal_is_refused(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_SCHEMA);
+    assert_non_null(strstr(em.text, "is a coordinator database, not a device journal"));
+    tmp_drop(&t);
+}
+
+static void non_sqlite_file_is_refused(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("tickets.csv");
+    const char *text = "ticket_number,full_name\nGALA-0001,Ann Example\n"
+                       "this file is long enough to have a header SQLite would read.\n";
+    testutil_write(t.path, text, strlen(text));
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
+    assert_null(db);
+    assert_non_null(strstr(em.text, "is not an Usher database (not an SQLite file"));
+    assert_non_null(strstr(em.text, "tickets.csv"));
+    /* Nothing was written into it. */
+    size_t len = 0;
+    FILE *f = fopen(t.path, "rb");
+    assert_non_null(f);
+    char buf[256];
+    len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_int_equal(len, strlen(text));
+    tmp_drop(&t);
+}
+
+static void foreign_sqlite_file_is_refused(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("other.db");
+    raw_exec(t.path, "CREATE TABLE recipes(name TEXT)");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_SCHEMA);
+    assert_non_null(strstr(em.text, "not an Usher database (an SQLite file of some other"));
+    raw_exec(t.path, "PRAGMA application_id = 1234");
+    assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_SCHEMA);
+    assert_non_null(strstr(em.text, "not an Usher database"));
+    tmp_drop(&t);
+}
+
+static void missing_folder_is_reported(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("no-such-folder/coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_IO);
+    assert_null(db);
+    assert_non_null(strstr(em.text, "no-such-folder/coord.db: cannot open"));
+    assert_non_null(strstr(em.text, "folder"));
+    tmp_drop(&t);
+}
+
+static void bad_version_or_kind_is_refused(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 0, &db, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "schema 0"));
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 3, &db, &em), USHER_INVAL);
+    assert_int_equal(store_open(t.path, (store_kind)9, &db, &em), USHER_INVAL);
+    assert_null(db);
+    tmp_drop(&t);
+}
+
+static void meta_get_set(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    char buf[8] = "keep";
+    assert_int_equal(store_meta_get(db, "name", buf, sizeof buf, &em), USHER_NOTFOUND);
+    assert_non_null(strstr(em.text, "\"name\""));
+    assert_string_equal(buf, "keep");
+    assert_int_equal(store_meta_set(db, "name", "Gala", &em), USHER_OK);
+    assert_int_equal(store_meta_set(db, "name", "Dinner", &em), USHER_OK);
+    assert_int_equal(store_meta_get(db, "name", buf, sizeof buf, &em), USHER_OK);
+    assert_string_equal(buf, "Dinner");
+    assert_int_equal(store_meta_set(db, "long", "far too long for eight", &em), USHER_OK);
+    assert_int_equal(store_meta_get(db, "long", buf, sizeof buf, &em), USHER_TOOBIG);
+    assert_non_null(strstr(em.text, "\"long\""));
+    char *dup = NULL;
+    assert_int_equal(store_meta_dup(db, "long", &dup, &em), USHER_OK);
+    assert_string_equal(dup, "far too long for eight");
+    free(dup);
+    assert_int_equal(store_meta_dup(db, "absent", &dup, &em), USHER_NOTFOUND);
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void transactions_and_exec_errors(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL, *other = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    store_rollback(db); /* nothing open: harmless */
+    assert_int_equal(store_begin(db, &em), USHER_OK);
+    assert_int_equal(store_meta_set(db, "k", "v", &em), USHER_OK);
+    store_rollback(db);
+    char buf[8];
+    assert_int_equal(store_meta_get(db, "k", buf, sizeof buf, &em), USHER_NOTFOUND);
+
+    assert_int_equal(store_exec(db, "SELEC nonsense", &em), USHER_DB);
+    assert_non_null(strstr(em.text, "syntax error"));
+
+    /* A second writer is told the database is busy (no waiting in tests). */
+    assert_int_equal(store_open(t.path, STORE_COORD, &other, &em), USHER_OK);
+    sqlite3_busy_timeout(other, 0);
+    assert_int_equal(store_begin(db, &em), USHER_OK);
+    assert_int_equal(store_begin(other, &em), USHER_BUSY);
+    assert_non_null(strstr(em.text, "busy"));
+    assert_int_equal(store_meta_set(db, "k", "v", &em), USHER_OK);
+    assert_int_equal(store_commit(db, &em), USHER_OK);
+    assert_int_equal(store_meta_get(other, "k", buf, sizeof buf, &em), USHER_OK);
+    assert_string_equal(buf, "v");
+    sqlite3_close(other);
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void store_fail_maps_codes(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM nowhere", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_fail(db, &em, "listing"), USHER_DB);
+    assert_string_equal(em.text, "listing: no such table: nowhere");
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(schema_versions),
+    cmocka_unit_test(fresh_coord_has_pragmas_and_stamp),
+    cmocka_unit_test(fresh_device_is_stamped_as_journal),
+    cmocka_unit_test(coord_v1_migrates_to_latest),
+    cmocka_unit_test(device_v1_migrates_to_latest),
+    cmocka_unit_test(failed_migration_changes_nothing),
+    cmocka_unit_test(newer_schema_is_refused),
+    cmocka_unit_test(journal_opened_as_coord_is_refused),
+    cmocka_unit_test(coord_opened_as_journal_is_refused),
+    cmocka_unit_test(non_sqlite_file_is_refused),
+    cmocka_unit_test(foreign_sqlite_file_is_refused),
+    cmocka_unit_test(missing_folder_is_reported),
+    cmocka_unit_test(bad_version_or_kind_is_refused),
+    cmocka_unit_test(meta_get_set),
+    cmocka_unit_test(transactions_and_exec_errors),
+    cmocka_unit_test(store_fail_maps_codes),
+};
+
+TESTUTIL_MAIN(tests)
