@@ -50,6 +50,7 @@ typedef struct conn_state {
     char *body;
     size_t len, cap;
     bool too_big;
+    bool submitted; /* set by http_submit: the handler must not reply now */
     enum { PHASE_NEW, PHASE_WAITING, PHASE_READY } phase;
     engine_req er;
     usher_op *ops;
@@ -133,6 +134,7 @@ void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
     cs->er.done = request_done;
     cs->er.ctx = cs;
     cs->phase = PHASE_WAITING;
+    cs->submitted = true;
     MHD_suspend_connection(req->mc);
     engine_submit(req->e, &cs->er);
 }
@@ -420,8 +422,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         return start_stream(s, mc);
     }
     coord_api_dispatch(req, &r);
-    if (cs->phase == PHASE_WAITING)
-        return MHD_YES; /* suspended until the committer is done */
+    if (cs->submitted) {
+        /* Suspended until the committer is done (it may already be: phase is
+         * written by the committer thread, so it is not looked at here). */
+        cs->submitted = false;
+        return MHD_YES;
+    }
     return send_reply(mc, &r);
 }
 
