@@ -45,11 +45,12 @@
 #define RADIUS_MAX 1e5
 #define SPACING_MAX 1e4
 #define CURVE_MAX 1e5
-#define TABLE_MIN_RADIUS (LAYOUT_SEAT_SIZE * 1.5)
-#define TABLE_SEAT_PITCH (LAYOUT_SEAT_SIZE * 1.2) /* default chord between seats */
-#define ROW_SPACING (LAYOUT_SEAT_SIZE * 1.1)
-#define ROW_PITCH (LAYOUT_SEAT_SIZE * 1.8)  /* generated theatre: between rows */
-#define THEATRE_CURVE 0.05                  /* generated theatre: depth / row width */
+#define TABLE_MIN_RADIUS 75.0 /* 1.5 seats */
+#define TABLE_SEAT_PITCH 60.0 /* default chord between seats round a table */
+#define ROW_SPACING 55.0
+#define ROW_PITCH 90.0     /* generated theatre: between rows */
+#define THEATRE_CURVE 0.05 /* generated theatre: depth of the curve / row width */
+#define GRID 1024.0        /* generated seats sit on a 1/1024-unit grid */
 #define FILE_MAX ((size_t)16 << 20)
 #define NAME_SIZE USHER_EVENT_NAME_SIZE
 #define PATH_SIZE 64
@@ -173,8 +174,8 @@ static usher_err push_section(layout *l, const layout_section *sec, usher_errmsg
         return oom(em);
     if (first >= 0)
         return usher_fail(em, USHER_INVAL,
-                          "sections[%d].id: duplicate section id \"%s\" (first at sections[%d])",
-                          i, sec->id, first);
+                          "sections[%d].id: duplicate section id \"%s\" (first at sections[%d])", i,
+                          sec->id, first);
     l->nsections++;
     return USHER_OK;
 }
@@ -201,8 +202,7 @@ static usher_err push_seat(layout *l, const layout_seat *seat, bool listed, ushe
             return usher_fail(em, USHER_INVAL,
                               "sections[%d].seats[%d].id: duplicate seat id \"%s\" "
                               "(first at sections[%d].seats[%d])",
-                              seat->section, seat->number - 1, seat->id, f->section,
-                              f->number - 1);
+                              seat->section, seat->number - 1, seat->id, f->section, f->number - 1);
         return usher_fail(em, USHER_INVAL,
                           "sections[%d]: generated seat id \"%s\" is already taken (first at "
                           "sections[%d].seats[%d]); rename the section or list its seats",
@@ -222,11 +222,18 @@ static int digits(int n)
     return d;
 }
 
-/* The radius that keeps n seats round a table comfortably apart. */
+/* The radius that keeps n seats round a table comfortably apart, in whole units. */
 static double default_radius(int n)
 {
-    double r = n >= 2 ? TABLE_SEAT_PITCH / (2.0 * sin(PI / n)) : 0.0;
+    double r = n >= 2 ? ceil(TABLE_SEAT_PITCH / (2.0 * sin(PI / n))) : 0.0;
     return r > TABLE_MIN_RADIUS ? r : TABLE_MIN_RADIUS;
+}
+
+/* Rounds a generated coordinate to the grid: short, exact in JSON, and the same
+ * on every machine that parses it. */
+static double on_grid(double v)
+{
+    return round(v * GRID) / GRID;
 }
 
 /* The smallest radius at which n seats round a table do not overlap. */
@@ -243,14 +250,14 @@ static void place_seat(const layout_section *sec, int k, double spacing, double 
     int n = sec->seat_count;
     if (sec->kind == SECTION_TABLE) {
         double a = 2.0 * PI * k / n;
-        *x = sec->x + sec->radius * sin(a);
-        *y = sec->y - sec->radius * cos(a);
+        *x = on_grid(sec->x + sec->radius * sin(a));
+        *y = on_grid(sec->y - sec->radius * cos(a));
         return;
     }
     double half = (n - 1) / 2.0 * spacing;
     double dx = (k - (n - 1) / 2.0) * spacing;
-    *x = sec->x + dx;
-    *y = half > 0 ? sec->y - curve * (dx / half) * (dx / half) : sec->y;
+    *x = on_grid(sec->x + dx);
+    *y = on_grid(half > 0 ? sec->y - curve * (dx / half) * (dx / half) : sec->y);
 }
 
 /* Writes prefix sep n (n zero-padded to width) into an id buffer; false when
@@ -267,10 +274,11 @@ static usher_err generate_seats(layout *l, int si, double spacing, double curve,
 {
     const layout_section *sec = &l->sections[si];
     int n = sec->seat_count;
-    int longest = digits(n) > 2 ? digits(n) : 2;
-    int width = sec->kind == SECTION_TABLE ? longest : 1; /* T01-01, A-1 */
-    if (strlen(sec->id) + 1 + (size_t)(sec->kind == SECTION_TABLE ? longest : digits(n)) >
-        USHER_SEAT_ID_SIZE - 1)
+    int width = 1; /* A-1..A-30, but T01-01..T01-10 and T01-001..T01-120 */
+    if (sec->kind == SECTION_TABLE)
+        width = digits(n) < 2 ? 2 : digits(n);
+    char last[USHER_SEAT_ID_SIZE];
+    if (!numbered_id(last, sec->id, "-", width, n)) /* the longest id */
         return usher_fail(em, USHER_INVAL,
                           "sections[%d].id: \"%s\" is too long to number its %d seats (seat ids "
                           "have at most %d characters); use a shorter id or list the seats",
@@ -278,7 +286,7 @@ static usher_err generate_seats(layout *l, int si, double spacing, double curve,
     for (int k = 0; k < n; k++) {
         layout_seat seat = {.section = si, .number = k + 1};
         if (!numbered_id(seat.id, sec->id, "-", width, k + 1))
-            return usher_fail(em, USHER_INVAL, "sections[%d]: seat ids would be too long", si);
+            return usher_fail(em, USHER_INVAL, "sections[%d]: seat id too long", si);
         snprintf(seat.label, sizeof seat.label, "%d", k + 1);
         text_copy(seat.klass, sizeof seat.klass, sec->klass);
         place_seat(sec, k, spacing, curve, &seat.x, &seat.y);
@@ -348,8 +356,8 @@ static usher_err get_string(const json_t *obj, const char *path, const char *key
     if (!v)
         return USHER_OK;
     if (!json_is_string(v))
-        return usher_fail(em, USHER_INVAL, "%s%s%s: must be a string, not %s", path, dot(path),
-                          key, json_what(v));
+        return usher_fail(em, USHER_INVAL, "%s%s%s: must be a string, not %s", path, dot(path), key,
+                          json_what(v));
     *s = json_string_value(v);
     return USHER_OK;
 }
@@ -374,8 +382,8 @@ static usher_err get_text(const json_t *obj, const char *path, const char *key, 
         return usher_fail(em, USHER_INVAL, "%s%s%s: too long (%zu bytes; at most %zu)", path,
                           dot(path), key, len, size - 1);
     if (!text_printable(s))
-        return usher_fail(em, USHER_INVAL, "%s%s%s: contains control characters", path,
-                          dot(path), key);
+        return usher_fail(em, USHER_INVAL, "%s%s%s: contains control characters", path, dot(path),
+                          key);
     text_copy(out, size, s);
     return USHER_OK;
 }
@@ -404,9 +412,8 @@ static usher_err get_ident(const json_t *obj, const char *path, char *out, usher
 }
 
 /* Reads a number in [min, max]; def NULL makes the key required. */
-static usher_err get_number(const json_t *obj, const char *path, const char *key,
-                            const double *def, double min, double max, double *out,
-                            usher_errmsg *em)
+static usher_err get_number(const json_t *obj, const char *path, const char *key, const double *def,
+                            double min, double max, double *out, usher_errmsg *em)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v && !def)
@@ -420,8 +427,8 @@ static usher_err get_number(const json_t *obj, const char *path, const char *key
                           json_what(v));
     double d = json_number_value(v);
     if (!isfinite(d) || d < min || d > max)
-        return usher_fail(em, USHER_INVAL, "%s.%s: %.10g is out of range; use %.0f to %.0f",
-                          path, key, d, min, max);
+        return usher_fail(em, USHER_INVAL, "%s.%s: %.10g is out of range; use %.0f to %.0f", path,
+                          key, d, min, max);
     *out = d;
     return USHER_OK;
 }
@@ -470,15 +477,14 @@ static usher_err parse_section_head(const json_t *js, const char *path, layout_s
     if (err)
         return err;
     if (!kind)
-        return usher_fail(em, USHER_INVAL, "%s: missing key \"kind\" (\"table\" or \"row\")",
-                          path);
+        return usher_fail(em, USHER_INVAL, "%s: missing key \"kind\" (\"table\" or \"row\")", path);
     if (!strcmp(kind, "table"))
         sec->kind = SECTION_TABLE;
     else if (!strcmp(kind, "row"))
         sec->kind = SECTION_ROW;
     else
-        return usher_fail(em, USHER_INVAL, "%s.kind: unknown kind \"%.40s\"; use \"table\" or \"row\"",
-                          path, kind);
+        return usher_fail(em, USHER_INVAL,
+                          "%s.kind: unknown kind \"%.40s\"; use \"table\" or \"row\"", path, kind);
     char label[USHER_LABEL_SIZE];
     if ((err = get_ident(js, path, sec->id, em)))
         return err;
@@ -747,21 +753,19 @@ static usher_err parse_spec(const char *text, spec *sp, usher_errmsg *em)
     const char *what = sp->kind == SECTION_TABLE ? "tables" : "rows";
     if (sp->count < 1 || sp->count > LAYOUT_MAX_SECTIONS)
         return usher_fail(em, USHER_INVAL,
-                          "layout spec \"%.60s\": the number of %s must be 1 to %d; %s", text,
-                          what, LAYOUT_MAX_SECTIONS, spec_forms);
+                          "layout spec \"%.60s\": the number of %s must be 1 to %d; %s", text, what,
+                          LAYOUT_MAX_SECTIONS, spec_forms);
     if (sp->seats < 1 || sp->seats > LAYOUT_MAX_SEATS_PER_SECTION)
-        return usher_fail(em, USHER_INVAL,
-                          "layout spec \"%.60s\": seats per %s must be 1 to %d; %s", text,
-                          sp->kind == SECTION_TABLE ? "table" : "row",
-                          LAYOUT_MAX_SEATS_PER_SECTION, spec_forms);
+        return usher_fail(
+            em, USHER_INVAL, "layout spec \"%.60s\": seats per %s must be 1 to %d; %s", text,
+            sp->kind == SECTION_TABLE ? "table" : "row", LAYOUT_MAX_SEATS_PER_SECTION, spec_forms);
     if (sp->count * sp->seats > USHER_MAX_SEATS)
         return usher_fail(em, USHER_INVAL,
                           "layout spec \"%.60s\": %ld seats in all; at most %d; %s", text,
                           sp->count * sp->seats, USHER_MAX_SEATS, spec_forms);
     if (sp->vip > sp->count)
-        return usher_fail(em, USHER_INVAL,
-                          "layout spec \"%.60s\": vip=%ld but only %ld %s; %s", text, sp->vip,
-                          sp->count, what, spec_forms);
+        return usher_fail(em, USHER_INVAL, "layout spec \"%.60s\": vip=%ld but only %ld %s; %s",
+                          text, sp->vip, sp->count, what, spec_forms);
     return USHER_OK;
 }
 
@@ -788,7 +792,8 @@ static usher_err generate_gala(layout *l, const spec *sp, usher_errmsg *em)
         cols++;
     double r = default_radius((int)sp->seats);
     double pitch = 2 * r + 2 * LAYOUT_SEAT_SIZE;
-    snprintf(l->name, sizeof l->name, "Gala: %d tables of %ld seats", n, sp->seats);
+    snprintf(l->name, sizeof l->name, "Gala: %d table%s of %ld seat%s", n, n == 1 ? "" : "s",
+             sp->seats, sp->seats == 1 ? "" : "s");
     for (int t = 0; t < n; t++) {
         layout_section sec = {.kind = SECTION_TABLE, .radius = r, .first_seat = l->nseats};
         sec.seat_count = (int)sp->seats;
@@ -812,8 +817,9 @@ static usher_err generate_theatre(layout *l, const spec *sp, usher_errmsg *em)
 {
     int n = (int)sp->count;
     double width = (double)(sp->seats - 1) * ROW_SPACING;
-    double depth = THEATRE_CURVE * width;
-    snprintf(l->name, sizeof l->name, "Theatre: %d rows of %ld seats", n, sp->seats);
+    double depth = round(THEATRE_CURVE * width);
+    snprintf(l->name, sizeof l->name, "Theatre: %d row%s of %ld seat%s", n, n == 1 ? "" : "s",
+             sp->seats, sp->seats == 1 ? "" : "s");
     for (int r = 0; r < n; r++) {
         layout_section sec = {.kind = SECTION_ROW, .first_seat = l->nseats};
         sec.seat_count = (int)sp->seats;

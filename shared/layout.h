@@ -1,7 +1,7 @@
 /* layout.h - a venue's seats: sections of round tables and theatre rows, each seat
  * with a stable id, a label, a position for drawing and an optional class.
  *
- * Loaded from JSON (format in shared/README.md) or generated from a short spec
+ * Loaded from JSON (format: assets/layouts/README.md) or generated from a short spec
  * ("gala:25x10", "theatre:20x30"). A layout is immutable once made; seat and
  * section indexes are stable for its lifetime. Coordinates are in layout
  * units (about a centimetre; a seat is drawn LAYOUT_SEAT_SIZE units wide).

@@ -87,6 +87,15 @@ static double dist(const layout_seat *a, const layout_seat *b)
     return hypot(a->x - b->x, a->y - b->y);
 }
 
+/* Generated positions are multiples of 1/1024, so their JSON is short. */
+static void assert_on_grid(const layout *l)
+{
+    for (int i = 0; i < layout_seat_count(l); i++) {
+        const layout_seat *s = layout_seat_at(l, i);
+        assert_true(s->x * 1024 == round(s->x * 1024) && s->y * 1024 == round(s->y * 1024));
+    }
+}
+
 static void assert_seats_apart(const layout *l)
 {
     double best = INFINITY;
@@ -134,8 +143,8 @@ static void assert_same(const layout *a, const layout *b)
         assert_int_equal(x->kind, y->kind);
         assert_int_equal(x->first_seat, y->first_seat);
         assert_int_equal(x->seat_count, y->seat_count);
-        assert_true(fabs(x->x - y->x) <= 1e-9 && fabs(x->y - y->y) <= 1e-9);
-        assert_true(fabs(x->radius - y->radius) <= 1e-9);
+        /* Written with 17 digits, positions read back exactly. */
+        assert_true(x->x == y->x && x->y == y->y && x->radius == y->radius);
     }
     for (int i = 0; i < layout_seat_count(a); i++) {
         const layout_seat *x = layout_seat_at(a, i), *y = layout_seat_at(b, i);
@@ -144,7 +153,7 @@ static void assert_same(const layout *a, const layout *b)
         assert_string_equal(x->klass, y->klass);
         assert_int_equal(x->section, y->section);
         assert_int_equal(x->number, y->number);
-        assert_true(fabs(x->x - y->x) <= 1e-9 && fabs(x->y - y->y) <= 1e-9);
+        assert_true(x->x == y->x && x->y == y->y);
     }
 }
 
@@ -239,7 +248,8 @@ static void gala_geometry(void **unused)
         assert_true(sec->radius >= LAYOUT_SEAT_SIZE);
         for (int k = 0; k < sec->seat_count; k++) {
             const layout_seat *seat = layout_seat_at(l, sec->first_seat + k);
-            assert_true(fabs(hypot(seat->x - sec->x, seat->y - sec->y) - sec->radius) < 1e-9);
+            /* On the circle, up to the 1/1024 grid generated seats sit on. */
+            assert_true(fabs(hypot(seat->x - sec->x, seat->y - sec->y) - sec->radius) < 1e-3);
         }
         /* Seat 1 at the top (y grows downward), seat 2 clockwise from it. */
         const layout_seat *one = layout_seat_at(l, sec->first_seat);
@@ -255,6 +265,7 @@ static void gala_geometry(void **unused)
     assert_true(t2->x - t1->x < 4 * t1->radius);
     assert_true(layout_section_at(l, 4)->y == t1->y);
     assert_seats_apart(l);
+    assert_on_grid(l);
     layout_free(l);
 
     l = gen("gala:7x30");
@@ -296,7 +307,7 @@ static void theatre_row_names(void **unused)
     static const struct {
         int i;
         const char *id;
-    } want[] = {{0, "A"},  {25, "Z"},  {26, "AA"},  {27, "AB"},
+    } want[] = {{0, "A"},   {25, "Z"},  {26, "AA"},  {27, "AB"},
                 {51, "AZ"}, {52, "BA"}, {701, "ZZ"}, {702, "AAA"}};
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
         assert_string_equal(layout_section_at(l, want[k].i)->id, want[k].id);
@@ -327,6 +338,7 @@ static void theatre_geometry(void **unused)
             assert_true(sec->y > layout_section_at(l, r - 1)->y);
     }
     assert_seats_apart(l);
+    assert_on_grid(l);
     layout_free(l);
 }
 
@@ -362,11 +374,11 @@ static void generator_bad_specs(void **unused)
     spec_fails("gala", "unknown shape");
     spec_fails("galax:5x5", "unknown shape");
     static const char *garbled[] = {
-        "gala:25x",     "gala:25x10x",      "gala:-1x5",          "gala:",
-        "gala:x10",     "gala:25",          "gala: 25x10",        "gala:25X10",
-        "gala:+5x5",    "gala:25x10,",      "gala:25x10,vip=",    "gala:25x10,vop=2",
+        "gala:25x",          "gala:25x10x",       "gala:-1x5",       "gala:",
+        "gala:x10",          "gala:25",           "gala: 25x10",     "gala:25X10",
+        "gala:+5x5",         "gala:25x10,",       "gala:25x10,vip=", "gala:25x10,vop=2",
         "gala:25x10,vip=2,", "gala:25x10,vip=-1", "gala:99999999x1", "theatre:5x5 ",
-        "gala:25x10;vip=2", "theatre:5x5x5",
+        "gala:25x10;vip=2",  "theatre:5x5x5",
     };
     for (size_t i = 0; i < sizeof garbled / sizeof garbled[0]; i++) {
         char part[80];
@@ -530,8 +542,9 @@ static void json_bad_section_keys(void **unused)
     section_fails("{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":2,"
                   "\"label\":\"123456789012345678901234567890123\"}",
                   "sections[0].label: too long (33 bytes; at most 32)");
-    section_fails("{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":2,\"label\":\"a\\tb\"}",
-                  "sections[0].label: contains control characters");
+    section_fails(
+        "{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":2,\"label\":\"a\\tb\"}",
+        "sections[0].label: contains control characters");
     section_fails("{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":2,"
                   "\"class\":\"ABCDEFGHIJKLMNOPQ\"}",
                   "sections[0].class: too long (17 bytes; at most 16)");
@@ -560,8 +573,9 @@ static void json_bad_seat_counts(void **unused)
     size_t cap = 64 * 1024, n = 0;
     char *json = malloc(cap);
     assert_non_null(json);
-    n += (size_t)snprintf(json + n, cap - n,
-                          "{\"sections\":[{\"kind\":\"row\",\"id\":\"A\",\"x\":0,\"y\":0,\"seats\":[");
+    n += (size_t)snprintf(
+        json + n, cap - n,
+        "{\"sections\":[{\"kind\":\"row\",\"id\":\"A\",\"x\":0,\"y\":0,\"seats\":[");
     for (int i = 0; i < 1001; i++)
         n += (size_t)snprintf(json + n, cap - n, "%s{\"id\":\"A-%d\",\"x\":%d,\"y\":0}",
                               i ? "," : "", i + 1, i * 60);
@@ -574,8 +588,9 @@ static void json_bad_geometry(void **unused)
 {
     section_fails("{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":2,\"radius\":0}",
                   "sections[0].radius: 0 is out of range; use 1 to 100000");
-    section_fails("{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":2,\"radius\":\"big\"}",
-                  "sections[0].radius: must be a number, not a string");
+    section_fails(
+        "{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":2,\"radius\":\"big\"}",
+        "sections[0].radius: must be a number, not a string");
     section_fails("{\"kind\":\"table\",\"id\":\"T1\",\"x\":0,\"y\":0,\"seats\":10,\"radius\":40}",
                   "sections[0].radius: 40 is too small for 10 seats (they would overlap); use at "
                   "least 81");
@@ -589,13 +604,22 @@ static void json_bad_geometry(void **unused)
                   "sections[0].id: \"ABCDEFGHIJKLMNOP\" is too long to number its 10 seats");
     section_fails("{\"kind\":\"table\",\"id\":\"ABCDEFGHIJKLMN\",\"x\":0,\"y\":0,\"seats\":3}",
                   "too long to number its 3 seats");
+    section_fails("{\"kind\":\"table\",\"id\":\"ABCDEFGHIJKLM\",\"x\":0,\"y\":0,\"seats\":100}",
+                  "too long to number its 100 seats");
+    section_fails("{\"kind\":\"row\",\"id\":\"ABCDEFGHIJKLMNO\",\"x\":0,\"y\":0,\"seats\":9}",
+                  "too long to number its 9 seats");
     /* A small table radius is fine with explicit seats; so are 13-char ids. */
-    layout *l = parse("{\"sections\":[{\"kind\":\"table\",\"id\":\"ABCDEFGHIJKLM\",\"x\":0,\"y\":0,"
-                      "\"radius\":5,\"seats\":[{\"id\":\"a\",\"x\":0,\"y\":0}]},"
-                      "{\"kind\":\"table\",\"id\":\"ABCDEFGHIJKLZ\",\"x\":0,\"y\":0,\"seats\":99}]}");
+    layout *l =
+        parse("{\"sections\":[{\"kind\":\"table\",\"id\":\"ABCDEFGHIJKLM\",\"x\":0,\"y\":0,"
+              "\"radius\":5,\"seats\":[{\"id\":\"a\",\"x\":0,\"y\":0}]},"
+              "{\"kind\":\"table\",\"id\":\"ABCDEFGHIJKLZ\",\"x\":0,\"y\":0,\"seats\":99}]}");
     assert_true(layout_section_at(l, 0)->radius == 5.0);
     assert_string_equal(seat_id(l, 1), "ABCDEFGHIJKLZ-01");
     assert_string_equal(seat_id(l, 99), "ABCDEFGHIJKLZ-99");
+    layout_free(l);
+    l = parse("{\"sections\":[{\"kind\":\"row\",\"id\":\"ABCDEFGHIJKLMN\",\"x\":0,\"y\":0,"
+              "\"seats\":9}]}");
+    assert_string_equal(seat_id(l, 8), "ABCDEFGHIJKLMN-9");
     layout_free(l);
 }
 
@@ -609,7 +633,8 @@ static void json_bad_explicit_seats(void **unused)
          "sections[0].seats[1]: must be an object, not a string"},
         {"[{\"x\":0,\"y\":0}]", "sections[0].seats[0]: missing key \"id\""},
         {"[{\"id\":\"\",\"x\":0,\"y\":0}]", "sections[0].seats[0].id: must not be empty"},
-        {"[{\"id\":\"A/1\",\"x\":0,\"y\":0}]", "sections[0].seats[0].id: \"A/1\" is not a valid id"},
+        {"[{\"id\":\"A/1\",\"x\":0,\"y\":0}]",
+         "sections[0].seats[0].id: \"A/1\" is not a valid id"},
         {"[{\"id\":\"A-1\",\"y\":0}]", "sections[0].seats[0]: missing key \"x\""},
         {"[{\"id\":\"A-1\",\"x\":0}]", "sections[0].seats[0]: missing key \"y\""},
         {"[{\"id\":\"A-1\",\"x\":0,\"y\":[1]}]",
@@ -672,8 +697,8 @@ static char *many_sections(int n, const char *body)
     assert_non_null(json);
     len += (size_t)snprintf(json, cap, "{\"sections\":[");
     for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(json + len, cap - len, "%s{\"id\":\"S%d\",%s}", i ? "," : "", i,
-                                body);
+        len +=
+            (size_t)snprintf(json + len, cap - len, "%s{\"id\":\"S%d\",%s}", i ? "," : "", i, body);
     snprintf(json + len, cap - len, "]}");
     return json;
 }
@@ -733,10 +758,11 @@ static void to_json_lists_every_seat(void **unused)
     layout *l = gen("gala:1x2,vip=1");
     char *text = layout_to_json(l);
     assert_non_null(text);
-    assert_contains(text, "\"name\":\"Gala: 1 tables of 2 seats\"");
+    assert_contains(text, "\"name\":\"Gala: 1 table of 2 seats\"");
     assert_contains(text, "\"kind\":\"table\",\"id\":\"T01\",\"label\":\"Table 1\"");
     assert_contains(text, "\"class\":\"VIP\"");
     assert_contains(text, "{\"id\":\"T01-01\",\"x\":125,\"y\":50}");
+    assert_contains(text, "{\"id\":\"T01-02\",\"x\":125,\"y\":200}");
     assert_contains(text, "\"id\":\"T01-02\"");
     free(text);
     layout_free(l);
