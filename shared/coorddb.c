@@ -24,13 +24,13 @@
 #define TOKEN_BYTES 32
 #define TOKEN_HASH_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
 
-#define CHANGE_COLUMNS                                                                     \
-    "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "   \
-    "ticket_code, ticket_name, ticket_class, ticket_seat, ticket_party, "                  \
+#define CHANGE_COLUMNS                                                                             \
+    "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
+    "ticket_code, ticket_name, ticket_class, ticket_seat, ticket_party, "                          \
     "ticket_checked_in_at, ticket_checkin_device, ticket_revoked"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
-#define ALERT_COLUMNS                                                                      \
-    "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "      \
+#define ALERT_COLUMNS                                                                              \
+    "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
     "created_at, acked_at"
 
 /* Statements of the write path and of every sync request, prepared once. */
@@ -89,9 +89,8 @@ struct coorddb {
 /* A cached statement, reset and ready for binding. */
 static usher_err cstmt(coorddb *db, int id, sqlite3_stmt **out, usher_errmsg *em)
 {
-    if (!db->stmt[id] && sqlite3_prepare_v3(db->db, coord_sql[id], -1,
-                                            SQLITE_PREPARE_PERSISTENT, &db->stmt[id],
-                                            NULL) != SQLITE_OK)
+    if (!db->stmt[id] && sqlite3_prepare_v3(db->db, coord_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &db->stmt[id], NULL) != SQLITE_OK)
         return store_fail(db->db, em, "coordinator database: preparing a query");
     sqlite3_reset(db->stmt[id]);
     sqlite3_clear_bindings(db->stmt[id]);
@@ -177,8 +176,7 @@ static usher_err meta_i64(coorddb *db, const char *key, int64_t *out, usher_errm
     char buf[32];
     usher_err err = store_meta_get(db->db, key, buf, sizeof buf, em);
     if (!err && !text_parse_i64(buf, INT64_MIN, INT64_MAX, out))
-        err = usher_fail(em, USHER_DB, "coordinator database: meta \"%s\" is not a number",
-                         key);
+        err = usher_fail(em, USHER_DB, "coordinator database: meta \"%s\" is not a number", key);
     return err;
 }
 
@@ -186,8 +184,8 @@ static usher_err insert_seats(coorddb *db, const layout *l, usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
     usher_err err = USHER_OK;
-    if (sqlite3_prepare_v2(db->db, "INSERT INTO seats(idx, id) VALUES (?1, ?2)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db->db, "INSERT INTO seats(idx, id) VALUES (?1, ?2)", -1, &st, NULL) !=
+        SQLITE_OK)
         return store_fail(db->db, em, "coordinator database: adding seats");
     for (int i = 0; !err && i < layout_seat_count(l); i++) {
         sqlite3_reset(st);
@@ -201,8 +199,8 @@ static usher_err insert_seats(coorddb *db, const layout *l, usher_errmsg *em)
 }
 
 /* Writes the event's meta rows; the caller holds the transaction. */
-static usher_err write_event(coorddb *db, const char *name, const char *layout_json,
-                             int64_t now, usher_errmsg *em)
+static usher_err write_event(coorddb *db, const char *name, const char *layout_json, int64_t now,
+                             usher_errmsg *em)
 {
     uint8_t raw_id[16];
     char event_id[2 * sizeof raw_id + 1];
@@ -489,8 +487,8 @@ static usher_err add_tickets_tx(coorddb *db, state *trial, const ticket_list *tl
         const ticket_rec *r = &tl->items[i];
         err = state_add_ticket(trial, r->code, r->name, r->klass, &c, em);
         if (err == USHER_EXISTS)
-            err = usher_fail(em, USHER_EXISTS,
-                             "ticket %s is listed twice; nothing was added", r->code);
+            err = usher_fail(em, USHER_EXISTS, "ticket %s is listed twice; nothing was added",
+                             r->code);
         else if (err)
             usher_errmsg_prefix(em, "nothing was added");
         else
@@ -504,8 +502,7 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
 {
     for (size_t i = 0; i < tl->count; i++)
         if (state_find_ticket(st, tl->items[i].code) >= 0)
-            return usher_fail(em, USHER_EXISTS,
-                              "ticket %s is already imported; nothing was added",
+            return usher_fail(em, USHER_EXISTS, "ticket %s is already imported; nothing was added",
                               tl->items[i].code);
     if (tl->count == 0) {
         *added = 0;
@@ -579,8 +576,7 @@ static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_err
     return step_done(db, st, rc, "coordinator database: storing an alert", em);
 }
 
-static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v,
-                               usher_errmsg *em)
+static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, usher_errmsg *em)
 {
     sqlite3_stmt *st;
     usher_err err = cstmt(db, C_CHECKIN_INSERT, &st, em);
@@ -595,8 +591,8 @@ static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v
 }
 
 /* Writes one op with everything it caused; *seq and *op_seq count up. */
-static usher_err write_result(coorddb *db, const usher_op *op, const apply_result *r,
-                              int64_t now, int64_t *seq, int64_t *op_seq, usher_errmsg *em)
+static usher_err write_result(coorddb *db, const usher_op *op, const apply_result *r, int64_t now,
+                              int64_t *seq, int64_t *op_seq, usher_errmsg *em)
 {
     usher_err err = write_op(db, op, &r->v, *op_seq + 1, now, em);
     if (err)
@@ -615,8 +611,8 @@ static usher_err write_result(coorddb *db, const usher_op *op, const apply_resul
     return err;
 }
 
-usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n,
-                         int64_t now, int64_t *last_seq, usher_errmsg *em)
+usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n, int64_t now,
+                         int64_t *last_seq, usher_errmsg *em)
 {
     int64_t seq = db->last_seq, op_seq = db->last_op_seq;
     usher_err err = store_begin(db->db, em);
@@ -726,8 +722,7 @@ usher_err coorddb_changes_since(coorddb *db, int64_t cursor, size_t max, change 
 
 static void token_hash(const char *token, uint8_t out[TOKEN_HASH_BYTES])
 {
-    crypto_generichash(out, TOKEN_HASH_BYTES, (const unsigned char *)token, strlen(token),
-                       NULL, 0);
+    crypto_generichash(out, TOKEN_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
 }
 
 usher_err coorddb_device_add(coorddb *db, const char *id, usher_role role, int64_t now,
@@ -739,8 +734,7 @@ usher_err coorddb_device_add(coorddb *db, const char *id, usher_role role, int64
                           id ? id : "");
     const char *rname = role_name(role);
     if (!rname)
-        return usher_fail(em, USHER_INVAL, "device %s: the role must be kiosk, door or admin",
-                          id);
+        return usher_fail(em, USHER_INVAL, "device %s: the role must be kiosk, door or admin", id);
     uint8_t raw[TOKEN_BYTES], hash[TOKEN_HASH_BYTES];
     char text[COORD_TOKEN_SIZE];
     randombytes_buf(raw, sizeof raw);
@@ -785,8 +779,7 @@ static void read_device(sqlite3_stmt *st, coord_device *d)
     d->disabled = sqlite3_column_int(st, 6) != 0;
 }
 
-usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out,
-                              usher_errmsg *em)
+usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out, usher_errmsg *em)
 {
     /* Longer than any token we issue: refuse without hashing a novel. */
     if (!token || strlen(token) != COORD_TOKEN_SIZE - 1)
@@ -839,8 +832,7 @@ usher_err coorddb_device_seen(coorddb *db, const char *id, int64_t now, int64_t 
     return USHER_OK;
 }
 
-usher_err coorddb_device_set_disabled(coorddb *db, const char *id, bool disabled,
-                                      usher_errmsg *em)
+usher_err coorddb_device_set_disabled(coorddb *db, const char *id, bool disabled, usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
     usher_err err = USHER_OK;
@@ -864,8 +856,8 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errm
 {
     sqlite3_stmt *st = NULL;
     usher_err err;
-    if (sqlite3_prepare_v2(db->db, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db->db, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", -1, &st,
+                           NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing devices");
     else
         err = collect(db, st, sizeof **out, read_device_row, (void **)out, n, em);
@@ -903,8 +895,7 @@ usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 1, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max) !=
-            SQLITE_OK)
+        sqlite3_bind_int64(st, 1, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing alerts");
     else
         err = collect(db, st, sizeof **out, read_alert_row, (void **)out, n, em);
@@ -921,8 +912,8 @@ usher_err coorddb_alert_ack(coorddb *db, int64_t id, int64_t now, usher_errmsg *
                            "UPDATE alerts SET acked_at = CASE WHEN acked_at = 0 THEN ?2 "
                            "ELSE acked_at END WHERE id = ?1",
                            -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+        sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_DONE)
         err = store_fail(db->db, em, "coordinator database: acknowledging an alert");
     else if (sqlite3_changes(db->db) == 0)
         err = usher_fail(em, USHER_NOTFOUND, "there is no alert %lld", (long long)id);

@@ -11,9 +11,9 @@
 #include "text.h"
 
 /* Columns of an outbox row, in the order read_entry expects. */
-#define OUTBOX_COLUMNS                                                                     \
-    "seq, id, device, kind, ticket, seat, at, expect_ticket_seat, expect_seat_free, "      \
-    "party, ttl_ms, state, status, first, reason, reseat, ticket_seat, seat_ticket, "      \
+#define OUTBOX_COLUMNS                                                                             \
+    "seq, id, device, kind, ticket, seat, at, expect_ticket_seat, expect_seat_free, "              \
+    "party, ttl_ms, state, status, first, reason, reseat, ticket_seat, seat_ticket, "              \
     "checked_in_at, checkin_device, created_at, decided_at"
 
 /* The statements used on every sync round or redraw, prepared once. */
@@ -101,9 +101,8 @@ void journal_free(journal *j)
 /* A cached statement, reset and ready for binding. */
 static usher_err jstmt(journal *j, int id, sqlite3_stmt **out, usher_errmsg *em)
 {
-    if (!j->stmt[id] && sqlite3_prepare_v3(j->db, journal_sql[id], -1,
-                                           SQLITE_PREPARE_PERSISTENT, &j->stmt[id],
-                                           NULL) != SQLITE_OK)
+    if (!j->stmt[id] && sqlite3_prepare_v3(j->db, journal_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                           &j->stmt[id], NULL) != SQLITE_OK)
         return store_fail(j->db, em, "journal: preparing a query");
     sqlite3_reset(j->stmt[id]);
     sqlite3_clear_bindings(j->stmt[id]);
@@ -114,8 +113,7 @@ static usher_err jstmt(journal *j, int id, sqlite3_stmt **out, usher_errmsg *em)
 /* ---- meta ---------------------------------------------------------------- */
 
 /* Reads a text key, "" when absent (em is written only on a real failure). */
-static usher_err meta_text(journal *j, const char *key, char *out, size_t size,
-                           usher_errmsg *em)
+static usher_err meta_text(journal *j, const char *key, char *out, size_t size, usher_errmsg *em)
 {
     usher_errmsg probe;
     usher_err err = store_meta_get(j->db, key, out, size, &probe);
@@ -140,8 +138,7 @@ static usher_err meta_i64(journal *j, const char *key, int64_t *out, usher_errms
         return USHER_OK;
     }
     if (!text_parse_i64(buf, INT64_MIN, INT64_MAX, out))
-        return usher_fail(em, USHER_DB, "journal: meta \"%s\" is not a number (\"%s\")", key,
-                          buf);
+        return usher_fail(em, USHER_DB, "journal: meta \"%s\" is not a number (\"%s\")", key, buf);
     return USHER_OK;
 }
 
@@ -415,8 +412,8 @@ usher_err journal_outbox_get(journal *j, const char *op_id, outbox_entry *out, u
     return err;
 }
 
-usher_err journal_outbox_list(journal *j, int64_t after, size_t max, outbox_entry **out,
-                              size_t *n, usher_errmsg *em)
+usher_err journal_outbox_list(journal *j, int64_t after, size_t max, outbox_entry **out, size_t *n,
+                              usher_errmsg *em)
 {
     sqlite3_stmt *st;
     usher_err err = jstmt(j, J_LIST, &st, em);
@@ -548,8 +545,7 @@ out:
     return err;
 }
 
-usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out,
-                            usher_errmsg *em)
+usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out, usher_errmsg *em)
 {
     state_config cfg = {.reseat = RESEAT_NONE, .remember_ops = false};
     state *st = NULL;

@@ -138,9 +138,13 @@ state *state_clone(const state *src)
         state_free(st);
         return NULL;
     }
-    memcpy(st->seats, src->seats, (size_t)src->nseats * sizeof *st->seats);
-    memcpy(st->tickets, src->tickets, (size_t)src->ntickets * sizeof *st->tickets);
-    memcpy(st->verdicts, src->verdicts, src->nverdicts * sizeof *st->verdicts);
+    /* memcpy from NULL is undefined even for zero bytes: copy only what exists. */
+    if (src->nseats)
+        memcpy(st->seats, src->seats, (size_t)src->nseats * sizeof *st->seats);
+    if (src->ntickets)
+        memcpy(st->tickets, src->tickets, (size_t)src->ntickets * sizeof *st->tickets);
+    if (src->nverdicts)
+        memcpy(st->verdicts, src->verdicts, src->nverdicts * sizeof *st->verdicts);
     return st;
 }
 

@@ -230,8 +230,8 @@ usher_err store_exec(sqlite3 *db, const char *sql, usher_errmsg *em)
     int rc = sqlite3_exec(db, sql, NULL, NULL, &words);
     if (rc == SQLITE_OK)
         return USHER_OK;
-    usher_err err = usher_fail(em, USHER_DB, "database error: %s",
-                               words ? words : sqlite3_errstr(rc));
+    usher_err err =
+        usher_fail(em, USHER_DB, "database error: %s", words ? words : sqlite3_errstr(rc));
     sqlite3_free(words);
     return err;
 }
@@ -338,8 +338,8 @@ static usher_err migrate(sqlite3 *db, const char *path, const kind_info *k, int 
     }
     if (target > version) {
         char sql[96];
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d",
-                 target, k->appid);
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", target,
+                 k->appid);
         err = store_exec(db, sql, em);
         if (err)
             goto fail;
@@ -389,8 +389,7 @@ usher_err store_open_version(const char *path, store_kind kind, int version, sql
                           k->what, k->count);
     sqlite3 *db = NULL;
     usher_err err = USHER_OK;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         if (!db)
             err = usher_fail(em, USHER_NOMEM, "%s: out of memory opening it", path);
         else

@@ -26,8 +26,8 @@ int store_schema_version(store_kind kind);
 /* Opens (creating if missing) and migrates to the newest version. Sets WAL,
  * synchronous=FULL (a commit is on disk when it returns), foreign keys and a
  * busy timeout. The caller closes *out with sqlite3_close. */
-usher_err store_open(const char *path, store_kind kind, sqlite3 **out, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err store_open(const char *path, store_kind kind, sqlite3 **out,
+                     usher_errmsg *em) USHER_MUST_CHECK;
 
 /* As store_open but migrates only up to `version` (tests of migration). */
 usher_err store_open_version(const char *path, store_kind kind, int version, sqlite3 **out,
@@ -42,15 +42,16 @@ void store_rollback(sqlite3 *db); /* safe to call when no transaction is open */
 usher_err store_exec(sqlite3 *db, const char *sql, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* A one-row key/value table "meta" exists in both kinds. get copies into out
- * (size bytes); USHER_NOTFOUND when the key is absent. */
-usher_err store_meta_get(sqlite3 *db, const char *key, char *out, size_t size, usher_errmsg *em)
-    USHER_MUST_CHECK;
-usher_err store_meta_set(sqlite3 *db, const char *key, const char *value, usher_errmsg *em)
-    USHER_MUST_CHECK;
+ * (size bytes); USHER_NOTFOUND when the key is absent, USHER_TOOBIG when the
+ * value does not fit (out then untouched). */
+usher_err store_meta_get(sqlite3 *db, const char *key, char *out, size_t size,
+                         usher_errmsg *em) USHER_MUST_CHECK;
+usher_err store_meta_set(sqlite3 *db, const char *key, const char *value,
+                         usher_errmsg *em) USHER_MUST_CHECK;
 /* As store_meta_get for values of any length (a layout's JSON): *out is a
  * malloc'd copy the caller frees. USHER_NOTFOUND when the key is absent. */
-usher_err store_meta_dup(sqlite3 *db, const char *key, char **out, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err store_meta_dup(sqlite3 *db, const char *key, char **out,
+                         usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Turns the last SQLite error on db into an usher_err (USHER_BUSY for a locked
  * database, USHER_NOMEM, USHER_IO for a full disk or I/O error, else USHER_DB)

@@ -278,8 +278,7 @@ static void apply_round_records_verdicts_changes_and_cursor(void **ctx)
     v[2].checked_in_at = NOW - 5;
     text_copy(v[2].checkin_device, sizeof v[2].checkin_device, "door-2");
     v[3] = mkverdict("00000000-0000-4000-8000-0000000000ff", VERDICT_ACCEPTED, REASON_NONE);
-    change ch[3] = {seat_change("T01-01", "GALA-0001"),
-                    ticket_change("GALA-0001", "Ann", "T01-01"),
+    change ch[3] = {seat_change("T01-01", "GALA-0001"), ticket_change("GALA-0001", "Ann", "T01-01"),
                     ticket_change("GALA-0002", "Bob", "")};
     assert_int_equal(journal_apply_round(f->j, v, 4, ch, 3, 17, NOW + 100, &em), USHER_OK);
 
@@ -475,10 +474,12 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(fresh_journal_is_empty, setup, teardown),
     cmocka_unit_test_setup_teardown(identity_and_layout_survive_reopen, setup, teardown),
     cmocka_unit_test_setup_teardown(identity_with_bad_device_is_refused, setup, teardown),
-    cmocka_unit_test_setup_teardown(append_is_durable_and_seen_by_second_connection, setup, teardown),
+    cmocka_unit_test_setup_teardown(append_is_durable_and_seen_by_second_connection, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(duplicate_or_invalid_append_is_refused, setup, teardown),
     cmocka_unit_test_setup_teardown(pending_comes_oldest_first, setup, teardown),
-    cmocka_unit_test_setup_teardown(apply_round_records_verdicts_changes_and_cursor, setup, teardown),
+    cmocka_unit_test_setup_teardown(apply_round_records_verdicts_changes_and_cursor, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(bad_round_changes_nothing, setup, teardown),
     cmocka_unit_test_setup_teardown(view_shows_pending_ops_on_top_of_replica, setup, teardown),
     cmocka_unit_test_setup_teardown(view_refuses_replica_outside_layout, setup, teardown),

@@ -41,8 +41,7 @@ static bool has_object(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *st = NULL;
     assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = ?1", -1, &st,
-                           NULL),
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = ?1", -1, &st, NULL),
         SQLITE_OK);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
