@@ -11,8 +11,7 @@ static int find(const cli_spec *specs, int n, const char *name, size_t len)
     return -1;
 }
 
-usher_err cli_parse(const cli_spec *specs, int n, int argc, char **argv, cli *out,
-                    usher_errmsg *em)
+usher_err cli_parse(const cli_spec *specs, int n, int argc, char **argv, cli *out, usher_errmsg *em)
 {
     cli c;
     memset(&c, 0, sizeof c);

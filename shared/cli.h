@@ -9,7 +9,7 @@
 #include "error.h"
 
 typedef struct cli_spec {
-    const char *name;  /* "db" for --db */
+    const char *name; /* "db" for --db */
     bool takes_value;
 } cli_spec;
 

@@ -9,18 +9,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define USHER_SEAT_ID_SIZE 17  /* "T07-03", "A-12": [A-Za-z0-9_.-]{1,16} */
-#define USHER_CODE_SIZE 33     /* ticket code: [A-Z0-9-]{1,32}, stored upper case */
-#define USHER_CLASS_SIZE 17    /* "VIP", "Regular"; "" = no class */
-#define USHER_NAME_SIZE 257    /* holder name, UTF-8, up to 256 bytes */
-#define USHER_LABEL_SIZE 33    /* seat or section label shown to people */
-#define USHER_DEVICE_SIZE 65   /* device id: [A-Za-z0-9_.-]{1,64} */
-#define USHER_OPID_SIZE 37     /* UUID text, 36 chars */
+#define USHER_SEAT_ID_SIZE 17 /* "T07-03", "A-12": [A-Za-z0-9_.-]{1,16} */
+#define USHER_CODE_SIZE 33    /* ticket code: [A-Z0-9-]{1,32}, stored upper case */
+#define USHER_CLASS_SIZE 17   /* "VIP", "Regular"; "" = no class */
+#define USHER_NAME_SIZE 257   /* holder name, UTF-8, up to 256 bytes */
+#define USHER_LABEL_SIZE 33   /* seat or section label shown to people */
+#define USHER_DEVICE_SIZE 65  /* device id: [A-Za-z0-9_.-]{1,64} */
+#define USHER_OPID_SIZE 37    /* UUID text, 36 chars */
 #define USHER_EVENT_NAME_SIZE 129
 
-#define USHER_MAX_SEATS 100000  /* absurd-size guard for layouts */
+#define USHER_MAX_SEATS 100000 /* absurd-size guard for layouts */
 #define USHER_MAX_TICKETS 200000
-#define USHER_MAX_BATCH 1000    /* ops in one sync request */
+#define USHER_MAX_BATCH 1000 /* ops in one sync request */
 #define USHER_DEFAULT_HOLD_TTL_MS 120000
 
 typedef enum {
@@ -37,10 +37,10 @@ usher_role role_parse(const char *name);
 
 /* What one seat holds, as the coordinator (or a replica) believes. */
 typedef struct seat_state {
-    char ticket[USHER_CODE_SIZE];       /* "" when free */
-    bool blocked;                       /* taken out of use by an organiser */
+    char ticket[USHER_CODE_SIZE];        /* "" when free */
+    bool blocked;                        /* taken out of use by an organiser */
     char hold_device[USHER_DEVICE_SIZE]; /* "" when not held */
-    int64_t hold_until;                 /* ms; a hold with hold_until <= now is gone */
+    int64_t hold_until;                  /* ms; a hold with hold_until <= now is gone */
 } seat_state;
 
 /* One ticket and what happened to it. One ticket = one seat. */
@@ -48,10 +48,10 @@ typedef struct ticket_state {
     char code[USHER_CODE_SIZE];
     char name[USHER_NAME_SIZE];
     char klass[USHER_CLASS_SIZE];
-    char seat[USHER_SEAT_ID_SIZE];           /* "" when unseated */
-    char party[USHER_OPID_SIZE];             /* who it was seated with, may be "" */
-    int64_t checked_in_at;                   /* ms, 0 when not checked in */
-    char checkin_device[USHER_DEVICE_SIZE];  /* the door that admitted it */
+    char seat[USHER_SEAT_ID_SIZE];          /* "" when unseated */
+    char party[USHER_OPID_SIZE];            /* who it was seated with, may be "" */
+    int64_t checked_in_at;                  /* ms, 0 when not checked in */
+    char checkin_device[USHER_DEVICE_SIZE]; /* the door that admitted it */
     bool revoked;
 } ticket_state;
 

@@ -8,8 +8,8 @@
 const char *usher_strerror(usher_err err)
 {
     switch (err) {
-#define USHER_ERR_TEXT(name, code, text)                                                   \
-    case USHER_##name:                                                                     \
+#define USHER_ERR_TEXT(name, code, text)                                                           \
+    case USHER_##name:                                                                             \
         return text;
         USHER_ERR_MAP(USHER_ERR_TEXT)
 #undef USHER_ERR_TEXT
@@ -20,8 +20,8 @@ const char *usher_strerror(usher_err err)
 const char *usher_errname(usher_err err)
 {
     switch (err) {
-#define USHER_ERR_NAME(name, code, text)                                                   \
-    case USHER_##name:                                                                     \
+#define USHER_ERR_NAME(name, code, text)                                                           \
+    case USHER_##name:                                                                             \
         return #name;
         USHER_ERR_MAP(USHER_ERR_NAME)
 #undef USHER_ERR_NAME

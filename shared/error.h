@@ -10,20 +10,20 @@
 #include <stddef.h>
 
 /* X(name, stable code, default text). Codes never change once released. */
-#define USHER_ERR_MAP(X)                                                                   \
-    X(OK, 0, "success")                                                                    \
-    X(NOMEM, 1, "out of memory")                                                           \
-    X(INVAL, 2, "invalid argument")                                                        \
-    X(PARSE, 3, "malformed input")                                                         \
-    X(IO, 4, "input/output error")                                                         \
-    X(DB, 5, "database error")                                                             \
-    X(NOTFOUND, 6, "not found")                                                            \
-    X(EXISTS, 7, "already exists")                                                         \
-    X(TOOBIG, 8, "too large")                                                              \
-    X(SCHEMA, 9, "database schema is from a newer or unknown version")                     \
-    X(SIGNATURE, 10, "signature does not verify")                                          \
-    X(FORBIDDEN, 11, "not allowed")                                                        \
-    X(BUSY, 12, "busy, try again")                                                         \
+#define USHER_ERR_MAP(X)                                                                           \
+    X(OK, 0, "success")                                                                            \
+    X(NOMEM, 1, "out of memory")                                                                   \
+    X(INVAL, 2, "invalid argument")                                                                \
+    X(PARSE, 3, "malformed input")                                                                 \
+    X(IO, 4, "input/output error")                                                                 \
+    X(DB, 5, "database error")                                                                     \
+    X(NOTFOUND, 6, "not found")                                                                    \
+    X(EXISTS, 7, "already exists")                                                                 \
+    X(TOOBIG, 8, "too large")                                                                      \
+    X(SCHEMA, 9, "database schema is from a newer or unknown version")                             \
+    X(SIGNATURE, 10, "signature does not verify")                                                  \
+    X(FORBIDDEN, 11, "not allowed")                                                                \
+    X(BUSY, 12, "busy, try again")                                                                 \
     X(CONFLICT, 13, "conflict with current state")
 
 typedef enum {

@@ -25,24 +25,23 @@ void journal_free(journal *j); /* NULL is a no-op */
 
 /* Identity and event facts, set by syncd at bootstrap (from /v1/snapshot). */
 typedef struct journal_identity {
-    char device[USHER_DEVICE_SIZE];   /* "" until provisioned */
+    char device[USHER_DEVICE_SIZE]; /* "" until provisioned */
     usher_role role;
     char event_id[64];
     char event_name[USHER_EVENT_NAME_SIZE];
-    char pubkey_hex[65];              /* event's Ed25519 public key, hex */
+    char pubkey_hex[65]; /* event's Ed25519 public key, hex */
     int64_t hold_ttl_ms;
 } journal_identity;
 
-usher_err journal_get_identity(journal *j, journal_identity *out, usher_errmsg *em)
-    USHER_MUST_CHECK;
-usher_err journal_set_identity(journal *j, const journal_identity *id, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err journal_get_identity(journal *j, journal_identity *out,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+usher_err journal_set_identity(journal *j, const journal_identity *id,
+                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* The layout JSON as the coordinator sent it; NULL with USHER_NOTFOUND before
  * bootstrap. Caller frees *json. */
 usher_err journal_get_layout_json(journal *j, char **json, usher_errmsg *em) USHER_MUST_CHECK;
-usher_err journal_set_layout_json(journal *j, const char *json, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err journal_set_layout_json(journal *j, const char *json, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Appends one op as pending (the kiosk's call: one durable transaction). The op
  * must validate; USHER_EXISTS if its id is already in the outbox. */
@@ -56,27 +55,27 @@ typedef enum {
 } outbox_state;
 
 typedef struct outbox_entry {
-    int64_t seq;       /* local order */
+    int64_t seq; /* local order */
     usher_op op;
     outbox_state state;
-    verdict v;         /* valid when state != OUTBOX_PENDING */
+    verdict v; /* valid when state != OUTBOX_PENDING */
     int64_t created_at, decided_at;
 } outbox_entry;
 
 /* Up to max pending ops, oldest first. *ops is malloc'd (caller frees). */
-usher_err journal_pending(journal *j, size_t max, usher_op **ops, size_t *n, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err journal_pending(journal *j, size_t max, usher_op **ops, size_t *n,
+                          usher_errmsg *em) USHER_MUST_CHECK;
 /* Number of pending ops. */
 usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* One outbox entry by op id; USHER_NOTFOUND if absent. */
-usher_err journal_outbox_get(journal *j, const char *op_id, outbox_entry *out, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err journal_outbox_get(journal *j, const char *op_id, outbox_entry *out,
+                             usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Lists outbox entries after local seq `after`, oldest first (max entries).
  * *out is malloc'd. */
-usher_err journal_outbox_list(journal *j, int64_t after, size_t max, outbox_entry **out,
-                              size_t *n, usher_errmsg *em) USHER_MUST_CHECK;
+usher_err journal_outbox_list(journal *j, int64_t after, size_t max, outbox_entry **out, size_t *n,
+                              usher_errmsg *em) USHER_MUST_CHECK;
 
 /* One sync round, in one transaction: records the verdicts (by op id; unknown
  * ids ignored), upserts the changes into the replica and sets the cursor (only
@@ -89,18 +88,17 @@ int64_t journal_cursor(journal *j); /* 0 before the first round */
 /* Sync health as syncd last wrote it, for the kiosk's status bar. */
 typedef struct journal_status {
     bool online;
-    int64_t last_sync_at;      /* ms, 0 = never */
+    int64_t last_sync_at; /* ms, 0 = never */
     int64_t last_attempt_at;
-    char last_error[256];      /* "" when the last attempt worked */
-    char wake_socket[108];     /* datagram socket syncd listens on, "" if none */
+    char last_error[256];  /* "" when the last attempt worked */
+    char wake_socket[108]; /* datagram socket syncd listens on, "" if none */
 } journal_status;
 
 usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em) USHER_MUST_CHECK;
 /* Records an attempt: online or not, and the error text ("" when fine). */
 usher_err journal_set_status(journal *j, bool online, const char *error, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
-usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Builds what the device should show: the replica (seats, tickets) as a state
  * over layout l, then every pending op applied on top with state_apply at

@@ -21,23 +21,23 @@
 typedef enum { SECTION_TABLE = 1, SECTION_ROW = 2 } section_kind;
 
 typedef struct layout_section {
-    char id[USHER_SEAT_ID_SIZE];      /* "T07", "A" */
-    char label[USHER_LABEL_SIZE];     /* "Table 7", "Row A" */
+    char id[USHER_SEAT_ID_SIZE];  /* "T07", "A" */
+    char label[USHER_LABEL_SIZE]; /* "Table 7", "Row A" */
     section_kind kind;
-    char klass[USHER_CLASS_SIZE];     /* default class of its seats, may be "" */
-    double x, y;                      /* table: centre; row: centre of the row */
-    double radius;                    /* table only */
-    int first_seat;                   /* index of its first seat in the layout */
+    char klass[USHER_CLASS_SIZE]; /* default class of its seats, may be "" */
+    double x, y;                  /* table: centre; row: centre of the row */
+    double radius;                /* table only */
+    int first_seat;               /* index of its first seat in the layout */
     int seat_count;
 } layout_section;
 
 typedef struct layout_seat {
-    char id[USHER_SEAT_ID_SIZE];      /* never empty, unique in the layout */
-    char label[USHER_LABEL_SIZE];     /* "3" */
-    char klass[USHER_CLASS_SIZE];     /* "" = open to every ticket class */
-    int section;                      /* index into the sections */
-    int number;                       /* 1-based position within its section */
-    double x, y;                      /* centre, layout units */
+    char id[USHER_SEAT_ID_SIZE];  /* never empty, unique in the layout */
+    char label[USHER_LABEL_SIZE]; /* "3" */
+    char klass[USHER_CLASS_SIZE]; /* "" = open to every ticket class */
+    int section;                  /* index into the sections */
+    int number;                   /* 1-based position within its section */
+    double x, y;                  /* centre, layout units */
 } layout_seat;
 
 typedef struct layout layout;
@@ -46,8 +46,8 @@ typedef struct layout layout;
  * USHER_INVAL with a message naming the key, section or seat and why
  * ("sections[3].seats[7]: duplicate seat id \"T04-08\""); *out untouched.
  * The caller frees the result with layout_free. */
-usher_err layout_from_json(const char *text, size_t len, layout **out, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err layout_from_json(const char *text, size_t len, layout **out,
+                           usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Reads and parses a layout file; messages start with the file name. */
 usher_err layout_load_file(const char *path, layout **out, usher_errmsg *em) USHER_MUST_CHECK;

@@ -7,10 +7,9 @@
 
 #include "text.h"
 
-static const char *const op_names[] = {
-    NULL,
+static const char *const op_names[] = {NULL,
 #define OP_KIND_NAME(e, s) s,
-    OP_KIND_MAP(OP_KIND_NAME)
+                                       OP_KIND_MAP(OP_KIND_NAME)
 #undef OP_KIND_NAME
 };
 #define OP_KIND_COUNT (sizeof op_names / sizeof op_names[0])
@@ -51,8 +50,8 @@ void op_new_id(char out[USHER_OPID_SIZE])
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     char hex[33];
     text_hex(b, sizeof b, hex);
-    snprintf(out, USHER_OPID_SIZE, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-             hex + 16, hex + 20);
+    snprintf(out, USHER_OPID_SIZE, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+             hex + 20);
 }
 
 bool op_id_valid(const char *s)
@@ -64,8 +63,7 @@ bool op_id_valid(const char *s)
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (c != '-')
                 return false;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                     (c >= 'A' && c <= 'F'))) {
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
             return false;
         }
     }
@@ -146,8 +144,7 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
         return usher_fail(em, USHER_INVAL, "seat: not taken by %s", kind);
     if (op->seat[0] && !text_is_ident(op->seat, USHER_SEAT_ID_SIZE - 1))
         return usher_fail(em, USHER_INVAL, "seat: \"%.40s\" is not a seat id", op->seat);
-    if (op->expect_ticket_seat[0] &&
-        !text_is_ident(op->expect_ticket_seat, USHER_SEAT_ID_SIZE - 1))
+    if (op->expect_ticket_seat[0] && !text_is_ident(op->expect_ticket_seat, USHER_SEAT_ID_SIZE - 1))
         return usher_fail(em, USHER_INVAL, "expect_ticket_seat: \"%.40s\" is not a seat id",
                           op->expect_ticket_seat);
     if (op->party[0] && !text_is_ident(op->party, USHER_OPID_SIZE - 1))
@@ -157,24 +154,21 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
     return USHER_OK;
 }
 
-static const char *const status_names[] = {
-    NULL,
+static const char *const status_names[] = {NULL,
 #define VERDICT_NAME(e, s) s,
-    VERDICT_STATUS_MAP(VERDICT_NAME)
+                                           VERDICT_STATUS_MAP(VERDICT_NAME)
 #undef VERDICT_NAME
 };
 
-static const char *const reason_names[] = {
-    NULL,
+static const char *const reason_names[] = {NULL,
 #define REASON_NAME(e, s) s,
-    REASON_MAP(REASON_NAME)
+                                           REASON_MAP(REASON_NAME)
 #undef REASON_NAME
 };
 
-static const char *const alert_names[] = {
-    NULL,
+static const char *const alert_names[] = {NULL,
 #define ALERT_NAME(e, s) s,
-    ALERT_KIND_MAP(ALERT_NAME)
+                                          ALERT_KIND_MAP(ALERT_NAME)
 #undef ALERT_NAME
 };
 

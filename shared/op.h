@@ -10,14 +10,14 @@
 #include "error.h"
 
 /* X(enum suffix, wire name). Wire names are part of the protocol. */
-#define OP_KIND_MAP(X)                                                                     \
-    X(HOLD, "hold")                                                                        \
-    X(RELEASE, "release")                                                                  \
-    X(ASSIGN, "assign")                                                                    \
-    X(UNASSIGN, "unassign")                                                                \
-    X(CHECKIN, "checkin")                                                                  \
-    X(REVOKE, "revoke")                                                                    \
-    X(BLOCK, "block")                                                                      \
+#define OP_KIND_MAP(X)                                                                             \
+    X(HOLD, "hold")                                                                                \
+    X(RELEASE, "release")                                                                          \
+    X(ASSIGN, "assign")                                                                            \
+    X(UNASSIGN, "unassign")                                                                        \
+    X(CHECKIN, "checkin")                                                                          \
+    X(REVOKE, "revoke")                                                                            \
+    X(BLOCK, "block")                                                                              \
     X(UNBLOCK, "unblock")
 
 typedef enum {
@@ -43,16 +43,16 @@ typedef enum {
  * ticket had ("" = unseated); expect_seat_free says it believed the seat free.
  * Absent in JSON they mean "unseated" and "free". */
 typedef struct usher_op {
-    char id[USHER_OPID_SIZE];         /* client-generated UUID */
-    char device[USHER_DEVICE_SIZE];   /* set by the coordinator from the token */
+    char id[USHER_OPID_SIZE];       /* client-generated UUID */
+    char device[USHER_DEVICE_SIZE]; /* set by the coordinator from the token */
     op_kind kind;
     char ticket[USHER_CODE_SIZE];
     char seat[USHER_SEAT_ID_SIZE];
-    int64_t at;                       /* the device's clock when the person acted, ms */
+    int64_t at; /* the device's clock when the person acted, ms */
     char expect_ticket_seat[USHER_SEAT_ID_SIZE];
     bool expect_seat_free;
-    char party[USHER_OPID_SIZE];      /* groups tickets seated together; may be "" */
-    int64_t ttl_ms;                   /* hold only */
+    char party[USHER_OPID_SIZE]; /* groups tickets seated together; may be "" */
+    int64_t ttl_ms;              /* hold only */
 } usher_op;
 
 /* Wire name of a kind ("assign"); NULL for OP_NONE or strays. */
@@ -78,9 +78,9 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em) USHER_MUST_CHECK;
  * expect_seat_free = true. */
 void op_init(usher_op *op, op_kind kind, const char *device, int64_t at);
 
-#define VERDICT_STATUS_MAP(X)                                                              \
-    X(ACCEPTED, "accepted")                                                                \
-    X(REJECTED, "rejected")                                                                \
+#define VERDICT_STATUS_MAP(X)                                                                      \
+    X(ACCEPTED, "accepted")                                                                        \
+    X(REJECTED, "rejected")                                                                        \
     X(DUPLICATE, "duplicate")
 
 typedef enum {
@@ -91,19 +91,19 @@ typedef enum {
 } verdict_status;
 
 /* Why an op was rejected, or a note on an accepted one (duplicate_checkin). */
-#define REASON_MAP(X)                                                                      \
-    X(SEAT_TAKEN, "seat_taken")                                                            \
-    X(SEAT_HELD, "seat_held")                                                              \
-    X(SEAT_BLOCKED, "seat_blocked")                                                        \
-    X(UNKNOWN_TICKET, "unknown_ticket")                                                    \
-    X(UNKNOWN_SEAT, "unknown_seat")                                                        \
-    X(REVOKED, "revoked")                                                                  \
-    X(CLASS_NOT_ALLOWED, "class_not_allowed")                                              \
-    X(TICKET_SEATED, "ticket_seated")                                                      \
-    X(NOT_SEATED, "not_seated")                                                            \
-    X(DUPLICATE_CHECKIN, "duplicate_checkin")                                              \
-    X(NO_FREE_SEAT, "no_free_seat")                                                        \
-    X(FORBIDDEN, "forbidden")                                                              \
+#define REASON_MAP(X)                                                                              \
+    X(SEAT_TAKEN, "seat_taken")                                                                    \
+    X(SEAT_HELD, "seat_held")                                                                      \
+    X(SEAT_BLOCKED, "seat_blocked")                                                                \
+    X(UNKNOWN_TICKET, "unknown_ticket")                                                            \
+    X(UNKNOWN_SEAT, "unknown_seat")                                                                \
+    X(REVOKED, "revoked")                                                                          \
+    X(CLASS_NOT_ALLOWED, "class_not_allowed")                                                      \
+    X(TICKET_SEATED, "ticket_seated")                                                              \
+    X(NOT_SEATED, "not_seated")                                                                    \
+    X(DUPLICATE_CHECKIN, "duplicate_checkin")                                                      \
+    X(NO_FREE_SEAT, "no_free_seat")                                                                \
+    X(FORBIDDEN, "forbidden")                                                                      \
     X(INVALID, "invalid")
 
 typedef enum {
@@ -115,7 +115,7 @@ typedef enum {
 
 const char *verdict_status_name(verdict_status s);
 verdict_status verdict_status_parse(const char *name);
-const char *verdict_reason_name(verdict_reason r); /* NULL for REASON_NONE */
+const char *verdict_reason_name(verdict_reason r);     /* NULL for REASON_NONE */
 verdict_reason verdict_reason_parse(const char *name); /* REASON_NONE when unknown */
 
 /* The coordinator's answer to one op.
@@ -127,12 +127,12 @@ verdict_reason verdict_reason_parse(const char *name); /* REASON_NONE when unkno
 typedef struct verdict {
     char op_id[USHER_OPID_SIZE];
     verdict_status status;
-    verdict_status first;             /* original status, for duplicates */
+    verdict_status first; /* original status, for duplicates */
     verdict_reason reason;
-    char reseat[USHER_SEAT_ID_SIZE];      /* seat given instead, "" if none */
-    char ticket_seat[USHER_SEAT_ID_SIZE]; /* the op's ticket's seat after the op */
-    char seat_ticket[USHER_CODE_SIZE];    /* the op's seat's occupant after the op */
-    int64_t checked_in_at;                /* checkin: the first check-in's time */
+    char reseat[USHER_SEAT_ID_SIZE];        /* seat given instead, "" if none */
+    char ticket_seat[USHER_SEAT_ID_SIZE];   /* the op's ticket's seat after the op */
+    char seat_ticket[USHER_CODE_SIZE];      /* the op's seat's occupant after the op */
+    int64_t checked_in_at;                  /* checkin: the first check-in's time */
     char checkin_device[USHER_DEVICE_SIZE]; /* checkin: the first check-in's door */
 } verdict;
 
@@ -148,17 +148,17 @@ typedef enum {
 /* One entry of the coordinator's change log: the whole new state of one seat or
  * one ticket, so that applying changes is an idempotent upsert. */
 typedef struct change {
-    int64_t seq;                       /* server sequence number; 0 until persisted */
+    int64_t seq; /* server sequence number; 0 until persisted */
     change_type type;
-    char seat_id[USHER_SEAT_ID_SIZE];  /* CHANGE_SEAT */
-    seat_state seat;                   /* CHANGE_SEAT */
-    ticket_state ticket;               /* CHANGE_TICKET */
+    char seat_id[USHER_SEAT_ID_SIZE]; /* CHANGE_SEAT */
+    seat_state seat;                  /* CHANGE_SEAT */
+    ticket_state ticket;              /* CHANGE_TICKET */
 } change;
 
-#define ALERT_KIND_MAP(X)                                                                  \
-    X(RESEAT, "reseat")                                                                    \
-    X(DUPLICATE_CHECKIN, "duplicate_checkin")                                              \
-    X(LATE_UPLOAD, "late_upload")                                                          \
+#define ALERT_KIND_MAP(X)                                                                          \
+    X(RESEAT, "reseat")                                                                            \
+    X(DUPLICATE_CHECKIN, "duplicate_checkin")                                                      \
+    X(LATE_UPLOAD, "late_upload")                                                                  \
     X(REVOKED_SCAN, "revoked_scan")
 
 typedef enum {

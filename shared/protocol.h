@@ -28,14 +28,14 @@ json_t *proto_change_encode(const change *c);
 json_t *proto_alert_encode(const alert *a);
 
 /* Decoders fill *out only on success; `where` prefixes messages ("ops[3]"). */
-usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out, usher_errmsg *em)
-    USHER_MUST_CHECK;
-usher_err proto_verdict_decode(const json_t *j, const char *where, verdict *out, usher_errmsg *em)
-    USHER_MUST_CHECK;
-usher_err proto_change_decode(const json_t *j, const char *where, change *out, usher_errmsg *em)
-    USHER_MUST_CHECK;
-usher_err proto_alert_decode(const json_t *j, const char *where, alert *out, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out,
+                          usher_errmsg *em) USHER_MUST_CHECK;
+usher_err proto_verdict_decode(const json_t *j, const char *where, verdict *out,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+usher_err proto_change_decode(const json_t *j, const char *where, change *out,
+                              usher_errmsg *em) USHER_MUST_CHECK;
+usher_err proto_alert_decode(const json_t *j, const char *where, alert *out,
+                             usher_errmsg *em) USHER_MUST_CHECK;
 
 /* POST /v1/sync request: {"device"?, "cursor", "ops": [...]}. The arrays are
  * owned by the struct: release with proto_sync_request_release. */
@@ -43,7 +43,7 @@ typedef struct sync_request {
     char device[USHER_DEVICE_SIZE]; /* optional; "" when absent */
     int64_t cursor;                 /* >= 0 */
     usher_op *ops;
-    size_t nops;                    /* <= USHER_MAX_BATCH */
+    size_t nops; /* <= USHER_MAX_BATCH */
 } sync_request;
 
 /* Response: {"verdicts": [...], "changes": [...], "cursor", "more"}. */

@@ -39,8 +39,8 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
         http_error(r, 503, "unavailable", "%s", er->errmsg[0] ? er->errmsg : "try again");
         return;
     }
-    sync_response resp = {er->verdicts, er->nops, er->changes, er->nchanges,
-                          er->new_cursor, er->more};
+    sync_response resp = {er->verdicts, er->nops,       er->changes,
+                          er->nchanges, er->new_cursor, er->more};
     char *body = proto_sync_response_encode(&resp);
     if (!body) {
         http_error(r, 500, "internal", "out of memory");
@@ -64,7 +64,9 @@ static void api_sync(http_request *req, http_reply *r)
     usher_err err = proto_sync_request_decode(req->body, req->len, &sr, &em);
     if (err) {
         http_error(r, err == USHER_TOOBIG ? 413 : 400,
-                   err == USHER_TOOBIG ? "too_large" : err == USHER_PARSE ? "bad_json" : "invalid",
+                   err == USHER_TOOBIG  ? "too_large"
+                   : err == USHER_PARSE ? "bad_json"
+                                        : "invalid",
                    "%s", em.text);
         return;
     }
@@ -135,8 +137,7 @@ static void api_snapshot(http_request *req, http_reply *r)
     engine_read_end(req->e);
     http_json(r, 200,
               json_pack("{s:o, s:o, s:I, s:o}", "event", event_json(req->e), "layout",
-                        lay ? lay : json_null(), "cursor", (json_int_t)cursor, "changes",
-                        changes));
+                        lay ? lay : json_null(), "cursor", (json_int_t)cursor, "changes", changes));
 }
 
 static void api_layout(http_request *req, http_reply *r)
@@ -185,8 +186,8 @@ static json_t *ticket_json(const ticket_state *t)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b}", "code", t->code, "name", t->name,
                      "class", t->klass, "seat", t->seat, "checked_in_at",
-                     time_or_null(t->checked_in_at), "checkin_device", t->checkin_device,
-                     "revoked", t->revoked);
+                     time_or_null(t->checked_in_at), "checkin_device", t->checkin_device, "revoked",
+                     t->revoked);
 }
 
 /* Case-insensitive substring for ASCII; UTF-8 bytes compare exactly. */
@@ -238,16 +239,15 @@ static void api_stats(http_request *req, http_reply *r)
             seated++;
             in += state_ticket(st, state_find_ticket(st, ss->ticket))->checked_in_at != 0;
         }
-        json_array_append_new(sections,
-                              json_pack("{s:s, s:s, s:i, s:i, s:i}", "id", sec->id, "label",
-                                        sec->label, "seats", sec->seat_count, "seated", seated,
-                                        "checked_in", in));
+        json_array_append_new(sections, json_pack("{s:s, s:s, s:i, s:i, s:i}", "id", sec->id,
+                                                  "label", sec->label, "seats", sec->seat_count,
+                                                  "seated", seated, "checked_in", in));
     }
     engine_read_end(req->e);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "seats", s.seats,
-                        "seated", s.seated, "blocked", s.blocked, "held", s.held, "expected",
-                        s.tickets, "revoked", s.revoked, "checked_in", s.checked_in, "cursor",
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "seats", s.seats, "seated",
+                        s.seated, "blocked", s.blocked, "held", s.held, "expected", s.tickets,
+                        "revoked", s.revoked, "checked_in", s.checked_in, "cursor",
                         (json_int_t)engine_last_seq(req->e), "sections", sections));
 }
 
@@ -310,10 +310,10 @@ static usher_err read_checkins(coorddb *db, void *arg)
         return err;
     d->out = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(d->out, json_pack("{s:s, s:s, s:o, s:b}", "ticket", cs[i].ticket,
-                                                "device", cs[i].device, "at",
-                                                time_or_null(cs[i].at), "duplicate",
-                                                cs[i].duplicate));
+        json_array_append_new(d->out,
+                              json_pack("{s:s, s:s, s:o, s:b}", "ticket", cs[i].ticket, "device",
+                                        cs[i].device, "at", time_or_null(cs[i].at), "duplicate",
+                                        cs[i].duplicate));
     free(cs);
     return USHER_OK;
 }
@@ -391,8 +391,8 @@ static bool body_string(const http_request *req, const char *key, char *out, siz
         return true;
     json_t *j = json_loadb(req->body, req->len, 0, NULL);
     json_t *v = j ? json_object_get(j, key) : NULL;
-    bool ok = j && json_is_object(j) && (!v || (json_is_string(v) && text_copy(out, size,
-                                                                                json_string_value(v))));
+    bool ok = j && json_is_object(j) &&
+              (!v || (json_is_string(v) && text_copy(out, size, json_string_value(v))));
     json_decref(j);
     return ok;
 }
@@ -406,10 +406,10 @@ static void api_action(http_request *req, http_reply *r, op_kind kind, const cha
         return;
     }
     op_init(op, kind, req->dev.id, timestamp_now_ms());
-    bool ok = text_copy(op->ticket, sizeof op->ticket, ticket ? ticket : "") &&
-              text_copy(op->seat, sizeof op->seat, seat ? seat : "") &&
-              text_copy(op->expect_ticket_seat, sizeof op->expect_ticket_seat,
-                        expect ? expect : "");
+    bool ok =
+        text_copy(op->ticket, sizeof op->ticket, ticket ? ticket : "") &&
+        text_copy(op->seat, sizeof op->seat, seat ? seat : "") &&
+        text_copy(op->expect_ticket_seat, sizeof op->expect_ticket_seat, expect ? expect : "");
     if (op->ticket[0])
         for (char *p = op->ticket; *p; p++)
             *p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
@@ -526,9 +526,9 @@ void coord_api_dispatch(http_request *req, http_reply *r)
     bool get = !strcmp(m, "GET"), post = !strcmp(m, "POST");
     if (!strcmp(p, "/healthz")) {
         if (get)
-            http_json(r, 200,
-                      json_pack("{s:b, s:I}", "ok", 1, "cursor",
-                                (json_int_t)engine_last_seq(req->e)));
+            http_json(
+                r, 200,
+                json_pack("{s:b, s:I}", "ok", 1, "cursor", (json_int_t)engine_last_seq(req->e)));
         else
             http_error(r, 405, "method_not_allowed", "use GET");
         return;
@@ -554,13 +554,11 @@ void coord_api_dispatch(http_request *req, http_reply *r)
         http_error(r, 405, "method_not_allowed", "%s is not allowed on %.80s", m, p);
         return;
     }
-    if (!strcmp(p, "/v1/snapshot"))
-        {
+    if (!strcmp(p, "/v1/snapshot")) {
         api_snapshot(req, r);
         return;
     }
-    if (!strcmp(p, "/v1/layout"))
-        {
+    if (!strcmp(p, "/v1/layout")) {
         api_layout(req, r);
         return;
     }
@@ -572,33 +570,27 @@ void coord_api_dispatch(http_request *req, http_reply *r)
         http_error(r, 403, "forbidden", "%.80s needs an admin token", p);
         return;
     }
-    if (!strcmp(p, "/v1/seats"))
-        {
+    if (!strcmp(p, "/v1/seats")) {
         api_seats(req, r);
         return;
     }
-    if (!strcmp(p, "/v1/tickets"))
-        {
+    if (!strcmp(p, "/v1/tickets")) {
         api_tickets(req, r);
         return;
     }
-    if (!strcmp(p, "/v1/stats"))
-        {
+    if (!strcmp(p, "/v1/stats")) {
         api_stats(req, r);
         return;
     }
-    if (!strcmp(p, "/v1/alerts"))
-        {
+    if (!strcmp(p, "/v1/alerts")) {
         db_list(req, r, read_alerts, "alerts");
         return;
     }
-    if (!strcmp(p, "/v1/devices"))
-        {
+    if (!strcmp(p, "/v1/devices")) {
         db_list(req, r, read_devices, "devices");
         return;
     }
-    if (!strcmp(p, "/v1/checkins"))
-        {
+    if (!strcmp(p, "/v1/checkins")) {
         db_list(req, r, read_checkins, "checkins");
         return;
     }
@@ -608,23 +600,20 @@ void coord_api_dispatch(http_request *req, http_reply *r)
         const char *dot = strstr(name, ".csv");
         if (dot && !dot[4] && (size_t)(dot - name) < sizeof what) {
             text_copyn(what, sizeof what, name, (size_t)(dot - name));
-            if (coord_export_known(what))
-                {
-        api_export(req, r, what);
-        return;
-    }
+            if (coord_export_known(what)) {
+                api_export(req, r, what);
+                return;
+            }
         }
         http_error(r, 404, "not_found",
                    "exports are /v1/export/assignments.csv, checkins.csv and alerts.csv");
         return;
     }
-    if (!strncmp(p, "/v1/seats/", 10))
-        {
+    if (!strncmp(p, "/v1/seats/", 10)) {
         api_item_action(req, r, p + 10, true);
         return;
     }
-    if (!strncmp(p, "/v1/tickets/", 12))
-        {
+    if (!strncmp(p, "/v1/tickets/", 12)) {
         api_item_action(req, r, p + 12, false);
         return;
     }

@@ -182,8 +182,8 @@ static void flush_seen(engine *e, int64_t now)
     pthread_mutex_unlock(&e->misc_lock);
     for (size_t i = 0; copy && i < n; i++)
         if (copy[i].dirty) {
-            usher_err err = coorddb_device_seen(e->db, copy[i].device, copy[i].at,
-                                                copy[i].cursor, copy[i].pending, NULL);
+            usher_err err = coorddb_device_seen(e->db, copy[i].device, copy[i].at, copy[i].cursor,
+                                                copy[i].pending, NULL);
             (void)err; /* health is advisory; the next flush retries */
         }
     free(copy);

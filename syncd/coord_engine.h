@@ -28,16 +28,16 @@ typedef struct engine engine;
 typedef struct engine_req {
     /* in */
     char device[USHER_DEVICE_SIZE];
-    int64_t cursor;     /* pull changes after this; -1 = push only */
-    usher_op *ops;      /* borrowed; op.device is overwritten with `device` */
+    int64_t cursor; /* pull changes after this; -1 = push only */
+    usher_op *ops;  /* borrowed; op.device is overwritten with `device` */
     size_t nops;
     void (*done)(struct engine_req *req);
-    void *ctx;          /* the submitter's */
+    void *ctx; /* the submitter's */
     /* out */
-    usher_err err;      /* USHER_OK, or why nothing was done */
+    usher_err err; /* USHER_OK, or why nothing was done */
     char errmsg[256];
-    verdict *verdicts;  /* nops of them; malloc'd, freed by engine_req_release */
-    change *changes;    /* pulled changes, malloc'd */
+    verdict *verdicts; /* nops of them; malloc'd, freed by engine_req_release */
+    change *changes;   /* pulled changes, malloc'd */
     size_t nchanges;
     int64_t new_cursor;
     bool more;

@@ -11,8 +11,7 @@
 /* Writes one export ("assignments", "checkins" or "alerts") as RFC 4180 CSV
  * with a header line. Cells that a spreadsheet would run as a formula (=, +,
  * -, @ first) are prefixed with a quote. USHER_INVAL for an unknown name. */
-usher_err coord_export(coorddb *db, const char *what, FILE *out, usher_errmsg *em)
-    USHER_MUST_CHECK;
+usher_err coord_export(coorddb *db, const char *what, FILE *out, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* True when what names an export. */
 int coord_export_known(const char *what);

@@ -218,8 +218,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (got < 0) {
         /* Too far behind for the ring: tell the listener to resync. */
         int64_t last = engine_last_seq(s->e);
-        n = snprintf(buf, max, "id: %lld\nevent: reset\ndata: {\"seq\":%lld}\n\n",
-                     (long long)last, (long long)last);
+        n = snprintf(buf, max, "id: %lld\nevent: reset\ndata: {\"seq\":%lld}\n\n", (long long)last,
+                     (long long)last);
         c->sent = last;
     } else if (got > 0) {
         n = got;
@@ -459,8 +459,7 @@ static usher_err parse_listen(const char *listen, struct sockaddr_in *sa, usher_
     sa->sin_family = AF_INET;
     sa->sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return usher_fail(em, USHER_INVAL, "--listen %s: %s is not an IPv4 address", listen,
-                          host);
+        return usher_fail(em, USHER_INVAL, "--listen %s: %s is not an IPv4 address", listen, host);
     return USHER_OK;
 }
 
@@ -482,11 +481,10 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     unsigned threads = cfg->threads ? cfg->threads : 2;
     s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
-                            0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_TIMEOUT,
-                            60u, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+                            0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+                            4000u, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
+                            completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!s->d) {
         err = usher_fail(em, USHER_IO, "cannot listen on %s: %s (is another server there?)",
                          cfg->listen, strerror(errno));

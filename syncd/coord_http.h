@@ -48,14 +48,14 @@ typedef struct http_reply {
 /* A request as handlers see it. */
 typedef struct http_request {
     const char *method;
-    const char *path;          /* without the query */
+    const char *path; /* without the query */
     const char *body;
     size_t len;
     bool body_too_big;
-    coord_device dev;          /* the authenticated device */
+    coord_device dev; /* the authenticated device */
     struct MHD_Connection *mc;
     engine *e;
-    void *conn;                /* the server's per-connection state */
+    void *conn; /* the server's per-connection state */
 } http_request;
 
 /* Sets an error reply {"error": code, "message": ...}. */

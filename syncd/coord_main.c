@@ -73,11 +73,11 @@ static int parse(const char *help, const cli_spec *specs, int n, int argc, char 
 }
 
 #define GET(name) cli_get(specs, (int)(sizeof specs / sizeof specs[0]), &c, name)
-#define PARSE(help)                                                                        \
-    do {                                                                                   \
-        int rc_ = parse(help, specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, &c); \
-        if (rc_ >= 0)                                                                      \
-            return rc_;                                                                    \
+#define PARSE(help)                                                                                \
+    do {                                                                                           \
+        int rc_ = parse(help, specs, (int)(sizeof specs / sizeof specs[0]), argc, argv, &c);       \
+        if (rc_ >= 0)                                                                              \
+            return rc_;                                                                            \
     } while (0)
 
 /* An organiser command must not write under a running server, whose state is
@@ -126,8 +126,7 @@ static int cmd_init(int argc, char **argv)
     if (!rc && coorddb_init_event(db, name, l, timestamp_now_ms(), &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc)
-        printf("created event \"%s\" with %d seats in %s\n", name, layout_seat_count(l),
-               GET("db"));
+        printf("created event \"%s\" with %d seats in %s\n", name, layout_seat_count(l), GET("db"));
     coorddb_free(db);
     layout_free(l);
     return rc;
@@ -222,8 +221,7 @@ static int cmd_tickets_import(int argc, char **argv)
             fprintf(stderr, "%s: line %d: %s\n", c.args[0], rep.items[i].line,
                     rep.items[i].message);
         if (rep.total > rep.count)
-            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0],
-                    rep.total - rep.count);
+            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep.total - rep.count);
         rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep.total,
                   rep.total == 1 ? "" : "s");
     } else {

@@ -30,8 +30,8 @@ static void write_pgm(const qrcode *q, const char *path, int scale)
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side; x++) {
             int mx = x / scale - 4, my = y / scale - 4;
-            bool dark = mx >= 0 && my >= 0 && mx < q->width && my < q->width &&
-                        qrcode_dark(q, mx, my);
+            bool dark =
+                mx >= 0 && my >= 0 && mx < q->width && my < q->width && qrcode_dark(q, mx, my);
             fputc(dark ? 0 : 255, f);
         }
     assert_int_equal(fclose(f), 0);
@@ -73,8 +73,8 @@ static void svg_decodes_with_zbarimg(void **unused)
     char *svgp = testutil_path(dir, "q.svg"), *png = testutil_path(dir, "q.png");
     testutil_write(svgp, svg, strlen(svg));
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rsvg-convert -o '%s' '%s' && zbarimg --raw -q '%s' 2>/dev/null",
-             png, svgp, png);
+    snprintf(cmd, sizeof cmd, "rsvg-convert -o '%s' '%s' && zbarimg --raw -q '%s' 2>/dev/null", png,
+             svgp, png);
     char *got = run_line(cmd);
     assert_non_null(got);
     assert_string_equal(got, text);

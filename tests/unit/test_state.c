@@ -488,10 +488,10 @@ static bool same_seat(const seat_state *a, const seat_state *b)
 
 static bool same_ticket(const ticket_state *a, const ticket_state *b)
 {
-    return !strcmp(a->code, b->code) && !strcmp(a->name, b->name) &&
-           !strcmp(a->klass, b->klass) && !strcmp(a->seat, b->seat) &&
-           !strcmp(a->party, b->party) && a->checked_in_at == b->checked_in_at &&
-           !strcmp(a->checkin_device, b->checkin_device) && a->revoked == b->revoked;
+    return !strcmp(a->code, b->code) && !strcmp(a->name, b->name) && !strcmp(a->klass, b->klass) &&
+           !strcmp(a->seat, b->seat) && !strcmp(a->party, b->party) &&
+           a->checked_in_at == b->checked_in_at && !strcmp(a->checkin_device, b->checkin_device) &&
+           a->revoked == b->revoked;
 }
 
 static bool same_state(const state *a, const state *b)
@@ -602,19 +602,19 @@ static uint32_t rnd(rng *r, uint32_t n)
 typedef struct sim_device {
     char id[16];
     usher_op outbox[MAXOPS];
-    int nout;      /* ops made */
-    int sent;      /* ops delivered so far */
-    state *view;   /* what the device shows: last sync + its pending ops */
+    int nout;    /* ops made */
+    int sent;    /* ops delivered so far */
+    state *view; /* what the device shows: last sync + its pending ops */
     bool offline;
 } sim_device;
 
 typedef struct sim {
     layout *l;
     state *coord;
-    state *replica;        /* follows the change log */
+    state *replica; /* follows the change log */
     sim_device dev[NDEV];
     verdict first[NDEV][MAXOPS];
-    bool *checked;         /* tickets with an accepted check-in */
+    bool *checked; /* tickets with an accepted check-in */
     int ntickets;
     int64_t now;
     long accepted, rejected, reseats, duplicates;
@@ -725,8 +725,7 @@ static void sim_act(sim *s, rng *g, int di)
         text_copy(op.ticket, sizeof op.ticket, ts->code);
         break;
     default:
-        op_init(&op, rnd(g, 5) ? (rnd(g, 2) ? OP_BLOCK : OP_UNBLOCK) : OP_REVOKE, d->id,
-                s->now);
+        op_init(&op, rnd(g, 5) ? (rnd(g, 2) ? OP_BLOCK : OP_UNBLOCK) : OP_REVOKE, d->id, s->now);
         if (op.kind == OP_REVOKE)
             text_copy(op.ticket, sizeof op.ticket, ts->code);
         else

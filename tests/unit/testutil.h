@@ -23,12 +23,12 @@ char *testutil_fixture(const char *name, size_t *len);
 void testutil_write(const char *path, const char *data, size_t len);
 
 /* Runs the group, or only the case named by argv[1] when given (ctest does). */
-#define TESTUTIL_MAIN(tests)                                                               \
-    int main(int argc, char **argv)                                                        \
-    {                                                                                      \
-        if (argc > 1)                                                                      \
-            cmocka_set_test_filter(argv[1]);                                               \
-        return cmocka_run_group_tests(tests, NULL, NULL);                                  \
+#define TESTUTIL_MAIN(tests)                                                                       \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        if (argc > 1)                                                                              \
+            cmocka_set_test_filter(argv[1]);                                                       \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                          \
     }
 
 #endif
