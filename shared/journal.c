@@ -21,6 +21,7 @@ enum {
     J_APPEND,
     J_PENDING,
     J_PENDING_COUNT,
+    J_STATE_COUNT,
     J_GET,
     J_LIST,
     J_DECIDE,
@@ -36,6 +37,7 @@ static const char *const journal_sql[J_COUNT] = {
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [J_PENDING] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 ORDER BY seq LIMIT ?1",
     [J_PENDING_COUNT] = "SELECT count(*) FROM outbox WHERE state = 0",
+    [J_STATE_COUNT] = "SELECT count(*) FROM outbox WHERE state = ?1",
     [J_GET] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1",
     [J_LIST] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     [J_DECIDE] = "UPDATE outbox SET state = ?1, status = ?2, first = ?3, reason = ?4, "
@@ -390,6 +392,21 @@ usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em)
         *n = sqlite3_column_int64(st, 0);
     else
         err = store_fail(j->db, em, "journal: counting pending ops");
+    sqlite3_reset(st);
+    return err;
+}
+
+usher_err journal_outbox_count(journal *j, outbox_state which, int64_t *n, usher_errmsg *em)
+{
+    sqlite3_stmt *st;
+    usher_err err = jstmt(j, J_STATE_COUNT, &st, em);
+    if (err)
+        return err;
+    sqlite3_bind_int(st, 1, (int)which);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        err = store_fail(j->db, em, "journal: counting outbox entries");
     sqlite3_reset(st);
     return err;
 }

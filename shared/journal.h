@@ -68,6 +68,10 @@ usher_err journal_pending(journal *j, size_t max, usher_op **ops, size_t *n,
 /* Number of pending ops. */
 usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Number of outbox entries in a state (e.g. OUTBOX_REJECTED for the status). */
+usher_err journal_outbox_count(journal *j, outbox_state which, int64_t *n,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+
 /* One outbox entry by op id; USHER_NOTFOUND if absent. */
 usher_err journal_outbox_get(journal *j, const char *op_id, outbox_entry *out,
                              usher_errmsg *em) USHER_MUST_CHECK;

@@ -136,8 +136,8 @@ static void api_snapshot(http_request *req, http_reply *r)
     }
     engine_read_end(req->e);
     http_json(r, 200,
-              json_pack("{s:o, s:{s:s, s:s}, s:o, s:I, s:o}", "event", event_json(req->e),
-                        "device", "id", req->dev.id, "role", role_name(req->dev.role), "layout",
+              json_pack("{s:o, s:{s:s, s:s}, s:o, s:I, s:o}", "event", event_json(req->e), "device",
+                        "id", req->dev.id, "role", role_name(req->dev.role), "layout",
                         lay ? lay : json_null(), "cursor", (json_int_t)cursor, "changes", changes));
 }
 

@@ -1,0 +1,153 @@
+/* syncd_events.c - a libcurl Server-Sent Events reader on its own thread. */
+#include "syncd_events.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "text.h"
+
+struct syncd_events {
+    char url[600];
+    char auth[256];
+    int notify_fd;
+    pthread_t thread;
+    atomic_bool stop, connected;
+    char line[256]; /* the current line, cut at 255 bytes */
+    size_t linelen;
+    int64_t last_id;
+};
+
+static void nudge(syncd_events *ev)
+{
+    (void)!write(ev->notify_fd, "e", 1);
+}
+
+/* Only "id:" lines matter: the sync round fetches the changes themselves. */
+static void on_line(syncd_events *ev)
+{
+    int64_t id;
+    if (!strncmp(ev->line, "id:", 3)) {
+        const char *v = ev->line + 3;
+        while (*v == ' ')
+            v++;
+        if (text_parse_i64(v, 0, INT64_MAX / 2, &id) && id > ev->last_id) {
+            ev->last_id = id;
+            nudge(ev);
+        }
+    }
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    syncd_events *ev = userdata;
+    size_t n = size * nmemb;
+    for (size_t i = 0; i < n; i++) {
+        char c = ptr[i];
+        if (c == '\n' || c == '\r') {
+            ev->line[ev->linelen] = '\0';
+            on_line(ev);
+            ev->linelen = 0;
+        } else if (ev->linelen < sizeof ev->line - 1) {
+            ev->line[ev->linelen++] = c;
+        }
+    }
+    if (!atomic_load(&ev->connected)) {
+        atomic_store(&ev->connected, true);
+        nudge(ev); /* (re)connected: whatever we missed is worth a round */
+    }
+    return atomic_load(&ev->stop) ? 0 : n;
+}
+
+static int on_progress(void *clientp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    syncd_events *ev = clientp;
+    return atomic_load(&ev->stop) ? 1 : 0;
+}
+
+static void sleep_ms(syncd_events *ev, long ms)
+{
+    for (long t = 0; t < ms && !atomic_load(&ev->stop); t += 50) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void *run(void *arg)
+{
+    syncd_events *ev = arg;
+    CURL *c = curl_easy_init();
+    long backoff = 100;
+    while (c && !atomic_load(&ev->stop)) {
+        char last[64];
+        snprintf(last, sizeof last, "Last-Event-ID: %lld", (long long)ev->last_id);
+        struct curl_slist *h = curl_slist_append(NULL, ev->auth);
+        if (ev->last_id > 0)
+            h = curl_slist_append(h, last);
+        curl_easy_reset(c);
+        curl_easy_setopt(c, CURLOPT_URL, ev->url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, ev);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, ev);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* The coordinator comments every 15 s: 40 s of silence is a dead link. */
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 40L);
+        ev->linelen = 0;
+        int64_t before = ev->last_id;
+        curl_easy_perform(c);
+        curl_slist_free_all(h);
+        bool was = atomic_exchange(&ev->connected, false);
+        if (was || ev->last_id != before)
+            backoff = 100;
+        else if (backoff < 2000)
+            backoff *= 2;
+        sleep_ms(ev, backoff / 2 + rand() % (backoff / 2 + 1));
+    }
+    if (c)
+        curl_easy_cleanup(c);
+    return NULL;
+}
+
+usher_err syncd_events_start(const char *base_url, const char *token, int notify_fd,
+                             syncd_events **out, usher_errmsg *em)
+{
+    syncd_events *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    snprintf(ev->url, sizeof ev->url, "%s/v1/events", base_url);
+    snprintf(ev->auth, sizeof ev->auth, "Authorization: Bearer %s", token);
+    ev->notify_fd = notify_fd;
+    atomic_init(&ev->stop, false);
+    atomic_init(&ev->connected, false);
+    if (pthread_create(&ev->thread, NULL, run, ev) != 0) {
+        free(ev);
+        return usher_fail(em, USHER_IO, "cannot start the event-stream thread");
+    }
+    *out = ev;
+    return USHER_OK;
+}
+
+bool syncd_events_connected(syncd_events *ev)
+{
+    return ev && atomic_load(&ev->connected);
+}
+
+void syncd_events_stop(syncd_events *ev)
+{
+    if (!ev)
+        return;
+    atomic_store(&ev->stop, true);
+    pthread_join(ev->thread, NULL);
+    free(ev);
+}

@@ -1,0 +1,646 @@
+/* syncd_main.c - usher-syncd: keeps a device's journal and the coordinator in step.
+ *
+ *   run     bootstrap from /v1/snapshot once, then push pending ops and pull
+ *           changes whenever the kiosk nudges, the event stream moves, or a
+ *           poll or retry is due; offline is normal and retried with backoff
+ *   status  one JSON object describing the device's sync health
+ *   dump    what the device believes now, as CSV
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "journal.h"
+#include "layout.h"
+#include "protocol.h"
+#include "syncd_events.h"
+#include "syncd_net.h"
+#include "text.h"
+#include "timestamp.h"
+#include "wake.h"
+
+#define BATCH USHER_MAX_BATCH
+#define POLL_MS 10000 /* a round now and then even when nothing nudges */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_CAP_MS 2000 /* offline retries: capped exponential, jittered */
+
+static const char usage[] =
+    "usage: usher-syncd COMMAND [options]\n"
+    "\n"
+    "  run    --db FILE --coordinator URL --token TOKEN [--offline-policy optimistic]\n"
+    "  status --db FILE      (one JSON object: device, online, cursor, pending, rejected,\n"
+    "                         last_sync_at, last_error)\n"
+    "  dump   --db FILE seats|tickets|outbox   (CSV: what this device believes now)\n";
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("usher-syncd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char t[TIMESTAMP_TEXT_SIZE];
+    timestamp_format(timestamp_now_ms(), t);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s usher-syncd: ", t);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- the sync loop ------------------------------------------------------- */
+
+typedef struct syncd {
+    journal *j;
+    syncd_net *net;
+    journal_identity id;
+    char err[512];
+    bool one_at_a_time; /* after a refused batch: find the op the coordinator refuses */
+} syncd;
+
+typedef enum { ROUND_OK, ROUND_OFFLINE, ROUND_FATAL } round_result;
+
+static round_result net_failed(syncd *s, net_result r, const char *what)
+{
+    if (r == NET_AUTH) {
+        snprintf(s->err + strlen(s->err), sizeof s->err - strlen(s->err),
+                 " (%s: check --token; make a new one with 'usher-coord device add')", what);
+        return ROUND_FATAL;
+    }
+    return r == NET_OFFLINE ? ROUND_OFFLINE : ROUND_FATAL;
+}
+
+/* Fetches the snapshot and stores it: replica and cursor, layout, identity
+ * last (its presence marks a finished bootstrap, so a crash repeats it). */
+static round_result bootstrap(syncd *s)
+{
+    char *body = NULL;
+    size_t len = 0;
+    long status = 0;
+    net_result nr =
+        syncd_net_call(s->net, "/v1/snapshot", NULL, &body, &len, &status, s->err, sizeof s->err);
+    if (nr != NET_OK)
+        return net_failed(s, nr, "snapshot");
+    round_result out = ROUND_OFFLINE;
+    change *cs = NULL;
+    json_error_t je;
+    json_t *root = json_loadb(body, len, 0, &je);
+    json_t *ev = json_object_get(root, "event"), *dev = json_object_get(root, "device");
+    json_t *lay = json_object_get(root, "layout"), *chs = json_object_get(root, "changes");
+    json_t *cur = json_object_get(root, "cursor");
+    char *layout_text = lay ? json_dumps(lay, JSON_COMPACT) : NULL;
+    layout *l = NULL;
+    usher_errmsg em = {{0}};
+    if (!json_is_object(ev) || !json_is_object(dev) || !layout_text || !json_is_array(chs) ||
+        !json_is_integer(cur) || json_integer_value(cur) < 0) {
+        snprintf(s->err, sizeof s->err, "snapshot from the coordinator is malformed");
+        goto out;
+    }
+    if (layout_from_json(layout_text, strlen(layout_text), &l, &em) != USHER_OK) {
+        snprintf(s->err, sizeof s->err, "snapshot layout: %s", em.text);
+        goto out;
+    }
+    size_t n = json_array_size(chs);
+    cs = calloc(n ? n : 1, sizeof *cs);
+    if (!cs)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (proto_change_decode(json_array_get(chs, i), "snapshot.changes", &cs[i], &em)) {
+            snprintf(s->err, sizeof s->err, "%s", em.text);
+            goto out;
+        }
+    }
+    journal_identity id;
+    memset(&id, 0, sizeof id);
+    const char *dev_id = json_string_value(json_object_get(dev, "id"));
+    const char *eid = json_string_value(json_object_get(ev, "id"));
+    const char *ename = json_string_value(json_object_get(ev, "name"));
+    const char *pk = json_string_value(json_object_get(ev, "pubkey"));
+    json_t *ttl = json_object_get(ev, "hold_ttl_ms");
+    id.role = role_parse(json_string_value(json_object_get(dev, "role")));
+    if (!dev_id || !eid || !ename || !pk || !json_is_integer(ttl) || id.role == ROLE_NONE ||
+        !text_copy(id.device, sizeof id.device, dev_id) ||
+        !text_copy(id.event_id, sizeof id.event_id, eid) ||
+        !text_copy(id.event_name, sizeof id.event_name, ename) ||
+        !text_copy(id.pubkey_hex, sizeof id.pubkey_hex, pk)) {
+        snprintf(s->err, sizeof s->err, "snapshot from the coordinator lacks the event or device");
+        goto out;
+    }
+    id.hold_ttl_ms = json_integer_value(ttl);
+    int64_t now = timestamp_now_ms();
+    if (journal_apply_round(s->j, NULL, 0, cs, n, json_integer_value(cur), now, &em) ||
+        journal_set_layout_json(s->j, layout_text, &em) || journal_set_identity(s->j, &id, &em)) {
+        snprintf(s->err, sizeof s->err, "cannot store the snapshot: %s", em.text);
+        out = ROUND_FATAL;
+        goto out;
+    }
+    s->id = id;
+    say("bootstrapped as %s (%s) for \"%s\": %d seats, %zu changes, cursor %lld", id.device,
+        role_name(id.role), id.event_name, layout_seat_count(l), n,
+        (long long)json_integer_value(cur));
+    out = ROUND_OK;
+out:
+    layout_free(l);
+    free(cs);
+    free(layout_text);
+    json_decref(root);
+    free(body);
+    return out;
+}
+
+/* The coordinator refused one op outright (400): record it as rejected here
+ * so that it does not block the queue behind it. */
+static void reject_locally(syncd *s, const usher_op *op)
+{
+    verdict v;
+    memset(&v, 0, sizeof v);
+    text_copy(v.op_id, sizeof v.op_id, op->id);
+    v.status = VERDICT_REJECTED;
+    v.reason = REASON_INVALID;
+    usher_errmsg em = {{0}};
+    if (journal_apply_round(s->j, &v, 1, NULL, 0, journal_cursor(s->j), timestamp_now_ms(), &em))
+        say("cannot record the refusal of op %s: %s", op->id, em.text);
+    else
+        say("op %s (%s) refused by the coordinator: %s", op->id, op_kind_name(op->kind), s->err);
+}
+
+/* One push-and-pull exchange; *again when more is waiting on either side. */
+static round_result exchange(syncd *s, bool *again)
+{
+    usher_errmsg em = {{0}};
+    usher_op *ops = NULL;
+    size_t nops = 0;
+    *again = false;
+    if (journal_pending(s->j, s->one_at_a_time ? 1 : BATCH, &ops, &nops, &em)) {
+        snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+        return ROUND_FATAL;
+    }
+    sync_request req = {{0}, journal_cursor(s->j), ops, nops};
+    text_copy(req.device, sizeof req.device, s->id.device);
+    char *body = proto_sync_request_encode(&req);
+    char *resp = NULL;
+    size_t len = 0;
+    long status = 0;
+    round_result out = ROUND_OFFLINE;
+    net_result nr =
+        body ? syncd_net_call(s->net, "/v1/sync", body, &resp, &len, &status, s->err, sizeof s->err)
+             : NET_OFFLINE;
+    if (nr == NET_REFUSED && status == 400 && nops == 1) {
+        reject_locally(s, &ops[0]);
+        s->one_at_a_time = false;
+        *again = true;
+        out = ROUND_OK;
+    } else if (nr == NET_REFUSED && status == 400 && nops > 1) {
+        s->one_at_a_time = true; /* find the one it will not take */
+        *again = true;
+        out = ROUND_OK;
+    } else if (nr != NET_OK) {
+        out = net_failed(s, nr, "sync");
+    } else {
+        sync_response sr;
+        if (proto_sync_response_decode(resp, len, &sr, &em) != USHER_OK) {
+            snprintf(s->err, sizeof s->err, "garbled answer from the coordinator: %s", em.text);
+        } else if (sr.nverdicts != nops) {
+            snprintf(s->err, sizeof s->err, "coordinator answered %zu verdicts for %zu ops",
+                     sr.nverdicts, nops);
+            proto_sync_response_release(&sr);
+        } else {
+            if (journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges,
+                                    sr.cursor, timestamp_now_ms(), &em)) {
+                snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+                out = ROUND_FATAL;
+            } else {
+                out = ROUND_OK;
+                s->one_at_a_time = false;
+                *again = sr.more || nops == BATCH;
+            }
+            proto_sync_response_release(&sr);
+        }
+    }
+    free(resp);
+    free(body);
+    free(ops);
+    return out;
+}
+
+static round_result sync_round(syncd *s)
+{
+    s->err[0] = '\0';
+    if (!s->id.device[0]) {
+        round_result r = bootstrap(s);
+        if (r != ROUND_OK)
+            return r;
+    }
+    bool again = true;
+    round_result r = ROUND_OK;
+    for (int i = 0; again && r == ROUND_OK && i < 10000; i++)
+        r = exchange(s, &again);
+    return r;
+}
+
+static volatile sig_atomic_t stop_signal;
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    (void)!write(signal_pipe[1], "s", 1);
+}
+
+static int64_t jittered(int64_t ms)
+{
+    return ms / 2 + (int64_t)(rand() % (int)(ms / 2 + 1));
+}
+
+static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const char *url,
+                    const char *token)
+{
+    syncd_events *ev = NULL;
+    usher_errmsg em = {{0}};
+    if (syncd_events_start(url, token, notify_wr, &ev, &em) != USHER_OK)
+        return fail("%s", em.text);
+    int64_t backoff = 0, next_try = 0; /* the next poll when online, retry when not */
+    bool online = false, need = true;
+    int rc = 0;
+    while (!stop_signal) {
+        int64_t now = timestamp_mono_ms();
+        if (need || now >= next_try) {
+            need = false;
+            round_result r = sync_round(s);
+            now = timestamp_mono_ms();
+            if (r == ROUND_OK) {
+                if (!online)
+                    say("online: in step with the coordinator (cursor %lld)",
+                        (long long)journal_cursor(s->j));
+                online = true;
+                backoff = 0;
+                next_try = now + POLL_MS;
+            } else if (r == ROUND_OFFLINE) {
+                if (journal_set_status(s->j, false, s->err, timestamp_now_ms(), &em))
+                    say("cannot record status: %s", em.text);
+                if (online || !backoff)
+                    say("offline: %s (retrying)", s->err);
+                online = false;
+                backoff = backoff ? backoff * 2 : BACKOFF_FIRST_MS;
+                if (backoff > BACKOFF_CAP_MS)
+                    backoff = BACKOFF_CAP_MS;
+                next_try = now + jittered(backoff);
+            } else {
+                (void)!journal_set_status(s->j, false, s->err, timestamp_now_ms(), NULL);
+                rc = fail("stopping: %s", s->err);
+                break;
+            }
+        }
+        int64_t wait = next_try - now;
+        struct pollfd p[3] = {
+            {wake_fd, POLLIN, 0}, {notify_rd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+        int got = poll(p, 3, (int)(wait < 0 ? 0 : wait > 60000 ? 60000 : wait));
+        if (got < 0 && errno != EINTR)
+            break;
+        if (got > 0 && (p[0].revents & POLLIN)) {
+            wake_drain(wake_fd);
+            if (online)
+                need = true; /* offline, a nudge waits for the retry */
+        }
+        if (got > 0 && (p[1].revents & POLLIN)) {
+            char buf[256];
+            while (read(notify_rd, buf, sizeof buf) > 0)
+                ;
+            need = true; /* the stream moved or reconnected: the coordinator is there */
+            backoff = 0;
+        }
+    }
+    syncd_events_stop(ev);
+    if (stop_signal)
+        say("stopping (signal %d)", (int)stop_signal);
+    return rc;
+}
+
+/* A non-blocking, close-on-exec pipe. */
+static int make_pipe(int fds[2])
+{
+    if (pipe(fds) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++)
+        if (fcntl(fds[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0)
+            return -1;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true},
+                                     {"coordinator", true},
+                                     {"token", true},
+                                     {"offline-policy", true},
+                                     {"wake-socket", true}};
+    const int ns = (int)(sizeof specs / sizeof specs[0]);
+    if (cli_wants_help(argc, argv)) {
+        fputs("usage: usher-syncd run --db FILE --coordinator URL --token TOKEN\n"
+              "                       [--offline-policy optimistic] [--wake-socket NAME]\n"
+              "Keeps the journal FILE in step with the coordinator at URL\n"
+              "(http://HOST:PORT or https://...). The first run fetches the event from\n"
+              "/v1/snapshot. Offline is normal: ops wait in the journal and are pushed\n"
+              "when the coordinator answers again. A refused token stops it (exit 3).\n",
+              stdout);
+        return 0;
+    }
+    cli c;
+    usher_errmsg em = {{0}};
+    if (cli_parse(specs, ns, argc, argv, &c, &em))
+        return fail("%s", em.text);
+    const char *db = cli_get(specs, ns, &c, "db"), *url = cli_get(specs, ns, &c, "coordinator");
+    const char *token = cli_get(specs, ns, &c, "token");
+    const char *policy = cli_get(specs, ns, &c, "offline-policy");
+    if (!db || !url || !token)
+        return fail("run needs --db, --coordinator and --token (see --help)");
+    if (c.nargs)
+        return fail("unexpected argument '%s'", c.args[0]);
+    if (policy && strcmp(policy, "optimistic"))
+        return fail("--offline-policy: only 'optimistic' is available in this version");
+    char base[512];
+    if (!text_copy(base, sizeof base, url))
+        return fail("--coordinator: URL too long");
+    for (size_t n = strlen(base); n && base[n - 1] == '/'; n--)
+        base[n - 1] = '\0';
+    syncd s;
+    memset(&s, 0, sizeof s);
+    int rc = 0, wake_fd = -1, notify[2] = {-1, -1};
+    if (journal_open(db, &s.j, &em) || journal_get_identity(s.j, &s.id, &em)) {
+        rc = fail("%s", em.text);
+        goto out;
+    }
+    if (syncd_net_new(base, token, &s.net, &em)) {
+        rc = fail("%s", em.text);
+        goto out;
+    }
+    char wake_name[WAKE_NAME_SIZE];
+    if (cli_get(specs, ns, &c, "wake-socket"))
+        text_copy(wake_name, sizeof wake_name, cli_get(specs, ns, &c, "wake-socket"));
+    else
+        wake_default_name(db, wake_name);
+    if ((wake_fd = wake_listen(wake_name, &em)) < 0 ||
+        journal_set_wake_socket(s.j, wake_name, &em)) {
+        rc = fail("%s", em.text);
+        goto out;
+    }
+    if (make_pipe(notify) || make_pipe(signal_pipe)) {
+        rc = fail("cannot make a pipe: %s", strerror(errno));
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    srand((unsigned)timestamp_now_ms() ^ (unsigned)getpid());
+    say("journal %s, coordinator %s%s", db, base, s.id.device[0] ? "" : " (not bootstrapped yet)");
+    rc = run_loop(&s, wake_fd, notify[0], notify[1], base, token);
+    if (rc == 1 && strstr(s.err, "--token"))
+        rc = 3;
+out:
+    if (wake_fd >= 0)
+        close(wake_fd);
+    for (int i = 0; i < 2; i++) {
+        if (notify[i] >= 0)
+            close(notify[i]);
+        if (signal_pipe[i] >= 0)
+            close(signal_pipe[i]);
+    }
+    syncd_net_free(s.net);
+    journal_free(s.j);
+    return rc;
+}
+
+/* ---- status and dump ------------------------------------------------------ */
+
+static int open_existing(const char *db, journal **j)
+{
+    usher_errmsg em = {{0}};
+    if (access(db, F_OK) != 0)
+        return fail("%s does not exist (usher-syncd run creates it)", db);
+    if (journal_open(db, j, &em))
+        return fail("%s", em.text);
+    return 0;
+}
+
+static json_t *time_json(int64_t ms)
+{
+    char t[TIMESTAMP_TEXT_SIZE];
+    if (!ms)
+        return json_null();
+    timestamp_format(ms, t);
+    return json_string(t);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    if (cli_wants_help(argc, argv)) {
+        fputs("usage: usher-syncd status --db FILE\nPrints one JSON object: device, online, "
+              "cursor, pending, rejected, last_sync_at, last_error.\n",
+              stdout);
+        return 0;
+    }
+    cli c;
+    usher_errmsg em = {{0}};
+    if (cli_parse(specs, 1, argc, argv, &c, &em))
+        return fail("%s", em.text);
+    const char *db = cli_get(specs, 1, &c, "db");
+    if (!db)
+        return fail("--db FILE is required");
+    journal *j = NULL;
+    int rc = open_existing(db, &j);
+    if (rc)
+        return rc;
+    journal_identity id;
+    journal_status st;
+    int64_t pending = 0, rejected = 0;
+    if (journal_get_identity(j, &id, &em) || journal_get_status(j, &st, &em) ||
+        journal_pending_count(j, &pending, &em) ||
+        journal_outbox_count(j, OUTBOX_REJECTED, &rejected, &em)) {
+        rc = fail("%s", em.text);
+    } else {
+        json_t *o = json_pack("{s:s?, s:s?, s:b, s:I, s:I, s:I, s:o, s:s?}", "device",
+                              id.device[0] ? id.device : NULL, "role", role_name(id.role), "online",
+                              st.online, "cursor", (json_int_t)journal_cursor(j), "pending",
+                              (json_int_t)pending, "rejected", (json_int_t)rejected, "last_sync_at",
+                              time_json(st.last_sync_at), "last_error",
+                              st.last_error[0] ? st.last_error : NULL);
+        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (text)
+            printf("%s\n", text);
+        else
+            rc = fail("out of memory");
+        free(text);
+        json_decref(o);
+    }
+    journal_free(j);
+    return rc;
+}
+
+static void csv_cell(const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static const char *seat_word(seat_status st)
+{
+    static const char *const w[] = {"free", "held_by_me", "held", "taken", "blocked"};
+    return w[st];
+}
+
+static void dump_seats(const state *v, const char *device, int64_t now)
+{
+    const layout *l = state_layout(v);
+    puts("seat,label,section,class,state,ticket,name");
+    for (int i = 0; i < state_seat_count(v); i++) {
+        const layout_seat *ls = layout_seat_at(l, i);
+        const seat_state *s = state_seat(v, i);
+        int ti = state_find_ticket(v, s->ticket);
+        csv_cell(ls->id), putchar(','), csv_cell(ls->label), putchar(',');
+        csv_cell(layout_section_at(l, ls->section)->id), putchar(','), csv_cell(ls->klass);
+        printf(",%s,", seat_word(state_seat_status(v, i, device, now)));
+        csv_cell(s->ticket), putchar(','), csv_cell(ti >= 0 ? state_ticket(v, ti)->name : "");
+        putchar('\n');
+    }
+}
+
+static void dump_tickets(const state *v)
+{
+    puts("ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked");
+    for (int i = 0; i < state_ticket_count(v); i++) {
+        const ticket_state *t = state_ticket(v, i);
+        char at[TIMESTAMP_TEXT_SIZE] = "";
+        if (t->checked_in_at)
+            timestamp_format(t->checked_in_at, at);
+        csv_cell(t->code), putchar(','), csv_cell(t->name), putchar(','), csv_cell(t->klass);
+        putchar(','), csv_cell(t->seat);
+        printf(",%s,", at);
+        csv_cell(t->checkin_device);
+        printf(",%d\n", t->revoked ? 1 : 0);
+    }
+}
+
+static int dump_outbox(journal *j)
+{
+    static const char *const states[] = {"pending", "accepted", "rejected"};
+    usher_errmsg em = {{0}};
+    puts("seq,id,kind,ticket,seat,at,state,reason,reseat,ticket_seat");
+    int64_t after = 0;
+    for (;;) {
+        outbox_entry *es = NULL;
+        size_t n = 0;
+        if (journal_outbox_list(j, after, 1000, &es, &n, &em))
+            return fail("%s", em.text);
+        for (size_t i = 0; i < n; i++) {
+            const outbox_entry *e = &es[i];
+            char at[TIMESTAMP_TEXT_SIZE];
+            timestamp_format(e->op.at, at);
+            const char *reason = verdict_reason_name(e->v.reason);
+            printf("%lld,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", (long long)e->seq, e->op.id,
+                   op_kind_name(e->op.kind), e->op.ticket, e->op.seat, at, states[e->state],
+                   e->state == OUTBOX_PENDING || !reason ? "" : reason, e->v.reseat,
+                   e->v.ticket_seat);
+            after = e->seq;
+        }
+        free(es);
+        if (n < 1000)
+            return 0;
+    }
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    if (cli_wants_help(argc, argv)) {
+        fputs("usage: usher-syncd dump --db FILE seats|tickets|outbox\n"
+              "CSV of what this device believes now: the replica plus its own pending ops.\n",
+              stdout);
+        return 0;
+    }
+    cli c;
+    usher_errmsg em = {{0}};
+    if (cli_parse(specs, 1, argc, argv, &c, &em))
+        return fail("%s", em.text);
+    const char *db = cli_get(specs, 1, &c, "db");
+    if (!db || c.nargs != 1 ||
+        (strcmp(c.args[0], "seats") && strcmp(c.args[0], "tickets") && strcmp(c.args[0], "outbox")))
+        return fail("usage: usher-syncd dump --db FILE seats|tickets|outbox");
+    journal *j = NULL;
+    int rc = open_existing(db, &j);
+    if (rc)
+        return rc;
+    if (!strcmp(c.args[0], "outbox")) {
+        rc = dump_outbox(j);
+        journal_free(j);
+        return rc;
+    }
+    char *text = NULL;
+    layout *l = NULL;
+    state *v = NULL;
+    journal_identity id;
+    int64_t now = timestamp_now_ms();
+    if (journal_get_layout_json(j, &text, &em) || journal_get_identity(j, &id, &em) ||
+        layout_from_json(text, strlen(text), &l, &em) || journal_load_view(j, l, now, &v, &em)) {
+        rc = fail("%s (has usher-syncd run bootstrapped this journal?)", em.text);
+    } else if (!strcmp(c.args[0], "seats")) {
+        dump_seats(v, id.device, now);
+    } else {
+        dump_tickets(v);
+    }
+    state_free(v);
+    layout_free(l);
+    free(text);
+    journal_free(j);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc;
+    if (!strcmp(argv[1], "run"))
+        rc = cmd_run(argc - 2, argv + 2);
+    else if (!strcmp(argv[1], "status"))
+        rc = cmd_status(argc - 2, argv + 2);
+    else if (!strcmp(argv[1], "dump"))
+        rc = cmd_dump(argc - 2, argv + 2);
+    else
+        rc = fail("unknown command '%s' (try usher-syncd --help)", argv[1]);
+    curl_global_cleanup();
+    return rc;
+}
