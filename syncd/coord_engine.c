@@ -15,6 +15,7 @@
 #define RING_CAP 16384
 #define AUTH_CACHE 256
 #define DEVICE_FLUSH_MS 2000
+#define AUTH_TTL_MS 30000
 
 typedef struct ring_entry {
     change c;
@@ -25,6 +26,7 @@ typedef struct ring_entry {
 typedef struct auth_entry {
     uint8_t hash[32];
     coord_device dev;
+    int64_t checked_at; /* mono ms; re-checked after AUTH_TTL_MS (disabled tokens) */
     bool used;
 } auth_entry;
 
@@ -428,7 +430,8 @@ usher_err engine_auth(engine *e, const char *token, coord_device *out)
     crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
     size_t slot = ((size_t)h[0] | (size_t)h[1] << 8) % AUTH_CACHE;
     pthread_mutex_lock(&e->misc_lock);
-    bool hit = e->auth[slot].used && sodium_memcmp(e->auth[slot].hash, h, sizeof h) == 0;
+    bool hit = e->auth[slot].used && sodium_memcmp(e->auth[slot].hash, h, sizeof h) == 0 &&
+               timestamp_mono_ms() - e->auth[slot].checked_at < AUTH_TTL_MS;
     if (hit)
         *out = e->auth[slot].dev;
     pthread_mutex_unlock(&e->misc_lock);
@@ -443,6 +446,7 @@ usher_err engine_auth(engine *e, const char *token, coord_device *out)
     pthread_mutex_lock(&e->misc_lock);
     memcpy(e->auth[slot].hash, h, sizeof h);
     e->auth[slot].dev = job.dev;
+    e->auth[slot].checked_at = timestamp_mono_ms();
     e->auth[slot].used = true;
     pthread_mutex_unlock(&e->misc_lock);
     *out = job.dev;

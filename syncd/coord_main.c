@@ -36,6 +36,7 @@ static const char usage[] =
     "  tickets import   --db FILE tickets.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
     "  device add --db FILE --name NAME --role kiosk|door|admin\n"
+    "  device list --db FILE | device disable|enable --db FILE --name NAME\n"
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
     "          [--reseat nearest|none]\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
@@ -294,6 +295,51 @@ static int cmd_device_add(int argc, char **argv)
     return rc;
 }
 
+static int cmd_device_list(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord device list --db FILE\n"
+          "Lists devices as CSV: id, role, last_seen, cursor, pending, disabled.\n");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    coord_device *ds = NULL;
+    size_t n = 0;
+    usher_errmsg em = {{0}};
+    if (!rc && coorddb_devices(db, &ds, &n, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("id,role,last_seen,cursor,pending,disabled\n");
+    for (size_t i = 0; !rc && i < n; i++) {
+        char seen[TIMESTAMP_TEXT_SIZE] = "";
+        if (ds[i].last_seen)
+            timestamp_format(ds[i].last_seen, seen);
+        printf("%s,%s,%s,%lld,%lld,%d\n", ds[i].id, role_name(ds[i].role), seen,
+               (long long)ds[i].cursor, (long long)ds[i].pending, ds[i].disabled ? 1 : 0);
+    }
+    free(ds);
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_device_disable(int argc, char **argv, bool disable)
+{
+    static const cli_spec specs[] = {{"db", true}, {"name", true}};
+    cli c;
+    PARSE("usage: usher-coord device disable|enable --db FILE --name NAME\n"
+          "Refuses (or accepts again) a device's token, e.g. for a lost kiosk. A running\n"
+          "server notices within 30 seconds.\n");
+    if (!GET("name"))
+        return fail("--name NAME is required");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    usher_errmsg em = {{0}};
+    if (!rc && coorddb_device_set_disabled(db, GET("name"), disable, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    coorddb_free(db);
+    return rc;
+}
+
 static int cmd_export(int argc, char **argv)
 {
     static const cli_spec specs[] = {{"db", true}};
@@ -502,5 +548,10 @@ int main(int argc, char **argv)
         return cmd_tickets_generate(argc - 3, argv + 3);
     if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "add"))
         return cmd_device_add(argc - 3, argv + 3);
+    if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "list"))
+        return cmd_device_list(argc - 3, argv + 3);
+    if (!strcmp(cmd, "device") && argc >= 3 &&
+        (!strcmp(argv[2], "disable") || !strcmp(argv[2], "enable")))
+        return cmd_device_disable(argc - 3, argv + 3, !strcmp(argv[2], "disable"));
     return fail("unknown command '%s' (try usher-coord --help)", cmd);
 }
