@@ -26,7 +26,8 @@
 
 #define CHANGE_COLUMNS                                                                             \
     "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
-    "ticket_code, ticket_name, ticket_class, ticket_seat, ticket_party, "                          \
+    "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
+    "ticket_party, "                                                                               \
     "ticket_checked_in_at, ticket_checkin_device, ticket_revoked"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
@@ -54,13 +55,14 @@ static const char *const coord_sql[C_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                     "?16, ?17, ?18, ?19, ?20)",
     [C_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
-                        "seat_blocked, seat_hold_device, seat_hold_until, ticket_code, "
-                        "ticket_name, ticket_class, ticket_seat, ticket_party, "
-                        "ticket_checked_in_at, ticket_checkin_device, ticket_revoked) "
+                        "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
+                        "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
+                        "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
+                        "ticket_revoked) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                        "?15, ?16, ?17)",
+                        "?15, ?16, ?17, ?18, ?19)",
     [C_SEAT_UPDATE] = "UPDATE seats SET ticket = ?1, blocked = ?2, hold_device = ?3, "
-                      "hold_until = ?4 WHERE id = ?5",
+                      "hold_until = ?4, lease_device = ?5, lease_until = ?6 WHERE id = ?7",
     [C_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
                         "checkin_device, revoked, added_at) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
@@ -323,8 +325,8 @@ usher_err coorddb_layout_json(coorddb *db, char **json, usher_errmsg *em)
 static usher_err load_rows(coorddb *db, state *st, change_type type, usher_errmsg *em)
 {
     const char *sql = type == CHANGE_SEAT
-                          ? "SELECT id, ticket, blocked, hold_device, hold_until FROM seats "
-                            "ORDER BY idx"
+                          ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
+                            "lease_until FROM seats ORDER BY idx"
                           : "SELECT code, name, class, seat, party, checked_in_at, "
                             "checkin_device, revoked FROM tickets";
     sqlite3_stmt *q = NULL;
@@ -445,7 +447,7 @@ static usher_err write_change(coorddb *db, const change *c, int64_t seq, const c
     bool is_seat = c->type == CHANGE_SEAT;
     if (!is_seat && c->type != CHANGE_TICKET)
         return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHANGE_INSERT, &st, em);
     if (err)
         return err;
@@ -535,7 +537,7 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
 static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int64_t op_seq,
                           int64_t now, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_OP_INSERT, &st, em);
     if (err)
         return err;
@@ -558,7 +560,7 @@ static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int
 
 static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_ALERT_INSERT, &st, em);
     if (err)
         return err;
@@ -578,7 +580,7 @@ static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_err
 
 static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHECKIN_INSERT, &st, em);
     if (err)
         return err;
@@ -697,7 +699,7 @@ usher_err coorddb_changes_since(coorddb *db, int64_t cursor, size_t max, change 
 {
     if (max > (size_t)INT32_MAX)
         max = INT32_MAX;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHANGES_SINCE, &st, em);
     if (err)
         return err;
@@ -786,7 +788,7 @@ usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out,
         return usher_fail(em, USHER_FORBIDDEN, "unknown device token");
     uint8_t hash[TOKEN_HASH_BYTES];
     token_hash(token, hash);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_AUTH, &st, em);
     if (err)
         return err;
@@ -817,7 +819,7 @@ usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out,
 usher_err coorddb_device_seen(coorddb *db, const char *id, int64_t now, int64_t cursor,
                               int64_t pending, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_SEEN, &st, em);
     if (err)
         return err;

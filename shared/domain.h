@@ -22,10 +22,13 @@
 #define USHER_MAX_TICKETS 200000
 #define USHER_MAX_BATCH 1000 /* ops in one sync request */
 #define USHER_DEFAULT_HOLD_TTL_MS 120000
+#define USHER_MAX_HOLD_TTL_MS (3600 * 1000)         /* 1 h */
+#define USHER_DEFAULT_LEASE_TTL_MS (30 * 60 * 1000) /* 30 min */
+#define USHER_MAX_LEASE_TTL_MS (4 * 3600 * 1000)    /* 4 h */
 
 typedef enum {
     ROLE_NONE = 0,
-    ROLE_KIOSK = 1, /* hold, release, assign, unassign */
+    ROLE_KIOSK = 1, /* hold, release, assign, unassign, lease, unlease */
     ROLE_DOOR = 2,  /* checkin */
     ROLE_ADMIN = 3, /* everything, including revoke, block, unblock */
 } usher_role;
@@ -35,12 +38,20 @@ const char *role_name(usher_role role);
 /* Parses a role name; ROLE_NONE when unknown. */
 usher_role role_parse(const char *name);
 
-/* What one seat holds, as the coordinator (or a replica) believes. */
+/* What one seat holds, as the coordinator (or a replica) believes.
+ *
+ * A lease (offline policy `lease`, DESIGN.md rule 7) reserves a free seat for
+ * one device until lease_until by the coordinator's clock, so that the device
+ * can seat guests there while offline without any conflict. Like a hold, a
+ * lease with lease_until <= now is gone; a seat that gets a ticket or is
+ * blocked loses its lease. */
 typedef struct seat_state {
-    char ticket[USHER_CODE_SIZE];        /* "" when free */
-    bool blocked;                        /* taken out of use by an organiser */
-    char hold_device[USHER_DEVICE_SIZE]; /* "" when not held */
-    int64_t hold_until;                  /* ms; a hold with hold_until <= now is gone */
+    char ticket[USHER_CODE_SIZE];         /* "" when free */
+    bool blocked;                         /* taken out of use by an organiser */
+    char hold_device[USHER_DEVICE_SIZE];  /* "" when not held */
+    int64_t hold_until;                   /* ms; a hold with hold_until <= now is gone */
+    char lease_device[USHER_DEVICE_SIZE]; /* "" when not leased */
+    int64_t lease_until;                  /* ms; a lease with lease_until <= now is gone */
 } seat_state;
 
 /* One ticket and what happened to it. One ticket = one seat. */

@@ -43,10 +43,12 @@ static const char *const journal_sql[J_COUNT] = {
     [J_DECIDE] = "UPDATE outbox SET state = ?1, status = ?2, first = ?3, reason = ?4, "
                  "reseat = ?5, ticket_seat = ?6, seat_ticket = ?7, checked_in_at = ?8, "
                  "checkin_device = ?9, decided_at = ?10 WHERE id = ?11",
-    [J_SEAT_UPSERT] = "INSERT INTO r_seats(id, ticket, blocked, hold_device, hold_until) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+    [J_SEAT_UPSERT] = "INSERT INTO r_seats(id, ticket, blocked, hold_device, hold_until, "
+                      "lease_device, lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                      "ON CONFLICT(id) DO UPDATE SET "
                       "ticket = excluded.ticket, blocked = excluded.blocked, "
-                      "hold_device = excluded.hold_device, hold_until = excluded.hold_until",
+                      "hold_device = excluded.hold_device, hold_until = excluded.hold_until, "
+                      "lease_device = excluded.lease_device, lease_until = excluded.lease_until",
     [J_TICKET_UPSERT] = "INSERT INTO r_tickets(code, name, class, seat, party, checked_in_at, "
                         "checkin_device, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
                         "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
@@ -75,6 +77,8 @@ struct journal {
 #define K_LAST_ATTEMPT "last_attempt_at"
 #define K_LAST_ERROR "last_error"
 #define K_WAKE "wake_socket"
+#define K_POLICY "offline_policy"
+#define K_LEASE_SIZE "lease_size"
 
 usher_err journal_open(const char *path, journal **out, usher_errmsg *em)
 {
@@ -280,14 +284,68 @@ usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em
     return store_meta_set(j->db, K_WAKE, path ? path : "", em);
 }
 
+static const char *policy_name(journal_policy p)
+{
+    return p == JOURNAL_POLICY_LEASE        ? "lease"
+           : p == JOURNAL_POLICY_OPTIMISTIC ? "optimistic"
+                                            : NULL;
+}
+
+usher_err journal_get_policy(journal *j, journal_policy *policy, int *lease_size, usher_errmsg *em)
+{
+    char name[32];
+    int64_t size = 0;
+    usher_err err = meta_text(j, K_POLICY, name, sizeof name, em);
+    if (!err)
+        err = meta_i64(j, K_LEASE_SIZE, &size, em);
+    if (err)
+        return err;
+    journal_policy p = JOURNAL_POLICY_OPTIMISTIC;
+    if (!strcmp(name, "lease"))
+        p = JOURNAL_POLICY_LEASE;
+    else if (name[0] && strcmp(name, "optimistic") != 0)
+        return usher_fail(em, USHER_DB,
+                          "journal: meta \"%s\" is \"%s\"; it must be \"optimistic\" or \"lease\"",
+                          K_POLICY, name);
+    if (size < 0 || size > JOURNAL_LEASE_SIZE_MAX)
+        return usher_fail(em, USHER_DB, "journal: meta \"%s\" is %lld; it must be 0..%d",
+                          K_LEASE_SIZE, (long long)size, JOURNAL_LEASE_SIZE_MAX);
+    *policy = p;
+    *lease_size = p == JOURNAL_POLICY_LEASE ? (int)size : 0;
+    return USHER_OK;
+}
+
+usher_err journal_set_policy(journal *j, journal_policy policy, int lease_size, usher_errmsg *em)
+{
+    const char *name = policy_name(policy);
+    if (!name)
+        return usher_fail(em, USHER_INVAL, "unknown offline policy %d (optimistic or lease)",
+                          (int)policy);
+    if (policy == JOURNAL_POLICY_LEASE && (lease_size < 1 || lease_size > JOURNAL_LEASE_SIZE_MAX))
+        return usher_fail(em, USHER_INVAL, "lease size %d: it must be 1..%d seats", lease_size,
+                          JOURNAL_LEASE_SIZE_MAX);
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    err = store_meta_set(j->db, K_POLICY, name, em);
+    if (!err)
+        err = meta_set_i64(j, K_LEASE_SIZE, policy == JOURNAL_POLICY_LEASE ? lease_size : 0, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
 /* ---- the outbox ---------------------------------------------------------- */
 
-usher_err journal_append(journal *j, const usher_op *op, usher_errmsg *em)
+/* Writes one op as pending, inside the caller's transaction or its own. */
+static usher_err append_one(journal *j, const usher_op *op, usher_errmsg *em)
 {
     usher_err err = op_validate(op, em);
     if (err)
         return err;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     err = jstmt(j, J_APPEND, &st, em);
     if (err)
         return err;
@@ -306,6 +364,24 @@ usher_err journal_append(journal *j, const usher_op *op, usher_errmsg *em)
     }
 out:
     sqlite3_reset(st);
+    return err;
+}
+
+usher_err journal_append(journal *j, const usher_op *op, usher_errmsg *em)
+{
+    return append_one(j, op, em);
+}
+
+usher_err journal_append_all(journal *j, const usher_op *ops, size_t n, usher_errmsg *em)
+{
+    usher_err err = store_begin(j->db, em);
+    for (size_t i = 0; !err && i < n; i++)
+        if ((err = append_one(j, &ops[i], em)) != USHER_OK)
+            usher_errmsg_prefix(em, "op %zu of %zu", i + 1, n);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
     return err;
 }
 
@@ -358,7 +434,7 @@ static sqlite3_int64 limit_of(size_t max)
 
 usher_err journal_pending(journal *j, size_t max, usher_op **ops, size_t *n, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = jstmt(j, J_PENDING, &st, em);
     if (err)
         return err;
@@ -384,7 +460,7 @@ usher_err journal_pending(journal *j, size_t max, usher_op **ops, size_t *n, ush
 
 usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = jstmt(j, J_PENDING_COUNT, &st, em);
     if (err)
         return err;
@@ -398,7 +474,7 @@ usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em)
 
 usher_err journal_outbox_count(journal *j, outbox_state which, int64_t *n, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = jstmt(j, J_STATE_COUNT, &st, em);
     if (err)
         return err;
@@ -413,7 +489,7 @@ usher_err journal_outbox_count(journal *j, outbox_state which, int64_t *n, usher
 
 usher_err journal_outbox_get(journal *j, const char *op_id, outbox_entry *out, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = jstmt(j, J_GET, &st, em);
     if (err)
         return err;
@@ -432,7 +508,7 @@ usher_err journal_outbox_get(journal *j, const char *op_id, outbox_entry *out, u
 usher_err journal_outbox_list(journal *j, int64_t after, size_t max, outbox_entry **out, size_t *n,
                               usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = jstmt(j, J_LIST, &st, em);
     if (err)
         return err;
@@ -451,7 +527,7 @@ static usher_err record_verdict(journal *j, const verdict *v, int64_t now, usher
     if (eff != VERDICT_ACCEPTED && eff != VERDICT_REJECTED)
         return usher_fail(em, USHER_INVAL, "verdict for op %.40s: neither accepted nor rejected",
                           v->op_id);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err = jstmt(j, J_DECIDE, &st, em);
     if (err)
         return err;
@@ -467,7 +543,7 @@ static usher_err record_verdict(journal *j, const verdict *v, int64_t now, usher
 
 static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     usher_err err;
     int rc;
     if (c->type == CHANGE_SEAT) {
@@ -531,7 +607,8 @@ usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const cha
 static usher_err load_rows(journal *j, state *st, change_type type, usher_errmsg *em)
 {
     const char *sql = type == CHANGE_SEAT
-                          ? "SELECT id, ticket, blocked, hold_device, hold_until FROM r_seats"
+                          ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
+                            "lease_until FROM r_seats"
                           : "SELECT code, name, class, seat, party, checked_in_at, "
                             "checkin_device, revoked FROM r_tickets";
     sqlite3_stmt *q = NULL;
@@ -590,7 +667,8 @@ usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **ou
         goto out;
     apply_result res;
     for (size_t i = 0; i < n; i++)
-        state_apply(st, &ops[i], now, &res);
+        if (ops[i].kind != OP_LEASE) /* not granted yet: nothing to count on */
+            state_apply(st, &ops[i], now, &res);
 out:
     store_rollback(j->db); /* ends the read transaction */
     free(ops);
@@ -604,7 +682,7 @@ out:
 
 int64_t journal_data_version(journal *j)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int64_t v = -1;
     if (jstmt(j, J_DATA_VERSION, &st, NULL) != USHER_OK)
         return v;

@@ -46,6 +46,10 @@ usher_err journal_set_layout_json(journal *j, const char *json, usher_errmsg *em
 /* Appends one op as pending (the kiosk's call: one durable transaction). The op
  * must validate; USHER_EXISTS if its id is already in the outbox. */
 usher_err journal_append(journal *j, const usher_op *op, usher_errmsg *em) USHER_MUST_CHECK;
+/* Appends n ops in one transaction, all or none (syncd's lease upkeep: one
+ * fsync for a block of leases). Errors as journal_append, naming the op. */
+usher_err journal_append_all(journal *j, const usher_op *ops, size_t n,
+                             usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Outbox states. */
 typedef enum {
@@ -106,9 +110,33 @@ usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em
 
 /* Builds what the device should show: the replica (seats, tickets) as a state
  * over layout l, then every pending op applied on top with state_apply at
- * `now` (no reseat, no duplicate memory). Caller frees *out. */
+ * `now` (no reseat, no duplicate memory). Pending `lease` ops are left out: a
+ * lease counts only once the coordinator has granted it, so that a device
+ * offline never seats a guest on a seat it merely asked for. Caller frees
+ * *out. */
 usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out,
                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The offline policy usher-syncd runs with (DESIGN.md rule 7), stored in meta
+ * ("offline_policy", "lease_size") for the kiosk to read: with
+ * JOURNAL_POLICY_LEASE, offline, a kiosk offers only the seats leased to it. */
+typedef enum {
+    JOURNAL_POLICY_OPTIMISTIC = 0, /* offer every seat believed free; reseat settles */
+    JOURNAL_POLICY_LEASE = 1,      /* keep about lease_size free seats leased */
+} journal_policy;
+
+#define JOURNAL_LEASE_SIZE_DEFAULT 10
+#define JOURNAL_LEASE_SIZE_MAX 500
+
+/* Reads the policy; a journal never told has JOURNAL_POLICY_OPTIMISTIC and
+ * lease_size 0. USHER_DB when meta holds something this build does not know. */
+usher_err journal_get_policy(journal *j, journal_policy *policy, int *lease_size,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+/* Stores the policy (one transaction). lease_size must be
+ * 1..JOURNAL_LEASE_SIZE_MAX for JOURNAL_POLICY_LEASE and is stored as 0 for
+ * JOURNAL_POLICY_OPTIMISTIC; USHER_INVAL otherwise. */
+usher_err journal_set_policy(journal *j, journal_policy policy, int lease_size,
+                             usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Cheap change detection: PRAGMA data_version of this connection; it moves
  * when another connection (syncd) commits. */

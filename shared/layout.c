@@ -1,5 +1,5 @@
-/* layout.c - venue layouts: parsed from JSON, generated from a short spec, written
- * back as JSON, with O(1) lookup of seats and sections by id.
+/* layout.c - venue layouts: the model with O(1) lookup of seats and sections by id,
+ * parsed from JSON and written back as JSON (generators: layout_gen.c).
  *
  * The JSON format (also described in assets/layouts/README.md):
  *
@@ -39,22 +39,16 @@
 
 #include <jansson.h>
 
+#include "layout__internal.h"
 #include "text.h"
 
-#define COORD_MAX 1e6
+#define COORD_MAX LAYOUT__COORD_MAX
 #define RADIUS_MAX 1e5
 #define SPACING_MAX 1e4
 #define CURVE_MAX 1e5
-#define TABLE_MIN_RADIUS 75.0 /* 1.5 seats */
-#define TABLE_SEAT_PITCH 60.0 /* default chord between seats round a table */
-#define ROW_SPACING 55.0
-#define ROW_PITCH 90.0     /* generated theatre: between rows */
-#define THEATRE_CURVE 0.05 /* generated theatre: depth of the curve / row width */
-#define GRID 1024.0        /* generated seats sit on a 1/1024-unit grid */
 #define FILE_MAX ((size_t)16 << 20)
 #define NAME_SIZE USHER_EVENT_NAME_SIZE
 #define PATH_SIZE 64
-#define PI 3.14159265358979323846
 
 /* Open addressing over seat or section indexes, keyed by their ids. */
 typedef struct id_index {
@@ -74,7 +68,7 @@ struct layout {
     double minx, miny, maxx, maxy;
 };
 
-static usher_err oom(usher_errmsg *em)
+usher_err layout__oom(usher_errmsg *em)
 {
     return usher_fail(em, USHER_NOMEM, "out of memory while building the layout");
 }
@@ -148,7 +142,7 @@ static int ix_add(const layout *l, id_index *ix, int i)
 
 /* --- building --- */
 
-static layout *layout_alloc(void)
+layout *layout__alloc(void)
 {
     layout *l = calloc(1, sizeof *l);
     if (l)
@@ -157,13 +151,13 @@ static layout *layout_alloc(void)
 }
 
 /* Appends a section; its id must be new. */
-static usher_err push_section(layout *l, const layout_section *sec, usher_errmsg *em)
+usher_err layout__push_section(layout *l, const layout_section *sec, usher_errmsg *em)
 {
     if (l->nsections == l->cap_sections) {
         int cap = l->cap_sections ? l->cap_sections * 2 : 16;
         layout_section *p = realloc(l->sections, (size_t)cap * sizeof *p);
         if (!p)
-            return oom(em);
+            return layout__oom(em);
         l->sections = p;
         l->cap_sections = cap;
     }
@@ -171,7 +165,7 @@ static usher_err push_section(layout *l, const layout_section *sec, usher_errmsg
     l->sections[i] = *sec;
     int first = ix_add(l, &l->section_ix, i);
     if (first == -2)
-        return oom(em);
+        return layout__oom(em);
     if (first >= 0)
         return usher_fail(em, USHER_INVAL,
                           "sections[%d].id: duplicate section id \"%s\" (first at sections[%d])", i,
@@ -182,20 +176,20 @@ static usher_err push_section(layout *l, const layout_section *sec, usher_errmsg
 
 /* Appends a seat; its id must be new. `listed` says whether it came from a
  * "seats" array (for the message naming it). */
-static usher_err push_seat(layout *l, const layout_seat *seat, bool listed, usher_errmsg *em)
+usher_err layout__push_seat(layout *l, const layout_seat *seat, bool listed, usher_errmsg *em)
 {
     if (l->nseats == l->cap_seats) {
         int cap = l->cap_seats ? l->cap_seats * 2 : 64;
         layout_seat *p = realloc(l->seats, (size_t)cap * sizeof *p);
         if (!p)
-            return oom(em);
+            return layout__oom(em);
         l->seats = p;
         l->cap_seats = cap;
     }
     l->seats[l->nseats] = *seat;
     int first = ix_add(l, &l->seat_ix, l->nseats);
     if (first == -2)
-        return oom(em);
+        return layout__oom(em);
     if (first >= 0) {
         const layout_seat *f = &l->seats[first];
         if (listed)
@@ -212,98 +206,13 @@ static usher_err push_seat(layout *l, const layout_seat *seat, bool listed, ushe
     return USHER_OK;
 }
 
-static int digits(int n)
+void layout__set_name(layout *l, const char *name)
 {
-    int d = 1;
-    while (n >= 10) {
-        n /= 10;
-        d++;
-    }
-    return d;
-}
-
-/* The radius that keeps n seats round a table comfortably apart, in whole units. */
-static double default_radius(int n)
-{
-    double r = n >= 2 ? ceil(TABLE_SEAT_PITCH / (2.0 * sin(PI / n))) : 0.0;
-    return r > TABLE_MIN_RADIUS ? r : TABLE_MIN_RADIUS;
-}
-
-/* Rounds a generated coordinate to the grid: short, exact in JSON, and the same
- * on every machine that parses it. */
-static double on_grid(double v)
-{
-    return round(v * GRID) / GRID;
-}
-
-/* The smallest radius at which n seats round a table do not overlap. */
-static double min_radius(int n)
-{
-    return n >= 2 ? LAYOUT_SEAT_SIZE / (2.0 * sin(PI / n)) : 1.0;
-}
-
-/* Where seat k (0-based) of a counted section goes: round a table from the top
- * clockwise, or left to right along a row whose ends bend `curve` toward y-. */
-static void place_seat(const layout_section *sec, int k, double spacing, double curve, double *x,
-                       double *y)
-{
-    int n = sec->seat_count;
-    if (sec->kind == SECTION_TABLE) {
-        double a = 2.0 * PI * k / n;
-        *x = on_grid(sec->x + sec->radius * sin(a));
-        *y = on_grid(sec->y - sec->radius * cos(a));
-        return;
-    }
-    double half = (n - 1) / 2.0 * spacing;
-    double dx = (k - (n - 1) / 2.0) * spacing;
-    *x = on_grid(sec->x + dx);
-    *y = on_grid(half > 0 ? sec->y - curve * (dx / half) * (dx / half) : sec->y);
-}
-
-/* Writes prefix sep n (n zero-padded to width) into an id buffer; false when
- * it does not fit (callers check lengths first). */
-static bool numbered_id(char out[USHER_SEAT_ID_SIZE], const char *prefix, const char *sep,
-                        int width, int n)
-{
-    int len = snprintf(out, USHER_SEAT_ID_SIZE, "%s%s%0*d", prefix, sep, width, n);
-    return len > 0 && len < USHER_SEAT_ID_SIZE;
-}
-
-/* Makes the seat_count seats of section si, the last section pushed. */
-static usher_err generate_seats(layout *l, int si, double spacing, double curve, usher_errmsg *em)
-{
-    const layout_section *sec = &l->sections[si];
-    int n = sec->seat_count;
-    int width = 1; /* A-1..A-30, but T01-01..T01-10 and T01-001..T01-120 */
-    if (sec->kind == SECTION_TABLE)
-        width = digits(n) < 2 ? 2 : digits(n);
-    char last[USHER_SEAT_ID_SIZE];
-    if (!numbered_id(last, sec->id, "-", width, n)) /* the longest id */
-        return usher_fail(em, USHER_INVAL,
-                          "sections[%d].id: \"%s\" is too long to number its %d seats (seat ids "
-                          "have at most %d characters); use a shorter id or list the seats",
-                          si, sec->id, n, USHER_SEAT_ID_SIZE - 1);
-    for (int k = 0; k < n; k++) {
-        layout_seat seat = {.section = si, .number = k + 1};
-        if (!numbered_id(seat.id, sec->id, "-", width, k + 1))
-            return usher_fail(em, USHER_INVAL, "sections[%d]: seat id too long", si);
-        snprintf(seat.label, sizeof seat.label, "%d", k + 1);
-        text_copy(seat.klass, sizeof seat.klass, sec->klass);
-        place_seat(sec, k, spacing, curve, &seat.x, &seat.y);
-        if (fabs(seat.x) > COORD_MAX || fabs(seat.y) > COORD_MAX)
-            return usher_fail(em, USHER_INVAL,
-                              "sections[%d]: seat %s would sit at (%.0f, %.0f), outside the "
-                              "drawing area (|x| and |y| at most %.0f); move the section",
-                              si, seat.id, seat.x, seat.y, COORD_MAX);
-        usher_err err = push_seat(l, &seat, false, em);
-        if (err)
-            return err;
-    }
-    return USHER_OK;
+    text_copy(l->name, sizeof l->name, name);
 }
 
 /* Bounds of every seat, with half a seat of margin; called once when built. */
-static void finish(layout *l)
+void layout__finish(layout *l)
 {
     double m = LAYOUT_SEAT_SIZE / 2;
     l->minx = l->miny = INFINITY;
@@ -515,7 +424,7 @@ static usher_err parse_seat(layout *l, const json_t *js, int si, int j, usher_er
         (err = get_number(js, path, "x", NULL, -COORD_MAX, COORD_MAX, &seat.x, em)) ||
         (err = get_number(js, path, "y", NULL, -COORD_MAX, COORD_MAX, &seat.y, em)))
         return err;
-    return push_seat(l, &seat, true, em);
+    return layout__push_seat(l, &seat, true, em);
 }
 
 /* Table radius, or row spacing and curve, checked against counted seats. */
@@ -525,7 +434,7 @@ static usher_err parse_geometry(const json_t *js, const char *path, bool counted
 {
     usher_err err;
     if (sec->kind == SECTION_ROW) {
-        const double sp = ROW_SPACING, cu = 0.0;
+        const double sp = LAYOUT__ROW_SPACING, cu = 0.0;
         if (!counted)
             return USHER_OK;
         if ((err = get_number(js, path, "spacing", &sp, LAYOUT_SEAT_SIZE, SPACING_MAX, spacing,
@@ -534,10 +443,10 @@ static usher_err parse_geometry(const json_t *js, const char *path, bool counted
             return err;
         return USHER_OK;
     }
-    const double r = default_radius(sec->seat_count);
+    const double r = layout__default_radius(sec->seat_count);
     if ((err = get_number(js, path, "radius", &r, 1.0, RADIUS_MAX, &sec->radius, em)))
         return err;
-    double need = min_radius(sec->seat_count);
+    double need = layout__min_radius(sec->seat_count);
     if (counted && sec->radius < need - 1e-9)
         return usher_fail(em, USHER_INVAL,
                           "%s.radius: %.10g is too small for %d seats (they would overlap); use "
@@ -565,10 +474,10 @@ static usher_err parse_section(layout *l, const json_t *js, int si, usher_errmsg
         return usher_fail(em, USHER_INVAL,
                           "%s.seats: the layout would have %d seats; the limit is %d", path,
                           l->nseats + sec.seat_count, USHER_MAX_SEATS);
-    if ((err = push_section(l, &sec, em)))
+    if ((err = layout__push_section(l, &sec, em)))
         return err;
     if (counted)
-        return generate_seats(l, si, spacing, curve, em);
+        return layout__generate_seats(l, si, spacing, curve, em);
     for (int j = 0; j < sec.seat_count; j++)
         if ((err = parse_seat(l, json_array_get(seats, (size_t)j), si, j, em)))
             return err;
@@ -613,9 +522,9 @@ usher_err layout_from_json(const char *text, size_t len, layout **out, usher_err
         return usher_fail(em, USHER_PARSE, "invalid JSON at line %d, column %d: %s", jerr.line,
                           jerr.column, jerr.text);
     usher_err err = USHER_OK;
-    layout *l = layout_alloc();
+    layout *l = layout__alloc();
     if (!l)
-        err = oom(em);
+        err = layout__oom(em);
     if (!err)
         err = parse_root(l, root, em);
     json_decref(root);
@@ -623,7 +532,7 @@ usher_err layout_from_json(const char *text, size_t len, layout **out, usher_err
         layout_free(l);
         return err;
     }
-    finish(l);
+    layout__finish(l);
     *out = l;
     return USHER_OK;
 }
@@ -694,168 +603,6 @@ usher_err layout_load_file(const char *path, layout **out, usher_errmsg *em)
         usher_errmsg_prefix(em, "%s", path);
     free(data);
     return err;
-}
-
-/* --- generators --- */
-
-static const char spec_forms[] =
-    "use \"gala:TABLESxSEATS\" (e.g. \"gala:25x10\") or \"theatre:ROWSxSEATS\" "
-    "(e.g. \"theatre:20x30\"), optionally followed by \",vip=N\"";
-
-typedef struct spec {
-    section_kind kind;
-    long count, seats, vip;
-} spec;
-
-/* Reads 1..7 decimal digits at *p and advances past them. */
-static bool read_count(const char **p, long *out)
-{
-    const char *s = *p;
-    long v = 0;
-    int n = 0;
-    for (; *s >= '0' && *s <= '9'; s++, n++) {
-        if (n == 7)
-            return false;
-        v = v * 10 + (*s - '0');
-    }
-    if (n == 0)
-        return false;
-    *out = v;
-    *p = s;
-    return true;
-}
-
-static usher_err parse_spec(const char *text, spec *sp, usher_errmsg *em)
-{
-    const char *p = strchr(text, ':');
-    if (p && p - text == 4 && !strncmp(text, "gala", 4))
-        sp->kind = SECTION_TABLE;
-    else if (p && p - text == 7 && !strncmp(text, "theatre", 7))
-        sp->kind = SECTION_ROW;
-    else
-        return usher_fail(em, USHER_INVAL, "layout spec \"%.60s\": unknown shape; %s", text,
-                          spec_forms);
-    p++;
-    sp->vip = 0;
-    bool ok = read_count(&p, &sp->count) && *p == 'x';
-    if (ok)
-        p++;
-    ok = ok && read_count(&p, &sp->seats);
-    if (ok && *p == ',') {
-        ok = !strncmp(p, ",vip=", 5);
-        if (ok)
-            p += 5;
-        ok = ok && read_count(&p, &sp->vip);
-    }
-    if (!ok || *p)
-        return usher_fail(em, USHER_INVAL, "layout spec \"%.60s\" is not understood; %s", text,
-                          spec_forms);
-    const char *what = sp->kind == SECTION_TABLE ? "tables" : "rows";
-    if (sp->count < 1 || sp->count > LAYOUT_MAX_SECTIONS)
-        return usher_fail(em, USHER_INVAL,
-                          "layout spec \"%.60s\": the number of %s must be 1 to %d; %s", text, what,
-                          LAYOUT_MAX_SECTIONS, spec_forms);
-    if (sp->seats < 1 || sp->seats > LAYOUT_MAX_SEATS_PER_SECTION)
-        return usher_fail(
-            em, USHER_INVAL, "layout spec \"%.60s\": seats per %s must be 1 to %d; %s", text,
-            sp->kind == SECTION_TABLE ? "table" : "row", LAYOUT_MAX_SEATS_PER_SECTION, spec_forms);
-    if (sp->count * sp->seats > USHER_MAX_SEATS)
-        return usher_fail(em, USHER_INVAL,
-                          "layout spec \"%.60s\": %ld seats in all; at most %d; %s", text,
-                          sp->count * sp->seats, USHER_MAX_SEATS, spec_forms);
-    if (sp->vip > sp->count)
-        return usher_fail(em, USHER_INVAL, "layout spec \"%.60s\": vip=%ld but only %ld %s; %s",
-                          text, sp->vip, sp->count, what, spec_forms);
-    return USHER_OK;
-}
-
-/* Row names A..Z, AA..AZ, BA.. for 0, 1, ... */
-static void row_name(int i, char *out, size_t size)
-{
-    char rev[8];
-    int n = 0;
-    for (i++; i > 0 && n < (int)sizeof rev; i /= 26) {
-        i--;
-        rev[n++] = (char)('A' + i % 26);
-    }
-    size_t k = 0;
-    while (n > 0 && k + 1 < size)
-        out[k++] = rev[--n];
-    out[k] = '\0';
-}
-
-/* Tables in a square-ish grid, one seat's width of aisle between chairs. */
-static usher_err generate_gala(layout *l, const spec *sp, usher_errmsg *em)
-{
-    int n = (int)sp->count, cols = 1, width = digits(n) < 2 ? 2 : digits(n);
-    while (cols * cols < n)
-        cols++;
-    double r = default_radius((int)sp->seats);
-    double pitch = 2 * r + 2 * LAYOUT_SEAT_SIZE;
-    snprintf(l->name, sizeof l->name, "Gala: %d table%s of %ld seat%s", n, n == 1 ? "" : "s",
-             sp->seats, sp->seats == 1 ? "" : "s");
-    for (int t = 0; t < n; t++) {
-        layout_section sec = {.kind = SECTION_TABLE, .radius = r, .first_seat = l->nseats};
-        sec.seat_count = (int)sp->seats;
-        if (!numbered_id(sec.id, "T", "", width, t + 1))
-            return usher_fail(em, USHER_INVAL, "table ids would be too long");
-        snprintf(sec.label, sizeof sec.label, "Table %d", t + 1);
-        text_copy(sec.klass, sizeof sec.klass, t < sp->vip ? "VIP" : "");
-        sec.x = (t % cols + 0.5) * pitch;
-        sec.y = (t / cols + 0.5) * pitch;
-        usher_err err = push_section(l, &sec, em);
-        if (!err)
-            err = generate_seats(l, t, 0, 0, em);
-        if (err)
-            return err;
-    }
-    return USHER_OK;
-}
-
-/* Rows A.. one behind the other (stage toward y-), their ends gently curved. */
-static usher_err generate_theatre(layout *l, const spec *sp, usher_errmsg *em)
-{
-    int n = (int)sp->count;
-    double width = (double)(sp->seats - 1) * ROW_SPACING;
-    double depth = round(THEATRE_CURVE * width);
-    snprintf(l->name, sizeof l->name, "Theatre: %d row%s of %ld seat%s", n, n == 1 ? "" : "s",
-             sp->seats, sp->seats == 1 ? "" : "s");
-    for (int r = 0; r < n; r++) {
-        layout_section sec = {.kind = SECTION_ROW, .first_seat = l->nseats};
-        sec.seat_count = (int)sp->seats;
-        row_name(r, sec.id, sizeof sec.id);
-        snprintf(sec.label, sizeof sec.label, "Row %s", sec.id);
-        text_copy(sec.klass, sizeof sec.klass, r < sp->vip ? "VIP" : "");
-        sec.x = width / 2 + 2 * LAYOUT_SEAT_SIZE;
-        sec.y = 4 * LAYOUT_SEAT_SIZE + depth + r * ROW_PITCH;
-        usher_err err = push_section(l, &sec, em);
-        if (!err)
-            err = generate_seats(l, r, ROW_SPACING, depth, em);
-        if (err)
-            return err;
-    }
-    return USHER_OK;
-}
-
-usher_err layout_generate(const char *text, layout **out, usher_errmsg *em)
-{
-    if (!text || !out)
-        return usher_fail(em, USHER_INVAL, "no layout spec given; %s", spec_forms);
-    spec sp = {0};
-    usher_err err = parse_spec(text, &sp, em);
-    if (err)
-        return err;
-    layout *l = layout_alloc();
-    if (!l)
-        return oom(em);
-    err = sp.kind == SECTION_TABLE ? generate_gala(l, &sp, em) : generate_theatre(l, &sp, em);
-    if (err) {
-        layout_free(l);
-        return err;
-    }
-    finish(l);
-    *out = l;
-    return USHER_OK;
 }
 
 usher_err layout_open(const char *spec_or_path, layout **out, usher_errmsg *em)

@@ -18,7 +18,9 @@
     X(CHECKIN, "checkin")                                                                          \
     X(REVOKE, "revoke")                                                                            \
     X(BLOCK, "block")                                                                              \
-    X(UNBLOCK, "unblock")
+    X(UNBLOCK, "unblock")                                                                          \
+    X(LEASE, "lease")                                                                              \
+    X(UNLEASE, "unlease")
 
 typedef enum {
     OP_NONE = 0,
@@ -30,7 +32,7 @@ typedef enum {
 /* One state change asked for by a device (or an organiser).
  *
  * Fields by kind (others are ignored and left empty):
- *   hold      seat, ttl_ms (0 = event default)
+ *   hold      seat, ttl_ms (0 = event default, at most 1 h)
  *   release   seat
  *   assign    ticket, seat, expect_ticket_seat, expect_seat_free, party
  *   unassign  ticket, seat (optional: the seat the device believed it had)
@@ -38,6 +40,8 @@ typedef enum {
  *   revoke    ticket
  *   block     seat
  *   unblock   seat
+ *   lease     seat, ttl_ms (0 = USHER_DEFAULT_LEASE_TTL_MS, 30 min; at most 4 h)
+ *   unlease   seat
  *
  * Compare-and-set: expect_ticket_seat is the seat the device believed the
  * ticket had ("" = unseated); expect_seat_free says it believed the seat free.
@@ -52,7 +56,7 @@ typedef struct usher_op {
     char expect_ticket_seat[USHER_SEAT_ID_SIZE];
     bool expect_seat_free;
     char party[USHER_OPID_SIZE]; /* groups tickets seated together; may be "" */
-    int64_t ttl_ms;              /* hold only */
+    int64_t ttl_ms;              /* hold and lease only */
 } usher_op;
 
 /* Wire name of a kind ("assign"); NULL for OP_NONE or strays. */
@@ -104,7 +108,8 @@ typedef enum {
     X(DUPLICATE_CHECKIN, "duplicate_checkin")                                                      \
     X(NO_FREE_SEAT, "no_free_seat")                                                                \
     X(FORBIDDEN, "forbidden")                                                                      \
-    X(INVALID, "invalid")
+    X(INVALID, "invalid")                                                                          \
+    X(SEAT_LEASED, "seat_leased")
 
 typedef enum {
     REASON_NONE = 0,
@@ -123,7 +128,8 @@ verdict_reason verdict_reason_parse(const char *name); /* REASON_NONE when unkno
  * A duplicate (the same op id again) has status VERDICT_DUPLICATE, `first`
  * set to the original status and every other field as the original verdict
  * had it. A rejected assign that the coordinator re-seated elsewhere (reseat
- * policy) has reason SEAT_TAKEN or SEAT_HELD and `reseat` = the new seat. */
+ * policy) has reason SEAT_TAKEN, SEAT_HELD, SEAT_LEASED or SEAT_BLOCKED and
+ * `reseat` = the new seat. */
 typedef struct verdict {
     char op_id[USHER_OPID_SIZE];
     verdict_status status;

@@ -10,7 +10,8 @@
  * keys in the order shown. An empty string reads as a left-out key; unknown
  * extra keys are ignored.
  *
- *   op       {"kind": "hold|release|assign|unassign|checkin|revoke|block|unblock",
+ *   op       {"kind": "hold|release|assign|unassign|checkin|revoke|block|unblock|
+ *                     lease|unlease",
  *             "id": uuid, "device"?: id, "ticket"?: code, "seat"?: id,
  *             "at": time, "expect_ticket_seat"?: id|null (absent/null = unseated),
  *             "expect_seat_free"?: bool (absent = true), "party"?: id,
@@ -22,7 +23,8 @@
  *             "ticket_seat"?: id, "seat_ticket"?: code, "checked_in_at"?: time,
  *             "checkin_device"?: id}
  *   change   {"seq": int >= 0, "type": "seat", "seat": id, "ticket": code|null,
- *             "blocked": bool, "hold_device"?: id, "hold_until"?: time}
+ *             "blocked": bool, "hold_device"?: id, "hold_until"?: time,
+ *             "lease_device"?: id, "lease_until"?: time}
  *            {"seq": int >= 0, "type": "ticket", "code": code, "name": text,
  *             "class": text, "seat": id|null, "party"?: id, "checked_in_at"?: time,
  *             "checkin_device"?: id, "revoked": bool}
@@ -121,6 +123,8 @@ static const field seat_change_fields[] = {
     NUM(change, "blocked", F_BOOL, REQ, seat.blocked),
     STR(change, "hold_device", F_IDENT, 0, seat.hold_device),
     NUM(change, "hold_until", F_TIME, 0, seat.hold_until),
+    STR(change, "lease_device", F_IDENT, 0, seat.lease_device),
+    NUM(change, "lease_until", F_TIME, 0, seat.lease_until),
 };
 
 static const field ticket_change_fields[] = {

@@ -294,6 +294,34 @@ static bool hold_active(const seat_state *s, int64_t now)
     return s->hold_device[0] && s->hold_until > now;
 }
 
+static bool lease_active(const seat_state *s, int64_t now)
+{
+    return s->lease_device[0] && s->lease_until > now;
+}
+
+/* Another device's active hold or lease keeps `device` off the seat. */
+static bool held_by_other(const seat_state *s, const char *device, int64_t now)
+{
+    return hold_active(s, now) && strcmp(s->hold_device, device) != 0;
+}
+
+static bool leased_to_other(const seat_state *s, const char *device, int64_t now)
+{
+    return lease_active(s, now) && strcmp(s->lease_device, device) != 0;
+}
+
+static void clear_hold(seat_state *s)
+{
+    s->hold_device[0] = '\0';
+    s->hold_until = 0;
+}
+
+static void clear_lease(seat_state *s)
+{
+    s->lease_device[0] = '\0';
+    s->lease_until = 0;
+}
+
 static void emit_seat(const state *st, apply_result *res, int si)
 {
     if (res->nchanges >= STATE_MAX_CHANGES)
@@ -339,8 +367,8 @@ static void seat_ticket(state *st, int si, int ti)
 {
     seat_state *s = &st->seats[si];
     text_copy(s->ticket, sizeof s->ticket, st->tickets[ti].code);
-    s->hold_device[0] = '\0';
-    s->hold_until = 0;
+    clear_hold(s);
+    clear_lease(s); /* the seat is taken: the lease has served */
     text_copy(st->tickets[ti].seat, sizeof st->tickets[ti].seat, layout_seat_at(st->l, si)->id);
 }
 
@@ -355,11 +383,12 @@ static double dist(double ax, double ay, double bx, double by)
     return hypot(ax - bx, ay - by);
 }
 
-/* A seat the coordinator may give away now: no ticket, not blocked, not held. */
+/* A seat the coordinator may give away now: no ticket, not blocked, not held,
+ * not leased (a lease keeps the seat for its device's guests). */
 static bool seat_open(const state *st, int si, int64_t now)
 {
     const seat_state *s = &st->seats[si];
-    return !s->ticket[0] && !s->blocked && !hold_active(s, now);
+    return !s->ticket[0] && !s->blocked && !hold_active(s, now) && !lease_active(s, now);
 }
 
 /* The nearest free seat the ticket may use: same section as the seat asked for
@@ -423,8 +452,12 @@ static void apply_hold(state *st, const usher_op *op, int64_t now, apply_result 
         reject(res, REASON_SEAT_TAKEN);
         return;
     }
-    if (hold_active(s, now) && strcmp(s->hold_device, op->device) != 0) {
+    if (held_by_other(s, op->device, now)) {
         reject(res, REASON_SEAT_HELD);
+        return;
+    }
+    if (leased_to_other(s, op->device, now)) {
+        reject(res, REASON_SEAT_LEASED);
         return;
     }
     if (op->ticket[0]) {
@@ -459,8 +492,55 @@ static void apply_release(state *st, const usher_op *op, apply_result *res)
     res->v.status = VERDICT_ACCEPTED;
     seat_state *s = &st->seats[si];
     if (s->hold_device[0] && !strcmp(s->hold_device, op->device)) {
-        s->hold_device[0] = '\0';
-        s->hold_until = 0;
+        clear_hold(s);
+        emit_seat(st, res, si);
+    }
+}
+
+/* Reserves a free seat for the op's device (offline policy `lease`); the
+ * lessee leasing it again renews it from now. */
+static void apply_lease(state *st, const usher_op *op, int64_t now, apply_result *res)
+{
+    int si = layout_find_seat(st->l, op->seat);
+    if (si < 0) {
+        reject(res, REASON_UNKNOWN_SEAT);
+        return;
+    }
+    seat_state *s = &st->seats[si];
+    if (s->blocked) {
+        reject(res, REASON_SEAT_BLOCKED);
+        return;
+    }
+    if (s->ticket[0]) {
+        reject(res, REASON_SEAT_TAKEN);
+        return;
+    }
+    if (held_by_other(s, op->device, now)) {
+        reject(res, REASON_SEAT_HELD);
+        return;
+    }
+    if (leased_to_other(s, op->device, now)) {
+        reject(res, REASON_SEAT_LEASED);
+        return;
+    }
+    res->v.status = VERDICT_ACCEPTED;
+    text_copy(s->lease_device, sizeof s->lease_device, op->device);
+    s->lease_until = now + (op->ttl_ms > 0 ? op->ttl_ms : USHER_DEFAULT_LEASE_TTL_MS);
+    emit_seat(st, res, si);
+}
+
+/* Gives a lease back; anyone else's lease (or none) is left alone. */
+static void apply_unlease(state *st, const usher_op *op, apply_result *res)
+{
+    int si = layout_find_seat(st->l, op->seat);
+    if (si < 0) {
+        reject(res, REASON_UNKNOWN_SEAT);
+        return;
+    }
+    res->v.status = VERDICT_ACCEPTED;
+    seat_state *s = &st->seats[si];
+    if (s->lease_device[0] && !strcmp(s->lease_device, op->device)) {
+        clear_lease(s);
         emit_seat(st, res, si);
     }
 }
@@ -526,8 +606,12 @@ static void apply_assign(state *st, const usher_op *op, int64_t now, apply_resul
         assign_conflict(st, op, ti, si, REASON_SEAT_TAKEN, now, res);
         return;
     }
-    if (hold_active(s, now) && strcmp(s->hold_device, op->device) != 0) {
+    if (held_by_other(s, op->device, now)) {
         assign_conflict(st, op, ti, si, REASON_SEAT_HELD, now, res);
+        return;
+    }
+    if (leased_to_other(s, op->device, now)) {
+        assign_conflict(st, op, ti, si, REASON_SEAT_LEASED, now, res);
         return;
     }
     res->v.status = VERDICT_ACCEPTED;
@@ -636,8 +720,8 @@ static void apply_block(state *st, const usher_op *op, bool block, int64_t now, 
     if (s->blocked == block)
         return;
     s->blocked = block;
-    s->hold_device[0] = '\0';
-    s->hold_until = 0;
+    clear_hold(s);
+    clear_lease(s);
     emit_seat(st, res, si);
 }
 
@@ -700,6 +784,12 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
         case OP_BLOCK:
         case OP_UNBLOCK:
             apply_block(st, op, op->kind == OP_BLOCK, now, res);
+            break;
+        case OP_LEASE:
+            apply_lease(st, op, now, res);
+            break;
+        case OP_UNLEASE:
+            apply_unlease(st, op, res);
             break;
         case OP_NONE:
             reject(res, REASON_INVALID);
@@ -792,6 +882,8 @@ seat_status state_seat_status(const state *st, int si, const char *device, int64
         return SEAT_TAKEN;
     if (hold_active(s, now))
         return device && !strcmp(device, s->hold_device) ? SEAT_HELD_BY_ME : SEAT_HELD_OTHER;
+    if (lease_active(s, now))
+        return device && !strcmp(device, s->lease_device) ? SEAT_LEASED_BY_ME : SEAT_LEASED_OTHER;
     return SEAT_FREE;
 }
 
@@ -803,7 +895,9 @@ void state_get_stats(const state *st, int64_t now, state_stats *out)
         const seat_state *s = &st->seats[i];
         out->seated += s->ticket[0] != '\0';
         out->blocked += s->blocked;
-        out->held += !s->ticket[0] && hold_active(s, now);
+        seat_status ss = state_seat_status(st, i, NULL, now);
+        out->held += ss == SEAT_HELD_OTHER;
+        out->leased += ss == SEAT_LEASED_OTHER;
     }
     for (int i = 0; i < st->ntickets; i++) {
         const ticket_state *t = &st->tickets[i];

@@ -60,7 +60,17 @@ usher_err state_add_ticket(state *st, const char *code, const char *name, const 
 
 /* Applies one validated op at coordinator time `now` (ms). Always fills *res;
  * never fails: a bad op is a rejected verdict. With remember_ops a repeated
- * op id returns the first verdict as VERDICT_DUPLICATE and changes nothing. */
+ * op id returns the first verdict as VERDICT_DUPLICATE and changes nothing.
+ *
+ * Leases (offline policy `lease`): `lease` reserves a free seat (not blocked,
+ * taken, held by another or leased to another) for op->device until now +
+ * ttl_ms; leasing one's own seat again renews it. `unlease` clears the
+ * device's own lease and is otherwise an accepted no-op. Another device's
+ * active lease refuses a hold (SEAT_LEASED) and makes an assign a conflict
+ * like a seat held by another (SEAT_LEASED, then the reseat policy); the
+ * lessee's own assign takes the seat and ends the lease. The reseat policy
+ * never picks a leased seat; blocking a seat ends its lease; an expired lease
+ * counts for nothing. */
 void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res);
 
 /* Upserts a change from the coordinator (a replica following the log). The
@@ -86,20 +96,29 @@ const ticket_state *state_ticket(const state *st, int ticket_index);
 /* Index of a ticket by (upper-case) code, or -1. */
 int state_find_ticket(const state *st, const char *code);
 
-/* The seat's occupancy as a device should show it at `now` to `device`. */
+/* The seat's occupancy as a device should show it at `now` to `device`, in
+ * this order: blocked, taken, held (an active hold), leased (an active lease),
+ * free. So a leased seat its lessee holds for a guest is SEAT_HELD_BY_ME.
+ * With device NULL (the coordinator's own view) every hold and lease is
+ * another's. */
 typedef enum {
     SEAT_FREE = 0,
     SEAT_HELD_BY_ME,
     SEAT_HELD_OTHER,
     SEAT_TAKEN,
     SEAT_BLOCKED,
+    SEAT_LEASED_BY_ME,
+    SEAT_LEASED_OTHER,
 } seat_status;
 seat_status state_seat_status(const state *st, int seat_index, const char *device, int64_t now);
 
-/* Counts: seats taken, tickets checked in, tickets not revoked. */
+/* Counts: seats taken, tickets checked in, tickets not revoked; `held` and
+ * `leased` count seats without a ticket whose status (device NULL) is held or
+ * leased at `now`. */
 typedef struct state_stats {
     int seats, seated, blocked, held;
     int tickets, revoked, checked_in;
+    int leased;
 } state_stats;
 void state_get_stats(const state *st, int64_t now, state_stats *out);
 

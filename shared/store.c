@@ -123,6 +123,13 @@ static const char *const coord_migrations[] = {
     "CREATE INDEX alerts_open ON alerts(id) WHERE acked_at = 0;\n"
     "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
     "CREATE INDEX ops_by_device ON ops(device, seq);\n",
+
+    /* 3: seat leases (offline policy `lease`): the device a free seat is
+     * reserved for and until when, on the seat and in the change log. */
+    "ALTER TABLE seats ADD COLUMN lease_device TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE seats ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE changes ADD COLUMN seat_lease_device TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE changes ADD COLUMN seat_lease_until INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */
@@ -177,6 +184,10 @@ static const char *const device_migrations[] = {
     /* 2: the pending ops are read on every sync round and every redraw of the
      * status bar; without this index each read scans the whole outbox. */
     "CREATE INDEX outbox_pending ON outbox(seq) WHERE state = 0;\n",
+
+    /* 3: seat leases (offline policy `lease`) in the replica. */
+    "ALTER TABLE r_seats ADD COLUMN lease_device TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE r_seats ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 typedef struct kind_info {
@@ -401,8 +412,16 @@ usher_err store_open_version(const char *path, store_kind kind, int version, sql
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+    /* One read transaction: the header's three values must come from the
+     * same moment, or a file another process is creating right now looks
+     * like a stranger's (tables present, application id not yet written). */
     int current = 0;
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        err = store_fail(db, em, path);
+        goto fail;
+    }
     err = check_header(db, path, k, &current, em);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     if (err)
         goto fail;
     err = set_pragmas(db, path, em);
@@ -594,6 +613,8 @@ int store__bind_seat(sqlite3_stmt *st, int first, const seat_state *s)
     rc |= sqlite3_bind_int(st, first + 1, s->blocked);
     rc |= bind_str(st, first + 2, s->hold_device);
     rc |= sqlite3_bind_int64(st, first + 3, s->hold_until);
+    rc |= bind_str(st, first + 4, s->lease_device);
+    rc |= sqlite3_bind_int64(st, first + 5, s->lease_until);
     return rc ? SQLITE_ERROR : SQLITE_OK;
 }
 
@@ -604,6 +625,8 @@ void store__read_seat(sqlite3_stmt *st, int first, seat_state *s)
     s->blocked = sqlite3_column_int(st, first + 1) != 0;
     store__column_text(st, first + 2, s->hold_device, sizeof s->hold_device);
     s->hold_until = sqlite3_column_int64(st, first + 3);
+    store__column_text(st, first + 4, s->lease_device, sizeof s->lease_device);
+    s->lease_until = sqlite3_column_int64(st, first + 5);
 }
 
 int store__bind_ticket(sqlite3_stmt *st, int first, const ticket_state *t)

@@ -65,7 +65,8 @@ usher_err store_fail(sqlite3 *db, usher_errmsg *em, const char *what);
  *            expect_seat_free, party, ttl_ms
  *   verdict   8 columns: status, first, reason, reseat, ticket_seat,
  *            seat_ticket, checked_in_at, checkin_device (op_id is the op's id)
- *   seat      4 columns: ticket, blocked, hold_device, hold_until
+ *   seat      6 columns: ticket, blocked, hold_device, hold_until, lease_device,
+ *            lease_until (the change log prefixes them with seat_)
  *   ticket    8 columns: code, name, class, seat, party, checked_in_at,
  *            checkin_device, revoked
  * Kinds, statuses and reasons are stored by their wire names ("" for none).
@@ -73,7 +74,7 @@ usher_err store_fail(sqlite3 *db, usher_errmsg *em, const char *what);
  * goes away) and return an SQLite result code; read_* read columns first.. */
 #define STORE_OP_COLUMNS 10
 #define STORE_VERDICT_COLUMNS 8
-#define STORE_SEAT_COLUMNS 4
+#define STORE_SEAT_COLUMNS 6
 #define STORE_TICKET_COLUMNS 8
 int store__bind_op(sqlite3_stmt *st, int first, const usher_op *op);
 void store__read_op(sqlite3_stmt *st, int first, usher_op *op);

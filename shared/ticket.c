@@ -1,5 +1,5 @@
-/* ticket.c - the organisers' ticket CSV (RFC 4180, all or nothing) and generated
- * ticket codes with a check character. */
+/* ticket.c - the organisers' ticket import (columns, field rules, duplicates, all
+ * or nothing) over csv.c's records, and generated codes with a check character. */
 #include "ticket.h"
 
 #include <limits.h>
@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "csv.h"
 #include "text.h"
 
 #define CODE_MAX (USHER_CODE_SIZE - 1)
@@ -68,22 +69,6 @@ void csv_report_release(csv_report *r)
 
 /* ---- the parser's working state ------------------------------------------ */
 
-/* One field of the current record: bytes buf[off..off+len), already unquoted.
- * `bad` marks a field whose syntax problem was already reported. */
-typedef struct csv_field {
-    size_t off, len;
-    bool bad;
-} csv_field;
-
-typedef struct csv_record {
-    char *buf;
-    size_t len, cap;
-    csv_field *fields;
-    size_t nfields, fcap;
-    int line;          /* physical line of the record's first byte */
-    bool unterminated; /* ran into the end of the file inside quotes */
-} csv_record;
-
 /* Codes seen so far (valid ones, from any row) for duplicate detection: an
  * open-addressing hash of indices into items. */
 typedef struct seen_code {
@@ -99,11 +84,8 @@ typedef struct seen_set {
 } seen_set;
 
 typedef struct parser {
-    const unsigned char *p;
-    size_t n, i;
-    int line;     /* physical line of the next byte */
-    bool prev_cr; /* the last byte was a CR (a following LF ends no new line) */
-    csv_record rec;
+    csv_reader *reader;
+    csv_record rec; /* the current record */
     csv_report *rep;
     size_t problems;                   /* found by this call */
     size_t rows;                       /* data rows, blank ones aside */
@@ -115,8 +97,7 @@ typedef struct parser {
 
 static void parser_release(parser *ps)
 {
-    free(ps->rec.buf);
-    free(ps->rec.fields);
+    csv_reader_free(ps->reader);
     ticket_list_release(&ps->tmp);
     free(ps->seen.items);
     free(ps->seen.slots);
@@ -249,179 +230,45 @@ static void field_label(const parser *ps, size_t idx, char *out, size_t size)
         snprintf(out, size, "field %zu", idx + 1);
 }
 
-/* ---- tokenizer: bytes to records ------------------------------------------ */
+/* ---- records and their quoting ------------------------------------------- */
 
-enum tok_state {
-    T_FIELD,  /* unquoted field (or start of a field) */
-    T_QUOTED, /* inside quotes */
-    T_QUOTE,  /* a quote inside quotes: closing, or the first of a pair */
-    T_AFTER,  /* after the closing quote: only spaces until , or line end */
-};
-
-typedef struct tok {
-    enum tok_state state;
-    size_t start;    /* rec.buf offset where the field began */
-    bool only_space; /* unquoted content so far is only spaces and tabs */
-    bool bad;
-    int qline; /* line of the opening quote */
-} tok;
-
-static usher_err rec_append(csv_record *r, unsigned char c)
+static usher_err syntax_problem(parser *ps, size_t idx, csv_flaw flaw)
 {
-    if (r->len == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 256;
-        char *buf = realloc(r->buf, cap);
-        if (!buf)
-            return USHER_NOMEM;
-        r->buf = buf;
-        r->cap = cap;
-    }
-    r->buf[r->len++] = (char)c;
-    return USHER_OK;
-}
-
-static usher_err end_field(csv_record *r, tok *t)
-{
-    if (r->nfields == r->fcap) {
-        size_t cap = r->fcap ? r->fcap * 2 : 8;
-        csv_field *fields = realloc(r->fields, cap * sizeof *fields);
-        if (!fields)
-            return USHER_NOMEM;
-        r->fields = fields;
-        r->fcap = cap;
-    }
-    r->fields[r->nfields++] = (csv_field){t->start, r->len - t->start, t->bad};
-    *t = (tok){.state = T_FIELD, .start = r->len, .only_space = true};
-    return USHER_OK;
-}
-
-static usher_err syntax_problem(parser *ps, tok *t, const char *what)
-{
-    if (t->bad)
-        return USHER_OK; /* one problem per field is enough */
-    t->bad = true;
     char where[32];
-    field_label(ps, ps->rec.nfields, where, sizeof where);
+    field_label(ps, idx, where, sizeof where);
+    const char *what =
+        flaw == CSV_FLAW_STRAY_QUOTE ? "a stray quote" : "text after a closing quote";
     return problem(ps, ps->rec.line,
                    "%s in %s: wrap a field that holds quotes in quotes and double each "
                    "inner quote (\"\")",
                    what, where);
 }
 
-/* Feeds one byte to the tokenizer; *eol is set when it ended the record. */
-static usher_err tok_byte(parser *ps, tok *t, unsigned char c, bool *eol)
+/* Reports what the reader found wrong with the record's quoting, field by
+ * field, then a quote never closed. */
+static usher_err report_flaws(parser *ps)
 {
-    csv_record *r = &ps->rec;
-    bool line_end = c == '\r' || c == '\n';
-    switch (t->state) {
-    case T_QUOTED:
-        if (c == '"') {
-            t->state = T_QUOTE;
-            return USHER_OK;
-        }
-        return rec_append(r, c);
-    case T_QUOTE:
-        if (c == '"') {
-            t->state = T_QUOTED;
-            return rec_append(r, c);
-        }
-        t->state = T_AFTER;
-        return tok_byte(ps, t, c, eol);
-    case T_AFTER:
-        if (c == ',' || line_end) {
-            *eol = line_end;
-            return end_field(r, t);
-        }
-        if (is_blank(c))
-            return USHER_OK;
-        return syntax_problem(ps, t, "text after a closing quote");
-    case T_FIELD:
-        break;
-    }
-    if (c == ',' || line_end) {
-        *eol = line_end;
-        return end_field(r, t);
-    }
-    if (c == '"' && t->only_space && !t->bad) {
-        r->len = t->start; /* spaces before an opening quote are not content */
-        t->state = T_QUOTED;
-        t->qline = ps->line;
-        return USHER_OK;
-    }
-    if (c == '"') {
-        usher_err err = syntax_problem(ps, t, "a stray quote");
-        if (err)
-            return err;
-    }
-    if (!is_blank(c))
-        t->only_space = false;
-    return rec_append(r, c);
-}
-
-/* Reads the next record into ps->rec; *got is false at the end of the data. */
-static usher_err next_record(parser *ps, bool *got)
-{
-    csv_record *r = &ps->rec;
-    r->len = r->nfields = 0;
-    r->unterminated = false;
-    if (ps->prev_cr && ps->i < ps->n && ps->p[ps->i] == '\n') {
-        ps->i++; /* the LF of a CRLF that ended the last record */
-        ps->prev_cr = false;
-    }
-    *got = ps->i < ps->n;
-    if (!*got)
-        return USHER_OK;
-    r->line = ps->line;
-    tok t = {.state = T_FIELD, .only_space = true};
+    const csv_record *r = &ps->rec;
     usher_err err = USHER_OK;
-    bool eol = false;
-    while (!eol && ps->i < ps->n) {
-        unsigned char c = ps->p[ps->i++];
-        bool newline = c == '\r' || (c == '\n' && !ps->prev_cr);
-        ps->prev_cr = c == '\r';
-        if (newline && ps->line < INT_MAX)
-            ps->line++;
-        err = tok_byte(ps, &t, c, &eol);
-        if (err)
-            return err;
-    }
-    if (eol)
-        return USHER_OK;
-    if (t.state == T_QUOTED) {
-        r->unterminated = true;
-        if (t.qline == r->line)
-            err = problem(ps, r->line,
-                          "a quoted field opened on this line is never closed: add the "
-                          "missing closing quote (\")");
-        else
-            err = problem(ps, r->line,
-                          "the quoted field opened on line %d is never closed: add the "
-                          "missing closing quote (\")",
-                          t.qline);
-        if (err)
-            return err;
-    }
-    return end_field(r, &t);
-}
-
-/* True for a record with nothing in it: an empty line, or ",," from a
- * spreadsheet's empty row. */
-static bool record_blank(const csv_record *r)
-{
-    for (size_t k = 0; k < r->nfields; k++) {
-        const char *s = r->buf + r->fields[k].off;
-        size_t n = r->fields[k].len;
-        trim(&s, &n);
-        if (n > 0 || r->fields[k].bad)
-            return false;
-    }
-    return !r->unterminated;
+    for (size_t k = 0; k < r->count && !err; k++)
+        if (r->fields[k].flaw)
+            err = syntax_problem(ps, k, r->fields[k].flaw);
+    if (err || !r->unterminated)
+        return err;
+    if (r->quote_line == r->line)
+        return problem(ps, r->line,
+                       "a quoted field opened on this line is never closed: add the "
+                       "missing closing quote (\")");
+    return problem(ps, r->line,
+                   "the quoted field opened on line %d is never closed: add the "
+                   "missing closing quote (\")",
+                   r->quote_line);
 }
 
 static void field_text(const parser *ps, int idx, const char **s, size_t *n)
 {
     const csv_field *f = &ps->rec.fields[idx];
-    *s = ps->rec.buf + f->off;
+    *s = f->text;
     *n = f->len;
     trim(s, n);
 }
@@ -442,7 +289,7 @@ static usher_err header_column(parser *ps, int *col, const char *word, int k)
 static usher_err read_header(parser *ps)
 {
     usher_err err = USHER_OK;
-    for (size_t k = 0; k < ps->rec.nfields && k < INT_MAX && !err; k++) {
+    for (size_t k = 0; k < ps->rec.count && k < INT_MAX && !err; k++) {
         const char *s;
         size_t n;
         field_text(ps, (int)k, &s, &n);
@@ -479,7 +326,7 @@ static size_t first_bad(const char *s, size_t n, bool (*ok)(char))
 static usher_err check_code(parser *ps, char out[USHER_CODE_SIZE], bool *ok)
 {
     *ok = false;
-    if (ps->rec.fields[ps->col_code].bad)
+    if (ps->rec.fields[ps->col_code].flaw)
         return USHER_OK;
     int line = ps->rec.line;
     const char *s;
@@ -515,7 +362,7 @@ static bool name_char_ok(char c)
 static usher_err check_name(parser *ps, char out[USHER_NAME_SIZE], bool *ok)
 {
     *ok = false;
-    if (ps->rec.fields[ps->col_name].bad)
+    if (ps->rec.fields[ps->col_name].flaw)
         return USHER_OK;
     int line = ps->rec.line;
     const char *s;
@@ -546,10 +393,10 @@ static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
 {
     *ok = true;
     out[0] = '\0';
-    if (ps->col_class < 0 || (size_t)ps->col_class >= ps->rec.nfields)
+    if (ps->col_class < 0 || (size_t)ps->col_class >= ps->rec.count)
         return USHER_OK; /* no class column, or a short row without one */
     *ok = false;
-    if (ps->rec.fields[ps->col_class].bad)
+    if (ps->rec.fields[ps->col_class].flaw)
         return USHER_OK;
     int line = ps->rec.line;
     const char *s;
@@ -645,13 +492,13 @@ static usher_err seen_add(seen_set *st, const char *code, int line, int *first)
 static usher_err check_row_width(parser *ps, bool *ok)
 {
     int need = ps->col_code > ps->col_name ? ps->col_code : ps->col_name;
-    *ok = ps->rec.nfields > (size_t)need;
+    *ok = ps->rec.count > (size_t)need;
     if (*ok)
         return USHER_OK;
     const char *col = need == ps->col_code ? "ticket_number" : "full_name";
     return problem(ps, ps->rec.line,
                    "only %zu field%s, but the header puts %s in column %d (is a comma missing?)",
-                   ps->rec.nfields, ps->rec.nfields == 1 ? "" : "s", col, need + 1);
+                   ps->rec.count, ps->rec.count == 1 ? "" : "s", col, need + 1);
 }
 
 static usher_err check_record(parser *ps)
@@ -687,16 +534,15 @@ static usher_err check_record(parser *ps)
 
 static usher_err parse_all(parser *ps)
 {
-    static const unsigned char bom[3] = {0xef, 0xbb, 0xbf};
-    if (ps->n >= 3 && memcmp(ps->p, bom, 3) == 0)
-        ps->i = 3;
     bool got, header = false;
     usher_err err = USHER_OK;
     while (!err && !ps->stop) {
-        err = next_record(ps, &got);
+        err = csv_next(ps->reader, &ps->rec, &got);
+        if (!err && got)
+            err = report_flaws(ps);
         if (err || !got)
             break;
-        if (record_blank(&ps->rec))
+        if (csv_record_blank(&ps->rec))
             continue;
         if (header)
             err = check_record(ps);
@@ -716,15 +562,13 @@ usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_r
     if (!out || (!data && len))
         return USHER_INVAL;
     parser ps = {
-        .p = (const unsigned char *)data,
-        .n = len,
-        .line = 1,
+        .reader = csv_reader_new(data, len),
         .rep = rep,
         .col_code = -1,
         .col_name = -1,
         .col_class = -1,
     };
-    usher_err err = parse_all(&ps);
+    usher_err err = ps.reader ? parse_all(&ps) : USHER_NOMEM;
     if (err)
         goto out;
     if (ps.problems) {

@@ -125,7 +125,7 @@ static void api_snapshot(http_request *req, http_reply *r)
     }
     for (int i = 0; i < state_seat_count(st); i++) {
         const seat_state *s = state_seat(st, i);
-        if (!s->ticket[0] && !s->blocked && !s->hold_device[0])
+        if (!s->ticket[0] && !s->blocked && !s->hold_device[0] && !s->lease_device[0])
             continue; /* a device starts with every seat free */
         change c;
         memset(&c, 0, sizeof c);
@@ -154,8 +154,21 @@ static void api_layout(http_request *req, http_reply *r)
 
 static const char *seat_state_name(seat_status s)
 {
-    static const char *const names[] = {"free", "held", "held", "taken", "blocked"};
-    return names[s];
+    switch (s) {
+    case SEAT_HELD_BY_ME:
+    case SEAT_HELD_OTHER:
+        return "held";
+    case SEAT_TAKEN:
+        return "taken";
+    case SEAT_BLOCKED:
+        return "blocked";
+    case SEAT_LEASED_BY_ME:
+    case SEAT_LEASED_OTHER:
+        return "leased";
+    case SEAT_FREE:
+        break;
+    }
+    return "free";
 }
 
 static void api_seats(http_request *req, http_reply *r)
@@ -177,6 +190,10 @@ static void api_seats(http_request *req, http_reply *r)
         }
         if (s->hold_device[0] && s->hold_until > now)
             json_object_set_new(o, "held_by", json_string(s->hold_device));
+        if (!s->ticket[0] && !s->blocked && s->lease_device[0] && s->lease_until > now) {
+            json_object_set_new(o, "leased_by", json_string(s->lease_device));
+            json_object_set_new(o, "leased_until", time_or_null(s->lease_until));
+        }
         json_array_append_new(arr, o);
     }
     engine_read_end(req->e);
@@ -246,10 +263,11 @@ static void api_stats(http_request *req, http_reply *r)
     }
     engine_read_end(req->e);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "seats", s.seats, "seated",
-                        s.seated, "blocked", s.blocked, "held", s.held, "expected", s.tickets,
-                        "revoked", s.revoked, "checked_in", s.checked_in, "cursor",
-                        (json_int_t)engine_last_seq(req->e), "sections", sections));
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "seats", s.seats,
+                        "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
+                        s.leased, "expected", s.tickets, "revoked", s.revoked, "checked_in",
+                        s.checked_in, "cursor", (json_int_t)engine_last_seq(req->e), "sections",
+                        sections));
 }
 
 /* Database reads run on the committer thread (engine_with_db). */
@@ -505,13 +523,14 @@ static void api_metrics(http_request *req, http_reply *r)
             "# TYPE usher_last_seq gauge\nusher_last_seq %lld\n"
             "# TYPE usher_seats gauge\nusher_seats %d\n"
             "# TYPE usher_seats_taken gauge\nusher_seats_taken %d\n"
+            "# TYPE usher_seats_leased gauge\nusher_seats_leased %d\n"
             "# TYPE usher_tickets gauge\nusher_tickets %d\n"
             "# TYPE usher_checked_in gauge\nusher_checked_in %d\n",
             (unsigned long long)es.accepted, (unsigned long long)es.rejected,
             (unsigned long long)es.duplicates, (unsigned long long)es.reseats,
             (unsigned long long)es.groups, (unsigned long long)es.commit_failures,
-            es.commit_seconds, (long long)engine_last_seq(req->e), s.seats, s.seated, s.tickets,
-            s.checked_in);
+            es.commit_seconds, (long long)engine_last_seq(req->e), s.seats, s.seated, s.leased,
+            s.tickets, s.checked_in);
     fclose(f);
     r->status = 200;
     r->type = "text/plain; version=0.0.4";

@@ -167,10 +167,10 @@ fail:
 
 /* ---- the committer ------------------------------------------------------ */
 
-static void flush_seen(engine *e, int64_t now)
+static void flush_seen(engine *e, int64_t now, bool force)
 {
     pthread_mutex_lock(&e->misc_lock);
-    if (now - e->last_flush < DEVICE_FLUSH_MS) {
+    if (!force && now - e->last_flush < DEVICE_FLUSH_MS) {
         pthread_mutex_unlock(&e->misc_lock);
         return;
     }
@@ -193,6 +193,7 @@ static void flush_seen(engine *e, int64_t now)
 
 static void run_db_job(engine *e, engine_req *r)
 {
+    flush_seen(e, timestamp_now_ms(), true); /* a job may read device health */
     r->err = r->db_fn(e->db, r->db_arg);
 }
 
@@ -302,6 +303,7 @@ static void *committer(void *arg)
             engine_req *next;
             if (group->db_fn) {
                 next = group->next;
+                group->next = NULL; /* the job alone is answered below */
                 run_db_job(e, group);
             } else {
                 engine_req *end = group;
@@ -319,7 +321,7 @@ static void *committer(void *arg)
             }
             group = next;
         }
-        flush_seen(e, timestamp_now_ms());
+        flush_seen(e, timestamp_now_ms(), false);
     }
     return NULL;
 }
@@ -568,7 +570,7 @@ void engine_free(engine *e)
     pthread_mutex_unlock(&e->qlock);
     pthread_join(e->thread, NULL);
     e->last_flush = 0;
-    flush_seen(e, timestamp_now_ms() + DEVICE_FLUSH_MS);
+    flush_seen(e, timestamp_now_ms(), true);
     for (size_t i = 0; i < RING_CAP; i++)
         free(e->ring[i].event);
     free(e->ring);

@@ -39,6 +39,7 @@ struct coord_server {
     pthread_mutex_t hub_lock;
     sse_conn *streams;
     size_t nstreams;
+    size_t inflight; /* requests handed to the committer, not yet answered */
     bool stopping;
     pthread_t ka_thread;
     pthread_mutex_t ka_lock;
@@ -51,7 +52,8 @@ typedef struct conn_state {
     size_t len, cap;
     bool too_big;
     bool submitted; /* set by http_submit: the handler must not reply now */
-    enum { PHASE_NEW, PHASE_WAITING, PHASE_READY } phase;
+    enum { PHASE_NEW, PHASE_WAITING, PHASE_READY, PHASE_ANSWERED } phase;
+    coord_server *srv;
     engine_req er;
     usher_op *ops;
     http_request req;
@@ -135,6 +137,9 @@ void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
     cs->er.ctx = cs;
     cs->phase = PHASE_WAITING;
     cs->submitted = true;
+    pthread_mutex_lock(&cs->srv->hub_lock);
+    cs->srv->inflight++;
+    pthread_mutex_unlock(&cs->srv->hub_lock);
     MHD_suspend_connection(req->mc);
     engine_submit(req->e, &cs->er);
 }
@@ -214,9 +219,12 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         return MHD_CONTENT_READER_END_OF_STREAM;
     }
     int64_t next = c->sent;
-    long got = engine_events_since(s->e, c->sent, buf, max, &next);
+    /* A Last-Event-ID ahead of the log comes from another database (the
+     * event was re-created): resync like a listener too far behind. */
+    long got =
+        c->sent > engine_last_seq(s->e) ? -1 : engine_events_since(s->e, c->sent, buf, max, &next);
     if (got < 0) {
-        /* Too far behind for the ring: tell the listener to resync. */
+        /* Too far behind for the ring, or ahead of it: tell the listener to resync. */
         int64_t last = engine_last_seq(s->e);
         n = snprintf(buf, max, "id: %lld\nevent: reset\ndata: {\"seq\":%lld}\n\n", (long long)last,
                      (long long)last);
@@ -348,6 +356,16 @@ static bool authenticate(coord_server *s, http_request *req)
     return token && engine_auth(s->e, token, &req->dev) == USHER_OK;
 }
 
+/* The committer is done with cs->er and the request has left its hands. */
+static void answered(coord_server *s, conn_state *cs)
+{
+    engine_req_release(&cs->er);
+    cs->phase = PHASE_ANSWERED;
+    pthread_mutex_lock(&s->hub_lock);
+    s->inflight--;
+    pthread_mutex_unlock(&s->hub_lock);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -358,6 +376,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         cs = calloc(1, sizeof *cs);
         if (!cs)
             return MHD_NO;
+        cs->srv = s;
         *con_cls = cs;
         return MHD_YES;
     }
@@ -387,7 +406,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     http_reply r = {0};
     if (cs->phase == PHASE_READY) {
         cs->finish(&cs->req, &cs->er, &r);
-        engine_req_release(&cs->er);
+        answered(s, cs);
+        return send_reply(mc, &r);
+    }
+    pthread_mutex_lock(&s->hub_lock);
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->hub_lock);
+    if (stopping) {
+        http_error(&r, 503, "unavailable", "the coordinator is stopping; retry shortly");
         return send_reply(mc, &r);
     }
     http_request *req = &cs->req;
@@ -434,9 +460,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
 static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+    (void)mc;
+    (void)toe;
+    coord_server *s = cls;
     conn_state *cs = *con_cls;
     if (!cs)
         return;
+    if (cs->phase == PHASE_WAITING)
+        return; /* the committer still owns cs->er; cannot happen while it runs */
+    if (cs->phase == PHASE_READY)
+        answered(s, cs); /* the client left before its answer was sent */
     free(cs->body);
     free(cs->ops);
     free(cs);
@@ -444,6 +477,39 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX in the path and query like MHD does, except that %00 becomes
+ * DEL: a NUL would silently cut "/index.html%00.png" to "/index.html", and
+ * DEL is refused by every check downstream. */
+static size_t unescape(void *cls, struct MHD_Connection *mc, char *s)
+{
+    (void)cls;
+    (void)mc;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            int v = hi * 16 + lo;
+            *w++ = v ? (char)v : '\x7f';
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
 
 static usher_err parse_listen(const char *listen, struct sockaddr_in *sa, usher_errmsg *em)
 {
@@ -479,12 +545,12 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     pthread_mutex_init(&s->ka_lock, NULL);
     pthread_cond_init(&s->ka_cond, NULL);
     unsigned threads = cfg->threads ? cfg->threads : 2;
-    s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                                MHD_USE_ERROR_LOG,
-                            0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-                            4000u, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
-                            completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        threads, MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!s->d) {
         err = usher_fail(em, USHER_IO, "cannot listen on %s: %s (is another server there?)",
                          cfg->listen, strerror(errno));
@@ -525,9 +591,11 @@ void coord_server_stop(coord_server *s)
     pthread_join(s->ka_thread, NULL);
     MHD_quiesce_daemon(s->d);
     wake_streams(s, true); /* streams end: a suspended connection must not outlive the daemon */
-    for (int i = 0; i < 100; i++) {
+    /* Requests waiting for the committer are answered first (it is still
+     * running): MHD must not be stopped with a connection suspended. */
+    for (int i = 0; i < 1000; i++) {
         pthread_mutex_lock(&s->hub_lock);
-        size_t left = s->nstreams;
+        size_t left = s->nstreams + s->inflight;
         pthread_mutex_unlock(&s->hub_lock);
         if (!left)
             break;

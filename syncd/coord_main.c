@@ -219,8 +219,7 @@ static int cmd_tickets_import(int argc, char **argv)
     csv_report rep = {0};
     if (ticket_csv_parse(data, len, &tl, &rep) != USHER_OK) {
         for (size_t i = 0; i < rep.count; i++)
-            fprintf(stderr, "%s: line %d: %s\n", c.args[0], rep.items[i].line,
-                    rep.items[i].message);
+            fprintf(stderr, "%s: %s\n", c.args[0], rep.items[i].message); /* "line N: ..." */
         if (rep.total > rep.count)
             fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep.total - rep.count);
         rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep.total,

@@ -98,6 +98,7 @@ static void *run(void *arg)
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, ev);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+        curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L); /* an error answer is not a stream */
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         /* The coordinator comments every 15 s: 40 s of silence is a dead link. */

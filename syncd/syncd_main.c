@@ -2,7 +2,8 @@
  *
  *   run     bootstrap from /v1/snapshot once, then push pending ops and pull
  *           changes whenever the kiosk nudges, the event stream moves, or a
- *           poll or retry is due; offline is normal and retried with backoff
+ *           poll or retry is due; offline is normal and retried with backoff;
+ *           with --offline-policy lease, keeps a block of seats leased
  *   status  one JSON object describing the device's sync health
  *   dump    what the device believes now, as CSV
  */
@@ -32,11 +33,15 @@
 #define POLL_MS 10000 /* a round now and then even when nothing nudges */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_CAP_MS 2000 /* offline retries: capped exponential, jittered */
+#define LEASE_TTL_MS USHER_DEFAULT_LEASE_TTL_MS
+#define LEASE_QUIET_MS 1000 /* upkeep at most this often when nothing is due */
+#define LEASE_PASSES 4      /* exchanges (with upkeeps between) in one round */
 
 static const char usage[] =
     "usage: usher-syncd COMMAND [options]\n"
     "\n"
-    "  run    --db FILE --coordinator URL --token TOKEN [--offline-policy optimistic]\n"
+    "  run    --db FILE --coordinator URL --token TOKEN\n"
+    "         [--offline-policy optimistic|lease [--lease-size N]] [--wake-socket NAME]\n"
     "  status --db FILE      (one JSON object: device, online, cursor, pending, rejected,\n"
     "                         last_sync_at, last_error)\n"
     "  dump   --db FILE seats|tickets|outbox   (CSV: what this device believes now)\n";
@@ -74,6 +79,11 @@ typedef struct syncd {
     journal_identity id;
     char err[512];
     bool one_at_a_time; /* after a refused batch: find the op the coordinator refuses */
+    journal_policy policy;
+    int lease_size;         /* N: keep N..2N free seats leased (lease policy) */
+    layout *l;              /* the event's layout, parsed once for lease upkeep */
+    int64_t lease_quiet_at; /* mono ms before which an idle upkeep is skipped */
+    bool lease_deferred;    /* an upkeep was skipped: the loop runs a round at quiet_at */
 } syncd;
 
 typedef enum { ROUND_OK, ROUND_OFFLINE, ROUND_FATAL } round_result;
@@ -241,18 +251,186 @@ static round_result exchange(syncd *s, bool *again)
     return out;
 }
 
+/* ---- the lease policy ------------------------------------------------------ */
+
+/* The view (replica + own pending ops) at now, over the layout parsed once. */
+static usher_err load_view(syncd *s, int64_t now, state **v, usher_errmsg *em)
+{
+    if (!s->l) {
+        char *text = NULL;
+        usher_err err = journal_get_layout_json(s->j, &text, em);
+        if (!err)
+            err = layout_from_json(text, strlen(text), &s->l, em);
+        free(text);
+        if (err)
+            return err;
+    }
+    return journal_load_view(s->j, s->l, now, v, em);
+}
+
+/* Where this device starts looking for seats to lease: a spot derived from its
+ * id, so that two devices rarely reach for the same block. */
+static int lease_start(const char *device, int nseats)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = device; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return nseats > 0 ? (int)(h % (uint64_t)nseats) : 0;
+}
+
+static void lease_op(const syncd *s, usher_op *op, op_kind kind, const char *seat, int64_t now)
+{
+    op_init(op, kind, s->id.device, now);
+    text_copy(op->seat, sizeof op->seat, seat);
+    if (kind == OP_LEASE)
+        op->ttl_ms = LEASE_TTL_MS;
+}
+
+/* Plans the lease ops that keep N..2N free seats leased to this device, from
+ * its view at now, into ops (room for max): renew its leases with less than
+ * half the 30-minute term left, lease free seats in layout order from the
+ * device's start while it has fewer than N, and give back all but the first N
+ * when it has more than 2N. Every lease it counts on thus has at least 15
+ * minutes left once the round is through (so more than the 5 minutes a kiosk
+ * needs to count on it). Returns how many ops it planned. */
+static size_t lease_plan(const syncd *s, const state *v, int64_t now, usher_op *ops, size_t max)
+{
+    const int nseats = state_seat_count(v), start = lease_start(s->id.device, nseats);
+    const int n = s->lease_size;
+    int have = 0;
+    for (int si = 0; si < nseats; si++)
+        have += state_seat_status(v, si, s->id.device, now) == SEAT_LEASED_BY_ME;
+    size_t nops = 0;
+    int kept = 0, want = n - have;
+    for (int k = 0; k < nseats && nops < max; k++) {
+        int si = (start + k) % nseats;
+        const char *id = layout_seat_at(s->l, si)->id;
+        seat_status st = state_seat_status(v, si, s->id.device, now);
+        if (st == SEAT_LEASED_BY_ME) {
+            if (have > 2 * n && kept >= n)
+                lease_op(s, &ops[nops++], OP_UNLEASE, id, now);
+            else if (state_seat(v, si)->lease_until - now < LEASE_TTL_MS / 2)
+                lease_op(s, &ops[nops++], OP_LEASE, id, now); /* renew */
+            kept++;
+        } else if (st == SEAT_FREE && want > 0) {
+            lease_op(s, &ops[nops++], OP_LEASE, id, now);
+            want--;
+        }
+    }
+    return nops;
+}
+
+/* One upkeep of the lease policy after a round with the coordinator: appends
+ * the planned ops to the outbox (one transaction) for the next exchange.
+ * Returns how many; 0 when nothing was due or on a local failure (logged). */
+static size_t lease_upkeep(syncd *s)
+{
+    int64_t mono = timestamp_mono_ms(), now = timestamp_now_ms();
+    /* Building the view costs ~25 ms for 10,000 seats: in a rush, when rounds
+     * follow each other, look at most once a second. */
+    s->lease_deferred = mono < s->lease_quiet_at;
+    if (s->lease_deferred)
+        return 0;
+    usher_errmsg em = {{0}};
+    state *v = NULL;
+    usher_op *ops = NULL;
+    size_t nops = 0;
+    if (load_view(s, now, &v, &em)) {
+        say("lease upkeep: %s", em.text);
+        goto out;
+    }
+    if (!(ops = malloc(BATCH * sizeof *ops))) {
+        say("lease upkeep: out of memory");
+        goto out;
+    }
+    nops = lease_plan(s, v, now, ops, BATCH);
+    if (nops && journal_append_all(s->j, ops, nops, &em)) {
+        say("lease upkeep: %s", em.text);
+        nops = 0;
+    }
+out:
+    if (!nops)
+        s->lease_quiet_at = mono + LEASE_QUIET_MS;
+    free(ops);
+    state_free(v);
+    return nops;
+}
+
+/* Stopping while online: give every free seat leased to this device back in
+ * one last exchange, so that they return to the pool at once rather than when
+ * their leases run out. Best effort: a failure only means they expire. */
+static void lease_return(syncd *s)
+{
+    int64_t now = timestamp_now_ms();
+    usher_errmsg em = {{0}};
+    state *v = NULL;
+    usher_op *ops = NULL;
+    size_t nops = 0;
+    bool again = false;
+    if (load_view(s, now, &v, &em)) {
+        say("cannot return leased seats: %s", em.text);
+        goto out;
+    }
+    int nseats = state_seat_count(v);
+    if (!(ops = malloc(BATCH * sizeof *ops)))
+        goto out;
+    for (int si = 0; si < nseats && nops < BATCH; si++) {
+        const seat_state *ss = state_seat(v, si);
+        if (!ss->ticket[0] && !ss->blocked && ss->lease_until > now &&
+            !strcmp(ss->lease_device, s->id.device))
+            lease_op(s, &ops[nops++], OP_UNLEASE, layout_seat_at(s->l, si)->id, now);
+    }
+    if (!nops)
+        goto out;
+    if (journal_append_all(s->j, ops, nops, &em)) {
+        say("cannot return leased seats: %s", em.text);
+        goto out;
+    }
+    s->err[0] = '\0';
+    if (exchange(s, &again) == ROUND_OK)
+        say("returned %zu leased seats", nops);
+    else
+        say("could not return %zu leased seats (%s); they expire by themselves", nops, s->err);
+out:
+    free(ops);
+    state_free(v);
+}
+
+/* A door device may not lease: refuse the policy instead of having every
+ * batch refused. */
+static round_result lease_allowed(syncd *s)
+{
+    if (s->policy != JOURNAL_POLICY_LEASE || op_allowed(s->id.role, OP_LEASE))
+        return ROUND_OK;
+    snprintf(s->err, sizeof s->err,
+             "--offline-policy lease: this device's role (%s) may not lease seats; run it "
+             "with --offline-policy optimistic",
+             role_name(s->id.role) ? role_name(s->id.role) : "none");
+    return ROUND_FATAL;
+}
+
+/* Pushes and pulls until nothing waits on either side; under the lease policy
+ * each time tops up the device's leases and pushes them at once. */
 static round_result sync_round(syncd *s)
 {
     s->err[0] = '\0';
     if (!s->id.device[0]) {
         round_result r = bootstrap(s);
+        if (r == ROUND_OK)
+            r = lease_allowed(s);
         if (r != ROUND_OK)
             return r;
     }
-    bool again = true;
     round_result r = ROUND_OK;
-    for (int i = 0; again && r == ROUND_OK && i < 10000; i++)
-        r = exchange(s, &again);
+    for (int pass = 1;; pass++) {
+        bool again = true;
+        for (int i = 0; again && r == ROUND_OK && i < 10000; i++)
+            r = exchange(s, &again);
+        /* Every upkeep that appends is followed by an exchange that pushes it. */
+        if (r != ROUND_OK || pass == LEASE_PASSES || s->policy != JOURNAL_POLICY_LEASE ||
+            !lease_upkeep(s))
+            break;
+    }
     return r;
 }
 
@@ -293,6 +471,8 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                 online = true;
                 backoff = 0;
                 next_try = now + POLL_MS;
+                if (s->lease_deferred && s->lease_quiet_at < next_try)
+                    next_try = s->lease_quiet_at; /* the lease upkeep it skipped */
             } else if (r == ROUND_OFFLINE) {
                 if (journal_set_status(s->j, false, s->err, timestamp_now_ms(), &em))
                     say("cannot record status: %s", em.text);
@@ -331,6 +511,8 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
     syncd_events_stop(ev);
     if (stop_signal)
         say("stopping (signal %d)", (int)stop_signal);
+    if (stop_signal && online && s->policy == JOURNAL_POLICY_LEASE)
+        lease_return(s);
     return rc;
 }
 
@@ -347,19 +529,25 @@ static int make_pipe(int fds[2])
 
 static int cmd_run(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true},
-                                     {"coordinator", true},
-                                     {"token", true},
-                                     {"offline-policy", true},
-                                     {"wake-socket", true}};
+    static const cli_spec specs[] = {{"db", true},         {"coordinator", true},
+                                     {"token", true},      {"offline-policy", true},
+                                     {"lease-size", true}, {"wake-socket", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
         fputs("usage: usher-syncd run --db FILE --coordinator URL --token TOKEN\n"
-              "                       [--offline-policy optimistic] [--wake-socket NAME]\n"
+              "                       [--offline-policy optimistic|lease [--lease-size N]]\n"
+              "                       [--wake-socket NAME]\n"
               "Keeps the journal FILE in step with the coordinator at URL\n"
               "(http://HOST:PORT or https://...). The first run fetches the event from\n"
               "/v1/snapshot. Offline is normal: ops wait in the journal and are pushed\n"
-              "when the coordinator answers again. A refused token stops it (exit 3).\n",
+              "when the coordinator answers again. A refused token stops it (exit 3).\n"
+              "\n"
+              "--offline-policy optimistic (the default): offline, the kiosk offers every\n"
+              "seat it believes free; the coordinator's reseat rule settles conflicts.\n"
+              "--offline-policy lease: while online, keep N..2N free seats leased to this\n"
+              "device (--lease-size N, 1..500, default 10; each lease lasts 30 minutes\n"
+              "and is renewed); offline, the kiosk offers only those, so offline seating\n"
+              "cannot conflict. Stopping (SIGTERM, SIGINT) while online gives them back.\n",
               stdout);
         return 0;
     }
@@ -374,8 +562,18 @@ static int cmd_run(int argc, char **argv)
         return fail("run needs --db, --coordinator and --token (see --help)");
     if (c.nargs)
         return fail("unexpected argument '%s'", c.args[0]);
-    if (policy && strcmp(policy, "optimistic"))
-        return fail("--offline-policy: only 'optimistic' is available in this version");
+    journal_policy pol = JOURNAL_POLICY_OPTIMISTIC;
+    if (policy && !strcmp(policy, "lease"))
+        pol = JOURNAL_POLICY_LEASE;
+    else if (policy && strcmp(policy, "optimistic") != 0)
+        return fail("--offline-policy: '%s' is not a policy (optimistic or lease)", policy);
+    const char *size_text = cli_get(specs, ns, &c, "lease-size");
+    int64_t lease_size = pol == JOURNAL_POLICY_LEASE ? JOURNAL_LEASE_SIZE_DEFAULT : 0;
+    if (size_text && pol != JOURNAL_POLICY_LEASE)
+        return fail("--lease-size goes with --offline-policy lease");
+    if (size_text && !text_parse_i64(size_text, 1, JOURNAL_LEASE_SIZE_MAX, &lease_size))
+        return fail("--lease-size: '%s' is not a number of seats from 1 to %d", size_text,
+                    JOURNAL_LEASE_SIZE_MAX);
     char base[512];
     if (!text_copy(base, sizeof base, url))
         return fail("--coordinator: URL too long");
@@ -383,8 +581,19 @@ static int cmd_run(int argc, char **argv)
         base[n - 1] = '\0';
     syncd s;
     memset(&s, 0, sizeof s);
+    s.policy = pol;
+    s.lease_size = (int)lease_size;
     int rc = 0, wake_fd = -1, notify[2] = {-1, -1};
     if (journal_open(db, &s.j, &em) || journal_get_identity(s.j, &s.id, &em)) {
+        rc = fail("%s", em.text);
+        goto out;
+    }
+    if (s.id.device[0] && lease_allowed(&s) != ROUND_OK) {
+        rc = fail("%s", s.err);
+        goto out;
+    }
+    /* For the kiosk: under the lease policy it offers only leased seats offline. */
+    if (journal_set_policy(s.j, s.policy, s.lease_size, &em)) {
         rc = fail("%s", em.text);
         goto out;
     }
@@ -413,7 +622,9 @@ static int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)timestamp_now_ms() ^ (unsigned)getpid());
-    say("journal %s, coordinator %s%s", db, base, s.id.device[0] ? "" : " (not bootstrapped yet)");
+    say("journal %s, coordinator %s, offline policy %s%s", db, base,
+        s.policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic",
+        s.id.device[0] ? "" : " (not bootstrapped yet)");
     rc = run_loop(&s, wake_fd, notify[0], notify[1], base, token);
     if (rc == 1 && strstr(s.err, "--token"))
         rc = 3;
@@ -427,6 +638,7 @@ out:
             close(signal_pipe[i]);
     }
     syncd_net_free(s.net);
+    layout_free(s.l);
     journal_free(s.j);
     return rc;
 }
@@ -513,10 +725,25 @@ static void csv_cell(const char *s)
     putchar('"');
 }
 
+/* Another device's lease reads as "held": this device may not use the seat. */
 static const char *seat_word(seat_status st)
 {
-    static const char *const w[] = {"free", "held_by_me", "held", "taken", "blocked"};
-    return w[st];
+    switch (st) {
+    case SEAT_HELD_BY_ME:
+        return "held_by_me";
+    case SEAT_HELD_OTHER:
+    case SEAT_LEASED_OTHER:
+        return "held";
+    case SEAT_TAKEN:
+        return "taken";
+    case SEAT_BLOCKED:
+        return "blocked";
+    case SEAT_LEASED_BY_ME:
+        return "leased";
+    case SEAT_FREE:
+        break;
+    }
+    return "free";
 }
 
 static void dump_seats(const state *v, const char *device, int64_t now)

@@ -28,21 +28,24 @@
 #define IO_TIMEOUT_S 10
 
 static const char usage[] =
-    "usage: coord_load sync --port N --token T [--clients 32] [--seconds 5]\n"
+    "usage: coord_load sync --port N --token T[,T2,...] [--clients 32] [--seconds 5]\n"
     "       coord_load sse  --port N --token T [--listen-token T] [--listeners 200]\n"
     "                       [--ops 100] [--interval-ms 20]\n"
     "common: [--host 127.0.0.1] [--seat-offset N]\n"
     "\n"
     "sync: N clients, one keep-alive connection each, send single-op POST /v1/sync\n"
     "      back to back for the given seconds (hold then release of a seat of their\n"
-    "      own, following the returned cursor like a device does).\n"
+    "      own, following the returned cursor like a device does). With several\n"
+    "      comma-separated tokens, client i uses token i mod count (one kiosk each).\n"
     "sse:  L listeners on GET /v1/events; one sender issues K single-op syncs spaced\n"
     "      --interval-ms apart; prints how long each event took to reach each listener.\n"
     "Output: one line of key=value pairs (scripts/bench reads it). accepted_total counts\n"
     "every op the server answered 'accepted', warm-up included.\n";
 
 typedef struct config {
-    const char *host, *token, *listen_token;
+    const char *host, *token, *listen_token; /* token: the first of tokens */
+    char **tokens;                           /* --token split at commas */
+    int ntokens;
     int port, clients, listeners, ops, interval_ms, seat_offset;
     double seconds;
     char **seats; /* from GET /v1/layout */
@@ -307,8 +310,8 @@ typedef struct sync_out {
 } sync_out;
 
 /* Sends one single-op sync (hold or release of seat) and reads the reply. */
-static int sync_one(conn *c, const config *cfg, int64_t cursor, bool hold, const char *seat,
-                    sync_out *out)
+static int sync_one(conn *c, const config *cfg, const char *token, int64_t cursor, bool hold,
+                    const char *seat, sync_out *out)
 {
     char id[USHER_OPID_SIZE], at[TIMESTAMP_TEXT_SIZE], body[512], req[1024];
     op_new_id(id);
@@ -320,7 +323,7 @@ static int sync_one(conn *c, const config *cfg, int64_t cursor, bool hold, const
     int n = snprintf(req, sizeof req,
                      "POST /v1/sync HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\n"
                      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                     cfg->host, cfg->port, cfg->token, bl, body);
+                     cfg->host, cfg->port, token, bl, body);
     if (bl < 0 || (size_t)bl >= sizeof body || n < 0 || (size_t)n >= sizeof req)
         return -1;
     if (send_all(c->fd, req, (size_t)n) != 0)
@@ -423,7 +426,7 @@ typedef struct gate {
 
 typedef struct client {
     const config *cfg;
-    const char *seat;
+    const char *seat, *token;
     gate *g;
     conn c;
     int64_t cursor, finished_ns;
@@ -444,7 +447,7 @@ static void client_step(client *cl, bool hold, bool measure)
     }
     sync_out o;
     int64_t t = now_ns();
-    if (sync_one(&cl->c, cfg, cl->cursor, hold, cl->seat, &o) != 0) {
+    if (sync_one(&cl->c, cfg, cl->token, cl->cursor, hold, cl->seat, &o) != 0) {
         cl->errors += measure; /* unanswered: the op may or may not be on disk */
         conn_close(&cl->c);
         return;
@@ -548,6 +551,7 @@ static int run_sync(const config *cfg)
     for (int i = 0; i < n; i++) {
         cls[i].cfg = cfg;
         cls[i].seat = cfg->seats[(cfg->seat_offset + i) % cfg->nseats];
+        cls[i].token = cfg->tokens[i % cfg->ntokens];
         cls[i].g = &g;
         cls[i].c.fd = -1;
         cls[i].cursor = cfg->start_cursor;
@@ -735,7 +739,7 @@ static void *sender_main(void *arg)
             continue;
         }
         run->send_ns[k] = now_ns();
-        if (sync_one(&c, cfg, cursor, k % 2 == 1, seat, &o) != 0) {
+        if (sync_one(&c, cfg, cfg->token, cursor, k % 2 == 1, seat, &o) != 0) {
             run->failures++;
             conn_close(&c);
             continue;
@@ -750,7 +754,7 @@ static void *sender_main(void *arg)
     }
     if (cfg->ops % 2 == 1) {
         sync_out o;
-        if (c.fd >= 0 && sync_one(&c, cfg, cursor, false, seat, &o) == 0)
+        if (c.fd >= 0 && sync_one(&c, cfg, cfg->token, cursor, false, seat, &o) == 0)
             run->accepted_total += o.verdict == V_ACCEPTED;
     }
     conn_release(&c);
@@ -956,6 +960,27 @@ out:
     return rc;
 }
 
+/* Splits --token at commas into cfg->tokens; -1 on an empty piece or OOM. */
+static int split_tokens(config *cfg, const char *list)
+{
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char **t = realloc(cfg->tokens, (size_t)(cfg->ntokens + 1) * sizeof *t);
+        if (!t)
+            return -1;
+        cfg->tokens = t;
+        if (!n || !(t[cfg->ntokens] = strndup(p, n)))
+            return -1;
+        cfg->ntokens++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    cfg->token = cfg->tokens[0];
+    return 0;
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 static int int_opt(const char *v, const char *name, int64_t min, int64_t max, int *out)
@@ -972,21 +997,77 @@ static int int_opt(const char *v, const char *name, int64_t min, int64_t max, in
     return 0;
 }
 
-int main(int argc, char **argv)
+static int seconds_opt(const char *v, double *out)
+{
+    char *end = NULL;
+    double x = v ? strtod(v, &end) : 0;
+    if (!v)
+        return 0;
+    if (end == v || *end || !(x > 0 && x <= 3600)) {
+        fprintf(stderr, "coord_load: --seconds: a number above 0, at most 3600\n");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static void config_release(config *cfg)
+{
+    for (int i = 0; i < cfg->nseats; i++)
+        free(cfg->seats[i]);
+    free(cfg->seats);
+    for (int i = 0; i < cfg->ntokens; i++)
+        free(cfg->tokens[i]);
+    free(cfg->tokens);
+}
+
+/* Fills cfg from the options after the mode word; 0 or an exit status. */
+static int parse_config(int argc, char **argv, config *cfg)
 {
     static const cli_spec specs[] = {
         {"host", true},        {"port", true},       {"token", true},     {"listen-token", true},
         {"clients", true},     {"seconds", true},    {"listeners", true}, {"ops", true},
         {"interval-ms", true}, {"seat-offset", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
+    cli c;
+    usher_errmsg em = {{0}};
+    if (cli_parse(specs, ns, argc, argv, &c, &em) != USHER_OK) {
+        fprintf(stderr, "coord_load: %s\n", em.text);
+        return 2;
+    }
+#define OPT(name) cli_get(specs, ns, &c, name)
+    if (OPT("host"))
+        cfg->host = OPT("host");
+    cfg->listen_token = OPT("listen-token");
+    if (seconds_opt(OPT("seconds"), &cfg->seconds) ||
+        int_opt(OPT("port"), "port", 1, 65535, &cfg->port) ||
+        int_opt(OPT("clients"), "clients", 1, MAX_CLIENTS, &cfg->clients) ||
+        int_opt(OPT("listeners"), "listeners", 1, MAX_LISTENERS, &cfg->listeners) ||
+        int_opt(OPT("ops"), "ops", 1, 100000, &cfg->ops) ||
+        int_opt(OPT("interval-ms"), "interval-ms", 0, 10000, &cfg->interval_ms) ||
+        int_opt(OPT("seat-offset"), "seat-offset", 0, 1000000, &cfg->seat_offset))
+        return 2;
+    if (!cfg->port || !OPT("token")) {
+        fprintf(stderr, "coord_load: --port and --token are required (see --help)\n");
+        return 2;
+    }
+    if (split_tokens(cfg, OPT("token")) != 0) {
+        fprintf(stderr, "coord_load: --token: one token or several joined by commas\n");
+        return 2;
+    }
+#undef OPT
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    cli c;
-    usher_errmsg em = {{0}};
-    if (cli_parse(specs, ns, argc - 2, argv + 2, &c, &em) != USHER_OK) {
-        fprintf(stderr, "coord_load: %s\n", em.text);
+    bool sync = !strcmp(argv[1], "sync");
+    if (!sync && strcmp(argv[1], "sse")) {
+        fprintf(stderr, "coord_load: unknown mode '%s': sync or sse\n", argv[1]);
         return 2;
     }
     config cfg = {.host = "127.0.0.1",
@@ -995,41 +1076,11 @@ int main(int argc, char **argv)
                   .listeners = 200,
                   .ops = 100,
                   .interval_ms = 20};
-    if (cli_get(specs, ns, &c, "host"))
-        cfg.host = cli_get(specs, ns, &c, "host");
-    cfg.token = cli_get(specs, ns, &c, "token");
-    cfg.listen_token = cli_get(specs, ns, &c, "listen-token");
-    const char *secs = cli_get(specs, ns, &c, "seconds");
-    char *end = NULL;
-    if (secs)
-        cfg.seconds = strtod(secs, &end);
-    if ((secs && (*end || !(cfg.seconds > 0 && cfg.seconds <= 3600))) ||
-        int_opt(cli_get(specs, ns, &c, "port"), "port", 1, 65535, &cfg.port) ||
-        int_opt(cli_get(specs, ns, &c, "clients"), "clients", 1, MAX_CLIENTS, &cfg.clients) ||
-        int_opt(cli_get(specs, ns, &c, "listeners"), "listeners", 1, MAX_LISTENERS,
-                &cfg.listeners) ||
-        int_opt(cli_get(specs, ns, &c, "ops"), "ops", 1, 100000, &cfg.ops) ||
-        int_opt(cli_get(specs, ns, &c, "interval-ms"), "interval-ms", 0, 10000, &cfg.interval_ms) ||
-        int_opt(cli_get(specs, ns, &c, "seat-offset"), "seat-offset", 0, 1000000,
-                &cfg.seat_offset)) {
-        if (secs && end && (*end || !(cfg.seconds > 0)))
-            fprintf(stderr, "coord_load: --seconds: a number above 0\n");
-        return 2;
-    }
-    if (!cfg.port || !cfg.token) {
-        fprintf(stderr, "coord_load: --port and --token are required (see --help)\n");
-        return 2;
-    }
-    bool sync = !strcmp(argv[1], "sync");
-    if (!sync && strcmp(argv[1], "sse")) {
-        fprintf(stderr, "coord_load: unknown mode '%s': sync or sse\n", argv[1]);
-        return 2;
-    }
-    if (sodium_init() < 0 || prepare(&cfg) != 0)
-        return 1;
-    int rc = sync ? run_sync(&cfg) : run_sse(&cfg);
-    for (int i = 0; i < cfg.nseats; i++)
-        free(cfg.seats[i]);
-    free(cfg.seats);
+    int rc = parse_config(argc - 2, argv + 2, &cfg);
+    if (!rc && (sodium_init() < 0 || prepare(&cfg) != 0))
+        rc = 1;
+    if (!rc)
+        rc = sync ? run_sync(&cfg) : run_sse(&cfg);
+    config_release(&cfg);
     return rc;
 }

@@ -128,6 +128,8 @@ static void seat_eq(const seat_state *a, const seat_state *b)
     assert_int_equal(a->blocked, b->blocked);
     assert_string_equal(a->hold_device, b->hold_device);
     assert_int_equal(a->hold_until, b->hold_until);
+    assert_string_equal(a->lease_device, b->lease_device);
+    assert_int_equal(a->lease_until, b->lease_until);
 }
 
 static void ticket_eq(const ticket_state *a, const ticket_state *b)
@@ -402,6 +404,65 @@ static void commit_numbering_is_contiguous_across_reopen(void **ctx)
     assert_int_equal(count(f, "SELECT count(*) FROM ops WHERE seq = 3 AND kind = 'unassign'"), 1);
 }
 
+static void leases_are_logged_and_survive_reopen(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    int64_t seq0 = coorddb_last_seq(f->db);
+    usher_op ops[5] = {
+        mkop(OP_LEASE, "kiosk-1", NULL, "T01-01", NOW - 50),
+        mkop(OP_LEASE, "kiosk-1", NULL, "T01-02", NOW - 40),
+        mkop(OP_LEASE, "kiosk-2", NULL, "T02-01", NOW - 30),
+        mkop(OP_ASSIGN, "kiosk-1", "GALA-0002", "T01-02", NOW - 20), /* the lessee's */
+        mkop(OP_ASSIGN, "kiosk-2", "GALA-0003", "T01-01", NOW - 10), /* another's lease */
+    };
+    ops[0].ttl_ms = 600000;
+    apply_result res[5];
+    int64_t last = 0;
+    must(run_batch(f, ops, res, 5, NOW, &last, &em), &em, "commit");
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(res[i].v.status, VERDICT_ACCEPTED);
+    assert_int_equal(res[4].v.reason, REASON_SEAT_LEASED);
+    assert_true(res[4].v.reseat[0] != '\0');
+    assert_int_equal(count(f, "SELECT count(*) FROM seats WHERE id = 'T01-01' AND "
+                              "lease_device = 'kiosk-1' AND lease_until = 1795000600000"),
+                     1);
+    assert_int_equal(count(f, "SELECT count(*) FROM seats WHERE id = 'T01-02' AND "
+                              "lease_device = '' AND ticket = 'GALA-0002'"),
+                     1);
+    assert_int_equal(count(f, "SELECT count(*) FROM ops WHERE kind = 'lease'"), 3);
+    assert_int_equal(count(f, "SELECT count(*) FROM ops WHERE reason = 'seat_leased'"), 1);
+
+    /* The change log carries the lease as the state reported it. */
+    change *ch = NULL;
+    size_t n = 0;
+    bool more = true;
+    must(coorddb_changes_since(f->db, seq0, 1000, &ch, &n, &more, &em), &em, "changes");
+    assert_int_equal((int64_t)n, last - seq0);
+    change_eq(&ch[0], &res[0].changes[0]);
+    assert_string_equal(ch[0].seat.lease_device, "kiosk-1");
+    assert_int_equal(ch[0].seat.lease_until, NOW + 600000);
+    change_eq(&ch[2], &res[2].changes[0]);
+    free(ch);
+
+    state *before = state_clone(f->st);
+    assert_non_null(before);
+    coorddb_free(f->db);
+    open_db(f);
+    layout *old_layout = f->l;
+    f->l = NULL;
+    state *keep = f->st;
+    f->st = NULL;
+    load(f);
+    for (int i = 0; i < state_seat_count(before); i++)
+        seat_eq(state_seat(f->st, i), state_seat(before, i));
+    int si = layout_find_seat(f->l, "T02-01");
+    assert_int_equal(state_seat_status(f->st, si, "kiosk-2", NOW), SEAT_LEASED_BY_ME);
+    state_free(before);
+    state_free(keep);
+    layout_free(old_layout);
+}
+
 static void changes_since_pages(void **ctx)
 {
     fx *f = *ctx;
@@ -657,6 +718,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(load_after_reopen_equals_memory, setup_event, teardown),
     cmocka_unit_test_setup_teardown(commit_numbering_is_contiguous_across_reopen, setup_event,
                                     teardown),
+    cmocka_unit_test_setup_teardown(leases_are_logged_and_survive_reopen, setup_event, teardown),
     cmocka_unit_test_setup_teardown(changes_since_pages, setup_event, teardown),
     cmocka_unit_test_setup_teardown(failed_batch_writes_nothing, setup_event, teardown),
     cmocka_unit_test_setup_teardown(duplicates_are_not_written_again, setup_event, teardown),

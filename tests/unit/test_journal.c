@@ -395,6 +395,147 @@ static void view_shows_pending_ops_on_top_of_replica(void **ctx)
     layout_free(l);
 }
 
+static change lease_change(const char *id, const char *device, int64_t until)
+{
+    change c = seat_change(id, "");
+    text_copy(c.seat.lease_device, sizeof c.seat.lease_device, device);
+    c.seat.lease_until = until;
+    return c;
+}
+
+static seat_status status_at(const state *st, const layout *l, const char *seat, int64_t now)
+{
+    return state_seat_status(st, layout_find_seat(l, seat), "kiosk-1", now);
+}
+
+static void view_counts_only_granted_leases(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    int64_t until = NOW + USHER_DEFAULT_LEASE_TTL_MS;
+    change ch[3] = {lease_change("T01-01", "kiosk-1", until),
+                    lease_change("T01-02", "kiosk-2", until),
+                    ticket_change("GALA-0001", "Ann", "")};
+    assert_int_equal(journal_apply_round(f->j, NULL, 0, ch, 3, 3, NOW, &em), USHER_OK);
+    layout *l = NULL;
+    assert_int_equal(layout_from_json(two_tables, strlen(two_tables), &l, &em), USHER_OK);
+    state *st = NULL;
+    assert_int_equal(journal_load_view(f->j, l, NOW + 10, &st, &em), USHER_OK);
+    const seat_state *s = state_seat(st, layout_find_seat(l, "T01-01"));
+    assert_string_equal(s->lease_device, "kiosk-1");
+    assert_int_equal(s->lease_until, until);
+    assert_int_equal(status_at(st, l, "T01-01", NOW + 10), SEAT_LEASED_BY_ME);
+    assert_int_equal(status_at(st, l, "T01-02", NOW + 10), SEAT_LEASED_OTHER);
+    assert_int_equal(status_at(st, l, "T01-01", until), SEAT_FREE); /* expired */
+    state_free(st);
+
+    /* A lease asked for but not granted yet is nothing to count on; a pending
+     * assign onto an own leased seat takes it. */
+    usher_op ask = mkop(OP_LEASE, NULL, "T02-01", NOW + 20);
+    usher_op sit = mkop(OP_ASSIGN, "GALA-0001", "T01-01", NOW + 30);
+    append_ok(f->j, &ask);
+    append_ok(f->j, &sit);
+    assert_int_equal(journal_load_view(f->j, l, NOW + 40, &st, &em), USHER_OK);
+    assert_int_equal(status_at(st, l, "T02-01", NOW + 40), SEAT_FREE);
+    assert_int_equal(status_at(st, l, "T01-01", NOW + 40), SEAT_TAKEN);
+    assert_string_equal(state_seat(st, layout_find_seat(l, "T01-01"))->lease_device, "");
+    state_free(st);
+
+    /* Granted: the coordinator's change brings it in. A pending unlease shows
+     * at once. */
+    verdict v = mkverdict(ask.id, VERDICT_ACCEPTED, REASON_NONE);
+    change granted = lease_change("T02-01", "kiosk-1", until + 20);
+    assert_int_equal(journal_apply_round(f->j, &v, 1, &granted, 1, 4, NOW + 50, &em), USHER_OK);
+    usher_op back = mkop(OP_UNLEASE, NULL, "T02-01", NOW + 60);
+    assert_int_equal(journal_load_view(f->j, l, NOW + 60, &st, &em), USHER_OK);
+    assert_int_equal(status_at(st, l, "T02-01", NOW + 60), SEAT_LEASED_BY_ME);
+    state_free(st);
+    append_ok(f->j, &back);
+    assert_int_equal(journal_load_view(f->j, l, NOW + 70, &st, &em), USHER_OK);
+    assert_int_equal(status_at(st, l, "T02-01", NOW + 70), SEAT_FREE);
+    state_free(st);
+    layout_free(l);
+}
+
+static void append_all_is_all_or_nothing(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    usher_op ops[3] = {mkop(OP_LEASE, NULL, "T01-01", NOW), mkop(OP_LEASE, NULL, "T01-02", NOW),
+                       mkop(OP_LEASE, NULL, "", NOW)}; /* the third lacks its seat */
+    assert_int_equal(journal_append_all(f->j, ops, 3, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "op 3 of 3: seat: required for lease"));
+    int64_t n = -1;
+    assert_int_equal(journal_pending_count(f->j, &n, &em), USHER_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(journal_append_all(f->j, ops, 2, &em), USHER_OK);
+    assert_int_equal(journal_pending_count(f->j, &n, &em), USHER_OK);
+    assert_int_equal(n, 2);
+    /* The same ids again: refused as a whole. */
+    assert_int_equal(journal_append_all(f->j, ops, 2, &em), USHER_EXISTS);
+    assert_non_null(strstr(em.text, "op 1 of 2"));
+    assert_int_equal(journal_pending_count(f->j, &n, &em), USHER_OK);
+    assert_int_equal(n, 2);
+}
+
+static void policy_set_get_and_refusals(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    journal_policy p = JOURNAL_POLICY_LEASE;
+    int size = -1;
+    assert_int_equal(journal_get_policy(f->j, &p, &size, &em), USHER_OK);
+    assert_int_equal(p, JOURNAL_POLICY_OPTIMISTIC); /* never told */
+    assert_int_equal(size, 0);
+    assert_int_equal(journal_set_policy(f->j, JOURNAL_POLICY_LEASE, 5, &em), USHER_OK);
+    /* The kiosk reads it on its own connection. */
+    journal *kiosk = NULL;
+    assert_int_equal(journal_open(f->path, &kiosk, &em), USHER_OK);
+    assert_int_equal(journal_get_policy(kiosk, &p, &size, &em), USHER_OK);
+    assert_int_equal(p, JOURNAL_POLICY_LEASE);
+    assert_int_equal(size, 5);
+    journal_free(kiosk);
+
+    assert_int_equal(journal_set_policy(f->j, JOURNAL_POLICY_LEASE, 0, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "lease size 0: it must be 1..500"));
+    assert_int_equal(journal_set_policy(f->j, JOURNAL_POLICY_LEASE, 501, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "501"));
+    assert_int_equal(journal_set_policy(f->j, (journal_policy)7, 5, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "unknown offline policy 7"));
+    assert_int_equal(journal_get_policy(f->j, &p, &size, &em), USHER_OK);
+    assert_int_equal(p, JOURNAL_POLICY_LEASE); /* refusals changed nothing */
+    assert_int_equal(size, 5);
+
+    assert_int_equal(journal_set_policy(f->j, JOURNAL_POLICY_OPTIMISTIC, 12, &em), USHER_OK);
+    assert_int_equal(journal_get_policy(f->j, &p, &size, &em), USHER_OK);
+    assert_int_equal(p, JOURNAL_POLICY_OPTIMISTIC);
+    assert_int_equal(size, 0);
+
+    /* A value this build does not know is reported, not guessed at. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE meta SET value = 'pessimistic' "
+                                  "WHERE key = 'offline_policy'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    p = JOURNAL_POLICY_LEASE;
+    assert_int_equal(journal_get_policy(f->j, &p, &size, &em), USHER_DB);
+    assert_non_null(strstr(em.text, "\"offline_policy\" is \"pessimistic\""));
+    assert_int_equal(p, JOURNAL_POLICY_LEASE); /* untouched on failure */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE meta SET value = CASE key WHEN 'offline_policy' "
+                                  "THEN 'lease' ELSE '9999' END "
+                                  "WHERE key IN ('offline_policy', 'lease_size')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(journal_get_policy(f->j, &p, &size, &em), USHER_DB);
+    assert_non_null(strstr(em.text, "\"lease_size\" is 9999; it must be 0..500"));
+}
+
 static void view_refuses_replica_outside_layout(void **ctx)
 {
     fx *f = *ctx;
@@ -482,6 +623,9 @@ static const struct CMUnitTest tests[] = {
                                     teardown),
     cmocka_unit_test_setup_teardown(bad_round_changes_nothing, setup, teardown),
     cmocka_unit_test_setup_teardown(view_shows_pending_ops_on_top_of_replica, setup, teardown),
+    cmocka_unit_test_setup_teardown(view_counts_only_granted_leases, setup, teardown),
+    cmocka_unit_test_setup_teardown(append_all_is_all_or_nothing, setup, teardown),
+    cmocka_unit_test_setup_teardown(policy_set_get_and_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(view_refuses_replica_outside_layout, setup, teardown),
     cmocka_unit_test_setup_teardown(data_version_moves_on_other_commits, setup, teardown),
     cmocka_unit_test_setup_teardown(status_set_and_get, setup, teardown),

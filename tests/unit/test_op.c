@@ -22,7 +22,9 @@ static void kind_names_round_trip(void **unused)
     int n = 0;
     for (op_kind k = OP_HOLD; op_kind_name(k); k++, n++)
         assert_int_equal(op_kind_parse(op_kind_name(k)), k);
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 10);
+    assert_string_equal(op_kind_name(OP_LEASE), "lease");
+    assert_int_equal(op_kind_parse("unlease"), OP_UNLEASE);
     assert_int_equal(op_kind_parse("Assign"), OP_NONE);
     assert_int_equal(op_kind_parse(""), OP_NONE);
     assert_null(op_kind_name(OP_NONE));
@@ -32,6 +34,8 @@ static void kind_names_round_trip(void **unused)
     assert_int_equal(verdict_status_parse("duplicate"), VERDICT_DUPLICATE);
     assert_int_equal(alert_kind_parse("reseat"), ALERT_RESEAT);
     assert_null(verdict_reason_name(REASON_NONE));
+    assert_string_equal(verdict_reason_name(REASON_SEAT_LEASED), "seat_leased");
+    assert_int_equal(verdict_reason_parse("seat_leased"), REASON_SEAT_LEASED);
 }
 
 static void roles_may_do_only_their_ops(void **unused)
@@ -40,6 +44,11 @@ static void roles_may_do_only_their_ops(void **unused)
     assert_true(op_allowed(ROLE_KIOSK, OP_HOLD));
     assert_false(op_allowed(ROLE_KIOSK, OP_CHECKIN));
     assert_false(op_allowed(ROLE_KIOSK, OP_REVOKE));
+    assert_true(op_allowed(ROLE_KIOSK, OP_LEASE));
+    assert_true(op_allowed(ROLE_KIOSK, OP_UNLEASE));
+    assert_false(op_allowed(ROLE_DOOR, OP_LEASE));
+    assert_false(op_allowed(ROLE_DOOR, OP_UNLEASE));
+    assert_false(op_allowed(ROLE_KIOSK, OP_BLOCK));
     assert_true(op_allowed(ROLE_DOOR, OP_CHECKIN));
     assert_false(op_allowed(ROLE_DOOR, OP_ASSIGN));
     for (op_kind k = OP_HOLD; op_kind_name(k); k++)
@@ -113,6 +122,7 @@ static void validate_names_the_bad_field(void **unused)
     op.kind = (op_kind)42;
     assert_int_equal(op_validate(&op, &em), USHER_INVAL);
     assert_non_null(strstr(em.text, "unknown operation"));
+    assert_non_null(strstr(em.text, "lease or unlease"));
 
     op = valid_assign();
     op.at = 0;
@@ -132,6 +142,43 @@ static void validate_names_the_bad_field(void **unused)
     h.ttl_ms = -5;
     assert_int_equal(op_validate(&h, &em), USHER_INVAL);
     assert_non_null(strstr(em.text, "ttl_ms"));
+}
+
+static void lease_ops_validate_their_ttl(void **unused)
+{
+    usher_errmsg em = {{0}};
+    usher_op l;
+    op_init(&l, OP_LEASE, "kiosk-1", 1795000000000LL);
+    text_copy(l.seat, sizeof l.seat, "T01-01");
+    assert_int_equal(op_validate(&l, &em), USHER_OK); /* ttl 0 = the default 30 min */
+    l.ttl_ms = USHER_MAX_LEASE_TTL_MS;                /* 4 h */
+    assert_int_equal(op_validate(&l, &em), USHER_OK);
+    l.ttl_ms = USHER_MAX_LEASE_TTL_MS + 1;
+    assert_int_equal(op_validate(&l, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "ttl_ms: must be 0..14400000 for lease"));
+    l.ttl_ms = -1;
+    assert_int_equal(op_validate(&l, &em), USHER_INVAL);
+    /* Holds keep their 1 h limit. */
+    usher_op h;
+    op_init(&h, OP_HOLD, "kiosk-1", 1795000000000LL);
+    text_copy(h.seat, sizeof h.seat, "T01-01");
+    h.ttl_ms = USHER_MAX_HOLD_TTL_MS;
+    assert_int_equal(op_validate(&h, &em), USHER_OK);
+    h.ttl_ms = USHER_MAX_HOLD_TTL_MS + 1;
+    assert_int_equal(op_validate(&h, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "ttl_ms: must be 0..3600000 for hold"));
+    /* A lease names a seat and nothing else. */
+    l.ttl_ms = 0;
+    l.seat[0] = '\0';
+    assert_int_equal(op_validate(&l, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "seat: required for lease"));
+    usher_op u;
+    op_init(&u, OP_UNLEASE, "kiosk-1", 1795000000000LL);
+    text_copy(u.seat, sizeof u.seat, "T01-01");
+    assert_int_equal(op_validate(&u, &em), USHER_OK);
+    text_copy(u.ticket, sizeof u.ticket, "GALA-0001");
+    assert_int_equal(op_validate(&u, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "ticket: not taken by unlease"));
 }
 
 static void errors_have_stable_codes_and_texts(void **unused)
@@ -164,6 +211,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(new_ids_are_v4_uuids_and_unique),
     cmocka_unit_test(validate_accepts_well_formed_ops),
     cmocka_unit_test(validate_names_the_bad_field),
+    cmocka_unit_test(lease_ops_validate_their_ttl),
     cmocka_unit_test(errors_have_stable_codes_and_texts),
     cmocka_unit_test(seat_classes),
 };

@@ -106,6 +106,8 @@ static void assert_changes_equal(const change *a, const change *b)
     assert_int_equal(a->seat.blocked, b->seat.blocked);
     assert_string_equal(a->seat.hold_device, b->seat.hold_device);
     assert_int_equal(a->seat.hold_until, b->seat.hold_until);
+    assert_string_equal(a->seat.lease_device, b->seat.lease_device);
+    assert_int_equal(a->seat.lease_until, b->seat.lease_until);
     assert_string_equal(a->ticket.code, b->ticket.code);
     assert_string_equal(a->ticket.name, b->ticket.name);
     assert_string_equal(a->ticket.klass, b->ticket.klass);
@@ -236,6 +238,18 @@ static void op_encode_writes_every_field_set(void **state)
     assert_json(j, "{'kind':'hold','id':'" ID1 "','device':'kiosk-1','seat':'T07-03',"
                    "'at':'" AT_TEXT "','ttl_ms':120000}");
     json_decref(j);
+
+    usher_op lease = sample_op(OP_LEASE);
+    lease.ttl_ms = 1800000;
+    j = proto_op_encode(&lease);
+    assert_json(j, "{'kind':'lease','id':'" ID1 "','device':'kiosk-1','seat':'T07-03',"
+                   "'at':'" AT_TEXT "','ttl_ms':1800000}");
+    json_decref(j);
+    usher_op unlease = sample_op(OP_UNLEASE);
+    j = proto_op_encode(&unlease);
+    assert_json(j, "{'kind':'unlease','id':'" ID1 "','device':'kiosk-1','seat':'T07-03',"
+                   "'at':'" AT_TEXT "'}");
+    json_decref(j);
 }
 
 static void verdict_encode_exact(void **state)
@@ -271,6 +285,13 @@ static void change_encode_exact(void **state)
     text_copy(c.seat_id, sizeof c.seat_id, "T07-03");
     json_t *j = proto_change_encode(&c);
     assert_json(j, "{'seq':41,'type':'seat','seat':'T07-03','ticket':null,'blocked':false}");
+    json_decref(j);
+    /* A lease: both keys, after the hold's. */
+    text_copy(c.seat.lease_device, sizeof c.seat.lease_device, "kiosk-3");
+    c.seat.lease_until = AT;
+    j = proto_change_encode(&c);
+    assert_json(j, "{'seq':41,'type':'seat','seat':'T07-03','ticket':null,'blocked':false,"
+                   "'lease_device':'kiosk-3','lease_until':'" AT_TEXT "'}");
     json_decref(j);
 
     memset(&c, 0, sizeof c);
@@ -326,7 +347,7 @@ static void error_body_exact(void **state)
 static void op_round_trips_every_kind(void **state)
 {
     (void)state;
-    for (op_kind k = OP_HOLD; k <= OP_UNBLOCK; k++) {
+    for (op_kind k = OP_HOLD; k <= OP_UNLEASE; k++) {
         usher_op op = sample_op(k);
         op_round_trip(&op);
     }
@@ -343,6 +364,9 @@ static void op_round_trips_every_kind(void **state)
     op = sample_op(OP_UNASSIGN);
     op.seat[0] = '\0';
     op.at = 1;
+    op_round_trip(&op);
+    op = sample_op(OP_LEASE);
+    op.ttl_ms = USHER_MAX_LEASE_TTL_MS;
     op_round_trip(&op);
 }
 
@@ -376,7 +400,7 @@ static void verdict_round_trips(void **state)
     v.checked_in_at = AT;
     text_copy(v.checkin_device, sizeof v.checkin_device, "door-1");
     verdict_round_trip(&v);
-    for (verdict_reason r = REASON_SEAT_TAKEN; r <= REASON_INVALID; r++) {
+    for (verdict_reason r = REASON_SEAT_TAKEN; r <= REASON_SEAT_LEASED; r++) {
         v.reason = r;
         verdict_round_trip(&v);
     }
@@ -394,6 +418,13 @@ static void change_round_trips(void **state)
     text_copy(c.seat.hold_device, sizeof c.seat.hold_device, "kiosk-2");
     c.seat.hold_until = AT + 120000;
     change_round_trip(&c); /* held */
+    text_copy(c.seat.lease_device, sizeof c.seat.lease_device, "kiosk-2");
+    c.seat.lease_until = AT + 1800000;
+    change_round_trip(&c); /* leased and held by the lessee */
+    memset(&c.seat, 0, sizeof c.seat);
+    text_copy(c.seat.lease_device, sizeof c.seat.lease_device, "kiosk-3");
+    c.seat.lease_until = MAX_MS;
+    change_round_trip(&c); /* leased */
     memset(&c.seat, 0, sizeof c.seat);
     text_copy(c.seat.ticket, sizeof c.seat.ticket, "GALA-0001");
     c.seq = INT64_MAX;
@@ -852,6 +883,10 @@ static void change_refusals(void **state)
         R("blocked", "'no'", "changes[0].blocked: expected true or false, got a string"),
         R("hold_device", "'a b'", "changes[0].hold_device: \"a b\" is not an id"),
         R("hold_until", "'2026-13-01T00:00:00Z'", "changes[0].hold_until: "),
+        R("lease_device", "'a b'", "changes[0].lease_device: \"a b\" is not an id"),
+        R("lease_device", "7", "changes[0].lease_device: expected a string, got an integer"),
+        R("lease_until", "'tomorrow'", "changes[0].lease_until: \"tomorrow\" is not an RFC 3339"),
+        R("lease_until", "5", "changes[0].lease_until: expected an RFC 3339 time string"),
     };
     check_refusals(seat_change_base, seat, sizeof seat / sizeof seat[0], "changes[0]",
                    decode_change, sizeof(change));
@@ -1190,7 +1225,7 @@ static int64_t rnd_time(uint64_t *s, bool may_be_zero)
 static void rnd_op(uint64_t *s, usher_op *op)
 {
     memset(op, 0, sizeof *op);
-    op->kind = (op_kind)(1 + rnd_below(s, OP_UNBLOCK));
+    op->kind = (op_kind)(1 + rnd_below(s, OP_UNLEASE));
     rnd_uuid(s, op->id);
     rnd_ident(s, op->device, sizeof op->device, true);
     op->at = rnd_time(s, false);
@@ -1216,6 +1251,10 @@ static void rnd_op(uint64_t *s, usher_op *op)
     case OP_REVOKE:
         rnd_code(s, op->ticket, sizeof op->ticket, false);
         break;
+    case OP_LEASE:
+        op->ttl_ms = (int64_t)rnd_below(s, USHER_MAX_LEASE_TTL_MS + 1);
+        rnd_ident(s, op->seat, sizeof op->seat, false);
+        break;
     default:
         rnd_ident(s, op->seat, sizeof op->seat, false);
         break;
@@ -1229,7 +1268,7 @@ static void rnd_verdict(uint64_t *s, verdict *v)
     v->status = (verdict_status)(1 + rnd_below(s, 3));
     if (v->status == VERDICT_DUPLICATE)
         v->first = (verdict_status)(1 + rnd_below(s, 2));
-    v->reason = (verdict_reason)rnd_below(s, REASON_INVALID + 1);
+    v->reason = (verdict_reason)rnd_below(s, REASON_SEAT_LEASED + 1);
     rnd_ident(s, v->reseat, sizeof v->reseat, true);
     rnd_ident(s, v->ticket_seat, sizeof v->ticket_seat, true);
     rnd_code(s, v->seat_ticket, sizeof v->seat_ticket, true);
@@ -1248,6 +1287,8 @@ static void rnd_change(uint64_t *s, change *c)
         c->seat.blocked = rnd_bool(s);
         rnd_ident(s, c->seat.hold_device, sizeof c->seat.hold_device, true);
         c->seat.hold_until = rnd_time(s, true);
+        rnd_ident(s, c->seat.lease_device, sizeof c->seat.lease_device, true);
+        c->seat.lease_until = rnd_time(s, true);
     } else {
         c->type = CHANGE_TICKET;
         rnd_code(s, c->ticket.code, sizeof c->ticket.code, false);

@@ -483,7 +483,8 @@ static void add_ticket_refusals(void **unused)
 static bool same_seat(const seat_state *a, const seat_state *b)
 {
     return !strcmp(a->ticket, b->ticket) && a->blocked == b->blocked &&
-           !strcmp(a->hold_device, b->hold_device) && a->hold_until == b->hold_until;
+           !strcmp(a->hold_device, b->hold_device) && a->hold_until == b->hold_until &&
+           !strcmp(a->lease_device, b->lease_device) && a->lease_until == b->lease_until;
 }
 
 static bool same_ticket(const ticket_state *a, const ticket_state *b)
@@ -582,6 +583,302 @@ static void stats_count(void **unused)
     drop(&f);
 }
 
+/* ---- leases (offline policy `lease`) ------------------------------------ */
+
+#define LEASE_DEFAULT USHER_DEFAULT_LEASE_TTL_MS
+
+static apply_result lease(fixture *f, const char *dev, const char *seat, int64_t ttl, int64_t now)
+{
+    usher_op op = mkop(OP_LEASE, dev, NULL, seat);
+    op.ttl_ms = ttl;
+    return run(f, &op, now);
+}
+
+static apply_result unlease(fixture *f, const char *dev, const char *seat, int64_t now)
+{
+    usher_op op = mkop(OP_UNLEASE, dev, NULL, seat);
+    return run(f, &op, now);
+}
+
+static const seat_state *seat_named(fixture *f, const char *id)
+{
+    return state_seat(f->st, layout_find_seat(f->l, id));
+}
+
+static seat_status status_of(fixture *f, const char *id, const char *dev, int64_t now)
+{
+    return state_seat_status(f->st, layout_find_seat(f->l, id), dev, now);
+}
+
+static void lease_reserves_renews_and_unleases(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    apply_result r = lease(&f, "kiosk-a", "T01-01", 0, NOW);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.v.reason, REASON_NONE);
+    assert_int_equal(r.nchanges, 1);
+    assert_int_equal(r.changes[0].type, CHANGE_SEAT);
+    assert_string_equal(r.changes[0].seat_id, "T01-01");
+    assert_string_equal(r.changes[0].seat.lease_device, "kiosk-a");
+    assert_int_equal(r.changes[0].seat.lease_until, NOW + LEASE_DEFAULT);
+    assert_string_equal(seat_named(&f, "T01-01")->lease_device, "kiosk-a");
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", NOW), SEAT_LEASED_BY_ME);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-b", NOW), SEAT_LEASED_OTHER);
+    assert_int_equal(status_of(&f, "T01-01", NULL, NOW), SEAT_LEASED_OTHER);
+    /* The lessee leasing again renews from now, with the ttl it asks for. */
+    r = lease(&f, "kiosk-a", "T01-01", 60000, NOW + 1000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nchanges, 1);
+    assert_int_equal(seat_named(&f, "T01-01")->lease_until, NOW + 1000 + 60000);
+    /* Another device may neither lease it nor give it back. */
+    r = lease(&f, "kiosk-b", "T01-01", 0, NOW + 2000);
+    assert_int_equal(r.v.status, VERDICT_REJECTED);
+    assert_int_equal(r.v.reason, REASON_SEAT_LEASED);
+    assert_int_equal(r.nchanges, 0);
+    r = unlease(&f, "kiosk-b", "T01-01", NOW + 2000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nchanges, 0);
+    assert_string_equal(seat_named(&f, "T01-01")->lease_device, "kiosk-a");
+    /* The lessee gives it back. */
+    r = unlease(&f, "kiosk-a", "T01-01", NOW + 3000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nchanges, 1);
+    assert_string_equal(r.changes[0].seat.lease_device, "");
+    assert_int_equal(r.changes[0].seat.lease_until, 0);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", NOW + 3000), SEAT_FREE);
+    /* Unleasing a seat nobody leased is accepted and changes nothing. */
+    r = unlease(&f, "kiosk-a", "T01-01", NOW + 4000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nchanges, 0);
+    assert_int_equal(unlease(&f, "kiosk-a", "Z-99", NOW).v.reason, REASON_UNKNOWN_SEAT);
+    drop(&f);
+}
+
+static void lease_refused_on_seats_not_free(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    assert_int_equal(lease(&f, "kiosk-a", "T99-01", 0, NOW).v.reason, REASON_UNKNOWN_SEAT);
+    usher_op b = mkop(OP_BLOCK, "admin", NULL, "T01-01");
+    run(&f, &b, NOW);
+    assert_int_equal(lease(&f, "kiosk-a", "T01-01", 0, NOW).v.reason, REASON_SEAT_BLOCKED);
+    assign(&f, "kiosk-b", "GALA-0003", "T01-02");
+    assert_int_equal(lease(&f, "kiosk-a", "T01-02", 0, NOW).v.reason, REASON_SEAT_TAKEN);
+    usher_op h = mkop(OP_HOLD, "kiosk-b", NULL, "T01-03");
+    h.at = NOW;
+    run(&f, &h, NOW);
+    apply_result r = lease(&f, "kiosk-a", "T01-03", 0, NOW);
+    assert_int_equal(r.v.status, VERDICT_REJECTED);
+    assert_int_equal(r.v.reason, REASON_SEAT_HELD);
+    assert_string_equal(seat_named(&f, "T01-03")->lease_device, "");
+    /* A seat the device itself holds may be leased to it. */
+    assert_int_equal(lease(&f, "kiosk-b", "T01-03", 0, NOW).v.status, VERDICT_ACCEPTED);
+    /* Over the 4 h limit is an invalid op, not a lease. */
+    r = lease(&f, "kiosk-a", "T01-04", USHER_MAX_LEASE_TTL_MS + 1, NOW);
+    assert_int_equal(r.v.reason, REASON_INVALID);
+    assert_int_equal(r.nchanges, 0);
+    assert_int_equal(lease(&f, "kiosk-a", "T01-04", USHER_MAX_LEASE_TTL_MS, NOW).v.status,
+                     VERDICT_ACCEPTED);
+    assert_int_equal(seat_named(&f, "T01-04")->lease_until, NOW + USHER_MAX_LEASE_TTL_MS);
+    drop(&f);
+}
+
+static void others_hold_refused_on_leased_seat(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    lease(&f, "kiosk-a", "T01-01", 0, NOW);
+    usher_op hb = mkop(OP_HOLD, "kiosk-b", NULL, "T01-01");
+    hb.at = NOW;
+    apply_result r = run(&f, &hb, NOW);
+    assert_int_equal(r.v.status, VERDICT_REJECTED);
+    assert_int_equal(r.v.reason, REASON_SEAT_LEASED);
+    assert_int_equal(r.nchanges, 0);
+    /* The lessee holds it for a guest choosing: held by me, still leased. */
+    usher_op ha = mkop(OP_HOLD, "kiosk-a", NULL, "T01-01");
+    ha.at = NOW;
+    assert_int_equal(run(&f, &ha, NOW).v.status, VERDICT_ACCEPTED);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", NOW), SEAT_HELD_BY_ME);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-b", NOW), SEAT_HELD_OTHER);
+    assert_string_equal(seat_named(&f, "T01-01")->lease_device, "kiosk-a");
+    /* Released, it is the lessee's leased seat again. */
+    usher_op ra = mkop(OP_RELEASE, "kiosk-a", NULL, "T01-01");
+    run(&f, &ra, NOW);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", NOW), SEAT_LEASED_BY_ME);
+    drop(&f);
+}
+
+static void others_assign_on_leased_seat_is_reseated_away(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    lease(&f, "kiosk-a", "T02-01", 0, NOW);
+    apply_result r = assign(&f, "kiosk-b", "GALA-0004", "T02-01");
+    assert_int_equal(r.v.status, VERDICT_REJECTED);
+    assert_int_equal(r.v.reason, REASON_SEAT_LEASED);
+    assert_int_equal(strncmp(r.v.reseat, "T02-", 4), 0);
+    assert_string_not_equal(r.v.reseat, "T02-01");
+    assert_string_equal(seat_of(&f, "GALA-0004"), r.v.reseat);
+    assert_string_equal(r.v.seat_ticket, "");
+    assert_int_equal(r.nalerts, 1);
+    assert_int_equal(r.alerts[0].kind, ALERT_RESEAT);
+    assert_string_equal(r.alerts[0].seat, "T02-01");
+    /* The seat is still the lessee's. */
+    assert_int_equal(status_of(&f, "T02-01", "kiosk-a", NOW), SEAT_LEASED_BY_ME);
+    drop(&f);
+    /* Without the reseat policy it is only rejected. */
+    f = make(RESEAT_NONE, 5);
+    lease(&f, "kiosk-a", "T02-01", 0, NOW);
+    r = assign(&f, "kiosk-b", "GALA-0004", "T02-01");
+    assert_int_equal(r.v.reason, REASON_SEAT_LEASED);
+    assert_string_equal(r.v.reseat, "");
+    assert_int_equal(r.nchanges, 0);
+    assert_string_equal(seat_of(&f, "GALA-0004"), "");
+    drop(&f);
+}
+
+static void lessee_assign_takes_seat_and_ends_lease(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    lease(&f, "kiosk-a", "T03-02", 0, NOW);
+    apply_result r = assign(&f, "kiosk-a", "GALA-0003", "T03-02");
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.v.reason, REASON_NONE);
+    assert_int_equal(r.nalerts, 0);
+    assert_int_equal(r.nchanges, 2);
+    assert_string_equal(r.changes[0].seat.ticket, "GALA-0003");
+    assert_string_equal(r.changes[0].seat.lease_device, "");
+    assert_int_equal(r.changes[0].seat.lease_until, 0);
+    assert_string_equal(seat_named(&f, "T03-02")->lease_device, "");
+    assert_int_equal(status_of(&f, "T03-02", "kiosk-a", NOW), SEAT_TAKEN);
+    /* Unseated again, the seat is free for anyone, not leased. */
+    usher_op u = mkop(OP_UNASSIGN, "kiosk-a", "GALA-0003", "T03-02");
+    run(&f, &u, NOW);
+    assert_int_equal(status_of(&f, "T03-02", "kiosk-a", NOW), SEAT_FREE);
+    drop(&f);
+}
+
+static void nearest_free_seat_skips_leased_seats(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 8);
+    /* T02: seat 1 taken, seats 2-4 leased to kiosk-a. */
+    assign(&f, "kiosk-c", "GALA-0003", "T02-01");
+    for (int i = 2; i <= 4; i++) {
+        char seat[16];
+        snprintf(seat, sizeof seat, "T02-%02d", i);
+        assert_int_equal(lease(&f, "kiosk-a", seat, 0, NOW).v.status, VERDICT_ACCEPTED);
+    }
+    apply_result r = assign(&f, "kiosk-b", "GALA-0004", "T02-01");
+    assert_int_equal(r.v.reason, REASON_SEAT_TAKEN);
+    assert_true(!strncmp(r.v.reseat, "T01-", 4) || !strncmp(r.v.reseat, "T03-", 4));
+    /* Even the lessee's own bumped guest is not put on a leased seat. */
+    r = assign(&f, "kiosk-a", "GALA-0005", "T02-01");
+    assert_int_equal(r.v.reason, REASON_SEAT_TAKEN);
+    assert_true(!strncmp(r.v.reseat, "T01-", 4) || !strncmp(r.v.reseat, "T03-", 4));
+    for (int i = 2; i <= 4; i++) {
+        char seat[16];
+        snprintf(seat, sizeof seat, "T02-%02d", i);
+        assert_string_equal(seat_named(&f, seat)->ticket, "");
+        assert_int_equal(status_of(&f, seat, "kiosk-a", NOW), SEAT_LEASED_BY_ME);
+    }
+    drop(&f);
+}
+
+static void expired_lease_counts_for_nothing(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 8);
+    lease(&f, "kiosk-a", "T01-01", 60000, NOW);
+    lease(&f, "kiosk-a", "T02-02", 60000, NOW);
+    int64_t later = NOW + 60000; /* lease_until <= now: gone */
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", later - 1), SEAT_LEASED_BY_ME);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", later), SEAT_FREE);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-b", later), SEAT_FREE);
+    state_stats st;
+    state_get_stats(f.st, later, &st);
+    assert_int_equal(st.leased, 0);
+    /* Another device may hold, lease and take it. */
+    usher_op h = mkop(OP_HOLD, "kiosk-b", NULL, "T01-01");
+    h.at = later;
+    assert_int_equal(run(&f, &h, later).v.status, VERDICT_ACCEPTED);
+    usher_op rel = mkop(OP_RELEASE, "kiosk-b", NULL, "T01-01");
+    run(&f, &rel, later);
+    assert_int_equal(lease(&f, "kiosk-b", "T01-01", 0, later).v.status, VERDICT_ACCEPTED);
+    assert_string_equal(seat_named(&f, "T01-01")->lease_device, "kiosk-b");
+    usher_op a = mkop(OP_ASSIGN, "kiosk-c", "GALA-0003", "T02-02");
+    assert_int_equal(run(&f, &a, later).v.status, VERDICT_ACCEPTED);
+    /* And the reseat policy may use an expired lease's seat. */
+    assign(&f, "kiosk-c", "GALA-0004", "T03-01");
+    lease(&f, "kiosk-a", "T03-02", 60000, NOW);
+    for (int i = 3; i <= 4; i++) {
+        char seat[16];
+        snprintf(seat, sizeof seat, "T03-%02d", i);
+        lease(&f, "kiosk-a", seat, 0, NOW);
+    }
+    usher_op bump = mkop(OP_ASSIGN, "kiosk-d", "GALA-0005", "T03-01");
+    apply_result r = run(&f, &bump, later);
+    assert_int_equal(r.v.reason, REASON_SEAT_TAKEN);
+    assert_string_equal(r.v.reseat, "T03-02");
+    drop(&f);
+}
+
+static void block_ends_a_lease(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    lease(&f, "kiosk-a", "T01-01", 0, NOW);
+    usher_op b = mkop(OP_BLOCK, "admin", NULL, "T01-01");
+    apply_result r = run(&f, &b, NOW);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nchanges, 1);
+    assert_string_equal(r.changes[0].seat.lease_device, "");
+    assert_int_equal(r.changes[0].seat.lease_until, 0);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", NOW), SEAT_BLOCKED);
+    usher_op ub = mkop(OP_UNBLOCK, "admin", NULL, "T01-01");
+    run(&f, &ub, NOW);
+    assert_int_equal(status_of(&f, "T01-01", "kiosk-a", NOW), SEAT_FREE);
+    drop(&f);
+}
+
+static void stats_count_leased_seats(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    lease(&f, "kiosk-a", "T01-01", 0, NOW);
+    lease(&f, "kiosk-a", "T01-02", 0, NOW);
+    lease(&f, "kiosk-b", "T02-01", 0, NOW);
+    usher_op h = mkop(OP_HOLD, "kiosk-a", NULL, "T01-02"); /* the lessee's own hold */
+    h.at = NOW;
+    run(&f, &h, NOW);
+    state_stats s;
+    state_get_stats(f.st, NOW, &s);
+    assert_int_equal(s.leased, 2);
+    assert_int_equal(s.held, 1);
+    assert_int_equal(s.seated, 0);
+    assign(&f, "kiosk-a", "GALA-0003", "T01-01");
+    state_get_stats(f.st, NOW, &s);
+    assert_int_equal(s.leased, 1);
+    assert_int_equal(s.seated, 1);
+    drop(&f);
+}
+
+static void replica_follows_lease_changes(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    state_config rc = {0};
+    state *replica = state_new(f.l, &rc);
+    assert_non_null(replica);
+    apply_result rs[5];
+    rs[0] = lease(&f, "kiosk-a", "T01-01", 0, NOW);
+    rs[1] = lease(&f, "kiosk-a", "T01-02", 0, NOW);
+    rs[2] = lease(&f, "kiosk-b", "T02-01", 0, NOW);
+    rs[3] = assign(&f, "kiosk-a", "GALA-0003", "T01-01");
+    rs[4] = unlease(&f, "kiosk-b", "T02-01", NOW);
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < rs[i].nchanges; k++)
+            assert_int_equal(state_apply_change(replica, &rs[i].changes[k], NULL), USHER_OK);
+    for (int i = 0; i < state_seat_count(f.st); i++)
+        assert_true(same_seat(state_seat(f.st, i), state_seat(replica, i)));
+    int si = layout_find_seat(f.l, "T01-02");
+    assert_int_equal(state_seat_status(replica, si, "kiosk-a", NOW), SEAT_LEASED_BY_ME);
+    state_free(replica);
+    drop(&f);
+}
+
 /* ---- randomized interleavings ------------------------------------------ */
 
 typedef struct rng {
@@ -617,7 +914,7 @@ typedef struct sim {
     bool *checked; /* tickets with an accepted check-in */
     int ntickets;
     int64_t now;
-    long accepted, rejected, reseats, duplicates;
+    long accepted, rejected, reseats, duplicates, leased;
 } sim;
 
 static void sim_refresh_view(sim *s, sim_device *d)
@@ -646,6 +943,12 @@ static void sim_check(sim *s)
     for (int i = 0; i < s->ntickets; i++)
         if (s->checked[i])
             assert_true(state_ticket(s->coord, i)->checked_in_at != 0);
+    /* A lease is only ever on a seat without a ticket that is not blocked. */
+    for (int i = 0; i < n; i++) {
+        const seat_state *ss = state_seat(s->coord, i);
+        if (ss->lease_device[0])
+            assert_true(!ss->ticket[0] && !ss->blocked);
+    }
 }
 
 /* The coordinator receives one op (maybe again). */
@@ -675,6 +978,8 @@ static void sim_deliver(sim *s, int di, int k)
         s->rejected++;
     if (r.v.reseat[0])
         s->reseats++;
+    if (r.v.reason == REASON_SEAT_LEASED)
+        s->leased++;
     if (op->kind == OP_CHECKIN && r.v.status == VERDICT_ACCEPTED)
         s->checked[state_find_ticket(s->coord, op->ticket)] = true;
     for (int c = 0; c < r.nchanges; c++)
@@ -693,7 +998,7 @@ static void sim_act(sim *s, rng *g, int di)
     const ticket_state *ts = state_ticket(d->view, t);
     int seat = (int)rnd(g, (uint32_t)state_seat_count(d->view));
     const char *seat_id = layout_seat_at(s->l, seat)->id;
-    switch (rnd(g, 10)) {
+    switch (rnd(g, 12)) {
     case 0:
     case 1:
         op_init(&op, OP_HOLD, d->id, s->now);
@@ -723,6 +1028,15 @@ static void sim_act(sim *s, rng *g, int di)
     case 8:
         op_init(&op, OP_CHECKIN, d->id, s->now - rnd(g, 100000));
         text_copy(op.ticket, sizeof op.ticket, ts->code);
+        break;
+    case 10:
+        op_init(&op, OP_LEASE, d->id, s->now);
+        text_copy(op.seat, sizeof op.seat, seat_id);
+        op.ttl_ms = rnd(g, 2) ? 0 : 60000;
+        break;
+    case 11:
+        op_init(&op, OP_UNLEASE, d->id, s->now);
+        text_copy(op.seat, sizeof op.seat, seat_id);
         break;
     default:
         op_init(&op, rnd(g, 5) ? (rnd(g, 2) ? OP_BLOCK : OP_UNBLOCK) : OP_REVOKE, d->id, s->now);
@@ -806,23 +1120,25 @@ static void sim_release(sim *s)
 
 static void randomized_interleavings_keep_the_rules(void **unused)
 {
-    long accepted = 0, rejected = 0, reseats = 0, duplicates = 0;
+    long accepted = 0, rejected = 0, reseats = 0, duplicates = 0, leased = 0;
     for (uint64_t seed = 1; seed <= 12; seed++) {
         sim *s = calloc(1, sizeof *s);
         assert_non_null(s);
         run_simulation(seed, 1500, s);
         accepted += s->accepted, rejected += s->rejected;
-        reseats += s->reseats, duplicates += s->duplicates;
+        reseats += s->reseats, duplicates += s->duplicates, leased += s->leased;
         sim_release(s);
         free(s);
     }
-    printf("randomized: %ld accepted, %ld rejected, %ld reseats, %ld duplicates\n", accepted,
-           rejected, reseats, duplicates);
+    printf("randomized: %ld accepted, %ld rejected, %ld reseats, %ld duplicates, %ld refused "
+           "for a lease\n",
+           accepted, rejected, reseats, duplicates, leased);
     /* The run must exercise every path it claims to check. */
     assert_true(accepted > 1000);
     assert_true(rejected > 100);
     assert_true(reseats > 10);
     assert_true(duplicates > 100);
+    assert_true(leased > 10);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -850,6 +1166,16 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(replica_following_changes_equals_coordinator),
     cmocka_unit_test(clone_is_independent),
     cmocka_unit_test(stats_count),
+    cmocka_unit_test(lease_reserves_renews_and_unleases),
+    cmocka_unit_test(lease_refused_on_seats_not_free),
+    cmocka_unit_test(others_hold_refused_on_leased_seat),
+    cmocka_unit_test(others_assign_on_leased_seat_is_reseated_away),
+    cmocka_unit_test(lessee_assign_takes_seat_and_ends_lease),
+    cmocka_unit_test(nearest_free_seat_skips_leased_seats),
+    cmocka_unit_test(expired_lease_counts_for_nothing),
+    cmocka_unit_test(block_ends_a_lease),
+    cmocka_unit_test(stats_count_leased_seats),
+    cmocka_unit_test(replica_follows_lease_changes),
     cmocka_unit_test(randomized_interleavings_keep_the_rules),
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "text.h"
 
 typedef struct tmp {
     char *dir, *path;
@@ -62,8 +63,8 @@ static void raw_exec(const char *path, const char *sql)
 static void schema_versions(void **unused)
 {
     (void)unused;
-    assert_int_equal(store_schema_version(STORE_COORD), 2);
-    assert_int_equal(store_schema_version(STORE_DEVICE), 2);
+    assert_int_equal(store_schema_version(STORE_COORD), 3);
+    assert_int_equal(store_schema_version(STORE_DEVICE), 3);
     assert_int_equal(store_schema_version((store_kind)7), 0);
 }
 
@@ -75,7 +76,7 @@ static void fresh_coord_has_pragmas_and_stamp(void **unused)
     usher_errmsg em = {{0}};
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
     assert_int_equal(pragma_int(db, "PRAGMA application_id"), 0x55534843);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 2); /* FULL */
     assert_int_equal(pragma_int(db, "PRAGMA foreign_keys"), 1);
     assert_true(pragma_int(db, "PRAGMA busy_timeout") >= 5000);
@@ -90,7 +91,7 @@ static void fresh_coord_has_pragmas_and_stamp(void **unused)
     sqlite3_close(db);
     /* Reopening a current file changes nothing and works. */
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
     sqlite3_close(db);
     tmp_drop(&t);
 }
@@ -102,7 +103,7 @@ static void fresh_device_is_stamped_as_journal(void **unused)
     sqlite3 *db = NULL;
     assert_int_equal(store_open(t.path, STORE_DEVICE, &db, NULL), USHER_OK);
     assert_int_equal(pragma_int(db, "PRAGMA application_id"), 0x55534844);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
     assert_true(has_object(db, "outbox"));
     assert_true(has_object(db, "r_seats"));
     assert_false(has_object(db, "ops"));
@@ -129,7 +130,7 @@ static void coord_v1_migrates_to_latest(void **unused)
     sqlite3_close(db);
 
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
     assert_true(has_object(db, "checkins_by_time"));
     assert_true(has_object(db, "alerts_open"));
     char name[64];
@@ -141,7 +142,7 @@ static void coord_v1_migrates_to_latest(void **unused)
 
     /* Asking for an older version of a newer file does not downgrade it. */
     assert_int_equal(store_open_version(t.path, STORE_COORD, 1, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
     sqlite3_close(db);
     tmp_drop(&t);
 }
@@ -161,9 +162,101 @@ static void device_v1_migrates_to_latest(void **unused)
                      USHER_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
     assert_true(has_object(db, "outbox_pending"));
     assert_int_equal(pragma_int(db, "SELECT count(*) FROM outbox WHERE state = 0"), 1);
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+/* Reads one seat row through the shared helper (columns as in store.h). */
+static seat_state read_seat_row(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    seat_state s;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    store__read_seat(st, 0, &s);
+    sqlite3_finalize(st);
+    return s;
+}
+
+static void coord_v2_seat_row_migrates_to_v3_with_no_lease(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 2, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(store_exec(db,
+                                "INSERT INTO seats(idx, id, ticket, blocked, hold_device, "
+                                "hold_until) VALUES (0, 'T01-01', '', 0, 'kiosk-1', 99);"
+                                "INSERT INTO changes(seq, type, at, seat_id, seat_hold_device, "
+                                "seat_hold_until) VALUES (1, 'seat', 5, 'T01-01', 'kiosk-1', 99)",
+                                &em),
+                     USHER_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
+    seat_state s = read_seat_row(db, "SELECT ticket, blocked, hold_device, hold_until, "
+                                     "lease_device, lease_until FROM seats WHERE id = 'T01-01'");
+    assert_string_equal(s.ticket, "");
+    assert_false(s.blocked);
+    assert_string_equal(s.hold_device, "kiosk-1");
+    assert_int_equal(s.hold_until, 99);
+    assert_string_equal(s.lease_device, "");
+    assert_int_equal(s.lease_until, 0);
+    s = read_seat_row(db, "SELECT seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "
+                          "seat_lease_device, seat_lease_until FROM changes WHERE seq = 1");
+    assert_string_equal(s.hold_device, "kiosk-1");
+    assert_string_equal(s.lease_device, "");
+    assert_int_equal(s.lease_until, 0);
+    /* The new columns take a lease through the shared bind helper. */
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "UPDATE seats SET ticket = ?1, blocked = ?2, "
+                                        "hold_device = ?3, hold_until = ?4, lease_device = ?5, "
+                                        "lease_until = ?6 WHERE id = 'T01-01'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    seat_state leased = {.lease_until = 1234};
+    text_copy(leased.lease_device, sizeof leased.lease_device, "kiosk-2");
+    assert_int_equal(store__bind_seat(st, 1, &leased), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    s = read_seat_row(db, "SELECT ticket, blocked, hold_device, hold_until, lease_device, "
+                          "lease_until FROM seats WHERE id = 'T01-01'");
+    assert_string_equal(s.lease_device, "kiosk-2");
+    assert_int_equal(s.lease_until, 1234);
+    assert_string_equal(s.hold_device, "");
+    assert_true(store_integrity_ok(db));
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
+static void device_v2_replica_seat_migrates_to_v3_with_no_lease(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("journal.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open_version(t.path, STORE_DEVICE, 2, &db, &em), USHER_OK);
+    assert_int_equal(store_exec(db,
+                                "INSERT INTO r_seats(id, ticket, blocked) "
+                                "VALUES ('A-12', 'GALA-0001', 0)",
+                                &em),
+                     USHER_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
+    seat_state s = read_seat_row(db, "SELECT ticket, blocked, hold_device, hold_until, "
+                                     "lease_device, lease_until FROM r_seats WHERE id = 'A-12'");
+    assert_string_equal(s.ticket, "GALA-0001");
+    assert_string_equal(s.hold_device, "");
+    assert_string_equal(s.lease_device, "");
+    assert_int_equal(s.lease_until, 0);
     sqlite3_close(db);
     tmp_drop(&t);
 }
@@ -203,7 +296,7 @@ static void newer_schema_is_refused(void **unused)
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
     assert_null(db);
     assert_non_null(strstr(em.text, t.path));
-    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 2)"));
+    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 3)"));
     assert_non_null(strstr(em.text, "upgrade usher"));
     tmp_drop(&t);
 }
@@ -297,7 +390,8 @@ static void bad_version_or_kind_is_refused(void **unused)
     usher_errmsg em = {{0}};
     assert_int_equal(store_open_version(t.path, STORE_COORD, 0, &db, &em), USHER_INVAL);
     assert_non_null(strstr(em.text, "schema 0"));
-    assert_int_equal(store_open_version(t.path, STORE_COORD, 3, &db, &em), USHER_INVAL);
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 4, &db, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "schema 4"));
     assert_int_equal(store_open(t.path, (store_kind)9, &db, &em), USHER_INVAL);
     assert_null(db);
     tmp_drop(&t);
@@ -382,6 +476,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(fresh_device_is_stamped_as_journal),
     cmocka_unit_test(coord_v1_migrates_to_latest),
     cmocka_unit_test(device_v1_migrates_to_latest),
+    cmocka_unit_test(coord_v2_seat_row_migrates_to_v3_with_no_lease),
+    cmocka_unit_test(device_v2_replica_seat_migrates_to_v3_with_no_lease),
     cmocka_unit_test(failed_migration_changes_nothing),
     cmocka_unit_test(newer_schema_is_refused),
     cmocka_unit_test(journal_opened_as_coord_is_refused),

@@ -1,0 +1,279 @@
+/* layout_gen.c - generated geometry: counted seats placed round a table or along a
+ * curved row, and whole layouts from the "gala:TxS" / "theatre:RxS" specs. */
+#include "layout.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layout__internal.h"
+#include "text.h"
+
+#define COORD_MAX LAYOUT__COORD_MAX
+#define TABLE_MIN_RADIUS 75.0 /* 1.5 seats */
+#define TABLE_SEAT_PITCH 60.0 /* default chord between seats round a table */
+#define ROW_PITCH 90.0        /* generated theatre: between rows */
+#define THEATRE_CURVE 0.05    /* generated theatre: depth of the curve / row width */
+#define GRID 1024.0           /* generated seats sit on a 1/1024-unit grid */
+#define PI 3.14159265358979323846
+
+/* --- seats of a counted section --- */
+
+static int digits(int n)
+{
+    int d = 1;
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* The radius that keeps n seats round a table comfortably apart, in whole units. */
+double layout__default_radius(int n)
+{
+    double r = n >= 2 ? ceil(TABLE_SEAT_PITCH / (2.0 * sin(PI / n))) : 0.0;
+    return r > TABLE_MIN_RADIUS ? r : TABLE_MIN_RADIUS;
+}
+
+/* Rounds a generated coordinate to the grid: short, exact in JSON, and the same
+ * on every machine that parses it. */
+static double on_grid(double v)
+{
+    return round(v * GRID) / GRID;
+}
+
+/* The smallest radius at which n seats round a table do not overlap. */
+double layout__min_radius(int n)
+{
+    return n >= 2 ? LAYOUT_SEAT_SIZE / (2.0 * sin(PI / n)) : 1.0;
+}
+
+/* Where seat k (0-based) of a counted section goes: round a table from the top
+ * clockwise, or left to right along a row whose ends bend `curve` toward y-. */
+static void place_seat(const layout_section *sec, int k, double spacing, double curve, double *x,
+                       double *y)
+{
+    int n = sec->seat_count;
+    if (sec->kind == SECTION_TABLE) {
+        double a = 2.0 * PI * k / n;
+        *x = on_grid(sec->x + sec->radius * sin(a));
+        *y = on_grid(sec->y - sec->radius * cos(a));
+        return;
+    }
+    double half = (n - 1) / 2.0 * spacing;
+    double dx = (k - (n - 1) / 2.0) * spacing;
+    *x = on_grid(sec->x + dx);
+    *y = on_grid(half > 0 ? sec->y - curve * (dx / half) * (dx / half) : sec->y);
+}
+
+/* Writes prefix sep n (n zero-padded to width) into an id buffer; false when
+ * it does not fit (callers check lengths first). */
+static bool numbered_id(char out[USHER_SEAT_ID_SIZE], const char *prefix, const char *sep,
+                        int width, int n)
+{
+    int len = snprintf(out, USHER_SEAT_ID_SIZE, "%s%s%0*d", prefix, sep, width, n);
+    return len > 0 && len < USHER_SEAT_ID_SIZE;
+}
+
+/* Makes the seat_count seats of section si, the last section pushed. */
+usher_err layout__generate_seats(layout *l, int si, double spacing, double curve, usher_errmsg *em)
+{
+    const layout_section *sec = layout_section_at(l, si);
+    int n = sec->seat_count;
+    int width = 1; /* A-1..A-30, but T01-01..T01-10 and T01-001..T01-120 */
+    if (sec->kind == SECTION_TABLE)
+        width = digits(n) < 2 ? 2 : digits(n);
+    char last[USHER_SEAT_ID_SIZE];
+    if (!numbered_id(last, sec->id, "-", width, n)) /* the longest id */
+        return usher_fail(em, USHER_INVAL,
+                          "sections[%d].id: \"%s\" is too long to number its %d seats (seat ids "
+                          "have at most %d characters); use a shorter id or list the seats",
+                          si, sec->id, n, USHER_SEAT_ID_SIZE - 1);
+    for (int k = 0; k < n; k++) {
+        layout_seat seat = {.section = si, .number = k + 1};
+        if (!numbered_id(seat.id, sec->id, "-", width, k + 1))
+            return usher_fail(em, USHER_INVAL, "sections[%d]: seat id too long", si);
+        snprintf(seat.label, sizeof seat.label, "%d", k + 1);
+        text_copy(seat.klass, sizeof seat.klass, sec->klass);
+        place_seat(sec, k, spacing, curve, &seat.x, &seat.y);
+        if (fabs(seat.x) > COORD_MAX || fabs(seat.y) > COORD_MAX)
+            return usher_fail(em, USHER_INVAL,
+                              "sections[%d]: seat %s would sit at (%.0f, %.0f), outside the "
+                              "drawing area (|x| and |y| at most %.0f); move the section",
+                              si, seat.id, seat.x, seat.y, COORD_MAX);
+        usher_err err = layout__push_seat(l, &seat, false, em);
+        if (err)
+            return err;
+    }
+    return USHER_OK;
+}
+
+/* --- "gala:" and "theatre:" specs --- */
+
+static const char spec_forms[] =
+    "use \"gala:TABLESxSEATS\" (e.g. \"gala:25x10\") or \"theatre:ROWSxSEATS\" "
+    "(e.g. \"theatre:20x30\"), optionally followed by \",vip=N\"";
+
+typedef struct spec {
+    section_kind kind;
+    long count, seats, vip;
+} spec;
+
+/* Reads 1..7 decimal digits at *p and advances past them. */
+static bool read_count(const char **p, long *out)
+{
+    const char *s = *p;
+    long v = 0;
+    int n = 0;
+    for (; *s >= '0' && *s <= '9'; s++, n++) {
+        if (n == 7)
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    if (n == 0)
+        return false;
+    *out = v;
+    *p = s;
+    return true;
+}
+
+static usher_err parse_spec(const char *text, spec *sp, usher_errmsg *em)
+{
+    const char *p = strchr(text, ':');
+    if (p && p - text == 4 && !strncmp(text, "gala", 4))
+        sp->kind = SECTION_TABLE;
+    else if (p && p - text == 7 && !strncmp(text, "theatre", 7))
+        sp->kind = SECTION_ROW;
+    else
+        return usher_fail(em, USHER_INVAL, "layout spec \"%.60s\": unknown shape; %s", text,
+                          spec_forms);
+    p++;
+    sp->vip = 0;
+    bool ok = read_count(&p, &sp->count) && *p == 'x';
+    if (ok)
+        p++;
+    ok = ok && read_count(&p, &sp->seats);
+    if (ok && *p == ',') {
+        ok = !strncmp(p, ",vip=", 5);
+        if (ok)
+            p += 5;
+        ok = ok && read_count(&p, &sp->vip);
+    }
+    if (!ok || *p)
+        return usher_fail(em, USHER_INVAL, "layout spec \"%.60s\" is not understood; %s", text,
+                          spec_forms);
+    const char *what = sp->kind == SECTION_TABLE ? "tables" : "rows";
+    if (sp->count < 1 || sp->count > LAYOUT_MAX_SECTIONS)
+        return usher_fail(em, USHER_INVAL,
+                          "layout spec \"%.60s\": the number of %s must be 1 to %d; %s", text, what,
+                          LAYOUT_MAX_SECTIONS, spec_forms);
+    if (sp->seats < 1 || sp->seats > LAYOUT_MAX_SEATS_PER_SECTION)
+        return usher_fail(
+            em, USHER_INVAL, "layout spec \"%.60s\": seats per %s must be 1 to %d; %s", text,
+            sp->kind == SECTION_TABLE ? "table" : "row", LAYOUT_MAX_SEATS_PER_SECTION, spec_forms);
+    if (sp->count * sp->seats > USHER_MAX_SEATS)
+        return usher_fail(em, USHER_INVAL,
+                          "layout spec \"%.60s\": %ld seats in all; at most %d; %s", text,
+                          sp->count * sp->seats, USHER_MAX_SEATS, spec_forms);
+    if (sp->vip > sp->count)
+        return usher_fail(em, USHER_INVAL, "layout spec \"%.60s\": vip=%ld but only %ld %s; %s",
+                          text, sp->vip, sp->count, what, spec_forms);
+    return USHER_OK;
+}
+
+/* Row names A..Z, AA..AZ, BA.. for 0, 1, ... */
+static void row_name(int i, char *out, size_t size)
+{
+    char rev[8];
+    int n = 0;
+    for (i++; i > 0 && n < (int)sizeof rev; i /= 26) {
+        i--;
+        rev[n++] = (char)('A' + i % 26);
+    }
+    size_t k = 0;
+    while (n > 0 && k + 1 < size)
+        out[k++] = rev[--n];
+    out[k] = '\0';
+}
+
+/* Tables in a square-ish grid, one seat's width of aisle between chairs. */
+static usher_err generate_gala(layout *l, const spec *sp, usher_errmsg *em)
+{
+    int n = (int)sp->count, cols = 1, width = digits(n) < 2 ? 2 : digits(n);
+    while (cols * cols < n)
+        cols++;
+    double r = layout__default_radius((int)sp->seats);
+    double pitch = 2 * r + 2 * LAYOUT_SEAT_SIZE;
+    char name[USHER_EVENT_NAME_SIZE];
+    snprintf(name, sizeof name, "Gala: %d table%s of %ld seat%s", n, n == 1 ? "" : "s", sp->seats,
+             sp->seats == 1 ? "" : "s");
+    layout__set_name(l, name);
+    for (int t = 0; t < n; t++) {
+        layout_section sec = {.kind = SECTION_TABLE, .radius = r};
+        sec.first_seat = layout_seat_count(l);
+        sec.seat_count = (int)sp->seats;
+        if (!numbered_id(sec.id, "T", "", width, t + 1))
+            return usher_fail(em, USHER_INVAL, "table ids would be too long");
+        snprintf(sec.label, sizeof sec.label, "Table %d", t + 1);
+        text_copy(sec.klass, sizeof sec.klass, t < sp->vip ? "VIP" : "");
+        sec.x = (t % cols + 0.5) * pitch;
+        sec.y = (t / cols + 0.5) * pitch;
+        usher_err err = layout__push_section(l, &sec, em);
+        if (!err)
+            err = layout__generate_seats(l, t, 0, 0, em);
+        if (err)
+            return err;
+    }
+    return USHER_OK;
+}
+
+/* Rows A.. one behind the other (stage toward y-), their ends gently curved. */
+static usher_err generate_theatre(layout *l, const spec *sp, usher_errmsg *em)
+{
+    int n = (int)sp->count;
+    double width = (double)(sp->seats - 1) * LAYOUT__ROW_SPACING;
+    double depth = round(THEATRE_CURVE * width);
+    char name[USHER_EVENT_NAME_SIZE];
+    snprintf(name, sizeof name, "Theatre: %d row%s of %ld seat%s", n, n == 1 ? "" : "s", sp->seats,
+             sp->seats == 1 ? "" : "s");
+    layout__set_name(l, name);
+    for (int r = 0; r < n; r++) {
+        layout_section sec = {.kind = SECTION_ROW};
+        sec.first_seat = layout_seat_count(l);
+        sec.seat_count = (int)sp->seats;
+        row_name(r, sec.id, sizeof sec.id);
+        snprintf(sec.label, sizeof sec.label, "Row %s", sec.id);
+        text_copy(sec.klass, sizeof sec.klass, r < sp->vip ? "VIP" : "");
+        sec.x = width / 2 + 2 * LAYOUT_SEAT_SIZE;
+        sec.y = 4 * LAYOUT_SEAT_SIZE + depth + r * ROW_PITCH;
+        usher_err err = layout__push_section(l, &sec, em);
+        if (!err)
+            err = layout__generate_seats(l, r, LAYOUT__ROW_SPACING, depth, em);
+        if (err)
+            return err;
+    }
+    return USHER_OK;
+}
+
+usher_err layout_generate(const char *text, layout **out, usher_errmsg *em)
+{
+    if (!text || !out)
+        return usher_fail(em, USHER_INVAL, "no layout spec given; %s", spec_forms);
+    spec sp = {0};
+    usher_err err = parse_spec(text, &sp, em);
+    if (err)
+        return err;
+    layout *l = layout__alloc();
+    if (!l)
+        return layout__oom(em);
+    err = sp.kind == SECTION_TABLE ? generate_gala(l, &sp, em) : generate_theatre(l, &sp, em);
+    if (err) {
+        layout_free(l);
+        return err;
+    }
+    layout__finish(l);
+    *out = l;
+    return USHER_OK;
+}
