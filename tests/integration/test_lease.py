@@ -11,7 +11,6 @@ or "FAIL NAME: why" for each and exits 0 when all passed, 77 when nothing
 failed but something was skipped, else 1. Python 3 standard library only.
 """
 
-import argparse
 import csv
 import http.client
 import io
@@ -25,55 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from datetime import datetime, timezone
 
-COORD = SYNCD = JOURNAL_OP = None  # the binaries under test
-ASAN = False  # built with AddressSanitizer: slower, so time limits stretch
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+import usher_it as it
+from usher_it import Fail, check, die_with_parent, eq, no_sanitizer_report, slow, wait_until
+
 LAYOUT = "gala:25x10"  # 250 seats, no seat classes: any guest may sit in any leased seat
 LEASE_SIZE = 5
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Fail("%s: expected %r, got %r" % (what, want, got))
-
-
-def slow(seconds):
-    """A time limit, stretched for sanitizer builds."""
-    return seconds * 3 if ASAN else seconds
-
-
-def no_sanitizer_report(text, who):
-    for mark in SANITIZER_MARKS:
-        if mark in text:
-            raise Fail("%s printed a sanitizer report:\n%s" % (who, text[-4000:]))
-
-
-def wait_until(cond, seconds, what):
-    """Polls cond() until it returns something true; that value, or Fail."""
-    deadline = time.monotonic() + slow(seconds)
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise Fail("%s: not within %d s" % (what, slow(seconds)))
 
 
 def call(port, method, path, token=None, timeout=30):
@@ -94,18 +51,8 @@ def read_text(path):
         return f.read().decode("utf-8", "replace")
 
 
+
 # ---- processes ---------------------------------------------------------------
-
-
-def die_with_parent():
-    """In the child before exec: SIGKILL when this script dies (say, killed by
-    ctest's timeout), so no server or syncd outlives its test. Linux only; best
-    effort."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
 
 
 class Proc:
@@ -150,7 +97,7 @@ class Coordinator(Proc):
     def __init__(self, env, port=0):
         n = sum(1 for p in env.procs if isinstance(p, Coordinator))
         Proc.__init__(self, env, "serve%d" % n,
-                      [COORD, "serve", "--db", env.db, "--listen", "127.0.0.1:%d" % port])
+                      [it.COORD, "serve", "--db", env.db, "--listen", "127.0.0.1:%d" % port])
         self.port = None
         deadline = time.monotonic() + slow(10)
         while time.monotonic() < deadline:
@@ -179,7 +126,7 @@ class Device:
         self.syncd = None
 
     def start(self, port, *extra):
-        argv = [SYNCD, "run", "--db", self.db, "--coordinator", "http://127.0.0.1:%d" % port,
+        argv = [it.SYNCD, "run", "--db", self.db, "--coordinator", "http://127.0.0.1:%d" % port,
                 "--token", self.token] + list(extra)
         self.syncd = Proc(self.env, self.name + "-syncd", argv)
         self.env.procs.append(self.syncd)
@@ -196,19 +143,19 @@ class Device:
         return out, err
 
     def status(self):
-        out, _ = self.run(SYNCD, "status", "--db", self.db)
+        out, _ = self.run(it.SYNCD, "status", "--db", self.db)
         return json.loads(out)
 
     def seats(self):
         """seat id -> state word from `usher-syncd dump seats` (replica + own pending ops)."""
-        out, _ = self.run(SYNCD, "dump", "--db", self.db, "seats")
+        out, _ = self.run(it.SYNCD, "dump", "--db", self.db, "seats")
         return {r["seat"]: r["state"] for r in csv.DictReader(io.StringIO(out, newline=""))}
 
     def leased(self):
         return sorted(s for s, st in self.seats().items() if st == "leased")
 
     def op(self, *args, rc=0):
-        return self.run(JOURNAL_OP, "--db", self.db, *args, rc=rc)
+        return self.run(it.JOP, "--db", self.db, *args, rc=rc)
 
     def verdict(self, op_id):
         out, _ = self.op("verdict", op_id)
@@ -217,7 +164,7 @@ class Device:
     def wait_settled(self, n=LEASE_SIZE, seconds=20):
         """Waits for settled(n); on failure says what the device looked like."""
         try:
-            return wait_until(lambda: self.settled(n), seconds, "%s holds %d leased seats" % (self.name, n))
+            return wait_until(lambda: self.settled(n), slow(seconds), "%s holds %d leased seats" % (self.name, n))
         except Fail as e:
             words, status = {}, "-"
             try:
@@ -253,7 +200,7 @@ class Env:
         return os.path.join(self.dir, name)
 
     def coord(self, *args, rc=0):
-        p = subprocess.run([COORD] + list(args), capture_output=True, timeout=slow(60))
+        p = subprocess.run([it.COORD] + list(args), capture_output=True, timeout=slow(60))
         out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
         no_sanitizer_report(err, "usher-coord " + args[0])
         eq(p.returncode, rc, "usher-coord %s exit status (stderr: %s)" % (" ".join(args[:2]), err))
@@ -280,7 +227,7 @@ class Env:
     def device(self, name):
         return Device(self, name, self.tokens[name])
 
-    def cleanup(self):
+    def cleanup(self, failed=False):
         failure = None
         for p in reversed(self.procs):
             try:
@@ -340,7 +287,7 @@ def test_leases_are_disjoint(env):
     # A device that starts now learns the leases from the snapshot.
     k3 = env.device("kiosk3")
     k3.start(c.port)
-    wait_until(lambda: os.path.exists(k3.db) and k3.status().get("online"), 20, "kiosk3 bootstraps")
+    wait_until(lambda: os.path.exists(k3.db) and k3.status().get("online"), slow(20), "kiosk3 bootstraps")
     held = sorted(s for s, w in k3.seats().items() if w == "held")
     eq(held, sorted(la + lb), "kiosk3's view of the leased seats")
 
@@ -365,7 +312,7 @@ def test_offline_assigns_never_conflict(env):
         check("no seat is leased to" in err, "assign-leased with no lease left says why: %r" % err)
     eq(len({o[3] for o in ops}), 10, "ten distinct seats")
     # The kiosk's nudges made each syncd try, and find the coordinator gone.
-    wait_until(lambda: not a.status()["online"] and not b.status()["online"], 20,
+    wait_until(lambda: not a.status()["online"] and not b.status()["online"], slow(20),
                "both devices know they are offline")
 
     c2 = env.serve(port)
@@ -421,7 +368,7 @@ def test_short_lease_is_renewed(env):
         v = coord_seats(env, c.port)[extra]
         left = parse_time(v["leased_until"]) - time.time() if v.get("leased_until") else 0
         return left > 25 * 60 and v.get("leased_by") == "kiosk1"
-    wait_until(renewed, 20, "the one-minute lease on %s renewed for 30 minutes" % extra)
+    wait_until(renewed, slow(20), "the one-minute lease on %s renewed for 30 minutes" % extra)
     a.wait_settled(LEASE_SIZE + 1)
     eq(sorted(set(a.leased()) - {extra}), mine, "the block leased before")
 
@@ -445,7 +392,7 @@ def test_more_than_twice_the_size_is_given_back(env):
 def test_run_options(env):
     env.setup(devices=(("admin1", "admin"), ("kiosk1", "kiosk"), ("door1", "door")))
     a = env.device("kiosk1")
-    base = [SYNCD, "run", "--db", a.db, "--coordinator", "http://127.0.0.1:9", "--token", a.token]
+    base = [it.SYNCD, "run", "--db", a.db, "--coordinator", "http://127.0.0.1:9", "--token", a.token]
     for extra, words in ((["--offline-policy", "pessimistic"], "'pessimistic' is not a policy"),
                          (["--offline-policy", "lease", "--lease-size", "0"], "from 1 to 500"),
                          (["--offline-policy", "lease", "--lease-size", "501"], "from 1 to 500"),
@@ -456,7 +403,7 @@ def test_run_options(env):
     # A door may not lease: it stops with a reason rather than send ops the coordinator refuses.
     c = env.serve()
     door = env.device("door1")
-    p = subprocess.run([SYNCD, "run", "--db", door.db, "--coordinator", "http://127.0.0.1:%d" % c.port,
+    p = subprocess.run([it.SYNCD, "run", "--db", door.db, "--coordinator", "http://127.0.0.1:%d" % c.port,
                         "--token", door.token, "--offline-policy", "lease"],
                        capture_output=True, timeout=slow(30))
     err = p.stderr.decode("utf-8", "replace")
@@ -468,54 +415,5 @@ def test_run_options(env):
 # =============================================================================
 
 
-def all_tests():
-    return [(name[5:], fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
-
-
-def main():
-    global COORD, SYNCD, JOURNAL_OP, ASAN
-    ap = argparse.ArgumentParser(description="lease policy integration tests")
-    ap.add_argument("--coord", required=True, help="path of the usher-coord binary")
-    ap.add_argument("--syncd", required=True, help="path of the usher-syncd binary")
-    ap.add_argument("--journal-op", required=True, help="path of the journal-op test tool")
-    ap.add_argument("names", nargs="*", help="tests to run (default: all)")
-    args = ap.parse_args()
-    COORD, SYNCD, JOURNAL_OP = (os.path.abspath(p) for p in (args.coord, args.syncd, args.journal_op))
-    for p in (COORD, SYNCD, JOURNAL_OP):
-        if not os.access(p, os.X_OK):
-            print("FAIL setup: %s is not an executable" % p)
-            return 1
-    with open(SYNCD, "rb") as f:
-        ASAN = b"__asan_init" in f.read()
-    tests = dict(all_tests())
-    names = [n[5:] if n.startswith("test_") else n for n in args.names] or [n for n, _ in all_tests()]
-    unknown = [n for n in names if n not in tests]
-    if unknown:
-        print("FAIL setup: unknown tests %s (known: %s)" % (", ".join(unknown), ", ".join(tests)))
-        return 1
-    failed = skipped = 0
-    for name in names:
-        env = Env()
-        t0 = time.monotonic()
-        try:
-            try:
-                tests[name](env)
-            finally:
-                env.cleanup()
-            print("ok %s (%.1f s)" % (name, time.monotonic() - t0), flush=True)
-        except Skip as e:
-            skipped += 1
-            print("skip %s: %s" % (name, e), flush=True)
-        except Fail as e:
-            failed += 1
-            print("FAIL %s: %s" % (name, e), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: %s" % (name, traceback.format_exc().rstrip()), flush=True)
-    if failed:
-        return 1
-    return 77 if skipped else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(it.run("lease policy integration tests", globals(), env_factory=Env))
