@@ -37,8 +37,7 @@ int coord_export_known(const char *what)
     return 0;
 }
 
-/* RFC 4180 cell; a leading = + - @ would run as a spreadsheet formula. */
-static void put_cell(FILE *out, const char *s)
+void coord_export_cell(FILE *out, const char *s)
 {
     bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
@@ -85,7 +84,7 @@ usher_err coord_export(coorddb *db, const char *what, FILE *out, usher_errmsg *e
                 fputs(t, out);
             } else {
                 const unsigned char *v = sqlite3_column_text(st, c);
-                put_cell(out, v ? (const char *)v : "");
+                coord_export_cell(out, v ? (const char *)v : "");
             }
         }
         fputs("\r\n", out);

@@ -13,6 +13,11 @@
  * -, @ first) are prefixed with a quote. USHER_INVAL for an unknown name. */
 usher_err coord_export(coorddb *db, const char *what, FILE *out, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Writes one RFC 4180 cell (quoted when it holds a comma, quote or line
+ * break; a leading = + - @ gets a quote so that a spreadsheet does not run it
+ * as a formula). */
+void coord_export_cell(FILE *out, const char *s);
+
 /* True when what names an export. */
 int coord_export_known(const char *what);
 

@@ -397,7 +397,9 @@ static int cmd_qr(int argc, char **argv)
     cli c;
     PARSE("usage: usher-coord qr --db FILE --out DIR\n"
           "Writes one SVG QR ticket per ticket (DIR/CODE.svg, a signed payload that kiosks\n"
-          "verify offline) and DIR/index.html, a sheet to print. Works while serve runs.\n");
+          "verify offline), DIR/index.html, a sheet to print, and DIR/payloads.csv\n"
+          "(ticket_number,full_name,payload: the text each QR holds, for a mail merge).\n"
+          "Works while serve runs.\n");
     const char *dir = GET("out");
     if (!dir)
         return fail("--out DIR is required");
@@ -426,6 +428,12 @@ static int cmd_qr(int argc, char **argv)
               ".code{font-family:monospace}</style></head><body>\n",
               idx);
     }
+    snprintf(path, sizeof path, "%s/payloads.csv", dir);
+    FILE *csv = rc ? NULL : fopen(path, "wb");
+    if (!rc && !csv)
+        rc = fail("cannot write %s: %s", path, strerror(errno));
+    if (csv)
+        fputs("ticket_number,full_name,payload\r\n", csv);
     int written = 0;
     for (int i = 0; !rc && i < state_ticket_count(st); i++) {
         const ticket_state *t = state_ticket(st, i);
@@ -447,6 +455,10 @@ static int cmd_qr(int argc, char **argv)
         fprintf(idx, "</div><div class=\"code\">%s</div><div>", t->code);
         html_escaped(idx, t->klass);
         fputs("</div></div>\n", idx);
+        coord_export_cell(csv, t->code);
+        fputc(',', csv);
+        coord_export_cell(csv, t->name);
+        fprintf(csv, ",%s\r\n", payload);
         written++;
     }
     if (idx) {
@@ -454,8 +466,11 @@ static int cmd_qr(int argc, char **argv)
         if (fclose(idx) != 0 && !rc)
             rc = fail("cannot write %s/index.html", dir);
     }
+    if (csv && fclose(csv) != 0 && !rc)
+        rc = fail("cannot write %s/payloads.csv", dir);
     if (!rc)
-        fprintf(stderr, "usher-coord: wrote %d QR tickets and %s/index.html\n", written, dir);
+        fprintf(stderr, "usher-coord: wrote %d QR tickets, %s/index.html and %s/payloads.csv\n",
+                written, dir, dir);
     state_free(st);
     layout_free(l);
     coorddb_free(db);
