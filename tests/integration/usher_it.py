@@ -426,6 +426,9 @@ def run(description, namespace, binaries=("coord", "syncd", "journal-op"), optio
         try:
             try:
                 tests[name](env)
+            except Skip:
+                env.cleanup()  # nothing failed: no folder to keep
+                raise
             except BaseException:
                 try:
                     env.cleanup(failed=True)
