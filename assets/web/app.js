@@ -41,6 +41,8 @@
     forbidden: 'this token may not do that',
     invalid: 'the request is invalid'
   };
+  var ROLE_TEXT = { kiosk: 'guest kiosk', door: 'door scanner', admin: 'organiser' };
+  var DEVICE_STATUS_TEXT = { online: 'Online', offline: 'Offline', never: 'Never synced', disabled: 'Disabled' };
   var ALERT_TEXT = {
     reseat: 'Re-seated',
     duplicate_checkin: 'Duplicate check-in',
@@ -177,7 +179,10 @@
         var message = body && typeof body.message === 'string' ? body.message
           : 'The coordinator answered HTTP ' + res.status + '.';
         if (res.status === 401 || res.status === 403) {
-          signOut(res.status === 403 ? 'This token is not an admin token: ' + message : message);
+          signOut(res.status === 403
+            ? 'This token belongs to a kiosk or a door, not to an organiser. The dashboard needs an admin token.'
+            : 'The coordinator does not accept this token. Check that it was pasted whole, or create a new one.',
+          'Coordinator: ' + message);
           throw new ApiError(res.status, body && body.error, message);
         }
         if (opts.verdict && (res.status === 200 || res.status === 409) && body && body.verdict)
@@ -259,26 +264,30 @@
     history.replaceState(null, '', location.pathname + location.search);
   }
 
-  function showLogin(message) {
+  function showLogin(message, detail) {
     $('main').hidden = true;
     $('session-bar').hidden = true;
     $('login').hidden = false;
     var err = $('login-error');
-    err.textContent = message || '';
+    clear(err);
+    if (message) {
+      err.appendChild(document.createTextNode(message));
+      if (detail) err.appendChild(h('span', { 'class': 'detail' }, detail));
+    }
     err.hidden = !message;
     var input = $('token');
     input.value = '';
     input.focus();
   }
 
-  function signOut(message) {
+  function signOut(message, detail) {
     stopSession();
     S.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
     eventName = '';
     updateTitle();
     $('toast').hidden = true;
-    showLogin(message);
+    showLogin(message, detail);
   }
 
   /* Stops everything a session started; answers still on their way are dropped. */
@@ -364,7 +373,10 @@
   }
 
   function tick() {
-    for (var i = 0; i < S.relCells.length; i++) S.relCells[i].el.textContent = ago(S.relCells[i].ms);
+    for (var i = 0; i < S.relCells.length; i++) {
+      var c = S.relCells[i];
+      c.el.textContent = (c.prefix || '') + ago(c.ms);
+    }
     tickUpdated();
   }
 
@@ -393,6 +405,7 @@
       refreshSeats();
       refreshStats();
       refreshAlerts();
+      refreshDevices(); /* a change means some device just synced */
       if (S.search || $('tickets-body').firstChild) refreshTickets();
     });
     es.addEventListener('reset', function () {
@@ -476,6 +489,7 @@
 
   function resetMap() {
     if (S.svg && S.svg.parentNode) S.svg.parentNode.removeChild(S.svg);
+    $('map-wrap').style.maxHeight = '';
     S.svg = null;
     S.layout = null;
     S.seatEls.clear(); S.seatInfo.clear(); S.seatLower.clear();
@@ -641,6 +655,13 @@
     if (old && old.parentNode) old.parentNode.removeChild(old);
     S.svg = svg;
     applySeats(seatList || []);
+    var ids = Array.from(S.seatEls.keys());
+    if (ids.length) {
+      var example = ids[Math.min(ids.length - 1, Math.floor(ids.length / 3) + 2)];
+      $('goto-seat').placeholder = 'Seat id, e.g. ' + example;
+      $('move-target').placeholder = 'e.g. ' + example;
+    }
+    fitWrap();
     fitView(); /* before insertion: no forced layout of thousands of seats */
     wrap.insertBefore(svg, wrap.firstChild);
     $('map-status').hidden = total > 0;
@@ -811,8 +832,19 @@
 
   function onResize() {
     if (!S.svg || !S.view) return;
+    fitWrap();
     var v = S.view;
     setView(v.x + v.w / 2, v.y + v.h / 2, v.w);
+  }
+
+  /* The map area is as tall as the window allows (style.css), but no taller
+   * than the venue needs at its width: a wide theatre or a narrow window
+   * leaves no empty band above and below the seats. */
+  function fitWrap() {
+    var wrap = $('map-wrap'), w = wrap.clientWidth;
+    if (!S.full || !w) return;
+    var want = Math.max(360, Math.ceil(w * S.full.h / S.full.w));
+    if (wrap.style.maxHeight !== want + 'px') wrap.style.maxHeight = want + 'px';
   }
 
   /* ---- seat states ------------------------------------------------------------ */
@@ -1118,6 +1150,7 @@
     if (leased) bits.push(leased.toLocaleString() + ' leased');
     if (blocked) bits.push(blocked.toLocaleString() + ' blocked');
     if (revoked) bits.push(revoked.toLocaleString() + ' revoked ticket' + (revoked === 1 ? '' : 's'));
+    if (!expected) bits.push('no tickets yet: import them with usher-coord tickets import');
     $('stat-extra').textContent = bits.join(' · ');
     if (Array.isArray(st.sections)) renderSections(st.sections);
     touchUpdated();
@@ -1213,6 +1246,9 @@
     var badge = $('alerts-open');
     badge.textContent = open ? open + ' open' : '';
     badge.hidden = !open;
+    var link = $('alerts-link');
+    link.textContent = open + ' open alert' + (open === 1 ? '' : 's');
+    link.hidden = !open;
     if (sig === S.alertsSig) return;
     S.alertsSig = sig;
     list = list.slice().sort(function (a, b) {
@@ -1292,19 +1328,32 @@
     S.relCells = [];
     list.forEach(function (d) {
       var tr = h('tr', d.disabled ? { 'class': 'disabled' } : null);
-      tr.appendChild(h('td', { 'class': 'mono' }, d.id));
-      tr.appendChild(h('td', null, d.role));
-      var status = d.disabled ? 'disabled' : d.online ? 'online' : 'offline';
-      var td = h('td');
-      td.appendChild(h('span', { 'class': 'dot ' + status, 'aria-hidden': 'true' }));
-      td.appendChild(document.createTextNode(status === 'online' ? 'Online' : status === 'offline' ? 'Offline' : 'Disabled'));
-      tr.appendChild(td);
       var ms = parseTime(d.last_seen);
-      var seen = h('td', ms ? { title: new Date(ms).toLocaleString() } : null, ago(ms));
-      if (ms) S.relCells.push({ el: seen, ms: ms });
-      tr.appendChild(seen);
       var pending = num(d.pending);
-      tr.appendChild(h('td', { 'class': 'num' + (pending ? ' warn' : '') }, pending.toLocaleString()));
+      var tdName = h('td', { 'class': 'dev-name' });
+      tdName.appendChild(h('div', { 'class': 'mono' }, d.id));
+      tdName.appendChild(h('div', { 'class': 'muted small' }, ROLE_TEXT[d.role] || d.role || ''));
+      tr.appendChild(tdName);
+      /* A device that never synced (an organiser's token, a kiosk not set up
+       * yet) is not "offline": nothing is wrong with it. */
+      var status = d.disabled ? 'disabled' : d.online ? 'online' : ms ? 'offline' : 'never';
+      var td = h('td', { 'class': 'dev-status' });
+      var line = h('div');
+      line.appendChild(h('span', { 'class': 'dot ' + status, 'aria-hidden': 'true' }));
+      line.appendChild(document.createTextNode(DEVICE_STATUS_TEXT[status]));
+      td.appendChild(line);
+      if (ms) {
+        var seen = h('div', { 'class': 'muted small', title: new Date(ms).toLocaleString() }, 'seen ' + ago(ms));
+        S.relCells.push({ el: seen, ms: ms, prefix: 'seen ' });
+        td.appendChild(seen);
+      } else if (status === 'never') {
+        td.appendChild(h('div', { 'class': 'muted small' }, d.role === 'admin' ? 'organiser token' : 'not set up yet'));
+      }
+      tr.appendChild(td);
+      /* operations stuck on a device that went offline are what matters here */
+      var tdP = h('td', { 'class': 'num' + (pending && status === 'offline' ? ' warn' : '') }, pending.toLocaleString());
+      if (pending) tdP.title = pending + ' operation' + (pending === 1 ? '' : 's') + ' waiting to upload when it last synced';
+      tr.appendChild(tdP);
       body.appendChild(tr);
     });
     $('devices-empty').hidden = list.length > 0;
@@ -1361,8 +1410,9 @@
       }
       tr.appendChild(tdSeat);
       var inAt = parseTime(t.checked_in_at);
-      tr.appendChild(h('td', inAt ? null : { 'class': 'muted' },
-        inAt ? clock(inAt) + (t.checkin_device ? ' at ' + t.checkin_device : '') : '—'));
+      var tdIn = h('td', inAt ? null : { 'class': 'muted' }, inAt ? clock(inAt) : '—');
+      if (inAt && t.checkin_device) tdIn.appendChild(h('div', { 'class': 'muted small' }, 'at ' + t.checkin_device));
+      tr.appendChild(tdIn);
       var status = t.revoked ? 'Revoked' : inAt ? 'Checked in' : t.seat ? 'Seated' : 'Not seated';
       var stKey = t.revoked ? 'revoked' : inAt ? 'checked-in' : t.seat ? 'taken' : 'free';
       var tdSt = h('td');
@@ -1379,10 +1429,12 @@
       body.appendChild(tr);
     });
     var summary;
-    if (!total) summary = q ? 'No ticket matches "' + q + '".' : 'No tickets yet.';
+    if (!total) summary = q ? 'No ticket matches "' + q + '".'
+      : 'No tickets yet. Import the guest list with usher-coord tickets import (a CSV of ticket_number,full_name[,class]).';
     else if (total > list.length) summary = 'Showing the first ' + list.length + ' of ' + total.toLocaleString() + (q ? ' matching tickets.' : ' tickets; search to narrow down.');
     else summary = total.toLocaleString() + (q ? ' matching ticket' : ' ticket') + (total === 1 ? '.' : 's.');
     $('tickets-summary').textContent = summary;
+    $('tickets-wrap').hidden = !list.length;
     if (focusCode) {
       var again = body.querySelector('button[data-code="' + cssEscape(focusCode) + '"]');
       if (again) again.focus();
@@ -1425,6 +1477,12 @@
     });
     $('search').addEventListener('input', onSearchInput);
     $('search-form').addEventListener('submit', onSearchSubmit);
+    $('alerts-link').addEventListener('click', function (ev) {
+      ev.preventDefault();
+      var card = document.querySelector('.alerts-card');
+      if (card.scrollIntoView) card.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      $('alerts-list').focus({ preventScroll: true });
+    });
     $('alerts-show-acked').addEventListener('change', function () { S.alertsSig = ''; refreshAlerts(true); });
     document.addEventListener('keydown', function (ev) {
       if (ev.key === 'Escape' && S.moving) cancelMove();

@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""test_dashboard.py - the organisers' dashboard (assets/web) in headless
+Chromium, against the real usher-coord serving it on 127.0.0.1
+(tests/integration/README.md).
+
+    python3 test_dashboard.py --coord PATH/TO/usher-coord [NAME ...]
+
+Each test starts a coordinator with its own database, opens the dashboard in
+one Chromium page driven over the DevTools protocol (browser.py), acts the way
+a kiosk, a door or an organiser does, and checks what the same page shows.
+Exit 77 (skip) only when no Chromium is installed (scripts/deps test installs
+Debian's `chromium`). Python 3 standard library only.
+"""
+
+import csv
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser  # noqa: E402
+import usher_it as it  # noqa: E402
+from usher_it import Fail, Skip, check, eq, slow  # noqa: E402
+
+WEB = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "assets", "web"))
+LAYOUT = "gala:25x10,vip=2"  # T01 and T02 are VIP tables
+EVENT = 'Winter Gala <2026> & "Friends"'
+GUESTS = [
+    ("GALA-0001", 'Smith, Jane "JJ"', "VIP"),
+    ("GALA-0002", "Zoë Ångström", "VIP"),
+    ("GALA-0003", "Müller, Jürgen", "Regular"),
+    ("GALA-0004", "O'Neill, Siobhán", "Regular"),
+    ("GALA-0005", "José Álvarez", "Regular"),
+    ("GALA-0006", "Anaïs Lefèvre", "Regular"),
+    ("GALA-0007", '<img src=x onerror="window.pwned=1">', "Regular"),
+    ("GALA-0008", "Ørjan Bråten", "Regular"),
+]
+# Seat colours of style.css (--taken, --checked-in), as RGB.
+COLOURS = {"taken": (0x2f, 0x6f, 0xdb), "checked-in": (0x15, 0x80, 0x3d)}
+
+
+# ---- setting up -----------------------------------------------------------------
+
+
+def now_iso():
+    t = datetime.now(timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
+
+
+def op(kind, **fields):
+    o = {"id": str(uuid.uuid4()), "kind": kind, "at": now_iso()}
+    o.update(fields)
+    return o
+
+
+def push(coord, token, *ops):
+    """POST /v1/sync with ops, as a device does; returns the verdicts."""
+    status, _, body = it.http_call(coord.port, "POST", "/v1/sync", token,
+                                   json.dumps({"cursor": 0, "ops": list(ops)}))
+    eq(status, 200, "POST /v1/sync status (body %r)" % body[:300])
+    return json.loads(body.decode("utf-8"))["verdicts"]
+
+
+def accepted(coord, token, o):
+    v = push(coord, token, o)[0]
+    eq(v["status"], "accepted", "%s %s verdict (%r)" % (o["kind"], o.get("ticket") or o.get("seat"), v))
+    return v
+
+
+def seats(coord, env):
+    return {s["id"]: s for s in it.get_list(coord.port, "/v1/seats", env.tokens["admin"], "seats")}
+
+
+def start(env):
+    """An event with GUESTS, an admin, a kiosk and a door; usher-coord serving
+    the dashboard from assets/web; Chromium. Returns (coord, page)."""
+    binary = browser.find_chromium()
+    if not binary:
+        env.skipped = True  # nothing ran: no logs worth keeping
+        raise Skip("no Chromium (install Debian's chromium: scripts/deps test)")
+    env.tool([it.COORD, "init", "--db", env.db, "--event", EVENT, "--layout", LAYOUT])
+    path = env.path("tickets.csv")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(("ticket_number", "full_name", "class"))
+        w.writerows(GUESTS)
+    env.tool([it.COORD, "tickets", "import", "--db", env.db, path])
+    for name, role in (("admin", "admin"), ("kiosk-1", "kiosk"), ("door-1", "door")):
+        env.add_device(name, role)
+    check(os.path.isfile(os.path.join(WEB, "index.html")), "no dashboard at %s" % WEB)
+    coord = env.coord(extra=("--web", WEB))
+    page = browser.Browser(binary, env.path("chromium.log"), 1280, 800, preexec_fn=it.die_with_parent,
+                           timeout=slow(30))
+    env.pages.append(page)
+    return coord, page
+
+
+def open_dashboard(coord, page, token):
+    page.navigate("%s/#token=%s" % (coord.url, token))
+    page.wait("document.querySelectorAll('#map-wrap svg .seat').length === 250"
+              " && document.getElementById('conn').dataset.conn === 'live'"
+              " && document.getElementById('stat-expected').textContent === '%d'" % len(GUESTS),
+              slow(10), "the dashboard's 250 seats, live, with %d tickets expected" % len(GUESTS))
+
+
+def state_js(seat):
+    return ("(function () { var e = document.getElementById('seat-%s');"
+            " return e ? e.getAttribute('data-state') : null; })()" % seat)
+
+
+def state(page, seat):
+    return page.eval(state_js(seat))
+
+
+def wait_state(page, seat, want, what):
+    page.wait("%s === '%s'" % (state_js(seat), want), slow(10),
+              "%s: seat %s %s on the map" % (what, seat, want), show=state_js(seat))
+
+
+def text(page, element_id):
+    return page.eval("document.getElementById(%s).textContent" % json.dumps(element_id))
+
+
+def wait_text(page, element_id, want, what):
+    js = "document.getElementById(%s).textContent.trim()" % json.dumps(element_id)
+    page.wait("%s === %s" % (js, json.dumps(want)), slow(10), "%s: #%s reads %r" % (what, element_id, want), show=js)
+
+
+def click(page, selector):
+    ok = page.eval("(function () { var e = document.querySelector(%s); if (!e || e.hidden) return false;"
+                   " e.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));"
+                   " return true; })()" % json.dumps(selector))
+    check(ok, "nothing visible to click at %s" % selector)
+
+
+def mouse_click(page, selector):
+    """A real left click (pointer and mouse events from Chromium's input
+    layer) at the middle of the element, as an organiser's mouse does."""
+    box = page.eval("(function () { var e = document.querySelector(%s); if (!e) return null;"
+                    " e.scrollIntoView({block: 'nearest', inline: 'nearest'});"
+                    " var b = e.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2,"
+                    " window.scrollY]; })()" % json.dumps(selector))
+    check(box, "nothing to click at %s" % selector)
+    x, y, _ = box
+    check(0 <= x < 1280 and 0 <= y < 800, "%s is off screen at %r (x, y, page scroll)" % (selector, box))
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        page.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                               "buttons": 1 if kind == "mousePressed" else 0, "clickCount": 1})
+
+
+def no_page_problems(page):
+    eq(page.problems, [], "JavaScript errors in the page")
+    eq(page.eval("window.pwned === undefined"), True, "a guest's name ran as HTML")
+
+
+def seat_box(page, seat):
+    """Where seat `seat` is drawn: [left, top, width, height] in CSS pixels."""
+    return page.eval("(function () { var b = document.getElementById('seat-%s').getBoundingClientRect();"
+                     " return [b.left, b.top, b.width, b.height]; })()" % seat)
+
+
+def seat_pixels(pixel, box, seat):
+    """The pixels of a seat drawn in `box`, from a decoded screenshot: the ring
+    between 45% and 90% of its radius (the middle holds its number)."""
+    x, y, w, h = box
+    check(w >= 6 and h >= 6, "seat %s is drawn %.1f x %.1f px: too small to see" % (seat, w, h))
+    check(x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 800, "seat %s is off screen at %r" % (seat, box))
+    cx, cy, rad = x + w / 2, y + h / 2, min(w, h) / 2
+    out = []
+    for py in range(int(y), int(y + h) + 1):
+        for px in range(int(x), int(x + w) + 1):
+            d = ((px + 0.5 - cx) ** 2 + (py + 0.5 - cy) ** 2) ** 0.5
+            if 0.45 * rad <= d <= 0.9 * rad:
+                out.append(pixel(px, py))
+    return out
+
+
+def share_of(pixels, rgb, tolerance=24):
+    near = [p for p in pixels if all(abs(a - b) <= tolerance for a, b in zip(p, rgb))]
+    return len(near) / max(1, len(pixels))
+
+
+# ---- the tests ------------------------------------------------------------------
+
+
+def test_live_map(env):
+    """The map, the counters and a screenshot follow a kiosk's assign and a
+    door's check-in live, in the same page, through the event stream."""
+    coord, page = start(env)
+    admin, kiosk, door = env.tokens["admin"], env.tokens["kiosk-1"], env.tokens["door-1"]
+    accepted(coord, kiosk, op("assign", ticket="GALA-0003", seat="T05-02"))
+    open_dashboard(coord, page, admin)
+
+    eq(page.eval("location.hash"), "", "the token left in the address bar")
+    eq(page.eval("sessionStorage.getItem('usher.admin_token')"), admin, "the token kept for the tab")
+    # every seat of the map agrees with the coordinator's /v1/seats
+    shown = page.eval("Array.from(document.querySelectorAll('#map-wrap .seat'))"
+                      ".map(function (e) { return [e.id, e.getAttribute('data-state')]; })")
+    want = {"seat-" + k: v["state"] for k, v in seats(coord, env).items()}
+    eq(len(shown), 250, "seat elements")
+    eq(dict(shown), want, "the map's seat states")
+    eq(state(page, "T05-02"), "taken", "a seat taken before the page opened")
+    eq(text(page, "stat-seated"), "1", "#stat-seated")
+    eq(text(page, "stat-checked-in"), "0", "#stat-checked-in")
+    eq(text(page, "count-free"), "249", "legend: free")
+    eq(text(page, "event-name").split(" · ")[0], EVENT, "the event's name in the top bar, as text")
+    check(page.eval("document.title").startswith(EVENT), "the page title %r" % page.eval("document.title"))
+
+    # From now on /v1/seats and /v1/stats answers are held back: whatever
+    # changes on the map can only come from the event stream.
+    page.eval("""(function () {
+      var real = window.fetch; window.__held = [];
+      window.fetch = function (url, init) {
+        if (/^\\/v1\\/(seats|stats)/.test(String(url)))
+          return new Promise(function (ok, ko) { window.__held.push(function () { real(url, init).then(ok, ko); }); });
+        return real(url, init);
+      };
+      window.__release = function () { window.fetch = real; window.__held.splice(0).forEach(function (f) { f(); }); };
+      return true; })()""")
+    accepted(coord, kiosk, op("assign", ticket="GALA-0005", seat="T06-01"))
+    wait_state(page, "T06-01", "taken", "a kiosk's assign, from the event stream alone")
+    eq(text(page, "stat-seated"), "1", "#stat-seated while /v1/stats is held back")
+    page.eval("window.__release(), true")
+    wait_text(page, "stat-seated", "2", "after the assign")
+
+    accepted(coord, door, op("checkin", ticket="GALA-0005"))
+    wait_state(page, "T06-01", "checked-in", "a door's check-in")
+    wait_text(page, "stat-checked-in", "1", "after the check-in")
+    eq(text(page, "stat-seated"), "2", "#stat-seated after the check-in")
+    eq(state(page, "T05-02"), "taken", "the other seated guest, not arrived")
+    # the table's count on the map and in the progress table
+    page.wait("Array.from(document.querySelectorAll('#map-wrap text.table-count'))"
+              ".some(function (t) { return t.textContent === '1/10 · 1 in'; })", slow(10),
+              "table 6's count on the map reads 1/10 · 1 in")
+    row = page.eval("Array.from(document.querySelectorAll('#sections-body tr'))"
+                    ".map(function (r) { return r.textContent; }).filter(function (t) { return /Table 6/.test(t); })")
+    eq(len(row), 1, "table 6's row in the progress table")
+    check("1/10" in row[0], "table 6's progress row %r does not read 1/10" % row[0])
+
+    # The screenshot: a PNG of the viewport, the seats in their colours.
+    page.eval("document.activeElement && document.activeElement.blur(), true")
+    time.sleep(0.4)  # let the colour transition of the bars settle; the seats have none
+    png = page.screenshot(env.path("dashboard.png"))
+    eq(browser.png_size(png), (1280, 800), "screenshot size")
+    check(len(png) > 20000, "the screenshot is only %d bytes" % len(png))
+    boxes = {seat: seat_box(page, seat) for seat in ("T06-01", "T05-02", "T07-01")}
+    _, _, pixel = browser.png_pixels(png, rows=int(max(b[1] + b[3] for b in boxes.values())) + 2)
+    for seat, colour in (("T06-01", "checked-in"), ("T05-02", "taken")):
+        share = share_of(seat_pixels(pixel, boxes[seat], seat), COLOURS[colour])
+        check(share > 0.5, "seat %s (%s): only %.0f%% of its pixels have its colour in the screenshot"
+              % (seat, colour, share * 100))
+    free = seat_pixels(pixel, boxes["T07-01"], "T07-01")
+    check(share_of(free, COLOURS["taken"]) < 0.05 and share_of(free, COLOURS["checked-in"]) < 0.05,
+          "a free seat is painted as taken or checked in")
+    no_page_problems(page)
+
+
+def test_sign_in(env):
+    """A wrong token and a kiosk's token bring the sign-in form back with a
+    reason; an admin token typed into it opens the dashboard; the tab keeps
+    it across a reload; Sign out forgets it."""
+    coord, page = start(env)
+    page.navigate("%s/#token=NOT-A-TOKEN" % coord.url)
+    page.wait("!document.getElementById('login').hidden && !document.getElementById('login-error').hidden",
+              slow(10), "the sign-in form with an error, for an unknown token")
+    msg = text(page, "login-error")
+    check("does not accept this token" in msg and "usher-coord device add" in msg,
+          "the message for an unknown token: %r" % msg)
+    eq(page.eval("document.getElementById('main').hidden"), True, "the dashboard hidden when signed out")
+    eq(page.eval("sessionStorage.getItem('usher.admin_token')"), None, "a refused token kept")
+
+    page.navigate("%s/#token=%s" % (coord.url, env.tokens["kiosk-1"]))
+    page.wait("/not to an organiser/.test(document.getElementById('login-error').textContent)", slow(10),
+              "the message for a kiosk's token")
+    check("admin token" in text(page, "login-error"), "the kiosk message names the admin token")
+
+    page.eval("document.getElementById('token').value = %s; true" % json.dumps(" " + env.tokens["admin"] + "\n"))
+    click(page, "#token-submit")
+    page.wait("document.querySelectorAll('#map-wrap .seat').length === 250 && document.getElementById('login').hidden",
+              slow(10), "the dashboard after typing an admin token")
+    page.reload()
+    page.wait("document.querySelectorAll('#map-wrap .seat').length === 250", slow(10),
+              "still signed in after a reload")
+    click(page, "#sign-out")
+    page.wait("!document.getElementById('login').hidden && document.getElementById('main').hidden", slow(10),
+              "the sign-in form after Sign out")
+    eq(page.eval("sessionStorage.getItem('usher.admin_token')"), None, "the token after Sign out")
+    eq(page.eval("document.querySelectorAll('#map-wrap .seat').length"), 0, "seats left on the page after Sign out")
+    no_page_problems(page)
+
+
+def test_panels(env):
+    """Alerts (shown, acknowledged), devices, ticket search (names as text,
+    never HTML) and the three CSV exports."""
+    coord, page = start(env)
+    admin, kiosk, door = env.tokens["admin"], env.tokens["kiosk-1"], env.tokens["door-1"]
+    open_dashboard(coord, page, admin)
+    eq(page.eval("document.getElementById('alerts-empty').hidden"), False, "'No alerts.' with no alert")
+
+    accepted(coord, kiosk, op("assign", ticket="GALA-0004", seat="T09-03"))
+    v = push(coord, kiosk, op("assign", ticket="GALA-0006", seat="T09-03"))[0]
+    eq((v["status"], v.get("reason")), ("rejected", "seat_taken"), "the second assign of T09-03")
+    reseat = v["reseat"]
+    page.wait("document.querySelectorAll('#alerts-list li.alert').length === 1", slow(10), "the reseat alert")
+    alert = page.eval("document.querySelector('#alerts-list li.alert').textContent")
+    for part in ("Re-seated", "GALA-0006", "T09-03", reseat, "Acknowledge"):
+        check(part in alert, "the alert %r does not mention %r" % (alert, part))
+    eq(text(page, "alerts-link"), "1 open alert", "the top bar's alert link")
+    wait_state(page, reseat, "taken", "the reseated guest")
+    click(page, "#alerts-list li.alert .alert-foot button.btn")
+    page.wait("document.querySelector('#alerts-list li.alert.acked') !== null", slow(10), "the alert acknowledged")
+    acks = it.get_list(coord.port, "/v1/alerts", admin, "alerts")
+    check(len(acks) == 1 and acks[0].get("acked_at"), "the coordinator's alert after Acknowledge: %r" % acks)
+    eq(page.eval("document.getElementById('alerts-link').hidden"), True, "the alert link with nothing open")
+
+    # devices: the kiosk synced just now, the door never
+    rows = page.wait("(function () { var r = Array.from(document.querySelectorAll('#devices-body tr'))"
+                     ".map(function (tr) { return tr.textContent.replace(/\\s+/g, ' ').trim(); });"
+                     " return r.length === 3 && /kiosk-1.*Online/.test(r.join('|')) ? r : null; })()",
+                     slow(10), "three devices, kiosk-1 online")
+    door_row = [r for r in rows if r.startswith("door-1")]
+    check(door_row and "Never synced" in door_row[0], "the door that never synced: %r" % rows)
+
+    # ticket search: by accented name, and a name made of HTML stays text
+    page.eval("document.getElementById('search').value = 'zoë'; true")
+    click(page, "#search-form button")
+    page.wait("document.getElementById('tickets-summary').textContent === '1 matching ticket.'", slow(10),
+              "one ticket matching zoë")
+    check("GALA-0002" in text(page, "tickets-body"), "the search for zoë finds %r" % text(page, "tickets-body"))
+    page.eval("document.getElementById('search').value = 'GALA-0007'; true")
+    click(page, "#search-form button")
+    page.wait("/GALA-0007/.test(document.getElementById('tickets-body').textContent)", slow(10), "GALA-0007 found")
+    eq(page.eval("document.querySelectorAll('#tickets-body img, #alerts-list img').length"), 0,
+       "elements made from a guest's name")
+    check(GUESTS[6][1] in text(page, "tickets-body"), "the HTML-looking name shown as text")
+
+    # the exports: links with the token, CSV downloads that list the seating
+    for what, head in (("assignments", "ticket"), ("checkins", "ticket"), ("alerts", "")):
+        href = page.eval("document.getElementById('export-%s').href" % what)
+        check("/v1/export/%s.csv?access_token=" % what in href, "export link %r" % href)
+        got = page.eval("fetch(document.getElementById('export-%s').href)"
+                        ".then(function (r) { return r.text().then(function (t) { return [r.status, t]; }); })" % what)
+        eq(got[0], 200, "GET %s.csv from the page" % what)
+        check(head in got[1].split("\n")[0], "%s.csv header %r" % (what, got[1][:80]))
+    body = page.eval("fetch(document.getElementById('export-assignments').href).then(function (r) { return r.text(); })")
+    rows = list(csv.DictReader(body.splitlines()))
+    check(any(r.get("ticket_number") == "GALA-0004" and "T09-03" in r.values() for r in rows),
+          "assignments.csv lacks GALA-0004 at T09-03: %r" % body[:400])
+    accepted(coord, door, op("checkin", ticket="GALA-0004"))
+    wait_state(page, "T09-03", "checked-in", "the check-in")
+    no_page_problems(page)
+
+
+def test_seat_actions(env):
+    """An organiser selects seats on the map and blocks, unblocks, moves and
+    unseats; every action reaches the coordinator and shows on the map."""
+    coord, page = start(env)
+    admin, kiosk = env.tokens["admin"], env.tokens["kiosk-1"]
+    accepted(coord, kiosk, op("assign", ticket="GALA-0008", seat="T11-04"))
+    open_dashboard(coord, page, admin)
+    page.eval("window.confirm = function () { return true; }; true")  # the unseat question
+
+    mouse_click(page, "#seat-T12-05")
+    page.wait("!document.getElementById('seat-detail').hidden && !document.getElementById('act-block').hidden",
+              slow(10), "the selected free seat with its Block button")
+    eq(text(page, "sd-seat").split(" ")[0], "T12-05", "the selected seat")
+    click(page, "#act-block")
+    wait_state(page, "T12-05", "blocked", "Block seat")
+    eq(seats(coord, env)["T12-05"]["state"], "blocked", "the coordinator's T12-05 after Block")
+    page.wait("!document.getElementById('act-unblock').hidden", slow(10), "the Unblock button")
+    click(page, "#act-unblock")
+    wait_state(page, "T12-05", "free", "Unblock seat")
+
+    mouse_click(page, "#seat-T11-04")
+    page.wait("document.getElementById('sd-ticket').textContent === 'GALA-0008'", slow(10), "the guest of T11-04")
+    eq(text(page, "sd-name"), "Ørjan Bråten", "the selected seat's guest")
+    click(page, "#act-move")
+    page.eval("document.getElementById('move-target').value = 't13-01'; true")
+    page.eval("document.getElementById('move-form').requestSubmit(), true")
+    wait_state(page, "T13-01", "taken", "Move guest to t13-01")
+    wait_state(page, "T11-04", "free", "the seat the guest left")
+    s = seats(coord, env)
+    eq((s["T13-01"]["state"], s["T13-01"].get("ticket")), ("taken", "GALA-0008"), "the coordinator's T13-01")
+    check("Moved GALA-0008" in text(page, "seat-msg"), "the move's message: %r" % text(page, "seat-msg"))
+
+    page.wait("!document.getElementById('act-unseat').hidden", slow(10), "the Unseat button of T13-01")
+    click(page, "#act-unseat")
+    wait_state(page, "T13-01", "free", "Unseat guest")
+    eq(seats(coord, env)["T13-01"]["state"], "free", "the coordinator's T13-01 after Unseat")
+    wait_text(page, "stat-seated", "0", "after the unseat")
+
+    # A refused action says why in words: a VIP seat for a Regular ticket.
+    accepted(coord, kiosk, op("assign", ticket="GALA-0003", seat="T14-01"))
+    click(page, "#zoom-fit")  # the move zoomed in on T13-01
+    mouse_click(page, "#seat-T14-01")
+    page.wait("!document.getElementById('act-move').hidden", slow(10), "the Move button of T14-01")
+    click(page, "#act-move")
+    page.eval("document.getElementById('move-target').value = 'T01-05'; true")
+    page.eval("document.getElementById('move-form').requestSubmit(), true")
+    page.wait("/Refused/.test(document.getElementById('seat-msg').textContent)", slow(10), "the refused move")
+    check("class may not sit there" in text(page, "seat-msg"), "the refusal: %r" % text(page, "seat-msg"))
+    eq(state(page, "T14-01"), "taken", "the guest stays after a refused move")
+    no_page_problems(page)
+
+
+def test_offline_and_back(env):
+    """The coordinator stops: the page says so and keeps the map; it comes
+    back: the page is live again and shows what changed meanwhile."""
+    coord, page = start(env)
+    admin, kiosk = env.tokens["admin"], env.tokens["kiosk-1"]
+    open_dashboard(coord, page, admin)
+    coord.stop()
+    page.wait("['reconnecting', 'offline'].indexOf(document.getElementById('conn').dataset.conn) >= 0",
+              slow(10), "the connection indicator with the coordinator stopped")
+    eq(page.eval("document.querySelectorAll('#map-wrap .seat').length"), 250, "the map kept while offline")
+    coord.start()
+    accepted(coord, kiosk, op("assign", ticket="GALA-0005", seat="T20-07"))
+    page.wait("document.getElementById('conn').dataset.conn === 'live'", slow(20), "Live again")
+    wait_state(page, "T20-07", "taken", "a seat taken while the page was reconnecting")
+    wait_text(page, "stat-seated", "1", "after the reconnection")
+    no_page_problems(page)
+
+
+class Env(it.Env):
+    """usher_it's Env, which also closes the test's Chromium pages."""
+
+    def __init__(self):
+        super().__init__()
+        self.pages = []
+        self.skipped = False
+
+    def cleanup(self, failed=False):
+        failed = failed and not self.skipped
+        for p in self.pages:
+            try:
+                p.close()
+            except Exception as e:  # a browser that will not close must not hide the result
+                print("  (closing Chromium: %s)" % e, flush=True)
+        super().cleanup(failed)
+
+
+def main():
+    def guarded(fn):
+        def run(env):
+            try:
+                fn(env)
+            except browser.BrowserError as e:
+                raise Fail(str(e))
+        run.__name__ = fn.__name__
+        return run
+
+    tests = {name: guarded(fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
+    return it.run("the organisers' dashboard in headless Chromium", tests, binaries=("coord",), env_factory=Env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
