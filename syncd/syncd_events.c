@@ -10,7 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syncd_net.h"
 #include "text.h"
+
+#define RETRY_CAP_MS 2000
+#define RETRY_REFUSED_CAP_MS 250 /* nobody listens: the coordinator restarts; see syncd_main.c */
 
 struct syncd_events {
     char url[600];
@@ -106,13 +110,16 @@ static void *run(void *arg)
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 40L);
         ev->linelen = 0;
         int64_t before = ev->last_id;
-        curl_easy_perform(c);
+        CURLcode rc = curl_easy_perform(c);
         curl_slist_free_all(h);
         bool was = atomic_exchange(&ev->connected, false);
+        long cap = syncd_net__conn_refused(c, (int)rc) ? RETRY_REFUSED_CAP_MS : RETRY_CAP_MS;
         if (was || ev->last_id != before)
             backoff = 100;
-        else if (backoff < 2000)
+        else if (backoff < cap)
             backoff *= 2;
+        if (backoff > cap)
+            backoff = cap;
         sleep_ms(ev, backoff / 2 + rand() % (backoff / 2 + 1));
     }
     if (c)

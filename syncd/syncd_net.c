@@ -2,6 +2,7 @@
 #include "syncd_net.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct syncd_net {
     CURL *curl;
     char base[512];
     struct curl_slist *headers;
+    bool refused; /* the last call's connection was refused */
 };
 
 typedef struct buffer {
@@ -123,6 +125,7 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     }
     CURLcode rc = curl_easy_perform(c);
+    n->refused = syncd_net__conn_refused(c, (int)rc);
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (status)
@@ -153,4 +156,18 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
     }
     free(b.data);
     return out;
+}
+
+bool syncd_net_refused(const syncd_net *n)
+{
+    return n->refused;
+}
+
+bool syncd_net__conn_refused(void *curl_handle, int curl_code)
+{
+    long os_errno = 0;
+    if (curl_code != CURLE_COULDNT_CONNECT)
+        return false;
+    curl_easy_getinfo(curl_handle, CURLINFO_OS_ERRNO, &os_errno);
+    return os_errno == ECONNREFUSED;
 }

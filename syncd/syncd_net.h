@@ -4,6 +4,7 @@
 #ifndef USHER_SYNCD_NET_H
 #define USHER_SYNCD_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -27,5 +28,13 @@ void syncd_net_free(syncd_net *n);
  * NET_REFUSED/NET_AUTH *status is the HTTP status and *resp the error body. */
 net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char **resp,
                           size_t *len, long *status, char *err, size_t errsize);
+
+/* True when the last call failed because the coordinator's host refused the
+ * connection (nobody listens: the coordinator is down or restarting). Such a
+ * try costs a SYN and a RST, so the loop may retry it briskly. */
+bool syncd_net_refused(const syncd_net *n);
+
+/* True when a finished transfer on c failed to connect with ECONNREFUSED. */
+bool syncd_net__conn_refused(void *curl_handle, int curl_code);
 
 #endif
