@@ -19,6 +19,7 @@
 struct syncd_events {
     char url[600];
     char auth[256];
+    char cacert[4096]; /* "" = the system's certificate store */
     int notify_fd;
     pthread_t thread;
     atomic_bool stop, connected;
@@ -105,6 +106,8 @@ static void *run(void *arg)
         curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L); /* an error answer is not a stream */
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        if (ev->cacert[0])
+            curl_easy_setopt(c, CURLOPT_CAINFO, ev->cacert);
         /* The coordinator comments every 15 s: 40 s of silence is a dead link. */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 40L);
@@ -127,14 +130,15 @@ static void *run(void *arg)
     return NULL;
 }
 
-usher_err syncd_events_start(const char *base_url, const char *token, int notify_fd,
-                             syncd_events **out, usher_errmsg *em)
+usher_err syncd_events_start(const char *base_url, const char *token, const char *cacert,
+                             int notify_fd, syncd_events **out, usher_errmsg *em)
 {
     syncd_events *ev = calloc(1, sizeof *ev);
     if (!ev)
         return usher_fail(em, USHER_NOMEM, "out of memory");
     snprintf(ev->url, sizeof ev->url, "%s/v1/events", base_url);
     snprintf(ev->auth, sizeof ev->auth, "Authorization: Bearer %s", token);
+    snprintf(ev->cacert, sizeof ev->cacert, "%s", cacert ? cacert : "");
     ev->notify_fd = notify_fd;
     atomic_init(&ev->stop, false);
     atomic_init(&ev->connected, false);

@@ -12,9 +12,10 @@
 typedef struct syncd_events syncd_events;
 
 /* Starts listening. Each event (and each successful connect) writes a byte to
- * notify_fd. The stream resumes from the last id seen. */
-usher_err syncd_events_start(const char *base_url, const char *token, int notify_fd,
-                             syncd_events **out, usher_errmsg *em) USHER_MUST_CHECK;
+ * notify_fd. The stream resumes from the last id seen. cacert as for
+ * syncd_net_new. */
+usher_err syncd_events_start(const char *base_url, const char *token, const char *cacert,
+                             int notify_fd, syncd_events **out, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* True while the stream is connected. */
 bool syncd_events_connected(syncd_events *ev);

@@ -454,11 +454,11 @@ static int64_t jittered(int64_t ms)
 }
 
 static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const char *url,
-                    const char *token)
+                    const char *token, const char *cacert)
 {
     syncd_events *ev = NULL;
     usher_errmsg em = {{0}};
-    if (syncd_events_start(url, token, notify_wr, &ev, &em) != USHER_OK)
+    if (syncd_events_start(url, token, cacert, notify_wr, &ev, &em) != USHER_OK)
         return fail("%s", em.text);
     int64_t backoff = 0, next_try = 0; /* the next poll when online, retry when not */
     bool online = false, need = true;
@@ -535,18 +535,22 @@ static int make_pipe(int fds[2])
 
 static int cmd_run(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true},         {"coordinator", true},
-                                     {"token", true},      {"offline-policy", true},
-                                     {"lease-size", true}, {"wake-socket", true}};
+    static const cli_spec specs[] = {
+        {"db", true},         {"coordinator", true}, {"token", true}, {"offline-policy", true},
+        {"lease-size", true}, {"wake-socket", true}, {"cacert", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
-        fputs("usage: usher-syncd run --db FILE --coordinator URL --token TOKEN\n"
+        fputs("usage: usher-syncd run --db FILE --coordinator URL [--token TOKEN]\n"
               "                       [--offline-policy optimistic|lease [--lease-size N]]\n"
-              "                       [--wake-socket NAME]\n"
+              "                       [--wake-socket NAME] [--cacert FILE.pem]\n"
               "Keeps the journal FILE in step with the coordinator at URL\n"
               "(http://HOST:PORT or https://...). The first run fetches the event from\n"
               "/v1/snapshot. Offline is normal: ops wait in the journal and are pushed\n"
               "when the coordinator answers again. A refused token stops it (exit 3).\n"
+              "The token (from 'usher-coord device add') may come from the environment\n"
+              "variable USHER_TOKEN instead, which keeps it out of the process list.\n"
+              "--cacert: the certificates to trust for https (PEM), e.g. a coordinator's\n"
+              "self-signed certificate; default: the system's.\n"
               "\n"
               "--offline-policy optimistic (the default): offline, the kiosk offers every\n"
               "seat it believes free; the coordinator's reseat rule settles conflicts.\n"
@@ -564,8 +568,16 @@ static int cmd_run(int argc, char **argv)
     const char *db = cli_get(specs, ns, &c, "db"), *url = cli_get(specs, ns, &c, "coordinator");
     const char *token = cli_get(specs, ns, &c, "token");
     const char *policy = cli_get(specs, ns, &c, "offline-policy");
+    const char *cacert = cli_get(specs, ns, &c, "cacert");
+    if (!token)
+        token = getenv("USHER_TOKEN");
     if (!db || !url || !token)
-        return fail("run needs --db, --coordinator and --token (see --help)");
+        return fail("run needs --db, --coordinator and --token (or USHER_TOKEN in the "
+                    "environment; see --help)");
+    if (cacert && access(cacert, R_OK) != 0)
+        return fail("--cacert %s: cannot read it (%s); give a PEM file of the coordinator's "
+                    "certificate or its CA",
+                    cacert, strerror(errno));
     if (c.nargs)
         return fail("unexpected argument '%s'", c.args[0]);
     journal_policy pol = JOURNAL_POLICY_OPTIMISTIC;
@@ -603,7 +615,7 @@ static int cmd_run(int argc, char **argv)
         rc = fail("%s", em.text);
         goto out;
     }
-    if (syncd_net_new(base, token, &s.net, &em)) {
+    if (syncd_net_new(base, token, cacert, &s.net, &em)) {
         rc = fail("%s", em.text);
         goto out;
     }
@@ -631,7 +643,7 @@ static int cmd_run(int argc, char **argv)
     say("journal %s, coordinator %s, offline policy %s%s", db, base,
         s.policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic",
         s.id.device[0] ? "" : " (not bootstrapped yet)");
-    rc = run_loop(&s, wake_fd, notify[0], notify[1], base, token);
+    rc = run_loop(&s, wake_fd, notify[0], notify[1], base, token, cacert);
     if (rc == 1 && strstr(s.err, "--token"))
         rc = 3;
 out:

@@ -15,6 +15,7 @@
 struct syncd_net {
     CURL *curl;
     char base[512];
+    char cacert[4096]; /* "" = the system's certificate store */
     struct curl_slist *headers;
     bool refused; /* the last call's connection was refused */
 };
@@ -49,7 +50,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-usher_err syncd_net_new(const char *base_url, const char *token, syncd_net **out, usher_errmsg *em)
+usher_err syncd_net_new(const char *base_url, const char *token, const char *cacert,
+                        syncd_net **out, usher_errmsg *em)
 {
     if (strncmp(base_url, "http://", 7) && strncmp(base_url, "https://", 8))
         return usher_fail(em, USHER_INVAL,
@@ -64,6 +66,10 @@ usher_err syncd_net_new(const char *base_url, const char *token, syncd_net **out
     if (!text_copy(n->base, sizeof n->base, base_url)) {
         free(n);
         return usher_fail(em, USHER_INVAL, "--coordinator: URL too long");
+    }
+    if (cacert && !text_copy(n->cacert, sizeof n->cacert, cacert)) {
+        free(n);
+        return usher_fail(em, USHER_INVAL, "--cacert: path too long");
     }
     size_t bl = strlen(n->base);
     while (bl && n->base[bl - 1] == '/')
@@ -120,6 +126,8 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (n->cacert[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, n->cacert);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));

@@ -18,9 +18,11 @@ typedef enum {
 
 typedef struct syncd_net syncd_net;
 
-/* base_url: "http://host:port" or "https://..." (no trailing path). */
-usher_err syncd_net_new(const char *base_url, const char *token, syncd_net **out,
-                        usher_errmsg *em) USHER_MUST_CHECK;
+/* base_url: "http://host:port" or "https://..." (no trailing path). cacert:
+ * a PEM file of the certificates to trust for https (a venue's own CA or a
+ * self-signed coordinator), or NULL for the system's. */
+usher_err syncd_net_new(const char *base_url, const char *token, const char *cacert,
+                        syncd_net **out, usher_errmsg *em) USHER_MUST_CHECK;
 void syncd_net_free(syncd_net *n);
 
 /* GET or POST (body != NULL) path. On NET_OK *resp (malloc'd, NUL-terminated)

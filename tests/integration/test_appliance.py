@@ -93,6 +93,7 @@ def test_device(env):
         eq(svc["EnvironmentFile"], "/etc/usher/device.env", "%s EnvironmentFile" % name)
         eq(svc["User"], "usher", "%s User" % name)
         eq(svc["Restart"], "on-failure", "%s Restart" % name)
+        check("USHER_TOKEN" not in svc["ExecStart"], "%s: no token on the command line" % name)
     check(os.path.isdir(os.path.join(root, "var/lib/usher")), "the journal's folder")
     check(os.path.isfile(os.path.join(root, "usr/local/share/doc/usher/kiosk/README.md")),
           "the kiosk's README, which the unit names")

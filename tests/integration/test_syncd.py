@@ -19,6 +19,8 @@ import json
 import os
 import random
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -488,6 +490,114 @@ def test_wrong_token(env):
     eq(rc, 3, "exit status with a refused token (stderr: %s)" % err)
     check("token" in err, "stderr does not mention the token: %r" % err)
     check("usher-coord device add" in err, "stderr does not say how to get a token: %r" % err)
+
+
+class TlsRelay:
+    """A TLS front for the coordinator, as a venue would put one (or nginx):
+    accepts TLS on a loopback port with a self-signed certificate for
+    127.0.0.1 and relays the bytes both ways to the real coordinator's plain
+    port, event streams included."""
+
+    def __init__(self, env, real_port):
+        import ssl
+        self.cert, key = env.path("coord.pem"), env.path("coord.key")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", self.cert],
+                           capture_output=True, timeout=slow(30))
+        eq(r.returncode, 0, "openssl req (stderr %r)" % r.stderr[-300:])
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(self.cert, key)
+        self.real_port = real_port
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = "https://127.0.0.1:%d" % self.port
+        self.handshakes_failed = 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(raw,), daemon=True).start()
+
+    def serve(self, raw):
+        try:
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+        except OSError:
+            self.handshakes_failed += 1
+            raw.close()
+            return
+        try:
+            back = socket.create_connection(("127.0.0.1", self.real_port))
+        except OSError:
+            tls.close()
+            return
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pump, args=(back, tls), daemon=True).start()
+        pump(tls, back)
+
+    def close(self):
+        self.sock.close()
+
+
+def test_tls(env):
+    """https: a device trusting the coordinator's self-signed certificate
+    (--cacert) syncs through TLS, event stream included, with its token from
+    USHER_TOKEN; one that does not trust it stays offline saying why, and
+    changes nothing."""
+    if not shutil.which("openssl"):
+        raise it.Skip("openssl is not installed (scripts/deps test)")
+    env.setup(devices=(("admin", "admin"), ("a", "kiosk"), ("b", "kiosk"), ("c", "kiosk")))
+    coord = env.coord()
+    relay = TlsRelay(env, coord.port)
+    try:
+        a = Syncd(env, "a", relay.url, extra=("--cacert", relay.cert), token_in_env=True).start()
+        b = env.syncd("b", coord.url)  # plain http, beside it
+        a.wait_online()
+        b.wait_online()
+        check("--token" not in a.argv and a.token not in " ".join(a.argv), "a's token is not on its command line")
+        a.op("assign", "GALA-0007", "T02-01")
+        wait_until(lambda: device_taken(b).get("T02-01") == "GALA-0007", slow(5),
+                   "a's assign over https reaches b")
+        b.op("assign", "GALA-0008", "T02-02")
+        wait_until(lambda: device_taken(a).get("T02-02") == "GALA-0008", slow(5),
+                   "b's assign reaches a through the TLS event stream and sync")
+        # No --cacert: the system's store does not know this certificate.
+        c = Syncd(env, "c", relay.url).start()
+        st = wait_until(lambda: (lambda s: s if s["last_error"] else None)(c.status()), slow(10),
+                        "c reports why it cannot sync")
+        check(not st["online"] and "certificate" in st["last_error"].lower(),
+              "c offline because of the certificate: %r" % st)
+        check(c.alive(), "an untrusted certificate is retried, not fatal")
+        check(relay.handshakes_failed >= 1, "c's handshakes were refused by c itself")
+        # A --cacert that cannot be read is refused at once.
+        out = subprocess.run([it.SYNCD, "run", "--db", env.path("d.journal"), "--coordinator", relay.url,
+                              "--token", env.tokens["c"], "--cacert", env.path("nope.pem")],
+                             capture_output=True, timeout=slow(10))
+        check(out.returncode != 0 and b"--cacert" in out.stderr, "unreadable --cacert: %r" % out.stderr)
+    finally:
+        relay.close()
 
 
 def test_unreachable(env):

@@ -150,10 +150,11 @@ def die_with_parent():
 class Proc:
     """A long-running process whose every incarnation logs to its own files."""
 
-    def __init__(self, env, name, argv):
+    def __init__(self, env, name, argv, environ=None):
         self.env = env
         self.name = name
         self.argv = argv
+        self.environ = environ  # extra environment variables
         self.proc = None
         self.runs = 0
         self.err_path = None
@@ -167,7 +168,8 @@ class Proc:
         self.env.logs.append((self.name, self.err_path))
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(self.argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                         preexec_fn=die_with_parent)
+                                         preexec_fn=die_with_parent,
+                                         env=dict(os.environ, **self.environ) if self.environ else None)
         self.env.procs.append(self)
         return self
 
@@ -229,11 +231,15 @@ class Coord(Proc):
 class Syncd(Proc):
     """usher-syncd run for one device journal."""
 
-    def __init__(self, env, name, url, token=None, extra=()):
+    def __init__(self, env, name, url, token=None, extra=(), token_in_env=False):
+        """token_in_env: pass the token as USHER_TOKEN, not --token."""
         self.db = env.path(name + ".journal")
         self.token = token or env.tokens[name]
-        super().__init__(env, "syncd-" + name, [SYNCD, "run", "--db", self.db, "--coordinator", url,
-                                                 "--token", self.token] + list(extra))
+        argv = [SYNCD, "run", "--db", self.db, "--coordinator", url]
+        if not token_in_env:
+            argv += ["--token", self.token]
+        super().__init__(env, "syncd-" + name, argv + list(extra),
+                         environ={"USHER_TOKEN": self.token} if token_in_env else None)
         self.device = name
 
     def start(self):
