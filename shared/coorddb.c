@@ -86,6 +86,7 @@ struct coorddb {
     sqlite3_stmt *stmt[C_COUNT];
     int64_t last_seq;    /* highest committed change seq */
     int64_t last_op_seq; /* highest committed ops.seq (arrival order) */
+    int64_t wal_frames;  /* frames in the log after the last commit (manual checkpoints) */
 };
 
 /* A cached statement, reset and ready for binding. */
@@ -132,6 +133,10 @@ usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
     if (!db)
         return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
     usher_err err = store_open(path, STORE_COORD, &db->db, em);
+    /* The op log's id index takes a random leaf page per op: a bigger page
+     * cache (32 MiB, the default is 2 MiB) keeps it from being re-read. */
+    if (!err)
+        err = store_exec(db->db, "PRAGMA cache_size = -32768", em);
     if (!err)
         err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em);
     if (!err)
@@ -613,11 +618,41 @@ static usher_err write_result(coorddb *db, const usher_op *op, const apply_resul
     return err;
 }
 
+static int cmp_op_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An op id twice among the ops to write (the state machine answers a repeat
+ * as a duplicate, which is not written: this guards the log without relying
+ * on an index over its random ids). */
+static usher_err check_batch_ids(const usher_op *ops, const apply_result *res, size_t n,
+                                 usher_errmsg *em)
+{
+    const char **ids = n ? malloc(n * sizeof *ids) : NULL;
+    if (n && !ids)
+        return usher_fail(em, USHER_NOMEM, "out of memory checking a batch");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            ids[k++] = ops[i].id;
+    qsort(ids, k, sizeof *ids, cmp_op_id);
+    usher_err err = USHER_OK;
+    for (size_t i = 1; !err && i < k; i++)
+        if (!strcmp(ids[i - 1], ids[i]))
+            err = usher_fail(em, USHER_EXISTS, "op %s is already in the log", ids[i]);
+    free(ids);
+    return err;
+}
+
 usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n, int64_t now,
                          int64_t *last_seq, usher_errmsg *em)
 {
     int64_t seq = db->last_seq, op_seq = db->last_op_seq;
-    usher_err err = store_begin(db->db, em);
+    usher_err err = check_batch_ids(ops, res, n, em);
+    if (err)
+        return err;
+    err = store_begin(db->db, em);
     if (err)
         return err;
     for (size_t i = 0; !err && i < n; i++)
@@ -867,6 +902,62 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errm
     return err;
 }
 
+usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n, usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = store_begin(db->db, em);
+    if (err)
+        return err;
+    for (size_t i = 0; !err && i < n; i++) {
+        err = coorddb_device_seen(db, devs[i].id, devs[i].last_seen, devs[i].cursor,
+                                  devs[i].pending, em);
+        if (err == USHER_NOTFOUND)
+            err = USHER_OK; /* removed meanwhile: nothing to record */
+    }
+    if (!err)
+        err = store_commit(db->db, em);
+    store_rollback(db->db);
+    return err;
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+static int count_frames(void *arg, sqlite3 *conn, const char *schema, int frames)
+{
+    (void)conn;
+    (void)schema;
+    ((coorddb *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+usher_err coorddb_manual_checkpoints(coorddb *db, usher_errmsg *em)
+{
+    /* A WAL hook replaces SQLite's own (the one that checkpoints after a commit
+     * once the log passes wal_autocheckpoint pages). */
+    sqlite3_wal_hook(db->db, count_frames, db);
+    (void)em;
+    return USHER_OK;
+}
+
+int64_t coorddb_wal_frames(coorddb *db)
+{
+    return db->wal_frames;
+}
+
+usher_err coorddb_checkpoint(coorddb *db, int *log_frames, int *done_frames, usher_errmsg *em)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) /* BUSY: another checkpoint is running */
+        return store_fail(db->db, em, "coordinator database: checkpointing the log");
+    if (log_frames)
+        *log_frames = log;
+    if (done_frames)
+        *done_frames = done;
+    return USHER_OK;
+}
+
 /* ---- alerts and check-ins ------------------------------------------------------------ */
 
 static void read_alert_row(sqlite3_stmt *st, void *p)
@@ -943,6 +1034,21 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_er
                            "ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing check-ins");
+    else
+        err = collect(db, st, sizeof **out, read_checkin_row, (void **)out, n, em);
+    sqlite3_finalize(st);
+    return err;
+}
+
+usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT ticket, device, at, 0, op_id FROM alerts "
+                           "WHERE kind = 'revoked_scan' ORDER BY at, id",
+                           -1, &st, NULL) != SQLITE_OK)
+        err = store_fail(db->db, em, "coordinator database: listing refused scans");
     else
         err = collect(db, st, sizeof **out, read_checkin_row, (void **)out, n, em);
     sqlite3_finalize(st);

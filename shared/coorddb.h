@@ -138,6 +138,32 @@ typedef struct coord_checkin {
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n,
                            usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Every refused scan of a revoked ticket (from the revoked-scan alerts: such
+ * a scan records no check-in), in time order, as check-ins with duplicate
+ * false. *out malloc'd. */
+usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n,
+                                usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Records the sync health of several devices (as coorddb_device_seen, ids
+ * that are not in the database are skipped) in one transaction: one fsync for
+ * all of them. */
+usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+
+/* WAL checkpoints off the writer's path. coorddb_manual_checkpoints stops this
+ * connection from checkpointing after its commits (SQLite's
+ * wal_autocheckpoint) and starts counting the frames in the write-ahead log
+ * after each commit (coorddb_wal_frames; 0 before the first commit).
+ * coorddb_checkpoint runs a PASSIVE checkpoint (never waits for the writer or
+ * readers) from any connection to the same file; *log_frames and *done_frames
+ * (either may be NULL) say how many frames the log holds and how many of them
+ * are now in the database. A commit's durability never depends on a
+ * checkpoint: with synchronous=FULL the log itself is synced at commit. */
+usher_err coorddb_manual_checkpoints(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
+int64_t coorddb_wal_frames(coorddb *db);
+usher_err coorddb_checkpoint(coorddb *db, int *log_frames, int *done_frames,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
 /* The underlying connection, for read-only queries by the coordinator's
  * exports. Owned by db. */
 struct sqlite3 *coorddb_sqlite(coorddb *db);

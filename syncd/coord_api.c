@@ -33,23 +33,108 @@ static json_t *time_or_null(int64_t ms)
 
 /* ---- POST /v1/sync ------------------------------------------------------ */
 
+/* A growing reply body. */
+typedef struct body_buf {
+    char *p;
+    size_t len, cap;
+    bool failed; /* out of memory: p freed */
+} body_buf;
+
+static void body_put(body_buf *b, const char *text, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            free(b->p);
+            *b = (body_buf){.failed = true};
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, text, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void body_puts(body_buf *b, const char *text)
+{
+    body_put(b, text, strlen(text));
+}
+
+/* Appends the compact JSON of j (released), or fails the body. */
+static void body_json(body_buf *b, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        free(b->p);
+        *b = (body_buf){.failed = true};
+        return;
+    }
+    body_puts(b, text);
+    free(text);
+}
+
+/* The sync response, {"cursor","more","verdicts","changes"} as
+ * proto_sync_response_encode writes it, but with the changes' JSON copied from
+ * the change ring instead of encoded again for every reply (32 clients each
+ * pulling every change is 32 encodings of it). */
 static void finish_sync(http_request *req, engine_req *er, http_reply *r)
 {
     if (er->err) {
         http_error(r, 503, "unavailable", "%s", er->errmsg[0] ? er->errmsg : "try again");
         return;
     }
-    sync_response resp = {er->verdicts, er->nops,       er->changes,
-                          er->nchanges, er->new_cursor, er->more};
-    char *body = proto_sync_response_encode(&resp);
-    if (!body) {
+    int64_t cursor = er->new_cursor;
+    bool more = er->more;
+    char *ring_text = NULL;
+    size_t ring_len = 0;
+    if (er->changes_in_ring && er->nchanges) {
+        usher_err err =
+            engine_changes_json(req->e, er->cursor, er->nchanges, &ring_text, &ring_len);
+        if (err == USHER_NOTFOUND) {
+            /* Overwritten since the commit: nothing pulled this time. */
+            cursor = er->cursor;
+            more = true;
+        } else if (err) {
+            http_error(r, 500, "internal", "out of memory");
+            return;
+        }
+    }
+    body_buf b = {0};
+    char head[64];
+    snprintf(head, sizeof head, "{\"cursor\":%lld,\"more\":%s,\"verdicts\":[", (long long)cursor,
+             more ? "true" : "false");
+    body_puts(&b, head);
+    for (size_t i = 0; i < er->nops; i++) {
+        if (i)
+            body_put(&b, ",", 1);
+        body_json(&b, proto_verdict_encode(&er->verdicts[i]));
+    }
+    body_puts(&b, "],\"changes\":[");
+    if (ring_text)
+        body_put(&b, ring_text, ring_len);
+    for (size_t i = 0; !er->changes_in_ring && i < er->nchanges; i++) {
+        if (i)
+            body_put(&b, ",", 1);
+        body_json(&b, proto_change_encode(&er->changes[i]));
+    }
+    body_puts(&b, "]}");
+    free(ring_text);
+    if (b.failed) {
         http_error(r, 500, "internal", "out of memory");
         return;
     }
     r->status = 200;
     r->type = "application/json";
-    r->body = body;
-    r->len = strlen(body);
+    r->body = b.p;
+    r->len = b.len;
 }
 
 static void api_sync(http_request *req, http_reply *r)
@@ -202,9 +287,12 @@ static void api_seats(http_request *req, http_reply *r)
 
 static json_t *ticket_json(const ticket_state *t)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b}", "code", t->code, "name", t->name,
-                     "class", t->klass, "seat", t->seat, "checked_in_at",
-                     time_or_null(t->checked_in_at), "checkin_device", t->checkin_device, "revoked",
+    /* Absent values are null, as in the change log: an unseated ticket's seat,
+     * the check-in of one never scanned. */
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "code", t->code, "name", t->name,
+                     "class", t->klass, "seat", t->seat[0] ? json_string(t->seat) : json_null(),
+                     "checked_in_at", time_or_null(t->checked_in_at), "checkin_device",
+                     t->checkin_device[0] ? json_string(t->checkin_device) : json_null(), "revoked",
                      t->revoked);
 }
 
@@ -270,20 +358,29 @@ static void api_stats(http_request *req, http_reply *r)
                         sections));
 }
 
-/* Database reads run on the committer thread (engine_with_db). */
+/* Database reads and alert acks run on the committer thread
+ * (http_submit_db): the connection waits, no HTTP thread does. */
 typedef struct db_read {
-    http_request *req;
+    const char *key; /* the reply's {key: out} */
     json_t *out;
-    int64_t id; /* alert id for acks */
+    bool open_only; /* alerts: ?open=1 */
+    int64_t id;     /* alert id for acks */
 } db_read;
+
+static void db_read_free(void *p)
+{
+    db_read *d = p;
+    if (d)
+        json_decref(d->out);
+    free(d);
+}
 
 static usher_err read_alerts(coorddb *db, void *arg)
 {
     db_read *d = arg;
     coord_alert *as = NULL;
     size_t n = 0;
-    const char *open = http_query(d->req, "open");
-    usher_err err = coorddb_alerts(db, open && !strcmp(open, "1"), 500, &as, &n, NULL);
+    usher_err err = coorddb_alerts(db, d->open_only, 500, &as, &n, NULL);
     if (err)
         return err;
     d->out = json_array();
@@ -319,22 +416,34 @@ static usher_err read_devices(coorddb *db, void *arg)
     return USHER_OK;
 }
 
+static json_t *scan_json(const coord_checkin *c, bool revoked)
+{
+    return json_pack("{s:s, s:s, s:o, s:b, s:b}", "ticket", c->ticket, "device", c->device, "at",
+                     time_or_null(c->at), "duplicate", c->duplicate, "revoked", revoked);
+}
+
+/* Every scan at a door: the check-ins (duplicates included) and the refused
+ * scans of revoked tickets, merged in time order. */
 static usher_err read_checkins(coorddb *db, void *arg)
 {
     db_read *d = arg;
-    coord_checkin *cs = NULL;
-    size_t n = 0;
+    coord_checkin *cs = NULL, *rs = NULL;
+    size_t n = 0, nr = 0;
     usher_err err = coorddb_checkins(db, &cs, &n, NULL);
+    if (!err)
+        err = coorddb_revoked_scans(db, &rs, &nr, NULL);
     if (err)
-        return err;
+        goto out;
     d->out = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(d->out,
-                              json_pack("{s:s, s:s, s:o, s:b}", "ticket", cs[i].ticket, "device",
-                                        cs[i].device, "at", time_or_null(cs[i].at), "duplicate",
-                                        cs[i].duplicate));
+    for (size_t i = 0, k = 0; i < n || k < nr;) {
+        bool take_revoked = k < nr && (i == n || rs[k].at < cs[i].at);
+        json_array_append_new(d->out, take_revoked ? scan_json(&rs[k++], true)
+                                                   : scan_json(&cs[i++], false));
+    }
+out:
     free(cs);
-    return USHER_OK;
+    free(rs);
+    return err;
 }
 
 static usher_err ack_alert(coorddb *db, void *arg)
@@ -343,16 +452,29 @@ static usher_err ack_alert(coorddb *db, void *arg)
     return coorddb_alert_ack(db, d->id, timestamp_now_ms(), NULL);
 }
 
-static void db_list(http_request *req, http_reply *r, usher_err (*fn)(coorddb *, void *),
-                    const char *key)
+static void finish_list(http_request *req, engine_req *er, http_reply *r)
 {
-    db_read d = {req, NULL, 0};
-    if (engine_with_db(req->e, fn, &d) != USHER_OK) {
-        json_decref(d.out);
+    db_read *d = er->db_arg;
+    (void)req;
+    if (er->err || !d->out) {
         http_error(r, 503, "unavailable", "could not read the database; try again");
         return;
     }
-    http_json(r, 200, json_pack("{s:o}", key, d.out));
+    http_json(r, 200, json_pack("{s:O}", d->key, d->out));
+}
+
+static void db_list(http_request *req, http_reply *r, usher_err (*fn)(coorddb *, void *),
+                    const char *key)
+{
+    db_read *d = calloc(1, sizeof *d);
+    if (!d) {
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    d->key = key;
+    const char *open = http_query(req, "open");
+    d->open_only = open && !strcmp(open, "1");
+    http_submit_db(req, fn, d, db_read_free, finish_list);
 }
 
 typedef struct export_job {
@@ -360,6 +482,14 @@ typedef struct export_job {
     char *buf;
     size_t len;
 } export_job;
+
+static void export_job_free(void *p)
+{
+    export_job *j = p;
+    if (j)
+        free(j->buf);
+    free(j);
+}
 
 static usher_err run_export(coorddb *db, void *arg)
 {
@@ -372,21 +502,36 @@ static usher_err run_export(coorddb *db, void *arg)
     return err;
 }
 
-static void api_export(http_request *req, http_reply *r, const char *what)
+static void finish_export(http_request *req, engine_req *er, http_reply *r)
 {
-    export_job j = {what, NULL, 0};
-    if (engine_with_db(req->e, run_export, &j) != USHER_OK) {
-        free(j.buf);
+    export_job *j = er->db_arg;
+    (void)req;
+    if (er->err || !j->buf) {
         http_error(r, 503, "unavailable", "could not export; try again");
         return;
     }
     r->status = 200;
     r->type = "text/csv; charset=utf-8";
-    r->body = j.buf;
-    r->len = j.len;
-    r->disposition = !strcmp(what, "assignments") ? "attachment; filename=\"assignments.csv\""
-                     : !strcmp(what, "checkins")  ? "attachment; filename=\"checkins.csv\""
-                                                  : "attachment; filename=\"alerts.csv\"";
+    r->body = j->buf; /* the reply's now */
+    r->len = j->len;
+    j->buf = NULL;
+    r->disposition = !strcmp(j->what, "assignments") ? "attachment; filename=\"assignments.csv\""
+                     : !strcmp(j->what, "checkins")  ? "attachment; filename=\"checkins.csv\""
+                                                     : "attachment; filename=\"alerts.csv\"";
+}
+
+/* `what` is one of coord_export's names (a static string there or here). */
+static void api_export(http_request *req, http_reply *r, const char *what)
+{
+    export_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    j->what = !strcmp(what, "assignments") ? "assignments"
+              : !strcmp(what, "checkins")  ? "checkins"
+                                           : "alerts";
+    http_submit_db(req, run_export, j, export_job_free, finish_export);
 }
 
 /* ---- organiser actions: ops through the committer -------------------------- */
@@ -520,6 +665,9 @@ static void api_metrics(http_request *req, http_reply *r)
             "# HELP usher_commit_seconds_total Time spent applying and committing.\n"
             "# TYPE usher_commit_seconds_total counter\n"
             "usher_commit_seconds_total %.6f\n"
+            "# HELP usher_checkpoints_total Passes of the log checkpointer thread.\n"
+            "# TYPE usher_checkpoints_total counter\n"
+            "usher_checkpoints_total %llu\n"
             "# TYPE usher_last_seq gauge\nusher_last_seq %lld\n"
             "# TYPE usher_seats gauge\nusher_seats %d\n"
             "# TYPE usher_seats_taken gauge\nusher_seats_taken %d\n"
@@ -529,8 +677,9 @@ static void api_metrics(http_request *req, http_reply *r)
             (unsigned long long)es.accepted, (unsigned long long)es.rejected,
             (unsigned long long)es.duplicates, (unsigned long long)es.reseats,
             (unsigned long long)es.groups, (unsigned long long)es.commit_failures,
-            es.commit_seconds, (long long)engine_last_seq(req->e), s.seats, s.seated, s.leased,
-            s.tickets, s.checked_in);
+            es.commit_seconds, (unsigned long long)es.checkpoints,
+            (long long)engine_last_seq(req->e), s.seats, s.seated, s.leased, s.tickets,
+            s.checked_in);
     fclose(f);
     r->status = 200;
     r->type = "text/plain; version=0.0.4";
@@ -540,122 +689,190 @@ static void api_metrics(http_request *req, http_reply *r)
 
 /* ---- routing -------------------------------------------------------------- */
 
+static void api_healthz(http_request *req, http_reply *r)
+{
+    http_json(r, 200,
+              json_pack("{s:b, s:I}", "ok", 1, "cursor", (json_int_t)engine_last_seq(req->e)));
+}
+
+static void api_pubkey(http_request *req, http_reply *r)
+{
+    http_json(r, 200, event_json(req->e));
+}
+
+static void api_alerts(http_request *req, http_reply *r)
+{
+    db_list(req, r, read_alerts, "alerts");
+}
+
+static void api_devices(http_request *req, http_reply *r)
+{
+    db_list(req, r, read_devices, "devices");
+}
+
+static void api_checkins(http_request *req, http_reply *r)
+{
+    db_list(req, r, read_checkins, "checkins");
+}
+
+/* GET /v1/export/NAME.csv; the route matched only known names. */
+static void api_export_named(http_request *req, http_reply *r)
+{
+    char what[32];
+    const char *name = req->path + 11;
+    text_copyn(what, sizeof what, name, strlen(name) - 4);
+    api_export(req, r, what);
+}
+
+static void api_seat_action(http_request *req, http_reply *r)
+{
+    api_item_action(req, r, req->path + 10, true);
+}
+
+static void api_ticket_action(http_request *req, http_reply *r)
+{
+    api_item_action(req, r, req->path + 12, false);
+}
+
+static void finish_ack(http_request *req, engine_req *er, http_reply *r)
+{
+    db_read *d = er->db_arg;
+    (void)req;
+    if (er->err == USHER_NOTFOUND)
+        http_error(r, 404, "not_found", "no alert %lld", (long long)d->id);
+    else if (er->err)
+        http_error(r, 503, "unavailable", "could not save; try again");
+    else
+        http_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* POST /v1/alerts/ID/ack; the route matched the shape. */
+static void api_alert_ack(http_request *req, http_reply *r)
+{
+    const char *rest = req->path + 11, *slash = strchr(rest, '/');
+    char num[24];
+    int64_t id = 0;
+    text_copyn(num, sizeof num, rest, (size_t)(slash - rest));
+    if (!text_parse_i64(num, 1, INT64_MAX, &id)) {
+        http_error(r, 404, "not_found", "no alert %.24s: acknowledge with POST /v1/alerts/ID/ack",
+                   num);
+        return;
+    }
+    db_read *d = calloc(1, sizeof *d);
+    if (!d) {
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    d->id = id;
+    http_submit_db(req, ack_alert, d, db_read_free, finish_ack);
+}
+
+/* "PREFIX" + one non-empty segment without '/' + "/" + one of verbs (a
+ * NULL-terminated list). */
+static bool item_path(const char *p, const char *prefix, const char *const *verbs)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(p, prefix, n) != 0)
+        return false;
+    const char *id = p + n, *slash = strchr(id, '/');
+    if (!slash || slash == id)
+        return false;
+    for (const char *const *v = verbs; *v; v++)
+        if (!strcmp(slash + 1, *v))
+            return true;
+    return false;
+}
+
+static bool seat_action_path(const char *p)
+{
+    static const char *const verbs[] = {"block", "unblock", NULL};
+    return item_path(p, "/v1/seats/", verbs);
+}
+
+static bool ticket_action_path(const char *p)
+{
+    static const char *const verbs[] = {"revoke", "unseat", "move", NULL};
+    return item_path(p, "/v1/tickets/", verbs);
+}
+
+static bool alert_ack_path(const char *p)
+{
+    static const char *const verbs[] = {"ack", NULL};
+    return item_path(p, "/v1/alerts/", verbs);
+}
+
+static bool export_path(const char *p)
+{
+    if (strncmp(p, "/v1/export/", 11) != 0)
+        return false;
+    const char *name = p + 11, *dot = strstr(name, ".csv");
+    char what[32];
+    if (!dot || dot[4] || (size_t)(dot - name) >= sizeof what)
+        return false;
+    text_copyn(what, sizeof what, name, (size_t)(dot - name));
+    return coord_export_known(what);
+}
+
+typedef enum { ROUTE_OPEN, ROUTE_DEVICE, ROUTE_ADMIN } route_access;
+
+/* One endpoint: a fixed path or a path shape, its method and who may call it. */
+typedef struct route {
+    const char *path;                /* exact path, or NULL with match */
+    bool (*match)(const char *path); /* a shape (with an id inside) */
+    const char *method;
+    route_access who;
+    void (*fn)(http_request *req, http_reply *r);
+} route;
+
+static const route routes[] = {
+    {"/healthz", NULL, "GET", ROUTE_OPEN, api_healthz},
+    {"/metrics", NULL, "GET", ROUTE_OPEN, api_metrics},
+    {"/v1/sync", NULL, "POST", ROUTE_DEVICE, api_sync},
+    {"/v1/snapshot", NULL, "GET", ROUTE_DEVICE, api_snapshot},
+    {"/v1/layout", NULL, "GET", ROUTE_DEVICE, api_layout},
+    {"/v1/pubkey", NULL, "GET", ROUTE_DEVICE, api_pubkey},
+    {"/v1/seats", NULL, "GET", ROUTE_ADMIN, api_seats},
+    {"/v1/tickets", NULL, "GET", ROUTE_ADMIN, api_tickets},
+    {"/v1/stats", NULL, "GET", ROUTE_ADMIN, api_stats},
+    {"/v1/alerts", NULL, "GET", ROUTE_ADMIN, api_alerts},
+    {"/v1/devices", NULL, "GET", ROUTE_ADMIN, api_devices},
+    {"/v1/checkins", NULL, "GET", ROUTE_ADMIN, api_checkins},
+    {NULL, export_path, "GET", ROUTE_ADMIN, api_export_named},
+    {NULL, seat_action_path, "POST", ROUTE_ADMIN, api_seat_action},
+    {NULL, ticket_action_path, "POST", ROUTE_ADMIN, api_ticket_action},
+    {NULL, alert_ack_path, "POST", ROUTE_ADMIN, api_alert_ack},
+};
+
+/* What a caller learns, in this order: 404 for a path that is no endpoint,
+ * 405 for the wrong method, 403 for a role that may not call it. */
 void coord_api_dispatch(http_request *req, http_reply *r)
 {
     const char *p = req->path, *m = req->method;
-    bool get = !strcmp(m, "GET"), post = !strcmp(m, "POST");
-    if (!strcmp(p, "/healthz")) {
-        if (get)
-            http_json(
-                r, 200,
-                json_pack("{s:b, s:I}", "ok", 1, "cursor", (json_int_t)engine_last_seq(req->e)));
+    const route *found = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const route *rt = &routes[i];
+        if (rt->path ? !strcmp(p, rt->path) : rt->match(p)) {
+            found = rt;
+            break;
+        }
+    }
+    if (!found) {
+        if (!strncmp(p, "/v1/export/", 11))
+            http_error(r, 404, "not_found",
+                       "exports are /v1/export/assignments.csv, checkins.csv and alerts.csv");
+        else if (!strncmp(p, "/v1/alerts/", 11))
+            http_error(r, 404, "not_found", "acknowledge with POST /v1/alerts/ID/ack");
         else
-            http_error(r, 405, "method_not_allowed", "use GET");
+            http_error(r, 404, "not_found", "no such endpoint: %.80s", p);
         return;
     }
-    if (!strcmp(p, "/metrics")) {
-        if (get)
-            api_metrics(req, r);
-        else
-            http_error(r, 405, "method_not_allowed", "use GET");
+    if (strcmp(m, found->method) != 0) {
+        http_error(r, 405, "method_not_allowed", "use %s for %.80s", found->method, p);
         return;
     }
-    if (!strcmp(p, "/v1/sync")) {
-        if (post)
-            api_sync(req, r);
-        else
-            http_error(r, 405, "method_not_allowed", "use POST for /v1/sync");
-        return;
-    }
-    /* Everything below is a read (GET) unless it names an action (POST). */
-    bool action = !strncmp(p, "/v1/seats/", 10) || !strncmp(p, "/v1/tickets/", 12) ||
-                  !strncmp(p, "/v1/alerts/", 11);
-    if ((action && !post) || (!action && !get)) {
-        http_error(r, 405, "method_not_allowed", "%s is not allowed on %.80s", m, p);
-        return;
-    }
-    if (!strcmp(p, "/v1/snapshot")) {
-        api_snapshot(req, r);
-        return;
-    }
-    if (!strcmp(p, "/v1/layout")) {
-        api_layout(req, r);
-        return;
-    }
-    if (!strcmp(p, "/v1/pubkey")) {
-        http_json(r, 200, event_json(req->e));
-        return;
-    }
-    if (!is_admin(req)) {
+    if (found->who == ROUTE_ADMIN && !is_admin(req)) {
         http_error(r, 403, "forbidden", "%.80s needs an admin token", p);
         return;
     }
-    if (!strcmp(p, "/v1/seats")) {
-        api_seats(req, r);
-        return;
-    }
-    if (!strcmp(p, "/v1/tickets")) {
-        api_tickets(req, r);
-        return;
-    }
-    if (!strcmp(p, "/v1/stats")) {
-        api_stats(req, r);
-        return;
-    }
-    if (!strcmp(p, "/v1/alerts")) {
-        db_list(req, r, read_alerts, "alerts");
-        return;
-    }
-    if (!strcmp(p, "/v1/devices")) {
-        db_list(req, r, read_devices, "devices");
-        return;
-    }
-    if (!strcmp(p, "/v1/checkins")) {
-        db_list(req, r, read_checkins, "checkins");
-        return;
-    }
-    if (!strncmp(p, "/v1/export/", 11)) {
-        char what[32];
-        const char *name = p + 11;
-        const char *dot = strstr(name, ".csv");
-        if (dot && !dot[4] && (size_t)(dot - name) < sizeof what) {
-            text_copyn(what, sizeof what, name, (size_t)(dot - name));
-            if (coord_export_known(what)) {
-                api_export(req, r, what);
-                return;
-            }
-        }
-        http_error(r, 404, "not_found",
-                   "exports are /v1/export/assignments.csv, checkins.csv and alerts.csv");
-        return;
-    }
-    if (!strncmp(p, "/v1/seats/", 10)) {
-        api_item_action(req, r, p + 10, true);
-        return;
-    }
-    if (!strncmp(p, "/v1/tickets/", 12)) {
-        api_item_action(req, r, p + 12, false);
-        return;
-    }
-    if (!strncmp(p, "/v1/alerts/", 11)) {
-        db_read d = {req, NULL, 0};
-        const char *rest = p + 11, *slash = strchr(rest, '/');
-        char num[24];
-        if (slash && !strcmp(slash, "/ack") && (size_t)(slash - rest) < sizeof num) {
-            text_copyn(num, sizeof num, rest, (size_t)(slash - rest));
-            if (text_parse_i64(num, 1, INT64_MAX, &d.id)) {
-                usher_err err = engine_with_db(req->e, ack_alert, &d);
-                if (err == USHER_NOTFOUND)
-                    http_error(r, 404, "not_found", "no alert %lld", (long long)d.id);
-                else if (err)
-                    http_error(r, 503, "unavailable", "could not save; try again");
-                else
-                    http_json(r, 200, json_pack("{s:b}", "ok", 1));
-                return;
-            }
-        }
-        http_error(r, 404, "not_found", "acknowledge with POST /v1/alerts/ID/ack");
-        return;
-    }
-    http_error(r, 404, "not_found", "no such endpoint: %.80s", p);
+    found->fn(req, r);
 }

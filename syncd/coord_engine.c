@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,21 +15,28 @@
 #include "timestamp.h"
 
 #define RING_CAP 16384
-#define AUTH_CACHE 256
+#define AUTH_SLOTS 1024 /* a power of two */
+#define AUTH_PROBES 8   /* slots a token may sit in, from its hash on */
 #define DEVICE_FLUSH_MS 2000
-#define AUTH_TTL_MS 30000
+#define AUTH_TTL_MS 30000       /* a token's check is trusted this long (disabled tokens) */
+#define AUTH_REFRESH_MS 20000   /* a token in use is re-checked in the background after this */
+#define CKPT_FRAMES 1000        /* checkpoints start once the log holds this many frames */
+#define CKPT_INTERVAL_MS 20     /* the checkpointer's pause between passes */
+#define CKPT_IDLE_FRAMES 2048   /* the committer finishes the copy when idle past this */
+#define CKPT_WRITER_FRAMES 8192 /* or in any case past this (32 MiB) */
 
 typedef struct ring_entry {
     change c;
     char *event; /* "id: N\nevent: change\ndata: {...}\n\n" */
     size_t len;
+    size_t data_off, data_len; /* the change's JSON inside event */
 } ring_entry;
 
 typedef struct auth_entry {
     uint8_t hash[32];
     coord_device dev;
-    int64_t checked_at; /* mono ms; re-checked after AUTH_TTL_MS (disabled tokens) */
-    bool used;
+    int64_t checked_at; /* mono ms */
+    bool used, refreshing;
 } auth_entry;
 
 typedef struct seen_entry {
@@ -58,11 +67,20 @@ struct engine {
     int64_t ring_first, last_seq;
 
     pthread_mutex_t misc_lock; /* auth cache, seen devices, stats */
-    auth_entry auth[AUTH_CACHE];
+    auth_entry auth[AUTH_SLOTS];
     seen_entry *seen;
     size_t nseen, seen_cap;
     int64_t last_flush;
     engine_stats stats;
+
+    /* WAL checkpoints run on their own thread and connection, so that the
+     * committer never copies pages into the database file or waits for its
+     * fsync between two groups. */
+    coorddb *ckdb;
+    pthread_t ck_thread;
+    pthread_mutex_t ck_lock;
+    pthread_cond_t ck_cond;
+    bool ck_due, ck_stop, ck_started;
 };
 
 void engine_req_release(engine_req *req)
@@ -80,16 +98,24 @@ static void ring_put(engine *e, const change *c)
     json_t *j = proto_change_encode(c);
     char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    size_t cap = (data ? strlen(data) : 0) + 64;
+    const char *text = data ? data : "{}";
+    size_t data_len = strlen(text), cap = data_len + 64, off = 0, len = 0;
     char *ev = malloc(cap);
+    if (ev) {
+        int head = snprintf(ev, cap, "id: %lld\nevent: change\ndata: ", (long long)c->seq);
+        off = head > 0 ? (size_t)head : 0;
+        memcpy(ev + off, text, data_len);
+        memcpy(ev + off + data_len, "\n\n", 3);
+        len = off + data_len + 2;
+    }
     ring_entry *r = &e->ring[c->seq % RING_CAP];
     pthread_mutex_lock(&e->ring_lock);
     free(r->event);
     r->c = *c;
     r->event = ev;
-    r->len = ev ? (size_t)snprintf(ev, cap, "id: %lld\nevent: change\ndata: %s\n\n",
-                                   (long long)c->seq, data ? data : "{}")
-                : 0;
+    r->len = len;
+    r->data_off = off;
+    r->data_len = ev ? data_len : 0;
     if (c->seq - e->ring_first >= RING_CAP)
         e->ring_first = c->seq - RING_CAP + 1;
     e->last_seq = c->seq;
@@ -127,8 +153,51 @@ int64_t engine_last_seq(engine *e)
     return s;
 }
 
+usher_err engine_changes_json(engine *e, int64_t after, size_t n, char **out, size_t *len)
+{
+    usher_err err = USHER_OK;
+    char *buf = NULL;
+    size_t used = 0;
+    pthread_mutex_lock(&e->ring_lock);
+    int64_t last = after + (int64_t)n;
+    if (after + 1 < e->ring_first || last > e->last_seq) {
+        err = USHER_NOTFOUND;
+        goto out;
+    }
+    size_t size = n + 1; /* commas and the NUL */
+    for (int64_t seq = after + 1; seq <= last; seq++)
+        size += e->ring[seq % RING_CAP].data_len;
+    buf = malloc(size);
+    if (!buf) {
+        err = USHER_NOMEM;
+        goto out;
+    }
+    for (int64_t seq = after + 1; seq <= last; seq++) {
+        const ring_entry *r = &e->ring[seq % RING_CAP];
+        if (!r->event) { /* its text could not be made (out of memory) */
+            err = USHER_NOMEM;
+            goto out;
+        }
+        if (seq > after + 1)
+            buf[used++] = ',';
+        memcpy(buf + used, r->event + r->data_off, r->data_len);
+        used += r->data_len;
+    }
+    buf[used] = '\0';
+out:
+    pthread_mutex_unlock(&e->ring_lock);
+    if (err) {
+        free(buf);
+        return err;
+    }
+    *out = buf;
+    *len = used;
+    return USHER_OK;
+}
+
 /* Fills req's pulled changes after its cursor, from the ring when it holds
- * them, else from the database (committer thread only). */
+ * them (the reply copies their JSON text from there), else from the database
+ * (committer thread only). */
 static void pull_changes(engine *e, engine_req *req)
 {
     req->new_cursor = req->cursor;
@@ -141,13 +210,7 @@ static void pull_changes(engine *e, engine_req *req)
         size_t n = (size_t)(last - req->cursor);
         if (n > ENGINE_MAX_PULL)
             n = ENGINE_MAX_PULL;
-        req->changes = malloc(n * sizeof *req->changes);
-        if (!req->changes)
-            goto fail;
-        pthread_mutex_lock(&e->ring_lock);
-        for (size_t i = 0; i < n; i++)
-            req->changes[i] = e->ring[(req->cursor + 1 + (int64_t)i) % RING_CAP].c;
-        pthread_mutex_unlock(&e->ring_lock);
+        req->changes_in_ring = true;
         req->nchanges = n;
         req->new_cursor = req->cursor + (int64_t)n;
         req->more = req->new_cursor < last;
@@ -175,25 +238,103 @@ static void flush_seen(engine *e, int64_t now, bool force)
         return;
     }
     e->last_flush = now;
-    size_t n = e->nseen;
-    seen_entry *copy = n ? malloc(n * sizeof *copy) : NULL;
-    if (copy)
-        memcpy(copy, e->seen, n * sizeof *copy);
-    for (size_t i = 0; copy && i < n; i++)
+    size_t n = 0;
+    for (size_t i = 0; i < e->nseen; i++)
+        n += e->seen[i].dirty;
+    coord_device *devs = n ? calloc(n, sizeof *devs) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; devs && i < e->nseen; i++) {
+        if (!e->seen[i].dirty)
+            continue;
+        text_copy(devs[k].id, sizeof devs[k].id, e->seen[i].device);
+        devs[k].last_seen = e->seen[i].at;
+        devs[k].cursor = e->seen[i].cursor;
+        devs[k].pending = e->seen[i].pending;
         e->seen[i].dirty = false;
+        k++;
+    }
     pthread_mutex_unlock(&e->misc_lock);
-    for (size_t i = 0; copy && i < n; i++)
-        if (copy[i].dirty) {
-            usher_err err = coorddb_device_seen(e->db, copy[i].device, copy[i].at, copy[i].cursor,
-                                                copy[i].pending, NULL);
-            (void)err; /* health is advisory; the next flush retries */
+    if (devs) {
+        /* One transaction (one fsync) for all of them. Health is advisory: a
+         * failed flush is forgotten, the next sync of each device sets it. */
+        usher_err err = coorddb_devices_seen(e->db, devs, k, NULL);
+        (void)err;
+    }
+    free(devs);
+}
+
+/* Keeps the write-ahead log short without stalling commits. The checkpointer
+ * thread copies the log into the database (at most every CKPT_INTERVAL_MS
+ * while the log holds CKPT_FRAMES or more). The log restarts from its
+ * beginning, instead of growing, only when it was wholly copied at the moment
+ * a write begins, which a busy committer never gives the checkpointer: so
+ * the committer copies the rest itself (little: the checkpointer keeps up)
+ * when it has nothing queued and the log holds CKPT_IDLE_FRAMES, or in any
+ * case past CKPT_WRITER_FRAMES (committer thread only). */
+static void checkpoint_if_due(engine *e)
+{
+    int64_t frames = coorddb_wal_frames(e->db);
+    if (frames < CKPT_FRAMES)
+        return;
+    pthread_mutex_lock(&e->qlock);
+    bool idle = !e->qhead;
+    pthread_mutex_unlock(&e->qlock);
+    if (frames >= CKPT_WRITER_FRAMES || (idle && frames >= CKPT_IDLE_FRAMES) || !e->ck_started) {
+        usher_errmsg em = {{0}};
+        if (coorddb_checkpoint(e->db, NULL, NULL, &em) != USHER_OK)
+            fprintf(stderr, "usher-coord: %s\n", em.text);
+        return;
+    }
+    pthread_mutex_lock(&e->ck_lock);
+    e->ck_due = true;
+    pthread_cond_signal(&e->ck_cond);
+    pthread_mutex_unlock(&e->ck_lock);
+}
+
+static void *checkpointer(void *arg)
+{
+    engine *e = arg;
+    int64_t last_report = 0;
+    prctl(PR_SET_NAME, "coord-ckpt", 0, 0, 0);
+    pthread_mutex_lock(&e->ck_lock);
+    for (;;) {
+        while (!e->ck_due && !e->ck_stop)
+            pthread_cond_wait(&e->ck_cond, &e->ck_lock);
+        if (e->ck_stop)
+            break;
+        e->ck_due = false;
+        pthread_mutex_unlock(&e->ck_lock);
+        usher_errmsg em = {{0}};
+        usher_err err = coorddb_checkpoint(e->ckdb, NULL, NULL, &em);
+        int64_t now = timestamp_mono_ms();
+        if (err && now - last_report > 60000) { /* the log grows meanwhile; say so once a minute */
+            fprintf(stderr, "usher-coord: %s\n", em.text);
+            last_report = now;
         }
-    free(copy);
+        pthread_mutex_lock(&e->misc_lock);
+        e->stats.checkpoints += err == USHER_OK;
+        pthread_mutex_unlock(&e->misc_lock);
+        /* A pause between passes: each pass ends with an fsync of the
+         * database, and a page changed by many groups is copied once. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&e->ck_lock);
+        while (!e->ck_stop && pthread_cond_timedwait(&e->ck_cond, &e->ck_lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&e->ck_lock);
+    return NULL;
 }
 
 static void run_db_job(engine *e, engine_req *r)
 {
-    flush_seen(e, timestamp_now_ms(), true); /* a job may read device health */
+    if (!r->db_quiet)
+        flush_seen(e, timestamp_now_ms(), true); /* a job may read device health */
     r->err = r->db_fn(e->db, r->db_arg);
 }
 
@@ -287,6 +428,7 @@ out:
 static void *committer(void *arg)
 {
     engine *e = arg;
+    prctl(PR_SET_NAME, "coord-commit", 0, 0, 0); /* for top -H and perf */
     for (;;) {
         pthread_mutex_lock(&e->qlock);
         while (!e->qhead && !e->stopping)
@@ -322,6 +464,7 @@ static void *committer(void *arg)
             group = next;
         }
         flush_seen(e, timestamp_now_ms(), false);
+        checkpoint_if_due(e);
     }
     return NULL;
 }
@@ -342,6 +485,7 @@ void engine_submit(engine *e, engine_req *req)
     req->verdicts = NULL;
     req->changes = NULL;
     req->nchanges = 0;
+    req->changes_in_ring = false;
     req->more = false;
     pthread_mutex_lock(&e->qlock);
     if (e->qtail)
@@ -413,46 +557,129 @@ const char *engine_layout_json(engine *e)
     return e->layout_json;
 }
 
-typedef struct auth_job {
-    const char *token;
-    coord_device dev;
-} auth_job;
+/* ---- bearer tokens ------------------------------------------------------ */
 
-static usher_err auth_in_db(coorddb *db, void *arg)
+static void token_key(const char *token, uint8_t h[32])
 {
-    auth_job *j = arg;
-    return coorddb_device_auth(db, j->token, &j->dev, NULL);
+    crypto_generichash(h, 32, (const unsigned char *)token, strlen(token), NULL, 0);
 }
 
-usher_err engine_auth(engine *e, const char *token, coord_device *out)
+/* The slot holding hash h, or -1 (misc_lock held). */
+static int auth_find(engine *e, const uint8_t h[32])
+{
+    size_t base = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+    for (size_t i = 0; i < AUTH_PROBES; i++) {
+        size_t k = (base + i) & (AUTH_SLOTS - 1);
+        if (e->auth[k].used && sodium_memcmp(e->auth[k].hash, h, 32) == 0)
+            return (int)k;
+    }
+    return -1;
+}
+
+/* Caches dev as the device of hash h, or forgets h when dev is NULL (misc_lock
+ * held). A full neighbourhood gives up its oldest check. */
+static void auth_store(engine *e, const uint8_t h[32], const coord_device *dev)
+{
+    int k = auth_find(e, h);
+    if (!dev) {
+        if (k >= 0)
+            e->auth[k].used = false;
+        return;
+    }
+    if (k < 0) {
+        size_t base = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+        for (size_t i = 0; i < AUTH_PROBES; i++) {
+            size_t j = (base + i) & (AUTH_SLOTS - 1);
+            if (!e->auth[j].used) {
+                k = (int)j;
+                break;
+            }
+            if (k < 0 || e->auth[j].checked_at < e->auth[k].checked_at)
+                k = (int)j;
+        }
+    }
+    memcpy(e->auth[k].hash, h, 32);
+    e->auth[k].dev = *dev;
+    e->auth[k].checked_at = timestamp_mono_ms();
+    e->auth[k].used = true;
+    e->auth[k].refreshing = false;
+}
+
+/* The database job of a token check (committer thread). */
+static usher_err auth_in_db(coorddb *db, void *arg)
+{
+    engine_auth_job *j = arg;
+    uint8_t h[32];
+    token_key(j->token, h);
+    usher_err err = coorddb_device_auth(db, j->token, &j->dev, NULL);
+    pthread_mutex_lock(&j->e->misc_lock);
+    if (err == USHER_OK || err == USHER_FORBIDDEN)
+        auth_store(j->e, h, err ? NULL : &j->dev);
+    else {
+        int k = auth_find(j->e, h); /* the database failed: try again later */
+        if (k >= 0)
+            j->e->auth[k].refreshing = false;
+    }
+    pthread_mutex_unlock(&j->e->misc_lock);
+    return err;
+}
+
+void engine_auth_prepare(engine *e, engine_req *req, engine_auth_job *job, const char *token)
+{
+    memset(job, 0, sizeof *job);
+    job->e = e;
+    text_copy(job->token, sizeof job->token, token);
+    req->db_fn = auth_in_db;
+    req->db_arg = job;
+    req->db_quiet = true;
+    req->ops = NULL;
+    req->nops = 0;
+    req->cursor = -1;
+}
+
+/* A background re-check: the request and its job in one block, freed when done. */
+typedef struct auth_refresh {
+    engine_req req; /* first: done() gets its address */
+    engine_auth_job job;
+} auth_refresh;
+
+static void auth_refresh_done(engine_req *req)
+{
+    free(req);
+}
+
+usher_err engine_auth_cached(engine *e, const char *token, coord_device *out)
 {
     if (!token || strlen(token) != COORD_TOKEN_SIZE - 1)
         return USHER_FORBIDDEN;
     uint8_t h[32];
-    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
-    size_t slot = ((size_t)h[0] | (size_t)h[1] << 8) % AUTH_CACHE;
+    token_key(token, h);
+    int64_t now = timestamp_mono_ms();
+    bool refresh = false;
+    usher_err err = USHER_BUSY;
     pthread_mutex_lock(&e->misc_lock);
-    bool hit = e->auth[slot].used && sodium_memcmp(e->auth[slot].hash, h, sizeof h) == 0 &&
-               timestamp_mono_ms() - e->auth[slot].checked_at < AUTH_TTL_MS;
-    if (hit)
-        *out = e->auth[slot].dev;
+    int k = auth_find(e, h);
+    if (k >= 0 && now - e->auth[k].checked_at < AUTH_TTL_MS) {
+        *out = e->auth[k].dev;
+        err = USHER_OK;
+        if (now - e->auth[k].checked_at >= AUTH_REFRESH_MS && !e->auth[k].refreshing)
+            refresh = e->auth[k].refreshing = true;
+    }
     pthread_mutex_unlock(&e->misc_lock);
-    if (hit)
-        return USHER_OK;
-    auth_job job;
-    memset(&job, 0, sizeof job);
-    job.token = token;
-    usher_err err = engine_with_db(e, auth_in_db, &job);
-    if (err)
-        return USHER_FORBIDDEN;
-    pthread_mutex_lock(&e->misc_lock);
-    memcpy(e->auth[slot].hash, h, sizeof h);
-    e->auth[slot].dev = job.dev;
-    e->auth[slot].checked_at = timestamp_mono_ms();
-    e->auth[slot].used = true;
-    pthread_mutex_unlock(&e->misc_lock);
-    *out = job.dev;
-    return USHER_OK;
+    if (refresh) {
+        auth_refresh *r = calloc(1, sizeof *r);
+        if (r) {
+            engine_auth_prepare(e, &r->req, &r->job, token);
+            r->req.done = auth_refresh_done;
+            engine_submit(e, &r->req);
+        } else {
+            pthread_mutex_lock(&e->misc_lock);
+            if ((k = auth_find(e, h)) >= 0)
+                e->auth[k].refreshing = false;
+            pthread_mutex_unlock(&e->misc_lock);
+        }
+    }
+    return err;
 }
 
 void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending)
@@ -493,6 +720,51 @@ void engine_get_stats(engine *e, engine_stats *out)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* Opens the checkpointer's own connection and starts its thread. Without them
+ * (they failed) the writer checkpoints as SQLite does by default. */
+static void start_checkpointer(engine *e, const char *db_path)
+{
+    usher_errmsg em = {{0}};
+    if (coorddb_open(db_path, &e->ckdb, &em) != USHER_OK) {
+        fprintf(stderr, "usher-coord: checkpoints stay on the writer: %s\n", em.text);
+        return;
+    }
+    if (pthread_create(&e->ck_thread, NULL, checkpointer, e) != 0) {
+        fprintf(stderr, "usher-coord: checkpoints stay on the writer: cannot start a thread\n");
+        coorddb_free(e->ckdb);
+        e->ckdb = NULL;
+        return;
+    }
+    e->ck_started = true;
+    if (coorddb_manual_checkpoints(e->db, &em) != USHER_OK)
+        fprintf(stderr, "usher-coord: %s\n", em.text);
+}
+
+static void stop_checkpointer(engine *e)
+{
+    if (e->ck_started) {
+        pthread_mutex_lock(&e->ck_lock);
+        e->ck_stop = true;
+        pthread_cond_signal(&e->ck_cond);
+        pthread_mutex_unlock(&e->ck_lock);
+        pthread_join(e->ck_thread, NULL);
+        e->ck_started = false;
+    }
+    coorddb_free(e->ckdb);
+    e->ckdb = NULL;
+}
+
+static void destroy_locks(engine *e)
+{
+    pthread_mutex_destroy(&e->qlock);
+    pthread_cond_destroy(&e->qcond);
+    pthread_rwlock_destroy(&e->rw);
+    pthread_mutex_destroy(&e->ring_lock);
+    pthread_mutex_destroy(&e->misc_lock);
+    pthread_mutex_destroy(&e->ck_lock);
+    pthread_cond_destroy(&e->ck_cond);
+}
+
 usher_err engine_open(const char *db_path, reseat_policy reseat,
                       void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
                       usher_errmsg *em)
@@ -501,6 +773,13 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     engine *e = calloc(1, sizeof *e);
     if (!e)
         return usher_fail(em, USHER_NOMEM, "out of memory");
+    pthread_mutex_init(&e->qlock, NULL);
+    pthread_cond_init(&e->qcond, NULL);
+    pthread_rwlock_init(&e->rw, NULL);
+    pthread_mutex_init(&e->ring_lock, NULL);
+    pthread_mutex_init(&e->misc_lock, NULL);
+    pthread_mutex_init(&e->ck_lock, NULL);
+    pthread_cond_init(&e->ck_cond, NULL);
     e->ring = calloc(RING_CAP, sizeof *e->ring);
     if (!e->ring)
         goto fail;
@@ -536,11 +815,7 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     }
     e->on_commit = on_commit;
     e->on_commit_ctx = ctx;
-    pthread_mutex_init(&e->qlock, NULL);
-    pthread_cond_init(&e->qcond, NULL);
-    pthread_rwlock_init(&e->rw, NULL);
-    pthread_mutex_init(&e->ring_lock, NULL);
-    pthread_mutex_init(&e->misc_lock, NULL);
+    start_checkpointer(e, db_path);
     if (pthread_create(&e->thread, NULL, committer, e) != 0) {
         err = usher_fail(em, USHER_IO, "cannot start the committer thread");
         goto fail;
@@ -548,6 +823,7 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     *out = e;
     return USHER_OK;
 fail:
+    stop_checkpointer(e);
     if (e->ring)
         for (size_t i = 0; i < RING_CAP; i++)
             free(e->ring[i].event);
@@ -556,6 +832,7 @@ fail:
     layout_free(e->l);
     free(e->layout_json);
     coorddb_free(e->db);
+    destroy_locks(e);
     free(e);
     return err;
 }
@@ -569,6 +846,7 @@ void engine_free(engine *e)
     pthread_cond_signal(&e->qcond);
     pthread_mutex_unlock(&e->qlock);
     pthread_join(e->thread, NULL);
+    stop_checkpointer(e);
     e->last_flush = 0;
     flush_seen(e, timestamp_now_ms(), true);
     for (size_t i = 0; i < RING_CAP; i++)
@@ -579,10 +857,6 @@ void engine_free(engine *e)
     layout_free(e->l);
     free(e->layout_json);
     coorddb_free(e->db);
-    pthread_mutex_destroy(&e->qlock);
-    pthread_cond_destroy(&e->qcond);
-    pthread_rwlock_destroy(&e->rw);
-    pthread_mutex_destroy(&e->ring_lock);
-    pthread_mutex_destroy(&e->misc_lock);
+    destroy_locks(e);
     free(e);
 }

@@ -37,13 +37,19 @@ typedef struct engine_req {
     usher_err err; /* USHER_OK, or why nothing was done */
     char errmsg[256];
     verdict *verdicts; /* nops of them; malloc'd, freed by engine_req_release */
-    change *changes;   /* pulled changes, malloc'd */
+    /* The pulled changes are those after `cursor` up to `new_cursor`, nchanges
+     * of them. When changes_in_ring, `changes` is NULL and their JSON text is
+     * in the change ring (engine_changes_json); otherwise they were read from
+     * the database into `changes` (malloc'd). */
+    change *changes;
     size_t nchanges;
+    bool changes_in_ring;
     int64_t new_cursor;
     bool more;
     /* engine's */
     usher_err (*db_fn)(coorddb *db, void *arg); /* a database job instead of ops */
     void *db_arg;
+    bool db_quiet; /* the job reads no device health: no flush before it */
     struct engine_req *next;
 } engine_req;
 
@@ -80,9 +86,32 @@ int64_t engine_last_seq(engine *e);
  * the ring holds (the listener must resync through /v1/sync). */
 long engine_events_since(engine *e, int64_t after, char *buf, size_t size, int64_t *next);
 
-/* Authenticates a bearer token (cached; new devices are looked up in the
- * database). USHER_FORBIDDEN when unknown or disabled. */
-usher_err engine_auth(engine *e, const char *token, coord_device *out) USHER_MUST_CHECK;
+/* The JSON text of changes after..after+n (objects separated by commas, no
+ * brackets), copied from the ring into *out (malloc'd, caller frees; *len its
+ * length; NUL-terminated). USHER_NOTFOUND when the ring no longer holds all of
+ * them (overwritten since the commit: the caller answers with no changes and
+ * more = true); USHER_NOMEM. */
+usher_err engine_changes_json(engine *e, int64_t after, size_t n, char **out,
+                              size_t *len) USHER_MUST_CHECK;
+
+/* Bearer tokens. The cache answers without waiting: USHER_OK (*out set) for a
+ * token checked within the last 30 s, USHER_FORBIDDEN for a malformed one,
+ * USHER_BUSY when the database must be asked (a new token, or the last check
+ * is too old: a device disabled meanwhile must be refused). Then
+ * engine_auth_prepare turns req into a database job for engine_submit: on the
+ * committer it checks the token, caches the answer and sets req->err
+ * (USHER_FORBIDDEN for an unknown or disabled token, another code when the
+ * database failed: try again) and job->dev. job and req
+ * belong to the caller and must live until req->done. A token in active use
+ * is re-checked in the background before its check grows old, so that its
+ * requests never wait for the database. */
+typedef struct engine_auth_job {
+    engine *e;
+    char token[COORD_TOKEN_SIZE];
+    coord_device dev;
+} engine_auth_job;
+usher_err engine_auth_cached(engine *e, const char *token, coord_device *out) USHER_MUST_CHECK;
+void engine_auth_prepare(engine *e, engine_req *req, engine_auth_job *job, const char *token);
 
 /* Remembers a device's sync health (flushed to the database now and then). */
 void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending);
@@ -93,7 +122,7 @@ usher_err engine_with_db(engine *e, usher_err (*fn)(coorddb *db, void *arg), voi
 
 /* Counters for /metrics. */
 typedef struct engine_stats {
-    uint64_t requests, ops, groups, commit_failures;
+    uint64_t requests, ops, groups, commit_failures, checkpoints;
     uint64_t accepted, rejected, duplicates, reseats;
     double commit_seconds;
 } engine_stats;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,10 +53,20 @@ typedef struct conn_state {
     size_t len, cap;
     bool too_big;
     bool submitted; /* set by http_submit: the handler must not reply now */
-    enum { PHASE_NEW, PHASE_WAITING, PHASE_READY, PHASE_ANSWERED } phase;
+    enum {
+        PHASE_NEW,
+        PHASE_AUTH_WAITING, /* the committer checks the token */
+        PHASE_AUTH_READY,
+        PHASE_WAITING, /* the committer runs the request */
+        PHASE_READY,
+        PHASE_ANSWERED
+    } phase;
     coord_server *srv;
     engine_req er;
+    engine_auth_job auth;
     usher_op *ops;
+    void *job; /* http_submit_db's, freed with job_free */
+    void (*job_free)(void *job);
     http_request req;
     void (*finish)(http_request *req, engine_req *er, http_reply *r);
 } conn_state;
@@ -118,8 +129,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, http_reply *r)
 static void request_done(engine_req *er)
 {
     conn_state *cs = er->ctx;
-    cs->phase = PHASE_READY;
+    cs->phase = cs->phase == PHASE_AUTH_WAITING ? PHASE_AUTH_READY : PHASE_READY;
     MHD_resume_connection(cs->req.mc);
+}
+
+static void count_inflight(coord_server *s, int delta)
+{
+    pthread_mutex_lock(&s->hub_lock);
+    s->inflight += (size_t)delta; /* wraps back for -1 */
+    pthread_mutex_unlock(&s->hub_lock);
 }
 
 void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
@@ -137,9 +155,28 @@ void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
     cs->er.ctx = cs;
     cs->phase = PHASE_WAITING;
     cs->submitted = true;
-    pthread_mutex_lock(&cs->srv->hub_lock);
-    cs->srv->inflight++;
-    pthread_mutex_unlock(&cs->srv->hub_lock);
+    count_inflight(cs->srv, 1);
+    MHD_suspend_connection(req->mc);
+    engine_submit(req->e, &cs->er);
+}
+
+void http_submit_db(http_request *req, usher_err (*fn)(coorddb *db, void *job), void *job,
+                    void (*job_free)(void *job),
+                    void (*finish)(http_request *req, engine_req *er, http_reply *r))
+{
+    conn_state *cs = req->conn;
+    cs->job = job;
+    cs->job_free = job_free;
+    cs->finish = finish;
+    memset(&cs->er, 0, sizeof cs->er);
+    cs->er.db_fn = fn;
+    cs->er.db_arg = job;
+    cs->er.cursor = -1;
+    cs->er.done = request_done;
+    cs->er.ctx = cs;
+    cs->phase = PHASE_WAITING;
+    cs->submitted = true;
+    count_inflight(cs->srv, 1);
     MHD_suspend_connection(req->mc);
     engine_submit(req->e, &cs->er);
 }
@@ -345,15 +382,32 @@ static enum MHD_Result start_stream(coord_server *s, struct MHD_Connection *mc)
 
 /* ---- authentication and dispatch ----------------------------------------- */
 
-static bool authenticate(coord_server *s, http_request *req)
+/* USHER_OK (req->dev set), USHER_FORBIDDEN (no token, or a malformed one), or
+ * USHER_BUSY: the database must be asked; the connection then waits for the
+ * committer (suspended: no thread waits) and comes back as PHASE_AUTH_READY. */
+static usher_err authenticate(coord_server *s, conn_state *cs)
 {
+    http_request *req = &cs->req;
     const char *h = MHD_lookup_connection_value(req->mc, MHD_HEADER_KIND, "Authorization");
     const char *token = NULL;
     if (h && !strncasecmp(h, "Bearer ", 7))
         token = h + 7;
     else if (!strcmp(req->method, "GET"))
         token = http_query(req, "access_token"); /* EventSource and download links */
-    return token && engine_auth(s->e, token, &req->dev) == USHER_OK;
+    if (!token)
+        return USHER_FORBIDDEN;
+    usher_err err = engine_auth_cached(s->e, token, &req->dev);
+    if (err != USHER_BUSY)
+        return err;
+    memset(&cs->er, 0, sizeof cs->er);
+    engine_auth_prepare(s->e, &cs->er, &cs->auth, token);
+    cs->er.done = request_done;
+    cs->er.ctx = cs;
+    cs->phase = PHASE_AUTH_WAITING;
+    count_inflight(s, 1);
+    MHD_suspend_connection(req->mc);
+    engine_submit(s->e, &cs->er);
+    return USHER_BUSY;
 }
 
 /* The committer is done with cs->er and the request has left its hands. */
@@ -361,9 +415,37 @@ static void answered(coord_server *s, conn_state *cs)
 {
     engine_req_release(&cs->er);
     cs->phase = PHASE_ANSWERED;
-    pthread_mutex_lock(&s->hub_lock);
-    s->inflight--;
-    pthread_mutex_unlock(&s->hub_lock);
+    count_inflight(s, -1);
+}
+
+static enum MHD_Result refuse_token(struct MHD_Connection *mc, http_reply *r)
+{
+    http_error(r, 401, "unauthorized",
+               "missing or unknown bearer token: send 'Authorization: Bearer TOKEN' with a "
+               "token from 'usher-coord device add'");
+    return send_reply(mc, r);
+}
+
+/* Routes an authenticated request (or an open path). */
+static enum MHD_Result dispatch(coord_server *s, conn_state *cs, struct MHD_Connection *mc,
+                                http_reply *r)
+{
+    http_request *req = &cs->req;
+    if (!strcmp(req->path, "/v1/events")) {
+        if (strcmp(req->method, "GET")) {
+            http_error(r, 405, "method_not_allowed", "use GET for /v1/events");
+            return send_reply(mc, r);
+        }
+        return start_stream(s, mc);
+    }
+    coord_api_dispatch(req, r);
+    if (cs->submitted) {
+        /* Suspended until the committer is done (it may already be: phase is
+         * written by the committer thread, so it is not looked at here). */
+        cs->submitted = false;
+        return MHD_YES;
+    }
+    return send_reply(mc, r);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *url,
@@ -409,6 +491,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         answered(s, cs);
         return send_reply(mc, &r);
     }
+    if (cs->phase == PHASE_AUTH_READY) {
+        usher_err err = cs->er.err;
+        cs->req.dev = cs->auth.dev;
+        answered(s, cs);
+        cs->phase = PHASE_NEW;
+        sodium_memzero(cs->auth.token, sizeof cs->auth.token);
+        if (err == USHER_FORBIDDEN)
+            return refuse_token(mc, &r);
+        if (err) {
+            http_error(&r, 503, "unavailable", "could not check the token; try again");
+            return send_reply(mc, &r);
+        }
+        return dispatch(s, cs, mc, &r);
+    }
     pthread_mutex_lock(&s->hub_lock);
     bool stopping = s->stopping;
     pthread_mutex_unlock(&s->hub_lock);
@@ -434,27 +530,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         return send_reply(mc, &r);
     }
     bool open_path = !strcmp(url, "/healthz") || !strcmp(url, "/metrics");
-    if (!open_path && !authenticate(s, req)) {
-        http_error(&r, 401, "unauthorized",
-                   "missing or unknown bearer token: send 'Authorization: Bearer TOKEN' with a "
-                   "token from 'usher-coord device add'");
-        return send_reply(mc, &r);
+    if (!open_path) {
+        usher_err err = authenticate(s, cs);
+        if (err == USHER_BUSY)
+            return MHD_YES; /* suspended until the committer has checked the token */
+        if (err)
+            return refuse_token(mc, &r);
     }
-    if (!strcmp(url, "/v1/events")) {
-        if (strcmp(method, "GET")) {
-            http_error(&r, 405, "method_not_allowed", "use GET for /v1/events");
-            return send_reply(mc, &r);
-        }
-        return start_stream(s, mc);
-    }
-    coord_api_dispatch(req, &r);
-    if (cs->submitted) {
-        /* Suspended until the committer is done (it may already be: phase is
-         * written by the committer thread, so it is not looked at here). */
-        cs->submitted = false;
-        return MHD_YES;
-    }
-    return send_reply(mc, &r);
+    return dispatch(s, cs, mc, &r);
 }
 
 static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
@@ -466,10 +549,12 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     conn_state *cs = *con_cls;
     if (!cs)
         return;
-    if (cs->phase == PHASE_WAITING)
+    if (cs->phase == PHASE_WAITING || cs->phase == PHASE_AUTH_WAITING)
         return; /* the committer still owns cs->er; cannot happen while it runs */
-    if (cs->phase == PHASE_READY)
+    if (cs->phase == PHASE_READY || cs->phase == PHASE_AUTH_READY)
         answered(s, cs); /* the client left before its answer was sent */
+    if (cs->job_free)
+        cs->job_free(cs->job);
     free(cs->body);
     free(cs->ops);
     free(cs);

@@ -72,4 +72,13 @@ const char *http_query(const http_request *req, const char *key);
 void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
                  void (*finish)(http_request *req, engine_req *er, http_reply *r));
 
+/* Runs fn(db, job) on the committer thread (serialised with commits, like
+ * engine_with_db) while the connection waits suspended, so that no HTTP
+ * thread waits for the database; then `finish` builds the reply (er->err is
+ * what fn returned). job belongs to the connection from here on: job_free(job)
+ * runs when the request ends, answered or not. */
+void http_submit_db(http_request *req, usher_err (*fn)(coorddb *db, void *job), void *job,
+                    void (*job_free)(void *job),
+                    void (*finish)(http_request *req, engine_req *er, http_reply *r));
+
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ static const char usage[] =
     "sse:  L listeners on GET /v1/events; one sender issues K single-op syncs spaced\n"
     "      --interval-ms apart; prints how long each event took to reach each listener.\n"
     "Output: one line of key=value pairs (scripts/bench reads it). accepted_total counts\n"
-    "every op the server answered 'accepted', warm-up included.\n";
+    "every op the server answered 'accepted', warm-up included; load_cpu_s is this tool's\n"
+    "own CPU time during the run and load_cpu_share that over all CPUs' time.\n";
 
 typedef struct config {
     const char *host, *token, *listen_token; /* token: the first of tokens */
@@ -539,6 +541,23 @@ static void sum_clients(client *cls, int n, client *sum, samples *all)
     qsort(all->v, all->n, sizeof *all->v, cmp_i64);
 }
 
+/* This process's CPU time (user + system, every thread) in seconds: the load
+ * tool shares the machine with the server, so its share is printed. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (double)n : 1;
+}
+
 static int run_sync(const config *cfg)
 {
     int n = cfg->clients;
@@ -561,12 +580,14 @@ static int run_sync(const config *cfg)
         if (pthread_create(&th[started], NULL, client_main, &cls[started]) != 0)
             break;
     gate_open(&g, n, started < n);
+    double cpu0 = cpu_seconds();
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     if (started < n) {
         fprintf(stderr, "coord_load: could start only %d of %d client threads\n", started, n);
         goto out;
     }
+    double cpu = cpu_seconds() - cpu0;
     metrics m1 = get_metrics(cfg);
     client sum;
     samples all = {0};
@@ -578,14 +599,15 @@ static int run_sync(const config *cfg)
            "errors=%lld accepted=%lld rejected=%lld duplicate=%lld unparsed=%lld rps=%.1f "
            "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f changes_per_reply=%.1f "
            "accepted_total=%lld commit_groups=%.0f ops_per_group=%.1f commit_ms_per_group=%.3f "
-           "committer_busy=%.2f\n",
+           "committer_busy=%.2f load_cpu_s=%.2f load_cpu_share=%.2f\n",
            n, secs, sum.requests, sum.http200, sum.http_other, sum.errors, sum.accepted,
            sum.rejected, sum.duplicate, sum.other, secs > 0 ? (double)sum.http200 / secs : 0,
            pct_ms(&all, 50), pct_ms(&all, 99), pct_ms(&all, 99.9), pct_ms(&all, 100),
            sum.requests ? (double)sum.pulled / (double)sum.requests : 0, sum.accepted_total,
            have_m ? groups : 0, have_m ? (m1.ops - m0.ops) / groups : 0,
            have_m ? (m1.commit_s - m0.commit_s) * 1000 / groups : 0,
-           have_m && secs > 0 ? (m1.commit_s - m0.commit_s) / secs : 0);
+           have_m && secs > 0 ? (m1.commit_s - m0.commit_s) / secs : 0, cpu,
+           secs > 0 ? cpu / (secs * online_cpus()) : 0);
     free(all.v);
     rc = sum.errors || sum.http_other ? 3 : 0;
 out:

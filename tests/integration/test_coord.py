@@ -661,7 +661,8 @@ def test_cli(env):
     eq(rows["GALA-0003"]["seat"], "T05-01", "export while serving: the committed seat")
     eq(rows["GALA-0001"]["seat"], "", "export while serving: an unseated ticket")
     _, out, err = env.run("qr", "--db", db, "--out", env.path("qr"))
-    eq(sorted(os.listdir(env.path("qr"))), ["GALA-0001.svg", "GALA-0002.svg", "GALA-0003.svg", "index.html"],
+    eq(sorted(os.listdir(env.path("qr"))), ["GALA-0001.svg", "GALA-0002.svg", "GALA-0003.svg", "index.html",
+                                                   "payloads.csv"],
        "qr while serving")
     door = env.add_device("door7", "door")  # a device added now works at once
     v = one_verdict(p, door, op("checkin", ticket="GALA-0003"))
@@ -1697,7 +1698,7 @@ def test_organiser_api(env):
     eq(seat_map(p, a)["T07-03"]["ticket"], "GALA-0004", "a refused move leaves the guest")
     r = call(p, "POST", "/v1/tickets/GALA-0004/unseat", None, a)
     eq(r.status, 200, "unseat")
-    eq(search("GALA-0004")["tickets"][0]["seat"], "", "unseated")
+    eq(search("GALA-0004")["tickets"][0]["seat"], None, "unseated")
     r = call(p, "POST", "/v1/tickets/GALA-0004/unseat", None, a)
     eq((r.status, r.json()["verdict"]["reason"]), (409, "not_seated"), "unseat again")
 
@@ -1706,7 +1707,7 @@ def test_organiser_api(env):
     eq(r.status, 200, "revoke")
     eq(seat_map(p, a)["T05-01"], {"id": "T05-01", "state": "free"}, "revoked ticket's seat freed")
     t = search("GALA-0005")["tickets"][0]
-    eq((t["revoked"], t["seat"]), (True, ""), "revoked ticket")
+    eq((t["revoked"], t["seat"]), (True, None), "revoked ticket")
     v = one_verdict(p, k, op("assign", ticket="GALA-0005", seat="T05-01"))
     eq((v["status"], v["reason"]), ("rejected", "revoked"), "assign a revoked ticket")
     eq(get_json(p, "/v1/stats", a)["revoked"], 1, "revoked count")
@@ -1724,6 +1725,7 @@ def test_organiser_api(env):
        ("GALA-0002", "door2", "door1", "T01-02"), "duplicate_checkin alert")
     eq([al["kind"] for al in alerts], ["duplicate_checkin"], "the only alert so far")
     checkins = get_json(p, "/v1/checkins", a)["checkins"]
+    eq([c["revoked"] for c in checkins], [False] * 4, "no revoked scan yet")
     eq([(c["ticket"], c["device"], c["duplicate"]) for c in checkins],
        [("GALA-0001", "door1", False), ("GALA-0005", "door1", False), ("GALA-0002", "door1", False),
         ("GALA-0002", "door2", True)], "check-in list")
@@ -1797,7 +1799,7 @@ def test_qr(env):
     _, _, err = env.run("qr", "--db", env.db, "--out", out)
     check("wrote 13 QR tickets" in err, "qr's summary: %r" % err)
     codes = [t[0] for t in SAMPLE] + [tricky[0]]
-    eq(sorted(os.listdir(out)), sorted(["%s.svg" % c for c in codes] + ["index.html"]), "files")
+    eq(sorted(os.listdir(out)), sorted(["%s.svg" % c for c in codes] + ["index.html", "payloads.csv"]), "files")
     with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
         page = f.read()
     check("&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;" in page, "the name is HTML-escaped in index.html")
@@ -1805,6 +1807,10 @@ def test_qr(env):
     check("<title>Tickets: Gala &lt;2026&gt; &amp; &quot;Friends&quot;</title>" in page, "escaped title")
     check("Zoë Ångström" in page and "李小龙" in page, "UTF-8 names in index.html")
     eq(page.count('<div class="card">'), 13, "cards")
+    with open(os.path.join(out, "payloads.csv"), encoding="utf-8", newline="") as f:
+        sheet = {r["ticket_number"]: r for r in csv.DictReader(f)}
+    eq(sorted(sheet), sorted(codes), "payloads.csv's tickets")
+    eq(sheet["GALA-0013"]["full_name"], '<b>&"x"</b>', "payloads.csv keeps the name as it is")
     for c in codes:
         check('<img src="%s.svg"' % c in page, "index.html shows %s" % c)
 
@@ -1826,6 +1832,7 @@ def test_qr(env):
         m = PAYLOAD_RE.match(payload)
         check(m, "%s: payload shape %r" % (code, payload))
         eq(m.group(1), code, "the decoded code matches the file name")
+        eq(sheet[code]["payload"], payload, "payloads.csv holds what %s's QR code says" % code)
         check(payload.startswith("U1.%s." % code), "payload prefix")
         check(qr_payload_valid(pk["pubkey"], pk["id"], payload), "%s: the signature verifies" % code)
         # One character altered in the code or the signature: refused. (Not the
@@ -1848,12 +1855,146 @@ def test_qr(env):
 
 
 # =============================================================================
+# 11. API details: scans of revoked tickets, null seats, 404 before 403,
+#     many device tokens
+# =============================================================================
+
+
+def test_checkins_list_revoked_scans(env):
+    """/v1/checkins lists every scan at a door (DESIGN.md: a check-in "always
+    records what happened at the door"): refused scans of revoked tickets too,
+    marked revoked, in time order; they stay out of checkins.csv (no check-in)
+    and raise a revoked_scan alert."""
+    env.setup()
+    a, d = env.tokens["admin1"], env.tokens["door1"]
+    d2 = env.add_device("door2", "door")
+    p = env.serve().port
+    eq(call(p, "POST", "/v1/tickets/GALA-0005/revoke", None, a).status, 200, "revoke")
+    # Device times a few seconds apart (recent: an old one would be a late upload).
+    base = int(time.time()) - 60
+    times = [datetime.fromtimestamp(base + i, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z") for i in range(4)]
+    scans = [(d, "GALA-0003", times[0], ("accepted", None)),
+             (d2, "GALA-0005", times[1], ("rejected", "revoked")),
+             (d2, "GALA-0003", times[2], ("accepted", "duplicate_checkin")),
+             (d, "GALA-0005", times[3], ("rejected", "revoked"))]
+    for token, code, at, want in scans:
+        v = one_verdict(p, token, op("checkin", ticket=code, at=at))
+        eq((v["status"], v.get("reason")), want, "scan of %s at %s" % (code, at))
+    got = get_json(p, "/v1/checkins", a)["checkins"]
+    eq([(c["ticket"], c["device"], c["at"], c["duplicate"], c.get("revoked")) for c in got],
+       [("GALA-0003", "door1", times[0], False, False), ("GALA-0005", "door2", times[1], False, True),
+        ("GALA-0003", "door2", times[2], True, False), ("GALA-0005", "door1", times[3], False, True)],
+       "every scan, in time order")
+    eq(sorted((al["kind"], al["ticket"], al["device"]) for al in get_json(p, "/v1/alerts", a)["alerts"]),
+       [("duplicate_checkin", "GALA-0003", "door2"), ("revoked_scan", "GALA-0005", "door1"),
+        ("revoked_scan", "GALA-0005", "door2")], "alerts")
+    r = call(p, "GET", "/v1/export/checkins.csv", token=a)
+    eq(r.status, 200, "checkins.csv")
+    rows = list(csv.DictReader(io.StringIO(r.body.decode("utf-8"), newline="")))
+    eq([(x["ticket_number"], x["device"], x["duplicate"]) for x in rows],
+       [("GALA-0003", "door1", "0"), ("GALA-0003", "door2", "1")], "checkins.csv: check-ins only")
+    eq(get_json(p, "/v1/stats", a)["checked_in"], 1, "a revoked scan checks nobody in")
+
+
+def test_ticket_seat_null(env):
+    """An absent seat is null wherever a ticket is shown: /v1/tickets as in the
+    change log (/v1/snapshot, /v1/sync); so is an absent check-in."""
+    env.setup()
+    a, k, d = env.tokens["admin1"], env.tokens["kiosk1"], env.tokens["door1"]
+    p = env.serve().port
+    eq(one_verdict(p, k, op("assign", ticket="GALA-0001", seat="T05-01"))["status"], "accepted", "assign")
+    eq(one_verdict(p, d, op("checkin", ticket="GALA-0001"))["status"], "accepted", "checkin")
+    eq(one_verdict(p, k, op("assign", ticket="GALA-0002", seat="T05-02"))["status"], "accepted", "assign 2")
+    eq(call(p, "POST", "/v1/tickets/GALA-0002/unseat", None, a).status, 200, "unseat")
+    eq(one_verdict(p, k, op("assign", ticket="GALA-0004", seat="T05-03"))["status"], "accepted", "assign 4")
+    eq(call(p, "POST", "/v1/tickets/GALA-0004/revoke", None, a).status, 200, "revoke")
+    tickets = {t["code"]: t for t in get_json(p, "/v1/tickets", a)["tickets"]}
+    eq(len(tickets), 12, "all tickets")
+    eq((tickets["GALA-0001"]["seat"], tickets["GALA-0001"]["checkin_device"]), ("T05-01", "door1"), "seated")
+    for code, what in (("GALA-0002", "unseated"), ("GALA-0003", "never seated"), ("GALA-0004", "revoked")):
+        t = tickets[code]
+        eq((t["seat"], t["checked_in_at"], t["checkin_device"]), (None, None, None), what)
+    snap = {c["code"]: c for c in get_json(p, "/v1/snapshot", k)["changes"] if c["type"] == "ticket"}
+    for code in ("GALA-0002", "GALA-0003", "GALA-0004"):
+        eq((snap[code]["seat"], tickets[code]["seat"]), (None, None), "%s: snapshot and /v1/tickets agree" % code)
+    pulled = {}
+    for c in sync(p, k, [], cursor=0)["changes"]:
+        if c["type"] == "ticket":
+            pulled[c["code"]] = c
+    eq(pulled["GALA-0002"]["seat"], None, "/v1/sync change of an unseated ticket")
+    eq([t["seat"] for t in get_json(p, "/v1/tickets?q=GALA-0003", a)["tickets"]], [None], "search")
+
+
+def test_unknown_path_before_role(env):
+    """404 for a path that is no endpoint, whoever asks; then 405 for the wrong
+    method; then 403 for a role that may not call it."""
+    env.setup()
+    a, k, d = env.tokens["admin1"], env.tokens["kiosk1"], env.tokens["door1"]
+    p = env.serve().port
+    unknown = ["/v1/nope", "/v1/seats/T05-01/explode", "/v1/seats/T05-01", "/v1/tickets/GALA-0001/frobnicate",
+               "/v1/tickets/GALA-0001/revoke/now", "/v1/seats//block", "/v1/alerts/1/nack",
+               "/v1/export/secrets.csv", "/v1/export/assignments.txt", "/v1/stats/extra", "/v1/"]
+    for token, who in ((k, "kiosk"), (d, "door"), (a, "admin")):
+        for path in unknown:
+            for method in ("GET", "POST"):
+                expect_error(call(p, method, path, {} if method == "POST" else None, token), 404, "not_found",
+                             "%s %s %s" % (who, method, path))
+    for token, who in ((k, "kiosk"), (d, "door")):
+        expect_error(call(p, "POST", "/v1/seats", {}, token), 405, "method_not_allowed", "%s POST /v1/seats" % who)
+        expect_error(call(p, "GET", "/v1/seats/T05-01/block", token=token), 405, "method_not_allowed",
+                     "%s GET a seat action" % who)
+        expect_error(call(p, "GET", "/v1/seats", token=token), 403, "forbidden", "%s GET /v1/seats" % who)
+        expect_error(call(p, "POST", "/v1/alerts/99/ack", None, token), 403, "forbidden", "%s ack" % who)
+    expect_error(call(p, "GET", "/v1/sync", token=k), 405, "method_not_allowed", "GET /v1/sync")
+    expect_error(call(p, "POST", "/v1/alerts/99/ack", None, a), 404, "not_found", "ack of no alert")
+    # Without a valid token nothing is told about paths.
+    expect_error(call(p, "GET", "/v1/nope"), 401, "unauthorized", "no token, unknown path")
+    eq(call(p, "GET", "/v1/seats", token=a).status, 200, "admin GET /v1/seats")
+
+
+def test_many_tokens(env):
+    """Forty kiosks added while the coordinator runs, syncing at once: each new
+    token is looked up without holding a server thread, and all are then
+    answered from the token cache; an unknown token is still refused."""
+    env.setup()
+    a = env.tokens["admin1"]
+    p = env.serve("--threads", "2").port
+    tokens = [env.add_device("kiosk-%02d" % i, "kiosk") for i in range(40)]
+    errors, verdicts = [], {}
+    barrier = threading.Barrier(len(tokens))
+
+    def client(i, token):
+        try:
+            barrier.wait(timeout=slow(30))
+            for round_ in range(3):
+                o = op("hold", seat="T%02d-%02d" % (3 + i // 10, 1 + i % 10), ttl_ms=60000)
+                v = one_verdict(p, token, o)
+                verdicts[(i, round_)] = v["status"]
+        except Exception as e:  # reported below
+            errors.append("client %d: %s" % (i, e))
+
+    threads = [threading.Thread(target=client, args=(i, t)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=slow(60))
+    check(not errors, "errors: %s" % errors[:3])
+    eq(sorted(set(verdicts.values())), ["accepted"], "every hold accepted")
+    eq(len(verdicts), 120, "answers")
+    held = {s["id"]: s.get("held_by") for s in get_json(p, "/v1/seats", a)["seats"] if s["state"] == "held"}
+    eq(held, {"T%02d-%02d" % (3 + i // 10, 1 + i % 10): "kiosk-%02d" % i for i in range(40)}, "holds by device")
+    expect_error(call(p, "POST", "/v1/sync", {"cursor": 0, "ops": []}, "A" * 52), 401, "unauthorized",
+                 "unknown token")
+
+
+# =============================================================================
 # The runner
 # =============================================================================
 
 
 def all_tests():
     return [(name[5:], fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
+
 
 
 def main():
