@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "text.h"
+#include "timestamp.h"
 
 /* PRAGMA application_id of each kind: "USHC" and "USHD" in ASCII. */
 #define STORE_APPID_COORD 0x55534843
@@ -130,6 +132,57 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE seats ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE changes ADD COLUMN seat_lease_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE changes ADD COLUMN seat_lease_until INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 4: the op log keyed by arrival order. Its index on the random op ids
+     * put one more page per op into every commit's log (over half of the
+     * bytes a group commit syncs); a retried id is answered from memory
+     * (coorddb_load loads every verdict), so the log keeps no id index and
+     * check-ins no foreign key to it. */
+    "CREATE TABLE checkins_new(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  ticket TEXT NOT NULL,\n"
+    "  device TEXT NOT NULL,\n"
+    "  at INTEGER NOT NULL,\n"
+    "  duplicate INTEGER NOT NULL DEFAULT 0,\n"
+    "  op_id TEXT NOT NULL\n"
+    ");\n"
+    "INSERT INTO checkins_new SELECT id, ticket, device, at, duplicate, op_id FROM checkins;\n"
+    "DROP TABLE checkins;\n"
+    "ALTER TABLE checkins_new RENAME TO checkins;\n"
+    "CREATE INDEX checkins_by_time ON checkins(at, id);\n"
+    "CREATE INDEX checkins_by_ticket ON checkins(ticket);\n"
+    "CREATE TABLE ops_new(\n"
+    "  seq INTEGER PRIMARY KEY,\n" /* arrival order */
+    "  id TEXT NOT NULL,\n"
+    "  device TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  ticket TEXT NOT NULL DEFAULT '',\n"
+    "  seat TEXT NOT NULL DEFAULT '',\n"
+    "  at INTEGER NOT NULL,\n"
+    "  expect_ticket_seat TEXT NOT NULL DEFAULT '',\n"
+    "  expect_seat_free INTEGER NOT NULL DEFAULT 1,\n"
+    "  party TEXT NOT NULL DEFAULT '',\n"
+    "  ttl_ms INTEGER NOT NULL DEFAULT 0,\n"
+    "  received_at INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL,\n"
+    "  first TEXT NOT NULL DEFAULT '',\n"
+    "  reason TEXT NOT NULL DEFAULT '',\n"
+    "  reseat TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_seat TEXT NOT NULL DEFAULT '',\n"
+    "  seat_ticket TEXT NOT NULL DEFAULT '',\n"
+    "  checked_in_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  checkin_device TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "INSERT INTO ops_new(seq, id, device, kind, ticket, seat, at, expect_ticket_seat, "
+    "expect_seat_free, party, ttl_ms, received_at, status, first, reason, reseat, ticket_seat, "
+    "seat_ticket, checked_in_at, checkin_device) "
+    "SELECT seq, id, device, kind, ticket, seat, at, expect_ticket_seat, expect_seat_free, party, "
+    "ttl_ms, received_at, status, first, reason, reseat, ticket_seat, seat_ticket, "
+    "checked_in_at, checkin_device FROM ops;\n"
+    "DROP TABLE ops;\n"
+    "ALTER TABLE ops_new RENAME TO ops;\n"
+    "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
+    "CREATE INDEX ops_by_device ON ops(device, seq);\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */
@@ -389,15 +442,9 @@ out:
     return err;
 }
 
-usher_err store_open_version(const char *path, store_kind kind, int version, sqlite3 **out,
-                             usher_errmsg *em)
+static usher_err open_once(const char *path, const kind_info *k, int version, sqlite3 **out,
+                           usher_errmsg *em)
 {
-    const kind_info *k = kind_get(kind);
-    if (!k)
-        return usher_fail(em, USHER_INVAL, "unknown kind of Usher database (%d)", (int)kind);
-    if (version < 1 || version > k->count)
-        return usher_fail(em, USHER_INVAL, "schema %d of %s does not exist (1..%d)", version,
-                          k->what, k->count);
     sqlite3 *db = NULL;
     usher_err err = USHER_OK;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -437,6 +484,28 @@ usher_err store_open_version(const char *path, store_kind kind, int version, sql
 fail:
     sqlite3_close(db);
     return err;
+}
+
+usher_err store_open_version(const char *path, store_kind kind, int version, sqlite3 **out,
+                             usher_errmsg *em)
+{
+    const kind_info *k = kind_get(kind);
+    if (!k)
+        return usher_fail(em, USHER_INVAL, "unknown kind of Usher database (%d)", (int)kind);
+    if (version < 1 || version > k->count)
+        return usher_fail(em, USHER_INVAL, "schema %d of %s does not exist (1..%d)", version,
+                          k->what, k->count);
+    /* While another process creates the file (rollback journal until it has
+     * switched to WAL), SQLite answers some lock requests with BUSY at once
+     * instead of waiting, to avoid a deadlock: start over for a while. */
+    int64_t give_up = timestamp_mono_ms() + STORE_BUSY_TIMEOUT_MS;
+    for (;;) {
+        usher_err err = open_once(path, k, version, out, em);
+        if (err != USHER_BUSY || timestamp_mono_ms() > give_up)
+            return err;
+        struct timespec pause = {0, 20 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
 }
 
 usher_err store_open(const char *path, store_kind kind, sqlite3 **out, usher_errmsg *em)
