@@ -1,0 +1,465 @@
+/* kguest.c - the guest flow of the kiosk's state machine: code entry (typed or
+ * scanned), refusals, the party, holding seats on the map, confirming, the
+ * confirmation and what happens when the world changes under a guest. Pure. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kmodel__internal.h"
+#include "text.h"
+#include "ticket.h"
+#include "timestamp.h"
+
+#define LOCK_AFTER 3       /* wrong codes in a row before the keypad slows down */
+#define LOCK_FIRST_MS 5000 /* then 5 s, doubling */
+#define LOCK_MAX_MS 300000 /* at most 5 minutes */
+
+int kmodel_choosing(const kmodel *m)
+{
+    for (int i = 0; i < m->nparty; i++)
+        if (!m->party[i].seat[0])
+            return i;
+    return -1;
+}
+
+const char *kmodel_guest_seat(const kmodel *m, const kworld *w, int i)
+{
+    const kguest *g = &m->party[i];
+    int ti = w->view ? state_find_ticket(w->view, g->code) : -1;
+    if (g->assigned[0] && ti >= 0 && state_ticket(w->view, ti)->seat[0])
+        return state_ticket(w->view, ti)->seat;
+    return g->assigned[0] ? g->assigned : g->seat;
+}
+
+void kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    int n = snprintf(out, size, "%s\n", w->id.event_name[0] ? w->id.event_name : "Usher");
+    used = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < m->nparty && used < size; i++) {
+        char words[96];
+        const char *seat = kmodel_guest_seat(m, w, i);
+        kmodel_seat_words(w->l, seat, words, sizeof words);
+        n = snprintf(out + used, size - used, "%s %s (%s)\n", m->party[i].code, seat, words);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+static int party_index_of_seat(const kmodel *m, const char *seat_id)
+{
+    for (int i = 0; i < m->nparty; i++) {
+        const kguest *g = &m->party[i];
+        if ((g->seat[0] && !strcmp(g->seat, seat_id)) ||
+            (g->assigned[0] && !strcmp(g->assigned, seat_id)))
+            return i;
+    }
+    return -1;
+}
+
+klook kmodel_seat_look(const kmodel *m, const kworld *w, int si, int64_t now)
+{
+    const layout_seat *ls = layout_seat_at(w->l, si);
+    if (party_index_of_seat(m, ls->id) >= 0)
+        return LOOK_MINE;
+    const seat_state *ss = state_seat(w->view, si);
+    switch (state_seat_status(w->view, si, w->id.device, now)) {
+    case SEAT_BLOCKED:
+        return LOOK_BLOCKED;
+    case SEAT_TAKEN:
+        for (int i = 0; i < m->nparty; i++)
+            if (!strcmp(m->party[i].code, ss->ticket))
+                return LOOK_MINE;
+        return LOOK_TAKEN;
+    case SEAT_HELD_BY_ME: /* not this party's: a stale hold of an earlier session */
+        break;
+    case SEAT_HELD_OTHER:
+    case SEAT_LEASED_OTHER:
+        return LOOK_HELD;
+    case SEAT_LEASED_BY_ME:
+        break;
+    case SEAT_FREE:
+        if (w->policy == JOURNAL_POLICY_LEASE && kmodel_offline(w, now))
+            return LOOK_UNAVAILABLE;
+        break;
+    }
+    int c = kmodel_choosing(m);
+    const char *klass = c >= 0 ? m->party[c].klass : m->nparty ? m->party[0].klass : "";
+    if (!domain_class_allows(ls->klass, klass))
+        return LOOK_CLASS;
+    return LOOK_FREE;
+}
+
+static void release_holds(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    for (int i = 0; i < m->nparty; i++) {
+        kguest *g = &m->party[i];
+        if (g->seat[0] && !g->assigned[0]) {
+            usher_op *op = fx ? kmodel__op(fx, w, OP_RELEASE, now) : NULL;
+            if (op)
+                text_copy(op->seat, sizeof op->seat, g->seat);
+            g->seat[0] = '\0';
+        }
+    }
+}
+
+void kguest__reset(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    release_holds(m, w, now, fx);
+    m->nparty = 0;
+    memset(m->party, 0, sizeof m->party);
+    m->party_id[0] = '\0';
+    m->map_ready = false;
+}
+
+void kguest__ensure_map(kmodel *m, const kworld *w)
+{
+    if (m->map_ready || !w->l)
+        return;
+    seatmap_fit(&m->map, w->l, kmodel_map_area(&m->cfg), kmodel_finger_px(&m->cfg));
+    m->map_ready = true;
+}
+
+/* ---- entry ---------------------------------------------------------------------- */
+
+static void wrong_code(kmodel *m, int64_t now)
+{
+    m->wrong++;
+    if (m->wrong >= LOCK_AFTER) {
+        int64_t ms = LOCK_FIRST_MS;
+        for (int i = LOCK_AFTER; i < m->wrong && ms < LOCK_MAX_MS; i++)
+            ms *= 2;
+        if (ms > LOCK_MAX_MS)
+            ms = LOCK_MAX_MS;
+        m->locked_until = now + ms;
+    }
+}
+
+static void add_guest(kmodel *m, const char *code, const ticket_state *t)
+{
+    kguest *g = &m->party[m->nparty++];
+    memset(g, 0, sizeof *g);
+    text_copy(g->code, sizeof g->code, code);
+    if (t) {
+        text_copy(g->name, sizeof g->name, t->name);
+        text_copy(g->klass, sizeof g->klass, t->klass);
+        text_copy(g->had_seat, sizeof g->had_seat, t->seat);
+    }
+}
+
+static bool in_party(const kmodel *m, const char *code)
+{
+    for (int i = 0; i < m->nparty; i++)
+        if (!strcmp(m->party[i].code, code))
+            return true;
+    return false;
+}
+
+void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    char text[QRSIG_PAYLOAD_SIZE], code[USHER_CODE_SIZE] = "";
+    text_copy(text, sizeof text, m->entry);
+    m->entry[0] = '\0';
+    m->entry_fast = 0;
+    bool scanned = qrsig_is_payload(text);
+    if (!scanned && now < m->locked_until) {
+        kmodel__msg(m, MSG_REFUSAL, "Please wait",
+                    "Too many wrong ticket numbers. Try again in %d seconds, or ask a member "
+                    "of staff.",
+                    (int)((m->locked_until - now + 999) / 1000));
+        return;
+    }
+    if (scanned) {
+        if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
+            wrong_code(m, now);
+            kmodel__msg(m, MSG_REFUSAL, "Not a valid ticket",
+                        "This QR code is not a ticket for %s. Please ask a member of staff.",
+                        w->id.event_name[0] ? w->id.event_name : "this event");
+            return;
+        }
+    } else {
+        text_copy(code, sizeof code, text);
+        if (!code[0])
+            return;
+        if (!ticket_code_normalize(code)) {
+            wrong_code(m, now);
+            kmodel__msg(m, MSG_REFUSAL, "Not a ticket number",
+                        "Ticket numbers have letters, digits and dashes, like GALA-0001. "
+                        "Please check and type it again.");
+            return;
+        }
+    }
+    if (in_party(m, code)) {
+        kmodel__msg(m, MSG_INFO, "Already added", "%s is already in your party.", code);
+        return;
+    }
+    int ti = state_find_ticket(w->view, code);
+    const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    if (!t && !scanned) {
+        wrong_code(m, now);
+        if (ticket_code_is_generated(code) && !ticket_code_check_ok(code))
+            kmodel__msg(m, MSG_REFUSAL, "Mistyped?",
+                        "%s cannot be a ticket number: one character looks wrong. Please "
+                        "check it against your ticket and type it again.",
+                        code);
+        else
+            kmodel__msg(m, MSG_REFUSAL, "Unknown ticket",
+                        "We cannot find ticket %s. Please check the number, or ask a member "
+                        "of staff.",
+                        code);
+        return;
+    }
+    m->wrong = 0;
+    if (t && t->revoked) {
+        kmodel__msg(m, MSG_REFUSAL, "Ticket cancelled",
+                    "Ticket %s was cancelled. Please see the front desk.", code);
+        return;
+    }
+    if (m->nparty >= KPARTY_MAX) {
+        kmodel__msg(m, MSG_INFO, "Party full",
+                    "A party can seat %d tickets at once. Choose these seats first, then "
+                    "start again for the others.",
+                    KPARTY_MAX);
+        return;
+    }
+    if (t && t->seat[0]) {
+        char words[96];
+        kmodel_seat_words(w->l, t->seat, words, sizeof words);
+        kmodel__msg(m, MSG_INFO, "Already seated",
+                    "%s already has a seat: %s (%s). Keep it, or change it?", code, words, t->seat);
+        m->msg.offer_change = true;
+        text_copy(m->msg.change_code, sizeof m->msg.change_code, code);
+        return;
+    }
+    add_guest(m, code, t);
+    (void)fx;
+}
+
+/* ---- buttons -------------------------------------------------------------------- */
+
+static bool all_chosen(const kmodel *m)
+{
+    return m->nparty > 0 && kmodel_choosing(m) < 0;
+}
+
+static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now);
+
+static void confirm(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    if (!all_chosen(m) || !holds_still_mine(m, w, now))
+        return;
+    if (m->nparty > 1)
+        op_new_id(m->party_id);
+    for (int i = 0; i < m->nparty; i++) {
+        kguest *g = &m->party[i];
+        usher_op *op = kmodel__op(fx, w, OP_ASSIGN, now);
+        if (!op)
+            return;
+        text_copy(op->ticket, sizeof op->ticket, g->code);
+        text_copy(op->seat, sizeof op->seat, g->seat);
+        text_copy(op->expect_ticket_seat, sizeof op->expect_ticket_seat, g->had_seat);
+        text_copy(op->party, sizeof op->party, m->party_id);
+        text_copy(g->assigned, sizeof g->assigned, g->seat);
+    }
+    m->screen = SCR_DONE;
+}
+
+void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, keffects *fx)
+{
+    size_t len = strlen(m->entry);
+    switch (m->screen) {
+    case SCR_ATTRACT:
+        m->screen = SCR_ENTRY;
+        return;
+    case SCR_ENTRY:
+        if (!strncmp(name, "key_", 4) && name[4] && !name[5]) {
+            if (now < m->locked_until)
+                return;
+            if (len + 1 < sizeof m->entry) {
+                m->entry[len] = name[4];
+                m->entry[len + 1] = '\0';
+                m->entry_at = now;
+                m->entry_fast = 0; /* a finger, not a scanner */
+            }
+        } else if (!strcmp(name, "del")) {
+            if (len)
+                m->entry[len - 1] = '\0';
+        } else if (!strcmp(name, "ok")) {
+            kguest__submit(m, w, now, fx);
+        } else if (!strcmp(name, "change")) {
+            const char *code = m->msg.change_code;
+            int ti = state_find_ticket(w->view, code);
+            if (ti >= 0 && m->nparty < KPARTY_MAX && !in_party(m, code))
+                add_guest(m, code, state_ticket(w->view, ti));
+            memset(&m->msg, 0, sizeof m->msg);
+        } else if (!strcmp(name, "seats") && m->nparty > 0) {
+            m->screen = SCR_SEATMAP;
+            kguest__ensure_map(m, w);
+        } else if (!strcmp(name, "cancel") || !strcmp(name, "back")) {
+            kmodel__go_home(m, w, now, fx);
+        }
+        return;
+    case SCR_SEATMAP:
+        if (!strcmp(name, "confirm") && all_chosen(m)) {
+            if (holds_still_mine(m, w, now))
+                m->screen = SCR_CONFIRM;
+        } else if (!strcmp(name, "back")) {
+            m->screen = SCR_ENTRY;
+        } else if (!strcmp(name, "cancel")) {
+            kmodel__go_home(m, w, now, fx);
+        } else if (!strcmp(name, "zoomin") || !strcmp(name, "zoomout")) {
+            krect a = m->map.area;
+            seatmap_zoom(&m->map, name[4] == 'i' ? 1.6 : 1 / 1.6, a.x + a.w / 2, a.y + a.h / 2);
+        } else if (!strcmp(name, "fit")) {
+            m->map_ready = false;
+            kguest__ensure_map(m, w);
+        }
+        return;
+    case SCR_CONFIRM:
+        if (!strcmp(name, "yes"))
+            confirm(m, w, now, fx);
+        else if (!strcmp(name, "back"))
+            m->screen = SCR_SEATMAP;
+        return;
+    case SCR_DONE:
+        if (!strcmp(name, "done"))
+            kmodel__go_home(m, w, now, fx);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ---- the map -------------------------------------------------------------------- */
+
+void kguest__map_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, keffects *fx)
+{
+    kguest__ensure_map(m, w);
+    if (!krect_has(m->map.area, x, y))
+        return;
+    if (!seatmap_tappable(&m->map)) { /* an overview: come closer first */
+        seatmap_focus(&m->map, seatmap_tap_scale(&m->map), x, y);
+        return;
+    }
+    int si = seatmap_hit(&m->map, w->l, x, y);
+    if (si < 0)
+        return;
+    const layout_seat *ls = layout_seat_at(w->l, si);
+    char words[96];
+    kmodel_seat_words(w->l, ls->id, words, sizeof words);
+    int mine = party_index_of_seat(m, ls->id);
+    if (mine >= 0) { /* tap again: let it go */
+        kguest *g = &m->party[mine];
+        usher_op *op = kmodel__op(fx, w, OP_RELEASE, now);
+        if (op)
+            text_copy(op->seat, sizeof op->seat, g->seat);
+        g->seat[0] = '\0';
+        g->hold_until = 0;
+        return;
+    }
+    int c = kmodel_choosing(m);
+    switch (kmodel_seat_look(m, w, si, now)) {
+    case LOOK_FREE:
+        if (c < 0) {
+            kmodel__msg(m, MSG_INFO, "Every ticket has a seat",
+                        "Tap one of your seats to free it, or tap Confirm.");
+            return;
+        }
+        break;
+    case LOOK_CLASS: {
+        int ci = c >= 0 ? c : 0;
+        kmodel__msg(m, MSG_REFUSAL, "Not for this ticket",
+                    "%s is for %s tickets; ticket %s is %s. Please choose a seat shown in "
+                    "green.",
+                    words, ls->klass, m->party[ci].code,
+                    m->party[ci].klass[0] ? m->party[ci].klass : "without a class");
+        return;
+    }
+    case LOOK_MINE:
+        return; /* a party ticket's current seat (a change): nothing to do */
+    case LOOK_TAKEN:
+        kmodel__msg(m, MSG_INFO, "Seat taken", "%s is taken. Please choose another seat.", words);
+        return;
+    case LOOK_HELD:
+        kmodel__msg(m, MSG_INFO, "Seat being chosen",
+                    "Someone else is choosing %s right now. Please choose another seat.", words);
+        return;
+    case LOOK_BLOCKED:
+        kmodel__msg(m, MSG_INFO, "Seat not available",
+                    "%s is not available tonight. Please choose another seat.", words);
+        return;
+    case LOOK_UNAVAILABLE:
+    case LOOK_COUNT:
+        kmodel__msg(m, MSG_INFO, "Offline",
+                    "This kiosk is offline: only the seats shown in green can be chosen now.");
+        return;
+    }
+    kguest *g = &m->party[c];
+    usher_op *op = kmodel__op(fx, w, OP_HOLD, now);
+    if (!op)
+        return;
+    int64_t ttl = w->id.hold_ttl_ms > 0 ? w->id.hold_ttl_ms : USHER_DEFAULT_HOLD_TTL_MS;
+    text_copy(op->seat, sizeof op->seat, ls->id);
+    op->ttl_ms = ttl;
+    text_copy(g->seat, sizeof g->seat, ls->id);
+    g->hold_until = now + ttl;
+}
+
+/* Drops chosen seats the world says are no longer held for us (taken meanwhile
+ * by another kiosk, or a hold the coordinator refused), with a message.
+ * Returns true when every chosen seat is still ours. */
+static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now)
+{
+    bool all = true;
+    for (int i = 0; i < m->nparty; i++) {
+        kguest *g = &m->party[i];
+        if (!g->seat[0] || g->assigned[0])
+            continue;
+        int si = layout_find_seat(w->l, g->seat);
+        seat_status s = si >= 0 ? state_seat_status(w->view, si, w->id.device, now) : SEAT_TAKEN;
+        if (s == SEAT_HELD_BY_ME)
+            continue;
+        char words[96];
+        kmodel_seat_words(w->l, g->seat, words, sizeof words);
+        kmodel__msg(m, MSG_REFUSAL, "Seat taken meanwhile",
+                    "Sorry: %s was just taken at another kiosk. Please choose another seat "
+                    "for %s.",
+                    words, g->code);
+        g->seat[0] = '\0';
+        g->hold_until = 0;
+        all = false;
+        if (m->screen == SCR_CONFIRM)
+            m->screen = SCR_SEATMAP;
+    }
+    return all;
+}
+
+void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    bool guest_screen = m->screen == SCR_ENTRY || m->screen == SCR_SEATMAP ||
+                        m->screen == SCR_CONFIRM || m->screen == SCR_DONE;
+    if (guest_screen && now - m->last_input_at >= m->cfg.idle_ms) {
+        kmodel__go_home(m, w, now, fx);
+        return;
+    }
+    if (m->screen != SCR_SEATMAP && m->screen != SCR_CONFIRM && m->screen != SCR_ENTRY)
+        return;
+    for (int i = 0; i < m->nparty; i++) {
+        kguest *g = &m->party[i];
+        if (g->seat[0] && !g->assigned[0] && now >= g->hold_until) {
+            char words[96];
+            kmodel_seat_words(w->l, g->seat, words, sizeof words);
+            usher_op *op = kmodel__op(fx, w, OP_RELEASE, now);
+            if (op)
+                text_copy(op->seat, sizeof op->seat, g->seat);
+            g->seat[0] = '\0';
+            kmodel__msg(m, MSG_INFO, "Time ran out",
+                        "%s was kept for you for a while; it is free again. Please choose a "
+                        "seat for %s.",
+                        words, g->code);
+            if (m->screen == SCR_CONFIRM)
+                m->screen = SCR_SEATMAP;
+        }
+    }
+    if (!m->msg.kind)
+        holds_still_mine(m, w, now);
+}

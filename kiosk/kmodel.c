@@ -1,0 +1,514 @@
+/* kmodel.c - the kiosk's state machine: dispatch of inputs, timers, the status,
+ * door mode and the staff screens (the guest flow is in kguest.c). Pure. */
+#include "kmodel.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kmodel__internal.h"
+#include "text.h"
+#include "ticket.h"
+#include "timestamp.h"
+#include "ui.h"
+
+static const char *const screen_names[] = {
+#define KSCREEN_NAME(e, s) s,
+    KSCREEN_MAP(KSCREEN_NAME)
+#undef KSCREEN_NAME
+};
+static const char *const look_names[] = {
+#define KLOOK_NAME(e, s) s,
+    KLOOK_MAP(KLOOK_NAME)
+#undef KLOOK_NAME
+};
+
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+const char *kscreen_name(kscreen s)
+{
+    return (int)s >= 0 && (int)s < NELEM(screen_names) ? screen_names[s] : "?";
+}
+
+int kscreen_parse(const char *name)
+{
+    for (int i = 0; i < NELEM(screen_names); i++)
+        if (!strcmp(name, screen_names[i]))
+            return i;
+    return -1;
+}
+
+const char *klook_name(klook k)
+{
+    return (int)k >= 0 && (int)k < NELEM(look_names) ? look_names[k] : "?";
+}
+
+int klook_parse(const char *name)
+{
+    for (int i = 0; i < NELEM(look_names); i++)
+        if (!strcmp(name, look_names[i]))
+            return i;
+    return -1;
+}
+
+kkey kinput_key_parse(const char *name)
+{
+    static const struct {
+        const char *name;
+        kkey key;
+    } keys[] = {{"Return", KKEY_RETURN},
+                {"Enter", KKEY_RETURN},
+                {"Tab", KKEY_TAB},
+                {"BackSpace", KKEY_BACKSPACE},
+                {"Escape", KKEY_ESCAPE}};
+    for (int i = 0; i < NELEM(keys); i++)
+        if (!strcmp(name, keys[i].name))
+            return keys[i].key;
+    return KKEY_NONE;
+}
+
+double kmodel_finger_px(const kconfig *cfg)
+{
+    return 9.0 * cfg->ppmm; /* 9 mm: a fingertip's reliable target */
+}
+
+krect kmodel_map_area(const kconfig *cfg)
+{
+    float top = ui_status_height(cfg->h);
+    float panel = cfg->w * 0.3f < 240 ? 240 : cfg->w * 0.3f;
+    krect r = {0, top, cfg->w - panel, cfg->h - top};
+    return r;
+}
+
+bool kmodel_offline(const kworld *w, int64_t now)
+{
+    if (!w->st.online)
+        return true;
+    /* syncd tries at least every 10 s while it runs; a silent one is gone. */
+    return w->st.last_attempt_at > 0 && now - w->st.last_attempt_at > 30000;
+}
+
+void kmodel_seat_words(const layout *l, const char *seat_id, char *out, size_t size)
+{
+    int si = l ? layout_find_seat(l, seat_id) : -1;
+    if (si < 0) {
+        snprintf(out, size, "%s", seat_id[0] ? seat_id : "no seat");
+        return;
+    }
+    const layout_seat *s = layout_seat_at(l, si);
+    const layout_section *sec = layout_section_at(l, s->section);
+    snprintf(out, size, "%s, seat %s", sec->label, s->label);
+}
+
+void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)
+{
+    memset(&m->msg, 0, sizeof m->msg);
+    m->msg.kind = kind;
+    text_copy(m->msg.title, sizeof m->msg.title, title);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->msg.body, sizeof m->msg.body, fmt, ap);
+    va_end(ap);
+}
+
+usher_op *kmodel__op(keffects *fx, const kworld *w, op_kind kind, int64_t now)
+{
+    if (fx->nops >= KEFFECT_MAX_OPS)
+        return NULL;
+    usher_op *op = &fx->ops[fx->nops++];
+    op_init(op, kind, w->id.device, now);
+    return op;
+}
+
+void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    kguest__reset(m, w, now, fx);
+    m->entry[0] = '\0';
+    m->entry_fast = 0;
+    memset(&m->msg, 0, sizeof m->msg);
+    if (!w->l)
+        m->screen = SCR_WAITING;
+    else
+        m->screen = m->mode == KMODE_DOOR ? SCR_DOOR : SCR_ATTRACT;
+}
+
+void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    m->mode = cfg->mode;
+    if (cfg->mode_auto && w->l)
+        m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
+    m->last_input_at = now;
+    m->screen = !w->l ? SCR_WAITING : m->mode == KMODE_DOOR ? SCR_DOOR : SCR_ATTRACT;
+}
+
+/* ---- door mode ---------------------------------------------------------------- */
+
+static void verdict_set(kmodel *m, kverdict_kind kind, const char *code, const char *title,
+                        int64_t now)
+{
+    memset(&m->verdict, 0, sizeof m->verdict);
+    m->verdict.kind = kind;
+    m->verdict.at = now;
+    text_copy(m->verdict.code, sizeof m->verdict.code, code);
+    text_copy(m->verdict.title, sizeof m->verdict.title, title);
+    m->screen = SCR_VERDICT;
+    m->verdict_until = now + m->cfg.verdict_ms;
+}
+
+static void already_detail(kmodel *m, int64_t at, const char *door)
+{
+    char ts[TIMESTAMP_TEXT_SIZE];
+    timestamp_format(at, ts);
+    snprintf(m->verdict.detail, sizeof m->verdict.detail, "Checked in at %.8s UTC by %s", ts + 11,
+             door[0] ? door : "a door");
+}
+
+void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    char text[QRSIG_PAYLOAD_SIZE], code[USHER_CODE_SIZE] = "";
+    text_copy(text, sizeof text, m->entry);
+    m->entry[0] = '\0';
+    m->entry_fast = 0;
+    bool scanned = qrsig_is_payload(text);
+    if (scanned) {
+        if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
+            verdict_set(m, VERDICT_REFUSED, "", "NOT VALID", now);
+            text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                      "Forged or damaged QR code: send the guest to the front desk");
+            return;
+        }
+    } else {
+        text_copy(code, sizeof code, text);
+        if (!code[0])
+            return;
+        if (!ticket_code_normalize(code)) {
+            verdict_set(m, VERDICT_REFUSED, "", "NOT VALID", now);
+            text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                      "That is not a ticket code: scan the QR code again");
+            return;
+        }
+    }
+    int ti = state_find_ticket(w->view, code);
+    if (ti < 0 && !scanned) {
+        verdict_set(m, VERDICT_REFUSED, code, "UNKNOWN TICKET", now);
+        snprintf(m->verdict.detail, sizeof m->verdict.detail,
+                 "%s is not a ticket of this event: send the guest to the front desk", code);
+        return;
+    }
+    const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    if (t && t->revoked) {
+        verdict_set(m, VERDICT_REFUSED, code, "REVOKED", now);
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+        text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                  "This ticket was cancelled: send the guest to the front desk");
+        /* Recorded all the same: the organisers get a revoked-scan alert. */
+        usher_op *op = kmodel__op(fx, w, OP_CHECKIN, now);
+        if (op)
+            text_copy(op->ticket, sizeof op->ticket, code);
+        return;
+    }
+    if (t && t->checked_in_at) {
+        verdict_set(m, VERDICT_ALREADY, code, "ALREADY CHECKED IN", now);
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+        text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+        already_detail(m, t->checked_in_at, t->checkin_device);
+    } else {
+        verdict_set(m, VERDICT_ADMITTED, code, "WELCOME", now);
+        if (t) {
+            text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+            text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+        } else {
+            text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                      "Signed ticket, not synced to this door yet");
+        }
+        m->admitted++;
+    }
+    /* Every scan is recorded: a second one raises the alert at the coordinator. */
+    usher_op *op = kmodel__op(fx, w, OP_CHECKIN, now);
+    if (op)
+        text_copy(op->ticket, sizeof op->ticket, code);
+}
+
+/* A verdict on screen follows the world: the coordinator may say another door
+ * admitted the ticket first. */
+static void door_timers(kmodel *m, const kworld *w, int64_t now)
+{
+    if (m->screen != SCR_VERDICT)
+        return;
+    if (now >= m->verdict_until) {
+        m->screen = SCR_DOOR;
+        return;
+    }
+    if (m->verdict.kind == VERDICT_ADMITTED && m->verdict.code[0]) {
+        int ti = state_find_ticket(w->view, m->verdict.code);
+        const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+        if (t && t->checked_in_at && t->checkin_device[0] &&
+            strcmp(t->checkin_device, w->id.device) != 0) {
+            m->verdict.kind = VERDICT_ALREADY;
+            text_copy(m->verdict.title, sizeof m->verdict.title, "ALREADY CHECKED IN");
+            already_detail(m, t->checked_in_at, t->checkin_device);
+        }
+    }
+}
+
+/* ---- staff ---------------------------------------------------------------------- */
+
+static bool in_corner(const kmodel *m, float x, float y)
+{
+    float c = (float)kmodel_finger_px(&m->cfg);
+    return x < c && y < c;
+}
+
+static void staff_button(kmodel *m, const kworld *w, const char *name, int64_t now, keffects *fx)
+{
+    size_t len = strlen(m->pin);
+    if (!strncmp(name, "pin_", 4) && name[4] >= '0' && name[4] <= '9' && !name[5]) {
+        if (len + 1 < sizeof m->pin) {
+            m->pin[len] = name[4];
+            m->pin[len + 1] = '\0';
+        }
+    } else if (!strcmp(name, "pin_del")) {
+        if (len)
+            m->pin[len - 1] = '\0';
+    } else if (!strcmp(name, "pin_ok")) {
+        bool ok = !strcmp(m->pin, m->cfg.pin);
+        m->pin[0] = '\0';
+        if (ok)
+            m->screen = SCR_MAINT;
+        else
+            kmodel__msg(m, MSG_REFUSAL, "Wrong PIN", "That PIN is not right.");
+    } else if (!strcmp(name, "pin_cancel") || !strcmp(name, "back")) {
+        m->pin[0] = '\0';
+        m->screen = m->pin_back;
+    } else if (!strcmp(name, "guest") || !strcmp(name, "door")) {
+        kguest__reset(m, w, now, fx);
+        m->mode = name[0] == 'g' ? KMODE_GUEST : KMODE_DOOR;
+        kmodel__go_home(m, w, now, fx);
+    } else if (!strcmp(name, "quit")) {
+        m->quit_asked = true;
+        if (fx)
+            fx->quit = true;
+    }
+}
+
+static void open_pin(kmodel *m)
+{
+    if (m->screen == SCR_PIN || m->screen == SCR_MAINT)
+        return;
+    m->pin_back = m->screen == SCR_VERDICT ? SCR_DOOR : m->screen;
+    m->pin[0] = '\0';
+    memset(&m->msg, 0, sizeof m->msg);
+    m->screen = SCR_PIN;
+    m->down = false;
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
+static bool entry_screen(const kmodel *m)
+{
+    return m->screen == SCR_ENTRY || m->screen == SCR_DOOR || m->screen == SCR_VERDICT ||
+           m->screen == SCR_ATTRACT;
+}
+
+static void submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    if (m->screen == SCR_DOOR || m->screen == SCR_VERDICT)
+        kdoor__submit(m, w, now, fx);
+    else if (m->screen == SCR_ENTRY)
+        kguest__submit(m, w, now, fx);
+    else if (m->screen == SCR_PIN)
+        staff_button(m, w, "pin_ok", now, fx);
+}
+
+static void on_text(kmodel *m, const kworld *w, const char *text, int64_t now)
+{
+    if (m->screen == SCR_PIN) {
+        for (const char *p = text; *p; p++) {
+            char name[8] = "pin_0";
+            name[4] = *p;
+            if (*p >= '0' && *p <= '9')
+                staff_button(m, w, name, now, NULL);
+        }
+        return;
+    }
+    if (!entry_screen(m) || m->msg.kind)
+        return;
+    if (m->screen == SCR_ATTRACT)
+        m->screen = SCR_ENTRY;
+    bool fast = m->entry[0] && now - m->entry_at < 50;
+    for (const char *p = text; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        size_t len = strlen(m->entry);
+        if (c < 0x20 || c >= 0x7f || len + 1 >= sizeof m->entry)
+            continue; /* codes and payloads are ASCII */
+        m->entry[len] = (char)c;
+        m->entry[len + 1] = '\0';
+        if (fast || p != text)
+            m->entry_fast++;
+    }
+    m->entry_at = now;
+}
+
+static void on_key(kmodel *m, const kworld *w, kkey key, int64_t now, keffects *fx)
+{
+    if (key == KKEY_RETURN || key == KKEY_TAB) {
+        if (m->msg.kind && !m->msg.offer_change) {
+            memset(&m->msg, 0, sizeof m->msg);
+            return;
+        }
+        submit(m, w, now, fx);
+    } else if (key == KKEY_BACKSPACE) {
+        if (m->screen == SCR_PIN) {
+            staff_button(m, w, "pin_del", now, fx);
+        } else {
+            size_t len = strlen(m->entry);
+            if (len)
+                m->entry[len - 1] = '\0';
+        }
+    } else if (key == KKEY_ESCAPE) {
+        if (m->msg.kind)
+            memset(&m->msg, 0, sizeof m->msg);
+        else if (m->screen == SCR_PIN || m->screen == SCR_MAINT)
+            staff_button(m, w, "back", now, fx);
+        else if (m->screen == SCR_SEATMAP || m->screen == SCR_CONFIRM || m->screen == SCR_ENTRY)
+            kguest__button(m, w, "back", now, fx);
+    }
+}
+
+static void on_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, keffects *fx)
+{
+    ui_frame f;
+    ui_frame_init(&f);
+    f.skip_seats = true;
+    ui_build(m, w, now, &f);
+    const ui_button *b = ui_button_at(&f, x, y);
+    char name[sizeof b->name] = "";
+    if (b)
+        text_copy(name, sizeof name, b->name);
+    ui_frame_release(&f);
+    if (m->msg.kind) { /* modal */
+        if (!strcmp(name, "ok") || !strcmp(name, "keep")) {
+            memset(&m->msg, 0, sizeof m->msg);
+        } else if (!strcmp(name, "change")) {
+            kguest__button(m, w, name, now, fx);
+        }
+        return;
+    }
+    if (m->screen == SCR_PIN || m->screen == SCR_MAINT) {
+        if (name[0])
+            staff_button(m, w, name, now, fx);
+        return;
+    }
+    if (m->screen == SCR_VERDICT || m->screen == SCR_DOOR) {
+        if (!strcmp(name, "ok") || m->screen == SCR_VERDICT)
+            m->screen = SCR_DOOR;
+        return;
+    }
+    if (name[0])
+        kguest__button(m, w, name, now, fx);
+    else if (m->screen == SCR_SEATMAP)
+        kguest__map_tap(m, w, x, y, now, fx);
+}
+
+static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
+{
+    if (!w->l) {
+        m->screen = SCR_WAITING;
+        return;
+    }
+    if (m->screen == SCR_WAITING) {
+        /* Set up at last: the device's role picks the mode unless told. */
+        if (m->cfg.mode_auto)
+            m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
+        m->screen = m->mode == KMODE_DOOR ? SCR_DOOR : SCR_ATTRACT;
+    }
+    /* The staff gesture: the top-left corner held long enough opens the PIN. */
+    if (m->down && in_corner(m, m->down_x, m->down_y) && !m->dragged &&
+        now - m->down_at >= m->cfg.longpress_ms)
+        open_pin(m);
+    /* A scanner that ends its payload with nothing: a pause after fast typing. */
+    if ((m->screen == SCR_ENTRY || m->screen == SCR_DOOR || m->screen == SCR_VERDICT) &&
+        m->entry[0] && !m->msg.kind && now - m->entry_at >= 300 &&
+        (qrsig_is_payload(m->entry) || m->entry_fast >= 4))
+        submit(m, w, now, fx);
+    if ((m->screen == SCR_PIN || m->screen == SCR_MAINT) &&
+        now - m->last_input_at >= m->cfg.idle_ms)
+        kmodel__go_home(m, w, now, fx);
+    door_timers(m, w, now);
+    kguest__timers(m, w, now, fx);
+}
+
+void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx)
+{
+    memset(fx, 0, sizeof *fx);
+    if (in->kind != KIN_TICK && in->kind != KIN_NONE)
+        m->last_input_at = now;
+    timers(m, w, now, fx);
+    if (!w->l)
+        return;
+    switch (in->kind) {
+    case KIN_DOWN:
+        if (in->finger != 0)
+            break;
+        m->down = true;
+        m->dragged = false;
+        m->down_x = m->last_x = in->x;
+        m->down_y = m->last_y = in->y;
+        m->down_at = now;
+        break;
+    case KIN_MOVE:
+        if (!m->down || in->finger != 0)
+            break;
+        if (hypotf(in->x - m->down_x, in->y - m->down_y) > kmodel_finger_px(&m->cfg) / 3)
+            m->dragged = true;
+        if (m->dragged && m->screen == SCR_SEATMAP && m->map_ready)
+            seatmap_pan(&m->map, in->x - m->last_x, in->y - m->last_y);
+        m->last_x = in->x;
+        m->last_y = in->y;
+        break;
+    case KIN_UP:
+        if (!m->down || in->finger != 0)
+            break;
+        m->down = false;
+        if (in_corner(m, m->down_x, m->down_y) && now - m->down_at >= m->cfg.longpress_ms)
+            open_pin(m);
+        else if (!m->dragged)
+            on_tap(m, w, in->x, in->y, now, fx);
+        break;
+    case KIN_TEXT:
+        on_text(m, w, in->text, now);
+        break;
+    case KIN_KEY:
+        on_key(m, w, in->key, now, fx);
+        break;
+    case KIN_ZOOM:
+        if (m->screen == SCR_SEATMAP && m->map_ready)
+            seatmap_zoom(&m->map, in->factor, in->x, in->y);
+        break;
+    case KIN_TICK:
+    case KIN_NONE:
+        break;
+    }
+    if (m->screen == SCR_SEATMAP)
+        kguest__ensure_map(m, w);
+}
+
+void kmodel_save_failed(kmodel *m, const kworld *w, const char *why)
+{
+    (void)w;
+    if (m->screen == SCR_DONE) {
+        for (int i = 0; i < m->nparty; i++)
+            m->party[i].assigned[0] = '\0';
+        m->screen = SCR_CONFIRM;
+    }
+    if (m->screen == SCR_VERDICT) {
+        snprintf(m->verdict.detail, sizeof m->verdict.detail, "NOT SAVED: %s", why);
+        return;
+    }
+    kmodel__msg(m, MSG_REFUSAL, "Not saved",
+                "This kiosk could not save that (%s). Please try again, or ask a member of staff.",
+                why);
+}

@@ -1,0 +1,208 @@
+/* kmodel.h - the kiosk's screen state machine: a pure update(model, world,
+ * input, now) -> effects. The model is what the kiosk remembers between
+ * inputs (screen, typed text, the party and its seats, the map's zoom); the
+ * world is what the journal says now (layout, replica + pending ops, sync
+ * status); effects are what the shell must do (append ops durably, wake
+ * syncd, quit). No SDL and no I/O here: the same code serves a finger, a
+ * scanner and a test script (STYLE.md "Functional core"). */
+#ifndef USHER_KMODEL_H
+#define USHER_KMODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "journal.h"
+#include "kinput.h"
+#include "layout.h"
+#include "qrsig.h"
+#include "seatmap.h"
+#include "state.h"
+
+typedef enum { KMODE_GUEST = 0, KMODE_DOOR = 1 } kmode;
+
+#define KSCREEN_MAP(X)                                                                             \
+    X(WAITING, "waiting")                                                                          \
+    X(ATTRACT, "attract")                                                                          \
+    X(ENTRY, "entry")                                                                              \
+    X(SEATMAP, "seatmap")                                                                          \
+    X(CONFIRM, "confirm")                                                                          \
+    X(DONE, "confirmation")                                                                        \
+    X(DOOR, "door")                                                                                \
+    X(VERDICT, "verdict")                                                                          \
+    X(PIN, "pin")                                                                                  \
+    X(MAINT, "maintenance")
+
+typedef enum {
+#define KSCREEN_ENUM(e, s) SCR_##e,
+    KSCREEN_MAP(KSCREEN_ENUM)
+#undef KSCREEN_ENUM
+} kscreen;
+
+/* "seatmap" etc. (the script language's names); kscreen_parse: -1 if unknown. */
+const char *kscreen_name(kscreen s);
+int kscreen_parse(const char *name);
+
+/* What the journal says now; the shell refreshes it when PRAGMA data_version
+ * moves or after its own appends. l and view are NULL before bootstrap. */
+typedef struct kworld {
+    const layout *l;
+    const state *view; /* replica + this device's pending ops */
+    journal_identity id;
+    journal_status st;
+    int64_t pending;
+    journal_policy policy;
+    bool have_pk;
+    uint8_t pk[QRSIG_PK_BYTES];
+} kworld;
+
+/* How a seat looks to the guest at the kiosk (colour and legend). */
+#define KLOOK_MAP(X)                                                                               \
+    X(FREE, "free")                                                                                \
+    X(HELD, "held")                                                                                \
+    X(TAKEN, "taken")                                                                              \
+    X(MINE, "mine")                                                                                \
+    X(BLOCKED, "blocked")                                                                          \
+    X(CLASS, "class")                                                                              \
+    X(UNAVAILABLE, "unavailable")
+
+typedef enum {
+#define KLOOK_ENUM(e, s) LOOK_##e,
+    KLOOK_MAP(KLOOK_ENUM)
+#undef KLOOK_ENUM
+        LOOK_COUNT
+} klook;
+
+const char *klook_name(klook k);
+int klook_parse(const char *name); /* -1 if unknown */
+
+typedef struct kconfig {
+    kmode mode;
+    bool mode_auto;       /* no --mode: the device's role decides (door -> door mode) */
+    int w, h;             /* screen pixels */
+    double ppmm;          /* pixels per millimetre of the screen */
+    int64_t idle_ms;      /* back to attract after this long untouched */
+    int64_t verdict_ms;   /* door verdict shown this long */
+    int64_t longpress_ms; /* staff gesture: top-left corner held this long */
+    char pin[16];
+} kconfig;
+
+#define KPARTY_MAX 8
+
+/* One ticket of the party at the kiosk. */
+typedef struct kguest {
+    char code[USHER_CODE_SIZE];
+    char name[USHER_NAME_SIZE];
+    char klass[USHER_CLASS_SIZE];
+    char had_seat[USHER_SEAT_ID_SIZE]; /* its seat when entered (a change), "" */
+    char seat[USHER_SEAT_ID_SIZE];     /* held for it now, "" = none yet */
+    int64_t hold_until;                /* by this kiosk's clock */
+    char assigned[USHER_SEAT_ID_SIZE]; /* the seat confirmed (assign op) */
+} kguest;
+
+typedef enum { MSG_NONE = 0, MSG_INFO, MSG_REFUSAL } kmsg_kind;
+
+/* A message box over the screen; buttons "ok", or "keep" + "change". */
+typedef struct kmsg {
+    kmsg_kind kind;
+    char title[96];
+    char body[320];
+    bool offer_change; /* an already-seated ticket: keep or change */
+    char change_code[USHER_CODE_SIZE];
+} kmsg;
+
+typedef enum { VERDICT_ADMITTED = 1, VERDICT_ALREADY, VERDICT_REFUSED } kverdict_kind;
+
+typedef struct kverdict {
+    kverdict_kind kind;
+    char code[USHER_CODE_SIZE];
+    char title[64];
+    char name[USHER_NAME_SIZE];
+    char seat[USHER_SEAT_ID_SIZE];
+    char detail[160];
+    int64_t at;
+} kverdict;
+
+typedef struct kmodel {
+    kconfig cfg;
+    kscreen screen;
+    kmode mode;
+    int64_t last_input_at;
+    /* entry: what was typed or scanned, and how fast (a scanner types fast) */
+    char entry[QRSIG_PAYLOAD_SIZE];
+    int64_t entry_at;     /* last character */
+    int entry_fast;       /* characters that came fast after the previous */
+    int wrong;            /* wrong codes in a row */
+    int64_t locked_until; /* keypad slowed down until then */
+    kmsg msg;
+    /* the party */
+    kguest party[KPARTY_MAX];
+    int nparty;
+    char party_id[USHER_OPID_SIZE];
+    /* the map */
+    seatmap map;
+    bool map_ready;
+    bool down; /* finger 0 is down */
+    float down_x, down_y, last_x, last_y;
+    int64_t down_at;
+    bool dragged;
+    /* door */
+    kverdict verdict;
+    int64_t verdict_until;
+    int admitted; /* scans admitted at this kiosk since it started */
+    /* staff */
+    char pin[16];
+    kscreen pin_back; /* where PIN / maintenance return to */
+    bool quit_asked;
+} kmodel;
+
+#define KEFFECT_MAX_OPS (2 * KPARTY_MAX + 2)
+
+/* What the shell must do after an update. */
+typedef struct keffects {
+    usher_op ops[KEFFECT_MAX_OPS]; /* append in one transaction, in order, then wake syncd */
+    int nops;
+    bool quit;
+} keffects;
+
+/* Sets m up (cfg copied). The first screen depends on the world: waiting
+ * until the journal is bootstrapped. */
+void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now);
+
+/* The one transition: applies input at now, filling fx (cleared first).
+ * KIN_TICK lets timers run (countdowns, idle timeout, lockouts) and picks up
+ * world changes (a seat taken meanwhile, a reseat). */
+void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx);
+
+/* The shell could not save the ops of the last update (the journal refused
+ * them; nothing was written): says so, and undoes what the model assumed
+ * (a confirmation goes back to the confirm screen; seats not held in the
+ * world are dropped at the next tick). `why` is shown to staff. */
+void kmodel_save_failed(kmodel *m, const kworld *w, const char *why);
+
+/* How seat si looks to the guest now (party's seats, class of the ticket
+ * choosing, offline lease policy). */
+klook kmodel_seat_look(const kmodel *m, const kworld *w, int si, int64_t now);
+
+/* The party member choosing a seat now: the first without one; -1 when all
+ * have one. */
+int kmodel_choosing(const kmodel *m);
+
+/* True when the device should be treated as offline: syncd says so, or it
+ * has not tried for a while (it tries every 10 s while alive). */
+bool kmodel_offline(const kworld *w, int64_t now);
+
+/* Where the seat map goes on a w x h screen, and the finger size in pixels. */
+krect kmodel_map_area(const kconfig *cfg);
+double kmodel_finger_px(const kconfig *cfg);
+
+/* The text of the confirmation QR code (ticket and seat per line). */
+void kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t size);
+
+/* The seat a party member sits in now as the world says (a reseat shows
+ * here), else what the kiosk assigned. */
+const char *kmodel_guest_seat(const kmodel *m, const kworld *w, int i);
+
+/* Human words for a seat: "Table 7, seat 3" / "Row A, seat 12". */
+void kmodel_seat_words(const layout *l, const char *seat_id, char *out, size_t size);
+
+#endif

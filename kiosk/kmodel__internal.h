@@ -1,0 +1,27 @@
+/* kmodel__internal.h - what kmodel.c (common, door, staff) and kguest.c (the
+ * guest flow) share inside the state machine. Not for other modules. */
+#ifndef USHER_KMODEL__INTERNAL_H
+#define USHER_KMODEL__INTERNAL_H
+
+#include "kmodel.h"
+
+/* Opens a message box. */
+void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Queues an op of kind for this device at now; NULL when full. */
+usher_op *kmodel__op(keffects *fx, const kworld *w, op_kind kind, int64_t now);
+/* The home screen of the current mode. */
+void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx);
+
+/* Guest flow (kguest.c). */
+void kguest__reset(kmodel *m, const kworld *w, int64_t now, keffects *fx); /* releases holds */
+void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, keffects *fx);
+void kguest__map_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, keffects *fx);
+void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx);
+void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx);
+void kguest__ensure_map(kmodel *m, const kworld *w);
+
+/* Door mode (kmodel.c). */
+void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx);
+
+#endif

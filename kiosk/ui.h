@@ -1,0 +1,91 @@
+/* ui.h - what the screen shows, as data: ui_build turns (model, world, now)
+ * into a display list of rectangles, texts, seats, buttons and a QR code. The
+ * draw layer (draw.c) renders it; update uses its buttons for hit testing;
+ * test scripts look for texts in it. Pure: no SDL, no I/O. */
+#ifndef USHER_UI_H
+#define USHER_UI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kmodel.h"
+#include "seatmap.h"
+
+typedef struct kcolor {
+    uint8_t r, g, b, a;
+} kcolor;
+
+/* The colour of each seat look (index klook), for the map and the legend. */
+extern const kcolor ui_look_colors[LOOK_COUNT];
+
+typedef enum {
+    UI_FILL = 1, /* a filled rectangle */
+    UI_FRAME,    /* a rectangle's outline */
+    UI_DISC,     /* a filled circle inscribed in r */
+    UI_RING,     /* a circle's outline inscribed in r */
+    UI_TEXT,     /* text in r: align -1 left, 0 centred, 1 right; vertically centred */
+    UI_SEATS,    /* every seat of the frame, clipped to r */
+    UI_QR,       /* text as a QR code, dark on white, fitted in r (square) */
+} ui_kind;
+
+typedef enum { FONT_S = 0, FONT_M, FONT_L, FONT_XL, FONT_COUNT } ui_font;
+
+typedef struct ui_item {
+    ui_kind kind;
+    krect r;
+    kcolor c;
+    ui_font font;
+    int align;
+    bool wrap; /* UI_TEXT: break lines to r's width, top-aligned */
+    char text[400];
+} ui_item;
+
+typedef struct ui_button {
+    char name[24]; /* "confirm", "key_A", ... (the script's `tap button NAME`) */
+    krect r;
+    bool enabled;
+} ui_button;
+
+typedef struct ui_seat {
+    float x, y, radius; /* screen */
+    klook look;
+    int index; /* layout seat index */
+} ui_seat;
+
+#define UI_MAX_BUTTONS 80
+
+typedef struct ui_frame {
+    ui_item *items;
+    int nitems, cap;
+    ui_button buttons[UI_MAX_BUTTONS];
+    int nbuttons;
+    ui_seat *seats; /* only those inside the map area */
+    int nseats, seatcap;
+    bool skip_seats; /* set by a caller that needs buttons only */
+    bool oom;
+} ui_frame;
+
+void ui_frame_init(ui_frame *f);
+void ui_frame_release(ui_frame *f);
+
+/* Rebuilds f (emptied first) for the model and world at now. */
+void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f);
+
+/* A hash of everything drawn: equal hashes, equal pictures (redraw only on
+ * change). */
+uint64_t ui_frame_hash(const ui_frame *f);
+
+/* The enabled button under (x, y), or NULL; the topmost wins. */
+const ui_button *ui_button_at(const ui_frame *f, float x, float y);
+/* The button of that name (enabled or not), or NULL. */
+const ui_button *ui_find_button(const ui_frame *f, const char *name);
+/* True when some text item contains needle. */
+bool ui_has_text(const ui_frame *f, const char *needle);
+
+/* The pixel size of a font on a screen h pixels high. */
+float ui_font_px(int h, ui_font font);
+
+/* Status-bar height for a screen h pixels high. */
+float ui_status_height(int h);
+
+#endif

@@ -1,0 +1,700 @@
+#!/usr/bin/env python3
+"""test_kiosk.py - UI tests of usher-kiosk: the real kiosk, headless, driven by
+its script language (kiosk/README.md) on real device journals that real
+usher-syncd processes keep in step with a real usher-coord on 127.0.0.1
+(tests/integration/README.md).
+
+    python3 test_kiosk.py --coord PATH --syncd PATH --journal-op PATH --kiosk PATH [NAME ...]
+
+Each test checks what a guest or door keeper sees (the script's `expect`
+lines, pixels of the screenshots at the places the kiosk says it drew a seat,
+the confirmation QR code decoded by zbarimg) and what the kiosk wrote (the
+journal's outbox, then the coordinator's state once synced). Python 3
+standard library only; zbarimg and rsvg-convert (zbar-tools, librsvg2-bin)
+for QR codes, else the test is skipped (77).
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import zlib
+
+import usher_it as it
+from usher_it import Fail, Skip, check, eq, get_json, http_call, no_sanitizer_report, slow, wait_until
+
+LAYOUT = "gala:25x10,vip=2"  # tables T01 and T02 are VIP
+TICKETS = [("GALA-%04d" % i, "Guest %d" % i, "Regular") for i in range(1, 41)]
+TICKETS.append(("VIP-0001", "Vera Important", "VIP"))
+W, H = 1280, 800
+
+# ui.c's colours: seat looks, door verdicts, the status dot.
+SEAT_RGB = {"free": (46, 170, 90), "held": (235, 160, 40), "taken": (120, 120, 130),
+            "mine": (40, 120, 235), "blocked": (40, 40, 44), "class": (130, 80, 160)}
+GREEN, AMBER, RED = (40, 170, 80), (235, 150, 20), (210, 50, 50)
+# The status bar's dot (ui.c status_bar): bar height min(48, max(28, H/16)).
+BAR = min(48, max(28, H / 16))
+DOT = (int(BAR * 0.4 + BAR * 0.2), int(BAR / 2))
+
+
+# ---- pictures ------------------------------------------------------------------
+
+
+def read_png(path):
+    """(width, height, rows of RGB bytes) of an 8-bit RGB or RGBA PNG."""
+    with open(path, "rb") as f:
+        data = f.read()
+    eq(data[:8], b"\x89PNG\r\n\x1a\n", "%s PNG signature" % path)
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, ctype = ihdr[0], ihdr[1], ihdr[2], ihdr[3]
+    check(depth == 8 and ctype in (2, 6), "%s: 8-bit RGB(A) expected" % path)
+    bpp = 3 if ctype == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        ft = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if ft == 1:
+                line[i] = (line[i] + a) & 255
+            elif ft == 2:
+                line[i] = (line[i] + b) & 255
+            elif ft == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ft == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line) if bpp == 3 else bytes(x for j, x in enumerate(line) if j % 4 != 3))
+        prev = line
+    return w, h, rows
+
+
+def pixel(img, x, y):
+    w, h, rows = img
+    x, y = int(round(x)), int(round(y))
+    check(0 <= x < w and 0 <= y < h, "pixel %d,%d outside the %dx%d picture" % (x, y, w, h))
+    return tuple(rows[y][3 * x:3 * x + 3])
+
+
+def tools(*names):
+    for n in names:
+        if not shutil.which(n):
+            raise Skip("%s is not installed (scripts/deps test)" % n)
+
+
+def zbar(env, png):
+    """The text of the one QR code in a picture, as zbarimg reads it."""
+    tools("zbarimg")
+    out = subprocess.run(["zbarimg", "-q", "--raw", png], capture_output=True, timeout=slow(30))
+    eq(out.returncode, 0, "zbarimg %s exit status (stderr %s)" % (png, out.stderr[-300:]))
+    return out.stdout.decode("utf-8").rstrip("\n")
+
+
+def qr_payloads(env, codes):
+    """The signed payload a scanner reads off each ticket's printed QR code
+    (usher-coord qr, drawn by rsvg-convert, decoded by zbarimg)."""
+    tools("rsvg-convert", "zbarimg")
+    out = env.path("qr")
+    env.tool([it.COORD, "qr", "--db", env.db, "--out", out])
+    got = {}
+    for code in codes:
+        png = env.path("qr-%s.png" % code)
+        env.tool(["rsvg-convert", "-w", "400", os.path.join(out, code + ".svg"), "-o", png])
+        got[code] = zbar(env, png)
+        check(got[code].startswith("U1.%s." % code), "QR of %s reads %r" % (code, got[code]))
+    return got
+
+
+# ---- the kiosk -------------------------------------------------------------------
+
+
+class Kiosk:
+    """One headless usher-kiosk run of a script on a journal."""
+
+    def __init__(self, env, db, name, script, extra=()):
+        self.env, self.name = env, name
+        self.shots = env.path("shots-" + name)
+        os.makedirs(self.shots, exist_ok=True)
+        self.script = env.path(name + ".script")
+        with open(self.script, "w", encoding="utf-8") as f:
+            f.write(script)
+        self.argv = [it.KIOSK, "--db", db, "--headless", "--script", self.script, "--shots",
+                     self.shots, "--window", "%dx%d" % (W, H)] + list(extra)
+        self.err_path = env.path(name + ".kiosk.err")
+        env.logs.append(("kiosk-" + name, self.err_path))
+        self.proc = None
+
+    def start(self):
+        with open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=err,
+                                         stdin=subprocess.DEVNULL, preexec_fn=it.die_with_parent)
+        return self
+
+    def wait(self, rc=0, seconds=60):
+        try:
+            got = self.proc.wait(timeout=slow(seconds))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Fail("kiosk %s still running after %d s (stderr: %s)" % (self.name, slow(seconds), self.stderr()))
+        no_sanitizer_report(self.stderr(), "usher-kiosk")
+        if rc is not None:
+            eq(got, rc, "kiosk %s exit status (stderr: %s)" % (self.name, self.stderr().strip()))
+        return got
+
+    def run(self, rc=0):
+        self.start()
+        self.wait(rc)
+        return self
+
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def shot(self, name):
+        return os.path.join(self.shots, name + ".png")
+
+    def wait_shot(self, name):
+        """Waits until the running script has written shot NAME (its sidecar
+        JSON is written last), so the test can act at that point."""
+        path = os.path.join(self.shots, name + ".json")
+        wait_until(lambda: os.path.exists(path) or self.proc.poll() is not None, slow(30),
+                   "kiosk %s reaching `shot %s`" % (self.name, name))
+        check(os.path.exists(path), "kiosk %s ended before `shot %s` (rc %r, stderr: %s)"
+              % (self.name, name, self.proc.poll(), self.stderr().strip()))
+
+    def info(self, name):
+        with open(os.path.join(self.shots, name + ".json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def seat_rgb(self, shot, seat):
+        """The colour drawn at the centre of a seat, where the kiosk says it drew it."""
+        seats = self.info(shot)["seats"]
+        check(seat in seats, "seat %s is not on screen in %s" % (seat, shot))
+        x, y, _, _ = seats[seat]
+        return pixel(read_png(self.shot(shot)), x, y)
+
+
+def kiosk_run(env, db, name, script, rc=0, extra=()):
+    return Kiosk(env, db, name, script, extra).run(rc)
+
+
+def outbox(db, kind=None):
+    rows = it.query(db, "SELECT kind, ticket, seat, expect_ticket_seat, party, state, reason, reseat "
+                        "FROM outbox ORDER BY seq")
+    keys = ("kind", "ticket", "seat", "expect", "party", "state", "reason", "reseat")
+    rows = [dict(zip(keys, r)) for r in rows]
+    return [r for r in rows if kind is None or r["kind"] == kind]
+
+
+def wake(db):
+    """One datagram on the wake socket syncd named in the journal."""
+    name = it.query(db, "SELECT value FROM meta WHERE key = 'wake_socket'")[0][0]
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        s.sendto(b"", "\0" + name[1:] if name.startswith("@") else name)
+    finally:
+        s.close()
+
+
+def admin_post(coord, env, path, body=None):
+    status, _, data = http_call(coord.port, "POST", path, env.tokens["admin"], body)
+    eq(status, 200, "POST %s (body %r)" % (path, data[:300]))
+
+
+def start(env, devices=(("kiosk-1", "kiosk"),), online=True):
+    """Coordinator with the gala and its guests, and one syncd per device,
+    each bootstrapped; returns (coord, {device: syncd})."""
+    env.setup(layout=LAYOUT, tickets=TICKETS,
+              devices=(("admin", "admin"),) + tuple(devices))
+    coord = env.coord()
+    syncds = {}
+    for name, _ in devices:
+        syncds[name] = env.syncd(name, coord.url)
+        syncds[name].wait_online()
+    return coord, syncds
+
+
+def coord_seat_of(coord, env, code):
+    j = get_json(coord.port, "/v1/tickets?q=" + code, env.tokens["admin"])
+    for t in j["tickets"]:
+        if t["code"] == code:
+            return t.get("seat") or ""
+    raise Fail("coordinator has no ticket %s: %r" % (code, j))
+
+
+# ---- tests ----------------------------------------------------------------------
+
+
+def test_party_of_three(env):
+    """A party of three: a typed code, one on the keypad, one scanned; three
+    seats held on the map, confirmed; the journal, the coordinator, the
+    screenshot and the confirmation QR code all agree."""
+    coord, sd = start(env)
+    p3 = qr_payloads(env, ["GALA-0003"])["GALA-0003"]
+    keys = "\n".join("tap button key_%s" % c for c in "GALA-0002")
+    k = kiosk_run(env, sd["kiosk-1"].db, "party", """
+expect screen attract
+tap 640 400
+expect screen entry
+type GALA-0001
+key Return
+expect text "GALA-0001 Guest 1"
+%s
+tap button ok
+scan %s tab
+expect text "GALA-0003 Guest 3"
+shot entry
+tap button seats
+expect screen seatmap
+tap seat T07-01
+tap seat T07-02
+tap seat T07-03
+expect seat T07-01 mine
+expect seat T07-04 free
+expect text "GALA-0001: Table 7, seat 1 (held "
+shot held
+tap button confirm
+expect screen confirm
+expect text "GALA-0002 Guest 2: Table 7, seat 2"
+tap button yes
+expect screen confirmation
+shot done
+""" % (keys, p3))
+    holds = [(r["seat"]) for r in outbox(sd["kiosk-1"].db, "hold")]
+    eq(holds, ["T07-01", "T07-02", "T07-03"], "hold ops in the outbox")
+    assigns = outbox(sd["kiosk-1"].db, "assign")
+    eq([(r["ticket"], r["seat"], r["expect"]) for r in assigns],
+       [("GALA-0001", "T07-01", ""), ("GALA-0002", "T07-02", ""), ("GALA-0003", "T07-03", "")],
+       "assign ops in the outbox")
+    check(assigns[0]["party"] and len({r["party"] for r in assigns}) == 1,
+          "the three assigns share one party id: %r" % assigns)
+    eq(k.seat_rgb("held", "T07-01"), SEAT_RGB["mine"], "colour at T07-01 while held")
+    eq(k.seat_rgb("held", "T07-04"), SEAT_RGB["free"], "colour at T07-04")
+    text = zbar(env, k.shot("done"))
+    for code, seat in (("GALA-0001", "T07-01"), ("GALA-0002", "T07-02"), ("GALA-0003", "T07-03")):
+        check("%s %s" % (code, seat) in text, "confirmation QR names %s at %s: %r" % (code, seat, text))
+    it.wait_converged(coord, [sd["kiosk-1"]], env.tokens["admin"], slow(10))
+    taken = it.coord_taken(coord, env.tokens["admin"])
+    for code, seat in (("GALA-0001", "T07-01"), ("GALA-0002", "T07-02"), ("GALA-0003", "T07-03")):
+        eq(taken.get(seat), code, "coordinator: %s" % seat)
+    eq([r["state"] for r in outbox(sd["kiosk-1"].db, "assign")], [1, 1, 1], "assigns accepted")
+    # The next guest sees those seats taken.
+    k2 = kiosk_run(env, sd["kiosk-1"].db, "next", """
+type GALA-0004
+key Return
+tap button seats
+expect seat T07-01 taken
+shot map
+""")
+    eq(k2.seat_rgb("map", "T07-02"), SEAT_RGB["taken"], "colour at T07-02 for the next guest")
+
+
+def test_refusals(env):
+    """Every refusal says what happened: unknown, mistyped (check character),
+    revoked, already seated (keep or change: changing moves the guest), seat
+    class, and wrong codes slow the keypad down."""
+    env.setup(layout=LAYOUT, tickets=TICKETS,
+              devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    env.tool([it.COORD, "tickets", "generate", "--db", env.db, "--count", "1", "--prefix", "GEN"])
+    coord = env.coord()
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
+    admin_post(coord, env, "/v1/tickets/GALA-0010/revoke")
+    sd.op("assign", "GALA-0011", "T09-01")
+    it.wait_converged(coord, [sd], env.tokens["admin"], slow(10))
+    gen = [r["ticket_number"] for r in sd.dump("tickets") if r["ticket_number"].startswith("GEN-")][0]
+    # One character changed: the check character catches it.
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    c = gen[-3]
+    typo = gen[:-3] + alphabet[(alphabet.index(c) + 1) % 32] + gen[-2:]
+    kiosk_run(env, sd.db, "refusals", """
+tap 640 400
+type GALA-9999
+key Return
+expect text "Unknown ticket"
+expect text "We cannot find ticket GALA-9999"
+shot unknown
+key Return
+type %s
+key Return
+expect text "Mistyped?"
+key Return
+type %s
+key Return
+expect text "Your party: %s"
+tap button cancel
+expect screen attract
+tap 640 400
+type GALA-0010
+key Return
+expect text "Ticket cancelled"
+expect text "Please see the front desk"
+key Return
+type GALA-0011
+key Return
+expect text "already has a seat: Table 9, seat 1"
+expect button keep
+expect button change
+shot seated
+tap button change
+expect text "GALA-0011 Guest 11"
+type GALA-0012
+key Return
+tap button seats
+expect seat T09-01 mine
+expect seat T01-01 class
+tap seat T09-05
+tap seat T01-01
+expect text "Not for this ticket"
+expect text "is for VIP tickets"
+tap button ok
+tap seat T09-06
+tap button confirm
+tap button yes
+expect screen confirmation
+""" % (typo, gen, gen))
+    assigns = {r["ticket"]: r for r in outbox(sd.db, "assign")}
+    eq((assigns["GALA-0011"]["seat"], assigns["GALA-0011"]["expect"]), ("T09-05", "T09-01"),
+       "a change carries the seat the kiosk knew (a deliberate move)")
+    it.wait_converged(coord, [sd], env.tokens["admin"], slow(10))
+    eq(coord_seat_of(coord, env, "GALA-0011"), "T09-05", "GALA-0011 moved at the coordinator")
+    eq(coord_seat_of(coord, env, "GALA-0012"), "T09-06", "GALA-0012 seated")
+    check(all(r["ticket"] != "GALA-0010" for r in outbox(sd.db)), "nothing written for a revoked ticket")
+
+
+def test_lockout(env):
+    """Three wrong codes pause the keypad (5 s, then longer); a right code
+    after the pause works and resets the count."""
+    coord, sd = start(env)
+    kiosk_run(env, sd["kiosk-1"].db, "lockout", """
+tap 640 400
+type NOPE-1
+key Return
+key Return
+type NOPE-2
+key Return
+key Return
+expect button key_A
+type NOPE-3
+key Return
+key Return
+expect text "keypad is paused"
+shot paused
+type GALA-0001
+key Return
+expect text "Please wait"
+key Return
+wait 5100
+expect button key_A
+type NOPE-4
+key Return
+key Return
+wait 5100
+expect text "keypad is paused"
+wait 5000
+type GALA-0001
+key Return
+expect text "GALA-0001 Guest 1"
+""")
+    with open(os.path.join(env.path("shots-lockout"), "paused.json"), encoding="utf-8") as f:
+        buttons = json.load(f)["buttons"]
+    eq(buttons["key_A"][4], False, "key A disabled while paused")
+
+
+def test_seat_taken_meanwhile(env):
+    """A kiosk holds a seat while offline; another kiosk takes it; when the
+    first syncs, its guest is told and the seat shows taken."""
+    coord, sd = start(env, devices=(("kiosk-1", "kiosk"), ("kiosk-2", "kiosk")))
+    sd["kiosk-1"].stop()
+    k = Kiosk(env, sd["kiosk-1"].db, "meanwhile", """
+type GALA-0020
+key Return
+tap button seats
+tap seat T12-01
+expect seat T12-01 mine
+shot held
+await text "Seat taken meanwhile"
+expect text "Table 12, seat 1 was just taken at another kiosk"
+shot lost
+key Return
+expect seat T12-01 taken
+expect text "GALA-0020: tap a green seat"
+""").start()
+    k.wait_shot("held")
+    sd["kiosk-2"].op("assign", "GALA-0021", "T12-01")
+    wait_until(lambda: it.coord_taken(coord, env.tokens["admin"]).get("T12-01") == "GALA-0021",
+               slow(10), "T12-01 taken by GALA-0021 at the coordinator")
+    sd["kiosk-1"].start()
+    k.wait()
+    eq([(r["seat"], r["state"], r["reason"]) for r in outbox(sd["kiosk-1"].db, "hold")],
+       [("T12-01", 2, "seat_taken")], "the offline hold, refused")
+
+
+def test_reseat_shown(env):
+    """Two kiosks give the same seat away while one is offline: the later
+    guest, still at the confirmation, sees the seat the coordinator gave
+    instead, and the QR code says so."""
+    coord, sd = start(env, devices=(("kiosk-1", "kiosk"), ("kiosk-2", "kiosk")))
+    sd["kiosk-2"].stop()
+    k = Kiosk(env, sd["kiosk-2"].db, "reseat", """
+type GALA-0030
+key Return
+tap button seats
+tap seat T15-01
+tap button confirm
+tap button yes
+expect screen confirmation
+shot first
+await text "Seat changed"
+shot moved
+""").start()
+    k.wait_shot("first")
+    check("GALA-0030 T15-01" in zbar(env, k.shot("first")), "first confirmation names T15-01")
+    sd["kiosk-1"].op("assign", "GALA-0031", "T15-01")
+    wait_until(lambda: it.coord_taken(coord, env.tokens["admin"]).get("T15-01") == "GALA-0031",
+               slow(10), "T15-01 taken by GALA-0031 at the coordinator")
+    sd["kiosk-2"].start()
+    k.wait()
+    new = coord_seat_of(coord, env, "GALA-0030")
+    check(new and new != "T15-01", "GALA-0030 reseated at the coordinator: %r" % new)
+    a = outbox(sd["kiosk-2"].db, "assign")
+    eq([(r["state"], r["reason"], r["reseat"]) for r in a], [(2, "seat_taken", new)],
+       "the kiosk's assign verdict")
+    text = zbar(env, k.shot("moved"))
+    check("GALA-0030 %s" % new in text, "the QR code names the new seat %s: %r" % (new, text))
+
+
+def test_door(env):
+    """Door mode: green for a valid ticket (name, table, seat), amber for a
+    second scan (when and where), red for forged, revoked and unknown codes;
+    scans end in Enter, Tab or a pause; every admission is a checkin op."""
+    coord, sd = start(env, devices=(("door-1", "door"),))
+    admin_post(coord, env, "/v1/tickets/GALA-0005/move", json.dumps({"seat": "T03-04"}))
+    admin_post(coord, env, "/v1/tickets/GALA-0006/revoke")
+    it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
+    p = qr_payloads(env, ["GALA-0005", "GALA-0006", "GALA-0007"])
+    forged = p["GALA-0007"].replace("GALA-0007", "GALA-0008")
+    k = kiosk_run(env, sd["door-1"].db, "door", """
+expect screen door
+expect text "Checked in 0 of 40"
+scan %s
+expect verdict admitted
+expect text "Guest 5"
+expect text "Table 3, seat 4"
+shot admitted
+wait 3500
+expect screen door
+scan %s none
+expect verdict already
+expect text "Checked in at"
+expect text "by door-1"
+shot already
+scan %s
+expect verdict refused
+expect text "Forged"
+shot forged
+scan %s tab
+expect verdict refused
+expect text "REVOKED"
+type GALA-9999
+key Return
+expect verdict refused
+expect text "UNKNOWN TICKET"
+scan %s
+expect verdict admitted
+expect text "No seat chosen yet"
+expect text "Checked in 2 of 40"
+""" % (p["GALA-0005"], p["GALA-0005"], forged, p["GALA-0006"], p["GALA-0007"]))
+    eq(k_rgb(k, "admitted"), GREEN, "admitted background")
+    eq(k_rgb(k, "already"), AMBER, "already-checked-in background")
+    eq(k_rgb(k, "forged"), RED, "forged background")
+    eq([r["ticket"] for r in outbox(sd["door-1"].db, "checkin")],
+       ["GALA-0005", "GALA-0005", "GALA-0006", "GALA-0007"], "checkin ops")
+    it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
+    alerts = get_json(coord.port, "/v1/alerts", env.tokens["admin"])["alerts"]
+    kinds = sorted(a["kind"] for a in alerts)
+    check("duplicate_checkin" in kinds and "revoked_scan" in kinds,
+          "alerts for the second scan and the revoked scan: %r" % kinds)
+
+
+def k_rgb(k, shot):
+    """The verdict screen's background, below the status bar at the left edge."""
+    return pixel(read_png(k.shot(shot)), 5, H - 5)
+
+
+def test_offline_indicator(env):
+    """The status bar turns to OFFLINE when the coordinator goes away; the
+    kiosk keeps seating guests and counts its pending ops."""
+    coord, sd = start(env)
+    k = Kiosk(env, sd["kiosk-1"].db, "offline", """
+expect text "Online"
+expect text "0 pending"
+shot on
+await text "OFFLINE"
+shot off
+tap 640 400
+type GALA-0001
+key Return
+tap button seats
+tap seat T04-01
+tap button confirm
+tap button yes
+expect screen confirmation
+expect text "2 pending"
+""").start()
+    k.wait_shot("on")
+    coord.kill9()
+    # syncd notices at its next round (every 10 s); nudge it as a kiosk op would.
+    wake(sd["kiosk-1"].db)
+    k.wait()
+    eq(pixel(read_png(k.shot("on")), *DOT), GREEN, "status dot online")
+    eq(pixel(read_png(k.shot("off")), *DOT), RED, "status dot offline")
+    eq([(r["kind"], r["state"]) for r in outbox(sd["kiosk-1"].db)], [("hold", 0), ("assign", 0)],
+       "ops pending while offline")
+
+
+def test_idle_timeout(env):
+    """A guest who walks away: back to the start screen after the idle time,
+    and the held seat is released."""
+    coord, sd = start(env)
+    kiosk_run(env, sd["kiosk-1"].db, "idle", """
+tap 640 400
+type GALA-0001
+key Return
+tap button seats
+tap seat T20-01
+expect seat T20-01 mine
+wait 29000
+expect screen seatmap
+wait 2000
+expect screen attract
+expect seat T20-01 free
+""", extra=("--idle-seconds", "30"))
+    eq([(r["kind"], r["seat"]) for r in outbox(sd["kiosk-1"].db)],
+       [("hold", "T20-01"), ("release", "T20-01")], "hold then release")
+
+
+def test_maintenance(env):
+    """The staff gesture (top-left corner held 3 s) and the PIN open the
+    maintenance screen: device, sync status, mode switch and quit."""
+    coord, sd = start(env)
+    kiosk_run(env, sd["kiosk-1"].db, "staff", """
+down 10 10
+wait 2000
+expect screen attract
+wait 1100
+expect screen pin
+up 10 10
+tap button pin_1
+tap button pin_1
+tap button pin_1
+tap button pin_1
+tap button pin_ok
+expect text "Wrong PIN"
+key Return
+tap button pin_1
+tap button pin_3
+tap button pin_5
+tap button pin_7
+tap button pin_ok
+expect screen maintenance
+expect text "Device: kiosk-1 (kiosk)"
+expect text "Sync: online"
+shot maintenance
+tap button door
+expect screen door
+down 5 5
+wait 3100
+up 5 5
+type 1357
+key Return
+expect screen maintenance
+tap button quit
+expect screen never-reached
+""", extra=("--pin", "1357"))
+
+
+def test_window(env):
+    """The windowed event loop (SDL's dummy video driver standing in for a
+    screen; the offscreen one loads Mesa's EGL, whose leaks LeakSanitizer
+    would report) starts in the device's mode and stops cleanly on SIGTERM."""
+    coord, sd = start(env, devices=(("door-1", "door"),))
+    e = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    err = env.path("window.err")
+    env.logs.append(("kiosk-window", err))
+    with open(err, "wb") as f:
+        p = subprocess.Popen([it.KIOSK, "--db", sd["door-1"].db, "--window", "800x480"], env=e,
+                             stdout=subprocess.DEVNULL, stderr=f, preexec_fn=it.die_with_parent)
+    try:
+        said = lambda: open(err, encoding="utf-8", errors="replace").read()
+        wait_until(lambda: "usher-kiosk: door mode on dummy 800x480" in said() or p.poll() is not None,
+                   slow(15), "the kiosk's window")
+        check(p.poll() is None, "the windowed kiosk exited with %r: %s" % (p.poll(), said()))
+        p.send_signal(signal.SIGTERM)
+        eq(p.wait(timeout=slow(10)), 0, "exit status on SIGTERM (stderr: %s)" % said())
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_command_line(env):
+    """Bad arguments: one line and a non-zero exit. A journal never set up:
+    a clear "waiting for the coordinator". A failed expectation names the
+    script line and what was seen."""
+    env.setup(layout=LAYOUT, tickets=TICKETS, devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    for argv, words in (([], "--db FILE is required"),
+                        (["--db", "x", "--window", "12x"], "--window takes"),
+                        (["--db", "x", "--mode", "bar"], "--mode takes guest or door"),
+                        (["--db", "x", "--headless"], "--headless needs --script"),
+                        (["--db", "x", "--pin", "12"], "--pin takes"),
+                        (["--db", "x", "--nonsense"], "nonsense")):
+        p = subprocess.run([it.KIOSK] + argv, capture_output=True, timeout=slow(10))
+        err = p.stderr.decode()
+        eq(p.returncode, 2, "usher-kiosk %s exit status" % " ".join(argv))
+        check(words in err and err.count("\n") == 1, "usher-kiosk %s said %r" % (" ".join(argv), err))
+    shots = env.path("s")
+    os.makedirs(shots)
+    p = subprocess.run([it.KIOSK, "--db", env.path("none.journal"), "--headless", "--script", "x",
+                        "--shots", shots], capture_output=True, timeout=slow(10))
+    check(p.returncode == 1 and b"no such journal" in p.stderr, "missing journal: %r" % p.stderr)
+    p = subprocess.run([it.KIOSK, "--db", "x", "--font", env.path("no.ttf")], capture_output=True,
+                       timeout=slow(10))
+    check(p.returncode == 1 and b"cannot read" in p.stderr, "missing font: %r" % p.stderr)
+    # A journal that never reached a coordinator.
+    lonely = it.Syncd(env, "kiosk-1", "http://127.0.0.1:%d" % it.free_port()).start()
+    k = kiosk_run(env, lonely.db, "lonely", "expect screen attract\n", rc=3)
+    check("waiting for the coordinator" in k.stderr(), "never set up: %r" % k.stderr())
+    lonely.stop()
+    # Script errors name the line.
+    coord = env.coord()
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
+    k = kiosk_run(env, sd.db, "bad", "\n# a comment\nexpect screen seatmap\n", rc=1)
+    check(k.stderr().strip().endswith(".script:3: expected screen seatmap, got attract"),
+          "failed expectation: %r" % k.stderr())
+    k = kiosk_run(env, sd.db, "syntax", "tap\n", rc=2)
+    check(".script:1: cannot read" in k.stderr(), "syntax error: %r" % k.stderr())
+
+
+if __name__ == "__main__":
+    sys.exit(it.run("usher-kiosk UI tests", globals(), binaries=("coord", "syncd", "journal-op", "kiosk")))

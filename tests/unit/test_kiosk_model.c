@@ -1,0 +1,636 @@
+/* test_kiosk_model.c - the kiosk's screen state machine (kiosk/kmodel.c,
+ * kguest.c) driven through its one input path, on a world whose view is the
+ * real seating state machine: ops the kiosk emits are applied to it as the
+ * journal would show them. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmodel.h"
+#include "state.h"
+#include "text.h"
+#include "ui.h"
+
+#define T0 1800000000000LL
+
+/* A tiny shell: the world, the model, the clock and the ops seen. */
+typedef struct fixture {
+    layout *l;
+    state *st;
+    kworld w;
+    kmodel m;
+    int64_t now;
+    keffects fx;      /* of the last input */
+    usher_op ops[64]; /* every op emitted, in order */
+    int nops;
+} fixture;
+
+static void add_ticket(fixture *f, const char *code, const char *name, const char *klass)
+{
+    assert_int_equal(state_add_ticket(f->st, code, name, klass, NULL, NULL), USHER_OK);
+}
+
+static void apply_op(fixture *f, op_kind kind, const char *device, const char *ticket,
+                     const char *seat)
+{
+    usher_op op;
+    op_init(&op, kind, device, f->now);
+    text_copy(op.ticket, sizeof op.ticket, ticket);
+    text_copy(op.seat, sizeof op.seat, seat);
+    apply_result res;
+    state_apply(f->st, &op, f->now, &res);
+    assert_int_equal(res.v.status, VERDICT_ACCEPTED);
+}
+
+static fixture *setup(kmode mode)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(layout_generate("gala:2x4,vip=1", &f->l, NULL), USHER_OK);
+    state_config cfg = {.reseat = RESEAT_NONE};
+    f->st = state_new(f->l, &cfg);
+    f->now = T0;
+    add_ticket(f, "A-1", "Ann", "Regular");
+    add_ticket(f, "B-2", "Bob", "Regular");
+    add_ticket(f, "C-3", "Cat", "Regular");
+    add_ticket(f, "D-4", "Dan", "Regular");
+    add_ticket(f, "V-1", "Vera", "VIP");
+    apply_op(f, OP_REVOKE, "admin", "C-3", "");
+    apply_op(f, OP_ASSIGN, "admin", "D-4", "T02-04");
+    f->w.l = f->l;
+    f->w.view = f->st;
+    text_copy(f->w.id.device, sizeof f->w.id.device, "k1");
+    text_copy(f->w.id.event_name, sizeof f->w.id.event_name, "Test Gala");
+    f->w.id.hold_ttl_ms = 120000;
+    f->w.st.online = true;
+    f->w.st.last_sync_at = f->w.st.last_attempt_at = T0;
+    kconfig kc = {.mode = mode,
+                  .w = 800,
+                  .h = 480,
+                  .ppmm = 140 / 25.4,
+                  .idle_ms = 60000,
+                  .verdict_ms = 3000,
+                  .longpress_ms = 3000};
+    text_copy(kc.pin, sizeof kc.pin, "2580");
+    kmodel_init(&f->m, &kc, &f->w, f->now);
+    return f;
+}
+
+static void teardown(fixture *f)
+{
+    state_free(f->st);
+    layout_free(f->l);
+    free(f);
+}
+
+/* One input; the ops it emitted are applied to the view (as the journal's
+ * pending ops would be) and remembered. */
+static void input(fixture *f, const kiosk_input *in)
+{
+    kmodel_update(&f->m, &f->w, in, f->now, &f->fx);
+    for (int i = 0; i < f->fx.nops; i++) {
+        apply_result res;
+        state_apply(f->st, &f->fx.ops[i], f->now, &res);
+        if (f->nops < 64)
+            f->ops[f->nops++] = f->fx.ops[i];
+    }
+}
+
+static void tick(fixture *f, int64_t ms)
+{
+    f->now += ms;
+    kiosk_input in = {.kind = KIN_TICK};
+    input(f, &in);
+}
+
+static void tap_xy(fixture *f, float x, float y)
+{
+    kiosk_input d = {.kind = KIN_DOWN, .x = x, .y = y}, u = {.kind = KIN_UP, .x = x, .y = y};
+    input(f, &d);
+    input(f, &u);
+}
+
+static bool button_rect(fixture *f, const char *name, krect *r)
+{
+    ui_frame fr;
+    ui_frame_init(&fr);
+    fr.skip_seats = true;
+    ui_build(&f->m, &f->w, f->now, &fr);
+    const ui_button *b = ui_find_button(&fr, name);
+    bool ok = b && b->enabled;
+    if (b)
+        *r = b->r;
+    ui_frame_release(&fr);
+    return ok;
+}
+
+static void tap_button(fixture *f, const char *name)
+{
+    krect r;
+    if (!button_rect(f, name, &r))
+        fail_msg("button %s not on screen %s", name, kscreen_name(f->m.screen));
+    tap_xy(f, r.x + r.w / 2, r.y + r.h / 2);
+}
+
+static void type(fixture *f, const char *text, int64_t gap)
+{
+    for (const char *p = text; *p; p++) {
+        kiosk_input in = {.kind = KIN_TEXT};
+        in.text[0] = *p;
+        f->now += gap;
+        input(f, &in);
+    }
+}
+
+static void key(fixture *f, kkey k)
+{
+    kiosk_input in = {.kind = KIN_KEY, .key = k};
+    input(f, &in);
+}
+
+static void enter_code(fixture *f, const char *code)
+{
+    type(f, code, 150);
+    key(f, KKEY_RETURN);
+}
+
+static void tap_seat(fixture *f, const char *id)
+{
+    assert_int_equal(f->m.screen, SCR_SEATMAP);
+    const layout_seat *s = layout_seat_at(f->l, layout_find_seat(f->l, id));
+    for (int i = 0; i < 3; i++) {
+        float x, y;
+        seatmap_to_screen(&f->m.map, s->x, s->y, &x, &y);
+        bool close = seatmap_tappable(&f->m.map);
+        tap_xy(f, x, y);
+        if (close)
+            return;
+    }
+    fail_msg("seat %s never became tappable", id);
+}
+
+static klook look(fixture *f, const char *id)
+{
+    return kmodel_seat_look(&f->m, &f->w, layout_find_seat(f->l, id), f->now);
+}
+
+static int count_ops(fixture *f, op_kind kind)
+{
+    int n = 0;
+    for (int i = 0; i < f->nops; i++)
+        n += f->ops[i].kind == kind;
+    return n;
+}
+
+static void to_seatmap(fixture *f, const char *const *codes, int n)
+{
+    tap_button(f, "start");
+    assert_int_equal(f->m.screen, SCR_ENTRY);
+    for (int i = 0; i < n; i++)
+        enter_code(f, codes[i]);
+    assert_int_equal(f->m.nparty, n);
+    tap_button(f, "seats");
+    assert_int_equal(f->m.screen, SCR_SEATMAP);
+}
+
+/* ---- guest --------------------------------------------------------------------- */
+
+static void waiting_until_the_journal_is_set_up(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    kworld empty = f->w;
+    empty.l = NULL;
+    empty.view = NULL;
+    kmodel_init(&f->m, &f->m.cfg, &empty, f->now);
+    assert_int_equal(f->m.screen, SCR_WAITING);
+    kiosk_input in = {.kind = KIN_TICK};
+    kmodel_update(&f->m, &f->w, &in, f->now, &f->fx);
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    teardown(f);
+}
+
+static void codes_typed_or_keyed_make_a_party(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    tap_button(f, "start");
+    enter_code(f, " a-1 ");
+    for (const char *p = "B-2"; *p; p++) {
+        char name[8] = "key_";
+        name[4] = *p;
+        name[5] = '\0';
+        tap_button(f, name);
+    }
+    tap_button(f, "ok");
+    assert_int_equal(f->m.nparty, 2);
+    assert_string_equal(f->m.party[0].code, "A-1");
+    assert_string_equal(f->m.party[0].name, "Ann");
+    assert_string_equal(f->m.party[1].code, "B-2");
+    enter_code(f, "A-1");
+    assert_int_equal(f->m.msg.kind, MSG_INFO);
+    assert_string_equal(f->m.msg.title, "Already added");
+    assert_int_equal(f->m.nparty, 2);
+    teardown(f);
+}
+
+static void refusals_say_what_to_do(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    tap_button(f, "start");
+    enter_code(f, "Z-9");
+    assert_int_equal(f->m.msg.kind, MSG_REFUSAL);
+    assert_string_equal(f->m.msg.title, "Unknown ticket");
+    assert_non_null(strstr(f->m.msg.body, "Please check the number"));
+    tap_button(f, "ok");
+    enter_code(f, "C-3");
+    assert_string_equal(f->m.msg.title, "Ticket cancelled");
+    assert_non_null(strstr(f->m.msg.body, "front desk"));
+    key(f, KKEY_RETURN);
+    enter_code(f, "bad code!");
+    assert_string_equal(f->m.msg.title, "Not a ticket number");
+    key(f, KKEY_RETURN);
+    /* A generated-looking code whose check character is wrong: a typo. */
+    enter_code(f, "GALA-7KQ3M-XH2PA");
+    assert_string_equal(f->m.msg.title, "Mistyped?");
+    assert_int_equal(f->m.nparty, 0);
+    assert_int_equal(f->nops, 0);
+    teardown(f);
+}
+
+static void wrong_codes_slow_the_keypad_more_each_time(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    tap_button(f, "start");
+    for (int i = 0; i < 3; i++) {
+        enter_code(f, "Z-9");
+        key(f, KKEY_RETURN);
+    }
+    krect r;
+    assert_false(button_rect(f, "key_A", &r)); /* disabled */
+    int64_t first = f->m.locked_until - f->now;
+    assert_true(first > 4000 && first <= 5000);
+    enter_code(f, "A-1"); /* even a right code waits */
+    assert_string_equal(f->m.msg.title, "Please wait");
+    assert_int_equal(f->m.nparty, 0);
+    key(f, KKEY_RETURN);
+    tick(f, first);
+    assert_true(button_rect(f, "key_A", &r));
+    enter_code(f, "Z-8");
+    key(f, KKEY_RETURN);
+    int64_t second = f->m.locked_until - f->now;
+    assert_true(second > first && second <= 10000);
+    tick(f, second);
+    enter_code(f, "A-1");
+    assert_int_equal(f->m.nparty, 1);
+    assert_int_equal(f->m.wrong, 0);
+    teardown(f);
+}
+
+static void seated_ticket_can_keep_or_change(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    tap_button(f, "start");
+    enter_code(f, "D-4");
+    assert_true(f->m.msg.offer_change);
+    assert_non_null(strstr(f->m.msg.body, "Table 2, seat 4"));
+    tap_button(f, "keep");
+    assert_int_equal(f->m.nparty, 0);
+    enter_code(f, "D-4");
+    tap_button(f, "change");
+    assert_int_equal(f->m.nparty, 1);
+    assert_string_equal(f->m.party[0].had_seat, "T02-04");
+    tap_button(f, "seats");
+    assert_int_equal(look(f, "T02-04"), LOOK_MINE);
+    tap_seat(f, "T02-01");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    const usher_op *a = &f->ops[f->nops - 1];
+    assert_int_equal(a->kind, OP_ASSIGN);
+    assert_string_equal(a->seat, "T02-01");
+    assert_string_equal(a->expect_ticket_seat, "T02-04"); /* a deliberate move */
+    teardown(f);
+}
+
+static void tap_holds_tap_again_releases(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    assert_int_equal(look(f, "T02-01"), LOOK_FREE);
+    tap_seat(f, "T02-01");
+    assert_int_equal(count_ops(f, OP_HOLD), 1);
+    assert_string_equal(f->ops[0].seat, "T02-01");
+    assert_int_equal(f->ops[0].ttl_ms, 120000);
+    assert_string_equal(f->ops[0].device, "k1");
+    assert_int_equal(look(f, "T02-01"), LOOK_MINE);
+    assert_string_equal(f->m.party[0].seat, "T02-01");
+    tap_seat(f, "T02-01");
+    assert_int_equal(count_ops(f, OP_RELEASE), 1);
+    assert_int_equal(look(f, "T02-01"), LOOK_FREE);
+    assert_string_equal(f->m.party[0].seat, "");
+    teardown(f);
+}
+
+static void class_and_taken_seats_are_refused(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    assert_int_equal(look(f, "T01-01"), LOOK_CLASS);
+    tap_seat(f, "T01-01");
+    assert_string_equal(f->m.msg.title, "Not for this ticket");
+    assert_non_null(strstr(f->m.msg.body, "VIP"));
+    tap_button(f, "ok");
+    assert_int_equal(look(f, "T02-04"), LOOK_TAKEN);
+    tap_seat(f, "T02-04");
+    assert_string_equal(f->m.msg.title, "Seat taken");
+    tap_button(f, "ok");
+    apply_op(f, OP_HOLD, "k2", "", "T02-03");
+    assert_int_equal(look(f, "T02-03"), LOOK_HELD);
+    tap_seat(f, "T02-03");
+    assert_string_equal(f->m.msg.title, "Seat being chosen");
+    assert_int_equal(f->nops, 0);
+    teardown(f);
+}
+
+static void confirm_assigns_the_party_together(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1", "B-2"};
+    to_seatmap(f, codes, 2);
+    krect r;
+    tap_seat(f, "T02-01");
+    assert_false(button_rect(f, "confirm", &r)); /* B-2 has no seat yet */
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    assert_int_equal(f->m.screen, SCR_CONFIRM);
+    int before = f->nops;
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_int_equal(f->nops - before, 2);
+    const usher_op *a = &f->ops[before], *b = &f->ops[before + 1];
+    assert_true(a->kind == OP_ASSIGN && b->kind == OP_ASSIGN);
+    assert_string_equal(a->ticket, "A-1");
+    assert_string_equal(a->seat, "T02-01");
+    assert_string_equal(b->ticket, "B-2");
+    assert_string_equal(b->seat, "T02-02");
+    assert_true(a->party[0] && !strcmp(a->party, b->party));
+    assert_string_equal(a->expect_ticket_seat, "");
+    char qr[400];
+    kmodel_confirmation_text(&f->m, &f->w, qr, sizeof qr);
+    assert_non_null(strstr(qr, "A-1 T02-01 (Table 2, seat 1)"));
+    assert_non_null(strstr(qr, "B-2 T02-02"));
+    teardown(f);
+}
+
+static void seat_taken_meanwhile_is_told(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    tap_seat(f, "T02-02");
+    /* The coordinator refused the hold: another kiosk seated B-2 there. */
+    apply_op(f, OP_RELEASE, "k1", "", "T02-02");
+    apply_op(f, OP_ASSIGN, "k2", "B-2", "T02-02");
+    tick(f, 100);
+    assert_string_equal(f->m.msg.title, "Seat taken meanwhile");
+    assert_non_null(strstr(f->m.msg.body, "Table 2, seat 2"));
+    assert_string_equal(f->m.party[0].seat, "");
+    assert_int_equal(look(f, "T02-02"), LOOK_TAKEN);
+    teardown(f);
+}
+
+static void reseat_shows_on_the_confirmation(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    /* syncd later records: seat taken, the coordinator seated A-1 at T02-03. */
+    apply_op(f, OP_UNASSIGN, "admin", "A-1", "");
+    apply_op(f, OP_ASSIGN, "admin", "A-1", "T02-03");
+    tick(f, 100);
+    assert_string_equal(kmodel_guest_seat(&f->m, &f->w, 0), "T02-03");
+    ui_frame fr;
+    ui_frame_init(&fr);
+    ui_build(&f->m, &f->w, f->now, &fr);
+    assert_true(ui_has_text(&fr, "Seat changed"));
+    assert_true(ui_has_text(&fr, "now sits at Table 2, seat 3"));
+    ui_frame_release(&fr);
+    teardown(f);
+}
+
+static void a_confirmation_not_saved_goes_back(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    kmodel_save_failed(&f->m, &f->w, "disk full");
+    assert_int_equal(f->m.screen, SCR_CONFIRM);
+    assert_string_equal(f->m.party[0].assigned, "");
+    assert_string_equal(f->m.msg.title, "Not saved");
+    assert_non_null(strstr(f->m.msg.body, "disk full"));
+    teardown(f);
+}
+
+static void idle_guest_releases_holds(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    tap_seat(f, "T02-01");
+    tick(f, 59000);
+    assert_int_equal(f->m.screen, SCR_SEATMAP);
+    tick(f, 1000);
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    assert_int_equal(f->ops[f->nops - 1].kind, OP_RELEASE);
+    assert_string_equal(f->ops[f->nops - 1].seat, "T02-01");
+    assert_int_equal(f->m.nparty, 0);
+    teardown(f);
+}
+
+static void expired_hold_is_released(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    f->m.cfg.idle_ms = 600000;
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    tap_seat(f, "T02-01");
+    int64_t until = f->m.party[0].hold_until;
+    tick(f, until - f->now);
+    assert_string_equal(f->m.msg.title, "Time ran out");
+    assert_int_equal(f->ops[f->nops - 1].kind, OP_RELEASE);
+    assert_string_equal(f->m.party[0].seat, "");
+    teardown(f);
+}
+
+static void offline_lease_policy_offers_only_leased_seats(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    f->w.policy = JOURNAL_POLICY_LEASE;
+    apply_op(f, OP_LEASE, "k1", "", "T02-01");
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    assert_int_equal(look(f, "T02-02"), LOOK_FREE); /* online: every free seat */
+    f->w.st.online = false;
+    assert_true(kmodel_offline(&f->w, f->now));
+    assert_int_equal(look(f, "T02-02"), LOOK_UNAVAILABLE);
+    assert_int_equal(look(f, "T02-01"), LOOK_FREE);
+    tap_seat(f, "T02-02");
+    assert_string_equal(f->m.msg.title, "Offline");
+    assert_int_equal(count_ops(f, OP_HOLD), 0);
+    teardown(f);
+}
+
+static void silent_syncd_counts_as_offline(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    assert_false(kmodel_offline(&f->w, f->now + 29000));
+    assert_true(kmodel_offline(&f->w, f->now + 31000));
+    teardown(f);
+}
+
+/* ---- door and staff ------------------------------------------------------------ */
+
+static void door_verdicts(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    assert_int_equal(f->m.screen, SCR_DOOR);
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.screen, SCR_VERDICT);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_string_equal(f->m.verdict.name, "Dan");
+    assert_string_equal(f->m.verdict.seat, "T02-04");
+    assert_int_equal(f->ops[f->nops - 1].kind, OP_CHECKIN);
+    assert_string_equal(f->ops[f->nops - 1].ticket, "D-4");
+    tick(f, 3000);
+    assert_int_equal(f->m.screen, SCR_DOOR);
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_non_null(strstr(f->m.verdict.detail, "by k1"));
+    enter_code(f, "C-3");
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    assert_string_equal(f->m.verdict.title, "REVOKED");
+    int n = f->nops;
+    enter_code(f, "Q-7");
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    assert_string_equal(f->m.verdict.title, "UNKNOWN TICKET");
+    assert_int_equal(f->nops, n); /* nothing to record for a code nobody issued */
+    type(f, "U1.A-1.NOTASIGNATURE", 2);
+    key(f, KKEY_TAB);
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    assert_non_null(strstr(f->m.verdict.detail, "Forged"));
+    teardown(f);
+}
+
+static void door_verdict_follows_the_coordinator(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    enter_code(f, "A-1");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    /* The coordinator says another door was first: the replica now has it. */
+    state_free(f->st);
+    state_config cfg = {.reseat = RESEAT_NONE};
+    f->st = state_new(f->l, &cfg);
+    add_ticket(f, "A-1", "Ann", "Regular");
+    apply_op(f, OP_CHECKIN, "door-2", "A-1", "");
+    f->w.view = f->st;
+    tick(f, 100);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_non_null(strstr(f->m.verdict.detail, "door-2"));
+    teardown(f);
+}
+
+static void scanner_without_terminator_submits_after_a_pause(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    add_ticket(f, "SCAN-0001", "Sam", "");
+    type(f, "SCAN-0001", 3); /* scanner speed */
+    tick(f, 100);
+    assert_int_equal(f->m.screen, SCR_DOOR);
+    tick(f, 300);
+    assert_int_equal(f->m.screen, SCR_VERDICT);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    /* A person typing slowly is not a scanner: no submit on a pause. */
+    tick(f, 3000);
+    type(f, "B-2", 400);
+    tick(f, 1000);
+    assert_int_equal(f->m.screen, SCR_DOOR);
+    assert_string_equal(f->m.entry, "B-2");
+    teardown(f);
+}
+
+static void staff_gesture_pin_and_maintenance(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    kiosk_input d = {.kind = KIN_DOWN, .x = 5, .y = 5};
+    input(f, &d);
+    tick(f, 2900);
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    tick(f, 200);
+    assert_int_equal(f->m.screen, SCR_PIN);
+    kiosk_input u = {.kind = KIN_UP, .x = 5, .y = 5};
+    input(f, &u);
+    type(f, "1111", 100);
+    key(f, KKEY_RETURN);
+    assert_string_equal(f->m.msg.title, "Wrong PIN");
+    key(f, KKEY_RETURN);
+    tap_button(f, "pin_2");
+    tap_button(f, "pin_5");
+    tap_button(f, "pin_8");
+    tap_button(f, "pin_0");
+    tap_button(f, "pin_ok");
+    assert_int_equal(f->m.screen, SCR_MAINT);
+    tap_button(f, "door");
+    assert_int_equal(f->m.mode, KMODE_DOOR);
+    assert_int_equal(f->m.screen, SCR_DOOR);
+    input(f, &d);
+    tick(f, 3000);
+    input(f, &u);
+    type(f, "2580", 100);
+    key(f, KKEY_RETURN);
+    tap_button(f, "quit");
+    assert_true(f->fx.quit);
+    teardown(f);
+}
+
+static void a_short_press_in_the_corner_is_just_a_tap(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    tap_xy(f, 5, 5);
+    tick(f, 5000);
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    teardown(f);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(waiting_until_the_journal_is_set_up),
+    cmocka_unit_test(codes_typed_or_keyed_make_a_party),
+    cmocka_unit_test(refusals_say_what_to_do),
+    cmocka_unit_test(wrong_codes_slow_the_keypad_more_each_time),
+    cmocka_unit_test(seated_ticket_can_keep_or_change),
+    cmocka_unit_test(tap_holds_tap_again_releases),
+    cmocka_unit_test(class_and_taken_seats_are_refused),
+    cmocka_unit_test(confirm_assigns_the_party_together),
+    cmocka_unit_test(seat_taken_meanwhile_is_told),
+    cmocka_unit_test(reseat_shows_on_the_confirmation),
+    cmocka_unit_test(a_confirmation_not_saved_goes_back),
+    cmocka_unit_test(idle_guest_releases_holds),
+    cmocka_unit_test(expired_hold_is_released),
+    cmocka_unit_test(offline_lease_policy_offers_only_leased_seats),
+    cmocka_unit_test(silent_syncd_counts_as_offline),
+    cmocka_unit_test(door_verdicts),
+    cmocka_unit_test(door_verdict_follows_the_coordinator),
+    cmocka_unit_test(scanner_without_terminator_submits_after_a_pause),
+    cmocka_unit_test(staff_gesture_pin_and_maintenance),
+    cmocka_unit_test(a_short_press_in_the_corner_is_just_a_tap),
+};
+
+TESTUTIL_MAIN(tests)

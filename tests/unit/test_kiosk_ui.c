@@ -1,0 +1,231 @@
+/* test_kiosk_ui.c - the kiosk's display list (kiosk/ui.c): every button a finger
+ * can hit on the target screens, the status bar, the legend, and frame
+ * hashes that change exactly when the picture does. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmodel.h"
+#include "state.h"
+#include "text.h"
+#include "ui.h"
+
+#define T0 1800000000000LL
+
+typedef struct world {
+    layout *l;
+    state *st;
+    kworld w;
+} world;
+
+static void world_init(world *wd)
+{
+    memset(wd, 0, sizeof *wd);
+    assert_int_equal(layout_generate("gala:25x10,vip=2", &wd->l, NULL), USHER_OK);
+    state_config cfg = {.reseat = RESEAT_NONE};
+    wd->st = state_new(wd->l, &cfg);
+    assert_int_equal(state_add_ticket(wd->st, "GALA-0001", "Ann", "Regular", NULL, NULL), USHER_OK);
+    wd->w.l = wd->l;
+    wd->w.view = wd->st;
+    text_copy(wd->w.id.device, sizeof wd->w.id.device, "k1");
+    text_copy(wd->w.id.event_name, sizeof wd->w.id.event_name, "Gala");
+    wd->w.st.online = true;
+    wd->w.st.last_sync_at = wd->w.st.last_attempt_at = T0;
+    wd->w.pending = 3;
+}
+
+static void world_release(world *wd)
+{
+    state_free(wd->st);
+    layout_free(wd->l);
+}
+
+/* A model on screen s of a w x h screen at ppi, with a one-ticket party. */
+static void model_on(kmodel *m, const kworld *w, kscreen s, int width, int height, double ppi)
+{
+    kconfig cfg = {.mode = s == SCR_DOOR || s == SCR_VERDICT ? KMODE_DOOR : KMODE_GUEST,
+                   .w = width,
+                   .h = height,
+                   .ppmm = ppi / 25.4,
+                   .idle_ms = 60000,
+                   .verdict_ms = 3000,
+                   .longpress_ms = 3000};
+    kmodel_init(m, &cfg, w, T0);
+    m->screen = s;
+    m->nparty = 1;
+    text_copy(m->party[0].code, sizeof m->party[0].code, "GALA-0001");
+    text_copy(m->party[0].seat, sizeof m->party[0].seat, "T05-01");
+    text_copy(m->party[0].assigned, sizeof m->party[0].assigned, "T05-01");
+    m->verdict.kind = VERDICT_ADMITTED;
+    kiosk_input tick = {.kind = KIN_TICK};
+    keffects fx;
+    kmodel_update(m, w, &tick, T0, &fx);
+    m->screen = s;
+    if (s == SCR_SEATMAP) {
+        m->party[0].assigned[0] = '\0';
+        m->party[0].hold_until = T0 + 60000;
+    }
+}
+
+static void every_button_is_finger_sized_on_the_target_screens(void **unused)
+{
+    /* 7" 800x480 (about 133 ppi) and 10" 1280x800 (about 151 ppi): 9 mm. */
+    static const struct {
+        int w, h;
+        double ppi;
+    } screens[] = {{800, 480, 133}, {1280, 800, 151}};
+    static const kscreen all[] = {SCR_ATTRACT, SCR_ENTRY,   SCR_SEATMAP, SCR_CONFIRM, SCR_DONE,
+                                  SCR_DOOR,    SCR_VERDICT, SCR_PIN,     SCR_MAINT};
+    world wd;
+    world_init(&wd);
+    for (size_t s = 0; s < 2; s++) {
+        double mm9 = 9 * screens[s].ppi / 25.4;
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+            for (int msg = 0; msg < 2; msg++) {
+                kmodel m;
+                model_on(&m, &wd.w, all[i], screens[s].w, screens[s].h, screens[s].ppi);
+                if (msg)
+                    m.msg.kind = MSG_INFO;
+                ui_frame f;
+                ui_frame_init(&f);
+                ui_build(&m, &wd.w, T0, &f);
+                assert_false(f.oom);
+                assert_true(f.nbuttons > 0 || all[i] == SCR_DOOR); /* door: scan only */
+                for (int b = 0; b < f.nbuttons; b++) {
+                    const ui_button *bt = &f.buttons[b];
+                    if (bt->r.w + 0.5 < mm9 || bt->r.h + 0.5 < mm9)
+                        fail_msg("%dx%d screen %s: button %s is %.0fx%.0f px, under 9 mm (%.0f px)",
+                                 screens[s].w, screens[s].h, kscreen_name(all[i]), bt->name,
+                                 bt->r.w, bt->r.h, mm9);
+                    /* And on the screen. */
+                    assert_true(bt->r.x >= 0 && bt->r.y >= 0);
+                    assert_true(bt->r.x + bt->r.w <= screens[s].w + 0.5);
+                    assert_true(bt->r.y + bt->r.h <= screens[s].h + 0.5);
+                }
+                ui_frame_release(&f);
+            }
+        }
+    }
+    world_release(&wd);
+}
+
+static void keypad_has_every_character_of_a_code(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kmodel m;
+    model_on(&m, &wd.w, SCR_ENTRY, 800, 480, 133);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &wd.w, T0, &f);
+    for (const char *p = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"; *p; p++) {
+        char name[8] = "key_";
+        name[4] = *p;
+        name[5] = '\0';
+        assert_non_null(ui_find_button(&f, name));
+    }
+    assert_non_null(ui_find_button(&f, "del"));
+    assert_non_null(ui_find_button(&f, "ok"));
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
+static void status_bar_says_online_age_and_pending(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kmodel m;
+    model_on(&m, &wd.w, SCR_ATTRACT, 1280, 800, 151);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &wd.w, T0 + 2000, &f);
+    assert_true(ui_has_text(&f, "Online"));
+    assert_true(ui_has_text(&f, "synced just now - 3 pending"));
+    ui_build(&m, &wd.w, T0 + 25000, &f);
+    assert_true(ui_has_text(&f, "synced 20 s ago"));
+    wd.w.st.online = false;
+    ui_build(&m, &wd.w, T0 + 125000, &f);
+    assert_true(ui_has_text(&f, "OFFLINE"));
+    assert_true(ui_has_text(&f, "synced 2 min ago"));
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
+static void seat_map_has_every_seat_and_a_legend(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kmodel m;
+    model_on(&m, &wd.w, SCR_SEATMAP, 1280, 800, 151);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &wd.w, T0, &f);
+    assert_int_equal(f.nseats, 250); /* the overview shows the whole gala */
+    int mine = 0, cls = 0;
+    for (int i = 0; i < f.nseats; i++) {
+        mine += f.seats[i].look == LOOK_MINE;
+        cls += f.seats[i].look == LOOK_CLASS;
+    }
+    assert_int_equal(mine, 1);
+    assert_int_equal(cls, 20); /* two VIP tables, a Regular ticket */
+    static const char *const legend[] = {"Free",         "Yours",   "Taken",
+                                         "Being chosen", "Blocked", "Not for your ticket"};
+    for (size_t i = 0; i < sizeof legend / sizeof legend[0]; i++)
+        assert_true(ui_has_text(&f, legend[i]));
+    assert_true(ui_has_text(&f, "(held 1:00)"));
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
+static void frame_hash_changes_only_with_the_picture(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kmodel m;
+    model_on(&m, &wd.w, SCR_SEATMAP, 1280, 800, 151);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &wd.w, T0, &f);
+    uint64_t a = ui_frame_hash(&f);
+    ui_build(&m, &wd.w, T0 + 200, &f); /* the countdown still shows 1:00 */
+    assert_true(ui_frame_hash(&f) == a);
+    ui_build(&m, &wd.w, T0 + 1500, &f); /* ...now 0:59 */
+    uint64_t b = ui_frame_hash(&f);
+    assert_true(b != a);
+    m.party[0].seat[0] = '\0';
+    ui_build(&m, &wd.w, T0 + 1500, &f);
+    assert_true(ui_frame_hash(&f) != b);
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
+static void waiting_screen_before_bootstrap(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kworld empty = wd.w;
+    empty.l = NULL;
+    empty.view = NULL;
+    kmodel m;
+    kconfig cfg = {.w = 800, .h = 480, .ppmm = 5, .idle_ms = 1000};
+    kmodel_init(&m, &cfg, &empty, T0);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &empty, T0, &f);
+    assert_true(ui_has_text(&f, "Waiting for the coordinator"));
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(every_button_is_finger_sized_on_the_target_screens),
+    cmocka_unit_test(keypad_has_every_character_of_a_code),
+    cmocka_unit_test(status_bar_says_online_age_and_pending),
+    cmocka_unit_test(seat_map_has_every_seat_and_a_legend),
+    cmocka_unit_test(frame_hash_changes_only_with_the_picture),
+    cmocka_unit_test(waiting_screen_before_bootstrap),
+};
+
+TESTUTIL_MAIN(tests)
