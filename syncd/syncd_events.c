@@ -116,6 +116,11 @@ static void *run(void *arg)
         CURLcode rc = curl_easy_perform(c);
         curl_slist_free_all(h);
         bool was = atomic_exchange(&ev->connected, false);
+        /* A stream that was up and broke: the coordinator may be gone. A sync
+         * round finds out now (and the kiosk shows OFFLINE) rather than at
+         * the next 10 s poll. Once per break, so it cannot defeat backoff. */
+        if (was && !atomic_load(&ev->stop))
+            nudge(ev);
         long cap = syncd_net__conn_refused(c, (int)rc) ? RETRY_REFUSED_CAP_MS : RETRY_CAP_MS;
         if (was || ev->last_id != before)
             backoff = 100;

@@ -600,6 +600,23 @@ def test_tls(env):
         relay.close()
 
 
+def test_notices_coordinator_gone(env):
+    """A coordinator that stops while nothing is pending: the broken event
+    stream makes syncd try at once, so the journal says offline (and the
+    kiosk shows it) within moments, not at the next 10 s poll."""
+    env.setup(devices=(("admin", "admin"), ("a", "kiosk")))
+    coord = env.coord()
+    a = env.syncd("a", coord.url)
+    a.wait_online()
+    time.sleep(0.5)  # the event stream is connected by now
+    coord.stop()
+    t0 = time.monotonic()
+    st = wait_until(lambda: (lambda s: s if not s["online"] else None)(a.status()), slow(5),
+                    "syncd noticing the coordinator is gone")
+    check(st["last_error"], "the status says why: %r" % st)
+    print("  (offline noticed %.0f ms after the coordinator stopped)" % ((time.monotonic() - t0) * 1000))
+
+
 def test_unreachable(env):
     """A closed port is offline, not fatal; a coordinator starting there later
     is found without a restart."""
