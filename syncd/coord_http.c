@@ -630,12 +630,33 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     pthread_mutex_init(&s->ka_lock, NULL);
     pthread_cond_init(&s->ka_cond, NULL);
     unsigned threads = cfg->threads ? cfg->threads : 2;
-    s->d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+    bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        err = usher_fail(em, USHER_INVAL,
+                         "this libmicrohttpd has no TLS support: serve plain "
+                         "http behind a TLS proxy instead");
+        goto fail;
+    }
+    s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                                MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0),
+                            0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+                            4000u, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
+                            completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
+                            tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    if (!s->d && tls) {
+        err = usher_fail(em, USHER_INVAL,
+                         "cannot serve https on %s: check that the key matches the certificate "
+                         "and both are PEM (libmicrohttpd's reason is above)",
+                         cfg->listen);
+        goto fail;
+    }
     if (!s->d) {
         err = usher_fail(em, USHER_IO, "cannot listen on %s: %s (is another server there?)",
                          cfg->listen, strerror(errno));

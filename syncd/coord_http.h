@@ -19,6 +19,9 @@ typedef struct coord_server_config {
     const char *listen;  /* "127.0.0.1:8080" (port 0 = any free port) */
     const char *web_dir; /* the dashboard's static files */
     unsigned threads;    /* HTTP worker threads */
+    /* https: the certificate chain and private key, PEM text (both or
+     * neither; borrowed until coord_server_stop). NULL: plain http. */
+    const char *tls_cert_pem, *tls_key_pem;
 } coord_server_config;
 
 /* Starts serving; engine is borrowed. */

@@ -479,14 +479,18 @@ static int cmd_qr(int argc, char **argv)
 
 static int cmd_serve(int argc, char **argv)
 {
-    static const cli_spec specs[] = {
-        {"db", true}, {"listen", true}, {"web", true}, {"threads", true}, {"reseat", true}};
+    static const cli_spec specs[] = {{"db", true},      {"listen", true}, {"web", true},
+                                     {"threads", true}, {"reseat", true}, {"tls-cert", true},
+                                     {"tls-key", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
+          "                         [--tls-cert CERT.pem --tls-key KEY.pem]\n"
           "Serves the sync protocol, the organisers' API and the dashboard (open\n"
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
-          "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n");
+          "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
+          "With --tls-cert and --tls-key (PEM files) it serves https instead; devices\n"
+          "that do not trust the certificate's issuer take it with usher-syncd --cacert.\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -497,12 +501,37 @@ static int cmd_serve(int argc, char **argv)
     const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
     if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
         return fail("--reseat: nearest or none");
+    if (!GET("tls-cert") != !GET("tls-key"))
+        return fail("--tls-cert and --tls-key go together (a PEM certificate and its key)");
     if (access(GET("db"), F_OK) != 0)
         return fail("%s does not exist: create it with 'usher-coord init --db %s'", GET("db"),
                     GET("db"));
+    char *cert = NULL, *key = NULL;
+    size_t cert_len = 0, key_len = 0;
+    if (GET("tls-cert")) {
+        if (read_file(GET("tls-cert"), &cert, &cert_len))
+            return 1;
+        if (read_file(GET("tls-key"), &key, &key_len)) {
+            free(cert);
+            return 1;
+        }
+        const char *bad = !strstr(cert, "-----BEGIN CERTIFICATE-----") ? GET("tls-cert")
+                          : !strstr(key, "PRIVATE KEY-----")           ? GET("tls-key")
+                                                                       : NULL;
+        if (bad) {
+            free(cert);
+            free(key);
+            return fail("%s is not a PEM %s", bad,
+                        bad == GET("tls-cert") ? "certificate (-----BEGIN CERTIFICATE-----)"
+                                               : "private key (-----BEGIN ... PRIVATE KEY-----)");
+        }
+    }
     int lockfd = -1;
-    if (lock_db(GET("db"), false, &lockfd))
+    if (lock_db(GET("db"), false, &lockfd)) {
+        free(cert);
+        free(key);
         return 1;
+    }
     /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -519,7 +548,7 @@ static int cmd_serve(int argc, char **argv)
         rc = fail("%s", em.text);
         goto out;
     }
-    coord_server_config sc = {listen, web, (unsigned)threads};
+    coord_server_config sc = {listen, web, (unsigned)threads, cert, key};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;
@@ -528,7 +557,7 @@ static int cmd_serve(int argc, char **argv)
     char host[64];
     const char *colon = strrchr(listen, ':');
     text_copyn(host, sizeof host, listen, (size_t)(colon - listen));
-    printf("listening on http://%s:%u\n", host, coord_server_port(srv));
+    printf("listening on %s://%s:%u\n", cert ? "https" : "http", host, coord_server_port(srv));
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -537,6 +566,8 @@ out:
     coord_server_stop(srv);
     engine_free(e);
     close(lockfd);
+    free(cert);
+    free(key);
     return rc;
 }
 

@@ -225,7 +225,7 @@ class Server:
             with open(self.out_path, "rb") as f:
                 line = f.readline()
             if line.endswith(b"\n"):
-                m = re.match(rb"^listening on http://127\.0\.0\.1:(\d+)\n$", line)
+                m = re.match(rb"^listening on https?://127\.0\.0\.1:(\d+)\n$", line)
                 check(m, "serve's first line is %r" % line)
                 self.port = int(m.group(1))
                 break
@@ -1197,6 +1197,54 @@ def test_nul_in_path(env):
 # =============================================================================
 # 6. Server-Sent Events
 # =============================================================================
+
+
+def test_tls(env):
+    """serve --tls-cert --tls-key: https with the organiser's certificate
+    (the dashboard and devices verify it), plain http refused on that port;
+    a key that does not match, a missing half, or a file that is not PEM:
+    one line each, non-zero, nothing served."""
+    import ssl
+    if not shutil.which("openssl"):
+        raise Skip("openssl is not installed (scripts/deps test installs it)")
+    env.setup()
+    certs = {}
+    for name in ("good", "other"):
+        key, cert = env.path(name + ".key"), env.path(name + ".pem")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                            "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                           capture_output=True, timeout=60)
+        eq(r.returncode, 0, "openssl req: %r" % r.stderr[-300:])
+        certs[name] = (cert, key)
+    srv = env.serve("--tls-cert", certs["good"][0], "--tls-key", certs["good"][1])
+    with open(srv.out_path, "rb") as f:
+        check(f.readline().startswith(b"listening on https://"), "serve names https")
+    ctx = ssl.create_default_context(cafile=certs["good"][0])
+    conn = http.client.HTTPSConnection("127.0.0.1", srv.port, context=ctx, timeout=10)
+    conn.request("GET", "/healthz")
+    r = conn.getresponse()
+    eq((r.status, json.loads(r.read())["ok"]), (200, True), "GET /healthz over https")
+    conn.request("GET", "/v1/stats", headers={"Authorization": "Bearer " + env.tokens["admin1"]})
+    r = conn.getresponse()
+    eq(r.status, 200, "an organiser's request over https")
+    r.read()
+    conn.close()
+    refused = False
+    try:
+        call(srv.port, "GET", "/healthz")
+    except (OSError, http.client.HTTPException):
+        refused = True
+    check(refused, "plain http on the https port gets no answer")
+    srv.stop()
+    for args, says in (((certs["good"][0], certs["other"][1]), "check that the key matches"),
+                       ((certs["good"][0], certs["good"][0]), "is not a PEM private key"),
+                       ((certs["good"][1], certs["good"][1]), "is not a PEM certificate")):
+        _, _, err = env.run("serve", "--db", env.db, "--listen", "127.0.0.1:0", "--tls-cert", args[0],
+                            "--tls-key", args[1], rc=1)
+        check(says in err, "serve with %s: %r" % (args, err))
+    _, _, err = env.run("serve", "--db", env.db, "--tls-cert", certs["good"][0], rc=1)
+    check("go together" in err, "--tls-cert alone: %r" % err)
 
 
 def test_sse(env):

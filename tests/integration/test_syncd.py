@@ -600,6 +600,31 @@ def test_tls(env):
         relay.close()
 
 
+def test_tls_native(env):
+    """usher-coord serving https itself (--tls-cert/--tls-key): two devices
+    trusting its certificate with --cacert sync both ways, event stream
+    included."""
+    if not shutil.which("openssl"):
+        raise it.Skip("openssl is not installed (scripts/deps test)")
+    env.setup(devices=(("admin", "admin"), ("a", "kiosk"), ("b", "kiosk")))
+    cert, key = env.path("coord.pem"), env.path("coord.key")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], capture_output=True, timeout=slow(30))
+    eq(r.returncode, 0, "openssl req (stderr %r)" % r.stderr[-300:])
+    coord = env.coord(extra=("--tls-cert", cert, "--tls-key", key))
+    check(coord.url.startswith("https://"), "the coordinator serves https")
+    a = env.syncd("a", coord.url, extra=("--cacert", cert))
+    b = env.syncd("b", coord.url, extra=("--cacert", cert))
+    a.wait_online()
+    b.wait_online()
+    time.sleep(0.3)  # both event streams connected
+    a.op("assign", "GALA-0007", "T02-01")
+    wait_until(lambda: device_taken(b).get("T02-01") == "GALA-0007", slow(5), "a's assign reaches b over https")
+    b.op("assign", "GALA-0008", "T02-02")
+    wait_until(lambda: device_taken(a).get("T02-02") == "GALA-0008", slow(5), "b's assign reaches a over https")
+
+
 def test_notices_coordinator_gone(env):
     """A coordinator that stops while nothing is pending: the broken event
     stream makes syncd try at once, so the journal says offline (and the

@@ -207,7 +207,8 @@ class Coord(Proc):
         super().__init__(env, "coord", [COORD, "serve", "--db", env.db, "--listen",
                                          "127.0.0.1:%d" % port] + list(extra))
         self.port = port
-        self.url = "http://127.0.0.1:%d" % port
+        scheme = "https" if "--tls-cert" in extra else "http"
+        self.url = "%s://127.0.0.1:%d" % (scheme, port)
 
     def start(self):
         super().start()
