@@ -616,7 +616,11 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
               "reaches the coordinator.");
         return;
     }
-    status_bar(m, w, now, f);
+    /* The seat map pans under the status bar: on that screen the bar is
+     * drawn last, over whatever part of a table reaches into it. */
+    bool bar_last = m->screen == SCR_SEATMAP && m->map_ready;
+    if (!bar_last)
+        status_bar(m, w, now, f);
     switch (m->screen) {
     case SCR_WAITING:
     case SCR_ATTRACT:
@@ -648,6 +652,8 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
         maint_screen(m, w, now, f, top);
         break;
     }
+    if (bar_last)
+        status_bar(m, w, now, f);
     if (m->msg.kind)
         msg_box(m, f);
     f->skip_seats = skip;

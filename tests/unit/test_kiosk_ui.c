@@ -179,6 +179,33 @@ static void seat_map_has_every_seat_and_a_legend(void **unused)
     world_release(&wd);
 }
 
+/* A zoomed-in map pans tables under the status bar: the bar is drawn after
+ * every map item, so no table disc or label shows through it. */
+static void status_bar_is_drawn_over_the_map(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kmodel m;
+    model_on(&m, &wd.w, SCR_SEATMAP, 1280, 800, 151);
+    float top = ui_status_height(800);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &wd.w, T0, &f);
+    int seats_at = -1, bar_at = -1;
+    for (int i = 0; i < f.nitems; i++) {
+        const ui_item *it = &f.items[i];
+        if (it->kind == UI_SEATS)
+            seats_at = i;
+        if (it->kind == UI_FILL && it->r.x == 0 && it->r.y == 0 && it->r.h == top &&
+            it->r.w == 1280)
+            bar_at = i;
+    }
+    assert_true(seats_at >= 0);
+    assert_true(bar_at > seats_at); /* the map's tables and seats come first */
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
 static void frame_hash_changes_only_with_the_picture(void **unused)
 {
     world wd;
@@ -224,6 +251,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(keypad_has_every_character_of_a_code),
     cmocka_unit_test(status_bar_says_online_age_and_pending),
     cmocka_unit_test(seat_map_has_every_seat_and_a_legend),
+    cmocka_unit_test(status_bar_is_drawn_over_the_map),
     cmocka_unit_test(frame_hash_changes_only_with_the_picture),
     cmocka_unit_test(waiting_screen_before_bootstrap),
 };
