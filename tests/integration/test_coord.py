@@ -10,7 +10,6 @@ exits 0 when all passed, 77 when nothing failed but something was skipped,
 else 1. Python 3 standard library only.
 """
 
-import argparse
 import base64
 import csv
 import hashlib
@@ -28,14 +27,13 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.parse
 import uuid
 from datetime import datetime, timezone
 
-COORD = None  # path of the binary under test (--coord)
-ASAN = False  # built with AddressSanitizer: slower, so time limits stretch
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+import usher_it as it
+from usher_it import Fail, Skip, check, eq, no_sanitizer_report, slow
+
 TOKEN_RE = re.compile(r"^[A-Z2-7]{52}$")
 PAYLOAD_RE = re.compile(r"^U1\.([A-Z0-9-]{1,32})\.([A-Z2-7]{103})$")
 
@@ -57,29 +55,6 @@ SAMPLE = [
 LAYOUT = "gala:25x10,vip=2"  # T01 and T02 are VIP tables
 
 
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Fail("%s: expected %r, got %r" % (what, want, got))
-
-
-def slow(seconds):
-    """A time limit, stretched for sanitizer builds."""
-    return seconds * 3 if ASAN else seconds
-
-
 def now_iso():
     t = datetime.now(timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
@@ -89,13 +64,6 @@ def op(kind, **fields):
     o = {"id": str(uuid.uuid4()), "kind": kind, "at": now_iso()}
     o.update(fields)
     return o
-
-
-def no_sanitizer_report(text, who):
-    found = [text.find(m) for m in SANITIZER_MARKS if m in text]
-    if found:
-        start = text.rfind("\n", 0, min(found)) + 1
-        raise Fail("%s printed a sanitizer report:\n%s" % (who, text[start:start + 3000]))
 
 
 # ---- HTTP ------------------------------------------------------------------
@@ -215,7 +183,7 @@ class Server:
         self.err_path = os.path.join(env.dir, "serve%d.err" % n)
         self.out = open(self.out_path, "wb")
         self.err = open(self.err_path, "wb")
-        self.proc = subprocess.Popen([COORD, "serve", "--db", env.db, "--listen", "127.0.0.1:0"] + args,
+        self.proc = subprocess.Popen([it.COORD, "serve", "--db", env.db, "--listen", "127.0.0.1:0"] + args,
                                      stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL,
                                      preexec_fn=die_with_parent)
         self.stopped = False
@@ -281,7 +249,7 @@ class Env:
         self.tokens = {}
 
     def run(self, *args, rc=0, stdin=None):
-        p = subprocess.run([COORD] + list(args), capture_output=True, timeout=slow(60), input=stdin)
+        p = subprocess.run([it.COORD] + list(args), capture_output=True, timeout=slow(60), input=stdin)
         out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
         no_sanitizer_report(err, "usher-coord " + " ".join(args))
         if rc is not None:
@@ -330,7 +298,7 @@ class Env:
         _, out, _ = self.run("export", "--db", self.db, what)
         return list(csv.DictReader(io.StringIO(out, newline="")))
 
-    def cleanup(self):
+    def cleanup(self, failed=False):
         """Stops what is still running (checking it stops cleanly) and removes the folder."""
         failure = None
         for s in self.servers:
@@ -1343,7 +1311,7 @@ def test_sse_keepalive(env):
     try:
         eq(s.next(slow(1)), ("comment", "keep-alive"), "opening comment")
         t0 = time.monotonic()
-        item = s.next(17 + (5 if ASAN else 0))
+        item = s.next(17 + (5 if it.ASAN else 0))
         waited = time.monotonic() - t0
         check(item is not None, "no keep-alive within %.0f s" % waited)
         eq(item, ("comment", "keep-alive"), "keep-alive")
@@ -2040,54 +2008,11 @@ def test_many_tokens(env):
 # =============================================================================
 
 
-def all_tests():
-    return [(name[5:], fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
 
 
 
 def main():
-    global COORD, ASAN
-    ap = argparse.ArgumentParser(description="usher-coord integration tests")
-    ap.add_argument("--coord", required=True, help="path of the usher-coord binary")
-    ap.add_argument("names", nargs="*", help="tests to run (default: all)")
-    args = ap.parse_args()
-    COORD = os.path.abspath(args.coord)
-    if not os.access(COORD, os.X_OK):
-        print("FAIL setup: %s is not an executable" % COORD)
-        return 1
-    with open(COORD, "rb") as f:
-        ASAN = b"__asan_init" in f.read()
-    tests = dict(all_tests())
-    names = [n[5:] if n.startswith("test_") else n for n in args.names] or [n for n, _ in all_tests()]
-    unknown = [n for n in names if n not in tests]
-    if unknown:
-        print("FAIL setup: unknown tests %s (known: %s)" % (", ".join(unknown), ", ".join(tests)))
-        return 1
-    failed = skipped = 0
-    for name in names:
-        env = Env()
-        t0 = time.monotonic()
-        problems, skip = [], None
-        for step in (lambda: tests[name](env), env.cleanup):  # cleanup checks the server's exit
-            try:
-                step()
-            except Skip as e:
-                skip = str(e)
-            except Fail as e:
-                problems.append(str(e))
-            except Exception:
-                problems.append(traceback.format_exc().rstrip())
-        if problems:
-            failed += 1
-            print("FAIL %s: %s" % (name, "\n  and then: ".join(problems)), flush=True)
-        elif skip:
-            skipped += 1
-            print("skip %s: %s" % (name, skip), flush=True)
-        else:
-            print("ok %s (%.1f s)" % (name, time.monotonic() - t0), flush=True)
-    if failed:
-        return 1
-    return 77 if skipped else 0
+    return it.run("usher-coord integration tests", globals(), binaries=("coord",), env_factory=Env)
 
 
 if __name__ == "__main__":

@@ -442,7 +442,9 @@ class Env(it.Env):
         super().cleanup(failed)
 
 
-def main():
+def run_browser_tests(description, namespace, binaries):
+    """usher_it.run for tests that drive Chromium: a browser that fails is the
+    test's failure (not a traceback), and every page is closed at the end."""
     def guarded(fn):
         def run(env):
             try:
@@ -452,8 +454,12 @@ def main():
         run.__name__ = fn.__name__
         return run
 
-    tests = {name: guarded(fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
-    return it.run("the organisers' dashboard in headless Chromium", tests, binaries=("coord",), env_factory=Env)
+    tests = {name: guarded(fn) for name, fn in namespace.items() if name.startswith("test_") and callable(fn)}
+    return it.run(description, tests, binaries=binaries, env_factory=Env)
+
+
+def main():
+    return run_browser_tests("the organisers' dashboard in headless Chromium", globals(), ("coord",))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import browser
 import test_dashboard as dash
 import test_kiosk as tk
 import usher_it as it
-from usher_it import Fail, Skip, check, eq, get_json, slow, wait_until
+from usher_it import Skip, check, eq, get_json, slow, wait_until
 
 LAYOUT = "gala:25x10,vip=2"  # tables T01 and T02 are VIP
 TICKETS = [("GALA-%04d" % i, "Guest %d" % i, "Regular") for i in range(1, 41)]
@@ -206,18 +206,8 @@ shot map
 
 
 def main():
-    def guarded(fn):
-        def run(env):
-            try:
-                fn(env)
-            except browser.BrowserError as e:
-                raise Fail(str(e))
-        run.__name__ = fn.__name__
-        return run
-
-    tests = {name: guarded(fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
-    return it.run("Usher end to end: coordinator, syncd, kiosks, dashboard", tests,
-                  binaries=("coord", "syncd", "journal-op", "kiosk"), env_factory=dash.Env)
+    return dash.run_browser_tests("Usher end to end: coordinator, syncd, kiosks, dashboard", globals(),
+                                  ("coord", "syncd", "journal-op", "kiosk"))
 
 
 if __name__ == "__main__":

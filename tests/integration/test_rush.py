@@ -3,15 +3,14 @@
 real usher-coord, real usher-syncd processes on real journals, on 127.0.0.1 in
 a temporary folder (tests/integration/README.md).
 
-    python3 test_rush.py --build BUILD_DIR [NAME ...]
+    python3 test_rush.py --coord PATH --syncd PATH --build BUILD_DIR [NAME ...]
 
-BUILD_DIR holds syncd/usher-coord, syncd/usher-syncd and tests/bench/rush.
+BUILD_DIR holds tests/bench/rush (scripts/rush takes every binary from it).
 Runs the named tests (all when none), prints "ok NAME", "skip NAME: why" or
 "FAIL NAME: why" for each and exits 0 when all passed, 77 when nothing failed
 but something was skipped, else 1. Python 3 standard library only.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -21,57 +20,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
+
+import usher_it as it
+from usher_it import Fail, check, die_with_parent, eq, no_sanitizer_report, slow
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = COORD = SYNCD = RUSH = None
-ASAN = False
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 INVARIANTS = ("no seat twice on the coordinator", "no seat twice in any device journal",
               "every device converged", "every decided op is in the coordinator's op log",
               "every assign's verdict holds in the final seats")
 
 
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Fail("%s: expected %r, got %r" % (what, want, got))
-
-
-def slow(seconds):
-    return seconds * 3 if ASAN else seconds
-
-
-def no_sanitizer_report(text, who):
-    for mark in SANITIZER_MARKS:
-        if mark in text:
-            raise Fail("%s printed a sanitizer report:\n%s" % (who, text[-4000:]))
+def rush_bin(env):
+    return os.path.join(os.path.abspath(env.options["build"]), "tests", "bench", "rush")
 
 
 def read_text(path):
     with open(path, "rb") as f:
         return f.read().decode("utf-8", "replace")
-
-
-def die_with_parent():
-    """In the child before exec: SIGKILL when this script dies (a ctest timeout)."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
 
 
 def run(argv, timeout, env=None):
@@ -105,7 +70,7 @@ class Env:
         return os.path.join(self.dir, name)
 
     def coord(self, *args):
-        rc, out, err = run([COORD] + list(args), slow(30))
+        rc, out, err = run([it.COORD] + list(args), slow(30))
         no_sanitizer_report(err, "usher-coord " + args[0])
         eq(rc, 0, "usher-coord %s exit status (stderr: %s)" % (" ".join(args[:2]), err))
         return out.strip()
@@ -113,7 +78,7 @@ class Env:
     def serve(self, db):
         self.out = open(self.path("serve.out"), "wb")  # a new start, a new port
         self.err = open(self.path("serve.err"), "ab")
-        self.server = subprocess.Popen([COORD, "serve", "--db", db, "--listen", "127.0.0.1:0"],
+        self.server = subprocess.Popen([it.COORD, "serve", "--db", db, "--listen", "127.0.0.1:0"],
                                        stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL,
                                        preexec_fn=die_with_parent)
         deadline = time.monotonic() + slow(10)
@@ -142,7 +107,8 @@ class Env:
         no_sanitizer_report(read_text(self.path("serve.err")), "usher-coord serve")
         eq(rc, 0, "usher-coord serve exit status on SIGTERM")
 
-    def cleanup(self, keep):
+    def cleanup(self, failed=False):
+        keep = failed
         if self.server:
             self.server.kill()
             self.server.wait()
@@ -157,7 +123,7 @@ def test_short_rush(env):
     """scripts/rush with its own coordinator: 5 kiosks, 80 guests, links cut
     and restored; every invariant holds and the report adds up."""
     environ = dict(os.environ, TMPDIR=env.dir)
-    rc, out, err = run([os.path.join(TOP, "scripts", "rush"), "--build", BUILD, "--devices", "5",
+    rc, out, err = run([os.path.join(TOP, "scripts", "rush"), "--build", os.path.abspath(env.options["build"]), "--devices", "5",
                         "--guests", "80", "--seconds", "4", "--seed", "11", "--keep"],
                        slow(90), environ)
     for name in os.listdir(env.dir):  # the folder scripts/rush kept: every process's log
@@ -193,7 +159,7 @@ def test_checks_fail(env):
               for i in range(3)]
     url = env.serve(db)
     common = ["--url", url, "--admin-token", admin, "--dir", env.dir, "--devices", "3"]
-    rc, out, err = run([RUSH, "--syncd", SYNCD, "--tokens", ",".join(kiosks), "--guests", "30",
+    rc, out, err = run([rush_bin(env), "--syncd", it.SYNCD, "--tokens", ",".join(kiosks), "--guests", "30",
                         "--seconds", "2", "--seed", "5", "--no-drops"] + common, slow(60))
     no_sanitizer_report(err, "rush")
     eq(rc, 0, "rush exit status (stdout:\n%s\nstderr:\n%s)" % (out, err))
@@ -201,7 +167,7 @@ def test_checks_fail(env):
     eq(lines, {name: "ok" for name in INVARIANTS}, "invariant lines of the real rush")
     eq(fig["drops"], 0, "links cut with --no-drops")
 
-    rc, out, err = run([RUSH, "--check-only"] + common, slow(60))
+    rc, out, err = run([rush_bin(env), "--check-only"] + common, slow(60))
     no_sanitizer_report(err, "rush --check-only")
     eq(rc, 0, "--check-only on the untouched rush (stdout:\n%s\nstderr:\n%s)" % (out, err))
 
@@ -211,7 +177,7 @@ def test_checks_fail(env):
     seat, ticket = con.execute("SELECT id, ticket FROM r_seats WHERE ticket != '' LIMIT 1").fetchone()
     with con:
         con.execute("UPDATE r_seats SET ticket = '' WHERE id = ?", (seat,))
-    rc, out, err = run([RUSH, "--check-only"] + common, slow(60))
+    rc, out, err = run([rush_bin(env), "--check-only"] + common, slow(60))
     no_sanitizer_report(err, "rush --check-only")
     eq(rc, 1, "--check-only with a tampered journal (stdout:\n%s\nstderr:\n%s)" % (out, err))
     lines, fig = report(out)
@@ -234,7 +200,7 @@ def test_checks_fail(env):
     con.close()
     url = env.serve(db)
     common[1] = url
-    rc, out, err = run([RUSH, "--check-only"] + common, slow(60))
+    rc, out, err = run([rush_bin(env), "--check-only"] + common, slow(60))
     no_sanitizer_report(err, "rush --check-only")
     eq(rc, 1, "--check-only with an op missing on the coordinator (stdout:\n%s\nstderr:\n%s)"
        % (out, err))
@@ -244,55 +210,11 @@ def test_checks_fail(env):
     env.stop_server()
 
 
-def all_tests():
-    return [(name[5:], fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
-
-
 def main():
-    global BUILD, COORD, SYNCD, RUSH, ASAN
-    ap = argparse.ArgumentParser(description="guest rush integration tests")
-    ap.add_argument("--build", required=True, help="the build folder (with syncd/ and tests/bench/)")
-    ap.add_argument("names", nargs="*", help="tests to run (default: all)")
-    args = ap.parse_args()
-    BUILD = os.path.abspath(args.build)
-    COORD, SYNCD, RUSH = (os.path.join(BUILD, p) for p in
-                          ("syncd/usher-coord", "syncd/usher-syncd", "tests/bench/rush"))
-    for p in (COORD, SYNCD, RUSH):
-        if not os.access(p, os.X_OK):
-            print("FAIL setup: %s is not an executable" % p)
-            return 1
-    with open(SYNCD, "rb") as f:
-        ASAN = b"__asan_init" in f.read()
-    tests = dict(all_tests())
-    names = [n[5:] if n.startswith("test_") else n for n in args.names] or [n for n, _ in all_tests()]
-    unknown = [n for n in names if n not in tests]
-    if unknown:
-        print("FAIL setup: unknown tests %s (known: %s)" % (", ".join(unknown), ", ".join(tests)))
-        return 1
-    failed = skipped = 0
-    for name in names:
-        env = Env()
-        t0 = time.monotonic()
-        ok = False
-        try:
-            try:
-                tests[name](env)
-                ok = True
-            finally:
-                env.cleanup(keep=not ok)
-            print("ok %s (%.1f s)" % (name, time.monotonic() - t0), flush=True)
-        except Skip as e:
-            skipped += 1
-            print("skip %s: %s" % (name, e), flush=True)
-        except Fail as e:
-            failed += 1
-            print("FAIL %s: %s" % (name, e), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s: %s" % (name, traceback.format_exc().rstrip()), flush=True)
-    if failed:
-        return 1
-    return 77 if skipped else 0
+    code = it.run("guest rush integration tests", globals(), binaries=("coord", "syncd"),
+                  options=(("--build", str, None, "the build folder (with tests/bench/rush)"),),
+                  env_factory=Env)
+    return code
 
 
 if __name__ == "__main__":
