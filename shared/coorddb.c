@@ -384,7 +384,9 @@ static usher_err load_verdicts(coorddb *db, state *st, usher_errmsg *em)
         if (e == USHER_NOMEM)
             err = usher_fail(em, e, "out of memory loading verdicts");
         /* INVAL (an id that is no UUID) cannot be retried as a duplicate
-         * anyway; EXISTS cannot happen with ops.id the primary key. */
+         * anyway. EXISTS cannot happen: the committer never writes an id it
+         * already remembers, and coorddb_commit refuses one twice in a
+         * batch (schema 4 keeps no unique index on ops.id). */
     }
     if (!err && rc != SQLITE_DONE)
         err = store_fail(db->db, em, "coordinator database: loading verdicts");

@@ -707,6 +707,20 @@ void coord_server_stop(coord_server *s)
             break;
         usleep(10000);
     }
+    pthread_mutex_lock(&s->hub_lock);
+    size_t stuck = s->inflight;
+    pthread_mutex_unlock(&s->hub_lock);
+    if (stuck) {
+        /* The committer still holds requests after 10 s (a disk that stopped
+         * answering?): stopping MHD now would abort, freeing would let the
+         * committer resume a freed connection. The process is ending: leave
+         * the server as it is. */
+        fprintf(stderr,
+                "usher-coord: %zu requests still with the database after 10 s; exiting "
+                "without waiting for them (their ops are retried by the devices)\n",
+                stuck);
+        return;
+    }
     MHD_stop_daemon(s->d);
     pthread_mutex_destroy(&s->hub_lock);
     pthread_mutex_destroy(&s->ka_lock);

@@ -563,6 +563,8 @@ static int cmd_serve(int argc, char **argv)
     sigwait(&sigs, &sig);
     fprintf(stderr, "usher-coord: stopping (signal %d)\n", sig);
 out:
+    if (e)
+        engine_set_notify(e, NULL, NULL); /* no commit may reach a stopped server */
     coord_server_stop(srv);
     engine_free(e);
     close(lockfd);
