@@ -657,8 +657,10 @@ def test_unreachable(env):
     time.sleep(1)
     check(s.alive(), "usher-syncd exited with nobody on the port (stderr: %s)" % s.stderr())
     coord = Coord(env, port).start()
-    st = wait_until(lambda: (lambda x: x if x["online"] else None)(s.status()), slow(5),
-                    "online once a coordinator listens on the port")
+    # Online comes with the first answer; the device's identity a moment
+    # later, when the bootstrap's last transaction commits.
+    st = wait_until(lambda: (lambda x: x if x["online"] and x["device"] else None)(s.status()), slow(5),
+                    "online and bootstrapped once a coordinator listens on the port")
     eq((st["device"], st["pending"], st["last_error"]), ("a", 0, None), "status once online")
     op = s.op("assign", "GALA-0003", "T04-04")
     wait_until(lambda: s.verdict(op) == "accepted,,", slow(5), "an op accepted after recovery")
