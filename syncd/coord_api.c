@@ -12,6 +12,7 @@
 #include "protocol.h"
 #include "qrsig.h"
 #include "text.h"
+#include "ticket.h"
 #include "timestamp.h"
 
 #define ONLINE_WINDOW_MS 30000
@@ -325,6 +326,54 @@ static void api_tickets(http_request *req, http_reply *r)
     }
     engine_read_end(req->e);
     http_json(r, 200, json_pack("{s:o, s:I}", "tickets", arr, "total", (json_int_t)total));
+}
+
+/* POST /v1/tickets/import: the organisers' CSV (as `usher-coord tickets
+ * import`) while serving. All or nothing; every problem by line. */
+static void api_tickets_import(http_request *req, http_reply *r)
+{
+    if (req->body_too_big) {
+        http_error(r, 413, "too_large", "CSV over %d bytes: split it into several imports",
+                   PROTO_MAX_BODY);
+        return;
+    }
+    ticket_list tl = {0};
+    csv_report rep = {0};
+    usher_err err = ticket_csv_parse(req->body, req->len, &tl, &rep);
+    if (err == USHER_PARSE) {
+        json_t *problems = json_array();
+        for (size_t i = 0; i < rep.count; i++)
+            json_array_append_new(problems, json_pack("{s:i, s:s}", "line", rep.items[i].line,
+                                                      "message", rep.items[i].message));
+        char msg[256];
+        snprintf(msg, sizeof msg, "%zu problem%s in the CSV; nothing imported%s%s", rep.total,
+                 rep.total == 1 ? "" : "s", rep.count ? ": " : "",
+                 rep.count ? rep.items[0].message : "");
+        http_json(r, 400,
+                  json_pack("{s:s, s:s, s:o, s:I}", "error", "invalid", "message", msg, "problems",
+                            problems, "total", (json_int_t)rep.total));
+    } else if (err) {
+        http_error(r, 500, "internal", "out of memory reading the CSV");
+    } else if (tl.count == 0) {
+        http_error(r, 400, "invalid",
+                   "the CSV holds no ticket: a header line "
+                   "(ticket_number,full_name[,class]) and one line a ticket");
+    } else {
+        usher_errmsg em = {{0}};
+        size_t added = 0;
+        err = engine_add_tickets(req->e, &tl, &added, &em);
+        if (err == USHER_EXISTS)
+            http_error(r, 409, "exists", "%s; nothing imported", em.text);
+        else if (err)
+            http_error(r, 503, "unavailable", "could not save the tickets (%s); try again",
+                       em.text);
+        else
+            http_json(r, 200,
+                      json_pack("{s:I, s:I}", "added", (json_int_t)added, "cursor",
+                                (json_int_t)engine_last_seq(req->e)));
+    }
+    ticket_list_release(&tl);
+    csv_report_release(&rep);
 }
 
 static void api_stats(http_request *req, http_reply *r)
@@ -839,6 +888,7 @@ static const route routes[] = {
     {"/v1/checkins", NULL, "GET", ROUTE_ADMIN, api_checkins},
     {NULL, export_path, "GET", ROUTE_ADMIN, api_export_named},
     {NULL, seat_action_path, "POST", ROUTE_ADMIN, api_seat_action},
+    {"/v1/tickets/import", NULL, "POST", ROUTE_ADMIN, api_tickets_import},
     {NULL, ticket_action_path, "POST", ROUTE_ADMIN, api_ticket_action},
     {NULL, alert_ack_path, "POST", ROUTE_ADMIN, api_alert_ack},
 };

@@ -534,6 +534,65 @@ usher_err engine_with_db(engine *e, usher_err (*fn)(coorddb *db, void *arg), voi
     return req.err;
 }
 
+/* ---- tickets while serving ------------------------------------------------ */
+
+typedef struct add_tickets_job {
+    engine *e;
+    const ticket_list *tl;
+    size_t added;
+    usher_errmsg *em;
+} add_tickets_job;
+
+/* On the committer: the state changes under the write lock, the new changes
+ * go into the ring in order, then listeners hear of them. */
+static usher_err add_tickets_in_db(coorddb *db, void *arg)
+{
+    add_tickets_job *job = arg;
+    engine *e = job->e;
+    int64_t before = coorddb_last_seq(db);
+    pthread_rwlock_wrlock(&e->rw);
+    usher_err err =
+        coorddb_add_tickets(db, e->st, job->tl, timestamp_now_ms(), &job->added, job->em);
+    pthread_rwlock_unlock(&e->rw);
+    if (err)
+        return err;
+    int64_t last = before;
+    for (;;) {
+        change *cs = NULL;
+        size_t n = 0;
+        bool more = false;
+        usher_errmsg em = {{0}};
+        if (coorddb_changes_since(db, last, 1000, &cs, &n, &more, &em) != USHER_OK) {
+            /* Saved, but not in memory: devices pull the gap from the database. */
+            fprintf(stderr, "usher-coord: new tickets saved, ring not updated: %s\n", em.text);
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            ring_put(e, &cs[i]);
+        if (n)
+            last = cs[n - 1].seq;
+        free(cs);
+        if (!more || !n)
+            break;
+    }
+    pthread_mutex_lock(&e->qlock);
+    void (*notify)(void *, int64_t) = e->on_commit;
+    void *notify_ctx = e->on_commit_ctx;
+    pthread_mutex_unlock(&e->qlock);
+    if (notify && last > before)
+        notify(notify_ctx, last);
+    return USHER_OK;
+}
+
+usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em)
+{
+    add_tickets_job job = {e, tl, 0, em};
+    usher_err err = engine_with_db(e, add_tickets_in_db, &job);
+    if (!err && added)
+        *added = job.added;
+    return err;
+}
+
 /* ---- reads, auth, health ---------------------------------------------- */
 
 const state *engine_read_begin(engine *e)

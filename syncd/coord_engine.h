@@ -17,6 +17,7 @@
 #include "error.h"
 #include "op.h"
 #include "state.h"
+#include "ticket.h"
 
 #define ENGINE_MAX_PULL 1000 /* changes in one sync response */
 
@@ -119,6 +120,13 @@ void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t p
 /* Runs fn with the database from the committer thread (exports, devices,
  * alerts, acks): serialised with commits. */
 usher_err engine_with_db(engine *e, usher_err (*fn)(coorddb *db, void *arg), void *arg);
+
+/* Adds tickets while serving (late sales, walk-ins): into the database and
+ * the live state in one transaction, one change per ticket into the log and
+ * the ring, listeners woken; every device learns them like any change. All or
+ * nothing, as coorddb_add_tickets (USHER_EXISTS naming a known code). Runs on
+ * the committer, serialised with commits; blocks the caller until done. */
+usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em);
 
 /* Counters for /metrics. */
 typedef struct engine_stats {

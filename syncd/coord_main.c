@@ -83,14 +83,15 @@ static int parse(const char *help, const cli_spec *specs, int n, int argc, char 
 
 /* An organiser command must not write under a running server, whose state is
  * in memory: serve holds an exclusive flock on the database file. */
-static int lock_db(const char *path, bool wait_forever, int *fd_out)
+static int lock_db(const char *path, bool wait_forever, int *fd_out, const char *hint)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail("cannot open %s: %s", path, strerror(errno));
     if (flock(fd, LOCK_EX | (wait_forever ? 0 : LOCK_NB)) != 0) {
         close(fd);
-        return fail("%s is in use by a running 'usher-coord serve': stop it first", path);
+        return fail("%s is in use by a running 'usher-coord serve': stop it first%s", path,
+                    hint ? hint : "");
     }
     *fd_out = fd;
     return 0;
@@ -179,7 +180,10 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
     int lockfd = -1;
     int rc = open_db(dbpath, true, &db);
     if (!rc)
-        rc = lock_db(dbpath, false, &lockfd);
+        rc = lock_db(
+            dbpath, false, &lockfd,
+            "; while it serves, add tickets from the dashboard (Import CSV) or POST a CSV to "
+            "/v1/tickets/import");
     layout *l = NULL;
     state *st = NULL;
     usher_errmsg em = {{0}};
@@ -527,7 +531,7 @@ static int cmd_serve(int argc, char **argv)
         }
     }
     int lockfd = -1;
-    if (lock_db(GET("db"), false, &lockfd)) {
+    if (lock_db(GET("db"), false, &lockfd, NULL)) {
         free(cert);
         free(key);
         return 1;

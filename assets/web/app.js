@@ -152,10 +152,11 @@
 
   /* ---- API ----------------------------------------------------------------- */
 
-  function ApiError(status, code, message) {
+  function ApiError(status, code, message, body) {
     this.status = status;
     this.code = code;
     this.message = message;
+    this.body = body || null;
   }
   ApiError.prototype = Object.create(Error.prototype);
 
@@ -169,6 +170,9 @@
     if (opts.json !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(opts.json);
+    } else if (opts.text !== undefined) {
+      headers['Content-Type'] = opts.type || 'text/plain; charset=utf-8';
+      init.body = opts.text;
     }
     return fetch(path, init).then(function (res) {
       noteServerDate(res);
@@ -187,7 +191,7 @@
         }
         if (opts.verdict && (res.status === 200 || res.status === 409) && body && body.verdict)
           return { status: res.status, verdict: body.verdict };
-        if (!res.ok) throw new ApiError(res.status, body && body.error, message);
+        if (!res.ok) throw new ApiError(res.status, body && body.error, message, body);
         if (S.conn === 'offline') setConn(S.es && S.es.readyState === 1 ? 'live' : 'reconnecting');
         return body;
       });
@@ -1477,6 +1481,7 @@
     });
     $('search').addEventListener('input', onSearchInput);
     $('search-form').addEventListener('submit', onSearchSubmit);
+    $('import-file').addEventListener('change', onImportFile);
     $('alerts-link').addEventListener('click', function (ev) {
       ev.preventDefault();
       var card = document.querySelector('.alerts-card');
@@ -1493,6 +1498,37 @@
       if (/token=/.test(location.hash)) { readFragmentToken(); start(); }
     });
     start();
+  }
+
+  /* Tickets added while the event runs (late sales, walk-ins): the same CSV
+   * as `usher-coord tickets import`, all or nothing, problems by line. */
+  function onImportFile() {
+    var input = $('import-file'), file = input.files && input.files[0];
+    var msg = $('tickets-msg');
+    if (!file) return;
+    input.value = '';
+    if (file.size > 4 * 1024 * 1024) {
+      showMsg(msg, file.name + ' is over 4 MiB: split it into several files.', 'error');
+      return;
+    }
+    showMsg(msg, 'Importing ' + file.name + '\u2026', '');
+    file.text().then(function (text) {
+      return api('/v1/tickets/import', { method: 'POST', text: text, type: 'text/csv; charset=utf-8' });
+    }).then(function (body) {
+      showMsg(msg, 'Added ' + body.added + ' ticket' + (body.added === 1 ? '' : 's') + ' from ' + file.name +
+        '. Every kiosk and door receives them now.', 'ok');
+      refreshStats(true);
+      refreshTickets(true);
+    }, function (err) {
+      if (!err || err.code === 'stale') return;
+      var text = file.name + ': ' + err.message;
+      var problems = err.body && err.body.problems;
+      if (problems && problems.length > 1) {
+        text += ' More: ' + problems.slice(1, 5).map(function (p) { return p.message; }).join('; ') +
+          (err.body.total > 5 ? '; \u2026' : '');
+      }
+      showMsg(msg, text, 'error');
+    });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

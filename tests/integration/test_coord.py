@@ -1167,6 +1167,58 @@ def test_nul_in_path(env):
 # =============================================================================
 
 
+def test_import_while_serving(env):
+    """POST /v1/tickets/import: late sales and walk-ins while serving, all or
+    nothing. Added tickets are changes like any other: a kiosk pulling from
+    its cursor learns them, and the event stream announces them."""
+    env.setup()
+    a, k = env.tokens["admin1"], env.tokens["kiosk1"]
+    p = env.serve().port
+    cursor0 = health_cursor(p)
+    stream = EventStream(p, token=k)
+    try:
+        eq(stream.next(slow(1)), ("comment", "keep-alive"), "opening comment")
+        csv_body = 'ticket_number,full_name,class\r\nWALK-0001,"Late, Lena",VIP\r\nwalk-0002,Søren Ø,\r\n'
+        r = call(p, "POST", "/v1/tickets/import", csv_body, token=a, headers={"Content-Type": "text/csv"})
+        eq(r.status, 200, "import status (%r)" % r.body[:300])
+        eq(r.json(), {"added": 2, "cursor": cursor0 + 2}, "import answer")
+        evs = [stream.next_event(slow(2)) for _ in range(2)]
+        eq([e and e.get("id") for e in evs], [str(cursor0 + 1), str(cursor0 + 2)],
+           "an event for each new ticket")
+        check("WALK-0001" in evs[0]["data"], "the event carries the ticket: %r" % evs[0])
+    finally:
+        stream.close()
+    j = sync(p, k, [], cursor=cursor0)
+    new = {c["code"]: c for c in j["changes"] if c["type"] == "ticket"}
+    eq(sorted(new), ["WALK-0001", "WALK-0002"], "a kiosk pulls the new tickets")
+    eq((new["WALK-0001"]["name"], new["WALK-0001"]["class"]), ("Late, Lena", "VIP"), "name and class kept")
+    # A new ticket can be seated at once.
+    v = one_verdict(p, k, op("assign", ticket="WALK-0002", seat="T07-01"), cursor=j["cursor"])
+    eq(v["status"], "accepted", "seating a walk-in")
+    before = health_cursor(p)
+    # All or nothing: a bad row, a known code, no ticket at all, a kiosk token.
+    r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\nWALK-0003,Ann\n,No Code\n", token=a)
+    expect_error(r, 400, "invalid", "a CSV with a bad row")
+    eq([(x["line"], x["message"][:7]) for x in r.json()["problems"]], [(3, "line 3:")], "problems by line")
+    r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\nWALK-0004,Bo\nGALA-0001,Dup\n",
+             token=a)
+    expect_error(r, 409, "exists", "a code already in the event")
+    check("GALA-0001" in r.json()["message"], "the message names the known code: %r" % r.json())
+    r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\n", token=a)
+    expect_error(r, 400, "invalid", "a CSV with no ticket")
+    r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\nWALK-0005,Cy\n", token=k)
+    expect_error(r, 403, "forbidden", "a kiosk importing tickets")
+    r = call(p, "GET", "/v1/tickets/import", token=a)
+    expect_error(r, 405, "method_not_allowed", "GET on the import")
+    eq(health_cursor(p), before, "nothing changed by the refused imports")
+    codes = [t["code"] for t in get_json(p, "/v1/tickets?q=WALK", a)["tickets"]]
+    eq(sorted(codes), ["WALK-0001", "WALK-0002"], "tickets after the refused imports")
+    # The command line says how, while serving.
+    _, _, err = env.run("tickets", "import", "--db", env.db, env.write_csv("x.csv", [("WALK-0009", "X", "")]),
+                        rc=1)
+    check("/v1/tickets/import" in err and len(err.splitlines()) == 1, "the CLI points to the API: %r" % err)
+
+
 def test_tls(env):
     """serve --tls-cert --tls-key: https with the organiser's certificate
     (the dashboard and devices verify it), plain http refused on that port;

@@ -354,6 +354,34 @@ def test_panels(env):
     no_page_problems(page)
 
 
+def choose_file(page, name, text):
+    """As if the organiser picked a file in #import-file."""
+    page.eval("(function () { var dt = new DataTransfer();"
+              " dt.items.add(new File([%s], %s, {type: 'text/csv'}));"
+              " var i = document.getElementById('import-file'); i.files = dt.files;"
+              " i.dispatchEvent(new Event('change')); return true; })()" % (json.dumps(text), json.dumps(name)))
+
+
+def test_import_csv(env):
+    """Import CSV while the event runs: added tickets count as expected at
+    once; a file with a bad row imports nothing and says which line."""
+    coord, page = start(env)
+    admin = env.tokens["admin"]
+    open_dashboard(coord, page, admin)
+    choose_file(page, "bad.csv", "ticket_number,full_name\nLATE-0001,Ann\n,No Code\n")
+    page.wait("document.getElementById('tickets-msg').textContent.indexOf('line 3') >= 0", slow(10),
+              "the refusal naming line 3", show="document.getElementById('tickets-msg').textContent")
+    check("nothing imported" in text(page, "tickets-msg"), "the refusal says nothing was imported")
+    eq(len(it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")), 0, "nothing imported")
+    choose_file(page, "late.csv", "ticket_number,full_name,class\nLATE-0001,Ann Late,Regular\nLATE-0002,Bo Late,\n")
+    page.wait("document.getElementById('tickets-msg').textContent.indexOf('Added 2 tickets') >= 0", slow(10),
+              "the import's confirmation", show="document.getElementById('tickets-msg').textContent")
+    wait_text(page, "stat-expected", str(len(GUESTS) + 2), "after the import")
+    eq(sorted(t["code"] for t in it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")),
+       ["LATE-0001", "LATE-0002"], "the coordinator's new tickets")
+    no_page_problems(page)
+
+
 def test_seat_actions(env):
     """An organiser selects seats on the map and blocks, unblocks, moves and
     unseats; every action reaches the coordinator and shows on the map."""
