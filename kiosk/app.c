@@ -32,14 +32,29 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
     usher_err err = journal_open(db, &a->j, em);
     if (err)
         return err;
+    journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
     int64_t now = kapp_now(a);
     kapp_refresh(a, now, true);
     kmodel_init(&a->m, cfg, &a->w, now);
     return USHER_OK;
 }
 
+static usher_err flush(kapp *a, int64_t now, usher_errmsg *em);
+
 void kapp_close(kapp *a)
 {
+    if (a->nunsaved && a->j) {
+        usher_errmsg em = {{0}};
+        journal_set_busy_timeout(a->j, KAPP_BUSY_LAST_MS);
+        if (flush(a, kapp_now(a), &em)) {
+            int64_t lost = 0;
+            for (int i = 0; i < a->nunsaved; i++)
+                lost += a->unsaved[i].nops;
+            fprintf(stderr, "usher-kiosk: %lld ops could not be saved before quitting: %s\n",
+                    (long long)lost, em.text);
+        }
+    }
+    free(a->unsaved);
     state_free(a->view);
     layout_free(a->l);
     journal_free(a->j);
@@ -51,13 +66,15 @@ int64_t kapp_now(const kapp *a)
     return timestamp_now_ms() + a->clock_offset;
 }
 
+/* Reads the layout once bootstrapped; false on an error (noted), true when
+ * read or not there yet. */
 static bool load_layout(kapp *a)
 {
     usher_errmsg em = {{0}};
     char *json = NULL;
     usher_err err = journal_get_layout_json(a->j, &json, &em);
     if (err == USHER_NOTFOUND)
-        return false; /* not bootstrapped yet */
+        return true; /* not bootstrapped yet: syncd's bootstrap moves data_version */
     if (err) {
         note_error(a, "reading the layout", &em);
         return false;
@@ -71,16 +88,40 @@ static bool load_layout(kapp *a)
     return true;
 }
 
+/* The outbox states of the ops the model waits on. */
+static usher_err read_watched(kapp *a, kworld *w, usher_errmsg *em)
+{
+    const char *ids[KPARTY_MAX];
+    int n = kmodel_watched_ops(&a->m, ids, KPARTY_MAX);
+    w->nops = 0;
+    for (int i = 0; i < n; i++) {
+        outbox_entry e;
+        usher_err err = journal_outbox_get(a->j, ids[i], &e, em);
+        if (err == USHER_NOTFOUND)
+            continue; /* not saved (yet) */
+        if (err)
+            return err;
+        kop_state *s = &w->ops[w->nops++];
+        text_copy(s->op_id, sizeof s->op_id, ids[i]);
+        s->state = e.state;
+        s->reason = e.v.reason;
+    }
+    return USHER_OK;
+}
+
 bool kapp_refresh(kapp *a, int64_t now, bool force)
 {
+    /* data_version is read before the journal, and kept only once all of it
+     * was read: a change committed in between is read again next time, and a
+     * read that failed is tried again at the next call, not when syncd
+     * happens to write again. */
     int64_t dv = journal_data_version(a->j);
-    if (!force && a->loaded && dv == a->dv)
+    if (!force && a->loaded && dv == a->dv && dv >= 0)
         return false;
-    a->dv = dv;
     usher_errmsg em = {{0}};
     kworld w = a->w;
     if (journal_get_identity(a->j, &w.id, &em) || journal_get_status(a->j, &w.st, &em) ||
-        journal_pending_count(a->j, &w.pending, &em)) {
+        journal_pending_count(a->j, &w.pending, &em) || read_watched(a, &w, &em)) {
         note_error(a, "reading the journal", &em);
         return false;
     }
@@ -88,8 +129,8 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     if (journal_get_policy(a->j, &w.policy, &lease_size, &em))
         w.policy = JOURNAL_POLICY_OPTIMISTIC;
     /* The identity comes last at bootstrap: no device yet = not ready. */
-    if (!a->l && w.id.device[0])
-        load_layout(a);
+    if (!a->l && w.id.device[0] && !load_layout(a))
+        return false;
     if (a->l) {
         state *v = NULL;
         if (journal_load_view(a->j, a->l, now, &v, &em)) {
@@ -103,24 +144,102 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     w.view = a->view;
     w.have_pk = qrsig_pk_from_text(w.id.pubkey_hex, w.pk);
     a->w = w;
+    a->dv = dv;
     a->loaded = true;
     a->last_error[0] = '\0';
     return true;
 }
 
-static void apply(kapp *a, const keffects *fx, int64_t now)
+/* Appends ops in one transaction. An op id already in the outbox means an
+ * earlier try was written after all (its commit reported a failure): then
+ * only the missing ones are appended, so that no op is written twice. */
+static usher_err save_ops(kapp *a, const usher_op *ops, int n, usher_errmsg *em)
 {
-    if (fx->nops) {
-        usher_errmsg em = {{0}};
-        if (journal_append_all(a->j, fx->ops, (size_t)fx->nops, &em)) {
-            note_error(a, "saving", &em);
-            kmodel_save_failed(&a->m, &a->w, em.text);
+    usher_err err = journal_append_all(a->j, ops, (size_t)n, em);
+    if (err != USHER_EXISTS)
+        return err;
+    for (int i = 0; i < n; i++) {
+        outbox_entry e;
+        err = journal_outbox_get(a->j, ops[i].id, &e, em);
+        if (err == USHER_NOTFOUND)
+            err = journal_append(a->j, &ops[i], em);
+        if (err)
+            return err;
+    }
+    return USHER_OK;
+}
+
+static void count_unsaved(kapp *a)
+{
+    int64_t n = 0;
+    for (int i = 0; i < a->nunsaved; i++)
+        n += a->unsaved[i].nops;
+    a->w.unsaved = n;
+}
+
+/* Saves the unsaved batches, oldest first, until one fails. */
+static usher_err flush(kapp *a, int64_t now, usher_errmsg *em)
+{
+    usher_err err = USHER_OK;
+    while (a->nunsaved) {
+        keffects *b = &a->unsaved[0];
+        err = save_ops(a, b->ops, b->nops, em);
+        if (err == USHER_INVAL) { /* can never be saved: say so, do not block the rest */
+            note_error(a, "dropping an op the journal refuses", em);
+            err = USHER_OK;
+        } else if (err) {
+            break;
         } else {
+            a->appended += b->nops;
+            kmodel_saved(&a->m, &a->w, b, now);
+        }
+        a->nunsaved--;
+        memmove(&a->unsaved[0], &a->unsaved[1], (size_t)a->nunsaved * sizeof *a->unsaved);
+    }
+    count_unsaved(a);
+    return err;
+}
+
+static void keep_unsaved(kapp *a, const keffects *fx)
+{
+    if (a->nunsaved == a->capunsaved) {
+        int cap = a->capunsaved ? 2 * a->capunsaved : 8;
+        keffects *p = realloc(a->unsaved, (size_t)cap * sizeof *p);
+        if (!p) {
+            fprintf(stderr, "usher-kiosk: out of memory: %d ops lost\n", fx->nops);
+            return;
+        }
+        a->unsaved = p;
+        a->capunsaved = cap;
+    }
+    a->unsaved[a->nunsaved++] = *fx;
+    count_unsaved(a);
+}
+
+static void apply(kapp *a, keffects *fx, int64_t now)
+{
+    int64_t before = a->appended;
+    if (fx->nops || a->nunsaved) {
+        usher_errmsg em = {{0}};
+        usher_err err = flush(a, now, &em);
+        if (!err && fx->nops)
+            err = save_ops(a, fx->ops, fx->nops, &em);
+        if (err && fx->nops) {
+            note_error(a, "saving", &em);
+            kmodel_save_failed(&a->m, &a->w, fx, em.text, now);
+            if (fx->nops)
+                keep_unsaved(a, fx);
+        } else if (!err) {
             a->appended += fx->nops;
+            if (fx->nops)
+                kmodel_saved(&a->m, &a->w, fx, now);
             if (a->w.st.wake_socket[0])
                 wake_send(a->w.st.wake_socket);
         }
-        kapp_refresh(a, now, true);
+        /* The kiosk's own commits do not move its data_version. */
+        if (fx->nops || a->appended != before)
+            kapp_refresh(a, now, true);
+        count_unsaved(a);
     }
     if (fx->quit)
         a->quit = true;

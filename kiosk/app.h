@@ -1,7 +1,14 @@
 /* app.h - the kiosk's imperative shell around the state machine: reads the
  * journal into a kworld (only when PRAGMA data_version moved or after its own
  * appends), feeds inputs to kmodel_update and carries out the effects (ops
- * appended in one durable transaction, then a wake nudge to syncd). No SDL. */
+ * appended in one durable transaction, then a wake nudge to syncd). No SDL.
+ *
+ * The journal is shared with usher-syncd: the kiosk waits at most
+ * KAPP_BUSY_MS for its lock, so that a busy journal never freezes the
+ * screen. Ops it could not save and the model did not undo (check-ins,
+ * releases) stay in memory, in order, and are appended again at every input
+ * and tick until they are durable: each op keeps its id and the time it was
+ * made, so it is never lost and never written twice. */
 #ifndef USHER_APP_H
 #define USHER_APP_H
 
@@ -10,6 +17,9 @@
 
 #include "journal.h"
 #include "kmodel.h"
+
+#define KAPP_BUSY_MS 200       /* the journal's lock, while the kiosk runs */
+#define KAPP_BUSY_LAST_MS 5000 /* and for the last try at exit */
 
 typedef struct kapp {
     journal *j;
@@ -23,11 +33,15 @@ typedef struct kapp {
     bool quit;
     int64_t appended; /* ops appended since start */
     char last_error[USHER_ERRMSG_SIZE];
+    keffects *unsaved; /* batches not saved yet, oldest first (malloc'd) */
+    int nunsaved, capunsaved;
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and
  * reads the world. USHER_NOTFOUND / USHER_DB with a message otherwise. */
 usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *em) USHER_MUST_CHECK;
+/* Tries the unsaved ops a last time (waiting longer for the lock), says on
+ * stderr what could not be saved, and frees everything. */
 void kapp_close(kapp *a);
 
 /* The kiosk's clock: wall clock plus the scripted offset. */
@@ -35,10 +49,11 @@ int64_t kapp_now(const kapp *a);
 
 /* Re-reads the world when the journal changed (or always when force).
  * Returns true when it did. A read error keeps the old world and is noted in
- * last_error (and on stderr once). */
+ * last_error (and on stderr once); the next call reads again. */
 bool kapp_refresh(kapp *a, int64_t now, bool force);
 
-/* One input through update; effects carried out. */
+/* One input through update; effects carried out (unsaved ops retried
+ * first). */
 void kapp_input(kapp *a, const kiosk_input *in, int64_t now);
 
 #endif

@@ -31,7 +31,7 @@ struct kdraw {
     text_entry texts[TEXT_CACHE];
     disc_entry discs[DISC_CACHE];
     uint64_t tick;
-    char qr_text[400];
+    char qr_text[KMODEL_QR_TEXT_SIZE];
     qrcode qr;
     bool have_qr;
     SDL_FRect *rects;
@@ -272,13 +272,13 @@ out:
     SDL_RenderSetClipRect(d->r, d->clipping ? &d->dirty : NULL);
 }
 
-static void draw_qr(kdraw *d, const ui_item *it)
+static void draw_qr(kdraw *d, const ui_frame *f, const ui_item *it)
 {
-    if (!d->have_qr || strcmp(d->qr_text, it->text) != 0) {
+    if (!d->have_qr || strcmp(d->qr_text, f->qr_text) != 0) {
         if (d->have_qr)
             qrcode_release(&d->qr);
-        d->have_qr = qrcode_encode(it->text, &d->qr, NULL) == USHER_OK;
-        text_copy(d->qr_text, sizeof d->qr_text, it->text);
+        d->have_qr = qrcode_encode(f->qr_text, &d->qr, NULL) == USHER_OK;
+        text_copy(d->qr_text, sizeof d->qr_text, f->qr_text);
         if (!d->have_qr)
             return;
     }
@@ -334,7 +334,7 @@ static void draw_items(kdraw *d, const ui_frame *f)
             draw_seats(d, f, it->r);
             break;
         case UI_QR:
-            draw_qr(d, it);
+            draw_qr(d, f, it);
             break;
         }
     }

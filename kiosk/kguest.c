@@ -21,28 +21,69 @@ int kmodel_choosing(const kmodel *m)
     return -1;
 }
 
+static const ticket_state *world_ticket(const kworld *w, const char *code)
+{
+    int ti = w->view ? state_find_ticket(w->view, code) : -1;
+    return ti >= 0 ? state_ticket(w->view, ti) : NULL;
+}
+
+int kmodel_watched_ops(const kmodel *m, const char *ids[], int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->nparty && n < max; i++)
+        if (m->party[i].assigned[0] && m->party[i].assign_op[0])
+            ids[n++] = m->party[i].assign_op;
+    return n;
+}
+
+bool kmodel_guest_refused(const kmodel *m, const kworld *w, int i)
+{
+    const kguest *g = &m->party[i];
+    if (!g->assigned[0] || !g->assign_op[0])
+        return false;
+    const ticket_state *t = world_ticket(w, g->code);
+    if (t && t->seat[0])
+        return false; /* seated after all: a reseat, or an earlier seat kept */
+    for (int k = 0; k < w->nops; k++)
+        if (!strcmp(w->ops[k].op_id, g->assign_op))
+            return w->ops[k].state == OUTBOX_REJECTED;
+    return false;
+}
+
 const char *kmodel_guest_seat(const kmodel *m, const kworld *w, int i)
 {
     const kguest *g = &m->party[i];
-    int ti = w->view ? state_find_ticket(w->view, g->code) : -1;
-    if (g->assigned[0] && ti >= 0 && state_ticket(w->view, ti)->seat[0])
-        return state_ticket(w->view, ti)->seat;
+    const ticket_state *t = world_ticket(w, g->code);
+    if (g->assigned[0] && t && t->seat[0])
+        return t->seat;
+    if (kmodel_guest_refused(m, w, i))
+        return "";
     return g->assigned[0] ? g->assigned : g->seat;
 }
 
-void kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t size)
+int kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t size)
 {
-    size_t used = 0;
+    int lines = 0;
+    if (!size)
+        return 0;
     out[0] = '\0';
     int n = snprintf(out, size, "%s\n", w->id.event_name[0] ? w->id.event_name : "Usher");
-    used = n > 0 ? (size_t)n : 0;
+    size_t used = n > 0 ? (size_t)n : 0;
     for (int i = 0; i < m->nparty && used < size; i++) {
         char words[96];
         const char *seat = kmodel_guest_seat(m, w, i);
+        if (!seat[0])
+            continue; /* refused: no seat to remember */
         kmodel_seat_words(w->l, seat, words, sizeof words);
         n = snprintf(out + used, size - used, "%s %s (%s)\n", m->party[i].code, seat, words);
-        used += n > 0 ? (size_t)n : 0;
+        if (n < 0 || (size_t)n >= size - used) {
+            out[used] = '\0'; /* never half a line */
+            break;
+        }
+        used += (size_t)n;
+        lines++;
     }
+    return lines;
 }
 
 static int party_index_of_seat(const kmodel *m, const char *seat_id)
@@ -177,10 +218,9 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
             return;
         }
     } else {
-        text_copy(code, sizeof code, text);
-        if (!code[0])
+        if (!text[0])
             return;
-        if (!ticket_code_normalize(code)) {
+        if (!kmodel__typed_code(text, code)) {
             wrong_code(m, now);
             kmodel__msg(m, MSG_REFUSAL, "Not a ticket number",
                         "Ticket numbers have letters, digits and dashes, like GALA-0001. "
@@ -241,11 +281,11 @@ static bool all_chosen(const kmodel *m)
     return m->nparty > 0 && kmodel_choosing(m) < 0;
 }
 
-static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now);
+static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now, keffects *fx);
 
 static void confirm(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
-    if (!all_chosen(m) || !holds_still_mine(m, w, now))
+    if (!all_chosen(m) || !holds_still_mine(m, w, now, fx))
         return;
     if (m->nparty > 1)
         op_new_id(m->party_id);
@@ -259,6 +299,7 @@ static void confirm(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         text_copy(op->expect_ticket_seat, sizeof op->expect_ticket_seat, g->had_seat);
         text_copy(op->party, sizeof op->party, m->party_id);
         text_copy(g->assigned, sizeof g->assigned, g->seat);
+        text_copy(g->assign_op, sizeof g->assign_op, op->id);
     }
     m->screen = SCR_DONE;
 }
@@ -300,7 +341,7 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
         return;
     case SCR_SEATMAP:
         if (!strcmp(name, "confirm") && all_chosen(m)) {
-            if (holds_still_mine(m, w, now))
+            if (holds_still_mine(m, w, now, fx))
                 m->screen = SCR_CONFIRM;
         } else if (!strcmp(name, "back")) {
             m->screen = SCR_ENTRY;
@@ -404,15 +445,42 @@ void kguest__map_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, 
     g->hold_until = now + ttl;
 }
 
-/* Drops chosen seats the world says are no longer held for us (taken meanwhile
- * by another kiosk, or a hold the coordinator refused), with a message.
- * Returns true when every chosen seat is still ours. */
-static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now)
+/* Takes party member i out of the party, letting its hold go. */
+static void drop_guest(kmodel *m, const kworld *w, int i, int64_t now, keffects *fx)
+{
+    kguest *g = &m->party[i];
+    if (g->seat[0] && !g->assigned[0]) {
+        usher_op *op = fx ? kmodel__op(fx, w, OP_RELEASE, now) : NULL;
+        if (op)
+            text_copy(op->seat, sizeof op->seat, g->seat);
+    }
+    memmove(&m->party[i], &m->party[i + 1], (size_t)(m->nparty - i - 1) * sizeof *g);
+    m->nparty--;
+    memset(&m->party[m->nparty], 0, sizeof *g);
+}
+
+/* Drops tickets the world now says were cancelled (revoked while the guest
+ * chose), and chosen seats the world says are no longer held for us (taken
+ * meanwhile by another kiosk, or a hold the coordinator refused), with a
+ * message. Returns true when every ticket and chosen seat is still good. */
+static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     bool all = true;
     for (int i = 0; i < m->nparty; i++) {
         kguest *g = &m->party[i];
-        if (!g->seat[0] || g->assigned[0])
+        if (g->assigned[0])
+            continue;
+        const ticket_state *t = world_ticket(w, g->code);
+        if (t && t->revoked) {
+            kmodel__msg(m, MSG_REFUSAL, "Ticket cancelled",
+                        "Ticket %s was cancelled. Please see the front desk.", g->code);
+            drop_guest(m, w, i--, now, fx);
+            all = false;
+            if (m->screen == SCR_CONFIRM || m->screen == SCR_SEATMAP)
+                m->screen = m->nparty ? SCR_SEATMAP : SCR_ENTRY;
+            continue;
+        }
+        if (!g->seat[0])
             continue;
         int si = layout_find_seat(w->l, g->seat);
         seat_status s = si >= 0 ? state_seat_status(w->view, si, w->id.device, now) : SEAT_TAKEN;
@@ -461,5 +529,5 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         }
     }
     if (!m->msg.kind)
-        holds_still_mine(m, w, now);
+        holds_still_mine(m, w, now, fx);
 }

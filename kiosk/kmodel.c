@@ -112,6 +112,21 @@ void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, 
     va_end(ap);
 }
 
+bool kmodel__typed_code(const char *text, char code[USHER_CODE_SIZE])
+{
+    /* Normalised in a buffer as long as any entry, so that a code too long
+     * is refused rather than cut to a ticket's length and accepted. */
+    char typed[QRSIG_PAYLOAD_SIZE];
+    code[0] = '\0';
+    if (!text_copy(typed, sizeof typed, text) || !ticket_code_normalize(typed))
+        return false;
+    if (!text_copy(code, USHER_CODE_SIZE, typed)) {
+        code[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
 usher_op *kmodel__op(keffects *fx, const kworld *w, op_kind kind, int64_t now)
 {
     if (fx->nops >= KEFFECT_MAX_OPS)
@@ -155,7 +170,25 @@ static void verdict_set(kmodel *m, kverdict_kind kind, const char *code, const c
     text_copy(m->verdict.code, sizeof m->verdict.code, code);
     text_copy(m->verdict.title, sizeof m->verdict.title, title);
     m->screen = SCR_VERDICT;
+    m->verdict.saved = true; /* until a check-in op is made for it */
     m->verdict_until = now + m->cfg.verdict_ms;
+}
+
+/* Records the scan on screen as a checkin op. The verdict is final only once
+ * that op is durable (kmodel_saved): its timer starts then, and an admission
+ * counts then. */
+static void verdict_record(kmodel *m, const kworld *w, const char *code, bool admits, int64_t now,
+                           keffects *fx)
+{
+    usher_op *op = kmodel__op(fx, w, OP_CHECKIN, now);
+    if (!op)
+        return;
+    text_copy(op->ticket, sizeof op->ticket, code);
+    text_copy(m->verdict.op_id, sizeof m->verdict.op_id, op->id);
+    m->verdict.saved = false;
+    m->verdict_until = INT64_MAX;
+    if (admits)
+        fx->admitted++;
 }
 
 static void already_detail(kmodel *m, int64_t at, const char *door)
@@ -181,10 +214,9 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
             return;
         }
     } else {
-        text_copy(code, sizeof code, text);
-        if (!code[0])
+        if (!text[0])
             return;
-        if (!ticket_code_normalize(code)) {
+        if (!kmodel__typed_code(text, code)) {
             verdict_set(m, VERDICT_REFUSED, "", "NOT VALID", now);
             text_copy(m->verdict.detail, sizeof m->verdict.detail,
                       "That is not a ticket code: scan the QR code again");
@@ -205,11 +237,10 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         text_copy(m->verdict.detail, sizeof m->verdict.detail,
                   "This ticket was cancelled: send the guest to the front desk");
         /* Recorded all the same: the organisers get a revoked-scan alert. */
-        usher_op *op = kmodel__op(fx, w, OP_CHECKIN, now);
-        if (op)
-            text_copy(op->ticket, sizeof op->ticket, code);
+        verdict_record(m, w, code, false, now, fx);
         return;
     }
+    bool admits = false;
     if (t && t->checked_in_at) {
         verdict_set(m, VERDICT_ALREADY, code, "ALREADY CHECKED IN", now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
@@ -224,12 +255,10 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
             text_copy(m->verdict.detail, sizeof m->verdict.detail,
                       "Signed ticket, not synced to this door yet");
         }
-        m->admitted++;
+        admits = true;
     }
     /* Every scan is recorded: a second one raises the alert at the coordinator. */
-    usher_op *op = kmodel__op(fx, w, OP_CHECKIN, now);
-    if (op)
-        text_copy(op->ticket, sizeof op->ticket, code);
+    verdict_record(m, w, code, admits, now, fx);
 }
 
 /* A verdict on screen follows the world: the coordinator may say another door
@@ -496,19 +525,67 @@ void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t no
         kguest__ensure_map(m, w);
 }
 
-void kmodel_save_failed(kmodel *m, const kworld *w, const char *why)
+void kmodel_saved(kmodel *m, const kworld *w, const keffects *fx, int64_t now)
 {
     (void)w;
-    if (m->screen == SCR_DONE) {
-        for (int i = 0; i < m->nparty; i++)
-            m->party[i].assigned[0] = '\0';
-        m->screen = SCR_CONFIRM;
+    m->admitted += fx->admitted;
+    for (int i = 0; i < fx->nops; i++) {
+        if (fx->ops[i].kind != OP_CHECKIN || !m->verdict.op_id[0] ||
+            strcmp(fx->ops[i].id, m->verdict.op_id) != 0 || m->verdict.saved)
+            continue;
+        m->verdict.saved = true;
+        m->verdict_until = now + m->cfg.verdict_ms;
     }
-    if (m->screen == SCR_VERDICT) {
-        snprintf(m->verdict.detail, sizeof m->verdict.detail, "NOT SAVED: %s", why);
-        return;
+}
+
+/* Undoes what the model assumed of one op that was not saved; true when the
+ * op is undone (the shell forgets it), false when it must be kept. */
+static bool undo_op(kmodel *m, const usher_op *op)
+{
+    switch (op->kind) {
+    case OP_HOLD:
+        for (int i = 0; i < m->nparty; i++) {
+            kguest *g = &m->party[i];
+            if (!g->assigned[0] && !strcmp(g->seat, op->seat)) {
+                g->seat[0] = '\0';
+                g->hold_until = 0;
+            }
+        }
+        return true;
+    case OP_ASSIGN:
+        for (int i = 0; i < m->nparty; i++) {
+            kguest *g = &m->party[i];
+            if (!strcmp(g->assign_op, op->id)) {
+                g->assigned[0] = '\0';
+                g->assign_op[0] = '\0';
+            }
+        }
+        if (m->screen == SCR_DONE)
+            m->screen = SCR_CONFIRM;
+        return true;
+    default:
+        return false; /* releases and check-ins happened: recorded late */
     }
-    kmodel__msg(m, MSG_REFUSAL, "Not saved",
-                "This kiosk could not save that (%s). Please try again, or ask a member of staff.",
-                why);
+}
+
+void kmodel_save_failed(kmodel *m, const kworld *w, keffects *fx, const char *why, int64_t now)
+{
+    (void)w;
+    (void)now;
+    text_copy(m->save_error, sizeof m->save_error, why);
+    int kept = 0;
+    bool undone = false;
+    for (int i = 0; i < fx->nops; i++) {
+        if (undo_op(m, &fx->ops[i]))
+            undone = true;
+        else
+            fx->ops[kept++] = fx->ops[i];
+    }
+    fx->nops = kept;
+    /* A guest learns only that it did not work and what to do; the journal's
+     * words (SQLite's) are for staff. A door verdict says NOT RECORDED
+     * itself while its op waits (ui.c). */
+    if (undone)
+        kmodel__msg(m, MSG_REFUSAL, "Not saved",
+                    "This kiosk could not save that; please try again or ask staff.");
 }

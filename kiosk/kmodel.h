@@ -42,6 +42,16 @@ typedef enum {
 const char *kscreen_name(kscreen s);
 int kscreen_parse(const char *name);
 
+#define KPARTY_MAX 8
+
+/* The coordinator's answer to an op the model waits on (a party's assigns),
+ * as the journal's outbox has it (kmodel_watched_ops). */
+typedef struct kop_state {
+    char op_id[USHER_OPID_SIZE];
+    outbox_state state;
+    verdict_reason reason; /* when rejected */
+} kop_state;
+
 /* What the journal says now; the shell refreshes it when PRAGMA data_version
  * moves or after its own appends. l and view are NULL before bootstrap. */
 typedef struct kworld {
@@ -53,6 +63,9 @@ typedef struct kworld {
     journal_policy policy;
     bool have_pk;
     uint8_t pk[QRSIG_PK_BYTES];
+    kop_state ops[KPARTY_MAX]; /* the watched ops found in the outbox */
+    int nops;
+    int64_t unsaved; /* ops the shell keeps in memory: the journal refused them */
 } kworld;
 
 /* How a seat looks to the guest at the kiosk (colour and legend). */
@@ -86,8 +99,6 @@ typedef struct kconfig {
     char pin[16];
 } kconfig;
 
-#define KPARTY_MAX 8
-
 /* One ticket of the party at the kiosk. */
 typedef struct kguest {
     char code[USHER_CODE_SIZE];
@@ -97,6 +108,7 @@ typedef struct kguest {
     char seat[USHER_SEAT_ID_SIZE];     /* held for it now, "" = none yet */
     int64_t hold_until;                /* by this kiosk's clock */
     char assigned[USHER_SEAT_ID_SIZE]; /* the seat confirmed (assign op) */
+    char assign_op[USHER_OPID_SIZE];   /* that assign op's id */
 } kguest;
 
 typedef enum { MSG_NONE = 0, MSG_INFO, MSG_REFUSAL } kmsg_kind;
@@ -120,6 +132,8 @@ typedef struct kverdict {
     char seat[USHER_SEAT_ID_SIZE];
     char detail[160];
     int64_t at;
+    char op_id[USHER_OPID_SIZE]; /* the checkin op recording it, "" = none */
+    bool saved;                  /* nothing to record, or its op is durable */
 } kverdict;
 
 typedef struct kmodel {
@@ -148,11 +162,12 @@ typedef struct kmodel {
     /* door */
     kverdict verdict;
     int64_t verdict_until;
-    int admitted; /* scans admitted at this kiosk since it started */
+    int admitted; /* scans admitted at this kiosk since it started (and saved) */
     /* staff */
     char pin[16];
     kscreen pin_back; /* where PIN / maintenance return to */
     bool quit_asked;
+    char save_error[160]; /* the last failed save, for staff (maintenance) */
 } kmodel;
 
 #define KEFFECT_MAX_OPS (2 * KPARTY_MAX + 2)
@@ -161,6 +176,7 @@ typedef struct kmodel {
 typedef struct keffects {
     usher_op ops[KEFFECT_MAX_OPS]; /* append in one transaction, in order, then wake syncd */
     int nops;
+    int admitted; /* door admissions these ops record: counted once saved */
     bool quit;
 } keffects;
 
@@ -173,11 +189,27 @@ void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now);
  * world changes (a seat taken meanwhile, a reseat). */
 void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx);
 
-/* The shell could not save the ops of the last update (the journal refused
- * them; nothing was written): says so, and undoes what the model assumed
- * (a confirmation goes back to the confirm screen; seats not held in the
- * world are dropped at the next tick). `why` is shown to staff. */
-void kmodel_save_failed(kmodel *m, const kworld *w, const char *why);
+/* The shell saved fx's ops durably (at once, or later on a retry): a door
+ * verdict recording one of them turns final (its timer starts now) and its
+ * admissions count. */
+void kmodel_saved(kmodel *m, const kworld *w, const keffects *fx, int64_t now);
+
+/* The shell could not save fx's ops (the journal refused them; nothing was
+ * written). The model undoes what it assumed and removes those ops from fx:
+ * a hold is let go and an assign goes back to the confirm screen, with a
+ * plain "could not save" message for the guest. What stays in fx (releases,
+ * check-ins: what happened at the kiosk) the shell keeps and retries, in
+ * order, until saved; a door verdict shows NOT RECORDED until then. `why`
+ * (the journal's words) is for staff only: the maintenance screen. */
+void kmodel_save_failed(kmodel *m, const kworld *w, keffects *fx, const char *why, int64_t now);
+
+/* The op ids whose outbox state the shell copies into w->ops (the party's
+ * assigns, for the confirmation). Returns how many were written to ids. */
+int kmodel_watched_ops(const kmodel *m, const char *ids[], int max);
+
+/* True when party member i's assign was rejected and the world has no seat
+ * for the ticket (revoked, or the seat was taken with none free instead). */
+bool kmodel_guest_refused(const kmodel *m, const kworld *w, int i);
 
 /* How seat si looks to the guest now (party's seats, class of the ticket
  * choosing, offline lease policy). */
@@ -195,11 +227,18 @@ bool kmodel_offline(const kworld *w, int64_t now);
 krect kmodel_map_area(const kconfig *cfg);
 double kmodel_finger_px(const kconfig *cfg);
 
-/* The text of the confirmation QR code (ticket and seat per line). */
-void kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t size);
+/* The confirmation QR code's text: the event's name, then "CODE SEAT (WORDS)"
+ * a line per ticket seated (at most 32 + 1 + 16 + 2 + 95 + 2 bytes each). */
+#define KMODEL_QR_TEXT_SIZE (USHER_EVENT_NAME_SIZE + KPARTY_MAX * 160)
+
+/* Writes the confirmation QR text into out (size bytes, KMODEL_QR_TEXT_SIZE
+ * is always enough); a refused ticket has no line. Returns the number of
+ * tickets written. */
+int kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t size);
 
 /* The seat a party member sits in now as the world says (a reseat shows
- * here), else what the kiosk assigned. */
+ * here), "" when its assign was refused (kmodel_guest_refused), else what
+ * the kiosk assigned or holds. */
 const char *kmodel_guest_seat(const kmodel *m, const kworld *w, int i);
 
 /* Human words for a seat: "Table 7, seat 3" / "Row A, seat 12". */

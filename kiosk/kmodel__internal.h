@@ -10,6 +10,9 @@ void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 /* Queues an op of kind for this device at now; NULL when full. */
 usher_op *kmodel__op(keffects *fx, const kworld *w, op_kind kind, int64_t now);
+/* A typed (not scanned) ticket code, normalised into code; false when it
+ * cannot be one (bad characters, or longer than a code: never cut short). */
+bool kmodel__typed_code(const char *text, char code[USHER_CODE_SIZE]);
 /* The home screen of the current mode. */
 void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx);
 

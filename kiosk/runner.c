@@ -163,7 +163,10 @@ static bool holds(krunner *k, const kscript_cmd *c, char *got, size_t size)
     }
     case EX_VERDICT: {
         static const char *const names[] = {"none", "admitted", "already", "refused"};
-        const char *v = a->m.screen == SCR_VERDICT ? names[a->m.verdict.kind] : "none";
+        /* A verdict whose check-in is not durable yet is not yet one. */
+        const char *v = a->m.screen != SCR_VERDICT ? "none"
+                        : a->m.verdict.saved       ? names[a->m.verdict.kind]
+                                                   : "unrecorded";
         snprintf(got, size, "%s (%s)", v, a->m.verdict.detail);
         ok = !strcmp(v, c->arg);
         break;

@@ -210,8 +210,13 @@ static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *
         age_words(now - w->st.last_sync_at, age, sizeof age);
     else
         text_copy(age, sizeof age, "never");
-    textf(f, R(W * 0.6f, 0, W * 0.4f - top * 0.3f, top), FONT_S, 1, DIM, "synced %s - %lld pending",
-          age, (long long)w->pending);
+    if (w->unsaved)
+        textf(f, R(W * 0.6f, 0, W * 0.4f - top * 0.3f, top), FONT_S, 1, AMBER,
+              "synced %s - %lld pending - %lld NOT SAVED", age, (long long)w->pending,
+              (long long)w->unsaved);
+    else
+        textf(f, R(W * 0.6f, 0, W * 0.4f - top * 0.3f, top), FONT_S, 1, DIM,
+              "synced %s - %lld pending", age, (long long)w->pending);
 }
 
 static void msg_box(const kmodel *m, ui_frame *f)
@@ -428,10 +433,39 @@ static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     button(f, "cancel", R(px + pad, by, pw - 2 * pad, bh), "Cancel", true, BTN_OFF, FONT_M);
 }
 
+/* Why the coordinator refused an assign, for the guest. */
+static const char *refusal_words(const kmodel *m, const kworld *w, int i)
+{
+    for (int k = 0; k < w->nops; k++) {
+        if (strcmp(w->ops[k].op_id, m->party[i].assign_op) != 0)
+            continue;
+        switch (w->ops[k].reason) {
+        case REASON_REVOKED:
+            return "ticket cancelled, please see the front desk";
+        case REASON_CLASS_NOT_ALLOWED:
+            return "that seat is not for this ticket, please choose again";
+        case REASON_SEAT_TAKEN:
+        case REASON_SEAT_HELD:
+        case REASON_SEAT_LEASED:
+        case REASON_SEAT_BLOCKED:
+        case REASON_NO_FREE_SEAT:
+            return "the seat was taken and none is free, please ask staff";
+        default:
+            break;
+        }
+    }
+    return "please ask a member of staff";
+}
+
 static void party_list(const kmodel *m, const kworld *w, ui_frame *f, krect r)
 {
     float lh = font_px(m, FONT_M) * 1.6f;
     for (int i = 0; i < m->nparty; i++) {
+        if (kmodel_guest_refused(m, w, i)) {
+            textf(f, R(r.x, r.y + i * lh, r.w, lh), FONT_M, -1, AMBER, "%s %s: NOT seated - %s",
+                  m->party[i].code, m->party[i].name, refusal_words(m, w, i));
+            continue;
+        }
         char words[96];
         const char *seat = kmodel_guest_seat(m, w, i);
         kmodel_seat_words(w->l, seat, words, sizeof words);
@@ -460,14 +494,20 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f, float top
     if (q > W * 0.4f)
         q = W * 0.4f;
     float lw = W - q - 3 * pad;
-    textf(f, R(pad, top + pad, lw, font_px(m, FONT_L) * 1.4f), FONT_L, -1, WHITE,
-          "You are seated!");
+    int refused = 0;
+    for (int i = 0; i < m->nparty; i++)
+        refused += kmodel_guest_refused(m, w, i);
+    textf(f, R(pad, top + pad, lw, font_px(m, FONT_L) * 1.4f), FONT_L, -1, refused ? AMBER : WHITE,
+          "%s",
+          !refused              ? "You are seated!"
+          : refused < m->nparty ? "Not every ticket could be seated"
+                                : "We could not seat you");
     float y = top + pad + font_px(m, FONT_L) * 1.8f;
     party_list(m, w, f, R(pad, y, lw, H));
     y += m->nparty * font_px(m, FONT_M) * 1.6f + pad;
     for (int i = 0; i < m->nparty; i++) {
         const char *now_seat = kmodel_guest_seat(m, w, i);
-        if (strcmp(now_seat, m->party[i].assigned) != 0) {
+        if (now_seat[0] && strcmp(now_seat, m->party[i].assigned) != 0) {
             char was[96], is[96];
             kmodel_seat_words(w->l, m->party[i].assigned, was, sizeof was);
             kmodel_seat_words(w->l, now_seat, is, sizeof is);
@@ -480,11 +520,19 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f, float top
             y += font_px(m, FONT_M) * 3.4f;
         }
     }
-    textf(f, R(pad, y, lw, font_px(m, FONT_M) * 1.5f), FONT_M, -1, DIM,
-          "Take a photo of the code to remember your seats.");
-    ui_item *qr = add(f, UI_QR, R(W - q - pad, top + pad, q, q), INK);
-    if (qr)
-        kmodel_confirmation_text(m, w, qr->text, sizeof qr->text);
+    if (kmodel_confirmation_text(m, w, f->qr_text, sizeof f->qr_text) > 0) {
+        textf(f, R(pad, y, lw, font_px(m, FONT_M) * 1.5f), FONT_M, -1, DIM,
+              "Take a photo of the code to remember your seats.");
+        ui_item *qr = add(f, UI_QR, R(W - q - pad, top + pad, q, q), INK);
+        if (qr) {
+            uint64_t h = 1469598103934665603ull;
+            for (const char *p = f->qr_text; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ull;
+            snprintf(qr->text, sizeof qr->text, "qr %016llx", (unsigned long long)h);
+        }
+    } else {
+        f->qr_text[0] = '\0';
+    }
     button(f, "done", R(pad, H - pad - finger * 1.2f, lw, finger * 1.2f), "Done", true, BTN_GO,
            FONT_M);
 }
@@ -515,8 +563,20 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     float W = (float)m->cfg.w, H = (float)m->cfg.h;
     const kverdict *v = &m->verdict;
     kcolor bg = v->kind == VERDICT_ADMITTED ? GREEN : v->kind == VERDICT_ALREADY ? AMBER : RED;
+    if (!v->saved && v->kind != VERDICT_REFUSED)
+        bg = AMBER; /* never green before the check-in is durable */
     button(f, "ok", R(0, top, W, H - top), "", true, bg, FONT_S);
-    textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, WHITE, "%s", v->title);
+    if (v->saved) {
+        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, WHITE, "%s", v->title);
+    } else {
+        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, WHITE,
+              "NOT RECORDED \u2013 tell staff");
+        ui_item *it =
+            textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, WHITE,
+                  "%s, but this door could not save the scan; it keeps trying.", v->title);
+        if (it)
+            it->wrap = true;
+    }
     if (v->name[0])
         textf(f, R(0, top + H * 0.28f, W, H * 0.12f), FONT_L, 0, WHITE, "%s", v->name);
     char words[96] = "";
@@ -526,7 +586,7 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
         text_copy(words, sizeof words, "No seat chosen yet");
     if (words[0])
         textf(f, R(0, top + H * 0.42f, W, H * 0.12f), FONT_L, 0, WHITE, "%s", words);
-    if (v->detail[0]) {
+    if (v->detail[0] && v->saved) {
         ui_item *it = textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, WHITE,
                             "%s", v->detail);
         if (it)
@@ -590,8 +650,14 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     y += lh;
     textf(f, R(pad, y, W - 2 * pad, lh), FONT_M, -1, WHITE, "Last sync: %s", last);
     y += lh;
-    if (w->st.last_error[0])
+    if (w->st.last_error[0]) {
         textf(f, R(pad, y, W - 2 * pad, lh), FONT_S, -1, AMBER, "Last error: %s", w->st.last_error);
+        y += lh;
+    }
+    if (w->unsaved || m->save_error[0])
+        textf(f, R(pad, y, W - 2 * pad, lh), FONT_S, -1, AMBER,
+              "Kiosk: %lld ops not saved yet; last save error: %s", (long long)w->unsaved,
+              m->save_error[0] ? m->save_error : "none");
     float bh = (float)kmodel_finger_px(&m->cfg) * 1.2f, bw = (W - 5 * pad) / 4, by = H - pad - bh;
     button(f, "guest", R(pad, by, bw, bh), "Guest mode", m->mode != KMODE_GUEST, BTN, FONT_M);
     button(f, "door", R(2 * pad + bw, by, bw, bh), "Door mode", m->mode != KMODE_DOOR, BTN, FONT_M);
@@ -603,6 +669,7 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     bool skip = f->skip_seats;
     f->nitems = f->nbuttons = f->nseats = 0;
+    f->qr_text[0] = '\0';
     f->oom = false;
     float W = (float)m->cfg.w, H = (float)m->cfg.h, top = ui_status_height(m->cfg.h);
     /* The seat map's own fills tile the screen: no background under them

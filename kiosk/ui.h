@@ -25,7 +25,9 @@ typedef enum {
     UI_RING,     /* a circle's outline inscribed in r */
     UI_TEXT,     /* text in r: align -1 left, 0 centred, 1 right; vertically centred */
     UI_SEATS,    /* every seat of the frame, clipped to r */
-    UI_QR,       /* text as a QR code, dark on white, fitted in r (square) */
+    UI_QR,       /* the frame's qr_text as a QR code, dark on white, fitted in r
+                  * (square); the item's text is a hash of it, so that a new
+                  * code is a changed item */
 } ui_kind;
 
 typedef enum { FONT_S = 0, FONT_M, FONT_L, FONT_XL, FONT_COUNT } ui_font;
@@ -63,6 +65,7 @@ typedef struct ui_frame {
     int nseats, seatcap;
     bool skip_seats; /* set by a caller that needs buttons only */
     bool oom;
+    char qr_text[KMODEL_QR_TEXT_SIZE]; /* what the UI_QR item shows, "" = none */
 } ui_frame;
 
 void ui_frame_init(ui_frame *f);

@@ -680,6 +680,11 @@ out:
     return USHER_OK;
 }
 
+void journal_set_busy_timeout(journal *j, int ms)
+{
+    sqlite3_busy_timeout(j->db, ms > 0 ? ms : 0);
+}
+
 int64_t journal_data_version(journal *j)
 {
     sqlite3_stmt *st = NULL;

@@ -138,6 +138,11 @@ usher_err journal_get_policy(journal *j, journal_policy *policy, int *lease_size
 usher_err journal_set_policy(journal *j, journal_policy policy, int lease_size,
                              usher_errmsg *em) USHER_MUST_CHECK;
 
+/* How long a call waits for another connection's write lock before it fails
+ * with USHER_BUSY (journal_open sets store.c's default, 5 s). The kiosk sets a
+ * short one so that a locked journal never freezes its screen. */
+void journal_set_busy_timeout(journal *j, int ms);
+
 /* Cheap change detection: PRAGMA data_version of this connection; it moves
  * when another connection (syncd) commits. */
 int64_t journal_data_version(journal *j);

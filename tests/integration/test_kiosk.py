@@ -633,6 +633,188 @@ expect screen never-reached
 """, extra=("--pin", "1357"))
 
 
+def test_revoked_while_choosing(env):
+    """A ticket revoked at the front desk while its guest holds a seat: the
+    kiosk says so, lets the seat go and never confirms it."""
+    coord, sd = start(env)
+    db = sd["kiosk-1"].db
+    k = Kiosk(env, db, "revoked", """
+tap 640 400
+type GALA-0003
+key Return
+tap button seats
+tap seat T07-01
+expect seat T07-01 mine
+shot held
+await text "Ticket cancelled"
+expect text "GALA-0003 was cancelled. Please see the front desk"
+key Return
+expect screen entry
+expect seat T07-01 free
+""").start()
+    k.wait_shot("held")
+    admin_post(coord, env, "/v1/tickets/GALA-0003/revoke")
+    wake(db)
+    k.wait()
+    eq([(r["kind"], r["seat"]) for r in outbox(db)], [("hold", "T07-01"), ("release", "T07-01")],
+       "the hold let go, no assign")
+
+
+def test_refused_assign_not_seated(env):
+    """A party confirmed offline; one ticket is revoked before the kiosk syncs:
+    the coordinator refuses its assign, and the confirmation stops saying
+    that ticket is seated, and its QR code leaves it out."""
+    coord, sd = start(env)
+    db = sd["kiosk-1"].db
+    sd["kiosk-1"].stop()
+    k = Kiosk(env, db, "refused", """
+tap 640 400
+type GALA-0001
+key Return
+type GALA-0002
+key Return
+tap button seats
+tap seat T06-01
+tap seat T06-02
+tap button confirm
+tap button yes
+expect screen confirmation
+expect text "You are seated!"
+shot first
+await text "NOT seated"
+expect text "GALA-0001 Guest 1: NOT seated - ticket cancelled"
+expect text "Not every ticket could be seated"
+expect notext "You are seated"
+expect text "GALA-0002 Guest 2: Table 6, seat 2"
+shot refused
+""").start()
+    k.wait_shot("first")
+    admin_post(coord, env, "/v1/tickets/GALA-0001/revoke")
+    sd["kiosk-1"].start()
+    k.wait()
+    eq([(r["ticket"], r["state"], r["reason"]) for r in outbox(db, "assign")],
+       [("GALA-0001", 2, "revoked"), ("GALA-0002", 1, "")], "the assigns' verdicts")
+    text = zbar(env, k.shot("refused"))
+    check("GALA-0002 T06-02" in text and "GALA-0001" not in text,
+          "the QR code names only the seated ticket: %r" % text)
+
+
+def lock_journal(db):
+    """Another connection holding the journal's write lock (as a long syncd
+    transaction, or a stuck one, would)."""
+    import sqlite3
+    con = sqlite3.connect(db, timeout=1, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    return con
+
+
+def test_door_journal_locked(env):
+    """The journal is locked when a ticket is scanned: the screen does not
+    freeze, the verdict is not green but NOT RECORDED, and once the lock goes
+    the kiosk saves that very check-in (once) and shows it green."""
+    coord, sd = start(env, devices=(("door-1", "door"),))
+    db = sd["door-1"].db
+    sd["door-1"].stop()
+    con = lock_journal(db)
+    try:
+        k = Kiosk(env, db, "doorlock", """
+expect screen door
+scan GALA-0002 enter
+expect verdict unrecorded
+expect text "NOT RECORDED"
+expect text "1 NOT SAVED"
+expect text "admitted here: 0"
+shot unrecorded
+await verdict admitted
+expect text "WELCOME"
+expect text "admitted here: 1"
+expect notext "NOT SAVED"
+shot recorded
+wait 3100
+expect screen door
+""").start()
+        k.wait_shot("unrecorded")
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    k.wait()
+    check(k_rgb(k, "unrecorded") != GREEN, "an unsaved verdict is not green")
+    eq(k_rgb(k, "unrecorded"), AMBER, "unsaved verdict background")
+    eq(k_rgb(k, "recorded"), GREEN, "saved verdict background")
+    eq([r["ticket"] for r in outbox(db, "checkin")], ["GALA-0002"], "one checkin op, saved late")
+
+
+def test_guest_journal_locked(env):
+    """A hold the journal cannot save (locked): the guest reads plain words,
+    no SQLite, and is not told someone else took the seat."""
+    coord, sd = start(env)
+    db = sd["kiosk-1"].db
+    sd["kiosk-1"].stop()
+    con = lock_journal(db)
+    try:
+        kiosk_run(env, db, "guestlock", """
+tap 640 400
+type GALA-0001
+key Return
+tap button seats
+tap seat T05-01
+expect text "This kiosk could not save that; please try again or ask staff"
+expect notext "database"
+expect notext "is locked"
+shot notsaved
+tap button ok
+wait 200
+expect notext "taken at another kiosk"
+expect seat T05-01 free
+expect text "GALA-0001: tap a green seat"
+""")
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    eq(outbox(db), [], "nothing written")
+
+
+def test_party_of_eight_qr(env):
+    """Eight tickets with the longest codes: every one of them in the
+    confirmation's QR code, which zbarimg still reads."""
+    codes = ["PARTY-%026d" % i for i in range(1, 9)]
+    tickets = [(c, "Party Guest %d" % i, "Regular") for i, c in enumerate(codes, 1)]
+    env.setup(layout=LAYOUT, tickets=tickets + TICKETS, devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    coord = env.coord()
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
+    lines = ["tap 640 400"] + ["scan %s enter" % c for c in codes] + ["tap button seats"]
+    lines += ["tap seat T%02d-10" % (10 + i) for i in range(8)]
+    lines += ["tap button confirm", "tap button yes", "expect screen confirmation", "shot done"]
+    k = kiosk_run(env, sd.db, "party8", "\n".join(lines) + "\n")
+    text = zbar(env, k.shot("done"))
+    for i, c in enumerate(codes):
+        check("%s T%02d-10" % (c, 10 + i) in text, "QR names %s: %r" % (c, text))
+
+
+def test_code_too_long(env):
+    """A code longer than any ticket's (a scan with junk after it) is not a
+    ticket, at the kiosk and at the door: never cut to length and accepted."""
+    codes = ["PARTY-%026d" % i for i in range(1, 2)]
+    env.setup(layout=LAYOUT, tickets=[(codes[0], "Pat", "Regular")] + TICKETS,
+              devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    coord = env.coord()
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
+    kiosk_run(env, sd.db, "long", """
+tap 640 400
+scan %sJUNK enter
+expect text "Not a ticket number"
+expect notext "Pat"
+""" % codes[0])
+    kiosk_run(env, sd.db, "longdoor", """
+scan %sJUNK enter
+expect verdict refused
+expect text "NOT VALID"
+""" % codes[0], extra=("--mode", "door"))
+    eq(outbox(sd.db), [], "nothing recorded")
+
+
 def test_window(env):
     """The windowed event loop (SDL's dummy video driver standing in for a
     screen; the offscreen one loads Mesa's EGL, whose leaks LeakSanitizer

@@ -23,8 +23,11 @@ typedef struct fixture {
     kmodel m;
     int64_t now;
     keffects fx;      /* of the last input */
-    usher_op ops[64]; /* every op emitted, in order */
+    usher_op ops[64]; /* every op saved, in order */
     int nops;
+    bool fail_saves;     /* the journal refuses every append (locked, disk full) */
+    keffects unsaved[8]; /* what the shell keeps to retry, oldest first */
+    int nunsaved;
 } fixture;
 
 static void add_ticket(fixture *f, const char *code, const char *name, const char *klass)
@@ -85,17 +88,45 @@ static void teardown(fixture *f)
     free(f);
 }
 
-/* One input; the ops it emitted are applied to the view (as the journal's
- * pending ops would be) and remembered. */
+/* A batch saved: applied to the view (as the journal's pending ops would
+ * be), remembered, and told to the model. */
+static void saved(fixture *f, const keffects *fx)
+{
+    for (int i = 0; i < fx->nops; i++) {
+        apply_result res;
+        state_apply(f->st, &fx->ops[i], f->now, &res);
+        if (f->nops < 64)
+            f->ops[f->nops++] = fx->ops[i];
+    }
+    kmodel_saved(&f->m, &f->w, fx, f->now);
+}
+
+/* The shell's retry at a tick once the journal takes appends again. */
+static void retry_unsaved(fixture *f)
+{
+    for (int i = 0; i < f->nunsaved; i++)
+        saved(f, &f->unsaved[i]);
+    f->nunsaved = 0;
+}
+
+/* One input, its ops saved as the shell would (or refused, when
+ * fail_saves: the model undoes them or the shell keeps them). */
 static void input(fixture *f, const kiosk_input *in)
 {
     kmodel_update(&f->m, &f->w, in, f->now, &f->fx);
-    for (int i = 0; i < f->fx.nops; i++) {
-        apply_result res;
-        state_apply(f->st, &f->fx.ops[i], f->now, &res);
-        if (f->nops < 64)
-            f->ops[f->nops++] = f->fx.ops[i];
+    if (!f->fx.nops)
+        return;
+    if (f->fail_saves) {
+        keffects keep = f->fx;
+        kmodel_save_failed(&f->m, &f->w, &keep,
+                           "journal: the database is busy (database is locked)", f->now);
+        if (keep.nops) {
+            assert_true(f->nunsaved < 8);
+            f->unsaved[f->nunsaved++] = keep;
+        }
+        return;
     }
+    saved(f, &f->fx);
 }
 
 static void tick(fixture *f, int64_t ms)
@@ -430,13 +461,144 @@ static void a_confirmation_not_saved_goes_back(void **unused)
     to_seatmap(f, codes, 1);
     tap_seat(f, "T02-02");
     tap_button(f, "confirm");
+    f->fail_saves = true;
     tap_button(f, "yes");
-    assert_int_equal(f->m.screen, SCR_DONE);
-    kmodel_save_failed(&f->m, &f->w, "disk full");
     assert_int_equal(f->m.screen, SCR_CONFIRM);
     assert_string_equal(f->m.party[0].assigned, "");
     assert_string_equal(f->m.msg.title, "Not saved");
-    assert_non_null(strstr(f->m.msg.body, "disk full"));
+    assert_int_equal(count_ops(f, OP_ASSIGN), 0);
+    assert_int_equal(f->nunsaved, 0); /* undone: the guest taps Yes again */
+    /* The guest reads plain words; the journal's are for staff. */
+    assert_string_equal(f->m.msg.body,
+                        "This kiosk could not save that; please try again or ask staff.");
+    assert_non_null(strstr(f->m.save_error, "database is locked"));
+    f->fail_saves = false;
+    tap_button(f, "ok");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_int_equal(count_ops(f, OP_ASSIGN), 1);
+    teardown(f);
+}
+
+/* A hold the journal refused is let go at once: not "taken at another
+ * kiosk" a tick later (the seat was never anybody's). */
+static void a_hold_not_saved_is_let_go_plainly(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1"};
+    to_seatmap(f, codes, 1);
+    f->fail_saves = true;
+    tap_seat(f, "T02-02");
+    assert_string_equal(f->m.msg.title, "Not saved");
+    assert_null(strstr(f->m.msg.body, "locked"));
+    assert_string_equal(f->m.party[0].seat, "");
+    assert_int_equal(f->nunsaved, 0);
+    f->fail_saves = false;
+    tap_button(f, "ok");
+    tick(f, 100);
+    assert_int_equal(f->m.msg.kind, MSG_NONE);
+    assert_int_equal(look(f, "T02-02"), LOOK_FREE);
+    tap_seat(f, "T02-02");
+    assert_int_equal(count_ops(f, OP_HOLD), 1);
+    assert_string_equal(f->m.party[0].seat, "T02-02");
+    teardown(f);
+}
+
+/* The ticket is revoked at the front desk while its guest chooses: it leaves
+ * the party (its hold let go) and is never confirmed. */
+static void a_ticket_revoked_while_choosing_leaves_the_party(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1", "B-2"};
+    to_seatmap(f, codes, 2);
+    tap_seat(f, "T02-01");
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    assert_int_equal(f->m.screen, SCR_CONFIRM);
+    apply_op(f, OP_REVOKE, "admin", "A-1", "");
+    tap_button(f, "yes");
+    assert_string_equal(f->m.msg.title, "Ticket cancelled");
+    assert_non_null(strstr(f->m.msg.body, "A-1 was cancelled"));
+    assert_int_equal(f->m.screen, SCR_SEATMAP);
+    assert_int_equal(count_ops(f, OP_ASSIGN), 0);
+    assert_int_equal(f->m.nparty, 1);
+    assert_string_equal(f->m.party[0].code, "B-2");
+    assert_int_equal(f->ops[f->nops - 1].kind, OP_RELEASE);
+    assert_string_equal(f->ops[f->nops - 1].seat, "T02-01");
+    tap_button(f, "ok");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_int_equal(count_ops(f, OP_ASSIGN), 1);
+    assert_string_equal(f->ops[f->nops - 1].ticket, "B-2");
+    teardown(f);
+}
+
+/* Confirmed offline, refused by the coordinator (revoked meanwhile): the
+ * confirmation says so, shows no seat for it and leaves it out of the QR. */
+static void a_refused_assign_is_not_seated_on_the_confirmation(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    const char *codes[] = {"A-1", "B-2"};
+    to_seatmap(f, codes, 2);
+    tap_seat(f, "T02-01");
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    const char *ids[KPARTY_MAX];
+    assert_int_equal(kmodel_watched_ops(&f->m, ids, KPARTY_MAX), 2);
+    /* syncd records the verdicts: A-1's assign rejected (revoked). */
+    apply_op(f, OP_UNASSIGN, "admin", "A-1", "");
+    apply_op(f, OP_REVOKE, "admin", "A-1", "");
+    f->w.nops = 2;
+    text_copy(f->w.ops[0].op_id, sizeof f->w.ops[0].op_id, ids[0]);
+    f->w.ops[0].state = OUTBOX_REJECTED;
+    f->w.ops[0].reason = REASON_REVOKED;
+    text_copy(f->w.ops[1].op_id, sizeof f->w.ops[1].op_id, ids[1]);
+    f->w.ops[1].state = OUTBOX_ACCEPTED;
+    tick(f, 100);
+    assert_true(kmodel_guest_refused(&f->m, &f->w, 0));
+    assert_false(kmodel_guest_refused(&f->m, &f->w, 1));
+    assert_string_equal(kmodel_guest_seat(&f->m, &f->w, 0), "");
+    char qr[KMODEL_QR_TEXT_SIZE];
+    assert_int_equal(kmodel_confirmation_text(&f->m, &f->w, qr, sizeof qr), 1);
+    assert_null(strstr(qr, "A-1"));
+    assert_non_null(strstr(qr, "B-2 T02-02"));
+    ui_frame fr;
+    ui_frame_init(&fr);
+    ui_build(&f->m, &f->w, f->now, &fr);
+    assert_false(ui_has_text(&fr, "You are seated"));
+    assert_true(ui_has_text(&fr, "Not every ticket could be seated"));
+    assert_true(ui_has_text(&fr, "A-1 Ann: NOT seated - ticket cancelled"));
+    assert_true(ui_has_text(&fr, "B-2 Bob: Table 2, seat 2"));
+    assert_false(ui_has_text(&fr, "Seat changed"));
+    assert_string_equal(fr.qr_text, qr);
+    ui_frame_release(&fr);
+    teardown(f);
+}
+
+/* A code longer than a ticket's is refused, not cut to length and taken. */
+static void a_code_too_long_is_not_a_ticket(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    add_ticket(f, "PARTY-00000000000000000000000001", "Pat", "Regular");
+    tap_button(f, "start");
+    type(f, "PARTY-00000000000000000000000001JUNK", 2);
+    key(f, KKEY_RETURN);
+    assert_string_equal(f->m.msg.title, "Not a ticket number");
+    assert_int_equal(f->m.nparty, 0);
+    key(f, KKEY_RETURN);
+    enter_code(f, "PARTY-00000000000000000000000001");
+    assert_int_equal(f->m.nparty, 1);
+    teardown(f);
+    f = setup(KMODE_DOOR);
+    add_ticket(f, "PARTY-00000000000000000000000001", "Pat", "Regular");
+    type(f, "PARTY-00000000000000000000000001JUNK", 2);
+    key(f, KKEY_RETURN);
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    assert_string_equal(f->m.verdict.title, "NOT VALID");
+    assert_int_equal(f->nops, 0);
     teardown(f);
 }
 
@@ -527,6 +689,47 @@ static void door_verdicts(void **unused)
     key(f, KKEY_TAB);
     assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
     assert_non_null(strstr(f->m.verdict.detail, "Forged"));
+    teardown(f);
+}
+
+/* The journal refuses the check-in (locked, disk full): the verdict is not
+ * green and says NOT RECORDED, stays until the op is saved, and the
+ * admission counts only then; the op saved later is the one made at the
+ * scan. */
+static void door_verdict_not_recorded_until_saved(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    f->fail_saves = true;
+    enter_code(f, "A-1");
+    assert_int_equal(f->m.screen, SCR_VERDICT);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_false(f->m.verdict.saved);
+    assert_int_equal(f->nunsaved, 1);
+    assert_int_equal(f->unsaved[0].nops, 1);
+    assert_int_equal(f->unsaved[0].ops[0].kind, OP_CHECKIN);
+    assert_string_equal(f->unsaved[0].ops[0].id, f->m.verdict.op_id);
+    assert_int_equal(f->m.admitted, 0);
+    ui_frame fr;
+    ui_frame_init(&fr);
+    ui_build(&f->m, &f->w, f->now, &fr);
+    assert_true(ui_has_text(&fr, "NOT RECORDED"));
+    assert_true(ui_has_text(&fr, "tell staff"));
+    assert_false(ui_has_text(&fr, "admitted here: 1"));
+    kcolor green = {40, 170, 80, 255};
+    for (int i = 0; i < fr.nitems; i++)
+        assert_false(fr.items[i].kind == UI_FILL && !memcmp(&fr.items[i].c, &green, sizeof green));
+    ui_frame_release(&fr);
+    tick(f, 10000); /* no timer while unsaved */
+    assert_int_equal(f->m.screen, SCR_VERDICT);
+    f->fail_saves = false;
+    retry_unsaved(f);
+    assert_true(f->m.verdict.saved);
+    assert_int_equal(f->m.admitted, 1);
+    assert_int_equal(count_ops(f, OP_CHECKIN), 1);
+    tick(f, 2900);
+    assert_int_equal(f->m.screen, SCR_VERDICT);
+    tick(f, 100);
+    assert_int_equal(f->m.screen, SCR_DOOR);
     teardown(f);
 }
 
@@ -622,11 +825,16 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(seat_taken_meanwhile_is_told),
     cmocka_unit_test(reseat_shows_on_the_confirmation),
     cmocka_unit_test(a_confirmation_not_saved_goes_back),
+    cmocka_unit_test(a_hold_not_saved_is_let_go_plainly),
+    cmocka_unit_test(a_ticket_revoked_while_choosing_leaves_the_party),
+    cmocka_unit_test(a_refused_assign_is_not_seated_on_the_confirmation),
+    cmocka_unit_test(a_code_too_long_is_not_a_ticket),
     cmocka_unit_test(idle_guest_releases_holds),
     cmocka_unit_test(expired_hold_is_released),
     cmocka_unit_test(offline_lease_policy_offers_only_leased_seats),
     cmocka_unit_test(silent_syncd_counts_as_offline),
     cmocka_unit_test(door_verdicts),
+    cmocka_unit_test(door_verdict_not_recorded_until_saved),
     cmocka_unit_test(door_verdict_follows_the_coordinator),
     cmocka_unit_test(scanner_without_terminator_submits_after_a_pause),
     cmocka_unit_test(staff_gesture_pin_and_maintenance),

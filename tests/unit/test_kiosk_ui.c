@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kmodel.h"
+#include "qrcode.h"
 #include "state.h"
 #include "text.h"
 #include "ui.h"
@@ -246,7 +247,55 @@ static void waiting_screen_before_bootstrap(void **unused)
     world_release(&wd);
 }
 
+/* A party of eight with the longest codes and seat words: every ticket in
+ * the confirmation's QR code, and the code's modules at least 2 pixels on
+ * both target screens (what a phone camera and zbarimg read). */
+static void confirmation_qr_holds_a_party_of_eight(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    text_copy(wd.w.id.event_name, sizeof wd.w.id.event_name,
+              "The Annual Gala of the Society of Very Long Event Names and Their Friends 2026");
+    static const int sizes[][2] = {{800, 480}, {1280, 800}};
+    for (int s = 0; s < 2; s++) {
+        kmodel m;
+        model_on(&m, &wd.w, SCR_DONE, sizes[s][0], sizes[s][1], 140);
+        m.nparty = KPARTY_MAX;
+        for (int i = 0; i < KPARTY_MAX; i++) {
+            kguest *g = &m.party[i];
+            memset(g, 0, sizeof *g);
+            snprintf(g->code, sizeof g->code, "PARTY-%026d", i + 1);
+            snprintf(g->seat, sizeof g->seat, "T%02d-10", 10 + i);
+            text_copy(g->assigned, sizeof g->assigned, g->seat);
+        }
+        ui_frame f;
+        ui_frame_init(&f);
+        ui_build(&m, &wd.w, T0, &f);
+        for (int i = 0; i < KPARTY_MAX; i++) {
+            char line[96];
+            snprintf(line, sizeof line, "%s %s (Table %d, seat 10)\n", m.party[i].code,
+                     m.party[i].seat, 10 + i);
+            if (!strstr(f.qr_text, line))
+                fail_msg("QR text lacks %s: %s", line, f.qr_text);
+        }
+        const ui_item *qr = NULL;
+        for (int i = 0; i < f.nitems; i++)
+            if (f.items[i].kind == UI_QR)
+                qr = &f.items[i];
+        assert_non_null(qr);
+        qrcode q;
+        assert_int_equal(qrcode_encode(f.qr_text, &q, NULL), USHER_OK);
+        int side = (int)(qr->r.w < qr->r.h ? qr->r.w : qr->r.h);
+        if (side / (q.width + 8) < 2)
+            fail_msg("%dx%d: a %d-module code in %d px", sizes[s][0], sizes[s][1], q.width, side);
+        qrcode_release(&q);
+        ui_frame_release(&f);
+    }
+    world_release(&wd);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(confirmation_qr_holds_a_party_of_eight),
     cmocka_unit_test(every_button_is_finger_sized_on_the_target_screens),
     cmocka_unit_test(keypad_has_every_character_of_a_code),
     cmocka_unit_test(status_bar_says_online_age_and_pending),
