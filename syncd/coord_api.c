@@ -740,8 +740,9 @@ static void api_metrics(http_request *req, http_reply *r)
 
 static void api_healthz(http_request *req, http_reply *r)
 {
-    http_json(r, 200,
-              json_pack("{s:b, s:I}", "ok", 1, "cursor", (json_int_t)engine_last_seq(req->e)));
+    bool ok = engine_healthy(req->e);
+    http_json(r, ok ? 200 : 503,
+              json_pack("{s:b, s:I}", "ok", ok, "cursor", (json_int_t)engine_last_seq(req->e)));
 }
 
 static void api_pubkey(http_request *req, http_reply *r)

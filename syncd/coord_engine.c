@@ -3,6 +3,7 @@
 #include "coord_engine.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -46,6 +47,9 @@ typedef struct seen_entry {
 } seen_entry;
 
 struct engine {
+    /* Set when a commit failed and the state could not be reloaded either:
+     * memory may be ahead of the disk, so nothing more is accepted. */
+    atomic_bool broken;
     coorddb *db;
     layout *l;
     state *st;
@@ -143,6 +147,11 @@ long engine_events_since(engine *e, int64_t after, char *buf, size_t size, int64
     pthread_mutex_unlock(&e->ring_lock);
     *next = seq;
     return (long)n;
+}
+
+bool engine_healthy(engine *e)
+{
+    return !atomic_load(&e->broken);
 }
 
 int64_t engine_last_seq(engine *e)
@@ -353,6 +362,14 @@ static void run_group(engine *e, engine_req *group)
         }
         goto out;
     }
+    if (atomic_load(&e->broken)) {
+        for (engine_req *r = group; r; r = r->next) {
+            r->err = USHER_DB;
+            text_copy(r->errmsg, sizeof r->errmsg,
+                      "the coordinator's database failed: restart usher-coord (see its log)");
+        }
+        goto out;
+    }
     int64_t now = timestamp_now_ms();
     int64_t t0 = timestamp_mono_ms();
     pthread_rwlock_wrlock(&e->rw);
@@ -373,10 +390,17 @@ static void run_group(engine *e, engine_req *group)
         state *st = NULL;
         layout *l = NULL;
         state_config cfg = *state_get_config(e->st);
-        if (coorddb_load(e->db, &cfg, &l, &st, NULL) == USHER_OK) {
+        usher_errmsg lem = {{0}};
+        if (coorddb_load(e->db, &cfg, &l, &st, &lem) == USHER_OK) {
             state_free(e->st);
             layout_free(e->l);
             e->st = st, e->l = l;
+        } else {
+            fprintf(stderr,
+                    "usher-coord: cannot reload the state either (%s): refusing every op "
+                    "from now on; restart usher-coord\n",
+                    lem.text);
+            atomic_store(&e->broken, true);
         }
     } else {
         for (size_t i = 0; i < n; i++)
@@ -832,6 +856,7 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     engine *e = calloc(1, sizeof *e);
     if (!e)
         return usher_fail(em, USHER_NOMEM, "out of memory");
+    atomic_init(&e->broken, false);
     pthread_mutex_init(&e->qlock, NULL);
     pthread_cond_init(&e->qcond, NULL);
     pthread_rwlock_init(&e->rw, NULL);

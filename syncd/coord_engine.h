@@ -128,6 +128,10 @@ usher_err engine_with_db(engine *e, usher_err (*fn)(coorddb *db, void *arg), voi
  * the committer, serialised with commits; blocks the caller until done. */
 usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em);
 
+/* False once a failed commit could not be undone by reloading the state:
+ * the engine then refuses every op (USHER_DB) and /healthz says so. */
+bool engine_healthy(engine *e);
+
 /* Counters for /metrics. */
 typedef struct engine_stats {
     uint64_t requests, ops, groups, commit_failures, checkpoints;
