@@ -219,7 +219,13 @@ static void keep_unsaved(kapp *a, const keffects *fx)
 static void apply(kapp *a, keffects *fx, int64_t now)
 {
     int64_t before = a->appended;
-    if (fx->nops || a->nunsaved) {
+    /* Unsaved ops are retried with every new op, otherwise once a second: a
+     * locked journal costs each try up to its busy timeout, and ticks come
+     * several times a second. */
+    bool retry = a->nunsaved && (fx->nops || now - a->last_retry >= 1000);
+    if (retry)
+        a->last_retry = now;
+    if (fx->nops || retry) {
         usher_errmsg em = {{0}};
         usher_err err = flush(a, now, &em);
         if (!err && fx->nops)

@@ -35,6 +35,7 @@ typedef struct kapp {
     char last_error[USHER_ERRMSG_SIZE];
     keffects *unsaved; /* batches not saved yet, oldest first (malloc'd) */
     int nunsaved, capunsaved;
+    int64_t last_retry; /* when unsaved ops were last tried without a new one */
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and
