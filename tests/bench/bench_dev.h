@@ -36,6 +36,9 @@ usher_err bench_dev_act(bench_dev *d, const usher_op *ops, size_t n, usher_errms
 /* One HTTP request to url with an optional bearer token; POST when body is
  * not NULL. Returns the status (0 when nothing answered) and the body in
  * *resp (malloc'd, NUL-terminated, may be NULL; caller frees). */
+/* Writes all n bytes to a socket (EINTR retried, no SIGPIPE); 0 or -1. */
+int bench_send_all(int fd, const char *p, size_t n);
+
 long bench_http(const char *url, const char *token, const char *body, char **resp,
                 double timeout_s);
 

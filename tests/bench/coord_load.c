@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_dev.h"
 #include "cli.h"
 #include "op.h"
 #include "text.h"
@@ -123,20 +124,6 @@ static void conn_release(conn *c)
     free(c->buf);
     c->buf = NULL;
     c->cap = 0;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* Reads more bytes into c->buf, keeping room for a terminating NUL. */
@@ -265,7 +252,7 @@ static int http_get(conn *c, const config *cfg, const char *path, const char *to
     int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n%s%s%s\r\n", path,
                      cfg->host, cfg->port, token ? "Authorization: Bearer " : "",
                      token ? token : "", token ? "\r\n" : "");
-    if (n < 0 || (size_t)n >= sizeof req || send_all(c->fd, req, (size_t)n) != 0)
+    if (n < 0 || (size_t)n >= sizeof req || bench_send_all(c->fd, req, (size_t)n) != 0)
         return -1;
     return read_response(c, r);
 }
@@ -328,7 +315,7 @@ static int sync_one(conn *c, const config *cfg, const char *token, int64_t curso
                      cfg->host, cfg->port, token, bl, body);
     if (bl < 0 || (size_t)bl >= sizeof body || n < 0 || (size_t)n >= sizeof req)
         return -1;
-    if (send_all(c->fd, req, (size_t)n) != 0)
+    if (bench_send_all(c->fd, req, (size_t)n) != 0)
         return -1;
     response r;
     if (read_response(c, &r) != 0)
@@ -795,7 +782,7 @@ static int sse_connect_all(const config *cfg, listener *ls, int n)
     for (int i = 0; i < n; i++) {
         ls[i].c.fd = -1;
         if (conn_open(&ls[i].c, cfg->host, cfg->port) != 0 ||
-            send_all(ls[i].c.fd, req, (size_t)len) != 0) {
+            bench_send_all(ls[i].c.fd, req, (size_t)len) != 0) {
             fprintf(stderr, "coord_load: listener %d cannot connect: %s\n", i, strerror(errno));
             return -1;
         }

@@ -1,6 +1,8 @@
 /* rush_proxy.c - loopback TCP proxies the rush cuts and restores (one thread). */
 #include "rush_proxy.h"
 
+#include "bench_dev.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -44,20 +46,6 @@ static void pair_close(pair *pr)
         close(pr->fd[k]);
     }
     pr->dev = -1;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static void on_accept(rush_proxy *p, int dev)
@@ -123,7 +111,7 @@ static void *run(void *arg)
             if (pr->dev < 0 || pr->fd[k] != fds[f].fd)
                 continue; /* closed earlier in this pass */
             ssize_t r = recv(pr->fd[k], p->buf, sizeof p->buf, 0);
-            if (r <= 0 || send_all(pr->fd[1 - k], p->buf, (size_t)r))
+            if (r <= 0 || bench_send_all(pr->fd[1 - k], p->buf, (size_t)r))
                 pair_close(pr);
         }
     }
