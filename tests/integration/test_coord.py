@@ -218,15 +218,10 @@ class Server:
         """SIGTERM, wait, SIGKILL if need be; a clean stop exits 0."""
         if self.stopped:
             return
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(timeout=slow(10))
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            rc = it.terminate(self.proc, "serve")
+        finally:
             self._finish()
-            raise Fail("serve did not stop within %d s of SIGTERM" % slow(10))
-        self._finish()
         if expect_clean:
             eq(rc, 0, "serve's exit status on SIGTERM (stderr: %s)" % self.stderr()[-2000:])
 

@@ -81,15 +81,10 @@ class Proc:
         """SIGTERM and wait (SIGKILL after a while); returns the exit status."""
         if self.stopped:
             return self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(timeout=slow(20))
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            rc = it.terminate(self.proc, self.name, 20)
+        finally:
             self._finish()
-            raise Fail("%s did not stop within %d s of SIGTERM" % (self.name, slow(20)))
-        self._finish()
         return rc
 
 

@@ -147,6 +147,18 @@ def die_with_parent():
         pass
 
 
+def terminate(proc, name, seconds=10):
+    """SIGTERM to a Popen and its exit status within `seconds` (stretched
+    under ASan); past that, SIGKILL and Fail."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=slow(seconds))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise Fail("%s did not stop within %d s of SIGTERM" % (name, slow(seconds)))
+
+
 class Proc:
     """A long-running process whose every incarnation logs to its own files."""
 
@@ -184,13 +196,7 @@ class Proc:
         """SIGTERM and a clean exit (0) within a few seconds."""
         if not self.alive():
             return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=slow(10))
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise Fail("%s did not stop within %d s of SIGTERM" % (self.name, slow(10)))
+        rc = terminate(self.proc, self.name)
         eq(rc, 0, "%s exit status on SIGTERM (stderr: %s)" % (self.name, self.stderr()[-1500:]))
         return rc
 
