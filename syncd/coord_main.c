@@ -257,7 +257,7 @@ static int cmd_tickets_generate(int argc, char **argv)
     for (int64_t i = 0; !rc && i < count; i++) {
         ticket_rec rec;
         memset(&rec, 0, sizeof rec);
-        if (ticket_code_generate(GET("prefix") ? GET("prefix") : "", rec.code, &em) != USHER_OK)
+        if (ticketcode_generate(GET("prefix") ? GET("prefix") : "", rec.code, &em) != USHER_OK)
             rc = fail("--prefix: %s", em.text);
         text_copy(rec.klass, sizeof rec.klass, klass);
         if (!rc && ticket_list_push(&tl, &rec) != USHER_OK)
