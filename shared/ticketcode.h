@@ -88,11 +88,10 @@ typedef struct ticketcode_report {
  * A code is weak when
  * - it has fewer than TICKETCODE_STRONG_CHARS letters and digits, or fewer
  *   than TICKETCODE_OWN_CHARS of its own: a character is not its own when
- *   it is the one most codes of the file have at that place (counted from the start and from the end, so that a
- *   shared prefix, a year or a counter's leading digits are left out).
- *   "Most" is at least 3 codes and more than a quarter of them (more than
- *   half in a file of fewer than 40), so that chance agreement among random
- *   codes does not count; or
+ *   it is the one most codes of the file have at that place (counted from the start and from the
+ * end, so that a shared prefix, a year or a counter's leading digits are left out). "Most" is at
+ * least 3 codes and more than a quarter of them (more than half in a file of fewer than 40), so
+ * that chance agreement among random codes does not count; or
  * - another code of the file has its length and differs from it only in the
  *   last two characters (a counter: GALA-1041 and GALA-1042); or
  * - it is not in normal form.
