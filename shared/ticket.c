@@ -46,6 +46,22 @@ usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec)
     return USHER_OK;
 }
 
+usher_err ticket_list_classify(const ticket_list *tl, ticketcode_report *out)
+{
+    const char **codes = malloc((tl->count ? tl->count : 1) * sizeof *codes);
+    if (!codes) {
+        memset(out, 0, sizeof *out);
+        out->strength = TICKETCODE_WEAK;
+        out->weak = tl->count;
+        return USHER_NOMEM;
+    }
+    for (size_t i = 0; i < tl->count; i++)
+        codes[i] = tl->items[i].code;
+    ticketcode_classify(codes, tl->count, out);
+    free(codes);
+    return USHER_OK;
+}
+
 void ticket_list_release(ticket_list *tl)
 {
     if (!tl)

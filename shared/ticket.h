@@ -26,6 +26,10 @@ typedef struct ticket_list {
 } ticket_list;
 
 usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec) USHER_MUST_CHECK;
+
+/* Classifies the list's codes as one file (ticketcode_classify). USHER_NOMEM
+ * (and *out weak) when memory runs out. */
+usher_err ticket_list_classify(const ticket_list *tl, ticketcode_report *out) USHER_MUST_CHECK;
 void ticket_list_release(ticket_list *tl);
 
 /* One problem found in a CSV file. The message starts with "line N: " and
