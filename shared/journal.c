@@ -13,8 +13,8 @@
 /* Columns of an outbox row, in the order read_entry expects. */
 #define OUTBOX_COLUMNS                                                                             \
     "seq, id, device, kind, ticket, seat, at, expect_ticket_seat, expect_seat_free, "              \
-    "party, ttl_ms, state, status, first, reason, reseat, ticket_seat, seat_ticket, "              \
-    "checked_in_at, checkin_device, created_at, decided_at"
+    "party, ttl_ms, manual, note, state, status, first, reason, reseat, ticket_seat, "             \
+    "seat_ticket, checked_in_at, checkin_device, created_at, decided_at"
 
 /* The statements used on every sync round or redraw, prepared once. */
 enum {
@@ -33,8 +33,8 @@ enum {
 
 static const char *const journal_sql[J_COUNT] = {
     [J_APPEND] = "INSERT INTO outbox(id, device, kind, ticket, seat, at, expect_ticket_seat, "
-                 "expect_seat_free, party, ttl_ms, created_at) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 "expect_seat_free, party, ttl_ms, manual, note, created_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [J_PENDING] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 ORDER BY seq LIMIT ?1",
     [J_PENDING_COUNT] = "SELECT count(*) FROM outbox WHERE state = 0",
     [J_STATE_COUNT] = "SELECT count(*) FROM outbox WHERE state = ?1",
@@ -390,11 +390,11 @@ static void read_entry(sqlite3_stmt *st, outbox_entry *e)
     memset(e, 0, sizeof *e);
     e->seq = sqlite3_column_int64(st, 0);
     store__read_op(st, 1, &e->op);
-    e->state = (outbox_state)sqlite3_column_int(st, 11);
-    store__read_verdict(st, 12, &e->v);
+    e->state = (outbox_state)sqlite3_column_int(st, 1 + STORE_OP_COLUMNS);
+    store__read_verdict(st, 2 + STORE_OP_COLUMNS, &e->v);
     text_copy(e->v.op_id, sizeof e->v.op_id, e->op.id);
-    e->created_at = sqlite3_column_int64(st, 20);
-    e->decided_at = sqlite3_column_int64(st, 21);
+    e->created_at = sqlite3_column_int64(st, 2 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS);
+    e->decided_at = sqlite3_column_int64(st, 3 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS);
 }
 
 /* Steps st to the end, collecting entries into a malloc'd array (at least one
