@@ -70,6 +70,9 @@ struct journal {
 #define K_EVENT_NAME "event_name"
 #define K_PUBKEY "pubkey"
 #define K_HOLD_TTL "hold_ttl_ms"
+#define K_CODES "codes"
+#define K_PIN_HASH "pin_hash"
+#define K_TZ "tz"
 #define K_LAYOUT "layout"
 #define K_CURSOR "cursor"
 #define K_ONLINE "online"
@@ -155,6 +158,27 @@ static usher_err meta_set_i64(journal *j, const char *key, int64_t v, usher_errm
     return store_meta_set(j->db, key, buf, em);
 }
 
+/* The event's settings as sync last delivered them; the defaults
+ * (settings_default) before it did. */
+static usher_err read_settings(journal *j, event_settings *s, usher_errmsg *em)
+{
+    char codes[16];
+    settings_default(s);
+    usher_err err = meta_text(j, K_CODES, codes, sizeof codes, em);
+    if (!err)
+        err = meta_text(j, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
+    if (!err)
+        err = meta_text(j, K_TZ, s->tz, sizeof s->tz, em);
+    if (err)
+        return err;
+    int strength = ticketcode_strength_parse(codes);
+    if (codes[0] && strength < 0)
+        return usher_fail(em, USHER_DB, "journal: meta \"codes\" is \"%s\"", codes);
+    if (strength >= 0)
+        s->codes = (ticketcode_strength)strength;
+    return USHER_OK;
+}
+
 usher_err journal_get_identity(journal *j, journal_identity *out, usher_errmsg *em)
 {
     journal_identity id;
@@ -171,11 +195,32 @@ usher_err journal_get_identity(journal *j, journal_identity *out, usher_errmsg *
         err = meta_text(j, K_PUBKEY, id.pubkey_hex, sizeof id.pubkey_hex, em);
     if (!err)
         err = meta_i64(j, K_HOLD_TTL, &id.hold_ttl_ms, em);
+    if (!err)
+        err = read_settings(j, &id.settings, em);
     if (err)
         return err;
     id.role = role_parse(role);
     *out = id;
     return USHER_OK;
+}
+
+usher_err journal_set_settings(journal *j, const event_settings *s, usher_errmsg *em)
+{
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
+        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone or codes");
+    usher_err err = store_begin(j->db, em);
+    if (!err)
+        err = store_meta_set(j->db, K_CODES, ticketcode_strength_name(s->codes), em);
+    if (!err)
+        err = store_meta_set(j->db, K_PIN_HASH, s->pin_hash, em);
+    if (!err)
+        err = store_meta_set(j->db, K_TZ, s->tz, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
 }
 
 usher_err journal_set_identity(journal *j, const journal_identity *id, usher_errmsg *em)

@@ -160,9 +160,16 @@ static round_result bootstrap(syncd *s)
         goto out;
     }
     id.hold_ttl_ms = json_integer_value(ttl);
+    settings_default(&id.settings);
+    if (json_object_get(ev, "codes") &&
+        proto_settings_decode(ev, "snapshot.event", &id.settings, &em) != USHER_OK) {
+        snprintf(s->err, sizeof s->err, "%s", em.text);
+        goto out;
+    }
     int64_t now = timestamp_now_ms();
     if (journal_apply_round(s->j, NULL, 0, cs, n, json_integer_value(cur), now, &em) ||
-        journal_set_layout_json(s->j, layout_text, &em) || journal_set_identity(s->j, &id, &em)) {
+        journal_set_layout_json(s->j, layout_text, &em) ||
+        journal_set_settings(s->j, &id.settings, &em) || journal_set_identity(s->j, &id, &em)) {
         snprintf(s->err, sizeof s->err, "cannot store the snapshot: %s", em.text);
         out = ROUND_FATAL;
         goto out;
@@ -242,7 +249,18 @@ static round_result exchange(syncd *s, bool *again)
                                     sr.cursor, timestamp_now_ms(), &em)) {
                 snprintf(s->err, sizeof s->err, "journal: %s", em.text);
                 out = ROUND_FATAL;
+            } else if (sr.has_event && !settings_same(&sr.event, &s->id.settings) &&
+                       journal_set_settings(s->j, &sr.event, &em)) {
+                snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+                out = ROUND_FATAL;
             } else {
+                if (sr.has_event && !settings_same(&sr.event, &s->id.settings)) {
+                    s->id.settings = sr.event;
+                    say("event settings: codes %s, time zone %s, staff PIN %s",
+                        ticketcode_strength_name(sr.event.codes),
+                        sr.event.tz[0] ? sr.event.tz : "UTC",
+                        sr.event.pin_hash[0] ? "set" : "none");
+                }
                 out = ROUND_OK;
                 s->one_at_a_time = false;
                 *again = sr.more || nops == BATCH;
