@@ -887,3 +887,25 @@ char *proto_error_body(const char *code, const char *message)
         obj && put(obj, "error", lossy_string(code)) && put(obj, "message", lossy_string(message));
     return dump(finish(obj, ok));
 }
+
+usher_err proto_error_decode(const char *body, size_t len, char *code, size_t code_size,
+                             char *message, size_t message_size)
+{
+    usher_err out = USHER_PARSE;
+    json_t *root = body && len <= PROTO_MAX_BODY ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *c = json_string_value(json_object_get(root, "error"));
+    const char *m = json_string_value(json_object_get(root, "message"));
+    size_t n = c ? strlen(c) : 0;
+    if (!json_is_object(root) || !c || !m || n == 0 || n > 32)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (!((c[i] >= 'a' && c[i] <= 'z') || c[i] == '_'))
+            goto out;
+    if (!text_copy(code, code_size, c))
+        goto out;
+    snprintf(message, message_size, "%s", m);
+    out = USHER_OK;
+out:
+    json_decref(root);
+    return out;
+}
