@@ -51,9 +51,10 @@ enum {
 static const char *const coord_sql[C_COUNT] = {
     [C_OP_INSERT] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
                     "expect_seat_free, party, ttl_ms, status, first, reason, reseat, "
-                    "ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, received_at) "
+                    "ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, received_at, "
+                    "wait_ms) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                    "?16, ?17, ?18, ?19, ?20)",
+                    "?16, ?17, ?18, ?19, ?20, ?21)",
     [C_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
                         "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                         "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
@@ -552,6 +553,7 @@ static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int
     rc |= store__bind_verdict(st, 1 + STORE_OP_COLUMNS, v);
     rc |= sqlite3_bind_int64(st, 1 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, op_seq);
     rc |= sqlite3_bind_int64(st, 2 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, now);
+    rc |= sqlite3_bind_int64(st, 3 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, op->wait_ms);
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE) {
         sqlite3_reset(st);
         return USHER_OK;
@@ -585,7 +587,8 @@ static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_err
     return step_done(db, st, rc, "coordinator database: storing an alert", em);
 }
 
-static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, usher_errmsg *em)
+static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, int64_t now,
+                               usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHECKIN_INSERT, &st, em);
@@ -593,7 +596,7 @@ static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v
         return err;
     int rc = sqlite3_bind_text(st, 1, op->ticket, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_text(st, 2, op->device, -1, SQLITE_STATIC);
-    rc |= sqlite3_bind_int64(st, 3, op->at);
+    rc |= sqlite3_bind_int64(st, 3, op_happened_at(op, now)); /* the coordinator's clock */
     rc |= sqlite3_bind_int(st, 4, v->reason == REASON_DUPLICATE_CHECKIN);
     rc |= sqlite3_bind_text(st, 5, op->id, -1, SQLITE_STATIC);
     return step_done(db, st, rc, "coordinator database: recording a check-in", em);
@@ -616,7 +619,7 @@ static usher_err write_result(coorddb *db, const usher_op *op, const apply_resul
         if ((err = write_alert(db, &r->alerts[k], now, em)))
             return err;
     if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED)
-        err = write_checkin(db, op, &r->v, em);
+        err = write_checkin(db, op, &r->v, now, em);
     return err;
 }
 
@@ -901,6 +904,21 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errm
     else
         err = collect(db, st, sizeof **out, read_device_row, (void **)out, n, em);
     sqlite3_finalize(st);
+    return err;
+}
+
+usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now, usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = store_begin(db->db, em);
+    if (err)
+        return err;
+    for (size_t i = 0; !err && i < n; i++)
+        err = write_alert(db, &a[i], now, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    store_rollback(db->db);
     return err;
 }
 

@@ -144,6 +144,11 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n,
 usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n,
                                 usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Stores alerts raised outside a commit of ops (a device's clock found far
+ * from the coordinator's) in one transaction, created at now. */
+usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Records the sync health of several devices (as coorddb_device_seen, ids
  * that are not in the database are skipped) in one transaction: one fsync for
  * all of them. */

@@ -183,6 +183,9 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE ops_new RENAME TO ops;\n"
     "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
     "CREATE INDEX ops_by_device ON ops(device, seq);\n",
+    /* 4: how long each op waited in its device's outbox (usher-syncd measures
+     * it): with received_at, when it happened by the coordinator's clock. */
+    "ALTER TABLE ops ADD COLUMN wait_ms INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */

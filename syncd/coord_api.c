@@ -109,10 +109,9 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
         }
     }
     body_buf b = {0};
-    char head[64];
-    snprintf(head, sizeof head, "{\"cursor\":%lld,\"more\":%s,\"verdicts\":[", (long long)cursor,
-             more ? "true" : "false");
-    body_puts(&b, head);
+    char head[128];
+    sync_response h = {.cursor = cursor, .more = more, .now = timestamp_now_ms()};
+    body_put(&b, head, proto_sync_response_head(&h, head, sizeof head));
     for (size_t i = 0; i < er->nops; i++) {
         if (i)
             body_put(&b, ",", 1);
@@ -176,7 +175,7 @@ static void api_sync(http_request *req, http_reply *r)
                    (long long)sr.cursor, (long long)last);
         goto out;
     }
-    engine_device_seen(req->e, req->dev.id, sr.cursor, (int64_t)sr.nops);
+    engine_device_seen(req->e, req->dev.id, sr.cursor, (int64_t)sr.nops, sr.clock);
     http_submit(req, sr.ops, sr.nops, sr.cursor, finish_sync);
     sr.ops = NULL; /* owned by the connection now */
 out:

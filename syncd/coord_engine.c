@@ -44,6 +44,10 @@ typedef struct seen_entry {
     char device[USHER_DEVICE_SIZE];
     int64_t at, cursor, pending;
     bool dirty;
+    bool skewed;        /* its clock was found off: alerted, until it is back */
+    bool skew_due;      /* ...and the alert is still to be stored */
+    int64_t skew_clock; /* the device's clock, then */
+    int64_t skew_at;    /* the coordinator's */
 } seen_entry;
 
 struct engine {
@@ -251,7 +255,21 @@ static void flush_seen(engine *e, int64_t now, bool force)
     for (size_t i = 0; i < e->nseen; i++)
         n += e->seen[i].dirty;
     coord_device *devs = n ? calloc(n, sizeof *devs) : NULL;
-    size_t k = 0;
+    size_t k = 0, na = 0;
+    for (size_t i = 0; i < e->nseen; i++)
+        na += e->seen[i].skew_due;
+    alert *al = na ? calloc(na, sizeof *al) : NULL;
+    na = 0;
+    for (size_t i = 0; al && i < e->nseen; i++) {
+        if (!e->seen[i].skew_due)
+            continue;
+        alert *a = &al[na++];
+        a->kind = ALERT_CLOCK_SKEW;
+        text_copy(a->device, sizeof a->device, e->seen[i].device);
+        a->at = e->seen[i].skew_at;
+        a->other_at = e->seen[i].skew_clock;
+        e->seen[i].skew_due = false;
+    }
     for (size_t i = 0; devs && i < e->nseen; i++) {
         if (!e->seen[i].dirty)
             continue;
@@ -269,6 +287,12 @@ static void flush_seen(engine *e, int64_t now, bool force)
         usher_err err = coorddb_devices_seen(e->db, devs, k, NULL);
         (void)err;
     }
+    if (al) {
+        usher_errmsg em = {{0}};
+        if (coorddb_add_alerts(e->db, al, na, now, &em))
+            fprintf(stderr, "usher-coord: cannot store a clock alert: %s\n", em.text);
+    }
+    free(al);
     free(devs);
 }
 
@@ -765,7 +789,8 @@ usher_err engine_auth_cached(engine *e, const char *token, coord_device *out)
     return err;
 }
 
-void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending)
+void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending,
+                        int64_t clock)
 {
     int64_t now = timestamp_now_ms();
     pthread_mutex_lock(&e->misc_lock);
@@ -791,6 +816,17 @@ void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t p
     e->seen[i].cursor = cursor;
     e->seen[i].pending = pending;
     e->seen[i].dirty = true;
+    if (clock) {
+        int64_t skew = now - clock, off = skew < 0 ? -skew : skew;
+        seen_entry *s = &e->seen[i];
+        if (!s->skewed && off > USHER_CLOCK_SKEW_ALERT_MS) {
+            s->skewed = s->skew_due = true;
+            s->skew_at = now;
+            s->skew_clock = clock;
+        } else if (s->skewed && off < USHER_CLOCK_SKEW_ALERT_MS / 2) {
+            s->skewed = false; /* set right: a new skew is a new alert */
+        }
+    }
     pthread_mutex_unlock(&e->misc_lock);
 }
 
