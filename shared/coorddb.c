@@ -88,7 +88,26 @@ struct coorddb {
     int64_t last_seq;    /* highest committed change seq */
     int64_t last_op_seq; /* highest committed ops.seq (arrival order) */
     int64_t wal_frames;  /* frames in the log after the last commit (manual checkpoints) */
+    bool unsure;         /* a commit failed with an I/O error: the file's content is unknown */
 };
+
+/* Commits, and notes a failure that leaves the outcome unknown: an I/O error
+ * while committing (a failed fsync above all) may leave the transaction's
+ * frames in the log, where SQLite's recovery finds them after a restart. A
+ * full disk or a busy lock is a clean failure: nothing was written. */
+static usher_err commit(coorddb *db, usher_errmsg *em)
+{
+    if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return USHER_OK;
+    int rc = sqlite3_errcode(db->db) & 0xff;
+    usher_err err = store_fail(db->db, em, "cannot commit");
+    if (rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) {
+        db->unsure = true;
+        usher_errmsg_prefix(em, "the disk failed while saving, so what it holds is unknown");
+    }
+    store_rollback(db->db);
+    return err;
+}
 
 /* A cached statement, reset and ready for binding. */
 static usher_err cstmt(coorddb *db, int id, sqlite3_stmt **out, usher_errmsg *em)
@@ -272,7 +291,7 @@ usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int
     if (!err)
         err = insert_seats(db, l, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
 out:
     store_rollback(db->db);
     free(json);
@@ -525,7 +544,7 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
     if (!err)
         err = add_tickets_tx(db, trial, tl, now, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     store_rollback(db->db);
     state_free(trial);
     if (err)
@@ -664,7 +683,7 @@ usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, si
         if (res[i].v.status != VERDICT_DUPLICATE) /* answered from memory: nothing new */
             err = write_result(db, &ops[i], &res[i], now, &seq, &op_seq, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     if (err) {
         store_rollback(db->db);
         return err;
@@ -907,6 +926,11 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errm
     return err;
 }
 
+bool coorddb_unsure(const coorddb *db)
+{
+    return db->unsure;
+}
+
 usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now, usher_errmsg *em)
 {
     if (!n)
@@ -917,7 +941,7 @@ usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now,
     for (size_t i = 0; !err && i < n; i++)
         err = write_alert(db, &a[i], now, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     store_rollback(db->db);
     return err;
 }
@@ -936,7 +960,7 @@ usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n, 
             err = USHER_OK; /* removed meanwhile: nothing to record */
     }
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     store_rollback(db->db);
     return err;
 }

@@ -739,9 +739,12 @@ static void api_metrics(http_request *req, http_reply *r)
 
 static void api_healthz(http_request *req, http_reply *r)
 {
-    bool ok = engine_healthy(req->e);
-    http_json(r, ok ? 200 : 503,
-              json_pack("{s:b, s:I}", "ok", ok, "cursor", (json_int_t)engine_last_seq(req->e)));
+    const char *why = engine_broken_reason(req->e);
+    json_t *o = json_pack("{s:b, s:I}", "ok", !why, "cursor", (json_int_t)engine_last_seq(req->e));
+    if (o && why)
+        json_object_set_new(o, "error",
+                            json_sprintf("%s: restart usher-coord once the disk is sound", why));
+    http_json(r, why ? 503 : 200, o);
 }
 
 static void api_pubkey(http_request *req, http_reply *r)

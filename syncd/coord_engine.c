@@ -51,9 +51,12 @@ typedef struct seen_entry {
 } seen_entry;
 
 struct engine {
-    /* Set when a commit failed and the state could not be reloaded either:
-     * memory may be ahead of the disk, so nothing more is accepted. */
+    /* Set when a commit failed with an I/O error (a failed fsync: what the
+     * file holds is unknown until SQLite's recovery at the next start), or
+     * failed and the state could not be reloaded either: memory may be ahead
+     * of the disk, so nothing more is accepted until a restart. */
     atomic_bool broken;
+    char broken_why[USHER_ERRMSG_SIZE]; /* written once, before broken is set */
     coorddb *db;
     layout *l;
     state *st;
@@ -156,6 +159,24 @@ long engine_events_since(engine *e, int64_t after, char *buf, size_t size, int64
 bool engine_healthy(engine *e)
 {
     return !atomic_load(&e->broken);
+}
+
+const char *engine_broken_reason(engine *e)
+{
+    return atomic_load(&e->broken) ? e->broken_why : NULL;
+}
+
+/* From now on every op is refused (503) and /healthz says why. */
+static void engine_break(engine *e, const char *why)
+{
+    if (atomic_load(&e->broken))
+        return;
+    text_copy(e->broken_why, sizeof e->broken_why, why);
+    fprintf(stderr,
+            "usher-coord: %s: refusing every op from now on; restart usher-coord (the ops "
+            "answered 503 are then either saved, and a retrying device is told so, or absent)\n",
+            why);
+    atomic_store(&e->broken, true);
 }
 
 int64_t engine_last_seq(engine *e)
@@ -369,6 +390,8 @@ static void run_db_job(engine *e, engine_req *r)
     if (!r->db_quiet)
         flush_seen(e, timestamp_now_ms(), true); /* a job may read device health */
     r->err = r->db_fn(e->db, r->db_arg);
+    if (coorddb_unsure(e->db))
+        engine_break(e, "the database's disk failed while saving");
 }
 
 /* Applies a group of op requests and commits them in one transaction. */
@@ -408,7 +431,15 @@ static void run_group(engine *e, engine_req *group)
     int64_t last = 0;
     usher_errmsg em = {{0}};
     usher_err err = n ? coorddb_commit(e->db, ops, res, n, now, &last, &em) : USHER_OK;
-    if (err) {
+    if (err && coorddb_unsure(e->db)) {
+        /* The disk failed during the commit (fsync): the group may be on
+         * disk or not, and only SQLite's recovery at the next start knows.
+         * Reloading now could read either; carrying on could make a refused
+         * op durable later. Stop instead. */
+        char why[USHER_ERRMSG_SIZE];
+        snprintf(why, sizeof why, "commit failed: %s", em.text);
+        engine_break(e, why);
+    } else if (err) {
         /* Memory is ahead of disk: reload what the database holds. */
         fprintf(stderr, "usher-coord: commit failed: %s; reloading state\n", em.text);
         state *st = NULL;
@@ -420,11 +451,10 @@ static void run_group(engine *e, engine_req *group)
             layout_free(e->l);
             e->st = st, e->l = l;
         } else {
-            fprintf(stderr,
-                    "usher-coord: cannot reload the state either (%s): refusing every op "
-                    "from now on; restart usher-coord\n",
-                    lem.text);
-            atomic_store(&e->broken, true);
+            char why[USHER_ERRMSG_SIZE];
+            snprintf(why, sizeof why, "a commit failed and the state cannot be reloaded (%s)",
+                     lem.text);
+            engine_break(e, why);
         }
     } else {
         for (size_t i = 0; i < n; i++)
@@ -597,6 +627,9 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
 {
     add_tickets_job *job = arg;
     engine *e = job->e;
+    if (atomic_load(&e->broken))
+        return usher_fail(job->em, USHER_DB,
+                          "the coordinator's database failed: restart usher-coord (see its log)");
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =

@@ -135,6 +135,8 @@ usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, us
 /* False once a failed commit could not be undone by reloading the state:
  * the engine then refuses every op (USHER_DB) and /healthz says so. */
 bool engine_healthy(engine *e);
+/* Why the engine refuses every op (a sentence), or NULL while healthy. */
+const char *engine_broken_reason(engine *e);
 
 /* Counters for /metrics. */
 typedef struct engine_stats {

@@ -14,8 +14,11 @@ Prints "ok NAME", "skip NAME: why" or "FAIL NAME: why" for each test; exits 0
 when all passed, 77 when nothing failed but something was skipped, else 1.
 """
 
+import datetime
+import json
 import os
 import subprocess
+import uuid
 import sys
 import time
 
@@ -130,6 +133,71 @@ def test_clock_skew(env):
     # The kiosk shows the coordinator's time: the outbox is dated by it.
     for r in devs["door1970"].dump("outbox"):
         check(abs(parse_time(r["at"]) - time.time()) < 60, "door1970's op dated %s" % r["at"])
+
+
+def sync_body(ops, cursor=0):
+    return json.dumps({"cursor": cursor, "ops": ops}).encode()
+
+
+def assign_op(ticket, seat):
+    return {"id": str(uuid.uuid4()), "kind": "assign", "ticket": ticket, "seat": seat,
+            "at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+
+
+def post_sync(coord, token, ops):
+    status, _, body = http_call(coord.port, "POST", "/v1/sync", token, sync_body(ops))
+    return status, json.loads(body)
+
+
+def test_fsync_failure_final(env):
+    """After a failed fsync of a commit the coordinator refuses every op, even
+    once the disk is sound again, and says so on /healthz and in its log;
+    after a restart a retried op is either durable (its first verdict) or
+    absent (accepted now), never lost or applied twice."""
+    env.setup(devices=(("admin", "admin"), ("k", "kiosk")))
+    admin, k = env.tokens["admin"], env.tokens["k"]
+    flag = env.path("fsync-fails")
+    coord = it.Coord(env, it.free_port())
+    coord.environ = shim_env(env, fsync=flag)
+    coord.start()
+    a = assign_op("GALA-0001", "T01-01")
+    st, body = post_sync(coord, k, [a])
+    eq((st, body["verdicts"][0]["status"]), (200, "accepted"), "an assign while the disk is sound")
+    open(flag, "w").close()
+    b = assign_op("GALA-0002", "T01-02")
+    st, body = post_sync(coord, k, [b])
+    eq((st, body.get("error")), (503, "unavailable"), "an assign whose commit's fsync fails")
+    os.unlink(flag)  # the disk seems fine again: the coordinator must not believe it
+    c = assign_op("GALA-0003", "T01-03")
+    st, body = post_sync(coord, k, [c])
+    eq((st, body.get("error")), (503, "unavailable"), "an assign after a failed fsync")
+    st, _, hb = http_call(coord.port, "GET", "/healthz")
+    h = json.loads(hb)
+    eq((st, h["ok"]), (503, False), "/healthz after a failed fsync")
+    check("restart usher-coord" in h.get("error", ""), "/healthz says what to do: %r" % h)
+    st, _, tb = http_call(coord.port, "POST", "/v1/tickets/import", admin,
+                          b"ticket_number,full_name\nLATE-1,Late Guest\n")
+    check(st >= 500, "a ticket import after a failed fsync answered %d" % st)
+    log = coord.stderr()
+    check("refusing every op" in log and "restart usher-coord" in log,
+          "the coordinator's log does not say it stopped: %r" % log[-800:])
+    coord.stop()
+    coord.environ = None
+    coord.start()
+    st, _, hb = http_call(coord.port, "GET", "/healthz")
+    eq(st, 200, "/healthz after the restart")
+    st, body = post_sync(coord, k, [b, c, a])
+    eq(st, 200, "the retried ops after the restart")
+    vb, vc, va = body["verdicts"]
+    eq((va["status"], va.get("first")), ("duplicate", "accepted"), "the op saved before the fault")
+    check((vb["status"], vb.get("first")) in (("duplicate", "accepted"), ("accepted", None)),
+          "the op answered 503 at the fault is neither durable nor absent: %r" % vb)
+    eq(vc["status"], "accepted", "the op refused after the fault was never applied")
+    seats = {s["id"]: s.get("ticket") for s in get_json(coord.port, "/v1/seats", admin)["seats"]}
+    eq((seats["T01-01"], seats["T01-02"], seats["T01-03"]), ("GALA-0001", "GALA-0002", "GALA-0003"),
+       "the seats once every op was retried")
+    print("  (the op answered 503 at the fault was %s)" %
+          ("durable" if vb["status"] == "duplicate" else "absent"), flush=True)
 
 
 # =============================================================================
