@@ -200,6 +200,42 @@ def test_fsync_failure_final(env):
           ("durable" if vb["status"] == "duplicate" else "absent"), flush=True)
 
 
+def test_one_port_one_coordinator(env):
+    """A second `serve` on a port in use is refused with a clear message (no
+    SO_REUSEPORT sharing: every request reaches the first server), and so is
+    a second `serve` of a database another one holds; a coordinator killed
+    with -9 gets its port back at once."""
+    env.setup(devices=(("admin", "admin"),))
+    other = env.path("other.db")
+    env.tool([it.COORD, "init", "--db", other, "--event", "Other"])
+    admin = env.tokens["admin"]
+    coord = env.coord()
+    # Another database on the same port.
+    p = subprocess.run([it.COORD, "serve", "--db", other, "--listen", "127.0.0.1:%d" % coord.port],
+                       capture_output=True, timeout=slow(20))
+    err = p.stderr.decode()
+    check(p.returncode != 0, "a second serve on port %d exited %d" % (coord.port, p.returncode))
+    check("in use" in err and "--listen" in err,
+          "the refusal does not say the port is in use and what to do: %r" % err)
+    eq(p.stdout, b"", "the second serve's stdout (no 'listening on' line)")
+    # Every request still reaches the first server (with a shared port, some
+    # would reach the second one and its tokens would refuse the admin's).
+    for _ in range(24):
+        st, _, _ = http_call(coord.port, "GET", "/v1/stats", admin)
+        eq(st, 200, "/v1/stats on the first server after a second tried the port")
+    # The same database on another port.
+    p = subprocess.run([it.COORD, "serve", "--db", env.db, "--listen", "127.0.0.1:0"],
+                       capture_output=True, timeout=slow(20))
+    err = p.stderr.decode()
+    check(p.returncode != 0, "a second serve of the same database exited 0")
+    check("in use by a running 'usher-coord serve'" in err,
+          "the refusal does not say the database is held: %r" % err)
+    # kill -9, then at once the same port again.
+    coord.restart()
+    st, _, _ = http_call(coord.port, "GET", "/healthz")
+    eq(st, 200, "/healthz after a restart on the same port")
+
+
 # =============================================================================
 
 
