@@ -338,6 +338,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_error_decode),
     cmocka_unit_test(test_snapshot),
     cmocka_unit_test(test_backoff),
+    cmocka_unit_test(test_clock),
     cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
     cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
     cmocka_unit_test(test_lease_allowed),
