@@ -331,6 +331,34 @@ static void test_lease_allowed(void **ctx)
     assert_non_null(strstr(why, "optimistic"));
 }
 
+/* Time is the coordinator's: the offset from the answer's `now` at the
+ * midpoint of the call, waits as differences on one clock. */
+static void test_clock(void **unused)
+{
+    (void)unused;
+    int64_t off = 0;
+    /* A device ten minutes behind, 40 ms round trip. */
+    assert_true(syncd_plan_clock_offset(NOW + 20, NOW - 600000, NOW - 600000 + 40, &off));
+    assert_int_equal(off, 600000);
+    /* A device at 1970: an offset of decades, still exact. */
+    assert_true(syncd_plan_clock_offset(NOW, 86400000, 86400010, &off));
+    assert_int_equal(off, NOW - 86400005);
+    assert_false(syncd_plan_clock_offset(0, NOW, NOW + 1, &off));   /* an older coordinator */
+    assert_false(syncd_plan_clock_offset(NOW, NOW, NOW - 1, &off)); /* clock set meanwhile */
+    assert_true(syncd_plan_clock_moved(false, 0, 0));
+    assert_false(syncd_plan_clock_moved(true, 1000, 1249));
+    assert_true(syncd_plan_clock_moved(true, 1000, 1250));
+    assert_true(syncd_plan_clock_moved(true, 1000, 750));
+    assert_false(syncd_plan_clock_skewed(USHER_CLOCK_SKEW_ALERT_MS));
+    assert_true(syncd_plan_clock_skewed(USHER_CLOCK_SKEW_ALERT_MS + 1));
+    assert_true(syncd_plan_clock_skewed(-USHER_CLOCK_SKEW_ALERT_MS - 1));
+    usher_op ops[2] = {mkop("GALA-0001", "T01-01"), mkop("GALA-0002", "T01-02")};
+    ops[1].at = NOW + 5000; /* dated after now: the clock was set back */
+    syncd_plan_waits(ops, 2, NOW + 3000);
+    assert_int_equal(ops[0].wait_ms, 3000);
+    assert_int_equal(ops[1].wait_ms, 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sync_answer_applied),
     cmocka_unit_test(test_coordinator_errors_count),
