@@ -659,6 +659,14 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     y += lh;
     textf(f, R(pad, y, W - 2 * pad, lh), FONT_M, -1, WHITE, "Last sync: %s", last);
     y += lh;
+    int64_t skew = w->st.clock_offset_ms;
+    if (w->st.clock_measured_at &&
+        (skew > USHER_CLOCK_SKEW_ALERT_MS || -skew > USHER_CLOCK_SKEW_ALERT_MS)) {
+        textf(f, R(pad, y, W - 2 * pad, lh), FONT_S, -1, AMBER,
+              "Clock: this device is %lld s %s the coordinator (times shown are the coordinator's)",
+              (long long)((skew < 0 ? -skew : skew) / 1000), skew > 0 ? "behind" : "ahead of");
+        y += lh;
+    }
     if (w->st.last_error[0]) {
         textf(f, R(pad, y, W - 2 * pad, lh), FONT_S, -1, AMBER, "Last error: %s", w->st.last_error);
         y += lh;

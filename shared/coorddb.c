@@ -56,9 +56,9 @@ static const char *const coord_sql[C_COUNT] = {
     [C_OP_INSERT] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
                     "expect_seat_free, party, ttl_ms, manual, note, status, first, reason, "
                     "reseat, ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, "
-                    "received_at) "
+                    "received_at, wait_ms) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                    "?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [C_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
                         "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                         "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
@@ -92,7 +92,26 @@ struct coorddb {
     int64_t last_seq;    /* highest committed change seq */
     int64_t last_op_seq; /* highest committed ops.seq (arrival order) */
     int64_t wal_frames;  /* frames in the log after the last commit (manual checkpoints) */
+    bool unsure;         /* a commit failed with an I/O error: the file's content is unknown */
 };
+
+/* Commits, and notes a failure that leaves the outcome unknown: an I/O error
+ * while committing (a failed fsync above all) may leave the transaction's
+ * frames in the log, where SQLite's recovery finds them after a restart. A
+ * full disk or a busy lock is a clean failure: nothing was written. */
+static usher_err commit(coorddb *db, usher_errmsg *em)
+{
+    if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return USHER_OK;
+    int rc = sqlite3_errcode(db->db) & 0xff;
+    usher_err err = store_fail(db->db, em, "cannot commit");
+    if (rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) {
+        db->unsure = true;
+        usher_errmsg_prefix(em, "the disk failed while saving, so what it holds is unknown");
+    }
+    store_rollback(db->db);
+    return err;
+}
 
 /* A cached statement, reset and ready for binding. */
 static usher_err cstmt(coorddb *db, int id, sqlite3_stmt **out, usher_errmsg *em)
@@ -276,7 +295,7 @@ usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int
     if (!err)
         err = insert_seats(db, l, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
 out:
     store_rollback(db->db);
     free(json);
@@ -626,7 +645,7 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
     if (!err)
         err = note_codes(db, tl, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     store_rollback(db->db);
     state_free(trial);
     if (err)
@@ -654,6 +673,7 @@ static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int
     rc |= store__bind_verdict(st, 1 + STORE_OP_COLUMNS, v);
     rc |= sqlite3_bind_int64(st, 1 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, op_seq);
     rc |= sqlite3_bind_int64(st, 2 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, now);
+    rc |= sqlite3_bind_int64(st, 3 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, op->wait_ms);
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE) {
         sqlite3_reset(st);
         return USHER_OK;
@@ -688,7 +708,8 @@ static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_err
     return step_done(db, st, rc, "coordinator database: storing an alert", em);
 }
 
-static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, usher_errmsg *em)
+static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, int64_t now,
+                               usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHECKIN_INSERT, &st, em);
@@ -696,7 +717,7 @@ static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v
         return err;
     int rc = sqlite3_bind_text(st, 1, op->ticket, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_text(st, 2, op->device, -1, SQLITE_STATIC);
-    rc |= sqlite3_bind_int64(st, 3, op->at);
+    rc |= sqlite3_bind_int64(st, 3, op_happened_at(op, now)); /* the coordinator's clock */
     rc |= sqlite3_bind_int(st, 4, v->reason == REASON_DUPLICATE_CHECKIN);
     rc |= sqlite3_bind_text(st, 5, op->id, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int(st, 6, op->manual);
@@ -720,7 +741,7 @@ static usher_err write_result(coorddb *db, const usher_op *op, const apply_resul
         if ((err = write_alert(db, &r->alerts[k], now, em)))
             return err;
     if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED)
-        err = write_checkin(db, op, &r->v, em);
+        err = write_checkin(db, op, &r->v, now, em);
     return err;
 }
 
@@ -765,7 +786,7 @@ usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, si
         if (res[i].v.status != VERDICT_DUPLICATE) /* answered from memory: nothing new */
             err = write_result(db, &ops[i], &res[i], now, &seq, &op_seq, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     if (err) {
         store_rollback(db->db);
         return err;
@@ -1008,6 +1029,26 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errm
     return err;
 }
 
+bool coorddb_unsure(const coorddb *db)
+{
+    return db->unsure;
+}
+
+usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now, usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = store_begin(db->db, em);
+    if (err)
+        return err;
+    for (size_t i = 0; !err && i < n; i++)
+        err = write_alert(db, &a[i], now, em);
+    if (!err)
+        err = commit(db, em);
+    store_rollback(db->db);
+    return err;
+}
+
 usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n, usher_errmsg *em)
 {
     if (!n)
@@ -1022,7 +1063,7 @@ usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n, 
             err = USHER_OK; /* removed meanwhile: nothing to record */
     }
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     store_rollback(db->db);
     return err;
 }

@@ -73,8 +73,9 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
 /* Persists a batch that was just applied to the in-memory state: for each i,
  * ops[i] and res[i] (verdict, changes, alerts). One transaction. Numbers every
  * change (res[i].changes[k].seq set here) and returns the last sequence in
- * *last_seq. On failure nothing is written and the caller must reload the
- * state from the database (memory is ahead of disk). */
+ * *last_seq. On failure memory is ahead of disk: when coorddb_unsure() then
+ * says so, the outcome is unknown (see there); otherwise nothing was written
+ * and the caller may reload the state from the database. */
 usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n, int64_t now,
                          int64_t *last_seq, usher_errmsg *em) USHER_MUST_CHECK;
 
@@ -154,6 +155,18 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n,
  * false. *out malloc'd. */
 usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n,
                                 usher_errmsg *em) USHER_MUST_CHECK;
+
+/* True once a commit on db failed with an I/O error (a failed fsync): the
+ * transaction may be on disk or not, and SQLite's recovery decides which when
+ * the file is next opened. Whoever holds db must then stop writing and
+ * answering from it, and be restarted; a retried op then finds its first
+ * verdict (durable) or nothing (absent). */
+bool coorddb_unsure(const coorddb *db);
+
+/* Stores alerts raised outside a commit of ops (a device's clock found far
+ * from the coordinator's) in one transaction, created at now. */
+usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now,
+                             usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Records the sync health of several devices (as coorddb_device_seen, ids
  * that are not in the database are skipped) in one transaction: one fsync for

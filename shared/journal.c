@@ -82,6 +82,8 @@ struct journal {
 #define K_WAKE "wake_socket"
 #define K_POLICY "offline_policy"
 #define K_LEASE_SIZE "lease_size"
+#define K_CLOCK_OFFSET "clock_offset_ms"
+#define K_CLOCK_AT "clock_measured_at"
 
 usher_err journal_open(const char *path, journal **out, usher_errmsg *em)
 {
@@ -293,6 +295,10 @@ usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em)
         err = meta_text(j, K_LAST_ERROR, s.last_error, sizeof s.last_error, em);
     if (!err)
         err = meta_text(j, K_WAKE, s.wake_socket, sizeof s.wake_socket, em);
+    if (!err)
+        err = meta_i64(j, K_CLOCK_OFFSET, &s.clock_offset_ms, em);
+    if (!err)
+        err = meta_i64(j, K_CLOCK_AT, &s.clock_measured_at, em);
     if (err)
         return err;
     s.online = online != 0;
@@ -314,6 +320,21 @@ usher_err journal_set_status(journal *j, bool online, const char *error, int64_t
         err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
     if (!err)
         err = store_meta_set(j->db, K_LAST_ERROR, text, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+usher_err journal_set_clock(journal *j, int64_t offset_ms, int64_t now, usher_errmsg *em)
+{
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    err = meta_set_i64(j, K_CLOCK_OFFSET, offset_ms, em);
+    if (!err)
+        err = meta_set_i64(j, K_CLOCK_AT, now, em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)
@@ -711,9 +732,14 @@ usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **ou
     if (err)
         goto out;
     apply_result res;
-    for (size_t i = 0; i < n; i++)
-        if (ops[i].kind != OP_LEASE) /* not granted yet: nothing to count on */
-            state_apply(st, &ops[i], now, &res);
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].kind == OP_LEASE)
+            continue; /* not granted yet: nothing to count on */
+        /* Like the coordinator, date the op by how long it has waited, so
+         * that a pending hold here expires when it would there. */
+        ops[i].wait_ms = now > ops[i].at ? now - ops[i].at : 0;
+        state_apply(st, &ops[i], now, &res);
+    }
 out:
     store_rollback(j->db); /* ends the read transaction */
     free(ops);

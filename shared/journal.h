@@ -109,17 +109,30 @@ typedef struct journal_status {
     int64_t last_attempt_at;
     char last_error[256];  /* "" when the last attempt worked */
     char wake_socket[108]; /* datagram socket syncd listens on, "" if none */
+    /* The coordinator's clock minus this device's, ms, as usher-syncd last
+     * measured it (0 before the first measure); the device's programs add it
+     * to their clock, so that every time they write or show is the
+     * coordinator's. */
+    int64_t clock_offset_ms;
+    int64_t clock_measured_at; /* device clock, ms; 0 = never measured */
 } journal_status;
 
 usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em) USHER_MUST_CHECK;
 /* Records an attempt: online or not, and the error text ("" when fine). */
 usher_err journal_set_status(journal *j, bool online, const char *error, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
+/* Records the measured clock offset (coordinator minus device, ms) at the
+ * device's time now. */
+usher_err journal_set_clock(journal *j, int64_t offset_ms, int64_t now,
+                            usher_errmsg *em) USHER_MUST_CHECK;
 usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Builds what the device should show: the replica (seats, tickets) as a state
  * over layout l, then every pending op applied on top with state_apply at
- * `now` (no reseat, no duplicate memory). Pending `lease` ops are left out: a
+ * `now` (no reseat, no duplicate memory), each dated by its wait so far
+ * (now - at). `now` is the coordinator's time as the device knows it (its
+ * clock plus clock_offset_ms), the clock the replica's hold and lease times
+ * are in. Pending `lease` ops are left out: a
  * lease counts only once the coordinator has granted it, so that a device
  * offline never seats a guest on a seat it merely asked for. Caller frees
  * *out. */

@@ -224,3 +224,13 @@ verdict_status verdict_effective(const verdict *v)
 {
     return v->status == VERDICT_DUPLICATE ? v->first : v->status;
 }
+
+int64_t op_happened_at(const usher_op *op, int64_t now)
+{
+    int64_t wait = op->wait_ms;
+    if (wait < 0)
+        wait = 0;
+    if (wait > now)
+        wait = now;
+    return now - wait;
+}

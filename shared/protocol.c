@@ -16,7 +16,11 @@
  *             "at": time, "expect_ticket_seat"?: id|null (absent/null = unseated),
  *             "expect_seat_free"?: bool (absent = true), "party"?: id,
  *             "ttl_ms"?: int >= 0, "manual"?: bool (checkin: staff admitted),
- *             "note"?: text (scan_refused: the payload's first 40 characters)}
+ *             "note"?: text (scan_refused: the payload's first 40 characters),
+ *             "wait_ms"?: int >= 0}
+ *            `at` is the device's clock, kept as a record; `wait_ms` is how long
+ *            the op waited in the device's outbox (usher-syncd measures it), from
+ *            which the coordinator dates it by its own clock (op_happened_at).
  *            Which of ticket/seat/... a kind takes: op.h; checked by op_validate.
  *   verdict  {"status": "accepted|rejected|duplicate",
  *             "first"?: "accepted|rejected" (required for, and only for, duplicate),
@@ -31,18 +35,26 @@
  *             "checkin_device"?: id, "revoked": bool}
  *            (text: UTF-8 without control characters, name <= 256 bytes,
  *             class <= 16; either may be "")
- *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan|scan_refused",
+ *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan|scan_refused|
+ *                      clock_skew",
  *             "ticket"?: code, "seat"?: id, "other_seat"?: id, "device"?: id,
  *             "other_device"?: id, "at"?: time, "other_at"?: time, "op_id"?: uuid,
  *             "note"?: text}
  *   event    {"codes": "strong|weak", "pin_hash"?: text (crypto_pwhash_str),
  *             "tz"?: text (IANA zone; absent = UTC)}
  *
- *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "ops": [op, ...]}
+ *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "clock"?: time,
+ *                            "ops": [op, ...]}
+ *                           `clock` is the device's own clock as it sent (the
+ *                           coordinator compares it with its own: skew alert)
  *                           at most 1000 ops (USHER_MAX_BATCH)
  *   POST /v1/sync response  {"cursor": int >= 0, "more": bool,
  *                            "verdicts": [verdict, ...], "changes": [change, ...],
+ *   POST /v1/sync response  {"cursor": int >= 0, "more": bool, "now"?: time,
+ *                            "verdicts": [verdict, ...], "changes": [change, ...],
  *                            "event"?: event}  (the event's settings, for devices)
+ *                           `now` is the coordinator's clock as it answered:
+ *                           devices measure their clock's offset from it
  *                           at most 1000 verdicts, one per op of the request
  *   any error               {"error": "CODE", "message": "a sentence"}
  *
@@ -110,6 +122,7 @@ static const field op_fields[] = {
     NUM(usher_op, "ttl_ms", F_INT, 0, ttl_ms),
     NUM(usher_op, "manual", F_BOOL, 0, manual),
     STR(usher_op, "note", F_TEXT, 0, note),
+    NUM(usher_op, "wait_ms", F_INT, 0, wait_ms),
 };
 
 static const field verdict_fields[] = {
@@ -166,11 +179,13 @@ static const field settings_fields[] = {
 static const field request_fields[] = {
     STR(sync_request, "device", F_IDENT, 0, device),
     NUM(sync_request, "cursor", F_INT, REQ, cursor),
+    NUM(sync_request, "clock", F_TIME, 0, clock),
 };
 
 static const field response_fields[] = {
     NUM(sync_response, "cursor", F_INT, REQ, cursor),
     NUM(sync_response, "more", F_BOOL, REQ, more),
+    NUM(sync_response, "now", F_TIME, 0, now),
 };
 
 /* "one of a, b, c" lists for messages, built from the X-macro tables. */
@@ -859,6 +874,15 @@ char *proto_sync_response_encode(const sync_response *r)
     if (ok && r->has_event)
         ok = put(obj, "event", proto_settings_encode(&r->event));
     return dump(finish(obj, ok));
+}
+
+size_t proto_sync_response_head(const sync_response *r, char *out, size_t size)
+{
+    char now[TIMESTAMP_TEXT_SIZE];
+    timestamp_format(r->now, now);
+    int n = snprintf(out, size, "{\"cursor\":%lld,\"more\":%s,\"now\":\"%s\",\"verdicts\":[",
+                     (long long)r->cursor, r->more ? "true" : "false", now);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 /* A JSON string of s; bytes that are not UTF-8 become '?' so that an error

@@ -51,7 +51,8 @@ typedef struct sync_request {
     char device[USHER_DEVICE_SIZE]; /* optional; "" when absent */
     int64_t cursor;                 /* >= 0 */
     usher_op *ops;
-    size_t nops; /* <= USHER_MAX_BATCH */
+    size_t nops;   /* <= USHER_MAX_BATCH */
+    int64_t clock; /* the device's own wall clock as it sent this, ms; 0 = not sent */
 } sync_request;
 
 /* Response: {"verdicts": [...], "changes": [...], "cursor", "more", "event"?}. */
@@ -64,6 +65,7 @@ typedef struct sync_response {
     bool more;
     bool has_event;       /* "event" was there (a coordinator before it sends none) */
     event_settings event; /* the event's settings, when has_event */
+    int64_t now;          /* the coordinator's clock when it answered, ms; 0 = not sent */
 } sync_response;
 
 void proto_sync_request_release(sync_request *r);
@@ -80,6 +82,12 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
 /* Struct in, compact JSON text out (malloc'd, caller frees); NULL on OOM. */
 char *proto_sync_request_encode(const sync_request *r);
 char *proto_sync_response_encode(const sync_response *r);
+
+/* Writes the start of a sync response, up to and including `"verdicts":[`,
+ * for a server that streams the verdicts and changes after it (cursor, more
+ * and now from r; the arrays are ignored). Returns its length, 0 when it does
+ * not fit in size. */
+size_t proto_sync_response_head(const sync_response *r, char *out, size_t size);
 
 /* The error body every HTTP error uses: {"error": code, "message": text}. */
 char *proto_error_body(const char *code, const char *message);

@@ -1,4 +1,4 @@
-/* state.c - the seating state machine (DESIGN.md "Conflict rules"), pure: it takes
+/* state.c - the seating state machine (shared/README.md "Conflict rules"), pure: it takes
  * `now` as an argument and does no I/O. Tickets and remembered verdicts are
  * found through small open-addressing hash tables keyed by code and op id. */
 #include "state.h"
@@ -333,7 +333,7 @@ static void emit_ticket(const state *st, apply_result *res, int ti)
     c->ticket = st->tickets[ti];
 }
 
-static alert *add_alert(apply_result *res, alert_kind kind, const usher_op *op)
+static alert *add_alert(apply_result *res, alert_kind kind, const usher_op *op, int64_t now)
 {
     if (res->nalerts >= STATE_MAX_ALERTS)
         return NULL;
@@ -344,7 +344,7 @@ static alert *add_alert(apply_result *res, alert_kind kind, const usher_op *op)
     text_copy(a->seat, sizeof a->seat, op->seat);
     text_copy(a->device, sizeof a->device, op->device);
     text_copy(a->op_id, sizeof a->op_id, op->id);
-    a->at = op->at;
+    a->at = op_happened_at(op, now);
     return a;
 }
 
@@ -464,8 +464,9 @@ static void apply_hold(state *st, const usher_op *op, int64_t now, apply_result 
     int64_t ttl = op->ttl_ms > 0 ? op->ttl_ms : st->cfg.hold_ttl_ms;
     res->v.status = VERDICT_ACCEPTED;
     /* An offline kiosk's hold that arrives after it would have expired is
-     * history: accept it without holding the seat now. */
-    if (op->at + ttl <= now)
+     * history: accept it without holding the seat now. Its age is its wait
+     * in the outbox, never the device's clock. */
+    if (op_happened_at(op, now) + ttl <= now)
         return;
     text_copy(s->hold_device, sizeof s->hold_device, op->device);
     s->hold_until = now + ttl;
@@ -551,7 +552,7 @@ static void assign_conflict(state *st, const usher_op *op, int ti, int si, verdi
     text_copy(res->v.reseat, sizeof res->v.reseat, layout_seat_at(st->l, alt)->id);
     emit_seat(st, res, alt);
     emit_ticket(st, res, ti);
-    alert *a = add_alert(res, ALERT_RESEAT, op);
+    alert *a = add_alert(res, ALERT_RESEAT, op, now);
     if (a)
         text_copy(a->other_seat, sizeof a->other_seat, res->v.reseat);
 }
@@ -638,7 +639,7 @@ static void apply_unassign(state *st, const usher_op *op, apply_result *res)
     emit_ticket(st, res, ti);
 }
 
-static void apply_checkin(state *st, const usher_op *op, apply_result *res)
+static void apply_checkin(state *st, const usher_op *op, int64_t now, apply_result *res)
 {
     int ti = state_find_ticket(st, op->ticket);
     if (ti < 0) {
@@ -648,14 +649,15 @@ static void apply_checkin(state *st, const usher_op *op, apply_result *res)
     ticket_state *t = &st->tickets[ti];
     if (t->revoked) {
         reject(res, REASON_REVOKED);
-        add_alert(res, ALERT_REVOKED_SCAN, op);
+        add_alert(res, ALERT_REVOKED_SCAN, op, now);
         return;
     }
     res->v.status = VERDICT_ACCEPTED;
+    int64_t at = op_happened_at(op, now);
     if (t->checked_in_at) {
         /* Rule 4: both scans happened; the ticket keeps the earliest. */
         res->v.reason = REASON_DUPLICATE_CHECKIN;
-        alert *a = add_alert(res, ALERT_DUPLICATE_CHECKIN, op);
+        alert *a = add_alert(res, ALERT_DUPLICATE_CHECKIN, op, now);
         if (a) {
             text_copy(a->seat, sizeof a->seat, t->seat);
             text_copy(a->other_device, sizeof a->other_device, t->checkin_device);
@@ -663,14 +665,14 @@ static void apply_checkin(state *st, const usher_op *op, apply_result *res)
         }
         res->v.checked_in_at = t->checked_in_at;
         text_copy(res->v.checkin_device, sizeof res->v.checkin_device, t->checkin_device);
-        if (op->at < t->checked_in_at) {
-            t->checked_in_at = op->at;
+        if (at < t->checked_in_at) {
+            t->checked_in_at = at;
             text_copy(t->checkin_device, sizeof t->checkin_device, op->device);
             emit_ticket(st, res, ti);
         }
         return;
     }
-    t->checked_in_at = op->at;
+    t->checked_in_at = at;
     text_copy(t->checkin_device, sizeof t->checkin_device, op->device);
     emit_ticket(st, res, ti);
 }
@@ -766,7 +768,7 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
             apply_unassign(st, op, res);
             break;
         case OP_CHECKIN:
-            apply_checkin(st, op, res);
+            apply_checkin(st, op, now, res);
             break;
         case OP_REVOKE:
             apply_revoke(st, op, res);
@@ -784,7 +786,7 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
         case OP_SCAN_REFUSED: {
             /* Nothing changes; the organisers learn where and when. */
             res->v.status = VERDICT_ACCEPTED;
-            alert *a = add_alert(res, ALERT_SCAN_REFUSED, op);
+            alert *a = add_alert(res, ALERT_SCAN_REFUSED, op, now);
             if (a)
                 text_copy(a->note, sizeof a->note, op->note);
             break;
@@ -794,9 +796,9 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
             break;
         }
         describe(st, op, res);
-        if (st->cfg.late_after_ms > 0 && now - op->at > st->cfg.late_after_ms &&
+        if (st->cfg.late_after_ms > 0 && now - op_happened_at(op, now) > st->cfg.late_after_ms &&
             (op->kind == OP_ASSIGN || op->kind == OP_CHECKIN))
-            add_alert(res, ALERT_LATE_UPLOAD, op);
+            add_alert(res, ALERT_LATE_UPLOAD, op, now);
     }
     if (st->cfg.remember_ops) {
         usher_err e = state_remember(st, &res->v);

@@ -192,6 +192,9 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE ops ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE checkins ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE alerts ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
+    /* 6: how long each op waited in its device's outbox (usher-syncd measures
+     * it): with received_at, when it happened by the coordinator's clock. */
+    "ALTER TABLE ops ADD COLUMN wait_ms INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */

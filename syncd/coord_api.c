@@ -109,10 +109,9 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
         }
     }
     body_buf b = {0};
-    char head[64];
-    snprintf(head, sizeof head, "{\"cursor\":%lld,\"more\":%s,\"verdicts\":[", (long long)cursor,
-             more ? "true" : "false");
-    body_puts(&b, head);
+    char head[128];
+    sync_response h = {.cursor = cursor, .more = more, .now = timestamp_now_ms()};
+    body_put(&b, head, proto_sync_response_head(&h, head, sizeof head));
     for (size_t i = 0; i < er->nops; i++) {
         if (i)
             body_put(&b, ",", 1);
@@ -180,7 +179,7 @@ static void api_sync(http_request *req, http_reply *r)
                    (long long)sr.cursor, (long long)last);
         goto out;
     }
-    engine_device_seen(req->e, req->dev.id, sr.cursor, (int64_t)sr.nops);
+    engine_device_seen(req->e, req->dev.id, sr.cursor, (int64_t)sr.nops, sr.clock);
     http_submit(req, sr.ops, sr.nops, sr.cursor, finish_sync);
     sr.ops = NULL; /* owned by the connection now */
 out:
@@ -778,9 +777,12 @@ static void api_metrics(http_request *req, http_reply *r)
 
 static void api_healthz(http_request *req, http_reply *r)
 {
-    bool ok = engine_healthy(req->e);
-    http_json(r, ok ? 200 : 503,
-              json_pack("{s:b, s:I}", "ok", ok, "cursor", (json_int_t)engine_last_seq(req->e)));
+    const char *why = engine_broken_reason(req->e);
+    json_t *o = json_pack("{s:b, s:I}", "ok", !why, "cursor", (json_int_t)engine_last_seq(req->e));
+    if (o && why)
+        json_object_set_new(o, "error",
+                            json_sprintf("%s: restart usher-coord once the disk is sound", why));
+    http_json(r, why ? 503 : 200, o);
 }
 
 static void api_pubkey(http_request *req, http_reply *r)

@@ -44,12 +44,19 @@ typedef struct seen_entry {
     char device[USHER_DEVICE_SIZE];
     int64_t at, cursor, pending;
     bool dirty;
+    bool skewed;        /* its clock was found off: alerted, until it is back */
+    bool skew_due;      /* ...and the alert is still to be stored */
+    int64_t skew_clock; /* the device's clock, then */
+    int64_t skew_at;    /* the coordinator's */
 } seen_entry;
 
 struct engine {
-    /* Set when a commit failed and the state could not be reloaded either:
-     * memory may be ahead of the disk, so nothing more is accepted. */
+    /* Set when a commit failed with an I/O error (a failed fsync: what the
+     * file holds is unknown until SQLite's recovery at the next start), or
+     * failed and the state could not be reloaded either: memory may be ahead
+     * of the disk, so nothing more is accepted until a restart. */
     atomic_bool broken;
+    char broken_why[USHER_ERRMSG_SIZE]; /* written once, before broken is set */
     coorddb *db;
     layout *l;
     state *st;
@@ -154,6 +161,24 @@ bool engine_healthy(engine *e)
     return !atomic_load(&e->broken);
 }
 
+const char *engine_broken_reason(engine *e)
+{
+    return atomic_load(&e->broken) ? e->broken_why : NULL;
+}
+
+/* From now on every op is refused (503) and /healthz says why. */
+static void engine_break(engine *e, const char *why)
+{
+    if (atomic_load(&e->broken))
+        return;
+    text_copy(e->broken_why, sizeof e->broken_why, why);
+    fprintf(stderr,
+            "usher-coord: %s: refusing every op from now on; restart usher-coord (the ops "
+            "answered 503 are then either saved, and a retrying device is told so, or absent)\n",
+            why);
+    atomic_store(&e->broken, true);
+}
+
 int64_t engine_last_seq(engine *e)
 {
     pthread_mutex_lock(&e->ring_lock);
@@ -251,7 +276,21 @@ static void flush_seen(engine *e, int64_t now, bool force)
     for (size_t i = 0; i < e->nseen; i++)
         n += e->seen[i].dirty;
     coord_device *devs = n ? calloc(n, sizeof *devs) : NULL;
-    size_t k = 0;
+    size_t k = 0, na = 0;
+    for (size_t i = 0; i < e->nseen; i++)
+        na += e->seen[i].skew_due;
+    alert *al = na ? calloc(na, sizeof *al) : NULL;
+    na = 0;
+    for (size_t i = 0; al && i < e->nseen; i++) {
+        if (!e->seen[i].skew_due)
+            continue;
+        alert *a = &al[na++];
+        a->kind = ALERT_CLOCK_SKEW;
+        text_copy(a->device, sizeof a->device, e->seen[i].device);
+        a->at = e->seen[i].skew_at;
+        a->other_at = e->seen[i].skew_clock;
+        e->seen[i].skew_due = false;
+    }
     for (size_t i = 0; devs && i < e->nseen; i++) {
         if (!e->seen[i].dirty)
             continue;
@@ -269,6 +308,12 @@ static void flush_seen(engine *e, int64_t now, bool force)
         usher_err err = coorddb_devices_seen(e->db, devs, k, NULL);
         (void)err;
     }
+    if (al) {
+        usher_errmsg em = {{0}};
+        if (coorddb_add_alerts(e->db, al, na, now, &em))
+            fprintf(stderr, "usher-coord: cannot store a clock alert: %s\n", em.text);
+    }
+    free(al);
     free(devs);
 }
 
@@ -345,6 +390,8 @@ static void run_db_job(engine *e, engine_req *r)
     if (!r->db_quiet)
         flush_seen(e, timestamp_now_ms(), true); /* a job may read device health */
     r->err = r->db_fn(e->db, r->db_arg);
+    if (coorddb_unsure(e->db))
+        engine_break(e, "the database's disk failed while saving");
 }
 
 /* Applies a group of op requests and commits them in one transaction. */
@@ -384,7 +431,15 @@ static void run_group(engine *e, engine_req *group)
     int64_t last = 0;
     usher_errmsg em = {{0}};
     usher_err err = n ? coorddb_commit(e->db, ops, res, n, now, &last, &em) : USHER_OK;
-    if (err) {
+    if (err && coorddb_unsure(e->db)) {
+        /* The disk failed during the commit (fsync): the group may be on
+         * disk or not, and only SQLite's recovery at the next start knows.
+         * Reloading now could read either; carrying on could make a refused
+         * op durable later. Stop instead. */
+        char why[USHER_ERRMSG_SIZE];
+        snprintf(why, sizeof why, "commit failed: %s", em.text);
+        engine_break(e, why);
+    } else if (err) {
         /* Memory is ahead of disk: reload what the database holds. */
         fprintf(stderr, "usher-coord: commit failed: %s; reloading state\n", em.text);
         state *st = NULL;
@@ -396,11 +451,10 @@ static void run_group(engine *e, engine_req *group)
             layout_free(e->l);
             e->st = st, e->l = l;
         } else {
-            fprintf(stderr,
-                    "usher-coord: cannot reload the state either (%s): refusing every op "
-                    "from now on; restart usher-coord\n",
-                    lem.text);
-            atomic_store(&e->broken, true);
+            char why[USHER_ERRMSG_SIZE];
+            snprintf(why, sizeof why, "a commit failed and the state cannot be reloaded (%s)",
+                     lem.text);
+            engine_break(e, why);
         }
     } else {
         for (size_t i = 0; i < n; i++)
@@ -573,6 +627,9 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
 {
     add_tickets_job *job = arg;
     engine *e = job->e;
+    if (atomic_load(&e->broken))
+        return usher_fail(job->em, USHER_DB,
+                          "the coordinator's database failed: restart usher-coord (see its log)");
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =
@@ -779,7 +836,8 @@ usher_err engine_auth_cached(engine *e, const char *token, coord_device *out)
     return err;
 }
 
-void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending)
+void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending,
+                        int64_t clock)
 {
     int64_t now = timestamp_now_ms();
     pthread_mutex_lock(&e->misc_lock);
@@ -805,6 +863,17 @@ void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t p
     e->seen[i].cursor = cursor;
     e->seen[i].pending = pending;
     e->seen[i].dirty = true;
+    if (clock) {
+        int64_t skew = now - clock, off = skew < 0 ? -skew : skew;
+        seen_entry *s = &e->seen[i];
+        if (!s->skewed && off > USHER_CLOCK_SKEW_ALERT_MS) {
+            s->skewed = s->skew_due = true;
+            s->skew_at = now;
+            s->skew_clock = clock;
+        } else if (s->skewed && off < USHER_CLOCK_SKEW_ALERT_MS / 2) {
+            s->skewed = false; /* set right: a new skew is a new alert */
+        }
+    }
     pthread_mutex_unlock(&e->misc_lock);
 }
 

@@ -118,8 +118,12 @@ typedef struct engine_auth_job {
 usher_err engine_auth_cached(engine *e, const char *token, coord_device *out) USHER_MUST_CHECK;
 void engine_auth_prepare(engine *e, engine_req *req, engine_auth_job *job, const char *token);
 
-/* Remembers a device's sync health (flushed to the database now and then). */
-void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending);
+/* Remembers a device's sync health (flushed to the database now and then).
+ * clock is the device's own clock as it sent (0 = not sent): a device found
+ * more than USHER_CLOCK_SKEW_ALERT_MS from the coordinator's clock raises a
+ * clock_skew alert, once until it comes back within half of that. */
+void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending,
+                        int64_t clock);
 
 /* Runs fn with the database from the committer thread (exports, devices,
  * alerts, acks): serialised with commits. */
@@ -135,6 +139,8 @@ usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, us
 /* False once a failed commit could not be undone by reloading the state:
  * the engine then refuses every op (USHER_DB) and /healthz says so. */
 bool engine_healthy(engine *e);
+/* Why the engine refuses every op (a sentence), or NULL while healthy. */
+const char *engine_broken_reason(engine *e);
 
 /* Counters for /metrics. */
 typedef struct engine_stats {

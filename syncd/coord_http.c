@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -614,12 +615,41 @@ static usher_err parse_listen(const char *listen, struct sockaddr_in *sa, usher_
     return USHER_OK;
 }
 
+/* One port, one coordinator: a port another program listens on is refused
+ * with a sentence (libmicrohttpd's own failure says little). SO_REUSEADDR
+ * only, as libmicrohttpd binds: a restarted server gets its port back at
+ * once, while a second one can never share it (no SO_REUSEPORT, which would
+ * split the requests between two servers with different tokens and state). */
+static usher_err port_free(const struct sockaddr_in *sa, const char *listen, usher_errmsg *em)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return usher_fail(em, USHER_IO, "cannot make a socket: %s", strerror(errno));
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    usher_err err = USHER_OK;
+    if (bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0) {
+        if (errno == EADDRINUSE)
+            err = usher_fail(em, USHER_EXISTS,
+                             "cannot listen on %s: the port is in use (another usher-coord serve, "
+                             "or another program, listens there): stop it or pick another "
+                             "--listen",
+                             listen);
+        else
+            err = usher_fail(em, USHER_IO, "cannot listen on %s: %s", listen, strerror(errno));
+    }
+    close(fd);
+    return err;
+}
+
 usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_server **out,
                              usher_errmsg *em)
 {
     struct sockaddr_in sa;
     usher_err err = parse_listen(cfg->listen, &sa, em);
     if (err)
+        return err;
+    if (sa.sin_port && (err = port_free(&sa, cfg->listen, em)))
         return err;
     coord_server *s = calloc(1, sizeof *s);
     if (!s)
@@ -647,9 +677,8 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
                             0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
                             4000u, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
-                            completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
-                            tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+                            completed, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                            MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!s->d && tls) {
         err = usher_fail(em, USHER_INVAL,
                          "cannot serve https on %s: check that the key matches the certificate "

@@ -82,7 +82,40 @@ typedef struct syncd {
     layout *l;              /* the event's layout, parsed once for lease upkeep */
     int64_t lease_quiet_at; /* mono ms before which an idle upkeep is skipped */
     bool lease_deferred;    /* an upkeep was skipped: the loop runs a round at quiet_at */
+    int64_t clock_offset;   /* the coordinator's clock minus this device's, ms */
+    bool clock_known;       /* clock_offset was measured (now or by an earlier run) */
 } syncd;
+
+/* The coordinator's time as this device knows it: what every time this
+ * program writes into the journal is in, like the kiosk's (a Pi has no
+ * real-time clock: its own may be hours off, or at 1970). */
+static int64_t syncd_now(const syncd *s)
+{
+    return timestamp_now_ms() + s->clock_offset;
+}
+
+/* Takes the coordinator's clock from an answer received between the device's
+ * raw clock readings sent and recv; writes the offset down when it moved,
+ * and says so in the log when the device's clock is far off. */
+static void clock_measured(syncd *s, int64_t coord_now, int64_t sent, int64_t recv)
+{
+    int64_t off;
+    if (!syncd_plan_clock_offset(coord_now, sent, recv, &off) ||
+        !syncd_plan_clock_moved(s->clock_known, s->clock_offset, off))
+        return;
+    bool was_skewed = s->clock_known && syncd_plan_clock_skewed(s->clock_offset);
+    bool skewed = syncd_plan_clock_skewed(off);
+    s->clock_offset = off;
+    s->clock_known = true;
+    usher_errmsg em = {{0}};
+    if (journal_set_clock(s->j, off, recv, &em))
+        say("cannot record the clock offset: %s", em.text);
+    if (skewed || was_skewed)
+        say("clock: this device's clock is %lld s %s the coordinator's; times here follow the "
+            "coordinator%s",
+            (long long)((off < 0 ? -off : off) / 1000), off > 0 ? "behind" : "ahead of",
+            skewed ? " (set the device's clock or its NTP server)" : "");
+}
 
 /* ROUND_AUTH: the token is refused; main exits 3 ("a person must look"). */
 typedef enum { ROUND_OK, ROUND_OFFLINE, ROUND_FATAL, ROUND_AUTH } round_result;
@@ -114,8 +147,8 @@ static round_result bootstrap(syncd *s)
         return ROUND_OFFLINE;
     round_result out = ROUND_FATAL;
     usher_errmsg em = {{0}};
-    if (journal_apply_round(s->j, NULL, 0, snap.changes, snap.nchanges, snap.cursor,
-                            timestamp_now_ms(), &em) ||
+    if (journal_apply_round(s->j, NULL, 0, snap.changes, snap.nchanges, snap.cursor, syncd_now(s),
+                            &em) ||
         journal_set_layout_json(s->j, snap.layout_json, &em) ||
         journal_set_settings(s->j, &snap.id.settings, &em) ||
         journal_set_identity(s->j, &snap.id, &em)) {
@@ -142,7 +175,7 @@ static void reject_locally(syncd *s, const usher_op *op)
     v.status = VERDICT_REJECTED;
     v.reason = REASON_INVALID;
     usher_errmsg em = {{0}};
-    if (journal_apply_round(s->j, &v, 1, NULL, 0, journal_cursor(s->j), timestamp_now_ms(), &em))
+    if (journal_apply_round(s->j, &v, 1, NULL, 0, journal_cursor(s->j), syncd_now(s), &em))
         say("cannot record the refusal of op %s: %s", op->id, em.text);
     else
         say("op %s (%s) refused by the coordinator: %s", op->id, op_kind_name(op->kind), s->err);
@@ -178,7 +211,11 @@ static round_result exchange(syncd *s, bool *again)
         snprintf(s->err, sizeof s->err, "journal: %s", em.text);
         return ROUND_FATAL;
     }
-    sync_request req = {{0}, journal_cursor(s->j), ops, nops};
+    /* Each op's wait in the outbox: the coordinator dates it by its own clock
+     * (op_happened_at); the device's `at` is only a record. */
+    int64_t sent = timestamp_now_ms();
+    syncd_plan_waits(ops, nops, sent + s->clock_offset);
+    sync_request req = {{0}, journal_cursor(s->j), ops, nops, sent > 0 ? sent : 1};
     text_copy(req.device, sizeof req.device, s->id.device);
     char *body = proto_sync_request_encode(&req);
     char *resp = NULL;
@@ -195,8 +232,9 @@ static round_result exchange(syncd *s, bool *again)
     sync_response sr;
     switch (syncd_plan_sync_answer(status, resp, len, ops, nops, &sr, s->err, sizeof s->err)) {
     case SYNCD_ACT_APPLY:
+        clock_measured(s, sr.now, sent, timestamp_now_ms());
         if (journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges, sr.cursor,
-                                timestamp_now_ms(), &em)) {
+                                syncd_now(s), &em)) {
             snprintf(s->err, sizeof s->err, "journal: %s", em.text);
             out = ROUND_FATAL;
         } else if (note_settings(s, &sr) != USHER_OK) {
@@ -258,7 +296,7 @@ static usher_err load_view(syncd *s, int64_t now, state **v, usher_errmsg *em)
  * Returns how many; 0 when nothing was due or on a local failure (logged). */
 static size_t lease_upkeep(syncd *s)
 {
-    int64_t mono = timestamp_mono_ms(), now = timestamp_now_ms();
+    int64_t mono = timestamp_mono_ms(), now = syncd_now(s);
     /* Building the view costs ~25 ms for 10,000 seats: in a rush, when rounds
      * follow each other, look at most once a second. */
     s->lease_deferred = mono < s->lease_quiet_at;
@@ -294,7 +332,7 @@ out:
  * their leases run out. Best effort: a failure only means they expire. */
 static void lease_return(syncd *s)
 {
-    int64_t now = timestamp_now_ms();
+    int64_t now = syncd_now(s);
     usher_errmsg em = {{0}};
     state *v = NULL;
     usher_op *ops = NULL;
@@ -392,7 +430,7 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                 if (s->lease_deferred && s->lease_quiet_at < next_try)
                     next_try = s->lease_quiet_at; /* the lease upkeep it skipped */
             } else if (r == ROUND_OFFLINE) {
-                if (journal_set_status(s->j, false, s->err, timestamp_now_ms(), &em))
+                if (journal_set_status(s->j, false, s->err, syncd_now(s), &em))
                     say("cannot record status: %s", em.text);
                 if (online || !backoff.ms)
                     say("offline: %s (retrying)", s->err);
@@ -400,7 +438,7 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                 next_try =
                     now + syncd_backoff_next(&backoff, syncd_net_refused(s->net), (uint32_t)rand());
             } else {
-                (void)!journal_set_status(s->j, false, s->err, timestamp_now_ms(), NULL);
+                (void)!journal_set_status(s->j, false, s->err, syncd_now(s), NULL);
                 rc = fail("stopping: %s", s->err);
                 if (r == ROUND_AUTH)
                     rc = 3;
@@ -518,6 +556,11 @@ static int cmd_run(int argc, char **argv)
         rc = fail("%s", em.text);
         goto out;
     }
+    journal_status jst;
+    if (journal_get_status(s.j, &jst, &em) == USHER_OK && jst.clock_measured_at) {
+        s.clock_offset = jst.clock_offset_ms; /* until the first answer measures it again */
+        s.clock_known = true;
+    }
     if (s.id.device[0] && lease_allowed(&s) != ROUND_OK) {
         rc = fail("%s", s.err);
         goto out;
@@ -620,12 +663,13 @@ static int cmd_status(int argc, char **argv)
         journal_outbox_count(j, OUTBOX_REJECTED, &rejected, &em)) {
         rc = fail("%s", em.text);
     } else {
-        json_t *o = json_pack("{s:s?, s:s?, s:b, s:I, s:I, s:I, s:o, s:s?}", "device",
-                              id.device[0] ? id.device : NULL, "role", role_name(id.role), "online",
-                              st.online, "cursor", (json_int_t)journal_cursor(j), "pending",
-                              (json_int_t)pending, "rejected", (json_int_t)rejected, "last_sync_at",
-                              time_json(st.last_sync_at), "last_error",
-                              st.last_error[0] ? st.last_error : NULL);
+        json_t *o = json_pack(
+            "{s:s?, s:s?, s:b, s:I, s:I, s:I, s:o, s:s?, s:o}", "device",
+            id.device[0] ? id.device : NULL, "role", role_name(id.role), "online", st.online,
+            "cursor", (json_int_t)journal_cursor(j), "pending", (json_int_t)pending, "rejected",
+            (json_int_t)rejected, "last_sync_at", time_json(st.last_sync_at), "last_error",
+            st.last_error[0] ? st.last_error : NULL, "clock_offset_ms",
+            st.clock_measured_at ? json_integer(st.clock_offset_ms) : json_null());
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
@@ -764,7 +808,10 @@ static int cmd_dump(int argc, char **argv)
     layout *l = NULL;
     state *v = NULL;
     journal_identity id;
+    journal_status jst;
     int64_t now = timestamp_now_ms();
+    if (journal_get_status(j, &jst, NULL) == USHER_OK)
+        now += jst.clock_offset_ms; /* the coordinator's time, as the kiosk shows it */
     if (journal_get_layout_json(j, &text, &em) || journal_get_identity(j, &id, &em) ||
         layout_from_json(text, strlen(text), &l, &em) || journal_load_view(j, l, now, &v, &em)) {
         rc = fail("%s (has usher-syncd run bootstrapped this journal?)", em.text);

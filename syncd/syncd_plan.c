@@ -260,6 +260,33 @@ int64_t syncd_backoff_next(syncd_backoff *b, bool refused, uint32_t random)
     return b->ms / 2 + (int64_t)(random % (uint32_t)(b->ms / 2 + 1));
 }
 
+/* ---- the clock ------------------------------------------------------------------ */
+
+bool syncd_plan_clock_offset(int64_t coord_now, int64_t sent, int64_t recv, int64_t *offset)
+{
+    if (coord_now <= 0 || recv < sent)
+        return false;
+    *offset = coord_now - (sent + (recv - sent) / 2);
+    return true;
+}
+
+bool syncd_plan_clock_moved(bool known, int64_t old_offset, int64_t new_offset)
+{
+    int64_t d = new_offset - old_offset;
+    return !known || d >= 250 || d <= -250;
+}
+
+bool syncd_plan_clock_skewed(int64_t offset)
+{
+    return offset > USHER_CLOCK_SKEW_ALERT_MS || offset < -USHER_CLOCK_SKEW_ALERT_MS;
+}
+
+void syncd_plan_waits(usher_op *ops, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++)
+        ops[i].wait_ms = now > ops[i].at ? now - ops[i].at : 0;
+}
+
 /* ---- the lease policy ------------------------------------------------------- */
 
 bool syncd_plan_lease_allowed(usher_role role, journal_policy policy, char *why, size_t whysize)

@@ -86,6 +86,33 @@ typedef struct syncd_backoff {
  * [ms/2, ms] by `random` (any value; the caller's random source). */
 int64_t syncd_backoff_next(syncd_backoff *b, bool refused, uint32_t random);
 
+/* ---- the clock ------------------------------------------------------------------ */
+
+/* Time is the coordinator's. A device measures its clock's offset from the
+ * coordinator's clock (`now` in each sync answer) and adds it to its own, so
+ * that what it writes and shows is in the coordinator's time; each op sent
+ * carries its wait in the outbox, a difference of two readings of that one
+ * clock, from which the coordinator dates the op by its own clock. */
+
+/* The coordinator's clock minus the device's, from an answer carrying the
+ * coordinator's clock coord_now, sent and received at the device's raw clock
+ * readings sent and recv (taken at the midpoint: the error is at most half
+ * the round trip). False when the answer says nothing: no coord_now (an older
+ * coordinator), or recv < sent (the clock was set during the call). */
+bool syncd_plan_clock_offset(int64_t coord_now, int64_t sent, int64_t recv, int64_t *offset);
+
+/* Whether a new offset is worth writing down: none known yet, or it moved by
+ * 250 ms or more (noise of the round trip below that). */
+bool syncd_plan_clock_moved(bool known, int64_t old_offset, int64_t new_offset);
+
+/* Whether an offset is worth a person's look (USHER_CLOCK_SKEW_ALERT_MS). */
+bool syncd_plan_clock_skewed(int64_t offset);
+
+/* Sets each op's wait_ms: how long it has waited in the outbox at now, the
+ * device's clock plus its offset (what the kiosk dated it by); 0 for an op
+ * dated after now (the clock was set back meanwhile). */
+void syncd_plan_waits(usher_op *ops, size_t n, int64_t now);
+
 /* ---- the lease policy ------------------------------------------------------- */
 
 #define SYNCD_LEASE_TTL_MS USHER_DEFAULT_LEASE_TTL_MS

@@ -47,7 +47,8 @@
     reseat: 'Re-seated',
     duplicate_checkin: 'Duplicate check-in',
     late_upload: 'Late upload',
-    revoked_scan: 'Revoked ticket scanned'
+    revoked_scan: 'Revoked ticket scanned',
+    clock_skew: 'Device clock wrong'
   };
 
   function $(id) { return document.getElementById(id); }
@@ -1238,6 +1239,11 @@
         return 'Done offline at ' + clock(parseTime(a.at)) + ' and uploaded late' + (seat ? ' (seat ' + seat + ')' : '') + '.';
       case 'revoked_scan':
         return 'A revoked ticket was presented at ' + (a.device || 'a device') + '.';
+      case 'clock_skew': {
+        var off = Math.round((parseTime(a.at) - parseTime(a.other_at)) / 60000);
+        return (a.device || 'A device') + '\u2019s clock is ' + Math.abs(off) + ' min ' +
+          (off >= 0 ? 'behind' : 'ahead') + '; Usher keeps time by the coordinator, but set the device\u2019s clock (NTP).';
+      }
       default:
         return [seat, other].filter(Boolean).join(' → ');
     }

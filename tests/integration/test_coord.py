@@ -665,7 +665,7 @@ def test_sync_happy_path(env):
     eq(health_cursor(p), 12, "cursor after importing 12 tickets")
     o = op("assign", ticket="GALA-0005", seat="T05-01")
     j = sync(p, k, [o], cursor=0)
-    eq(sorted(j), ["changes", "cursor", "event", "more", "verdicts"], "response keys")
+    eq(sorted(j), ["changes", "cursor", "event", "more", "now", "verdicts"], "response keys")
     # The event's settings ride along: the sample's sequential codes are weak.
     eq(j["event"]["codes"], "weak", "settings: codes")
     assert j["event"]["pin_hash"].startswith("$argon2id$"), j["event"]
@@ -684,6 +684,7 @@ def test_sync_happy_path(env):
     # Nothing new after the cursor.
     j = sync(p, k, [], cursor=14)
     j.pop("event")
+    eq(isinstance(j.pop("now", None), str), True, "the coordinator's clock in every answer")
     eq(j, {"cursor": 14, "more": False, "verdicts": [], "changes": []}, "empty pull")
     # The next op's changes follow the cursor.
     o2 = op("assign", ticket="GALA-0004", seat="T05-02")
@@ -1951,10 +1952,13 @@ def test_checkins_list_revoked_scans(env):
         v = one_verdict(p, token, op("checkin", ticket=code, at=at))
         eq((v["status"], v.get("reason")), want, "scan of %s at %s" % (code, at))
     got = get_json(p, "/v1/checkins", a)["checkins"]
-    eq([(c["ticket"], c["device"], c["at"], c["duplicate"], c.get("revoked")) for c in got],
-       [("GALA-0003", "door1", times[0], False, False), ("GALA-0005", "door2", times[1], False, True),
-        ("GALA-0003", "door2", times[2], True, False), ("GALA-0005", "door1", times[3], False, True)],
+    # Times are the coordinator's (arrival less the outbox wait), not the
+    # devices' own `at`: the order is the order of arrival.
+    eq([(c["ticket"], c["device"], c["duplicate"], c.get("revoked")) for c in got],
+       [("GALA-0003", "door1", False, False), ("GALA-0005", "door2", False, True),
+        ("GALA-0003", "door2", True, False), ("GALA-0005", "door1", False, True)],
        "every scan, in time order")
+    eq([c["at"] for c in got], sorted(c["at"] for c in got), "scans in time order")
     eq(sorted((al["kind"], al["ticket"], al["device"]) for al in get_json(p, "/v1/alerts", a)["alerts"]),
        [("duplicate_checkin", "GALA-0003", "door2"), ("revoked_scan", "GALA-0005", "door1"),
         ("revoked_scan", "GALA-0005", "door2")], "alerts")

@@ -560,7 +560,8 @@ static void response_round_trips(void **state)
         100,
         true,
         true,
-        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", "Europe/Berlin"}};
+        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", "Europe/Berlin"},
+        0};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -586,7 +587,7 @@ static void response_round_trips(void **state)
     assert_null(back.changes);
     proto_sync_response_release(NULL);
 
-    sync_response empty = {NULL, 0, NULL, 0, 0, false, false, {0}};
+    sync_response empty = {NULL, 0, NULL, 0, 0, false, false, {0}, 0};
     text = proto_sync_response_encode(&empty);
     assert_string_equal(text, "{\"cursor\":0,\"more\":false,\"verdicts\":[],\"changes\":[]}");
     free(text);
@@ -1137,7 +1138,7 @@ static void response_verdict_limit(void **state)
         text_copy(vs[i].op_id, sizeof vs[i].op_id, ID1);
         vs[i].status = VERDICT_ACCEPTED;
     }
-    sync_response r = {vs, n, NULL, 0, 1, false, false, {0}};
+    sync_response r = {vs, n, NULL, 0, 1, false, false, {0}, 0};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -1362,9 +1363,10 @@ static void random_bodies_round_trip(void **state)
             rnd_verdict(&seed, &vs[i]);
             rnd_change(&seed, &cs[i]);
         }
-        sync_request rq = {{0}, (int64_t)(rnd(&seed) >> 1), ops, n};
+        sync_request rq = {{0}, (int64_t)(rnd(&seed) >> 1), ops, n, 0};
         rnd_ident(&seed, rq.device, sizeof rq.device, true);
-        sync_response rs = {vs, n, cs, n, (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed), false, {0}};
+        sync_response rs = {vs,    n,   cs, n, (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed),
+                            false, {0}, 0};
 
         char *text = proto_sync_request_encode(&rq);
         sync_request rq2;
