@@ -2,6 +2,7 @@
  * the screen size in the model's config, words from the model and the world. */
 #include "ui.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -30,11 +31,41 @@ static const char *const look_words[LOOK_COUNT] = {
 
 static const kcolor BG = {22, 26, 38, 255}, BAR = {34, 40, 58, 255}, WHITE = {255, 255, 255, 255},
                     DIM = {170, 176, 196, 255}, BTN = {60, 90, 160, 255},
-                    BTN_OFF = {60, 64, 78, 255}, BTN_GO = {30, 140, 80, 255},
+                    BTN_OFF = {60, 64, 78, 255}, BTN_GO = {20, 120, 60, 255},
                     FIELD = {245, 245, 250, 255}, INK = {20, 20, 30, 255},
-                    DIM_INK = {88, 92, 108, 255}, RED = {210, 50, 50, 255},
+                    DIM_INK = {88, 92, 108, 255}, MINE_TEXT = {110, 165, 255, 255},
+                    VERDICT_GREEN = {20, 120, 50, 255}, RED = {210, 50, 50, 255},
                     GREEN = {40, 170, 80, 255}, AMBER = {235, 150, 20, 255},
                     MAPBG = {30, 36, 52, 255}, TABLE = {70, 78, 100, 255};
+
+static double channel(uint8_t c)
+{
+    double s = c / 255.0;
+    return s <= 0.03928 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4);
+}
+
+static double luminance(kcolor c)
+{
+    return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+}
+
+double ui_contrast(kcolor a, kcolor b)
+{
+    double la = luminance(a), lb = luminance(b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+kcolor ui_text_background(const ui_frame *f, int i)
+{
+    krect t = f->items[i].r;
+    float cx = t.x + t.w / 2, cy = t.y + t.h / 2;
+    for (int k = i - 1; k >= 0; k--) {
+        const ui_item *it = &f->items[k];
+        if ((it->kind == UI_FILL || it->kind == UI_DISC) && krect_has(it->r, cx, cy))
+            return it->c;
+    }
+    return BG;
+}
 
 void ui_frame_init(ui_frame *f)
 {
@@ -327,7 +358,7 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
     if (seat[0])
         kmodel_seat_words(w->l, seat, words, sizeof words);
     bool choosing = kmodel_choosing(m) == i;
-    kcolor c = seat[0] ? ui_look_colors[LOOK_MINE] : choosing ? WHITE : DIM;
+    kcolor c = seat[0] ? MINE_TEXT : choosing ? WHITE : DIM;
     if (seat[0] && !g->assigned[0] && g->hold_until > now) {
         int s = (int)((g->hold_until - now + 999) / 1000);
         textf(f, r, FONT_S, -1, c, "%s: %s (held %d:%02d)", g->code, words, s / 60, s % 60);
@@ -569,41 +600,43 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
 {
     float W = (float)m->cfg.w, H = (float)m->cfg.h;
     const kverdict *v = &m->verdict;
-    kcolor bg = v->kind == VERDICT_ADMITTED                                ? GREEN
+    kcolor bg = v->kind == VERDICT_ADMITTED                                ? VERDICT_GREEN
                 : v->kind == VERDICT_ALREADY || v->kind == VERDICT_SHOW_QR ? AMBER
                                                                            : RED;
     if (!v->saved && v->kind != VERDICT_REFUSED)
         bg = AMBER; /* never green before the check-in is durable */
     button(f, "ok", R(0, top, W, H - top), "", true, bg, FONT_S);
+    /* Dark words on amber, white on green and red: 4.5:1 at least (WCAG AA). */
+    kcolor fg = bg.r == AMBER.r && bg.g == AMBER.g && bg.b == AMBER.b ? INK : WHITE;
     if (v->saved) {
-        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, WHITE, "%s", v->title);
+        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, fg, "%s", v->title);
     } else {
-        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, WHITE,
+        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, fg,
               "NOT RECORDED \u2013 tell staff");
         ui_item *it =
-            textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, WHITE,
+            textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, fg,
                   "%s, but this door could not save the scan; it keeps trying.", v->title);
         if (it)
             it->wrap = true;
     }
     if (v->name[0])
-        textf(f, R(0, top + H * 0.28f, W, H * 0.12f), FONT_L, 0, WHITE, "%s", v->name);
+        textf(f, R(0, top + H * 0.28f, W, H * 0.12f), FONT_L, 0, fg, "%s", v->name);
     char words[96] = "";
     if (v->seat[0])
         kmodel_seat_words(w->l, v->seat, words, sizeof words);
     else if (v->kind != VERDICT_REFUSED)
         text_copy(words, sizeof words, "No seat chosen yet");
     if (words[0])
-        textf(f, R(0, top + H * 0.42f, W, H * 0.12f), FONT_L, 0, WHITE, "%s", words);
+        textf(f, R(0, top + H * 0.42f, W, H * 0.12f), FONT_L, 0, fg, "%s", words);
     if (v->detail[0] && v->saved) {
-        ui_item *it = textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, WHITE,
+        ui_item *it = textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, fg,
                             "%s", v->detail);
         if (it)
             it->wrap = true;
     }
     if (v->code[0])
-        textf(f, R(0, top + H * 0.70f, W, H * 0.07f), FONT_S, 0, WHITE, "%s", v->code);
-    counts(m, w, now, f, R(0, H - H * 0.12f, W, H * 0.1f), WHITE);
+        textf(f, R(0, top + H * 0.70f, W, H * 0.07f), FONT_S, 0, fg, "%s", v->code);
+    counts(m, w, now, f, R(0, H - H * 0.12f, W, H * 0.1f), fg);
 }
 
 static void pin_screen(const kmodel *m, ui_frame *f, float top)

@@ -85,6 +85,15 @@ const ui_button *ui_find_button(const ui_frame *f, const char *name);
 /* True when some text item contains needle. */
 bool ui_has_text(const ui_frame *f, const char *needle);
 
+/* WCAG 2 contrast ratio of two opaque colours (1 to 21; text needs 4.5 for
+ * AA): (L1 + 0.05) / (L2 + 0.05) of their relative luminances. */
+double ui_contrast(kcolor a, kcolor b);
+
+/* The colour under text item i: the last filled rectangle or disc drawn
+ * before it that holds the text's centre (the screen's background when
+ * none). */
+kcolor ui_text_background(const ui_frame *f, int i);
+
 /* The pixel size of a font on a screen h pixels high. */
 float ui_font_px(int h, ui_font font);
 

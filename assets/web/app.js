@@ -48,8 +48,11 @@
     duplicate_checkin: 'Duplicate check-in',
     late_upload: 'Late upload',
     revoked_scan: 'Revoked ticket scanned',
-    clock_skew: 'Device clock wrong'
+    clock_skew: 'Device clock wrong',
+    scan_refused: 'Forged or foreign QR code'
   };
+  // The event's time zone (GET /v1/stats event.tz): every time shown is in it.
+  var EVENT_TZ = undefined;
 
   function $(id) { return document.getElementById(id); }
 
@@ -128,9 +131,12 @@
   function clock(ms) {
     if (!ms) return '';
     var d = new Date(ms), now = new Date();
-    var time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    if (d.toDateString() === now.toDateString()) return time;
-    return d.toLocaleDateString([], { day: 'numeric', month: 'short' }) + ' ' + time;
+    var o = { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: EVENT_TZ };
+    var time;
+    try { time = d.toLocaleTimeString([], o); } catch (e) { o.timeZone = undefined; time = d.toLocaleTimeString([], o); }
+    var day = { day: 'numeric', month: 'short', timeZone: o.timeZone };
+    if (d.toLocaleDateString([], day) === now.toLocaleDateString([], day)) return time;
+    return d.toLocaleDateString([], day) + ' ' + time;
   }
 
   function ago(ms) {
@@ -1156,6 +1162,13 @@
     if (blocked) bits.push(blocked.toLocaleString() + ' blocked');
     if (revoked) bits.push(revoked.toLocaleString() + ' revoked ticket' + (revoked === 1 ? '' : 's'));
     if (!expected) bits.push('no tickets yet: import them with usher-coord tickets import');
+    if (st.event) {
+      EVENT_TZ = st.event.tz || undefined;
+      bits.push(st.event.codes === 'weak'
+        ? 'weak ticket codes: typed numbers need the QR code or the last name'
+        : 'strong ticket codes');
+      bits.push('times in ' + (st.event.tz || 'UTC'));
+    }
     $('stat-extra').textContent = bits.join(' · ');
     if (Array.isArray(st.sections)) renderSections(st.sections);
     touchUpdated();
@@ -1244,6 +1257,9 @@
         return (a.device || 'A device') + '\u2019s clock is ' + Math.abs(off) + ' min ' +
           (off >= 0 ? 'behind' : 'ahead') + '; Usher keeps time by the coordinator, but set the device\u2019s clock (NTP).';
       }
+      case 'scan_refused':
+        return 'A forged, altered or other event\'s QR code was scanned at ' + (a.device || 'a device') + ' ' +
+          clock(parseTime(a.at)) + ': ' + (a.note || '') + '…';
       default:
         return [seat, other].filter(Boolean).join(' → ');
     }
