@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "ticketcode.h"
 #include "timestamp.h"
 
 /* ---- field tables: one description drives both decoding and encoding ---- */
@@ -227,21 +228,6 @@ static usher_err wrong_type(usher_errmsg *em, path *p, const char *want, const j
     return usher_fail(em, USHER_INVAL, "%s: expected %s, got %s", path_text(p), want, json_kind(v));
 }
 
-static bool is_code(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
-            return false;
-    return true;
-}
-
-static void upcase(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'a' && *s <= 'z')
-            *s = (char)(*s - 'a' + 'A');
-}
-
 /* Checks a string already copied into dst against the rules of its type. */
 static usher_err check_text(const field *f, path *p, char *dst, usher_errmsg *em)
 {
@@ -262,8 +248,8 @@ static usher_err check_text(const field *f, path *p, char *dst, usher_errmsg *em
                               path_text(p), dst);
         break;
     case F_CODE:
-        upcase(dst);
-        if (!is_code(dst))
+        ticketcode_upcase(dst);
+        if (!ticketcode_valid(dst))
             return usher_fail(em, USHER_INVAL,
                               "%s: \"%.40s\" is not a ticket code (letters, digits and '-')",
                               path_text(p), dst);
