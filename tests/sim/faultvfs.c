@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ static struct {
     uint64_t calls, fail_at, failures;
     bool persist, fired, crashing;
     fv_inode *inodes;
+    char lie[64]; /* faultvfs_lie_about_sync */
 } g;
 
 static bool should_fail(void)
@@ -168,7 +170,7 @@ static int fv_sync(sqlite3_file *file, int flags)
     (void)flags;
     if (g.crashing || should_fail())
         return SQLITE_IOERR_FSYNC;
-    if (f->ino)
+    if (f->ino && !(g.lie[0] && strstr(f->ino->path, g.lie)))
         undo_free(f->ino); /* durable now; the disk itself is not asked */
     return SQLITE_OK;
 }
@@ -370,10 +372,13 @@ static uint64_t power_loss(fv_inode *ino)
     return undone + 1; /* the cut back to the synced size counts too */
 }
 
-uint64_t faultvfs_crash_end(bool lose_power)
+uint64_t faultvfs_crash_end(const char *path_prefix, bool lose_power)
 {
     uint64_t undone = 0;
+    size_t plen = path_prefix ? strlen(path_prefix) : 0;
     for (fv_inode *i = g.inodes; i && lose_power; i = i->next) {
+        if (plen && strncmp(i->path, path_prefix, plen) != 0)
+            continue;
         if (i->dirty)
             undone += power_loss(i);
         undo_free(i);
@@ -382,8 +387,14 @@ uint64_t faultvfs_crash_end(bool lose_power)
     return undone;
 }
 
+void faultvfs_lie_about_sync(const char *path_part)
+{
+    snprintf(g.lie, sizeof g.lie, "%s", path_part ? path_part : "");
+}
+
 void faultvfs_reset(void)
 {
+    g.lie[0] = '\0';
     while (g.inodes) {
         fv_inode *i = g.inodes;
         g.inodes = i->next;

@@ -34,10 +34,16 @@ bool faultvfs_fired(void);        /* whether the armed failure has fired since t
 uint64_t faultvfs_failures(void); /* every failure injected since install */
 
 /* The start and end of a crash (see above). crash_end with power_loss drops
- * every unsynced write of every file; without, they stay (a process killed,
- * the machine up). Returns how many writes and truncations it undid. */
+ * every unsynced write of the files whose path starts with path_prefix (the
+ * machine that lost power; NULL = every file); without, they stay (a process
+ * killed, the machine up). Returns how many writes and truncations it undid. */
 void faultvfs_crash_begin(void);
-uint64_t faultvfs_crash_end(bool power_loss);
+uint64_t faultvfs_crash_end(const char *path_prefix, bool power_loss);
+
+/* A planted bug, for the simulator to show it catches it: syncs of files
+ * whose path contains path_part are acknowledged but not recorded, so a
+ * power loss drops what they "made durable". NULL ends it. */
+void faultvfs_lie_about_sync(const char *path_part);
 
 /* Forgets every file's unsynced writes and the counters (between tests). */
 void faultvfs_reset(void);

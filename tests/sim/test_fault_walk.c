@@ -37,7 +37,7 @@ static void crash(bool power_loss, void (*close_fn)(void *), void *handle)
 {
     faultvfs_crash_begin();
     close_fn(handle);
-    faultvfs_crash_end(power_loss);
+    faultvfs_crash_end(NULL, power_loss);
 }
 
 static void journal_close(void *j)
@@ -317,7 +317,7 @@ static void power_loss_drops_unsynced(void **ctx)
                          SQLITE_OK);
         faultvfs_crash_begin();
         sqlite3_close(db);
-        faultvfs_crash_end(lose == 1);
+        faultvfs_crash_end(NULL, lose == 1);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(x) FROM t", -1, &st, NULL),
