@@ -450,7 +450,11 @@ static char *coord_sync(world *w, const device *d, const char *body, size_t len,
         vs[i] = res[i].v;
         w->res->stats.ops_accepted += vs[i].status == VERDICT_ACCEPTED;
     }
-    sync_response r = {vs, sr.nops, cs, nc, nc ? cs[nc - 1].seq : sr.cursor, more};
+    sync_response r;
+    memset(&r, 0, sizeof r);
+    r.verdicts = vs, r.nverdicts = sr.nops, r.changes = cs, r.nchanges = nc;
+    r.cursor = nc ? cs[nc - 1].seq : sr.cursor;
+    r.more = more;
     out = proto_sync_response_encode(&r);
     free(vs);
     *status = 200;
