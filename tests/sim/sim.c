@@ -1146,8 +1146,11 @@ static bool world_setup(world *w)
         d->role = k < NKIOSK ? ROLE_KIOSK : ROLE_DOOR;
         snprintf(d->name, sizeof d->name, k < NKIOSK ? "kiosk-%d" : "door-%d",
                  k < NKIOSK ? k + 1 : k - NKIOSK + 1);
-        snprintf(d->dir, sizeof d->dir, "%s/%s", w->dir, d->name);
-        snprintf(d->path, sizeof d->path, "%s/journal.db", d->dir);
+        char dir[sizeof d->dir], path[sizeof d->path]; /* locals: no -Wrestrict doubt */
+        snprintf(dir, sizeof dir, "%s/%s", w->dir, d->name);
+        snprintf(path, sizeof path, "%s/journal.db", dir);
+        memcpy(d->dir, dir, sizeof dir);
+        memcpy(d->path, path, sizeof path);
         if (mkdir(d->dir, 0700) != 0) {
             fail(w, "simulator: mkdir %s: %s", d->dir, strerror(errno));
             return false;
