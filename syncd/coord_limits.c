@@ -253,7 +253,7 @@ static size_t device_len(const char *device)
     return n < KEY_MAX ? n : KEY_MAX;
 }
 
-limit_kind limits_stream_open(limits *l, const char *device)
+limit_kind limits_stream_open(limits *l, const char *device, bool capped)
 {
     const unsigned char *k = (const unsigned char *)device;
     size_t n = device_len(device);
@@ -261,7 +261,8 @@ limit_kind limits_stream_open(limits *l, const char *device)
     pthread_mutex_lock(&l->lock);
     if (l->streams >= l->cfg.max_streams)
         kind = LIMIT_STREAMS;
-    else if (l->cfg.streams_per_device && count_of(&l->devices, k, n) >= l->cfg.streams_per_device)
+    else if (capped && l->cfg.streams_per_device &&
+             count_of(&l->devices, k, n) >= l->cfg.streams_per_device)
         kind = LIMIT_DEVICE_STREAMS;
     else if (!count_up(&l->devices, k, n))
         kind = LIMIT_STREAMS; /* out of memory: as if full */

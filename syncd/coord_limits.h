@@ -108,8 +108,10 @@ void limits_conn_close(limits *l, const limits_addr *a);
 
 /* Counts an event stream of device (a device id): LIMIT_NONE, or
  * LIMIT_STREAMS / LIMIT_DEVICE_STREAMS when refused (not counted as open,
- * counted as a refusal). An open stream is matched by limits_stream_close. */
-limit_kind limits_stream_open(limits *l, const char *device);
+ * counted as a refusal). capped = false exempts the device from
+ * streams_per_device (the organisers' token, shared by every dashboard open),
+ * never from max_streams. An open stream is matched by limits_stream_close. */
+limit_kind limits_stream_open(limits *l, const char *device, bool capped);
 void limits_stream_close(limits *l, const char *device);
 
 /* Where a connection is in its request, for its deadline. */

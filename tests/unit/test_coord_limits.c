@@ -107,11 +107,11 @@ static void streams_capped_in_all_and_per_device(void **unused)
 {
     (void)unused;
     limits *l = make(100, 0, 3, 2);
-    assert_int_equal(limits_stream_open(l, "kiosk-1"), LIMIT_NONE);
-    assert_int_equal(limits_stream_open(l, "kiosk-1"), LIMIT_NONE);
-    assert_int_equal(limits_stream_open(l, "kiosk-1"), LIMIT_DEVICE_STREAMS);
-    assert_int_equal(limits_stream_open(l, "kiosk-2"), LIMIT_NONE);
-    assert_int_equal(limits_stream_open(l, "kiosk-3"), LIMIT_STREAMS);
+    assert_int_equal(limits_stream_open(l, "kiosk-1", true), LIMIT_NONE);
+    assert_int_equal(limits_stream_open(l, "kiosk-1", true), LIMIT_NONE);
+    assert_int_equal(limits_stream_open(l, "kiosk-1", true), LIMIT_DEVICE_STREAMS);
+    assert_int_equal(limits_stream_open(l, "kiosk-2", true), LIMIT_NONE);
+    assert_int_equal(limits_stream_open(l, "kiosk-3", true), LIMIT_STREAMS);
     limits_stats st;
     limits_get_stats(l, &st);
     assert_int_equal(st.streams, 3);
@@ -119,16 +119,22 @@ static void streams_capped_in_all_and_per_device(void **unused)
     assert_int_equal(st.refused[LIMIT_STREAMS], 1);
     /* A closed stream frees its slot at once, for any device. */
     limits_stream_close(l, "kiosk-1");
-    assert_int_equal(limits_stream_open(l, "kiosk-3"), LIMIT_NONE);
-    assert_int_equal(limits_stream_open(l, "kiosk-1"), LIMIT_STREAMS);
+    assert_int_equal(limits_stream_open(l, "kiosk-3", true), LIMIT_NONE);
+    assert_int_equal(limits_stream_open(l, "kiosk-1", true), LIMIT_STREAMS);
     limits_stream_close(l, "kiosk-2");
-    assert_int_equal(limits_stream_open(l, "kiosk-1"), LIMIT_NONE);
+    assert_int_equal(limits_stream_open(l, "kiosk-1", true), LIMIT_NONE);
     limits_stream_close(l, "kiosk-3");
-    assert_int_equal(limits_stream_open(l, "kiosk-1"), LIMIT_DEVICE_STREAMS);
+    assert_int_equal(limits_stream_open(l, "kiosk-1", true), LIMIT_DEVICE_STREAMS);
     limits_stream_close(l, "kiosk-1");
     limits_stream_close(l, "kiosk-1");
     limits_get_stats(l, &st);
     assert_int_equal(st.streams, 0);
+    /* The organisers' token is exempt from the per-device cap only. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(limits_stream_open(l, "office", false), LIMIT_NONE);
+    assert_int_equal(limits_stream_open(l, "office", false), LIMIT_STREAMS);
+    for (int i = 0; i < 3; i++)
+        limits_stream_close(l, "office");
     limits_free(l);
 }
 
