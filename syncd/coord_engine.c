@@ -371,7 +371,8 @@ static void run_group(engine *e, engine_req *group)
         goto out;
     }
     int64_t now = timestamp_now_ms();
-    int64_t t0 = timestamp_mono_ms();
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_rwlock_wrlock(&e->rw);
     size_t k = 0;
     for (engine_req *r = group; r; r = r->next) {
@@ -426,10 +427,17 @@ static void run_group(engine *e, engine_req *group)
         pull_changes(e, r);
     }
     pthread_rwlock_unlock(&e->rw);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    size_t b = 0;
+    while (b < ENGINE_COMMIT_BUCKETS && took > engine_commit_bounds[b])
+        b++;
     pthread_mutex_lock(&e->misc_lock);
     e->stats.groups++;
     e->stats.commit_failures += err != USHER_OK;
-    e->stats.commit_seconds += (double)(timestamp_mono_ms() - t0) / 1000.0;
+    e->stats.commit_seconds += took;
+    e->stats.commit_hist[b]++;
     for (size_t i = 0; !err && i < n; i++) {
         e->stats.ops++;
         e->stats.accepted += res[i].v.status == VERDICT_ACCEPTED;
@@ -792,6 +800,26 @@ void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t p
     e->seen[i].pending = pending;
     e->seen[i].dirty = true;
     pthread_mutex_unlock(&e->misc_lock);
+}
+
+const double engine_commit_bounds[ENGINE_COMMIT_BUCKETS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
+void engine_count_snapshot(engine *e)
+{
+    pthread_mutex_lock(&e->misc_lock);
+    e->stats.snapshots++;
+    pthread_mutex_unlock(&e->misc_lock);
+}
+
+uint64_t engine_devices_online(engine *e, int64_t now)
+{
+    uint64_t n = 0;
+    pthread_mutex_lock(&e->misc_lock);
+    for (size_t i = 0; i < e->nseen; i++)
+        n += now - e->seen[i].at < ENGINE_ONLINE_WINDOW_MS;
+    pthread_mutex_unlock(&e->misc_lock);
+    return n;
 }
 
 void engine_get_stats(engine *e, engine_stats *out)

@@ -703,15 +703,11 @@ static bool expects_body(struct MHD_Connection *mc)
            (cl && strcmp(cl, "0") != 0);
 }
 
-void coord_server_limits(coord_server *s, limits_stats *out)
-{
-    limits_get_stats(s->lim, out);
-}
-
-void http_limits_stats(const http_request *req, limits_stats *out)
+void http_limits_stats(const http_request *req, limits_stats *out, limits_config *cfg)
 {
     const conn_state *cs = req->conn;
     limits_get_stats(cs->srv->lim, out);
+    *cfg = *limits_config_of(cs->srv->lim);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *url,
@@ -902,6 +898,13 @@ static void fit_open_files(limits_config *lc)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return;
+    uint64_t need = limits_fds_needed(lc);
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        /* Only a privileged process may raise its hard limit: try. */
+        struct rlimit want = {need, need};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl = want;
+    }
     if (rl.rlim_cur < rl.rlim_max) {
         struct rlimit want = {rl.rlim_max, rl.rlim_max};
         if (setrlimit(RLIMIT_NOFILE, &want) == 0)

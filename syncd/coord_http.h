@@ -36,9 +36,6 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
 /* The port actually bound. */
 unsigned coord_server_port(coord_server *s);
 
-/* Connections, streams and refusals so far (for /metrics). */
-void coord_server_limits(coord_server *s, limits_stats *out);
-
 /* Wakes event-stream listeners after a commit (engine's on_commit). */
 void coord_server_notify(void *server, int64_t last_seq);
 
@@ -76,8 +73,9 @@ void http_error(http_reply *r, unsigned status, const char *code, const char *fm
     __attribute__((format(printf, 4, 5)));
 /* Sets a JSON reply, stealing the reference to j. */
 void http_json(http_reply *r, unsigned status, json_t *j);
-/* The server's connection and stream counts, for /metrics. */
-void http_limits_stats(const http_request *req, limits_stats *out);
+/* The server's connection and stream counts and the limits in force (after
+ * fitting them to the open-file limit), for /metrics. */
+void http_limits_stats(const http_request *req, limits_stats *out, limits_config *cfg);
 /* A query argument or NULL. */
 const char *http_query(const http_request *req, const char *key);
 
