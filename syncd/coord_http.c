@@ -302,7 +302,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     }
     if (c->closing) {
         pthread_mutex_unlock(&s->hub_lock);
-        return MHD_CONTENT_READER_END_WITH_ERROR; /* the client is gone: free the slot now */
+        /* The client is gone: end the stream now, freeing its slot (a clean
+         * end: an error would be logged for every device that goes away). */
+        return MHD_CONTENT_READER_END_OF_STREAM;
     }
     int64_t next = c->sent;
     /* A Last-Event-ID ahead of the log comes from another database (the
