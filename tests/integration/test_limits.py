@@ -215,7 +215,9 @@ def test_connection_limit_503(env):
     k1, admin = env.tokens["k1"], env.tokens["admin"]
     idle = [connect(c.port) for _ in range(10)]
     try:
-        time.sleep(0.2)  # accepted by the server, not only by the kernel
+        # Once the server (not only the kernel) has accepted them all, a request is refused.
+        it.wait_until(lambda: request(c.port, "GET", "/healthz", timeout=slow(5))[0] == 503, slow(5),
+                      "a 503 once 10 connections are open")
         expect_503(request(c.port, "GET", "/healthz", timeout=slow(5)), "/healthz over the limit")
         body = json.dumps({"cursor": 0, "ops": [op("assign", ticket="GALA-0003", seat="T03-01")]})
         expect_503(request(c.port, "POST", "/v1/sync", k1, body, timeout=slow(5)), "a sync over the limit")
@@ -227,7 +229,7 @@ def test_connection_limit_503(env):
         seat = [s for s in json.loads(reply)["seats"] if s["id"] == "T03-01"][0]
         eq(seat["state"], "free", "the refused sync changed nothing")
         m, _ = metrics(c.port, source=None)
-        eq(refused(m, "connections"), 2, "refusals at the connection limit")
+        check(refused(m, "connections") >= 3, "refusals at the connection limit: %r" % m)
         eq(m["usher_http_connections_max"], 10, "usher_http_connections_max")
     finally:
         for s in idle:
