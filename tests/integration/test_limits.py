@@ -377,6 +377,31 @@ def test_metrics_promtool(env):
         s.close()
 
 
+def test_many_devices_online(env):
+    """40 devices (more than the coordinator's first table of 16, which grows
+    and is re-indexed twice) each sync twice: /metrics counts 40 online once
+    each, and /v1/devices has every device's own cursor."""
+    c = setup(env)
+    names = ["dev-%02d" % i for i in range(40)]
+    for n in names:
+        env.add_device(n, "kiosk")
+    cursors = {}
+    for rnd in range(2):
+        for i, n in enumerate(names):
+            cur = i if rnd else 0
+            body = json.dumps({"cursor": cur, "ops": []})
+            status, _, reply = request(c.port, "POST", "/v1/sync", env.tokens[n], body)
+            eq(status, 200, "%s's sync" % n)
+            cursors[n] = cur
+    m, _ = metrics(c.port)
+    eq(m["usher_devices_online"], 40, "devices online")
+    def devices_right():
+        ds = json.loads(request(c.port, "GET", "/v1/devices", env.tokens["admin"])[2])["devices"]
+        got = {d["id"]: d.get("cursor") for d in ds if d["id"] in cursors}
+        return got == cursors
+    it.wait_until(devices_right, slow(10), "every device's cursor in /v1/devices")
+
+
 def test_open_file_limit(env):
     """usher-coord raises its soft open-file limit to the hard one, and with
     too few files for --max-connections it serves fewer, saying so."""
