@@ -15,7 +15,6 @@
 #include "ticket.h"
 #include "timestamp.h"
 
-#define ONLINE_WINDOW_MS 30000
 #define SEARCH_LIMIT 50
 
 static bool is_admin(const http_request *req)
@@ -235,6 +234,7 @@ static void api_snapshot(http_request *req, http_reply *r)
         json_array_append_new(changes, proto_change_encode(&c));
     }
     engine_read_end(req->e);
+    engine_count_snapshot(req->e);
     http_json(r, 200,
               json_pack("{s:o, s:{s:s, s:s}, s:o, s:I, s:o}", "event", event_json(req->e), "device",
                         "id", req->dev.id, "role", role_name(req->dev.role), "layout",
@@ -494,11 +494,12 @@ static usher_err read_devices(coorddb *db, void *arg)
     d->out = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
-            d->out, json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b}", "id", ds[i].id, "role",
-                              role_name(ds[i].role), "last_seen", time_or_null(ds[i].last_seen),
-                              "online", ds[i].last_seen && now - ds[i].last_seen < ONLINE_WINDOW_MS,
-                              "cursor", (json_int_t)ds[i].cursor, "pending",
-                              (json_int_t)ds[i].pending, "disabled", ds[i].disabled));
+            d->out,
+            json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b}", "id", ds[i].id, "role",
+                      role_name(ds[i].role), "last_seen", time_or_null(ds[i].last_seen), "online",
+                      ds[i].last_seen && now - ds[i].last_seen < ENGINE_ONLINE_WINDOW_MS, "cursor",
+                      (json_int_t)ds[i].cursor, "pending", (json_int_t)ds[i].pending, "disabled",
+                      ds[i].disabled));
     free(ds);
     return USHER_OK;
 }
@@ -720,10 +721,85 @@ static void api_item_action(http_request *req, http_reply *r, const char *rest, 
 
 /* ---- health and metrics -------------------------------------------------- */
 
+/* One metric's HELP and TYPE lines (promtool wants both for every metric). */
+static void metric_head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric_u64(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+    metric_head(f, name, type, help);
+    fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void metrics_engine(FILE *f, engine *e, const engine_stats *es)
+{
+    metric_head(f, "usher_ops_total", "counter", "Operations applied, by verdict.");
+    fprintf(f,
+            "usher_ops_total{verdict=\"accepted\"} %llu\n"
+            "usher_ops_total{verdict=\"rejected\"} %llu\n"
+            "usher_ops_total{verdict=\"duplicate\"} %llu\n",
+            (unsigned long long)es->accepted, (unsigned long long)es->rejected,
+            (unsigned long long)es->duplicates);
+    metric_u64(f, "usher_reseats_total", "counter", "Tickets moved by the reseat policy.",
+               es->reseats);
+    metric_u64(f, "usher_commit_groups_total", "counter", "Durable group commits.", es->groups);
+    metric_u64(f, "usher_commit_failures_total", "counter",
+               "Group commits that failed (their requests were answered 503).",
+               es->commit_failures);
+    metric_head(f, "usher_commit_seconds_total", "counter",
+                "Time spent applying and committing groups.");
+    fprintf(f, "usher_commit_seconds_total %.6f\n", es->commit_seconds);
+    metric_head(f, "usher_commit_duration_seconds", "histogram",
+                "Time one group took to apply and commit (one fsync).");
+    uint64_t cum = 0;
+    for (size_t b = 0; b < ENGINE_COMMIT_BUCKETS; b++) {
+        cum += es->commit_hist[b];
+        fprintf(f, "usher_commit_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                engine_commit_bounds[b], (unsigned long long)cum);
+    }
+    cum += es->commit_hist[ENGINE_COMMIT_BUCKETS];
+    fprintf(f,
+            "usher_commit_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+            "usher_commit_duration_seconds_sum %.6f\n"
+            "usher_commit_duration_seconds_count %llu\n",
+            (unsigned long long)cum, es->commit_seconds, (unsigned long long)cum);
+    metric_u64(f, "usher_checkpoints_total", "counter", "Passes of the log checkpointer thread.",
+               es->checkpoints);
+    metric_u64(f, "usher_snapshot_builds_total", "counter",
+               "Snapshots built for joining devices (GET /v1/snapshot).", es->snapshots);
+    metric_head(f, "usher_last_seq", "gauge", "Sequence number of the newest change.");
+    fprintf(f, "usher_last_seq %lld\n", (long long)engine_last_seq(e));
+    metric_u64(f, "usher_devices_online", "gauge", "Devices that synced in the last 30 seconds.",
+               engine_devices_online(e, timestamp_now_ms()));
+}
+
+static void metrics_limits(FILE *f, const limits_stats *ls, const limits_config *lc)
+{
+    metric_u64(f, "usher_http_connections", "gauge", "HTTP connections open.", ls->connections);
+    metric_u64(f, "usher_http_connections_max", "gauge",
+               "Open connections beyond which requests are answered 503.", lc->max_connections);
+    metric_u64(f, "usher_http_client_addresses", "gauge", "Client addresses holding a connection.",
+               ls->addresses);
+    metric_u64(f, "usher_event_streams", "gauge", "Event streams (GET /v1/events) open.",
+               ls->streams);
+    metric_u64(f, "usher_event_streams_max", "gauge",
+               "Open event streams beyond which new ones are answered 503.", lc->max_streams);
+    metric_head(f, "usher_refusals_total", "counter",
+                "Connections and requests refused or cut at a limit, by limit.");
+    for (int k = 0; k < LIMIT_COUNT; k++)
+        fprintf(f, "usher_refusals_total{limit=\"%s\"} %llu\n", limit_name((limit_kind)k),
+                (unsigned long long)ls->refused[k]);
+}
+
 static void api_metrics(http_request *req, http_reply *r)
 {
     engine_stats es;
     engine_get_stats(req->e, &es);
+    limits_stats ls;
+    limits_config lc;
+    http_limits_stats(req, &ls, &lc);
     state_stats s;
     const state *st = engine_read_begin(req->e);
     state_get_stats(st, timestamp_now_ms(), &s);
@@ -735,38 +811,19 @@ static void api_metrics(http_request *req, http_reply *r)
         http_error(r, 500, "internal", "out of memory");
         return;
     }
-    fprintf(f,
-            "# HELP usher_ops_total Operations applied, by verdict.\n"
-            "# TYPE usher_ops_total counter\n"
-            "usher_ops_total{verdict=\"accepted\"} %llu\n"
-            "usher_ops_total{verdict=\"rejected\"} %llu\n"
-            "usher_ops_total{verdict=\"duplicate\"} %llu\n"
-            "# HELP usher_reseats_total Tickets moved by the reseat policy.\n"
-            "# TYPE usher_reseats_total counter\n"
-            "usher_reseats_total %llu\n"
-            "# HELP usher_commit_groups_total Durable group commits.\n"
-            "# TYPE usher_commit_groups_total counter\n"
-            "usher_commit_groups_total %llu\n"
-            "usher_commit_failures_total %llu\n"
-            "# HELP usher_commit_seconds_total Time spent applying and committing.\n"
-            "# TYPE usher_commit_seconds_total counter\n"
-            "usher_commit_seconds_total %.6f\n"
-            "# HELP usher_checkpoints_total Passes of the log checkpointer thread.\n"
-            "# TYPE usher_checkpoints_total counter\n"
-            "usher_checkpoints_total %llu\n"
-            "# TYPE usher_last_seq gauge\nusher_last_seq %lld\n"
-            "# TYPE usher_seats gauge\nusher_seats %d\n"
-            "# TYPE usher_seats_taken gauge\nusher_seats_taken %d\n"
-            "# TYPE usher_seats_leased gauge\nusher_seats_leased %d\n"
-            "# TYPE usher_tickets gauge\nusher_tickets %d\n"
-            "# TYPE usher_checked_in gauge\nusher_checked_in %d\n",
-            (unsigned long long)es.accepted, (unsigned long long)es.rejected,
-            (unsigned long long)es.duplicates, (unsigned long long)es.reseats,
-            (unsigned long long)es.groups, (unsigned long long)es.commit_failures,
-            es.commit_seconds, (unsigned long long)es.checkpoints,
-            (long long)engine_last_seq(req->e), s.seats, s.seated, s.leased, s.tickets,
-            s.checked_in);
-    fclose(f);
+    metrics_engine(f, req->e, &es);
+    metrics_limits(f, &ls, &lc);
+    metric_u64(f, "usher_seats", "gauge", "Seats in the layout.", (uint64_t)s.seats);
+    metric_u64(f, "usher_seats_taken", "gauge", "Seats with a ticket.", (uint64_t)s.seated);
+    metric_u64(f, "usher_seats_leased", "gauge", "Seats leased to a device.", (uint64_t)s.leased);
+    metric_u64(f, "usher_tickets", "gauge", "Tickets of the event.", (uint64_t)s.tickets);
+    metric_u64(f, "usher_checked_in", "gauge", "Tickets checked in at a door.",
+               (uint64_t)s.checked_in);
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
     r->status = 200;
     r->type = "text/plain; version=0.0.4";
     r->body = buf;

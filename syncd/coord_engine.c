@@ -81,6 +81,9 @@ struct engine {
     auth_entry auth[AUTH_SLOTS];
     seen_entry *seen;
     size_t nseen, seen_cap;
+    /* Open-addressing index of seen by device id: entry i + 1, 0 = empty;
+     * 2 x seen_cap slots, so a sync finds its device at once among 10,000. */
+    uint32_t *seen_index;
     int64_t last_flush;
     engine_stats stats;
 
@@ -418,7 +421,8 @@ static void run_group(engine *e, engine_req *group)
         goto out;
     }
     int64_t now = timestamp_now_ms();
-    int64_t t0 = timestamp_mono_ms();
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_rwlock_wrlock(&e->rw);
     size_t k = 0;
     for (engine_req *r = group; r; r = r->next) {
@@ -480,10 +484,17 @@ static void run_group(engine *e, engine_req *group)
         pull_changes(e, r);
     }
     pthread_rwlock_unlock(&e->rw);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    size_t b = 0;
+    while (b < ENGINE_COMMIT_BUCKETS && took > engine_commit_bounds[b])
+        b++;
     pthread_mutex_lock(&e->misc_lock);
     e->stats.groups++;
     e->stats.commit_failures += err != USHER_OK;
-    e->stats.commit_seconds += (double)(timestamp_mono_ms() - t0) / 1000.0;
+    e->stats.commit_seconds += took;
+    e->stats.commit_hist[b]++;
     for (size_t i = 0; !err && i < n; i++) {
         e->stats.ops++;
         e->stats.accepted += res[i].v.status == VERDICT_ACCEPTED;
@@ -836,28 +847,61 @@ usher_err engine_auth_cached(engine *e, const char *token, coord_device *out)
     return err;
 }
 
+static size_t seen_hash(const char *device, size_t slots)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = device; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h & (slots - 1);
+}
+
+/* The index slot of device: its entry's, or the empty one it would take. */
+static size_t seen_slot(const engine *e, const char *device)
+{
+    size_t slots = 2 * e->seen_cap, k = seen_hash(device, slots);
+    while (e->seen_index[k] && strcmp(e->seen[e->seen_index[k] - 1].device, device) != 0)
+        k = (k + 1) & (slots - 1);
+    return k;
+}
+
+/* Doubles the entries and rebuilds the index (misc_lock held); false when out
+ * of memory (nothing changed). */
+static bool seen_grow(engine *e)
+{
+    size_t cap = e->seen_cap ? e->seen_cap * 2 : 16;
+    uint32_t *index = calloc(2 * cap, sizeof *index);
+    seen_entry *s = index ? realloc(e->seen, cap * sizeof *s) : NULL;
+    if (!s) {
+        free(index);
+        return false;
+    }
+    free(e->seen_index);
+    e->seen = s;
+    e->seen_cap = cap;
+    e->seen_index = index;
+    for (size_t i = 0; i < e->nseen; i++)
+        e->seen_index[seen_slot(e, e->seen[i].device)] = (uint32_t)(i + 1);
+    return true;
+}
+
 void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending,
                         int64_t clock)
 {
     int64_t now = timestamp_now_ms();
     pthread_mutex_lock(&e->misc_lock);
-    size_t i = 0;
-    while (i < e->nseen && strcmp(e->seen[i].device, device) != 0)
-        i++;
-    if (i == e->nseen) {
-        if (e->nseen == e->seen_cap) {
-            size_t cap = e->seen_cap ? e->seen_cap * 2 : 16;
-            seen_entry *s = realloc(e->seen, cap * sizeof *s);
-            if (!s) {
-                pthread_mutex_unlock(&e->misc_lock);
-                return;
-            }
-            e->seen = s;
-            e->seen_cap = cap;
-        }
+    if (e->nseen == e->seen_cap && !seen_grow(e)) {
+        pthread_mutex_unlock(&e->misc_lock);
+        return;
+    }
+    size_t k = seen_slot(e, device);
+    size_t i;
+    if (e->seen_index[k]) {
+        i = e->seen_index[k] - 1;
+    } else {
+        i = e->nseen++;
         memset(&e->seen[i], 0, sizeof e->seen[i]);
         text_copy(e->seen[i].device, sizeof e->seen[i].device, device);
-        e->nseen++;
+        e->seen_index[k] = (uint32_t)(i + 1);
     }
     e->seen[i].at = now;
     e->seen[i].cursor = cursor;
@@ -875,6 +919,26 @@ void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t p
         }
     }
     pthread_mutex_unlock(&e->misc_lock);
+}
+
+const double engine_commit_bounds[ENGINE_COMMIT_BUCKETS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
+void engine_count_snapshot(engine *e)
+{
+    pthread_mutex_lock(&e->misc_lock);
+    e->stats.snapshots++;
+    pthread_mutex_unlock(&e->misc_lock);
+}
+
+uint64_t engine_devices_online(engine *e, int64_t now)
+{
+    uint64_t n = 0;
+    pthread_mutex_lock(&e->misc_lock);
+    for (size_t i = 0; i < e->nseen; i++)
+        n += now - e->seen[i].at < ENGINE_ONLINE_WINDOW_MS;
+    pthread_mutex_unlock(&e->misc_lock);
+    return n;
 }
 
 void engine_get_stats(engine *e, engine_stats *out)
@@ -1020,6 +1084,7 @@ void engine_free(engine *e)
         free(e->ring[i].event);
     free(e->ring);
     free(e->seen);
+    free(e->seen_index);
     state_free(e->st);
     layout_free(e->l);
     free(e->layout_json);

@@ -142,12 +142,31 @@ bool engine_healthy(engine *e);
 /* Why the engine refuses every op (a sentence), or NULL while healthy. */
 const char *engine_broken_reason(engine *e);
 
+/* Upper bounds (seconds) of the commit-time histogram's buckets, ascending;
+ * a last bucket (+Inf) follows them. */
+#define ENGINE_COMMIT_BUCKETS 12
+extern const double engine_commit_bounds[ENGINE_COMMIT_BUCKETS];
+
 /* Counters for /metrics. */
 typedef struct engine_stats {
     uint64_t requests, ops, groups, commit_failures, checkpoints;
     uint64_t accepted, rejected, duplicates, reseats;
-    double commit_seconds;
+    double commit_seconds; /* applying and committing, every group */
+    /* Groups by their time applying and committing: [i] took at most
+     * engine_commit_bounds[i] and more than the bound before (not
+     * cumulative); [ENGINE_COMMIT_BUCKETS] took longer than every bound. */
+    uint64_t commit_hist[ENGINE_COMMIT_BUCKETS + 1];
+    uint64_t snapshots; /* snapshots built for new devices */
 } engine_stats;
 void engine_get_stats(engine *e, engine_stats *out);
+
+/* Counts a snapshot built (GET /v1/snapshot). */
+void engine_count_snapshot(engine *e);
+
+/* A device that synced within this window is online (/v1/devices, /metrics). */
+#define ENGINE_ONLINE_WINDOW_MS 30000
+/* Devices that synced with this server within ENGINE_ONLINE_WINDOW_MS of
+ * now (wall-clock ms). */
+uint64_t engine_devices_online(engine *e, int64_t now);
 
 #endif

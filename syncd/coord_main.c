@@ -690,20 +690,53 @@ static int cmd_qr(int argc, char **argv)
     return rc;
 }
 
+/* An optional whole-number option of serve into *out (times scale); 1 with
+ * the message printed when it is out of range. */
+static int limit_opt(const char *v, const char *name, int64_t min, int64_t max, unsigned scale,
+                     unsigned *out)
+{
+    int64_t x;
+    if (!v)
+        return 0;
+    if (!text_parse_i64(v, min, max, &x))
+        return fail("--%s: a whole number from %lld to %lld", name, (long long)min, (long long)max);
+    *out = (unsigned)(x * scale);
+    return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true},      {"listen", true}, {"web", true},
-                                     {"threads", true}, {"reseat", true}, {"tls-cert", true},
-                                     {"tls-key", true}};
+    static const cli_spec specs[] = {{"db", true},
+                                     {"listen", true},
+                                     {"web", true},
+                                     {"threads", true},
+                                     {"reseat", true},
+                                     {"tls-cert", true},
+                                     {"tls-key", true},
+                                     {"max-connections", true},
+                                     {"per-address", true},
+                                     {"max-streams", true},
+                                     {"streams-per-device", true},
+                                     {"header-timeout", true},
+                                     {"body-timeout", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
           "                         [--tls-cert CERT.pem --tls-key KEY.pem]\n"
+          "                         [--max-connections 24000] [--per-address 256]\n"
+          "                         [--max-streams 12000] [--streams-per-device 8]\n"
+          "                         [--header-timeout 10] [--body-timeout 30]\n"
           "Serves the sync protocol, the organisers' API and the dashboard (open\n"
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
           "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
           "With --tls-cert and --tls-key (PEM files) it serves https instead; devices\n"
-          "that do not trust the certificate's issuer take it with usher-syncd --cacert.\n");
+          "that do not trust the certificate's issuer take it with usher-syncd --cacert.\n"
+          "Limits: past --max-connections open connections (or --max-streams event\n"
+          "streams, or --streams-per-device of one device) requests get 503 with\n"
+          "Retry-After; one address holds at most --per-address connections (0 = no\n"
+          "limit: set it behind a proxy), more are closed at once; a request's headers\n"
+          "must arrive within --header-timeout seconds and its body within\n"
+          "--body-timeout, or the connection is closed.\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -711,6 +744,21 @@ static int cmd_serve(int argc, char **argv)
     int64_t threads = 2;
     if (GET("threads") && !text_parse_i64(GET("threads"), 1, 64, &threads))
         return fail("--threads: a whole number from 1 to 64");
+    limits_config lim;
+    limits_config_default(&lim);
+    if (limit_opt(GET("max-connections"), "max-connections", 1, 1000000, 1, &lim.max_connections) ||
+        limit_opt(GET("per-address"), "per-address", 0, 1000000, 1, &lim.per_address) ||
+        limit_opt(GET("max-streams"), "max-streams", 1, 1000000, 1, &lim.max_streams) ||
+        limit_opt(GET("streams-per-device"), "streams-per-device", 0, 1000000, 1,
+                  &lim.streams_per_device) ||
+        limit_opt(GET("header-timeout"), "header-timeout", 1, 3600, 1000, &lim.header_ms) ||
+        limit_opt(GET("body-timeout"), "body-timeout", 1, 3600, 1000, &lim.body_ms))
+        return 1;
+    if (GET("max-connections") && !GET("max-streams") && lim.max_streams > lim.max_connections)
+        lim.max_streams = lim.max_connections;
+    usher_errmsg lem = {{0}};
+    if (limits_config_check(&lim, &lem) != USHER_OK)
+        return fail("%s", lem.text);
     const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
     if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
         return fail("--reseat: nearest or none");
@@ -764,7 +812,7 @@ static int cmd_serve(int argc, char **argv)
     event_settings es;
     engine_settings(e, &es);
     zone_use(es.tz); /* before any thread: times people read are in the event's zone */
-    coord_server_config sc = {listen, web, (unsigned)threads, cert, key};
+    coord_server_config sc = {listen, web, (unsigned)threads, cert, key, lim};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;

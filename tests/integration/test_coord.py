@@ -1333,8 +1333,9 @@ def test_sse(env):
         eq(s5.status, 401, "stream without a token")
         expect_error(call(p, "GET", "/v1/events?access_token=" + "A" * 52), 401, "unauthorized",
                      "stream with a bad access_token")
-        # Many listeners at once cost nothing and all hear the next change.
-        many = [EventStream(p, token=k) for _ in range(50)]
+        # Many listeners at once cost nothing and all hear the next change
+        # (the organisers' token: a device may hold only a few streams).
+        many = [EventStream(p, token=a) for _ in range(50)]
         streams.extend(many)
         for st in many:
             eq(st.next(slow(2)), ("comment", "keep-alive"), "opening comment (50 listeners)")
