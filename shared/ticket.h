@@ -74,6 +74,53 @@ void csv_report_release(csv_report *r);
 usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out,
                            csv_report *rep) USHER_MUST_CHECK;
 
+/* Which field of a record holds what, for a ticket office's export (see
+ * ticket_import.h, which finds them from the header row). -1 = no such
+ * column. A name may be several columns (first + last), joined with one
+ * space, empty parts left out. */
+#define TICKET_NAME_PARTS 4
+typedef struct ticket_columns {
+    int code;
+    int name[TICKET_NAME_PARTS];
+    int nname;
+    int klass;
+    int status; /* a row whose status is void/cancelled/refunded... is set aside */
+} ticket_columns;
+
+/* How ticket_csv_parse_ex reads a file. Zeroed = ticket_csv_parse's rules,
+ * except that whitespace inside names is folded (below). */
+typedef struct ticket_parse_opts {
+    char sep;                   /* ',' (when 0), ';' or '\t' */
+    const ticket_columns *cols; /* NULL: the header names ticket_number, full_name[, class] */
+    bool strict_space;          /* refuse a name holding a tab or a line break */
+} ticket_parse_opts;
+
+/* What a parse found besides the tickets. Init with {0}; release with
+ * ticket_parse_extra_release. */
+typedef struct ticket_parse_extra {
+    ticket_list voided;  /* rows whose status says void/cancelled (code; name may be "") */
+    csv_report warnings; /* fixed without refusing: "line 7: the name held a line break..." */
+} ticket_parse_extra;
+
+void ticket_parse_extra_release(ticket_parse_extra *x);
+
+/* ticket_csv_parse with options: the field separator, the columns (the first
+ * non-blank record is then the header and is skipped), and names whose tabs,
+ * line breaks and runs of spaces are folded into one space with a warning in
+ * extra (unless strict_space). A name holding U+FFFD (a character some
+ * earlier conversion lost) is refused. Rows whose status column reads void,
+ * voided, cancelled, canceled, refunded, deleted or expired go into
+ * extra->voided, not out (their code must still be valid; names are not
+ * checked). All or nothing as ticket_csv_parse: on USHER_PARSE out and extra's
+ * lists are untouched and rep holds every problem. extra may be NULL. */
+usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_opts *opts,
+                              ticket_list *out, ticket_parse_extra *extra,
+                              csv_report *rep) USHER_MUST_CHECK;
+
+/* True for a status cell that means the ticket no longer admits anyone
+ * (void, voided, cancelled, canceled, refunded, deleted, expired; any case). */
+bool ticket_status_is_void(const char *s, size_t n);
+
 /* Normalises a typed code in place (trims spaces, tabs, CR and LF, upper-cases)
  * and checks its charset and length. Returns false when it cannot be a ticket
  * code (NULL included); code may then be partly normalised. */
