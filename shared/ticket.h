@@ -109,7 +109,7 @@ void ticket_parse_extra_release(ticket_parse_extra *x);
  * line breaks and runs of spaces are folded into one space with a warning in
  * extra (unless strict_space). A name holding U+FFFD (a character some
  * earlier conversion lost) is refused. Rows whose status column reads void,
- * voided, cancelled, canceled, refunded, deleted or expired go into
+ * voided, cancelled, canceled, refunded, deleted, expired or not attending go into
  * extra->voided, not out (their code must still be valid; names are not
  * checked). All or nothing as ticket_csv_parse: on USHER_PARSE out and extra's
  * lists are untouched and rep holds every problem. extra may be NULL. */
@@ -118,7 +118,8 @@ usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_o
                               csv_report *rep) USHER_MUST_CHECK;
 
 /* True for a status cell that means the ticket no longer admits anyone
- * (void, voided, cancelled, canceled, refunded, deleted, expired; any case). */
+ * (void, voided, cancelled, canceled, refunded, deleted, expired, not attending;
+ * any case). */
 bool ticket_status_is_void(const char *s, size_t n);
 
 /* Normalises a typed code in place (trims spaces, tabs, CR and LF, upper-cases)
