@@ -60,9 +60,10 @@ static const export_format formats[] = {
         .name = "Eventbrite attendee report",
         .need = {"Order #", "First Name", "Last Name", "Ticket Type"},
         .code = {"Barcode #", "Barcode", "Attendee #"},
-        .no_code = "this Eventbrite report has neither Barcode # nor Attendee #, and an order number "
-                   "is shared by every ticket of an order: add the barcode column to the attendee "
-                   "report, " NO_CODE_HINT,
+        .no_code =
+            "this Eventbrite report has neither Barcode # nor Attendee #, and an order number "
+            "is shared by every ticket of an order: add the barcode column to the attendee "
+            "report, " NO_CODE_HINT,
         .first = "First Name",
         .last = "Last Name",
         .klass = {"Ticket Type"},
@@ -358,6 +359,9 @@ static usher_err apply_one(ticket_import *ti, const header *h, const char *pair,
         return usher_fail(em, USHER_PARSE,
                           "--map knows the fields code, name, class and status, not \"%s\"", key);
     ticket_import_map m = {0};
+    size_t vlen = strlen(val);
+    if (vlen && val[vlen - 1] == '+')
+        return usher_fail(em, USHER_PARSE, "--map %s= has an empty column name", key);
     const char *p = val;
     while (*p) {
         const char *plus = f == TICKET_FIELD_NAME ? strchr(p, '+') : NULL;
