@@ -165,7 +165,9 @@ typedef struct change {
     X(RESEAT, "reseat")                                                                            \
     X(DUPLICATE_CHECKIN, "duplicate_checkin")                                                      \
     X(LATE_UPLOAD, "late_upload")                                                                  \
-    X(REVOKED_SCAN, "revoked_scan")
+    X(REVOKED_SCAN, "revoked_scan")                                                                \
+    X(TICKET_EDITED, "ticket_edited")                                                              \
+    X(TICKET_UNREVOKED, "ticket_unrevoked")
 
 typedef enum {
     ALERT_NONE = 0,

@@ -183,6 +183,11 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE ops_new RENAME TO ops;\n"
     "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
     "CREATE INDEX ops_by_device ON ops(device, seq);\n",
+
+    /* 5: the trail of an organiser's correction (ticket_edited,
+     * ticket_unrevoked alerts): what the ticket read before and after. */
+    "ALTER TABLE alerts ADD COLUMN before_text TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE alerts ADD COLUMN after_text TEXT NOT NULL DEFAULT '';\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */

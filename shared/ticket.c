@@ -687,8 +687,8 @@ static usher_err check_row_width(parser *ps, bool *ok)
                    ps->rec.count, ps->rec.count == 1 ? "" : "s", col, need + 1, sep_name(ps->sep));
 }
 
-static const char *const void_words[] = {"void",    "voided",  "cancelled",    "canceled", "refunded",
-                                         "deleted", "expired", "not attending"};
+static const char *const void_words[] = {"void",     "voided",  "cancelled", "canceled",
+                                         "refunded", "deleted", "expired",   "not attending"};
 
 bool ticket_status_is_void(const char *s, size_t n)
 {

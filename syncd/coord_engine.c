@@ -567,6 +567,8 @@ typedef struct add_tickets_job {
     usher_errmsg *em;
 } add_tickets_job;
 
+static void publish_since(engine *e, coorddb *db, int64_t before);
+
 /* On the committer: the state changes under the write lock, the new changes
  * go into the ring in order, then listeners hear of them. */
 static usher_err add_tickets_in_db(coorddb *db, void *arg)
@@ -580,6 +582,14 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
     pthread_rwlock_unlock(&e->rw);
     if (err)
         return err;
+    publish_since(e, db, before);
+    return USHER_OK;
+}
+
+/* Puts the changes after `before` into the ring, in order, then wakes the
+ * listeners (committer thread). */
+static void publish_since(engine *e, coorddb *db, int64_t before)
+{
     int64_t last = before;
     for (;;) {
         change *cs = NULL;
@@ -605,7 +615,41 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
     pthread_mutex_unlock(&e->qlock);
     if (notify && last > before)
         notify(notify_ctx, last);
+}
+
+typedef struct admin_job {
+    engine *e;
+    coorddb_admin_fn fn;
+    void *arg;
+    const coord_alert *trail;
+    size_t ntrail;
+    int64_t last;
+    usher_errmsg *em;
+} admin_job;
+
+static usher_err admin_in_db(coorddb *db, void *arg)
+{
+    admin_job *job = arg;
+    engine *e = job->e;
+    int64_t before = coorddb_last_seq(db);
+    pthread_rwlock_wrlock(&e->rw);
+    usher_err err = coorddb_admin_change(db, e->st, job->fn, job->arg, job->trail, job->ntrail,
+                                         timestamp_now_ms(), &job->last, job->em);
+    pthread_rwlock_unlock(&e->rw);
+    if (err)
+        return err;
+    publish_since(e, db, before);
     return USHER_OK;
+}
+
+usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
+                              size_t ntrail, int64_t *last_seq, usher_errmsg *em)
+{
+    admin_job job = {e, fn, arg, trail, ntrail, 0, em};
+    usher_err err = engine_with_db(e, admin_in_db, &job);
+    if (!err && last_seq)
+        *last_seq = job.last;
+    return err;
 }
 
 usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em)
