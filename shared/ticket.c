@@ -836,6 +836,71 @@ usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_r
     return ticket_csv_parse_ex(data, len, &opts, out, NULL, rep);
 }
 
+/* ---- corrections ------------------------------------------------------------ */
+
+usher_err ticket_name_clean(const char *in, char out[USHER_NAME_SIZE], usher_errmsg *em)
+{
+    if (!in)
+        return usher_fail(em, USHER_INVAL, "missing name");
+    size_t n = strlen(in);
+    if (n >= USHER_NAME_SIZE * 2)
+        return usher_fail(em, USHER_INVAL, "the name is too long (at most %d bytes)",
+                          NAME_MAX_BYTES);
+    char buf[USHER_NAME_SIZE * 2];
+    memcpy(buf, in, n);
+    const char *s = buf;
+    trim(&s, &n);
+    while (n && is_fold_space((unsigned char)s[0]))
+        s++, n--;
+    while (n && is_fold_space((unsigned char)s[n - 1]))
+        n--;
+    memmove(buf, s, n);
+    if (n == 0)
+        return usher_fail(em, USHER_INVAL, "missing name");
+    if (!text_utf8_valid(buf, n))
+        return usher_fail(em, USHER_INVAL, "the name is not valid UTF-8");
+    if (holds_replacement(buf, n))
+        return usher_fail(em, USHER_INVAL,
+                          "the name holds U+FFFD (\xef\xbf\xbd), the mark of a lost character: "
+                          "type the name as it should read");
+    const char *what;
+    n = fold_space(buf, n, &what);
+    size_t bad = first_bad(buf, n, name_char_ok);
+    if (bad < n) {
+        char desc[48];
+        describe_char(buf + bad, n - bad, desc, sizeof desc);
+        return usher_fail(em, USHER_INVAL, "the name contains %s; remove it", desc);
+    }
+    if (n > NAME_MAX_BYTES)
+        return usher_fail(em, USHER_INVAL, "the name is too long (%zu bytes; at most %d)", n,
+                          NAME_MAX_BYTES);
+    memcpy(out, buf, n);
+    out[n] = '\0';
+    return USHER_OK;
+}
+
+usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE], usher_errmsg *em)
+{
+    const char *s = in ? in : "";
+    size_t n = strlen(s);
+    trim(&s, &n);
+    size_t bad = first_bad(s, n, class_char_ok);
+    if (bad < n) {
+        char desc[48];
+        describe_char(s + bad, n - bad, desc, sizeof desc);
+        return usher_fail(em, USHER_INVAL,
+                          "the class has a character that is not allowed: %s (use letters, "
+                          "digits, spaces, _ and -)",
+                          desc);
+    }
+    if (n > CLASS_MAX)
+        return usher_fail(em, USHER_INVAL, "the class is too long (%zu characters; at most %d)", n,
+                          CLASS_MAX);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return USHER_OK;
+}
+
 /* ---- typed and generated codes -------------------------------------------- */
 
 bool ticket_code_normalize(char *code)

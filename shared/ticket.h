@@ -117,6 +117,18 @@ usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_o
                               ticket_list *out, ticket_parse_extra *extra,
                               csv_report *rep) USHER_MUST_CHECK;
 
+/* A name typed by an organiser (a correction), by the import's rules: trimmed,
+ * tabs, line breaks and runs of spaces folded to one space, then 1..256 bytes
+ * of UTF-8 without control characters or U+FFFD. Writes it into out and
+ * returns USHER_OK, or USHER_INVAL with the reason in em (out untouched). */
+usher_err ticket_name_clean(const char *in, char out[USHER_NAME_SIZE],
+                            usher_errmsg *em) USHER_MUST_CHECK;
+
+/* A class by the import's rules: [A-Za-z0-9 _-]{0,16} after trimming ("" = no
+ * class). USHER_INVAL with the reason in em (out untouched). */
+usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE],
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
 /* True for a status cell that means the ticket no longer admits anyone
  * (void, voided, cancelled, canceled, refunded, deleted, expired, not attending;
  * any case). */
