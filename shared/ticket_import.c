@@ -114,6 +114,7 @@ static const export_format formats[] = {
         .no_code = NO_CODE_HINT,
         .full = {"full_name"},
         .klass = {"class"},
+        .status = {"status"},
     },
 };
 

@@ -262,7 +262,7 @@ static int cmd_tickets_import(int argc, char **argv)
           "(--keep-missing, the default) or revoked (--revoke-missing). A bad file is\n"
           "refused whole, every problem listed by line.\n");
     if (c.nargs != 1)
-        return fail("tickets import needs one file (see --help)");
+        return fail("tickets import needs one file: the CSV or text export (see --help)");
     if (GET("keep-missing") && GET("revoke-missing"))
         return fail("choose --keep-missing or --revoke-missing, not both");
     char *data = NULL;
