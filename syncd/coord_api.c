@@ -395,7 +395,8 @@ static void api_tickets_import(http_request *req, http_reply *r)
     } else {
         usher_errmsg em = {{0}};
         int64_t cursor = 0;
-        err = engine_admin_change(req->e, coord_import_apply, &ci, NULL, 0, &cursor, &em);
+        err = engine_admin_change(req->e, coord_import_apply, &ci, NULL, 0, &ci.file.tickets,
+                                  &cursor, &em);
         if (err) {
             http_error(r, 503, "unavailable", "could not save the tickets (%s); try again",
                        em.text);
@@ -748,7 +749,7 @@ static void api_correct(http_request *req, http_reply *r, const char *id, bool u
         return;
     }
     text_copy(c->code, sizeof c->code, id);
-    bool known = ticket_code_normalize(c->code);
+    bool known = ticketcode_normalize(c->code);
     c->unrevoke = unrevoke;
     const state *st = engine_read_begin(req->e);
     int ti = known ? state_find_ticket(st, c->code) : -1;
@@ -776,7 +777,8 @@ static void api_correct(http_request *req, http_reply *r, const char *id, bool u
     c->trail.a.at = timestamp_now_ms();
     usher_errmsg em = {{0}};
     int64_t cursor = 0;
-    usher_err err = engine_admin_change(req->e, correction_apply, c, &c->trail, 1, &cursor, &em);
+    usher_err err =
+        engine_admin_change(req->e, correction_apply, c, &c->trail, 1, NULL, &cursor, &em);
     if (err == USHER_NOTFOUND || err == USHER_CONFLICT || err == USHER_INVAL) {
         http_error(r,
                    err == USHER_NOTFOUND   ? 404
@@ -843,8 +845,7 @@ static void api_item_action(http_request *req, http_reply *r, const char *rest, 
         const state *st = engine_read_begin(req->e);
         char code[USHER_CODE_SIZE];
         text_copy(code, sizeof code, id);
-        for (char *p = code; *p; p++)
-            *p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
+        ticketcode_upcase(code);
         int ti = state_find_ticket(st, code);
         if (ti >= 0)
             text_copy(cur, sizeof cur, state_ticket(st, ti)->seat);

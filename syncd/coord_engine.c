@@ -623,6 +623,7 @@ typedef struct admin_job {
     void *arg;
     const coord_alert *trail;
     size_t ntrail;
+    const ticket_list *new_codes;
     int64_t last;
     usher_errmsg *em;
 } admin_job;
@@ -634,7 +635,7 @@ static usher_err admin_in_db(coorddb *db, void *arg)
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err = coorddb_admin_change(db, e->st, job->fn, job->arg, job->trail, job->ntrail,
-                                         timestamp_now_ms(), &job->last, job->em);
+                                         job->new_codes, timestamp_now_ms(), &job->last, job->em);
     pthread_rwlock_unlock(&e->rw);
     if (err)
         return err;
@@ -643,9 +644,10 @@ static usher_err admin_in_db(coorddb *db, void *arg)
 }
 
 usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
-                              size_t ntrail, int64_t *last_seq, usher_errmsg *em)
+                              size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
+                              usher_errmsg *em)
 {
-    admin_job job = {e, fn, arg, trail, ntrail, 0, em};
+    admin_job job = {e, fn, arg, trail, ntrail, new_codes, 0, em};
     usher_err err = engine_with_db(e, admin_in_db, &job);
     if (!err && last_seq)
         *last_seq = job.last;

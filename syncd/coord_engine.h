@@ -134,7 +134,8 @@ usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, us
  * device hears of them at once. Blocks the caller until done; *last_seq (may
  * be NULL) is the newest sequence number after it. */
 usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
-                              size_t ntrail, int64_t *last_seq, usher_errmsg *em);
+                              size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
+                              usher_errmsg *em);
 
 /* False once a failed commit could not be undone by reloading the state:
  * the engine then refuses every op (USHER_DB) and /healthz says so. */
