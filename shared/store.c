@@ -184,7 +184,15 @@ static const char *const coord_migrations[] = {
     "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
     "CREATE INDEX ops_by_device ON ops(device, seq);\n",
 
-    /* 5: the trail of an organiser's correction (ticket_edited,
+    /* 5: ticket identity. A check-in staff made by hand after a name check
+     * (manual), and a refused scan's first characters (note) on its op and
+     * its scan_refused alert. The event's settings (codes, PIN hash, time
+     * zone) are meta rows: an event made before them reads the defaults. */
+    "ALTER TABLE ops ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE ops ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE alerts ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
+    /* 6: the trail of an organiser's correction (ticket_edited,
      * ticket_unrevoked alerts): what the ticket read before and after. */
     "ALTER TABLE alerts ADD COLUMN before_text TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE alerts ADD COLUMN after_text TEXT NOT NULL DEFAULT '';\n",
@@ -246,6 +254,10 @@ static const char *const device_migrations[] = {
     /* 3: seat leases (offline policy `lease`) in the replica. */
     "ALTER TABLE r_seats ADD COLUMN lease_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE r_seats ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 4: ticket identity: manual check-ins and refused scans in the outbox. */
+    "ALTER TABLE outbox ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE outbox ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
 };
 
 typedef struct kind_info {
@@ -637,6 +649,8 @@ int store__bind_op(sqlite3_stmt *st, int first, const usher_op *op)
     rc |= sqlite3_bind_int(st, first + 7, op->expect_seat_free);
     rc |= bind_str(st, first + 8, op->party);
     rc |= sqlite3_bind_int64(st, first + 9, op->ttl_ms);
+    rc |= sqlite3_bind_int(st, first + 10, op->manual);
+    rc |= bind_str(st, first + 11, op->note);
     return rc ? SQLITE_ERROR : SQLITE_OK;
 }
 
@@ -653,6 +667,8 @@ void store__read_op(sqlite3_stmt *st, int first, usher_op *op)
     op->expect_seat_free = sqlite3_column_int(st, first + 7) != 0;
     store__column_text(st, first + 8, op->party, sizeof op->party);
     op->ttl_ms = sqlite3_column_int64(st, first + 9);
+    op->manual = sqlite3_column_int(st, first + 10) != 0;
+    store__column_text(st, first + 11, op->note, sizeof op->note);
 }
 
 int store__bind_verdict(sqlite3_stmt *st, int first, const verdict *v)

@@ -84,7 +84,7 @@ static void body_json(body_buf *b, json_t *j)
     free(text);
 }
 
-/* The sync response, {"cursor","more","verdicts","changes"} as
+/* The sync response, {"cursor","more","verdicts","changes","event"} as
  * proto_sync_response_encode writes it, but with the changes' JSON copied from
  * the change ring instead of encoded again for every reply (32 clients each
  * pulling every change is 32 encodings of it). */
@@ -128,7 +128,11 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
             body_put(&b, ",", 1);
         body_json(&b, proto_change_encode(&er->changes[i]));
     }
-    body_puts(&b, "]}");
+    body_puts(&b, "],\"event\":");
+    event_settings s;
+    engine_settings(req->e, &s);
+    body_json(&b, proto_settings_encode(&s));
+    body_puts(&b, "}");
     free(ring_text);
     if (b.failed) {
         http_error(r, 500, "internal", "out of memory");
@@ -187,14 +191,25 @@ out:
 
 /* ---- snapshot, layout, public key --------------------------------------- */
 
+/* The event as a device learns it: its facts, and its settings (codes,
+ * PIN hash, time zone) in the same object. */
 static json_t *event_json(engine *e)
 {
     const coord_event *ev = engine_event(e);
     char pk[2 * QRSIG_PK_BYTES + 1];
     qrsig_pk_to_text(ev->pk, pk);
-    return json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", ev->event_id, "name", ev->name,
-                     "hold_ttl_ms", (json_int_t)ev->hold_ttl_ms, "pubkey", pk, "reseat",
-                     ev->reseat == RESEAT_NEAREST ? "nearest" : "none");
+    event_settings s;
+    engine_settings(e, &s);
+    json_t *obj = proto_settings_encode(&s);
+    json_t *facts = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", ev->event_id, "name", ev->name,
+                              "hold_ttl_ms", (json_int_t)ev->hold_ttl_ms, "pubkey", pk, "reseat",
+                              ev->reseat == RESEAT_NEAREST ? "nearest" : "none");
+    if (!obj || !facts || json_object_update(obj, facts) != 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
+    json_decref(facts);
+    return obj;
 }
 
 static void api_snapshot(http_request *req, http_reply *r)
@@ -351,6 +366,24 @@ static bool query_flag(const http_request *req, const char *key, bool *bad)
     return false;
 }
 
+/* What the file's codes are, into an import's answer: "codes": "strong|weak",
+ * "weak": n, "example"?, "why"?, "event_codes" (the event's after it). */
+static void add_codes(engine *e, json_t *obj, const ticket_list *tl)
+{
+    ticketcode_report rep;
+    if (ticket_list_classify(tl, &rep) != USHER_OK)
+        rep.strength = TICKETCODE_WEAK;
+    event_settings s;
+    engine_settings(e, &s);
+    json_object_set_new(obj, "codes", json_string(ticketcode_strength_name(rep.strength)));
+    json_object_set_new(obj, "weak", json_integer((json_int_t)rep.weak));
+    json_object_set_new(obj, "event_codes", json_string(ticketcode_strength_name(s.codes)));
+    if (rep.example[0]) {
+        json_object_set_new(obj, "example", json_string(rep.example));
+        json_object_set_new(obj, "why", json_string(rep.why));
+    }
+}
+
 /* POST /v1/tickets/import[?dry_run=1][&map=SPEC][&missing=keep|revoke]: a
  * ticket file's bytes, exactly as `usher-coord tickets import` reads them
  * (coord_import). A dry run answers the preview and changes nothing; an
@@ -390,8 +423,11 @@ static void api_tickets_import(http_request *req, http_reply *r)
         engine_read_end(req->e);
         if (err)
             http_error(r, 500, "internal", "out of memory planning the import");
-        else
-            http_json(r, 200, coord_import_json(&ci, true));
+        else {
+            json_t *j = coord_import_json(&ci, true);
+            add_codes(req->e, j, &ci.file.tickets);
+            http_json(r, 200, j);
+        }
     } else {
         usher_errmsg em = {{0}};
         int64_t cursor = 0;
@@ -403,6 +439,7 @@ static void api_tickets_import(http_request *req, http_reply *r)
         } else {
             json_t *j = coord_import_json(&ci, false);
             json_object_set_new(j, "cursor", json_integer((json_int_t)cursor));
+            add_codes(req->e, j, &ci.file.tickets);
             http_json(r, 200, j);
         }
     }
@@ -432,12 +469,18 @@ static void api_stats(http_request *req, http_reply *r)
                                                   "seated", seated, "checked_in", in));
     }
     engine_read_end(req->e);
+    event_settings es;
+    engine_settings(req->e, &es);
+    json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", engine_event(req->e)->name,
+                              "codes", ticketcode_strength_name(es.codes), "codes_by",
+                              es.codes_by_organiser ? "organiser" : "import", "tz",
+                              es.tz[0] ? es.tz : "UTC", "staff_pin", es.pin_hash[0] != 0);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "seats", s.seats,
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o}", "seats", s.seats,
                         "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
                         s.leased, "expected", s.tickets, "revoked", s.revoked, "checked_in",
                         s.checked_in, "cursor", (json_int_t)engine_last_seq(req->e), "sections",
-                        sections));
+                        sections, "event", event));
 }
 
 /* Database reads and alert acks run on the committer thread

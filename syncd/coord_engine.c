@@ -571,6 +571,18 @@ static void publish_since(engine *e, coorddb *db, int64_t before);
 
 /* On the committer: the state changes under the write lock, the new changes
  * go into the ring in order, then listeners hear of them. */
+/* The import may have made the codes weak (write lock held). */
+static void reread_settings(engine *e, coorddb *db)
+{
+    coord_event ev;
+    usher_errmsg ev_em = {{0}};
+    if (coorddb_get_event(db, &ev, &ev_em) == USHER_OK)
+        e->ev.settings = ev.settings;
+    else
+        fprintf(stderr, "usher-coord: cannot reread the event's settings: %s\n", ev_em.text);
+    sodium_memzero(&ev, sizeof ev);
+}
+
 static usher_err add_tickets_in_db(coorddb *db, void *arg)
 {
     add_tickets_job *job = arg;
@@ -579,6 +591,8 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =
         coorddb_add_tickets(db, e->st, job->tl, timestamp_now_ms(), &job->added, job->em);
+    if (!err)
+        reread_settings(e, db);
     pthread_rwlock_unlock(&e->rw);
     if (err)
         return err;
@@ -636,6 +650,8 @@ static usher_err admin_in_db(coorddb *db, void *arg)
     pthread_rwlock_wrlock(&e->rw);
     usher_err err = coorddb_admin_change(db, e->st, job->fn, job->arg, job->trail, job->ntrail,
                                          job->new_codes, timestamp_now_ms(), &job->last, job->em);
+    if (!err && job->new_codes)
+        reread_settings(e, db);
     pthread_rwlock_unlock(&e->rw);
     if (err)
         return err;
@@ -679,6 +695,13 @@ void engine_read_end(engine *e)
 const coord_event *engine_event(engine *e)
 {
     return &e->ev;
+}
+
+void engine_settings(engine *e, event_settings *out)
+{
+    pthread_rwlock_rdlock(&e->rw);
+    *out = e->ev.settings;
+    pthread_rwlock_unlock(&e->rw);
 }
 
 const char *engine_layout_json(engine *e)
