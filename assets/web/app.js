@@ -47,7 +47,9 @@
     reseat: 'Re-seated',
     duplicate_checkin: 'Duplicate check-in',
     late_upload: 'Late upload',
-    revoked_scan: 'Revoked ticket scanned'
+    revoked_scan: 'Revoked ticket scanned',
+    ticket_edited: 'Ticket corrected',
+    ticket_unrevoked: 'Revoke undone'
   };
 
   function $(id) { return document.getElementById(id); }
@@ -1238,6 +1240,9 @@
         return 'Done offline at ' + clock(parseTime(a.at)) + ' and uploaded late' + (seat ? ' (seat ' + seat + ')' : '') + '.';
       case 'revoked_scan':
         return 'A revoked ticket was presented at ' + (a.device || 'a device') + '.';
+      case 'ticket_edited':
+      case 'ticket_unrevoked':
+        return 'By ' + (a.device || '?') + ' at ' + clock(parseTime(a.at)) + ': ' + (a.before || '') + ' \u2192 ' + (a.after || '') + '.';
       default:
         return [seat, other].filter(Boolean).join(' → ');
     }
@@ -1428,7 +1433,16 @@
         rb.setAttribute('aria-label', 'Revoke ticket ' + t.code);
         rb.addEventListener('click', function () { revokeTicket(t, rb); });
         tdAct.appendChild(rb);
+      } else {
+        var ub = h('button', { type: 'button', 'class': 'btn small', 'data-code': t.code }, 'Undo revoke');
+        ub.setAttribute('aria-label', 'Undo the revoke of ticket ' + t.code);
+        ub.addEventListener('click', function () { correctTicket(t, '/unrevoke', undefined, ub, 'Ticket ' + t.code + ' admits again.'); });
+        tdAct.appendChild(ub);
       }
+      var eb = h('button', { type: 'button', 'class': 'btn small', 'data-edit': t.code }, 'Edit');
+      eb.setAttribute('aria-label', 'Edit the name and class of ticket ' + t.code);
+      eb.addEventListener('click', function () { editTicket(t, eb); });
+      tdAct.appendChild(eb);
       tr.appendChild(tdAct);
       body.appendChild(tr);
     });
@@ -1455,6 +1469,28 @@
       (t.seat ? ', and seat ' + t.seat + ' becomes free' : '') + '. This cannot be undone here.';
     if (!window.confirm(msg)) return;
     act(ticketPath(t.code) + '/revoke', undefined, btn, $('tickets-msg'), 'Ticket ' + t.code + ' revoked.');
+  }
+
+  /* Corrections (name, class, undoing a revoke): each a change every device
+   * receives and an alert saying who, when, before and after. */
+  function correctTicket(t, verb, body, btn, okText) {
+    var where = $('tickets-msg');
+    busy(btn, true);
+    showMsg(where, 'Working\u2026', '');
+    return api(ticketPath(t.code) + verb, { method: 'POST', json: body === undefined ? {} : body }).then(function (r) {
+      showMsg(where, r.changed ? okText + ' (before: ' + r.trail.before + ')' : 'Nothing to change.', 'ok');
+      refreshSeats(true);
+      refreshStats(true);
+      refreshTickets(true);
+    }, function (err) { reportError(err, where); }).then(function () { busy(btn, false); });
+  }
+
+  function editTicket(t, btn) {
+    var name = window.prompt('Name on ticket ' + t.code + ':', t.name || '');
+    if (name === null) return;
+    var klass = window.prompt('Class of ticket ' + t.code + ' (empty for none):', t['class'] || '');
+    if (klass === null) return;
+    correctTicket(t, '/edit', { name: name, 'class': klass }, btn, 'Ticket ' + t.code + ' now reads ' + name.trim().replace(/\s+/g, ' ') + '.');
   }
 
   /* ---- wiring -------------------------------------------------------------- */

@@ -395,6 +395,35 @@ def test_import_csv(env):
     no_page_problems(page)
 
 
+def test_corrections(env):
+    """Edit a guest's name and class and undo a revoke from the ticket list:
+    the coordinator has them, and the alerts show the trail."""
+    coord, page = start(env)
+    admin = env.tokens["admin"]
+    open_dashboard(coord, page, admin)
+    page.eval("document.getElementById('search').value = 'GALA-0003';"
+              " document.getElementById('search-form').requestSubmit(); true")
+    page.wait("document.querySelector('button[data-edit=\"GALA-0003\"]') !== null", slow(10), "the Edit button")
+    page.eval("var answers = ['Émile  Zola', 'VIP']; window.prompt = function () { return answers.shift(); };"
+              " window.confirm = function () { return true; }; true")
+    click(page, 'button[data-edit="GALA-0003"]')
+    msg = "document.getElementById('tickets-msg').textContent"
+    page.wait(msg + ".indexOf('now reads Émile Zola') >= 0", slow(10), "the edit's message", show=msg)
+    t = it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")[0]
+    eq((t["name"], t["class"]), ("Émile Zola", "VIP"), "the coordinator's corrected ticket")
+    click(page, 'button[data-code="GALA-0003"]')  # Revoke
+    page.wait(msg + ".indexOf('revoked') >= 0", slow(10), "the revoke", show=msg)
+    page.wait("document.querySelector('button[data-code=\"GALA-0003\"]') &&"
+              " document.querySelector('button[data-code=\"GALA-0003\"]').textContent === 'Undo revoke'",
+              slow(10), "the Undo revoke button")
+    click(page, 'button[data-code="GALA-0003"]')
+    page.wait(msg + ".indexOf('admits again') >= 0", slow(10), "the un-revoke", show=msg)
+    eq(it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")[0]["revoked"], False, "un-revoked")
+    kinds = [a["kind"] for a in it.get_list(coord.port, "/v1/alerts", admin, "alerts")]
+    check("ticket_edited" in kinds and "ticket_unrevoked" in kinds, "the trail's alerts: %r" % kinds)
+    no_page_problems(page)
+
+
 def test_seat_actions(env):
     """An organiser selects seats on the map and blocks, unblocks, moves and
     unseats; every action reaches the coordinator and shows on the map."""
