@@ -36,7 +36,7 @@
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
-    "created_at, acked_at, note"
+    "created_at, acked_at, note, before_text, after_text"
 
 /* Statements of the write path and of every sync request, prepared once. */
 enum {
@@ -76,8 +76,8 @@ static const char *const coord_sql[C_COUNT] = {
                         "checked_in_at = excluded.checked_in_at, "
                         "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
     [C_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
-                       "at, other_at, op_id, created_at, note) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       "at, other_at, op_id, created_at, note, before_text, after_text) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [C_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > ?1 "
@@ -662,6 +662,46 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
     return USHER_OK;
 }
 
+static usher_err write_alert_trail(coorddb *db, const alert *a, const char *before,
+                                   const char *after, int64_t now, usher_errmsg *em);
+
+usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void *arg,
+                               const coord_alert *trail, size_t ntrail,
+                               const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                               usher_errmsg *em)
+{
+    change *cs = NULL;
+    size_t n = 0;
+    state *trial = state_clone(st);
+    if (!trial)
+        return usher_fail(em, USHER_NOMEM, "out of memory changing tickets");
+    usher_err err = fn(trial, arg, &cs, &n, em);
+    state_free(trial);
+    if (!err)
+        err = store_begin(db->db, em);
+    for (size_t i = 0; !err && i < n; i++)
+        err = write_change(db, &cs[i], db->last_seq + 1 + (int64_t)i, NULL, now, em);
+    for (size_t i = 0; !err && i < ntrail; i++)
+        err = write_alert_trail(db, &trail[i].a, trail[i].before, trail[i].after, now, em);
+    if (!err && new_codes && new_codes->count)
+        err = note_codes(db, new_codes, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    store_rollback(db->db);
+    free(cs);
+    if (err)
+        return err;
+    db->last_seq += (int64_t)n;
+    cs = NULL;
+    if (fn(st, arg, &cs, &n, em) != USHER_OK)
+        return usher_fail(em, USHER_NOMEM,
+                          "the tickets were saved but memory ran out; restart usher-coord");
+    free(cs);
+    if (last_seq)
+        *last_seq = db->last_seq;
+    return USHER_OK;
+}
+
 static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int64_t op_seq,
                           int64_t now, usher_errmsg *em)
 {
@@ -689,6 +729,12 @@ static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int
 
 static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_errmsg *em)
 {
+    return write_alert_trail(db, a, "", "", now, em);
+}
+
+static usher_err write_alert_trail(coorddb *db, const alert *a, const char *before,
+                                   const char *after, int64_t now, usher_errmsg *em)
+{
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_ALERT_INSERT, &st, em);
     if (err)
@@ -705,6 +751,8 @@ static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_err
     rc |= sqlite3_bind_text(st, 9, a->op_id, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 10, now);
     rc |= sqlite3_bind_text(st, 11, a->note, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 12, before, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 13, after, -1, SQLITE_STATIC);
     return step_done(db, st, rc, "coordinator database: storing an alert", em);
 }
 
@@ -1124,6 +1172,8 @@ static void read_alert_row(sqlite3_stmt *st, void *p)
     ca->created_at = sqlite3_column_int64(st, 10);
     ca->acked_at = sqlite3_column_int64(st, 11);
     store__column_text(st, 12, ca->a.note, sizeof ca->a.note);
+    store__column_text(st, 13, ca->before, sizeof ca->before);
+    store__column_text(st, 14, ca->after, sizeof ca->after);
 }
 
 usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,

@@ -79,6 +79,24 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
 usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n, int64_t now,
                          int64_t *last_seq, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* An organiser's change made outside the op log: imports and re-imports,
+ * corrections. fn changes the state it is given and returns the changes it
+ * made (*out malloc'd, seq 0). It runs first on a copy of st, whose changes
+ * are written in one transaction with the trail (alerts with before/after
+ * text, may be NULL/0), then on st itself once that is durable (fn must do
+ * the same to both). new_codes (may be NULL): the codes of an imported file,
+ * which make the event's codes weak when they are (as coorddb_add_tickets).
+ * *last_seq (may be NULL) is the newest sequence after.
+ * On failure nothing is written and st is untouched, except when fn fails on
+ * st after the commit (USHER_NOMEM: restart usher-coord). */
+typedef struct coord_alert coord_alert;
+typedef usher_err (*coorddb_admin_fn)(state *st, void *arg, change **out, size_t *n,
+                                      usher_errmsg *em);
+usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void *arg,
+                               const coord_alert *trail, size_t ntrail,
+                               const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Highest sequence number in the change log (0 when empty). */
 int64_t coorddb_last_seq(coorddb *db);
 
@@ -124,9 +142,12 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n,
                           usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Stored alerts, newest first (max rows), each with its row id and ack time. */
+#define COORD_TRAIL_SIZE 320 /* "name / class" of a ticket */
 typedef struct coord_alert {
     int64_t id;
     alert a;
+    char before[COORD_TRAIL_SIZE]; /* corrections: what it read before; "" otherwise */
+    char after[COORD_TRAIL_SIZE];
     int64_t created_at;
     int64_t acked_at; /* 0 = open */
 } coord_alert;

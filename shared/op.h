@@ -187,7 +187,9 @@ typedef struct change {
     X(LATE_UPLOAD, "late_upload")                                                                  \
     X(REVOKED_SCAN, "revoked_scan")                                                                \
     X(SCAN_REFUSED, "scan_refused")                                                                \
-    X(CLOCK_SKEW, "clock_skew")
+    X(CLOCK_SKEW, "clock_skew")                                                                    \
+    X(TICKET_EDITED, "ticket_edited")                                                              \
+    X(TICKET_UNREVOKED, "ticket_unrevoked")
 
 typedef enum {
     ALERT_NONE = 0,

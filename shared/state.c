@@ -277,6 +277,52 @@ usher_err state_add_ticket(state *st, const char *code, const char *name, const 
     return USHER_OK;
 }
 
+static bool name_ok(const char *name)
+{
+    return name && name[0] && strlen(name) < USHER_NAME_SIZE &&
+           text_utf8_valid(name, strlen(name)) && text_printable(name);
+}
+
+static void ticket_change(const state *st, int ti, change *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    out->type = CHANGE_TICKET;
+    out->ticket = st->tickets[ti];
+}
+
+usher_err state_edit_ticket(state *st, const char *code, const char *name, const char *klass,
+                            change *out, usher_errmsg *em)
+{
+    int ti = code ? state_find_ticket(st, code) : -1;
+    if (ti < 0)
+        return usher_fail(em, USHER_NOTFOUND, "no ticket %.40s", code ? code : "");
+    if (!name_ok(name))
+        return usher_fail(em, USHER_INVAL,
+                          "ticket %s: the name must be one line of UTF-8, 1 to 256 bytes", code);
+    if (!klass)
+        klass = "";
+    if (strlen(klass) >= USHER_CLASS_SIZE)
+        return usher_fail(em, USHER_INVAL, "ticket %s: class longer than 16 characters", code);
+    text_copy(st->tickets[ti].name, sizeof st->tickets[ti].name, name);
+    text_copy(st->tickets[ti].klass, sizeof st->tickets[ti].klass, klass);
+    ticket_change(st, ti, out);
+    return USHER_OK;
+}
+
+usher_err state_unrevoke_ticket(state *st, const char *code, change *out, usher_errmsg *em)
+{
+    int ti = code ? state_find_ticket(st, code) : -1;
+    if (ti < 0)
+        return usher_fail(em, USHER_NOTFOUND, "no ticket %.40s", code ? code : "");
+    if (!st->tickets[ti].revoked)
+        return usher_fail(em, USHER_CONFLICT, "ticket %s is not revoked", code);
+    st->tickets[ti].revoked = false;
+    ticket_change(st, ti, out);
+    return USHER_OK;
+}
+
 /* ---- applying operations ---------------------------------------------- */
 
 static bool hold_active(const seat_state *s, int64_t now)

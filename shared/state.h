@@ -58,6 +58,20 @@ const state_config *state_get_config(const state *st);
 usher_err state_add_ticket(state *st, const char *code, const char *name, const char *klass,
                            change *out, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Corrects a ticket's name and class (an organiser's edit or a re-import).
+ * name follows state_add_ticket's rules, klass may be "" (no class). The
+ * seat, check-in and revocation are kept. USHER_NOTFOUND for an unknown code,
+ * USHER_INVAL for a bad name or class; *out (if non-NULL) is the
+ * CHANGE_TICKET to log, written only on success. */
+usher_err state_edit_ticket(state *st, const char *code, const char *name, const char *klass,
+                            change *out, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Undoes a revoke: the ticket admits and can be seated again (it was unseated
+ * when revoked). USHER_NOTFOUND for an unknown code, USHER_CONFLICT when it is
+ * not revoked; *out as state_edit_ticket. */
+usher_err state_unrevoke_ticket(state *st, const char *code, change *out,
+                                usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Applies one validated op at coordinator time `now` (ms). Always fills *res;
  * never fails: a bad op is a rejected verdict. With remember_ops a repeated
  * op id returns the first verdict as VERDICT_DUPLICATE and changes nothing.

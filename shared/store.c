@@ -195,6 +195,10 @@ static const char *const coord_migrations[] = {
     /* 6: how long each op waited in its device's outbox (usher-syncd measures
      * it): with received_at, when it happened by the coordinator's clock. */
     "ALTER TABLE ops ADD COLUMN wait_ms INTEGER NOT NULL DEFAULT 0;\n",
+    /* 7: the trail of an organiser's correction (ticket_edited,
+     * ticket_unrevoked alerts): what the ticket read before and after. */
+    "ALTER TABLE alerts ADD COLUMN before_text TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE alerts ADD COLUMN after_text TEXT NOT NULL DEFAULT '';\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */

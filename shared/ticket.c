@@ -71,6 +71,14 @@ void ticket_list_release(ticket_list *tl)
     tl->count = tl->cap = 0;
 }
 
+void ticket_parse_extra_release(ticket_parse_extra *x)
+{
+    if (!x)
+        return;
+    ticket_list_release(&x->voided);
+    csv_report_release(&x->warnings);
+}
+
 void csv_report_release(csv_report *r)
 {
     if (!r)
@@ -104,7 +112,17 @@ typedef struct parser {
     size_t rows;                       /* data rows, blank ones aside */
     bool stop;                         /* a problem after which reading on makes no sense */
     int col_code, col_name, col_class; /* field index, -1 when absent */
+    int name_parts[TICKET_NAME_PARTS]; /* col_name is name_parts[0] */
+    int nname;
+    int col_status;
+    bool mapped;       /* columns given by the caller, not the seed header */
+    bool strict_space; /* refuse tabs and line breaks in names */
+    char sep;
+    char **hdr; /* the header row's cells, for messages (mapped only) */
+    size_t nhdr;
     ticket_list tmp;
+    ticket_list voided;
+    csv_report *warn;
     seen_set seen;
 } parser;
 
@@ -112,6 +130,10 @@ static void parser_release(parser *ps)
 {
     csv_reader_free(ps->reader);
     ticket_list_release(&ps->tmp);
+    ticket_list_release(&ps->voided);
+    for (size_t k = 0; k < ps->nhdr; k++)
+        free(ps->hdr[k]);
+    free(ps->hdr);
     free(ps->seen.items);
     free(ps->seen.slots);
 }
@@ -119,12 +141,35 @@ static void parser_release(parser *ps)
 static usher_err problem(parser *ps, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static usher_err report_add(csv_report *rep, int line, const char *fmt, va_list ap);
+
 /* Records one problem of this import; only the first CSV_MAX_PROBLEMS keep
  * their text. */
 static usher_err problem(parser *ps, int line, const char *fmt, ...)
 {
     ps->problems++;
-    csv_report *rep = ps->rep;
+    va_list ap;
+    va_start(ap, fmt);
+    usher_err err = report_add(ps->rep, line, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static usher_err warning(parser *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records something fixed on the way (a name's line break folded). */
+static usher_err warning(parser *ps, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usher_err err = report_add(ps->warn, line, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static usher_err report_add(csv_report *rep, int line, const char *fmt, va_list ap)
+{
     if (!rep)
         return USHER_OK;
     rep->total++;
@@ -141,10 +186,7 @@ static usher_err problem(parser *ps, int line, const char *fmt, ...)
     csv_problem *pr = &rep->items[rep->count++];
     pr->line = line;
     int n = snprintf(pr->message, sizeof pr->message, "line %d: ", line);
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(pr->message + n, sizeof pr->message - (size_t)n, fmt, ap);
-    va_end(ap);
     return USHER_OK;
 }
 
@@ -228,7 +270,11 @@ static void describe_char(const char *s, size_t len, char *out, size_t size)
 /* Where a field sits, for messages: its column's name when it is one we use. */
 static void field_label(const parser *ps, size_t idx, char *out, size_t size)
 {
-    if ((int)idx == ps->col_code)
+    if (ps->mapped && idx < ps->nhdr)
+        snprintf(out, size, "column \"%.40s\"", ps->hdr[idx]);
+    else if (ps->mapped)
+        snprintf(out, size, "field %zu", idx + 1);
+    else if ((int)idx == ps->col_code)
         snprintf(out, size, "ticket_number");
     else if ((int)idx == ps->col_name)
         snprintf(out, size, "full_name");
@@ -242,7 +288,7 @@ static void field_label(const parser *ps, size_t idx, char *out, size_t size)
 
 static usher_err syntax_problem(parser *ps, size_t idx, csv_flaw flaw)
 {
-    char where[32];
+    char where[64];
     field_label(ps, idx, where, sizeof where);
     const char *what =
         flaw == CSV_FLAW_STRAY_QUOTE ? "a stray quote" : "text after a closing quote";
@@ -294,8 +340,36 @@ static usher_err header_column(parser *ps, int *col, const char *word, int k)
                    *col + 1, k + 1);
 }
 
+/* A caller's mapping: the header row is kept for messages; the columns must
+ * exist in it. */
+static usher_err read_mapped_header(parser *ps)
+{
+    ps->hdr = calloc(ps->rec.count, sizeof *ps->hdr);
+    if (!ps->hdr)
+        return USHER_NOMEM;
+    for (size_t k = 0; k < ps->rec.count; k++) {
+        const char *s;
+        size_t n;
+        field_text(ps, (int)k, &s, &n);
+        if (!(ps->hdr[k] = malloc(n + 1)))
+            return USHER_NOMEM;
+        memcpy(ps->hdr[k], s, n);
+        ps->hdr[k][n] = '\0';
+        ps->nhdr = k + 1;
+    }
+    int need = ps->col_code > ps->col_name ? ps->col_code : ps->col_name;
+    if (ps->col_code >= 0 && ps->col_name >= 0 && (size_t)need < ps->rec.count)
+        return USHER_OK;
+    ps->stop = true;
+    return problem(ps, ps->rec.line, "the header row has no column for the %s",
+                   ps->col_code < 0 || (size_t)ps->col_code >= ps->rec.count ? "ticket code"
+                                                                             : "name");
+}
+
 static usher_err read_header(parser *ps)
 {
+    if (ps->mapped)
+        return read_mapped_header(ps);
     usher_err err = USHER_OK;
     for (size_t k = 0; k < ps->rec.count && k < INT_MAX && !err; k++) {
         const char *s;
@@ -308,6 +382,8 @@ static usher_err read_header(parser *ps)
         else if (ci_equal(s, n, "class"))
             err = header_column(ps, &ps->col_class, "class", (int)k);
     }
+    ps->name_parts[0] = ps->col_name;
+    ps->nname = 1;
     if (err || (ps->col_code >= 0 && ps->col_name >= 0))
         return err;
     ps->stop = true;
@@ -367,34 +443,136 @@ static bool name_char_ok(char c)
     return u >= 0x20 && u != 0x7f;
 }
 
+/* Joins the name's columns with one space (empty parts left out) into buf. */
+static size_t join_name(const parser *ps, char *buf, size_t cap, bool *flawed)
+{
+    size_t o = 0;
+    *flawed = false;
+    for (int p = 0; p < ps->nname; p++) {
+        int col = ps->name_parts[p];
+        if (col < 0 || (size_t)col >= ps->rec.count)
+            continue;
+        if (ps->rec.fields[col].flaw)
+            *flawed = true;
+        const char *s;
+        size_t n;
+        field_text(ps, col, &s, &n);
+        if (n == 0)
+            continue;
+        if (o && o < cap)
+            buf[o++] = ' ';
+        size_t take = n < cap - o ? n : cap - o;
+        memcpy(buf + o, s, take);
+        o += take;
+        if (take < n)
+            return cap; /* too long whatever follows */
+    }
+    return o;
+}
+
+static bool is_fold_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Folds runs of spaces, tabs and line breaks in s[0..n) into one space, in
+ * place; *what says what was folded ("a line break", "a tab", "several
+ * spaces"), NULL when nothing was. */
+static size_t fold_space(char *s, size_t n, const char **what)
+{
+    size_t o = 0;
+    *what = NULL;
+    for (size_t k = 0; k < n;) {
+        unsigned char c = (unsigned char)s[k];
+        if (!is_fold_space(c)) {
+            s[o++] = s[k++];
+            continue;
+        }
+        size_t run = k;
+        while (k < n && is_fold_space((unsigned char)s[k])) {
+            if (s[k] == '\n' || s[k] == '\r')
+                *what = "a line break";
+            else if (s[k] == '\t' && !*what)
+                *what = "a tab";
+            k++;
+        }
+        if (k - run > 1 && !*what)
+            *what = "several spaces in a row";
+        s[o++] = ' ';
+    }
+    return o;
+}
+
+/* True when s holds U+FFFD REPLACEMENT CHARACTER (EF BF BD in UTF-8). */
+static bool holds_replacement(const char *s, size_t n)
+{
+    for (size_t k = 0; k + 2 < n; k++)
+        if ((unsigned char)s[k] == 0xef && (unsigned char)s[k + 1] == 0xbf &&
+            (unsigned char)s[k + 2] == 0xbd)
+            return true;
+    return false;
+}
+
 static usher_err check_name(parser *ps, char out[USHER_NAME_SIZE], bool *ok)
 {
     *ok = false;
-    if (ps->rec.fields[ps->col_name].flaw)
+    char buf[USHER_NAME_SIZE * 2];
+    bool flawed;
+    size_t n = join_name(ps, buf, sizeof buf, &flawed);
+    if (flawed)
         return USHER_OK;
     int line = ps->rec.line;
-    const char *s;
-    size_t n;
-    field_text(ps, ps->col_name, &s, &n);
     if (n == 0)
         return problem(ps, line, "missing name");
-    if (!text_utf8_valid(s, n))
+    if (n >= sizeof buf)
+        return problem(ps, line, "the name is too long (more than %d bytes)", NAME_MAX_BYTES);
+    if (!text_utf8_valid(buf, n))
         return problem(ps, line,
                        "the name is not valid UTF-8: save the file as \"CSV UTF-8\" "
                        "(it may be in an older encoding such as Latin-1)");
-    size_t bad = first_bad(s, n, name_char_ok);
+    if (holds_replacement(buf, n))
+        return problem(ps, line,
+                       "the name holds U+FFFD (\xef\xbf\xbd), the mark of a character lost by an "
+                       "earlier conversion: correct the name in the file or the ticket office");
+    if (!ps->strict_space) {
+        const char *what;
+        n = fold_space(buf, n, &what);
+        if (what) {
+            usher_err err = warning(ps, line, "the name held %s; folded to one space", what);
+            if (err)
+                return err;
+        }
+    }
+    size_t bad = first_bad(buf, n, name_char_ok);
     if (bad < n) {
         char what[48];
-        describe_char(s + bad, n - bad, what, sizeof what);
+        describe_char(buf + bad, n - bad, what, sizeof what);
         return problem(ps, line, "the name contains %s; names are shown on one line, so remove it",
                        what);
     }
     if (n > NAME_MAX_BYTES)
         return problem(ps, line, "the name is too long (%zu bytes; at most %d)", n, NAME_MAX_BYTES);
-    memcpy(out, s, n);
+    memcpy(out, buf, n);
     out[n] = '\0';
     *ok = true;
     return USHER_OK;
+}
+
+/* A void row's name, for the summary only: kept when it would pass, else "". */
+static void void_name(const parser *ps, char out[USHER_NAME_SIZE])
+{
+    char buf[USHER_NAME_SIZE * 2];
+    bool flawed;
+    const char *what;
+    size_t n = join_name(ps, buf, sizeof buf, &flawed);
+    out[0] = '\0';
+    if (flawed || n >= sizeof buf || !text_utf8_valid(buf, n))
+        return;
+    n = fold_space(buf, n, &what);
+    if (n > NAME_MAX_BYTES || first_bad(buf, n, name_char_ok) < n)
+        return;
+    memcpy(out, buf, n);
+    out[n] = '\0';
 }
 
 static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
@@ -497,16 +675,46 @@ static usher_err seen_add(seen_set *st, const char *code, int line, int *first)
 
 /* ---- records ------------------------------------------------------------------ */
 
+static const char *sep_name(char sep)
+{
+    return sep == ';' ? "semicolon" : sep == '\t' ? "tab" : "comma";
+}
+
 static usher_err check_row_width(parser *ps, bool *ok)
 {
     int need = ps->col_code > ps->col_name ? ps->col_code : ps->col_name;
     *ok = ps->rec.count > (size_t)need;
     if (*ok)
         return USHER_OK;
-    const char *col = need == ps->col_code ? "ticket_number" : "full_name";
+    char col[64];
+    field_label(ps, (size_t)need, col, sizeof col);
+    if (!ps->mapped)
+        snprintf(col, sizeof col, "%s", need == ps->col_code ? "ticket_number" : "full_name");
     return problem(ps, ps->rec.line,
-                   "only %zu field%s, but the header puts %s in column %d (is a comma missing?)",
-                   ps->rec.count, ps->rec.count == 1 ? "" : "s", col, need + 1);
+                   "only %zu field%s, but the header puts %s in column %d (is a %s missing?)",
+                   ps->rec.count, ps->rec.count == 1 ? "" : "s", col, need + 1, sep_name(ps->sep));
+}
+
+static const char *const void_words[] = {"void",     "voided",  "cancelled", "canceled",
+                                         "refunded", "deleted", "expired",   "not attending"};
+
+bool ticket_status_is_void(const char *s, size_t n)
+{
+    if (!s)
+        return false;
+    trim(&s, &n);
+    for (size_t k = 0; k < sizeof void_words / sizeof *void_words; k++)
+        if (ci_equal(s, n, void_words[k]))
+            return true;
+    return false;
+}
+
+static bool row_is_void(const parser *ps)
+{
+    int col = ps->col_status;
+    if (col < 0 || (size_t)col >= ps->rec.count)
+        return false;
+    return ticket_status_is_void(ps->rec.fields[col].text, ps->rec.fields[col].len);
 }
 
 static usher_err check_record(parser *ps)
@@ -531,6 +739,12 @@ static usher_err check_record(parser *ps)
     if (!err && first)
         err = problem(ps, ps->rec.line, "duplicate ticket number %s (first on line %d)", rec.code,
                       first);
+    if (!err && row_is_void(ps)) {
+        if (!code_ok || first || ps->problems)
+            return USHER_OK;
+        void_name(ps, rec.name);
+        return ticket_list_push(&ps->voided, &rec);
+    }
     if (!err)
         err = check_name(ps, rec.name, &name_ok);
     if (!err)
@@ -565,17 +779,40 @@ static usher_err parse_all(parser *ps)
     return err;
 }
 
-usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_report *rep)
+usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_opts *opts,
+                              ticket_list *out, ticket_parse_extra *extra, csv_report *rep)
 {
+    static const ticket_parse_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    char sep = opts->sep ? opts->sep : ',';
     if (!out || (!data && len))
         return USHER_INVAL;
     parser ps = {
-        .reader = csv_reader_new(data, len),
+        .reader = csv_reader_new_sep(data, len, sep),
         .rep = rep,
         .col_code = -1,
         .col_name = -1,
         .col_class = -1,
+        .col_status = -1,
+        .sep = sep,
+        .strict_space = opts->strict_space,
+        .warn = extra ? &extra->warnings : NULL,
     };
+    if (opts->cols) {
+        const ticket_columns *c = opts->cols;
+        ps.mapped = true;
+        ps.col_code = c->code;
+        ps.nname = c->nname < TICKET_NAME_PARTS ? c->nname : TICKET_NAME_PARTS;
+        for (int k = 0; k < ps.nname; k++)
+            ps.name_parts[k] = c->name[k];
+        ps.col_name = ps.nname > 0 ? c->name[0] : -1;
+        for (int k = 1; k < ps.nname; k++)
+            if (c->name[k] > ps.col_name)
+                ps.col_name = c->name[k];
+        ps.col_class = c->klass;
+        ps.col_status = c->status;
+    }
     usher_err err = ps.reader ? parse_all(&ps) : USHER_NOMEM;
     if (err)
         goto out;
@@ -584,12 +821,90 @@ usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_r
         goto out;
     }
     err = list_reserve(out, ps.tmp.count);
+    if (!err && extra)
+        err = list_reserve(&extra->voided, ps.voided.count);
     if (err)
         goto out;
     if (ps.tmp.count)
         memcpy(out->items + out->count, ps.tmp.items, ps.tmp.count * sizeof *ps.tmp.items);
     out->count += ps.tmp.count;
+    if (extra && ps.voided.count) {
+        memcpy(extra->voided.items + extra->voided.count, ps.voided.items,
+               ps.voided.count * sizeof *ps.voided.items);
+        extra->voided.count += ps.voided.count;
+    }
 out:
     parser_release(&ps);
     return err;
+}
+
+usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_report *rep)
+{
+    ticket_parse_opts opts = {.strict_space = true};
+    return ticket_csv_parse_ex(data, len, &opts, out, NULL, rep);
+}
+
+/* ---- corrections ------------------------------------------------------------ */
+
+usher_err ticket_name_clean(const char *in, char out[USHER_NAME_SIZE], usher_errmsg *em)
+{
+    if (!in)
+        return usher_fail(em, USHER_INVAL, "missing name");
+    size_t n = strlen(in);
+    if (n >= USHER_NAME_SIZE * 2)
+        return usher_fail(em, USHER_INVAL, "the name is too long (at most %d bytes)",
+                          NAME_MAX_BYTES);
+    char buf[USHER_NAME_SIZE * 2];
+    memcpy(buf, in, n);
+    const char *s = buf;
+    trim(&s, &n);
+    while (n && is_fold_space((unsigned char)s[0]))
+        s++, n--;
+    while (n && is_fold_space((unsigned char)s[n - 1]))
+        n--;
+    memmove(buf, s, n);
+    if (n == 0)
+        return usher_fail(em, USHER_INVAL, "missing name");
+    if (!text_utf8_valid(buf, n))
+        return usher_fail(em, USHER_INVAL, "the name is not valid UTF-8");
+    if (holds_replacement(buf, n))
+        return usher_fail(em, USHER_INVAL,
+                          "the name holds U+FFFD (\xef\xbf\xbd), the mark of a lost character: "
+                          "type the name as it should read");
+    const char *what;
+    n = fold_space(buf, n, &what);
+    size_t bad = first_bad(buf, n, name_char_ok);
+    if (bad < n) {
+        char desc[48];
+        describe_char(buf + bad, n - bad, desc, sizeof desc);
+        return usher_fail(em, USHER_INVAL, "the name contains %s; remove it", desc);
+    }
+    if (n > NAME_MAX_BYTES)
+        return usher_fail(em, USHER_INVAL, "the name is too long (%zu bytes; at most %d)", n,
+                          NAME_MAX_BYTES);
+    memcpy(out, buf, n);
+    out[n] = '\0';
+    return USHER_OK;
+}
+
+usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE], usher_errmsg *em)
+{
+    const char *s = in ? in : "";
+    size_t n = strlen(s);
+    trim(&s, &n);
+    size_t bad = first_bad(s, n, class_char_ok);
+    if (bad < n) {
+        char desc[48];
+        describe_char(s + bad, n - bad, desc, sizeof desc);
+        return usher_fail(em, USHER_INVAL,
+                          "the class has a character that is not allowed: %s (use letters, "
+                          "digits, spaces, _ and -)",
+                          desc);
+    }
+    if (n > CLASS_MAX)
+        return usher_fail(em, USHER_INVAL, "the class is too long (%zu characters; at most %d)", n,
+                          CLASS_MAX);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return USHER_OK;
 }

@@ -73,4 +73,64 @@ void csv_report_release(csv_report *r);
 usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out,
                            csv_report *rep) USHER_MUST_CHECK;
 
+/* Which field of a record holds what, for a ticket office's export (see
+ * ticket_import.h, which finds them from the header row). -1 = no such
+ * column. A name may be several columns (first + last), joined with one
+ * space, empty parts left out. */
+#define TICKET_NAME_PARTS 4
+typedef struct ticket_columns {
+    int code;
+    int name[TICKET_NAME_PARTS];
+    int nname;
+    int klass;
+    int status; /* a row whose status is void/cancelled/refunded... is set aside */
+} ticket_columns;
+
+/* How ticket_csv_parse_ex reads a file. Zeroed = ticket_csv_parse's rules,
+ * except that whitespace inside names is folded (below). */
+typedef struct ticket_parse_opts {
+    char sep;                   /* ',' (when 0), ';' or '\t' */
+    const ticket_columns *cols; /* NULL: the header names ticket_number, full_name[, class] */
+    bool strict_space;          /* refuse a name holding a tab or a line break */
+} ticket_parse_opts;
+
+/* What a parse found besides the tickets. Init with {0}; release with
+ * ticket_parse_extra_release. */
+typedef struct ticket_parse_extra {
+    ticket_list voided;  /* rows whose status says void/cancelled (code; name may be "") */
+    csv_report warnings; /* fixed without refusing: "line 7: the name held a line break..." */
+} ticket_parse_extra;
+
+void ticket_parse_extra_release(ticket_parse_extra *x);
+
+/* ticket_csv_parse with options: the field separator, the columns (the first
+ * non-blank record is then the header and is skipped), and names whose tabs,
+ * line breaks and runs of spaces are folded into one space with a warning in
+ * extra (unless strict_space). A name holding U+FFFD (a character some
+ * earlier conversion lost) is refused. Rows whose status column reads void,
+ * voided, cancelled, canceled, refunded, deleted, expired or not attending go into
+ * extra->voided, not out (their code must still be valid; names are not
+ * checked). All or nothing as ticket_csv_parse: on USHER_PARSE out and extra's
+ * lists are untouched and rep holds every problem. extra may be NULL. */
+usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_opts *opts,
+                              ticket_list *out, ticket_parse_extra *extra,
+                              csv_report *rep) USHER_MUST_CHECK;
+
+/* A name typed by an organiser (a correction), by the import's rules: trimmed,
+ * tabs, line breaks and runs of spaces folded to one space, then 1..256 bytes
+ * of UTF-8 without control characters or U+FFFD. Writes it into out and
+ * returns USHER_OK, or USHER_INVAL with the reason in em (out untouched). */
+usher_err ticket_name_clean(const char *in, char out[USHER_NAME_SIZE],
+                            usher_errmsg *em) USHER_MUST_CHECK;
+
+/* A class by the import's rules: [A-Za-z0-9 _-]{0,16} after trimming ("" = no
+ * class). USHER_INVAL with the reason in em (out untouched). */
+usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE],
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* True for a status cell that means the ticket no longer admits anyone
+ * (void, voided, cancelled, canceled, refunded, deleted, expired, not attending;
+ * any case). */
+bool ticket_status_is_void(const char *s, size_t n);
+
 #endif

@@ -632,8 +632,22 @@ typedef struct add_tickets_job {
     usher_errmsg *em;
 } add_tickets_job;
 
+static void publish_since(engine *e, coorddb *db, int64_t before);
+
 /* On the committer: the state changes under the write lock, the new changes
  * go into the ring in order, then listeners hear of them. */
+/* The import may have made the codes weak (write lock held). */
+static void reread_settings(engine *e, coorddb *db)
+{
+    coord_event ev;
+    usher_errmsg ev_em = {{0}};
+    if (coorddb_get_event(db, &ev, &ev_em) == USHER_OK)
+        e->ev.settings = ev.settings;
+    else
+        fprintf(stderr, "usher-coord: cannot reread the event's settings: %s\n", ev_em.text);
+    sodium_memzero(&ev, sizeof ev);
+}
+
 static usher_err add_tickets_in_db(coorddb *db, void *arg)
 {
     add_tickets_job *job = arg;
@@ -645,16 +659,19 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =
         coorddb_add_tickets(db, e->st, job->tl, timestamp_now_ms(), &job->added, job->em);
-    coord_event ev;
-    usher_errmsg ev_em = {{0}};
-    if (!err && coorddb_get_event(db, &ev, &ev_em) == USHER_OK)
-        e->ev.settings = ev.settings; /* the import may have made the codes weak */
-    else if (!err)
-        fprintf(stderr, "usher-coord: cannot reread the event's settings: %s\n", ev_em.text);
-    sodium_memzero(&ev, sizeof ev);
+    if (!err)
+        reread_settings(e, db);
     pthread_rwlock_unlock(&e->rw);
     if (err)
         return err;
+    publish_since(e, db, before);
+    return USHER_OK;
+}
+
+/* Puts the changes after `before` into the ring, in order, then wakes the
+ * listeners (committer thread). */
+static void publish_since(engine *e, coorddb *db, int64_t before)
+{
     int64_t last = before;
     for (;;) {
         change *cs = NULL;
@@ -680,7 +697,48 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
     pthread_mutex_unlock(&e->qlock);
     if (notify && last > before)
         notify(notify_ctx, last);
+}
+
+typedef struct admin_job {
+    engine *e;
+    coorddb_admin_fn fn;
+    void *arg;
+    const coord_alert *trail;
+    size_t ntrail;
+    const ticket_list *new_codes;
+    int64_t last;
+    usher_errmsg *em;
+} admin_job;
+
+static usher_err admin_in_db(coorddb *db, void *arg)
+{
+    admin_job *job = arg;
+    engine *e = job->e;
+    if (atomic_load(&e->broken))
+        return usher_fail(job->em, USHER_DB,
+                          "the coordinator's database failed: restart usher-coord (see its log)");
+    int64_t before = coorddb_last_seq(db);
+    pthread_rwlock_wrlock(&e->rw);
+    usher_err err = coorddb_admin_change(db, e->st, job->fn, job->arg, job->trail, job->ntrail,
+                                         job->new_codes, timestamp_now_ms(), &job->last, job->em);
+    if (!err && job->new_codes)
+        reread_settings(e, db);
+    pthread_rwlock_unlock(&e->rw);
+    if (err)
+        return err;
+    publish_since(e, db, before);
     return USHER_OK;
+}
+
+usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
+                              size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
+                              usher_errmsg *em)
+{
+    admin_job job = {e, fn, arg, trail, ntrail, new_codes, 0, em};
+    usher_err err = engine_with_db(e, admin_in_db, &job);
+    if (!err && last_seq)
+        *last_seq = job.last;
+    return err;
 }
 
 usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em)

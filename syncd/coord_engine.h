@@ -136,6 +136,15 @@ usher_err engine_with_db(engine *e, usher_err (*fn)(coorddb *db, void *arg), voi
  * the committer, serialised with commits; blocks the caller until done. */
 usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em);
 
+/* An organiser's change outside the op log while serving (re-imports,
+ * corrections): coorddb_admin_change on the committer under the state's write
+ * lock, then its changes go into the ring and listeners are woken, so every
+ * device hears of them at once. Blocks the caller until done; *last_seq (may
+ * be NULL) is the newest sequence number after it. */
+usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
+                              size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
+                              usher_errmsg *em);
+
 /* False once a failed commit could not be undone by reloading the state:
  * the engine then refuses every op (USHER_DB) and /healthz says so. */
 bool engine_healthy(engine *e);

@@ -19,6 +19,7 @@
 #include "coord_engine.h"
 #include "coord_export.h"
 #include "coord_http.h"
+#include "coord_import.h"
 #include "coorddb.h"
 #include "layout.h"
 #include "qrcode.h"
@@ -39,7 +40,7 @@ static const char usage[] =
     "          [--tz Europe/Berlin]      (prints the event's staff PIN, once)\n"
     "  event set  --db FILE [--codes strong|weak|auto] [--pin DIGITS|new] [--tz ZONE]\n"
     "  event show --db FILE\n"
-    "  tickets import   --db FILE tickets.csv\n"
+    "  tickets import   --db FILE [--dry-run] [--map SPEC] [--revoke-missing] FILE.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
     "  device add --db FILE --name NAME --role kiosk|door|admin\n"
     "  device list --db FILE | device disable|enable --db FILE --name NAME\n"
@@ -276,35 +277,97 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
     return rc;
 }
 
+/* Plans the file against the event and, unless a dry run, applies it. */
+static int import_into(const char *dbpath, const char *file, coord_import *ci, bool dry_run)
+{
+    coorddb *db = NULL;
+    int lockfd = -1;
+    int rc = open_db(dbpath, true, &db);
+    if (!rc)
+        rc = lock_db(dbpath, false, &lockfd,
+                     "; while it serves, import from the dashboard (Import CSV) or POST the "
+                     "file to /v1/tickets/import");
+    layout *l = NULL;
+    state *st = NULL;
+    usher_errmsg em = {{0}};
+    state_config cfg = {0};
+    if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && coord_import_plan(ci, st) != USHER_OK)
+        rc = fail("out of memory planning the import");
+    if (!rc && !dry_run &&
+        coorddb_admin_change(db, st, coord_import_apply, ci, NULL, 0, &ci->file.tickets,
+                             timestamp_now_ms(), NULL, &em) != USHER_OK)
+        rc = fail("%s: %s; nothing imported", file, em.text);
+    coord_event ev;
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
+        coord_import_print(ci, dry_run, stdout);
+        if (!dry_run)
+            printf("imported: %d tickets in the event\n", state_ticket_count(st));
+        say_codes(&ci->file.tickets, &ev.settings);
+        sodium_memzero(&ev, sizeof ev);
+    }
+    state_free(st);
+    layout_free(l);
+    coorddb_free(db);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}
+
 static int cmd_tickets_import(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}};
+    static const cli_spec specs[] = {{"db", true},
+                                     {"map", true},
+                                     {"dry-run", false},
+                                     {"keep-missing", false},
+                                     {"revoke-missing", false}};
     cli c;
-    PARSE("usage: usher-coord tickets import --db FILE tickets.csv\n"
-          "Imports the organisers' CSV: a header naming ticket_number, full_name and\n"
-          "optionally class, then one ticket a line (RFC 4180 quoting). All or nothing:\n"
-          "every bad line is listed and nothing is imported.\n");
+    PARSE("usage: usher-coord tickets import --db FILE [--dry-run] [--map SPEC]\n"
+          "                                  [--keep-missing|--revoke-missing] FILE.csv\n"
+          "Imports a ticket file: Usher's own (ticket_number,full_name[,class]) or a ticket\n"
+          "office's attendee export, recognised by its header row (pretix check-in list\n"
+          "and order data, Eventbrite attendee report, Tito, Ticket Tailor, Hi.Events).\n"
+          "UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1252; comma, semicolon\n"
+          "or tab. It prints the format, the mapping and the counts; --dry-run stops there.\n"
+          "  --map code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN\n"
+          "        names the columns of any other file (or overrides a recognised one)\n"
+          "A newer export of the same event merges: new tickets are added, changed names\n"
+          "and classes updated, void rows revoked; tickets no longer in the file are kept\n"
+          "(--keep-missing, the default) or revoked (--revoke-missing). A bad file is\n"
+          "refused whole, every problem listed by line.\n");
     if (c.nargs != 1)
-        return fail("tickets import needs one CSV file (see --help)");
+        return fail("tickets import needs one file: the CSV or text export (see --help)");
+    if (GET("keep-missing") && GET("revoke-missing"))
+        return fail("choose --keep-missing or --revoke-missing, not both");
     char *data = NULL;
     size_t len = 0;
     int rc = read_file(c.args[0], &data, &len);
     if (rc)
         return rc;
-    ticket_list tl = {0};
-    csv_report rep = {0};
-    if (ticket_csv_parse(data, len, &tl, &rep) != USHER_OK) {
-        for (size_t i = 0; i < rep.count; i++)
-            fprintf(stderr, "%s: %s\n", c.args[0], rep.items[i].message); /* "line N: ..." */
-        if (rep.total > rep.count)
-            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep.total - rep.count);
-        rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep.total,
-                  rep.total == 1 ? "" : "s");
+    coord_import_opts opts = {
+        .map = GET("map"),
+        .missing = GET("revoke-missing") ? TICKET_MISSING_REVOKE : TICKET_MISSING_KEEP,
+    };
+    coord_import ci;
+    coord_import_init(&ci, &opts);
+    if (coord_import_read(&ci, data, len) != USHER_OK) {
+        const csv_report *rep = &ci.problems;
+        for (size_t i = 0; i < rep->count; i++)
+            fprintf(stderr, "%s: %s\n", c.args[0], rep->items[i].message); /* "line N: ..." */
+        if (rep->total > rep->count)
+            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep->total - rep->count);
+        if (rep->total)
+            rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep->total,
+                      rep->total == 1 ? "" : "s");
+        else
+            rc = fail("%s: %s; nothing imported", c.args[0], ci.em.text);
     } else {
-        rc = add_tickets(GET("db"), &tl);
+        rc = import_into(GET("db"), c.args[0], &ci, GET("dry-run") != NULL);
     }
-    ticket_list_release(&tl);
-    csv_report_release(&rep);
+    coord_import_release(&ci);
     free(data);
     return rc;
 }

@@ -599,10 +599,15 @@ def test_cli(env):
     check("5 problems" in lines[-1] and "nothing imported" in lines[-1], "summary: %r" % lines[-1])
     eq([r["ticket_number"] for r in env.export("assignments")], ["GALA-0001", "GALA-0002", "GALA-0003"],
        "tickets after the refused import")
-    # Importing a code the event already has is refused too, atomically.
+    # A file with a code the event already has merges (test_import.py): the
+    # known ticket unchanged, the new one added; a dry run writes nothing.
     again = env.write_csv("again.csv", [("GALA-0201", "New Person", ""), SAMPLE[0]])
-    env.run("tickets", "import", "--db", db, again, rc=1)
-    eq(len(env.export("assignments")), 3, "tickets after importing a known code")
+    _, out, _ = env.run("tickets", "import", "--db", db, "--dry-run", again)
+    check("would be: 1 new, 0 updated, 0 revoked, 1 unchanged" in out, "dry run of a re-import: %r" % out)
+    eq(len(env.export("assignments")), 3, "tickets after a dry run")
+    _, out, _ = env.run("tickets", "import", "--db", db, again)
+    check("1 new, 0 updated, 0 revoked, 1 unchanged" in out, "re-import: %r" % out)
+    eq(len(env.export("assignments")), 4, "tickets after importing a known code and a new one")
 
     # device add: the token alone on stdout, a fresh one each time; names unique.
     admin = env.add_device("admin1", "admin")
@@ -620,21 +625,21 @@ def test_cli(env):
     v = one_verdict(p, kiosk, op("assign", ticket="GALA-0003", seat="T05-01"))
     eq(v["status"], "accepted", "assign while serving")
     rows = {r["ticket_number"]: r for r in env.export("assignments")}
-    eq(sorted(rows), ["GALA-0001", "GALA-0002", "GALA-0003"], "export while serving: tickets")
+    eq(sorted(rows), ["GALA-0001", "GALA-0002", "GALA-0003", "GALA-0201"], "export while serving: tickets")
     eq(rows["GALA-0003"]["seat"], "T05-01", "export while serving: the committed seat")
     eq(rows["GALA-0001"]["seat"], "", "export while serving: an unseated ticket")
     _, out, err = env.run("qr", "--db", db, "--out", env.path("qr"))
-    eq(sorted(os.listdir(env.path("qr"))), ["GALA-0001.svg", "GALA-0002.svg", "GALA-0003.svg", "index.html",
+    eq(sorted(os.listdir(env.path("qr"))), ["GALA-0001.svg", "GALA-0002.svg", "GALA-0003.svg", "GALA-0201.svg", "index.html",
                                                    "payloads.csv"],
        "qr while serving")
     door = env.add_device("door7", "door")  # a device added now works at once
     v = one_verdict(p, door, op("checkin", ticket="GALA-0003"))
     eq((v["status"], v.get("checkin_device")), ("accepted", "door7"), "new device's check-in")
-    eq(health_cursor(p), 6, "cursor: 3 tickets, a seat and a ticket change, a check-in")
+    eq(health_cursor(p), 7, "cursor: 4 tickets, a seat and a ticket change, a check-in")
     srv.stop()
     # After the server stopped, imports work again.
     env.run("tickets", "import", "--db", db, env.path("late.csv"))
-    eq(len(env.export("assignments")), 4, "import after serve stopped")
+    eq(len(env.export("assignments")), 5, "import after serve stopped")
 
 
 # BUG (syncd/coord_main.c, cmd_tickets_import, the fprintf of each problem):
@@ -1185,6 +1190,7 @@ def test_import_while_serving(env):
         eq({k: ans[k] for k in ("added", "cursor", "codes", "weak", "example")},
            {"added": 2, "cursor": cursor0 + 2, "codes": "weak", "weak": 2, "example": "WALK-0001"},
            "import answer")
+        eq(ans["new"], 2, "import answer: new")
         evs = [stream.next_event(slow(2)) for _ in range(2)]
         eq([e and e.get("id") for e in evs], [str(cursor0 + 1), str(cursor0 + 2)],
            "an event for each new ticket")
@@ -1203,12 +1209,15 @@ def test_import_while_serving(env):
     r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\nWALK-0003,Ann\n,No Code\n", token=a)
     expect_error(r, 400, "invalid", "a CSV with a bad row")
     eq([(x["line"], x["message"][:7]) for x in r.json()["problems"]], [(3, "line 3:")], "problems by line")
-    r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\nWALK-0004,Bo\nGALA-0001,Dup\n",
+    # A known code is no longer refused: a re-import merges (test_import.py); a
+    # dry run changes nothing.
+    r = call(p, "POST", "/v1/tickets/import?dry_run=1", "ticket_number,full_name\nWALK-0004,Bo\nGALA-0001,Dup\n",
              token=a)
-    expect_error(r, 409, "exists", "a code already in the event")
-    check("GALA-0001" in r.json()["message"], "the message names the known code: %r" % r.json())
+    eq((r.status, r.json()["new"], r.json()["updated"]), (200, 1, 1), "a dry run of a re-import")
     r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\n", token=a)
     expect_error(r, 400, "invalid", "a CSV with no ticket")
+    r = call(p, "POST", "/v1/tickets/import?dry_run=maybe", "ticket_number,full_name\nWALK-0005,Cy\n", token=a)
+    expect_error(r, 400, "invalid", "a bad dry_run")
     r = call(p, "POST", "/v1/tickets/import", "ticket_number,full_name\nWALK-0005,Cy\n", token=k)
     expect_error(r, 403, "forbidden", "a kiosk importing tickets")
     r = call(p, "GET", "/v1/tickets/import", token=a)
