@@ -624,9 +624,7 @@ def test_cli(env):
     eq(rows["GALA-0003"]["seat"], "T05-01", "export while serving: the committed seat")
     eq(rows["GALA-0001"]["seat"], "", "export while serving: an unseated ticket")
     _, out, err = env.run("qr", "--db", db, "--out", env.path("qr"))
-    eq(sorted(os.listdir(env.path("qr"))), ["GALA-0001.svg", "GALA-0002.svg", "GALA-0003.svg", "index.html",
-                                                   "payloads.csv"],
-       "qr while serving")
+    eq(sorted(os.listdir(env.path("qr"))), ["payloads.csv", "tickets-0001.pdf"], "qr while serving")
     door = env.add_device("door7", "door")  # a device added now works at once
     v = one_verdict(p, door, op("checkin", ticket="GALA-0003"))
     eq((v["status"], v.get("checkin_device")), ("accepted", "door7"), "new device's check-in")
@@ -1852,30 +1850,59 @@ def test_organiser_api(env):
 # =============================================================================
 
 
+def pdf_pages(env, pdf, prefix, dpi=150):
+    """Renders every page of a PDF with pdftoppm; the PNG paths in page order."""
+    r = subprocess.run(["pdftoppm", "-r", str(dpi), "-png", pdf, env.path(prefix)], capture_output=True,
+                       timeout=120)
+    eq(r.returncode, 0, "pdftoppm %s: %r" % (pdf, r.stderr[-300:]))
+    return sorted(os.path.join(env.dir, f) for f in os.listdir(env.dir) if f.startswith(prefix + "-"))
+
+
+def zbar_all(png):
+    """Every QR code zbarimg finds in an image."""
+    r = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, timeout=60)
+    check(r.returncode in (0, 4), "zbarimg %s: %r" % (png, r.stderr[-300:]))
+    return [line for line in r.stdout.decode().split("\n") if line.strip()]
+
+
+def pdf_info(pdf):
+    r = subprocess.run(["pdfinfo", pdf], capture_output=True, timeout=60)
+    eq(r.returncode, 0, "pdfinfo %s: %r" % (pdf, r.stderr[-300:]))
+    return dict(line.split(":", 1) for line in r.stdout.decode().splitlines() if ":" in line)
+
+
 def test_qr(env):
-    for tool in ("rsvg-convert", "zbarimg"):
+    for tool in ("pdftoppm", "pdftotext", "pdfinfo", "zbarimg", "rsvg-convert"):
         if not shutil.which(tool):
             raise Skip("%s is not installed (scripts/deps test installs it)" % tool)
     tricky = ("GALA-0013", '<b>&"x"</b>', "")
     env.setup(tickets=SAMPLE + [tricky], event='Gala <2026> & "Friends"')
     out = env.path("qr")
     _, _, err = env.run("qr", "--db", env.db, "--out", out)
-    check("wrote 13 QR tickets" in err, "qr's summary: %r" % err)
+    check("wrote 13 QR tickets in 1 PDF file" in err, "qr's summary: %r" % err)
     codes = [t[0] for t in SAMPLE] + [tricky[0]]
-    eq(sorted(os.listdir(out)), sorted(["%s.svg" % c for c in codes] + ["index.html", "payloads.csv"]), "files")
-    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
-        page = f.read()
-    check("&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;" in page, "the name is HTML-escaped in index.html")
-    check('<b>&"x"</b>' not in page, "the raw name must not appear in index.html")
-    check("<title>Tickets: Gala &lt;2026&gt; &amp; &quot;Friends&quot;</title>" in page, "escaped title")
-    check("Zoë Ångström" in page and "李小龙" in page, "UTF-8 names in index.html")
-    eq(page.count('<div class="card">'), 13, "cards")
+    eq(sorted(os.listdir(out)), ["payloads.csv", "tickets-0001.pdf"], "files: a PDF, no file per ticket")
+    pdf = os.path.join(out, "tickets-0001.pdf")
+    info = pdf_info(pdf)
+    eq(info["Pages"].strip(), "2", "13 tickets on 2 A4 pages of 10")
+    check(info["Page size"].strip().startswith("595.276 x 841.89"), "A4: %r" % info["Page size"])
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, timeout=60).stdout.decode()
+    text = re.sub(r"\s", "", text)  # a long name wraps on its card
+    for word in ("Zoë", "Ångström", "李小龙", '<b>&"x"</b>', "GALA-0013", 'Gala<2026>&"Friends"', "VIP"):
+        check(word in text, "%r printed on the sheet (font fallback for every script): %r" % (word, text[:400]))
     with open(os.path.join(out, "payloads.csv"), encoding="utf-8", newline="") as f:
         sheet = {r["ticket_number"]: r for r in csv.DictReader(f)}
     eq(sorted(sheet), sorted(codes), "payloads.csv's tickets")
     eq(sheet["GALA-0013"]["full_name"], '<b>&"x"</b>', "payloads.csv keeps the name as it is")
-    for c in codes:
-        check('<img src="%s.svg"' % c in page, "index.html shows %s" % c)
+    # What a scanner reads off the printed pages: every ticket once.
+    decoded = [p for png in pdf_pages(env, pdf, "sheet") for p in zbar_all(png)]
+    eq(len(decoded), 13, "QR codes decoded from the rendered pages: %r" % decoded)
+    by_code = {}
+    for payload in decoded:
+        m = PAYLOAD_RE.match(payload)
+        check(m, "payload shape %r" % payload)
+        by_code[m.group(1)] = payload
+    eq(sorted(by_code), sorted(codes), "each ticket's QR on the sheet")
 
     a = env.tokens["admin1"]
     p = env.serve().port
@@ -1884,20 +1911,13 @@ def test_qr(env):
     check(pk["id"], "event id")
     eq(pk["name"], 'Gala <2026> & "Friends"', "event name")
     eq(get_json(p, "/v1/snapshot", a)["event"], pk, "snapshot's event = /v1/pubkey")
-    for code in ("GALA-0001", "GALA-0013", "GALA-0010"):
-        png = env.path(code + ".png")
-        r = subprocess.run(["rsvg-convert", "-o", png, os.path.join(out, code + ".svg")], capture_output=True,
-                           timeout=60)
-        eq(r.returncode, 0, "rsvg-convert %s: %r" % (code, r.stderr[-300:]))
-        r = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, timeout=60)
-        eq(r.returncode, 0, "zbarimg %s: %r" % (code, r.stderr[-300:]))
-        payload = r.stdout.decode().strip()
-        m = PAYLOAD_RE.match(payload)
-        check(m, "%s: payload shape %r" % (code, payload))
-        eq(m.group(1), code, "the decoded code matches the file name")
+    for code in codes:
+        payload = by_code[code]
         eq(sheet[code]["payload"], payload, "payloads.csv holds what %s's QR code says" % code)
         check(payload.startswith("U1.%s." % code), "payload prefix")
         check(qr_payload_valid(pk["pubkey"], pk["id"], payload), "%s: the signature verifies" % code)
+    for code in ("GALA-0001", "GALA-0013"):
+        payload = by_code[code]
         # One character altered in the code or the signature: refused. (Not the
         # last character: 103 base32 characters carry 515 bits for 512, so
         # its low 3 bits are padding that decoders ignore.)
@@ -1907,14 +1927,45 @@ def test_qr(env):
             bad = payload[:i] + alt + payload[i + 1:]
             check(not qr_payload_valid(pk["pubkey"], pk["id"], bad), "%s: altered payload verifies" % code)
         check(not qr_payload_valid(pk["pubkey"], pk["id"] + "x", payload), "%s: verifies for another event" % code)
-    # Every SVG differs (each is its own signed payload).
+
+    # Options: letter pages, smaller files, one SVG per ticket on request.
+    out2 = env.path("qr2")
+    env.run("qr", "--db", env.db, "--out", out2, "--page", "letter", "--grid", "2x2", "--per-file", "5",
+            "--jobs", "2", "--per-ticket", "svg")
+    pdfs = ["tickets-0001.pdf", "tickets-0002.pdf"]
+    eq(sorted(os.listdir(out2)), sorted(pdfs + ["payloads.csv"] + ["%s.svg" % c for c in codes]),
+       "--per-file 5 (rounded up to two pages of 4) and --per-ticket svg")
+    for f in pdfs:
+        info = pdf_info(os.path.join(out2, f))
+        eq(info["Pages"].strip(), "2", "%s: two pages of 4 cards" % f)
+        check(info["Page size"].strip().startswith("612 x 792"), "letter: %r" % info["Page size"])
+    # Labels: 24 a page, still read by a scanner.
+    out4 = env.path("qr4")
+    env.run("qr", "--db", env.db, "--out", out4, "--grid", "3x8")
+    labels = [p for png in pdf_pages(env, os.path.join(out4, "tickets-0001.pdf"), "labels", 300)
+              for p in zbar_all(png)]
+    eq(sorted(labels), sorted(by_code.values()), "3x8 labels decode to the same payloads")
     svgs = set()
     for c in codes:
-        with open(os.path.join(out, c + ".svg"), "rb") as f:
+        with open(os.path.join(out2, c + ".svg"), "rb") as f:
             data = f.read()
         check(data.startswith(b"<svg"), "%s.svg is an SVG" % c)
         svgs.add(data)
     eq(len(svgs), 13, "distinct SVGs")
+    png = env.path("GALA-0010.png")
+    r = subprocess.run(["rsvg-convert", "-o", png, os.path.join(out2, "GALA-0010.svg")], capture_output=True,
+                       timeout=60)
+    eq(r.returncode, 0, "rsvg-convert: %r" % r.stderr[-300:])
+    eq(zbar_all(png), [by_code["GALA-0010"]], "GALA-0010.svg decodes to its payload")
+
+    # Bad options: one line naming the option, nothing written.
+    out3 = env.path("qr3")
+    for args, word in ((["--page", "a3"], "--page"), (["--grid", "9x2"], "--grid"), (["--grid", "2"], "--grid"),
+                       (["--grid", "8x12"], "too small"), (["--per-ticket", "png"], "--per-ticket"),
+                       (["--jobs", "0"], "--jobs"), (["--per-file", "0"], "--per-file")):
+        rc, _, err = env.run("qr", "--db", env.db, "--out", out3, *args, rc=None)
+        check(rc != 0 and word in err and err.count("\n") == 1, "qr %r: %r" % (args, err))
+        check(not os.path.exists(out3), "qr %r wrote nothing" % (args,))
 
 
 # =============================================================================
