@@ -453,9 +453,9 @@ static int cmd_qr(int argc, char **argv)
 
 static int cmd_serve(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true},      {"listen", true}, {"web", true},
-                                     {"threads", true}, {"reseat", true}, {"tls-cert", true},
-                                     {"tls-key", true}};
+    static const cli_spec specs[] = {{"db", true},      {"listen", true},    {"web", true},
+                                     {"threads", true}, {"reseat", true},    {"tls-cert", true},
+                                     {"tls-key", true}, {"recent-ops", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
@@ -464,7 +464,9 @@ static int cmd_serve(int argc, char **argv)
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
           "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
           "With --tls-cert and --tls-key (PEM files) it serves https instead; devices\n"
-          "that do not trust the certificate's issuer take it with usher-syncd --cacert.\n");
+          "that do not trust the certificate's issuer take it with usher-syncd --cacert.\n"
+          "--recent-ops N (default 8192): verdicts of the last N to 2N ops stay in memory\n"
+          "for retried ops; older ones are found in the database.\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -472,6 +474,9 @@ static int cmd_serve(int argc, char **argv)
     int64_t threads = 2;
     if (GET("threads") && !text_parse_i64(GET("threads"), 1, 64, &threads))
         return fail("--threads: a whole number from 1 to 64");
+    int64_t recent_ops = ENGINE_RECENT_OPS;
+    if (GET("recent-ops") && !text_parse_i64(GET("recent-ops"), 1, 10000000, &recent_ops))
+        return fail("--recent-ops: a whole number from 1 to 10000000");
     const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
     if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
         return fail("--reseat: nearest or none");
@@ -522,6 +527,7 @@ static int cmd_serve(int argc, char **argv)
         rc = fail("%s", em.text);
         goto out;
     }
+    engine_set_recent_ops(e, recent_ops);
     coord_server_config sc = {listen, web, (unsigned)threads, cert, key};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);

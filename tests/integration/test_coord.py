@@ -569,6 +569,7 @@ def test_cli(env):
     refused(["qr", "--db", db], "--out")
     refused(["serve", "--db", env.path("missing.db")], "does not exist")
     refused(["serve", "--db", db, "--threads", "0"], "--threads")
+    refused(["serve", "--db", db, "--recent-ops", "0"], "--recent-ops")
     refused(["serve", "--db", db, "--reseat", "random"], "--reseat")
     refused(["serve", "--db", db, "--listen", "localhost"], "--listen")
     refused(["tickets", "import", "--db", db], "CSV")
@@ -835,6 +836,75 @@ def test_idempotent_replay(env):
     eq(metric(p, 'usher_ops_total{verdict="duplicate"}'), 6, "duplicates counted")
     eq(metric(p, 'usher_ops_total{verdict="accepted"}'), 2, "accepted counted")
     eq(metric(p, 'usher_ops_total{verdict="rejected"}'), 2, "rejected counted")
+
+
+def test_old_duplicate_after_restart(env):
+    """Duplicates older than the verdicts kept in memory (--recent-ops 4: the
+    last 4 to 8 ops) are found in the database's op id table, before and after
+    a restart, with every field of the first verdict; nothing is written
+    again."""
+    tickets = [("D-%04d" % i, "Guest %d" % i, "") for i in range(1, 41)]
+    env.setup(tickets=tickets)
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve("--recent-ops", "4")
+    p = srv.port
+    o = op("assign", ticket="D-0001", seat="T05-01")
+    first = one_verdict(p, k, o)
+    eq(first["status"], "accepted", "first")
+    r = op("assign", ticket="D-9999", seat="T05-02")
+    rejected = one_verdict(p, k, r)
+    eq((rejected["status"], rejected["reason"]), ("rejected", "unknown_ticket"), "a rejected op")
+    rest = [op("assign", ticket="D-%04d" % i, seat="T%02d-%02d" % (6 + i // 10, 1 + i % 10))
+            for i in range(2, 32)]
+    for x in rest:  # 30 more ops, one request each: several saves of their ids
+        eq(one_verdict(p, k, x)["status"], "accepted", "assign %s" % x["ticket"])
+    cur = health_cursor(p)
+
+    def replays(port, when, new_ticket, new_seat):
+        eq(one_verdict(port, k, o), dict(first, status="duplicate", first="accepted"),
+           "%s: the oldest op replayed" % when)
+        eq(one_verdict(port, a, r), dict(rejected, status="duplicate", first="rejected"),
+           "%s: an old rejected op replayed (another device's token)" % when)
+        # The same old id with other content is still the first op.
+        eq(one_verdict(port, k, dict(o, ticket="D-0040", seat="T20-01")),
+           dict(first, status="duplicate", first="accepted"), "%s: same id, other content" % when)
+        j = sync(port, k, [o, rest[3], rest[-1], op("assign", ticket=new_ticket, seat=new_seat)], cursor=cur)
+        eq([v["status"] for v in j["verdicts"]], ["duplicate", "duplicate", "duplicate", "accepted"],
+           "%s: old, middle and newest ids in one batch with a new one" % when)
+        eq(health_cursor(port), cur + 2, "%s: only the new op changed anything" % when)
+        eq(seat_map(port, a)["T20-01"]["state"], "free", "%s: the replay's other seat untouched" % when)
+
+    replays(p, "serving", "D-0035", "T20-05")
+    cur += 2
+    srv.stop()
+    con = sqlite3.connect(env.db)
+    n_ops = con.execute("SELECT count(*) FROM ops").fetchone()[0]
+    n_ids = con.execute("SELECT count(*) FROM op_ids").fetchone()[0]
+    saved = int(con.execute("SELECT value FROM meta WHERE key = 'op_ids_seq'").fetchone()[0])
+    con.close()
+    eq(n_ops, 33, "33 ops logged once each (duplicates are not logged)")
+    check(saved >= 28 and n_ids == saved, "op ids saved in batches: %d of %d, op_ids_seq %d" % (n_ids, n_ops, saved))
+    srv = env.serve("--recent-ops", "4")
+    p = srv.port
+    o2 = op("assign", ticket="D-0036", seat="T20-06")
+    j = sync(p, k, [o, o2, o2], cursor=cur)
+    eq([v["status"] for v in j["verdicts"]], ["duplicate", "accepted", "duplicate"],
+       "after the restart: an old id, a new one twice")
+    cur += 2
+    replays(p, "after the restart", "D-0037", "T20-07")
+    srv.stop()
+    # A database whose ids were never saved (made before the op id table, or
+    # stopped hard before a save) has them saved at start.
+    con = sqlite3.connect(env.db)
+    con.execute("DELETE FROM op_ids")
+    con.execute("UPDATE meta SET value = '0' WHERE key = 'op_ids_seq'")
+    con.commit()
+    con.close()
+    p = env.serve("--recent-ops", "1000").port
+    eq(one_verdict(p, k, o), dict(first, status="duplicate", first="accepted"), "ids saved again at start")
+    con = sqlite3.connect(env.db)
+    eq(con.execute("SELECT count(*) FROM op_ids").fetchone()[0], 35, "every op's id in op_ids")
+    con.close()
 
 
 # =============================================================================
