@@ -6,7 +6,7 @@
 
 #include "kmodel__internal.h"
 #include "text.h"
-#include "ticket.h"
+#include "ticketcode.h"
 #include "timestamp.h"
 
 #define LOCK_AFTER 3       /* wrong codes in a row before the keypad slows down */
@@ -236,7 +236,7 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
     if (!t && !scanned) {
         wrong_code(m, now);
-        if (ticket_code_is_generated(code) && !ticket_code_check_ok(code))
+        if (ticketcode_is_generated(code) && !ticketcode_check_ok(code))
             kmodel__msg(m, MSG_REFUSAL, "Mistyped?",
                         "%s cannot be a ticket number: one character looks wrong. Please "
                         "check it against your ticket and type it again.",

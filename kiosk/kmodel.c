@@ -9,7 +9,7 @@
 
 #include "kmodel__internal.h"
 #include "text.h"
-#include "ticket.h"
+#include "ticketcode.h"
 #include "timestamp.h"
 #include "ui.h"
 
@@ -118,7 +118,7 @@ bool kmodel__typed_code(const char *text, char code[USHER_CODE_SIZE])
      * is refused rather than cut to a ticket's length and accepted. */
     char typed[QRSIG_PAYLOAD_SIZE];
     code[0] = '\0';
-    if (!text_copy(typed, sizeof typed, text) || !ticket_code_normalize(typed))
+    if (!text_copy(typed, sizeof typed, text) || !ticketcode_normalize(typed))
         return false;
     if (!text_copy(code, USHER_CODE_SIZE, typed)) {
         code[0] = '\0';

@@ -20,6 +20,10 @@
 #define K_PK "signing_pk"
 #define K_SK "signing_sk"
 #define K_LAYOUT "layout"
+#define K_CODES "codes"       /* strong | weak */
+#define K_CODES_BY "codes_by" /* import | organiser */
+#define K_PIN_HASH "pin_hash"
+#define K_TZ "tz"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HASH_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
@@ -288,6 +292,79 @@ out:
     return err;
 }
 
+/* Reads one optional meta text: *found false (and out "") when absent. */
+static usher_err meta_opt(coorddb *db, const char *key, char *out, size_t size, usher_errmsg *em)
+{
+    usher_errmsg probe;
+    usher_err err = store_meta_get(db->db, key, out, size, &probe);
+    if (err == USHER_NOTFOUND) {
+        out[0] = '\0';
+        return USHER_OK;
+    }
+    if (err && em)
+        *em = probe;
+    return err;
+}
+
+/* The event settings; an event made before they existed reads the defaults
+ * (settings_default), and its codes as its tickets are. */
+static usher_err read_settings(coorddb *db, event_settings *s, usher_errmsg *em)
+{
+    char codes[16], by[16];
+    settings_default(s);
+    usher_err err = meta_opt(db, K_CODES, codes, sizeof codes, em);
+    if (!err)
+        err = meta_opt(db, K_CODES_BY, by, sizeof by, em);
+    if (!err)
+        err = meta_opt(db, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
+    if (!err)
+        err = meta_opt(db, K_TZ, s->tz, sizeof s->tz, em);
+    if (err)
+        return err;
+    int strength = codes[0] ? ticketcode_strength_parse(codes) : (int)TICKETCODE_STRONG;
+    if (strength < 0)
+        return usher_fail(em, USHER_DB, "meta \"codes\" is \"%s\"; it must be strong or weak",
+                          codes);
+    s->codes = (ticketcode_strength)strength;
+    s->codes_by_organiser = !strcmp(by, "organiser");
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz))
+        return usher_fail(em, USHER_DB, "the event's staff PIN hash or time zone is damaged");
+    return USHER_OK;
+}
+
+static usher_err write_settings(coorddb *db, const event_settings *s, usher_errmsg *em)
+{
+    usher_err err = store_meta_set(db->db, K_CODES, ticketcode_strength_name(s->codes), em);
+    if (!err)
+        err =
+            store_meta_set(db->db, K_CODES_BY, s->codes_by_organiser ? "organiser" : "import", em);
+    if (!err)
+        err = store_meta_set(db->db, K_PIN_HASH, s->pin_hash, em);
+    if (!err)
+        err = store_meta_set(db->db, K_TZ, s->tz, em);
+    return err;
+}
+
+usher_err coorddb_set_settings(coorddb *db, const event_settings *s, usher_errmsg *em)
+{
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
+        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone or codes");
+    char probe[64];
+    usher_err err = store_begin(db->db, em);
+    if (!err)
+        err = store_meta_get(db->db, K_EVENT_ID, probe, sizeof probe, em);
+    if (err == USHER_NOTFOUND)
+        err = usher_fail(em, USHER_NOTFOUND,
+                         "this database holds no event yet: run usher-coord init");
+    if (!err)
+        err = write_settings(db, s, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    store_rollback(db->db);
+    return err;
+}
+
 usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em)
 {
     coord_event ev;
@@ -320,6 +397,11 @@ usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em)
         return err;
     }
     ev.reseat = strcmp(reseat, "nearest") == 0 ? RESEAT_NEAREST : RESEAT_NONE;
+    err = read_settings(db, &ev.settings, em);
+    if (err) {
+        sodium_memzero(&ev, sizeof ev);
+        return err;
+    }
     *out = ev;
     sodium_memzero(&ev, sizeof ev);
     return USHER_OK;
@@ -518,6 +600,23 @@ static usher_err add_tickets_tx(coorddb *db, state *trial, const ticket_list *tl
     return err;
 }
 
+/* A file of weak codes makes the event's codes weak, unless the organiser
+ * decided (event set --codes); the caller holds the transaction. */
+static usher_err note_codes(coorddb *db, const ticket_list *tl, usher_errmsg *em)
+{
+    event_settings s;
+    usher_err err = read_settings(db, &s, em);
+    if (err || s.codes_by_organiser || s.codes == TICKETCODE_WEAK)
+        return err;
+    ticketcode_report rep;
+    err = ticket_list_classify(tl, &rep);
+    if (err)
+        return usher_fail(em, err, "out of memory checking the ticket codes");
+    if (rep.strength == TICKETCODE_WEAK)
+        err = store_meta_set(db->db, K_CODES, ticketcode_strength_name(TICKETCODE_WEAK), em);
+    return err;
+}
+
 usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
                               size_t *added, usher_errmsg *em)
 {
@@ -535,6 +634,8 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
     usher_err err = store_begin(db->db, em);
     if (!err)
         err = add_tickets_tx(db, trial, tl, now, em);
+    if (!err)
+        err = note_codes(db, tl, em);
     if (!err)
         err = store_commit(db->db, em);
     store_rollback(db->db);

@@ -18,6 +18,7 @@
 #include "layout.h"
 #include "op.h"
 #include "qrsig.h"
+#include "settings.h"
 #include "state.h"
 #include "ticket.h"
 
@@ -36,12 +37,18 @@ typedef struct coord_event {
     int64_t created_at;
     uint8_t pk[QRSIG_PK_BYTES];
     uint8_t sk[QRSIG_SK_BYTES];
+    event_settings settings; /* defaults (settings_default) until set */
 } coord_event;
 
 /* Creates the event once: name, layout (stored as JSON, seats created) and a new
  * signing key. USHER_EXISTS if the database already holds an event. */
 usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Stores the event's settings (all of them, one transaction). USHER_INVAL for
+ * a damaged PIN hash or time zone name, USHER_NOTFOUND before init. */
+usher_err coorddb_set_settings(coorddb *db, const event_settings *s,
+                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* USHER_NOTFOUND with "run usher-coord init" when there is no event yet. */
 usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em) USHER_MUST_CHECK;
@@ -56,7 +63,10 @@ usher_err coorddb_load(coorddb *db, const state_config *cfg, layout **l, state *
 
 /* Imports tickets into db and st in one transaction, logging one change per
  * ticket. All or nothing: USHER_EXISTS (naming the first known code) and
- * nothing added if any code is already there. *added counts them. */
+ * nothing added if any code is already there. *added counts them. When the
+ * list's codes are weak (ticket_list_classify) the event's codes become weak
+ * in the same transaction, unless the organiser set them (event set
+ * --codes); strong codes never make a weak event strong. */
 usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
                               size_t *added, usher_errmsg *em) USHER_MUST_CHECK;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "ticketcode.h"
 
 static const char *const op_names[] = {NULL,
 #define OP_KIND_NAME(e, s) s,
@@ -81,17 +82,6 @@ void op_init(usher_op *op, op_kind kind, const char *device, int64_t at)
     op->expect_seat_free = true;
 }
 
-static bool code_valid(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return n > 0 && n < USHER_CODE_SIZE;
-}
-
 /* Which fields each kind takes: T = ticket, S = seat, s = seat optional. */
 static const char *op_fields(op_kind kind)
 {
@@ -136,7 +126,7 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
         return usher_fail(em, USHER_INVAL, "ticket: required for %s", kind);
     if (!wants_ticket && op->ticket[0] && op->kind != OP_HOLD)
         return usher_fail(em, USHER_INVAL, "ticket: not taken by %s", kind);
-    if (op->ticket[0] && !code_valid(op->ticket))
+    if (op->ticket[0] && !ticketcode_valid(op->ticket))
         return usher_fail(em, USHER_INVAL,
                           "ticket: \"%.40s\" is not a ticket code (A-Z, 0-9 and '-', at most "
                           "32)",

@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "ticketcode.h"
 #include "timestamp.h"
 
 /* ---- field tables: one description drives both decoding and encoding ---- */
@@ -227,21 +228,6 @@ static usher_err wrong_type(usher_errmsg *em, path *p, const char *want, const j
     return usher_fail(em, USHER_INVAL, "%s: expected %s, got %s", path_text(p), want, json_kind(v));
 }
 
-static bool is_code(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
-            return false;
-    return true;
-}
-
-static void upcase(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'a' && *s <= 'z')
-            *s = (char)(*s - 'a' + 'A');
-}
-
 /* Checks a string already copied into dst against the rules of its type. */
 static usher_err check_text(const field *f, path *p, char *dst, usher_errmsg *em)
 {
@@ -262,8 +248,8 @@ static usher_err check_text(const field *f, path *p, char *dst, usher_errmsg *em
                               path_text(p), dst);
         break;
     case F_CODE:
-        upcase(dst);
-        if (!is_code(dst))
+        ticketcode_upcase(dst);
+        if (!ticketcode_valid(dst))
             return usher_fail(em, USHER_INVAL,
                               "%s: \"%.40s\" is not a ticket code (letters, digits and '-')",
                               path_text(p), dst);
@@ -840,4 +826,26 @@ char *proto_error_body(const char *code, const char *message)
     bool ok =
         obj && put(obj, "error", lossy_string(code)) && put(obj, "message", lossy_string(message));
     return dump(finish(obj, ok));
+}
+
+usher_err proto_error_decode(const char *body, size_t len, char *code, size_t code_size,
+                             char *message, size_t message_size)
+{
+    usher_err out = USHER_PARSE;
+    json_t *root = body && len <= PROTO_MAX_BODY ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *c = json_string_value(json_object_get(root, "error"));
+    const char *m = json_string_value(json_object_get(root, "message"));
+    size_t n = c ? strlen(c) : 0;
+    if (!json_is_object(root) || !c || !m || n == 0 || n > 32)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (!((c[i] >= 'a' && c[i] <= 'z') || c[i] == '_'))
+            goto out;
+    if (!text_copy(code, code_size, c))
+        goto out;
+    snprintf(message, message_size, "%s", m);
+    out = USHER_OK;
+out:
+    json_decref(root);
+    return out;
 }

@@ -74,4 +74,12 @@ char *proto_sync_response_encode(const sync_response *r);
 /* The error body every HTTP error uses: {"error": code, "message": text}. */
 char *proto_error_body(const char *code, const char *message);
 
+/* Reads an error body written by proto_error_body: a JSON object whose
+ * "error" is a short code of lowercase letters and '_' and whose "message" is
+ * a string. Copies both (truncated to the sizes) and returns USHER_OK; any
+ * other body (an HTML page, a proxy's JSON, a truncated text) is USHER_PARSE
+ * and leaves the outputs alone. body need not be NUL-terminated. */
+usher_err proto_error_decode(const char *body, size_t len, char *code, size_t code_size,
+                             char *message, size_t message_size) USHER_MUST_CHECK;
+
 #endif

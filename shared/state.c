@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "ticketcode.h"
 
 /* Open addressing over int32 slots holding index+1 (0 = empty). */
 typedef struct index_table {
@@ -286,21 +287,10 @@ usher_err state_remember(state *st, const verdict *v)
     return USHER_OK;
 }
 
-static bool code_ok(const char *code)
-{
-    size_t n = 0;
-    for (; code[n]; n++) {
-        char c = code[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return n > 0 && n < USHER_CODE_SIZE;
-}
-
 usher_err state_add_ticket(state *st, const char *code, const char *name, const char *klass,
                            change *out, usher_errmsg *em)
 {
-    if (!code_ok(code))
+    if (!ticketcode_valid(code))
         return usher_fail(em, USHER_INVAL, "\"%.40s\" is not a ticket code", code);
     if (!name || strlen(name) >= USHER_NAME_SIZE || !text_utf8_valid(name, strlen(name)) ||
         !text_printable(name))
@@ -872,7 +862,7 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em)
                               (long long)c->seq, c->seat_id);
         int ti = -1;
         if (c->seat.ticket[0] &&
-            (!code_ok(c->seat.ticket) || (ti = replica_ticket(st, c->seat.ticket)) < 0))
+            (!ticketcode_valid(c->seat.ticket) || (ti = replica_ticket(st, c->seat.ticket)) < 0))
             return usher_fail(em, USHER_INVAL, "change %lld: bad ticket in seat %s",
                               (long long)c->seq, c->seat_id);
         /* Keep both sides in step: the seat's old occupant loses it and the
@@ -892,7 +882,7 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em)
     if (c->type == CHANGE_TICKET) {
         const ticket_state *nt = &c->ticket;
         int si = nt->seat[0] ? layout_find_seat(st->l, nt->seat) : -1;
-        if (!code_ok(nt->code) || (nt->seat[0] && si < 0))
+        if (!ticketcode_valid(nt->code) || (nt->seat[0] && si < 0))
             return usher_fail(em, USHER_INVAL, "change %lld: bad ticket %.40s or seat %.20s",
                               (long long)c->seq, nt->code, nt->seat);
         int ti = replica_ticket(st, nt->code);

@@ -1,5 +1,5 @@
 /* ticket.c - the organisers' ticket import (columns, field rules, duplicates, all
- * or nothing) over csv.c's records, and generated codes with a check character. */
+ * or nothing) over csv.c's records; the code rule itself is ticketcode.c's. */
 #include "ticket.h"
 
 #include <limits.h>
@@ -9,12 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "csv.h"
 #include "text.h"
 
-#define CODE_MAX (USHER_CODE_SIZE - 1)
 #define NAME_MAX_BYTES (USHER_NAME_SIZE - 1)
 #define CLASS_MAX (USHER_CLASS_SIZE - 1)
 #define HEADER_EXAMPLE "ticket_number,full_name,class"
@@ -46,6 +43,22 @@ usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec)
     if (err)
         return err;
     tl->items[tl->count++] = *rec;
+    return USHER_OK;
+}
+
+usher_err ticket_list_classify(const ticket_list *tl, ticketcode_report *out)
+{
+    const char **codes = malloc((tl->count ? tl->count : 1) * sizeof *codes);
+    if (!codes) {
+        memset(out, 0, sizeof *out);
+        out->strength = TICKETCODE_WEAK;
+        out->weak = tl->count;
+        return USHER_NOMEM;
+    }
+    for (size_t i = 0; i < tl->count; i++)
+        codes[i] = tl->items[i].code;
+    ticketcode_classify(codes, tl->count, out);
+    free(codes);
     return USHER_OK;
 }
 
@@ -158,11 +171,6 @@ static char upper(char c)
 static bool is_alnum(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool code_char_ok(char c)
-{
-    return is_alnum(c) || c == '-';
 }
 
 static bool class_char_ok(char c)
@@ -334,7 +342,7 @@ static usher_err check_code(parser *ps, char out[USHER_CODE_SIZE], bool *ok)
     field_text(ps, ps->col_code, &s, &n);
     if (n == 0)
         return problem(ps, line, "missing ticket number");
-    size_t bad = first_bad(s, n, code_char_ok);
+    size_t bad = first_bad(s, n, ticketcode_typed_char_ok);
     if (bad < n) {
         char what[48];
         describe_char(s + bad, n - bad, what, sizeof what);
@@ -343,12 +351,12 @@ static usher_err check_code(parser *ps, char out[USHER_CODE_SIZE], bool *ok)
                        "(use A-Z, 0-9 and -)",
                        what);
     }
-    if (n > CODE_MAX)
+    if (n > TICKETCODE_MAX)
         return problem(ps, line, "the ticket number is too long (%zu characters; at most %d)", n,
-                       CODE_MAX);
-    for (size_t k = 0; k < n; k++)
-        out[k] = upper(s[k]);
+                       TICKETCODE_MAX);
+    memcpy(out, s, n);
     out[n] = '\0';
+    ticketcode_upcase(out);
     *ok = true;
     return USHER_OK;
 }
@@ -584,166 +592,4 @@ usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_r
 out:
     parser_release(&ps);
     return err;
-}
-
-/* ---- typed and generated codes -------------------------------------------- */
-
-bool ticket_code_normalize(char *code)
-{
-    if (!code)
-        return false;
-    size_t n = strlen(code), start = 0;
-    while (start < n && strchr(" \t\r\n", code[start]))
-        start++;
-    while (n > start && strchr(" \t\r\n", code[n - 1]))
-        n--;
-    n -= start;
-    memmove(code, code + start, n);
-    code[n] = '\0';
-    bool ok = n >= 1 && n <= CODE_MAX;
-    for (size_t k = 0; k < n; k++) {
-        code[k] = upper(code[k]);
-        ok = ok && code_char_ok(code[k]);
-    }
-    return ok;
-}
-
-/* Generated codes use Crockford's base32 alphabet: no I, L, O or U, so that
- * nothing reads as 1, 0 or a rude word. A character's value is its index. */
-static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-#define GEN_GROUP 5               /* characters per group */
-#define GEN_CHARS (2 * GEN_GROUP) /* nine random + one check character */
-#define GEN_TAIL (GEN_CHARS + 1)  /* "XXXXX-XXXXC" */
-#define GEN_PREFIX_MAX 12
-
-static int crockford_value(char c)
-{
-    const char *hit = c ? strchr(crockford, upper(c)) : NULL;
-    return hit ? (int)(hit - crockford) : -1;
-}
-
-/* The check character.
- *
- * The ten characters' values v0..v9 are read as elements of GF(32), the field
- * of polynomials over GF(2) modulo x^5 + x^2 + 1 (irreducible, so a field; as
- * 31 is prime, x generates all 31 non-zero elements). Addition is XOR. A code
- * is valid when S = sum of w_i * v_i = 0 with w_i = x^(9-i): ten distinct,
- * non-zero weights (x^0..x^9), the check character v9 having weight 1, so
- * v9 = sum over i < 9 of w_i * v_i.
- *
- * One substituted character (v_i -> v_i + e, e != 0) changes S by w_i * e,
- * which is non-zero: a field has no zero divisors. Two swapped characters a !=
- * b at positions i != j (neighbours or not) change S by (w_i + w_j) * (a + b),
- * non-zero as both factors are. So every single mistake and every transposition
- * among the ten characters is caught, the check character's own included.
- *
- * Why not a weighted sum mod 31: values 0 ('0') and 31 ('Z') are equal mod 31,
- * so that substitution would slip through. Crockford's mod 37 needs 37 check
- * symbols (* ~ $ = U), which would break the [A-Z0-9-] code charset. */
-static unsigned gf32_mul(unsigned a, unsigned b)
-{
-    unsigned r = 0;
-    while (b) {
-        if (b & 1)
-            r ^= a;
-        b >>= 1;
-        a <<= 1;
-        if (a & 32)
-            a ^= 0x25; /* x^5 = x^2 + 1 */
-    }
-    return r;
-}
-
-/* Horner: after n values, S = sum of v_i * x^(n-1-i). */
-static unsigned gf32_syndrome(const unsigned *v, size_t n)
-{
-    unsigned s = 0;
-    for (size_t k = 0; k < n; k++)
-        s = gf32_mul(s, 2) ^ v[k];
-    return s;
-}
-
-usher_err ticket_code_generate(const char *prefix, char out[USHER_CODE_SIZE], usher_errmsg *em)
-{
-    if (!prefix)
-        prefix = "";
-    size_t plen = strlen(prefix);
-    for (size_t k = 0; k < plen; k++) {
-        if (!is_alnum(prefix[k])) {
-            char what[48];
-            describe_char(prefix + k, plen - k, what, sizeof what);
-            return usher_fail(em, USHER_INVAL,
-                              "the ticket code prefix has a character that is not allowed: %s "
-                              "(use 1 to %d letters A-Z or digits 0-9)",
-                              what, GEN_PREFIX_MAX);
-        }
-    }
-    if (plen > GEN_PREFIX_MAX)
-        return usher_fail(em, USHER_INVAL,
-                          "the ticket code prefix is too long (%zu characters; at most %d)", plen,
-                          GEN_PREFIX_MAX);
-    if (sodium_init() < 0)
-        return usher_fail(em, USHER_IO, "cannot initialise libsodium to make random codes");
-    unsigned v[GEN_CHARS];
-    for (size_t k = 0; k + 1 < GEN_CHARS; k++)
-        v[k] = randombytes_uniform(32);
-    v[GEN_CHARS - 1] = gf32_mul(gf32_syndrome(v, GEN_CHARS - 1), 2);
-    char code[USHER_CODE_SIZE];
-    size_t o = 0;
-    for (size_t k = 0; k < plen; k++)
-        code[o++] = upper(prefix[k]);
-    if (plen)
-        code[o++] = '-';
-    for (size_t k = 0; k < GEN_CHARS; k++) {
-        if (k == GEN_GROUP)
-            code[o++] = '-';
-        code[o++] = crockford[v[k]];
-    }
-    code[o] = '\0';
-    memcpy(out, code, o + 1);
-    return USHER_OK;
-}
-
-/* Reads the ten values of a generated code's tail; false when it has not
- * that shape. */
-static bool generated_values(const char *code, unsigned v[GEN_CHARS])
-{
-    if (!code)
-        return false;
-    size_t n = strlen(code);
-    if (n < GEN_TAIL)
-        return false;
-    size_t plen = n - GEN_TAIL;
-    if (plen > 0) {
-        if (plen < 2 || plen - 1 > GEN_PREFIX_MAX || code[plen - 1] != '-')
-            return false;
-        for (size_t k = 0; k + 1 < plen; k++)
-            if (!is_alnum(code[k]))
-                return false;
-    }
-    const char *tail = code + plen;
-    if (tail[GEN_GROUP] != '-')
-        return false;
-    for (size_t k = 0, o = 0; k < GEN_TAIL; k++) {
-        if (k == GEN_GROUP)
-            continue;
-        int val = crockford_value(tail[k]);
-        if (val < 0)
-            return false;
-        v[o++] = (unsigned)val;
-    }
-    return true;
-}
-
-bool ticket_code_is_generated(const char *code)
-{
-    unsigned v[GEN_CHARS];
-    return generated_values(code, v);
-}
-
-bool ticket_code_check_ok(const char *code)
-{
-    unsigned v[GEN_CHARS];
-    return generated_values(code, v) && gf32_syndrome(v, GEN_CHARS) == 0;
 }

@@ -1,12 +1,6 @@
-/* ticket.h - tickets from the organisers: CSV import (RFC 4180) and generated codes.
- *
- * Ticket codes are what guests type: [A-Z0-9-]{1,32}, compared upper-cased.
- * Generated codes look like "GALA-7KQ3M-XH2PC": an optional prefix and a dash,
- * then two groups of five Crockford base32 characters (0-9 A-Z without I L O
- * U): nine random ones from libsodium (45 bits) and a check character last.
- * The check is a weighted sum over GF(32) (see ticket.c), so any one mistyped
- * character and any two swapped characters of the ten are caught. The prefix
- * is not covered: it is the same for a whole event.
+/* ticket.h - tickets from the organisers: CSV import (RFC 4180). What a ticket
+ * code is (characters, normal form, generated codes, strong or weak) is
+ * ticketcode.h's.
  */
 #ifndef USHER_TICKET_H
 #define USHER_TICKET_H
@@ -16,6 +10,7 @@
 
 #include "domain.h"
 #include "error.h"
+#include "ticketcode.h"
 
 typedef struct ticket_rec {
     char code[USHER_CODE_SIZE];
@@ -31,6 +26,10 @@ typedef struct ticket_list {
 } ticket_list;
 
 usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec) USHER_MUST_CHECK;
+
+/* Classifies the list's codes as one file (ticketcode_classify). USHER_NOMEM
+ * (and *out weak) when memory runs out. */
+usher_err ticket_list_classify(const ticket_list *tl, ticketcode_report *out) USHER_MUST_CHECK;
 void ticket_list_release(ticket_list *tl);
 
 /* One problem found in a CSV file. The message starts with "line N: " and
@@ -73,27 +72,5 @@ void csv_report_release(csv_report *r);
  * memory runs out (out untouched). */
 usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out,
                            csv_report *rep) USHER_MUST_CHECK;
-
-/* Normalises a typed code in place (trims spaces, tabs, CR and LF, upper-cases)
- * and checks its charset and length. Returns false when it cannot be a ticket
- * code (NULL included); code may then be partly normalised. */
-bool ticket_code_normalize(char *code);
-
-/* Writes a fresh unguessable code "PREFIX-XXXXX-XXXXC" into out. The prefix
- * is 1..12 chars of [A-Za-z0-9] (upper-cased); "" or NULL gives "XXXXX-XXXXC".
- * USHER_INVAL for a bad prefix, USHER_IO if libsodium cannot initialise; out
- * is written only on success. */
-usher_err ticket_code_generate(const char *prefix, char out[USHER_CODE_SIZE],
-                               usher_errmsg *em) USHER_MUST_CHECK;
-
-/* True when code has the shape of a generated code and its check character
- * matches (so a typo can be reported before any lookup). Letters may be lower
- * case. An imported code can happen to have this shape ("2024-00001-00002"),
- * so treat a failed check as a typo only for a code that is not known. */
-bool ticket_code_check_ok(const char *code);
-
-/* True when code has the shape of a generated code (check char aside):
- * optional "[A-Z0-9]{1,12}-", then "XXXXX-XXXXX" in Crockford base32. */
-bool ticket_code_is_generated(const char *code);
 
 #endif

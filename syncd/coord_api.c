@@ -669,8 +669,7 @@ static void api_item_action(http_request *req, http_reply *r, const char *rest, 
         const state *st = engine_read_begin(req->e);
         char code[USHER_CODE_SIZE];
         text_copy(code, sizeof code, id);
-        for (char *p = code; *p; p++)
-            *p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
+        ticketcode_upcase(code);
         int ti = state_find_ticket(st, code);
         if (ti >= 0)
             text_copy(cur, sizeof cur, state_ticket(st, ti)->seat);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "coord_engine.h"
 #include "coord_export.h"
@@ -25,6 +27,7 @@
 #include "text.h"
 #include "ticket.h"
 #include "timestamp.h"
+#include "zone.h"
 
 #ifndef USHER_WEB_DIR
 #define USHER_WEB_DIR "assets/web"
@@ -34,6 +37,9 @@ static const char usage[] =
     "usage: usher-coord COMMAND [options]\n"
     "\n"
     "  init    --db FILE [--event NAME] [--layout gala:25x10|theatre:RxS|FILE.json]\n"
+    "          [--tz Europe/Berlin]      (prints the event's staff PIN, once)\n"
+    "  event set  --db FILE [--codes strong|weak|auto] [--pin DIGITS|new] [--tz ZONE]\n"
+    "  event show --db FILE\n"
     "  tickets import   --db FILE tickets.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
     "  device add --db FILE --name NAME --role kiosk|door|admin\n"
@@ -109,19 +115,51 @@ static int open_db(const char *path, bool must_exist, coorddb **db)
     return 0;
 }
 
+/* Checks --tz: a zone this machine knows. */
+static int check_tz(const char *tz)
+{
+    if (!settings_tz_ok(tz) || !zone_exists(tz))
+        return fail("--tz: \"%.64s\" is not a time zone this machine knows; use a name "
+                    "like Europe/Berlin or America/New_York (see /usr/share/zoneinfo; "
+                    "Debian package tzdata)",
+                    tz);
+    return 0;
+}
+
+static void say_pin(const char *pin)
+{
+    printf("staff PIN: %s (for every kiosk's staff screen; shown only now: write it "
+           "down; change it with 'usher-coord event set --pin new')\n",
+           pin);
+}
+
 static int cmd_init(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"event", true}, {"layout", true}};
+    static const cli_spec specs[] = {{"db", true}, {"event", true}, {"layout", true}, {"tz", true}};
     cli c;
-    PARSE("usage: usher-coord init --db FILE [--event NAME] [--layout SPEC]\n"
-          "Creates the event: its layout (default gala:25x10; theatre:RxS; or a JSON file)\n"
-          "and its signing key for QR tickets. Refuses a database that has an event.\n");
+    PARSE("usage: usher-coord init --db FILE [--event NAME] [--layout SPEC] [--tz ZONE]\n"
+          "Creates the event: its layout (default gala:25x10; theatre:RxS; or a JSON file),\n"
+          "its signing key for QR tickets, its time zone (default this machine's) and a\n"
+          "random 6-digit staff PIN, printed once (stored only as a hash). Refuses a\n"
+          "database that has an event.\n");
     const char *name = GET("event") ? GET("event") : "Usher event";
     const char *spec = GET("layout") ? GET("layout") : "gala:25x10";
     if (strlen(name) >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, strlen(name)) ||
         !text_printable(name))
         return fail("--event: one line of text, at most %d bytes", USHER_EVENT_NAME_SIZE - 1);
+    event_settings s;
+    settings_default(&s);
+    if (GET("tz")) {
+        if (check_tz(GET("tz")))
+            return 1;
+        text_copy(s.tz, sizeof s.tz, GET("tz"));
+    } else {
+        zone_machine(s.tz);
+    }
+    char pin[SETTINGS_PIN_SIZE];
     usher_errmsg em = {{0}};
+    if (settings_pin_new(pin, &em) != USHER_OK || settings_pin_hash(pin, s.pin_hash, &em))
+        return fail("%s", em.text);
     layout *l = NULL;
     if (layout_open(spec, &l, &em) != USHER_OK)
         return fail("--layout: %s", em.text);
@@ -129,11 +167,39 @@ static int cmd_init(int argc, char **argv)
     int rc = open_db(GET("db"), false, &db);
     if (!rc && coorddb_init_event(db, name, l, timestamp_now_ms(), &em) != USHER_OK)
         rc = fail("%s", em.text);
-    if (!rc)
-        printf("created event \"%s\" with %d seats in %s\n", name, layout_seat_count(l), GET("db"));
+    if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
+        rc = fail("the event was created but its settings were not stored (%s): run "
+                  "'usher-coord event set --db %s --pin new --tz %s'",
+                  em.text, GET("db"), s.tz[0] ? s.tz : "UTC");
+    if (!rc) {
+        printf("created event \"%s\" with %d seats in %s (time zone %s)\n", name,
+               layout_seat_count(l), GET("db"), s.tz[0] ? s.tz : "UTC");
+        say_pin(pin);
+    }
+    sodium_memzero(pin, sizeof pin);
     coorddb_free(db);
     layout_free(l);
     return rc;
+}
+
+/* What a file's codes mean for the guests, after an import or generate. */
+static void say_codes(const ticket_list *tl, const event_settings *s)
+{
+    ticketcode_report rep;
+    if (ticket_list_classify(tl, &rep) != USHER_OK)
+        return;
+    if (rep.strength == TICKETCODE_STRONG)
+        fprintf(stderr, "usher-coord: these codes are strong (they cannot be guessed): a typed "
+                        "code admits at the door and seats its guest\n");
+    else
+        fprintf(stderr,
+                "usher-coord: %zu of these codes are weak (%s: %s): a typed weak code never "
+                "admits at the door (the guest shows the QR code, or staff admit after a name "
+                "check) and a guest kiosk asks for the holder's last name. Print Usher's signed "
+                "QR tickets (usher-coord qr) and every guest is strong.\n",
+                rep.weak, rep.example, rep.why);
+    fprintf(stderr, "usher-coord: the event's codes are %s%s\n", ticketcode_strength_name(s->codes),
+            s->codes_by_organiser ? " (set by the organiser: event set --codes)" : "");
 }
 
 static int read_file(const char *path, char **data, size_t *len)
@@ -193,11 +259,17 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
     size_t added = 0;
     if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
         rc = fail("%s", em.text);
+    coord_event ev;
     if (!rc && coorddb_add_tickets(db, st, tl, timestamp_now_ms(), &added, &em) != USHER_OK)
         rc = fail("%s", em.text);
-    if (!rc)
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
         fprintf(stderr, "usher-coord: added %zu tickets (%d in the event)\n", added,
                 state_ticket_count(st));
+        say_codes(tl, &ev.settings);
+        sodium_memzero(&ev, sizeof ev);
+    }
     state_free(st);
     layout_free(l);
     coorddb_free(db);
@@ -259,7 +331,7 @@ static int cmd_tickets_generate(int argc, char **argv)
     for (int64_t i = 0; !rc && i < count; i++) {
         ticket_rec rec;
         memset(&rec, 0, sizeof rec);
-        if (ticket_code_generate(GET("prefix") ? GET("prefix") : "", rec.code, &em) != USHER_OK)
+        if (ticketcode_generate(GET("prefix") ? GET("prefix") : "", rec.code, &em) != USHER_OK)
             rc = fail("--prefix: %s", em.text);
         text_copy(rec.klass, sizeof rec.klass, klass);
         if (!rc && ticket_list_push(&tl, &rec) != USHER_OK)
@@ -270,6 +342,138 @@ static int cmd_tickets_generate(int argc, char **argv)
     for (size_t i = 0; !rc && i < tl.count; i++)
         printf("%s\n", tl.items[i].code);
     ticket_list_release(&tl);
+    return rc;
+}
+
+/* The classification of every ticket the event holds (event set --codes auto). */
+static usher_err classify_event(coorddb *db, ticketcode_report *rep, usher_errmsg *em)
+{
+    layout *l = NULL;
+    state *st = NULL;
+    state_config cfg = {0};
+    usher_err err = coorddb_load(db, &cfg, &l, &st, em);
+    const char **codes = NULL;
+    if (err)
+        goto out;
+    int n = state_ticket_count(st);
+    codes = malloc((size_t)(n ? n : 1) * sizeof *codes);
+    if (!codes) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        codes[i] = state_ticket(st, i)->code;
+    ticketcode_classify(codes, (size_t)n, rep);
+out:
+    free(codes);
+    state_free(st);
+    layout_free(l);
+    return err;
+}
+
+static void print_event(const coord_event *ev)
+{
+    const event_settings *s = &ev->settings;
+    printf("event: %s\n", ev->name);
+    printf("codes: %s (%s)\n", ticketcode_strength_name(s->codes),
+           s->codes_by_organiser ? "set by the organiser" : "from the imported codes");
+    printf("time zone: %s\n", s->tz[0] ? s->tz : "UTC");
+    printf("staff PIN: %s\n",
+           s->pin_hash[0] ? "set (stored as a hash)" : "none: set one with 'event set --pin new'");
+}
+
+static int cmd_event_show(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord event show --db FILE\n"
+          "Prints the event's settings: whether its codes are strong or weak, its time\n"
+          "zone and whether a staff PIN is set. Works while serve runs.\n");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    coord_event ev;
+    usher_errmsg em = {{0}};
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
+        print_event(&ev);
+        sodium_memzero(&ev, sizeof ev);
+    }
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_event_set(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"codes", true}, {"pin", true}, {"tz", true}};
+    cli c;
+    PARSE("usage: usher-coord event set --db FILE [--codes strong|weak|auto] [--pin DIGITS|new]\n"
+          "                             [--tz ZONE]\n"
+          "Changes the event's settings; every device gets them at its next sync.\n"
+          "  --codes strong  typed codes admit and seat guests (e.g. the ticket office\n"
+          "                  printed its own unguessable barcodes that guests will scan)\n"
+          "  --codes weak    a typed code alone never admits; guest kiosks ask for the\n"
+          "                  holder's last name\n"
+          "  --codes auto    back to what the imported codes are\n"
+          "  --pin new       a new random 6-digit staff PIN, printed once; or 4-12 digits\n"
+          "  --tz ZONE       the time zone people read times in (Europe/Berlin)\n"
+          "Stop 'usher-coord serve' first.\n");
+    if (c.nargs)
+        return fail("unexpected argument '%s'", c.args[0]);
+    const char *codes = GET("codes"), *pin_arg = GET("pin"), *tz = GET("tz");
+    if (!codes && !pin_arg && !tz)
+        return fail("nothing to set: give --codes, --pin or --tz (see --help)");
+    if (codes && strcmp(codes, "auto") && ticketcode_strength_parse(codes) < 0)
+        return fail("--codes: strong, weak or auto");
+    if (pin_arg && strcmp(pin_arg, "new") && !settings_pin_valid(pin_arg))
+        return fail("--pin: 4 to 12 digits, or 'new' for a random 6-digit PIN");
+    if (tz && check_tz(tz))
+        return 1;
+    coorddb *db = NULL;
+    int lockfd = -1;
+    int rc = open_db(GET("db"), true, &db);
+    if (!rc)
+        rc = lock_db(GET("db"), false, &lockfd, NULL);
+    coord_event ev;
+    memset(&ev, 0, sizeof ev);
+    usher_errmsg em = {{0}};
+    char pin[SETTINGS_PIN_SIZE] = "";
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    event_settings s = ev.settings;
+    if (!rc && codes && !strcmp(codes, "auto")) {
+        ticketcode_report rep;
+        if (classify_event(db, &rep, &em) != USHER_OK)
+            rc = fail("%s", em.text);
+        s.codes = rep.strength;
+        s.codes_by_organiser = false;
+    } else if (!rc && codes) {
+        s.codes = (ticketcode_strength)ticketcode_strength_parse(codes);
+        s.codes_by_organiser = true;
+    }
+    if (!rc && pin_arg) {
+        if (!strcmp(pin_arg, "new") && settings_pin_new(pin, &em) != USHER_OK)
+            rc = fail("%s", em.text);
+        else if (strcmp(pin_arg, "new"))
+            text_copy(pin, sizeof pin, pin_arg);
+        if (!rc && settings_pin_hash(pin, s.pin_hash, &em) != USHER_OK)
+            rc = fail("%s", em.text);
+    }
+    if (!rc && tz)
+        text_copy(s.tz, sizeof s.tz, tz);
+    if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
+        ev.settings = s;
+        print_event(&ev);
+        if (pin_arg && !strcmp(pin_arg, "new"))
+            say_pin(pin);
+    }
+    sodium_memzero(pin, sizeof pin);
+    sodium_memzero(&ev, sizeof ev);
+    coorddb_free(db);
+    if (lockfd >= 0)
+        close(lockfd);
     return rc;
 }
 
@@ -573,6 +777,10 @@ int main(int argc, char **argv)
         return cmd_tickets_import(argc - 3, argv + 3);
     if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "generate"))
         return cmd_tickets_generate(argc - 3, argv + 3);
+    if (!strcmp(cmd, "event") && argc >= 3 && !strcmp(argv[2], "set"))
+        return cmd_event_set(argc - 3, argv + 3);
+    if (!strcmp(cmd, "event") && argc >= 3 && !strcmp(argv[2], "show"))
+        return cmd_event_show(argc - 3, argv + 3);
     if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "add"))
         return cmd_device_add(argc - 3, argv + 3);
     if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "list"))
