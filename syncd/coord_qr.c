@@ -5,6 +5,7 @@
 
 #include <cairo-pdf.h>
 #include <errno.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -291,6 +292,7 @@ static void *worker(void *arg)
         if (err)
             job_fail(j, err, &em);
     }
+    pango_cairo_font_map_set_default(NULL); /* this thread's fonts, freed now */
     return NULL;
 }
 
@@ -355,6 +357,13 @@ usher_err coord_qr_write(const coord_event *ev, const state *st, const char *dir
         worker(j); /* no thread to spare: render here */
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    /* Every surface and font map is gone with its thread: drop the caches
+     * Cairo and fontconfig keep for the process, so that leak checkers see
+     * only our own memory. */
+    if (started > 0) {
+        cairo_debug_reset_static_data();
+        FcFini();
+    }
     if (j->err) {
         err = j->err;
         *em = j->em;
