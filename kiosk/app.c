@@ -8,6 +8,7 @@
 
 #include "qrsig.h"
 #include "text.h"
+#include "zone.h"
 #include "timestamp.h"
 #include "wake.h"
 
@@ -143,6 +144,9 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     w.l = a->view ? a->l : NULL;
     w.view = a->view;
     w.have_pk = qrsig_pk_from_text(w.id.pubkey_hex, w.pk);
+    /* Times people read are in the event's zone; sync may bring a new one. */
+    if (strcmp(w.id.settings.tz[0] ? w.id.settings.tz : "UTC", zone_current()) != 0)
+        zone_use(w.id.settings.tz);
     a->w = w;
     a->dv = dv;
     a->loaded = true;

@@ -18,7 +18,6 @@
 #include "timestamp.h"
 #include "ui.h"
 
-#define DEFAULT_PIN "2580"
 static const char *const default_fonts[] = {
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
@@ -41,7 +40,8 @@ static void usage(FILE *f)
         "  --window WxH   a window of that size (default 1280x800); --fullscreen for a kiosk\n"
         "  --font         a TrueType font (default: DejaVu Sans from fonts-dejavu-core)\n"
         "  --idle-seconds back to the start screen after this long untouched (default 60)\n"
-        "  --pin          the staff PIN (default " DEFAULT_PIN "); the staff screen opens\n"
+        "  --pin          this device's staff PIN instead of the event's (usher-coord init\n"
+        "                 prints that one); the staff screen opens\n"
         "                 after holding the top-left corner for 3 s\n"
         "  --ppi          screen pixels per inch, for finger-sized targets (default 140)\n"
         "  --headless     no window: run --script (kiosk/README.md), screenshots to --shots\n"
@@ -274,7 +274,6 @@ int main(int argc, char **argv)
     int w = 1280, h = 800;
     int64_t idle = 60, ppi = 140, frames = 0, taps = 0;
     kconfig cfg = {.mode = KMODE_GUEST, .verdict_ms = 3000, .longpress_ms = 3000};
-    text_copy(cfg.pin, sizeof cfg.pin, DEFAULT_PIN);
     if (c.nargs)
         why = "unexpected words after the options";
     else if (OPT("window") && !parse_size(OPT("window"), &w, &h))

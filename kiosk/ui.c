@@ -31,7 +31,8 @@ static const char *const look_words[LOOK_COUNT] = {
 static const kcolor BG = {22, 26, 38, 255}, BAR = {34, 40, 58, 255}, WHITE = {255, 255, 255, 255},
                     DIM = {170, 176, 196, 255}, BTN = {60, 90, 160, 255},
                     BTN_OFF = {60, 64, 78, 255}, BTN_GO = {30, 140, 80, 255},
-                    FIELD = {245, 245, 250, 255}, INK = {20, 20, 30, 255}, RED = {210, 50, 50, 255},
+                    FIELD = {245, 245, 250, 255}, INK = {20, 20, 30, 255},
+                    DIM_INK = {88, 92, 108, 255}, RED = {210, 50, 50, 255},
                     GREEN = {40, 170, 80, 255}, AMBER = {235, 150, 20, 255},
                     MAPBG = {30, 36, 52, 255}, TABLE = {70, 78, 100, 255};
 
@@ -266,18 +267,24 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, fl
     float W = (float)m->cfg.w, H = (float)m->cfg.h, pad = H * 0.015f + 2;
     float finger = (float)kmodel_finger_px(&m->cfg);
     float th = font_px(m, FONT_L) * 1.3f;
-    textf(f, R(pad, top + pad, W - 2 * pad, th), FONT_L, -1, WHITE,
-          m->nparty ? "Add another ticket, or choose your seats"
-                    : "Type or scan your ticket number");
+    if (m->proof_code[0])
+        textf(f, R(pad, top + pad, W - 2 * pad, th), FONT_L, -1, WHITE,
+              "Ticket %s: please type the holder's last name", m->proof_code);
+    else
+        textf(f, R(pad, top + pad, W - 2 * pad, th), FONT_L, -1, WHITE,
+              m->nparty ? "Add another ticket, or choose your seats"
+                        : "Type or scan your ticket number");
     float fy = top + 2 * pad + th, fh = finger * 1.1f, fw = W * 0.5f;
     fill(f, R(pad, fy, fw, fh), FIELD);
     if (m->entry[0])
         textf(f, R(pad * 2, fy, fw - 2 * pad, fh), FONT_L, -1, INK, "%s", m->entry);
     else
-        textf(f, R(pad * 2, fy, fw - 2 * pad, fh), FONT_L, -1, DIM, "GALA-0001");
+        textf(f, R(pad * 2, fy, fw - 2 * pad, fh), FONT_L, -1, DIM_INK,
+              m->proof_code[0] ? "Last name" : "GALA-0001");
     bool locked = now < m->locked_until;
     float bw = (W - fw - 5 * pad) / 3;
-    button(f, "ok", R(2 * pad + fw, fy, bw, fh), "Add", m->entry[0] != '\0', BTN_GO, FONT_M);
+    button(f, "ok", R(2 * pad + fw, fy, bw, fh), m->proof_code[0] ? "OK" : "Add",
+           m->entry[0] != '\0', BTN_GO, FONT_M);
     char seats[40];
     snprintf(seats, sizeof seats, "Seats (%d)", m->nparty);
     button(f, "seats", R(3 * pad + fw + bw, fy, bw, fh), seats, m->nparty > 0, BTN, FONT_M);
@@ -562,7 +569,9 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
 {
     float W = (float)m->cfg.w, H = (float)m->cfg.h;
     const kverdict *v = &m->verdict;
-    kcolor bg = v->kind == VERDICT_ADMITTED ? GREEN : v->kind == VERDICT_ALREADY ? AMBER : RED;
+    kcolor bg = v->kind == VERDICT_ADMITTED                                ? GREEN
+                : v->kind == VERDICT_ALREADY || v->kind == VERDICT_SHOW_QR ? AMBER
+                                                                           : RED;
     if (!v->saved && v->kind != VERDICT_REFUSED)
         bg = AMBER; /* never green before the check-in is durable */
     button(f, "ok", R(0, top, W, H - top), "", true, bg, FONT_S);

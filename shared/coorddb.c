@@ -36,7 +36,7 @@
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
-    "created_at, acked_at"
+    "created_at, acked_at, note"
 
 /* Statements of the write path and of every sync request, prepared once. */
 enum {
@@ -55,10 +55,11 @@ enum {
 
 static const char *const coord_sql[C_COUNT] = {
     [C_OP_INSERT] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
-                    "expect_seat_free, party, ttl_ms, status, first, reason, reseat, "
-                    "ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, received_at) "
+                    "expect_seat_free, party, ttl_ms, manual, note, status, first, reason, "
+                    "reseat, ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, "
+                    "received_at) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                    "?16, ?17, ?18, ?19, ?20)",
+                    "?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     [C_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
                         "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                         "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
@@ -76,10 +77,10 @@ static const char *const coord_sql[C_COUNT] = {
                         "checked_in_at = excluded.checked_in_at, "
                         "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
     [C_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
-                       "at, other_at, op_id, created_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+                       "at, other_at, op_id, created_at, note) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [C_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > ?1 "
                         "ORDER BY seq LIMIT ?2",
     [C_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = ?1",
@@ -695,6 +696,7 @@ static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_err
     rc |= sqlite3_bind_int64(st, 8, a->other_at);
     rc |= sqlite3_bind_text(st, 9, a->op_id, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 10, now);
+    rc |= sqlite3_bind_text(st, 11, a->note, -1, SQLITE_STATIC);
     return step_done(db, st, rc, "coordinator database: storing an alert", em);
 }
 
@@ -709,6 +711,7 @@ static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v
     rc |= sqlite3_bind_int64(st, 3, op->at);
     rc |= sqlite3_bind_int(st, 4, v->reason == REASON_DUPLICATE_CHECKIN);
     rc |= sqlite3_bind_text(st, 5, op->id, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int(st, 6, op->manual);
     return step_done(db, st, rc, "coordinator database: recording a check-in", em);
 }
 
@@ -1234,6 +1237,7 @@ static void read_alert_row(sqlite3_stmt *st, void *p)
     store__column_text(st, 9, ca->a.op_id, sizeof ca->a.op_id);
     ca->created_at = sqlite3_column_int64(st, 10);
     ca->acked_at = sqlite3_column_int64(st, 11);
+    store__column_text(st, 12, ca->a.note, sizeof ca->a.note);
 }
 
 usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,
@@ -1281,6 +1285,7 @@ static void read_checkin_row(sqlite3_stmt *st, void *p)
     c->at = sqlite3_column_int64(st, 2);
     c->duplicate = sqlite3_column_int(st, 3) != 0;
     store__column_text(st, 4, c->op_id, sizeof c->op_id);
+    c->manual = sqlite3_column_int(st, 5) != 0;
 }
 
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_errmsg *em)
@@ -1288,7 +1293,7 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_er
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db,
-                           "SELECT ticket, device, at, duplicate, op_id FROM checkins "
+                           "SELECT ticket, device, at, duplicate, op_id, manual FROM checkins "
                            "ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing check-ins");
@@ -1303,7 +1308,7 @@ usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n, ush
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db,
-                           "SELECT ticket, device, at, 0, op_id FROM alerts "
+                           "SELECT ticket, device, at, 0, op_id, 0 FROM alerts "
                            "WHERE kind = 'revoked_scan' ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing refused scans");

@@ -158,6 +158,7 @@ typedef struct coord_checkin {
     int64_t at;
     bool duplicate;
     char op_id[USHER_OPID_SIZE];
+    bool manual; /* admitted by staff from the staff screen */
 } coord_checkin;
 
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n,

@@ -17,6 +17,7 @@
 #define USHER_DEVICE_SIZE 65  /* device id: [A-Za-z0-9_.-]{1,64} */
 #define USHER_OPID_SIZE 37    /* UUID text, 36 chars */
 #define USHER_EVENT_NAME_SIZE 129
+#define USHER_NOTE_SIZE 41 /* a refused scan's first characters, printable ASCII */
 
 #define USHER_MAX_SEATS 100000 /* absurd-size guard for layouts */
 #define USHER_MAX_TICKETS 200000

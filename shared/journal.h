@@ -15,6 +15,7 @@
 #include "error.h"
 #include "layout.h"
 #include "op.h"
+#include "settings.h"
 #include "state.h"
 
 typedef struct journal journal;
@@ -31,11 +32,19 @@ typedef struct journal_identity {
     char event_name[USHER_EVENT_NAME_SIZE];
     char pubkey_hex[65]; /* event's Ed25519 public key, hex */
     int64_t hold_ttl_ms;
+    event_settings settings; /* read here; written by journal_set_settings only */
 } journal_identity;
 
 usher_err journal_get_identity(journal *j, journal_identity *out,
                                usher_errmsg *em) USHER_MUST_CHECK;
 usher_err journal_set_identity(journal *j, const journal_identity *id,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The event's settings (codes strong or weak, staff PIN hash, time zone) as
+ * the coordinator sent them with the snapshot or a sync answer; one
+ * transaction. USHER_INVAL for damaged values. Before any, the identity
+ * reads settings_default. */
+usher_err journal_set_settings(journal *j, const event_settings *s,
                                usher_errmsg *em) USHER_MUST_CHECK;
 
 /* The layout JSON as the coordinator sent it; NULL with USHER_NOTFOUND before

@@ -20,7 +20,8 @@
     X(BLOCK, "block")                                                                              \
     X(UNBLOCK, "unblock")                                                                          \
     X(LEASE, "lease")                                                                              \
-    X(UNLEASE, "unlease")
+    X(UNLEASE, "unlease")                                                                          \
+    X(SCAN_REFUSED, "scan_refused")
 
 typedef enum {
     OP_NONE = 0,
@@ -42,6 +43,13 @@ typedef enum {
  *   unblock   seat
  *   lease     seat, ttl_ms (0 = USHER_DEFAULT_LEASE_TTL_MS, 30 min; at most 4 h)
  *   unlease   seat
+ *   scan_refused  note: the first characters of a QR payload a device refused
+ *             as forged or altered (printable ASCII); the coordinator raises a
+ *             scan_refused alert and changes nothing
+ *
+ * A checkin may be `manual`: staff admitted the guest from the staff screen
+ * after a name check (the code alone would not admit); op.device says which
+ * device.
  *
  * Compare-and-set: expect_ticket_seat is the seat the device believed the
  * ticket had ("" = unseated); expect_seat_free says it believed the seat free.
@@ -57,6 +65,8 @@ typedef struct usher_op {
     bool expect_seat_free;
     char party[USHER_OPID_SIZE]; /* groups tickets seated together; may be "" */
     int64_t ttl_ms;              /* hold and lease only */
+    bool manual;                 /* checkin only: admitted by staff */
+    char note[USHER_NOTE_SIZE];  /* scan_refused only */
 } usher_op;
 
 /* Wire name of a kind ("assign"); NULL for OP_NONE or strays. */
@@ -165,7 +175,8 @@ typedef struct change {
     X(RESEAT, "reseat")                                                                            \
     X(DUPLICATE_CHECKIN, "duplicate_checkin")                                                      \
     X(LATE_UPLOAD, "late_upload")                                                                  \
-    X(REVOKED_SCAN, "revoked_scan")
+    X(REVOKED_SCAN, "revoked_scan")                                                                \
+    X(SCAN_REFUSED, "scan_refused")
 
 typedef enum {
     ALERT_NONE = 0,
@@ -179,7 +190,9 @@ alert_kind alert_kind_parse(const char *name);
 
 /* Something an organiser should look at. For RESEAT: seat = the seat asked
  * for, other_seat = the seat given. For DUPLICATE_CHECKIN: device/at = this
- * scan, other_device/other_at = the first one. */
+ * scan, other_device/other_at = the first one. For SCAN_REFUSED: device/at =
+ * where and when a forged or altered QR code was scanned, note = its first
+ * characters. */
 typedef struct alert {
     alert_kind kind;
     char ticket[USHER_CODE_SIZE];
@@ -190,6 +203,7 @@ typedef struct alert {
     int64_t at;
     int64_t other_at;
     char op_id[USHER_OPID_SIZE];
+    char note[USHER_NOTE_SIZE];
 } alert;
 
 #endif

@@ -11,11 +11,12 @@
  * extra keys are ignored.
  *
  *   op       {"kind": "hold|release|assign|unassign|checkin|revoke|block|unblock|
- *                     lease|unlease",
+ *                     lease|unlease|scan_refused",
  *             "id": uuid, "device"?: id, "ticket"?: code, "seat"?: id,
  *             "at": time, "expect_ticket_seat"?: id|null (absent/null = unseated),
  *             "expect_seat_free"?: bool (absent = true), "party"?: id,
- *             "ttl_ms"?: int >= 0}
+ *             "ttl_ms"?: int >= 0, "manual"?: bool (checkin: staff admitted),
+ *             "note"?: text (scan_refused: the payload's first 40 characters)}
  *            Which of ticket/seat/... a kind takes: op.h; checked by op_validate.
  *   verdict  {"status": "accepted|rejected|duplicate",
  *             "first"?: "accepted|rejected" (required for, and only for, duplicate),
@@ -30,14 +31,18 @@
  *             "checkin_device"?: id, "revoked": bool}
  *            (text: UTF-8 without control characters, name <= 256 bytes,
  *             class <= 16; either may be "")
- *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan",
+ *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan|scan_refused",
  *             "ticket"?: code, "seat"?: id, "other_seat"?: id, "device"?: id,
- *             "other_device"?: id, "at"?: time, "other_at"?: time, "op_id"?: uuid}
+ *             "other_device"?: id, "at"?: time, "other_at"?: time, "op_id"?: uuid,
+ *             "note"?: text}
+ *   event    {"codes": "strong|weak", "pin_hash"?: text (crypto_pwhash_str),
+ *             "tz"?: text (IANA zone; absent = UTC)}
  *
  *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "ops": [op, ...]}
  *                           at most 1000 ops (USHER_MAX_BATCH)
  *   POST /v1/sync response  {"cursor": int >= 0, "more": bool,
- *                            "verdicts": [verdict, ...], "changes": [change, ...]}
+ *                            "verdicts": [verdict, ...], "changes": [change, ...],
+ *                            "event"?: event}  (the event's settings, for devices)
  *                           at most 1000 verdicts, one per op of the request
  *   any error               {"error": "CODE", "message": "a sentence"}
  *
@@ -103,6 +108,8 @@ static const field op_fields[] = {
     NUM(usher_op, "expect_seat_free", F_BOOL, DEFAULT_TRUE, expect_seat_free),
     STR(usher_op, "party", F_IDENT, 0, party),
     NUM(usher_op, "ttl_ms", F_INT, 0, ttl_ms),
+    NUM(usher_op, "manual", F_BOOL, 0, manual),
+    STR(usher_op, "note", F_TEXT, 0, note),
 };
 
 static const field verdict_fields[] = {
@@ -148,6 +155,12 @@ static const field alert_fields[] = {
     NUM(alert, "at", F_TIME, 0, at),
     NUM(alert, "other_at", F_TIME, 0, other_at),
     STR(alert, "op_id", F_UUID, 0, op_id),
+    STR(alert, "note", F_TEXT, 0, note),
+};
+
+static const field settings_fields[] = {
+    STR(event_settings, "pin_hash", F_TEXT, 0, pin_hash),
+    STR(event_settings, "tz", F_TEXT, 0, tz),
 };
 
 static const field request_fields[] = {
@@ -609,6 +622,36 @@ out:
     return err;
 }
 
+usher_err proto_settings_decode(const json_t *j, const char *where, event_settings *out,
+                                usher_errmsg *em)
+{
+    event_settings s;
+    const char *name = "";
+    memset(&s, 0, sizeof s);
+    usher_err err = need_object(j, where, "event", em);
+    if (!err)
+        err = read_name(j, where, "codes", true, &name, em);
+    int codes = ticketcode_strength_parse(name);
+    if (!err && codes < 0)
+        err = unknown_name(em, where, "codes", name, " strong weak");
+    if (!err)
+        err = read_fields(settings_fields, NFIELDS(settings_fields), where, j, &s, em);
+    if (!err && !settings_pin_hash_ok(s.pin_hash)) {
+        path p = path_of(where, "pin_hash");
+        err = usher_fail(em, USHER_INVAL, "%s: not a crypto_pwhash_str hash", path_text(&p));
+    }
+    if (!err && !settings_tz_ok(s.tz)) {
+        path p = path_of(where, "tz");
+        err = usher_fail(em, USHER_INVAL, "%s: \"%.40s\" is not a time zone name", path_text(&p),
+                         s.tz);
+    }
+    if (!err) {
+        s.codes = (ticketcode_strength)codes;
+        *out = s;
+    }
+    return err;
+}
+
 usher_err proto_sync_response_decode(const char *body, size_t len, sync_response *out,
                                      usher_errmsg *em)
 {
@@ -626,6 +669,13 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
                        &verdicts, &r.nverdicts, em);
     if (err)
         goto fail;
+    const json_t *ev = json_object_get(root, "event");
+    if (ev) {
+        err = proto_settings_decode(ev, "event", &r.event, em);
+        if (err)
+            goto fail;
+        r.has_event = true;
+    }
     err = decode_array(root, "changes", SIZE_MAX, sizeof(change), change_decode_elem, &changes,
                        &r.nchanges, em);
     if (err)
@@ -745,6 +795,14 @@ json_t *proto_alert_encode(const alert *a)
     return finish(obj, ok);
 }
 
+json_t *proto_settings_encode(const event_settings *s)
+{
+    json_t *obj = json_object();
+    bool ok = obj && put(obj, "codes", json_string(ticketcode_strength_name(s->codes))) &&
+              write_fields(obj, settings_fields, NFIELDS(settings_fields), s);
+    return finish(obj, ok);
+}
+
 typedef json_t *(*elem_encoder)(const void *item);
 
 static json_t *op_encode_elem(const void *item)
@@ -798,6 +856,8 @@ char *proto_sync_response_encode(const sync_response *r)
         put_array(obj, "verdicts", r->verdicts, r->nverdicts, sizeof *r->verdicts,
                   verdict_encode_elem) &&
         put_array(obj, "changes", r->changes, r->nchanges, sizeof *r->changes, change_encode_elem);
+    if (ok && r->has_event)
+        ok = put(obj, "event", proto_settings_encode(&r->event));
     return dump(finish(obj, ok));
 }
 

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "op.h"
+#include "settings.h"
 
 /* Largest request or response body either end accepts. */
 #define PROTO_MAX_BODY (4 * 1024 * 1024)
@@ -26,6 +27,13 @@ json_t *proto_op_encode(const usher_op *op);
 json_t *proto_verdict_encode(const verdict *v);
 json_t *proto_change_encode(const change *c);
 json_t *proto_alert_encode(const alert *a);
+
+/* The event's settings a device follows: {"codes", "pin_hash"?, "tz"?}, in
+ * the snapshot's "event" and in every sync response. codes_by_organiser is
+ * the coordinator's own and not on the wire. */
+json_t *proto_settings_encode(const event_settings *s);
+usher_err proto_settings_decode(const json_t *j, const char *where, event_settings *out,
+                                usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Decoders fill *out only on success; `where` prefixes messages ("ops[3]"). */
 usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out,
@@ -46,7 +54,7 @@ typedef struct sync_request {
     size_t nops; /* <= USHER_MAX_BATCH */
 } sync_request;
 
-/* Response: {"verdicts": [...], "changes": [...], "cursor", "more"}. */
+/* Response: {"verdicts": [...], "changes": [...], "cursor", "more", "event"?}. */
 typedef struct sync_response {
     verdict *verdicts;
     size_t nverdicts;
@@ -54,6 +62,8 @@ typedef struct sync_response {
     size_t nchanges;
     int64_t cursor;
     bool more;
+    bool has_event;       /* "event" was there (a coordinator before it sends none) */
+    event_settings event; /* the event's settings, when has_event */
 } sync_response;
 
 void proto_sync_request_release(sync_request *r);

@@ -823,6 +823,14 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
         case OP_UNLEASE:
             apply_unlease(st, op, res);
             break;
+        case OP_SCAN_REFUSED: {
+            /* Nothing changes; the organisers learn where and when. */
+            res->v.status = VERDICT_ACCEPTED;
+            alert *a = add_alert(res, ALERT_SCAN_REFUSED, op);
+            if (a)
+                text_copy(a->note, sizeof a->note, op->note);
+            break;
+        }
         case OP_NONE:
             reject(res, REASON_INVALID);
             break;

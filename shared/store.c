@@ -184,7 +184,16 @@ static const char *const coord_migrations[] = {
     "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
     "CREATE INDEX ops_by_device ON ops(device, seq);\n",
 
-    /* 5: duplicates found in the database, not only in memory. Every op id
+    /* 5: ticket identity. A check-in staff made by hand after a name check
+     * (manual), and a refused scan's first characters (note) on its op and
+     * its scan_refused alert. The event's settings (codes, PIN hash, time
+     * zone) are meta rows: an event made before them reads the defaults. */
+    "ALTER TABLE ops ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE ops ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE alerts ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
+
+    /* 6: duplicates found in the database, not only in memory. Every op id
      * is kept, compact (16 bytes for a lower-case UUID), keyed for lookup,
      * with its place in the op log. The coordinator writes the ids in sorted
      * batches of thousands (coorddb_save_op_ids), not one random page per op
@@ -252,6 +261,10 @@ static const char *const device_migrations[] = {
     /* 3: seat leases (offline policy `lease`) in the replica. */
     "ALTER TABLE r_seats ADD COLUMN lease_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE r_seats ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 4: ticket identity: manual check-ins and refused scans in the outbox. */
+    "ALTER TABLE outbox ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE outbox ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
 };
 
 typedef struct kind_info {
@@ -643,6 +656,8 @@ int store__bind_op(sqlite3_stmt *st, int first, const usher_op *op)
     rc |= sqlite3_bind_int(st, first + 7, op->expect_seat_free);
     rc |= bind_str(st, first + 8, op->party);
     rc |= sqlite3_bind_int64(st, first + 9, op->ttl_ms);
+    rc |= sqlite3_bind_int(st, first + 10, op->manual);
+    rc |= bind_str(st, first + 11, op->note);
     return rc ? SQLITE_ERROR : SQLITE_OK;
 }
 
@@ -659,6 +674,8 @@ void store__read_op(sqlite3_stmt *st, int first, usher_op *op)
     op->expect_seat_free = sqlite3_column_int(st, first + 7) != 0;
     store__column_text(st, first + 8, op->party, sizeof op->party);
     op->ttl_ms = sqlite3_column_int64(st, first + 9);
+    op->manual = sqlite3_column_int(st, first + 10) != 0;
+    store__column_text(st, first + 11, op->note, sizeof op->note);
 }
 
 int store__bind_verdict(sqlite3_stmt *st, int first, const verdict *v)

@@ -82,7 +82,7 @@ static void body_json(body_buf *b, json_t *j)
     free(text);
 }
 
-/* The sync response, {"cursor","more","verdicts","changes"} as
+/* The sync response, {"cursor","more","verdicts","changes","event"} as
  * proto_sync_response_encode writes it, but with the changes' JSON copied from
  * the change ring instead of encoded again for every reply (32 clients each
  * pulling every change is 32 encodings of it). */
@@ -126,7 +126,11 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
             body_put(&b, ",", 1);
         body_json(&b, proto_change_encode(&er->changes[i]));
     }
-    body_puts(&b, "]}");
+    body_puts(&b, "],\"event\":");
+    event_settings s;
+    engine_settings(req->e, &s);
+    body_json(&b, proto_settings_encode(&s));
+    body_puts(&b, "}");
     free(ring_text);
     if (b.failed) {
         http_error(r, 500, "internal", "out of memory");
@@ -185,14 +189,25 @@ out:
 
 /* ---- snapshot, layout, public key --------------------------------------- */
 
+/* The event as a device learns it: its facts, and its settings (codes,
+ * PIN hash, time zone) in the same object. */
 static json_t *event_json(engine *e)
 {
     const coord_event *ev = engine_event(e);
     char pk[2 * QRSIG_PK_BYTES + 1];
     qrsig_pk_to_text(ev->pk, pk);
-    return json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", ev->event_id, "name", ev->name,
-                     "hold_ttl_ms", (json_int_t)ev->hold_ttl_ms, "pubkey", pk, "reseat",
-                     ev->reseat == RESEAT_NEAREST ? "nearest" : "none");
+    event_settings s;
+    engine_settings(e, &s);
+    json_t *obj = proto_settings_encode(&s);
+    json_t *facts = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", ev->event_id, "name", ev->name,
+                              "hold_ttl_ms", (json_int_t)ev->hold_ttl_ms, "pubkey", pk, "reseat",
+                              ev->reseat == RESEAT_NEAREST ? "nearest" : "none");
+    if (!obj || !facts || json_object_update(obj, facts) != 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
+    json_decref(facts);
+    return obj;
 }
 
 static void api_snapshot(http_request *req, http_reply *r)
@@ -328,6 +343,26 @@ static void api_tickets(http_request *req, http_reply *r)
     http_json(r, 200, json_pack("{s:o, s:I}", "tickets", arr, "total", (json_int_t)total));
 }
 
+/* What an import added, and what its codes are: {"added", "cursor", "codes":
+ * "strong|weak", "weak": n, "example"?, "why"?, "event_codes"}. */
+static json_t *import_answer(engine *e, const ticket_list *tl, size_t added)
+{
+    ticketcode_report rep;
+    if (ticket_list_classify(tl, &rep) != USHER_OK)
+        rep.strength = TICKETCODE_WEAK;
+    event_settings s;
+    engine_settings(e, &s);
+    json_t *obj =
+        json_pack("{s:I, s:I, s:s, s:I, s:s}", "added", (json_int_t)added, "cursor",
+                  (json_int_t)engine_last_seq(e), "codes", ticketcode_strength_name(rep.strength),
+                  "weak", (json_int_t)rep.weak, "event_codes", ticketcode_strength_name(s.codes));
+    if (obj && rep.example[0]) {
+        json_object_set_new(obj, "example", json_string(rep.example));
+        json_object_set_new(obj, "why", json_string(rep.why));
+    }
+    return obj;
+}
+
 /* POST /v1/tickets/import: the organisers' CSV (as `usher-coord tickets
  * import`) while serving. All or nothing; every problem by line. */
 static void api_tickets_import(http_request *req, http_reply *r)
@@ -368,9 +403,7 @@ static void api_tickets_import(http_request *req, http_reply *r)
             http_error(r, 503, "unavailable", "could not save the tickets (%s); try again",
                        em.text);
         else
-            http_json(r, 200,
-                      json_pack("{s:I, s:I}", "added", (json_int_t)added, "cursor",
-                                (json_int_t)engine_last_seq(req->e)));
+            http_json(r, 200, import_answer(req->e, &tl, added));
     }
     ticket_list_release(&tl);
     csv_report_release(&rep);
@@ -399,12 +432,18 @@ static void api_stats(http_request *req, http_reply *r)
                                                   "seated", seated, "checked_in", in));
     }
     engine_read_end(req->e);
+    event_settings es;
+    engine_settings(req->e, &es);
+    json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", engine_event(req->e)->name,
+                              "codes", ticketcode_strength_name(es.codes), "codes_by",
+                              es.codes_by_organiser ? "organiser" : "import", "tz",
+                              es.tz[0] ? es.tz : "UTC", "staff_pin", es.pin_hash[0] != 0);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "seats", s.seats,
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o}", "seats", s.seats,
                         "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
                         s.leased, "expected", s.tickets, "revoked", s.revoked, "checked_in",
                         s.checked_in, "cursor", (json_int_t)engine_last_seq(req->e), "sections",
-                        sections));
+                        sections, "event", event));
 }
 
 /* Database reads and alert acks run on the committer thread

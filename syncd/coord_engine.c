@@ -620,6 +620,13 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =
         coorddb_add_tickets(db, e->st, job->tl, timestamp_now_ms(), &job->added, job->em);
+    coord_event ev;
+    usher_errmsg ev_em = {{0}};
+    if (!err && coorddb_get_event(db, &ev, &ev_em) == USHER_OK)
+        e->ev.settings = ev.settings; /* the import may have made the codes weak */
+    else if (!err)
+        fprintf(stderr, "usher-coord: cannot reread the event's settings: %s\n", ev_em.text);
+    sodium_memzero(&ev, sizeof ev);
     pthread_rwlock_unlock(&e->rw);
     if (err)
         return err;
@@ -676,6 +683,13 @@ void engine_read_end(engine *e)
 const coord_event *engine_event(engine *e)
 {
     return &e->ev;
+}
+
+void engine_settings(engine *e, event_settings *out)
+{
+    pthread_rwlock_rdlock(&e->rw);
+    *out = e->ev.settings;
+    pthread_rwlock_unlock(&e->rw);
 }
 
 const char *engine_layout_json(engine *e)

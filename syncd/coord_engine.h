@@ -84,8 +84,12 @@ void engine_run(engine *e, engine_req *req);
 const state *engine_read_begin(engine *e);
 void engine_read_end(engine *e);
 
-const coord_event *engine_event(engine *e); /* immutable after open */
-const char *engine_layout_json(engine *e);  /* immutable after open */
+const coord_event *engine_event(engine *e); /* immutable after open, but for its settings */
+
+/* The event's settings now (an import of weak codes makes them weak while
+ * serving): a copy, taken under the state's lock. */
+void engine_settings(engine *e, event_settings *out);
+const char *engine_layout_json(engine *e); /* immutable after open */
 int64_t engine_last_seq(engine *e);
 
 /* Copies into buf the text of the SSE events for changes after `after`, up to

@@ -560,6 +560,11 @@ static int cmd_export(int argc, char **argv)
     coorddb *db = NULL;
     int rc = open_db(GET("db"), true, &db);
     usher_errmsg em = {{0}};
+    coord_event ev;
+    if (!rc && coorddb_get_event(db, &ev, &em) == USHER_OK) {
+        zone_use(ev.settings.tz); /* the human columns */
+        sodium_memzero(&ev, sizeof ev);
+    }
     if (!rc && coord_export(db, c.args[0], stdout, &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc && fflush(stdout) != 0)
@@ -732,6 +737,9 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     engine_set_recent_ops(e, recent_ops);
+    event_settings es;
+    engine_settings(e, &es);
+    zone_use(es.tz); /* before any thread: times people read are in the event's zone */
     coord_server_config sc = {listen, web, (unsigned)threads, cert, key};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);

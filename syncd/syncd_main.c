@@ -117,6 +117,7 @@ static round_result bootstrap(syncd *s)
     if (journal_apply_round(s->j, NULL, 0, snap.changes, snap.nchanges, snap.cursor,
                             timestamp_now_ms(), &em) ||
         journal_set_layout_json(s->j, snap.layout_json, &em) ||
+        journal_set_settings(s->j, &snap.id.settings, &em) ||
         journal_set_identity(s->j, &snap.id, &em)) {
         snprintf(s->err, sizeof s->err, "cannot store the snapshot: %s", em.text);
         goto out;
@@ -145,6 +146,24 @@ static void reject_locally(syncd *s, const usher_op *op)
         say("cannot record the refusal of op %s: %s", op->id, em.text);
     else
         say("op %s (%s) refused by the coordinator: %s", op->id, op_kind_name(op->kind), s->err);
+}
+
+/* Keeps the event's settings a sync answer carries, when they changed. */
+static usher_err note_settings(syncd *s, const sync_response *sr)
+{
+    if (!sr->has_event || settings_same(&sr->event, &s->id.settings))
+        return USHER_OK;
+    usher_errmsg em = {{0}};
+    usher_err err = journal_set_settings(s->j, &sr->event, &em);
+    if (err) {
+        snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+        return err;
+    }
+    s->id.settings = sr->event;
+    say("event settings: codes %s, time zone %s, staff PIN %s",
+        ticketcode_strength_name(sr->event.codes), sr->event.tz[0] ? sr->event.tz : "UTC",
+        sr->event.pin_hash[0] ? "set" : "none");
+    return USHER_OK;
 }
 
 /* One push-and-pull exchange; *again when more is waiting on either side.
@@ -179,6 +198,8 @@ static round_result exchange(syncd *s, bool *again)
         if (journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges, sr.cursor,
                                 timestamp_now_ms(), &em)) {
             snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+            out = ROUND_FATAL;
+        } else if (note_settings(s, &sr) != USHER_OK) {
             out = ROUND_FATAL;
         } else {
             out = ROUND_OK;

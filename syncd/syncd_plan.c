@@ -222,6 +222,12 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
         say_why(why, whysize, "snapshot from the coordinator lacks the event or device");
         goto out;
     }
+    settings_default(&s.id.settings);
+    if (json_object_get(ev, "codes") &&
+        proto_settings_decode(ev, "snapshot.event", &s.id.settings, &em) != USHER_OK) {
+        say_why(why, whysize, "%s", em.text);
+        goto out;
+    }
     s.cursor = json_integer_value(cur);
     *out = s;
     ok = true;

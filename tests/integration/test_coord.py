@@ -664,7 +664,10 @@ def test_sync_happy_path(env):
     eq(health_cursor(p), 12, "cursor after importing 12 tickets")
     o = op("assign", ticket="GALA-0005", seat="T05-01")
     j = sync(p, k, [o], cursor=0)
-    eq(sorted(j), ["changes", "cursor", "more", "verdicts"], "response keys")
+    eq(sorted(j), ["changes", "cursor", "event", "more", "verdicts"], "response keys")
+    # The event's settings ride along: the sample's sequential codes are weak.
+    eq(j["event"]["codes"], "weak", "settings: codes")
+    assert j["event"]["pin_hash"].startswith("$argon2id$"), j["event"]
     eq(j["verdicts"], [{"status": "accepted", "id": o["id"], "ticket_seat": "T05-01",
                         "seat_ticket": "GALA-0005"}], "verdicts")
     eq(j["cursor"], 14, "cursor")
@@ -679,6 +682,7 @@ def test_sync_happy_path(env):
                           "class": "Regular", "seat": "T05-01", "revoked": False}, "ticket change")
     # Nothing new after the cursor.
     j = sync(p, k, [], cursor=14)
+    j.pop("event")
     eq(j, {"cursor": 14, "more": False, "verdicts": [], "changes": []}, "empty pull")
     # The next op's changes follow the cursor.
     o2 = op("assign", ticket="GALA-0004", seat="T05-02")
@@ -1244,7 +1248,10 @@ def test_import_while_serving(env):
         csv_body = 'ticket_number,full_name,class\r\nWALK-0001,"Late, Lena",VIP\r\nwalk-0002,Søren Ø,\r\n'
         r = call(p, "POST", "/v1/tickets/import", csv_body, token=a, headers={"Content-Type": "text/csv"})
         eq(r.status, 200, "import status (%r)" % r.body[:300])
-        eq(r.json(), {"added": 2, "cursor": cursor0 + 2}, "import answer")
+        ans = r.json()
+        eq({k: ans[k] for k in ("added", "cursor", "codes", "weak", "example")},
+           {"added": 2, "cursor": cursor0 + 2, "codes": "weak", "weak": 2, "example": "WALK-0001"},
+           "import answer")
         evs = [stream.next_event(slow(2)) for _ in range(2)]
         eq([e and e.get("id") for e in evs], [str(cursor0 + 1), str(cursor0 + 2)],
            "an event for each new ticket")

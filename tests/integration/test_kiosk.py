@@ -229,11 +229,15 @@ def admin_post(coord, env, path, body=None):
     eq(status, 200, "POST %s (body %r)" % (path, data[:300]))
 
 
-def start(env, devices=(("kiosk-1", "kiosk"),), online=True):
+def start(env, devices=(("kiosk-1", "kiosk"),), online=True, codes="strong"):
     """Coordinator with the gala and its guests, and one syncd per device,
-    each bootstrapped; returns (coord, {device: syncd})."""
+    each bootstrapped; returns (coord, {device: syncd}). The guests' codes
+    (GALA-0001...) are weak; most tests set them strong as an organiser whose
+    ticket office printed its own barcodes would (codes=None keeps them weak)."""
     env.setup(layout=LAYOUT, tickets=TICKETS,
               devices=(("admin", "admin"),) + tuple(devices))
+    if codes:
+        env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", codes])
     coord = env.coord()
     syncds = {}
     for name, _ in devices:
@@ -324,6 +328,7 @@ def test_refusals(env):
     env.setup(layout=LAYOUT, tickets=TICKETS,
               devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
     env.tool([it.COORD, "tickets", "generate", "--db", env.db, "--count", "1", "--prefix", "GEN"])
+    env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "strong"])
     coord = env.coord()
     sd = env.syncd("kiosk-1", coord.url)
     sd.wait_online()
@@ -520,7 +525,7 @@ expect text "by door-1"
 shot already
 scan %s
 expect verdict refused
-expect text "Forged"
+expect text "forged or altered"
 shot forged
 scan %s tab
 expect verdict refused
@@ -544,6 +549,130 @@ expect text "Checked in 2 of 40"
     kinds = sorted(a["kind"] for a in alerts)
     check("duplicate_checkin" in kinds and "revoked_scan" in kinds,
           "alerts for the second scan and the revoked scan: %r" % kinds)
+    # The forged scan: an alert with the door, the time and its first characters.
+    refused = [a for a in alerts if a["kind"] == "scan_refused"]
+    eq(len(refused), 1, "one scan_refused alert (%r)" % alerts)
+    eq(refused[0]["device"], "door-1", "scan_refused: the door")
+    check("at" in refused[0], "scan_refused: the time (%r)" % refused[0])
+    eq(refused[0]["note"], forged[:40], "scan_refused: the payload's first characters")
+
+
+def test_weak_codes_door(env):
+    """Weak codes (the sequential GALA-0001...): a typed or plain-scanned code
+    alone never admits (not green, no checkin op); the signed QR code admits,
+    offline too; a signed ticket of another event says so; staff open the
+    staff screen with the event's PIN from init (no --pin)."""
+    coord, sd = start(env, devices=(("door-1", "door"),), codes=None)
+    eq(sd["door-1"].dump("tickets") and True, True, "replica filled")
+    p = qr_payloads(env, ["GALA-0003"])
+    # Another event's genuine ticket: its own key, its own event id.
+    other = it.Env()
+    try:
+        other.setup(layout=LAYOUT, tickets=[("GALA-0003", "Someone Else", "")])
+        other.tool([it.COORD, "qr", "--db", other.db, "--out", other.path("qr")])
+        with open(other.path("qr/payloads.csv"), encoding="utf-8") as f:
+            foreign = [l.rsplit(",", 1)[1].strip() for l in f.read().splitlines()[1:]][0]
+    finally:
+        other.cleanup()
+    sd["door-1"].stop()  # offline: the signed code still admits
+    k = kiosk_run(env, sd["door-1"].db, "weakdoor", """
+expect screen door
+type GALA-0004
+key Return
+expect verdict show_qr
+expect text "Please show the QR code of your ticket, or ask staff"
+shot weak
+wait 3500
+scan GALA-0004 enter
+expect verdict show_qr
+wait 3500
+scan %s
+expect verdict refused
+expect text "not a ticket for Sync Test: it is for another event"
+wait 3500
+scan %s
+expect verdict admitted
+expect text "Guest 3"
+wait 3500
+down 10 10
+wait 3200
+up 10 10
+expect screen pin
+type %s
+key Return
+expect screen maintenance
+""" % (foreign, p["GALA-0003"], env.pin))
+    check(k_rgb(k, "weak") != GREEN, "a weak code is not green")
+    eq([r["ticket"] for r in outbox(sd["door-1"].db, "checkin")], ["GALA-0003"],
+       "only the signed scan is a checkin op")
+    eq(len(outbox(sd["door-1"].db, "scan_refused")), 1, "the other event's ticket: one refused scan")
+
+
+def test_weak_codes_guest(env):
+    """Weak codes at a guest kiosk: a typed code asks for the holder's last
+    name (wrong names count toward the lockout; case and accents do not
+    matter); seeing an already seated ticket needs the same proof; a signed QR
+    code and a strong generated code need no name."""
+    env.setup(layout=LAYOUT, tickets=TICKETS + [("GALA-0100", "Anders \u00c5ngstr\u00f6m", "")],
+              devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    gen = env.tool([it.COORD, "tickets", "generate", "--db", env.db, "--count", "1",
+                    "--prefix", "GEN"]).split()[0]
+    coord = env.coord()
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
+    sd.op("assign", "GALA-0011", "T09-01")
+    it.wait_converged(coord, [sd], env.tokens["admin"], slow(10))
+    eq(get_json(coord.port, "/v1/stats", env.tokens["admin"])["event"]["codes"], "weak",
+       "the event's codes (dashboard)")
+    p = qr_payloads(env, ["GALA-0002"])
+    kiosk_run(env, sd.db, "weakguest", """
+tap 640 400
+type GALA-0100
+key Return
+expect text "please type the holder's last name"
+type Nobody
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0100
+key Return
+type angstrom
+key Return
+expect text "Your party: GALA-0100"
+type GALA-0011
+key Return
+expect text "please type the holder's last name"
+type 11
+key Return
+expect text "Already seated"
+tap button keep
+scan %s enter
+expect text "GALA-0002"
+type %s
+key Return
+expect text "%s"
+type GALA-0001
+key Return
+type \u00c5NGSTR\u00d6M
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0001
+key Return
+type Nobody
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0001
+key Return
+type Nobody
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0001
+key Return
+expect text "Please wait"
+""" % (p["GALA-0002"], gen.lower(), gen))
 
 
 def k_rgb(k, shot):
@@ -790,6 +919,7 @@ def test_party_of_eight_qr(env):
     codes = ["PARTY-%026d" % i for i in range(1, 9)]
     tickets = [(c, "Party Guest %d" % i, "Regular") for i, c in enumerate(codes, 1)]
     env.setup(layout=LAYOUT, tickets=tickets + TICKETS, devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "strong"])
     coord = env.coord()
     sd = env.syncd("kiosk-1", coord.url)
     sd.wait_online()

@@ -318,7 +318,10 @@ class Env:
         return out
 
     def setup(self, layout="gala:4x8", tickets=TICKETS, devices=(("admin", "admin"),)):
-        self.tool([COORD, "init", "--db", self.db, "--event", "Sync Test", "--layout", layout])
+        out = self.tool([COORD, "init", "--db", self.db, "--event", "Sync Test", "--layout", layout])
+        m = re.search(r"staff PIN: (\d{6}) ", out)
+        check(m, "init printed the staff PIN: %r" % out)
+        self.pin = m.group(1)
         path = self.path("tickets.csv")
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
