@@ -49,6 +49,7 @@ enum {
     C_CHANGES_SINCE,
     C_AUTH,
     C_SEEN,
+    C_FIND_VERDICT,
     C_COUNT
 };
 
@@ -84,6 +85,9 @@ static const char *const coord_sql[C_COUNT] = {
                         "ORDER BY seq LIMIT ?2",
     [C_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = ?1",
     [C_SEEN] = "UPDATE devices SET last_seen = ?2, cursor = ?3, pending = ?4 WHERE id = ?1",
+    [C_FIND_VERDICT] = "SELECT o.id, o.status, o.first, o.reason, o.reseat, o.ticket_seat, "
+                       "o.seat_ticket, o.checked_in_at, o.checkin_device "
+                       "FROM op_ids k JOIN ops o ON o.seq = k.seq WHERE k.id = ?1",
 };
 
 struct coorddb {
@@ -91,6 +95,7 @@ struct coorddb {
     sqlite3_stmt *stmt[C_COUNT];
     int64_t last_seq;    /* highest committed change seq */
     int64_t last_op_seq; /* highest committed ops.seq (arrival order) */
+    int64_t op_ids_seq;  /* ops up to this seq are in op_ids */
     int64_t wal_frames;  /* frames in the log after the last commit (manual checkpoints) */
     bool unsure;         /* a commit failed with an I/O error: the file's content is unknown */
 };
@@ -149,6 +154,8 @@ static usher_err query_i64(coorddb *db, const char *sql, int64_t *out, usher_err
     return err;
 }
 
+static usher_err meta_i64(coorddb *db, const char *key, int64_t *out, usher_errmsg *em);
+
 usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
 {
     if (sodium_init() < 0)
@@ -157,14 +164,17 @@ usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
     if (!db)
         return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
     usher_err err = store_open(path, STORE_COORD, &db->db, em);
-    /* The op log's id index takes a random leaf page per op: a bigger page
-     * cache (32 MiB, the default is 2 MiB) keeps it from being re-read. */
+    /* A page cache of 8 MiB (the default is 2) keeps the op id table's
+     * upper pages and a batch's leaves from being re-read, and bounds what
+     * the database costs in memory however long the event runs. */
     if (!err)
-        err = store_exec(db->db, "PRAGMA cache_size = -32768", em);
+        err = store_exec(db->db, "PRAGMA cache_size = -8192", em);
     if (!err)
         err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em);
     if (!err)
         err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em);
+    if (!err)
+        err = meta_i64(db, "op_ids_seq", &db->op_ids_seq, em);
     if (err) {
         coorddb_free(db);
         return err;
@@ -465,7 +475,8 @@ out:
     return err;
 }
 
-/* Remembers every logged verdict, so that a retried op is answered as before. */
+/* Remembers the logged verdicts not yet in op_ids (the rest are found there),
+ * so that a retried op is answered as before. */
 static usher_err load_verdicts(coorddb *db, state *st, usher_errmsg *em)
 {
     sqlite3_stmt *q = NULL;
@@ -473,8 +484,9 @@ static usher_err load_verdicts(coorddb *db, state *st, usher_errmsg *em)
     int rc = SQLITE_DONE;
     if (sqlite3_prepare_v2(db->db,
                            "SELECT id, status, first, reason, reseat, ticket_seat, seat_ticket, "
-                           "checked_in_at, checkin_device FROM ops ORDER BY seq",
-                           -1, &q, NULL) != SQLITE_OK) {
+                           "checked_in_at, checkin_device FROM ops WHERE seq > ?1 ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 1, db->op_ids_seq) != SQLITE_OK) {
         err = store_fail(db->db, em, "coordinator database: loading verdicts");
         goto out;
     }
@@ -849,6 +861,149 @@ usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, si
     db->last_op_seq = op_seq;
     *last_seq = seq;
     return USHER_OK;
+}
+
+/* ---- op ids ---------------------------------------------------------------------- */
+
+/* The op_ids key of an op id: 16 bytes for a lower-case UUID (what devices
+ * make), else its text (36 bytes), so two spellings never share a key. */
+static int op_id_key(const char *id, uint8_t out[USHER_OPID_SIZE])
+{
+    size_t len = strlen(id);
+    if (len != 36 || !op_id_valid(id))
+        goto text;
+    int k = 0;
+    for (size_t i = 0; i < 36; i++) {
+        char c = id[i];
+        if (c == '-')
+            continue;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            goto text;
+        if (k % 2 == 0)
+            out[k / 2] = (uint8_t)(v << 4);
+        else
+            out[k / 2] |= (uint8_t)v;
+        k++;
+    }
+    return 16;
+text:
+    len = len < USHER_OPID_SIZE ? len : USHER_OPID_SIZE - 1;
+    memcpy(out, id, len);
+    return (int)len;
+}
+
+int64_t coorddb_ops_unsaved(const coorddb *db)
+{
+    return db->last_op_seq - db->op_ids_seq;
+}
+
+typedef struct id_row {
+    uint8_t key[USHER_OPID_SIZE];
+    int len;
+    int64_t seq;
+} id_row;
+
+static int cmp_id_row(const void *a, const void *b)
+{
+    const id_row *x = a, *y = b;
+    int n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, (size_t)n);
+    return c ? c : x->len - y->len;
+}
+
+usher_err coorddb_save_op_ids(coorddb *db, usher_errmsg *em)
+{
+    size_t cap = 1024, n = 0;
+    id_row *rows = malloc(cap * sizeof *rows);
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    usher_err err = USHER_OK;
+    if (!rows)
+        return usher_fail(em, USHER_NOMEM, "out of memory saving op ids");
+    if ((err = store_begin(db->db, em)))
+        goto out;
+    if (sqlite3_prepare_v2(db->db, "SELECT seq, id FROM ops WHERE seq > ?1", -1, &q, NULL) ||
+        sqlite3_bind_int64(q, 1, db->op_ids_seq) ||
+        sqlite3_prepare_v2(db->db, "INSERT OR IGNORE INTO op_ids(id, seq) VALUES (?1, ?2)", -1,
+                           &ins, NULL)) {
+        err = store_fail(db->db, em, "coordinator database: saving op ids");
+        goto fail;
+    }
+    int rc;
+    int64_t top = db->op_ids_seq;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            id_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
+            if (!bigger) {
+                err = usher_fail(em, USHER_NOMEM, "out of memory saving op ids");
+                goto fail;
+            }
+            rows = bigger, cap *= 2;
+        }
+        const char *id = (const char *)sqlite3_column_text(q, 1);
+        rows[n].seq = sqlite3_column_int64(q, 0);
+        rows[n].len = op_id_key(id ? id : "", rows[n].key);
+        top = rows[n].seq > top ? rows[n].seq : top;
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        err = store_fail(db->db, em, "coordinator database: saving op ids");
+        goto fail;
+    }
+    /* In key order, the batch touches each leaf of the table once. */
+    qsort(rows, n, sizeof *rows, cmp_id_row);
+    for (size_t i = 0; !err && i < n; i++) {
+        int b = sqlite3_bind_blob(ins, 1, rows[i].key, rows[i].len, SQLITE_STATIC);
+        b |= sqlite3_bind_int64(ins, 2, rows[i].seq);
+        err = step_done(db, ins, b, "coordinator database: saving op ids", em);
+    }
+    if (!err)
+        err = meta_set_i64(db, "op_ids_seq", top, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    if (err)
+        goto fail;
+    db->op_ids_seq = top;
+    goto out;
+fail:
+    store_rollback(db->db);
+out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(ins);
+    free(rows);
+    return err;
+}
+
+usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err = cstmt(db, C_FIND_VERDICT, &st, em);
+    if (err)
+        return err;
+    uint8_t key[USHER_OPID_SIZE];
+    int len = op_id_key(op_id, key);
+    if (sqlite3_bind_blob(st, 1, key, len, SQLITE_STATIC) != SQLITE_OK) {
+        err = store_fail(db->db, em, "coordinator database: finding an op");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        verdict v;
+        memset(&v, 0, sizeof v);
+        store__read_verdict(st, 1, &v);
+        store__column_text(st, 0, v.op_id, sizeof v.op_id);
+        if (strcmp(v.op_id, op_id) == 0)
+            *out = v;
+        else
+            err = USHER_NOTFOUND; /* cannot happen: keys are exact */
+    } else if (rc == SQLITE_DONE) {
+        err = USHER_NOTFOUND;
+    } else {
+        err = store_fail(db->db, em, "coordinator database: finding an op");
+    }
+out:
+    sqlite3_reset(st);
+    return err;
 }
 
 /* ---- reading the change log ------------------------------------------------------ */

@@ -56,8 +56,8 @@ usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em) USH
 /* The stored layout JSON (malloc'd, caller frees). */
 usher_err coorddb_layout_json(coorddb *db, char **json, usher_errmsg *em) USHER_MUST_CHECK;
 
-/* Loads layout and state (seats, tickets, every past verdict for duplicate
- * answers) and checks the invariant. Caller frees both (state first). */
+/* Loads layout and state (seats, tickets, the verdicts of ops not yet in
+ * op_ids, for duplicate answers) and checks the invariant. Caller frees both (state first). */
 usher_err coorddb_load(coorddb *db, const state_config *cfg, layout **l, state **st,
                        usher_errmsg *em) USHER_MUST_CHECK;
 
@@ -69,6 +69,21 @@ usher_err coorddb_load(coorddb *db, const state_config *cfg, layout **l, state *
  * --codes); strong codes never make a weak event strong. */
 usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
                               size_t *added, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Op ids for duplicates. Every committed op's id is in the op log at once,
+ * and in the compact op_ids table once coorddb_save_op_ids has run: one
+ * transaction that adds every op logged since its last run, in key order (a
+ * batch touches each leaf once, where one row per commit would add a random
+ * page to every commit). coorddb_load remembers only the verdicts of ops not
+ * yet saved; coorddb_find_verdict finds the others. coorddb_ops_unsaved counts
+ * the committed ops not in op_ids yet. */
+int64_t coorddb_ops_unsaved(const coorddb *db);
+usher_err coorddb_save_op_ids(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The first verdict of a saved op id into *out. USHER_NOTFOUND (message
+ * untouched) when no saved op has that id. */
+usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out,
+                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Persists a batch that was just applied to the in-memory state: for each i,
  * ops[i] and res[i] (verdict, changes, alerts). One transaction. Numbers every

@@ -1,6 +1,8 @@
 /* state.c - the seating state machine (shared/README.md "Conflict rules"), pure: it takes
  * `now` as an argument and does no I/O. Tickets and remembered verdicts are
- * found through small open-addressing hash tables keyed by code and op id. */
+ * found through small open-addressing hash tables keyed by code and op id;
+ * verdicts are kept in two generations so that the owner can forget the older
+ * one once it is stored elsewhere (the coordinator's database). */
 #include "state.h"
 
 #include <math.h>
@@ -16,6 +18,13 @@ typedef struct index_table {
     size_t cap; /* power of two, or 0 */
 } index_table;
 
+/* One generation of remembered verdicts and its op id index. */
+typedef struct verdict_gen {
+    verdict *v;
+    size_t n, cap;
+    index_table ix; /* op id -> index in v */
+} verdict_gen;
+
 struct state {
     const layout *l;
     state_config cfg;
@@ -23,10 +32,8 @@ struct state {
     seat_state *seats;
     ticket_state *tickets;
     int ntickets, tcap;
-    index_table tix; /* ticket code -> ticket index */
-    verdict *verdicts;
-    size_t nverdicts, vcap;
-    index_table vix; /* op id -> verdict index */
+    index_table tix;   /* ticket code -> ticket index */
+    verdict_gen vg[2]; /* remembered verdicts: [0] the newer generation */
 };
 
 static uint64_t hash_str(const char *s)
@@ -40,7 +47,7 @@ static uint64_t hash_str(const char *s)
 /* Finds the slot for key: either the one holding it or the empty one where it
  * would go. name_of(ctx, i) gives the key of entry i. */
 static size_t table_probe(const index_table *t, const char *key,
-                          const char *(*name_of)(const state *, int32_t), const state *st)
+                          const char *(*name_of)(const void *, int32_t), const void *st)
 {
     size_t mask = t->cap - 1, i = hash_str(key) & mask;
     while (t->slots[i] && strcmp(name_of(st, t->slots[i] - 1), key) != 0)
@@ -48,19 +55,19 @@ static size_t table_probe(const index_table *t, const char *key,
     return i;
 }
 
-static const char *ticket_key(const state *st, int32_t i)
+static const char *ticket_key(const void *ctx, int32_t i)
 {
-    return st->tickets[i].code;
+    return ((const state *)ctx)->tickets[i].code;
 }
 
-static const char *verdict_key(const state *st, int32_t i)
+static const char *verdict_key(const void *ctx, int32_t i)
 {
-    return st->verdicts[i].op_id;
+    return ((const verdict_gen *)ctx)->v[i].op_id;
 }
 
 /* Grows t to hold `count` entries at most half full, re-inserting all. */
 static bool table_reserve(index_table *t, size_t count,
-                          const char *(*name_of)(const state *, int32_t), const state *st)
+                          const char *(*name_of)(const void *, int32_t), const void *st)
 {
     if (t->cap >= 2 * count && t->cap)
         return true;
@@ -118,9 +125,25 @@ void state_free(state *st)
     free(st->seats);
     free(st->tickets);
     free(st->tix.slots);
-    free(st->verdicts);
-    free(st->vix.slots);
+    for (int g = 0; g < 2; g++) {
+        free(st->vg[g].v);
+        free(st->vg[g].ix.slots);
+    }
     free(st);
+}
+
+static bool gen_copy(verdict_gen *dst, const verdict_gen *src)
+{
+    *dst = *src;
+    dst->v = NULL;
+    if (!table_copy(&dst->ix, &src->ix))
+        return false;
+    dst->v = malloc((src->cap ? src->cap : 1) * sizeof *dst->v);
+    if (!dst->v)
+        return false;
+    if (src->n)
+        memcpy(dst->v, src->v, src->n * sizeof *dst->v);
+    return true;
 }
 
 state *state_clone(const state *src)
@@ -129,13 +152,12 @@ state *state_clone(const state *src)
     if (!st)
         return NULL;
     *st = *src;
-    st->seats = NULL, st->tickets = NULL, st->verdicts = NULL;
-    st->tix.slots = NULL, st->vix.slots = NULL;
+    st->seats = NULL, st->tickets = NULL, st->tix.slots = NULL;
+    memset(st->vg, 0, sizeof st->vg);
     st->seats = malloc((src->nseats ? (size_t)src->nseats : 1) * sizeof *st->seats);
     st->tickets = malloc((src->tcap ? (size_t)src->tcap : 1) * sizeof *st->tickets);
-    st->verdicts = malloc((src->vcap ? src->vcap : 1) * sizeof *st->verdicts);
-    if (!st->seats || !st->tickets || !st->verdicts || !table_copy(&st->tix, &src->tix) ||
-        !table_copy(&st->vix, &src->vix)) {
+    if (!st->seats || !st->tickets || !table_copy(&st->tix, &src->tix) ||
+        !gen_copy(&st->vg[0], &src->vg[0]) || !gen_copy(&st->vg[1], &src->vg[1])) {
         state_free(st);
         return NULL;
     }
@@ -144,8 +166,6 @@ state *state_clone(const state *src)
         memcpy(st->seats, src->seats, (size_t)src->nseats * sizeof *st->seats);
     if (src->ntickets)
         memcpy(st->tickets, src->tickets, (size_t)src->ntickets * sizeof *st->tickets);
-    if (src->nverdicts)
-        memcpy(st->verdicts, src->verdicts, src->nverdicts * sizeof *st->verdicts);
     return st;
 }
 
@@ -189,10 +209,30 @@ int state_find_ticket(const state *st, const char *code)
 
 const verdict *state_recall(const state *st, const char *op_id)
 {
-    if (!st->vix.cap || !op_id)
+    if (!op_id)
         return NULL;
-    int32_t v = st->vix.slots[table_probe(&st->vix, op_id, verdict_key, st)];
-    return v ? &st->verdicts[v - 1] : NULL;
+    for (int g = 0; g < 2; g++) {
+        const verdict_gen *vg = &st->vg[g];
+        if (!vg->ix.cap)
+            continue;
+        int32_t v = vg->ix.slots[table_probe(&vg->ix, op_id, verdict_key, vg)];
+        if (v)
+            return &vg->v[v - 1];
+    }
+    return NULL;
+}
+
+size_t state_remembered(const state *st)
+{
+    return st->vg[0].n + st->vg[1].n;
+}
+
+void state_forget_older(state *st)
+{
+    free(st->vg[1].v);
+    free(st->vg[1].ix.slots);
+    st->vg[1] = st->vg[0];
+    memset(&st->vg[0], 0, sizeof st->vg[0]);
 }
 
 /* Makes room for one more ticket; false on OOM. */
@@ -220,15 +260,16 @@ static int insert_ticket(state *st, const ticket_state *t)
 
 static bool reserve_verdict(state *st)
 {
-    if (st->nverdicts == st->vcap) {
-        size_t cap = st->vcap ? st->vcap * 2 : 256;
-        verdict *v = realloc(st->verdicts, cap * sizeof *v);
+    verdict_gen *vg = &st->vg[0];
+    if (vg->n == vg->cap) {
+        size_t cap = vg->cap ? vg->cap * 2 : 256;
+        verdict *v = realloc(vg->v, cap * sizeof *v);
         if (!v)
             return false;
-        st->verdicts = v;
-        st->vcap = cap;
+        vg->v = v;
+        vg->cap = cap;
     }
-    return table_reserve(&st->vix, st->nverdicts + 1, verdict_key, st);
+    return table_reserve(&vg->ix, vg->n + 1, verdict_key, vg);
 }
 
 usher_err state_remember(state *st, const verdict *v)
@@ -239,9 +280,10 @@ usher_err state_remember(state *st, const verdict *v)
         return USHER_EXISTS;
     if (!reserve_verdict(st))
         return USHER_NOMEM;
-    size_t i = st->nverdicts++;
-    st->verdicts[i] = *v;
-    st->vix.slots[table_probe(&st->vix, v->op_id, verdict_key, st)] = (int32_t)i + 1;
+    verdict_gen *vg = &st->vg[0];
+    size_t i = vg->n++;
+    vg->v[i] = *v;
+    vg->ix.slots[table_probe(&vg->ix, v->op_id, verdict_key, vg)] = (int32_t)i + 1;
     return USHER_OK;
 }
 

@@ -100,8 +100,18 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em) USHER
  * restart (coordinator loading its database). */
 usher_err state_remember(state *st, const verdict *v) USHER_MUST_CHECK;
 
-/* Looks a verdict up by op id; NULL when unknown. */
+/* Looks a verdict up by op id among those remembered; NULL when unknown. The
+ * pointer is valid until the next state_apply, state_remember or
+ * state_forget_older. */
 const verdict *state_recall(const state *st, const char *op_id);
+
+/* Remembered verdicts are kept in two generations; new ones go to the newer.
+ * state_forget_older drops the older generation and makes the newer one
+ * older: the owner calls it once every verdict of the newer generation can be
+ * found elsewhere (the coordinator's op id table), so memory holds at most two
+ * generations however long the event runs. state_remembered counts both. */
+void state_forget_older(state *st);
+size_t state_remembered(const state *st);
 
 int state_seat_count(const state *st);
 const seat_state *state_seat(const state *st, int seat_index);

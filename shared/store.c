@@ -199,6 +199,17 @@ static const char *const coord_migrations[] = {
      * ticket_unrevoked alerts): what the ticket read before and after. */
     "ALTER TABLE alerts ADD COLUMN before_text TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE alerts ADD COLUMN after_text TEXT NOT NULL DEFAULT '';\n",
+
+    /* 8: duplicates found in the database, not only in memory. Every op id
+     * is kept, compact (16 bytes for a lower-case UUID), keyed for lookup,
+     * with its place in the op log. The coordinator writes the ids in sorted
+     * batches of thousands (coorddb_save_op_ids), not one random page per op
+     * in every commit; op_ids_seq says how far the log is in the table. */
+    "CREATE TABLE op_ids(\n"
+    "  id BLOB PRIMARY KEY,\n"
+    "  seq INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO meta(key, value) VALUES ('op_ids_seq', '0');\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */

@@ -86,6 +86,7 @@ struct engine {
     uint32_t *seen_index;
     int64_t last_flush;
     engine_stats stats;
+    _Atomic int64_t recent_ops; /* ops between saves of their ids */
 
     /* WAL checkpoints run on their own thread and connection, so that the
      * committer never copies pages into the database file or waits for its
@@ -397,6 +398,24 @@ static void run_db_job(engine *e, engine_req *r)
         engine_break(e, "the database's disk failed while saving");
 }
 
+/* Every recent_ops ops, their ids go to the database's op id table in one
+ * sorted batch; then the older generation in memory is forgotten, so memory
+ * holds at most two generations of verdicts, however long the event. */
+static void save_op_ids_if_due(engine *e)
+{
+    if (coorddb_ops_unsaved(e->db) < atomic_load(&e->recent_ops))
+        return;
+    usher_errmsg em = {{0}};
+    if (coorddb_save_op_ids(e->db, &em) != USHER_OK) {
+        /* Nothing lost: the ids stay in memory and the next try adds them. */
+        fprintf(stderr, "usher-coord: saving op ids: %s (will retry)\n", em.text);
+        return;
+    }
+    pthread_rwlock_wrlock(&e->rw);
+    state_forget_older(e->st);
+    pthread_rwlock_unlock(&e->rw);
+}
+
 /* Applies a group of op requests and commits them in one transaction. */
 static void run_group(engine *e, engine_req *group)
 {
@@ -423,15 +442,32 @@ static void run_group(engine *e, engine_req *group)
     int64_t now = timestamp_now_ms();
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    pthread_rwlock_wrlock(&e->rw);
     size_t k = 0;
     for (engine_req *r = group; r; r = r->next) {
         for (size_t i = 0; i < r->nops; i++, k++) {
             ops[k] = r->ops[i];
             text_copy(ops[k].device, sizeof ops[k].device, r->device);
-            state_apply(e->st, &ops[k], now, &res[k]);
         }
     }
+    /* An id not remembered may be an older op's: found in the database
+     * before the write lock (only this thread changes the state). */
+    bool *old = n ? calloc(n, sizeof *old) : NULL;
+    for (size_t i = 0; old && i < n; i++) {
+        if (!op_id_valid(ops[i].id) || state_recall(e->st, ops[i].id))
+            continue;
+        usher_errmsg fem = {{0}};
+        usher_err ferr = coorddb_find_verdict(e->db, ops[i].id, &res[i].v, &fem);
+        old[i] = ferr == USHER_OK;
+        if (ferr && ferr != USHER_NOTFOUND)
+            fprintf(stderr, "usher-coord: looking up op %s: %s\n", ops[i].id, fem.text);
+    }
+    pthread_rwlock_wrlock(&e->rw);
+    for (size_t i = 0; i < n; i++) {
+        if (old && old[i] && state_remember(e->st, &res[i].v) == USHER_NOMEM)
+            fprintf(stderr, "usher-coord: out of memory remembering op %s\n", ops[i].id);
+        state_apply(e->st, &ops[i], now, &res[i]);
+    }
+    free(old);
     int64_t last = 0;
     usher_errmsg em = {{0}};
     usher_err err = n ? coorddb_commit(e->db, ops, res, n, now, &last, &em) : USHER_OK;
@@ -509,6 +545,8 @@ static void run_group(engine *e, engine_req *group)
     pthread_mutex_unlock(&e->qlock);
     if (!err && last && notify)
         notify(notify_ctx, last);
+    if (!err)
+        save_op_ids_if_due(e);
 out:
     free(ops);
     free(res);
@@ -556,6 +594,11 @@ static void *committer(void *arg)
         checkpoint_if_due(e);
     }
     return NULL;
+}
+
+void engine_set_recent_ops(engine *e, int64_t n)
+{
+    atomic_store(&e->recent_ops, n);
 }
 
 void engine_set_notify(engine *e, void (*on_commit)(void *ctx, int64_t last_seq), void *ctx)
@@ -1077,6 +1120,11 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     if ((err = coorddb_get_event(e->db, &e->ev, em)) != USHER_OK)
         goto fail;
     if ((err = coorddb_layout_json(e->db, &e->layout_json, em)) != USHER_OK)
+        goto fail;
+    /* Ids of ops logged since the last save (all of them in a database made
+     * before the op id table) go there now, so none is loaded into memory. */
+    atomic_init(&e->recent_ops, ENGINE_RECENT_OPS);
+    if (coorddb_ops_unsaved(e->db) > 0 && (err = coorddb_save_op_ids(e->db, em)) != USHER_OK)
         goto fail;
     state_config cfg = {.reseat = reseat,
                         .hold_ttl_ms = e->ev.hold_ttl_ms,

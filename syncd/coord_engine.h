@@ -65,6 +65,13 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
 /* Stops the committer after the queue drains; NULL is a no-op. */
 void engine_free(engine *e);
 
+/* Duplicate detection keeps the verdicts of the last 1 to 2 x recent_ops ops
+ * in memory (default ENGINE_RECENT_OPS) and finds older ones in the
+ * database's op id table, which receives the ids every recent_ops ops in one
+ * sorted batch. Set it before serving. */
+#define ENGINE_RECENT_OPS 8192
+void engine_set_recent_ops(engine *e, int64_t n);
+
 /* Sets (or clears, with NULL) the after-commit callback. */
 void engine_set_notify(engine *e, void (*on_commit)(void *ctx, int64_t last_seq), void *ctx);
 

@@ -20,6 +20,7 @@
 #include "coord_export.h"
 #include "coord_http.h"
 #include "coord_import.h"
+#include "coord_qr.h"
 #include "coorddb.h"
 #include "layout.h"
 #include "qrcode.h"
@@ -47,7 +48,8 @@ static const char usage[] =
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
     "          [--reseat nearest|none]\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
-    "  qr      --db FILE --out DIR   (one SVG per ticket + a printable index.html)\n"
+    "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
+    "          (printable PDF sheets of signed QR tickets)\n"
     "\n"
     "Every command takes --help. The database is one SQLite file; the layout JSON\n"
     "format is described in assets/layouts/README.md.\n";
@@ -634,51 +636,68 @@ static int cmd_export(int argc, char **argv)
     return rc;
 }
 
-static void html_escaped(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
-static int write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return fail("cannot write %s: %s", path, strerror(errno));
-    bool ok = fputs(text, f) >= 0;
-    if (fclose(f) != 0 || !ok)
-        return fail("cannot write %s", path);
-    return 0;
-}
-
 static int cmd_qr(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"out", true}};
+    static const cli_spec specs[] = {{"db", true},        {"out", true},  {"page", true},
+                                     {"grid", true},      {"jobs", true}, {"per-file", true},
+                                     {"per-ticket", true}};
     cli c;
-    PARSE("usage: usher-coord qr --db FILE --out DIR\n"
-          "Writes one SVG QR ticket per ticket (DIR/CODE.svg, a signed payload that kiosks\n"
-          "verify offline), DIR/index.html, a sheet to print, and DIR/payloads.csv\n"
-          "(ticket_number,full_name,payload: the text each QR holds, for a mail merge).\n"
-          "Works while serve runs.\n");
+    PARSE("usage: usher-coord qr --db FILE --out DIR [--page a4|letter] [--grid COLSxROWS]\n"
+          "                      [--per-file N] [--jobs N] [--per-ticket svg]\n"
+          "Writes printable PDF sheets of QR tickets, DIR/tickets-0001.pdf, ...: cards\n"
+          "with the guest's name, the ticket code, the seat if any, the class and a signed\n"
+          "QR code kiosks verify offline; revoked tickets are left out. --grid sets the\n"
+          "cards a page (default 2x5; 3x8 for 63 x 34 mm labels on A4), --per-file the\n"
+          "tickets in each PDF (default 5000, whole pages), --jobs the files rendered at\n"
+          "once (default: the machine's cores). Also DIR/payloads.csv\n"
+          "(ticket_number,full_name,payload: the text each QR holds, for a mail merge)\n"
+          "and, with --per-ticket svg, DIR/CODE.svg for each ticket. Works while serve runs.\n");
     const char *dir = GET("out");
     if (!dir)
         return fail("--out DIR is required");
+    coord_qr_opts o = {.paper = COORD_QR_A4, .cols = 2, .rows = 5, .per_file = 5000};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o.jobs = cores < 1 ? 1 : cores > 16 ? 16 : (int)cores;
+    const char *page = GET("page");
+    if (page && !strcmp(page, "letter"))
+        o.paper = COORD_QR_LETTER;
+    else if (page && strcmp(page, "a4"))
+        return fail("--page %s: a4 or letter", page);
+    const char *grid = GET("grid");
+    if (grid) {
+        char a[8] = "", b[8] = "";
+        const char *x = strchr(grid, 'x');
+        int64_t cols = 0, rows = 0;
+        if (!x || (size_t)(x - grid) >= sizeof a || strlen(x + 1) >= sizeof b)
+            return fail("--grid %s: COLSxROWS, such as 2x5 or 3x8", grid);
+        memcpy(a, grid, (size_t)(x - grid));
+        text_copy(b, sizeof b, x + 1);
+        if (!text_parse_i64(a, 1, 8, &cols) || !text_parse_i64(b, 1, 12, &rows))
+            return fail("--grid %s: COLSxROWS with 1 to 8 columns and 1 to 12 rows, such as 2x5",
+                        grid);
+        o.cols = (int)cols, o.rows = (int)rows;
+    }
+    int64_t v;
+    if (GET("jobs")) {
+        if (!text_parse_i64(GET("jobs"), 1, 16, &v))
+            return fail("--jobs %s: a whole number from 1 to 16", GET("jobs"));
+        o.jobs = (int)v;
+    }
+    if (GET("per-file")) {
+        if (!text_parse_i64(GET("per-file"), 1, 1000000, &v))
+            return fail("--per-file %s: a whole number of tickets from 1 to 1000000",
+                        GET("per-file"));
+        o.per_file = (int)v;
+    }
+    if (GET("per-ticket")) {
+        if (strcmp(GET("per-ticket"), "svg"))
+            return fail("--per-ticket %s: only svg (one SVG file per ticket)", GET("per-ticket"));
+        o.per_ticket_svg = true;
+    }
+    usher_errmsg em = {{0}};
+    coord_qr_card card;
+    if (coord_qr_card_at(&o, 0, &card, &em))
+        return fail("%s", em.text);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return fail("cannot create %s: %s", dir, strerror(errno));
     coorddb *db = NULL;
@@ -687,69 +706,20 @@ static int cmd_qr(int argc, char **argv)
     layout *l = NULL;
     state *st = NULL;
     state_config cfg = {0};
-    usher_errmsg em = {{0}};
     if (!rc && (coorddb_get_event(db, &ev, &em) || coorddb_load(db, &cfg, &l, &st, &em)))
         rc = fail("%s", em.text);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/index.html", dir);
-    FILE *idx = rc ? NULL : fopen(path, "wb");
-    if (!rc && !idx)
-        rc = fail("cannot write %s: %s", path, strerror(errno));
-    if (idx) {
-        fputs("<!doctype html><html><head><meta charset=\"utf-8\"><title>Tickets: ", idx);
-        html_escaped(idx, ev.name);
-        fputs("</title><style>body{font-family:sans-serif}.card{display:inline-block;"
-              "width:62mm;margin:3mm;padding:3mm;border:1px dashed #999;text-align:center;"
-              "page-break-inside:avoid}.card img{width:50mm;height:50mm}.name{font-weight:bold}"
-              ".code{font-family:monospace}</style></head><body>\n",
-              idx);
-    }
-    snprintf(path, sizeof path, "%s/payloads.csv", dir);
-    FILE *csv = rc ? NULL : fopen(path, "wb");
-    if (!rc && !csv)
-        rc = fail("cannot write %s: %s", path, strerror(errno));
-    if (csv)
-        fputs("ticket_number,full_name,payload\r\n", csv);
-    int written = 0;
-    for (int i = 0; !rc && i < state_ticket_count(st); i++) {
-        const ticket_state *t = state_ticket(st, i);
-        char payload[QRSIG_PAYLOAD_SIZE];
-        qrcode q = {0};
-        if (qrsig_sign(ev.sk, ev.event_id, t->code, payload, &em) ||
-            qrcode_encode(payload, &q, &em)) {
-            rc = fail("ticket %s: %s", t->code, em.text);
-            break;
-        }
-        char *svg = qrcode_svg(&q, 4);
-        qrcode_release(&q);
-        snprintf(path, sizeof path, "%s/%s.svg", dir, t->code);
-        rc = svg ? write_text(path, svg) : fail("out of memory");
-        free(svg);
-        fprintf(idx, "<div class=\"card\"><img src=\"%s.svg\" alt=\"QR\"><div class=\"name\">",
-                t->code);
-        html_escaped(idx, t->name[0] ? t->name : "Guest");
-        fprintf(idx, "</div><div class=\"code\">%s</div><div>", t->code);
-        html_escaped(idx, t->klass);
-        fputs("</div></div>\n", idx);
-        coord_export_cell(csv, t->code);
-        fputc(',', csv);
-        coord_export_cell(csv, t->name);
-        fprintf(csv, ",%s\r\n", payload);
-        written++;
-    }
-    if (idx) {
-        fputs("</body></html>\n", idx);
-        if (fclose(idx) != 0 && !rc)
-            rc = fail("cannot write %s/index.html", dir);
-    }
-    if (csv && fclose(csv) != 0 && !rc)
-        rc = fail("cannot write %s/payloads.csv", dir);
+    coorddb_free(db); /* the state is in memory now: serve may go on writing */
+    int tickets = 0, files = 0;
+    if (!rc && coord_qr_write(&ev, st, dir, &o, &tickets, &files, &em))
+        rc = fail("%s", em.text);
     if (!rc)
-        fprintf(stderr, "usher-coord: wrote %d QR tickets, %s/index.html and %s/payloads.csv\n",
-                written, dir, dir);
+        fprintf(stderr,
+                "usher-coord: wrote %d QR tickets in %d PDF file%s (%s/tickets-0001.pdf...)%s and "
+                "%s/payloads.csv\n",
+                tickets, files, files == 1 ? "" : "s", dir,
+                o.per_ticket_svg ? ", one SVG per ticket" : "", dir);
     state_free(st);
     layout_free(l);
-    coorddb_free(db);
     return rc;
 }
 
@@ -781,7 +751,8 @@ static int cmd_serve(int argc, char **argv)
                                      {"max-streams", true},
                                      {"streams-per-device", true},
                                      {"header-timeout", true},
-                                     {"body-timeout", true}};
+                                     {"body-timeout", true},
+                                     {"recent-ops", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
@@ -789,6 +760,7 @@ static int cmd_serve(int argc, char **argv)
           "                         [--max-connections 24000] [--per-address 256]\n"
           "                         [--max-streams 12000] [--streams-per-device 8]\n"
           "                         [--header-timeout 10] [--body-timeout 30]\n"
+          "                         [--recent-ops 8192]\n"
           "Serves the sync protocol, the organisers' API and the dashboard (open\n"
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
           "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
@@ -799,7 +771,9 @@ static int cmd_serve(int argc, char **argv)
           "Retry-After; one address holds at most --per-address connections (0 = no\n"
           "limit: set it behind a proxy), more are closed at once; a request's headers\n"
           "must arrive within --header-timeout seconds and its body within\n"
-          "--body-timeout, or the connection is closed.\n");
+          "--body-timeout, or the connection is closed.\n"
+          "--recent-ops N (default 8192): verdicts of the last N to 2N ops stay in memory\n"
+          "for retried ops; older ones are found in the database.\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -822,6 +796,9 @@ static int cmd_serve(int argc, char **argv)
     usher_errmsg lem = {{0}};
     if (limits_config_check(&lim, &lem) != USHER_OK)
         return fail("%s", lem.text);
+    int64_t recent_ops = ENGINE_RECENT_OPS;
+    if (GET("recent-ops") && !text_parse_i64(GET("recent-ops"), 1, 10000000, &recent_ops))
+        return fail("--recent-ops: a whole number from 1 to 10000000");
     const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
     if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
         return fail("--reseat: nearest or none");
@@ -872,6 +849,7 @@ static int cmd_serve(int argc, char **argv)
         rc = fail("%s", em.text);
         goto out;
     }
+    engine_set_recent_ops(e, recent_ops);
     event_settings es;
     engine_settings(e, &es);
     zone_use(es.tz); /* before any thread: times people read are in the event's zone */

@@ -569,6 +569,7 @@ def test_cli(env):
     refused(["qr", "--db", db], "--out")
     refused(["serve", "--db", env.path("missing.db")], "does not exist")
     refused(["serve", "--db", db, "--threads", "0"], "--threads")
+    refused(["serve", "--db", db, "--recent-ops", "0"], "--recent-ops")
     refused(["serve", "--db", db, "--reseat", "random"], "--reseat")
     refused(["serve", "--db", db, "--listen", "localhost"], "--listen")
     refused(["tickets", "import", "--db", db], "CSV")
@@ -629,9 +630,7 @@ def test_cli(env):
     eq(rows["GALA-0003"]["seat"], "T05-01", "export while serving: the committed seat")
     eq(rows["GALA-0001"]["seat"], "", "export while serving: an unseated ticket")
     _, out, err = env.run("qr", "--db", db, "--out", env.path("qr"))
-    eq(sorted(os.listdir(env.path("qr"))), ["GALA-0001.svg", "GALA-0002.svg", "GALA-0003.svg", "GALA-0201.svg", "index.html",
-                                                   "payloads.csv"],
-       "qr while serving")
+    eq(sorted(os.listdir(env.path("qr"))), ["payloads.csv", "tickets-0001.pdf"], "qr while serving")
     door = env.add_device("door7", "door")  # a device added now works at once
     v = one_verdict(p, door, op("checkin", ticket="GALA-0003"))
     eq((v["status"], v.get("checkin_device")), ("accepted", "door7"), "new device's check-in")
@@ -847,6 +846,75 @@ def test_idempotent_replay(env):
     eq(metric(p, 'usher_ops_total{verdict="duplicate"}'), 6, "duplicates counted")
     eq(metric(p, 'usher_ops_total{verdict="accepted"}'), 2, "accepted counted")
     eq(metric(p, 'usher_ops_total{verdict="rejected"}'), 2, "rejected counted")
+
+
+def test_old_duplicate_after_restart(env):
+    """Duplicates older than the verdicts kept in memory (--recent-ops 4: the
+    last 4 to 8 ops) are found in the database's op id table, before and after
+    a restart, with every field of the first verdict; nothing is written
+    again."""
+    tickets = [("D-%04d" % i, "Guest %d" % i, "") for i in range(1, 41)]
+    env.setup(tickets=tickets)
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve("--recent-ops", "4")
+    p = srv.port
+    o = op("assign", ticket="D-0001", seat="T05-01")
+    first = one_verdict(p, k, o)
+    eq(first["status"], "accepted", "first")
+    r = op("assign", ticket="D-9999", seat="T05-02")
+    rejected = one_verdict(p, k, r)
+    eq((rejected["status"], rejected["reason"]), ("rejected", "unknown_ticket"), "a rejected op")
+    rest = [op("assign", ticket="D-%04d" % i, seat="T%02d-%02d" % (6 + i // 10, 1 + i % 10))
+            for i in range(2, 32)]
+    for x in rest:  # 30 more ops, one request each: several saves of their ids
+        eq(one_verdict(p, k, x)["status"], "accepted", "assign %s" % x["ticket"])
+    cur = health_cursor(p)
+
+    def replays(port, when, new_ticket, new_seat):
+        eq(one_verdict(port, k, o), dict(first, status="duplicate", first="accepted"),
+           "%s: the oldest op replayed" % when)
+        eq(one_verdict(port, a, r), dict(rejected, status="duplicate", first="rejected"),
+           "%s: an old rejected op replayed (another device's token)" % when)
+        # The same old id with other content is still the first op.
+        eq(one_verdict(port, k, dict(o, ticket="D-0040", seat="T20-01")),
+           dict(first, status="duplicate", first="accepted"), "%s: same id, other content" % when)
+        j = sync(port, k, [o, rest[3], rest[-1], op("assign", ticket=new_ticket, seat=new_seat)], cursor=cur)
+        eq([v["status"] for v in j["verdicts"]], ["duplicate", "duplicate", "duplicate", "accepted"],
+           "%s: old, middle and newest ids in one batch with a new one" % when)
+        eq(health_cursor(port), cur + 2, "%s: only the new op changed anything" % when)
+        eq(seat_map(port, a)["T20-01"]["state"], "free", "%s: the replay's other seat untouched" % when)
+
+    replays(p, "serving", "D-0035", "T20-05")
+    cur += 2
+    srv.stop()
+    con = sqlite3.connect(env.db)
+    n_ops = con.execute("SELECT count(*) FROM ops").fetchone()[0]
+    n_ids = con.execute("SELECT count(*) FROM op_ids").fetchone()[0]
+    saved = int(con.execute("SELECT value FROM meta WHERE key = 'op_ids_seq'").fetchone()[0])
+    con.close()
+    eq(n_ops, 33, "33 ops logged once each (duplicates are not logged)")
+    check(saved >= 28 and n_ids == saved, "op ids saved in batches: %d of %d, op_ids_seq %d" % (n_ids, n_ops, saved))
+    srv = env.serve("--recent-ops", "4")
+    p = srv.port
+    o2 = op("assign", ticket="D-0036", seat="T20-06")
+    j = sync(p, k, [o, o2, o2], cursor=cur)
+    eq([v["status"] for v in j["verdicts"]], ["duplicate", "accepted", "duplicate"],
+       "after the restart: an old id, a new one twice")
+    cur += 2
+    replays(p, "after the restart", "D-0037", "T20-07")
+    srv.stop()
+    # A database whose ids were never saved (made before the op id table, or
+    # stopped hard before a save) has them saved at start.
+    con = sqlite3.connect(env.db)
+    con.execute("DELETE FROM op_ids")
+    con.execute("UPDATE meta SET value = '0' WHERE key = 'op_ids_seq'")
+    con.commit()
+    con.close()
+    p = env.serve("--recent-ops", "1000").port
+    eq(one_verdict(p, k, o), dict(first, status="duplicate", first="accepted"), "ids saved again at start")
+    con = sqlite3.connect(env.db)
+    eq(con.execute("SELECT count(*) FROM op_ids").fetchone()[0], 35, "every op's id in op_ids")
+    con.close()
 
 
 # =============================================================================
@@ -1870,30 +1938,59 @@ def test_organiser_api(env):
 # =============================================================================
 
 
+def pdf_pages(env, pdf, prefix, dpi=150):
+    """Renders every page of a PDF with pdftoppm; the PNG paths in page order."""
+    r = subprocess.run(["pdftoppm", "-r", str(dpi), "-png", pdf, env.path(prefix)], capture_output=True,
+                       timeout=120)
+    eq(r.returncode, 0, "pdftoppm %s: %r" % (pdf, r.stderr[-300:]))
+    return sorted(os.path.join(env.dir, f) for f in os.listdir(env.dir) if f.startswith(prefix + "-"))
+
+
+def zbar_all(png):
+    """Every QR code zbarimg finds in an image."""
+    r = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, timeout=60)
+    check(r.returncode in (0, 4), "zbarimg %s: %r" % (png, r.stderr[-300:]))
+    return [line for line in r.stdout.decode().split("\n") if line.strip()]
+
+
+def pdf_info(pdf):
+    r = subprocess.run(["pdfinfo", pdf], capture_output=True, timeout=60)
+    eq(r.returncode, 0, "pdfinfo %s: %r" % (pdf, r.stderr[-300:]))
+    return dict(line.split(":", 1) for line in r.stdout.decode().splitlines() if ":" in line)
+
+
 def test_qr(env):
-    for tool in ("rsvg-convert", "zbarimg"):
+    for tool in ("pdftoppm", "pdftotext", "pdfinfo", "zbarimg", "rsvg-convert"):
         if not shutil.which(tool):
             raise Skip("%s is not installed (scripts/deps test installs it)" % tool)
     tricky = ("GALA-0013", '<b>&"x"</b>', "")
     env.setup(tickets=SAMPLE + [tricky], event='Gala <2026> & "Friends"')
     out = env.path("qr")
     _, _, err = env.run("qr", "--db", env.db, "--out", out)
-    check("wrote 13 QR tickets" in err, "qr's summary: %r" % err)
+    check("wrote 13 QR tickets in 1 PDF file" in err, "qr's summary: %r" % err)
     codes = [t[0] for t in SAMPLE] + [tricky[0]]
-    eq(sorted(os.listdir(out)), sorted(["%s.svg" % c for c in codes] + ["index.html", "payloads.csv"]), "files")
-    with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
-        page = f.read()
-    check("&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;" in page, "the name is HTML-escaped in index.html")
-    check('<b>&"x"</b>' not in page, "the raw name must not appear in index.html")
-    check("<title>Tickets: Gala &lt;2026&gt; &amp; &quot;Friends&quot;</title>" in page, "escaped title")
-    check("Zoë Ångström" in page and "李小龙" in page, "UTF-8 names in index.html")
-    eq(page.count('<div class="card">'), 13, "cards")
+    eq(sorted(os.listdir(out)), ["payloads.csv", "tickets-0001.pdf"], "files: a PDF, no file per ticket")
+    pdf = os.path.join(out, "tickets-0001.pdf")
+    info = pdf_info(pdf)
+    eq(info["Pages"].strip(), "2", "13 tickets on 2 A4 pages of 10")
+    check(info["Page size"].strip().startswith("595.276 x 841.89"), "A4: %r" % info["Page size"])
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, timeout=60).stdout.decode()
+    text = re.sub(r"\s", "", text)  # a long name wraps on its card
+    for word in ("Zoë", "Ångström", "李小龙", '<b>&"x"</b>', "GALA-0013", 'Gala<2026>&"Friends"', "VIP"):
+        check(word in text, "%r printed on the sheet (font fallback for every script): %r" % (word, text[:400]))
     with open(os.path.join(out, "payloads.csv"), encoding="utf-8", newline="") as f:
         sheet = {r["ticket_number"]: r for r in csv.DictReader(f)}
     eq(sorted(sheet), sorted(codes), "payloads.csv's tickets")
     eq(sheet["GALA-0013"]["full_name"], '<b>&"x"</b>', "payloads.csv keeps the name as it is")
-    for c in codes:
-        check('<img src="%s.svg"' % c in page, "index.html shows %s" % c)
+    # What a scanner reads off the printed pages: every ticket once.
+    decoded = [p for png in pdf_pages(env, pdf, "sheet") for p in zbar_all(png)]
+    eq(len(decoded), 13, "QR codes decoded from the rendered pages: %r" % decoded)
+    by_code = {}
+    for payload in decoded:
+        m = PAYLOAD_RE.match(payload)
+        check(m, "payload shape %r" % payload)
+        by_code[m.group(1)] = payload
+    eq(sorted(by_code), sorted(codes), "each ticket's QR on the sheet")
 
     a = env.tokens["admin1"]
     p = env.serve().port
@@ -1902,20 +1999,13 @@ def test_qr(env):
     check(pk["id"], "event id")
     eq(pk["name"], 'Gala <2026> & "Friends"', "event name")
     eq(get_json(p, "/v1/snapshot", a)["event"], pk, "snapshot's event = /v1/pubkey")
-    for code in ("GALA-0001", "GALA-0013", "GALA-0010"):
-        png = env.path(code + ".png")
-        r = subprocess.run(["rsvg-convert", "-o", png, os.path.join(out, code + ".svg")], capture_output=True,
-                           timeout=60)
-        eq(r.returncode, 0, "rsvg-convert %s: %r" % (code, r.stderr[-300:]))
-        r = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, timeout=60)
-        eq(r.returncode, 0, "zbarimg %s: %r" % (code, r.stderr[-300:]))
-        payload = r.stdout.decode().strip()
-        m = PAYLOAD_RE.match(payload)
-        check(m, "%s: payload shape %r" % (code, payload))
-        eq(m.group(1), code, "the decoded code matches the file name")
+    for code in codes:
+        payload = by_code[code]
         eq(sheet[code]["payload"], payload, "payloads.csv holds what %s's QR code says" % code)
         check(payload.startswith("U1.%s." % code), "payload prefix")
         check(qr_payload_valid(pk["pubkey"], pk["id"], payload), "%s: the signature verifies" % code)
+    for code in ("GALA-0001", "GALA-0013"):
+        payload = by_code[code]
         # One character altered in the code or the signature: refused. (Not the
         # last character: 103 base32 characters carry 515 bits for 512, so
         # its low 3 bits are padding that decoders ignore.)
@@ -1925,14 +2015,45 @@ def test_qr(env):
             bad = payload[:i] + alt + payload[i + 1:]
             check(not qr_payload_valid(pk["pubkey"], pk["id"], bad), "%s: altered payload verifies" % code)
         check(not qr_payload_valid(pk["pubkey"], pk["id"] + "x", payload), "%s: verifies for another event" % code)
-    # Every SVG differs (each is its own signed payload).
+
+    # Options: letter pages, smaller files, one SVG per ticket on request.
+    out2 = env.path("qr2")
+    env.run("qr", "--db", env.db, "--out", out2, "--page", "letter", "--grid", "2x2", "--per-file", "5",
+            "--jobs", "2", "--per-ticket", "svg")
+    pdfs = ["tickets-0001.pdf", "tickets-0002.pdf"]
+    eq(sorted(os.listdir(out2)), sorted(pdfs + ["payloads.csv"] + ["%s.svg" % c for c in codes]),
+       "--per-file 5 (rounded up to two pages of 4) and --per-ticket svg")
+    for f in pdfs:
+        info = pdf_info(os.path.join(out2, f))
+        eq(info["Pages"].strip(), "2", "%s: two pages of 4 cards" % f)
+        check(info["Page size"].strip().startswith("612 x 792"), "letter: %r" % info["Page size"])
+    # Labels: 24 a page, still read by a scanner.
+    out4 = env.path("qr4")
+    env.run("qr", "--db", env.db, "--out", out4, "--grid", "3x8")
+    labels = [p for png in pdf_pages(env, os.path.join(out4, "tickets-0001.pdf"), "labels", 300)
+              for p in zbar_all(png)]
+    eq(sorted(labels), sorted(by_code.values()), "3x8 labels decode to the same payloads")
     svgs = set()
     for c in codes:
-        with open(os.path.join(out, c + ".svg"), "rb") as f:
+        with open(os.path.join(out2, c + ".svg"), "rb") as f:
             data = f.read()
         check(data.startswith(b"<svg"), "%s.svg is an SVG" % c)
         svgs.add(data)
     eq(len(svgs), 13, "distinct SVGs")
+    png = env.path("GALA-0010.png")
+    r = subprocess.run(["rsvg-convert", "-o", png, os.path.join(out2, "GALA-0010.svg")], capture_output=True,
+                       timeout=60)
+    eq(r.returncode, 0, "rsvg-convert: %r" % r.stderr[-300:])
+    eq(zbar_all(png), [by_code["GALA-0010"]], "GALA-0010.svg decodes to its payload")
+
+    # Bad options: one line naming the option, nothing written.
+    out3 = env.path("qr3")
+    for args, word in ((["--page", "a3"], "--page"), (["--grid", "9x2"], "--grid"), (["--grid", "2"], "--grid"),
+                       (["--grid", "8x12"], "too small"), (["--per-ticket", "png"], "--per-ticket"),
+                       (["--jobs", "0"], "--jobs"), (["--per-file", "0"], "--per-file")):
+        rc, _, err = env.run("qr", "--db", env.db, "--out", out3, *args, rc=None)
+        check(rc != 0 and word in err and err.count("\n") == 1, "qr %r: %r" % (args, err))
+        check(not os.path.exists(out3), "qr %r wrote nothing" % (args,))
 
 
 # =============================================================================

@@ -8,7 +8,7 @@ and the organisers' dashboard in headless Chromium, all on 127.0.0.1
 
 The kiosks are the real usher-kiosk (kiosk/README.md's script language); they
 see each other only through their journals, their syncd and the coordinator.
-Python 3 standard library only; QR tickets need rsvg-convert and zbarimg, the
+Python 3 standard library only; QR tickets need pdftoppm and zbarimg, the
 dashboard Chromium (scripts/deps test installs them; a test is skipped, 77,
 without them).
 """

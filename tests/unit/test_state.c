@@ -255,6 +255,42 @@ static void repeated_op_id_gets_first_verdict(void **unused)
     drop(&f);
 }
 
+/* Two generations of verdicts: forgetting drops the older one only; a
+ * verdict remembered again (found in the database) answers as before. */
+static void forget_older_keeps_the_newer_generation(void **unused)
+{
+    (void)unused;
+    fixture f = make(RESEAT_NONE, 6);
+    usher_op a = mkop(OP_ASSIGN, "k1", "GALA-0003", "T01-01");
+    usher_op b = mkop(OP_ASSIGN, "k1", "GALA-0004", "T01-02");
+    apply_result ra = run(&f, &a, NOW);
+    assert_int_equal(ra.v.status, VERDICT_ACCEPTED);
+    state_forget_older(f.st); /* a's generation is now the older */
+    run(&f, &b, NOW);
+    assert_int_equal(state_remembered(f.st), 2);
+    assert_non_null(state_recall(f.st, a.id));
+    assert_int_equal(run(&f, &a, NOW).v.status, VERDICT_DUPLICATE);
+    state_forget_older(f.st); /* a forgotten, b older */
+    assert_null(state_recall(f.st, a.id));
+    assert_non_null(state_recall(f.st, b.id));
+    assert_int_equal(state_remembered(f.st), 1);
+    state *copy = state_clone(f.st);
+    assert_non_null(copy);
+    assert_non_null(state_recall(copy, b.id));
+    state_free(copy);
+    /* Remembered again (as the coordinator does from its database). */
+    assert_int_equal(state_remember(f.st, &ra.v), USHER_OK);
+    assert_int_equal(state_remember(f.st, &ra.v), USHER_EXISTS);
+    apply_result again = run(&f, &a, NOW);
+    assert_int_equal(again.v.status, VERDICT_DUPLICATE);
+    assert_int_equal(again.v.first, VERDICT_ACCEPTED);
+    assert_int_equal(again.nchanges, 0);
+    state_forget_older(f.st);
+    state_forget_older(f.st);
+    assert_int_equal(state_remembered(f.st), 0);
+    drop(&f);
+}
+
 static void checkin_then_duplicate_alert(void **unused)
 {
     fixture f = make(RESEAT_NEAREST, 5);
@@ -1229,6 +1265,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(stats_count_leased_seats),
     cmocka_unit_test(replica_follows_lease_changes),
     cmocka_unit_test(randomized_interleavings_keep_the_rules),
+    cmocka_unit_test(forget_older_keeps_the_newer_generation),
 };
 
 TESTUTIL_MAIN(tests)
