@@ -575,6 +575,28 @@ static void void_name(const parser *ps, char out[USHER_NAME_SIZE])
     out[n] = '\0';
 }
 
+/* The one rule for a ticket class (a file's cell or an organiser's edit):
+ * letters, digits, spaces, _ and -, at most CLASS_MAX; false with the reason
+ * in why when s[0..n) breaks it. */
+static bool class_ok(const char *s, size_t n, char *why, size_t cap)
+{
+    size_t bad = first_bad(s, n, class_char_ok);
+    if (bad < n) {
+        char what[48];
+        describe_char(s + bad, n - bad, what, sizeof what);
+        snprintf(why, cap,
+                 "the class has a character that is not allowed: %s "
+                 "(use letters, digits, spaces, _ and -)",
+                 what);
+        return false;
+    }
+    if (n > CLASS_MAX) {
+        snprintf(why, cap, "the class is too long (%zu characters; at most %d)", n, CLASS_MAX);
+        return false;
+    }
+    return true;
+}
+
 static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
 {
     *ok = true;
@@ -588,18 +610,9 @@ static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
     const char *s;
     size_t n;
     field_text(ps, ps->col_class, &s, &n);
-    size_t bad = first_bad(s, n, class_char_ok);
-    if (bad < n) {
-        char what[48];
-        describe_char(s + bad, n - bad, what, sizeof what);
-        return problem(ps, line,
-                       "the class has a character that is not allowed: %s "
-                       "(use letters, digits, spaces, _ and -)",
-                       what);
-    }
-    if (n > CLASS_MAX)
-        return problem(ps, line, "the class is too long (%zu characters; at most %d)", n,
-                       CLASS_MAX);
+    char why[128];
+    if (!class_ok(s, n, why, sizeof why))
+        return problem(ps, line, "%s", why);
     memcpy(out, s, n);
     out[n] = '\0';
     *ok = true;
@@ -892,18 +905,9 @@ usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE], usher_e
     const char *s = in ? in : "";
     size_t n = strlen(s);
     trim(&s, &n);
-    size_t bad = first_bad(s, n, class_char_ok);
-    if (bad < n) {
-        char desc[48];
-        describe_char(s + bad, n - bad, desc, sizeof desc);
-        return usher_fail(em, USHER_INVAL,
-                          "the class has a character that is not allowed: %s (use letters, "
-                          "digits, spaces, _ and -)",
-                          desc);
-    }
-    if (n > CLASS_MAX)
-        return usher_fail(em, USHER_INVAL, "the class is too long (%zu characters; at most %d)", n,
-                          CLASS_MAX);
+    char why[128];
+    if (!class_ok(s, n, why, sizeof why))
+        return usher_fail(em, USHER_INVAL, "%s", why);
     memcpy(out, s, n);
     out[n] = '\0';
     return USHER_OK;
