@@ -309,6 +309,11 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
     size_t len = strlen(m->entry);
     switch (m->screen) {
     case SCR_ATTRACT:
+        if (!strncmp(name, "lang_", 5)) { /* one tap: the screen in that language */
+            if (ktr_known(name + 5))
+                text_copy(m->lang, sizeof m->lang, name + 5);
+            return;
+        }
         m->screen = SCR_ENTRY;
         return;
     case SCR_ENTRY:
@@ -505,9 +510,17 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     bool guest_screen = m->screen == SCR_ENTRY || m->screen == SCR_SEATMAP ||
                         m->screen == SCR_CONFIRM || m->screen == SCR_DONE;
-    if (guest_screen && now - m->last_input_at >= m->cfg.idle_ms) {
+    int64_t idle = now - m->last_input_at;
+    if (guest_screen && idle >= m->cfg.idle_ms) {
         kmodel__go_home(m, w, now, fx);
         return;
+    }
+    /* Before the idle release takes a guest's seats or party: "Still there?". */
+    bool at_stake = m->nparty > 0 && m->screen != SCR_DONE;
+    if (guest_screen && at_stake && m->cfg.still_ms > 0 && m->msg.kind != MSG_STILL_THERE &&
+        idle >= m->cfg.idle_ms - m->cfg.still_ms) {
+        kmodel__msg(m, MSG_STILL_THERE, "Still there?", "%s", "");
+        m->still_until = m->last_input_at + m->cfg.idle_ms;
     }
     if (m->screen != SCR_SEATMAP && m->screen != SCR_CONFIRM && m->screen != SCR_ENTRY)
         return;

@@ -11,7 +11,6 @@
 #include "text.h"
 #include "ticket.h"
 #include "timestamp.h"
-#include "ui.h"
 
 static const char *const screen_names[] = {
 #define KSCREEN_NAME(e, s) s,
@@ -70,15 +69,16 @@ kkey kinput_key_parse(const char *name)
 
 double kmodel_finger_px(const kconfig *cfg)
 {
-    return 9.0 * cfg->ppmm; /* 9 mm: a fingertip's reliable target */
+    klayout L;
+    klayout_compute(&L, cfg->w, cfg->h, cfg->ppmm);
+    return L.finger;
 }
 
 krect kmodel_map_area(const kconfig *cfg)
 {
-    float top = ui_status_height(cfg->h);
-    float panel = cfg->w * 0.3f < 240 ? 240 : cfg->w * 0.3f;
-    krect r = {0, top, cfg->w - panel, cfg->h - top};
-    return r;
+    klayout L;
+    klayout_compute(&L, cfg->w, cfg->h, cfg->ppmm);
+    return L.map;
 }
 
 bool kmodel_offline(const kworld *w, int64_t now)
@@ -105,10 +105,11 @@ void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, 
 {
     memset(&m->msg, 0, sizeof m->msg);
     m->msg.kind = kind;
-    text_copy(m->msg.title, sizeof m->msg.title, title);
+    /* Written in the guest's language now: the catalogue has the words. */
+    text_copy(m->msg.title, sizeof m->msg.title, ktr_in(m->lang, title));
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->msg.body, sizeof m->msg.body, fmt, ap);
+    vsnprintf(m->msg.body, sizeof m->msg.body, ktr_in(m->lang, fmt), ap);
     va_end(ap);
 }
 
@@ -142,6 +143,7 @@ void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->entry[0] = '\0';
     m->entry_fast = 0;
     memset(&m->msg, 0, sizeof m->msg);
+    text_copy(m->lang, sizeof m->lang, m->cfg.lang); /* the next guest: the default language */
     if (!w->l)
         m->screen = SCR_WAITING;
     else
@@ -152,6 +154,9 @@ void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    if (!ktr_known(m->cfg.lang))
+        text_copy(m->cfg.lang, sizeof m->cfg.lang, "en");
+    text_copy(m->lang, sizeof m->lang, m->cfg.lang);
     m->mode = cfg->mode;
     if (cfg->mode_auto && w->l)
         m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
@@ -363,8 +368,8 @@ static void on_text(kmodel *m, const kworld *w, const char *text, int64_t now)
         }
         return;
     }
-    if (!entry_screen(m) || m->msg.kind)
-        return;
+    if (!entry_screen(m))
+        return; /* during a message too: kept for the entry field once it closes */
     if (m->screen == SCR_ATTRACT)
         m->screen = SCR_ENTRY;
     bool fast = m->entry[0] && now - m->entry_at < 50;
@@ -386,7 +391,9 @@ static void on_key(kmodel *m, const kworld *w, kkey key, int64_t now, keffects *
     if (key == KKEY_RETURN || key == KKEY_TAB) {
         if (m->msg.kind && !m->msg.offer_change) {
             memset(&m->msg, 0, sizeof m->msg);
-            return;
+            /* What was typed behind the message goes in now. */
+            if (!m->entry[0] || m->screen != SCR_ENTRY)
+                return;
         }
         submit(m, w, now, fx);
     } else if (key == KKEY_BACKSPACE) {
@@ -407,17 +414,14 @@ static void on_key(kmodel *m, const kworld *w, kkey key, int64_t now, keffects *
     }
 }
 
-static void on_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, keffects *fx)
+/* A tap: name is the button the shell found under the finger ("" = none). */
+static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float y, int64_t now,
+                   keffects *fx)
 {
-    ui_frame f;
-    ui_frame_init(&f);
-    f.skip_seats = true;
-    ui_build(m, w, now, &f);
-    const ui_button *b = ui_button_at(&f, x, y);
-    char name[sizeof b->name] = "";
-    if (b)
-        text_copy(name, sizeof name, b->name);
-    ui_frame_release(&f);
+    if (m->msg.kind == MSG_STILL_THERE) { /* a tap anywhere keeps going */
+        memset(&m->msg, 0, sizeof m->msg);
+        return;
+    }
     if (m->msg.kind) { /* modal */
         if (!strcmp(name, "ok") || !strcmp(name, "keep")) {
             memset(&m->msg, 0, sizeof m->msg);
@@ -473,8 +477,12 @@ static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx)
 {
     memset(fx, 0, sizeof *fx);
-    if (in->kind != KIN_TICK && in->kind != KIN_NONE)
+    if (in->kind != KIN_TICK && in->kind != KIN_NONE) {
         m->last_input_at = now;
+        /* Typing or a key also answers "Still there?" (a tap does, in on_tap). */
+        if (m->msg.kind == MSG_STILL_THERE && (in->kind == KIN_TEXT || in->kind == KIN_KEY))
+            memset(&m->msg, 0, sizeof m->msg);
+    }
     timers(m, w, now, fx);
     if (!w->l)
         return;
@@ -505,7 +513,7 @@ void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t no
         if (in_corner(m, m->down_x, m->down_y) && now - m->down_at >= m->cfg.longpress_ms)
             open_pin(m);
         else if (!m->dragged)
-            on_tap(m, w, in->x, in->y, now, fx);
+            on_tap(m, w, in->button, in->x, in->y, now, fx);
         break;
     case KIN_TEXT:
         on_text(m, w, in->text, now);

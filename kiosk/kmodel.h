@@ -13,6 +13,8 @@
 
 #include "journal.h"
 #include "kinput.h"
+#include "klayout.h"
+#include "ktr.h"
 #include "layout.h"
 #include "qrsig.h"
 #include "seatmap.h"
@@ -96,7 +98,9 @@ typedef struct kconfig {
     int64_t idle_ms;      /* back to attract after this long untouched */
     int64_t verdict_ms;   /* door verdict shown this long */
     int64_t longpress_ms; /* staff gesture: top-left corner held this long */
+    int64_t still_ms;     /* the "Still there?" countdown before the idle release */
     char pin[16];
+    char lang[KTR_LANG_SIZE]; /* the default language ("en"); guests may pick another */
 } kconfig;
 
 /* One ticket of the party at the kiosk. */
@@ -111,7 +115,8 @@ typedef struct kguest {
     char assign_op[USHER_OPID_SIZE];   /* that assign op's id */
 } kguest;
 
-typedef enum { MSG_NONE = 0, MSG_INFO, MSG_REFUSAL } kmsg_kind;
+/* MSG_STILL_THERE: the idle countdown; any tap keeps the guest's seats. */
+typedef enum { MSG_NONE = 0, MSG_INFO, MSG_REFUSAL, MSG_STILL_THERE } kmsg_kind;
 
 /* A message box over the screen; buttons "ok", or "keep" + "change". */
 typedef struct kmsg {
@@ -148,6 +153,8 @@ typedef struct kmodel {
     int wrong;            /* wrong codes in a row */
     int64_t locked_until; /* keypad slowed down until then */
     kmsg msg;
+    int64_t still_until; /* MSG_STILL_THERE: the guest's holds go then */
+    char lang[KTR_LANG_SIZE]; /* the language on screen now */
     /* the party */
     kguest party[KPARTY_MAX];
     int nparty;
@@ -223,7 +230,7 @@ int kmodel_choosing(const kmodel *m);
  * has not tried for a while (it tries every 10 s while alive). */
 bool kmodel_offline(const kworld *w, int64_t now);
 
-/* Where the seat map goes on a w x h screen, and the finger size in pixels. */
+/* Where the seat map goes on the screen (klayout.h), and the finger size in pixels. */
 krect kmodel_map_area(const kconfig *cfg);
 double kmodel_finger_px(const kconfig *cfg);
 
