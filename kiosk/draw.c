@@ -123,8 +123,10 @@ static uint64_t text_hash(const ui_item *it)
     uint32_t extra[6] = {(uint32_t)(it->px * 64),
                          (uint32_t)it->c.r << 24 | (uint32_t)it->c.g << 16 |
                              (uint32_t)it->c.b << 8 | it->c.a,
-                         (uint32_t)it->r.w, it->wrap ? (uint32_t)it->r.h : 0,
-                         (uint32_t)(it->align + 1) | (uint32_t)it->wrap << 2, 0x9e3779b9u};
+                         (uint32_t)it->r.w,
+                         it->wrap ? (uint32_t)it->r.h : 0,
+                         (uint32_t)(it->align + 1) | (uint32_t)it->wrap << 2,
+                         0x9e3779b9u};
     const unsigned char *b = (const unsigned char *)extra;
     for (size_t i = 0; i < sizeof extra; i++)
         h = (h ^ b[i]) * 1099511628211ull;
@@ -154,8 +156,8 @@ static text_entry *text_get(kdraw *d, const ui_item *it)
     usher_errmsg em = {{0}};
     if (ktext_render(d->text, it->text, &o, &img, &em))
         return NULL;
-    victim->tex = SDL_CreateTexture(d->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STATIC,
-                                    img.w, img.h);
+    victim->tex =
+        SDL_CreateTexture(d->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STATIC, img.w, img.h);
     if (victim->tex) {
         SDL_UpdateTexture(victim->tex, NULL, img.pixels, img.w * 4);
         SDL_SetTextureBlendMode(victim->tex, SDL_BLENDMODE_BLEND);

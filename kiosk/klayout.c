@@ -10,7 +10,8 @@ float klayout_min_px(double ppmm)
 
 float klayout_line(const klayout *L, ui_font font)
 {
-    return ceilf(L->px[font] * 1.45f);
+    /* Room for the tallest fallback fonts (Noto Sans CJK, Arabic, Devanagari). */
+    return ceilf(L->px[font] * 1.6f);
 }
 
 static krect R(float x, float y, float w, float h)
@@ -39,14 +40,16 @@ void klayout_compute(klayout *L, int w, int h, double ppmm)
     L->px[FONT_L] = roundf(s * 1.5f);
     L->px[FONT_XL] = roundf(s * 2.2f);
     L->bar = ceilf(klayout_line(L, FONT_S) + L->gap);
+    L->target = fmaxf(L->finger, klayout_line(L, FONT_M) + L->gap);
+    L->key = fmaxf(L->finger, klayout_line(L, FONT_L));
     L->body = R(0, L->bar, W, H - L->bar);
     /* The seat map: the panel beside it in landscape (at least the width of
      * its buttons' words), below it in portrait; the gutter for the zoom
      * buttons between map and panel. */
-    float gutter = L->finger + 2 * L->gap;
+    float gutter = L->key + 2 * L->gap;
     if (L->portrait) {
         float ph = H * 0.36f;
-        float need = 5 * klayout_line(L, FONT_S) + 2 * (L->finger + L->gap) + 2 * L->gap;
+        float need = 5 * klayout_line(L, FONT_S) + 3 * (L->target + L->gap) + 2 * L->gap;
         if (ph < need)
             ph = need;
         if (ph > L->body.h * 0.6f)

@@ -24,16 +24,18 @@ typedef enum { FONT_S = 0, FONT_M, FONT_L, FONT_XL, FONT_COUNT } ui_font;
 typedef struct klayout {
     int w, h;
     bool portrait;
-    double ppmm;           /* pixels per millimetre */
-    float finger;          /* 9 mm in pixels */
-    float gap;             /* between neighbouring items */
-    float px[FONT_COUNT];  /* text sizes (em), FONT_S at least min_px */
-    float min_px;          /* the smallest text allowed (em) */
-    float bar;             /* the status bar's height */
-    krect body;            /* the screen below the status bar */
-    krect map;             /* the seat map screen: where seats are drawn */
-    krect gutter;          /* ...the zoom controls, beside the map */
-    krect panel;           /* ...who chooses, the party, the legend, buttons */
+    double ppmm;          /* pixels per millimetre */
+    float finger;         /* 9 mm in pixels */
+    float target;         /* a button's height: a finger, or a line of FONT_M if taller */
+    float key;            /* a square control with a FONT_L label (zoom, keys) */
+    float gap;            /* between neighbouring items */
+    float px[FONT_COUNT]; /* text sizes (em), FONT_S at least min_px */
+    float min_px;         /* the smallest text allowed (em) */
+    float bar;            /* the status bar's height */
+    krect body;           /* the screen below the status bar */
+    krect map;            /* the seat map screen: where seats are drawn */
+    krect gutter;         /* ...the zoom controls, beside the map */
+    krect panel;          /* ...who chooses, the party, the legend, buttons */
 } klayout;
 
 /* The geometry of a w x h screen at ppmm pixels a millimetre. Sizes out of

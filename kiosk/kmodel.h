@@ -153,7 +153,7 @@ typedef struct kmodel {
     int wrong;            /* wrong codes in a row */
     int64_t locked_until; /* keypad slowed down until then */
     kmsg msg;
-    int64_t still_until; /* MSG_STILL_THERE: the guest's holds go then */
+    int64_t still_until;      /* MSG_STILL_THERE: the guest's holds go then */
     char lang[KTR_LANG_SIZE]; /* the language on screen now */
     /* the party */
     kguest party[KPARTY_MAX];

@@ -20,15 +20,15 @@ usher_err ktext_new(const char *family, ktext **out, usher_errmsg *em) USHER_MUS
 void ktext_free(ktext *t); /* NULL is a no-op */
 
 typedef struct ktext_opts {
-    float px;    /* font size (em) in pixels */
-    int width;   /* the box: a longer line is wrapped (wrap) or shortened with
-                  * an ellipsis; 0 = unlimited */
-    int height;  /* wrap: lines below it are dropped, the last one ending in
-                  * an ellipsis; 0 = unlimited */
-    bool wrap;   /* break lines at width */
-    int align;   /* lines of a wrapped text: -1 start, 0 centred, 1 end */
-    bool rtl;    /* the UI reads right to left: a text with no strong
-                  * direction of its own (digits, codes) is laid out RTL */
+    float px;   /* font size (em) in pixels */
+    int width;  /* the box: a longer line is wrapped (wrap) or shortened with
+                 * an ellipsis; 0 = unlimited */
+    int height; /* wrap: lines below it are dropped, the last one ending in
+                 * an ellipsis; 0 = unlimited */
+    bool wrap;  /* break lines at width */
+    int align;  /* lines of a wrapped text: -1 start, 0 centred, 1 end */
+    bool rtl;   /* the UI reads right to left: a text with no strong
+                 * direction of its own (digits, codes) is laid out RTL */
     uint8_t r, g, b, a;
 } ktext_opts;
 

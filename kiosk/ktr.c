@@ -14,7 +14,7 @@
 const char *const ktr_langs[] = {"en", "de", "fr", "es", "ar", "zh"};
 const int ktr_nlangs = (int)(sizeof ktr_langs / sizeof ktr_langs[0]);
 static const char *const natives[] = {"English", "Deutsch", "Français",
-                                      "Español", "العربية",  "中文"};
+                                      "Español", "العربية", "中文"};
 
 static bool ready;
 static char current[KTR_LANG_SIZE];

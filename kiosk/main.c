@@ -303,6 +303,8 @@ int main(int argc, char **argv)
     else if (OPT("pin") && (strlen(OPT("pin")) < 4 || strlen(OPT("pin")) > 12 ||
                             strspn(OPT("pin"), "0123456789") != strlen(OPT("pin"))))
         why = "--pin takes 4 to 12 digits";
+    else if (OPT("font") && (!OPT("font")[0] || strlen(OPT("font")) > 100))
+        why = "--font takes a font family name, e.g. \"Noto Sans\"";
     else if (OPT("lang") && !ktr_known(OPT("lang")))
         why = "--lang takes en, de, fr, es, ar or zh";
     else if (OPT("mode") && strcmp(OPT("mode"), "guest") && strcmp(OPT("mode"), "door"))

@@ -98,11 +98,11 @@ static json_t *texts_json(krunner *k, const ui_frame *f)
         usher_errmsg em = {{0}};
         if (kdraw_measure(k->draw, it, &t, &em))
             continue;
-        json_array_append_new(
-            texts, json_pack("{s:s,s:[f,f,f,f],s:[f,f,f,f],s:f,s:b,s:b,s:i}", "text", it->text,
-                             "box", it->r.x, it->r.y, it->r.w, it->r.h, "ink", t.box.x, t.box.y,
-                             t.box.w, t.box.h, "px", it->px, "wrap", it->wrap, "shortened",
-                             t.shortened, "missing", t.unknown));
+        json_array_append_new(texts,
+                              json_pack("{s:s,s:[f,f,f,f],s:[f,f,f,f],s:f,s:b,s:b,s:i}", "text",
+                                        it->text, "box", it->r.x, it->r.y, it->r.w, it->r.h, "ink",
+                                        t.box.x, t.box.y, t.box.w, t.box.h, "px", it->px, "wrap",
+                                        it->wrap, "shortened", t.shortened, "missing", t.unknown));
     }
     return texts;
 }
@@ -128,6 +128,11 @@ static int write_sidecar(krunner *k, const char *path)
                         json_pack("{s:i,s:i,s:f,s:f,s:f,s:s,s:b}", "w", L.w, "h", L.h, "ppmm",
                                   L.ppmm, "min_px", L.min_px, "finger", L.finger, "lang",
                                   k->app->m.lang, "rtl", f.rtl));
+    if (k->app->m.screen == SCR_SEATMAP && k->app->m.map_ready && !k->app->m.msg.kind) {
+        krect a = k->app->m.map.area;
+        json_object_set_new(json_object_get(root, "geometry"), "map",
+                            json_pack("[f,f,f,f]", a.x, a.y, a.w, a.h));
+    }
     json_object_set(root, "texts", texts);
     for (int i = 0; i < f.nseats; i++) {
         const ui_seat *s = &f.seats[i];

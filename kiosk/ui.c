@@ -2,6 +2,7 @@
  * the screen size in the model's config, words from the model and the world. */
 #include "ui.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -109,7 +110,10 @@ static void button(ui_frame *f, const char *name, krect r, const char *label, bo
 {
     fill(f, r, enabled ? c : BTN_OFF);
     add(f, UI_FRAME, r, BG);
-    textf(f, r, font, 0, enabled ? WHITE : DIM, "%s", label);
+    ui_item *it = textf(f, r, font, 0, enabled ? WHITE : DIM, "%s", label);
+    /* A label never taller than its button (never under the minimum). */
+    if (it && it->px * 1.6f > r.h)
+        it->px = fmaxf(ui_L.min_px, floorf(r.h / 1.6f));
     if (f->nbuttons < UI_MAX_BUTTONS) {
         ui_button *b = &f->buttons[f->nbuttons++];
         text_copy(b->name, sizeof b->name, name);
@@ -251,7 +255,8 @@ static void msg_box(const kmodel *m, int64_t now, ui_frame *f)
     float W = (float)L->w, H = (float)L->h, g = L->gap;
     kcolor veil = {0, 0, 0, 160};
     fill(f, R(0, 0, W, H), veil);
-    float bw = W * (L->portrait ? 0.9f : 0.7f), bh = L->finger * 1.2f;
+    f->nbuttons = 0; /* modal: only the box's own buttons can be tapped */
+    float bw = W * (L->portrait ? 0.9f : 0.7f), bh = L->target;
     float body_h = 4 * LINE(FONT_M);
     float boxh = 4 * g + LINE(FONT_L) + body_h + bh;
     if (boxh > L->body.h - 2 * g)
@@ -266,9 +271,9 @@ static void msg_box(const kmodel *m, int64_t now, ui_frame *f)
     ui_item *body = NULL;
     if (m->msg.kind == MSG_STILL_THERE) {
         int s = (int)((m->still_until - now + 999) / 1000);
-        body = textf(f, R(box.x + g, ty, box.w - 2 * g, by - g - ty), FONT_M, 0, INK,
-                     _("Your seats are released in %d s. Tap anywhere to keep going."),
-                     s < 0 ? 0 : s);
+        body =
+            textf(f, R(box.x + g, ty, box.w - 2 * g, by - g - ty), FONT_M, 0, INK,
+                  _("Your seats are released in %d s. Tap anywhere to keep going."), s < 0 ? 0 : s);
     } else {
         body = textf(f, R(box.x + g, ty, box.w - 2 * g, by - g - ty), FONT_M, 0, INK, "%s",
                      m->msg.body);
@@ -294,7 +299,7 @@ static void attract(const kmodel *m, const kworld *w, ui_frame *f)
     const klayout *L = &ui_L;
     float W = (float)L->w, g = L->gap, y0 = L->body.y;
     /* The language buttons along the bottom; the rest of the screen starts. */
-    float lh = L->finger * 1.1f;
+    float lh = L->target;
     int n = ktr_nlangs;
     float lw = (W - (n + 1) * g) / n;
     float ly = L->h - g - lh;
@@ -311,9 +316,9 @@ static void attract(const kmodel *m, const kworld *w, ui_frame *f)
           w->id.event_name[0] ? w->id.event_name : _("Welcome"));
     textf(f, R(g, y0 + avail * 0.45f, W - 2 * g, LINE(FONT_L)), FONT_L, 0, WHITE, "%s",
           _("Find your seat"));
-    ui_item *it = textf(f, R(g, y0 + avail * 0.45f + LINE(FONT_L) + g, W - 2 * g, 2 * LINE(FONT_M)),
-                        FONT_M, 0, DIM, "%s",
-                        _("Touch the screen, or scan the QR code on your ticket"));
+    ui_item *it =
+        textf(f, R(g, y0 + avail * 0.45f + LINE(FONT_L) + g, W - 2 * g, 2 * LINE(FONT_M)), FONT_M,
+              0, DIM, "%s", _("Touch the screen, or scan the QR code on your ticket"));
     if (it)
         it->wrap = true;
 }
@@ -330,7 +335,7 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
           m->nparty ? _("Add another ticket, or choose your seats")
                     : _("Type or scan your ticket number"));
     y += LINE(FONT_L) + g;
-    float fh = L->finger * 1.1f, fw = L->portrait ? W - 2 * g : W * 0.5f;
+    float fh = fmaxf(L->target, LINE(FONT_L)), fw = L->portrait ? W - 2 * g : W * 0.5f;
     fill(f, R(g, y, fw, fh), FIELD);
     if (m->entry[0])
         textf(f, R(2 * g, y, fw - 2 * g, fh), FONT_L, -1, INK, "%s", m->entry);
@@ -375,8 +380,7 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
             char name[8] = "key_", label[2] = {keyrows[r][c], 0};
             name[4] = keyrows[r][c];
             name[5] = '\0';
-            button(f, name, R(g + c * kw, y + r * kh, kw - 3, kh - 3), label, !locked, BTN,
-                   FONT_L);
+            button(f, name, R(g + c * kw, y + r * kh, kw - 3, kh - 3), label, !locked, BTN, FONT_L);
         }
     }
     button(f, "del", R(g + 7 * kw, y + 3 * kh, 3 * kw - 3, kh - 3), _("Delete"), !locked, BTN_OFF,
@@ -470,8 +474,7 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
         s->radius = sr;
         s->index = i;
         s->look = kmodel_seat_look(m, w, i, now);
-        if (numbers && x - sr >= a.x && y - sr >= a.y && x + sr <= a.x + a.w &&
-            y + sr <= a.y + a.h)
+        if (numbers && x - sr >= a.x && y - sr >= a.y && x + sr <= a.x + a.w && y + sr <= a.y + a.h)
             label_in(f, R(x - sr * 0.7f, y - sr * 0.7f, 1.4f * sr, 1.4f * sr),
                      s->look == LOOK_HELD ? INK : WHITE, ls->label);
     }
@@ -480,20 +483,19 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
 static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const klayout *L = &ui_L;
-    float H = (float)L->h, g = L->gap, finger = L->finger;
+    float H = (float)L->h, g = L->gap, finger = L->key;
     /* The gutter beside the map: the zoom buttons never cover a seat. */
     krect gu = L->gutter;
     fill(f, gu, BG);
     float zx = gu.x + g;
     button(f, "zoomin", R(zx, gu.y + g, finger, finger), "+", true, BTN, FONT_L);
     button(f, "zoomout", R(zx, gu.y + 2 * g + finger, finger, finger), "-", true, BTN, FONT_L);
-    button(f, "fit", R(zx, gu.y + 3 * g + 2 * finger, finger, finger), _("All"), true, BTN,
-           FONT_S);
+    button(f, "fit", R(zx, gu.y + 3 * g + 2 * finger, finger, finger), _("All"), true, BTN, FONT_S);
     /* The panel: who chooses, the party, the legend, the buttons; beside the
      * map in landscape, below it in portrait (buttons then on the right). */
     krect p = L->panel;
     fill(f, p, BG);
-    float bh = finger, bw = p.w - 2 * g, bx = p.x + g, by = p.y + p.h - 3 * (bh + g);
+    float bh = L->target, bw = p.w - 2 * g, bx = p.x + g, by = p.y + p.h - 3 * (bh + g);
     float tx = p.x + g, tw = p.w - 2 * g, ty = p.y + g, tbottom = by - g;
     if (L->portrait) {
         bw = p.w * 0.36f;
@@ -524,8 +526,7 @@ static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
             continue;
         float d = lh * 0.6f;
         add(f, UI_DISC, R(tx, ty + (lh - d) / 2, d, d), ui_look_colors[k]);
-        textf(f, R(tx + d * 1.5f, ty, tw - d * 1.5f, lh), FONT_S, -1, DIM, "%s",
-              _(look_words[k]));
+        textf(f, R(tx + d * 1.5f, ty, tw - d * 1.5f, lh), FONT_S, -1, DIM, "%s", _(look_words[k]));
         ty += lh;
     }
     button(f, "confirm", R(bx, by, bw, bh), _("Confirm"), c < 0 && m->nparty > 0, BTN_GO, FONT_M);
@@ -582,7 +583,7 @@ static void confirm_screen(const kmodel *m, const kworld *w, ui_frame *f)
 {
     const klayout *L = &ui_L;
     float W = (float)L->w, H = (float)L->h, g = L->gap;
-    float y = L->body.y + g, bh = L->finger * 1.2f, bw = (W - 3 * g) / 2;
+    float y = L->body.y + g, bh = L->target, bw = (W - 3 * g) / 2;
     textf(f, R(g, y, W - 2 * g, LINE(FONT_L)), FONT_L, -1, WHITE, "%s",
           _("Please confirm your seats"));
     party_list(m, w, f, g, y + LINE(FONT_L) + g, W - 2 * g, H - 2 * g - bh);
@@ -594,7 +595,7 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
 {
     const klayout *L = &ui_L;
     float W = (float)L->w, H = (float)L->h, g = L->gap, top = L->body.y;
-    float bh = L->finger * 1.2f;
+    float bh = L->target;
     /* Landscape: the words on the left, the code on the right; portrait: the
      * code below the words. */
     float q = H - top - 3 * g - bh, lw;
@@ -662,9 +663,8 @@ static void counts(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, k
     const klayout *L = &ui_L;
     state_stats st;
     state_get_stats(w->view, now, &st);
-    textf(f, R(L->gap, L->h - L->gap - LINE(FONT_M), L->w - 2 * L->gap, LINE(FONT_M)), FONT_M, 0,
-          c, _("Checked in %d of %d   (admitted here: %d)"), st.checked_in, st.tickets,
-          m->admitted);
+    textf(f, R(L->gap, L->h - L->gap - LINE(FONT_M), L->w - 2 * L->gap, LINE(FONT_M)), FONT_M, 0, c,
+          _("Checked in %d of %d   (admitted here: %d)"), st.checked_in, st.tickets, m->admitted);
 }
 
 static void door_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -766,7 +766,7 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     const klayout *L = &ui_L;
     float W = (float)L->w, H = (float)L->h, g = L->gap;
     float lh = LINE(FONT_M), y = L->body.y + g, tw = W - 2 * g;
-    float bh = L->finger * 1.2f, by = H - g - bh;
+    float bh = L->target, by = H - g - bh;
     textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, -1, WHITE, "%s", _("Maintenance"));
     y += LINE(FONT_L) + g;
     char last[TIMESTAMP_TEXT_SIZE] = "";
