@@ -519,7 +519,9 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     bool at_stake = m->nparty > 0 && m->screen != SCR_DONE;
     if (guest_screen && at_stake && m->cfg.still_ms > 0 && m->msg.kind != MSG_STILL_THERE &&
         idle >= m->cfg.idle_ms - m->cfg.still_ms) {
-        kmodel__msg(m, MSG_STILL_THERE, "Still there?", "%s", "");
+        memset(&m->msg, 0, sizeof m->msg); /* its body counts down (ui.c) */
+        m->msg.kind = MSG_STILL_THERE;
+        text_copy(m->msg.title, sizeof m->msg.title, ktr_in(m->lang, "Still there?"));
         m->still_until = m->last_input_at + m->cfg.idle_ms;
     }
     if (m->screen != SCR_SEATMAP && m->screen != SCR_CONFIRM && m->screen != SCR_ENTRY)

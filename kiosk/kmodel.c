@@ -200,8 +200,9 @@ static void already_detail(kmodel *m, int64_t at, const char *door)
 {
     char ts[TIMESTAMP_TEXT_SIZE];
     timestamp_format(at, ts);
-    snprintf(m->verdict.detail, sizeof m->verdict.detail, "Checked in at %.8s UTC by %s", ts + 11,
-             door[0] ? door : "a door");
+    snprintf(m->verdict.detail, sizeof m->verdict.detail,
+             ktr_in(m->lang, "Checked in at %.8s UTC by %s"), ts + 11,
+             door[0] ? door : ktr_in(m->lang, "a door"));
 }
 
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
@@ -213,52 +214,55 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     bool scanned = qrsig_is_payload(text);
     if (scanned) {
         if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
-            verdict_set(m, VERDICT_REFUSED, "", "NOT VALID", now);
-            text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                      "Forged or damaged QR code: send the guest to the front desk");
+            verdict_set(m, VERDICT_REFUSED, "", N_("NOT VALID"), now);
+            text_copy(
+                m->verdict.detail, sizeof m->verdict.detail,
+                ktr_in(m->lang, "Forged or damaged QR code: send the guest to the front desk"));
             return;
         }
     } else {
         if (!text[0])
             return;
         if (!kmodel__typed_code(text, code)) {
-            verdict_set(m, VERDICT_REFUSED, "", "NOT VALID", now);
+            verdict_set(m, VERDICT_REFUSED, "", N_("NOT VALID"), now);
             text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                      "That is not a ticket code: scan the QR code again");
+                      ktr_in(m->lang, "That is not a ticket code: scan the QR code again"));
             return;
         }
     }
     int ti = state_find_ticket(w->view, code);
     if (ti < 0 && !scanned) {
-        verdict_set(m, VERDICT_REFUSED, code, "UNKNOWN TICKET", now);
-        snprintf(m->verdict.detail, sizeof m->verdict.detail,
-                 "%s is not a ticket of this event: send the guest to the front desk", code);
+        verdict_set(m, VERDICT_REFUSED, code, N_("UNKNOWN TICKET"), now);
+        snprintf(
+            m->verdict.detail, sizeof m->verdict.detail,
+            ktr_in(m->lang, "%s is not a ticket of this event: send the guest to the front desk"),
+            code);
         return;
     }
     const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
     if (t && t->revoked) {
-        verdict_set(m, VERDICT_REFUSED, code, "REVOKED", now);
+        verdict_set(m, VERDICT_REFUSED, code, N_("REVOKED"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                  "This ticket was cancelled: send the guest to the front desk");
+                  ktr_in(m->lang, "This ticket was cancelled: send the guest to the front desk"));
         /* Recorded all the same: the organisers get a revoked-scan alert. */
         verdict_record(m, w, code, false, now, fx);
         return;
     }
     bool admits = false;
     if (t && t->checked_in_at) {
-        verdict_set(m, VERDICT_ALREADY, code, "ALREADY CHECKED IN", now);
+        verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
         already_detail(m, t->checked_in_at, t->checkin_device);
     } else {
-        verdict_set(m, VERDICT_ADMITTED, code, "WELCOME", now);
+        verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
         if (t) {
             text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
             text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
         } else {
             text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                      "Signed ticket, not synced to this door yet");
+                      ktr_in(m->lang, "Signed ticket, not synced to this door yet"));
         }
         admits = true;
     }
@@ -282,7 +286,7 @@ static void door_timers(kmodel *m, const kworld *w, int64_t now)
         if (t && t->checked_in_at && t->checkin_device[0] &&
             strcmp(t->checkin_device, w->id.device) != 0) {
             m->verdict.kind = VERDICT_ALREADY;
-            text_copy(m->verdict.title, sizeof m->verdict.title, "ALREADY CHECKED IN");
+            text_copy(m->verdict.title, sizeof m->verdict.title, N_("ALREADY CHECKED IN"));
             already_detail(m, t->checked_in_at, t->checkin_device);
         }
     }
