@@ -74,7 +74,7 @@ int kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t
         const char *seat = kmodel_guest_seat(m, w, i);
         if (!seat[0])
             continue; /* refused: no seat to remember */
-        kmodel_seat_words(w->l, seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
         n = snprintf(out + used, size - used, "%s %s (%s)\n", m->party[i].code, seat, words);
         if (n < 0 || (size_t)n >= size - used) {
             out[used] = '\0'; /* never half a line */
@@ -156,7 +156,7 @@ void kguest__ensure_map(kmodel *m, const kworld *w)
 {
     if (m->map_ready || !w->l)
         return;
-    seatmap_fit(&m->map, w->l, kmodel_map_area(&m->cfg), kmodel_finger_px(&m->cfg));
+    seatmap_fit(&m->map, w->l, kmodel_map_area(&m->cfg, m->lang), kmodel_finger_px(&m->cfg));
     m->map_ready = true;
 }
 
@@ -263,7 +263,7 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     }
     if (t && t->seat[0]) {
         char words[96];
-        kmodel_seat_words(w->l, t->seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, t->seat, words, sizeof words);
         kmodel__msg(m, MSG_INFO, "Already seated",
                     "%s already has a seat: %s (%s). Keep it, or change it?", code, words, t->seat);
         m->msg.offer_change = true;
@@ -391,7 +391,7 @@ void kguest__map_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, 
         return;
     const layout_seat *ls = layout_seat_at(w->l, si);
     char words[96];
-    kmodel_seat_words(w->l, ls->id, words, sizeof words);
+    kmodel_seat_words(w->l, m->lang, ls->id, words, sizeof words);
     int mine = party_index_of_seat(m, ls->id);
     if (mine >= 0) { /* tap again: let it go */
         kguest *g = &m->party[mine];
@@ -492,7 +492,7 @@ static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now, keffects *
         if (s == SEAT_HELD_BY_ME)
             continue;
         char words[96];
-        kmodel_seat_words(w->l, g->seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, g->seat, words, sizeof words);
         kmodel__msg(m, MSG_REFUSAL, "Seat taken meanwhile",
                     "Sorry: %s was just taken at another kiosk. Please choose another seat "
                     "for %s.",
@@ -530,7 +530,7 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         kguest *g = &m->party[i];
         if (g->seat[0] && !g->assigned[0] && now >= g->hold_until) {
             char words[96];
-            kmodel_seat_words(w->l, g->seat, words, sizeof words);
+            kmodel_seat_words(w->l, m->lang, g->seat, words, sizeof words);
             usher_op *op = kmodel__op(fx, w, OP_RELEASE, now);
             if (op)
                 text_copy(op->seat, sizeof op->seat, g->seat);

@@ -8,6 +8,14 @@ float klayout_min_px(double ppmm)
     return (float)ceil(KLAYOUT_MIN_CAP_MM * ppmm / KLAYOUT_CAP_RATIO);
 }
 
+krect klayout_map_rect(const klayout *L, bool rtl)
+{
+    krect r = L->map;
+    if (rtl)
+        r.x = (float)L->w - r.x - r.w;
+    return r;
+}
+
 float klayout_line(const klayout *L, ui_font font)
 {
     /* Room for the tallest fallback fonts (Noto Sans CJK, Arabic, Devanagari). */

@@ -42,6 +42,11 @@ typedef struct klayout {
  * range are clamped (at least 1 pixel, ppmm 1..40). */
 void klayout_compute(klayout *L, int w, int h, double ppmm);
 
+/* Where the seat map is on the screen itself: L->map, or its mirror image
+ * in a right-to-left language (the venue is never mirrored, so the map is
+ * drawn in screen coordinates; everything else is mirrored around it). */
+krect klayout_map_rect(const klayout *L, bool rtl);
+
 /* The smallest font size (em, px) whose cap height is KLAYOUT_MIN_CAP_MM. */
 float klayout_min_px(double ppmm);
 

@@ -74,11 +74,11 @@ double kmodel_finger_px(const kconfig *cfg)
     return L.finger;
 }
 
-krect kmodel_map_area(const kconfig *cfg)
+krect kmodel_map_area(const kconfig *cfg, const char *lang)
 {
     klayout L;
     klayout_compute(&L, cfg->w, cfg->h, cfg->ppmm);
-    return L.map;
+    return klayout_map_rect(&L, ktr_rtl(lang));
 }
 
 bool kmodel_offline(const kworld *w, int64_t now)
@@ -89,16 +89,18 @@ bool kmodel_offline(const kworld *w, int64_t now)
     return w->st.last_attempt_at > 0 && now - w->st.last_attempt_at > 30000;
 }
 
-void kmodel_seat_words(const layout *l, const char *seat_id, char *out, size_t size)
+void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, char *out,
+                       size_t size)
 {
     int si = l ? layout_find_seat(l, seat_id) : -1;
     if (si < 0) {
-        snprintf(out, size, "%s", seat_id[0] ? seat_id : "no seat");
+        snprintf(out, size, "%s", seat_id[0] ? seat_id : ktr_in(lang, "no seat"));
         return;
     }
     const layout_seat *s = layout_seat_at(l, si);
     const layout_section *sec = layout_section_at(l, s->section);
-    snprintf(out, size, "%s, seat %s", sec->label, s->label);
+    /* The section's label is the organiser's ("Table 7"); "seat" is ours. */
+    snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
 }
 
 void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)

@@ -231,7 +231,7 @@ int kmodel_choosing(const kmodel *m);
 bool kmodel_offline(const kworld *w, int64_t now);
 
 /* Where the seat map goes on the screen (klayout.h), and the finger size in pixels. */
-krect kmodel_map_area(const kconfig *cfg);
+krect kmodel_map_area(const kconfig *cfg, const char *lang);
 double kmodel_finger_px(const kconfig *cfg);
 
 /* The confirmation QR code's text: the event's name, then "CODE SEAT (WORDS)"
@@ -248,7 +248,9 @@ int kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t
  * the kiosk assigned or holds. */
 const char *kmodel_guest_seat(const kmodel *m, const kworld *w, int i);
 
-/* Human words for a seat: "Table 7, seat 3" / "Row A, seat 12". */
-void kmodel_seat_words(const layout *l, const char *seat_id, char *out, size_t size);
+/* Human words for a seat in lang: "Table 7, seat 3" / "Row A, seat 12" (the
+ * section's label is the layout's own). */
+void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, char *out,
+                       size_t size);
 
 #endif

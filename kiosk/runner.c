@@ -348,7 +348,7 @@ static int run_line(krunner *k, const kscript_cmd *c)
         input(k, KIN_UP, c->x2, c->y2);
         return 0;
     case SC_ZOOM: {
-        krect ar = kmodel_map_area(&a->m.cfg);
+        krect ar = kmodel_map_area(&a->m.cfg, a->m.lang);
         kiosk_input in = {.kind = KIN_ZOOM, .factor = (float)c->factor, .x = c->x, .y = c->y};
         if (c->x < 0) {
             in.x = ar.x + ar.w / 2;

@@ -393,7 +393,7 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
     char words[96] = "";
     const char *seat = kmodel_guest_seat(m, w, i);
     if (seat[0])
-        kmodel_seat_words(w->l, seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
     bool choosing = kmodel_choosing(m) == i;
     kcolor c = seat[0] ? ui_look_colors[LOOK_MINE] : choosing ? WHITE : DIM;
     if (seat[0] && !g->assigned[0] && g->hold_until > now) {
@@ -573,7 +573,7 @@ static float party_list(const kmodel *m, const kworld *w, ui_frame *f, float x, 
         }
         char words[96];
         const char *seat = kmodel_guest_seat(m, w, i);
-        kmodel_seat_words(w->l, seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
         textf(f, r, FONT_M, -1, WHITE, "%s %s: %s", m->party[i].code, m->party[i].name, words);
     }
     return y;
@@ -617,8 +617,8 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
         const char *now_seat = kmodel_guest_seat(m, w, i);
         if (now_seat[0] && strcmp(now_seat, m->party[i].assigned) != 0) {
             char was[96], is[96];
-            kmodel_seat_words(w->l, m->party[i].assigned, was, sizeof was);
-            kmodel_seat_words(w->l, now_seat, is, sizeof is);
+            kmodel_seat_words(w->l, m->lang, m->party[i].assigned, was, sizeof was);
+            kmodel_seat_words(w->l, m->lang, now_seat, is, sizeof is);
             ui_item *it = textf(f, R(g, y, lw, 2 * LINE(FONT_M)), FONT_M, -1, AMBER,
                                 _("Seat changed: %s was taken at another kiosk just before; %s "
                                   "now sits at %s."),
@@ -701,7 +701,7 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     }
     char words[96] = "";
     if (v->seat[0])
-        kmodel_seat_words(w->l, v->seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, v->seat, words, sizeof words);
     else if (v->kind != VERDICT_REFUSED)
         text_copy(words, sizeof words, _("No seat chosen yet"));
     if (words[0]) {

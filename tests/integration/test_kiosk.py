@@ -850,7 +850,7 @@ def test_command_line(env):
                         (["--db", "x", "--headless"], "--headless needs --script"),
                         (["--db", "x", "--pin", "12"], "--pin takes"),
                         (["--db", "x", "--lang", "xx"], "--lang takes en, de"),
-                        (["--db", "x", "--font", ""], "--font takes a font family"),
+                        (["--db", "x", "--font", "x" * 101], "--font takes a font family"),
                         (["--db", "x", "--nonsense"], "nonsense")):
         p = subprocess.run([it.KIOSK] + argv, capture_output=True, timeout=slow(10))
         err = p.stderr.decode()

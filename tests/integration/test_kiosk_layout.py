@@ -67,7 +67,7 @@ tap seat T07-02
 tap seat T07-03
 shot seatmap
 wait 46000
-expect text "Still there?"
+expect button ok
 shot still
 tap button ok
 tap button confirm
