@@ -59,11 +59,6 @@ usher_err kdraw_new(SDL_Renderer *r, const char *family, kdraw **out, usher_errm
     return USHER_OK;
 }
 
-void kdraw_set_rtl(kdraw *d, bool rtl)
-{
-    d->rtl = rtl;
-}
-
 static ktext_opts opts_of(const kdraw *d, const ui_item *it)
 {
     ktext_opts o = {.px = it->px,
@@ -79,8 +74,10 @@ static ktext_opts opts_of(const kdraw *d, const ui_item *it)
     return o;
 }
 
-usher_err kdraw_measure(kdraw *d, const ui_item *it, kdraw_text *out, usher_errmsg *em)
+usher_err kdraw_measure(kdraw *d, const ui_frame *f, const ui_item *it, kdraw_text *out,
+                        usher_errmsg *em)
 {
+    d->rtl = f->rtl;
     ktext_opts o = opts_of(d, it);
     ktext_img img;
     usher_err err = ktext_measure(d->text, it->text, &o, &img, em);
@@ -341,6 +338,7 @@ static void draw_qr(kdraw *d, const ui_frame *f, const ui_item *it)
 static void draw_items(kdraw *d, const ui_frame *f)
 {
     d->tick++;
+    d->rtl = f->rtl;
     SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_BLEND);
     for (int i = 0; i < f->nitems; i++) {
         const ui_item *it = &f->items[i];

@@ -19,9 +19,6 @@ usher_err kdraw_new(SDL_Renderer *r, const char *family, kdraw **out,
                     usher_errmsg *em) USHER_MUST_CHECK;
 void kdraw_free(kdraw *d); /* NULL is a no-op */
 
-/* The UI reads right to left (Arabic): neutral texts are laid out RTL. */
-void kdraw_set_rtl(kdraw *d, bool rtl);
-
 /* Where a text item's pixels land and whether they fit its box. */
 typedef struct kdraw_text {
     krect box;      /* the text's own extent on screen */
@@ -29,8 +26,9 @@ typedef struct kdraw_text {
     int unknown;    /* characters no installed font has */
 } kdraw_text;
 
-/* Measures text item it as kdraw_frame draws it. */
-usher_err kdraw_measure(kdraw *d, const ui_item *it, kdraw_text *out,
+/* Measures text item it of frame f as kdraw_frame draws it (an RTL frame's
+ * texts are laid out right to left). */
+usher_err kdraw_measure(kdraw *d, const ui_frame *f, const ui_item *it, kdraw_text *out,
                         usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Draws the whole frame (the caller presents or reads it) and remembers it. */

@@ -79,10 +79,16 @@ static PangoLayout *lay_out(ktext *t, const char *utf8, const ktext_opts *o)
         if (!o->wrap)
             pango_layout_set_height(l, 0); /* one line */
     }
-    pango_layout_set_alignment(l, o->align < 0   ? PANGO_ALIGN_LEFT
-                                  : o->align > 0 ? PANGO_ALIGN_RIGHT
-                                                 : PANGO_ALIGN_CENTER);
-    /* Pango mirrors left and right itself in an RTL paragraph. */
+    /* In an RTL UI every paragraph is RTL, even one that starts with a
+     * ticket code ("GALA-0001: المقعد 1"); otherwise the first strong
+     * character decides (a Hebrew name in an English line). */
+    if (o->rtl)
+        pango_layout_set_auto_dir(l, FALSE);
+    /* o->align is on screen; Pango swaps left and right in an RTL paragraph. */
+    int align = o->rtl ? -o->align : o->align;
+    pango_layout_set_alignment(l, align < 0   ? PANGO_ALIGN_LEFT
+                                  : align > 0 ? PANGO_ALIGN_RIGHT
+                                              : PANGO_ALIGN_CENTER);
     return l;
 }
 

@@ -96,7 +96,7 @@ static json_t *texts_json(krunner *k, const ui_frame *f)
             continue;
         kdraw_text t;
         usher_errmsg em = {{0}};
-        if (kdraw_measure(k->draw, it, &t, &em))
+        if (kdraw_measure(k->draw, f, it, &t, &em))
             continue;
         json_array_append_new(texts,
                               json_pack("{s:s,s:[f,f,f,f],s:[f,f,f,f],s:f,s:b,s:b,s:i}", "text",

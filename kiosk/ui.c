@@ -60,6 +60,9 @@ static krect R(float x, float y, float w, float h)
     return r;
 }
 
+/* While true, items and buttons are made `fixed` (not mirrored in RTL). */
+static bool ui_fixed;
+
 static ui_item *add(ui_frame *f, ui_kind kind, krect r, kcolor c)
 {
     if (f->nitems == f->cap) {
@@ -74,6 +77,7 @@ static ui_item *add(ui_frame *f, ui_kind kind, krect r, kcolor c)
     }
     ui_item *it = &f->items[f->nitems++];
     memset(it, 0, offsetof(ui_item, text) + 1);
+    it->fixed = ui_fixed;
     it->kind = kind;
     it->r = r;
     it->c = c;
@@ -119,6 +123,7 @@ static void button(ui_frame *f, const char *name, krect r, const char *label, bo
         text_copy(b->name, sizeof b->name, name);
         b->r = r;
         b->enabled = enabled;
+        b->fixed = ui_fixed;
     }
 }
 
@@ -375,6 +380,7 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     float kh = (H - y - g) / 4, kw = (W - 2 * g) / 10;
     if (kh > 2 * L->finger)
         kh = 2 * L->finger;
+    ui_fixed = true; /* codes are Latin, read left to right in any language */
     for (int r = 0; r < 4; r++) {
         for (int c = 0; keyrows[r][c]; c++) {
             char name[8] = "key_", label[2] = {keyrows[r][c], 0};
@@ -385,6 +391,7 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     }
     button(f, "del", R(g + 7 * kw, y + 3 * kh, 3 * kw - 3, kh - 3), _("Delete"), !locked, BTN_OFF,
            FONT_M);
+    ui_fixed = false;
 }
 
 static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_frame *f, krect r)
@@ -803,19 +810,20 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
 }
 
 /* An RTL language reads the screen from the right: every item and button
- * is mirrored, except the seat map (the venue's own geometry). */
-static void mirror(ui_frame *f, int from, int map_from, int map_to)
+ * is mirrored, except fixed ones (the venue's map, the code keypad). */
+static void mirror(ui_frame *f)
 {
     float W = (float)ui_L.w;
-    for (int i = from; i < f->nitems; i++) {
-        if (i >= map_from && i < map_to)
-            continue;
+    for (int i = 0; i < f->nitems; i++) {
         ui_item *it = &f->items[i];
+        if (it->fixed)
+            continue;
         it->r.x = W - it->r.x - it->r.w;
         it->align = -it->align;
     }
     for (int i = 0; i < f->nbuttons; i++)
-        f->buttons[i].r.x = W - f->buttons[i].r.x - f->buttons[i].r.w;
+        if (!f->buttons[i].fixed)
+            f->buttons[i].r.x = W - f->buttons[i].r.x - f->buttons[i].r.w;
 }
 
 void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -825,6 +833,7 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     f->qr_text[0] = '\0';
     f->oom = false;
     ui_lang = m->lang;
+    ui_fixed = false;
     f->rtl = ktr_rtl(m->lang);
     klayout_compute(&ui_L, m->cfg.w, m->cfg.h, m->cfg.ppmm);
     float W = (float)ui_L.w, H = (float)ui_L.h;
@@ -844,7 +853,6 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
             it->wrap = true;
         return;
     }
-    int map_from = 0, map_to = 0;
     /* The seat map pans under the status bar: on that screen the bar is
      * drawn last, over whatever part of a table reaches into it. */
     bool bar_last = m->screen == SCR_SEATMAP && m->map_ready;
@@ -860,9 +868,9 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
         break;
     case SCR_SEATMAP:
         if (m->map_ready) {
-            map_from = f->nitems;
+            ui_fixed = true; /* the venue is never mirrored */
             map_layer(m, w, now, f);
-            map_to = f->nitems;
+            ui_fixed = false;
             seatmap_screen(m, w, now, f);
         }
         break;
@@ -890,6 +898,6 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     if (m->msg.kind)
         msg_box(m, now, f);
     if (f->rtl)
-        mirror(f, 0, map_from, map_to);
+        mirror(f);
     f->skip_seats = skip;
 }

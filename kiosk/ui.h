@@ -38,9 +38,10 @@ typedef struct ui_item {
     krect r;
     kcolor c;
     ui_font font;
-    float px;  /* UI_TEXT: size in pixels (klayout's px[font], or a seat label's) */
-    int align; /* -1 start, 0 centre, 1 end (already mirrored in an RTL language) */
-    bool wrap; /* UI_TEXT: break lines to r's width, top-aligned, r.h at most */
+    float px;   /* UI_TEXT: size in pixels (klayout's px[font], or a seat label's) */
+    int align;  /* -1 start, 0 centre, 1 end (already mirrored in an RTL language) */
+    bool wrap;  /* UI_TEXT: break lines to r's width, top-aligned, r.h at most */
+    bool fixed; /* never mirrored (the venue's map, the keypad of Latin codes) */
     char text[400];
 } ui_item;
 
@@ -48,6 +49,7 @@ typedef struct ui_button {
     char name[24]; /* "confirm", "key_A", ... (the script's `tap button NAME`) */
     krect r;
     bool enabled;
+    bool fixed; /* never mirrored */
 } ui_button;
 
 typedef struct ui_seat {
