@@ -8,6 +8,7 @@
 
 #include "qrsig.h"
 #include "text.h"
+#include "zone.h"
 #include "timestamp.h"
 #include "wake.h"
 
@@ -63,7 +64,9 @@ void kapp_close(kapp *a)
 
 int64_t kapp_now(const kapp *a)
 {
-    return timestamp_now_ms() + a->clock_offset;
+    /* The coordinator's time as usher-syncd measured it: what the replica's
+     * hold times are in, and what every op and screen here is dated by. */
+    return timestamp_now_ms() + a->clock_offset + a->w.st.clock_offset_ms;
 }
 
 /* Reads the layout once bootstrapped; false on an error (noted), true when
@@ -131,6 +134,7 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     /* The identity comes last at bootstrap: no device yet = not ready. */
     if (!a->l && w.id.device[0] && !load_layout(a))
         return false;
+    now += w.st.clock_offset_ms - a->w.st.clock_offset_ms; /* newly measured */
     if (a->l) {
         state *v = NULL;
         if (journal_load_view(a->j, a->l, now, &v, &em)) {
@@ -143,6 +147,9 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     w.l = a->view ? a->l : NULL;
     w.view = a->view;
     w.have_pk = qrsig_pk_from_text(w.id.pubkey_hex, w.pk);
+    /* Times people read are in the event's zone; sync may bring a new one. */
+    if (strcmp(w.id.settings.tz[0] ? w.id.settings.tz : "UTC", zone_current()) != 0)
+        zone_use(w.id.settings.tz);
     a->w = w;
     a->dv = dv;
     a->loaded = true;

@@ -45,7 +45,10 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
  * stderr what could not be saved, and frees everything. */
 void kapp_close(kapp *a);
 
-/* The kiosk's clock: wall clock plus the scripted offset. */
+/* The kiosk's clock: the coordinator's time as this device knows it (wall
+ * clock plus the offset usher-syncd measured, journal_status), plus the
+ * scripted offset. A device whose own clock is wrong (a Pi has no real-time
+ * clock) thus holds, shows and dates everything by the coordinator's. */
 int64_t kapp_now(const kapp *a);
 
 /* Re-reads the world when the journal changed (or always when force).

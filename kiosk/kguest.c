@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "fold.h"
 #include "kmodel__internal.h"
 #include "text.h"
-#include "ticket.h"
+#include "ticketcode.h"
 #include "timestamp.h"
 
 #define LOCK_AFTER 3       /* wrong codes in a row before the keypad slows down */
@@ -146,6 +149,8 @@ static void release_holds(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 void kguest__reset(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     release_holds(m, w, now, fx);
+    m->proof_code[0] = '\0';
+    m->proof_seated = false;
     m->nparty = 0;
     memset(m->party, 0, sizeof m->party);
     m->party_id[0] = '\0';
@@ -195,6 +200,64 @@ static bool in_party(const kmodel *m, const char *code)
     return false;
 }
 
+bool kmodel_typed_needs_proof(const kworld *w, const char *code)
+{
+    return w->id.settings.codes == TICKETCODE_WEAK && !ticketcode_check_ok(code);
+}
+
+bool kmodel_name_proof_ok(const char *holder, const char *answer)
+{
+    char *h = fold_dup(holder), *a = fold_dup(answer);
+    bool ok = false;
+    if (h && a && a[0]) {
+        const char *last = strrchr(h, ' ');
+        const char *rest = strchr(h, ' ');
+        ok = !strcmp(a, last ? last + 1 : h) || (rest && !strcmp(a, rest + 1)) ||
+             (!rest && !strcmp(a, h));
+    }
+    free(h);
+    free(a);
+    return ok;
+}
+
+static void seated_offer(kmodel *m, const kworld *w, const char *code, const ticket_state *t);
+
+/* The guest typed the holder's last name for m->proof_code. */
+static void proof_submit(kmodel *m, const kworld *w, const char *answer, int64_t now)
+{
+    char code[USHER_CODE_SIZE];
+    text_copy(code, sizeof code, m->proof_code);
+    bool seated = m->proof_seated;
+    m->proof_code[0] = '\0';
+    m->proof_seated = false;
+    int ti = state_find_ticket(w->view, code);
+    const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    if (!t)
+        return;
+    if (!kmodel_name_proof_ok(t->name, answer)) {
+        wrong_code(m, now);
+        kmodel__msg(m, MSG_REFUSAL, "Name does not match",
+                    "That is not the name on ticket %s. Please check it, or ask a member of "
+                    "staff.",
+                    code);
+        return;
+    }
+    m->wrong = 0;
+    if (seated || t->seat[0]) {
+        seated_offer(m, w, code, t);
+        return;
+    }
+    add_guest(m, code, t);
+}
+
+/* Asks for the holder's last name before the ticket joins the party. */
+static void ask_proof(kmodel *m, const char *code, bool seated)
+{
+    text_copy(m->proof_code, sizeof m->proof_code, code);
+    m->proof_seated = seated;
+    m->entry[0] = '\0';
+}
+
 void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     char text[QRSIG_PAYLOAD_SIZE], code[USHER_CODE_SIZE] = "";
@@ -202,6 +265,19 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->entry[0] = '\0';
     m->entry_fast = 0;
     bool scanned = qrsig_is_payload(text);
+    if (m->proof_code[0] && !scanned) {
+        if (now < m->locked_until) {
+            kmodel__msg(m, MSG_REFUSAL, "Please wait",
+                        "Too many wrong answers. Try again in %d seconds, or ask a member of "
+                        "staff.",
+                        (int)((m->locked_until - now + 999) / 1000));
+            return;
+        }
+        if (text[0])
+            proof_submit(m, w, text, now);
+        return;
+    }
+    m->proof_code[0] = '\0';
     if (!scanned && now < m->locked_until) {
         kmodel__msg(m, MSG_REFUSAL, "Please wait",
                     "Too many wrong ticket numbers. Try again in %d seconds, or ask a member "
@@ -213,8 +289,10 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
             wrong_code(m, now);
             kmodel__msg(m, MSG_REFUSAL, "Not a valid ticket",
-                        "This QR code is not a ticket for %s. Please ask a member of staff.",
+                        "This QR code is not a ticket for %s: it is for another event, or "
+                        "damaged or altered. Please ask a member of staff.",
                         w->id.event_name[0] ? w->id.event_name : "this event");
+            kmodel__refused_scan(m, w, text, now, fx);
             return;
         }
     } else {
@@ -236,7 +314,7 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
     if (!t && !scanned) {
         wrong_code(m, now);
-        if (ticket_code_is_generated(code) && !ticket_code_check_ok(code))
+        if (ticketcode_is_generated(code) && !ticketcode_check_ok(code))
             kmodel__msg(m, MSG_REFUSAL, "Mistyped?",
                         "%s cannot be a ticket number: one character looks wrong. Please "
                         "check it against your ticket and type it again.",
@@ -248,7 +326,9 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
                         code);
         return;
     }
-    m->wrong = 0;
+    bool needs_proof = t && !scanned && kmodel_typed_needs_proof(w, code);
+    if (!needs_proof)
+        m->wrong = 0; /* a proven ticket; a weak code waits for its name */
     if (t && t->revoked) {
         kmodel__msg(m, MSG_REFUSAL, "Ticket cancelled",
                     "Ticket %s was cancelled. Please see the front desk.", code);
@@ -261,17 +341,28 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
                     KPARTY_MAX);
         return;
     }
+    /* A weak code typed proves nothing by itself: its holder's last name
+     * does (a signed QR code is proof enough). The seat of a seated ticket is
+     * shown only after the proof too. */
+    if (needs_proof) {
+        ask_proof(m, code, t->seat[0] != '\0');
+        return;
+    }
     if (t && t->seat[0]) {
-        char words[96];
-        kmodel_seat_words(w->l, m->lang, t->seat, words, sizeof words);
-        kmodel__msg(m, MSG_INFO, "Already seated",
-                    "%s already has a seat: %s (%s). Keep it, or change it?", code, words, t->seat);
-        m->msg.offer_change = true;
-        text_copy(m->msg.change_code, sizeof m->msg.change_code, code);
+        seated_offer(m, w, code, t);
         return;
     }
     add_guest(m, code, t);
-    (void)fx;
+}
+
+static void seated_offer(kmodel *m, const kworld *w, const char *code, const ticket_state *t)
+{
+    char words[96];
+    kmodel_seat_words(w->l, m->lang, t->seat, words, sizeof words);
+    kmodel__msg(m, MSG_INFO, "Already seated",
+                "%s already has a seat: %s (%s). Keep it, or change it?", code, words, t->seat);
+    m->msg.offer_change = true;
+    text_copy(m->msg.change_code, sizeof m->msg.change_code, code);
 }
 
 /* ---- buttons -------------------------------------------------------------------- */

@@ -9,8 +9,10 @@
 
 #include "kmodel__internal.h"
 #include "text.h"
-#include "ticket.h"
+#include "ticketcode.h"
 #include "timestamp.h"
+#include "ui.h"
+#include "zone.h"
 
 static const char *const screen_names[] = {
 #define KSCREEN_NAME(e, s) s,
@@ -121,13 +123,30 @@ bool kmodel__typed_code(const char *text, char code[USHER_CODE_SIZE])
      * is refused rather than cut to a ticket's length and accepted. */
     char typed[QRSIG_PAYLOAD_SIZE];
     code[0] = '\0';
-    if (!text_copy(typed, sizeof typed, text) || !ticket_code_normalize(typed))
+    if (!text_copy(typed, sizeof typed, text) || !ticketcode_normalize(typed))
         return false;
     if (!text_copy(code, USHER_CODE_SIZE, typed)) {
         code[0] = '\0';
         return false;
     }
     return true;
+}
+
+void kmodel__refused_scan(kmodel *m, const kworld *w, const char *payload, int64_t now,
+                          keffects *fx)
+{
+    (void)m;
+    usher_op *op = fx ? kmodel__op(fx, w, OP_SCAN_REFUSED, now) : NULL;
+    if (!op)
+        return;
+    size_t o = 0;
+    for (const char *p = payload; *p == ' ' || *p == '\t'; p++)
+        payload = p + 1;
+    for (const char *p = payload; *p && o + 1 < sizeof op->note; p++)
+        op->note[o++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    op->note[o] = '\0';
+    if (!o)
+        text_copy(op->note, sizeof op->note, "?");
 }
 
 usher_op *kmodel__op(keffects *fx, const kworld *w, op_kind kind, int64_t now)
@@ -200,11 +219,10 @@ static void verdict_record(kmodel *m, const kworld *w, const char *code, bool ad
 
 static void already_detail(kmodel *m, int64_t at, const char *door)
 {
-    char ts[TIMESTAMP_TEXT_SIZE];
-    timestamp_format(at, ts);
-    snprintf(m->verdict.detail, sizeof m->verdict.detail,
-             ktr_in(m->lang, "Checked in at %.8s UTC by %s"), ts + 11,
-             door[0] ? door : ktr_in(m->lang, "a door"));
+    char hm[16];
+    zone_format(at, ZONE_HM, hm, sizeof hm); /* the event's time zone (the shell picks it) */
+    snprintf(m->verdict.detail, sizeof m->verdict.detail, ktr_in(m->lang, "Checked in at %s by %s"),
+             hm, door[0] ? door : ktr_in(m->lang, "a door"));
 }
 
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
@@ -217,9 +235,12 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     if (scanned) {
         if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
             verdict_set(m, VERDICT_REFUSED, "", N_("NOT VALID"), now);
-            text_copy(
-                m->verdict.detail, sizeof m->verdict.detail,
-                ktr_in(m->lang, "Forged or damaged QR code: send the guest to the front desk"));
+            snprintf(m->verdict.detail, sizeof m->verdict.detail,
+                     ktr_in(m->lang, "This QR code is not a ticket for %s: it is for another "
+                                     "event, or forged or altered. Send the guest to the front "
+                                     "desk"),
+                     w->id.event_name[0] ? w->id.event_name : ktr_in(m->lang, "this event"));
+            kmodel__refused_scan(m, w, text, now, fx);
             return;
         }
     } else {
@@ -242,6 +263,13 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         return;
     }
     const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    if (t && !scanned && kmodel_typed_needs_proof(w, code) && !t->revoked) {
+        /* A weak code alone proves nothing: not green, not recorded. */
+        verdict_set(m, VERDICT_SHOW_QR, code, "SHOW THE QR CODE", now);
+        text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                  "Please show the QR code of your ticket, or ask staff");
+        return;
+    }
     if (t && t->revoked) {
         verdict_set(m, VERDICT_REFUSED, code, N_("REVOKED"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
@@ -314,10 +342,16 @@ static void staff_button(kmodel *m, const kworld *w, const char *name, int64_t n
         if (len)
             m->pin[len - 1] = '\0';
     } else if (!strcmp(name, "pin_ok")) {
-        bool ok = !strcmp(m->pin, m->cfg.pin);
+        /* --pin on this device, else the event's PIN (its hash came by sync). */
+        bool ok = m->cfg.pin[0] ? !strcmp(m->pin, m->cfg.pin)
+                                : settings_pin_check(w->id.settings.pin_hash, m->pin);
         m->pin[0] = '\0';
         if (ok)
             m->screen = SCR_MAINT;
+        else if (!m->cfg.pin[0] && !w->id.settings.pin_hash[0])
+            kmodel__msg(m, MSG_REFUSAL, "No staff PIN",
+                        "This event has no staff PIN yet: run 'usher-coord event set --pin new' "
+                        "and let this kiosk sync, or start it with --pin.");
         else
             kmodel__msg(m, MSG_REFUSAL, "Wrong PIN", "That PIN is not right.");
     } else if (!strcmp(name, "pin_cancel") || !strcmp(name, "back")) {
@@ -382,7 +416,8 @@ static void on_text(kmodel *m, const kworld *w, const char *text, int64_t now)
     for (const char *p = text; *p; p++) {
         unsigned char c = (unsigned char)*p;
         size_t len = strlen(m->entry);
-        if (c < 0x20 || c >= 0x7f || len + 1 >= sizeof m->entry)
+        bool utf8 = c >= 0x80 && m->proof_code[0]; /* a name may have accents */
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8) || len + 1 >= sizeof m->entry)
             continue; /* codes and payloads are ASCII */
         m->entry[len] = (char)c;
         m->entry[len + 1] = '\0';

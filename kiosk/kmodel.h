@@ -92,14 +92,14 @@ int klook_parse(const char *name); /* -1 if unknown */
 
 typedef struct kconfig {
     kmode mode;
-    bool mode_auto;       /* no --mode: the device's role decides (door -> door mode) */
-    int w, h;             /* screen pixels */
-    double ppmm;          /* pixels per millimetre of the screen */
-    int64_t idle_ms;      /* back to attract after this long untouched */
-    int64_t verdict_ms;   /* door verdict shown this long */
-    int64_t longpress_ms; /* staff gesture: top-left corner held this long */
-    int64_t still_ms;     /* the "Still there?" countdown before the idle release */
-    char pin[16];
+    bool mode_auto;           /* no --mode: the device's role decides (door -> door mode) */
+    int w, h;                 /* screen pixels */
+    double ppmm;              /* pixels per millimetre of the screen */
+    int64_t idle_ms;          /* back to attract after this long untouched */
+    int64_t verdict_ms;       /* door verdict shown this long */
+    int64_t longpress_ms;     /* staff gesture: top-left corner held this long */
+    int64_t still_ms;         /* the "Still there?" countdown before the idle release */
+    char pin[16];             /* --pin: this device's own staff PIN; "" = the event's (hashed) */
     char lang[KTR_LANG_SIZE]; /* the default language ("en"); guests may pick another */
 } kconfig;
 
@@ -127,7 +127,14 @@ typedef struct kmsg {
     char change_code[USHER_CODE_SIZE];
 } kmsg;
 
-typedef enum { VERDICT_ADMITTED = 1, VERDICT_ALREADY, VERDICT_REFUSED } kverdict_kind;
+/* VERDICT_SHOW_QR: a weak code typed or scanned alone; not an admission, not
+ * recorded ("Please show the QR code of your ticket, or ask staff"). */
+typedef enum {
+    VERDICT_ADMITTED = 1,
+    VERDICT_ALREADY,
+    VERDICT_REFUSED,
+    VERDICT_SHOW_QR
+} kverdict_kind;
 
 typedef struct kverdict {
     kverdict_kind kind;
@@ -155,6 +162,10 @@ typedef struct kmodel {
     kmsg msg;
     int64_t still_until;      /* MSG_STILL_THERE: the guest's holds go then */
     char lang[KTR_LANG_SIZE]; /* the language on screen now */
+    /* a weak typed code waits for its holder's last name before it joins
+     * the party (proof_seated: it is seated, and the guest asked to change) */
+    char proof_code[USHER_CODE_SIZE];
+    bool proof_seated;
     /* the party */
     kguest party[KPARTY_MAX];
     int nparty;
@@ -247,6 +258,18 @@ int kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t
  * here), "" when its assign was refused (kmodel_guest_refused), else what
  * the kiosk assigned or holds. */
 const char *kmodel_guest_seat(const kmodel *m, const kworld *w, int i);
+
+/* True when a guest's answer proves they hold the ticket of `holder`: the
+ * answer is the holder's last name (the last word of the name, or all after
+ * the first word: "de Vries"), compared without case and accents
+ * ("angstrom" = "Ångström"; shared/fold.h). */
+bool kmodel_name_proof_ok(const char *holder, const char *answer);
+
+/* True when a typed (not signed) code must be proven with the holder's last
+ * name (guest kiosk) or a signed QR code (door): the event's codes are weak
+ * and the code is not one Usher generated (a right check character: those
+ * are random whatever the rest of the event's codes are). */
+bool kmodel_typed_needs_proof(const kworld *w, const char *code);
 
 /* Human words for a seat in lang: "Table 7, seat 3" / "Row A, seat 12" (the
  * section's label is the layout's own). */

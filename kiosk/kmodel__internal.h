@@ -17,6 +17,10 @@ usher_op *kmodel__op(keffects *fx, const kworld *w, op_kind kind, int64_t now);
 /* A typed (not scanned) ticket code, normalised into code; false when it
  * cannot be one (bad characters, or longer than a code: never cut short). */
 bool kmodel__typed_code(const char *text, char code[USHER_CODE_SIZE]);
+/* Records a QR payload refused as forged or altered (its first characters,
+ * printable ASCII) as a scan_refused op: the dashboard's alert. */
+void kmodel__refused_scan(kmodel *m, const kworld *w, const char *payload, int64_t now,
+                          keffects *fx);
 /* The home screen of the current mode. */
 void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx);
 

@@ -19,7 +19,6 @@
 #include "timestamp.h"
 #include "ui.h"
 
-#define DEFAULT_PIN "2580"
 #define DEFAULT_FONT "Noto Sans"
 
 static void usage(FILE *f)
@@ -41,7 +40,8 @@ static void usage(FILE *f)
         "                 the others a name needs\n"
         "  --lang         the default language: en de fr es ar zh (default en)\n"
         "  --idle-seconds back to the start screen after this long untouched (default 60)\n"
-        "  --pin          the staff PIN (default " DEFAULT_PIN "); the staff screen opens\n"
+        "  --pin          this device's staff PIN instead of the event's (usher-coord init\n"
+        "                 prints that one); the staff screen opens\n"
         "                 after holding the top-left corner for 3 s\n"
         "  --ppi          screen pixels per inch, for text and targets of the right size\n"
         "                 (default: what the display reports, else 140)\n"
@@ -289,7 +289,6 @@ int main(int argc, char **argv)
                    .longpress_ms = 3000,
                    .still_ms = 15000,
                    .lang = "en"};
-    text_copy(cfg.pin, sizeof cfg.pin, DEFAULT_PIN);
     if (c.nargs)
         why = "unexpected words after the options";
     else if (OPT("window") && !parse_size(OPT("window"), &w, &h))

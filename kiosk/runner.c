@@ -215,7 +215,7 @@ static bool holds(krunner *k, const kscript_cmd *c, char *got, size_t size)
         break;
     }
     case EX_VERDICT: {
-        static const char *const names[] = {"none", "admitted", "already", "refused"};
+        static const char *const names[] = {"none", "admitted", "already", "refused", "show_qr"};
         /* A verdict whose check-in is not durable yet is not yet one. */
         const char *v = a->m.screen != SCR_VERDICT ? "none"
                         : a->m.verdict.saved       ? names[a->m.verdict.kind]

@@ -37,10 +37,41 @@ static const char *const look_words[LOOK_COUNT] = {
 
 static const kcolor BG = {22, 26, 38, 255}, BAR = {34, 40, 58, 255}, WHITE = {255, 255, 255, 255},
                     DIM = {170, 176, 196, 255}, BTN = {60, 90, 160, 255},
-                    BTN_OFF = {60, 64, 78, 255}, BTN_GO = {30, 140, 80, 255},
-                    FIELD = {245, 245, 250, 255}, INK = {20, 20, 30, 255}, RED = {210, 50, 50, 255},
+                    BTN_OFF = {60, 64, 78, 255}, BTN_GO = {20, 120, 60, 255},
+                    FIELD = {245, 245, 250, 255}, INK = {20, 20, 30, 255},
+                    DIM_INK = {88, 92, 108, 255}, MINE_TEXT = {110, 165, 255, 255},
+                    VERDICT_GREEN = {20, 120, 50, 255}, RED = {210, 50, 50, 255},
                     GREEN = {40, 170, 80, 255}, AMBER = {235, 150, 20, 255},
                     MAPBG = {30, 36, 52, 255}, TABLE = {70, 78, 100, 255};
+
+static double channel(uint8_t c)
+{
+    double s = c / 255.0;
+    return s <= 0.03928 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4);
+}
+
+static double luminance(kcolor c)
+{
+    return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+}
+
+double ui_contrast(kcolor a, kcolor b)
+{
+    double la = luminance(a), lb = luminance(b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+kcolor ui_text_background(const ui_frame *f, int i)
+{
+    krect t = f->items[i].r;
+    float cx = t.x + t.w / 2, cy = t.y + t.h / 2;
+    for (int k = i - 1; k >= 0; k--) {
+        const ui_item *it = &f->items[k];
+        if ((it->kind == UI_FILL || it->kind == UI_DISC) && krect_has(it->r, cx, cy))
+            return it->c;
+    }
+    return BG;
+}
 
 void ui_frame_init(ui_frame *f)
 {
@@ -336,16 +367,21 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     const klayout *L = &ui_L;
     float W = (float)L->w, H = (float)L->h, g = L->gap;
     float y = L->body.y + g;
-    textf(f, R(g, y, W - 2 * g, LINE(FONT_L)), FONT_L, -1, WHITE, "%s",
-          m->nparty ? _("Add another ticket, or choose your seats")
-                    : _("Type or scan your ticket number"));
+    if (m->proof_code[0])
+        textf(f, R(g, y, W - 2 * g, LINE(FONT_L)), FONT_L, -1, WHITE,
+              _("Ticket %s: please type the holder's last name"), m->proof_code);
+    else
+        textf(f, R(g, y, W - 2 * g, LINE(FONT_L)), FONT_L, -1, WHITE, "%s",
+              m->nparty ? _("Add another ticket, or choose your seats")
+                        : _("Type or scan your ticket number"));
     y += LINE(FONT_L) + g;
     float fh = fmaxf(L->target, LINE(FONT_L)), fw = L->portrait ? W - 2 * g : W * 0.5f;
     fill(f, R(g, y, fw, fh), FIELD);
     if (m->entry[0])
         textf(f, R(2 * g, y, fw - 2 * g, fh), FONT_L, -1, INK, "%s", m->entry);
     else
-        textf(f, R(2 * g, y, fw - 2 * g, fh), FONT_L, -1, DIM, "GALA-0001");
+        textf(f, R(2 * g, y, fw - 2 * g, fh), FONT_L, -1, DIM_INK,
+              m->proof_code[0] ? _("Last name") : "GALA-0001");
     bool locked = now < m->locked_until;
     float bx = 2 * g + fw, by = y;
     if (L->portrait) { /* the buttons on a row of their own */
@@ -353,7 +389,8 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
         by = y + fh + g;
     }
     float bw = (W - bx - 3 * g) / 3;
-    button(f, "ok", R(bx, by, bw - g, fh), _("Add"), m->entry[0] != '\0', BTN_GO, FONT_M);
+    button(f, "ok", R(bx, by, bw - g, fh), m->proof_code[0] ? _("OK") : _("Add"),
+           m->entry[0] != '\0', BTN_GO, FONT_M);
     char seats[64];
     snprintf(seats, sizeof seats, _("Seats (%d)"), m->nparty);
     button(f, "seats", R(bx + bw, by, bw - g, fh), seats, m->nparty > 0, BTN, FONT_M);
@@ -402,7 +439,7 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
     if (seat[0])
         kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
     bool choosing = kmodel_choosing(m) == i;
-    kcolor c = seat[0] ? ui_look_colors[LOOK_MINE] : choosing ? WHITE : DIM;
+    kcolor c = seat[0] ? MINE_TEXT : choosing ? WHITE : DIM;
     if (seat[0] && !g->assigned[0] && g->hold_until > now) {
         int s = (int)((g->hold_until - now + 999) / 1000);
         textf(f, r, FONT_S, -1, c, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
@@ -693,17 +730,21 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     const klayout *L = &ui_L;
     float W = (float)L->w, H = (float)L->h, g = L->gap, top = L->body.y;
     const kverdict *v = &m->verdict;
-    kcolor bg = v->kind == VERDICT_ADMITTED ? GREEN : v->kind == VERDICT_ALREADY ? AMBER : RED;
+    kcolor bg = v->kind == VERDICT_ADMITTED                                ? VERDICT_GREEN
+                : v->kind == VERDICT_ALREADY || v->kind == VERDICT_SHOW_QR ? AMBER
+                                                                           : RED;
     if (!v->saved && v->kind != VERDICT_REFUSED)
         bg = AMBER; /* never green before the check-in is durable */
     button(f, "ok", R(0, top, W, H - top), "", true, bg, FONT_S);
+    /* Dark words on amber, white on green and red: 4.5:1 at least (WCAG AA). */
+    kcolor fg = bg.r == AMBER.r && bg.g == AMBER.g && bg.b == AMBER.b ? INK : WHITE;
     /* One column from the top, each line in its own band: nothing meets. */
     float y = top + g, tw = W - 2 * g;
-    textf(f, R(g, y, tw, LINE(FONT_XL)), FONT_XL, 0, WHITE, "%s",
+    textf(f, R(g, y, tw, LINE(FONT_XL)), FONT_XL, 0, fg, "%s",
           v->saved ? _(v->title) : _("NOT RECORDED \u2013 tell staff"));
     y += LINE(FONT_XL) + g;
     if (v->name[0]) {
-        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, WHITE, "%s", v->name);
+        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", v->name);
         y += LINE(FONT_L);
     }
     char words[96] = "";
@@ -712,7 +753,7 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     else if (v->kind != VERDICT_REFUSED)
         text_copy(words, sizeof words, _("No seat chosen yet"));
     if (words[0]) {
-        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, WHITE, "%s", words);
+        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", words);
         y += LINE(FONT_L);
     }
     y += g;
@@ -722,16 +763,16 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
         dh = LINE(FONT_M);
     ui_item *it = NULL;
     if (!v->saved)
-        it = textf(f, R(g, y, tw, dh), FONT_M, 0, WHITE,
+        it = textf(f, R(g, y, tw, dh), FONT_M, 0, fg,
                    _("%s, but this door could not save the scan; it keeps trying."), _(v->title));
     else if (v->detail[0])
-        it = textf(f, R(g, y, tw, dh), FONT_M, 0, WHITE, "%s", v->detail);
+        it = textf(f, R(g, y, tw, dh), FONT_M, 0, fg, "%s", v->detail);
     if (it)
         it->wrap = true;
     y += dh;
     if (v->code[0] && y + LINE(FONT_S) <= bottom)
-        textf(f, R(g, y, tw, LINE(FONT_S)), FONT_S, 0, WHITE, "%s", v->code);
-    counts(m, w, now, f, WHITE);
+        textf(f, R(g, y, tw, LINE(FONT_S)), FONT_S, 0, fg, "%s", v->code);
+    counts(m, w, now, f, fg);
 }
 
 static void pin_screen(const kmodel *m, ui_frame *f)
@@ -793,6 +834,17 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Last sync: %s"), last);
     y += lh;
+    int64_t skew = w->st.clock_offset_ms;
+    if (w->st.clock_measured_at &&
+        (skew > USHER_CLOCK_SKEW_ALERT_MS || -skew > USHER_CLOCK_SKEW_ALERT_MS) &&
+        y + lh <= by - g) {
+        textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER,
+              _("Clock: this device is %lld s %s the coordinator (times shown are the "
+                "coordinator's)"),
+              (long long)((skew < 0 ? -skew : skew) / 1000),
+              skew > 0 ? _("behind") : _("ahead of"));
+        y += lh;
+    }
     if (w->st.last_error[0] && y + lh <= by - g) {
         textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER, _("Last error: %s"), w->st.last_error);
         y += lh;

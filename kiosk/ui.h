@@ -98,4 +98,13 @@ bool ui_has_text(const ui_frame *f, const char *needle);
  * made on purpose shows that the layout check catches one). */
 void ui_nudge_button(ui_frame *f, const char *name, float dx, float dy);
 
+/* WCAG 2 contrast ratio of two opaque colours (1 to 21; text needs 4.5 for
+ * AA): (L1 + 0.05) / (L2 + 0.05) of their relative luminances. */
+double ui_contrast(kcolor a, kcolor b);
+
+/* The colour under text item i: the last filled rectangle or disc drawn
+ * before it that holds the text's centre (the screen's background when
+ * none). */
+kcolor ui_text_background(const ui_frame *f, int i);
+
 #endif

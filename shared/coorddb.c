@@ -20,6 +20,10 @@
 #define K_PK "signing_pk"
 #define K_SK "signing_sk"
 #define K_LAYOUT "layout"
+#define K_CODES "codes"       /* strong | weak */
+#define K_CODES_BY "codes_by" /* import | organiser */
+#define K_PIN_HASH "pin_hash"
+#define K_TZ "tz"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HASH_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
@@ -32,7 +36,7 @@
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
-    "created_at, acked_at"
+    "created_at, acked_at, note, before_text, after_text"
 
 /* Statements of the write path and of every sync request, prepared once. */
 enum {
@@ -45,15 +49,17 @@ enum {
     C_CHANGES_SINCE,
     C_AUTH,
     C_SEEN,
+    C_FIND_VERDICT,
     C_COUNT
 };
 
 static const char *const coord_sql[C_COUNT] = {
     [C_OP_INSERT] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
-                    "expect_seat_free, party, ttl_ms, status, first, reason, reseat, "
-                    "ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, received_at) "
+                    "expect_seat_free, party, ttl_ms, manual, note, status, first, reason, "
+                    "reseat, ticket_seat, seat_ticket, checked_in_at, checkin_device, seq, "
+                    "received_at, wait_ms) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                    "?16, ?17, ?18, ?19, ?20)",
+                    "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [C_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
                         "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                         "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
@@ -71,14 +77,17 @@ static const char *const coord_sql[C_COUNT] = {
                         "checked_in_at = excluded.checked_in_at, "
                         "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
     [C_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
-                       "at, other_at, op_id, created_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+                       "at, other_at, op_id, created_at, note, before_text, after_text) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [C_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > ?1 "
                         "ORDER BY seq LIMIT ?2",
     [C_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = ?1",
     [C_SEEN] = "UPDATE devices SET last_seen = ?2, cursor = ?3, pending = ?4 WHERE id = ?1",
+    [C_FIND_VERDICT] = "SELECT o.id, o.status, o.first, o.reason, o.reseat, o.ticket_seat, "
+                       "o.seat_ticket, o.checked_in_at, o.checkin_device "
+                       "FROM op_ids k JOIN ops o ON o.seq = k.seq WHERE k.id = ?1",
 };
 
 struct coorddb {
@@ -86,8 +95,28 @@ struct coorddb {
     sqlite3_stmt *stmt[C_COUNT];
     int64_t last_seq;    /* highest committed change seq */
     int64_t last_op_seq; /* highest committed ops.seq (arrival order) */
+    int64_t op_ids_seq;  /* ops up to this seq are in op_ids */
     int64_t wal_frames;  /* frames in the log after the last commit (manual checkpoints) */
+    bool unsure;         /* a commit failed with an I/O error: the file's content is unknown */
 };
+
+/* Commits, and notes a failure that leaves the outcome unknown: an I/O error
+ * while committing (a failed fsync above all) may leave the transaction's
+ * frames in the log, where SQLite's recovery finds them after a restart. A
+ * full disk or a busy lock is a clean failure: nothing was written. */
+static usher_err commit(coorddb *db, usher_errmsg *em)
+{
+    if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return USHER_OK;
+    int rc = sqlite3_errcode(db->db) & 0xff;
+    usher_err err = store_fail(db->db, em, "cannot commit");
+    if (rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) {
+        db->unsure = true;
+        usher_errmsg_prefix(em, "the disk failed while saving, so what it holds is unknown");
+    }
+    store_rollback(db->db);
+    return err;
+}
 
 /* A cached statement, reset and ready for binding. */
 static usher_err cstmt(coorddb *db, int id, sqlite3_stmt **out, usher_errmsg *em)
@@ -125,6 +154,8 @@ static usher_err query_i64(coorddb *db, const char *sql, int64_t *out, usher_err
     return err;
 }
 
+static usher_err meta_i64(coorddb *db, const char *key, int64_t *out, usher_errmsg *em);
+
 usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
 {
     if (sodium_init() < 0)
@@ -133,14 +164,17 @@ usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
     if (!db)
         return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
     usher_err err = store_open(path, STORE_COORD, &db->db, em);
-    /* The op log's id index takes a random leaf page per op: a bigger page
-     * cache (32 MiB, the default is 2 MiB) keeps it from being re-read. */
+    /* A page cache of 8 MiB (the default is 2) keeps the op id table's
+     * upper pages and a batch's leaves from being re-read, and bounds what
+     * the database costs in memory however long the event runs. */
     if (!err)
-        err = store_exec(db->db, "PRAGMA cache_size = -32768", em);
+        err = store_exec(db->db, "PRAGMA cache_size = -8192", em);
     if (!err)
         err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em);
     if (!err)
         err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em);
+    if (!err)
+        err = meta_i64(db, "op_ids_seq", &db->op_ids_seq, em);
     if (err) {
         coorddb_free(db);
         return err;
@@ -271,10 +305,83 @@ usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int
     if (!err)
         err = insert_seats(db, l, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
 out:
     store_rollback(db->db);
     free(json);
+    return err;
+}
+
+/* Reads one optional meta text: *found false (and out "") when absent. */
+static usher_err meta_opt(coorddb *db, const char *key, char *out, size_t size, usher_errmsg *em)
+{
+    usher_errmsg probe;
+    usher_err err = store_meta_get(db->db, key, out, size, &probe);
+    if (err == USHER_NOTFOUND) {
+        out[0] = '\0';
+        return USHER_OK;
+    }
+    if (err && em)
+        *em = probe;
+    return err;
+}
+
+/* The event settings; an event made before they existed reads the defaults
+ * (settings_default), and its codes as its tickets are. */
+static usher_err read_settings(coorddb *db, event_settings *s, usher_errmsg *em)
+{
+    char codes[16], by[16];
+    settings_default(s);
+    usher_err err = meta_opt(db, K_CODES, codes, sizeof codes, em);
+    if (!err)
+        err = meta_opt(db, K_CODES_BY, by, sizeof by, em);
+    if (!err)
+        err = meta_opt(db, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
+    if (!err)
+        err = meta_opt(db, K_TZ, s->tz, sizeof s->tz, em);
+    if (err)
+        return err;
+    int strength = codes[0] ? ticketcode_strength_parse(codes) : (int)TICKETCODE_STRONG;
+    if (strength < 0)
+        return usher_fail(em, USHER_DB, "meta \"codes\" is \"%s\"; it must be strong or weak",
+                          codes);
+    s->codes = (ticketcode_strength)strength;
+    s->codes_by_organiser = !strcmp(by, "organiser");
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz))
+        return usher_fail(em, USHER_DB, "the event's staff PIN hash or time zone is damaged");
+    return USHER_OK;
+}
+
+static usher_err write_settings(coorddb *db, const event_settings *s, usher_errmsg *em)
+{
+    usher_err err = store_meta_set(db->db, K_CODES, ticketcode_strength_name(s->codes), em);
+    if (!err)
+        err =
+            store_meta_set(db->db, K_CODES_BY, s->codes_by_organiser ? "organiser" : "import", em);
+    if (!err)
+        err = store_meta_set(db->db, K_PIN_HASH, s->pin_hash, em);
+    if (!err)
+        err = store_meta_set(db->db, K_TZ, s->tz, em);
+    return err;
+}
+
+usher_err coorddb_set_settings(coorddb *db, const event_settings *s, usher_errmsg *em)
+{
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
+        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone or codes");
+    char probe[64];
+    usher_err err = store_begin(db->db, em);
+    if (!err)
+        err = store_meta_get(db->db, K_EVENT_ID, probe, sizeof probe, em);
+    if (err == USHER_NOTFOUND)
+        err = usher_fail(em, USHER_NOTFOUND,
+                         "this database holds no event yet: run usher-coord init");
+    if (!err)
+        err = write_settings(db, s, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    store_rollback(db->db);
     return err;
 }
 
@@ -310,6 +417,11 @@ usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em)
         return err;
     }
     ev.reseat = strcmp(reseat, "nearest") == 0 ? RESEAT_NEAREST : RESEAT_NONE;
+    err = read_settings(db, &ev.settings, em);
+    if (err) {
+        sodium_memzero(&ev, sizeof ev);
+        return err;
+    }
     *out = ev;
     sodium_memzero(&ev, sizeof ev);
     return USHER_OK;
@@ -363,7 +475,8 @@ out:
     return err;
 }
 
-/* Remembers every logged verdict, so that a retried op is answered as before. */
+/* Remembers the logged verdicts not yet in op_ids (the rest are found there),
+ * so that a retried op is answered as before. */
 static usher_err load_verdicts(coorddb *db, state *st, usher_errmsg *em)
 {
     sqlite3_stmt *q = NULL;
@@ -371,8 +484,9 @@ static usher_err load_verdicts(coorddb *db, state *st, usher_errmsg *em)
     int rc = SQLITE_DONE;
     if (sqlite3_prepare_v2(db->db,
                            "SELECT id, status, first, reason, reseat, ticket_seat, seat_ticket, "
-                           "checked_in_at, checkin_device FROM ops ORDER BY seq",
-                           -1, &q, NULL) != SQLITE_OK) {
+                           "checked_in_at, checkin_device FROM ops WHERE seq > ?1 ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(q, 1, db->op_ids_seq) != SQLITE_OK) {
         err = store_fail(db->db, em, "coordinator database: loading verdicts");
         goto out;
     }
@@ -506,6 +620,23 @@ static usher_err add_tickets_tx(coorddb *db, state *trial, const ticket_list *tl
     return err;
 }
 
+/* A file of weak codes makes the event's codes weak, unless the organiser
+ * decided (event set --codes); the caller holds the transaction. */
+static usher_err note_codes(coorddb *db, const ticket_list *tl, usher_errmsg *em)
+{
+    event_settings s;
+    usher_err err = read_settings(db, &s, em);
+    if (err || s.codes_by_organiser || s.codes == TICKETCODE_WEAK)
+        return err;
+    ticketcode_report rep;
+    err = ticket_list_classify(tl, &rep);
+    if (err)
+        return usher_fail(em, err, "out of memory checking the ticket codes");
+    if (rep.strength == TICKETCODE_WEAK)
+        err = store_meta_set(db->db, K_CODES, ticketcode_strength_name(TICKETCODE_WEAK), em);
+    return err;
+}
+
 usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
                               size_t *added, usher_errmsg *em)
 {
@@ -524,7 +655,9 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
     if (!err)
         err = add_tickets_tx(db, trial, tl, now, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = note_codes(db, tl, em);
+    if (!err)
+        err = commit(db, em);
     store_rollback(db->db);
     state_free(trial);
     if (err)
@@ -541,6 +674,46 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
     return USHER_OK;
 }
 
+static usher_err write_alert_trail(coorddb *db, const alert *a, const char *before,
+                                   const char *after, int64_t now, usher_errmsg *em);
+
+usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void *arg,
+                               const coord_alert *trail, size_t ntrail,
+                               const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                               usher_errmsg *em)
+{
+    change *cs = NULL;
+    size_t n = 0;
+    state *trial = state_clone(st);
+    if (!trial)
+        return usher_fail(em, USHER_NOMEM, "out of memory changing tickets");
+    usher_err err = fn(trial, arg, &cs, &n, em);
+    state_free(trial);
+    if (!err)
+        err = store_begin(db->db, em);
+    for (size_t i = 0; !err && i < n; i++)
+        err = write_change(db, &cs[i], db->last_seq + 1 + (int64_t)i, NULL, now, em);
+    for (size_t i = 0; !err && i < ntrail; i++)
+        err = write_alert_trail(db, &trail[i].a, trail[i].before, trail[i].after, now, em);
+    if (!err && new_codes && new_codes->count)
+        err = note_codes(db, new_codes, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    store_rollback(db->db);
+    free(cs);
+    if (err)
+        return err;
+    db->last_seq += (int64_t)n;
+    cs = NULL;
+    if (fn(st, arg, &cs, &n, em) != USHER_OK)
+        return usher_fail(em, USHER_NOMEM,
+                          "the tickets were saved but memory ran out; restart usher-coord");
+    free(cs);
+    if (last_seq)
+        *last_seq = db->last_seq;
+    return USHER_OK;
+}
+
 static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int64_t op_seq,
                           int64_t now, usher_errmsg *em)
 {
@@ -552,6 +725,7 @@ static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int
     rc |= store__bind_verdict(st, 1 + STORE_OP_COLUMNS, v);
     rc |= sqlite3_bind_int64(st, 1 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, op_seq);
     rc |= sqlite3_bind_int64(st, 2 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, now);
+    rc |= sqlite3_bind_int64(st, 3 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, op->wait_ms);
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE) {
         sqlite3_reset(st);
         return USHER_OK;
@@ -566,6 +740,12 @@ static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int
 }
 
 static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_errmsg *em)
+{
+    return write_alert_trail(db, a, "", "", now, em);
+}
+
+static usher_err write_alert_trail(coorddb *db, const alert *a, const char *before,
+                                   const char *after, int64_t now, usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_ALERT_INSERT, &st, em);
@@ -582,10 +762,14 @@ static usher_err write_alert(coorddb *db, const alert *a, int64_t now, usher_err
     rc |= sqlite3_bind_int64(st, 8, a->other_at);
     rc |= sqlite3_bind_text(st, 9, a->op_id, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 10, now);
+    rc |= sqlite3_bind_text(st, 11, a->note, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 12, before, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 13, after, -1, SQLITE_STATIC);
     return step_done(db, st, rc, "coordinator database: storing an alert", em);
 }
 
-static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, usher_errmsg *em)
+static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v, int64_t now,
+                               usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHECKIN_INSERT, &st, em);
@@ -593,9 +777,10 @@ static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v
         return err;
     int rc = sqlite3_bind_text(st, 1, op->ticket, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_text(st, 2, op->device, -1, SQLITE_STATIC);
-    rc |= sqlite3_bind_int64(st, 3, op->at);
+    rc |= sqlite3_bind_int64(st, 3, op_happened_at(op, now)); /* the coordinator's clock */
     rc |= sqlite3_bind_int(st, 4, v->reason == REASON_DUPLICATE_CHECKIN);
     rc |= sqlite3_bind_text(st, 5, op->id, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int(st, 6, op->manual);
     return step_done(db, st, rc, "coordinator database: recording a check-in", em);
 }
 
@@ -616,7 +801,7 @@ static usher_err write_result(coorddb *db, const usher_op *op, const apply_resul
         if ((err = write_alert(db, &r->alerts[k], now, em)))
             return err;
     if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED)
-        err = write_checkin(db, op, &r->v, em);
+        err = write_checkin(db, op, &r->v, now, em);
     return err;
 }
 
@@ -661,7 +846,7 @@ usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, si
         if (res[i].v.status != VERDICT_DUPLICATE) /* answered from memory: nothing new */
             err = write_result(db, &ops[i], &res[i], now, &seq, &op_seq, em);
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     if (err) {
         store_rollback(db->db);
         return err;
@@ -676,6 +861,149 @@ usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, si
     db->last_op_seq = op_seq;
     *last_seq = seq;
     return USHER_OK;
+}
+
+/* ---- op ids ---------------------------------------------------------------------- */
+
+/* The op_ids key of an op id: 16 bytes for a lower-case UUID (what devices
+ * make), else its text (36 bytes), so two spellings never share a key. */
+static int op_id_key(const char *id, uint8_t out[USHER_OPID_SIZE])
+{
+    size_t len = strlen(id);
+    if (len != 36 || !op_id_valid(id))
+        goto text;
+    int k = 0;
+    for (size_t i = 0; i < 36; i++) {
+        char c = id[i];
+        if (c == '-')
+            continue;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            goto text;
+        if (k % 2 == 0)
+            out[k / 2] = (uint8_t)(v << 4);
+        else
+            out[k / 2] |= (uint8_t)v;
+        k++;
+    }
+    return 16;
+text:
+    len = len < USHER_OPID_SIZE ? len : USHER_OPID_SIZE - 1;
+    memcpy(out, id, len);
+    return (int)len;
+}
+
+int64_t coorddb_ops_unsaved(const coorddb *db)
+{
+    return db->last_op_seq - db->op_ids_seq;
+}
+
+typedef struct id_row {
+    uint8_t key[USHER_OPID_SIZE];
+    int len;
+    int64_t seq;
+} id_row;
+
+static int cmp_id_row(const void *a, const void *b)
+{
+    const id_row *x = a, *y = b;
+    int n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, (size_t)n);
+    return c ? c : x->len - y->len;
+}
+
+usher_err coorddb_save_op_ids(coorddb *db, usher_errmsg *em)
+{
+    size_t cap = 1024, n = 0;
+    id_row *rows = malloc(cap * sizeof *rows);
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    usher_err err = USHER_OK;
+    if (!rows)
+        return usher_fail(em, USHER_NOMEM, "out of memory saving op ids");
+    if ((err = store_begin(db->db, em)))
+        goto out;
+    if (sqlite3_prepare_v2(db->db, "SELECT seq, id FROM ops WHERE seq > ?1", -1, &q, NULL) ||
+        sqlite3_bind_int64(q, 1, db->op_ids_seq) ||
+        sqlite3_prepare_v2(db->db, "INSERT OR IGNORE INTO op_ids(id, seq) VALUES (?1, ?2)", -1,
+                           &ins, NULL)) {
+        err = store_fail(db->db, em, "coordinator database: saving op ids");
+        goto fail;
+    }
+    int rc;
+    int64_t top = db->op_ids_seq;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            id_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
+            if (!bigger) {
+                err = usher_fail(em, USHER_NOMEM, "out of memory saving op ids");
+                goto fail;
+            }
+            rows = bigger, cap *= 2;
+        }
+        const char *id = (const char *)sqlite3_column_text(q, 1);
+        rows[n].seq = sqlite3_column_int64(q, 0);
+        rows[n].len = op_id_key(id ? id : "", rows[n].key);
+        top = rows[n].seq > top ? rows[n].seq : top;
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        err = store_fail(db->db, em, "coordinator database: saving op ids");
+        goto fail;
+    }
+    /* In key order, the batch touches each leaf of the table once. */
+    qsort(rows, n, sizeof *rows, cmp_id_row);
+    for (size_t i = 0; !err && i < n; i++) {
+        int b = sqlite3_bind_blob(ins, 1, rows[i].key, rows[i].len, SQLITE_STATIC);
+        b |= sqlite3_bind_int64(ins, 2, rows[i].seq);
+        err = step_done(db, ins, b, "coordinator database: saving op ids", em);
+    }
+    if (!err)
+        err = meta_set_i64(db, "op_ids_seq", top, em);
+    if (!err)
+        err = store_commit(db->db, em);
+    if (err)
+        goto fail;
+    db->op_ids_seq = top;
+    goto out;
+fail:
+    store_rollback(db->db);
+out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(ins);
+    free(rows);
+    return err;
+}
+
+usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out, usher_errmsg *em)
+{
+    sqlite3_stmt *st = NULL;
+    usher_err err = cstmt(db, C_FIND_VERDICT, &st, em);
+    if (err)
+        return err;
+    uint8_t key[USHER_OPID_SIZE];
+    int len = op_id_key(op_id, key);
+    if (sqlite3_bind_blob(st, 1, key, len, SQLITE_STATIC) != SQLITE_OK) {
+        err = store_fail(db->db, em, "coordinator database: finding an op");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        verdict v;
+        memset(&v, 0, sizeof v);
+        store__read_verdict(st, 1, &v);
+        store__column_text(st, 0, v.op_id, sizeof v.op_id);
+        if (strcmp(v.op_id, op_id) == 0)
+            *out = v;
+        else
+            err = USHER_NOTFOUND; /* cannot happen: keys are exact */
+    } else if (rc == SQLITE_DONE) {
+        err = USHER_NOTFOUND;
+    } else {
+        err = store_fail(db->db, em, "coordinator database: finding an op");
+    }
+out:
+    sqlite3_reset(st);
+    return err;
 }
 
 /* ---- reading the change log ------------------------------------------------------ */
@@ -904,6 +1232,26 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errm
     return err;
 }
 
+bool coorddb_unsure(const coorddb *db)
+{
+    return db->unsure;
+}
+
+usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now, usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = store_begin(db->db, em);
+    if (err)
+        return err;
+    for (size_t i = 0; !err && i < n; i++)
+        err = write_alert(db, &a[i], now, em);
+    if (!err)
+        err = commit(db, em);
+    store_rollback(db->db);
+    return err;
+}
+
 usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n, usher_errmsg *em)
 {
     if (!n)
@@ -918,7 +1266,7 @@ usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n, 
             err = USHER_OK; /* removed meanwhile: nothing to record */
     }
     if (!err)
-        err = store_commit(db->db, em);
+        err = commit(db, em);
     store_rollback(db->db);
     return err;
 }
@@ -978,6 +1326,9 @@ static void read_alert_row(sqlite3_stmt *st, void *p)
     store__column_text(st, 9, ca->a.op_id, sizeof ca->a.op_id);
     ca->created_at = sqlite3_column_int64(st, 10);
     ca->acked_at = sqlite3_column_int64(st, 11);
+    store__column_text(st, 12, ca->a.note, sizeof ca->a.note);
+    store__column_text(st, 13, ca->before, sizeof ca->before);
+    store__column_text(st, 14, ca->after, sizeof ca->after);
 }
 
 usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,
@@ -1025,6 +1376,7 @@ static void read_checkin_row(sqlite3_stmt *st, void *p)
     c->at = sqlite3_column_int64(st, 2);
     c->duplicate = sqlite3_column_int(st, 3) != 0;
     store__column_text(st, 4, c->op_id, sizeof c->op_id);
+    c->manual = sqlite3_column_int(st, 5) != 0;
 }
 
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_errmsg *em)
@@ -1032,7 +1384,7 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_er
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db,
-                           "SELECT ticket, device, at, duplicate, op_id FROM checkins "
+                           "SELECT ticket, device, at, duplicate, op_id, manual FROM checkins "
                            "ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing check-ins");
@@ -1047,7 +1399,7 @@ usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n, ush
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db,
-                           "SELECT ticket, device, at, 0, op_id FROM alerts "
+                           "SELECT ticket, device, at, 0, op_id, 0 FROM alerts "
                            "WHERE kind = 'revoked_scan' ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing refused scans");

@@ -18,6 +18,7 @@
 #include "layout.h"
 #include "op.h"
 #include "qrsig.h"
+#include "settings.h"
 #include "state.h"
 #include "ticket.h"
 
@@ -36,6 +37,7 @@ typedef struct coord_event {
     int64_t created_at;
     uint8_t pk[QRSIG_PK_BYTES];
     uint8_t sk[QRSIG_SK_BYTES];
+    event_settings settings; /* defaults (settings_default) until set */
 } coord_event;
 
 /* Creates the event once: name, layout (stored as JSON, seats created) and a new
@@ -43,30 +45,72 @@ typedef struct coord_event {
 usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Stores the event's settings (all of them, one transaction). USHER_INVAL for
+ * a damaged PIN hash or time zone name, USHER_NOTFOUND before init. */
+usher_err coorddb_set_settings(coorddb *db, const event_settings *s,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+
 /* USHER_NOTFOUND with "run usher-coord init" when there is no event yet. */
 usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* The stored layout JSON (malloc'd, caller frees). */
 usher_err coorddb_layout_json(coorddb *db, char **json, usher_errmsg *em) USHER_MUST_CHECK;
 
-/* Loads layout and state (seats, tickets, every past verdict for duplicate
- * answers) and checks the invariant. Caller frees both (state first). */
+/* Loads layout and state (seats, tickets, the verdicts of ops not yet in
+ * op_ids, for duplicate answers) and checks the invariant. Caller frees both (state first). */
 usher_err coorddb_load(coorddb *db, const state_config *cfg, layout **l, state **st,
                        usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Imports tickets into db and st in one transaction, logging one change per
  * ticket. All or nothing: USHER_EXISTS (naming the first known code) and
- * nothing added if any code is already there. *added counts them. */
+ * nothing added if any code is already there. *added counts them. When the
+ * list's codes are weak (ticket_list_classify) the event's codes become weak
+ * in the same transaction, unless the organiser set them (event set
+ * --codes); strong codes never make a weak event strong. */
 usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
                               size_t *added, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Op ids for duplicates. Every committed op's id is in the op log at once,
+ * and in the compact op_ids table once coorddb_save_op_ids has run: one
+ * transaction that adds every op logged since its last run, in key order (a
+ * batch touches each leaf once, where one row per commit would add a random
+ * page to every commit). coorddb_load remembers only the verdicts of ops not
+ * yet saved; coorddb_find_verdict finds the others. coorddb_ops_unsaved counts
+ * the committed ops not in op_ids yet. */
+int64_t coorddb_ops_unsaved(const coorddb *db);
+usher_err coorddb_save_op_ids(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The first verdict of a saved op id into *out. USHER_NOTFOUND (message
+ * untouched) when no saved op has that id. */
+usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out,
+                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Persists a batch that was just applied to the in-memory state: for each i,
  * ops[i] and res[i] (verdict, changes, alerts). One transaction. Numbers every
  * change (res[i].changes[k].seq set here) and returns the last sequence in
- * *last_seq. On failure nothing is written and the caller must reload the
- * state from the database (memory is ahead of disk). */
+ * *last_seq. On failure memory is ahead of disk: when coorddb_unsure() then
+ * says so, the outcome is unknown (see there); otherwise nothing was written
+ * and the caller may reload the state from the database. */
 usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n, int64_t now,
                          int64_t *last_seq, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* An organiser's change made outside the op log: imports and re-imports,
+ * corrections. fn changes the state it is given and returns the changes it
+ * made (*out malloc'd, seq 0). It runs first on a copy of st, whose changes
+ * are written in one transaction with the trail (alerts with before/after
+ * text, may be NULL/0), then on st itself once that is durable (fn must do
+ * the same to both). new_codes (may be NULL): the codes of an imported file,
+ * which make the event's codes weak when they are (as coorddb_add_tickets).
+ * *last_seq (may be NULL) is the newest sequence after.
+ * On failure nothing is written and st is untouched, except when fn fails on
+ * st after the commit (USHER_NOMEM: restart usher-coord). */
+typedef struct coord_alert coord_alert;
+typedef usher_err (*coorddb_admin_fn)(state *st, void *arg, change **out, size_t *n,
+                                      usher_errmsg *em);
+usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void *arg,
+                               const coord_alert *trail, size_t ntrail,
+                               const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Highest sequence number in the change log (0 when empty). */
 int64_t coorddb_last_seq(coorddb *db);
@@ -113,9 +157,12 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n,
                           usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Stored alerts, newest first (max rows), each with its row id and ack time. */
+#define COORD_TRAIL_SIZE 320 /* "name / class" of a ticket */
 typedef struct coord_alert {
     int64_t id;
     alert a;
+    char before[COORD_TRAIL_SIZE]; /* corrections: what it read before; "" otherwise */
+    char after[COORD_TRAIL_SIZE];
     int64_t created_at;
     int64_t acked_at; /* 0 = open */
 } coord_alert;
@@ -133,6 +180,7 @@ typedef struct coord_checkin {
     int64_t at;
     bool duplicate;
     char op_id[USHER_OPID_SIZE];
+    bool manual; /* admitted by staff from the staff screen */
 } coord_checkin;
 
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n,
@@ -143,6 +191,18 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n,
  * false. *out malloc'd. */
 usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n,
                                 usher_errmsg *em) USHER_MUST_CHECK;
+
+/* True once a commit on db failed with an I/O error (a failed fsync): the
+ * transaction may be on disk or not, and SQLite's recovery decides which when
+ * the file is next opened. Whoever holds db must then stop writing and
+ * answering from it, and be restarted; a retried op then finds its first
+ * verdict (durable) or nothing (absent). */
+bool coorddb_unsure(const coorddb *db);
+
+/* Stores alerts raised outside a commit of ops (a device's clock found far
+ * from the coordinator's) in one transaction, created at now. */
+usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now,
+                             usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Records the sync health of several devices (as coorddb_device_seen, ids
  * that are not in the database are skipped) in one transaction: one fsync for

@@ -33,6 +33,7 @@ struct csv_reader {
     size_t *offs; /* where each field starts in buf (buf moves as it grows) */
     csv_field *fields;
     size_t nfields, fcap;
+    unsigned char sep; /* the field separator: ',' ';' or '\t' */
 };
 
 static bool is_blank(unsigned char c)
@@ -42,7 +43,12 @@ static bool is_blank(unsigned char c)
 
 csv_reader *csv_reader_new(const char *data, size_t len)
 {
-    if (!data && len)
+    return csv_reader_new_sep(data, len, ',');
+}
+
+csv_reader *csv_reader_new_sep(const char *data, size_t len, char sep)
+{
+    if ((!data && len) || (sep != ',' && sep != ';' && sep != '\t'))
         return NULL;
     csv_reader *r = calloc(1, sizeof *r);
     if (!r)
@@ -51,6 +57,7 @@ csv_reader *csv_reader_new(const char *data, size_t len)
     r->p = (const unsigned char *)data;
     r->n = len;
     r->line = 1;
+    r->sep = (unsigned char)sep;
     if (len >= 3 && memcmp(data, bom, 3) == 0)
         r->i = 3;
     return r;
@@ -138,7 +145,7 @@ static usher_err tok_byte(csv_reader *r, tok *t, unsigned char c, bool *eol)
         t->state = T_AFTER;
         return tok_byte(r, t, c, eol);
     case T_AFTER:
-        if (c == ',' || line_end) {
+        if (c == r->sep || line_end) {
             *eol = line_end;
             return end_field(r, t);
         }
@@ -148,7 +155,7 @@ static usher_err tok_byte(csv_reader *r, tok *t, unsigned char c, bool *eol)
     case T_FIELD:
         break;
     }
-    if (c == ',' || line_end) {
+    if (c == r->sep || line_end) {
         *eol = line_end;
         return end_field(r, t);
     }

@@ -1,8 +1,8 @@
 /* csv.h - a reader of RFC 4180 CSV text that yields one record of fields at a
  * time, with the physical line each record starts on; it knows no columns.
  *
- * Accepted: quoted fields holding commas, doubled quotes ("") and line breaks;
- * records ended by CRLF, LF or a lone CR; a leading UTF-8 BOM (skipped); a last
+ * Accepted: quoted fields holding separators (a comma unless told otherwise), doubled quotes ("")
+ * and line breaks; records ended by CRLF, LF or a lone CR; a leading UTF-8 BOM (skipped); a last
  * record with or without a line break. Spaces and tabs before an opening quote
  * and after a closing one are dropped; unquoted fields are kept byte for byte
  * (trimming is the caller's choice). Nothing is refused: a malformed field is
@@ -52,6 +52,10 @@ typedef struct csv_reader csv_reader;
  * outlive it; data may be NULL when len is 0. Returns NULL when out of memory
  * or when data is NULL with len > 0. Free with csv_reader_free. */
 csv_reader *csv_reader_new(const char *data, size_t len);
+
+/* The same with another field separator: ',', ';' (Excel in much of Europe)
+ * or '\t' (Excel's "Unicode text"). NULL for any other sep. */
+csv_reader *csv_reader_new_sep(const char *data, size_t len, char sep);
 
 void csv_reader_free(csv_reader *r); /* NULL is a no-op */
 

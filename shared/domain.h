@@ -17,6 +17,7 @@
 #define USHER_DEVICE_SIZE 65  /* device id: [A-Za-z0-9_.-]{1,64} */
 #define USHER_OPID_SIZE 37    /* UUID text, 36 chars */
 #define USHER_EVENT_NAME_SIZE 129
+#define USHER_NOTE_SIZE 41 /* a refused scan's first characters, printable ASCII */
 
 #define USHER_MAX_SEATS 100000 /* absurd-size guard for layouts */
 #define USHER_MAX_TICKETS 200000
@@ -24,7 +25,11 @@
 #define USHER_DEFAULT_HOLD_TTL_MS 120000
 #define USHER_MAX_HOLD_TTL_MS (3600 * 1000)         /* 1 h */
 #define USHER_DEFAULT_LEASE_TTL_MS (30 * 60 * 1000) /* 30 min */
-#define USHER_MAX_LEASE_TTL_MS (4 * 3600 * 1000)    /* 4 h */
+/* A device clock further than this from the coordinator's is worth a person's
+ * look (an alert on the dashboard, a line on the kiosk's maintenance screen);
+ * Usher itself judges time by the coordinator's clock whatever the offset. */
+#define USHER_CLOCK_SKEW_ALERT_MS (60 * 1000)
+#define USHER_MAX_LEASE_TTL_MS (4 * 3600 * 1000) /* 4 h */
 
 typedef enum {
     ROLE_NONE = 0,
@@ -40,7 +45,7 @@ usher_role role_parse(const char *name);
 
 /* What one seat holds, as the coordinator (or a replica) believes.
  *
- * A lease (offline policy `lease`, DESIGN.md rule 7) reserves a free seat for
+ * A lease (offline policy `lease`, shared/README.md "Conflict rules" 8) reserves a free seat for
  * one device until lease_until by the coordinator's clock, so that the device
  * can seat guests there while offline without any conflict. Like a hold, a
  * lease with lease_until <= now is gone; a seat that gets a ticket or is

@@ -13,8 +13,8 @@
 /* Columns of an outbox row, in the order read_entry expects. */
 #define OUTBOX_COLUMNS                                                                             \
     "seq, id, device, kind, ticket, seat, at, expect_ticket_seat, expect_seat_free, "              \
-    "party, ttl_ms, state, status, first, reason, reseat, ticket_seat, seat_ticket, "              \
-    "checked_in_at, checkin_device, created_at, decided_at"
+    "party, ttl_ms, manual, note, state, status, first, reason, reseat, ticket_seat, "             \
+    "seat_ticket, checked_in_at, checkin_device, created_at, decided_at"
 
 /* The statements used on every sync round or redraw, prepared once. */
 enum {
@@ -33,8 +33,8 @@ enum {
 
 static const char *const journal_sql[J_COUNT] = {
     [J_APPEND] = "INSERT INTO outbox(id, device, kind, ticket, seat, at, expect_ticket_seat, "
-                 "expect_seat_free, party, ttl_ms, created_at) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 "expect_seat_free, party, ttl_ms, manual, note, created_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [J_PENDING] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 ORDER BY seq LIMIT ?1",
     [J_PENDING_COUNT] = "SELECT count(*) FROM outbox WHERE state = 0",
     [J_STATE_COUNT] = "SELECT count(*) FROM outbox WHERE state = ?1",
@@ -70,6 +70,9 @@ struct journal {
 #define K_EVENT_NAME "event_name"
 #define K_PUBKEY "pubkey"
 #define K_HOLD_TTL "hold_ttl_ms"
+#define K_CODES "codes"
+#define K_PIN_HASH "pin_hash"
+#define K_TZ "tz"
 #define K_LAYOUT "layout"
 #define K_CURSOR "cursor"
 #define K_ONLINE "online"
@@ -79,6 +82,8 @@ struct journal {
 #define K_WAKE "wake_socket"
 #define K_POLICY "offline_policy"
 #define K_LEASE_SIZE "lease_size"
+#define K_CLOCK_OFFSET "clock_offset_ms"
+#define K_CLOCK_AT "clock_measured_at"
 
 usher_err journal_open(const char *path, journal **out, usher_errmsg *em)
 {
@@ -155,6 +160,27 @@ static usher_err meta_set_i64(journal *j, const char *key, int64_t v, usher_errm
     return store_meta_set(j->db, key, buf, em);
 }
 
+/* The event's settings as sync last delivered them; the defaults
+ * (settings_default) before it did. */
+static usher_err read_settings(journal *j, event_settings *s, usher_errmsg *em)
+{
+    char codes[16];
+    settings_default(s);
+    usher_err err = meta_text(j, K_CODES, codes, sizeof codes, em);
+    if (!err)
+        err = meta_text(j, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
+    if (!err)
+        err = meta_text(j, K_TZ, s->tz, sizeof s->tz, em);
+    if (err)
+        return err;
+    int strength = ticketcode_strength_parse(codes);
+    if (codes[0] && strength < 0)
+        return usher_fail(em, USHER_DB, "journal: meta \"codes\" is \"%s\"", codes);
+    if (strength >= 0)
+        s->codes = (ticketcode_strength)strength;
+    return USHER_OK;
+}
+
 usher_err journal_get_identity(journal *j, journal_identity *out, usher_errmsg *em)
 {
     journal_identity id;
@@ -171,11 +197,32 @@ usher_err journal_get_identity(journal *j, journal_identity *out, usher_errmsg *
         err = meta_text(j, K_PUBKEY, id.pubkey_hex, sizeof id.pubkey_hex, em);
     if (!err)
         err = meta_i64(j, K_HOLD_TTL, &id.hold_ttl_ms, em);
+    if (!err)
+        err = read_settings(j, &id.settings, em);
     if (err)
         return err;
     id.role = role_parse(role);
     *out = id;
     return USHER_OK;
+}
+
+usher_err journal_set_settings(journal *j, const event_settings *s, usher_errmsg *em)
+{
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
+        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone or codes");
+    usher_err err = store_begin(j->db, em);
+    if (!err)
+        err = store_meta_set(j->db, K_CODES, ticketcode_strength_name(s->codes), em);
+    if (!err)
+        err = store_meta_set(j->db, K_PIN_HASH, s->pin_hash, em);
+    if (!err)
+        err = store_meta_set(j->db, K_TZ, s->tz, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
 }
 
 usher_err journal_set_identity(journal *j, const journal_identity *id, usher_errmsg *em)
@@ -248,6 +295,10 @@ usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em)
         err = meta_text(j, K_LAST_ERROR, s.last_error, sizeof s.last_error, em);
     if (!err)
         err = meta_text(j, K_WAKE, s.wake_socket, sizeof s.wake_socket, em);
+    if (!err)
+        err = meta_i64(j, K_CLOCK_OFFSET, &s.clock_offset_ms, em);
+    if (!err)
+        err = meta_i64(j, K_CLOCK_AT, &s.clock_measured_at, em);
     if (err)
         return err;
     s.online = online != 0;
@@ -269,6 +320,21 @@ usher_err journal_set_status(journal *j, bool online, const char *error, int64_t
         err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
     if (!err)
         err = store_meta_set(j->db, K_LAST_ERROR, text, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+usher_err journal_set_clock(journal *j, int64_t offset_ms, int64_t now, usher_errmsg *em)
+{
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    err = meta_set_i64(j, K_CLOCK_OFFSET, offset_ms, em);
+    if (!err)
+        err = meta_set_i64(j, K_CLOCK_AT, now, em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)
@@ -390,11 +456,11 @@ static void read_entry(sqlite3_stmt *st, outbox_entry *e)
     memset(e, 0, sizeof *e);
     e->seq = sqlite3_column_int64(st, 0);
     store__read_op(st, 1, &e->op);
-    e->state = (outbox_state)sqlite3_column_int(st, 11);
-    store__read_verdict(st, 12, &e->v);
+    e->state = (outbox_state)sqlite3_column_int(st, 1 + STORE_OP_COLUMNS);
+    store__read_verdict(st, 2 + STORE_OP_COLUMNS, &e->v);
     text_copy(e->v.op_id, sizeof e->v.op_id, e->op.id);
-    e->created_at = sqlite3_column_int64(st, 20);
-    e->decided_at = sqlite3_column_int64(st, 21);
+    e->created_at = sqlite3_column_int64(st, 2 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS);
+    e->decided_at = sqlite3_column_int64(st, 3 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS);
 }
 
 /* Steps st to the end, collecting entries into a malloc'd array (at least one
@@ -666,9 +732,14 @@ usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **ou
     if (err)
         goto out;
     apply_result res;
-    for (size_t i = 0; i < n; i++)
-        if (ops[i].kind != OP_LEASE) /* not granted yet: nothing to count on */
-            state_apply(st, &ops[i], now, &res);
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].kind == OP_LEASE)
+            continue; /* not granted yet: nothing to count on */
+        /* Like the coordinator, date the op by how long it has waited, so
+         * that a pending hold here expires when it would there. */
+        ops[i].wait_ms = now > ops[i].at ? now - ops[i].at : 0;
+        state_apply(st, &ops[i], now, &res);
+    }
 out:
     store_rollback(j->db); /* ends the read transaction */
     free(ops);

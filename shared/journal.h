@@ -15,6 +15,7 @@
 #include "error.h"
 #include "layout.h"
 #include "op.h"
+#include "settings.h"
 #include "state.h"
 
 typedef struct journal journal;
@@ -31,11 +32,19 @@ typedef struct journal_identity {
     char event_name[USHER_EVENT_NAME_SIZE];
     char pubkey_hex[65]; /* event's Ed25519 public key, hex */
     int64_t hold_ttl_ms;
+    event_settings settings; /* read here; written by journal_set_settings only */
 } journal_identity;
 
 usher_err journal_get_identity(journal *j, journal_identity *out,
                                usher_errmsg *em) USHER_MUST_CHECK;
 usher_err journal_set_identity(journal *j, const journal_identity *id,
+                               usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The event's settings (codes strong or weak, staff PIN hash, time zone) as
+ * the coordinator sent them with the snapshot or a sync answer; one
+ * transaction. USHER_INVAL for damaged values. Before any, the identity
+ * reads settings_default. */
+usher_err journal_set_settings(journal *j, const event_settings *s,
                                usher_errmsg *em) USHER_MUST_CHECK;
 
 /* The layout JSON as the coordinator sent it; NULL with USHER_NOTFOUND before
@@ -100,17 +109,30 @@ typedef struct journal_status {
     int64_t last_attempt_at;
     char last_error[256];  /* "" when the last attempt worked */
     char wake_socket[108]; /* datagram socket syncd listens on, "" if none */
+    /* The coordinator's clock minus this device's, ms, as usher-syncd last
+     * measured it (0 before the first measure); the device's programs add it
+     * to their clock, so that every time they write or show is the
+     * coordinator's. */
+    int64_t clock_offset_ms;
+    int64_t clock_measured_at; /* device clock, ms; 0 = never measured */
 } journal_status;
 
 usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em) USHER_MUST_CHECK;
 /* Records an attempt: online or not, and the error text ("" when fine). */
 usher_err journal_set_status(journal *j, bool online, const char *error, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
+/* Records the measured clock offset (coordinator minus device, ms) at the
+ * device's time now. */
+usher_err journal_set_clock(journal *j, int64_t offset_ms, int64_t now,
+                            usher_errmsg *em) USHER_MUST_CHECK;
 usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Builds what the device should show: the replica (seats, tickets) as a state
  * over layout l, then every pending op applied on top with state_apply at
- * `now` (no reseat, no duplicate memory). Pending `lease` ops are left out: a
+ * `now` (no reseat, no duplicate memory), each dated by its wait so far
+ * (now - at). `now` is the coordinator's time as the device knows it (its
+ * clock plus clock_offset_ms), the clock the replica's hold and lease times
+ * are in. Pending `lease` ops are left out: a
  * lease counts only once the coordinator has granted it, so that a device
  * offline never seats a guest on a seat it merely asked for. Caller frees
  * *out. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "ticketcode.h"
 
 static const char *const op_names[] = {NULL,
 #define OP_KIND_NAME(e, s) s,
@@ -34,9 +35,9 @@ bool op_allowed(usher_role role, op_kind kind)
         return kind != OP_NONE && (unsigned)kind < OP_KIND_COUNT;
     case ROLE_KIOSK:
         return kind == OP_HOLD || kind == OP_RELEASE || kind == OP_ASSIGN || kind == OP_UNASSIGN ||
-               kind == OP_LEASE || kind == OP_UNLEASE;
+               kind == OP_LEASE || kind == OP_UNLEASE || kind == OP_SCAN_REFUSED;
     case ROLE_DOOR:
-        return kind == OP_CHECKIN;
+        return kind == OP_CHECKIN || kind == OP_SCAN_REFUSED;
     case ROLE_NONE:
         break;
     }
@@ -81,18 +82,7 @@ void op_init(usher_op *op, op_kind kind, const char *device, int64_t at)
     op->expect_seat_free = true;
 }
 
-static bool code_valid(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return n > 0 && n < USHER_CODE_SIZE;
-}
-
-/* Which fields each kind takes: T = ticket, S = seat, s = seat optional. */
+/* Which fields each kind takes: T = ticket, S = seat, s = seat optional, N = note. */
 static const char *op_fields(op_kind kind)
 {
     switch (kind) {
@@ -110,6 +100,8 @@ static const char *op_fields(op_kind kind)
     case OP_CHECKIN:
     case OP_REVOKE:
         return "T";
+    case OP_SCAN_REFUSED:
+        return "N";
     case OP_NONE:
         break;
     }
@@ -122,7 +114,7 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
     if (!fields)
         return usher_fail(em, USHER_INVAL,
                           "kind: unknown operation (expected hold, release, assign, unassign, "
-                          "checkin, revoke, block, unblock, lease or unlease)");
+                          "checkin, revoke, block, unblock, lease, unlease or scan_refused)");
     if (!op_id_valid(op->id))
         return usher_fail(em, USHER_INVAL, "id: \"%.40s\" is not a UUID", op->id);
     if (op->device[0] && !text_is_ident(op->device, USHER_DEVICE_SIZE - 1))
@@ -136,7 +128,7 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
         return usher_fail(em, USHER_INVAL, "ticket: required for %s", kind);
     if (!wants_ticket && op->ticket[0] && op->kind != OP_HOLD)
         return usher_fail(em, USHER_INVAL, "ticket: not taken by %s", kind);
-    if (op->ticket[0] && !code_valid(op->ticket))
+    if (op->ticket[0] && !ticketcode_valid(op->ticket))
         return usher_fail(em, USHER_INVAL,
                           "ticket: \"%.40s\" is not a ticket code (A-Z, 0-9 and '-', at most "
                           "32)",
@@ -152,6 +144,16 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
                           op->expect_ticket_seat);
     if (op->party[0] && !text_is_ident(op->party, USHER_OPID_SIZE - 1))
         return usher_fail(em, USHER_INVAL, "party: \"%.40s\" is not an id", op->party);
+    if (op->manual && op->kind != OP_CHECKIN)
+        return usher_fail(em, USHER_INVAL, "manual: only a checkin is manual, not %s", kind);
+    bool wants_note = strchr(fields, 'N') != NULL;
+    if (wants_note && !op->note[0])
+        return usher_fail(em, USHER_INVAL, "note: required for %s", kind);
+    if (!wants_note && op->note[0])
+        return usher_fail(em, USHER_INVAL, "note: not taken by %s", kind);
+    for (const char *p = op->note; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f)
+            return usher_fail(em, USHER_INVAL, "note: printable ASCII only");
     /* A lease outlives a hold: it covers a stretch offline, not one guest's choice. */
     int64_t max_ttl = op->kind == OP_LEASE ? USHER_MAX_LEASE_TTL_MS : USHER_MAX_HOLD_TTL_MS;
     if (op->ttl_ms < 0 || op->ttl_ms > max_ttl)
@@ -221,4 +223,14 @@ alert_kind alert_kind_parse(const char *name)
 verdict_status verdict_effective(const verdict *v)
 {
     return v->status == VERDICT_DUPLICATE ? v->first : v->status;
+}
+
+int64_t op_happened_at(const usher_op *op, int64_t now)
+{
+    int64_t wait = op->wait_ms;
+    if (wait < 0)
+        wait = 0;
+    if (wait > now)
+        wait = now;
+    return now - wait;
 }

@@ -20,7 +20,8 @@
     X(BLOCK, "block")                                                                              \
     X(UNBLOCK, "unblock")                                                                          \
     X(LEASE, "lease")                                                                              \
-    X(UNLEASE, "unlease")
+    X(UNLEASE, "unlease")                                                                          \
+    X(SCAN_REFUSED, "scan_refused")
 
 typedef enum {
     OP_NONE = 0,
@@ -42,6 +43,13 @@ typedef enum {
  *   unblock   seat
  *   lease     seat, ttl_ms (0 = USHER_DEFAULT_LEASE_TTL_MS, 30 min; at most 4 h)
  *   unlease   seat
+ *   scan_refused  note: the first characters of a QR payload a device refused
+ *             as forged or altered (printable ASCII); the coordinator raises a
+ *             scan_refused alert and changes nothing
+ *
+ * A checkin may be `manual`: staff admitted the guest from the staff screen
+ * after a name check (the code alone would not admit); op.device says which
+ * device.
  *
  * Compare-and-set: expect_ticket_seat is the seat the device believed the
  * ticket had ("" = unseated); expect_seat_free says it believed the seat free.
@@ -52,12 +60,24 @@ typedef struct usher_op {
     op_kind kind;
     char ticket[USHER_CODE_SIZE];
     char seat[USHER_SEAT_ID_SIZE];
-    int64_t at; /* the device's clock when the person acted, ms */
+    int64_t at; /* the device's clock when the person acted, ms: a record, never a judge */
     char expect_ticket_seat[USHER_SEAT_ID_SIZE];
     bool expect_seat_free;
     char party[USHER_OPID_SIZE]; /* groups tickets seated together; may be "" */
     int64_t ttl_ms;              /* hold and lease only */
+    bool manual;                 /* checkin only: admitted by staff */
+    char note[USHER_NOTE_SIZE];  /* scan_refused only */
+    /* How long the op had waited in the device's outbox when it was sent, ms,
+     * measured by usher-syncd as a difference of two readings of one clock,
+     * so that the clock's error cancels out (0 = sent at once). */
+    int64_t wait_ms;
 } usher_op;
+
+/* When the op happened by the coordinator's clock: it arrived at `now`
+ * after waiting wait_ms in the device's outbox (clamped to 0..now). Time is
+ * the coordinator's: hold lifetimes, late uploads and the order of
+ * check-ins are judged by this, never by the device's own `at`. */
+int64_t op_happened_at(const usher_op *op, int64_t now);
 
 /* Wire name of a kind ("assign"); NULL for OP_NONE or strays. */
 const char *op_kind_name(op_kind kind);
@@ -165,7 +185,11 @@ typedef struct change {
     X(RESEAT, "reseat")                                                                            \
     X(DUPLICATE_CHECKIN, "duplicate_checkin")                                                      \
     X(LATE_UPLOAD, "late_upload")                                                                  \
-    X(REVOKED_SCAN, "revoked_scan")
+    X(REVOKED_SCAN, "revoked_scan")                                                                \
+    X(SCAN_REFUSED, "scan_refused")                                                                \
+    X(CLOCK_SKEW, "clock_skew")                                                                    \
+    X(TICKET_EDITED, "ticket_edited")                                                              \
+    X(TICKET_UNREVOKED, "ticket_unrevoked")
 
 typedef enum {
     ALERT_NONE = 0,
@@ -179,7 +203,10 @@ alert_kind alert_kind_parse(const char *name);
 
 /* Something an organiser should look at. For RESEAT: seat = the seat asked
  * for, other_seat = the seat given. For DUPLICATE_CHECKIN: device/at = this
- * scan, other_device/other_at = the first one. */
+ * scan, other_device/other_at = the first one. For SCAN_REFUSED: device/at =
+ * where and when a forged or altered QR code was scanned, note = its first
+ * characters. For CLOCK_SKEW: device, at =
+ * the coordinator's clock, other_at = the device's clock at that moment. */
 typedef struct alert {
     alert_kind kind;
     char ticket[USHER_CODE_SIZE];
@@ -190,6 +217,7 @@ typedef struct alert {
     int64_t at;
     int64_t other_at;
     char op_id[USHER_OPID_SIZE];
+    char note[USHER_NOTE_SIZE];
 } alert;
 
 #endif

@@ -11,11 +11,16 @@
  * extra keys are ignored.
  *
  *   op       {"kind": "hold|release|assign|unassign|checkin|revoke|block|unblock|
- *                     lease|unlease",
+ *                     lease|unlease|scan_refused",
  *             "id": uuid, "device"?: id, "ticket"?: code, "seat"?: id,
  *             "at": time, "expect_ticket_seat"?: id|null (absent/null = unseated),
  *             "expect_seat_free"?: bool (absent = true), "party"?: id,
- *             "ttl_ms"?: int >= 0}
+ *             "ttl_ms"?: int >= 0, "manual"?: bool (checkin: staff admitted),
+ *             "note"?: text (scan_refused: the payload's first 40 characters),
+ *             "wait_ms"?: int >= 0}
+ *            `at` is the device's clock, kept as a record; `wait_ms` is how long
+ *            the op waited in the device's outbox (usher-syncd measures it), from
+ *            which the coordinator dates it by its own clock (op_happened_at).
  *            Which of ticket/seat/... a kind takes: op.h; checked by op_validate.
  *   verdict  {"status": "accepted|rejected|duplicate",
  *             "first"?: "accepted|rejected" (required for, and only for, duplicate),
@@ -30,14 +35,26 @@
  *             "checkin_device"?: id, "revoked": bool}
  *            (text: UTF-8 without control characters, name <= 256 bytes,
  *             class <= 16; either may be "")
- *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan",
+ *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan|scan_refused|
+ *                      clock_skew",
  *             "ticket"?: code, "seat"?: id, "other_seat"?: id, "device"?: id,
- *             "other_device"?: id, "at"?: time, "other_at"?: time, "op_id"?: uuid}
+ *             "other_device"?: id, "at"?: time, "other_at"?: time, "op_id"?: uuid,
+ *             "note"?: text}
+ *   event    {"codes": "strong|weak", "pin_hash"?: text (crypto_pwhash_str),
+ *             "tz"?: text (IANA zone; absent = UTC)}
  *
- *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "ops": [op, ...]}
+ *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "clock"?: time,
+ *                            "ops": [op, ...]}
+ *                           `clock` is the device's own clock as it sent (the
+ *                           coordinator compares it with its own: skew alert)
  *                           at most 1000 ops (USHER_MAX_BATCH)
  *   POST /v1/sync response  {"cursor": int >= 0, "more": bool,
- *                            "verdicts": [verdict, ...], "changes": [change, ...]}
+ *                            "verdicts": [verdict, ...], "changes": [change, ...],
+ *   POST /v1/sync response  {"cursor": int >= 0, "more": bool, "now"?: time,
+ *                            "verdicts": [verdict, ...], "changes": [change, ...],
+ *                            "event"?: event}  (the event's settings, for devices)
+ *                           `now` is the coordinator's clock as it answered:
+ *                           devices measure their clock's offset from it
  *                           at most 1000 verdicts, one per op of the request
  *   any error               {"error": "CODE", "message": "a sentence"}
  *
@@ -54,6 +71,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "ticketcode.h"
 #include "timestamp.h"
 
 /* ---- field tables: one description drives both decoding and encoding ---- */
@@ -102,6 +120,9 @@ static const field op_fields[] = {
     NUM(usher_op, "expect_seat_free", F_BOOL, DEFAULT_TRUE, expect_seat_free),
     STR(usher_op, "party", F_IDENT, 0, party),
     NUM(usher_op, "ttl_ms", F_INT, 0, ttl_ms),
+    NUM(usher_op, "manual", F_BOOL, 0, manual),
+    STR(usher_op, "note", F_TEXT, 0, note),
+    NUM(usher_op, "wait_ms", F_INT, 0, wait_ms),
 };
 
 static const field verdict_fields[] = {
@@ -147,16 +168,24 @@ static const field alert_fields[] = {
     NUM(alert, "at", F_TIME, 0, at),
     NUM(alert, "other_at", F_TIME, 0, other_at),
     STR(alert, "op_id", F_UUID, 0, op_id),
+    STR(alert, "note", F_TEXT, 0, note),
+};
+
+static const field settings_fields[] = {
+    STR(event_settings, "pin_hash", F_TEXT, 0, pin_hash),
+    STR(event_settings, "tz", F_TEXT, 0, tz),
 };
 
 static const field request_fields[] = {
     STR(sync_request, "device", F_IDENT, 0, device),
     NUM(sync_request, "cursor", F_INT, REQ, cursor),
+    NUM(sync_request, "clock", F_TIME, 0, clock),
 };
 
 static const field response_fields[] = {
     NUM(sync_response, "cursor", F_INT, REQ, cursor),
     NUM(sync_response, "more", F_BOOL, REQ, more),
+    NUM(sync_response, "now", F_TIME, 0, now),
 };
 
 /* "one of a, b, c" lists for messages, built from the X-macro tables. */
@@ -227,21 +256,6 @@ static usher_err wrong_type(usher_errmsg *em, path *p, const char *want, const j
     return usher_fail(em, USHER_INVAL, "%s: expected %s, got %s", path_text(p), want, json_kind(v));
 }
 
-static bool is_code(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-'))
-            return false;
-    return true;
-}
-
-static void upcase(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'a' && *s <= 'z')
-            *s = (char)(*s - 'a' + 'A');
-}
-
 /* Checks a string already copied into dst against the rules of its type. */
 static usher_err check_text(const field *f, path *p, char *dst, usher_errmsg *em)
 {
@@ -262,8 +276,8 @@ static usher_err check_text(const field *f, path *p, char *dst, usher_errmsg *em
                               path_text(p), dst);
         break;
     case F_CODE:
-        upcase(dst);
-        if (!is_code(dst))
+        ticketcode_upcase(dst);
+        if (!ticketcode_valid(dst))
             return usher_fail(em, USHER_INVAL,
                               "%s: \"%.40s\" is not a ticket code (letters, digits and '-')",
                               path_text(p), dst);
@@ -623,6 +637,36 @@ out:
     return err;
 }
 
+usher_err proto_settings_decode(const json_t *j, const char *where, event_settings *out,
+                                usher_errmsg *em)
+{
+    event_settings s;
+    const char *name = "";
+    memset(&s, 0, sizeof s);
+    usher_err err = need_object(j, where, "event", em);
+    if (!err)
+        err = read_name(j, where, "codes", true, &name, em);
+    int codes = ticketcode_strength_parse(name);
+    if (!err && codes < 0)
+        err = unknown_name(em, where, "codes", name, " strong weak");
+    if (!err)
+        err = read_fields(settings_fields, NFIELDS(settings_fields), where, j, &s, em);
+    if (!err && !settings_pin_hash_ok(s.pin_hash)) {
+        path p = path_of(where, "pin_hash");
+        err = usher_fail(em, USHER_INVAL, "%s: not a crypto_pwhash_str hash", path_text(&p));
+    }
+    if (!err && !settings_tz_ok(s.tz)) {
+        path p = path_of(where, "tz");
+        err = usher_fail(em, USHER_INVAL, "%s: \"%.40s\" is not a time zone name", path_text(&p),
+                         s.tz);
+    }
+    if (!err) {
+        s.codes = (ticketcode_strength)codes;
+        *out = s;
+    }
+    return err;
+}
+
 usher_err proto_sync_response_decode(const char *body, size_t len, sync_response *out,
                                      usher_errmsg *em)
 {
@@ -640,6 +684,13 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
                        &verdicts, &r.nverdicts, em);
     if (err)
         goto fail;
+    const json_t *ev = json_object_get(root, "event");
+    if (ev) {
+        err = proto_settings_decode(ev, "event", &r.event, em);
+        if (err)
+            goto fail;
+        r.has_event = true;
+    }
     err = decode_array(root, "changes", SIZE_MAX, sizeof(change), change_decode_elem, &changes,
                        &r.nchanges, em);
     if (err)
@@ -759,6 +810,14 @@ json_t *proto_alert_encode(const alert *a)
     return finish(obj, ok);
 }
 
+json_t *proto_settings_encode(const event_settings *s)
+{
+    json_t *obj = json_object();
+    bool ok = obj && put(obj, "codes", json_string(ticketcode_strength_name(s->codes))) &&
+              write_fields(obj, settings_fields, NFIELDS(settings_fields), s);
+    return finish(obj, ok);
+}
+
 typedef json_t *(*elem_encoder)(const void *item);
 
 static json_t *op_encode_elem(const void *item)
@@ -812,7 +871,18 @@ char *proto_sync_response_encode(const sync_response *r)
         put_array(obj, "verdicts", r->verdicts, r->nverdicts, sizeof *r->verdicts,
                   verdict_encode_elem) &&
         put_array(obj, "changes", r->changes, r->nchanges, sizeof *r->changes, change_encode_elem);
+    if (ok && r->has_event)
+        ok = put(obj, "event", proto_settings_encode(&r->event));
     return dump(finish(obj, ok));
+}
+
+size_t proto_sync_response_head(const sync_response *r, char *out, size_t size)
+{
+    char now[TIMESTAMP_TEXT_SIZE];
+    timestamp_format(r->now, now);
+    int n = snprintf(out, size, "{\"cursor\":%lld,\"more\":%s,\"now\":\"%s\",\"verdicts\":[",
+                     (long long)r->cursor, r->more ? "true" : "false", now);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 /* A JSON string of s; bytes that are not UTF-8 become '?' so that an error
@@ -840,4 +910,26 @@ char *proto_error_body(const char *code, const char *message)
     bool ok =
         obj && put(obj, "error", lossy_string(code)) && put(obj, "message", lossy_string(message));
     return dump(finish(obj, ok));
+}
+
+usher_err proto_error_decode(const char *body, size_t len, char *code, size_t code_size,
+                             char *message, size_t message_size)
+{
+    usher_err out = USHER_PARSE;
+    json_t *root = body && len <= PROTO_MAX_BODY ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *c = json_string_value(json_object_get(root, "error"));
+    const char *m = json_string_value(json_object_get(root, "message"));
+    size_t n = c ? strlen(c) : 0;
+    if (!json_is_object(root) || !c || !m || n == 0 || n > 32)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (!((c[i] >= 'a' && c[i] <= 'z') || c[i] == '_'))
+            goto out;
+    if (!text_copy(code, code_size, c))
+        goto out;
+    snprintf(message, message_size, "%s", m);
+    out = USHER_OK;
+out:
+    json_decref(root);
+    return out;
 }

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "op.h"
+#include "settings.h"
 
 /* Largest request or response body either end accepts. */
 #define PROTO_MAX_BODY (4 * 1024 * 1024)
@@ -26,6 +27,13 @@ json_t *proto_op_encode(const usher_op *op);
 json_t *proto_verdict_encode(const verdict *v);
 json_t *proto_change_encode(const change *c);
 json_t *proto_alert_encode(const alert *a);
+
+/* The event's settings a device follows: {"codes", "pin_hash"?, "tz"?}, in
+ * the snapshot's "event" and in every sync response. codes_by_organiser is
+ * the coordinator's own and not on the wire. */
+json_t *proto_settings_encode(const event_settings *s);
+usher_err proto_settings_decode(const json_t *j, const char *where, event_settings *out,
+                                usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Decoders fill *out only on success; `where` prefixes messages ("ops[3]"). */
 usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out,
@@ -43,10 +51,11 @@ typedef struct sync_request {
     char device[USHER_DEVICE_SIZE]; /* optional; "" when absent */
     int64_t cursor;                 /* >= 0 */
     usher_op *ops;
-    size_t nops; /* <= USHER_MAX_BATCH */
+    size_t nops;   /* <= USHER_MAX_BATCH */
+    int64_t clock; /* the device's own wall clock as it sent this, ms; 0 = not sent */
 } sync_request;
 
-/* Response: {"verdicts": [...], "changes": [...], "cursor", "more"}. */
+/* Response: {"verdicts": [...], "changes": [...], "cursor", "more", "event"?}. */
 typedef struct sync_response {
     verdict *verdicts;
     size_t nverdicts;
@@ -54,6 +63,9 @@ typedef struct sync_response {
     size_t nchanges;
     int64_t cursor;
     bool more;
+    bool has_event;       /* "event" was there (a coordinator before it sends none) */
+    event_settings event; /* the event's settings, when has_event */
+    int64_t now;          /* the coordinator's clock when it answered, ms; 0 = not sent */
 } sync_response;
 
 void proto_sync_request_release(sync_request *r);
@@ -71,7 +83,21 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
 char *proto_sync_request_encode(const sync_request *r);
 char *proto_sync_response_encode(const sync_response *r);
 
+/* Writes the start of a sync response, up to and including `"verdicts":[`,
+ * for a server that streams the verdicts and changes after it (cursor, more
+ * and now from r; the arrays are ignored). Returns its length, 0 when it does
+ * not fit in size. */
+size_t proto_sync_response_head(const sync_response *r, char *out, size_t size);
+
 /* The error body every HTTP error uses: {"error": code, "message": text}. */
 char *proto_error_body(const char *code, const char *message);
+
+/* Reads an error body written by proto_error_body: a JSON object whose
+ * "error" is a short code of lowercase letters and '_' and whose "message" is
+ * a string. Copies both (truncated to the sizes) and returns USHER_OK; any
+ * other body (an HTML page, a proxy's JSON, a truncated text) is USHER_PARSE
+ * and leaves the outputs alone. body need not be NUL-terminated. */
+usher_err proto_error_decode(const char *body, size_t len, char *code, size_t code_size,
+                             char *message, size_t message_size) USHER_MUST_CHECK;
 
 #endif

@@ -7,7 +7,7 @@
 #include <sodium.h>
 
 #include "text.h"
-#include "ticket.h"
+#include "ticketcode.h"
 
 #define TAG "U1."
 #define TAG_LEN 3
@@ -109,7 +109,7 @@ usher_err qrsig_sign(const uint8_t sk[QRSIG_SK_BYTES], const char *event_id, con
                      char out[QRSIG_PAYLOAD_SIZE], usher_errmsg *em)
 {
     char norm[USHER_CODE_SIZE];
-    if (!code || !text_copy(norm, sizeof norm, code) || !ticket_code_normalize(norm))
+    if (!code || !text_copy(norm, sizeof norm, code) || !ticketcode_normalize(norm))
         return usher_fail(em, USHER_INVAL,
                           "cannot sign this ticket number: it must be 1 to %d characters of "
                           "A-Z, 0-9 and -",
@@ -140,13 +140,7 @@ static usher_err split_payload(char *buf, char **code, char **sigtext, usher_err
     *dot = '\0';
     *code = buf + TAG_LEN;
     *sigtext = dot + 1;
-    size_t n = strlen(*code);
-    bool ok = n >= 1 && n < USHER_CODE_SIZE;
-    for (size_t k = 0; ok && k < n; k++) {
-        char c = (*code)[k];
-        ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-    }
-    if (!ok)
+    if (!ticketcode_valid(*code))
         return usher_fail(em, USHER_SIGNATURE,
                           "this ticket QR code is damaged or altered: its ticket number is not "
                           "1 to %d characters of A-Z, 0-9 and -",

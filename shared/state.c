@@ -1,6 +1,8 @@
-/* state.c - the seating state machine (DESIGN.md "Conflict rules"), pure: it takes
+/* state.c - the seating state machine (shared/README.md "Conflict rules"), pure: it takes
  * `now` as an argument and does no I/O. Tickets and remembered verdicts are
- * found through small open-addressing hash tables keyed by code and op id. */
+ * found through small open-addressing hash tables keyed by code and op id;
+ * verdicts are kept in two generations so that the owner can forget the older
+ * one once it is stored elsewhere (the coordinator's database). */
 #include "state.h"
 
 #include <math.h>
@@ -8,12 +10,20 @@
 #include <string.h>
 
 #include "text.h"
+#include "ticketcode.h"
 
 /* Open addressing over int32 slots holding index+1 (0 = empty). */
 typedef struct index_table {
     int32_t *slots;
     size_t cap; /* power of two, or 0 */
 } index_table;
+
+/* One generation of remembered verdicts and its op id index. */
+typedef struct verdict_gen {
+    verdict *v;
+    size_t n, cap;
+    index_table ix; /* op id -> index in v */
+} verdict_gen;
 
 struct state {
     const layout *l;
@@ -22,10 +32,8 @@ struct state {
     seat_state *seats;
     ticket_state *tickets;
     int ntickets, tcap;
-    index_table tix; /* ticket code -> ticket index */
-    verdict *verdicts;
-    size_t nverdicts, vcap;
-    index_table vix; /* op id -> verdict index */
+    index_table tix;   /* ticket code -> ticket index */
+    verdict_gen vg[2]; /* remembered verdicts: [0] the newer generation */
 };
 
 static uint64_t hash_str(const char *s)
@@ -39,7 +47,7 @@ static uint64_t hash_str(const char *s)
 /* Finds the slot for key: either the one holding it or the empty one where it
  * would go. name_of(ctx, i) gives the key of entry i. */
 static size_t table_probe(const index_table *t, const char *key,
-                          const char *(*name_of)(const state *, int32_t), const state *st)
+                          const char *(*name_of)(const void *, int32_t), const void *st)
 {
     size_t mask = t->cap - 1, i = hash_str(key) & mask;
     while (t->slots[i] && strcmp(name_of(st, t->slots[i] - 1), key) != 0)
@@ -47,19 +55,19 @@ static size_t table_probe(const index_table *t, const char *key,
     return i;
 }
 
-static const char *ticket_key(const state *st, int32_t i)
+static const char *ticket_key(const void *ctx, int32_t i)
 {
-    return st->tickets[i].code;
+    return ((const state *)ctx)->tickets[i].code;
 }
 
-static const char *verdict_key(const state *st, int32_t i)
+static const char *verdict_key(const void *ctx, int32_t i)
 {
-    return st->verdicts[i].op_id;
+    return ((const verdict_gen *)ctx)->v[i].op_id;
 }
 
 /* Grows t to hold `count` entries at most half full, re-inserting all. */
 static bool table_reserve(index_table *t, size_t count,
-                          const char *(*name_of)(const state *, int32_t), const state *st)
+                          const char *(*name_of)(const void *, int32_t), const void *st)
 {
     if (t->cap >= 2 * count && t->cap)
         return true;
@@ -117,9 +125,25 @@ void state_free(state *st)
     free(st->seats);
     free(st->tickets);
     free(st->tix.slots);
-    free(st->verdicts);
-    free(st->vix.slots);
+    for (int g = 0; g < 2; g++) {
+        free(st->vg[g].v);
+        free(st->vg[g].ix.slots);
+    }
     free(st);
+}
+
+static bool gen_copy(verdict_gen *dst, const verdict_gen *src)
+{
+    *dst = *src;
+    dst->v = NULL;
+    if (!table_copy(&dst->ix, &src->ix))
+        return false;
+    dst->v = malloc((src->cap ? src->cap : 1) * sizeof *dst->v);
+    if (!dst->v)
+        return false;
+    if (src->n)
+        memcpy(dst->v, src->v, src->n * sizeof *dst->v);
+    return true;
 }
 
 state *state_clone(const state *src)
@@ -128,13 +152,12 @@ state *state_clone(const state *src)
     if (!st)
         return NULL;
     *st = *src;
-    st->seats = NULL, st->tickets = NULL, st->verdicts = NULL;
-    st->tix.slots = NULL, st->vix.slots = NULL;
+    st->seats = NULL, st->tickets = NULL, st->tix.slots = NULL;
+    memset(st->vg, 0, sizeof st->vg);
     st->seats = malloc((src->nseats ? (size_t)src->nseats : 1) * sizeof *st->seats);
     st->tickets = malloc((src->tcap ? (size_t)src->tcap : 1) * sizeof *st->tickets);
-    st->verdicts = malloc((src->vcap ? src->vcap : 1) * sizeof *st->verdicts);
-    if (!st->seats || !st->tickets || !st->verdicts || !table_copy(&st->tix, &src->tix) ||
-        !table_copy(&st->vix, &src->vix)) {
+    if (!st->seats || !st->tickets || !table_copy(&st->tix, &src->tix) ||
+        !gen_copy(&st->vg[0], &src->vg[0]) || !gen_copy(&st->vg[1], &src->vg[1])) {
         state_free(st);
         return NULL;
     }
@@ -143,8 +166,6 @@ state *state_clone(const state *src)
         memcpy(st->seats, src->seats, (size_t)src->nseats * sizeof *st->seats);
     if (src->ntickets)
         memcpy(st->tickets, src->tickets, (size_t)src->ntickets * sizeof *st->tickets);
-    if (src->nverdicts)
-        memcpy(st->verdicts, src->verdicts, src->nverdicts * sizeof *st->verdicts);
     return st;
 }
 
@@ -188,10 +209,30 @@ int state_find_ticket(const state *st, const char *code)
 
 const verdict *state_recall(const state *st, const char *op_id)
 {
-    if (!st->vix.cap || !op_id)
+    if (!op_id)
         return NULL;
-    int32_t v = st->vix.slots[table_probe(&st->vix, op_id, verdict_key, st)];
-    return v ? &st->verdicts[v - 1] : NULL;
+    for (int g = 0; g < 2; g++) {
+        const verdict_gen *vg = &st->vg[g];
+        if (!vg->ix.cap)
+            continue;
+        int32_t v = vg->ix.slots[table_probe(&vg->ix, op_id, verdict_key, vg)];
+        if (v)
+            return &vg->v[v - 1];
+    }
+    return NULL;
+}
+
+size_t state_remembered(const state *st)
+{
+    return st->vg[0].n + st->vg[1].n;
+}
+
+void state_forget_older(state *st)
+{
+    free(st->vg[1].v);
+    free(st->vg[1].ix.slots);
+    st->vg[1] = st->vg[0];
+    memset(&st->vg[0], 0, sizeof st->vg[0]);
 }
 
 /* Makes room for one more ticket; false on OOM. */
@@ -219,15 +260,16 @@ static int insert_ticket(state *st, const ticket_state *t)
 
 static bool reserve_verdict(state *st)
 {
-    if (st->nverdicts == st->vcap) {
-        size_t cap = st->vcap ? st->vcap * 2 : 256;
-        verdict *v = realloc(st->verdicts, cap * sizeof *v);
+    verdict_gen *vg = &st->vg[0];
+    if (vg->n == vg->cap) {
+        size_t cap = vg->cap ? vg->cap * 2 : 256;
+        verdict *v = realloc(vg->v, cap * sizeof *v);
         if (!v)
             return false;
-        st->verdicts = v;
-        st->vcap = cap;
+        vg->v = v;
+        vg->cap = cap;
     }
-    return table_reserve(&st->vix, st->nverdicts + 1, verdict_key, st);
+    return table_reserve(&vg->ix, vg->n + 1, verdict_key, vg);
 }
 
 usher_err state_remember(state *st, const verdict *v)
@@ -238,27 +280,17 @@ usher_err state_remember(state *st, const verdict *v)
         return USHER_EXISTS;
     if (!reserve_verdict(st))
         return USHER_NOMEM;
-    size_t i = st->nverdicts++;
-    st->verdicts[i] = *v;
-    st->vix.slots[table_probe(&st->vix, v->op_id, verdict_key, st)] = (int32_t)i + 1;
+    verdict_gen *vg = &st->vg[0];
+    size_t i = vg->n++;
+    vg->v[i] = *v;
+    vg->ix.slots[table_probe(&vg->ix, v->op_id, verdict_key, vg)] = (int32_t)i + 1;
     return USHER_OK;
-}
-
-static bool code_ok(const char *code)
-{
-    size_t n = 0;
-    for (; code[n]; n++) {
-        char c = code[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return n > 0 && n < USHER_CODE_SIZE;
 }
 
 usher_err state_add_ticket(state *st, const char *code, const char *name, const char *klass,
                            change *out, usher_errmsg *em)
 {
-    if (!code_ok(code))
+    if (!ticketcode_valid(code))
         return usher_fail(em, USHER_INVAL, "\"%.40s\" is not a ticket code", code);
     if (!name || strlen(name) >= USHER_NAME_SIZE || !text_utf8_valid(name, strlen(name)) ||
         !text_printable(name))
@@ -284,6 +316,52 @@ usher_err state_add_ticket(state *st, const char *code, const char *name, const 
         out->type = CHANGE_TICKET;
         out->ticket = st->tickets[i];
     }
+    return USHER_OK;
+}
+
+static bool name_ok(const char *name)
+{
+    return name && name[0] && strlen(name) < USHER_NAME_SIZE &&
+           text_utf8_valid(name, strlen(name)) && text_printable(name);
+}
+
+static void ticket_change(const state *st, int ti, change *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    out->type = CHANGE_TICKET;
+    out->ticket = st->tickets[ti];
+}
+
+usher_err state_edit_ticket(state *st, const char *code, const char *name, const char *klass,
+                            change *out, usher_errmsg *em)
+{
+    int ti = code ? state_find_ticket(st, code) : -1;
+    if (ti < 0)
+        return usher_fail(em, USHER_NOTFOUND, "no ticket %.40s", code ? code : "");
+    if (!name_ok(name))
+        return usher_fail(em, USHER_INVAL,
+                          "ticket %s: the name must be one line of UTF-8, 1 to 256 bytes", code);
+    if (!klass)
+        klass = "";
+    if (strlen(klass) >= USHER_CLASS_SIZE)
+        return usher_fail(em, USHER_INVAL, "ticket %s: class longer than 16 characters", code);
+    text_copy(st->tickets[ti].name, sizeof st->tickets[ti].name, name);
+    text_copy(st->tickets[ti].klass, sizeof st->tickets[ti].klass, klass);
+    ticket_change(st, ti, out);
+    return USHER_OK;
+}
+
+usher_err state_unrevoke_ticket(state *st, const char *code, change *out, usher_errmsg *em)
+{
+    int ti = code ? state_find_ticket(st, code) : -1;
+    if (ti < 0)
+        return usher_fail(em, USHER_NOTFOUND, "no ticket %.40s", code ? code : "");
+    if (!st->tickets[ti].revoked)
+        return usher_fail(em, USHER_CONFLICT, "ticket %s is not revoked", code);
+    st->tickets[ti].revoked = false;
+    ticket_change(st, ti, out);
     return USHER_OK;
 }
 
@@ -343,7 +421,7 @@ static void emit_ticket(const state *st, apply_result *res, int ti)
     c->ticket = st->tickets[ti];
 }
 
-static alert *add_alert(apply_result *res, alert_kind kind, const usher_op *op)
+static alert *add_alert(apply_result *res, alert_kind kind, const usher_op *op, int64_t now)
 {
     if (res->nalerts >= STATE_MAX_ALERTS)
         return NULL;
@@ -354,7 +432,7 @@ static alert *add_alert(apply_result *res, alert_kind kind, const usher_op *op)
     text_copy(a->seat, sizeof a->seat, op->seat);
     text_copy(a->device, sizeof a->device, op->device);
     text_copy(a->op_id, sizeof a->op_id, op->id);
-    a->at = op->at;
+    a->at = op_happened_at(op, now);
     return a;
 }
 
@@ -474,8 +552,9 @@ static void apply_hold(state *st, const usher_op *op, int64_t now, apply_result 
     int64_t ttl = op->ttl_ms > 0 ? op->ttl_ms : st->cfg.hold_ttl_ms;
     res->v.status = VERDICT_ACCEPTED;
     /* An offline kiosk's hold that arrives after it would have expired is
-     * history: accept it without holding the seat now. */
-    if (op->at + ttl <= now)
+     * history: accept it without holding the seat now. Its age is its wait
+     * in the outbox, never the device's clock. */
+    if (op_happened_at(op, now) + ttl <= now)
         return;
     text_copy(s->hold_device, sizeof s->hold_device, op->device);
     s->hold_until = now + ttl;
@@ -561,7 +640,7 @@ static void assign_conflict(state *st, const usher_op *op, int ti, int si, verdi
     text_copy(res->v.reseat, sizeof res->v.reseat, layout_seat_at(st->l, alt)->id);
     emit_seat(st, res, alt);
     emit_ticket(st, res, ti);
-    alert *a = add_alert(res, ALERT_RESEAT, op);
+    alert *a = add_alert(res, ALERT_RESEAT, op, now);
     if (a)
         text_copy(a->other_seat, sizeof a->other_seat, res->v.reseat);
 }
@@ -648,7 +727,7 @@ static void apply_unassign(state *st, const usher_op *op, apply_result *res)
     emit_ticket(st, res, ti);
 }
 
-static void apply_checkin(state *st, const usher_op *op, apply_result *res)
+static void apply_checkin(state *st, const usher_op *op, int64_t now, apply_result *res)
 {
     int ti = state_find_ticket(st, op->ticket);
     if (ti < 0) {
@@ -658,14 +737,15 @@ static void apply_checkin(state *st, const usher_op *op, apply_result *res)
     ticket_state *t = &st->tickets[ti];
     if (t->revoked) {
         reject(res, REASON_REVOKED);
-        add_alert(res, ALERT_REVOKED_SCAN, op);
+        add_alert(res, ALERT_REVOKED_SCAN, op, now);
         return;
     }
     res->v.status = VERDICT_ACCEPTED;
+    int64_t at = op_happened_at(op, now);
     if (t->checked_in_at) {
         /* Rule 4: both scans happened; the ticket keeps the earliest. */
         res->v.reason = REASON_DUPLICATE_CHECKIN;
-        alert *a = add_alert(res, ALERT_DUPLICATE_CHECKIN, op);
+        alert *a = add_alert(res, ALERT_DUPLICATE_CHECKIN, op, now);
         if (a) {
             text_copy(a->seat, sizeof a->seat, t->seat);
             text_copy(a->other_device, sizeof a->other_device, t->checkin_device);
@@ -673,14 +753,14 @@ static void apply_checkin(state *st, const usher_op *op, apply_result *res)
         }
         res->v.checked_in_at = t->checked_in_at;
         text_copy(res->v.checkin_device, sizeof res->v.checkin_device, t->checkin_device);
-        if (op->at < t->checked_in_at) {
-            t->checked_in_at = op->at;
+        if (at < t->checked_in_at) {
+            t->checked_in_at = at;
             text_copy(t->checkin_device, sizeof t->checkin_device, op->device);
             emit_ticket(st, res, ti);
         }
         return;
     }
-    t->checked_in_at = op->at;
+    t->checked_in_at = at;
     text_copy(t->checkin_device, sizeof t->checkin_device, op->device);
     emit_ticket(st, res, ti);
 }
@@ -776,7 +856,7 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
             apply_unassign(st, op, res);
             break;
         case OP_CHECKIN:
-            apply_checkin(st, op, res);
+            apply_checkin(st, op, now, res);
             break;
         case OP_REVOKE:
             apply_revoke(st, op, res);
@@ -791,14 +871,22 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
         case OP_UNLEASE:
             apply_unlease(st, op, res);
             break;
+        case OP_SCAN_REFUSED: {
+            /* Nothing changes; the organisers learn where and when. */
+            res->v.status = VERDICT_ACCEPTED;
+            alert *a = add_alert(res, ALERT_SCAN_REFUSED, op, now);
+            if (a)
+                text_copy(a->note, sizeof a->note, op->note);
+            break;
+        }
         case OP_NONE:
             reject(res, REASON_INVALID);
             break;
         }
         describe(st, op, res);
-        if (st->cfg.late_after_ms > 0 && now - op->at > st->cfg.late_after_ms &&
+        if (st->cfg.late_after_ms > 0 && now - op_happened_at(op, now) > st->cfg.late_after_ms &&
             (op->kind == OP_ASSIGN || op->kind == OP_CHECKIN))
-            add_alert(res, ALERT_LATE_UPLOAD, op);
+            add_alert(res, ALERT_LATE_UPLOAD, op, now);
     }
     if (st->cfg.remember_ops) {
         usher_err e = state_remember(st, &res->v);
@@ -830,7 +918,7 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em)
                               (long long)c->seq, c->seat_id);
         int ti = -1;
         if (c->seat.ticket[0] &&
-            (!code_ok(c->seat.ticket) || (ti = replica_ticket(st, c->seat.ticket)) < 0))
+            (!ticketcode_valid(c->seat.ticket) || (ti = replica_ticket(st, c->seat.ticket)) < 0))
             return usher_fail(em, USHER_INVAL, "change %lld: bad ticket in seat %s",
                               (long long)c->seq, c->seat_id);
         /* Keep both sides in step: the seat's old occupant loses it and the
@@ -850,7 +938,7 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em)
     if (c->type == CHANGE_TICKET) {
         const ticket_state *nt = &c->ticket;
         int si = nt->seat[0] ? layout_find_seat(st->l, nt->seat) : -1;
-        if (!code_ok(nt->code) || (nt->seat[0] && si < 0))
+        if (!ticketcode_valid(nt->code) || (nt->seat[0] && si < 0))
             return usher_fail(em, USHER_INVAL, "change %lld: bad ticket %.40s or seat %.20s",
                               (long long)c->seq, nt->code, nt->seat);
         int ti = replica_ticket(st, nt->code);

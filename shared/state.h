@@ -58,6 +58,20 @@ const state_config *state_get_config(const state *st);
 usher_err state_add_ticket(state *st, const char *code, const char *name, const char *klass,
                            change *out, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Corrects a ticket's name and class (an organiser's edit or a re-import).
+ * name follows state_add_ticket's rules, klass may be "" (no class). The
+ * seat, check-in and revocation are kept. USHER_NOTFOUND for an unknown code,
+ * USHER_INVAL for a bad name or class; *out (if non-NULL) is the
+ * CHANGE_TICKET to log, written only on success. */
+usher_err state_edit_ticket(state *st, const char *code, const char *name, const char *klass,
+                            change *out, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Undoes a revoke: the ticket admits and can be seated again (it was unseated
+ * when revoked). USHER_NOTFOUND for an unknown code, USHER_CONFLICT when it is
+ * not revoked; *out as state_edit_ticket. */
+usher_err state_unrevoke_ticket(state *st, const char *code, change *out,
+                                usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Applies one validated op at coordinator time `now` (ms). Always fills *res;
  * never fails: a bad op is a rejected verdict. With remember_ops a repeated
  * op id returns the first verdict as VERDICT_DUPLICATE and changes nothing.
@@ -86,8 +100,18 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em) USHER
  * restart (coordinator loading its database). */
 usher_err state_remember(state *st, const verdict *v) USHER_MUST_CHECK;
 
-/* Looks a verdict up by op id; NULL when unknown. */
+/* Looks a verdict up by op id among those remembered; NULL when unknown. The
+ * pointer is valid until the next state_apply, state_remember or
+ * state_forget_older. */
 const verdict *state_recall(const state *st, const char *op_id);
+
+/* Remembered verdicts are kept in two generations; new ones go to the newer.
+ * state_forget_older drops the older generation and makes the newer one
+ * older: the owner calls it once every verdict of the newer generation can be
+ * found elsewhere (the coordinator's op id table), so memory holds at most two
+ * generations however long the event runs. state_remembered counts both. */
+void state_forget_older(state *st);
+size_t state_remembered(const state *st);
 
 int state_seat_count(const state *st);
 const seat_state *state_seat(const state *st, int seat_index);

@@ -183,6 +183,33 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE ops_new RENAME TO ops;\n"
     "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
     "CREATE INDEX ops_by_device ON ops(device, seq);\n",
+
+    /* 5: ticket identity. A check-in staff made by hand after a name check
+     * (manual), and a refused scan's first characters (note) on its op and
+     * its scan_refused alert. The event's settings (codes, PIN hash, time
+     * zone) are meta rows: an event made before them reads the defaults. */
+    "ALTER TABLE ops ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE ops ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE alerts ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
+    /* 6: how long each op waited in its device's outbox (usher-syncd measures
+     * it): with received_at, when it happened by the coordinator's clock. */
+    "ALTER TABLE ops ADD COLUMN wait_ms INTEGER NOT NULL DEFAULT 0;\n",
+    /* 7: the trail of an organiser's correction (ticket_edited,
+     * ticket_unrevoked alerts): what the ticket read before and after. */
+    "ALTER TABLE alerts ADD COLUMN before_text TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE alerts ADD COLUMN after_text TEXT NOT NULL DEFAULT '';\n",
+
+    /* 8: duplicates found in the database, not only in memory. Every op id
+     * is kept, compact (16 bytes for a lower-case UUID), keyed for lookup,
+     * with its place in the op log. The coordinator writes the ids in sorted
+     * batches of thousands (coorddb_save_op_ids), not one random page per op
+     * in every commit; op_ids_seq says how far the log is in the table. */
+    "CREATE TABLE op_ids(\n"
+    "  id BLOB PRIMARY KEY,\n"
+    "  seq INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO meta(key, value) VALUES ('op_ids_seq', '0');\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */
@@ -241,6 +268,10 @@ static const char *const device_migrations[] = {
     /* 3: seat leases (offline policy `lease`) in the replica. */
     "ALTER TABLE r_seats ADD COLUMN lease_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE r_seats ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 4: ticket identity: manual check-ins and refused scans in the outbox. */
+    "ALTER TABLE outbox ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE outbox ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
 };
 
 typedef struct kind_info {
@@ -632,6 +663,8 @@ int store__bind_op(sqlite3_stmt *st, int first, const usher_op *op)
     rc |= sqlite3_bind_int(st, first + 7, op->expect_seat_free);
     rc |= bind_str(st, first + 8, op->party);
     rc |= sqlite3_bind_int64(st, first + 9, op->ttl_ms);
+    rc |= sqlite3_bind_int(st, first + 10, op->manual);
+    rc |= bind_str(st, first + 11, op->note);
     return rc ? SQLITE_ERROR : SQLITE_OK;
 }
 
@@ -648,6 +681,8 @@ void store__read_op(sqlite3_stmt *st, int first, usher_op *op)
     op->expect_seat_free = sqlite3_column_int(st, first + 7) != 0;
     store__column_text(st, first + 8, op->party, sizeof op->party);
     op->ttl_ms = sqlite3_column_int64(st, first + 9);
+    op->manual = sqlite3_column_int(st, first + 10) != 0;
+    store__column_text(st, first + 11, op->note, sizeof op->note);
 }
 
 int store__bind_verdict(sqlite3_stmt *st, int first, const verdict *v)

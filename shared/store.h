@@ -72,7 +72,7 @@ usher_err store_fail(sqlite3 *db, usher_errmsg *em, const char *what);
  * Kinds, statuses and reasons are stored by their wire names ("" for none).
  * bind_* bind parameters first.. (strings SQLITE_STATIC: step before the value
  * goes away) and return an SQLite result code; read_* read columns first.. */
-#define STORE_OP_COLUMNS 10
+#define STORE_OP_COLUMNS 12
 #define STORE_VERDICT_COLUMNS 8
 #define STORE_SEAT_COLUMNS 6
 #define STORE_TICKET_COLUMNS 8

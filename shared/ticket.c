@@ -1,5 +1,5 @@
 /* ticket.c - the organisers' ticket import (columns, field rules, duplicates, all
- * or nothing) over csv.c's records, and generated codes with a check character. */
+ * or nothing) over csv.c's records; the code rule itself is ticketcode.c's. */
 #include "ticket.h"
 
 #include <limits.h>
@@ -9,12 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "csv.h"
 #include "text.h"
 
-#define CODE_MAX (USHER_CODE_SIZE - 1)
 #define NAME_MAX_BYTES (USHER_NAME_SIZE - 1)
 #define CLASS_MAX (USHER_CLASS_SIZE - 1)
 #define HEADER_EXAMPLE "ticket_number,full_name,class"
@@ -49,6 +46,22 @@ usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec)
     return USHER_OK;
 }
 
+usher_err ticket_list_classify(const ticket_list *tl, ticketcode_report *out)
+{
+    const char **codes = malloc((tl->count ? tl->count : 1) * sizeof *codes);
+    if (!codes) {
+        memset(out, 0, sizeof *out);
+        out->strength = TICKETCODE_WEAK;
+        out->weak = tl->count;
+        return USHER_NOMEM;
+    }
+    for (size_t i = 0; i < tl->count; i++)
+        codes[i] = tl->items[i].code;
+    ticketcode_classify(codes, tl->count, out);
+    free(codes);
+    return USHER_OK;
+}
+
 void ticket_list_release(ticket_list *tl)
 {
     if (!tl)
@@ -56,6 +69,14 @@ void ticket_list_release(ticket_list *tl)
     free(tl->items);
     tl->items = NULL;
     tl->count = tl->cap = 0;
+}
+
+void ticket_parse_extra_release(ticket_parse_extra *x)
+{
+    if (!x)
+        return;
+    ticket_list_release(&x->voided);
+    csv_report_release(&x->warnings);
 }
 
 void csv_report_release(csv_report *r)
@@ -91,7 +112,17 @@ typedef struct parser {
     size_t rows;                       /* data rows, blank ones aside */
     bool stop;                         /* a problem after which reading on makes no sense */
     int col_code, col_name, col_class; /* field index, -1 when absent */
+    int name_parts[TICKET_NAME_PARTS]; /* col_name is name_parts[0] */
+    int nname;
+    int col_status;
+    bool mapped;       /* columns given by the caller, not the seed header */
+    bool strict_space; /* refuse tabs and line breaks in names */
+    char sep;
+    char **hdr; /* the header row's cells, for messages (mapped only) */
+    size_t nhdr;
     ticket_list tmp;
+    ticket_list voided;
+    csv_report *warn;
     seen_set seen;
 } parser;
 
@@ -99,6 +130,10 @@ static void parser_release(parser *ps)
 {
     csv_reader_free(ps->reader);
     ticket_list_release(&ps->tmp);
+    ticket_list_release(&ps->voided);
+    for (size_t k = 0; k < ps->nhdr; k++)
+        free(ps->hdr[k]);
+    free(ps->hdr);
     free(ps->seen.items);
     free(ps->seen.slots);
 }
@@ -106,12 +141,35 @@ static void parser_release(parser *ps)
 static usher_err problem(parser *ps, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static usher_err report_add(csv_report *rep, int line, const char *fmt, va_list ap);
+
 /* Records one problem of this import; only the first CSV_MAX_PROBLEMS keep
  * their text. */
 static usher_err problem(parser *ps, int line, const char *fmt, ...)
 {
     ps->problems++;
-    csv_report *rep = ps->rep;
+    va_list ap;
+    va_start(ap, fmt);
+    usher_err err = report_add(ps->rep, line, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static usher_err warning(parser *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records something fixed on the way (a name's line break folded). */
+static usher_err warning(parser *ps, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usher_err err = report_add(ps->warn, line, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static usher_err report_add(csv_report *rep, int line, const char *fmt, va_list ap)
+{
     if (!rep)
         return USHER_OK;
     rep->total++;
@@ -128,10 +186,7 @@ static usher_err problem(parser *ps, int line, const char *fmt, ...)
     csv_problem *pr = &rep->items[rep->count++];
     pr->line = line;
     int n = snprintf(pr->message, sizeof pr->message, "line %d: ", line);
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(pr->message + n, sizeof pr->message - (size_t)n, fmt, ap);
-    va_end(ap);
     return USHER_OK;
 }
 
@@ -158,11 +213,6 @@ static char upper(char c)
 static bool is_alnum(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool code_char_ok(char c)
-{
-    return is_alnum(c) || c == '-';
 }
 
 static bool class_char_ok(char c)
@@ -220,7 +270,11 @@ static void describe_char(const char *s, size_t len, char *out, size_t size)
 /* Where a field sits, for messages: its column's name when it is one we use. */
 static void field_label(const parser *ps, size_t idx, char *out, size_t size)
 {
-    if ((int)idx == ps->col_code)
+    if (ps->mapped && idx < ps->nhdr)
+        snprintf(out, size, "column \"%.40s\"", ps->hdr[idx]);
+    else if (ps->mapped)
+        snprintf(out, size, "field %zu", idx + 1);
+    else if ((int)idx == ps->col_code)
         snprintf(out, size, "ticket_number");
     else if ((int)idx == ps->col_name)
         snprintf(out, size, "full_name");
@@ -234,7 +288,7 @@ static void field_label(const parser *ps, size_t idx, char *out, size_t size)
 
 static usher_err syntax_problem(parser *ps, size_t idx, csv_flaw flaw)
 {
-    char where[32];
+    char where[64];
     field_label(ps, idx, where, sizeof where);
     const char *what =
         flaw == CSV_FLAW_STRAY_QUOTE ? "a stray quote" : "text after a closing quote";
@@ -286,8 +340,36 @@ static usher_err header_column(parser *ps, int *col, const char *word, int k)
                    *col + 1, k + 1);
 }
 
+/* A caller's mapping: the header row is kept for messages; the columns must
+ * exist in it. */
+static usher_err read_mapped_header(parser *ps)
+{
+    ps->hdr = calloc(ps->rec.count, sizeof *ps->hdr);
+    if (!ps->hdr)
+        return USHER_NOMEM;
+    for (size_t k = 0; k < ps->rec.count; k++) {
+        const char *s;
+        size_t n;
+        field_text(ps, (int)k, &s, &n);
+        if (!(ps->hdr[k] = malloc(n + 1)))
+            return USHER_NOMEM;
+        memcpy(ps->hdr[k], s, n);
+        ps->hdr[k][n] = '\0';
+        ps->nhdr = k + 1;
+    }
+    int need = ps->col_code > ps->col_name ? ps->col_code : ps->col_name;
+    if (ps->col_code >= 0 && ps->col_name >= 0 && (size_t)need < ps->rec.count)
+        return USHER_OK;
+    ps->stop = true;
+    return problem(ps, ps->rec.line, "the header row has no column for the %s",
+                   ps->col_code < 0 || (size_t)ps->col_code >= ps->rec.count ? "ticket code"
+                                                                             : "name");
+}
+
 static usher_err read_header(parser *ps)
 {
+    if (ps->mapped)
+        return read_mapped_header(ps);
     usher_err err = USHER_OK;
     for (size_t k = 0; k < ps->rec.count && k < INT_MAX && !err; k++) {
         const char *s;
@@ -300,6 +382,8 @@ static usher_err read_header(parser *ps)
         else if (ci_equal(s, n, "class"))
             err = header_column(ps, &ps->col_class, "class", (int)k);
     }
+    ps->name_parts[0] = ps->col_name;
+    ps->nname = 1;
     if (err || (ps->col_code >= 0 && ps->col_name >= 0))
         return err;
     ps->stop = true;
@@ -334,7 +418,7 @@ static usher_err check_code(parser *ps, char out[USHER_CODE_SIZE], bool *ok)
     field_text(ps, ps->col_code, &s, &n);
     if (n == 0)
         return problem(ps, line, "missing ticket number");
-    size_t bad = first_bad(s, n, code_char_ok);
+    size_t bad = first_bad(s, n, ticketcode_typed_char_ok);
     if (bad < n) {
         char what[48];
         describe_char(s + bad, n - bad, what, sizeof what);
@@ -343,12 +427,12 @@ static usher_err check_code(parser *ps, char out[USHER_CODE_SIZE], bool *ok)
                        "(use A-Z, 0-9 and -)",
                        what);
     }
-    if (n > CODE_MAX)
+    if (n > TICKETCODE_MAX)
         return problem(ps, line, "the ticket number is too long (%zu characters; at most %d)", n,
-                       CODE_MAX);
-    for (size_t k = 0; k < n; k++)
-        out[k] = upper(s[k]);
+                       TICKETCODE_MAX);
+    memcpy(out, s, n);
     out[n] = '\0';
+    ticketcode_upcase(out);
     *ok = true;
     return USHER_OK;
 }
@@ -359,34 +443,136 @@ static bool name_char_ok(char c)
     return u >= 0x20 && u != 0x7f;
 }
 
+/* Joins the name's columns with one space (empty parts left out) into buf. */
+static size_t join_name(const parser *ps, char *buf, size_t cap, bool *flawed)
+{
+    size_t o = 0;
+    *flawed = false;
+    for (int p = 0; p < ps->nname; p++) {
+        int col = ps->name_parts[p];
+        if (col < 0 || (size_t)col >= ps->rec.count)
+            continue;
+        if (ps->rec.fields[col].flaw)
+            *flawed = true;
+        const char *s;
+        size_t n;
+        field_text(ps, col, &s, &n);
+        if (n == 0)
+            continue;
+        if (o && o < cap)
+            buf[o++] = ' ';
+        size_t take = n < cap - o ? n : cap - o;
+        memcpy(buf + o, s, take);
+        o += take;
+        if (take < n)
+            return cap; /* too long whatever follows */
+    }
+    return o;
+}
+
+static bool is_fold_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Folds runs of spaces, tabs and line breaks in s[0..n) into one space, in
+ * place; *what says what was folded ("a line break", "a tab", "several
+ * spaces"), NULL when nothing was. */
+static size_t fold_space(char *s, size_t n, const char **what)
+{
+    size_t o = 0;
+    *what = NULL;
+    for (size_t k = 0; k < n;) {
+        unsigned char c = (unsigned char)s[k];
+        if (!is_fold_space(c)) {
+            s[o++] = s[k++];
+            continue;
+        }
+        size_t run = k;
+        while (k < n && is_fold_space((unsigned char)s[k])) {
+            if (s[k] == '\n' || s[k] == '\r')
+                *what = "a line break";
+            else if (s[k] == '\t' && !*what)
+                *what = "a tab";
+            k++;
+        }
+        if (k - run > 1 && !*what)
+            *what = "several spaces in a row";
+        s[o++] = ' ';
+    }
+    return o;
+}
+
+/* True when s holds U+FFFD REPLACEMENT CHARACTER (EF BF BD in UTF-8). */
+static bool holds_replacement(const char *s, size_t n)
+{
+    for (size_t k = 0; k + 2 < n; k++)
+        if ((unsigned char)s[k] == 0xef && (unsigned char)s[k + 1] == 0xbf &&
+            (unsigned char)s[k + 2] == 0xbd)
+            return true;
+    return false;
+}
+
 static usher_err check_name(parser *ps, char out[USHER_NAME_SIZE], bool *ok)
 {
     *ok = false;
-    if (ps->rec.fields[ps->col_name].flaw)
+    char buf[USHER_NAME_SIZE * 2];
+    bool flawed;
+    size_t n = join_name(ps, buf, sizeof buf, &flawed);
+    if (flawed)
         return USHER_OK;
     int line = ps->rec.line;
-    const char *s;
-    size_t n;
-    field_text(ps, ps->col_name, &s, &n);
     if (n == 0)
         return problem(ps, line, "missing name");
-    if (!text_utf8_valid(s, n))
+    if (n >= sizeof buf)
+        return problem(ps, line, "the name is too long (more than %d bytes)", NAME_MAX_BYTES);
+    if (!text_utf8_valid(buf, n))
         return problem(ps, line,
                        "the name is not valid UTF-8: save the file as \"CSV UTF-8\" "
                        "(it may be in an older encoding such as Latin-1)");
-    size_t bad = first_bad(s, n, name_char_ok);
+    if (holds_replacement(buf, n))
+        return problem(ps, line,
+                       "the name holds U+FFFD (\xef\xbf\xbd), the mark of a character lost by an "
+                       "earlier conversion: correct the name in the file or the ticket office");
+    if (!ps->strict_space) {
+        const char *what;
+        n = fold_space(buf, n, &what);
+        if (what) {
+            usher_err err = warning(ps, line, "the name held %s; folded to one space", what);
+            if (err)
+                return err;
+        }
+    }
+    size_t bad = first_bad(buf, n, name_char_ok);
     if (bad < n) {
         char what[48];
-        describe_char(s + bad, n - bad, what, sizeof what);
+        describe_char(buf + bad, n - bad, what, sizeof what);
         return problem(ps, line, "the name contains %s; names are shown on one line, so remove it",
                        what);
     }
     if (n > NAME_MAX_BYTES)
         return problem(ps, line, "the name is too long (%zu bytes; at most %d)", n, NAME_MAX_BYTES);
-    memcpy(out, s, n);
+    memcpy(out, buf, n);
     out[n] = '\0';
     *ok = true;
     return USHER_OK;
+}
+
+/* A void row's name, for the summary only: kept when it would pass, else "". */
+static void void_name(const parser *ps, char out[USHER_NAME_SIZE])
+{
+    char buf[USHER_NAME_SIZE * 2];
+    bool flawed;
+    const char *what;
+    size_t n = join_name(ps, buf, sizeof buf, &flawed);
+    out[0] = '\0';
+    if (flawed || n >= sizeof buf || !text_utf8_valid(buf, n))
+        return;
+    n = fold_space(buf, n, &what);
+    if (n > NAME_MAX_BYTES || first_bad(buf, n, name_char_ok) < n)
+        return;
+    memcpy(out, buf, n);
+    out[n] = '\0';
 }
 
 static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
@@ -489,16 +675,46 @@ static usher_err seen_add(seen_set *st, const char *code, int line, int *first)
 
 /* ---- records ------------------------------------------------------------------ */
 
+static const char *sep_name(char sep)
+{
+    return sep == ';' ? "semicolon" : sep == '\t' ? "tab" : "comma";
+}
+
 static usher_err check_row_width(parser *ps, bool *ok)
 {
     int need = ps->col_code > ps->col_name ? ps->col_code : ps->col_name;
     *ok = ps->rec.count > (size_t)need;
     if (*ok)
         return USHER_OK;
-    const char *col = need == ps->col_code ? "ticket_number" : "full_name";
+    char col[64];
+    field_label(ps, (size_t)need, col, sizeof col);
+    if (!ps->mapped)
+        snprintf(col, sizeof col, "%s", need == ps->col_code ? "ticket_number" : "full_name");
     return problem(ps, ps->rec.line,
-                   "only %zu field%s, but the header puts %s in column %d (is a comma missing?)",
-                   ps->rec.count, ps->rec.count == 1 ? "" : "s", col, need + 1);
+                   "only %zu field%s, but the header puts %s in column %d (is a %s missing?)",
+                   ps->rec.count, ps->rec.count == 1 ? "" : "s", col, need + 1, sep_name(ps->sep));
+}
+
+static const char *const void_words[] = {"void",     "voided",  "cancelled", "canceled",
+                                         "refunded", "deleted", "expired",   "not attending"};
+
+bool ticket_status_is_void(const char *s, size_t n)
+{
+    if (!s)
+        return false;
+    trim(&s, &n);
+    for (size_t k = 0; k < sizeof void_words / sizeof *void_words; k++)
+        if (ci_equal(s, n, void_words[k]))
+            return true;
+    return false;
+}
+
+static bool row_is_void(const parser *ps)
+{
+    int col = ps->col_status;
+    if (col < 0 || (size_t)col >= ps->rec.count)
+        return false;
+    return ticket_status_is_void(ps->rec.fields[col].text, ps->rec.fields[col].len);
 }
 
 static usher_err check_record(parser *ps)
@@ -523,6 +739,12 @@ static usher_err check_record(parser *ps)
     if (!err && first)
         err = problem(ps, ps->rec.line, "duplicate ticket number %s (first on line %d)", rec.code,
                       first);
+    if (!err && row_is_void(ps)) {
+        if (!code_ok || first || ps->problems)
+            return USHER_OK;
+        void_name(ps, rec.name);
+        return ticket_list_push(&ps->voided, &rec);
+    }
     if (!err)
         err = check_name(ps, rec.name, &name_ok);
     if (!err)
@@ -557,17 +779,40 @@ static usher_err parse_all(parser *ps)
     return err;
 }
 
-usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_report *rep)
+usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_opts *opts,
+                              ticket_list *out, ticket_parse_extra *extra, csv_report *rep)
 {
+    static const ticket_parse_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    char sep = opts->sep ? opts->sep : ',';
     if (!out || (!data && len))
         return USHER_INVAL;
     parser ps = {
-        .reader = csv_reader_new(data, len),
+        .reader = csv_reader_new_sep(data, len, sep),
         .rep = rep,
         .col_code = -1,
         .col_name = -1,
         .col_class = -1,
+        .col_status = -1,
+        .sep = sep,
+        .strict_space = opts->strict_space,
+        .warn = extra ? &extra->warnings : NULL,
     };
+    if (opts->cols) {
+        const ticket_columns *c = opts->cols;
+        ps.mapped = true;
+        ps.col_code = c->code;
+        ps.nname = c->nname < TICKET_NAME_PARTS ? c->nname : TICKET_NAME_PARTS;
+        for (int k = 0; k < ps.nname; k++)
+            ps.name_parts[k] = c->name[k];
+        ps.col_name = ps.nname > 0 ? c->name[0] : -1;
+        for (int k = 1; k < ps.nname; k++)
+            if (c->name[k] > ps.col_name)
+                ps.col_name = c->name[k];
+        ps.col_class = c->klass;
+        ps.col_status = c->status;
+    }
     usher_err err = ps.reader ? parse_all(&ps) : USHER_NOMEM;
     if (err)
         goto out;
@@ -576,174 +821,90 @@ usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_r
         goto out;
     }
     err = list_reserve(out, ps.tmp.count);
+    if (!err && extra)
+        err = list_reserve(&extra->voided, ps.voided.count);
     if (err)
         goto out;
     if (ps.tmp.count)
         memcpy(out->items + out->count, ps.tmp.items, ps.tmp.count * sizeof *ps.tmp.items);
     out->count += ps.tmp.count;
+    if (extra && ps.voided.count) {
+        memcpy(extra->voided.items + extra->voided.count, ps.voided.items,
+               ps.voided.count * sizeof *ps.voided.items);
+        extra->voided.count += ps.voided.count;
+    }
 out:
     parser_release(&ps);
     return err;
 }
 
-/* ---- typed and generated codes -------------------------------------------- */
-
-bool ticket_code_normalize(char *code)
+usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out, csv_report *rep)
 {
-    if (!code)
-        return false;
-    size_t n = strlen(code), start = 0;
-    while (start < n && strchr(" \t\r\n", code[start]))
-        start++;
-    while (n > start && strchr(" \t\r\n", code[n - 1]))
+    ticket_parse_opts opts = {.strict_space = true};
+    return ticket_csv_parse_ex(data, len, &opts, out, NULL, rep);
+}
+
+/* ---- corrections ------------------------------------------------------------ */
+
+usher_err ticket_name_clean(const char *in, char out[USHER_NAME_SIZE], usher_errmsg *em)
+{
+    if (!in)
+        return usher_fail(em, USHER_INVAL, "missing name");
+    size_t n = strlen(in);
+    if (n >= USHER_NAME_SIZE * 2)
+        return usher_fail(em, USHER_INVAL, "the name is too long (at most %d bytes)",
+                          NAME_MAX_BYTES);
+    char buf[USHER_NAME_SIZE * 2];
+    memcpy(buf, in, n);
+    const char *s = buf;
+    trim(&s, &n);
+    while (n && is_fold_space((unsigned char)s[0]))
+        s++, n--;
+    while (n && is_fold_space((unsigned char)s[n - 1]))
         n--;
-    n -= start;
-    memmove(code, code + start, n);
-    code[n] = '\0';
-    bool ok = n >= 1 && n <= CODE_MAX;
-    for (size_t k = 0; k < n; k++) {
-        code[k] = upper(code[k]);
-        ok = ok && code_char_ok(code[k]);
-    }
-    return ok;
-}
-
-/* Generated codes use Crockford's base32 alphabet: no I, L, O or U, so that
- * nothing reads as 1, 0 or a rude word. A character's value is its index. */
-static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-#define GEN_GROUP 5               /* characters per group */
-#define GEN_CHARS (2 * GEN_GROUP) /* nine random + one check character */
-#define GEN_TAIL (GEN_CHARS + 1)  /* "XXXXX-XXXXC" */
-#define GEN_PREFIX_MAX 12
-
-static int crockford_value(char c)
-{
-    const char *hit = c ? strchr(crockford, upper(c)) : NULL;
-    return hit ? (int)(hit - crockford) : -1;
-}
-
-/* The check character.
- *
- * The ten characters' values v0..v9 are read as elements of GF(32), the field
- * of polynomials over GF(2) modulo x^5 + x^2 + 1 (irreducible, so a field; as
- * 31 is prime, x generates all 31 non-zero elements). Addition is XOR. A code
- * is valid when S = sum of w_i * v_i = 0 with w_i = x^(9-i): ten distinct,
- * non-zero weights (x^0..x^9), the check character v9 having weight 1, so
- * v9 = sum over i < 9 of w_i * v_i.
- *
- * One substituted character (v_i -> v_i + e, e != 0) changes S by w_i * e,
- * which is non-zero: a field has no zero divisors. Two swapped characters a !=
- * b at positions i != j (neighbours or not) change S by (w_i + w_j) * (a + b),
- * non-zero as both factors are. So every single mistake and every transposition
- * among the ten characters is caught, the check character's own included.
- *
- * Why not a weighted sum mod 31: values 0 ('0') and 31 ('Z') are equal mod 31,
- * so that substitution would slip through. Crockford's mod 37 needs 37 check
- * symbols (* ~ $ = U), which would break the [A-Z0-9-] code charset. */
-static unsigned gf32_mul(unsigned a, unsigned b)
-{
-    unsigned r = 0;
-    while (b) {
-        if (b & 1)
-            r ^= a;
-        b >>= 1;
-        a <<= 1;
-        if (a & 32)
-            a ^= 0x25; /* x^5 = x^2 + 1 */
-    }
-    return r;
-}
-
-/* Horner: after n values, S = sum of v_i * x^(n-1-i). */
-static unsigned gf32_syndrome(const unsigned *v, size_t n)
-{
-    unsigned s = 0;
-    for (size_t k = 0; k < n; k++)
-        s = gf32_mul(s, 2) ^ v[k];
-    return s;
-}
-
-usher_err ticket_code_generate(const char *prefix, char out[USHER_CODE_SIZE], usher_errmsg *em)
-{
-    if (!prefix)
-        prefix = "";
-    size_t plen = strlen(prefix);
-    for (size_t k = 0; k < plen; k++) {
-        if (!is_alnum(prefix[k])) {
-            char what[48];
-            describe_char(prefix + k, plen - k, what, sizeof what);
-            return usher_fail(em, USHER_INVAL,
-                              "the ticket code prefix has a character that is not allowed: %s "
-                              "(use 1 to %d letters A-Z or digits 0-9)",
-                              what, GEN_PREFIX_MAX);
-        }
-    }
-    if (plen > GEN_PREFIX_MAX)
+    memmove(buf, s, n);
+    if (n == 0)
+        return usher_fail(em, USHER_INVAL, "missing name");
+    if (!text_utf8_valid(buf, n))
+        return usher_fail(em, USHER_INVAL, "the name is not valid UTF-8");
+    if (holds_replacement(buf, n))
         return usher_fail(em, USHER_INVAL,
-                          "the ticket code prefix is too long (%zu characters; at most %d)", plen,
-                          GEN_PREFIX_MAX);
-    if (sodium_init() < 0)
-        return usher_fail(em, USHER_IO, "cannot initialise libsodium to make random codes");
-    unsigned v[GEN_CHARS];
-    for (size_t k = 0; k + 1 < GEN_CHARS; k++)
-        v[k] = randombytes_uniform(32);
-    v[GEN_CHARS - 1] = gf32_mul(gf32_syndrome(v, GEN_CHARS - 1), 2);
-    char code[USHER_CODE_SIZE];
-    size_t o = 0;
-    for (size_t k = 0; k < plen; k++)
-        code[o++] = upper(prefix[k]);
-    if (plen)
-        code[o++] = '-';
-    for (size_t k = 0; k < GEN_CHARS; k++) {
-        if (k == GEN_GROUP)
-            code[o++] = '-';
-        code[o++] = crockford[v[k]];
+                          "the name holds U+FFFD (\xef\xbf\xbd), the mark of a lost character: "
+                          "type the name as it should read");
+    const char *what;
+    n = fold_space(buf, n, &what);
+    size_t bad = first_bad(buf, n, name_char_ok);
+    if (bad < n) {
+        char desc[48];
+        describe_char(buf + bad, n - bad, desc, sizeof desc);
+        return usher_fail(em, USHER_INVAL, "the name contains %s; remove it", desc);
     }
-    code[o] = '\0';
-    memcpy(out, code, o + 1);
+    if (n > NAME_MAX_BYTES)
+        return usher_fail(em, USHER_INVAL, "the name is too long (%zu bytes; at most %d)", n,
+                          NAME_MAX_BYTES);
+    memcpy(out, buf, n);
+    out[n] = '\0';
     return USHER_OK;
 }
 
-/* Reads the ten values of a generated code's tail; false when it has not
- * that shape. */
-static bool generated_values(const char *code, unsigned v[GEN_CHARS])
+usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE], usher_errmsg *em)
 {
-    if (!code)
-        return false;
-    size_t n = strlen(code);
-    if (n < GEN_TAIL)
-        return false;
-    size_t plen = n - GEN_TAIL;
-    if (plen > 0) {
-        if (plen < 2 || plen - 1 > GEN_PREFIX_MAX || code[plen - 1] != '-')
-            return false;
-        for (size_t k = 0; k + 1 < plen; k++)
-            if (!is_alnum(code[k]))
-                return false;
+    const char *s = in ? in : "";
+    size_t n = strlen(s);
+    trim(&s, &n);
+    size_t bad = first_bad(s, n, class_char_ok);
+    if (bad < n) {
+        char desc[48];
+        describe_char(s + bad, n - bad, desc, sizeof desc);
+        return usher_fail(em, USHER_INVAL,
+                          "the class has a character that is not allowed: %s (use letters, "
+                          "digits, spaces, _ and -)",
+                          desc);
     }
-    const char *tail = code + plen;
-    if (tail[GEN_GROUP] != '-')
-        return false;
-    for (size_t k = 0, o = 0; k < GEN_TAIL; k++) {
-        if (k == GEN_GROUP)
-            continue;
-        int val = crockford_value(tail[k]);
-        if (val < 0)
-            return false;
-        v[o++] = (unsigned)val;
-    }
-    return true;
-}
-
-bool ticket_code_is_generated(const char *code)
-{
-    unsigned v[GEN_CHARS];
-    return generated_values(code, v);
-}
-
-bool ticket_code_check_ok(const char *code)
-{
-    unsigned v[GEN_CHARS];
-    return generated_values(code, v) && gf32_syndrome(v, GEN_CHARS) == 0;
+    if (n > CLASS_MAX)
+        return usher_fail(em, USHER_INVAL, "the class is too long (%zu characters; at most %d)", n,
+                          CLASS_MAX);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return USHER_OK;
 }

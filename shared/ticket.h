@@ -1,12 +1,6 @@
-/* ticket.h - tickets from the organisers: CSV import (RFC 4180) and generated codes.
- *
- * Ticket codes are what guests type: [A-Z0-9-]{1,32}, compared upper-cased.
- * Generated codes look like "GALA-7KQ3M-XH2PC": an optional prefix and a dash,
- * then two groups of five Crockford base32 characters (0-9 A-Z without I L O
- * U): nine random ones from libsodium (45 bits) and a check character last.
- * The check is a weighted sum over GF(32) (see ticket.c), so any one mistyped
- * character and any two swapped characters of the ten are caught. The prefix
- * is not covered: it is the same for a whole event.
+/* ticket.h - tickets from the organisers: CSV import (RFC 4180). What a ticket
+ * code is (characters, normal form, generated codes, strong or weak) is
+ * ticketcode.h's.
  */
 #ifndef USHER_TICKET_H
 #define USHER_TICKET_H
@@ -16,6 +10,7 @@
 
 #include "domain.h"
 #include "error.h"
+#include "ticketcode.h"
 
 typedef struct ticket_rec {
     char code[USHER_CODE_SIZE];
@@ -31,6 +26,10 @@ typedef struct ticket_list {
 } ticket_list;
 
 usher_err ticket_list_push(ticket_list *tl, const ticket_rec *rec) USHER_MUST_CHECK;
+
+/* Classifies the list's codes as one file (ticketcode_classify). USHER_NOMEM
+ * (and *out weak) when memory runs out. */
+usher_err ticket_list_classify(const ticket_list *tl, ticketcode_report *out) USHER_MUST_CHECK;
 void ticket_list_release(ticket_list *tl);
 
 /* One problem found in a CSV file. The message starts with "line N: " and
@@ -74,26 +73,64 @@ void csv_report_release(csv_report *r);
 usher_err ticket_csv_parse(const char *data, size_t len, ticket_list *out,
                            csv_report *rep) USHER_MUST_CHECK;
 
-/* Normalises a typed code in place (trims spaces, tabs, CR and LF, upper-cases)
- * and checks its charset and length. Returns false when it cannot be a ticket
- * code (NULL included); code may then be partly normalised. */
-bool ticket_code_normalize(char *code);
+/* Which field of a record holds what, for a ticket office's export (see
+ * ticket_import.h, which finds them from the header row). -1 = no such
+ * column. A name may be several columns (first + last), joined with one
+ * space, empty parts left out. */
+#define TICKET_NAME_PARTS 4
+typedef struct ticket_columns {
+    int code;
+    int name[TICKET_NAME_PARTS];
+    int nname;
+    int klass;
+    int status; /* a row whose status is void/cancelled/refunded... is set aside */
+} ticket_columns;
 
-/* Writes a fresh unguessable code "PREFIX-XXXXX-XXXXC" into out. The prefix
- * is 1..12 chars of [A-Za-z0-9] (upper-cased); "" or NULL gives "XXXXX-XXXXC".
- * USHER_INVAL for a bad prefix, USHER_IO if libsodium cannot initialise; out
- * is written only on success. */
-usher_err ticket_code_generate(const char *prefix, char out[USHER_CODE_SIZE],
-                               usher_errmsg *em) USHER_MUST_CHECK;
+/* How ticket_csv_parse_ex reads a file. Zeroed = ticket_csv_parse's rules,
+ * except that whitespace inside names is folded (below). */
+typedef struct ticket_parse_opts {
+    char sep;                   /* ',' (when 0), ';' or '\t' */
+    const ticket_columns *cols; /* NULL: the header names ticket_number, full_name[, class] */
+    bool strict_space;          /* refuse a name holding a tab or a line break */
+} ticket_parse_opts;
 
-/* True when code has the shape of a generated code and its check character
- * matches (so a typo can be reported before any lookup). Letters may be lower
- * case. An imported code can happen to have this shape ("2024-00001-00002"),
- * so treat a failed check as a typo only for a code that is not known. */
-bool ticket_code_check_ok(const char *code);
+/* What a parse found besides the tickets. Init with {0}; release with
+ * ticket_parse_extra_release. */
+typedef struct ticket_parse_extra {
+    ticket_list voided;  /* rows whose status says void/cancelled (code; name may be "") */
+    csv_report warnings; /* fixed without refusing: "line 7: the name held a line break..." */
+} ticket_parse_extra;
 
-/* True when code has the shape of a generated code (check char aside):
- * optional "[A-Z0-9]{1,12}-", then "XXXXX-XXXXX" in Crockford base32. */
-bool ticket_code_is_generated(const char *code);
+void ticket_parse_extra_release(ticket_parse_extra *x);
+
+/* ticket_csv_parse with options: the field separator, the columns (the first
+ * non-blank record is then the header and is skipped), and names whose tabs,
+ * line breaks and runs of spaces are folded into one space with a warning in
+ * extra (unless strict_space). A name holding U+FFFD (a character some
+ * earlier conversion lost) is refused. Rows whose status column reads void,
+ * voided, cancelled, canceled, refunded, deleted, expired or not attending go into
+ * extra->voided, not out (their code must still be valid; names are not
+ * checked). All or nothing as ticket_csv_parse: on USHER_PARSE out and extra's
+ * lists are untouched and rep holds every problem. extra may be NULL. */
+usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_opts *opts,
+                              ticket_list *out, ticket_parse_extra *extra,
+                              csv_report *rep) USHER_MUST_CHECK;
+
+/* A name typed by an organiser (a correction), by the import's rules: trimmed,
+ * tabs, line breaks and runs of spaces folded to one space, then 1..256 bytes
+ * of UTF-8 without control characters or U+FFFD. Writes it into out and
+ * returns USHER_OK, or USHER_INVAL with the reason in em (out untouched). */
+usher_err ticket_name_clean(const char *in, char out[USHER_NAME_SIZE],
+                            usher_errmsg *em) USHER_MUST_CHECK;
+
+/* A class by the import's rules: [A-Za-z0-9 _-]{0,16} after trimming ("" = no
+ * class). USHER_INVAL with the reason in em (out untouched). */
+usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE],
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* True for a status cell that means the ticket no longer admits anyone
+ * (void, voided, cancelled, canceled, refunded, deleted, expired, not attending;
+ * any case). */
+bool ticket_status_is_void(const char *s, size_t n);
 
 #endif

@@ -9,13 +9,14 @@
 #include <strings.h>
 
 #include "coord_export.h"
+#include "coord_import.h"
+#include "fold.h"
 #include "protocol.h"
 #include "qrsig.h"
 #include "text.h"
 #include "ticket.h"
 #include "timestamp.h"
 
-#define ONLINE_WINDOW_MS 30000
 #define SEARCH_LIMIT 50
 
 static bool is_admin(const http_request *req)
@@ -82,7 +83,7 @@ static void body_json(body_buf *b, json_t *j)
     free(text);
 }
 
-/* The sync response, {"cursor","more","verdicts","changes"} as
+/* The sync response, {"cursor","more","verdicts","changes","event"} as
  * proto_sync_response_encode writes it, but with the changes' JSON copied from
  * the change ring instead of encoded again for every reply (32 clients each
  * pulling every change is 32 encodings of it). */
@@ -109,10 +110,9 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
         }
     }
     body_buf b = {0};
-    char head[64];
-    snprintf(head, sizeof head, "{\"cursor\":%lld,\"more\":%s,\"verdicts\":[", (long long)cursor,
-             more ? "true" : "false");
-    body_puts(&b, head);
+    char head[128];
+    sync_response h = {.cursor = cursor, .more = more, .now = timestamp_now_ms()};
+    body_put(&b, head, proto_sync_response_head(&h, head, sizeof head));
     for (size_t i = 0; i < er->nops; i++) {
         if (i)
             body_put(&b, ",", 1);
@@ -126,7 +126,11 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
             body_put(&b, ",", 1);
         body_json(&b, proto_change_encode(&er->changes[i]));
     }
-    body_puts(&b, "]}");
+    body_puts(&b, "],\"event\":");
+    event_settings s;
+    engine_settings(req->e, &s);
+    body_json(&b, proto_settings_encode(&s));
+    body_puts(&b, "}");
     free(ring_text);
     if (b.failed) {
         http_error(r, 500, "internal", "out of memory");
@@ -176,7 +180,7 @@ static void api_sync(http_request *req, http_reply *r)
                    (long long)sr.cursor, (long long)last);
         goto out;
     }
-    engine_device_seen(req->e, req->dev.id, sr.cursor, (int64_t)sr.nops);
+    engine_device_seen(req->e, req->dev.id, sr.cursor, (int64_t)sr.nops, sr.clock);
     http_submit(req, sr.ops, sr.nops, sr.cursor, finish_sync);
     sr.ops = NULL; /* owned by the connection now */
 out:
@@ -185,14 +189,25 @@ out:
 
 /* ---- snapshot, layout, public key --------------------------------------- */
 
+/* The event as a device learns it: its facts, and its settings (codes,
+ * PIN hash, time zone) in the same object. */
 static json_t *event_json(engine *e)
 {
     const coord_event *ev = engine_event(e);
     char pk[2 * QRSIG_PK_BYTES + 1];
     qrsig_pk_to_text(ev->pk, pk);
-    return json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", ev->event_id, "name", ev->name,
-                     "hold_ttl_ms", (json_int_t)ev->hold_ttl_ms, "pubkey", pk, "reseat",
-                     ev->reseat == RESEAT_NEAREST ? "nearest" : "none");
+    event_settings s;
+    engine_settings(e, &s);
+    json_t *obj = proto_settings_encode(&s);
+    json_t *facts = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", ev->event_id, "name", ev->name,
+                              "hold_ttl_ms", (json_int_t)ev->hold_ttl_ms, "pubkey", pk, "reseat",
+                              ev->reseat == RESEAT_NEAREST ? "nearest" : "none");
+    if (!obj || !facts || json_object_update(obj, facts) != 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
+    json_decref(facts);
+    return obj;
 }
 
 static void api_snapshot(http_request *req, http_reply *r)
@@ -221,6 +236,7 @@ static void api_snapshot(http_request *req, http_reply *r)
         json_array_append_new(changes, proto_change_encode(&c));
     }
     engine_read_end(req->e);
+    engine_count_snapshot(req->e);
     http_json(r, 200,
               json_pack("{s:o, s:{s:s, s:s}, s:o, s:I, s:o}", "event", event_json(req->e), "device",
                         "id", req->dev.id, "role", role_name(req->dev.role), "layout",
@@ -297,14 +313,11 @@ static json_t *ticket_json(const ticket_state *t)
                      t->revoked);
 }
 
-/* Case-insensitive substring for ASCII; UTF-8 bytes compare exactly. */
-static bool contains(const char *hay, const char *needle)
+/* True when text, folded, holds the folded needle. */
+static bool folded_match(const char *text, const char *needle)
 {
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n))
-            return true;
-    return n == 0;
+    char buf[USHER_NAME_SIZE * 4];
+    return fold_into(text, buf, sizeof buf) == USHER_OK && strstr(buf, needle);
 }
 
 static void api_tickets(http_request *req, http_reply *r)
@@ -314,66 +327,122 @@ static void api_tickets(http_request *req, http_reply *r)
         http_error(r, 400, "invalid", "q: at most 100 characters");
         return;
     }
+    if (q && !text_utf8_valid(q, strlen(q))) {
+        http_error(r, 400, "invalid", "q: not valid UTF-8");
+        return;
+    }
+    /* fold.h decides what reads the same: case and accents in every script */
+    char *needle = q && *q ? fold_dup(q) : NULL;
+    if (q && *q && !needle) {
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
     json_t *arr = json_array();
     size_t total = 0;
     const state *st = engine_read_begin(req->e);
     for (int i = 0; i < state_ticket_count(st); i++) {
         const ticket_state *t = state_ticket(st, i);
-        if (q && *q && !contains(t->code, q) && !contains(t->name, q))
+        if (needle && !folded_match(t->code, needle) && !folded_match(t->name, needle))
             continue;
         if (total++ < SEARCH_LIMIT)
             json_array_append_new(arr, ticket_json(t));
     }
     engine_read_end(req->e);
+    free(needle);
     http_json(r, 200, json_pack("{s:o, s:I}", "tickets", arr, "total", (json_int_t)total));
 }
 
-/* POST /v1/tickets/import: the organisers' CSV (as `usher-coord tickets
- * import`) while serving. All or nothing; every problem by line. */
+/* True for a query flag that is on ("1", "true", "yes"); false when absent. */
+static bool query_flag(const http_request *req, const char *key, bool *bad)
+{
+    const char *v = http_query(req, key);
+    if (!v)
+        return false;
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+        return true;
+    if (strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no"))
+        *bad = true;
+    return false;
+}
+
+/* What the file's codes are, into an import's answer: "codes": "strong|weak",
+ * "weak": n, "example"?, "why"?, "event_codes" (the event's after it). */
+static void add_codes(engine *e, json_t *obj, const ticket_list *tl)
+{
+    ticketcode_report rep;
+    if (ticket_list_classify(tl, &rep) != USHER_OK)
+        rep.strength = TICKETCODE_WEAK;
+    event_settings s;
+    engine_settings(e, &s);
+    json_object_set_new(obj, "codes", json_string(ticketcode_strength_name(rep.strength)));
+    json_object_set_new(obj, "weak", json_integer((json_int_t)rep.weak));
+    json_object_set_new(obj, "event_codes", json_string(ticketcode_strength_name(s.codes)));
+    if (rep.example[0]) {
+        json_object_set_new(obj, "example", json_string(rep.example));
+        json_object_set_new(obj, "why", json_string(rep.why));
+    }
+}
+
+/* POST /v1/tickets/import[?dry_run=1][&map=SPEC][&missing=keep|revoke]: a
+ * ticket file's bytes, exactly as `usher-coord tickets import` reads them
+ * (coord_import). A dry run answers the preview and changes nothing; an
+ * import merges and answers the same summary with the new cursor. */
 static void api_tickets_import(http_request *req, http_reply *r)
 {
     if (req->body_too_big) {
-        http_error(r, 413, "too_large", "CSV over %d bytes: split it into several imports",
+        http_error(r, 413, "too_large", "file over %d bytes: split it into several imports",
                    PROTO_MAX_BODY);
         return;
     }
-    ticket_list tl = {0};
-    csv_report rep = {0};
-    usher_err err = ticket_csv_parse(req->body, req->len, &tl, &rep);
-    if (err == USHER_PARSE) {
-        json_t *problems = json_array();
-        for (size_t i = 0; i < rep.count; i++)
-            json_array_append_new(problems, json_pack("{s:i, s:s}", "line", rep.items[i].line,
-                                                      "message", rep.items[i].message));
-        char msg[256];
-        snprintf(msg, sizeof msg, "%zu problem%s in the CSV; nothing imported%s%s", rep.total,
-                 rep.total == 1 ? "" : "s", rep.count ? ": " : "",
-                 rep.count ? rep.items[0].message : "");
-        http_json(r, 400,
-                  json_pack("{s:s, s:s, s:o, s:I}", "error", "invalid", "message", msg, "problems",
-                            problems, "total", (json_int_t)rep.total));
-    } else if (err) {
-        http_error(r, 500, "internal", "out of memory reading the CSV");
-    } else if (tl.count == 0) {
+    bool bad = false;
+    bool dry_run = query_flag(req, "dry_run", &bad);
+    const char *missing = http_query(req, "missing");
+    if (bad || (missing && strcmp(missing, "keep") && strcmp(missing, "revoke"))) {
         http_error(r, 400, "invalid",
-                   "the CSV holds no ticket: a header line "
-                   "(ticket_number,full_name[,class]) and one line a ticket");
+                   "dry_run takes 1 or 0 and missing takes keep or revoke (tickets no longer in "
+                   "the file are kept by default)");
+        return;
+    }
+    coord_import_opts opts = {
+        .map = http_query(req, "map"),
+        .missing =
+            missing && !strcmp(missing, "revoke") ? TICKET_MISSING_REVOKE : TICKET_MISSING_KEEP,
+        .device = req->dev.id,
+    };
+    coord_import ci;
+    coord_import_init(&ci, &opts);
+    usher_err err = coord_import_read(&ci, req->body, req->len);
+    if (err == USHER_PARSE) {
+        http_json(r, 400, coord_import_refusal_json(&ci));
+    } else if (err) {
+        http_error(r, 500, "internal", "out of memory reading the file");
+    } else if (dry_run) {
+        const state *st = engine_read_begin(req->e);
+        err = coord_import_plan(&ci, st);
+        engine_read_end(req->e);
+        if (err)
+            http_error(r, 500, "internal", "out of memory planning the import");
+        else {
+            json_t *j = coord_import_json(&ci, true);
+            add_codes(req->e, j, &ci.file.tickets);
+            http_json(r, 200, j);
+        }
     } else {
         usher_errmsg em = {{0}};
-        size_t added = 0;
-        err = engine_add_tickets(req->e, &tl, &added, &em);
-        if (err == USHER_EXISTS)
-            http_error(r, 409, "exists", "%s; nothing imported", em.text);
-        else if (err)
+        int64_t cursor = 0;
+        err = engine_admin_change(req->e, coord_import_apply, &ci, NULL, 0, &ci.file.tickets,
+                                  &cursor, &em);
+        if (err) {
             http_error(r, 503, "unavailable", "could not save the tickets (%s); try again",
                        em.text);
-        else
-            http_json(r, 200,
-                      json_pack("{s:I, s:I}", "added", (json_int_t)added, "cursor",
-                                (json_int_t)engine_last_seq(req->e)));
+        } else {
+            json_t *j = coord_import_json(&ci, false);
+            json_object_set_new(j, "cursor", json_integer((json_int_t)cursor));
+            add_codes(req->e, j, &ci.file.tickets);
+            http_json(r, 200, j);
+        }
     }
-    ticket_list_release(&tl);
-    csv_report_release(&rep);
+    coord_import_release(&ci);
 }
 
 static void api_stats(http_request *req, http_reply *r)
@@ -399,12 +468,18 @@ static void api_stats(http_request *req, http_reply *r)
                                                   "seated", seated, "checked_in", in));
     }
     engine_read_end(req->e);
+    event_settings es;
+    engine_settings(req->e, &es);
+    json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", engine_event(req->e)->name,
+                              "codes", ticketcode_strength_name(es.codes), "codes_by",
+                              es.codes_by_organiser ? "organiser" : "import", "tz",
+                              es.tz[0] ? es.tz : "UTC", "staff_pin", es.pin_hash[0] != 0);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "seats", s.seats,
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o}", "seats", s.seats,
                         "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
                         s.leased, "expected", s.tickets, "revoked", s.revoked, "checked_in",
                         s.checked_in, "cursor", (json_int_t)engine_last_seq(req->e), "sections",
-                        sections));
+                        sections, "event", event));
 }
 
 /* Database reads and alert acks run on the committer thread
@@ -438,6 +513,10 @@ static usher_err read_alerts(coorddb *db, void *arg)
         json_object_set_new(o, "id", json_integer(as[i].id));
         json_object_set_new(o, "created_at", time_or_null(as[i].created_at));
         json_object_set_new(o, "acked_at", time_or_null(as[i].acked_at));
+        if (as[i].before[0] || as[i].after[0]) { /* a correction's trail */
+            json_object_set_new(o, "before", json_string(as[i].before));
+            json_object_set_new(o, "after", json_string(as[i].after));
+        }
         json_array_append_new(d->out, o);
     }
     free(as);
@@ -456,11 +535,12 @@ static usher_err read_devices(coorddb *db, void *arg)
     d->out = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
-            d->out, json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b}", "id", ds[i].id, "role",
-                              role_name(ds[i].role), "last_seen", time_or_null(ds[i].last_seen),
-                              "online", ds[i].last_seen && now - ds[i].last_seen < ONLINE_WINDOW_MS,
-                              "cursor", (json_int_t)ds[i].cursor, "pending",
-                              (json_int_t)ds[i].pending, "disabled", ds[i].disabled));
+            d->out,
+            json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b}", "id", ds[i].id, "role",
+                      role_name(ds[i].role), "last_seen", time_or_null(ds[i].last_seen), "online",
+                      ds[i].last_seen && now - ds[i].last_seen < ENGINE_ONLINE_WINDOW_MS, "cursor",
+                      (json_int_t)ds[i].cursor, "pending", (json_int_t)ds[i].pending, "disabled",
+                      ds[i].disabled));
     free(ds);
     return USHER_OK;
 }
@@ -635,6 +715,141 @@ static void api_action(http_request *req, http_reply *r, op_kind kind, const cha
     http_submit(req, op, 1, -1, finish_action);
 }
 
+/* ---- corrections --------------------------------------------------------- */
+
+/* An organiser's correction of one ticket; the trail is filled in by the
+ * first run of correction_apply (on the copy), before it is written. */
+typedef struct correction {
+    char code[USHER_CODE_SIZE];
+    bool unrevoke;
+    char name[USHER_NAME_SIZE];
+    char klass[USHER_CLASS_SIZE];
+    coord_alert trail;
+} correction;
+
+static void ticket_text(const ticket_state *t, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s / %s%s", t->name, t->klass[0] ? t->klass : "-",
+             t->revoked ? " (revoked)" : "");
+}
+
+static usher_err correction_apply(state *st, void *arg, change **out, size_t *n, usher_errmsg *em)
+{
+    correction *c = arg;
+    int ti = state_find_ticket(st, c->code);
+    if (ti < 0)
+        return usher_fail(em, USHER_NOTFOUND, "no ticket %s", c->code);
+    ticket_text(state_ticket(st, ti), c->trail.before, sizeof c->trail.before);
+    change *ch = malloc(sizeof *ch);
+    if (!ch)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    usher_err err = c->unrevoke ? state_unrevoke_ticket(st, c->code, ch, em)
+                                : state_edit_ticket(st, c->code, c->name, c->klass, ch, em);
+    if (err) {
+        free(ch);
+        return err;
+    }
+    ticket_text(state_ticket(st, ti), c->trail.after, sizeof c->trail.after);
+    *out = ch;
+    *n = 1;
+    return USHER_OK;
+}
+
+/* Reads {"name"?, "class"?} for an edit over the ticket's current values;
+ * false with a reply on bad input. */
+static bool read_edit(http_request *req, http_reply *r, correction *c, const ticket_state *t)
+{
+    json_error_t je;
+    json_t *j = req->len ? json_loadb(req->body, req->len, 0, &je) : NULL;
+    json_t *name = j ? json_object_get(j, "name") : NULL;
+    json_t *klass = j ? json_object_get(j, "class") : NULL;
+    usher_errmsg em = {{0}};
+    bool ok = false;
+    if (!j || !json_is_object(j) || (!name && !klass) || (name && !json_is_string(name)) ||
+        (klass && !json_is_string(klass) && !json_is_null(klass)))
+        http_error(r, 400, "invalid",
+                   "edit needs a JSON body {\"name\": \"...\", \"class\": \"...\"} (either or "
+                   "both; \"class\": null for none)");
+    else if (ticket_name_clean(name ? json_string_value(name) : t->name, c->name, &em) ||
+             ticket_class_clean(klass && json_is_string(klass) ? json_string_value(klass)
+                                : klass                        ? ""
+                                                               : t->klass,
+                                c->klass, &em))
+        http_error(r, 400, "invalid", "%s", em.text);
+    else
+        ok = true;
+    json_decref(j);
+    return ok;
+}
+
+/* POST /v1/tickets/CODE/edit {"name", "class"} and /v1/tickets/CODE/unrevoke:
+ * a change every device pulls, and an alert naming who, when, before, after. */
+static void api_correct(http_request *req, http_reply *r, const char *id, bool unrevoke)
+{
+    correction *c = calloc(1, sizeof *c);
+    if (!c) {
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    text_copy(c->code, sizeof c->code, id);
+    bool known = ticketcode_normalize(c->code);
+    c->unrevoke = unrevoke;
+    const state *st = engine_read_begin(req->e);
+    int ti = known ? state_find_ticket(st, c->code) : -1;
+    ticket_state cur = {0};
+    if (ti >= 0)
+        cur = *state_ticket(st, ti);
+    engine_read_end(req->e);
+    if (ti < 0) {
+        http_error(r, 404, "not_found", "no ticket %.40s", id);
+        goto out;
+    }
+    if (unrevoke && !cur.revoked) {
+        http_error(r, 409, "not_revoked", "ticket %s is not revoked: nothing to undo", c->code);
+        goto out;
+    }
+    if (!unrevoke && !read_edit(req, r, c, &cur))
+        goto out;
+    if (!unrevoke && !strcmp(c->name, cur.name) && !strcmp(c->klass, cur.klass)) {
+        http_json(r, 200, json_pack("{s:b, s:o}", "changed", 0, "ticket", ticket_json(&cur)));
+        goto out;
+    }
+    c->trail.a.kind = unrevoke ? ALERT_TICKET_UNREVOKED : ALERT_TICKET_EDITED;
+    text_copy(c->trail.a.ticket, sizeof c->trail.a.ticket, c->code);
+    text_copy(c->trail.a.device, sizeof c->trail.a.device, req->dev.id);
+    c->trail.a.at = timestamp_now_ms();
+    usher_errmsg em = {{0}};
+    int64_t cursor = 0;
+    usher_err err =
+        engine_admin_change(req->e, correction_apply, c, &c->trail, 1, NULL, &cursor, &em);
+    if (err == USHER_NOTFOUND || err == USHER_CONFLICT || err == USHER_INVAL) {
+        http_error(r,
+                   err == USHER_NOTFOUND   ? 404
+                   : err == USHER_CONFLICT ? 409
+                                           : 400,
+                   err == USHER_NOTFOUND   ? "not_found"
+                   : err == USHER_CONFLICT ? "not_revoked"
+                                           : "invalid",
+                   "%s", em.text);
+        goto out;
+    }
+    if (err) {
+        http_error(r, 503, "unavailable", "could not save the correction (%s); try again", em.text);
+        goto out;
+    }
+    st = engine_read_begin(req->e);
+    ti = state_find_ticket(st, c->code);
+    json_t *tj = ti >= 0 ? ticket_json(state_ticket(st, ti)) : json_null();
+    engine_read_end(req->e);
+    http_json(r, 200,
+              json_pack("{s:b, s:o, s:I, s:{s:s, s:o, s:s, s:s}}", "changed", 1, "ticket", tj,
+                        "cursor", (json_int_t)cursor, "trail", "who", c->trail.a.device, "when",
+                        time_or_null(c->trail.a.at), "before", c->trail.before, "after",
+                        c->trail.after));
+out:
+    free(c);
+}
+
 /* /v1/seats/ID/(block|unblock) and /v1/tickets/CODE/(revoke|unseat|move). */
 static void api_item_action(http_request *req, http_reply *r, const char *rest, bool seats)
 {
@@ -654,6 +869,10 @@ static void api_item_action(http_request *req, http_reply *r, const char *rest, 
         api_action(req, r, OP_REVOKE, id, NULL, NULL);
         return;
     }
+    if (!seats && (!strcmp(verb, "edit") || !strcmp(verb, "unrevoke"))) {
+        api_correct(req, r, id, !strcmp(verb, "unrevoke"));
+        return;
+    }
     if (!seats && !strcmp(verb, "unseat")) {
         api_action(req, r, OP_UNASSIGN, id, NULL, NULL);
         return;
@@ -669,8 +888,7 @@ static void api_item_action(http_request *req, http_reply *r, const char *rest, 
         const state *st = engine_read_begin(req->e);
         char code[USHER_CODE_SIZE];
         text_copy(code, sizeof code, id);
-        for (char *p = code; *p; p++)
-            *p = (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
+        ticketcode_upcase(code);
         int ti = state_find_ticket(st, code);
         if (ti >= 0)
             text_copy(cur, sizeof cur, state_ticket(st, ti)->seat);
@@ -683,10 +901,85 @@ static void api_item_action(http_request *req, http_reply *r, const char *rest, 
 
 /* ---- health and metrics -------------------------------------------------- */
 
+/* One metric's HELP and TYPE lines (promtool wants both for every metric). */
+static void metric_head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric_u64(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+    metric_head(f, name, type, help);
+    fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void metrics_engine(FILE *f, engine *e, const engine_stats *es)
+{
+    metric_head(f, "usher_ops_total", "counter", "Operations applied, by verdict.");
+    fprintf(f,
+            "usher_ops_total{verdict=\"accepted\"} %llu\n"
+            "usher_ops_total{verdict=\"rejected\"} %llu\n"
+            "usher_ops_total{verdict=\"duplicate\"} %llu\n",
+            (unsigned long long)es->accepted, (unsigned long long)es->rejected,
+            (unsigned long long)es->duplicates);
+    metric_u64(f, "usher_reseats_total", "counter", "Tickets moved by the reseat policy.",
+               es->reseats);
+    metric_u64(f, "usher_commit_groups_total", "counter", "Durable group commits.", es->groups);
+    metric_u64(f, "usher_commit_failures_total", "counter",
+               "Group commits that failed (their requests were answered 503).",
+               es->commit_failures);
+    metric_head(f, "usher_commit_seconds_total", "counter",
+                "Time spent applying and committing groups.");
+    fprintf(f, "usher_commit_seconds_total %.6f\n", es->commit_seconds);
+    metric_head(f, "usher_commit_duration_seconds", "histogram",
+                "Time one group took to apply and commit (one fsync).");
+    uint64_t cum = 0;
+    for (size_t b = 0; b < ENGINE_COMMIT_BUCKETS; b++) {
+        cum += es->commit_hist[b];
+        fprintf(f, "usher_commit_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                engine_commit_bounds[b], (unsigned long long)cum);
+    }
+    cum += es->commit_hist[ENGINE_COMMIT_BUCKETS];
+    fprintf(f,
+            "usher_commit_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+            "usher_commit_duration_seconds_sum %.6f\n"
+            "usher_commit_duration_seconds_count %llu\n",
+            (unsigned long long)cum, es->commit_seconds, (unsigned long long)cum);
+    metric_u64(f, "usher_checkpoints_total", "counter", "Passes of the log checkpointer thread.",
+               es->checkpoints);
+    metric_u64(f, "usher_snapshot_builds_total", "counter",
+               "Snapshots built for joining devices (GET /v1/snapshot).", es->snapshots);
+    metric_head(f, "usher_last_seq", "gauge", "Sequence number of the newest change.");
+    fprintf(f, "usher_last_seq %lld\n", (long long)engine_last_seq(e));
+    metric_u64(f, "usher_devices_online", "gauge", "Devices that synced in the last 30 seconds.",
+               engine_devices_online(e, timestamp_now_ms()));
+}
+
+static void metrics_limits(FILE *f, const limits_stats *ls, const limits_config *lc)
+{
+    metric_u64(f, "usher_http_connections", "gauge", "HTTP connections open.", ls->connections);
+    metric_u64(f, "usher_http_connections_max", "gauge",
+               "Open connections beyond which requests are answered 503.", lc->max_connections);
+    metric_u64(f, "usher_http_client_addresses", "gauge", "Client addresses holding a connection.",
+               ls->addresses);
+    metric_u64(f, "usher_event_streams", "gauge", "Event streams (GET /v1/events) open.",
+               ls->streams);
+    metric_u64(f, "usher_event_streams_max", "gauge",
+               "Open event streams beyond which new ones are answered 503.", lc->max_streams);
+    metric_head(f, "usher_refusals_total", "counter",
+                "Connections and requests refused or cut at a limit, by limit.");
+    for (int k = 0; k < LIMIT_COUNT; k++)
+        fprintf(f, "usher_refusals_total{limit=\"%s\"} %llu\n", limit_name((limit_kind)k),
+                (unsigned long long)ls->refused[k]);
+}
+
 static void api_metrics(http_request *req, http_reply *r)
 {
     engine_stats es;
     engine_get_stats(req->e, &es);
+    limits_stats ls;
+    limits_config lc;
+    http_limits_stats(req, &ls, &lc);
     state_stats s;
     const state *st = engine_read_begin(req->e);
     state_get_stats(st, timestamp_now_ms(), &s);
@@ -698,38 +991,19 @@ static void api_metrics(http_request *req, http_reply *r)
         http_error(r, 500, "internal", "out of memory");
         return;
     }
-    fprintf(f,
-            "# HELP usher_ops_total Operations applied, by verdict.\n"
-            "# TYPE usher_ops_total counter\n"
-            "usher_ops_total{verdict=\"accepted\"} %llu\n"
-            "usher_ops_total{verdict=\"rejected\"} %llu\n"
-            "usher_ops_total{verdict=\"duplicate\"} %llu\n"
-            "# HELP usher_reseats_total Tickets moved by the reseat policy.\n"
-            "# TYPE usher_reseats_total counter\n"
-            "usher_reseats_total %llu\n"
-            "# HELP usher_commit_groups_total Durable group commits.\n"
-            "# TYPE usher_commit_groups_total counter\n"
-            "usher_commit_groups_total %llu\n"
-            "usher_commit_failures_total %llu\n"
-            "# HELP usher_commit_seconds_total Time spent applying and committing.\n"
-            "# TYPE usher_commit_seconds_total counter\n"
-            "usher_commit_seconds_total %.6f\n"
-            "# HELP usher_checkpoints_total Passes of the log checkpointer thread.\n"
-            "# TYPE usher_checkpoints_total counter\n"
-            "usher_checkpoints_total %llu\n"
-            "# TYPE usher_last_seq gauge\nusher_last_seq %lld\n"
-            "# TYPE usher_seats gauge\nusher_seats %d\n"
-            "# TYPE usher_seats_taken gauge\nusher_seats_taken %d\n"
-            "# TYPE usher_seats_leased gauge\nusher_seats_leased %d\n"
-            "# TYPE usher_tickets gauge\nusher_tickets %d\n"
-            "# TYPE usher_checked_in gauge\nusher_checked_in %d\n",
-            (unsigned long long)es.accepted, (unsigned long long)es.rejected,
-            (unsigned long long)es.duplicates, (unsigned long long)es.reseats,
-            (unsigned long long)es.groups, (unsigned long long)es.commit_failures,
-            es.commit_seconds, (unsigned long long)es.checkpoints,
-            (long long)engine_last_seq(req->e), s.seats, s.seated, s.leased, s.tickets,
-            s.checked_in);
-    fclose(f);
+    metrics_engine(f, req->e, &es);
+    metrics_limits(f, &ls, &lc);
+    metric_u64(f, "usher_seats", "gauge", "Seats in the layout.", (uint64_t)s.seats);
+    metric_u64(f, "usher_seats_taken", "gauge", "Seats with a ticket.", (uint64_t)s.seated);
+    metric_u64(f, "usher_seats_leased", "gauge", "Seats leased to a device.", (uint64_t)s.leased);
+    metric_u64(f, "usher_tickets", "gauge", "Tickets of the event.", (uint64_t)s.tickets);
+    metric_u64(f, "usher_checked_in", "gauge", "Tickets checked in at a door.",
+               (uint64_t)s.checked_in);
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
     r->status = 200;
     r->type = "text/plain; version=0.0.4";
     r->body = buf;
@@ -740,9 +1014,12 @@ static void api_metrics(http_request *req, http_reply *r)
 
 static void api_healthz(http_request *req, http_reply *r)
 {
-    bool ok = engine_healthy(req->e);
-    http_json(r, ok ? 200 : 503,
-              json_pack("{s:b, s:I}", "ok", ok, "cursor", (json_int_t)engine_last_seq(req->e)));
+    const char *why = engine_broken_reason(req->e);
+    json_t *o = json_pack("{s:b, s:I}", "ok", !why, "cursor", (json_int_t)engine_last_seq(req->e));
+    if (o && why)
+        json_object_set_new(o, "error",
+                            json_sprintf("%s: restart usher-coord once the disk is sound", why));
+    http_json(r, why ? 503 : 200, o);
 }
 
 static void api_pubkey(http_request *req, http_reply *r)
@@ -841,7 +1118,7 @@ static bool seat_action_path(const char *p)
 
 static bool ticket_action_path(const char *p)
 {
-    static const char *const verbs[] = {"revoke", "unseat", "move", NULL};
+    static const char *const verbs[] = {"revoke", "unrevoke", "edit", "unseat", "move", NULL};
     return item_path(p, "/v1/tickets/", verbs);
 }
 

@@ -44,12 +44,19 @@ typedef struct seen_entry {
     char device[USHER_DEVICE_SIZE];
     int64_t at, cursor, pending;
     bool dirty;
+    bool skewed;        /* its clock was found off: alerted, until it is back */
+    bool skew_due;      /* ...and the alert is still to be stored */
+    int64_t skew_clock; /* the device's clock, then */
+    int64_t skew_at;    /* the coordinator's */
 } seen_entry;
 
 struct engine {
-    /* Set when a commit failed and the state could not be reloaded either:
-     * memory may be ahead of the disk, so nothing more is accepted. */
+    /* Set when a commit failed with an I/O error (a failed fsync: what the
+     * file holds is unknown until SQLite's recovery at the next start), or
+     * failed and the state could not be reloaded either: memory may be ahead
+     * of the disk, so nothing more is accepted until a restart. */
     atomic_bool broken;
+    char broken_why[USHER_ERRMSG_SIZE]; /* written once, before broken is set */
     coorddb *db;
     layout *l;
     state *st;
@@ -74,8 +81,12 @@ struct engine {
     auth_entry auth[AUTH_SLOTS];
     seen_entry *seen;
     size_t nseen, seen_cap;
+    /* Open-addressing index of seen by device id: entry i + 1, 0 = empty;
+     * 2 x seen_cap slots, so a sync finds its device at once among 10,000. */
+    uint32_t *seen_index;
     int64_t last_flush;
     engine_stats stats;
+    _Atomic int64_t recent_ops; /* ops between saves of their ids */
 
     /* WAL checkpoints run on their own thread and connection, so that the
      * committer never copies pages into the database file or waits for its
@@ -152,6 +163,24 @@ long engine_events_since(engine *e, int64_t after, char *buf, size_t size, int64
 bool engine_healthy(engine *e)
 {
     return !atomic_load(&e->broken);
+}
+
+const char *engine_broken_reason(engine *e)
+{
+    return atomic_load(&e->broken) ? e->broken_why : NULL;
+}
+
+/* From now on every op is refused (503) and /healthz says why. */
+static void engine_break(engine *e, const char *why)
+{
+    if (atomic_load(&e->broken))
+        return;
+    text_copy(e->broken_why, sizeof e->broken_why, why);
+    fprintf(stderr,
+            "usher-coord: %s: refusing every op from now on; restart usher-coord (the ops "
+            "answered 503 are then either saved, and a retrying device is told so, or absent)\n",
+            why);
+    atomic_store(&e->broken, true);
 }
 
 int64_t engine_last_seq(engine *e)
@@ -251,7 +280,21 @@ static void flush_seen(engine *e, int64_t now, bool force)
     for (size_t i = 0; i < e->nseen; i++)
         n += e->seen[i].dirty;
     coord_device *devs = n ? calloc(n, sizeof *devs) : NULL;
-    size_t k = 0;
+    size_t k = 0, na = 0;
+    for (size_t i = 0; i < e->nseen; i++)
+        na += e->seen[i].skew_due;
+    alert *al = na ? calloc(na, sizeof *al) : NULL;
+    na = 0;
+    for (size_t i = 0; al && i < e->nseen; i++) {
+        if (!e->seen[i].skew_due)
+            continue;
+        alert *a = &al[na++];
+        a->kind = ALERT_CLOCK_SKEW;
+        text_copy(a->device, sizeof a->device, e->seen[i].device);
+        a->at = e->seen[i].skew_at;
+        a->other_at = e->seen[i].skew_clock;
+        e->seen[i].skew_due = false;
+    }
     for (size_t i = 0; devs && i < e->nseen; i++) {
         if (!e->seen[i].dirty)
             continue;
@@ -269,6 +312,12 @@ static void flush_seen(engine *e, int64_t now, bool force)
         usher_err err = coorddb_devices_seen(e->db, devs, k, NULL);
         (void)err;
     }
+    if (al) {
+        usher_errmsg em = {{0}};
+        if (coorddb_add_alerts(e->db, al, na, now, &em))
+            fprintf(stderr, "usher-coord: cannot store a clock alert: %s\n", em.text);
+    }
+    free(al);
     free(devs);
 }
 
@@ -345,6 +394,26 @@ static void run_db_job(engine *e, engine_req *r)
     if (!r->db_quiet)
         flush_seen(e, timestamp_now_ms(), true); /* a job may read device health */
     r->err = r->db_fn(e->db, r->db_arg);
+    if (coorddb_unsure(e->db))
+        engine_break(e, "the database's disk failed while saving");
+}
+
+/* Every recent_ops ops, their ids go to the database's op id table in one
+ * sorted batch; then the older generation in memory is forgotten, so memory
+ * holds at most two generations of verdicts, however long the event. */
+static void save_op_ids_if_due(engine *e)
+{
+    if (coorddb_ops_unsaved(e->db) < atomic_load(&e->recent_ops))
+        return;
+    usher_errmsg em = {{0}};
+    if (coorddb_save_op_ids(e->db, &em) != USHER_OK) {
+        /* Nothing lost: the ids stay in memory and the next try adds them. */
+        fprintf(stderr, "usher-coord: saving op ids: %s (will retry)\n", em.text);
+        return;
+    }
+    pthread_rwlock_wrlock(&e->rw);
+    state_forget_older(e->st);
+    pthread_rwlock_unlock(&e->rw);
 }
 
 /* Applies a group of op requests and commits them in one transaction. */
@@ -371,20 +440,46 @@ static void run_group(engine *e, engine_req *group)
         goto out;
     }
     int64_t now = timestamp_now_ms();
-    int64_t t0 = timestamp_mono_ms();
-    pthread_rwlock_wrlock(&e->rw);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t k = 0;
     for (engine_req *r = group; r; r = r->next) {
         for (size_t i = 0; i < r->nops; i++, k++) {
             ops[k] = r->ops[i];
             text_copy(ops[k].device, sizeof ops[k].device, r->device);
-            state_apply(e->st, &ops[k], now, &res[k]);
         }
     }
+    /* An id not remembered may be an older op's: found in the database
+     * before the write lock (only this thread changes the state). */
+    bool *old = n ? calloc(n, sizeof *old) : NULL;
+    for (size_t i = 0; old && i < n; i++) {
+        if (!op_id_valid(ops[i].id) || state_recall(e->st, ops[i].id))
+            continue;
+        usher_errmsg fem = {{0}};
+        usher_err ferr = coorddb_find_verdict(e->db, ops[i].id, &res[i].v, &fem);
+        old[i] = ferr == USHER_OK;
+        if (ferr && ferr != USHER_NOTFOUND)
+            fprintf(stderr, "usher-coord: looking up op %s: %s\n", ops[i].id, fem.text);
+    }
+    pthread_rwlock_wrlock(&e->rw);
+    for (size_t i = 0; i < n; i++) {
+        if (old && old[i] && state_remember(e->st, &res[i].v) == USHER_NOMEM)
+            fprintf(stderr, "usher-coord: out of memory remembering op %s\n", ops[i].id);
+        state_apply(e->st, &ops[i], now, &res[i]);
+    }
+    free(old);
     int64_t last = 0;
     usher_errmsg em = {{0}};
     usher_err err = n ? coorddb_commit(e->db, ops, res, n, now, &last, &em) : USHER_OK;
-    if (err) {
+    if (err && coorddb_unsure(e->db)) {
+        /* The disk failed during the commit (fsync): the group may be on
+         * disk or not, and only SQLite's recovery at the next start knows.
+         * Reloading now could read either; carrying on could make a refused
+         * op durable later. Stop instead. */
+        char why[USHER_ERRMSG_SIZE];
+        snprintf(why, sizeof why, "commit failed: %s", em.text);
+        engine_break(e, why);
+    } else if (err) {
         /* Memory is ahead of disk: reload what the database holds. */
         fprintf(stderr, "usher-coord: commit failed: %s; reloading state\n", em.text);
         state *st = NULL;
@@ -396,11 +491,10 @@ static void run_group(engine *e, engine_req *group)
             layout_free(e->l);
             e->st = st, e->l = l;
         } else {
-            fprintf(stderr,
-                    "usher-coord: cannot reload the state either (%s): refusing every op "
-                    "from now on; restart usher-coord\n",
-                    lem.text);
-            atomic_store(&e->broken, true);
+            char why[USHER_ERRMSG_SIZE];
+            snprintf(why, sizeof why, "a commit failed and the state cannot be reloaded (%s)",
+                     lem.text);
+            engine_break(e, why);
         }
     } else {
         for (size_t i = 0; i < n; i++)
@@ -426,10 +520,17 @@ static void run_group(engine *e, engine_req *group)
         pull_changes(e, r);
     }
     pthread_rwlock_unlock(&e->rw);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    size_t b = 0;
+    while (b < ENGINE_COMMIT_BUCKETS && took > engine_commit_bounds[b])
+        b++;
     pthread_mutex_lock(&e->misc_lock);
     e->stats.groups++;
     e->stats.commit_failures += err != USHER_OK;
-    e->stats.commit_seconds += (double)(timestamp_mono_ms() - t0) / 1000.0;
+    e->stats.commit_seconds += took;
+    e->stats.commit_hist[b]++;
     for (size_t i = 0; !err && i < n; i++) {
         e->stats.ops++;
         e->stats.accepted += res[i].v.status == VERDICT_ACCEPTED;
@@ -444,6 +545,8 @@ static void run_group(engine *e, engine_req *group)
     pthread_mutex_unlock(&e->qlock);
     if (!err && last && notify)
         notify(notify_ctx, last);
+    if (!err)
+        save_op_ids_if_due(e);
 out:
     free(ops);
     free(res);
@@ -491,6 +594,11 @@ static void *committer(void *arg)
         checkpoint_if_due(e);
     }
     return NULL;
+}
+
+void engine_set_recent_ops(engine *e, int64_t n)
+{
+    atomic_store(&e->recent_ops, n);
 }
 
 void engine_set_notify(engine *e, void (*on_commit)(void *ctx, int64_t last_seq), void *ctx)
@@ -567,19 +675,46 @@ typedef struct add_tickets_job {
     usher_errmsg *em;
 } add_tickets_job;
 
+static void publish_since(engine *e, coorddb *db, int64_t before);
+
 /* On the committer: the state changes under the write lock, the new changes
  * go into the ring in order, then listeners hear of them. */
+/* The import may have made the codes weak (write lock held). */
+static void reread_settings(engine *e, coorddb *db)
+{
+    coord_event ev;
+    usher_errmsg ev_em = {{0}};
+    if (coorddb_get_event(db, &ev, &ev_em) == USHER_OK)
+        e->ev.settings = ev.settings;
+    else
+        fprintf(stderr, "usher-coord: cannot reread the event's settings: %s\n", ev_em.text);
+    sodium_memzero(&ev, sizeof ev);
+}
+
 static usher_err add_tickets_in_db(coorddb *db, void *arg)
 {
     add_tickets_job *job = arg;
     engine *e = job->e;
+    if (atomic_load(&e->broken))
+        return usher_fail(job->em, USHER_DB,
+                          "the coordinator's database failed: restart usher-coord (see its log)");
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =
         coorddb_add_tickets(db, e->st, job->tl, timestamp_now_ms(), &job->added, job->em);
+    if (!err)
+        reread_settings(e, db);
     pthread_rwlock_unlock(&e->rw);
     if (err)
         return err;
+    publish_since(e, db, before);
+    return USHER_OK;
+}
+
+/* Puts the changes after `before` into the ring, in order, then wakes the
+ * listeners (committer thread). */
+static void publish_since(engine *e, coorddb *db, int64_t before)
+{
     int64_t last = before;
     for (;;) {
         change *cs = NULL;
@@ -605,7 +740,48 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
     pthread_mutex_unlock(&e->qlock);
     if (notify && last > before)
         notify(notify_ctx, last);
+}
+
+typedef struct admin_job {
+    engine *e;
+    coorddb_admin_fn fn;
+    void *arg;
+    const coord_alert *trail;
+    size_t ntrail;
+    const ticket_list *new_codes;
+    int64_t last;
+    usher_errmsg *em;
+} admin_job;
+
+static usher_err admin_in_db(coorddb *db, void *arg)
+{
+    admin_job *job = arg;
+    engine *e = job->e;
+    if (atomic_load(&e->broken))
+        return usher_fail(job->em, USHER_DB,
+                          "the coordinator's database failed: restart usher-coord (see its log)");
+    int64_t before = coorddb_last_seq(db);
+    pthread_rwlock_wrlock(&e->rw);
+    usher_err err = coorddb_admin_change(db, e->st, job->fn, job->arg, job->trail, job->ntrail,
+                                         job->new_codes, timestamp_now_ms(), &job->last, job->em);
+    if (!err && job->new_codes)
+        reread_settings(e, db);
+    pthread_rwlock_unlock(&e->rw);
+    if (err)
+        return err;
+    publish_since(e, db, before);
     return USHER_OK;
+}
+
+usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
+                              size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
+                              usher_errmsg *em)
+{
+    admin_job job = {e, fn, arg, trail, ntrail, new_codes, 0, em};
+    usher_err err = engine_with_db(e, admin_in_db, &job);
+    if (!err && last_seq)
+        *last_seq = job.last;
+    return err;
 }
 
 usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em)
@@ -633,6 +809,13 @@ void engine_read_end(engine *e)
 const coord_event *engine_event(engine *e)
 {
     return &e->ev;
+}
+
+void engine_settings(engine *e, event_settings *out)
+{
+    pthread_rwlock_rdlock(&e->rw);
+    *out = e->ev.settings;
+    pthread_rwlock_unlock(&e->rw);
 }
 
 const char *engine_layout_json(engine *e)
@@ -765,33 +948,98 @@ usher_err engine_auth_cached(engine *e, const char *token, coord_device *out)
     return err;
 }
 
-void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending)
+static size_t seen_hash(const char *device, size_t slots)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = device; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h & (slots - 1);
+}
+
+/* The index slot of device: its entry's, or the empty one it would take. */
+static size_t seen_slot(const engine *e, const char *device)
+{
+    size_t slots = 2 * e->seen_cap, k = seen_hash(device, slots);
+    while (e->seen_index[k] && strcmp(e->seen[e->seen_index[k] - 1].device, device) != 0)
+        k = (k + 1) & (slots - 1);
+    return k;
+}
+
+/* Doubles the entries and rebuilds the index (misc_lock held); false when out
+ * of memory (nothing changed). */
+static bool seen_grow(engine *e)
+{
+    size_t cap = e->seen_cap ? e->seen_cap * 2 : 16;
+    uint32_t *index = calloc(2 * cap, sizeof *index);
+    seen_entry *s = index ? realloc(e->seen, cap * sizeof *s) : NULL;
+    if (!s) {
+        free(index);
+        return false;
+    }
+    free(e->seen_index);
+    e->seen = s;
+    e->seen_cap = cap;
+    e->seen_index = index;
+    for (size_t i = 0; i < e->nseen; i++)
+        e->seen_index[seen_slot(e, e->seen[i].device)] = (uint32_t)(i + 1);
+    return true;
+}
+
+void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending,
+                        int64_t clock)
 {
     int64_t now = timestamp_now_ms();
     pthread_mutex_lock(&e->misc_lock);
-    size_t i = 0;
-    while (i < e->nseen && strcmp(e->seen[i].device, device) != 0)
-        i++;
-    if (i == e->nseen) {
-        if (e->nseen == e->seen_cap) {
-            size_t cap = e->seen_cap ? e->seen_cap * 2 : 16;
-            seen_entry *s = realloc(e->seen, cap * sizeof *s);
-            if (!s) {
-                pthread_mutex_unlock(&e->misc_lock);
-                return;
-            }
-            e->seen = s;
-            e->seen_cap = cap;
-        }
+    if (e->nseen == e->seen_cap && !seen_grow(e)) {
+        pthread_mutex_unlock(&e->misc_lock);
+        return;
+    }
+    size_t k = seen_slot(e, device);
+    size_t i;
+    if (e->seen_index[k]) {
+        i = e->seen_index[k] - 1;
+    } else {
+        i = e->nseen++;
         memset(&e->seen[i], 0, sizeof e->seen[i]);
         text_copy(e->seen[i].device, sizeof e->seen[i].device, device);
-        e->nseen++;
+        e->seen_index[k] = (uint32_t)(i + 1);
     }
     e->seen[i].at = now;
     e->seen[i].cursor = cursor;
     e->seen[i].pending = pending;
     e->seen[i].dirty = true;
+    if (clock) {
+        int64_t skew = now - clock, off = skew < 0 ? -skew : skew;
+        seen_entry *s = &e->seen[i];
+        if (!s->skewed && off > USHER_CLOCK_SKEW_ALERT_MS) {
+            s->skewed = s->skew_due = true;
+            s->skew_at = now;
+            s->skew_clock = clock;
+        } else if (s->skewed && off < USHER_CLOCK_SKEW_ALERT_MS / 2) {
+            s->skewed = false; /* set right: a new skew is a new alert */
+        }
+    }
     pthread_mutex_unlock(&e->misc_lock);
+}
+
+const double engine_commit_bounds[ENGINE_COMMIT_BUCKETS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
+void engine_count_snapshot(engine *e)
+{
+    pthread_mutex_lock(&e->misc_lock);
+    e->stats.snapshots++;
+    pthread_mutex_unlock(&e->misc_lock);
+}
+
+uint64_t engine_devices_online(engine *e, int64_t now)
+{
+    uint64_t n = 0;
+    pthread_mutex_lock(&e->misc_lock);
+    for (size_t i = 0; i < e->nseen; i++)
+        n += now - e->seen[i].at < ENGINE_ONLINE_WINDOW_MS;
+    pthread_mutex_unlock(&e->misc_lock);
+    return n;
 }
 
 void engine_get_stats(engine *e, engine_stats *out)
@@ -873,6 +1121,11 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
         goto fail;
     if ((err = coorddb_layout_json(e->db, &e->layout_json, em)) != USHER_OK)
         goto fail;
+    /* Ids of ops logged since the last save (all of them in a database made
+     * before the op id table) go there now, so none is loaded into memory. */
+    atomic_init(&e->recent_ops, ENGINE_RECENT_OPS);
+    if (coorddb_ops_unsaved(e->db) > 0 && (err = coorddb_save_op_ids(e->db, em)) != USHER_OK)
+        goto fail;
     state_config cfg = {.reseat = reseat,
                         .hold_ttl_ms = e->ev.hold_ttl_ms,
                         .late_after_ms = 5 * 60 * 1000,
@@ -937,6 +1190,7 @@ void engine_free(engine *e)
         free(e->ring[i].event);
     free(e->ring);
     free(e->seen);
+    free(e->seen_index);
     state_free(e->st);
     layout_free(e->l);
     free(e->layout_json);

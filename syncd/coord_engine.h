@@ -65,6 +65,13 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
 /* Stops the committer after the queue drains; NULL is a no-op. */
 void engine_free(engine *e);
 
+/* Duplicate detection keeps the verdicts of the last 1 to 2 x recent_ops ops
+ * in memory (default ENGINE_RECENT_OPS) and finds older ones in the
+ * database's op id table, which receives the ids every recent_ops ops in one
+ * sorted batch. Set it before serving. */
+#define ENGINE_RECENT_OPS 8192
+void engine_set_recent_ops(engine *e, int64_t n);
+
 /* Sets (or clears, with NULL) the after-commit callback. */
 void engine_set_notify(engine *e, void (*on_commit)(void *ctx, int64_t last_seq), void *ctx);
 
@@ -77,8 +84,12 @@ void engine_run(engine *e, engine_req *req);
 const state *engine_read_begin(engine *e);
 void engine_read_end(engine *e);
 
-const coord_event *engine_event(engine *e); /* immutable after open */
-const char *engine_layout_json(engine *e);  /* immutable after open */
+const coord_event *engine_event(engine *e); /* immutable after open, but for its settings */
+
+/* The event's settings now (an import of weak codes makes them weak while
+ * serving): a copy, taken under the state's lock. */
+void engine_settings(engine *e, event_settings *out);
+const char *engine_layout_json(engine *e); /* immutable after open */
 int64_t engine_last_seq(engine *e);
 
 /* Copies into buf the text of the SSE events for changes after `after`, up to
@@ -114,8 +125,12 @@ typedef struct engine_auth_job {
 usher_err engine_auth_cached(engine *e, const char *token, coord_device *out) USHER_MUST_CHECK;
 void engine_auth_prepare(engine *e, engine_req *req, engine_auth_job *job, const char *token);
 
-/* Remembers a device's sync health (flushed to the database now and then). */
-void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending);
+/* Remembers a device's sync health (flushed to the database now and then).
+ * clock is the device's own clock as it sent (0 = not sent): a device found
+ * more than USHER_CLOCK_SKEW_ALERT_MS from the coordinator's clock raises a
+ * clock_skew alert, once until it comes back within half of that. */
+void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t pending,
+                        int64_t clock);
 
 /* Runs fn with the database from the committer thread (exports, devices,
  * alerts, acks): serialised with commits. */
@@ -128,16 +143,46 @@ usher_err engine_with_db(engine *e, usher_err (*fn)(coorddb *db, void *arg), voi
  * the committer, serialised with commits; blocks the caller until done. */
 usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em);
 
+/* An organiser's change outside the op log while serving (re-imports,
+ * corrections): coorddb_admin_change on the committer under the state's write
+ * lock, then its changes go into the ring and listeners are woken, so every
+ * device hears of them at once. Blocks the caller until done; *last_seq (may
+ * be NULL) is the newest sequence number after it. */
+usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
+                              size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
+                              usher_errmsg *em);
+
 /* False once a failed commit could not be undone by reloading the state:
  * the engine then refuses every op (USHER_DB) and /healthz says so. */
 bool engine_healthy(engine *e);
+/* Why the engine refuses every op (a sentence), or NULL while healthy. */
+const char *engine_broken_reason(engine *e);
+
+/* Upper bounds (seconds) of the commit-time histogram's buckets, ascending;
+ * a last bucket (+Inf) follows them. */
+#define ENGINE_COMMIT_BUCKETS 12
+extern const double engine_commit_bounds[ENGINE_COMMIT_BUCKETS];
 
 /* Counters for /metrics. */
 typedef struct engine_stats {
     uint64_t requests, ops, groups, commit_failures, checkpoints;
     uint64_t accepted, rejected, duplicates, reseats;
-    double commit_seconds;
+    double commit_seconds; /* applying and committing, every group */
+    /* Groups by their time applying and committing: [i] took at most
+     * engine_commit_bounds[i] and more than the bound before (not
+     * cumulative); [ENGINE_COMMIT_BUCKETS] took longer than every bound. */
+    uint64_t commit_hist[ENGINE_COMMIT_BUCKETS + 1];
+    uint64_t snapshots; /* snapshots built for new devices */
 } engine_stats;
 void engine_get_stats(engine *e, engine_stats *out);
+
+/* Counts a snapshot built (GET /v1/snapshot). */
+void engine_count_snapshot(engine *e);
+
+/* A device that synced within this window is online (/v1/devices, /metrics). */
+#define ENGINE_ONLINE_WINDOW_MS 30000
+/* Devices that synced with this server within ENGINE_ONLINE_WINDOW_MS of
+ * now (wall-clock ms). */
+uint64_t engine_devices_online(engine *e, int64_t now);
 
 #endif

@@ -5,28 +5,35 @@
 #include <string.h>
 
 #include "timestamp.h"
+#include "zone.h"
 
 typedef struct export_def {
     const char *name;
     const char *header;
     const char *sql;
-    unsigned time_cols; /* bit i: column i holds ms to print as RFC 3339 */
+    unsigned time_cols;  /* bit i: column i holds ms to print as RFC 3339 (UTC) */
+    unsigned local_cols; /* bit i: column i holds ms to print in the event's zone */
 } export_def;
 
+/* The RFC 3339 columns stay as they were (scripts read them); the *_local
+ * columns at the end are for people: "2026-12-02 19:42:05" in the event's
+ * time zone (zone_use). */
 static const export_def exports[] = {
-    {"assignments", "ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked",
-     "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked FROM tickets "
-     "ORDER BY code",
-     1u << 4},
-    {"checkins", "ticket_number,full_name,device,at,duplicate",
-     "SELECT c.ticket, COALESCE(t.name, ''), c.device, c.at, c.duplicate FROM checkins c "
-     "LEFT JOIN tickets t ON t.code = c.ticket ORDER BY c.at, c.id",
-     1u << 3},
+    {"assignments",
+     "ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked,checked_in_local",
+     "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked, checked_in_at "
+     "FROM tickets ORDER BY code",
+     1u << 4, 1u << 7},
+    {"checkins", "ticket_number,full_name,device,at,duplicate,manual,at_local",
+     "SELECT c.ticket, COALESCE(t.name, ''), c.device, c.at, c.duplicate, c.manual, c.at "
+     "FROM checkins c LEFT JOIN tickets t ON t.code = c.ticket ORDER BY c.at, c.id",
+     1u << 3, 1u << 6},
     {"alerts",
-     "id,kind,ticket_number,seat,other_seat,device,other_device,at,other_at,created_at,acked_at",
+     "id,kind,ticket_number,seat,other_seat,device,other_device,at,other_at,created_at,acked_at,"
+     "note,at_local",
      "SELECT id, kind, ticket, seat, other_seat, device, other_device, at, other_at, created_at, "
-     "acked_at FROM alerts ORDER BY id",
-     (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10)},
+     "acked_at, note, at FROM alerts ORDER BY id",
+     (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10), 1u << 12},
 };
 
 int coord_export_known(const char *what)
@@ -76,7 +83,11 @@ usher_err coord_export(coorddb *db, const char *what, FILE *out, usher_errmsg *e
         for (int c = 0; c < n; c++) {
             if (c)
                 fputc(',', out);
-            if (def->time_cols & (1u << c)) {
+            if (def->local_cols & (1u << c)) {
+                char t[32];
+                zone_format(sqlite3_column_int64(st, c), ZONE_DATETIME, t, sizeof t);
+                fputs(t, out);
+            } else if (def->time_cols & (1u << c)) {
                 int64_t ms = sqlite3_column_int64(st, c);
                 char t[TIMESTAMP_TEXT_SIZE] = "";
                 if (ms)

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "coord_engine.h"
+#include "coord_limits.h"
 #include "error.h"
 
 typedef struct coord_server coord_server;
@@ -22,6 +23,10 @@ typedef struct coord_server_config {
     /* https: the certificate chain and private key, PEM text (both or
      * neither; borrowed until coord_server_stop). NULL: plain http. */
     const char *tls_cert_pem, *tls_key_pem;
+    /* Connection and event-stream limits (limits_config_default for the
+     * defaults). Fitted to the open-file limit at start (coord_limits.h),
+     * whose soft value is raised to the hard one first. */
+    limits_config limits;
 } coord_server_config;
 
 /* Starts serving; engine is borrowed. */
@@ -46,6 +51,8 @@ typedef struct http_reply {
     char *body;
     size_t len;
     const char *disposition; /* Content-Disposition, or NULL */
+    unsigned retry_after;    /* seconds for a Retry-After header; 0 = none */
+    bool close;              /* Connection: close (the connection ends after it) */
 } http_reply;
 
 /* A request as handlers see it. */
@@ -66,6 +73,9 @@ void http_error(http_reply *r, unsigned status, const char *code, const char *fm
     __attribute__((format(printf, 4, 5)));
 /* Sets a JSON reply, stealing the reference to j. */
 void http_json(http_reply *r, unsigned status, json_t *j);
+/* The server's connection and stream counts and the limits in force (after
+ * fitting them to the open-file limit), for /metrics. */
+void http_limits_stats(const http_request *req, limits_stats *out, limits_config *cfg);
 /* A query argument or NULL. */
 const char *http_query(const http_request *req, const char *key);
 

@@ -13,10 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "coord_engine.h"
 #include "coord_export.h"
 #include "coord_http.h"
+#include "coord_import.h"
+#include "coord_qr.h"
 #include "coorddb.h"
 #include "layout.h"
 #include "qrcode.h"
@@ -24,6 +28,7 @@
 #include "text.h"
 #include "ticket.h"
 #include "timestamp.h"
+#include "zone.h"
 
 #ifndef USHER_WEB_DIR
 #define USHER_WEB_DIR "assets/web"
@@ -33,14 +38,18 @@ static const char usage[] =
     "usage: usher-coord COMMAND [options]\n"
     "\n"
     "  init    --db FILE [--event NAME] [--layout gala:25x10|theatre:RxS|FILE.json]\n"
-    "  tickets import   --db FILE tickets.csv\n"
+    "          [--tz Europe/Berlin]      (prints the event's staff PIN, once)\n"
+    "  event set  --db FILE [--codes strong|weak|auto] [--pin DIGITS|new] [--tz ZONE]\n"
+    "  event show --db FILE\n"
+    "  tickets import   --db FILE [--dry-run] [--map SPEC] [--revoke-missing] FILE.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
     "  device add --db FILE --name NAME --role kiosk|door|admin\n"
     "  device list --db FILE | device disable|enable --db FILE --name NAME\n"
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
     "          [--reseat nearest|none]\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
-    "  qr      --db FILE --out DIR   (one SVG per ticket + a printable index.html)\n"
+    "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
+    "          (printable PDF sheets of signed QR tickets)\n"
     "\n"
     "Every command takes --help. The database is one SQLite file; the layout JSON\n"
     "format is described in assets/layouts/README.md.\n";
@@ -107,19 +116,51 @@ static int open_db(const char *path, bool must_exist, coorddb **db)
     return 0;
 }
 
+/* Checks --tz: a zone this machine knows. */
+static int check_tz(const char *tz)
+{
+    if (!settings_tz_ok(tz) || !zone_exists(tz))
+        return fail("--tz: \"%.64s\" is not a time zone this machine knows; use a name "
+                    "like Europe/Berlin or America/New_York (see /usr/share/zoneinfo; "
+                    "Debian package tzdata)",
+                    tz);
+    return 0;
+}
+
+static void say_pin(const char *pin)
+{
+    printf("staff PIN: %s (for every kiosk's staff screen; shown only now: write it "
+           "down; change it with 'usher-coord event set --pin new')\n",
+           pin);
+}
+
 static int cmd_init(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"event", true}, {"layout", true}};
+    static const cli_spec specs[] = {{"db", true}, {"event", true}, {"layout", true}, {"tz", true}};
     cli c;
-    PARSE("usage: usher-coord init --db FILE [--event NAME] [--layout SPEC]\n"
-          "Creates the event: its layout (default gala:25x10; theatre:RxS; or a JSON file)\n"
-          "and its signing key for QR tickets. Refuses a database that has an event.\n");
+    PARSE("usage: usher-coord init --db FILE [--event NAME] [--layout SPEC] [--tz ZONE]\n"
+          "Creates the event: its layout (default gala:25x10; theatre:RxS; or a JSON file),\n"
+          "its signing key for QR tickets, its time zone (default this machine's) and a\n"
+          "random 6-digit staff PIN, printed once (stored only as a hash). Refuses a\n"
+          "database that has an event.\n");
     const char *name = GET("event") ? GET("event") : "Usher event";
     const char *spec = GET("layout") ? GET("layout") : "gala:25x10";
     if (strlen(name) >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, strlen(name)) ||
         !text_printable(name))
         return fail("--event: one line of text, at most %d bytes", USHER_EVENT_NAME_SIZE - 1);
+    event_settings s;
+    settings_default(&s);
+    if (GET("tz")) {
+        if (check_tz(GET("tz")))
+            return 1;
+        text_copy(s.tz, sizeof s.tz, GET("tz"));
+    } else {
+        zone_machine(s.tz);
+    }
+    char pin[SETTINGS_PIN_SIZE];
     usher_errmsg em = {{0}};
+    if (settings_pin_new(pin, &em) != USHER_OK || settings_pin_hash(pin, s.pin_hash, &em))
+        return fail("%s", em.text);
     layout *l = NULL;
     if (layout_open(spec, &l, &em) != USHER_OK)
         return fail("--layout: %s", em.text);
@@ -127,11 +168,39 @@ static int cmd_init(int argc, char **argv)
     int rc = open_db(GET("db"), false, &db);
     if (!rc && coorddb_init_event(db, name, l, timestamp_now_ms(), &em) != USHER_OK)
         rc = fail("%s", em.text);
-    if (!rc)
-        printf("created event \"%s\" with %d seats in %s\n", name, layout_seat_count(l), GET("db"));
+    if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
+        rc = fail("the event was created but its settings were not stored (%s): run "
+                  "'usher-coord event set --db %s --pin new --tz %s'",
+                  em.text, GET("db"), s.tz[0] ? s.tz : "UTC");
+    if (!rc) {
+        printf("created event \"%s\" with %d seats in %s (time zone %s)\n", name,
+               layout_seat_count(l), GET("db"), s.tz[0] ? s.tz : "UTC");
+        say_pin(pin);
+    }
+    sodium_memzero(pin, sizeof pin);
     coorddb_free(db);
     layout_free(l);
     return rc;
+}
+
+/* What a file's codes mean for the guests, after an import or generate. */
+static void say_codes(const ticket_list *tl, const event_settings *s)
+{
+    ticketcode_report rep;
+    if (ticket_list_classify(tl, &rep) != USHER_OK)
+        return;
+    if (rep.strength == TICKETCODE_STRONG)
+        fprintf(stderr, "usher-coord: these codes are strong (they cannot be guessed): a typed "
+                        "code admits at the door and seats its guest\n");
+    else
+        fprintf(stderr,
+                "usher-coord: %zu of these codes are weak (%s: %s): a typed weak code never "
+                "admits at the door (the guest shows the QR code, or staff admit after a name "
+                "check) and a guest kiosk asks for the holder's last name. Print Usher's signed "
+                "QR tickets (usher-coord qr) and every guest is strong.\n",
+                rep.weak, rep.example, rep.why);
+    fprintf(stderr, "usher-coord: the event's codes are %s%s\n", ticketcode_strength_name(s->codes),
+            s->codes_by_organiser ? " (set by the organiser: event set --codes)" : "");
 }
 
 static int read_file(const char *path, char **data, size_t *len)
@@ -191,11 +260,57 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
     size_t added = 0;
     if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
         rc = fail("%s", em.text);
+    coord_event ev;
     if (!rc && coorddb_add_tickets(db, st, tl, timestamp_now_ms(), &added, &em) != USHER_OK)
         rc = fail("%s", em.text);
-    if (!rc)
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
         fprintf(stderr, "usher-coord: added %zu tickets (%d in the event)\n", added,
                 state_ticket_count(st));
+        say_codes(tl, &ev.settings);
+        sodium_memzero(&ev, sizeof ev);
+    }
+    state_free(st);
+    layout_free(l);
+    coorddb_free(db);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}
+
+/* Plans the file against the event and, unless a dry run, applies it. */
+static int import_into(const char *dbpath, const char *file, coord_import *ci, bool dry_run)
+{
+    coorddb *db = NULL;
+    int lockfd = -1;
+    int rc = open_db(dbpath, true, &db);
+    if (!rc)
+        rc = lock_db(dbpath, false, &lockfd,
+                     "; while it serves, import from the dashboard (Import CSV) or POST the "
+                     "file to /v1/tickets/import");
+    layout *l = NULL;
+    state *st = NULL;
+    usher_errmsg em = {{0}};
+    state_config cfg = {0};
+    if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && coord_import_plan(ci, st) != USHER_OK)
+        rc = fail("out of memory planning the import");
+    if (!rc && !dry_run &&
+        coorddb_admin_change(db, st, coord_import_apply, ci, NULL, 0, &ci->file.tickets,
+                             timestamp_now_ms(), NULL, &em) != USHER_OK)
+        rc = fail("%s: %s; nothing imported", file, em.text);
+    coord_event ev;
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
+        coord_import_print(ci, dry_run, stdout);
+        if (!dry_run)
+            printf("imported: %d tickets in the event\n", state_ticket_count(st));
+        say_codes(&ci->file.tickets, &ev.settings);
+        sodium_memzero(&ev, sizeof ev);
+    }
     state_free(st);
     layout_free(l);
     coorddb_free(db);
@@ -206,33 +321,55 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
 
 static int cmd_tickets_import(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}};
+    static const cli_spec specs[] = {{"db", true},
+                                     {"map", true},
+                                     {"dry-run", false},
+                                     {"keep-missing", false},
+                                     {"revoke-missing", false}};
     cli c;
-    PARSE("usage: usher-coord tickets import --db FILE tickets.csv\n"
-          "Imports the organisers' CSV: a header naming ticket_number, full_name and\n"
-          "optionally class, then one ticket a line (RFC 4180 quoting). All or nothing:\n"
-          "every bad line is listed and nothing is imported.\n");
+    PARSE("usage: usher-coord tickets import --db FILE [--dry-run] [--map SPEC]\n"
+          "                                  [--keep-missing|--revoke-missing] FILE.csv\n"
+          "Imports a ticket file: Usher's own (ticket_number,full_name[,class]) or a ticket\n"
+          "office's attendee export, recognised by its header row (pretix check-in list\n"
+          "and order data, Eventbrite attendee report, Tito, Ticket Tailor, Hi.Events).\n"
+          "UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1252; comma, semicolon\n"
+          "or tab. It prints the format, the mapping and the counts; --dry-run stops there.\n"
+          "  --map code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN\n"
+          "        names the columns of any other file (or overrides a recognised one)\n"
+          "A newer export of the same event merges: new tickets are added, changed names\n"
+          "and classes updated, void rows revoked; tickets no longer in the file are kept\n"
+          "(--keep-missing, the default) or revoked (--revoke-missing). A bad file is\n"
+          "refused whole, every problem listed by line.\n");
     if (c.nargs != 1)
-        return fail("tickets import needs one CSV file (see --help)");
+        return fail("tickets import needs one file: the CSV or text export (see --help)");
+    if (GET("keep-missing") && GET("revoke-missing"))
+        return fail("choose --keep-missing or --revoke-missing, not both");
     char *data = NULL;
     size_t len = 0;
     int rc = read_file(c.args[0], &data, &len);
     if (rc)
         return rc;
-    ticket_list tl = {0};
-    csv_report rep = {0};
-    if (ticket_csv_parse(data, len, &tl, &rep) != USHER_OK) {
-        for (size_t i = 0; i < rep.count; i++)
-            fprintf(stderr, "%s: %s\n", c.args[0], rep.items[i].message); /* "line N: ..." */
-        if (rep.total > rep.count)
-            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep.total - rep.count);
-        rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep.total,
-                  rep.total == 1 ? "" : "s");
+    coord_import_opts opts = {
+        .map = GET("map"),
+        .missing = GET("revoke-missing") ? TICKET_MISSING_REVOKE : TICKET_MISSING_KEEP,
+    };
+    coord_import ci;
+    coord_import_init(&ci, &opts);
+    if (coord_import_read(&ci, data, len) != USHER_OK) {
+        const csv_report *rep = &ci.problems;
+        for (size_t i = 0; i < rep->count; i++)
+            fprintf(stderr, "%s: %s\n", c.args[0], rep->items[i].message); /* "line N: ..." */
+        if (rep->total > rep->count)
+            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep->total - rep->count);
+        if (rep->total)
+            rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep->total,
+                      rep->total == 1 ? "" : "s");
+        else
+            rc = fail("%s: %s; nothing imported", c.args[0], ci.em.text);
     } else {
-        rc = add_tickets(GET("db"), &tl);
+        rc = import_into(GET("db"), c.args[0], &ci, GET("dry-run") != NULL);
     }
-    ticket_list_release(&tl);
-    csv_report_release(&rep);
+    coord_import_release(&ci);
     free(data);
     return rc;
 }
@@ -257,7 +394,7 @@ static int cmd_tickets_generate(int argc, char **argv)
     for (int64_t i = 0; !rc && i < count; i++) {
         ticket_rec rec;
         memset(&rec, 0, sizeof rec);
-        if (ticket_code_generate(GET("prefix") ? GET("prefix") : "", rec.code, &em) != USHER_OK)
+        if (ticketcode_generate(GET("prefix") ? GET("prefix") : "", rec.code, &em) != USHER_OK)
             rc = fail("--prefix: %s", em.text);
         text_copy(rec.klass, sizeof rec.klass, klass);
         if (!rc && ticket_list_push(&tl, &rec) != USHER_OK)
@@ -268,6 +405,138 @@ static int cmd_tickets_generate(int argc, char **argv)
     for (size_t i = 0; !rc && i < tl.count; i++)
         printf("%s\n", tl.items[i].code);
     ticket_list_release(&tl);
+    return rc;
+}
+
+/* The classification of every ticket the event holds (event set --codes auto). */
+static usher_err classify_event(coorddb *db, ticketcode_report *rep, usher_errmsg *em)
+{
+    layout *l = NULL;
+    state *st = NULL;
+    state_config cfg = {0};
+    usher_err err = coorddb_load(db, &cfg, &l, &st, em);
+    const char **codes = NULL;
+    if (err)
+        goto out;
+    int n = state_ticket_count(st);
+    codes = malloc((size_t)(n ? n : 1) * sizeof *codes);
+    if (!codes) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        codes[i] = state_ticket(st, i)->code;
+    ticketcode_classify(codes, (size_t)n, rep);
+out:
+    free(codes);
+    state_free(st);
+    layout_free(l);
+    return err;
+}
+
+static void print_event(const coord_event *ev)
+{
+    const event_settings *s = &ev->settings;
+    printf("event: %s\n", ev->name);
+    printf("codes: %s (%s)\n", ticketcode_strength_name(s->codes),
+           s->codes_by_organiser ? "set by the organiser" : "from the imported codes");
+    printf("time zone: %s\n", s->tz[0] ? s->tz : "UTC");
+    printf("staff PIN: %s\n",
+           s->pin_hash[0] ? "set (stored as a hash)" : "none: set one with 'event set --pin new'");
+}
+
+static int cmd_event_show(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord event show --db FILE\n"
+          "Prints the event's settings: whether its codes are strong or weak, its time\n"
+          "zone and whether a staff PIN is set. Works while serve runs.\n");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    coord_event ev;
+    usher_errmsg em = {{0}};
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
+        print_event(&ev);
+        sodium_memzero(&ev, sizeof ev);
+    }
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_event_set(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"codes", true}, {"pin", true}, {"tz", true}};
+    cli c;
+    PARSE("usage: usher-coord event set --db FILE [--codes strong|weak|auto] [--pin DIGITS|new]\n"
+          "                             [--tz ZONE]\n"
+          "Changes the event's settings; every device gets them at its next sync.\n"
+          "  --codes strong  typed codes admit and seat guests (e.g. the ticket office\n"
+          "                  printed its own unguessable barcodes that guests will scan)\n"
+          "  --codes weak    a typed code alone never admits; guest kiosks ask for the\n"
+          "                  holder's last name\n"
+          "  --codes auto    back to what the imported codes are\n"
+          "  --pin new       a new random 6-digit staff PIN, printed once; or 4-12 digits\n"
+          "  --tz ZONE       the time zone people read times in (Europe/Berlin)\n"
+          "Stop 'usher-coord serve' first.\n");
+    if (c.nargs)
+        return fail("unexpected argument '%s'", c.args[0]);
+    const char *codes = GET("codes"), *pin_arg = GET("pin"), *tz = GET("tz");
+    if (!codes && !pin_arg && !tz)
+        return fail("nothing to set: give --codes, --pin or --tz (see --help)");
+    if (codes && strcmp(codes, "auto") && ticketcode_strength_parse(codes) < 0)
+        return fail("--codes: strong, weak or auto");
+    if (pin_arg && strcmp(pin_arg, "new") && !settings_pin_valid(pin_arg))
+        return fail("--pin: 4 to 12 digits, or 'new' for a random 6-digit PIN");
+    if (tz && check_tz(tz))
+        return 1;
+    coorddb *db = NULL;
+    int lockfd = -1;
+    int rc = open_db(GET("db"), true, &db);
+    if (!rc)
+        rc = lock_db(GET("db"), false, &lockfd, NULL);
+    coord_event ev;
+    memset(&ev, 0, sizeof ev);
+    usher_errmsg em = {{0}};
+    char pin[SETTINGS_PIN_SIZE] = "";
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    event_settings s = ev.settings;
+    if (!rc && codes && !strcmp(codes, "auto")) {
+        ticketcode_report rep;
+        if (classify_event(db, &rep, &em) != USHER_OK)
+            rc = fail("%s", em.text);
+        s.codes = rep.strength;
+        s.codes_by_organiser = false;
+    } else if (!rc && codes) {
+        s.codes = (ticketcode_strength)ticketcode_strength_parse(codes);
+        s.codes_by_organiser = true;
+    }
+    if (!rc && pin_arg) {
+        if (!strcmp(pin_arg, "new") && settings_pin_new(pin, &em) != USHER_OK)
+            rc = fail("%s", em.text);
+        else if (strcmp(pin_arg, "new"))
+            text_copy(pin, sizeof pin, pin_arg);
+        if (!rc && settings_pin_hash(pin, s.pin_hash, &em) != USHER_OK)
+            rc = fail("%s", em.text);
+    }
+    if (!rc && tz)
+        text_copy(s.tz, sizeof s.tz, tz);
+    if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc) {
+        ev.settings = s;
+        print_event(&ev);
+        if (pin_arg && !strcmp(pin_arg, "new"))
+            say_pin(pin);
+    }
+    sodium_memzero(pin, sizeof pin);
+    sodium_memzero(&ev, sizeof ev);
+    coorddb_free(db);
+    if (lockfd >= 0)
+        close(lockfd);
     return rc;
 }
 
@@ -354,6 +623,11 @@ static int cmd_export(int argc, char **argv)
     coorddb *db = NULL;
     int rc = open_db(GET("db"), true, &db);
     usher_errmsg em = {{0}};
+    coord_event ev;
+    if (!rc && coorddb_get_event(db, &ev, &em) == USHER_OK) {
+        zone_use(ev.settings.tz); /* the human columns */
+        sodium_memzero(&ev, sizeof ev);
+    }
     if (!rc && coord_export(db, c.args[0], stdout, &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc && fflush(stdout) != 0)
@@ -362,51 +636,68 @@ static int cmd_export(int argc, char **argv)
     return rc;
 }
 
-static void html_escaped(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
-static int write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return fail("cannot write %s: %s", path, strerror(errno));
-    bool ok = fputs(text, f) >= 0;
-    if (fclose(f) != 0 || !ok)
-        return fail("cannot write %s", path);
-    return 0;
-}
-
 static int cmd_qr(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"out", true}};
+    static const cli_spec specs[] = {{"db", true},        {"out", true},  {"page", true},
+                                     {"grid", true},      {"jobs", true}, {"per-file", true},
+                                     {"per-ticket", true}};
     cli c;
-    PARSE("usage: usher-coord qr --db FILE --out DIR\n"
-          "Writes one SVG QR ticket per ticket (DIR/CODE.svg, a signed payload that kiosks\n"
-          "verify offline), DIR/index.html, a sheet to print, and DIR/payloads.csv\n"
-          "(ticket_number,full_name,payload: the text each QR holds, for a mail merge).\n"
-          "Works while serve runs.\n");
+    PARSE("usage: usher-coord qr --db FILE --out DIR [--page a4|letter] [--grid COLSxROWS]\n"
+          "                      [--per-file N] [--jobs N] [--per-ticket svg]\n"
+          "Writes printable PDF sheets of QR tickets, DIR/tickets-0001.pdf, ...: cards\n"
+          "with the guest's name, the ticket code, the seat if any, the class and a signed\n"
+          "QR code kiosks verify offline; revoked tickets are left out. --grid sets the\n"
+          "cards a page (default 2x5; 3x8 for 63 x 34 mm labels on A4), --per-file the\n"
+          "tickets in each PDF (default 5000, whole pages), --jobs the files rendered at\n"
+          "once (default: the machine's cores). Also DIR/payloads.csv\n"
+          "(ticket_number,full_name,payload: the text each QR holds, for a mail merge)\n"
+          "and, with --per-ticket svg, DIR/CODE.svg for each ticket. Works while serve runs.\n");
     const char *dir = GET("out");
     if (!dir)
         return fail("--out DIR is required");
+    coord_qr_opts o = {.paper = COORD_QR_A4, .cols = 2, .rows = 5, .per_file = 5000};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o.jobs = cores < 1 ? 1 : cores > 16 ? 16 : (int)cores;
+    const char *page = GET("page");
+    if (page && !strcmp(page, "letter"))
+        o.paper = COORD_QR_LETTER;
+    else if (page && strcmp(page, "a4"))
+        return fail("--page %s: a4 or letter", page);
+    const char *grid = GET("grid");
+    if (grid) {
+        char a[8] = "", b[8] = "";
+        const char *x = strchr(grid, 'x');
+        int64_t cols = 0, rows = 0;
+        if (!x || (size_t)(x - grid) >= sizeof a || strlen(x + 1) >= sizeof b)
+            return fail("--grid %s: COLSxROWS, such as 2x5 or 3x8", grid);
+        memcpy(a, grid, (size_t)(x - grid));
+        text_copy(b, sizeof b, x + 1);
+        if (!text_parse_i64(a, 1, 8, &cols) || !text_parse_i64(b, 1, 12, &rows))
+            return fail("--grid %s: COLSxROWS with 1 to 8 columns and 1 to 12 rows, such as 2x5",
+                        grid);
+        o.cols = (int)cols, o.rows = (int)rows;
+    }
+    int64_t v;
+    if (GET("jobs")) {
+        if (!text_parse_i64(GET("jobs"), 1, 16, &v))
+            return fail("--jobs %s: a whole number from 1 to 16", GET("jobs"));
+        o.jobs = (int)v;
+    }
+    if (GET("per-file")) {
+        if (!text_parse_i64(GET("per-file"), 1, 1000000, &v))
+            return fail("--per-file %s: a whole number of tickets from 1 to 1000000",
+                        GET("per-file"));
+        o.per_file = (int)v;
+    }
+    if (GET("per-ticket")) {
+        if (strcmp(GET("per-ticket"), "svg"))
+            return fail("--per-ticket %s: only svg (one SVG file per ticket)", GET("per-ticket"));
+        o.per_ticket_svg = true;
+    }
+    usher_errmsg em = {{0}};
+    coord_qr_card card;
+    if (coord_qr_card_at(&o, 0, &card, &em))
+        return fail("%s", em.text);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return fail("cannot create %s: %s", dir, strerror(errno));
     coorddb *db = NULL;
@@ -415,86 +706,74 @@ static int cmd_qr(int argc, char **argv)
     layout *l = NULL;
     state *st = NULL;
     state_config cfg = {0};
-    usher_errmsg em = {{0}};
     if (!rc && (coorddb_get_event(db, &ev, &em) || coorddb_load(db, &cfg, &l, &st, &em)))
         rc = fail("%s", em.text);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/index.html", dir);
-    FILE *idx = rc ? NULL : fopen(path, "wb");
-    if (!rc && !idx)
-        rc = fail("cannot write %s: %s", path, strerror(errno));
-    if (idx) {
-        fputs("<!doctype html><html><head><meta charset=\"utf-8\"><title>Tickets: ", idx);
-        html_escaped(idx, ev.name);
-        fputs("</title><style>body{font-family:sans-serif}.card{display:inline-block;"
-              "width:62mm;margin:3mm;padding:3mm;border:1px dashed #999;text-align:center;"
-              "page-break-inside:avoid}.card img{width:50mm;height:50mm}.name{font-weight:bold}"
-              ".code{font-family:monospace}</style></head><body>\n",
-              idx);
-    }
-    snprintf(path, sizeof path, "%s/payloads.csv", dir);
-    FILE *csv = rc ? NULL : fopen(path, "wb");
-    if (!rc && !csv)
-        rc = fail("cannot write %s: %s", path, strerror(errno));
-    if (csv)
-        fputs("ticket_number,full_name,payload\r\n", csv);
-    int written = 0;
-    for (int i = 0; !rc && i < state_ticket_count(st); i++) {
-        const ticket_state *t = state_ticket(st, i);
-        char payload[QRSIG_PAYLOAD_SIZE];
-        qrcode q = {0};
-        if (qrsig_sign(ev.sk, ev.event_id, t->code, payload, &em) ||
-            qrcode_encode(payload, &q, &em)) {
-            rc = fail("ticket %s: %s", t->code, em.text);
-            break;
-        }
-        char *svg = qrcode_svg(&q, 4);
-        qrcode_release(&q);
-        snprintf(path, sizeof path, "%s/%s.svg", dir, t->code);
-        rc = svg ? write_text(path, svg) : fail("out of memory");
-        free(svg);
-        fprintf(idx, "<div class=\"card\"><img src=\"%s.svg\" alt=\"QR\"><div class=\"name\">",
-                t->code);
-        html_escaped(idx, t->name[0] ? t->name : "Guest");
-        fprintf(idx, "</div><div class=\"code\">%s</div><div>", t->code);
-        html_escaped(idx, t->klass);
-        fputs("</div></div>\n", idx);
-        coord_export_cell(csv, t->code);
-        fputc(',', csv);
-        coord_export_cell(csv, t->name);
-        fprintf(csv, ",%s\r\n", payload);
-        written++;
-    }
-    if (idx) {
-        fputs("</body></html>\n", idx);
-        if (fclose(idx) != 0 && !rc)
-            rc = fail("cannot write %s/index.html", dir);
-    }
-    if (csv && fclose(csv) != 0 && !rc)
-        rc = fail("cannot write %s/payloads.csv", dir);
+    coorddb_free(db); /* the state is in memory now: serve may go on writing */
+    int tickets = 0, files = 0;
+    if (!rc && coord_qr_write(&ev, st, dir, &o, &tickets, &files, &em))
+        rc = fail("%s", em.text);
     if (!rc)
-        fprintf(stderr, "usher-coord: wrote %d QR tickets, %s/index.html and %s/payloads.csv\n",
-                written, dir, dir);
+        fprintf(stderr,
+                "usher-coord: wrote %d QR tickets in %d PDF file%s (%s/tickets-0001.pdf...)%s and "
+                "%s/payloads.csv\n",
+                tickets, files, files == 1 ? "" : "s", dir,
+                o.per_ticket_svg ? ", one SVG per ticket" : "", dir);
     state_free(st);
     layout_free(l);
-    coorddb_free(db);
     return rc;
+}
+
+/* An optional whole-number option of serve into *out (times scale); 1 with
+ * the message printed when it is out of range. */
+static int limit_opt(const char *v, const char *name, int64_t min, int64_t max, unsigned scale,
+                     unsigned *out)
+{
+    int64_t x;
+    if (!v)
+        return 0;
+    if (!text_parse_i64(v, min, max, &x))
+        return fail("--%s: a whole number from %lld to %lld", name, (long long)min, (long long)max);
+    *out = (unsigned)(x * scale);
+    return 0;
 }
 
 static int cmd_serve(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true},      {"listen", true}, {"web", true},
-                                     {"threads", true}, {"reseat", true}, {"tls-cert", true},
-                                     {"tls-key", true}};
+    static const cli_spec specs[] = {{"db", true},
+                                     {"listen", true},
+                                     {"web", true},
+                                     {"threads", true},
+                                     {"reseat", true},
+                                     {"tls-cert", true},
+                                     {"tls-key", true},
+                                     {"max-connections", true},
+                                     {"per-address", true},
+                                     {"max-streams", true},
+                                     {"streams-per-device", true},
+                                     {"header-timeout", true},
+                                     {"body-timeout", true},
+                                     {"recent-ops", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
           "                         [--tls-cert CERT.pem --tls-key KEY.pem]\n"
+          "                         [--max-connections 24000] [--per-address 256]\n"
+          "                         [--max-streams 12000] [--streams-per-device 8]\n"
+          "                         [--header-timeout 10] [--body-timeout 30]\n"
+          "                         [--recent-ops 8192]\n"
           "Serves the sync protocol, the organisers' API and the dashboard (open\n"
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
           "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
           "With --tls-cert and --tls-key (PEM files) it serves https instead; devices\n"
-          "that do not trust the certificate's issuer take it with usher-syncd --cacert.\n");
+          "that do not trust the certificate's issuer take it with usher-syncd --cacert.\n"
+          "Limits: past --max-connections open connections (or --max-streams event\n"
+          "streams, or --streams-per-device of one device) requests get 503 with\n"
+          "Retry-After; one address holds at most --per-address connections (0 = no\n"
+          "limit: set it behind a proxy), more are closed at once; a request's headers\n"
+          "must arrive within --header-timeout seconds and its body within\n"
+          "--body-timeout, or the connection is closed.\n"
+          "--recent-ops N (default 8192): verdicts of the last N to 2N ops stay in memory\n"
+          "for retried ops; older ones are found in the database.\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -502,6 +781,24 @@ static int cmd_serve(int argc, char **argv)
     int64_t threads = 2;
     if (GET("threads") && !text_parse_i64(GET("threads"), 1, 64, &threads))
         return fail("--threads: a whole number from 1 to 64");
+    limits_config lim;
+    limits_config_default(&lim);
+    if (limit_opt(GET("max-connections"), "max-connections", 1, 1000000, 1, &lim.max_connections) ||
+        limit_opt(GET("per-address"), "per-address", 0, 1000000, 1, &lim.per_address) ||
+        limit_opt(GET("max-streams"), "max-streams", 1, 1000000, 1, &lim.max_streams) ||
+        limit_opt(GET("streams-per-device"), "streams-per-device", 0, 1000000, 1,
+                  &lim.streams_per_device) ||
+        limit_opt(GET("header-timeout"), "header-timeout", 1, 3600, 1000, &lim.header_ms) ||
+        limit_opt(GET("body-timeout"), "body-timeout", 1, 3600, 1000, &lim.body_ms))
+        return 1;
+    if (GET("max-connections") && !GET("max-streams") && lim.max_streams > lim.max_connections)
+        lim.max_streams = lim.max_connections;
+    usher_errmsg lem = {{0}};
+    if (limits_config_check(&lim, &lem) != USHER_OK)
+        return fail("%s", lem.text);
+    int64_t recent_ops = ENGINE_RECENT_OPS;
+    if (GET("recent-ops") && !text_parse_i64(GET("recent-ops"), 1, 10000000, &recent_ops))
+        return fail("--recent-ops: a whole number from 1 to 10000000");
     const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
     if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
         return fail("--reseat: nearest or none");
@@ -552,7 +849,11 @@ static int cmd_serve(int argc, char **argv)
         rc = fail("%s", em.text);
         goto out;
     }
-    coord_server_config sc = {listen, web, (unsigned)threads, cert, key};
+    engine_set_recent_ops(e, recent_ops);
+    event_settings es;
+    engine_settings(e, &es);
+    zone_use(es.tz); /* before any thread: times people read are in the event's zone */
+    coord_server_config sc = {listen, web, (unsigned)threads, cert, key, lim};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;
@@ -597,6 +898,10 @@ int main(int argc, char **argv)
         return cmd_tickets_import(argc - 3, argv + 3);
     if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "generate"))
         return cmd_tickets_generate(argc - 3, argv + 3);
+    if (!strcmp(cmd, "event") && argc >= 3 && !strcmp(argv[2], "set"))
+        return cmd_event_set(argc - 3, argv + 3);
+    if (!strcmp(cmd, "event") && argc >= 3 && !strcmp(argv[2], "show"))
+        return cmd_event_show(argc - 3, argv + 3);
     if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "add"))
         return cmd_device_add(argc - 3, argv + 3);
     if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "list"))

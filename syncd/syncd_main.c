@@ -25,20 +25,13 @@
 #include "protocol.h"
 #include "syncd_events.h"
 #include "syncd_net.h"
+#include "syncd_plan.h"
 #include "text.h"
 #include "timestamp.h"
 #include "wake.h"
 
 #define BATCH USHER_MAX_BATCH
-#define POLL_MS 10000 /* a round now and then even when nothing nudges */
-#define BACKOFF_FIRST_MS 100
-#define BACKOFF_CAP_MS 2000 /* offline retries: capped exponential, jittered */
-/* ...but when the coordinator's host refuses the connection (the coordinator is
- * down or restarting), a try costs a SYN and a RST: retry briskly, so that a
- * queue starts draining within a quarter second of its return rather than up to
- * 2 s later (scripts/bench drain). */
-#define BACKOFF_REFUSED_CAP_MS 250
-#define LEASE_TTL_MS USHER_DEFAULT_LEASE_TTL_MS
+#define POLL_MS 10000       /* a round now and then even when nothing nudges */
 #define LEASE_QUIET_MS 1000 /* upkeep at most this often when nothing is due */
 #define LEASE_PASSES 4      /* exchanges (with upkeeps between) in one round */
 
@@ -89,18 +82,49 @@ typedef struct syncd {
     layout *l;              /* the event's layout, parsed once for lease upkeep */
     int64_t lease_quiet_at; /* mono ms before which an idle upkeep is skipped */
     bool lease_deferred;    /* an upkeep was skipped: the loop runs a round at quiet_at */
+    int64_t clock_offset;   /* the coordinator's clock minus this device's, ms */
+    bool clock_known;       /* clock_offset was measured (now or by an earlier run) */
 } syncd;
 
-typedef enum { ROUND_OK, ROUND_OFFLINE, ROUND_FATAL } round_result;
-
-static round_result net_failed(syncd *s, net_result r, const char *what)
+/* The coordinator's time as this device knows it: what every time this
+ * program writes into the journal is in, like the kiosk's (a Pi has no
+ * real-time clock: its own may be hours off, or at 1970). */
+static int64_t syncd_now(const syncd *s)
 {
-    if (r == NET_AUTH) {
-        snprintf(s->err + strlen(s->err), sizeof s->err - strlen(s->err),
-                 " (%s: check --token; make a new one with 'usher-coord device add')", what);
-        return ROUND_FATAL;
-    }
-    return r == NET_OFFLINE ? ROUND_OFFLINE : ROUND_FATAL;
+    return timestamp_now_ms() + s->clock_offset;
+}
+
+/* Takes the coordinator's clock from an answer received between the device's
+ * raw clock readings sent and recv; writes the offset down when it moved,
+ * and says so in the log when the device's clock is far off. */
+static void clock_measured(syncd *s, int64_t coord_now, int64_t sent, int64_t recv)
+{
+    int64_t off;
+    if (!syncd_plan_clock_offset(coord_now, sent, recv, &off) ||
+        !syncd_plan_clock_moved(s->clock_known, s->clock_offset, off))
+        return;
+    bool was_skewed = s->clock_known && syncd_plan_clock_skewed(s->clock_offset);
+    bool skewed = syncd_plan_clock_skewed(off);
+    s->clock_offset = off;
+    s->clock_known = true;
+    usher_errmsg em = {{0}};
+    if (journal_set_clock(s->j, off, recv, &em))
+        say("cannot record the clock offset: %s", em.text);
+    if (skewed || was_skewed)
+        say("clock: this device's clock is %lld s %s the coordinator's; times here follow the "
+            "coordinator%s",
+            (long long)((off < 0 ? -off : off) / 1000), off > 0 ? "behind" : "ahead of",
+            skewed ? " (set the device's clock or its NTP server)" : "");
+}
+
+/* ROUND_AUTH: the token is refused; main exits 3 ("a person must look"). */
+typedef enum { ROUND_OK, ROUND_OFFLINE, ROUND_FATAL, ROUND_AUTH } round_result;
+
+static round_result stop_auth(syncd *s, const char *what)
+{
+    snprintf(s->err + strlen(s->err), sizeof s->err - strlen(s->err),
+             " (%s: check --token; make a new one with 'usher-coord device add')", what);
+    return ROUND_AUTH;
 }
 
 /* Fetches the snapshot and stores it: replica and cursor, layout, identity
@@ -110,79 +134,39 @@ static round_result bootstrap(syncd *s)
     char *body = NULL;
     size_t len = 0;
     long status = 0;
-    net_result nr =
-        syncd_net_call(s->net, "/v1/snapshot", NULL, &body, &len, &status, s->err, sizeof s->err);
-    if (nr != NET_OK)
-        return net_failed(s, nr, "snapshot");
-    round_result out = ROUND_OFFLINE;
-    change *cs = NULL;
-    json_error_t je;
-    json_t *root = json_loadb(body, len, 0, &je);
-    json_t *ev = json_object_get(root, "event"), *dev = json_object_get(root, "device");
-    json_t *lay = json_object_get(root, "layout"), *chs = json_object_get(root, "changes");
-    json_t *cur = json_object_get(root, "cursor");
-    char *layout_text = lay ? json_dumps(lay, JSON_COMPACT) : NULL;
-    layout *l = NULL;
+    if (syncd_net_call(s->net, "/v1/snapshot", NULL, &body, &len, &status, s->err, sizeof s->err) !=
+        NET_OK)
+        return ROUND_OFFLINE;
+    syncd_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    syncd_act act = syncd_plan_snapshot_answer(status, body, len, &snap, s->err, sizeof s->err);
+    free(body);
+    if (act == SYNCD_ACT_STOP_AUTH)
+        return stop_auth(s, "snapshot");
+    if (act != SYNCD_ACT_APPLY)
+        return ROUND_OFFLINE;
+    round_result out = ROUND_FATAL;
     usher_errmsg em = {{0}};
-    if (!json_is_object(ev) || !json_is_object(dev) || !layout_text || !json_is_array(chs) ||
-        !json_is_integer(cur) || json_integer_value(cur) < 0) {
-        snprintf(s->err, sizeof s->err, "snapshot from the coordinator is malformed");
-        goto out;
-    }
-    if (layout_from_json(layout_text, strlen(layout_text), &l, &em) != USHER_OK) {
-        snprintf(s->err, sizeof s->err, "snapshot layout: %s", em.text);
-        goto out;
-    }
-    size_t n = json_array_size(chs);
-    cs = calloc(n ? n : 1, sizeof *cs);
-    if (!cs)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        if (proto_change_decode(json_array_get(chs, i), "snapshot.changes", &cs[i], &em)) {
-            snprintf(s->err, sizeof s->err, "%s", em.text);
-            goto out;
-        }
-    }
-    journal_identity id;
-    memset(&id, 0, sizeof id);
-    const char *dev_id = json_string_value(json_object_get(dev, "id"));
-    const char *eid = json_string_value(json_object_get(ev, "id"));
-    const char *ename = json_string_value(json_object_get(ev, "name"));
-    const char *pk = json_string_value(json_object_get(ev, "pubkey"));
-    json_t *ttl = json_object_get(ev, "hold_ttl_ms");
-    id.role = role_parse(json_string_value(json_object_get(dev, "role")));
-    if (!dev_id || !eid || !ename || !pk || !json_is_integer(ttl) || id.role == ROLE_NONE ||
-        !text_copy(id.device, sizeof id.device, dev_id) ||
-        !text_copy(id.event_id, sizeof id.event_id, eid) ||
-        !text_copy(id.event_name, sizeof id.event_name, ename) ||
-        !text_copy(id.pubkey_hex, sizeof id.pubkey_hex, pk)) {
-        snprintf(s->err, sizeof s->err, "snapshot from the coordinator lacks the event or device");
-        goto out;
-    }
-    id.hold_ttl_ms = json_integer_value(ttl);
-    int64_t now = timestamp_now_ms();
-    if (journal_apply_round(s->j, NULL, 0, cs, n, json_integer_value(cur), now, &em) ||
-        journal_set_layout_json(s->j, layout_text, &em) || journal_set_identity(s->j, &id, &em)) {
+    if (journal_apply_round(s->j, NULL, 0, snap.changes, snap.nchanges, snap.cursor, syncd_now(s),
+                            &em) ||
+        journal_set_layout_json(s->j, snap.layout_json, &em) ||
+        journal_set_settings(s->j, &snap.id.settings, &em) ||
+        journal_set_identity(s->j, &snap.id, &em)) {
         snprintf(s->err, sizeof s->err, "cannot store the snapshot: %s", em.text);
-        out = ROUND_FATAL;
         goto out;
     }
-    s->id = id;
-    say("bootstrapped as %s (%s) for \"%s\": %d seats, %zu changes, cursor %lld", id.device,
-        role_name(id.role), id.event_name, layout_seat_count(l), n,
-        (long long)json_integer_value(cur));
+    s->id = snap.id;
+    say("bootstrapped as %s (%s) for \"%s\": %d seats, %zu changes, cursor %lld", snap.id.device,
+        role_name(snap.id.role), snap.id.event_name, layout_seat_count(snap.l), snap.nchanges,
+        (long long)snap.cursor);
     out = ROUND_OK;
 out:
-    layout_free(l);
-    free(cs);
-    free(layout_text);
-    json_decref(root);
-    free(body);
+    syncd_snapshot_release(&snap);
     return out;
 }
 
-/* The coordinator refused one op outright (400): record it as rejected here
- * so that it does not block the queue behind it. */
+/* The coordinator refused one op outright (400 invalid): record it as
+ * rejected here so that it does not block the queue behind it. */
 static void reject_locally(syncd *s, const usher_op *op)
 {
     verdict v;
@@ -191,13 +175,32 @@ static void reject_locally(syncd *s, const usher_op *op)
     v.status = VERDICT_REJECTED;
     v.reason = REASON_INVALID;
     usher_errmsg em = {{0}};
-    if (journal_apply_round(s->j, &v, 1, NULL, 0, journal_cursor(s->j), timestamp_now_ms(), &em))
+    if (journal_apply_round(s->j, &v, 1, NULL, 0, journal_cursor(s->j), syncd_now(s), &em))
         say("cannot record the refusal of op %s: %s", op->id, em.text);
     else
         say("op %s (%s) refused by the coordinator: %s", op->id, op_kind_name(op->kind), s->err);
 }
 
-/* One push-and-pull exchange; *again when more is waiting on either side. */
+/* Keeps the event's settings a sync answer carries, when they changed. */
+static usher_err note_settings(syncd *s, const sync_response *sr)
+{
+    if (!sr->has_event || settings_same(&sr->event, &s->id.settings))
+        return USHER_OK;
+    usher_errmsg em = {{0}};
+    usher_err err = journal_set_settings(s->j, &sr->event, &em);
+    if (err) {
+        snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+        return err;
+    }
+    s->id.settings = sr->event;
+    say("event settings: codes %s, time zone %s, staff PIN %s",
+        ticketcode_strength_name(sr->event.codes), sr->event.tz[0] ? sr->event.tz : "UTC",
+        sr->event.pin_hash[0] ? "set" : "none");
+    return USHER_OK;
+}
+
+/* One push-and-pull exchange; *again when more is waiting on either side.
+ * What the answer means is syncd_plan_sync_answer's to say. */
 static round_result exchange(syncd *s, bool *again)
 {
     usher_errmsg em = {{0}};
@@ -208,48 +211,63 @@ static round_result exchange(syncd *s, bool *again)
         snprintf(s->err, sizeof s->err, "journal: %s", em.text);
         return ROUND_FATAL;
     }
-    sync_request req = {{0}, journal_cursor(s->j), ops, nops};
+    /* Each op's wait in the outbox: the coordinator dates it by its own clock
+     * (op_happened_at); the device's `at` is only a record. */
+    int64_t sent = timestamp_now_ms();
+    syncd_plan_waits(ops, nops, sent + s->clock_offset);
+    sync_request req = {{0}, journal_cursor(s->j), ops, nops, sent > 0 ? sent : 1};
     text_copy(req.device, sizeof req.device, s->id.device);
     char *body = proto_sync_request_encode(&req);
     char *resp = NULL;
     size_t len = 0;
     long status = 0;
     round_result out = ROUND_OFFLINE;
-    net_result nr =
-        body ? syncd_net_call(s->net, "/v1/sync", body, &resp, &len, &status, s->err, sizeof s->err)
-             : NET_OFFLINE;
-    if (nr == NET_REFUSED && status == 400 && nops == 1) {
+    if (!body) {
+        snprintf(s->err, sizeof s->err, "out of memory");
+        goto out;
+    }
+    if (syncd_net_call(s->net, "/v1/sync", body, &resp, &len, &status, s->err, sizeof s->err) !=
+        NET_OK)
+        goto out;
+    sync_response sr;
+    switch (syncd_plan_sync_answer(status, resp, len, ops, nops, &sr, s->err, sizeof s->err)) {
+    case SYNCD_ACT_APPLY:
+        clock_measured(s, sr.now, sent, timestamp_now_ms());
+        if (journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges, sr.cursor,
+                                syncd_now(s), &em)) {
+            snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+            out = ROUND_FATAL;
+        } else if (note_settings(s, &sr) != USHER_OK) {
+            out = ROUND_FATAL;
+        } else {
+            out = ROUND_OK;
+            s->one_at_a_time = false;
+            *again = sr.more || nops == BATCH;
+        }
+        proto_sync_response_release(&sr);
+        break;
+    case SYNCD_ACT_REJECT_OP:
         reject_locally(s, &ops[0]);
         s->one_at_a_time = false;
         *again = true;
         out = ROUND_OK;
-    } else if (nr == NET_REFUSED && status == 400 && nops > 1) {
+        break;
+    case SYNCD_ACT_SPLIT:
         s->one_at_a_time = true; /* find the one it will not take */
         *again = true;
         out = ROUND_OK;
-    } else if (nr != NET_OK) {
-        out = net_failed(s, nr, "sync");
-    } else {
-        sync_response sr;
-        if (proto_sync_response_decode(resp, len, &sr, &em) != USHER_OK) {
-            snprintf(s->err, sizeof s->err, "garbled answer from the coordinator: %s", em.text);
-        } else if (sr.nverdicts != nops) {
-            snprintf(s->err, sizeof s->err, "coordinator answered %zu verdicts for %zu ops",
-                     sr.nverdicts, nops);
-            proto_sync_response_release(&sr);
-        } else {
-            if (journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges,
-                                    sr.cursor, timestamp_now_ms(), &em)) {
-                snprintf(s->err, sizeof s->err, "journal: %s", em.text);
-                out = ROUND_FATAL;
-            } else {
-                out = ROUND_OK;
-                s->one_at_a_time = false;
-                *again = sr.more || nops == BATCH;
-            }
-            proto_sync_response_release(&sr);
-        }
+        break;
+    case SYNCD_ACT_RETRY:
+        out = ROUND_OFFLINE;
+        break;
+    case SYNCD_ACT_STOP_AUTH:
+        out = stop_auth(s, "sync");
+        break;
+    case SYNCD_ACT_STOP_CURSOR:
+        out = ROUND_FATAL;
+        break;
     }
+out:
     free(resp);
     free(body);
     free(ops);
@@ -273,64 +291,12 @@ static usher_err load_view(syncd *s, int64_t now, state **v, usher_errmsg *em)
     return journal_load_view(s->j, s->l, now, v, em);
 }
 
-/* Where this device starts looking for seats to lease: a spot derived from its
- * id, so that two devices rarely reach for the same block. */
-static int lease_start(const char *device, int nseats)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const char *p = device; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return nseats > 0 ? (int)(h % (uint64_t)nseats) : 0;
-}
-
-static void lease_op(const syncd *s, usher_op *op, op_kind kind, const char *seat, int64_t now)
-{
-    op_init(op, kind, s->id.device, now);
-    text_copy(op->seat, sizeof op->seat, seat);
-    if (kind == OP_LEASE)
-        op->ttl_ms = LEASE_TTL_MS;
-}
-
-/* Plans the lease ops that keep N..2N free seats leased to this device, from
- * its view at now, into ops (room for max): renew its leases with less than
- * half the 30-minute term left, lease free seats in layout order from the
- * device's start while it has fewer than N, and give back all but the first N
- * when it has more than 2N. Every lease it counts on thus has at least 15
- * minutes left once the round is through (so more than the 5 minutes a kiosk
- * needs to count on it). Returns how many ops it planned. */
-static size_t lease_plan(const syncd *s, const state *v, int64_t now, usher_op *ops, size_t max)
-{
-    const int nseats = state_seat_count(v), start = lease_start(s->id.device, nseats);
-    const int n = s->lease_size;
-    int have = 0;
-    for (int si = 0; si < nseats; si++)
-        have += state_seat_status(v, si, s->id.device, now) == SEAT_LEASED_BY_ME;
-    size_t nops = 0;
-    int kept = 0, want = n - have;
-    for (int k = 0; k < nseats && nops < max; k++) {
-        int si = (start + k) % nseats;
-        const char *id = layout_seat_at(s->l, si)->id;
-        seat_status st = state_seat_status(v, si, s->id.device, now);
-        if (st == SEAT_LEASED_BY_ME) {
-            if (have > 2 * n && kept >= n)
-                lease_op(s, &ops[nops++], OP_UNLEASE, id, now);
-            else if (state_seat(v, si)->lease_until - now < LEASE_TTL_MS / 2)
-                lease_op(s, &ops[nops++], OP_LEASE, id, now); /* renew */
-            kept++;
-        } else if (st == SEAT_FREE && want > 0) {
-            lease_op(s, &ops[nops++], OP_LEASE, id, now);
-            want--;
-        }
-    }
-    return nops;
-}
-
 /* One upkeep of the lease policy after a round with the coordinator: appends
  * the planned ops to the outbox (one transaction) for the next exchange.
  * Returns how many; 0 when nothing was due or on a local failure (logged). */
 static size_t lease_upkeep(syncd *s)
 {
-    int64_t mono = timestamp_mono_ms(), now = timestamp_now_ms();
+    int64_t mono = timestamp_mono_ms(), now = syncd_now(s);
     /* Building the view costs ~25 ms for 10,000 seats: in a rush, when rounds
      * follow each other, look at most once a second. */
     s->lease_deferred = mono < s->lease_quiet_at;
@@ -348,7 +314,7 @@ static size_t lease_upkeep(syncd *s)
         say("lease upkeep: out of memory");
         goto out;
     }
-    nops = lease_plan(s, v, now, ops, BATCH);
+    nops = syncd_plan_leases(v, s->l, s->id.device, s->lease_size, now, ops, BATCH);
     if (nops && journal_append_all(s->j, ops, nops, &em)) {
         say("lease upkeep: %s", em.text);
         nops = 0;
@@ -366,7 +332,7 @@ out:
  * their leases run out. Best effort: a failure only means they expire. */
 static void lease_return(syncd *s)
 {
-    int64_t now = timestamp_now_ms();
+    int64_t now = syncd_now(s);
     usher_errmsg em = {{0}};
     state *v = NULL;
     usher_op *ops = NULL;
@@ -376,15 +342,9 @@ static void lease_return(syncd *s)
         say("cannot return leased seats: %s", em.text);
         goto out;
     }
-    int nseats = state_seat_count(v);
     if (!(ops = malloc(BATCH * sizeof *ops)))
         goto out;
-    for (int si = 0; si < nseats && nops < BATCH; si++) {
-        const seat_state *ss = state_seat(v, si);
-        if (!ss->ticket[0] && !ss->blocked && ss->lease_until > now &&
-            !strcmp(ss->lease_device, s->id.device))
-            lease_op(s, &ops[nops++], OP_UNLEASE, layout_seat_at(s->l, si)->id, now);
-    }
+    nops = syncd_plan_lease_return(v, s->l, s->id.device, now, ops, BATCH);
     if (!nops)
         goto out;
     if (journal_append_all(s->j, ops, nops, &em)) {
@@ -405,13 +365,8 @@ out:
  * batch refused. */
 static round_result lease_allowed(syncd *s)
 {
-    if (s->policy != JOURNAL_POLICY_LEASE || op_allowed(s->id.role, OP_LEASE))
-        return ROUND_OK;
-    snprintf(s->err, sizeof s->err,
-             "--offline-policy lease: this device's role (%s) may not lease seats; run it "
-             "with --offline-policy optimistic",
-             role_name(s->id.role) ? role_name(s->id.role) : "none");
-    return ROUND_FATAL;
+    return syncd_plan_lease_allowed(s->id.role, s->policy, s->err, sizeof s->err) ? ROUND_OK
+                                                                                  : ROUND_FATAL;
 }
 
 /* Pushes and pulls until nothing waits on either side; under the lease policy
@@ -448,11 +403,6 @@ static void on_signal(int sig)
     (void)!write(signal_pipe[1], "s", 1);
 }
 
-static int64_t jittered(int64_t ms)
-{
-    return ms / 2 + (int64_t)(rand() % (int)(ms / 2 + 1));
-}
-
 static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const char *url,
                     const char *token, const char *cacert)
 {
@@ -460,7 +410,8 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
     usher_errmsg em = {{0}};
     if (syncd_events_start(url, token, cacert, notify_wr, &ev, &em) != USHER_OK)
         return fail("%s", em.text);
-    int64_t backoff = 0, next_try = 0; /* the next poll when online, retry when not */
+    syncd_backoff backoff = {0};
+    int64_t next_try = 0; /* the next poll when online, retry when not */
     bool online = false, need = true;
     int rc = 0;
     while (!stop_signal) {
@@ -474,24 +425,23 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                     say("online: in step with the coordinator (cursor %lld)",
                         (long long)journal_cursor(s->j));
                 online = true;
-                backoff = 0;
+                backoff.ms = 0;
                 next_try = now + POLL_MS;
                 if (s->lease_deferred && s->lease_quiet_at < next_try)
                     next_try = s->lease_quiet_at; /* the lease upkeep it skipped */
             } else if (r == ROUND_OFFLINE) {
-                if (journal_set_status(s->j, false, s->err, timestamp_now_ms(), &em))
+                if (journal_set_status(s->j, false, s->err, syncd_now(s), &em))
                     say("cannot record status: %s", em.text);
-                if (online || !backoff)
+                if (online || !backoff.ms)
                     say("offline: %s (retrying)", s->err);
                 online = false;
-                int64_t cap = syncd_net_refused(s->net) ? BACKOFF_REFUSED_CAP_MS : BACKOFF_CAP_MS;
-                backoff = backoff ? backoff * 2 : BACKOFF_FIRST_MS;
-                if (backoff > cap)
-                    backoff = cap;
-                next_try = now + jittered(backoff);
+                next_try =
+                    now + syncd_backoff_next(&backoff, syncd_net_refused(s->net), (uint32_t)rand());
             } else {
-                (void)!journal_set_status(s->j, false, s->err, timestamp_now_ms(), NULL);
+                (void)!journal_set_status(s->j, false, s->err, syncd_now(s), NULL);
                 rc = fail("stopping: %s", s->err);
+                if (r == ROUND_AUTH)
+                    rc = 3;
                 break;
             }
         }
@@ -511,7 +461,7 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
             while (read(notify_rd, buf, sizeof buf) > 0)
                 ;
             need = true; /* the stream moved or reconnected: the coordinator is there */
-            backoff = 0;
+            backoff.ms = 0;
         }
     }
     syncd_events_stop(ev);
@@ -606,6 +556,11 @@ static int cmd_run(int argc, char **argv)
         rc = fail("%s", em.text);
         goto out;
     }
+    journal_status jst;
+    if (journal_get_status(s.j, &jst, &em) == USHER_OK && jst.clock_measured_at) {
+        s.clock_offset = jst.clock_offset_ms; /* until the first answer measures it again */
+        s.clock_known = true;
+    }
     if (s.id.device[0] && lease_allowed(&s) != ROUND_OK) {
         rc = fail("%s", s.err);
         goto out;
@@ -644,8 +599,6 @@ static int cmd_run(int argc, char **argv)
         s.policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic",
         s.id.device[0] ? "" : " (not bootstrapped yet)");
     rc = run_loop(&s, wake_fd, notify[0], notify[1], base, token, cacert);
-    if (rc == 1 && strstr(s.err, "--token"))
-        rc = 3;
 out:
     if (wake_fd >= 0)
         close(wake_fd);
@@ -710,12 +663,13 @@ static int cmd_status(int argc, char **argv)
         journal_outbox_count(j, OUTBOX_REJECTED, &rejected, &em)) {
         rc = fail("%s", em.text);
     } else {
-        json_t *o = json_pack("{s:s?, s:s?, s:b, s:I, s:I, s:I, s:o, s:s?}", "device",
-                              id.device[0] ? id.device : NULL, "role", role_name(id.role), "online",
-                              st.online, "cursor", (json_int_t)journal_cursor(j), "pending",
-                              (json_int_t)pending, "rejected", (json_int_t)rejected, "last_sync_at",
-                              time_json(st.last_sync_at), "last_error",
-                              st.last_error[0] ? st.last_error : NULL);
+        json_t *o = json_pack(
+            "{s:s?, s:s?, s:b, s:I, s:I, s:I, s:o, s:s?, s:o}", "device",
+            id.device[0] ? id.device : NULL, "role", role_name(id.role), "online", st.online,
+            "cursor", (json_int_t)journal_cursor(j), "pending", (json_int_t)pending, "rejected",
+            (json_int_t)rejected, "last_sync_at", time_json(st.last_sync_at), "last_error",
+            st.last_error[0] ? st.last_error : NULL, "clock_offset_ms",
+            st.clock_measured_at ? json_integer(st.clock_offset_ms) : json_null());
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
@@ -854,7 +808,10 @@ static int cmd_dump(int argc, char **argv)
     layout *l = NULL;
     state *v = NULL;
     journal_identity id;
+    journal_status jst;
     int64_t now = timestamp_now_ms();
+    if (journal_get_status(j, &jst, NULL) == USHER_OK)
+        now += jst.clock_offset_ms; /* the coordinator's time, as the kiosk shows it */
     if (journal_get_layout_json(j, &text, &em) || journal_get_identity(j, &id, &em) ||
         layout_from_json(text, strlen(text), &l, &em) || journal_load_view(j, l, now, &v, &em)) {
         rc = fail("%s (has usher-syncd run bootstrapped this journal?)", em.text);

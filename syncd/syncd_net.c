@@ -97,22 +97,13 @@ void syncd_net_free(syncd_net *n)
     free(n);
 }
 
-/* Pulls the message out of an {"error", "message"} body, else the raw start. */
-static void error_text(const buffer *b, long status, char *err, size_t errsize)
-{
-    json_t *j = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
-    const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
-    snprintf(err, errsize, "coordinator answered %ld: %s", status,
-             msg ? msg : (b->data ? "(not an Usher error body)" : "(no body)"));
-    json_decref(j);
-}
-
 net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char **resp,
                           size_t *len, long *status, char *err, size_t errsize)
 {
     char url[1024];
     snprintf(url, sizeof url, "%s%s", n->base, path);
     buffer b = {0};
+    *resp = NULL;
     char cerr[CURL_ERROR_SIZE] = "";
     CURL *c = n->curl;
     curl_easy_reset(c);
@@ -138,32 +129,16 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (status)
         *status = code;
-    net_result out;
     if (rc != CURLE_OK) {
         snprintf(err, errsize, "cannot reach the coordinator: %s",
                  b.overflow ? "response too large" : (cerr[0] ? cerr : curl_easy_strerror(rc)));
-        out = NET_OFFLINE;
-    } else if (code >= 200 && code < 300) {
-        if (!b.data) { /* a 2xx with no body is as good as garbage */
-            snprintf(err, errsize, "coordinator answered %ld with no body", code);
-            return NET_OFFLINE;
-        }
-        *resp = b.data;
-        if (len)
-            *len = b.len;
-        return NET_OK;
-    } else if (code == 401 || code == 403) {
-        error_text(&b, code, err, errsize);
-        out = NET_AUTH;
-    } else if (code >= 400 && code < 500) {
-        error_text(&b, code, err, errsize);
-        out = NET_REFUSED;
-    } else {
-        error_text(&b, code, err, errsize);
-        out = NET_OFFLINE;
+        free(b.data);
+        return NET_OFFLINE;
     }
-    free(b.data);
-    return out;
+    *resp = b.data;
+    if (len)
+        *len = b.len;
+    return NET_OK;
 }
 
 bool syncd_net_refused(const syncd_net *n)

@@ -1,6 +1,7 @@
 /* syncd_net.h - usher-syncd's HTTP client (libcurl): one keep-alive connection to
- * the coordinator, bearer token, bounded bodies, and every failure sorted into
- * "offline, retry later" or "stop, a person must act". */
+ * the coordinator, bearer token, bounded bodies. It only carries answers:
+ * what an answer means (and whether it is the coordinator's at all) is
+ * decided by syncd_plan.c. */
 #ifndef USHER_SYNCD_NET_H
 #define USHER_SYNCD_NET_H
 
@@ -10,10 +11,8 @@
 #include "error.h"
 
 typedef enum {
-    NET_OK = 0,
-    NET_OFFLINE, /* refused, timed out, 5xx, truncated or garbage: retry with backoff */
-    NET_AUTH,    /* 401/403: the token is wrong or disabled */
-    NET_REFUSED, /* another 4xx: the coordinator refused this request */
+    NET_OK = 0,  /* an HTTP answer arrived, whatever its status */
+    NET_OFFLINE, /* refused, timed out, cut short or too large: no answer */
 } net_result;
 
 typedef struct syncd_net syncd_net;
@@ -25,9 +24,10 @@ usher_err syncd_net_new(const char *base_url, const char *token, const char *cac
                         syncd_net **out, usher_errmsg *em) USHER_MUST_CHECK;
 void syncd_net_free(syncd_net *n);
 
-/* GET or POST (body != NULL) path. On NET_OK *resp (malloc'd, NUL-terminated)
- * holds the 2xx body. Otherwise err says what happened in a sentence; for
- * NET_REFUSED/NET_AUTH *status is the HTTP status and *resp the error body. */
+/* GET or POST (body != NULL) path. On NET_OK *status is the HTTP status and
+ * *resp (malloc'd, NUL-terminated, NULL when the answer had no body; the
+ * caller frees) the body of *len bytes. On NET_OFFLINE err says in a sentence
+ * why no answer came, and *resp is NULL. */
 net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char **resp,
                           size_t *len, long *status, char *err, size_t errsize);
 

@@ -47,8 +47,14 @@
     reseat: 'Re-seated',
     duplicate_checkin: 'Duplicate check-in',
     late_upload: 'Late upload',
-    revoked_scan: 'Revoked ticket scanned'
+    revoked_scan: 'Revoked ticket scanned',
+    clock_skew: 'Device clock wrong',
+    scan_refused: 'Forged or foreign QR code',
+    ticket_edited: 'Ticket corrected',
+    ticket_unrevoked: 'Revoke undone'
   };
+  // The event's time zone (GET /v1/stats event.tz): every time shown is in it.
+  var EVENT_TZ = undefined;
 
   function $(id) { return document.getElementById(id); }
 
@@ -127,9 +133,12 @@
   function clock(ms) {
     if (!ms) return '';
     var d = new Date(ms), now = new Date();
-    var time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    if (d.toDateString() === now.toDateString()) return time;
-    return d.toLocaleDateString([], { day: 'numeric', month: 'short' }) + ' ' + time;
+    var o = { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: EVENT_TZ };
+    var time;
+    try { time = d.toLocaleTimeString([], o); } catch (e) { o.timeZone = undefined; time = d.toLocaleTimeString([], o); }
+    var day = { day: 'numeric', month: 'short', timeZone: o.timeZone };
+    if (d.toLocaleDateString([], day) === now.toLocaleDateString([], day)) return time;
+    return d.toLocaleDateString([], day) + ' ' + time;
   }
 
   function ago(ms) {
@@ -1155,6 +1164,13 @@
     if (blocked) bits.push(blocked.toLocaleString() + ' blocked');
     if (revoked) bits.push(revoked.toLocaleString() + ' revoked ticket' + (revoked === 1 ? '' : 's'));
     if (!expected) bits.push('no tickets yet: import them with usher-coord tickets import');
+    if (st.event) {
+      EVENT_TZ = st.event.tz || undefined;
+      bits.push(st.event.codes === 'weak'
+        ? 'weak ticket codes: typed numbers need the QR code or the last name'
+        : 'strong ticket codes');
+      bits.push('times in ' + (st.event.tz || 'UTC'));
+    }
     $('stat-extra').textContent = bits.join(' · ');
     if (Array.isArray(st.sections)) renderSections(st.sections);
     touchUpdated();
@@ -1238,6 +1254,17 @@
         return 'Done offline at ' + clock(parseTime(a.at)) + ' and uploaded late' + (seat ? ' (seat ' + seat + ')' : '') + '.';
       case 'revoked_scan':
         return 'A revoked ticket was presented at ' + (a.device || 'a device') + '.';
+      case 'clock_skew': {
+        var off = Math.round((parseTime(a.at) - parseTime(a.other_at)) / 60000);
+        return (a.device || 'A device') + '\u2019s clock is ' + Math.abs(off) + ' min ' +
+          (off >= 0 ? 'behind' : 'ahead') + '; Usher keeps time by the coordinator, but set the device\u2019s clock (NTP).';
+      }
+      case 'scan_refused':
+        return 'A forged, altered or other event\'s QR code was scanned at ' + (a.device || 'a device') + ' ' +
+          clock(parseTime(a.at)) + ': ' + (a.note || '') + '…';
+      case 'ticket_edited':
+      case 'ticket_unrevoked':
+        return 'By ' + (a.device || '?') + ' at ' + clock(parseTime(a.at)) + ': ' + (a.before || '') + ' \u2192 ' + (a.after || '') + '.';
       default:
         return [seat, other].filter(Boolean).join(' → ');
     }
@@ -1428,7 +1455,16 @@
         rb.setAttribute('aria-label', 'Revoke ticket ' + t.code);
         rb.addEventListener('click', function () { revokeTicket(t, rb); });
         tdAct.appendChild(rb);
+      } else {
+        var ub = h('button', { type: 'button', 'class': 'btn small', 'data-code': t.code }, 'Undo revoke');
+        ub.setAttribute('aria-label', 'Undo the revoke of ticket ' + t.code);
+        ub.addEventListener('click', function () { correctTicket(t, '/unrevoke', undefined, ub, 'Ticket ' + t.code + ' admits again.'); });
+        tdAct.appendChild(ub);
       }
+      var eb = h('button', { type: 'button', 'class': 'btn small', 'data-edit': t.code }, 'Edit');
+      eb.setAttribute('aria-label', 'Edit the name and class of ticket ' + t.code);
+      eb.addEventListener('click', function () { editTicket(t, eb); });
+      tdAct.appendChild(eb);
       tr.appendChild(tdAct);
       body.appendChild(tr);
     });
@@ -1457,6 +1493,28 @@
     act(ticketPath(t.code) + '/revoke', undefined, btn, $('tickets-msg'), 'Ticket ' + t.code + ' revoked.');
   }
 
+  /* Corrections (name, class, undoing a revoke): each a change every device
+   * receives and an alert saying who, when, before and after. */
+  function correctTicket(t, verb, body, btn, okText) {
+    var where = $('tickets-msg');
+    busy(btn, true);
+    showMsg(where, 'Working\u2026', '');
+    return api(ticketPath(t.code) + verb, { method: 'POST', json: body === undefined ? {} : body }).then(function (r) {
+      showMsg(where, r.changed ? okText + ' (before: ' + r.trail.before + ')' : 'Nothing to change.', 'ok');
+      refreshSeats(true);
+      refreshStats(true);
+      refreshTickets(true);
+    }, function (err) { reportError(err, where); }).then(function () { busy(btn, false); });
+  }
+
+  function editTicket(t, btn) {
+    var name = window.prompt('Name on ticket ' + t.code + ':', t.name || '');
+    if (name === null) return;
+    var klass = window.prompt('Class of ticket ' + t.code + ' (empty for none):', t['class'] || '');
+    if (klass === null) return;
+    correctTicket(t, '/edit', { name: name, 'class': klass }, btn, 'Ticket ' + t.code + ' now reads ' + name.trim().replace(/\s+/g, ' ') + '.');
+  }
+
   /* ---- wiring -------------------------------------------------------------- */
 
   function init() {
@@ -1481,7 +1539,7 @@
     });
     $('search').addEventListener('input', onSearchInput);
     $('search-form').addEventListener('submit', onSearchSubmit);
-    $('import-file').addEventListener('change', onImportFile);
+    wireImport();
     $('alerts-link').addEventListener('click', function (ev) {
       ev.preventDefault();
       var card = document.querySelector('.alerts-card');
@@ -1500,8 +1558,67 @@
     start();
   }
 
-  /* Tickets added while the event runs (late sales, walk-ins): the same CSV
-   * as `usher-coord tickets import`, all or nothing, problems by line. */
+  /* Ticket files while the event runs (late sales, a newer export): the
+   * file's bytes go to the coordinator as they are, read exactly as by
+   * `usher-coord tickets import` (encoding, separator, format, mapping).
+   * First a dry run shows what would change; nothing is written until Import. */
+  var pendingImport = null; /* {name, bytes} */
+
+  function importPath(dry) {
+    var q = [];
+    if (dry) q.push('dry_run=1');
+    var map = $('import-map').value.trim();
+    if (map) q.push('map=' + encodeURIComponent(map));
+    if ($('import-revoke-missing').checked) q.push('missing=revoke');
+    return '/v1/tickets/import' + (q.length ? '?' + q.join('&') : '');
+  }
+
+  function postImport(dry) {
+    return api(importPath(dry), { method: 'POST', text: pendingImport.bytes, type: 'application/octet-stream' });
+  }
+
+  function mapText(cols) { return cols && cols.length ? cols.map(function (c) { return '"' + c + '"'; }).join(' + ') : '-'; }
+
+  function importSummary(b) {
+    var lines = ['format: ' + b.format,
+      'encoding: ' + b.encoding + (b.converted ? ' (converted to UTF-8)' : '') + '; separator: ' + b.separator];
+    ['code', 'name', 'class', 'status', 'seat', 'note'].forEach(function (f) {
+      lines.push('  ' + f + ' \u2190 ' + mapText(b.mapping[f]));
+    });
+    lines.push(b.rows + ' tickets in the file, ' + b.void_rows + ' void or cancelled rows skipped');
+    (b.warnings || []).forEach(function (w) { lines.push('warning: ' + w.message); });
+    lines.push('first rows:');
+    (b.first_rows || []).forEach(function (r) { lines.push('  ' + r.code + '  ' + r.name + (r['class'] ? ' / ' + r['class'] : '')); });
+    (b.updates || []).forEach(function (u) { lines.push('update ' + u.code + ': ' + u.before.name + ' \u2192 ' + u.after.name); });
+    (b.revokes || []).forEach(function (r) { lines.push('revoke ' + r.code + ' (' + r.name + '): ' + (r.why === 'void' ? 'void in the file' : 'no longer in the file')); });
+    lines.push(b['new'] + ' new, ' + b.updated + ' updated, ' + b.revoked + ' revoked, ' + b.unchanged + ' unchanged' +
+      (b.missing_kept ? '; ' + b.missing_kept + ' not in the file kept' : ''));
+    if (b.codes === 'weak') lines.push(b.weak + ' weak codes (' + (b.example || '') + '): guests need the QR code or their last name');
+    return lines.join('\n');
+  }
+
+  function importFailed(err) {
+    if (!err || err.code === 'stale') return;
+    var text = (pendingImport ? pendingImport.name + ': ' : '') + err.message;
+    var problems = err.body && err.body.problems;
+    if (problems && problems.length > 1) {
+      text += ' More: ' + problems.slice(1, 5).map(function (p) { return p.message; }).join('; ') +
+        (err.body.total > 5 ? '; \u2026' : '');
+    }
+    showMsg($('tickets-msg'), text, 'error');
+  }
+
+  function previewImport() {
+    var msg = $('tickets-msg');
+    showMsg(msg, 'Reading ' + pendingImport.name + '\u2026', '');
+    return postImport(true).then(function (b) {
+      $('import-title').textContent = 'Preview of ' + pendingImport.name + ': nothing is imported until you press Import';
+      $('import-summary').textContent = importSummary(b);
+      $('import-preview').hidden = false;
+      msg.hidden = true;
+    }, function (err) { $('import-preview').hidden = true; importFailed(err); });
+  }
+
   function onImportFile() {
     var input = $('import-file'), file = input.files && input.files[0];
     var msg = $('tickets-msg');
@@ -1511,23 +1628,37 @@
       showMsg(msg, file.name + ' is over 4 MiB: split it into several files.', 'error');
       return;
     }
-    showMsg(msg, 'Importing ' + file.name + '\u2026', '');
-    file.text().then(function (text) {
-      return api('/v1/tickets/import', { method: 'POST', text: text, type: 'text/csv; charset=utf-8' });
-    }).then(function (body) {
-      showMsg(msg, 'Added ' + body.added + ' ticket' + (body.added === 1 ? '' : 's') + ' from ' + file.name +
-        '. Every kiosk and door receives them now.', 'ok');
+    file.arrayBuffer().then(function (buf) {
+      pendingImport = { name: file.name, bytes: new Uint8Array(buf) };
+      $('import-map').value = '';
+      $('import-revoke-missing').checked = false;
+      return previewImport();
+    });
+  }
+
+  function confirmImport(ev) {
+    if (ev) ev.preventDefault();
+    if (!pendingImport) return;
+    var name = pendingImport.name;
+    postImport(false).then(function (b) {
+      $('import-preview').hidden = true;
+      pendingImport = null;
+      showMsg($('tickets-msg'), 'Imported ' + name + ': ' + b['new'] + ' new, ' + b.updated + ' updated, ' +
+        b.revoked + ' revoked, ' + b.unchanged + ' unchanged. Every kiosk and door receives them now.', 'ok');
       refreshStats(true);
       refreshTickets(true);
-    }, function (err) {
-      if (!err || err.code === 'stale') return;
-      var text = file.name + ': ' + err.message;
-      var problems = err.body && err.body.problems;
-      if (problems && problems.length > 1) {
-        text += ' More: ' + problems.slice(1, 5).map(function (p) { return p.message; }).join('; ') +
-          (err.body.total > 5 ? '; \u2026' : '');
-      }
-      showMsg(msg, text, 'error');
+    }, importFailed);
+  }
+
+  function wireImport() {
+    $('import-file').addEventListener('change', onImportFile);
+    $('import-form').addEventListener('submit', confirmImport);
+    $('import-remap').addEventListener('click', function () { if (pendingImport) previewImport(); });
+    $('import-revoke-missing').addEventListener('change', function () { if (pendingImport) previewImport(); });
+    $('import-cancel').addEventListener('click', function () {
+      pendingImport = null;
+      $('import-preview').hidden = true;
+      showMsg($('tickets-msg'), 'Nothing imported.', '');
     });
   }
 

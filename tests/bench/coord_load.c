@@ -1,5 +1,7 @@
 /* coord_load.c - load generator for scripts/bench: single-op POST /v1/sync from N
- * keep-alive clients (throughput, latency), and SSE fan-out latency to L listeners. */
+ * keep-alive clients (throughput, latency), SSE fan-out latency to L listeners
+ * with a probe sync's latency meanwhile, and a flood of idle connections from
+ * one address with a probe from another. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,14 +28,17 @@
 #include "timestamp.h"
 
 #define MAX_CLIENTS 256
-#define MAX_LISTENERS 2000
+#define MAX_LISTENERS 20000
+#define MAX_SOURCES 250 /* listeners' source addresses: 127.0.1.1 .. 127.0.1.250 */
+#define PROBE_ADDR "127.0.0.2"
 #define MAX_RESPONSE (8 * 1024 * 1024)
 #define IO_TIMEOUT_S 10
 
 static const char usage[] =
-    "usage: coord_load sync --port N --token T[,T2,...] [--clients 32] [--seconds 5]\n"
-    "       coord_load sse  --port N --token T [--listen-token T] [--listeners 200]\n"
-    "                       [--ops 100] [--interval-ms 20]\n"
+    "usage: coord_load sync  --port N --token T[,T2,...] [--clients 32] [--seconds 5]\n"
+    "       coord_load sse   --port N --token T [--listen-token T] [--listeners 200]\n"
+    "                        [--ops 100] [--interval-ms 20] [--sources 1] [--probe-ms 0]\n"
+    "       coord_load flood --port N --token T [--idle 5000] [--seconds 5] [--probe-ms 20]\n"
     "common: [--host 127.0.0.1] [--seat-offset N]\n"
     "\n"
     "sync: N clients, one keep-alive connection each, send single-op POST /v1/sync\n"
@@ -41,6 +47,14 @@ static const char usage[] =
     "      comma-separated tokens, client i uses token i mod count (one kiosk each).\n"
     "sse:  L listeners on GET /v1/events; one sender issues K single-op syncs spaced\n"
     "      --interval-ms apart; prints how long each event took to reach each listener.\n"
+    "      --sources S spreads the listeners over S source addresses (127.0.1.1..,\n"
+    "      for a coordinator's per-address limit); --probe-ms P makes a new client\n"
+    "      on 127.0.0.2 sync (no ops, a fresh connection each time) every P ms\n"
+    "      meanwhile and prints its latency (probe_*).\n"
+    "flood: holds --idle idle connections from 127.0.0.1 (the coordinator keeps\n"
+    "      its per-address share and closes the rest) while a probe on 127.0.0.2\n"
+    "      syncs every --probe-ms for --seconds; prints the probe's latency and how\n"
+    "      many of the idle connections the coordinator still held.\n"
     "Output: one line of key=value pairs (scripts/bench reads it). accepted_total counts\n"
     "every op the server answered 'accepted', warm-up included; load_cpu_s is this tool's\n"
     "own CPU time during the run and load_cpu_share that over all CPUs' time.\n";
@@ -50,6 +64,7 @@ typedef struct config {
     char **tokens;                           /* --token split at commas */
     int ntokens;
     int port, clients, listeners, ops, interval_ms, seat_offset;
+    int sources, probe_ms, idle;
     double seconds;
     char **seats; /* from GET /v1/layout */
     int nseats;
@@ -76,6 +91,7 @@ typedef struct conn {
     int fd;
     char *buf;
     size_t len, cap;
+    bool small; /* an event-stream listener: start with a small buffer */
 } conn;
 
 typedef struct response {
@@ -85,7 +101,8 @@ typedef struct response {
     bool close; /* the server will close the connection */
 } response;
 
-static int conn_open(conn *c, const char *host, int port)
+/* Connects from source (an IPv4 address; NULL: any). */
+static int conn_open_from(conn *c, const char *host, int port, const char *source)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -101,6 +118,16 @@ static int conn_open(conn *c, const char *host, int port)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (source) {
+        struct sockaddr_in from;
+        memset(&from, 0, sizeof from);
+        from.sin_family = AF_INET;
+        if (inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&from, sizeof from) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
@@ -108,6 +135,11 @@ static int conn_open(conn *c, const char *host, int port)
     c->fd = fd;
     c->len = 0;
     return 0;
+}
+
+static int conn_open(conn *c, const char *host, int port)
+{
+    return conn_open_from(c, host, port, NULL);
 }
 
 static void conn_close(conn *c)
@@ -130,7 +162,7 @@ static void conn_release(conn *c)
 static int conn_fill(conn *c)
 {
     if (c->cap - c->len < 4096) {
-        size_t cap = c->cap ? c->cap * 2 : 65536;
+        size_t cap = c->cap ? c->cap * 2 : c->small ? 8192 : 65536;
         if (cap > MAX_RESPONSE + 65536)
             return -1;
         char *b = realloc(c->buf, cap);
@@ -387,7 +419,7 @@ static double metric(const char *body, const char *name)
 static metrics get_metrics(const config *cfg)
 {
     metrics m = {0, 0, 0, false};
-    conn c = {-1, NULL, 0, 0};
+    conn c = {-1, NULL, 0, 0, false};
     response r;
     if (conn_open(&c, cfg->host, cfg->port) == 0 && http_get(&c, cfg, "/metrics", NULL, &r) == 0 &&
         r.status == 200) {
@@ -735,7 +767,7 @@ static void *sender_main(void *arg)
 {
     sse_run *run = arg;
     const config *cfg = run->cfg;
-    conn c = {-1, NULL, 0, 0};
+    conn c = {-1, NULL, 0, 0, false};
     int64_t cursor = run->base;
     const char *seat = cfg->seats[(cfg->seat_offset + MAX_CLIENTS) % cfg->nseats];
     int64_t next = now_ns();
@@ -780,8 +812,12 @@ static int sse_connect_all(const config *cfg, listener *ls, int n)
                        "Accept: text/event-stream\r\n\r\n",
                        cfg->host, cfg->port, tok);
     for (int i = 0; i < n; i++) {
+        char src[24];
         ls[i].c.fd = -1;
-        if (conn_open(&ls[i].c, cfg->host, cfg->port) != 0 ||
+        ls[i].c.small = true;
+        if (cfg->sources)
+            snprintf(src, sizeof src, "127.0.1.%d", 1 + i % cfg->sources);
+        if (conn_open_from(&ls[i].c, cfg->host, cfg->port, cfg->sources ? src : NULL) != 0 ||
             bench_send_all(ls[i].c.fd, req, (size_t)len) != 0) {
             fprintf(stderr, "coord_load: listener %d cannot connect: %s\n", i, strerror(errno));
             return -1;
@@ -790,22 +826,27 @@ static int sse_connect_all(const config *cfg, listener *ls, int n)
     return 0;
 }
 
-/* Polls every listener until all saw every op or time is up. */
+/* Waits on every listener (one epoll set: ten thousand of them cost poll()
+ * a scan per wake-up) until all have their heads, or all saw every op, or
+ * time is up. */
 static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
 {
-    struct pollfd *pf = calloc((size_t)n, sizeof *pf);
-    if (!pf)
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
         return -1;
-    int64_t deadline = 0;
-    int rc = 0;
-    for (;;) {
-        int heads = 0, complete = 0;
-        for (int i = 0; i < n; i++) {
-            heads += ls[i].head_done;
-            complete += ls[i].got == run->cfg->ops;
-            pf[i].fd = ls[i].c.fd;
-            pf[i].events = POLLIN;
+    int heads = 0, complete = 0, rc = 0;
+    for (int i = 0; i < n; i++) {
+        heads += ls[i].head_done;
+        complete += ls[i].got == run->cfg->ops;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (ls[i].c.fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, ls[i].c.fd, &ev) != 0) {
+            close(ep);
+            return -1;
         }
+    }
+    struct epoll_event evs[1024];
+    int64_t deadline = 0;
+    for (;;) {
         if (until_heads ? heads == n : complete == n)
             break;
         int64_t now = now_ns();
@@ -815,22 +856,114 @@ static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
             rc = until_heads ? -1 : 0;
             break;
         }
-        if (poll(pf, (nfds_t)n, 50) < 0 && errno != EINTR) {
+        int got = epoll_wait(ep, evs, 1024, 50);
+        if (got < 0 && errno != EINTR) {
             rc = -1;
             break;
         }
-        for (int i = 0; i < n; i++)
-            if ((pf[i].revents & (POLLIN | POLLHUP | POLLERR)) && ls[i].c.fd >= 0 &&
-                sse_read_one(&ls[i], run) != 0) {
-                fprintf(stderr, "coord_load: listener %d: stream failed or ended\n", i);
-                conn_close(&ls[i].c);
+        for (int k = 0; k < got; k++) {
+            listener *l = &ls[evs[k].data.u32];
+            if (l->c.fd < 0)
+                continue;
+            bool had_head = l->head_done, was_complete = l->got == run->cfg->ops;
+            if (sse_read_one(l, run) != 0) {
+                fprintf(stderr, "coord_load: listener %u: stream failed or ended\n",
+                        evs[k].data.u32);
+                epoll_ctl(ep, EPOLL_CTL_DEL, l->c.fd, NULL);
+                conn_close(&l->c);
+                continue;
             }
+            heads += !had_head && l->head_done;
+            complete += !was_complete && l->got == run->cfg->ops;
+        }
     }
-    free(pf);
+    close(ep);
     return rc;
 }
 
-static void sse_report(const sse_run *run, listener *ls, int n)
+/* ---- the probe: a new client's sync now and then, from 127.0.0.2 ------------ */
+
+typedef struct probe {
+    const config *cfg;
+    int interval_ms;
+    samples lat;          /* answered 200 */
+    long long unanswered; /* no answer at all (connection refused, closed, timed out) */
+    long long other;      /* answered, not 200 (a 503 at a limit) */
+    _Atomic bool stop;
+    pthread_t th;
+    bool running;
+} probe;
+
+/* One sync with no ops on a fresh connection; its HTTP status, -1 for none. */
+static int probe_once(const config *cfg, int64_t *ns)
+{
+    conn c = {-1, NULL, 0, 0, true};
+    char body[128], req[768];
+    int status = -1;
+    int bl =
+        snprintf(body, sizeof body, "{\"cursor\":%lld,\"ops\":[]}", (long long)cfg->start_cursor);
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/sync HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     cfg->host, cfg->port, cfg->token, bl, body);
+    int64_t t = now_ns();
+    response r;
+    if (n > 0 && (size_t)n < sizeof req &&
+        conn_open_from(&c, cfg->host, cfg->port, PROBE_ADDR) == 0 &&
+        bench_send_all(c.fd, req, (size_t)n) == 0 && read_response(&c, &r) == 0)
+        status = r.status;
+    *ns = now_ns() - t;
+    conn_release(&c);
+    return status;
+}
+
+static void *probe_main(void *arg)
+{
+    probe *p = arg;
+    int64_t next = now_ns();
+    while (!atomic_load(&p->stop)) {
+        sleep_until_ns(next);
+        next += (int64_t)p->interval_ms * 1000000;
+        int64_t ns;
+        int status = probe_once(p->cfg, &ns);
+        if (status == 200)
+            samples_add(&p->lat, ns);
+        else if (status < 0)
+            p->unanswered++;
+        else
+            p->other++;
+    }
+    return NULL;
+}
+
+static void probe_start(probe *p, const config *cfg, int interval_ms)
+{
+    memset(p, 0, sizeof *p);
+    p->cfg = cfg;
+    p->interval_ms = interval_ms;
+    if (interval_ms > 0)
+        p->running = pthread_create(&p->th, NULL, probe_main, p) == 0;
+}
+
+/* Stops the probe; its figures as key=value pairs in out. */
+static void probe_stop(probe *p, char *out, size_t size)
+{
+    if (p->running) {
+        atomic_store(&p->stop, true);
+        pthread_join(p->th, NULL);
+    }
+    qsort(p->lat.v, p->lat.n, sizeof(int64_t), cmp_i64);
+    snprintf(out, size,
+             "probe_n=%zu probe_p50_ms=%.3f probe_p99_ms=%.3f probe_max_ms=%.3f "
+             "probe_unanswered=%lld probe_not_200=%lld",
+             p->lat.n, pct_ms(&p->lat, 50), pct_ms(&p->lat, 99), pct_ms(&p->lat, 100),
+             p->unanswered, p->other);
+    free(p->lat.v);
+    p->lat.v = NULL;
+}
+
+static void sse_report(const sse_run *run, listener *ls, int n, const char *probe_kv)
 {
     const config *cfg = run->cfg;
     samples from_send = {0}, after_resp = {0}, all_reached = {0}, sync_lat = {0};
@@ -864,11 +997,11 @@ static void sse_report(const sse_run *run, listener *ls, int n)
     printf("sse listeners=%d ops=%d events=%zu missed=%lld failures=%lld "
            "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f all_p50_ms=%.3f all_p99_ms=%.3f "
            "after_reply_p50_ms=%.3f after_reply_p99_ms=%.3f sync_p50_ms=%.3f "
-           "accepted_total=%lld\n",
+           "accepted_total=%lld %s\n",
            n, cfg->ops, from_send.n, missed, run->failures, pct_ms(&from_send, 50),
            pct_ms(&from_send, 99), pct_ms(&from_send, 100), pct_ms(&all_reached, 50),
            pct_ms(&all_reached, 99), pct_ms(&after_resp, 50), pct_ms(&after_resp, 99),
-           pct_ms(&sync_lat, 50), run->accepted_total);
+           pct_ms(&sync_lat, 50), run->accepted_total, probe_kv);
     free(from_send.v);
     free(after_resp.v);
     free(all_reached.v);
@@ -896,11 +1029,17 @@ static int run_sse(const config *cfg)
         goto out;
     }
     pthread_t th;
-    if (pthread_create(&th, NULL, sender_main, &run) != 0)
+    probe pr;
+    char probe_kv[256];
+    probe_start(&pr, cfg, cfg->probe_ms);
+    if (pthread_create(&th, NULL, sender_main, &run) != 0) {
+        probe_stop(&pr, probe_kv, sizeof probe_kv);
         goto out;
+    }
     int lrc = sse_loop(&run, ls, n, false);
     pthread_join(th, NULL);
-    sse_report(&run, ls, n);
+    probe_stop(&pr, probe_kv, sizeof probe_kv);
+    sse_report(&run, ls, n, probe_kv);
     rc = lrc != 0 || run.failures ? 3 : 0;
 out:
     for (int i = 0; ls && i < n; i++) {
@@ -912,6 +1051,91 @@ out:
     free(run.resp_ns);
     free(run.seq);
     return rc;
+}
+
+/* ---- flood mode -------------------------------------------------------------- */
+
+/* A /metrics value fetched from the probe's address (127.0.0.1 may be full). */
+static double flood_metric(const config *cfg, const char *name)
+{
+    conn c = {-1, NULL, 0, 0, false};
+    response r;
+    double v = -1;
+    if (conn_open_from(&c, cfg->host, cfg->port, PROBE_ADDR) == 0 &&
+        http_get(&c, cfg, "/metrics", NULL, &r) == 0 && r.status == 200)
+        v = metric(r.body, name);
+    conn_release(&c);
+    return v;
+}
+
+/* How many of fds[0..n) the server has not closed. */
+static int still_open(const int *fds, int n)
+{
+    int open = 0;
+    for (int i = 0; i < n; i++) {
+        struct pollfd p = {fds[i], POLLIN, 0}; /* readable: closed (or answered) */
+        open += poll(&p, 1, 0) == 0;
+    }
+    return open;
+}
+
+static int run_flood(const config *cfg)
+{
+    int n = cfg->idle, opened = 0, rc = 1;
+    int *fds = calloc((size_t)n, sizeof *fds);
+    if (!fds)
+        return 1;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)cfg->port);
+    inet_pton(AF_INET, cfg->host, &sa.sin_addr);
+    for (; opened < n; opened++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            fprintf(stderr, "coord_load: idle connection %d: %s\n", opened, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        fds[opened] = fd;
+    }
+    usleep(500000); /* the coordinator has accepted (or closed) them all */
+    int held0 = still_open(fds, opened);
+    probe pr;
+    char probe_kv[256];
+    probe_start(&pr, cfg, cfg->probe_ms ? cfg->probe_ms : 20);
+    usleep((useconds_t)(cfg->seconds * 1e6));
+    probe_stop(&pr, probe_kv, sizeof probe_kv);
+    int held1 = still_open(fds, opened);
+    double refused = flood_metric(cfg, "usher_refusals_total{limit=\"address\"}");
+    double conns = flood_metric(cfg, "usher_http_connections");
+    printf("flood idle=%d connected=%d held_at_start=%d held_at_end=%d refused_address=%.0f "
+           "server_connections=%.0f %s\n",
+           n, opened, held0, held1, refused, conns, probe_kv);
+    rc = opened == n && pr.unanswered == 0 ? 0 : 3;
+    for (int i = 0; i < opened; i++)
+        close(fds[i]);
+    free(fds);
+    return rc;
+}
+
+/* Lets this process open what the run needs: the soft open-file limit up to
+ * the hard one, and the hard one too where the process may. */
+static void raise_nofile(rlim_t need)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        struct rlimit want = {need, need};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            return;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 /* ---- set-up: seats from the layout, the current cursor -------------------- */
@@ -944,7 +1168,7 @@ static int load_seats(config *cfg, const char *json, size_t len)
 
 static int prepare(config *cfg)
 {
-    conn c = {-1, NULL, 0, 0};
+    conn c = {-1, NULL, 0, 0, false};
     response r;
     int rc = -1;
     if (conn_open(&c, cfg->host, cfg->port) != 0) {
@@ -1034,9 +1258,10 @@ static void config_release(config *cfg)
 static int parse_config(int argc, char **argv, config *cfg)
 {
     static const cli_spec specs[] = {
-        {"host", true},        {"port", true},       {"token", true},     {"listen-token", true},
-        {"clients", true},     {"seconds", true},    {"listeners", true}, {"ops", true},
-        {"interval-ms", true}, {"seat-offset", true}};
+        {"host", true},        {"port", true},        {"token", true},     {"listen-token", true},
+        {"clients", true},     {"seconds", true},     {"listeners", true}, {"ops", true},
+        {"interval-ms", true}, {"seat-offset", true}, {"sources", true},   {"probe-ms", true},
+        {"idle", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     cli c;
     usher_errmsg em = {{0}};
@@ -1054,7 +1279,10 @@ static int parse_config(int argc, char **argv, config *cfg)
         int_opt(OPT("listeners"), "listeners", 1, MAX_LISTENERS, &cfg->listeners) ||
         int_opt(OPT("ops"), "ops", 1, 100000, &cfg->ops) ||
         int_opt(OPT("interval-ms"), "interval-ms", 0, 10000, &cfg->interval_ms) ||
-        int_opt(OPT("seat-offset"), "seat-offset", 0, 1000000, &cfg->seat_offset))
+        int_opt(OPT("seat-offset"), "seat-offset", 0, 1000000, &cfg->seat_offset) ||
+        int_opt(OPT("sources"), "sources", 0, MAX_SOURCES, &cfg->sources) ||
+        int_opt(OPT("probe-ms"), "probe-ms", 0, 10000, &cfg->probe_ms) ||
+        int_opt(OPT("idle"), "idle", 1, MAX_LISTENERS, &cfg->idle))
         return 2;
     if (!cfg->port || !OPT("token")) {
         fprintf(stderr, "coord_load: --port and --token are required (see --help)\n");
@@ -1074,9 +1302,9 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    bool sync = !strcmp(argv[1], "sync");
-    if (!sync && strcmp(argv[1], "sse")) {
-        fprintf(stderr, "coord_load: unknown mode '%s': sync or sse\n", argv[1]);
+    bool sync = !strcmp(argv[1], "sync"), flood = !strcmp(argv[1], "flood");
+    if (!sync && !flood && strcmp(argv[1], "sse")) {
+        fprintf(stderr, "coord_load: unknown mode '%s': sync, sse or flood\n", argv[1]);
         return 2;
     }
     config cfg = {.host = "127.0.0.1",
@@ -1084,12 +1312,15 @@ int main(int argc, char **argv)
                   .seconds = 5,
                   .listeners = 200,
                   .ops = 100,
-                  .interval_ms = 20};
+                  .interval_ms = 20,
+                  .idle = 5000};
     int rc = parse_config(argc - 2, argv + 2, &cfg);
     if (!rc && (sodium_init() < 0 || prepare(&cfg) != 0))
         rc = 1;
-    if (!rc)
-        rc = sync ? run_sync(&cfg) : run_sse(&cfg);
+    if (!rc) {
+        raise_nofile((rlim_t)(flood ? cfg.idle : cfg.listeners) + 256);
+        rc = sync ? run_sync(&cfg) : flood ? run_flood(&cfg) : run_sse(&cfg);
+    }
     config_release(&cfg);
     return rc;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "qrsig.h"
-#include "ticket.h"
+#include "ticketcode.h"
 #include "timestamp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,12 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     usher_errmsg em = {0};
     (void)qrsig_is_payload(text);
     code[0] = '\0';
-    if (qrsig_verify(pk, "fuzz-event", text, code, &em) == USHER_OK && !ticket_code_normalize(code))
+    if (qrsig_verify(pk, "fuzz-event", text, code, &em) == USHER_OK && !ticketcode_normalize(code))
         abort(); /* a verified payload names a well-formed code */
     char typed[sizeof text];
     memcpy(typed, text, size + 1);
-    if (ticket_code_normalize(typed))
-        (void)ticket_code_check_ok(typed);
+    if (ticketcode_normalize(typed))
+        (void)ticketcode_check_ok(typed);
     int64_t ms;
     (void)timestamp_parse(text, &ms);
     return 0;

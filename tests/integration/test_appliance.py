@@ -112,6 +112,7 @@ def test_coordinator(env):
        "the dashboard's files")
     svc = unit(os.path.join(root, "etc/systemd/system/usher-coord.service"))
     check("--web /usr/local/share/usher/web" in svc["ExecStart"], "ExecStart serves the installed dashboard")
+    eq(svc.get("LimitNOFILE"), "65536", "the open-file limit for 10,000 devices' connections")
     r = subprocess.run([os.path.join(root, "usr/local/bin/usher-coord"), "--help"], capture_output=True,
                        timeout=slow(30))
     check(b"serve" in r.stdout + r.stderr, "the installed usher-coord runs")

@@ -354,31 +354,73 @@ def test_panels(env):
     no_page_problems(page)
 
 
-def choose_file(page, name, text):
-    """As if the organiser picked a file in #import-file."""
+def choose_file(page, name, data):
+    """As if the organiser picked a file in #import-file: data is its bytes
+    (str is saved as UTF-8), so a Windows-1252 file is sent as it is."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     page.eval("(function () { var dt = new DataTransfer();"
-              " dt.items.add(new File([%s], %s, {type: 'text/csv'}));"
+              " dt.items.add(new File([new Uint8Array(%s)], %s, {type: 'text/csv'}));"
               " var i = document.getElementById('import-file'); i.files = dt.files;"
-              " i.dispatchEvent(new Event('change')); return true; })()" % (json.dumps(text), json.dumps(name)))
+              " i.dispatchEvent(new Event('change')); return true; })()" % (json.dumps(list(raw)), json.dumps(name)))
 
 
 def test_import_csv(env):
-    """Import CSV while the event runs: added tickets count as expected at
-    once; a file with a bad row imports nothing and says which line."""
+    """Import CSV while the event runs: the file's bytes go to the
+    coordinator; a preview (format, encoding, mapping, counts) comes first and
+    nothing is written until Import; a Windows-1252 file is converted exactly
+    as by the CLI (no U+FFFD); a file with a bad row imports nothing and says
+    which line."""
     coord, page = start(env)
     admin = env.tokens["admin"]
     open_dashboard(coord, page, admin)
+    msg = "document.getElementById('tickets-msg').textContent"
     choose_file(page, "bad.csv", "ticket_number,full_name\nLATE-0001,Ann\n,No Code\n")
-    page.wait("document.getElementById('tickets-msg').textContent.indexOf('line 3') >= 0", slow(10),
-              "the refusal naming line 3", show="document.getElementById('tickets-msg').textContent")
+    page.wait(msg + ".indexOf('line 3') >= 0", slow(10), "the refusal naming line 3", show=msg)
     check("nothing imported" in text(page, "tickets-msg"), "the refusal says nothing was imported")
     eq(len(it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")), 0, "nothing imported")
-    choose_file(page, "late.csv", "ticket_number,full_name,class\nLATE-0001,Ann Late,Regular\nLATE-0002,Bo Late,\n")
-    page.wait("document.getElementById('tickets-msg').textContent.indexOf('Added 2 tickets') >= 0", slow(10),
-              "the import's confirmation", show="document.getElementById('tickets-msg').textContent")
+    late = "ticket_number;full_name;class\r\nLATE-0001;José Müller;Regular\r\nLATE-0002;Zoë Ångström;\r\n"
+    choose_file(page, "late.csv", late.encode("cp1252"))
+    summary = "document.getElementById('import-summary').textContent"
+    page.wait("!document.getElementById('import-preview').hidden && " + summary + ".indexOf('2 new') >= 0",
+              slow(10), "the preview", show=summary)
+    s = text(page, "import-summary")
+    check("Windows-1252 (converted to UTF-8); separator: semicolon" in s, "the preview's encoding: %r" % s)
+    check("LATE-0001  José Müller / Regular" in s, "the preview's first rows: %r" % s)
+    eq(len(it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")), 0, "nothing imported by the preview")
+    click(page, "#import-confirm")
+    page.wait(msg + ".indexOf('2 new, 0 updated') >= 0", slow(10), "the import's confirmation", show=msg)
     wait_text(page, "stat-expected", str(len(GUESTS) + 2), "after the import")
-    eq(sorted(t["code"] for t in it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")),
-       ["LATE-0001", "LATE-0002"], "the coordinator's new tickets")
+    got = {t["code"]: t["name"] for t in it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")}
+    eq(got, {"LATE-0001": "José Müller", "LATE-0002": "Zoë Ångström"}, "the coordinator's new tickets")
+    no_page_problems(page)
+
+
+def test_corrections(env):
+    """Edit a guest's name and class and undo a revoke from the ticket list:
+    the coordinator has them, and the alerts show the trail."""
+    coord, page = start(env)
+    admin = env.tokens["admin"]
+    open_dashboard(coord, page, admin)
+    page.eval("document.getElementById('search').value = 'GALA-0003';"
+              " document.getElementById('search-form').requestSubmit(); true")
+    page.wait("document.querySelector('button[data-edit=\"GALA-0003\"]') !== null", slow(10), "the Edit button")
+    page.eval("var answers = ['Émile  Zola', 'VIP']; window.prompt = function () { return answers.shift(); };"
+              " window.confirm = function () { return true; }; true")
+    click(page, 'button[data-edit="GALA-0003"]')
+    msg = "document.getElementById('tickets-msg').textContent"
+    page.wait(msg + ".indexOf('now reads Émile Zola') >= 0", slow(10), "the edit's message", show=msg)
+    t = it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")[0]
+    eq((t["name"], t["class"]), ("Émile Zola", "VIP"), "the coordinator's corrected ticket")
+    click(page, 'button[data-code="GALA-0003"]')  # Revoke
+    page.wait(msg + ".indexOf('revoked') >= 0", slow(10), "the revoke", show=msg)
+    page.wait("document.querySelector('button[data-code=\"GALA-0003\"]') &&"
+              " document.querySelector('button[data-code=\"GALA-0003\"]').textContent === 'Undo revoke'",
+              slow(10), "the Undo revoke button")
+    click(page, 'button[data-code="GALA-0003"]')
+    page.wait(msg + ".indexOf('admits again') >= 0", slow(10), "the un-revoke", show=msg)
+    eq(it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")[0]["revoked"], False, "un-revoked")
+    kinds = [a["kind"] for a in it.get_list(coord.port, "/v1/alerts", admin, "alerts")]
+    check("ticket_edited" in kinds and "ticket_unrevoked" in kinds, "the trail's alerts: %r" % kinds)
     no_page_problems(page)
 
 

@@ -10,11 +10,12 @@ Each test checks what a guest or door keeper sees (the script's `expect`
 lines, pixels of the screenshots at the places the kiosk says it drew a seat,
 the confirmation QR code decoded by zbarimg) and what the kiosk wrote (the
 journal's outbox, then the coordinator's state once synced). Python 3
-standard library only; zbarimg and rsvg-convert (zbar-tools, librsvg2-bin)
-for QR codes, else the test is skipped (77).
+standard library only; zbarimg, rsvg-convert and pdftoppm (zbar-tools,
+librsvg2-bin, poppler-utils) for QR codes, else the test is skipped (77).
 """
 
 import json
+import csv
 import os
 import shutil
 import signal
@@ -36,7 +37,8 @@ W, H = 1280, 800
 # ui.c's colours: seat looks, door verdicts, the status dot.
 SEAT_RGB = {"free": (46, 170, 90), "held": (235, 160, 40), "taken": (120, 120, 130),
             "mine": (40, 120, 235), "blocked": (40, 40, 44), "class": (130, 80, 160)}
-GREEN, AMBER, RED = (40, 170, 80), (235, 150, 20), (210, 50, 50)
+GREEN, AMBER, RED = (20, 120, 50), (235, 150, 20), (210, 50, 50)
+DOT_GREEN = (40, 170, 80)  # the status bar's online dot (no text on it)
 # The status bar's dot (ui.c status_bar): bar height min(48, max(28, H/16)).
 BAR = min(48, max(28, H / 16))
 DOT = (int(BAR * 0.4 + BAR * 0.2), int(BAR / 2))
@@ -110,16 +112,24 @@ def zbar(env, png):
 
 def qr_payloads(env, codes):
     """The signed payload a scanner reads off each ticket's printed QR code
-    (usher-coord qr, drawn by rsvg-convert, decoded by zbarimg)."""
-    tools("rsvg-convert", "zbarimg")
+    (usher-coord qr's PDF sheet, its page rendered by pdftoppm, decoded by
+    zbarimg)."""
+    tools("pdftoppm", "zbarimg")
     out = env.path("qr")
     env.tool([it.COORD, "qr", "--db", env.db, "--out", out])
+    with open(os.path.join(out, "payloads.csv"), encoding="utf-8", newline="") as f:
+        order = [r["ticket_number"] for r in csv.DictReader(f)]
     got = {}
     for code in codes:
-        png = env.path("qr-%s.png" % code)
-        env.tool(["rsvg-convert", "-w", "400", os.path.join(out, code + ".svg"), "-o", png])
-        got[code] = zbar(env, png)
-        check(got[code].startswith("U1.%s." % code), "QR of %s reads %r" % (code, got[code]))
+        page = order.index(code) // 10 + 1  # 2x5 cards a page
+        png = env.path("qr-%s" % code)
+        env.tool(["pdftoppm", "-r", "150", "-png", "-singlefile", "-f", str(page), "-l", str(page),
+                  os.path.join(out, "tickets-0001.pdf"), png])
+        r = subprocess.run(["zbarimg", "-q", "--raw", png + ".png"], capture_output=True, timeout=slow(30))
+        eq(r.returncode, 0, "zbarimg page %d: %r" % (page, r.stderr[-300:]))
+        mine = [p for p in r.stdout.decode().split("\n") if p.startswith("U1.%s." % code)]
+        eq(len(mine), 1, "the QR of %s on page %d: %r" % (code, page, r.stdout[:300]))
+        got[code] = mine[0]
     return got
 
 
@@ -220,11 +230,15 @@ def admin_post(coord, env, path, body=None):
     eq(status, 200, "POST %s (body %r)" % (path, data[:300]))
 
 
-def start(env, devices=(("kiosk-1", "kiosk"),), online=True):
+def start(env, devices=(("kiosk-1", "kiosk"),), online=True, codes="strong"):
     """Coordinator with the gala and its guests, and one syncd per device,
-    each bootstrapped; returns (coord, {device: syncd})."""
+    each bootstrapped; returns (coord, {device: syncd}). The guests' codes
+    (GALA-0001...) are weak; most tests set them strong as an organiser whose
+    ticket office printed its own barcodes would (codes=None keeps them weak)."""
     env.setup(layout=LAYOUT, tickets=TICKETS,
               devices=(("admin", "admin"),) + tuple(devices))
+    if codes:
+        env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", codes])
     coord = env.coord()
     syncds = {}
     for name, _ in devices:
@@ -315,6 +329,7 @@ def test_refusals(env):
     env.setup(layout=LAYOUT, tickets=TICKETS,
               devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
     env.tool([it.COORD, "tickets", "generate", "--db", env.db, "--count", "1", "--prefix", "GEN"])
+    env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "strong"])
     coord = env.coord()
     sd = env.syncd("kiosk-1", coord.url)
     sd.wait_online()
@@ -488,10 +503,11 @@ def test_door(env):
     second scan (when and where), red for forged, revoked and unknown codes;
     scans end in Enter, Tab or a pause; every admission is a checkin op."""
     coord, sd = start(env, devices=(("door-1", "door"),))
+    # Printed first: usher-coord qr leaves revoked tickets off the sheets.
+    p = qr_payloads(env, ["GALA-0005", "GALA-0006", "GALA-0007"])
     admin_post(coord, env, "/v1/tickets/GALA-0005/move", json.dumps({"seat": "T03-04"}))
     admin_post(coord, env, "/v1/tickets/GALA-0006/revoke")
     it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
-    p = qr_payloads(env, ["GALA-0005", "GALA-0006", "GALA-0007"])
     forged = p["GALA-0007"].replace("GALA-0007", "GALA-0008")
     k = kiosk_run(env, sd["door-1"].db, "door", """
 expect screen door
@@ -510,7 +526,7 @@ expect text "by door-1"
 shot already
 scan %s
 expect verdict refused
-expect text "Forged"
+expect text "forged or altered"
 shot forged
 scan %s tab
 expect verdict refused
@@ -534,6 +550,130 @@ expect text "Checked in 2 of 40"
     kinds = sorted(a["kind"] for a in alerts)
     check("duplicate_checkin" in kinds and "revoked_scan" in kinds,
           "alerts for the second scan and the revoked scan: %r" % kinds)
+    # The forged scan: an alert with the door, the time and its first characters.
+    refused = [a for a in alerts if a["kind"] == "scan_refused"]
+    eq(len(refused), 1, "one scan_refused alert (%r)" % alerts)
+    eq(refused[0]["device"], "door-1", "scan_refused: the door")
+    check("at" in refused[0], "scan_refused: the time (%r)" % refused[0])
+    eq(refused[0]["note"], forged[:40], "scan_refused: the payload's first characters")
+
+
+def test_weak_codes_door(env):
+    """Weak codes (the sequential GALA-0001...): a typed or plain-scanned code
+    alone never admits (not green, no checkin op); the signed QR code admits,
+    offline too; a signed ticket of another event says so; staff open the
+    staff screen with the event's PIN from init (no --pin)."""
+    coord, sd = start(env, devices=(("door-1", "door"),), codes=None)
+    eq(sd["door-1"].dump("tickets") and True, True, "replica filled")
+    p = qr_payloads(env, ["GALA-0003"])
+    # Another event's genuine ticket: its own key, its own event id.
+    other = it.Env()
+    try:
+        other.setup(layout=LAYOUT, tickets=[("GALA-0003", "Someone Else", "")])
+        other.tool([it.COORD, "qr", "--db", other.db, "--out", other.path("qr")])
+        with open(other.path("qr/payloads.csv"), encoding="utf-8") as f:
+            foreign = [l.rsplit(",", 1)[1].strip() for l in f.read().splitlines()[1:]][0]
+    finally:
+        other.cleanup()
+    sd["door-1"].stop()  # offline: the signed code still admits
+    k = kiosk_run(env, sd["door-1"].db, "weakdoor", """
+expect screen door
+type GALA-0004
+key Return
+expect verdict show_qr
+expect text "Please show the QR code of your ticket, or ask staff"
+shot weak
+wait 3500
+scan GALA-0004 enter
+expect verdict show_qr
+wait 3500
+scan %s
+expect verdict refused
+expect text "not a ticket for Sync Test: it is for another event"
+wait 3500
+scan %s
+expect verdict admitted
+expect text "Guest 3"
+wait 3500
+down 10 10
+wait 3200
+up 10 10
+expect screen pin
+type %s
+key Return
+expect screen maintenance
+""" % (foreign, p["GALA-0003"], env.pin))
+    check(k_rgb(k, "weak") != GREEN, "a weak code is not green")
+    eq([r["ticket"] for r in outbox(sd["door-1"].db, "checkin")], ["GALA-0003"],
+       "only the signed scan is a checkin op")
+    eq(len(outbox(sd["door-1"].db, "scan_refused")), 1, "the other event's ticket: one refused scan")
+
+
+def test_weak_codes_guest(env):
+    """Weak codes at a guest kiosk: a typed code asks for the holder's last
+    name (wrong names count toward the lockout; case and accents do not
+    matter); seeing an already seated ticket needs the same proof; a signed QR
+    code and a strong generated code need no name."""
+    env.setup(layout=LAYOUT, tickets=TICKETS + [("GALA-0100", "Anders \u00c5ngstr\u00f6m", "")],
+              devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    gen = env.tool([it.COORD, "tickets", "generate", "--db", env.db, "--count", "1",
+                    "--prefix", "GEN"]).split()[0]
+    coord = env.coord()
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
+    sd.op("assign", "GALA-0011", "T09-01")
+    it.wait_converged(coord, [sd], env.tokens["admin"], slow(10))
+    eq(get_json(coord.port, "/v1/stats", env.tokens["admin"])["event"]["codes"], "weak",
+       "the event's codes (dashboard)")
+    p = qr_payloads(env, ["GALA-0002"])
+    kiosk_run(env, sd.db, "weakguest", """
+tap 640 400
+type GALA-0100
+key Return
+expect text "please type the holder's last name"
+type Nobody
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0100
+key Return
+type angstrom
+key Return
+expect text "Your party: GALA-0100"
+type GALA-0011
+key Return
+expect text "please type the holder's last name"
+type 11
+key Return
+expect text "Already seated"
+tap button keep
+scan %s enter
+expect text "GALA-0002"
+type %s
+key Return
+expect text "%s"
+type GALA-0001
+key Return
+type \u00c5NGSTR\u00d6M
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0001
+key Return
+type Nobody
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0001
+key Return
+type Nobody
+key Return
+expect text "Name does not match"
+key Return
+type GALA-0001
+key Return
+expect text "Please wait"
+""" % (p["GALA-0002"], gen.lower(), gen))
 
 
 def k_rgb(k, shot):
@@ -566,7 +706,7 @@ expect text "2 pending"
     # syncd notices at its next round (every 10 s); nudge it as a kiosk op would.
     wake(sd["kiosk-1"].db)
     k.wait()
-    eq(pixel(read_png(k.shot("on")), *DOT), GREEN, "status dot online")
+    eq(pixel(read_png(k.shot("on")), *DOT), DOT_GREEN, "status dot online")
     eq(pixel(read_png(k.shot("off")), *DOT), RED, "status dot offline")
     eq([(r["kind"], r["state"]) for r in outbox(sd["kiosk-1"].db)], [("hold", 0), ("assign", 0)],
        "ops pending while offline")
@@ -780,6 +920,7 @@ def test_party_of_eight_qr(env):
     codes = ["PARTY-%026d" % i for i in range(1, 9)]
     tickets = [(c, "Party Guest %d" % i, "Regular") for i, c in enumerate(codes, 1)]
     env.setup(layout=LAYOUT, tickets=tickets + TICKETS, devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "strong"])
     coord = env.coord()
     sd = env.syncd("kiosk-1", coord.url)
     sd.wait_online()

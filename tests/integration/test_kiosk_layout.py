@@ -54,9 +54,16 @@ shot refusal
 key Return
 type GALA-0001
 key Return
+shot lastname
+type Hohenzollern-Sigmaringen-Wittelsba
+key Return
 type GALA-0002
 key Return
+type الله
+key Return
 type GALA-0003
+key Return
+type 王小明
 key Return
 shot entry
 tap button seats
@@ -118,7 +125,7 @@ def run_kiosk(env, db, name, script, size, extra=(), rc=0):
     env.logs.append(("kiosk-" + name, err))
     with open(err, "wb") as e:
         p = subprocess.run([it.KIOSK, "--db", db, "--headless", "--script", path, "--shots", shots,
-                            "--window", "%dx%d" % size, "--ppi", "140"] + list(extra),
+                            "--window", "%dx%d" % size, "--ppi", "140", "--pin", "2580"] + list(extra),
                            stdout=subprocess.DEVNULL, stderr=e, timeout=slow(120))
     with open(err, "rb") as e:
         text = e.read().decode("utf-8", "replace")
@@ -252,6 +259,8 @@ def test_check_catches_an_overlap(env):
     coord, sds = start(env)
     shots = run_kiosk(env, sds["kiosk-1"].db, "nudged", """
 type GALA-0001
+key Return
+type Hohenzollern-Sigmaringen-Wittelsba
 key Return
 tap button seats
 shot before

@@ -29,7 +29,7 @@ import time
 import usher_it as it
 from usher_it import (TICKETS, Coord, Fail, Syncd, check, converged, coord_taken, device_taken,
                       die_with_parent, eq, free_port, get_json, get_list, integrity_ok,
-                      no_sanitizer_report, query, slow, wait_converged, wait_until)
+                      no_sanitizer_report, parse_time, query, slow, wait_converged, wait_until)
 
 # ---- a fake coordinator ----------------------------------------------------------
 
@@ -38,14 +38,17 @@ class FakeCoord:
     """An HTTP server in a thread standing where the coordinator should be. It
     proxies to the real one, except /v1/sync answers according to `mode`:
     proxy, truncated (real answer cut, Content-Length to match), html (a
-    200 web page), 500, wrong_verdicts (real answer less one verdict) or
-    close_mid_body (real answer's headers, half its body, then a close).
+    200 web page), 500, wrong_verdicts (real answer less one verdict),
+    close_mid_body (real answer's headers, half its body, then a close),
+    htmlNNN (a hotel network's HTML page with status NNN) or proxy_json403 (a
+    proxy's own JSON 403). `paths` names the paths `mode` applies to.
     /v1/events is an idle event stream (one comment, then silence), or an
     error when events_status is set."""
 
     def __init__(self, real_port):
         self.real_port = real_port
         self.mode = "proxy"
+        self.paths = {"/v1/sync"}
         self.events_status = None
         self.counts = collections.Counter()
         self.stopping = threading.Event()
@@ -117,7 +120,7 @@ class FakeCoord:
         path = h.path.split("?")[0]
         n = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(n) if n else None
-        mode = self.mode if path == "/v1/sync" else "proxy"
+        mode = self.mode if path in self.paths else "proxy"
         try:
             if path == "/v1/events":
                 self.counts[(path, "events")] += 1
@@ -127,6 +130,11 @@ class FakeCoord:
                 self.send(h, 200, "text/html", b"<html><body><h1>Welcome to the venue Wi-Fi</h1></body></html>")
             elif mode == "500":
                 self.send(h, 500, "text/html", b"<html><body>Internal Server Error</body></html>")
+            elif re.fullmatch(r"html\d{3}", mode):
+                page = b"<!DOCTYPE html><html><body><h1>%s</h1>Please log in to Hotel Wi-Fi</body></html>"
+                self.send(h, int(mode[4:]), "text/html; charset=utf-8", page % mode[4:].encode())
+            elif mode == "proxy_json403":
+                self.send(h, 403, "application/json", b'{"error": "Forbidden", "message": "blocked by policy"}')
             else:
                 status, ctype, real = self.proxy(h, method, h.path, body)
                 if mode == "proxy":
@@ -254,7 +262,7 @@ def test_duplicate_checkin(env):
     d2.wait_online()
     coord.stop()
     op1 = d1.op("checkin", "GALA-0007")
-    time.sleep(0.01)  # distinct scan times
+    time.sleep(0.5)  # distinct scan times, well beyond the measuring error of the waits
     op2 = d2.op("checkin", "GALA-0007")
     for d in (d1, d2):
         wait_until(lambda: (lambda s: s if not s["online"] and s["pending"] == 1 else None)(d.status()),
@@ -271,13 +279,17 @@ def test_duplicate_checkin(env):
     checkins = get_list(coord.port, "/v1/checkins", admin, "checkins")
     scans = sorted((c["device"], c["duplicate"]) for c in checkins if c.get("ticket") == "GALA-0007")
     eq(scans, sorted([(first, False), (second, True)]), "/v1/checkins for GALA-0007")
-    # Rule 4: the ticket keeps the earliest scan (door1's, by the devices'
-    # clocks), whichever reached the coordinator first.
+    # Rule 4: the ticket keeps the earliest scan (door1's, by the coordinator's
+    # clock: arrival less the scan's wait in the outbox), whichever reached
+    # the coordinator first.
     rows = [{r["ticket_number"]: r for r in d.dump("tickets")}["GALA-0007"] for d in (d1, d2)]
     eq(rows[0], rows[1], "door1's and door2's replica of GALA-0007")
     eq(rows[0]["checkin_device"], "door1", "checkin_device of GALA-0007 (the earlier scan)")
     at1 = [r["at"] for r in d1.dump("outbox") if r["id"] == op1]
-    eq([rows[0]["checked_in_at"]], at1, "checked_in_at of GALA-0007 (door1's scan time)")
+    eq(len(at1), 1, "door1's scan in its outbox")
+    off = abs(parse_time(rows[0]["checked_in_at"]) - parse_time(at1[0]))
+    check(off < 0.3, "checked_in_at of GALA-0007 %s is %.3f s from door1's scan time %s"
+          % (rows[0]["checked_in_at"], off, at1[0]))
 
 
 OP_KINDS = ("assign", "assign", "assign", "unassign", "hold", "release")
@@ -680,7 +692,7 @@ def test_garbage(env):
         s.wait_online("bootstrapped through the proxy")
         modes = [  # each next to a different message, so the status shows which one answered
             ("truncated", "garbled answer from the coordinator", True),
-            ("500", "coordinator answered 500", False),
+            ("500", "HTTP 500 from the coordinator's address", False),
             ("html", "garbled answer from the coordinator", False),
             ("wrong_verdicts", "coordinator answered", True),
             ("close_mid_body", "cannot reach the coordinator", True),
@@ -721,6 +733,61 @@ def test_garbage(env):
         eq(sorted(got), sorted((i, 1) for i in ids), "each op once in the coordinator's ops table")
         integrity_ok(s.db)
         integrity_ok(env.db)
+    finally:
+        fake.close()
+
+
+def test_middlebox_pages(env):
+    """Something on the way answering in the coordinator's place (a hotel
+    network's HTML 400/401/403/502 pages, a proxy's own JSON 403, a captive
+    portal's 200): usher-syncd neither records an op as rejected nor stops,
+    for the first snapshot as for sync rounds; the ops stay pending and are
+    accepted once the way is clear. (Before, an HTML 400 rejected the guest's
+    assign locally and stopped syncd; a 403 page stopped it with exit 3.)"""
+    env.setup(devices=(("admin", "admin"), ("a", "kiosk"), ("b", "kiosk")))
+    admin = env.tokens["admin"]
+    coord = env.coord()
+    fake = FakeCoord(coord.port)
+    try:
+        fake.paths = {"/v1/sync", "/v1/snapshot"}
+        for mode in ("html403", "html401", "html400"):
+            fake.mode = mode
+            b = env.syncd("b", fake.url)
+            wait_until(lambda: fake.counts[("/v1/snapshot", mode)] >= 2, slow(8),
+                       "device b asking for the snapshot again behind a %s page" % mode)
+            check(b.alive(), "usher-syncd stopped on a %s page before its snapshot (stderr: %s)"
+                  % (mode, b.stderr()[-1500:]))
+            b.stop()
+        fake.mode = "proxy"
+        b.start()
+        b.wait_online("device b bootstrapped once the page is gone")
+        s = env.syncd("a", fake.url)
+        s.wait_online("device a bootstrapped through the proxy")
+        modes = [("html400", "not in the coordinator's words"), ("html403", "not in the coordinator's words"),
+                 ("html401", "not in the coordinator's words"), ("html502", "not in the coordinator's words"),
+                 ("proxy_json403", "not in the coordinator's words"), ("html", "garbled answer")]
+        ids = []
+        for i, (mode, text) in enumerate(modes):
+            fake.mode = mode
+            ids.append(s.op("assign", "GALA-%04d" % (i + 1), "T02-%02d" % (i + 1)))
+            seen = fake.counts[("/v1/sync", mode)]
+            st = wait_until(lambda: (lambda x: x if fake.counts[("/v1/sync", mode)] >= seen + 2 and not x["online"]
+                                     and text in (x["last_error"] or "") else None)(s.status()),
+                            slow(10), "status after %s answers" % mode)
+            check(s.alive(), "usher-syncd stopped on a %s answer (stderr: %s)" % (mode, s.stderr()[-1500:]))
+            eq((st["pending"], st["rejected"]), (len(ids), 0), "pending and rejected after %s answers" % mode)
+            eq([(r["id"], r["state"]) for r in s.dump("outbox")], [(x, "pending") for x in ids],
+               "outbox after %s answers" % mode)
+        fake.mode = "proxy"
+        wait_until(lambda: (lambda x: x if x["online"] and x["pending"] == 0 else None)(s.status()),
+                   slow(8), "pending ops drained once the way is clear")
+        for i in ids:
+            eq(s.verdict(i), "accepted,,", "verdict of op %s once the way is clear" % i)
+        want = {"T02-%02d" % (i + 1): "GALA-%04d" % (i + 1) for i in range(len(modes))}
+        eq(coord_taken(coord, admin), want, "coordinator's taken seats")
+        wait_until(lambda: device_taken(b) == want, slow(15),
+                   "device b sees a's guests seated (at its next 10 s poll: its event stream is idle)")
+        integrity_ok(s.db)
     finally:
         fake.close()
 

@@ -9,6 +9,7 @@ library only.
 
 import argparse
 import csv
+import datetime
 import http.client
 import io
 import json
@@ -83,6 +84,13 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def parse_time(text):
+    """An RFC 3339 time as Usher writes it ("2026-11-22T07:32:35.123Z") in
+    seconds since the epoch."""
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
 
 
 def integrity_ok(path):
@@ -264,7 +272,7 @@ class Syncd(Proc):
         out = self.env.tool([SYNCD, "status", "--db", self.db])
         j = json.loads(out)
         eq(sorted(j), sorted(["device", "role", "online", "cursor", "pending", "rejected",
-                              "last_sync_at", "last_error"]), "status JSON keys")
+                              "last_sync_at", "last_error", "clock_offset_ms"]), "status JSON keys")
         return j
 
     def dump(self, what):
@@ -318,7 +326,10 @@ class Env:
         return out
 
     def setup(self, layout="gala:4x8", tickets=TICKETS, devices=(("admin", "admin"),)):
-        self.tool([COORD, "init", "--db", self.db, "--event", "Sync Test", "--layout", layout])
+        out = self.tool([COORD, "init", "--db", self.db, "--event", "Sync Test", "--layout", layout])
+        m = re.search(r"staff PIN: (\d{6}) ", out)
+        check(m, "init printed the staff PIN: %r" % out)
+        self.pin = m.group(1)
         path = self.path("tickets.csv")
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")

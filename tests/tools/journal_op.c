@@ -111,7 +111,9 @@ int main(int argc, char **argv)
         journal_free(j);
         return 1;
     }
-    op_init(&op, kind, id.device, timestamp_now_ms());
+    /* Dated like the kiosk dates it: the coordinator's time as syncd measured it. */
+    int64_t now = timestamp_now_ms() + st.clock_offset_ms;
+    op_init(&op, kind, id.device, now);
     const char *a = c.args[1], *b = c.nargs > 2 ? c.args[2] : "";
     if (kind == OP_HOLD || kind == OP_RELEASE || kind == OP_BLOCK || kind == OP_UNBLOCK ||
         kind == OP_LEASE || kind == OP_UNLEASE) {

@@ -556,6 +556,8 @@ static void checkins_and_alerts(void **ctx)
         mkop(OP_CHECKIN, "door-1", "GALA-0004", NULL, NOW - 200),
         mkop(OP_CHECKIN, "door-1", "NOPE-1", NULL, NOW - 50), /* unknown: rejected */
     };
+    for (int k = 0; k < 4; k++) /* dated by their wait, the coordinator's clock */
+        ops[k].wait_ms = NOW - ops[k].at;
     apply_result res[4];
     int64_t last = 0;
     must(run_batch(f, ops, res, 4, NOW, &last, &em), &em, "commit");

@@ -3,6 +3,7 @@
  * hashes that change exactly when the picture does. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,16 @@ static void model_on(kmodel *m, const kworld *w, kscreen s, int width, int heigh
         m->party[0].assigned[0] = '\0';
         m->party[0].hold_until = T0 + 60000;
     }
+}
+
+/* A message box as the model opens them. */
+static void msg_for_test(kmodel *m, kmsg_kind kind)
+{
+    memset(&m->msg, 0, sizeof m->msg);
+    m->msg.kind = kind;
+    text_copy(m->msg.title, sizeof m->msg.title, kind == MSG_INFO ? "Already seated" : "Refused");
+    text_copy(m->msg.body, sizeof m->msg.body, "GALA-0001 already has a seat. Keep it?");
+    m->msg.offer_change = kind == MSG_INFO;
 }
 
 static void every_button_is_finger_sized_on_the_target_screens(void **unused)
@@ -296,6 +307,87 @@ static void confirmation_qr_holds_a_party_of_eight(void **unused)
     world_release(&wd);
 }
 
+/* Every text on every screen and verdict (and over every message box) reads
+ * against what is under it with a WCAG AA contrast of at least 4.5:1. */
+static int low_contrast(const ui_frame *f, const char *what)
+{
+    int bad = 0;
+    for (int i = 0; i < f->nitems; i++) {
+        const ui_item *it = &f->items[i];
+        if (it->kind != UI_TEXT || !it->text[0])
+            continue;
+        kcolor bg = ui_text_background(f, i);
+        double c = ui_contrast(it->c, bg);
+        if (c < 4.5) {
+            print_error("%s: \"%.40s\" has contrast %.2f:1 (text %d,%d,%d on %d,%d,%d)\n", what,
+                        it->text, c, it->c.r, it->c.g, it->c.b, bg.r, bg.g, bg.b);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static void every_text_has_aa_contrast(void **unused)
+{
+    (void)unused;
+    world wd;
+    world_init(&wd);
+    static const kscreen all[] = {SCR_ATTRACT, SCR_ENTRY, SCR_SEATMAP, SCR_CONFIRM,
+                                  SCR_DONE,    SCR_DOOR,  SCR_PIN,     SCR_MAINT};
+    static const kverdict_kind verdicts[] = {VERDICT_ADMITTED, VERDICT_ALREADY, VERDICT_REFUSED,
+                                             VERDICT_SHOW_QR};
+    int bad = 0;
+    ui_frame f;
+    ui_frame_init(&f);
+    kmodel m;
+    char what[96];
+    for (int online = 0; online < 2; online++) {
+        wd.w.st.online = online;
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+            for (int msg = 0; msg < 3; msg++) {
+                model_on(&m, &wd.w, all[i], 1280, 800, 151);
+                if (msg)
+                    msg_for_test(&m, msg == 1 ? MSG_INFO : MSG_REFUSAL);
+                if (all[i] == SCR_ENTRY && msg == 0) {
+                    m.locked_until = T0 + 5000; /* the paused keypad's warning */
+                    text_copy(m.proof_code, sizeof m.proof_code, "GALA-0001");
+                }
+                ui_build(&m, &wd.w, T0, &f);
+                snprintf(what, sizeof what, "%s (msg %d, online %d)", kscreen_name(all[i]), msg,
+                         online);
+                bad += low_contrast(&f, what);
+            }
+        }
+        for (size_t v = 0; v < sizeof verdicts / sizeof *verdicts; v++) {
+            for (int saved = 0; saved < 2; saved++) {
+                model_on(&m, &wd.w, SCR_VERDICT, 800, 480, 133);
+                m.verdict.kind = verdicts[v];
+                m.verdict.saved = saved;
+                text_copy(m.verdict.title, sizeof m.verdict.title, "WELCOME");
+                text_copy(m.verdict.name, sizeof m.verdict.name, "Ann");
+                text_copy(m.verdict.detail, sizeof m.verdict.detail, "Checked in at 19:42");
+                text_copy(m.verdict.code, sizeof m.verdict.code, "GALA-0001");
+                ui_build(&m, &wd.w, T0, &f);
+                snprintf(what, sizeof what, "verdict %d (saved %d)", (int)verdicts[v], saved);
+                bad += low_contrast(&f, what);
+            }
+        }
+    }
+    ui_frame_release(&f);
+    world_release(&wd);
+    assert_int_equal(bad, 0);
+}
+
+static void contrast_ratio_matches_wcag(void **unused)
+{
+    (void)unused;
+    kcolor black = {0, 0, 0, 255}, white = {255, 255, 255, 255}, amber = {235, 150, 20, 255};
+    assert_true(fabs(ui_contrast(black, white) - 21.0) < 0.01);
+    assert_true(fabs(ui_contrast(white, white) - 1.0) < 1e-9);
+    /* The example: white on the old amber, about 2.4:1. */
+    assert_true(ui_contrast(white, amber) < 2.5 && ui_contrast(white, amber) > 2.2);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(confirmation_qr_holds_a_party_of_eight),
     cmocka_unit_test(every_button_is_finger_sized_on_the_target_screens),
@@ -305,6 +397,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(status_bar_is_drawn_over_the_map),
     cmocka_unit_test(frame_hash_changes_only_with_the_picture),
     cmocka_unit_test(waiting_screen_before_bootstrap),
+    cmocka_unit_test(every_text_has_aa_contrast),
+    cmocka_unit_test(contrast_ratio_matches_wcag),
 };
 
 TESTUTIL_MAIN(tests)

@@ -22,7 +22,8 @@ static void kind_names_round_trip(void **unused)
     int n = 0;
     for (op_kind k = OP_HOLD; op_kind_name(k); k++, n++)
         assert_int_equal(op_kind_parse(op_kind_name(k)), k);
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 11);
+    assert_int_equal(op_kind_parse("scan_refused"), OP_SCAN_REFUSED);
     assert_string_equal(op_kind_name(OP_LEASE), "lease");
     assert_int_equal(op_kind_parse("unlease"), OP_UNLEASE);
     assert_int_equal(op_kind_parse("Assign"), OP_NONE);
@@ -122,7 +123,7 @@ static void validate_names_the_bad_field(void **unused)
     op.kind = (op_kind)42;
     assert_int_equal(op_validate(&op, &em), USHER_INVAL);
     assert_non_null(strstr(em.text, "unknown operation"));
-    assert_non_null(strstr(em.text, "lease or unlease"));
+    assert_non_null(strstr(em.text, "unlease or scan_refused"));
 
     op = valid_assign();
     op.at = 0;

@@ -552,7 +552,16 @@ static void response_round_trips(void **state)
     text_copy(cs[1].ticket.code, sizeof cs[1].ticket.code, "GALA-0001");
     text_copy(cs[1].ticket.name, sizeof cs[1].ticket.name, "Ada Lovelace");
     text_copy(cs[1].ticket.seat, sizeof cs[1].ticket.seat, "T07-05");
-    sync_response r = {vs, 2, cs, 2, 100, true};
+    sync_response r = {
+        vs,
+        2,
+        cs,
+        2,
+        100,
+        true,
+        true,
+        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", "Europe/Berlin"},
+        0};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -563,6 +572,8 @@ static void response_round_trips(void **state)
     assert_true(back.more);
     assert_int_equal(back.nverdicts, 2);
     assert_int_equal(back.nchanges, 2);
+    assert_true(back.has_event);
+    assert_true(settings_same(&back.event, &r.event));
     for (size_t i = 0; i < 2; i++) {
         assert_verdicts_equal(&vs[i], &back.verdicts[i]);
         assert_changes_equal(&cs[i], &back.changes[i]);
@@ -576,7 +587,7 @@ static void response_round_trips(void **state)
     assert_null(back.changes);
     proto_sync_response_release(NULL);
 
-    sync_response empty = {NULL, 0, NULL, 0, 0, false};
+    sync_response empty = {NULL, 0, NULL, 0, 0, false, false, {0}, 0};
     text = proto_sync_response_encode(&empty);
     assert_string_equal(text, "{\"cursor\":0,\"more\":false,\"verdicts\":[],\"changes\":[]}");
     free(text);
@@ -1127,7 +1138,7 @@ static void response_verdict_limit(void **state)
         text_copy(vs[i].op_id, sizeof vs[i].op_id, ID1);
         vs[i].status = VERDICT_ACCEPTED;
     }
-    sync_response r = {vs, n, NULL, 0, 1, false};
+    sync_response r = {vs, n, NULL, 0, 1, false, false, {0}, 0};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -1352,9 +1363,10 @@ static void random_bodies_round_trip(void **state)
             rnd_verdict(&seed, &vs[i]);
             rnd_change(&seed, &cs[i]);
         }
-        sync_request rq = {{0}, (int64_t)(rnd(&seed) >> 1), ops, n};
+        sync_request rq = {{0}, (int64_t)(rnd(&seed) >> 1), ops, n, 0};
         rnd_ident(&seed, rq.device, sizeof rq.device, true);
-        sync_response rs = {vs, n, cs, n, (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed)};
+        sync_response rs = {vs,    n,   cs, n, (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed),
+                            false, {0}, 0};
 
         char *text = proto_sync_request_encode(&rq);
         sync_request rq2;

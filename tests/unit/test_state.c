@@ -1,4 +1,4 @@
-/* test_state.c - the seating state machine: every conflict rule of DESIGN.md, and
+/* test_state.c - the seating state machine: every conflict rule of shared/README.md, and
  * a randomized run of thousands of interleaved, late and duplicated ops. */
 #include "testutil.h"
 
@@ -255,19 +255,55 @@ static void repeated_op_id_gets_first_verdict(void **unused)
     drop(&f);
 }
 
+/* Two generations of verdicts: forgetting drops the older one only; a
+ * verdict remembered again (found in the database) answers as before. */
+static void forget_older_keeps_the_newer_generation(void **unused)
+{
+    (void)unused;
+    fixture f = make(RESEAT_NONE, 6);
+    usher_op a = mkop(OP_ASSIGN, "k1", "GALA-0003", "T01-01");
+    usher_op b = mkop(OP_ASSIGN, "k1", "GALA-0004", "T01-02");
+    apply_result ra = run(&f, &a, NOW);
+    assert_int_equal(ra.v.status, VERDICT_ACCEPTED);
+    state_forget_older(f.st); /* a's generation is now the older */
+    run(&f, &b, NOW);
+    assert_int_equal(state_remembered(f.st), 2);
+    assert_non_null(state_recall(f.st, a.id));
+    assert_int_equal(run(&f, &a, NOW).v.status, VERDICT_DUPLICATE);
+    state_forget_older(f.st); /* a forgotten, b older */
+    assert_null(state_recall(f.st, a.id));
+    assert_non_null(state_recall(f.st, b.id));
+    assert_int_equal(state_remembered(f.st), 1);
+    state *copy = state_clone(f.st);
+    assert_non_null(copy);
+    assert_non_null(state_recall(copy, b.id));
+    state_free(copy);
+    /* Remembered again (as the coordinator does from its database). */
+    assert_int_equal(state_remember(f.st, &ra.v), USHER_OK);
+    assert_int_equal(state_remember(f.st, &ra.v), USHER_EXISTS);
+    apply_result again = run(&f, &a, NOW);
+    assert_int_equal(again.v.status, VERDICT_DUPLICATE);
+    assert_int_equal(again.v.first, VERDICT_ACCEPTED);
+    assert_int_equal(again.nchanges, 0);
+    state_forget_older(f.st);
+    state_forget_older(f.st);
+    assert_int_equal(state_remembered(f.st), 0);
+    drop(&f);
+}
+
 static void checkin_then_duplicate_alert(void **unused)
 {
     fixture f = make(RESEAT_NEAREST, 5);
     assign(&f, "kiosk-a", "GALA-0003", "T01-01");
     usher_op a = mkop(OP_CHECKIN, "door-1", "GALA-0003", NULL);
-    a.at = NOW - 60000;
+    a.wait_ms = 60000;
     apply_result r = run(&f, &a, NOW);
     assert_int_equal(r.v.status, VERDICT_ACCEPTED);
     assert_int_equal(r.v.reason, REASON_NONE);
     assert_int_equal(r.v.checked_in_at, NOW - 60000);
     assert_string_equal(r.v.ticket_seat, "T01-01");
     usher_op b = mkop(OP_CHECKIN, "door-2", "GALA-0003", NULL);
-    b.at = NOW - 30000;
+    b.wait_ms = 30000;
     r = run(&f, &b, NOW);
     assert_int_equal(r.v.status, VERDICT_ACCEPTED);
     assert_int_equal(r.v.reason, REASON_DUPLICATE_CHECKIN);
@@ -280,7 +316,7 @@ static void checkin_then_duplicate_alert(void **unused)
     assert_int_equal(r.nchanges, 0);
     /* An earlier scan arriving late becomes the ticket's check-in. */
     usher_op c = mkop(OP_CHECKIN, "door-3", "GALA-0003", NULL);
-    c.at = NOW - 90000;
+    c.wait_ms = 90000;
     r = run(&f, &c, NOW);
     assert_int_equal(r.v.reason, REASON_DUPLICATE_CHECKIN);
     const ticket_state *t = state_ticket(f.st, state_find_ticket(f.st, "GALA-0003"));
@@ -374,7 +410,7 @@ static void stale_offline_hold_changes_nothing(void **unused)
 {
     fixture f = make(RESEAT_NEAREST, 5);
     usher_op h = mkop(OP_HOLD, "kiosk-a", NULL, "T01-01");
-    h.at = NOW - 10 * 60 * 1000; /* made offline ten minutes ago */
+    h.wait_ms = 10 * 60 * 1000; /* made offline ten minutes ago */
     apply_result r = run(&f, &h, NOW);
     assert_int_equal(r.v.status, VERDICT_ACCEPTED);
     assert_int_equal(r.nchanges, 0);
@@ -455,11 +491,62 @@ static void late_upload_raises_alert(void **unused)
 {
     fixture f = make(RESEAT_NEAREST, 5);
     usher_op op = mkop(OP_ASSIGN, "k", "GALA-0003", "T01-01");
-    op.at = NOW - 3600 * 1000;
+    op.wait_ms = 3600 * 1000;
     apply_result r = run(&f, &op, NOW);
     assert_int_equal(r.v.status, VERDICT_ACCEPTED);
     assert_int_equal(r.nalerts, 1);
     assert_int_equal(r.alerts[0].kind, ALERT_LATE_UPLOAD);
+    assert_int_equal(r.alerts[0].at, NOW - 3600 * 1000); /* when it happened, coordinator time */
+    drop(&f);
+}
+
+/* Time is the coordinator's (finding 1): a device's wall clock, however
+ * wrong, never decides how long a hold lives, whether an upload is late or
+ * which scan came first; only the op's measured wait in the outbox does. */
+static void device_clock_never_judges(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    /* A kiosk ten minutes behind holds a seat it just chose: held, for the
+     * whole TTL from arrival. */
+    usher_op h = mkop(OP_HOLD, "kiosk-a", NULL, "T01-01");
+    h.at = NOW - 10 * 60 * 1000;
+    apply_result r = run(&f, &h, NOW);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nchanges, 1);
+    assert_int_equal(state_seat_status(f.st, 0, "kiosk-b", NOW), SEAT_HELD_OTHER);
+    assert_int_equal(state_seat(f.st, 0)->hold_until, NOW + USHER_DEFAULT_HOLD_TTL_MS);
+    /* ...and another kiosk cannot take it meanwhile. */
+    usher_op b = mkop(OP_HOLD, "kiosk-b", NULL, "T01-01");
+    assert_int_equal(run(&f, &b, NOW + 1000).v.reason, REASON_SEAT_HELD);
+    /* Its assign an hour "late" by its clock raises no late_upload. */
+    usher_op as = mkop(OP_ASSIGN, "kiosk-a", "GALA-0003", "T01-01");
+    as.at = NOW - 3600 * 1000;
+    r = run(&f, &as, NOW + 2000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nalerts, 0);
+    /* A door at 1970 checks in at the coordinator's time, not 1970-01-02. */
+    usher_op c1 = mkop(OP_CHECKIN, "door-1970", "GALA-0003", NULL);
+    c1.at = 86400000;
+    c1.wait_ms = 5000;
+    r = run(&f, &c1, NOW + 10000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    const ticket_state *t = state_ticket(f.st, state_find_ticket(f.st, "GALA-0003"));
+    assert_int_equal(t->checked_in_at, NOW + 5000);
+    /* A door two hours behind, scanning later, does not become the first. */
+    usher_op c2 = mkop(OP_CHECKIN, "door-slow", "GALA-0003", NULL);
+    c2.at = NOW - 2 * 3600 * 1000;
+    r = run(&f, &c2, NOW + 20000);
+    assert_int_equal(r.v.reason, REASON_DUPLICATE_CHECKIN);
+    assert_string_equal(t->checkin_device, "door-1970");
+    assert_int_equal(t->checked_in_at, NOW + 5000);
+    assert_int_equal(r.alerts[0].at, NOW + 20000);
+    /* A wait longer than the coordinator's clock is clamped, never negative. */
+    usher_op w = mkop(OP_HOLD, "kiosk-c", NULL, "T02-01");
+    w.wait_ms = INT64_MAX;
+    assert_int_equal(op_happened_at(&w, NOW), 0);
+    r = run(&f, &w, NOW);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nchanges, 0); /* expired long ago */
     drop(&f);
 }
 
@@ -1162,6 +1249,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(block_and_unblock),
     cmocka_unit_test(invalid_op_rejected_and_changes_nothing),
     cmocka_unit_test(late_upload_raises_alert),
+    cmocka_unit_test(device_clock_never_judges),
     cmocka_unit_test(add_ticket_refusals),
     cmocka_unit_test(replica_following_changes_equals_coordinator),
     cmocka_unit_test(clone_is_independent),
@@ -1177,6 +1265,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(stats_count_leased_seats),
     cmocka_unit_test(replica_follows_lease_changes),
     cmocka_unit_test(randomized_interleavings_keep_the_rules),
+    cmocka_unit_test(forget_older_keeps_the_newer_generation),
 };
 
 TESTUTIL_MAIN(tests)

@@ -63,8 +63,8 @@ static void raw_exec(const char *path, const char *sql)
 static void schema_versions(void **unused)
 {
     (void)unused;
-    assert_int_equal(store_schema_version(STORE_COORD), 4);
-    assert_int_equal(store_schema_version(STORE_DEVICE), 3);
+    assert_int_equal(store_schema_version(STORE_COORD), 8);
+    assert_int_equal(store_schema_version(STORE_DEVICE), 4);
     assert_int_equal(store_schema_version((store_kind)7), 0);
 }
 
@@ -76,7 +76,7 @@ static void fresh_coord_has_pragmas_and_stamp(void **unused)
     usher_errmsg em = {{0}};
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
     assert_int_equal(pragma_int(db, "PRAGMA application_id"), 0x55534843);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_COORD));
     assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 2); /* FULL */
     assert_int_equal(pragma_int(db, "PRAGMA foreign_keys"), 1);
     assert_true(pragma_int(db, "PRAGMA busy_timeout") >= 5000);
@@ -91,7 +91,7 @@ static void fresh_coord_has_pragmas_and_stamp(void **unused)
     sqlite3_close(db);
     /* Reopening a current file changes nothing and works. */
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_COORD));
     sqlite3_close(db);
     tmp_drop(&t);
 }
@@ -103,7 +103,7 @@ static void fresh_device_is_stamped_as_journal(void **unused)
     sqlite3 *db = NULL;
     assert_int_equal(store_open(t.path, STORE_DEVICE, &db, NULL), USHER_OK);
     assert_int_equal(pragma_int(db, "PRAGMA application_id"), 0x55534844);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_DEVICE));
     assert_true(has_object(db, "outbox"));
     assert_true(has_object(db, "r_seats"));
     assert_false(has_object(db, "ops"));
@@ -130,7 +130,7 @@ static void coord_v1_migrates_to_latest(void **unused)
     sqlite3_close(db);
 
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_COORD));
     assert_true(has_object(db, "checkins_by_time"));
     assert_true(has_object(db, "alerts_open"));
     char name[64];
@@ -142,7 +142,7 @@ static void coord_v1_migrates_to_latest(void **unused)
 
     /* Asking for an older version of a newer file does not downgrade it. */
     assert_int_equal(store_open_version(t.path, STORE_COORD, 1, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_COORD));
     sqlite3_close(db);
     tmp_drop(&t);
 }
@@ -162,7 +162,7 @@ static void device_v1_migrates_to_latest(void **unused)
                      USHER_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_DEVICE));
     assert_true(has_object(db, "outbox_pending"));
     assert_int_equal(pragma_int(db, "SELECT count(*) FROM outbox WHERE state = 0"), 1);
     sqlite3_close(db);
@@ -199,7 +199,7 @@ static void coord_v2_seat_row_migrates_with_no_lease(void **unused)
     sqlite3_close(db);
 
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_COORD));
     seat_state s = read_seat_row(db, "SELECT ticket, blocked, hold_device, hold_until, "
                                      "lease_device, lease_until FROM seats WHERE id = 'T01-01'");
     assert_string_equal(s.ticket, "");
@@ -257,7 +257,7 @@ static void coord_v3_op_log_migrates_to_v4(void **unused)
                      USHER_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_COORD));
     assert_int_equal(pragma_int(db, "SELECT count(*) FROM ops"), 2);
     assert_int_equal(pragma_int(db, "SELECT seq FROM ops WHERE id = "
                                     "'00000000-0000-4000-8000-000000000002' AND status = "
@@ -289,7 +289,7 @@ static void device_v2_replica_seat_migrates_to_v3_with_no_lease(void **unused)
                      USHER_OK);
     sqlite3_close(db);
     assert_int_equal(store_open(t.path, STORE_DEVICE, &db, &em), USHER_OK);
-    assert_int_equal(pragma_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(pragma_int(db, "PRAGMA user_version"), store_schema_version(STORE_DEVICE));
     seat_state s = read_seat_row(db, "SELECT ticket, blocked, hold_device, hold_until, "
                                      "lease_device, lease_until FROM r_seats WHERE id = 'A-12'");
     assert_string_equal(s.ticket, "GALA-0001");
@@ -335,7 +335,7 @@ static void newer_schema_is_refused(void **unused)
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
     assert_null(db);
     assert_non_null(strstr(em.text, t.path));
-    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 4)"));
+    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 8)"));
     assert_non_null(strstr(em.text, "upgrade usher"));
     tmp_drop(&t);
 }
@@ -429,8 +429,11 @@ static void bad_version_or_kind_is_refused(void **unused)
     usher_errmsg em = {{0}};
     assert_int_equal(store_open_version(t.path, STORE_COORD, 0, &db, &em), USHER_INVAL);
     assert_non_null(strstr(em.text, "schema 0"));
-    assert_int_equal(store_open_version(t.path, STORE_COORD, 5, &db, &em), USHER_INVAL);
-    assert_non_null(strstr(em.text, "schema 5"));
+    int past = store_schema_version(STORE_COORD) + 1;
+    char want[32];
+    snprintf(want, sizeof want, "schema %d", past);
+    assert_int_equal(store_open_version(t.path, STORE_COORD, past, &db, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, want));
     assert_int_equal(store_open(t.path, (store_kind)9, &db, &em), USHER_INVAL);
     assert_null(db);
     tmp_drop(&t);

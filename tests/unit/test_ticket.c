@@ -1,5 +1,5 @@
 /* test_ticket.c - the ticket CSV parser (RFC 4180, all or nothing, line-numbered
- * problems) and generated codes with their check character. */
+ * problems). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -578,7 +578,7 @@ static void check_fuzz_outcome(usher_err err, const ticket_list *tl, const csv_r
         const ticket_rec *r = &tl->items[k];
         char code[USHER_CODE_SIZE];
         assert_true(text_copy(code, sizeof code, r->code));
-        assert_true(ticket_code_normalize(code));
+        assert_true(ticketcode_normalize(code));
         assert_string_equal(code, r->code);
         size_t n = strlen(r->name);
         assert_true(n >= 1 && n <= 256);
@@ -694,233 +694,6 @@ static void csv_fuzz_mutated_fixture(void **state)
     free(good);
 }
 
-/* ---- typed codes -------------------------------------------------------------- */
-
-static void code_normalize(void **state)
-{
-    (void)state;
-    char a[] = "  gala-0001 \r\n";
-    assert_true(ticket_code_normalize(a));
-    assert_string_equal(a, "GALA-0001");
-    char b[] = "\tx";
-    assert_true(ticket_code_normalize(b));
-    assert_string_equal(b, "X");
-    char c[] = "   ";
-    assert_false(ticket_code_normalize(c));
-    char d[] = "gala 0001";
-    assert_false(ticket_code_normalize(d));
-    char e[] = "caf\xc3\xa9";
-    assert_false(ticket_code_normalize(e));
-    char f[40];
-    memset(f, 'A', 32), f[32] = '\0';
-    assert_true(ticket_code_normalize(f));
-    memset(f, 'A', 33), f[33] = '\0';
-    assert_false(ticket_code_normalize(f));
-    char g[] = "GALA_1";
-    assert_false(ticket_code_normalize(g));
-    assert_false(ticket_code_normalize(NULL));
-}
-
-/* ---- generated codes ---------------------------------------------------------- */
-
-static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-static void code_generate_shape(void **state)
-{
-    (void)state;
-    char out[USHER_CODE_SIZE];
-    usher_errmsg em = {{0}};
-    assert_int_equal(ticket_code_generate("gala", out, &em), USHER_OK);
-    assert_int_equal(strlen(out), 16);
-    assert_memory_equal(out, "GALA-", 5);
-    assert_int_equal(out[10], '-');
-    for (size_t k = 5; k < 16; k++)
-        if (k != 10)
-            assert_non_null(strchr(crockford, out[k]));
-    assert_true(ticket_code_is_generated(out));
-    assert_true(ticket_code_check_ok(out));
-    char copy[USHER_CODE_SIZE];
-    assert_true(text_copy(copy, sizeof copy, out));
-    assert_true(ticket_code_normalize(copy));
-    assert_string_equal(copy, out);
-
-    assert_int_equal(ticket_code_generate("", out, &em), USHER_OK);
-    assert_int_equal(strlen(out), 11);
-    assert_int_equal(out[5], '-');
-    assert_true(ticket_code_check_ok(out));
-    assert_int_equal(ticket_code_generate(NULL, out, NULL), USHER_OK);
-    assert_int_equal(strlen(out), 11);
-
-    assert_int_equal(ticket_code_generate("ABCDEFGHIJ12", out, NULL), USHER_OK);
-    assert_int_equal(strlen(out), 24);
-    assert_true(ticket_code_check_ok(out));
-}
-
-static void code_generate_bad_prefix(void **state)
-{
-    (void)state;
-    char out[USHER_CODE_SIZE] = "untouched";
-    usher_errmsg em = {{0}};
-    assert_int_equal(ticket_code_generate("ABCDEFGHIJ123", out, &em), USHER_INVAL);
-    assert_string_equal(em.text, "the ticket code prefix is too long (13 characters; at most 12)");
-    assert_int_equal(ticket_code_generate("GA-LA", out, &em), USHER_INVAL);
-    assert_string_equal(em.text, "the ticket code prefix has a character that is not allowed: "
-                                 "'-' (use 1 to 12 letters A-Z or digits 0-9)");
-    assert_int_equal(ticket_code_generate("G\xc3\xa4la", out, &em), USHER_INVAL);
-    assert_string_equal(em.text, "the ticket code prefix has a character that is not allowed: "
-                                 "\"\xc3\xa4\" (use 1 to 12 letters A-Z or digits 0-9)");
-    assert_string_equal(out, "untouched");
-}
-
-static void code_generate_random_and_spread(void **state)
-{
-    (void)state;
-    enum { N = 2000 };
-    static char codes[N][USHER_CODE_SIZE];
-    size_t seen[32] = {0};
-    for (size_t k = 0; k < N; k++) {
-        assert_int_equal(ticket_code_generate("", codes[k], NULL), USHER_OK);
-        for (size_t c = 0; c < 11; c++)
-            if (c != 5 && c != 10)
-                seen[strchr(crockford, codes[k][c]) - crockford]++;
-        assert_true(strpbrk(codes[k], "ILOU") == NULL);
-    }
-    /* 18000 random characters: every symbol shows up (a miss has odds ~1e-246). */
-    for (size_t v = 0; v < 32; v++)
-        assert_true(seen[v] > 0);
-    /* 45 random bits: a repeat among 2000 codes has odds ~6e-8. */
-    for (size_t a = 0; a < N; a++)
-        for (size_t b = a + 1; b < N; b++)
-            assert_string_not_equal(codes[a], codes[b]);
-}
-
-static void code_check_known_vectors(void **state)
-{
-    (void)state;
-    /* Pinned: printed tickets must stay valid if the code is rewritten.
-     * With weights x^9..x^0 over GF(32) mod x^5+x^2+1, a 1 in front needs
-     * x^9 = 26 = 'T' as its check. */
-    assert_true(ticket_code_check_ok("00000-00000"));
-    assert_true(ticket_code_check_ok("10000-0000T"));
-    assert_true(ticket_code_check_ok("GALA-10000-0000T"));
-    assert_true(ticket_code_check_ok("gala-10000-0000t"));
-    assert_false(ticket_code_check_ok("00000-00001"));
-    assert_false(ticket_code_check_ok("10000-0000S"));
-    /* 0 and Z are 0 and 31: equal mod 31, yet this check tells them apart. */
-    assert_false(ticket_code_check_ok("Z0000-00000"));
-    assert_false(ticket_code_check_ok("00000-0000Z"));
-}
-
-static void code_check_catches_every_substitution(void **state)
-{
-    (void)state;
-    for (int n = 0; n < 60; n++) {
-        char code[USHER_CODE_SIZE];
-        assert_int_equal(ticket_code_generate(n % 2 ? "GALA" : "", code, NULL), USHER_OK);
-        size_t tail = strlen(code) - 11;
-        for (size_t pos = tail; pos < tail + 11; pos++) {
-            if (code[pos] == '-')
-                continue;
-            char orig = code[pos];
-            for (int b = 1; b < 256; b++) {
-                char c = (char)b;
-                char up = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
-                if (up == orig)
-                    continue; /* the same character in lower case */
-                code[pos] = c;
-                assert_false(ticket_code_check_ok(code));
-            }
-            code[pos] = orig;
-        }
-        assert_true(ticket_code_check_ok(code));
-    }
-}
-
-static void code_check_catches_every_transposition(void **state)
-{
-    (void)state;
-    size_t swaps = 0;
-    for (int n = 0; n < 300; n++) {
-        char code[USHER_CODE_SIZE];
-        assert_int_equal(ticket_code_generate("", code, NULL), USHER_OK);
-        /* The ten code characters without the dash; i < j, neighbours
-         * (across the dash too) and far apart alike. */
-        static const size_t at[10] = {0, 1, 2, 3, 4, 6, 7, 8, 9, 10};
-        for (size_t i = 0; i < 10; i++) {
-            for (size_t j = i + 1; j < 10; j++) {
-                char a = code[at[i]], b = code[at[j]];
-                if (a == b)
-                    continue;
-                code[at[i]] = b, code[at[j]] = a;
-                assert_false(ticket_code_check_ok(code));
-                code[at[i]] = a, code[at[j]] = b;
-                swaps++;
-            }
-        }
-        assert_true(ticket_code_check_ok(code));
-    }
-    assert_true(swaps > 10000);
-}
-
-static void code_exhaustive_over_all_values_per_position_pair(void **state)
-{
-    (void)state;
-    /* For every pair of positions and every pair of differing values, a swap
-     * changes the sum, whatever the other characters are (they cancel). */
-    char code[] = "00000-00000";
-    static const size_t at[10] = {0, 1, 2, 3, 4, 6, 7, 8, 9, 10};
-    for (size_t i = 0; i < 10; i++)
-        for (size_t j = i + 1; j < 10; j++)
-            for (int a = 0; a < 32; a++)
-                for (int b = 0; b < 32; b++) {
-                    if (a == b)
-                        continue;
-                    /* Make a valid code with a at i and b at j: fix the check
-                     * by trying all 32 check values (the check is position 9). */
-                    memcpy(code, "00000-00000", 12);
-                    code[at[i]] = crockford[a];
-                    code[at[j]] = crockford[b];
-                    if (j == 9) {
-                        if (!ticket_code_check_ok(code))
-                            continue; /* only one b makes it valid */
-                    } else {
-                        int ok = 0;
-                        for (int c = 0; c < 32 && !ok; c++) {
-                            code[10] = crockford[c];
-                            ok = ticket_code_check_ok(code);
-                        }
-                        assert_true(ok);
-                    }
-                    code[at[i]] = crockford[b];
-                    code[at[j]] = crockford[a];
-                    assert_false(ticket_code_check_ok(code));
-                }
-}
-
-static void code_is_generated_shapes(void **state)
-{
-    (void)state;
-    assert_true(ticket_code_is_generated("GALA-7KQ3M-XH2PC"));
-    assert_true(ticket_code_is_generated("7KQ3M-XH2PC"));
-    assert_true(ticket_code_is_generated("gala-7kq3m-xh2pc"));
-    assert_true(ticket_code_is_generated("A-7KQ3M-XH2PC"));
-    assert_true(ticket_code_is_generated("ABCDEFGHIJKL-7KQ3M-XH2PC"));
-    assert_false(ticket_code_is_generated("ABCDEFGHIJKLM-7KQ3M-XH2PC")); /* prefix of 13 */
-    assert_false(ticket_code_is_generated("GALA-0001"));
-    assert_false(ticket_code_is_generated("-7KQ3M-XH2PC"));
-    assert_false(ticket_code_is_generated("GALA--7KQ3M-XH2PC"));
-    assert_false(ticket_code_is_generated("GA-LA-7KQ3M-XH2PC"));
-    assert_false(ticket_code_is_generated("GALA7KQ3M-XH2PC"));
-    assert_false(ticket_code_is_generated("GALA-7KQ3MXH2PC"));
-    assert_false(ticket_code_is_generated("GALA-7KQ3M-XH2PI")); /* I is not Crockford */
-    assert_false(ticket_code_is_generated("GALA-7KQ3M-XH2P"));
-    assert_false(ticket_code_is_generated("GALA-7KQ3M-XH2PCC"));
-    assert_false(ticket_code_is_generated(""));
-    assert_false(ticket_code_is_generated(NULL));
-    assert_false(ticket_code_check_ok(NULL));
-    assert_false(ticket_code_check_ok("GALA-0001"));
-}
-
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(list_push_grows_and_release_resets),
     cmocka_unit_test(csv_acceptance_quoted_name),
@@ -955,15 +728,6 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(csv_ticket_count_limit),
     cmocka_unit_test(csv_fuzz_random_bytes),
     cmocka_unit_test(csv_fuzz_mutated_fixture),
-    cmocka_unit_test(code_normalize),
-    cmocka_unit_test(code_generate_shape),
-    cmocka_unit_test(code_generate_bad_prefix),
-    cmocka_unit_test(code_generate_random_and_spread),
-    cmocka_unit_test(code_check_known_vectors),
-    cmocka_unit_test(code_check_catches_every_substitution),
-    cmocka_unit_test(code_check_catches_every_transposition),
-    cmocka_unit_test(code_exhaustive_over_all_values_per_position_pair),
-    cmocka_unit_test(code_is_generated_shapes),
 };
 
 TESTUTIL_MAIN(tests)

@@ -1,0 +1,66 @@
+/* ticket_merge.h - what importing a ticket file into an event would change:
+ * new tickets, names and classes corrected, tickets revoked because the file
+ * now says void (or, on request, because they are no longer in it), the rest
+ * unchanged. Pure: a plan from (state, file), then the plan applied to a
+ * state giving the changes every device must hear of.
+ */
+#ifndef USHER_TICKET_MERGE_H
+#define USHER_TICKET_MERGE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "op.h"
+#include "state.h"
+#include "ticket.h"
+
+typedef enum ticket_missing {
+    TICKET_MISSING_KEEP = 0, /* tickets the file no longer lists stay (the default) */
+    TICKET_MISSING_REVOKE,   /* ...are revoked */
+} ticket_missing;
+
+/* One ticket whose name or class the file changes: rec is the file's, the
+ * before_* fields what the event had. */
+typedef struct ticket_update {
+    ticket_rec rec;
+    char before_name[USHER_NAME_SIZE];
+    char before_class[USHER_CLASS_SIZE];
+} ticket_update;
+
+/* Init with {0}; release with ticket_merge_release. */
+typedef struct ticket_merge {
+    ticket_list added;      /* codes the event does not know, file order */
+    ticket_update *updated; /* known codes with another name or class */
+    size_t nupdated;
+    ticket_list revoked;    /* to revoke: void in the file, then missing (policy) */
+    size_t revoked_void;    /* of them, void rows of the file */
+    size_t revoked_missing; /* of them, not in the file */
+    size_t unchanged;       /* listed, nothing to change (void and already revoked included) */
+    size_t missing_kept;    /* not in the file, kept (TICKET_MISSING_KEEP) */
+    size_t still_revoked;   /* listed as valid but revoked in the event: left revoked */
+    size_t void_unknown;    /* void rows of codes the event never had: nothing to do */
+} ticket_merge;
+
+void ticket_merge_release(ticket_merge *m);
+
+/* Compares the file's tickets and void rows with the event's state. The
+ * file's lists must hold each code once (ticket_csv_parse_ex checks this).
+ * A ticket the organiser revoked stays revoked even when the file lists it
+ * as valid (undo a revoke on purpose: state_unrevoke_ticket). USHER_NOMEM;
+ * *out is released first and filled only on success. */
+usher_err ticket_merge_plan(const state *st, const ticket_list *tickets, const ticket_list *voided,
+                            ticket_missing missing, ticket_merge *out) USHER_MUST_CHECK;
+
+/* Total number of changed tickets (added + updated + revoked). */
+size_t ticket_merge_changes(const ticket_merge *m);
+
+/* Applies a plan to st: adds, edits, then revokes (state_apply's revoke, so a
+ * seated ticket's seat is freed). The changes made, in order, go to *out (a
+ * malloc'd array the caller frees; seq 0) and *n. device and now stamp the
+ * revoke ops. On failure (USHER_NOMEM, or a plan that does not fit st: it
+ * was made from another state) st may be partly changed: apply to a clone
+ * first. */
+usher_err ticket_merge_apply(state *st, const ticket_merge *m, const char *device, int64_t now,
+                             change **out, size_t *n, usher_errmsg *em) USHER_MUST_CHECK;
+
+#endif

@@ -1,0 +1,193 @@
+/* coord_import.c - a ticket file into the event: read, plan, show, apply; the
+ * same for the command line and the API. */
+#include "coord_import.h"
+
+#include <string.h>
+
+#include "timestamp.h"
+
+#define SHOW_ROWS 5     /* first rows shown */
+#define SHOW_CHANGES 50 /* updated / revoked tickets listed */
+
+void coord_import_init(coord_import *ci, const coord_import_opts *opts)
+{
+    memset(ci, 0, sizeof *ci);
+    if (opts)
+        ci->opts = *opts;
+    if (!ci->opts.device)
+        ci->opts.device = "usher-coord";
+}
+
+void coord_import_release(coord_import *ci)
+{
+    if (!ci)
+        return;
+    ticket_import_release(&ci->file);
+    csv_report_release(&ci->problems);
+    ticket_merge_release(&ci->plan);
+    ci->read = false;
+}
+
+usher_err coord_import_read(coord_import *ci, const char *data, size_t len)
+{
+    usher_err err = ticket_import_read(data, len, ci->opts.map, &ci->file, &ci->problems, &ci->em);
+    if (!err && ci->file.tickets.count == 0 && ci->file.more.voided.count == 0)
+        err = usher_fail(&ci->em, USHER_PARSE,
+                         "the file holds no ticket: a header row, then one row a ticket");
+    ci->read = !err;
+    return err;
+}
+
+usher_err coord_import_plan(coord_import *ci, const state *st)
+{
+    return ticket_merge_plan(st, &ci->file.tickets, &ci->file.more.voided, ci->opts.missing,
+                             &ci->plan);
+}
+
+usher_err coord_import_apply(state *st, void *arg, change **out, size_t *n, usher_errmsg *em)
+{
+    coord_import *ci = arg;
+    usher_err err = coord_import_plan(ci, st);
+    if (err)
+        return usher_fail(em, err, "out of memory planning the import");
+    return ticket_merge_apply(st, &ci->plan, ci->opts.device, timestamp_now_ms(), out, n, em);
+}
+
+/* ---- text ------------------------------------------------------------------- */
+
+static const char *const field_note[TICKET_FIELD_COUNT] = {
+    [TICKET_FIELD_STATUS] = " (void and cancelled rows are skipped)",
+    [TICKET_FIELD_SEAT] = " (shown only: guests choose seats at a kiosk)",
+    [TICKET_FIELD_NOTE] = " (shown only)",
+};
+
+void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
+{
+    const ticket_import *f = &ci->file;
+    const ticket_merge *m = &ci->plan;
+    fprintf(out, "format: %s\n", f->format);
+    fprintf(out, "encoding: %s%s; separator: %s\n", textenc_name(f->encoding),
+            textenc_converted(f->encoding) ? " (converted to UTF-8)" : "",
+            ticket_import_sep_name(f->sep));
+    for (int k = 0; k < TICKET_FIELD_COUNT; k++) {
+        char cols[300];
+        ticket_import_map_text(f, (ticket_field)k, cols, sizeof cols);
+        fprintf(out, "  %-6s <- %s%s\n", ticket_field_name((ticket_field)k), cols,
+                f->map[k].ncols && field_note[k] ? field_note[k] : "");
+    }
+    fprintf(out, "%zu ticket%s in the file, %zu void or cancelled row%s skipped\n",
+            f->tickets.count, f->tickets.count == 1 ? "" : "s", f->more.voided.count,
+            f->more.voided.count == 1 ? "" : "s");
+    for (size_t i = 0; i < f->more.warnings.count; i++)
+        fprintf(out, "warning: %s\n", f->more.warnings.items[i].message);
+    if (f->more.warnings.total > f->more.warnings.count)
+        fprintf(out, "warning: ... and %zu more\n",
+                f->more.warnings.total - f->more.warnings.count);
+    fprintf(out, "first rows:\n");
+    for (size_t i = 0; i < f->tickets.count && i < SHOW_ROWS; i++)
+        fprintf(out, "  %-20s %s%s%s\n", f->tickets.items[i].code, f->tickets.items[i].name,
+                f->tickets.items[i].klass[0] ? " / " : "", f->tickets.items[i].klass);
+    for (size_t i = 0; i < m->nupdated && i < SHOW_CHANGES; i++) {
+        const ticket_update *u = &m->updated[i];
+        fprintf(out, "update %s: %s / %s -> %s / %s\n", u->rec.code, u->before_name,
+                u->before_class[0] ? u->before_class : "-", u->rec.name,
+                u->rec.klass[0] ? u->rec.klass : "-");
+    }
+    for (size_t i = 0; i < m->revoked.count && i < SHOW_CHANGES; i++)
+        fprintf(out, "revoke %s (%s): %s\n", m->revoked.items[i].code, m->revoked.items[i].name,
+                i < m->revoked_void ? "void in the file" : "no longer in the file");
+    fprintf(out, "%s%zu new, %zu updated, %zu revoked, %zu unchanged", dry_run ? "would be: " : "",
+            m->added.count, m->nupdated, m->revoked.count, m->unchanged);
+    if (m->missing_kept)
+        fprintf(out, "; %zu not in the file kept (--revoke-missing revokes them)", m->missing_kept);
+    if (m->still_revoked)
+        fprintf(out, "; %zu revoked here stay revoked", m->still_revoked);
+    fputc('\n', out);
+    if (dry_run)
+        fprintf(out, "dry run: nothing was written; run again without --dry-run to import\n");
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+static json_t *rec_json(const ticket_rec *r)
+{
+    return json_pack("{s:s, s:s, s:s?}", "code", r->code, "name", r->name, "class",
+                     r->klass[0] ? r->klass : NULL);
+}
+
+static json_t *report_json(const csv_report *rep)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < rep->count; i++)
+        json_array_append_new(arr, json_pack("{s:i, s:s}", "line", rep->items[i].line, "message",
+                                             rep->items[i].message));
+    return arr;
+}
+
+static json_t *mapping_json(const ticket_import *f)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < TICKET_FIELD_COUNT; k++) {
+        json_t *cols = json_array();
+        for (int c = 0; c < f->map[k].ncols; c++)
+            json_array_append_new(cols, json_string(f->map[k].names[c]));
+        json_object_set_new(o, ticket_field_name((ticket_field)k), cols);
+    }
+    return o;
+}
+
+json_t *coord_import_json(const coord_import *ci, bool dry_run)
+{
+    const ticket_import *f = &ci->file;
+    const ticket_merge *m = &ci->plan;
+    json_t *first = json_array(), *updated = json_array(), *revoked = json_array();
+    for (size_t i = 0; i < f->tickets.count && i < SHOW_ROWS; i++)
+        json_array_append_new(first, rec_json(&f->tickets.items[i]));
+    for (size_t i = 0; i < m->nupdated && i < SHOW_CHANGES; i++) {
+        const ticket_update *u = &m->updated[i];
+        json_array_append_new(
+            updated,
+            json_pack("{s:s, s:{s:s, s:s?}, s:{s:s, s:s?}}", "code", u->rec.code, "before", "name",
+                      u->before_name, "class", u->before_class[0] ? u->before_class : NULL, "after",
+                      "name", u->rec.name, "class", u->rec.klass[0] ? u->rec.klass : NULL));
+    }
+    for (size_t i = 0; i < m->revoked.count && i < SHOW_CHANGES; i++)
+        json_array_append_new(revoked,
+                              json_pack("{s:s, s:s, s:s}", "code", m->revoked.items[i].code, "name",
+                                        m->revoked.items[i].name, "why",
+                                        i < m->revoked_void ? "void" : "missing"));
+    char sep[2] = {f->sep, 0};
+    json_t *o =
+        json_pack("{s:b, s:s, s:s, s:b, s:s, s:s, s:o, s:I, s:I, s:o, s:o}", "dry_run", dry_run,
+                  "format", f->format, "encoding", textenc_name(f->encoding), "converted",
+                  textenc_converted(f->encoding), "separator", ticket_import_sep_name(f->sep),
+                  "separator_char", sep, "mapping", mapping_json(f), "rows",
+                  (json_int_t)f->tickets.count, "void_rows", (json_int_t)f->more.voided.count,
+                  "warnings", report_json(&f->more.warnings), "first_rows", first);
+    json_t *counts = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "new", (json_int_t)m->added.count, "updated",
+        (json_int_t)m->nupdated, "revoked", (json_int_t)m->revoked.count, "revoked_void",
+        (json_int_t)m->revoked_void, "revoked_missing", (json_int_t)m->revoked_missing, "unchanged",
+        (json_int_t)m->unchanged, "missing_kept", (json_int_t)m->missing_kept, "still_revoked",
+        (json_int_t)m->still_revoked);
+    json_object_update(o, counts);
+    json_decref(counts);
+    json_object_set_new(o, "added", json_integer((json_int_t)m->added.count));
+    json_object_set_new(o, "updates", updated);
+    json_object_set_new(o, "revokes", revoked);
+    return o;
+}
+
+json_t *coord_import_refusal_json(const coord_import *ci)
+{
+    char msg[USHER_ERRMSG_SIZE + 200];
+    const csv_report *rep = &ci->problems;
+    if (rep->total)
+        snprintf(msg, sizeof msg, "%zu problem%s in the file; nothing imported%s%s", rep->total,
+                 rep->total == 1 ? "" : "s", rep->count ? ": " : "",
+                 rep->count ? rep->items[0].message : "");
+    else
+        snprintf(msg, sizeof msg, "%s; nothing imported", ci->em.text);
+    return json_pack("{s:s, s:s, s:o, s:I}", "error", "invalid", "message", msg, "problems",
+                     report_json(rep), "total", (json_int_t)rep->total);
+}

@@ -1,0 +1,143 @@
+/* syncd_plan.h - what usher-syncd decides, as pure functions: the snapshot's
+ * parse, what an answer from the coordinator means, the retry backoff and the
+ * lease policy's plan. No I/O and no clock: `now` and randomness are
+ * arguments, so tests and the simulator (tests/sim/) drive it exactly as
+ * syncd_main.c does.
+ *
+ * The rule it owns: only the coordinator's own answers count. An answer
+ * changes an op's state or stops the daemon only when it is a 2xx sync answer
+ * that decodes and matches the batch sent, or an Usher JSON error
+ * (proto_error_decode) whose status and code are ones the coordinator sends
+ * for this request. Anything else (an HTML page from a hotel network, a
+ * proxy's 403, a truncated body, a 5xx) is "offline, retry".
+ */
+#ifndef USHER_SYNCD_PLAN_H
+#define USHER_SYNCD_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "journal.h"
+#include "layout.h"
+#include "op.h"
+#include "protocol.h"
+#include "state.h"
+
+/* ---- answers --------------------------------------------------------------- */
+
+typedef enum {
+    SYNCD_ACT_APPLY,       /* a sync answer to record (verdicts, changes, cursor) */
+    SYNCD_ACT_RETRY,       /* offline, or not the coordinator's answer: retry later */
+    SYNCD_ACT_REJECT_OP,   /* the coordinator refused the one op sent: record it rejected */
+    SYNCD_ACT_SPLIT,       /* the coordinator refused a batch: send one op at a time */
+    SYNCD_ACT_STOP_AUTH,   /* the token is refused or not for this: a person must act */
+    SYNCD_ACT_STOP_CURSOR, /* the device's cursor is ahead of the coordinator's log */
+} syncd_act;
+
+/* The words of a syncd_act ("retry"), for logs and tests. */
+const char *syncd_act_name(syncd_act a);
+
+/* What the answer (status 0 = none came; body may be NULL) to POST /v1/sync
+ * for ops[0..nops) means. On SYNCD_ACT_APPLY *sr holds the decoded answer
+ * (release it with proto_sync_response_release); it has one verdict per op,
+ * in order, each naming its op. For every other act, why (if non-NULL) gets
+ * a sentence for the log and `status`. */
+syncd_act syncd_plan_sync_answer(long status, const char *body, size_t len, const usher_op *ops,
+                                 size_t nops, sync_response *sr, char *why, size_t whysize);
+
+/* ---- the snapshot (bootstrap) ------------------------------------------------ */
+
+/* GET /v1/snapshot's answer, parsed. Owns layout_json, l and changes. */
+typedef struct syncd_snapshot {
+    journal_identity id;
+    char *layout_json; /* the layout as compact JSON, for journal_set_layout_json */
+    layout *l;
+    change *changes;
+    size_t nchanges;
+    int64_t cursor;
+} syncd_snapshot;
+
+void syncd_snapshot_release(syncd_snapshot *s); /* zeroed or released: a no-op */
+
+/* What the answer to GET /v1/snapshot means: SYNCD_ACT_APPLY with *out
+ * filled (release with syncd_snapshot_release), SYNCD_ACT_STOP_AUTH, or
+ * SYNCD_ACT_RETRY (malformed, not the coordinator's, offline) with why. */
+syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, syncd_snapshot *out,
+                                     char *why, size_t whysize);
+
+/* ---- backoff ------------------------------------------------------------------ */
+
+#define SYNCD_BACKOFF_FIRST_MS 100
+#define SYNCD_BACKOFF_CAP_MS 2000 /* offline retries: capped exponential, jittered */
+/* ...but when the coordinator's host refuses the connection (down or
+ * restarting), a try costs a SYN and a RST: retry briskly, so that a queue
+ * starts draining within a quarter second of its return (scripts/bench drain). */
+#define SYNCD_BACKOFF_REFUSED_CAP_MS 250
+
+/* Offline retries: 100 ms doubling to the cap; 0 = online. */
+typedef struct syncd_backoff {
+    int64_t ms;
+} syncd_backoff;
+
+/* After a failed round: doubles the backoff (capped at 250 ms when refused,
+ * else 2 s) and returns the wait before the next try, jittered into
+ * [ms/2, ms] by `random` (any value; the caller's random source). */
+int64_t syncd_backoff_next(syncd_backoff *b, bool refused, uint32_t random);
+
+/* ---- the clock ------------------------------------------------------------------ */
+
+/* Time is the coordinator's. A device measures its clock's offset from the
+ * coordinator's clock (`now` in each sync answer) and adds it to its own, so
+ * that what it writes and shows is in the coordinator's time; each op sent
+ * carries its wait in the outbox, a difference of two readings of that one
+ * clock, from which the coordinator dates the op by its own clock. */
+
+/* The coordinator's clock minus the device's, from an answer carrying the
+ * coordinator's clock coord_now, sent and received at the device's raw clock
+ * readings sent and recv (taken at the midpoint: the error is at most half
+ * the round trip). False when the answer says nothing: no coord_now (an older
+ * coordinator), or recv < sent (the clock was set during the call). */
+bool syncd_plan_clock_offset(int64_t coord_now, int64_t sent, int64_t recv, int64_t *offset);
+
+/* Whether a new offset is worth writing down: none known yet, or it moved by
+ * 250 ms or more (noise of the round trip below that). */
+bool syncd_plan_clock_moved(bool known, int64_t old_offset, int64_t new_offset);
+
+/* Whether an offset is worth a person's look (USHER_CLOCK_SKEW_ALERT_MS). */
+bool syncd_plan_clock_skewed(int64_t offset);
+
+/* Sets each op's wait_ms: how long it has waited in the outbox at now, the
+ * device's clock plus its offset (what the kiosk dated it by); 0 for an op
+ * dated after now (the clock was set back meanwhile). */
+void syncd_plan_waits(usher_op *ops, size_t n, int64_t now);
+
+/* ---- the lease policy ------------------------------------------------------- */
+
+#define SYNCD_LEASE_TTL_MS USHER_DEFAULT_LEASE_TTL_MS
+
+/* Whether a device of this role may run the policy; false with why when not
+ * (a door may not lease). */
+bool syncd_plan_lease_allowed(usher_role role, journal_policy policy, char *why, size_t whysize);
+
+/* Where a device starts looking for seats to lease: a spot derived from its
+ * id (FNV-1a), so that two devices rarely reach for the same block. */
+int syncd_plan_lease_start(const char *device, int nseats);
+
+/* Plans the lease ops that keep n..2n free seats leased to device, from its
+ * view v (over layout l) at now, into ops (room for max): renew its leases
+ * with less than half the 30-minute term left, lease free seats in layout
+ * order from the device's start while it has fewer than n, and give back all
+ * but the first n when it has more than 2n. Every lease it counts on thus has
+ * at least 15 minutes left once the round is through (more than the 5 minutes
+ * a kiosk needs to count on it). Returns how many ops it planned; each has a
+ * fresh op id, which a caller may replace. */
+size_t syncd_plan_leases(const state *v, const layout *l, const char *device, int n, int64_t now,
+                         usher_op *ops, size_t max);
+
+/* The unlease ops that give back every free seat leased to device (on stop). */
+size_t syncd_plan_lease_return(const state *v, const layout *l, const char *device, int64_t now,
+                               usher_op *ops, size_t max);
+
+#endif

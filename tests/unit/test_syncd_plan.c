@@ -1,0 +1,346 @@
+/* test_syncd_plan.c - usher-syncd's decisions without a network: which answers
+ * count (only the coordinator's own), the snapshot parse, backoff and the
+ * lease plan. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syncd_plan.h"
+#include "text.h"
+
+#define NOW 1795000000000LL
+
+static const char *two_tables =
+    "{\"name\":\"Two\",\"sections\":["
+    "{\"kind\":\"table\",\"id\":\"T01\",\"x\":0,\"y\":0,\"seats\":4},"
+    "{\"kind\":\"table\",\"id\":\"T02\",\"x\":300,\"y\":0,\"seats\":4}]}";
+
+static usher_op mkop(const char *ticket, const char *seat)
+{
+    usher_op op;
+    op_init(&op, OP_ASSIGN, "kiosk-1", NOW);
+    text_copy(op.ticket, sizeof op.ticket, ticket);
+    text_copy(op.seat, sizeof op.seat, seat);
+    return op;
+}
+
+/* A 200 sync answer with one accepted verdict per op. */
+static char *answer_for(const usher_op *ops, size_t n)
+{
+    verdict *vs = calloc(n ? n : 1, sizeof *vs);
+    assert_non_null(vs);
+    for (size_t i = 0; i < n; i++) {
+        text_copy(vs[i].op_id, sizeof vs[i].op_id, ops[i].id);
+        vs[i].status = VERDICT_ACCEPTED;
+    }
+    sync_response r = {vs, n, NULL, 0, 7, false, false, {0}, 0};
+    char *text = proto_sync_response_encode(&r);
+    free(vs);
+    assert_non_null(text);
+    return text;
+}
+
+static syncd_act act_of(long status, const char *body, size_t nops)
+{
+    usher_op ops[2] = {mkop("GALA-0001", "T01-01"), mkop("GALA-0002", "T01-02")};
+    sync_response sr;
+    char why[512] = "";
+    syncd_act a = syncd_plan_sync_answer(status, body, body ? strlen(body) : 0, ops, nops, &sr, why,
+                                         sizeof why);
+    if (a == SYNCD_ACT_APPLY)
+        proto_sync_response_release(&sr);
+    else
+        assert_true(why[0]); /* every other act says why */
+    return a;
+}
+
+static void test_sync_answer_applied(void **ctx)
+{
+    (void)ctx;
+    usher_op ops[2] = {mkop("GALA-0001", "T01-01"), mkop("GALA-0002", "T01-02")};
+    char *text = answer_for(ops, 2);
+    sync_response sr;
+    char why[256] = "";
+    assert_int_equal(syncd_plan_sync_answer(200, text, strlen(text), ops, 2, &sr, why, sizeof why),
+                     SYNCD_ACT_APPLY);
+    assert_int_equal(sr.nverdicts, 2);
+    assert_int_equal(sr.cursor, 7);
+    proto_sync_response_release(&sr);
+    /* The same answer for other ops (a cache replaying another request's) is not ours. */
+    usher_op other[2] = {mkop("GALA-0003", "T01-03"), mkop("GALA-0004", "T01-04")};
+    assert_int_equal(
+        syncd_plan_sync_answer(200, text, strlen(text), other, 2, &sr, why, sizeof why),
+        SYNCD_ACT_RETRY);
+    assert_non_null(strstr(why, "not an answer to this request"));
+    /* ...nor is one verdict short. */
+    assert_int_equal(syncd_plan_sync_answer(200, text, strlen(text), ops, 1, &sr, why, sizeof why),
+                     SYNCD_ACT_RETRY);
+    free(text);
+}
+
+static void test_coordinator_errors_count(void **ctx)
+{
+    (void)ctx;
+    assert_int_equal(act_of(400, "{\"error\":\"invalid\",\"message\":\"ops[0].seat\"}", 1),
+                     SYNCD_ACT_REJECT_OP);
+    assert_int_equal(act_of(400, "{\"error\":\"invalid\",\"message\":\"ops[1].seat\"}", 2),
+                     SYNCD_ACT_SPLIT);
+    assert_int_equal(act_of(413, "{\"error\":\"too_large\",\"message\":\"fewer\"}", 2),
+                     SYNCD_ACT_SPLIT);
+    assert_int_equal(act_of(401, "{\"error\":\"unauthorized\",\"message\":\"token\"}", 1),
+                     SYNCD_ACT_STOP_AUTH);
+    assert_int_equal(act_of(403, "{\"error\":\"forbidden\",\"message\":\"not yours\"}", 1),
+                     SYNCD_ACT_STOP_AUTH);
+    assert_int_equal(act_of(409, "{\"error\":\"cursor_ahead\",\"message\":\"ahead\"}", 1),
+                     SYNCD_ACT_STOP_CURSOR);
+    /* The coordinator could not read it: damaged on the way, so send it again. */
+    assert_int_equal(act_of(400, "{\"error\":\"bad_json\",\"message\":\"line 1\"}", 1),
+                     SYNCD_ACT_RETRY);
+    assert_int_equal(act_of(503, "{\"error\":\"unavailable\",\"message\":\"busy\"}", 1),
+                     SYNCD_ACT_RETRY);
+}
+
+/* Finding 3: a hotel network's pages and a proxy's answers never change an
+ * op's state and never stop syncd. */
+static void test_middlebox_answers_are_offline(void **ctx)
+{
+    (void)ctx;
+    const char *html = "<html><body><h1>400 Bad Request</h1>Hotel WiFi</body></html>";
+    for (size_t nops = 1; nops <= 2; nops++) {
+        assert_int_equal(act_of(400, html, nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(401, html, nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(403, html, nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(404, html, nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(409, html, nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(502, html, nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(200, html, nops), SYNCD_ACT_RETRY); /* captive portal */
+        assert_int_equal(act_of(400, NULL, nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(403, "", nops), SYNCD_ACT_RETRY);
+        /* Truncated Usher error. */
+        assert_int_equal(act_of(400, "{\"error\":\"invalid\",\"mess", nops), SYNCD_ACT_RETRY);
+        /* A proxy's own JSON. */
+        assert_int_equal(act_of(403, "{\"error\":\"Forbidden\",\"message\":\"blocked\"}", nops),
+                         SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(403, "{\"error\":\"forbidden\"}", nops), SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(403, "[\"forbidden\"]", nops), SYNCD_ACT_RETRY);
+        /* A code with the wrong status is not the coordinator's either. */
+        assert_int_equal(act_of(400, "{\"error\":\"unauthorized\",\"message\":\"x\"}", nops),
+                         SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(403, "{\"error\":\"invalid\",\"message\":\"x\"}", nops),
+                         SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(418, "{\"error\":\"teapot\",\"message\":\"x\"}", nops),
+                         SYNCD_ACT_RETRY);
+        assert_int_equal(act_of(0, NULL, nops), SYNCD_ACT_RETRY);
+    }
+}
+
+static void test_error_decode(void **ctx)
+{
+    (void)ctx;
+    char code[16] = "unchanged", msg[8] = "same";
+    const char *ok = "{\"error\":\"invalid\",\"message\":\"a long sentence\"}";
+    assert_int_equal(proto_error_decode(ok, strlen(ok), code, sizeof code, msg, sizeof msg),
+                     USHER_OK);
+    assert_string_equal(code, "invalid");
+    assert_string_equal(msg, "a long "); /* truncated to the buffer */
+    char *body = proto_error_body("cursor_ahead", "ahead");
+    assert_int_equal(proto_error_decode(body, strlen(body), code, sizeof code, msg, sizeof msg),
+                     USHER_OK);
+    assert_string_equal(code, "cursor_ahead");
+    free(body);
+    char c2[8] = "keep", m2[8] = "keep";
+    const char *bad[] = {"",
+                         "<html>",
+                         "{\"error\":\"in valid\",\"message\":\"m\"}",
+                         "{\"error\":1,\"message\":\"m\"}",
+                         "{\"error\":\"x\",\"message\":2}",
+                         "{\"error\":\"\",\"message\":\"m\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(proto_error_decode(bad[i], strlen(bad[i]), c2, sizeof c2, m2, sizeof m2),
+                         USHER_PARSE);
+        assert_string_equal(c2, "keep");
+        assert_string_equal(m2, "keep");
+    }
+}
+
+static const char *snapshot_body =
+    "{\"event\":{\"id\":\"ev-1\",\"name\":\"Gala\",\"hold_ttl_ms\":120000,"
+    "\"pubkey\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"},"
+    "\"device\":{\"id\":\"kiosk-1\",\"role\":\"kiosk\"},"
+    "\"layout\":{\"name\":\"Two\",\"sections\":[{\"kind\":\"table\",\"id\":\"T01\",\"x\":0,"
+    "\"y\":0,\"seats\":4}]},"
+    "\"cursor\":3,\"changes\":[{\"seq\":1,\"type\":\"ticket\",\"code\":\"GALA-0001\","
+    "\"name\":\"Smith, Jane\",\"class\":\"\",\"seat\":null,\"revoked\":false}]}";
+
+static void test_snapshot(void **ctx)
+{
+    (void)ctx;
+    syncd_snapshot s;
+    memset(&s, 0, sizeof s);
+    char why[256] = "";
+    assert_int_equal(
+        syncd_plan_snapshot_answer(200, snapshot_body, strlen(snapshot_body), &s, why, sizeof why),
+        SYNCD_ACT_APPLY);
+    assert_string_equal(s.id.device, "kiosk-1");
+    assert_int_equal(s.id.role, ROLE_KIOSK);
+    assert_string_equal(s.id.event_name, "Gala");
+    assert_int_equal(s.id.hold_ttl_ms, 120000);
+    assert_int_equal(s.cursor, 3);
+    assert_int_equal(s.nchanges, 1);
+    assert_string_equal(s.changes[0].ticket.code, "GALA-0001");
+    assert_int_equal(layout_seat_count(s.l), 4);
+    assert_non_null(strstr(s.layout_json, "\"T01\""));
+    syncd_snapshot_release(&s);
+    syncd_snapshot_release(&s); /* released twice: a no-op */
+
+    /* Each required part missing, in turn, is malformed: retry, nothing filled. */
+    const char *cut[] = {"\"event\"", "\"device\"", "\"layout\"", "\"cursor\"", "\"changes\""};
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        char *b = strdup(snapshot_body);
+        assert_non_null(b);
+        char *at = strstr(b, cut[i]);
+        at[1] = 'X'; /* renames the key */
+        syncd_snapshot t;
+        memset(&t, 0, sizeof t);
+        assert_int_equal(syncd_plan_snapshot_answer(200, b, strlen(b), &t, why, sizeof why),
+                         SYNCD_ACT_RETRY);
+        assert_null(t.l);
+        assert_null(t.changes);
+        free(b);
+    }
+    assert_int_equal(syncd_plan_snapshot_answer(403, "<html>no</html>", 15, &s, why, sizeof why),
+                     SYNCD_ACT_RETRY);
+    const char *auth = "{\"error\":\"unauthorized\",\"message\":\"unknown token\"}";
+    assert_int_equal(syncd_plan_snapshot_answer(401, auth, strlen(auth), &s, why, sizeof why),
+                     SYNCD_ACT_STOP_AUTH);
+    assert_non_null(strstr(why, "unknown token"));
+}
+
+static void test_backoff(void **ctx)
+{
+    (void)ctx;
+    syncd_backoff b = {0};
+    int64_t want[] = {100, 200, 400, 800, 1600, 2000, 2000};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int64_t lo = syncd_backoff_next(&b, false, 0);
+        assert_int_equal(b.ms, want[i]);
+        assert_int_equal(lo, want[i] / 2);
+    }
+    syncd_backoff c = {0};
+    for (int i = 0; i < 10; i++) {
+        int64_t w = syncd_backoff_next(&c, true, 0xffffffffu);
+        assert_true(w >= c.ms / 2 && w <= c.ms);
+        assert_true(c.ms <= SYNCD_BACKOFF_REFUSED_CAP_MS);
+    }
+    assert_int_equal(c.ms, SYNCD_BACKOFF_REFUSED_CAP_MS);
+}
+
+typedef struct lease_fx {
+    layout *l;
+    state *v;
+} lease_fx;
+
+static int lease_setup(void **ctx)
+{
+    lease_fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    usher_errmsg em = {{0}};
+    assert_int_equal(layout_from_json(two_tables, strlen(two_tables), &f->l, &em), USHER_OK);
+    state_config cfg = {0};
+    f->v = state_new(f->l, &cfg);
+    assert_non_null(f->v);
+    *ctx = f;
+    return 0;
+}
+
+static int lease_teardown(void **ctx)
+{
+    lease_fx *f = *ctx;
+    state_free(f->v);
+    layout_free(f->l);
+    free(f);
+    return 0;
+}
+
+static void apply_all(state *v, const usher_op *ops, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        apply_result r;
+        state_apply(v, &ops[i], now, &r);
+        assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+        for (int c = 0; c < r.nchanges; c++) {
+            usher_errmsg em = {{0}};
+            assert_int_equal(state_apply_change(v, &r.changes[c], &em), USHER_OK);
+        }
+    }
+}
+
+static void test_lease_plan(void **ctx)
+{
+    lease_fx *f = *ctx;
+    usher_op ops[16];
+    size_t n = syncd_plan_leases(f->v, f->l, "kiosk-1", 3, NOW, ops, 16);
+    assert_int_equal(n, 3);
+    int start = syncd_plan_lease_start("kiosk-1", 8);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(ops[i].kind, OP_LEASE);
+        assert_int_equal(ops[i].ttl_ms, SYNCD_LEASE_TTL_MS);
+        assert_string_equal(ops[i].seat, layout_seat_at(f->l, (start + (int)i) % 8)->id);
+    }
+    apply_all(f->v, ops, n, NOW);
+    /* Enough leased: nothing to do until half the term is gone... */
+    assert_int_equal(syncd_plan_leases(f->v, f->l, "kiosk-1", 3, NOW + 60000, ops, 16), 0);
+    /* ...then the three are renewed. */
+    int64_t later = NOW + SYNCD_LEASE_TTL_MS / 2 + 1;
+    assert_int_equal(syncd_plan_leases(f->v, f->l, "kiosk-1", 3, later, ops, 16), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ops[i].kind, OP_LEASE);
+    /* Room for fewer ops than planned: stops at max. */
+    assert_int_equal(syncd_plan_leases(f->v, f->l, "kiosk-2", 5, NOW, ops, 2), 2);
+    /* On stop every free seat leased to kiosk-1 is given back. */
+    n = syncd_plan_lease_return(f->v, f->l, "kiosk-1", NOW + 1000, ops, 16);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ops[i].kind, OP_UNLEASE);
+    assert_int_equal(syncd_plan_lease_return(f->v, f->l, "kiosk-2", NOW, ops, 16), 0);
+}
+
+static void test_lease_gives_back_surplus(void **ctx)
+{
+    lease_fx *f = *ctx;
+    usher_op ops[16];
+    size_t n = syncd_plan_leases(f->v, f->l, "kiosk-1", 7, NOW, ops, 16);
+    assert_int_equal(n, 7);
+    apply_all(f->v, ops, n, NOW);
+    /* With N = 2, 7 > 2N: all but the first 2 go back. */
+    n = syncd_plan_leases(f->v, f->l, "kiosk-1", 2, NOW + 1000, ops, 16);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ops[i].kind, OP_UNLEASE);
+}
+
+static void test_lease_allowed(void **ctx)
+{
+    (void)ctx;
+    char why[256] = "";
+    assert_true(syncd_plan_lease_allowed(ROLE_KIOSK, JOURNAL_POLICY_LEASE, why, sizeof why));
+    assert_true(syncd_plan_lease_allowed(ROLE_DOOR, JOURNAL_POLICY_OPTIMISTIC, why, sizeof why));
+    assert_false(syncd_plan_lease_allowed(ROLE_DOOR, JOURNAL_POLICY_LEASE, why, sizeof why));
+    assert_non_null(strstr(why, "optimistic"));
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_sync_answer_applied),
+    cmocka_unit_test(test_coordinator_errors_count),
+    cmocka_unit_test(test_middlebox_answers_are_offline),
+    cmocka_unit_test(test_error_decode),
+    cmocka_unit_test(test_snapshot),
+    cmocka_unit_test(test_backoff),
+    cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
+    cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
+    cmocka_unit_test(test_lease_allowed),
+};
+
+TESTUTIL_MAIN(tests)
