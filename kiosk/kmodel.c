@@ -265,9 +265,9 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
     if (t && !scanned && kmodel_typed_needs_proof(w, code) && !t->revoked) {
         /* A weak code alone proves nothing: not green, not recorded. */
-        verdict_set(m, VERDICT_SHOW_QR, code, "SHOW THE QR CODE", now);
+        verdict_set(m, VERDICT_SHOW_QR, code, N_("SHOW THE QR CODE"), now);
         text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                  "Please show the QR code of your ticket, or ask staff");
+                  ktr_in(m->lang, "Please show the QR code of your ticket, or ask staff"));
         return;
     }
     if (t && t->revoked) {

@@ -112,6 +112,11 @@ wait 3500
 scan %(forged)s
 expect verdict refused
 shot refused
+wait 3500
+type GALA-0005
+key Return
+expect verdict show_qr
+shot show_qr
 """
 
 
@@ -208,7 +213,7 @@ def start(env):
 
 GUEST_SHOTS = ["attract", "refusal", "entry", "overview", "seatmap", "still", "confirm",
                "confirmation", "pin", "maintenance"]
-DOOR_SHOTS = ["door", "admitted", "already", "refused"]
+DOOR_SHOTS = ["door", "admitted", "already", "refused", "show_qr"]
 
 
 def guest_matrix(env, lang):
