@@ -115,7 +115,7 @@ int kbench_frames(const char *spec, int n, const char *font, const kconfig *cfg)
         fprintf(stderr, "usher-kiosk: bench set-up failed: %s\n", SDL_GetError());
         goto out;
     }
-    if (kdraw_new(r, font, cfg->h, &d, &em)) {
+    if (kdraw_new(r, font, &d, &em)) {
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
         goto out;
     }

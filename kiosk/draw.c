@@ -1,10 +1,10 @@
 /* draw.c - SDL rendering of the display list (see draw.h). */
 #include "draw.h"
 
-#include <SDL_ttf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ktext.h"
 #include "qrcode.h"
 #include "text.h"
 
@@ -27,7 +27,8 @@ typedef struct disc_entry {
 
 struct kdraw {
     SDL_Renderer *r;
-    TTF_Font *fonts[FONT_COUNT];
+    ktext *text;
+    bool rtl;
     text_entry texts[TEXT_CACHE];
     disc_entry discs[DISC_CACHE];
     uint64_t tick;
@@ -43,22 +44,53 @@ struct kdraw {
     SDL_Rect dirty;
 };
 
-usher_err kdraw_new(SDL_Renderer *r, const char *font_path, int h, kdraw **out, usher_errmsg *em)
+usher_err kdraw_new(SDL_Renderer *r, const char *family, kdraw **out, usher_errmsg *em)
 {
     kdraw *d = calloc(1, sizeof *d);
     if (!d)
         return usher_fail(em, USHER_NOMEM, "out of memory");
     d->r = r;
-    for (int i = 0; i < FONT_COUNT; i++) {
-        d->fonts[i] = TTF_OpenFont(font_path, (int)ui_font_px(h, (ui_font)i));
-        if (!d->fonts[i]) {
-            usher_fail(em, USHER_IO, "font %s: %s (install fonts-dejavu-core or pass --font)",
-                       font_path, TTF_GetError());
-            kdraw_free(d);
-            return USHER_IO;
-        }
+    usher_err err = ktext_new(family, &d->text, em);
+    if (err) {
+        kdraw_free(d);
+        return err;
     }
     *out = d;
+    return USHER_OK;
+}
+
+static ktext_opts opts_of(const kdraw *d, const ui_item *it)
+{
+    ktext_opts o = {.px = it->px,
+                    .width = (int)it->r.w,
+                    .height = it->wrap ? (int)it->r.h : 0,
+                    .wrap = it->wrap,
+                    .align = it->align,
+                    .rtl = d->rtl,
+                    .r = it->c.r,
+                    .g = it->c.g,
+                    .b = it->c.b,
+                    .a = it->c.a};
+    return o;
+}
+
+usher_err kdraw_measure(kdraw *d, const ui_frame *f, const ui_item *it, kdraw_text *out,
+                        usher_errmsg *em)
+{
+    d->rtl = f->rtl;
+    ktext_opts o = opts_of(d, it);
+    ktext_img img;
+    usher_err err = ktext_measure(d->text, it->text, &o, &img, em);
+    if (err)
+        return err;
+    float x = it->r.x, y = it->wrap ? it->r.y : it->r.y + (it->r.h - img.h) / 2;
+    if (it->align == 0)
+        x = it->r.x + (it->r.w - img.w) / 2;
+    else if (it->align > 0)
+        x = it->r.x + it->r.w - img.w;
+    out->box = (krect){x, y, (float)img.w, (float)img.h};
+    out->shortened = img.shortened;
+    out->unknown = img.unknown;
     return USHER_OK;
 }
 
@@ -72,9 +104,7 @@ void kdraw_free(kdraw *d)
     for (int i = 0; i < DISC_CACHE; i++)
         if (d->discs[i].tex)
             SDL_DestroyTexture(d->discs[i].tex);
-    for (int i = 0; i < FONT_COUNT; i++)
-        if (d->fonts[i])
-            TTF_CloseFont(d->fonts[i]);
+    ktext_free(d->text);
     if (d->have_qr)
         qrcode_release(&d->qr);
     free(d->rects);
@@ -87,10 +117,13 @@ static uint64_t text_hash(const ui_item *it)
     uint64_t h = 1469598103934665603ull;
     for (const char *p = it->text; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    uint32_t extra[4] = {(uint32_t)it->font,
+    uint32_t extra[6] = {(uint32_t)(it->px * 64),
                          (uint32_t)it->c.r << 24 | (uint32_t)it->c.g << 16 |
                              (uint32_t)it->c.b << 8 | it->c.a,
-                         it->wrap ? (uint32_t)it->r.w : 0, 0x9e3779b9u};
+                         (uint32_t)it->r.w,
+                         it->wrap ? (uint32_t)it->r.h : 0,
+                         (uint32_t)(it->align + 1) | (uint32_t)it->wrap << 2,
+                         0x9e3779b9u};
     const unsigned char *b = (const unsigned char *)extra;
     for (size_t i = 0; i < sizeof extra; i++)
         h = (h ^ b[i]) * 1099511628211ull;
@@ -99,7 +132,7 @@ static uint64_t text_hash(const ui_item *it)
 
 static text_entry *text_get(kdraw *d, const ui_item *it)
 {
-    uint64_t h = text_hash(it);
+    uint64_t h = text_hash(it) ^ (uint64_t)d->rtl;
     text_entry *victim = &d->texts[0];
     for (int i = 0; i < TEXT_CACHE; i++) {
         text_entry *e = &d->texts[i];
@@ -115,16 +148,20 @@ static text_entry *text_get(kdraw *d, const ui_item *it)
     if (victim->tex)
         SDL_DestroyTexture(victim->tex);
     memset(victim, 0, sizeof *victim);
-    SDL_Color c = {it->c.r, it->c.g, it->c.b, it->c.a};
-    SDL_Surface *s =
-        it->wrap ? TTF_RenderUTF8_Blended_Wrapped(d->fonts[it->font], it->text, c, (Uint32)it->r.w)
-                 : TTF_RenderUTF8_Blended(d->fonts[it->font], it->text, c);
-    if (!s)
+    ktext_opts o = opts_of(d, it);
+    ktext_img img;
+    usher_errmsg em = {{0}};
+    if (ktext_render(d->text, it->text, &o, &img, &em))
         return NULL;
-    victim->tex = SDL_CreateTextureFromSurface(d->r, s);
-    victim->w = s->w;
-    victim->h = s->h;
-    SDL_FreeSurface(s);
+    victim->tex =
+        SDL_CreateTexture(d->r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STATIC, img.w, img.h);
+    if (victim->tex) {
+        SDL_UpdateTexture(victim->tex, NULL, img.pixels, img.w * 4);
+        SDL_SetTextureBlendMode(victim->tex, SDL_BLENDMODE_BLEND);
+    }
+    victim->w = img.w;
+    victim->h = img.h;
+    ktext_img_release(&img);
     if (!victim->tex)
         return NULL;
     victim->hash = h;
@@ -139,11 +176,9 @@ static void draw_text(kdraw *d, const ui_item *it)
     text_entry *e = text_get(d, it);
     if (!e)
         return;
+    /* Never shrunk: a text too long for its box was shortened by the
+     * layout (an ellipsis), and the shot's JSON says so. */
     float w = (float)e->w, h = (float)e->h;
-    if (w > it->r.w && w > 0) { /* too long: shrink to fit rather than clip */
-        h = h * it->r.w / w;
-        w = it->r.w;
-    }
     float x = it->r.x, y = it->wrap ? it->r.y : it->r.y + (it->r.h - h) / 2;
     if (it->align == 0)
         x = it->r.x + (it->r.w - w) / 2;
@@ -303,6 +338,7 @@ static void draw_qr(kdraw *d, const ui_frame *f, const ui_item *it)
 static void draw_items(kdraw *d, const ui_frame *f)
 {
     d->tick++;
+    d->rtl = f->rtl;
     SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_BLEND);
     for (int i = 0; i < f->nitems; i++) {
         const ui_item *it = &f->items[i];
@@ -379,7 +415,7 @@ void kdraw_frame(kdraw *d, const ui_frame *f)
 static bool item_same(const ui_item *a, const ui_item *b)
 {
     return a->kind == b->kind && !memcmp(&a->r, &b->r, sizeof a->r) &&
-           !memcmp(&a->c, &b->c, sizeof a->c) && a->font == b->font && a->align == b->align &&
+           !memcmp(&a->c, &b->c, sizeof a->c) && a->px == b->px && a->align == b->align &&
            a->wrap == b->wrap && !strcmp(a->text, b->text);
 }
 

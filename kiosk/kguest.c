@@ -77,7 +77,7 @@ int kmodel_confirmation_text(const kmodel *m, const kworld *w, char *out, size_t
         const char *seat = kmodel_guest_seat(m, w, i);
         if (!seat[0])
             continue; /* refused: no seat to remember */
-        kmodel_seat_words(w->l, seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
         n = snprintf(out + used, size - used, "%s %s (%s)\n", m->party[i].code, seat, words);
         if (n < 0 || (size_t)n >= size - used) {
             out[used] = '\0'; /* never half a line */
@@ -161,7 +161,7 @@ void kguest__ensure_map(kmodel *m, const kworld *w)
 {
     if (m->map_ready || !w->l)
         return;
-    seatmap_fit(&m->map, w->l, kmodel_map_area(&m->cfg), kmodel_finger_px(&m->cfg));
+    seatmap_fit(&m->map, w->l, kmodel_map_area(&m->cfg, m->lang), kmodel_finger_px(&m->cfg));
     m->map_ready = true;
 }
 
@@ -358,7 +358,7 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 static void seated_offer(kmodel *m, const kworld *w, const char *code, const ticket_state *t)
 {
     char words[96];
-    kmodel_seat_words(w->l, t->seat, words, sizeof words);
+    kmodel_seat_words(w->l, m->lang, t->seat, words, sizeof words);
     kmodel__msg(m, MSG_INFO, "Already seated",
                 "%s already has a seat: %s (%s). Keep it, or change it?", code, words, t->seat);
     m->msg.offer_change = true;
@@ -400,6 +400,11 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
     size_t len = strlen(m->entry);
     switch (m->screen) {
     case SCR_ATTRACT:
+        if (!strncmp(name, "lang_", 5)) { /* one tap: the screen in that language */
+            if (ktr_known(name + 5))
+                text_copy(m->lang, sizeof m->lang, name + 5);
+            return;
+        }
         m->screen = SCR_ENTRY;
         return;
     case SCR_ENTRY:
@@ -477,7 +482,7 @@ void kguest__map_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, 
         return;
     const layout_seat *ls = layout_seat_at(w->l, si);
     char words[96];
-    kmodel_seat_words(w->l, ls->id, words, sizeof words);
+    kmodel_seat_words(w->l, m->lang, ls->id, words, sizeof words);
     int mine = party_index_of_seat(m, ls->id);
     if (mine >= 0) { /* tap again: let it go */
         kguest *g = &m->party[mine];
@@ -578,7 +583,7 @@ static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now, keffects *
         if (s == SEAT_HELD_BY_ME)
             continue;
         char words[96];
-        kmodel_seat_words(w->l, g->seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, g->seat, words, sizeof words);
         kmodel__msg(m, MSG_REFUSAL, "Seat taken meanwhile",
                     "Sorry: %s was just taken at another kiosk. Please choose another seat "
                     "for %s.",
@@ -596,9 +601,19 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     bool guest_screen = m->screen == SCR_ENTRY || m->screen == SCR_SEATMAP ||
                         m->screen == SCR_CONFIRM || m->screen == SCR_DONE;
-    if (guest_screen && now - m->last_input_at >= m->cfg.idle_ms) {
+    int64_t idle = now - m->last_input_at;
+    if (guest_screen && idle >= m->cfg.idle_ms) {
         kmodel__go_home(m, w, now, fx);
         return;
+    }
+    /* Before the idle release takes a guest's seats or party: "Still there?". */
+    bool at_stake = m->nparty > 0 && m->screen != SCR_DONE;
+    if (guest_screen && at_stake && m->cfg.still_ms > 0 && m->msg.kind != MSG_STILL_THERE &&
+        idle >= m->cfg.idle_ms - m->cfg.still_ms) {
+        memset(&m->msg, 0, sizeof m->msg); /* its body counts down (ui.c) */
+        m->msg.kind = MSG_STILL_THERE;
+        text_copy(m->msg.title, sizeof m->msg.title, ktr_in(m->lang, "Still there?"));
+        m->still_until = m->last_input_at + m->cfg.idle_ms;
     }
     if (m->screen != SCR_SEATMAP && m->screen != SCR_CONFIRM && m->screen != SCR_ENTRY)
         return;
@@ -606,7 +621,7 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         kguest *g = &m->party[i];
         if (g->seat[0] && !g->assigned[0] && now >= g->hold_until) {
             char words[96];
-            kmodel_seat_words(w->l, g->seat, words, sizeof words);
+            kmodel_seat_words(w->l, m->lang, g->seat, words, sizeof words);
             usher_op *op = kmodel__op(fx, w, OP_RELEASE, now);
             if (op)
                 text_copy(op->seat, sizeof op->seat, g->seat);

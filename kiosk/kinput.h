@@ -32,6 +32,10 @@ typedef struct kiosk_input {
     float factor; /* KIN_ZOOM: > 1 zooms in */
     kkey key;
     char text[64]; /* KIN_TEXT, NUL-terminated */
+    /* KIN_UP: the enabled button under the finger on the frame the shell
+     * drew ("confirm", "key_A"), "" when none (a map tap, if on the map).
+     * The shell's hit test fills it: the model never builds a view. */
+    char button[24];
 } kiosk_input;
 
 /* "Return", "Tab", "BackSpace", "Escape" (as in the script language) -> a key;

@@ -71,15 +71,16 @@ kkey kinput_key_parse(const char *name)
 
 double kmodel_finger_px(const kconfig *cfg)
 {
-    return 9.0 * cfg->ppmm; /* 9 mm: a fingertip's reliable target */
+    klayout L;
+    klayout_compute(&L, cfg->w, cfg->h, cfg->ppmm);
+    return L.finger;
 }
 
-krect kmodel_map_area(const kconfig *cfg)
+krect kmodel_map_area(const kconfig *cfg, const char *lang)
 {
-    float top = ui_status_height(cfg->h);
-    float panel = cfg->w * 0.3f < 240 ? 240 : cfg->w * 0.3f;
-    krect r = {0, top, cfg->w - panel, cfg->h - top};
-    return r;
+    klayout L;
+    klayout_compute(&L, cfg->w, cfg->h, cfg->ppmm);
+    return klayout_map_rect(&L, ktr_rtl(lang));
 }
 
 bool kmodel_offline(const kworld *w, int64_t now)
@@ -90,26 +91,29 @@ bool kmodel_offline(const kworld *w, int64_t now)
     return w->st.last_attempt_at > 0 && now - w->st.last_attempt_at > 30000;
 }
 
-void kmodel_seat_words(const layout *l, const char *seat_id, char *out, size_t size)
+void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, char *out,
+                       size_t size)
 {
     int si = l ? layout_find_seat(l, seat_id) : -1;
     if (si < 0) {
-        snprintf(out, size, "%s", seat_id[0] ? seat_id : "no seat");
+        snprintf(out, size, "%s", seat_id[0] ? seat_id : ktr_in(lang, "no seat"));
         return;
     }
     const layout_seat *s = layout_seat_at(l, si);
     const layout_section *sec = layout_section_at(l, s->section);
-    snprintf(out, size, "%s, seat %s", sec->label, s->label);
+    /* The section's label is the organiser's ("Table 7"); "seat" is ours. */
+    snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
 }
 
 void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)
 {
     memset(&m->msg, 0, sizeof m->msg);
     m->msg.kind = kind;
-    text_copy(m->msg.title, sizeof m->msg.title, title);
+    /* Written in the guest's language now: the catalogue has the words. */
+    text_copy(m->msg.title, sizeof m->msg.title, ktr_in(m->lang, title));
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->msg.body, sizeof m->msg.body, fmt, ap);
+    vsnprintf(m->msg.body, sizeof m->msg.body, ktr_in(m->lang, fmt), ap);
     va_end(ap);
 }
 
@@ -160,6 +164,7 @@ void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->entry[0] = '\0';
     m->entry_fast = 0;
     memset(&m->msg, 0, sizeof m->msg);
+    text_copy(m->lang, sizeof m->lang, m->cfg.lang); /* the next guest: the default language */
     if (!w->l)
         m->screen = SCR_WAITING;
     else
@@ -170,6 +175,9 @@ void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    if (!ktr_known(m->cfg.lang))
+        text_copy(m->cfg.lang, sizeof m->cfg.lang, "en");
+    text_copy(m->lang, sizeof m->lang, m->cfg.lang);
     m->mode = cfg->mode;
     if (cfg->mode_auto && w->l)
         m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
@@ -213,8 +221,8 @@ static void already_detail(kmodel *m, int64_t at, const char *door)
 {
     char hm[16];
     zone_format(at, ZONE_HM, hm, sizeof hm); /* the event's time zone (the shell picks it) */
-    snprintf(m->verdict.detail, sizeof m->verdict.detail, "Checked in at %s by %s", hm,
-             door[0] ? door : "a door");
+    snprintf(m->verdict.detail, sizeof m->verdict.detail, ktr_in(m->lang, "Checked in at %s by %s"),
+             hm, door[0] ? door : ktr_in(m->lang, "a door"));
 }
 
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
@@ -226,11 +234,12 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     bool scanned = qrsig_is_payload(text);
     if (scanned) {
         if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
-            verdict_set(m, VERDICT_REFUSED, "", "NOT VALID", now);
+            verdict_set(m, VERDICT_REFUSED, "", N_("NOT VALID"), now);
             snprintf(m->verdict.detail, sizeof m->verdict.detail,
-                     "This QR code is not a ticket for %s: it is for another event, or forged "
-                     "or altered. Send the guest to the front desk",
-                     w->id.event_name[0] ? w->id.event_name : "this event");
+                     ktr_in(m->lang, "This QR code is not a ticket for %s: it is for another "
+                                     "event, or forged or altered. Send the guest to the front "
+                                     "desk"),
+                     w->id.event_name[0] ? w->id.event_name : ktr_in(m->lang, "this event"));
             kmodel__refused_scan(m, w, text, now, fx);
             return;
         }
@@ -238,50 +247,52 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         if (!text[0])
             return;
         if (!kmodel__typed_code(text, code)) {
-            verdict_set(m, VERDICT_REFUSED, "", "NOT VALID", now);
+            verdict_set(m, VERDICT_REFUSED, "", N_("NOT VALID"), now);
             text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                      "That is not a ticket code: scan the QR code again");
+                      ktr_in(m->lang, "That is not a ticket code: scan the QR code again"));
             return;
         }
     }
     int ti = state_find_ticket(w->view, code);
     if (ti < 0 && !scanned) {
-        verdict_set(m, VERDICT_REFUSED, code, "UNKNOWN TICKET", now);
-        snprintf(m->verdict.detail, sizeof m->verdict.detail,
-                 "%s is not a ticket of this event: send the guest to the front desk", code);
+        verdict_set(m, VERDICT_REFUSED, code, N_("UNKNOWN TICKET"), now);
+        snprintf(
+            m->verdict.detail, sizeof m->verdict.detail,
+            ktr_in(m->lang, "%s is not a ticket of this event: send the guest to the front desk"),
+            code);
         return;
     }
     const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
     if (t && !scanned && kmodel_typed_needs_proof(w, code) && !t->revoked) {
         /* A weak code alone proves nothing: not green, not recorded. */
-        verdict_set(m, VERDICT_SHOW_QR, code, "SHOW THE QR CODE", now);
+        verdict_set(m, VERDICT_SHOW_QR, code, N_("SHOW THE QR CODE"), now);
         text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                  "Please show the QR code of your ticket, or ask staff");
+                  ktr_in(m->lang, "Please show the QR code of your ticket, or ask staff"));
         return;
     }
     if (t && t->revoked) {
-        verdict_set(m, VERDICT_REFUSED, code, "REVOKED", now);
+        verdict_set(m, VERDICT_REFUSED, code, N_("REVOKED"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                  "This ticket was cancelled: send the guest to the front desk");
+                  ktr_in(m->lang, "This ticket was cancelled: send the guest to the front desk"));
         /* Recorded all the same: the organisers get a revoked-scan alert. */
         verdict_record(m, w, code, false, now, fx);
         return;
     }
     bool admits = false;
     if (t && t->checked_in_at) {
-        verdict_set(m, VERDICT_ALREADY, code, "ALREADY CHECKED IN", now);
+        verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
         already_detail(m, t->checked_in_at, t->checkin_device);
     } else {
-        verdict_set(m, VERDICT_ADMITTED, code, "WELCOME", now);
+        verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
         if (t) {
             text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
             text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
         } else {
             text_copy(m->verdict.detail, sizeof m->verdict.detail,
-                      "Signed ticket, not synced to this door yet");
+                      ktr_in(m->lang, "Signed ticket, not synced to this door yet"));
         }
         admits = true;
     }
@@ -305,7 +316,7 @@ static void door_timers(kmodel *m, const kworld *w, int64_t now)
         if (t && t->checked_in_at && t->checkin_device[0] &&
             strcmp(t->checkin_device, w->id.device) != 0) {
             m->verdict.kind = VERDICT_ALREADY;
-            text_copy(m->verdict.title, sizeof m->verdict.title, "ALREADY CHECKED IN");
+            text_copy(m->verdict.title, sizeof m->verdict.title, N_("ALREADY CHECKED IN"));
             already_detail(m, t->checked_in_at, t->checkin_device);
         }
     }
@@ -397,8 +408,8 @@ static void on_text(kmodel *m, const kworld *w, const char *text, int64_t now)
         }
         return;
     }
-    if (!entry_screen(m) || m->msg.kind)
-        return;
+    if (!entry_screen(m))
+        return; /* during a message too: kept for the entry field once it closes */
     if (m->screen == SCR_ATTRACT)
         m->screen = SCR_ENTRY;
     bool fast = m->entry[0] && now - m->entry_at < 50;
@@ -421,7 +432,9 @@ static void on_key(kmodel *m, const kworld *w, kkey key, int64_t now, keffects *
     if (key == KKEY_RETURN || key == KKEY_TAB) {
         if (m->msg.kind && !m->msg.offer_change) {
             memset(&m->msg, 0, sizeof m->msg);
-            return;
+            /* What was typed behind the message goes in now. */
+            if (!m->entry[0] || m->screen != SCR_ENTRY)
+                return;
         }
         submit(m, w, now, fx);
     } else if (key == KKEY_BACKSPACE) {
@@ -442,17 +455,14 @@ static void on_key(kmodel *m, const kworld *w, kkey key, int64_t now, keffects *
     }
 }
 
-static void on_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, keffects *fx)
+/* A tap: name is the button the shell found under the finger ("" = none). */
+static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float y, int64_t now,
+                   keffects *fx)
 {
-    ui_frame f;
-    ui_frame_init(&f);
-    f.skip_seats = true;
-    ui_build(m, w, now, &f);
-    const ui_button *b = ui_button_at(&f, x, y);
-    char name[sizeof b->name] = "";
-    if (b)
-        text_copy(name, sizeof name, b->name);
-    ui_frame_release(&f);
+    if (m->msg.kind == MSG_STILL_THERE) { /* a tap anywhere keeps going */
+        memset(&m->msg, 0, sizeof m->msg);
+        return;
+    }
     if (m->msg.kind) { /* modal */
         if (!strcmp(name, "ok") || !strcmp(name, "keep")) {
             memset(&m->msg, 0, sizeof m->msg);
@@ -508,8 +518,12 @@ static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx)
 {
     memset(fx, 0, sizeof *fx);
-    if (in->kind != KIN_TICK && in->kind != KIN_NONE)
+    if (in->kind != KIN_TICK && in->kind != KIN_NONE) {
         m->last_input_at = now;
+        /* Typing or a key also answers "Still there?" (a tap does, in on_tap). */
+        if (m->msg.kind == MSG_STILL_THERE && (in->kind == KIN_TEXT || in->kind == KIN_KEY))
+            memset(&m->msg, 0, sizeof m->msg);
+    }
     timers(m, w, now, fx);
     if (!w->l)
         return;
@@ -540,7 +554,7 @@ void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t no
         if (in_corner(m, m->down_x, m->down_y) && now - m->down_at >= m->cfg.longpress_ms)
             open_pin(m);
         else if (!m->dragged)
-            on_tap(m, w, in->x, in->y, now, fx);
+            on_tap(m, w, in->button, in->x, in->y, now, fx);
         break;
     case KIN_TEXT:
         on_text(m, w, in->text, now);

@@ -13,6 +13,8 @@
 
 #include "journal.h"
 #include "kinput.h"
+#include "klayout.h"
+#include "ktr.h"
 #include "layout.h"
 #include "qrsig.h"
 #include "seatmap.h"
@@ -90,13 +92,15 @@ int klook_parse(const char *name); /* -1 if unknown */
 
 typedef struct kconfig {
     kmode mode;
-    bool mode_auto;       /* no --mode: the device's role decides (door -> door mode) */
-    int w, h;             /* screen pixels */
-    double ppmm;          /* pixels per millimetre of the screen */
-    int64_t idle_ms;      /* back to attract after this long untouched */
-    int64_t verdict_ms;   /* door verdict shown this long */
-    int64_t longpress_ms; /* staff gesture: top-left corner held this long */
-    char pin[16];         /* --pin: this device's own staff PIN; "" = the event's (hashed) */
+    bool mode_auto;           /* no --mode: the device's role decides (door -> door mode) */
+    int w, h;                 /* screen pixels */
+    double ppmm;              /* pixels per millimetre of the screen */
+    int64_t idle_ms;          /* back to attract after this long untouched */
+    int64_t verdict_ms;       /* door verdict shown this long */
+    int64_t longpress_ms;     /* staff gesture: top-left corner held this long */
+    int64_t still_ms;         /* the "Still there?" countdown before the idle release */
+    char pin[16];             /* --pin: this device's own staff PIN; "" = the event's (hashed) */
+    char lang[KTR_LANG_SIZE]; /* the default language ("en"); guests may pick another */
 } kconfig;
 
 /* One ticket of the party at the kiosk. */
@@ -111,7 +115,8 @@ typedef struct kguest {
     char assign_op[USHER_OPID_SIZE];   /* that assign op's id */
 } kguest;
 
-typedef enum { MSG_NONE = 0, MSG_INFO, MSG_REFUSAL } kmsg_kind;
+/* MSG_STILL_THERE: the idle countdown; any tap keeps the guest's seats. */
+typedef enum { MSG_NONE = 0, MSG_INFO, MSG_REFUSAL, MSG_STILL_THERE } kmsg_kind;
 
 /* A message box over the screen; buttons "ok", or "keep" + "change". */
 typedef struct kmsg {
@@ -155,6 +160,8 @@ typedef struct kmodel {
     int wrong;            /* wrong codes in a row */
     int64_t locked_until; /* keypad slowed down until then */
     kmsg msg;
+    int64_t still_until;      /* MSG_STILL_THERE: the guest's holds go then */
+    char lang[KTR_LANG_SIZE]; /* the language on screen now */
     /* a weak typed code waits for its holder's last name before it joins
      * the party (proof_seated: it is seated, and the guest asked to change) */
     char proof_code[USHER_CODE_SIZE];
@@ -234,8 +241,8 @@ int kmodel_choosing(const kmodel *m);
  * has not tried for a while (it tries every 10 s while alive). */
 bool kmodel_offline(const kworld *w, int64_t now);
 
-/* Where the seat map goes on a w x h screen, and the finger size in pixels. */
-krect kmodel_map_area(const kconfig *cfg);
+/* Where the seat map goes on the screen (klayout.h), and the finger size in pixels. */
+krect kmodel_map_area(const kconfig *cfg, const char *lang);
 double kmodel_finger_px(const kconfig *cfg);
 
 /* The confirmation QR code's text: the event's name, then "CODE SEAT (WORDS)"
@@ -264,7 +271,9 @@ bool kmodel_name_proof_ok(const char *holder, const char *answer);
  * are random whatever the rest of the event's codes are). */
 bool kmodel_typed_needs_proof(const kworld *w, const char *code);
 
-/* Human words for a seat: "Table 7, seat 3" / "Row A, seat 12". */
-void kmodel_seat_words(const layout *l, const char *seat_id, char *out, size_t size);
+/* Human words for a seat in lang: "Table 7, seat 3" / "Row A, seat 12" (the
+ * section's label is the layout's own). */
+void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, char *out,
+                       size_t size);
 
 #endif

@@ -5,6 +5,10 @@
 
 #include "kmodel.h"
 
+/* Marks words for the catalogue that are translated later (ui.c shows a
+ * verdict's title through the catalogue). */
+#define N_(s) s
+
 /* Opens a message box. */
 void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -1,8 +1,8 @@
-/* main.c - usher-kiosk: the command line, font lookup, SDL set-up and the
+/* main.c - usher-kiosk: the command line, the catalogues, SDL set-up and the
  * event loop (sleeping in SDL_WaitEventTimeout, redrawing only when the
  * display list changed), the headless script mode and the frame benchmark. */
 #include <SDL.h>
-#include <SDL_ttf.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +12,22 @@
 #include "bench.h"
 #include "cli.h"
 #include "draw.h"
+#include "ktr.h"
 #include "runner.h"
 #include "sdlin.h"
 #include "text.h"
 #include "timestamp.h"
 #include "ui.h"
 
-static const char *const default_fonts[] = {
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-};
+#define DEFAULT_FONT "Noto Sans"
 
 static void usage(FILE *f)
 {
     fprintf(
         f,
         "usage: usher-kiosk --db FILE [--mode guest|door] [--window WxH | --fullscreen]\n"
-        "                   [--font FILE.ttf] [--idle-seconds N] [--pin DIGITS] [--ppi N]\n"
+        "                   [--font FAMILY] [--lang LANG] [--idle-seconds N] [--pin DIGITS]\n"
+        "                   [--ppi N]\n"
         "                   [--headless --script FILE --shots DIR]\n"
         "       usher-kiosk [--bench-frames N] [--bench-taps N] --layout gala:25x10|theatre:RxS\n"
         "                   [--window WxH]\n"
@@ -38,12 +36,15 @@ static void usage(FILE *f)
         "the device journal that usher-syncd keeps (--db) and never touches the network.\n"
         "  --mode         guest or door (default: the device's role)\n"
         "  --window WxH   a window of that size (default 1280x800); --fullscreen for a kiosk\n"
-        "  --font         a TrueType font (default: DejaVu Sans from fonts-dejavu-core)\n"
+        "  --font         the first font family (default " DEFAULT_FONT "); fontconfig finds\n"
+        "                 the others a name needs\n"
+        "  --lang         the default language: en de fr es ar zh (default en)\n"
         "  --idle-seconds back to the start screen after this long untouched (default 60)\n"
         "  --pin          this device's staff PIN instead of the event's (usher-coord init\n"
         "                 prints that one); the staff screen opens\n"
         "                 after holding the top-left corner for 3 s\n"
-        "  --ppi          screen pixels per inch, for finger-sized targets (default 140)\n"
+        "  --ppi          screen pixels per inch, for text and targets of the right size\n"
+        "                 (default: what the display reports, else 140)\n"
         "  --headless     no window: run --script (kiosk/README.md), screenshots to --shots\n"
         "  --bench-frames draw N frames of a generated venue's seat map and print the\n"
         "                 median and p99 frame time (software renderer)\n"
@@ -51,22 +52,24 @@ static void usage(FILE *f)
         "                 p99 time from tap to durable op and rebuilt view\n");
 }
 
-static const char *find_font(const char *given, usher_errmsg *em)
+/* The catalogues: beside the program in a build tree (kiosk/locale), else
+ * PREFIX/share/locale for an installed /usr/local/bin/usher-kiosk. */
+static void find_catalogues(void)
 {
-    if (given) {
-        if (access(given, R_OK) != 0) {
-            usher_fail(em, USHER_NOTFOUND, "--font %s: cannot read that file", given);
-            return NULL;
-        }
-        return given;
+    char exe[PATH_MAX], dir[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        ktr_init("/usr/local/share/locale");
+        return;
     }
-    for (size_t i = 0; i < sizeof default_fonts / sizeof default_fonts[0]; i++)
-        if (access(default_fonts[i], R_OK) == 0)
-            return default_fonts[i];
-    usher_fail(em, USHER_NOTFOUND,
-               "no font found: install fonts-dejavu-core (apt-get install fonts-dejavu-core) "
-               "or pass --font FILE.ttf");
-    return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(dir, sizeof dir, "%s/locale", exe);
+    if (access(dir, R_OK) != 0)
+        snprintf(dir, sizeof dir, "%s/../share/locale", exe);
+    ktr_init(dir);
 }
 
 static bool parse_size(const char *s, int *w, int *h)
@@ -111,7 +114,7 @@ static int wait_event(SDL_Event *ev, int timeout_ms, bool can_wait, bool active)
 }
 
 /* The windowed (or fullscreen) event loop. */
-static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h)
+static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, bool ppi_given)
 {
     SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0");
     SDL_SetHint(SDL_HINT_MOUSE_TOUCH_EVENTS, "0");
@@ -140,10 +143,15 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h)
     }
     if (fullscreen)
         SDL_ShowCursor(SDL_DISABLE);
+    float ddpi = 0;
+    if (!ppi_given && SDL_GetDisplayDPI(SDL_GetWindowDisplayIndex(win), &ddpi, NULL, NULL) == 0 &&
+        ddpi >= 50 && ddpi <= 600)
+        a->m.cfg.ppmm = ddpi / 25.4; /* the display's own density, when it says */
     a->m.cfg.w = w;
     a->m.cfg.h = h;
+    a->m.map_ready = false; /* fitted again to this size */
     usher_errmsg em = {{0}};
-    if (kdraw_new(r, font, h, &d, &em)) {
+    if (kdraw_new(r, font, &d, &em)) {
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
         goto out;
     }
@@ -181,8 +189,10 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h)
             else if (ev.type == SDL_WINDOWEVENT || ev.type == SDL_RENDER_TARGETS_RESET ||
                      ev.type == SDL_RENDER_DEVICE_RESET)
                 force = true;
-            else if (sdlin_convert(&ss, &ev, w, h, &in))
+            else if (sdlin_convert(&ss, &ev, w, h, &in)) {
+                ui_hit(&f, &in); /* on the frame on screen */
                 kapp_input(a, &in, kapp_now(a));
+            }
             got = SDL_PollEvent(&ev);
         }
         kiosk_input tick = {.kind = KIN_TICK};
@@ -227,6 +237,7 @@ static int run_headless(kapp *a, const char *font, const char *script, const cha
     }
     a->m.cfg.w = w;
     a->m.cfg.h = h;
+    a->m.map_ready = false;
     SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
     SDL_Renderer *r = s ? SDL_CreateSoftwareRenderer(s) : NULL;
     if (!r) {
@@ -237,7 +248,7 @@ static int run_headless(kapp *a, const char *font, const char *script, const cha
     kdraw *d = NULL;
     usher_errmsg em = {{0}};
     int rc = 1;
-    if (kdraw_new(r, font, h, &d, &em)) {
+    if (kdraw_new(r, font, &d, &em)) {
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
         goto out;
     }
@@ -256,7 +267,7 @@ int main(int argc, char **argv)
         {"db", true},           {"mode", true},      {"window", true}, {"fullscreen", false},
         {"font", true},         {"headless", false}, {"script", true}, {"shots", true},
         {"idle-seconds", true}, {"pin", true},       {"ppi", true},    {"bench-frames", true},
-        {"bench-taps", true},   {"layout", true},
+        {"bench-taps", true},   {"layout", true},    {"lang", true},
     };
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
@@ -273,7 +284,11 @@ int main(int argc, char **argv)
     const char *why = NULL;
     int w = 1280, h = 800;
     int64_t idle = 60, ppi = 140, frames = 0, taps = 0;
-    kconfig cfg = {.mode = KMODE_GUEST, .verdict_ms = 3000, .longpress_ms = 3000};
+    kconfig cfg = {.mode = KMODE_GUEST,
+                   .verdict_ms = 3000,
+                   .longpress_ms = 3000,
+                   .still_ms = 15000,
+                   .lang = "en"};
     if (c.nargs)
         why = "unexpected words after the options";
     else if (OPT("window") && !parse_size(OPT("window"), &w, &h))
@@ -287,6 +302,10 @@ int main(int argc, char **argv)
     else if (OPT("pin") && (strlen(OPT("pin")) < 4 || strlen(OPT("pin")) > 12 ||
                             strspn(OPT("pin"), "0123456789") != strlen(OPT("pin"))))
         why = "--pin takes 4 to 12 digits";
+    else if (OPT("font") && (!OPT("font")[0] || strlen(OPT("font")) > 100))
+        why = "--font takes a font family name, e.g. \"Noto Sans\"";
+    else if (OPT("lang") && !ktr_known(OPT("lang")))
+        why = "--lang takes en, de, fr, es, ar or zh";
     else if (OPT("mode") && strcmp(OPT("mode"), "guest") && strcmp(OPT("mode"), "door"))
         why = "--mode takes guest or door";
     else if (OPT("bench-frames") &&
@@ -318,35 +337,27 @@ int main(int argc, char **argv)
     cfg.ppmm = (double)ppi / 25.4;
     cfg.w = w;
     cfg.h = h;
-    const char *font = find_font(OPT("font"), &em);
-    if (!font) {
-        fprintf(stderr, "usher-kiosk: %s\n", em.text);
-        return 1;
-    }
-    if (TTF_Init() != 0) {
-        fprintf(stderr, "usher-kiosk: cannot start the font engine: %s\n", TTF_GetError());
-        return 1;
-    }
+    if (OPT("lang"))
+        text_copy(cfg.lang, sizeof cfg.lang, OPT("lang"));
+    find_catalogues();
+    const char *font = OPT("font") ? OPT("font") : DEFAULT_FONT;
     int rc;
     if (frames || taps) {
         rc = frames ? kbench_frames(OPT("layout"), (int)frames, font, &cfg) : 0;
         if (!rc && taps)
             rc = kbench_taps(OPT("layout"), (int)taps, &cfg);
-        TTF_Quit();
         return rc;
     }
     kapp a;
     if (kapp_open(&a, OPT("db"), &cfg, &em)) {
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
-        TTF_Quit();
         return 1;
     }
     if (OPT("headless"))
         rc = run_headless(&a, font, OPT("script"), OPT("shots"), w, h);
     else
-        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h);
+        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL);
     kapp_close(&a);
-    TTF_Quit();
     return rc;
 #undef OPT
 }

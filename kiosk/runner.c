@@ -14,9 +14,21 @@
 #include "text.h"
 #include "ui.h"
 
+static void build(krunner *k, ui_frame *f);
+
+/* As a finger on the screen: a lift is hit-tested on the frame the kiosk
+ * shows (the shell's job), then goes to the model. */
 static void input(krunner *k, kin_kind kind, float x, float y)
 {
     kiosk_input in = {.kind = kind, .x = x, .y = y};
+    if (kind == KIN_UP) {
+        ui_frame f;
+        ui_frame_init(&f);
+        f.skip_seats = true;
+        build(k, &f);
+        ui_hit(&f, &in);
+        ui_frame_release(&f);
+    }
     kapp_input(k->app, &in, kapp_now(k->app));
 }
 
@@ -47,6 +59,8 @@ static void advance(krunner *k, int64_t ms)
 static void build(krunner *k, ui_frame *f)
 {
     ui_build(&k->app->m, &k->app->w, kapp_now(k->app), f);
+    if (k->nudge[0])
+        ui_nudge_button(f, k->nudge, k->nudge_x, k->nudge_y);
 }
 
 void krunner_render(krunner *k)
@@ -71,17 +85,55 @@ static int fail(krunner *k, int line, const char *fmt, ...)
     return 1;
 }
 
+/* Every text item: its box, where its pixels landed, its size, and whether
+ * it had to be shortened or has characters no font has. */
+static json_t *texts_json(krunner *k, const ui_frame *f)
+{
+    json_t *texts = json_array();
+    for (int i = 0; texts && i < f->nitems; i++) {
+        const ui_item *it = &f->items[i];
+        if (it->kind != UI_TEXT || !it->text[0])
+            continue;
+        kdraw_text t;
+        usher_errmsg em = {{0}};
+        if (kdraw_measure(k->draw, f, it, &t, &em))
+            continue;
+        json_array_append_new(texts,
+                              json_pack("{s:s,s:[f,f,f,f],s:[f,f,f,f],s:f,s:b,s:b,s:i}", "text",
+                                        it->text, "box", it->r.x, it->r.y, it->r.w, it->r.h, "ink",
+                                        t.box.x, t.box.y, t.box.w, t.box.h, "px", it->px, "wrap",
+                                        it->wrap, "shortened", t.shortened, "missing", t.unknown));
+    }
+    return texts;
+}
+
 /* Beside each screenshot, what is where on it (for tests and support): the
- * screen, every seat on screen (centre, radius, look) and every button. */
+ * screen and its geometry, every seat on screen (centre, radius, look),
+ * every button and every text. */
 static int write_sidecar(krunner *k, const char *path)
 {
     ui_frame f;
     ui_frame_init(&f);
     build(k, &f);
     json_t *root = json_object(), *seats = json_object(), *buttons = json_object();
+    json_t *texts = NULL;
     int rc = -1;
     if (!root || !seats || !buttons || f.oom)
         goto out;
+    klayout L;
+    const kconfig *cfg = &k->app->m.cfg;
+    klayout_compute(&L, cfg->w, cfg->h, cfg->ppmm);
+    texts = texts_json(k, &f);
+    json_object_set_new(root, "geometry",
+                        json_pack("{s:i,s:i,s:f,s:f,s:f,s:s,s:b}", "w", L.w, "h", L.h, "ppmm",
+                                  L.ppmm, "min_px", L.min_px, "finger", L.finger, "lang",
+                                  k->app->m.lang, "rtl", f.rtl));
+    if (k->app->m.screen == SCR_SEATMAP && k->app->m.map_ready && !k->app->m.msg.kind) {
+        krect a = k->app->m.map.area;
+        json_object_set_new(json_object_get(root, "geometry"), "map",
+                            json_pack("[f,f,f,f]", a.x, a.y, a.w, a.h));
+    }
+    json_object_set(root, "texts", texts);
     for (int i = 0; i < f.nseats; i++) {
         const ui_seat *s = &f.seats[i];
         json_object_set_new(seats, layout_seat_at(k->app->w.l, s->index)->id,
@@ -97,6 +149,7 @@ static int write_sidecar(krunner *k, const char *path)
     json_object_set(root, "buttons", buttons);
     rc = json_dump_file(root, path, JSON_COMPACT | JSON_SORT_KEYS);
 out:
+    json_decref(texts);
     json_decref(seats);
     json_decref(buttons);
     json_decref(root);
@@ -295,7 +348,7 @@ static int run_line(krunner *k, const kscript_cmd *c)
         input(k, KIN_UP, c->x2, c->y2);
         return 0;
     case SC_ZOOM: {
-        krect ar = kmodel_map_area(&a->m.cfg);
+        krect ar = kmodel_map_area(&a->m.cfg, a->m.lang);
         kiosk_input in = {.kind = KIN_ZOOM, .factor = (float)c->factor, .x = c->x, .y = c->y};
         if (c->x < 0) {
             in.x = ar.x + ar.w / 2;
@@ -365,6 +418,11 @@ static int run_line(krunner *k, const kscript_cmd *c)
         return 0;
     case SC_SHOT:
         return shot(k, c);
+    case SC_NUDGE:
+        text_copy(k->nudge, sizeof k->nudge, c->arg);
+        k->nudge_x = c->x;
+        k->nudge_y = c->y;
+        return 0;
     case SC_EXPECT:
         return expect(k, c);
     }

@@ -16,6 +16,8 @@ typedef struct krunner {
     SDL_Surface *surface; /* the software renderer's target */
     const char *script;   /* path, for messages */
     const char *shots;    /* folder for `shot` */
+    char nudge[24];       /* `nudge`: this button is moved by (nudge_x, nudge_y) */
+    float nudge_x, nudge_y;
 } krunner;
 
 /* Runs every line; returns 0 when all held, 1 after printing

@@ -100,6 +100,10 @@ usher_err kscript_parse(const char *line, int lineno, kscript_cmd *out, usher_er
         c.x = c.y = -1;
         ok = num(w[1], &f) && f > 0 && (n == 2 || (num(w[2], &c.x) && num(w[3], &c.y)));
         c.factor = f;
+    } else if (!strcmp(v, "nudge") && n == 4) {
+        c.kind = SC_NUDGE;
+        ok = text_is_ident(w[1], 23) && text_copy(c.arg, sizeof c.arg, w[1]) && num(w[2], &c.x) &&
+             num(w[3], &c.y);
     } else if (!strcmp(v, "type") && n == 2) {
         c.kind = SC_TYPE;
         ok = text_copy(c.arg, sizeof c.arg, w[1]);

@@ -27,6 +27,7 @@ typedef enum {
     SC_SLEEP,      /* sleep MS (real time passes: syncd may work) */
     SC_SHOT,       /* shot NAME */
     SC_EXPECT,     /* expect WHAT ... / await WHAT ... */
+    SC_NUDGE,      /* nudge BUTTON DX DY (a test of the layout check: moves a button) */
 } kscript_kind;
 
 typedef enum {

@@ -30,7 +30,7 @@ static void clamp_axis(double *o, double lo, double hi, double scale, float star
                        double pad)
 {
     double content = (hi - lo) * scale;
-    if (content <= len) {
+    if (content <= len + 0.5) { /* fits (rounding aside): centred */
         *o = start + (len - content) / 2 - lo * scale;
         return;
     }
@@ -53,6 +53,11 @@ void seatmap_fit(seatmap *m, const layout *l, krect area, double finger)
 {
     m->area = area;
     layout_bounds(l, &m->minx, &m->miny, &m->maxx, &m->maxy);
+    /* Every seat whole on the overview: a seat's disc around its centre. */
+    m->minx -= LAYOUT_SEAT_SIZE * 0.6;
+    m->miny -= LAYOUT_SEAT_SIZE * 0.6;
+    m->maxx += LAYOUT_SEAT_SIZE * 0.6;
+    m->maxy += LAYOUT_SEAT_SIZE * 0.6;
     m->pitch = seatmap_min_pitch(l);
     m->finger = finger > 1 ? finger : 1;
     double w = m->maxx - m->minx, h = m->maxy - m->miny;

@@ -9,8 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ktr.h"
 #include "text.h"
 #include "timestamp.h"
+
+/* The language of the frame being built (ui_build sets it). */
+static const char *ui_lang = "";
+#define _(s) ktr_in(ui_lang, s)
 
 const kcolor ui_look_colors[LOOK_COUNT] = {
     [LOOK_FREE] = {46, 170, 90, 255},       [LOOK_HELD] = {235, 160, 40, 255},
@@ -19,14 +24,15 @@ const kcolor ui_look_colors[LOOK_COUNT] = {
     [LOOK_UNAVAILABLE] = {75, 75, 85, 255},
 };
 
+#define N_(s) s
 static const char *const look_words[LOOK_COUNT] = {
-    [LOOK_FREE] = "Free",
-    [LOOK_HELD] = "Being chosen",
-    [LOOK_TAKEN] = "Taken",
-    [LOOK_MINE] = "Yours",
-    [LOOK_BLOCKED] = "Blocked",
-    [LOOK_CLASS] = "Not for your ticket",
-    [LOOK_UNAVAILABLE] = "Not offered offline",
+    [LOOK_FREE] = N_("Free"),
+    [LOOK_HELD] = N_("Being chosen"),
+    [LOOK_TAKEN] = N_("Taken"),
+    [LOOK_MINE] = N_("Yours"),
+    [LOOK_BLOCKED] = N_("Blocked"),
+    [LOOK_CLASS] = N_("Not for your ticket"),
+    [LOOK_UNAVAILABLE] = N_("Not offered offline"),
 };
 
 static const kcolor BG = {22, 26, 38, 255}, BAR = {34, 40, 58, 255}, WHITE = {255, 255, 255, 255},
@@ -79,17 +85,14 @@ void ui_frame_release(ui_frame *f)
     memset(f, 0, sizeof *f);
 }
 
-float ui_status_height(int h)
-{
-    float s = h / 16.0f;
-    return s < 28 ? 28 : s > 48 ? 48 : s;
-}
-
 static krect R(float x, float y, float w, float h)
 {
     krect r = {x, y, w, h};
     return r;
 }
+
+/* While true, items and buttons are made `fixed` (not mirrored in RTL). */
+static bool ui_fixed;
 
 static ui_item *add(ui_frame *f, ui_kind kind, krect r, kcolor c)
 {
@@ -105,6 +108,7 @@ static ui_item *add(ui_frame *f, ui_kind kind, krect r, kcolor c)
     }
     ui_item *it = &f->items[f->nitems++];
     memset(it, 0, offsetof(ui_item, text) + 1);
+    it->fixed = ui_fixed;
     it->kind = kind;
     it->r = r;
     it->c = c;
@@ -116,6 +120,9 @@ static void fill(ui_frame *f, krect r, kcolor c)
     add(f, UI_FILL, r, c);
 }
 
+/* The geometry of the frame being built (ui_build sets it). */
+static klayout ui_L;
+
 static ui_item *textf(ui_frame *f, krect r, ui_font font, int align, kcolor c, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 static ui_item *textf(ui_frame *f, krect r, ui_font font, int align, kcolor c, const char *fmt, ...)
@@ -124,6 +131,7 @@ static ui_item *textf(ui_frame *f, krect r, ui_font font, int align, kcolor c, c
     if (!it)
         return NULL;
     it->font = font;
+    it->px = ui_L.px[font];
     it->align = align;
     va_list ap;
     va_start(ap, fmt);
@@ -137,13 +145,42 @@ static void button(ui_frame *f, const char *name, krect r, const char *label, bo
 {
     fill(f, r, enabled ? c : BTN_OFF);
     add(f, UI_FRAME, r, BG);
-    textf(f, r, font, 0, enabled ? WHITE : DIM, "%s", label);
+    ui_item *it = textf(f, r, font, 0, enabled ? WHITE : DIM, "%s", label);
+    /* A label never taller than its button (never under the minimum). */
+    if (it && it->px * 1.6f > r.h)
+        it->px = fmaxf(ui_L.min_px, floorf(r.h / 1.6f));
     if (f->nbuttons < UI_MAX_BUTTONS) {
         ui_button *b = &f->buttons[f->nbuttons++];
         text_copy(b->name, sizeof b->name, name);
         b->r = r;
         b->enabled = enabled;
+        b->fixed = ui_fixed;
     }
+}
+
+void ui_nudge_button(ui_frame *f, const char *name, float dx, float dy)
+{
+    for (int i = 0; i < f->nbuttons; i++) {
+        ui_button *b = &f->buttons[i];
+        if (strcmp(b->name, name) != 0)
+            continue;
+        krect old = b->r;
+        b->r.x += dx;
+        b->r.y += dy;
+        for (int k = 0; k < f->nitems; k++) /* its fill, frame and label move too */
+            if (!memcmp(&f->items[k].r, &old, sizeof old)) {
+                f->items[k].r.x += dx;
+                f->items[k].r.y += dy;
+            }
+    }
+}
+
+void ui_hit(const ui_frame *f, kiosk_input *in)
+{
+    if (in->kind != KIN_UP)
+        return;
+    const ui_button *b = ui_button_at(f, in->x, in->y);
+    text_copy(in->button, sizeof in->button, b ? b->name : "");
 }
 
 const ui_button *ui_button_at(const ui_frame *f, float x, float y)
@@ -201,153 +238,197 @@ uint64_t ui_frame_hash(const ui_frame *f)
 
 /* ---- pieces ----------------------------------------------------------------------- */
 
-float ui_font_px(int h, ui_font font)
+static float LINE(ui_font font)
 {
-    static const float div[FONT_COUNT] = {28, 20, 13, 7};
-    float px = h / div[font];
-    return px < 9 ? 9 : px;
-}
-
-static float font_px(const kmodel *m, ui_font font)
-{
-    return ui_font_px(m->cfg.h, font);
+    return klayout_line(&ui_L, font);
 }
 
 static void age_words(int64_t ms, char *out, size_t size)
 {
     int64_t s = ms / 1000;
     if (s < 10)
-        snprintf(out, size, "just now");
+        snprintf(out, size, "%s", _("just now"));
     else if (s < 60)
-        snprintf(out, size, "%d s ago", (int)(s / 10 * 10));
+        snprintf(out, size, _("%d s ago"), (int)(s / 10 * 10));
     else if (s < 3600)
-        snprintf(out, size, "%d min ago", (int)(s / 60));
+        snprintf(out, size, _("%d min ago"), (int)(s / 60));
     else
-        snprintf(out, size, "%d h ago", (int)(s / 3600));
+        snprintf(out, size, _("%d h ago"), (int)(s / 3600));
 }
 
 static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
-    float W = (float)m->cfg.w, top = ui_status_height(m->cfg.h);
+    const klayout *L = &ui_L;
+    float W = (float)L->w, top = L->bar, g = L->gap;
     fill(f, R(0, 0, W, top), BAR);
     bool off = kmodel_offline(w, now);
     float d = top * 0.4f;
     add(f, UI_DISC, R(top * 0.4f, (top - d) / 2, d, d), off ? RED : GREEN);
-    textf(f, R(top, 0, W * 0.25f, top), FONT_S, -1, WHITE, "%s", off ? "OFFLINE" : "Online");
-    textf(f, R(W * 0.25f, 0, W * 0.4f, top), FONT_S, 0, DIM, "%s%s%s",
-          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - door " : "",
+    /* Three boxes side by side that never meet: a text too long is shortened. */
+    float x1 = W * 0.24f, x2 = W * 0.5f;
+    textf(f, R(top, 0, x1 - top - g, top), FONT_S, -1, WHITE, "%s",
+          off ? _("OFFLINE") : _("Online"));
+    textf(f, R(x1, 0, x2 - x1 - g, top), FONT_S, 0, DIM, "%s%s%s",
+          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - " : "",
           m->mode == KMODE_DOOR ? w->id.device : "");
     char age[32];
     if (w->st.last_sync_at > 0)
         age_words(now - w->st.last_sync_at, age, sizeof age);
     else
-        text_copy(age, sizeof age, "never");
+        text_copy(age, sizeof age, _("never"));
+    krect r = R(x2, 0, W - x2 - g, top);
     if (w->unsaved)
-        textf(f, R(W * 0.6f, 0, W * 0.4f - top * 0.3f, top), FONT_S, 1, AMBER,
-              "synced %s - %lld pending - %lld NOT SAVED", age, (long long)w->pending,
-              (long long)w->unsaved);
+        textf(f, r, FONT_S, 1, AMBER, _("synced %s - %lld pending - %lld NOT SAVED"), age,
+              (long long)w->pending, (long long)w->unsaved);
     else
-        textf(f, R(W * 0.6f, 0, W * 0.4f - top * 0.3f, top), FONT_S, 1, DIM,
-              "synced %s - %lld pending", age, (long long)w->pending);
+        textf(f, r, FONT_S, 1, DIM, _("synced %s - %lld pending"), age, (long long)w->pending);
 }
 
-static void msg_box(const kmodel *m, ui_frame *f)
+/* A modal box over the screen: title, body, and its buttons. */
+static void msg_box(const kmodel *m, int64_t now, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h;
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap;
     kcolor veil = {0, 0, 0, 160};
     fill(f, R(0, 0, W, H), veil);
-    krect box = R(W * 0.15f, H * 0.2f, W * 0.7f, H * 0.6f);
+    f->nbuttons = 0; /* modal: only the box's own buttons can be tapped */
+    float bw = W * (L->portrait ? 0.9f : 0.7f), bh = L->target;
+    float body_h = 4 * LINE(FONT_M);
+    float boxh = 4 * g + LINE(FONT_L) + body_h + bh;
+    if (boxh > L->body.h - 2 * g)
+        boxh = L->body.h - 2 * g;
+    krect box = R((W - bw) / 2, L->bar + (L->body.h - boxh) / 2, bw, boxh);
     fill(f, box, FIELD);
-    add(f, UI_FRAME, box, m->msg.kind == MSG_REFUSAL ? RED : BTN);
-    float pad = H * 0.03f, th = font_px(m, FONT_L) * 1.4f;
-    textf(f, R(box.x + pad, box.y + pad, box.w - 2 * pad, th), FONT_L, 0,
-          m->msg.kind == MSG_REFUSAL ? RED : INK, "%s", m->msg.title);
-    ui_item *body = textf(f, R(box.x + pad, box.y + pad + th, box.w - 2 * pad, box.h * 0.45f),
-                          FONT_M, 0, INK, "%s", m->msg.body);
+    bool refusal = m->msg.kind == MSG_REFUSAL;
+    add(f, UI_FRAME, box, refusal ? RED : BTN);
+    textf(f, R(box.x + g, box.y + g, box.w - 2 * g, LINE(FONT_L)), FONT_L, 0, refusal ? RED : INK,
+          "%s", m->msg.title);
+    float by = box.y + box.h - bh - g, ty = box.y + 2 * g + LINE(FONT_L);
+    ui_item *body = NULL;
+    if (m->msg.kind == MSG_STILL_THERE) {
+        int s = (int)((m->still_until - now + 999) / 1000);
+        body =
+            textf(f, R(box.x + g, ty, box.w - 2 * g, by - g - ty), FONT_M, 0, INK,
+                  _("Your seats are released in %d s. Tap anywhere to keep going."), s < 0 ? 0 : s);
+    } else {
+        body = textf(f, R(box.x + g, ty, box.w - 2 * g, by - g - ty), FONT_M, 0, INK, "%s",
+                     m->msg.body);
+    }
     if (body)
         body->wrap = true;
-    float bh = (float)kmodel_finger_px(&m->cfg) * 1.2f, by = box.y + box.h - bh - pad;
     if (m->msg.offer_change) {
-        float bw = (box.w - 3 * pad) / 2;
-        button(f, "keep", R(box.x + pad, by, bw, bh), "Keep it", true, BTN, FONT_M);
-        button(f, "change", R(box.x + 2 * pad + bw, by, bw, bh), "Change seat", true, BTN_GO,
+        float w2 = (box.w - 3 * g) / 2;
+        button(f, "keep", R(box.x + g, by, w2, bh), _("Keep it"), true, BTN, FONT_M);
+        button(f, "change", R(box.x + 2 * g + w2, by, w2, bh), _("Change seat"), true, BTN_GO,
                FONT_M);
     } else {
-        button(f, "ok", R(box.x + box.w / 2 - box.w / 6, by, box.w / 3, bh), "OK", true, BTN,
-               FONT_M);
+        float w1 = box.w / 3 < L->finger * 2 ? L->finger * 2 : box.w / 3;
+        button(f, "ok", R(box.x + (box.w - w1) / 2, by, w1, bh),
+               m->msg.kind == MSG_STILL_THERE ? _("Keep going") : _("OK"), true, BTN, FONT_M);
     }
 }
 
 /* ---- guest screens ------------------------------------------------------------------ */
 
-static void attract(const kmodel *m, const kworld *w, ui_frame *f, float top)
+static void attract(const kmodel *m, const kworld *w, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h;
-    button(f, "start", R(0, top, W, H - top), "", true, BG, FONT_S);
-    textf(f, R(0, top + H * 0.12f, W, H * 0.2f), FONT_XL, 0, WHITE, "%s",
-          w->id.event_name[0] ? w->id.event_name : "Welcome");
-    textf(f, R(0, top + H * 0.4f, W, H * 0.12f), FONT_L, 0, WHITE, "Find your seat");
-    textf(f, R(0, top + H * 0.55f, W, H * 0.1f), FONT_M, 0, DIM,
-          "Touch the screen, or scan the QR code on your ticket");
+    const klayout *L = &ui_L;
+    float W = (float)L->w, g = L->gap, y0 = L->body.y;
+    /* The language buttons along the bottom; the rest of the screen starts. */
+    float lh = L->target;
+    int n = ktr_nlangs;
+    float lw = (W - (n + 1) * g) / n;
+    float ly = L->h - g - lh;
+    button(f, "start", R(0, y0, W, ly - g - y0), "", true, BG, FONT_S);
+    for (int i = 0; i < n; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "lang_%s", ktr_langs[i]);
+        bool on = !strcmp(ktr_langs[i], m->lang);
+        button(f, name, R(g + i * (lw + g), ly, lw, lh), ktr_native(ktr_langs[i]), true,
+               on ? BTN_GO : BTN, FONT_S);
+    }
+    float avail = ly - g - y0;
+    textf(f, R(g, y0 + avail * 0.12f, W - 2 * g, LINE(FONT_XL)), FONT_XL, 0, WHITE, "%s",
+          w->id.event_name[0] ? w->id.event_name : _("Welcome"));
+    textf(f, R(g, y0 + avail * 0.45f, W - 2 * g, LINE(FONT_L)), FONT_L, 0, WHITE, "%s",
+          _("Find your seat"));
+    ui_item *it =
+        textf(f, R(g, y0 + avail * 0.45f + LINE(FONT_L) + g, W - 2 * g, 2 * LINE(FONT_M)), FONT_M,
+              0, DIM, "%s", _("Touch the screen, or scan the QR code on your ticket"));
+    if (it)
+        it->wrap = true;
 }
 
 static const char *const keyrows[] = {"1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM"};
 
-static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, float top)
+static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h, pad = H * 0.015f + 2;
-    float finger = (float)kmodel_finger_px(&m->cfg);
-    float th = font_px(m, FONT_L) * 1.3f;
+    (void)w;
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap;
+    float y = L->body.y + g;
     if (m->proof_code[0])
-        textf(f, R(pad, top + pad, W - 2 * pad, th), FONT_L, -1, WHITE,
-              "Ticket %s: please type the holder's last name", m->proof_code);
+        textf(f, R(g, y, W - 2 * g, LINE(FONT_L)), FONT_L, -1, WHITE,
+              _("Ticket %s: please type the holder's last name"), m->proof_code);
     else
-        textf(f, R(pad, top + pad, W - 2 * pad, th), FONT_L, -1, WHITE,
-              m->nparty ? "Add another ticket, or choose your seats"
-                        : "Type or scan your ticket number");
-    float fy = top + 2 * pad + th, fh = finger * 1.1f, fw = W * 0.5f;
-    fill(f, R(pad, fy, fw, fh), FIELD);
+        textf(f, R(g, y, W - 2 * g, LINE(FONT_L)), FONT_L, -1, WHITE, "%s",
+              m->nparty ? _("Add another ticket, or choose your seats")
+                        : _("Type or scan your ticket number"));
+    y += LINE(FONT_L) + g;
+    float fh = fmaxf(L->target, LINE(FONT_L)), fw = L->portrait ? W - 2 * g : W * 0.5f;
+    fill(f, R(g, y, fw, fh), FIELD);
     if (m->entry[0])
-        textf(f, R(pad * 2, fy, fw - 2 * pad, fh), FONT_L, -1, INK, "%s", m->entry);
+        textf(f, R(2 * g, y, fw - 2 * g, fh), FONT_L, -1, INK, "%s", m->entry);
     else
-        textf(f, R(pad * 2, fy, fw - 2 * pad, fh), FONT_L, -1, DIM_INK,
-              m->proof_code[0] ? "Last name" : "GALA-0001");
+        textf(f, R(2 * g, y, fw - 2 * g, fh), FONT_L, -1, DIM_INK,
+              m->proof_code[0] ? _("Last name") : "GALA-0001");
     bool locked = now < m->locked_until;
-    float bw = (W - fw - 5 * pad) / 3;
-    button(f, "ok", R(2 * pad + fw, fy, bw, fh), m->proof_code[0] ? "OK" : "Add",
+    float bx = 2 * g + fw, by = y;
+    if (L->portrait) { /* the buttons on a row of their own */
+        bx = g;
+        by = y + fh + g;
+    }
+    float bw = (W - bx - 3 * g) / 3;
+    button(f, "ok", R(bx, by, bw - g, fh), m->proof_code[0] ? _("OK") : _("Add"),
            m->entry[0] != '\0', BTN_GO, FONT_M);
-    char seats[40];
-    snprintf(seats, sizeof seats, "Seats (%d)", m->nparty);
-    button(f, "seats", R(3 * pad + fw + bw, fy, bw, fh), seats, m->nparty > 0, BTN, FONT_M);
-    button(f, "cancel", R(4 * pad + fw + 2 * bw, fy, bw, fh), "Cancel", true, BTN_OFF, FONT_M);
-    float py = fy + fh + pad * 0.5f, ph = font_px(m, FONT_M) * 1.4f;
+    char seats[64];
+    snprintf(seats, sizeof seats, _("Seats (%d)"), m->nparty);
+    button(f, "seats", R(bx + bw, by, bw - g, fh), seats, m->nparty > 0, BTN, FONT_M);
+    button(f, "cancel", R(bx + 2 * bw, by, bw - g, fh), _("Cancel"), true, BTN_OFF, FONT_M);
+    y = by + fh + g;
+    float ph = LINE(FONT_M);
     if (locked) {
-        textf(f, R(pad, py, W - 2 * pad, ph), FONT_M, -1, AMBER,
-              "Too many wrong numbers: the keypad is paused for %d s",
+        textf(f, R(g, y, W - 2 * g, ph), FONT_M, -1, AMBER,
+              _("Too many wrong numbers: the keypad is paused for %d s"),
               (int)((m->locked_until - now + 999) / 1000));
     } else if (m->nparty) {
-        char line[400] = "Your party:";
-        size_t used = strlen(line);
+        char line[400];
+        size_t used = (size_t)snprintf(line, sizeof line, "%s", _("Your party:"));
         for (int i = 0; i < m->nparty && used < sizeof line; i++) {
             int n = snprintf(line + used, sizeof line - used, "%s %s%s%s", i ? "," : "",
                              m->party[i].code, m->party[i].name[0] ? " " : "", m->party[i].name);
             used += n > 0 ? (size_t)n : 0;
         }
-        textf(f, R(pad, py, W - 2 * pad, ph), FONT_M, -1, DIM, "%s", line);
+        textf(f, R(g, y, W - 2 * g, ph), FONT_M, -1, DIM, "%s", line);
     }
-    /* The keypad: 4 rows of 10 cells filling the rest of the screen. */
-    float ky = py + ph + pad * 0.5f, kh = (H - ky - pad) / 4, kw = (W - 2 * pad) / 10;
+    y += ph + g;
+    /* The keypad: 4 rows of 10 keys in the rest of the screen, no taller than
+     * two fingers a key. */
+    float kh = (H - y - g) / 4, kw = (W - 2 * g) / 10;
+    if (kh > 2 * L->finger)
+        kh = 2 * L->finger;
+    ui_fixed = true; /* codes are Latin, read left to right in any language */
     for (int r = 0; r < 4; r++) {
         for (int c = 0; keyrows[r][c]; c++) {
             char name[8] = "key_", label[2] = {keyrows[r][c], 0};
             name[4] = keyrows[r][c];
             name[5] = '\0';
-            button(f, name, R(pad + c * kw, ky + r * kh, kw - 3, kh - 3), label, !locked, BTN,
-                   FONT_L);
+            button(f, name, R(g + c * kw, y + r * kh, kw - 3, kh - 3), label, !locked, BTN, FONT_L);
         }
     }
-    button(f, "del", R(pad + 7 * kw, ky + 3 * kh, 3 * kw - 3, kh - 3), "Delete", !locked, BTN_OFF,
+    button(f, "del", R(g + 7 * kw, y + 3 * kh, 3 * kw - 3, kh - 3), _("Delete"), !locked, BTN_OFF,
            FONT_M);
+    ui_fixed = false;
 }
 
 static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_frame *f, krect r)
@@ -356,17 +437,28 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
     char words[96] = "";
     const char *seat = kmodel_guest_seat(m, w, i);
     if (seat[0])
-        kmodel_seat_words(w->l, seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
     bool choosing = kmodel_choosing(m) == i;
     kcolor c = seat[0] ? MINE_TEXT : choosing ? WHITE : DIM;
     if (seat[0] && !g->assigned[0] && g->hold_until > now) {
         int s = (int)((g->hold_until - now + 999) / 1000);
-        textf(f, r, FONT_S, -1, c, "%s: %s (held %d:%02d)", g->code, words, s / 60, s % 60);
+        textf(f, r, FONT_S, -1, c, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
     } else if (seat[0]) {
         textf(f, r, FONT_S, -1, c, "%s: %s", g->code, words);
     } else {
-        textf(f, r, FONT_S, -1, c, "%s: %s", g->code, choosing ? "tap a green seat" : "-");
+        textf(f, r, FONT_S, -1, c, "%s: %s", g->code, choosing ? _("tap a green seat") : "-");
     }
+}
+
+/* A small text centred in box r, only when it fits at the smallest size. */
+static void label_in(ui_frame *f, krect r, kcolor c, const char *text)
+{
+    float px = ui_L.min_px;
+    if (r.h < px * 1.45f || r.w < px * 0.62f * (float)strlen(text))
+        return;
+    ui_item *it = textf(f, r, FONT_S, 0, c, "%s", text);
+    if (it)
+        it->px = px;
 }
 
 static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -384,17 +476,19 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
             if (r < 1 || x + r < a.x || y + r < a.y || x - r > a.x + a.w || y - r > a.y + a.h)
                 continue;
             add(f, UI_DISC, R(x - r, y - r, 2 * r, 2 * r), TABLE);
-            if (r > 14) {
-                const char *num = sec->label;
-                const char *sp = strrchr(num, ' ');
-                textf(f, R(x - r, y - r, 2 * r, 2 * r), FONT_S, 0, WHITE, "%s", sp ? sp + 1 : num);
+            krect box = R(x - r * 0.7f, y - r * 0.7f, 1.4f * r, 1.4f * r);
+            if (box.x >= a.x && box.y >= a.y && box.x + box.w <= a.x + a.w &&
+                box.y + box.h <= a.y + a.h) {
+                const char *sp = strrchr(sec->label, ' ');
+                label_in(f, box, WHITE, sp ? sp + 1 : sec->label);
             }
-        } else if (sr > 6 && sec->seat_count > 0) {
+        } else if (sec->seat_count > 0) {
             const layout_seat *first = layout_seat_at(w->l, sec->first_seat);
             float fx, fy;
             seatmap_to_screen(mp, first->x, first->y, &fx, &fy);
-            if (fy > a.y && fy < a.y + a.h && fx - 4 * sr > a.x)
-                textf(f, R(fx - 5 * sr, fy - sr, 3.5f * sr, 2 * sr), FONT_S, 1, DIM, "%s", sec->id);
+            krect box = R(fx - 5 * sr, fy - sr, 3.5f * sr, 2 * sr);
+            if (box.y >= a.y && box.y + box.h <= a.y + a.h && box.x >= a.x)
+                label_in(f, box, DIM, sec->id);
         }
     }
     add(f, UI_SEATS, a, WHITE);
@@ -410,6 +504,8 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
         f->seats = p;
         f->seatcap = n;
     }
+    /* Seat numbers on the seats once a number fits on a disc. */
+    bool numbers = sr * 1.4f >= ui_L.min_px * 1.45f;
     for (int i = 0; i < n; i++) {
         const layout_seat *ls = layout_seat_at(w->l, i);
         float x, y;
@@ -422,53 +518,65 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
         s->radius = sr;
         s->index = i;
         s->look = kmodel_seat_look(m, w, i, now);
+        if (numbers && x - sr >= a.x && y - sr >= a.y && x + sr <= a.x + a.w && y + sr <= a.y + a.h)
+            label_in(f, R(x - sr * 0.7f, y - sr * 0.7f, 1.4f * sr, 1.4f * sr),
+                     s->look == LOOK_HELD ? INK : WHITE, ls->label);
     }
 }
 
-static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, float top)
+static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h;
-    float finger = (float)kmodel_finger_px(&m->cfg);
-    map_layer(m, w, now, f);
-    krect a = m->map.area;
-    float zb = finger;
-    button(f, "zoomin", R(a.x + a.w - zb - 6, a.y + 6, zb, zb), "+", true, BTN, FONT_L);
-    button(f, "zoomout", R(a.x + a.w - zb - 6, a.y + 12 + zb, zb, zb), "-", true, BTN, FONT_L);
-    button(f, "fit", R(a.x + a.w - zb - 6, a.y + 18 + 2 * zb, zb, zb), "All", true, BTN, FONT_S);
-    if (!seatmap_tappable(&m->map))
-        textf(f, R(a.x, a.y + a.h - font_px(m, FONT_M) * 1.6f, a.w, font_px(m, FONT_M) * 1.5f),
-              FONT_M, 0, WHITE, "Tap near your table to come closer");
-    /* The panel: who chooses, the party, the legend, the buttons. */
-    float px = a.x + a.w, pw = W - px, pad = 8, y = top + pad;
-    fill(f, R(px, top, pw, H - top), BG);
+    const klayout *L = &ui_L;
+    float H = (float)L->h, g = L->gap, finger = L->key;
+    /* The gutter beside the map: the zoom buttons never cover a seat. */
+    krect gu = L->gutter;
+    fill(f, gu, BG);
+    float zx = gu.x + g;
+    button(f, "zoomin", R(zx, gu.y + g, finger, finger), "+", true, BTN, FONT_L);
+    button(f, "zoomout", R(zx, gu.y + 2 * g + finger, finger, finger), "-", true, BTN, FONT_L);
+    button(f, "fit", R(zx, gu.y + 3 * g + 2 * finger, finger, finger), _("All"), true, BTN, FONT_S);
+    /* The panel: who chooses, the party, the legend, the buttons; beside the
+     * map in landscape, below it in portrait (buttons then on the right). */
+    krect p = L->panel;
+    fill(f, p, BG);
+    float bh = L->target, bw = p.w - 2 * g, bx = p.x + g, by = p.y + p.h - 3 * (bh + g);
+    float tx = p.x + g, tw = p.w - 2 * g, ty = p.y + g, tbottom = by - g;
+    if (L->portrait) {
+        bw = p.w * 0.36f;
+        bx = p.x + p.w - g - bw;
+        by = p.y + g;
+        tw = bx - g - tx;
+        tbottom = p.y + p.h - g;
+    }
     int c = kmodel_choosing(m);
-    float lh = font_px(m, FONT_S) * 1.5f;
+    float lh = LINE(FONT_S);
     if (c >= 0)
-        textf(f, R(px + pad, y, pw - 2 * pad, lh * 1.2f), FONT_M, -1, WHITE, "Seat for %s",
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, _("Seat for %s"),
               m->party[c].name[0] ? m->party[c].name : m->party[c].code);
     else
-        textf(f, R(px + pad, y, pw - 2 * pad, lh * 1.2f), FONT_M, -1, WHITE,
-              "Every ticket has a seat");
-    y += lh * 1.3f;
-    for (int i = 0; i < m->nparty; i++, y += lh)
-        seat_row(m, w, now, i, f, R(px + pad, y, pw - 2 * pad, lh));
-    y += lh * 0.3f;
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s",
+              _("Every ticket has a seat"));
+    ty += LINE(FONT_M);
+    if (!seatmap_tappable(&m->map) && ty + lh <= tbottom) {
+        textf(f, R(tx, ty, tw, lh), FONT_S, -1, WHITE, "%s", _("Tap near your table"));
+        ty += lh;
+    }
+    for (int i = 0; i < m->nparty && ty + lh <= tbottom; i++, ty += lh)
+        seat_row(m, w, now, i, f, R(tx, ty, tw, lh));
+    ty += g;
     bool lease_off = w->policy == JOURNAL_POLICY_LEASE && kmodel_offline(w, now);
-    for (int k = 0; k < LOOK_COUNT; k++) {
+    for (int k = 0; k < LOOK_COUNT && ty + lh <= tbottom; k++) {
         if (k == LOOK_UNAVAILABLE && !lease_off)
             continue;
-        float d = lh * 0.7f;
-        add(f, UI_DISC, R(px + pad, y + (lh - d) / 2, d, d), ui_look_colors[k]);
-        textf(f, R(px + pad + d * 1.5f, y, pw - 2 * pad - d * 1.5f, lh), FONT_S, -1, DIM, "%s",
-              look_words[k]);
-        y += lh;
+        float d = lh * 0.6f;
+        add(f, UI_DISC, R(tx, ty + (lh - d) / 2, d, d), ui_look_colors[k]);
+        textf(f, R(tx + d * 1.5f, ty, tw - d * 1.5f, lh), FONT_S, -1, DIM, "%s", _(look_words[k]));
+        ty += lh;
     }
-    float bh = finger, by = H - pad - bh;
-    button(f, "confirm", R(px + pad, by - 2 * (bh + pad), pw - 2 * pad, bh), "Confirm",
-           c < 0 && m->nparty > 0, BTN_GO, FONT_M);
-    button(f, "back", R(px + pad, by - (bh + pad), pw - 2 * pad, bh), "Add tickets", true, BTN,
-           FONT_M);
-    button(f, "cancel", R(px + pad, by, pw - 2 * pad, bh), "Cancel", true, BTN_OFF, FONT_M);
+    button(f, "confirm", R(bx, by, bw, bh), _("Confirm"), c < 0 && m->nparty > 0, BTN_GO, FONT_M);
+    button(f, "back", R(bx, by + bh + g, bw, bh), _("Add tickets"), true, BTN, FONT_M);
+    button(f, "cancel", R(bx, by + 2 * (bh + g), bw, bh), _("Cancel"), true, BTN_OFF, FONT_M);
+    (void)H;
 }
 
 /* Why the coordinator refused an assign, for the guest. */
@@ -479,126 +587,148 @@ static const char *refusal_words(const kmodel *m, const kworld *w, int i)
             continue;
         switch (w->ops[k].reason) {
         case REASON_REVOKED:
-            return "ticket cancelled, please see the front desk";
+            return _("ticket cancelled, please see the front desk");
         case REASON_CLASS_NOT_ALLOWED:
-            return "that seat is not for this ticket, please choose again";
+            return _("that seat is not for this ticket, please choose again");
         case REASON_SEAT_TAKEN:
         case REASON_SEAT_HELD:
         case REASON_SEAT_LEASED:
         case REASON_SEAT_BLOCKED:
         case REASON_NO_FREE_SEAT:
-            return "the seat was taken and none is free, please ask staff";
+            return _("the seat was taken and none is free, please ask staff");
         default:
             break;
         }
     }
-    return "please ask a member of staff";
+    return _("please ask a member of staff");
 }
 
-static void party_list(const kmodel *m, const kworld *w, ui_frame *f, krect r)
+/* The party a line each from y down to at most bottom; returns the y after. */
+static float party_list(const kmodel *m, const kworld *w, ui_frame *f, float x, float y, float wd,
+                        float bottom)
 {
-    float lh = font_px(m, FONT_M) * 1.6f;
-    for (int i = 0; i < m->nparty; i++) {
+    float lh = LINE(FONT_M);
+    for (int i = 0; i < m->nparty && y + lh <= bottom; i++, y += lh) {
+        krect r = R(x, y, wd, lh);
         if (kmodel_guest_refused(m, w, i)) {
-            textf(f, R(r.x, r.y + i * lh, r.w, lh), FONT_M, -1, AMBER, "%s %s: NOT seated - %s",
-                  m->party[i].code, m->party[i].name, refusal_words(m, w, i));
+            textf(f, r, FONT_M, -1, AMBER, _("%s %s: NOT seated - %s"), m->party[i].code,
+                  m->party[i].name, refusal_words(m, w, i));
             continue;
         }
         char words[96];
         const char *seat = kmodel_guest_seat(m, w, i);
-        kmodel_seat_words(w->l, seat, words, sizeof words);
-        textf(f, R(r.x, r.y + i * lh, r.w, lh), FONT_M, -1, WHITE, "%s %s: %s", m->party[i].code,
-              m->party[i].name, words);
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
+        textf(f, r, FONT_M, -1, WHITE, "%s %s: %s", m->party[i].code, m->party[i].name, words);
     }
+    return y;
 }
 
-static void confirm_screen(const kmodel *m, const kworld *w, ui_frame *f, float top)
+static void confirm_screen(const kmodel *m, const kworld *w, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h, pad = 16;
-    float finger = (float)kmodel_finger_px(&m->cfg);
-    textf(f, R(pad, top + pad, W - 2 * pad, font_px(m, FONT_L) * 1.4f), FONT_L, -1, WHITE,
-          "Please confirm your seats");
-    party_list(m, w, f, R(pad, top + pad + font_px(m, FONT_L) * 1.8f, W - 2 * pad, H));
-    float bh = finger * 1.2f, bw = (W - 3 * pad) / 2;
-    button(f, "back", R(pad, H - pad - bh, bw, bh), "Change", true, BTN, FONT_M);
-    button(f, "yes", R(2 * pad + bw, H - pad - bh, bw, bh), "Yes, seat us", true, BTN_GO, FONT_M);
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap;
+    float y = L->body.y + g, bh = L->target, bw = (W - 3 * g) / 2;
+    textf(f, R(g, y, W - 2 * g, LINE(FONT_L)), FONT_L, -1, WHITE, "%s",
+          _("Please confirm your seats"));
+    party_list(m, w, f, g, y + LINE(FONT_L) + g, W - 2 * g, H - 2 * g - bh);
+    button(f, "back", R(g, H - g - bh, bw, bh), _("Change"), true, BTN, FONT_M);
+    button(f, "yes", R(2 * g + bw, H - g - bh, bw, bh), _("Yes, seat us"), true, BTN_GO, FONT_M);
 }
 
-static void done_screen(const kmodel *m, const kworld *w, ui_frame *f, float top)
+static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h, pad = 16;
-    float finger = (float)kmodel_finger_px(&m->cfg);
-    float q = H - top - 3 * pad - finger * 1.2f;
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap, top = L->body.y;
+    float bh = L->target;
+    /* Landscape: the words on the left, the code on the right; portrait: the
+     * code below the words. */
+    float q = H - top - 3 * g - bh, lw;
     if (q > W * 0.4f)
         q = W * 0.4f;
-    float lw = W - q - 3 * pad;
+    lw = L->portrait ? W - 2 * g : W - q - 3 * g;
     int refused = 0;
     for (int i = 0; i < m->nparty; i++)
         refused += kmodel_guest_refused(m, w, i);
-    textf(f, R(pad, top + pad, lw, font_px(m, FONT_L) * 1.4f), FONT_L, -1, refused ? AMBER : WHITE,
-          "%s",
-          !refused              ? "You are seated!"
-          : refused < m->nparty ? "Not every ticket could be seated"
-                                : "We could not seat you");
-    float y = top + pad + font_px(m, FONT_L) * 1.8f;
-    party_list(m, w, f, R(pad, y, lw, H));
-    y += m->nparty * font_px(m, FONT_M) * 1.6f + pad;
-    for (int i = 0; i < m->nparty; i++) {
+    float y = top + g;
+    textf(f, R(g, y, lw, LINE(FONT_L)), FONT_L, -1, refused ? AMBER : WHITE, "%s",
+          !refused              ? _("You are seated!")
+          : refused < m->nparty ? _("Not every ticket could be seated")
+                                : _("We could not seat you"));
+    y += LINE(FONT_L) + g;
+    float bottom = H - 2 * g - bh;
+    y = party_list(m, w, f, g, y, lw, bottom) + g;
+    for (int i = 0; i < m->nparty && y + 2 * LINE(FONT_M) <= bottom; i++) {
         const char *now_seat = kmodel_guest_seat(m, w, i);
         if (now_seat[0] && strcmp(now_seat, m->party[i].assigned) != 0) {
             char was[96], is[96];
-            kmodel_seat_words(w->l, m->party[i].assigned, was, sizeof was);
-            kmodel_seat_words(w->l, now_seat, is, sizeof is);
-            ui_item *it = textf(f, R(pad, y, lw, font_px(m, FONT_M) * 3.2f), FONT_M, -1, AMBER,
-                                "Seat changed: %s was taken at another kiosk just before; %s "
-                                "now sits at %s.",
+            kmodel_seat_words(w->l, m->lang, m->party[i].assigned, was, sizeof was);
+            kmodel_seat_words(w->l, m->lang, now_seat, is, sizeof is);
+            ui_item *it = textf(f, R(g, y, lw, 2 * LINE(FONT_M)), FONT_M, -1, AMBER,
+                                _("Seat changed: %s was taken at another kiosk just before; %s "
+                                  "now sits at %s."),
                                 was, m->party[i].code, is);
             if (it)
                 it->wrap = true;
-            y += font_px(m, FONT_M) * 3.4f;
+            y += 2 * LINE(FONT_M) + g;
         }
     }
     if (kmodel_confirmation_text(m, w, f->qr_text, sizeof f->qr_text) > 0) {
-        textf(f, R(pad, y, lw, font_px(m, FONT_M) * 1.5f), FONT_M, -1, DIM,
-              "Take a photo of the code to remember your seats.");
-        ui_item *qr = add(f, UI_QR, R(W - q - pad, top + pad, q, q), INK);
-        if (qr) {
+        if (y + 2 * LINE(FONT_S) <= bottom) {
+            ui_item *it = textf(f, R(g, y, lw, 2 * LINE(FONT_S)), FONT_S, -1, DIM, "%s",
+                                _("Take a photo of the code to remember your seats."));
+            if (it)
+                it->wrap = true;
+            y += 2 * LINE(FONT_S) + g;
+        }
+        krect qr = R(W - q - g, top + g, q, q);
+        if (L->portrait) {
+            q = bottom - y;
+            if (q > W * 0.7f)
+                q = W * 0.7f;
+            qr = R((W - q) / 2, y, q, q);
+        }
+        ui_item *it = add(f, UI_QR, qr, INK);
+        if (it) {
             uint64_t h = 1469598103934665603ull;
             for (const char *p = f->qr_text; *p; p++)
                 h = (h ^ (unsigned char)*p) * 1099511628211ull;
-            snprintf(qr->text, sizeof qr->text, "qr %016llx", (unsigned long long)h);
+            snprintf(it->text, sizeof it->text, "qr %016llx", (unsigned long long)h);
         }
     } else {
         f->qr_text[0] = '\0';
     }
-    button(f, "done", R(pad, H - pad - finger * 1.2f, lw, finger * 1.2f), "Done", true, BTN_GO,
-           FONT_M);
+    button(f, "done", R(g, H - g - bh, lw, bh), _("Done"), true, BTN_GO, FONT_M);
 }
 
 /* ---- door and staff ------------------------------------------------------------------ */
 
-static void counts(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, krect r, kcolor c)
+static void counts(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, kcolor c)
 {
+    const klayout *L = &ui_L;
     state_stats st;
     state_get_stats(w->view, now, &st);
-    textf(f, r, FONT_M, 0, c, "Checked in %d of %d   (admitted here: %d)", st.checked_in,
-          st.tickets, m->admitted);
+    textf(f, R(L->gap, L->h - L->gap - LINE(FONT_M), L->w - 2 * L->gap, LINE(FONT_M)), FONT_M, 0, c,
+          _("Checked in %d of %d   (admitted here: %d)"), st.checked_in, st.tickets, m->admitted);
 }
 
-static void door_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, float top)
+static void door_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h;
-    textf(f, R(0, top + H * 0.15f, W, H * 0.2f), FONT_XL, 0, WHITE, "Scan a ticket");
-    textf(f, R(0, top + H * 0.4f, W, H * 0.1f), FONT_M, 0, DIM,
-          "Hold the QR code under the scanner");
+    const klayout *L = &ui_L;
+    float W = (float)L->w, g = L->gap, y = L->body.y + L->body.h * 0.15f;
+    textf(f, R(g, y, W - 2 * g, LINE(FONT_XL)), FONT_XL, 0, WHITE, "%s", _("Scan a ticket"));
+    y += LINE(FONT_XL) + g;
+    textf(f, R(g, y, W - 2 * g, LINE(FONT_M)), FONT_M, 0, DIM, "%s",
+          _("Hold the QR code under the scanner"));
+    y += LINE(FONT_M) + g;
     if (m->entry[0])
-        textf(f, R(0, top + H * 0.52f, W, H * 0.08f), FONT_M, 0, WHITE, "%s", m->entry);
-    counts(m, w, now, f, R(0, H - H * 0.15f, W, H * 0.1f), DIM);
+        textf(f, R(g, y, W - 2 * g, LINE(FONT_M)), FONT_M, 0, WHITE, "%s", m->entry);
+    counts(m, w, now, f, DIM);
 }
 
-static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, float top)
+static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h;
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap, top = L->body.y;
     const kverdict *v = &m->verdict;
     kcolor bg = v->kind == VERDICT_ADMITTED                                ? VERDICT_GREEN
                 : v->kind == VERDICT_ALREADY || v->kind == VERDICT_SHOW_QR ? AMBER
@@ -608,51 +738,60 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     button(f, "ok", R(0, top, W, H - top), "", true, bg, FONT_S);
     /* Dark words on amber, white on green and red: 4.5:1 at least (WCAG AA). */
     kcolor fg = bg.r == AMBER.r && bg.g == AMBER.g && bg.b == AMBER.b ? INK : WHITE;
-    if (v->saved) {
-        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, fg, "%s", v->title);
-    } else {
-        textf(f, R(0, top + H * 0.05f, W, H * 0.2f), FONT_XL, 0, fg,
-              "NOT RECORDED \u2013 tell staff");
-        ui_item *it =
-            textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, fg,
-                  "%s, but this door could not save the scan; it keeps trying.", v->title);
-        if (it)
-            it->wrap = true;
+    /* One column from the top, each line in its own band: nothing meets. */
+    float y = top + g, tw = W - 2 * g;
+    textf(f, R(g, y, tw, LINE(FONT_XL)), FONT_XL, 0, fg, "%s",
+          v->saved ? _(v->title) : _("NOT RECORDED \u2013 tell staff"));
+    y += LINE(FONT_XL) + g;
+    if (v->name[0]) {
+        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", v->name);
+        y += LINE(FONT_L);
     }
-    if (v->name[0])
-        textf(f, R(0, top + H * 0.28f, W, H * 0.12f), FONT_L, 0, fg, "%s", v->name);
     char words[96] = "";
     if (v->seat[0])
-        kmodel_seat_words(w->l, v->seat, words, sizeof words);
+        kmodel_seat_words(w->l, m->lang, v->seat, words, sizeof words);
     else if (v->kind != VERDICT_REFUSED)
-        text_copy(words, sizeof words, "No seat chosen yet");
-    if (words[0])
-        textf(f, R(0, top + H * 0.42f, W, H * 0.12f), FONT_L, 0, fg, "%s", words);
-    if (v->detail[0] && v->saved) {
-        ui_item *it = textf(f, R(W * 0.05f, top + H * 0.56f, W * 0.9f, H * 0.16f), FONT_M, 0, fg,
-                            "%s", v->detail);
-        if (it)
-            it->wrap = true;
+        text_copy(words, sizeof words, _("No seat chosen yet"));
+    if (words[0]) {
+        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", words);
+        y += LINE(FONT_L);
     }
-    if (v->code[0])
-        textf(f, R(0, top + H * 0.70f, W, H * 0.07f), FONT_S, 0, fg, "%s", v->code);
-    counts(m, w, now, f, R(0, H - H * 0.12f, W, H * 0.1f), fg);
+    y += g;
+    float bottom = H - 2 * g - LINE(FONT_M);
+    float dh = 2 * LINE(FONT_M);
+    if (y + dh + LINE(FONT_S) > bottom)
+        dh = LINE(FONT_M);
+    ui_item *it = NULL;
+    if (!v->saved)
+        it = textf(f, R(g, y, tw, dh), FONT_M, 0, fg,
+                   _("%s, but this door could not save the scan; it keeps trying."), _(v->title));
+    else if (v->detail[0])
+        it = textf(f, R(g, y, tw, dh), FONT_M, 0, fg, "%s", v->detail);
+    if (it)
+        it->wrap = true;
+    y += dh;
+    if (v->code[0] && y + LINE(FONT_S) <= bottom)
+        textf(f, R(g, y, tw, LINE(FONT_S)), FONT_S, 0, fg, "%s", v->code);
+    counts(m, w, now, f, fg);
 }
 
-static void pin_screen(const kmodel *m, ui_frame *f, float top)
+static void pin_screen(const kmodel *m, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h, pad = 8;
-    float th = font_px(m, FONT_L) * 1.4f;
-    textf(f, R(0, top + pad, W, th), FONT_L, 0, WHITE, "Staff PIN");
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap, top = L->body.y;
+    float th = LINE(FONT_L);
+    textf(f, R(g, top + g, W - 2 * g, th), FONT_L, 0, WHITE, "%s", _("Staff PIN"));
     char stars[16] = "";
     size_t n = strlen(m->pin);
     for (size_t i = 0; i < n && i + 1 < sizeof stars; i++)
         stars[i] = '*';
     stars[n < sizeof stars ? n : sizeof stars - 1] = '\0';
-    float fw = W * 0.4f, fy = top + 2 * pad + th;
+    float fw = W * 0.4f, fy = top + 2 * g + th;
     fill(f, R((W - fw) / 2, fy, fw, th), FIELD);
     textf(f, R((W - fw) / 2, fy, fw, th), FONT_L, 0, INK, "%s", stars);
-    float ky = fy + th + pad, kh = (H - ky - pad) / 4, kw = kh * 1.6f;
+    float ky = fy + th + g, kh = (H - ky - g) / 4, kw = kh * 1.6f;
+    if (kh > 2 * L->finger)
+        kh = 2 * L->finger;
     if (kw * 3 > W * 0.6f)
         kw = W * 0.2f;
     float kx = (W - 3 * kw) / 2;
@@ -663,56 +802,80 @@ static void pin_screen(const kmodel *m, ui_frame *f, float top)
         button(f, name, R(kx + (i % 3) * kw, ky + (i / 3) * kh, kw - 4, kh - 4), label, true, BTN,
                FONT_L);
     }
-    button(f, "pin_del", R(kx, ky + 3 * kh, kw - 4, kh - 4), "Del", true, BTN_OFF, FONT_M);
+    button(f, "pin_del", R(kx, ky + 3 * kh, kw - 4, kh - 4), _("Del"), true, BTN_OFF, FONT_M);
     button(f, "pin_0", R(kx + kw, ky + 3 * kh, kw - 4, kh - 4), "0", true, BTN, FONT_L);
-    button(f, "pin_ok", R(kx + 2 * kw, ky + 3 * kh, kw - 4, kh - 4), "OK", true, BTN_GO, FONT_M);
-    button(f, "pin_cancel", R(W - kx + pad, ky + 3 * kh, kx - 2 * pad, kh - 4), "Cancel", true,
-           BTN_OFF, FONT_M);
+    button(f, "pin_ok", R(kx + 2 * kw, ky + 3 * kh, kw - 4, kh - 4), _("OK"), true, BTN_GO, FONT_M);
+    button(f, "pin_cancel", R(kx + 3 * kw + g, ky + 3 * kh, W - kx - 3 * kw - 2 * g, kh - 4),
+           _("Cancel"), true, BTN_OFF, FONT_M);
 }
 
-static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, float top)
+static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
-    float W = (float)m->cfg.w, H = (float)m->cfg.h, pad = 12;
-    float lh = font_px(m, FONT_M) * 1.5f, y = top + pad;
-    textf(f, R(pad, y, W - 2 * pad, lh), FONT_L, -1, WHITE, "Maintenance");
-    y += lh * 1.4f;
-    char last[TIMESTAMP_TEXT_SIZE] = "never";
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap;
+    float lh = LINE(FONT_M), y = L->body.y + g, tw = W - 2 * g;
+    float bh = L->target, by = H - g - bh;
+    textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, -1, WHITE, "%s", _("Maintenance"));
+    y += LINE(FONT_L) + g;
+    char last[TIMESTAMP_TEXT_SIZE] = "";
     if (w->st.last_sync_at)
         timestamp_format(w->st.last_sync_at, last);
-    textf(f, R(pad, y, W - 2 * pad, lh), FONT_M, -1, WHITE, "Device: %s (%s)", w->id.device,
+    else
+        text_copy(last, sizeof last, _("never"));
+    textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Device: %s (%s)"), w->id.device,
           role_name(w->id.role) ? role_name(w->id.role) : "?");
     y += lh;
-    textf(f, R(pad, y, W - 2 * pad, lh), FONT_M, -1, WHITE, "Event: %s - mode %s", w->id.event_name,
-          m->mode == KMODE_DOOR ? "door" : "guest");
+    textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Event: %s - mode %s"), w->id.event_name,
+          m->mode == KMODE_DOOR ? _("door") : _("guest"));
     y += lh;
-    textf(f, R(pad, y, W - 2 * pad, lh), FONT_M, -1, WHITE,
-          "Sync: %s, %lld pending, offline policy %s",
-          kmodel_offline(w, now) ? "offline" : "online", (long long)w->pending,
+    textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Sync: %s, %lld pending, offline policy %s"),
+          kmodel_offline(w, now) ? _("offline") : _("online"), (long long)w->pending,
           w->policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic");
     y += lh;
-    textf(f, R(pad, y, W - 2 * pad, lh), FONT_M, -1, WHITE, "Last sync: %s", last);
+    textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Last sync: %s"), last);
     y += lh;
     int64_t skew = w->st.clock_offset_ms;
     if (w->st.clock_measured_at &&
-        (skew > USHER_CLOCK_SKEW_ALERT_MS || -skew > USHER_CLOCK_SKEW_ALERT_MS)) {
-        textf(f, R(pad, y, W - 2 * pad, lh), FONT_S, -1, AMBER,
-              "Clock: this device is %lld s %s the coordinator (times shown are the coordinator's)",
-              (long long)((skew < 0 ? -skew : skew) / 1000), skew > 0 ? "behind" : "ahead of");
+        (skew > USHER_CLOCK_SKEW_ALERT_MS || -skew > USHER_CLOCK_SKEW_ALERT_MS) &&
+        y + lh <= by - g) {
+        textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER,
+              _("Clock: this device is %lld s %s the coordinator (times shown are the "
+                "coordinator's)"),
+              (long long)((skew < 0 ? -skew : skew) / 1000),
+              skew > 0 ? _("behind") : _("ahead of"));
         y += lh;
     }
-    if (w->st.last_error[0]) {
-        textf(f, R(pad, y, W - 2 * pad, lh), FONT_S, -1, AMBER, "Last error: %s", w->st.last_error);
+    if (w->st.last_error[0] && y + lh <= by - g) {
+        textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER, _("Last error: %s"), w->st.last_error);
         y += lh;
     }
-    if (w->unsaved || m->save_error[0])
-        textf(f, R(pad, y, W - 2 * pad, lh), FONT_S, -1, AMBER,
-              "Kiosk: %lld ops not saved yet; last save error: %s", (long long)w->unsaved,
-              m->save_error[0] ? m->save_error : "none");
-    float bh = (float)kmodel_finger_px(&m->cfg) * 1.2f, bw = (W - 5 * pad) / 4, by = H - pad - bh;
-    button(f, "guest", R(pad, by, bw, bh), "Guest mode", m->mode != KMODE_GUEST, BTN, FONT_M);
-    button(f, "door", R(2 * pad + bw, by, bw, bh), "Door mode", m->mode != KMODE_DOOR, BTN, FONT_M);
-    button(f, "back", R(3 * pad + 2 * bw, by, bw, bh), "Back", true, BTN_GO, FONT_M);
-    button(f, "quit", R(4 * pad + 3 * bw, by, bw, bh), "Quit", true, RED, FONT_M);
+    if ((w->unsaved || m->save_error[0]) && y + lh <= by - g)
+        textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER,
+              _("Kiosk: %lld ops not saved yet; last save error: %s"), (long long)w->unsaved,
+              m->save_error[0] ? m->save_error : _("none"));
+    float bw = (W - 5 * g) / 4;
+    button(f, "guest", R(g, by, bw, bh), _("Guest mode"), m->mode != KMODE_GUEST, BTN, FONT_M);
+    button(f, "door", R(2 * g + bw, by, bw, bh), _("Door mode"), m->mode != KMODE_DOOR, BTN,
+           FONT_M);
+    button(f, "back", R(3 * g + 2 * bw, by, bw, bh), _("Back"), true, BTN_GO, FONT_M);
+    button(f, "quit", R(4 * g + 3 * bw, by, bw, bh), _("Quit"), true, RED, FONT_M);
+}
+
+/* An RTL language reads the screen from the right: every item and button
+ * is mirrored, except fixed ones (the venue's map, the code keypad). */
+static void mirror(ui_frame *f)
+{
+    float W = (float)ui_L.w;
+    for (int i = 0; i < f->nitems; i++) {
+        ui_item *it = &f->items[i];
+        if (it->fixed)
+            continue;
+        it->r.x = W - it->r.x - it->r.w;
+        it->align = -it->align;
+    }
+    for (int i = 0; i < f->nbuttons; i++)
+        if (!f->buttons[i].fixed)
+            f->buttons[i].r.x = W - f->buttons[i].r.x - f->buttons[i].r.w;
 }
 
 void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -721,16 +884,25 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     f->nitems = f->nbuttons = f->nseats = 0;
     f->qr_text[0] = '\0';
     f->oom = false;
-    float W = (float)m->cfg.w, H = (float)m->cfg.h, top = ui_status_height(m->cfg.h);
+    ui_lang = m->lang;
+    ui_fixed = false;
+    f->rtl = ktr_rtl(m->lang);
+    klayout_compute(&ui_L, m->cfg.w, m->cfg.h, m->cfg.ppmm);
+    float W = (float)ui_L.w, H = (float)ui_L.h;
     /* The seat map's own fills tile the screen: no background under them
      * (a million pixels fewer to write on a software renderer). */
     if (!w->l || m->screen != SCR_SEATMAP || !m->map_ready)
         fill(f, R(0, 0, W, H), BG);
     if (!w->l) {
-        textf(f, R(0, H * 0.35f, W, H * 0.15f), FONT_L, 0, WHITE, "Waiting for the coordinator");
-        textf(f, R(0, H * 0.5f, W, H * 0.1f), FONT_M, 0, DIM,
-              "This kiosk has not been set up yet: usher-syncd fetches the event when it "
-              "reaches the coordinator.");
+        float g = ui_L.gap;
+        textf(f, R(g, H * 0.35f, W - 2 * g, LINE(FONT_L)), FONT_L, 0, WHITE, "%s",
+              _("Waiting for the coordinator"));
+        ui_item *it = textf(f, R(g, H * 0.35f + LINE(FONT_L) + g, W - 2 * g, 3 * LINE(FONT_M)),
+                            FONT_M, 0, DIM, "%s",
+                            _("This kiosk has not been set up yet: usher-syncd fetches the event "
+                              "when it reaches the coordinator."));
+        if (it)
+            it->wrap = true;
         return;
     }
     /* The seat map pans under the status bar: on that screen the bar is
@@ -741,37 +913,43 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     switch (m->screen) {
     case SCR_WAITING:
     case SCR_ATTRACT:
-        attract(m, w, f, top);
+        attract(m, w, f);
         break;
     case SCR_ENTRY:
-        entry(m, w, now, f, top);
+        entry(m, w, now, f);
         break;
     case SCR_SEATMAP:
-        if (m->map_ready)
-            seatmap_screen(m, w, now, f, top);
+        if (m->map_ready) {
+            ui_fixed = true; /* the venue is never mirrored */
+            map_layer(m, w, now, f);
+            ui_fixed = false;
+            seatmap_screen(m, w, now, f);
+        }
         break;
     case SCR_CONFIRM:
-        confirm_screen(m, w, f, top);
+        confirm_screen(m, w, f);
         break;
     case SCR_DONE:
-        done_screen(m, w, f, top);
+        done_screen(m, w, f);
         break;
     case SCR_DOOR:
-        door_screen(m, w, now, f, top);
+        door_screen(m, w, now, f);
         break;
     case SCR_VERDICT:
-        verdict_screen(m, w, now, f, top);
+        verdict_screen(m, w, now, f);
         break;
     case SCR_PIN:
-        pin_screen(m, f, top);
+        pin_screen(m, f);
         break;
     case SCR_MAINT:
-        maint_screen(m, w, now, f, top);
+        maint_screen(m, w, now, f);
         break;
     }
     if (bar_last)
         status_bar(m, w, now, f);
     if (m->msg.kind)
-        msg_box(m, f);
+        msg_box(m, now, f);
+    if (f->rtl)
+        mirror(f);
     f->skip_seats = skip;
 }

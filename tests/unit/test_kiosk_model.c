@@ -136,10 +136,17 @@ static void tick(fixture *f, int64_t ms)
     input(f, &in);
 }
 
+/* A finger: the lift is hit-tested on the frame as the shell would draw it. */
 static void tap_xy(fixture *f, float x, float y)
 {
     kiosk_input d = {.kind = KIN_DOWN, .x = x, .y = y}, u = {.kind = KIN_UP, .x = x, .y = y};
     input(f, &d);
+    ui_frame fr;
+    ui_frame_init(&fr);
+    fr.skip_seats = true;
+    ui_build(&f->m, &f->w, f->now, &fr);
+    ui_hit(&fr, &u);
+    ui_frame_release(&fr);
     input(f, &u);
 }
 

@@ -199,7 +199,9 @@ static void status_bar_is_drawn_over_the_map(void **unused)
     world_init(&wd);
     kmodel m;
     model_on(&m, &wd.w, SCR_SEATMAP, 1280, 800, 151);
-    float top = ui_status_height(800);
+    klayout L;
+    klayout_compute(&L, 1280, 800, m.cfg.ppmm);
+    float top = L.bar;
     ui_frame f;
     ui_frame_init(&f);
     ui_build(&m, &wd.w, T0, &f);
