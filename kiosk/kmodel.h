@@ -4,7 +4,7 @@
  * world is what the journal says now (layout, replica + pending ops, sync
  * status); effects are what the shell must do (append ops durably, wake
  * syncd, quit). No SDL and no I/O here: the same code serves a finger, a
- * scanner and a test script (STYLE.md "Functional core"). */
+ * scanner and a test script (README.md "Working on the code"). */
 #ifndef USHER_KMODEL_H
 #define USHER_KMODEL_H
 

@@ -139,7 +139,7 @@ usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em
 usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out,
                             usher_errmsg *em) USHER_MUST_CHECK;
 
-/* The offline policy usher-syncd runs with (DESIGN.md rule 7), stored in meta
+/* The offline policy usher-syncd runs with (shared/README.md conflict rule 8), stored in meta
  * ("offline_policy", "lease_size") for the kiosk to read: with
  * JOURNAL_POLICY_LEASE, offline, a kiosk offers only the seats leased to it. */
 typedef enum {

@@ -1,5 +1,5 @@
 /* op.h - operations, verdicts, changes and alerts: what flows through the journal
- * and the sync protocol (DESIGN.md "Operations and the journal"). Plain values. */
+ * and the sync protocol (shared/README.md "How the pieces fit"). Plain values. */
 #ifndef USHER_OP_H
 #define USHER_OP_H
 
@@ -84,7 +84,7 @@ const char *op_kind_name(op_kind kind);
 /* OP_NONE when unknown. */
 op_kind op_kind_parse(const char *name);
 
-/* True when a device of this role may submit this kind (DESIGN.md roles). */
+/* True when a device of this role may submit this kind (the roles in syncd/README.md "HTTP API"). */
 bool op_allowed(usher_role role, op_kind kind);
 
 /* Writes a fresh random (v4) UUID from libsodium's randomness into out. */

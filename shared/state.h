@@ -1,5 +1,5 @@
 /* state.h - the seating state machine: a pure function from (state, op, now) to a
- * verdict, the changes it made and the alerts it raised (DESIGN.md "Conflict
+ * verdict, the changes it made and the alerts it raised (shared/README.md "Conflict
  * rules"). No I/O: the coordinator persists what it returns; a device builds
  * its view as replica + its own pending ops through the same function.
  *

@@ -2063,9 +2063,9 @@ def test_qr(env):
 
 
 def test_checkins_list_revoked_scans(env):
-    """/v1/checkins lists every scan at a door (DESIGN.md: a check-in "always
-    records what happened at the door"): refused scans of revoked tickets too,
-    marked revoked, in time order; they stay out of checkins.csv (no check-in)
+    """/v1/checkins lists every scan at a door (shared/README.md
+    conflict rule 4: a check-in always records what happened at the door):
+    refused scans of revoked tickets too, marked revoked, in time order; they stay out of checkins.csv (no check-in)
     and raise a revoked_scan alert."""
     env.setup()
     a, d = env.tokens["admin1"], env.tokens["door1"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""test_lease.py - integration tests of the `lease` offline policy (DESIGN.md rule 7):
-the real usher-coord, usher-syncd in lease mode and journal-op acting as the kiosk,
-on 127.0.0.1 in a temporary folder (tests/integration/README.md).
+"""test_lease.py - integration tests of the `lease` offline policy
+(shared/README.md conflict rule 8): the real usher-coord, usher-syncd in lease
+mode and journal-op acting as the kiosk, on 127.0.0.1 in a temporary folder (tests/integration/README.md).
 
     python3 test_lease.py --coord PATH --syncd PATH --journal-op PATH [NAME ...]
 
