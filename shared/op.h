@@ -84,7 +84,8 @@ const char *op_kind_name(op_kind kind);
 /* OP_NONE when unknown. */
 op_kind op_kind_parse(const char *name);
 
-/* True when a device of this role may submit this kind (the roles in syncd/README.md "HTTP API"). */
+/* True when a device of this role may submit this kind (the roles in syncd/README.md "HTTP API").
+ */
 bool op_allowed(usher_role role, op_kind kind);
 
 /* Writes a fresh random (v4) UUID from libsodium's randomness into out. */

@@ -1,5 +1,6 @@
 /* text.h - small string helpers: bounded copies, UTF-8 checks, base32, identifiers.
- * Replaces the functions README.md "Working on the code" bans (strcpy, strcat, sprintf, atoi, strtok). */
+ * Replaces the functions README.md "Working on the code" bans (strcpy, strcat, sprintf, atoi,
+ * strtok). */
 #ifndef USHER_TEXT_H
 #define USHER_TEXT_H
 
