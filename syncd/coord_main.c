@@ -441,6 +441,7 @@ static void print_event(const coord_event *ev)
     printf("codes: %s (%s)\n", ticketcode_strength_name(s->codes),
            s->codes_by_organiser ? "set by the organiser" : "from the imported codes");
     printf("time zone: %s\n", s->tz[0] ? s->tz : "UTC");
+    printf("kiosk language: %s\n", s->lang[0] ? s->lang : "each kiosk's --lang (en)");
     printf("staff PIN: %s\n",
            s->pin_hash[0] ? "set (stored as a hash)" : "none: set one with 'event set --pin new'");
 }
@@ -468,7 +469,7 @@ static int cmd_event_show(int argc, char **argv)
 
 static int cmd_event_set(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"codes", true}, {"pin", true}, {"tz", true}};
+    static const cli_spec specs[] = {{"db", true}, {"codes", true}, {"pin", true}, {"tz", true}, {"lang", true}};
     cli c;
     PARSE("usage: usher-coord event set --db FILE [--codes strong|weak|auto] [--pin DIGITS|new]\n"
           "                             [--tz ZONE]\n"
@@ -480,12 +481,17 @@ static int cmd_event_set(int argc, char **argv)
           "  --codes auto    back to what the imported codes are\n"
           "  --pin new       a new random 6-digit staff PIN, printed once; or 4-12 digits\n"
           "  --tz ZONE       the time zone people read times in (Europe/Berlin)\n"
+          "  --lang LANG     the kiosks' default language: " SETTINGS_LANGS "\n"
           "Stop 'usher-coord serve' first.\n");
     if (c.nargs)
         return fail("unexpected argument '%s'", c.args[0]);
     const char *codes = GET("codes"), *pin_arg = GET("pin"), *tz = GET("tz");
-    if (!codes && !pin_arg && !tz)
-        return fail("nothing to set: give --codes, --pin or --tz (see --help)");
+    const char *lang = GET("lang");
+    if (!codes && !pin_arg && !tz && !lang)
+        return fail("nothing to set: give --codes, --pin, --tz or --lang (see --help)");
+    if (lang && (!lang[0] || !settings_lang_ok(lang)))
+        return fail("--lang: '%s' is not a language the kiosks speak; give one of " SETTINGS_LANGS,
+                    lang);
     if (codes && strcmp(codes, "auto") && ticketcode_strength_parse(codes) < 0)
         return fail("--codes: strong, weak or auto");
     if (pin_arg && strcmp(pin_arg, "new") && !settings_pin_valid(pin_arg))
@@ -524,6 +530,8 @@ static int cmd_event_set(int argc, char **argv)
     }
     if (!rc && tz)
         text_copy(s.tz, sizeof s.tz, tz);
+    if (!rc && lang)
+        text_copy(s.lang, sizeof s.lang, lang);
     if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc) {
