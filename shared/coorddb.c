@@ -373,9 +373,11 @@ static usher_err write_settings(coorddb *db, const event_settings *s, usher_errm
 
 usher_err coorddb_set_settings(coorddb *db, const event_settings *s, usher_errmsg *em)
 {
-    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) || !settings_lang_ok(s->lang) ||
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        !settings_lang_ok(s->lang) ||
         (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
-        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone, language or codes");
+        return usher_fail(em, USHER_INVAL,
+                          "event settings: bad PIN hash, time zone, language or codes");
     char probe[64];
     usher_err err = store_begin(db->db, em);
     if (!err)

@@ -213,9 +213,11 @@ usher_err journal_get_identity(journal *j, journal_identity *out, usher_errmsg *
 
 usher_err journal_set_settings(journal *j, const event_settings *s, usher_errmsg *em)
 {
-    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) || !settings_lang_ok(s->lang) ||
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        !settings_lang_ok(s->lang) ||
         (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
-        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone, language or codes");
+        return usher_fail(em, USHER_INVAL,
+                          "event settings: bad PIN hash, time zone, language or codes");
     usher_err err = store_begin(j->db, em);
     if (!err)
         err = store_meta_set(j->db, K_CODES, ticketcode_strength_name(s->codes), em);

@@ -40,6 +40,7 @@ static const char usage[] =
     "  init    --db FILE [--event NAME] [--layout gala:25x10|theatre:RxS|FILE.json]\n"
     "          [--tz Europe/Berlin]      (prints the event's staff PIN, once)\n"
     "  event set  --db FILE [--codes strong|weak|auto] [--pin DIGITS|new] [--tz ZONE]\n"
+    "             [--lang en|de|fr|es|ar|zh]\n"
     "  event show --db FILE\n"
     "  tickets import   --db FILE [--dry-run] [--map SPEC] [--revoke-missing] FILE.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
@@ -469,10 +470,11 @@ static int cmd_event_show(int argc, char **argv)
 
 static int cmd_event_set(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"codes", true}, {"pin", true}, {"tz", true}, {"lang", true}};
+    static const cli_spec specs[] = {
+        {"db", true}, {"codes", true}, {"pin", true}, {"tz", true}, {"lang", true}};
     cli c;
     PARSE("usage: usher-coord event set --db FILE [--codes strong|weak|auto] [--pin DIGITS|new]\n"
-          "                             [--tz ZONE]\n"
+          "                             [--tz ZONE] [--lang LANG]\n"
           "Changes the event's settings; every device gets them at its next sync.\n"
           "  --codes strong  typed codes admit and seat guests (e.g. the ticket office\n"
           "                  printed its own unguessable barcodes that guests will scan)\n"

@@ -64,13 +64,13 @@ static void every_script_has_glyphs_and_a_missing_one_is_reported(void **unused)
     (void)unused;
     ktext *t = engine();
     static const char *const names[] = {
-        "\xe5\xbc\xa0\xe4\xbc\x9f",                         /* Chinese */
-        "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",                 /* Hebrew */
-        "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",                 /* Arabic */
+        "\xe5\xbc\xa0\xe4\xbc\x9f",                                                 /* Chinese */
+        "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",                                         /* Hebrew */
+        "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",                                         /* Arabic */
         "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87", /* Devanagari */
         "\xe0\xb8\xaa\xe0\xb8\xa7\xe0\xb8\xb1\xe0\xb8\xaa\xe0\xb8\x94\xe0\xb8\xb5", /* Thai */
-        "\xce\x9d\xce\xaf\xce\xba\xce\xbf\xcf\x82",         /* Greek */
-        "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd",                 /* Cyrillic */
+        "\xce\x9d\xce\xaf\xce\xba\xce\xbf\xcf\x82",                                 /* Greek */
+        "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd",                                         /* Cyrillic */
     };
     ktext_opts o = {.px = 30, .r = 255, .g = 255, .b = 255, .a = 255};
     usher_errmsg em = {{0}};

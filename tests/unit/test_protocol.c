@@ -552,17 +552,16 @@ static void response_round_trips(void **state)
     text_copy(cs[1].ticket.code, sizeof cs[1].ticket.code, "GALA-0001");
     text_copy(cs[1].ticket.name, sizeof cs[1].ticket.name, "Ada Lovelace");
     text_copy(cs[1].ticket.seat, sizeof cs[1].ticket.seat, "T07-05");
-    sync_response r = {
-        vs,
-        2,
-        cs,
-        2,
-        100,
-        true,
-        true,
-        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", "Europe/Berlin",
-         "de"},
-        0};
+    sync_response r = {vs,
+                       2,
+                       cs,
+                       2,
+                       100,
+                       true,
+                       true,
+                       {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
+                        "Europe/Berlin", "de"},
+                       0};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
