@@ -401,8 +401,10 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
     switch (m->screen) {
     case SCR_ATTRACT:
         if (!strncmp(name, "lang_", 5)) { /* one tap: the screen in that language */
-            if (ktr_known(name + 5))
+            if (ktr_known(name + 5)) {
                 text_copy(m->lang, sizeof m->lang, name + 5);
+                m->lang_picked = true;
+            }
             return;
         }
         m->screen = SCR_ENTRY;

@@ -158,13 +158,23 @@ usher_op *kmodel__op(keffects *fx, const kworld *w, op_kind kind, int64_t now)
     return op;
 }
 
+/* The language a new guest sees: the event's (`usher-coord event set --lang`,
+ * delivered with the settings) unless this kiosk was started with --lang. */
+static const char *default_lang(const kmodel *m, const kworld *w)
+{
+    if (!m->cfg.lang_fixed && ktr_known(w->id.settings.lang))
+        return w->id.settings.lang;
+    return m->cfg.lang;
+}
+
 void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     kguest__reset(m, w, now, fx);
     m->entry[0] = '\0';
     m->entry_fast = 0;
     memset(&m->msg, 0, sizeof m->msg);
-    text_copy(m->lang, sizeof m->lang, m->cfg.lang); /* the next guest: the default language */
+    text_copy(m->lang, sizeof m->lang, default_lang(m, w)); /* the next guest: the default */
+    m->lang_picked = false;
     if (!w->l)
         m->screen = SCR_WAITING;
     else
@@ -177,7 +187,7 @@ void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now)
     m->cfg = *cfg;
     if (!ktr_known(m->cfg.lang))
         text_copy(m->cfg.lang, sizeof m->cfg.lang, "en");
-    text_copy(m->lang, sizeof m->lang, m->cfg.lang);
+    text_copy(m->lang, sizeof m->lang, default_lang(m, w));
     m->mode = cfg->mode;
     if (cfg->mode_auto && w->l)
         m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
@@ -499,6 +509,9 @@ static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
             m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
         m->screen = m->mode == KMODE_DOOR ? SCR_DOOR : SCR_ATTRACT;
     }
+    /* Sync may bring a new default language: the screens nobody is using follow it. */
+    if ((m->screen == SCR_ATTRACT && !m->lang_picked) || m->screen == SCR_DOOR)
+        text_copy(m->lang, sizeof m->lang, default_lang(m, w));
     /* The staff gesture: the top-left corner held long enough opens the PIN. */
     if (m->down && in_corner(m, m->down_x, m->down_y) && !m->dragged &&
         now - m->down_at >= m->cfg.longpress_ms)

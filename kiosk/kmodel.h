@@ -101,6 +101,7 @@ typedef struct kconfig {
     int64_t still_ms;         /* the "Still there?" countdown before the idle release */
     char pin[16];             /* --pin: this device's own staff PIN; "" = the event's (hashed) */
     char lang[KTR_LANG_SIZE]; /* the default language ("en"); guests may pick another */
+    bool lang_fixed;          /* --lang given: it wins over the event's language */
 } kconfig;
 
 /* One ticket of the party at the kiosk. */
@@ -162,6 +163,7 @@ typedef struct kmodel {
     kmsg msg;
     int64_t still_until;      /* MSG_STILL_THERE: the guest's holds go then */
     char lang[KTR_LANG_SIZE]; /* the language on screen now */
+    bool lang_picked;         /* this guest tapped a language: kept until they leave */
     /* a weak typed code waits for its holder's last name before it joins
      * the party (proof_seated: it is seated, and the guest asked to change) */
     char proof_code[USHER_CODE_SIZE];

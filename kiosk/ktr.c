@@ -1,7 +1,8 @@
 /* ktr.c - gettext lookups in the language the model says (see ktr.h). The
- * language is chosen per lookup through LANGUAGE, which GNU gettext reads on
- * every call and caches per language: switching costs nothing after the
- * first lookup. */
+ * language is chosen through LANGUAGE. glibc caches a looked-up translation
+ * by domain and locale, not by LANGUAGE: after a switch the cache must be
+ * told (_nl_msg_cat_cntr, the GNU gettext manual's way), or the first
+ * language looked up stays on screen. Switches are rare (a guest's tap). */
 #include "ktr.h"
 
 #include <libintl.h>
@@ -15,6 +16,8 @@ const char *const ktr_langs[] = {"en", "de", "fr", "es", "ar", "zh"};
 const int ktr_nlangs = (int)(sizeof ktr_langs / sizeof ktr_langs[0]);
 static const char *const natives[] = {"English", "Deutsch", "Français",
                                       "Español", "العربية", "中文"};
+
+extern int _nl_msg_cat_cntr; /* glibc's and GNU gettext's cache generation */
 
 static bool ready;
 static char current[KTR_LANG_SIZE];
@@ -61,6 +64,7 @@ const char *ktr_in(const char *lang, const char *msgid)
         return msgid;
     if (strcmp(current, lang) != 0) {
         setenv("LANGUAGE", lang, 1);
+        ++_nl_msg_cat_cntr;
         text_copy(current, sizeof current, lang);
     }
     return dgettext(KTR_DOMAIN, msgid);

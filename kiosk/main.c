@@ -337,8 +337,10 @@ int main(int argc, char **argv)
     cfg.ppmm = (double)ppi / 25.4;
     cfg.w = w;
     cfg.h = h;
-    if (OPT("lang"))
+    if (OPT("lang")) {
         text_copy(cfg.lang, sizeof cfg.lang, OPT("lang"));
+        cfg.lang_fixed = true;
+    }
     find_catalogues();
     const char *font = OPT("font") ? OPT("font") : DEFAULT_FONT;
     int rc;

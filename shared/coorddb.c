@@ -24,6 +24,7 @@
 #define K_CODES_BY "codes_by" /* import | organiser */
 #define K_PIN_HASH "pin_hash"
 #define K_TZ "tz"
+#define K_LANG "lang"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HASH_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
@@ -339,6 +340,8 @@ static usher_err read_settings(coorddb *db, event_settings *s, usher_errmsg *em)
         err = meta_opt(db, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
     if (!err)
         err = meta_opt(db, K_TZ, s->tz, sizeof s->tz, em);
+    if (!err)
+        err = meta_opt(db, K_LANG, s->lang, sizeof s->lang, em);
     if (err)
         return err;
     int strength = codes[0] ? ticketcode_strength_parse(codes) : (int)TICKETCODE_STRONG;
@@ -347,8 +350,9 @@ static usher_err read_settings(coorddb *db, event_settings *s, usher_errmsg *em)
                           codes);
     s->codes = (ticketcode_strength)strength;
     s->codes_by_organiser = !strcmp(by, "organiser");
-    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz))
-        return usher_fail(em, USHER_DB, "the event's staff PIN hash or time zone is damaged");
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) || !settings_lang_ok(s->lang))
+        return usher_fail(em, USHER_DB,
+                          "the event's staff PIN hash, time zone or language is damaged");
     return USHER_OK;
 }
 
@@ -362,14 +366,18 @@ static usher_err write_settings(coorddb *db, const event_settings *s, usher_errm
         err = store_meta_set(db->db, K_PIN_HASH, s->pin_hash, em);
     if (!err)
         err = store_meta_set(db->db, K_TZ, s->tz, em);
+    if (!err)
+        err = store_meta_set(db->db, K_LANG, s->lang, em);
     return err;
 }
 
 usher_err coorddb_set_settings(coorddb *db, const event_settings *s, usher_errmsg *em)
 {
     if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        !settings_lang_ok(s->lang) ||
         (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
-        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone or codes");
+        return usher_fail(em, USHER_INVAL,
+                          "event settings: bad PIN hash, time zone, language or codes");
     char probe[64];
     usher_err err = store_begin(db->db, em);
     if (!err)

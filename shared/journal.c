@@ -73,6 +73,7 @@ struct journal {
 #define K_CODES "codes"
 #define K_PIN_HASH "pin_hash"
 #define K_TZ "tz"
+#define K_LANG "lang"
 #define K_LAYOUT "layout"
 #define K_CURSOR "cursor"
 #define K_ONLINE "online"
@@ -171,6 +172,10 @@ static usher_err read_settings(journal *j, event_settings *s, usher_errmsg *em)
         err = meta_text(j, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
     if (!err)
         err = meta_text(j, K_TZ, s->tz, sizeof s->tz, em);
+    if (!err)
+        err = meta_text(j, K_LANG, s->lang, sizeof s->lang, em);
+    if (!err && !settings_lang_ok(s->lang))
+        s->lang[0] = '\0'; /* a damaged language: the kiosk's own default */
     if (err)
         return err;
     int strength = ticketcode_strength_parse(codes);
@@ -209,8 +214,10 @@ usher_err journal_get_identity(journal *j, journal_identity *out, usher_errmsg *
 usher_err journal_set_settings(journal *j, const event_settings *s, usher_errmsg *em)
 {
     if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        !settings_lang_ok(s->lang) ||
         (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
-        return usher_fail(em, USHER_INVAL, "event settings: bad PIN hash, time zone or codes");
+        return usher_fail(em, USHER_INVAL,
+                          "event settings: bad PIN hash, time zone, language or codes");
     usher_err err = store_begin(j->db, em);
     if (!err)
         err = store_meta_set(j->db, K_CODES, ticketcode_strength_name(s->codes), em);
@@ -218,6 +225,8 @@ usher_err journal_set_settings(journal *j, const event_settings *s, usher_errmsg
         err = store_meta_set(j->db, K_PIN_HASH, s->pin_hash, em);
     if (!err)
         err = store_meta_set(j->db, K_TZ, s->tz, em);
+    if (!err)
+        err = store_meta_set(j->db, K_LANG, s->lang, em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)

@@ -41,7 +41,8 @@
  *             "other_device"?: id, "at"?: time, "other_at"?: time, "op_id"?: uuid,
  *             "note"?: text}
  *   event    {"codes": "strong|weak", "pin_hash"?: text (crypto_pwhash_str),
- *             "tz"?: text (IANA zone; absent = UTC)}
+ *             "tz"?: text (IANA zone; absent = UTC),
+ *             "lang"?: en|de|fr|es|ar|zh (the kiosks' default; absent = theirs)}
  *
  *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "clock"?: time,
  *                            "ops": [op, ...]}
@@ -174,6 +175,7 @@ static const field alert_fields[] = {
 static const field settings_fields[] = {
     STR(event_settings, "pin_hash", F_TEXT, 0, pin_hash),
     STR(event_settings, "tz", F_TEXT, 0, tz),
+    STR(event_settings, "lang", F_TEXT, 0, lang),
 };
 
 static const field request_fields[] = {
@@ -659,6 +661,11 @@ usher_err proto_settings_decode(const json_t *j, const char *where, event_settin
         path p = path_of(where, "tz");
         err = usher_fail(em, USHER_INVAL, "%s: \"%.40s\" is not a time zone name", path_text(&p),
                          s.tz);
+    }
+    if (!err && !settings_lang_ok(s.lang)) {
+        path p = path_of(where, "lang");
+        err = usher_fail(em, USHER_INVAL, "%s: \"%.16s\" is not one of " SETTINGS_LANGS,
+                         path_text(&p), s.lang);
     }
     if (!err) {
         s.codes = (ticketcode_strength)codes;

@@ -94,7 +94,22 @@ bool settings_tz_ok(const char *tz)
     return true;
 }
 
+bool settings_lang_ok(const char *lang)
+{
+    if (!lang)
+        return false;
+    if (!lang[0])
+        return true;
+    size_t n = strlen(lang);
+    if (n < 2 || n >= SETTINGS_LANG_SIZE || strchr(lang, ' '))
+        return false;
+    static const char langs[] = SETTINGS_LANGS;
+    const char *hit = strstr(langs, lang);
+    return hit && (hit == langs || hit[-1] == ' ') && (hit[n] == ' ' || hit[n] == '\0');
+}
+
 bool settings_same(const event_settings *a, const event_settings *b)
 {
-    return a->codes == b->codes && !strcmp(a->pin_hash, b->pin_hash) && !strcmp(a->tz, b->tz);
+    return a->codes == b->codes && !strcmp(a->pin_hash, b->pin_hash) && !strcmp(a->tz, b->tz) &&
+           !strcmp(a->lang, b->lang);
 }

@@ -16,12 +16,16 @@
 #define SETTINGS_PIN_SIZE 13       /* 4 to 12 digits */
 #define SETTINGS_PIN_DIGITS 6      /* a new event's random PIN */
 #define SETTINGS_TZ_SIZE 64        /* "Europe/Berlin" */
+#define SETTINGS_LANG_SIZE 8       /* "de" */
+/* The languages a device can speak (the kiosk's catalogues, kiosk/po). */
+#define SETTINGS_LANGS "en de fr es ar zh"
 
 typedef struct event_settings {
     ticketcode_strength codes;
     bool codes_by_organiser;               /* set by `event set --codes`: imports keep it */
     char pin_hash[SETTINGS_PIN_HASH_SIZE]; /* crypto_pwhash_str; "" = no staff PIN yet */
     char tz[SETTINGS_TZ_SIZE];             /* IANA zone name; "" = UTC */
+    char lang[SETTINGS_LANG_SIZE];         /* the kiosks' default language; "" = theirs */
 } event_settings;
 
 /* The settings of an event that has none stored: strong codes (there are no
@@ -55,7 +59,10 @@ bool settings_pin_hash_ok(const char *hash);
  * zone exists is the shell's question (the zoneinfo files). */
 bool settings_tz_ok(const char *tz);
 
-/* True when the fields a device follows (codes, pin_hash, tz) are equal. */
+/* True when lang is "" or one of SETTINGS_LANGS. */
+bool settings_lang_ok(const char *lang);
+
+/* True when the fields a device follows (codes, pin_hash, tz, lang) are equal. */
 bool settings_same(const event_settings *a, const event_settings *b);
 
 #endif

@@ -40,6 +40,7 @@ static const char usage[] =
     "  init    --db FILE [--event NAME] [--layout gala:25x10|theatre:RxS|FILE.json]\n"
     "          [--tz Europe/Berlin]      (prints the event's staff PIN, once)\n"
     "  event set  --db FILE [--codes strong|weak|auto] [--pin DIGITS|new] [--tz ZONE]\n"
+    "             [--lang en|de|fr|es|ar|zh]\n"
     "  event show --db FILE\n"
     "  tickets import   --db FILE [--dry-run] [--map SPEC] [--revoke-missing] FILE.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
@@ -441,6 +442,7 @@ static void print_event(const coord_event *ev)
     printf("codes: %s (%s)\n", ticketcode_strength_name(s->codes),
            s->codes_by_organiser ? "set by the organiser" : "from the imported codes");
     printf("time zone: %s\n", s->tz[0] ? s->tz : "UTC");
+    printf("kiosk language: %s\n", s->lang[0] ? s->lang : "each kiosk's --lang (en)");
     printf("staff PIN: %s\n",
            s->pin_hash[0] ? "set (stored as a hash)" : "none: set one with 'event set --pin new'");
 }
@@ -468,10 +470,11 @@ static int cmd_event_show(int argc, char **argv)
 
 static int cmd_event_set(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"codes", true}, {"pin", true}, {"tz", true}};
+    static const cli_spec specs[] = {
+        {"db", true}, {"codes", true}, {"pin", true}, {"tz", true}, {"lang", true}};
     cli c;
     PARSE("usage: usher-coord event set --db FILE [--codes strong|weak|auto] [--pin DIGITS|new]\n"
-          "                             [--tz ZONE]\n"
+          "                             [--tz ZONE] [--lang LANG]\n"
           "Changes the event's settings; every device gets them at its next sync.\n"
           "  --codes strong  typed codes admit and seat guests (e.g. the ticket office\n"
           "                  printed its own unguessable barcodes that guests will scan)\n"
@@ -480,12 +483,17 @@ static int cmd_event_set(int argc, char **argv)
           "  --codes auto    back to what the imported codes are\n"
           "  --pin new       a new random 6-digit staff PIN, printed once; or 4-12 digits\n"
           "  --tz ZONE       the time zone people read times in (Europe/Berlin)\n"
+          "  --lang LANG     the kiosks' default language: " SETTINGS_LANGS "\n"
           "Stop 'usher-coord serve' first.\n");
     if (c.nargs)
         return fail("unexpected argument '%s'", c.args[0]);
     const char *codes = GET("codes"), *pin_arg = GET("pin"), *tz = GET("tz");
-    if (!codes && !pin_arg && !tz)
-        return fail("nothing to set: give --codes, --pin or --tz (see --help)");
+    const char *lang = GET("lang");
+    if (!codes && !pin_arg && !tz && !lang)
+        return fail("nothing to set: give --codes, --pin, --tz or --lang (see --help)");
+    if (lang && (!lang[0] || !settings_lang_ok(lang)))
+        return fail("--lang: '%s' is not a language the kiosks speak; give one of " SETTINGS_LANGS,
+                    lang);
     if (codes && strcmp(codes, "auto") && ticketcode_strength_parse(codes) < 0)
         return fail("--codes: strong, weak or auto");
     if (pin_arg && strcmp(pin_arg, "new") && !settings_pin_valid(pin_arg))
@@ -524,6 +532,8 @@ static int cmd_event_set(int argc, char **argv)
     }
     if (!rc && tz)
         text_copy(s.tz, sizeof s.tz, tz);
+    if (!rc && lang)
+        text_copy(s.lang, sizeof s.lang, lang);
     if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc) {

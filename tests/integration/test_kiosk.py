@@ -322,6 +322,51 @@ shot map
     eq(k2.seat_rgb("map", "T07-02"), SEAT_RGB["taken"], "colour at T07-02 for the next guest")
 
 
+def test_event_language(env):
+    """The event sets the kiosks' default language (`event set --lang de`):
+    it reaches the kiosk through syncd, the attract screen is German, a guest
+    taps French, and the next guest sees German again. A kiosk started with
+    --lang keeps its own; a language the kiosks do not speak is refused and
+    changes nothing."""
+    env.setup(layout=LAYOUT, tickets=TICKETS, devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
+    out = env.tool([it.COORD, "event", "set", "--db", env.db, "--lang", "de"])
+    check("kiosk language: de" in out, "event set --lang de printed %r" % out)
+    p = subprocess.run([it.COORD, "event", "set", "--db", env.db, "--lang", "xx"],
+                       capture_output=True, timeout=slow(10))
+    err = p.stderr.decode()
+    check(p.returncode != 0 and "--lang: 'xx' is not a language the kiosks speak" in err
+          and "en de fr es ar zh" in err, "event set --lang xx: rc %d, %r" % (p.returncode, err))
+    eq(it.query(env.db, "SELECT value FROM meta WHERE key = 'lang'"), [("de",)],
+       "the coordinator's language after a refused --lang")
+    coord = env.coord()
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
+    eq(it.query(sd.db, "SELECT value FROM meta WHERE key = 'lang'"), [("de",)],
+       "the language in the device's journal")
+    de = "Berühren Sie den Bildschirm"
+    k = kiosk_run(env, sd.db, "lang", """
+expect screen attract
+expect text "%s"
+shot attract_de
+tap button lang_fr
+expect text "Touchez l'écran"
+tap 640 400
+expect screen entry
+wait 80000
+expect screen attract
+expect text "%s"
+shot home_de
+""" % (de, de))
+    for shot in ("attract_de", "home_de"):
+        texts = [t["text"] for t in k.info(shot)["texts"]]
+        check(any(de in t for t in texts), "%s shows %r, not German" % (shot, texts))
+        eq(k.info(shot)["geometry"]["lang"], "de", "%s's language" % shot)
+    kiosk_run(env, sd.db, "lang_en", """
+expect screen attract
+expect text "Touch the screen"
+""", extra=("--lang", "en"))
+
+
 def test_refusals(env):
     """Every refusal says what happened: unknown, mistyped (check character),
     revoked, already seated (keep or change: changing moves the guest), seat

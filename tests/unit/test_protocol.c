@@ -552,16 +552,16 @@ static void response_round_trips(void **state)
     text_copy(cs[1].ticket.code, sizeof cs[1].ticket.code, "GALA-0001");
     text_copy(cs[1].ticket.name, sizeof cs[1].ticket.name, "Ada Lovelace");
     text_copy(cs[1].ticket.seat, sizeof cs[1].ticket.seat, "T07-05");
-    sync_response r = {
-        vs,
-        2,
-        cs,
-        2,
-        100,
-        true,
-        true,
-        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", "Europe/Berlin"},
-        0};
+    sync_response r = {vs,
+                       2,
+                       cs,
+                       2,
+                       100,
+                       true,
+                       true,
+                       {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
+                        "Europe/Berlin", "de"},
+                       0};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -574,6 +574,7 @@ static void response_round_trips(void **state)
     assert_int_equal(back.nchanges, 2);
     assert_true(back.has_event);
     assert_true(settings_same(&back.event, &r.event));
+    assert_string_equal(back.event.lang, "de");
     for (size_t i = 0; i < 2; i++) {
         assert_verdicts_equal(&vs[i], &back.verdicts[i]);
         assert_changes_equal(&cs[i], &back.changes[i]);
@@ -1115,6 +1116,12 @@ static void response_refusals(void **state)
          USHER_INVAL, "changes[1].seat: \"A 2\" is not an id"},
         {"{'cursor':1,'cursor':1,'more':false,'verdicts':[],'changes':[]}", USHER_INVAL,
          "duplicate"},
+        {"{'cursor':1,'more':false,'verdicts':[],'changes':[],'event':{'codes':'strong',"
+         "'lang':'xx'}}",
+         USHER_INVAL, "event.lang: \"xx\" is not one of en de fr es ar zh"},
+        {"{'cursor':1,'more':false,'verdicts':[],'changes':[],'event':{'codes':'strong',"
+         "'lang':'e'}}",
+         USHER_INVAL, "event.lang"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sync_response r;
