@@ -94,7 +94,7 @@ static void test_coordinator_errors_count(void **ctx)
     assert_int_equal(act_of(403, "{\"error\":\"forbidden\",\"message\":\"not yours\"}", 1),
                      SYNCD_ACT_STOP_AUTH);
     assert_int_equal(act_of(409, "{\"error\":\"cursor_ahead\",\"message\":\"ahead\"}", 1),
-                     SYNCD_ACT_STOP_CURSOR);
+                     SYNCD_ACT_REBUILD);
     /* The coordinator could not read it: damaged on the way, so send it again. */
     assert_int_equal(act_of(400, "{\"error\":\"bad_json\",\"message\":\"line 1\"}", 1),
                      SYNCD_ACT_RETRY);
