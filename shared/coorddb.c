@@ -1439,8 +1439,10 @@ static usher_err backup_copy(const char *src, const char *dst, usher_errmsg *em)
     int rc = sqlite3_backup_step(b, -1);
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE)
-        err = usher_fail(em, USHER_DB, "backup of %s into %s failed: %s (is it a coordinator "
-                         "database? is the disk full?)", src, dst, sqlite3_errstr(rc));
+        err = usher_fail(em, USHER_DB,
+                         "backup of %s into %s failed: %s (is it a coordinator "
+                         "database? is the disk full?)",
+                         src, dst, sqlite3_errstr(rc));
 out:
     sqlite3_close(from);
     sqlite3_close(to);

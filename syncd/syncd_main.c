@@ -437,7 +437,7 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
     if (syncd_events_start(url, token, cacert, notify_wr, &ev, &em) != USHER_OK)
         return fail("%s", em.text);
     syncd_backoff backoff = {0};
-    int64_t next_try = 0; /* the next poll when online, retry when not */
+    int64_t next_try = 0;   /* the next poll when online, retry when not */
     int64_t not_before = 0; /* a 503's Retry-After: no try before this, nudged or not */
     bool online = false, need = true;
     int rc = 0;
@@ -462,11 +462,10 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                 if (online || !backoff.ms)
                     say("offline: %s (retrying)", s->err);
                 online = false;
-                next_try = now + syncd_plan_retry_wait(syncd_backoff_next(&backoff,
-                                                                          syncd_net_refused(s->net),
-                                                                          (uint32_t)rand()),
-                                                       s->last_status,
-                                                       syncd_net_retry_after(s->net));
+                next_try = now + syncd_plan_retry_wait(
+                                     syncd_backoff_next(&backoff, syncd_net_refused(s->net),
+                                                        (uint32_t)rand()),
+                                     s->last_status, syncd_net_retry_after(s->net));
                 if (s->last_status == 503 && syncd_net_retry_after(s->net) > 0)
                     not_before = next_try;
             } else {

@@ -17,7 +17,7 @@ struct syncd_net {
     char base[512];
     char cacert[4096]; /* "" = the system's certificate store */
     struct curl_slist *headers;
-    bool refused; /* the last call's connection was refused */
+    bool refused;        /* the last call's connection was refused */
     int64_t retry_after; /* the last answer's Retry-After, seconds; 0 = none */
 };
 

@@ -28,13 +28,13 @@
 /* ---- answers --------------------------------------------------------------- */
 
 typedef enum {
-    SYNCD_ACT_APPLY,       /* a sync answer to record (verdicts, changes, cursor) */
-    SYNCD_ACT_RETRY,       /* offline, or not the coordinator's answer: retry later */
-    SYNCD_ACT_REJECT_OP,   /* the coordinator refused the one op sent: record it rejected */
-    SYNCD_ACT_SPLIT,       /* the coordinator refused a batch: send one op at a time */
-    SYNCD_ACT_STOP_AUTH,   /* the token is refused or not for this: a person must act */
-    SYNCD_ACT_REBUILD,     /* the device's cursor is ahead of the coordinator's log (it was
-                            * restored from a backup): rebuild the replica, send again */
+    SYNCD_ACT_APPLY,     /* a sync answer to record (verdicts, changes, cursor) */
+    SYNCD_ACT_RETRY,     /* offline, or not the coordinator's answer: retry later */
+    SYNCD_ACT_REJECT_OP, /* the coordinator refused the one op sent: record it rejected */
+    SYNCD_ACT_SPLIT,     /* the coordinator refused a batch: send one op at a time */
+    SYNCD_ACT_STOP_AUTH, /* the token is refused or not for this: a person must act */
+    SYNCD_ACT_REBUILD,   /* the device's cursor is ahead of the coordinator's log (it was
+                          * restored from a backup): rebuild the replica, send again */
 } syncd_act;
 
 /* The words of a syncd_act ("retry"), for logs and tests. */
