@@ -3,10 +3,12 @@
  * check-ins and devices with hashed tokens. Writes follow the in-memory state. */
 #include "coorddb.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "text.h"
@@ -1414,5 +1416,68 @@ usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n, ush
     else
         err = collect(db, st, sizeof **out, read_checkin_row, (void **)out, n, em);
     sqlite3_finalize(st);
+    return err;
+}
+
+/* ---- backup ---------------------------------------------------------------- */
+
+/* Copies src into the new file dst with SQLite's online backup, in one step:
+ * one read transaction, so the copy is one consistent moment of src even
+ * while serve commits to it. */
+static usher_err backup_copy(const char *src, const char *dst, usher_errmsg *em)
+{
+    sqlite3 *from = NULL, *to = NULL;
+    usher_err err = USHER_OK;
+    if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        err = usher_fail(em, USHER_DB, "%s: cannot open it (%s)", src,
+                         from ? sqlite3_errmsg(from) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(from, 5000);
+    if (sqlite3_open_v2(dst, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        err = usher_fail(em, USHER_IO, "%s: cannot create it (%s)", dst,
+                         to ? sqlite3_errmsg(to) : "out of memory");
+        goto out;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+    if (!b) {
+        err = usher_fail(em, USHER_DB, "backup of %s: %s", src, sqlite3_errmsg(to));
+        goto out;
+    }
+    int rc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE)
+        err = usher_fail(em, USHER_DB,
+                         "backup of %s into %s failed: %s (is it a coordinator "
+                         "database? is the disk full?)",
+                         src, dst, sqlite3_errstr(rc));
+out:
+    sqlite3_close(from);
+    sqlite3_close(to);
+    return err;
+}
+
+usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
+{
+    if (access(src, R_OK) != 0)
+        return usher_fail(em, USHER_IO, "--db %s: cannot read it (%s)", src, strerror(errno));
+    if (access(dst, F_OK) == 0)
+        return usher_fail(em, USHER_EXISTS,
+                          "%s already exists: give a new file name (a backup never overwrites)",
+                          dst);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.partial", dst) >= (int)sizeof tmp)
+        return usher_fail(em, USHER_INVAL, "%s: path too long", dst);
+    unlink(tmp);
+    usher_err err = backup_copy(src, tmp, em);
+    if (!err) {
+        coorddb *db = NULL;
+        err = coorddb_open(tmp, &db, em); /* checks it is a coordinator database */
+        coorddb_free(db);
+    }
+    if (!err && rename(tmp, dst) != 0)
+        err = usher_fail(em, USHER_IO, "cannot rename %s to %s: %s", tmp, dst, strerror(errno));
+    if (err)
+        unlink(tmp);
     return err;
 }

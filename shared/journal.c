@@ -412,6 +412,29 @@ usher_err journal_set_policy(journal *j, journal_policy policy, int lease_size, 
     return err;
 }
 
+/* ---- rebuild after a restore ------------------------------------------------ */
+
+usher_err journal_rebuild_begin(journal *j, int64_t *requeued, usher_errmsg *em)
+{
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    if (sqlite3_exec(j->db,
+                     "DELETE FROM r_seats; DELETE FROM r_tickets; "
+                     "UPDATE outbox SET state = 0 WHERE state = 1",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        err = store_fail(j->db, em, "journal: clearing the replica for a rebuild");
+    if (!err && requeued)
+        *requeued = sqlite3_changes(j->db);
+    if (!err)
+        err = meta_set_i64(j, K_CURSOR, 0, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
 /* ---- the outbox ---------------------------------------------------------- */
 
 /* Writes one op as pending, inside the caller's transaction or its own. */

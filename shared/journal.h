@@ -81,6 +81,14 @@ usher_err journal_pending(journal *j, size_t max, usher_op **ops, size_t *n,
 /* Number of pending ops. */
 usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* After the coordinator's log was restored from a backup (its cursor is
+ * behind this device's): empties the replica, sets the cursor to 0 and puts
+ * every op the coordinator had accepted back in the outbox as pending, in
+ * one transaction. Sending them again is safe: the coordinator answers an op
+ * id it knows with its first verdict and applies one it lost as a new
+ * arrival. *requeued (may be NULL) gets how many went back. */
+usher_err journal_rebuild_begin(journal *j, int64_t *requeued, usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Number of outbox entries in a state (e.g. OUTBOX_REJECTED for the status). */
 usher_err journal_outbox_count(journal *j, outbox_state which, int64_t *n,
                                usher_errmsg *em) USHER_MUST_CHECK;

@@ -49,6 +49,7 @@ static const char usage[] =
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
     "          [--reseat nearest|none]\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
+    "  backup  --db FILE OUT                               (online copy, while serve runs)\n"
     "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
     "          (printable PDF sheets of signed QR tickets)\n"
     "\n"
@@ -646,6 +647,27 @@ static int cmd_export(int argc, char **argv)
     return rc;
 }
 
+static int cmd_backup(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord backup --db FILE OUT\n"
+          "Copies the coordinator database into the new file OUT (SQLite's online backup:\n"
+          "one consistent moment, taken while serve runs). To restore: stop serve, copy\n"
+          "OUT over the database (and delete its -wal and -shm files), start serve; the\n"
+          "devices find their cursors ahead of the restored log and send again every op\n"
+          "it lost (README.md, Reliability).\n");
+    if (c.nargs != 1)
+        return fail("backup needs one OUT file: usher-coord backup --db FILE OUT");
+    if (!GET("db"))
+        return fail("backup needs --db FILE (the coordinator database)");
+    usher_errmsg em = {{0}};
+    if (coorddb_backup(GET("db"), c.args[0], &em) != USHER_OK)
+        return fail("%s", em.text);
+    printf("backed up %s to %s\n", GET("db"), c.args[0]);
+    return 0;
+}
+
 static int cmd_qr(int argc, char **argv)
 {
     static const cli_spec specs[] = {{"db", true},        {"out", true},  {"page", true},
@@ -902,6 +924,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (!strcmp(cmd, "export"))
         return cmd_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "backup"))
+        return cmd_backup(argc - 2, argv + 2);
     if (!strcmp(cmd, "qr"))
         return cmd_qr(argc - 2, argv + 2);
     if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "import"))

@@ -82,6 +82,7 @@ typedef struct syncd {
     layout *l;              /* the event's layout, parsed once for lease upkeep */
     int64_t lease_quiet_at; /* mono ms before which an idle upkeep is skipped */
     bool lease_deferred;    /* an upkeep was skipped: the loop runs a round at quiet_at */
+    long last_status;       /* the last answer's HTTP status (0 = none), for Retry-After */
     int64_t clock_offset;   /* the coordinator's clock minus this device's, ms */
     bool clock_known;       /* clock_offset was measured (now or by an earlier run) */
 } syncd;
@@ -139,6 +140,7 @@ static round_result bootstrap(syncd *s)
         return ROUND_OFFLINE;
     syncd_snapshot snap;
     memset(&snap, 0, sizeof snap);
+    s->last_status = status;
     syncd_act act = syncd_plan_snapshot_answer(status, body, len, &snap, s->err, sizeof s->err);
     free(body);
     if (act == SYNCD_ACT_STOP_AUTH)
@@ -163,6 +165,27 @@ static round_result bootstrap(syncd *s)
 out:
     syncd_snapshot_release(&snap);
     return out;
+}
+
+/* The coordinator's log is behind this device's cursor: it was restored from
+ * a backup and lost the ops after it. Never a reason to stop: empty the
+ * replica, take the snapshot again, and put every op it had accepted back in
+ * the outbox, to be sent again (a known op id is answered with its first
+ * verdict; a lost one is applied as a new arrival, with the conflict rules
+ * and their alerts). */
+static round_result rebuild(syncd *s)
+{
+    usher_errmsg em = {{0}};
+    int64_t requeued = 0;
+    say("%s", s->err);
+    if (journal_rebuild_begin(s->j, &requeued, &em)) {
+        snprintf(s->err, sizeof s->err, "cannot rebuild the replica: %s", em.text);
+        return ROUND_FATAL;
+    }
+    say("rebuild: %lld accepted ops back in the outbox; taking the snapshot again",
+        (long long)requeued);
+    s->err[0] = '\0';
+    return bootstrap(s);
 }
 
 /* The coordinator refused one op outright (400 invalid): record it as
@@ -229,6 +252,7 @@ static round_result exchange(syncd *s, bool *again)
     if (syncd_net_call(s->net, "/v1/sync", body, &resp, &len, &status, s->err, sizeof s->err) !=
         NET_OK)
         goto out;
+    s->last_status = status;
     sync_response sr;
     switch (syncd_plan_sync_answer(status, resp, len, ops, nops, &sr, s->err, sizeof s->err)) {
     case SYNCD_ACT_APPLY:
@@ -263,8 +287,9 @@ static round_result exchange(syncd *s, bool *again)
     case SYNCD_ACT_STOP_AUTH:
         out = stop_auth(s, "sync");
         break;
-    case SYNCD_ACT_STOP_CURSOR:
-        out = ROUND_FATAL;
+    case SYNCD_ACT_REBUILD:
+        out = rebuild(s);
+        *again = out == ROUND_OK;
         break;
     }
 out:
@@ -374,6 +399,7 @@ static round_result lease_allowed(syncd *s)
 static round_result sync_round(syncd *s)
 {
     s->err[0] = '\0';
+    s->last_status = 0;
     if (!s->id.device[0]) {
         round_result r = bootstrap(s);
         if (r == ROUND_OK)
@@ -411,12 +437,13 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
     if (syncd_events_start(url, token, cacert, notify_wr, &ev, &em) != USHER_OK)
         return fail("%s", em.text);
     syncd_backoff backoff = {0};
-    int64_t next_try = 0; /* the next poll when online, retry when not */
+    int64_t next_try = 0;   /* the next poll when online, retry when not */
+    int64_t not_before = 0; /* a 503's Retry-After: no try before this, nudged or not */
     bool online = false, need = true;
     int rc = 0;
     while (!stop_signal) {
         int64_t now = timestamp_mono_ms();
-        if (need || now >= next_try) {
+        if ((need || now >= next_try) && now >= not_before) {
             need = false;
             round_result r = sync_round(s);
             now = timestamp_mono_ms();
@@ -435,8 +462,12 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                 if (online || !backoff.ms)
                     say("offline: %s (retrying)", s->err);
                 online = false;
-                next_try =
-                    now + syncd_backoff_next(&backoff, syncd_net_refused(s->net), (uint32_t)rand());
+                next_try = now + syncd_plan_retry_wait(
+                                     syncd_backoff_next(&backoff, syncd_net_refused(s->net),
+                                                        (uint32_t)rand()),
+                                     s->last_status, syncd_net_retry_after(s->net));
+                if (s->last_status == 503 && syncd_net_retry_after(s->net) > 0)
+                    not_before = next_try;
             } else {
                 (void)!journal_set_status(s->j, false, s->err, syncd_now(s), NULL);
                 rc = fail("stopping: %s", s->err);
@@ -445,7 +476,9 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                 break;
             }
         }
-        int64_t wait = next_try - now;
+        int64_t wait = (need && not_before <= now ? now : next_try) - now;
+        if (not_before > now && wait < not_before - now)
+            wait = not_before - now;
         struct pollfd p[3] = {
             {wake_fd, POLLIN, 0}, {notify_rd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
         int got = poll(p, 3, (int)(wait < 0 ? 0 : wait > 60000 ? 60000 : wait));

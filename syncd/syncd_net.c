@@ -17,7 +17,8 @@ struct syncd_net {
     char base[512];
     char cacert[4096]; /* "" = the system's certificate store */
     struct curl_slist *headers;
-    bool refused; /* the last call's connection was refused */
+    bool refused;        /* the last call's connection was refused */
+    int64_t retry_after; /* the last answer's Retry-After, seconds; 0 = none */
 };
 
 typedef struct buffer {
@@ -125,6 +126,8 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
     }
     CURLcode rc = curl_easy_perform(c);
     n->refused = syncd_net__conn_refused(c, (int)rc);
+    curl_off_t ra = 0;
+    n->retry_after = curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0 ? ra : 0;
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (status)
@@ -139,6 +142,11 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
     if (len)
         *len = b.len;
     return NET_OK;
+}
+
+int64_t syncd_net_retry_after(const syncd_net *n)
+{
+    return n->retry_after;
 }
 
 bool syncd_net_refused(const syncd_net *n)

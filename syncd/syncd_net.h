@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -35,6 +36,9 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
  * connection (nobody listens: the coordinator is down or restarting). Such a
  * try costs a SYN and a RST, so the loop may retry it briskly. */
 bool syncd_net_refused(const syncd_net *n);
+
+/* The last answer's Retry-After in seconds (0 = none or not a number). */
+int64_t syncd_net_retry_after(const syncd_net *n);
 
 /* True when a finished transfer on c failed to connect with ECONNREFUSED. */
 bool syncd_net__conn_refused(void *curl_handle, int curl_code);

@@ -21,8 +21,8 @@ const char *syncd_act_name(syncd_act a)
         return "split";
     case SYNCD_ACT_STOP_AUTH:
         return "stop_auth";
-    case SYNCD_ACT_STOP_CURSOR:
-        return "stop_cursor";
+    case SYNCD_ACT_REBUILD:
+        return "rebuild";
     }
     return "?";
 }
@@ -100,8 +100,12 @@ static syncd_act sync_error(long status, const char *code, const char *msg, size
         return nops > 1 ? SYNCD_ACT_SPLIT : nops == 1 ? SYNCD_ACT_REJECT_OP : SYNCD_ACT_RETRY;
     }
     if (!strcmp(code, "cursor_ahead")) {
-        say_why(why, whysize, "coordinator answered %ld %s: %s", status, code, msg);
-        return SYNCD_ACT_STOP_CURSOR;
+        say_why(why, whysize,
+                "coordinator answered %ld %s: %s (its log was restored from a backup?); "
+                "rebuilding the replica from its snapshot and sending again every op it "
+                "had accepted",
+                status, code, msg);
+        return SYNCD_ACT_REBUILD;
     }
     if (!strcmp(code, "bad_json")) {
         /* Our encoder writes only JSON: the body was damaged on the way. */
@@ -258,6 +262,15 @@ int64_t syncd_backoff_next(syncd_backoff *b, bool refused, uint32_t random)
     if (b->ms > cap)
         b->ms = cap;
     return b->ms / 2 + (int64_t)(random % (uint32_t)(b->ms / 2 + 1));
+}
+
+int64_t syncd_plan_retry_wait(int64_t backoff_ms, long status, int64_t retry_after_s)
+{
+    if (status != 503 || retry_after_s <= 0)
+        return backoff_ms;
+    if (retry_after_s > SYNCD_RETRY_AFTER_MAX_S)
+        retry_after_s = SYNCD_RETRY_AFTER_MAX_S;
+    return retry_after_s * 1000 > backoff_ms ? retry_after_s * 1000 : backoff_ms;
 }
 
 /* ---- the clock ------------------------------------------------------------------ */

@@ -28,12 +28,13 @@
 /* ---- answers --------------------------------------------------------------- */
 
 typedef enum {
-    SYNCD_ACT_APPLY,       /* a sync answer to record (verdicts, changes, cursor) */
-    SYNCD_ACT_RETRY,       /* offline, or not the coordinator's answer: retry later */
-    SYNCD_ACT_REJECT_OP,   /* the coordinator refused the one op sent: record it rejected */
-    SYNCD_ACT_SPLIT,       /* the coordinator refused a batch: send one op at a time */
-    SYNCD_ACT_STOP_AUTH,   /* the token is refused or not for this: a person must act */
-    SYNCD_ACT_STOP_CURSOR, /* the device's cursor is ahead of the coordinator's log */
+    SYNCD_ACT_APPLY,     /* a sync answer to record (verdicts, changes, cursor) */
+    SYNCD_ACT_RETRY,     /* offline, or not the coordinator's answer: retry later */
+    SYNCD_ACT_REJECT_OP, /* the coordinator refused the one op sent: record it rejected */
+    SYNCD_ACT_SPLIT,     /* the coordinator refused a batch: send one op at a time */
+    SYNCD_ACT_STOP_AUTH, /* the token is refused or not for this: a person must act */
+    SYNCD_ACT_REBUILD,   /* the device's cursor is ahead of the coordinator's log (it was
+                          * restored from a backup): rebuild the replica, send again */
 } syncd_act;
 
 /* The words of a syncd_act ("retry"), for logs and tests. */
@@ -85,6 +86,14 @@ typedef struct syncd_backoff {
  * else 2 s) and returns the wait before the next try, jittered into
  * [ms/2, ms] by `random` (any value; the caller's random source). */
 int64_t syncd_backoff_next(syncd_backoff *b, bool refused, uint32_t random);
+
+/* The wait before the next try after an answer of status carrying a
+ * Retry-After of retry_after_s seconds (0 = none): a 503 with Retry-After is
+ * the coordinator asking for that long, so never less than it (at most
+ * SYNCD_RETRY_AFTER_MAX_S, so that a wrong header cannot park a device);
+ * anything else keeps backoff_ms, the jittered backoff. */
+#define SYNCD_RETRY_AFTER_MAX_S 300
+int64_t syncd_plan_retry_wait(int64_t backoff_ms, long status, int64_t retry_after_s);
 
 /* ---- the clock ------------------------------------------------------------------ */
 

@@ -701,8 +701,19 @@ static void dev_sync_answer(world *w, device *d, long status, const char *body, 
     case SYNCD_ACT_RETRY:
         dev_offline(w, d, false, why);
         break;
+    case SYNCD_ACT_REBUILD: {
+        /* The coordinator's log is behind this device's cursor (a restore):
+         * empty the replica, pull from 0, send every accepted op again. */
+        int64_t requeued = 0;
+        if (journal_rebuild_begin(d->j, &requeued, &em) != USHER_OK) {
+            fail(w, "%s: journal_rebuild_begin: %s", d->name, em.text);
+        } else {
+            trace(w, "%s rebuilds (%s): %lld ops sent again", d->name, why, (long long)requeued);
+            dev_round_done(w, d, true);
+        }
+        break;
+    }
     case SYNCD_ACT_STOP_AUTH:
-    case SYNCD_ACT_STOP_CURSOR:
         d->stopped = true;
         fail(w, "%s stopped (%s): %s", d->name, syncd_act_name(act), why);
         break;

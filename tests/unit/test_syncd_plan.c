@@ -94,7 +94,7 @@ static void test_coordinator_errors_count(void **ctx)
     assert_int_equal(act_of(403, "{\"error\":\"forbidden\",\"message\":\"not yours\"}", 1),
                      SYNCD_ACT_STOP_AUTH);
     assert_int_equal(act_of(409, "{\"error\":\"cursor_ahead\",\"message\":\"ahead\"}", 1),
-                     SYNCD_ACT_STOP_CURSOR);
+                     SYNCD_ACT_REBUILD);
     /* The coordinator could not read it: damaged on the way, so send it again. */
     assert_int_equal(act_of(400, "{\"error\":\"bad_json\",\"message\":\"line 1\"}", 1),
                      SYNCD_ACT_RETRY);
@@ -218,6 +218,19 @@ static void test_snapshot(void **ctx)
     assert_non_null(strstr(why, "unknown token"));
 }
 
+/* A 503 with Retry-After is the coordinator asking for that long: never a
+ * faster retry; anything else keeps the backoff; a huge value is capped. */
+static void test_retry_after(void **ctx)
+{
+    (void)ctx;
+    assert_int_equal(syncd_plan_retry_wait(150, 503, 5), 5000);
+    assert_int_equal(syncd_plan_retry_wait(150, 503, 0), 150);
+    assert_int_equal(syncd_plan_retry_wait(9000, 503, 2), 9000);
+    assert_int_equal(syncd_plan_retry_wait(150, 200, 5), 150);
+    assert_int_equal(syncd_plan_retry_wait(150, 0, 5), 150);
+    assert_int_equal(syncd_plan_retry_wait(150, 503, 1000000), SYNCD_RETRY_AFTER_MAX_S * 1000);
+}
+
 static void test_backoff(void **ctx)
 {
     (void)ctx;
@@ -338,6 +351,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_error_decode),
     cmocka_unit_test(test_snapshot),
     cmocka_unit_test(test_backoff),
+    cmocka_unit_test(test_retry_after),
     cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
     cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
     cmocka_unit_test(test_lease_allowed),
