@@ -611,8 +611,14 @@ static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
     size_t n;
     field_text(ps, ps->col_class, &s, &n);
     char why[128];
-    if (!class_ok(s, n, why, sizeof why))
-        return problem(ps, line, "%s", why);
+    if (!class_ok(s, n, why, sizeof why)) {
+        /* a ticket office's long ticket type: say how to import the file anyway */
+        bool only_long = n > CLASS_MAX && first_bad(s, n, class_char_ok) == n;
+        return problem(ps, line, "%s%s", why,
+                       only_long ? ": shorten it in the file, or import without classes"
+                                   " (--map class=)"
+                                 : "");
+    }
     memcpy(out, s, n);
     out[n] = '\0';
     *ok = true;

@@ -15,6 +15,7 @@
 
   var SVGNS = 'http://www.w3.org/2000/svg';
   var TOKEN_KEY = 'usher.admin_token';
+  var PHONE = window.matchMedia('(max-width: 640px)'); /* style.css's phone layout */
   var SEAT_SIZE = 50;            /* layout units; LAYOUT_SEAT_SIZE in shared/layout.h */
   var SEAT_NUMBERS_MAX = 3000;   /* draw seat numbers only for venues up to this size */
   var POLL_LIVE_MS = 15000;      /* seats + stats: holds expire without an event */
@@ -732,6 +733,16 @@
     setView(cx, cy, w);
   }
 
+  /* + and −: about the selected seat when it is in view (on a phone the
+     organiser finds a seat, then zooms until a finger can hit it), else
+     about the middle. */
+  function zoomButton(factor) {
+    var v = S.view, info = S.selected && S.seatInfo.get(S.selected);
+    if (!v) return;
+    if (info && info.cx > v.x && info.cx < v.x + v.w && info.cy > v.y && info.cy < v.y + v.h) zoomAt(factor, info.cx, info.cy);
+    else zoomAt(factor);
+  }
+
   function clientToMap(clientX, clientY) {
     var r = S.svg.getBoundingClientRect(), v = S.view;
     return { x: v.x + (clientX - r.left) / r.width * v.w, y: v.y + (clientY - r.top) / r.height * v.h };
@@ -795,7 +806,7 @@
         }
       }
       var id = seatIdOf(ev.target);
-      if (id && ev.pointerType !== 'touch') showTooltip(id, ev.clientX, ev.clientY);
+      if (id && ev.pointerType !== 'touch' && !tipPinned()) showTooltip(id, ev.clientX, ev.clientY);
     });
 
     function up(ev) {
@@ -808,9 +819,9 @@
     svg.addEventListener('pointercancel', up);
 
     svg.addEventListener('pointerout', function (ev) {
-      if (seatIdOf(ev.target) && !seatIdOf(ev.relatedTarget)) hideTooltip();
+      if (seatIdOf(ev.target) && !seatIdOf(ev.relatedTarget) && !tipPinned()) hideTooltip();
     });
-    svg.addEventListener('mouseleave', hideTooltip);
+    svg.addEventListener('mouseleave', function () { if (!tipPinned()) hideTooltip(); });
 
     svg.addEventListener('click', function (ev) {
       if (dragged) { dragged = false; return; }
@@ -821,7 +832,10 @@
         return;
       }
       selectSeat(id, false);
-      if (ev.pointerType === 'touch' || (ev.pointerType === undefined && ev.detail === 0)) hideTooltip();
+      /* a finger or a phone-sized screen: the seat's guest stays shown on
+         the map (the seat panel is below it, out of view) */
+      if (ev.pointerType === 'touch' || PHONE.matches) pinTooltip(id);
+      else if (ev.pointerType === undefined && ev.detail === 0) hideTooltip();
     });
 
     svg.addEventListener('keydown', function (ev) {
@@ -874,7 +888,9 @@
     var e = S.seatEls.get(id);
     if (e) e.setAttribute('data-state', st);
     S.seatShown.set(id, st);
-    if ($('tooltip').getAttribute('data-seat') === id) hideTooltip(); /* it shows the old state */
+    if ($('tooltip').getAttribute('data-seat') === id) { /* it shows the old state */
+      if (tipPinned()) pinTooltip(id); else hideTooltip();
+    }
   }
 
   var refreshSeats = refresher(function () {
@@ -1127,8 +1143,40 @@
     tip.style.transform = 'translate(' + Math.max(4, x) + 'px,' + Math.max(4, y) + 'px)';
   }
 
+  /* The tooltip as a card at the bottom of the map, for a tapped seat: it
+     stays until another tap, with a way to the seat's actions. */
+  function pinTooltip(id) {
+    $('tooltip').hidden = true; /* rebuilt: the card gets its buttons once */
+    showTooltip(id, 0, 0);
+    var tip = $('tooltip');
+    if (tip.hidden) return;
+    tip.classList.add('pinned');
+    tip.style.transform = '';
+    var more = h('button', { type: 'button', 'class': 'btn small', id: 'tip-actions' }, 'Actions…');
+    more.addEventListener('click', function () {
+      var card = document.querySelector('.seat-card');
+      if (card) card.scrollIntoView({ block: 'start' });
+    });
+    var close = h('button', { type: 'button', 'class': 'btn small', 'aria-label': 'Close' }, '×');
+    close.addEventListener('click', hideTooltip);
+    var bar = h('div', { 'class': 'tip-bar' });
+    bar.appendChild(more);
+    bar.appendChild(close);
+    tip.appendChild(bar);
+    /* never over the seat it describes: the map pans it into the space above */
+    var seat = S.seatEls.get(id), wrap = $('map-wrap').getBoundingClientRect(), v = S.view;
+    var sb = seat ? seat.getBoundingClientRect() : null, tb = tip.getBoundingClientRect();
+    if (sb && v && sb.bottom + 4 > tb.top) {
+      var want = wrap.top + (tb.top - wrap.top) / 2, dy = sb.top + sb.height / 2 - want;
+      setView(v.x + v.w / 2, v.y + v.h / 2 + dy * v.h / wrap.height, v.w);
+    }
+  }
+
+  function tipPinned() { return $('tooltip').classList.contains('pinned'); }
+
   function hideTooltip() {
     var tip = $('tooltip');
+    tip.classList.remove('pinned');
     tip.hidden = true;
     tip.removeAttribute('data-seat');
   }
@@ -1521,8 +1569,8 @@
     readFragmentToken();
     $('token-form').addEventListener('submit', onTokenSubmit);
     $('sign-out').addEventListener('click', function (ev) { ev.preventDefault(); signOut(''); });
-    $('zoom-in').addEventListener('click', function () { if (S.view) zoomAt(0.7); });
-    $('zoom-out').addEventListener('click', function () { if (S.view) zoomAt(1 / 0.7); });
+    $('zoom-in').addEventListener('click', function () { zoomButton(0.7); });
+    $('zoom-out').addEventListener('click', function () { zoomButton(1 / 0.7); });
     $('zoom-fit').addEventListener('click', fitView);
     $('goto-form').addEventListener('submit', onGoto);
     $('act-block').addEventListener('click', onBlock);

@@ -74,9 +74,10 @@ def seats(coord, env):
     return {s["id"]: s for s in it.get_list(coord.port, "/v1/seats", env.tokens["admin"], "seats")}
 
 
-def start(env):
+def start(env, width=1280, height=800):
     """An event with GUESTS, an admin, a kiosk and a door; usher-coord serving
-    the dashboard from assets/web; Chromium. Returns (coord, page)."""
+    the dashboard from assets/web; Chromium with a window of width x height.
+    Returns (coord, page)."""
     binary = browser.find_chromium()
     if not binary:
         env.skipped = True  # nothing ran: no logs worth keeping
@@ -92,7 +93,7 @@ def start(env):
         env.add_device(name, role)
     check(os.path.isfile(os.path.join(WEB, "index.html")), "no dashboard at %s" % WEB)
     coord = env.coord(extra=("--web", WEB))
-    page = browser.Browser(binary, env.path("chromium.log"), 1280, 800, preexec_fn=it.die_with_parent,
+    page = browser.Browser(binary, env.path("chromium.log"), width, height, preexec_fn=it.die_with_parent,
                            timeout=slow(30))
     env.pages.append(page)
     return coord, page
@@ -351,6 +352,134 @@ def test_panels(env):
           "assignments.csv lacks GALA-0004 at T09-03: %r" % body[:400])
     accepted(coord, door, op("checkin", ticket="GALA-0004"))
     wait_state(page, "T09-03", "checked-in", "the check-in")
+    no_page_problems(page)
+
+
+PHONE = (390, 844)  # a phone held upright, in CSS pixels
+
+
+def box_of(page, selector, scroll=True):
+    """[left, top, width, height] of the element in CSS pixels, scrolled into
+    view first (as a finger scrolls to it); None when there is none."""
+    return page.eval("(function () { var e = document.querySelector(%s); if (!e) return null;"
+                     " if (%s) e.scrollIntoView({block: 'center', inline: 'nearest'});"
+                     " var b = e.getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })()"
+                     % (json.dumps(selector), "true" if scroll else "false"))
+
+
+def reachable(page, selector, finger=True):
+    """The element fits on the phone's screen once scrolled to, and (finger)
+    is at least 40 px high: where a thumb can tap it. Returns its box."""
+    b = box_of(page, selector)
+    check(b, "nothing at %s on the phone" % selector)
+    x, y, w, h = b
+    check(x >= 0 and x + w <= PHONE[0] + 0.5 and y >= 0 and y + h <= PHONE[1] + 0.5,
+          "%s is off the %dx%d screen at %r" % (selector, PHONE[0], PHONE[1], b))
+    if finger:
+        check(h >= 40, "%s is %.0f px high: too small for a finger" % (selector, h))
+    return b
+
+
+def tap(page, x, y):
+    """A finger's tap at (x, y): touch events from Chromium's input layer."""
+    page.call("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    page.call("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def tap_on(page, selector):
+    x, y, w, h = reachable(page, selector)
+    tap(page, x + w / 2, y + h / 2)
+    time.sleep(0.15)  # the click that follows a tap
+
+
+def view_width(page):
+    return float(page.eval("document.querySelector('#map-wrap svg').getAttribute('viewBox').split(' ')[2]"))
+
+
+def too_wide(page):
+    """The elements that reach past the phone's screen (for the message)."""
+    return page.eval("Array.from(document.querySelectorAll('body *')).filter(function (e) {"
+                     " var b = e.getBoundingClientRect(); return b.width > 0 && b.right > %d.5; })"
+                     ".slice(0, 5).map(function (e) { return e.tagName + '#' + e.id + '.' + e.className"
+                     " + ' ' + Math.round(e.getBoundingClientRect().right); })" % PHONE[0])
+
+
+def test_phone(env):
+    """The dashboard at 390x844 with a finger: nothing wider than the screen;
+    + and pinch zoom to seats a finger can hit; a tapped seat shows its guest
+    on the map, with the way to its actions; search, Edit, Revoke, Import,
+    the exports, alerts and Sign out all reachable; screenshots to look at."""
+    coord, page = start(env, *PHONE)
+    admin, kiosk = env.tokens["admin"], env.tokens["kiosk-1"]
+    accepted(coord, kiosk, op("assign", ticket="GALA-0002", seat="T05-02"))
+    page.call("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    open_dashboard(coord, page, admin)
+    eq(page.eval("document.documentElement.scrollWidth"), PHONE[0],
+       "the page's width on the phone (no sideways scroll; too wide: %r)" % too_wide(page))
+    page.eval("window.scrollTo(0, 0), true")
+    page.screenshot(env.path("phone-fit.png"))
+
+    # Find the seat, then + until a seat is finger-sized (44 px).
+    page.eval("document.getElementById('goto-seat').value = 'T05-02'; true")
+    tap_on(page, "#goto-form button")
+    for _ in range(12):
+        if seat_box(page, "T05-02")[2] >= 44:
+            break
+        tap_on(page, "#zoom-in")
+    b = seat_box(page, "T05-02")
+    check(b[2] >= 44 and b[3] >= 44, "seat T05-02 is %.0f x %.0f px after zooming in: too small for a finger" % (b[2], b[3]))
+    map_box = box_of(page, "#map-wrap", scroll=False)
+    check(map_box[1] <= b[1] and b[1] + b[3] <= map_box[1] + map_box[3], "T05-02 is outside the map after zooming")
+    # pinch: two fingers moving apart zoom in (from two steps out)
+    for _ in range(2):
+        tap_on(page, "#zoom-out")
+    w0 = view_width(page)
+    cx, cy = map_box[0] + map_box[2] / 2, map_box[1] + map_box[3] / 2
+    pts = lambda d: [{"x": cx - d, "y": cy, "id": 1}, {"x": cx + d, "y": cy, "id": 2}]
+    page.call("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": pts(30)})
+    for d in (45, 60, 75, 90):
+        page.call("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": pts(d)})
+    page.call("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    w1 = view_width(page)
+    check(w1 < w0 * 0.7, "a pinch did not zoom in: the view was %.0f wide, then %.0f" % (w0, w1))
+    page.eval("document.getElementById('goto-seat').value = 'T05-02'; true")
+    tap_on(page, "#goto-form button")
+    b = seat_box(page, "T05-02")
+    check(b[2] >= 40, "seat T05-02 is %.0f px wide after the pinch" % b[2])
+
+    # A tapped seat shows its guest, on the map.
+    page.eval("window.scrollTo(0, 0), true")
+    b = seat_box(page, "T05-02")
+    tap(page, b[0] + b[2] / 2, b[1] + b[3] / 2)
+    page.wait("document.getElementById('tooltip').classList.contains('pinned') &&"
+              " !document.getElementById('tooltip').hidden", slow(5), "the tapped seat's card on the map")
+    tip = text(page, "tooltip")
+    for part in ("T05-02", "Zoë Ångström", "GALA-0002"):
+        check(part in tip, "the tapped seat's card %r lacks %r" % (tip, part))
+    reachable(page, "#tooltip", finger=False)
+    t, b = box_of(page, "#tooltip", scroll=False), seat_box(page, "T05-02")
+    check(t[1] + t[3] <= b[1] or b[1] + b[3] <= t[1], "the card %r covers the seat it describes %r" % (t, b))
+    page.screenshot(env.path("phone-seat.png"))
+    tap_on(page, "#tip-actions")
+    for sel in ("#act-unseat", "#act-move"):
+        reachable(page, sel)
+    eq(text(page, "sd-name"), "Zoë Ångström", "the seat panel after Actions…")
+
+    # Tickets: search, Edit, Revoke with a finger; Import, exports, alerts, sign out.
+    page.eval("document.getElementById('search').value = 'GALA-000'; true")
+    tap_on(page, "#search-form button")
+    page.wait("document.querySelector('button[data-edit=\"GALA-0008\"]') !== null", slow(10), "the ticket list")
+    for sel in ('button[data-edit="GALA-0008"]', 'button[data-code="GALA-0008"]', 'label[for="import-file"]',
+                "#export-assignments", "#export-checkins", "#export-alerts", "#sign-out", "#search"):
+        reachable(page, sel, finger=sel != "#sign-out")
+    page.screenshot(env.path("phone-tickets.png"))
+    page.eval("window.confirm = function () { return true; }; true")
+    tap_on(page, 'button[data-code="GALA-0008"]')
+    page.wait("document.getElementById('tickets-msg').textContent.indexOf('revoked') >= 0", slow(10), "the revoke by tap")
+    eq(it.get_list(coord.port, "/v1/tickets?q=GALA-0008", admin, "tickets")[0]["revoked"], True,
+       "GALA-0008 revoked by a tap")
+    eq(page.eval("document.documentElement.scrollWidth"), PHONE[0],
+       "the page's width after the ticket list (too wide: %r)" % too_wide(page))
     no_page_problems(page)
 
 

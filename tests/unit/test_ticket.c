@@ -418,7 +418,10 @@ static void csv_too_long_fields(void **state)
     assert_int_equal(rep.count, 3);
     assert_problem(&rep, 0, 2, "line 2: the ticket number is too long (33 characters; at most 32)");
     assert_problem(&rep, 1, 2, "line 2: the name is too long (257 bytes; at most 256)");
-    assert_problem(&rep, 2, 2, "line 2: the class is too long (17 characters; at most 16)");
+    assert_problem(
+        &rep, 2, 2,
+        "line 2: the class is too long (17 characters; at most 16): shorten it in the file,"
+        " or import without classes (--map class=)");
     csv_report_release(&rep);
 }
 
