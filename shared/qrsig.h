@@ -18,7 +18,8 @@
 
 #define QRSIG_PK_BYTES 32
 #define QRSIG_SK_BYTES 64
-#define QRSIG_PAYLOAD_SIZE 160  /* "U1." + code + "." + 103 chars + NUL fits */
+#define QRSIG_PAYLOAD_SIZE 224  /* the longest "U2." payload (193 chars) + NUL fits */
+#define QRSIG_NAME_MAX 24       /* bytes of the event name a U2 payload carries */
 #define QRSIG_KEY_TEXT_SIZE 129 /* hex of the secret key + NUL */
 
 typedef struct qrsig_keypair {
@@ -54,7 +55,31 @@ usher_err qrsig_sign(const uint8_t sk[QRSIG_SK_BYTES], const char *event_id, con
 usher_err qrsig_verify(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id, const char *payload,
                        char code_out[USHER_CODE_SIZE], usher_errmsg *em) USHER_MUST_CHECK;
 
-/* True when text starts like a signed payload ("U1." in any case, after any
+/* Version 2 payload: "U2.<TAG>.<NAME>.<CODE>.<SIG>". TAG is base32 of the
+ * first 8 bytes of BLAKE2b(event id), so any device can tell "another event"
+ * from "forged"; NAME is base32 of the event name cut to QRSIG_NAME_MAX bytes
+ * at a character boundary (may be empty); SIG signs
+ * "usher-ticket-2\n<event id>\n<NAME text>\n<CODE>". Same errors as
+ * qrsig_sign; event_name NULL or "" carries no name. */
+usher_err qrsig_sign2(const uint8_t sk[QRSIG_SK_BYTES], const char *event_id,
+                      const char *event_name, const char *code, char out[QRSIG_PAYLOAD_SIZE],
+                      usher_errmsg *em) USHER_MUST_CHECK;
+
+typedef struct qrsig_ticket {
+    char code[USHER_CODE_SIZE];             /* set on USHER_OK */
+    bool other_event;                       /* a U2 payload naming another event */
+    char event_name[QRSIG_NAME_MAX + 1];    /* that event's name as carried, may be "" */
+} qrsig_ticket;
+
+/* Reads a U1 or U2 payload as qrsig_verify does, filling *out (zeroed first).
+ * When a U2 payload's TAG is not this event's, returns USHER_SIGNATURE with
+ * out->other_event set and out->event_name the name it carries if that is
+ * printable UTF-8 (else ""). The name is NOT verified (the device has no key
+ * of the other event): show it only in a refusal. */
+usher_err qrsig_read(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id, const char *payload,
+                     qrsig_ticket *out, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* True when text starts like a signed payload ("U1." or "U2." in any case, after any
  * leading white space), so an entry screen can tell a scan from a typed code.
  * NULL gives false. */
 bool qrsig_is_payload(const char *text);

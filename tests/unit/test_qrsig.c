@@ -158,13 +158,13 @@ static void verify_wrong_prefix_is_parse_error(void **state)
     qrsig_keypair kp = keys();
     char p[QRSIG_PAYLOAD_SIZE];
     sign_ok(&kp, "GALA-0001", p);
-    const char *msg = "this is not an Usher ticket QR code (those start with \"U1.\")";
+    const char *msg = "this is not an Usher ticket QR code (those start with \"U1.\" or \"U2.\")";
     expect_refused(&kp, EVENT, "GALA-0001", USHER_PARSE, msg);
     expect_refused(&kp, EVENT, "", USHER_PARSE, msg);
     expect_refused(&kp, EVENT, "   ", USHER_PARSE, msg);
     expect_refused(&kp, EVENT, "U1", USHER_PARSE, msg);
     expect_refused(&kp, EVENT, NULL, USHER_PARSE, msg);
-    p[1] = '2'; /* U2. */
+    p[1] = '3'; /* U3.: no such version */
     expect_refused(&kp, EVENT, p, USHER_PARSE, msg);
     p[1] = '1', p[0] = 'X';
     expect_refused(&kp, EVENT, p, USHER_PARSE, msg);
@@ -351,14 +351,59 @@ static void is_payload(void **state)
     assert_true(qrsig_is_payload("u1."));
     assert_true(qrsig_is_payload(" \tU1.x"));
     assert_false(qrsig_is_payload("U1"));
-    assert_false(qrsig_is_payload("U2.X"));
+    assert_true(qrsig_is_payload("U2.X"));
+    assert_false(qrsig_is_payload("U3.X"));
     assert_false(qrsig_is_payload("GALA-0001"));
     assert_false(qrsig_is_payload("1U."));
     assert_false(qrsig_is_payload(""));
     assert_false(qrsig_is_payload(NULL));
 }
 
+static void v2_round_trip_and_other_event(void **state)
+{
+    (void)state;
+    qrsig_keypair kp = keys(), other = keys();
+    usher_errmsg em;
+    char p[QRSIG_PAYLOAD_SIZE];
+    /* 30 bytes of name: cut to 24 bytes, never inside a character. */
+    assert_int_equal(qrsig_sign2(kp.sk, EVENT, "Gala \xc3\xa9t\xc3\xa9 de la R\xc3\xa9publique", "gala-7",
+                                 p, &em), USHER_OK);
+    assert_memory_equal(p, "U2.", 3);
+    assert_true(qrsig_is_payload(p));
+    qrsig_ticket t;
+    assert_int_equal(qrsig_read(kp.pk, EVENT, p, &t, &em), USHER_OK);
+    assert_string_equal(t.code, "GALA-7");
+    assert_false(t.other_event);
+    /* The same ticket read by another event's device: it says whose it is. */
+    assert_int_equal(qrsig_read(other.pk, "other-event", p, &t, &em), USHER_SIGNATURE);
+    assert_true(t.other_event);
+    assert_string_equal(t.event_name, "Gala \xc3\xa9t\xc3\xa9 de la R\xc3\xa9publ");
+    assert_non_null(strstr(em.text, "for another event"));
+    /* Same event id, wrong key: forged, not "another event". */
+    assert_int_equal(qrsig_read(other.pk, EVENT, p, &t, &em), USHER_SIGNATURE);
+    assert_false(t.other_event);
+    assert_string_equal(em.text, FORGED);
+    /* One altered character of the code is forged. */
+    char *code = strstr(p, ".GALA-7.");
+    assert_non_null(code);
+    code[6] = '8';
+    assert_int_equal(qrsig_read(kp.pk, EVENT, p, &t, &em), USHER_SIGNATURE);
+    assert_string_equal(em.text, FORGED);
+    /* No name carried: another event's device still says "another event". */
+    assert_int_equal(qrsig_sign2(kp.sk, EVENT, NULL, "A-1", p, &em), USHER_OK);
+    assert_int_equal(qrsig_read(other.pk, "other-event", p, &t, &em), USHER_SIGNATURE);
+    assert_true(t.other_event);
+    assert_string_equal(t.event_name, "");
+    char code_out[USHER_CODE_SIZE];
+    assert_int_equal(qrsig_verify(kp.pk, EVENT, p, code_out, &em), USHER_OK);
+    assert_string_equal(code_out, "A-1");
+    /* A truncated U2 payload is damaged. */
+    assert_int_equal(qrsig_read(kp.pk, EVENT, "U2.ABC.X", &t, &em), USHER_SIGNATURE);
+    assert_false(t.other_event);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(v2_round_trip_and_other_event),
     cmocka_unit_test(sign_then_verify_round_trip),
     cmocka_unit_test(sign_upper_cases_the_code),
     cmocka_unit_test(signature_covers_documented_message),
