@@ -16,8 +16,8 @@
 #define MESSAGE_SIZE (16 + EVENT_ID_MAX + USHER_CODE_SIZE)
 #define MESSAGE2_SIZE (24 + EVENT_ID_MAX + QRSIG_NAME_MAX + USHER_CODE_SIZE)
 #define TAG2_BYTES 8
-#define TAG2_TEXT_LEN 13   /* text_base32_len(TAG2_BYTES) */
-#define NAME2_TEXT_MAX 39  /* text_base32_len(QRSIG_NAME_MAX) */
+#define TAG2_TEXT_LEN 13  /* text_base32_len(TAG2_BYTES) */
+#define NAME2_TEXT_MAX 39 /* text_base32_len(QRSIG_NAME_MAX) */
 
 #define FORGED_MSG                                                                                 \
     "this ticket's signature does not match: it is forged, altered or for another event"
@@ -334,7 +334,8 @@ usher_err qrsig_read(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id, con
     err = normalize_payload(payload, buf, em);
     if (err)
         return err;
-    return buf[1] == '2' ? read_v2(pk, event_id, buf, out, em) : read_v1(pk, event_id, buf, out, em);
+    return buf[1] == '2' ? read_v2(pk, event_id, buf, out, em)
+                         : read_v1(pk, event_id, buf, out, em);
 }
 
 usher_err qrsig_verify(const uint8_t pk[QRSIG_PK_BYTES], const char *event_id, const char *payload,

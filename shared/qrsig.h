@@ -66,9 +66,9 @@ usher_err qrsig_sign2(const uint8_t sk[QRSIG_SK_BYTES], const char *event_id,
                       usher_errmsg *em) USHER_MUST_CHECK;
 
 typedef struct qrsig_ticket {
-    char code[USHER_CODE_SIZE];             /* set on USHER_OK */
-    bool other_event;                       /* a U2 payload naming another event */
-    char event_name[QRSIG_NAME_MAX + 1];    /* that event's name as carried, may be "" */
+    char code[USHER_CODE_SIZE];          /* set on USHER_OK */
+    bool other_event;                    /* a U2 payload naming another event */
+    char event_name[QRSIG_NAME_MAX + 1]; /* that event's name as carried, may be "" */
 } qrsig_ticket;
 
 /* Reads a U1 or U2 payload as qrsig_verify does, filling *out (zeroed first).

@@ -366,8 +366,9 @@ static void v2_round_trip_and_other_event(void **state)
     usher_errmsg em;
     char p[QRSIG_PAYLOAD_SIZE];
     /* 30 bytes of name: cut to 24 bytes, never inside a character. */
-    assert_int_equal(qrsig_sign2(kp.sk, EVENT, "Gala \xc3\xa9t\xc3\xa9 de la R\xc3\xa9publique", "gala-7",
-                                 p, &em), USHER_OK);
+    assert_int_equal(qrsig_sign2(kp.sk, EVENT, "Gala \xc3\xa9t\xc3\xa9 de la R\xc3\xa9publique",
+                                 "gala-7", p, &em),
+                     USHER_OK);
     assert_memory_equal(p, "U2.", 3);
     assert_true(qrsig_is_payload(p));
     qrsig_ticket t;
