@@ -286,15 +286,29 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         return;
     }
     if (scanned) {
-        if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
+        qrsig_ticket qt;
+        if (!w->have_pk || qrsig_read(w->pk, w->id.event_id, text, &qt, NULL)) {
+            if (w->have_pk && qt.other_event) {
+                if (qt.event_name[0])
+                    kmodel__msg(m, MSG_REFUSAL, "Another event",
+                                "This ticket is for %s, not for this event. Please ask a member "
+                                "of staff.",
+                                qt.event_name);
+                else
+                    kmodel__msg(m, MSG_REFUSAL, "Another event",
+                                "This ticket is for another event. Please ask a member of "
+                                "staff.");
+                return;
+            }
             wrong_code(m, now);
             kmodel__msg(m, MSG_REFUSAL, "Not a valid ticket",
-                        "This QR code is not a ticket for %s: it is for another event, or "
-                        "damaged or altered. Please ask a member of staff.",
+                        "This QR code is not a ticket for %s: it is damaged or altered. Please "
+                        "ask a member of staff.",
                         w->id.event_name[0] ? w->id.event_name : "this event");
             kmodel__refused_scan(m, w, text, now, fx);
             return;
         }
+        text_copy(code, sizeof code, qt.code);
     } else {
         if (!text[0])
             return;

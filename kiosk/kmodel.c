@@ -172,6 +172,8 @@ void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     kguest__reset(m, w, now, fx);
     m->entry[0] = '\0';
     m->entry_fast = 0;
+    m->find[0] = '\0'; /* the guest list stays behind the PIN */
+    m->nfind = 0;
     memset(&m->msg, 0, sizeof m->msg);
     text_copy(m->lang, sizeof m->lang, default_lang(m, w)); /* the next guest: the default */
     m->lang_picked = false;
@@ -243,16 +245,31 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->entry_fast = 0;
     bool scanned = qrsig_is_payload(text);
     if (scanned) {
-        if (!w->have_pk || qrsig_verify(w->pk, w->id.event_id, text, code, NULL)) {
+        qrsig_ticket qt;
+        if (!w->have_pk || qrsig_read(w->pk, w->id.event_id, text, &qt, NULL)) {
+            if (w->have_pk && qt.other_event) {
+                /* A genuine mistake far more often than a forgery: no alert. */
+                verdict_set(m, VERDICT_REFUSED, "", N_("ANOTHER EVENT"), now);
+                if (qt.event_name[0])
+                    snprintf(m->verdict.detail, sizeof m->verdict.detail,
+                             ktr_in(m->lang, "This ticket is for %s, not for this event. Send "
+                                             "the guest to the front desk"),
+                             qt.event_name);
+                else
+                    text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                              ktr_in(m->lang, "This ticket is for another event. Send the guest "
+                                              "to the front desk"));
+                return;
+            }
             verdict_set(m, VERDICT_REFUSED, "", N_("NOT VALID"), now);
             snprintf(m->verdict.detail, sizeof m->verdict.detail,
-                     ktr_in(m->lang, "This QR code is not a ticket for %s: it is for another "
-                                     "event, or forged or altered. Send the guest to the front "
-                                     "desk"),
+                     ktr_in(m->lang, "This QR code is not a ticket for %s: it is forged, "
+                                     "altered or damaged. Send the guest to the front desk"),
                      w->id.event_name[0] ? w->id.event_name : ktr_in(m->lang, "this event"));
             kmodel__refused_scan(m, w, text, now, fx);
             return;
         }
+        text_copy(code, sizeof code, qt.code);
     } else {
         if (!text[0])
             return;
@@ -310,6 +327,39 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     verdict_record(m, w, code, admits, now, fx);
 }
 
+void kdoor__admit_manual(kmodel *m, const kworld *w, const char *code, int64_t now, keffects *fx)
+{
+    int ti = state_find_ticket(w->view, code);
+    const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    if (!t) {
+        verdict_set(m, VERDICT_REFUSED, code, N_("UNKNOWN TICKET"), now);
+        return;
+    }
+    if (t->revoked) {
+        verdict_set(m, VERDICT_REFUSED, code, N_("REVOKED"), now);
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+        text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                  ktr_in(m->lang, "This ticket was cancelled: send the guest to the front desk"));
+        return;
+    }
+    if (t->checked_in_at) {
+        /* Staff chose this guest knowingly: shown, not recorded again. */
+        verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+        text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+        already_detail(m, t->checked_in_at, t->checkin_device);
+        return;
+    }
+    verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
+    text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+    text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+    text_copy(m->verdict.detail, sizeof m->verdict.detail,
+              ktr_in(m->lang, "Admitted by staff after a name check"));
+    verdict_record(m, w, code, true, now, fx);
+    if (fx && fx->nops && fx->ops[fx->nops - 1].kind == OP_CHECKIN)
+        fx->ops[fx->nops - 1].manual = true;
+}
+
 /* A verdict on screen follows the world: the coordinator may say another door
  * admitted the ticket first. */
 static void door_timers(kmodel *m, const kworld *w, int64_t now)
@@ -342,6 +392,8 @@ static bool in_corner(const kmodel *m, float x, float y)
 
 static void staff_button(kmodel *m, const kworld *w, const char *name, int64_t now, keffects *fx)
 {
+    if (m->screen == SCR_FIND && kfind__button(m, w, name, now, fx))
+        return;
     size_t len = strlen(m->pin);
     if (!strncmp(name, "pin_", 4) && name[4] >= '0' && name[4] <= '9' && !name[5]) {
         if (len + 1 < sizeof m->pin) {
@@ -364,6 +416,8 @@ static void staff_button(kmodel *m, const kworld *w, const char *name, int64_t n
                         "and let this kiosk sync, or start it with --pin.");
         else
             kmodel__msg(m, MSG_REFUSAL, "Wrong PIN", "That PIN is not right.");
+    } else if (!strcmp(name, "find") && m->screen == SCR_MAINT && m->mode == KMODE_DOOR) {
+        kfind__open(m, w);
     } else if (!strcmp(name, "pin_cancel") || !strcmp(name, "back")) {
         m->pin[0] = '\0';
         m->screen = m->pin_back;
@@ -380,7 +434,7 @@ static void staff_button(kmodel *m, const kworld *w, const char *name, int64_t n
 
 static void open_pin(kmodel *m)
 {
-    if (m->screen == SCR_PIN || m->screen == SCR_MAINT)
+    if (m->screen == SCR_PIN || m->screen == SCR_MAINT || m->screen == SCR_FIND)
         return;
     m->pin_back = m->screen == SCR_VERDICT ? SCR_DOOR : m->screen;
     m->pin[0] = '\0';
@@ -409,6 +463,10 @@ static void submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 
 static void on_text(kmodel *m, const kworld *w, const char *text, int64_t now)
 {
+    if (m->screen == SCR_FIND) {
+        kfind__text(m, w, text);
+        return;
+    }
     if (m->screen == SCR_PIN) {
         for (const char *p = text; *p; p++) {
             char name[8] = "pin_0";
@@ -450,6 +508,8 @@ static void on_key(kmodel *m, const kworld *w, kkey key, int64_t now, keffects *
     } else if (key == KKEY_BACKSPACE) {
         if (m->screen == SCR_PIN) {
             staff_button(m, w, "pin_del", now, fx);
+        } else if (m->screen == SCR_FIND) {
+            kfind__backspace(m, w);
         } else {
             size_t len = strlen(m->entry);
             if (len)
@@ -458,7 +518,7 @@ static void on_key(kmodel *m, const kworld *w, kkey key, int64_t now, keffects *
     } else if (key == KKEY_ESCAPE) {
         if (m->msg.kind)
             memset(&m->msg, 0, sizeof m->msg);
-        else if (m->screen == SCR_PIN || m->screen == SCR_MAINT)
+        else if (m->screen == SCR_PIN || m->screen == SCR_MAINT || m->screen == SCR_FIND)
             staff_button(m, w, "back", now, fx);
         else if (m->screen == SCR_SEATMAP || m->screen == SCR_CONFIRM || m->screen == SCR_ENTRY)
             kguest__button(m, w, "back", now, fx);
@@ -481,7 +541,7 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
         }
         return;
     }
-    if (m->screen == SCR_PIN || m->screen == SCR_MAINT) {
+    if (m->screen == SCR_PIN || m->screen == SCR_MAINT || m->screen == SCR_FIND) {
         if (name[0])
             staff_button(m, w, name, now, fx);
         return;
@@ -521,7 +581,7 @@ static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         m->entry[0] && !m->msg.kind && now - m->entry_at >= 300 &&
         (qrsig_is_payload(m->entry) || m->entry_fast >= 4))
         submit(m, w, now, fx);
-    if ((m->screen == SCR_PIN || m->screen == SCR_MAINT) &&
+    if ((m->screen == SCR_PIN || m->screen == SCR_MAINT || m->screen == SCR_FIND) &&
         now - m->last_input_at >= m->cfg.idle_ms)
         kmodel__go_home(m, w, now, fx);
     door_timers(m, w, now);

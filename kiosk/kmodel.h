@@ -32,7 +32,8 @@ typedef enum { KMODE_GUEST = 0, KMODE_DOOR = 1 } kmode;
     X(DOOR, "door")                                                                                \
     X(VERDICT, "verdict")                                                                          \
     X(PIN, "pin")                                                                                  \
-    X(MAINT, "maintenance")
+    X(MAINT, "maintenance")                                                                        \
+    X(FIND, "find")
 
 typedef enum {
 #define KSCREEN_ENUM(e, s) SCR_##e,
@@ -45,6 +46,8 @@ const char *kscreen_name(kscreen s);
 int kscreen_parse(const char *name);
 
 #define KPARTY_MAX 8
+#define KFIND_MAX 6       /* staff search: matches kept for the screen */
+#define KFIND_MIN_CHARS 2 /* ...and the characters typed before it searches */
 
 /* The coordinator's answer to an op the model waits on (a party's assigns),
  * as the journal's outbox has it (kmodel_watched_ops). */
@@ -186,6 +189,11 @@ typedef struct kmodel {
     /* staff */
     char pin[16];
     kscreen pin_back; /* where PIN / maintenance return to */
+    /* staff search at a door (behind the PIN): the query and what it finds */
+    char find[64];
+    char find_hits[KFIND_MAX][USHER_CODE_SIZE];
+    int nfind;         /* hits kept, at most KFIND_MAX */
+    size_t find_total; /* every match of the query */
     bool quit_asked;
     char save_error[160]; /* the last failed save, for staff (maintenance) */
 } kmodel;

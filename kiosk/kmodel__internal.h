@@ -34,5 +34,15 @@ void kguest__ensure_map(kmodel *m, const kworld *w);
 
 /* Door mode (kmodel.c). */
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx);
+/* Staff admit the ticket `code` after checking the guest's name: a verdict
+ * as for a scan, and the check-in op records `manual`. */
+void kdoor__admit_manual(kmodel *m, const kworld *w, const char *code, int64_t now, keffects *fx);
+
+/* Staff search at a door (kfind.c): opened from the maintenance screen. */
+void kfind__open(kmodel *m, const kworld *w);
+void kfind__text(kmodel *m, const kworld *w, const char *text); /* typed (UTF-8) */
+void kfind__backspace(kmodel *m, const kworld *w);
+/* A button on the search screen; false when name is not one of its own. */
+bool kfind__button(kmodel *m, const kworld *w, const char *name, int64_t now, keffects *fx);
 
 #endif

@@ -853,12 +853,86 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
         textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER,
               _("Kiosk: %lld ops not saved yet; last save error: %s"), (long long)w->unsaved,
               m->save_error[0] ? m->save_error : _("none"));
-    float bw = (W - 5 * g) / 4;
-    button(f, "guest", R(g, by, bw, bh), _("Guest mode"), m->mode != KMODE_GUEST, BTN, FONT_M);
-    button(f, "door", R(2 * g + bw, by, bw, bh), _("Door mode"), m->mode != KMODE_DOOR, BTN,
+    bool door = m->mode == KMODE_DOOR;
+    int nb = door ? 5 : 4, b = 0;
+    float bw = (W - (float)(nb + 1) * g) / (float)nb;
+#define NEXT_BUTTON R(g + (float)b++ * (bw + g), by, bw, bh)
+    if (door) /* a guest whose QR code will not scan: found by name, admitted by staff */
+        button(f, "find", NEXT_BUTTON, _("Find guest"), true, BTN_GO, FONT_M);
+    button(f, "guest", NEXT_BUTTON, _("Guest mode"), door, BTN, FONT_M);
+    button(f, "door", NEXT_BUTTON, _("Door mode"), !door, BTN, FONT_M);
+    button(f, "back", NEXT_BUTTON, _("Back"), true, door ? BTN : BTN_GO, FONT_M);
+    button(f, "quit", NEXT_BUTTON, _("Quit"), true, RED, FONT_M);
+#undef NEXT_BUTTON
+}
+
+/* Staff search (door, behind the PIN): the query, the matches as buttons
+ * (tap one to admit), and a keypad with a space key. */
+static void find_screen(const kmodel *m, const kworld *w, ui_frame *f)
+{
+    const klayout *L = &ui_L;
+    float W = (float)L->w, H = (float)L->h, g = L->gap, y = L->body.y + g, tw = W - 2 * g;
+    float lh = LINE(FONT_M), th = fmaxf(L->target, LINE(FONT_L));
+    char line[128];
+    size_t chars = 0;
+    for (const char *p = m->find; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80 && *p != ' ';
+    if (chars < KFIND_MIN_CHARS)
+        snprintf(line, sizeof line, "%s", _("Find a guest: type part of a name or ticket number"));
+    else if (!m->find_total)
+        snprintf(line, sizeof line, "%s", _("No guest matches: check the spelling"));
+    else if (m->find_total > (size_t)m->nfind)
+        snprintf(line, sizeof line, _("%zu guests match: type more to narrow it down"),
+                 m->find_total);
+    else
+        snprintf(line, sizeof line, _("%zu found: tap the guest to admit them"), m->find_total);
+    textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, "%s", line);
+    y += lh + g;
+    float bw = fmaxf(W * 0.2f, 2 * L->finger);
+    fill(f, R(g, y, tw - bw - g, th), FIELD);
+    if (m->find[0])
+        textf(f, R(2 * g, y, tw - bw - 3 * g, th), FONT_L, -1, INK, "%s", m->find);
+    else
+        textf(f, R(2 * g, y, tw - bw - 3 * g, th), FONT_L, -1, DIM_INK, "%s", _("Name or number"));
+    button(f, "back", R(W - g - bw, y, bw, th), _("Back"), true, BTN_OFF, FONT_M);
+    y += th + g;
+    /* The keypad at the bottom, a finger high at least; matches above it. */
+    float kh = fmaxf(L->finger + 3, fminf(2 * L->finger, (H - y - g) / 7)), kw = tw / 10;
+    float ky = H - g - 4 * kh;
+    float rh = L->target + 3;
+    int rows = (int)((ky - g - y) / rh);
+    if (rows > m->nfind)
+        rows = m->nfind;
+    for (int i = 0; i < rows; i++) {
+        int ti = state_find_ticket(w->view, m->find_hits[i]);
+        const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+        if (!t)
+            continue;
+        char seat[96] = "", label[400], name[8] = "find_0";
+        name[5] = (char)('0' + i);
+        if (t->seat[0])
+            kmodel_seat_words(w->l, m->lang, t->seat, seat, sizeof seat);
+        const char *st = t->revoked         ? _("cancelled")
+                         : t->checked_in_at ? _("already in")
+                         : !t->seat[0]      ? _("no seat yet")
+                                            : seat;
+        snprintf(label, sizeof label, "%s \u00b7 %s \u00b7 %s", t->name, t->code, st);
+        button(f, name, R(g, y + i * rh, tw, L->target), label, true,
+               t->revoked || t->checked_in_at ? BTN_OFF : BTN, FONT_M);
+    }
+    ui_fixed = true; /* the keys are Latin, read left to right in any language */
+    for (int r = 0; r < 4; r++) {
+        for (int c = 0; keyrows[r][c]; c++) {
+            char kname[8] = "key_", label[2] = {keyrows[r][c], 0};
+            kname[4] = keyrows[r][c];
+            kname[5] = '\0';
+            button(f, kname, R(g + c * kw, ky + r * kh, kw - 3, kh - 3), label, true, BTN, FONT_L);
+        }
+    }
+    button(f, "key_space", R(g + 7 * kw, ky + 3 * kh, kw - 3, kh - 3), "\u2423", true, BTN, FONT_L);
+    button(f, "del", R(g + 8 * kw, ky + 3 * kh, 2 * kw - 3, kh - 3), _("Delete"), true, BTN_OFF,
            FONT_M);
-    button(f, "back", R(3 * g + 2 * bw, by, bw, bh), _("Back"), true, BTN_GO, FONT_M);
-    button(f, "quit", R(4 * g + 3 * bw, by, bw, bh), _("Quit"), true, RED, FONT_M);
+    ui_fixed = false;
 }
 
 /* An RTL language reads the screen from the right: every item and button
@@ -943,6 +1017,9 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
         break;
     case SCR_MAINT:
         maint_screen(m, w, now, f);
+        break;
+    case SCR_FIND:
+        find_screen(m, w, f);
         break;
     }
     if (bar_last)

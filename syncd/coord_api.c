@@ -10,7 +10,7 @@
 
 #include "coord_export.h"
 #include "coord_import.h"
-#include "fold.h"
+#include "guest_find.h"
 #include "protocol.h"
 #include "qrsig.h"
 #include "text.h"
@@ -313,17 +313,10 @@ static json_t *ticket_json(const ticket_state *t)
                      t->revoked);
 }
 
-/* True when text, folded, holds the folded needle. */
-static bool folded_match(const char *text, const char *needle)
-{
-    char buf[USHER_NAME_SIZE * 4];
-    return fold_into(text, buf, sizeof buf) == USHER_OK && strstr(buf, needle);
-}
-
 static void api_tickets(http_request *req, http_reply *r)
 {
     const char *q = http_query(req, "q");
-    if (q && strlen(q) > 100) {
+    if (q && strlen(q) > GUEST_FIND_QUERY_MAX) {
         http_error(r, 400, "invalid", "q: at most 100 characters");
         return;
     }
@@ -331,24 +324,14 @@ static void api_tickets(http_request *req, http_reply *r)
         http_error(r, 400, "invalid", "q: not valid UTF-8");
         return;
     }
-    /* fold.h decides what reads the same: case and accents in every script */
-    char *needle = q && *q ? fold_dup(q) : NULL;
-    if (q && *q && !needle) {
-        http_error(r, 500, "internal", "out of memory");
-        return;
-    }
+    /* guest_find.h decides what matches: case and accents in every script */
+    int idx[SEARCH_LIMIT];
     json_t *arr = json_array();
-    size_t total = 0;
     const state *st = engine_read_begin(req->e);
-    for (int i = 0; i < state_ticket_count(st); i++) {
-        const ticket_state *t = state_ticket(st, i);
-        if (needle && !folded_match(t->code, needle) && !folded_match(t->name, needle))
-            continue;
-        if (total++ < SEARCH_LIMIT)
-            json_array_append_new(arr, ticket_json(t));
-    }
+    size_t total = guest_find(st, q, idx, SEARCH_LIMIT);
+    for (size_t i = 0; i < total && i < SEARCH_LIMIT; i++)
+        json_array_append_new(arr, ticket_json(state_ticket(st, idx[i])));
     engine_read_end(req->e);
-    free(needle);
     http_json(r, 200, json_pack("{s:o, s:I}", "tickets", arr, "total", (json_int_t)total));
 }
 

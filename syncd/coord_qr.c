@@ -256,7 +256,7 @@ static usher_err render_file(job *j, int file, usher_errmsg *em)
         if (slot == 0 && i != first)
             cairo_show_page(cr);
         qrcode q = {0};
-        err = qrsig_sign(j->ev->sk, j->ev->event_id, t->code, j->payloads[i], em);
+        err = qrsig_sign2(j->ev->sk, j->ev->event_id, j->ev->name, t->code, j->payloads[i], em);
         if (!err)
             err = qrcode_encode(j->payloads[i], &q, em);
         if (err) {

@@ -35,7 +35,8 @@ import usher_it as it
 from usher_it import Fail, Skip, check, eq, no_sanitizer_report, slow
 
 TOKEN_RE = re.compile(r"^[A-Z2-7]{52}$")
-PAYLOAD_RE = re.compile(r"^U1\.([A-Z0-9-]{1,32})\.([A-Z2-7]{103})$")
+# "U2.<TAG>.<NAME>.<CODE>.<SIG>" (shared/qrsig.h): group 3 is the ticket code.
+PAYLOAD_RE = re.compile(r"^U2\.([A-Z2-7]{13})\.([A-Z2-7]{0,39})\.([A-Z0-9-]{1,32})\.([A-Z2-7]{103})$")
 
 # The sample guests (assets/tickets/gala-sample.csv): UTF-8 names, quotes, VIPs.
 SAMPLE = [
@@ -481,17 +482,24 @@ def ed25519_verify(public, msg, sig):
     return _equal(_mul(s, _G), _add(r, _mul(h, a)))
 
 
+def b32(text):
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
 def qr_payload_valid(pubkey_hex, event_id, payload):
-    """What a kiosk checks offline: "U1.<CODE>.<base32 signature>" over
-    "usher-ticket\\n<event id>\\n<CODE>" (shared/qrsig.c)."""
+    """What a kiosk checks offline: "U2.<TAG>.<NAME>.<CODE>.<SIG>", TAG the
+    first 8 bytes of BLAKE2b of the event id, NAME the event's name (base32),
+    SIG over "usher-ticket-2\\n<event id>\\n<name>\\n<CODE>" (shared/qrsig.c)."""
     m = PAYLOAD_RE.match(payload)
     if not m:
         return False
     try:
-        sig = base64.b32decode(m.group(2) + "=")
+        tag, name, sig = b32(m.group(1)), b32(m.group(2)), b32(m.group(4))
     except ValueError:
         return False
-    msg = ("usher-ticket\n%s\n%s" % (event_id, m.group(1))).encode()
+    if tag != hashlib.blake2b(event_id.encode(), digest_size=8).digest():
+        return False
+    msg = b"usher-ticket-2\n" + event_id.encode() + b"\n" + name + b"\n" + m.group(3).encode()
     return ed25519_verify(bytes.fromhex(pubkey_hex), msg, sig)
 
 
@@ -1989,7 +1997,7 @@ def test_qr(env):
     for payload in decoded:
         m = PAYLOAD_RE.match(payload)
         check(m, "payload shape %r" % payload)
-        by_code[m.group(1)] = payload
+        by_code[m.group(3)] = payload
     eq(sorted(by_code), sorted(codes), "each ticket's QR on the sheet")
 
     a = env.tokens["admin1"]
@@ -2002,14 +2010,18 @@ def test_qr(env):
     for code in codes:
         payload = by_code[code]
         eq(sheet[code]["payload"], payload, "payloads.csv holds what %s's QR code says" % code)
-        check(payload.startswith("U1.%s." % code), "payload prefix")
+        m = PAYLOAD_RE.match(payload)
+        eq(m.group(3), code, "payload's code")
+        # The event's name rides along, so that another event's door can say whose it is.
+        eq(b32(m.group(2)).decode(), pk["name"], "payload's event name")
         check(qr_payload_valid(pk["pubkey"], pk["id"], payload), "%s: the signature verifies" % code)
     for code in ("GALA-0001", "GALA-0013"):
         payload = by_code[code]
         # One character altered in the code or the signature: refused. (Not the
         # last character: 103 base32 characters carry 515 bits for 512, so
         # its low 3 bits are padding that decoders ignore.)
-        for i in (3, 4, len("U1.%s." % code) + 5, len(payload) - 2):
+        at = len(payload) - 103 - 1 - len(code)  # where the code starts
+        for i in (3, 4, 20, at, at + 1, at + len(code) + 6, len(payload) - 2):
             ch = payload[i]
             alt = "A" if ch != "A" else "B"
             bad = payload[:i] + alt + payload[i + 1:]

@@ -110,24 +110,24 @@ def zbar(env, png):
     return out.stdout.decode("utf-8").rstrip("\n")
 
 
-def qr_payloads(env, codes):
+def qr_payloads(env, codes, db=None):
     """The signed payload a scanner reads off each ticket's printed QR code
     (usher-coord qr's PDF sheet, its page rendered by pdftoppm, decoded by
-    zbarimg)."""
+    zbarimg), of env's event or of the event in db."""
     tools("pdftoppm", "zbarimg")
-    out = env.path("qr")
-    env.tool([it.COORD, "qr", "--db", env.db, "--out", out])
+    out = env.path("qr" if db is None else "qr-" + os.path.basename(db))
+    env.tool([it.COORD, "qr", "--db", db or env.db, "--out", out])
     with open(os.path.join(out, "payloads.csv"), encoding="utf-8", newline="") as f:
         order = [r["ticket_number"] for r in csv.DictReader(f)]
     got = {}
     for code in codes:
         page = order.index(code) // 10 + 1  # 2x5 cards a page
-        png = env.path("qr-%s" % code)
+        png = out + "-" + code
         env.tool(["pdftoppm", "-r", "150", "-png", "-singlefile", "-f", str(page), "-l", str(page),
                   os.path.join(out, "tickets-0001.pdf"), png])
         r = subprocess.run(["zbarimg", "-q", "--raw", png + ".png"], capture_output=True, timeout=slow(30))
         eq(r.returncode, 0, "zbarimg page %d: %r" % (page, r.stderr[-300:]))
-        mine = [p for p in r.stdout.decode().split("\n") if p.startswith("U1.%s." % code)]
+        mine = [p for p in r.stdout.decode().split("\n") if p.startswith("U2.") and p.endswith("." + code + "." + p[-103:])]
         eq(len(mine), 1, "the QR of %s on page %d: %r" % (code, page, r.stdout[:300]))
         got[code] = mine[0]
     return got
@@ -554,6 +554,13 @@ def test_door(env):
     admin_post(coord, env, "/v1/tickets/GALA-0006/revoke")
     it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
     forged = p["GALA-0007"].replace("GALA-0007", "GALA-0008")
+    # A genuine ticket of the venue's other event, with the same number.
+    other = env.path("other.db")
+    env.tool([it.COORD, "init", "--db", other, "--event", "Summer Ball", "--layout", "gala:2x4"])
+    with open(env.path("other.csv"), "w", encoding="utf-8") as f:
+        f.write("ticket_number,full_name\nGALA-0005,Somebody Else\n")
+    env.tool([it.COORD, "tickets", "import", "--db", other, env.path("other.csv")])
+    elsewhere = qr_payloads(env, ["GALA-0005"], db=other)["GALA-0005"]
     k = kiosk_run(env, sd["door-1"].db, "door", """
 expect screen door
 expect text "Checked in 0 of 40"
@@ -571,8 +578,13 @@ expect text "by door-1"
 shot already
 scan %s
 expect verdict refused
-expect text "forged or altered"
+expect text "forged, altered"
 shot forged
+scan %s
+expect verdict refused
+expect text "ANOTHER EVENT"
+expect text "This ticket is for Summer Ball, not for this event"
+wait 3500
 scan %s tab
 expect verdict refused
 expect text "REVOKED"
@@ -584,7 +596,7 @@ scan %s
 expect verdict admitted
 expect text "No seat chosen yet"
 expect text "Checked in 2 of 40"
-""" % (p["GALA-0005"], p["GALA-0005"], forged, p["GALA-0006"], p["GALA-0007"]))
+""" % (p["GALA-0005"], p["GALA-0005"], forged, elsewhere, p["GALA-0006"], p["GALA-0007"]))
     eq(k_rgb(k, "admitted"), GREEN, "admitted background")
     eq(k_rgb(k, "already"), AMBER, "already-checked-in background")
     eq(k_rgb(k, "forged"), RED, "forged background")
@@ -597,7 +609,7 @@ expect text "Checked in 2 of 40"
           "alerts for the second scan and the revoked scan: %r" % kinds)
     # The forged scan: an alert with the door, the time and its first characters.
     refused = [a for a in alerts if a["kind"] == "scan_refused"]
-    eq(len(refused), 1, "one scan_refused alert (%r)" % alerts)
+    eq(len(refused), 1, "one scan_refused alert, none for the other event's ticket (%r)" % alerts)
     eq(refused[0]["device"], "door-1", "scan_refused: the door")
     check("at" in refused[0], "scan_refused: the time (%r)" % refused[0])
     eq(refused[0]["note"], forged[:40], "scan_refused: the payload's first characters")

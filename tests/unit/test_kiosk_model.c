@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kmodel.h"
+#include "qrsig.h"
 #include "state.h"
 #include "text.h"
 #include "ui.h"
@@ -695,7 +696,7 @@ static void door_verdicts(void **unused)
     type(f, "U1.A-1.NOTASIGNATURE", 2);
     key(f, KKEY_TAB);
     assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
-    assert_non_null(strstr(f->m.verdict.detail, "forged or altered"));
+    assert_non_null(strstr(f->m.verdict.detail, "forged, altered"));
     assert_int_equal(f->nops, n + 1); /* a scan_refused op: the dashboard's alert */
     teardown(f);
 }
@@ -812,6 +813,126 @@ static void staff_gesture_pin_and_maintenance(void **unused)
     teardown(f);
 }
 
+/* Signed tickets: this event's admits (offline: the key is on the device); a
+ * genuine one of another event says so, with its name, and raises no forgery
+ * alert; one altered by a byte is refused as forged and recorded. */
+static void door_tells_another_event_from_a_forgery(void **unused)
+{
+    (void)unused;
+    fixture *f = setup(KMODE_DOOR);
+    qrsig_keypair here, there;
+    assert_int_equal(qrsig_keygen(&here), USHER_OK);
+    assert_int_equal(qrsig_keygen(&there), USHER_OK);
+    memcpy(f->w.pk, here.pk, sizeof f->w.pk);
+    f->w.have_pk = true;
+    text_copy(f->w.id.event_id, sizeof f->w.id.event_id, "ev-here");
+    char ours[QRSIG_PAYLOAD_SIZE], theirs[QRSIG_PAYLOAD_SIZE], nameless[QRSIG_PAYLOAD_SIZE];
+    assert_int_equal(qrsig_sign2(here.sk, "ev-here", "Test Gala", "B-2", ours, NULL), USHER_OK);
+    assert_int_equal(qrsig_sign2(there.sk, "ev-there", "Summer Ball", "B-2", theirs, NULL),
+                     USHER_OK);
+    assert_int_equal(qrsig_sign2(there.sk, "ev-there", NULL, "B-2", nameless, NULL), USHER_OK);
+    type(f, theirs, 2);
+    key(f, KKEY_RETURN);
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    assert_string_equal(f->m.verdict.title, "ANOTHER EVENT");
+    assert_non_null(strstr(f->m.verdict.detail, "This ticket is for Summer Ball"));
+    assert_int_equal(f->nops, 0);
+    tick(f, 3500);
+    type(f, nameless, 2);
+    key(f, KKEY_RETURN);
+    assert_string_equal(f->m.verdict.detail,
+                        "This ticket is for another event. Send the guest to the front desk");
+    assert_int_equal(f->nops, 0);
+    tick(f, 3500);
+    char bad[QRSIG_PAYLOAD_SIZE];
+    text_copy(bad, sizeof bad, ours);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' : 'A';
+    type(f, bad, 2);
+    key(f, KKEY_RETURN);
+    assert_string_equal(f->m.verdict.title, "NOT VALID");
+    assert_int_equal(f->nops, 1);
+    assert_int_equal(f->ops[0].kind, OP_SCAN_REFUSED);
+    tick(f, 3500);
+    type(f, ours, 2);
+    key(f, KKEY_RETURN);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_string_equal(f->m.verdict.name, "Bob");
+    assert_int_equal(f->nops, 2);
+    assert_string_equal(f->ops[1].ticket, "B-2");
+    teardown(f);
+}
+
+static void open_find(fixture *f)
+{
+    kiosk_input d = {.kind = KIN_DOWN, .x = 5, .y = 5}, u = {.kind = KIN_UP, .x = 5, .y = 5};
+    input(f, &d);
+    tick(f, 3000);
+    input(f, &u);
+    assert_int_equal(f->m.screen, SCR_PIN);
+    type(f, "2580", 100);
+    key(f, KKEY_RETURN);
+    assert_int_equal(f->m.screen, SCR_MAINT);
+    tap_button(f, "find");
+    assert_int_equal(f->m.screen, SCR_FIND);
+}
+
+static void staff_find_a_guest_by_name_and_admit_them(void **unused)
+{
+    (void)unused;
+    fixture *f = setup(KMODE_DOOR);
+    add_ticket(f, "E-5", "\u00c5sa \u00c5ngstr\u00f6m", "Regular");
+    /* The door alone offers no search: guests in the queue would read the list. */
+    krect r;
+    assert_false(button_rect(f, "find", &r));
+    open_find(f);
+    tap_button(f, "key_A");
+    assert_int_equal(f->m.nfind, 0); /* one letter: not yet */
+    tap_button(f, "key_N");
+    assert_int_equal(f->m.find_total, 3); /* Ann, Dan, Ångström */
+    tap_button(f, "key_N");
+    assert_int_equal(f->m.find_total, 1);
+    assert_string_equal(f->m.find_hits[0], "A-1");
+    tap_button(f, "find_0");
+    assert_int_equal(f->m.screen, SCR_VERDICT);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_string_equal(f->m.verdict.detail, "Admitted by staff after a name check");
+    assert_int_equal(f->nops, 1);
+    assert_int_equal(f->ops[0].kind, OP_CHECKIN);
+    assert_string_equal(f->ops[0].ticket, "A-1");
+    assert_true(f->ops[0].manual);
+    assert_string_equal(f->ops[0].device, "k1");
+    /* Accents and case ignored, typed on a keyboard in one go. */
+    open_find(f);
+    kiosk_input in = {.kind = KIN_TEXT};
+    text_copy(in.text, sizeof in.text, "ANGSTROM");
+    input(f, &in);
+    assert_int_equal(f->m.find_total, 1);
+    assert_string_equal(f->m.find_hits[0], "E-5");
+    key(f, KKEY_BACKSPACE);
+    assert_string_equal(f->m.find, "ANGSTRO");
+    /* Back: the query is forgotten. */
+    tap_button(f, "back");
+    assert_int_equal(f->m.screen, SCR_MAINT);
+    tap_button(f, "find");
+    assert_string_equal(f->m.find, "");
+    /* A cancelled ticket is refused, one already in is shown: neither recorded. */
+    type(f, "cat", 100);
+    tap_button(f, "find_0");
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    open_find(f);
+    type(f, "ann", 100);
+    tap_button(f, "find_0");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_int_equal(f->nops, 1);
+    /* Left alone, the search closes and takes the query with it. */
+    open_find(f);
+    type(f, "ve", 100);
+    tick(f, 61000);
+    assert_int_equal(f->m.screen, SCR_DOOR);
+    assert_string_equal(f->m.find, "");
+    teardown(f);
+}
+
 static void a_short_press_in_the_corner_is_just_a_tap(void **unused)
 {
     fixture *f = setup(KMODE_GUEST);
@@ -846,6 +967,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(door_verdict_follows_the_coordinator),
     cmocka_unit_test(scanner_without_terminator_submits_after_a_pause),
     cmocka_unit_test(staff_gesture_pin_and_maintenance),
+    cmocka_unit_test(staff_find_a_guest_by_name_and_admit_them),
+    cmocka_unit_test(door_tells_another_event_from_a_forgery),
     cmocka_unit_test(a_short_press_in_the_corner_is_just_a_tap),
 };
 

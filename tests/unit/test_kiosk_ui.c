@@ -47,7 +47,8 @@ static void world_release(world *wd)
 /* A model on screen s of a w x h screen at ppi, with a one-ticket party. */
 static void model_on(kmodel *m, const kworld *w, kscreen s, int width, int height, double ppi)
 {
-    kconfig cfg = {.mode = s == SCR_DOOR || s == SCR_VERDICT ? KMODE_DOOR : KMODE_GUEST,
+    kconfig cfg = {.mode = s == SCR_DOOR || s == SCR_VERDICT || s == SCR_FIND ? KMODE_DOOR
+                                                                              : KMODE_GUEST,
                    .w = width,
                    .h = height,
                    .ppmm = ppi / 25.4,
@@ -69,6 +70,12 @@ static void model_on(kmodel *m, const kworld *w, kscreen s, int width, int heigh
         m->party[0].assigned[0] = '\0';
         m->party[0].hold_until = T0 + 60000;
     }
+    if (s == SCR_FIND) { /* staff found Ann */
+        text_copy(m->find, sizeof m->find, "ann");
+        text_copy(m->find_hits[0], sizeof m->find_hits[0], "GALA-0001");
+        m->nfind = 1;
+        m->find_total = 1;
+    }
 }
 
 /* A message box as the model opens them. */
@@ -89,7 +96,7 @@ static void every_button_is_finger_sized_on_the_target_screens(void **unused)
         double ppi;
     } screens[] = {{800, 480, 133}, {1280, 800, 151}};
     static const kscreen all[] = {SCR_ATTRACT, SCR_ENTRY,   SCR_SEATMAP, SCR_CONFIRM, SCR_DONE,
-                                  SCR_DOOR,    SCR_VERDICT, SCR_PIN,     SCR_MAINT};
+                                  SCR_DOOR,    SCR_VERDICT, SCR_PIN,     SCR_MAINT,   SCR_FIND};
     world wd;
     world_init(&wd);
     for (size_t s = 0; s < 2; s++) {
@@ -332,8 +339,8 @@ static void every_text_has_aa_contrast(void **unused)
     (void)unused;
     world wd;
     world_init(&wd);
-    static const kscreen all[] = {SCR_ATTRACT, SCR_ENTRY, SCR_SEATMAP, SCR_CONFIRM,
-                                  SCR_DONE,    SCR_DOOR,  SCR_PIN,     SCR_MAINT};
+    static const kscreen all[] = {SCR_ATTRACT, SCR_ENTRY, SCR_SEATMAP, SCR_CONFIRM, SCR_DONE,
+                                  SCR_DOOR,    SCR_PIN,   SCR_MAINT,   SCR_FIND};
     static const kverdict_kind verdicts[] = {VERDICT_ADMITTED, VERDICT_ALREADY, VERDICT_REFUSED,
                                              VERDICT_SHOW_QR};
     int bad = 0;
