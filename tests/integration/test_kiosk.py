@@ -632,7 +632,7 @@ def test_weak_codes_door(env):
             foreign = [l.rsplit(",", 1)[1].strip() for l in f.read().splitlines()[1:]][0]
     finally:
         other.cleanup()
-    sd["door-1"].stop()  # offline: the signed code still admits
+    sd["door-1"].stop()  # offline: the signed code and staff still admit
     k = kiosk_run(env, sd["door-1"].db, "weakdoor", """
 expect screen door
 type GALA-0004
@@ -646,7 +646,8 @@ expect verdict show_qr
 wait 3500
 scan %s
 expect verdict refused
-expect text "not a ticket for Sync Test: it is for another event"
+expect text "ANOTHER EVENT"
+expect text "This ticket is for Sync Test, not for this event"
 wait 3500
 scan %s
 expect verdict admitted
@@ -659,11 +660,34 @@ expect screen pin
 type %s
 key Return
 expect screen maintenance
+tap button find
+expect screen find
+tap button key_G
+tap button key_U
+expect text "guests match: type more"
+type "est 4"
+expect text "2 found: tap the guest to admit them"
+expect text "Guest 4 · GALA-0004 · no seat yet"
+shot find
+tap button find_0
+expect verdict admitted
+expect text "Guest 4"
+expect text "Admitted by staff after a name check"
+shot manual
 """ % (foreign, p["GALA-0003"], env.pin))
     check(k_rgb(k, "weak") != GREEN, "a weak code is not green")
-    eq([r["ticket"] for r in outbox(sd["door-1"].db, "checkin")], ["GALA-0003"],
-       "only the signed scan is a checkin op")
-    eq(len(outbox(sd["door-1"].db, "scan_refused")), 1, "the other event's ticket: one refused scan")
+    eq(k_rgb(k, "manual"), GREEN, "staff admission: green once saved")
+    eq([r["ticket"] for r in outbox(sd["door-1"].db, "checkin")], ["GALA-0003", "GALA-0004"],
+       "the signed scan and the staff admission are checkin ops, the weak code alone is not")
+    eq(len(outbox(sd["door-1"].db, "scan_refused")), 0, "the other event's ticket: no forgery alert")
+    # Back online: the coordinator records the staff admission as manual, by this door.
+    sd["door-1"].start()
+    it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
+    status, _, body = http_call(coord.port, "GET", "/v1/export/checkins.csv", env.tokens["admin"])
+    eq(status, 200, "checkins export")
+    rows = list(csv.DictReader(body.decode("utf-8-sig").splitlines()))
+    got = {(r["ticket_number"], r["device"], r["manual"]) for r in rows}
+    eq(got, {("GALA-0003", "door-1", "0"), ("GALA-0004", "door-1", "1")}, "check-ins (manual: staff)")
 
 
 def test_weak_codes_guest(env):

@@ -117,6 +117,27 @@ type GALA-0005
 key Return
 expect verdict show_qr
 shot show_qr
+wait 3500
+down 5 5
+wait 3100
+up 5 5
+expect screen pin
+type 2580
+key Return
+expect screen maintenance
+shot door_maintenance
+tap button find
+expect screen find
+shot find_empty
+type "gu"
+shot find_many
+key BackSpace
+key BackSpace
+type "김민"
+shot find
+tap button find_0
+expect verdict admitted
+shot manual
 """
 
 
@@ -213,7 +234,8 @@ def start(env):
 
 GUEST_SHOTS = ["attract", "refusal", "entry", "overview", "seatmap", "still", "confirm",
                "confirmation", "pin", "maintenance"]
-DOOR_SHOTS = ["door", "admitted", "already", "refused", "show_qr"]
+DOOR_SHOTS = ["door", "admitted", "already", "refused", "show_qr", "door_maintenance", "find_empty",
+              "find_many", "find", "manual"]
 
 
 def guest_matrix(env, lang):
