@@ -690,6 +690,39 @@ shot manual
     eq(got, {("GALA-0003", "door-1", "0"), ("GALA-0004", "door-1", "1")}, "check-ins (manual: staff)")
 
 
+def test_codes_override_reaches_doors(env):
+    """The organiser's `event set --codes strong` (the ticket office printed
+    its own unguessable barcodes) reaches the doors: the same typed code that
+    asked for the QR code now admits; `--codes auto` goes back to the
+    imports' verdict (weak). Settings change with serve stopped (the CLI
+    refuses a database that serve holds); doors learn them at their next
+    sync."""
+    coord, sd = start(env, devices=(("door-1", "door"),), codes=None)
+    typed = """
+expect screen door
+type GALA-0004
+key Return
+expect verdict %s
+"""
+    kiosk_run(env, sd["door-1"].db, "weak", typed % "show_qr", extra=("--mode", "door"))
+    coord.stop()
+    out = env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "strong"])
+    check("codes: strong (set by the organiser)" in out, "event set: %r" % out)
+    coord.start()
+    wait_until(lambda: it.query(sd["door-1"].db, "SELECT value FROM meta WHERE key = 'codes'")
+               == [("strong",)], slow(10), "the door's journal says codes strong")
+    kiosk_run(env, sd["door-1"].db, "strong", typed % "admitted" + 'expect text "Guest 4"\n',
+              extra=("--mode", "door"))
+    eq([r["ticket"] for r in outbox(sd["door-1"].db, "checkin")], ["GALA-0004"],
+       "weak: no check-in; strong: the typed code admits")
+    coord.stop()
+    out = env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "auto"])
+    check("codes: weak (from the imported codes)" in out, "event set --codes auto: %r" % out)
+    coord.start()
+    wait_until(lambda: it.query(sd["door-1"].db, "SELECT value FROM meta WHERE key = 'codes'")
+               == [("weak",)], slow(10), "the door's journal says codes weak again")
+
+
 def test_weak_codes_guest(env):
     """Weak codes at a guest kiosk: a typed code asks for the holder's last
     name (wrong names count toward the lockout; case and accents do not

@@ -398,6 +398,11 @@ static void v2_round_trip_and_other_event(void **state)
     char code_out[USHER_CODE_SIZE];
     assert_int_equal(qrsig_verify(kp.pk, EVENT, p, code_out, &em), USHER_OK);
     assert_string_equal(code_out, "A-1");
+    /* Byte 24 inside a character (1 + 3 x 8 bytes): the name ends before it. */
+    assert_int_equal(qrsig_sign2(kp.sk, EVENT, "A春节联欢晚会特别版", "A-1", p, &em), USHER_OK);
+    assert_int_equal(qrsig_read(other.pk, "other-event", p, &t, &em), USHER_SIGNATURE);
+    assert_string_equal(t.event_name, "A春节联欢晚会特");
+    assert_int_equal(qrsig_read(kp.pk, EVENT, p, &t, &em), USHER_OK);
     /* A truncated U2 payload is damaged. */
     assert_int_equal(qrsig_read(kp.pk, EVENT, "U2.ABC.X", &t, &em), USHER_SIGNATURE);
     assert_false(t.other_event);
