@@ -862,6 +862,41 @@ static void door_tells_another_event_from_a_forgery(void **unused)
     teardown(f);
 }
 
+/* The same at a guest kiosk: another event's ticket is named, not counted
+ * as a wrong code, and raises no alert; a forged one is both. */
+static void guest_kiosk_names_another_event(void **unused)
+{
+    (void)unused;
+    fixture *f = setup(KMODE_GUEST);
+    qrsig_keypair here, there;
+    assert_int_equal(qrsig_keygen(&here), USHER_OK);
+    assert_int_equal(qrsig_keygen(&there), USHER_OK);
+    memcpy(f->w.pk, here.pk, sizeof f->w.pk);
+    f->w.have_pk = true;
+    text_copy(f->w.id.event_id, sizeof f->w.id.event_id, "ev-here");
+    char theirs[QRSIG_PAYLOAD_SIZE], ours[QRSIG_PAYLOAD_SIZE];
+    assert_int_equal(qrsig_sign2(there.sk, "ev-there", "Summer Ball", "A-1", theirs, NULL),
+                     USHER_OK);
+    assert_int_equal(qrsig_sign2(here.sk, "ev-here", "Test Gala", "A-1", ours, NULL), USHER_OK);
+    tap_xy(f, 400, 300);
+    assert_int_equal(f->m.screen, SCR_ENTRY);
+    type(f, theirs, 2);
+    key(f, KKEY_RETURN);
+    assert_string_equal(f->m.msg.title, "Another event");
+    assert_non_null(strstr(f->m.msg.body, "This ticket is for Summer Ball"));
+    assert_int_equal(f->m.wrong, 0);
+    assert_int_equal(f->nops, 0);
+    key(f, KKEY_RETURN);
+    ours[strlen(ours) - 2] = ours[strlen(ours) - 2] == 'A' ? 'B' : 'A';
+    type(f, ours, 2);
+    key(f, KKEY_RETURN);
+    assert_string_equal(f->m.msg.title, "Not a valid ticket");
+    assert_int_equal(f->m.wrong, 1);
+    assert_int_equal(f->nops, 1);
+    assert_int_equal(f->ops[0].kind, OP_SCAN_REFUSED);
+    teardown(f);
+}
+
 static void open_find(fixture *f)
 {
     kiosk_input d = {.kind = KIN_DOWN, .x = 5, .y = 5}, u = {.kind = KIN_UP, .x = 5, .y = 5};
@@ -969,6 +1004,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(staff_gesture_pin_and_maintenance),
     cmocka_unit_test(staff_find_a_guest_by_name_and_admit_them),
     cmocka_unit_test(door_tells_another_event_from_a_forgery),
+    cmocka_unit_test(guest_kiosk_names_another_event),
     cmocka_unit_test(a_short_press_in_the_corner_is_just_a_tap),
 };
 
