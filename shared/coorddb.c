@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -27,6 +28,7 @@
 #define K_PIN_HASH "pin_hash"
 #define K_TZ "tz"
 #define K_LANG "lang"
+#define K_LOG_ID "log_id" /* this copy of the op log (absent: the event id) */
 
 #define TOKEN_BYTES 32
 #define TOKEN_HASH_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
@@ -427,7 +429,11 @@ usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em)
         return err;
     }
     ev.reseat = strcmp(reseat, "nearest") == 0 ? RESEAT_NEAREST : RESEAT_NONE;
-    err = read_settings(db, &ev.settings, em);
+    err = meta_opt(db, K_LOG_ID, ev.log_id, sizeof ev.log_id, em);
+    if (!err && !ev.log_id[0])
+        text_copy(ev.log_id, sizeof ev.log_id, ev.event_id);
+    if (!err)
+        err = read_settings(db, &ev.settings, em);
     if (err) {
         sodium_memzero(&ev, sizeof ev);
         return err;
@@ -1457,6 +1463,16 @@ out:
     return err;
 }
 
+/* A new name for this copy of the op log (random, hex). */
+static usher_err renew_log_id(coorddb *db, usher_errmsg *em)
+{
+    uint8_t raw[16];
+    char id[2 * sizeof raw + 2] = "L";
+    randombytes_buf(raw, sizeof raw);
+    text_hex(raw, sizeof raw, id + 1);
+    return store_meta_set(db->db, K_LOG_ID, id, em);
+}
+
 usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
 {
     if (access(src, R_OK) != 0)
@@ -1471,8 +1487,12 @@ usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
     unlink(tmp);
     usher_err err = backup_copy(src, tmp, em);
     if (!err) {
+        /* A coordinator database (coorddb_open checks), with its own log id:
+         * restored by a plain copy, it is still told from the live log. */
         coorddb *db = NULL;
-        err = coorddb_open(tmp, &db, em); /* checks it is a coordinator database */
+        err = coorddb_open(tmp, &db, em);
+        if (!err)
+            err = renew_log_id(db, em);
         coorddb_free(db);
     }
     if (!err && rename(tmp, dst) != 0)
@@ -1480,4 +1500,86 @@ usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
     if (err)
         unlink(tmp);
     return err;
+}
+
+/* The event id in a coordinator database file. */
+static usher_err event_id_of(const char *path, char id[64], usher_errmsg *em)
+{
+    coorddb *db = NULL;
+    coord_event ev;
+    usher_err err = coorddb_open(path, &db, em);
+    if (!err)
+        err = coorddb_get_event(db, &ev, em);
+    if (!err)
+        text_copy(id, 64, ev.event_id);
+    sodium_memzero(&ev, sizeof ev);
+    coorddb_free(db);
+    if (err)
+        usher_errmsg_prefix(em, "%s", path);
+    return err;
+}
+
+/* Renames from to to when from exists (a database's -wal beside it). */
+static usher_err rename_if_there(const char *from, const char *to, usher_errmsg *em)
+{
+    if (rename(from, to) == 0 || errno == ENOENT)
+        return USHER_OK;
+    return usher_fail(em, USHER_IO, "cannot rename %s to %s: %s", from, to, strerror(errno));
+}
+
+usher_err coorddb_restore(const char *backup, const char *dst, char *replaced, size_t size,
+                          usher_errmsg *em)
+{
+    if (size)
+        replaced[0] = '\0';
+    char want[64], have[64], tmp[4096], old[4096], a[4200], b[4200];
+    usher_err err = event_id_of(backup, want, em);
+    if (err)
+        return err;
+    bool exists = access(dst, F_OK) == 0;
+    if (exists && (err = event_id_of(dst, have, em)) != USHER_OK)
+        return err;
+    if (exists && strcmp(want, have) != 0)
+        return usher_fail(em, USHER_CONFLICT,
+                          "%s is a backup of another event (id %s) than %s holds (id %s): "
+                          "restore a backup of this event, or restore into a new file",
+                          backup, want, dst, have);
+    char stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime_r(&t, &tm));
+    if (snprintf(tmp, sizeof tmp, "%s.partial", dst) >= (int)sizeof tmp ||
+        snprintf(old, sizeof old, "%s.replaced-%s", dst, stamp) >= (int)sizeof old)
+        return usher_fail(em, USHER_INVAL, "%s: path too long", dst);
+    unlink(tmp);
+    err = backup_copy(backup, tmp, em);
+    if (!err) {
+        coorddb *db = NULL;
+        err = coorddb_open(tmp, &db, em);
+        if (!err)
+            err = renew_log_id(db, em); /* a second restore of the same backup is new too */
+        coorddb_free(db);
+    }
+    if (!err && exists) {
+        /* The replaced database is kept whole: with its write-ahead log,
+         * which must never be read against the restored file. */
+        snprintf(a, sizeof a, "%s-wal", dst);
+        snprintf(b, sizeof b, "%s-wal", old);
+        err = rename_if_there(a, b, em);
+        if (!err && rename(dst, old) != 0) {
+            err = usher_fail(em, USHER_IO, "cannot rename %s to %s: %s", dst, old, strerror(errno));
+            (void)rename(b, a); /* the log goes back beside its database */
+        }
+        snprintf(a, sizeof a, "%s-shm", dst);
+        unlink(a);
+    }
+    if (!err && rename(tmp, dst) != 0)
+        err = usher_fail(em, USHER_IO, "cannot rename %s to %s: %s", tmp, dst, strerror(errno));
+    if (err) {
+        unlink(tmp);
+        return err;
+    }
+    if (exists)
+        text_copy(replaced, size, old);
+    return USHER_OK;
 }

@@ -76,6 +76,7 @@ struct journal {
 #define K_LANG "lang"
 #define K_LAYOUT "layout"
 #define K_CURSOR "cursor"
+#define K_LOG_ID "log_id" /* the coordinator's op log copy the cursor counts in */
 #define K_ONLINE "online"
 #define K_LAST_SYNC "last_sync_at"
 #define K_LAST_ATTEMPT "last_attempt_at"
@@ -414,7 +415,10 @@ usher_err journal_set_policy(journal *j, journal_policy policy, int lease_size, 
 
 /* ---- rebuild after a restore ------------------------------------------------ */
 
-usher_err journal_rebuild_begin(journal *j, int64_t *requeued, usher_errmsg *em)
+static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em);
+
+usher_err journal_rebuild(journal *j, const change *c, size_t nc, int64_t cursor,
+                          const char *log_id, int64_t *requeued, usher_errmsg *em)
 {
     usher_err err = store_begin(j->db, em);
     if (err)
@@ -423,16 +427,30 @@ usher_err journal_rebuild_begin(journal *j, int64_t *requeued, usher_errmsg *em)
                      "DELETE FROM r_seats; DELETE FROM r_tickets; "
                      "UPDATE outbox SET state = 0 WHERE state = 1",
                      NULL, NULL, NULL) != SQLITE_OK)
-        err = store_fail(j->db, em, "journal: clearing the replica for a rebuild");
+        err = store_fail(j->db, em, "journal: replacing the replica for a rebuild");
     if (!err && requeued)
         *requeued = sqlite3_changes(j->db);
+    for (size_t i = 0; !err && i < nc; i++)
+        err = upsert_change(j, &c[i], em);
     if (!err)
-        err = meta_set_i64(j, K_CURSOR, 0, em);
+        err = meta_set_i64(j, K_CURSOR, cursor, em);
+    if (!err)
+        err = store_meta_set(j->db, K_LOG_ID, log_id ? log_id : "", em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)
         store_rollback(j->db);
     return err;
+}
+
+usher_err journal_get_log_id(journal *j, char *out, size_t size, usher_errmsg *em)
+{
+    return meta_text(j, K_LOG_ID, out, size, em);
+}
+
+usher_err journal_set_log_id(journal *j, const char *log_id, usher_errmsg *em)
+{
+    return store_meta_set(j->db, K_LOG_ID, log_id, em);
 }
 
 /* ---- the outbox ---------------------------------------------------------- */

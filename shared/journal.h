@@ -82,12 +82,21 @@ usher_err journal_pending(journal *j, size_t max, usher_op **ops, size_t *n,
 usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* After the coordinator's log was restored from a backup (its cursor is
- * behind this device's): empties the replica, sets the cursor to 0 and puts
- * every op the coordinator had accepted back in the outbox as pending, in
- * one transaction. Sending them again is safe: the coordinator answers an op
- * id it knows with its first verdict and applies one it lost as a new
- * arrival. *requeued (may be NULL) gets how many went back. */
-usher_err journal_rebuild_begin(journal *j, int64_t *requeued, usher_errmsg *em) USHER_MUST_CHECK;
+ * behind this device's, or its log id changed), with the coordinator's new
+ * snapshot in hand: in one transaction, replaces the replica with the
+ * snapshot's changes, sets the cursor and the log id, and puts every op the
+ * coordinator had accepted back in the outbox as pending. Nothing is empty
+ * meanwhile: a kiosk reading the journal sees the old replica or the new.
+ * Sending the ops again is safe: the coordinator answers an op id it knows
+ * with its first verdict and applies one it lost as a new arrival.
+ * *requeued (may be NULL) gets how many went back. */
+usher_err journal_rebuild(journal *j, const change *c, size_t nc, int64_t cursor,
+                          const char *log_id, int64_t *requeued, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The copy of the coordinator's op log the cursor counts in (the snapshot's
+ * and every sync answer's "log"; "" before one was seen). size >= 64. */
+usher_err journal_get_log_id(journal *j, char *out, size_t size, usher_errmsg *em) USHER_MUST_CHECK;
+usher_err journal_set_log_id(journal *j, const char *log_id, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Number of outbox entries in a state (e.g. OUTBOX_REJECTED for the status). */
 usher_err journal_outbox_count(journal *j, outbox_state which, int64_t *n,

@@ -49,13 +49,15 @@
  *                           `clock` is the device's own clock as it sent (the
  *                           coordinator compares it with its own: skew alert)
  *                           at most 1000 ops (USHER_MAX_BATCH)
- *   POST /v1/sync response  {"cursor": int >= 0, "more": bool,
- *                            "verdicts": [verdict, ...], "changes": [change, ...],
  *   POST /v1/sync response  {"cursor": int >= 0, "more": bool, "now"?: time,
- *                            "verdicts": [verdict, ...], "changes": [change, ...],
+ *                            "log"?: id, "verdicts": [verdict, ...],
+ *                            "changes": [change, ...],
  *                            "event"?: event}  (the event's settings, for devices)
  *                           `now` is the coordinator's clock as it answered:
- *                           devices measure their clock's offset from it
+ *                           devices measure their clock's offset from it;
+ *                           `log` names the copy of the op log the cursor
+ *                           counts in (a restore from a backup makes a new
+ *                           one: a device that knew another rebuilds)
  *                           at most 1000 verdicts, one per op of the request
  *   any error               {"error": "CODE", "message": "a sentence"}
  *
@@ -188,6 +190,7 @@ static const field response_fields[] = {
     NUM(sync_response, "cursor", F_INT, REQ, cursor),
     NUM(sync_response, "more", F_BOOL, REQ, more),
     NUM(sync_response, "now", F_TIME, 0, now),
+    STR(sync_response, "log", F_IDENT, 0, log),
 };
 
 /* "one of a, b, c" lists for messages, built from the X-macro tables. */
@@ -887,8 +890,11 @@ size_t proto_sync_response_head(const sync_response *r, char *out, size_t size)
 {
     char now[TIMESTAMP_TEXT_SIZE];
     timestamp_format(r->now, now);
-    int n = snprintf(out, size, "{\"cursor\":%lld,\"more\":%s,\"now\":\"%s\",\"verdicts\":[",
-                     (long long)r->cursor, r->more ? "true" : "false", now);
+    char log[PROTO_LOG_ID_SIZE + 16] = "";
+    if (r->log[0] && text_is_ident(r->log, sizeof r->log - 1))
+        snprintf(log, sizeof log, "\"log\":\"%s\",", r->log);
+    int n = snprintf(out, size, "{\"cursor\":%lld,\"more\":%s,\"now\":\"%s\",%s\"verdicts\":[",
+                     (long long)r->cursor, r->more ? "true" : "false", now, log);
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 

@@ -56,6 +56,10 @@ typedef struct sync_request {
 } sync_request;
 
 /* Response: {"verdicts": [...], "changes": [...], "cursor", "more", "event"?}. */
+/* Names one copy of the coordinator's op log: a restore from a backup makes
+ * a new one, and a device whose cursor counts in another copy rebuilds. */
+#define PROTO_LOG_ID_SIZE 64
+
 typedef struct sync_response {
     verdict *verdicts;
     size_t nverdicts;
@@ -63,9 +67,10 @@ typedef struct sync_response {
     size_t nchanges;
     int64_t cursor;
     bool more;
-    bool has_event;       /* "event" was there (a coordinator before it sends none) */
-    event_settings event; /* the event's settings, when has_event */
-    int64_t now;          /* the coordinator's clock when it answered, ms; 0 = not sent */
+    bool has_event;              /* "event" was there (a coordinator before it sends none) */
+    event_settings event;        /* the event's settings, when has_event */
+    int64_t now;                 /* the coordinator's clock when it answered, ms; 0 = not sent */
+    char log[PROTO_LOG_ID_SIZE]; /* the coordinator's op log copy ("" = not sent) */
 } sync_response;
 
 void proto_sync_request_release(sync_request *r);

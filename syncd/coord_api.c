@@ -112,6 +112,7 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
     body_buf b = {0};
     char head[128];
     sync_response h = {.cursor = cursor, .more = more, .now = timestamp_now_ms()};
+    text_copy(h.log, sizeof h.log, engine_event(req->e)->log_id);
     body_put(&b, head, proto_sync_response_head(&h, head, sizeof head));
     for (size_t i = 0; i < er->nops; i++) {
         if (i)
@@ -238,9 +239,10 @@ static void api_snapshot(http_request *req, http_reply *r)
     engine_read_end(req->e);
     engine_count_snapshot(req->e);
     http_json(r, 200,
-              json_pack("{s:o, s:{s:s, s:s}, s:o, s:I, s:o}", "event", event_json(req->e), "device",
-                        "id", req->dev.id, "role", role_name(req->dev.role), "layout",
-                        lay ? lay : json_null(), "cursor", (json_int_t)cursor, "changes", changes));
+              json_pack("{s:o, s:{s:s, s:s}, s:o, s:I, s:s, s:o}", "event", event_json(req->e),
+                        "device", "id", req->dev.id, "role", role_name(req->dev.role), "layout",
+                        lay ? lay : json_null(), "cursor", (json_int_t)cursor, "log",
+                        engine_event(req->e)->log_id, "changes", changes));
 }
 
 static void api_layout(http_request *req, http_reply *r)

@@ -50,6 +50,7 @@ static const char usage[] =
     "          [--reseat nearest|none]\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
     "  backup  --db FILE OUT                               (online copy, while serve runs)\n"
+    "  restore --db FILE BACKUP                            (serve stopped; devices rebuild)\n"
     "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
     "          (printable PDF sheets of signed QR tickets)\n"
     "\n"
@@ -653,10 +654,10 @@ static int cmd_backup(int argc, char **argv)
     cli c;
     PARSE("usage: usher-coord backup --db FILE OUT\n"
           "Copies the coordinator database into the new file OUT (SQLite's online backup:\n"
-          "one consistent moment, taken while serve runs). To restore: stop serve, copy\n"
-          "OUT over the database (and delete its -wal and -shm files), start serve; the\n"
-          "devices find their cursors ahead of the restored log and send again every op\n"
-          "it lost (README.md, Reliability).\n");
+          "one consistent moment, taken while serve runs). To restore it: stop serve, run\n"
+          "'usher-coord restore --db FILE OUT', start serve; every device then rebuilds\n"
+          "its copy from the restored log and sends again every op it lost (README.md,\n"
+          "Reliability).\n");
     if (c.nargs != 1)
         return fail("backup needs one OUT file: usher-coord backup --db FILE OUT");
     if (!GET("db"))
@@ -666,6 +667,40 @@ static int cmd_backup(int argc, char **argv)
         return fail("%s", em.text);
     printf("backed up %s to %s\n", GET("db"), c.args[0]);
     return 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord restore --db FILE BACKUP\n"
+          "Puts BACKUP (made by 'usher-coord backup') in place of the coordinator database\n"
+          "FILE; stop serve first. FILE, when it exists, must hold the same event; it is\n"
+          "kept beside as FILE.replaced-<time>. The restored log gets a new id: at their\n"
+          "next sync the devices see it, rebuild their copy from it and send again every\n"
+          "op it does not have (README.md, Reliability).\n");
+    if (c.nargs != 1)
+        return fail("restore needs one BACKUP file: usher-coord restore --db FILE BACKUP");
+    const char *db = GET("db");
+    if (!db)
+        return fail("restore needs --db FILE (the coordinator database to replace)");
+    if (access(c.args[0], R_OK) != 0)
+        return fail("%s: cannot read it (%s)", c.args[0], strerror(errno));
+    int lockfd = -1;
+    if (access(db, F_OK) == 0 && lock_db(db, false, &lockfd, NULL))
+        return 1;
+    usher_errmsg em = {{0}};
+    char replaced[4096];
+    int rc = 0;
+    if (coorddb_restore(c.args[0], db, replaced, sizeof replaced, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    else if (replaced[0])
+        printf("restored %s from %s (the database it replaced is %s)\n", db, c.args[0], replaced);
+    else
+        printf("restored %s from %s\n", db, c.args[0]);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
 }
 
 static int cmd_qr(int argc, char **argv)
@@ -926,6 +961,8 @@ int main(int argc, char **argv)
         return cmd_export(argc - 2, argv + 2);
     if (!strcmp(cmd, "backup"))
         return cmd_backup(argc - 2, argv + 2);
+    if (!strcmp(cmd, "restore"))
+        return cmd_restore(argc - 2, argv + 2);
     if (!strcmp(cmd, "qr"))
         return cmd_qr(argc - 2, argv + 2);
     if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "import"))

@@ -128,9 +128,8 @@ static round_result stop_auth(syncd *s, const char *what)
     return ROUND_AUTH;
 }
 
-/* Fetches the snapshot and stores it: replica and cursor, layout, identity
- * last (its presence marks a finished bootstrap, so a crash repeats it). */
-static round_result bootstrap(syncd *s)
+/* GET /v1/snapshot, parsed into *snap (release it) on ROUND_OK. */
+static round_result fetch_snapshot(syncd *s, syncd_snapshot *snap)
 {
     char *body = NULL;
     size_t len = 0;
@@ -138,19 +137,29 @@ static round_result bootstrap(syncd *s)
     if (syncd_net_call(s->net, "/v1/snapshot", NULL, &body, &len, &status, s->err, sizeof s->err) !=
         NET_OK)
         return ROUND_OFFLINE;
-    syncd_snapshot snap;
-    memset(&snap, 0, sizeof snap);
+    memset(snap, 0, sizeof *snap);
     s->last_status = status;
-    syncd_act act = syncd_plan_snapshot_answer(status, body, len, &snap, s->err, sizeof s->err);
+    syncd_act act = syncd_plan_snapshot_answer(status, body, len, snap, s->err, sizeof s->err);
     free(body);
     if (act == SYNCD_ACT_STOP_AUTH)
         return stop_auth(s, "snapshot");
-    if (act != SYNCD_ACT_APPLY)
-        return ROUND_OFFLINE;
-    round_result out = ROUND_FATAL;
+    return act == SYNCD_ACT_APPLY ? ROUND_OK : ROUND_OFFLINE;
+}
+
+/* Fetches the snapshot and stores it: replica, cursor and log id, layout,
+ * identity last (its presence marks a finished bootstrap, so a crash repeats
+ * it). */
+static round_result bootstrap(syncd *s)
+{
+    syncd_snapshot snap;
+    round_result out = fetch_snapshot(s, &snap);
+    if (out != ROUND_OK)
+        return out;
+    out = ROUND_FATAL;
     usher_errmsg em = {{0}};
     if (journal_apply_round(s->j, NULL, 0, snap.changes, snap.nchanges, snap.cursor, syncd_now(s),
                             &em) ||
+        journal_set_log_id(s->j, snap.log_id, &em) ||
         journal_set_layout_json(s->j, snap.layout_json, &em) ||
         journal_set_settings(s->j, &snap.id.settings, &em) ||
         journal_set_identity(s->j, &snap.id, &em)) {
@@ -167,25 +176,35 @@ out:
     return out;
 }
 
-/* The coordinator's log is behind this device's cursor: it was restored from
- * a backup and lost the ops after it. Never a reason to stop: empty the
- * replica, take the snapshot again, and put every op it had accepted back in
- * the outbox, to be sent again (a known op id is answered with its first
- * verdict; a lost one is applied as a new arrival, with the conflict rules
- * and their alerts). */
+/* The coordinator's log is not the one this device followed: its cursor is
+ * behind this device's, or it names another copy of the log (it was restored
+ * from a backup and lost the ops after that moment). Never a reason to stop:
+ * take the snapshot, then in one transaction replace the replica with it and
+ * put every op it had accepted back in the outbox, to be sent again (a known
+ * op id is answered with its first verdict; a lost one is applied as a new
+ * arrival, with the conflict rules and their alerts). Offline meanwhile, the
+ * device keeps its old replica and tries again. */
 static round_result rebuild(syncd *s)
 {
+    say("%s", s->err);
+    syncd_snapshot snap;
+    round_result out = fetch_snapshot(s, &snap);
+    if (out != ROUND_OK)
+        return out;
     usher_errmsg em = {{0}};
     int64_t requeued = 0;
-    say("%s", s->err);
-    if (journal_rebuild_begin(s->j, &requeued, &em)) {
+    if (journal_rebuild(s->j, snap.changes, snap.nchanges, snap.cursor, snap.log_id, &requeued,
+                        &em)) {
         snprintf(s->err, sizeof s->err, "cannot rebuild the replica: %s", em.text);
-        return ROUND_FATAL;
+        out = ROUND_FATAL;
+    } else {
+        say("rebuilt the replica from the snapshot (cursor %lld); %lld accepted ops back in the "
+            "outbox, to be sent again",
+            (long long)snap.cursor, (long long)requeued);
+        s->err[0] = '\0';
     }
-    say("rebuild: %lld accepted ops back in the outbox; taking the snapshot again",
-        (long long)requeued);
-    s->err[0] = '\0';
-    return bootstrap(s);
+    syncd_snapshot_release(&snap);
+    return out;
 }
 
 /* The coordinator refused one op outright (400 invalid): record it as
@@ -254,11 +273,20 @@ static round_result exchange(syncd *s, bool *again)
         goto out;
     s->last_status = status;
     sync_response sr;
+    char log_id[PROTO_LOG_ID_SIZE] = "";
     switch (syncd_plan_sync_answer(status, resp, len, ops, nops, &sr, s->err, sizeof s->err)) {
     case SYNCD_ACT_APPLY:
         clock_measured(s, sr.now, sent, timestamp_now_ms());
-        if (journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges, sr.cursor,
-                                syncd_now(s), &em)) {
+        if (journal_get_log_id(s->j, log_id, sizeof log_id, &em)) {
+            snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+            out = ROUND_FATAL;
+        } else if (syncd_plan_log_check(log_id, sr.log, s->err, sizeof s->err) ==
+                   SYNCD_ACT_REBUILD) {
+            out = rebuild(s); /* this answer's changes count in another log: dropped */
+            *again = out == ROUND_OK;
+        } else if ((!log_id[0] && sr.log[0] && journal_set_log_id(s->j, sr.log, &em)) ||
+                   journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges,
+                                       sr.cursor, syncd_now(s), &em)) {
             snprintf(s->err, sizeof s->err, "journal: %s", em.text);
             out = ROUND_FATAL;
         } else if (note_settings(s, &sr) != USHER_OK) {

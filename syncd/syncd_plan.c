@@ -184,6 +184,18 @@ static bool identity_parse(const json_t *ev, const json_t *dev, journal_identity
     return true;
 }
 
+syncd_act syncd_plan_log_check(const char *mine, const char *theirs, char *why, size_t whysize)
+{
+    if (!mine || !theirs || !mine[0] || !theirs[0] || !strcmp(mine, theirs))
+        return SYNCD_ACT_APPLY;
+    say_why(why, whysize,
+            "the coordinator's op log is another copy (%.40s, this device followed %.40s): its "
+            "database was restored from a backup; rebuilding the replica from its snapshot and "
+            "sending again every op it had accepted",
+            theirs, mine);
+    return SYNCD_ACT_REBUILD;
+}
+
 /* Parses a 2xx snapshot body into *out (on success only). */
 static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, char *why,
                            size_t whysize)
@@ -194,8 +206,14 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
     json_t *root = json_loadb(body, len, 0, NULL);
     json_t *ev = json_object_get(root, "event"), *dev = json_object_get(root, "device");
     json_t *lay = json_object_get(root, "layout"), *chs = json_object_get(root, "changes");
-    json_t *cur = json_object_get(root, "cursor");
+    json_t *cur = json_object_get(root, "cursor"), *log = json_object_get(root, "log");
     usher_errmsg em = {{0}};
+    if (log && (!json_is_string(log) || !text_is_ident(json_string_value(log), 63))) {
+        say_why(why, whysize, "snapshot from the coordinator: \"log\" is not an id");
+        goto out;
+    }
+    if (log)
+        text_copy(s.log_id, sizeof s.log_id, json_string_value(log));
     if (!json_is_object(ev) || !json_is_object(dev) || !json_is_object(lay) ||
         !json_is_array(chs) || !json_is_integer(cur) || json_integer_value(cur) < 0) {
         say_why(why, whysize, "snapshot from the coordinator is malformed");

@@ -33,8 +33,9 @@ typedef enum {
     SYNCD_ACT_REJECT_OP, /* the coordinator refused the one op sent: record it rejected */
     SYNCD_ACT_SPLIT,     /* the coordinator refused a batch: send one op at a time */
     SYNCD_ACT_STOP_AUTH, /* the token is refused or not for this: a person must act */
-    SYNCD_ACT_REBUILD,   /* the device's cursor is ahead of the coordinator's log (it was
-                          * restored from a backup): rebuild the replica, send again */
+    SYNCD_ACT_REBUILD,   /* the device's cursor is ahead of the coordinator's log, or counts
+                          * in another copy of it (it was restored from a backup):
+                          * rebuild the replica, send again */
 } syncd_act;
 
 /* The words of a syncd_act ("retry"), for logs and tests. */
@@ -48,6 +49,15 @@ const char *syncd_act_name(syncd_act a);
 syncd_act syncd_plan_sync_answer(long status, const char *body, size_t len, const usher_op *ops,
                                  size_t nops, sync_response *sr, char *why, size_t whysize);
 
+/* Whether a sync answer's cursor counts in the op log this device follows:
+ * `mine` is the log id the journal holds, `theirs` the answer's ("" when
+ * either is unknown: an older coordinator, or a journal from before log ids;
+ * the caller then keeps theirs). SYNCD_ACT_REBUILD, with why, when they
+ * differ: the coordinator's database was restored from a backup, and its
+ * changes after this cursor are not the ones this device missed, even when
+ * the restored log has grown past it. Otherwise SYNCD_ACT_APPLY. */
+syncd_act syncd_plan_log_check(const char *mine, const char *theirs, char *why, size_t whysize);
+
 /* ---- the snapshot (bootstrap) ------------------------------------------------ */
 
 /* GET /v1/snapshot's answer, parsed. Owns layout_json, l and changes. */
@@ -58,6 +68,7 @@ typedef struct syncd_snapshot {
     change *changes;
     size_t nchanges;
     int64_t cursor;
+    char log_id[PROTO_LOG_ID_SIZE]; /* the op log copy the cursor counts in ("" = not sent) */
 } syncd_snapshot;
 
 void syncd_snapshot_release(syncd_snapshot *s); /* zeroed or released: a no-op */

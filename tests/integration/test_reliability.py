@@ -287,6 +287,59 @@ def test_backup_restore(env):
                "k1's rebuilt replica shows k2's seat")
 
 
+def test_restore_while_the_log_grew(env):
+    """`usher-coord restore` puts a backup in place (serve stopped; the
+    database it replaces kept beside it) and gives the restored log a new id.
+    A device that was off while the restored log grew past its cursor sees the
+    new id at its first sync, rebuilds from the snapshot and sends its lost op
+    again (without the id it would take the restored log's changes after its
+    cursor as the ones it missed, and miss others). A backup of another event,
+    or a database that serve holds, is refused and nothing changes."""
+    env.setup(devices=(("admin", "admin"), ("k1", "kiosk"), ("k2", "kiosk")))
+    admin = env.tokens["admin"]
+    coord = env.coord()
+    k1, k2 = env.syncd("k1", coord.url), env.syncd("k2", coord.url)
+    k1.wait_online()
+    k2.wait_online()
+    bak = env.path("coord.backup")
+    env.tool([it.COORD, "backup", "--db", env.db, bak])
+    lost = k1.op("assign", "GALA-0003", "T01-03")
+    wait_until(lambda: k1.verdict(lost).startswith("accepted"), slow(5), "k1's op after the backup")
+    it.wait_converged(coord, [k1, k2], admin, slow(10))
+    cursor_k1 = int(it.query(k1.db, "SELECT value FROM meta WHERE key = 'cursor'")[0][0])
+    k1.stop()
+    # Refused while serve holds the database, and for another event's backup.
+    p = subprocess.run([it.COORD, "restore", "--db", env.db, bak], capture_output=True, timeout=slow(20))
+    check(p.returncode != 0 and b"in use by a running 'usher-coord serve'" in p.stderr,
+          "restore while serving: %r" % p.stderr)
+    coord.stop()
+    other = env.path("other.db")
+    env.tool([it.COORD, "init", "--db", other, "--event", "Another", "--layout", "gala:2x4"])
+    p = subprocess.run([it.COORD, "restore", "--db", env.db, other], capture_output=True, timeout=slow(20))
+    check(p.returncode != 0 and b"a backup of another event" in p.stderr,
+          "another event's backup: %r" % p.stderr)
+    out = env.tool([it.COORD, "restore", "--db", env.db, bak])
+    replaced = [f for f in os.listdir(env.dir) if f.startswith(os.path.basename(env.db) + ".replaced-")]
+    eq(len(replaced), 1, "the replaced database kept beside it: %r" % os.listdir(env.dir))
+    check(replaced[0] in out, "restore names the kept file: %r" % out)
+    coord.start()
+    # While k1 is off, the restored log grows past k1's cursor.
+    for i in range(cursor_k1 + 2):
+        k2.op("assign", "GALA-%04d" % (10 + i % 20), "T%02d-%02d" % (2 + i // 8 % 3, 1 + i % 8))
+    wait_until(lambda: it.converged(coord, [k2], admin), slow(20), "k2 drains")
+    last = get_json(coord.port, "/v1/stats", admin)["cursor"]
+    check(last > cursor_k1, "the restored log (%d) grew past k1's cursor (%d)" % (last, cursor_k1))
+    check(get_json(coord.port, "/v1/seats", admin) and True, "coordinator answers")
+    k1.start()
+    it.wait_converged(coord, [k1, k2], admin, slow(20))
+    seats = {s["id"]: s.get("ticket") for s in get_json(coord.port, "/v1/seats", admin)["seats"]}
+    coord_view = {sid: t for sid, t in seats.items() if t}
+    mine = {sid: t for sid, (st, t) in k1.seats().items() if t}
+    eq(mine, coord_view, "k1's replica is the coordinator's")
+    eq(seats.get("T01-03"), "GALA-0003", "k1's lost op is on the restored coordinator")
+    check("another copy" in k1.stderr(), "k1 saw the new log id: %s" % k1.stderr()[-800:])
+
+
 # =============================================================================
 
 

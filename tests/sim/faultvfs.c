@@ -387,6 +387,14 @@ uint64_t faultvfs_crash_end(const char *path_prefix, bool lose_power)
     return undone;
 }
 
+void faultvfs_forget(const char *path_prefix)
+{
+    size_t plen = strlen(path_prefix);
+    for (fv_inode *i = g.inodes; i; i = i->next)
+        if (!strncmp(i->path, path_prefix, plen))
+            undo_free(i);
+}
+
 void faultvfs_lie_about_sync(const char *path_part)
 {
     snprintf(g.lie, sizeof g.lie, "%s", path_part ? path_part : "");

@@ -45,6 +45,11 @@ uint64_t faultvfs_crash_end(const char *path_prefix, bool power_loss);
  * power loss drops what they "made durable". NULL ends it. */
 void faultvfs_lie_about_sync(const char *path_part);
 
+/* Forgets the unsynced writes of the files whose path starts with
+ * path_prefix: they were replaced outside SQLite (a restore renames another
+ * file over them), so a later power loss has nothing of theirs to undo. */
+void faultvfs_forget(const char *path_prefix);
+
 /* Forgets every file's unsynced writes and the counters (between tests). */
 void faultvfs_reset(void);
 

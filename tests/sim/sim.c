@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,6 +101,7 @@ typedef struct device {
     journal *j;
     layout *l;
     bool up, bootstrapped, stopped;
+    bool rebuilding; /* the coordinator's log is another copy: the next call takes the snapshot */
     int64_t down_until, partitioned_until, skew;
     /* syncd */
     bool online, one_at_a_time, waiting;
@@ -126,7 +128,8 @@ typedef struct world {
     uint64_t trace;
     char dir[512];
     /* the coordinator */
-    char cdir[512], cpath[600];
+    char cdir[512], cpath[600], bpath[600];
+    bool have_backup; /* bpath holds a backup of the coordinator, taken earlier */
     coorddb *db;
     layout *cl;
     state *st;
@@ -292,6 +295,43 @@ static void coord_crash(world *w)
     trace(w, "coordinator crashes%s", power ? " (power lost)" : "");
 }
 
+/* usher-coord backup while serving: SQLite's online backup into bpath. */
+static void coord_backup(world *w)
+{
+    usher_errmsg em = {{0}};
+    unlink(w->bpath);
+    if (coorddb_backup(w->cpath, w->bpath, &em) != USHER_OK) {
+        trace(w, "coordinator backup failed: %s", em.text);
+        return;
+    }
+    w->have_backup = true;
+    w->res->stats.backups++;
+    trace(w, "coordinator backed up at cursor %lld", (long long)coorddb_last_seq(w->db));
+}
+
+/* An organiser restores that backup (usher-coord restore, serve stopped):
+ * every op accepted since is gone from the coordinator until the devices,
+ * seeing a log that is behind them or another copy, rebuild and send again
+ * every op they hold as accepted. */
+static void coord_restore(world *w)
+{
+    usher_errmsg em = {{0}};
+    char replaced[1024];
+    int64_t before = coorddb_last_seq(w->db);
+    coord_close(w);
+    if (coorddb_restore(w->bpath, w->cpath, replaced, sizeof replaced, &em) != USHER_OK) {
+        fail(w, "usher-coord restore: %s", em.text);
+        return;
+    }
+    faultvfs_forget(w->cdir); /* the file at cpath is another one now */
+    unlink(w->bpath);
+    w->have_backup = false;
+    w->res->stats.restores++;
+    if (coord_open(w))
+        trace(w, "coordinator restored from its backup: cursor %lld -> %lld", (long long)before,
+              (long long)coorddb_last_seq(w->db));
+}
+
 static bool coord_setup(world *w)
 {
     usher_errmsg em = {{0}};
@@ -365,11 +405,11 @@ static char *coord_snapshot(world *w, const device *d, long *status)
         json_array_append_new(changes, proto_change_encode(&c));
     }
     json_t *o =
-        json_pack("{s:{s:s, s:s, s:I, s:s, s:s}, s:{s:s, s:s}, s:o, s:I, s:o}", "event", "id",
+        json_pack("{s:{s:s, s:s, s:I, s:s, s:s}, s:{s:s, s:s}, s:o, s:I, s:s, s:o}", "event", "id",
                   ev.event_id, "name", ev.name, "hold_ttl_ms", (json_int_t)ev.hold_ttl_ms, "pubkey",
                   pk, "reseat", "nearest", "device", "id", d->name, "role", role_name(d->role),
                   "layout", json_loads(lay_text, 0, NULL), "cursor",
-                  (json_int_t)coorddb_last_seq(w->db), "changes", changes);
+                  (json_int_t)coorddb_last_seq(w->db), "log", ev.log_id, "changes", changes);
     free(lay_text);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -455,6 +495,9 @@ static char *coord_sync(world *w, const device *d, const char *body, size_t len,
     r.verdicts = vs, r.nverdicts = sr.nops, r.changes = cs, r.nchanges = nc;
     r.cursor = nc ? cs[nc - 1].seq : sr.cursor;
     r.more = more;
+    coord_event ev;
+    if (coorddb_get_event(w->db, &ev, &em) == USHER_OK) /* as the engine's copy of it */
+        text_copy(r.log, sizeof r.log, ev.log_id);
     out = proto_sync_response_encode(&r);
     free(vs);
     *status = 200;
@@ -563,7 +606,7 @@ static void dev_send(world *w, device *d, int k)
 {
     usher_errmsg em = {{0}};
     char *body = NULL;
-    bool snapshot = !d->bootstrapped;
+    bool snapshot = !d->bootstrapped || d->rebuilding;
     if (!snapshot) {
         free(d->sent);
         d->sent = NULL;
@@ -631,9 +674,33 @@ static void dev_snapshot_answer(world *w, device *d, long status, const char *bo
         return;
     }
     usher_errmsg em = {{0}};
+    if (d->bootstrapped && d->rebuilding) {
+        /* As syncd_main.c's rebuild: the snapshot replaces the replica and
+         * every accepted op goes back to be sent again, in one transaction. */
+        int64_t requeued = 0;
+        maybe_arm(w);
+        usher_err err = journal_rebuild(d->j, snap.changes, snap.nchanges, snap.cursor, snap.log_id,
+                                        &requeued, &em);
+        bool fired = disarm(w);
+        if (err && !fired)
+            fail(w, "%s: journal_rebuild: %s", d->name, em.text);
+        else if (err)
+            dev_crash(w, d, false, "syncd stops: cannot rebuild");
+        else {
+            d->rebuilding = false;
+            w->res->stats.rebuilds++;
+            trace(w, "%s rebuilt from the snapshot at cursor %lld: %lld ops sent again", d->name,
+                  (long long)snap.cursor, (long long)requeued);
+            dev_round_done(w, d, true);
+        }
+        syncd_snapshot_release(&snap);
+        return;
+    }
     maybe_arm(w);
     usher_err err = journal_apply_round(d->j, NULL, 0, snap.changes, snap.nchanges, snap.cursor,
                                         dev_now(w, d), &em);
+    if (!err)
+        err = journal_set_log_id(d->j, snap.log_id, &em);
     if (!err)
         err = journal_set_layout_json(d->j, snap.layout_json, &em);
     if (!err)
@@ -668,10 +735,23 @@ static void dev_sync_answer(world *w, device *d, long status, const char *body, 
     usher_errmsg em = {{0}};
     usher_err err = USHER_OK;
     switch (act) {
-    case SYNCD_ACT_APPLY:
+    case SYNCD_ACT_APPLY: {
+        char mine[PROTO_LOG_ID_SIZE] = "";
+        err = journal_get_log_id(d->j, mine, sizeof mine, &em);
+        if (!err && syncd_plan_log_check(mine, sr.log, why, sizeof why) == SYNCD_ACT_REBUILD) {
+            trace(w, "%s: %s", d->name, why);
+            d->rebuilding = true;
+            dev_round_done(w, d, true);
+            proto_sync_response_release(&sr);
+            act = SYNCD_ACT_REBUILD; /* nothing recorded from this answer */
+            break;
+        }
         maybe_arm(w);
-        err = journal_apply_round(d->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges,
-                                  sr.cursor, dev_now(w, d), &em);
+        if (!err && !mine[0] && sr.log[0])
+            err = journal_set_log_id(d->j, sr.log, &em);
+        if (!err)
+            err = journal_apply_round(d->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges,
+                                      sr.cursor, dev_now(w, d), &em);
         if (!err) {
             d->one_at_a_time = false;
             trace(w, "%s applies %zu verdicts, %zu changes, cursor %lld", d->name, sr.nverdicts,
@@ -680,6 +760,7 @@ static void dev_sync_answer(world *w, device *d, long status, const char *body, 
         }
         proto_sync_response_release(&sr);
         break;
+    }
     case SYNCD_ACT_REJECT_OP: {
         verdict v;
         memset(&v, 0, sizeof v);
@@ -701,18 +782,13 @@ static void dev_sync_answer(world *w, device *d, long status, const char *body, 
     case SYNCD_ACT_RETRY:
         dev_offline(w, d, false, why);
         break;
-    case SYNCD_ACT_REBUILD: {
+    case SYNCD_ACT_REBUILD:
         /* The coordinator's log is behind this device's cursor (a restore):
-         * empty the replica, pull from 0, send every accepted op again. */
-        int64_t requeued = 0;
-        if (journal_rebuild_begin(d->j, &requeued, &em) != USHER_OK) {
-            fail(w, "%s: journal_rebuild_begin: %s", d->name, em.text);
-        } else {
-            trace(w, "%s rebuilds (%s): %lld ops sent again", d->name, why, (long long)requeued);
-            dev_round_done(w, d, true);
-        }
+         * the next call takes the snapshot (dev_snapshot_answer rebuilds). */
+        trace(w, "%s: %s", d->name, why);
+        d->rebuilding = true;
+        dev_round_done(w, d, true);
         break;
-    }
     case SYNCD_ACT_STOP_AUTH:
         d->stopped = true;
         fail(w, "%s stopped (%s): %s", d->name, syncd_act_name(act), why);
@@ -876,6 +952,10 @@ static void inject_faults(world *w)
     rng *r = &w->r;
     if (w->cup && rng_chance(r, 0.006))
         coord_crash(w);
+    if (w->cup && !w->have_backup && rng_chance(r, 0.003))
+        coord_backup(w);
+    else if (w->cup && w->have_backup && rng_chance(r, 0.002))
+        coord_restore(w);
     if (rng_chance(r, 0.02)) {
         device *d = &w->d[rng_int(r, NDEV)];
         if (d->up)
@@ -1016,6 +1096,16 @@ static bool same_state(const state *a, const state *b, char *why, size_t size)
     return true;
 }
 
+static bool refused_on_a_device(world *w, const char *op_id)
+{
+    for (int k = 0; k < NDEV; k++) {
+        outbox_entry e;
+        if (journal_outbox_get(w->d[k].j, op_id, &e, NULL) == USHER_OK)
+            return e.state == OUTBOX_REJECTED;
+    }
+    return false;
+}
+
 static void check_devices(world *w)
 {
     usher_errmsg em = {{0}};
@@ -1044,7 +1134,10 @@ static void check_devices(world *w)
             for (size_t i = 0; i < n && !w->failed; i++) {
                 const verdict *cv = state_recall(w->st, es[i].op.id);
                 verdict_status mine = verdict_effective(&es[i].v);
-                if (!cv)
+                if (!cv && es[i].state == OUTBOX_REJECTED && w->res->stats.restores)
+                    ; /* refused before a restore that forgot it: a refusal stays one (a
+                       * guest told no is never told yes later), and is not sent again */
+                else if (!cv)
                     fail(w, "%s holds op %s as %s; the coordinator has no record of it", d->name,
                          es[i].op.id, es[i].state == OUTBOX_ACCEPTED ? "accepted" : "rejected");
                 else if (mine != verdict_effective(cv))
@@ -1058,9 +1151,11 @@ static void check_devices(world *w)
                 break;
         }
     }
-    /* Every op a kiosk or door said was saved reached the coordinator. */
+    /* Every op a kiosk or door said was saved reached the coordinator (a
+     * restore may forget a refusal: the device still holds it refused). */
     for (int i = 0; i < w->nsaved && !w->failed; i++)
-        if (!state_recall(w->st, w->saved[i]))
+        if (!state_recall(w->st, w->saved[i]) &&
+            !(w->res->stats.restores && refused_on_a_device(w, w->saved[i])))
             fail(w, "op %s was saved on its device, then lost (the coordinator never got it)",
                  w->saved[i]);
 }
@@ -1146,6 +1241,7 @@ static bool world_setup(world *w)
 {
     snprintf(w->cdir, sizeof w->cdir, "%s/coord", w->dir);
     snprintf(w->cpath, sizeof w->cpath, "%s/coord.db", w->cdir);
+    snprintf(w->bpath, sizeof w->bpath, "%s/coord-backup.db", w->dir);
     if (mkdir(w->cdir, 0700) != 0) {
         fail(w, "simulator: mkdir %s: %s", w->cdir, strerror(errno));
         return false;
@@ -1205,9 +1301,52 @@ static void world_free(world *w)
     }
 }
 
+/* ---- randomness from the seed ---------------------------------------------------------------
+ * Event ids, signing keys and op log ids come from libsodium's randombytes;
+ * in the simulator they come from the seed too, so that a run (and the
+ * trace hash of every answer holding a log id) replays exactly. */
+
+static uint64_t sim_random_state;
+
+static uint32_t sim_random(void)
+{
+    uint64_t z = (sim_random_state += 0x9e3779b97f4a7c15ull); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+static void sim_random_buf(void *const buf, const size_t size)
+{
+    unsigned char *p = buf;
+    for (size_t i = 0; i < size; i++)
+        p[i] = (unsigned char)sim_random();
+}
+
+static const char *sim_random_name(void)
+{
+    return "usher-sim seeded";
+}
+
+static randombytes_implementation sim_randombytes = {
+    .implementation_name = sim_random_name,
+    .random = sim_random,
+    .buf = sim_random_buf,
+};
+
 int sim_run(const sim_options *opts, sim_result *res)
 {
     memset(res, 0, sizeof *res);
+    static bool seeded_random;
+    if (!seeded_random) { /* before anything calls sodium_init */
+        randombytes_set_implementation(&sim_randombytes);
+        if (sodium_init() < 0) { /* once, here: it draws its own random bytes */
+            snprintf(res->failure, sizeof res->failure, "libsodium does not initialise");
+            return -1;
+        }
+        seeded_random = true;
+    }
+    sim_random_state = opts->seed * 0x2545f4914f6cdd1dull;
     if (faultvfs_install() != SQLITE_OK) {
         snprintf(res->failure, sizeof res->failure, "cannot install the fault VFS");
         return -1;

@@ -1,7 +1,9 @@
 /* sim.h - Usher's deterministic simulator: the coordinator (state machine and
  * the real coorddb), several devices (the real journal, syncd's decisions from
  * syncd_plan.c, a kiosk or door actor) and a simulated network, clocks and
- * crashes, in one process and one thread, all driven by one seed. SQLite
+ * crashes, and the coordinator's database restored from an earlier backup
+ * (devices rebuild and send again what it lost), in one process and one
+ * thread, all driven by one seed. SQLite
  * files live in a temporary folder and run through faultvfs (I/O failures,
  * power loss). The same seed gives the same run, byte for byte.
  *
@@ -41,6 +43,7 @@ typedef struct sim_stats {
     uint64_t steps, ops_saved, ops_accepted, rounds;
     uint64_t dropped, duplicated, delayed, middlebox, partitions;
     uint64_t device_crashes, coord_crashes, power_losses, io_failures, clock_jumps;
+    uint64_t backups, restores, rebuilds; /* the coordinator restored from an earlier backup */
 } sim_stats;
 
 typedef struct sim_result {

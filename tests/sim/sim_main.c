@@ -49,13 +49,15 @@ static void add(totals *t, const sim_stats *s)
     t->s.device_crashes += s->device_crashes, t->s.coord_crashes += s->coord_crashes;
     t->s.power_losses += s->power_losses, t->s.io_failures += s->io_failures;
     t->s.clock_jumps += s->clock_jumps;
+    t->s.backups += s->backups, t->s.restores += s->restores, t->s.rebuilds += s->rebuilds;
 }
 
 static void print_totals(const totals *t, uint64_t first, double secs)
 {
     const sim_stats *s = &t->s;
     uint64_t faults = s->dropped + s->duplicated + s->delayed + s->middlebox + s->partitions +
-                      s->device_crashes + s->coord_crashes + s->io_failures + s->clock_jumps;
+                      s->device_crashes + s->coord_crashes + s->io_failures + s->clock_jumps +
+                      s->restores;
     printf("usher-sim: %llu seeds (%llu..%llu) in %.1f s: %.2f simulated hours, %llu faults\n",
            (unsigned long long)t->seeds, (unsigned long long)first,
            (unsigned long long)(first + t->seeds - (t->seeds ? 1 : 0)), secs,
@@ -73,6 +75,9 @@ static void print_totals(const totals *t, uint64_t first, double secs)
            (unsigned long long)s->device_crashes, (unsigned long long)s->coord_crashes,
            (unsigned long long)s->power_losses, (unsigned long long)s->io_failures,
            (unsigned long long)s->clock_jumps);
+    printf("  coordinator backups %llu, restored from one %llu, device rebuilds %llu\n",
+           (unsigned long long)s->backups, (unsigned long long)s->restores,
+           (unsigned long long)s->rebuilds);
 }
 
 /* Runs one seed in a fresh folder. Returns 0 (res filled) or -1. */

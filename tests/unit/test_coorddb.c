@@ -713,10 +713,65 @@ static void database_survives_integrity_check(void **ctx)
     assert_int_equal(count(f, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
 
+/* A backup and a restore each give their file a new op log id (the devices'
+ * sign of a restore); the event stays; a restore over a database of another
+ * event is refused; the replaced database is kept beside. */
+static void backup_and_restore_new_log_ids(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    coord_event live, got;
+    must(coorddb_get_event(f->db, &live, &em), &em, "get_event");
+    assert_string_equal(live.log_id, live.event_id); /* never restored: the event id */
+    char *bak = testutil_path(f->dir, "coord.backup");
+    must(coorddb_backup(f->path, bak, &em), &em, "backup");
+    coorddb_free(f->db);
+    f->db = NULL;
+    char replaced[1024] = "x";
+    must(coorddb_restore(bak, f->path, replaced, sizeof replaced, &em), &em, "restore");
+    assert_non_null(strstr(replaced, "coord.db.replaced-"));
+    FILE *old = fopen(replaced, "rb");
+    assert_non_null(old);
+    fclose(old);
+    open_db(f);
+    must(coorddb_get_event(f->db, &got, &em), &em, "get_event");
+    assert_string_equal(got.event_id, live.event_id);
+    assert_string_not_equal(got.log_id, live.log_id);
+    char first[COORDDB_LOG_ID_SIZE];
+    text_copy(first, sizeof first, got.log_id);
+    /* The same backup restored again: another id still. */
+    coorddb_free(f->db);
+    f->db = NULL;
+    must(coorddb_restore(bak, f->path, replaced, sizeof replaced, &em), &em, "restore again");
+    open_db(f);
+    must(coorddb_get_event(f->db, &got, &em), &em, "get_event");
+    assert_string_not_equal(got.log_id, first);
+    /* Another event's database is no backup of this one. */
+    char *other = testutil_path(f->dir, "other.db");
+    coorddb *o = NULL;
+    layout *l = NULL;
+    must(coorddb_open(other, &o, &em), &em, "open other");
+    must(layout_from_json(two_tables, strlen(two_tables), &l, &em), &em, "layout");
+    must(coorddb_init_event(o, "Other", l, NOW, &em), &em, "init other");
+    layout_free(l);
+    coorddb_free(o);
+    coorddb_free(f->db);
+    f->db = NULL;
+    assert_int_equal(coorddb_restore(other, f->path, replaced, sizeof replaced, &em),
+                     USHER_CONFLICT);
+    assert_non_null(strstr(em.text, "another event"));
+    open_db(f);
+    must(coorddb_get_event(f->db, &got, &em), &em, "get_event");
+    assert_string_equal(got.event_id, live.event_id); /* untouched */
+    free(bak);
+    free(other);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(no_event_yet, setup_empty, teardown),
     cmocka_unit_test_setup_teardown(init_event_once, setup_empty, teardown),
     cmocka_unit_test_setup_teardown(add_tickets_all_or_nothing, setup_event, teardown),
+    cmocka_unit_test_setup_teardown(backup_and_restore_new_log_ids, setup_event, teardown),
     cmocka_unit_test_setup_teardown(load_after_reopen_equals_memory, setup_event, teardown),
     cmocka_unit_test_setup_teardown(commit_numbering_is_contiguous_across_reopen, setup_event,
                                     teardown),

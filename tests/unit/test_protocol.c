@@ -561,7 +561,8 @@ static void response_round_trips(void **state)
                        true,
                        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
                         "Europe/Berlin", "de"},
-                       0};
+                       0,
+                       "L00ff"};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -575,6 +576,7 @@ static void response_round_trips(void **state)
     assert_true(back.has_event);
     assert_true(settings_same(&back.event, &r.event));
     assert_string_equal(back.event.lang, "de");
+    assert_string_equal(back.log, "L00ff");
     for (size_t i = 0; i < 2; i++) {
         assert_verdicts_equal(&vs[i], &back.verdicts[i]);
         assert_changes_equal(&cs[i], &back.changes[i]);
@@ -588,7 +590,7 @@ static void response_round_trips(void **state)
     assert_null(back.changes);
     proto_sync_response_release(NULL);
 
-    sync_response empty = {NULL, 0, NULL, 0, 0, false, false, {0}, 0};
+    sync_response empty = {NULL, 0, NULL, 0, 0, false, false, {0}, 0, ""};
     text = proto_sync_response_encode(&empty);
     assert_string_equal(text, "{\"cursor\":0,\"more\":false,\"verdicts\":[],\"changes\":[]}");
     free(text);
@@ -1145,7 +1147,7 @@ static void response_verdict_limit(void **state)
         text_copy(vs[i].op_id, sizeof vs[i].op_id, ID1);
         vs[i].status = VERDICT_ACCEPTED;
     }
-    sync_response r = {vs, n, NULL, 0, 1, false, false, {0}, 0};
+    sync_response r = {vs, n, NULL, 0, 1, false, false, {0}, 0, ""};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -1373,7 +1375,7 @@ static void random_bodies_round_trip(void **state)
         sync_request rq = {{0}, (int64_t)(rnd(&seed) >> 1), ops, n, 0};
         rnd_ident(&seed, rq.device, sizeof rq.device, true);
         sync_response rs = {vs,    n,   cs, n, (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed),
-                            false, {0}, 0};
+                            false, {0}, 0,  ""};
 
         char *text = proto_sync_request_encode(&rq);
         sync_request rq2;
@@ -1408,7 +1410,31 @@ static void random_bodies_round_trip(void **state)
     }
 }
 
+/* The coordinator writes a sync answer's head with proto_sync_response_head
+ * and copies the rest in: it decodes like a whole answer, log id included;
+ * an id that is not one is left out rather than written. */
+static void response_head_carries_the_log(void **state)
+{
+    (void)state;
+    sync_response h = {.cursor = 9, .more = true, .now = 1795000000000LL};
+    text_copy(h.log, sizeof h.log, "L7e");
+    char text[512];
+    size_t n = proto_sync_response_head(&h, text, sizeof text);
+    assert_true(n > 0);
+    snprintf(text + n, sizeof text - n, "],\"changes\":[]}");
+    sync_response back;
+    usher_errmsg em = {{0}};
+    assert_int_equal(proto_sync_response_decode(text, strlen(text), &back, &em), USHER_OK);
+    assert_string_equal(back.log, "L7e");
+    assert_int_equal(back.cursor, 9);
+    proto_sync_response_release(&back);
+    text_copy(h.log, sizeof h.log, "a\"b");
+    n = proto_sync_response_head(&h, text, sizeof text);
+    assert_null(strstr(text, "\"log\""));
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(response_head_carries_the_log),
     cmocka_unit_test(op_encode_leaves_out_defaults),
     cmocka_unit_test(op_encode_writes_every_field_set),
     cmocka_unit_test(verdict_encode_exact),

@@ -35,7 +35,7 @@ static char *answer_for(const usher_op *ops, size_t n)
         text_copy(vs[i].op_id, sizeof vs[i].op_id, ops[i].id);
         vs[i].status = VERDICT_ACCEPTED;
     }
-    sync_response r = {vs, n, NULL, 0, 7, false, false, {0}, 0};
+    sync_response r = {vs, n, NULL, 0, 7, false, false, {0}, 0, ""};
     char *text = proto_sync_response_encode(&r);
     free(vs);
     assert_non_null(text);
@@ -218,6 +218,41 @@ static void test_snapshot(void **ctx)
     assert_non_null(strstr(why, "unknown token"));
 }
 
+/* The op log copy: the snapshot names it; an answer naming another one means
+ * a restore (rebuild); an unknown one on either side is kept, not acted on. */
+static void test_log_id(void **ctx)
+{
+    (void)ctx;
+    char why[512] = "";
+    assert_int_equal(syncd_plan_log_check("Laa", "Laa", why, sizeof why), SYNCD_ACT_APPLY);
+    assert_int_equal(syncd_plan_log_check("", "Laa", why, sizeof why), SYNCD_ACT_APPLY);
+    assert_int_equal(syncd_plan_log_check("Laa", "", why, sizeof why), SYNCD_ACT_APPLY);
+    assert_string_equal(why, "");
+    assert_int_equal(syncd_plan_log_check("Laa", "Lbb", why, sizeof why), SYNCD_ACT_REBUILD);
+    assert_non_null(strstr(why, "restored from a backup"));
+    assert_non_null(strstr(why, "Lbb"));
+
+    char body[2048];
+    syncd_snapshot s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(
+        syncd_plan_snapshot_answer(200, snapshot_body, strlen(snapshot_body), &s, why, sizeof why),
+        SYNCD_ACT_APPLY);
+    assert_string_equal(s.log_id, ""); /* an older coordinator sends none */
+    syncd_snapshot_release(&s);
+    snprintf(body, sizeof body, "%.*s,\"log\":\"L0f3a\"}", (int)strlen(snapshot_body) - 1,
+             snapshot_body);
+    assert_int_equal(syncd_plan_snapshot_answer(200, body, strlen(body), &s, why, sizeof why),
+                     SYNCD_ACT_APPLY);
+    assert_string_equal(s.log_id, "L0f3a");
+    syncd_snapshot_release(&s);
+    snprintf(body, sizeof body, "%.*s,\"log\":\"<b>\"}", (int)strlen(snapshot_body) - 1,
+             snapshot_body);
+    assert_int_equal(syncd_plan_snapshot_answer(200, body, strlen(body), &s, why, sizeof why),
+                     SYNCD_ACT_RETRY);
+    assert_null(s.l);
+}
+
 /* A 503 with Retry-After is the coordinator asking for that long: never a
  * faster retry; anything else keeps the backoff; a huge value is capped. */
 static void test_retry_after(void **ctx)
@@ -350,6 +385,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_middlebox_answers_are_offline),
     cmocka_unit_test(test_error_decode),
     cmocka_unit_test(test_snapshot),
+    cmocka_unit_test(test_log_id),
     cmocka_unit_test(test_backoff),
     cmocka_unit_test(test_retry_after),
     cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
