@@ -51,6 +51,7 @@ class FakeCoord:
         self.paths = {"/v1/sync"}
         self.events_status = None
         self.counts = collections.Counter()
+        self.times = collections.defaultdict(list)  # retry_after: when each request came
         self.stopping = threading.Event()
         fake = self
 
@@ -133,6 +134,16 @@ class FakeCoord:
             elif re.fullmatch(r"html\d{3}", mode):
                 page = b"<!DOCTYPE html><html><body><h1>%s</h1>Please log in to Hotel Wi-Fi</body></html>"
                 self.send(h, int(mode[4:]), "text/html; charset=utf-8", page % mode[4:].encode())
+            elif mode == "retry_after":  # the coordinator's own 503 at its limits
+                self.times[path].append(time.monotonic())
+                h.send_response(503)
+                h.send_header("Content-Type", "application/json")
+                h.send_header("Retry-After", "3")
+                b = b'{"error": "unavailable", "message": "too many connections: try again later"}'
+                h.send_header("Content-Length", str(len(b)))
+                h.end_headers()
+                h.wfile.write(b)
+                h.wfile.flush()
             elif mode == "proxy_json403":
                 self.send(h, 403, "application/json", b'{"error": "Forbidden", "message": "blocked by policy"}')
             else:
@@ -733,6 +744,31 @@ def test_garbage(env):
         eq(sorted(got), sorted((i, 1) for i in ids), "each op once in the coordinator's ops table")
         integrity_ok(s.db)
         integrity_ok(env.db)
+    finally:
+        fake.close()
+
+
+def test_retry_after(env):
+    """The coordinator's 503 `unavailable` with `Retry-After: 3` (what it
+    answers at its connection limits): usher-syncd waits at least that long
+    before it asks again (its own backoff would retry within 2 s), keeps the
+    op pending, and sends it once the coordinator takes requests again."""
+    env.setup(devices=(("admin", "admin"), ("a", "kiosk")))
+    coord = env.coord()
+    fake = FakeCoord(coord.port)
+    try:
+        s = env.syncd("a", fake.url)
+        s.wait_online("device a bootstrapped through the proxy")
+        fake.mode = "retry_after"
+        op = s.op("assign", "GALA-0001", "T02-01")
+        wait_until(lambda: len(fake.times["/v1/sync"]) >= 3, slow(20), "three 503 answers")
+        t = fake.times["/v1/sync"][:3]
+        gaps = [b - a for a, b in zip(t, t[1:])]
+        check(all(g >= 2.9 for g in gaps), "retries came sooner than Retry-After: %r" % gaps)
+        eq(s.dump("outbox")[0]["state"], "pending", "the op waits")
+        check(s.alive(), "usher-syncd stopped on a 503 (stderr: %s)" % s.stderr()[-800:])
+        fake.mode = "proxy"
+        wait_until(lambda: s.verdict(op).startswith("accepted"), slow(10), "accepted after the 503s")
     finally:
         fake.close()
 
