@@ -27,6 +27,8 @@ enum {
     J_DECIDE,
     J_SEAT_UPSERT,
     J_TICKET_UPSERT,
+    J_STAGE_SEAT_UPSERT, /* the same into the staging tables (a snapshot in pages) */
+    J_STAGE_TICKET_UPSERT,
     J_DATA_VERSION,
     J_COUNT
 };
@@ -43,18 +45,24 @@ static const char *const journal_sql[J_COUNT] = {
     [J_DECIDE] = "UPDATE outbox SET state = ?1, status = ?2, first = ?3, reason = ?4, "
                  "reseat = ?5, ticket_seat = ?6, seat_ticket = ?7, checked_in_at = ?8, "
                  "checkin_device = ?9, decided_at = ?10 WHERE id = ?11",
-    [J_SEAT_UPSERT] = "INSERT INTO r_seats(id, ticket, blocked, hold_device, hold_until, "
-                      "lease_device, lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                      "ON CONFLICT(id) DO UPDATE SET "
-                      "ticket = excluded.ticket, blocked = excluded.blocked, "
-                      "hold_device = excluded.hold_device, hold_until = excluded.hold_until, "
-                      "lease_device = excluded.lease_device, lease_until = excluded.lease_until",
-    [J_TICKET_UPSERT] = "INSERT INTO r_tickets(code, name, class, seat, party, checked_in_at, "
-                        "checkin_device, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
-                        "class = excluded.class, seat = excluded.seat, party = excluded.party, "
-                        "checked_in_at = excluded.checked_in_at, "
-                        "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
+#define SEAT_UPSERT(table)                                                                         \
+    "INSERT INTO " table "(id, ticket, blocked, hold_device, hold_until, "                         \
+    "lease_device, lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "                              \
+    "ON CONFLICT(id) DO UPDATE SET "                                                               \
+    "ticket = excluded.ticket, blocked = excluded.blocked, "                                       \
+    "hold_device = excluded.hold_device, hold_until = excluded.hold_until, "                       \
+    "lease_device = excluded.lease_device, lease_until = excluded.lease_until"
+#define TICKET_UPSERT(table)                                                                       \
+    "INSERT INTO " table "(code, name, class, seat, party, checked_in_at, "                        \
+    "checkin_device, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "                            \
+    "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "                                       \
+    "class = excluded.class, seat = excluded.seat, party = excluded.party, "                       \
+    "checked_in_at = excluded.checked_in_at, "                                                     \
+    "checkin_device = excluded.checkin_device, revoked = excluded.revoked"
+    [J_SEAT_UPSERT] = SEAT_UPSERT("r_seats"),
+    [J_TICKET_UPSERT] = TICKET_UPSERT("r_tickets"),
+    [J_STAGE_SEAT_UPSERT] = SEAT_UPSERT("s_seats"),
+    [J_STAGE_TICKET_UPSERT] = TICKET_UPSERT("s_tickets"),
     [J_DATA_VERSION] = "PRAGMA data_version",
 };
 
@@ -416,6 +424,7 @@ usher_err journal_set_policy(journal *j, journal_policy policy, int lease_size, 
 /* ---- rebuild after a restore ------------------------------------------------ */
 
 static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em);
+static usher_err upsert_into(journal *j, const change *c, bool staging, usher_errmsg *em);
 
 usher_err journal_rebuild(journal *j, const change *c, size_t nc, int64_t cursor,
                           const char *log_id, int64_t *requeued, usher_errmsg *em)
@@ -451,6 +460,63 @@ usher_err journal_get_log_id(journal *j, char *out, size_t size, usher_errmsg *e
 usher_err journal_set_log_id(journal *j, const char *log_id, usher_errmsg *em)
 {
     return store_meta_set(j->db, K_LOG_ID, log_id, em);
+}
+
+usher_err journal_stage_begin(journal *j, usher_errmsg *em)
+{
+    if (sqlite3_exec(j->db, "DELETE FROM s_seats; DELETE FROM s_tickets", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return store_fail(j->db, em, "journal: emptying the snapshot's staging tables");
+    return USHER_OK;
+}
+
+usher_err journal_stage_changes(journal *j, const change *c, size_t nc, usher_errmsg *em)
+{
+    usher_err err = store_begin(j->db, em);
+    for (size_t i = 0; !err && i < nc; i++)
+        err = upsert_into(j, &c[i], true, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+usher_err journal_stage_finish(journal *j, int64_t cursor, const char *log_id, bool rebuild,
+                               int64_t now, int64_t *requeued, usher_errmsg *em)
+{
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    if (sqlite3_exec(j->db,
+                     "DELETE FROM r_seats; DELETE FROM r_tickets; "
+                     "INSERT INTO r_seats SELECT * FROM s_seats; "
+                     "INSERT INTO r_tickets SELECT * FROM s_tickets; "
+                     "DELETE FROM s_seats; DELETE FROM s_tickets",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        err = store_fail(j->db, em, "journal: making the staged snapshot the replica");
+    if (!err && rebuild) {
+        if (sqlite3_exec(j->db, "UPDATE outbox SET state = 0 WHERE state = 1", NULL, NULL, NULL) !=
+            SQLITE_OK)
+            err = store_fail(j->db, em, "journal: sending again the ops a restore lost");
+        else if (requeued)
+            *requeued = sqlite3_changes(j->db);
+    }
+    if (!err)
+        err = meta_set_i64(j, K_CURSOR, cursor, em);
+    if (!err)
+        err = store_meta_set(j->db, K_LOG_ID, log_id ? log_id : "", em);
+    if (!err)
+        err = meta_set_i64(j, K_ONLINE, 1, em);
+    if (!err)
+        err = meta_set_i64(j, K_LAST_SYNC, now, em);
+    if (!err)
+        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
 }
 
 /* ---- the outbox ---------------------------------------------------------- */
@@ -657,7 +723,7 @@ static usher_err record_verdict(journal *j, const verdict *v, int64_t now, usher
     return err;
 }
 
-static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em)
+static usher_err upsert_into(journal *j, const change *c, bool staging, usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;
     usher_err err;
@@ -666,7 +732,7 @@ static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em)
         if (!c->seat_id[0])
             return usher_fail(em, USHER_INVAL, "change %lld: seat change without a seat id",
                               (long long)c->seq);
-        if ((err = jstmt(j, J_SEAT_UPSERT, &st, em)))
+        if ((err = jstmt(j, staging ? J_STAGE_SEAT_UPSERT : J_SEAT_UPSERT, &st, em)))
             return err;
         rc = sqlite3_bind_text(st, 1, c->seat_id, -1, SQLITE_STATIC);
         rc |= store__bind_seat(st, 2, &c->seat);
@@ -674,7 +740,7 @@ static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em)
         if (!c->ticket.code[0])
             return usher_fail(em, USHER_INVAL, "change %lld: ticket change without a code",
                               (long long)c->seq);
-        if ((err = jstmt(j, J_TICKET_UPSERT, &st, em)))
+        if ((err = jstmt(j, staging ? J_STAGE_TICKET_UPSERT : J_TICKET_UPSERT, &st, em)))
             return err;
         rc = store__bind_ticket(st, 1, &c->ticket);
     } else {
@@ -685,6 +751,11 @@ static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em)
         err = store_fail(j->db, em, "journal: updating the replica");
     sqlite3_reset(st);
     return err;
+}
+
+static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em)
+{
+    return upsert_into(j, c, false, em);
 }
 
 usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const change *c, size_t nc,

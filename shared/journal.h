@@ -93,6 +93,21 @@ usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em) USHER_
 usher_err journal_rebuild(journal *j, const change *c, size_t nc, int64_t cursor,
                           const char *log_id, int64_t *requeued, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* A snapshot in pages (a stadium's does not fit one answer, nor memory):
+ * journal_stage_begin empties the staging tables, journal_stage_changes
+ * writes one page's changes there (one transaction each; the replica is
+ * untouched, so a kiosk keeps its view while the pages come), and
+ * journal_stage_finish makes what was staged the replica in one
+ * transaction: cursor, log id and online status set, the staging tables
+ * emptied and, for a rebuild after a restore, every op the coordinator had
+ * accepted back in the outbox (*requeued, may be NULL, how many). A join cut
+ * short leaves only staging rows, which the next join's begin drops. */
+usher_err journal_stage_begin(journal *j, usher_errmsg *em) USHER_MUST_CHECK;
+usher_err journal_stage_changes(journal *j, const change *c, size_t nc,
+                                usher_errmsg *em) USHER_MUST_CHECK;
+usher_err journal_stage_finish(journal *j, int64_t cursor, const char *log_id, bool rebuild,
+                               int64_t now, int64_t *requeued, usher_errmsg *em) USHER_MUST_CHECK;
+
 /* The copy of the coordinator's op log the cursor counts in (the snapshot's
  * and every sync answer's "log"; "" before one was seen). size >= 64. */
 usher_err journal_get_log_id(journal *j, char *out, size_t size, usher_errmsg *em) USHER_MUST_CHECK;

@@ -272,6 +272,29 @@ static const char *const device_migrations[] = {
     /* 4: ticket identity: manual check-ins and refused scans in the outbox. */
     "ALTER TABLE outbox ADD COLUMN manual INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE outbox ADD COLUMN note TEXT NOT NULL DEFAULT '';\n",
+
+    /* 5: a snapshot arrives in pages (a stadium's is too big for one answer
+     * or for memory); they are staged here and become the replica in one
+     * transaction once the last has come. */
+    "CREATE TABLE s_seats(\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  ticket TEXT NOT NULL DEFAULT '',\n"
+    "  blocked INTEGER NOT NULL DEFAULT 0,\n"
+    "  hold_device TEXT NOT NULL DEFAULT '',\n"
+    "  hold_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  lease_device TEXT NOT NULL DEFAULT '',\n"
+    "  lease_until INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE s_tickets(\n"
+    "  code TEXT PRIMARY KEY,\n"
+    "  name TEXT NOT NULL DEFAULT '',\n"
+    "  class TEXT NOT NULL DEFAULT '',\n"
+    "  seat TEXT NOT NULL DEFAULT '',\n"
+    "  party TEXT NOT NULL DEFAULT '',\n"
+    "  checked_in_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  checkin_device TEXT NOT NULL DEFAULT '',\n"
+    "  revoked INTEGER NOT NULL DEFAULT 0\n"
+    ");\n",
 };
 
 typedef struct kind_info {

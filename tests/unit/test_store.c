@@ -64,7 +64,7 @@ static void schema_versions(void **unused)
 {
     (void)unused;
     assert_int_equal(store_schema_version(STORE_COORD), 8);
-    assert_int_equal(store_schema_version(STORE_DEVICE), 4);
+    assert_int_equal(store_schema_version(STORE_DEVICE), 5);
     assert_int_equal(store_schema_version((store_kind)7), 0);
 }
 
