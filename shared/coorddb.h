@@ -173,6 +173,21 @@ typedef struct coord_alert {
     int64_t acked_at; /* 0 = open */
 } coord_alert;
 
+/* The layout's version: 1 as init stored it, one more at each
+ * coorddb_set_layout. */
+usher_err coorddb_layout_version(coorddb *db, int64_t *out, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Replaces the event's layout, in one transaction: the layout JSON (next's
+ * layout), its version (one more), every seat row from next (the state
+ * already moved onto the new layout: layout_change_apply, which holds the
+ * rule), one CHANGE_LAYOUT in the change log, so that every device takes the
+ * snapshot again, and the trail's alerts (who, when, before, after; may be
+ * NULL/0). *version and *last_seq (either may be NULL) are the new version
+ * and the newest sequence. Nothing is written on failure. */
+usher_err coorddb_set_layout(coorddb *db, const state *next, const coord_alert *trail,
+                             size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
 usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,
                          usher_errmsg *em) USHER_MUST_CHECK;
 /* USHER_NOTFOUND for an unknown id; acking twice is fine. */
