@@ -815,6 +815,61 @@ usher_err coorddb_set_layout(coorddb *db, const state *next, const coord_alert *
     return USHER_OK;
 }
 
+/* "250 seats in 25 sections (version 1)" for the alert's trail. */
+static void layout_text(const layout *l, int64_t version, char *out, size_t cap)
+{
+    snprintf(out, cap, "%d seats in %d sections (version %lld)", layout_seat_count(l),
+             layout_section_count(l), (long long)version);
+}
+
+usher_err coorddb_change_layout(coorddb *db, const state *st, const layout *next, const char *who,
+                                int64_t now, bool dry_run, coorddb_layout_result *out,
+                                usher_errmsg *em)
+{
+    coorddb_layout_result r;
+    memset(&r, 0, sizeof r);
+    char *cur = NULL, *json = NULL;
+    state *nst = NULL;
+    usher_err err = coorddb_layout_version(db, &r.version, em);
+    if (!err)
+        err = coorddb_layout_json(db, &cur, em);
+    if (!err)
+        err = layout_change_apply(st, next, &nst, em);
+    if (!err && !(json = layout_to_json(next)))
+        err = usher_fail(em, USHER_NOMEM, "out of memory comparing the layouts");
+    if (err)
+        goto out;
+    r.seats = layout_seat_count(next);
+    r.sections = layout_section_count(next);
+    layout_change_count(state_layout(st), next, &r.counts);
+    r.changed = strcmp(cur, json) != 0;
+    r.last_seq = db->last_seq;
+    if (!r.changed || dry_run)
+        goto out;
+    coord_alert trail;
+    memset(&trail, 0, sizeof trail);
+    trail.a.kind = ALERT_LAYOUT_CHANGED;
+    text_copy(trail.a.device, sizeof trail.a.device, who ? who : "");
+    trail.a.at = now;
+    snprintf(trail.a.note, sizeof trail.a.note, "seats +%d -%d, sections +%d -%d",
+             r.counts.seats_added, r.counts.seats_dropped, r.counts.sections_added,
+             r.counts.sections_dropped);
+    layout_text(state_layout(st), r.version, trail.before, sizeof trail.before);
+    layout_text(next, r.version + 1, trail.after, sizeof trail.after);
+    err = coorddb_set_layout(db, nst, &trail, 1, now, &r.version, &r.last_seq, em);
+    if (!err) {
+        r.st = nst;
+        nst = NULL;
+    }
+out:
+    state_free(nst);
+    free(cur);
+    free(json);
+    if (!err)
+        *out = r;
+    return err;
+}
+
 static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int64_t op_seq,
                           int64_t now, usher_errmsg *em)
 {

@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "layout.h"
+#include "layout_change.h"
 #include "op.h"
 #include "qrsig.h"
 #include "settings.h"
@@ -187,6 +188,28 @@ usher_err coorddb_layout_version(coorddb *db, int64_t *out, usher_errmsg *em) US
 usher_err coorddb_set_layout(coorddb *db, const state *next, const coord_alert *trail,
                              size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
                              usher_errmsg *em) USHER_MUST_CHECK;
+
+/* What replacing the layout did (coorddb_change_layout). */
+typedef struct coorddb_layout_result {
+    bool changed;    /* false: next is the layout already; nothing is written */
+    int64_t version; /* the layout's version after (as before when not changed or a dry run) */
+    int64_t last_seq;
+    int seats, sections; /* next's */
+    layout_change_counts counts;
+    state *st; /* changed and not a dry run: the state over next, the caller's to free */
+} coorddb_layout_result;
+
+/* The one path for a new layout (usher-coord layout set, PUT /v1/layout):
+ * layout_change_apply moves st onto next (USHER_CONFLICT with its reason
+ * when a seat holding a ticket would be dropped, renumbered, moved to another
+ * section or re-classed: nothing is written), then, unless dry_run or next
+ * equals the stored layout, coorddb_set_layout with a layout_changed alert
+ * naming who (a device id) and the counts before and after. st is not
+ * changed; *out is filled on success, and out->st (next borrowed by it) is
+ * then the new state to serve from. */
+usher_err coorddb_change_layout(coorddb *db, const state *st, const layout *next, const char *who,
+                                int64_t now, bool dry_run, coorddb_layout_result *out,
+                                usher_errmsg *em) USHER_MUST_CHECK;
 
 usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,
                          usher_errmsg *em) USHER_MUST_CHECK;
