@@ -12,6 +12,7 @@ anyone is seated any layout replaces the old one on every device;
 """
 
 import json
+import socket
 import sys
 
 import usher_it as it
@@ -188,6 +189,54 @@ expect seat F-12 free
 shot map
 """)
     eq(len(k.info("map")["seats"]), 72, "a kiosk started now draws the theatre")
+
+
+def test_pending_ops_kept_across_a_new_layout(env):
+    """A device offline while the layout changes keeps what it did meanwhile:
+    at its next round it pushes its pending ops, meets the layout change,
+    rebuilds its replica from the snapshot and sends nothing twice; an op on
+    a seat the new layout dropped is rejected unknown_seat. The wire form of
+    the change: {"seq", "type": "layout", "version"} in /v1/sync and the
+    event stream."""
+    coord, sd = tk.start(env)
+    a, kt = env.tokens["admin"], env.tokens["kiosk-1"]
+    dev = sd["kiosk-1"]
+    dev.stop()
+    assign = dev.op("assign", "GALA-0005", "T09-03")
+    hold = dev.op("hold", "T03-02")
+    cursor = get_json(coord.port, "/healthz", None)["cursor"]
+    cur = json.loads(get_layout_raw(coord, a))
+    st, j = put_layout(coord, a, with_table(without_section(cur, "T03"), "T26", 4))
+    eq((st, j["seats"], j["counts"]["seats_dropped"], j["cursor"]), (200, 244, 10, cursor + 1),
+       "T03 (free) dropped, T26 added (%r)" % j)
+    st, _, raw = http_call(coord.port, "POST", "/v1/sync", kt, json.dumps({"cursor": cursor, "ops": []}))
+    eq(st, 200, "a pull after the change (%r)" % raw[:200])
+    eq(json.loads(raw)["changes"], [{"seq": cursor + 1, "type": "layout", "version": 2}], "the layout change")
+    # The event stream never ends: read until its first event is in.
+    s = socket.create_connection(("127.0.0.1", coord.port), timeout=5)
+    s.sendall(("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nLast-Event-ID: %d\r\n\r\n"
+               % (kt, cursor)).encode())
+    got = b""
+    while b"\n\n" not in got.split(b"\r\n\r\n", 1)[-1] or b"data:" not in got:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    check(b'"type":"layout"' in got and b'"version":2' in got and (b"id: %d" % (cursor + 1)) in got,
+          "the event stream carries the change: %r" % got[-400:])
+    dev.start()
+    wait_until(lambda: dev.verdict(assign) == "accepted,," and dev.verdict(hold).startswith("rejected"),
+               slow(10), "both pending ops answered (%s, %s)" % (dev.verdict(assign), dev.verdict(hold)))
+    eq(dev.verdict(hold), "rejected,unknown_seat,", "the hold on a dropped seat")
+    seats = dev.seats()
+    eq((seats.get("T09-03"), "T26-04" in seats, "T03-02" in seats), (("taken", "GALA-0005"), True, False),
+       "the device's replica over the new layout")
+    eq(tk.coord_seat_of(coord, env, "GALA-0005"), "T09-03", "the coordinator has the offline assign")
+    eq(len(tk.outbox(dev.db)), 2, "nothing appended or sent twice")
+    check("new layout: 244 seats in 25 sections" in dev.stderr(), dev.stderr()[-800:])
+    wait_until(lambda: dev.status()["cursor"] == get_json(coord.port, "/healthz", None)["cursor"], slow(5),
+               "the device caught up")
 
 
 def test_cli_set_get_and_dry_run(env):
