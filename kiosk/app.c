@@ -69,12 +69,13 @@ int64_t kapp_now(const kapp *a)
     return timestamp_now_ms() + a->clock_offset + a->w.st.clock_offset_ms;
 }
 
-/* Reads the layout once bootstrapped; false on an error (noted), true when
- * read or not there yet. */
-static bool load_layout(kapp *a)
+/* Reads the layout into *out once bootstrapped; false on an error (noted),
+ * true when read or not there yet (*out NULL). */
+static bool load_layout(kapp *a, layout **out)
 {
     usher_errmsg em = {{0}};
     char *json = NULL;
+    *out = NULL;
     usher_err err = journal_get_layout_json(a->j, &json, &em);
     if (err == USHER_NOTFOUND)
         return true; /* not bootstrapped yet: syncd's bootstrap moves data_version */
@@ -82,7 +83,7 @@ static bool load_layout(kapp *a)
         note_error(a, "reading the layout", &em);
         return false;
     }
-    err = layout_from_json(json, strlen(json), &a->l, &em);
+    err = layout_from_json(json, strlen(json), out, &em);
     free(json);
     if (err) {
         note_error(a, "the journal's layout", &em);
@@ -131,18 +132,31 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     int lease_size;
     if (journal_get_policy(a->j, &w.policy, &lease_size, &em))
         w.policy = JOURNAL_POLICY_OPTIMISTIC;
-    /* The identity comes last at bootstrap: no device yet = not ready. */
-    if (!a->l && w.id.device[0] && !load_layout(a))
+    /* The identity comes last at bootstrap: no device yet = not ready. The
+     * coordinator's new layout moves the stamp (usher-syncd rebuilt the
+     * replica over it): read it again, and the map is fitted to it again. The
+     * stamp is read before the layout, so a newer one is read next time. */
+    layout *nl = NULL;
+    int64_t stamp = journal_layout_stamp(a->j);
+    if (w.id.device[0] && (!a->l || stamp != a->layout_stamp) && !load_layout(a, &nl))
         return false;
+    const layout *l = nl ? nl : a->l;
     now += w.st.clock_offset_ms - a->w.st.clock_offset_ms; /* newly measured */
-    if (a->l) {
+    if (l) {
         state *v = NULL;
-        if (journal_load_view(a->j, a->l, now, &v, &em)) {
+        if (journal_load_view(a->j, l, now, &v, &em)) {
             note_error(a, "reading the seat view", &em);
+            layout_free(nl);
             return false;
         }
         state_free(a->view);
         a->view = v;
+    }
+    if (nl) {
+        layout_free(a->l);
+        a->l = nl;
+        a->layout_stamp = stamp;
+        a->m.map_ready = false;
     }
     w.l = a->view ? a->l : NULL;
     w.view = a->view;

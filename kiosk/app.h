@@ -24,6 +24,7 @@
 typedef struct kapp {
     journal *j;
     layout *l;
+    int64_t layout_stamp; /* journal_layout_stamp when l was read */
     state *view;
     kworld w;
     int64_t dv;

@@ -23,8 +23,9 @@
 #define K_PK "signing_pk"
 #define K_SK "signing_sk"
 #define K_LAYOUT "layout"
-#define K_CODES "codes"       /* strong | weak */
-#define K_CODES_BY "codes_by" /* import | organiser */
+#define K_LAYOUT_VERSION "layout_version" /* absent: 1, the layout init stored */
+#define K_CODES "codes"                   /* strong | weak */
+#define K_CODES_BY "codes_by"             /* import | organiser */
 #define K_PIN_HASH "pin_hash"
 #define K_TZ "tz"
 #define K_LANG "lang"
@@ -37,7 +38,7 @@
     "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
     "ticket_party, "                                                                               \
-    "ticket_checked_in_at, ticket_checkin_device, ticket_revoked"
+    "ticket_checked_in_at, ticket_checkin_device, ticket_revoked, layout_version"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
@@ -69,9 +70,9 @@ static const char *const coord_sql[C_COUNT] = {
                         "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                         "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
                         "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
-                        "ticket_revoked) "
+                        "ticket_revoked, layout_version) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                        "?15, ?16, ?17, ?18, ?19)",
+                        "?15, ?16, ?17, ?18, ?19, ?20)",
     [C_SEAT_UPDATE] = "UPDATE seats SET ticket = ?1, blocked = ?2, hold_device = ?3, "
                       "hold_until = ?4, lease_device = ?5, lease_until = ?6 WHERE id = ?7",
     [C_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
@@ -581,22 +582,31 @@ static usher_err write_change(coorddb *db, const change *c, int64_t seq, const c
 {
     static const seat_state no_seat;
     static const ticket_state no_ticket;
-    bool is_seat = c->type == CHANGE_SEAT;
-    if (!is_seat && c->type != CHANGE_TICKET)
+    bool is_seat = c->type == CHANGE_SEAT, is_layout = c->type == CHANGE_LAYOUT;
+    if (!is_seat && !is_layout && c->type != CHANGE_TICKET)
         return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHANGE_INSERT, &st, em);
     if (err)
         return err;
     int rc = sqlite3_bind_int64(st, 1, seq);
-    rc |= sqlite3_bind_text(st, 2, is_seat ? "seat" : "ticket", -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 2,
+                            is_seat     ? "seat"
+                            : is_layout ? "layout"
+                                        : "ticket",
+                            -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 3, now);
     rc |= sqlite3_bind_text(st, 4, op_id ? op_id : "", -1, SQLITE_STATIC);
     rc |= sqlite3_bind_text(st, 5, is_seat ? c->seat_id : "", -1, SQLITE_STATIC);
     rc |= store__bind_seat(st, 6, is_seat ? &c->seat : &no_seat);
-    rc |= store__bind_ticket(st, 6 + STORE_SEAT_COLUMNS, is_seat ? &no_ticket : &c->ticket);
+    rc |= store__bind_ticket(st, 6 + STORE_SEAT_COLUMNS,
+                             is_seat || is_layout ? &no_ticket : &c->ticket);
+    rc |= sqlite3_bind_int64(st, 6 + STORE_SEAT_COLUMNS + STORE_TICKET_COLUMNS,
+                             is_layout ? c->layout_version : 0);
     if ((err = step_done(db, st, rc, "coordinator database: logging a change", em)))
         return err;
+    if (is_layout)
+        return USHER_OK; /* the seats' rows are written by coorddb_set_layout */
     if (is_seat) {
         if ((err = cstmt(db, C_SEAT_UPDATE, &st, em)))
             return err;
@@ -728,6 +738,142 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
     if (last_seq)
         *last_seq = db->last_seq;
     return USHER_OK;
+}
+
+usher_err coorddb_layout_version(coorddb *db, int64_t *out, usher_errmsg *em)
+{
+    int64_t v = 1;
+    usher_errmsg lem = {{0}};
+    usher_err err = meta_i64(db, K_LAYOUT_VERSION, &v, &lem);
+    if (err == USHER_NOTFOUND)
+        err = USHER_OK, v = 1;
+    else if (err)
+        return usher_fail(em, err, "%s", lem.text);
+    if (!err && v < 1)
+        err = usher_fail(em, USHER_DB, "coordinator database: layout version %lld is below 1",
+                         (long long)v);
+    if (!err)
+        *out = v;
+    return err;
+}
+
+/* Rewrites every seats row from st, in its layout's order (the caller holds
+ * the transaction). */
+static usher_err write_seat_rows(coorddb *db, const state *st, usher_errmsg *em)
+{
+    usher_err err = store_exec(db->db, "DELETE FROM seats", em);
+    sqlite3_stmt *q = NULL;
+    if (!err && sqlite3_prepare_v2(db->db,
+                                   "INSERT INTO seats(idx, id, ticket, blocked, hold_device, "
+                                   "hold_until, lease_device, lease_until) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                   -1, &q, NULL) != SQLITE_OK)
+        err = store_fail(db->db, em, "coordinator database: writing the new seats");
+    const layout *l = state_layout(st);
+    for (int i = 0; !err && i < state_seat_count(st); i++) {
+        sqlite3_reset(q);
+        int rc = sqlite3_bind_int(q, 1, i);
+        rc |= sqlite3_bind_text(q, 2, layout_seat_at(l, i)->id, -1, SQLITE_STATIC);
+        rc |= store__bind_seat(q, 3, state_seat(st, i));
+        if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
+            err = store_fail(db->db, em, "coordinator database: writing the new seats");
+    }
+    sqlite3_finalize(q);
+    return err;
+}
+
+usher_err coorddb_set_layout(coorddb *db, const state *next, const coord_alert *trail,
+                             size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
+                             usher_errmsg *em)
+{
+    char *json = layout_to_json(state_layout(next));
+    if (!json)
+        return usher_fail(em, USHER_NOMEM, "out of memory storing the layout");
+    int64_t v = 0;
+    usher_err err = store_begin(db->db, em);
+    if (!err)
+        err = coorddb_layout_version(db, &v, em);
+    change c;
+    memset(&c, 0, sizeof c);
+    c.type = CHANGE_LAYOUT;
+    c.layout_version = ++v;
+    if (!err)
+        err = store_meta_set(db->db, K_LAYOUT, json, em);
+    if (!err)
+        err = meta_set_i64(db, K_LAYOUT_VERSION, v, em);
+    if (!err)
+        err = write_seat_rows(db, next, em);
+    if (!err)
+        err = write_change(db, &c, db->last_seq + 1, NULL, now, em);
+    for (size_t i = 0; !err && i < ntrail; i++)
+        err = write_alert_trail(db, &trail[i].a, trail[i].before, trail[i].after, now, em);
+    if (!err)
+        err = commit(db, em);
+    store_rollback(db->db);
+    free(json);
+    if (err)
+        return err;
+    db->last_seq++;
+    if (version)
+        *version = v;
+    if (last_seq)
+        *last_seq = db->last_seq;
+    return USHER_OK;
+}
+
+/* "250 seats in 25 sections (version 1)" for the alert's trail. */
+static void layout_text(const layout *l, int64_t version, char *out, size_t cap)
+{
+    snprintf(out, cap, "%d seats in %d sections (version %lld)", layout_seat_count(l),
+             layout_section_count(l), (long long)version);
+}
+
+usher_err coorddb_change_layout(coorddb *db, const state *st, const layout *next, const char *who,
+                                int64_t now, bool dry_run, coorddb_layout_result *out,
+                                usher_errmsg *em)
+{
+    coorddb_layout_result r;
+    memset(&r, 0, sizeof r);
+    char *cur = NULL, *json = NULL;
+    state *nst = NULL;
+    usher_err err = coorddb_layout_version(db, &r.version, em);
+    if (!err)
+        err = coorddb_layout_json(db, &cur, em);
+    if (!err)
+        err = layout_change_apply(st, next, &nst, em);
+    if (!err && !(json = layout_to_json(next)))
+        err = usher_fail(em, USHER_NOMEM, "out of memory comparing the layouts");
+    if (err)
+        goto out;
+    r.seats = layout_seat_count(next);
+    r.sections = layout_section_count(next);
+    layout_change_count(state_layout(st), next, &r.counts);
+    r.changed = strcmp(cur, json) != 0;
+    r.last_seq = db->last_seq;
+    if (!r.changed || dry_run)
+        goto out;
+    coord_alert trail;
+    memset(&trail, 0, sizeof trail);
+    trail.a.kind = ALERT_LAYOUT_CHANGED;
+    text_copy(trail.a.device, sizeof trail.a.device, who ? who : "");
+    trail.a.at = now;
+    snprintf(trail.a.note, sizeof trail.a.note, "seats +%d -%d, sections +%d -%d",
+             r.counts.seats_added, r.counts.seats_dropped, r.counts.sections_added,
+             r.counts.sections_dropped);
+    layout_text(state_layout(st), r.version, trail.before, sizeof trail.before);
+    layout_text(next, r.version + 1, trail.after, sizeof trail.after);
+    err = coorddb_set_layout(db, nst, &trail, 1, now, &r.version, &r.last_seq, em);
+    if (!err) {
+        r.st = nst;
+        nst = NULL;
+    }
+out:
+    state_free(nst);
+    free(cur);
+    free(json);
+    if (!err)
+        *out = r;
+    return err;
 }
 
 static usher_err write_op(coorddb *db, const usher_op *op, const verdict *v, int64_t op_seq,
@@ -1064,6 +1210,9 @@ static void read_change(sqlite3_stmt *st, change *c)
         c->type = CHANGE_SEAT;
         store__column_text(st, 2, c->seat_id, sizeof c->seat_id);
         store__read_seat(st, 3, &c->seat);
+    } else if (type && !strcmp(type, "layout")) {
+        c->type = CHANGE_LAYOUT;
+        c->layout_version = sqlite3_column_int64(st, 3 + STORE_SEAT_COLUMNS + STORE_TICKET_COLUMNS);
     } else {
         c->type = CHANGE_TICKET;
         store__read_ticket(st, 3 + STORE_SEAT_COLUMNS, &c->ticket);

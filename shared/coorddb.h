@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "layout.h"
+#include "layout_change.h"
 #include "op.h"
 #include "qrsig.h"
 #include "settings.h"
@@ -188,6 +189,43 @@ typedef struct coord_alert {
     int64_t created_at;
     int64_t acked_at; /* 0 = open */
 } coord_alert;
+
+/* The layout's version: 1 as init stored it, one more at each
+ * coorddb_set_layout. */
+usher_err coorddb_layout_version(coorddb *db, int64_t *out, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Replaces the event's layout, in one transaction: the layout JSON (next's
+ * layout), its version (one more), every seat row from next (the state
+ * already moved onto the new layout: layout_change_apply, which holds the
+ * rule), one CHANGE_LAYOUT in the change log, so that every device takes the
+ * snapshot again, and the trail's alerts (who, when, before, after; may be
+ * NULL/0). *version and *last_seq (either may be NULL) are the new version
+ * and the newest sequence. Nothing is written on failure. */
+usher_err coorddb_set_layout(coorddb *db, const state *next, const coord_alert *trail,
+                             size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* What replacing the layout did (coorddb_change_layout). */
+typedef struct coorddb_layout_result {
+    bool changed;    /* false: next is the layout already; nothing is written */
+    int64_t version; /* the layout's version after (as before when not changed or a dry run) */
+    int64_t last_seq;
+    int seats, sections; /* next's */
+    layout_change_counts counts;
+    state *st; /* changed and not a dry run: the state over next, the caller's to free */
+} coorddb_layout_result;
+
+/* The one path for a new layout (usher-coord layout set, PUT /v1/layout):
+ * layout_change_apply moves st onto next (USHER_CONFLICT with its reason
+ * when a seat holding a ticket would be dropped, renumbered, moved to another
+ * section or re-classed: nothing is written), then, unless dry_run or next
+ * equals the stored layout, coorddb_set_layout with a layout_changed alert
+ * naming who (a device id) and the counts before and after. st is not
+ * changed; *out is filled on success, and out->st (next borrowed by it) is
+ * then the new state to serve from. */
+usher_err coorddb_change_layout(coorddb *db, const state *st, const layout *next, const char *who,
+                                int64_t now, bool dry_run, coorddb_layout_result *out,
+                                usher_errmsg *em) USHER_MUST_CHECK;
 
 usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,
                          usher_errmsg *em) USHER_MUST_CHECK;

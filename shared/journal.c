@@ -83,6 +83,7 @@ struct journal {
 #define K_TZ "tz"
 #define K_LANG "lang"
 #define K_LAYOUT "layout"
+#define K_LAYOUT_STAMP "layout_stamp" /* one more at every new layout JSON */
 #define K_CURSOR "cursor"
 #define K_LOG_ID "log_id" /* the coordinator's op log copy the cursor counts in */
 #define K_ONLINE "online"
@@ -286,9 +287,36 @@ usher_err journal_get_layout_json(journal *j, char **json, usher_errmsg *em)
     return err;
 }
 
+/* Stores the layout and moves its stamp (the caller holds the transaction). */
+static usher_err put_layout(journal *j, const char *json, usher_errmsg *em)
+{
+    int64_t stamp = 0;
+    usher_err err = meta_i64(j, K_LAYOUT_STAMP, &stamp, em);
+    if (!err)
+        err = store_meta_set(j->db, K_LAYOUT, json, em);
+    if (!err)
+        err = meta_set_i64(j, K_LAYOUT_STAMP, stamp + 1, em);
+    return err;
+}
+
 usher_err journal_set_layout_json(journal *j, const char *json, usher_errmsg *em)
 {
-    return store_meta_set(j->db, K_LAYOUT, json, em);
+    usher_err err = store_begin(j->db, em);
+    if (!err)
+        err = put_layout(j, json, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+int64_t journal_layout_stamp(journal *j)
+{
+    int64_t stamp = 0;
+    if (meta_i64(j, K_LAYOUT_STAMP, &stamp, NULL) != USHER_OK)
+        return -1;
+    return stamp;
 }
 
 int64_t journal_cursor(journal *j)
@@ -743,6 +771,11 @@ static usher_err upsert_into(journal *j, const change *c, bool staging, usher_er
         if ((err = jstmt(j, staging ? J_STAGE_TICKET_UPSERT : J_TICKET_UPSERT, &st, em)))
             return err;
         rc = store__bind_ticket(st, 1, &c->ticket);
+    } else if (c->type == CHANGE_LAYOUT) {
+        return usher_fail(em, USHER_INVAL,
+                          "change %lld: a new layout is not an upsert: the replica is built "
+                          "again from the snapshot (journal_replace_replica)",
+                          (long long)c->seq);
     } else {
         return usher_fail(em, USHER_INVAL, "change %lld: unknown type %d", (long long)c->seq,
                           (int)c->type);
@@ -772,6 +805,36 @@ usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const cha
     if (!err)
         err = meta_i64(j, K_CURSOR, &old, em);
     if (!err && cursor > old)
+        err = meta_set_i64(j, K_CURSOR, cursor, em);
+    if (!err)
+        err = meta_set_i64(j, K_ONLINE, 1, em);
+    if (!err)
+        err = meta_set_i64(j, K_LAST_SYNC, now, em);
+    if (!err)
+        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
+    if (!err)
+        err = store_meta_set(j->db, K_LAST_ERROR, "", em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+usher_err journal_replace_replica(journal *j, const char *layout_json, const change *c, size_t nc,
+                                  int64_t cursor, int64_t now, usher_errmsg *em)
+{
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    if (sqlite3_exec(j->db, "DELETE FROM r_seats; DELETE FROM r_tickets", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        err = store_fail(j->db, em, "journal: clearing the replica for a new layout");
+    if (!err)
+        err = put_layout(j, layout_json, em);
+    for (size_t i = 0; !err && i < nc; i++)
+        err = upsert_change(j, &c[i], em);
+    if (!err)
         err = meta_set_i64(j, K_CURSOR, cursor, em);
     if (!err)
         err = meta_set_i64(j, K_ONLINE, 1, em);

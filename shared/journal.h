@@ -52,6 +52,21 @@ usher_err journal_set_settings(journal *j, const event_settings *s,
 usher_err journal_get_layout_json(journal *j, char **json, usher_errmsg *em) USHER_MUST_CHECK;
 usher_err journal_set_layout_json(journal *j, const char *json, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* A number that moves every time the layout JSON is stored (bootstrap, a new
+ * layout): the kiosk reads the layout again when it moved. 0 before any;
+ * -1 when it cannot be read. */
+int64_t journal_layout_stamp(journal *j);
+
+/* The coordinator replaced the venue's layout (a CHANGE_LAYOUT in the log):
+ * in one transaction, the replica is emptied and rebuilt from a snapshot
+ * taken since (its layout JSON, its changes, its cursor, which becomes the
+ * cursor even if lower), the layout stamp moves and the device is marked
+ * online at now. The outbox is untouched: pending ops stay pending (one for
+ * a seat the new layout lacks is rejected unknown_seat by the coordinator).
+ * Errors as journal_apply_round; nothing changes on failure. */
+usher_err journal_replace_replica(journal *j, const char *layout_json, const change *c, size_t nc,
+                                  int64_t cursor, int64_t now, usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Appends one op as pending (the kiosk's call: one durable transaction). The op
  * must validate; USHER_EXISTS if its id is already in the outbox. */
 usher_err journal_append(journal *j, const usher_op *op, usher_errmsg *em) USHER_MUST_CHECK;

@@ -2,6 +2,7 @@
  * sit in it (layout_change.h)? */
 #include "layout_change.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define FIX "; unseat or move the guest first, or keep the seat as it is"
@@ -50,4 +51,44 @@ usher_err layout_change_check(const layout *cur, const layout *next, const layou
             return err;
     }
     return USHER_OK;
+}
+
+void layout_change_count(const layout *cur, const layout *next, layout_change_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < layout_seat_count(next); i++) {
+        if (layout_find_seat(cur, layout_seat_at(next, i)->id) < 0)
+            out->seats_added++;
+        else
+            out->seats_kept++;
+    }
+    out->seats_dropped = layout_seat_count(cur) - out->seats_kept;
+    int kept = 0;
+    for (int i = 0; i < layout_section_count(next); i++) {
+        if (layout_find_section(cur, layout_section_at(next, i)->id) < 0)
+            out->sections_added++;
+        else
+            kept++;
+    }
+    out->sections_dropped = layout_section_count(cur) - kept;
+}
+
+usher_err layout_change_apply(const state *st, const layout *next, state **out, usher_errmsg *em)
+{
+    const layout *cur = state_layout(st);
+    int nseats = state_seat_count(st);
+    layout_taken *taken = malloc((nseats ? (size_t)nseats : 1) * sizeof *taken);
+    if (!taken)
+        return usher_fail(em, USHER_NOMEM, "out of memory checking the new layout");
+    size_t n = 0;
+    for (int i = 0; i < nseats; i++) {
+        const seat_state *s = state_seat(st, i);
+        if (s->ticket[0])
+            taken[n++] = (layout_taken){layout_seat_at(cur, i)->id, s->ticket};
+    }
+    usher_err err = layout_change_check(cur, next, taken, n, em);
+    free(taken);
+    if (!err)
+        err = state_rebase(st, next, out, em);
+    return err;
 }

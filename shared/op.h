@@ -170,16 +170,20 @@ typedef enum {
     CHANGE_NONE = 0,
     CHANGE_SEAT = 1,   /* seat_id's new seat_state */
     CHANGE_TICKET = 2, /* ticket.code's new ticket_state */
+    CHANGE_LAYOUT = 3, /* the venue's layout was replaced: its new version */
 } change_type;
 
 /* One entry of the coordinator's change log: the whole new state of one seat or
- * one ticket, so that applying changes is an idempotent upsert. */
+ * one ticket, so that applying changes is an idempotent upsert. A
+ * CHANGE_LAYOUT says only that the layout is now version layout_version: a
+ * replica takes the snapshot again (new layout, every seat and ticket). */
 typedef struct change {
     int64_t seq; /* server sequence number; 0 until persisted */
     change_type type;
     char seat_id[USHER_SEAT_ID_SIZE]; /* CHANGE_SEAT */
     seat_state seat;                  /* CHANGE_SEAT */
     ticket_state ticket;              /* CHANGE_TICKET */
+    int64_t layout_version;           /* CHANGE_LAYOUT: 2, 3, ... (the first layout is 1) */
 } change;
 
 #define ALERT_KIND_MAP(X)                                                                          \
@@ -190,7 +194,8 @@ typedef struct change {
     X(SCAN_REFUSED, "scan_refused")                                                                \
     X(CLOCK_SKEW, "clock_skew")                                                                    \
     X(TICKET_EDITED, "ticket_edited")                                                              \
-    X(TICKET_UNREVOKED, "ticket_unrevoked")
+    X(TICKET_UNREVOKED, "ticket_unrevoked")                                                        \
+    X(LAYOUT_CHANGED, "layout_changed")
 
 typedef enum {
     ALERT_NONE = 0,

@@ -33,6 +33,8 @@
  *            {"seq": int >= 0, "type": "ticket", "code": code, "name": text,
  *             "class": text, "seat": id|null, "party"?: id, "checked_in_at"?: time,
  *             "checkin_device"?: id, "revoked": bool}
+ *            {"seq": int >= 0, "type": "layout", "version": int >= 2}: the venue's
+ *             layout was replaced; a device takes GET /v1/snapshot again
  *            (text: UTF-8 without control characters, name <= 256 bytes,
  *             class <= 16; either may be "")
  *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan|scan_refused|
@@ -149,6 +151,10 @@ static const field seat_change_fields[] = {
     NUM(change, "hold_until", F_TIME, 0, seat.hold_until),
     STR(change, "lease_device", F_IDENT, 0, seat.lease_device),
     NUM(change, "lease_until", F_TIME, 0, seat.lease_until),
+};
+
+static const field layout_change_fields[] = {
+    NUM(change, "version", F_INT, REQ, layout_version),
 };
 
 static const field ticket_change_fields[] = {
@@ -492,8 +498,12 @@ usher_err proto_change_decode(const json_t *j, const char *where, change *out, u
             c.type = CHANGE_TICKET;
             err =
                 read_fields(ticket_change_fields, NFIELDS(ticket_change_fields), where, j, &c, em);
+        } else if (!strcmp(name, "layout")) {
+            c.type = CHANGE_LAYOUT;
+            err =
+                read_fields(layout_change_fields, NFIELDS(layout_change_fields), where, j, &c, em);
         } else {
-            err = unknown_name(em, where, "type", name, " seat ticket");
+            err = unknown_name(em, where, "type", name, " seat ticket layout");
         }
     }
     if (!err)
@@ -807,6 +817,9 @@ json_t *proto_change_encode(const change *c)
     else if (ok && c->type == CHANGE_TICKET)
         ok = put(obj, "type", json_string("ticket")) &&
              write_fields(obj, ticket_change_fields, NFIELDS(ticket_change_fields), c);
+    else if (ok && c->type == CHANGE_LAYOUT)
+        ok = put(obj, "type", json_string("layout")) &&
+             write_fields(obj, layout_change_fields, NFIELDS(layout_change_fields), c);
     else
         ok = false; /* CHANGE_NONE has no wire form */
     return finish(obj, ok);

@@ -174,6 +174,35 @@ const layout *state_layout(const state *st)
     return st->l;
 }
 
+usher_err state_rebase(const state *st, const layout *next, state **out, usher_errmsg *em)
+{
+    for (int ti = 0; ti < st->ntickets; ti++) {
+        const ticket_state *t = &st->tickets[ti];
+        if (t->seat[0] && layout_find_seat(next, t->seat) < 0)
+            return usher_fail(em, USHER_CONFLICT,
+                              "ticket %s sits in seat %s, which the new layout does not have",
+                              t->code, t->seat);
+    }
+    int n = layout_seat_count(next);
+    seat_state *seats = calloc(n ? (size_t)n : 1, sizeof *seats);
+    state *ns = seats ? state_clone(st) : NULL;
+    if (!ns) {
+        free(seats);
+        return usher_fail(em, USHER_NOMEM, "out of memory moving the state to the new layout");
+    }
+    for (int i = 0; i < n; i++) {
+        int old = layout_find_seat(st->l, layout_seat_at(next, i)->id);
+        if (old >= 0)
+            seats[i] = st->seats[old];
+    }
+    free(ns->seats);
+    ns->seats = seats;
+    ns->nseats = n;
+    ns->l = next;
+    *out = ns;
+    return USHER_OK;
+}
+
 const state_config *state_get_config(const state *st)
 {
     return &st->cfg;
@@ -956,6 +985,11 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em)
         st->tickets[ti] = *nt;
         return USHER_OK;
     }
+    if (c->type == CHANGE_LAYOUT)
+        return usher_fail(em, USHER_INVAL,
+                          "change %lld: the layout was replaced (version %lld): take the "
+                          "snapshot again",
+                          (long long)c->seq, (long long)c->layout_version);
     return usher_fail(em, USHER_INVAL, "change %lld: unknown type", (long long)c->seq);
 }
 

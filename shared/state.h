@@ -51,6 +51,18 @@ void state_free(state *st); /* NULL is a no-op */
 state *state_clone(const state *st);
 
 const layout *state_layout(const state *st);
+
+/* A copy of st over another layout, next (borrowed: it must outlive the
+ * copy): every ticket as it is (seat id, check-in, revocation, party), every
+ * seat of next whose id st's layout has keeps that seat's state (ticket,
+ * block, hold, lease), new seats are free, seats next lacks are gone with
+ * their holds, leases and blocks; the remembered verdicts and the config are
+ * kept. USHER_CONFLICT (naming ticket and seat) when a seated ticket's seat
+ * is not in next: layout_change_check is the rule that refuses such a change
+ * first, with the reason for a person; USHER_NOMEM. *out set only on
+ * success; the caller frees it. */
+usher_err state_rebase(const state *st, const layout *next, state **out,
+                       usher_errmsg *em) USHER_MUST_CHECK;
 const state_config *state_get_config(const state *st);
 
 /* Adds a ticket (import). USHER_EXISTS when the code is known, USHER_INVAL for
@@ -92,8 +104,9 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res);
  * loses it; a ticket leaves its old seat), so the invariant holds after every
  * change and a replica that applied the log in order equals the coordinator.
  * A ticket a replica has not heard of yet is created. USHER_NOTFOUND for a
- * seat the layout lacks, USHER_INVAL for a malformed change; the state is
- * then unchanged. */
+ * seat the layout lacks, USHER_INVAL for a malformed change or a
+ * CHANGE_LAYOUT (a new layout is not an upsert: the replica is built again
+ * from a snapshot over it); the state is then unchanged. */
 usher_err state_apply_change(state *st, const change *c, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Records a verdict from the log so that duplicates are answered after a

@@ -210,6 +210,42 @@ static const char *const coord_migrations[] = {
     "  seq INTEGER NOT NULL\n"
     ") WITHOUT ROWID;\n"
     "INSERT INTO meta(key, value) VALUES ('op_ids_seq', '0');\n",
+
+    /* 9: the venue's layout replaced while serving: a 'layout' change in the
+     * log carries its new version (meta layout_version; 1 until the first
+     * change). SQLite cannot widen a CHECK, so the log is copied once. */
+    "CREATE TABLE changes_new(\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  type TEXT NOT NULL CHECK (type IN ('seat', 'ticket', 'layout')),\n"
+    "  at INTEGER NOT NULL,\n"
+    "  op_id TEXT NOT NULL DEFAULT '',\n"
+    "  seat_id TEXT NOT NULL DEFAULT '',\n"
+    "  seat_ticket TEXT NOT NULL DEFAULT '',\n"
+    "  seat_blocked INTEGER NOT NULL DEFAULT 0,\n"
+    "  seat_hold_device TEXT NOT NULL DEFAULT '',\n"
+    "  seat_hold_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  ticket_code TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_name TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_class TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_seat TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_party TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_checked_in_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  ticket_checkin_device TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_revoked INTEGER NOT NULL DEFAULT 0,\n"
+    "  seat_lease_device TEXT NOT NULL DEFAULT '',\n"
+    "  seat_lease_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  layout_version INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "INSERT INTO changes_new(seq, type, at, op_id, seat_id, seat_ticket, seat_blocked, "
+    "seat_hold_device, seat_hold_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
+    "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, "
+    "seat_lease_device, seat_lease_until) "
+    "SELECT seq, type, at, op_id, seat_id, seat_ticket, seat_blocked, seat_hold_device, "
+    "seat_hold_until, ticket_code, ticket_name, ticket_class, ticket_seat, ticket_party, "
+    "ticket_checked_in_at, ticket_checkin_device, ticket_revoked, seat_lease_device, "
+    "seat_lease_until FROM changes;\n"
+    "DROP TABLE changes;\n"
+    "ALTER TABLE changes_new RENAME TO changes;\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */

@@ -213,9 +213,10 @@ static json_t *event_json(engine *e)
 
 static void api_snapshot(http_request *req, http_reply *r)
 {
-    json_t *lay = json_loads(engine_layout_json(req->e), 0, NULL);
     json_t *changes = json_array();
     const state *st = engine_read_begin(req->e);
+    /* The layout and the state under one lock: a new layout replaces both. */
+    json_t *lay = json_loads(engine_layout_json(req->e), 0, NULL);
     int64_t cursor = engine_last_seq(req->e);
     const layout *l = state_layout(st);
     for (int i = 0; i < state_ticket_count(st); i++) {
@@ -245,13 +246,73 @@ static void api_snapshot(http_request *req, http_reply *r)
                         engine_event(req->e)->log_id, "changes", changes));
 }
 
+/* GET /v1/layout: devices and the organisers' designer read it. */
 static void api_layout(http_request *req, http_reply *r)
 {
-    const char *text = engine_layout_json(req->e);
+    engine_read_begin(req->e);
+    r->body = strdup(engine_layout_json(req->e));
+    engine_read_end(req->e);
     r->status = 200;
     r->type = "application/json";
-    r->body = strdup(text);
     r->len = r->body ? strlen(r->body) : 0;
+}
+
+/* The designer's errors: {"error": {"code", "message"}, "message"} (the
+ * sentence also where every other answer has it). */
+static void layout_error(http_reply *r, unsigned status, const char *code, const char *message)
+{
+    http_json(r, status,
+              json_pack("{s:{s:s, s:s}, s:s}", "error", "code", code, "message", message, "message",
+                        message));
+}
+
+/* PUT /v1/layout (?dry_run=1): the venue's new layout, as the designer
+ * saves it; the rule for seats that hold tickets is layout_change's. */
+static void api_layout_put(http_request *req, http_reply *r)
+{
+    char msg[USHER_ERRMSG_SIZE];
+    if (req->body_too_big) {
+        snprintf(msg, sizeof msg, "layout over %d bytes", PROTO_MAX_BODY);
+        layout_error(r, 413, "too_large", msg);
+        return;
+    }
+    if (!req->len) {
+        layout_error(r, 400, "bad_layout",
+                     "PUT /v1/layout needs the layout JSON as its body (the format of "
+                     "GET /v1/layout)");
+        return;
+    }
+    const char *dry = http_query(req, "dry_run");
+    if (dry && strcmp(dry, "0") && strcmp(dry, "1")) {
+        layout_error(r, 400, "bad_layout", "dry_run is 1 or 0");
+        return;
+    }
+    bool dry_run = dry && !strcmp(dry, "1");
+    usher_errmsg em = {{0}};
+    layout *next = NULL;
+    if (layout_from_json(req->body, req->len, &next, &em) != USHER_OK) {
+        layout_error(r, 400, "bad_layout", em.text);
+        return;
+    }
+    coorddb_layout_result res;
+    usher_err err = engine_set_layout(req->e, &next, req->dev.id, dry_run, &res, &em);
+    if (err == USHER_CONFLICT)
+        layout_error(r, 409, "layout_conflict", em.text);
+    else if (err == USHER_NOMEM)
+        layout_error(r, 503, "unavailable", "out of memory; try again");
+    else if (err) {
+        snprintf(msg, sizeof msg, "could not save the layout (%s); try again", em.text);
+        layout_error(r, 503, "unavailable", msg);
+    } else
+        http_json(r, 200,
+                  json_pack("{s:b, s:i, s:i, s:I, s:b, s:b, s:I, s:{s:i, s:i, s:i, s:i}}", "ok", 1,
+                            "seats", res.seats, "sections", res.sections, "version",
+                            (json_int_t)res.version, "changed", res.changed && !dry_run, "dry_run",
+                            dry_run, "cursor", (json_int_t)res.last_seq, "counts", "seats_added",
+                            res.counts.seats_added, "seats_dropped", res.counts.seats_dropped,
+                            "sections_added", res.counts.sections_added, "sections_dropped",
+                            res.counts.sections_dropped));
+    layout_free(next);
 }
 
 /* ---- organiser reads ------------------------------------------------------ */
@@ -1142,6 +1203,7 @@ static const route routes[] = {
     {"/v1/sync", NULL, "POST", ROUTE_DEVICE, api_sync},
     {"/v1/snapshot", NULL, "GET", ROUTE_DEVICE, api_snapshot},
     {"/v1/layout", NULL, "GET", ROUTE_DEVICE, api_layout},
+    {"/v1/layout", NULL, "PUT", ROUTE_ADMIN, api_layout_put},
     {"/v1/pubkey", NULL, "GET", ROUTE_DEVICE, api_pubkey},
     {"/v1/seats", NULL, "GET", ROUTE_ADMIN, api_seats},
     {"/v1/tickets", NULL, "GET", ROUTE_ADMIN, api_tickets},
@@ -1162,11 +1224,17 @@ void coord_api_dispatch(http_request *req, http_reply *r)
 {
     const char *p = req->path, *m = req->method;
     const route *found = NULL;
+    /* A path may have several methods: the first route with the path, or
+     * the one whose method matches. */
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const route *rt = &routes[i];
         if (rt->path ? !strcmp(p, rt->path) : rt->match(p)) {
-            found = rt;
-            break;
+            if (!found)
+                found = rt;
+            if (!strcmp(m, rt->method)) {
+                found = rt;
+                break;
+            }
         }
     }
     if (!found) {

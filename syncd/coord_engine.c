@@ -486,11 +486,16 @@ static void run_group(engine *e, engine_req *group)
         layout *l = NULL;
         state_config cfg = *state_get_config(e->st);
         usher_errmsg lem = {{0}};
-        if (coorddb_load(e->db, &cfg, &l, &st, &lem) == USHER_OK) {
+        char *json = NULL;
+        if (coorddb_load(e->db, &cfg, &l, &st, &lem) == USHER_OK &&
+            coorddb_layout_json(e->db, &json, &lem) == USHER_OK) {
             state_free(e->st);
             layout_free(e->l);
-            e->st = st, e->l = l;
+            free(e->layout_json);
+            e->st = st, e->l = l, e->layout_json = json;
         } else {
+            state_free(st);
+            layout_free(l);
             char why[USHER_ERRMSG_SIZE];
             snprintf(why, sizeof why, "a commit failed and the state cannot be reloaded (%s)",
                      lem.text);
@@ -784,6 +789,59 @@ usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const c
     return err;
 }
 
+typedef struct layout_job {
+    engine *e;
+    layout **next;
+    const char *who;
+    bool dry_run;
+    coorddb_layout_result *out;
+    usher_errmsg *em;
+} layout_job;
+
+static usher_err layout_in_db(coorddb *db, void *arg)
+{
+    layout_job *job = arg;
+    engine *e = job->e;
+    if (atomic_load(&e->broken))
+        return usher_fail(job->em, USHER_DB,
+                          "the coordinator's database failed: restart usher-coord (see its log)");
+    int64_t before = coorddb_last_seq(db);
+    char *json = NULL;
+    pthread_rwlock_wrlock(&e->rw);
+    usher_err err = coorddb_change_layout(db, e->st, *job->next, job->who, timestamp_now_ms(),
+                                          job->dry_run, job->out, job->em);
+    if (!err && job->out->st) {
+        /* Durable: serve from the new layout. Its JSON as stored; if memory
+         * runs out for the copy, the old text is kept until a restart rather
+         * than none (the state and the database are right either way). */
+        json = layout_to_json(*job->next);
+        state_free(e->st);
+        layout_free(e->l);
+        e->st = job->out->st;
+        e->l = *job->next;
+        *job->next = NULL;
+        job->out->st = NULL;
+        if (json) {
+            free(e->layout_json);
+            e->layout_json = json;
+        } else {
+            fprintf(stderr, "usher-coord: out of memory keeping the new layout's JSON\n");
+        }
+    }
+    pthread_rwlock_unlock(&e->rw);
+    if (err)
+        return err;
+    publish_since(e, db, before);
+    return USHER_OK;
+}
+
+usher_err engine_set_layout(engine *e, layout **next, const char *who, bool dry_run,
+                            coorddb_layout_result *out, usher_errmsg *em)
+{
+    layout_job job = {e, next, who, dry_run, out, em};
+    return engine_with_db(e, layout_in_db, &job);
+}
+
 usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, usher_errmsg *em)
 {
     add_tickets_job job = {e, tl, 0, em};
@@ -820,7 +878,7 @@ void engine_settings(engine *e, event_settings *out)
 
 const char *engine_layout_json(engine *e)
 {
-    return e->layout_json;
+    return e->layout_json; /* the caller holds the read lock */
 }
 
 /* ---- bearer tokens ------------------------------------------------------ */

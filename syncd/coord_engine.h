@@ -89,7 +89,9 @@ const coord_event *engine_event(engine *e); /* immutable after open, but for its
 /* The event's settings now (an import of weak codes makes them weak while
  * serving): a copy, taken under the state's lock. */
 void engine_settings(engine *e, event_settings *out);
-const char *engine_layout_json(engine *e); /* immutable after open */
+/* The layout's JSON as stored; valid between engine_read_begin and
+ * engine_read_end (engine_set_layout replaces it). */
+const char *engine_layout_json(engine *e);
 int64_t engine_last_seq(engine *e);
 
 /* Copies into buf the text of the SSE events for changes after `after`, up to
@@ -151,6 +153,19 @@ usher_err engine_add_tickets(engine *e, const ticket_list *tl, size_t *added, us
 usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const coord_alert *trail,
                               size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
                               usher_errmsg *em);
+
+/* Replaces the venue's layout while serving (PUT /v1/layout):
+ * coorddb_change_layout on the committer under the state's write lock, so
+ * that no op is applied halfway; refused (USHER_CONFLICT, with the reason)
+ * when a seat holding a ticket would be dropped, renumbered, moved or
+ * re-classed, and nothing changes. Once durable the engine serves from the
+ * new layout and state, the layout change goes into the ring and listeners
+ * are woken, so every device takes the snapshot again. On success with
+ * out->changed and not dry_run the engine takes *next over (*next = NULL);
+ * otherwise *next stays the caller's. who: the organiser's device id for the
+ * alert. Blocks the caller until done. */
+usher_err engine_set_layout(engine *e, layout **next, const char *who, bool dry_run,
+                            coorddb_layout_result *out, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* False once a failed commit could not be undone by reloading the state:
  * the engine then refuses every op (USHER_DB) and /healthz says so. */

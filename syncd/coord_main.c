@@ -42,6 +42,7 @@ static const char usage[] =
     "  event set  --db FILE [--codes strong|weak|auto] [--pin DIGITS|new] [--tz ZONE]\n"
     "             [--lang en|de|fr|es|ar|zh]\n"
     "  event show --db FILE\n"
+    "  layout set --db FILE [--dry-run] LAYOUT.json | layout get --db FILE\n"
     "  tickets import   --db FILE [--dry-run] [--map SPEC] [--revoke-missing] FILE.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
     "  device add --db FILE --name NAME --role kiosk|door|admin\n"
@@ -319,6 +320,91 @@ static int import_into(const char *dbpath, const char *file, coord_import *ci, b
     coorddb_free(db);
     if (lockfd >= 0)
         close(lockfd);
+    return rc;
+}
+
+/* layout set: the same rule and messages as PUT /v1/layout
+ * (coorddb_change_layout), while no server holds the database. */
+static int cmd_layout_set(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"dry-run", false}};
+    cli c;
+    PARSE("usage: usher-coord layout set --db FILE [--dry-run] LAYOUT.json\n"
+          "Replaces the venue's layout (format: assets/layouts/README.md; 'layout get'\n"
+          "prints the current one). Seats and sections may be added, drawings moved,\n"
+          "free seats re-classed or dropped; a seat that holds a ticket is never dropped,\n"
+          "renumbered, moved to another section or re-classed (refused, naming it).\n"
+          "Before anyone is seated any layout may replace it. Every device takes the\n"
+          "new layout at its next sync. --dry-run checks and writes nothing. While\n"
+          "serve runs, save the layout from the dashboard or PUT it to /v1/layout.\n");
+    if (c.nargs != 1)
+        return fail("layout set needs one file: the layout JSON (see --help)");
+    const char *file = c.args[0], *dbpath = GET("db");
+    bool dry_run = GET("dry-run") != NULL;
+    usher_errmsg em = {{0}};
+    layout *next = NULL, *l = NULL;
+    state *st = NULL;
+    coorddb *db = NULL;
+    int lockfd = -1;
+    int rc = 0;
+    if (layout_load_file(file, &next, &em) != USHER_OK)
+        return fail("%s; nothing changed", em.text);
+    rc = open_db(dbpath, true, &db);
+    if (!rc)
+        rc = lock_db(dbpath, false, &lockfd,
+                     "; while it serves, save the layout from the dashboard or PUT it to "
+                     "/v1/layout");
+    state_config cfg = {0};
+    if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    coorddb_layout_result res;
+    memset(&res, 0, sizeof res);
+    if (!rc && coorddb_change_layout(db, st, next, "usher-coord", timestamp_now_ms(), dry_run, &res,
+                                     &em) != USHER_OK)
+        rc = fail("%s: %s; nothing changed", file, em.text);
+    if (!rc) {
+        printf("%s: %d seats in %d sections; seats +%d -%d, sections +%d -%d\n", file, res.seats,
+               res.sections, res.counts.seats_added, res.counts.seats_dropped,
+               res.counts.sections_added, res.counts.sections_dropped);
+        if (!res.changed)
+            printf("the event's layout is this one already (version %lld); nothing written\n",
+                   (long long)res.version);
+        else if (dry_run)
+            printf("dry run: the layout may replace version %lld; nothing written\n",
+                   (long long)res.version);
+        else
+            printf("layout replaced: version %lld; every device takes it at its next sync\n",
+                   (long long)res.version);
+    }
+    state_free(res.st);
+    state_free(st);
+    layout_free(l);
+    layout_free(next);
+    coorddb_free(db);
+    if (lockfd >= 0)
+        close(lockfd);
+    return rc;
+}
+
+/* layout get: the stored layout JSON on stdout (also while serve runs). */
+static int cmd_layout_get(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord layout get --db FILE\n"
+          "Prints the event's layout JSON (the format 'layout set' and PUT /v1/layout take).\n");
+    if (c.nargs)
+        return fail("layout get takes no words, only --db FILE");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    char *json = NULL;
+    usher_errmsg em = {{0}};
+    if (!rc && coorddb_layout_json(db, &json, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("%s\n", json);
+    free(json);
+    coorddb_free(db);
     return rc;
 }
 
@@ -965,6 +1051,10 @@ int main(int argc, char **argv)
         return cmd_restore(argc - 2, argv + 2);
     if (!strcmp(cmd, "qr"))
         return cmd_qr(argc - 2, argv + 2);
+    if (!strcmp(cmd, "layout") && argc >= 3 && !strcmp(argv[2], "set"))
+        return cmd_layout_set(argc - 3, argv + 3);
+    if (!strcmp(cmd, "layout") && argc >= 3 && !strcmp(argv[2], "get"))
+        return cmd_layout_get(argc - 3, argv + 3);
     if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "import"))
         return cmd_tickets_import(argc - 3, argv + 3);
     if (!strcmp(cmd, "tickets") && argc >= 3 && !strcmp(argv[2], "generate"))

@@ -134,6 +134,7 @@ static round_result fetch_snapshot(syncd *s, syncd_snapshot *snap)
     char *body = NULL;
     size_t len = 0;
     long status = 0;
+    memset(snap, 0, sizeof *snap);
     if (syncd_net_call(s->net, "/v1/snapshot", NULL, &body, &len, &status, s->err, sizeof s->err) !=
         NET_OK)
         return ROUND_OFFLINE;
@@ -207,6 +208,35 @@ static round_result rebuild(syncd *s)
     return out;
 }
 
+/* The coordinator replaced the venue's layout: the replica is rebuilt from a
+ * new snapshot over it, in one transaction, and the outbox stays as it is
+ * (nothing pending is lost or sent twice). The kiosk sees the layout stamp
+ * move and draws the new map. Offline meanwhile: the cursor is still before
+ * the layout change, so the next round finds it again. */
+static round_result relayout(syncd *s)
+{
+    syncd_snapshot snap;
+    round_result out = fetch_snapshot(s, &snap);
+    if (out != ROUND_OK)
+        return out;
+    usher_errmsg em = {{0}};
+    if (journal_replace_replica(s->j, snap.layout_json, snap.changes, snap.nchanges, snap.cursor,
+                                syncd_now(s), &em) ||
+        journal_set_settings(s->j, &snap.id.settings, &em)) {
+        snprintf(s->err, sizeof s->err, "cannot store the new layout: %s", em.text);
+        out = ROUND_FATAL;
+    } else {
+        s->id.settings = snap.id.settings;
+        layout_free(s->l); /* the lease upkeep parses the new one */
+        s->l = NULL;
+        say("new layout: %d seats in %d sections; replica rebuilt from the snapshot at cursor "
+            "%lld",
+            layout_seat_count(snap.l), layout_section_count(snap.l), (long long)snap.cursor);
+    }
+    syncd_snapshot_release(&snap);
+    return out;
+}
+
 /* The coordinator refused one op outright (400 invalid): record it as
  * rejected here so that it does not block the queue behind it. */
 static void reject_locally(syncd *s, const usher_op *op)
@@ -275,8 +305,10 @@ static round_result exchange(syncd *s, bool *again)
     sync_response sr;
     char log_id[PROTO_LOG_ID_SIZE] = "";
     switch (syncd_plan_sync_answer(status, resp, len, ops, nops, &sr, s->err, sizeof s->err)) {
-    case SYNCD_ACT_APPLY:
+    case SYNCD_ACT_APPLY: {
         clock_measured(s, sr.now, sent, timestamp_now_ms());
+        size_t k = syncd_plan_layout_cut(sr.changes, sr.nchanges);
+        int64_t cursor = k < sr.nchanges ? sr.changes[k].seq - 1 : sr.cursor;
         if (journal_get_log_id(s->j, log_id, sizeof log_id, &em)) {
             snprintf(s->err, sizeof s->err, "journal: %s", em.text);
             out = ROUND_FATAL;
@@ -285,12 +317,16 @@ static round_result exchange(syncd *s, bool *again)
             out = rebuild(s); /* this answer's changes count in another log: dropped */
             *again = out == ROUND_OK;
         } else if ((!log_id[0] && sr.log[0] && journal_set_log_id(s->j, sr.log, &em)) ||
-                   journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, sr.nchanges,
-                                       sr.cursor, syncd_now(s), &em)) {
+                   journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, k, cursor,
+                                       syncd_now(s), &em)) {
             snprintf(s->err, sizeof s->err, "journal: %s", em.text);
             out = ROUND_FATAL;
         } else if (note_settings(s, &sr) != USHER_OK) {
             out = ROUND_FATAL;
+        } else if (k < sr.nchanges) {
+            out = relayout(s);
+            s->one_at_a_time = false;
+            *again = out == ROUND_OK;
         } else {
             out = ROUND_OK;
             s->one_at_a_time = false;
@@ -298,6 +334,7 @@ static round_result exchange(syncd *s, bool *again)
         }
         proto_sync_response_release(&sr);
         break;
+    }
     case SYNCD_ACT_REJECT_OP:
         reject_locally(s, &ops[0]);
         s->one_at_a_time = false;

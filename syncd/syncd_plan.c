@@ -386,3 +386,11 @@ size_t syncd_plan_lease_return(const state *v, const layout *l, const char *devi
     }
     return nops;
 }
+
+size_t syncd_plan_layout_cut(const change *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].type == CHANGE_LAYOUT)
+            return i;
+    return n;
+}

@@ -79,6 +79,13 @@ void syncd_snapshot_release(syncd_snapshot *s); /* zeroed or released: a no-op *
 syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, syncd_snapshot *out,
                                      char *why, size_t whysize);
 
+/* A sync answer's changes up to the first CHANGE_LAYOUT (the coordinator
+ * replaced the venue's layout): how many to apply over the old layout, n
+ * when there is none. With k < n the device applies c[0..k), sets its cursor
+ * to c[k].seq - 1 and rebuilds its replica from a new snapshot
+ * (journal_replace_replica), which holds everything after. */
+size_t syncd_plan_layout_cut(const change *c, size_t n);
+
 /* ---- backoff ------------------------------------------------------------------ */
 
 #define SYNCD_BACKOFF_FIRST_MS 100

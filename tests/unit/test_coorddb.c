@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "coorddb.h"
+#include "layout_change.h"
 #include "store.h"
 #include "text.h"
 
@@ -404,6 +405,75 @@ static void commit_numbering_is_contiguous_across_reopen(void **ctx)
     assert_int_equal(count(f, "SELECT count(*) FROM ops WHERE seq = 3 AND kind = 'unassign'"), 1);
 }
 
+/* A new layout (a third table) with guests seated: one transaction, the
+ * seats rows and the state after a restart as they were plus the new seats,
+ * one layout change in the log, the version and the trail. */
+static void layout_change_is_durable_and_logged(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    usher_op a[2] = {mkop(OP_ASSIGN, "kiosk-1", "GALA-0002", "T02-03", NOW),
+                     mkop(OP_BLOCK, "admin", NULL, "T01-04", NOW)};
+    apply_result ra[2];
+    int64_t last = 0, version = 0, seq = 0;
+    must(run_batch(f, a, ra, 2, NOW, &last, &em), &em, "commit");
+    must(coorddb_layout_version(f->db, &version, &em), &em, "version");
+    assert_int_equal(version, 1);
+    const char *three = "{\"name\":\"Three\",\"sections\":["
+                        "{\"kind\":\"table\",\"id\":\"T01\",\"x\":0,\"y\":0,\"seats\":4},"
+                        "{\"kind\":\"table\",\"id\":\"T02\",\"x\":300,\"y\":0,\"seats\":4},"
+                        "{\"kind\":\"table\",\"id\":\"T03\",\"x\":600,\"y\":0,\"seats\":6}]}";
+    layout *next = NULL;
+    state *nst = NULL;
+    must(layout_from_json(three, strlen(three), &next, &em), &em, "layout");
+    must(layout_change_apply(f->st, next, &nst, &em), &em, "apply");
+    coord_alert trail;
+    memset(&trail, 0, sizeof trail);
+    trail.a.kind = ALERT_LAYOUT_CHANGED;
+    text_copy(trail.a.device, sizeof trail.a.device, "admin");
+    trail.a.at = NOW;
+    text_copy(trail.before, sizeof trail.before, "8 seats, 2 sections");
+    text_copy(trail.after, sizeof trail.after, "14 seats, 3 sections");
+    must(coorddb_set_layout(f->db, nst, &trail, 1, NOW + 1, &version, &seq, &em), &em, "set");
+    assert_int_equal(version, 2);
+    assert_int_equal(seq, last + 1);
+    state_free(nst);
+    layout_free(next);
+
+    coorddb_free(f->db);
+    open_db(f);
+    load(f);
+    assert_int_equal(layout_seat_count(f->l), 14);
+    assert_int_equal(count(f, "SELECT count(*) FROM seats"), 14);
+    int si = layout_find_seat(f->l, "T02-03");
+    assert_string_equal(state_seat(f->st, si)->ticket, "GALA-0002");
+    assert_true(state_seat(f->st, layout_find_seat(f->l, "T01-04"))->blocked);
+    assert_string_equal(state_seat(f->st, layout_find_seat(f->l, "T03-06"))->ticket, "");
+    assert_int_equal(state_ticket_count(f->st), 6);
+    must(coorddb_layout_version(f->db, &version, &em), &em, "version");
+    assert_int_equal(version, 2);
+    change *ch = NULL;
+    size_t n = 0;
+    bool more = true;
+    must(coorddb_changes_since(f->db, last, 10, &ch, &n, &more, &em), &em, "changes");
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].type, CHANGE_LAYOUT);
+    assert_int_equal(ch[0].layout_version, 2);
+    assert_int_equal(ch[0].seq, last + 1);
+    free(ch);
+    coord_alert *as = NULL;
+    must(coorddb_alerts(f->db, false, 10, &as, &n, &em), &em, "alerts");
+    assert_true(n >= 1);
+    assert_int_equal(as[0].a.kind, ALERT_LAYOUT_CHANGED);
+    assert_string_equal(as[0].a.device, "admin");
+    assert_string_equal(as[0].after, "14 seats, 3 sections");
+    free(as);
+    char *json = NULL;
+    must(coorddb_layout_json(f->db, &json, &em), &em, "json");
+    assert_non_null(strstr(json, "T03-06"));
+    free(json);
+}
+
 static void leases_are_logged_and_survive_reopen(void **ctx)
 {
     fx *f = *ctx;
@@ -776,6 +846,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(commit_numbering_is_contiguous_across_reopen, setup_event,
                                     teardown),
     cmocka_unit_test_setup_teardown(leases_are_logged_and_survive_reopen, setup_event, teardown),
+    cmocka_unit_test_setup_teardown(layout_change_is_durable_and_logged, setup_event, teardown),
     cmocka_unit_test_setup_teardown(changes_since_pages, setup_event, teardown),
     cmocka_unit_test_setup_teardown(failed_batch_writes_nothing, setup_event, teardown),
     cmocka_unit_test_setup_teardown(duplicates_are_not_written_again, setup_event, teardown),

@@ -551,6 +551,55 @@ static void view_refuses_replica_outside_layout(void **ctx)
     layout_free(l);
 }
 
+/* A new layout: the replica is rebuilt from the snapshot in one go (a seat
+ * the new layout lacks is gone), the cursor is the snapshot's, the layout
+ * stamp moves, pending ops stay pending; a layout change is never upserted. */
+static void replace_replica_for_a_new_layout(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    assert_int_equal(journal_layout_stamp(f->j), 0);
+    assert_int_equal(journal_set_layout_json(f->j, two_tables, &em), USHER_OK);
+    assert_int_equal(journal_layout_stamp(f->j), 1);
+    change old[2] = {seat_change("T02-04", ""), ticket_change("GALA-0001", "Ann", "T01-01")};
+    old[0].seat.blocked = true;
+    change seat11 = seat_change("T01-01", "GALA-0001");
+    assert_int_equal(journal_apply_round(f->j, NULL, 0, old, 2, 5, NOW, &em), USHER_OK);
+    assert_int_equal(journal_apply_round(f->j, NULL, 0, &seat11, 1, 6, NOW, &em), USHER_OK);
+    usher_op op = mkop(OP_HOLD, NULL, "T01-02", NOW);
+    append_ok(f->j, &op);
+    change lay;
+    memset(&lay, 0, sizeof lay);
+    lay.seq = 7;
+    lay.type = CHANGE_LAYOUT;
+    lay.layout_version = 2;
+    assert_int_equal(journal_apply_round(f->j, NULL, 0, &lay, 1, 7, NOW, &em), USHER_INVAL);
+    assert_int_equal(journal_cursor(f->j), 6);
+
+    const char *one = "{\"name\":\"One\",\"sections\":["
+                      "{\"kind\":\"table\",\"id\":\"T01\",\"x\":0,\"y\":0,\"seats\":6}]}";
+    change snap[2] = {ticket_change("GALA-0001", "Ann", "T01-01"),
+                      seat_change("T01-01", "GALA-0001")};
+    assert_int_equal(journal_replace_replica(f->j, one, snap, 2, 7, NOW + 1, &em), USHER_OK);
+    assert_int_equal(journal_cursor(f->j), 7);
+    assert_int_equal(journal_layout_stamp(f->j), 2);
+    char *json = NULL;
+    assert_int_equal(journal_get_layout_json(f->j, &json, &em), USHER_OK);
+    assert_string_equal(json, one);
+    free(json);
+    int64_t pending = 0;
+    assert_int_equal(journal_pending_count(f->j, &pending, &em), USHER_OK);
+    assert_int_equal(pending, 1);
+    layout *l = NULL;
+    assert_int_equal(layout_from_json(one, strlen(one), &l, &em), USHER_OK);
+    state *v = NULL;
+    assert_int_equal(journal_load_view(f->j, l, NOW + 2, &v, &em), USHER_OK); /* T02-04 is gone */
+    assert_string_equal(state_seat(v, layout_find_seat(l, "T01-01"))->ticket, "GALA-0001");
+    assert_string_equal(state_seat(v, layout_find_seat(l, "T01-02"))->hold_device, "kiosk-1");
+    state_free(v);
+    layout_free(l);
+}
+
 static void data_version_moves_on_other_commits(void **ctx)
 {
     fx *f = *ctx;
@@ -627,6 +676,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(append_all_is_all_or_nothing, setup, teardown),
     cmocka_unit_test_setup_teardown(policy_set_get_and_refusals, setup, teardown),
     cmocka_unit_test_setup_teardown(view_refuses_replica_outside_layout, setup, teardown),
+    cmocka_unit_test_setup_teardown(replace_replica_for_a_new_layout, setup, teardown),
     cmocka_unit_test_setup_teardown(data_version_moves_on_other_commits, setup, teardown),
     cmocka_unit_test_setup_teardown(status_set_and_get, setup, teardown),
     cmocka_unit_test_setup_teardown(coordinator_file_is_not_a_journal, setup, teardown),

@@ -182,9 +182,51 @@ static void a_check_in_the_journal_refused_is_saved_later_once(void **unused)
     teardown(f);
 }
 
+/* usher-syncd rebuilt the replica over a new layout (a table more): the
+ * kiosk reads the layout again at its next refresh, without a restart, and
+ * fits its map to it; nothing new, nothing read again. */
+static void a_new_layout_is_read_again(void **unused)
+{
+    fixture *f = setup();
+    int64_t now = kapp_now(&f->a);
+    assert_int_equal(layout_seat_count(f->a.w.l), 8);
+    f->a.m.map_ready = true;
+    layout *l = NULL;
+    assert_int_equal(layout_generate("gala:3x4", &l, NULL), USHER_OK);
+    char *json = layout_to_json(l);
+    assert_non_null(json);
+    change c;
+    memset(&c, 0, sizeof c);
+    c.type = CHANGE_TICKET;
+    text_copy(c.ticket.code, sizeof c.ticket.code, "A-1");
+    text_copy(c.ticket.name, sizeof c.ticket.name, "Ann");
+    text_copy(c.ticket.seat, sizeof c.ticket.seat, "T03-04");
+    change seat = c;
+    memset(&seat, 0, sizeof seat);
+    seat.type = CHANGE_SEAT;
+    text_copy(seat.seat_id, sizeof seat.seat_id, "T03-04");
+    text_copy(seat.seat.ticket, sizeof seat.seat.ticket, "A-1");
+    change cs[2] = {c, seat};
+    assert_int_equal(journal_replace_replica(f->syncd, json, cs, 2, 5, 2000, NULL), USHER_OK);
+    free(json);
+    layout_free(l);
+    assert_true(kapp_refresh(&f->a, now, false));
+    assert_int_equal(layout_seat_count(f->a.w.l), 12);
+    assert_ptr_equal(f->a.w.l, f->a.l);
+    assert_ptr_equal(state_layout(f->a.view), f->a.l);
+    assert_string_equal(state_seat(f->a.view, layout_find_seat(f->a.l, "T03-04"))->ticket, "A-1");
+    assert_false(f->a.m.map_ready); /* fitted again at the next input */
+    const layout *kept = f->a.l;
+    assert_false(kapp_refresh(&f->a, now, false));
+    assert_true(kapp_refresh(&f->a, now, true));
+    assert_ptr_equal(f->a.l, kept); /* the stamp did not move: not read again */
+    teardown(f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(a_failed_read_is_read_again),
     cmocka_unit_test(a_check_in_the_journal_refused_is_saved_later_once),
+    cmocka_unit_test(a_new_layout_is_read_again),
 };
 
 TESTUTIL_MAIN(tests)

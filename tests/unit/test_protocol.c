@@ -116,6 +116,7 @@ static void assert_changes_equal(const change *a, const change *b)
     assert_int_equal(a->ticket.checked_in_at, b->ticket.checked_in_at);
     assert_string_equal(a->ticket.checkin_device, b->ticket.checkin_device);
     assert_int_equal(a->ticket.revoked, b->ticket.revoked);
+    assert_int_equal(a->layout_version, b->layout_version);
 }
 
 static void assert_alerts_equal(const alert *a, const alert *b)
@@ -285,6 +286,23 @@ static void change_encode_exact(void **state)
     text_copy(c.seat_id, sizeof c.seat_id, "T07-03");
     json_t *j = proto_change_encode(&c);
     assert_json(j, "{'seq':41,'type':'seat','seat':'T07-03','ticket':null,'blocked':false}");
+    json_decref(j);
+    /* A new layout: its version alone; decoded back as it was. */
+    change l;
+    memset(&l, 0, sizeof l);
+    l.seq = 40;
+    l.type = CHANGE_LAYOUT;
+    l.layout_version = 3;
+    j = proto_change_encode(&l);
+    assert_json(j, "{'seq':40,'type':'layout','version':3}");
+    change back;
+    usher_errmsg em = {{0}};
+    assert_int_equal(proto_change_decode(j, "changes[0]", &back, &em), USHER_OK);
+    assert_changes_equal(&l, &back);
+    json_decref(j);
+    j = json_pack("{s:i, s:s}", "seq", 40, "type", "layout");
+    assert_int_equal(proto_change_decode(j, "changes[0]", &back, &em), USHER_INVAL);
+    assert_string_equal(em.text, "changes[0].version: missing");
     json_decref(j);
     /* A lease: both keys, after the hold's. */
     text_copy(c.seat.lease_device, sizeof c.seat.lease_device, "kiosk-3");

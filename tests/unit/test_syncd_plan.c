@@ -379,6 +379,21 @@ static void test_lease_allowed(void **ctx)
     assert_non_null(strstr(why, "optimistic"));
 }
 
+/* The changes up to a new layout are applied; the rest come with the snapshot. */
+static void test_layout_cut(void **unused)
+{
+    (void)unused;
+    change c[3];
+    memset(c, 0, sizeof c);
+    c[0].type = CHANGE_TICKET, c[1].type = CHANGE_SEAT, c[2].type = CHANGE_SEAT;
+    assert_int_equal(syncd_plan_layout_cut(c, 3), 3);
+    assert_int_equal(syncd_plan_layout_cut(NULL, 0), 0);
+    c[1].type = CHANGE_LAYOUT;
+    assert_int_equal(syncd_plan_layout_cut(c, 3), 1);
+    c[0].type = CHANGE_LAYOUT;
+    assert_int_equal(syncd_plan_layout_cut(c, 3), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sync_answer_applied),
     cmocka_unit_test(test_coordinator_errors_count),
@@ -391,6 +406,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
     cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
     cmocka_unit_test(test_lease_allowed),
+    cmocka_unit_test(test_layout_cut),
 };
 
 TESTUTIL_MAIN(tests)
