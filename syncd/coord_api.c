@@ -259,11 +259,10 @@ static void api_layout(http_request *req, http_reply *r)
 
 /* The designer's errors: {"error": {"code", "message"}, "message"} (the
  * sentence also where every other answer has it). */
+/* Refusals of a layout: the one error shape of every answer. */
 static void layout_error(http_reply *r, unsigned status, const char *code, const char *message)
 {
-    http_json(r, status,
-              json_pack("{s:{s:s, s:s}, s:s}", "error", "code", code, "message", message, "message",
-                        message));
+    http_error(r, status, code, "%s", message);
 }
 
 /* PUT /v1/layout (?dry_run=1): the venue's new layout, as the designer
