@@ -510,8 +510,8 @@ usher_err journal_stage_changes(journal *j, const change *c, size_t nc, usher_er
     return err;
 }
 
-usher_err journal_stage_finish(journal *j, int64_t cursor, const char *log_id, bool rebuild,
-                               int64_t now, int64_t *requeued, usher_errmsg *em)
+usher_err journal_stage_finish(journal *j, const journal_snapshot_end *end, int64_t now,
+                               int64_t *requeued, usher_errmsg *em)
 {
     usher_err err = store_begin(j->db, em);
     if (err)
@@ -523,7 +523,9 @@ usher_err journal_stage_finish(journal *j, int64_t cursor, const char *log_id, b
                      "DELETE FROM s_seats; DELETE FROM s_tickets",
                      NULL, NULL, NULL) != SQLITE_OK)
         err = store_fail(j->db, em, "journal: making the staged snapshot the replica");
-    if (!err && rebuild) {
+    if (!err && end->layout_json)
+        err = put_layout(j, end->layout_json, em);
+    if (!err && end->requeue) {
         if (sqlite3_exec(j->db, "UPDATE outbox SET state = 0 WHERE state = 1", NULL, NULL, NULL) !=
             SQLITE_OK)
             err = store_fail(j->db, em, "journal: sending again the ops a restore lost");
@@ -531,15 +533,17 @@ usher_err journal_stage_finish(journal *j, int64_t cursor, const char *log_id, b
             *requeued = sqlite3_changes(j->db);
     }
     if (!err)
-        err = meta_set_i64(j, K_CURSOR, cursor, em);
+        err = meta_set_i64(j, K_CURSOR, end->cursor, em);
     if (!err)
-        err = store_meta_set(j->db, K_LOG_ID, log_id ? log_id : "", em);
+        err = store_meta_set(j->db, K_LOG_ID, end->log_id ? end->log_id : "", em);
     if (!err)
         err = meta_set_i64(j, K_ONLINE, 1, em);
     if (!err)
         err = meta_set_i64(j, K_LAST_SYNC, now, em);
     if (!err)
         err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
+    if (!err)
+        err = store_meta_set(j->db, K_LAST_ERROR, "", em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)

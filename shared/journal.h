@@ -113,15 +113,22 @@ usher_err journal_rebuild(journal *j, const change *c, size_t nc, int64_t cursor
  * writes one page's changes there (one transaction each; the replica is
  * untouched, so a kiosk keeps its view while the pages come), and
  * journal_stage_finish makes what was staged the replica in one
- * transaction: cursor, log id and online status set, the staging tables
- * emptied and, for a rebuild after a restore, every op the coordinator had
- * accepted back in the outbox (*requeued, may be NULL, how many). A join cut
+ * transaction: cursor, log id, layout (when given) and online status set,
+ * the staging tables emptied and, for a rebuild after a restore, every op
+ * the coordinator had accepted back in the outbox (*requeued, may be NULL,
+ * how many). Pending ops always stay pending. A join cut
  * short leaves only staging rows, which the next join's begin drops. */
 usher_err journal_stage_begin(journal *j, usher_errmsg *em) USHER_MUST_CHECK;
 usher_err journal_stage_changes(journal *j, const change *c, size_t nc,
                                 usher_errmsg *em) USHER_MUST_CHECK;
-usher_err journal_stage_finish(journal *j, int64_t cursor, const char *log_id, bool rebuild,
-                               int64_t now, int64_t *requeued, usher_errmsg *em) USHER_MUST_CHECK;
+typedef struct journal_snapshot_end {
+    int64_t cursor;          /* the snapshot's: the cursor from now on */
+    const char *log_id;      /* the op log copy it counts in ("" or NULL: none) */
+    const char *layout_json; /* stored too when not NULL (the layout stamp moves) */
+    bool requeue;            /* a restore: ops the coordinator had accepted are sent again */
+} journal_snapshot_end;
+usher_err journal_stage_finish(journal *j, const journal_snapshot_end *end, int64_t now,
+                               int64_t *requeued, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* The copy of the coordinator's op log the cursor counts in (the snapshot's
  * and every sync answer's "log"; "" before one was seen). size >= 64. */

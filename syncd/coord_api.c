@@ -10,6 +10,7 @@
 
 #include "coord_export.h"
 #include "coord_import.h"
+#include "coord_snapshot.h"
 #include "guest_find.h"
 #include "protocol.h"
 #include "qrsig.h"
@@ -211,39 +212,123 @@ static json_t *event_json(engine *e)
     return obj;
 }
 
+static bool query_flag(const http_request *req, const char *key, bool *bad);
+
+/* GET /v1/snapshot?cursor=C&page=I: one page of a snapshot (gzipped for a
+ * client that takes it: it was compressed once, when built). */
+static void api_snapshot_page(http_request *req, http_reply *r, const char *cur, const char *pg)
+{
+    int64_t cursor = 0, page = 0;
+    if (!cur || !pg || !text_parse_i64(cur, 0, INT64_MAX, &cursor) ||
+        !text_parse_i64(pg, 0, 100000000, &page)) {
+        http_error(r, 400, "invalid", "a snapshot page needs cursor=N&page=N (whole numbers)");
+        return;
+    }
+    snap_build *b = snapcache_at(req->snaps, cursor);
+    if (!b) {
+        http_error(r, 410, "snapshot_gone",
+                   "the snapshot at cursor %lld is no longer kept: ask /v1/snapshot again",
+                   (long long)cursor);
+        return;
+    }
+    if ((uint64_t)page >= b->npages) {
+        http_error(r, 404, "not_found", "the snapshot at cursor %lld has %zu pages",
+                   (long long)cursor, b->npages);
+        snapcache_release(req->snaps, b);
+        return;
+    }
+    const snap_page *p = &b->pages[page];
+    bool gz = http_accepts_gzip(req);
+    size_t n = gz ? p->gzlen : p->len;
+    r->body = malloc(n ? n : 1);
+    if (r->body) {
+        memcpy(r->body, gz ? (const char *)p->gz : p->body, n);
+        r->len = n;
+        r->status = 200;
+        r->type = "application/json";
+        r->encoding = gz ? "gzip" : NULL;
+    }
+    snapcache_release(req->snaps, b);
+    if (!r->body)
+        http_error(r, 500, "internal", "out of memory");
+}
+
+/* GET /v1/snapshot: what a device joins with. The event, the device, the
+ * layout, the cursor and the log id, then either "pages": P (?paged=1:
+ * usher-syncd then fetches the pages one by one) or every change in one
+ * answer (for older devices and people with curl). The changes come from the
+ * snapshot cache (coord_snapshot.h): built once per cursor, not per device. */
 static void api_snapshot(http_request *req, http_reply *r)
 {
-    json_t *changes = json_array();
+    const char *cur = http_query(req, "cursor"), *pg = http_query(req, "page");
+    if (cur || pg) {
+        api_snapshot_page(req, r, cur, pg);
+        return;
+    }
+    bool bad = false, paged = query_flag(req, "paged", &bad);
+    if (bad) {
+        http_error(r, 400, "invalid", "paged: 1 or 0");
+        return;
+    }
     const state *st = engine_read_begin(req->e);
     /* The layout and the state under one lock: a new layout replaces both. */
-    json_t *lay = json_loads(engine_layout_json(req->e), 0, NULL);
-    int64_t cursor = engine_last_seq(req->e);
-    const layout *l = state_layout(st);
-    for (int i = 0; i < state_ticket_count(st); i++) {
-        change c;
-        memset(&c, 0, sizeof c);
-        c.type = CHANGE_TICKET;
-        c.ticket = *state_ticket(st, i);
-        json_array_append_new(changes, proto_change_encode(&c));
-    }
-    for (int i = 0; i < state_seat_count(st); i++) {
-        const seat_state *s = state_seat(st, i);
-        if (!s->ticket[0] && !s->blocked && !s->hold_device[0] && !s->lease_device[0])
-            continue; /* a device starts with every seat free */
-        change c;
-        memset(&c, 0, sizeof c);
-        c.type = CHANGE_SEAT;
-        text_copy(c.seat_id, sizeof c.seat_id, layout_seat_at(l, i)->id);
-        c.seat = *s;
-        json_array_append_new(changes, proto_change_encode(&c));
-    }
+    snap_build *b = snapcache_join(req->snaps, st, engine_layout_json(req->e),
+                                   engine_last_seq(req->e), timestamp_now_ms());
     engine_read_end(req->e);
+    if (!b) {
+        http_error(r, 500, "internal", "out of memory building the snapshot");
+        return;
+    }
     engine_count_snapshot(req->e);
-    http_json(r, 200,
-              json_pack("{s:o, s:{s:s, s:s}, s:o, s:I, s:s, s:o}", "event", event_json(req->e),
-                        "device", "id", req->dev.id, "role", role_name(req->dev.role), "layout",
-                        lay ? lay : json_null(), "cursor", (json_int_t)cursor, "log",
-                        engine_event(req->e)->log_id, "changes", changes));
+    json_t *ev = event_json(req->e);
+    char *ev_text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev);
+    body_buf out = {0};
+    char line[256];
+    if (ev_text) {
+        body_puts(&out, "{\"event\":");
+        body_puts(&out, ev_text);
+        json_t *dev = json_pack("{s:s, s:s}", "id", req->dev.id, "role", role_name(req->dev.role));
+        char *dev_text = dev ? json_dumps(dev, JSON_COMPACT) : NULL;
+        json_decref(dev);
+        body_puts(&out, ",\"device\":");
+        body_puts(&out, dev_text ? dev_text : "null");
+        free(dev_text);
+        body_puts(&out, ",\"layout\":");
+        body_puts(&out, b->layout_json);
+        snprintf(line, sizeof line, ",\"cursor\":%lld,\"log\":\"%s\",", (long long)b->cursor,
+                 engine_event(req->e)->log_id);
+        body_puts(&out, line);
+        if (paged) {
+            snprintf(line, sizeof line, "\"pages\":%zu,\"changes_total\":%zu}", b->npages,
+                     b->nchanges);
+            body_puts(&out, line);
+        } else {
+            body_puts(&out, "\"changes\":[");
+            bool first = true;
+            for (size_t i = 0; i < b->npages; i++) {
+                const snap_page *p = &b->pages[i];
+                if (!p->items_n)
+                    continue;
+                if (!first)
+                    body_put(&out, ",", 1);
+                body_put(&out, p->body + p->items_at, p->items_n);
+                first = false;
+            }
+            body_puts(&out, "]}");
+        }
+    }
+    free(ev_text);
+    snapcache_release(req->snaps, b);
+    if (!ev_text || out.failed) {
+        free(out.p);
+        http_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    r->status = 200;
+    r->type = "application/json";
+    r->body = out.p;
+    r->len = out.len;
 }
 
 /* GET /v1/layout: devices and the organisers' designer read it. */
@@ -992,8 +1077,8 @@ static void metrics_engine(FILE *f, engine *e, const engine_stats *es)
             (unsigned long long)cum, es->commit_seconds, (unsigned long long)cum);
     metric_u64(f, "usher_checkpoints_total", "counter", "Passes of the log checkpointer thread.",
                es->checkpoints);
-    metric_u64(f, "usher_snapshot_builds_total", "counter",
-               "Snapshots built for joining devices (GET /v1/snapshot).", es->snapshots);
+    metric_u64(f, "usher_snapshot_joins_total", "counter",
+               "Devices that asked for the snapshot (GET /v1/snapshot).", es->snapshots);
     metric_head(f, "usher_last_seq", "gauge", "Sequence number of the newest change.");
     fprintf(f, "usher_last_seq %lld\n", (long long)engine_last_seq(e));
     metric_u64(f, "usher_devices_online", "gauge", "Devices that synced in the last 30 seconds.",
@@ -1037,6 +1122,9 @@ static void api_metrics(http_request *req, http_reply *r)
         return;
     }
     metrics_engine(f, req->e, &es);
+    metric_u64(f, "usher_snapshot_builds_total", "counter",
+               "Snapshots built: once per cursor, shared by the devices joining together.",
+               snapcache_builds(req->snaps));
     metrics_limits(f, &ls, &lc);
     metric_u64(f, "usher_seats", "gauge", "Seats in the layout.", (uint64_t)s.seats);
     metric_u64(f, "usher_seats_taken", "gauge", "Seats with a ticket.", (uint64_t)s.seated);

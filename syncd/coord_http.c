@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "coord_api.h"
+#include "coord_gzip.h"
+#include "coord_snapshot.h"
 #include "protocol.h"
 #include "text.h"
 #include "timestamp.h"
@@ -90,6 +92,7 @@ struct coord_server {
     sse_slot *slots; /* limits' max_streams of them */
     uint32_t nslots, free_slot;
     limits *lim;
+    snapcache *snaps;
     pthread_mutex_t conn_lock; /* conns and each conn_rec's phase */
     conn_rec *conns;
     int watch_fd, wake_fd; /* the watcher thread's epoll set and its eventfd */
@@ -155,8 +158,35 @@ const char *http_query(const http_request *req, const char *key)
     return MHD_lookup_connection_value(req->mc, MHD_GET_ARGUMENT_KIND, key);
 }
 
+bool http_accepts_gzip(const http_request *req)
+{
+    return coord_gzip_accepted(
+        MHD_lookup_connection_value(req->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+}
+
+/* A large JSON or CSV answer to a client that takes gzip goes compressed
+ * (sync answers pulling many changes, exports, the whole snapshot). */
+static void maybe_gzip(struct MHD_Connection *mc, http_reply *r)
+{
+    const char *type = r->type ? r->type : "application/json";
+    if (r->encoding || r->len < COORD_GZIP_MIN || r->status != 200 ||
+        (strncmp(type, "application/json", 16) && strncmp(type, "text/csv", 8)) ||
+        !coord_gzip_accepted(
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING)))
+        return;
+    unsigned char *gz = NULL;
+    size_t n = 0;
+    if (coord_gzip(r->body, r->len, &gz, &n) != USHER_OK)
+        return; /* sent as it is */
+    free(r->body);
+    r->body = (char *)gz;
+    r->len = n;
+    r->encoding = "gzip";
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *mc, http_reply *r)
 {
+    maybe_gzip(mc, r);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -176,6 +206,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, http_reply *r)
     }
     if (r->close)
         MHD_add_response_header(resp, "Connection", "close");
+    if (r->encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, r->encoding);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     enum MHD_Result ret = MHD_queue_response(mc, r->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -877,6 +910,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     req->body_too_big = cs->too_big;
     req->mc = mc;
     req->e = s->e;
+    req->snaps = s->snaps;
     req->conn = cs;
     if (strncmp(url, "/v1/", 4) != 0 && strcmp(url, "/metrics") != 0 &&
         strcmp(url, "/healthz") != 0) {
@@ -1033,6 +1067,7 @@ static void server_release(coord_server *s)
     if (s->wake_fd >= 0)
         close(s->wake_fd);
     limits_free(s->lim);
+    snapcache_free(s->snaps);
     free(s->slots);
     pthread_mutex_destroy(&s->hub_lock);
     pthread_mutex_destroy(&s->conn_lock);
@@ -1064,6 +1099,12 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
         goto fail;
     s->nslots = lc.max_streams;
     s->slots = calloc(s->nslots, sizeof *s->slots);
+    s->snaps =
+        snapcache_new(cfg->snapshot_page ? cfg->snapshot_page : SNAP_PAGE_DEFAULT, SNAP_REUSE_MS);
+    if (!s->snaps) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory");
+        goto fail;
+    }
     s->watch_fd = epoll_create1(EPOLL_CLOEXEC);
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event wev = {.events = EPOLLIN, .data.u64 = WAKE_KEY};

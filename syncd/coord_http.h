@@ -27,6 +27,8 @@ typedef struct coord_server_config {
      * defaults). Fitted to the open-file limit at start (coord_limits.h),
      * whose soft value is raised to the hard one first. */
     limits_config limits;
+    /* Changes a snapshot page holds (coord_snapshot.h; 0 = SNAP_PAGE_DEFAULT). */
+    size_t snapshot_page;
 } coord_server_config;
 
 /* Starts serving; engine is borrowed. */
@@ -53,6 +55,8 @@ typedef struct http_reply {
     const char *disposition; /* Content-Disposition, or NULL */
     unsigned retry_after;    /* seconds for a Retry-After header; 0 = none */
     bool close;              /* Connection: close (the connection ends after it) */
+    const char *encoding;    /* Content-Encoding of body ("gzip"), or NULL: send_reply
+                              * gzips a large JSON or CSV body for a client that takes it */
 } http_reply;
 
 /* A request as handlers see it. */
@@ -65,8 +69,12 @@ typedef struct http_request {
     coord_device dev; /* the authenticated device */
     struct MHD_Connection *mc;
     engine *e;
-    void *conn; /* the server's per-connection state */
+    struct snapcache *snaps; /* the snapshot's pages, built once per cursor */
+    void *conn;              /* the server's per-connection state */
 } http_request;
+
+/* True when the request's Accept-Encoding takes gzip. */
+bool http_accepts_gzip(const http_request *req);
 
 /* Sets an error reply {"error": code, "message": ...}. */
 void http_error(http_reply *r, unsigned status, const char *code, const char *fmt, ...)

@@ -21,6 +21,7 @@
 #include "coord_http.h"
 #include "coord_import.h"
 #include "coord_qr.h"
+#include "coord_snapshot.h"
 #include "coorddb.h"
 #include "layout.h"
 #include "qrcode.h"
@@ -905,7 +906,8 @@ static int cmd_serve(int argc, char **argv)
                                      {"streams-per-device", true},
                                      {"header-timeout", true},
                                      {"body-timeout", true},
-                                     {"recent-ops", true}};
+                                     {"recent-ops", true},
+                                     {"snapshot-page", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
@@ -913,7 +915,7 @@ static int cmd_serve(int argc, char **argv)
           "                         [--max-connections 24000] [--per-address 256]\n"
           "                         [--max-streams 12000] [--streams-per-device 8]\n"
           "                         [--header-timeout 10] [--body-timeout 30]\n"
-          "                         [--recent-ops 8192]\n"
+          "                         [--recent-ops 8192] [--snapshot-page 5000]\n"
           "Serves the sync protocol, the organisers' API and the dashboard (open\n"
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
           "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
@@ -926,7 +928,10 @@ static int cmd_serve(int argc, char **argv)
           "must arrive within --header-timeout seconds and its body within\n"
           "--body-timeout, or the connection is closed.\n"
           "--recent-ops N (default 8192): verdicts of the last N to 2N ops stay in memory\n"
-          "for retried ops; older ones are found in the database.\n");
+          "for retried ops; older ones are found in the database.\n"
+          "--snapshot-page N (default 5000): changes in each page of the snapshot a\n"
+          "joining device fetches (built once, gzipped, shared by devices joining\n"
+          "together).\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -952,6 +957,10 @@ static int cmd_serve(int argc, char **argv)
     int64_t recent_ops = ENGINE_RECENT_OPS;
     if (GET("recent-ops") && !text_parse_i64(GET("recent-ops"), 1, 10000000, &recent_ops))
         return fail("--recent-ops: a whole number from 1 to 10000000");
+    int64_t snapshot_page = SNAP_PAGE_DEFAULT;
+    if (GET("snapshot-page") &&
+        !text_parse_i64(GET("snapshot-page"), 1, SNAP_PAGE_MAX, &snapshot_page))
+        return fail("--snapshot-page: a whole number from 1 to %d", SNAP_PAGE_MAX);
     const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
     if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
         return fail("--reseat: nearest or none");
@@ -1006,7 +1015,8 @@ static int cmd_serve(int argc, char **argv)
     event_settings es;
     engine_settings(e, &es);
     zone_use(es.tz); /* before any thread: times people read are in the event's zone */
-    coord_server_config sc = {listen, web, (unsigned)threads, cert, key, lim};
+    coord_server_config sc = {listen, web, (unsigned)threads,    cert,
+                              key,    lim, (size_t)snapshot_page};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;

@@ -92,11 +92,12 @@ void snap_build_free(snap_build *b)
         free(b->pages[i].gz);
     }
     free(b->pages);
+    free(b->layout_json);
     free(b);
 }
 
-usher_err snap_build_new(const state *st, int64_t cursor, size_t page_changes, int64_t now,
-                         snap_build **out)
+usher_err snap_build_new(const state *st, const char *layout_json, int64_t cursor,
+                         size_t page_changes, int64_t now, snap_build **out)
 {
     pages_text pt = {.per_page = page_changes ? page_changes : SNAP_PAGE_DEFAULT};
     for (int i = 0; i < state_ticket_count(st) && !pt.failed; i++) {
@@ -122,7 +123,9 @@ usher_err snap_build_new(const state *st, int64_t cursor, size_t page_changes, i
     snap_build *b = calloc(1, sizeof *b);
     if (b)
         b->pages = calloc(npages, sizeof *b->pages);
-    usher_err err = pt.failed || !b || !b->pages ? USHER_NOMEM : USHER_OK;
+    if (b)
+        b->layout_json = strdup(layout_json ? layout_json : "null");
+    usher_err err = pt.failed || !b || !b->pages || !b->layout_json ? USHER_NOMEM : USHER_OK;
     if (b) {
         b->cursor = cursor;
         b->built_at = now;
@@ -202,13 +205,17 @@ void snapcache_free(snapcache *c)
     free(c);
 }
 
-snap_build *snapcache_join(snapcache *c, const state *st, int64_t cursor, int64_t now)
+snap_build *snapcache_join(snapcache *c, const state *st, const char *layout_json, int64_t cursor,
+                           int64_t now)
 {
     pthread_mutex_lock(&c->lock);
     snap_build *b = c->latest;
-    if (!b || (b->cursor != cursor && now - b->built_at >= c->reuse_ms)) {
+    /* Never across a new layout: a device that follows one needs a snapshot
+     * over it. */
+    if (!b || strcmp(b->layout_json, layout_json ? layout_json : "null") != 0 ||
+        (b->cursor != cursor && now - b->built_at >= c->reuse_ms)) {
         snap_build *fresh = NULL;
-        if (snap_build_new(st, cursor, c->page_changes, now, &fresh) != USHER_OK) {
+        if (snap_build_new(st, layout_json, cursor, c->page_changes, now, &fresh) != USHER_OK) {
             pthread_mutex_unlock(&c->lock);
             return NULL;
         }

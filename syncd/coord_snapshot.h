@@ -7,8 +7,9 @@
  *
  * The cache keeps the latest build and the one before (for devices still
  * fetching its pages). A join is handed the latest build when it is at the
- * current cursor or younger than the reuse time: a snapshot at an older
- * cursor is as good, since the device then pulls the changes after it.
+ * current cursor, or younger than the reuse time and over the same layout: a
+ * snapshot at an older cursor is as good, since the device then pulls the
+ * changes after it (but one over an old layout is not).
  * Threads: every call is safe from any thread; building holds the cache's
  * lock, so devices that ask together wait for the one build.
  */
@@ -39,13 +40,15 @@ typedef struct snap_build {
     size_t npages;    /* at least 1 (an empty event has one empty page) */
     size_t nchanges;
     snap_page *pages;
-    int refs; /* the cache's lock guards it */
+    char *layout_json; /* the layout the state was over */
+    int refs;          /* the cache's lock guards it */
 } snap_build;
 
-/* Builds the pages of st at cursor (pure; the caller keeps st from changing
- * meanwhile). USHER_NOMEM when memory runs out. */
-usher_err snap_build_new(const state *st, int64_t cursor, size_t page_changes, int64_t now,
-                         snap_build **out) USHER_MUST_CHECK;
+/* Builds the pages of st at cursor over the layout layout_json (copied;
+ * pure: the caller keeps both from changing meanwhile). USHER_NOMEM when
+ * memory runs out. */
+usher_err snap_build_new(const state *st, const char *layout_json, int64_t cursor,
+                         size_t page_changes, int64_t now, snap_build **out) USHER_MUST_CHECK;
 void snap_build_free(snap_build *b); /* NULL is a no-op */
 
 typedef struct snapcache snapcache;
@@ -56,8 +59,10 @@ void snapcache_free(snapcache *c); /* NULL is a no-op; no build may still be hel
 
 /* The build a joining device gets, with a reference (snapcache_release):
  * the latest when it is at cursor or younger than reuse_ms, else a new one
- * built from st at cursor (st read-locked by the caller). NULL on OOM. */
-snap_build *snapcache_join(snapcache *c, const state *st, int64_t cursor, int64_t now);
+ * built from st and layout_json at cursor (read-locked by the caller). NULL
+ * on OOM. */
+snap_build *snapcache_join(snapcache *c, const state *st, const char *layout_json, int64_t cursor,
+                           int64_t now);
 /* The build at cursor when the cache still keeps it (referenced), else NULL:
  * the device asks for the pages of a snapshot that has moved on. */
 snap_build *snapcache_at(snapcache *c, int64_t cursor);

@@ -128,17 +128,21 @@ static round_result stop_auth(syncd *s, const char *what)
     return ROUND_AUTH;
 }
 
-/* GET /v1/snapshot, parsed into *snap (release it) on ROUND_OK. */
-static round_result fetch_snapshot(syncd *s, syncd_snapshot *snap)
+/* Why a snapshot is taken: a first join, a rebuild after a restore (the ops
+ * the coordinator had accepted are sent again), a new layout (the outbox
+ * stays as it is). */
+typedef enum { SNAP_JOIN, SNAP_REBUILD, SNAP_RELAYOUT } snap_why;
+
+/* One GET of the snapshot: its head into *snap (release it) on ROUND_OK. */
+static round_result fetch_head(syncd *s, syncd_snapshot *snap)
 {
     char *body = NULL;
     size_t len = 0;
     long status = 0;
     memset(snap, 0, sizeof *snap);
-    if (syncd_net_call(s->net, "/v1/snapshot", NULL, &body, &len, &status, s->err, sizeof s->err) !=
-        NET_OK)
+    if (syncd_net_call(s->net, "/v1/snapshot?paged=1", NULL, &body, &len, &status, s->err,
+                       sizeof s->err) != NET_OK)
         return ROUND_OFFLINE;
-    memset(snap, 0, sizeof *snap);
     s->last_status = status;
     syncd_act act = syncd_plan_snapshot_answer(status, body, len, snap, s->err, sizeof s->err);
     free(body);
@@ -147,34 +151,98 @@ static round_result fetch_snapshot(syncd *s, syncd_snapshot *snap)
     return act == SYNCD_ACT_APPLY ? ROUND_OK : ROUND_OFFLINE;
 }
 
-/* Fetches the snapshot and stores it: replica, cursor and log id, layout,
- * identity last (its presence marks a finished bootstrap, so a crash repeats
- * it). */
-static round_result bootstrap(syncd *s)
+/* Fetches page after page of the snapshot into the journal's staging tables
+ * (never more than a page in memory). */
+static round_result fetch_pages(syncd *s, const syncd_snapshot *snap)
+{
+    usher_errmsg em = {{0}};
+    if (journal_stage_begin(s->j, &em) ||
+        (snap->nchanges && journal_stage_changes(s->j, snap->changes, snap->nchanges, &em))) {
+        snprintf(s->err, sizeof s->err, "cannot stage the snapshot: %s", em.text);
+        return ROUND_FATAL;
+    }
+    for (size_t i = 0; i < snap->pages; i++) {
+        char path[96], *body = NULL;
+        size_t len = 0;
+        long status = 0;
+        snprintf(path, sizeof path, "/v1/snapshot?cursor=%lld&page=%zu", (long long)snap->cursor,
+                 i);
+        if (syncd_net_call(s->net, path, NULL, &body, &len, &status, s->err, sizeof s->err) !=
+            NET_OK)
+            return ROUND_OFFLINE;
+        s->last_status = status;
+        change *cs = NULL;
+        size_t n = 0;
+        syncd_act act = syncd_plan_snapshot_page(status, body, len, snap->cursor, i, snap->pages,
+                                                 &cs, &n, s->err, sizeof s->err);
+        free(body);
+        if (act == SYNCD_ACT_STOP_AUTH)
+            return stop_auth(s, "snapshot");
+        if (act != SYNCD_ACT_APPLY)
+            return ROUND_OFFLINE; /* the next try joins again from the head */
+        usher_err err = journal_stage_changes(s->j, cs, n, &em);
+        free(cs);
+        if (err) {
+            snprintf(s->err, sizeof s->err, "cannot stage the snapshot: %s", em.text);
+            return ROUND_FATAL;
+        }
+    }
+    return ROUND_OK;
+}
+
+/* Takes the snapshot, in pages, and makes it the replica in one transaction
+ * (a kiosk sees the old replica until then, never a part of the new one). A
+ * join then stores layout, settings and identity, identity last (its
+ * presence marks a finished bootstrap, so a crash repeats it). */
+static round_result take_snapshot(syncd *s, snap_why why)
 {
     syncd_snapshot snap;
-    round_result out = fetch_snapshot(s, &snap);
-    if (out != ROUND_OK)
+    round_result out = fetch_head(s, &snap);
+    if (out == ROUND_OK)
+        out = fetch_pages(s, &snap);
+    if (out != ROUND_OK) {
+        syncd_snapshot_release(&snap);
         return out;
-    out = ROUND_FATAL;
+    }
     usher_errmsg em = {{0}};
-    if (journal_apply_round(s->j, NULL, 0, snap.changes, snap.nchanges, snap.cursor, syncd_now(s),
-                            &em) ||
-        journal_set_log_id(s->j, snap.log_id, &em) ||
-        journal_set_layout_json(s->j, snap.layout_json, &em) ||
+    int64_t requeued = 0;
+    journal_snapshot_end end = {.cursor = snap.cursor,
+                                .log_id = snap.log_id,
+                                .layout_json = snap.layout_json,
+                                .requeue = why == SNAP_REBUILD};
+    if (journal_stage_finish(s->j, &end, syncd_now(s), &requeued, &em) ||
         journal_set_settings(s->j, &snap.id.settings, &em) ||
-        journal_set_identity(s->j, &snap.id, &em)) {
+        (why == SNAP_JOIN && journal_set_identity(s->j, &snap.id, &em))) {
         snprintf(s->err, sizeof s->err, "cannot store the snapshot: %s", em.text);
+        out = ROUND_FATAL;
         goto out;
     }
-    s->id = snap.id;
-    say("bootstrapped as %s (%s) for \"%s\": %d seats, %zu changes, cursor %lld", snap.id.device,
-        role_name(snap.id.role), snap.id.event_name, layout_seat_count(snap.l), snap.nchanges,
-        (long long)snap.cursor);
-    out = ROUND_OK;
+    s->id.settings = snap.id.settings;
+    layout_free(s->l); /* the lease upkeep parses the layout again */
+    s->l = NULL;
+    if (why == SNAP_JOIN) {
+        s->id = snap.id;
+        say("bootstrapped as %s (%s) for \"%s\": %d seats, cursor %lld, %zu pages", snap.id.device,
+            role_name(snap.id.role), snap.id.event_name, layout_seat_count(snap.l),
+            (long long)snap.cursor, snap.pages ? snap.pages : 1);
+    } else if (why == SNAP_REBUILD) {
+        say("rebuilt the replica from the snapshot (cursor %lld); %lld accepted ops back in the "
+            "outbox, to be sent again",
+            (long long)snap.cursor, (long long)requeued);
+        s->err[0] = '\0';
+    } else {
+        say("new layout: %d seats in %d sections; replica rebuilt from the snapshot at cursor "
+            "%lld",
+            layout_seat_count(snap.l), layout_section_count(snap.l), (long long)snap.cursor);
+    }
 out:
     syncd_snapshot_release(&snap);
     return out;
+}
+
+static round_result bootstrap(syncd *s)
+{
+    return take_snapshot(s, SNAP_JOIN);
 }
 
 /* The coordinator's log is not the one this device followed: its cursor is
@@ -188,24 +256,7 @@ out:
 static round_result rebuild(syncd *s)
 {
     say("%s", s->err);
-    syncd_snapshot snap;
-    round_result out = fetch_snapshot(s, &snap);
-    if (out != ROUND_OK)
-        return out;
-    usher_errmsg em = {{0}};
-    int64_t requeued = 0;
-    if (journal_rebuild(s->j, snap.changes, snap.nchanges, snap.cursor, snap.log_id, &requeued,
-                        &em)) {
-        snprintf(s->err, sizeof s->err, "cannot rebuild the replica: %s", em.text);
-        out = ROUND_FATAL;
-    } else {
-        say("rebuilt the replica from the snapshot (cursor %lld); %lld accepted ops back in the "
-            "outbox, to be sent again",
-            (long long)snap.cursor, (long long)requeued);
-        s->err[0] = '\0';
-    }
-    syncd_snapshot_release(&snap);
-    return out;
+    return take_snapshot(s, SNAP_REBUILD);
 }
 
 /* The coordinator replaced the venue's layout: the replica is rebuilt from a
@@ -215,26 +266,7 @@ static round_result rebuild(syncd *s)
  * the layout change, so the next round finds it again. */
 static round_result relayout(syncd *s)
 {
-    syncd_snapshot snap;
-    round_result out = fetch_snapshot(s, &snap);
-    if (out != ROUND_OK)
-        return out;
-    usher_errmsg em = {{0}};
-    if (journal_replace_replica(s->j, snap.layout_json, snap.changes, snap.nchanges, snap.cursor,
-                                syncd_now(s), &em) ||
-        journal_set_settings(s->j, &snap.id.settings, &em)) {
-        snprintf(s->err, sizeof s->err, "cannot store the new layout: %s", em.text);
-        out = ROUND_FATAL;
-    } else {
-        s->id.settings = snap.id.settings;
-        layout_free(s->l); /* the lease upkeep parses the new one */
-        s->l = NULL;
-        say("new layout: %d seats in %d sections; replica rebuilt from the snapshot at cursor "
-            "%lld",
-            layout_seat_count(snap.l), layout_section_count(snap.l), (long long)snap.cursor);
-    }
-    syncd_snapshot_release(&snap);
-    return out;
+    return take_snapshot(s, SNAP_RELAYOUT);
 }
 
 /* The coordinator refused one op outright (400 invalid): record it as

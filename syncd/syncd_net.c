@@ -117,6 +117,9 @@ net_result syncd_net_call(syncd_net *n, const char *path, const char *body, char
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    /* gzip or deflate as libcurl and zlib take them; the limit counts the
+     * bytes after decoding. */
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (n->cacert[0])
         curl_easy_setopt(c, CURLOPT_CAINFO, n->cacert);

@@ -47,8 +47,9 @@ typedef struct known_error {
 } known_error;
 
 static const known_error known_errors[] = {
-    {400, "invalid"},      {400, "bad_json"},  {401, "unauthorized"}, {403, "forbidden"},
-    {409, "cursor_ahead"}, {413, "too_large"}, {503, "unavailable"},  {500, "internal"},
+    {400, "invalid"},       {400, "bad_json"},  {401, "unauthorized"}, {403, "forbidden"},
+    {409, "cursor_ahead"},  {413, "too_large"}, {503, "unavailable"},  {500, "internal"},
+    {410, "snapshot_gone"}, {404, "not_found"},
 };
 
 /* True when body is the coordinator's own error for status: an Usher JSON
@@ -214,11 +215,19 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
     }
     if (log)
         text_copy(s.log_id, sizeof s.log_id, json_string_value(log));
+    json_t *pages = json_object_get(root, "pages");
     if (!json_is_object(ev) || !json_is_object(dev) || !json_is_object(lay) ||
-        !json_is_array(chs) || !json_is_integer(cur) || json_integer_value(cur) < 0) {
+        (!json_is_array(chs) && !pages) || !json_is_integer(cur) || json_integer_value(cur) < 0) {
         say_why(why, whysize, "snapshot from the coordinator is malformed");
         goto out;
     }
+    if (pages && (!json_is_integer(pages) || json_integer_value(pages) < 1 ||
+                  json_integer_value(pages) > SYNCD_SNAPSHOT_PAGES_MAX)) {
+        say_why(why, whysize, "snapshot from the coordinator: \"pages\" is not 1 to %d",
+                SYNCD_SNAPSHOT_PAGES_MAX);
+        goto out;
+    }
+    s.pages = pages ? (size_t)json_integer_value(pages) : 0;
     s.layout_json = json_dumps(lay, JSON_COMPACT);
     if (!s.layout_json) {
         say_why(why, whysize, "out of memory");
@@ -228,7 +237,7 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
         say_why(why, whysize, "snapshot layout: %s", em.text);
         goto out;
     }
-    s.nchanges = json_array_size(chs);
+    s.nchanges = json_is_array(chs) ? json_array_size(chs) : 0;
     s.changes = calloc(s.nchanges ? s.nchanges : 1, sizeof *s.changes);
     if (!s.changes) {
         say_why(why, whysize, "out of memory");
@@ -269,6 +278,63 @@ syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, 
     if (!coordinator_error(status, body, len, code, sizeof code, msg, sizeof msg))
         return not_ours(status, body, len, why, whysize);
     return common_error(status, code, msg, why, whysize);
+}
+
+syncd_act syncd_plan_snapshot_page(long status, const char *body, size_t len, int64_t cursor,
+                                   size_t page, size_t pages, change **changes, size_t *n,
+                                   char *why, size_t whysize)
+{
+    char code[40], msg[256];
+    if (!(status >= 200 && status < 300 && body && len)) {
+        if (!coordinator_error(status, body, len, code, sizeof code, msg, sizeof msg))
+            return not_ours(status, body, len, why, whysize);
+        if (!strcmp(code, "snapshot_gone")) {
+            say_why(why, whysize,
+                    "the coordinator's snapshot moved on while this device joined: "
+                    "joining again");
+            return SYNCD_ACT_RETRY;
+        }
+        return common_error(status, code, msg, why, whysize);
+    }
+    syncd_act act = SYNCD_ACT_RETRY;
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *cur = json_object_get(root, "cursor"), *pg = json_object_get(root, "page");
+    json_t *pgs = json_object_get(root, "pages"), *chs = json_object_get(root, "changes");
+    change *cs = NULL;
+    if (!json_is_integer(cur) || !json_is_integer(pg) || !json_is_integer(pgs) ||
+        !json_is_array(chs)) {
+        say_why(why, whysize, "snapshot page %zu from the coordinator is malformed", page);
+        goto out;
+    }
+    if (json_integer_value(cur) != cursor || json_integer_value(pg) != (json_int_t)page ||
+        json_integer_value(pgs) != (json_int_t)pages) {
+        say_why(why, whysize,
+                "snapshot page from the coordinator is not page %zu of %zu at cursor %lld: "
+                "joining again",
+                page, pages, (long long)cursor);
+        goto out;
+    }
+    size_t k = json_array_size(chs);
+    cs = calloc(k ? k : 1, sizeof *cs);
+    if (!cs) {
+        say_why(why, whysize, "out of memory");
+        goto out;
+    }
+    usher_errmsg em = {{0}};
+    for (size_t i = 0; i < k; i++) {
+        if (proto_change_decode(json_array_get(chs, i), "snapshot.changes", &cs[i], &em)) {
+            say_why(why, whysize, "%s", em.text);
+            goto out;
+        }
+    }
+    *changes = cs;
+    *n = k;
+    cs = NULL;
+    act = SYNCD_ACT_APPLY;
+out:
+    free(cs);
+    json_decref(root);
+    return act;
 }
 
 /* ---- backoff ------------------------------------------------------------------ */

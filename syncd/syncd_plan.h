@@ -69,6 +69,7 @@ typedef struct syncd_snapshot {
     size_t nchanges;
     int64_t cursor;
     char log_id[PROTO_LOG_ID_SIZE]; /* the op log copy the cursor counts in ("" = not sent) */
+    size_t pages; /* the changes come in this many pages (changes empty); 0 = all in it */
 } syncd_snapshot;
 
 void syncd_snapshot_release(syncd_snapshot *s); /* zeroed or released: a no-op */
@@ -85,6 +86,19 @@ syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, 
  * to c[k].seq - 1 and rebuilds its replica from a new snapshot
  * (journal_replace_replica), which holds everything after. */
 size_t syncd_plan_layout_cut(const change *c, size_t n);
+
+/* A snapshot in pages: usher-syncd asks GET /v1/snapshot?paged=1 for the
+ * head (event, device, layout, cursor, log, "pages": P) and then
+ * GET /v1/snapshot?cursor=C&page=I for I = 0 .. P-1, never holding more than
+ * one page. What page I's answer means: SYNCD_ACT_APPLY with its changes in
+ * *changes (*n of them; the caller frees the array) when it is page I of P at
+ * cursor C; SYNCD_ACT_RETRY when the coordinator's snapshot moved on (410
+ * snapshot_gone, or another cursor: join again from the head), when it is
+ * malformed, or not the coordinator's answer; SYNCD_ACT_STOP_AUTH. */
+#define SYNCD_SNAPSHOT_PAGES_MAX 1000000
+syncd_act syncd_plan_snapshot_page(long status, const char *body, size_t len, int64_t cursor,
+                                   size_t page, size_t pages, change **changes, size_t *n,
+                                   char *why, size_t whysize);
 
 /* ---- backoff ------------------------------------------------------------------ */
 

@@ -677,7 +677,7 @@ def test_sync_happy_path(env):
     eq(health_cursor(p), 12, "cursor after importing 12 tickets")
     o = op("assign", ticket="GALA-0005", seat="T05-01")
     j = sync(p, k, [o], cursor=0)
-    eq(sorted(j), ["changes", "cursor", "event", "more", "now", "verdicts"], "response keys")
+    eq(sorted(j), ["changes", "cursor", "event", "log", "more", "now", "verdicts"], "response keys")
     # The event's settings ride along: the sample's sequential codes are weak.
     eq(j["event"]["codes"], "weak", "settings: codes")
     assert j["event"]["pin_hash"].startswith("$argon2id$"), j["event"]
@@ -697,6 +697,7 @@ def test_sync_happy_path(env):
     j = sync(p, k, [], cursor=14)
     j.pop("event")
     eq(isinstance(j.pop("now", None), str), True, "the coordinator's clock in every answer")
+    check(re.match(r"^[A-Za-z0-9]{8,63}$", j.pop("log", "")), "the op log's id in every answer")
     eq(j, {"cursor": 14, "more": False, "verdicts": [], "changes": []}, "empty pull")
     # The next op's changes follow the cursor.
     o2 = op("assign", ticket="GALA-0004", seat="T05-02")

@@ -13,6 +13,7 @@ skipped, else 1. Python 3 standard library only.
 """
 
 import collections
+import gzip
 import http.client
 import http.server
 import json
@@ -28,7 +29,7 @@ import time
 
 import usher_it as it
 from usher_it import (TICKETS, Coord, Fail, Syncd, check, converged, coord_taken, device_taken,
-                      die_with_parent, eq, free_port, get_json, get_list, integrity_ok,
+                      die_with_parent, eq, free_port, get_json, get_list, http_call, integrity_ok,
                       no_sanitizer_report, parse_time, query, slow, wait_converged, wait_until)
 
 # ---- a fake coordinator ----------------------------------------------------------
@@ -746,6 +747,64 @@ def test_garbage(env):
         integrity_ok(env.db)
     finally:
         fake.close()
+
+
+def metric(coord, name):
+    status, _, body = http_call(coord.port, "GET", "/metrics")
+    eq(status, 200, "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise Fail("no %s in /metrics" % name)
+
+
+def test_join_in_pages(env):
+    """A snapshot in pages (serve --snapshot-page 7: 60 tickets and 4 taken
+    seats in 10 pages): two devices joining together share one build, fetch
+    page after page (gzipped) and end with the coordinator's state; the whole
+    snapshot in one answer still works for older devices; a page of a
+    snapshot no longer kept is 410 snapshot_gone, a page past the end 404."""
+    env.setup(devices=(("admin", "admin"), ("a", "kiosk"), ("b", "kiosk")))
+    admin = env.tokens["admin"]
+    coord = env.coord(extra=("--snapshot-page", "7"))
+    for i, seat in enumerate(("T01-01", "T01-02", "T02-05", "T03-08")):
+        st, _, body = http_call(coord.port, "POST", "/v1/tickets/GALA-%04d/move" % (i + 1), admin,
+                                json.dumps({"seat": seat}))
+        eq(st, 200, "move (%r)" % body[:200])
+    a, b = env.syncd("a", coord.url), env.syncd("b", coord.url)
+    a.wait_online()
+    b.wait_online()
+    for d in (a, b):
+        check("10 pages" in d.stderr(), "%s joined in 10 pages: %s" % (d.name, d.stderr()[-600:]))
+        eq(len(d.dump("tickets")), 60, "%s's tickets" % d.name)
+        eq({k: v for k, v in d.seats().items() if v[1]},
+           {"T01-01": ("taken", "GALA-0001"), "T01-02": ("taken", "GALA-0002"),
+            "T02-05": ("taken", "GALA-0003"), "T03-08": ("taken", "GALA-0004")}, "%s's seats" % d.name)
+    eq(metric(coord, "usher_snapshot_builds_total"), 1.0, "one build for two devices joining together")
+    check(metric(coord, "usher_snapshot_joins_total") >= 2, "joins counted")
+    wait_converged(coord, [a, b], admin, slow(10))
+    # What a device reads, by hand: the head, a page gzipped, the whole.
+    head = get_json(coord.port, "/v1/snapshot?paged=1", env.tokens["a"])
+    eq((head["pages"], head["changes_total"], "changes" in head), (10, 64, False), "the paged head")
+    conn = http.client.HTTPConnection("127.0.0.1", coord.port, timeout=10)
+    conn.request("GET", "/v1/snapshot?cursor=%d&page=3" % head["cursor"],
+                 headers={"Authorization": "Bearer " + env.tokens["a"], "Accept-Encoding": "gzip"})
+    r = conn.getresponse()
+    raw = r.read()
+    eq((r.status, r.getheader("Content-Encoding")), (200, "gzip"), "a page, gzipped")
+    conn.close()
+    page = json.loads(gzip.decompress(raw))
+    eq((page["cursor"], page["page"], page["pages"], len(page["changes"])), (head["cursor"], 3, 10, 7),
+       "page 3 of 10")
+    whole = get_json(coord.port, "/v1/snapshot", env.tokens["a"])
+    eq(len(whole["changes"]), 64, "the whole snapshot in one answer")
+    st, _, body = http_call(coord.port, "GET", "/v1/snapshot?cursor=%d&page=10" % head["cursor"],
+                            env.tokens["a"])
+    eq((st, json.loads(body)["error"]), (404, "not_found"), "a page past the end")
+    st, _, body = http_call(coord.port, "GET", "/v1/snapshot?cursor=1&page=0", env.tokens["a"])
+    eq((st, json.loads(body)["error"]), (410, "snapshot_gone"), "a snapshot no longer kept")
+    st, _, body = http_call(coord.port, "GET", "/v1/snapshot?cursor=x&page=0", env.tokens["a"])
+    eq(st, 400, "a bad cursor (%r)" % body)
 
 
 def test_retry_after(env):

@@ -253,6 +253,64 @@ static void test_log_id(void **ctx)
     assert_null(s.l);
 }
 
+/* A page of a paged snapshot: taken only when it is the page asked for, of
+ * that snapshot; a snapshot that moved on means joining again. */
+static void test_snapshot_page(void **ctx)
+{
+    (void)ctx;
+    char why[256] = "";
+    const char *page = "{\"cursor\":9,\"page\":1,\"pages\":3,\"changes\":[{\"seq\":1,"
+                       "\"type\":\"ticket\",\"code\":\"GALA-0001\",\"name\":\"Jane\","
+                       "\"class\":\"\",\"seat\":null,\"revoked\":false}]}";
+    change *cs = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        syncd_plan_snapshot_page(200, page, strlen(page), 9, 1, 3, &cs, &n, why, sizeof why),
+        SYNCD_ACT_APPLY);
+    assert_int_equal(n, 1);
+    assert_string_equal(cs[0].ticket.code, "GALA-0001");
+    free(cs);
+    cs = NULL;
+    /* Another page, another cursor, another count: join again, nothing kept. */
+    assert_int_equal(
+        syncd_plan_snapshot_page(200, page, strlen(page), 9, 2, 3, &cs, &n, why, sizeof why),
+        SYNCD_ACT_RETRY);
+    assert_int_equal(
+        syncd_plan_snapshot_page(200, page, strlen(page), 8, 1, 3, &cs, &n, why, sizeof why),
+        SYNCD_ACT_RETRY);
+    assert_non_null(strstr(why, "joining again"));
+    assert_int_equal(
+        syncd_plan_snapshot_page(200, page, strlen(page), 9, 1, 4, &cs, &n, why, sizeof why),
+        SYNCD_ACT_RETRY);
+    assert_null(cs);
+    const char *gone = "{\"error\":\"snapshot_gone\",\"message\":\"ask again\"}";
+    assert_int_equal(
+        syncd_plan_snapshot_page(410, gone, strlen(gone), 9, 1, 3, &cs, &n, why, sizeof why),
+        SYNCD_ACT_RETRY);
+    assert_non_null(strstr(why, "moved on"));
+    assert_int_equal(syncd_plan_snapshot_page(200, "<html>", 6, 9, 1, 3, &cs, &n, why, sizeof why),
+                     SYNCD_ACT_RETRY);
+    const char *auth = "{\"error\":\"unauthorized\",\"message\":\"unknown token\"}";
+    assert_int_equal(
+        syncd_plan_snapshot_page(401, auth, strlen(auth), 9, 1, 3, &cs, &n, why, sizeof why),
+        SYNCD_ACT_STOP_AUTH);
+    assert_null(cs);
+    /* The paged head: "pages" instead of the changes. */
+    char head[2048];
+    const char *at = strstr(snapshot_body, ",\"changes\"");
+    snprintf(head, sizeof head, "%.*s,\"pages\":3}", (int)(at - snapshot_body), snapshot_body);
+    syncd_snapshot s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(syncd_plan_snapshot_answer(200, head, strlen(head), &s, why, sizeof why),
+                     SYNCD_ACT_APPLY);
+    assert_int_equal(s.pages, 3);
+    assert_int_equal(s.nchanges, 0);
+    syncd_snapshot_release(&s);
+    snprintf(head, sizeof head, "%.*s,\"pages\":0}", (int)(at - snapshot_body), snapshot_body);
+    assert_int_equal(syncd_plan_snapshot_answer(200, head, strlen(head), &s, why, sizeof why),
+                     SYNCD_ACT_RETRY);
+}
+
 /* A 503 with Retry-After is the coordinator asking for that long: never a
  * faster retry; anything else keeps the backoff; a huge value is capped. */
 static void test_retry_after(void **ctx)
@@ -401,6 +459,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_error_decode),
     cmocka_unit_test(test_snapshot),
     cmocka_unit_test(test_log_id),
+    cmocka_unit_test(test_snapshot_page),
     cmocka_unit_test(test_backoff),
     cmocka_unit_test(test_retry_after),
     cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
