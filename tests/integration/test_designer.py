@@ -139,8 +139,11 @@ def seat_centre(page, seat):
 
 
 def body_centre(page, uid):
-    """The middle of an item's body (between its seats: what a drag grabs)."""
+    """A point of an item's body that no seat covers (what a drag grabs): a
+    table's middle, a block of rows' left margin (where the row ids are)."""
     x, y, w, h = box(page, '.item[data-uid="%d"] .body' % uid)
+    if page.eval("document.querySelector('.item[data-uid=\"%d\"]').classList.contains('item-rows')" % uid):
+        return x + 12, y + h / 2
     return x + w / 2, y + h / 2
 
 
@@ -250,15 +253,15 @@ def test_build_venue(env):
     t2, t3, rows = item_by(page, "id", "T02"), item_by(page, "id", "T03"), item_by(page, "first", "A")
     eq((t2["seats"], t3["seats"], rows["rows"], rows["perRow"]), (8, 6, 3, 8), "what was added")
 
-    # drag T02 150 px right and 60 px down
+    # drag T02 60 px left and 170 px down
     x, y = body_centre(page, t2["uid"])
     k = page.eval("(function () { var r = document.getElementById('plan').getBoundingClientRect();"
                   " return window.usherDesigner.view().w / r.width; })()")
-    drag(page, x, y, x + 150, y + 60)
+    drag(page, x, y, x - 60, y + 170)
     moved = item_by(page, "id", "T02")
-    check(abs(moved["x"] - (t2["x"] + 150 * k)) <= 2 and abs(moved["y"] - (t2["y"] + 60 * k)) <= 2,
-          "T02 dragged by (150, 60) px = (%.0f, %.0f) units went from (%r, %r) to (%r, %r)"
-          % (150 * k, 60 * k, t2["x"], t2["y"], moved["x"], moved["y"]))
+    check(abs(moved["x"] - (t2["x"] - 60 * k)) <= 2 and abs(moved["y"] - (t2["y"] + 170 * k)) <= 2,
+          "T02 dragged by (-60, 170) px = (%.0f, %.0f) units went from (%r, %r) to (%r, %r)"
+          % (-60 * k, 170 * k, t2["x"], t2["y"], moved["x"], moved["y"]))
     eq(page.eval("window.usherDesigner.selection()"), {"uid": t2["uid"]}, "the dragged table selected")
 
     # select T03 by its body, turn it twice 15 degrees
@@ -267,6 +270,19 @@ def test_build_venue(env):
     click(page, "#rot-right")
     click(page, "#rot-right")
     eq(item_by(page, "id", "T03")["angle"], 30, "T03 turned twice")
+
+    # the rows: a section name, a curve, an aisle after seat 4
+    click_at(page, *body_centre(page, rows["uid"]), DESK)
+    eq(page.eval("window.usherDesigner.selection()"), {"uid": rows["uid"]}, "the rows selected by a click")
+    type_into(page, "#f-name", "Stalls")
+    type_into(page, "#f-curve", 30)
+    type_into(page, "#f-aisles", "4")
+    type_into(page, "#f-aisles", "4, 99")
+    check("from 1 to 7" in page.eval("document.getElementById('item-msg').textContent"),
+          "the message for an aisle after seat 99: %r" % page.eval("document.getElementById('item-msg').textContent"))
+    r = item_by(page, "uid", rows["uid"])
+    eq((r["name"], r["curve"], r["aisles"]), ("Stalls", 30, [4]), "the rows' name, curve and aisles")
+    type_into(page, "#venue-name", "Grand Hall")
 
     # seats: VIP, blocked, Wheelchair (undone)
     click_at(page, *seat_centre(page, "T02-03"), DESK)
@@ -295,6 +311,13 @@ def test_build_venue(env):
     s1 = t3s["seats"][0]
     angle = math.degrees(math.atan2(s1["x"] - t3s["x"], -(s1["y"] - t3s["y"])))
     check(abs(angle - 30) < 0.1, "T03's seat 1 sits at %.2f degrees from the top, not 30" % angle)
+    row_a = {s["id"]: s for s in layout["sections"][3]["seats"]}
+    eq(layout["sections"][3]["label"], "Stalls, row A", "row A's label")
+    eq(layout["name"], "Grand Hall", "the layout's name")
+    eq(round(row_a["A-5"]["x"] - row_a["A-4"]["x"], 2), 110.0, "the aisle between A-4 and A-5 (spacing + aisle)")
+    eq(round(row_a["A-3"]["x"] - row_a["A-2"]["x"], 2), 55.0, "between A-2 and A-3 (spacing)")
+    check(row_a["A-1"]["y"] < row_a["A-4"]["y"] - 20, "the curve: A-1 at y %r is not nearer the stage than A-4 at %r"
+          % (row_a["A-1"]["y"], row_a["A-4"]["y"]))
     t2s = layout["sections"][1]
     eq((t2s["x"], t2s["y"]), (moved["x"], moved["y"]), "T02's exported centre")
     check(len(set(seats)) == 42, "seat ids unique")
@@ -307,8 +330,9 @@ def test_build_venue(env):
         check(g[0] == sec and g[1] == cls and abs(g[2] - x) < 1e-6 and abs(g[3] - y) < 1e-6,
               "seat %s: exported %r, usher-coord has %r" % (sid, (sec, cls, x, y), g))
 
-    page.eval("document.activeElement && document.activeElement.blur(), true")
     click(page, "#zoom-fit")
+    click_at(page, *body_centre(page, t3["uid"]), DESK)
+    page.eval("document.activeElement && document.activeElement.blur(), true")
     page.eval("window.scrollTo(0, 0), true")
     time.sleep(0.2)
     png = keep_shot(env, page, "designer.png")
@@ -411,6 +435,61 @@ def test_checks(env):
     eq(page.eval("document.getElementById('save').disabled"), True, "Save of an empty venue")
     click(page, "#undo")
     page.wait("document.getElementById('summary').getAttribute('data-seats') !== null", slow(5), "undo of the delete")
+    dash.no_page_problems(page)
+
+
+KEYS = {"ArrowLeft": 37, "ArrowUp": 38, "ArrowRight": 39, "ArrowDown": 40, "Delete": 46, "r": 82, "d": 68, "z": 90, "y": 89}
+
+
+def key(page, name, modifiers=0):
+    """A key pressed and released (modifiers: 2 Ctrl, 8 Shift)."""
+    code = "Key" + name.upper() if len(name) == 1 else name
+    for kind in ("rawKeyDown", "keyUp"):
+        page.call("Input.dispatchKeyEvent", {"type": kind, "key": name, "code": code, "modifiers": modifiers,
+                                             "windowsVirtualKeyCode": KEYS[name]})
+    time.sleep(0.03)
+
+
+def test_keyboard_and_renumber(env):
+    """Without a mouse: a table focused by the keyboard moves with the
+    arrows, turns with R, is duplicated with D and deleted with Del; Ctrl+Z
+    and Ctrl+Y undo and redo. Renumber numbers the tables left to right."""
+    coord, page = start(env)
+    open_designer(coord, page, env.tokens["admin"], 4)
+    click(page, "#add-table")
+    t1, t2 = item_by(page, "id", "T01"), item_by(page, "id", "T02")
+    page.eval("document.querySelector('.item[data-uid=\"%d\"]').focus(), true" % t1["uid"])
+    eq(page.eval("window.usherDesigner.selection()"), {"uid": t1["uid"]}, "T01 selected by keyboard focus")
+    key(page, "ArrowRight")
+    key(page, "ArrowDown", 8)
+    key(page, "r")
+    got = item_by(page, "uid", t1["uid"])
+    eq((got["x"] - t1["x"], got["y"] - t1["y"], got["angle"]), (10, 50, 15), "T01 after Right, Shift+Down, R")
+    key(page, "d")
+    eq(len(design(page)["items"]), 3, "items after D")
+    eq(item_by(page, "uid", page.eval("window.usherDesigner.selection().uid"))["id"], "T03", "the duplicate's id")
+    key(page, "Delete")
+    eq([i["id"] for i in design(page)["items"]], ["T01", "T02"], "items after Del")
+    key(page, "z", 2)
+    eq([i["id"] for i in design(page)["items"]], ["T01", "T02", "T03"], "items after Ctrl+Z")
+    key(page, "y", 2)
+    eq([i["id"] for i in design(page)["items"]], ["T01", "T02"], "items after Ctrl+Y")
+    click(page, "#undo")
+    click(page, "#redo")
+    eq([i["id"] for i in design(page)["items"]], ["T01", "T02"], "items after Undo and Redo buttons")
+
+    # T01 dragged right of T02, then Renumber: the left one is T01 again
+    x1, y1 = body_centre(page, t1["uid"])
+    x2, _ = body_centre(page, t2["uid"])
+    drag(page, x1, y1, x2 + (x2 - x1), y1)
+    check(item_by(page, "uid", t1["uid"])["x"] > item_by(page, "uid", t2["uid"])["x"], "T01 dragged right of T02")
+    click(page, "#renumber")
+    eq((item_by(page, "uid", t2["uid"])["id"], item_by(page, "uid", t1["uid"])["id"]), ("T01", "T02"),
+       "the tables renumbered left to right")
+    eq(item_by(page, "uid", t2["uid"])["label"], "Table 1", "a default name follows the number")
+    layout = export(page)
+    eq([s["id"] for s in layout["sections"]], ["T02", "T01"], "the sections after renumbering")
+    eq(layout["sections"][1]["seats"][0]["id"], "T01-01", "the seat ids follow")
     dash.no_page_problems(page)
 
 
