@@ -27,6 +27,7 @@
     view: null,              /* {x, y, w, h} of the SVG's viewBox */
     states: new Map(),       /* seat id -> state on the coordinator when loaded */
     savedText: null,         /* the layout JSON last loaded or saved, to tell changes */
+    savedBySave: false,      /* savedText came from a Save (not from loading) */
     lastCheck: null
   };
 
@@ -143,12 +144,14 @@
   function start() {
     S.token = sessionStorage.getItem(TOKEN_KEY);
     if (!S.token) { showLogin(''); return; }
-    loadFromEvent(true);
+    /* signed in after designing without a token: the design stays */
+    loadFromEvent(true, S.design.items.length > 0 && S.savedText === null);
   }
 
-  /* GET /v1/layout and /v1/seats: the event's layout becomes the design,
-   * its blocked seats marked blocked, its seats holding tickets shown. */
-  function loadFromEvent(first) {
+  /* GET /v1/layout and /v1/seats: the event's layout becomes the design
+   * (unless keep), its blocked seats marked blocked, its seats holding
+   * tickets shown. */
+  function loadFromEvent(first, keep) {
     $('event-name').textContent = 'Loading the event\u2019s layout…';
     return Promise.all([call('GET', '/v1/layout'), call('GET', '/v1/seats'), call('GET', '/v1/pubkey')]).then(function (r) {
       var lay = r[0], seats = r[1];
@@ -175,8 +178,9 @@
       markSeats(design, function (seat) { return blocked.has(seat.id) ? { blocked: true } : null; });
       var ev = r[2].status === 200 && r[2].body ? r[2].body.name : '';
       $('event-name').textContent = (ev ? ev + ' · ' : '') + 'the event\u2019s layout';
-      setDesign(design, true);
-      S.savedText = JSON.stringify(M.toLayout(S.design));
+      if (!keep) setDesign(design, true);
+      S.savedText = JSON.stringify(M.toLayout(design));
+      S.savedBySave = false;
       updateDirty();
       showDesigner();
       if (!first) toast('Loaded the event\u2019s layout.', 'ok');
@@ -692,7 +696,7 @@
     var text = JSON.stringify(layout || M.toLayout(S.design));
     var dirty = S.savedText === null ? S.design.items.length > 0 : text !== S.savedText;
     var d = $('dirty');
-    d.textContent = dirty ? (S.token ? 'Unsaved changes' : 'Not saved: Export to keep it') : S.savedText === null ? 'No changes' : 'Saved';
+    d.textContent = dirty ? (S.token ? 'Unsaved changes' : 'Not saved: Export to keep it') : S.savedBySave ? 'Saved' : 'No changes';
     d.setAttribute('data-dirty', dirty ? '1' : '0');
   }
 
@@ -956,6 +960,7 @@
       }
       var b = r.body;
       S.savedText = JSON.stringify(layout);
+      S.savedBySave = true;
       return syncBlocks(layout).then(function (blocks) {
         showMsg(msg, 'Saved to the event: ' + plural(Number(b.seats) || 0, 'seat', 'seats') + ' in ' + plural(Number(b.sections) || 0, 'section', 'sections') +
           (b.version != null ? ' (layout version ' + b.version + ')' : '') + '. Every kiosk\u2019s map changes now.' + blocks, 'ok');

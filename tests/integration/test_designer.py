@@ -356,6 +356,44 @@ def test_build_venue(env):
     dash.no_page_problems(page)
 
 
+def test_sign_in(env):
+    """A wrong token brings the sign-in form back saying so; without a
+    token the designer still designs and exports, and Save asks to sign in."""
+    coord, page = start(env)
+    page.navigate("%s/designer.html#token=NOT-A-TOKEN" % coord.url)
+    page.wait("!document.getElementById('login').hidden && !document.getElementById('login-error').hidden",
+              slow(10), "the sign-in form with a message")
+    check("does not accept this token" in page.eval("document.getElementById('login-error').textContent"),
+          "the message: %r" % page.eval("document.getElementById('login-error').textContent"))
+    eq(page.eval("sessionStorage.getItem('usher.admin_token')"), None, "a refused token kept")
+    click(page, "#no-token")
+    page.wait("!document.getElementById('main').hidden", slow(5), "the designer without a token")
+    click(page, "#add-table")
+    layout = export(page)
+    eq([len(s["seats"]) for s in layout["sections"]], [10], "a table of 10 seats designed without a coordinator")
+    validate(env, layout, "offline")
+    click(page, "#save")
+    page.wait("!document.getElementById('login').hidden", slow(5), "Save without a token asks to sign in")
+    check("Sign in with an admin token" in page.eval("document.getElementById('login-error').textContent"),
+          "the message: %r" % page.eval("document.getElementById('login-error').textContent"))
+    # a good token now: the design made meanwhile stays, to be saved
+    type_into(page, "#token", env.tokens["admin"])
+    click(page, "#token-submit")
+    page.wait("/event/.test(document.getElementById('event-name').textContent) && !document.getElementById('main').hidden",
+              slow(10), "the designer signed in")
+    eq(page.eval("document.getElementById('summary').getAttribute('data-seats')"), "10", "the design kept after signing in")
+    eq(page.eval("document.getElementById('dirty').textContent"), "Unsaved changes", "the state after signing in")
+    # a fresh page loads the event's layout, with nothing changed (leaving
+    # with unsaved changes would ask first: this test has said yes)
+    check(page.eval("(function () { var e = new Event('beforeunload', {cancelable: true});"
+                    " window.dispatchEvent(e); return e.defaultPrevented; })()"), "leaving with unsaved changes asks first")
+    page.eval("document.getElementById('dirty').setAttribute('data-dirty', '0'), true")
+    page.navigate("%s/designer.html" % coord.url)
+    page.wait("document.getElementById('summary').getAttribute('data-seats') === '4'", slow(10), "the event's layout")
+    eq(page.eval("document.getElementById('dirty').textContent"), "No changes", "the state after loading")
+    dash.no_page_problems(page)
+
+
 def test_import_export(env):
     """Import of the sample layouts: the designer reads counted and listed
     seats exactly as usher-coord does (same ids, classes, places), exports
