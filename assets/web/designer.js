@@ -16,6 +16,7 @@
   var SEAT_R = 22;
   var STEP = 10, STEP_BIG = 50, TURN = 15;
   var KNOWN = { VIP: 'VIP', Wheelchair: 'Wheelchair', Companion: 'Companion' };
+  var DETAIL_MAX = 3000; /* seat numbers and hover titles only for venues up to this size */
 
   function $(id) { return document.getElementById(id); }
 
@@ -28,6 +29,8 @@
     states: new Map(),       /* seat id -> state on the coordinator when loaded */
     savedText: null,         /* the layout JSON last loaded or saved, to tell changes */
     savedBySave: false,      /* savedText came from a Save (not from loading) */
+    drawn: new Map(),        /* item uid -> {sig, el}: what render() drew */
+    statesVersion: 0,        /* bumped when `states` changes (the rings of taken seats) */
     lastCheck: null
   };
 
@@ -168,6 +171,7 @@
         throw new Error('The event\u2019s layout cannot be edited here: ' + e.message);
       }
       S.states = new Map();
+      S.statesVersion++;
       var blocked = new Set();
       if (seats.status === 200 && seats.body && Array.isArray(seats.body.seats)) {
         seats.body.seats.forEach(function (x) {
@@ -528,7 +532,7 @@
     return b;
   }
 
-  function drawItem(it, selKeys) {
+  function drawItem(it, selKeys, detail) {
     var g = s('g', { 'class': 'item item-' + it.type, 'data-uid': it.uid, tabindex: '0', role: 'button',
       'aria-label': M.itemTitle(it) + ', ' + plural(M.itemSeatCount(it), 'seat', 'seats') });
     if (S.sel && S.sel.uid === it.uid && !S.sel.keys) g.classList.add('selected');
@@ -580,9 +584,8 @@
           transform: 'rotate(' + it.angle + ' ' + p.x + ' ' + p.y + ')' }));
         else e.appendChild(s('circle', { cx: p.x, cy: p.y, r: SEAT_R }));
         if (p.blocked) e.appendChild(s('path', { 'class': 'cross', d: 'M' + (p.x - 11) + ' ' + (p.y - 11) + 'l22 22m0 -22l-22 22' }));
-        else e.appendChild(s('text', { x: p.x, y: p.y + 6 }, p.label.length > 3 ? p.label.slice(0, 3) : p.label));
-        var tip = s('title', null, p.id + (p.cls ? ' · ' + p.cls : '') + (p.blocked ? ' · blocked' : '') + (e.getAttribute('data-taken') ? ' · holds a ticket' : ''));
-        e.appendChild(tip);
+        else if (detail) e.appendChild(s('text', { x: p.x, y: p.y + 6 }, p.label.length > 3 ? p.label.slice(0, 3) : p.label));
+        if (detail) e.appendChild(s('title', null, p.id + (p.cls ? ' · ' + p.cls : '') + (p.blocked ? ' · blocked' : '') + (e.getAttribute('data-taken') ? ' · holds a ticket' : '')));
         g.appendChild(e);
       });
     });
@@ -603,9 +606,24 @@
     svg.appendChild(s('rect', { 'class': 'stage', x: v.x - v.w * 5, y: stageY - 70, width: v.w * 11, height: 50 }));
     svg.appendChild(s('text', { 'class': 'stage-label', x: v.x + v.w / 2, y: stageY - 38 }, 'STAGE'));
     var selKeys = S.sel && S.sel.keys ? new Set(S.sel.keys) : null;
+    var total = S.design.items.reduce(function (n, it) { return n + M.itemSeatCount(it); }, 0);
+    var frag = document.createDocumentFragment(), drawn = new Map();
+    /* an item whose drawing would not change keeps its elements: a change
+     * to one table of a big venue redraws that table only */
     S.design.items.forEach(function (it) {
-      svg.appendChild(drawItem(it, S.sel && S.sel.uid === it.uid ? selKeys : null));
+      var mine = S.sel && S.sel.uid === it.uid;
+      var sig = JSON.stringify(it) + '|' + (mine ? (S.sel.keys ? S.sel.keys.join(',') : '*') : '') + '|' +
+        (total <= DETAIL_MAX) + '|' + S.statesVersion;
+      var old = S.drawn.get(it.uid), el;
+      if (old && old.sig === sig) el = old.el;
+      else el = drawItem(it, mine ? selKeys : null, total <= DETAIL_MAX);
+      el.removeAttribute('transform');
+      el.classList.remove('dragging');
+      drawn.set(it.uid, { sig: sig, el: el });
+      frag.appendChild(el);
     });
+    S.drawn = drawn;
+    svg.appendChild(frag);
     applyView();
     renderSide();
   }
@@ -979,6 +997,7 @@
       var now = new Map();
       r.body.seats.forEach(function (x) { now.set(x.id, x.state); });
       S.states = now;
+      S.statesVersion++;
       var todo = [];
       layout.sections.forEach(function (sec) {
         sec.seats.forEach(function (x) {
@@ -988,19 +1007,23 @@
           else if (x.blocked && st && st !== 'blocked') todo.push([x.id, 'busy']);
         });
       });
-      var done = 0, failed = [];
+      var blockedN = 0, unblockedN = 0, failed = [];
       return todo.reduce(function (p, t) {
         return p.then(function () {
           if (t[1] === 'busy') { failed.push(t[0] + ' (it holds a ticket)'); return; }
           return call('POST', '/v1/seats/' + encodeURIComponent(t[0]) + '/' + t[1]).then(function (a) {
             var v = a.body && a.body.verdict;
             var ok = a.status === 200 && (!v || v === 'accepted' || v.status === 'accepted');
-            if (ok) { done++; now.set(t[0], t[1] === 'block' ? 'blocked' : 'free'); } else failed.push(t[0]);
+            if (!ok) { failed.push(t[0]); return; }
+            if (t[1] === 'block') blockedN++; else unblockedN++;
+            now.set(t[0], t[1] === 'block' ? 'blocked' : 'free');
+            S.statesVersion++;
           });
         });
       }, Promise.resolve()).then(function () {
         render();
-        var out = done ? ' ' + plural(done, 'seat', 'seats') + ' blocked or unblocked.' : '';
+        var out = (blockedN ? ' Blocked ' + plural(blockedN, 'seat', 'seats') + '.' : '') +
+          (unblockedN ? ' Unblocked ' + plural(unblockedN, 'seat', 'seats') + '.' : '');
         if (failed.length) out += ' Not blocked: ' + failed.join(', ') + '.';
         return out;
       });
@@ -1023,6 +1046,7 @@
       sessionStorage.removeItem(TOKEN_KEY);
       S.token = null;
       S.states = new Map();
+      S.statesVersion++;
       showLogin('');
     });
     $('add-table').addEventListener('click', addTable);
