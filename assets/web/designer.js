@@ -751,8 +751,10 @@
     });
     if (b.x0 === Infinity) { setView(1000, 600, 2000); return; }
     b.y0 -= 80; /* the stage */
-    var w = Math.max(b.x1 - b.x0, (b.y1 - b.y0) / aspect()) * 1.12 + 100;
-    setView((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2, Math.max(w, 800));
+    var w = Math.max(Math.max(b.x1 - b.x0, (b.y1 - b.y0) / aspect()) * 1.12 + 100, 800);
+    /* the stage near the top of the plan, the room below it */
+    var hh = w * aspect(), top = b.y0 - Math.min(40, Math.max(0, (hh - (b.y1 - b.y0)) / 2));
+    setView((b.x0 + b.x1) / 2, top + hh / 2, w);
   }
 
   function ensureVisible(it) {
@@ -953,7 +955,8 @@
   function save() {
     var layout = M.toLayout(S.design), res = M.check(layout), msg = $('save-msg');
     if (!S.token) { showLogin('Sign in with an admin token to save to the event (your design stays in this page).'); return; }
-    if (!res.ok) { showMsg(msg, 'Not saved: ' + explain(layout, res.error), 'error'); return; }
+    msg.removeAttribute('data-result');
+    if (!res.ok) { showMsg(msg, 'Not saved: ' + explain(layout, res.error), 'error'); msg.setAttribute('data-result', 'invalid'); return; }
     var btn = $('save');
     btn.disabled = true;
     showMsg(msg, 'Saving…', '');
@@ -1062,7 +1065,10 @@
     $('zoom-out').addEventListener('click', function () { zoomAt(1.3, S.view.x + S.view.w / 2, S.view.y + S.view.h / 2); });
     $('zoom-fit').addEventListener('click', function () { fitView(); render(); });
     $('item-form').addEventListener('change', function (ev) { if (ev.target.id) applyField(ev.target.id); });
-    $('item-form').addEventListener('submit', function (ev) { ev.preventDefault(); if (document.activeElement) applyField(document.activeElement.id); });
+    $('item-form').addEventListener('submit', function (ev) { ev.preventDefault(); });
+    $('item-form').addEventListener('keydown', function (ev) {
+      if (ev.key === 'Enter' && ev.target.tagName === 'INPUT') { ev.preventDefault(); applyField(ev.target.id); }
+    });
     Array.prototype.forEach.call(document.querySelectorAll('.mark'), function (b) {
       b.addEventListener('click', function () { setSeatClass(b.getAttribute('data-cls')); });
     });

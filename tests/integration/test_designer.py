@@ -422,6 +422,25 @@ def test_import_export(env):
     types = sorted(set(i["type"] for i in design(page)["items"]))
     eq(types, ["rows", "table"], "small-hall's sections as tables and row blocks")
 
+    # a turned, curved block of rows with aisles, numbered from the right,
+    # and a turned table: made by the designer's model, read back editable
+    made = page.eval("""(function () { var M = UsherLayout, d = M.newDesign('Made');
+      var r = M.addRows(d, 800, 900, 5, 14); r.angle = 20; r.curve = 45; r.aisles = [4, 10]; r.aisleWidth = 80;
+      r.fromRight = true; r.name = 'Balcony'; r.marks['2:3'] = {cls: 'Wheelchair'}; r.marks['4:0'] = {blocked: true};
+      var t = M.addTable(d, 200, 300, 12); t.angle = 45; t.radius = 140; t.cls = 'VIP'; t.marks['5'] = {cls: ''};
+      return M.toLayout(d); })()""")
+    dash.choose_file(page, "made.json", json.dumps(made))
+    page.wait("/Imported made/.test(document.getElementById('save-msg').textContent)", slow(5), "made.json imported")
+    items = design(page)["items"]
+    eq([i["type"] for i in items], ["rows", "table"], "made.json's items")
+    r, t = items
+    eq((r["rows"], r["perRow"], r["angle"], r["curve"], r["aisles"], r["aisleWidth"], r["fromRight"], r["name"], r["first"]),
+       (5, 14, 20, 45, [4, 10], 80, True, "Balcony", "A"), "the block of rows read back")
+    eq(r["marks"], {"2:3": {"cls": "Wheelchair"}, "4:0": {"blocked": True}}, "the block's seat marks read back")
+    eq((t["angle"], t["radius"], t["cls"], t["marks"]), (45, 140, "VIP", {"5": {"cls": ""}}), "the table read back")
+    eq(export(page), made, "made.json exported again")
+    validate(env, made, "made")
+
     before = page.eval("JSON.stringify(window.usherDesigner.layout())")
     bad = {"sections": [{"kind": "table", "id": "T01", "x": 0, "y": 0, "seats": [{"id": "X-1", "x": 0, "y": 0},
                                                                              {"id": "X-1", "x": 90, "y": 0}]}]}
