@@ -503,10 +503,13 @@
     var st = seats.length === 1 ? S.states.get(seats[0].id) : null;
     if (st && st !== 'free' && st !== 'blocked') title += ' · holds a ticket now';
     $('seat-title').textContent = title + ' · ' + M.itemTitle(it);
+    $('seat-bar-title').textContent = title;
     var allBlocked = seats.length && seats.every(function (x) { return x.blocked; });
     var b = $('seat-block');
     b.textContent = allBlocked ? 'Unblock seat' + (seats.length > 1 ? 's' : '') : 'Block seat' + (seats.length > 1 ? 's' : '');
     b.setAttribute('aria-pressed', allBlocked ? 'true' : 'false');
+    $('bar-block').textContent = allBlocked ? 'Unblock' : 'Block';
+    $('bar-block').setAttribute('aria-pressed', allBlocked ? 'true' : 'false');
     Array.prototype.forEach.call(document.querySelectorAll('.mark'), function (m) {
       var on = seats.length && seats.every(function (x) { return x.cls === m.getAttribute('data-cls'); });
       m.setAttribute('aria-pressed', on ? 'true' : 'false');
@@ -640,6 +643,7 @@
     $('inspect-empty').hidden = !!it;
     $('item-form').hidden = !it || !!S.sel.keys;
     $('seat-panel').hidden = !it || !S.sel.keys;
+    $('seat-bar').hidden = !it || !S.sel.keys;
     if (it && !S.sel.keys) fillForm(it);
     if (it && S.sel.keys) fillSeatPanel(it);
     if (!it || S.sel.keys) showMsg($('item-msg'), '');
@@ -1078,6 +1082,8 @@
       setMark('blocked', !(seats.length && seats.every(function (x) { return x.blocked; })));
     });
     $('seat-back').addEventListener('click', function () { if (S.sel) select({ uid: S.sel.uid }); });
+    $('bar-block').addEventListener('click', function () { $('seat-block').click(); });
+    $('bar-close').addEventListener('click', function () { select(null); });
     $('seat-find').addEventListener('submit', function (ev) {
       ev.preventDefault();
       var f = findSeat($('seat-find-id').value);

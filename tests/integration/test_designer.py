@@ -611,12 +611,26 @@ def test_phone(env):
     eq(page.eval("document.documentElement.scrollWidth"), PHONE[0], "the page's width after the drag")
     b = dash.box_of(page, "#dseat-T02-01", scroll=False)
     dash.tap(page, b[0] + b[2] / 2, b[1] + b[3] / 2)
-    page.wait("/T02-01/.test(document.getElementById('seat-title').textContent)", slow(5), "the tapped seat selected")
-    dash.tap_on(page, "#mark-companion")
+    page.wait("/T02-01/.test(document.getElementById('seat-bar-title').textContent)", slow(5),
+              "the tapped seat's bar on the plan")
+    # the marks are at the bottom of the plan, where the thumb is: no scrolling
+    plan = dash.box_of(page, "#canvas", scroll=False)
+    for sel in ("#bar-companion", "#bar-block", "#bar-close"):
+        x, y, w, h = dash.box_of(page, sel, scroll=False)
+        check(h >= 40 and plan[1] <= y and y + h <= min(plan[1] + plan[3], PHONE[1]) and x >= 0 and x + w <= PHONE[0],
+              "%s at %r is not a finger's target on the plan %r" % (sel, [x, y, w, h], plan))
+    b = dash.box_of(page, "#bar-companion", scroll=False)
+    dash.tap(page, b[0] + b[2] / 2, b[1] + b[3] / 2)
     page.wait("document.getElementById('dseat-T02-01').getAttribute('data-mark') === 'Companion'", slow(5),
               "T02-01 a companion seat")
-    page.eval("window.scrollTo(0, 0), true")
     keep_shot(env, page, "designer-phone.png")
+    b = dash.box_of(page, "#bar-block", scroll=False)
+    dash.tap(page, b[0] + b[2] / 2, b[1] + b[3] / 2)
+    page.wait("document.getElementById('dseat-T02-01').getAttribute('data-mark') === 'blocked'", slow(5),
+              "T02-01 blocked from the bar")
+    b = dash.box_of(page, "#bar-close", scroll=False)
+    dash.tap(page, b[0] + b[2] / 2, b[1] + b[3] / 2)
+    page.wait("document.getElementById('seat-bar').hidden", slow(5), "the bar closed")
     dash.no_page_problems(page)
 
 
