@@ -631,6 +631,16 @@ def test_phone(env):
     b = dash.box_of(page, "#bar-close", scroll=False)
     dash.tap(page, b[0] + b[2] / 2, b[1] + b[3] / 2)
     page.wait("document.getElementById('seat-bar').hidden", slow(5), "the bar closed")
+    # two fingers moving apart zoom in
+    w0 = page.eval("window.usherDesigner.view().w")
+    cx, cy = plan[0] + plan[2] / 2, plan[1] + 40
+    pts = lambda d: [{"x": cx - d, "y": cy, "id": 1}, {"x": cx + d, "y": cy, "id": 2}]
+    page.call("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": pts(30)})
+    for d in (45, 60, 75, 90):
+        page.call("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": pts(d)})
+    page.call("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    w1 = page.eval("window.usherDesigner.view().w")
+    check(w1 < w0 * 0.5, "a pinch did not zoom in: the view was %.0f units wide, then %.0f" % (w0, w1))
     dash.no_page_problems(page)
 
 
