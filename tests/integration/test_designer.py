@@ -394,6 +394,28 @@ def test_sign_in(env):
     dash.no_page_problems(page)
 
 
+def test_opens_event_layout(env):
+    """A generated theatre (20 curved rows of 30) opens as one editable block
+    of rows A..T, and the layout the designer makes of it is the event's
+    (every seat id, section, class and place): opening changes nothing."""
+    coord, page = start(env, layout="theatre:20x30,vip=2")
+    admin = env.tokens["admin"]
+    open_designer(coord, page, admin, 600)
+    items = design(page)["items"]
+    eq([(i["type"], i.get("first"), i.get("rows"), i.get("perRow")) for i in items], [("rows", "A", 2, 30), ("rows", "C", 18, 30)],
+       "the theatre's rows as blocks (the two VIP rows apart)")
+    eq(page.eval("document.getElementById('dirty').textContent"), "No changes", "the state after opening")
+    want = layout_seats(it.get_json(coord.port, "/v1/layout", admin))
+    got = layout_seats(page.eval("window.usherDesigner.layout()"))
+    eq(set(got), set(want), "the designer's seats and the event's")
+    for sid, w in want.items():
+        g = got[sid]
+        check(g[0] == w[0] and g[1] == w[1] and abs(g[2] - w[2]) < 0.01 and abs(g[3] - w[3]) < 0.01,
+              "seat %s: the designer has %r, the event %r" % (sid, g, w))
+    check(abs(items[1]["curve"]) > 0, "the theatre's curve read back: %r" % items[1]["curve"])
+    dash.no_page_problems(page)
+
+
 def test_import_export(env):
     """Import of the sample layouts: the designer reads counted and listed
     seats exactly as usher-coord does (same ids, classes, places), exports
