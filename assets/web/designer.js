@@ -592,8 +592,37 @@
         g.appendChild(e);
       });
     });
+    if (S.sel && S.sel.uid === it.uid && !S.sel.keys) drawTurnHandle(g, it, secs);
     return g;
   }
+
+  /* The handle above a selected item: dragged round its centre, it turns
+   * the item (in steps of 5 degrees). */
+  function drawTurnHandle(g, it, secs) {
+    var a = -it.angle * Math.PI / 180, c = Math.cos(a), sn = Math.sin(a), top = 0;
+    secs.forEach(function (sc) {
+      sc.seats.forEach(function (p) { top = Math.min(top, (p.x - it.x) * sn + (p.y - it.y) * c); });
+    });
+    var d = -top + SEAT_R + 60;
+    var hx = it.x + d * Math.sin(it.angle * Math.PI / 180), hy = it.y - d * Math.cos(it.angle * Math.PI / 180);
+    var e = -top + SEAT_R + 6; /* the line from just above the item to the handle */
+    var ex = it.x + e * Math.sin(it.angle * Math.PI / 180), ey = it.y - e * Math.cos(it.angle * Math.PI / 180);
+    hx = it.x + d * Math.sin(it.angle * Math.PI / 180);
+    g.appendChild(s('line', { 'class': 'turn-line', x1: ex, y1: ey, x2: hx, y2: hy }));
+    var hnd = s('g', { 'class': 'turn-handle' });
+    hnd.appendChild(s('circle', { cx: hx, cy: hy, r: 24 }));
+    hnd.appendChild(s('text', { x: hx, y: hy + 8 }, '\u21bb'));
+    hnd.appendChild(s('title', null, 'Drag to turn'));
+    g.appendChild(hnd);
+  }
+
+  function mapToClient(x, y) {
+    var r = $('plan').getBoundingClientRect(), v = S.view;
+    return [r.left + (x - v.x) / v.w * r.width, r.top + (y - v.y) / v.h * r.height];
+  }
+
+  /* Degrees of the pointer round a centre on screen: 0 straight up, clockwise. */
+  function bearing(cx, cy, x, y) { return Math.atan2(x - cx, -(y - cy)) * 180 / Math.PI; }
 
   function render() {
     var svg = $('plan');
@@ -800,6 +829,13 @@
       var g = ev.target.closest ? ev.target.closest('.item') : null;
       var seatEl = ev.target.closest ? ev.target.closest('.seat') : null;
       var it = g ? M.findItem(S.design, Number(g.getAttribute('data-uid'))) : null;
+      if (it && ev.target.closest('.turn-handle')) {
+        var c = mapToClient(it.x, it.y);
+        P.drag = { id: ev.pointerId, turn: true, it: it, g: g, cx: c[0], cy: c[1], a0: bearing(c[0], c[1], ev.clientX, ev.clientY),
+          start: it.angle, angle: it.angle, moved: false };
+        ev.preventDefault();
+        return;
+      }
       P.drag = { id: ev.pointerId, x: ev.clientX, y: ev.clientY, moved: false, it: it, g: g,
         seatKey: seatEl ? seatEl.getAttribute('data-key') : null, shift: ev.shiftKey || ev.ctrlKey || ev.metaKey,
         view: { x: S.view.x, y: S.view.y }, slop: ev.pointerType === 'mouse' ? 4 : 10 };
@@ -811,6 +847,13 @@
       if (P.pinch) { movePinch(); return; }
       var d = P.drag;
       if (!d || d.id !== ev.pointerId) return;
+      if (d.turn) {
+        var delta = bearing(d.cx, d.cy, ev.clientX, ev.clientY) - d.a0;
+        d.angle = M.normAngle(Math.round((d.start + delta) / 5) * 5);
+        d.moved = true;
+        d.g.setAttribute('transform', 'rotate(' + (d.angle - d.start) + ' ' + d.it.x + ' ' + d.it.y + ')');
+        return;
+      }
       var dx = ev.clientX - d.x, dy = ev.clientY - d.y;
       if (!d.moved && Math.hypot(dx, dy) < d.slop) return;
       d.moved = true;
@@ -837,6 +880,10 @@
       P.drag = null;
       if (!d || d.id !== ev.pointerId) return;
       if (ev.type === 'pointercancel') { render(); return; }
+      if (d.turn) {
+        if (d.moved && d.angle !== d.start) { d.it.angle = d.angle; commit(); } else render();
+        return;
+      }
       var k = unitsPerPixel();
       if (d.moved && d.it) {
         d.it.x = Math.round(d.it.x + (ev.clientX - d.x) * k);

@@ -557,6 +557,21 @@ def test_keyboard_and_renumber(env):
     click(page, "#redo")
     eq([i["id"] for i in design(page)["items"]], ["T01", "T02"], "items after Undo and Redo buttons")
 
+    # the turn handle: dragged a quarter round the table's centre, a quarter turn
+    click_at(page, *body_centre(page, t1["uid"]), DESK)
+    a0 = item_by(page, "uid", t1["uid"])["angle"]
+    hx, hy = (lambda b: (b[0] + b[2] / 2, b[1] + b[3] / 2))(box(page, '.item[data-uid="%d"] .turn-handle circle' % t1["uid"]))
+    cx, cy = body_centre(page, t1["uid"])
+    r = math.hypot(hx - cx, hy - cy)
+    a = math.atan2(hx - cx, -(hy - cy))
+    mouse(page, "mouseMoved", hx, hy)
+    mouse(page, "mousePressed", hx, hy, 1)
+    for i in range(1, 10):
+        b = a + math.pi / 2 * i / 9
+        mouse(page, "mouseMoved", cx + r * math.sin(b), cy - r * math.cos(b), 1)
+    mouse(page, "mouseReleased", cx + r * math.sin(a + math.pi / 2), cy - r * math.cos(a + math.pi / 2))
+    eq(item_by(page, "uid", t1["uid"])["angle"], (a0 + 90) % 360, "T01 after a quarter turn of its handle")
+
     # T01 dragged right of T02, then Renumber: the left one is T01 again
     x1, y1 = body_centre(page, t1["uid"])
     x2, _ = body_centre(page, t2["uid"])
