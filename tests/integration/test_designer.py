@@ -41,14 +41,14 @@ DESK = (1280, 800)
 # ---- setting up -----------------------------------------------------------------
 
 
-def start(env, layout="gala:1x4", size=DESK, touch=False):
+def start(env, layout="gala:1x4", size=DESK, touch=False, event="Designer <b>Test</b>"):
     """An event on `layout` with one ticket, an admin and a kiosk; usher-coord
     serving assets/web; Chromium at `size`. Returns (coord, page)."""
     binary = browser.find_chromium()
     if not binary:
         env.skipped = True
         raise Skip("no Chromium (install Debian's chromium: scripts/deps test)")
-    env.tool([it.COORD, "init", "--db", env.db, "--event", "Designer <b>Test</b>", "--layout", layout])
+    env.tool([it.COORD, "init", "--db", env.db, "--event", event, "--layout", layout])
     path = env.path("tickets.csv")
     with open(path, "w", encoding="utf-8") as f:
         f.write("ticket_number,full_name\nDES-0001,Ann Example\n")
@@ -234,11 +234,10 @@ def test_build_venue(env):
     one turned, a seat made VIP, one blocked, one Wheelchair then undone;
     the export is the documented format, the real validator takes it with
     the same seats and classes; Save goes to PUT /v1/layout."""
-    coord, page = start(env)
+    coord, page = start(env, event="Spring Gala")
     admin = env.tokens["admin"]
     open_designer(coord, page, admin, 4)
-    eq(page.eval("document.getElementById('event-name').textContent").split(" · ")[0], "Designer <b>Test</b>",
-       "the event's name, as text")
+    eq(page.eval("document.getElementById('event-name').textContent").split(" · ")[0], "Spring Gala", "the event's name")
     eq([i["id"] for i in design(page)["items"]], ["T01"], "the event's layout loaded as one editable table")
 
     type_into(page, "#table-seats", 8)
@@ -483,6 +482,9 @@ def test_checks(env):
     off; names with markup stay text."""
     coord, page = start(env)
     open_designer(coord, page, env.tokens["admin"], 4)
+    eq(page.eval("document.getElementById('event-name').textContent").split(" · ")[0], "Designer <b>Test</b>",
+       "the event's name, as text")
+    eq(page.eval("document.querySelectorAll('#event-name b').length"), 0, "markup from the event's name")
     click(page, "#add-table")
     t2 = item_by(page, "id", "T02")
     click_at(page, *body_centre(page, t2["uid"]), DESK)
