@@ -561,19 +561,18 @@
         width: lb.x1 - lb.x0 + 2 * pad + left, height: lb.y1 - lb.y0 + 2 * pad, rx: 14,
         transform: 'rotate(' + it.angle + ' ' + it.x + ' ' + it.y + ')' }));
       if (it.type === 'rows') {
-        secs.forEach(function (sc, ri) {
-          /* the row's id left of its leftmost seat */
+        var ca = Math.cos(-a), sa = Math.sin(-a);
+        secs.forEach(function (sc) {
+          /* the row's id left of its leftmost seat, in the block's frame */
           var first = sc.seats[it.fromRight ? sc.seats.length - 1 : 0];
-          var p = { x: first.x - (it.x + 0), y: first.y - it.y };
-          var lx = p.x * c - p.y * sn - 40, ly = p.x * sn + p.y * c;
-          var ca = Math.cos(-a), sa = Math.sin(-a);
+          var dx = first.x - it.x, dy = first.y - it.y;
+          var lx = dx * c - dy * sn - 40, ly = dx * sn + dy * c;
           g.appendChild(s('text', { 'class': 'row-label', x: it.x + lx * ca - ly * sa, y: it.y + lx * sa + ly * ca + 5 }, sc.id));
-          void ri;
         });
         if (it.name) {
-          var top = { x: 0, y: lb.y0 - pad - 8 }, ca2 = Math.cos(-a), sa2 = Math.sin(-a);
-          g.appendChild(s('text', { 'class': 'item-label', x: it.x + top.x * ca2 - top.y * sa2, y: it.y + top.x * sa2 + top.y * ca2,
-            transform: 'rotate(' + it.angle + ' ' + (it.x + top.x * ca2 - top.y * sa2) + ' ' + (it.y + top.x * sa2 + top.y * ca2) + ')' }, it.name));
+          /* the section's name above the block, turned with it */
+          var ty = lb.y0 - pad - 8, nx = it.x - ty * sa, ny = it.y + ty * ca;
+          g.appendChild(s('text', { 'class': 'item-label', x: nx, y: ny, transform: 'rotate(' + it.angle + ' ' + nx + ' ' + ny + ')' }, it.name));
         }
       }
     }
@@ -690,7 +689,6 @@
       var extra = Object.keys(res.classes).sort().map(function (k) { return res.classes[k] + ' ' + k; });
       if (res.blocked) extra.push(res.blocked + ' blocked');
       if (extra.length) sum.appendChild(h('span', { 'class': 'muted' }, ' · ' + extra.join(' · ')));
-      sum.id = 'summary';
       sum.setAttribute('data-seats', res.seats);
     } else sum.removeAttribute('data-seats');
     var probs = problems(layout, res);
