@@ -130,7 +130,7 @@
   function addRows(design, x, y, rows, perRow) {
     var it = { uid: design.next++, type: 'rows', name: '', first: freeRowId(design, rows), x: r2(x), y: r2(y),
       angle: 0, cls: '', rows: rows, perRow: perRow, spacing: ROW_SPACING, gap: ROW_GAP, curve: 0,
-      aisles: [], aisleWidth: ROW_SPACING, fromRight: false, marks: {} };
+      aisles: [], aisleWidth: ROW_SPACING, fromRight: false, start: 1, marks: {} };
     design.items.push(it);
     return it;
   }
@@ -183,11 +183,11 @@
       });
     }
     var xs = rowXs(it), half = Math.max(Math.abs(xs[0]), Math.abs(xs[xs.length - 1])), ids = rowIds(it), out = [];
-    var depth = (it.rows - 1) * it.gap;
+    var depth = (it.rows - 1) * it.gap, start = it.start == null ? 1 : it.start;
     ids.forEach(function (rid, r) {
       var ry = r * it.gap - depth / 2, seats = [];
       for (var k = 0; k < it.perRow; k++) {
-        var num = it.fromRight ? it.perRow - k : k + 1, dx = xs[k];
+        var num = it.fromRight ? start + it.perRow - 1 - k : start + k, dx = xs[k];
         var dy = ry - (half > 0 ? it.curve * (dx / half) * (dx / half) : 0);
         seats.push(seat(r + ':' + k, rid + '-' + num, String(num), dx, dy, it.cls));
       }
@@ -506,8 +506,12 @@
     var n = sec.seats.length, fromRight = false, order = [];
     var k;
     for (k = 0; k < n; k++) order.push(k);
-    var nums = sec.seats.map(function (s) { var m = /^(.*)-(\d+)$/.exec(s.id); return m && m[1] === sec.id && s.label === m[2] ? Number(m[2]) : -1; });
-    for (k = 0; k < n; k++) if (nums[k] !== k + 1) return null;
+    /* seats numbered one by one from some first number, no leading zeros */
+    var nums = sec.seats.map(function (s) {
+      var m = /^(.*)-([1-9]\d*|0)$/.exec(s.id);
+      return m && m[1] === sec.id && s.label === m[2] ? Number(m[2]) : -1;
+    });
+    for (k = 0; k < n; k++) if (nums[0] < 0 || nums[k] !== nums[0] + k) return null;
     var a = sec.seats[0], b = sec.seats[n - 1];
     var angle = n > 1 ? roughAngle(Math.atan2(b.y - a.y, b.x - a.x)) : 0;
     /* seat 1 at the right end: the row is numbered from the right */
@@ -528,7 +532,7 @@
     }
     var it = { uid: uid, type: 'rows', name: '', first: sec.id, x: 0, y: 0, angle: angle, cls: sec.cls, rows: 1,
       perRow: n, spacing: n > 1 ? snap(base) : ROW_SPACING, gap: ROW_GAP, curve: 0, aisles: aisles,
-      aisleWidth: aisleWidth === null ? ROW_SPACING : snap(aisleWidth), fromRight: fromRight, marks: {} };
+      aisleWidth: aisleWidth === null ? ROW_SPACING : snap(aisleWidth), fromRight: fromRight, start: nums[0], marks: {} };
     var m = /^(.*), row (.+)$/.exec(sec.label);
     if (m && m[2] === sec.id) it.name = m[1];
     else if (sec.label !== 'Row ' + sec.id) return null;
@@ -546,7 +550,10 @@
     it.x = snap(sec.x + c[0]);
     it.y = snap(sec.y + c[1]);
     var want = itemSections(it)[0];
-    for (k = 0; k < n; k++) if (!near(sec.seats[k].x, want.seats[k].x) || !near(sec.seats[k].y, want.seats[k].y)) return null;
+    for (k = 0; k < n; k++) {
+      var w = want.seats[k], got = sec.seats[k];
+      if (w.id !== got.id || w.label !== got.label || !near(got.x, w.x) || !near(got.y, w.y)) return null;
+    }
     /* marks are keyed by the seat's place from the left */
     it.marks = marksOf(sec, '0:', fromRight ? order.slice().reverse() : null);
     return it;
@@ -560,7 +567,7 @@
       var prev = out[out.length - 1];
       if (prev && prev.type === 'rows' && it.type === 'rows' && it.rows === 1 && prev.perRow === it.perRow &&
           prev.spacing === it.spacing && near(prev.curve, it.curve, 0.6) && prev.angle === it.angle && prev.name === it.name &&
-          prev.cls === it.cls && prev.fromRight === it.fromRight && String(prev.aisles) === String(it.aisles) &&
+          prev.cls === it.cls && prev.fromRight === it.fromRight && prev.start === it.start && String(prev.aisles) === String(it.aisles) &&
           near(prev.aisleWidth, it.aisleWidth, 0.6) && nextId(rowIds(prev)[prev.rows - 1]) === it.first) {
         /* where the next row sits in the block's own frame */
         var back = rotate(it.x - prev.x, it.y - prev.y, -prev.angle);

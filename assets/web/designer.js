@@ -354,7 +354,7 @@
       'f-radius': it.type === 'table' && it.radius ? it.radius : '',
       'f-spacing': it.spacing, 'f-gap': it.gap, 'f-curve': it.curve,
       'f-aisles': (it.aisles || []).join(', '), 'f-aislew': it.aisleWidth,
-      'f-fromright': it.fromRight ? 'right' : 'left', 'f-angle': it.angle,
+      'f-fromright': it.fromRight ? 'right' : 'left', 'f-angle': it.angle, 'f-start': it.start == null ? 1 : it.start,
       'f-class': it.type === 'fixed' ? it.sections[0].cls : it.cls
     };
     if (it.type === 'table') $('f-radius').placeholder = 'auto: ' + M.defaultRadius(it.seats);
@@ -435,6 +435,7 @@
         if (!msg) it.aisles = out.sort(function (a, b) { return a - b; });
         break;
       case 'f-fromright': it.fromRight = raw === 'right'; break;
+      case 'f-start': if ((v = int(0, 99999, 'First seat number')) !== null) it.start = v; break;
       case 'f-angle': if ((v = int(-360, 360, 'Turn')) !== null) it.angle = M.normAngle(v); break;
       case 'f-class':
         if ((v = text(M.CLASS_MAX, 'The class', true)) === null) break;

@@ -447,7 +447,7 @@ def test_import_export(env):
     # and a turned table: made by the designer's model, read back editable
     made = page.eval("""(function () { var M = UsherLayout, d = M.newDesign('Made');
       var r = M.addRows(d, 800, 900, 5, 14); r.angle = 20; r.curve = 45; r.aisles = [4, 10]; r.aisleWidth = 80;
-      r.fromRight = true; r.name = 'Balcony'; r.marks['2:3'] = {cls: 'Wheelchair'}; r.marks['4:0'] = {blocked: true};
+      r.fromRight = true; r.start = 101; r.name = 'Balcony'; r.marks['2:3'] = {cls: 'Wheelchair'}; r.marks['4:0'] = {blocked: true};
       var t = M.addTable(d, 200, 300, 12); t.angle = 45; t.radius = 140; t.cls = 'VIP'; t.marks['5'] = {cls: ''};
       return M.toLayout(d); })()""")
     dash.choose_file(page, "made.json", json.dumps(made))
@@ -455,8 +455,9 @@ def test_import_export(env):
     items = design(page)["items"]
     eq([i["type"] for i in items], ["rows", "table"], "made.json's items")
     r, t = items
-    eq((r["rows"], r["perRow"], r["angle"], r["curve"], r["aisles"], r["aisleWidth"], r["fromRight"], r["name"], r["first"]),
-       (5, 14, 20, 45, [4, 10], 80, True, "Balcony", "A"), "the block of rows read back")
+    eq((r["rows"], r["perRow"], r["angle"], r["curve"], r["aisles"], r["aisleWidth"], r["fromRight"], r["start"], r["name"],
+        r["first"]), (5, 14, 20, 45, [4, 10], 80, True, 101, "Balcony", "A"), "the block of rows read back")
+    eq(made["sections"][0]["seats"][0]["id"], "A-101", "the first seat of row A, numbered from 101")
     eq(r["marks"], {"2:3": {"cls": "Wheelchair"}, "4:0": {"blocked": True}}, "the block's seat marks read back")
     eq((t["angle"], t["radius"], t["cls"], t["marks"]), (45, 140, "VIP", {"5": {"cls": ""}}), "the table read back")
     eq(export(page), made, "made.json exported again")
@@ -507,6 +508,14 @@ def test_checks(env):
     layout = export(page)
     eq(layout["name"], evil, "the layout's name")
     check(json.dumps(evil) in page.eval("document.getElementById('json-out').textContent"), "the JSON as text")
+    # a block of rows numbered from 101
+    click(page, "#add-rows")
+    rows = item_by(page, "first", "A")
+    click_at(page, *body_centre(page, rows["uid"]), DESK)
+    type_into(page, "#f-start", 101)
+    row_a = [sec for sec in page.eval("window.usherDesigner.layout()")["sections"] if sec["id"] == "A"][0]
+    eq([(x["id"], x.get("label")) for x in row_a["seats"][:2]], [("A-101", "101"), ("A-102", "102")],
+       "row A numbered from 101 (ids and labels)")
     # delete everything: no seats is an error
     for i in design(page)["items"]:
         click_at(page, *body_centre(page, i["uid"]), DESK)
