@@ -313,6 +313,11 @@
   function duplicate() {
     var it = selectedItem();
     if (!it) return;
+    if (it.type === 'fixed') {
+      /* its seats have ids of their own, which a copy would repeat */
+      toast('A section whose seats are listed one by one cannot be copied here: copy it in the file, with new seat ids.', 'error');
+      return;
+    }
     var copy = M.clone(it);
     copy.uid = S.design.next++;
     var b = itemBox(it);
@@ -677,6 +682,7 @@
     if (it && S.sel.keys) fillSeatPanel(it);
     if (!it || S.sel.keys) showMsg($('item-msg'), '');
     ['rot-left', 'rot-right', 'duplicate', 'delete'].forEach(function (id) { $(id).disabled = !it; });
+    if (it && it.type === 'fixed') $('duplicate').disabled = true;
     $('undo').disabled = !S.history.canUndo();
     $('redo').disabled = !S.history.canRedo();
     var layout = M.toLayout(S.design);
