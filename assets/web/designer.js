@@ -30,7 +30,9 @@
     savedText: null,         /* the layout JSON last loaded or saved, to tell changes */
     savedBySave: false,      /* savedText came from a Save (not from loading) */
     drawn: new Map(),        /* item uid -> {sig, el}: what render() drew */
-    statesVersion: 0,        /* bumped when `states` changes (the rings of taken seats) */
+    statesVersion: 0,        /* bumped when `states` is replaced (items redrawn) */
+    es: null,                /* the event stream: seats taken meanwhile get their ring */
+    statesTimer: null,
     lastCheck: null
   };
 
@@ -161,6 +163,7 @@
       var auth = authProblem(lay);
       if (auth) {
         sessionStorage.removeItem(TOKEN_KEY);
+        stopWatching();
         S.token = null;
         showLogin(auth, 'Coordinator: ' + (errorOf(lay).message || 'HTTP ' + lay.status));
         return;
@@ -187,6 +190,7 @@
       S.savedBySave = false;
       updateDirty();
       showDesigner();
+      watchSeats();
       if (!first) toast('Loaded the event\u2019s layout.', 'ok');
     }).catch(function (e) {
       $('event-name').textContent = 'Usher';
@@ -195,6 +199,53 @@
         showMsg($('save-msg'), e.message + ' You can still design and export.', 'error');
       } else toast(e.message, 'error');
     });
+  }
+
+  function holdsTicket(st) { return !!st && st !== 'free' && st !== 'blocked'; }
+
+  /* Follows GET /v1/events: after a change (at most once a second) the
+   * seats are read again and the rings of seats that hold a ticket follow,
+   * so the organiser sees what a save would be refused for. */
+  function watchSeats() {
+    if (!S.token || S.es || typeof EventSource === 'undefined') return;
+    var es = new EventSource('/v1/events?access_token=' + encodeURIComponent(S.token));
+    S.es = es;
+    function later() {
+      if (es !== S.es || S.statesTimer) return;
+      S.statesTimer = setTimeout(function () { S.statesTimer = null; if (es === S.es) refreshStates(); }, 1000);
+    }
+    es.addEventListener('change', later);
+    es.addEventListener('reset', later);
+    es.addEventListener('open', later); /* a reconnection may have missed changes */
+  }
+
+  function stopWatching() {
+    if (S.es) S.es.close();
+    S.es = null;
+    clearTimeout(S.statesTimer);
+    S.statesTimer = null;
+  }
+
+  function refreshStates() {
+    return call('GET', '/v1/seats').then(function (r) {
+      if (r.status !== 200 || !r.body || !Array.isArray(r.body.seats) || !S.es) return;
+      var now = new Map();
+      r.body.seats.forEach(function (x) { now.set(x.id, x.state); });
+      var changed = [];
+      now.forEach(function (st, id) { if (holdsTicket(st) !== holdsTicket(S.states.get(id))) changed.push(id); });
+      S.states.forEach(function (st, id) { if (!now.has(id) && holdsTicket(st)) changed.push(id); });
+      S.states = now;
+      /* patch the drawn seats in place: no redraw of a big venue */
+      changed.forEach(function (id) {
+        var e = document.getElementById('dseat-' + id);
+        if (!e) return;
+        if (holdsTicket(now.get(id))) e.setAttribute('data-taken', '1'); else e.removeAttribute('data-taken');
+      });
+      if (changed.length) {
+        $('legend-taken').hidden = !Array.from(now.values()).some(holdsTicket);
+        renderSide();
+      }
+    }, function () { /* offline: the stream reconnects and asks again */ });
   }
 
   /* Sets marks on the seats for which fn(seat) gives one (merged). */
@@ -586,7 +637,7 @@
       sc.seats.forEach(function (p) {
         var st = S.states.get(p.id);
         var e = s('g', { 'class': 'seat', id: 'dseat-' + p.id, 'data-key': p.key, 'data-mark': markOf(p),
-          'data-cls': p.cls, 'data-taken': st && st !== 'free' && st !== 'blocked' ? '1' : null });
+          'data-cls': p.cls, 'data-taken': holdsTicket(st) ? '1' : null });
         if (selKeys && selKeys.has(p.key)) e.classList.add('selected');
         if (sc.kind === 'row') e.appendChild(s('rect', { x: p.x - SEAT_R, y: p.y - SEAT_R, width: 2 * SEAT_R, height: 2 * SEAT_R, rx: 8,
           transform: 'rotate(' + it.angle + ' ' + p.x + ' ' + p.y + ')' }));
@@ -642,6 +693,7 @@
     var stageY = stageLine();
     svg.appendChild(s('rect', { 'class': 'stage', x: v.x - v.w * 5, y: stageY - 70, width: v.w * 11, height: 50 }));
     svg.appendChild(s('text', { 'class': 'stage-label', x: v.x + v.w / 2, y: stageY - 38 }, 'STAGE'));
+    $('legend-taken').hidden = !Array.from(S.states.values()).some(holdsTicket);
     var selKeys = S.sel && S.sel.keys ? new Set(S.sel.keys) : null;
     var total = S.design.items.reduce(function (n, it) { return n + M.itemSeatCount(it); }, 0);
     var frag = document.createDocumentFragment(), drawn = new Map();
@@ -1103,6 +1155,7 @@
     $('sign-out').addEventListener('click', function (ev) {
       ev.preventDefault();
       sessionStorage.removeItem(TOKEN_KEY);
+      stopWatching();
       S.token = null;
       S.states = new Map();
       S.statesVersion++;

@@ -51,7 +51,7 @@ def start(env, layout="gala:1x4", size=DESK, touch=False, event="Designer <b>Tes
     env.tool([it.COORD, "init", "--db", env.db, "--event", event, "--layout", layout])
     path = env.path("tickets.csv")
     with open(path, "w", encoding="utf-8") as f:
-        f.write("ticket_number,full_name\nDES-0001,Ann Example\n")
+        f.write("ticket_number,full_name\nDES-0001,Ann Example\nDES-0002,Bo Example\n")
     env.tool([it.COORD, "tickets", "import", "--db", env.db, path])
     env.add_device("admin", "admin")
     env.add_device("kiosk-1", "kiosk")
@@ -611,6 +611,13 @@ def test_conflict(env):
     eq(json.loads(body)["verdicts"][0]["status"], "accepted", "the assign's verdict")
     open_designer(coord, page, admin, 4)
     eq(page.eval("document.getElementById('dseat-T01-02').getAttribute('data-taken')"), "1", "T01-02 shown holding a ticket")
+    eq(page.eval("document.getElementById('legend-taken').hidden"), False, "the legend's entry for seats holding a ticket")
+    # a guest seated while the organiser designs: the ring follows (event stream)
+    o = {"id": str(uuid.uuid4()), "kind": "assign", "at": now_iso(), "ticket": "DES-0002", "seat": "T01-04"}
+    status, _, body = it.http_call(coord.port, "POST", "/v1/sync", kiosk, json.dumps({"cursor": 0, "ops": [o]}))
+    eq(json.loads(body)["verdicts"][0]["status"], "accepted", "the second assign's verdict")
+    page.wait("document.getElementById('dseat-T01-04').getAttribute('data-taken') === '1'", slow(10),
+              "T01-04 ringed once a kiosk seats a guest there")
     click(page, "#add-table")
     t1 = item_by(page, "id", "T01")
     click_at(page, *body_centre(page, t1["uid"]), DESK)
