@@ -9,9 +9,10 @@ Each test starts a coordinator with its own database, opens the designer in
 one Chromium page driven over the DevTools protocol (browser.py) with real
 mouse or touch events, and checks the layout JSON it exports against the real
 validator (`usher-coord init --layout`, then `GET /v1/layout` of that new
-event). Saving goes to `PUT /v1/layout`; a coordinator without that API
-answers 404 or 405 and the page must say so (both branches are written out
-below). Exit 77 (skip) only when no Chromium is installed.
+event). Saving goes to `PUT /v1/layout`: the event takes the layout (a
+running kiosk's journal and headless screen follow it), or refuses a layout
+that drops a seat holding a ticket (409, the page shows why and keeps the
+edits). Exit 77 (skip) only when no Chromium is installed.
 
 USHER_DESIGNER_SHOTS=DIR keeps the screenshots (designer.png at 1280 x 800,
 designer-phone.png at 390 x 844) in DIR.
@@ -21,6 +22,7 @@ import json
 import math
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -337,22 +339,39 @@ def test_build_venue(env):
     png = keep_shot(env, page, "designer.png")
     eq(browser.png_size(png), DESK, "the screenshot's size")
 
+    # A kiosk already running on the event's old layout.
+    sd = env.syncd("kiosk-1", coord.url)
+    sd.wait_online()
     result, message = save_result(page)
-    status = it.http_call(coord.port, "PUT", "/v1/layout", admin, "{}")[0]
-    if status in (404, 405):
-        # This coordinator has no PUT /v1/layout yet: the page says so, the design stays.
-        eq(result, "unsupported", "Save on a coordinator without PUT /v1/layout (%r)" % message)
-        check("cannot change the layout yet" in message, "the message %r" % message)
-        eq(page.eval("document.getElementById('dirty').getAttribute('data-dirty')"), "1", "the edits kept, unsaved")
-    else:
-        # PUT /v1/layout exists: the event has the new layout and the blocked seat.
-        eq(result, "saved", "Save (%r)" % message)
-        lay = it.get_json(coord.port, "/v1/layout", admin)
-        eq(layout_seats(lay).keys(), seats.keys(), "the event's seats after Save")
-        eq(layout_seats(lay)["T02-03"][1], "VIP", "T02-03's class on the event")
-        st = {s["id"]: s["state"] for s in it.get_list(coord.port, "/v1/seats", admin, "seats")}
-        eq(st["A-2"], "blocked", "A-2 blocked on the event after Save")
+    # PUT /v1/layout: the event has the new layout and the blocked seat.
+    eq(result, "saved", "Save (%r)" % message)
+    lay = it.get_json(coord.port, "/v1/layout", admin)
+    eq(layout_seats(lay).keys(), seats.keys(), "the event's seats after Save")
+    eq(layout_seats(lay)["T02-03"][1], "VIP", "T02-03's class on the event")
+    st = {s["id"]: s["state"] for s in it.get_list(coord.port, "/v1/seats", admin, "seats")}
+    eq(st["A-2"], "blocked", "A-2 blocked on the event after Save")
     dash.no_page_problems(page)
+    # ...and the kiosk's map is the designed venue: its journal follows, and
+    # the headless kiosk draws every designed seat, A-2 blocked.
+    it.wait_until(lambda: sorted(r["seat"] for r in sd.dump("seats")) == sorted(seats), slow(10),
+                  "the kiosk's journal on the designed layout")
+    it.wait_until(lambda: dict((r["seat"], r["state"]) for r in sd.dump("seats")).get("A-2") == "blocked",
+                  slow(10), "A-2 blocked on the kiosk")
+    shots = env.path("kiosk-shots")
+    os.makedirs(shots, exist_ok=True)
+    script = env.path("kiosk.script")
+    with open(script, "w", encoding="utf-8") as f:
+        # DES-0001 is a weak code: the kiosk asks for the holder's last name
+        f.write("tap 640 400\ntype DES-0001\nkey Return\ntype Example\nkey Return\ntap button seats\n"
+                "expect screen seatmap\nshot map\n")
+    with open(env.path("kiosk.err"), "wb") as err:
+        rc = subprocess.run([it.KIOSK, "--db", sd.db, "--headless", "--script", script, "--shots", shots,
+                                "--window", "1280x800"], stdout=subprocess.DEVNULL, stderr=err,
+                               timeout=slow(60)).returncode
+    eq(rc, 0, "the headless kiosk's script (%s)" % open(env.path("kiosk.err")).read()[-600:])
+    with open(os.path.join(shots, "map.json"), encoding="utf-8") as f:
+        drawn = json.load(f)["seats"]
+    eq(sorted(drawn), sorted(seats), "the seats the kiosk draws: the designer's")
 
 
 def test_sign_in(env):
@@ -625,15 +644,10 @@ def test_conflict(env):
     p = problems(page)
     check(any("T01-02" in x and "refuse" in x for x in p), "the warning before saving: %r" % p)
     result, message = save_result(page)
-    status = it.http_call(coord.port, "PUT", "/v1/layout", admin, "{}")[0]
-    if status in (404, 405):
-        eq(result, "unsupported", "Save without PUT /v1/layout (%r)" % message)
-        check("cannot change the layout yet" in message, "the message %r" % message)
-    else:
-        eq(result, "conflict", "Save dropping a taken seat (%r)" % message)
-        check("Your changes are kept" in message, "the message %r" % message)
-        eq(sorted(layout_seats(it.get_json(coord.port, "/v1/layout", admin))), ["T01-01", "T01-02", "T01-03", "T01-04"],
-           "the event's layout after a refused save")
+    eq(result, "conflict", "Save dropping a taken seat (%r)" % message)
+    check("Your changes are kept" in message and "T01-02" in message, "the message %r" % message)
+    eq(sorted(layout_seats(it.get_json(coord.port, "/v1/layout", admin))), ["T01-01", "T01-02", "T01-03", "T01-04"],
+       "the event's layout after a refused save")
     eq([i["id"] for i in design(page)["items"]], ["T02"], "the edits kept after the refusal")
     dash.no_page_problems(page)
 
@@ -700,7 +714,8 @@ def test_phone(env):
 
 
 def main():
-    return dash.run_browser_tests("the venue designer in headless Chromium", globals(), ("coord",))
+    return dash.run_browser_tests("the venue designer in headless Chromium", globals(),
+                                  ("coord", "syncd", "kiosk"))
 
 
 if __name__ == "__main__":
