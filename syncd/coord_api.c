@@ -219,9 +219,11 @@ static bool query_flag(const http_request *req, const char *key, bool *bad);
 static void api_snapshot_page(http_request *req, http_reply *r, const char *cur, const char *pg)
 {
     int64_t cursor = 0, page = 0;
+    bool layout_page = pg && !strcmp(pg, "layout");
     if (!cur || !pg || !text_parse_i64(cur, 0, INT64_MAX, &cursor) ||
-        !text_parse_i64(pg, 0, 100000000, &page)) {
-        http_error(r, 400, "invalid", "a snapshot page needs cursor=N&page=N (whole numbers)");
+        (!layout_page && !text_parse_i64(pg, 0, 100000000, &page))) {
+        http_error(r, 400, "invalid",
+                   "a snapshot page needs cursor=N&page=N (whole numbers) or page=layout");
         return;
     }
     snap_build *b = snapcache_at(req->snaps, cursor);
@@ -229,6 +231,16 @@ static void api_snapshot_page(http_request *req, http_reply *r, const char *cur,
         http_error(r, 410, "snapshot_gone",
                    "the snapshot at cursor %lld is no longer kept: ask /v1/snapshot again",
                    (long long)cursor);
+        return;
+    }
+    if (layout_page) { /* the build's own layout: the state's pages are over it */
+        r->body = strdup(b->layout_json);
+        r->len = r->body ? strlen(r->body) : 0;
+        r->status = 200;
+        r->type = "application/json";
+        snapcache_release(req->snaps, b);
+        if (!r->body)
+            http_error(r, 500, "internal", "out of memory");
         return;
     }
     if ((uint64_t)page >= b->npages) {
@@ -294,8 +306,10 @@ static void api_snapshot(http_request *req, http_reply *r)
         body_puts(&out, ",\"device\":");
         body_puts(&out, dev_text ? dev_text : "null");
         free(dev_text);
-        body_puts(&out, ",\"layout\":");
-        body_puts(&out, b->layout_json);
+        if (!paged) { /* paged: the layout is a page of its own (page=layout) */
+            body_puts(&out, ",\"layout\":");
+            body_puts(&out, b->layout_json);
+        }
         snprintf(line, sizeof line, ",\"cursor\":%lld,\"log\":\"%s\",", (long long)b->cursor,
                  engine_event(req->e)->log_id);
         body_puts(&out, line);

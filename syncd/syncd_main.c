@@ -151,6 +151,23 @@ static round_result fetch_head(syncd *s, syncd_snapshot *snap)
     return act == SYNCD_ACT_APPLY ? ROUND_OK : ROUND_OFFLINE;
 }
 
+/* The layout of a paged snapshot: a page of its own. */
+static round_result fetch_layout(syncd *s, syncd_snapshot *snap)
+{
+    char path[96], *body = NULL;
+    size_t len = 0;
+    long status = 0;
+    snprintf(path, sizeof path, "/v1/snapshot?cursor=%lld&page=layout", (long long)snap->cursor);
+    if (syncd_net_call(s->net, path, NULL, &body, &len, &status, s->err, sizeof s->err) != NET_OK)
+        return ROUND_OFFLINE;
+    s->last_status = status;
+    syncd_act act = syncd_plan_snapshot_layout(status, &body, len, snap, s->err, sizeof s->err);
+    free(body);
+    if (act == SYNCD_ACT_STOP_AUTH)
+        return stop_auth(s, "snapshot");
+    return act == SYNCD_ACT_APPLY ? ROUND_OK : ROUND_OFFLINE;
+}
+
 /* Fetches page after page of the snapshot into the journal's staging tables
  * (never more than a page in memory). */
 static round_result fetch_pages(syncd *s, const syncd_snapshot *snap)
@@ -198,6 +215,8 @@ static round_result take_snapshot(syncd *s, snap_why why)
 {
     syncd_snapshot snap;
     round_result out = fetch_head(s, &snap);
+    if (out == ROUND_OK && !snap.layout_json)
+        out = fetch_layout(s, &snap);
     if (out == ROUND_OK)
         out = fetch_pages(s, &snap);
     if (out != ROUND_OK) {

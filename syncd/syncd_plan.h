@@ -96,6 +96,13 @@ size_t syncd_plan_layout_cut(const change *c, size_t n);
  * snapshot_gone, or another cursor: join again from the head), when it is
  * malformed, or not the coordinator's answer; SYNCD_ACT_STOP_AUTH. */
 #define SYNCD_SNAPSHOT_PAGES_MAX 1000000
+/* The paged head leaves the layout out (a stadium's is megabytes): it comes
+ * from GET /v1/snapshot?cursor=C&page=layout, as the text stored. *body is
+ * the NUL-terminated answer (len bytes); SYNCD_ACT_APPLY when it is a valid
+ * layout: snap->layout_json takes *body (no copy: *body is then NULL) and
+ * snap->l is set (any earlier ones freed); else as for a page, *body kept. */
+syncd_act syncd_plan_snapshot_layout(long status, char **body, size_t len, syncd_snapshot *snap,
+                                     char *why, size_t whysize);
 syncd_act syncd_plan_snapshot_page(long status, const char *body, size_t len, int64_t cursor,
                                    size_t page, size_t pages, change **changes, size_t *n,
                                    char *why, size_t whysize);
