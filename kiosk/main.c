@@ -230,7 +230,7 @@ out:
 static int run_headless(kapp *a, const char *font, const char *script, const char *shots, int w,
                         int h)
 {
-    if (!a->w.l) {
+    if (!a->w.l && !a->w.storage_full) { /* a full disk: its screen says so */
         fprintf(stderr, "usher-kiosk: the journal has not been set up yet: waiting for the "
                         "coordinator (run usher-syncd against it first)\n");
         return 3;

@@ -273,6 +273,31 @@ int64_t syncd_plan_retry_wait(int64_t backoff_ms, long status, int64_t retry_aft
     return retry_after_s * 1000 > backoff_ms ? retry_after_s * 1000 : backoff_ms;
 }
 
+/* ---- the device's own journal failing -------------------------------------- */
+
+syncd_local_act syncd_plan_journal_failure(usher_err err)
+{
+    switch (err) {
+    case USHER_FULL:
+        return SYNCD_LOCAL_WAIT_SPACE;
+    case USHER_BUSY:
+    case USHER_NOMEM:
+        return SYNCD_LOCAL_RETRY;
+    default:
+        return SYNCD_LOCAL_STOP;
+    }
+}
+
+bool syncd_plan_space_resume(int64_t free_bytes, int64_t since_try_ms)
+{
+    return free_bytes >= SYNCD_SPACE_RESUME_BYTES || since_try_ms >= SYNCD_SPACE_RETRY_MS;
+}
+
+bool syncd_plan_space_reserve(int64_t free_bytes)
+{
+    return free_bytes >= SYNCD_SPACE_RESUME_BYTES + SYNCD_SPACE_RESERVE_BYTES;
+}
+
 /* ---- the clock ------------------------------------------------------------------ */
 
 bool syncd_plan_clock_offset(int64_t coord_now, int64_t sent, int64_t recv, int64_t *offset)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+import test_kiosk
 import usher_it as it
 from usher_it import Fail, Skip, Syncd, check, eq, get_json, http_call, slow, wait_until
 
@@ -147,6 +148,131 @@ def test_no_sigbus(env):
         p = run_tool([it.JOP, "--db", s.db, "hold", "T01-02"])
         eq((p.returncode, p.stderr), (0, ""), "journal-op once space is back")
     finally:
+        disk.unmount()
+
+
+def import_tickets(coord, env, n, prefix):
+    """n new tickets through the organisers' import (each a change every
+    device pulls), with names long enough to need room in a replica."""
+    rows = ["ticket_number,full_name"] + ["%s-%05d,%s %d" % (prefix, i, "Guest " * 8, i)
+                                          for i in range(n)]
+    st, _, body = http_call(coord.port, "POST", "/v1/tickets/import", env.tokens["admin"],
+                            ("\n".join(rows) + "\n").encode())
+    eq(st, 200, "importing %d tickets (%r)" % (n, body[:300]))
+
+
+def test_syncd_waits_for_space(env):
+    """usher-syncd whose journal's disk fills up while the coordinator has
+    changes for it never exits: it gives back its reserve file, says
+    `storage_full` in `status` and in its log, stops pulling (its cursor
+    stays), and once space is back it pulls everything and makes the reserve
+    again."""
+    env.setup(devices=(("admin", "admin"), ("k", "kiosk")))
+    coord = env.coord()
+    disk = SmallDisk(env)
+    try:
+        s = device_on(env, disk, "k", coord.url).start()
+        st = s.wait_online()
+        eq(st["storage_full"], False, "storage_full while there is space")
+        reserve = s.db + "-reserve"
+        wait_until(lambda: os.path.exists(reserve), slow(10), "syncd's reserve file")
+        check(os.path.getsize(reserve) >= 64 * KIB, "the reserve is %d bytes" % os.path.getsize(reserve))
+        disk.fill(0)
+        import_tickets(coord, env, 1500, "FULL")
+        st = wait_until(lambda: (lambda x: x if x["storage_full"] else None)(s.status()), slow(20),
+                        "status saying storage_full")
+        check(not os.path.exists(reserve), "the reserve is still there on a full disk")
+        eq(st["online"], False, "online while the disk is full")
+        check("storage full" in (st["last_error"] or ""), "last_error: %r" % st["last_error"])
+        cursor = st["cursor"]
+        # More changes meanwhile: nothing is pulled, nothing exits.
+        import_tickets(coord, env, 200, "MORE")
+        time.sleep(slow(4))
+        check(s.alive(), "usher-syncd exited on a full disk: %s" % s.stderr()[-1500:])
+        st = s.status()
+        eq((st["storage_full"], st["cursor"]), (True, cursor), "storage_full and the cursor later")
+        check("storage full" in s.stderr(), "the log does not say so: %s" % s.stderr()[-800:])
+        # Space again: everything is pulled, and the reserve made again.
+        disk.empty()
+        want = get_json(coord.port, "/healthz", None)["cursor"]
+        wait_until(lambda: (lambda x: x if not x["storage_full"] and x["online"] and
+                            x["cursor"] == want and x["pending"] == 0 else None)(s.status()),
+                   slow(30), "syncd in step once space is back")
+        wait_until(lambda: os.path.exists(reserve), slow(15), "the reserve made again")
+        check("space on the journal's disk again" in s.stderr(), "the log: %s" % s.stderr()[-800:])
+        rows = it.query(s.db, "SELECT count(*) FROM r_tickets WHERE code LIKE 'MORE-%'")
+        eq(rows[0][0], 200, "tickets pulled after the disk had space again")
+        s.stop()
+    finally:
+        for p in env.procs:
+            p.kill9()
+        disk.unmount()
+
+
+FULL_EN = "This kiosk cannot save: storage full, ask staff"
+FULL_DE = "Dieses Terminal kann nicht speichern: Speicher voll, bitte Personal fragen"
+STORAGE_SCRIPT = """expect screen storage
+expect text "%s"
+expect text "Staff: free space"
+shot full
+await screen attract
+expect notext "%s"
+shot back
+"""
+
+
+def test_kiosk_starts_on_full_disk(env):
+    """A kiosk started on a disk too full to open its journal (nothing else
+    has it open) shows "This kiosk cannot save: storage full, ask staff"
+    (in German with --lang de) instead of exiting with no screen; once space
+    is back it opens the journal by itself and takes guests."""
+    env.setup(devices=(("admin", "admin"), ("k", "kiosk")))
+    coord = env.coord()
+    disk = SmallDisk(env)
+    try:
+        s = device_on(env, disk, "k", coord.url).start()
+        s.wait_online()
+        s.stop()
+        disk.fill(0)
+        p = run_tool([it.JOP, "--db", s.db, "hold", "T01-01"])
+        check(p.returncode != 0 and "storage full" in p.stderr,
+              "the disk is not too full to open the journal: %r" % p.stderr)
+        k = test_kiosk.Kiosk(env, s.db, "full", STORAGE_SCRIPT % (FULL_EN, FULL_EN)).start()
+        k.wait_shot("full")
+        check("storage full" in k.stderr(), "the kiosk's log: %r" % k.stderr())
+        de = test_kiosk.Kiosk(env, s.db, "full-de", "expect screen storage\nexpect text \"%s\"\n"
+                              "shot de\n" % FULL_DE, extra=("--lang", "de")).run()
+        check(os.path.getsize(de.shot("de")) > 0, "no German screenshot")
+        disk.empty()
+        k.wait()
+        check("opened" in k.stderr(), "the kiosk's log once space was back: %r" % k.stderr())
+    finally:
+        disk.unmount()
+
+
+def test_kiosk_while_syncd_finds_disk_full(env):
+    """With usher-syncd waiting for space (the journal still opens: syncd
+    holds it), a kiosk started then shows the storage-full screen rather than
+    taking a guest whose seat it could not save; when syncd has space again,
+    the kiosk goes back to its start screen by itself."""
+    env.setup(devices=(("admin", "admin"), ("k", "kiosk")))
+    coord = env.coord()
+    disk = SmallDisk(env)
+    try:
+        s = device_on(env, disk, "k", coord.url).start()
+        s.wait_online()
+        disk.fill(0)
+        import_tickets(coord, env, 1500, "FULL")
+        wait_until(lambda: s.status()["storage_full"] or None, slow(20), "syncd finding the disk full")
+        k = test_kiosk.Kiosk(env, s.db, "syncd-full", STORAGE_SCRIPT % (FULL_EN, FULL_EN)).start()
+        k.wait_shot("full")
+        disk.empty()
+        k.wait()
+        wait_until(lambda: not s.status()["storage_full"] or None, slow(20), "syncd going on")
+        s.stop()
+    finally:
+        for p in env.procs:
+            p.kill9()
         disk.unmount()
 
 
