@@ -23,6 +23,7 @@
 #include "journal.h"
 #include "layout.h"
 #include "protocol.h"
+#include "sdnotify.h"
 #include "syncd_events.h"
 #include "syncd_net.h"
 #include "syncd_plan.h"
@@ -91,6 +92,7 @@ typedef struct syncd {
     bool full;              /* the journal's disk is full: waiting for space, not pulling */
     int64_t full_tried_at;  /* mono ms of the last round that failed for want of space */
     bool reserve_wanted; /* the reserve file is (or may be) missing: make it when there is room */
+    sdnotify sd;         /* systemd: ready, and the watchdog pinged from the loop */
 } syncd;
 
 /* The coordinator's time as this device knows it: what every time this
@@ -428,8 +430,10 @@ static round_result sync_round(syncd *s)
     round_result r = ROUND_OK;
     for (int pass = 1;; pass++) {
         bool again = true;
-        for (int i = 0; again && r == ROUND_OK && i < 10000; i++)
+        for (int i = 0; again && r == ROUND_OK && i < 10000; i++) {
             r = exchange(s, &again);
+            sdnotify_alive(&s->sd, timestamp_mono_ms()); /* a long drain is not a hang */
+        }
         /* Every upkeep that appends is followed by an exchange that pushes it. */
         if (r != ROUND_OK || pass == LEASE_PASSES || s->policy != JOURNAL_POLICY_LEASE ||
             !lease_upkeep(s))
@@ -467,6 +471,7 @@ static void storage_full(syncd *s, int64_t mono)
         say("%s; cannot record it in the journal either: %s", text, em.text);
     else if (!s->full)
         say("%s%s", text, released ? " (gave back the reserve to record it)" : "");
+    sdnotify_status("storage full: waiting for space on the journal's disk");
     s->full = true;
 }
 
@@ -499,6 +504,7 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
     int rc = 0;
     while (!stop_signal) {
         int64_t now = timestamp_mono_ms();
+        sdnotify_alive(&s->sd, now); /* from here only: a wedged loop stops the pings */
         bool due = (need || now >= next_try) && now >= not_before;
         if (due && s->full &&
             !syncd_plan_space_resume(syncd_space_free(s->db), now - s->full_tried_at)) {
@@ -513,9 +519,11 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
             syncd_local_act local =
                 r == ROUND_LOCAL ? syncd_plan_journal_failure(s->local_err) : SYNCD_LOCAL_STOP;
             if (r == ROUND_OK) {
-                if (!online)
+                if (!online) {
                     say("online: in step with the coordinator (cursor %lld)",
                         (long long)journal_cursor(s->j));
+                    sdnotify_status("online");
+                }
                 online = true;
                 backoff.ms = 0;
                 next_try = now + POLL_MS;
@@ -529,8 +537,10 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
             } else if (r == ROUND_OFFLINE || (r == ROUND_LOCAL && local == SYNCD_LOCAL_RETRY)) {
                 if (journal_set_status(s->j, false, s->err, syncd_now(s), &em))
                     say("cannot record status: %s", em.text);
-                if (online || !backoff.ms)
+                if (online || !backoff.ms) {
                     say("offline: %s (retrying)", s->err);
+                    sdnotify_status("offline (retrying)");
+                }
                 online = false;
                 next_try = now + syncd_plan_retry_wait(
                                      syncd_backoff_next(&backoff, syncd_net_refused(s->net),
@@ -551,7 +561,8 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
             wait = not_before - now;
         struct pollfd p[3] = {
             {wake_fd, POLLIN, 0}, {notify_rd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
-        int got = poll(p, 3, (int)(wait < 0 ? 0 : wait > 60000 ? 60000 : wait));
+        wait = sdnotify_cap_wait(&s->sd, wait < 0 ? 0 : wait > 60000 ? 60000 : wait);
+        int got = poll(p, 3, (int)wait);
         if (got < 0 && errno != EINTR)
             break;
         if (got > 0 && (p[0].revents & POLLIN)) {
@@ -569,6 +580,7 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
             }
         }
     }
+    sdnotify_stopping();
     syncd_events_stop(ev);
     if (stop_signal)
         say("stopping (signal %d)", (int)stop_signal);
@@ -606,11 +618,15 @@ static usher_err open_journal(syncd *s)
         if (!said || released)
             say("%s; waiting for space to open it%s", em.text,
                 released ? " (gave back the reserve)" : "");
+        /* Serving in its way: the kiosk (started once syncd is ready) must
+         * come up and say that the disk is full. */
+        sdnotify_ready(&s->sd, "storage full: waiting for space to open the journal");
         said = true;
         if (released)
             continue;
+        sdnotify_alive(&s->sd, timestamp_mono_ms());
         struct pollfd p = {signal_pipe[0], POLLIN, 0};
-        (void)poll(&p, 1, SYNCD_SPACE_CHECK_MS);
+        (void)poll(&p, 1, (int)sdnotify_cap_wait(&s->sd, SYNCD_SPACE_CHECK_MS));
     }
 }
 
@@ -684,6 +700,7 @@ static int cmd_run(int argc, char **argv)
     s.lease_size = (int)lease_size;
     s.db = db;
     s.reserve_wanted = true;
+    sdnotify_init(&s.sd);
     int rc = 0, wake_fd = -1, notify[2] = {-1, -1};
     if (make_pipe(notify) || make_pipe(signal_pipe)) {
         rc = fail("cannot make a pipe: %s", strerror(errno));
@@ -741,6 +758,7 @@ static int cmd_run(int argc, char **argv)
     say("journal %s, coordinator %s, offline policy %s%s", db, base,
         s.policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic",
         s.id.device[0] ? "" : " (not bootstrapped yet)");
+    sdnotify_ready(&s.sd, s.id.device[0] ? "serving" : "serving (not bootstrapped yet)");
     rc = run_loop(&s, wake_fd, notify[0], notify[1], base, token, cacert);
 out:
     if (wake_fd >= 0)
