@@ -111,9 +111,11 @@ static int populate(void volatile *p, int size)
     start &= ~((uintptr_t)page - 1);
     if (madvise((void *)start, end - start, MADV_POPULATE_WRITE) == 0)
         return SQLITE_OK;
-    if (errno == EFAULT || errno == ENOMEM)
+    if (errno == EFAULT)
         return SQLITE_FULL; /* a store there would have been SIGBUS */
-    return SQLITE_OK;       /* EINVAL: an older kernel */
+    if (errno == ENOMEM)
+        return SQLITE_NOMEM;
+    return SQLITE_OK; /* EINVAL: an older kernel */
 }
 
 static int sv_shm_map(sqlite3_file *f, int region, int size, int extend, void volatile **pp)

@@ -108,45 +108,52 @@ def run_tool(argv):
 
 
 def test_no_sigbus(env):
-    """A journal on a 1 KiB-block ext4 with 0 to 96 KiB free: the kiosk's
-    append, `usher-syncd status` and a kiosk start either work or fail with a
-    sentence naming a full disk; none dies of a signal (SQLite's -shm mapping
-    used to SIGBUS there), the journal stays sound, and once space is back
-    every one works again."""
-    env.setup(devices=(("admin", "admin"), ("k", "kiosk")))
+    """A guest kiosk's and a door's journals on a 1 KiB-block ext4 with 0 to
+    96 KiB free: the kiosk's append (a hold, a check-in), `usher-syncd
+    status` and a kiosk start (guest and door mode) either work or fail with
+    a sentence naming a full disk; none dies of a signal (SQLite's -shm
+    mapping used to SIGBUS there), the journals stay sound, and once space is
+    back every one works again."""
+    env.setup(devices=(("admin", "admin"), ("k", "kiosk"), ("d", "door")))
     coord = env.coord()
     disk = SmallDisk(env)
     try:
-        s = device_on(env, disk, "k", coord.url).start()
-        s.wait_online()
-        s.stop()
+        devices = []
+        for name, op in (("k", ["hold", "T01-01"]), ("d", ["checkin", "GALA-0001"])):
+            s = device_on(env, disk, name, coord.url).start()
+            s.wait_online()
+            s.stop()
+            devices.append((s, op))
         script = env.path("one.script")
         with open(script, "w") as f:
             f.write("shot start\n")
         shots = env.path("shots")
         os.mkdir(shots)
-        ok = 0
+        saved = {s.device: 0 for s, _ in devices}
         for leave in (0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 56, 64, 80, 96):
-            disk.empty()
-            disk.fill(leave)
-            for argv, who in (
-                    ([it.JOP, "--db", s.db, "hold", "T01-01"], "journal-op hold"),
-                    ([it.SYNCD, "status", "--db", s.db], "usher-syncd status"),
-                    ([it.KIOSK, "--db", s.db, "--headless", "--script", script, "--shots", shots,
-                      "--window", "800x480"], "usher-kiosk")):
-                p = run_tool(argv)
-                no_signal(p, "%s with %d KiB free" % (who, leave))
-                if p.returncode != 0:
-                    check("storage full" in p.stderr,
-                          "%s with %d KiB free failed without saying the disk is full: %r"
-                          % (who, leave, p.stderr[-400:]))
-                elif who == "journal-op hold":
-                    ok += 1
-        check(ok > 0, "no hold was saved at any level of free space")
+            for s, op in devices:
+                disk.empty()
+                disk.fill(leave)
+                for argv, who in (
+                        ([it.JOP, "--db", s.db] + op, "journal-op " + op[0]),
+                        ([it.SYNCD, "status", "--db", s.db], "usher-syncd status"),
+                        ([it.KIOSK, "--db", s.db, "--headless", "--script", script, "--shots",
+                          shots, "--window", "800x480"], "usher-kiosk")):
+                    p = run_tool(argv)
+                    no_signal(p, "%s on %s's journal with %d KiB free" % (who, s.device, leave))
+                    if p.returncode != 0:
+                        check("storage full" in p.stderr,
+                              "%s with %d KiB free failed without saying the disk is full: %r"
+                              % (who, leave, p.stderr[-400:]))
+                    elif who.startswith("journal-op"):
+                        saved[s.device] += 1
+        check(all(saved.values()), "no op was saved at any level of free space: %r" % saved)
         disk.empty()
-        it.integrity_ok(s.db)
-        p = run_tool([it.JOP, "--db", s.db, "hold", "T01-02"])
-        eq((p.returncode, p.stderr), (0, ""), "journal-op once space is back")
+        for s, op in devices:
+            it.integrity_ok(s.db)
+            p = run_tool([it.JOP, "--db", s.db] + (["hold", "T01-02"] if op[0] == "hold"
+                                                   else ["checkin", "GALA-0002"]))
+            eq((p.returncode, p.stderr), (0, ""), "journal-op on %s once space is back" % s.device)
     finally:
         disk.unmount()
 
