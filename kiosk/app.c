@@ -279,6 +279,10 @@ static void apply(kapp *a, keffects *fx, int64_t now)
             err = save_ops(a, fx->ops, fx->nops, &em);
         if (err && fx->nops) {
             note_error(a, "saving", &em);
+            /* A full disk: syncd's next round finds it too and records it
+             * (storage_full), so the next guest sees the storage screen. */
+            if (err == USHER_FULL && a->j && a->w.st.wake_socket[0])
+                wake_send(a->w.st.wake_socket);
             kmodel_save_failed(&a->m, &a->w, fx, em.text, now);
             if (fx->nops)
                 keep_unsaved(a, fx);

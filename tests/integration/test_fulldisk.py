@@ -16,6 +16,7 @@ when all passed, 77 when nothing failed but something was skipped, else 1.
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -275,6 +276,63 @@ def test_kiosk_while_syncd_finds_disk_full(env):
         k.wait_shot("full")
         disk.empty()
         k.wait()
+        wait_until(lambda: not s.status()["storage_full"] or None, slow(20), "syncd going on")
+        s.stop()
+    finally:
+        for p in env.procs:
+            p.kill9()
+        disk.unmount()
+
+
+
+def test_kiosk_save_fails_on_full_disk(env):
+    """A running kiosk whose hold cannot be saved because the disk just filled
+    says so to the guest and wakes usher-syncd, which finds the disk full too
+    and records it at once (not at its next poll); the next guest sees the
+    storage screen; syncd goes on once there is space."""
+    env.setup(layout=test_kiosk.LAYOUT, tickets=test_kiosk.TICKETS,
+              devices=(("admin", "admin"), ("k", "kiosk")))
+    env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "strong"])
+    coord = env.coord()
+    disk = SmallDisk(env)
+    try:
+        s = device_on(env, disk, "k", coord.url).start()
+        s.wait_online()
+        k = test_kiosk.Kiosk(env, s.db, "savefull", """shot ready
+sleep 3000
+tap 640 400
+type GALA-0001
+key Return
+tap button seats
+tap seat T05-01
+expect text "This kiosk could not save that; please try again or ask staff"
+shot notsaved
+tap button ok
+tap button cancel
+await screen storage
+expect text "%s"
+shot storage
+""" % FULL_EN).start()
+        k.wait_shot("ready")
+        # Every page written from now on needs a new block: no room left in
+        # the write-ahead log either.
+        con = sqlite3.connect(s.db, timeout=10)
+        try:
+            eq(con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()[0][0], 0,
+               "the checkpoint was blocked")
+        finally:
+            con.close()
+        disk.fill(0)
+        k.wait_shot("notsaved")
+        t = time.monotonic()
+        k.wait_shot("storage")
+        # At once (the kiosk woke syncd), not at syncd's next 10 s poll.
+        check(time.monotonic() - t < slow(4), "the storage screen %.1f s after the failed save"
+              % (time.monotonic() - t))
+        k.wait()
+        check(s.status()["storage_full"], "syncd did not record the full disk")
+        check(s.alive(), "usher-syncd exited: %s" % s.stderr()[-800:])
+        disk.empty()
         wait_until(lambda: not s.status()["storage_full"] or None, slow(20), "syncd going on")
         s.stop()
     finally:
