@@ -202,10 +202,12 @@ def test_syncd_waits_for_space(env):
         check("storage full" in s.stderr(), "the log does not say so: %s" % s.stderr()[-800:])
         # Space again: everything is pulled, and the reserve made again.
         disk.empty()
+        back = time.monotonic()
         want = get_json(coord.port, "/healthz", None)["cursor"]
         wait_until(lambda: (lambda x: x if not x["storage_full"] and x["online"] and
                             x["cursor"] == want and x["pending"] == 0 else None)(s.status()),
                    slow(30), "syncd in step once space is back")
+        print("  (in step %.1f s after space came back)" % (time.monotonic() - back), flush=True)
         wait_until(lambda: os.path.exists(reserve), slow(15), "the reserve made again")
         check("space on the journal's disk again" in s.stderr(), "the log: %s" % s.stderr()[-800:])
         rows = it.query(s.db, "SELECT count(*) FROM r_tickets WHERE code LIKE 'MORE-%'")
@@ -329,6 +331,8 @@ shot storage
         # At once (the kiosk woke syncd), not at syncd's next 10 s poll.
         check(time.monotonic() - t < slow(4), "the storage screen %.1f s after the failed save"
               % (time.monotonic() - t))
+        print("  (the storage screen %.1f s after the failed save)" % (time.monotonic() - t),
+              flush=True)
         k.wait()
         check(s.status()["storage_full"], "syncd did not record the full disk")
         check(s.alive(), "usher-syncd exited: %s" % s.stderr()[-800:])
