@@ -176,6 +176,46 @@ def test_kiosk_pings_and_stall(env):
         sock.close()
 
 
+
+def test_kiosk_window_pings(env):
+    """The windowed kiosk (SDL's dummy video driver standing in for the
+    screen, as the unit runs it on KMSDRM): READY=1 once its first frame is
+    drawn, pings from its event loop at least every half of WATCHDOG_USEC
+    (2 s here), none while it is stopped (SIGSTOP), STOPPING=1 and exit 0 on
+    SIGTERM."""
+    coord, syncds = test_kiosk.start(env)
+    sock = NotifySocket(env)
+    watchdog = 2.0
+    e = dict(os.environ, SDL_VIDEODRIVER="dummy", **notify_env(sock, watchdog))
+    err = env.path("window.err")
+    env.logs.append(("kiosk-window", err))
+    with open(err, "wb") as f:
+        p = subprocess.Popen([it.KIOSK, "--db", syncds["kiosk-1"].db, "--window", "800x480"],
+                             env=e, stdout=subprocess.DEVNULL, stderr=f,
+                             preexec_fn=it.die_with_parent)
+    try:
+        sock.wait_for("READY=1", slow(20), "READY=1 from the windowed kiosk")
+        t0 = time.monotonic()
+        sock.drain(3 * watchdog)
+        pings = sock.pings(t0)
+        check(len(pings) >= 4 and max(gaps(pings)) <= 0.75 * watchdog + slow(0.2),
+              "pings of the windowed kiosk: %r" % gaps(pings))
+        p.send_signal(signal.SIGSTOP)
+        t1 = time.monotonic()
+        sock.drain(2 * watchdog)
+        eq(sock.pings(t1 + 0.1), [], "pings while the kiosk is stopped")
+        p.send_signal(signal.SIGCONT)
+        p.send_signal(signal.SIGTERM)
+        eq(p.wait(timeout=slow(10)), 0, "exit status on SIGTERM")
+        sock.drain(0.3)
+        check(any("STOPPING=1" in m for _, m in sock.got), "no STOPPING=1 on SIGTERM")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        sock.close()
+
+
 if __name__ == "__main__":
     sys.exit(it.run("usher-syncd and usher-kiosk under systemd's watchdog", globals(),
                     binaries=("coord", "syncd", "journal-op", "kiosk")))
