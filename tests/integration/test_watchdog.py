@@ -99,6 +99,9 @@ def test_syncd_pings(env):
         p = sock.pings(t1)
         check(len(p) >= 4 and max(gaps(p)) <= 0.75 * watchdog + slow(0.2),
               "pings while offline: %r" % gaps(p))
+        print("  (online and offline: %d and %d pings, at most %.2f s apart; watchdog %.0f s)"
+              % (len(sock.pings(t0)) - len(p), len(p), max(gaps(sock.pings(t0))), watchdog),
+              flush=True)
         # A hung process: no pings (systemd would kill and restart it).
         s.proc.send_signal(signal.SIGSTOP)
         t2 = time.monotonic()
@@ -170,6 +173,8 @@ def test_kiosk_pings_and_stall(env):
         big = [x for x in g if x > 0.75 * watchdog + slow(0.2)]
         eq(len(big), 1, "gaps over 3/4 of the watchdog's time (only the stall's): %r" % g)
         check(big[0] >= 4.8, "the stall's gap is %.2f s, not about 5 s" % big[0])
+        print("  (%d pings, at most %.2f s apart outside the stall; the stall's gap %.2f s)"
+              % (len(p), max(x for x in g if x is not big[0]), big[0]), flush=True)
         check(g.index(big[0]) < len(g) - 2, "no pings after the stall: %r" % g)
         check(any("STOPPING=1" in m for _, m in sock.got), "no STOPPING=1 at the end")
     finally:
