@@ -30,14 +30,49 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
                           "%s: no such journal (start usher-syncd with --db %s first: it "
                           "creates the journal)",
                           db, db);
-    usher_err err = journal_open(db, &a->j, em);
-    if (err)
+    if (!(a->db = strdup(db)))
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    usher_errmsg full = {{0}};
+    usher_err err = journal_open(db, &a->j, &full);
+    if (err == USHER_FULL) {
+        note_error(a, "opening the journal", &full);
+        a->w.storage_full = true;
+        a->reopen_at = timestamp_mono_ms() + KAPP_REOPEN_MS;
+    } else if (err) {
+        if (em)
+            *em = full;
+        free(a->db);
+        a->db = NULL;
         return err;
-    journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
+    } else {
+        journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
+    }
     int64_t now = kapp_now(a);
-    kapp_refresh(a, now, true);
+    if (a->j)
+        kapp_refresh(a, now, true);
     kmodel_init(&a->m, cfg, &a->w, now);
     return USHER_OK;
+}
+
+/* No journal yet (its disk was full): tries to open it again, at most every
+ * KAPP_REOPEN_MS. True when it is open now. */
+static bool reopen(kapp *a)
+{
+    if (a->j)
+        return true;
+    int64_t mono = timestamp_mono_ms();
+    if (mono < a->reopen_at)
+        return false;
+    a->reopen_at = mono + KAPP_REOPEN_MS;
+    usher_errmsg em = {{0}};
+    if (journal_open(a->db, &a->j, &em)) {
+        note_error(a, "opening the journal", &em);
+        return false;
+    }
+    journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
+    a->w.storage_full = false;
+    fprintf(stderr, "usher-kiosk: the journal opened: there is space on its disk again\n");
+    return true;
 }
 
 static usher_err flush(kapp *a, int64_t now, usher_errmsg *em);
@@ -56,6 +91,7 @@ void kapp_close(kapp *a)
         }
     }
     free(a->unsaved);
+    free(a->db);
     state_free(a->view);
     layout_free(a->l);
     journal_free(a->j);
@@ -119,6 +155,8 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
      * was read: a change committed in between is read again next time, and a
      * read that failed is tried again at the next call, not when syncd
      * happens to write again. */
+    if (!a->j && !reopen(a))
+        return false;
     int64_t dv = journal_data_version(a->j);
     if (!force && a->loaded && dv == a->dv && dv >= 0)
         return false;
@@ -176,6 +214,8 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
  * only the missing ones are appended, so that no op is written twice. */
 static usher_err save_ops(kapp *a, const usher_op *ops, int n, usher_errmsg *em)
 {
+    if (!a->j)
+        return usher_fail(em, USHER_FULL, "storage full: the journal cannot be opened");
     usher_err err = journal_append_all(a->j, ops, (size_t)n, em);
     if (err != USHER_EXISTS)
         return err;
@@ -253,6 +293,10 @@ static void apply(kapp *a, keffects *fx, int64_t now)
             err = save_ops(a, fx->ops, fx->nops, &em);
         if (err && fx->nops) {
             note_error(a, "saving", &em);
+            /* A full disk: syncd's next round finds it too and records it
+             * (storage_full), so the next guest sees the storage screen. */
+            if (err == USHER_FULL && a->j && a->w.st.wake_socket[0])
+                wake_send(a->w.st.wake_socket);
             kmodel_save_failed(&a->m, &a->w, fx, em.text, now);
             if (fx->nops)
                 keep_unsaved(a, fx);

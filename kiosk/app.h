@@ -20,6 +20,7 @@
 
 #define KAPP_BUSY_MS 200       /* the journal's lock, while the kiosk runs */
 #define KAPP_BUSY_LAST_MS 5000 /* and for the last try at exit */
+#define KAPP_REOPEN_MS 1000    /* a journal on a full disk: tried again this often */
 
 typedef struct kapp {
     journal *j;
@@ -37,10 +38,15 @@ typedef struct kapp {
     keffects *unsaved; /* batches not saved yet, oldest first (malloc'd) */
     int nunsaved, capunsaved;
     int64_t last_retry; /* when unsaved ops were last tried without a new one */
+    char *db;           /* the journal's path (malloc'd): opened again after a full disk */
+    int64_t reopen_at;  /* monotonic ms: the next try to open it (j is NULL meanwhile) */
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and
- * reads the world. USHER_NOTFOUND / USHER_DB with a message otherwise. */
+ * reads the world. USHER_NOTFOUND / USHER_DB with a message otherwise. When
+ * the journal's disk is too full to open it, the kiosk starts anyway with no
+ * journal (j NULL, w.storage_full: the "cannot save" screen, nothing saved)
+ * and kapp_refresh tries again every KAPP_REOPEN_MS. */
 usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *em) USHER_MUST_CHECK;
 /* Tries the unsaved ops a last time (waiting longer for the lock), says on
  * stderr what could not be saved, and frees everything. */

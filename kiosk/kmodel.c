@@ -167,6 +167,20 @@ static const char *default_lang(const kmodel *m, const kworld *w)
     return m->cfg.lang;
 }
 
+/* The journal's disk is full: nothing the next guest does could be saved.
+ * The kiosk says so from a screen nobody is using (a guest already at it
+ * carries on, each failed save said as it happens) and goes on by itself
+ * once there is space. */
+static bool storage_full(const kworld *w)
+{
+    return w->storage_full || w->st.storage_full;
+}
+
+static bool idle_screen(kscreen s)
+{
+    return s == SCR_WAITING || s == SCR_ATTRACT || s == SCR_DOOR || s == SCR_STORAGE;
+}
+
 void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     kguest__reset(m, w, now, fx);
@@ -194,7 +208,10 @@ void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now)
     if (cfg->mode_auto && w->l)
         m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
     m->last_input_at = now;
-    m->screen = !w->l ? SCR_WAITING : m->mode == KMODE_DOOR ? SCR_DOOR : SCR_ATTRACT;
+    m->screen = storage_full(w)         ? SCR_STORAGE
+                : !w->l                 ? SCR_WAITING
+                : m->mode == KMODE_DOOR ? SCR_DOOR
+                                        : SCR_ATTRACT;
 }
 
 /* ---- door mode ---------------------------------------------------------------- */
@@ -546,6 +563,8 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
             staff_button(m, w, name, now, fx);
         return;
     }
+    if (m->screen == SCR_STORAGE)
+        return;
     if (m->screen == SCR_VERDICT || m->screen == SCR_DOOR) {
         if (!strcmp(name, "ok") || m->screen == SCR_VERDICT)
             m->screen = SCR_DOOR;
@@ -559,11 +578,15 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
 
 static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
+    if (storage_full(w) && (!w->l || idle_screen(m->screen))) {
+        m->screen = SCR_STORAGE;
+        return;
+    }
     if (!w->l) {
         m->screen = SCR_WAITING;
         return;
     }
-    if (m->screen == SCR_WAITING) {
+    if (m->screen == SCR_WAITING || m->screen == SCR_STORAGE) {
         /* Set up at last: the device's role picks the mode unless told. */
         if (m->cfg.mode_auto)
             m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
@@ -599,6 +622,9 @@ void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t no
     }
     timers(m, w, now, fx);
     if (!w->l)
+        return;
+    /* On the storage screen only the staff gesture (corner down, up). */
+    if (m->screen == SCR_STORAGE && in->kind != KIN_DOWN && in->kind != KIN_UP)
         return;
     switch (in->kind) {
     case KIN_DOWN:

@@ -33,7 +33,8 @@ typedef enum { KMODE_GUEST = 0, KMODE_DOOR = 1 } kmode;
     X(VERDICT, "verdict")                                                                          \
     X(PIN, "pin")                                                                                  \
     X(MAINT, "maintenance")                                                                        \
-    X(FIND, "find")
+    X(FIND, "find")                                                                                \
+    X(STORAGE, "storage")
 
 typedef enum {
 #define KSCREEN_ENUM(e, s) SCR_##e,
@@ -71,6 +72,10 @@ typedef struct kworld {
     kop_state ops[KPARTY_MAX]; /* the watched ops found in the outbox */
     int nops;
     int64_t unsaved; /* ops the shell keeps in memory: the journal refused them */
+    /* The journal cannot even be opened: its disk is full (no layout, nothing
+     * can be saved). With st.storage_full (usher-syncd found the disk full)
+     * the kiosk shows "cannot save" instead of taking the next guest. */
+    bool storage_full;
 } kworld;
 
 /* How a seat looks to the guest at the kiosk (colour and legend). */

@@ -15,6 +15,7 @@
 #include "ktr.h"
 #include "runner.h"
 #include "sdlin.h"
+#include "sdnotify.h"
 #include "text.h"
 #include "timestamp.h"
 #include "ui.h"
@@ -172,7 +173,10 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
     ui_frame f;
     ui_frame_init(&f);
     bool force = true;
+    sdnotify sd;
+    sdnotify_init(&sd);
     while (!a->quit) {
+        sdnotify_alive(&sd, timestamp_mono_ms()); /* from the loop only: a hang stops it */
         int64_t now = kapp_now(a);
         kapp_refresh(a, now, false);
         /* Quick ticks while something counts down or a finger is down. */
@@ -181,7 +185,7 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
                     s == SCR_CONFIRM || now < a->m.locked_until;
         SDL_Event ev;
         bool active = now - a->m.last_input_at < 5000;
-        int got = wait_event(&ev, busy ? 200 : 1000, can_wait, active);
+        int got = wait_event(&ev, (int)sdnotify_cap_wait(&sd, busy ? 200 : 1000), can_wait, active);
         while (got) {
             kiosk_input in;
             if (ev.type == SDL_QUIT)
@@ -212,7 +216,9 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
         } else if (drawn) {
             SDL_RenderPresent(r);
         }
+        sdnotify_ready(&sd, NULL); /* the first frame is on screen */
     }
+    sdnotify_stopping();
     if (canvas)
         SDL_DestroyTexture(canvas);
     ui_frame_release(&f);
@@ -230,7 +236,7 @@ out:
 static int run_headless(kapp *a, const char *font, const char *script, const char *shots, int w,
                         int h)
 {
-    if (!a->w.l) {
+    if (!a->w.l && !a->w.storage_full) { /* a full disk: its screen says so */
         fprintf(stderr, "usher-kiosk: the journal has not been set up yet: waiting for the "
                         "coordinator (run usher-syncd against it first)\n");
         return 3;
@@ -252,8 +258,12 @@ static int run_headless(kapp *a, const char *font, const char *script, const cha
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
         goto out;
     }
-    krunner k = {.app = a, .draw = d, .r = r, .surface = s, .script = script, .shots = shots};
+    sdnotify sd;
+    sdnotify_init(&sd);
+    krunner k = {
+        .app = a, .draw = d, .r = r, .surface = s, .script = script, .shots = shots, .sd = &sd};
     rc = krunner_run(&k);
+    sdnotify_stopping();
 out:
     kdraw_free(d);
     SDL_DestroyRenderer(r);

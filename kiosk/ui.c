@@ -952,6 +952,23 @@ static void mirror(ui_frame *f)
             f->buttons[i].r.x = W - f->buttons[i].r.x - f->buttons[i].r.w;
 }
 
+/* The journal's disk is full: the kiosk cannot save, and says so to the
+ * guest and to staff (what to do) instead of taking the next guest. */
+static void storage_screen(ui_frame *f)
+{
+    float g = ui_L.gap, W = (float)ui_L.w, H = (float)ui_L.h;
+    ui_item *it = textf(f, R(g, H * 0.3f, W - 2 * g, 2 * LINE(FONT_L)), FONT_L, 0, AMBER, "%s",
+                        _("This kiosk cannot save: storage full, ask staff"));
+    if (it)
+        it->wrap = true;
+    it = textf(f, R(g, H * 0.3f + 2 * LINE(FONT_L) + g, W - 2 * g, 3 * LINE(FONT_M)), FONT_M, 0,
+               DIM, "%s",
+               _("Staff: free space on the disk of this device's journal; the kiosk goes on by "
+                 "itself once there is room."));
+    if (it)
+        it->wrap = true;
+}
+
 void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     bool skip = f->skip_seats;
@@ -967,6 +984,12 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
      * (a million pixels fewer to write on a software renderer). */
     if (!w->l || m->screen != SCR_SEATMAP || !m->map_ready)
         fill(f, R(0, 0, W, H), BG);
+    if (!w->l && m->screen == SCR_STORAGE) {
+        storage_screen(f);
+        if (f->rtl)
+            mirror(f);
+        return;
+    }
     if (!w->l) {
         float g = ui_L.gap;
         textf(f, R(g, H * 0.35f, W - 2 * g, LINE(FONT_L)), FONT_L, 0, WHITE, "%s",
@@ -1020,6 +1043,9 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
         break;
     case SCR_FIND:
         find_screen(m, w, f);
+        break;
+    case SCR_STORAGE:
+        storage_screen(f);
         break;
     }
     if (bar_last)

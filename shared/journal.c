@@ -95,6 +95,7 @@ struct journal {
 #define K_LEASE_SIZE "lease_size"
 #define K_CLOCK_OFFSET "clock_offset_ms"
 #define K_CLOCK_AT "clock_measured_at"
+#define K_STORAGE_FULL "storage_full"
 
 usher_err journal_open(const char *path, journal **out, usher_errmsg *em)
 {
@@ -345,9 +346,13 @@ usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em)
         err = meta_i64(j, K_CLOCK_OFFSET, &s.clock_offset_ms, em);
     if (!err)
         err = meta_i64(j, K_CLOCK_AT, &s.clock_measured_at, em);
+    int64_t full = 0;
+    if (!err)
+        err = meta_i64(j, K_STORAGE_FULL, &full, em);
     if (err)
         return err;
     s.online = online != 0;
+    s.storage_full = full != 0;
     *out = s;
     return USHER_OK;
 }
@@ -365,6 +370,28 @@ usher_err journal_set_status(journal *j, bool online, const char *error, int64_t
     if (!err)
         err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
     if (!err)
+        err = store_meta_set(j->db, K_LAST_ERROR, text, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+usher_err journal_set_storage_full(journal *j, bool full, const char *error, int64_t now,
+                                   usher_errmsg *em)
+{
+    char text[sizeof((journal_status *)0)->last_error];
+    text_copy(text, sizeof text, error ? error : "");
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    err = meta_set_i64(j, K_STORAGE_FULL, full, em);
+    if (!err && full)
+        err = meta_set_i64(j, K_ONLINE, 0, em);
+    if (!err && full)
+        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
+    if (!err && full)
         err = store_meta_set(j->db, K_LAST_ERROR, text, em);
     if (!err)
         err = store_commit(j->db, em);

@@ -169,12 +169,20 @@ typedef struct journal_status {
      * coordinator's. */
     int64_t clock_offset_ms;
     int64_t clock_measured_at; /* device clock, ms; 0 = never measured */
+    /* usher-syncd stopped pulling: the journal's disk is full (it keeps
+     * everything and goes on once there is space again). */
+    bool storage_full;
 } journal_status;
 
 usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em) USHER_MUST_CHECK;
 /* Records an attempt: online or not, and the error text ("" when fine). */
 usher_err journal_set_status(journal *j, bool online, const char *error, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
+/* Records that the journal's disk is full (usher-syncd stopped pulling; the
+ * device is then offline with `error` as the last error) or that it is not
+ * any more (the rest of the status is left to the next round). */
+usher_err journal_set_storage_full(journal *j, bool full, const char *error, int64_t now,
+                                   usher_errmsg *em) USHER_MUST_CHECK;
 /* Records the measured clock offset (coordinator minus device, ms) at the
  * device's time now. */
 usher_err journal_set_clock(journal *j, int64_t offset_ms, int64_t now,

@@ -291,8 +291,9 @@ syncd_act syncd_plan_snapshot_layout(long status, char **body, size_t len, syncd
         if (!coordinator_error(status, *body, len, code, sizeof code, msg, sizeof msg))
             return not_ours(status, *body, len, why, whysize);
         if (!strcmp(code, "snapshot_gone")) {
-            say_why(why, whysize, "the coordinator's snapshot moved on while this device joined: "
-                                  "joining again");
+            say_why(why, whysize,
+                    "the coordinator's snapshot moved on while this device joined: "
+                    "joining again");
             return SYNCD_ACT_RETRY;
         }
         return common_error(status, code, msg, why, whysize);
@@ -395,6 +396,31 @@ int64_t syncd_plan_retry_wait(int64_t backoff_ms, long status, int64_t retry_aft
     if (retry_after_s > SYNCD_RETRY_AFTER_MAX_S)
         retry_after_s = SYNCD_RETRY_AFTER_MAX_S;
     return retry_after_s * 1000 > backoff_ms ? retry_after_s * 1000 : backoff_ms;
+}
+
+/* ---- the device's own journal failing -------------------------------------- */
+
+syncd_local_act syncd_plan_journal_failure(usher_err err)
+{
+    switch (err) {
+    case USHER_FULL:
+        return SYNCD_LOCAL_WAIT_SPACE;
+    case USHER_BUSY:
+    case USHER_NOMEM:
+        return SYNCD_LOCAL_RETRY;
+    default:
+        return SYNCD_LOCAL_STOP;
+    }
+}
+
+bool syncd_plan_space_resume(int64_t free_bytes, int64_t since_try_ms)
+{
+    return free_bytes >= SYNCD_SPACE_RESUME_BYTES || since_try_ms >= SYNCD_SPACE_RETRY_MS;
+}
+
+bool syncd_plan_space_reserve(int64_t free_bytes)
+{
+    return free_bytes >= SYNCD_SPACE_RESUME_BYTES + SYNCD_SPACE_RESERVE_BYTES;
 }
 
 /* ---- the clock ------------------------------------------------------------------ */

@@ -272,7 +272,8 @@ class Syncd(Proc):
         out = self.env.tool([SYNCD, "status", "--db", self.db])
         j = json.loads(out)
         eq(sorted(j), sorted(["device", "role", "online", "cursor", "pending", "rejected",
-                              "last_sync_at", "last_error", "clock_offset_ms"]), "status JSON keys")
+                              "last_sync_at", "last_error", "clock_offset_ms", "storage_full"]),
+           "status JSON keys")
         return j
 
     def dump(self, what):

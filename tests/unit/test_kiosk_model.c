@@ -250,6 +250,47 @@ static void waiting_until_the_journal_is_set_up(void **unused)
     teardown(f);
 }
 
+/* A journal on a full disk: the storage screen at start (no journal at all)
+ * and from an idle screen when syncd says so; a guest already choosing is
+ * left alone; the start screen again once there is space. */
+static void storage_full_says_so(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    kworld none = f->w;
+    none.l = NULL;
+    none.view = NULL;
+    none.storage_full = true;
+    kconfig cfg = f->m.cfg; /* kmodel_init clears the model first */
+    kmodel_init(&f->m, &cfg, &none, f->now);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    kiosk_input in = {.kind = KIN_TICK};
+    kmodel_update(&f->m, &none, &in, f->now, &f->fx);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    assert_int_equal(f->fx.nops, 0);
+    tick(f, 100); /* opened at last, with space */
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    /* A guest choosing when syncd finds the disk full carries on... */
+    tap_button(f, "start");
+    assert_int_equal(f->m.screen, SCR_ENTRY);
+    f->w.st.storage_full = true;
+    tick(f, 100);
+    assert_int_equal(f->m.screen, SCR_ENTRY);
+    /* ...the next one sees the storage screen, where taps and keys do nothing. */
+    tap_button(f, "cancel");
+    tick(f, 100);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    tap_xy(f, 400, 240);
+    kiosk_input key = {.kind = KIN_TEXT};
+    text_copy(key.text, sizeof key.text, "A");
+    input(f, &key);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    assert_int_equal(f->nops, 0);
+    f->w.st.storage_full = false;
+    tick(f, 100);
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    teardown(f);
+}
+
 static void codes_typed_or_keyed_make_a_party(void **unused)
 {
     fixture *f = setup(KMODE_GUEST);
@@ -979,6 +1020,7 @@ static void a_short_press_in_the_corner_is_just_a_tap(void **unused)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(waiting_until_the_journal_is_set_up),
+    cmocka_unit_test(storage_full_says_so),
     cmocka_unit_test(codes_typed_or_keyed_make_a_party),
     cmocka_unit_test(refusals_say_what_to_do),
     cmocka_unit_test(wrong_codes_slow_the_keypad_more_each_time),
