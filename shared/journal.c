@@ -829,12 +829,16 @@ usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const cha
     usher_err err = store_begin(j->db, em);
     if (err)
         return err;
-    for (size_t i = 0; !err && i < nv; i++)
-        err = record_verdict(j, &v[i], now, em);
-    for (size_t i = 0; !err && i < nc; i++)
-        err = upsert_change(j, &c[i], em);
     if (!err)
         err = meta_i64(j, K_CURSOR, &old, em);
+    for (size_t i = 0; !err && i < nv; i++)
+        err = record_verdict(j, &v[i], now, em);
+    /* A change at or below the cursor is in the replica already, or was
+     * replaced by a later one: an answer replayed late (a cache on the way,
+     * a retried request) must not put the older value back. */
+    for (size_t i = 0; !err && i < nc; i++)
+        if (c[i].seq <= 0 || c[i].seq > old)
+            err = upsert_change(j, &c[i], em);
     if (!err && cursor > old)
         err = meta_set_i64(j, K_CURSOR, cursor, em);
     if (!err)

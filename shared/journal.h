@@ -149,8 +149,11 @@ usher_err journal_outbox_list(journal *j, int64_t after, size_t max, outbox_entr
                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* One sync round, in one transaction: records the verdicts (by op id; unknown
- * ids ignored), upserts the changes into the replica and sets the cursor (only
- * forward). Also marks the device online with last_sync_at = now. */
+ * ids ignored), upserts the changes after the cursor into the replica (one at
+ * or below it is there already or was replaced since: a stale answer never
+ * puts an older value back; a change without a seq, a snapshot's, always
+ * goes in) and sets the cursor (only forward). Also marks the device online
+ * with last_sync_at = now. */
 usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const change *c, size_t nc,
                               int64_t cursor, int64_t now, usher_errmsg *em) USHER_MUST_CHECK;
 
