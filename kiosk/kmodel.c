@@ -101,8 +101,15 @@ void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, c
     }
     const layout_seat *s = layout_seat_at(l, si);
     const layout_section *sec = layout_section_at(l, s->section);
-    /* The section's label is the organiser's ("Table 7"); "seat" is ours. */
-    snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
+    /* A generated section's label is said in the guest's language; an
+     * organiser's own label as written; "seat" is ours. */
+    const char *n = layout_generated_label(sec);
+    if (n && sec->kind == SECTION_TABLE)
+        snprintf(out, size, ktr_in(lang, "Table %s, seat %s"), n, s->label);
+    else if (n)
+        snprintf(out, size, ktr_in(lang, "Row %s, seat %s"), n, s->label);
+    else
+        snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
 }
 
 void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)

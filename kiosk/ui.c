@@ -775,6 +775,21 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     counts(m, w, now, f, fg);
 }
 
+/* A device's role as staff read it (role_name is the wire's word). */
+static const char *role_words(usher_role role)
+{
+    switch (role) {
+    case ROLE_KIOSK:
+        return _("guest kiosk");
+    case ROLE_DOOR:
+        return _("door kiosk");
+    case ROLE_ADMIN:
+        return _("admin");
+    default:
+        return "?";
+    }
+}
+
 static void pin_screen(const kmodel *m, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -823,14 +838,14 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     else
         text_copy(last, sizeof last, _("never"));
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Device: %s (%s)"), w->id.device,
-          role_name(w->id.role) ? role_name(w->id.role) : "?");
+          role_words(w->id.role));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Event: %s - mode %s"), w->id.event_name,
           m->mode == KMODE_DOOR ? _("door") : _("guest"));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Sync: %s, %lld pending, offline policy %s"),
           kmodel_offline(w, now) ? _("offline") : _("online"), (long long)w->pending,
-          w->policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic");
+          w->policy == JOURNAL_POLICY_LEASE ? _("lease") : _("optimistic"));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Last sync: %s"), last);
     y += lh;
