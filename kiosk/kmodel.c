@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kmodel__internal.h"
+#include "ktime.h"
 #include "text.h"
 #include "ticketcode.h"
 #include "timestamp.h"
@@ -234,12 +235,17 @@ static void verdict_record(kmodel *m, const kworld *w, const char *code, bool ad
         fx->admitted++;
 }
 
-static void already_detail(kmodel *m, int64_t at, const char *door)
+/* When, in the event's time zone (the shell picks it) and the guest's
+ * language: the time of day, with the day too when it was not today. */
+static void already_detail(kmodel *m, int64_t at, const char *door, int64_t now)
 {
-    char hm[16];
-    zone_format(at, ZONE_HM, hm, sizeof hm); /* the event's time zone (the shell picks it) */
+    char when[64];
+    struct tm a, b;
+    bool today = zone_local(at, &a) && zone_local(now, &b) && a.tm_year == b.tm_year &&
+                 a.tm_yday == b.tm_yday;
+    ktime_at(m->lang, today ? KTIME_TIME : KTIME_DATETIME, at, when, sizeof when);
     snprintf(m->verdict.detail, sizeof m->verdict.detail, ktr_in(m->lang, "Checked in at %s by %s"),
-             hm, door[0] ? door : ktr_in(m->lang, "a door"));
+             when, door[0] ? door : ktr_in(m->lang, "a door"));
 }
 
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
@@ -301,7 +307,7 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
-        already_detail(m, t->checked_in_at, t->checkin_device);
+        already_detail(m, t->checked_in_at, t->checkin_device, now);
     } else {
         verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
         if (t) {
@@ -334,7 +340,7 @@ static void door_timers(kmodel *m, const kworld *w, int64_t now)
             strcmp(t->checkin_device, w->id.device) != 0) {
             m->verdict.kind = VERDICT_ALREADY;
             text_copy(m->verdict.title, sizeof m->verdict.title, N_("ALREADY CHECKED IN"));
-            already_detail(m, t->checked_in_at, t->checkin_device);
+            already_detail(m, t->checked_in_at, t->checkin_device, now);
         }
     }
 }

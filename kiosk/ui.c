@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ktime.h"
 #include "ktr.h"
 #include "text.h"
 #include "timestamp.h"
@@ -832,9 +833,9 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     float bh = L->target, by = H - g - bh;
     textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, -1, WHITE, "%s", _("Maintenance"));
     y += LINE(FONT_L) + g;
-    char last[TIMESTAMP_TEXT_SIZE] = "";
+    char last[64] = "";
     if (w->st.last_sync_at)
-        timestamp_format(w->st.last_sync_at, last);
+        ktime_at(ui_lang, KTIME_DATETIME, w->st.last_sync_at, last, sizeof last);
     else
         text_copy(last, sizeof last, _("never"));
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Device: %s (%s)"), w->id.device,

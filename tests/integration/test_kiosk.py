@@ -802,7 +802,7 @@ tap button pin_5
 tap button pin_7
 tap button pin_ok
 expect screen maintenance
-expect text "Device: kiosk-1 (kiosk)"
+expect text "Device: kiosk-1 (guest kiosk)"
 expect text "Sync: online"
 shot maintenance
 tap button door
