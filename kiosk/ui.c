@@ -257,6 +257,21 @@ static void age_words(int64_t ms, char *out, size_t size)
         snprintf(out, size, _("%d h ago"), (int)(s / 3600));
 }
 
+/* About how wide text is at px (Noto Sans: Latin, Arabic and the like about
+ * 0.5 em a character, a capital 0.66, CJK a whole em), to choose between a long and a
+ * short form before Pango lays it out; Pango still shortens what does not
+ * fit. */
+static float est_width(const char *text, float px)
+{
+    float em = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p & 0xc0) == 0x80)
+            continue; /* inside a character */
+        em += *p >= 0xe2 ? 1.0f : *p >= 'A' && *p <= 'Z' ? 0.66f : 0.5f;
+    }
+    return em * px;
+}
+
 static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -265,24 +280,28 @@ static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *
     bool off = kmodel_offline(w, now);
     float d = top * 0.4f;
     add(f, UI_DISC, R(top * 0.4f, (top - d) / 2, d, d), off ? RED : GREEN);
-    /* Three boxes side by side that never meet: a text too long is shortened. */
-    float x1 = W * 0.24f, x2 = W * 0.5f;
-    textf(f, R(top, 0, x1 - top - g, top), FONT_S, -1, WHITE, "%s",
-          off ? _("OFFLINE") : _("Online"));
-    textf(f, R(x1, 0, x2 - x1 - g, top), FONT_S, 0, DIM, "%s%s%s",
-          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - " : "",
-          m->mode == KMODE_DOOR ? w->id.device : "");
-    char age[32];
+    /* Three boxes side by side that never meet: a text too long is shortened.
+     * The sync line gets the room it needs up to 60% of the bar, the state's
+     * word up to 30%, the event's name the rest between them. */
+    char age[32], sync[160];
     if (w->st.last_sync_at > 0)
         age_words(now - w->st.last_sync_at, age, sizeof age);
     else
         text_copy(age, sizeof age, _("never"));
-    krect r = R(x2, 0, W - x2 - g, top);
     if (w->unsaved)
-        textf(f, r, FONT_S, 1, AMBER, _("synced %s - %lld pending - %lld NOT SAVED"), age,
-              (long long)w->pending, (long long)w->unsaved);
+        snprintf(sync, sizeof sync, _("synced %s - %lld pending - %lld NOT SAVED"), age,
+                 (long long)w->pending, (long long)w->unsaved);
     else
-        textf(f, r, FONT_S, 1, DIM, _("synced %s - %lld pending"), age, (long long)w->pending);
+        snprintf(sync, sizeof sync, _("synced %s - %lld pending"), age, (long long)w->pending);
+    const char *link = off ? _("OFFLINE") : _("Online");
+    float px = ui_L.px[FONT_S];
+    float x1 = fminf(top + 1.2f * est_width(link, px) + 2 * g, W * 0.3f);
+    float x2 = fmaxf(W - g - 1.2f * est_width(sync, px) - 2 * g, W * 0.4f);
+    textf(f, R(top, 0, x1 - top - g, top), FONT_S, -1, WHITE, "%s", link);
+    textf(f, R(x1, 0, x2 - x1 - g, top), FONT_S, 0, DIM, "%s%s%s",
+          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - " : "",
+          m->mode == KMODE_DOOR ? w->id.device : "");
+    textf(f, R(x2, 0, W - x2 - g, top), FONT_S, 1, w->unsaved ? AMBER : DIM, "%s", sync);
 }
 
 /* A modal box over the screen: title, body, and its buttons. */
@@ -442,12 +461,26 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
     bool choosing = kmodel_choosing(m) == i;
     kcolor c = seat[0] ? MINE_TEXT : choosing ? WHITE : DIM;
     if (seat[0] && !g->assigned[0] && g->hold_until > now) {
+        /* The seat and its countdown matter most: on a narrow panel the
+         * ticket code goes first, then the seat's words give way to its id. */
         int s = (int)((g->hold_until - now + 999) / 1000);
-        textf(f, r, FONT_S, -1, c, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
+        char text[sizeof((ui_item *)0)->text];
+        snprintf(text, sizeof text, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
+        if (est_width(text, ui_L.px[FONT_S]) > r.w)
+            snprintf(text, sizeof text, _("%s (held %d:%02d)"), words, s / 60, s % 60);
+        if (est_width(text, ui_L.px[FONT_S]) > r.w)
+            snprintf(text, sizeof text, _("%s (held %d:%02d)"), seat, s / 60, s % 60);
+        textf(f, r, FONT_S, -1, c, "%s", text);
     } else if (seat[0]) {
         textf(f, r, FONT_S, -1, c, "%s: %s", g->code, words);
     } else {
-        textf(f, r, FONT_S, -1, c, "%s: %s", g->code, choosing ? _("tap a green seat") : "-");
+        const char *what = choosing ? _("tap a green seat") : "-";
+        char text[sizeof((ui_item *)0)->text];
+        snprintf(text, sizeof text, "%s: %s", g->code, what);
+        /* On a narrow panel the one choosing reads what to do, the code
+         * is in the heading above. */
+        textf(f, r, FONT_S, -1, c, "%s",
+              choosing && est_width(text, ui_L.px[FONT_S]) > r.w ? what : text);
     }
 }
 
@@ -551,16 +584,26 @@ static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     }
     int c = kmodel_choosing(m);
     float lh = LINE(FONT_S);
-    if (c >= 0)
-        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, _("Seat for %s"),
-              m->party[c].name[0] ? m->party[c].name : m->party[c].code);
-    else
+    if (c >= 0) {
+        const char *who = m->party[c].name[0] ? m->party[c].name : m->party[c].code;
+        char head[sizeof((ui_item *)0)->text];
+        snprintf(head, sizeof head, _("Seat for %s"), who);
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s",
+              est_width(head, ui_L.px[FONT_M]) > tw ? who : head);
+    } else if (est_width(_("Every ticket has a seat"), ui_L.px[FONT_M]) <= tw)
         textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s",
               _("Every ticket has a seat"));
+    else /* a narrow panel (the 7" screen) */
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s", _("Seats chosen"));
     ty += LINE(FONT_M);
     if (!seatmap_tappable(&m->map) && ty + lh <= tbottom) {
-        textf(f, R(tx, ty, tw, lh), FONT_S, -1, WHITE, "%s", _("Tap near your table"));
-        ty += lh;
+        /* Two lines on a narrow panel, when there is room for them. */
+        const char *hint = _("Tap near your table");
+        float hh = est_width(hint, ui_L.px[FONT_S]) > tw && ty + 2 * lh <= tbottom ? 2 * lh : lh;
+        ui_item *it = textf(f, R(tx, ty, tw, hh), FONT_S, -1, WHITE, "%s", hint);
+        if (it && hh > lh)
+            it->wrap = true;
+        ty += hh;
     }
     for (int i = 0; i < m->nparty && ty + lh <= tbottom; i++, ty += lh)
         seat_row(m, w, now, i, f, R(tx, ty, tw, lh));

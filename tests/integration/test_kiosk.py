@@ -284,7 +284,7 @@ tap seat T07-02
 tap seat T07-03
 expect seat T07-01 mine
 expect seat T07-04 free
-expect text "GALA-0001: Table 7, seat 1 (held "
+expect text "Table 7, seat 1 (held "
 shot held
 tap button confirm
 expect screen confirm
