@@ -17,6 +17,7 @@ librsvg2-bin, poppler-utils) for QR codes, else the test is skipped (77).
 import json
 import csv
 import os
+import re
 import shutil
 import signal
 import socket
@@ -1037,6 +1038,7 @@ def test_command_line(env):
                         (["--db", "x", "--pin", "12"], "--pin takes"),
                         (["--db", "x", "--lang", "xx"], "--lang takes en, de"),
                         (["--db", "x", "--font", "x" * 101], "--font takes a font family"),
+                        (["--db", "x", "--bench-start", "--headless"], "--bench-start runs the windowed"),
                         (["--db", "x", "--nonsense"], "nonsense")):
         p = subprocess.run([it.KIOSK] + argv, capture_output=True, timeout=slow(10))
         err = p.stderr.decode()
@@ -1061,6 +1063,15 @@ def test_command_line(env):
           "failed expectation: %r" % k.stderr())
     k = kiosk_run(env, sd.db, "syntax", "tap\n", rc=2)
     check(".script:1: cannot read" in k.stderr(), "syntax error: %r" % k.stderr())
+    # --bench-start (scripts/bench): the windowed kiosk quits once its first
+    # attract screen is on the display, saying when and its peak RSS.
+    t0 = int(time.time() * 1000)
+    p = subprocess.run([it.KIOSK, "--db", sd.db, "--window", "800x480", "--bench-start"],
+                       capture_output=True, timeout=slow(30), env=dict(os.environ, SDL_VIDEODRIVER="dummy"))
+    m = re.match(rb"attract shown at (\d+) ms since the epoch, peak RSS (\d+) KB\n$", p.stdout)
+    check(p.returncode == 0 and m, "--bench-start: %r %r" % (p.stdout, p.stderr))
+    check(t0 <= int(m.group(1)) <= int(time.time() * 1000) and int(m.group(2)) > 1000,
+          "--bench-start's figures: %r" % p.stdout)
 
 
 if __name__ == "__main__":
