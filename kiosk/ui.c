@@ -257,19 +257,30 @@ static void age_words(int64_t ms, char *out, size_t size)
         snprintf(out, size, _("%d h ago"), (int)(s / 3600));
 }
 
-/* About how wide text is at px (Noto Sans: Latin, Arabic and the like about
- * 0.5 em a character, a capital 0.66, CJK a whole em), to choose between a long and a
- * short form before Pango lays it out; Pango still shortens what does not
- * fit. */
+/* About how wide text is at px, a little more rather than less (Noto Sans:
+ * a space, punctuation and i j l f t 0.3 em, a digit 0.57, a capital 0.66,
+ * other letters 0.55, CJK a whole em; measured within 11% on the kiosk's
+ * own words), to choose between a long and a short form before Pango lays
+ * it out; Pango still shortens what does not fit. */
 static float est_width(const char *text, float px)
 {
     float em = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if ((*p & 0xc0) == 0x80)
+        unsigned char c = *p;
+        if ((c & 0xc0) == 0x80)
             continue; /* inside a character */
-        em += *p >= 0xe2 ? 1.0f : *p >= 'A' && *p <= 'Z' ? 0.66f : 0.5f;
+        if (c >= 0xe2)
+            em += 1.0f;
+        else if (c == ' ' || strchr(",.:;()-'!|ijlft", c))
+            em += 0.3f;
+        else if (c >= '0' && c <= '9')
+            em += 0.57f;
+        else if (c >= 'A' && c <= 'Z')
+            em += 0.66f;
+        else
+            em += 0.55f;
     }
-    return em * px;
+    return em * px * 1.06f;
 }
 
 static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -451,7 +462,47 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     ui_fixed = false;
 }
 
-static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_frame *f, krect r)
+/* A held seat's line in form 0 (code, seat's words, countdown), 1 (the
+ * words and the countdown) or 2 (the seat's id and the countdown). */
+static void held_text(const kmodel *m, const kworld *w, int64_t now, int i, int form, char *out,
+                      size_t size)
+{
+    const kguest *g = &m->party[i];
+    const char *seat = kmodel_guest_seat(m, w, i);
+    char words[96];
+    kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
+    int s = (int)((g->hold_until - now + 999) / 1000);
+    if (form == 0)
+        snprintf(out, size, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
+    else
+        snprintf(out, size, _("%s (held %d:%02d)"), form == 1 ? words : seat, s / 60, s % 60);
+}
+
+static bool held_row(const kmodel *m, const kworld *w, int64_t now, int i)
+{
+    return kmodel_guest_seat(m, w, i)[0] && !m->party[i].assigned[0] &&
+           m->party[i].hold_until > now;
+}
+
+/* The form of the held lines (held_text): the most telling one in which
+ * every line fits the panel's width, the same for every line. */
+static int held_form(const kmodel *m, const kworld *w, int64_t now, float width)
+{
+    int form = 0;
+    for (int i = 0; i < m->nparty; i++) {
+        char text[sizeof((ui_item *)0)->text];
+        while (form < 2 && held_row(m, w, now, i)) {
+            held_text(m, w, now, i, form, text, sizeof text);
+            if (est_width(text, ui_L.px[FONT_S]) <= width)
+                break;
+            form++;
+        }
+    }
+    return form;
+}
+
+static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, int form, ui_frame *f,
+                     krect r)
 {
     const kguest *g = &m->party[i];
     char words[96] = "";
@@ -460,22 +511,16 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
         kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
     bool choosing = kmodel_choosing(m) == i;
     kcolor c = seat[0] ? MINE_TEXT : choosing ? WHITE : DIM;
-    if (seat[0] && !g->assigned[0] && g->hold_until > now) {
+    char text[sizeof((ui_item *)0)->text];
+    if (held_row(m, w, now, i)) {
         /* The seat and its countdown matter most: on a narrow panel the
          * ticket code goes first, then the seat's words give way to its id. */
-        int s = (int)((g->hold_until - now + 999) / 1000);
-        char text[sizeof((ui_item *)0)->text];
-        snprintf(text, sizeof text, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
-        if (est_width(text, ui_L.px[FONT_S]) > r.w)
-            snprintf(text, sizeof text, _("%s (held %d:%02d)"), words, s / 60, s % 60);
-        if (est_width(text, ui_L.px[FONT_S]) > r.w)
-            snprintf(text, sizeof text, _("%s (held %d:%02d)"), seat, s / 60, s % 60);
+        held_text(m, w, now, i, form, text, sizeof text);
         textf(f, r, FONT_S, -1, c, "%s", text);
     } else if (seat[0]) {
         textf(f, r, FONT_S, -1, c, "%s: %s", g->code, words);
     } else {
         const char *what = choosing ? _("tap a green seat") : "-";
-        char text[sizeof((ui_item *)0)->text];
         snprintf(text, sizeof text, "%s: %s", g->code, what);
         /* On a narrow panel the one choosing reads what to do, the code
          * is in the heading above. */
@@ -605,12 +650,22 @@ static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
             it->wrap = true;
         ty += hh;
     }
+    int form = held_form(m, w, now, tw);
     for (int i = 0; i < m->nparty && ty + lh <= tbottom; i++, ty += lh)
-        seat_row(m, w, now, i, f, R(tx, ty, tw, lh));
+        seat_row(m, w, now, i, form, f, R(tx, ty, tw, lh));
     ty += g;
     bool lease_off = w->policy == JOURNAL_POLICY_LEASE && kmodel_offline(w, now);
+    /* The whole legend when it fits; on a short panel (the 7" screen) only
+     * the looks of the seats on screen. */
+    bool shown[LOOK_COUNT] = {false};
+    int want = 0;
+    for (int k = 0; k < LOOK_COUNT; k++)
+        want += k != LOOK_UNAVAILABLE || lease_off;
+    bool all = ty + want * lh <= tbottom || !f->nseats;
+    for (int i = 0; !all && i < f->nseats; i++)
+        shown[f->seats[i].look] = true;
     for (int k = 0; k < LOOK_COUNT && ty + lh <= tbottom; k++) {
-        if (k == LOOK_UNAVAILABLE && !lease_off)
+        if ((k == LOOK_UNAVAILABLE && !lease_off) || (!all && !shown[k]))
             continue;
         float d = lh * 0.6f;
         add(f, UI_DISC, R(tx, ty + (lh - d) / 2, d, d), ui_look_colors[k]);
