@@ -149,7 +149,10 @@ static usher_err read_watched(kapp *a, kworld *w, usher_errmsg *em)
     return USHER_OK;
 }
 
-bool kapp_refresh(kapp *a, int64_t now, bool force)
+/* Reads the world again; the seat view too when reread_view, when someone
+ * else wrote the journal since the last read, or when the view is not known
+ * to be the journal's (view_stale). */
+static bool refresh(kapp *a, int64_t now, bool force, bool reread_view)
 {
     /* data_version is read before the journal, and kept only once all of it
      * was read: a change committed in between is read again next time, and a
@@ -160,6 +163,7 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     int64_t dv = journal_data_version(a->j);
     if (!force && a->loaded && dv == a->dv && dv >= 0)
         return false;
+    bool others = !a->loaded || dv != a->dv || dv < 0;
     usher_errmsg em = {{0}};
     kworld w = a->w;
     if (journal_get_identity(a->j, &w.id, &em) || journal_get_status(a->j, &w.st, &em) ||
@@ -180,7 +184,7 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
         return false;
     const layout *l = nl ? nl : a->l;
     now += w.st.clock_offset_ms - a->w.st.clock_offset_ms; /* newly measured */
-    if (l) {
+    if (l && (nl || reread_view || others || a->view_stale || !a->view)) {
         state *v = NULL;
         if (journal_load_view(a->j, l, now, &v, &em)) {
             note_error(a, "reading the seat view", &em);
@@ -189,6 +193,8 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
         }
         state_free(a->view);
         a->view = v;
+        a->view_stale = false;
+        a->view_reads++;
     }
     if (nl) {
         layout_free(a->l);
@@ -209,16 +215,28 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     return true;
 }
 
-/* Appends ops in one transaction. An op id already in the outbox means an
- * earlier try was written after all (its commit reported a failure): then
- * only the missing ones are appended, so that no op is written twice. */
-static usher_err save_ops(kapp *a, const usher_op *ops, int n, usher_errmsg *em)
+bool kapp_refresh(kapp *a, int64_t now, bool force)
+{
+    return refresh(a, now, force, true);
+}
+
+/* Appends ops in one transaction, and applies them to the view as a full
+ * read would (the journal is the view's plus these ops). An op id already
+ * in the outbox means an earlier try was written after all (its commit
+ * reported a failure): then only the missing ones are appended, so that no
+ * op is written twice, and the view is read again (a read since may hold
+ * those ops already). */
+static usher_err save_ops(kapp *a, const usher_op *ops, int n, int64_t now, usher_errmsg *em)
 {
     if (!a->j)
         return usher_fail(em, USHER_FULL, "storage full: the journal cannot be opened");
     usher_err err = journal_append_all(a->j, ops, (size_t)n, em);
+    if (!err && a->view)
+        for (int i = 0; i < n; i++)
+            journal_view_apply(a->view, &ops[i], now);
     if (err != USHER_EXISTS)
         return err;
+    a->view_stale = true;
     for (int i = 0; i < n; i++) {
         outbox_entry e;
         err = journal_outbox_get(a->j, ops[i].id, &e, em);
@@ -244,7 +262,7 @@ static usher_err flush(kapp *a, int64_t now, usher_errmsg *em)
     usher_err err = USHER_OK;
     while (a->nunsaved) {
         keffects *b = &a->unsaved[0];
-        err = save_ops(a, b->ops, b->nops, em);
+        err = save_ops(a, b->ops, b->nops, now, em);
         if (err == USHER_INVAL) { /* can never be saved: say so, do not block the rest */
             note_error(a, "dropping an op the journal refuses", em);
             err = USHER_OK;
@@ -290,7 +308,7 @@ static void apply(kapp *a, keffects *fx, int64_t now)
         usher_errmsg em = {{0}};
         usher_err err = flush(a, now, &em);
         if (!err && fx->nops)
-            err = save_ops(a, fx->ops, fx->nops, &em);
+            err = save_ops(a, fx->ops, fx->nops, now, &em);
         if (err && fx->nops) {
             note_error(a, "saving", &em);
             /* A full disk: syncd's next round finds it too and records it
@@ -307,9 +325,11 @@ static void apply(kapp *a, keffects *fx, int64_t now)
             if (a->w.st.wake_socket[0])
                 wake_send(a->w.st.wake_socket);
         }
-        /* The kiosk's own commits do not move its data_version. */
+        /* The kiosk's own commits do not move its data_version: the status
+         * and the outbox are read again, the seat view only when someone
+         * else wrote meanwhile (save_ops applied the ops to it). */
         if (fx->nops || a->appended != before)
-            kapp_refresh(a, now, true);
+            refresh(a, now, true, false);
         count_unsaved(a);
     }
     if (fx->quit)

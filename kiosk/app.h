@@ -1,7 +1,8 @@
 /* app.h - the kiosk's imperative shell around the state machine: reads the
  * journal into a kworld (only when PRAGMA data_version moved or after its own
- * appends), feeds inputs to kmodel_update and carries out the effects (ops
- * appended in one durable transaction, then a wake nudge to syncd). No SDL.
+ * appends: then the seat view is not read again, the ops just saved are
+ * applied to it, unless someone else wrote meanwhile), feeds inputs to kmodel_update and carries
+ * out the effects (ops appended in one durable transaction, then a wake nudge to syncd). No SDL.
  *
  * The journal is shared with usher-syncd: the kiosk waits at most
  * KAPP_BUSY_MS for its lock, so that a busy journal never freezes the
@@ -40,6 +41,8 @@ typedef struct kapp {
     int64_t last_retry; /* when unsaved ops were last tried without a new one */
     char *db;           /* the journal's path (malloc'd): opened again after a full disk */
     int64_t reopen_at;  /* monotonic ms: the next try to open it (j is NULL meanwhile) */
+    bool view_stale;    /* the view may not be the journal's: read it in full next time */
+    int64_t view_reads; /* full reads of the seat view (journal_load_view) so far */
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kmodel__internal.h"
+#include "ktime.h"
 #include "text.h"
 #include "ticketcode.h"
 #include "timestamp.h"
@@ -101,8 +102,15 @@ void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, c
     }
     const layout_seat *s = layout_seat_at(l, si);
     const layout_section *sec = layout_section_at(l, s->section);
-    /* The section's label is the organiser's ("Table 7"); "seat" is ours. */
-    snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
+    /* A generated section's label is said in the guest's language; an
+     * organiser's own label as written; "seat" is ours. */
+    const char *n = layout_generated_label(sec);
+    if (n && sec->kind == SECTION_TABLE)
+        snprintf(out, size, ktr_in(lang, "Table %s, seat %s"), n, s->label);
+    else if (n)
+        snprintf(out, size, ktr_in(lang, "Row %s, seat %s"), n, s->label);
+    else
+        snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
 }
 
 void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)
@@ -246,12 +254,17 @@ static void verdict_record(kmodel *m, const kworld *w, const char *code, bool ad
         fx->admitted++;
 }
 
-static void already_detail(kmodel *m, int64_t at, const char *door)
+/* When, in the event's time zone (the shell picks it) and the guest's
+ * language: the time of day, with the day too when it was not today. */
+static void already_detail(kmodel *m, int64_t at, const char *door, int64_t now)
 {
-    char hm[16];
-    zone_format(at, ZONE_HM, hm, sizeof hm); /* the event's time zone (the shell picks it) */
+    char when[64];
+    struct tm a, b;
+    bool today = zone_local(at, &a) && zone_local(now, &b) && a.tm_year == b.tm_year &&
+                 a.tm_yday == b.tm_yday;
+    ktime_at(m->lang, today ? KTIME_TIME : KTIME_DATETIME, at, when, sizeof when);
     snprintf(m->verdict.detail, sizeof m->verdict.detail, ktr_in(m->lang, "Checked in at %s by %s"),
-             hm, door[0] ? door : ktr_in(m->lang, "a door"));
+             when, door[0] ? door : ktr_in(m->lang, "a door"));
 }
 
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
@@ -328,7 +341,7 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
-        already_detail(m, t->checked_in_at, t->checkin_device);
+        already_detail(m, t->checked_in_at, t->checkin_device, now);
     } else {
         verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
         if (t) {
@@ -364,7 +377,7 @@ void kdoor__admit_manual(kmodel *m, const kworld *w, const char *code, int64_t n
         verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
-        already_detail(m, t->checked_in_at, t->checkin_device);
+        already_detail(m, t->checked_in_at, t->checkin_device, now);
         return;
     }
     verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
@@ -394,7 +407,7 @@ static void door_timers(kmodel *m, const kworld *w, int64_t now)
             strcmp(t->checkin_device, w->id.device) != 0) {
             m->verdict.kind = VERDICT_ALREADY;
             text_copy(m->verdict.title, sizeof m->verdict.title, N_("ALREADY CHECKED IN"));
-            already_detail(m, t->checked_in_at, t->checkin_device);
+            already_detail(m, t->checked_in_at, t->checkin_device, now);
         }
     }
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -32,6 +33,7 @@ static void usage(FILE *f)
         "                   [--headless --script FILE --shots DIR]\n"
         "       usher-kiosk [--bench-frames N] [--bench-taps N] --layout gala:25x10|theatre:RxS\n"
         "                   [--window WxH]\n"
+        "       usher-kiosk --db FILE --bench-start [--window WxH]\n"
         "\n"
         "The touchscreen app for guests (seat choice) and door staff (check-in). It reads\n"
         "the device journal that usher-syncd keeps (--db) and never touches the network.\n"
@@ -50,7 +52,9 @@ static void usage(FILE *f)
         "  --bench-frames draw N frames of a generated venue's seat map and print the\n"
         "                 median and p99 frame time (software renderer)\n"
         "  --bench-taps   tap seats N times on a temporary journal; print the median and\n"
-        "                 p99 time from tap to durable op and rebuilt view\n");
+        "                 p99 time from tap to durable op and updated view\n"
+        "  --bench-start  quit once the first attract screen is on the display, printing\n"
+        "                 when (ms since the epoch) and the peak RSS so far\n");
 }
 
 /* The catalogues: beside the program in a build tree (kiosk/locale), else
@@ -115,7 +119,18 @@ static int wait_event(SDL_Event *ev, int timeout_ms, bool can_wait, bool active)
 }
 
 /* The windowed (or fullscreen) event loop. */
-static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, bool ppi_given)
+/* --bench-start: the first attract screen is on the display. */
+static void report_start(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("attract shown at %lld ms since the epoch, peak RSS %ld KB\n",
+           (long long)timestamp_now_ms(), ru.ru_maxrss);
+    fflush(stdout);
+}
+
+static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, bool ppi_given,
+                      bool bench_start)
 {
     SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0");
     SDL_SetHint(SDL_HINT_MOUSE_TOUCH_EVENTS, "0");
@@ -217,6 +232,10 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
             SDL_RenderPresent(r);
         }
         sdnotify_ready(&sd, NULL); /* the first frame is on screen */
+        if (bench_start && drawn && a->m.screen == SCR_ATTRACT) {
+            report_start();
+            a->quit = true;
+        }
     }
     sdnotify_stopping();
     if (canvas)
@@ -277,7 +296,7 @@ int main(int argc, char **argv)
         {"db", true},           {"mode", true},      {"window", true}, {"fullscreen", false},
         {"font", true},         {"headless", false}, {"script", true}, {"shots", true},
         {"idle-seconds", true}, {"pin", true},       {"ppi", true},    {"bench-frames", true},
-        {"bench-taps", true},   {"layout", true},    {"lang", true},
+        {"bench-taps", true},   {"layout", true},    {"lang", true},   {"bench-start", false},
     };
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
@@ -326,6 +345,8 @@ int main(int argc, char **argv)
         why = "--bench-taps takes a count 1..100000 and needs --layout SPEC";
     else if (!OPT("bench-frames") && !OPT("bench-taps") && !OPT("db"))
         why = "--db FILE is required (the device journal usher-syncd keeps)";
+    else if (OPT("bench-start") && (OPT("headless") || OPT("bench-frames") || OPT("bench-taps")))
+        why = "--bench-start runs the windowed kiosk on --db (not --headless or another bench)";
     else if (OPT("headless") && (!OPT("script") || !OPT("shots")))
         why = "--headless needs --script FILE and --shots DIR";
     else if (!OPT("headless") && (OPT("script") || OPT("shots")))
@@ -368,7 +389,8 @@ int main(int argc, char **argv)
     if (OPT("headless"))
         rc = run_headless(&a, font, OPT("script"), OPT("shots"), w, h);
     else
-        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL);
+        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL,
+                        OPT("bench-start") != NULL);
     kapp_close(&a);
     return rc;
 #undef OPT

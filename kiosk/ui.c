@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ktime.h"
 #include "ktr.h"
 #include "text.h"
 #include "timestamp.h"
@@ -256,6 +257,32 @@ static void age_words(int64_t ms, char *out, size_t size)
         snprintf(out, size, _("%d h ago"), (int)(s / 3600));
 }
 
+/* About how wide text is at px, a little more rather than less (Noto Sans:
+ * a space, punctuation and i j l f t 0.3 em, a digit 0.57, a capital 0.66,
+ * other letters 0.55, CJK a whole em; measured within 11% on the kiosk's
+ * own words), to choose between a long and a short form before Pango lays
+ * it out; Pango still shortens what does not fit. */
+static float est_width(const char *text, float px)
+{
+    float em = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        unsigned char c = *p;
+        if ((c & 0xc0) == 0x80)
+            continue; /* inside a character */
+        if (c >= 0xe2)
+            em += 1.0f;
+        else if (c == ' ' || strchr(",.:;()-'!|ijlft", c))
+            em += 0.3f;
+        else if (c >= '0' && c <= '9')
+            em += 0.57f;
+        else if (c >= 'A' && c <= 'Z')
+            em += 0.66f;
+        else
+            em += 0.55f;
+    }
+    return em * px * 1.06f;
+}
+
 static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -264,24 +291,28 @@ static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *
     bool off = kmodel_offline(w, now);
     float d = top * 0.4f;
     add(f, UI_DISC, R(top * 0.4f, (top - d) / 2, d, d), off ? RED : GREEN);
-    /* Three boxes side by side that never meet: a text too long is shortened. */
-    float x1 = W * 0.24f, x2 = W * 0.5f;
-    textf(f, R(top, 0, x1 - top - g, top), FONT_S, -1, WHITE, "%s",
-          off ? _("OFFLINE") : _("Online"));
-    textf(f, R(x1, 0, x2 - x1 - g, top), FONT_S, 0, DIM, "%s%s%s",
-          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - " : "",
-          m->mode == KMODE_DOOR ? w->id.device : "");
-    char age[32];
+    /* Three boxes side by side that never meet: a text too long is shortened.
+     * The sync line gets the room it needs up to 60% of the bar, the state's
+     * word up to 30%, the event's name the rest between them. */
+    char age[32], sync[160];
     if (w->st.last_sync_at > 0)
         age_words(now - w->st.last_sync_at, age, sizeof age);
     else
         text_copy(age, sizeof age, _("never"));
-    krect r = R(x2, 0, W - x2 - g, top);
     if (w->unsaved)
-        textf(f, r, FONT_S, 1, AMBER, _("synced %s - %lld pending - %lld NOT SAVED"), age,
-              (long long)w->pending, (long long)w->unsaved);
+        snprintf(sync, sizeof sync, _("synced %s - %lld pending - %lld NOT SAVED"), age,
+                 (long long)w->pending, (long long)w->unsaved);
     else
-        textf(f, r, FONT_S, 1, DIM, _("synced %s - %lld pending"), age, (long long)w->pending);
+        snprintf(sync, sizeof sync, _("synced %s - %lld pending"), age, (long long)w->pending);
+    const char *link = off ? _("OFFLINE") : _("Online");
+    float px = ui_L.px[FONT_S];
+    float x1 = fminf(top + 1.2f * est_width(link, px) + 2 * g, W * 0.3f);
+    float x2 = fmaxf(W - g - 1.2f * est_width(sync, px) - 2 * g, W * 0.4f);
+    textf(f, R(top, 0, x1 - top - g, top), FONT_S, -1, WHITE, "%s", link);
+    textf(f, R(x1, 0, x2 - x1 - g, top), FONT_S, 0, DIM, "%s%s%s",
+          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - " : "",
+          m->mode == KMODE_DOOR ? w->id.device : "");
+    textf(f, R(x2, 0, W - x2 - g, top), FONT_S, 1, w->unsaved ? AMBER : DIM, "%s", sync);
 }
 
 /* A modal box over the screen: title, body, and its buttons. */
@@ -431,7 +462,47 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     ui_fixed = false;
 }
 
-static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_frame *f, krect r)
+/* A held seat's line in form 0 (code, seat's words, countdown), 1 (the
+ * words and the countdown) or 2 (the seat's id and the countdown). */
+static void held_text(const kmodel *m, const kworld *w, int64_t now, int i, int form, char *out,
+                      size_t size)
+{
+    const kguest *g = &m->party[i];
+    const char *seat = kmodel_guest_seat(m, w, i);
+    char words[96];
+    kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
+    int s = (int)((g->hold_until - now + 999) / 1000);
+    if (form == 0)
+        snprintf(out, size, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
+    else
+        snprintf(out, size, _("%s (held %d:%02d)"), form == 1 ? words : seat, s / 60, s % 60);
+}
+
+static bool held_row(const kmodel *m, const kworld *w, int64_t now, int i)
+{
+    return kmodel_guest_seat(m, w, i)[0] && !m->party[i].assigned[0] &&
+           m->party[i].hold_until > now;
+}
+
+/* The form of the held lines (held_text): the most telling one in which
+ * every line fits the panel's width, the same for every line. */
+static int held_form(const kmodel *m, const kworld *w, int64_t now, float width)
+{
+    int form = 0;
+    for (int i = 0; i < m->nparty; i++) {
+        char text[sizeof((ui_item *)0)->text];
+        while (form < 2 && held_row(m, w, now, i)) {
+            held_text(m, w, now, i, form, text, sizeof text);
+            if (est_width(text, ui_L.px[FONT_S]) <= width)
+                break;
+            form++;
+        }
+    }
+    return form;
+}
+
+static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, int form, ui_frame *f,
+                     krect r)
 {
     const kguest *g = &m->party[i];
     char words[96] = "";
@@ -440,13 +511,21 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
         kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
     bool choosing = kmodel_choosing(m) == i;
     kcolor c = seat[0] ? MINE_TEXT : choosing ? WHITE : DIM;
-    if (seat[0] && !g->assigned[0] && g->hold_until > now) {
-        int s = (int)((g->hold_until - now + 999) / 1000);
-        textf(f, r, FONT_S, -1, c, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
+    char text[sizeof((ui_item *)0)->text];
+    if (held_row(m, w, now, i)) {
+        /* The seat and its countdown matter most: on a narrow panel the
+         * ticket code goes first, then the seat's words give way to its id. */
+        held_text(m, w, now, i, form, text, sizeof text);
+        textf(f, r, FONT_S, -1, c, "%s", text);
     } else if (seat[0]) {
         textf(f, r, FONT_S, -1, c, "%s: %s", g->code, words);
     } else {
-        textf(f, r, FONT_S, -1, c, "%s: %s", g->code, choosing ? _("tap a green seat") : "-");
+        const char *what = choosing ? _("tap a green seat") : "-";
+        snprintf(text, sizeof text, "%s: %s", g->code, what);
+        /* On a narrow panel the one choosing reads what to do, the code
+         * is in the heading above. */
+        textf(f, r, FONT_S, -1, c, "%s",
+              choosing && est_width(text, ui_L.px[FONT_S]) > r.w ? what : text);
     }
 }
 
@@ -550,23 +629,43 @@ static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     }
     int c = kmodel_choosing(m);
     float lh = LINE(FONT_S);
-    if (c >= 0)
-        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, _("Seat for %s"),
-              m->party[c].name[0] ? m->party[c].name : m->party[c].code);
-    else
+    if (c >= 0) {
+        const char *who = m->party[c].name[0] ? m->party[c].name : m->party[c].code;
+        char head[sizeof((ui_item *)0)->text];
+        snprintf(head, sizeof head, _("Seat for %s"), who);
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s",
+              est_width(head, ui_L.px[FONT_M]) > tw ? who : head);
+    } else if (est_width(_("Every ticket has a seat"), ui_L.px[FONT_M]) <= tw)
         textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s",
               _("Every ticket has a seat"));
+    else /* a narrow panel (the 7" screen) */
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s", _("Seats chosen"));
     ty += LINE(FONT_M);
     if (!seatmap_tappable(&m->map) && ty + lh <= tbottom) {
-        textf(f, R(tx, ty, tw, lh), FONT_S, -1, WHITE, "%s", _("Tap near your table"));
-        ty += lh;
+        /* Two lines on a narrow panel, when there is room for them. */
+        const char *hint = _("Tap near your table");
+        float hh = est_width(hint, ui_L.px[FONT_S]) > tw && ty + 2 * lh <= tbottom ? 2 * lh : lh;
+        ui_item *it = textf(f, R(tx, ty, tw, hh), FONT_S, -1, WHITE, "%s", hint);
+        if (it && hh > lh)
+            it->wrap = true;
+        ty += hh;
     }
+    int form = held_form(m, w, now, tw);
     for (int i = 0; i < m->nparty && ty + lh <= tbottom; i++, ty += lh)
-        seat_row(m, w, now, i, f, R(tx, ty, tw, lh));
+        seat_row(m, w, now, i, form, f, R(tx, ty, tw, lh));
     ty += g;
     bool lease_off = w->policy == JOURNAL_POLICY_LEASE && kmodel_offline(w, now);
+    /* The whole legend when it fits; on a short panel (the 7" screen) only
+     * the looks of the seats on screen. */
+    bool shown[LOOK_COUNT] = {false};
+    int want = 0;
+    for (int k = 0; k < LOOK_COUNT; k++)
+        want += k != LOOK_UNAVAILABLE || lease_off;
+    bool all = ty + want * lh <= tbottom || !f->nseats;
+    for (int i = 0; !all && i < f->nseats; i++)
+        shown[f->seats[i].look] = true;
     for (int k = 0; k < LOOK_COUNT && ty + lh <= tbottom; k++) {
-        if (k == LOOK_UNAVAILABLE && !lease_off)
+        if ((k == LOOK_UNAVAILABLE && !lease_off) || (!all && !shown[k]))
             continue;
         float d = lh * 0.6f;
         add(f, UI_DISC, R(tx, ty + (lh - d) / 2, d, d), ui_look_colors[k]);
@@ -775,6 +874,21 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     counts(m, w, now, f, fg);
 }
 
+/* A device's role as staff read it (role_name is the wire's word). */
+static const char *role_words(usher_role role)
+{
+    switch (role) {
+    case ROLE_KIOSK:
+        return _("guest kiosk");
+    case ROLE_DOOR:
+        return _("door kiosk");
+    case ROLE_ADMIN:
+        return _("admin");
+    default:
+        return "?";
+    }
+}
+
 static void pin_screen(const kmodel *m, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -817,20 +931,20 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     float bh = L->target, by = H - g - bh;
     textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, -1, WHITE, "%s", _("Maintenance"));
     y += LINE(FONT_L) + g;
-    char last[TIMESTAMP_TEXT_SIZE] = "";
+    char last[64] = "";
     if (w->st.last_sync_at)
-        timestamp_format(w->st.last_sync_at, last);
+        ktime_at(ui_lang, KTIME_DATETIME, w->st.last_sync_at, last, sizeof last);
     else
         text_copy(last, sizeof last, _("never"));
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Device: %s (%s)"), w->id.device,
-          role_name(w->id.role) ? role_name(w->id.role) : "?");
+          role_words(w->id.role));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Event: %s - mode %s"), w->id.event_name,
           m->mode == KMODE_DOOR ? _("door") : _("guest"));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Sync: %s, %lld pending, offline policy %s"),
           kmodel_offline(w, now) ? _("offline") : _("online"), (long long)w->pending,
-          w->policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic");
+          w->policy == JOURNAL_POLICY_LEASE ? _("lease") : _("optimistic"));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Last sync: %s"), last);
     y += lh;

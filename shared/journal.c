@@ -924,6 +924,18 @@ out:
     return err;
 }
 
+void journal_view_apply(state *view, const usher_op *op, int64_t now)
+{
+    if (op->kind == OP_LEASE)
+        return; /* not granted yet: nothing to count on */
+    /* Like the coordinator, date the op by how long it has waited, so that
+     * a pending hold here expires when it would there. */
+    usher_op o = *op;
+    o.wait_ms = now > o.at ? now - o.at : 0;
+    apply_result res;
+    state_apply(view, &o, now, &res);
+}
+
 usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out, usher_errmsg *em)
 {
     state_config cfg = {.reseat = RESEAT_NONE, .remember_ops = false};
@@ -950,15 +962,8 @@ usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **ou
         err = journal_pending(j, (size_t)-1, &ops, &n, em);
     if (err)
         goto out;
-    apply_result res;
-    for (size_t i = 0; i < n; i++) {
-        if (ops[i].kind == OP_LEASE)
-            continue; /* not granted yet: nothing to count on */
-        /* Like the coordinator, date the op by how long it has waited, so
-         * that a pending hold here expires when it would there. */
-        ops[i].wait_ms = now > ops[i].at ? now - ops[i].at : 0;
-        state_apply(st, &ops[i], now, &res);
-    }
+    for (size_t i = 0; i < n; i++)
+        journal_view_apply(st, &ops[i], now);
 out:
     store_rollback(j->db); /* ends the read transaction */
     free(ops);

@@ -204,6 +204,13 @@ usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em
 usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out,
                             usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Applies one op of this device's outbox to a view as journal_load_view
+ * does (a lease not granted yet counts for nothing; the op is dated by how
+ * long it has waited). The kiosk calls it for the ops it has just appended,
+ * so that its view stays what a full read would give without reading the
+ * journal again. */
+void journal_view_apply(state *view, const usher_op *op, int64_t now);
+
 /* The offline policy usher-syncd runs with (shared/README.md conflict rule 8), stored in meta
  * ("offline_policy", "lease_size") for the kiosk to read: with
  * JOURNAL_POLICY_LEASE, offline, a kiosk offers only the seats leased to it. */

@@ -13,6 +13,7 @@
 #include "state.h"
 #include "text.h"
 #include "ui.h"
+#include "zone.h"
 
 #define T0 1800000000000LL
 
@@ -712,6 +713,7 @@ static void silent_syncd_counts_as_offline(void **unused)
 
 static void door_verdicts(void **unused)
 {
+    zone_use("UTC");
     fixture *f = setup(KMODE_DOOR);
     assert_int_equal(f->m.screen, SCR_DOOR);
     enter_code(f, "D-4");
@@ -725,7 +727,13 @@ static void door_verdicts(void **unused)
     assert_int_equal(f->m.screen, SCR_DOOR);
     enter_code(f, "D-4");
     assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
-    assert_non_null(strstr(f->m.verdict.detail, "by k1"));
+    /* When, in the event's zone and as English writes it; the day too once
+     * it was not today. */
+    assert_string_equal(f->m.verdict.detail, "Checked in at 8:00 AM by k1");
+    tick(f, 3000);
+    f->now += 2 * 86400000LL;
+    enter_code(f, "D-4");
+    assert_string_equal(f->m.verdict.detail, "Checked in at 15 Jan, 8:00 AM by k1");
     enter_code(f, "C-3");
     assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
     assert_string_equal(f->m.verdict.title, "REVOKED");

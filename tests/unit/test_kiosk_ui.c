@@ -198,6 +198,41 @@ static void seat_map_has_every_seat_and_a_legend(void **unused)
     world_release(&wd);
 }
 
+/* On the 7" screen the whole legend does not fit beside a zoomed map: it
+ * names the looks of the seats on screen, and only those. */
+static void a_short_legend_names_what_is_on_screen(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kmodel m;
+    model_on(&m, &wd.w, SCR_SEATMAP, 800, 480, 140);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &wd.w, T0, &f);
+    krect a = m.map.area;
+    seatmap_focus(&m.map, seatmap_tap_scale(&m.map) * 1.5, a.x + a.w * 0.75f, a.y + a.h * 0.75f);
+    ui_build(&m, &wd.w, T0, &f);
+    static const char *const words[LOOK_COUNT] = {
+        [LOOK_FREE] = "Free",  [LOOK_HELD] = "Being chosen", [LOOK_TAKEN] = "Taken",
+        [LOOK_MINE] = "Yours", [LOOK_BLOCKED] = "Blocked",   [LOOK_CLASS] = "Not for your ticket"};
+    bool on[LOOK_COUNT] = {false};
+    for (int i = 0; i < f.nseats; i++)
+        on[f.seats[i].look] = true;
+    int absent = 0, named = 0;
+    for (int k = 0; k < LOOK_COUNT; k++) {
+        if (!words[k])
+            continue;
+        absent += !on[k];
+        named += ui_has_text(&f, words[k]);
+        if (!on[k] && ui_has_text(&f, words[k]))
+            fail_msg("the legend names %s, which no seat on screen is", words[k]);
+    }
+    assert_true(absent > 0); /* the zoom leaves some looks off screen */
+    assert_true(named > 0);
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
 /* A zoomed-in map pans tables under the status bar: the bar is drawn after
  * every map item, so no table disc or label shows through it. */
 static void status_bar_is_drawn_over_the_map(void **unused)
@@ -401,6 +436,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(keypad_has_every_character_of_a_code),
     cmocka_unit_test(status_bar_says_online_age_and_pending),
     cmocka_unit_test(seat_map_has_every_seat_and_a_legend),
+    cmocka_unit_test(a_short_legend_names_what_is_on_screen),
     cmocka_unit_test(status_bar_is_drawn_over_the_map),
     cmocka_unit_test(frame_hash_changes_only_with_the_picture),
     cmocka_unit_test(waiting_screen_before_bootstrap),
