@@ -1056,6 +1056,8 @@ void engine_get_stats(engine *e, engine_stats *out)
 static void start_checkpointer(engine *e, const char *db_path)
 {
     usher_errmsg em = {{0}};
+    if (coorddb_kind(e->db) != COORDWHERE_SQLITE)
+        return; /* PostgreSQL checkpoints by itself */
     if (coorddb_open(db_path, &e->ckdb, &em) != USHER_OK) {
         fprintf(stderr, "usher-coord: checkpoints stay on the writer: %s\n", em.text);
         return;
