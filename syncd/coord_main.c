@@ -21,6 +21,7 @@
 #include "coord_import.h"
 #include "coord_qr.h"
 #include "coorddb.h"
+#include "coordpg.h"
 #include "layout.h"
 #include "qrcode.h"
 #include "qrsig.h"
@@ -902,6 +903,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    coorddb_set_postgresql(coordpg_backend()); /* --db "host=... dbname=..." */
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(usage, argc < 2 ? stderr : stdout);

@@ -114,10 +114,12 @@ class PgCluster:
         except OSError:
             return ""
 
-    def psql(self, sql, dbname="postgres"):
-        """Runs SQL with psql on the cluster's socket; its output (unaligned, no headers)."""
-        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.sock,
-                            "-U", "postgres", "-d", dbname, "-c", sql], capture_output=True, timeout=60)
+    def psql(self, sql, dbname="postgres", separator="|"):
+        """Runs SQL with psql on the cluster's socket; its output (unaligned,
+        no headers, columns split by separator)."""
+        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", separator, "-v", "ON_ERROR_STOP=1",
+                            "-h", self.sock, "-U", "postgres", "-d", dbname, "-c", sql],
+                           capture_output=True, timeout=60)
         if p.returncode != 0:
             raise RuntimeError("psql %r: %s" % (sql, p.stderr.decode("utf-8", "replace").strip()))
         return p.stdout.decode("utf-8")

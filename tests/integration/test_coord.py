@@ -21,7 +21,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -239,7 +238,7 @@ class Env:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="usher-it-")
-        self.db = os.path.join(self.dir, "event.db")
+        self.db = it.new_store(self.dir, "event.db")  # a file, or a PostgreSQL database (--store)
         self.servers = []
         self.tokens = {}
 
@@ -301,6 +300,7 @@ class Env:
                 s.stop()
             except Fail as e:
                 failure = failure or e
+        it.drop_store(self.db)
         shutil.rmtree(self.dir, ignore_errors=True)
         if failure:
             raise failure
@@ -887,11 +887,9 @@ def test_old_duplicate_after_restart(env):
     replays(p, "serving", "D-0035", "T20-05")
     cur += 2
     srv.stop()
-    con = sqlite3.connect(env.db)
-    n_ops = con.execute("SELECT count(*) FROM ops").fetchone()[0]
-    n_ids = con.execute("SELECT count(*) FROM op_ids").fetchone()[0]
-    saved = int(con.execute("SELECT value FROM meta WHERE key = 'op_ids_seq'").fetchone()[0])
-    con.close()
+    n_ops = int(it.store_sql(env.db, "SELECT count(*) FROM ops")[0][0])
+    n_ids = int(it.store_sql(env.db, "SELECT count(*) FROM op_ids")[0][0])
+    saved = int(it.store_sql(env.db, "SELECT value FROM meta WHERE key = 'op_ids_seq'")[0][0])
     eq(n_ops, 33, "33 ops logged once each (duplicates are not logged)")
     check(saved >= 28 and n_ids == saved, "op ids saved in batches: %d of %d, op_ids_seq %d" % (n_ids, n_ops, saved))
     srv = env.serve("--recent-ops", "4")
@@ -905,16 +903,10 @@ def test_old_duplicate_after_restart(env):
     srv.stop()
     # A database whose ids were never saved (made before the op id table, or
     # stopped hard before a save) has them saved at start.
-    con = sqlite3.connect(env.db)
-    con.execute("DELETE FROM op_ids")
-    con.execute("UPDATE meta SET value = '0' WHERE key = 'op_ids_seq'")
-    con.commit()
-    con.close()
+    it.store_exec(env.db, "DELETE FROM op_ids; UPDATE meta SET value = '0' WHERE key = 'op_ids_seq';")
     p = env.serve("--recent-ops", "1000").port
     eq(one_verdict(p, k, o), dict(first, status="duplicate", first="accepted"), "ids saved again at start")
-    con = sqlite3.connect(env.db)
-    eq(con.execute("SELECT count(*) FROM op_ids").fetchone()[0], 35, "every op's id in op_ids")
-    con.close()
+    eq(int(it.store_sql(env.db, "SELECT count(*) FROM op_ids")[0][0]), 35, "every op's id in op_ids")
 
 
 # =============================================================================
@@ -1508,14 +1500,10 @@ def test_restart_no_loss(env):
     eq({c for c, r in rows.items() if r["checked_in_at"]}, {"R-%04d" % i for i in range(1, 11)},
        "check-ins on disk after kill -9")
     eq({r["checkin_device"] for r in rows.values() if r["checked_in_at"]}, {"door1"}, "check-in device")
-    con = sqlite3.connect("file:%s?mode=ro" % env.db, uri=True)
-    try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        check("tickets" in tables, "the database has a tickets table: %r" % tables)
-        eq(con.execute("SELECT count(*) FROM tickets WHERE seat IS NOT NULL AND seat != ''").fetchone()[0], 200,
-           "seated tickets in SQLite")
-    finally:
-        con.close()
+    tables = it.store_tables(env.db)
+    check("tickets" in tables, "the database has a tickets table: %r" % tables)
+    eq(int(it.store_sql(env.db, "SELECT count(*) FROM tickets WHERE seat IS NOT NULL AND seat != ''")[0][0]),
+       200, "seated tickets in the %s store" % it.STORE)
 
     srv = env.serve()
     p = srv.port

@@ -27,6 +27,11 @@ import traceback
 # The binaries under test, set by run() from the command line.
 COORD = SYNCD = JOP = KIOSK = None
 ASAN = False  # sanitizer build: slower, so time limits stretch
+# The coordinator's store (run()'s --store): "sqlite" (a file in each test's
+# folder) or "postgresql" (a database of its own for each test in PG, a
+# pgcluster.PgCluster: the one --pg-dir names, or one started for the run).
+STORE = "sqlite"
+PG = None
 SANITIZER_MARKS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 # Tickets with known codes (usher-coord tickets import).
@@ -109,6 +114,63 @@ def query(path, sql, args=()):
         return db.execute(sql, args).fetchall()
     finally:
         db.close()
+
+
+# ---- the coordinator's store --------------------------------------------------
+
+
+def new_store(folder, name="coord.db"):
+    """Where a test's coordinator keeps its data, for --db: a file in the
+    test's folder, or a new PostgreSQL database of its own."""
+    if STORE == "sqlite":
+        return os.path.join(folder, name)
+    dbname = "t_%s_%d" % (os.path.basename(folder).replace("-", "_").lower()[-20:], os.getpid())
+    return PG.create_database(dbname)
+
+
+def drop_store(where):
+    """Removes a test's PostgreSQL database (a file goes with its folder)."""
+    if STORE == "postgresql" and PG is not None and where:
+        m = re.search(r"dbname=(\S+)", where)
+        if m:
+            try:
+                PG.drop_database(m.group(1))
+            except RuntimeError:
+                pass  # the cluster is gone already
+
+
+def store_sql(where, sql):
+    """Rows of a query on the store, each a tuple of text (SQLite's values
+    as text too, so that both read alike); SQL both databases read."""
+    if STORE == "sqlite":
+        db = sqlite3.connect("file:%s?mode=ro" % where, uri=True, timeout=10)
+        try:
+            return [tuple("" if v is None else str(v) for v in r) for r in db.execute(sql).fetchall()]
+        finally:
+            db.close()
+    m = re.search(r"dbname=(\S+)", where)
+    out = PG.psql(sql, dbname=m.group(1), separator="\t")
+    return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
+
+def store_exec(where, sql):
+    """Runs SQL that changes the store (a test's deliberate damage)."""
+    if STORE == "sqlite":
+        db = sqlite3.connect(where, timeout=10)
+        try:
+            db.executescript(sql)
+            db.commit()
+        finally:
+            db.close()
+    else:
+        PG.psql(sql, dbname=re.search(r"dbname=(\S+)", where).group(1))
+
+
+def store_tables(where):
+    """The names of the store's tables."""
+    if STORE == "sqlite":
+        return {r[0] for r in store_sql(where, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {r[0] for r in store_sql(where, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
 
 # ---- HTTP --------------------------------------------------------------------
@@ -308,7 +370,7 @@ class Env:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="usher-syncd-it-")
-        self.db = os.path.join(self.dir, "coord.db")
+        self.db = new_store(self.dir)
         self.tokens = {}
         self.procs = []
         self.logs = []  # (who, stderr path) of every process incarnation
@@ -370,6 +432,7 @@ class Env:
                     no_sanitizer_report(f.read().decode("utf-8", "replace"), "%s (%s)" % (who, path))
             except Fail as e:
                 failure = failure or e
+        drop_store(self.db)
         if failure or failed:
             keep = self.dir + ".failed"
             shutil.rmtree(keep, ignore_errors=True)
@@ -418,14 +481,40 @@ def run(description, namespace, binaries=("coord", "syncd", "journal-op"), optio
     `namespace` (all when none), each with a fresh Env (or env_factory()). Prints "ok NAME (T s)",
     "skip NAME: why" or "FAIL NAME: why" and returns 0 when all passed, 77
     when nothing failed but something was skipped, else 1."""
-    global COORD, SYNCD, JOP, KIOSK, ASAN
+    global COORD, SYNCD, JOP, KIOSK, ASAN, STORE, PG
     ap = argparse.ArgumentParser(description=description)
     for b in binaries:
         ap.add_argument("--" + b, required=True, help="path of the %s binary" % b)
     for flag, typ, default, text in options:
         ap.add_argument(flag, type=typ, default=default, help=text)
+    ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                    help="the coordinator's store: a SQLite file (default) or PostgreSQL")
+    ap.add_argument("--pg-dir", help="with --store postgresql: the cluster 'pgcluster.py start DIR' "
+                    "started (default: one of its own for this run)")
     ap.add_argument("names", nargs="*", help="tests to run (default: all)")
     args = ap.parse_args()
+    STORE = args.store
+    own_cluster = None
+    if STORE == "postgresql":
+        import pgcluster
+        try:
+            if args.pg_dir and os.path.exists(os.path.join(args.pg_dir, "data", "postmaster.pid")):
+                PG = pgcluster.PgCluster(os.path.abspath(args.pg_dir))
+            else:
+                PG = own_cluster = pgcluster.PgCluster().start()
+        except pgcluster.Unavailable as e:
+            print("skip all: PostgreSQL cannot run here: %s" % e, flush=True)
+            return 77
+    try:
+        return run_tests(args, binaries, options, namespace, env_factory)
+    finally:
+        if own_cluster:
+            own_cluster.stop()
+
+
+def run_tests(args, binaries, options, namespace, env_factory):
+    """run()'s tests, once the store is ready."""
+    global COORD, SYNCD, JOP, KIOSK, ASAN
     paths = {b: os.path.abspath(getattr(args, b.replace("-", "_"))) for b in binaries}
     for p in paths.values():
         if not os.access(p, os.X_OK):

@@ -1,0 +1,2165 @@
+/* coordpg.c - the coordinator's store on PostgreSQL through libpq: schema and
+ * migrations, group commits in one transaction, the same rows and answers as
+ * the SQLite store (shared/coorddb.c), read closely and mirrored here. */
+#include "coordpg.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+/* Meta keys, as in the SQLite store. */
+#define K_SCHEMA "usher_schema" /* the migrations applied */
+#define K_EVENT_ID "event_id"
+#define K_EVENT_NAME "event_name"
+#define K_CREATED "created_at"
+#define K_HOLD_TTL "hold_ttl_ms"
+#define K_RESEAT "reseat"
+#define K_PK "signing_pk"
+#define K_SK "signing_sk"
+#define K_LAYOUT "layout"
+#define K_CODES "codes"
+#define K_CODES_BY "codes_by"
+#define K_PIN_HASH "pin_hash"
+#define K_TZ "tz"
+#define K_LANG "lang"
+#define K_OP_IDS_SEQ "op_ids_seq"
+
+#define TOKEN_BYTES 32
+#define TOKEN_HASH_BYTES crypto_generichash_BYTES
+
+/* Advisory lock keys (one 64-bit space per database): "USHC" then a number. */
+#define LOCK_MIGRATE INT64_C(0x5553484300000001) /* schema changes, in a transaction */
+#define LOCK_SERVE INT64_C(0x5553484300000002)   /* coorddb_lock: the one writer */
+
+/* Statements in a pipeline between two syncs: results are read at each sync,
+ * so that neither side's socket buffer fills while the other waits. */
+#define FLUSH_EVERY 512
+
+/* Migrations. Never edit a released entry: append a new one. Text columns
+ * sort bytewise (COLLATE "C", as SQLite does) whatever the database's locale;
+ * flags are integers 0/1, so that the exports print what SQLite's do. */
+static const char *const pg_migrations[] = {
+    /* 1: the schema of the SQLite store's version 8, in one step. */
+    "CREATE TABLE meta(\n"
+    "  key TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  value TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE seats(\n"
+    "  idx INTEGER PRIMARY KEY,\n"
+    "  id TEXT COLLATE \"C\" NOT NULL UNIQUE,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  blocked INTEGER NOT NULL DEFAULT 0,\n"
+    "  hold_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  hold_until BIGINT NOT NULL DEFAULT 0,\n"
+    "  lease_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  lease_until BIGINT NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE tickets(\n"
+    "  code TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  name TEXT COLLATE \"C\" NOT NULL,\n"
+    "  class TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  party TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  checked_in_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  checkin_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  revoked INTEGER NOT NULL DEFAULT 0,\n"
+    "  added_at BIGINT NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE ops(\n"
+    "  seq BIGINT PRIMARY KEY,\n" /* arrival order */
+    "  id TEXT COLLATE \"C\" NOT NULL,\n"
+    "  device TEXT COLLATE \"C\" NOT NULL,\n"
+    "  kind TEXT COLLATE \"C\" NOT NULL,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  at BIGINT NOT NULL,\n"
+    "  expect_ticket_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  expect_seat_free INTEGER NOT NULL DEFAULT 1,\n"
+    "  party TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ttl_ms BIGINT NOT NULL DEFAULT 0,\n"
+    "  received_at BIGINT NOT NULL,\n"
+    "  status TEXT COLLATE \"C\" NOT NULL,\n"
+    "  first TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  reason TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  reseat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  checked_in_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  checkin_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  manual INTEGER NOT NULL DEFAULT 0,\n"
+    "  note TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  wait_ms BIGINT NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
+    "CREATE INDEX ops_by_device ON ops(device, seq);\n"
+    "CREATE TABLE changes(\n"
+    "  seq BIGINT PRIMARY KEY,\n"
+    "  type TEXT COLLATE \"C\" NOT NULL CHECK (type IN ('seat', 'ticket')),\n"
+    "  at BIGINT NOT NULL,\n"
+    "  op_id TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_id TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_blocked INTEGER NOT NULL DEFAULT 0,\n"
+    "  seat_hold_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_hold_until BIGINT NOT NULL DEFAULT 0,\n"
+    "  seat_lease_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_lease_until BIGINT NOT NULL DEFAULT 0,\n"
+    "  ticket_code TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_name TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_class TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_party TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_checked_in_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  ticket_checkin_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_revoked INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE alerts(\n"
+    "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "  kind TEXT COLLATE \"C\" NOT NULL,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  other_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  other_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  at BIGINT NOT NULL DEFAULT 0,\n"
+    "  other_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  op_id TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  acked_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  note TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  before_text TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  after_text TEXT COLLATE \"C\" NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE INDEX alerts_open ON alerts(id) WHERE acked_at = 0;\n"
+    "CREATE TABLE checkins(\n"
+    "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL,\n"
+    "  device TEXT COLLATE \"C\" NOT NULL,\n"
+    "  at BIGINT NOT NULL,\n"
+    "  duplicate INTEGER NOT NULL DEFAULT 0,\n"
+    "  op_id TEXT COLLATE \"C\" NOT NULL,\n"
+    "  manual INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX checkins_by_time ON checkins(at, id);\n"
+    "CREATE INDEX checkins_by_ticket ON checkins(ticket);\n"
+    "CREATE TABLE devices(\n"
+    "  id TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  role TEXT COLLATE \"C\" NOT NULL,\n"
+    "  token_hash BYTEA NOT NULL UNIQUE,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  last_seen BIGINT NOT NULL DEFAULT 0,\n"
+    "  cursor BIGINT NOT NULL DEFAULT 0,\n"
+    "  pending BIGINT NOT NULL DEFAULT 0,\n"
+    "  disabled INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE op_ids(\n"
+    "  id BYTEA PRIMARY KEY,\n"
+    "  seq BIGINT NOT NULL\n"
+    ");\n"
+    "INSERT INTO meta(key, value) VALUES ('op_ids_seq', '0');\n",
+};
+
+#define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
+
+int coordpg_schema_version(void)
+{
+    return PG_SCHEMA_VERSION;
+}
+
+#define CHANGE_COLUMNS                                                                             \
+    "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
+    "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
+    "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked"
+#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
+#define ALERT_COLUMNS                                                                              \
+    "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
+    "created_at, acked_at, note, before_text, after_text"
+#define VERDICT_COLUMNS                                                                            \
+    "status, first, reason, reseat, ticket_seat, seat_ticket, checked_in_at, checkin_device"
+
+/* Prepared once per connection (again after a reconnection). */
+enum {
+    P_OP_INSERT,
+    P_CHANGE_INSERT,
+    P_SEAT_UPDATE,
+    P_SEAT_INSERT,
+    P_TICKET_UPSERT,
+    P_ALERT_INSERT,
+    P_CHECKIN_INSERT,
+    P_CHANGES_SINCE,
+    P_AUTH,
+    P_SEEN,
+    P_FIND_VERDICT,
+    P_META_GET,
+    P_META_SET,
+    P_OPID_INSERT,
+    P_COUNT
+};
+
+static const char *const pg_sql[P_COUNT] = {
+    [P_OP_INSERT] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
+                    "expect_seat_free, party, ttl_ms, manual, note, " VERDICT_COLUMNS
+                    ", seq, received_at, wait_ms) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                    "$16, $17, $18, $19, $20, $21, $22, $23)",
+    [P_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
+                        "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
+                        "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
+                        "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
+                        "ticket_revoked) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                        "$15, $16, $17, $18, $19)",
+    [P_SEAT_UPDATE] = "UPDATE seats SET ticket = $1, blocked = $2, hold_device = $3, "
+                      "hold_until = $4, lease_device = $5, lease_until = $6 WHERE id = $7",
+    [P_SEAT_INSERT] = "INSERT INTO seats(idx, id) VALUES ($1, $2)",
+    [P_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
+                        "checkin_device, revoked, added_at) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+                        "class = excluded.class, seat = excluded.seat, party = excluded.party, "
+                        "checked_in_at = excluded.checked_in_at, "
+                        "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
+    [P_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
+                       "at, other_at, op_id, created_at, note, before_text, after_text) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    [P_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
+                         "VALUES ($1, $2, $3, $4, $5, $6)",
+    [P_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > $1 "
+                        "ORDER BY seq LIMIT $2",
+    [P_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = $1",
+    [P_SEEN] = "UPDATE devices SET last_seen = $2, cursor = $3, pending = $4 WHERE id = $1",
+    [P_FIND_VERDICT] = "SELECT o.id, o.status, o.first, o.reason, o.reseat, o.ticket_seat, "
+                       "o.seat_ticket, o.checked_in_at, o.checkin_device "
+                       "FROM op_ids k JOIN ops o ON o.seq = k.seq WHERE k.id = $1",
+    [P_META_GET] = "SELECT value FROM meta WHERE key = $1",
+    [P_META_SET] = "INSERT INTO meta(key, value) VALUES ($1, $2) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [P_OPID_INSERT] = "INSERT INTO op_ids(id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+};
+
+/* What a statement sent in a pipeline must do: affect exactly one row
+ * (seat_id names the seat in the message) or anything. */
+typedef struct sent {
+    bool one_row;
+    char seat_id[USHER_SEAT_ID_SIZE];
+} sent;
+
+struct coorddb_impl {
+    PGconn *conn;
+    pthread_mutex_t mu; /* recursive: one call on the connection at a time */
+    bool prepared;
+    bool locked;         /* holds LOCK_SERVE */
+    bool unsure;         /* a COMMIT's outcome is unknown */
+    int64_t last_seq;    /* highest committed change seq */
+    int64_t last_op_seq; /* highest committed ops.seq */
+    int64_t op_ids_seq;  /* ops up to this seq are in op_ids */
+    /* the statements of the open pipeline whose results are not read yet */
+    sent *pending;
+    size_t npending, cap;
+    bool pipe_failed; /* a statement of this transaction failed */
+    usher_errmsg pipe_em;
+    usher_err pipe_err;
+};
+
+/* ---- parameters ------------------------------------------------------------ */
+
+#define MAX_PARAMS 24
+
+typedef struct params {
+    int n;
+    const char *v[MAX_PARAMS];
+    int len[MAX_PARAMS];
+    int fmt[MAX_PARAMS];
+    char num[MAX_PARAMS][24];
+    char fixed[MAX_PARAMS][USHER_NAME_SIZE]; /* text that was not UTF-8, made so */
+} params;
+
+static void p_text(params *p, const char *s)
+{
+    s = s ? s : "";
+    /* The database refuses text that is not UTF-8; what reaches here was
+     * checked long before, but a truncated copy could end in half a
+     * character: such bytes become '?' rather than fail a whole group. */
+    if (!text_utf8_valid(s, strlen(s))) {
+        char *f = p->fixed[p->n];
+        size_t k = 0;
+        for (; s[k] && k + 1 < sizeof p->fixed[0]; k++)
+            f[k] = (unsigned char)s[k] < 0x80 ? s[k] : '?';
+        f[k] = '\0';
+        s = f;
+    }
+    p->v[p->n] = s;
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+static void p_i64(params *p, int64_t x)
+{
+    snprintf(p->num[p->n], sizeof p->num[0], "%lld", (long long)x);
+    p->v[p->n] = p->num[p->n];
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+static void p_bin(params *p, const void *b, int len)
+{
+    p->v[p->n] = b;
+    p->len[p->n] = len;
+    p->fmt[p->n] = 1;
+    p->n++;
+}
+
+static void p_op(params *p, const usher_op *op)
+{
+    p_text(p, op->id);
+    p_text(p, op->device);
+    p_text(p, op_kind_name(op->kind));
+    p_text(p, op->ticket);
+    p_text(p, op->seat);
+    p_i64(p, op->at);
+    p_text(p, op->expect_ticket_seat);
+    p_i64(p, op->expect_seat_free);
+    p_text(p, op->party);
+    p_i64(p, op->ttl_ms);
+    p_i64(p, op->manual);
+    p_text(p, op->note);
+}
+
+static void p_verdict(params *p, const verdict *v)
+{
+    p_text(p, verdict_status_name(v->status));
+    p_text(p, verdict_status_name(v->first));
+    p_text(p, verdict_reason_name(v->reason));
+    p_text(p, v->reseat);
+    p_text(p, v->ticket_seat);
+    p_text(p, v->seat_ticket);
+    p_i64(p, v->checked_in_at);
+    p_text(p, v->checkin_device);
+}
+
+static void p_seat(params *p, const seat_state *s)
+{
+    p_text(p, s->ticket);
+    p_i64(p, s->blocked);
+    p_text(p, s->hold_device);
+    p_i64(p, s->hold_until);
+    p_text(p, s->lease_device);
+    p_i64(p, s->lease_until);
+}
+
+static void p_ticket(params *p, const ticket_state *t)
+{
+    p_text(p, t->code);
+    p_text(p, t->name);
+    p_text(p, t->klass);
+    p_text(p, t->seat);
+    p_text(p, t->party);
+    p_i64(p, t->checked_in_at);
+    p_text(p, t->checkin_device);
+    p_i64(p, t->revoked);
+}
+
+/* ---- reading results --------------------------------------------------------- */
+
+static const char *col(const PGresult *r, int row, int c)
+{
+    return PQgetvalue(r, row, c); /* "" for NULL */
+}
+
+static int64_t col_i64(const PGresult *r, int row, int c)
+{
+    int64_t v = 0;
+    return text_parse_i64(col(r, row, c), INT64_MIN, INT64_MAX, &v) ? v : 0;
+}
+
+static void col_text(const PGresult *r, int row, int c, char *buf, size_t size)
+{
+    text_copy(buf, size, col(r, row, c));
+}
+
+static void read_seat(const PGresult *r, int row, int first, seat_state *s)
+{
+    memset(s, 0, sizeof *s);
+    col_text(r, row, first, s->ticket, sizeof s->ticket);
+    s->blocked = col_i64(r, row, first + 1) != 0;
+    col_text(r, row, first + 2, s->hold_device, sizeof s->hold_device);
+    s->hold_until = col_i64(r, row, first + 3);
+    col_text(r, row, first + 4, s->lease_device, sizeof s->lease_device);
+    s->lease_until = col_i64(r, row, first + 5);
+}
+
+static void read_ticket(const PGresult *r, int row, int first, ticket_state *t)
+{
+    memset(t, 0, sizeof *t);
+    col_text(r, row, first, t->code, sizeof t->code);
+    col_text(r, row, first + 1, t->name, sizeof t->name);
+    col_text(r, row, first + 2, t->klass, sizeof t->klass);
+    col_text(r, row, first + 3, t->seat, sizeof t->seat);
+    col_text(r, row, first + 4, t->party, sizeof t->party);
+    t->checked_in_at = col_i64(r, row, first + 5);
+    col_text(r, row, first + 6, t->checkin_device, sizeof t->checkin_device);
+    t->revoked = col_i64(r, row, first + 7) != 0;
+}
+
+static void read_verdict(const PGresult *r, int row, int first, verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->status = verdict_status_parse(col(r, row, first));
+    v->first = verdict_status_parse(col(r, row, first + 1));
+    v->reason = verdict_reason_parse(col(r, row, first + 2));
+    col_text(r, row, first + 3, v->reseat, sizeof v->reseat);
+    col_text(r, row, first + 4, v->ticket_seat, sizeof v->ticket_seat);
+    col_text(r, row, first + 5, v->seat_ticket, sizeof v->seat_ticket);
+    v->checked_in_at = col_i64(r, row, first + 6);
+    col_text(r, row, first + 7, v->checkin_device, sizeof v->checkin_device);
+}
+
+/* ---- errors and the connection ------------------------------------------------ */
+
+/* PostgreSQL's words, on one line. */
+static void pg_words(coorddb_impl *db, const PGresult *r, char *out, size_t size)
+{
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m || !*m)
+        m = PQerrorMessage(db->conn);
+    text_copy(out, size, m && *m ? m : "no answer");
+    for (char *c = out; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    size_t n = strlen(out);
+    while (n && out[n - 1] == ' ')
+        out[--n] = '\0';
+}
+
+/* USHER_IO when the server is gone (the connection is broken), else USHER_DB. */
+static usher_err pg_fail(coorddb_impl *db, const PGresult *r, usher_errmsg *em, const char *what)
+{
+    char words[USHER_ERRMSG_SIZE / 2];
+    pg_words(db, r, words, sizeof words);
+    bool gone = PQstatus(db->conn) != CONNECTION_OK;
+    return usher_fail(em, gone ? USHER_IO : USHER_DB, "%s: PostgreSQL says: %s%s", what, words,
+                      gone ? " (the connection to the database server is lost)" : "");
+}
+
+static bool sqlstate_is(const PGresult *r, const char *code)
+{
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return s && !strcmp(s, code);
+}
+
+static usher_err prepare_all(coorddb_impl *db, usher_errmsg *em)
+{
+    for (int i = 0; i < P_COUNT; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "u%d", i);
+        PGresult *r = PQprepare(db->conn, name, pg_sql[i], 0, NULL);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        usher_err err = ok ? USHER_OK : pg_fail(db, r, em, "coordinator database: preparing");
+        PQclear(r);
+        if (err)
+            return err;
+    }
+    db->prepared = true;
+    return USHER_OK;
+}
+
+/* Before each call: a broken connection (the server restarted) is opened
+ * again, and the statements prepared on it. */
+static usher_err ready(coorddb_impl *db, usher_errmsg *em)
+{
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        PQreset(db->conn);
+        db->prepared = false;
+        if (PQstatus(db->conn) != CONNECTION_OK)
+            return pg_fail(db, NULL, em, "cannot reach the PostgreSQL database");
+        if (db->locked) {
+            /* The lock went with the old session: another serve may hold it now. */
+            PGresult *r = NULL;
+            params p = {0};
+            p_i64(&p, LOCK_SERVE);
+            r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
+                             p.len, p.fmt, 0);
+            bool got = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(col(r, 0, 0), "t");
+            PQclear(r);
+            if (!got) {
+                db->locked = false;
+                return usher_fail(em, USHER_BUSY,
+                                  "the connection to PostgreSQL was lost and another "
+                                  "'usher-coord serve' took the database meanwhile");
+            }
+        }
+    }
+    return db->prepared ? USHER_OK : prepare_all(db, em);
+}
+
+static PGresult *run_prepared(coorddb_impl *db, int id, const params *p)
+{
+    char name[8];
+    snprintf(name, sizeof name, "u%d", id);
+    return PQexecPrepared(db->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                          p ? p->fmt : NULL, 0);
+}
+
+/* Runs SQL without results (no parameters: fixed text only). */
+static usher_err exec(coorddb_impl *db, const char *sql, usher_errmsg *em, const char *what)
+{
+    PGresult *r = PQexec(db->conn, sql);
+    ExecStatusType s = PQresultStatus(r);
+    usher_err err =
+        s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? USHER_OK : pg_fail(db, r, em, what);
+    PQclear(r);
+    return err;
+}
+
+/* ---- transactions: a pipeline between BEGIN and COMMIT ------------------------------ */
+
+static usher_err tx_begin(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    db->npending = 0;
+    db->pipe_failed = false;
+    db->pipe_err = USHER_OK;
+    if (!PQenterPipelineMode(db->conn)) {
+        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+        PGresult *r = PQexec(db->conn, "ROLLBACK");
+        PQclear(r);
+    }
+    return err;
+}
+
+/* Reads the results of every statement sent since the last sync, noting the
+ * first failure. */
+static void tx_sync(coorddb_impl *db)
+{
+    if (!PQpipelineSync(db->conn)) {
+        if (!db->pipe_failed) {
+            db->pipe_failed = true;
+            db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
+        }
+        db->npending = 0;
+        return;
+    }
+    size_t i = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(db->conn);
+        if (!r) {
+            if (PQstatus(db->conn) != CONNECTION_OK) {
+                if (!db->pipe_failed) {
+                    db->pipe_failed = true;
+                    db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database");
+                }
+                break;
+            }
+            continue; /* the end of one statement's results */
+        }
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+            if (i < db->npending && db->pending[i].one_row && !db->pipe_failed &&
+                strcmp(PQcmdTuples(r), "1") != 0) {
+                db->pipe_failed = true;
+                db->pipe_err = usher_fail(&db->pipe_em, USHER_NOTFOUND,
+                                          "seat %s is not in the database", db->pending[i].seat_id);
+            }
+        } else if (s != PGRES_PIPELINE_ABORTED && !db->pipe_failed) {
+            db->pipe_failed = true;
+            if (sqlstate_is(r, "23505"))
+                db->pipe_err = usher_fail(&db->pipe_em, USHER_EXISTS,
+                                          "coordinator database: a row that is already there");
+            else
+                db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
+        } else if (!db->pipe_failed) {
+            db->pipe_failed = true;
+            db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
+        }
+        PQclear(r);
+        i++;
+    }
+    db->npending = 0;
+}
+
+/* Queues a prepared statement in the transaction's pipeline. */
+static void tx_send(coorddb_impl *db, int id, const params *p, const char *one_row_seat)
+{
+    if (db->pipe_failed)
+        return;
+    if (db->npending == db->cap) {
+        size_t cap = db->cap ? 2 * db->cap : 64;
+        sent *bigger = realloc(db->pending, cap * sizeof *bigger);
+        if (!bigger) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+            return;
+        }
+        db->pending = bigger, db->cap = cap;
+    }
+    char name[8];
+    snprintf(name, sizeof name, "u%d", id);
+    if (!PQsendQueryPrepared(db->conn, name, p->n, p->v, p->len, p->fmt, 0)) {
+        db->pipe_failed = true;
+        db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
+        return;
+    }
+    sent *s = &db->pending[db->npending++];
+    s->one_row = one_row_seat != NULL;
+    text_copy(s->seat_id, sizeof s->seat_id, one_row_seat ? one_row_seat : "");
+    if (db->npending >= FLUSH_EVERY)
+        tx_sync(db);
+}
+
+/* Leaves pipeline mode after reading every result; then the first failure. */
+static usher_err tx_end_pipeline(coorddb_impl *db, usher_errmsg *em)
+{
+    if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF)
+        return db->pipe_failed ? db->pipe_err : USHER_OK;
+    tx_sync(db);
+    if (!PQexitPipelineMode(db->conn) && !db->pipe_failed) {
+        db->pipe_failed = true;
+        db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: pipeline mode");
+    }
+    if (db->pipe_failed && em)
+        *em = db->pipe_em;
+    return db->pipe_failed ? db->pipe_err : USHER_OK;
+}
+
+static void tx_rollback(coorddb_impl *db)
+{
+    if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+        tx_sync(db);
+        PQexitPipelineMode(db->conn);
+    }
+    if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(db->conn, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+/* Reads every result, then COMMIT. Only a COMMIT that PostgreSQL confirms
+ * counts; a COMMIT sent without an answer (the connection lost, the server
+ * gone) may have happened or not: db is unsure from then on. */
+static usher_err tx_commit(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = tx_end_pipeline(db, em);
+    if (err) {
+        tx_rollback(db);
+        return err;
+    }
+    PGresult *r = PQexec(db->conn, "COMMIT");
+    if (PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT")) {
+        PQclear(r);
+        return USHER_OK;
+    }
+    err = pg_fail(db, r, em, "cannot commit");
+    if (PQstatus(db->conn) != CONNECTION_OK || !r || !sqlstate_is(r, "40001")) {
+        db->unsure = true;
+        usher_errmsg_prefix(em, "the database server failed while saving, so what it holds is "
+                                "unknown");
+    }
+    PQclear(r);
+    tx_rollback(db);
+    return err;
+}
+
+/* ---- meta ----------------------------------------------------------------------- */
+
+static usher_err meta_dup(coorddb_impl *db, const char *key, char **out, usher_errmsg *em)
+{
+    params p = {0};
+    p_text(&p, key);
+    /* Before the statements are prepared (while migrating), as plain text. */
+    PGresult *r = db->prepared
+                      ? run_prepared(db, P_META_GET, &p)
+                      : PQexecParams(db->conn, pg_sql[P_META_GET], p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: reading meta");
+    else if (PQntuples(r) == 0)
+        err = usher_fail(em, USHER_NOTFOUND, "meta \"%s\" is not set", key);
+    else if (!(*out = strdup(col(r, 0, 0))))
+        err = usher_fail(em, USHER_NOMEM, "out of memory reading \"%s\"", key);
+    PQclear(r);
+    return err;
+}
+
+/* As store_meta_get: NOTFOUND when absent, TOOBIG when it does not fit. */
+static usher_err meta_get(coorddb_impl *db, const char *key, char *out, size_t size,
+                          usher_errmsg *em)
+{
+    char *v = NULL;
+    usher_err err = meta_dup(db, key, &v, em);
+    if (!err && strlen(v) >= size)
+        err = usher_fail(em, USHER_TOOBIG, "meta \"%s\" is too long", key);
+    else if (!err)
+        memcpy(out, v, strlen(v) + 1);
+    free(v);
+    return err;
+}
+
+static usher_err meta_opt(coorddb_impl *db, const char *key, char *out, size_t size,
+                          usher_errmsg *em)
+{
+    usher_errmsg probe;
+    usher_err err = meta_get(db, key, out, size, &probe);
+    if (err == USHER_NOTFOUND) {
+        out[0] = '\0';
+        return USHER_OK;
+    }
+    if (err && em)
+        *em = probe;
+    return err;
+}
+
+static usher_err meta_i64(coorddb_impl *db, const char *key, int64_t *out, usher_errmsg *em)
+{
+    char buf[32];
+    usher_err err = meta_get(db, key, buf, sizeof buf, em);
+    if (!err && !text_parse_i64(buf, INT64_MIN, INT64_MAX, out))
+        err = usher_fail(em, USHER_DB, "coordinator database: meta \"%s\" is not a number", key);
+    return err;
+}
+
+/* In the open transaction's pipeline. */
+static void tx_meta_set(coorddb_impl *db, const char *key, const char *value)
+{
+    params p = {0};
+    p_text(&p, key);
+    p_text(&p, value);
+    tx_send(db, P_META_SET, &p, NULL);
+}
+
+static void tx_meta_set_i64(coorddb_impl *db, const char *key, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    tx_meta_set(db, key, buf);
+}
+
+/* ---- opening: schema and migrations ------------------------------------------------ */
+
+static usher_err query_i64(coorddb_impl *db, const char *sql, int64_t *out, usher_errmsg *em)
+{
+    PGresult *r = PQexec(db->conn, sql);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        err = pg_fail(db, r, em, "coordinator database");
+    else
+        *out = col_i64(r, 0, 0);
+    PQclear(r);
+    return err;
+}
+
+/* The database this handle is on, for messages: "gala on /run/postgresql". */
+static void where_text(coorddb_impl *db, char *out, size_t size)
+{
+    const char *host = PQhost(db->conn);
+    snprintf(out, size, "\"%s\"%s%s", PQdb(db->conn) ? PQdb(db->conn) : "",
+             host && *host ? " on " : "", host ? host : "");
+}
+
+/* Reads the schema version (0 for an empty database) and refuses what this
+ * build cannot use; the caller holds LOCK_MIGRATE in a transaction. */
+static usher_err check_schema(coorddb_impl *db, int *version, usher_errmsg *em)
+{
+    char where[256];
+    where_text(db, where, sizeof where);
+    PGresult *r = PQexec(db->conn, "SELECT string_agg(tablename, ', ' ORDER BY tablename), "
+                                   "bool_or(tablename = 'meta') FROM pg_tables "
+                                   "WHERE schemaname = current_schema()");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        usher_err err = pg_fail(db, r, em, "coordinator database: reading its tables");
+        PQclear(r);
+        return err;
+    }
+    char tables[200];
+    text_copy(tables, sizeof tables, col(r, 0, 0));
+    bool has_meta = !strcmp(col(r, 0, 1), "t");
+    PQclear(r);
+    if (!has_meta) {
+        if (tables[0])
+            return usher_fail(em, USHER_SCHEMA,
+                              "the PostgreSQL database %s is not an Usher coordinator's: it "
+                              "holds other tables (%s); give usher-coord a database of its own "
+                              "(createdb)",
+                              where, tables);
+        *version = 0;
+        return USHER_OK;
+    }
+    char v[16];
+    usher_errmsg probe;
+    usher_err err = meta_get(db, K_SCHEMA, v, sizeof v, &probe);
+    int64_t n = 0;
+    if (err == USHER_NOTFOUND || (!err && !text_parse_i64(v, 1, 1000000, &n)))
+        return usher_fail(em, USHER_SCHEMA,
+                          "the PostgreSQL database %s is not an Usher coordinator's (its table "
+                          "meta has no usher_schema); give usher-coord a database of its own",
+                          where);
+    if (err) {
+        if (em)
+            *em = probe;
+        return err;
+    }
+    if (n > PG_SCHEMA_VERSION)
+        return usher_fail(em, USHER_SCHEMA,
+                          "the PostgreSQL database %s was written by a newer Usher (schema %lld, "
+                          "this build knows %d): use that usher-coord or a newer one",
+                          where, (long long)n, PG_SCHEMA_VERSION);
+    *version = (int)n;
+    return USHER_OK;
+}
+
+static usher_err migrate(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    params p = {0};
+    p_i64(&p, LOCK_MIGRATE);
+    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
+                               p.len, p.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
+    PQclear(r);
+    int version = 0;
+    if (!err)
+        err = check_schema(db, &version, em);
+    for (int v = version + 1; !err && v <= PG_SCHEMA_VERSION; v++) {
+        err = exec(db, pg_migrations[v - 1], em, "coordinator database: migrating");
+        if (err)
+            usher_errmsg_prefix(em, "migration to schema %d failed", v);
+    }
+    if (!err && version < PG_SCHEMA_VERSION) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO meta(key, value) VALUES ('" K_SCHEMA "', '%d') "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 PG_SCHEMA_VERSION);
+        err = exec(db, sql, em, "coordinator database: migrating");
+    }
+    if (!err)
+        err = exec(db, "COMMIT", em, "coordinator database: migrating");
+    if (err) {
+        PGresult *rb = PQexec(db->conn, "ROLLBACK");
+        PQclear(rb);
+    }
+    return err;
+}
+
+static void pg_free(coorddb_impl *db)
+{
+    if (!db)
+        return;
+    PQfinish(db->conn); /* ends the session: its advisory locks go with it */
+    pthread_mutex_destroy(&db->mu);
+    free(db->pending);
+    free(db);
+}
+
+static usher_err pg_open(const char *where, coorddb_impl **out, usher_errmsg *em)
+{
+    coorddb_impl *db = calloc(1, sizeof *db);
+    if (!db)
+        return usher_fail(em, USHER_NOMEM, "out of memory opening the PostgreSQL database");
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&db->mu, &a);
+    pthread_mutexattr_destroy(&a);
+    /* dbname carries the whole string (libpq's expand_dbname); the rest are
+     * ours: passwords come from PGPASSFILE or PGPASSWORD as libpq does. */
+    const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
+    const char *vals[] = {where, "usher-coord", "UTF8", NULL};
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    usher_err err = USHER_OK;
+    if (!db->conn) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory connecting to PostgreSQL");
+        goto fail;
+    }
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        char words[300];
+        pg_words(db, NULL, words, sizeof words);
+        err = usher_fail(em, USHER_IO,
+                         "--db %s: cannot connect to PostgreSQL: %s (is the server running, "
+                         "and the database made with createdb?)",
+                         where, words);
+        goto fail;
+    }
+    if (PQserverVersion(db->conn) < 120000) {
+        err = usher_fail(em, USHER_SCHEMA, "--db %s: PostgreSQL %d is too old: use 12 or newer",
+                         where, PQserverVersion(db->conn) / 10000);
+        goto fail;
+    }
+    /* An accepted op is on disk before its answer: the server's default
+     * (on, or what a replicated setup chose: remote_write, remote_apply)
+     * stands, only "off" (which may lose the last commits in a crash) is
+     * raised for this session. */
+    PGresult *sc = PQexec(db->conn, "SHOW synchronous_commit");
+    bool off = PQresultStatus(sc) == PGRES_TUPLES_OK && !strcmp(col(sc, 0, 0), "off");
+    PQclear(sc);
+    if (off && (err = exec(db, "SET synchronous_commit = on", em, "coordinator database")))
+        goto fail;
+    if ((err = migrate(db, em)) || (err = prepare_all(db, em)))
+        goto fail;
+    if ((err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em)) ||
+        (err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em)) ||
+        (err = meta_i64(db, K_OP_IDS_SEQ, &db->op_ids_seq, em)))
+        goto fail;
+    *out = db;
+    return USHER_OK;
+fail:
+    pg_free(db);
+    return err;
+}
+
+/* Every call below takes the connection (one caller at a time; recursive, so
+ * that calls may nest) and makes sure it is up. */
+#define LOCKED(db, em, call)                                                                       \
+    do {                                                                                           \
+        pthread_mutex_lock(&(db)->mu);                                                             \
+        usher_err err_ = ready((db), (em));                                                        \
+        if (!err_)                                                                                 \
+            err_ = (call);                                                                         \
+        pthread_mutex_unlock(&(db)->mu);                                                           \
+        return err_;                                                                               \
+    } while (0)
+
+static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
+{
+    if (db->locked)
+        return USHER_OK;
+    params p = {0};
+    p_i64(&p, LOCK_SERVE);
+    PGresult *r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
+                               p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    char where[256];
+    where_text(db, where, sizeof where);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: taking its lock");
+    else if (strcmp(col(r, 0, 0), "t") != 0)
+        err = usher_fail(em, USHER_BUSY,
+                         "the PostgreSQL database %s is in use by a running 'usher-coord "
+                         "serve': stop it first",
+                         where);
+    else
+        db->locked = true;
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_lock(coorddb_impl *db, usher_errmsg *em)
+{
+    LOCKED(db, em, lock_body(db, em));
+}
+
+/* ---- the event ------------------------------------------------------------------ */
+
+static usher_err read_settings(coorddb_impl *db, event_settings *s, usher_errmsg *em)
+{
+    char codes[16], by[16];
+    settings_default(s);
+    usher_err err = meta_opt(db, K_CODES, codes, sizeof codes, em);
+    if (!err)
+        err = meta_opt(db, K_CODES_BY, by, sizeof by, em);
+    if (!err)
+        err = meta_opt(db, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
+    if (!err)
+        err = meta_opt(db, K_TZ, s->tz, sizeof s->tz, em);
+    if (!err)
+        err = meta_opt(db, K_LANG, s->lang, sizeof s->lang, em);
+    if (err)
+        return err;
+    int strength = codes[0] ? ticketcode_strength_parse(codes) : (int)TICKETCODE_STRONG;
+    if (strength < 0)
+        return usher_fail(em, USHER_DB, "meta \"codes\" is \"%s\"; it must be strong or weak",
+                          codes);
+    s->codes = (ticketcode_strength)strength;
+    s->codes_by_organiser = !strcmp(by, "organiser");
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) || !settings_lang_ok(s->lang))
+        return usher_fail(em, USHER_DB,
+                          "the event's staff PIN hash, time zone or language is damaged");
+    return USHER_OK;
+}
+
+static void tx_write_settings(coorddb_impl *db, const event_settings *s)
+{
+    tx_meta_set(db, K_CODES, ticketcode_strength_name(s->codes));
+    tx_meta_set(db, K_CODES_BY, s->codes_by_organiser ? "organiser" : "import");
+    tx_meta_set(db, K_PIN_HASH, s->pin_hash);
+    tx_meta_set(db, K_TZ, s->tz);
+    tx_meta_set(db, K_LANG, s->lang);
+}
+
+static usher_err init_event_body(coorddb_impl *db, const char *name, const layout *l, int64_t now,
+                                 usher_errmsg *em)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, len) ||
+        !text_printable(name))
+        return usher_fail(em, USHER_INVAL,
+                          "the event name must be one line of UTF-8, 1 to %d bytes",
+                          USHER_EVENT_NAME_SIZE - 1);
+    char *json = layout_to_json(l);
+    if (!json)
+        return usher_fail(em, USHER_NOMEM, "out of memory storing the layout");
+    uint8_t raw_id[16];
+    char event_id[2 * sizeof raw_id + 1], existing[USHER_EVENT_NAME_SIZE];
+    char pk[2 * QRSIG_PK_BYTES + 1], sk[QRSIG_KEY_TEXT_SIZE];
+    qrsig_keypair kp;
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        goto out;
+    /* Two inits at once: the second waits here, then finds the first's event. */
+    err = exec(db, "LOCK TABLE meta IN EXCLUSIVE MODE", em, "coordinator database");
+    if (err)
+        goto out;
+    usher_errmsg probe;
+    err = meta_get(db, K_EVENT_NAME, existing, sizeof existing, &probe);
+    if (err != USHER_OK && err != USHER_NOTFOUND && em)
+        *em = probe;
+    if (err == USHER_OK)
+        err = usher_fail(em, USHER_EXISTS,
+                         "this database already holds the event \"%s\"; use a new database "
+                         "(createdb) for a new event",
+                         existing);
+    if (err != USHER_NOTFOUND)
+        goto out;
+    randombytes_buf(raw_id, sizeof raw_id);
+    text_hex(raw_id, sizeof raw_id, event_id);
+    if ((err = qrsig_keygen(&kp)) != USHER_OK) {
+        err = usher_fail(em, err, "cannot make the event's signing key (libsodium failed)");
+        goto out;
+    }
+    qrsig_pk_to_text(kp.pk, pk);
+    qrsig_sk_to_text(kp.sk, sk);
+    sodium_memzero(&kp, sizeof kp);
+    if (!PQenterPipelineMode(db->conn)) {
+        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+        goto out;
+    }
+    db->npending = 0;
+    db->pipe_failed = false;
+    tx_meta_set(db, K_EVENT_ID, event_id);
+    tx_meta_set(db, K_EVENT_NAME, name);
+    tx_meta_set_i64(db, K_CREATED, now);
+    tx_meta_set_i64(db, K_HOLD_TTL, USHER_DEFAULT_HOLD_TTL_MS);
+    tx_meta_set(db, K_RESEAT, "nearest");
+    tx_meta_set(db, K_PK, pk);
+    tx_meta_set(db, K_SK, sk);
+    tx_meta_set(db, K_LAYOUT, json);
+    for (int i = 0; i < layout_seat_count(l); i++) {
+        params p = {0};
+        p_i64(&p, i);
+        p_text(&p, layout_seat_at(l, i)->id);
+        tx_send(db, P_SEAT_INSERT, &p, NULL);
+    }
+    err = tx_commit(db, em);
+out:
+    tx_rollback(db);
+    sodium_memzero(sk, sizeof sk);
+    free(json);
+    return err;
+}
+
+static usher_err pg_init_event(coorddb_impl *db, const char *name, const layout *l, int64_t now,
+                               usher_errmsg *em)
+{
+    LOCKED(db, em, init_event_body(db, name, l, now, em));
+}
+
+static usher_err set_settings_body(coorddb_impl *db, const event_settings *s, usher_errmsg *em)
+{
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        !settings_lang_ok(s->lang) ||
+        (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
+        return usher_fail(em, USHER_INVAL,
+                          "event settings: bad PIN hash, time zone, language or codes");
+    char probe[64];
+    usher_err err = meta_get(db, K_EVENT_ID, probe, sizeof probe, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    if (!err)
+        err = tx_begin(db, em);
+    if (err)
+        return err;
+    tx_write_settings(db, s);
+    return tx_commit(db, em);
+}
+
+static usher_err pg_set_settings(coorddb_impl *db, const event_settings *s, usher_errmsg *em)
+{
+    LOCKED(db, em, set_settings_body(db, s, em));
+}
+
+static usher_err get_event_body(coorddb_impl *db, coord_event *out, usher_errmsg *em)
+{
+    coord_event ev;
+    memset(&ev, 0, sizeof ev);
+    char reseat[16], pk[2 * QRSIG_PK_BYTES + 1], sk[QRSIG_KEY_TEXT_SIZE];
+    usher_err err = meta_get(db, K_EVENT_ID, ev.event_id, sizeof ev.event_id, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    if (!err)
+        err = meta_get(db, K_EVENT_NAME, ev.name, sizeof ev.name, em);
+    if (!err)
+        err = meta_i64(db, K_CREATED, &ev.created_at, em);
+    if (!err)
+        err = meta_i64(db, K_HOLD_TTL, &ev.hold_ttl_ms, em);
+    if (!err)
+        err = meta_get(db, K_RESEAT, reseat, sizeof reseat, em);
+    if (!err)
+        err = meta_get(db, K_PK, pk, sizeof pk, em);
+    if (!err)
+        err = meta_get(db, K_SK, sk, sizeof sk, em);
+    if (!err && (!qrsig_pk_from_text(pk, ev.pk) || !qrsig_sk_from_text(sk, ev.sk)))
+        err = usher_fail(em, USHER_DB, "the event's signing key in the database is damaged");
+    if (!err && strcmp(reseat, "nearest") != 0 && strcmp(reseat, "none") != 0)
+        err = usher_fail(em, USHER_DB,
+                         "meta \"reseat\" is \"%s\"; it must be \"nearest\" or \"none\"", reseat);
+    sodium_memzero(sk, sizeof sk);
+    if (!err) {
+        ev.reseat = strcmp(reseat, "nearest") == 0 ? RESEAT_NEAREST : RESEAT_NONE;
+        err = read_settings(db, &ev.settings, em);
+    }
+    if (!err)
+        *out = ev;
+    sodium_memzero(&ev, sizeof ev);
+    return err;
+}
+
+static usher_err pg_get_event(coorddb_impl *db, coord_event *out, usher_errmsg *em)
+{
+    LOCKED(db, em, get_event_body(db, out, em));
+}
+
+static usher_err layout_json_body(coorddb_impl *db, char **json, usher_errmsg *em)
+{
+    usher_err err = meta_dup(db, K_LAYOUT, json, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    return err;
+}
+
+static usher_err pg_layout_json(coorddb_impl *db, char **json, usher_errmsg *em)
+{
+    LOCKED(db, em, layout_json_body(db, json, em));
+}
+
+/* ---- loading the state ------------------------------------------------------------ */
+
+static usher_err load_rows(coorddb_impl *db, state *st, change_type type, usher_errmsg *em)
+{
+    const char *sql = type == CHANGE_SEAT
+                          ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
+                            "lease_until FROM seats ORDER BY idx"
+                          : "SELECT code, name, class, seat, party, checked_in_at, "
+                            "checkin_device, revoked FROM tickets";
+    PGresult *r = PQexec(db->conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, "coordinator database: loading");
+        PQclear(r);
+        return err;
+    }
+    usher_err err = USHER_OK;
+    change c;
+    for (int i = 0; !err && i < PQntuples(r); i++) {
+        memset(&c, 0, sizeof c);
+        c.type = type;
+        if (type == CHANGE_SEAT) {
+            col_text(r, i, 0, c.seat_id, sizeof c.seat_id);
+            read_seat(r, i, 1, &c.seat);
+        } else {
+            read_ticket(r, i, 0, &c.ticket);
+        }
+        err = state_apply_change(st, &c, em);
+        if (err)
+            usher_errmsg_prefix(em, "coordinator database: loading %s",
+                                type == CHANGE_SEAT ? "seats" : "tickets");
+    }
+    PQclear(r);
+    return err;
+}
+
+static usher_err load_verdicts(coorddb_impl *db, state *st, usher_errmsg *em)
+{
+    params p = {0};
+    p_i64(&p, db->op_ids_seq);
+    PGresult *r = PQexecParams(
+        db->conn, "SELECT id, " VERDICT_COLUMNS " FROM ops WHERE seq > $1::bigint ORDER BY seq",
+        p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: loading verdicts");
+    verdict v;
+    for (int i = 0; !err && i < PQntuples(r); i++) {
+        read_verdict(r, i, 1, &v);
+        col_text(r, i, 0, v.op_id, sizeof v.op_id);
+        if (state_remember(st, &v) == USHER_NOMEM)
+            err = usher_fail(em, USHER_NOMEM, "out of memory loading verdicts");
+    }
+    PQclear(r);
+    return err;
+}
+
+static usher_err load_body(coorddb_impl *db, const state_config *cfg, layout **l, state **st,
+                           usher_errmsg *em)
+{
+    char *json = NULL;
+    layout *lay = NULL;
+    state *s = NULL;
+    /* One snapshot of the database for everything read. */
+    usher_err err = exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", em,
+                         "coordinator database: loading");
+    if (err)
+        return err;
+    err = layout_json_body(db, &json, em);
+    if (err)
+        goto fail;
+    err = layout_from_json(json, strlen(json), &lay, em);
+    if (err) {
+        usher_errmsg_prefix(em, "the layout stored in the database");
+        goto fail;
+    }
+    s = state_new(lay, cfg);
+    if (!s) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory loading the state");
+        goto fail;
+    }
+    err = load_rows(db, s, CHANGE_TICKET, em);
+    if (!err)
+        err = load_rows(db, s, CHANGE_SEAT, em);
+    if (!err && cfg->remember_ops)
+        err = load_verdicts(db, s, em);
+    if (err)
+        goto fail;
+    if (!state_check(s, em)) {
+        usher_errmsg_prefix(em, "the database breaks the one-seat-one-ticket rule");
+        err = USHER_CONFLICT;
+        goto fail;
+    }
+    tx_rollback(db);
+    free(json);
+    *l = lay;
+    *st = s;
+    return USHER_OK;
+fail:
+    tx_rollback(db);
+    state_free(s);
+    layout_free(lay);
+    free(json);
+    return err;
+}
+
+static usher_err pg_load(coorddb_impl *db, const state_config *cfg, layout **l, state **st,
+                         usher_errmsg *em)
+{
+    LOCKED(db, em, load_body(db, cfg, l, st, em));
+}
+
+/* ---- writing changes --------------------------------------------------------------- */
+
+/* Queues change c as number seq and the seats or tickets row it describes. */
+static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq, const char *op_id,
+                                 int64_t now, usher_errmsg *em)
+{
+    static const seat_state no_seat;
+    static const ticket_state no_ticket;
+    bool is_seat = c->type == CHANGE_SEAT;
+    if (!is_seat && c->type != CHANGE_TICKET)
+        return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
+    params p = {0};
+    p_i64(&p, seq);
+    p_text(&p, is_seat ? "seat" : "ticket");
+    p_i64(&p, now);
+    p_text(&p, op_id ? op_id : "");
+    p_text(&p, is_seat ? c->seat_id : "");
+    p_seat(&p, is_seat ? &c->seat : &no_seat);
+    p_ticket(&p, is_seat ? &no_ticket : &c->ticket);
+    tx_send(db, P_CHANGE_INSERT, &p, NULL);
+    params q = {0};
+    if (is_seat) {
+        p_seat(&q, &c->seat);
+        p_text(&q, c->seat_id);
+        tx_send(db, P_SEAT_UPDATE, &q, c->seat_id);
+    } else {
+        p_ticket(&q, &c->ticket);
+        p_i64(&q, now);
+        tx_send(db, P_TICKET_UPSERT, &q, NULL);
+    }
+    return USHER_OK;
+}
+
+static void tx_write_alert(coorddb_impl *db, const alert *a, const char *before, const char *after,
+                           int64_t now)
+{
+    params p = {0};
+    const char *kind = alert_kind_name(a->kind);
+    p_text(&p, kind ? kind : "");
+    p_text(&p, a->ticket);
+    p_text(&p, a->seat);
+    p_text(&p, a->other_seat);
+    p_text(&p, a->device);
+    p_text(&p, a->other_device);
+    p_i64(&p, a->at);
+    p_i64(&p, a->other_at);
+    p_text(&p, a->op_id);
+    p_i64(&p, now);
+    p_text(&p, a->note);
+    p_text(&p, before);
+    p_text(&p, after);
+    tx_send(db, P_ALERT_INSERT, &p, NULL);
+}
+
+/* A file of weak codes makes the event's codes weak, unless the organiser
+ * decided; read before the transaction's pipeline starts. */
+static usher_err codes_after(coorddb_impl *db, const ticket_list *tl, bool *make_weak,
+                             usher_errmsg *em)
+{
+    *make_weak = false;
+    event_settings s;
+    usher_err err = read_settings(db, &s, em);
+    if (err || s.codes_by_organiser || s.codes == TICKETCODE_WEAK)
+        return err;
+    ticketcode_report rep;
+    err = ticket_list_classify(tl, &rep);
+    if (err)
+        return usher_fail(em, err, "out of memory checking the ticket codes");
+    *make_weak = rep.strength == TICKETCODE_WEAK;
+    return USHER_OK;
+}
+
+static usher_err add_tickets_body(coorddb_impl *db, state *st, const ticket_list *tl, int64_t now,
+                                  size_t *added, usher_errmsg *em)
+{
+    for (size_t i = 0; i < tl->count; i++)
+        if (state_find_ticket(st, tl->items[i].code) >= 0)
+            return usher_fail(em, USHER_EXISTS, "ticket %s is already imported; nothing was added",
+                              tl->items[i].code);
+    if (tl->count == 0) {
+        *added = 0;
+        return USHER_OK;
+    }
+    state *trial = state_clone(st);
+    if (!trial)
+        return usher_fail(em, USHER_NOMEM, "out of memory importing tickets");
+    bool weak = false;
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (!err)
+        err = codes_after(db, tl, &weak, em);
+    if (!err && !PQenterPipelineMode(db->conn))
+        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    db->npending = 0;
+    db->pipe_failed = false;
+    change c;
+    for (size_t i = 0; !err && i < tl->count; i++) {
+        const ticket_rec *r = &tl->items[i];
+        err = state_add_ticket(trial, r->code, r->name, r->klass, &c, em);
+        if (err == USHER_EXISTS)
+            err = usher_fail(em, USHER_EXISTS, "ticket %s is listed twice; nothing was added",
+                             r->code);
+        else if (err)
+            usher_errmsg_prefix(em, "nothing was added");
+        else
+            err = tx_write_change(db, &c, db->last_seq + 1 + (int64_t)i, NULL, now, em);
+    }
+    if (!err && weak)
+        tx_meta_set(db, K_CODES, ticketcode_strength_name(TICKETCODE_WEAK));
+    if (!err)
+        err = tx_commit(db, em);
+    tx_rollback(db);
+    state_free(trial);
+    if (err)
+        return err;
+    db->last_seq += (int64_t)tl->count;
+    for (size_t i = 0; i < tl->count; i++) {
+        const ticket_rec *r = &tl->items[i];
+        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK)
+            return usher_fail(em, USHER_NOMEM,
+                              "the tickets were saved but memory ran out; restart "
+                              "usher-coord");
+    }
+    *added = tl->count;
+    return USHER_OK;
+}
+
+static usher_err pg_add_tickets(coorddb_impl *db, state *st, const ticket_list *tl, int64_t now,
+                                size_t *added, usher_errmsg *em)
+{
+    LOCKED(db, em, add_tickets_body(db, st, tl, now, added, em));
+}
+
+static usher_err admin_change_body(coorddb_impl *db, state *st, coorddb_admin_fn fn, void *arg,
+                                   const coord_alert *trail, size_t ntrail,
+                                   const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                                   usher_errmsg *em)
+{
+    change *cs = NULL;
+    size_t n = 0;
+    state *trial = state_clone(st);
+    if (!trial)
+        return usher_fail(em, USHER_NOMEM, "out of memory changing tickets");
+    usher_err err = fn(trial, arg, &cs, &n, em);
+    state_free(trial);
+    bool weak = false;
+    if (!err)
+        err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (!err && new_codes && new_codes->count)
+        err = codes_after(db, new_codes, &weak, em);
+    if (!err && !PQenterPipelineMode(db->conn))
+        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    db->npending = 0;
+    db->pipe_failed = false;
+    for (size_t i = 0; !err && i < n; i++)
+        err = tx_write_change(db, &cs[i], db->last_seq + 1 + (int64_t)i, NULL, now, em);
+    for (size_t i = 0; !err && i < ntrail; i++)
+        tx_write_alert(db, &trail[i].a, trail[i].before, trail[i].after, now);
+    if (!err && weak)
+        tx_meta_set(db, K_CODES, ticketcode_strength_name(TICKETCODE_WEAK));
+    if (!err)
+        err = tx_commit(db, em);
+    tx_rollback(db);
+    free(cs);
+    if (err)
+        return err;
+    db->last_seq += (int64_t)n;
+    cs = NULL;
+    if (fn(st, arg, &cs, &n, em) != USHER_OK)
+        return usher_fail(em, USHER_NOMEM,
+                          "the tickets were saved but memory ran out; restart usher-coord");
+    free(cs);
+    if (last_seq)
+        *last_seq = db->last_seq;
+    return USHER_OK;
+}
+
+static usher_err pg_admin_change(coorddb_impl *db, state *st, coorddb_admin_fn fn, void *arg,
+                                 const coord_alert *trail, size_t ntrail,
+                                 const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                                 usher_errmsg *em)
+{
+    LOCKED(db, em, admin_change_body(db, st, fn, arg, trail, ntrail, new_codes, now, last_seq, em));
+}
+
+/* Queues one op with everything it caused; *seq and *op_seq count up. */
+static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const apply_result *r,
+                                 int64_t now, int64_t *seq, int64_t *op_seq, usher_errmsg *em)
+{
+    params p = {0};
+    p_op(&p, op);
+    p_verdict(&p, &r->v);
+    p_i64(&p, *op_seq + 1);
+    p_i64(&p, now);
+    p_i64(&p, op->wait_ms);
+    tx_send(db, P_OP_INSERT, &p, NULL);
+    ++*op_seq;
+    for (int k = 0; k < r->nchanges; k++) {
+        usher_err err = tx_write_change(db, &r->changes[k], *seq + 1, op->id, now, em);
+        if (err)
+            return err;
+        ++*seq;
+    }
+    for (int k = 0; k < r->nalerts; k++)
+        tx_write_alert(db, &r->alerts[k], "", "", now);
+    if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED) {
+        params c = {0};
+        p_text(&c, op->ticket);
+        p_text(&c, op->device);
+        p_i64(&c, op_happened_at(op, now)); /* the coordinator's clock */
+        p_i64(&c, r->v.reason == REASON_DUPLICATE_CHECKIN);
+        p_text(&c, op->id);
+        p_i64(&c, op->manual);
+        tx_send(db, P_CHECKIN_INSERT, &c, NULL);
+    }
+    return USHER_OK;
+}
+
+static int cmp_op_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An op id twice among the ops to write (the log has no index over its
+ * random ids: this guards it). */
+static usher_err check_batch_ids(const usher_op *ops, const apply_result *res, size_t n,
+                                 usher_errmsg *em)
+{
+    const char **ids = n ? malloc(n * sizeof *ids) : NULL;
+    if (n && !ids)
+        return usher_fail(em, USHER_NOMEM, "out of memory checking a batch");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            ids[k++] = ops[i].id;
+    qsort(ids, k, sizeof *ids, cmp_op_id);
+    usher_err err = USHER_OK;
+    for (size_t i = 1; !err && i < k; i++)
+        if (!strcmp(ids[i - 1], ids[i]))
+            err = usher_fail(em, USHER_EXISTS, "op %s is already in the log", ids[i]);
+    free(ids);
+    return err;
+}
+
+static usher_err commit_body(coorddb_impl *db, const usher_op *ops, apply_result *res, size_t n,
+                             int64_t now, int64_t *last_seq, usher_errmsg *em)
+{
+    int64_t seq = db->last_seq, op_seq = db->last_op_seq;
+    usher_err err = check_batch_ids(ops, res, n, em);
+    if (err)
+        return err;
+    if ((err = tx_begin(db, em)))
+        return err;
+    for (size_t i = 0; !err && i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            err = tx_write_result(db, &ops[i], &res[i], now, &seq, &op_seq, em);
+    if (!err)
+        err = tx_commit(db, em);
+    if (err) {
+        tx_rollback(db);
+        return err;
+    }
+    int64_t next = db->last_seq;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            for (int k = 0; k < res[i].nchanges; k++)
+                res[i].changes[k].seq = ++next;
+    db->last_seq = seq;
+    db->last_op_seq = op_seq;
+    *last_seq = seq;
+    return USHER_OK;
+}
+
+static usher_err pg_commit(coorddb_impl *db, const usher_op *ops, apply_result *res, size_t n,
+                           int64_t now, int64_t *last_seq, usher_errmsg *em)
+{
+    LOCKED(db, em, commit_body(db, ops, res, n, now, last_seq, em));
+}
+
+/* ---- op ids --------------------------------------------------------------------- */
+
+/* As the SQLite store's key: 16 bytes for a lower-case UUID, else its text. */
+static int op_id_key(const char *id, uint8_t out[USHER_OPID_SIZE])
+{
+    size_t len = strlen(id);
+    if (len != 36 || !op_id_valid(id))
+        goto text;
+    int k = 0;
+    for (size_t i = 0; i < 36; i++) {
+        char c = id[i];
+        if (c == '-')
+            continue;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            goto text;
+        if (k % 2 == 0)
+            out[k / 2] = (uint8_t)(v << 4);
+        else
+            out[k / 2] |= (uint8_t)v;
+        k++;
+    }
+    return 16;
+text:
+    len = len < USHER_OPID_SIZE ? len : USHER_OPID_SIZE - 1;
+    memcpy(out, id, len);
+    return (int)len;
+}
+
+static int64_t pg_ops_unsaved(const coorddb_impl *db)
+{
+    return db->last_op_seq - db->op_ids_seq;
+}
+
+typedef struct id_row {
+    uint8_t key[USHER_OPID_SIZE];
+    int len;
+    int64_t seq;
+} id_row;
+
+static int cmp_id_row(const void *a, const void *b)
+{
+    const id_row *x = a, *y = b;
+    int n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, (size_t)n);
+    return c ? c : x->len - y->len;
+}
+
+static usher_err save_op_ids_body(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    params p = {0};
+    p_i64(&p, db->op_ids_seq);
+    PGresult *r = PQexecParams(db->conn, "SELECT seq, id FROM ops WHERE seq > $1::bigint", p.n,
+                               NULL, p.v, p.len, p.fmt, 0);
+    id_row *rows = NULL;
+    size_t n = 0;
+    int64_t top = db->op_ids_seq;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: saving op ids");
+        goto out;
+    }
+    n = (size_t)PQntuples(r);
+    rows = malloc((n ? n : 1) * sizeof *rows);
+    if (!rows) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory saving op ids");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows[i].seq = col_i64(r, (int)i, 0);
+        rows[i].len = op_id_key(col(r, (int)i, 1), rows[i].key);
+        top = rows[i].seq > top ? rows[i].seq : top;
+    }
+    /* In key order, as the SQLite store: each index page touched once. */
+    qsort(rows, n, sizeof *rows, cmp_id_row);
+    if (!PQenterPipelineMode(db->conn)) {
+        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+        goto out;
+    }
+    db->npending = 0;
+    db->pipe_failed = false;
+    for (size_t i = 0; i < n; i++) {
+        params q = {0};
+        p_bin(&q, rows[i].key, rows[i].len);
+        p_i64(&q, rows[i].seq);
+        tx_send(db, P_OPID_INSERT, &q, NULL);
+    }
+    tx_meta_set_i64(db, K_OP_IDS_SEQ, top);
+    err = tx_commit(db, em);
+    if (!err)
+        db->op_ids_seq = top;
+out:
+    PQclear(r);
+    tx_rollback(db);
+    free(rows);
+    return err;
+}
+
+static usher_err pg_save_op_ids(coorddb_impl *db, usher_errmsg *em)
+{
+    LOCKED(db, em, save_op_ids_body(db, em));
+}
+
+static usher_err find_verdict_body(coorddb_impl *db, const char *op_id, verdict *out,
+                                   usher_errmsg *em)
+{
+    uint8_t key[USHER_OPID_SIZE];
+    int len = op_id_key(op_id, key);
+    params p = {0};
+    p_bin(&p, key, len);
+    PGresult *r = run_prepared(db, P_FIND_VERDICT, &p);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: finding an op");
+    } else if (PQntuples(r) == 0) {
+        err = USHER_NOTFOUND;
+    } else {
+        verdict v;
+        read_verdict(r, 0, 1, &v);
+        col_text(r, 0, 0, v.op_id, sizeof v.op_id);
+        if (strcmp(v.op_id, op_id) == 0)
+            *out = v;
+        else
+            err = USHER_NOTFOUND;
+    }
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_find_verdict(coorddb_impl *db, const char *op_id, verdict *out,
+                                 usher_errmsg *em)
+{
+    LOCKED(db, em, find_verdict_body(db, op_id, out, em));
+}
+
+/* ---- reading the change log ---------------------------------------------------------- */
+
+static int64_t pg_last_seq(coorddb_impl *db)
+{
+    return db->last_seq;
+}
+
+static usher_err changes_since_body(coorddb_impl *db, int64_t cursor, size_t max, change **out,
+                                    size_t *n, bool *more, usher_errmsg *em)
+{
+    if (max > (size_t)INT32_MAX)
+        max = INT32_MAX;
+    params p = {0};
+    p_i64(&p, cursor);
+    p_i64(&p, (int64_t)max + 1); /* one more tells if more remain */
+    PGresult *r = run_prepared(db, P_CHANGES_SINCE, &p);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, "coordinator database: reading changes");
+        PQclear(r);
+        return err;
+    }
+    size_t count = (size_t)PQntuples(r);
+    change *v = malloc((count ? count : 1) * sizeof *v);
+    if (!v) {
+        PQclear(r);
+        return usher_fail(em, USHER_NOMEM, "out of memory reading the database");
+    }
+    for (size_t i = 0; i < count; i++) {
+        change *c = &v[i];
+        int row = (int)i;
+        memset(c, 0, sizeof *c);
+        c->seq = col_i64(r, row, 0);
+        if (!strcmp(col(r, row, 1), "seat")) {
+            c->type = CHANGE_SEAT;
+            col_text(r, row, 2, c->seat_id, sizeof c->seat_id);
+            read_seat(r, row, 3, &c->seat);
+        } else {
+            c->type = CHANGE_TICKET;
+            read_ticket(r, row, 9, &c->ticket);
+        }
+    }
+    PQclear(r);
+    *more = count > max;
+    *n = count > max ? max : count;
+    *out = v;
+    return USHER_OK;
+}
+
+static usher_err pg_changes_since(coorddb_impl *db, int64_t cursor, size_t max, change **out,
+                                  size_t *n, bool *more, usher_errmsg *em)
+{
+    LOCKED(db, em, changes_since_body(db, cursor, max, out, n, more, em));
+}
+
+/* ---- devices ---------------------------------------------------------------------- */
+
+static void token_hash(const char *token, uint8_t out[TOKEN_HASH_BYTES])
+{
+    crypto_generichash(out, TOKEN_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+static usher_err device_add_body(coorddb_impl *db, const char *id, usher_role role, int64_t now,
+                                 char token[COORD_TOKEN_SIZE], usher_errmsg *em)
+{
+    if (!id || !text_is_ident(id, USHER_DEVICE_SIZE - 1))
+        return usher_fail(em, USHER_INVAL,
+                          "device name \"%.64s\": use 1 to 64 of A-Z, a-z, 0-9, '_', '.', '-'",
+                          id ? id : "");
+    const char *rname = role_name(role);
+    if (!rname)
+        return usher_fail(em, USHER_INVAL, "device %s: the role must be kiosk, door or admin", id);
+    uint8_t raw[TOKEN_BYTES], hash[TOKEN_HASH_BYTES];
+    char text[COORD_TOKEN_SIZE];
+    randombytes_buf(raw, sizeof raw);
+    text_base32_encode(raw, sizeof raw, text);
+    token_hash(text, hash);
+    params p = {0};
+    p_text(&p, id);
+    p_text(&p, rname);
+    p_bin(&p, hash, sizeof hash);
+    p_i64(&p, now);
+    PGresult *r = PQexecParams(db->conn,
+                               "INSERT INTO devices(id, role, token_hash, created_at) "
+                               "VALUES ($1, $2, $3, $4::bigint)",
+                               p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        memcpy(token, text, COORD_TOKEN_SIZE);
+    else if (sqlstate_is(r, "23505"))
+        err = usher_fail(em, USHER_EXISTS, "device %s already exists; pick another name", id);
+    else
+        err = pg_fail(db, r, em, "coordinator database: adding a device");
+    PQclear(r);
+    sodium_memzero(raw, sizeof raw);
+    sodium_memzero(text, sizeof text);
+    return err;
+}
+
+static usher_err pg_device_add(coorddb_impl *db, const char *id, usher_role role, int64_t now,
+                               char token[COORD_TOKEN_SIZE], usher_errmsg *em)
+{
+    LOCKED(db, em, device_add_body(db, id, role, now, token, em));
+}
+
+static void read_device(const PGresult *r, int row, coord_device *d)
+{
+    memset(d, 0, sizeof *d);
+    col_text(r, row, 0, d->id, sizeof d->id);
+    d->role = role_parse(col(r, row, 1));
+    d->created_at = col_i64(r, row, 2);
+    d->last_seen = col_i64(r, row, 3);
+    d->cursor = col_i64(r, row, 4);
+    d->pending = col_i64(r, row, 5);
+    d->disabled = col_i64(r, row, 6) != 0;
+}
+
+static usher_err device_auth_body(coorddb_impl *db, const char *token, coord_device *out,
+                                  usher_errmsg *em)
+{
+    if (!token || strlen(token) != COORD_TOKEN_SIZE - 1)
+        return usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+    uint8_t hash[TOKEN_HASH_BYTES];
+    token_hash(token, hash);
+    params p = {0};
+    p_bin(&p, hash, sizeof hash);
+    /* token_hash comes back in binary (the result format of every column). */
+    char name[8];
+    snprintf(name, sizeof name, "u%d", P_AUTH);
+    PGresult *r = PQexecPrepared(db->conn, name, p.n, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    coord_device d;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: checking a token");
+    } else if (PQntuples(r) == 0) {
+        err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+    } else {
+        size_t blen = 0;
+        unsigned char *stored = PQunescapeBytea((const unsigned char *)col(r, 0, 7), &blen);
+        bool same = stored && blen == TOKEN_HASH_BYTES &&
+                    sodium_memcmp(stored, hash, TOKEN_HASH_BYTES) == 0;
+        PQfreemem(stored);
+        read_device(r, 0, &d);
+        if (!same)
+            err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+        else if (d.disabled)
+            err = usher_fail(em, USHER_FORBIDDEN,
+                             "device %s is disabled; an organiser can enable it again", d.id);
+    }
+    PQclear(r);
+    if (!err)
+        *out = d;
+    return err;
+}
+
+static usher_err pg_device_auth(coorddb_impl *db, const char *token, coord_device *out,
+                                usher_errmsg *em)
+{
+    LOCKED(db, em, device_auth_body(db, token, out, em));
+}
+
+static usher_err device_seen_body(coorddb_impl *db, const char *id, int64_t now, int64_t cursor,
+                                  int64_t pending, usher_errmsg *em)
+{
+    params p = {0};
+    p_text(&p, id);
+    p_i64(&p, now);
+    p_i64(&p, cursor);
+    p_i64(&p, pending);
+    PGresult *r = run_prepared(db, P_SEEN, &p);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        err = pg_fail(db, r, em, "coordinator database: recording a device's sync");
+    else if (!strcmp(PQcmdTuples(r), "0"))
+        err = usher_fail(em, USHER_NOTFOUND, "no device named %.64s", id);
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_device_seen(coorddb_impl *db, const char *id, int64_t now, int64_t cursor,
+                                int64_t pending, usher_errmsg *em)
+{
+    LOCKED(db, em, device_seen_body(db, id, now, cursor, pending, em));
+}
+
+static usher_err set_disabled_body(coorddb_impl *db, const char *id, bool disabled,
+                                   usher_errmsg *em)
+{
+    params p = {0};
+    p_text(&p, id);
+    p_i64(&p, disabled);
+    PGresult *r = PQexecParams(db->conn, "UPDATE devices SET disabled = $2::integer WHERE id = $1",
+                               p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        err = pg_fail(db, r, em, "coordinator database: changing a device");
+    else if (!strcmp(PQcmdTuples(r), "0"))
+        err = usher_fail(em, USHER_NOTFOUND, "no device named %.64s", id);
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_device_set_disabled(coorddb_impl *db, const char *id, bool disabled,
+                                        usher_errmsg *em)
+{
+    LOCKED(db, em, set_disabled_body(db, id, disabled, em));
+}
+
+/* Runs a listing query (parameters p, may be NULL) and reads each row with
+ * read() into a malloc'd array of elements of `size` bytes. */
+static usher_err collect(coorddb_impl *db, const char *sql, const params *p, size_t size,
+                         void (*read)(const PGresult *, int, void *), void **out, size_t *n,
+                         usher_errmsg *em, const char *what)
+{
+    PGresult *r = PQexecParams(db->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+                               p ? p->len : NULL, p ? p->fmt : NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, what);
+        PQclear(r);
+        return err;
+    }
+    size_t count = (size_t)PQntuples(r);
+    char *v = malloc((count ? count : 1) * size);
+    if (!v) {
+        PQclear(r);
+        return usher_fail(em, USHER_NOMEM, "out of memory reading the database");
+    }
+    for (size_t i = 0; i < count; i++)
+        read(r, (int)i, v + i * size);
+    PQclear(r);
+    *out = v;
+    *n = count;
+    return USHER_OK;
+}
+
+static void read_device_row(const PGresult *r, int row, void *p)
+{
+    read_device(r, row, p);
+}
+
+static usher_err devices_body(coorddb_impl *db, coord_device **out, size_t *n, usher_errmsg *em)
+{
+    return collect(db, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, sizeof **out,
+                   read_device_row, (void **)out, n, em, "coordinator database: listing devices");
+}
+
+static usher_err pg_devices(coorddb_impl *db, coord_device **out, size_t *n, usher_errmsg *em)
+{
+    LOCKED(db, em, devices_body(db, out, n, em));
+}
+
+static bool pg_unsure(const coorddb_impl *db)
+{
+    return db->unsure;
+}
+
+static usher_err add_alerts_body(coorddb_impl *db, const alert *a, size_t n, int64_t now,
+                                 usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = tx_begin(db, em);
+    if (err)
+        return err;
+    for (size_t i = 0; i < n; i++)
+        tx_write_alert(db, &a[i], "", "", now);
+    return tx_commit(db, em);
+}
+
+static usher_err pg_add_alerts(coorddb_impl *db, const alert *a, size_t n, int64_t now,
+                               usher_errmsg *em)
+{
+    LOCKED(db, em, add_alerts_body(db, a, n, now, em));
+}
+
+static usher_err devices_seen_body(coorddb_impl *db, const coord_device *devs, size_t n,
+                                   usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = tx_begin(db, em);
+    if (err)
+        return err;
+    /* A device removed meanwhile updates no row: nothing to record. */
+    for (size_t i = 0; i < n; i++) {
+        params p = {0};
+        p_text(&p, devs[i].id);
+        p_i64(&p, devs[i].last_seen);
+        p_i64(&p, devs[i].cursor);
+        p_i64(&p, devs[i].pending);
+        tx_send(db, P_SEEN, &p, NULL);
+    }
+    return tx_commit(db, em);
+}
+
+static usher_err pg_devices_seen(coorddb_impl *db, const coord_device *devs, size_t n,
+                                 usher_errmsg *em)
+{
+    LOCKED(db, em, devices_seen_body(db, devs, n, em));
+}
+
+/* ---- alerts and check-ins ----------------------------------------------------------- */
+
+static void read_alert_row(const PGresult *r, int row, void *p)
+{
+    coord_alert *ca = p;
+    memset(ca, 0, sizeof *ca);
+    ca->id = col_i64(r, row, 0);
+    ca->a.kind = alert_kind_parse(col(r, row, 1));
+    col_text(r, row, 2, ca->a.ticket, sizeof ca->a.ticket);
+    col_text(r, row, 3, ca->a.seat, sizeof ca->a.seat);
+    col_text(r, row, 4, ca->a.other_seat, sizeof ca->a.other_seat);
+    col_text(r, row, 5, ca->a.device, sizeof ca->a.device);
+    col_text(r, row, 6, ca->a.other_device, sizeof ca->a.other_device);
+    ca->a.at = col_i64(r, row, 7);
+    ca->a.other_at = col_i64(r, row, 8);
+    col_text(r, row, 9, ca->a.op_id, sizeof ca->a.op_id);
+    ca->created_at = col_i64(r, row, 10);
+    ca->acked_at = col_i64(r, row, 11);
+    col_text(r, row, 12, ca->a.note, sizeof ca->a.note);
+    col_text(r, row, 13, ca->before, sizeof ca->before);
+    col_text(r, row, 14, ca->after, sizeof ca->after);
+}
+
+static usher_err alerts_body(coorddb_impl *db, bool open_only, size_t max, coord_alert **out,
+                             size_t *n, usher_errmsg *em)
+{
+    params p = {0};
+    p_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+    return collect(db,
+                   open_only ? "SELECT " ALERT_COLUMNS " FROM alerts WHERE acked_at = 0 "
+                               "ORDER BY id DESC LIMIT $1::bigint"
+                             : "SELECT " ALERT_COLUMNS " FROM alerts "
+                               "ORDER BY id DESC LIMIT $1::bigint",
+                   &p, sizeof **out, read_alert_row, (void **)out, n, em,
+                   "coordinator database: listing alerts");
+}
+
+static usher_err pg_alerts(coorddb_impl *db, bool open_only, size_t max, coord_alert **out,
+                           size_t *n, usher_errmsg *em)
+{
+    LOCKED(db, em, alerts_body(db, open_only, max, out, n, em));
+}
+
+static usher_err alert_ack_body(coorddb_impl *db, int64_t id, int64_t now, usher_errmsg *em)
+{
+    params p = {0};
+    p_i64(&p, id);
+    p_i64(&p, now);
+    /* The first acknowledgement's time stands; a second one changes nothing. */
+    PGresult *r = PQexecParams(db->conn,
+                               "UPDATE alerts SET acked_at = CASE WHEN acked_at = 0 THEN "
+                               "$2::bigint ELSE acked_at END WHERE id = $1::bigint",
+                               p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        err = pg_fail(db, r, em, "coordinator database: acknowledging an alert");
+    else if (!strcmp(PQcmdTuples(r), "0"))
+        err = usher_fail(em, USHER_NOTFOUND, "there is no alert %lld", (long long)id);
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_alert_ack(coorddb_impl *db, int64_t id, int64_t now, usher_errmsg *em)
+{
+    LOCKED(db, em, alert_ack_body(db, id, now, em));
+}
+
+static void read_checkin_row(const PGresult *r, int row, void *p)
+{
+    coord_checkin *c = p;
+    memset(c, 0, sizeof *c);
+    col_text(r, row, 0, c->ticket, sizeof c->ticket);
+    col_text(r, row, 1, c->device, sizeof c->device);
+    c->at = col_i64(r, row, 2);
+    c->duplicate = col_i64(r, row, 3) != 0;
+    col_text(r, row, 4, c->op_id, sizeof c->op_id);
+    c->manual = col_i64(r, row, 5) != 0;
+}
+
+static usher_err checkins_body(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em)
+{
+    return collect(db,
+                   "SELECT ticket, device, at, duplicate, op_id, manual FROM checkins "
+                   "ORDER BY at, id",
+                   NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
+                   "coordinator database: listing check-ins");
+}
+
+static usher_err pg_checkins(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em)
+{
+    LOCKED(db, em, checkins_body(db, out, n, em));
+}
+
+static usher_err revoked_scans_body(coorddb_impl *db, coord_checkin **out, size_t *n,
+                                    usher_errmsg *em)
+{
+    return collect(db,
+                   "SELECT ticket, device, at, 0, op_id, 0 FROM alerts "
+                   "WHERE kind = 'revoked_scan' ORDER BY at, id",
+                   NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
+                   "coordinator database: listing refused scans");
+}
+
+static usher_err pg_revoked_scans(coorddb_impl *db, coord_checkin **out, size_t *n,
+                                  usher_errmsg *em)
+{
+    LOCKED(db, em, revoked_scans_body(db, out, n, em));
+}
+
+/* ---- the exports' queries -------------------------------------------------------------- */
+
+static usher_err read_rows_body(coorddb_impl *db, const char *sql, coorddb_row_fn fn, void *arg,
+                                usher_errmsg *em)
+{
+    PGresult *r = PQexec(db->conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, "cannot read the database");
+        PQclear(r);
+        return err;
+    }
+    int n = PQnfields(r);
+    if (n > COORDDB_MAX_COLUMNS) {
+        PQclear(r);
+        return usher_fail(em, USHER_INVAL, "a query of more than %d columns", COORDDB_MAX_COLUMNS);
+    }
+    const char *cols[COORDDB_MAX_COLUMNS];
+    for (int i = 0; i < PQntuples(r); i++) {
+        for (int c = 0; c < n; c++)
+            cols[c] = col(r, i, c);
+        fn(arg, n, cols);
+    }
+    PQclear(r);
+    return USHER_OK;
+}
+
+static usher_err pg_read_rows(coorddb_impl *db, const char *sql, coorddb_row_fn fn, void *arg,
+                              usher_errmsg *em)
+{
+    LOCKED(db, em, read_rows_body(db, sql, fn, arg, em));
+}
+
+static const coorddb_backend pg_backend = {
+    .name = "PostgreSQL",
+    .open = pg_open,
+    .free = pg_free,
+    .lock = pg_lock,
+    .init_event = pg_init_event,
+    .set_settings = pg_set_settings,
+    .get_event = pg_get_event,
+    .layout_json = pg_layout_json,
+    .load = pg_load,
+    .add_tickets = pg_add_tickets,
+    .ops_unsaved = pg_ops_unsaved,
+    .save_op_ids = pg_save_op_ids,
+    .find_verdict = pg_find_verdict,
+    .commit = pg_commit,
+    .admin_change = pg_admin_change,
+    .last_seq = pg_last_seq,
+    .changes_since = pg_changes_since,
+    .device_add = pg_device_add,
+    .device_auth = pg_device_auth,
+    .device_seen = pg_device_seen,
+    .device_set_disabled = pg_device_set_disabled,
+    .devices = pg_devices,
+    .alerts = pg_alerts,
+    .alert_ack = pg_alert_ack,
+    .checkins = pg_checkins,
+    .revoked_scans = pg_revoked_scans,
+    .unsure = pg_unsure,
+    .add_alerts = pg_add_alerts,
+    .devices_seen = pg_devices_seen,
+    .read_rows = pg_read_rows,
+};
+
+const coorddb_backend *coordpg_backend(void)
+{
+    return &pg_backend;
+}
