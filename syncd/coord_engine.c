@@ -1119,6 +1119,10 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
         goto fail;
     if ((err = coorddb_open(db_path, &e->db, em)) != USHER_OK)
         goto fail;
+    /* The one writer: held on the writer's own connection (PostgreSQL takes
+     * it again there after a reconnection, or stops writing). */
+    if ((err = coorddb_lock(e->db, em)) != USHER_OK)
+        goto fail;
     if ((err = coorddb_get_event(e->db, &e->ev, em)) != USHER_OK)
         goto fail;
     if ((err = coorddb_layout_json(e->db, &e->layout_json, em)) != USHER_OK)

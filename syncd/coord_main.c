@@ -849,13 +849,7 @@ static int cmd_serve(int argc, char **argv)
                                                : "private key (-----BEGIN ... PRIVATE KEY-----)");
         }
     }
-    coorddb *hold = NULL; /* the store's lock, held until serve stops */
-    if (open_db(GET("db"), true, &hold) || lock_db(hold, NULL)) {
-        coorddb_free(hold);
-        free(cert);
-        free(key);
-        return 1;
-    }
+
     /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -895,7 +889,6 @@ out:
         engine_set_notify(e, NULL, NULL); /* no commit may reach a stopped server */
     coord_server_stop(srv);
     engine_free(e);
-    coorddb_free(hold);
     free(cert);
     free(key);
     return rc;

@@ -98,14 +98,26 @@ class PgCluster:
                 as_postgres([initdb, "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
                              "--locale=C.UTF-8", "--no-sync"])
             if not self.running():
-                opts = "-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200" % self.sock
-                as_postgres([pg_ctl, "-D", self.data, "-l", self.log, "-o", opts, "-w", "-t", "60", "start"])
+                self.serve()
             self.create_database("usher")
         except subprocess.CalledProcessError as e:
             self.stop()
             raise RuntimeError("PostgreSQL: %s failed: %s%s" % (
-                os.path.basename(e.cmd[3]), e.stderr.decode("utf-8", "replace"), self.log_tail()))
+                os.path.basename(e.cmd[4]), e.stderr.decode("utf-8", "replace"), self.log_tail()))
         return self
+
+    def serve(self):
+        """pg_ctl start: the server on the unix socket only, PostgreSQL's
+        defaults otherwise (fsync, synchronous_commit on)."""
+        opts = "-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200" % self.sock
+        as_postgres([pg_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-o", opts, "-w", "-t", "60", "start"])
+
+    def restart(self, mode="fast"):
+        """Stops the server (mode "fast": clients disconnected, a clean
+        shutdown; "immediate": as a crash or a power cut, recovery from the
+        write-ahead log at the next start) and starts it again."""
+        as_postgres([pg_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "-t", "60", "stop"])
+        self.serve()
 
     def log_tail(self):
         try:
