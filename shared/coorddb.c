@@ -1141,6 +1141,28 @@ out:
     return err;
 }
 
+usher_err coorddb_find_verdicts(coorddb *db, const char *const *op_ids, size_t n, verdict *out,
+                                bool *found, usher_errmsg *em)
+{
+    if (db->be)
+        return db->be->find_verdicts(db->impl, op_ids, n, out, found, em);
+    usher_err err = USHER_OK;
+    for (size_t i = 0; i < n; i++) {
+        found[i] = false;
+        if (!op_ids[i] || err)
+            continue;
+        usher_err e = coorddb_find_verdict(db, op_ids[i], &out[i], em);
+        if (e == USHER_OK)
+            found[i] = true;
+        else if (e != USHER_NOTFOUND)
+            err = e;
+    }
+    if (err)
+        for (size_t i = 0; i < n; i++)
+            found[i] = false;
+    return err;
+}
+
 /* ---- reading the change log ------------------------------------------------------ */
 
 /* Runs a listing query and collects rows with read() into a malloc'd array of

@@ -115,6 +115,11 @@ usher_err coorddb_save_op_ids(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
  * untouched) when no saved op has that id. */
 usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out,
                                usher_errmsg *em) USHER_MUST_CHECK;
+/* coorddb_find_verdict for n ids at once (op_ids[i] NULL: skipped): found[i]
+ * says whether out[i] was set. On PostgreSQL one round trip for all of them.
+ * USHER_OK unless the database failed (found[] then all false). */
+usher_err coorddb_find_verdicts(coorddb *db, const char *const *op_ids, size_t n, verdict *out,
+                                bool *found, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Persists a batch that was just applied to the in-memory state: for each i,
  * ops[i] and res[i] (verdict, changes, alerts). One transaction. Numbers every

@@ -31,6 +31,8 @@ typedef struct coorddb_backend {
     int64_t (*ops_unsaved)(const coorddb_impl *db);
     usher_err (*save_op_ids)(coorddb_impl *db, usher_errmsg *em);
     usher_err (*find_verdict)(coorddb_impl *db, const char *op_id, verdict *out, usher_errmsg *em);
+    usher_err (*find_verdicts)(coorddb_impl *db, const char *const *op_ids, size_t n, verdict *out,
+                               bool *found, usher_errmsg *em);
     usher_err (*commit)(coorddb_impl *db, const usher_op *ops, apply_result *res, size_t n,
                         int64_t now, int64_t *last_seq, usher_errmsg *em);
     usher_err (*admin_change)(coorddb_impl *db, state *st, coorddb_admin_fn fn, void *arg,

@@ -520,20 +520,19 @@ static usher_err exec(coorddb_impl *db, const char *sql, usher_errmsg *em, const
 
 /* ---- transactions: a pipeline between BEGIN and COMMIT ------------------------------ */
 
+static void tx_send_sql(coorddb_impl *db, const char *sql);
+
+/* BEGIN, and a pipeline for the statements: BEGIN goes with the first of
+ * them (one round trip less per transaction). */
 static usher_err tx_begin(coorddb_impl *db, usher_errmsg *em)
 {
-    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
-    if (err)
-        return err;
     db->npending = 0;
     db->pipe_failed = false;
     db->pipe_err = USHER_OK;
-    if (!PQenterPipelineMode(db->conn)) {
-        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
-        PGresult *r = PQexec(db->conn, "ROLLBACK");
-        PQclear(r);
-    }
-    return err;
+    if (!PQenterPipelineMode(db->conn))
+        return pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    tx_send_sql(db, "BEGIN");
+    return USHER_OK;
 }
 
 /* Reads the results of every statement sent since the last sync, noting the
@@ -617,6 +616,30 @@ static void tx_send(coorddb_impl *db, int id, const params *p, const char *one_r
     text_copy(s->seat_id, sizeof s->seat_id, one_row_seat ? one_row_seat : "");
     if (db->npending >= FLUSH_EVERY)
         tx_sync(db);
+}
+
+/* Queues fixed SQL (no parameters) in the transaction's pipeline. */
+static void tx_send_sql(coorddb_impl *db, const char *sql)
+{
+    if (db->pipe_failed)
+        return;
+    if (db->npending == db->cap) {
+        size_t cap = db->cap ? 2 * db->cap : 64;
+        sent *bigger = realloc(db->pending, cap * sizeof *bigger);
+        if (!bigger) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+            return;
+        }
+        db->pending = bigger, db->cap = cap;
+    }
+    if (!PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+        db->pipe_failed = true;
+        db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
+        return;
+    }
+    db->pending[db->npending].one_row = false;
+    db->pending[db->npending++].seat_id[0] = '\0';
 }
 
 /* Leaves pipeline mode after reading every result; then the first failure. */
@@ -1685,6 +1708,84 @@ static usher_err pg_find_verdict(coorddb_impl *db, const char *op_id, verdict *o
     LOCKED(db, em, find_verdict_body(db, op_id, out, em));
 }
 
+/* Every lookup in one pipeline: one round trip for a group's new ops. */
+static usher_err find_verdicts_body(coorddb_impl *db, const char *const *op_ids, size_t n,
+                                    verdict *out, bool *found, usher_errmsg *em)
+{
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    size_t asked = 0;
+    for (size_t i = 0; i < n; i++)
+        asked += op_ids[i] != NULL;
+    if (!asked)
+        return USHER_OK;
+    if (!PQenterPipelineMode(db->conn))
+        return pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    char name[8];
+    snprintf(name, sizeof name, "u%d", P_FIND_VERDICT);
+    usher_err err = USHER_OK;
+    size_t nsent = 0;
+    for (size_t i = 0; !err && i < n; i++) {
+        if (!op_ids[i])
+            continue;
+        uint8_t key[USHER_OPID_SIZE];
+        params p = {0};
+        p_bin(&p, key, op_id_key(op_ids[i], key));
+        if (!PQsendQueryPrepared(db->conn, name, p.n, p.v, p.len, p.fmt, 0))
+            err = pg_fail(db, NULL, em, "coordinator database: finding ops");
+        else
+            nsent++;
+    }
+    if (!PQpipelineSync(db->conn) && !err)
+        err = pg_fail(db, NULL, em, "coordinator database: finding ops");
+    /* The results, in the order sent, then the sync. */
+    size_t i = 0, got = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(db->conn);
+        if (!r) {
+            if (PQstatus(db->conn) != CONNECTION_OK) {
+                if (!err)
+                    err = pg_fail(db, NULL, em, "coordinator database: finding ops");
+                break;
+            }
+            continue;
+        }
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        while (i < n && !op_ids[i])
+            i++;
+        if (s != PGRES_TUPLES_OK) {
+            if (!err)
+                err = pg_fail(db, r, em, "coordinator database: finding ops");
+        } else if (i < n && got < nsent && PQntuples(r) > 0) {
+            verdict v;
+            read_verdict(r, 0, 1, &v);
+            col_text(r, 0, 0, v.op_id, sizeof v.op_id);
+            if (!strcmp(v.op_id, op_ids[i])) {
+                out[i] = v;
+                found[i] = true;
+            }
+        }
+        PQclear(r);
+        i++, got++;
+    }
+    if (!PQexitPipelineMode(db->conn) && !err)
+        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    if (err)
+        for (size_t k = 0; k < n; k++)
+            found[k] = false;
+    return err;
+}
+
+static usher_err pg_find_verdicts(coorddb_impl *db, const char *const *op_ids, size_t n,
+                                  verdict *out, bool *found, usher_errmsg *em)
+{
+    LOCKED(db, em, find_verdicts_body(db, op_ids, n, out, found, em));
+}
+
 /* ---- reading the change log ---------------------------------------------------------- */
 
 static int64_t pg_last_seq(coorddb_impl *db)
@@ -2140,6 +2241,7 @@ static const coorddb_backend pg_backend = {
     .ops_unsaved = pg_ops_unsaved,
     .save_op_ids = pg_save_op_ids,
     .find_verdict = pg_find_verdict,
+    .find_verdicts = pg_find_verdicts,
     .commit = pg_commit,
     .admin_change = pg_admin_change,
     .last_seq = pg_last_seq,
