@@ -214,8 +214,16 @@ static const char *const pg_sql[P_COUNT] = {
                         "ticket_revoked) "
                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
                         "$15, $16, $17, $18, $19)",
-    [P_SEAT_UPDATE] = "UPDATE seats SET ticket = $1, blocked = $2, hold_device = $3, "
-                      "hold_until = $4, lease_device = $5, lease_until = $6 WHERE id = $7",
+    /* An upsert whose insert fails (idx NULL) for a seat not in the table:
+     * the error aborts the transaction, so that COMMIT can go in the same
+     * pipeline (an UPDATE of no row would succeed). */
+    [P_SEAT_UPDATE] = "INSERT INTO seats(idx, id, ticket, blocked, hold_device, hold_until, "
+                      "lease_device, lease_until) "
+                      "VALUES ((SELECT idx FROM seats WHERE id = $7), $7, $1, $2, $3, $4, $5, $6) "
+                      "ON CONFLICT(id) DO UPDATE SET ticket = excluded.ticket, "
+                      "blocked = excluded.blocked, hold_device = excluded.hold_device, "
+                      "hold_until = excluded.hold_until, lease_device = excluded.lease_device, "
+                      "lease_until = excluded.lease_until",
     [P_SEAT_INSERT] = "INSERT INTO seats(idx, id) VALUES ($1, $2)",
     [P_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
                         "checkin_device, revoked, added_at) "
@@ -245,8 +253,8 @@ static const char *const pg_sql[P_COUNT] = {
 /* What a statement sent in a pipeline must do: affect exactly one row
  * (seat_id names the seat in the message) or anything. */
 typedef struct sent {
-    bool one_row;
-    char seat_id[USHER_SEAT_ID_SIZE];
+    bool is_commit;                   /* the transaction's COMMIT */
+    char seat_id[USHER_SEAT_ID_SIZE]; /* the seat a seat row's statement writes, for messages */
 } sent;
 
 struct coorddb_impl {
@@ -261,7 +269,9 @@ struct coorddb_impl {
     /* the statements of the open pipeline whose results are not read yet */
     sent *pending;
     size_t npending, cap;
-    bool pipe_failed; /* a statement of this transaction failed */
+    bool pipe_failed; /* a statement of this transaction failed, or the connection */
+    bool saw_error;   /* PostgreSQL answered a statement with an error: rolled back */
+    bool committed;   /* PostgreSQL answered COMMIT */
     usher_errmsg pipe_em;
     usher_err pipe_err;
 };
@@ -524,15 +534,22 @@ static void tx_send_sql(coorddb_impl *db, const char *sql);
 
 /* BEGIN, and a pipeline for the statements: BEGIN goes with the first of
  * them (one round trip less per transaction). */
-static usher_err tx_begin(coorddb_impl *db, usher_errmsg *em)
+static usher_err tx_pipeline(coorddb_impl *db, usher_errmsg *em)
 {
     db->npending = 0;
-    db->pipe_failed = false;
+    db->pipe_failed = db->saw_error = db->committed = false;
     db->pipe_err = USHER_OK;
     if (!PQenterPipelineMode(db->conn))
         return pg_fail(db, NULL, em, "coordinator database: pipeline mode");
-    tx_send_sql(db, "BEGIN");
     return USHER_OK;
+}
+
+static usher_err tx_begin(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = tx_pipeline(db, em);
+    if (!err)
+        tx_send_sql(db, "BEGIN");
+    return err;
 }
 
 /* Reads the results of every statement sent since the last sync, noting the
@@ -565,23 +582,29 @@ static void tx_sync(coorddb_impl *db)
             PQclear(r);
             break;
         }
+        const sent *what = i < db->npending ? &db->pending[i] : NULL;
         if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
-            if (i < db->npending && db->pending[i].one_row && !db->pipe_failed &&
-                strcmp(PQcmdTuples(r), "1") != 0) {
-                db->pipe_failed = true;
-                db->pipe_err = usher_fail(&db->pipe_em, USHER_NOTFOUND,
-                                          "seat %s is not in the database", db->pending[i].seat_id);
+            if (what && what->is_commit) {
+                /* COMMIT of a transaction that had failed answers ROLLBACK */
+                db->committed = !strcmp(PQcmdStatus(r), "COMMIT");
+                db->saw_error |= !db->committed;
             }
-        } else if (s != PGRES_PIPELINE_ABORTED && !db->pipe_failed) {
-            db->pipe_failed = true;
-            if (sqlstate_is(r, "23505"))
-                db->pipe_err = usher_fail(&db->pipe_em, USHER_EXISTS,
-                                          "coordinator database: a row that is already there");
-            else
+        } else {
+            db->saw_error = true; /* an error, or skipped after one */
+            if (!db->pipe_failed && s != PGRES_PIPELINE_ABORTED) {
+                db->pipe_failed = true;
+                if (sqlstate_is(r, "23505"))
+                    db->pipe_err = usher_fail(&db->pipe_em, USHER_EXISTS,
+                                              "coordinator database: a row that is already there");
+                else if (sqlstate_is(r, "23502") && what && what->seat_id[0])
+                    db->pipe_err = usher_fail(&db->pipe_em, USHER_NOTFOUND,
+                                              "seat %s is not in the database", what->seat_id);
+                else
+                    db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
+            } else if (!db->pipe_failed) {
+                db->pipe_failed = true;
                 db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
-        } else if (!db->pipe_failed) {
-            db->pipe_failed = true;
-            db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
+            }
         }
         PQclear(r);
         i++;
@@ -590,7 +613,7 @@ static void tx_sync(coorddb_impl *db)
 }
 
 /* Queues a prepared statement in the transaction's pipeline. */
-static void tx_send(coorddb_impl *db, int id, const params *p, const char *one_row_seat)
+static void tx_send(coorddb_impl *db, int id, const params *p, const char *seat)
 {
     if (db->pipe_failed)
         return;
@@ -612,8 +635,8 @@ static void tx_send(coorddb_impl *db, int id, const params *p, const char *one_r
         return;
     }
     sent *s = &db->pending[db->npending++];
-    s->one_row = one_row_seat != NULL;
-    text_copy(s->seat_id, sizeof s->seat_id, one_row_seat ? one_row_seat : "");
+    s->is_commit = false;
+    text_copy(s->seat_id, sizeof s->seat_id, seat ? seat : "");
     if (db->npending >= FLUSH_EVERY)
         tx_sync(db);
 }
@@ -638,7 +661,7 @@ static void tx_send_sql(coorddb_impl *db, const char *sql)
         db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
         return;
     }
-    db->pending[db->npending].one_row = false;
+    db->pending[db->npending].is_commit = !strcmp(sql, "COMMIT");
     db->pending[db->npending++].seat_id[0] = '\0';
 }
 
@@ -669,28 +692,24 @@ static void tx_rollback(coorddb_impl *db)
     }
 }
 
-/* Reads every result, then COMMIT. Only a COMMIT that PostgreSQL confirms
- * counts; a COMMIT sent without an answer (the connection lost, the server
- * gone) may have happened or not: db is unsure from then on. */
+/* COMMIT at the end of the pipeline, then every result. Only a COMMIT that
+ * PostgreSQL confirms counts; one sent without an answer (the connection
+ * lost, the server gone) may have happened or not: db is unsure from then
+ * on. An error answered for any statement is a clean failure (rolled back). */
 static usher_err tx_commit(coorddb_impl *db, usher_errmsg *em)
 {
+    bool sent_commit = !db->pipe_failed;
+    tx_send_sql(db, "COMMIT");
     usher_err err = tx_end_pipeline(db, em);
-    if (err) {
-        tx_rollback(db);
-        return err;
-    }
-    PGresult *r = PQexec(db->conn, "COMMIT");
-    if (PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT")) {
-        PQclear(r);
+    if (db->committed && !err)
         return USHER_OK;
-    }
-    err = pg_fail(db, r, em, "cannot commit");
-    if (PQstatus(db->conn) != CONNECTION_OK || !r || !sqlstate_is(r, "40001")) {
+    if (!err)
+        err = usher_fail(em, USHER_DB, "cannot commit: PostgreSQL gave no answer");
+    if (sent_commit && !db->saw_error) {
         db->unsure = true;
         usher_errmsg_prefix(em, "the database server failed while saving, so what it holds is "
                                 "unknown");
     }
-    PQclear(r);
     tx_rollback(db);
     return err;
 }
@@ -1067,12 +1086,8 @@ static usher_err init_event_body(coorddb_impl *db, const char *name, const layou
     qrsig_pk_to_text(kp.pk, pk);
     qrsig_sk_to_text(kp.sk, sk);
     sodium_memzero(&kp, sizeof kp);
-    if (!PQenterPipelineMode(db->conn)) {
-        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    if ((err = tx_pipeline(db, em)))
         goto out;
-    }
-    db->npending = 0;
-    db->pipe_failed = false;
     tx_meta_set(db, K_EVENT_ID, event_id);
     tx_meta_set(db, K_EVENT_NAME, name);
     tx_meta_set_i64(db, K_CREATED, now);
@@ -1383,10 +1398,8 @@ static usher_err add_tickets_body(coorddb_impl *db, state *st, const ticket_list
     usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
     if (!err)
         err = codes_after(db, tl, &weak, em);
-    if (!err && !PQenterPipelineMode(db->conn))
-        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
-    db->npending = 0;
-    db->pipe_failed = false;
+    if (!err)
+        err = tx_pipeline(db, em);
     change c;
     for (size_t i = 0; !err && i < tl->count; i++) {
         const ticket_rec *r = &tl->items[i];
@@ -1442,10 +1455,8 @@ static usher_err admin_change_body(coorddb_impl *db, state *st, coorddb_admin_fn
         err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
     if (!err && new_codes && new_codes->count)
         err = codes_after(db, new_codes, &weak, em);
-    if (!err && !PQenterPipelineMode(db->conn))
-        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
-    db->npending = 0;
-    db->pipe_failed = false;
+    if (!err)
+        err = tx_pipeline(db, em);
     for (size_t i = 0; !err && i < n; i++)
         err = tx_write_change(db, &cs[i], db->last_seq + 1 + (int64_t)i, NULL, now, em);
     for (size_t i = 0; !err && i < ntrail; i++)
@@ -1648,12 +1659,8 @@ static usher_err save_op_ids_body(coorddb_impl *db, usher_errmsg *em)
     }
     /* In key order, as the SQLite store: each index page touched once. */
     qsort(rows, n, sizeof *rows, cmp_id_row);
-    if (!PQenterPipelineMode(db->conn)) {
-        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    if ((err = tx_pipeline(db, em)))
         goto out;
-    }
-    db->npending = 0;
-    db->pipe_failed = false;
     for (size_t i = 0; i < n; i++) {
         params q = {0};
         p_bin(&q, rows[i].key, rows[i].len);

@@ -151,6 +151,27 @@ def test_backup_with_pg_dump(env):
         it.drop_store(restored)
 
 
+def test_missing_seat_row_refused_whole(env):
+    """A seat the layout has but the seats table lost (a damaged database):
+    the group that writes it fails whole (PostgreSQL aborts the transaction,
+    nothing of it is written), the request is answered with an error, and the
+    coordinator reloads its state and goes on."""
+    env.setup(tickets=TICKETS[:10])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    it.store_exec(env.db, "DELETE FROM seats WHERE id = 'T05-02'")
+    srv = env.serve()
+    before = tc.health_cursor(srv.port)
+    r = tc.call(srv.port, "POST", "/v1/sync", {"cursor": 0, "ops": [
+        tc.op("assign", ticket="P-0001", seat="T05-01"), tc.op("assign", ticket="P-0002", seat="T05-02")]}, k)
+    check(r.status >= 500, "the group with the lost seat fails: %d %r" % (r.status, r.body[:200]))
+    check("T05-02 is not in the database" in srv.stderr(), "the log names the seat: %r" % srv.stderr()[-500:])
+    eq(tc.health_cursor(srv.port), before, "nothing of the group is logged")
+    eq(it.store_sql(env.db, "SELECT count(*) FROM ops")[0][0], "0", "no op written")
+    eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
+       "the next assign")
+    eq(tc.seat_map(srv.port, a)["T05-01"].get("ticket"), "P-0001", "and its seat")
+
+
 def rush(port, token, ops, stop_after=None):
     """Sends ops from 16 threads, one request each; returns {op id: verdict}
     of those answered 200 and the count of others (errors, refusals). With
