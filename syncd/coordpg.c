@@ -184,13 +184,13 @@ int coordpg_schema_version(void)
 
 /* Prepared once per connection (again after a reconnection). */
 enum {
-    P_OP_INSERT,
-    P_CHANGE_INSERT,
-    P_SEAT_UPDATE,
+    P_OPS_BULK,
+    P_CHANGES_BULK,
+    P_SEATS_BULK,
+    P_TICKETS_BULK,
+    P_ALERTS_BULK,
+    P_CHECKINS_BULK,
     P_SEAT_INSERT,
-    P_TICKET_UPSERT,
-    P_ALERT_INSERT,
-    P_CHECKIN_INSERT,
     P_CHANGES_SINCE,
     P_AUTH,
     P_SEEN,
@@ -202,41 +202,65 @@ enum {
 };
 
 static const char *const pg_sql[P_COUNT] = {
-    [P_OP_INSERT] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
-                    "expect_seat_free, party, ttl_ms, manual, note, " VERDICT_COLUMNS
-                    ", seq, received_at, wait_ms) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-                    "$16, $17, $18, $19, $20, $21, $22, $23)",
-    [P_CHANGE_INSERT] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
-                        "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
-                        "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
-                        "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
-                        "ticket_revoked) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                        "$15, $16, $17, $18, $19)",
+    /* A group's rows go in one statement a table: arrays of each column
+     * (text form), unnest()ed in their order (WITH ORDINALITY where the
+     * table numbers its rows). */
+    [P_OPS_BULK] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
+                   "expect_seat_free, party, ttl_ms, manual, note, " VERDICT_COLUMNS
+                   ", seq, received_at, wait_ms) "
+                   "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+                   "$5::text[], $6::bigint[], $7::text[], $8::integer[], $9::text[], "
+                   "$10::bigint[], $11::integer[], $12::text[], $13::text[], $14::text[], "
+                   "$15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[], "
+                   "$20::text[], $21::bigint[], $22::bigint[], $23::bigint[])",
+    [P_CHANGES_BULK] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
+                       "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
+                       "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
+                       "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
+                       "ticket_revoked) "
+                       "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], "
+                       "$5::text[], $6::text[], $7::integer[], $8::text[], $9::bigint[], "
+                       "$10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], "
+                       "$15::text[], $16::text[], $17::bigint[], $18::text[], $19::integer[])",
     /* An upsert whose insert fails (idx NULL) for a seat not in the table:
-     * the error aborts the transaction, so that COMMIT can go in the same
-     * pipeline (an UPDATE of no row would succeed). */
-    [P_SEAT_UPDATE] = "INSERT INTO seats(idx, id, ticket, blocked, hold_device, hold_until, "
-                      "lease_device, lease_until) "
-                      "VALUES ((SELECT idx FROM seats WHERE id = $7), $7, $1, $2, $3, $4, $5, $6) "
-                      "ON CONFLICT(id) DO UPDATE SET ticket = excluded.ticket, "
-                      "blocked = excluded.blocked, hold_device = excluded.hold_device, "
-                      "hold_until = excluded.hold_until, lease_device = excluded.lease_device, "
-                      "lease_until = excluded.lease_until",
+     * the error aborts the transaction (an UPDATE of no row would succeed),
+     * so that COMMIT can go in the same pipeline. */
+    [P_SEATS_BULK] = "INSERT INTO seats(idx, id, ticket, blocked, hold_device, hold_until, "
+                     "lease_device, lease_until) "
+                     "SELECT (SELECT s.idx FROM seats s WHERE s.id = u.id), u.id, u.ticket, "
+                     "u.blocked, u.hold_device, u.hold_until, u.lease_device, u.lease_until "
+                     "FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], "
+                     "$5::bigint[], $6::text[], $7::bigint[]) "
+                     "AS u(id, ticket, blocked, hold_device, hold_until, lease_device, "
+                     "lease_until) "
+                     "ON CONFLICT(id) DO UPDATE SET ticket = excluded.ticket, "
+                     "blocked = excluded.blocked, hold_device = excluded.hold_device, "
+                     "hold_until = excluded.hold_until, lease_device = excluded.lease_device, "
+                     "lease_until = excluded.lease_until",
+    [P_TICKETS_BULK] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
+                       "checkin_device, revoked, added_at) "
+                       "SELECT u.*, $9::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
+                       "$4::text[], $5::text[], $6::bigint[], $7::text[], $8::integer[]) AS u "
+                       "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+                       "class = excluded.class, seat = excluded.seat, party = excluded.party, "
+                       "checked_in_at = excluded.checked_in_at, "
+                       "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
+    [P_ALERTS_BULK] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
+                      "at, other_at, op_id, created_at, note, before_text, after_text) "
+                      "SELECT kind, ticket, seat, other_seat, device, other_device, at, "
+                      "other_at, op_id, created_at, note, before_text, after_text "
+                      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                      "$6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], "
+                      "$11::text[], $12::text[], $13::text[]) WITH ORDINALITY "
+                      "AS u(kind, ticket, seat, other_seat, device, other_device, at, "
+                      "other_at, op_id, created_at, note, before_text, after_text, n) "
+                      "ORDER BY n",
+    [P_CHECKINS_BULK] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
+                        "SELECT ticket, device, at, duplicate, op_id, manual "
+                        "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], "
+                        "$5::text[], $6::integer[]) WITH ORDINALITY "
+                        "AS u(ticket, device, at, duplicate, op_id, manual, n) ORDER BY n",
     [P_SEAT_INSERT] = "INSERT INTO seats(idx, id) VALUES ($1, $2)",
-    [P_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
-                        "checkin_device, revoked, added_at) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-                        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
-                        "class = excluded.class, seat = excluded.seat, party = excluded.party, "
-                        "checked_in_at = excluded.checked_in_at, "
-                        "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
-    [P_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
-                       "at, other_at, op_id, created_at, note, before_text, after_text) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    [P_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
-                         "VALUES ($1, $2, $3, $4, $5, $6)",
     [P_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > $1 "
                         "ORDER BY seq LIMIT $2",
     [P_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = $1",
@@ -257,6 +281,38 @@ typedef struct sent {
     char seat_id[USHER_SEAT_ID_SIZE]; /* the seat a seat row's statement writes, for messages */
 } sent;
 
+/* A growing text buffer: one column's array literal, "{...}". */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+/* Columns of one table's rows waiting to be sent (arrays of each). */
+#define MAX_COLS 23
+typedef struct colset {
+    strbuf col[MAX_COLS];
+    size_t rows;
+} colset;
+
+typedef struct seat_row {
+    char id[USHER_SEAT_ID_SIZE];
+    seat_state s;
+} seat_row;
+
+/* The rows of the open transaction: appended as the ops are written, sent
+ * as one statement a table before COMMIT (or when many have gathered). Seat
+ * and ticket rows are kept whole: a seat changed twice in a group is written
+ * once, as it is last (an upsert may not touch a row twice). */
+typedef struct batch {
+    colset ops, changes, alerts, checkins;
+    seat_row *seats;
+    size_t nseats, seats_cap;
+    ticket_state *tickets;
+    size_t ntickets, tickets_cap;
+    int64_t now; /* tickets' added_at */
+    bool nomem;
+} batch;
+
 struct coorddb_impl {
     PGconn *conn;
     pthread_mutex_t mu; /* recursive: one call on the connection at a time */
@@ -266,6 +322,7 @@ struct coorddb_impl {
     int64_t last_seq;    /* highest committed change seq */
     int64_t last_op_seq; /* highest committed ops.seq */
     int64_t op_ids_seq;  /* ops up to this seq are in op_ids */
+    batch rows;          /* the open transaction's rows not sent yet */
     /* the statements of the open pipeline whose results are not read yet */
     sent *pending;
     size_t npending, cap;
@@ -275,6 +332,10 @@ struct coorddb_impl {
     usher_errmsg pipe_em;
     usher_err pipe_err;
 };
+
+static void batch_flush(coorddb_impl *db);
+static void batch_reset(batch *b);
+static void batch_release(batch *b);
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -324,56 +385,6 @@ static void p_bin(params *p, const void *b, int len)
     p->len[p->n] = len;
     p->fmt[p->n] = 1;
     p->n++;
-}
-
-static void p_op(params *p, const usher_op *op)
-{
-    p_text(p, op->id);
-    p_text(p, op->device);
-    p_text(p, op_kind_name(op->kind));
-    p_text(p, op->ticket);
-    p_text(p, op->seat);
-    p_i64(p, op->at);
-    p_text(p, op->expect_ticket_seat);
-    p_i64(p, op->expect_seat_free);
-    p_text(p, op->party);
-    p_i64(p, op->ttl_ms);
-    p_i64(p, op->manual);
-    p_text(p, op->note);
-}
-
-static void p_verdict(params *p, const verdict *v)
-{
-    p_text(p, verdict_status_name(v->status));
-    p_text(p, verdict_status_name(v->first));
-    p_text(p, verdict_reason_name(v->reason));
-    p_text(p, v->reseat);
-    p_text(p, v->ticket_seat);
-    p_text(p, v->seat_ticket);
-    p_i64(p, v->checked_in_at);
-    p_text(p, v->checkin_device);
-}
-
-static void p_seat(params *p, const seat_state *s)
-{
-    p_text(p, s->ticket);
-    p_i64(p, s->blocked);
-    p_text(p, s->hold_device);
-    p_i64(p, s->hold_until);
-    p_text(p, s->lease_device);
-    p_i64(p, s->lease_until);
-}
-
-static void p_ticket(params *p, const ticket_state *t)
-{
-    p_text(p, t->code);
-    p_text(p, t->name);
-    p_text(p, t->klass);
-    p_text(p, t->seat);
-    p_text(p, t->party);
-    p_i64(p, t->checked_in_at);
-    p_text(p, t->checkin_device);
-    p_i64(p, t->revoked);
 }
 
 /* ---- reading results --------------------------------------------------------- */
@@ -536,6 +547,7 @@ static void tx_send_sql(coorddb_impl *db, const char *sql);
  * them (one round trip less per transaction). */
 static usher_err tx_pipeline(coorddb_impl *db, usher_errmsg *em)
 {
+    batch_reset(&db->rows);
     db->npending = 0;
     db->pipe_failed = db->saw_error = db->committed = false;
     db->pipe_err = USHER_OK;
@@ -596,10 +608,14 @@ static void tx_sync(coorddb_impl *db)
                 if (sqlstate_is(r, "23505"))
                     db->pipe_err = usher_fail(&db->pipe_em, USHER_EXISTS,
                                               "coordinator database: a row that is already there");
-                else if (sqlstate_is(r, "23502") && what && what->seat_id[0])
+                else if (sqlstate_is(r, "23502") && what && what->seat_id[0]) {
+                    char words[USHER_ERRMSG_SIZE / 2];
+                    pg_words(db, r, words, sizeof words); /* its DETAIL names the seat */
                     db->pipe_err = usher_fail(&db->pipe_em, USHER_NOTFOUND,
-                                              "seat %s is not in the database", what->seat_id);
-                else
+                                              "a seat of this group is not in the database "
+                                              "(PostgreSQL says: %s)",
+                                              words);
+                } else
                     db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
             } else if (!db->pipe_failed) {
                 db->pipe_failed = true;
@@ -682,6 +698,7 @@ static usher_err tx_end_pipeline(coorddb_impl *db, usher_errmsg *em)
 
 static void tx_rollback(coorddb_impl *db)
 {
+    batch_reset(&db->rows);
     if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
         tx_sync(db);
         PQexitPipelineMode(db->conn);
@@ -698,6 +715,7 @@ static void tx_rollback(coorddb_impl *db)
  * on. An error answered for any statement is a clean failure (rolled back). */
 static usher_err tx_commit(coorddb_impl *db, usher_errmsg *em)
 {
+    batch_flush(db);
     bool sent_commit = !db->pipe_failed;
     tx_send_sql(db, "COMMIT");
     usher_err err = tx_end_pipeline(db, em);
@@ -904,6 +922,7 @@ static void pg_free(coorddb_impl *db)
         return;
     PQfinish(db->conn); /* ends the session: its advisory locks go with it */
     pthread_mutex_destroy(&db->mu);
+    batch_release(&db->rows);
     free(db->pending);
     free(db);
 }
@@ -1310,7 +1329,226 @@ static usher_err pg_load(coorddb_impl *db, const state_config *cfg, layout **l, 
 
 /* ---- writing changes --------------------------------------------------------------- */
 
-/* Queues change c as number seq and the seats or tickets row it describes. */
+static void sb_add(batch *b, strbuf *sb, const char *v, size_t n)
+{
+    if (sb->len + n + 2 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 256;
+        while (cap < sb->len + n + 2)
+            cap *= 2;
+        char *bigger = realloc(sb->s, cap);
+        if (!bigger) {
+            b->nomem = true;
+            return;
+        }
+        sb->s = bigger, sb->cap = cap;
+    }
+    memcpy(sb->s + sb->len, v, n);
+    sb->len += n;
+    sb->s[sb->len] = '\0';
+}
+
+/* One element of an array literal: "text" with " and \ escaped; a string
+ * that is not UTF-8 (which the database refuses) has its high bytes made '?'
+ * rather than fail a whole group. */
+static void arr_text(batch *b, strbuf *sb, const char *v)
+{
+    v = v ? v : "";
+    bool utf8 = text_utf8_valid(v, strlen(v));
+    sb_add(b, sb, sb->len ? ",\"" : "{\"", 2);
+    const char *run = v;
+    for (const char *c = v;; c++) {
+        bool special = *c == '"' || *c == '\\' || (!utf8 && (unsigned char)*c >= 0x80);
+        if (!*c || special) {
+            sb_add(b, sb, run, (size_t)(c - run));
+            if (!*c)
+                break;
+            if (*c == '"' || *c == '\\')
+                sb_add(b, sb, "\\", 1), sb_add(b, sb, c, 1);
+            else
+                sb_add(b, sb, "?", 1);
+            run = c + 1;
+        }
+    }
+    sb_add(b, sb, "\"", 1);
+}
+
+static void arr_i64(batch *b, strbuf *sb, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%s%lld", sb->len ? "," : "{", (long long)v);
+    sb_add(b, sb, t, (size_t)n);
+}
+
+static void batch_reset(batch *b)
+{
+    colset *sets[] = {&b->ops, &b->changes, &b->alerts, &b->checkins};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        for (int c = 0; c < MAX_COLS; c++)
+            sets[i]->col[c].len = 0;
+        sets[i]->rows = 0;
+    }
+    b->nseats = b->ntickets = 0;
+    b->nomem = false;
+}
+
+static void batch_release(batch *b)
+{
+    colset *sets[] = {&b->ops, &b->changes, &b->alerts, &b->checkins};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        for (int c = 0; c < MAX_COLS; c++)
+            free(sets[i]->col[c].s);
+    free(b->seats);
+    free(b->tickets);
+}
+
+/* Sends one table's gathered rows as one statement (ncols arrays, then
+ * extra parameters) and empties them. */
+static void send_cols(coorddb_impl *db, int stmt, colset *cs, int ncols, const params *extra,
+                      const char *seat_marker)
+{
+    if (!cs->rows)
+        return;
+    params p = {0};
+    for (int c = 0; c < ncols; c++) {
+        sb_add(&db->rows, &cs->col[c], "}", 1);
+        p.v[p.n] = cs->col[c].s;
+        p.len[p.n] = 0;
+        p.fmt[p.n] = 0;
+        p.n++;
+    }
+    for (int i = 0; extra && i < extra->n; i++) {
+        p.v[p.n] = extra->v[i];
+        p.len[p.n] = extra->len[i];
+        p.fmt[p.n] = extra->fmt[i];
+        p.n++;
+    }
+    if (db->rows.nomem) {
+        if (!db->pipe_failed) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+        }
+    } else {
+        tx_send(db, stmt, &p, seat_marker);
+    }
+    for (int c = 0; c < ncols; c++)
+        cs->col[c].len = 0;
+    cs->rows = 0;
+}
+
+static int cmp_seat_row(const void *a, const void *b)
+{
+    const seat_row *x = *(const seat_row *const *)a, *y = *(const seat_row *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static int cmp_ticket_row(const void *a, const void *b)
+{
+    const ticket_state *x = *(const ticket_state *const *)a, *y = *(const ticket_state *const *)b;
+    int c = strcmp(x->code, y->code);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* The seat and ticket rows, each written once as it is last. */
+static void flush_rows(coorddb_impl *db)
+{
+    batch *b = &db->rows;
+    size_t most = b->nseats > b->ntickets ? b->nseats : b->ntickets;
+    if (!most)
+        return;
+    const void **order = malloc(most * sizeof *order);
+    colset *cs = calloc(1, sizeof *cs);
+    if (!order || !cs) {
+        b->nomem = true;
+        free(order);
+        free(cs);
+        if (!db->pipe_failed) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+        }
+        return;
+    }
+    for (size_t i = 0; i < b->nseats; i++)
+        order[i] = &b->seats[i];
+    qsort(order, b->nseats, sizeof *order, cmp_seat_row);
+    for (size_t i = 0; i < b->nseats; i++) {
+        const seat_row *r = order[i];
+        if (i + 1 < b->nseats && !strcmp(r->id, ((const seat_row *)order[i + 1])->id))
+            continue; /* a later change of the same seat follows */
+        arr_text(b, &cs->col[0], r->id);
+        arr_text(b, &cs->col[1], r->s.ticket);
+        arr_i64(b, &cs->col[2], r->s.blocked);
+        arr_text(b, &cs->col[3], r->s.hold_device);
+        arr_i64(b, &cs->col[4], r->s.hold_until);
+        arr_text(b, &cs->col[5], r->s.lease_device);
+        arr_i64(b, &cs->col[6], r->s.lease_until);
+        cs->rows++;
+    }
+    send_cols(db, P_SEATS_BULK, cs, 7, NULL, "*");
+    for (size_t i = 0; i < b->ntickets; i++)
+        order[i] = &b->tickets[i];
+    qsort(order, b->ntickets, sizeof *order, cmp_ticket_row);
+    for (size_t i = 0; i < b->ntickets; i++) {
+        const ticket_state *t = order[i];
+        if (i + 1 < b->ntickets && !strcmp(t->code, ((const ticket_state *)order[i + 1])->code))
+            continue;
+        arr_text(b, &cs->col[0], t->code);
+        arr_text(b, &cs->col[1], t->name);
+        arr_text(b, &cs->col[2], t->klass);
+        arr_text(b, &cs->col[3], t->seat);
+        arr_text(b, &cs->col[4], t->party);
+        arr_i64(b, &cs->col[5], t->checked_in_at);
+        arr_text(b, &cs->col[6], t->checkin_device);
+        arr_i64(b, &cs->col[7], t->revoked);
+        cs->rows++;
+    }
+    params extra = {0};
+    p_i64(&extra, b->now);
+    send_cols(db, P_TICKETS_BULK, cs, 8, &extra, NULL);
+    for (int c = 0; c < MAX_COLS; c++)
+        free(cs->col[c].s);
+    free(cs);
+    free(order);
+    b->nseats = b->ntickets = 0;
+}
+
+static void batch_flush(coorddb_impl *db)
+{
+    if (db->pipe_failed)
+        return;
+    batch *b = &db->rows;
+    send_cols(db, P_OPS_BULK, &b->ops, 23, NULL, NULL);
+    send_cols(db, P_CHANGES_BULK, &b->changes, 19, NULL, NULL);
+    flush_rows(db);
+    send_cols(db, P_ALERTS_BULK, &b->alerts, 13, NULL, NULL);
+    send_cols(db, P_CHECKINS_BULK, &b->checkins, 6, NULL, NULL);
+}
+
+/* Many rows (an import of thousands of tickets) go in several statements. */
+#define BATCH_ROWS 4096
+
+static void batch_maybe_flush(coorddb_impl *db)
+{
+    batch *b = &db->rows;
+    if (b->changes.rows + b->ops.rows + b->alerts.rows >= BATCH_ROWS)
+        batch_flush(db);
+}
+
+static void *grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
+{
+    if (n < *cap)
+        return v;
+    size_t c = *cap ? 2 * *cap : 64;
+    void *bigger = realloc(v, c * size);
+    if (!bigger) {
+        *nomem = true;
+        return v;
+    }
+    *cap = c;
+    return bigger;
+}
+
+/* Gathers change c as number seq and the seats or tickets row it describes. */
 static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq, const char *op_id,
                                  int64_t now, usher_errmsg *em)
 {
@@ -1319,47 +1557,70 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
     bool is_seat = c->type == CHANGE_SEAT;
     if (!is_seat && c->type != CHANGE_TICKET)
         return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
-    params p = {0};
-    p_i64(&p, seq);
-    p_text(&p, is_seat ? "seat" : "ticket");
-    p_i64(&p, now);
-    p_text(&p, op_id ? op_id : "");
-    p_text(&p, is_seat ? c->seat_id : "");
-    p_seat(&p, is_seat ? &c->seat : &no_seat);
-    p_ticket(&p, is_seat ? &no_ticket : &c->ticket);
-    tx_send(db, P_CHANGE_INSERT, &p, NULL);
-    params q = {0};
+    batch *b = &db->rows;
+    colset *cs = &b->changes;
+    const seat_state *st = is_seat ? &c->seat : &no_seat;
+    const ticket_state *t = is_seat ? &no_ticket : &c->ticket;
+    arr_i64(b, &cs->col[0], seq);
+    arr_text(b, &cs->col[1], is_seat ? "seat" : "ticket");
+    arr_i64(b, &cs->col[2], now);
+    arr_text(b, &cs->col[3], op_id ? op_id : "");
+    arr_text(b, &cs->col[4], is_seat ? c->seat_id : "");
+    arr_text(b, &cs->col[5], st->ticket);
+    arr_i64(b, &cs->col[6], st->blocked);
+    arr_text(b, &cs->col[7], st->hold_device);
+    arr_i64(b, &cs->col[8], st->hold_until);
+    arr_text(b, &cs->col[9], st->lease_device);
+    arr_i64(b, &cs->col[10], st->lease_until);
+    arr_text(b, &cs->col[11], t->code);
+    arr_text(b, &cs->col[12], t->name);
+    arr_text(b, &cs->col[13], t->klass);
+    arr_text(b, &cs->col[14], t->seat);
+    arr_text(b, &cs->col[15], t->party);
+    arr_i64(b, &cs->col[16], t->checked_in_at);
+    arr_text(b, &cs->col[17], t->checkin_device);
+    arr_i64(b, &cs->col[18], t->revoked);
+    cs->rows++;
+    b->now = now;
     if (is_seat) {
-        p_seat(&q, &c->seat);
-        p_text(&q, c->seat_id);
-        tx_send(db, P_SEAT_UPDATE, &q, c->seat_id);
+        b->seats = grow(b->seats, &b->seats_cap, b->nseats, sizeof *b->seats, &b->nomem);
+        if (b->nseats < b->seats_cap) {
+            seat_row *r = &b->seats[b->nseats++];
+            text_copy(r->id, sizeof r->id, c->seat_id);
+            r->s = c->seat;
+        }
     } else {
-        p_ticket(&q, &c->ticket);
-        p_i64(&q, now);
-        tx_send(db, P_TICKET_UPSERT, &q, NULL);
+        b->tickets = grow(b->tickets, &b->tickets_cap, b->ntickets, sizeof *b->tickets, &b->nomem);
+        if (b->ntickets < b->tickets_cap)
+            b->tickets[b->ntickets++] = c->ticket;
     }
+    if (b->nomem)
+        return usher_fail(em, USHER_NOMEM, "out of memory writing");
+    batch_maybe_flush(db);
     return USHER_OK;
 }
 
 static void tx_write_alert(coorddb_impl *db, const alert *a, const char *before, const char *after,
                            int64_t now)
 {
-    params p = {0};
+    batch *b = &db->rows;
+    colset *cs = &b->alerts;
     const char *kind = alert_kind_name(a->kind);
-    p_text(&p, kind ? kind : "");
-    p_text(&p, a->ticket);
-    p_text(&p, a->seat);
-    p_text(&p, a->other_seat);
-    p_text(&p, a->device);
-    p_text(&p, a->other_device);
-    p_i64(&p, a->at);
-    p_i64(&p, a->other_at);
-    p_text(&p, a->op_id);
-    p_i64(&p, now);
-    p_text(&p, a->note);
-    p_text(&p, before);
-    p_text(&p, after);
-    tx_send(db, P_ALERT_INSERT, &p, NULL);
+    arr_text(b, &cs->col[0], kind ? kind : "");
+    arr_text(b, &cs->col[1], a->ticket);
+    arr_text(b, &cs->col[2], a->seat);
+    arr_text(b, &cs->col[3], a->other_seat);
+    arr_text(b, &cs->col[4], a->device);
+    arr_text(b, &cs->col[5], a->other_device);
+    arr_i64(b, &cs->col[6], a->at);
+    arr_i64(b, &cs->col[7], a->other_at);
+    arr_text(b, &cs->col[8], a->op_id);
+    arr_i64(b, &cs->col[9], now);
+    arr_text(b, &cs->col[10], a->note);
+    arr_text(b, &cs->col[11], before);
+    arr_text(b, &cs->col[12], after);
+    cs->rows++;
+    batch_maybe_flush(db);
 }
 
 /* A file of weak codes makes the event's codes weak, unless the organiser
@@ -1488,17 +1749,37 @@ static usher_err pg_admin_change(coorddb_impl *db, state *st, coorddb_admin_fn f
     LOCKED(db, em, admin_change_body(db, st, fn, arg, trail, ntrail, new_codes, now, last_seq, em));
 }
 
-/* Queues one op with everything it caused; *seq and *op_seq count up. */
+/* Gathers one op with everything it caused; *seq and *op_seq count up. */
 static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const apply_result *r,
                                  int64_t now, int64_t *seq, int64_t *op_seq, usher_errmsg *em)
 {
-    params p = {0};
-    p_op(&p, op);
-    p_verdict(&p, &r->v);
-    p_i64(&p, *op_seq + 1);
-    p_i64(&p, now);
-    p_i64(&p, op->wait_ms);
-    tx_send(db, P_OP_INSERT, &p, NULL);
+    batch *b = &db->rows;
+    colset *o = &b->ops;
+    const verdict *v = &r->v;
+    arr_text(b, &o->col[0], op->id);
+    arr_text(b, &o->col[1], op->device);
+    arr_text(b, &o->col[2], op_kind_name(op->kind));
+    arr_text(b, &o->col[3], op->ticket);
+    arr_text(b, &o->col[4], op->seat);
+    arr_i64(b, &o->col[5], op->at);
+    arr_text(b, &o->col[6], op->expect_ticket_seat);
+    arr_i64(b, &o->col[7], op->expect_seat_free);
+    arr_text(b, &o->col[8], op->party);
+    arr_i64(b, &o->col[9], op->ttl_ms);
+    arr_i64(b, &o->col[10], op->manual);
+    arr_text(b, &o->col[11], op->note);
+    arr_text(b, &o->col[12], verdict_status_name(v->status));
+    arr_text(b, &o->col[13], verdict_status_name(v->first));
+    arr_text(b, &o->col[14], verdict_reason_name(v->reason));
+    arr_text(b, &o->col[15], v->reseat);
+    arr_text(b, &o->col[16], v->ticket_seat);
+    arr_text(b, &o->col[17], v->seat_ticket);
+    arr_i64(b, &o->col[18], v->checked_in_at);
+    arr_text(b, &o->col[19], v->checkin_device);
+    arr_i64(b, &o->col[20], *op_seq + 1);
+    arr_i64(b, &o->col[21], now);
+    arr_i64(b, &o->col[22], op->wait_ms);
+    o->rows++;
     ++*op_seq;
     for (int k = 0; k < r->nchanges; k++) {
         usher_err err = tx_write_change(db, &r->changes[k], *seq + 1, op->id, now, em);
@@ -1509,16 +1790,16 @@ static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const app
     for (int k = 0; k < r->nalerts; k++)
         tx_write_alert(db, &r->alerts[k], "", "", now);
     if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED) {
-        params c = {0};
-        p_text(&c, op->ticket);
-        p_text(&c, op->device);
-        p_i64(&c, op_happened_at(op, now)); /* the coordinator's clock */
-        p_i64(&c, r->v.reason == REASON_DUPLICATE_CHECKIN);
-        p_text(&c, op->id);
-        p_i64(&c, op->manual);
-        tx_send(db, P_CHECKIN_INSERT, &c, NULL);
+        colset *c = &b->checkins;
+        arr_text(b, &c->col[0], op->ticket);
+        arr_text(b, &c->col[1], op->device);
+        arr_i64(b, &c->col[2], op_happened_at(op, now)); /* the coordinator's clock */
+        arr_i64(b, &c->col[3], r->v.reason == REASON_DUPLICATE_CHECKIN);
+        arr_text(b, &c->col[4], op->id);
+        arr_i64(b, &c->col[5], op->manual);
+        c->rows++;
     }
-    return USHER_OK;
+    return b->nomem ? usher_fail(em, USHER_NOMEM, "out of memory writing") : USHER_OK;
 }
 
 static int cmp_op_id(const void *a, const void *b)

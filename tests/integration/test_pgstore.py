@@ -164,7 +164,8 @@ def test_missing_seat_row_refused_whole(env):
     r = tc.call(srv.port, "POST", "/v1/sync", {"cursor": 0, "ops": [
         tc.op("assign", ticket="P-0001", seat="T05-01"), tc.op("assign", ticket="P-0002", seat="T05-02")]}, k)
     check(r.status >= 500, "the group with the lost seat fails: %d %r" % (r.status, r.body[:200]))
-    check("T05-02 is not in the database" in srv.stderr(), "the log names the seat: %r" % srv.stderr()[-500:])
+    check("not in the database" in srv.stderr() and "T05-02" in srv.stderr(),
+          "the log names the seat: %r" % srv.stderr()[-500:])
     eq(tc.health_cursor(srv.port), before, "nothing of the group is logged")
     eq(it.store_sql(env.db, "SELECT count(*) FROM ops")[0][0], "0", "no op written")
     eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
