@@ -99,7 +99,14 @@ def parse_time(text):
 
 
 def integrity_ok(path):
-    """PRAGMA integrity_check on a database, opened read-only."""
+    """PRAGMA integrity_check on a database, opened read-only. A coordinator
+    on PostgreSQL (a connection string): every table of the store reads whole
+    instead (PostgreSQL checks its own pages; amcheck is not in its default
+    install)."""
+    if STORE == "postgresql" and path.startswith("host="):
+        for t in sorted(store_tables(path)):
+            store_sql(path, "SELECT count(*) FROM %s" % t)
+        return
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
     try:
         rows = db.execute("PRAGMA integrity_check").fetchall()
@@ -108,7 +115,26 @@ def integrity_ok(path):
     eq(rows, [("ok",)], "PRAGMA integrity_check of %s" % os.path.basename(path))
 
 
+def sql_literal(v):
+    """A value as an SQL literal (the tests' own values only: ids, codes, numbers)."""
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'%s'" % str(v).replace("'", "''")
+
+
 def query(path, sql, args=()):
+    """Rows of a read-only query with ? parameters: on a SQLite file, or on
+    the coordinator's PostgreSQL store (path a connection string; numbers
+    and text come back typed, as sqlite3's do)."""
+    if STORE == "postgresql" and path.startswith("host="):
+        parts = sql.split("?")
+        check(len(parts) == len(args) + 1, "query: %d placeholders, %d values" % (len(parts) - 1, len(args)))
+        text = parts[0] + "".join(sql_literal(a) + p for a, p in zip(args, parts[1:]))
+        # As JSON, so that numbers come back as numbers and text as text.
+        out = PG.psql("SELECT coalesce(json_agg(q), '[]') FROM (%s) q" % text,
+                      dbname=re.search(r"dbname=(\S+)", path).group(1))
+        rows = json.loads(out, object_pairs_hook=lambda pairs: pairs)
+        return [tuple(v for _, v in row) for row in rows]
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
     try:
         return db.execute(sql, args).fetchall()
@@ -124,8 +150,9 @@ def new_store(folder, name="coord.db"):
     test's folder, or a new PostgreSQL database of its own."""
     if STORE == "sqlite":
         return os.path.join(folder, name)
-    dbname = "t_%s_%d" % (os.path.basename(folder).replace("-", "_").lower()[-20:], os.getpid())
-    return PG.create_database(dbname)
+    tag = "%s_%s" % (os.path.basename(folder)[-12:], name.rsplit(".", 1)[0])
+    tag = re.sub(r"[^a-z0-9]+", "_", tag.lower())
+    return PG.create_database("t_%s_%d" % (tag[-40:], os.getpid()))
 
 
 def drop_store(where):
