@@ -584,18 +584,23 @@ static void tx_sync(coorddb_impl *db)
         return;
     }
     size_t i = 0;
+    int nulls = 0;
     for (;;) {
         PGresult *r = PQgetResult(db->conn);
         if (!r) {
-            if (PQstatus(db->conn) != CONNECTION_OK) {
+            /* One NULL ends a statement's results; two in a row mean
+             * nothing more will come (the connection is gone, whatever
+             * PQstatus says yet): never wait for a sync that was lost. */
+            if (PQstatus(db->conn) != CONNECTION_OK || ++nulls > 1) {
                 if (!db->pipe_failed) {
                     db->pipe_failed = true;
                     db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database");
                 }
                 break;
             }
-            continue; /* the end of one statement's results */
+            continue;
         }
+        nulls = 0;
         ExecStatusType s = PQresultStatus(r);
         if (s == PGRES_PIPELINE_SYNC) {
             PQclear(r);
@@ -2107,16 +2112,18 @@ static usher_err find_verdicts_body(coorddb_impl *db, const char *const *op_ids,
         err = pg_fail(db, NULL, em, "coordinator database: finding ops");
     /* The results, in the order sent, then the sync. */
     size_t i = 0, got = 0;
+    int nulls = 0;
     for (;;) {
         PGresult *r = PQgetResult(db->conn);
         if (!r) {
-            if (PQstatus(db->conn) != CONNECTION_OK) {
+            if (PQstatus(db->conn) != CONNECTION_OK || ++nulls > 1) { /* as in tx_sync */
                 if (!err)
                     err = pg_fail(db, NULL, em, "coordinator database: finding ops");
                 break;
             }
             continue;
         }
+        nulls = 0;
         ExecStatusType s = PQresultStatus(r);
         if (s == PGRES_PIPELINE_SYNC) {
             PQclear(r);
