@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "coord_qr.h"
 #include "coord_snapshot.h"
 #include "coorddb.h"
+#include "coordpg.h"
 #include "layout.h"
 #include "qrcode.h"
 #include "qrsig.h"
@@ -96,25 +96,26 @@ static int parse(const char *help, const cli_spec *specs, int n, int argc, char 
     } while (0)
 
 /* An organiser command must not write under a running server, whose state is
- * in memory: serve holds an exclusive flock on the database file. */
-static int lock_db(const char *path, bool wait_forever, int *fd_out, const char *hint)
+ * in memory: serve holds the store's lock (coorddb_lock) all the time. */
+static int lock_db(coorddb *db, const char *hint)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail("cannot open %s: %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | (wait_forever ? 0 : LOCK_NB)) != 0) {
-        close(fd);
-        return fail("%s is in use by a running 'usher-coord serve': stop it first%s", path,
-                    hint ? hint : "");
-    }
-    *fd_out = fd;
+    usher_errmsg em = {{0}};
+    if (coorddb_lock(db, &em) != USHER_OK)
+        return fail("%s%s", em.text, hint ? hint : "");
     return 0;
+}
+
+/* A file must exist (init makes it); a PostgreSQL database is made with
+ * PostgreSQL's createdb, and opening it makes Usher's tables. */
+static bool db_missing(const char *where)
+{
+    return coordwhere_kind_of(where) == COORDWHERE_SQLITE && access(where, F_OK) != 0;
 }
 
 static int open_db(const char *path, bool must_exist, coorddb **db)
 {
     usher_errmsg em = {{0}};
-    if (must_exist && access(path, F_OK) != 0)
+    if (must_exist && db_missing(path))
         return fail("%s does not exist: create it with 'usher-coord init --db %s'", path, path);
     if (coorddb_open(path, db, &em) != USHER_OK)
         return fail("%s", em.text);
@@ -251,13 +252,11 @@ static int read_file(const char *path, char **data, size_t *len)
 static int add_tickets(const char *dbpath, const ticket_list *tl)
 {
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = open_db(dbpath, true, &db);
     if (!rc)
         rc = lock_db(
-            dbpath, false, &lockfd,
-            "; while it serves, add tickets from the dashboard (Import CSV) or POST a CSV to "
-            "/v1/tickets/import");
+            db, "; while it serves, add tickets from the dashboard (Import CSV) or POST a CSV to "
+                "/v1/tickets/import");
     layout *l = NULL;
     state *st = NULL;
     usher_errmsg em = {{0}};
@@ -279,8 +278,6 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
     state_free(st);
     layout_free(l);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -288,12 +285,10 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
 static int import_into(const char *dbpath, const char *file, coord_import *ci, bool dry_run)
 {
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = open_db(dbpath, true, &db);
     if (!rc)
-        rc = lock_db(dbpath, false, &lockfd,
-                     "; while it serves, import from the dashboard (Import CSV) or POST the "
-                     "file to /v1/tickets/import");
+        rc = lock_db(db, "; while it serves, import from the dashboard (Import CSV) or POST the "
+                         "file to /v1/tickets/import");
     layout *l = NULL;
     state *st = NULL;
     usher_errmsg em = {{0}};
@@ -319,8 +314,6 @@ static int import_into(const char *dbpath, const char *file, coord_import *ci, b
     state_free(st);
     layout_free(l);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -346,15 +339,13 @@ static int cmd_layout_set(int argc, char **argv)
     layout *next = NULL, *l = NULL;
     state *st = NULL;
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = 0;
     if (layout_load_file(file, &next, &em) != USHER_OK)
         return fail("%s; nothing changed", em.text);
     rc = open_db(dbpath, true, &db);
     if (!rc)
-        rc = lock_db(dbpath, false, &lockfd,
-                     "; while it serves, save the layout from the dashboard or PUT it to "
-                     "/v1/layout");
+        rc = lock_db(db, "; while it serves, save the layout from the dashboard or PUT it to "
+                         "/v1/layout");
     state_config cfg = {0};
     if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
         rc = fail("%s", em.text);
@@ -382,8 +373,6 @@ static int cmd_layout_set(int argc, char **argv)
     layout_free(l);
     layout_free(next);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -590,10 +579,9 @@ static int cmd_event_set(int argc, char **argv)
     if (tz && check_tz(tz))
         return 1;
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = open_db(GET("db"), true, &db);
     if (!rc)
-        rc = lock_db(GET("db"), false, &lockfd, NULL);
+        rc = lock_db(db, NULL);
     coord_event ev;
     memset(&ev, 0, sizeof ev);
     usher_errmsg em = {{0}};
@@ -634,8 +622,6 @@ static int cmd_event_set(int argc, char **argv)
     sodium_memzero(pin, sizeof pin);
     sodium_memzero(&ev, sizeof ev);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -773,8 +759,12 @@ static int cmd_restore(int argc, char **argv)
         return fail("restore needs --db FILE (the coordinator database to replace)");
     if (access(c.args[0], R_OK) != 0)
         return fail("%s: cannot read it (%s)", c.args[0], strerror(errno));
-    int lockfd = -1;
-    if (access(db, F_OK) == 0 && lock_db(db, false, &lockfd, NULL))
+    /* Refused while a serve holds it. (Not held during the swap: a connection
+     * still open on the old file would find the new file's -wal by its name.) */
+    coorddb *held = NULL;
+    int busy = access(db, F_OK) == 0 && (open_db(db, true, &held) || lock_db(held, NULL));
+    coorddb_free(held);
+    if (busy)
         return 1;
     usher_errmsg em = {{0}};
     char replaced[4096];
@@ -785,8 +775,6 @@ static int cmd_restore(int argc, char **argv)
         printf("restored %s from %s (the database it replaced is %s)\n", db, c.args[0], replaced);
     else
         printf("restored %s from %s\n", db, c.args[0]);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -966,7 +954,7 @@ static int cmd_serve(int argc, char **argv)
         return fail("--reseat: nearest or none");
     if (!GET("tls-cert") != !GET("tls-key"))
         return fail("--tls-cert and --tls-key go together (a PEM certificate and its key)");
-    if (access(GET("db"), F_OK) != 0)
+    if (db_missing(GET("db")))
         return fail("%s does not exist: create it with 'usher-coord init --db %s'", GET("db"),
                     GET("db"));
     char *cert = NULL, *key = NULL;
@@ -989,12 +977,7 @@ static int cmd_serve(int argc, char **argv)
                                                : "private key (-----BEGIN ... PRIVATE KEY-----)");
         }
     }
-    int lockfd = -1;
-    if (lock_db(GET("db"), false, &lockfd, NULL)) {
-        free(cert);
-        free(key);
-        return 1;
-    }
+
     /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -1035,7 +1018,6 @@ out:
         engine_set_notify(e, NULL, NULL); /* no commit may reach a stopped server */
     coord_server_stop(srv);
     engine_free(e);
-    close(lockfd);
     free(cert);
     free(key);
     return rc;
@@ -1043,6 +1025,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    coorddb_set_postgresql(coordpg_backend()); /* --db "host=... dbname=..." */
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(usage, argc < 2 ? stderr : stdout);

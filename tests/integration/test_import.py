@@ -72,7 +72,7 @@ def test_every_export_format(env):
     """Each fixture: a dry run prints the format and mapping and writes
     nothing; the import stores exactly its valid rows, void rows skipped."""
     for name, (fmt, count, void, (code, nm, klass)) in EXPECTED.items():
-        sub = env.path(name + ".db")
+        sub = usher_it.new_store(env.dir, name + ".db")  # a file, or a database of its own
         env.db, keep = sub, env.db
         try:
             init(env, devices=())
@@ -92,6 +92,7 @@ def test_every_export_format(env):
             eq(got[code][:2], (nm, klass), "%s: %s's name and class" % (name, code))
         finally:
             env.db = keep
+            usher_it.drop_store(sub)
 
 
 def test_encodings_and_separators(env):
