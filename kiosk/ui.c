@@ -540,6 +540,74 @@ static void label_in(ui_frame *f, krect r, kcolor c, const char *text)
         it->px = px;
 }
 
+/* The overview of a stadium (seatmap_lod): each section drawn as short runs
+ * of its seats (runs of LOD_RUN or more, at most LOD_ITEMS in all: short runs
+ * follow a curved row closely, and few items keep the frame short), each run green
+ * as its free share, so where the free seats are shows at a glance; a
+ * section's name and free seats where they fit; the party's own seats on
+ * top. A tap comes closer (kguest__map_tap). */
+#define LOD_RUN 20
+#define LOD_ITEMS 600 /* runs a frame at most: each is an item to draw and compare */
+static void sections_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
+{
+    int n = layout_seat_count(w->l);
+    int run = n / LOD_ITEMS > LOD_RUN ? n / LOD_ITEMS : LOD_RUN;
+    const seatmap *mp = &m->map;
+    krect a = mp->area;
+    const kcolor full = ui_look_colors[LOOK_TAKEN], free_c = ui_look_colors[LOOK_FREE];
+    float half = fmaxf(seatmap_seat_radius(mp), 1.0f);
+    for (int s = 0; s < layout_section_count(w->l); s++) {
+        const layout_section *sec = layout_section_at(w->l, s);
+        int end = sec->first_seat + sec->seat_count, sec_free = 0, runs = 0;
+        krect mid = {0, 0, 0, 0}; /* the run in the middle: where the name goes */
+        for (int i0 = sec->first_seat; i0 < end; i0 += run) {
+            float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+            int nfree = 0, k = 0;
+            for (int i = i0; i < end && i < i0 + run; i++, k++) {
+                const layout_seat *ls = layout_seat_at(w->l, i);
+                float x, y;
+                seatmap_to_screen(mp, ls->x, ls->y, &x, &y);
+                x0 = fminf(x0, x - half), x1 = fmaxf(x1, x + half);
+                y0 = fminf(y0, y - half), y1 = fmaxf(y1, y + half);
+                nfree += state_seat_status(w->view, i, w->id.device, now) == SEAT_FREE;
+            }
+            sec_free += nfree;
+            if (runs++ == (sec->seat_count / run) / 2)
+                mid = R(x0, y0, x1 - x0, y1 - y0);
+            x0 = fmaxf(x0, a.x), y0 = fmaxf(y0, a.y);
+            x1 = fminf(x1, a.x + a.w), y1 = fminf(y1, a.y + a.h);
+            if (x1 <= x0 || y1 <= y0)
+                continue;
+            double share = (double)nfree / k;
+            kcolor c = {(uint8_t)(full.r + (free_c.r - full.r) * share),
+                        (uint8_t)(full.g + (free_c.g - full.g) * share),
+                        (uint8_t)(full.b + (free_c.b - full.b) * share), 255};
+            fill(f, R(x0, y0, x1 - x0, y1 - y0), c);
+        }
+        /* The name and free count where the section is drawn big enough to
+         * read (a row as thick as a line of text), over its middle. */
+        krect box = R(mid.x - mid.w, mid.y, 3 * mid.w, mid.h);
+        if (box.h >= ui_L.min_px * 1.45f && box.w >= ui_L.min_px * 6 && box.x >= a.x &&
+            box.y >= a.y && box.x + box.w <= a.x + a.w && box.y + box.h <= a.y + a.h) {
+            char words[64];
+            snprintf(words, sizeof words, "%s %d", sec->id, sec_free);
+            label_in(f, box, INK, words);
+        }
+    }
+    /* The party's own seats stay visible at any distance. */
+    for (int i = 0; i < m->nparty; i++) {
+        const char *sid = m->party[i].seat[0] ? m->party[i].seat : m->party[i].assigned;
+        int si = sid[0] ? layout_find_seat(w->l, sid) : -1;
+        if (si < 0)
+            continue;
+        const layout_seat *ls = layout_seat_at(w->l, si);
+        float x, y, r = SEATMAP_LOD_PX * 2;
+        seatmap_to_screen(mp, ls->x, ls->y, &x, &y);
+        if (krect_has(a, x, y))
+            add(f, UI_DISC, R(x - r, y - r, 2 * r, 2 * r), ui_look_colors[LOOK_MINE]);
+    }
+}
+
 static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const seatmap *mp = &m->map;
@@ -570,10 +638,14 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
                 label_in(f, box, DIM, sec->id);
         }
     }
+    int n = layout_seat_count(w->l);
+    if (seatmap_lod(mp, n)) {
+        sections_layer(m, w, now, f);
+        return;
+    }
     add(f, UI_SEATS, a, WHITE);
     if (f->skip_seats)
         return;
-    int n = layout_seat_count(w->l);
     if (f->seatcap < n) {
         ui_seat *p = realloc(f->seats, (size_t)n * sizeof *p);
         if (!p) {
