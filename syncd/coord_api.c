@@ -550,7 +550,9 @@ static void api_tickets_import(http_request *req, http_reply *r)
         const state *st = engine_read_begin(req->e);
         err = coord_import_plan(&ci, st);
         engine_read_end(req->e);
-        if (err)
+        if (err == USHER_PARSE)
+            http_json(r, 400, coord_import_refusal_json(&ci)); /* the seats, line by line */
+        else if (err)
             http_error(r, 500, "internal", "out of memory planning the import");
         else {
             json_t *j = coord_import_json(&ci, true);
@@ -562,7 +564,9 @@ static void api_tickets_import(http_request *req, http_reply *r)
         int64_t cursor = 0;
         err = engine_admin_change(req->e, coord_import_apply, &ci, NULL, 0, &ci.file.tickets,
                                   &cursor, &em);
-        if (err) {
+        if (err == USHER_PARSE) {
+            http_json(r, 400, coord_import_refusal_json(&ci));
+        } else if (err) {
             http_error(r, 503, "unavailable", "could not save the tickets (%s); try again",
                        em.text);
         } else {

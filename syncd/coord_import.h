@@ -40,11 +40,15 @@ void coord_import_release(coord_import *ci);
  * (nothing is read). USHER_NOMEM. */
 usher_err coord_import_read(coord_import *ci, const char *data, size_t len) USHER_MUST_CHECK;
 
-/* Plans the import against st (a dry run stops here). USHER_NOMEM. */
+/* Plans the import against st at the coordinator's clock (a dry run stops
+ * here). USHER_PARSE when a pre-assigned seat cannot be had: ci->problems
+ * names each row and the fix, ci->em sums up, and nothing may be imported.
+ * USHER_NOMEM. */
 usher_err coord_import_plan(coord_import *ci, const state *st) USHER_MUST_CHECK;
 
 /* A coorddb_admin_fn (arg: a read coord_import): plans against the state it
- * is given (so the plan shown is the one applied) and applies it. */
+ * is given (so the plan shown is the one applied) and applies it; USHER_PARSE
+ * as coord_import_plan (a seat taken meanwhile), nothing applied. */
 usher_err coord_import_apply(state *st, void *arg, change **out, size_t *n, usher_errmsg *em);
 
 /* The summary people read: format, encoding, separator, mapping, counts
