@@ -115,6 +115,7 @@ static const export_format formats[] = {
         .full = {"full_name"},
         .klass = {"class"},
         .status = {"status"},
+        .seat = {"seat"},
     },
 };
 

@@ -524,6 +524,37 @@ def test_import_csv(env):
     no_page_problems(page)
 
 
+def test_import_with_seats(env):
+    """Import CSV with a seat column: a seat of another class is refused by
+    line with nothing imported; the preview lists the seats and counts them;
+    Import seats the guest, and the map shows the seat taken at once."""
+    coord, page = start(env)
+    admin = env.tokens["admin"]
+    open_dashboard(coord, page, admin)
+    msg = "document.getElementById('tickets-msg').textContent"
+    choose_file(page, "vip.csv", "ticket_number,full_name,seat\nLATE-0001,Ann Early,T01-01\n")
+    page.wait(msg + ".indexOf('seat T01-01 is for VIP tickets') >= 0", slow(10), "the refusal of a VIP seat",
+              show=msg)
+    check("line 2" in text(page, "tickets-msg") and "nothing imported" in text(page, "tickets-msg"),
+          "the refusal names the line and says nothing was imported: %r" % text(page, "tickets-msg"))
+    eq(len(it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")), 0, "nothing imported")
+    choose_file(page, "seated.csv", "ticket_number,full_name,seat\nLATE-0001,Ann Early,T20-01\nLATE-0002,Bo Late,\n")
+    summary = "document.getElementById('import-summary').textContent"
+    page.wait("!document.getElementById('import-preview').hidden && " + summary + ".indexOf('1 seated') >= 0",
+              slow(10), "the preview with its seats", show=summary)
+    s = text(page, "import-summary")
+    for part in ('seat \u2190 "seat"', "LATE-0001  Ann Early, seat T20-01", "seat LATE-0001 (Ann Early): T20-01",
+                 "2 new, 0 updated, 0 revoked, 0 unchanged, 1 seated"):
+        check(part in s, "the preview lacks %r: %r" % (part, s))
+    eq(state(page, "T20-01"), "free", "the seat before Import")
+    click(page, "#import-confirm")
+    page.wait(msg + ".indexOf('2 new, 0 updated, 0 revoked, 0 unchanged, 1 seated') >= 0", slow(10),
+              "the import's confirmation", show=msg)
+    wait_state(page, "T20-01", "taken", "the imported seat")
+    eq(seats(coord, env)["T20-01"].get("ticket"), "LATE-0001", "the coordinator's T20-01")
+    no_page_problems(page)
+
+
 def test_corrections(env):
     """Edit a guest's name and class and undo a revoke from the ticket list:
     the coordinator has them, and the alerts show the trail."""

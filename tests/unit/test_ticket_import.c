@@ -400,6 +400,12 @@ static void seat_column_is_read_with_each_ticket(void **state)
     assert_string_equal(r.ti.tickets.items[0].seat, "A-12");
     assert_string_equal(r.ti.tickets.items[1].seat, "");
     result_release(&r);
+    /* Usher's own format takes an optional seat column */
+    read_text("ticket_number,full_name,class,seat\nG-1,Ann,VIP,T01-02\n", NULL, &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_map(&r.ti, TICKET_FIELD_SEAT, "\"seat\"");
+    assert_string_equal(r.ti.tickets.items[0].seat, "T01-02");
+    result_release(&r);
 }
 
 static void bad_or_repeated_seats_refuse_the_file(void **state)
