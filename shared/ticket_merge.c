@@ -197,8 +197,22 @@ static usher_err check_one_seat(const state *st, const ticket_rec *r, const bool
     return USHER_OK;
 }
 
-static usher_err plan_seats(const state *st, const ticket_list *tl, ticket_merge *m, int64_t now,
-                            csv_report *rep, size_t *problems)
+static int by_code(const void *key, const void *elem)
+{
+    return strcmp(key, ((const ticket_rec *)elem)->code);
+}
+
+/* The seat the previous import gave code, or NULL. */
+static const char *last_seat(const ticket_list *last, const char *code)
+{
+    if (!last || !last->count)
+        return NULL;
+    const ticket_rec *r = bsearch(code, last->items, last->count, sizeof *last->items, by_code);
+    return r ? r->seat : NULL;
+}
+
+static usher_err plan_seats(const state *st, const ticket_list *tl, const ticket_list *last,
+                            ticket_merge *m, int64_t now, csv_report *rep, size_t *problems)
 {
     int nt = state_ticket_count(st);
     bool *revoking = calloc((size_t)nt + 1, sizeof *revoking);
@@ -219,6 +233,13 @@ static usher_err plan_seats(const state *st, const ticket_list *tl, ticket_merge
         const ticket_state *t = ti >= 0 ? state_ticket(st, ti) : NULL;
         if (t && (t->revoked || !strcmp(t->seat, r->seat)))
             continue; /* revoked stays unseated; already there */
+        const char *before = t ? last_seat(last, r->code) : NULL;
+        if (before && !strcmp(before, r->seat)) {
+            m->seats_kept++; /* moved or unseated since the file gave this seat */
+            if (!strcmp(t->name, r->name) && !strcmp(t->klass, r->klass))
+                m->unchanged++;
+            continue;
+        }
         bool take;
         err = check_one_seat(st, r, revoking, now, rep, problems, &take);
         if (!err && take)
@@ -229,7 +250,8 @@ static usher_err plan_seats(const state *st, const ticket_list *tl, ticket_merge
 }
 
 usher_err ticket_merge_plan(const state *st, const ticket_list *tickets, const ticket_list *voided,
-                            ticket_missing missing, int64_t now, ticket_merge *out, csv_report *rep)
+                            ticket_missing missing, const ticket_list *last_seats, int64_t now,
+                            ticket_merge *out, csv_report *rep)
 {
     ticket_merge m = {0};
     size_t cap = 0, problems = 0;
@@ -244,7 +266,7 @@ usher_err ticket_merge_plan(const state *st, const ticket_list *tickets, const t
         err = plan_missing(st, missing, &m, listed);
     free(listed);
     if (!err)
-        err = plan_seats(st, tickets, &m, now, rep, &problems);
+        err = plan_seats(st, tickets, last_seats, &m, now, rep, &problems);
     if (!err && problems)
         err = USHER_PARSE;
     if (err) {

@@ -49,7 +49,9 @@ typedef struct ticket_merge {
     size_t void_unknown;    /* void rows of codes the event never had: nothing to do */
     ticket_seating *seated; /* tickets to seat (new seat or a move), file order */
     size_t nseated;
-    size_t moved; /* of them, tickets that sit elsewhere now */
+    size_t moved;      /* of them, tickets that sit elsewhere now */
+    size_t seats_kept; /* the file's seat is the one it gave before, but the ticket was moved
+                          or unseated since: left where it is */
 } ticket_merge;
 
 void ticket_merge_release(ticket_merge *m);
@@ -63,7 +65,11 @@ void ticket_merge_release(ticket_merge *m);
  *
  * A row with a seat (rec.seat) seats its ticket there, or moves it there
  * when it sits elsewhere, as an organiser's move would; a seat that a ticket
- * being revoked by this import holds counts as free. Refused, each a problem
+ * being revoked by this import holds counts as free. last_seats (may be NULL:
+ * none) holds the seat each ticket's previous import gave it, sorted by code
+ * (strcmp): when the row's seat is that one, the file did not change it, and
+ * a ticket moved or unseated since stays as it is (counted in seats_kept).
+ * Refused, each a problem
  * in rep naming the row's line and the fix: a seat the layout lacks, a seat
  * of a class the ticket's class may not use, a blocked seat, a seat that
  * holds another ticket, a seat a device holds or has leased at now. Then the
@@ -71,8 +77,8 @@ void ticket_merge_release(ticket_merge *m);
  * imported. rep may be NULL (problems then only counted in the return).
  * USHER_NOMEM; *out is released first and filled only on success. */
 usher_err ticket_merge_plan(const state *st, const ticket_list *tickets, const ticket_list *voided,
-                            ticket_missing missing, int64_t now, ticket_merge *out,
-                            csv_report *rep) USHER_MUST_CHECK;
+                            ticket_missing missing, const ticket_list *last_seats, int64_t now,
+                            ticket_merge *out, csv_report *rep) USHER_MUST_CHECK;
 
 /* Total number of changed tickets (added + updated + revoked + seated). */
 size_t ticket_merge_changes(const ticket_merge *m);

@@ -25,6 +25,7 @@ void coord_import_release(coord_import *ci)
     ticket_import_release(&ci->file);
     csv_report_release(&ci->problems);
     ticket_merge_release(&ci->plan);
+    ticket_list_release(&ci->last_seats);
     ci->read = false;
 }
 
@@ -38,12 +39,19 @@ usher_err coord_import_read(coord_import *ci, const char *data, size_t len)
     return err;
 }
 
+usher_err coord_import_load_seats(coorddb *db, void *arg)
+{
+    coord_import *ci = arg;
+    ticket_list_release(&ci->last_seats);
+    return coorddb_import_seats(db, &ci->last_seats, &ci->em);
+}
+
 usher_err coord_import_plan(coord_import *ci, const state *st)
 {
     csv_report_release(&ci->problems);
     usher_err err =
         ticket_merge_plan(st, &ci->file.tickets, &ci->file.more.voided, ci->opts.missing,
-                          timestamp_now_ms(), &ci->plan, &ci->problems);
+                          &ci->last_seats, timestamp_now_ms(), &ci->plan, &ci->problems);
     if (err == USHER_PARSE)
         usher_fail(&ci->em, USHER_PARSE, "%zu problem%s with the event's seats", ci->problems.total,
                    ci->problems.total == 1 ? "" : "s");
@@ -122,6 +130,9 @@ void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
         fprintf(out, ", %zu seated", m->nseated);
     if (m->moved)
         fprintf(out, " (%zu moved)", m->moved);
+    if (m->seats_kept)
+        fprintf(out, "; %zu moved or unseated since the last import stay where they are",
+                m->seats_kept);
     if (m->missing_kept)
         fprintf(out, "; %zu not in the file kept (--revoke-missing revokes them)", m->missing_kept);
     if (m->still_revoked)
@@ -212,6 +223,7 @@ json_t *coord_import_json(const coord_import *ci, bool dry_run)
     json_object_set_new(o, "seats", seats);
     json_object_set_new(o, "seated", json_integer((json_int_t)m->nseated));
     json_object_set_new(o, "moved", json_integer((json_int_t)m->moved));
+    json_object_set_new(o, "seats_kept", json_integer((json_int_t)m->seats_kept));
     return o;
 }
 

@@ -314,6 +314,8 @@ static int import_into(const char *dbpath, const char *file, coord_import *ci, b
     state_config cfg = {0};
     if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
         rc = fail("%s", em.text);
+    if (!rc && coord_import_load_seats(db, ci) != USHER_OK)
+        rc = fail("%s", ci->em.text);
     usher_err perr = rc ? USHER_OK : coord_import_plan(ci, st);
     if (perr == USHER_PARSE)
         rc = report_problems(file, &ci->problems, ci->em.text);

@@ -47,8 +47,8 @@ static void check_plan(const ticket_import *ti, const state *st)
 {
     ticket_merge m = {0};
     csv_report rep = {0};
-    usher_err err =
-        ticket_merge_plan(st, &ti->tickets, &ti->more.voided, TICKET_MISSING_KEEP, NOW, &m, &rep);
+    usher_err err = ticket_merge_plan(st, &ti->tickets, &ti->more.voided, TICKET_MISSING_KEEP, NULL,
+                                      NOW, &m, &rep);
     if (err == USHER_PARSE && (rep.total == 0 || ticket_merge_changes(&m) != 0))
         abort(); /* refused: nothing planned, and at least one problem named */
     if (err == USHER_OK) {

@@ -228,7 +228,8 @@ def test_seats_from_the_export_reach_a_device(env):
     seats and writes nothing; seats the layout lacks or that the file gives
     twice refuse the file by line; the import seats each ticket (the seat
     shown taken on a synced device); a re-import moves a ticket only to a
-    free seat, else is refused naming the ticket that sits there."""
+    free seat, else is refused naming the ticket that sits there, and only
+    when the file's seat changed: a move the organiser made since stays."""
     init(env, devices=(("admin", "admin"), ("k1", "kiosk")))
     a = env.tokens["admin"]
     src = fixture("pretix-checkin-seats.csv")
@@ -294,6 +295,15 @@ def test_seats_from_the_export_reach_a_device(env):
     wait_until(lambda: (dev.seats().get("T02-02"), dev.seats().get("T02-03"), dev.seats().get("T01-01")[0])
                == (("taken", AIKO), ("taken", LARS), "free"), slow(5),
                "the device has Aiko moved and Lars seated (%r)" % (dev.seats().get("T02-02"),))
+    # The organiser moves Aiko; the same export again leaves her where she is now.
+    st, _, raw = http_call(coord.port, "POST", "/v1/tickets/%s/move" % AIKO, a, json.dumps({"seat": "T04-01"}))
+    eq(st, 200, "the organiser's move (%r)" % raw[:200])
+    st, j = post(coord.port, a, "/v1/tickets/import", body)
+    eq((st, j["seated"], j["seats_kept"], j["unchanged"]), (200, 0, 1, 2),
+       "the same file again keeps the organiser's move (%r)" % j)
+    eq(get_json(coord.port, "/v1/tickets?q=" + AIKO, a)["tickets"][0]["seat"], "T04-01",
+       "Aiko still at the organiser's seat")
+    wait_until(lambda: device_tickets(dev)[AIKO]["seat"] == "T04-01", slow(5), "and so on the device")
 
 
 def test_corrections_reach_a_device(env):

@@ -67,7 +67,7 @@ static size_t plan_apply(fixture *f, const ticket_list *tl, const ticket_list *v
                          ticket_merge *m)
 {
     csv_report rep = {0};
-    assert_int_equal(ticket_merge_plan(f->st, tl, voided, TICKET_MISSING_KEEP, NOW, m, &rep),
+    assert_int_equal(ticket_merge_plan(f->st, tl, voided, TICKET_MISSING_KEEP, NULL, NOW, m, &rep),
                      USHER_OK);
     assert_int_equal(rep.total, 0);
     change *cs = NULL;
@@ -83,7 +83,7 @@ static size_t plan_apply(fixture *f, const ticket_list *tl, const ticket_list *v
 static void plan_refused(fixture *f, const ticket_list *tl, csv_report *rep)
 {
     ticket_merge m = {0};
-    assert_int_equal(ticket_merge_plan(f->st, tl, NULL, TICKET_MISSING_KEEP, NOW, &m, rep),
+    assert_int_equal(ticket_merge_plan(f->st, tl, NULL, TICKET_MISSING_KEEP, NULL, NOW, &m, rep),
                      USHER_PARSE);
     assert_int_equal(m.nseated + m.added.count, 0);
 }
@@ -163,7 +163,7 @@ static void seats_that_cannot_be_had_are_named_by_line(void **unused)
     ticket_list one = {0};
     push(&one, "GALA-7", "Gus", "", "T02-04", 6);
     ticket_merge m = {0};
-    assert_int_equal(ticket_merge_plan(f.st, &one, NULL, TICKET_MISSING_KEEP,
+    assert_int_equal(ticket_merge_plan(f.st, &one, NULL, TICKET_MISSING_KEEP, NULL,
                                        NOW + USHER_DEFAULT_HOLD_TTL_MS + 1, &m, &later),
                      USHER_OK);
     assert_int_equal(m.nseated, 1);
@@ -204,6 +204,52 @@ static void a_reimport_moves_a_ticket_only_to_a_free_seat(void **unused)
     assert_string_equal(state_seat(f.st, layout_find_seat(f.l, "T02-01"))->ticket, "");
     ticket_merge_release(&m);
     ticket_list_release(&tl);
+    fixture_release(&f);
+}
+
+/* The file gave Ann T02-01 before; the organiser moved her to T02-03 since. */
+static void a_move_made_since_the_last_import_is_kept(void **unused)
+{
+    (void)unused;
+    fixture f;
+    fixture_init(&f);
+    usher_op op;
+    op_init(&op, OP_ASSIGN, "admin", NOW);
+    text_copy(op.ticket, sizeof op.ticket, "GALA-1");
+    text_copy(op.seat, sizeof op.seat, "T02-03");
+    text_copy(op.expect_ticket_seat, sizeof op.expect_ticket_seat, "T02-01");
+    apply_result res;
+    state_apply(f.st, &op, NOW, &res);
+    assert_int_equal(res.v.status, VERDICT_ACCEPTED);
+    ticket_list last = {0}, tl = {0};
+    push(&last, "GALA-0", "", "", "T01-01", 0); /* sorted by code */
+    push(&last, "GALA-1", "", "", "T02-01", 0);
+    push(&tl, "GALA-1", "Ann", "", "T02-01", 2); /* the same file again */
+    ticket_merge m = {0};
+    csv_report rep = {0};
+    assert_int_equal(ticket_merge_plan(f.st, &tl, NULL, TICKET_MISSING_KEEP, &last, NOW, &m, &rep),
+                     USHER_OK);
+    assert_int_equal(m.seats_kept, 1);
+    assert_int_equal(m.nseated, 0);
+    assert_int_equal(m.unchanged, 1);
+    assert_int_equal(ticket_merge_changes(&m), 0);
+    /* without the memory of the last import, the file's seat would win */
+    assert_int_equal(ticket_merge_plan(f.st, &tl, NULL, TICKET_MISSING_KEEP, NULL, NOW, &m, &rep),
+                     USHER_OK);
+    assert_int_equal(m.nseated, 1);
+    assert_int_equal(m.moved, 1);
+    /* a file that gives another seat now: moved there */
+    ticket_list_release(&tl);
+    push(&tl, "GALA-1", "Ann", "", "T02-04", 2);
+    assert_int_equal(ticket_merge_plan(f.st, &tl, NULL, TICKET_MISSING_KEEP, &last, NOW, &m, &rep),
+                     USHER_OK);
+    assert_int_equal(m.seats_kept, 0);
+    assert_int_equal(m.nseated, 1);
+    assert_string_equal(m.seated[0].before, "T02-03");
+    ticket_merge_release(&m);
+    csv_report_release(&rep);
+    ticket_list_release(&tl);
+    ticket_list_release(&last);
     fixture_release(&f);
 }
 
@@ -255,6 +301,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(new_tickets_are_seated_where_the_file_says),
         cmocka_unit_test(seats_that_cannot_be_had_are_named_by_line),
         cmocka_unit_test(a_reimport_moves_a_ticket_only_to_a_free_seat),
+        cmocka_unit_test(a_move_made_since_the_last_import_is_kept),
         cmocka_unit_test(a_seat_freed_by_a_void_row_can_be_given),
         cmocka_unit_test(a_revoked_ticket_is_not_seated),
     };
