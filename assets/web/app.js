@@ -1701,6 +1701,7 @@
     });
     lines.push(b['new'] + ' new, ' + b.updated + ' updated, ' + b.revoked + ' revoked, ' + b.unchanged + ' unchanged' +
       (b.seated ? ', ' + b.seated + ' seated' + (b.moved ? ' (' + b.moved + ' moved)' : '') : '') +
+      (b.seats_kept ? '; ' + b.seats_kept + ' moved or unseated since the last import stay where they are' : '') +
       (b.missing_kept ? '; ' + b.missing_kept + ' not in the file kept' : ''));
     if (b.codes === 'weak') lines.push(b.weak + ' weak codes (' + (b.example || '') + '): guests need the QR code or their last name');
     return lines.join('\n');
