@@ -779,6 +779,58 @@ static usher_err note_codes(coorddb *db, const ticket_list *tl, usher_errmsg *em
     return err;
 }
 
+/* The seats an imported file gives (the caller holds the transaction). */
+static usher_err note_import_seats(coorddb *db, const ticket_list *tl, usher_errmsg *em)
+{
+    sqlite3_stmt *q = NULL;
+    usher_err err = USHER_OK;
+    for (size_t i = 0; i < tl->count && !err; i++) {
+        const ticket_rec *r = &tl->items[i];
+        if (!r->seat[0])
+            continue;
+        if (!q && sqlite3_prepare_v2(db->db,
+                                     "INSERT INTO import_seats(code, seat) VALUES (?1, ?2) "
+                                     "ON CONFLICT(code) DO UPDATE SET seat = excluded.seat",
+                                     -1, &q, NULL) != SQLITE_OK) {
+            err = store_fail(db->db, em, "coordinator database: remembering the file's seats");
+            break;
+        }
+        sqlite3_reset(q);
+        int rc = sqlite3_bind_text(q, 1, r->code, -1, SQLITE_STATIC);
+        rc |= sqlite3_bind_text(q, 2, r->seat, -1, SQLITE_STATIC);
+        if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
+            err = store_fail(db->db, em, "coordinator database: remembering the file's seats");
+    }
+    sqlite3_finalize(q);
+    return err;
+}
+
+usher_err coorddb_import_seats(coorddb *db, ticket_list *out, usher_errmsg *em)
+{
+    if (db->be) /* not kept there yet: a re-import moves a ticket whose file seat differs */
+        return USHER_OK;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db->db, "SELECT code, seat FROM import_seats ORDER BY code", -1, &q,
+                           NULL) != SQLITE_OK)
+        return store_fail(db->db, em, "coordinator database: reading the imported seats");
+    usher_err err = USHER_OK;
+    int rc = SQLITE_DONE;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        ticket_rec r = {0};
+        const char *code = (const char *)sqlite3_column_text(q, 0);
+        const char *seat = (const char *)sqlite3_column_text(q, 1);
+        text_copy(r.code, sizeof r.code, code ? code : "");
+        text_copy(r.seat, sizeof r.seat, seat ? seat : "");
+        err = ticket_list_push(out, &r);
+        if (err)
+            err = usher_fail(em, err, "out of memory reading the imported seats");
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = store_fail(db->db, em, "coordinator database: reading the imported seats");
+    sqlite3_finalize(q);
+    return err;
+}
+
 usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
                               size_t *added, usher_errmsg *em)
 {
@@ -844,6 +896,8 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
         err = write_alert_trail(db, &trail[i].a, trail[i].before, trail[i].after, now, em);
     if (!err && new_codes && new_codes->count)
         err = note_codes(db, new_codes, em);
+    if (!err && new_codes)
+        err = note_import_seats(db, new_codes, em);
     if (!err)
         err = store_commit(db->db, em);
     store_rollback(db->db);

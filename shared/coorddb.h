@@ -152,8 +152,9 @@ usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, si
  * made (*out malloc'd, seq 0). It runs first on a copy of st, whose changes
  * are written in one transaction with the trail (alerts with before/after
  * text, may be NULL/0), then on st itself once that is durable (fn must do
- * the same to both). new_codes (may be NULL): the codes of an imported file,
- * which make the event's codes weak when they are (as coorddb_add_tickets).
+ * the same to both). new_codes (may be NULL): the tickets of an imported file,
+ * whose codes make the event's codes weak when they are (as
+ * coorddb_add_tickets) and whose seats are remembered (coorddb_import_seats).
  * *last_seq (may be NULL) is the newest sequence after.
  * On failure nothing is written and st is untouched, except when fn fails on
  * st after the commit (USHER_NOMEM: restart usher-coord). */
@@ -164,6 +165,13 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
                                const coord_alert *trail, size_t ntrail,
                                const ticket_list *new_codes, int64_t now, int64_t *last_seq,
                                usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The seat each ticket's latest imported file gave it (tickets imported with a
+ * seat only), sorted by code (strcmp), appended to *out as code + seat
+ * records (name and class empty): ticket_merge_plan's last_seats. An admin
+ * change with new_codes (an import) records the seats its file gives, in the
+ * same transaction. USHER_DB, USHER_NOMEM. */
+usher_err coorddb_import_seats(coorddb *db, ticket_list *out, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Highest sequence number in the change log (0 when empty). */
 int64_t coorddb_last_seq(coorddb *db);

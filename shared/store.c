@@ -254,6 +254,13 @@ static const char *const coord_migrations[] = {
     "seat_lease_until FROM changes;\n"
     "DROP TABLE changes;\n"
     "ALTER TABLE changes_new RENAME TO changes;\n",
+    /* 10: the seat each ticket's latest imported file gave it, so that a
+     * re-import moves a ticket only when the file's seat changed, never back
+     * over a move made since (coorddb_import_seats). */
+    "CREATE TABLE import_seats(\n"
+    "  code TEXT PRIMARY KEY,\n"
+    "  seat TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */

@@ -556,15 +556,21 @@ static void api_tickets_import(http_request *req, http_reply *r)
     coord_import ci;
     coord_import_init(&ci, &opts);
     usher_err err = coord_import_read(&ci, req->body, req->len);
+    usher_err serr = err ? USHER_OK : engine_with_db(req->e, coord_import_load_seats, &ci);
     if (err == USHER_PARSE) {
         http_json(r, 400, coord_import_refusal_json(&ci));
     } else if (err) {
         http_error(r, 500, "internal", "out of memory reading the file");
+    } else if (serr) {
+        http_error(r, 503, "unavailable", "could not read the event's seats (%s); try again",
+                   ci.em.text);
     } else if (dry_run) {
         const state *st = engine_read_begin(req->e);
         err = coord_import_plan(&ci, st);
         engine_read_end(req->e);
-        if (err)
+        if (err == USHER_PARSE)
+            http_json(r, 400, coord_import_refusal_json(&ci)); /* the seats, line by line */
+        else if (err)
             http_error(r, 500, "internal", "out of memory planning the import");
         else {
             json_t *j = coord_import_json(&ci, true);
@@ -576,7 +582,9 @@ static void api_tickets_import(http_request *req, http_reply *r)
         int64_t cursor = 0;
         err = engine_admin_change(req->e, coord_import_apply, &ci, NULL, 0, &ci.file.tickets,
                                   &cursor, &em);
-        if (err) {
+        if (err == USHER_PARSE) {
+            http_json(r, 400, coord_import_refusal_json(&ci));
+        } else if (err) {
             http_error(r, 503, "unavailable", "could not save the tickets (%s); try again",
                        em.text);
         } else {

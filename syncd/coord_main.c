@@ -281,6 +281,20 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
     return rc;
 }
 
+/* A refused file's problems on stderr, line by line ("line N: ..."), or the
+ * file-level reason; always 1. */
+static int report_problems(const char *file, const csv_report *rep, const char *reason)
+{
+    for (size_t i = 0; i < rep->count; i++)
+        fprintf(stderr, "%s: %s\n", file, rep->items[i].message);
+    if (rep->total > rep->count)
+        fprintf(stderr, "%s: ... and %zu more problems\n", file, rep->total - rep->count);
+    if (rep->total)
+        return fail("%s: %zu problem%s; nothing imported", file, rep->total,
+                    rep->total == 1 ? "" : "s");
+    return fail("%s: %s; nothing imported", file, reason);
+}
+
 /* Plans the file against the event and, unless a dry run, applies it. */
 static int import_into(const char *dbpath, const char *file, coord_import *ci, bool dry_run)
 {
@@ -295,7 +309,12 @@ static int import_into(const char *dbpath, const char *file, coord_import *ci, b
     state_config cfg = {0};
     if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
         rc = fail("%s", em.text);
-    if (!rc && coord_import_plan(ci, st) != USHER_OK)
+    if (!rc && coord_import_load_seats(db, ci) != USHER_OK)
+        rc = fail("%s", ci->em.text);
+    usher_err perr = rc ? USHER_OK : coord_import_plan(ci, st);
+    if (perr == USHER_PARSE)
+        rc = report_problems(file, &ci->problems, ci->em.text);
+    else if (perr)
         rc = fail("out of memory planning the import");
     if (!rc && !dry_run &&
         coorddb_admin_change(db, st, coord_import_apply, ci, NULL, 0, &ci->file.tickets,
@@ -413,8 +432,12 @@ static int cmd_tickets_import(int argc, char **argv)
           "and order data, Eventbrite attendee report, Tito, Ticket Tailor, Hi.Events).\n"
           "UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1252; comma, semicolon\n"
           "or tab. It prints the format, the mapping and the counts; --dry-run stops there.\n"
-          "  --map code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN\n"
+          "  --map code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN,seat=COLUMN\n"
           "        names the columns of any other file (or overrides a recognised one)\n"
+          "A seat column (a seat id of the layout; empty: the guest chooses) seats each\n"
+          "ticket there, or moves it there on a re-import when the seat is free; a seat\n"
+          "the layout lacks, given twice, blocked or holding another ticket refuses the\n"
+          "file (--map seat= imports without seats).\n"
           "A newer export of the same event merges: new tickets are added, changed names\n"
           "and classes updated, void rows revoked; tickets no longer in the file are kept\n"
           "(--keep-missing, the default) or revoked (--revoke-missing). A bad file is\n"
@@ -435,16 +458,7 @@ static int cmd_tickets_import(int argc, char **argv)
     coord_import ci;
     coord_import_init(&ci, &opts);
     if (coord_import_read(&ci, data, len) != USHER_OK) {
-        const csv_report *rep = &ci.problems;
-        for (size_t i = 0; i < rep->count; i++)
-            fprintf(stderr, "%s: %s\n", c.args[0], rep->items[i].message); /* "line N: ..." */
-        if (rep->total > rep->count)
-            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep->total - rep->count);
-        if (rep->total)
-            rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep->total,
-                      rep->total == 1 ? "" : "s");
-        else
-            rc = fail("%s: %s; nothing imported", c.args[0], ci.em.text);
+        rc = report_problems(c.args[0], &ci.problems, ci.em.text);
     } else {
         rc = import_into(GET("db"), c.args[0], &ci, GET("dry-run") != NULL);
     }
