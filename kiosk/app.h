@@ -21,6 +21,15 @@
 #define KAPP_BUSY_MS 200       /* the journal's lock, while the kiosk runs */
 #define KAPP_BUSY_LAST_MS 5000 /* and for the last try at exit */
 
+/* Where seat cards go: the program's printer (kprint.h), set after
+ * kapp_open; all NULL = no printer. print gets the cards of ops just saved
+ * (or of a reprint); status fills the world's printer before every input. */
+typedef struct kapp_printer {
+    void (*print)(void *ctx, const kcard *cards, int n);
+    void (*status)(void *ctx, kprinter_status *out);
+    void *ctx;
+} kapp_printer;
+
 typedef struct kapp {
     journal *j;
     layout *l;
@@ -37,6 +46,7 @@ typedef struct kapp {
     keffects *unsaved; /* batches not saved yet, oldest first (malloc'd) */
     int nunsaved, capunsaved;
     int64_t last_retry; /* when unsaved ops were last tried without a new one */
+    kapp_printer printer;
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and

@@ -13,7 +13,9 @@
 
 #include "journal.h"
 #include "kinput.h"
+#include "kcard.h"
 #include "klayout.h"
+#include "kprintq.h"
 #include "ktr.h"
 #include "layout.h"
 #include "qrsig.h"
@@ -70,7 +72,8 @@ typedef struct kworld {
     uint8_t pk[QRSIG_PK_BYTES];
     kop_state ops[KPARTY_MAX]; /* the watched ops found in the outbox */
     int nops;
-    int64_t unsaved; /* ops the shell keeps in memory: the journal refused them */
+    int64_t unsaved;         /* ops the shell keeps in memory: the journal refused them */
+    kprinter_status printer; /* the seat-card printer (--printer); state OFF without one */
 } kworld;
 
 /* How a seat looks to the guest at the kiosk (colour and legend). */
@@ -205,6 +208,10 @@ typedef struct keffects {
     usher_op ops[KEFFECT_MAX_OPS]; /* append in one transaction, in order, then wake syncd */
     int nops;
     int admitted; /* door admissions these ops record: counted once saved */
+    /* seat cards to print (a printer is set): once the ops are saved, or at
+     * once when there are none (a reprint) */
+    kcard cards[KPARTY_MAX];
+    int ncards;
     bool quit;
 } keffects;
 

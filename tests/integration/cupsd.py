@@ -2,7 +2,7 @@
 config, spool and logs in a temporary folder, a unix socket only (no TCP),
 and a cups-pdf virtual printer whose PDFs land in that folder.
 
-    with Cups(tmpdir) as cups:            # Skip when CUPS cannot run here
+    with Cups() as cups:                  # Unavailable when CUPS cannot run here
         cups.env                          # {"CUPS_SERVER": ".../cups.sock"}
         cups.add_pdf_printer("usher-test")
         cups.wait_pdfs(1, 20)             # the PDFs printed so far
@@ -15,10 +15,12 @@ end, also when the test fails. The cups-pdf backend reads its settings from
 its file is removed again in stop(). Python 3 standard library only.
 """
 
+import grp
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -47,11 +49,14 @@ def missing():
 
 
 class Cups:
-    def __init__(self, tmp):
+    def __init__(self):
         why = missing()
         if why:
             raise Unavailable(why)
-        self.dir = os.path.join(tmp, "cups")
+        # Its own folder, not inside the test's (mkdtemp's 0700): filters run
+        # as lp and must reach the spool.
+        self.dir = tempfile.mkdtemp(prefix="usher-cups-")
+        os.chmod(self.dir, 0o755)
         self.sock = os.path.join(self.dir, "cups.sock")
         self.pdf_dir = os.path.join(self.dir, "pdf")
         self.env = {"CUPS_SERVER": self.sock}
@@ -68,10 +73,12 @@ class Cups:
 
     def start(self):
         d = self.dir
-        for sub in ("", "spool", "spool/tmp", "cache", "state", "log", "pdf", "pdf-spool", "ppd"):
+        for sub in ("spool", "spool/tmp", "cache", "state", "log", "pdf", "pdf-spool", "ppd"):
             os.makedirs(os.path.join(d, sub), exist_ok=True)
             os.chmod(os.path.join(d, sub), 0o755)
         os.chmod(os.path.join(d, "spool"), 0o710)
+        # Filters run as lp and read the spooled documents through the group.
+        os.chown(os.path.join(d, "spool"), 0, grp.getgrnam("lp").gr_gid)
         os.chmod(os.path.join(d, "spool/tmp"), 0o1777)
         # Everything of this scheduler lives under d; filters run as lp.
         files = self._write("cups-files.conf", "\n".join([
@@ -149,7 +156,7 @@ class Cups:
         inst = "usher-%s" % uuid.uuid4().hex[:12]
         conf = os.path.join(CUPS_PDF_CONF_DIR, "cups-pdf-%s.conf" % inst)
         with open(conf, "w") as f:
-            f.write("Out %s\nAnonDirName %s\nSpool %s\nLabel 0\nTitlePref 0\n"
+            f.write("Out %s\nAnonDirName %s\nSpool %s\nLabel 1\nTitlePref 1\n"
                     "UserUMask 0022\nGrp root\n" % (
                         self.pdf_dir, self.pdf_dir, os.path.join(self.dir, "pdf-spool")))
         self.instances.append(conf)
@@ -209,10 +216,14 @@ class Cups:
         try:
             return self.start()
         except BaseException:
-            self.stop()
+            self.remove()
             raise
 
     def __exit__(self, *exc):
+        self.remove()
+        return False
+
+    def remove(self):
+        """stop(), and its folder removed (the PDFs too)."""
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
-        return False

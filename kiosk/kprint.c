@@ -1,0 +1,279 @@
+/* kprint.c - seat cards through CUPS on a worker thread (kprint.h). The
+ * queue and the retry plan are kprintq's; here are only the thread, libcups
+ * and the words for staff. */
+#include "kprint.h"
+
+#include <cups/cups.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kcardpdf.h"
+#include "text.h"
+
+#define POLL_MS 1000 /* the printer's state is asked this often */
+
+struct kprint {
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;
+    bool stop;
+    char name[128];
+    char font[128];
+    kprintq q;
+    kprinter_status st;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool kprint_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > 127 || !text_printable(name))
+        return false;
+    return strcspn(name, " /#\\") == n;
+}
+
+static void problem(kprint *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(kprint *p, const char *fmt, ...)
+{
+    char text[sizeof p->st.problem];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&p->lock);
+    bool is_new = strcmp(text, p->st.problem) != 0;
+    text_copy(p->st.problem, sizeof p->st.problem, text);
+    pthread_mutex_unlock(&p->lock);
+    if (is_new)
+        fprintf(stderr, "usher-kiosk: %s\n", text);
+}
+
+/* Asks CUPS for the queue's state (without the lock: CUPS may be slow). */
+static kprinter_state ask_printer(kprint *p, char *reasons, size_t size)
+{
+    reasons[0] = '\0';
+    cups_dest_t *d = cupsGetNamedDest(CUPS_HTTP_DEFAULT, p->name, NULL);
+    if (!d) {
+        problem(p,
+                "printer %s: not found in CUPS (%s); add it with lpadmin -p %s -E -v URI -m "
+                "MODEL",
+                p->name, cupsLastErrorString(), p->name);
+        return KPRINTER_MISSING;
+    }
+    const char *state = cupsGetOption("printer-state", d->num_options, d->options);
+    const char *why = cupsGetOption("printer-state-reasons", d->num_options, d->options);
+    const char *acc = cupsGetOption("printer-is-accepting-jobs", d->num_options, d->options);
+    int64_t ipp = 0;
+    if (!state || !text_parse_i64(state, 3, 5, &ipp))
+        ipp = 0;
+    if (why && strcmp(why, "none") != 0)
+        text_copy(reasons, size, why);
+    kprinter_state s = kprinter_classify((int)ipp, reasons, !acc || !strcmp(acc, "true"));
+    cupsFreeDests(1, d);
+    if (!kprinter_takes_cards(s))
+        problem(p, "printer %s: %s%s%s%s", p->name, kprinter_state_name(s), reasons[0] ? " (" : "",
+                reasons, reasons[0] ? ")" : "");
+    return s;
+}
+
+/* The state of one of our jobs: IPP_JSTATE_*, 0 when CUPS does not know it. */
+static int job_state(kprint *p, int job)
+{
+    cups_job_t *jobs = NULL;
+    int n = cupsGetJobs2(CUPS_HTTP_DEFAULT, &jobs, p->name, 0, CUPS_WHICHJOBS_ALL);
+    int st = 0;
+    for (int i = 0; i < n; i++)
+        if (jobs[i].id == job)
+            st = (int)jobs[i].state;
+    cupsFreeJobs(n, jobs);
+    return st;
+}
+
+/* Renders the card and hands it to CUPS: the job id, 0 on failure (said). */
+static int send_card(kprint *p, const kcard *c)
+{
+    char path[] = "/tmp/usher-card-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        problem(p, "printer %s: no temporary file for a card", p->name);
+        return 0;
+    }
+    close(fd);
+    usher_errmsg em = {{0}};
+    int job = 0;
+    if (kcardpdf_write(c, p->font, path, &em)) {
+        problem(p, "printer %s: %s", p->name, em.text);
+    } else {
+        char title[96];
+        snprintf(title, sizeof title, "Usher seat card %s", c->code);
+        job = cupsPrintFile2(CUPS_HTTP_DEFAULT, p->name, path, title, 0, NULL);
+        if (job <= 0) {
+            problem(p, "printer %s: could not send a card (%s); trying again", p->name,
+                    cupsLastErrorString());
+            job = 0;
+        }
+    }
+    unlink(path);
+    return job;
+}
+
+/* The card at the printer: done, failed (tried again) or still going. */
+static void watch_job(kprint *p, uint64_t id, int job, kprinter_state s, int64_t now)
+{
+    int js = job_state(p, job);
+    if (js == IPP_JSTATE_STOPPED && kprinter_takes_cards(s)) {
+        /* CUPS stopped the job (a filter failed) but the printer goes on:
+         * the card would wait for ever; it is sent again instead. */
+        problem(p, "printer %s: CUPS stopped card job %d (its error_log says why); trying again",
+                p->name, job);
+        cupsCancelJob2(CUPS_HTTP_DEFAULT, p->name, job, 0);
+        js = IPP_JSTATE_ABORTED;
+    }
+    pthread_mutex_lock(&p->lock);
+    int i = kprintq_find(&p->q, id);
+    if (js == IPP_JSTATE_COMPLETED) {
+        kprintq_done(&p->q, i);
+        p->st.printed++;
+    } else if (js == IPP_JSTATE_ABORTED || js == IPP_JSTATE_CANCELED || js == 0) {
+        kprintq_failed(&p->q, i, now);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (js == IPP_JSTATE_ABORTED || js == IPP_JSTATE_CANCELED || js == 0)
+        problem(p, "printer %s: card job %d %s; trying again", p->name, job,
+                js ? (js == IPP_JSTATE_ABORTED ? "aborted" : "cancelled") : "lost");
+}
+
+static void *worker(void *arg)
+{
+    kprint *p = arg;
+    for (;;) {
+        char reasons[128];
+        kprinter_state s = ask_printer(p, reasons, sizeof reasons);
+        int64_t now = mono_ms();
+        pthread_mutex_lock(&p->lock);
+        p->st.state = s;
+        text_copy(p->st.reasons, sizeof p->st.reasons, reasons);
+        int at = kprintq_at_printer(&p->q);
+        uint64_t at_id = at >= 0 ? p->q.items[at].id : 0;
+        int at_job = at >= 0 ? p->q.items[at].job : 0;
+        pthread_mutex_unlock(&p->lock);
+        if (at_job)
+            watch_job(p, at_id, at_job, s, now);
+
+        pthread_mutex_lock(&p->lock);
+        int due = kprintq_due(&p->q, s, now);
+        kcard card;
+        uint64_t id = 0;
+        if (due >= 0) {
+            card = p->q.items[due].card;
+            id = p->q.items[due].id;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (due >= 0) {
+            int job = send_card(p, &card);
+            pthread_mutex_lock(&p->lock);
+            int i = kprintq_find(&p->q, id);
+            if (job)
+                kprintq_sent(&p->q, i, job);
+            else
+                kprintq_failed(&p->q, i, now);
+            pthread_mutex_unlock(&p->lock);
+        }
+
+        pthread_mutex_lock(&p->lock);
+        p->st.waiting = p->q.n;
+        p->st.dropped = p->q.dropped;
+        if (!p->stop) {
+            /* Sooner while a job is at the printer: its card should be
+             * counted as printed as it comes out. */
+            int64_t ms = kprintq_at_printer(&p->q) >= 0 ? POLL_MS / 4 : POLL_MS;
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += ms / 1000;
+            until.tv_nsec += (long)(ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&p->wake, &p->lock, &until);
+        }
+        bool stop = p->stop;
+        pthread_mutex_unlock(&p->lock);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+usher_err kprint_start(const char *printer, const char *font, kprint **out, usher_errmsg *em)
+{
+    if (!kprint_name_ok(printer))
+        return usher_fail(em, USHER_INVAL,
+                          "--printer '%s': not a CUPS queue name (1 to 127 printable "
+                          "characters without spaces, '/', '#' or '\\'; lpstat -p lists them)",
+                          printer);
+    kprint *p = calloc(1, sizeof *p);
+    if (!p)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    text_copy(p->name, sizeof p->name, printer);
+    text_copy(p->font, sizeof p->font, font);
+    p->st.state = KPRINTER_UNKNOWN;
+    text_copy(p->st.name, sizeof p->st.name, printer);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    if (pthread_create(&p->thread, NULL, worker, p) != 0) {
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return usher_fail(em, USHER_NOMEM, "cannot start the printer's thread");
+    }
+    *out = p;
+    return USHER_OK;
+}
+
+void kprint_stop(kprint *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    if (p->q.n)
+        fprintf(stderr, "usher-kiosk: %d seat cards were not printed (printer %s: %s)\n", p->q.n,
+                p->name, kprinter_state_name(p->st.state));
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+void kprint_cards(kprint *p, const kcard *cards, int n)
+{
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < n; i++)
+        kprintq_push(&p->q, &cards[i], now);
+    p->st.waiting = p->q.n;
+    p->st.dropped = p->q.dropped;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void kprint_status(kprint *p, kprinter_status *out)
+{
+    pthread_mutex_lock(&p->lock);
+    *out = p->st;
+    pthread_mutex_unlock(&p->lock);
+}
