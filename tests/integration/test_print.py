@@ -30,8 +30,8 @@ NAME = "Zoë Ångström 李小龙"
 class PrintKiosk(tk.Kiosk):
     """A headless kiosk that reaches the test's CUPS (CUPS_SERVER)."""
 
-    def __init__(self, env, db, name, script, cups, extra=()):
-        super().__init__(env, db, name, script, ("--printer", PRINTER) + tuple(extra))
+    def __init__(self, env, db, name, script, cups, extra=(), printer=PRINTER):
+        super().__init__(env, db, name, script, ("--printer", printer) + tuple(extra))
         self.environ = dict(os.environ)
         self.environ.update(cups.env)
 
@@ -188,6 +188,45 @@ shot back
     eq(card_of(env, pdfs[0]), "Sync Test\nGALA-0005 T03-04 (Table 3, seat 4)", "the door's card QR code")
     maint = " ".join(t["text"] for t in k.info("offline")["texts"])
     check("stopped" in maint, "the offline shot shows the stopped printer: %r" % maint[:400])
+
+
+def test_no_such_printer(env):
+    """A queue CUPS does not know, and then no CUPS at all (its socket gone):
+    the guest is seated all the same, without waiting, and the maintenance
+    screen names the printer as not found with the fix (lpadmin). A name
+    that cannot be a queue is refused at the start."""
+    cups = cups_for(env)
+    coord, sd = start(env, (("kiosk-1", "kiosk"),))
+    script = """
+type GALA-0003
+key Return
+tap button seats
+tap seat T05-0%d
+tap button confirm
+tap button yes
+expect screen confirmation
+tap button done
+%s
+await text "Printer %s: not found, cards waiting: 1, printed: 0"
+expect text "lpadmin -p %s"
+"""
+    PrintKiosk(env, sd["kiosk-1"].db, "unknown", script % (1, MAINT, "nosuch", "nosuch"), cups,
+               extra=("--pin", PIN), printer="nosuch").run()
+    cups.stop()  # no scheduler at all now
+    k = PrintKiosk(env, sd["kiosk-1"].db, "nocups",
+                   script.replace("GALA-0003", "GALA-0004") % (2, MAINT, PRINTER, PRINTER), cups,
+                   extra=("--pin", PIN))
+    k.run()
+    seats = [r["seat"] for r in tk.outbox(sd["kiosk-1"].db, "assign")]
+    eq(seats, ["T05-01", "T05-02"], "both guests seated without a printer")
+    check("not found in CUPS" in k.stderr(), "the kiosk said why on stderr: %r" % k.stderr())
+    for bad, words in (("two words", b"--printer takes a CUPS queue name"),
+                       ("a/b", b"--printer takes a CUPS queue name"),
+                       ("", b"--printer needs a non-empty value")):
+        p = subprocess.run([it.KIOSK, "--db", env.path("x"), "--printer", bad],
+                           capture_output=True, timeout=slow(10))
+        eq(p.returncode, 2, "--printer %r exit status" % bad)
+        check(words in p.stderr and p.stderr.count(b"\n") == 1, "--printer %r: %r" % (bad, p.stderr))
 
 
 if __name__ == "__main__":
