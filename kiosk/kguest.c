@@ -152,6 +152,7 @@ void kguest__reset(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->proof_code[0] = '\0';
     m->proof_seated = false;
     m->nparty = 0;
+    m->reprints = 0;
     memset(m->party, 0, sizeof m->party);
     m->party_id[0] = '\0';
     m->map_ready = false;
@@ -488,8 +489,10 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
     case SCR_DONE:
         if (!strcmp(name, "done"))
             kmodel__go_home(m, w, now, fx);
-        else if (!strcmp(name, "reprint"))
+        else if (!strcmp(name, "reprint") && m->reprints < KREPRINT_MAX) {
+            m->reprints++; /* not a roll of labels for a bored child */
             party_cards(m, w, fx);
+        }
         return;
     default:
         return;

@@ -48,6 +48,7 @@ const char *kscreen_name(kscreen s);
 int kscreen_parse(const char *name);
 
 #define KPARTY_MAX 8
+#define KREPRINT_MAX 2    /* a party's cards printed again at most this often */
 #define KFIND_MAX 6       /* staff search: matches kept for the screen */
 #define KFIND_MIN_CHARS 2 /* ...and the characters typed before it searches */
 
@@ -177,6 +178,7 @@ typedef struct kmodel {
     /* the party */
     kguest party[KPARTY_MAX];
     int nparty;
+    int reprints; /* "Print my card again" taps for this party (at most KREPRINT_MAX) */
     char party_id[USHER_OPID_SIZE];
     /* the map */
     seatmap map;

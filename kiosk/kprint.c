@@ -87,16 +87,25 @@ static kprinter_state ask_printer(kprint *p, char *reasons, size_t size)
     return s;
 }
 
-/* The state of one of our jobs: IPP_JSTATE_*, 0 when CUPS does not know it. */
-static int job_state(kprint *p, int job)
+/* The state of one of our jobs (IPP_JSTATE_*), asked for that job alone
+ * (Get-Job-Attributes: the scheduler keeps hundreds of finished jobs); 0
+ * when CUPS does not know it, -1 when CUPS could not be asked (the card is
+ * not sent again: it may be coming out). */
+static int job_state(int job)
 {
-    cups_job_t *jobs = NULL;
-    int n = cupsGetJobs2(CUPS_HTTP_DEFAULT, &jobs, p->name, 0, CUPS_WHICHJOBS_ALL);
-    int st = 0;
-    for (int i = 0; i < n; i++)
-        if (jobs[i].id == job)
-            st = (int)jobs[i].state;
-    cupsFreeJobs(n, jobs);
+    char uri[HTTP_MAX_URI];
+    httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof uri, "ipp", NULL, "localhost", 0, "/jobs/%d",
+                     job);
+    ipp_t *req = ippNewRequest(IPP_OP_GET_JOB_ATTRIBUTES);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", NULL, uri);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL, cupsUser());
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", NULL,
+                 "job-state");
+    ipp_t *resp = cupsDoRequest(CUPS_HTTP_DEFAULT, req, "/"); /* frees req */
+    ipp_status_t status = cupsLastError();
+    ipp_attribute_t *a = resp ? ippFindAttribute(resp, "job-state", IPP_TAG_ENUM) : NULL;
+    int st = a ? ippGetInteger(a, 0) : status == IPP_STATUS_ERROR_NOT_FOUND ? 0 : -1;
+    ippDelete(resp);
     return st;
 }
 
@@ -131,7 +140,9 @@ static int send_card(kprint *p, const kcard *c)
 /* The card at the printer: done, failed (tried again) or still going. */
 static void watch_job(kprint *p, uint64_t id, int job, kprinter_state s, int64_t now)
 {
-    int js = job_state(p, job);
+    int js = job_state(job);
+    if (js < 0)
+        return; /* CUPS did not answer: asked again at the next round */
     if (js == IPP_JSTATE_STOPPED && kprinter_takes_cards(s)) {
         /* CUPS stopped the job (a filter failed) but the printer goes on:
          * the card would wait for ever; it is sent again instead. */

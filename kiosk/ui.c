@@ -700,8 +700,8 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
     if (w->printer.state != KPRINTER_OFF && !refused) { /* a seat card came out, or will */
         float hw = (lw - g) / 2;
         button(f, "done", R(g, H - g - bh, hw, bh), _("Done"), true, BTN_GO, FONT_M);
-        button(f, "reprint", R(g + hw + g, H - g - bh, hw, bh), _("Print my card again"), true, BTN,
-               FONT_M);
+        button(f, "reprint", R(g + hw + g, H - g - bh, hw, bh), _("Print my card again"),
+               m->reprints < KREPRINT_MAX, BTN, FONT_M);
         return;
     }
     button(f, "done", R(g, H - g - bh, lw, bh), _("Done"), true, BTN_GO, FONT_M);

@@ -1005,6 +1005,13 @@ static void a_confirmation_asks_for_seat_cards(void **unused)
     tap_button(f, "reprint");
     assert_int_equal(f->fx.nops, 0);
     assert_int_equal(f->fx.ncards, 2);
+    tap_button(f, "reprint");
+    assert_int_equal(f->fx.ncards, 2);
+    krect r;
+    assert_false(button_rect(f, "reprint", &r)); /* KREPRINT_MAX: no more */
+    tap_xy(f, r.x + r.w / 2, r.y + r.h / 2);     /* disabled: nothing */
+    assert_int_equal(f->fx.ncards, 0);
+    assert_int_equal(f->m.reprints, KREPRINT_MAX);
     tap_button(f, "done");
     assert_int_equal(f->fx.ncards, 0);
     teardown(f);
