@@ -56,7 +56,7 @@ static void problem(kprint *p, const char *fmt, ...)
     text_copy(p->st.problem, sizeof p->st.problem, text);
     pthread_mutex_unlock(&p->lock);
     if (is_new)
-        fprintf(stderr, "usher-kiosk: %s\n", text);
+        fprintf(stderr, "usher-kiosk: printer %s: %s\n", p->name, text);
 }
 
 /* Asks CUPS for the queue's state (without the lock: CUPS may be slow). */
@@ -66,9 +66,9 @@ static kprinter_state ask_printer(kprint *p, char *reasons, size_t size)
     cups_dest_t *d = cupsGetNamedDest(CUPS_HTTP_DEFAULT, p->name, NULL);
     if (!d) {
         problem(p,
-                "printer %s: not found in CUPS (%s); add it with lpadmin -p %s -E -v URI -m "
+                "not found in CUPS (%s); add it with lpadmin -p %s -E -v URI -m "
                 "MODEL",
-                p->name, cupsLastErrorString(), p->name);
+                cupsLastErrorString(), p->name);
         return KPRINTER_MISSING;
     }
     const char *state = cupsGetOption("printer-state", d->num_options, d->options);
@@ -82,8 +82,8 @@ static kprinter_state ask_printer(kprint *p, char *reasons, size_t size)
     kprinter_state s = kprinter_classify((int)ipp, reasons, !acc || !strcmp(acc, "true"));
     cupsFreeDests(1, d);
     if (!kprinter_takes_cards(s))
-        problem(p, "printer %s: %s%s%s%s", p->name, kprinter_state_name(s), reasons[0] ? " (" : "",
-                reasons, reasons[0] ? ")" : "");
+        problem(p, "%s%s%s%s", kprinter_state_name(s), reasons[0] ? " (" : "", reasons,
+                reasons[0] ? ")" : "");
     return s;
 }
 
@@ -115,21 +115,20 @@ static int send_card(kprint *p, const kcard *c)
     char path[] = "/tmp/usher-card-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0) {
-        problem(p, "printer %s: no temporary file for a card", p->name);
+        problem(p, "no temporary file for a card");
         return 0;
     }
     close(fd);
     usher_errmsg em = {{0}};
     int job = 0;
     if (kcardpdf_write(c, p->font, path, &em)) {
-        problem(p, "printer %s: %s", p->name, em.text);
+        problem(p, "%s", em.text);
     } else {
         char title[96];
         snprintf(title, sizeof title, "Usher seat card %s", c->code);
         job = cupsPrintFile2(CUPS_HTTP_DEFAULT, p->name, path, title, 0, NULL);
         if (job <= 0) {
-            problem(p, "printer %s: could not send a card (%s); trying again", p->name,
-                    cupsLastErrorString());
+            problem(p, "could not send a card (%s); trying again", cupsLastErrorString());
             job = 0;
         }
     }
@@ -146,8 +145,7 @@ static void watch_job(kprint *p, uint64_t id, int job, kprinter_state s, int64_t
     if (js == IPP_JSTATE_STOPPED && kprinter_takes_cards(s)) {
         /* CUPS stopped the job (a filter failed) but the printer goes on:
          * the card would wait for ever; it is sent again instead. */
-        problem(p, "printer %s: CUPS stopped card job %d (its error_log says why); trying again",
-                p->name, job);
+        problem(p, "CUPS stopped card job %d (its error_log says why); trying again", job);
         cupsCancelJob2(CUPS_HTTP_DEFAULT, p->name, job, 0);
         js = IPP_JSTATE_ABORTED;
     }
@@ -161,7 +159,7 @@ static void watch_job(kprint *p, uint64_t id, int job, kprinter_state s, int64_t
     }
     pthread_mutex_unlock(&p->lock);
     if (js == IPP_JSTATE_ABORTED || js == IPP_JSTATE_CANCELED || js == 0)
-        problem(p, "printer %s: card job %d %s; trying again", p->name, job,
+        problem(p, "card job %d %s; trying again", job,
                 js ? (js == IPP_JSTATE_ABORTED ? "aborted" : "cancelled") : "lost");
 }
 

@@ -171,7 +171,7 @@ expect verdict admitted
 wait 3500
 %s
 await text "Printer usher-test: stopped, cards waiting: 1, printed: 0"
-expect text "Printer problem: printer usher-test: stopped (paused)"
+expect text "Printer problem: stopped (paused)"
 shot offline
 sleep 2000
 await text "Printer usher-test: stopped, cards waiting: 1, printed: 0"
