@@ -11,7 +11,7 @@
 
 #define MM (72.0 / 25.4)
 #define PAD (4 * MM)
-#define QR_SIDE (42 * MM)
+#define QR_SIDE (36 * MM) /* a version 4-6 code: about 0.8 mm a module */
 
 typedef struct box {
     double x, y, w;
@@ -52,7 +52,7 @@ static void qr_draw(cairo_t *cr, const qrcode *q, double x, double y, double sid
  * smaller when too wide); else wrapped on up to `lines` lines with an
  * ellipsis. */
 static void line_draw(cairo_t *cr, PangoLayout *pl, const char *family, double pt, bool bold,
-                      double grey, const char *s, bool whole, int lines, box *b)
+                      double grey, const char *s, bool whole, int lines, box *b, int *cut)
 {
     PangoFontDescription *fd = pango_font_description_new();
     pango_font_description_set_family(fd, family);
@@ -75,6 +75,12 @@ static void line_draw(cairo_t *cr, PangoLayout *pl, const char *family, double p
         pango_layout_set_height(pl, -lines);
         pango_layout_set_ellipsize(pl, PANGO_ELLIPSIZE_END);
         pango_layout_set_wrap(pl, PANGO_WRAP_WORD_CHAR);
+        /* A name is read whole: set smaller (down to 60 %) before it is cut. */
+        for (double f = 0.9; pango_layout_is_ellipsized(pl) && f >= 0.6; f -= 0.1) {
+            pango_font_description_set_size(fd, (int)(pt * f * PANGO_SCALE));
+            pango_layout_set_font_description(pl, fd);
+        }
+        *cut += pango_layout_is_ellipsized(pl);
     }
     pango_layout_get_size(pl, &w, &h);
     cairo_set_source_rgb(cr, grey, grey, grey);
@@ -85,8 +91,10 @@ static void line_draw(cairo_t *cr, PangoLayout *pl, const char *family, double p
     pango_font_description_free(fd);
 }
 
-usher_err kcardpdf_write(const kcard *c, const char *font, const char *path, usher_errmsg *em)
+usher_err kcardpdf_write(const kcard *c, const char *font, const char *path, int *cut,
+                         usher_errmsg *em)
 {
+    int ncut = 0;
     qrcode q = {0};
     usher_err err = qrcode_encode(c->qr, &q, em);
     if (err)
@@ -106,19 +114,19 @@ usher_err kcardpdf_write(const kcard *c, const char *font, const char *path, ush
         const char *t = lines[i].text;
         switch (lines[i].role) {
         case KCARD_EVENT:
-            line_draw(cr, pl, font, 8, false, 0.35, t, false, 1, &b);
+            line_draw(cr, pl, font, 8, false, 0.35, t, false, 1, &b, &ncut);
             break;
         case KCARD_NAME:
-            line_draw(cr, pl, font, 16, true, 0, t, false, 2, &b);
+            line_draw(cr, pl, font, 16, true, 0, t, false, 2, &b, &ncut);
             break;
         case KCARD_PLACE:
-            line_draw(cr, pl, font, 13, true, 0, t, true, 1, &b);
+            line_draw(cr, pl, font, 13, true, 0, t, true, 1, &b, &ncut);
             break;
         case KCARD_CODE:
-            line_draw(cr, pl, font, 10, false, 0, t, true, 1, &b);
+            line_draw(cr, pl, font, 10, false, 0, t, true, 1, &b, &ncut);
             break;
         case KCARD_NOTE:
-            line_draw(cr, pl, font, 8, false, 0.35, t, false, 2, &b);
+            line_draw(cr, pl, font, 8, false, 0.35, t, false, 2, &b, &ncut);
             break;
         }
     }
@@ -128,6 +136,8 @@ usher_err kcardpdf_write(const kcard *c, const char *font, const char *path, ush
     cairo_status_t st = cairo_surface_status(s);
     cairo_surface_destroy(s);
     qrcode_release(&q);
+    if (cut)
+        *cut = ncut;
     if (st != CAIRO_STATUS_SUCCESS)
         return usher_fail(em, USHER_IO, "%s: cannot write the seat card: %s", path,
                           cairo_status_to_string(st));

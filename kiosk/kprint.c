@@ -121,9 +121,12 @@ static int send_card(kprint *p, const kcard *c)
     close(fd);
     usher_errmsg em = {{0}};
     int job = 0;
-    if (kcardpdf_write(c, p->font, path, &em)) {
+    int cut = 0;
+    if (kcardpdf_write(c, p->font, path, &cut, &em)) {
         problem(p, "%s", em.text);
     } else {
+        if (cut) /* printed all the same: the guest is waiting */
+            fprintf(stderr, "usher-kiosk: the seat card of %s shortens a long name\n", c->code);
         char title[96];
         snprintf(title, sizeof title, "Usher seat card %s", c->code);
         job = cupsPrintFile2(CUPS_HTTP_DEFAULT, p->name, path, title, 0, NULL);

@@ -155,10 +155,12 @@ static void card_pdf_has_the_words(void **unused)
     char *dir = testutil_tmpdir();
     char *path = testutil_path(dir, "card.pdf");
     kcard c;
-    kcard_make(&c, "Spring Gala", "GALA-0007", "Zoë Ångström 李小龙", "T07-03", "Table 7, seat 3",
-               "Admitted at door-1");
+    kcard_make(&c, "Spring Gala", "GALA-0007", "Zoë Ångström-Løvenskiold 李小龙", "T07-03",
+               "Table 7, seat 3", "Admitted at door-1");
     usher_errmsg em = {{0}};
-    assert_int_equal(kcardpdf_write(&c, "Noto Sans", path, &em), USHER_OK);
+    int cut = -1;
+    assert_int_equal(kcardpdf_write(&c, "Noto Sans", path, &cut, &em), USHER_OK);
+    assert_int_equal(cut, 0); /* the long name set smaller, not cut */
     char cmd[1024], out[4096] = "";
     snprintf(cmd, sizeof cmd, "pdftotext -layout '%s' - 2>&1", path);
     FILE *p = popen(cmd, "r");
@@ -184,9 +186,16 @@ static void card_pdf_has_the_words(void **unused)
     assert_true(w > 283 && w < 284 && h > 155 && h < 156); /* 100 x 55 mm */
     /* A file that cannot be written is said so. */
     char *bad = testutil_path(dir, "no/such/folder/card.pdf");
-    assert_int_equal(kcardpdf_write(&c, "Noto Sans", bad, &em), USHER_IO);
+    assert_int_equal(kcardpdf_write(&c, "Noto Sans", bad, NULL, &em), USHER_IO);
     assert_non_null(strstr(em.text, "cannot write the seat card"));
     free(bad);
+    /* A name longer than two lines hold even at 60 %: cut, and said so. */
+    char huge[USHER_NAME_SIZE];
+    memset(huge, 'W', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    kcard_make(&c, "E", "A-1", huge, "", "", NULL);
+    assert_int_equal(kcardpdf_write(&c, "Noto Sans", path, &cut, &em), USHER_OK);
+    assert_int_equal(cut, 1);
     testutil_rmtree(dir);
     free(path);
     free(dir);
