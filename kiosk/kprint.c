@@ -6,6 +6,7 @@
 #include <cups/cups.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,18 @@
 #include "text.h"
 
 #define POLL_MS 1000 /* the printer's state is asked this often */
+#define WAIT_S 0.5   /* a silent CUPS is checked on this often... */
+#define WAITS_MAX 20 /* ...and given up after this many (10 s) in a round */
 
 struct kprint {
     pthread_t thread;
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t wake;
     bool stop;
+    atomic_bool stopping; /* read while CUPS keeps the worker waiting */
+    /* the worker's own: the round's connection to CUPS, and its waits */
+    http_t *http;
+    int waits;
     char name[128];
     char font[128];
     kprintq q;
@@ -59,28 +66,49 @@ static void problem(kprint *p, const char *fmt, ...)
         fprintf(stderr, "usher-kiosk: printer %s: %s\n", p->name, text);
 }
 
-/* Asks CUPS for the queue's state (without the lock: CUPS may be slow). */
+/* Asks CUPS for the queue's state (without the lock: CUPS may be slow), on
+ * the round's connection (cupsGetNamedDest would also ask for the default
+ * printer on a connection of its own, waiting a minute on a hung CUPS). */
 static kprinter_state ask_printer(kprint *p, char *reasons, size_t size)
 {
+    static const char *const want[] = {"printer-state", "printer-state-reasons",
+                                       "printer-is-accepting-jobs"};
     reasons[0] = '\0';
-    cups_dest_t *d = cupsGetNamedDest(CUPS_HTTP_DEFAULT, p->name, NULL);
-    if (!d) {
-        problem(p,
-                "not found in CUPS (%s); add it with lpadmin -p %s -E -v URI -m "
-                "MODEL",
-                cupsLastErrorString(), p->name);
-        return KPRINTER_MISSING;
+    char uri[HTTP_MAX_URI];
+    httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof uri, "ipp", NULL, "localhost", 0,
+                     "/printers/%s", p->name);
+    ipp_t *req = ippNewRequest(IPP_OP_GET_PRINTER_ATTRIBUTES);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
+    ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", 3, NULL, want);
+    ipp_t *resp = cupsDoRequest(p->http, req, "/"); /* frees req */
+    ipp_status_t status = cupsLastError();
+    if (!resp || status > IPP_STATUS_OK_CONFLICTING) {
+        ippDelete(resp);
+        if (status == IPP_STATUS_ERROR_NOT_FOUND) {
+            problem(p, "not found in CUPS; add it with lpadmin -p %s -E -v URI -m MODEL", p->name);
+            return KPRINTER_MISSING;
+        }
+        problem(p, "CUPS does not answer at %s (%s)", cupsServer(), cupsLastErrorString());
+        return KPRINTER_NO_CUPS;
     }
-    const char *state = cupsGetOption("printer-state", d->num_options, d->options);
-    const char *why = cupsGetOption("printer-state-reasons", d->num_options, d->options);
-    const char *acc = cupsGetOption("printer-is-accepting-jobs", d->num_options, d->options);
-    int64_t ipp = 0;
-    if (!state || !text_parse_i64(state, 3, 5, &ipp))
-        ipp = 0;
-    if (why && strcmp(why, "none") != 0)
-        text_copy(reasons, size, why);
-    kprinter_state s = kprinter_classify((int)ipp, reasons, !acc || !strcmp(acc, "true"));
-    cupsFreeDests(1, d);
+    ipp_attribute_t *st = ippFindAttribute(resp, "printer-state", IPP_TAG_ENUM);
+    ipp_attribute_t *acc = ippFindAttribute(resp, "printer-is-accepting-jobs", IPP_TAG_BOOLEAN);
+    ipp_attribute_t *why = ippFindAttribute(resp, "printer-state-reasons", IPP_TAG_KEYWORD);
+    size_t used = 0;
+    for (int i = 0; why && i < ippGetCount(why) && used + 1 < size; i++) {
+        const char *r = ippGetString(why, i, NULL);
+        if (!r || !strcmp(r, "none"))
+            continue;
+        int n = snprintf(reasons + used, size - used, "%s%s", used ? "," : "", r);
+        if (n < 0 || (size_t)n >= size - used) {
+            reasons[used] = '\0'; /* whole reasons only */
+            break;
+        }
+        used += (size_t)n;
+    }
+    kprinter_state s =
+        kprinter_classify(st ? ippGetInteger(st, 0) : 0, reasons, !acc || ippGetBoolean(acc, 0));
+    ippDelete(resp);
     if (!kprinter_takes_cards(s))
         problem(p, "%s%s%s%s", kprinter_state_name(s), reasons[0] ? " (" : "", reasons,
                 reasons[0] ? ")" : "");
@@ -91,7 +119,7 @@ static kprinter_state ask_printer(kprint *p, char *reasons, size_t size)
  * (Get-Job-Attributes: the scheduler keeps hundreds of finished jobs); 0
  * when CUPS does not know it, -1 when CUPS could not be asked (the card is
  * not sent again: it may be coming out). */
-static int job_state(int job)
+static int job_state(kprint *p, int job)
 {
     char uri[HTTP_MAX_URI];
     httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof uri, "ipp", NULL, "localhost", 0, "/jobs/%d",
@@ -101,7 +129,7 @@ static int job_state(int job)
     ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL, cupsUser());
     ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", NULL,
                  "job-state");
-    ipp_t *resp = cupsDoRequest(CUPS_HTTP_DEFAULT, req, "/"); /* frees req */
+    ipp_t *resp = cupsDoRequest(p->http, req, "/"); /* frees req */
     ipp_status_t status = cupsLastError();
     ipp_attribute_t *a = resp ? ippFindAttribute(resp, "job-state", IPP_TAG_ENUM) : NULL;
     int st = a ? ippGetInteger(a, 0) : status == IPP_STATUS_ERROR_NOT_FOUND ? 0 : -1;
@@ -129,7 +157,7 @@ static int send_card(kprint *p, const kcard *c)
             fprintf(stderr, "usher-kiosk: the seat card of %s shortens a long name\n", c->code);
         char title[96];
         snprintf(title, sizeof title, "Usher seat card %s", c->code);
-        job = cupsPrintFile2(CUPS_HTTP_DEFAULT, p->name, path, title, 0, NULL);
+        job = cupsPrintFile2(p->http, p->name, path, title, 0, NULL);
         if (job <= 0) {
             problem(p, "could not send a card (%s); trying again", cupsLastErrorString());
             job = 0;
@@ -142,14 +170,14 @@ static int send_card(kprint *p, const kcard *c)
 /* The card at the printer: done, failed (tried again) or still going. */
 static void watch_job(kprint *p, uint64_t id, int job, kprinter_state s, int64_t now)
 {
-    int js = job_state(job);
+    int js = job_state(p, job);
     if (js < 0)
         return; /* CUPS did not answer: asked again at the next round */
     if (js == IPP_JSTATE_STOPPED && kprinter_takes_cards(s)) {
         /* CUPS stopped the job (a filter failed) but the printer goes on:
          * the card would wait for ever; it is sent again instead. */
         problem(p, "CUPS stopped card job %d (its error_log says why); trying again", job);
-        cupsCancelJob2(CUPS_HTTP_DEFAULT, p->name, job, 0);
+        cupsCancelJob2(p->http, p->name, job, 0);
         js = IPP_JSTATE_ABORTED;
     }
     pthread_mutex_lock(&p->lock);
@@ -166,12 +194,38 @@ static void watch_job(kprint *p, uint64_t id, int job, kprinter_state s, int64_t
                 js ? (js == IPP_JSTATE_ABORTED ? "aborted" : "cancelled") : "lost");
 }
 
+/* libcups asks this every WAIT_S while CUPS is silent: go on waiting, or
+ * give up (the kiosk quits, or CUPS has not answered for 10 s). */
+static int keep_waiting(http_t *http, void *ctx)
+{
+    (void)http;
+    kprint *p = ctx;
+    return !atomic_load(&p->stopping) && ++p->waits < WAITS_MAX;
+}
+
+/* The round's connection to CUPS (where CUPS_SERVER or client.conf says),
+ * with bounded waits; NULL when it cannot be reached (said). */
+static http_t *connect_cups(kprint *p)
+{
+    p->waits = 0;
+    int cancel = 0;
+    http_t *http =
+        httpConnect2(cupsServer(), ippPort(), NULL, AF_UNSPEC, cupsEncryption(), 1, 5000, &cancel);
+    if (!http) {
+        problem(p, "CUPS does not answer at %s (%s)", cupsServer(), cupsLastErrorString());
+        return NULL;
+    }
+    httpSetTimeout(http, WAIT_S, keep_waiting, p);
+    return http;
+}
+
 static void *worker(void *arg)
 {
     kprint *p = arg;
     for (;;) {
-        char reasons[128];
-        kprinter_state s = ask_printer(p, reasons, sizeof reasons);
+        char reasons[128] = "";
+        p->http = connect_cups(p);
+        kprinter_state s = p->http ? ask_printer(p, reasons, sizeof reasons) : KPRINTER_NO_CUPS;
         int64_t now = mono_ms();
         pthread_mutex_lock(&p->lock);
         p->st.state = s;
@@ -180,11 +234,11 @@ static void *worker(void *arg)
         uint64_t at_id = at >= 0 ? p->q.items[at].id : 0;
         int at_job = at >= 0 ? p->q.items[at].job : 0;
         pthread_mutex_unlock(&p->lock);
-        if (at_job)
+        if (at_job && p->http)
             watch_job(p, at_id, at_job, s, now);
 
         pthread_mutex_lock(&p->lock);
-        int due = kprintq_due(&p->q, s, now);
+        int due = p->http ? kprintq_due(&p->q, s, now) : -1;
         kcard card;
         uint64_t id = 0;
         if (due >= 0) {
@@ -203,6 +257,9 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&p->lock);
         }
 
+        if (p->http)
+            httpClose(p->http);
+        p->http = NULL;
         pthread_mutex_lock(&p->lock);
         p->st.waiting = p->q.n;
         p->st.dropped = p->q.dropped;
@@ -258,6 +315,7 @@ void kprint_stop(kprint *p)
 {
     if (!p)
         return;
+    atomic_store(&p->stopping, true); /* a wait for CUPS ends within WAIT_S */
     pthread_mutex_lock(&p->lock);
     p->stop = true;
     pthread_cond_signal(&p->wake);

@@ -18,7 +18,8 @@
     X(STOPPED, "stopped")                                                                          \
     X(OFFLINE, "offline")                                                                          \
     X(NO_PAPER, "out of paper")                                                                    \
-    X(MISSING, "not found")
+    X(MISSING, "not found")                                                                        \
+    X(NO_CUPS, "CUPS not answering")
 
 typedef enum {
 #define KPRINTER_ENUM(e, s) KPRINTER_##e,

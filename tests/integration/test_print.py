@@ -13,8 +13,11 @@ missing: scripts/deps test) or pdftoppm / zbarimg are missing.
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 import cupsd
 import test_kiosk as tk
@@ -207,19 +210,20 @@ tap button yes
 expect screen confirmation
 tap button done
 %s
-await text "Printer %s: not found, cards waiting: 1, printed: 0"
-expect text "lpadmin -p %s"
+await text "Printer %s: %s, cards waiting: 1, printed: 0"
+expect text "%s"
 """
-    PrintKiosk(env, sd["kiosk-1"].db, "unknown", script % (1, MAINT, "nosuch", "nosuch"), cups,
-               extra=("--pin", PIN), printer="nosuch").run()
+    k = PrintKiosk(env, sd["kiosk-1"].db, "unknown", script % (
+        1, MAINT, "nosuch", "not found", "lpadmin -p nosuch"), cups, extra=("--pin", PIN),
+        printer="nosuch").run()
+    check("printer nosuch: not found in CUPS" in k.stderr(), "said on stderr: %r" % k.stderr())
     cups.stop()  # no scheduler at all now
-    k = PrintKiosk(env, sd["kiosk-1"].db, "nocups",
-                   script.replace("GALA-0003", "GALA-0004") % (2, MAINT, PRINTER, PRINTER), cups,
-                   extra=("--pin", PIN))
-    k.run()
+    k = PrintKiosk(env, sd["kiosk-1"].db, "nocups", script.replace("GALA-0003", "GALA-0004") % (
+        2, MAINT, PRINTER, "CUPS not answering", "CUPS does not answer at " + cups.sock), cups,
+        extra=("--pin", PIN)).run()
     seats = [r["seat"] for r in tk.outbox(sd["kiosk-1"].db, "assign")]
     eq(seats, ["T05-01", "T05-02"], "both guests seated without a printer")
-    check("not found in CUPS" in k.stderr(), "the kiosk said why on stderr: %r" % k.stderr())
+    check("CUPS does not answer" in k.stderr(), "said on stderr: %r" % k.stderr())
     for bad, words in (("two words", b"--printer takes a CUPS queue name"),
                        ("a/b", b"--printer takes a CUPS queue name"),
                        ("", b"--printer needs a non-empty value")):
@@ -227,6 +231,55 @@ expect text "lpadmin -p %s"
                            capture_output=True, timeout=slow(10))
         eq(p.returncode, 2, "--printer %r exit status" % bad)
         check(words in p.stderr and p.stderr.count(b"\n") == 1, "--printer %r: %r" % (bad, p.stderr))
+
+
+def test_silent_cups(env):
+    """A CUPS that takes connections and never answers (a hung scheduler):
+    the guest is seated without waiting, the maintenance screen says the
+    printer was not checked yet, and the kiosk still quits at once (the
+    printer's thread gives up its wait), saying the card was not printed."""
+    tk.tools("zbarimg")
+    coord, sd = start(env, (("kiosk-1", "kiosk"),))
+    sock_path = env.path("silent-cups.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(sock_path)
+    server.listen(16)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)  # read nothing, answer nothing
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        class Silent:
+            env = {"CUPS_SERVER": sock_path}
+        t0 = time.monotonic()
+        k = PrintKiosk(env, sd["kiosk-1"].db, "silent", """
+type GALA-0006
+key Return
+tap button seats
+tap seat T06-01
+tap button confirm
+tap button yes
+expect screen confirmation
+tap button done
+%s
+expect text "Printer usher-test: not checked yet, cards waiting: 1, printed: 0"
+""" % MAINT, Silent, extra=("--pin", PIN)).run()
+        took = time.monotonic() - t0
+        check(took < slow(8), "the kiosk took %.1f s to run and quit with a silent CUPS" % took)
+        check("1 seat cards were not printed" in k.stderr(), "said on stderr: %r" % k.stderr())
+        eq([r["seat"] for r in tk.outbox(sd["kiosk-1"].db, "assign")], ["T06-01"], "the guest seated")
+        check(held, "the kiosk did connect to the silent CUPS")
+    finally:
+        server.close()
+        for c in held:
+            c.close()
 
 
 if __name__ == "__main__":
