@@ -140,10 +140,12 @@ static int job_state(kprint *p, int job)
 /* Renders the card and hands it to CUPS: the job id, 0 on failure (said). */
 static int send_card(kprint *p, const kcard *c)
 {
-    char path[] = "/tmp/usher-card-XXXXXX";
+    const char *tmp = getenv("TMPDIR"); /* systemd's PrivateTmp, a read-only root's tmpfs */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/usher-card-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     int fd = mkstemp(path);
     if (fd < 0) {
-        problem(p, "no temporary file for a card");
+        problem(p, "no temporary file for a card in %s", tmp && tmp[0] ? tmp : "/tmp");
         return 0;
     }
     close(fd);
