@@ -248,6 +248,14 @@ static usher_err save_ops(kapp *a, const usher_op *ops, int n, int64_t now, ushe
     return USHER_OK;
 }
 
+/* The cards of ops now durable (a guest's seats, an admission), or of a
+ * reprint: a card never tells of a seat the journal does not have. */
+static void print_cards(kapp *a, const keffects *fx)
+{
+    if (fx->ncards && a->printer.print)
+        a->printer.print(a->printer.ctx, fx->cards, fx->ncards);
+}
+
 static void count_unsaved(kapp *a)
 {
     int64_t n = 0;
@@ -271,6 +279,7 @@ static usher_err flush(kapp *a, int64_t now, usher_errmsg *em)
         } else {
             a->appended += b->nops;
             kmodel_saved(&a->m, &a->w, b, now);
+            print_cards(a, b);
         }
         a->nunsaved--;
         memmove(&a->unsaved[0], &a->unsaved[1], (size_t)a->nunsaved * sizeof *a->unsaved);
@@ -320,8 +329,10 @@ static void apply(kapp *a, keffects *fx, int64_t now)
                 keep_unsaved(a, fx);
         } else if (!err) {
             a->appended += fx->nops;
-            if (fx->nops)
+            if (fx->nops) {
                 kmodel_saved(&a->m, &a->w, fx, now);
+                print_cards(a, fx);
+            }
             if (a->w.st.wake_socket[0])
                 wake_send(a->w.st.wake_socket);
         }
@@ -332,6 +343,8 @@ static void apply(kapp *a, keffects *fx, int64_t now)
             refresh(a, now, true, false);
         count_unsaved(a);
     }
+    if (!fx->nops && fx->ncards) /* a reprint: nothing to save */
+        print_cards(a, fx);
     if (fx->quit)
         a->quit = true;
 }
@@ -339,6 +352,8 @@ static void apply(kapp *a, keffects *fx, int64_t now)
 void kapp_input(kapp *a, const kiosk_input *in, int64_t now)
 {
     keffects fx;
+    if (a->printer.status)
+        a->printer.status(a->printer.ctx, &a->w.printer);
     kmodel_update(&a->m, &a->w, in, now, &fx);
     apply(a, &fx, now);
     if (fx.nops) { /* let the model see its own ops at once (a refused hold...) */

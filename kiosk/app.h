@@ -23,6 +23,15 @@
 #define KAPP_BUSY_LAST_MS 5000 /* and for the last try at exit */
 #define KAPP_REOPEN_MS 1000    /* a journal on a full disk: tried again this often */
 
+/* Where seat cards go: the program's printer (kprint.h), set after
+ * kapp_open; all NULL = no printer. print gets the cards of ops just saved
+ * (or of a reprint); status fills the world's printer before every input. */
+typedef struct kapp_printer {
+    void (*print)(void *ctx, const kcard *cards, int n);
+    void (*status)(void *ctx, kprinter_status *out);
+    void *ctx;
+} kapp_printer;
+
 typedef struct kapp {
     journal *j;
     layout *l;
@@ -43,6 +52,7 @@ typedef struct kapp {
     int64_t reopen_at;  /* monotonic ms: the next try to open it (j is NULL meanwhile) */
     bool view_stale;    /* the view may not be the journal's: read it in full next time */
     int64_t view_reads; /* full reads of the seat view (journal_load_view) so far */
+    kapp_printer printer;
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and

@@ -113,6 +113,17 @@ void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, c
         snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
 }
 
+void kmodel__card(const kmodel *m, const kworld *w, const char *code, const char *name,
+                  const char *seat, const char *note, keffects *fx)
+{
+    if (!fx || w->printer.state == KPRINTER_OFF || fx->ncards >= KPARTY_MAX)
+        return;
+    char words[96] = "";
+    if (seat && seat[0])
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
+    kcard_make(&fx->cards[fx->ncards++], w->id.event_name, code, name, seat, words, note);
+}
+
 void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)
 {
     memset(&m->msg, 0, sizeof m->msg);
@@ -250,8 +261,12 @@ static void verdict_record(kmodel *m, const kworld *w, const char *code, bool ad
     text_copy(m->verdict.op_id, sizeof m->verdict.op_id, op->id);
     m->verdict.saved = false;
     m->verdict_until = INT64_MAX;
-    if (admits)
+    if (admits) {
         fx->admitted++;
+        char note[KCARD_LINE_SIZE];
+        snprintf(note, sizeof note, ktr_in(m->lang, "Admitted at %s"), w->id.device);
+        kmodel__card(m, w, code, m->verdict.name, m->verdict.seat, note, fx);
+    }
 }
 
 /* When, in the event's time zone (the shell picks it) and the guest's
@@ -743,6 +758,8 @@ void kmodel_save_failed(kmodel *m, const kworld *w, keffects *fx, const char *wh
             fx->ops[kept++] = fx->ops[i];
     }
     fx->nops = kept;
+    if (undone)
+        fx->ncards = 0; /* the assigns went back: no seat to print (a check-in is kept) */
     /* A guest learns only that it did not work and what to do; the journal's
      * words (SQLite's) are for staff. A door verdict says NOT RECORDED
      * itself while its op waits (ui.c). */

@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "draw.h"
+#include "kprint.h"
 #include "ktr.h"
 #include "runner.h"
 #include "sdlin.h"
@@ -29,7 +30,7 @@ static void usage(FILE *f)
         f,
         "usage: usher-kiosk --db FILE [--mode guest|door] [--window WxH | --fullscreen]\n"
         "                   [--font FAMILY] [--lang LANG] [--idle-seconds N] [--pin DIGITS]\n"
-        "                   [--ppi N]\n"
+        "                   [--ppi N] [--printer NAME]\n"
         "                   [--headless --script FILE --shots DIR]\n"
         "       usher-kiosk [--bench-frames N] [--bench-taps N] --layout gala:25x10|theatre:RxS\n"
         "                   [--window WxH]\n"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
         "                 after holding the top-left corner for 3 s\n"
         "  --ppi          screen pixels per inch, for text and targets of the right size\n"
         "                 (default: what the display reports, else 140)\n"
+        "  --printer      print a seat card after each confirmation (guest) or admission\n"
+        "                 (door) on this CUPS queue (lpstat -p lists them)\n"
         "  --headless     no window: run --script (kiosk/README.md), screenshots to --shots\n"
         "  --bench-frames draw N frames of a generated venue's seat map and print the\n"
         "                 median and p99 frame time (software renderer)\n"
@@ -290,6 +293,17 @@ out:
     return rc;
 }
 
+/* The kiosk shell's printer hooks (app.h), onto the printer's thread. */
+static void print_cards(void *ctx, const kcard *cards, int n)
+{
+    kprint_cards(ctx, cards, n);
+}
+
+static void printer_status(void *ctx, kprinter_status *out)
+{
+    kprint_status(ctx, out);
+}
+
 int main(int argc, char **argv)
 {
     static const cli_spec specs[] = {
@@ -297,6 +311,7 @@ int main(int argc, char **argv)
         {"font", true},         {"headless", false}, {"script", true}, {"shots", true},
         {"idle-seconds", true}, {"pin", true},       {"ppi", true},    {"bench-frames", true},
         {"bench-taps", true},   {"layout", true},    {"lang", true},   {"bench-start", false},
+        {"printer", true},
     };
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
@@ -335,6 +350,9 @@ int main(int argc, char **argv)
         why = "--font takes a font family name, e.g. \"Noto Sans\"";
     else if (OPT("lang") && !ktr_known(OPT("lang")))
         why = "--lang takes en, de, fr, es, ar or zh";
+    else if (OPT("printer") && !kprint_name_ok(OPT("printer")))
+        why = "--printer takes a CUPS queue name (no spaces, '/', '#' or '\\'; lpstat -p lists "
+              "them)";
     else if (OPT("mode") && strcmp(OPT("mode"), "guest") && strcmp(OPT("mode"), "door"))
         why = "--mode takes guest or door";
     else if (OPT("bench-frames") &&
@@ -386,12 +404,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
         return 1;
     }
+    kprint *printer = NULL;
+    if (OPT("printer")) {
+        if (kprint_start(OPT("printer"), font, &printer, &em)) {
+            fprintf(stderr, "usher-kiosk: %s\n", em.text);
+            kapp_close(&a);
+            return 1;
+        }
+        a.printer = (kapp_printer){.print = print_cards, .status = printer_status, .ctx = printer};
+        printer_status(printer, &a.w.printer);
+    }
     if (OPT("headless"))
         rc = run_headless(&a, font, OPT("script"), OPT("shots"), w, h);
     else
         rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL,
                         OPT("bench-start") != NULL);
     kapp_close(&a);
+    kprint_stop(printer);
     return rc;
 #undef OPT
 }

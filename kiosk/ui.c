@@ -868,6 +868,13 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
     } else {
         f->qr_text[0] = '\0';
     }
+    if (w->printer.state != KPRINTER_OFF && !refused) { /* a seat card came out, or will */
+        float hw = (lw - g) / 2;
+        button(f, "done", R(g, H - g - bh, hw, bh), _("Done"), true, BTN_GO, FONT_M);
+        button(f, "reprint", R(g + hw + g, H - g - bh, hw, bh), _("Print my card again"),
+               m->reprints < KREPRINT_MAX, BTN, FONT_M);
+        return;
+    }
     button(f, "done", R(g, H - g - bh, lw, bh), _("Done"), true, BTN_GO, FONT_M);
 }
 
@@ -995,6 +1002,26 @@ static void pin_screen(const kmodel *m, ui_frame *f)
            _("Cancel"), true, BTN_OFF, FONT_M);
 }
 
+/* The seat-card printer on the maintenance screen: its state and cards,
+ * then the last problem. Returns the y below. */
+static float printer_lines(const kprinter_status *p, ui_frame *f, float x, float y, float tw,
+                           float lh, float bottom)
+{
+    if (p->state == KPRINTER_OFF || y + lh > bottom)
+        return y;
+    bool fine = kprinter_takes_cards(p->state) || p->state == KPRINTER_UNKNOWN;
+    textf(f, R(x, y, tw, lh), FONT_M, -1, fine ? WHITE : AMBER,
+          _("Printer %s: %s, cards waiting: %d, printed: %d"), p->name,
+          _(kprinter_state_name(p->state)), p->waiting, p->printed);
+    y += lh;
+    if (p->problem[0] && y + lh <= bottom) {
+        textf(f, R(x, y, tw, lh), FONT_S, -1, fine ? DIM : AMBER, _("Printer problem: %s"),
+              p->problem);
+        y += lh;
+    }
+    return y;
+}
+
 static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -1035,10 +1062,13 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
         textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER, _("Last error: %s"), w->st.last_error);
         y += lh;
     }
-    if ((w->unsaved || m->save_error[0]) && y + lh <= by - g)
+    if ((w->unsaved || m->save_error[0]) && y + lh <= by - g) {
         textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER,
               _("Kiosk: %lld ops not saved yet; last save error: %s"), (long long)w->unsaved,
               m->save_error[0] ? m->save_error : _("none"));
+        y += lh;
+    }
+    y = printer_lines(&w->printer, f, g, y, tw, lh, by - g);
     bool door = m->mode == KMODE_DOOR;
     int nb = door ? 5 : 4, b = 0;
     float bw = (W - (float)(nb + 1) * g) / (float)nb;

@@ -204,6 +204,57 @@ static void a_check_in_the_journal_refused_is_saved_later_once(void **unused)
     teardown(f);
 }
 
+/* The shell's printer hooks (the program's are kprint.c's): the cards
+ * handed over, and a printer that is ready. */
+typedef struct printed {
+    kcard cards[8];
+    int n;
+} printed;
+
+static void record_cards(void *ctx, const kcard *cards, int n)
+{
+    printed *p = ctx;
+    for (int i = 0; i < n && p->n < 8; i++)
+        p->cards[p->n++] = cards[i];
+}
+
+static void ready_printer(void *ctx, kprinter_status *out)
+{
+    (void)ctx;
+    memset(out, 0, sizeof *out);
+    out->state = KPRINTER_READY;
+    text_copy(out->name, sizeof out->name, "door-printer");
+}
+
+/* A door admission's card goes to the printer only once its check-in is
+ * durable: not while the journal refuses it, once when it is saved later. */
+static void a_card_is_printed_once_its_check_in_is_saved(void **unused)
+{
+    fixture *f = setup();
+    printed got = {0};
+    f->a.printer = (kapp_printer){.print = record_cards, .status = ready_printer, .ctx = &got};
+    int64_t now = kapp_now(&f->a);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    exec_sql(db, "BEGIN IMMEDIATE");
+    scan(f, "A-1", now);
+    assert_int_equal(f->a.m.verdict.kind, VERDICT_ADMITTED);
+    assert_int_equal(f->a.w.printer.state, KPRINTER_READY); /* read before the input */
+    assert_int_equal(got.n, 0);                             /* not saved: no card */
+    exec_sql(db, "ROLLBACK");
+    sqlite3_close(db);
+    tick(f, now + 1100);
+    assert_int_equal(f->a.nunsaved, 0);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.cards[0].code, "A-1");
+    assert_string_equal(got.cards[0].name, "Ann");
+    assert_string_equal(got.cards[0].note, "Admitted at door-1");
+    assert_string_equal(got.cards[0].event, "Old Name");
+    tick(f, now + 2200);
+    assert_int_equal(got.n, 1); /* once */
+    teardown(f);
+}
+
 /* usher-syncd rebuilt the replica over a new layout (a table more): the
  * kiosk reads the layout again at its next refresh, without a restart, and
  * fits its map to it; nothing new, nothing read again. */
@@ -373,6 +424,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(a_failed_read_is_read_again),
     cmocka_unit_test(a_check_in_the_journal_refused_is_saved_later_once),
     cmocka_unit_test(a_new_layout_is_read_again),
+    cmocka_unit_test(a_card_is_printed_once_its_check_in_is_saved),
 };
 
 TESTUTIL_MAIN(tests)

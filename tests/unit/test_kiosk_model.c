@@ -1026,6 +1026,76 @@ static void a_short_press_in_the_corner_is_just_a_tap(void **unused)
     teardown(f);
 }
 
+/* With a printer, a confirmation asks for a seat card per ticket (of the
+ * seats just assigned), Print my card again asks again, and a confirmation
+ * the journal refused asks for none; without a printer, nothing. */
+static void a_confirmation_asks_for_seat_cards(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    f->w.printer.state = KPRINTER_READY;
+    const char *codes[] = {"A-1", "B-2"};
+    to_seatmap(f, codes, 2);
+    tap_seat(f, "T02-01");
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    f->fail_saves = true;
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_CONFIRM);
+    assert_int_equal(f->nunsaved, 0); /* nothing kept: no card of an unsaved seat */
+    f->fail_saves = false;
+    tap_button(f, "ok");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_int_equal(f->fx.ncards, 2);
+    assert_string_equal(f->fx.cards[0].name, "Ann");
+    assert_string_equal(f->fx.cards[0].place, "Table 2, seat 1");
+    assert_string_equal(f->fx.cards[0].event, "Test Gala");
+    assert_string_equal(f->fx.cards[1].qr, "Test Gala\nB-2 T02-02 (Table 2, seat 2)\n");
+    tap_button(f, "reprint");
+    assert_int_equal(f->fx.nops, 0);
+    assert_int_equal(f->fx.ncards, 2);
+    tap_button(f, "reprint");
+    assert_int_equal(f->fx.ncards, 2);
+    krect r;
+    assert_false(button_rect(f, "reprint", &r)); /* KREPRINT_MAX: no more */
+    tap_xy(f, r.x + r.w / 2, r.y + r.h / 2);     /* disabled: nothing */
+    assert_int_equal(f->fx.ncards, 0);
+    assert_int_equal(f->m.reprints, KREPRINT_MAX);
+    tap_button(f, "done");
+    assert_int_equal(f->fx.ncards, 0);
+    teardown(f);
+
+    f = setup(KMODE_GUEST); /* no --printer */
+    to_seatmap(f, codes, 1);
+    tap_seat(f, "T02-03");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_int_equal(f->fx.ncards, 0);
+    teardown(f);
+}
+
+/* A door admission asks for a card naming the door; a second scan
+ * (already in) and a refusal ask for none. */
+static void a_door_admission_asks_for_a_card(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    f->w.printer.state = KPRINTER_STOPPED; /* asked all the same: the card waits */
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_int_equal(f->fx.ncards, 1);
+    assert_string_equal(f->fx.cards[0].name, "Dan");
+    assert_string_equal(f->fx.cards[0].seat, "T02-04");
+    assert_string_equal(f->fx.cards[0].note, "Admitted at k1");
+    tick(f, 3000);
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_int_equal(f->fx.ncards, 0);
+    enter_code(f, "C-3");
+    assert_int_equal(f->fx.ncards, 0);
+    teardown(f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(waiting_until_the_journal_is_set_up),
     cmocka_unit_test(storage_full_says_so),
@@ -1048,6 +1118,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(offline_lease_policy_offers_only_leased_seats),
     cmocka_unit_test(silent_syncd_counts_as_offline),
     cmocka_unit_test(door_verdicts),
+    cmocka_unit_test(a_confirmation_asks_for_seat_cards),
+    cmocka_unit_test(a_door_admission_asks_for_a_card),
     cmocka_unit_test(door_verdict_not_recorded_until_saved),
     cmocka_unit_test(door_verdict_follows_the_coordinator),
     cmocka_unit_test(scanner_without_terminator_submits_after_a_pause),
