@@ -172,6 +172,19 @@ static usher_err meta_set_i64(journal *j, const char *key, int64_t v, usher_errm
     return store_meta_set(j->db, key, buf, em);
 }
 
+/* A round with the coordinator went through at now (transaction held). */
+static usher_err mark_synced(journal *j, int64_t now, usher_errmsg *em)
+{
+    usher_err err = meta_set_i64(j, K_ONLINE, 1, em);
+    if (!err)
+        err = meta_set_i64(j, K_LAST_SYNC, now, em);
+    if (!err)
+        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
+    if (!err)
+        err = store_meta_set(j->db, K_LAST_ERROR, "", em);
+    return err;
+}
+
 /* The event's settings as sync last delivered them; the defaults
  * (settings_default) before it did. */
 static usher_err read_settings(journal *j, event_settings *s, usher_errmsg *em)
@@ -564,13 +577,7 @@ usher_err journal_stage_finish(journal *j, const journal_snapshot_end *end, int6
     if (!err)
         err = store_meta_set(j->db, K_LOG_ID, end->log_id ? end->log_id : "", em);
     if (!err)
-        err = meta_set_i64(j, K_ONLINE, 1, em);
-    if (!err)
-        err = meta_set_i64(j, K_LAST_SYNC, now, em);
-    if (!err)
-        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
-    if (!err)
-        err = store_meta_set(j->db, K_LAST_ERROR, "", em);
+        err = mark_synced(j, now, em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)
@@ -842,13 +849,7 @@ usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const cha
     if (!err && cursor > old)
         err = meta_set_i64(j, K_CURSOR, cursor, em);
     if (!err)
-        err = meta_set_i64(j, K_ONLINE, 1, em);
-    if (!err)
-        err = meta_set_i64(j, K_LAST_SYNC, now, em);
-    if (!err)
-        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
-    if (!err)
-        err = store_meta_set(j->db, K_LAST_ERROR, "", em);
+        err = mark_synced(j, now, em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)
@@ -872,13 +873,7 @@ usher_err journal_replace_replica(journal *j, const char *layout_json, const cha
     if (!err)
         err = meta_set_i64(j, K_CURSOR, cursor, em);
     if (!err)
-        err = meta_set_i64(j, K_ONLINE, 1, em);
-    if (!err)
-        err = meta_set_i64(j, K_LAST_SYNC, now, em);
-    if (!err)
-        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
-    if (!err)
-        err = store_meta_set(j->db, K_LAST_ERROR, "", em);
+        err = mark_synced(j, now, em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)
