@@ -283,21 +283,25 @@ syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, 
     return common_error(status, code, msg, why, whysize);
 }
 
+/* What a non-2xx answer to a snapshot page (or its layout) means. */
+static syncd_act page_error(long status, const char *body, size_t len, char *why, size_t whysize)
+{
+    char code[40], msg[256];
+    if (!coordinator_error(status, body, len, code, sizeof code, msg, sizeof msg))
+        return not_ours(status, body, len, why, whysize);
+    if (!strcmp(code, "snapshot_gone")) {
+        say_why(why, whysize,
+                "the coordinator's snapshot moved on while this device joined: joining again");
+        return SYNCD_ACT_RETRY;
+    }
+    return common_error(status, code, msg, why, whysize);
+}
+
 syncd_act syncd_plan_snapshot_layout(long status, char **body, size_t len, syncd_snapshot *snap,
                                      char *why, size_t whysize)
 {
-    char code[40], msg[256];
-    if (!(status >= 200 && status < 300 && *body && len)) {
-        if (!coordinator_error(status, *body, len, code, sizeof code, msg, sizeof msg))
-            return not_ours(status, *body, len, why, whysize);
-        if (!strcmp(code, "snapshot_gone")) {
-            say_why(why, whysize,
-                    "the coordinator's snapshot moved on while this device joined: "
-                    "joining again");
-            return SYNCD_ACT_RETRY;
-        }
-        return common_error(status, code, msg, why, whysize);
-    }
+    if (!(status >= 200 && status < 300 && *body && len))
+        return page_error(status, *body, len, why, whysize);
     usher_errmsg em = {{0}};
     layout *l = NULL;
     /* A stadium's layout is megabytes: it is parsed where it came in, and
@@ -325,18 +329,8 @@ syncd_act syncd_plan_snapshot_page(long status, const char *body, size_t len, in
                                    size_t page, size_t pages, change **changes, size_t *n,
                                    char *why, size_t whysize)
 {
-    char code[40], msg[256];
-    if (!(status >= 200 && status < 300 && body && len)) {
-        if (!coordinator_error(status, body, len, code, sizeof code, msg, sizeof msg))
-            return not_ours(status, body, len, why, whysize);
-        if (!strcmp(code, "snapshot_gone")) {
-            say_why(why, whysize,
-                    "the coordinator's snapshot moved on while this device joined: "
-                    "joining again");
-            return SYNCD_ACT_RETRY;
-        }
-        return common_error(status, code, msg, why, whysize);
-    }
+    if (!(status >= 200 && status < 300 && body && len))
+        return page_error(status, body, len, why, whysize);
     syncd_act act = SYNCD_ACT_RETRY;
     json_t *root = json_loadb(body, len, 0, NULL);
     json_t *cur = json_object_get(root, "cursor"), *pg = json_object_get(root, "page");
