@@ -81,7 +81,15 @@ class PgCluster:
         return "host=%s dbname=%s user=postgres" % (self.sock, dbname)
 
     def running(self):
-        return os.path.exists(os.path.join(self.data, "postmaster.pid"))
+        """A server runs on this folder's cluster (pg_ctl status: a
+        postmaster.pid left by a killed run does not count)."""
+        if not os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            return False
+        try:
+            as_postgres([pg_bin("pg_ctl"), "-D", self.data, "status"], timeout=30)
+            return True
+        except subprocess.CalledProcessError:
+            return False
 
     def start(self):
         """initdb (once) and start the server; returns self. Raises Unavailable
