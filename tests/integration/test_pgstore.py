@@ -173,6 +173,30 @@ def test_missing_seat_row_refused_whole(env):
     eq(tc.seat_map(srv.port, a)["T05-01"].get("ticket"), "P-0001", "and its seat")
 
 
+def test_awkward_text_round_trips(env):
+    """Names with what an array literal or SQL would choke on (quotes,
+    backslashes, braces, commas, NULL, apostrophes, other scripts) are
+    imported (one statement of arrays), rewritten by assigns in a group and
+    read back unchanged: the export and the ticket rows after a restart."""
+    names = ['Back\\slash {brace}', '"Quoted", comma', "NULL", "O'Neill; DROP TABLE tickets", "Zoë 李小龙 عربي",
+             "{}", ",", '\\"']
+    tickets = [("AWK-%d" % i, n, "") for i, n in enumerate(names)]
+    env.setup(tickets=tickets)
+    k = env.tokens["kiosk1"]
+    got = {r["ticket_number"]: r["full_name"] for r in env.export("assignments")}
+    eq(got, dict((c, n) for c, n, _ in tickets), "names after the import")
+    srv = env.serve()
+    ops = [tc.op("assign", ticket=c, seat=SEATS[i]) for i, (c, _, _) in enumerate(tickets)]
+    j = tc.sync(srv.port, k, ops)
+    eq([v["status"] for v in j["verdicts"]], ["accepted"] * len(ops), "assigns in one group")
+    srv.kill()
+    rows = {r["ticket_number"]: (r["full_name"], r["seat"]) for r in env.export("assignments")}
+    eq(rows, {c: (n, SEATS[i]) for i, (c, n, _) in enumerate(tickets)}, "names and seats after the group")
+    eq(it.store_tables(env.db) >= {"tickets", "ops", "changes"}, True, "every table still there")
+    srv = env.serve()
+    eq(tc.health_cursor(srv.port), len(tickets) * 3, "imports, then two changes an assign")
+
+
 def rush(port, token, ops, stop_after=None):
     """Sends ops from 16 threads, one request each; returns {op id: verdict}
     of those answered 200 and the count of others (errors, refusals). With
