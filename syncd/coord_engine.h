@@ -154,11 +154,17 @@ usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const c
                               size_t ntrail, const ticket_list *new_codes, int64_t *last_seq,
                               usher_errmsg *em);
 
-/* False once a failed commit could not be undone by reloading the state:
- * the engine then refuses every op (USHER_DB) and /healthz says so. */
+/* False once a failed commit could not be undone by reloading the state
+ * (for good when broken, for a while when waiting for the database): the
+ * engine then refuses every op (USHER_DB) and /healthz says so. */
 bool engine_healthy(engine *e);
 /* Why the engine refuses every op (a sentence), or NULL while healthy. */
 const char *engine_broken_reason(engine *e);
+/* True while ops are refused because a PostgreSQL server could not be
+ * reached to reload the state after a failed commit; the committer reloads
+ * it before the next group once the server answers. Not broken: no restart
+ * is needed. */
+bool engine_waiting_for_db(engine *e);
 
 /* Upper bounds (seconds) of the commit-time histogram's buckets, ascending;
  * a last bucket (+Inf) follows them. */

@@ -120,6 +120,10 @@ class PgCluster:
         opts = "-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200" % self.sock
         as_postgres([pg_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-o", opts, "-w", "-t", "60", "start"])
 
+    def halt(self, mode="fast"):
+        """Stops the server and leaves it stopped (serve() starts it again)."""
+        as_postgres([pg_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "-t", "60", "stop"])
+
     def restart(self, mode="fast"):
         """Stops the server (mode "fast": clients disconnected, a clean
         shutdown; "immediate": as a crash or a power cut, recovery from the
