@@ -1170,11 +1170,17 @@ static void api_metrics(http_request *req, http_reply *r)
 static void api_healthz(http_request *req, http_reply *r)
 {
     const char *why = engine_broken_reason(req->e);
-    json_t *o = json_pack("{s:b, s:I}", "ok", !why, "cursor", (json_int_t)engine_last_seq(req->e));
+    bool waiting = !why && engine_waiting_for_db(req->e);
+    json_t *o = json_pack("{s:b, s:I}", "ok", !why && !waiting, "cursor",
+                          (json_int_t)engine_last_seq(req->e));
     if (o && why)
         json_object_set_new(o, "error",
                             json_sprintf("%s: restart usher-coord once the disk is sound", why));
-    http_json(r, why ? 503 : 200, o);
+    else if (o && waiting)
+        json_object_set_new(o, "error",
+                            json_string("the coordinator's database cannot be reached: waiting "
+                                        "for it (ops are refused meanwhile)"));
+    http_json(r, why || waiting ? 503 : 200, o);
 }
 
 static void api_pubkey(http_request *req, http_reply *r)

@@ -57,6 +57,11 @@ struct engine {
      * of the disk, so nothing more is accepted until a restart. */
     atomic_bool broken;
     char broken_why[USHER_ERRMSG_SIZE]; /* written once, before broken is set */
+    /* A commit failed cleanly and the state could not be reloaded because a
+     * PostgreSQL server could not be reached (restarting, failing over):
+     * every op is refused, as when broken, until a reload succeeds, which the
+     * committer tries before each group. Only the committer writes it. */
+    atomic_bool reload_pending;
     coorddb *db;
     layout *l;
     state *st;
@@ -162,7 +167,56 @@ long engine_events_since(engine *e, int64_t after, char *buf, size_t size, int64
 
 bool engine_healthy(engine *e)
 {
-    return !atomic_load(&e->broken);
+    return !atomic_load(&e->broken) && !atomic_load(&e->reload_pending);
+}
+
+bool engine_waiting_for_db(engine *e)
+{
+    return atomic_load(&e->reload_pending);
+}
+
+static void engine_break(engine *e, const char *why);
+
+/* Memory is ahead of the database: reload what the database holds. A
+ * PostgreSQL server that cannot be reached (USHER_IO) is waited for; any
+ * other failure breaks the engine. On the committer thread, holding the
+ * state's write lock. */
+static void reload_state(engine *e)
+{
+    state *st = NULL;
+    layout *l = NULL;
+    state_config cfg = *state_get_config(e->st);
+    usher_errmsg lem = {{0}};
+    char *json = NULL;
+    usher_err lerr = coorddb_load(e->db, &cfg, &l, &st, &lem);
+    if (lerr == USHER_OK)
+        lerr = coorddb_layout_json(e->db, &json, &lem); /* the layout may have changed too */
+    if (lerr != USHER_OK) {
+        state_free(st);
+        layout_free(l);
+        st = NULL, l = NULL;
+    }
+    if (lerr == USHER_OK) {
+        state_free(e->st);
+        layout_free(e->l);
+        free(e->layout_json);
+        e->st = st, e->l = l, e->layout_json = json;
+        if (atomic_load(&e->reload_pending))
+            fprintf(stderr, "usher-coord: the database answers again: state reloaded\n");
+        atomic_store(&e->reload_pending, false);
+    } else if (lerr == USHER_IO && coorddb_kind(e->db) == COORDWHERE_POSTGRESQL) {
+        if (!atomic_load(&e->reload_pending))
+            fprintf(stderr,
+                    "usher-coord: cannot reload the state (%s): refusing every op until the "
+                    "database answers again\n",
+                    lem.text);
+        atomic_store(&e->reload_pending, true);
+    } else {
+        char why[USHER_ERRMSG_SIZE];
+        snprintf(why, sizeof why, "a commit failed and the state cannot be reloaded (%s)",
+                 lem.text);
+        engine_break(e, why);
+    }
 }
 
 const char *engine_broken_reason(engine *e)
@@ -431,6 +485,19 @@ static void run_group(engine *e, engine_req *group)
         }
         goto out;
     }
+    if (atomic_load(&e->reload_pending)) { /* the database is back? */
+        pthread_rwlock_wrlock(&e->rw);
+        reload_state(e);
+        pthread_rwlock_unlock(&e->rw);
+    }
+    if (atomic_load(&e->reload_pending)) {
+        for (engine_req *r = group; r; r = r->next) {
+            r->err = USHER_DB;
+            text_copy(r->errmsg, sizeof r->errmsg,
+                      "the coordinator's database cannot be reached; retry");
+        }
+        goto out;
+    }
     if (atomic_load(&e->broken)) {
         for (engine_req *r = group; r; r = r->next) {
             r->err = USHER_DB;
@@ -489,27 +556,8 @@ static void run_group(engine *e, engine_req *group)
         snprintf(why, sizeof why, "commit failed: %s", em.text);
         engine_break(e, why);
     } else if (err) {
-        /* Memory is ahead of disk: reload what the database holds. */
         fprintf(stderr, "usher-coord: commit failed: %s; reloading state\n", em.text);
-        state *st = NULL;
-        layout *l = NULL;
-        state_config cfg = *state_get_config(e->st);
-        usher_errmsg lem = {{0}};
-        char *json = NULL;
-        if (coorddb_load(e->db, &cfg, &l, &st, &lem) == USHER_OK &&
-            coorddb_layout_json(e->db, &json, &lem) == USHER_OK) {
-            state_free(e->st);
-            layout_free(e->l);
-            free(e->layout_json);
-            e->st = st, e->l = l, e->layout_json = json;
-        } else {
-            state_free(st);
-            layout_free(l);
-            char why[USHER_ERRMSG_SIZE];
-            snprintf(why, sizeof why, "a commit failed and the state cannot be reloaded (%s)",
-                     lem.text);
-            engine_break(e, why);
-        }
+        reload_state(e);
     } else {
         for (size_t i = 0; i < n; i++)
             for (int c = 0; c < res[i].nchanges; c++)
@@ -709,9 +757,12 @@ static usher_err add_tickets_in_db(coorddb *db, void *arg)
 {
     add_tickets_job *job = arg;
     engine *e = job->e;
-    if (atomic_load(&e->broken))
-        return usher_fail(job->em, USHER_DB,
-                          "the coordinator's database failed: restart usher-coord (see its log)");
+    if (atomic_load(&e->broken) || atomic_load(&e->reload_pending))
+        return usher_fail(
+            job->em, USHER_DB,
+            atomic_load(&e->broken)
+                ? "the coordinator's database failed: restart usher-coord (see its log)"
+                : "the coordinator's database cannot be reached; retry");
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =
@@ -771,9 +822,12 @@ static usher_err admin_in_db(coorddb *db, void *arg)
 {
     admin_job *job = arg;
     engine *e = job->e;
-    if (atomic_load(&e->broken))
-        return usher_fail(job->em, USHER_DB,
-                          "the coordinator's database failed: restart usher-coord (see its log)");
+    if (atomic_load(&e->broken) || atomic_load(&e->reload_pending))
+        return usher_fail(
+            job->em, USHER_DB,
+            atomic_load(&e->broken)
+                ? "the coordinator's database failed: restart usher-coord (see its log)"
+                : "the coordinator's database cannot be reached; retry");
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err = coorddb_admin_change(db, e->st, job->fn, job->arg, job->trail, job->ntrail,
@@ -1174,6 +1228,7 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     if (!e)
         return usher_fail(em, USHER_NOMEM, "out of memory");
     atomic_init(&e->broken, false);
+    atomic_init(&e->reload_pending, false);
     pthread_mutex_init(&e->qlock, NULL);
     pthread_cond_init(&e->qcond, NULL);
     pthread_rwlock_init(&e->rw, NULL);

@@ -169,11 +169,17 @@ usher_err engine_admin_change(engine *e, coorddb_admin_fn fn, void *arg, const c
 usher_err engine_set_layout(engine *e, layout **next, const char *who, bool dry_run,
                             coorddb_layout_result *out, usher_errmsg *em) USHER_MUST_CHECK;
 
-/* False once a failed commit could not be undone by reloading the state:
- * the engine then refuses every op (USHER_DB) and /healthz says so. */
+/* False once a failed commit could not be undone by reloading the state
+ * (for good when broken, for a while when waiting for the database): the
+ * engine then refuses every op (USHER_DB) and /healthz says so. */
 bool engine_healthy(engine *e);
 /* Why the engine refuses every op (a sentence), or NULL while healthy. */
 const char *engine_broken_reason(engine *e);
+/* True while ops are refused because a PostgreSQL server could not be
+ * reached to reload the state after a failed commit; the committer reloads
+ * it before the next group once the server answers. Not broken: no restart
+ * is needed. */
+bool engine_waiting_for_db(engine *e);
 
 /* Upper bounds (seconds) of the commit-time histogram's buckets, ascending;
  * a last bucket (+Inf) follows them. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgarray.h"
 #include "text.h"
 
 /* Meta keys, as in the SQLite store. */
@@ -281,16 +282,10 @@ typedef struct sent {
     char seat_id[USHER_SEAT_ID_SIZE]; /* the seat a seat row's statement writes, for messages */
 } sent;
 
-/* A growing text buffer: one column's array literal, "{...}". */
-typedef struct strbuf {
-    char *s;
-    size_t len, cap;
-} strbuf;
-
 /* Columns of one table's rows waiting to be sent (arrays of each). */
 #define MAX_COLS 23
 typedef struct colset {
-    strbuf col[MAX_COLS];
+    pgarray col[MAX_COLS]; /* one array literal a column */
     size_t rows;
 } colset;
 
@@ -1343,62 +1338,12 @@ static usher_err pg_load(coorddb_impl *db, const state_config *cfg, layout **l, 
 
 /* ---- writing changes --------------------------------------------------------------- */
 
-static void sb_add(batch *b, strbuf *sb, const char *v, size_t n)
-{
-    if (sb->len + n + 2 > sb->cap) {
-        size_t cap = sb->cap ? sb->cap : 256;
-        while (cap < sb->len + n + 2)
-            cap *= 2;
-        char *bigger = realloc(sb->s, cap);
-        if (!bigger) {
-            b->nomem = true;
-            return;
-        }
-        sb->s = bigger, sb->cap = cap;
-    }
-    memcpy(sb->s + sb->len, v, n);
-    sb->len += n;
-    sb->s[sb->len] = '\0';
-}
-
-/* One element of an array literal: "text" with " and \ escaped; a string
- * that is not UTF-8 (which the database refuses) has its high bytes made '?'
- * rather than fail a whole group. */
-static void arr_text(batch *b, strbuf *sb, const char *v)
-{
-    v = v ? v : "";
-    bool utf8 = text_utf8_valid(v, strlen(v));
-    sb_add(b, sb, sb->len ? ",\"" : "{\"", 2);
-    const char *run = v;
-    for (const char *c = v;; c++) {
-        bool special = *c == '"' || *c == '\\' || (!utf8 && (unsigned char)*c >= 0x80);
-        if (!*c || special) {
-            sb_add(b, sb, run, (size_t)(c - run));
-            if (!*c)
-                break;
-            if (*c == '"' || *c == '\\')
-                sb_add(b, sb, "\\", 1), sb_add(b, sb, c, 1);
-            else
-                sb_add(b, sb, "?", 1);
-            run = c + 1;
-        }
-    }
-    sb_add(b, sb, "\"", 1);
-}
-
-static void arr_i64(batch *b, strbuf *sb, int64_t v)
-{
-    char t[24];
-    int n = snprintf(t, sizeof t, "%s%lld", sb->len ? "," : "{", (long long)v);
-    sb_add(b, sb, t, (size_t)n);
-}
-
 static void batch_reset(batch *b)
 {
     colset *sets[] = {&b->ops, &b->changes, &b->alerts, &b->checkins};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         for (int c = 0; c < MAX_COLS; c++)
-            sets[i]->col[c].len = 0;
+            pgarray_clear(&sets[i]->col[c]);
         sets[i]->rows = 0;
     }
     b->nseats = b->ntickets = 0;
@@ -1410,7 +1355,7 @@ static void batch_release(batch *b)
     colset *sets[] = {&b->ops, &b->changes, &b->alerts, &b->checkins};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         for (int c = 0; c < MAX_COLS; c++)
-            free(sets[i]->col[c].s);
+            pgarray_release(&sets[i]->col[c]);
     free(b->seats);
     free(b->tickets);
 }
@@ -1423,9 +1368,10 @@ static void send_cols(coorddb_impl *db, int stmt, colset *cs, int ncols, const p
     if (!cs->rows)
         return;
     params p = {0};
+    bool nomem = db->rows.nomem;
     for (int c = 0; c < ncols; c++) {
-        sb_add(&db->rows, &cs->col[c], "}", 1);
-        p.v[p.n] = cs->col[c].s;
+        p.v[p.n] = pgarray_finish(&cs->col[c]);
+        nomem |= !p.v[p.n];
         p.len[p.n] = 0;
         p.fmt[p.n] = 0;
         p.n++;
@@ -1436,7 +1382,7 @@ static void send_cols(coorddb_impl *db, int stmt, colset *cs, int ncols, const p
         p.fmt[p.n] = extra->fmt[i];
         p.n++;
     }
-    if (db->rows.nomem) {
+    if (nomem) {
         if (!db->pipe_failed) {
             db->pipe_failed = true;
             db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
@@ -1445,7 +1391,7 @@ static void send_cols(coorddb_impl *db, int stmt, colset *cs, int ncols, const p
         tx_send(db, stmt, &p, seat_marker);
     }
     for (int c = 0; c < ncols; c++)
-        cs->col[c].len = 0;
+        pgarray_clear(&cs->col[c]);
     cs->rows = 0;
 }
 
@@ -1489,13 +1435,13 @@ static void flush_rows(coorddb_impl *db)
         const seat_row *r = order[i];
         if (i + 1 < b->nseats && !strcmp(r->id, ((const seat_row *)order[i + 1])->id))
             continue; /* a later change of the same seat follows */
-        arr_text(b, &cs->col[0], r->id);
-        arr_text(b, &cs->col[1], r->s.ticket);
-        arr_i64(b, &cs->col[2], r->s.blocked);
-        arr_text(b, &cs->col[3], r->s.hold_device);
-        arr_i64(b, &cs->col[4], r->s.hold_until);
-        arr_text(b, &cs->col[5], r->s.lease_device);
-        arr_i64(b, &cs->col[6], r->s.lease_until);
+        pgarray_text(&cs->col[0], r->id);
+        pgarray_text(&cs->col[1], r->s.ticket);
+        pgarray_i64(&cs->col[2], r->s.blocked);
+        pgarray_text(&cs->col[3], r->s.hold_device);
+        pgarray_i64(&cs->col[4], r->s.hold_until);
+        pgarray_text(&cs->col[5], r->s.lease_device);
+        pgarray_i64(&cs->col[6], r->s.lease_until);
         cs->rows++;
     }
     send_cols(db, P_SEATS_BULK, cs, 7, NULL, "*");
@@ -1506,21 +1452,21 @@ static void flush_rows(coorddb_impl *db)
         const ticket_state *t = order[i];
         if (i + 1 < b->ntickets && !strcmp(t->code, ((const ticket_state *)order[i + 1])->code))
             continue;
-        arr_text(b, &cs->col[0], t->code);
-        arr_text(b, &cs->col[1], t->name);
-        arr_text(b, &cs->col[2], t->klass);
-        arr_text(b, &cs->col[3], t->seat);
-        arr_text(b, &cs->col[4], t->party);
-        arr_i64(b, &cs->col[5], t->checked_in_at);
-        arr_text(b, &cs->col[6], t->checkin_device);
-        arr_i64(b, &cs->col[7], t->revoked);
+        pgarray_text(&cs->col[0], t->code);
+        pgarray_text(&cs->col[1], t->name);
+        pgarray_text(&cs->col[2], t->klass);
+        pgarray_text(&cs->col[3], t->seat);
+        pgarray_text(&cs->col[4], t->party);
+        pgarray_i64(&cs->col[5], t->checked_in_at);
+        pgarray_text(&cs->col[6], t->checkin_device);
+        pgarray_i64(&cs->col[7], t->revoked);
         cs->rows++;
     }
     params extra = {0};
     p_i64(&extra, b->now);
     send_cols(db, P_TICKETS_BULK, cs, 8, &extra, NULL);
     for (int c = 0; c < MAX_COLS; c++)
-        free(cs->col[c].s);
+        pgarray_release(&cs->col[c]);
     free(cs);
     free(order);
     b->nseats = b->ntickets = 0;
@@ -1575,25 +1521,25 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
     colset *cs = &b->changes;
     const seat_state *st = is_seat ? &c->seat : &no_seat;
     const ticket_state *t = is_seat ? &no_ticket : &c->ticket;
-    arr_i64(b, &cs->col[0], seq);
-    arr_text(b, &cs->col[1], is_seat ? "seat" : "ticket");
-    arr_i64(b, &cs->col[2], now);
-    arr_text(b, &cs->col[3], op_id ? op_id : "");
-    arr_text(b, &cs->col[4], is_seat ? c->seat_id : "");
-    arr_text(b, &cs->col[5], st->ticket);
-    arr_i64(b, &cs->col[6], st->blocked);
-    arr_text(b, &cs->col[7], st->hold_device);
-    arr_i64(b, &cs->col[8], st->hold_until);
-    arr_text(b, &cs->col[9], st->lease_device);
-    arr_i64(b, &cs->col[10], st->lease_until);
-    arr_text(b, &cs->col[11], t->code);
-    arr_text(b, &cs->col[12], t->name);
-    arr_text(b, &cs->col[13], t->klass);
-    arr_text(b, &cs->col[14], t->seat);
-    arr_text(b, &cs->col[15], t->party);
-    arr_i64(b, &cs->col[16], t->checked_in_at);
-    arr_text(b, &cs->col[17], t->checkin_device);
-    arr_i64(b, &cs->col[18], t->revoked);
+    pgarray_i64(&cs->col[0], seq);
+    pgarray_text(&cs->col[1], is_seat ? "seat" : "ticket");
+    pgarray_i64(&cs->col[2], now);
+    pgarray_text(&cs->col[3], op_id ? op_id : "");
+    pgarray_text(&cs->col[4], is_seat ? c->seat_id : "");
+    pgarray_text(&cs->col[5], st->ticket);
+    pgarray_i64(&cs->col[6], st->blocked);
+    pgarray_text(&cs->col[7], st->hold_device);
+    pgarray_i64(&cs->col[8], st->hold_until);
+    pgarray_text(&cs->col[9], st->lease_device);
+    pgarray_i64(&cs->col[10], st->lease_until);
+    pgarray_text(&cs->col[11], t->code);
+    pgarray_text(&cs->col[12], t->name);
+    pgarray_text(&cs->col[13], t->klass);
+    pgarray_text(&cs->col[14], t->seat);
+    pgarray_text(&cs->col[15], t->party);
+    pgarray_i64(&cs->col[16], t->checked_in_at);
+    pgarray_text(&cs->col[17], t->checkin_device);
+    pgarray_i64(&cs->col[18], t->revoked);
     cs->rows++;
     b->now = now;
     if (is_seat) {
@@ -1620,19 +1566,19 @@ static void tx_write_alert(coorddb_impl *db, const alert *a, const char *before,
     batch *b = &db->rows;
     colset *cs = &b->alerts;
     const char *kind = alert_kind_name(a->kind);
-    arr_text(b, &cs->col[0], kind ? kind : "");
-    arr_text(b, &cs->col[1], a->ticket);
-    arr_text(b, &cs->col[2], a->seat);
-    arr_text(b, &cs->col[3], a->other_seat);
-    arr_text(b, &cs->col[4], a->device);
-    arr_text(b, &cs->col[5], a->other_device);
-    arr_i64(b, &cs->col[6], a->at);
-    arr_i64(b, &cs->col[7], a->other_at);
-    arr_text(b, &cs->col[8], a->op_id);
-    arr_i64(b, &cs->col[9], now);
-    arr_text(b, &cs->col[10], a->note);
-    arr_text(b, &cs->col[11], before);
-    arr_text(b, &cs->col[12], after);
+    pgarray_text(&cs->col[0], kind ? kind : "");
+    pgarray_text(&cs->col[1], a->ticket);
+    pgarray_text(&cs->col[2], a->seat);
+    pgarray_text(&cs->col[3], a->other_seat);
+    pgarray_text(&cs->col[4], a->device);
+    pgarray_text(&cs->col[5], a->other_device);
+    pgarray_i64(&cs->col[6], a->at);
+    pgarray_i64(&cs->col[7], a->other_at);
+    pgarray_text(&cs->col[8], a->op_id);
+    pgarray_i64(&cs->col[9], now);
+    pgarray_text(&cs->col[10], a->note);
+    pgarray_text(&cs->col[11], before);
+    pgarray_text(&cs->col[12], after);
     cs->rows++;
     batch_maybe_flush(db);
 }
@@ -1770,29 +1716,29 @@ static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const app
     batch *b = &db->rows;
     colset *o = &b->ops;
     const verdict *v = &r->v;
-    arr_text(b, &o->col[0], op->id);
-    arr_text(b, &o->col[1], op->device);
-    arr_text(b, &o->col[2], op_kind_name(op->kind));
-    arr_text(b, &o->col[3], op->ticket);
-    arr_text(b, &o->col[4], op->seat);
-    arr_i64(b, &o->col[5], op->at);
-    arr_text(b, &o->col[6], op->expect_ticket_seat);
-    arr_i64(b, &o->col[7], op->expect_seat_free);
-    arr_text(b, &o->col[8], op->party);
-    arr_i64(b, &o->col[9], op->ttl_ms);
-    arr_i64(b, &o->col[10], op->manual);
-    arr_text(b, &o->col[11], op->note);
-    arr_text(b, &o->col[12], verdict_status_name(v->status));
-    arr_text(b, &o->col[13], verdict_status_name(v->first));
-    arr_text(b, &o->col[14], verdict_reason_name(v->reason));
-    arr_text(b, &o->col[15], v->reseat);
-    arr_text(b, &o->col[16], v->ticket_seat);
-    arr_text(b, &o->col[17], v->seat_ticket);
-    arr_i64(b, &o->col[18], v->checked_in_at);
-    arr_text(b, &o->col[19], v->checkin_device);
-    arr_i64(b, &o->col[20], *op_seq + 1);
-    arr_i64(b, &o->col[21], now);
-    arr_i64(b, &o->col[22], op->wait_ms);
+    pgarray_text(&o->col[0], op->id);
+    pgarray_text(&o->col[1], op->device);
+    pgarray_text(&o->col[2], op_kind_name(op->kind));
+    pgarray_text(&o->col[3], op->ticket);
+    pgarray_text(&o->col[4], op->seat);
+    pgarray_i64(&o->col[5], op->at);
+    pgarray_text(&o->col[6], op->expect_ticket_seat);
+    pgarray_i64(&o->col[7], op->expect_seat_free);
+    pgarray_text(&o->col[8], op->party);
+    pgarray_i64(&o->col[9], op->ttl_ms);
+    pgarray_i64(&o->col[10], op->manual);
+    pgarray_text(&o->col[11], op->note);
+    pgarray_text(&o->col[12], verdict_status_name(v->status));
+    pgarray_text(&o->col[13], verdict_status_name(v->first));
+    pgarray_text(&o->col[14], verdict_reason_name(v->reason));
+    pgarray_text(&o->col[15], v->reseat);
+    pgarray_text(&o->col[16], v->ticket_seat);
+    pgarray_text(&o->col[17], v->seat_ticket);
+    pgarray_i64(&o->col[18], v->checked_in_at);
+    pgarray_text(&o->col[19], v->checkin_device);
+    pgarray_i64(&o->col[20], *op_seq + 1);
+    pgarray_i64(&o->col[21], now);
+    pgarray_i64(&o->col[22], op->wait_ms);
     o->rows++;
     ++*op_seq;
     for (int k = 0; k < r->nchanges; k++) {
@@ -1805,12 +1751,12 @@ static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const app
         tx_write_alert(db, &r->alerts[k], "", "", now);
     if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED) {
         colset *c = &b->checkins;
-        arr_text(b, &c->col[0], op->ticket);
-        arr_text(b, &c->col[1], op->device);
-        arr_i64(b, &c->col[2], op_happened_at(op, now)); /* the coordinator's clock */
-        arr_i64(b, &c->col[3], r->v.reason == REASON_DUPLICATE_CHECKIN);
-        arr_text(b, &c->col[4], op->id);
-        arr_i64(b, &c->col[5], op->manual);
+        pgarray_text(&c->col[0], op->ticket);
+        pgarray_text(&c->col[1], op->device);
+        pgarray_i64(&c->col[2], op_happened_at(op, now)); /* the coordinator's clock */
+        pgarray_i64(&c->col[3], r->v.reason == REASON_DUPLICATE_CHECKIN);
+        pgarray_text(&c->col[4], op->id);
+        pgarray_i64(&c->col[5], op->manual);
         c->rows++;
     }
     return b->nomem ? usher_fail(em, USHER_NOMEM, "out of memory writing") : USHER_OK;

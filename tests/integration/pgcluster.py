@@ -81,7 +81,15 @@ class PgCluster:
         return "host=%s dbname=%s user=postgres" % (self.sock, dbname)
 
     def running(self):
-        return os.path.exists(os.path.join(self.data, "postmaster.pid"))
+        """A server runs on this folder's cluster (pg_ctl status: a
+        postmaster.pid left by a killed run does not count)."""
+        if not os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            return False
+        try:
+            as_postgres([pg_bin("pg_ctl"), "-D", self.data, "status"], timeout=30)
+            return True
+        except subprocess.CalledProcessError:
+            return False
 
     def start(self):
         """initdb (once) and start the server; returns self. Raises Unavailable
@@ -111,6 +119,10 @@ class PgCluster:
         defaults otherwise (fsync, synchronous_commit on)."""
         opts = "-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200" % self.sock
         as_postgres([pg_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-o", opts, "-w", "-t", "60", "start"])
+
+    def halt(self, mode="fast"):
+        """Stops the server and leaves it stopped (serve() starts it again)."""
+        as_postgres([pg_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "-t", "60", "stop"])
 
     def restart(self, mode="fast"):
         """Stops the server (mode "fast": clients disconnected, a clean

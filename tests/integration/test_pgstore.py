@@ -173,6 +173,30 @@ def test_missing_seat_row_refused_whole(env):
     eq(tc.seat_map(srv.port, a)["T05-01"].get("ticket"), "P-0001", "and its seat")
 
 
+def test_awkward_text_round_trips(env):
+    """Names with what an array literal or SQL would choke on (quotes,
+    backslashes, braces, commas, NULL, apostrophes, other scripts) are
+    imported (one statement of arrays), rewritten by assigns in a group and
+    read back unchanged: the export and the ticket rows after a restart."""
+    names = ['Back\\slash {brace}', '"Quoted", comma', "NULL", "O'Neill; DROP TABLE tickets", "Zoë 李小龙 عربي",
+             "{}", ",", '\\"']
+    tickets = [("AWK-%d" % i, n, "") for i, n in enumerate(names)]
+    env.setup(tickets=tickets)
+    k = env.tokens["kiosk1"]
+    got = {r["ticket_number"]: r["full_name"] for r in env.export("assignments")}
+    eq(got, dict((c, n) for c, n, _ in tickets), "names after the import")
+    srv = env.serve()
+    ops = [tc.op("assign", ticket=c, seat=SEATS[i]) for i, (c, _, _) in enumerate(tickets)]
+    j = tc.sync(srv.port, k, ops)
+    eq([v["status"] for v in j["verdicts"]], ["accepted"] * len(ops), "assigns in one group")
+    srv.kill()
+    rows = {r["ticket_number"]: (r["full_name"], r["seat"]) for r in env.export("assignments")}
+    eq(rows, {c: (n, SEATS[i]) for i, (c, n, _) in enumerate(tickets)}, "names and seats after the group")
+    eq(it.store_tables(env.db) >= {"tickets", "ops", "changes"}, True, "every table still there")
+    srv = env.serve()
+    eq(tc.health_cursor(srv.port), len(tickets) * 3, "imports, then two changes an assign")
+
+
 def rush(port, token, ops, stop_after=None):
     """Sends ops from 16 threads, one request each; returns {op id: verdict}
     of those answered 200 and the count of others (errors, refusals). With
@@ -235,6 +259,46 @@ def test_server_restart_while_serving(env):
     m = tc.seat_map(srv.port, a)
     eq({SEATS[i]: m[SEATS[i]].get("ticket") for i in range(6)}, {SEATS[i]: TICKETS[i][0] for i in range(6)},
        "every assign after a restart of serve")
+
+
+def test_server_down_for_a_while(env):
+    """PostgreSQL stopped for a few seconds under serve (maintenance, a
+    failover): syncs are refused with a 5xx and /healthz says the database
+    cannot be reached (503), never a wrong answer; once it is back the next
+    request reloads the state and is served, without restarting serve."""
+    pg = env.use_private_cluster()
+    env.setup(tickets=TICKETS[:20])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve()
+    eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket=TICKETS[0][0], seat=SEATS[0]))["status"],
+       "accepted", "before")
+    pg.halt("fast")
+    o = tc.op("assign", ticket=TICKETS[1][0], seat=SEATS[1])
+    for _ in range(3):
+        r = tc.call(srv.port, "POST", "/v1/sync", {"cursor": 0, "ops": [o]}, k)
+        check(r.status >= 500, "a sync while PostgreSQL is down is a 5xx, not %d (%r)" % (r.status, r.body[:200]))
+    h = tc.call(srv.port, "GET", "/healthz")
+    eq(h.status, 503, "/healthz while PostgreSQL is down (body %r)" % h.body[:200])
+    check("cannot be reached" in h.json().get("error", ""), "/healthz says why: %r" % h.json())
+    pg.serve()
+    answered = None
+    deadline = time.monotonic() + slow(10)
+    while answered is None and time.monotonic() < deadline:
+        r = tc.call(srv.port, "POST", "/v1/sync", {"cursor": 0, "ops": [o]}, k)
+        if r.status == 200:
+            answered = r.json()["verdicts"][0]
+        else:
+            time.sleep(0.2)
+    check(answered is not None, "served again within 10 s of PostgreSQL's return, without a restart")
+    eq(answered["status"], "accepted", "the retried assign")
+    eq(tc.get_json(srv.port, "/healthz", None).get("ok"), True, "/healthz after")
+    m = tc.seat_map(srv.port, a)
+    eq((m[SEATS[0]].get("ticket"), m[SEATS[1]].get("ticket")), (TICKETS[0][0], TICKETS[1][0]), "both assigns")
+    check("the database answers again" in srv.stderr(), "the log says it: %r" % srv.stderr()[-800:])
+    srv.stop()
+    srv = env.serve()
+    m = tc.seat_map(srv.port, a)
+    eq((m[SEATS[0]].get("ticket"), m[SEATS[1]].get("ticket")), (TICKETS[0][0], TICKETS[1][0]), "after a restart")
 
 
 def test_server_crash_no_loss(env):

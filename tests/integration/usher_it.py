@@ -526,8 +526,9 @@ def run(description, namespace, binaries=("coord", "syncd", "journal-op"), optio
     if STORE == "postgresql":
         import pgcluster
         try:
-            if args.pg_dir and os.path.exists(os.path.join(args.pg_dir, "data", "postmaster.pid")):
-                PG = pgcluster.PgCluster(os.path.abspath(args.pg_dir))
+            shared = pgcluster.PgCluster(os.path.abspath(args.pg_dir)) if args.pg_dir else None
+            if shared and shared.running():
+                PG = shared
             else:
                 PG = own_cluster = pgcluster.PgCluster().start()
         except pgcluster.Unavailable as e:
