@@ -44,8 +44,8 @@
 
 #define COORD_MAX LAYOUT__COORD_MAX
 #define RADIUS_MAX 1e5
-#define SPACING_MAX 1e4
-#define CURVE_MAX 1e5
+#define SPACING_MAX LAYOUT__SPACING_MAX
+#define CURVE_MAX LAYOUT__CURVE_MAX
 #define FILE_MAX ((size_t)16 << 20)
 #define NAME_SIZE USHER_EVENT_NAME_SIZE
 #define PATH_SIZE 64
@@ -649,7 +649,7 @@ static json_t *seat_to_json(const layout *l, const layout_seat *s)
     return o;
 }
 
-static json_t *section_to_json(const layout *l, const layout_section *sec)
+static json_t *section_to_json(const layout *l, const layout_section *sec, bool compact)
 {
     json_t *o = json_object();
     json_t *seats = json_array();
@@ -661,6 +661,18 @@ static json_t *section_to_json(const layout *l, const layout_section *sec)
         ok = put(o, "radius", json_coord(sec->radius));
     if (ok && sec->klass[0])
         ok = put(o, "class", json_string(sec->klass));
+    double spacing = 0, curve = 0;
+    if (ok && compact && layout__counted_form(l, sec, &spacing, &curve)) {
+        json_decref(seats);
+        ok = put(o, "seats", json_integer(sec->seat_count));
+        if (ok && sec->kind == SECTION_ROW)
+            ok = put(o, "spacing", json_real(spacing)) && put(o, "curve", json_real(curve));
+        if (!ok) {
+            json_decref(o);
+            return NULL;
+        }
+        return o;
+    }
     for (int i = 0; ok && i < sec->seat_count; i++)
         ok = json_array_append_new(seats, seat_to_json(l, &l->seats[sec->first_seat + i])) == 0;
     if (ok)
@@ -674,14 +686,14 @@ static json_t *section_to_json(const layout *l, const layout_section *sec)
     return o;
 }
 
-char *layout_to_json(const layout *l)
+static char *to_json(const layout *l, bool compact)
 {
     json_t *root = json_object();
     json_t *sections = json_array();
     char *text = NULL;
     bool ok = root && sections && put(root, "name", json_string(l->name));
     for (int i = 0; ok && i < l->nsections; i++)
-        ok = json_array_append_new(sections, section_to_json(l, &l->sections[i])) == 0;
+        ok = json_array_append_new(sections, section_to_json(l, &l->sections[i], compact)) == 0;
     if (ok) {
         ok = put(root, "sections", sections);
         sections = NULL;
@@ -691,6 +703,16 @@ char *layout_to_json(const layout *l)
     json_decref(sections);
     json_decref(root);
     return text;
+}
+
+char *layout_to_json(const layout *l)
+{
+    return to_json(l, false);
+}
+
+char *layout_to_json_compact(const layout *l)
+{
+    return to_json(l, true);
 }
 
 /* --- accessors --- */

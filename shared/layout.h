@@ -72,6 +72,11 @@ usher_err layout_open(const char *spec, layout **out, usher_errmsg *em) USHER_MU
 /* Serialises to the JSON format layout_from_json reads (explicit seats).
  * Returns a malloc'd NUL-terminated string the caller frees, or NULL on OOM. */
 char *layout_to_json(const layout *l);
+/* The same layout with each section whose seats are exactly what its
+ * counted form makes written as that count ("seats": 500, "spacing",
+ * "curve"): what devices are sent (a 100,000-seat theatre is 21 KB instead
+ * of 4.4 MB, and a device parses kilobytes). Reads back identical. */
+char *layout_to_json_compact(const layout *l);
 
 void layout_free(layout *l); /* NULL is a no-op */
 

@@ -9,6 +9,8 @@
 
 #define LAYOUT__COORD_MAX 1e6    /* |x| and |y| of every section centre and seat */
 #define LAYOUT__ROW_SPACING 55.0 /* default between seat centres along a row */
+#define LAYOUT__SPACING_MAX 1e4  /* a row's spacing, at most */
+#define LAYOUT__CURVE_MAX 1e5    /* |curve| of a row, at most */
 
 /* ---- layout.c: building a layout ---- */
 
@@ -47,5 +49,13 @@ double layout__min_radius(int n);
  * `curve` units toward y-. USHER_INVAL when an id would be too long or a seat
  * would fall outside the drawing area. */
 usher_err layout__generate_seats(layout *l, int si, double spacing, double curve, usher_errmsg *em);
+
+/* True when the seats of sec are exactly what its counted form would make
+ * (ids, labels, the section's class, places): *spacing and *curve get a
+ * row's (a table's radius is the section's own). layout_to_json then writes
+ * the count instead of every seat: a stadium's layout is kilobytes, not
+ * megabytes, and reads back identical. */
+bool layout__counted_form(const layout *l, const layout_section *sec, double *spacing,
+                          double *curve);
 
 #endif

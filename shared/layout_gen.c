@@ -110,6 +110,64 @@ usher_err layout__generate_seats(layout *l, int si, double spacing, double curve
     return USHER_OK;
 }
 
+/* True when seat k of sec, as generated with spacing and curve, is exactly
+ * the seat l holds there: id, label, class and place. */
+static bool seat_is_generated(const layout *l, const layout_section *sec, int width, int k,
+                              double spacing, double curve)
+{
+    const layout_seat *s = layout_seat_at(l, sec->first_seat + k);
+    char id[USHER_SEAT_ID_SIZE], label[16];
+    double x, y;
+    if (!numbered_id(id, sec->id, "-", width, k + 1) || strcmp(id, s->id) != 0)
+        return false;
+    snprintf(label, sizeof label, "%d", k + 1);
+    if (strcmp(label, s->label) != 0 || strcmp(s->klass, sec->klass) != 0)
+        return false;
+    place_seat(sec, k, spacing, curve, &x, &y);
+    return x == s->x && y == s->y;
+}
+
+static bool all_generated(const layout *l, const layout_section *sec, int width, double spacing,
+                          double curve)
+{
+    for (int k = 0; k < sec->seat_count; k++)
+        if (!seat_is_generated(l, sec, width, k, spacing, curve))
+            return false;
+    return true;
+}
+
+bool layout__counted_form(const layout *l, const layout_section *sec, double *spacing,
+                          double *curve)
+{
+    int n = sec->seat_count;
+    if (n < 1 || n > LAYOUT_MAX_SEATS_PER_SECTION)
+        return false;
+    if (sec->kind == SECTION_TABLE) {
+        int width = digits(n) < 2 ? 2 : digits(n);
+        return sec->radius >= layout__min_radius(n) - 1e-9 && all_generated(l, sec, width, 0, 0);
+    }
+    if (n == 1) {
+        *spacing = LAYOUT__ROW_SPACING, *curve = 0;
+        return all_generated(l, sec, 1, *spacing, *curve);
+    }
+    /* The spacing and curve the seats were made with, read off the ends and
+     * tried as read, on the grid and whole: the one that makes every seat
+     * again exactly is the counted form. */
+    const layout_seat *a = layout_seat_at(l, sec->first_seat);
+    const layout_seat *b = layout_seat_at(l, sec->first_seat + n - 1);
+    double sp = (b->x - a->x) / (n - 1), cu = sec->y - a->y;
+    const double sps[] = {sp, round(sp * GRID) / GRID, round(sp)};
+    const double cus[] = {cu, round(cu * GRID) / GRID, round(cu)};
+    for (size_t i = 0; i < sizeof sps / sizeof *sps; i++)
+        for (size_t j = 0; j < sizeof cus / sizeof *cus; j++)
+            if (sps[i] >= LAYOUT_SEAT_SIZE && sps[i] <= LAYOUT__SPACING_MAX &&
+                fabs(cus[j]) <= LAYOUT__CURVE_MAX && all_generated(l, sec, 1, sps[i], cus[j])) {
+                *spacing = sps[i], *curve = cus[j];
+                return true;
+            }
+    return false;
+}
+
 /* --- "gala:" and "theatre:" specs --- */
 
 static const char spec_forms[] =

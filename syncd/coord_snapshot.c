@@ -83,6 +83,15 @@ static void add_change(pages_text *pt, const change *c)
     pt->total++;
 }
 
+/* FNV-1a of n bytes: tells a new layout text from the one a build was made over. */
+static uint64_t text_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
 void snap_build_free(snap_build *b)
 {
     if (!b)
@@ -123,8 +132,11 @@ usher_err snap_build_new(const state *st, const char *layout_json, int64_t curso
     snap_build *b = calloc(1, sizeof *b);
     if (b)
         b->pages = calloc(npages, sizeof *b->pages);
-    if (b)
-        b->layout_json = strdup(layout_json ? layout_json : "null");
+    if (b) {
+        b->layout_json = layout_to_json_compact(state_layout(st));
+        b->layout_len = layout_json ? strlen(layout_json) : 0;
+        b->layout_hash = text_hash(layout_json, b->layout_len);
+    }
     usher_err err = pt.failed || !b || !b->pages || !b->layout_json ? USHER_NOMEM : USHER_OK;
     if (b) {
         b->cursor = cursor;
@@ -212,7 +224,8 @@ snap_build *snapcache_join(snapcache *c, const state *st, const char *layout_jso
     snap_build *b = c->latest;
     /* Never across a new layout: a device that follows one needs a snapshot
      * over it. */
-    if (!b || strcmp(b->layout_json, layout_json ? layout_json : "null") != 0 ||
+    size_t len = layout_json ? strlen(layout_json) : 0;
+    if (!b || b->layout_len != len || b->layout_hash != text_hash(layout_json, len) ||
         (b->cursor != cursor && now - b->built_at >= c->reuse_ms)) {
         snap_build *fresh = NULL;
         if (snap_build_new(st, layout_json, cursor, c->page_changes, now, &fresh) != USHER_OK) {

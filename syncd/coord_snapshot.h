@@ -40,12 +40,15 @@ typedef struct snap_build {
     size_t npages;    /* at least 1 (an empty event has one empty page) */
     size_t nchanges;
     snap_page *pages;
-    char *layout_json; /* the layout the state was over */
-    int refs;          /* the cache's lock guards it */
+    char *layout_json;    /* the layout the state was over, compact (layout_to_json_compact) */
+    uint64_t layout_hash; /* of the layout text it was built from: a new layout, a new build */
+    size_t layout_len;
+    int refs; /* the cache's lock guards it */
 } snap_build;
 
-/* Builds the pages of st at cursor over the layout layout_json (copied;
- * pure: the caller keeps both from changing meanwhile). USHER_NOMEM when
+/* Builds the pages of st at cursor; layout_json is the coordinator's text of
+ * st's layout (only its hash is kept: the layout served is st's own, compact).
+ * Pure: the caller keeps both from changing meanwhile. USHER_NOMEM when
  * memory runs out. */
 usher_err snap_build_new(const state *st, const char *layout_json, int64_t cursor,
                          size_t page_changes, int64_t now, snap_build **out) USHER_MUST_CHECK;

@@ -940,7 +940,50 @@ static void sample_files_load(void **unused)
     layout_free(l);
 }
 
+/* The compact form (what devices get): a section whose seats are what its
+ * count makes is written as the count, the rest seat by seat; either way it
+ * reads back the same layout. A 100,000-seat theatre is kilobytes. */
+static void compact_json_reads_back_the_same(void **unused)
+{
+    (void)unused;
+    static const char *const specs[] = {"gala:25x10,vip=2", "theatre:200x500", "theatre:3x7"};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        layout *l = NULL, *back = NULL;
+        assert_int_equal(layout_generate(specs[i], &l, NULL), USHER_OK);
+        char *text = layout_to_json_compact(l);
+        assert_non_null(text);
+        assert_null(strstr(text, "\"seats\":[")); /* every section counted */
+        usher_errmsg em = {{0}};
+        if (layout_from_json(text, strlen(text), &back, &em) != USHER_OK)
+            fail_msg("%s: %s", specs[i], em.text);
+        assert_same(l, back);
+        if (!strcmp(specs[i], "theatre:200x500"))
+            assert_true(strlen(text) < 50000);
+        free(text);
+        layout_free(back);
+        layout_free(l);
+    }
+    /* A seat made different (its own class) keeps its section listed. */
+    const char *json = "{\"sections\":[{\"kind\":\"row\",\"id\":\"A\",\"x\":0,\"y\":0,"
+                       "\"seats\":[{\"id\":\"A-1\",\"x\":-27.5,\"y\":0},"
+                       "{\"id\":\"A-2\",\"x\":27.5,\"y\":0,\"class\":\"VIP\"}]},"
+                       "{\"kind\":\"row\",\"id\":\"B\",\"x\":0,\"y\":90,"
+                       "\"seats\":[{\"id\":\"B-1\",\"x\":-27.5,\"y\":90},"
+                       "{\"id\":\"B-2\",\"x\":27.5,\"y\":90}]}]}";
+    layout *l = NULL, *back = NULL;
+    assert_int_equal(layout_from_json(json, strlen(json), &l, NULL), USHER_OK);
+    char *text = layout_to_json_compact(l);
+    assert_non_null(strstr(text, "\"id\":\"A\",\"label\":\"Row A\",\"x\":0,\"y\":0,\"seats\":["));
+    assert_non_null(strstr(text, "\"id\":\"B\",\"label\":\"Row B\",\"x\":0,\"y\":90,\"seats\":2"));
+    assert_int_equal(layout_from_json(text, strlen(text), &back, NULL), USHER_OK);
+    assert_same(l, back);
+    free(text);
+    layout_free(back);
+    layout_free(l);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(compact_json_reads_back_the_same),
     cmocka_unit_test(gala_shape_and_ids),
     cmocka_unit_test(gala_vip_tables),
     cmocka_unit_test(gala_ids_widen),
