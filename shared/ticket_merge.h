@@ -19,7 +19,8 @@ typedef enum ticket_missing {
     TICKET_MISSING_REVOKE,   /* ...are revoked */
 } ticket_missing;
 
-/* One ticket whose name or class the file changes: rec is the file's, the
+/* One ticket whose name, class, note or attention flag (when the file has
+ * those columns) the file changes: rec is the file's, the
  * before_* fields what the event had. */
 typedef struct ticket_update {
     ticket_rec rec;
@@ -30,7 +31,7 @@ typedef struct ticket_update {
 /* Init with {0}; release with ticket_merge_release. */
 typedef struct ticket_merge {
     ticket_list added;      /* codes the event does not know, file order */
-    ticket_update *updated; /* known codes with another name or class */
+    ticket_update *updated; /* known codes with another name, class or note */
     size_t nupdated;
     ticket_list revoked;    /* to revoke: void in the file, then missing (policy) */
     size_t revoked_void;    /* of them, void rows of the file */

@@ -58,7 +58,8 @@ usher_err coord_import_apply(state *st, void *arg, change **out, size_t *n, ushe
 static const char *const field_note[TICKET_FIELD_COUNT] = {
     [TICKET_FIELD_STATUS] = " (void and cancelled rows are skipped)",
     [TICKET_FIELD_SEAT] = " (shown only: guests choose seats at a kiosk)",
-    [TICKET_FIELD_NOTE] = " (shown only)",
+    [TICKET_FIELD_NOTE] = " (shown to door staff)",
+    [TICKET_FIELD_ATTENTION] = " (yes/no: the door shows ATTENTION)",
 };
 
 void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
