@@ -219,6 +219,17 @@ def test_corrections_reach_a_device(env):
     eq((j["trail"]["who"], j["trail"]["before"], j["trail"]["after"]), ("admin", "José Müller / -", "José Müller / VIP"),
        "the trail")
     wait_until(lambda: device_tickets(dev)["GALA-0002"]["class"] == "VIP", slow(5), "the device has the class")
+    # a note for door staff and the attention flag: the same correction, the same trail
+    st, j = post(coord.port, a, "/v1/tickets/GALA-0002/edit",
+                 json.dumps({"note": " wheelchair,\n escort to table 4 ", "attention": True}))
+    eq(st, 200, "note edit (%r)" % j)
+    eq((j["ticket"]["note"], j["ticket"]["attention"], j["ticket"]["name"]),
+       ("wheelchair, escort to table 4", True, "José Müller"), "the noted ticket keeps its name")
+    eq(j["trail"]["after"], "José Müller / VIP / note: wheelchair, escort to table 4 / attention", "the note's trail")
+    wait_until(lambda: device_tickets(dev)["GALA-0002"]["note"] == "wheelchair, escort to table 4"
+               and device_tickets(dev)["GALA-0002"]["attention"] == "1", slow(5), "the device has the note")
+    st, j = post(coord.port, a, "/v1/tickets/GALA-0002/edit", json.dumps({"note": None, "attention": False}))
+    eq((st, j["ticket"]["note"], j["ticket"]["attention"]), (200, "", False), "the note cleared (%r)" % j)
     st, j = post(coord.port, a, "/v1/tickets/GALA-0001/revoke", "")
     eq(st, 200, "revoke")
     wait_until(lambda: device_tickets(dev)["GALA-0001"]["revoked"] == "1", slow(5), "the device has the revoke")
@@ -238,7 +249,11 @@ def test_corrections_reach_a_device(env):
                              ("/v1/tickets/GALA-0002/edit", '{"name": ""}', (400, "invalid")),
                              ("/v1/tickets/GALA-0002/edit", '{"class": "Very Long Class Name!"}', (400, "invalid")),
                              ("/v1/tickets/GALA-0002/edit", '[1]', (400, "invalid")),
-                             ("/v1/tickets/GALA-0002/edit", '{"name": 5}', (400, "invalid"))]:
+                             ("/v1/tickets/GALA-0002/edit", '{"name": 5}', (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", json.dumps({"note": "x" * 201}), (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", '{"note": "bell\\u0007"}', (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", '{"note": 7}', (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", '{"attention": "yes"}', (400, "invalid"))]:
         st, j = post(coord.port, a, path, body)
         eq((st, j.get("error")), want, "%s %s (%r)" % (path, body, j))
     eq(get_json(coord.port, "/healthz", None)["cursor"], before, "nothing changed by bad corrections")
