@@ -37,6 +37,8 @@ typedef struct kapp {
     keffects *unsaved; /* batches not saved yet, oldest first (malloc'd) */
     int nunsaved, capunsaved;
     int64_t last_retry; /* when unsaved ops were last tried without a new one */
+    ktone tone;         /* the last verdict's sound asked for (KTONE_NONE before any) */
+    unsigned ntones;    /* how many were asked for: the shell plays each new one */
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and

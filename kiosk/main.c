@@ -12,6 +12,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "draw.h"
+#include "kaudio.h"
 #include "ktr.h"
 #include "runner.h"
 #include "sdlin.h"
@@ -27,7 +28,7 @@ static void usage(FILE *f)
         f,
         "usage: usher-kiosk --db FILE [--mode guest|door] [--window WxH | --fullscreen]\n"
         "                   [--font FAMILY] [--lang LANG] [--idle-seconds N] [--pin DIGITS]\n"
-        "                   [--ppi N]\n"
+        "                   [--ppi N] [--volume 0..100]\n"
         "                   [--headless --script FILE --shots DIR]\n"
         "       usher-kiosk [--bench-frames N] [--bench-taps N] --layout gala:25x10|theatre:RxS\n"
         "                   [--window WxH]\n"
@@ -45,6 +46,8 @@ static void usage(FILE *f)
         "                 after holding the top-left corner for 3 s\n"
         "  --ppi          screen pixels per inch, for text and targets of the right size\n"
         "                 (default: what the display reports, else 140)\n"
+        "  --volume       the loudness of the door's verdict tones, 0 (silent) to 100\n"
+        "                 (default 70); headless runs are always silent\n"
         "  --headless     no window: run --script (kiosk/README.md), screenshots to --shots\n"
         "  --bench-frames draw N frames of a generated venue's seat map and print the\n"
         "                 median and p99 frame time (software renderer)\n"
@@ -114,7 +117,16 @@ static int wait_event(SDL_Event *ev, int timeout_ms, bool can_wait, bool active)
 }
 
 /* The windowed (or fullscreen) event loop. */
-static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, bool ppi_given)
+/* A verdict asked for a sound since the last look: play it. */
+static void play_new_tone(kapp *a, kaudio *au, unsigned *played)
+{
+    if (a->ntones != *played)
+        kaudio_play(au, a->tone);
+    *played = a->ntones;
+}
+
+static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, bool ppi_given,
+                      int volume)
 {
     SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0");
     SDL_SetHint(SDL_HINT_MOUSE_TOUCH_EVENTS, "0");
@@ -168,6 +180,8 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
     fprintf(stderr, "usher-kiosk: %s mode on %s %dx%d (%s)\n",
             a->m.mode == KMODE_DOOR ? "door" : "guest", SDL_GetCurrentVideoDriver(), w, h,
             canvas ? "partial redraws" : "full redraws");
+    kaudio *au = kaudio_open(volume);
+    unsigned played = a->ntones;
     sdlin_state ss = {0};
     ui_frame f;
     ui_frame_init(&f);
@@ -197,6 +211,7 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
         }
         kiosk_input tick = {.kind = KIN_TICK};
         kapp_input(a, &tick, kapp_now(a));
+        play_new_tone(a, au, &played);
         ui_build(&a->m, &a->w, kapp_now(a), &f);
         int drawn = 2;
         if (force || !canvas)
@@ -216,6 +231,7 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
     if (canvas)
         SDL_DestroyTexture(canvas);
     ui_frame_release(&f);
+    kaudio_free(au);
     rc = 0;
 out:
     kdraw_free(d);
@@ -267,7 +283,7 @@ int main(int argc, char **argv)
         {"db", true},           {"mode", true},      {"window", true}, {"fullscreen", false},
         {"font", true},         {"headless", false}, {"script", true}, {"shots", true},
         {"idle-seconds", true}, {"pin", true},       {"ppi", true},    {"bench-frames", true},
-        {"bench-taps", true},   {"layout", true},    {"lang", true},
+        {"bench-taps", true},   {"layout", true},    {"lang", true},   {"volume", true},
     };
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
@@ -283,7 +299,7 @@ int main(int argc, char **argv)
 #define OPT(name) cli_get(specs, ns, &c, name)
     const char *why = NULL;
     int w = 1280, h = 800;
-    int64_t idle = 60, ppi = 140, frames = 0, taps = 0;
+    int64_t idle = 60, ppi = 140, frames = 0, taps = 0, volume = 70;
     kconfig cfg = {.mode = KMODE_GUEST,
                    .verdict_ms = 3000,
                    .longpress_ms = 3000,
@@ -299,6 +315,8 @@ int main(int argc, char **argv)
         why = "--idle-seconds takes 5..3600";
     else if (OPT("ppi") && !text_parse_i64(OPT("ppi"), 50, 600, &ppi))
         why = "--ppi takes 50..600";
+    else if (OPT("volume") && !text_parse_i64(OPT("volume"), 0, 100, &volume))
+        why = "--volume takes 0 (silent) to 100";
     else if (OPT("pin") && (strlen(OPT("pin")) < 4 || strlen(OPT("pin")) > 12 ||
                             strspn(OPT("pin"), "0123456789") != strlen(OPT("pin"))))
         why = "--pin takes 4 to 12 digits";
@@ -358,7 +376,7 @@ int main(int argc, char **argv)
     if (OPT("headless"))
         rc = run_headless(&a, font, OPT("script"), OPT("shots"), w, h);
     else
-        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL);
+        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL, (int)volume);
     kapp_close(&a);
     return rc;
 #undef OPT
