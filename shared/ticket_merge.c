@@ -39,6 +39,8 @@ static usher_err push_update(ticket_merge *m, size_t *cap, const ticket_rec *r,
     u->rec = *r;
     text_copy(u->before_name, sizeof u->before_name, t->name);
     text_copy(u->before_class, sizeof u->before_class, t->klass);
+    text_copy(u->before_note, sizeof u->before_note, t->note);
+    u->before_attention = t->attention;
     return USHER_OK;
 }
 

@@ -26,6 +26,8 @@ typedef struct ticket_update {
     ticket_rec rec;
     char before_name[USHER_NAME_SIZE];
     char before_class[USHER_CLASS_SIZE];
+    char before_note[USHER_TICKET_NOTE_SIZE];
+    bool before_attention;
 } ticket_update;
 
 /* Init with {0}; release with ticket_merge_release. */

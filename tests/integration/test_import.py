@@ -192,6 +192,19 @@ def test_dashboard_bytes_and_reimport_reach_a_device(env):
     eq((st, j["new"], j["updated"], j["revoked"], j["revoked_missing"], j["unchanged"]), (200, 0, 0, 1, 1, 3),
        "--revoke-missing: ENC-3 revoked (%r)" % j)
     wait_until(lambda: device_tickets(dev)["ENC-3"]["revoked"] == "1", slow(5), "the device has ENC-3 revoked")
+    # A newer export with a note for door staff and the attention flag.
+    noted = "ticket_number,full_name,note,attention\nENC-4,Late Sale,needs a ramp,yes\n".encode("utf-8")
+    st, j = post(coord.port, a, "/v1/tickets/import", noted)
+    eq((st, j["updated"], j["unchanged"]), (200, 1, 0), "the note's import (%r)" % j)
+    eq((j["updates"][0]["before"]["note"], j["updates"][0]["after"]["note"], j["updates"][0]["after"]["attention"]),
+       ("", "needs a ramp", True), "the note's update shown")
+    wait_until(lambda: (device_tickets(dev)["ENC-4"]["note"], device_tickets(dev)["ENC-4"]["attention"])
+               == ("needs a ramp", "1"), slow(5), "the device has the note")
+    # A file without those columns keeps them.
+    st, j = post(coord.port, a, "/v1/tickets/import", b"ticket_number,full_name\nENC-4,Late Sale\n")
+    eq((st, j["updated"], j["unchanged"]), (200, 0, 1), "a re-import without notes (%r)" % j)
+    t = get_json(coord.port, "/v1/tickets?q=ENC-4", a)["tickets"][0]
+    eq((t["note"], t["attention"]), ("needs a ramp", True), "the note kept")
     # Bad input changes nothing.
     before = get_json(coord.port, "/healthz", None)["cursor"]
     for path, body, what in [("/v1/tickets/import?missing=maybe", newer, "a bad missing="),
