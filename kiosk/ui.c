@@ -775,7 +775,10 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     y += g;
     float bottom = H - 2 * g - LINE(FONT_M);
     if (staff && v->note[0] && y + LINE(FONT_M) <= bottom) {
-        float nh = y + 2 * LINE(FONT_M) + LINE(FONT_M) <= bottom ? 2 * LINE(FONT_M) : LINE(FONT_M);
+        /* as many lines as fit (up to 4), one kept for the detail */
+        int lines = (int)((bottom - y) / LINE(FONT_M)) - (v->detail[0] || !v->saved ? 1 : 0);
+        lines = lines > 4 ? 4 : lines < 1 ? 1 : lines;
+        float nh = (float)lines * LINE(FONT_M);
         ui_item *ni = textf(f, R(g, y, tw, nh), FONT_M, 0, fg, _("Note: %s"), v->note);
         if (ni)
             ni->wrap = true;
