@@ -475,7 +475,7 @@
       if (c.ticket) {
         d.ticket = c.ticket;
         if (old.ticket === c.ticket) {
-          d.name = old.name; d['class'] = old['class']; d.checked_in = old.checked_in;
+          d.name = old.name; d['class'] = old['class']; d.checked_in = old.checked_in; d.attention = old.attention;
         }
       }
       if (d.state === 'held') {
@@ -493,6 +493,7 @@
         sd.name = c.name;
         sd['class'] = c['class'];
         sd.checked_in = !!c.checked_in_at;
+        sd.attention = !!c.attention;
         paintSeat(c.seat);
         if (S.selected === c.seat) renderSeatPanel();
       }
@@ -974,7 +975,7 @@
     var pill = $('sd-state');
     pill.textContent = STATE_TEXT[st] || st;
     pill.setAttribute('data-state', st);
-    setField('sd-name', d.ticket ? (d.name || '(no name)') : '');
+    setField('sd-name', d.ticket ? (d.name || '(no name)') + (d.attention ? ' \u2014 Attention at the door' : '') : '');
     setField('sd-ticket', d.ticket || '');
     setField('sd-class', d['class'] || info.cls || '');
     var held = st === 'held' || st === 'leased';
