@@ -10,6 +10,8 @@ device with their alert trail, and search folding case and accents.
     python3 test_import.py --coord PATH --syncd PATH --journal-op PATH [NAME ...]
 """
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -241,6 +243,10 @@ def test_corrections_reach_a_device(env):
     eq(j["trail"]["after"], "José Müller / VIP / note: wheelchair, escort to table 4 / attention", "the note's trail")
     wait_until(lambda: device_tickets(dev)["GALA-0002"]["note"] == "wheelchair, escort to table 4"
                and device_tickets(dev)["GALA-0002"]["attention"] == "1", slow(5), "the device has the note")
+    _, _, raw = http_call(coord.port, "GET", "/v1/export/assignments.csv", a)
+    rows = {r["ticket_number"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8")))}
+    eq((rows["GALA-0002"]["note"], rows["GALA-0002"]["attention"], rows["GALA-0001"]["attention"]),
+       ("wheelchair, escort to table 4", "1", "0"), "the assignments export has the note and the flag")
     st, j = post(coord.port, a, "/v1/tickets/GALA-0002/edit", json.dumps({"note": None, "attention": False}))
     eq((st, j["ticket"]["note"], j["ticket"]["attention"]), (200, "", False), "the note cleared (%r)" % j)
     st, j = post(coord.port, a, "/v1/tickets/GALA-0001/revoke", "")
