@@ -30,14 +30,49 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
                           "%s: no such journal (start usher-syncd with --db %s first: it "
                           "creates the journal)",
                           db, db);
-    usher_err err = journal_open(db, &a->j, em);
-    if (err)
+    if (!(a->db = strdup(db)))
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    usher_errmsg full = {{0}};
+    usher_err err = journal_open(db, &a->j, &full);
+    if (err == USHER_FULL) {
+        note_error(a, "opening the journal", &full);
+        a->w.storage_full = true;
+        a->reopen_at = timestamp_mono_ms() + KAPP_REOPEN_MS;
+    } else if (err) {
+        if (em)
+            *em = full;
+        free(a->db);
+        a->db = NULL;
         return err;
-    journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
+    } else {
+        journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
+    }
     int64_t now = kapp_now(a);
-    kapp_refresh(a, now, true);
+    if (a->j)
+        kapp_refresh(a, now, true);
     kmodel_init(&a->m, cfg, &a->w, now);
     return USHER_OK;
+}
+
+/* No journal yet (its disk was full): tries to open it again, at most every
+ * KAPP_REOPEN_MS. True when it is open now. */
+static bool reopen(kapp *a)
+{
+    if (a->j)
+        return true;
+    int64_t mono = timestamp_mono_ms();
+    if (mono < a->reopen_at)
+        return false;
+    a->reopen_at = mono + KAPP_REOPEN_MS;
+    usher_errmsg em = {{0}};
+    if (journal_open(a->db, &a->j, &em)) {
+        note_error(a, "opening the journal", &em);
+        return false;
+    }
+    journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
+    a->w.storage_full = false;
+    fprintf(stderr, "usher-kiosk: the journal opened: there is space on its disk again\n");
+    return true;
 }
 
 static usher_err flush(kapp *a, int64_t now, usher_errmsg *em);
@@ -56,6 +91,7 @@ void kapp_close(kapp *a)
         }
     }
     free(a->unsaved);
+    free(a->db);
     state_free(a->view);
     layout_free(a->l);
     journal_free(a->j);
@@ -113,15 +149,21 @@ static usher_err read_watched(kapp *a, kworld *w, usher_errmsg *em)
     return USHER_OK;
 }
 
-bool kapp_refresh(kapp *a, int64_t now, bool force)
+/* Reads the world again; the seat view too when reread_view, when someone
+ * else wrote the journal since the last read, or when the view is not known
+ * to be the journal's (view_stale). */
+static bool refresh(kapp *a, int64_t now, bool force, bool reread_view)
 {
     /* data_version is read before the journal, and kept only once all of it
      * was read: a change committed in between is read again next time, and a
      * read that failed is tried again at the next call, not when syncd
      * happens to write again. */
+    if (!a->j && !reopen(a))
+        return false;
     int64_t dv = journal_data_version(a->j);
     if (!force && a->loaded && dv == a->dv && dv >= 0)
         return false;
+    bool others = !a->loaded || dv != a->dv || dv < 0;
     usher_errmsg em = {{0}};
     kworld w = a->w;
     if (journal_get_identity(a->j, &w.id, &em) || journal_get_status(a->j, &w.st, &em) ||
@@ -142,7 +184,7 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
         return false;
     const layout *l = nl ? nl : a->l;
     now += w.st.clock_offset_ms - a->w.st.clock_offset_ms; /* newly measured */
-    if (l) {
+    if (l && (nl || reread_view || others || a->view_stale || !a->view)) {
         state *v = NULL;
         if (journal_load_view(a->j, l, now, &v, &em)) {
             note_error(a, "reading the seat view", &em);
@@ -151,6 +193,8 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
         }
         state_free(a->view);
         a->view = v;
+        a->view_stale = false;
+        a->view_reads++;
     }
     if (nl) {
         layout_free(a->l);
@@ -171,14 +215,28 @@ bool kapp_refresh(kapp *a, int64_t now, bool force)
     return true;
 }
 
-/* Appends ops in one transaction. An op id already in the outbox means an
- * earlier try was written after all (its commit reported a failure): then
- * only the missing ones are appended, so that no op is written twice. */
-static usher_err save_ops(kapp *a, const usher_op *ops, int n, usher_errmsg *em)
+bool kapp_refresh(kapp *a, int64_t now, bool force)
 {
+    return refresh(a, now, force, true);
+}
+
+/* Appends ops in one transaction, and applies them to the view as a full
+ * read would (the journal is the view's plus these ops). An op id already
+ * in the outbox means an earlier try was written after all (its commit
+ * reported a failure): then only the missing ones are appended, so that no
+ * op is written twice, and the view is read again (a read since may hold
+ * those ops already). */
+static usher_err save_ops(kapp *a, const usher_op *ops, int n, int64_t now, usher_errmsg *em)
+{
+    if (!a->j)
+        return usher_fail(em, USHER_FULL, "storage full: the journal cannot be opened");
     usher_err err = journal_append_all(a->j, ops, (size_t)n, em);
+    if (!err && a->view)
+        for (int i = 0; i < n; i++)
+            journal_view_apply(a->view, &ops[i], now);
     if (err != USHER_EXISTS)
         return err;
+    a->view_stale = true;
     for (int i = 0; i < n; i++) {
         outbox_entry e;
         err = journal_outbox_get(a->j, ops[i].id, &e, em);
@@ -188,6 +246,14 @@ static usher_err save_ops(kapp *a, const usher_op *ops, int n, usher_errmsg *em)
             return err;
     }
     return USHER_OK;
+}
+
+/* The cards of ops now durable (a guest's seats, an admission), or of a
+ * reprint: a card never tells of a seat the journal does not have. */
+static void print_cards(kapp *a, const keffects *fx)
+{
+    if (fx->ncards && a->printer.print)
+        a->printer.print(a->printer.ctx, fx->cards, fx->ncards);
 }
 
 static void count_unsaved(kapp *a)
@@ -204,7 +270,7 @@ static usher_err flush(kapp *a, int64_t now, usher_errmsg *em)
     usher_err err = USHER_OK;
     while (a->nunsaved) {
         keffects *b = &a->unsaved[0];
-        err = save_ops(a, b->ops, b->nops, em);
+        err = save_ops(a, b->ops, b->nops, now, em);
         if (err == USHER_INVAL) { /* can never be saved: say so, do not block the rest */
             note_error(a, "dropping an op the journal refuses", em);
             err = USHER_OK;
@@ -213,6 +279,7 @@ static usher_err flush(kapp *a, int64_t now, usher_errmsg *em)
         } else {
             a->appended += b->nops;
             kmodel_saved(&a->m, &a->w, b, now);
+            print_cards(a, b);
         }
         a->nunsaved--;
         memmove(&a->unsaved[0], &a->unsaved[1], (size_t)a->nunsaved * sizeof *a->unsaved);
@@ -254,24 +321,34 @@ static void apply(kapp *a, keffects *fx, int64_t now)
         usher_errmsg em = {{0}};
         usher_err err = flush(a, now, &em);
         if (!err && fx->nops)
-            err = save_ops(a, fx->ops, fx->nops, &em);
+            err = save_ops(a, fx->ops, fx->nops, now, &em);
         if (err && fx->nops) {
             note_error(a, "saving", &em);
+            /* A full disk: syncd's next round finds it too and records it
+             * (storage_full), so the next guest sees the storage screen. */
+            if (err == USHER_FULL && a->j && a->w.st.wake_socket[0])
+                wake_send(a->w.st.wake_socket);
             kmodel_save_failed(&a->m, &a->w, fx, em.text, now);
             if (fx->nops)
                 keep_unsaved(a, fx);
         } else if (!err) {
             a->appended += fx->nops;
-            if (fx->nops)
+            if (fx->nops) {
                 kmodel_saved(&a->m, &a->w, fx, now);
+                print_cards(a, fx);
+            }
             if (a->w.st.wake_socket[0])
                 wake_send(a->w.st.wake_socket);
         }
-        /* The kiosk's own commits do not move its data_version. */
+        /* The kiosk's own commits do not move its data_version: the status
+         * and the outbox are read again, the seat view only when someone
+         * else wrote meanwhile (save_ops applied the ops to it). */
         if (fx->nops || a->appended != before)
-            kapp_refresh(a, now, true);
+            refresh(a, now, true, false);
         count_unsaved(a);
     }
+    if (!fx->nops && fx->ncards) /* a reprint: nothing to save */
+        print_cards(a, fx);
     if (fx->quit)
         a->quit = true;
 }
@@ -279,6 +356,8 @@ static void apply(kapp *a, keffects *fx, int64_t now)
 void kapp_input(kapp *a, const kiosk_input *in, int64_t now)
 {
     keffects fx;
+    if (a->printer.status)
+        a->printer.status(a->printer.ctx, &a->w.printer);
     kmodel_update(&a->m, &a->w, in, now, &fx);
     apply(a, &fx, now);
     if (fx.nops) { /* let the model see its own ops at once (a refused hold...) */

@@ -1,7 +1,8 @@
 /* app.h - the kiosk's imperative shell around the state machine: reads the
  * journal into a kworld (only when PRAGMA data_version moved or after its own
- * appends), feeds inputs to kmodel_update and carries out the effects (ops
- * appended in one durable transaction, then a wake nudge to syncd). No SDL.
+ * appends: then the seat view is not read again, the ops just saved are
+ * applied to it, unless someone else wrote meanwhile), feeds inputs to kmodel_update and carries
+ * out the effects (ops appended in one durable transaction, then a wake nudge to syncd). No SDL.
  *
  * The journal is shared with usher-syncd: the kiosk waits at most
  * KAPP_BUSY_MS for its lock, so that a busy journal never freezes the
@@ -20,6 +21,16 @@
 
 #define KAPP_BUSY_MS 200       /* the journal's lock, while the kiosk runs */
 #define KAPP_BUSY_LAST_MS 5000 /* and for the last try at exit */
+#define KAPP_REOPEN_MS 1000    /* a journal on a full disk: tried again this often */
+
+/* Where seat cards go: the program's printer (kprint.h), set after
+ * kapp_open; all NULL = no printer. print gets the cards of ops just saved
+ * (or of a reprint); status fills the world's printer before every input. */
+typedef struct kapp_printer {
+    void (*print)(void *ctx, const kcard *cards, int n);
+    void (*status)(void *ctx, kprinter_status *out);
+    void *ctx;
+} kapp_printer;
 
 typedef struct kapp {
     journal *j;
@@ -39,10 +50,18 @@ typedef struct kapp {
     int64_t last_retry; /* when unsaved ops were last tried without a new one */
     ktone tone;         /* the last verdict's sound asked for (KTONE_NONE before any) */
     unsigned ntones;    /* how many were asked for: the shell plays each new one */
+    char *db;           /* the journal's path (malloc'd): opened again after a full disk */
+    int64_t reopen_at;  /* monotonic ms: the next try to open it (j is NULL meanwhile) */
+    bool view_stale;    /* the view may not be the journal's: read it in full next time */
+    int64_t view_reads; /* full reads of the seat view (journal_load_view) so far */
+    kapp_printer printer;
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and
- * reads the world. USHER_NOTFOUND / USHER_DB with a message otherwise. */
+ * reads the world. USHER_NOTFOUND / USHER_DB with a message otherwise. When
+ * the journal's disk is too full to open it, the kiosk starts anyway with no
+ * journal (j NULL, w.storage_full: the "cannot save" screen, nothing saved)
+ * and kapp_refresh tries again every KAPP_REOPEN_MS. */
 usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *em) USHER_MUST_CHECK;
 /* Tries the unsaved ops a last time (waiting longer for the lock), says on
  * stderr what could not be saved, and frees everything. */

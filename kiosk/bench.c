@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -140,6 +141,9 @@ int kbench_frames(const char *spec, int n, const char *font, const kconfig *cfg)
     krect a = m.map.area;
     seatmap_focus(&m.map, seatmap_tap_scale(&m.map), a.x + a.w / 2, a.y + a.h / 2);
     run("finger zoom", &m, &w, d, r, n, layout_seat_count(l));
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("peak RSS %ld KB\n", ru.ru_maxrss);
     rc = 0;
 out:
     kdraw_free(d);

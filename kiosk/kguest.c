@@ -152,6 +152,7 @@ void kguest__reset(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->proof_code[0] = '\0';
     m->proof_seated = false;
     m->nparty = 0;
+    m->reprints = 0;
     memset(m->party, 0, sizeof m->party);
     m->party_id[0] = '\0';
     m->map_ready = false;
@@ -388,6 +389,17 @@ static bool all_chosen(const kmodel *m)
 
 static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now, keffects *fx);
 
+/* A seat card for every ticket of the party with a seat now (a reseat's
+ * new one; none for a refused ticket). */
+static void party_cards(const kmodel *m, const kworld *w, keffects *fx)
+{
+    for (int i = 0; i < m->nparty; i++) {
+        const char *seat = kmodel_guest_seat(m, w, i);
+        if (seat[0])
+            kmodel__card(m, w, m->party[i].code, m->party[i].name, seat, NULL, fx);
+    }
+}
+
 static void confirm(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     if (!all_chosen(m) || !holds_still_mine(m, w, now, fx))
@@ -407,6 +419,7 @@ static void confirm(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         text_copy(g->assign_op, sizeof g->assign_op, op->id);
     }
     m->screen = SCR_DONE;
+    party_cards(m, w, fx);
 }
 
 void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, keffects *fx)
@@ -476,6 +489,10 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
     case SCR_DONE:
         if (!strcmp(name, "done"))
             kmodel__go_home(m, w, now, fx);
+        else if (!strcmp(name, "reprint") && m->reprints < KREPRINT_MAX) {
+            m->reprints++; /* not a roll of labels for a bored child */
+            party_cards(m, w, fx);
+        }
         return;
     default:
         return;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kmodel__internal.h"
+#include "ktime.h"
 #include "text.h"
 #include "ticketcode.h"
 #include "timestamp.h"
@@ -101,8 +102,26 @@ void kmodel_seat_words(const layout *l, const char *lang, const char *seat_id, c
     }
     const layout_seat *s = layout_seat_at(l, si);
     const layout_section *sec = layout_section_at(l, s->section);
-    /* The section's label is the organiser's ("Table 7"); "seat" is ours. */
-    snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
+    /* A generated section's label is said in the guest's language; an
+     * organiser's own label as written; "seat" is ours. */
+    const char *n = layout_generated_label(sec);
+    if (n && sec->kind == SECTION_TABLE)
+        snprintf(out, size, ktr_in(lang, "Table %s, seat %s"), n, s->label);
+    else if (n)
+        snprintf(out, size, ktr_in(lang, "Row %s, seat %s"), n, s->label);
+    else
+        snprintf(out, size, ktr_in(lang, "%s, seat %s"), sec->label, s->label);
+}
+
+void kmodel__card(const kmodel *m, const kworld *w, const char *code, const char *name,
+                  const char *seat, const char *note, keffects *fx)
+{
+    if (!fx || w->printer.state == KPRINTER_OFF || fx->ncards >= KPARTY_MAX)
+        return;
+    char words[96] = "";
+    if (seat && seat[0])
+        kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
+    kcard_make(&fx->cards[fx->ncards++], w->id.event_name, code, name, seat, words, note);
 }
 
 void kmodel__msg(kmodel *m, kmsg_kind kind, const char *title, const char *fmt, ...)
@@ -167,6 +186,20 @@ static const char *default_lang(const kmodel *m, const kworld *w)
     return m->cfg.lang;
 }
 
+/* The journal's disk is full: nothing the next guest does could be saved.
+ * The kiosk says so from a screen nobody is using (a guest already at it
+ * carries on, each failed save said as it happens) and goes on by itself
+ * once there is space. */
+static bool storage_full(const kworld *w)
+{
+    return w->storage_full || w->st.storage_full;
+}
+
+static bool idle_screen(kscreen s)
+{
+    return s == SCR_WAITING || s == SCR_ATTRACT || s == SCR_DOOR || s == SCR_STORAGE;
+}
+
 void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
     kguest__reset(m, w, now, fx);
@@ -194,7 +227,10 @@ void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now)
     if (cfg->mode_auto && w->l)
         m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
     m->last_input_at = now;
-    m->screen = !w->l ? SCR_WAITING : m->mode == KMODE_DOOR ? SCR_DOOR : SCR_ATTRACT;
+    m->screen = storage_full(w)         ? SCR_STORAGE
+                : !w->l                 ? SCR_WAITING
+                : m->mode == KMODE_DOOR ? SCR_DOOR
+                                        : SCR_ATTRACT;
 }
 
 /* ---- door mode ---------------------------------------------------------------- */
@@ -256,16 +292,25 @@ static void verdict_record(kmodel *m, const kworld *w, const char *code, bool ad
     text_copy(m->verdict.op_id, sizeof m->verdict.op_id, op->id);
     m->verdict.saved = false;
     m->verdict_until = INT64_MAX;
-    if (admits)
+    if (admits) {
         fx->admitted++;
+        char note[KCARD_LINE_SIZE];
+        snprintf(note, sizeof note, ktr_in(m->lang, "Admitted at %s"), w->id.device);
+        kmodel__card(m, w, code, m->verdict.name, m->verdict.seat, note, fx);
+    }
 }
 
-static void already_detail(kmodel *m, int64_t at, const char *door)
+/* When, in the event's time zone (the shell picks it) and the guest's
+ * language: the time of day, with the day too when it was not today. */
+static void already_detail(kmodel *m, int64_t at, const char *door, int64_t now)
 {
-    char hm[16];
-    zone_format(at, ZONE_HM, hm, sizeof hm); /* the event's time zone (the shell picks it) */
+    char when[64];
+    struct tm a, b;
+    bool today = zone_local(at, &a) && zone_local(now, &b) && a.tm_year == b.tm_year &&
+                 a.tm_yday == b.tm_yday;
+    ktime_at(m->lang, today ? KTIME_TIME : KTIME_DATETIME, at, when, sizeof when);
     snprintf(m->verdict.detail, sizeof m->verdict.detail, ktr_in(m->lang, "Checked in at %s by %s"),
-             hm, door[0] ? door : ktr_in(m->lang, "a door"));
+             when, door[0] ? door : ktr_in(m->lang, "a door"));
 }
 
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
@@ -343,7 +388,7 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
         verdict_note(m, t);
-        already_detail(m, t->checked_in_at, t->checkin_device);
+        already_detail(m, t->checked_in_at, t->checkin_device, now);
     } else {
         verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
         if (t) {
@@ -381,7 +426,7 @@ void kdoor__admit_manual(kmodel *m, const kworld *w, const char *code, int64_t n
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
         verdict_note(m, t);
-        already_detail(m, t->checked_in_at, t->checkin_device);
+        already_detail(m, t->checked_in_at, t->checkin_device, now);
         return;
     }
     verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
@@ -413,7 +458,7 @@ static void door_timers(kmodel *m, const kworld *w, int64_t now)
             m->verdict.kind = VERDICT_ALREADY;
             m->verdict_seq++; /* staff hear the change too */
             text_copy(m->verdict.title, sizeof m->verdict.title, N_("ALREADY CHECKED IN"));
-            already_detail(m, t->checked_in_at, t->checkin_device);
+            already_detail(m, t->checked_in_at, t->checkin_device, now);
         }
     }
 }
@@ -582,6 +627,8 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
             staff_button(m, w, name, now, fx);
         return;
     }
+    if (m->screen == SCR_STORAGE)
+        return;
     if (m->screen == SCR_VERDICT || m->screen == SCR_DOOR) {
         if (!strcmp(name, "ok") || m->screen == SCR_VERDICT)
             m->screen = SCR_DOOR;
@@ -595,11 +642,15 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
 
 static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
 {
+    if (storage_full(w) && (!w->l || idle_screen(m->screen))) {
+        m->screen = SCR_STORAGE;
+        return;
+    }
     if (!w->l) {
         m->screen = SCR_WAITING;
         return;
     }
-    if (m->screen == SCR_WAITING) {
+    if (m->screen == SCR_WAITING || m->screen == SCR_STORAGE) {
         /* Set up at last: the device's role picks the mode unless told. */
         if (m->cfg.mode_auto)
             m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
@@ -646,6 +697,9 @@ static void update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t no
     }
     timers(m, w, now, fx);
     if (!w->l)
+        return;
+    /* On the storage screen only the staff gesture (corner down, up). */
+    if (m->screen == SCR_STORAGE && in->kind != KIN_DOWN && in->kind != KIN_UP)
         return;
     switch (in->kind) {
     case KIN_DOWN:
@@ -751,6 +805,8 @@ void kmodel_save_failed(kmodel *m, const kworld *w, keffects *fx, const char *wh
             fx->ops[kept++] = fx->ops[i];
     }
     fx->nops = kept;
+    if (undone)
+        fx->ncards = 0; /* the assigns went back: no seat to print (a check-in is kept) */
     /* A guest learns only that it did not work and what to do; the journal's
      * words (SQLite's) are for staff. A door verdict says NOT RECORDED
      * itself while its op waits (ui.c). */

@@ -13,7 +13,9 @@
 
 #include "journal.h"
 #include "kinput.h"
+#include "kcard.h"
 #include "klayout.h"
+#include "kprintq.h"
 #include "ktr.h"
 #include "layout.h"
 #include "qrsig.h"
@@ -33,7 +35,8 @@ typedef enum { KMODE_GUEST = 0, KMODE_DOOR = 1 } kmode;
     X(VERDICT, "verdict")                                                                          \
     X(PIN, "pin")                                                                                  \
     X(MAINT, "maintenance")                                                                        \
-    X(FIND, "find")
+    X(FIND, "find")                                                                                \
+    X(STORAGE, "storage")
 
 typedef enum {
 #define KSCREEN_ENUM(e, s) SCR_##e,
@@ -46,6 +49,7 @@ const char *kscreen_name(kscreen s);
 int kscreen_parse(const char *name);
 
 #define KPARTY_MAX 8
+#define KREPRINT_MAX 2    /* a party's cards printed again at most this often */
 #define KFIND_MAX 6       /* staff search: matches kept for the screen */
 #define KFIND_MIN_CHARS 2 /* ...and the characters typed before it searches */
 
@@ -70,7 +74,12 @@ typedef struct kworld {
     uint8_t pk[QRSIG_PK_BYTES];
     kop_state ops[KPARTY_MAX]; /* the watched ops found in the outbox */
     int nops;
-    int64_t unsaved; /* ops the shell keeps in memory: the journal refused them */
+    int64_t unsaved;         /* ops the shell keeps in memory: the journal refused them */
+    kprinter_status printer; /* the seat-card printer (--printer); state OFF without one */
+    /* The journal cannot even be opened: its disk is full (no layout, nothing
+     * can be saved). With st.storage_full (usher-syncd found the disk full)
+     * the kiosk shows "cannot save" instead of taking the next guest. */
+    bool storage_full;
 } kworld;
 
 /* How a seat looks to the guest at the kiosk (colour and legend). */
@@ -189,6 +198,7 @@ typedef struct kmodel {
     /* the party */
     kguest party[KPARTY_MAX];
     int nparty;
+    int reprints; /* "Print my card again" taps for this party (at most KREPRINT_MAX) */
     char party_id[USHER_OPID_SIZE];
     /* the map */
     seatmap map;
@@ -222,6 +232,10 @@ typedef struct keffects {
     int nops;
     int admitted; /* door admissions these ops record: counted once saved */
     ktone tone;   /* the sound of a verdict just shown, KTONE_NONE = silence */
+    /* seat cards to print (a printer is set): once the ops are saved, or at
+     * once when there are none (a reprint) */
+    kcard cards[KPARTY_MAX];
+    int ncards;
     bool quit;
 } keffects;
 

@@ -21,6 +21,10 @@ bool kmodel__typed_code(const char *text, char code[USHER_CODE_SIZE]);
  * printable ASCII) as a scan_refused op: the dashboard's alert. */
 void kmodel__refused_scan(kmodel *m, const kworld *w, const char *payload, int64_t now,
                           keffects *fx);
+/* Asks for a seat card for ticket code (when the kiosk has a printer):
+ * name, seat ("" = none) and note (NULL = none) as the card says them. */
+void kmodel__card(const kmodel *m, const kworld *w, const char *code, const char *name,
+                  const char *seat, const char *note, keffects *fx);
 /* The home screen of the current mode. */
 void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -13,9 +14,11 @@
 #include "cli.h"
 #include "draw.h"
 #include "kaudio.h"
+#include "kprint.h"
 #include "ktr.h"
 #include "runner.h"
 #include "sdlin.h"
+#include "sdnotify.h"
 #include "text.h"
 #include "timestamp.h"
 #include "ui.h"
@@ -28,10 +31,11 @@ static void usage(FILE *f)
         f,
         "usage: usher-kiosk --db FILE [--mode guest|door] [--window WxH | --fullscreen]\n"
         "                   [--font FAMILY] [--lang LANG] [--idle-seconds N] [--pin DIGITS]\n"
-        "                   [--ppi N] [--volume 0..100]\n"
+        "                   [--ppi N] [--volume 0..100] [--printer NAME]\n"
         "                   [--headless --script FILE --shots DIR]\n"
         "       usher-kiosk [--bench-frames N] [--bench-taps N] --layout gala:25x10|theatre:RxS\n"
         "                   [--window WxH]\n"
+        "       usher-kiosk --db FILE --bench-start [--window WxH]\n"
         "\n"
         "The touchscreen app for guests (seat choice) and door staff (check-in). It reads\n"
         "the device journal that usher-syncd keeps (--db) and never touches the network.\n"
@@ -48,11 +52,15 @@ static void usage(FILE *f)
         "                 (default: what the display reports, else 140)\n"
         "  --volume       the loudness of the door's verdict tones, 0 (silent) to 100\n"
         "                 (default 70); headless runs are always silent\n"
+        "  --printer      print a seat card after each confirmation (guest) or admission\n"
+        "                 (door) on this CUPS queue (lpstat -p lists them)\n"
         "  --headless     no window: run --script (kiosk/README.md), screenshots to --shots\n"
         "  --bench-frames draw N frames of a generated venue's seat map and print the\n"
         "                 median and p99 frame time (software renderer)\n"
         "  --bench-taps   tap seats N times on a temporary journal; print the median and\n"
-        "                 p99 time from tap to durable op and rebuilt view\n");
+        "                 p99 time from tap to durable op and updated view\n"
+        "  --bench-start  quit once the first attract screen is on the display, printing\n"
+        "                 when (ms since the epoch) and the peak RSS so far\n");
 }
 
 /* The catalogues: beside the program in a build tree (kiosk/locale), else
@@ -125,8 +133,18 @@ static void play_new_tone(kapp *a, kaudio *au, unsigned *played)
     *played = a->ntones;
 }
 
+/* --bench-start: the first attract screen is on the display. */
+static void report_start(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("attract shown at %lld ms since the epoch, peak RSS %ld KB\n",
+           (long long)timestamp_now_ms(), ru.ru_maxrss);
+    fflush(stdout);
+}
+
 static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, bool ppi_given,
-                      int volume)
+                      int volume, bool bench_start)
 {
     SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0");
     SDL_SetHint(SDL_HINT_MOUSE_TOUCH_EVENTS, "0");
@@ -186,7 +204,10 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
     ui_frame f;
     ui_frame_init(&f);
     bool force = true;
+    sdnotify sd;
+    sdnotify_init(&sd);
     while (!a->quit) {
+        sdnotify_alive(&sd, timestamp_mono_ms()); /* from the loop only: a hang stops it */
         int64_t now = kapp_now(a);
         kapp_refresh(a, now, false);
         /* Quick ticks while something counts down or a finger is down. */
@@ -195,7 +216,7 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
                     s == SCR_CONFIRM || now < a->m.locked_until;
         SDL_Event ev;
         bool active = now - a->m.last_input_at < 5000;
-        int got = wait_event(&ev, busy ? 200 : 1000, can_wait, active);
+        int got = wait_event(&ev, (int)sdnotify_cap_wait(&sd, busy ? 200 : 1000), can_wait, active);
         while (got) {
             kiosk_input in;
             if (ev.type == SDL_QUIT)
@@ -227,7 +248,13 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
         } else if (drawn) {
             SDL_RenderPresent(r);
         }
+        sdnotify_ready(&sd, NULL); /* the first frame is on screen */
+        if (bench_start && drawn && a->m.screen == SCR_ATTRACT) {
+            report_start();
+            a->quit = true;
+        }
     }
+    sdnotify_stopping();
     if (canvas)
         SDL_DestroyTexture(canvas);
     ui_frame_release(&f);
@@ -246,7 +273,7 @@ out:
 static int run_headless(kapp *a, const char *font, const char *script, const char *shots, int w,
                         int h)
 {
-    if (!a->w.l) {
+    if (!a->w.l && !a->w.storage_full) { /* a full disk: its screen says so */
         fprintf(stderr, "usher-kiosk: the journal has not been set up yet: waiting for the "
                         "coordinator (run usher-syncd against it first)\n");
         return 3;
@@ -268,13 +295,28 @@ static int run_headless(kapp *a, const char *font, const char *script, const cha
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
         goto out;
     }
-    krunner k = {.app = a, .draw = d, .r = r, .surface = s, .script = script, .shots = shots};
+    sdnotify sd;
+    sdnotify_init(&sd);
+    krunner k = {
+        .app = a, .draw = d, .r = r, .surface = s, .script = script, .shots = shots, .sd = &sd};
     rc = krunner_run(&k);
+    sdnotify_stopping();
 out:
     kdraw_free(d);
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(s);
     return rc;
+}
+
+/* The kiosk shell's printer hooks (app.h), onto the printer's thread. */
+static void print_cards(void *ctx, const kcard *cards, int n)
+{
+    kprint_cards(ctx, cards, n);
+}
+
+static void printer_status(void *ctx, kprinter_status *out)
+{
+    kprint_status(ctx, out);
 }
 
 int main(int argc, char **argv)
@@ -284,6 +326,7 @@ int main(int argc, char **argv)
         {"font", true},         {"headless", false}, {"script", true}, {"shots", true},
         {"idle-seconds", true}, {"pin", true},       {"ppi", true},    {"bench-frames", true},
         {"bench-taps", true},   {"layout", true},    {"lang", true},   {"volume", true},
+        {"bench-start", false}, {"printer", true},
     };
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
@@ -324,6 +367,9 @@ int main(int argc, char **argv)
         why = "--font takes a font family name, e.g. \"Noto Sans\"";
     else if (OPT("lang") && !ktr_known(OPT("lang")))
         why = "--lang takes en, de, fr, es, ar or zh";
+    else if (OPT("printer") && !kprint_name_ok(OPT("printer")))
+        why = "--printer takes a CUPS queue name (no spaces, '/', '#' or '\\'; lpstat -p lists "
+              "them)";
     else if (OPT("mode") && strcmp(OPT("mode"), "guest") && strcmp(OPT("mode"), "door"))
         why = "--mode takes guest or door";
     else if (OPT("bench-frames") &&
@@ -334,6 +380,8 @@ int main(int argc, char **argv)
         why = "--bench-taps takes a count 1..100000 and needs --layout SPEC";
     else if (!OPT("bench-frames") && !OPT("bench-taps") && !OPT("db"))
         why = "--db FILE is required (the device journal usher-syncd keeps)";
+    else if (OPT("bench-start") && (OPT("headless") || OPT("bench-frames") || OPT("bench-taps")))
+        why = "--bench-start runs the windowed kiosk on --db (not --headless or another bench)";
     else if (OPT("headless") && (!OPT("script") || !OPT("shots")))
         why = "--headless needs --script FILE and --shots DIR";
     else if (!OPT("headless") && (OPT("script") || OPT("shots")))
@@ -373,11 +421,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "usher-kiosk: %s\n", em.text);
         return 1;
     }
+    kprint *printer = NULL;
+    if (OPT("printer")) {
+        if (kprint_start(OPT("printer"), font, &printer, &em)) {
+            fprintf(stderr, "usher-kiosk: %s\n", em.text);
+            kapp_close(&a);
+            return 1;
+        }
+        a.printer = (kapp_printer){.print = print_cards, .status = printer_status, .ctx = printer};
+        printer_status(printer, &a.w.printer);
+    }
     if (OPT("headless"))
         rc = run_headless(&a, font, OPT("script"), OPT("shots"), w, h);
     else
-        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL, (int)volume);
+        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL, (int)volume,
+                        OPT("bench-start") != NULL);
     kapp_close(&a);
+    kprint_stop(printer);
     return rc;
 #undef OPT
 }

@@ -12,6 +12,7 @@
 #include "kpng.h"
 #include "script.h"
 #include "text.h"
+#include "timestamp.h"
 #include "ui.h"
 
 static void build(krunner *k, ui_frame *f);
@@ -34,6 +35,8 @@ static void input(krunner *k, kin_kind kind, float x, float y)
 
 static void tick(krunner *k)
 {
+    if (k->sd)
+        sdnotify_alive(k->sd, timestamp_mono_ms()); /* the script's loop is the main loop */
     kapp_refresh(k->app, kapp_now(k->app), false);
     input(k, KIN_TICK, 0, 0);
 }
@@ -419,6 +422,9 @@ static int run_line(krunner *k, const kscript_cmd *c)
             tick(k);
         }
         return 0;
+    case SC_STALL:
+        sleep_ms(c->ms); /* hung: nothing ticks, nothing pings */
+        return 0;
     case SC_SHOT:
         return shot(k, c);
     case SC_NUDGE:
@@ -441,6 +447,8 @@ int krunner_run(krunner *k)
     }
     char line[1024];
     int lineno = 0, rc = 0;
+    if (k->sd)
+        sdnotify_ready(k->sd, "running a script (headless)");
     while (rc == 0 && !k->app->quit && fgets(line, sizeof line, f)) {
         lineno++;
         line[strcspn(line, "\r\n")] = '\0';

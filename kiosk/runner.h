@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "draw.h"
+#include "sdnotify.h"
 
 typedef struct krunner {
     kapp *app;
@@ -18,6 +19,7 @@ typedef struct krunner {
     const char *shots;    /* folder for `shot` */
     char nudge[24];       /* `nudge`: this button is moved by (nudge_x, nudge_y) */
     float nudge_x, nudge_y;
+    sdnotify *sd; /* systemd's watchdog, pinged at every tick; NULL = none */
 } krunner;
 
 /* Runs every line; returns 0 when all held, 1 after printing

@@ -118,6 +118,9 @@ usher_err kscript_parse(const char *line, int lineno, kscript_cmd *out, usher_er
     } else if ((!strcmp(v, "wait") || !strcmp(v, "sleep")) && n == 2) {
         c.kind = v[0] == 'w' ? SC_WAIT : SC_SLEEP;
         ok = text_parse_i64(w[1], 0, 86400000, &c.ms);
+    } else if (!strcmp(v, "stall") && n == 2) {
+        c.kind = SC_STALL;
+        ok = text_parse_i64(w[1], 0, 3600000, &c.ms);
     } else if (!strcmp(v, "shot") && n == 2) {
         c.kind = SC_SHOT;
         ok = text_is_ident(w[1], 64) && text_copy(c.arg, sizeof c.arg, w[1]);

@@ -28,6 +28,7 @@ typedef enum {
     SC_SHOT,       /* shot NAME */
     SC_EXPECT,     /* expect WHAT ... / await WHAT ... */
     SC_NUDGE,      /* nudge BUTTON DX DY (a test of the layout check: moves a button) */
+    SC_STALL,      /* stall MS (the main loop hangs: no ticks, no watchdog pings) */
 } kscript_kind;
 
 typedef enum {

@@ -103,6 +103,11 @@ void seatmap_to_layout(const seatmap *m, float sx, float sy, double *ux, double 
     *uy = (sy - m->oy) / m->scale;
 }
 
+bool seatmap_lod(const seatmap *m, int nseats)
+{
+    return nseats > SEATMAP_LOD_MIN_SEATS && seatmap_seat_radius(m) < SEATMAP_LOD_PX;
+}
+
 float seatmap_seat_radius(const seatmap *m)
 {
     double r = LAYOUT_SEAT_SIZE * m->scale / 2 * 0.9;

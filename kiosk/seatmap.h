@@ -44,6 +44,15 @@ void seatmap_to_layout(const seatmap *m, float sx, float sy, double *ux, double 
 /* Radius of a seat's disc on screen, pixels (at least 1). */
 float seatmap_seat_radius(const seatmap *m);
 
+/* Level of detail: a venue of more than SEATMAP_LOD_MIN_SEATS seats whose
+ * seats are drawn smaller than SEATMAP_LOD_PX (radius) is shown as its
+ * sections, each with its free seats counted, until a tap brings it close
+ * enough to choose seats (a stadium's overview: 100,000 dots nobody can tell
+ * apart cost a frame each). */
+#define SEATMAP_LOD_PX 2.5f
+#define SEATMAP_LOD_MIN_SEATS 20000
+bool seatmap_lod(const seatmap *m, int nseats);
+
 /* Zooms by factor keeping the layout point under (sx, sy) there, within
  * [fit_scale, max_scale]; then clamps the pan. */
 void seatmap_zoom(seatmap *m, double factor, float sx, float sy);

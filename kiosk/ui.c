@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ktime.h"
 #include "ktr.h"
 #include "text.h"
 #include "timestamp.h"
@@ -256,6 +257,32 @@ static void age_words(int64_t ms, char *out, size_t size)
         snprintf(out, size, _("%d h ago"), (int)(s / 3600));
 }
 
+/* About how wide text is at px, a little more rather than less (Noto Sans:
+ * a space, punctuation and i j l f t 0.3 em, a digit 0.57, a capital 0.66,
+ * other letters 0.55, CJK a whole em; measured within 11% on the kiosk's
+ * own words), to choose between a long and a short form before Pango lays
+ * it out; Pango still shortens what does not fit. */
+static float est_width(const char *text, float px)
+{
+    float em = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        unsigned char c = *p;
+        if ((c & 0xc0) == 0x80)
+            continue; /* inside a character */
+        if (c >= 0xe2)
+            em += 1.0f;
+        else if (c == ' ' || strchr(",.:;()-'!|ijlft", c))
+            em += 0.3f;
+        else if (c >= '0' && c <= '9')
+            em += 0.57f;
+        else if (c >= 'A' && c <= 'Z')
+            em += 0.66f;
+        else
+            em += 0.55f;
+    }
+    return em * px * 1.06f;
+}
+
 static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -264,24 +291,28 @@ static void status_bar(const kmodel *m, const kworld *w, int64_t now, ui_frame *
     bool off = kmodel_offline(w, now);
     float d = top * 0.4f;
     add(f, UI_DISC, R(top * 0.4f, (top - d) / 2, d, d), off ? RED : GREEN);
-    /* Three boxes side by side that never meet: a text too long is shortened. */
-    float x1 = W * 0.24f, x2 = W * 0.5f;
-    textf(f, R(top, 0, x1 - top - g, top), FONT_S, -1, WHITE, "%s",
-          off ? _("OFFLINE") : _("Online"));
-    textf(f, R(x1, 0, x2 - x1 - g, top), FONT_S, 0, DIM, "%s%s%s",
-          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - " : "",
-          m->mode == KMODE_DOOR ? w->id.device : "");
-    char age[32];
+    /* Three boxes side by side that never meet: a text too long is shortened.
+     * The sync line gets the room it needs up to 60% of the bar, the state's
+     * word up to 30%, the event's name the rest between them. */
+    char age[32], sync[160];
     if (w->st.last_sync_at > 0)
         age_words(now - w->st.last_sync_at, age, sizeof age);
     else
         text_copy(age, sizeof age, _("never"));
-    krect r = R(x2, 0, W - x2 - g, top);
     if (w->unsaved)
-        textf(f, r, FONT_S, 1, AMBER, _("synced %s - %lld pending - %lld NOT SAVED"), age,
-              (long long)w->pending, (long long)w->unsaved);
+        snprintf(sync, sizeof sync, _("synced %s - %lld pending - %lld NOT SAVED"), age,
+                 (long long)w->pending, (long long)w->unsaved);
     else
-        textf(f, r, FONT_S, 1, DIM, _("synced %s - %lld pending"), age, (long long)w->pending);
+        snprintf(sync, sizeof sync, _("synced %s - %lld pending"), age, (long long)w->pending);
+    const char *link = off ? _("OFFLINE") : _("Online");
+    float px = ui_L.px[FONT_S];
+    float x1 = fminf(top + 1.2f * est_width(link, px) + 2 * g, W * 0.3f);
+    float x2 = fmaxf(W - g - 1.2f * est_width(sync, px) - 2 * g, W * 0.4f);
+    textf(f, R(top, 0, x1 - top - g, top), FONT_S, -1, WHITE, "%s", link);
+    textf(f, R(x1, 0, x2 - x1 - g, top), FONT_S, 0, DIM, "%s%s%s",
+          w->id.event_name[0] ? w->id.event_name : "Usher", m->mode == KMODE_DOOR ? " - " : "",
+          m->mode == KMODE_DOOR ? w->id.device : "");
+    textf(f, R(x2, 0, W - x2 - g, top), FONT_S, 1, w->unsaved ? AMBER : DIM, "%s", sync);
 }
 
 /* A modal box over the screen: title, body, and its buttons. */
@@ -431,7 +462,47 @@ static void entry(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
     ui_fixed = false;
 }
 
-static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_frame *f, krect r)
+/* A held seat's line in form 0 (code, seat's words, countdown), 1 (the
+ * words and the countdown) or 2 (the seat's id and the countdown). */
+static void held_text(const kmodel *m, const kworld *w, int64_t now, int i, int form, char *out,
+                      size_t size)
+{
+    const kguest *g = &m->party[i];
+    const char *seat = kmodel_guest_seat(m, w, i);
+    char words[96];
+    kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
+    int s = (int)((g->hold_until - now + 999) / 1000);
+    if (form == 0)
+        snprintf(out, size, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
+    else
+        snprintf(out, size, _("%s (held %d:%02d)"), form == 1 ? words : seat, s / 60, s % 60);
+}
+
+static bool held_row(const kmodel *m, const kworld *w, int64_t now, int i)
+{
+    return kmodel_guest_seat(m, w, i)[0] && !m->party[i].assigned[0] &&
+           m->party[i].hold_until > now;
+}
+
+/* The form of the held lines (held_text): the most telling one in which
+ * every line fits the panel's width, the same for every line. */
+static int held_form(const kmodel *m, const kworld *w, int64_t now, float width)
+{
+    int form = 0;
+    for (int i = 0; i < m->nparty; i++) {
+        char text[sizeof((ui_item *)0)->text];
+        while (form < 2 && held_row(m, w, now, i)) {
+            held_text(m, w, now, i, form, text, sizeof text);
+            if (est_width(text, ui_L.px[FONT_S]) <= width)
+                break;
+            form++;
+        }
+    }
+    return form;
+}
+
+static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, int form, ui_frame *f,
+                     krect r)
 {
     const kguest *g = &m->party[i];
     char words[96] = "";
@@ -440,13 +511,21 @@ static void seat_row(const kmodel *m, const kworld *w, int64_t now, int i, ui_fr
         kmodel_seat_words(w->l, m->lang, seat, words, sizeof words);
     bool choosing = kmodel_choosing(m) == i;
     kcolor c = seat[0] ? MINE_TEXT : choosing ? WHITE : DIM;
-    if (seat[0] && !g->assigned[0] && g->hold_until > now) {
-        int s = (int)((g->hold_until - now + 999) / 1000);
-        textf(f, r, FONT_S, -1, c, _("%s: %s (held %d:%02d)"), g->code, words, s / 60, s % 60);
+    char text[sizeof((ui_item *)0)->text];
+    if (held_row(m, w, now, i)) {
+        /* The seat and its countdown matter most: on a narrow panel the
+         * ticket code goes first, then the seat's words give way to its id. */
+        held_text(m, w, now, i, form, text, sizeof text);
+        textf(f, r, FONT_S, -1, c, "%s", text);
     } else if (seat[0]) {
         textf(f, r, FONT_S, -1, c, "%s: %s", g->code, words);
     } else {
-        textf(f, r, FONT_S, -1, c, "%s: %s", g->code, choosing ? _("tap a green seat") : "-");
+        const char *what = choosing ? _("tap a green seat") : "-";
+        snprintf(text, sizeof text, "%s: %s", g->code, what);
+        /* On a narrow panel the one choosing reads what to do, the code
+         * is in the heading above. */
+        textf(f, r, FONT_S, -1, c, "%s",
+              choosing && est_width(text, ui_L.px[FONT_S]) > r.w ? what : text);
     }
 }
 
@@ -459,6 +538,74 @@ static void label_in(ui_frame *f, krect r, kcolor c, const char *text)
     ui_item *it = textf(f, r, FONT_S, 0, c, "%s", text);
     if (it)
         it->px = px;
+}
+
+/* The overview of a stadium (seatmap_lod): each section drawn as short runs
+ * of its seats (runs of LOD_RUN or more, at most LOD_ITEMS in all: short runs
+ * follow a curved row closely, and few items keep the frame short), each run green
+ * as its free share, so where the free seats are shows at a glance; a
+ * section's name and free seats where they fit; the party's own seats on
+ * top. A tap comes closer (kguest__map_tap). */
+#define LOD_RUN 20
+#define LOD_ITEMS 600 /* runs a frame at most: each is an item to draw and compare */
+static void sections_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
+{
+    int n = layout_seat_count(w->l);
+    int run = n / LOD_ITEMS > LOD_RUN ? n / LOD_ITEMS : LOD_RUN;
+    const seatmap *mp = &m->map;
+    krect a = mp->area;
+    const kcolor full = ui_look_colors[LOOK_TAKEN], free_c = ui_look_colors[LOOK_FREE];
+    float half = fmaxf(seatmap_seat_radius(mp), 1.0f);
+    for (int s = 0; s < layout_section_count(w->l); s++) {
+        const layout_section *sec = layout_section_at(w->l, s);
+        int end = sec->first_seat + sec->seat_count, sec_free = 0, runs = 0;
+        krect mid = {0, 0, 0, 0}; /* the run in the middle: where the name goes */
+        for (int i0 = sec->first_seat; i0 < end; i0 += run) {
+            float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+            int nfree = 0, k = 0;
+            for (int i = i0; i < end && i < i0 + run; i++, k++) {
+                const layout_seat *ls = layout_seat_at(w->l, i);
+                float x, y;
+                seatmap_to_screen(mp, ls->x, ls->y, &x, &y);
+                x0 = fminf(x0, x - half), x1 = fmaxf(x1, x + half);
+                y0 = fminf(y0, y - half), y1 = fmaxf(y1, y + half);
+                nfree += state_seat_status(w->view, i, w->id.device, now) == SEAT_FREE;
+            }
+            sec_free += nfree;
+            if (runs++ == (sec->seat_count / run) / 2)
+                mid = R(x0, y0, x1 - x0, y1 - y0);
+            x0 = fmaxf(x0, a.x), y0 = fmaxf(y0, a.y);
+            x1 = fminf(x1, a.x + a.w), y1 = fminf(y1, a.y + a.h);
+            if (x1 <= x0 || y1 <= y0)
+                continue;
+            double share = (double)nfree / k;
+            kcolor c = {(uint8_t)(full.r + (free_c.r - full.r) * share),
+                        (uint8_t)(full.g + (free_c.g - full.g) * share),
+                        (uint8_t)(full.b + (free_c.b - full.b) * share), 255};
+            fill(f, R(x0, y0, x1 - x0, y1 - y0), c);
+        }
+        /* The name and free count where the section is drawn big enough to
+         * read (a row as thick as a line of text), over its middle. */
+        krect box = R(mid.x - mid.w, mid.y, 3 * mid.w, mid.h);
+        if (box.h >= ui_L.min_px * 1.45f && box.w >= ui_L.min_px * 6 && box.x >= a.x &&
+            box.y >= a.y && box.x + box.w <= a.x + a.w && box.y + box.h <= a.y + a.h) {
+            char words[64];
+            snprintf(words, sizeof words, "%s %d", sec->id, sec_free);
+            label_in(f, box, INK, words);
+        }
+    }
+    /* The party's own seats stay visible at any distance. */
+    for (int i = 0; i < m->nparty; i++) {
+        const char *sid = m->party[i].seat[0] ? m->party[i].seat : m->party[i].assigned;
+        int si = sid[0] ? layout_find_seat(w->l, sid) : -1;
+        if (si < 0)
+            continue;
+        const layout_seat *ls = layout_seat_at(w->l, si);
+        float x, y, r = SEATMAP_LOD_PX * 2;
+        seatmap_to_screen(mp, ls->x, ls->y, &x, &y);
+        if (krect_has(a, x, y))
+            add(f, UI_DISC, R(x - r, y - r, 2 * r, 2 * r), ui_look_colors[LOOK_MINE]);
+    }
 }
 
 static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -491,10 +638,14 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
                 label_in(f, box, DIM, sec->id);
         }
     }
+    int n = layout_seat_count(w->l);
+    if (seatmap_lod(mp, n)) {
+        sections_layer(m, w, now, f);
+        return;
+    }
     add(f, UI_SEATS, a, WHITE);
     if (f->skip_seats)
         return;
-    int n = layout_seat_count(w->l);
     if (f->seatcap < n) {
         ui_seat *p = realloc(f->seats, (size_t)n * sizeof *p);
         if (!p) {
@@ -550,23 +701,43 @@ static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     }
     int c = kmodel_choosing(m);
     float lh = LINE(FONT_S);
-    if (c >= 0)
-        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, _("Seat for %s"),
-              m->party[c].name[0] ? m->party[c].name : m->party[c].code);
-    else
+    if (c >= 0) {
+        const char *who = m->party[c].name[0] ? m->party[c].name : m->party[c].code;
+        char head[sizeof((ui_item *)0)->text];
+        snprintf(head, sizeof head, _("Seat for %s"), who);
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s",
+              est_width(head, ui_L.px[FONT_M]) > tw ? who : head);
+    } else if (est_width(_("Every ticket has a seat"), ui_L.px[FONT_M]) <= tw)
         textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s",
               _("Every ticket has a seat"));
+    else /* a narrow panel (the 7" screen) */
+        textf(f, R(tx, ty, tw, LINE(FONT_M)), FONT_M, -1, WHITE, "%s", _("Seats chosen"));
     ty += LINE(FONT_M);
     if (!seatmap_tappable(&m->map) && ty + lh <= tbottom) {
-        textf(f, R(tx, ty, tw, lh), FONT_S, -1, WHITE, "%s", _("Tap near your table"));
-        ty += lh;
+        /* Two lines on a narrow panel, when there is room for them. */
+        const char *hint = _("Tap near your table");
+        float hh = est_width(hint, ui_L.px[FONT_S]) > tw && ty + 2 * lh <= tbottom ? 2 * lh : lh;
+        ui_item *it = textf(f, R(tx, ty, tw, hh), FONT_S, -1, WHITE, "%s", hint);
+        if (it && hh > lh)
+            it->wrap = true;
+        ty += hh;
     }
+    int form = held_form(m, w, now, tw);
     for (int i = 0; i < m->nparty && ty + lh <= tbottom; i++, ty += lh)
-        seat_row(m, w, now, i, f, R(tx, ty, tw, lh));
+        seat_row(m, w, now, i, form, f, R(tx, ty, tw, lh));
     ty += g;
     bool lease_off = w->policy == JOURNAL_POLICY_LEASE && kmodel_offline(w, now);
+    /* The whole legend when it fits; on a short panel (the 7" screen) only
+     * the looks of the seats on screen. */
+    bool shown[LOOK_COUNT] = {false};
+    int want = 0;
+    for (int k = 0; k < LOOK_COUNT; k++)
+        want += k != LOOK_UNAVAILABLE || lease_off;
+    bool all = ty + want * lh <= tbottom || !f->nseats;
+    for (int i = 0; !all && i < f->nseats; i++)
+        shown[f->seats[i].look] = true;
     for (int k = 0; k < LOOK_COUNT && ty + lh <= tbottom; k++) {
-        if (k == LOOK_UNAVAILABLE && !lease_off)
+        if ((k == LOOK_UNAVAILABLE && !lease_off) || (!all && !shown[k]))
             continue;
         float d = lh * 0.6f;
         add(f, UI_DISC, R(tx, ty + (lh - d) / 2, d, d), ui_look_colors[k]);
@@ -703,6 +874,13 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
     } else {
         f->qr_text[0] = '\0';
     }
+    if (w->printer.state != KPRINTER_OFF && !refused) { /* a seat card came out, or will */
+        float hw = (lw - g) / 2;
+        button(f, "done", R(g, H - g - bh, hw, bh), _("Done"), true, BTN_GO, FONT_M);
+        button(f, "reprint", R(g + hw + g, H - g - bh, hw, bh), _("Print my card again"),
+               m->reprints < KREPRINT_MAX, BTN, FONT_M);
+        return;
+    }
     button(f, "done", R(g, H - g - bh, lw, bh), _("Done"), true, BTN_GO, FONT_M);
 }
 
@@ -802,6 +980,21 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     counts(m, w, now, f, fg);
 }
 
+/* A device's role as staff read it (role_name is the wire's word). */
+static const char *role_words(usher_role role)
+{
+    switch (role) {
+    case ROLE_KIOSK:
+        return _("guest kiosk");
+    case ROLE_DOOR:
+        return _("door kiosk");
+    case ROLE_ADMIN:
+        return _("admin");
+    default:
+        return "?";
+    }
+}
+
 static void pin_screen(const kmodel *m, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -836,6 +1029,26 @@ static void pin_screen(const kmodel *m, ui_frame *f)
            _("Cancel"), true, BTN_OFF, FONT_M);
 }
 
+/* The seat-card printer on the maintenance screen: its state and cards,
+ * then the last problem. Returns the y below. */
+static float printer_lines(const kprinter_status *p, ui_frame *f, float x, float y, float tw,
+                           float lh, float bottom)
+{
+    if (p->state == KPRINTER_OFF || y + lh > bottom)
+        return y;
+    bool fine = kprinter_takes_cards(p->state) || p->state == KPRINTER_UNKNOWN;
+    textf(f, R(x, y, tw, lh), FONT_M, -1, fine ? WHITE : AMBER,
+          _("Printer %s: %s, cards waiting: %d, printed: %d"), p->name,
+          _(kprinter_state_name(p->state)), p->waiting, p->printed);
+    y += lh;
+    if (p->problem[0] && y + lh <= bottom) {
+        textf(f, R(x, y, tw, lh), FONT_S, -1, fine ? DIM : AMBER, _("Printer problem: %s"),
+              p->problem);
+        y += lh;
+    }
+    return y;
+}
+
 static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const klayout *L = &ui_L;
@@ -844,20 +1057,20 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
     float bh = L->target, by = H - g - bh;
     textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, -1, WHITE, "%s", _("Maintenance"));
     y += LINE(FONT_L) + g;
-    char last[TIMESTAMP_TEXT_SIZE] = "";
+    char last[64] = "";
     if (w->st.last_sync_at)
-        timestamp_format(w->st.last_sync_at, last);
+        ktime_at(ui_lang, KTIME_DATETIME, w->st.last_sync_at, last, sizeof last);
     else
         text_copy(last, sizeof last, _("never"));
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Device: %s (%s)"), w->id.device,
-          role_name(w->id.role) ? role_name(w->id.role) : "?");
+          role_words(w->id.role));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Event: %s - mode %s"), w->id.event_name,
           m->mode == KMODE_DOOR ? _("door") : _("guest"));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Sync: %s, %lld pending, offline policy %s"),
           kmodel_offline(w, now) ? _("offline") : _("online"), (long long)w->pending,
-          w->policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic");
+          w->policy == JOURNAL_POLICY_LEASE ? _("lease") : _("optimistic"));
     y += lh;
     textf(f, R(g, y, tw, lh), FONT_M, -1, WHITE, _("Last sync: %s"), last);
     y += lh;
@@ -876,10 +1089,13 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
         textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER, _("Last error: %s"), w->st.last_error);
         y += lh;
     }
-    if ((w->unsaved || m->save_error[0]) && y + lh <= by - g)
+    if ((w->unsaved || m->save_error[0]) && y + lh <= by - g) {
         textf(f, R(g, y, tw, lh), FONT_S, -1, AMBER,
               _("Kiosk: %lld ops not saved yet; last save error: %s"), (long long)w->unsaved,
               m->save_error[0] ? m->save_error : _("none"));
+        y += lh;
+    }
+    y = printer_lines(&w->printer, f, g, y, tw, lh, by - g);
     bool door = m->mode == KMODE_DOOR;
     int nb = door ? 5 : 4, b = 0;
     float bw = (W - (float)(nb + 1) * g) / (float)nb;
@@ -979,6 +1195,23 @@ static void mirror(ui_frame *f)
             f->buttons[i].r.x = W - f->buttons[i].r.x - f->buttons[i].r.w;
 }
 
+/* The journal's disk is full: the kiosk cannot save, and says so to the
+ * guest and to staff (what to do) instead of taking the next guest. */
+static void storage_screen(ui_frame *f)
+{
+    float g = ui_L.gap, W = (float)ui_L.w, H = (float)ui_L.h;
+    ui_item *it = textf(f, R(g, H * 0.3f, W - 2 * g, 2 * LINE(FONT_L)), FONT_L, 0, AMBER, "%s",
+                        _("This kiosk cannot save: storage full, ask staff"));
+    if (it)
+        it->wrap = true;
+    it = textf(f, R(g, H * 0.3f + 2 * LINE(FONT_L) + g, W - 2 * g, 3 * LINE(FONT_M)), FONT_M, 0,
+               DIM, "%s",
+               _("Staff: free space on the disk of this device's journal; the kiosk goes on by "
+                 "itself once there is room."));
+    if (it)
+        it->wrap = true;
+}
+
 void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     bool skip = f->skip_seats;
@@ -994,6 +1227,12 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
      * (a million pixels fewer to write on a software renderer). */
     if (!w->l || m->screen != SCR_SEATMAP || !m->map_ready)
         fill(f, R(0, 0, W, H), BG);
+    if (!w->l && m->screen == SCR_STORAGE) {
+        storage_screen(f);
+        if (f->rtl)
+            mirror(f);
+        return;
+    }
     if (!w->l) {
         float g = ui_L.gap;
         textf(f, R(g, H * 0.35f, W - 2 * g, LINE(FONT_L)), FONT_L, 0, WHITE, "%s",
@@ -1047,6 +1286,9 @@ void ui_build(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
         break;
     case SCR_FIND:
         find_screen(m, w, f);
+        break;
+    case SCR_STORAGE:
+        storage_screen(f);
         break;
     }
     if (bar_last)

@@ -4,13 +4,17 @@
 #include "coorddb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include "coorddb_backend.h"
+#include "coordwhere.h"
 #include "store.h"
 #include "text.h"
 
@@ -99,6 +103,9 @@ static const char *const coord_sql[C_COUNT] = {
 };
 
 struct coorddb {
+    const coorddb_backend *be; /* another store (PostgreSQL): impl is it, the rest unused */
+    coorddb_impl *impl;
+    int lock_fd; /* coorddb_lock's hold on the file, -1 */
     sqlite3 *db;
     sqlite3_stmt *stmt[C_COUNT];
     int64_t last_seq;    /* highest committed change seq */
@@ -106,6 +113,7 @@ struct coorddb {
     int64_t op_ids_seq;  /* ops up to this seq are in op_ids */
     int64_t wal_frames;  /* frames in the log after the last commit (manual checkpoints) */
     bool unsure;         /* a commit failed with an I/O error: the file's content is unknown */
+    char *path;          /* the file, for coorddb_lock */
 };
 
 /* Commits, and notes a failure that leaves the outcome unknown: an I/O error
@@ -164,14 +172,50 @@ static usher_err query_i64(coorddb *db, const char *sql, int64_t *out, usher_err
 
 static usher_err meta_i64(coorddb *db, const char *key, int64_t *out, usher_errmsg *em);
 
+static const coorddb_backend *postgresql_backend;
+
+void coorddb_set_postgresql(const coorddb_backend *b)
+{
+    postgresql_backend = b;
+}
+
+/* Opens a store of another kind (PostgreSQL) behind the same handle. */
+static usher_err open_other(const char *where, coorddb *db, usher_errmsg *em)
+{
+    if (!postgresql_backend)
+        return usher_fail(em, USHER_INVAL,
+                          "--db names a PostgreSQL database, and this program has no "
+                          "PostgreSQL store: only usher-coord does");
+    db->be = postgresql_backend;
+    return db->be->open(where, &db->impl, em);
+}
+
 usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
 {
     if (sodium_init() < 0)
         return usher_fail(em, USHER_IO, "libsodium cannot initialise (no system randomness?)");
+    usher_err err = coordwhere_check(path, em);
+    if (err)
+        return err;
     coorddb *db = calloc(1, sizeof *db);
     if (!db)
         return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
-    usher_err err = store_open(path, STORE_COORD, &db->db, em);
+    db->lock_fd = -1;
+    if (coordwhere_kind_of(path) == COORDWHERE_POSTGRESQL) {
+        err = open_other(path, db, em);
+        if (err) {
+            coorddb_free(db);
+            return err;
+        }
+        *out = db;
+        return USHER_OK;
+    }
+    db->path = strdup(path);
+    if (!db->path) {
+        free(db);
+        return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
+    }
+    err = store_open(path, STORE_COORD, &db->db, em);
     /* A page cache of 8 MiB (the default is 2) keeps the op id table's
      * upper pages and a batch's leaves from being re-read, and bounds what
      * the database costs in memory however long the event runs. */
@@ -195,19 +239,77 @@ void coorddb_free(coorddb *db)
 {
     if (!db)
         return;
+    if (db->be && db->impl)
+        db->be->free(db->impl);
+    if (db->lock_fd >= 0)
+        close(db->lock_fd);
+    free(db->path);
     for (int i = 0; i < C_COUNT; i++)
         sqlite3_finalize(db->stmt[i]);
     sqlite3_close(db->db);
     free(db);
 }
 
+coordwhere_kind coorddb_kind(const coorddb *db)
+{
+    return db->be ? COORDWHERE_POSTGRESQL : COORDWHERE_SQLITE;
+}
+
+usher_err coorddb_lock(coorddb *db, usher_errmsg *em)
+{
+    if (db->be)
+        return db->be->lock(db->impl, em);
+    if (db->lock_fd >= 0)
+        return USHER_OK;
+    int fd = open(db->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return usher_fail(em, USHER_IO, "cannot open %s: %s", db->path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return usher_fail(em, USHER_BUSY,
+                          "%s is in use by a running 'usher-coord serve': stop it first", db->path);
+    }
+    db->lock_fd = fd;
+    return USHER_OK;
+}
+
+usher_err coorddb_read_rows(coorddb *db, const char *sql, coorddb_row_fn fn, void *arg,
+                            usher_errmsg *em)
+{
+    if (db->be)
+        return db->be->read_rows(db->impl, sql, fn, arg, em);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(db->db, em, "cannot read the database");
+    int rc, n = sqlite3_column_count(st);
+    const char *cols[COORDDB_MAX_COLUMNS];
+    if (n > COORDDB_MAX_COLUMNS) {
+        sqlite3_finalize(st);
+        return usher_fail(em, USHER_INVAL, "a query of more than %d columns", COORDDB_MAX_COLUMNS);
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < n; c++) {
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            cols[c] = v ? v : "";
+        }
+        fn(arg, n, cols);
+    }
+    usher_err err = rc == SQLITE_DONE ? USHER_OK : store_fail(db->db, em, "reading the database");
+    sqlite3_finalize(st);
+    return err;
+}
+
 struct sqlite3 *coorddb_sqlite(coorddb *db)
 {
+    if (db->be)
+        return NULL;
     return db->db;
 }
 
 int64_t coorddb_last_seq(coorddb *db)
 {
+    if (db->be)
+        return db->be->last_seq(db->impl);
     return db->last_seq;
 }
 
@@ -285,6 +387,8 @@ static usher_err write_event(coorddb *db, const char *name, const char *layout_j
 usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int64_t now,
                              usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->init_event(db->impl, name, l, now, em);
     size_t len = name ? strlen(name) : 0;
     if (len == 0 || len >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, len) ||
         !text_printable(name))
@@ -380,6 +484,8 @@ static usher_err write_settings(coorddb *db, const event_settings *s, usher_errm
 
 usher_err coorddb_set_settings(coorddb *db, const event_settings *s, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->set_settings(db->impl, s, em);
     if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
         !settings_lang_ok(s->lang) ||
         (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
@@ -402,6 +508,12 @@ usher_err coorddb_set_settings(coorddb *db, const event_settings *s, usher_errms
 
 usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em)
 {
+    if (db->be) {
+        usher_err err = db->be->get_event(db->impl, out, em);
+        if (!err && !out->log_id[0]) /* a store without log ids: the event's own */
+            text_copy(out->log_id, sizeof out->log_id, out->event_id);
+        return err;
+    }
     coord_event ev;
     memset(&ev, 0, sizeof ev);
     char reseat[16], pk[2 * QRSIG_PK_BYTES + 1], sk[QRSIG_KEY_TEXT_SIZE];
@@ -448,6 +560,8 @@ usher_err coorddb_get_event(coorddb *db, coord_event *out, usher_errmsg *em)
 
 usher_err coorddb_layout_json(coorddb *db, char **json, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->layout_json(db->impl, json, em);
     usher_err err = store_meta_dup(db->db, K_LAYOUT, json, em);
     if (err == USHER_NOTFOUND)
         return usher_fail(em, USHER_NOTFOUND,
@@ -531,6 +645,8 @@ out:
 usher_err coorddb_load(coorddb *db, const state_config *cfg, layout **l, state **st,
                        usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->load(db->impl, cfg, l, st, em);
     char *json = NULL;
     layout *lay = NULL;
     state *s = NULL;
@@ -667,9 +783,63 @@ static usher_err note_codes(coorddb *db, const ticket_list *tl, usher_errmsg *em
     return err;
 }
 
+/* The seats an imported file gives (the caller holds the transaction). */
+static usher_err note_import_seats(coorddb *db, const ticket_list *tl, usher_errmsg *em)
+{
+    sqlite3_stmt *q = NULL;
+    usher_err err = USHER_OK;
+    for (size_t i = 0; i < tl->count && !err; i++) {
+        const ticket_rec *r = &tl->items[i];
+        if (!r->seat[0])
+            continue;
+        if (!q && sqlite3_prepare_v2(db->db,
+                                     "INSERT INTO import_seats(code, seat) VALUES (?1, ?2) "
+                                     "ON CONFLICT(code) DO UPDATE SET seat = excluded.seat",
+                                     -1, &q, NULL) != SQLITE_OK) {
+            err = store_fail(db->db, em, "coordinator database: remembering the file's seats");
+            break;
+        }
+        sqlite3_reset(q);
+        int rc = sqlite3_bind_text(q, 1, r->code, -1, SQLITE_STATIC);
+        rc |= sqlite3_bind_text(q, 2, r->seat, -1, SQLITE_STATIC);
+        if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
+            err = store_fail(db->db, em, "coordinator database: remembering the file's seats");
+    }
+    sqlite3_finalize(q);
+    return err;
+}
+
+usher_err coorddb_import_seats(coorddb *db, ticket_list *out, usher_errmsg *em)
+{
+    if (db->be) /* not kept there yet: a re-import moves a ticket whose file seat differs */
+        return USHER_OK;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db->db, "SELECT code, seat FROM import_seats ORDER BY code", -1, &q,
+                           NULL) != SQLITE_OK)
+        return store_fail(db->db, em, "coordinator database: reading the imported seats");
+    usher_err err = USHER_OK;
+    int rc = SQLITE_DONE;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        ticket_rec r = {0};
+        const char *code = (const char *)sqlite3_column_text(q, 0);
+        const char *seat = (const char *)sqlite3_column_text(q, 1);
+        text_copy(r.code, sizeof r.code, code ? code : "");
+        text_copy(r.seat, sizeof r.seat, seat ? seat : "");
+        err = ticket_list_push(out, &r);
+        if (err)
+            err = usher_fail(em, err, "out of memory reading the imported seats");
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = store_fail(db->db, em, "coordinator database: reading the imported seats");
+    sqlite3_finalize(q);
+    return err;
+}
+
 usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int64_t now,
                               size_t *added, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->add_tickets(db->impl, st, tl, now, added, em);
     for (size_t i = 0; i < tl->count; i++)
         if (state_find_ticket(st, tl->items[i].code) >= 0)
             return usher_fail(em, USHER_EXISTS, "ticket %s is already imported; nothing was added",
@@ -714,6 +884,9 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
                                const ticket_list *new_codes, int64_t now, int64_t *last_seq,
                                usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->admin_change(db->impl, st, fn, arg, trail, ntrail, new_codes, now, last_seq,
+                                    em);
     change *cs = NULL;
     size_t n = 0;
     state *trial = state_clone(st);
@@ -729,6 +902,8 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
         err = write_alert_trail(db, &trail[i].a, trail[i].before, trail[i].after, now, em);
     if (!err && new_codes && new_codes->count)
         err = note_codes(db, new_codes, em);
+    if (!err && new_codes)
+        err = note_import_seats(db, new_codes, em);
     if (!err)
         err = store_commit(db->db, em);
     store_rollback(db->db);
@@ -748,6 +923,11 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
 
 usher_err coorddb_layout_version(coorddb *db, int64_t *out, usher_errmsg *em)
 {
+    if (db->be)
+        return usher_fail(em, USHER_INVAL,
+                          "%s on the PostgreSQL store is not built yet: use the SQLite store "
+                          "(--db FILE) for it",
+                          "the layout version");
     int64_t v = 1;
     usher_errmsg lem = {{0}};
     usher_err err = meta_i64(db, K_LAYOUT_VERSION, &v, &lem);
@@ -792,6 +972,11 @@ usher_err coorddb_set_layout(coorddb *db, const state *next, const coord_alert *
                              size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
                              usher_errmsg *em)
 {
+    if (db->be)
+        return usher_fail(em, USHER_INVAL,
+                          "%s on the PostgreSQL store is not built yet: use the SQLite store "
+                          "(--db FILE) for it",
+                          "changing the layout");
     char *json = layout_to_json(state_layout(next));
     if (!json)
         return usher_fail(em, USHER_NOMEM, "out of memory storing the layout");
@@ -838,6 +1023,11 @@ usher_err coorddb_change_layout(coorddb *db, const state *st, const layout *next
                                 int64_t now, bool dry_run, coorddb_layout_result *out,
                                 usher_errmsg *em)
 {
+    if (db->be)
+        return usher_fail(em, USHER_INVAL,
+                          "%s on the PostgreSQL store is not built yet: use the SQLite store "
+                          "(--db FILE) for it",
+                          "changing the layout");
     coorddb_layout_result r;
     memset(&r, 0, sizeof r);
     char *cur = NULL, *json = NULL;
@@ -1003,6 +1193,8 @@ static usher_err check_batch_ids(const usher_op *ops, const apply_result *res, s
 usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, size_t n, int64_t now,
                          int64_t *last_seq, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->commit(db->impl, ops, res, n, now, last_seq, em);
     int64_t seq = db->last_seq, op_seq = db->last_op_seq;
     usher_err err = check_batch_ids(ops, res, n, em);
     if (err)
@@ -1063,6 +1255,8 @@ text:
 
 int64_t coorddb_ops_unsaved(const coorddb *db)
 {
+    if (db->be)
+        return db->be->ops_unsaved(db->impl);
     return db->last_op_seq - db->op_ids_seq;
 }
 
@@ -1082,6 +1276,8 @@ static int cmp_id_row(const void *a, const void *b)
 
 usher_err coorddb_save_op_ids(coorddb *db, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->save_op_ids(db->impl, em);
     size_t cap = 1024, n = 0;
     id_row *rows = malloc(cap * sizeof *rows);
     sqlite3_stmt *q = NULL, *ins = NULL;
@@ -1144,6 +1340,8 @@ out:
 
 usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->find_verdict(db->impl, op_id, out, em);
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_FIND_VERDICT, &st, em);
     if (err)
@@ -1171,6 +1369,28 @@ usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out, ush
     }
 out:
     sqlite3_reset(st);
+    return err;
+}
+
+usher_err coorddb_find_verdicts(coorddb *db, const char *const *op_ids, size_t n, verdict *out,
+                                bool *found, usher_errmsg *em)
+{
+    if (db->be)
+        return db->be->find_verdicts(db->impl, op_ids, n, out, found, em);
+    usher_err err = USHER_OK;
+    for (size_t i = 0; i < n; i++) {
+        found[i] = false;
+        if (!op_ids[i] || err)
+            continue;
+        usher_err e = coorddb_find_verdict(db, op_ids[i], &out[i], em);
+        if (e == USHER_OK)
+            found[i] = true;
+        else if (e != USHER_NOTFOUND)
+            err = e;
+    }
+    if (err)
+        for (size_t i = 0; i < n; i++)
+            found[i] = false;
     return err;
 }
 
@@ -1233,6 +1453,8 @@ static void read_change_row(sqlite3_stmt *st, void *p)
 usher_err coorddb_changes_since(coorddb *db, int64_t cursor, size_t max, change **out, size_t *n,
                                 bool *more, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->changes_since(db->impl, cursor, max, out, n, more, em);
     if (max > (size_t)INT32_MAX)
         max = INT32_MAX;
     sqlite3_stmt *st = NULL;
@@ -1266,6 +1488,8 @@ static void token_hash(const char *token, uint8_t out[TOKEN_HASH_BYTES])
 usher_err coorddb_device_add(coorddb *db, const char *id, usher_role role, int64_t now,
                              char token[COORD_TOKEN_SIZE], usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->device_add(db->impl, id, role, now, token, em);
     if (!id || !text_is_ident(id, USHER_DEVICE_SIZE - 1))
         return usher_fail(em, USHER_INVAL,
                           "device name \"%.64s\": use 1 to 64 of A-Z, a-z, 0-9, '_', '.', '-'",
@@ -1319,6 +1543,8 @@ static void read_device(sqlite3_stmt *st, coord_device *d)
 
 usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->device_auth(db->impl, token, out, em);
     /* Longer than any token we issue: refuse without hashing a novel. */
     if (!token || strlen(token) != COORD_TOKEN_SIZE - 1)
         return usher_fail(em, USHER_FORBIDDEN, "unknown device token");
@@ -1355,6 +1581,8 @@ usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out,
 usher_err coorddb_device_seen(coorddb *db, const char *id, int64_t now, int64_t cursor,
                               int64_t pending, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->device_seen(db->impl, id, now, cursor, pending, em);
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_SEEN, &st, em);
     if (err)
@@ -1372,6 +1600,8 @@ usher_err coorddb_device_seen(coorddb *db, const char *id, int64_t now, int64_t 
 
 usher_err coorddb_device_set_disabled(coorddb *db, const char *id, bool disabled, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->device_set_disabled(db->impl, id, disabled, em);
     sqlite3_stmt *st = NULL;
     usher_err err = USHER_OK;
     if (sqlite3_prepare_v2(db->db, "UPDATE devices SET disabled = ?2 WHERE id = ?1", -1, &st,
@@ -1392,6 +1622,8 @@ static void read_device_row(sqlite3_stmt *st, void *p)
 
 usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->devices(db->impl, out, n, em);
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", -1, &st,
@@ -1405,11 +1637,15 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n, usher_errm
 
 bool coorddb_unsure(const coorddb *db)
 {
+    if (db->be)
+        return db->be->unsure(db->impl);
     return db->unsure;
 }
 
 usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->add_alerts(db->impl, a, n, now, em);
     if (!n)
         return USHER_OK;
     usher_err err = store_begin(db->db, em);
@@ -1425,6 +1661,8 @@ usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now,
 
 usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->devices_seen(db->impl, devs, n, em);
     if (!n)
         return USHER_OK;
     usher_err err = store_begin(db->db, em);
@@ -1454,6 +1692,8 @@ static int count_frames(void *arg, sqlite3 *conn, const char *schema, int frames
 
 usher_err coorddb_manual_checkpoints(coorddb *db, usher_errmsg *em)
 {
+    if (db->be)
+        return USHER_OK; /* PostgreSQL checkpoints by itself */
     /* A WAL hook replaces SQLite's own (the one that checkpoints after a commit
      * once the log passes wal_autocheckpoint pages). */
     sqlite3_wal_hook(db->db, count_frames, db);
@@ -1463,11 +1703,21 @@ usher_err coorddb_manual_checkpoints(coorddb *db, usher_errmsg *em)
 
 int64_t coorddb_wal_frames(coorddb *db)
 {
+    if (db->be)
+        return 0;
     return db->wal_frames;
 }
 
 usher_err coorddb_checkpoint(coorddb *db, int *log_frames, int *done_frames, usher_errmsg *em)
 {
+    if (db->be) {
+        (void)em;
+        if (log_frames)
+            *log_frames = 0;
+        if (done_frames)
+            *done_frames = 0;
+        return USHER_OK;
+    }
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) /* BUSY: another checkpoint is running */
@@ -1505,6 +1755,8 @@ static void read_alert_row(sqlite3_stmt *st, void *p)
 usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **out, size_t *n,
                          usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->alerts(db->impl, open_only, max, out, n, em);
     const char *sql = open_only ? "SELECT " ALERT_COLUMNS " FROM alerts WHERE acked_at = 0 "
                                   "ORDER BY id DESC LIMIT ?1"
                                 : "SELECT " ALERT_COLUMNS " FROM alerts "
@@ -1522,6 +1774,8 @@ usher_err coorddb_alerts(coorddb *db, bool open_only, size_t max, coord_alert **
 
 usher_err coorddb_alert_ack(coorddb *db, int64_t id, int64_t now, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->alert_ack(db->impl, id, now, em);
     sqlite3_stmt *st = NULL;
     usher_err err = USHER_OK;
     /* The first acknowledgement's time stands; a second one changes nothing. */
@@ -1552,6 +1806,8 @@ static void read_checkin_row(sqlite3_stmt *st, void *p)
 
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->checkins(db->impl, out, n, em);
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db,
@@ -1567,6 +1823,8 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_er
 
 usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n, usher_errmsg *em)
 {
+    if (db->be)
+        return db->be->revoked_scans(db->impl, out, n, em);
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db,
@@ -1630,6 +1888,16 @@ static usher_err renew_log_id(coorddb *db, usher_errmsg *em)
 
 usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
 {
+    usher_err err = coordwhere_check(src, em);
+    if (err)
+        return err;
+    if (coordwhere_kind_of(src) == COORDWHERE_POSTGRESQL)
+        return usher_fail(em, USHER_INVAL,
+                          "a PostgreSQL store is backed up with PostgreSQL's own tools, while "
+                          "serve runs: pg_dump -Fc -d \"%s\" -f %s (restore with pg_restore "
+                          "into an empty database), or its continuous archiving and "
+                          "replication",
+                          src, dst);
     if (access(src, R_OK) != 0)
         return usher_fail(em, USHER_IO, "--db %s: cannot read it (%s)", src, strerror(errno));
     if (access(dst, F_OK) == 0)
@@ -1640,7 +1908,7 @@ usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
     if (snprintf(tmp, sizeof tmp, "%s.partial", dst) >= (int)sizeof tmp)
         return usher_fail(em, USHER_INVAL, "%s: path too long", dst);
     unlink(tmp);
-    usher_err err = backup_copy(src, tmp, em);
+    err = backup_copy(src, tmp, em);
     if (!err) {
         /* A coordinator database (coorddb_open checks), with its own log id:
          * restored by a plain copy, it is still told from the live log. */
@@ -1687,6 +1955,11 @@ usher_err coorddb_restore(const char *backup, const char *dst, char *replaced, s
 {
     if (size)
         replaced[0] = '\0';
+    if (coordwhere_kind_of(dst) == COORDWHERE_POSTGRESQL ||
+        coordwhere_kind_of(backup) == COORDWHERE_POSTGRESQL)
+        return usher_fail(em, USHER_INVAL,
+                          "a PostgreSQL store is restored with PostgreSQL's own tools "
+                          "(pg_restore into an empty database, then serve on it)");
     char want[64], have[64], tmp[4096], old[4096], a[4200], b[4200];
     usher_err err = event_id_of(backup, want, em);
     if (err)

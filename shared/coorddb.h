@@ -1,6 +1,14 @@
-/* coorddb.h - the coordinator's authoritative SQLite database: the event, its
- * layout and signing key, seats, tickets, the op log with verdicts, the change
- * log (sequence numbers), alerts, check-ins and devices with hashed tokens.
+/* coorddb.h - the coordinator's authoritative store: the event, its layout and
+ * signing key, seats, tickets, the op log with verdicts, the change log
+ * (sequence numbers), alerts, check-ins and devices with hashed tokens.
+ *
+ * One contract, two stores. A --db that is a file path is a SQLite database
+ * (coorddb.c, the default); a PostgreSQL connection string (coordwhere.h) is
+ * a PostgreSQL database, through the store a program registers with
+ * coorddb_set_postgresql (coorddb_backend.h; usher-coord's is
+ * syncd/coordpg.c: libusher never links libpq). Callers do not tell them
+ * apart: every function below means the same on both, except where it says
+ * "PostgreSQL:".
  *
  * The coordinator keeps the state in memory (state.h) and writes through: each
  * batch of ops is one transaction that stores the ops, their verdicts, the
@@ -14,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coordwhere.h"
 #include "error.h"
 #include "layout.h"
 #include "layout_change.h"
@@ -25,14 +34,30 @@
 
 typedef struct coorddb coorddb;
 
-/* Opens (creating and migrating) a coordinator database. */
+/* Opens (creating and migrating) a coordinator store: a SQLite file, or a
+ * PostgreSQL database named in libpq's syntax (coordwhere.h). USHER_INVAL for
+ * a connection string with a password in it (coordwhere_check), or for
+ * PostgreSQL in a program that registered no PostgreSQL store; USHER_SCHEMA
+ * for a store of a newer Usher or a database that is not Usher's. */
 usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em) USHER_MUST_CHECK;
-void coorddb_free(coorddb *db); /* NULL is a no-op */
+void coorddb_free(coorddb *db); /* NULL is a no-op; releases coorddb_lock */
+
+/* Which store db is. */
+coordwhere_kind coorddb_kind(const coorddb *db);
+
+/* Takes the store for this one writer until db is freed: serve holds it all
+ * the time (its state is in memory), and the commands that write outside
+ * serve (tickets import, event set) take it too, so they refuse to run
+ * under a serve. SQLite: an exclusive flock on the file; PostgreSQL: a
+ * session advisory lock on db's connection. USHER_BUSY with "in use by a
+ * running 'usher-coord serve'" when another holds it. */
+usher_err coorddb_lock(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Copies the coordinator database src into the new file dst (refused when
  * dst exists) with SQLite's online backup: one consistent moment of src,
  * taken while serve runs. Written as dst.partial, checked to open as a
- * coordinator database, then renamed: dst is whole or absent. */
+ * coordinator database, then renamed: dst is whole or absent.
+ * PostgreSQL: refused (USHER_INVAL) with the pg_dump command that does it. */
 usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Puts the backup file `backup` in place of the database `dst` (no serve may
@@ -107,6 +132,11 @@ usher_err coorddb_save_op_ids(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
  * untouched) when no saved op has that id. */
 usher_err coorddb_find_verdict(coorddb *db, const char *op_id, verdict *out,
                                usher_errmsg *em) USHER_MUST_CHECK;
+/* coorddb_find_verdict for n ids at once (op_ids[i] NULL: skipped): found[i]
+ * says whether out[i] was set. On PostgreSQL one round trip for all of them.
+ * USHER_OK unless the database failed (found[] then all false). */
+usher_err coorddb_find_verdicts(coorddb *db, const char *const *op_ids, size_t n, verdict *out,
+                                bool *found, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Persists a batch that was just applied to the in-memory state: for each i,
  * ops[i] and res[i] (verdict, changes, alerts). One transaction. Numbers every
@@ -122,8 +152,9 @@ usher_err coorddb_commit(coorddb *db, const usher_op *ops, apply_result *res, si
  * made (*out malloc'd, seq 0). It runs first on a copy of st, whose changes
  * are written in one transaction with the trail (alerts with before/after
  * text, may be NULL/0), then on st itself once that is durable (fn must do
- * the same to both). new_codes (may be NULL): the codes of an imported file,
- * which make the event's codes weak when they are (as coorddb_add_tickets).
+ * the same to both). new_codes (may be NULL): the tickets of an imported file,
+ * whose codes make the event's codes weak when they are (as
+ * coorddb_add_tickets) and whose seats are remembered (coorddb_import_seats).
  * *last_seq (may be NULL) is the newest sequence after.
  * On failure nothing is written and st is untouched, except when fn fails on
  * st after the commit (USHER_NOMEM: restart usher-coord). */
@@ -134,6 +165,13 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
                                const coord_alert *trail, size_t ntrail,
                                const ticket_list *new_codes, int64_t now, int64_t *last_seq,
                                usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The seat each ticket's latest imported file gave it (tickets imported with a
+ * seat only), sorted by code (strcmp), appended to *out as code + seat
+ * records (name and class empty): ticket_merge_plan's last_seats. An admin
+ * change with new_codes (an import) records the seats its file gives, in the
+ * same transaction. USHER_DB, USHER_NOMEM. */
+usher_err coorddb_import_seats(coorddb *db, ticket_list *out, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Highest sequence number in the change log (0 when empty). */
 int64_t coorddb_last_seq(coorddb *db);
@@ -270,7 +308,9 @@ usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now,
 usher_err coorddb_devices_seen(coorddb *db, const coord_device *devs, size_t n,
                                usher_errmsg *em) USHER_MUST_CHECK;
 
-/* WAL checkpoints off the writer's path. coorddb_manual_checkpoints stops this
+/* WAL checkpoints off the writer's path (PostgreSQL: none of our own, it
+ * checkpoints by itself: manual_checkpoints and checkpoint do nothing and
+ * succeed, wal_frames is 0). coorddb_manual_checkpoints stops this
  * connection from checkpointing after its commits (SQLite's
  * wal_autocheckpoint) and starts counting the frames in the write-ahead log
  * after each commit (coorddb_wal_frames; 0 before the first commit).
@@ -284,8 +324,18 @@ int64_t coorddb_wal_frames(coorddb *db);
 usher_err coorddb_checkpoint(coorddb *db, int *log_frames, int *done_frames,
                              usher_errmsg *em) USHER_MUST_CHECK;
 
-/* The underlying connection, for read-only queries by the coordinator's
- * exports. Owned by db. */
+/* Read-only queries of the coordinator's exports: runs sql (no parameters;
+ * SQL that SQLite and PostgreSQL both read: the two stores have the same
+ * tables and columns) and calls fn with each row's columns as text (numbers
+ * in decimal, NULL as ""), valid during the call. At most
+ * COORDDB_MAX_COLUMNS columns. USHER_DB with the database's words. */
+#define COORDDB_MAX_COLUMNS 32
+typedef void (*coorddb_row_fn)(void *arg, int ncols, const char *const *cols);
+usher_err coorddb_read_rows(coorddb *db, const char *sql, coorddb_row_fn fn, void *arg,
+                            usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The underlying SQLite connection (tests look into the file). Owned by db.
+ * PostgreSQL: NULL. */
 struct sqlite3 *coorddb_sqlite(coorddb *db);
 
 #endif

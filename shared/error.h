@@ -24,7 +24,8 @@
     X(SIGNATURE, 10, "signature does not verify")                                                  \
     X(FORBIDDEN, 11, "not allowed")                                                                \
     X(BUSY, 12, "busy, try again")                                                                 \
-    X(CONFLICT, 13, "conflict with current state")
+    X(CONFLICT, 13, "conflict with current state")                                                 \
+    X(FULL, 14, "storage full")
 
 typedef enum {
 #define USHER_ERR_ENUM(name, code, text) USHER_##name = code,

@@ -96,6 +96,7 @@ struct journal {
 #define K_LEASE_SIZE "lease_size"
 #define K_CLOCK_OFFSET "clock_offset_ms"
 #define K_CLOCK_AT "clock_measured_at"
+#define K_STORAGE_FULL "storage_full"
 
 usher_err journal_open(const char *path, journal **out, usher_errmsg *em)
 {
@@ -346,9 +347,13 @@ usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em)
         err = meta_i64(j, K_CLOCK_OFFSET, &s.clock_offset_ms, em);
     if (!err)
         err = meta_i64(j, K_CLOCK_AT, &s.clock_measured_at, em);
+    int64_t full = 0;
+    if (!err)
+        err = meta_i64(j, K_STORAGE_FULL, &full, em);
     if (err)
         return err;
     s.online = online != 0;
+    s.storage_full = full != 0;
     *out = s;
     return USHER_OK;
 }
@@ -366,6 +371,28 @@ usher_err journal_set_status(journal *j, bool online, const char *error, int64_t
     if (!err)
         err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
     if (!err)
+        err = store_meta_set(j->db, K_LAST_ERROR, text, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+usher_err journal_set_storage_full(journal *j, bool full, const char *error, int64_t now,
+                                   usher_errmsg *em)
+{
+    char text[sizeof((journal_status *)0)->last_error];
+    text_copy(text, sizeof text, error ? error : "");
+    usher_err err = store_begin(j->db, em);
+    if (err)
+        return err;
+    err = meta_set_i64(j, K_STORAGE_FULL, full, em);
+    if (!err && full)
+        err = meta_set_i64(j, K_ONLINE, 0, em);
+    if (!err && full)
+        err = meta_set_i64(j, K_LAST_ATTEMPT, now, em);
+    if (!err && full)
         err = store_meta_set(j->db, K_LAST_ERROR, text, em);
     if (!err)
         err = store_commit(j->db, em);
@@ -803,12 +830,16 @@ usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const cha
     usher_err err = store_begin(j->db, em);
     if (err)
         return err;
-    for (size_t i = 0; !err && i < nv; i++)
-        err = record_verdict(j, &v[i], now, em);
-    for (size_t i = 0; !err && i < nc; i++)
-        err = upsert_change(j, &c[i], em);
     if (!err)
         err = meta_i64(j, K_CURSOR, &old, em);
+    for (size_t i = 0; !err && i < nv; i++)
+        err = record_verdict(j, &v[i], now, em);
+    /* A change at or below the cursor is in the replica already, or was
+     * replaced by a later one: an answer replayed late (a cache on the way,
+     * a retried request) must not put the older value back. */
+    for (size_t i = 0; !err && i < nc; i++)
+        if (c[i].seq <= 0 || c[i].seq > old)
+            err = upsert_change(j, &c[i], em);
     if (!err && cursor > old)
         err = meta_set_i64(j, K_CURSOR, cursor, em);
     if (!err)
@@ -894,6 +925,18 @@ out:
     return err;
 }
 
+void journal_view_apply(state *view, const usher_op *op, int64_t now)
+{
+    if (op->kind == OP_LEASE)
+        return; /* not granted yet: nothing to count on */
+    /* Like the coordinator, date the op by how long it has waited, so that
+     * a pending hold here expires when it would there. */
+    usher_op o = *op;
+    o.wait_ms = now > o.at ? now - o.at : 0;
+    apply_result res;
+    state_apply(view, &o, now, &res);
+}
+
 usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out, usher_errmsg *em)
 {
     state_config cfg = {.reseat = RESEAT_NONE, .remember_ops = false};
@@ -920,15 +963,8 @@ usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **ou
         err = journal_pending(j, (size_t)-1, &ops, &n, em);
     if (err)
         goto out;
-    apply_result res;
-    for (size_t i = 0; i < n; i++) {
-        if (ops[i].kind == OP_LEASE)
-            continue; /* not granted yet: nothing to count on */
-        /* Like the coordinator, date the op by how long it has waited, so
-         * that a pending hold here expires when it would there. */
-        ops[i].wait_ms = now > ops[i].at ? now - ops[i].at : 0;
-        state_apply(st, &ops[i], now, &res);
-    }
+    for (size_t i = 0; i < n; i++)
+        journal_view_apply(st, &ops[i], now);
 out:
     store_rollback(j->db); /* ends the read transaction */
     free(ops);

@@ -149,8 +149,11 @@ usher_err journal_outbox_list(journal *j, int64_t after, size_t max, outbox_entr
                               usher_errmsg *em) USHER_MUST_CHECK;
 
 /* One sync round, in one transaction: records the verdicts (by op id; unknown
- * ids ignored), upserts the changes into the replica and sets the cursor (only
- * forward). Also marks the device online with last_sync_at = now. */
+ * ids ignored), upserts the changes after the cursor into the replica (one at
+ * or below it is there already or was replaced since: a stale answer never
+ * puts an older value back; a change without a seq, a snapshot's, always
+ * goes in) and sets the cursor (only forward). Also marks the device online
+ * with last_sync_at = now. */
 usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const change *c, size_t nc,
                               int64_t cursor, int64_t now, usher_errmsg *em) USHER_MUST_CHECK;
 
@@ -169,12 +172,20 @@ typedef struct journal_status {
      * coordinator's. */
     int64_t clock_offset_ms;
     int64_t clock_measured_at; /* device clock, ms; 0 = never measured */
+    /* usher-syncd stopped pulling: the journal's disk is full (it keeps
+     * everything and goes on once there is space again). */
+    bool storage_full;
 } journal_status;
 
 usher_err journal_get_status(journal *j, journal_status *out, usher_errmsg *em) USHER_MUST_CHECK;
 /* Records an attempt: online or not, and the error text ("" when fine). */
 usher_err journal_set_status(journal *j, bool online, const char *error, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
+/* Records that the journal's disk is full (usher-syncd stopped pulling; the
+ * device is then offline with `error` as the last error) or that it is not
+ * any more (the rest of the status is left to the next round). */
+usher_err journal_set_storage_full(journal *j, bool full, const char *error, int64_t now,
+                                   usher_errmsg *em) USHER_MUST_CHECK;
 /* Records the measured clock offset (coordinator minus device, ms) at the
  * device's time now. */
 usher_err journal_set_clock(journal *j, int64_t offset_ms, int64_t now,
@@ -192,6 +203,13 @@ usher_err journal_set_wake_socket(journal *j, const char *path, usher_errmsg *em
  * *out. */
 usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **out,
                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Applies one op of this device's outbox to a view as journal_load_view
+ * does (a lease not granted yet counts for nothing; the op is dated by how
+ * long it has waited). The kiosk calls it for the ops it has just appended,
+ * so that its view stays what a full read would give without reading the
+ * journal again. */
+void journal_view_apply(state *view, const usher_op *op, int64_t now);
 
 /* The offline policy usher-syncd runs with (shared/README.md conflict rule 8), stored in meta
  * ("offline_policy", "lease_size") for the kiosk to read: with

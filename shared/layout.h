@@ -61,6 +61,12 @@ usher_err layout_generate(const char *spec, layout **out, usher_errmsg *em) USHE
 
 /* Loads `spec` as a generator spec when it starts with "gala:" or "theatre:",
  * else as a JSON file path. */
+/* The number or letter of a section whose label is the generator's own
+ * English word for it ("Table 7" gives "7", "Row AB" gives "AB"), so that a
+ * screen can say it in its language; NULL for an organiser's own label
+ * ("Rose table"), which is shown as written. Points into sec. */
+const char *layout_generated_label(const layout_section *sec);
+
 usher_err layout_open(const char *spec, layout **out, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Serialises to the JSON format layout_from_json reads (explicit seats).

@@ -257,6 +257,25 @@ static usher_err generate_theatre(layout *l, const spec *sp, usher_errmsg *em)
     return USHER_OK;
 }
 
+const char *layout_generated_label(const layout_section *sec)
+{
+    const char *word = sec->kind == SECTION_TABLE ? "Table "
+                       : sec->kind == SECTION_ROW ? "Row "
+                                                  : NULL;
+    if (!word || strncmp(sec->label, word, strlen(word)) != 0)
+        return NULL;
+    const char *rest = sec->label + strlen(word);
+    /* A table's number is its position; a row's name is its id. */
+    if (sec->kind == SECTION_ROW)
+        return strcmp(rest, sec->id) == 0 ? rest : NULL;
+    if (!rest[0] || rest[0] == '0')
+        return NULL;
+    for (const char *p = rest; *p; p++)
+        if (*p < '0' || *p > '9')
+            return NULL;
+    return rest;
+}
+
 usher_err layout_generate(const char *text, layout **out, usher_errmsg *em)
 {
     if (!text || !out)

@@ -2,12 +2,14 @@
  * migrations (one ordered list of SQL scripts per kind). */
 #include "store.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "storevfs.h"
 #include "text.h"
 #include "timestamp.h"
 
@@ -16,6 +18,12 @@
 #define STORE_APPID_DEVICE 0x55534844
 
 #define STORE_BUSY_TIMEOUT_MS 5000
+
+/* The write-ahead log is checkpointed into the file every 1000 pages (4 MiB),
+ * and kept at most this long after a checkpoint: the space it holds is
+ * reused rather than given back, so a full disk still takes a few commits. */
+#define STORE_WAL_PAGES 1000
+#define STORE_WAL_LIMIT_BYTES (4 * 1024 * 1024)
 
 /* Coordinator migrations. Never edit a released entry: append a new one. */
 static const char *const coord_migrations[] = {
@@ -246,8 +254,15 @@ static const char *const coord_migrations[] = {
     "seat_lease_until FROM changes;\n"
     "DROP TABLE changes;\n"
     "ALTER TABLE changes_new RENAME TO changes;\n",
+    /* 10: the seat each ticket's latest imported file gave it, so that a
+     * re-import moves a ticket only when the file's seat changed, never back
+     * over a move made since (coorddb_import_seats). */
+    "CREATE TABLE import_seats(\n"
+    "  code TEXT PRIMARY KEY,\n"
+    "  seat TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n",
 
-    /* 10: a ticket's note for door staff and its special-attention flag, on
+    /* 11: a ticket's note for door staff and its special-attention flag, on
      * the ticket and in the change log. */
     "ALTER TABLE tickets ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
@@ -377,6 +392,13 @@ int store_schema_version(store_kind kind)
     return k ? k->count : 0;
 }
 
+/* The last system call under SQLite failed because the disk is full. */
+static bool full_errno(sqlite3 *db)
+{
+    int e = db ? sqlite3_system_errno(db) : 0;
+    return e == ENOSPC || e == EDQUOT;
+}
+
 usher_err store_fail(sqlite3 *db, usher_errmsg *em, const char *what)
 {
     int rc = db ? sqlite3_errcode(db) & 0xff : SQLITE_ERROR; /* primary code */
@@ -386,10 +408,14 @@ usher_err store_fail(sqlite3 *db, usher_errmsg *em, const char *what)
         err = USHER_BUSY;
     else if (rc == SQLITE_NOMEM)
         err = USHER_NOMEM;
-    else if (rc == SQLITE_FULL || rc == SQLITE_IOERR)
+    else if (rc == SQLITE_FULL || (rc == SQLITE_IOERR && full_errno(db)))
+        err = USHER_FULL; /* growing the WAL index reports a full disk as an I/O error */
+    else if (rc == SQLITE_IOERR)
         err = USHER_IO;
     if (err == USHER_BUSY)
         return usher_fail(em, err, "%s: the database is busy (%s); try again", what, words);
+    if (err == USHER_FULL)
+        return usher_fail(em, err, "%s: storage full (%s); free space on its disk", what, words);
     return usher_fail(em, err, "%s: %s", what, words);
 }
 
@@ -399,8 +425,12 @@ usher_err store_exec(sqlite3 *db, const char *sql, usher_errmsg *em)
     int rc = sqlite3_exec(db, sql, NULL, NULL, &words);
     if (rc == SQLITE_OK)
         return USHER_OK;
-    usher_err err =
-        usher_fail(em, USHER_DB, "database error: %s", words ? words : sqlite3_errstr(rc));
+    usher_err err = USHER_DB;
+    if ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && full_errno(db)))
+        err = usher_fail(em, USHER_FULL, "storage full (%s); free space on its disk",
+                         words ? words : sqlite3_errstr(rc));
+    else
+        err = usher_fail(em, USHER_DB, "database error: %s", words ? words : sqlite3_errstr(rc));
     sqlite3_free(words);
     return err;
 }
@@ -539,7 +569,12 @@ static usher_err set_pragmas(sqlite3 *db, const char *path, usher_errmsg *em)
                          path, mode ? mode : "?");
         goto out;
     }
-    err = store_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", em);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = "
+             "%d; PRAGMA journal_size_limit = %d",
+             STORE_WAL_PAGES, STORE_WAL_LIMIT_BYTES);
+    err = store_exec(db, sql, em);
     if (err)
         usher_errmsg_prefix(em, "%s", path);
 out:
@@ -552,7 +587,13 @@ static usher_err open_once(const char *path, const kind_info *k, int version, sq
 {
     sqlite3 *db = NULL;
     usher_err err = USHER_OK;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    int rc = storevfs_install();
+    if (rc != SQLITE_OK)
+        return usher_fail(em, USHER_IO, "%s: cannot set up SQLite's file access (%s)", path,
+                          sqlite3_errstr(rc));
+    /* The default VFS: storevfs, or a test's VFS wrapped around it. */
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
         if (!db)
             err = usher_fail(em, USHER_NOMEM, "%s: out of memory opening it", path);
         else

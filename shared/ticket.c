@@ -116,6 +116,7 @@ typedef struct parser {
     int name_parts[TICKET_NAME_PARTS]; /* col_name is name_parts[0] */
     int nname;
     int col_status;
+    int col_seat;
     int col_note, col_attention; /* -1 when absent */
     bool mapped;                 /* columns given by the caller, not the seed header */
     bool strict_space;           /* refuse tabs and line breaks in names */
@@ -126,6 +127,7 @@ typedef struct parser {
     ticket_list voided;
     csv_report *warn;
     seen_set seen;
+    seen_set seats; /* pre-assigned seats, for a seat given twice */
 } parser;
 
 static void parser_release(parser *ps)
@@ -138,6 +140,8 @@ static void parser_release(parser *ps)
     free(ps->hdr);
     free(ps->seen.items);
     free(ps->seen.slots);
+    free(ps->seats.items);
+    free(ps->seats.slots);
 }
 
 static usher_err problem(parser *ps, int line, const char *fmt, ...)
@@ -190,6 +194,15 @@ static usher_err report_add(csv_report *rep, int line, const char *fmt, va_list 
     int n = snprintf(pr->message, sizeof pr->message, "line %d: ", line);
     vsnprintf(pr->message + n, sizeof pr->message - (size_t)n, fmt, ap);
     return USHER_OK;
+}
+
+usher_err csv_report_add(csv_report *rep, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    usher_err err = report_add(rep, line, fmt, ap);
+    va_end(ap);
+    return err;
 }
 
 /* ---- small text helpers --------------------------------------------------- */
@@ -703,6 +716,47 @@ static usher_err check_note(parser *ps, char out[USHER_TICKET_NOTE_SIZE], bool *
     return USHER_OK;
 }
 
+static bool seat_char_ok(char c)
+{
+    return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+/* A pre-assigned seat's cell: empty, or a seat id (whether the venue has it
+ * is the merge's question: it knows the layout). */
+static usher_err check_seat(parser *ps, char out[USHER_SEAT_ID_SIZE], bool *ok)
+{
+    *ok = true;
+    out[0] = '\0';
+    if (ps->col_seat < 0 || (size_t)ps->col_seat >= ps->rec.count)
+        return USHER_OK;
+    *ok = false;
+    if (ps->rec.fields[ps->col_seat].flaw)
+        return USHER_OK;
+    const char *s;
+    size_t n;
+    field_text(ps, ps->col_seat, &s, &n);
+    int shown = n > 40 ? 40 : (int)n;
+    size_t bad = first_bad(s, n, seat_char_ok);
+    if (bad < n) {
+        char what[48];
+        describe_char(s + bad, n - bad, what, sizeof what);
+        return problem(ps, ps->rec.line,
+                       "the seat \"%.*s\" has %s, which no seat id has (letters, digits, _ . and "
+                       "-, as the layout writes them: T07-03, A-12): correct it, or import "
+                       "without seats (--map seat=)",
+                       shown, s, what);
+    }
+    if (n >= USHER_SEAT_ID_SIZE)
+        return problem(ps, ps->rec.line,
+                       "the seat \"%.*s\" is too long for a seat id (%zu characters; at most %d): "
+                       "correct it, or import without seats (--map seat=)",
+                       shown, s, n, USHER_SEAT_ID_SIZE - 1);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *ok = true;
+    return USHER_OK;
+}
+
 static usher_err check_attention(parser *ps, bool *out, bool *ok)
 {
     *ok = true;
@@ -848,7 +902,8 @@ static usher_err check_record(parser *ps)
                        "more than %d tickets in one file: split it into several files",
                        USHER_MAX_TICKETS);
     }
-    bool ok, code_ok = false, name_ok = false, class_ok = false, note_fine = false, att_ok = false;
+    bool ok, code_ok = false, name_ok = false, class_ok = false, note_fine = false, att_ok = false,
+             seat_ok = true;
     usher_err err = check_row_width(ps, &ok);
     if (err || !ok)
         return err;
@@ -864,6 +919,7 @@ static usher_err check_record(parser *ps)
         if (!code_ok || first || ps->problems)
             return USHER_OK;
         void_name(ps, rec.name);
+        rec.line = ps->rec.line;
         return ticket_list_push(&ps->voided, &rec);
     }
     if (!err)
@@ -875,8 +931,20 @@ static usher_err check_record(parser *ps)
     if (!err)
         err = check_attention(ps, &rec.attention, &att_ok);
     rec.noted = ps->col_note >= 0 || ps->col_attention >= 0;
-    if (err || !code_ok || first || !name_ok || !class_ok || !note_fine || !att_ok || ps->problems)
+    if (!err)
+        err = check_seat(ps, rec.seat, &seat_ok);
+    int seat_first = 0;
+    if (!err && seat_ok && rec.seat[0])
+        err = seen_add(&ps->seats, rec.seat, ps->rec.line, &seat_first);
+    if (!err && seat_first)
+        err = problem(ps, ps->rec.line,
+                      "seat %s is given to two tickets (first on line %d): a seat holds one "
+                      "ticket, so correct one of them in the file",
+                      rec.seat, seat_first);
+    if (err || !code_ok || first || !name_ok || !class_ok || !note_fine || !att_ok || !seat_ok ||
+        seat_first || ps->problems)
         return err; /* once anything is wrong nothing is imported */
+    rec.line = ps->rec.line;
     return ticket_list_push(&ps->tmp, &rec);
 }
 
@@ -923,6 +991,7 @@ usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_o
         .col_status = -1,
         .col_note = -1,
         .col_attention = -1,
+        .col_seat = -1,
         .sep = sep,
         .strict_space = opts->strict_space,
         .warn = extra ? &extra->warnings : NULL,
@@ -942,6 +1011,7 @@ usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_o
         ps.col_status = c->status;
         ps.col_note = c->note;
         ps.col_attention = c->attention;
+        ps.col_seat = c->seat;
     }
     usher_err err = ps.reader ? parse_all(&ps) : USHER_NOMEM;
     if (err)

@@ -16,6 +16,8 @@ typedef struct ticket_rec {
     char code[USHER_CODE_SIZE];
     char name[USHER_NAME_SIZE];
     char klass[USHER_CLASS_SIZE];
+    char seat[USHER_SEAT_ID_SIZE];     /* a seat the file pre-assigns; "" = none (guests choose) */
+    int line;                          /* the file's physical line; 0 when not from a file */
     char note[USHER_TICKET_NOTE_SIZE]; /* for door staff; "" = none */
     bool attention;                    /* requires special attention */
     bool noted; /* the file had a note or attention column: a re-import sets both */
@@ -40,7 +42,7 @@ void ticket_list_release(ticket_list *tl);
  * ("tickets.csv line 14: missing ticket number"). */
 typedef struct csv_problem {
     int line; /* 1-based physical line where the record starts */
-    char message[160];
+    char message[256];
 } csv_problem;
 
 /* Every problem of one import, in file order; at most CSV_MAX_PROBLEMS kept,
@@ -53,6 +55,12 @@ typedef struct csv_report {
 } csv_report;
 
 void csv_report_release(csv_report *r);
+
+/* Adds one problem of line `line` to rep: the message reads "line N: " and
+ * then fmt. Only the first CSV_MAX_PROBLEMS keep their text; total counts all.
+ * rep may be NULL (nothing kept). USHER_NOMEM. */
+usher_err csv_report_add(csv_report *rep, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Parses the organisers' CSV: a header line naming ticket_number, full_name and
  * optionally class (any order, case-insensitive, extra columns ignored), then
@@ -87,6 +95,7 @@ typedef struct ticket_columns {
     int nname;
     int klass;
     int status;    /* a row whose status is void/cancelled/refunded... is set aside */
+    int seat;      /* a pre-assigned seat id ("" = none); ignored on void rows */
     int note;      /* a note for door staff (ticket_note_clean's rules) */
     int attention; /* yes/no (ticket_attention_parse) */
 } ticket_columns;
@@ -109,7 +118,9 @@ typedef struct ticket_parse_extra {
 void ticket_parse_extra_release(ticket_parse_extra *x);
 
 /* ticket_csv_parse with options: the field separator, the columns (the first
- * non-blank record is then the header and is skipped), and names whose tabs,
+ * non-blank record is then the header and is skipped; a seat column's cells
+ * must be seat ids, [A-Za-z0-9_.-]{1,16} or empty, and no seat may be given
+ * to two tickets of the file), and names whose tabs,
  * line breaks and runs of spaces are folded into one space with a warning in
  * extra (unless strict_space). A name holding U+FFFD (a character some
  * earlier conversion lost) is refused. Rows whose status column reads void,

@@ -41,7 +41,7 @@ static const export_format formats[] = {
                    "ticked, " NO_CODE_HINT,
         .full = {"Attendee name"},
         .klass = {"Product"},
-        .seat = {"Seat name", "Seat ID"},
+        .seat = {"Seat ID"},
         .note = {"Comment"},
         .attention = {"Requires special attention", "Special attention"},
     },
@@ -55,7 +55,7 @@ static const export_format formats[] = {
         .full = {"Attendee name"},
         .klass = {"Product"},
         .status = {"Status"},
-        .seat = {"Seat name", "Seat ID"},
+        .seat = {"Seat ID"},
         .note = {"Order comment", "Comment"},
         .attention = {"Requires special attention", "Special attention"},
     },
@@ -118,6 +118,7 @@ static const export_format formats[] = {
         .full = {"full_name"},
         .klass = {"class"},
         .status = {"status"},
+        .seat = {"seat"},
         .note = {"note"},
         .attention = {"attention"},
     },
@@ -362,10 +363,10 @@ static usher_err apply_one(ticket_import *ti, const header *h, const char *pair,
     for (int k = 0; k < TICKET_FIELD_COUNT; k++)
         if (ci_eq(key, field_names[k]))
             f = (ticket_field)k;
-    if (f == TICKET_FIELD_COUNT || f == TICKET_FIELD_SEAT)
+    if (f == TICKET_FIELD_COUNT)
         return usher_fail(em, USHER_PARSE,
-                          "--map knows the fields code, name, class, status, note and attention, "
-                          "not \"%s\"",
+                          "--map knows the fields code, name, class, status, seat, note and "
+                          "attention, not \"%s\"",
                           key);
     ticket_import_map m = {0};
     size_t vlen = strlen(val);
@@ -485,7 +486,7 @@ usher_err ticket_import_read(const char *data, size_t len, const char *map_spec,
         goto fail;
     if ((err = find_mapping(&ti, &h, map_spec, &fmt, em)))
         goto fail;
-    ticket_columns cols = {.klass = -1, .status = -1, .note = -1, .attention = -1};
+    ticket_columns cols = {.klass = -1, .status = -1, .seat = -1, .note = -1, .attention = -1};
     cols.code = ti.map[TICKET_FIELD_CODE].cols[0];
     cols.nname = ti.map[TICKET_FIELD_NAME].ncols;
     memcpy(cols.name, ti.map[TICKET_FIELD_NAME].cols, sizeof cols.name);
@@ -497,6 +498,8 @@ usher_err ticket_import_read(const char *data, size_t len, const char *map_spec,
         cols.note = ti.map[TICKET_FIELD_NOTE].cols[0];
     if (ti.map[TICKET_FIELD_ATTENTION].ncols)
         cols.attention = ti.map[TICKET_FIELD_ATTENTION].cols[0];
+    if (ti.map[TICKET_FIELD_SEAT].ncols)
+        cols.seat = ti.map[TICKET_FIELD_SEAT].cols[0];
     ticket_parse_opts opts = {.sep = ti.sep, .cols = &cols};
     err = ticket_csv_parse_ex(text, n, &opts, &ti.tickets, &ti.more, rep);
     if (err == USHER_PARSE)

@@ -27,6 +27,18 @@ const char *zone_current(void)
     return current;
 }
 
+bool zone_local(int64_t ms, struct tm *out)
+{
+    if (!ms)
+        return false;
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&secs, &tm))
+        return false;
+    *out = tm;
+    return true;
+}
+
 void zone_format(int64_t ms, zone_style style, char *out, size_t size)
 {
     if (!size)
@@ -34,9 +46,8 @@ void zone_format(int64_t ms, zone_style style, char *out, size_t size)
     out[0] = '\0';
     if (!ms)
         return;
-    time_t secs = (time_t)(ms / 1000);
     struct tm tm;
-    if (!localtime_r(&secs, &tm))
+    if (!zone_local(ms, &tm))
         return;
     strftime(out, size, style == ZONE_HM ? "%H:%M" : "%Y-%m-%d %H:%M:%S", &tm);
 }

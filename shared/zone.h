@@ -27,6 +27,12 @@ typedef enum {
     ZONE_DATETIME, /* "2026-12-02 19:42:05" */
 } zone_style;
 
+struct tm;
+
+/* Breaks ms (since the epoch) into local time in the zone in use into out;
+ * false (out untouched) for 0 or a time the C library cannot break down. */
+bool zone_local(int64_t ms, struct tm *out);
+
 /* Writes ms (since the epoch) as local time in the zone in use; "" for 0. */
 void zone_format(int64_t ms, zone_style style, char *out, size_t size);
 

@@ -219,9 +219,11 @@ static bool query_flag(const http_request *req, const char *key, bool *bad);
 static void api_snapshot_page(http_request *req, http_reply *r, const char *cur, const char *pg)
 {
     int64_t cursor = 0, page = 0;
+    bool layout_page = pg && !strcmp(pg, "layout");
     if (!cur || !pg || !text_parse_i64(cur, 0, INT64_MAX, &cursor) ||
-        !text_parse_i64(pg, 0, 100000000, &page)) {
-        http_error(r, 400, "invalid", "a snapshot page needs cursor=N&page=N (whole numbers)");
+        (!layout_page && !text_parse_i64(pg, 0, 100000000, &page))) {
+        http_error(r, 400, "invalid",
+                   "a snapshot page needs cursor=N&page=N (whole numbers) or page=layout");
         return;
     }
     snap_build *b = snapcache_at(req->snaps, cursor);
@@ -229,6 +231,16 @@ static void api_snapshot_page(http_request *req, http_reply *r, const char *cur,
         http_error(r, 410, "snapshot_gone",
                    "the snapshot at cursor %lld is no longer kept: ask /v1/snapshot again",
                    (long long)cursor);
+        return;
+    }
+    if (layout_page) { /* the build's own layout: the state's pages are over it */
+        r->body = strdup(b->layout_json);
+        r->len = r->body ? strlen(r->body) : 0;
+        r->status = 200;
+        r->type = "application/json";
+        snapcache_release(req->snaps, b);
+        if (!r->body)
+            http_error(r, 500, "internal", "out of memory");
         return;
     }
     if ((uint64_t)page >= b->npages) {
@@ -294,8 +306,10 @@ static void api_snapshot(http_request *req, http_reply *r)
         body_puts(&out, ",\"device\":");
         body_puts(&out, dev_text ? dev_text : "null");
         free(dev_text);
-        body_puts(&out, ",\"layout\":");
-        body_puts(&out, b->layout_json);
+        if (!paged) { /* paged: the layout is a page of its own (page=layout) */
+            body_puts(&out, ",\"layout\":");
+            body_puts(&out, b->layout_json);
+        }
         snprintf(line, sizeof line, ",\"cursor\":%lld,\"log\":\"%s\",", (long long)b->cursor,
                  engine_event(req->e)->log_id);
         body_puts(&out, line);
@@ -545,15 +559,21 @@ static void api_tickets_import(http_request *req, http_reply *r)
     coord_import ci;
     coord_import_init(&ci, &opts);
     usher_err err = coord_import_read(&ci, req->body, req->len);
+    usher_err serr = err ? USHER_OK : engine_with_db(req->e, coord_import_load_seats, &ci);
     if (err == USHER_PARSE) {
         http_json(r, 400, coord_import_refusal_json(&ci));
     } else if (err) {
         http_error(r, 500, "internal", "out of memory reading the file");
+    } else if (serr) {
+        http_error(r, 503, "unavailable", "could not read the event's seats (%s); try again",
+                   ci.em.text);
     } else if (dry_run) {
         const state *st = engine_read_begin(req->e);
         err = coord_import_plan(&ci, st);
         engine_read_end(req->e);
-        if (err)
+        if (err == USHER_PARSE)
+            http_json(r, 400, coord_import_refusal_json(&ci)); /* the seats, line by line */
+        else if (err)
             http_error(r, 500, "internal", "out of memory planning the import");
         else {
             json_t *j = coord_import_json(&ci, true);
@@ -565,7 +585,9 @@ static void api_tickets_import(http_request *req, http_reply *r)
         int64_t cursor = 0;
         err = engine_admin_change(req->e, coord_import_apply, &ci, NULL, 0, &ci.file.tickets,
                                   &cursor, &em);
-        if (err) {
+        if (err == USHER_PARSE) {
+            http_json(r, 400, coord_import_refusal_json(&ci));
+        } else if (err) {
             http_error(r, 503, "unavailable", "could not save the tickets (%s); try again",
                        em.text);
         } else {

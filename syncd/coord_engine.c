@@ -452,15 +452,24 @@ static void run_group(engine *e, engine_req *group)
     /* An id not remembered may be an older op's: found in the database
      * before the write lock (only this thread changes the state). */
     bool *old = n ? calloc(n, sizeof *old) : NULL;
-    for (size_t i = 0; old && i < n; i++) {
-        if (!op_id_valid(ops[i].id) || state_recall(e->st, ops[i].id))
-            continue;
+    const char **ask = n ? malloc(n * sizeof *ask) : NULL;
+    if (old && ask) {
+        for (size_t i = 0; i < n; i++) /* NULL: not to look up */
+            ask[i] = !op_id_valid(ops[i].id) || state_recall(e->st, ops[i].id) ? NULL : ops[i].id;
         usher_errmsg fem = {{0}};
-        usher_err ferr = coorddb_find_verdict(e->db, ops[i].id, &res[i].v, &fem);
-        old[i] = ferr == USHER_OK;
-        if (ferr && ferr != USHER_NOTFOUND)
-            fprintf(stderr, "usher-coord: looking up op %s: %s\n", ops[i].id, fem.text);
+        verdict *found = malloc(n * sizeof *found);
+        /* All of the group's lookups at once: one round trip on PostgreSQL. */
+        if (!found || coorddb_find_verdicts(e->db, ask, n, found, old, &fem) != USHER_OK) {
+            fprintf(stderr, "usher-coord: looking up old ops: %s\n",
+                    found ? fem.text : "out of memory");
+            memset(old, 0, n * sizeof *old);
+        }
+        for (size_t i = 0; found && i < n; i++)
+            if (old[i])
+                res[i].v = found[i];
+        free(found);
     }
+    free(ask);
     pthread_rwlock_wrlock(&e->rw);
     for (size_t i = 0; i < n; i++) {
         if (old && old[i] && state_remember(e->st, &res[i].v) == USHER_NOMEM)
@@ -1114,6 +1123,8 @@ void engine_get_stats(engine *e, engine_stats *out)
 static void start_checkpointer(engine *e, const char *db_path)
 {
     usher_errmsg em = {{0}};
+    if (coorddb_kind(e->db) != COORDWHERE_SQLITE)
+        return; /* PostgreSQL checkpoints by itself */
     if (coorddb_open(db_path, &e->ckdb, &em) != USHER_OK) {
         fprintf(stderr, "usher-coord: checkpoints stay on the writer: %s\n", em.text);
         return;
@@ -1174,6 +1185,10 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     if (!e->ring)
         goto fail;
     if ((err = coorddb_open(db_path, &e->db, em)) != USHER_OK)
+        goto fail;
+    /* The one writer: held on the writer's own connection (PostgreSQL takes
+     * it again there after a reconnection, or stops writing). */
+    if ((err = coorddb_lock(e->db, em)) != USHER_OK)
         goto fail;
     if ((err = coorddb_get_event(e->db, &e->ev, em)) != USHER_OK)
         goto fail;

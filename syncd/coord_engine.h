@@ -56,7 +56,9 @@ typedef struct engine_req {
 
 void engine_req_release(engine_req *req);
 
-/* Opens the database, loads the state and starts the committer. The
+/* Opens the database, takes its lock for this one writer (coorddb_lock:
+ * USHER_BUSY while another serve holds it), loads the state and starts the
+ * committer. The
  * on_commit callback (may be NULL) runs on the committer thread after every
  * durable group with the last sequence number. */
 usher_err engine_open(const char *db_path, reseat_policy reseat,

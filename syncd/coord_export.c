@@ -1,9 +1,10 @@
-/* coord_export.c - CSV exports straight from the coordinator's tables. */
+/* coord_export.c - CSV exports straight from the coordinator's tables (SQL
+ * that both stores read, through coorddb_read_rows). */
 #include "coord_export.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
+#include "text.h"
 #include "timestamp.h"
 #include "zone.h"
 
@@ -64,6 +65,41 @@ void coord_export_cell(FILE *out, const char *s)
     fputc('"', out);
 }
 
+typedef struct export_run {
+    const export_def *def;
+    FILE *out;
+} export_run;
+
+/* A time column's milliseconds (0 for anything else: the stores write numbers). */
+static int64_t cell_ms(const char *v)
+{
+    int64_t ms = 0;
+    return text_parse_i64(v, INT64_MIN, INT64_MAX, &ms) ? ms : 0;
+}
+
+static void write_row(void *arg, int n, const char *const *cols)
+{
+    const export_run *r = arg;
+    for (int c = 0; c < n; c++) {
+        if (c)
+            fputc(',', r->out);
+        if (r->def->local_cols & (1u << c)) {
+            char t[32];
+            zone_format(cell_ms(cols[c]), ZONE_DATETIME, t, sizeof t);
+            fputs(t, r->out);
+        } else if (r->def->time_cols & (1u << c)) {
+            int64_t ms = cell_ms(cols[c]);
+            char t[TIMESTAMP_TEXT_SIZE] = "";
+            if (ms)
+                timestamp_format(ms, t);
+            fputs(t, r->out);
+        } else {
+            coord_export_cell(r->out, cols[c]);
+        }
+    }
+    fputs("\r\n", r->out);
+}
+
 usher_err coord_export(coorddb *db, const char *what, FILE *out, usher_errmsg *em)
 {
     const export_def *def = NULL;
@@ -73,37 +109,12 @@ usher_err coord_export(coorddb *db, const char *what, FILE *out, usher_errmsg *e
     if (!def)
         return usher_fail(em, USHER_INVAL,
                           "unknown export '%s': choose assignments, checkins or alerts", what);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(coorddb_sqlite(db), def->sql, -1, &st, NULL) != SQLITE_OK)
-        return usher_fail(em, USHER_DB, "cannot read the database: %s",
-                          sqlite3_errmsg(coorddb_sqlite(db)));
     fprintf(out, "%s\r\n", def->header);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int n = sqlite3_column_count(st);
-        for (int c = 0; c < n; c++) {
-            if (c)
-                fputc(',', out);
-            if (def->local_cols & (1u << c)) {
-                char t[32];
-                zone_format(sqlite3_column_int64(st, c), ZONE_DATETIME, t, sizeof t);
-                fputs(t, out);
-            } else if (def->time_cols & (1u << c)) {
-                int64_t ms = sqlite3_column_int64(st, c);
-                char t[TIMESTAMP_TEXT_SIZE] = "";
-                if (ms)
-                    timestamp_format(ms, t);
-                fputs(t, out);
-            } else {
-                const unsigned char *v = sqlite3_column_text(st, c);
-                coord_export_cell(out, v ? (const char *)v : "");
-            }
-        }
-        fputs("\r\n", out);
+    export_run run = {def, out};
+    usher_err err = coorddb_read_rows(db, def->sql, write_row, &run, em);
+    if (err) {
+        usher_errmsg_prefix(em, "export %s failed", what);
+        return err;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return usher_fail(em, USHER_DB, "export %s failed: %s", what,
-                          sqlite3_errmsg(coorddb_sqlite(db)));
     return USHER_OK;
 }

@@ -25,6 +25,7 @@ void coord_import_release(coord_import *ci)
     ticket_import_release(&ci->file);
     csv_report_release(&ci->problems);
     ticket_merge_release(&ci->plan);
+    ticket_list_release(&ci->last_seats);
     ci->read = false;
 }
 
@@ -38,16 +39,31 @@ usher_err coord_import_read(coord_import *ci, const char *data, size_t len)
     return err;
 }
 
+usher_err coord_import_load_seats(coorddb *db, void *arg)
+{
+    coord_import *ci = arg;
+    ticket_list_release(&ci->last_seats);
+    return coorddb_import_seats(db, &ci->last_seats, &ci->em);
+}
+
 usher_err coord_import_plan(coord_import *ci, const state *st)
 {
-    return ticket_merge_plan(st, &ci->file.tickets, &ci->file.more.voided, ci->opts.missing,
-                             &ci->plan);
+    csv_report_release(&ci->problems);
+    usher_err err =
+        ticket_merge_plan(st, &ci->file.tickets, &ci->file.more.voided, ci->opts.missing,
+                          &ci->last_seats, timestamp_now_ms(), &ci->plan, &ci->problems);
+    if (err == USHER_PARSE)
+        usher_fail(&ci->em, USHER_PARSE, "%zu problem%s with the event's seats", ci->problems.total,
+                   ci->problems.total == 1 ? "" : "s");
+    return err;
 }
 
 usher_err coord_import_apply(state *st, void *arg, change **out, size_t *n, usher_errmsg *em)
 {
     coord_import *ci = arg;
     usher_err err = coord_import_plan(ci, st);
+    if (err == USHER_PARSE)
+        return usher_fail(em, err, "%s", ci->em.text);
     if (err)
         return usher_fail(em, err, "out of memory planning the import");
     return ticket_merge_apply(st, &ci->plan, ci->opts.device, timestamp_now_ms(), out, n, em);
@@ -57,7 +73,7 @@ usher_err coord_import_apply(state *st, void *arg, change **out, size_t *n, ushe
 
 static const char *const field_note[TICKET_FIELD_COUNT] = {
     [TICKET_FIELD_STATUS] = " (void and cancelled rows are skipped)",
-    [TICKET_FIELD_SEAT] = " (shown only: guests choose seats at a kiosk)",
+    [TICKET_FIELD_SEAT] = " (each ticket is seated there; an empty cell: the guest chooses)",
     [TICKET_FIELD_NOTE] = " (shown to door staff)",
     [TICKET_FIELD_ATTENTION] = " (yes/no: the door shows ATTENTION)",
 };
@@ -85,9 +101,11 @@ void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
         fprintf(out, "warning: ... and %zu more\n",
                 f->more.warnings.total - f->more.warnings.count);
     fprintf(out, "first rows:\n");
-    for (size_t i = 0; i < f->tickets.count && i < SHOW_ROWS; i++)
-        fprintf(out, "  %-20s %s%s%s\n", f->tickets.items[i].code, f->tickets.items[i].name,
-                f->tickets.items[i].klass[0] ? " / " : "", f->tickets.items[i].klass);
+    for (size_t i = 0; i < f->tickets.count && i < SHOW_ROWS; i++) {
+        const ticket_rec *r = &f->tickets.items[i];
+        fprintf(out, "  %-20s %s%s%s%s%s\n", r->code, r->name, r->klass[0] ? " / " : "", r->klass,
+                r->seat[0] ? ", seat " : "", r->seat);
+    }
     for (size_t i = 0; i < m->nupdated && i < SHOW_CHANGES; i++) {
         const ticket_update *u = &m->updated[i];
         fprintf(out, "update %s: %s / %s -> %s / %s", u->rec.code, u->before_name,
@@ -103,8 +121,25 @@ void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
     for (size_t i = 0; i < m->revoked.count && i < SHOW_CHANGES; i++)
         fprintf(out, "revoke %s (%s): %s\n", m->revoked.items[i].code, m->revoked.items[i].name,
                 i < m->revoked_void ? "void in the file" : "no longer in the file");
+    for (size_t i = 0; i < m->nseated && i < SHOW_CHANGES; i++) {
+        const ticket_seating *s = &m->seated[i];
+        if (s->before[0])
+            fprintf(out, "move %s (%s): seat %s -> %s\n", s->rec.code, s->rec.name, s->before,
+                    s->rec.seat);
+        else
+            fprintf(out, "seat %s (%s): %s\n", s->rec.code, s->rec.name, s->rec.seat);
+    }
+    if (m->nseated > SHOW_CHANGES)
+        fprintf(out, "... and %zu more seated\n", m->nseated - SHOW_CHANGES);
     fprintf(out, "%s%zu new, %zu updated, %zu revoked, %zu unchanged", dry_run ? "would be: " : "",
             m->added.count, m->nupdated, m->revoked.count, m->unchanged);
+    if (m->nseated)
+        fprintf(out, ", %zu seated", m->nseated);
+    if (m->moved)
+        fprintf(out, " (%zu moved)", m->moved);
+    if (m->seats_kept)
+        fprintf(out, "; %zu moved or unseated since the last import stay where they are",
+                m->seats_kept);
     if (m->missing_kept)
         fprintf(out, "; %zu not in the file kept (--revoke-missing revokes them)", m->missing_kept);
     if (m->still_revoked)
@@ -118,8 +153,11 @@ void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
 
 static json_t *rec_json(const ticket_rec *r)
 {
-    return json_pack("{s:s, s:s, s:s?}", "code", r->code, "name", r->name, "class",
-                     r->klass[0] ? r->klass : NULL);
+    json_t *o = json_pack("{s:s, s:s, s:s?}", "code", r->code, "name", r->name, "class",
+                          r->klass[0] ? r->klass : NULL);
+    if (r->seat[0])
+        json_object_set_new(o, "seat", json_string(r->seat));
+    return o;
 }
 
 static json_t *report_json(const csv_report *rep)
@@ -189,6 +227,17 @@ json_t *coord_import_json(const coord_import *ci, bool dry_run)
     json_object_set_new(o, "added", json_integer((json_int_t)m->added.count));
     json_object_set_new(o, "updates", updated);
     json_object_set_new(o, "revokes", revoked);
+    json_t *seats = json_array();
+    for (size_t i = 0; i < m->nseated && i < SHOW_CHANGES; i++) {
+        const ticket_seating *s = &m->seated[i];
+        json_array_append_new(seats, json_pack("{s:s, s:s, s:s, s:s?}", "code", s->rec.code, "name",
+                                               s->rec.name, "seat", s->rec.seat, "before",
+                                               s->before[0] ? s->before : NULL));
+    }
+    json_object_set_new(o, "seats", seats);
+    json_object_set_new(o, "seated", json_integer((json_int_t)m->nseated));
+    json_object_set_new(o, "moved", json_integer((json_int_t)m->moved));
+    json_object_set_new(o, "seats_kept", json_integer((json_int_t)m->seats_kept));
     return o;
 }
 

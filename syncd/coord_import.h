@@ -27,10 +27,11 @@ typedef struct coord_import_opts {
 typedef struct coord_import {
     coord_import_opts opts;
     ticket_import file;
-    csv_report problems; /* line by line, when the file is refused */
-    usher_errmsg em;     /* the file-level reason it was refused */
-    ticket_merge plan;   /* against the state it was planned on */
-    bool read;           /* the file was read (file and plan valid) */
+    csv_report problems;    /* line by line, when the file is refused */
+    usher_errmsg em;        /* the file-level reason it was refused */
+    ticket_merge plan;      /* against the state it was planned on */
+    ticket_list last_seats; /* coorddb_import_seats: the seats earlier imports gave */
+    bool read;              /* the file was read (file and plan valid) */
 } coord_import;
 
 void coord_import_init(coord_import *ci, const coord_import_opts *opts);
@@ -40,11 +41,21 @@ void coord_import_release(coord_import *ci);
  * (nothing is read). USHER_NOMEM. */
 usher_err coord_import_read(coord_import *ci, const char *data, size_t len) USHER_MUST_CHECK;
 
-/* Plans the import against st (a dry run stops here). USHER_NOMEM. */
+/* Loads the seats earlier imports gave (coorddb_import_seats) into ci, for
+ * the plan: a re-import moves a ticket only when its file's seat changed.
+ * A coordinator's database read: the CLI calls it directly, the server on
+ * the committer (engine_with_db). USHER_DB, USHER_NOMEM (ci->em says why). */
+usher_err coord_import_load_seats(coorddb *db, void *ci) USHER_MUST_CHECK;
+
+/* Plans the import against st at the coordinator's clock (a dry run stops
+ * here). USHER_PARSE when a pre-assigned seat cannot be had: ci->problems
+ * names each row and the fix, ci->em sums up, and nothing may be imported.
+ * USHER_NOMEM. */
 usher_err coord_import_plan(coord_import *ci, const state *st) USHER_MUST_CHECK;
 
 /* A coorddb_admin_fn (arg: a read coord_import): plans against the state it
- * is given (so the plan shown is the one applied) and applies it. */
+ * is given (so the plan shown is the one applied) and applies it; USHER_PARSE
+ * as coord_import_plan (a seat taken meanwhile), nothing applied. */
 usher_err coord_import_apply(state *st, void *arg, change **out, size_t *n, usher_errmsg *em);
 
 /* The summary people read: format, encoding, separator, mapping, counts

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "coord_qr.h"
 #include "coord_snapshot.h"
 #include "coorddb.h"
+#include "coordpg.h"
 #include "layout.h"
 #include "qrcode.h"
 #include "qrsig.h"
@@ -96,25 +96,26 @@ static int parse(const char *help, const cli_spec *specs, int n, int argc, char 
     } while (0)
 
 /* An organiser command must not write under a running server, whose state is
- * in memory: serve holds an exclusive flock on the database file. */
-static int lock_db(const char *path, bool wait_forever, int *fd_out, const char *hint)
+ * in memory: serve holds the store's lock (coorddb_lock) all the time. */
+static int lock_db(coorddb *db, const char *hint)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail("cannot open %s: %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | (wait_forever ? 0 : LOCK_NB)) != 0) {
-        close(fd);
-        return fail("%s is in use by a running 'usher-coord serve': stop it first%s", path,
-                    hint ? hint : "");
-    }
-    *fd_out = fd;
+    usher_errmsg em = {{0}};
+    if (coorddb_lock(db, &em) != USHER_OK)
+        return fail("%s%s", em.text, hint ? hint : "");
     return 0;
+}
+
+/* A file must exist (init makes it); a PostgreSQL database is made with
+ * PostgreSQL's createdb, and opening it makes Usher's tables. */
+static bool db_missing(const char *where)
+{
+    return coordwhere_kind_of(where) == COORDWHERE_SQLITE && access(where, F_OK) != 0;
 }
 
 static int open_db(const char *path, bool must_exist, coorddb **db)
 {
     usher_errmsg em = {{0}};
-    if (must_exist && access(path, F_OK) != 0)
+    if (must_exist && db_missing(path))
         return fail("%s does not exist: create it with 'usher-coord init --db %s'", path, path);
     if (coorddb_open(path, db, &em) != USHER_OK)
         return fail("%s", em.text);
@@ -251,13 +252,11 @@ static int read_file(const char *path, char **data, size_t *len)
 static int add_tickets(const char *dbpath, const ticket_list *tl)
 {
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = open_db(dbpath, true, &db);
     if (!rc)
         rc = lock_db(
-            dbpath, false, &lockfd,
-            "; while it serves, add tickets from the dashboard (Import CSV) or POST a CSV to "
-            "/v1/tickets/import");
+            db, "; while it serves, add tickets from the dashboard (Import CSV) or POST a CSV to "
+                "/v1/tickets/import");
     layout *l = NULL;
     state *st = NULL;
     usher_errmsg em = {{0}};
@@ -279,28 +278,43 @@ static int add_tickets(const char *dbpath, const ticket_list *tl)
     state_free(st);
     layout_free(l);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
+}
+
+/* A refused file's problems on stderr, line by line ("line N: ..."), or the
+ * file-level reason; always 1. */
+static int report_problems(const char *file, const csv_report *rep, const char *reason)
+{
+    for (size_t i = 0; i < rep->count; i++)
+        fprintf(stderr, "%s: %s\n", file, rep->items[i].message);
+    if (rep->total > rep->count)
+        fprintf(stderr, "%s: ... and %zu more problems\n", file, rep->total - rep->count);
+    if (rep->total)
+        return fail("%s: %zu problem%s; nothing imported", file, rep->total,
+                    rep->total == 1 ? "" : "s");
+    return fail("%s: %s; nothing imported", file, reason);
 }
 
 /* Plans the file against the event and, unless a dry run, applies it. */
 static int import_into(const char *dbpath, const char *file, coord_import *ci, bool dry_run)
 {
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = open_db(dbpath, true, &db);
     if (!rc)
-        rc = lock_db(dbpath, false, &lockfd,
-                     "; while it serves, import from the dashboard (Import CSV) or POST the "
-                     "file to /v1/tickets/import");
+        rc = lock_db(db, "; while it serves, import from the dashboard (Import CSV) or POST the "
+                         "file to /v1/tickets/import");
     layout *l = NULL;
     state *st = NULL;
     usher_errmsg em = {{0}};
     state_config cfg = {0};
     if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
         rc = fail("%s", em.text);
-    if (!rc && coord_import_plan(ci, st) != USHER_OK)
+    if (!rc && coord_import_load_seats(db, ci) != USHER_OK)
+        rc = fail("%s", ci->em.text);
+    usher_err perr = rc ? USHER_OK : coord_import_plan(ci, st);
+    if (perr == USHER_PARSE)
+        rc = report_problems(file, &ci->problems, ci->em.text);
+    else if (perr)
         rc = fail("out of memory planning the import");
     if (!rc && !dry_run &&
         coorddb_admin_change(db, st, coord_import_apply, ci, NULL, 0, &ci->file.tickets,
@@ -319,8 +333,6 @@ static int import_into(const char *dbpath, const char *file, coord_import *ci, b
     state_free(st);
     layout_free(l);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -346,15 +358,13 @@ static int cmd_layout_set(int argc, char **argv)
     layout *next = NULL, *l = NULL;
     state *st = NULL;
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = 0;
     if (layout_load_file(file, &next, &em) != USHER_OK)
         return fail("%s; nothing changed", em.text);
     rc = open_db(dbpath, true, &db);
     if (!rc)
-        rc = lock_db(dbpath, false, &lockfd,
-                     "; while it serves, save the layout from the dashboard or PUT it to "
-                     "/v1/layout");
+        rc = lock_db(db, "; while it serves, save the layout from the dashboard or PUT it to "
+                         "/v1/layout");
     state_config cfg = {0};
     if (!rc && coorddb_load(db, &cfg, &l, &st, &em) != USHER_OK)
         rc = fail("%s", em.text);
@@ -382,8 +392,6 @@ static int cmd_layout_set(int argc, char **argv)
     layout_free(l);
     layout_free(next);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -424,8 +432,12 @@ static int cmd_tickets_import(int argc, char **argv)
           "and order data, Eventbrite attendee report, Tito, Ticket Tailor, Hi.Events).\n"
           "UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1252; comma, semicolon\n"
           "or tab. It prints the format, the mapping and the counts; --dry-run stops there.\n"
-          "  --map code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN\n"
+          "  --map code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN,seat=COLUMN\n"
           "        names the columns of any other file (or overrides a recognised one)\n"
+          "A seat column (a seat id of the layout; empty: the guest chooses) seats each\n"
+          "ticket there, or moves it there on a re-import when the seat is free; a seat\n"
+          "the layout lacks, given twice, blocked or holding another ticket refuses the\n"
+          "file (--map seat= imports without seats).\n"
           "A newer export of the same event merges: new tickets are added, changed names\n"
           "and classes updated, void rows revoked; tickets no longer in the file are kept\n"
           "(--keep-missing, the default) or revoked (--revoke-missing). A bad file is\n"
@@ -446,16 +458,7 @@ static int cmd_tickets_import(int argc, char **argv)
     coord_import ci;
     coord_import_init(&ci, &opts);
     if (coord_import_read(&ci, data, len) != USHER_OK) {
-        const csv_report *rep = &ci.problems;
-        for (size_t i = 0; i < rep->count; i++)
-            fprintf(stderr, "%s: %s\n", c.args[0], rep->items[i].message); /* "line N: ..." */
-        if (rep->total > rep->count)
-            fprintf(stderr, "%s: ... and %zu more problems\n", c.args[0], rep->total - rep->count);
-        if (rep->total)
-            rc = fail("%s: %zu problem%s; nothing imported", c.args[0], rep->total,
-                      rep->total == 1 ? "" : "s");
-        else
-            rc = fail("%s: %s; nothing imported", c.args[0], ci.em.text);
+        rc = report_problems(c.args[0], &ci.problems, ci.em.text);
     } else {
         rc = import_into(GET("db"), c.args[0], &ci, GET("dry-run") != NULL);
     }
@@ -590,10 +593,9 @@ static int cmd_event_set(int argc, char **argv)
     if (tz && check_tz(tz))
         return 1;
     coorddb *db = NULL;
-    int lockfd = -1;
     int rc = open_db(GET("db"), true, &db);
     if (!rc)
-        rc = lock_db(GET("db"), false, &lockfd, NULL);
+        rc = lock_db(db, NULL);
     coord_event ev;
     memset(&ev, 0, sizeof ev);
     usher_errmsg em = {{0}};
@@ -634,8 +636,6 @@ static int cmd_event_set(int argc, char **argv)
     sodium_memzero(pin, sizeof pin);
     sodium_memzero(&ev, sizeof ev);
     coorddb_free(db);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -773,8 +773,12 @@ static int cmd_restore(int argc, char **argv)
         return fail("restore needs --db FILE (the coordinator database to replace)");
     if (access(c.args[0], R_OK) != 0)
         return fail("%s: cannot read it (%s)", c.args[0], strerror(errno));
-    int lockfd = -1;
-    if (access(db, F_OK) == 0 && lock_db(db, false, &lockfd, NULL))
+    /* Refused while a serve holds it. (Not held during the swap: a connection
+     * still open on the old file would find the new file's -wal by its name.) */
+    coorddb *held = NULL;
+    int busy = access(db, F_OK) == 0 && (open_db(db, true, &held) || lock_db(held, NULL));
+    coorddb_free(held);
+    if (busy)
         return 1;
     usher_errmsg em = {{0}};
     char replaced[4096];
@@ -785,8 +789,6 @@ static int cmd_restore(int argc, char **argv)
         printf("restored %s from %s (the database it replaced is %s)\n", db, c.args[0], replaced);
     else
         printf("restored %s from %s\n", db, c.args[0]);
-    if (lockfd >= 0)
-        close(lockfd);
     return rc;
 }
 
@@ -966,7 +968,7 @@ static int cmd_serve(int argc, char **argv)
         return fail("--reseat: nearest or none");
     if (!GET("tls-cert") != !GET("tls-key"))
         return fail("--tls-cert and --tls-key go together (a PEM certificate and its key)");
-    if (access(GET("db"), F_OK) != 0)
+    if (db_missing(GET("db")))
         return fail("%s does not exist: create it with 'usher-coord init --db %s'", GET("db"),
                     GET("db"));
     char *cert = NULL, *key = NULL;
@@ -989,12 +991,7 @@ static int cmd_serve(int argc, char **argv)
                                                : "private key (-----BEGIN ... PRIVATE KEY-----)");
         }
     }
-    int lockfd = -1;
-    if (lock_db(GET("db"), false, &lockfd, NULL)) {
-        free(cert);
-        free(key);
-        return 1;
-    }
+
     /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -1035,7 +1032,6 @@ out:
         engine_set_notify(e, NULL, NULL); /* no commit may reach a stopped server */
     coord_server_stop(srv);
     engine_free(e);
-    close(lockfd);
     free(cert);
     free(key);
     return rc;
@@ -1043,6 +1039,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    coorddb_set_postgresql(coordpg_backend()); /* --db "host=... dbname=..." */
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(usage, argc < 2 ? stderr : stdout);

@@ -23,9 +23,11 @@
 #include "journal.h"
 #include "layout.h"
 #include "protocol.h"
+#include "sdnotify.h"
 #include "syncd_events.h"
 #include "syncd_net.h"
 #include "syncd_plan.h"
+#include "syncd_space.h"
 #include "text.h"
 #include "timestamp.h"
 #include "wake.h"
@@ -41,7 +43,7 @@ static const char usage[] =
     "  run    --db FILE --coordinator URL --token TOKEN\n"
     "         [--offline-policy optimistic|lease [--lease-size N]] [--wake-socket NAME]\n"
     "  status --db FILE      (one JSON object: device, online, cursor, pending, rejected,\n"
-    "                         last_sync_at, last_error)\n"
+    "                         last_sync_at, last_error, clock_offset_ms, storage_full)\n"
     "  dump   --db FILE seats|tickets|outbox   (CSV: what this device believes now)\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -85,6 +87,12 @@ typedef struct syncd {
     long last_status;       /* the last answer's HTTP status (0 = none), for Retry-After */
     int64_t clock_offset;   /* the coordinator's clock minus this device's, ms */
     bool clock_known;       /* clock_offset was measured (now or by an earlier run) */
+    const char *db;         /* the journal's path: its disk, the reserve file beside it */
+    usher_err local_err;    /* ROUND_LOCAL: what the failed journal call returned */
+    bool full;              /* the journal's disk is full: waiting for space, not pulling */
+    int64_t full_tried_at;  /* mono ms of the last round that failed for want of space */
+    bool reserve_wanted; /* the reserve file is (or may be) missing: make it when there is room */
+    sdnotify sd;         /* systemd: ready, and the watchdog pinged from the loop */
 } syncd;
 
 /* The coordinator's time as this device knows it: what every time this
@@ -118,8 +126,18 @@ static void clock_measured(syncd *s, int64_t coord_now, int64_t sent, int64_t re
             skewed ? " (set the device's clock or its NTP server)" : "");
 }
 
-/* ROUND_AUTH: the token is refused; main exits 3 ("a person must look"). */
-typedef enum { ROUND_OK, ROUND_OFFLINE, ROUND_FATAL, ROUND_AUTH } round_result;
+/* ROUND_AUTH: the token is refused; main exits 3 ("a person must look").
+ * ROUND_LOCAL: the device's own journal failed (s->local_err); what that
+ * means (a full disk: wait for space) is syncd_plan_journal_failure's. */
+typedef enum { ROUND_OK, ROUND_OFFLINE, ROUND_FATAL, ROUND_AUTH, ROUND_LOCAL } round_result;
+
+static round_result journal_failed(syncd *s, usher_err err, const char *what,
+                                   const usher_errmsg *em)
+{
+    snprintf(s->err, sizeof s->err, "%s: %s", what, em->text);
+    s->local_err = err;
+    return ROUND_LOCAL;
+}
 
 static round_result stop_auth(syncd *s, const char *what)
 {
@@ -151,16 +169,33 @@ static round_result fetch_head(syncd *s, syncd_snapshot *snap)
     return act == SYNCD_ACT_APPLY ? ROUND_OK : ROUND_OFFLINE;
 }
 
+/* The layout of a paged snapshot: a page of its own. */
+static round_result fetch_layout(syncd *s, syncd_snapshot *snap)
+{
+    char path[96], *body = NULL;
+    size_t len = 0;
+    long status = 0;
+    snprintf(path, sizeof path, "/v1/snapshot?cursor=%lld&page=layout", (long long)snap->cursor);
+    if (syncd_net_call(s->net, path, NULL, &body, &len, &status, s->err, sizeof s->err) != NET_OK)
+        return ROUND_OFFLINE;
+    s->last_status = status;
+    syncd_act act = syncd_plan_snapshot_layout(status, &body, len, snap, s->err, sizeof s->err);
+    free(body);
+    if (act == SYNCD_ACT_STOP_AUTH)
+        return stop_auth(s, "snapshot");
+    return act == SYNCD_ACT_APPLY ? ROUND_OK : ROUND_OFFLINE;
+}
+
 /* Fetches page after page of the snapshot into the journal's staging tables
  * (never more than a page in memory). */
 static round_result fetch_pages(syncd *s, const syncd_snapshot *snap)
 {
     usher_errmsg em = {{0}};
-    if (journal_stage_begin(s->j, &em) ||
-        (snap->nchanges && journal_stage_changes(s->j, snap->changes, snap->nchanges, &em))) {
-        snprintf(s->err, sizeof s->err, "cannot stage the snapshot: %s", em.text);
-        return ROUND_FATAL;
-    }
+    usher_err err = journal_stage_begin(s->j, &em);
+    if (!err && snap->nchanges)
+        err = journal_stage_changes(s->j, snap->changes, snap->nchanges, &em);
+    if (err)
+        return journal_failed(s, err, "cannot stage the snapshot", &em);
     for (size_t i = 0; i < snap->pages; i++) {
         char path[96], *body = NULL;
         size_t len = 0;
@@ -180,12 +215,10 @@ static round_result fetch_pages(syncd *s, const syncd_snapshot *snap)
             return stop_auth(s, "snapshot");
         if (act != SYNCD_ACT_APPLY)
             return ROUND_OFFLINE; /* the next try joins again from the head */
-        usher_err err = journal_stage_changes(s->j, cs, n, &em);
+        err = journal_stage_changes(s->j, cs, n, &em);
         free(cs);
-        if (err) {
-            snprintf(s->err, sizeof s->err, "cannot stage the snapshot: %s", em.text);
-            return ROUND_FATAL;
-        }
+        if (err)
+            return journal_failed(s, err, "cannot stage the snapshot", &em);
     }
     return ROUND_OK;
 }
@@ -198,6 +231,8 @@ static round_result take_snapshot(syncd *s, snap_why why)
 {
     syncd_snapshot snap;
     round_result out = fetch_head(s, &snap);
+    if (out == ROUND_OK && !snap.layout_json)
+        out = fetch_layout(s, &snap);
     if (out == ROUND_OK)
         out = fetch_pages(s, &snap);
     if (out != ROUND_OK) {
@@ -210,11 +245,13 @@ static round_result take_snapshot(syncd *s, snap_why why)
                                 .log_id = snap.log_id,
                                 .layout_json = snap.layout_json,
                                 .requeue = why == SNAP_REBUILD};
-    if (journal_stage_finish(s->j, &end, syncd_now(s), &requeued, &em) ||
-        journal_set_settings(s->j, &snap.id.settings, &em) ||
-        (why == SNAP_JOIN && journal_set_identity(s->j, &snap.id, &em))) {
-        snprintf(s->err, sizeof s->err, "cannot store the snapshot: %s", em.text);
-        out = ROUND_FATAL;
+    usher_err err = journal_stage_finish(s->j, &end, syncd_now(s), &requeued, &em);
+    if (!err)
+        err = journal_set_settings(s->j, &snap.id.settings, &em);
+    if (!err && why == SNAP_JOIN)
+        err = journal_set_identity(s->j, &snap.id, &em);
+    if (err) {
+        out = journal_failed(s, err, "cannot store the snapshot", &em);
         goto out;
     }
     s->id.settings = snap.id.settings;
@@ -293,7 +330,7 @@ static usher_err note_settings(syncd *s, const sync_response *sr)
     usher_errmsg em = {{0}};
     usher_err err = journal_set_settings(s->j, &sr->event, &em);
     if (err) {
-        snprintf(s->err, sizeof s->err, "journal: %s", em.text);
+        journal_failed(s, err, "journal", &em);
         return err;
     }
     s->id.settings = sr->event;
@@ -311,10 +348,9 @@ static round_result exchange(syncd *s, bool *again)
     usher_op *ops = NULL;
     size_t nops = 0;
     *again = false;
-    if (journal_pending(s->j, s->one_at_a_time ? 1 : BATCH, &ops, &nops, &em)) {
-        snprintf(s->err, sizeof s->err, "journal: %s", em.text);
-        return ROUND_FATAL;
-    }
+    usher_err err = journal_pending(s->j, s->one_at_a_time ? 1 : BATCH, &ops, &nops, &em);
+    if (err)
+        return journal_failed(s, err, "journal", &em);
     /* Each op's wait in the outbox: the coordinator dates it by its own clock
      * (op_happened_at); the device's `at` is only a record. */
     int64_t sent = timestamp_now_ms();
@@ -341,20 +377,19 @@ static round_result exchange(syncd *s, bool *again)
         clock_measured(s, sr.now, sent, timestamp_now_ms());
         size_t k = syncd_plan_layout_cut(sr.changes, sr.nchanges);
         int64_t cursor = k < sr.nchanges ? sr.changes[k].seq - 1 : sr.cursor;
-        if (journal_get_log_id(s->j, log_id, sizeof log_id, &em)) {
-            snprintf(s->err, sizeof s->err, "journal: %s", em.text);
-            out = ROUND_FATAL;
+        if ((err = journal_get_log_id(s->j, log_id, sizeof log_id, &em)) != USHER_OK) {
+            out = journal_failed(s, err, "journal", &em);
         } else if (syncd_plan_log_check(log_id, sr.log, s->err, sizeof s->err) ==
                    SYNCD_ACT_REBUILD) {
             out = rebuild(s); /* this answer's changes count in another log: dropped */
             *again = out == ROUND_OK;
-        } else if ((!log_id[0] && sr.log[0] && journal_set_log_id(s->j, sr.log, &em)) ||
-                   journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, k, cursor,
-                                       syncd_now(s), &em)) {
-            snprintf(s->err, sizeof s->err, "journal: %s", em.text);
-            out = ROUND_FATAL;
+        } else if ((!log_id[0] && sr.log[0] &&
+                    (err = journal_set_log_id(s->j, sr.log, &em)) != USHER_OK) ||
+                   (err = journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, k,
+                                              cursor, syncd_now(s), &em)) != USHER_OK) {
+            out = journal_failed(s, err, "cannot record the coordinator's answer", &em);
         } else if (note_settings(s, &sr) != USHER_OK) {
-            out = ROUND_FATAL;
+            out = ROUND_LOCAL;
         } else if (k < sr.nchanges) {
             out = relayout(s);
             s->one_at_a_time = false;
@@ -507,8 +542,10 @@ static round_result sync_round(syncd *s)
     round_result r = ROUND_OK;
     for (int pass = 1;; pass++) {
         bool again = true;
-        for (int i = 0; again && r == ROUND_OK && i < 10000; i++)
+        for (int i = 0; again && r == ROUND_OK && i < 10000; i++) {
             r = exchange(s, &again);
+            sdnotify_alive(&s->sd, timestamp_mono_ms()); /* a long drain is not a hang */
+        }
         /* Every upkeep that appends is followed by an exchange that pushes it. */
         if (r != ROUND_OK || pass == LEASE_PASSES || s->policy != JOURNAL_POLICY_LEASE ||
             !lease_upkeep(s))
@@ -526,6 +563,45 @@ static void on_signal(int sig)
     (void)!write(signal_pipe[1], "s", 1);
 }
 
+/* The journal's disk is full: give back the reserve (room to say so in the
+ * journal), record it for `status` and the kiosk, and stop pulling until
+ * there is space (syncd_plan_journal_failure). */
+static void storage_full(syncd *s, int64_t mono)
+{
+    bool released = syncd_space_release(s->db);
+    s->full_tried_at = mono;
+    s->reserve_wanted = true;
+    if (s->full && !released)
+        return; /* said already */
+    char text[sizeof s->err + 96];
+    snprintf(text, sizeof text,
+             "storage full: %s; not pulling until there is space on the journal's disk "
+             "(everything is kept)",
+             s->err);
+    usher_errmsg em = {{0}};
+    if (journal_set_storage_full(s->j, true, text, syncd_now(s), &em))
+        say("%s; cannot record it in the journal either: %s", text, em.text);
+    else if (!s->full)
+        say("%s%s", text, released ? " (gave back the reserve to record it)" : "");
+    sdnotify_status("storage full: waiting for space on the journal's disk");
+    s->full = true;
+}
+
+/* A round worked: when the disk was full, say that it goes on; make the
+ * reserve again once there is room for it. */
+static void storage_ok(syncd *s)
+{
+    usher_errmsg em = {{0}};
+    if (s->full) {
+        s->full = false;
+        if (journal_set_storage_full(s->j, false, NULL, syncd_now(s), &em))
+            say("cannot record that the disk has space again: %s", em.text);
+        say("storage: space on the journal's disk again; pulling again");
+    }
+    if (s->reserve_wanted && syncd_plan_space_reserve(syncd_space_free(s->db)))
+        s->reserve_wanted = !syncd_space_reserve(s->db, SYNCD_SPACE_RESERVE_BYTES);
+}
+
 static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const char *url,
                     const char *token, const char *cacert)
 {
@@ -540,24 +616,43 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
     int rc = 0;
     while (!stop_signal) {
         int64_t now = timestamp_mono_ms();
-        if ((need || now >= next_try) && now >= not_before) {
+        sdnotify_alive(&s->sd, now); /* from here only: a wedged loop stops the pings */
+        bool due = (need || now >= next_try) && now >= not_before;
+        if (due && s->full &&
+            !syncd_plan_space_resume(syncd_space_free(s->db), now - s->full_tried_at)) {
+            need = false; /* still full: look again later, pull nothing */
+            next_try = now + SYNCD_SPACE_CHECK_MS;
+            due = false;
+        }
+        if (due) {
             need = false;
             round_result r = sync_round(s);
             now = timestamp_mono_ms();
+            syncd_local_act local =
+                r == ROUND_LOCAL ? syncd_plan_journal_failure(s->local_err) : SYNCD_LOCAL_STOP;
             if (r == ROUND_OK) {
-                if (!online)
+                if (!online) {
                     say("online: in step with the coordinator (cursor %lld)",
                         (long long)journal_cursor(s->j));
+                    sdnotify_status("online");
+                }
                 online = true;
                 backoff.ms = 0;
                 next_try = now + POLL_MS;
                 if (s->lease_deferred && s->lease_quiet_at < next_try)
                     next_try = s->lease_quiet_at; /* the lease upkeep it skipped */
-            } else if (r == ROUND_OFFLINE) {
+                storage_ok(s);
+            } else if (r == ROUND_LOCAL && local == SYNCD_LOCAL_WAIT_SPACE) {
+                storage_full(s, now);
+                online = false;
+                next_try = now + SYNCD_SPACE_CHECK_MS;
+            } else if (r == ROUND_OFFLINE || (r == ROUND_LOCAL && local == SYNCD_LOCAL_RETRY)) {
                 if (journal_set_status(s->j, false, s->err, syncd_now(s), &em))
                     say("cannot record status: %s", em.text);
-                if (online || !backoff.ms)
+                if (online || !backoff.ms) {
                     say("offline: %s (retrying)", s->err);
+                    sdnotify_status("offline (retrying)");
+                }
                 online = false;
                 next_try = now + syncd_plan_retry_wait(
                                      syncd_backoff_next(&backoff, syncd_net_refused(s->net),
@@ -578,7 +673,8 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
             wait = not_before - now;
         struct pollfd p[3] = {
             {wake_fd, POLLIN, 0}, {notify_rd, POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
-        int got = poll(p, 3, (int)(wait < 0 ? 0 : wait > 60000 ? 60000 : wait));
+        wait = sdnotify_cap_wait(&s->sd, wait < 0 ? 0 : wait > 60000 ? 60000 : wait);
+        int got = poll(p, 3, (int)wait);
         if (got < 0 && errno != EINTR)
             break;
         if (got > 0 && (p[0].revents & POLLIN)) {
@@ -590,10 +686,13 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
             char buf[256];
             while (read(notify_rd, buf, sizeof buf) > 0)
                 ;
-            need = true; /* the stream moved or reconnected: the coordinator is there */
-            backoff.ms = 0;
+            if (!s->full) {
+                need = true; /* the stream moved or reconnected: the coordinator is there */
+                backoff.ms = 0;
+            }
         }
     }
+    sdnotify_stopping();
     syncd_events_stop(ev);
     if (stop_signal)
         say("stopping (signal %d)", (int)stop_signal);
@@ -611,6 +710,36 @@ static int make_pipe(int fds[2])
         if (fcntl(fds[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0)
             return -1;
     return 0;
+}
+
+/* Opens the journal; on a full disk gives back the reserve and tries again
+ * every SYNCD_SPACE_CHECK_MS until it opens or a signal stops it (never a
+ * reason to exit). On failure s->err says why and s->j stays NULL. */
+static usher_err open_journal(syncd *s)
+{
+    usher_errmsg em = {{0}};
+    bool said = false;
+    for (;;) {
+        usher_err err = journal_open(s->db, &s->j, &em);
+        if (err != USHER_FULL || stop_signal) {
+            if (err)
+                text_copy(s->err, sizeof s->err, em.text);
+            return err;
+        }
+        bool released = syncd_space_release(s->db);
+        if (!said || released)
+            say("%s; waiting for space to open it%s", em.text,
+                released ? " (gave back the reserve)" : "");
+        /* Serving in its way: the kiosk (started once syncd is ready) must
+         * come up and say that the disk is full. */
+        sdnotify_ready(&s->sd, "storage full: waiting for space to open the journal");
+        said = true;
+        if (released)
+            continue;
+        sdnotify_alive(&s->sd, timestamp_mono_ms());
+        struct pollfd p = {signal_pipe[0], POLLIN, 0};
+        (void)poll(&p, 1, (int)sdnotify_cap_wait(&s->sd, SYNCD_SPACE_CHECK_MS));
+    }
 }
 
 static int cmd_run(int argc, char **argv)
@@ -681,9 +810,22 @@ static int cmd_run(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.policy = pol;
     s.lease_size = (int)lease_size;
+    s.db = db;
+    s.reserve_wanted = true;
+    sdnotify_init(&s.sd);
     int rc = 0, wake_fd = -1, notify[2] = {-1, -1};
-    if (journal_open(db, &s.j, &em) || journal_get_identity(s.j, &s.id, &em)) {
-        rc = fail("%s", em.text);
+    if (make_pipe(notify) || make_pipe(signal_pipe)) {
+        rc = fail("cannot make a pipe: %s", strerror(errno));
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (open_journal(&s) || journal_get_identity(s.j, &s.id, &em)) {
+        rc = stop_signal ? 0 : fail("%s", s.j ? em.text : s.err);
         goto out;
     }
     journal_status jst;
@@ -695,8 +837,12 @@ static int cmd_run(int argc, char **argv)
         rc = fail("%s", s.err);
         goto out;
     }
-    /* For the kiosk: under the lease policy it offers only leased seats offline. */
-    if (journal_set_policy(s.j, s.policy, s.lease_size, &em)) {
+    /* For the kiosk: under the lease policy it offers only leased seats offline.
+     * On a full disk the one written before stays (said in the log). */
+    usher_err err = journal_set_policy(s.j, s.policy, s.lease_size, &em);
+    if (err == USHER_FULL)
+        say("cannot record the offline policy: %s", em.text);
+    else if (err) {
         rc = fail("%s", em.text);
         goto out;
     }
@@ -709,25 +855,22 @@ static int cmd_run(int argc, char **argv)
         text_copy(wake_name, sizeof wake_name, cli_get(specs, ns, &c, "wake-socket"));
     else
         wake_default_name(db, wake_name);
-    if ((wake_fd = wake_listen(wake_name, &em)) < 0 ||
-        journal_set_wake_socket(s.j, wake_name, &em)) {
+    if ((wake_fd = wake_listen(wake_name, &em)) < 0) {
         rc = fail("%s", em.text);
         goto out;
     }
-    if (make_pipe(notify) || make_pipe(signal_pipe)) {
-        rc = fail("cannot make a pipe: %s", strerror(errno));
+    err = journal_set_wake_socket(s.j, wake_name, &em);
+    if (err == USHER_FULL)
+        say("cannot record the wake socket: %s", em.text);
+    else if (err) {
+        rc = fail("%s", em.text);
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     srand((unsigned)timestamp_now_ms() ^ (unsigned)getpid());
     say("journal %s, coordinator %s, offline policy %s%s", db, base,
         s.policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic",
         s.id.device[0] ? "" : " (not bootstrapped yet)");
+    sdnotify_ready(&s.sd, s.id.device[0] ? "serving" : "serving (not bootstrapped yet)");
     rc = run_loop(&s, wake_fd, notify[0], notify[1], base, token, cacert);
 out:
     if (wake_fd >= 0)
@@ -770,7 +913,8 @@ static int cmd_status(int argc, char **argv)
     static const cli_spec specs[] = {{"db", true}};
     if (cli_wants_help(argc, argv)) {
         fputs("usage: usher-syncd status --db FILE\nPrints one JSON object: device, online, "
-              "cursor, pending, rejected, last_sync_at, last_error.\n",
+              "cursor, pending, rejected, last_sync_at, last_error, clock_offset_ms,\n"
+              "storage_full (true while usher-syncd waits for space on the journal's disk).\n",
               stdout);
         return 0;
     }
@@ -793,13 +937,14 @@ static int cmd_status(int argc, char **argv)
         journal_outbox_count(j, OUTBOX_REJECTED, &rejected, &em)) {
         rc = fail("%s", em.text);
     } else {
-        json_t *o = json_pack(
-            "{s:s?, s:s?, s:b, s:I, s:I, s:I, s:o, s:s?, s:o}", "device",
-            id.device[0] ? id.device : NULL, "role", role_name(id.role), "online", st.online,
-            "cursor", (json_int_t)journal_cursor(j), "pending", (json_int_t)pending, "rejected",
-            (json_int_t)rejected, "last_sync_at", time_json(st.last_sync_at), "last_error",
-            st.last_error[0] ? st.last_error : NULL, "clock_offset_ms",
-            st.clock_measured_at ? json_integer(st.clock_offset_ms) : json_null());
+        json_t *o = json_pack("{s:s?, s:s?, s:b, s:I, s:I, s:I, s:o, s:s?, s:o, s:b}", "device",
+                              id.device[0] ? id.device : NULL, "role", role_name(id.role), "online",
+                              st.online, "cursor", (json_int_t)journal_cursor(j), "pending",
+                              (json_int_t)pending, "rejected", (json_int_t)rejected, "last_sync_at",
+                              time_json(st.last_sync_at), "last_error",
+                              st.last_error[0] ? st.last_error : NULL, "clock_offset_ms",
+                              st.clock_measured_at ? json_integer(st.clock_offset_ms) : json_null(),
+                              "storage_full", st.storage_full);
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);

@@ -216,7 +216,8 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
     if (log)
         text_copy(s.log_id, sizeof s.log_id, json_string_value(log));
     json_t *pages = json_object_get(root, "pages");
-    if (!json_is_object(ev) || !json_is_object(dev) || !json_is_object(lay) ||
+    /* A paged head leaves the layout out: it is a page of its own. */
+    if (!json_is_object(ev) || !json_is_object(dev) || (!json_is_object(lay) && !pages) ||
         (!json_is_array(chs) && !pages) || !json_is_integer(cur) || json_integer_value(cur) < 0) {
         say_why(why, whysize, "snapshot from the coordinator is malformed");
         goto out;
@@ -228,14 +229,16 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
         goto out;
     }
     s.pages = pages ? (size_t)json_integer_value(pages) : 0;
-    s.layout_json = json_dumps(lay, JSON_COMPACT);
-    if (!s.layout_json) {
-        say_why(why, whysize, "out of memory");
-        goto out;
-    }
-    if (layout_from_json(s.layout_json, strlen(s.layout_json), &s.l, &em) != USHER_OK) {
-        say_why(why, whysize, "snapshot layout: %s", em.text);
-        goto out;
+    if (json_is_object(lay)) {
+        s.layout_json = json_dumps(lay, JSON_COMPACT);
+        if (!s.layout_json) {
+            say_why(why, whysize, "out of memory");
+            goto out;
+        }
+        if (layout_from_json(s.layout_json, strlen(s.layout_json), &s.l, &em) != USHER_OK) {
+            say_why(why, whysize, "snapshot layout: %s", em.text);
+            goto out;
+        }
     }
     s.nchanges = json_is_array(chs) ? json_array_size(chs) : 0;
     s.changes = calloc(s.nchanges ? s.nchanges : 1, sizeof *s.changes);
@@ -278,6 +281,44 @@ syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, 
     if (!coordinator_error(status, body, len, code, sizeof code, msg, sizeof msg))
         return not_ours(status, body, len, why, whysize);
     return common_error(status, code, msg, why, whysize);
+}
+
+syncd_act syncd_plan_snapshot_layout(long status, char **body, size_t len, syncd_snapshot *snap,
+                                     char *why, size_t whysize)
+{
+    char code[40], msg[256];
+    if (!(status >= 200 && status < 300 && *body && len)) {
+        if (!coordinator_error(status, *body, len, code, sizeof code, msg, sizeof msg))
+            return not_ours(status, *body, len, why, whysize);
+        if (!strcmp(code, "snapshot_gone")) {
+            say_why(why, whysize,
+                    "the coordinator's snapshot moved on while this device joined: "
+                    "joining again");
+            return SYNCD_ACT_RETRY;
+        }
+        return common_error(status, code, msg, why, whysize);
+    }
+    usher_errmsg em = {{0}};
+    layout *l = NULL;
+    /* A stadium's layout is megabytes: it is parsed where it came in, and
+     * kept without a copy. */
+    if (layout_from_json(*body, len, &l, &em) != USHER_OK) {
+        say_why(why, whysize, "snapshot layout: %s", em.text);
+        return SYNCD_ACT_RETRY;
+    }
+    char *text = realloc(*body, len + 1); /* the receive buffer, trimmed */
+    if (!text) {
+        layout_free(l);
+        say_why(why, whysize, "out of memory");
+        return SYNCD_ACT_RETRY;
+    }
+    text[len] = '\0';
+    *body = NULL;
+    free(snap->layout_json);
+    layout_free(snap->l);
+    snap->layout_json = text;
+    snap->l = l;
+    return SYNCD_ACT_APPLY;
 }
 
 syncd_act syncd_plan_snapshot_page(long status, const char *body, size_t len, int64_t cursor,
@@ -355,6 +396,31 @@ int64_t syncd_plan_retry_wait(int64_t backoff_ms, long status, int64_t retry_aft
     if (retry_after_s > SYNCD_RETRY_AFTER_MAX_S)
         retry_after_s = SYNCD_RETRY_AFTER_MAX_S;
     return retry_after_s * 1000 > backoff_ms ? retry_after_s * 1000 : backoff_ms;
+}
+
+/* ---- the device's own journal failing -------------------------------------- */
+
+syncd_local_act syncd_plan_journal_failure(usher_err err)
+{
+    switch (err) {
+    case USHER_FULL:
+        return SYNCD_LOCAL_WAIT_SPACE;
+    case USHER_BUSY:
+    case USHER_NOMEM:
+        return SYNCD_LOCAL_RETRY;
+    default:
+        return SYNCD_LOCAL_STOP;
+    }
+}
+
+bool syncd_plan_space_resume(int64_t free_bytes, int64_t since_try_ms)
+{
+    return free_bytes >= SYNCD_SPACE_RESUME_BYTES || since_try_ms >= SYNCD_SPACE_RETRY_MS;
+}
+
+bool syncd_plan_space_reserve(int64_t free_bytes)
+{
+    return free_bytes >= SYNCD_SPACE_RESUME_BYTES + SYNCD_SPACE_RESERVE_BYTES;
 }
 
 /* ---- the clock ------------------------------------------------------------------ */

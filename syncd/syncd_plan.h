@@ -96,6 +96,13 @@ size_t syncd_plan_layout_cut(const change *c, size_t n);
  * snapshot_gone, or another cursor: join again from the head), when it is
  * malformed, or not the coordinator's answer; SYNCD_ACT_STOP_AUTH. */
 #define SYNCD_SNAPSHOT_PAGES_MAX 1000000
+/* The paged head leaves the layout out (a stadium's is megabytes): it comes
+ * from GET /v1/snapshot?cursor=C&page=layout, as the text stored. *body is
+ * the NUL-terminated answer (len bytes); SYNCD_ACT_APPLY when it is a valid
+ * layout: snap->layout_json takes *body (no copy: *body is then NULL) and
+ * snap->l is set (any earlier ones freed); else as for a page, *body kept. */
+syncd_act syncd_plan_snapshot_layout(long status, char **body, size_t len, syncd_snapshot *snap,
+                                     char *why, size_t whysize);
 syncd_act syncd_plan_snapshot_page(long status, const char *body, size_t len, int64_t cursor,
                                    size_t page, size_t pages, change **changes, size_t *n,
                                    char *why, size_t whysize);
@@ -126,6 +133,45 @@ int64_t syncd_backoff_next(syncd_backoff *b, bool refused, uint32_t random);
  * anything else keeps backoff_ms, the jittered backoff. */
 #define SYNCD_RETRY_AFTER_MAX_S 300
 int64_t syncd_plan_retry_wait(int64_t backoff_ms, long status, int64_t retry_after_s);
+
+/* ---- the device's own journal failing -------------------------------------- */
+
+/* What a failure to read or write the device's journal (err, from a round's
+ * journal call) means. The rule it owns: a full disk never stops usher-syncd.
+ * It stops pulling (every change pulled needs space), keeps every op and
+ * verdict it has, says so in `status`, and goes on when there is space again;
+ * the coordinator keeps what it was sent meanwhile, and a verdict that could
+ * not be recorded comes back as `duplicate` when the op is sent again. */
+typedef enum {
+    SYNCD_LOCAL_STOP,       /* the journal is unusable (damaged, a failing disk): exit */
+    SYNCD_LOCAL_RETRY,      /* busy (the kiosk holds its lock): retry after the backoff */
+    SYNCD_LOCAL_WAIT_SPACE, /* the disk is full: stop pulling, wait for space */
+} syncd_local_act;
+
+syncd_local_act syncd_plan_journal_failure(usher_err err);
+
+/* While waiting for space: the free space is looked at every
+ * SYNCD_SPACE_CHECK_MS, and a round is tried again once SYNCD_SPACE_RESUME_BYTES
+ * are free, or SYNCD_SPACE_RETRY_MS after the last try whatever the free space
+ * (a small disk may hold a few rounds with less). */
+#define SYNCD_SPACE_CHECK_MS 2000
+#define SYNCD_SPACE_RESUME_BYTES (256 * 1024)
+#define SYNCD_SPACE_RETRY_MS 60000
+/* usher-syncd keeps this much of the journal's disk in a reserve file (the
+ * journal's path + "-reserve") while there is space, and gives it back the
+ * moment the disk is full: room to record that in the journal, and for a
+ * few more guests at the kiosk. */
+#define SYNCD_SPACE_RESERVE_BYTES (64 * 1024)
+
+/* Whether to try a round again while waiting for space: free_bytes on the
+ * journal's disk (-1 when unknown), since_try_ms since the last round failed
+ * for want of space. */
+bool syncd_plan_space_resume(int64_t free_bytes, int64_t since_try_ms);
+
+/* Whether to make the reserve file again (it is missing): only with room for
+ * it and SYNCD_SPACE_RESUME_BYTES besides, so that making it never fills the
+ * disk. */
+bool syncd_plan_space_reserve(int64_t free_bytes);
 
 /* ---- the clock ------------------------------------------------------------------ */
 

@@ -52,7 +52,8 @@
     clock_skew: 'Device clock wrong',
     scan_refused: 'Forged or foreign QR code',
     ticket_edited: 'Ticket corrected',
-    ticket_unrevoked: 'Revoke undone'
+    ticket_unrevoked: 'Revoke undone',
+    layout_changed: 'Venue layout changed'
   };
   // The event's time zone (GET /v1/stats event.tz): every time shown is in it.
   var EVENT_TZ = undefined;
@@ -414,6 +415,12 @@
       if (es !== S.es) return;
       var c = null;
       try { c = JSON.parse(ev.data); } catch (e) { c = null; }
+      if (c && c.type === 'layout') {
+        reloadLayout(); /* the organisers replaced the venue: draw the new one */
+        refreshStats();
+        refreshAlerts(true);
+        return;
+      }
       if (c) applyChange(c);
       if (!S.svg) S.missed = true;
       refreshSeats();
@@ -449,6 +456,7 @@
   }
 
   function refreshAll() {
+    if (S.svg) reloadLayout(true); /* a new layout may have come while we were away */
     refreshSeats(true);
     refreshStats(true);
     refreshAlerts(true);
@@ -499,6 +507,32 @@
       }
     }
   }
+
+  /* A new layout (PUT /v1/layout, `usher-coord layout set`): GET /v1/layout
+   * and /v1/seats again and draw the map anew. The view and the selected seat
+   * are kept where the new layout still has them. */
+  var reloadLayout = refresher(function () {
+    var epoch = S.epoch;
+    return Promise.all([api('/v1/layout'), api('/v1/seats')]).then(function (r) {
+      if (epoch !== S.epoch || !S.svg) return;
+      var seats = r[1] && Array.isArray(r[1].seats) ? r[1].seats : [];
+      if (JSON.stringify(r[0]) === JSON.stringify(S.layout)) { applySeats(seats); return; }
+      /* a map shown whole is fitted to the new venue; a zoomed one stays */
+      var view = S.view, selected = S.selected, f = S.full;
+      var whole = !view || !f || view.w >= Math.max(f.w, f.h / aspect()) * 0.99;
+      S.layout = r[0];
+      S.seatEls.clear(); S.seatInfo.clear(); S.seatLower.clear();
+      S.seatData.clear(); S.seatShown.clear(); S.sections.clear();
+      S.selected = null;
+      S.moving = false;
+      buildMap(r[0], seats);
+      if (!whole && S.full) setView(view.x + view.w / 2, view.y + view.h / 2, view.w);
+      if (selected && S.seatEls.has(selected)) selectSeat(selected, false);
+      else renderSeatPanel();
+      refreshSeats(true);
+      refreshStats(true);
+    });
+  }, 200, 1000);
 
   /* ---- seat map ----------------------------------------------------------------- */
 
@@ -1311,12 +1345,32 @@
       case 'scan_refused':
         return 'A forged, altered or other event\'s QR code was scanned at ' + (a.device || 'a device') + ' ' +
           clock(parseTime(a.at)) + ': ' + (a.note || '') + '…';
+      case 'layout_changed':
+        return layoutChangedLine(a);
       case 'ticket_edited':
       case 'ticket_unrevoked':
         return 'By ' + (a.device || '?') + ' at ' + clock(parseTime(a.at)) + ': ' + (a.before || '') + ' \u2192 ' + (a.after || '') + '.';
       default:
         return [seat, other].filter(Boolean).join(' → ');
     }
+  }
+
+  /* "seats +4 -0, sections +1 -0" (the alert's note) and the layouts before
+   * and after ("250 seats in 25 sections (version 1)") as a sentence. */
+  function layoutChangedLine(a) {
+    var m = /seats \+(\d+) -(\d+), sections \+(\d+) -(\d+)/.exec(a.note || '');
+    var parts = [];
+    function count(n, sign, one, many) { if (+n) parts.push(sign + n + ' ' + (+n === 1 ? one : many)); }
+    if (m) {
+      count(m[1], '+', 'seat', 'seats');
+      count(m[2], '\u2212', 'seat', 'seats');
+      count(m[3], '+', 'section', 'sections');
+      count(m[4], '\u2212', 'section', 'sections');
+    }
+    var what = parts.length ? parts.join(', ') : 'seats moved or re-classed, none added or dropped';
+    var text = what + ', by ' + (a.device || '?') + ' at ' + clock(parseTime(a.at)) + '.';
+    if (a.before && a.after) text += ' Before: ' + a.before + '; now: ' + a.after + '.';
+    return text + ' Every kiosk and door shows the new map; every guest keeps their seat.';
   }
 
   function renderAlerts(list) {
@@ -1656,10 +1710,18 @@
     lines.push(b.rows + ' tickets in the file, ' + b.void_rows + ' void or cancelled rows skipped');
     (b.warnings || []).forEach(function (w) { lines.push('warning: ' + w.message); });
     lines.push('first rows:');
-    (b.first_rows || []).forEach(function (r) { lines.push('  ' + r.code + '  ' + r.name + (r['class'] ? ' / ' + r['class'] : '')); });
+    (b.first_rows || []).forEach(function (r) {
+      lines.push('  ' + r.code + '  ' + r.name + (r['class'] ? ' / ' + r['class'] : '') + (r.seat ? ', seat ' + r.seat : ''));
+    });
     (b.updates || []).forEach(function (u) { lines.push('update ' + u.code + ': ' + u.before.name + ' \u2192 ' + u.after.name); });
     (b.revokes || []).forEach(function (r) { lines.push('revoke ' + r.code + ' (' + r.name + '): ' + (r.why === 'void' ? 'void in the file' : 'no longer in the file')); });
+    (b.seats || []).forEach(function (x) {
+      lines.push(x.before ? 'move ' + x.code + ' (' + x.name + '): seat ' + x.before + ' \u2192 ' + x.seat
+        : 'seat ' + x.code + ' (' + x.name + '): ' + x.seat);
+    });
     lines.push(b['new'] + ' new, ' + b.updated + ' updated, ' + b.revoked + ' revoked, ' + b.unchanged + ' unchanged' +
+      (b.seated ? ', ' + b.seated + ' seated' + (b.moved ? ' (' + b.moved + ' moved)' : '') : '') +
+      (b.seats_kept ? '; ' + b.seats_kept + ' moved or unseated since the last import stay where they are' : '') +
       (b.missing_kept ? '; ' + b.missing_kept + ' not in the file kept' : ''));
     if (b.codes === 'weak') lines.push(b.weak + ' weak codes (' + (b.example || '') + '): guests need the QR code or their last name');
     return lines.join('\n');
@@ -1712,7 +1774,8 @@
       $('import-preview').hidden = true;
       pendingImport = null;
       showMsg($('tickets-msg'), 'Imported ' + name + ': ' + b['new'] + ' new, ' + b.updated + ' updated, ' +
-        b.revoked + ' revoked, ' + b.unchanged + ' unchanged. Every kiosk and door receives them now.', 'ok');
+        b.revoked + ' revoked, ' + b.unchanged + ' unchanged' + (b.seated ? ', ' + b.seated + ' seated' : '') +
+        '. Every kiosk and door receives them now.', 'ok');
       refreshStats(true);
       refreshTickets(true);
     }, importFailed);

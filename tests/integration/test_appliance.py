@@ -93,7 +93,12 @@ def test_device(env):
         eq(svc["EnvironmentFile"], "/etc/usher/device.env", "%s EnvironmentFile" % name)
         eq(svc["User"], "usher", "%s User" % name)
         eq(svc["Restart"], "on-failure", "%s Restart" % name)
+        # systemd's watchdog: ready by sd_notify, restarted when the loop hangs.
+        eq(svc["Type"], "notify", "%s Type" % name)
+        check(int(svc["WatchdogSec"]) >= 10, "%s WatchdogSec %r" % (name, svc.get("WatchdogSec")))
         check("USHER_TOKEN" not in svc["ExecStart"], "%s: no token on the command line" % name)
+    eq(unit(os.path.join(root, "etc/systemd/system/usher-syncd.service"))["RestartPreventExitStatus"],
+       "3", "usher-syncd stays stopped after exit 3 (a person must look)")
     check(os.path.isdir(os.path.join(root, "var/lib/usher")), "the journal's folder")
     check(os.path.isfile(os.path.join(root, "usr/local/share/doc/usher/kiosk/README.md")),
           "the kiosk's README, which the unit names")

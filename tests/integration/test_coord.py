@@ -21,7 +21,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -240,7 +239,7 @@ class Env:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="usher-it-")
-        self.db = os.path.join(self.dir, "event.db")
+        self.db = it.new_store(self.dir, "event.db")  # a file, or a PostgreSQL database (--store)
         self.servers = []
         self.tokens = {}
 
@@ -302,6 +301,7 @@ class Env:
                 s.stop()
             except Fail as e:
                 failure = failure or e
+        it.drop_store(self.db)
         shutil.rmtree(self.dir, ignore_errors=True)
         if failure:
             raise failure
@@ -896,11 +896,9 @@ def test_old_duplicate_after_restart(env):
     replays(p, "serving", "D-0035", "T20-05")
     cur += 2
     srv.stop()
-    con = sqlite3.connect(env.db)
-    n_ops = con.execute("SELECT count(*) FROM ops").fetchone()[0]
-    n_ids = con.execute("SELECT count(*) FROM op_ids").fetchone()[0]
-    saved = int(con.execute("SELECT value FROM meta WHERE key = 'op_ids_seq'").fetchone()[0])
-    con.close()
+    n_ops = int(it.store_sql(env.db, "SELECT count(*) FROM ops")[0][0])
+    n_ids = int(it.store_sql(env.db, "SELECT count(*) FROM op_ids")[0][0])
+    saved = int(it.store_sql(env.db, "SELECT value FROM meta WHERE key = 'op_ids_seq'")[0][0])
     eq(n_ops, 33, "33 ops logged once each (duplicates are not logged)")
     check(saved >= 28 and n_ids == saved, "op ids saved in batches: %d of %d, op_ids_seq %d" % (n_ids, n_ops, saved))
     srv = env.serve("--recent-ops", "4")
@@ -914,16 +912,10 @@ def test_old_duplicate_after_restart(env):
     srv.stop()
     # A database whose ids were never saved (made before the op id table, or
     # stopped hard before a save) has them saved at start.
-    con = sqlite3.connect(env.db)
-    con.execute("DELETE FROM op_ids")
-    con.execute("UPDATE meta SET value = '0' WHERE key = 'op_ids_seq'")
-    con.commit()
-    con.close()
+    it.store_exec(env.db, "DELETE FROM op_ids; UPDATE meta SET value = '0' WHERE key = 'op_ids_seq';")
     p = env.serve("--recent-ops", "1000").port
     eq(one_verdict(p, k, o), dict(first, status="duplicate", first="accepted"), "ids saved again at start")
-    con = sqlite3.connect(env.db)
-    eq(con.execute("SELECT count(*) FROM op_ids").fetchone()[0], 35, "every op's id in op_ids")
-    con.close()
+    eq(int(it.store_sql(env.db, "SELECT count(*) FROM op_ids")[0][0]), 35, "every op's id in op_ids")
 
 
 # =============================================================================
@@ -1517,14 +1509,10 @@ def test_restart_no_loss(env):
     eq({c for c, r in rows.items() if r["checked_in_at"]}, {"R-%04d" % i for i in range(1, 11)},
        "check-ins on disk after kill -9")
     eq({r["checkin_device"] for r in rows.values() if r["checked_in_at"]}, {"door1"}, "check-in device")
-    con = sqlite3.connect("file:%s?mode=ro" % env.db, uri=True)
-    try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        check("tickets" in tables, "the database has a tickets table: %r" % tables)
-        eq(con.execute("SELECT count(*) FROM tickets WHERE seat IS NOT NULL AND seat != ''").fetchone()[0], 200,
-           "seated tickets in SQLite")
-    finally:
-        con.close()
+    tables = it.store_tables(env.db)
+    check("tickets" in tables, "the database has a tickets table: %r" % tables)
+    eq(int(it.store_sql(env.db, "SELECT count(*) FROM tickets WHERE seat IS NOT NULL AND seat != ''")[0][0]),
+       200, "seated tickets in the %s store" % it.STORE)
 
     srv = env.serve()
     p = srv.port
@@ -2203,6 +2191,41 @@ def test_many_tokens(env):
     eq(held, {"T%02d-%02d" % (3 + i // 10, 1 + i % 10): "kiosk-%02d" % i for i in range(40)}, "holds by device")
     expect_error(call(p, "POST", "/v1/sync", {"cursor": 0, "ops": []}, "A" * 52), 401, "unauthorized",
                  "unknown token")
+
+
+def test_same_rows_twice_in_a_group(env):
+    """One request whose ops change the same seat and the same ticket several
+    times (a group commit writes each row once, as it is last, on either
+    store): the rows after a kill -9 and a restart are the last state, and the
+    stored rows are what the change log replayed gives."""
+    env.setup(tickets=[("TWO-1", "One", ""), ("TWO-2", "Two", "")])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve()
+    ops = [op("hold", seat="T05-01", ttl_ms=60000), op("release", seat="T05-01"),
+           op("assign", ticket="TWO-1", seat="T05-01"), op("unassign", ticket="TWO-1"),
+           op("assign", ticket="TWO-2", seat="T05-01"), op("assign", ticket="TWO-1", seat="T05-02"),
+           op("hold", seat="T05-03", ttl_ms=60000)]
+    j = sync(srv.port, k, ops)
+    eq([v["status"] for v in j["verdicts"]], ["accepted"] * 7, "every op of the group")
+    want = {sid: (s["state"], s.get("ticket")) for sid, s in seat_map(srv.port, a).items()
+            if sid in ("T05-01", "T05-02", "T05-03")}
+    eq(want, {"T05-01": ("taken", "TWO-2"), "T05-02": ("taken", "TWO-1"), "T05-03": ("held", None)},
+       "the seats after the group")
+    srv.kill()
+    rows = {r[0]: (r[1], r[2]) for r in it.store_sql(
+        env.db, "SELECT id, ticket, hold_device FROM seats WHERE id IN ('T05-01', 'T05-02', 'T05-03')")}
+    eq(rows, {"T05-01": ("TWO-2", ""), "T05-02": ("TWO-1", ""), "T05-03": ("", "kiosk1")}, "seat rows")
+    eq(dict(it.store_sql(env.db, "SELECT code, seat FROM tickets ORDER BY code")),
+       {"TWO-1": "T05-02", "TWO-2": "T05-01"}, "ticket rows")
+    last = {}
+    for seat_id, ticket in it.store_sql(env.db, "SELECT seat_id, seat_ticket FROM changes WHERE type = 'seat' "
+                                                "ORDER BY seq"):
+        last[seat_id] = ticket
+    eq({s: last[s] for s in ("T05-01", "T05-02")}, {"T05-01": "TWO-2", "T05-02": "TWO-1"},
+       "the change log replayed gives the rows")
+    srv = env.serve()
+    got = {sid: (s["state"], s.get("ticket")) for sid, s in seat_map(srv.port, a).items() if sid in want}
+    eq(got, want, "the seats after kill -9 and a restart")
 
 
 # =============================================================================

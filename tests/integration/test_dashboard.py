@@ -524,6 +524,37 @@ def test_import_csv(env):
     no_page_problems(page)
 
 
+def test_import_with_seats(env):
+    """Import CSV with a seat column: a seat of another class is refused by
+    line with nothing imported; the preview lists the seats and counts them;
+    Import seats the guest, and the map shows the seat taken at once."""
+    coord, page = start(env)
+    admin = env.tokens["admin"]
+    open_dashboard(coord, page, admin)
+    msg = "document.getElementById('tickets-msg').textContent"
+    choose_file(page, "vip.csv", "ticket_number,full_name,seat\nLATE-0001,Ann Early,T01-01\n")
+    page.wait(msg + ".indexOf('seat T01-01 is for VIP tickets') >= 0", slow(10), "the refusal of a VIP seat",
+              show=msg)
+    check("line 2" in text(page, "tickets-msg") and "nothing imported" in text(page, "tickets-msg"),
+          "the refusal names the line and says nothing was imported: %r" % text(page, "tickets-msg"))
+    eq(len(it.get_list(coord.port, "/v1/tickets?q=LATE", admin, "tickets")), 0, "nothing imported")
+    choose_file(page, "seated.csv", "ticket_number,full_name,seat\nLATE-0001,Ann Early,T20-01\nLATE-0002,Bo Late,\n")
+    summary = "document.getElementById('import-summary').textContent"
+    page.wait("!document.getElementById('import-preview').hidden && " + summary + ".indexOf('1 seated') >= 0",
+              slow(10), "the preview with its seats", show=summary)
+    s = text(page, "import-summary")
+    for part in ('seat \u2190 "seat"', "LATE-0001  Ann Early, seat T20-01", "seat LATE-0001 (Ann Early): T20-01",
+                 "2 new, 0 updated, 0 revoked, 0 unchanged, 1 seated"):
+        check(part in s, "the preview lacks %r: %r" % (part, s))
+    eq(state(page, "T20-01"), "free", "the seat before Import")
+    click(page, "#import-confirm")
+    page.wait(msg + ".indexOf('2 new, 0 updated, 0 revoked, 0 unchanged, 1 seated') >= 0", slow(10),
+              "the import's confirmation", show=msg)
+    wait_state(page, "T20-01", "taken", "the imported seat")
+    eq(seats(coord, env)["T20-01"].get("ticket"), "LATE-0001", "the coordinator's T20-01")
+    no_page_problems(page)
+
+
 def test_corrections(env):
     """Edit a guest's name and class and undo a revoke from the ticket list:
     the coordinator has them, and the alerts show the trail."""
@@ -562,6 +593,52 @@ def test_corrections(env):
     eq(it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")[0]["revoked"], False, "un-revoked")
     kinds = [a["kind"] for a in it.get_list(coord.port, "/v1/alerts", admin, "alerts")]
     check("ticket_edited" in kinds and "ticket_unrevoked" in kinds, "the trail's alerts: %r" % kinds)
+    no_page_problems(page)
+
+
+def test_new_layout_while_open(env):
+    """PUT /v1/layout while the dashboard is open: the new table appears on
+    the map without a reload, the seated guest keeps their seat, and the
+    layout_changed alert reads as a sentence (seats and sections added, who,
+    before and after)."""
+    coord, page = start(env)
+    admin, kiosk = env.tokens["admin"], env.tokens["kiosk-1"]
+    accepted(coord, kiosk, op("assign", ticket="GALA-0003", seat="T05-02"))
+    open_dashboard(coord, page, admin)
+    wait_state(page, "T05-02", "taken", "before the change")
+    page.eval("window.sameDocument = true; true")  # gone if the page were loaded again
+    status, _, raw = it.http_call(coord.port, "GET", "/v1/layout", admin)
+    eq(status, 200, "GET /v1/layout")
+    cur = json.loads(raw.decode("utf-8"))
+    right = max(sec["x"] + sec.get("radius", 0) for sec in cur["sections"])
+    top = min(sec["y"] for sec in cur["sections"])
+    cur["sections"].append({"kind": "table", "id": "T26", "label": "Table 26", "x": right + 250, "y": top,
+                            "seats": 10})
+    status, _, raw = it.http_call(coord.port, "PUT", "/v1/layout", admin, json.dumps(cur))
+    eq(status, 200, "PUT /v1/layout (%r)" % raw[:300])
+    page.wait("document.querySelectorAll('#map-wrap svg .seat').length === 260"
+              " && document.getElementById('seat-T26-10') !== null", slow(10),
+              "the new table's 10 seats on the map", show="document.querySelectorAll('#map-wrap svg .seat').length")
+    eq(page.eval("window.sameDocument === true"), True, "the page was not reloaded")
+    wait_state(page, "T05-02", "taken", "after the change the guest keeps the seat")
+    wait_state(page, "T26-01", "free", "a new seat")
+    eq(page.eval("document.querySelectorAll('#map-wrap svg .section[data-section=\"T26\"]').length"), 1,
+       "one T26 section drawn")
+    alert = ("(function () { var e = document.querySelector('#alerts-list li[data-kind=\"layout_changed\"]');"
+             " return e ? e.textContent : ''; })()")
+    page.wait(alert + ".indexOf('+10 seats, +1 section, by admin at') >= 0", slow(10),
+              "the layout_changed alert", show=alert)
+    got = page.eval(alert)
+    check(got.startswith("Venue layout changed"), "the alert's heading: %r" % got)
+    check("Before: 250 seats in 25 sections (version 1); now: 260 seats in 26 sections (version 2)." in got,
+          "the alert says before and after: %r" % got)
+    check("layout_changed" not in got and "undefined" not in got, "no code words in the alert: %r" % got)
+    # A seat of the new table works like any other: selected, it shows its table.
+    mouse_click(page, "#seat-T26-03")  # on screen: the map was fitted to the new venue
+    page.wait("document.getElementById('sd-section').textContent === 'Table 26'", slow(10),
+              "the new seat's panel", show="document.getElementById('sd-section').textContent")
+    eq(text(page, "sd-seat").split(" ")[0], "T26-03", "the selected new seat")
+    page.screenshot(env.path("new-layout.png"))
     no_page_problems(page)
 
 

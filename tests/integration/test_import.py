@@ -4,8 +4,10 @@ export in tests/data/imports through `usher-coord tickets import` (dry run
 first: nothing written), encodings and separators, the file's bytes through
 POST /v1/tickets/import (preview, then import), a re-import of a newer export
 on a serving coordinator with a real usher-syncd device synced (new, changed,
-voided and missing rows), corrections (name, class, un-revoke) reaching the
-device with their alert trail, and search folding case and accents.
+voided and missing rows), seats the export pre-assigns (taken on a synced
+device, refused by line when they cannot be had, moved on a re-import),
+corrections (name, class, un-revoke) reaching the device with their alert
+trail, and search folding case and accents.
 
     python3 test_import.py --coord PATH --syncd PATH --journal-op PATH [NAME ...]
 """
@@ -74,7 +76,7 @@ def test_every_export_format(env):
     """Each fixture: a dry run prints the format and mapping and writes
     nothing; the import stores exactly its valid rows, void rows skipped."""
     for name, (fmt, count, void, (code, nm, klass)) in EXPECTED.items():
-        sub = env.path(name + ".db")
+        sub = usher_it.new_store(env.dir, name + ".db")  # a file, or a database of its own
         env.db, keep = sub, env.db
         try:
             init(env, devices=())
@@ -94,6 +96,7 @@ def test_every_export_format(env):
             eq(got[code][:2], (nm, klass), "%s: %s's name and class" % (name, code))
         finally:
             env.db = keep
+            usher_it.drop_store(sub)
 
 
 def test_encodings_and_separators(env):
@@ -216,6 +219,112 @@ def test_dashboard_bytes_and_reimport_reach_a_device(env):
         st, j = post(coord.port, a, path, body)
         eq((st, j.get("error")), (400, "invalid"), "%s is refused (%r)" % (what, j))
     eq(get_json(coord.port, "/healthz", None)["cursor"], before, "nothing changed by the refusals")
+
+
+def seated_export(env, name, rows):
+    """A pretix check-in list like pretix-checkin-seats.csv with other rows:
+    (name, secret, seat id or "")."""
+    with open(fixture("pretix-checkin-seats.csv"), encoding="utf-8") as f:
+        header = f.readline()
+    path = env.path(name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(header)
+        for who, secret, seat in rows:
+            f.write("Q7HNM,%s,Dinner,85.00,,,No,%s,x@example.org,,,2026-10-03,No,,%s,,,,\n"
+                    % (who, secret, seat))
+    return path
+
+
+AIKO, KENJI, NGOZI, LARS = ("W9PZ2KQ7TM4XV6BC1NRD", "E3LF8UA5GY0SJ2HW7QKV", "R6DN1OT9ZB3MC5EX8WPA",
+                            "K8VB4SH0QF6YN2JU9TMC")
+
+
+def test_seats_from_the_export_reach_a_device(env):
+    """A pretix check-in list with a Seat ID column: the dry run shows the
+    seats and writes nothing; seats the layout lacks or that the file gives
+    twice refuse the file by line; the import seats each ticket (the seat
+    shown taken on a synced device); a re-import moves a ticket only to a
+    free seat, else is refused naming the ticket that sits there, and only
+    when the file's seat changed: a move the organiser made since stays."""
+    if usher_it.STORE == "postgresql":
+        # The PostgreSQL store does not keep the seat each ticket's last
+        # import gave it yet (coorddb_import_seats), which the re-import part
+        # checks: the SQLite run (import.*) covers it.
+        raise usher_it.Skip("the seats of the last import are not kept on PostgreSQL yet")
+    init(env, devices=(("admin", "admin"), ("k1", "kiosk")))
+    a = env.tokens["admin"]
+    src = fixture("pretix-checkin-seats.csv")
+    out = coord_tool(env, "tickets", "import", "--db", env.db, "--dry-run", src)
+    check('  seat   <- "Seat ID" (each ticket is seated there' in out, "the seat column's mapping: %r" % out)
+    check("seat %s (Aiko Tanaka): T01-01\n" % AIKO in out, "the dry run lists the seats: %r" % out)
+    check("  %-20s Aiko Tanaka / Dinner, seat T01-01" % AIKO in out, "first rows show the seat: %r" % out)
+    check("would be: 4 new, 0 updated, 0 revoked, 0 unchanged, 3 seated" in out, "dry-run counts: %r" % out)
+    eq(db_tickets(env), {}, "nothing written by the dry run")
+    bad = seated_export(env, "bad.csv", [("Aiko Tanaka", AIKO, "Z9-01"), ("Kenji Tanaka", KENJI, "T01-02"),
+                                         ("Ngozi Okafor", NGOZI, "T01-02")])
+    p = subprocess.run([usher_it.COORD, "tickets", "import", "--db", env.db, bad], capture_output=True)
+    err = p.stderr.decode()
+    eq(p.returncode, 1, "a file with seats that cannot be had is refused (%r)" % err)
+    check("line 4: seat T01-02 is given to two tickets (first on line 3)" in err, "a seat given twice: %r" % err)
+    p = subprocess.run([usher_it.COORD, "tickets", "import", "--db", env.db,
+                        seated_export(env, "bad2.csv", [("Aiko Tanaka", AIKO, "Z9-01")])], capture_output=True)
+    err = p.stderr.decode()
+    eq(p.returncode, 1, "a seat the layout lacks is refused (%r)" % err)
+    check("line 2: seat Z9-01 is not in the venue's layout" in err and "--map seat=" in err,
+          "names the line and the fix: %r" % err)
+    eq(db_tickets(env), {}, "nothing imported from the refused files")
+    out = coord_tool(env, "tickets", "import", "--db", env.db, src)
+    check("4 new, 0 updated, 0 revoked, 0 unchanged, 3 seated" in out, "import counts: %r" % out)
+    eq(dict(query(env.db, "SELECT code, seat FROM tickets WHERE seat <> ''")),
+       {AIKO: "T01-01", KENJI: "T01-02", NGOZI: "T03-05"}, "the coordinator's tickets are seated")
+    out = coord_tool(env, "tickets", "import", "--db", env.db, src)
+    check("0 new, 0 updated, 0 revoked, 4 unchanged\n" in out, "the same file again changes nothing: %r" % out)
+
+    coord = env.coord()
+    dev = env.syncd("k1", coord.url)
+    dev.wait_online()
+    wait_until(lambda: all(dev.seats().get(s) == ("taken", c)
+                           for s, c in (("T01-01", AIKO), ("T01-02", KENJI), ("T03-05", NGOZI))),
+               slow(5), "the device's journal shows the seats taken (%r)" % (dev.seats().get("T01-01"),))
+    eq(device_tickets(dev)[AIKO]["seat"], "T01-01", "the device's ticket has its seat")
+    # Late changes from the ticket office: Lars is given Aiko's seat: refused, nothing changes.
+    before = get_json(coord.port, "/healthz", None)["cursor"]
+    with open(seated_export(env, "taken.csv", [("Aiko Tanaka", AIKO, "T01-01"),
+                                               ("Lars Eriksson", LARS, "T01-01")]), "rb") as f:
+        body = f.read()
+    st, j = post(coord.port, a, "/v1/tickets/import", body)
+    eq(st, 400, "a seat that another ticket holds refuses the file (%r)" % j)
+    eq(j["total"], 1, "one problem: the seat given twice in the file (%r)" % j)
+    check("line 3: seat T01-01 is given to two tickets" in j["problems"][0]["message"], "names it: %r" % j)
+    with open(seated_export(env, "taken.csv", [("Lars Eriksson", LARS, "T01-01")]), "rb") as f:
+        body = f.read()
+    st, j = post(coord.port, a, "/v1/tickets/import?dry_run=1", body)
+    eq(st, 400, "the preview says so too (%r)" % j)
+    check(j["problems"][0]["message"].startswith(
+        "line 2: seat T01-01 already holds ticket %s (Aiko Tanaka)" % AIKO), "names who sits there: %r" % j)
+    eq(get_json(coord.port, "/healthz", None)["cursor"], before, "nothing changed by the refusals")
+    # Aiko moves to a free seat and Lars takes hers: moved and seated, on the device at once.
+    with open(seated_export(env, "moved.csv", [("Aiko Tanaka", AIKO, "T02-02"),
+                                               ("Lars Eriksson", LARS, "T02-03")]), "rb") as f:
+        body = f.read()
+    st, j = post(coord.port, a, "/v1/tickets/import?dry_run=1", body)
+    eq((st, j["seated"], j["moved"]), (200, 2, 1), "preview of the move (%r)" % j)
+    eq(j["seats"][0], {"code": AIKO, "name": "Aiko Tanaka", "seat": "T02-02", "before": "T01-01"},
+       "the move shown")
+    st, j = post(coord.port, a, "/v1/tickets/import", body)
+    eq((st, j["new"], j["unchanged"], j["seated"], j["moved"]), (200, 0, 0, 2, 1), "the re-import (%r)" % j)
+    wait_until(lambda: (dev.seats().get("T02-02"), dev.seats().get("T02-03"), dev.seats().get("T01-01")[0])
+               == (("taken", AIKO), ("taken", LARS), "free"), slow(5),
+               "the device has Aiko moved and Lars seated (%r)" % (dev.seats().get("T02-02"),))
+    # The organiser moves Aiko; the same export again leaves her where she is now.
+    st, _, raw = http_call(coord.port, "POST", "/v1/tickets/%s/move" % AIKO, a, json.dumps({"seat": "T04-01"}))
+    eq(st, 200, "the organiser's move (%r)" % raw[:200])
+    st, j = post(coord.port, a, "/v1/tickets/import", body)
+    eq((st, j["seated"], j["seats_kept"], j["unchanged"]), (200, 0, 1, 2),
+       "the same file again keeps the organiser's move (%r)" % j)
+    eq(get_json(coord.port, "/v1/tickets?q=" + AIKO, a)["tickets"][0]["seat"], "T04-01",
+       "Aiko still at the organiser's seat")
+    wait_until(lambda: device_tickets(dev)[AIKO]["seat"] == "T04-01", slow(5), "and so on the device")
 
 
 def test_corrections_reach_a_device(env):

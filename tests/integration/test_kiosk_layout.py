@@ -14,6 +14,7 @@ One test moves a button on purpose (`nudge`) and checks that the check fails.
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -217,6 +218,11 @@ def problems(info):
             out.append("text %r is off the screen" % t["text"])
         if t["missing"]:
             out.append("text %r has %d characters without a font" % (t["text"], t["missing"]))
+        # The status bar: the link's state (left) and the sync line (right)
+        # are whole; the event's name between them may be shortened.
+        bx, by, bw, _ = t["box"]
+        if by == 0 and t["shortened"] and (bx < g["w"] * 0.1 or bx + bw > g["w"] * 0.97):
+            out.append("status bar text %r is shortened" % t["text"])
     return out
 
 
@@ -299,6 +305,13 @@ def guest_matrix(env, lang):
             sm = json.load(f)
         seat_labels = [t for t in sm["texts"] if t["text"] in ("1", "2", "3", "4")]
         check(seat_labels, "%s: no seat numbers drawn on the zoomed map" % tag)
+        # Each of the three holds shows its countdown whole, however narrow
+        # the panel (a shorter form of the line rather than an ellipsis).
+        held = [t for t in sm["texts"] if re.search(r"\d:\d\d[)）]", t["text"])]
+        whole = [t["text"] for t in held if not t["shortened"]]
+        if len(whole) != 3:
+            bad.append("%s seatmap: %d of 3 hold countdowns shown whole: %r" %
+                       (tag, len(whole), [(t["text"], t["shortened"]) for t in held]))
         db = env.path("door-%s.journal" % tag)
         copy_db(sds["door-1"].db, db)
         shots = run_kiosk(env, db, "door-" + tag,

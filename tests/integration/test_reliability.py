@@ -2,10 +2,10 @@
 """test_reliability.py - what a real venue does to Usher, on the real programs:
 device clocks far off (or at 1970), a coordinator disk whose fsync fails, a
 coordinator restored from a backup, a second coordinator on the same port or
-database, full disks under a device. Real usher-coord, usher-syncd and
-journal-op (acting as the kiosk) on 127.0.0.1 in a temporary folder
-(tests/integration/README.md); faults come from faultshim.so (tests/tools),
-an LD_PRELOAD library, and from small file systems the test mounts as root.
+database (full disks under a device: test_fulldisk.py). Real usher-coord,
+usher-syncd and journal-op (acting as the kiosk) on 127.0.0.1 in a temporary
+folder (tests/integration/README.md); faults come from faultshim.so
+(tests/tools), an LD_PRELOAD library.
 
     python3 test_reliability.py --coord PATH --syncd PATH --journal-op PATH \\
         --faultshim PATH [NAME ...]

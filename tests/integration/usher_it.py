@@ -27,6 +27,11 @@ import traceback
 # The binaries under test, set by run() from the command line.
 COORD = SYNCD = JOP = KIOSK = None
 ASAN = False  # sanitizer build: slower, so time limits stretch
+# The coordinator's store (run()'s --store): "sqlite" (a file in each test's
+# folder) or "postgresql" (a database of its own for each test in PG, a
+# pgcluster.PgCluster: the one --pg-dir names, or one started for the run).
+STORE = "sqlite"
+PG = None
 SANITIZER_MARKS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 # Tickets with known codes (usher-coord tickets import).
@@ -94,7 +99,14 @@ def parse_time(text):
 
 
 def integrity_ok(path):
-    """PRAGMA integrity_check on a database, opened read-only."""
+    """PRAGMA integrity_check on a database, opened read-only. A coordinator
+    on PostgreSQL (a connection string): every table of the store reads whole
+    instead (PostgreSQL checks its own pages; amcheck is not in its default
+    install)."""
+    if STORE == "postgresql" and path.startswith("host="):
+        for t in sorted(store_tables(path)):
+            store_sql(path, "SELECT count(*) FROM %s" % t)
+        return
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
     try:
         rows = db.execute("PRAGMA integrity_check").fetchall()
@@ -103,12 +115,89 @@ def integrity_ok(path):
     eq(rows, [("ok",)], "PRAGMA integrity_check of %s" % os.path.basename(path))
 
 
+def sql_literal(v):
+    """A value as an SQL literal (the tests' own values only: ids, codes, numbers)."""
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'%s'" % str(v).replace("'", "''")
+
+
 def query(path, sql, args=()):
+    """Rows of a read-only query with ? parameters: on a SQLite file, or on
+    the coordinator's PostgreSQL store (path a connection string; numbers
+    and text come back typed, as sqlite3's do)."""
+    if STORE == "postgresql" and path.startswith("host="):
+        parts = sql.split("?")
+        check(len(parts) == len(args) + 1, "query: %d placeholders, %d values" % (len(parts) - 1, len(args)))
+        text = parts[0] + "".join(sql_literal(a) + p for a, p in zip(args, parts[1:]))
+        # As JSON, so that numbers come back as numbers and text as text.
+        out = PG.psql("SELECT coalesce(json_agg(q), '[]') FROM (%s) q" % text,
+                      dbname=re.search(r"dbname=(\S+)", path).group(1))
+        rows = json.loads(out, object_pairs_hook=lambda pairs: pairs)
+        return [tuple(v for _, v in row) for row in rows]
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
     try:
         return db.execute(sql, args).fetchall()
     finally:
         db.close()
+
+
+# ---- the coordinator's store --------------------------------------------------
+
+
+def new_store(folder, name="coord.db"):
+    """Where a test's coordinator keeps its data, for --db: a file in the
+    test's folder, or a new PostgreSQL database of its own."""
+    if STORE == "sqlite":
+        return os.path.join(folder, name)
+    tag = "%s_%s" % (os.path.basename(folder)[-12:], name.rsplit(".", 1)[0])
+    tag = re.sub(r"[^a-z0-9]+", "_", tag.lower())
+    return PG.create_database("t_%s_%d" % (tag[-40:], os.getpid()))
+
+
+def drop_store(where):
+    """Removes a test's PostgreSQL database (a file goes with its folder)."""
+    if STORE == "postgresql" and PG is not None and where:
+        m = re.search(r"dbname=(\S+)", where)
+        if m:
+            try:
+                PG.drop_database(m.group(1))
+            except RuntimeError:
+                pass  # the cluster is gone already
+
+
+def store_sql(where, sql):
+    """Rows of a query on the store, each a tuple of text (SQLite's values
+    as text too, so that both read alike); SQL both databases read."""
+    if STORE == "sqlite":
+        db = sqlite3.connect("file:%s?mode=ro" % where, uri=True, timeout=10)
+        try:
+            return [tuple("" if v is None else str(v) for v in r) for r in db.execute(sql).fetchall()]
+        finally:
+            db.close()
+    m = re.search(r"dbname=(\S+)", where)
+    out = PG.psql(sql, dbname=m.group(1), separator="\t")
+    return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
+
+def store_exec(where, sql):
+    """Runs SQL that changes the store (a test's deliberate damage)."""
+    if STORE == "sqlite":
+        db = sqlite3.connect(where, timeout=10)
+        try:
+            db.executescript(sql)
+            db.commit()
+        finally:
+            db.close()
+    else:
+        PG.psql(sql, dbname=re.search(r"dbname=(\S+)", where).group(1))
+
+
+def store_tables(where):
+    """The names of the store's tables."""
+    if STORE == "sqlite":
+        return {r[0] for r in store_sql(where, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {r[0] for r in store_sql(where, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
 
 # ---- HTTP --------------------------------------------------------------------
@@ -272,7 +361,8 @@ class Syncd(Proc):
         out = self.env.tool([SYNCD, "status", "--db", self.db])
         j = json.loads(out)
         eq(sorted(j), sorted(["device", "role", "online", "cursor", "pending", "rejected",
-                              "last_sync_at", "last_error", "clock_offset_ms"]), "status JSON keys")
+                              "last_sync_at", "last_error", "clock_offset_ms", "storage_full"]),
+           "status JSON keys")
         return j
 
     def dump(self, what):
@@ -308,7 +398,7 @@ class Env:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="usher-syncd-it-")
-        self.db = os.path.join(self.dir, "coord.db")
+        self.db = new_store(self.dir)
         self.tokens = {}
         self.procs = []
         self.logs = []  # (who, stderr path) of every process incarnation
@@ -370,6 +460,7 @@ class Env:
                     no_sanitizer_report(f.read().decode("utf-8", "replace"), "%s (%s)" % (who, path))
             except Fail as e:
                 failure = failure or e
+        drop_store(self.db)
         if failure or failed:
             keep = self.dir + ".failed"
             shutil.rmtree(keep, ignore_errors=True)
@@ -418,14 +509,40 @@ def run(description, namespace, binaries=("coord", "syncd", "journal-op"), optio
     `namespace` (all when none), each with a fresh Env (or env_factory()). Prints "ok NAME (T s)",
     "skip NAME: why" or "FAIL NAME: why" and returns 0 when all passed, 77
     when nothing failed but something was skipped, else 1."""
-    global COORD, SYNCD, JOP, KIOSK, ASAN
+    global COORD, SYNCD, JOP, KIOSK, ASAN, STORE, PG
     ap = argparse.ArgumentParser(description=description)
     for b in binaries:
         ap.add_argument("--" + b, required=True, help="path of the %s binary" % b)
     for flag, typ, default, text in options:
         ap.add_argument(flag, type=typ, default=default, help=text)
+    ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                    help="the coordinator's store: a SQLite file (default) or PostgreSQL")
+    ap.add_argument("--pg-dir", help="with --store postgresql: the cluster 'pgcluster.py start DIR' "
+                    "started (default: one of its own for this run)")
     ap.add_argument("names", nargs="*", help="tests to run (default: all)")
     args = ap.parse_args()
+    STORE = args.store
+    own_cluster = None
+    if STORE == "postgresql":
+        import pgcluster
+        try:
+            if args.pg_dir and os.path.exists(os.path.join(args.pg_dir, "data", "postmaster.pid")):
+                PG = pgcluster.PgCluster(os.path.abspath(args.pg_dir))
+            else:
+                PG = own_cluster = pgcluster.PgCluster().start()
+        except pgcluster.Unavailable as e:
+            print("skip all: PostgreSQL cannot run here: %s" % e, flush=True)
+            return 77
+    try:
+        return run_tests(args, binaries, options, namespace, env_factory)
+    finally:
+        if own_cluster:
+            own_cluster.stop()
+
+
+def run_tests(args, binaries, options, namespace, env_factory):
+    """run()'s tests, once the store is ready."""
+    global COORD, SYNCD, JOP, KIOSK, ASAN
     paths = {b: os.path.abspath(getattr(args, b.replace("-", "_"))) for b in binaries}
     for p in paths.values():
         if not os.access(p, os.X_OK):

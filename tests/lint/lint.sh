@@ -9,11 +9,14 @@
 #                             rules the code relies on are in its READMEs
 #   lint.sh format SRC_DIR    every C file is as clang-format (.clang-format)
 #                             would write it; skipped (77) without clang-format
+#   lint.sh catalogue SRC_DIR  every word the kiosk's code marks for the
+#                             catalogue (kiosk/*.c) has a translation in every
+#                             kiosk/po/LANG.po (kiosk/po/extract --check)
 #
 # Prints each offending place as FILE:LINE: what, exits 1 when there is one.
 set -euo pipefail
-what=${1:?usage: lint.sh banned|standalone|format SRC_DIR}
-top=${2:?usage: lint.sh banned|standalone|format SRC_DIR}
+what=${1:?usage: lint.sh banned|standalone|format|catalogue SRC_DIR}
+top=${2:?usage: lint.sh banned|standalone|format|catalogue SRC_DIR}
 cd "$top"
 mapfile -t files < <(find shared syncd kiosk tests -name '*.[ch]' -not -path '*/build*' | sort)
 
@@ -53,5 +56,8 @@ format)
     ((bad == 0)) || exit 1
     echo "lint: ${#files[@]} files clang-formatted"
     ;;
-*) echo "lint.sh: unknown check '$what' (banned, standalone or format)" >&2; exit 2 ;;
+catalogue)
+    kiosk/po/extract --check
+    ;;
+*) echo "lint.sh: unknown check '$what' (banned, standalone, format or catalogue)" >&2; exit 2 ;;
 esac

@@ -36,6 +36,8 @@ static struct {
     sqlite3_vfs vfs;
     uint64_t calls, fail_at, failures;
     bool persist, fired, crashing;
+    uint64_t writes, full_at; /* faultvfs_full_at */
+    bool full_fired;
     fv_inode *inodes;
     char lie[64]; /* faultvfs_lie_about_sync */
 } g;
@@ -46,6 +48,16 @@ static bool should_fail(void)
     if (!g.fail_at || g.calls < g.fail_at || (g.calls > g.fail_at && !g.persist))
         return false;
     g.fired = true;
+    g.failures++;
+    return true;
+}
+
+/* A write on a disk armed to be full from its full_at-th write on. */
+static bool disk_full(void)
+{
+    if (!g.full_at || ++g.writes < g.full_at)
+        return false;
+    g.full_fired = true;
     g.failures++;
     return true;
 }
@@ -146,6 +158,8 @@ static int fv_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 
     fv_file *f = (fv_file *)file;
     if (g.crashing || should_fail())
         return SQLITE_IOERR_WRITE;
+    if (disk_full())
+        return SQLITE_FULL;
     int rc = remember(f, off, amt);
     return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, buf, amt, off);
 }
@@ -334,6 +348,19 @@ void faultvfs_fail_at(uint64_t n, bool persist)
     g.persist = persist;
     g.calls = 0;
     g.fired = false;
+    g.full_at = g.writes = 0;
+    g.full_fired = false;
+}
+
+void faultvfs_full_at(uint64_t n)
+{
+    faultvfs_fail_at(0, false);
+    g.full_at = n;
+}
+
+bool faultvfs_full_fired(void)
+{
+    return g.full_fired;
 }
 
 uint64_t faultvfs_calls(void)
@@ -412,4 +439,6 @@ void faultvfs_reset(void)
     }
     g.calls = g.fail_at = g.failures = 0;
     g.persist = g.fired = g.crashing = false;
+    g.writes = g.full_at = 0;
+    g.full_fired = false;
 }

@@ -29,6 +29,12 @@ int faultvfs_install(void);
  * n = 0 disarms. Resets faultvfs_calls and faultvfs_fired. */
 void faultvfs_fail_at(uint64_t n, bool persist);
 
+/* Arms a full disk: from the nth write from now on (1 = the next one), every
+ * write fails with SQLITE_FULL, as on a disk with no block left; reads and
+ * everything else go on. faultvfs_fail_at (0 included) disarms it. */
+void faultvfs_full_at(uint64_t n);
+bool faultvfs_full_fired(void); /* whether the full disk refused a write since then */
+
 uint64_t faultvfs_calls(void);    /* counted calls since the last faultvfs_fail_at */
 bool faultvfs_fired(void);        /* whether the armed failure has fired since then */
 uint64_t faultvfs_failures(void); /* every failure injected since install */

@@ -588,18 +588,25 @@ static void dev_crash(world *w, device *d, bool power, const char *why)
 }
 
 /* The armed failure of a journal call on a device, now and then. */
+/* A device's journal call may fail: an I/O error, or (a third of them) the
+ * disk full from some write on. */
 static void maybe_arm(world *w)
 {
-    if (!w->healing && rng_chance(&w->r, 0.03))
+    if (w->healing || !rng_chance(&w->r, 0.03))
+        return;
+    if (rng_chance(&w->r, 0.3))
+        faultvfs_full_at(1 + (uint64_t)rng_int(&w->r, 20));
+    else
         faultvfs_fail_at(1 + (uint64_t)rng_int(&w->r, 20), false);
 }
 
 static bool disarm(world *w)
 {
-    bool fired = faultvfs_fired();
+    bool fired = faultvfs_fired(), full = faultvfs_full_fired();
     faultvfs_fail_at(0, false);
     w->res->stats.io_failures += fired;
-    return fired;
+    w->res->stats.disk_full += full;
+    return fired || full;
 }
 
 static void dev_send(world *w, device *d, int k)
@@ -658,6 +665,27 @@ static void dev_round_done(world *w, device *d, bool again)
     d->next_try = again ? w->t : w->t + POLL_MS;
 }
 
+/* What syncd_main.c does when a round's journal call failed with err
+ * (syncd_plan_journal_failure): a full disk never stops it, it waits for
+ * space (here the disk has room again at its next look); busy is offline;
+ * anything else stops syncd, and systemd starts it again. */
+static void dev_journal_failed(world *w, device *d, usher_err err, const char *what)
+{
+    switch (syncd_plan_journal_failure(err)) {
+    case SYNCD_LOCAL_WAIT_SPACE:
+        d->online = false;
+        d->next_try = w->t + SYNCD_SPACE_CHECK_MS;
+        trace(w, "%s: storage full (%s): no pulling until there is space", d->name, what);
+        break;
+    case SYNCD_LOCAL_RETRY:
+        dev_offline(w, d, false, what);
+        break;
+    case SYNCD_LOCAL_STOP:
+        dev_crash(w, d, false, what);
+        break;
+    }
+}
+
 static void dev_snapshot_answer(world *w, device *d, long status, const char *body, size_t len)
 {
     syncd_snapshot snap;
@@ -710,7 +738,7 @@ static void dev_snapshot_answer(world *w, device *d, long status, const char *bo
         if (!fired)
             fail(w, "%s: cannot store the snapshot: %s", d->name, em.text);
         else
-            dev_crash(w, d, false, "syncd stops: cannot store the snapshot");
+            dev_journal_failed(w, d, err, "cannot store the snapshot");
         syncd_snapshot_release(&snap);
         return;
     }
@@ -798,8 +826,8 @@ static void dev_sync_answer(world *w, device *d, long status, const char *body, 
         bool fired = disarm(w);
         if (err && !fired)
             fail(w, "%s: journal_apply_round: %s", d->name, em.text);
-        else if (err) /* syncd exits on a journal failure; systemd starts it again */
-            dev_crash(w, d, false, "syncd stops: cannot record the round");
+        else if (err)
+            dev_journal_failed(w, d, err, "cannot record the round");
     }
 }
 

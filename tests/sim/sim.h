@@ -44,6 +44,7 @@ typedef struct sim_stats {
     uint64_t dropped, duplicated, delayed, middlebox, partitions;
     uint64_t device_crashes, coord_crashes, power_losses, io_failures, clock_jumps;
     uint64_t backups, restores, rebuilds; /* the coordinator restored from an earlier backup */
+    uint64_t disk_full;                   /* a device's journal write refused for a full disk */
 } sim_stats;
 
 typedef struct sim_result {

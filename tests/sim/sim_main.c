@@ -48,7 +48,7 @@ static void add(totals *t, const sim_stats *s)
     t->s.delayed += s->delayed, t->s.middlebox += s->middlebox, t->s.partitions += s->partitions;
     t->s.device_crashes += s->device_crashes, t->s.coord_crashes += s->coord_crashes;
     t->s.power_losses += s->power_losses, t->s.io_failures += s->io_failures;
-    t->s.clock_jumps += s->clock_jumps;
+    t->s.clock_jumps += s->clock_jumps, t->s.disk_full += s->disk_full;
     t->s.backups += s->backups, t->s.restores += s->restores, t->s.rebuilds += s->rebuilds;
 }
 
@@ -57,7 +57,7 @@ static void print_totals(const totals *t, uint64_t first, double secs)
     const sim_stats *s = &t->s;
     uint64_t faults = s->dropped + s->duplicated + s->delayed + s->middlebox + s->partitions +
                       s->device_crashes + s->coord_crashes + s->io_failures + s->clock_jumps +
-                      s->restores;
+                      s->restores + s->disk_full;
     printf("usher-sim: %llu seeds (%llu..%llu) in %.1f s: %.2f simulated hours, %llu faults\n",
            (unsigned long long)t->seeds, (unsigned long long)first,
            (unsigned long long)(first + t->seeds - (t->seeds ? 1 : 0)), secs,
@@ -71,10 +71,10 @@ static void print_totals(const totals *t, uint64_t first, double secs)
            (unsigned long long)s->delayed, (unsigned long long)s->middlebox,
            (unsigned long long)s->partitions);
     printf("  device crashes %llu, coordinator crashes %llu (power lost %llu), I/O failures "
-           "%llu, clock jumps %llu\n",
+           "%llu, full disks %llu, clock jumps %llu\n",
            (unsigned long long)s->device_crashes, (unsigned long long)s->coord_crashes,
            (unsigned long long)s->power_losses, (unsigned long long)s->io_failures,
-           (unsigned long long)s->clock_jumps);
+           (unsigned long long)s->disk_full, (unsigned long long)s->clock_jumps);
     printf("  coordinator backups %llu, restored from one %llu, device rebuilds %llu\n",
            (unsigned long long)s->backups, (unsigned long long)s->restores,
            (unsigned long long)s->rebuilds);

@@ -245,8 +245,8 @@ static void add_tickets_all_or_nothing(void **ctx)
     int64_t seq0 = coorddb_last_seq(f->db);
     assert_int_equal(seq0, 6); /* one change per imported ticket */
     ticket_list tl = {0};
-    ticket_rec a = {"NEW-1", "New One", "", "", false, false},
-               known = {"GALA-0003", "Again", "", "", false, false};
+    ticket_rec a = {.code = "NEW-1", .name = "New One"},
+               known = {.code = "GALA-0003", .name = "Again"};
     must(ticket_list_push(&tl, &a), &em, "push");
     must(ticket_list_push(&tl, &known), &em, "push");
     size_t added = 99;
@@ -256,7 +256,7 @@ static void add_tickets_all_or_nothing(void **ctx)
     ticket_list_release(&tl);
 
     ticket_list twice = {0};
-    ticket_rec b = {"NEW-2", "New Two", "", "", false, false};
+    ticket_rec b = {.code = "NEW-2", .name = "New Two"};
     must(ticket_list_push(&twice, &a), &em, "push");
     must(ticket_list_push(&twice, &b), &em, "push");
     must(ticket_list_push(&twice, &a), &em, "push");
@@ -265,7 +265,7 @@ static void add_tickets_all_or_nothing(void **ctx)
     ticket_list_release(&twice);
 
     ticket_list badname = {0};
-    ticket_rec c = {"NEW-3", "Tab\there", "", "", false, false};
+    ticket_rec c = {.code = "NEW-3", .name = "Tab\there"};
     must(ticket_list_push(&badname, &a), &em, "push");
     must(ticket_list_push(&badname, &c), &em, "push");
     assert_int_equal(coorddb_add_tickets(f->db, f->st, &badname, NOW, &added, &em), USHER_INVAL);
@@ -314,8 +314,12 @@ static void notes_are_logged_and_survive_reopen(void **ctx)
     usher_errmsg em = {{0}};
     int64_t seq0 = coorddb_last_seq(f->db);
     ticket_list tl = {0};
-    ticket_rec a = {"NOTE-1", "Noted Guest", "", "wheelchair, escort to table 4", true, true};
-    ticket_rec b = {"NOTE-2", "Plain Guest", "", "", false, true};
+    ticket_rec a = {.code = "NOTE-1",
+                    .name = "Noted Guest",
+                    .note = "wheelchair, escort to table 4",
+                    .attention = true,
+                    .noted = true};
+    ticket_rec b = {.code = "NOTE-2", .name = "Plain Guest", .noted = true};
     must(ticket_list_push(&tl, &a), &em, "push");
     must(ticket_list_push(&tl, &b), &em, "push");
     size_t added = 0;

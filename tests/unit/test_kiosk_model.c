@@ -14,6 +14,7 @@
 #include "state.h"
 #include "text.h"
 #include "ui.h"
+#include "zone.h"
 
 #define T0 1800000000000LL
 
@@ -247,6 +248,47 @@ static void waiting_until_the_journal_is_set_up(void **unused)
     assert_int_equal(f->m.screen, SCR_WAITING);
     kiosk_input in = {.kind = KIN_TICK};
     kmodel_update(&f->m, &f->w, &in, f->now, &f->fx);
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    teardown(f);
+}
+
+/* A journal on a full disk: the storage screen at start (no journal at all)
+ * and from an idle screen when syncd says so; a guest already choosing is
+ * left alone; the start screen again once there is space. */
+static void storage_full_says_so(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    kworld none = f->w;
+    none.l = NULL;
+    none.view = NULL;
+    none.storage_full = true;
+    kconfig cfg = f->m.cfg; /* kmodel_init clears the model first */
+    kmodel_init(&f->m, &cfg, &none, f->now);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    kiosk_input in = {.kind = KIN_TICK};
+    kmodel_update(&f->m, &none, &in, f->now, &f->fx);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    assert_int_equal(f->fx.nops, 0);
+    tick(f, 100); /* opened at last, with space */
+    assert_int_equal(f->m.screen, SCR_ATTRACT);
+    /* A guest choosing when syncd finds the disk full carries on... */
+    tap_button(f, "start");
+    assert_int_equal(f->m.screen, SCR_ENTRY);
+    f->w.st.storage_full = true;
+    tick(f, 100);
+    assert_int_equal(f->m.screen, SCR_ENTRY);
+    /* ...the next one sees the storage screen, where taps and keys do nothing. */
+    tap_button(f, "cancel");
+    tick(f, 100);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    tap_xy(f, 400, 240);
+    kiosk_input key = {.kind = KIN_TEXT};
+    text_copy(key.text, sizeof key.text, "A");
+    input(f, &key);
+    assert_int_equal(f->m.screen, SCR_STORAGE);
+    assert_int_equal(f->nops, 0);
+    f->w.st.storage_full = false;
+    tick(f, 100);
     assert_int_equal(f->m.screen, SCR_ATTRACT);
     teardown(f);
 }
@@ -672,6 +714,7 @@ static void silent_syncd_counts_as_offline(void **unused)
 
 static void door_verdicts(void **unused)
 {
+    zone_use("UTC");
     fixture *f = setup(KMODE_DOOR);
     assert_int_equal(f->m.screen, SCR_DOOR);
     enter_code(f, "D-4");
@@ -685,7 +728,13 @@ static void door_verdicts(void **unused)
     assert_int_equal(f->m.screen, SCR_DOOR);
     enter_code(f, "D-4");
     assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
-    assert_non_null(strstr(f->m.verdict.detail, "by k1"));
+    /* When, in the event's zone and as English writes it; the day too once
+     * it was not today. */
+    assert_string_equal(f->m.verdict.detail, "Checked in at 8:00 AM by k1");
+    tick(f, 3000);
+    f->now += 2 * 86400000LL;
+    enter_code(f, "D-4");
+    assert_string_equal(f->m.verdict.detail, "Checked in at 15 Jan, 8:00 AM by k1");
     enter_code(f, "C-3");
     assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
     assert_string_equal(f->m.verdict.title, "REVOKED");
@@ -1107,8 +1156,79 @@ static void tones_are_distinct_and_follow_the_volume(void **unused)
     assert_int_equal(ktone_render(KTONE_REFUSED, 100, 48000, buf, 10), 10); /* capped */
 }
 
+/* With a printer, a confirmation asks for a seat card per ticket (of the
+ * seats just assigned), Print my card again asks again, and a confirmation
+ * the journal refused asks for none; without a printer, nothing. */
+static void a_confirmation_asks_for_seat_cards(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    f->w.printer.state = KPRINTER_READY;
+    const char *codes[] = {"A-1", "B-2"};
+    to_seatmap(f, codes, 2);
+    tap_seat(f, "T02-01");
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    f->fail_saves = true;
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_CONFIRM);
+    assert_int_equal(f->nunsaved, 0); /* nothing kept: no card of an unsaved seat */
+    f->fail_saves = false;
+    tap_button(f, "ok");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_int_equal(f->fx.ncards, 2);
+    assert_string_equal(f->fx.cards[0].name, "Ann");
+    assert_string_equal(f->fx.cards[0].place, "Table 2, seat 1");
+    assert_string_equal(f->fx.cards[0].event, "Test Gala");
+    assert_string_equal(f->fx.cards[1].qr, "Test Gala\nB-2 T02-02 (Table 2, seat 2)\n");
+    tap_button(f, "reprint");
+    assert_int_equal(f->fx.nops, 0);
+    assert_int_equal(f->fx.ncards, 2);
+    tap_button(f, "reprint");
+    assert_int_equal(f->fx.ncards, 2);
+    krect r;
+    assert_false(button_rect(f, "reprint", &r)); /* KREPRINT_MAX: no more */
+    tap_xy(f, r.x + r.w / 2, r.y + r.h / 2);     /* disabled: nothing */
+    assert_int_equal(f->fx.ncards, 0);
+    assert_int_equal(f->m.reprints, KREPRINT_MAX);
+    tap_button(f, "done");
+    assert_int_equal(f->fx.ncards, 0);
+    teardown(f);
+
+    f = setup(KMODE_GUEST); /* no --printer */
+    to_seatmap(f, codes, 1);
+    tap_seat(f, "T02-03");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_int_equal(f->fx.ncards, 0);
+    teardown(f);
+}
+
+/* A door admission asks for a card naming the door; a second scan
+ * (already in) and a refusal ask for none. */
+static void a_door_admission_asks_for_a_card(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    f->w.printer.state = KPRINTER_STOPPED; /* asked all the same: the card waits */
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_int_equal(f->fx.ncards, 1);
+    assert_string_equal(f->fx.cards[0].name, "Dan");
+    assert_string_equal(f->fx.cards[0].seat, "T02-04");
+    assert_string_equal(f->fx.cards[0].note, "Admitted at k1");
+    tick(f, 3000);
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_int_equal(f->fx.ncards, 0);
+    enter_code(f, "C-3");
+    assert_int_equal(f->fx.ncards, 0);
+    teardown(f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(waiting_until_the_journal_is_set_up),
+    cmocka_unit_test(storage_full_says_so),
     cmocka_unit_test(codes_typed_or_keyed_make_a_party),
     cmocka_unit_test(refusals_say_what_to_do),
     cmocka_unit_test(wrong_codes_slow_the_keypad_more_each_time),
@@ -1132,6 +1252,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(door_verdict_shows_note_and_attention),
     cmocka_unit_test(guest_confirmation_asks_to_see_staff),
     cmocka_unit_test(tones_are_distinct_and_follow_the_volume),
+    cmocka_unit_test(a_confirmation_asks_for_seat_cards),
+    cmocka_unit_test(a_door_admission_asks_for_a_card),
     cmocka_unit_test(door_verdict_not_recorded_until_saved),
     cmocka_unit_test(door_verdict_follows_the_coordinator),
     cmocka_unit_test(scanner_without_terminator_submits_after_a_pause),

@@ -48,6 +48,8 @@ static void parses_every_command(void **unused)
     c = parse_ok("wait 250");
     assert_true(c.kind == SC_WAIT && c.ms == 250);
     assert_int_equal(parse_ok("sleep 10").kind, SC_SLEEP);
+    c = parse_ok("stall 3000");
+    assert_true(c.kind == SC_STALL && c.ms == 3000);
     c = parse_ok("shot seat-map_1");
     assert_true(c.kind == SC_SHOT && !strcmp(c.arg, "seat-map_1"));
 }
@@ -86,6 +88,9 @@ static void refuses_what_it_cannot_read(void **unused)
         "wait",
         "wait -1",
         "wait 1s",
+        "stall",
+        "stall -5",
+        "stall 3600001",
         "zoom 0",
         "zoom -2",
         "zoom 2 1",

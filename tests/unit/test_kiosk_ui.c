@@ -198,6 +198,41 @@ static void seat_map_has_every_seat_and_a_legend(void **unused)
     world_release(&wd);
 }
 
+/* On the 7" screen the whole legend does not fit beside a zoomed map: it
+ * names the looks of the seats on screen, and only those. */
+static void a_short_legend_names_what_is_on_screen(void **unused)
+{
+    world wd;
+    world_init(&wd);
+    kmodel m;
+    model_on(&m, &wd.w, SCR_SEATMAP, 800, 480, 140);
+    ui_frame f;
+    ui_frame_init(&f);
+    ui_build(&m, &wd.w, T0, &f);
+    krect a = m.map.area;
+    seatmap_focus(&m.map, seatmap_tap_scale(&m.map) * 1.5, a.x + a.w * 0.75f, a.y + a.h * 0.75f);
+    ui_build(&m, &wd.w, T0, &f);
+    static const char *const words[LOOK_COUNT] = {
+        [LOOK_FREE] = "Free",  [LOOK_HELD] = "Being chosen", [LOOK_TAKEN] = "Taken",
+        [LOOK_MINE] = "Yours", [LOOK_BLOCKED] = "Blocked",   [LOOK_CLASS] = "Not for your ticket"};
+    bool on[LOOK_COUNT] = {false};
+    for (int i = 0; i < f.nseats; i++)
+        on[f.seats[i].look] = true;
+    int absent = 0, named = 0;
+    for (int k = 0; k < LOOK_COUNT; k++) {
+        if (!words[k])
+            continue;
+        absent += !on[k];
+        named += ui_has_text(&f, words[k]);
+        if (!on[k] && ui_has_text(&f, words[k]))
+            fail_msg("the legend names %s, which no seat on screen is", words[k]);
+    }
+    assert_true(absent > 0); /* the zoom leaves some looks off screen */
+    assert_true(named > 0);
+    ui_frame_release(&f);
+    world_release(&wd);
+}
+
 /* A zoomed-in map pans tables under the status bar: the bar is drawn after
  * every map item, so no table disc or label shows through it. */
 static void status_bar_is_drawn_over_the_map(void **unused)
@@ -395,12 +430,73 @@ static void contrast_ratio_matches_wcag(void **unused)
     assert_true(ui_contrast(white, amber) < 2.5 && ui_contrast(white, amber) > 2.2);
 }
 
+/* A stadium's overview (100,000 seats) is drawn as runs of its rows, green
+ * as their free share, not as 100,000 dots: a few hundred items, no seat;
+ * the arena (10,000) and the gala keep their seats; close enough to choose,
+ * the stadium's seats are drawn again. */
+static void a_stadium_overview_draws_sections(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *spec;
+        bool lod;
+    } venues[] = {{"theatre:200x500", true}, {"theatre:100x100", false}, {"gala:25x10", false}};
+    for (size_t v = 0; v < sizeof venues / sizeof *venues; v++) {
+        layout *l = NULL;
+        assert_int_equal(layout_generate(venues[v].spec, &l, NULL), USHER_OK);
+        state_config cfg = {.reseat = RESEAT_NONE};
+        state *st = state_new(l, &cfg);
+        assert_int_equal(state_add_ticket(st, "GALA-0001", "Ann", "Regular", NULL, NULL), USHER_OK);
+        kworld w;
+        memset(&w, 0, sizeof w);
+        w.l = l;
+        w.view = st;
+        text_copy(w.id.device, sizeof w.id.device, "k1");
+        w.st.online = true;
+        kmodel m;
+        model_on(&m, &w, SCR_SEATMAP, 1280, 800, 151);
+        kiosk_input tick = {.kind = KIN_TICK};
+        keffects fx;
+        kmodel_update(&m, &w, &tick, T0, &fx); /* on the seat map: it is fitted */
+        ui_frame f;
+        ui_frame_init(&f);
+        ui_build(&m, &w, T0, &f);
+        int fills = 0;
+        bool seats_item = false;
+        for (int i = 0; i < f.nitems; i++) {
+            fills += f.items[i].kind == UI_FILL;
+            seats_item |= f.items[i].kind == UI_SEATS;
+        }
+        assert_int_equal(seatmap_lod(&m.map, layout_seat_count(l)), venues[v].lod);
+        if (venues[v].lod) {
+            assert_int_equal(f.nseats, 0);
+            assert_false(seats_item);
+            assert_in_range(fills, 200, 900); /* 200 rows, at most 600 runs, the screen's */
+        } else {
+            assert_true(f.nseats > 0);
+        }
+        if (venues[v].lod) { /* close enough to choose: seats again */
+            seatmap_focus(&m.map, seatmap_tap_scale(&m.map), 400, 400);
+            ui_frame_release(&f);
+            ui_frame_init(&f);
+            ui_build(&m, &w, T0, &f);
+            assert_false(seatmap_lod(&m.map, layout_seat_count(l)));
+            assert_true(f.nseats > 0 && f.nseats < 2000);
+        }
+        ui_frame_release(&f);
+        state_free(st);
+        layout_free(l);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(a_stadium_overview_draws_sections),
     cmocka_unit_test(confirmation_qr_holds_a_party_of_eight),
     cmocka_unit_test(every_button_is_finger_sized_on_the_target_screens),
     cmocka_unit_test(keypad_has_every_character_of_a_code),
     cmocka_unit_test(status_bar_says_online_age_and_pending),
     cmocka_unit_test(seat_map_has_every_seat_and_a_legend),
+    cmocka_unit_test(a_short_legend_names_what_is_on_screen),
     cmocka_unit_test(status_bar_is_drawn_over_the_map),
     cmocka_unit_test(frame_hash_changes_only_with_the_picture),
     cmocka_unit_test(waiting_screen_before_bootstrap),

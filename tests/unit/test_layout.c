@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "layout.h"
+#include "text.h"
 
 #define ASSETS USHER_TEST_DATA "/../../assets/layouts"
 
@@ -872,6 +873,37 @@ static void open_dispatches(void **unused)
     assert_int_equal(layout_open(NULL, &l, &em), USHER_INVAL);
 }
 
+/* A generated section's label is the generator's English word and its
+ * number or row: a screen may say it in its language; any other is the
+ * organiser's own and is shown as written. */
+static void generated_labels_known(void **unused)
+{
+    usher_errmsg em = {{0}};
+    layout *l = NULL;
+    assert_int_equal(layout_open("gala:12x3", &l, &em), USHER_OK);
+    assert_string_equal(layout_section_at(l, 11)->label, "Table 12");
+    assert_string_equal(layout_generated_label(layout_section_at(l, 11)), "12");
+    layout_free(l);
+    l = NULL;
+    assert_int_equal(layout_open("theatre:30x3", &l, &em), USHER_OK);
+    assert_string_equal(layout_generated_label(layout_section_at(l, 27)),
+                        layout_section_at(l, 27)->id);
+    layout_free(l);
+    layout_section own = {.kind = SECTION_TABLE, .id = "T01"};
+    const char *const mine[] = {"Rose table", "Table",   "Table ", "Table 07",
+                                "Table 7b",   "table 7", "Row A"};
+    for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++) {
+        text_copy(own.label, sizeof own.label, mine[i]);
+        assert_null(layout_generated_label(&own));
+    }
+    layout_section row = {.kind = SECTION_ROW, .id = "A", .label = "Row B"};
+    assert_null(layout_generated_label(&row)); /* not its own row's name */
+    text_copy(row.label, sizeof row.label, "Row A");
+    assert_string_equal(layout_generated_label(&row), "A");
+    text_copy(row.label, sizeof row.label, "Table 1");
+    assert_null(layout_generated_label(&row));
+}
+
 static void sample_files_load(void **unused)
 {
     layout *l = load(ASSETS "/small-hall.json");
@@ -936,6 +968,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(load_file_errors),
     cmocka_unit_test(load_file_size_limit),
     cmocka_unit_test(open_dispatches),
+    cmocka_unit_test(generated_labels_known),
     cmocka_unit_test(sample_files_load),
 };
 

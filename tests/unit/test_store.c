@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "storevfs.h"
 #include "text.h"
 
 typedef struct tmp {
@@ -63,7 +64,7 @@ static void raw_exec(const char *path, const char *sql)
 static void schema_versions(void **unused)
 {
     (void)unused;
-    assert_int_equal(store_schema_version(STORE_COORD), 10);
+    assert_int_equal(store_schema_version(STORE_COORD), 11);
     assert_int_equal(store_schema_version(STORE_DEVICE), 6);
     assert_int_equal(store_schema_version((store_kind)7), 0);
 }
@@ -80,6 +81,15 @@ static void fresh_coord_has_pragmas_and_stamp(void **unused)
     assert_int_equal(pragma_int(db, "PRAGMA synchronous"), 2); /* FULL */
     assert_int_equal(pragma_int(db, "PRAGMA foreign_keys"), 1);
     assert_true(pragma_int(db, "PRAGMA busy_timeout") >= 5000);
+    /* The write-ahead log is bounded: checkpointed every 1000 pages, kept at
+     * most 4 MiB after one. */
+    assert_int_equal(pragma_int(db, "PRAGMA wal_autocheckpoint"), 1000);
+    assert_int_equal(pragma_int(db, "PRAGMA journal_size_limit"), 4 * 1024 * 1024);
+    /* Through the VFS that allocates the WAL index before SQLite uses it. */
+    sqlite3_vfs *vfs = NULL;
+    assert_int_equal(sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs), SQLITE_OK);
+    assert_non_null(vfs);
+    assert_string_equal(vfs->zName, storevfs_name());
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -335,7 +345,7 @@ static void newer_schema_is_refused(void **unused)
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
     assert_null(db);
     assert_non_null(strstr(em.text, t.path));
-    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 10)"));
+    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 11)"));
     assert_non_null(strstr(em.text, "upgrade usher"));
     tmp_drop(&t);
 }
@@ -512,6 +522,32 @@ static void store_fail_maps_codes(void **unused)
     tmp_drop(&t);
 }
 
+/* A database that cannot grow is "storage full" (USHER_FULL), from a
+ * statement and from store_exec alike: what syncd and the kiosk act on. */
+static void full_database_is_storage_full(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    int pages = pragma_int(db, "PRAGMA page_count");
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", pages + 2);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE big(x)", NULL, NULL, NULL), SQLITE_OK);
+    int rc = SQLITE_OK;
+    for (int i = 0; i < 100 && rc == SQLITE_OK; i++)
+        rc = sqlite3_exec(db, "INSERT INTO big VALUES (zeroblob(2000))", NULL, NULL, NULL);
+    assert_int_equal(rc, SQLITE_FULL);
+    assert_int_equal(store_fail(db, &em, "appending"), USHER_FULL);
+    assert_non_null(strstr(em.text, "appending: storage full"));
+    assert_int_equal(store_exec(db, "INSERT INTO big VALUES (zeroblob(2000))", &em), USHER_FULL);
+    assert_non_null(strstr(em.text, "storage full"));
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(schema_versions),
     cmocka_unit_test(fresh_coord_has_pragmas_and_stamp),
@@ -532,6 +568,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(meta_get_set),
     cmocka_unit_test(transactions_and_exec_errors),
     cmocka_unit_test(store_fail_maps_codes),
+    cmocka_unit_test(full_database_is_storage_full),
 };
 
 TESTUTIL_MAIN(tests)

@@ -452,6 +452,37 @@ static void test_layout_cut(void **unused)
     assert_int_equal(syncd_plan_layout_cut(c, 3), 0);
 }
 
+/* A full disk never stops syncd: it waits for space; a busy journal is
+ * retried; only a journal that cannot be used at all stops it. */
+static void test_journal_failure(void **ctx)
+{
+    (void)ctx;
+    assert_int_equal(syncd_plan_journal_failure(USHER_FULL), SYNCD_LOCAL_WAIT_SPACE);
+    assert_int_equal(syncd_plan_journal_failure(USHER_BUSY), SYNCD_LOCAL_RETRY);
+    assert_int_equal(syncd_plan_journal_failure(USHER_NOMEM), SYNCD_LOCAL_RETRY);
+    assert_int_equal(syncd_plan_journal_failure(USHER_IO), SYNCD_LOCAL_STOP);
+    assert_int_equal(syncd_plan_journal_failure(USHER_DB), SYNCD_LOCAL_STOP);
+    assert_int_equal(syncd_plan_journal_failure(USHER_SCHEMA), SYNCD_LOCAL_STOP);
+}
+
+/* Waiting for space: a round again once enough is free, or after a minute
+ * whatever the free space; the reserve only with room for it besides. */
+static void test_space(void **ctx)
+{
+    (void)ctx;
+    assert_false(syncd_plan_space_resume(0, 0));
+    assert_false(syncd_plan_space_resume(-1, SYNCD_SPACE_CHECK_MS));
+    assert_false(syncd_plan_space_resume(SYNCD_SPACE_RESUME_BYTES - 1, SYNCD_SPACE_RETRY_MS - 1));
+    assert_true(syncd_plan_space_resume(SYNCD_SPACE_RESUME_BYTES, 0));
+    assert_true(syncd_plan_space_resume(0, SYNCD_SPACE_RETRY_MS));
+    assert_true(syncd_plan_space_resume(-1, SYNCD_SPACE_RETRY_MS));
+    assert_false(syncd_plan_space_reserve(-1));
+    assert_false(syncd_plan_space_reserve(SYNCD_SPACE_RESUME_BYTES));
+    assert_false(
+        syncd_plan_space_reserve(SYNCD_SPACE_RESUME_BYTES + SYNCD_SPACE_RESERVE_BYTES - 1));
+    assert_true(syncd_plan_space_reserve(SYNCD_SPACE_RESUME_BYTES + SYNCD_SPACE_RESERVE_BYTES));
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sync_answer_applied),
     cmocka_unit_test(test_coordinator_errors_count),
@@ -466,6 +497,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
     cmocka_unit_test(test_lease_allowed),
     cmocka_unit_test(test_layout_cut),
+    cmocka_unit_test(test_journal_failure),
+    cmocka_unit_test(test_space),
 };
 
 TESTUTIL_MAIN(tests)

@@ -37,7 +37,7 @@ static void assert_problem(const csv_report *rep, size_t i, int line, const char
 static void expect_one_problem_n(const char *csv, size_t len, int line, const char *message)
 {
     ticket_list tl = {0};
-    ticket_rec keep = {"KEEP-1", "Kept Guest", "VIP", "", false, false};
+    ticket_rec keep = {.code = "KEEP-1", .name = "Kept Guest", .klass = "VIP"};
     assert_int_equal(ticket_list_push(&tl, &keep), USHER_OK);
     csv_report rep = {0};
     assert_int_equal(ticket_csv_parse(csv, len, &tl, &rep), USHER_PARSE);
@@ -189,7 +189,7 @@ static void csv_appends_to_existing_list(void **state)
 {
     (void)state;
     ticket_list tl = {0};
-    ticket_rec first = {"OLD-1", "Old Guest", "", "", false, false};
+    ticket_rec first = {.code = "OLD-1", .name = "Old Guest", .klass = ""};
     assert_int_equal(ticket_list_push(&tl, &first), USHER_OK);
     assert_int_equal(parse("ticket_number,full_name\nNEW-1,New Guest\n", &tl, NULL), USHER_OK);
     assert_int_equal(tl.count, 2);
@@ -299,7 +299,7 @@ static void csv_malformed_fixture_reports_every_line(void **state)
     size_t len;
     char *csv = testutil_fixture("csv/bad.csv", &len);
     ticket_list tl = {0};
-    ticket_rec keep = {"KEEP-1", "Kept Guest", "", "", false, false};
+    ticket_rec keep = {.code = "KEEP-1", .name = "Kept Guest", .klass = ""};
     assert_int_equal(ticket_list_push(&tl, &keep), USHER_OK);
     csv_report rep = {0};
     assert_int_equal(ticket_csv_parse(csv, len, &tl, &rep), USHER_PARSE);
@@ -658,7 +658,7 @@ static void csv_fuzz_random_bytes(void **state)
         assert_non_null(data);
         memcpy(data, buf, o);
         ticket_list tl = {0};
-        ticket_rec sentinel = {"S", "Sentinel", "", "", false, false};
+        ticket_rec sentinel = {.code = "S", .name = "Sentinel", .klass = ""};
         assert_int_equal(ticket_list_push(&tl, &sentinel), USHER_OK);
         csv_report rep = {0};
         usher_err err = ticket_csv_parse(data, o, &tl, &rep);
@@ -686,7 +686,7 @@ static void csv_fuzz_mutated_fixture(void **state)
             data[rng_next(&seed) % len] = (char)(rng_next(&seed) & 0xff);
         size_t cut = len - rng_next(&seed) % 8;
         ticket_list tl = {0};
-        ticket_rec sentinel = {"S", "Sentinel", "", "", false, false};
+        ticket_rec sentinel = {.code = "S", .name = "Sentinel", .klass = ""};
         assert_int_equal(ticket_list_push(&tl, &sentinel), USHER_OK);
         csv_report rep = {0};
         check_fuzz_outcome(ticket_csv_parse(data, cut, &tl, &rep), &tl, &rep);

@@ -71,7 +71,7 @@ static void pretix_checkin_list(void **state)
     assert_map(&r.ti, TICKET_FIELD_CODE, "\"Secret\"");
     assert_map(&r.ti, TICKET_FIELD_NAME, "\"Attendee name\"");
     assert_map(&r.ti, TICKET_FIELD_CLASS, "\"Product\"");
-    assert_map(&r.ti, TICKET_FIELD_SEAT, "\"Seat name\"");
+    assert_map(&r.ti, TICKET_FIELD_SEAT, "\"Seat ID\"");
     assert_map(&r.ti, TICKET_FIELD_NOTE, "\"Comment\"");
     assert_map(&r.ti, TICKET_FIELD_ATTENTION, "\"Requires special attention\"");
     assert_int_equal(r.ti.tickets.count, 3);
@@ -459,6 +459,68 @@ static void bad_notes_and_flags_are_refused_by_line(void **state)
     result_release(&r);
 }
 
+/* ---- pre-assigned seats ------------------------------------------------------- */
+
+static void seat_column_is_read_with_each_ticket(void **state)
+{
+    (void)state;
+    read_result r;
+    read_fixture("pretix-checkin-seats.csv", NULL, &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_map(&r.ti, TICKET_FIELD_SEAT, "\"Seat ID\"");
+    assert_int_equal(r.ti.tickets.count, 4);
+    assert_string_equal(r.ti.tickets.items[0].seat, "T01-01");
+    assert_int_equal(r.ti.tickets.items[0].line, 2);
+    assert_string_equal(r.ti.tickets.items[2].seat, "T03-05");
+    assert_string_equal(r.ti.tickets.items[3].seat, ""); /* the guest chooses */
+    result_release(&r);
+    /* --map seat= imports without seats; --map seat=COLUMN names another */
+    read_fixture("pretix-checkin-seats.csv", "seat=", &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_map(&r.ti, TICKET_FIELD_SEAT, "-");
+    assert_string_equal(r.ti.tickets.items[0].seat, "");
+    result_release(&r);
+    read_text("Guest,Who,Place\nG-1,Ann,A-12\nG-2,Bob,\n", "code=Guest,name=Who,seat=Place", &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_map(&r.ti, TICKET_FIELD_SEAT, "\"Place\"");
+    assert_string_equal(r.ti.tickets.items[0].seat, "A-12");
+    assert_string_equal(r.ti.tickets.items[1].seat, "");
+    result_release(&r);
+    /* Usher's own format takes an optional seat column */
+    read_text("ticket_number,full_name,class,seat\nG-1,Ann,VIP,T01-02\n", NULL, &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_map(&r.ti, TICKET_FIELD_SEAT, "\"seat\"");
+    assert_string_equal(r.ti.tickets.items[0].seat, "T01-02");
+    result_release(&r);
+}
+
+static void bad_or_repeated_seats_refuse_the_file(void **state)
+{
+    (void)state;
+    read_result r;
+    read_text("Guest,Who,Place\nG-1,Ann,A-12\nG-2,Bob,Row 1 Seat 2\nG-3,Cy,A-12\n"
+              "G-4,Di,ABCDEFGHIJKLMNOPQ\nG-5,Ed,x,void\n",
+              "code=Guest,name=Who,seat=Place", &r);
+    assert_int_equal(r.err, USHER_PARSE);
+    assert_int_equal(r.rep.total, 3);
+    assert_non_null(
+        strstr(r.rep.items[0].message, "line 3: the seat \"Row 1 Seat 2\" has a space"));
+    assert_non_null(strstr(r.rep.items[0].message, "--map seat="));
+    assert_non_null(strstr(r.rep.items[1].message,
+                           "line 4: seat A-12 is given to two tickets (first on line 2)"));
+    assert_non_null(
+        strstr(r.rep.items[2].message, "line 5: the seat \"ABCDEFGHIJKLMNOPQ\" is too long"));
+    assert_int_equal(r.ti.tickets.count, 0);
+    result_release(&r);
+    /* a void row's seat is not read: a seat freed by a cancellation */
+    read_text("Guest,Who,Place,State\nG-1,Ann,A-12,\nG-2,Bob,A-12,cancelled\n",
+              "code=Guest,name=Who,seat=Place,status=State", &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_int_equal(r.ti.tickets.count, 1);
+    assert_int_equal(r.ti.more.voided.count, 1);
+    result_release(&r);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +544,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(seed_format_reads_note_and_attention),
         cmocka_unit_test(map_names_note_and_attention),
         cmocka_unit_test(bad_notes_and_flags_are_refused_by_line),
+        cmocka_unit_test(seat_column_is_read_with_each_ticket),
+        cmocka_unit_test(bad_or_repeated_seats_refuse_the_file),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

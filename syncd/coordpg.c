@@ -1,0 +1,2659 @@
+/* coordpg.c - the coordinator's store on PostgreSQL through libpq: schema and
+ * migrations, group commits in one transaction, the same rows and answers as
+ * the SQLite store (shared/coorddb.c), read closely and mirrored here. */
+#include "coordpg.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+/* Meta keys, as in the SQLite store. */
+#define K_SCHEMA "usher_schema" /* the migrations applied */
+#define K_EVENT_ID "event_id"
+#define K_EVENT_NAME "event_name"
+#define K_CREATED "created_at"
+#define K_HOLD_TTL "hold_ttl_ms"
+#define K_RESEAT "reseat"
+#define K_PK "signing_pk"
+#define K_SK "signing_sk"
+#define K_LAYOUT "layout"
+#define K_CODES "codes"
+#define K_CODES_BY "codes_by"
+#define K_PIN_HASH "pin_hash"
+#define K_TZ "tz"
+#define K_LANG "lang"
+#define K_OP_IDS_SEQ "op_ids_seq"
+
+#define TOKEN_BYTES 32
+#define TOKEN_HASH_BYTES crypto_generichash_BYTES
+
+/* Advisory lock keys (one 64-bit space per database): "USHC" then a number. */
+#define LOCK_MIGRATE INT64_C(0x5553484300000001) /* schema changes, in a transaction */
+#define LOCK_SERVE INT64_C(0x5553484300000002)   /* coorddb_lock: the one writer */
+
+/* Statements in a pipeline between two syncs: results are read at each sync,
+ * so that neither side's socket buffer fills while the other waits. */
+#define FLUSH_EVERY 512
+
+/* Migrations. Never edit a released entry: append a new one. Text columns
+ * sort bytewise (COLLATE "C", as SQLite does) whatever the database's locale;
+ * flags are integers 0/1, so that the exports print what SQLite's do. */
+static const char *const pg_migrations[] = {
+    /* 1: the schema of the SQLite store's version 8, in one step. */
+    "CREATE TABLE meta(\n"
+    "  key TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  value TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE seats(\n"
+    "  idx INTEGER PRIMARY KEY,\n"
+    "  id TEXT COLLATE \"C\" NOT NULL UNIQUE,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  blocked INTEGER NOT NULL DEFAULT 0,\n"
+    "  hold_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  hold_until BIGINT NOT NULL DEFAULT 0,\n"
+    "  lease_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  lease_until BIGINT NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE tickets(\n"
+    "  code TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  name TEXT COLLATE \"C\" NOT NULL,\n"
+    "  class TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  party TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  checked_in_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  checkin_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  revoked INTEGER NOT NULL DEFAULT 0,\n"
+    "  added_at BIGINT NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE ops(\n"
+    "  seq BIGINT PRIMARY KEY,\n" /* arrival order */
+    "  id TEXT COLLATE \"C\" NOT NULL,\n"
+    "  device TEXT COLLATE \"C\" NOT NULL,\n"
+    "  kind TEXT COLLATE \"C\" NOT NULL,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  at BIGINT NOT NULL,\n"
+    "  expect_ticket_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  expect_seat_free INTEGER NOT NULL DEFAULT 1,\n"
+    "  party TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ttl_ms BIGINT NOT NULL DEFAULT 0,\n"
+    "  received_at BIGINT NOT NULL,\n"
+    "  status TEXT COLLATE \"C\" NOT NULL,\n"
+    "  first TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  reason TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  reseat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  checked_in_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  checkin_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  manual INTEGER NOT NULL DEFAULT 0,\n"
+    "  note TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  wait_ms BIGINT NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX ops_by_ticket ON ops(ticket) WHERE ticket <> '';\n"
+    "CREATE INDEX ops_by_device ON ops(device, seq);\n"
+    "CREATE TABLE changes(\n"
+    "  seq BIGINT PRIMARY KEY,\n"
+    "  type TEXT COLLATE \"C\" NOT NULL CHECK (type IN ('seat', 'ticket')),\n"
+    "  at BIGINT NOT NULL,\n"
+    "  op_id TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_id TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_blocked INTEGER NOT NULL DEFAULT 0,\n"
+    "  seat_hold_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_hold_until BIGINT NOT NULL DEFAULT 0,\n"
+    "  seat_lease_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat_lease_until BIGINT NOT NULL DEFAULT 0,\n"
+    "  ticket_code TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_name TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_class TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_party TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_checked_in_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  ticket_checkin_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  ticket_revoked INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE alerts(\n"
+    "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "  kind TEXT COLLATE \"C\" NOT NULL,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  other_seat TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  other_device TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  at BIGINT NOT NULL DEFAULT 0,\n"
+    "  other_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  op_id TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  acked_at BIGINT NOT NULL DEFAULT 0,\n"
+    "  note TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  before_text TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  after_text TEXT COLLATE \"C\" NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE INDEX alerts_open ON alerts(id) WHERE acked_at = 0;\n"
+    "CREATE TABLE checkins(\n"
+    "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "  ticket TEXT COLLATE \"C\" NOT NULL,\n"
+    "  device TEXT COLLATE \"C\" NOT NULL,\n"
+    "  at BIGINT NOT NULL,\n"
+    "  duplicate INTEGER NOT NULL DEFAULT 0,\n"
+    "  op_id TEXT COLLATE \"C\" NOT NULL,\n"
+    "  manual INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX checkins_by_time ON checkins(at, id);\n"
+    "CREATE INDEX checkins_by_ticket ON checkins(ticket);\n"
+    "CREATE TABLE devices(\n"
+    "  id TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  role TEXT COLLATE \"C\" NOT NULL,\n"
+    "  token_hash BYTEA NOT NULL UNIQUE,\n"
+    "  created_at BIGINT NOT NULL,\n"
+    "  last_seen BIGINT NOT NULL DEFAULT 0,\n"
+    "  cursor BIGINT NOT NULL DEFAULT 0,\n"
+    "  pending BIGINT NOT NULL DEFAULT 0,\n"
+    "  disabled INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE TABLE op_ids(\n"
+    "  id BYTEA PRIMARY KEY,\n"
+    "  seq BIGINT NOT NULL\n"
+    ");\n"
+    "INSERT INTO meta(key, value) VALUES ('op_ids_seq', '0');\n",
+
+    /* 2: a ticket's note for door staff and its special-attention flag, on
+     * the ticket and in the change log (the SQLite store's version 11). */
+    "ALTER TABLE tickets ADD COLUMN note TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE changes ADD COLUMN ticket_note TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE changes ADD COLUMN ticket_attention INTEGER NOT NULL DEFAULT 0;\n",
+};
+
+#define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
+
+int coordpg_schema_version(void)
+{
+    return PG_SCHEMA_VERSION;
+}
+
+#define CHANGE_COLUMNS                                                                             \
+    "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
+    "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
+    "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, "     \
+    "ticket_attention"
+#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
+#define ALERT_COLUMNS                                                                              \
+    "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
+    "created_at, acked_at, note, before_text, after_text"
+#define VERDICT_COLUMNS                                                                            \
+    "status, first, reason, reseat, ticket_seat, seat_ticket, checked_in_at, checkin_device"
+
+/* Prepared once per connection (again after a reconnection). */
+enum {
+    P_OPS_BULK,
+    P_CHANGES_BULK,
+    P_SEATS_BULK,
+    P_TICKETS_BULK,
+    P_ALERTS_BULK,
+    P_CHECKINS_BULK,
+    P_SEAT_INSERT,
+    P_CHANGES_SINCE,
+    P_AUTH,
+    P_SEEN,
+    P_FIND_VERDICT,
+    P_META_GET,
+    P_META_SET,
+    P_OPID_INSERT,
+    P_COUNT
+};
+
+static const char *const pg_sql[P_COUNT] = {
+    /* A group's rows go in one statement a table: arrays of each column
+     * (text form), unnest()ed in their order (WITH ORDINALITY where the
+     * table numbers its rows). */
+    [P_OPS_BULK] = "INSERT INTO ops(id, device, kind, ticket, seat, at, expect_ticket_seat, "
+                   "expect_seat_free, party, ttl_ms, manual, note, " VERDICT_COLUMNS
+                   ", seq, received_at, wait_ms) "
+                   "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+                   "$5::text[], $6::bigint[], $7::text[], $8::integer[], $9::text[], "
+                   "$10::bigint[], $11::integer[], $12::text[], $13::text[], $14::text[], "
+                   "$15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[], "
+                   "$20::text[], $21::bigint[], $22::bigint[], $23::bigint[])",
+    [P_CHANGES_BULK] = "INSERT INTO changes(seq, type, at, op_id, seat_id, seat_ticket, "
+                       "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
+                       "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
+                       "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
+                       "ticket_revoked, ticket_note, ticket_attention) "
+                       "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], "
+                       "$5::text[], $6::text[], $7::integer[], $8::text[], $9::bigint[], "
+                       "$10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], "
+                       "$15::text[], $16::text[], $17::bigint[], $18::text[], $19::integer[], "
+                       "$20::text[], $21::integer[])",
+    /* An upsert whose insert fails (idx NULL) for a seat not in the table:
+     * the error aborts the transaction (an UPDATE of no row would succeed),
+     * so that COMMIT can go in the same pipeline. */
+    [P_SEATS_BULK] = "INSERT INTO seats(idx, id, ticket, blocked, hold_device, hold_until, "
+                     "lease_device, lease_until) "
+                     "SELECT (SELECT s.idx FROM seats s WHERE s.id = u.id), u.id, u.ticket, "
+                     "u.blocked, u.hold_device, u.hold_until, u.lease_device, u.lease_until "
+                     "FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], "
+                     "$5::bigint[], $6::text[], $7::bigint[]) "
+                     "AS u(id, ticket, blocked, hold_device, hold_until, lease_device, "
+                     "lease_until) "
+                     "ON CONFLICT(id) DO UPDATE SET ticket = excluded.ticket, "
+                     "blocked = excluded.blocked, hold_device = excluded.hold_device, "
+                     "hold_until = excluded.hold_until, lease_device = excluded.lease_device, "
+                     "lease_until = excluded.lease_until",
+    [P_TICKETS_BULK] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
+                       "checkin_device, revoked, note, attention, added_at) "
+                       "SELECT u.*, $11::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
+                       "$4::text[], $5::text[], $6::bigint[], $7::text[], $8::integer[], "
+                       "$9::text[], $10::integer[]) AS u "
+                       "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+                       "class = excluded.class, seat = excluded.seat, party = excluded.party, "
+                       "checked_in_at = excluded.checked_in_at, "
+                       "checkin_device = excluded.checkin_device, revoked = excluded.revoked, "
+                       "note = excluded.note, attention = excluded.attention",
+    [P_ALERTS_BULK] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
+                      "at, other_at, op_id, created_at, note, before_text, after_text) "
+                      "SELECT kind, ticket, seat, other_seat, device, other_device, at, "
+                      "other_at, op_id, created_at, note, before_text, after_text "
+                      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                      "$6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], "
+                      "$11::text[], $12::text[], $13::text[]) WITH ORDINALITY "
+                      "AS u(kind, ticket, seat, other_seat, device, other_device, at, "
+                      "other_at, op_id, created_at, note, before_text, after_text, n) "
+                      "ORDER BY n",
+    [P_CHECKINS_BULK] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
+                        "SELECT ticket, device, at, duplicate, op_id, manual "
+                        "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], "
+                        "$5::text[], $6::integer[]) WITH ORDINALITY "
+                        "AS u(ticket, device, at, duplicate, op_id, manual, n) ORDER BY n",
+    [P_SEAT_INSERT] = "INSERT INTO seats(idx, id) VALUES ($1, $2)",
+    [P_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > $1 "
+                        "ORDER BY seq LIMIT $2",
+    [P_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = $1",
+    [P_SEEN] = "UPDATE devices SET last_seen = $2, cursor = $3, pending = $4 WHERE id = $1",
+    [P_FIND_VERDICT] = "SELECT o.id, o.status, o.first, o.reason, o.reseat, o.ticket_seat, "
+                       "o.seat_ticket, o.checked_in_at, o.checkin_device "
+                       "FROM op_ids k JOIN ops o ON o.seq = k.seq WHERE k.id = $1",
+    [P_META_GET] = "SELECT value FROM meta WHERE key = $1",
+    [P_META_SET] = "INSERT INTO meta(key, value) VALUES ($1, $2) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [P_OPID_INSERT] = "INSERT INTO op_ids(id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+};
+
+/* What a statement sent in a pipeline must do: affect exactly one row
+ * (seat_id names the seat in the message) or anything. */
+typedef struct sent {
+    bool is_commit;                   /* the transaction's COMMIT */
+    char seat_id[USHER_SEAT_ID_SIZE]; /* the seat a seat row's statement writes, for messages */
+} sent;
+
+/* A growing text buffer: one column's array literal, "{...}". */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+/* Columns of one table's rows waiting to be sent (arrays of each). */
+#define MAX_COLS 23
+typedef struct colset {
+    strbuf col[MAX_COLS];
+    size_t rows;
+} colset;
+
+typedef struct seat_row {
+    char id[USHER_SEAT_ID_SIZE];
+    seat_state s;
+} seat_row;
+
+/* The rows of the open transaction: appended as the ops are written, sent
+ * as one statement a table before COMMIT (or when many have gathered). Seat
+ * and ticket rows are kept whole: a seat changed twice in a group is written
+ * once, as it is last (an upsert may not touch a row twice). */
+typedef struct batch {
+    colset ops, changes, alerts, checkins;
+    seat_row *seats;
+    size_t nseats, seats_cap;
+    ticket_state *tickets;
+    size_t ntickets, tickets_cap;
+    int64_t now; /* tickets' added_at */
+    bool nomem;
+} batch;
+
+struct coorddb_impl {
+    PGconn *conn;
+    pthread_mutex_t mu; /* recursive: one call on the connection at a time */
+    bool prepared;
+    bool locked;         /* holds LOCK_SERVE */
+    bool unsure;         /* a COMMIT's outcome is unknown */
+    int64_t last_seq;    /* highest committed change seq */
+    int64_t last_op_seq; /* highest committed ops.seq */
+    int64_t op_ids_seq;  /* ops up to this seq are in op_ids */
+    batch rows;          /* the open transaction's rows not sent yet */
+    /* A Bloom filter of the keys in op_ids: an id it has never seen is not
+     * there, so a group of new ops costs no lookup (a false "maybe", under
+     * 1 in 100 at 16 bits a key, costs one). NULL: every id is looked up. */
+    uint64_t *seen;
+    uint64_t seen_bits; /* a power of two */
+    int64_t seen_count; /* keys added */
+    /* the statements of the open pipeline whose results are not read yet */
+    sent *pending;
+    size_t npending, cap;
+    bool pipe_failed; /* a statement of this transaction failed, or the connection */
+    bool saw_error;   /* PostgreSQL answered a statement with an error: rolled back */
+    bool committed;   /* PostgreSQL answered COMMIT */
+    usher_errmsg pipe_em;
+    usher_err pipe_err;
+};
+
+static void batch_flush(coorddb_impl *db);
+static void batch_reset(batch *b);
+static void batch_release(batch *b);
+static void seen_build(coorddb_impl *db);
+
+/* ---- parameters ------------------------------------------------------------ */
+
+#define MAX_PARAMS 24
+
+typedef struct params {
+    int n;
+    const char *v[MAX_PARAMS];
+    int len[MAX_PARAMS];
+    int fmt[MAX_PARAMS];
+    char num[MAX_PARAMS][24];
+    char fixed[MAX_PARAMS][USHER_NAME_SIZE]; /* text that was not UTF-8, made so */
+} params;
+
+static void p_text(params *p, const char *s)
+{
+    s = s ? s : "";
+    /* The database refuses text that is not UTF-8; what reaches here was
+     * checked long before, but a truncated copy could end in half a
+     * character: such bytes become '?' rather than fail a whole group. */
+    if (!text_utf8_valid(s, strlen(s))) {
+        char *f = p->fixed[p->n];
+        size_t k = 0;
+        for (; s[k] && k + 1 < sizeof p->fixed[0]; k++)
+            f[k] = (unsigned char)s[k] < 0x80 ? s[k] : '?';
+        f[k] = '\0';
+        s = f;
+    }
+    p->v[p->n] = s;
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+static void p_i64(params *p, int64_t x)
+{
+    snprintf(p->num[p->n], sizeof p->num[0], "%lld", (long long)x);
+    p->v[p->n] = p->num[p->n];
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+static void p_bin(params *p, const void *b, int len)
+{
+    p->v[p->n] = b;
+    p->len[p->n] = len;
+    p->fmt[p->n] = 1;
+    p->n++;
+}
+
+/* ---- reading results --------------------------------------------------------- */
+
+static const char *col(const PGresult *r, int row, int c)
+{
+    return PQgetvalue(r, row, c); /* "" for NULL */
+}
+
+static int64_t col_i64(const PGresult *r, int row, int c)
+{
+    int64_t v = 0;
+    return text_parse_i64(col(r, row, c), INT64_MIN, INT64_MAX, &v) ? v : 0;
+}
+
+static void col_text(const PGresult *r, int row, int c, char *buf, size_t size)
+{
+    text_copy(buf, size, col(r, row, c));
+}
+
+static void read_seat(const PGresult *r, int row, int first, seat_state *s)
+{
+    memset(s, 0, sizeof *s);
+    col_text(r, row, first, s->ticket, sizeof s->ticket);
+    s->blocked = col_i64(r, row, first + 1) != 0;
+    col_text(r, row, first + 2, s->hold_device, sizeof s->hold_device);
+    s->hold_until = col_i64(r, row, first + 3);
+    col_text(r, row, first + 4, s->lease_device, sizeof s->lease_device);
+    s->lease_until = col_i64(r, row, first + 5);
+}
+
+static void read_ticket(const PGresult *r, int row, int first, ticket_state *t)
+{
+    memset(t, 0, sizeof *t);
+    col_text(r, row, first, t->code, sizeof t->code);
+    col_text(r, row, first + 1, t->name, sizeof t->name);
+    col_text(r, row, first + 2, t->klass, sizeof t->klass);
+    col_text(r, row, first + 3, t->seat, sizeof t->seat);
+    col_text(r, row, first + 4, t->party, sizeof t->party);
+    t->checked_in_at = col_i64(r, row, first + 5);
+    col_text(r, row, first + 6, t->checkin_device, sizeof t->checkin_device);
+    t->revoked = col_i64(r, row, first + 7) != 0;
+    col_text(r, row, first + 8, t->note, sizeof t->note);
+    t->attention = col_i64(r, row, first + 9) != 0;
+}
+
+static void read_verdict(const PGresult *r, int row, int first, verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->status = verdict_status_parse(col(r, row, first));
+    v->first = verdict_status_parse(col(r, row, first + 1));
+    v->reason = verdict_reason_parse(col(r, row, first + 2));
+    col_text(r, row, first + 3, v->reseat, sizeof v->reseat);
+    col_text(r, row, first + 4, v->ticket_seat, sizeof v->ticket_seat);
+    col_text(r, row, first + 5, v->seat_ticket, sizeof v->seat_ticket);
+    v->checked_in_at = col_i64(r, row, first + 6);
+    col_text(r, row, first + 7, v->checkin_device, sizeof v->checkin_device);
+}
+
+/* ---- errors and the connection ------------------------------------------------ */
+
+/* PostgreSQL's words, on one line. */
+static void pg_words(coorddb_impl *db, const PGresult *r, char *out, size_t size)
+{
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m || !*m)
+        m = PQerrorMessage(db->conn);
+    text_copy(out, size, m && *m ? m : "no answer");
+    for (char *c = out; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    size_t n = strlen(out);
+    while (n && out[n - 1] == ' ')
+        out[--n] = '\0';
+}
+
+/* USHER_IO when the server is gone (the connection is broken), else USHER_DB. */
+static usher_err pg_fail(coorddb_impl *db, const PGresult *r, usher_errmsg *em, const char *what)
+{
+    char words[USHER_ERRMSG_SIZE / 2];
+    pg_words(db, r, words, sizeof words);
+    bool gone = PQstatus(db->conn) != CONNECTION_OK;
+    return usher_fail(em, gone ? USHER_IO : USHER_DB, "%s: PostgreSQL says: %s%s", what, words,
+                      gone ? " (the connection to the database server is lost)" : "");
+}
+
+static bool sqlstate_is(const PGresult *r, const char *code)
+{
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return s && !strcmp(s, code);
+}
+
+static usher_err prepare_all(coorddb_impl *db, usher_errmsg *em)
+{
+    for (int i = 0; i < P_COUNT; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "u%d", i);
+        PGresult *r = PQprepare(db->conn, name, pg_sql[i], 0, NULL);
+        bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        usher_err err = ok ? USHER_OK : pg_fail(db, r, em, "coordinator database: preparing");
+        PQclear(r);
+        if (err)
+            return err;
+    }
+    db->prepared = true;
+    return USHER_OK;
+}
+
+/* Before each call: a broken connection (the server restarted) is opened
+ * again, and the statements prepared on it. */
+static usher_err ready(coorddb_impl *db, usher_errmsg *em)
+{
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        PQreset(db->conn);
+        db->prepared = false;
+        if (PQstatus(db->conn) != CONNECTION_OK)
+            return pg_fail(db, NULL, em, "cannot reach the PostgreSQL database");
+        if (db->locked) {
+            /* The lock went with the old session: another serve may hold it now. */
+            PGresult *r = NULL;
+            params p = {0};
+            p_i64(&p, LOCK_SERVE);
+            r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
+                             p.len, p.fmt, 0);
+            bool got = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(col(r, 0, 0), "t");
+            PQclear(r);
+            if (!got) {
+                db->locked = false;
+                return usher_fail(em, USHER_BUSY,
+                                  "the connection to PostgreSQL was lost and another "
+                                  "'usher-coord serve' took the database meanwhile");
+            }
+        }
+    }
+    return db->prepared ? USHER_OK : prepare_all(db, em);
+}
+
+static PGresult *run_prepared(coorddb_impl *db, int id, const params *p)
+{
+    char name[8];
+    snprintf(name, sizeof name, "u%d", id);
+    return PQexecPrepared(db->conn, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+                          p ? p->fmt : NULL, 0);
+}
+
+/* Runs SQL without results (no parameters: fixed text only). */
+static usher_err exec(coorddb_impl *db, const char *sql, usher_errmsg *em, const char *what)
+{
+    PGresult *r = PQexec(db->conn, sql);
+    ExecStatusType s = PQresultStatus(r);
+    usher_err err =
+        s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? USHER_OK : pg_fail(db, r, em, what);
+    PQclear(r);
+    return err;
+}
+
+/* ---- transactions: a pipeline between BEGIN and COMMIT ------------------------------ */
+
+static void tx_send_sql(coorddb_impl *db, const char *sql);
+
+/* BEGIN, and a pipeline for the statements: BEGIN goes with the first of
+ * them (one round trip less per transaction). */
+static usher_err tx_pipeline(coorddb_impl *db, usher_errmsg *em)
+{
+    batch_reset(&db->rows);
+    db->npending = 0;
+    db->pipe_failed = db->saw_error = db->committed = false;
+    db->pipe_err = USHER_OK;
+    if (!PQenterPipelineMode(db->conn))
+        return pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    return USHER_OK;
+}
+
+static usher_err tx_begin(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = tx_pipeline(db, em);
+    if (!err)
+        tx_send_sql(db, "BEGIN");
+    return err;
+}
+
+/* Reads the results of every statement sent since the last sync, noting the
+ * first failure. */
+static void tx_sync(coorddb_impl *db)
+{
+    if (!PQpipelineSync(db->conn)) {
+        if (!db->pipe_failed) {
+            db->pipe_failed = true;
+            db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
+        }
+        db->npending = 0;
+        return;
+    }
+    size_t i = 0;
+    int nulls = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(db->conn);
+        if (!r) {
+            /* One NULL ends a statement's results; two in a row mean
+             * nothing more will come (the connection is gone, whatever
+             * PQstatus says yet): never wait for a sync that was lost. */
+            if (PQstatus(db->conn) != CONNECTION_OK || ++nulls > 1) {
+                if (!db->pipe_failed) {
+                    db->pipe_failed = true;
+                    db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database");
+                }
+                break;
+            }
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        const sent *what = i < db->npending ? &db->pending[i] : NULL;
+        if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+            if (what && what->is_commit) {
+                /* COMMIT of a transaction that had failed answers ROLLBACK */
+                db->committed = !strcmp(PQcmdStatus(r), "COMMIT");
+                db->saw_error |= !db->committed;
+            }
+        } else {
+            db->saw_error = true; /* an error, or skipped after one */
+            if (!db->pipe_failed && s != PGRES_PIPELINE_ABORTED) {
+                db->pipe_failed = true;
+                if (sqlstate_is(r, "23505"))
+                    db->pipe_err = usher_fail(&db->pipe_em, USHER_EXISTS,
+                                              "coordinator database: a row that is already there");
+                else if (sqlstate_is(r, "23502") && what && what->seat_id[0]) {
+                    char words[USHER_ERRMSG_SIZE / 2];
+                    pg_words(db, r, words, sizeof words); /* its DETAIL names the seat */
+                    db->pipe_err = usher_fail(&db->pipe_em, USHER_NOTFOUND,
+                                              "a seat of this group is not in the database "
+                                              "(PostgreSQL says: %s)",
+                                              words);
+                } else
+                    db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
+            } else if (!db->pipe_failed) {
+                db->pipe_failed = true;
+                db->pipe_err = pg_fail(db, r, &db->pipe_em, "coordinator database: writing");
+            }
+        }
+        PQclear(r);
+        i++;
+    }
+    db->npending = 0;
+}
+
+/* Queues a prepared statement in the transaction's pipeline. */
+static void tx_send(coorddb_impl *db, int id, const params *p, const char *seat)
+{
+    if (db->pipe_failed)
+        return;
+    if (db->npending == db->cap) {
+        size_t cap = db->cap ? 2 * db->cap : 64;
+        sent *bigger = realloc(db->pending, cap * sizeof *bigger);
+        if (!bigger) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+            return;
+        }
+        db->pending = bigger, db->cap = cap;
+    }
+    char name[8];
+    snprintf(name, sizeof name, "u%d", id);
+    if (!PQsendQueryPrepared(db->conn, name, p->n, p->v, p->len, p->fmt, 0)) {
+        db->pipe_failed = true;
+        db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
+        return;
+    }
+    sent *s = &db->pending[db->npending++];
+    s->is_commit = false;
+    text_copy(s->seat_id, sizeof s->seat_id, seat ? seat : "");
+    if (db->npending >= FLUSH_EVERY)
+        tx_sync(db);
+}
+
+/* Queues fixed SQL (no parameters) in the transaction's pipeline. */
+static void tx_send_sql(coorddb_impl *db, const char *sql)
+{
+    if (db->pipe_failed)
+        return;
+    if (db->npending == db->cap) {
+        size_t cap = db->cap ? 2 * db->cap : 64;
+        sent *bigger = realloc(db->pending, cap * sizeof *bigger);
+        if (!bigger) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+            return;
+        }
+        db->pending = bigger, db->cap = cap;
+    }
+    if (!PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+        db->pipe_failed = true;
+        db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
+        return;
+    }
+    db->pending[db->npending].is_commit = !strcmp(sql, "COMMIT");
+    db->pending[db->npending++].seat_id[0] = '\0';
+}
+
+/* Leaves pipeline mode after reading every result; then the first failure. */
+static usher_err tx_end_pipeline(coorddb_impl *db, usher_errmsg *em)
+{
+    if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF)
+        return db->pipe_failed ? db->pipe_err : USHER_OK;
+    tx_sync(db);
+    if (!PQexitPipelineMode(db->conn) && !db->pipe_failed) {
+        db->pipe_failed = true;
+        db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: pipeline mode");
+    }
+    if (db->pipe_failed && em)
+        *em = db->pipe_em;
+    return db->pipe_failed ? db->pipe_err : USHER_OK;
+}
+
+static void tx_rollback(coorddb_impl *db)
+{
+    batch_reset(&db->rows);
+    if (PQpipelineStatus(db->conn) != PQ_PIPELINE_OFF) {
+        tx_sync(db);
+        PQexitPipelineMode(db->conn);
+    }
+    if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(db->conn, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+/* COMMIT at the end of the pipeline, then every result. Only a COMMIT that
+ * PostgreSQL confirms counts; one sent without an answer (the connection
+ * lost, the server gone) may have happened or not: db is unsure from then
+ * on. An error answered for any statement is a clean failure (rolled back). */
+static usher_err tx_commit(coorddb_impl *db, usher_errmsg *em)
+{
+    batch_flush(db);
+    bool sent_commit = !db->pipe_failed;
+    tx_send_sql(db, "COMMIT");
+    usher_err err = tx_end_pipeline(db, em);
+    if (db->committed && !err)
+        return USHER_OK;
+    if (!err)
+        err = usher_fail(em, USHER_DB, "cannot commit: PostgreSQL gave no answer");
+    if (sent_commit && !db->saw_error) {
+        db->unsure = true;
+        usher_errmsg_prefix(em, "the database server failed while saving, so what it holds is "
+                                "unknown");
+    }
+    tx_rollback(db);
+    return err;
+}
+
+/* ---- meta ----------------------------------------------------------------------- */
+
+static usher_err meta_dup(coorddb_impl *db, const char *key, char **out, usher_errmsg *em)
+{
+    params p = {0};
+    p_text(&p, key);
+    /* Before the statements are prepared (while migrating), as plain text. */
+    PGresult *r = db->prepared
+                      ? run_prepared(db, P_META_GET, &p)
+                      : PQexecParams(db->conn, pg_sql[P_META_GET], p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: reading meta");
+    else if (PQntuples(r) == 0)
+        err = usher_fail(em, USHER_NOTFOUND, "meta \"%s\" is not set", key);
+    else if (!(*out = strdup(col(r, 0, 0))))
+        err = usher_fail(em, USHER_NOMEM, "out of memory reading \"%s\"", key);
+    PQclear(r);
+    return err;
+}
+
+/* As store_meta_get: NOTFOUND when absent, TOOBIG when it does not fit. */
+static usher_err meta_get(coorddb_impl *db, const char *key, char *out, size_t size,
+                          usher_errmsg *em)
+{
+    char *v = NULL;
+    usher_err err = meta_dup(db, key, &v, em);
+    if (!err && strlen(v) >= size)
+        err = usher_fail(em, USHER_TOOBIG, "meta \"%s\" is too long", key);
+    else if (!err)
+        memcpy(out, v, strlen(v) + 1);
+    free(v);
+    return err;
+}
+
+static usher_err meta_opt(coorddb_impl *db, const char *key, char *out, size_t size,
+                          usher_errmsg *em)
+{
+    usher_errmsg probe;
+    usher_err err = meta_get(db, key, out, size, &probe);
+    if (err == USHER_NOTFOUND) {
+        out[0] = '\0';
+        return USHER_OK;
+    }
+    if (err && em)
+        *em = probe;
+    return err;
+}
+
+static usher_err meta_i64(coorddb_impl *db, const char *key, int64_t *out, usher_errmsg *em)
+{
+    char buf[32];
+    usher_err err = meta_get(db, key, buf, sizeof buf, em);
+    if (!err && !text_parse_i64(buf, INT64_MIN, INT64_MAX, out))
+        err = usher_fail(em, USHER_DB, "coordinator database: meta \"%s\" is not a number", key);
+    return err;
+}
+
+/* In the open transaction's pipeline. */
+static void tx_meta_set(coorddb_impl *db, const char *key, const char *value)
+{
+    params p = {0};
+    p_text(&p, key);
+    p_text(&p, value);
+    tx_send(db, P_META_SET, &p, NULL);
+}
+
+static void tx_meta_set_i64(coorddb_impl *db, const char *key, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    tx_meta_set(db, key, buf);
+}
+
+/* ---- opening: schema and migrations ------------------------------------------------ */
+
+static usher_err query_i64(coorddb_impl *db, const char *sql, int64_t *out, usher_errmsg *em)
+{
+    PGresult *r = PQexec(db->conn, sql);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        err = pg_fail(db, r, em, "coordinator database");
+    else
+        *out = col_i64(r, 0, 0);
+    PQclear(r);
+    return err;
+}
+
+/* The database this handle is on, for messages: "gala on /run/postgresql". */
+static void where_text(coorddb_impl *db, char *out, size_t size)
+{
+    const char *host = PQhost(db->conn);
+    snprintf(out, size, "\"%s\"%s%s", PQdb(db->conn) ? PQdb(db->conn) : "",
+             host && *host ? " on " : "", host ? host : "");
+}
+
+/* Reads the schema version (0 for an empty database) and refuses what this
+ * build cannot use; the caller holds LOCK_MIGRATE in a transaction. */
+static usher_err check_schema(coorddb_impl *db, int *version, usher_errmsg *em)
+{
+    char where[256];
+    where_text(db, where, sizeof where);
+    PGresult *r = PQexec(db->conn, "SELECT string_agg(tablename, ', ' ORDER BY tablename), "
+                                   "bool_or(tablename = 'meta') FROM pg_tables "
+                                   "WHERE schemaname = current_schema()");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        usher_err err = pg_fail(db, r, em, "coordinator database: reading its tables");
+        PQclear(r);
+        return err;
+    }
+    char tables[200];
+    text_copy(tables, sizeof tables, col(r, 0, 0));
+    bool has_meta = !strcmp(col(r, 0, 1), "t");
+    PQclear(r);
+    if (!has_meta) {
+        if (tables[0])
+            return usher_fail(em, USHER_SCHEMA,
+                              "the PostgreSQL database %s is not an Usher coordinator's: it "
+                              "holds other tables (%s); give usher-coord a database of its own "
+                              "(createdb)",
+                              where, tables);
+        *version = 0;
+        return USHER_OK;
+    }
+    char v[16];
+    usher_errmsg probe;
+    usher_err err = meta_get(db, K_SCHEMA, v, sizeof v, &probe);
+    int64_t n = 0;
+    if (err == USHER_NOTFOUND || (!err && !text_parse_i64(v, 1, 1000000, &n)))
+        return usher_fail(em, USHER_SCHEMA,
+                          "the PostgreSQL database %s is not an Usher coordinator's (its table "
+                          "meta has no usher_schema); give usher-coord a database of its own",
+                          where);
+    if (err) {
+        if (em)
+            *em = probe;
+        return err;
+    }
+    if (n > PG_SCHEMA_VERSION)
+        return usher_fail(em, USHER_SCHEMA,
+                          "the PostgreSQL database %s was written by a newer Usher (schema %lld, "
+                          "this build knows %d): use that usher-coord or a newer one",
+                          where, (long long)n, PG_SCHEMA_VERSION);
+    *version = (int)n;
+    return USHER_OK;
+}
+
+static usher_err migrate(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    params p = {0};
+    p_i64(&p, LOCK_MIGRATE);
+    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
+                               p.len, p.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
+    PQclear(r);
+    int version = 0;
+    if (!err)
+        err = check_schema(db, &version, em);
+    for (int v = version + 1; !err && v <= PG_SCHEMA_VERSION; v++) {
+        err = exec(db, pg_migrations[v - 1], em, "coordinator database: migrating");
+        if (err)
+            usher_errmsg_prefix(em, "migration to schema %d failed", v);
+    }
+    if (!err && version < PG_SCHEMA_VERSION) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO meta(key, value) VALUES ('" K_SCHEMA "', '%d') "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 PG_SCHEMA_VERSION);
+        err = exec(db, sql, em, "coordinator database: migrating");
+    }
+    if (!err)
+        err = exec(db, "COMMIT", em, "coordinator database: migrating");
+    if (err) {
+        PGresult *rb = PQexec(db->conn, "ROLLBACK");
+        PQclear(rb);
+    }
+    return err;
+}
+
+static void pg_free(coorddb_impl *db)
+{
+    if (!db)
+        return;
+    PQfinish(db->conn); /* ends the session: its advisory locks go with it */
+    pthread_mutex_destroy(&db->mu);
+    batch_release(&db->rows);
+    free(db->seen);
+    free(db->pending);
+    free(db);
+}
+
+static usher_err pg_open(const char *where, coorddb_impl **out, usher_errmsg *em)
+{
+    coorddb_impl *db = calloc(1, sizeof *db);
+    if (!db)
+        return usher_fail(em, USHER_NOMEM, "out of memory opening the PostgreSQL database");
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&db->mu, &a);
+    pthread_mutexattr_destroy(&a);
+    /* dbname carries the whole string (libpq's expand_dbname); the rest are
+     * ours: passwords come from PGPASSFILE or PGPASSWORD as libpq does. */
+    const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
+    const char *vals[] = {where, "usher-coord", "UTF8", NULL};
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    usher_err err = USHER_OK;
+    if (!db->conn) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory connecting to PostgreSQL");
+        goto fail;
+    }
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        char words[300];
+        pg_words(db, NULL, words, sizeof words);
+        err = usher_fail(em, USHER_IO,
+                         "--db %s: cannot connect to PostgreSQL: %s (is the server running, "
+                         "and the database made with createdb?)",
+                         where, words);
+        goto fail;
+    }
+    if (PQserverVersion(db->conn) < 120000) {
+        err = usher_fail(em, USHER_SCHEMA, "--db %s: PostgreSQL %d is too old: use 12 or newer",
+                         where, PQserverVersion(db->conn) / 10000);
+        goto fail;
+    }
+    /* An accepted op is on disk before its answer: the server's default
+     * (on, or what a replicated setup chose: remote_write, remote_apply)
+     * stands, only "off" (which may lose the last commits in a crash) is
+     * raised for this session. */
+    PGresult *sc = PQexec(db->conn, "SHOW synchronous_commit");
+    bool off = PQresultStatus(sc) == PGRES_TUPLES_OK && !strcmp(col(sc, 0, 0), "off");
+    PQclear(sc);
+    if (off && (err = exec(db, "SET synchronous_commit = on", em, "coordinator database")))
+        goto fail;
+    if ((err = migrate(db, em)) || (err = prepare_all(db, em)))
+        goto fail;
+    if ((err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em)) ||
+        (err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em)) ||
+        (err = meta_i64(db, K_OP_IDS_SEQ, &db->op_ids_seq, em)))
+        goto fail;
+    seen_build(db);
+    *out = db;
+    return USHER_OK;
+fail:
+    pg_free(db);
+    return err;
+}
+
+/* Every call below takes the connection (one caller at a time; recursive, so
+ * that calls may nest) and makes sure it is up. */
+#define LOCKED(db, em, call)                                                                       \
+    do {                                                                                           \
+        pthread_mutex_lock(&(db)->mu);                                                             \
+        usher_err err_ = ready((db), (em));                                                        \
+        if (!err_)                                                                                 \
+            err_ = (call);                                                                         \
+        pthread_mutex_unlock(&(db)->mu);                                                           \
+        return err_;                                                                               \
+    } while (0)
+
+static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
+{
+    if (db->locked)
+        return USHER_OK;
+    params p = {0};
+    p_i64(&p, LOCK_SERVE);
+    PGresult *r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
+                               p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    char where[256];
+    where_text(db, where, sizeof where);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: taking its lock");
+    else if (strcmp(col(r, 0, 0), "t") != 0)
+        err = usher_fail(em, USHER_BUSY,
+                         "the PostgreSQL database %s is in use by a running 'usher-coord "
+                         "serve': stop it first",
+                         where);
+    else
+        db->locked = true;
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_lock(coorddb_impl *db, usher_errmsg *em)
+{
+    LOCKED(db, em, lock_body(db, em));
+}
+
+/* ---- the event ------------------------------------------------------------------ */
+
+static usher_err read_settings(coorddb_impl *db, event_settings *s, usher_errmsg *em)
+{
+    char codes[16], by[16];
+    settings_default(s);
+    usher_err err = meta_opt(db, K_CODES, codes, sizeof codes, em);
+    if (!err)
+        err = meta_opt(db, K_CODES_BY, by, sizeof by, em);
+    if (!err)
+        err = meta_opt(db, K_PIN_HASH, s->pin_hash, sizeof s->pin_hash, em);
+    if (!err)
+        err = meta_opt(db, K_TZ, s->tz, sizeof s->tz, em);
+    if (!err)
+        err = meta_opt(db, K_LANG, s->lang, sizeof s->lang, em);
+    if (err)
+        return err;
+    int strength = codes[0] ? ticketcode_strength_parse(codes) : (int)TICKETCODE_STRONG;
+    if (strength < 0)
+        return usher_fail(em, USHER_DB, "meta \"codes\" is \"%s\"; it must be strong or weak",
+                          codes);
+    s->codes = (ticketcode_strength)strength;
+    s->codes_by_organiser = !strcmp(by, "organiser");
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) || !settings_lang_ok(s->lang))
+        return usher_fail(em, USHER_DB,
+                          "the event's staff PIN hash, time zone or language is damaged");
+    return USHER_OK;
+}
+
+static void tx_write_settings(coorddb_impl *db, const event_settings *s)
+{
+    tx_meta_set(db, K_CODES, ticketcode_strength_name(s->codes));
+    tx_meta_set(db, K_CODES_BY, s->codes_by_organiser ? "organiser" : "import");
+    tx_meta_set(db, K_PIN_HASH, s->pin_hash);
+    tx_meta_set(db, K_TZ, s->tz);
+    tx_meta_set(db, K_LANG, s->lang);
+}
+
+static usher_err init_event_body(coorddb_impl *db, const char *name, const layout *l, int64_t now,
+                                 usher_errmsg *em)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, len) ||
+        !text_printable(name))
+        return usher_fail(em, USHER_INVAL,
+                          "the event name must be one line of UTF-8, 1 to %d bytes",
+                          USHER_EVENT_NAME_SIZE - 1);
+    char *json = layout_to_json(l);
+    if (!json)
+        return usher_fail(em, USHER_NOMEM, "out of memory storing the layout");
+    uint8_t raw_id[16];
+    char event_id[2 * sizeof raw_id + 1], existing[USHER_EVENT_NAME_SIZE];
+    char pk[2 * QRSIG_PK_BYTES + 1], sk[QRSIG_KEY_TEXT_SIZE];
+    qrsig_keypair kp;
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        goto out;
+    /* Two inits at once: the second waits here, then finds the first's event. */
+    err = exec(db, "LOCK TABLE meta IN EXCLUSIVE MODE", em, "coordinator database");
+    if (err)
+        goto out;
+    usher_errmsg probe;
+    err = meta_get(db, K_EVENT_NAME, existing, sizeof existing, &probe);
+    if (err != USHER_OK && err != USHER_NOTFOUND && em)
+        *em = probe;
+    if (err == USHER_OK)
+        err = usher_fail(em, USHER_EXISTS,
+                         "this database already holds the event \"%s\"; use a new database "
+                         "(createdb) for a new event",
+                         existing);
+    if (err != USHER_NOTFOUND)
+        goto out;
+    randombytes_buf(raw_id, sizeof raw_id);
+    text_hex(raw_id, sizeof raw_id, event_id);
+    if ((err = qrsig_keygen(&kp)) != USHER_OK) {
+        err = usher_fail(em, err, "cannot make the event's signing key (libsodium failed)");
+        goto out;
+    }
+    qrsig_pk_to_text(kp.pk, pk);
+    qrsig_sk_to_text(kp.sk, sk);
+    sodium_memzero(&kp, sizeof kp);
+    if ((err = tx_pipeline(db, em)))
+        goto out;
+    tx_meta_set(db, K_EVENT_ID, event_id);
+    tx_meta_set(db, K_EVENT_NAME, name);
+    tx_meta_set_i64(db, K_CREATED, now);
+    tx_meta_set_i64(db, K_HOLD_TTL, USHER_DEFAULT_HOLD_TTL_MS);
+    tx_meta_set(db, K_RESEAT, "nearest");
+    tx_meta_set(db, K_PK, pk);
+    tx_meta_set(db, K_SK, sk);
+    tx_meta_set(db, K_LAYOUT, json);
+    for (int i = 0; i < layout_seat_count(l); i++) {
+        params p = {0};
+        p_i64(&p, i);
+        p_text(&p, layout_seat_at(l, i)->id);
+        tx_send(db, P_SEAT_INSERT, &p, NULL);
+    }
+    err = tx_commit(db, em);
+out:
+    tx_rollback(db);
+    sodium_memzero(sk, sizeof sk);
+    free(json);
+    return err;
+}
+
+static usher_err pg_init_event(coorddb_impl *db, const char *name, const layout *l, int64_t now,
+                               usher_errmsg *em)
+{
+    LOCKED(db, em, init_event_body(db, name, l, now, em));
+}
+
+static usher_err set_settings_body(coorddb_impl *db, const event_settings *s, usher_errmsg *em)
+{
+    if (!settings_pin_hash_ok(s->pin_hash) || !settings_tz_ok(s->tz) ||
+        !settings_lang_ok(s->lang) ||
+        (s->codes != TICKETCODE_STRONG && s->codes != TICKETCODE_WEAK))
+        return usher_fail(em, USHER_INVAL,
+                          "event settings: bad PIN hash, time zone, language or codes");
+    char probe[64];
+    usher_err err = meta_get(db, K_EVENT_ID, probe, sizeof probe, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    if (!err)
+        err = tx_begin(db, em);
+    if (err)
+        return err;
+    tx_write_settings(db, s);
+    return tx_commit(db, em);
+}
+
+static usher_err pg_set_settings(coorddb_impl *db, const event_settings *s, usher_errmsg *em)
+{
+    LOCKED(db, em, set_settings_body(db, s, em));
+}
+
+static usher_err get_event_body(coorddb_impl *db, coord_event *out, usher_errmsg *em)
+{
+    coord_event ev;
+    memset(&ev, 0, sizeof ev);
+    char reseat[16], pk[2 * QRSIG_PK_BYTES + 1], sk[QRSIG_KEY_TEXT_SIZE];
+    usher_err err = meta_get(db, K_EVENT_ID, ev.event_id, sizeof ev.event_id, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    if (!err)
+        err = meta_get(db, K_EVENT_NAME, ev.name, sizeof ev.name, em);
+    if (!err)
+        err = meta_i64(db, K_CREATED, &ev.created_at, em);
+    if (!err)
+        err = meta_i64(db, K_HOLD_TTL, &ev.hold_ttl_ms, em);
+    if (!err)
+        err = meta_get(db, K_RESEAT, reseat, sizeof reseat, em);
+    if (!err)
+        err = meta_get(db, K_PK, pk, sizeof pk, em);
+    if (!err)
+        err = meta_get(db, K_SK, sk, sizeof sk, em);
+    if (!err && (!qrsig_pk_from_text(pk, ev.pk) || !qrsig_sk_from_text(sk, ev.sk)))
+        err = usher_fail(em, USHER_DB, "the event's signing key in the database is damaged");
+    if (!err && strcmp(reseat, "nearest") != 0 && strcmp(reseat, "none") != 0)
+        err = usher_fail(em, USHER_DB,
+                         "meta \"reseat\" is \"%s\"; it must be \"nearest\" or \"none\"", reseat);
+    sodium_memzero(sk, sizeof sk);
+    if (!err) {
+        ev.reseat = strcmp(reseat, "nearest") == 0 ? RESEAT_NEAREST : RESEAT_NONE;
+        err = read_settings(db, &ev.settings, em);
+    }
+    if (!err)
+        *out = ev;
+    sodium_memzero(&ev, sizeof ev);
+    return err;
+}
+
+static usher_err pg_get_event(coorddb_impl *db, coord_event *out, usher_errmsg *em)
+{
+    LOCKED(db, em, get_event_body(db, out, em));
+}
+
+static usher_err layout_json_body(coorddb_impl *db, char **json, usher_errmsg *em)
+{
+    usher_err err = meta_dup(db, K_LAYOUT, json, em);
+    if (err == USHER_NOTFOUND)
+        return usher_fail(em, USHER_NOTFOUND,
+                          "this database holds no event yet: run usher-coord init");
+    return err;
+}
+
+static usher_err pg_layout_json(coorddb_impl *db, char **json, usher_errmsg *em)
+{
+    LOCKED(db, em, layout_json_body(db, json, em));
+}
+
+/* ---- loading the state ------------------------------------------------------------ */
+
+static usher_err load_rows(coorddb_impl *db, state *st, change_type type, usher_errmsg *em)
+{
+    const char *sql = type == CHANGE_SEAT
+                          ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
+                            "lease_until FROM seats ORDER BY idx"
+                          : "SELECT code, name, class, seat, party, checked_in_at, "
+                            "checkin_device, revoked, note, attention FROM tickets";
+    PGresult *r = PQexec(db->conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, "coordinator database: loading");
+        PQclear(r);
+        return err;
+    }
+    usher_err err = USHER_OK;
+    change c;
+    for (int i = 0; !err && i < PQntuples(r); i++) {
+        memset(&c, 0, sizeof c);
+        c.type = type;
+        if (type == CHANGE_SEAT) {
+            col_text(r, i, 0, c.seat_id, sizeof c.seat_id);
+            read_seat(r, i, 1, &c.seat);
+        } else {
+            read_ticket(r, i, 0, &c.ticket);
+        }
+        err = state_apply_change(st, &c, em);
+        if (err)
+            usher_errmsg_prefix(em, "coordinator database: loading %s",
+                                type == CHANGE_SEAT ? "seats" : "tickets");
+    }
+    PQclear(r);
+    return err;
+}
+
+static usher_err load_verdicts(coorddb_impl *db, state *st, usher_errmsg *em)
+{
+    params p = {0};
+    p_i64(&p, db->op_ids_seq);
+    PGresult *r = PQexecParams(
+        db->conn, "SELECT id, " VERDICT_COLUMNS " FROM ops WHERE seq > $1::bigint ORDER BY seq",
+        p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: loading verdicts");
+    verdict v;
+    for (int i = 0; !err && i < PQntuples(r); i++) {
+        read_verdict(r, i, 1, &v);
+        col_text(r, i, 0, v.op_id, sizeof v.op_id);
+        if (state_remember(st, &v) == USHER_NOMEM)
+            err = usher_fail(em, USHER_NOMEM, "out of memory loading verdicts");
+    }
+    PQclear(r);
+    return err;
+}
+
+static usher_err load_body(coorddb_impl *db, const state_config *cfg, layout **l, state **st,
+                           usher_errmsg *em)
+{
+    char *json = NULL;
+    layout *lay = NULL;
+    state *s = NULL;
+    /* One snapshot of the database for everything read. */
+    usher_err err = exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", em,
+                         "coordinator database: loading");
+    if (err)
+        return err;
+    err = layout_json_body(db, &json, em);
+    if (err)
+        goto fail;
+    err = layout_from_json(json, strlen(json), &lay, em);
+    if (err) {
+        usher_errmsg_prefix(em, "the layout stored in the database");
+        goto fail;
+    }
+    s = state_new(lay, cfg);
+    if (!s) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory loading the state");
+        goto fail;
+    }
+    err = load_rows(db, s, CHANGE_TICKET, em);
+    if (!err)
+        err = load_rows(db, s, CHANGE_SEAT, em);
+    if (!err && cfg->remember_ops)
+        err = load_verdicts(db, s, em);
+    if (err)
+        goto fail;
+    if (!state_check(s, em)) {
+        usher_errmsg_prefix(em, "the database breaks the one-seat-one-ticket rule");
+        err = USHER_CONFLICT;
+        goto fail;
+    }
+    tx_rollback(db);
+    free(json);
+    *l = lay;
+    *st = s;
+    return USHER_OK;
+fail:
+    tx_rollback(db);
+    state_free(s);
+    layout_free(lay);
+    free(json);
+    return err;
+}
+
+static usher_err pg_load(coorddb_impl *db, const state_config *cfg, layout **l, state **st,
+                         usher_errmsg *em)
+{
+    LOCKED(db, em, load_body(db, cfg, l, st, em));
+}
+
+/* ---- writing changes --------------------------------------------------------------- */
+
+static void sb_add(batch *b, strbuf *sb, const char *v, size_t n)
+{
+    if (sb->len + n + 2 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 256;
+        while (cap < sb->len + n + 2)
+            cap *= 2;
+        char *bigger = realloc(sb->s, cap);
+        if (!bigger) {
+            b->nomem = true;
+            return;
+        }
+        sb->s = bigger, sb->cap = cap;
+    }
+    memcpy(sb->s + sb->len, v, n);
+    sb->len += n;
+    sb->s[sb->len] = '\0';
+}
+
+/* One element of an array literal: "text" with " and \ escaped; a string
+ * that is not UTF-8 (which the database refuses) has its high bytes made '?'
+ * rather than fail a whole group. */
+static void arr_text(batch *b, strbuf *sb, const char *v)
+{
+    v = v ? v : "";
+    bool utf8 = text_utf8_valid(v, strlen(v));
+    sb_add(b, sb, sb->len ? ",\"" : "{\"", 2);
+    const char *run = v;
+    for (const char *c = v;; c++) {
+        bool special = *c == '"' || *c == '\\' || (!utf8 && (unsigned char)*c >= 0x80);
+        if (!*c || special) {
+            sb_add(b, sb, run, (size_t)(c - run));
+            if (!*c)
+                break;
+            if (*c == '"' || *c == '\\')
+                sb_add(b, sb, "\\", 1), sb_add(b, sb, c, 1);
+            else
+                sb_add(b, sb, "?", 1);
+            run = c + 1;
+        }
+    }
+    sb_add(b, sb, "\"", 1);
+}
+
+static void arr_i64(batch *b, strbuf *sb, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%s%lld", sb->len ? "," : "{", (long long)v);
+    sb_add(b, sb, t, (size_t)n);
+}
+
+static void batch_reset(batch *b)
+{
+    colset *sets[] = {&b->ops, &b->changes, &b->alerts, &b->checkins};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        for (int c = 0; c < MAX_COLS; c++)
+            sets[i]->col[c].len = 0;
+        sets[i]->rows = 0;
+    }
+    b->nseats = b->ntickets = 0;
+    b->nomem = false;
+}
+
+static void batch_release(batch *b)
+{
+    colset *sets[] = {&b->ops, &b->changes, &b->alerts, &b->checkins};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        for (int c = 0; c < MAX_COLS; c++)
+            free(sets[i]->col[c].s);
+    free(b->seats);
+    free(b->tickets);
+}
+
+/* Sends one table's gathered rows as one statement (ncols arrays, then
+ * extra parameters) and empties them. */
+static void send_cols(coorddb_impl *db, int stmt, colset *cs, int ncols, const params *extra,
+                      const char *seat_marker)
+{
+    if (!cs->rows)
+        return;
+    params p = {0};
+    for (int c = 0; c < ncols; c++) {
+        sb_add(&db->rows, &cs->col[c], "}", 1);
+        p.v[p.n] = cs->col[c].s;
+        p.len[p.n] = 0;
+        p.fmt[p.n] = 0;
+        p.n++;
+    }
+    for (int i = 0; extra && i < extra->n; i++) {
+        p.v[p.n] = extra->v[i];
+        p.len[p.n] = extra->len[i];
+        p.fmt[p.n] = extra->fmt[i];
+        p.n++;
+    }
+    if (db->rows.nomem) {
+        if (!db->pipe_failed) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+        }
+    } else {
+        tx_send(db, stmt, &p, seat_marker);
+    }
+    for (int c = 0; c < ncols; c++)
+        cs->col[c].len = 0;
+    cs->rows = 0;
+}
+
+static int cmp_seat_row(const void *a, const void *b)
+{
+    const seat_row *x = *(const seat_row *const *)a, *y = *(const seat_row *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static int cmp_ticket_row(const void *a, const void *b)
+{
+    const ticket_state *x = *(const ticket_state *const *)a, *y = *(const ticket_state *const *)b;
+    int c = strcmp(x->code, y->code);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* The seat and ticket rows, each written once as it is last. */
+static void flush_rows(coorddb_impl *db)
+{
+    batch *b = &db->rows;
+    size_t most = b->nseats > b->ntickets ? b->nseats : b->ntickets;
+    if (!most)
+        return;
+    const void **order = malloc(most * sizeof *order);
+    colset *cs = calloc(1, sizeof *cs);
+    if (!order || !cs) {
+        b->nomem = true;
+        free(order);
+        free(cs);
+        if (!db->pipe_failed) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+        }
+        return;
+    }
+    for (size_t i = 0; i < b->nseats; i++)
+        order[i] = &b->seats[i];
+    qsort(order, b->nseats, sizeof *order, cmp_seat_row);
+    for (size_t i = 0; i < b->nseats; i++) {
+        const seat_row *r = order[i];
+        if (i + 1 < b->nseats && !strcmp(r->id, ((const seat_row *)order[i + 1])->id))
+            continue; /* a later change of the same seat follows */
+        arr_text(b, &cs->col[0], r->id);
+        arr_text(b, &cs->col[1], r->s.ticket);
+        arr_i64(b, &cs->col[2], r->s.blocked);
+        arr_text(b, &cs->col[3], r->s.hold_device);
+        arr_i64(b, &cs->col[4], r->s.hold_until);
+        arr_text(b, &cs->col[5], r->s.lease_device);
+        arr_i64(b, &cs->col[6], r->s.lease_until);
+        cs->rows++;
+    }
+    send_cols(db, P_SEATS_BULK, cs, 7, NULL, "*");
+    for (size_t i = 0; i < b->ntickets; i++)
+        order[i] = &b->tickets[i];
+    qsort(order, b->ntickets, sizeof *order, cmp_ticket_row);
+    for (size_t i = 0; i < b->ntickets; i++) {
+        const ticket_state *t = order[i];
+        if (i + 1 < b->ntickets && !strcmp(t->code, ((const ticket_state *)order[i + 1])->code))
+            continue;
+        arr_text(b, &cs->col[0], t->code);
+        arr_text(b, &cs->col[1], t->name);
+        arr_text(b, &cs->col[2], t->klass);
+        arr_text(b, &cs->col[3], t->seat);
+        arr_text(b, &cs->col[4], t->party);
+        arr_i64(b, &cs->col[5], t->checked_in_at);
+        arr_text(b, &cs->col[6], t->checkin_device);
+        arr_i64(b, &cs->col[7], t->revoked);
+        arr_text(b, &cs->col[8], t->note);
+        arr_i64(b, &cs->col[9], t->attention);
+        cs->rows++;
+    }
+    params extra = {0};
+    p_i64(&extra, b->now);
+    send_cols(db, P_TICKETS_BULK, cs, 10, &extra, NULL);
+    for (int c = 0; c < MAX_COLS; c++)
+        free(cs->col[c].s);
+    free(cs);
+    free(order);
+    b->nseats = b->ntickets = 0;
+}
+
+static void batch_flush(coorddb_impl *db)
+{
+    if (db->pipe_failed)
+        return;
+    batch *b = &db->rows;
+    send_cols(db, P_OPS_BULK, &b->ops, 23, NULL, NULL);
+    send_cols(db, P_CHANGES_BULK, &b->changes, 21, NULL, NULL);
+    flush_rows(db);
+    send_cols(db, P_ALERTS_BULK, &b->alerts, 13, NULL, NULL);
+    send_cols(db, P_CHECKINS_BULK, &b->checkins, 6, NULL, NULL);
+}
+
+/* Many rows (an import of thousands of tickets) go in several statements. */
+#define BATCH_ROWS 4096
+
+static void batch_maybe_flush(coorddb_impl *db)
+{
+    batch *b = &db->rows;
+    if (b->changes.rows + b->ops.rows + b->alerts.rows >= BATCH_ROWS)
+        batch_flush(db);
+}
+
+static void *grow(void *v, size_t *cap, size_t n, size_t size, bool *nomem)
+{
+    if (n < *cap)
+        return v;
+    size_t c = *cap ? 2 * *cap : 64;
+    void *bigger = realloc(v, c * size);
+    if (!bigger) {
+        *nomem = true;
+        return v;
+    }
+    *cap = c;
+    return bigger;
+}
+
+/* Gathers change c as number seq and the seats or tickets row it describes. */
+static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq, const char *op_id,
+                                 int64_t now, usher_errmsg *em)
+{
+    static const seat_state no_seat;
+    static const ticket_state no_ticket;
+    bool is_seat = c->type == CHANGE_SEAT;
+    if (!is_seat && c->type != CHANGE_TICKET)
+        return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
+    batch *b = &db->rows;
+    colset *cs = &b->changes;
+    const seat_state *st = is_seat ? &c->seat : &no_seat;
+    const ticket_state *t = is_seat ? &no_ticket : &c->ticket;
+    arr_i64(b, &cs->col[0], seq);
+    arr_text(b, &cs->col[1], is_seat ? "seat" : "ticket");
+    arr_i64(b, &cs->col[2], now);
+    arr_text(b, &cs->col[3], op_id ? op_id : "");
+    arr_text(b, &cs->col[4], is_seat ? c->seat_id : "");
+    arr_text(b, &cs->col[5], st->ticket);
+    arr_i64(b, &cs->col[6], st->blocked);
+    arr_text(b, &cs->col[7], st->hold_device);
+    arr_i64(b, &cs->col[8], st->hold_until);
+    arr_text(b, &cs->col[9], st->lease_device);
+    arr_i64(b, &cs->col[10], st->lease_until);
+    arr_text(b, &cs->col[11], t->code);
+    arr_text(b, &cs->col[12], t->name);
+    arr_text(b, &cs->col[13], t->klass);
+    arr_text(b, &cs->col[14], t->seat);
+    arr_text(b, &cs->col[15], t->party);
+    arr_i64(b, &cs->col[16], t->checked_in_at);
+    arr_text(b, &cs->col[17], t->checkin_device);
+    arr_i64(b, &cs->col[18], t->revoked);
+    arr_text(b, &cs->col[19], t->note);
+    arr_i64(b, &cs->col[20], t->attention);
+    cs->rows++;
+    b->now = now;
+    if (is_seat) {
+        b->seats = grow(b->seats, &b->seats_cap, b->nseats, sizeof *b->seats, &b->nomem);
+        if (b->nseats < b->seats_cap) {
+            seat_row *r = &b->seats[b->nseats++];
+            text_copy(r->id, sizeof r->id, c->seat_id);
+            r->s = c->seat;
+        }
+    } else {
+        b->tickets = grow(b->tickets, &b->tickets_cap, b->ntickets, sizeof *b->tickets, &b->nomem);
+        if (b->ntickets < b->tickets_cap)
+            b->tickets[b->ntickets++] = c->ticket;
+    }
+    if (b->nomem)
+        return usher_fail(em, USHER_NOMEM, "out of memory writing");
+    batch_maybe_flush(db);
+    return USHER_OK;
+}
+
+static void tx_write_alert(coorddb_impl *db, const alert *a, const char *before, const char *after,
+                           int64_t now)
+{
+    batch *b = &db->rows;
+    colset *cs = &b->alerts;
+    const char *kind = alert_kind_name(a->kind);
+    arr_text(b, &cs->col[0], kind ? kind : "");
+    arr_text(b, &cs->col[1], a->ticket);
+    arr_text(b, &cs->col[2], a->seat);
+    arr_text(b, &cs->col[3], a->other_seat);
+    arr_text(b, &cs->col[4], a->device);
+    arr_text(b, &cs->col[5], a->other_device);
+    arr_i64(b, &cs->col[6], a->at);
+    arr_i64(b, &cs->col[7], a->other_at);
+    arr_text(b, &cs->col[8], a->op_id);
+    arr_i64(b, &cs->col[9], now);
+    arr_text(b, &cs->col[10], a->note);
+    arr_text(b, &cs->col[11], before);
+    arr_text(b, &cs->col[12], after);
+    cs->rows++;
+    batch_maybe_flush(db);
+}
+
+/* A file of weak codes makes the event's codes weak, unless the organiser
+ * decided; read before the transaction's pipeline starts. */
+static usher_err codes_after(coorddb_impl *db, const ticket_list *tl, bool *make_weak,
+                             usher_errmsg *em)
+{
+    *make_weak = false;
+    event_settings s;
+    usher_err err = read_settings(db, &s, em);
+    if (err || s.codes_by_organiser || s.codes == TICKETCODE_WEAK)
+        return err;
+    ticketcode_report rep;
+    err = ticket_list_classify(tl, &rep);
+    if (err)
+        return usher_fail(em, err, "out of memory checking the ticket codes");
+    *make_weak = rep.strength == TICKETCODE_WEAK;
+    return USHER_OK;
+}
+
+static usher_err add_tickets_body(coorddb_impl *db, state *st, const ticket_list *tl, int64_t now,
+                                  size_t *added, usher_errmsg *em)
+{
+    for (size_t i = 0; i < tl->count; i++)
+        if (state_find_ticket(st, tl->items[i].code) >= 0)
+            return usher_fail(em, USHER_EXISTS, "ticket %s is already imported; nothing was added",
+                              tl->items[i].code);
+    if (tl->count == 0) {
+        *added = 0;
+        return USHER_OK;
+    }
+    state *trial = state_clone(st);
+    if (!trial)
+        return usher_fail(em, USHER_NOMEM, "out of memory importing tickets");
+    bool weak = false;
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (!err)
+        err = codes_after(db, tl, &weak, em);
+    if (!err)
+        err = tx_pipeline(db, em);
+    change c;
+    for (size_t i = 0; !err && i < tl->count; i++) {
+        const ticket_rec *r = &tl->items[i];
+        err = state_add_ticket(trial, r->code, r->name, r->klass, &c, em);
+        if (err == USHER_EXISTS)
+            err = usher_fail(em, USHER_EXISTS, "ticket %s is listed twice; nothing was added",
+                             r->code);
+        else if (err)
+            usher_errmsg_prefix(em, "nothing was added");
+        else
+            err = tx_write_change(db, &c, db->last_seq + 1 + (int64_t)i, NULL, now, em);
+    }
+    if (!err && weak)
+        tx_meta_set(db, K_CODES, ticketcode_strength_name(TICKETCODE_WEAK));
+    if (!err)
+        err = tx_commit(db, em);
+    tx_rollback(db);
+    state_free(trial);
+    if (err)
+        return err;
+    db->last_seq += (int64_t)tl->count;
+    for (size_t i = 0; i < tl->count; i++) {
+        const ticket_rec *r = &tl->items[i];
+        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK)
+            return usher_fail(em, USHER_NOMEM,
+                              "the tickets were saved but memory ran out; restart "
+                              "usher-coord");
+    }
+    *added = tl->count;
+    return USHER_OK;
+}
+
+static usher_err pg_add_tickets(coorddb_impl *db, state *st, const ticket_list *tl, int64_t now,
+                                size_t *added, usher_errmsg *em)
+{
+    LOCKED(db, em, add_tickets_body(db, st, tl, now, added, em));
+}
+
+static usher_err admin_change_body(coorddb_impl *db, state *st, coorddb_admin_fn fn, void *arg,
+                                   const coord_alert *trail, size_t ntrail,
+                                   const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                                   usher_errmsg *em)
+{
+    change *cs = NULL;
+    size_t n = 0;
+    state *trial = state_clone(st);
+    if (!trial)
+        return usher_fail(em, USHER_NOMEM, "out of memory changing tickets");
+    usher_err err = fn(trial, arg, &cs, &n, em);
+    state_free(trial);
+    bool weak = false;
+    if (!err)
+        err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (!err && new_codes && new_codes->count)
+        err = codes_after(db, new_codes, &weak, em);
+    if (!err)
+        err = tx_pipeline(db, em);
+    for (size_t i = 0; !err && i < n; i++)
+        err = tx_write_change(db, &cs[i], db->last_seq + 1 + (int64_t)i, NULL, now, em);
+    for (size_t i = 0; !err && i < ntrail; i++)
+        tx_write_alert(db, &trail[i].a, trail[i].before, trail[i].after, now);
+    if (!err && weak)
+        tx_meta_set(db, K_CODES, ticketcode_strength_name(TICKETCODE_WEAK));
+    if (!err)
+        err = tx_commit(db, em);
+    tx_rollback(db);
+    free(cs);
+    if (err)
+        return err;
+    db->last_seq += (int64_t)n;
+    cs = NULL;
+    if (fn(st, arg, &cs, &n, em) != USHER_OK)
+        return usher_fail(em, USHER_NOMEM,
+                          "the tickets were saved but memory ran out; restart usher-coord");
+    free(cs);
+    if (last_seq)
+        *last_seq = db->last_seq;
+    return USHER_OK;
+}
+
+static usher_err pg_admin_change(coorddb_impl *db, state *st, coorddb_admin_fn fn, void *arg,
+                                 const coord_alert *trail, size_t ntrail,
+                                 const ticket_list *new_codes, int64_t now, int64_t *last_seq,
+                                 usher_errmsg *em)
+{
+    LOCKED(db, em, admin_change_body(db, st, fn, arg, trail, ntrail, new_codes, now, last_seq, em));
+}
+
+/* Gathers one op with everything it caused; *seq and *op_seq count up. */
+static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const apply_result *r,
+                                 int64_t now, int64_t *seq, int64_t *op_seq, usher_errmsg *em)
+{
+    batch *b = &db->rows;
+    colset *o = &b->ops;
+    const verdict *v = &r->v;
+    arr_text(b, &o->col[0], op->id);
+    arr_text(b, &o->col[1], op->device);
+    arr_text(b, &o->col[2], op_kind_name(op->kind));
+    arr_text(b, &o->col[3], op->ticket);
+    arr_text(b, &o->col[4], op->seat);
+    arr_i64(b, &o->col[5], op->at);
+    arr_text(b, &o->col[6], op->expect_ticket_seat);
+    arr_i64(b, &o->col[7], op->expect_seat_free);
+    arr_text(b, &o->col[8], op->party);
+    arr_i64(b, &o->col[9], op->ttl_ms);
+    arr_i64(b, &o->col[10], op->manual);
+    arr_text(b, &o->col[11], op->note);
+    arr_text(b, &o->col[12], verdict_status_name(v->status));
+    arr_text(b, &o->col[13], verdict_status_name(v->first));
+    arr_text(b, &o->col[14], verdict_reason_name(v->reason));
+    arr_text(b, &o->col[15], v->reseat);
+    arr_text(b, &o->col[16], v->ticket_seat);
+    arr_text(b, &o->col[17], v->seat_ticket);
+    arr_i64(b, &o->col[18], v->checked_in_at);
+    arr_text(b, &o->col[19], v->checkin_device);
+    arr_i64(b, &o->col[20], *op_seq + 1);
+    arr_i64(b, &o->col[21], now);
+    arr_i64(b, &o->col[22], op->wait_ms);
+    o->rows++;
+    ++*op_seq;
+    for (int k = 0; k < r->nchanges; k++) {
+        usher_err err = tx_write_change(db, &r->changes[k], *seq + 1, op->id, now, em);
+        if (err)
+            return err;
+        ++*seq;
+    }
+    for (int k = 0; k < r->nalerts; k++)
+        tx_write_alert(db, &r->alerts[k], "", "", now);
+    if (op->kind == OP_CHECKIN && r->v.status == VERDICT_ACCEPTED) {
+        colset *c = &b->checkins;
+        arr_text(b, &c->col[0], op->ticket);
+        arr_text(b, &c->col[1], op->device);
+        arr_i64(b, &c->col[2], op_happened_at(op, now)); /* the coordinator's clock */
+        arr_i64(b, &c->col[3], r->v.reason == REASON_DUPLICATE_CHECKIN);
+        arr_text(b, &c->col[4], op->id);
+        arr_i64(b, &c->col[5], op->manual);
+        c->rows++;
+    }
+    return b->nomem ? usher_fail(em, USHER_NOMEM, "out of memory writing") : USHER_OK;
+}
+
+static int cmp_op_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An op id twice among the ops to write (the log has no index over its
+ * random ids: this guards it). */
+static usher_err check_batch_ids(const usher_op *ops, const apply_result *res, size_t n,
+                                 usher_errmsg *em)
+{
+    const char **ids = n ? malloc(n * sizeof *ids) : NULL;
+    if (n && !ids)
+        return usher_fail(em, USHER_NOMEM, "out of memory checking a batch");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            ids[k++] = ops[i].id;
+    qsort(ids, k, sizeof *ids, cmp_op_id);
+    usher_err err = USHER_OK;
+    for (size_t i = 1; !err && i < k; i++)
+        if (!strcmp(ids[i - 1], ids[i]))
+            err = usher_fail(em, USHER_EXISTS, "op %s is already in the log", ids[i]);
+    free(ids);
+    return err;
+}
+
+static usher_err commit_body(coorddb_impl *db, const usher_op *ops, apply_result *res, size_t n,
+                             int64_t now, int64_t *last_seq, usher_errmsg *em)
+{
+    int64_t seq = db->last_seq, op_seq = db->last_op_seq;
+    usher_err err = check_batch_ids(ops, res, n, em);
+    if (err)
+        return err;
+    if ((err = tx_begin(db, em)))
+        return err;
+    for (size_t i = 0; !err && i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            err = tx_write_result(db, &ops[i], &res[i], now, &seq, &op_seq, em);
+    if (!err)
+        err = tx_commit(db, em);
+    if (err) {
+        tx_rollback(db);
+        return err;
+    }
+    int64_t next = db->last_seq;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].v.status != VERDICT_DUPLICATE)
+            for (int k = 0; k < res[i].nchanges; k++)
+                res[i].changes[k].seq = ++next;
+    db->last_seq = seq;
+    db->last_op_seq = op_seq;
+    *last_seq = seq;
+    return USHER_OK;
+}
+
+static usher_err pg_commit(coorddb_impl *db, const usher_op *ops, apply_result *res, size_t n,
+                           int64_t now, int64_t *last_seq, usher_errmsg *em)
+{
+    LOCKED(db, em, commit_body(db, ops, res, n, now, last_seq, em));
+}
+
+/* ---- op ids --------------------------------------------------------------------- */
+
+/* As the SQLite store's key: 16 bytes for a lower-case UUID, else its text. */
+static int op_id_key(const char *id, uint8_t out[USHER_OPID_SIZE])
+{
+    size_t len = strlen(id);
+    if (len != 36 || !op_id_valid(id))
+        goto text;
+    int k = 0;
+    for (size_t i = 0; i < 36; i++) {
+        char c = id[i];
+        if (c == '-')
+            continue;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            goto text;
+        if (k % 2 == 0)
+            out[k / 2] = (uint8_t)(v << 4);
+        else
+            out[k / 2] |= (uint8_t)v;
+        k++;
+    }
+    return 16;
+text:
+    len = len < USHER_OPID_SIZE ? len : USHER_OPID_SIZE - 1;
+    memcpy(out, id, len);
+    return (int)len;
+}
+
+/* Four bit positions for a key, from one 128-bit BLAKE2b of it. */
+static void seen_bits_of(const coorddb_impl *db, const uint8_t *key, int len, uint64_t pos[4])
+{
+    uint8_t h[16];
+    crypto_generichash(h, sizeof h, key, (unsigned long long)len, NULL, 0);
+    uint64_t a, b;
+    memcpy(&a, h, 8);
+    memcpy(&b, h + 8, 8);
+    for (int i = 0; i < 4; i++)
+        pos[i] = (a + (uint64_t)i * (b | 1)) & (db->seen_bits - 1);
+}
+
+static void seen_add(coorddb_impl *db, const uint8_t *key, int len)
+{
+    if (!db->seen)
+        return;
+    uint64_t pos[4];
+    seen_bits_of(db, key, len, pos);
+    for (int i = 0; i < 4; i++)
+        db->seen[pos[i] / 64] |= UINT64_C(1) << (pos[i] % 64);
+    db->seen_count++;
+}
+
+static bool seen_maybe(const coorddb_impl *db, const uint8_t *key, int len)
+{
+    if (!db->seen)
+        return true;
+    uint64_t pos[4];
+    seen_bits_of(db, key, len, pos);
+    for (int i = 0; i < 4; i++)
+        if (!(db->seen[pos[i] / 64] & (UINT64_C(1) << (pos[i] % 64))))
+            return false;
+    return true;
+}
+
+/* (Re)builds the filter from op_ids, 32 bits a key it holds now (at least
+ * 2^20 bits, 128 KiB), so that it takes as many again before it is rebuilt
+ * at 16. On failure the filter is off: every id is looked up. */
+static void seen_build(coorddb_impl *db)
+{
+    free(db->seen);
+    db->seen = NULL;
+    db->seen_count = 0;
+    PGresult *r = PQexecParams(db->conn, "SELECT id FROM op_ids", 0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return;
+    }
+    uint64_t n = (uint64_t)PQntuples(r), bits = UINT64_C(1) << 20;
+    while (bits < 32 * (n + 1))
+        bits *= 2;
+    db->seen = calloc(bits / 64, sizeof *db->seen);
+    db->seen_bits = bits;
+    for (int i = 0; db->seen && i < PQntuples(r); i++)
+        seen_add(db, (const uint8_t *)PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
+    PQclear(r);
+}
+
+static int64_t pg_ops_unsaved(const coorddb_impl *db)
+{
+    return db->last_op_seq - db->op_ids_seq;
+}
+
+typedef struct id_row {
+    uint8_t key[USHER_OPID_SIZE];
+    int len;
+    int64_t seq;
+} id_row;
+
+static int cmp_id_row(const void *a, const void *b)
+{
+    const id_row *x = a, *y = b;
+    int n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, (size_t)n);
+    return c ? c : x->len - y->len;
+}
+
+static usher_err save_op_ids_body(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    params p = {0};
+    p_i64(&p, db->op_ids_seq);
+    PGresult *r = PQexecParams(db->conn, "SELECT seq, id FROM ops WHERE seq > $1::bigint", p.n,
+                               NULL, p.v, p.len, p.fmt, 0);
+    id_row *rows = NULL;
+    size_t n = 0;
+    int64_t top = db->op_ids_seq;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: saving op ids");
+        goto out;
+    }
+    n = (size_t)PQntuples(r);
+    rows = malloc((n ? n : 1) * sizeof *rows);
+    if (!rows) {
+        err = usher_fail(em, USHER_NOMEM, "out of memory saving op ids");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows[i].seq = col_i64(r, (int)i, 0);
+        rows[i].len = op_id_key(col(r, (int)i, 1), rows[i].key);
+        top = rows[i].seq > top ? rows[i].seq : top;
+    }
+    /* In key order, as the SQLite store: each index page touched once. */
+    qsort(rows, n, sizeof *rows, cmp_id_row);
+    if ((err = tx_pipeline(db, em)))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        params q = {0};
+        p_bin(&q, rows[i].key, rows[i].len);
+        p_i64(&q, rows[i].seq);
+        tx_send(db, P_OPID_INSERT, &q, NULL);
+    }
+    tx_meta_set_i64(db, K_OP_IDS_SEQ, top);
+    err = tx_commit(db, em);
+    if (!err) {
+        db->op_ids_seq = top;
+        if (db->seen && (uint64_t)(db->seen_count + (int64_t)n) * 16 > db->seen_bits)
+            seen_build(db); /* bigger, from the table */
+        else
+            for (size_t i = 0; i < n; i++)
+                seen_add(db, rows[i].key, rows[i].len);
+    }
+out:
+    PQclear(r);
+    tx_rollback(db);
+    free(rows);
+    return err;
+}
+
+static usher_err pg_save_op_ids(coorddb_impl *db, usher_errmsg *em)
+{
+    LOCKED(db, em, save_op_ids_body(db, em));
+}
+
+static usher_err find_verdict_body(coorddb_impl *db, const char *op_id, verdict *out,
+                                   usher_errmsg *em)
+{
+    uint8_t key[USHER_OPID_SIZE];
+    int len = op_id_key(op_id, key);
+    params p = {0};
+    p_bin(&p, key, len);
+    PGresult *r = run_prepared(db, P_FIND_VERDICT, &p);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: finding an op");
+    } else if (PQntuples(r) == 0) {
+        err = USHER_NOTFOUND;
+    } else {
+        verdict v;
+        read_verdict(r, 0, 1, &v);
+        col_text(r, 0, 0, v.op_id, sizeof v.op_id);
+        if (strcmp(v.op_id, op_id) == 0)
+            *out = v;
+        else
+            err = USHER_NOTFOUND;
+    }
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_find_verdict(coorddb_impl *db, const char *op_id, verdict *out,
+                                 usher_errmsg *em)
+{
+    LOCKED(db, em, find_verdict_body(db, op_id, out, em));
+}
+
+/* Every lookup in one pipeline: one round trip for a group's new ops. */
+static usher_err find_verdicts_body(coorddb_impl *db, const char *const *op_ids, size_t n,
+                                    verdict *out, bool *found, usher_errmsg *em)
+{
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    bool *ask = n ? calloc(n, sizeof *ask) : NULL;
+    if (n && !ask)
+        return usher_fail(em, USHER_NOMEM, "out of memory finding ops");
+    size_t asked = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t key[USHER_OPID_SIZE];
+        ask[i] = op_ids[i] && seen_maybe(db, key, op_id_key(op_ids[i], key));
+        asked += ask[i];
+    }
+    if (!asked || !PQenterPipelineMode(db->conn)) {
+        free(ask);
+        return asked ? pg_fail(db, NULL, em, "coordinator database: pipeline mode") : USHER_OK;
+    }
+    char name[8];
+    snprintf(name, sizeof name, "u%d", P_FIND_VERDICT);
+    usher_err err = USHER_OK;
+    size_t nsent = 0;
+    for (size_t i = 0; !err && i < n; i++) {
+        if (!ask[i])
+            continue;
+        uint8_t key[USHER_OPID_SIZE];
+        params p = {0};
+        p_bin(&p, key, op_id_key(op_ids[i], key));
+        if (!PQsendQueryPrepared(db->conn, name, p.n, p.v, p.len, p.fmt, 0))
+            err = pg_fail(db, NULL, em, "coordinator database: finding ops");
+        else
+            nsent++;
+    }
+    if (!PQpipelineSync(db->conn) && !err)
+        err = pg_fail(db, NULL, em, "coordinator database: finding ops");
+    /* The results, in the order sent, then the sync. */
+    size_t i = 0, got = 0;
+    int nulls = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(db->conn);
+        if (!r) {
+            if (PQstatus(db->conn) != CONNECTION_OK || ++nulls > 1) { /* as in tx_sync */
+                if (!err)
+                    err = pg_fail(db, NULL, em, "coordinator database: finding ops");
+                break;
+            }
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        while (i < n && !ask[i])
+            i++;
+        if (s != PGRES_TUPLES_OK) {
+            if (!err)
+                err = pg_fail(db, r, em, "coordinator database: finding ops");
+        } else if (i < n && got < nsent && PQntuples(r) > 0) {
+            verdict v;
+            read_verdict(r, 0, 1, &v);
+            col_text(r, 0, 0, v.op_id, sizeof v.op_id);
+            if (!strcmp(v.op_id, op_ids[i])) {
+                out[i] = v;
+                found[i] = true;
+            }
+        }
+        PQclear(r);
+        i++, got++;
+    }
+    if (!PQexitPipelineMode(db->conn) && !err)
+        err = pg_fail(db, NULL, em, "coordinator database: pipeline mode");
+    if (err)
+        for (size_t k = 0; k < n; k++)
+            found[k] = false;
+    free(ask);
+    return err;
+}
+
+static usher_err pg_find_verdicts(coorddb_impl *db, const char *const *op_ids, size_t n,
+                                  verdict *out, bool *found, usher_errmsg *em)
+{
+    LOCKED(db, em, find_verdicts_body(db, op_ids, n, out, found, em));
+}
+
+/* ---- reading the change log ---------------------------------------------------------- */
+
+static int64_t pg_last_seq(coorddb_impl *db)
+{
+    return db->last_seq;
+}
+
+static usher_err changes_since_body(coorddb_impl *db, int64_t cursor, size_t max, change **out,
+                                    size_t *n, bool *more, usher_errmsg *em)
+{
+    if (max > (size_t)INT32_MAX)
+        max = INT32_MAX;
+    params p = {0};
+    p_i64(&p, cursor);
+    p_i64(&p, (int64_t)max + 1); /* one more tells if more remain */
+    PGresult *r = run_prepared(db, P_CHANGES_SINCE, &p);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, "coordinator database: reading changes");
+        PQclear(r);
+        return err;
+    }
+    size_t count = (size_t)PQntuples(r);
+    change *v = malloc((count ? count : 1) * sizeof *v);
+    if (!v) {
+        PQclear(r);
+        return usher_fail(em, USHER_NOMEM, "out of memory reading the database");
+    }
+    for (size_t i = 0; i < count; i++) {
+        change *c = &v[i];
+        int row = (int)i;
+        memset(c, 0, sizeof *c);
+        c->seq = col_i64(r, row, 0);
+        if (!strcmp(col(r, row, 1), "seat")) {
+            c->type = CHANGE_SEAT;
+            col_text(r, row, 2, c->seat_id, sizeof c->seat_id);
+            read_seat(r, row, 3, &c->seat);
+        } else {
+            c->type = CHANGE_TICKET;
+            read_ticket(r, row, 9, &c->ticket);
+        }
+    }
+    PQclear(r);
+    *more = count > max;
+    *n = count > max ? max : count;
+    *out = v;
+    return USHER_OK;
+}
+
+static usher_err pg_changes_since(coorddb_impl *db, int64_t cursor, size_t max, change **out,
+                                  size_t *n, bool *more, usher_errmsg *em)
+{
+    LOCKED(db, em, changes_since_body(db, cursor, max, out, n, more, em));
+}
+
+/* ---- devices ---------------------------------------------------------------------- */
+
+static void token_hash(const char *token, uint8_t out[TOKEN_HASH_BYTES])
+{
+    crypto_generichash(out, TOKEN_HASH_BYTES, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+static usher_err device_add_body(coorddb_impl *db, const char *id, usher_role role, int64_t now,
+                                 char token[COORD_TOKEN_SIZE], usher_errmsg *em)
+{
+    if (!id || !text_is_ident(id, USHER_DEVICE_SIZE - 1))
+        return usher_fail(em, USHER_INVAL,
+                          "device name \"%.64s\": use 1 to 64 of A-Z, a-z, 0-9, '_', '.', '-'",
+                          id ? id : "");
+    const char *rname = role_name(role);
+    if (!rname)
+        return usher_fail(em, USHER_INVAL, "device %s: the role must be kiosk, door or admin", id);
+    uint8_t raw[TOKEN_BYTES], hash[TOKEN_HASH_BYTES];
+    char text[COORD_TOKEN_SIZE];
+    randombytes_buf(raw, sizeof raw);
+    text_base32_encode(raw, sizeof raw, text);
+    token_hash(text, hash);
+    params p = {0};
+    p_text(&p, id);
+    p_text(&p, rname);
+    p_bin(&p, hash, sizeof hash);
+    p_i64(&p, now);
+    PGresult *r = PQexecParams(db->conn,
+                               "INSERT INTO devices(id, role, token_hash, created_at) "
+                               "VALUES ($1, $2, $3, $4::bigint)",
+                               p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        memcpy(token, text, COORD_TOKEN_SIZE);
+    else if (sqlstate_is(r, "23505"))
+        err = usher_fail(em, USHER_EXISTS, "device %s already exists; pick another name", id);
+    else
+        err = pg_fail(db, r, em, "coordinator database: adding a device");
+    PQclear(r);
+    sodium_memzero(raw, sizeof raw);
+    sodium_memzero(text, sizeof text);
+    return err;
+}
+
+static usher_err pg_device_add(coorddb_impl *db, const char *id, usher_role role, int64_t now,
+                               char token[COORD_TOKEN_SIZE], usher_errmsg *em)
+{
+    LOCKED(db, em, device_add_body(db, id, role, now, token, em));
+}
+
+static void read_device(const PGresult *r, int row, coord_device *d)
+{
+    memset(d, 0, sizeof *d);
+    col_text(r, row, 0, d->id, sizeof d->id);
+    d->role = role_parse(col(r, row, 1));
+    d->created_at = col_i64(r, row, 2);
+    d->last_seen = col_i64(r, row, 3);
+    d->cursor = col_i64(r, row, 4);
+    d->pending = col_i64(r, row, 5);
+    d->disabled = col_i64(r, row, 6) != 0;
+}
+
+static usher_err device_auth_body(coorddb_impl *db, const char *token, coord_device *out,
+                                  usher_errmsg *em)
+{
+    if (!token || strlen(token) != COORD_TOKEN_SIZE - 1)
+        return usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+    uint8_t hash[TOKEN_HASH_BYTES];
+    token_hash(token, hash);
+    params p = {0};
+    p_bin(&p, hash, sizeof hash);
+    /* token_hash comes back in binary (the result format of every column). */
+    char name[8];
+    snprintf(name, sizeof name, "u%d", P_AUTH);
+    PGresult *r = PQexecPrepared(db->conn, name, p.n, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    coord_device d;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: checking a token");
+    } else if (PQntuples(r) == 0) {
+        err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+    } else {
+        size_t blen = 0;
+        unsigned char *stored = PQunescapeBytea((const unsigned char *)col(r, 0, 7), &blen);
+        bool same = stored && blen == TOKEN_HASH_BYTES &&
+                    sodium_memcmp(stored, hash, TOKEN_HASH_BYTES) == 0;
+        PQfreemem(stored);
+        read_device(r, 0, &d);
+        if (!same)
+            err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
+        else if (d.disabled)
+            err = usher_fail(em, USHER_FORBIDDEN,
+                             "device %s is disabled; an organiser can enable it again", d.id);
+    }
+    PQclear(r);
+    if (!err)
+        *out = d;
+    return err;
+}
+
+static usher_err pg_device_auth(coorddb_impl *db, const char *token, coord_device *out,
+                                usher_errmsg *em)
+{
+    LOCKED(db, em, device_auth_body(db, token, out, em));
+}
+
+static usher_err device_seen_body(coorddb_impl *db, const char *id, int64_t now, int64_t cursor,
+                                  int64_t pending, usher_errmsg *em)
+{
+    params p = {0};
+    p_text(&p, id);
+    p_i64(&p, now);
+    p_i64(&p, cursor);
+    p_i64(&p, pending);
+    PGresult *r = run_prepared(db, P_SEEN, &p);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        err = pg_fail(db, r, em, "coordinator database: recording a device's sync");
+    else if (!strcmp(PQcmdTuples(r), "0"))
+        err = usher_fail(em, USHER_NOTFOUND, "no device named %.64s", id);
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_device_seen(coorddb_impl *db, const char *id, int64_t now, int64_t cursor,
+                                int64_t pending, usher_errmsg *em)
+{
+    LOCKED(db, em, device_seen_body(db, id, now, cursor, pending, em));
+}
+
+static usher_err set_disabled_body(coorddb_impl *db, const char *id, bool disabled,
+                                   usher_errmsg *em)
+{
+    params p = {0};
+    p_text(&p, id);
+    p_i64(&p, disabled);
+    PGresult *r = PQexecParams(db->conn, "UPDATE devices SET disabled = $2::integer WHERE id = $1",
+                               p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        err = pg_fail(db, r, em, "coordinator database: changing a device");
+    else if (!strcmp(PQcmdTuples(r), "0"))
+        err = usher_fail(em, USHER_NOTFOUND, "no device named %.64s", id);
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_device_set_disabled(coorddb_impl *db, const char *id, bool disabled,
+                                        usher_errmsg *em)
+{
+    LOCKED(db, em, set_disabled_body(db, id, disabled, em));
+}
+
+/* Runs a listing query (parameters p, may be NULL) and reads each row with
+ * read() into a malloc'd array of elements of `size` bytes. */
+static usher_err collect(coorddb_impl *db, const char *sql, const params *p, size_t size,
+                         void (*read)(const PGresult *, int, void *), void **out, size_t *n,
+                         usher_errmsg *em, const char *what)
+{
+    PGresult *r = PQexecParams(db->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+                               p ? p->len : NULL, p ? p->fmt : NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, what);
+        PQclear(r);
+        return err;
+    }
+    size_t count = (size_t)PQntuples(r);
+    char *v = malloc((count ? count : 1) * size);
+    if (!v) {
+        PQclear(r);
+        return usher_fail(em, USHER_NOMEM, "out of memory reading the database");
+    }
+    for (size_t i = 0; i < count; i++)
+        read(r, (int)i, v + i * size);
+    PQclear(r);
+    *out = v;
+    *n = count;
+    return USHER_OK;
+}
+
+static void read_device_row(const PGresult *r, int row, void *p)
+{
+    read_device(r, row, p);
+}
+
+static usher_err devices_body(coorddb_impl *db, coord_device **out, size_t *n, usher_errmsg *em)
+{
+    return collect(db, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, sizeof **out,
+                   read_device_row, (void **)out, n, em, "coordinator database: listing devices");
+}
+
+static usher_err pg_devices(coorddb_impl *db, coord_device **out, size_t *n, usher_errmsg *em)
+{
+    LOCKED(db, em, devices_body(db, out, n, em));
+}
+
+static bool pg_unsure(const coorddb_impl *db)
+{
+    return db->unsure;
+}
+
+static usher_err add_alerts_body(coorddb_impl *db, const alert *a, size_t n, int64_t now,
+                                 usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = tx_begin(db, em);
+    if (err)
+        return err;
+    for (size_t i = 0; i < n; i++)
+        tx_write_alert(db, &a[i], "", "", now);
+    return tx_commit(db, em);
+}
+
+static usher_err pg_add_alerts(coorddb_impl *db, const alert *a, size_t n, int64_t now,
+                               usher_errmsg *em)
+{
+    LOCKED(db, em, add_alerts_body(db, a, n, now, em));
+}
+
+static usher_err devices_seen_body(coorddb_impl *db, const coord_device *devs, size_t n,
+                                   usher_errmsg *em)
+{
+    if (!n)
+        return USHER_OK;
+    usher_err err = tx_begin(db, em);
+    if (err)
+        return err;
+    /* A device removed meanwhile updates no row: nothing to record. */
+    for (size_t i = 0; i < n; i++) {
+        params p = {0};
+        p_text(&p, devs[i].id);
+        p_i64(&p, devs[i].last_seen);
+        p_i64(&p, devs[i].cursor);
+        p_i64(&p, devs[i].pending);
+        tx_send(db, P_SEEN, &p, NULL);
+    }
+    return tx_commit(db, em);
+}
+
+static usher_err pg_devices_seen(coorddb_impl *db, const coord_device *devs, size_t n,
+                                 usher_errmsg *em)
+{
+    LOCKED(db, em, devices_seen_body(db, devs, n, em));
+}
+
+/* ---- alerts and check-ins ----------------------------------------------------------- */
+
+static void read_alert_row(const PGresult *r, int row, void *p)
+{
+    coord_alert *ca = p;
+    memset(ca, 0, sizeof *ca);
+    ca->id = col_i64(r, row, 0);
+    ca->a.kind = alert_kind_parse(col(r, row, 1));
+    col_text(r, row, 2, ca->a.ticket, sizeof ca->a.ticket);
+    col_text(r, row, 3, ca->a.seat, sizeof ca->a.seat);
+    col_text(r, row, 4, ca->a.other_seat, sizeof ca->a.other_seat);
+    col_text(r, row, 5, ca->a.device, sizeof ca->a.device);
+    col_text(r, row, 6, ca->a.other_device, sizeof ca->a.other_device);
+    ca->a.at = col_i64(r, row, 7);
+    ca->a.other_at = col_i64(r, row, 8);
+    col_text(r, row, 9, ca->a.op_id, sizeof ca->a.op_id);
+    ca->created_at = col_i64(r, row, 10);
+    ca->acked_at = col_i64(r, row, 11);
+    col_text(r, row, 12, ca->a.note, sizeof ca->a.note);
+    col_text(r, row, 13, ca->before, sizeof ca->before);
+    col_text(r, row, 14, ca->after, sizeof ca->after);
+}
+
+static usher_err alerts_body(coorddb_impl *db, bool open_only, size_t max, coord_alert **out,
+                             size_t *n, usher_errmsg *em)
+{
+    params p = {0};
+    p_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+    return collect(db,
+                   open_only ? "SELECT " ALERT_COLUMNS " FROM alerts WHERE acked_at = 0 "
+                               "ORDER BY id DESC LIMIT $1::bigint"
+                             : "SELECT " ALERT_COLUMNS " FROM alerts "
+                               "ORDER BY id DESC LIMIT $1::bigint",
+                   &p, sizeof **out, read_alert_row, (void **)out, n, em,
+                   "coordinator database: listing alerts");
+}
+
+static usher_err pg_alerts(coorddb_impl *db, bool open_only, size_t max, coord_alert **out,
+                           size_t *n, usher_errmsg *em)
+{
+    LOCKED(db, em, alerts_body(db, open_only, max, out, n, em));
+}
+
+static usher_err alert_ack_body(coorddb_impl *db, int64_t id, int64_t now, usher_errmsg *em)
+{
+    params p = {0};
+    p_i64(&p, id);
+    p_i64(&p, now);
+    /* The first acknowledgement's time stands; a second one changes nothing. */
+    PGresult *r = PQexecParams(db->conn,
+                               "UPDATE alerts SET acked_at = CASE WHEN acked_at = 0 THEN "
+                               "$2::bigint ELSE acked_at END WHERE id = $1::bigint",
+                               p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        err = pg_fail(db, r, em, "coordinator database: acknowledging an alert");
+    else if (!strcmp(PQcmdTuples(r), "0"))
+        err = usher_fail(em, USHER_NOTFOUND, "there is no alert %lld", (long long)id);
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_alert_ack(coorddb_impl *db, int64_t id, int64_t now, usher_errmsg *em)
+{
+    LOCKED(db, em, alert_ack_body(db, id, now, em));
+}
+
+static void read_checkin_row(const PGresult *r, int row, void *p)
+{
+    coord_checkin *c = p;
+    memset(c, 0, sizeof *c);
+    col_text(r, row, 0, c->ticket, sizeof c->ticket);
+    col_text(r, row, 1, c->device, sizeof c->device);
+    c->at = col_i64(r, row, 2);
+    c->duplicate = col_i64(r, row, 3) != 0;
+    col_text(r, row, 4, c->op_id, sizeof c->op_id);
+    c->manual = col_i64(r, row, 5) != 0;
+}
+
+static usher_err checkins_body(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em)
+{
+    return collect(db,
+                   "SELECT ticket, device, at, duplicate, op_id, manual FROM checkins "
+                   "ORDER BY at, id",
+                   NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
+                   "coordinator database: listing check-ins");
+}
+
+static usher_err pg_checkins(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em)
+{
+    LOCKED(db, em, checkins_body(db, out, n, em));
+}
+
+static usher_err revoked_scans_body(coorddb_impl *db, coord_checkin **out, size_t *n,
+                                    usher_errmsg *em)
+{
+    return collect(db,
+                   "SELECT ticket, device, at, 0, op_id, 0 FROM alerts "
+                   "WHERE kind = 'revoked_scan' ORDER BY at, id",
+                   NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
+                   "coordinator database: listing refused scans");
+}
+
+static usher_err pg_revoked_scans(coorddb_impl *db, coord_checkin **out, size_t *n,
+                                  usher_errmsg *em)
+{
+    LOCKED(db, em, revoked_scans_body(db, out, n, em));
+}
+
+/* ---- the exports' queries -------------------------------------------------------------- */
+
+static usher_err read_rows_body(coorddb_impl *db, const char *sql, coorddb_row_fn fn, void *arg,
+                                usher_errmsg *em)
+{
+    PGresult *r = PQexec(db->conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        usher_err err = pg_fail(db, r, em, "cannot read the database");
+        PQclear(r);
+        return err;
+    }
+    int n = PQnfields(r);
+    if (n > COORDDB_MAX_COLUMNS) {
+        PQclear(r);
+        return usher_fail(em, USHER_INVAL, "a query of more than %d columns", COORDDB_MAX_COLUMNS);
+    }
+    const char *cols[COORDDB_MAX_COLUMNS];
+    for (int i = 0; i < PQntuples(r); i++) {
+        for (int c = 0; c < n; c++)
+            cols[c] = col(r, i, c);
+        fn(arg, n, cols);
+    }
+    PQclear(r);
+    return USHER_OK;
+}
+
+static usher_err pg_read_rows(coorddb_impl *db, const char *sql, coorddb_row_fn fn, void *arg,
+                              usher_errmsg *em)
+{
+    LOCKED(db, em, read_rows_body(db, sql, fn, arg, em));
+}
+
+static const coorddb_backend pg_backend = {
+    .name = "PostgreSQL",
+    .open = pg_open,
+    .free = pg_free,
+    .lock = pg_lock,
+    .init_event = pg_init_event,
+    .set_settings = pg_set_settings,
+    .get_event = pg_get_event,
+    .layout_json = pg_layout_json,
+    .load = pg_load,
+    .add_tickets = pg_add_tickets,
+    .ops_unsaved = pg_ops_unsaved,
+    .save_op_ids = pg_save_op_ids,
+    .find_verdict = pg_find_verdict,
+    .find_verdicts = pg_find_verdicts,
+    .commit = pg_commit,
+    .admin_change = pg_admin_change,
+    .last_seq = pg_last_seq,
+    .changes_since = pg_changes_since,
+    .device_add = pg_device_add,
+    .device_auth = pg_device_auth,
+    .device_seen = pg_device_seen,
+    .device_set_disabled = pg_device_set_disabled,
+    .devices = pg_devices,
+    .alerts = pg_alerts,
+    .alert_ack = pg_alert_ack,
+    .checkins = pg_checkins,
+    .revoked_scans = pg_revoked_scans,
+    .unsure = pg_unsure,
+    .add_alerts = pg_add_alerts,
+    .devices_seen = pg_devices_seen,
+    .read_rows = pg_read_rows,
+};
+
+const coorddb_backend *coordpg_backend(void)
+{
+    return &pg_backend;
+}

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""test_pgstore.py - what only the PostgreSQL store has: a database that is
+not Usher's or is from a newer Usher refused, passwords kept off the command
+line, the one-writer lock (a session advisory lock) and its release by
+kill -9, backup and restore with pg_dump / pg_restore, and PostgreSQL itself
+restarting or crashing under a running coordinator (tests/integration/README.md).
+
+    python3 test_pgstore.py --coord PATH/TO/usher-coord [--pg-dir DIR] [NAME ...]
+
+The rest of the coordinator's behaviour on PostgreSQL is test_coord.py run
+with --store postgresql (ctest: coord_pg.*). The tests that restart or crash
+the server use a cluster of their own, so that no other test's server loses
+its database. Python 3 standard library only.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pgcluster
+import test_coord as tc
+import usher_it as it
+from usher_it import Fail, check, eq, slow
+
+TICKETS = [("P-%04d" % i, "Guest %d" % i, "") for i in range(1, 201)]
+SEATS = ["T%02d-%02d" % (t, s) for t in range(3, 23) for s in range(1, 11)]  # no VIP tables
+
+
+class Env(tc.Env):
+    """test_coord's Env on a PostgreSQL database; use_private_cluster() moves
+    it to a cluster of its own (stopped and removed at cleanup)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cluster = None
+
+    def use_private_cluster(self):
+        it.drop_store(self.db)
+        self.cluster = pgcluster.PgCluster().start()  # its own folder: the postgres user reaches it
+        self.db = self.cluster.create_database("private_%d" % os.getpid())
+        return self.cluster
+
+    def cleanup(self, failed=False):
+        try:
+            super().cleanup(failed)
+        finally:
+            if self.cluster:
+                self.cluster.stop()
+
+
+def refused(env, args, words):
+    """A command that must fail with one line on stderr holding `words`."""
+    rc, out, err = env.run(*args, rc=None)
+    check(rc != 0, "usher-coord %s should fail" % " ".join(args))
+    check(words in err, "usher-coord %s: stderr %r lacks %r" % (args[0], err, words))
+    eq(out, "", "stdout of a refused command")
+    return err
+
+
+def test_foreign_database_refused(env):
+    """A database that holds other tables, one whose meta is not Usher's, and
+    one from a newer Usher are refused, and nothing is written into them."""
+    it.store_exec(env.db, "CREATE TABLE orders(id integer PRIMARY KEY, total numeric)")
+    err = refused(env, ["init", "--db", env.db, "--layout", "gala:2x4"], "not an Usher coordinator's")
+    check("orders" in err and "createdb" in err, "the refusal names the table and the fix: %r" % err)
+    eq(it.store_tables(env.db), {"orders"}, "tables after the refusal")
+    it.store_exec(env.db, "DROP TABLE orders; CREATE TABLE meta(key text PRIMARY KEY, value text)")
+    refused(env, ["device", "list", "--db", env.db], "no usher_schema")
+    eq(it.store_tables(env.db), {"meta"}, "tables after the second refusal")
+    it.store_exec(env.db, "DROP TABLE meta")
+    env.setup(tickets=TICKETS[:3], devices=(("admin1", "admin"),))
+    it.store_exec(env.db, "UPDATE meta SET value = '99' WHERE key = 'usher_schema'")
+    err = refused(env, ["serve", "--db", env.db, "--listen", "127.0.0.1:0"], "newer Usher")
+    check("schema 99" in err, "the refusal names the version: %r" % err)
+    refused(env, ["export", "--db", env.db, "assignments"], "newer Usher")
+
+
+def test_password_refused(env):
+    """A password in --db (key=value or URI) is refused before anything
+    connects, naming ~/.pgpass, PGPASSFILE and PGPASSWORD."""
+    host = it.PG.sock
+    for where in ("host=%s dbname=nope user=postgres password=secret" % host,
+                  "postgresql://postgres:secret@localhost/nope",
+                  "postgresql://localhost/nope?sslmode=disable&password=secret"):
+        for args in (["init", "--db", where, "--layout", "gala:2x4"], ["serve", "--db", where],
+                     ["device", "add", "--db", where, "--name", "k", "--role", "kiosk"]):
+            err = refused(env, args, "password")
+            check("PGPASSFILE" in err and "PGPASSWORD" in err and "secret" not in err,
+                  "the refusal says where passwords go and does not repeat it: %r" % err)
+    eq(it.PG.psql("SELECT count(*) FROM pg_database WHERE datname = 'nope'").strip(), "0",
+       "no database made")
+
+
+def test_one_writer_lock(env):
+    """serve holds a session advisory lock: a second serve and an import are
+    refused while it runs; kill -9 ends its session, and a new serve starts
+    at once with every accepted op."""
+    env.setup(tickets=TICKETS[:20])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve()
+    eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
+       "an assign")
+    refused(env, ["serve", "--db", env.db, "--listen", "127.0.0.1:0"], "in use by a running 'usher-coord serve'")
+    refused(env, ["tickets", "import", "--db", env.db, env.write_csv("late.csv", [("P-0999", "Late", "")])],
+            "in use by a running 'usher-coord serve'")
+    refused(env, ["event", "set", "--db", env.db, "--lang", "de"], "in use")
+    rows = env.export("assignments")  # reads work alongside
+    eq({r["ticket_number"]: r["seat"] for r in rows}["P-0001"], "T05-01", "export while serving")
+    srv.kill()
+    t0 = time.monotonic()
+    srv = env.serve()
+    check(time.monotonic() - t0 < slow(5), "a new serve after kill -9 within 5 s")
+    eq(tc.seat_map(srv.port, a)["T05-01"].get("ticket"), "P-0001", "the accepted assign after kill -9")
+
+
+def test_backup_with_pg_dump(env):
+    """usher-coord backup refuses a PostgreSQL store and names pg_dump; a
+    pg_dump taken while serve runs restores with pg_restore into a new
+    database that serves the same seats."""
+    env.setup(tickets=TICKETS[:30])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve()
+    for i in range(10):
+        eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket=TICKETS[i][0], seat=SEATS[i]))["status"],
+           "accepted", "assign %d" % i)
+    err = refused(env, ["backup", "--db", env.db, env.path("b.db")], "pg_dump")
+    check("pg_restore" in err, "the refusal says how to restore: %r" % err)
+    check(not os.path.exists(env.path("b.db")), "no file written")
+    dump = env.path("event.dump")
+    p = subprocess.run(["pg_dump", "-Fc", "-d", env.db, "-f", dump], capture_output=True, timeout=slow(60))
+    eq(p.returncode, 0, "pg_dump while serving (stderr %r)" % p.stderr)
+    before = tc.seat_map(srv.port, a)
+    srv.stop()
+    restored = it.PG.create_database("restored_%d" % os.getpid())
+    try:
+        p = subprocess.run(["pg_restore", "--no-owner", "-d", restored, dump], capture_output=True,
+                           timeout=slow(60))
+        eq(p.returncode, 0, "pg_restore (stderr %r)" % p.stderr)
+        env_db, env.db = env.db, restored  # serve the copy
+        try:
+            srv2 = env.serve()
+            eq(tc.seat_map(srv2.port, a), before, "the restored database serves the same seats")
+            eq(tc.one_verdict(srv2.port, k, tc.op("assign", ticket=TICKETS[20][0], seat=SEATS[20]))["status"],
+               "accepted", "and takes new ops")
+            srv2.stop()
+        finally:
+            env.db = env_db
+    finally:
+        it.drop_store(restored)
+
+
+def test_missing_seat_row_refused_whole(env):
+    """A seat the layout has but the seats table lost (a damaged database):
+    the group that writes it fails whole (PostgreSQL aborts the transaction,
+    nothing of it is written), the request is answered with an error, and the
+    coordinator reloads its state and goes on."""
+    env.setup(tickets=TICKETS[:10])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    it.store_exec(env.db, "DELETE FROM seats WHERE id = 'T05-02'")
+    srv = env.serve()
+    before = tc.health_cursor(srv.port)
+    r = tc.call(srv.port, "POST", "/v1/sync", {"cursor": 0, "ops": [
+        tc.op("assign", ticket="P-0001", seat="T05-01"), tc.op("assign", ticket="P-0002", seat="T05-02")]}, k)
+    check(r.status >= 500, "the group with the lost seat fails: %d %r" % (r.status, r.body[:200]))
+    check("not in the database" in srv.stderr() and "T05-02" in srv.stderr(),
+          "the log names the seat: %r" % srv.stderr()[-500:])
+    eq(tc.health_cursor(srv.port), before, "nothing of the group is logged")
+    eq(it.store_sql(env.db, "SELECT count(*) FROM ops")[0][0], "0", "no op written")
+    eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
+       "the next assign")
+    eq(tc.seat_map(srv.port, a)["T05-01"].get("ticket"), "P-0001", "and its seat")
+
+
+def rush(port, token, ops, stop_after=None):
+    """Sends ops from 16 threads, one request each; returns {op id: verdict}
+    of those answered 200 and the count of others (errors, refusals). With
+    stop_after, callable(n_answered) tells the threads when to stop."""
+    verdicts, others = {}, [0]
+    lock = threading.Lock()
+
+    def worker(chunk):
+        for o in chunk:
+            if stop_after and stop_after(len(verdicts)):
+                return
+            try:
+                r = tc.call(port, "POST", "/v1/sync", {"cursor": 0, "ops": [o]}, token, timeout=slow(5))
+                with lock:
+                    if r.status == 200:
+                        verdicts[o["id"]] = r.json()["verdicts"][0]
+                    else:
+                        others[0] += 1
+            except OSError:
+                with lock:
+                    others[0] += 1
+
+    threads = [threading.Thread(target=worker, args=(ops[i::16],)) for i in range(16)]
+    for t in threads:
+        t.start()
+    return threads, verdicts, others
+
+
+def test_server_restart_while_serving(env):
+    """PostgreSQL restarted (a clean, fast shutdown) between syncs: the next
+    request may fail (never a wrong answer), the coordinator reconnects, takes
+    its lock again and goes on with its state whole."""
+    pg = env.use_private_cluster()
+    env.setup(tickets=TICKETS[:40])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve()
+    for i in range(5):
+        eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket=TICKETS[i][0], seat=SEATS[i]))["status"],
+           "accepted", "assign %d before" % i)
+    pg.restart("fast")
+    answered = None
+    deadline = time.monotonic() + slow(10)
+    o = tc.op("assign", ticket=TICKETS[5][0], seat=SEATS[5])
+    while time.monotonic() < deadline and answered is None:
+        r = tc.call(srv.port, "POST", "/v1/sync", {"cursor": 0, "ops": [o]}, k)
+        if r.status == 200:
+            answered = r.json()["verdicts"][0]
+        else:
+            check(r.status >= 500, "a failed sync is a 5xx, not %d (%r)" % (r.status, r.body[:200]))
+            time.sleep(0.2)
+    check(answered is not None, "a sync answered within 10 s of PostgreSQL's restart")
+    check(answered["status"] in ("accepted", "duplicate"), "the retried assign: %r" % answered)
+    eq(tc.get_json(srv.port, "/healthz", None).get("ok"), True, "/healthz after the restart")
+    m = tc.seat_map(srv.port, a)
+    eq({SEATS[i]: m[SEATS[i]].get("ticket") for i in range(6)}, {SEATS[i]: TICKETS[i][0] for i in range(6)},
+       "every assign in /v1/seats")
+    refused(env, ["serve", "--db", env.db, "--listen", "127.0.0.1:0"], "in use")  # the lock is back
+    srv.stop()
+    srv = env.serve()
+    m = tc.seat_map(srv.port, a)
+    eq({SEATS[i]: m[SEATS[i]].get("ticket") for i in range(6)}, {SEATS[i]: TICKETS[i][0] for i in range(6)},
+       "every assign after a restart of serve")
+
+
+def test_server_crash_no_loss(env):
+    """PostgreSQL crashes (pg_ctl stop -m immediate: no shutdown checkpoint,
+    recovery from its write-ahead log, as after a power cut) in the middle of
+    a rush of 200 assigns from 16 threads. Every op answered accepted is in
+    the database after recovery, no seat holds two tickets, and each replayed
+    op is a duplicate with its first verdict."""
+    pg = env.use_private_cluster()
+    env.setup(tickets=TICKETS)
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve()
+    tc.get_json(srv.port, "/v1/pubkey", k)  # the token looked up once
+    ops = [tc.op("assign", ticket=code, seat=seat) for (code, _, _), seat in zip(TICKETS, SEATS)]
+    threads, verdicts, others = rush(srv.port, k, ops)
+    wait = time.monotonic() + slow(20)
+    while len(verdicts) < 60 and time.monotonic() < wait:
+        time.sleep(0.005)
+    check(len(verdicts) >= 60, "60 answers before the crash (got %d)" % len(verdicts))
+    pg.restart("immediate")  # mid-rush
+    deadline = time.monotonic() + slow(40)
+    for t in threads:
+        t.join(timeout=max(0.1, deadline - time.monotonic()))
+    check(not any(t.is_alive() for t in threads),
+          "the coordinator answers every request within 40 s of PostgreSQL's crash (stderr: %s)"
+          % srv.stderr()[-1500:])
+    accepted = {o["id"]: o for o in ops if verdicts.get(o["id"], {}).get("status") == "accepted"}
+    print("  %d accepted, %d other answers (errors after the crash)" % (len(accepted), others[0]), flush=True)
+    check(len(accepted) >= 60, "accepted before the crash: %d" % len(accepted))
+    srv.kill()
+    srv = env.serve()
+    m = tc.seat_map(srv.port, a)
+    taken = {sid: s["ticket"] for sid, s in m.items() if s.get("ticket")}
+    eq(len(set(taken.values())), len(taken), "no ticket in two seats")
+    for o in accepted.values():
+        eq(taken.get(o["seat"]), o["ticket"], "accepted assign of %s to %s after the crash" % (o["ticket"], o["seat"]))
+    for o in list(accepted.values())[:50]:
+        v = tc.one_verdict(srv.port, k, o)
+        eq(v, dict(verdicts[o["id"]], status="duplicate", first="accepted"), "replay of %s" % o["ticket"])
+    rows = {r["ticket_number"]: r["seat"] for r in env.export("assignments")}
+    for o in accepted.values():
+        eq(rows[o["ticket"]], o["seat"], "export after the crash")
+
+
+def main():
+    if "--store" not in sys.argv:
+        sys.argv[1:1] = ["--store", "postgresql"]
+    return it.run("usher-coord on PostgreSQL", globals(), binaries=("coord",), env_factory=Env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
