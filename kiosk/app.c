@@ -307,6 +307,10 @@ static void keep_unsaved(kapp *a, const keffects *fx)
 static void apply(kapp *a, keffects *fx, int64_t now)
 {
     int64_t before = a->appended;
+    if (fx->tone) {
+        a->tone = fx->tone;
+        a->ntones++;
+    }
     /* Unsaved ops are retried with every new op, otherwise once a second: a
      * locked journal costs each try up to its busy timeout, and ticks come
      * several times a second. */

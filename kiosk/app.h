@@ -48,6 +48,8 @@ typedef struct kapp {
     keffects *unsaved; /* batches not saved yet, oldest first (malloc'd) */
     int nunsaved, capunsaved;
     int64_t last_retry; /* when unsaved ops were last tried without a new one */
+    ktone tone;         /* the last verdict's sound asked for (KTONE_NONE before any) */
+    unsigned ntones;    /* how many were asked for: the shell plays each new one */
     char *db;           /* the journal's path (malloc'd): opened again after a full disk */
     int64_t reopen_at;  /* monotonic ms: the next try to open it (j is NULL meanwhile) */
     bool view_stale;    /* the view may not be the journal's: read it in full next time */

@@ -246,6 +246,37 @@ static void verdict_set(kmodel *m, kverdict_kind kind, const char *code, const c
     m->screen = SCR_VERDICT;
     m->verdict.saved = true; /* until a check-in op is made for it */
     m->verdict_until = now + m->cfg.verdict_ms;
+    m->verdict_seq++;
+}
+
+/* What door staff must know about the ticket: its note and flag. */
+static void verdict_note(kmodel *m, const ticket_state *t)
+{
+    text_copy(m->verdict.note, sizeof m->verdict.note, t->note);
+    m->verdict.attention = t->attention;
+}
+
+static const char *const tone_names[] = {"none", "admitted", "already", "refused", "attention"};
+
+const char *ktone_name(ktone t)
+{
+    return (unsigned)t < sizeof tone_names / sizeof *tone_names ? tone_names[t] : "none";
+}
+
+ktone kmodel_verdict_tone(const kverdict *v)
+{
+    bool staff = v->attention || v->note[0];
+    switch (v->kind) {
+    case VERDICT_ADMITTED:
+        return staff ? KTONE_ATTENTION : KTONE_ADMITTED;
+    case VERDICT_ALREADY:
+        return staff ? KTONE_ATTENTION : KTONE_ALREADY;
+    case VERDICT_SHOW_QR:
+        return KTONE_ALREADY;
+    case VERDICT_REFUSED:
+        return KTONE_REFUSED;
+    }
+    return KTONE_NONE;
 }
 
 /* Records the scan on screen as a checkin op. The verdict is final only once
@@ -356,12 +387,14 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+        verdict_note(m, t);
         already_detail(m, t->checked_in_at, t->checkin_device, now);
     } else {
         verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
         if (t) {
             text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
             text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+            verdict_note(m, t);
         } else {
             text_copy(m->verdict.detail, sizeof m->verdict.detail,
                       ktr_in(m->lang, "Signed ticket, not synced to this door yet"));
@@ -392,12 +425,14 @@ void kdoor__admit_manual(kmodel *m, const kworld *w, const char *code, int64_t n
         verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+        verdict_note(m, t);
         already_detail(m, t->checked_in_at, t->checkin_device, now);
         return;
     }
     verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME"), now);
     text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
     text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+    verdict_note(m, t);
     text_copy(m->verdict.detail, sizeof m->verdict.detail,
               ktr_in(m->lang, "Admitted by staff after a name check"));
     verdict_record(m, w, code, true, now, fx);
@@ -421,6 +456,7 @@ static void door_timers(kmodel *m, const kworld *w, int64_t now)
         if (t && t->checked_in_at && t->checkin_device[0] &&
             strcmp(t->checkin_device, w->id.device) != 0) {
             m->verdict.kind = VERDICT_ALREADY;
+            m->verdict_seq++; /* staff hear the change too */
             text_copy(m->verdict.title, sizeof m->verdict.title, N_("ALREADY CHECKED IN"));
             already_detail(m, t->checked_in_at, t->checkin_device, now);
         }
@@ -639,9 +675,20 @@ static void timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     kguest__timers(m, w, now, fx);
 }
 
+static void update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx);
+
 void kmodel_update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx)
 {
     memset(fx, 0, sizeof *fx);
+    unsigned seq = m->verdict_seq;
+    update(m, w, in, now, fx);
+    /* One owner for the door's sounds: whatever put a verdict on screen. */
+    if (m->verdict_seq != seq && m->screen == SCR_VERDICT)
+        fx->tone = kmodel_verdict_tone(&m->verdict);
+}
+
+static void update(kmodel *m, const kworld *w, const kiosk_input *in, int64_t now, keffects *fx)
+{
     if (in->kind != KIN_TICK && in->kind != KIN_NONE) {
         m->last_input_at = now;
         /* Typing or a key also answers "Still there?" (a tap does, in on_tap). */
@@ -766,4 +813,15 @@ void kmodel_save_failed(kmodel *m, const kworld *w, keffects *fx, const char *wh
     if (undone)
         kmodel__msg(m, MSG_REFUSAL, "Not saved",
                     "This kiosk could not save that; please try again or ask staff.");
+}
+
+bool kmodel_party_needs_staff(const kmodel *m, const kworld *w)
+{
+    for (int i = 0; i < m->nparty; i++) {
+        int ti = state_find_ticket(w->view, m->party[i].code);
+        const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+        if (t && (t->attention || t->note[0]) && !kmodel_guest_refused(m, w, i))
+            return true;
+    }
+    return false;
 }

@@ -149,6 +149,19 @@ typedef enum {
     VERDICT_SHOW_QR
 } kverdict_kind;
 
+/* The sound a door makes for a verdict, so that staff need not look: the
+ * shell plays it (kiosk/ktone.h), silent at volume 0 and in headless runs. */
+typedef enum ktone {
+    KTONE_NONE = 0,
+    KTONE_ADMITTED,  /* green: a rising two-note chime */
+    KTONE_ALREADY,   /* amber: two flat beeps */
+    KTONE_REFUSED,   /* red: a low buzz */
+    KTONE_ATTENTION, /* a note or special attention: three quick high-low calls */
+} ktone;
+
+/* "none", "admitted", "already", "refused", "attention". */
+const char *ktone_name(ktone t);
+
 typedef struct kverdict {
     kverdict_kind kind;
     char code[USHER_CODE_SIZE];
@@ -156,6 +169,8 @@ typedef struct kverdict {
     char name[USHER_NAME_SIZE];
     char seat[USHER_SEAT_ID_SIZE];
     char detail[160];
+    char note[USHER_TICKET_NOTE_SIZE]; /* the ticket's note for door staff, "" = none */
+    bool attention;                    /* the ticket requires special attention */
     int64_t at;
     char op_id[USHER_OPID_SIZE]; /* the checkin op recording it, "" = none */
     bool saved;                  /* nothing to record, or its op is durable */
@@ -195,7 +210,8 @@ typedef struct kmodel {
     /* door */
     kverdict verdict;
     int64_t verdict_until;
-    int admitted; /* scans admitted at this kiosk since it started (and saved) */
+    unsigned verdict_seq; /* counts verdicts put on screen (and turned amber): a tone each */
+    int admitted;         /* scans admitted at this kiosk since it started (and saved) */
     /* staff */
     char pin[16];
     kscreen pin_back; /* where PIN / maintenance return to */
@@ -215,6 +231,7 @@ typedef struct keffects {
     usher_op ops[KEFFECT_MAX_OPS]; /* append in one transaction, in order, then wake syncd */
     int nops;
     int admitted; /* door admissions these ops record: counted once saved */
+    ktone tone;   /* the sound of a verdict just shown, KTONE_NONE = silence */
     /* seat cards to print (a printer is set): once the ops are saved, or at
      * once when there are none (a reprint) */
     kcard cards[KPARTY_MAX];
@@ -260,6 +277,16 @@ klook kmodel_seat_look(const kmodel *m, const kworld *w, int si, int64_t now);
 /* The party member choosing a seat now: the first without one; -1 when all
  * have one. */
 int kmodel_choosing(const kmodel *m);
+
+/* The tone of a verdict: attention for an admitted or already-in ticket that
+ * carries a note or the attention flag (staff must look), else admitted,
+ * already (already checked in, or a weak code that needs its QR) or refused. */
+ktone kmodel_verdict_tone(const kverdict *v);
+
+/* True when a seated guest of the party holds a ticket with a note or the
+ * attention flag: the confirmation asks them to see a member of staff (never
+ * showing the note itself, which is for staff). */
+bool kmodel_party_needs_staff(const kmodel *m, const kworld *w);
 
 /* True when the device should be treated as offline: syncd says so, or it
  * has not tried for a while (it tries every 10 s while alive). */

@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "draw.h"
+#include "kaudio.h"
 #include "kprint.h"
 #include "ktr.h"
 #include "runner.h"
@@ -30,7 +31,7 @@ static void usage(FILE *f)
         f,
         "usage: usher-kiosk --db FILE [--mode guest|door] [--window WxH | --fullscreen]\n"
         "                   [--font FAMILY] [--lang LANG] [--idle-seconds N] [--pin DIGITS]\n"
-        "                   [--ppi N] [--printer NAME]\n"
+        "                   [--ppi N] [--volume 0..100] [--printer NAME]\n"
         "                   [--headless --script FILE --shots DIR]\n"
         "       usher-kiosk [--bench-frames N] [--bench-taps N] --layout gala:25x10|theatre:RxS\n"
         "                   [--window WxH]\n"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
         "                 after holding the top-left corner for 3 s\n"
         "  --ppi          screen pixels per inch, for text and targets of the right size\n"
         "                 (default: what the display reports, else 140)\n"
+        "  --volume       the loudness of the door's verdict tones, 0 (silent) to 100\n"
+        "                 (default 70); headless runs are always silent\n"
         "  --printer      print a seat card after each confirmation (guest) or admission\n"
         "                 (door) on this CUPS queue (lpstat -p lists them)\n"
         "  --headless     no window: run --script (kiosk/README.md), screenshots to --shots\n"
@@ -122,6 +125,14 @@ static int wait_event(SDL_Event *ev, int timeout_ms, bool can_wait, bool active)
 }
 
 /* The windowed (or fullscreen) event loop. */
+/* A verdict asked for a sound since the last look: play it. */
+static void play_new_tone(kapp *a, kaudio *au, unsigned *played)
+{
+    if (a->ntones != *played)
+        kaudio_play(au, a->tone);
+    *played = a->ntones;
+}
+
 /* --bench-start: the first attract screen is on the display. */
 static void report_start(void)
 {
@@ -133,7 +144,7 @@ static void report_start(void)
 }
 
 static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, bool ppi_given,
-                      bool bench_start)
+                      int volume, bool bench_start)
 {
     SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0");
     SDL_SetHint(SDL_HINT_MOUSE_TOUCH_EVENTS, "0");
@@ -187,6 +198,8 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
     fprintf(stderr, "usher-kiosk: %s mode on %s %dx%d (%s)\n",
             a->m.mode == KMODE_DOOR ? "door" : "guest", SDL_GetCurrentVideoDriver(), w, h,
             canvas ? "partial redraws" : "full redraws");
+    kaudio *au = kaudio_open(volume);
+    unsigned played = a->ntones;
     sdlin_state ss = {0};
     ui_frame f;
     ui_frame_init(&f);
@@ -219,6 +232,7 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
         }
         kiosk_input tick = {.kind = KIN_TICK};
         kapp_input(a, &tick, kapp_now(a));
+        play_new_tone(a, au, &played);
         ui_build(&a->m, &a->w, kapp_now(a), &f);
         int drawn = 2;
         if (force || !canvas)
@@ -244,6 +258,7 @@ static int run_window(kapp *a, const char *font, bool fullscreen, int w, int h, 
     if (canvas)
         SDL_DestroyTexture(canvas);
     ui_frame_release(&f);
+    kaudio_free(au);
     rc = 0;
 out:
     kdraw_free(d);
@@ -310,8 +325,8 @@ int main(int argc, char **argv)
         {"db", true},           {"mode", true},      {"window", true}, {"fullscreen", false},
         {"font", true},         {"headless", false}, {"script", true}, {"shots", true},
         {"idle-seconds", true}, {"pin", true},       {"ppi", true},    {"bench-frames", true},
-        {"bench-taps", true},   {"layout", true},    {"lang", true},   {"bench-start", false},
-        {"printer", true},
+        {"bench-taps", true},   {"layout", true},    {"lang", true},   {"volume", true},
+        {"bench-start", false}, {"printer", true},
     };
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
@@ -327,7 +342,7 @@ int main(int argc, char **argv)
 #define OPT(name) cli_get(specs, ns, &c, name)
     const char *why = NULL;
     int w = 1280, h = 800;
-    int64_t idle = 60, ppi = 140, frames = 0, taps = 0;
+    int64_t idle = 60, ppi = 140, frames = 0, taps = 0, volume = 70;
     kconfig cfg = {.mode = KMODE_GUEST,
                    .verdict_ms = 3000,
                    .longpress_ms = 3000,
@@ -343,6 +358,8 @@ int main(int argc, char **argv)
         why = "--idle-seconds takes 5..3600";
     else if (OPT("ppi") && !text_parse_i64(OPT("ppi"), 50, 600, &ppi))
         why = "--ppi takes 50..600";
+    else if (OPT("volume") && !text_parse_i64(OPT("volume"), 0, 100, &volume))
+        why = "--volume takes 0 (silent) to 100";
     else if (OPT("pin") && (strlen(OPT("pin")) < 4 || strlen(OPT("pin")) > 12 ||
                             strspn(OPT("pin"), "0123456789") != strlen(OPT("pin"))))
         why = "--pin takes 4 to 12 digits";
@@ -417,7 +434,7 @@ int main(int argc, char **argv)
     if (OPT("headless"))
         rc = run_headless(&a, font, OPT("script"), OPT("shots"), w, h);
     else
-        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL,
+        rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL, (int)volume,
                         OPT("bench-start") != NULL);
     kapp_close(&a);
     kprint_stop(printer);

@@ -148,6 +148,9 @@ static int write_sidecar(krunner *k, const char *path)
                             json_pack("[f,f,f,f,b]", b->r.x, b->r.y, b->r.w, b->r.h, b->enabled));
     }
     json_object_set_new(root, "screen", json_string(kscreen_name(k->app->m.screen)));
+    /* headless runs are silent: the last sound a verdict asked for, and how many */
+    json_object_set_new(root, "tone", json_string(ktone_name(k->app->tone)));
+    json_object_set_new(root, "tones", json_integer((json_int_t)k->app->ntones));
     json_object_set(root, "seats", seats);
     json_object_set(root, "buttons", buttons);
     rc = json_dump_file(root, path, JSON_COMPACT | JSON_SORT_KEYS);

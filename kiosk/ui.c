@@ -828,6 +828,12 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
     y += LINE(FONT_L) + g;
     float bottom = H - 2 * g - bh;
     y = party_list(m, w, f, g, y, lw, bottom) + g;
+    if (kmodel_party_needs_staff(m, w) && y + LINE(FONT_M) <= bottom) {
+        /* the note is for staff: the guest only learns to ask for them */
+        textf(f, R(g, y, lw, LINE(FONT_M)), FONT_M, -1, AMBER, "%s",
+              _("Please see a member of staff"));
+        y += LINE(FONT_M) + g;
+    }
     for (int i = 0; i < m->nparty && y + 2 * LINE(FONT_M) <= bottom; i++) {
         const char *now_seat = kmodel_guest_seat(m, w, i);
         if (now_seat[0] && strcmp(now_seat, m->party[i].assigned) != 0) {
@@ -918,6 +924,16 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     kcolor fg = bg.r == AMBER.r && bg.g == AMBER.g && bg.b == AMBER.b ? INK : WHITE;
     /* One column from the top, each line in its own band: nothing meets. */
     float y = top + g, tw = W - 2 * g;
+    bool staff = v->kind == VERDICT_ADMITTED || v->kind == VERDICT_ALREADY;
+    if (staff && v->attention) {
+        /* A word in its own band, not only a colour: amber on green and red,
+         * dark on amber. */
+        bool on_amber = fg.r == INK.r && fg.g == INK.g && fg.b == INK.b;
+        fill(f, R(0, y, W, LINE(FONT_L)), on_amber ? INK : AMBER);
+        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, on_amber ? AMBER : INK, "%s",
+              _("ATTENTION: special care for this guest"));
+        y += LINE(FONT_L) + g;
+    }
     textf(f, R(g, y, tw, LINE(FONT_XL)), FONT_XL, 0, fg, "%s",
           v->saved ? _(v->title) : _("NOT RECORDED \u2013 tell staff"));
     y += LINE(FONT_XL) + g;
@@ -936,14 +952,25 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     }
     y += g;
     float bottom = H - 2 * g - LINE(FONT_M);
+    if (staff && v->note[0] && y + LINE(FONT_M) <= bottom) {
+        /* as many lines as fit (up to 4), one kept for the detail */
+        int lines = (int)((bottom - y) / LINE(FONT_M)) - (v->detail[0] || !v->saved ? 1 : 0);
+        lines = lines > 4 ? 4 : lines < 1 ? 1 : lines;
+        float nh = (float)lines * LINE(FONT_M);
+        ui_item *ni = textf(f, R(g, y, tw, nh), FONT_M, 0, fg, _("Note: %s"), v->note);
+        if (ni)
+            ni->wrap = true;
+        y += nh + g;
+    }
     float dh = 2 * LINE(FONT_M);
     if (y + dh + LINE(FONT_S) > bottom)
         dh = LINE(FONT_M);
     ui_item *it = NULL;
-    if (!v->saved)
+    bool room = y + LINE(FONT_M) <= bottom + LINE(FONT_M) / 2; /* a long note may take it */
+    if (room && !v->saved)
         it = textf(f, R(g, y, tw, dh), FONT_M, 0, fg,
                    _("%s, but this door could not save the scan; it keeps trying."), _(v->title));
-    else if (v->detail[0])
+    else if (room && v->detail[0])
         it = textf(f, R(g, y, tw, dh), FONT_M, 0, fg, "%s", v->detail);
     if (it)
         it->wrap = true;

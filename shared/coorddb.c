@@ -42,7 +42,8 @@
     "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
     "ticket_party, "                                                                               \
-    "ticket_checked_in_at, ticket_checkin_device, ticket_revoked, layout_version"
+    "ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, ticket_attention, " \
+    "layout_version"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
@@ -74,18 +75,19 @@ static const char *const coord_sql[C_COUNT] = {
                         "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                         "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
                         "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
-                        "ticket_revoked, layout_version) "
+                        "ticket_revoked, ticket_note, ticket_attention, layout_version) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                        "?15, ?16, ?17, ?18, ?19, ?20)",
+                        "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     [C_SEAT_UPDATE] = "UPDATE seats SET ticket = ?1, blocked = ?2, hold_device = ?3, "
                       "hold_until = ?4, lease_device = ?5, lease_until = ?6 WHERE id = ?7",
     [C_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
-                        "checkin_device, revoked, added_at) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                        "checkin_device, revoked, note, attention, added_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                         "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
                         "class = excluded.class, seat = excluded.seat, party = excluded.party, "
                         "checked_in_at = excluded.checked_in_at, "
-                        "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
+                        "checkin_device = excluded.checkin_device, revoked = excluded.revoked, "
+                        "note = excluded.note, attention = excluded.attention",
     [C_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
                        "at, other_at, op_id, created_at, note, before_text, after_text) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -576,7 +578,7 @@ static usher_err load_rows(coorddb *db, state *st, change_type type, usher_errms
                           ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
                             "lease_until FROM seats ORDER BY idx"
                           : "SELECT code, name, class, seat, party, checked_in_at, "
-                            "checkin_device, revoked FROM tickets";
+                            "checkin_device, revoked, note, attention FROM tickets";
     sqlite3_stmt *q = NULL;
     usher_err err = USHER_OK;
     int rc = SQLITE_DONE;
@@ -751,6 +753,8 @@ static usher_err add_tickets_tx(coorddb *db, state *trial, const ticket_list *tl
     for (size_t i = 0; !err && i < tl->count; i++) {
         const ticket_rec *r = &tl->items[i];
         err = state_add_ticket(trial, r->code, r->name, r->klass, &c, em);
+        if (!err && (r->note[0] || r->attention))
+            err = state_note_ticket(trial, r->code, r->note, r->attention, &c, em);
         if (err == USHER_EXISTS)
             err = usher_fail(em, USHER_EXISTS, "ticket %s is listed twice; nothing was added",
                              r->code);
@@ -861,7 +865,9 @@ usher_err coorddb_add_tickets(coorddb *db, state *st, const ticket_list *tl, int
     db->last_seq += (int64_t)tl->count;
     for (size_t i = 0; i < tl->count; i++) {
         const ticket_rec *r = &tl->items[i];
-        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK)
+        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK ||
+            ((r->note[0] || r->attention) &&
+             state_note_ticket(st, r->code, r->note, r->attention, NULL, NULL) != USHER_OK))
             return usher_fail(em, USHER_NOMEM,
                               "the tickets were saved but memory ran out; restart "
                               "usher-coord");

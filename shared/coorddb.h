@@ -218,7 +218,7 @@ usher_err coorddb_devices(coorddb *db, coord_device **out, size_t *n,
                           usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Stored alerts, newest first (max rows), each with its row id and ack time. */
-#define COORD_TRAIL_SIZE 320 /* "name / class" of a ticket */
+#define COORD_TRAIL_SIZE 560 /* "name / class / note: ... / attention" of a ticket */
 typedef struct coord_alert {
     int64_t id;
     alert a;

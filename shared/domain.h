@@ -17,7 +17,8 @@
 #define USHER_DEVICE_SIZE 65  /* device id: [A-Za-z0-9_.-]{1,64} */
 #define USHER_OPID_SIZE 37    /* UUID text, 36 chars */
 #define USHER_EVENT_NAME_SIZE 129
-#define USHER_NOTE_SIZE 41 /* a refused scan's first characters, printable ASCII */
+#define USHER_NOTE_SIZE 41         /* a refused scan's first characters, printable ASCII */
+#define USHER_TICKET_NOTE_SIZE 201 /* a ticket's note for door staff, UTF-8, up to 200 bytes */
 
 #define USHER_MAX_SEATS 100000 /* absurd-size guard for layouts */
 #define USHER_MAX_TICKETS 200000
@@ -69,6 +70,9 @@ typedef struct ticket_state {
     int64_t checked_in_at;                  /* ms, 0 when not checked in */
     char checkin_device[USHER_DEVICE_SIZE]; /* the door that admitted it */
     bool revoked;
+    char note[USHER_TICKET_NOTE_SIZE]; /* for door staff ("wheelchair, escort to table 4"), may be
+                                          "" */
+    bool attention;                    /* requires special attention at the door */
 } ticket_state;
 
 /* True when a ticket of class tclass may sit in a seat of class sclass: a seat

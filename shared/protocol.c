@@ -166,6 +166,8 @@ static const field ticket_change_fields[] = {
     NUM(change, "checked_in_at", F_TIME, 0, ticket.checked_in_at),
     STR(change, "checkin_device", F_IDENT, 0, ticket.checkin_device),
     NUM(change, "revoked", F_BOOL, REQ, ticket.revoked),
+    STR(change, "note", F_TEXT, 0, ticket.note),
+    NUM(change, "attention", F_BOOL, 0, ticket.attention),
 };
 
 static const field alert_fields[] = {

@@ -382,6 +382,25 @@ usher_err state_edit_ticket(state *st, const char *code, const char *name, const
     return USHER_OK;
 }
 
+usher_err state_note_ticket(state *st, const char *code, const char *note, bool attention,
+                            change *out, usher_errmsg *em)
+{
+    int ti = code ? state_find_ticket(st, code) : -1;
+    if (ti < 0)
+        return usher_fail(em, USHER_NOTFOUND, "no ticket %.40s", code ? code : "");
+    if (!note)
+        note = "";
+    if (strlen(note) >= USHER_TICKET_NOTE_SIZE || !text_utf8_valid(note, strlen(note)) ||
+        !text_printable(note))
+        return usher_fail(em, USHER_INVAL,
+                          "ticket %s: the note must be one line of UTF-8, at most %d bytes", code,
+                          USHER_TICKET_NOTE_SIZE - 1);
+    text_copy(st->tickets[ti].note, sizeof st->tickets[ti].note, note);
+    st->tickets[ti].attention = attention;
+    ticket_change(st, ti, out);
+    return USHER_OK;
+}
+
 usher_err state_unrevoke_ticket(state *st, const char *code, change *out, usher_errmsg *em)
 {
     int ti = code ? state_find_ticket(st, code) : -1;

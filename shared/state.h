@@ -78,6 +78,13 @@ usher_err state_add_ticket(state *st, const char *code, const char *name, const 
 usher_err state_edit_ticket(state *st, const char *code, const char *name, const char *klass,
                             change *out, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Sets a ticket's note for door staff and its special-attention flag (an
+ * import or an organiser's edit). note follows ticket_note_clean's rules
+ * (already clean: it is checked, not folded), "" = none. USHER_NOTFOUND for an
+ * unknown code, USHER_INVAL for a bad note; *out as state_edit_ticket. */
+usher_err state_note_ticket(state *st, const char *code, const char *note, bool attention,
+                            change *out, usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Undoes a revoke: the ticket admits and can be seated again (it was unseated
  * when revoked). USHER_NOTFOUND for an unknown code, USHER_CONFLICT when it is
  * not revoked; *out as state_edit_ticket. */

@@ -261,6 +261,13 @@ static const char *const coord_migrations[] = {
     "  code TEXT PRIMARY KEY,\n"
     "  seat TEXT NOT NULL\n"
     ") WITHOUT ROWID;\n",
+
+    /* 11: a ticket's note for door staff and its special-attention flag, on
+     * the ticket and in the change log. */
+    "ALTER TABLE tickets ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE changes ADD COLUMN ticket_note TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE changes ADD COLUMN ticket_attention INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */
@@ -346,6 +353,14 @@ static const char *const device_migrations[] = {
     "  checkin_device TEXT NOT NULL DEFAULT '',\n"
     "  revoked INTEGER NOT NULL DEFAULT 0\n"
     ");\n",
+
+    /* 6: a ticket's note for door staff and its special-attention flag, in
+     * the replica and in a snapshot's staging table alike (a staged page is
+     * copied whole into the replica). */
+    "ALTER TABLE r_tickets ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE r_tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE s_tickets ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE s_tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 typedef struct kind_info {
@@ -843,6 +858,8 @@ int store__bind_ticket(sqlite3_stmt *st, int first, const ticket_state *t)
     rc |= sqlite3_bind_int64(st, first + 5, t->checked_in_at);
     rc |= bind_str(st, first + 6, t->checkin_device);
     rc |= sqlite3_bind_int(st, first + 7, t->revoked);
+    rc |= bind_str(st, first + 8, t->note);
+    rc |= sqlite3_bind_int(st, first + 9, t->attention);
     return rc ? SQLITE_ERROR : SQLITE_OK;
 }
 
@@ -857,4 +874,6 @@ void store__read_ticket(sqlite3_stmt *st, int first, ticket_state *t)
     t->checked_in_at = sqlite3_column_int64(st, first + 5);
     store__column_text(st, first + 6, t->checkin_device, sizeof t->checkin_device);
     t->revoked = sqlite3_column_int(st, first + 7) != 0;
+    store__column_text(st, first + 8, t->note, sizeof t->note);
+    t->attention = sqlite3_column_int(st, first + 9) != 0;
 }

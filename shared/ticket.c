@@ -14,6 +14,7 @@
 
 #define NAME_MAX_BYTES (USHER_NAME_SIZE - 1)
 #define CLASS_MAX (USHER_CLASS_SIZE - 1)
+#define NOTE_MAX_BYTES (USHER_TICKET_NOTE_SIZE - 1)
 #define HEADER_EXAMPLE "ticket_number,full_name,class"
 
 /* ---- lists and reports ---------------------------------------------------- */
@@ -116,8 +117,9 @@ typedef struct parser {
     int nname;
     int col_status;
     int col_seat;
-    bool mapped;       /* columns given by the caller, not the seed header */
-    bool strict_space; /* refuse tabs and line breaks in names */
+    int col_note, col_attention; /* -1 when absent */
+    bool mapped;                 /* columns given by the caller, not the seed header */
+    bool strict_space;           /* refuse tabs and line breaks in names */
     char sep;
     char **hdr; /* the header row's cells, for messages (mapped only) */
     size_t nhdr;
@@ -394,6 +396,10 @@ static usher_err read_header(parser *ps)
             err = header_column(ps, &ps->col_name, "full_name", (int)k);
         else if (ci_equal(s, n, "class"))
             err = header_column(ps, &ps->col_class, "class", (int)k);
+        else if (ci_equal(s, n, "note"))
+            err = header_column(ps, &ps->col_note, "note", (int)k);
+        else if (ci_equal(s, n, "attention"))
+            err = header_column(ps, &ps->col_attention, "attention", (int)k);
     }
     ps->name_parts[0] = ps->col_name;
     ps->nname = 1;
@@ -638,6 +644,78 @@ static usher_err check_class(parser *ps, char out[USHER_CLASS_SIZE], bool *ok)
     return USHER_OK;
 }
 
+/* The one rule for a ticket's note (a file's cell or an organiser's edit):
+ * buf[0..n) (writable, n < cap) folded in place; false with the reason in why
+ * when it breaks the rule. *folded says whether spaces were folded. */
+static bool note_ok(char *buf, size_t *n, bool *folded, char *why, size_t cap)
+{
+    const char *s = buf;
+    size_t len = *n;
+    while (len && is_fold_space((unsigned char)s[0]))
+        s++, len--;
+    while (len && is_fold_space((unsigned char)s[len - 1]))
+        len--;
+    memmove(buf, s, len);
+    if (!text_utf8_valid(buf, len)) {
+        snprintf(why, cap, "the note is not valid UTF-8");
+        return false;
+    }
+    if (holds_replacement(buf, len)) {
+        snprintf(why, cap,
+                 "the note holds U+FFFD (\xef\xbf\xbd), the mark of a character lost by an earlier "
+                 "conversion: type the note as it should read");
+        return false;
+    }
+    const char *what;
+    len = fold_space(buf, len, &what);
+    *folded = what != NULL;
+    size_t bad = first_bad(buf, len, name_char_ok);
+    if (bad < len) {
+        char desc[48];
+        describe_char(buf + bad, len - bad, desc, sizeof desc);
+        snprintf(why, cap, "the note contains %s; remove it", desc);
+        return false;
+    }
+    if (len > NOTE_MAX_BYTES) {
+        snprintf(why, cap, "the note is too long (%zu bytes; at most %d)", len, NOTE_MAX_BYTES);
+        *n = len;
+        return false;
+    }
+    buf[len] = '\0';
+    *n = len;
+    return true;
+}
+
+static usher_err check_note(parser *ps, char out[USHER_TICKET_NOTE_SIZE], bool *ok)
+{
+    *ok = true;
+    out[0] = '\0';
+    if (ps->col_note < 0 || (size_t)ps->col_note >= ps->rec.count)
+        return USHER_OK;
+    *ok = false;
+    if (ps->rec.fields[ps->col_note].flaw)
+        return USHER_OK;
+    const char *s;
+    size_t n;
+    field_text(ps, ps->col_note, &s, &n);
+    char buf[USHER_TICKET_NOTE_SIZE * 2], why[160];
+    bool folded = false;
+    if (n >= sizeof buf)
+        return problem(ps, ps->rec.line,
+                       "the note is too long (%zu bytes; at most %d): shorten it in the file, or "
+                       "import without notes (--map note=)",
+                       n, NOTE_MAX_BYTES);
+    memcpy(buf, s, n);
+    if (!note_ok(buf, &n, &folded, why, sizeof why))
+        return problem(ps, ps->rec.line, "%s%s", why,
+                       strncmp(why, "the note is too long", 20) == 0
+                           ? ": shorten it in the file, or import without notes (--map note=)"
+                           : "");
+    memcpy(out, buf, n + 1);
+    *ok = true;
+    return USHER_OK;
+}
+
 static bool seat_char_ok(char c)
 {
     return is_alnum(c) || c == '_' || c == '.' || c == '-';
@@ -677,6 +755,30 @@ static usher_err check_seat(parser *ps, char out[USHER_SEAT_ID_SIZE], bool *ok)
     out[n] = '\0';
     *ok = true;
     return USHER_OK;
+}
+
+static usher_err check_attention(parser *ps, bool *out, bool *ok)
+{
+    *ok = true;
+    *out = false;
+    if (ps->col_attention < 0 || (size_t)ps->col_attention >= ps->rec.count)
+        return USHER_OK;
+    *ok = false;
+    if (ps->rec.fields[ps->col_attention].flaw)
+        return USHER_OK;
+    const char *s;
+    size_t n;
+    field_text(ps, ps->col_attention, &s, &n);
+    if (ticket_attention_parse(s, n, out)) {
+        *ok = true;
+        return USHER_OK;
+    }
+    char what[48];
+    text_copyn(what, sizeof what, s, n > 40 ? 40 : n);
+    if (!text_utf8_valid(what, strlen(what)) || !text_printable(what))
+        text_copy(what, sizeof what, "?");
+    return problem(ps, ps->rec.line,
+                   "the attention column reads \"%s\": write yes or no (or leave it empty)", what);
 }
 
 /* ---- duplicate codes ------------------------------------------------------ */
@@ -800,7 +902,8 @@ static usher_err check_record(parser *ps)
                        "more than %d tickets in one file: split it into several files",
                        USHER_MAX_TICKETS);
     }
-    bool ok, code_ok, name_ok, class_ok, seat_ok = true;
+    bool ok, code_ok = false, name_ok = false, class_ok = false, note_fine = false, att_ok = false,
+             seat_ok = true;
     usher_err err = check_row_width(ps, &ok);
     if (err || !ok)
         return err;
@@ -824,6 +927,11 @@ static usher_err check_record(parser *ps)
     if (!err)
         err = check_class(ps, rec.klass, &class_ok);
     if (!err)
+        err = check_note(ps, rec.note, &note_fine);
+    if (!err)
+        err = check_attention(ps, &rec.attention, &att_ok);
+    rec.noted = ps->col_note >= 0 || ps->col_attention >= 0;
+    if (!err)
         err = check_seat(ps, rec.seat, &seat_ok);
     int seat_first = 0;
     if (!err && seat_ok && rec.seat[0])
@@ -833,7 +941,8 @@ static usher_err check_record(parser *ps)
                       "seat %s is given to two tickets (first on line %d): a seat holds one "
                       "ticket, so correct one of them in the file",
                       rec.seat, seat_first);
-    if (err || !code_ok || first || !name_ok || !class_ok || !seat_ok || seat_first || ps->problems)
+    if (err || !code_ok || first || !name_ok || !class_ok || !note_fine || !att_ok || !seat_ok ||
+        seat_first || ps->problems)
         return err; /* once anything is wrong nothing is imported */
     rec.line = ps->rec.line;
     return ticket_list_push(&ps->tmp, &rec);
@@ -880,6 +989,8 @@ usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_o
         .col_name = -1,
         .col_class = -1,
         .col_status = -1,
+        .col_note = -1,
+        .col_attention = -1,
         .col_seat = -1,
         .sep = sep,
         .strict_space = opts->strict_space,
@@ -898,6 +1009,8 @@ usher_err ticket_csv_parse_ex(const char *data, size_t len, const ticket_parse_o
                 ps.col_name = c->name[k];
         ps.col_class = c->klass;
         ps.col_status = c->status;
+        ps.col_note = c->note;
+        ps.col_attention = c->attention;
         ps.col_seat = c->seat;
     }
     usher_err err = ps.reader ? parse_all(&ps) : USHER_NOMEM;
@@ -985,4 +1098,45 @@ usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE], usher_e
     memcpy(out, s, n);
     out[n] = '\0';
     return USHER_OK;
+}
+
+usher_err ticket_note_clean(const char *in, char out[USHER_TICKET_NOTE_SIZE], usher_errmsg *em)
+{
+    const char *s = in ? in : "";
+    size_t n = strlen(s);
+    char buf[USHER_TICKET_NOTE_SIZE * 2], why[160];
+    bool folded;
+    if (n >= sizeof buf)
+        return usher_fail(em, USHER_INVAL, "the note is too long (at most %d bytes)",
+                          NOTE_MAX_BYTES);
+    memcpy(buf, s, n);
+    if (!note_ok(buf, &n, &folded, why, sizeof why))
+        return usher_fail(em, USHER_INVAL, "%s", why);
+    memcpy(out, buf, n + 1);
+    return USHER_OK;
+}
+
+static const char *const yes_words[] = {"yes", "y", "true", "1", "x", "ja", "oui", "si", "sí"};
+static const char *const no_words[] = {"no", "n", "false", "0", "nein", "non", "-"};
+
+bool ticket_attention_parse(const char *s, size_t n, bool *out)
+{
+    if (!s)
+        return false;
+    trim(&s, &n);
+    if (n == 0) {
+        *out = false;
+        return true;
+    }
+    for (size_t k = 0; k < sizeof yes_words / sizeof *yes_words; k++)
+        if (ci_equal(s, n, yes_words[k])) {
+            *out = true;
+            return true;
+        }
+    for (size_t k = 0; k < sizeof no_words / sizeof *no_words; k++)
+        if (ci_equal(s, n, no_words[k])) {
+            *out = false;
+            return true;
+        }
+    return false;
 }

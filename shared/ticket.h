@@ -16,8 +16,11 @@ typedef struct ticket_rec {
     char code[USHER_CODE_SIZE];
     char name[USHER_NAME_SIZE];
     char klass[USHER_CLASS_SIZE];
-    char seat[USHER_SEAT_ID_SIZE]; /* a seat the file pre-assigns; "" = none (guests choose) */
-    int line;                      /* the file's physical line; 0 when not from a file */
+    char seat[USHER_SEAT_ID_SIZE];     /* a seat the file pre-assigns; "" = none (guests choose) */
+    int line;                          /* the file's physical line; 0 when not from a file */
+    char note[USHER_TICKET_NOTE_SIZE]; /* for door staff; "" = none */
+    bool attention;                    /* requires special attention */
+    bool noted; /* the file had a note or attention column: a re-import sets both */
 } ticket_rec;
 
 /* A growable array of ticket records; init with {0}, release with
@@ -91,8 +94,10 @@ typedef struct ticket_columns {
     int name[TICKET_NAME_PARTS];
     int nname;
     int klass;
-    int status; /* a row whose status is void/cancelled/refunded... is set aside */
-    int seat;   /* a pre-assigned seat id ("" = none); ignored on void rows */
+    int status;    /* a row whose status is void/cancelled/refunded... is set aside */
+    int seat;      /* a pre-assigned seat id ("" = none); ignored on void rows */
+    int note;      /* a note for door staff (ticket_note_clean's rules) */
+    int attention; /* yes/no (ticket_attention_parse) */
 } ticket_columns;
 
 /* How ticket_csv_parse_ex reads a file. Zeroed = ticket_csv_parse's rules,
@@ -138,6 +143,19 @@ usher_err ticket_name_clean(const char *in, char out[USHER_NAME_SIZE],
  * class). USHER_INVAL with the reason in em (out untouched). */
 usher_err ticket_class_clean(const char *in, char out[USHER_CLASS_SIZE],
                              usher_errmsg *em) USHER_MUST_CHECK;
+
+/* A ticket's note for door staff (a file's cell or an organiser's edit):
+ * trimmed, tabs, line breaks and runs of spaces folded to one space (a note is
+ * shown on a few lines of a door's screen), then 0..200 bytes of UTF-8
+ * without control characters or U+FFFD ("" = no note). USHER_INVAL with the
+ * reason in em (out untouched). */
+usher_err ticket_note_clean(const char *in, char out[USHER_TICKET_NOTE_SIZE],
+                            usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Reads a "requires special attention" cell: yes, y, true, 1, x, ja, oui, si
+ * mean true; no, n, false, 0, nein, non, - and "" mean false (any case,
+ * trimmed). false when the cell is none of them (*out untouched). */
+bool ticket_attention_parse(const char *s, size_t n, bool *out);
 
 /* True for a status cell that means the ticket no longer admits anyone
  * (void, voided, cancelled, canceled, refunded, deleted, expired, not attending;

@@ -26,6 +26,7 @@ typedef struct export_format {
     const char *status[MAXC];
     const char *seat[MAXC];
     const char *note[MAXC];
+    const char *attention[MAXC];
 } export_format;
 
 #define NO_CODE_HINT "or name the column that holds each ticket's own code with --map code=COLUMN"
@@ -41,7 +42,8 @@ static const export_format formats[] = {
         .full = {"Attendee name"},
         .klass = {"Product"},
         .seat = {"Seat ID"},
-        .note = {"Requires special attention", "Comment"},
+        .note = {"Comment"},
+        .attention = {"Requires special attention", "Special attention"},
     },
     {
         .name = "pretix order data (order positions)",
@@ -55,6 +57,7 @@ static const export_format formats[] = {
         .status = {"Status"},
         .seat = {"Seat ID"},
         .note = {"Order comment", "Comment"},
+        .attention = {"Requires special attention", "Special attention"},
     },
     {
         .name = "Eventbrite attendee report",
@@ -116,13 +119,15 @@ static const export_format formats[] = {
         .klass = {"class"},
         .status = {"status"},
         .seat = {"seat"},
+        .note = {"note"},
+        .attention = {"attention"},
     },
 };
 
 #define MAPPED_NAME "your mapping (--map)"
 
-static const char *const field_names[TICKET_FIELD_COUNT] = {"code",   "name", "class",
-                                                            "status", "seat", "note"};
+static const char *const field_names[TICKET_FIELD_COUNT] = {"code", "name", "class",    "status",
+                                                            "seat", "note", "attention"};
 
 const char *ticket_field_name(ticket_field f)
 {
@@ -293,6 +298,7 @@ static void map_format(const export_format *f, const header *h, ticket_import *t
     map_first(&m[TICKET_FIELD_STATUS], h, f->status);
     map_first(&m[TICKET_FIELD_SEAT], h, f->seat);
     map_first(&m[TICKET_FIELD_NOTE], h, f->note);
+    map_first(&m[TICKET_FIELD_ATTENTION], h, f->attention);
 }
 
 /* The header's cells for a message: "A, B, C" (cut short when long). */
@@ -354,12 +360,13 @@ static usher_err apply_one(ticket_import *ti, const header *h, const char *pair,
                           "--map takes FIELD=COLUMN pairs separated by commas, e.g. "
                           "code=Barcode,name=First Name+Last Name,class=Ticket Type");
     ticket_field f = TICKET_FIELD_COUNT;
-    for (int k = 0; k < TICKET_FIELD_NOTE + 1; k++)
+    for (int k = 0; k < TICKET_FIELD_COUNT; k++)
         if (ci_eq(key, field_names[k]))
             f = (ticket_field)k;
-    if (f == TICKET_FIELD_COUNT || f == TICKET_FIELD_NOTE)
+    if (f == TICKET_FIELD_COUNT)
         return usher_fail(em, USHER_PARSE,
-                          "--map knows the fields code, name, class, status and seat, not \"%s\"",
+                          "--map knows the fields code, name, class, status, seat, note and "
+                          "attention, not \"%s\"",
                           key);
     ticket_import_map m = {0};
     size_t vlen = strlen(val);
@@ -479,7 +486,7 @@ usher_err ticket_import_read(const char *data, size_t len, const char *map_spec,
         goto fail;
     if ((err = find_mapping(&ti, &h, map_spec, &fmt, em)))
         goto fail;
-    ticket_columns cols = {.klass = -1, .status = -1, .seat = -1};
+    ticket_columns cols = {.klass = -1, .status = -1, .seat = -1, .note = -1, .attention = -1};
     cols.code = ti.map[TICKET_FIELD_CODE].cols[0];
     cols.nname = ti.map[TICKET_FIELD_NAME].ncols;
     memcpy(cols.name, ti.map[TICKET_FIELD_NAME].cols, sizeof cols.name);
@@ -487,6 +494,10 @@ usher_err ticket_import_read(const char *data, size_t len, const char *map_spec,
         cols.klass = ti.map[TICKET_FIELD_CLASS].cols[0];
     if (ti.map[TICKET_FIELD_STATUS].ncols)
         cols.status = ti.map[TICKET_FIELD_STATUS].cols[0];
+    if (ti.map[TICKET_FIELD_NOTE].ncols)
+        cols.note = ti.map[TICKET_FIELD_NOTE].cols[0];
+    if (ti.map[TICKET_FIELD_ATTENTION].ncols)
+        cols.attention = ti.map[TICKET_FIELD_ATTENTION].cols[0];
     if (ti.map[TICKET_FIELD_SEAT].ncols)
         cols.seat = ti.map[TICKET_FIELD_SEAT].cols[0];
     ticket_parse_opts opts = {.sep = ti.sep, .cols = &cols};

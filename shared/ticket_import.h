@@ -2,7 +2,8 @@
  * office: its encoding (textenc), its separator (comma, semicolon or tab,
  * from the header row), its format (recognised by the header row: pretix,
  * Eventbrite, Tito, Ticket Tailor, Hi.Events, Usher's own) or the organiser's
- * mapping (`code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN,seat=COLUMN`), then
+ * mapping (`code=COLUMN,name=COLUMN+COLUMN,class=COLUMN,status=COLUMN,
+ * seat=COLUMN,note=COLUMN,attention=COLUMN`), then
  * the tickets by ticket.c's rules. One code path for the CLI, the API and the
  * dashboard: the file's bytes go in, a summary and the tickets come out.
  */
@@ -22,12 +23,13 @@ typedef enum ticket_field {
     TICKET_FIELD_NAME,
     TICKET_FIELD_CLASS,
     TICKET_FIELD_STATUS,
-    TICKET_FIELD_SEAT, /* a pre-assigned seat id: the import seats the ticket there */
-    TICKET_FIELD_NOTE, /* shown in the summary ("requires special attention", comments) */
+    TICKET_FIELD_SEAT,      /* a pre-assigned seat id: the import seats the ticket there */
+    TICKET_FIELD_NOTE,      /* a note for door staff (comments, "wheelchair, escort") */
+    TICKET_FIELD_ATTENTION, /* yes/no: requires special attention at the door */
     TICKET_FIELD_COUNT,
 } ticket_field;
 
-/* "code", "name", "class", "status", "seat", "note". */
+/* "code", "name", "class", "status", "seat", "note", "attention". */
 const char *ticket_field_name(ticket_field f);
 
 #define TICKET_IMPORT_COLNAME 64
@@ -51,7 +53,7 @@ void ticket_import_release(ticket_import *ti);
 
 /* Reads a ticket file's bytes. map_spec (may be NULL or "") overrides or
  * completes the recognised format's mapping: comma-separated FIELD=COLUMN
- * pairs, FIELD one of code, name, class, status, seat, COLUMN a header cell (any
+ * pairs, FIELD one of code, name, class, status, seat, note, attention, COLUMN a header cell (any
  * case) or a 1-based column number, a name may join columns with '+', and an
  * empty COLUMN drops the field ("class="). On success fills *out (released
  * first). Errors: USHER_PARSE with every problem in rep (line by line, as

@@ -40,6 +40,8 @@ static usher_err push_update(ticket_merge *m, size_t *cap, const ticket_rec *r,
     u->rec = *r;
     text_copy(u->before_name, sizeof u->before_name, t->name);
     text_copy(u->before_class, sizeof u->before_class, t->klass);
+    text_copy(u->before_note, sizeof u->before_note, t->note);
+    u->before_attention = t->attention;
     return USHER_OK;
 }
 
@@ -56,7 +58,8 @@ static usher_err plan_tickets(const state *st, const ticket_list *tl, ticket_mer
         }
         listed[ti] = true;
         const ticket_state *t = state_ticket(st, ti);
-        if (strcmp(t->name, r->name) || strcmp(t->klass, r->klass))
+        bool renoted = r->noted && (strcmp(t->note, r->note) || t->attention != r->attention);
+        if (strcmp(t->name, r->name) || strcmp(t->klass, r->klass) || renoted)
             err = push_update(m, cap, r, t);
         else if (t->revoked)
             m->still_revoked++;
@@ -346,12 +349,16 @@ usher_err ticket_merge_apply(state *st, const ticket_merge *m, const char *devic
     for (size_t i = 0; i < m->added.count && !err; i++) {
         const ticket_rec *r = &m->added.items[i];
         err = state_add_ticket(st, r->code, r->name, r->klass, &c, em);
+        if (!err && (r->note[0] || r->attention))
+            err = state_note_ticket(st, r->code, r->note, r->attention, &c, em);
         if (!err)
             err = put(&b, &c);
     }
     for (size_t i = 0; i < m->nupdated && !err; i++) {
         const ticket_rec *r = &m->updated[i].rec;
         err = state_edit_ticket(st, r->code, r->name, r->klass, &c, em);
+        if (!err && r->noted)
+            err = state_note_ticket(st, r->code, r->note, r->attention, &c, em);
         if (!err)
             err = put(&b, &c);
     }

@@ -20,12 +20,15 @@ typedef enum ticket_missing {
     TICKET_MISSING_REVOKE,   /* ...are revoked */
 } ticket_missing;
 
-/* One ticket whose name or class the file changes: rec is the file's, the
+/* One ticket whose name, class, note or attention flag (when the file has
+ * those columns) the file changes: rec is the file's, the
  * before_* fields what the event had. */
 typedef struct ticket_update {
     ticket_rec rec;
     char before_name[USHER_NAME_SIZE];
     char before_class[USHER_CLASS_SIZE];
+    char before_note[USHER_TICKET_NOTE_SIZE];
+    bool before_attention;
 } ticket_update;
 
 /* One ticket the file seats: rec is the file's row (rec.seat the seat), before
@@ -38,7 +41,7 @@ typedef struct ticket_seating {
 /* Init with {0}; release with ticket_merge_release. */
 typedef struct ticket_merge {
     ticket_list added;      /* codes the event does not know, file order */
-    ticket_update *updated; /* known codes with another name or class */
+    ticket_update *updated; /* known codes with another name, class or note */
     size_t nupdated;
     ticket_list revoked;    /* to revoke: void in the file, then missing (policy) */
     size_t revoked_void;    /* of them, void rows of the file */

@@ -450,6 +450,8 @@ static void api_seats(http_request *req, http_reply *r)
             json_object_set_new(o, "name", json_string(t->name));
             json_object_set_new(o, "class", json_string(t->klass));
             json_object_set_new(o, "checked_in", json_boolean(t->checked_in_at != 0));
+            if (t->attention)
+                json_object_set_new(o, "attention", json_true());
         }
         if (s->hold_device[0] && s->hold_until > now)
             json_object_set_new(o, "held_by", json_string(s->hold_device));
@@ -467,11 +469,12 @@ static json_t *ticket_json(const ticket_state *t)
 {
     /* Absent values are null, as in the change log: an unseated ticket's seat,
      * the check-in of one never scanned. */
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "code", t->code, "name", t->name,
-                     "class", t->klass, "seat", t->seat[0] ? json_string(t->seat) : json_null(),
-                     "checked_in_at", time_or_null(t->checked_in_at), "checkin_device",
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:s, s:b}", "code", t->code, "name",
+                     t->name, "class", t->klass, "seat",
+                     t->seat[0] ? json_string(t->seat) : json_null(), "checked_in_at",
+                     time_or_null(t->checked_in_at), "checkin_device",
                      t->checkin_device[0] ? json_string(t->checkin_device) : json_null(), "revoked",
-                     t->revoked);
+                     t->revoked, "note", t->note, "attention", t->attention);
 }
 
 static void api_tickets(http_request *req, http_reply *r)
@@ -876,12 +879,15 @@ typedef struct correction {
     bool unrevoke;
     char name[USHER_NAME_SIZE];
     char klass[USHER_CLASS_SIZE];
+    char note[USHER_TICKET_NOTE_SIZE];
+    bool attention;
     coord_alert trail;
 } correction;
 
 static void ticket_text(const ticket_state *t, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s / %s%s", t->name, t->klass[0] ? t->klass : "-",
+    snprintf(out, cap, "%s / %s%s%s%s%s", t->name, t->klass[0] ? t->klass : "-",
+             t->note[0] ? " / note: " : "", t->note, t->attention ? " / attention" : "",
              t->revoked ? " (revoked)" : "");
 }
 
@@ -897,6 +903,8 @@ static usher_err correction_apply(state *st, void *arg, change **out, size_t *n,
         return usher_fail(em, USHER_NOMEM, "out of memory");
     usher_err err = c->unrevoke ? state_unrevoke_ticket(st, c->code, ch, em)
                                 : state_edit_ticket(st, c->code, c->name, c->klass, ch, em);
+    if (!err && !c->unrevoke)
+        err = state_note_ticket(st, c->code, c->note, c->attention, ch, em);
     if (err) {
         free(ch);
         return err;
@@ -907,34 +915,48 @@ static usher_err correction_apply(state *st, void *arg, change **out, size_t *n,
     return USHER_OK;
 }
 
-/* Reads {"name"?, "class"?} for an edit over the ticket's current values;
- * false with a reply on bad input. */
+/* A string field of an edit: absent (keep), a string, or null (none). */
+static bool edit_field_ok(const json_t *v)
+{
+    return !v || json_is_string(v) || json_is_null(v);
+}
+
+static const char *edit_text(const json_t *v, const char *current)
+{
+    return !v ? current : json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* Reads {"name"?, "class"?, "note"?, "attention"?} for an edit over the
+ * ticket's current values; false with a reply on bad input. */
 static bool read_edit(http_request *req, http_reply *r, correction *c, const ticket_state *t)
 {
     json_error_t je;
     json_t *j = req->len ? json_loadb(req->body, req->len, 0, &je) : NULL;
     json_t *name = j ? json_object_get(j, "name") : NULL;
     json_t *klass = j ? json_object_get(j, "class") : NULL;
+    json_t *note = j ? json_object_get(j, "note") : NULL;
+    json_t *att = j ? json_object_get(j, "attention") : NULL;
     usher_errmsg em = {{0}};
     bool ok = false;
-    if (!j || !json_is_object(j) || (!name && !klass) || (name && !json_is_string(name)) ||
-        (klass && !json_is_string(klass) && !json_is_null(klass)))
+    if (!j || !json_is_object(j) || (!name && !klass && !note && !att) ||
+        (name && !json_is_string(name)) || !edit_field_ok(klass) || !edit_field_ok(note) ||
+        (att && !json_is_boolean(att)))
         http_error(r, 400, "invalid",
-                   "edit needs a JSON body {\"name\": \"...\", \"class\": \"...\"} (either or "
-                   "both; \"class\": null for none)");
+                   "edit needs a JSON body {\"name\": \"...\", \"class\": \"...\", \"note\": "
+                   "\"...\", \"attention\": true|false} (any of them; \"class\" or \"note\": "
+                   "null for none)");
     else if (ticket_name_clean(name ? json_string_value(name) : t->name, c->name, &em) ||
-             ticket_class_clean(klass && json_is_string(klass) ? json_string_value(klass)
-                                : klass                        ? ""
-                                                               : t->klass,
-                                c->klass, &em))
+             ticket_class_clean(edit_text(klass, t->klass), c->klass, &em) ||
+             ticket_note_clean(edit_text(note, t->note), c->note, &em))
         http_error(r, 400, "invalid", "%s", em.text);
     else
         ok = true;
+    c->attention = att ? json_is_true(att) : t->attention;
     json_decref(j);
     return ok;
 }
 
-/* POST /v1/tickets/CODE/edit {"name", "class"} and /v1/tickets/CODE/unrevoke:
+/* POST /v1/tickets/CODE/edit {"name", "class", "note", "attention"} and /v1/tickets/CODE/unrevoke:
  * a change every device pulls, and an alert naming who, when, before, after. */
 static void api_correct(http_request *req, http_reply *r, const char *id, bool unrevoke)
 {
@@ -962,7 +984,8 @@ static void api_correct(http_request *req, http_reply *r, const char *id, bool u
     }
     if (!unrevoke && !read_edit(req, r, c, &cur))
         goto out;
-    if (!unrevoke && !strcmp(c->name, cur.name) && !strcmp(c->klass, cur.klass)) {
+    if (!unrevoke && !strcmp(c->name, cur.name) && !strcmp(c->klass, cur.klass) &&
+        !strcmp(c->note, cur.note) && c->attention == cur.attention) {
         http_json(r, 200, json_pack("{s:b, s:o}", "changed", 0, "ticket", ticket_json(&cur)));
         goto out;
     }

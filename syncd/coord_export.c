@@ -21,10 +21,11 @@ typedef struct export_def {
  * time zone (zone_use). */
 static const export_def exports[] = {
     {"assignments",
-     "ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked,checked_in_local",
-     "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked, checked_in_at "
-     "FROM tickets ORDER BY code",
-     1u << 4, 1u << 7},
+     "ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked,note,attention,"
+     "checked_in_local",
+     "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked, note, attention, "
+     "checked_in_at FROM tickets ORDER BY code",
+     1u << 4, 1u << 9},
     {"checkins", "ticket_number,full_name,device,at,duplicate,manual,at_local",
      "SELECT c.ticket, COALESCE(t.name, ''), c.device, c.at, c.duplicate, c.manual, c.at "
      "FROM checkins c LEFT JOIN tickets t ON t.code = c.ticket ORDER BY c.at, c.id",

@@ -74,7 +74,8 @@ usher_err coord_import_apply(state *st, void *arg, change **out, size_t *n, ushe
 static const char *const field_note[TICKET_FIELD_COUNT] = {
     [TICKET_FIELD_STATUS] = " (void and cancelled rows are skipped)",
     [TICKET_FIELD_SEAT] = " (each ticket is seated there; an empty cell: the guest chooses)",
-    [TICKET_FIELD_NOTE] = " (shown only)",
+    [TICKET_FIELD_NOTE] = " (shown to door staff)",
+    [TICKET_FIELD_ATTENTION] = " (yes/no: the door shows ATTENTION)",
 };
 
 void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
@@ -107,9 +108,15 @@ void coord_import_print(const coord_import *ci, bool dry_run, FILE *out)
     }
     for (size_t i = 0; i < m->nupdated && i < SHOW_CHANGES; i++) {
         const ticket_update *u = &m->updated[i];
-        fprintf(out, "update %s: %s / %s -> %s / %s\n", u->rec.code, u->before_name,
+        fprintf(out, "update %s: %s / %s -> %s / %s", u->rec.code, u->before_name,
                 u->before_class[0] ? u->before_class : "-", u->rec.name,
                 u->rec.klass[0] ? u->rec.klass : "-");
+        if (u->rec.noted && strcmp(u->before_note, u->rec.note))
+            fprintf(out, "; note \"%s\" -> \"%s\"", u->before_note, u->rec.note);
+        if (u->rec.noted && u->before_attention != u->rec.attention)
+            fprintf(out, "; attention %s -> %s", u->before_attention ? "yes" : "no",
+                    u->rec.attention ? "yes" : "no");
+        fputc('\n', out);
     }
     for (size_t i = 0; i < m->revoked.count && i < SHOW_CHANGES; i++)
         fprintf(out, "revoke %s (%s): %s\n", m->revoked.items[i].code, m->revoked.items[i].name,
@@ -183,11 +190,18 @@ json_t *coord_import_json(const coord_import *ci, bool dry_run)
         json_array_append_new(first, rec_json(&f->tickets.items[i]));
     for (size_t i = 0; i < m->nupdated && i < SHOW_CHANGES; i++) {
         const ticket_update *u = &m->updated[i];
-        json_array_append_new(
-            updated,
-            json_pack("{s:s, s:{s:s, s:s?}, s:{s:s, s:s?}}", "code", u->rec.code, "before", "name",
-                      u->before_name, "class", u->before_class[0] ? u->before_class : NULL, "after",
-                      "name", u->rec.name, "class", u->rec.klass[0] ? u->rec.klass : NULL));
+        json_t *before = json_pack("{s:s, s:s?}", "name", u->before_name, "class",
+                                   u->before_class[0] ? u->before_class : NULL);
+        json_t *after = json_pack("{s:s, s:s?}", "name", u->rec.name, "class",
+                                  u->rec.klass[0] ? u->rec.klass : NULL);
+        if (u->rec.noted && before && after) { /* the file has notes: say what they do */
+            json_object_set_new(before, "note", json_string(u->before_note));
+            json_object_set_new(before, "attention", json_boolean(u->before_attention));
+            json_object_set_new(after, "note", json_string(u->rec.note));
+            json_object_set_new(after, "attention", json_boolean(u->rec.attention));
+        }
+        json_array_append_new(updated, json_pack("{s:s, s:o, s:o}", "code", u->rec.code, "before",
+                                                 before, "after", after));
     }
     for (size_t i = 0; i < m->revoked.count && i < SHOW_CHANGES; i++)
         json_array_append_new(revoked,

@@ -163,6 +163,13 @@ static const char *const pg_migrations[] = {
     "  seq BIGINT NOT NULL\n"
     ");\n"
     "INSERT INTO meta(key, value) VALUES ('op_ids_seq', '0');\n",
+
+    /* 2: a ticket's note for door staff and its special-attention flag, on
+     * the ticket and in the change log (the SQLite store's version 11). */
+    "ALTER TABLE tickets ADD COLUMN note TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE changes ADD COLUMN ticket_note TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE changes ADD COLUMN ticket_attention INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -175,7 +182,8 @@ int coordpg_schema_version(void)
 #define CHANGE_COLUMNS                                                                             \
     "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
-    "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked"
+    "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, "     \
+    "ticket_attention"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
@@ -218,11 +226,12 @@ static const char *const pg_sql[P_COUNT] = {
                        "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                        "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
                        "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
-                       "ticket_revoked) "
+                       "ticket_revoked, ticket_note, ticket_attention) "
                        "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], "
                        "$5::text[], $6::text[], $7::integer[], $8::text[], $9::bigint[], "
                        "$10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], "
-                       "$15::text[], $16::text[], $17::bigint[], $18::text[], $19::integer[])",
+                       "$15::text[], $16::text[], $17::bigint[], $18::text[], $19::integer[], "
+                       "$20::text[], $21::integer[])",
     /* An upsert whose insert fails (idx NULL) for a seat not in the table:
      * the error aborts the transaction (an UPDATE of no row would succeed),
      * so that COMMIT can go in the same pipeline. */
@@ -239,13 +248,15 @@ static const char *const pg_sql[P_COUNT] = {
                      "hold_until = excluded.hold_until, lease_device = excluded.lease_device, "
                      "lease_until = excluded.lease_until",
     [P_TICKETS_BULK] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
-                       "checkin_device, revoked, added_at) "
-                       "SELECT u.*, $9::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
-                       "$4::text[], $5::text[], $6::bigint[], $7::text[], $8::integer[]) AS u "
+                       "checkin_device, revoked, note, attention, added_at) "
+                       "SELECT u.*, $11::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
+                       "$4::text[], $5::text[], $6::bigint[], $7::text[], $8::integer[], "
+                       "$9::text[], $10::integer[]) AS u "
                        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
                        "class = excluded.class, seat = excluded.seat, party = excluded.party, "
                        "checked_in_at = excluded.checked_in_at, "
-                       "checkin_device = excluded.checkin_device, revoked = excluded.revoked",
+                       "checkin_device = excluded.checkin_device, revoked = excluded.revoked, "
+                       "note = excluded.note, attention = excluded.attention",
     [P_ALERTS_BULK] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
                       "at, other_at, op_id, created_at, note, before_text, after_text) "
                       "SELECT kind, ticket, seat, other_seat, device, other_device, at, "
@@ -429,6 +440,8 @@ static void read_ticket(const PGresult *r, int row, int first, ticket_state *t)
     t->checked_in_at = col_i64(r, row, first + 5);
     col_text(r, row, first + 6, t->checkin_device, sizeof t->checkin_device);
     t->revoked = col_i64(r, row, first + 7) != 0;
+    col_text(r, row, first + 8, t->note, sizeof t->note);
+    t->attention = col_i64(r, row, first + 9) != 0;
 }
 
 static void read_verdict(const PGresult *r, int row, int first, verdict *v)
@@ -1233,7 +1246,7 @@ static usher_err load_rows(coorddb_impl *db, state *st, change_type type, usher_
                           ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
                             "lease_until FROM seats ORDER BY idx"
                           : "SELECT code, name, class, seat, party, checked_in_at, "
-                            "checkin_device, revoked FROM tickets";
+                            "checkin_device, revoked, note, attention FROM tickets";
     PGresult *r = PQexec(db->conn, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         usher_err err = pg_fail(db, r, em, "coordinator database: loading");
@@ -1460,11 +1473,13 @@ static void flush_rows(coorddb_impl *db)
         pgarray_i64(&cs->col[5], t->checked_in_at);
         pgarray_text(&cs->col[6], t->checkin_device);
         pgarray_i64(&cs->col[7], t->revoked);
+        pgarray_text(&cs->col[8], t->note);
+        pgarray_i64(&cs->col[9], t->attention);
         cs->rows++;
     }
     params extra = {0};
     p_i64(&extra, b->now);
-    send_cols(db, P_TICKETS_BULK, cs, 8, &extra, NULL);
+    send_cols(db, P_TICKETS_BULK, cs, 10, &extra, NULL);
     for (int c = 0; c < MAX_COLS; c++)
         pgarray_release(&cs->col[c]);
     free(cs);
@@ -1478,7 +1493,7 @@ static void batch_flush(coorddb_impl *db)
         return;
     batch *b = &db->rows;
     send_cols(db, P_OPS_BULK, &b->ops, 23, NULL, NULL);
-    send_cols(db, P_CHANGES_BULK, &b->changes, 19, NULL, NULL);
+    send_cols(db, P_CHANGES_BULK, &b->changes, 21, NULL, NULL);
     flush_rows(db);
     send_cols(db, P_ALERTS_BULK, &b->alerts, 13, NULL, NULL);
     send_cols(db, P_CHECKINS_BULK, &b->checkins, 6, NULL, NULL);
@@ -1540,6 +1555,8 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
     pgarray_i64(&cs->col[16], t->checked_in_at);
     pgarray_text(&cs->col[17], t->checkin_device);
     pgarray_i64(&cs->col[18], t->revoked);
+    pgarray_text(&cs->col[19], t->note);
+    pgarray_i64(&cs->col[20], t->attention);
     cs->rows++;
     b->now = now;
     if (is_seat) {

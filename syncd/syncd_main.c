@@ -1011,7 +1011,7 @@ static void dump_seats(const state *v, const char *device, int64_t now)
 
 static void dump_tickets(const state *v)
 {
-    puts("ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked");
+    puts("ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked,note,attention");
     for (int i = 0; i < state_ticket_count(v); i++) {
         const ticket_state *t = state_ticket(v, i);
         char at[TIMESTAMP_TEXT_SIZE] = "";
@@ -1021,7 +1021,9 @@ static void dump_tickets(const state *v)
         putchar(','), csv_cell(t->seat);
         printf(",%s,", at);
         csv_cell(t->checkin_device);
-        printf(",%d\n", t->revoked ? 1 : 0);
+        printf(",%d,", t->revoked ? 1 : 0);
+        csv_cell(t->note);
+        printf(",%d\n", t->attention ? 1 : 0);
     }
 }
 

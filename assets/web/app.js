@@ -483,7 +483,7 @@
       if (c.ticket) {
         d.ticket = c.ticket;
         if (old.ticket === c.ticket) {
-          d.name = old.name; d['class'] = old['class']; d.checked_in = old.checked_in;
+          d.name = old.name; d['class'] = old['class']; d.checked_in = old.checked_in; d.attention = old.attention;
         }
       }
       if (d.state === 'held') {
@@ -501,6 +501,7 @@
         sd.name = c.name;
         sd['class'] = c['class'];
         sd.checked_in = !!c.checked_in_at;
+        sd.attention = !!c.attention;
         paintSeat(c.seat);
         if (S.selected === c.seat) renderSeatPanel();
       }
@@ -1008,7 +1009,7 @@
     var pill = $('sd-state');
     pill.textContent = STATE_TEXT[st] || st;
     pill.setAttribute('data-state', st);
-    setField('sd-name', d.ticket ? (d.name || '(no name)') : '');
+    setField('sd-name', d.ticket ? (d.name || '(no name)') + (d.attention ? ' \u2014 Attention at the door' : '') : '');
     setField('sd-ticket', d.ticket || '');
     setField('sd-class', d['class'] || info.cls || '');
     var held = st === 'held' || st === 'leased';
@@ -1530,7 +1531,12 @@
     list.forEach(function (t) {
       var tr = h('tr', t.revoked ? { 'class': 'revoked' } : null);
       tr.appendChild(h('td', { 'class': 'mono' }, t.code));
-      tr.appendChild(h('td', t.name ? null : { 'class': 'muted' }, t.name || '—'));
+      var tdName = h('td', t.name ? null : { 'class': 'muted' }, t.name || '—');
+      /* what the door shows staff: the attention flag (a word, not only a
+       * colour) and the note */
+      if (t.attention) tdName.appendChild(h('span', { 'class': 'pill', 'data-state': 'attention', title: 'Requires special attention at the door' }, 'Attention'));
+      if (t.note) tdName.appendChild(h('div', { 'class': 'small ticket-note' }, 'Note: ' + t.note));
+      tr.appendChild(tdName);
       tr.appendChild(h('td', null, t['class'] || ''));
       var tdSeat = h('td');
       if (t.seat && S.seatEls.has(t.seat)) {
@@ -1564,7 +1570,7 @@
         tdAct.appendChild(ub);
       }
       var eb = h('button', { type: 'button', 'class': 'btn small', 'data-edit': t.code }, 'Edit');
-      eb.setAttribute('aria-label', 'Edit the name and class of ticket ' + t.code);
+      eb.setAttribute('aria-label', 'Edit the name, class, note and attention flag of ticket ' + t.code);
       eb.addEventListener('click', function () { editTicket(t, eb); });
       tdAct.appendChild(eb);
       tr.appendChild(tdAct);
@@ -1614,7 +1620,21 @@
     if (name === null) return;
     var klass = window.prompt('Class of ticket ' + t.code + ' (empty for none):', t['class'] || '');
     if (klass === null) return;
-    correctTicket(t, '/edit', { name: name, 'class': klass }, btn, 'Ticket ' + t.code + ' now reads ' + name.trim().replace(/\s+/g, ' ') + '.');
+    var body = { name: name, 'class': klass };
+    var note = window.prompt('Note for door staff on ticket ' + t.code + ' (at most 200 bytes, empty for none):', t.note || '');
+    if (note === null) return;
+    if (typeof note === 'string') body.note = note;
+    var att = window.prompt('Requires special attention at the door? (yes or no)', t.attention ? 'yes' : 'no');
+    if (att === null) return;
+    if (typeof att === 'string' && att.trim() !== '') {
+      var a = att.trim().toLowerCase();
+      if (a !== 'yes' && a !== 'no') {
+        showMsg($('tickets-msg'), 'Answer yes or no to "special attention"; nothing was changed.', 'error');
+        return;
+      }
+      body.attention = a === 'yes';
+    }
+    correctTicket(t, '/edit', body, btn, 'Ticket ' + t.code + ' now reads ' + name.trim().replace(/\s+/g, ' ') + '.');
   }
 
   /* ---- wiring -------------------------------------------------------------- */

@@ -564,13 +564,25 @@ def test_corrections(env):
     page.eval("document.getElementById('search').value = 'GALA-0003';"
               " document.getElementById('search-form').requestSubmit(); true")
     page.wait("document.querySelector('button[data-edit=\"GALA-0003\"]') !== null", slow(10), "the Edit button")
-    page.eval("var answers = ['Émile  Zola', 'VIP']; window.prompt = function () { return answers.shift(); };"
+    page.eval("var answers = ['Émile  Zola', 'VIP', 'wheelchair,\\n escort to table 4', 'yes'];"
+              " window.prompt = function () { return answers.shift(); };"
               " window.confirm = function () { return true; }; true")
     click(page, 'button[data-edit="GALA-0003"]')
     msg = "document.getElementById('tickets-msg').textContent"
     page.wait(msg + ".indexOf('now reads Émile Zola') >= 0", slow(10), "the edit's message", show=msg)
     t = it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")[0]
-    eq((t["name"], t["class"]), ("Émile Zola", "VIP"), "the coordinator's corrected ticket")
+    eq((t["name"], t["class"], t["note"], t["attention"]),
+       ("Émile Zola", "VIP", "wheelchair, escort to table 4", True), "the coordinator's corrected ticket")
+    # the guest's row shows the flag as a word and the note
+    row = "document.querySelector('button[data-edit=\"GALA-0003\"]').closest('tr').textContent"
+    page.wait(row + ".indexOf('Attention') >= 0 && " + row + ".indexOf('Note: wheelchair, escort to table 4') >= 0",
+              slow(10), "the note and Attention on the guest's row", show=row)
+    # a bad answer changes nothing
+    page.eval("var answers = ['Émile Zola', 'VIP', 'x', 'perhaps']; window.prompt = function () { return answers.shift(); }; true")
+    click(page, 'button[data-edit="GALA-0003"]')
+    page.wait(msg + ".indexOf('Answer yes or no') >= 0", slow(10), "the refusal of a bad answer", show=msg)
+    eq(it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")[0]["note"],
+       "wheelchair, escort to table 4", "the note after a refused edit")
     click(page, 'button[data-code="GALA-0003"]')  # Revoke
     page.wait(msg + ".indexOf('revoked') >= 0", slow(10), "the revoke", show=msg)
     page.wait("document.querySelector('button[data-code=\"GALA-0003\"]') &&"

@@ -12,6 +12,8 @@ trail, and search folding case and accents.
     python3 test_import.py --coord PATH --syncd PATH --journal-op PATH [NAME ...]
 """
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -195,6 +197,19 @@ def test_dashboard_bytes_and_reimport_reach_a_device(env):
     eq((st, j["new"], j["updated"], j["revoked"], j["revoked_missing"], j["unchanged"]), (200, 0, 0, 1, 1, 3),
        "--revoke-missing: ENC-3 revoked (%r)" % j)
     wait_until(lambda: device_tickets(dev)["ENC-3"]["revoked"] == "1", slow(5), "the device has ENC-3 revoked")
+    # A newer export with a note for door staff and the attention flag.
+    noted = "ticket_number,full_name,note,attention\nENC-4,Late Sale,needs a ramp,yes\n".encode("utf-8")
+    st, j = post(coord.port, a, "/v1/tickets/import", noted)
+    eq((st, j["updated"], j["unchanged"]), (200, 1, 0), "the note's import (%r)" % j)
+    eq((j["updates"][0]["before"]["note"], j["updates"][0]["after"]["note"], j["updates"][0]["after"]["attention"]),
+       ("", "needs a ramp", True), "the note's update shown")
+    wait_until(lambda: (device_tickets(dev)["ENC-4"]["note"], device_tickets(dev)["ENC-4"]["attention"])
+               == ("needs a ramp", "1"), slow(5), "the device has the note")
+    # A file without those columns keeps them.
+    st, j = post(coord.port, a, "/v1/tickets/import", b"ticket_number,full_name\nENC-4,Late Sale\n")
+    eq((st, j["updated"], j["unchanged"]), (200, 0, 1), "a re-import without notes (%r)" % j)
+    t = get_json(coord.port, "/v1/tickets?q=ENC-4", a)["tickets"][0]
+    eq((t["note"], t["attention"]), ("needs a ramp", True), "the note kept")
     # Bad input changes nothing.
     before = get_json(coord.port, "/healthz", None)["cursor"]
     for path, body, what in [("/v1/tickets/import?missing=maybe", newer, "a bad missing="),
@@ -328,6 +343,21 @@ def test_corrections_reach_a_device(env):
     eq((j["trail"]["who"], j["trail"]["before"], j["trail"]["after"]), ("admin", "José Müller / -", "José Müller / VIP"),
        "the trail")
     wait_until(lambda: device_tickets(dev)["GALA-0002"]["class"] == "VIP", slow(5), "the device has the class")
+    # a note for door staff and the attention flag: the same correction, the same trail
+    st, j = post(coord.port, a, "/v1/tickets/GALA-0002/edit",
+                 json.dumps({"note": " wheelchair,\n escort to table 4 ", "attention": True}))
+    eq(st, 200, "note edit (%r)" % j)
+    eq((j["ticket"]["note"], j["ticket"]["attention"], j["ticket"]["name"]),
+       ("wheelchair, escort to table 4", True, "José Müller"), "the noted ticket keeps its name")
+    eq(j["trail"]["after"], "José Müller / VIP / note: wheelchair, escort to table 4 / attention", "the note's trail")
+    wait_until(lambda: device_tickets(dev)["GALA-0002"]["note"] == "wheelchair, escort to table 4"
+               and device_tickets(dev)["GALA-0002"]["attention"] == "1", slow(5), "the device has the note")
+    _, _, raw = http_call(coord.port, "GET", "/v1/export/assignments.csv", a)
+    rows = {r["ticket_number"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8")))}
+    eq((rows["GALA-0002"]["note"], rows["GALA-0002"]["attention"], rows["GALA-0001"]["attention"]),
+       ("wheelchair, escort to table 4", "1", "0"), "the assignments export has the note and the flag")
+    st, j = post(coord.port, a, "/v1/tickets/GALA-0002/edit", json.dumps({"note": None, "attention": False}))
+    eq((st, j["ticket"]["note"], j["ticket"]["attention"]), (200, "", False), "the note cleared (%r)" % j)
     st, j = post(coord.port, a, "/v1/tickets/GALA-0001/revoke", "")
     eq(st, 200, "revoke")
     wait_until(lambda: device_tickets(dev)["GALA-0001"]["revoked"] == "1", slow(5), "the device has the revoke")
@@ -347,7 +377,11 @@ def test_corrections_reach_a_device(env):
                              ("/v1/tickets/GALA-0002/edit", '{"name": ""}', (400, "invalid")),
                              ("/v1/tickets/GALA-0002/edit", '{"class": "Very Long Class Name!"}', (400, "invalid")),
                              ("/v1/tickets/GALA-0002/edit", '[1]', (400, "invalid")),
-                             ("/v1/tickets/GALA-0002/edit", '{"name": 5}', (400, "invalid"))]:
+                             ("/v1/tickets/GALA-0002/edit", '{"name": 5}', (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", json.dumps({"note": "x" * 201}), (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", '{"note": "bell\\u0007"}', (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", '{"note": 7}', (400, "invalid")),
+                             ("/v1/tickets/GALA-0002/edit", '{"attention": "yes"}', (400, "invalid"))]:
         st, j = post(coord.port, a, path, body)
         eq((st, j.get("error")), want, "%s %s (%r)" % (path, body, j))
     eq(get_json(coord.port, "/healthz", None)["cursor"], before, "nothing changed by bad corrections")

@@ -796,6 +796,79 @@ def k_rgb(k, shot):
     return pixel(read_png(k.shot(shot)), 5, H - 5)
 
 
+def test_door_notes(env):
+    """A ticket imported with a note and special attention (the dashboard's
+    import), and a note added on the dashboard to another: the door's verdict
+    shows the note and an ATTENTION banner (amber, a word) and asks for the
+    attention tone; a plain ticket gets the admitted tone; the guest's
+    confirmation says "Please see a member of staff" and not the note."""
+    coord, sd = start(env, devices=(("door-1", "door"), ("kiosk-1", "kiosk")))
+    admin = env.tokens["admin"]
+    note = "wheelchair \u2014 escort to table 4"
+    body = ("ticket_number,full_name,class,note,attention\n"
+            "NOTE-1,Nora Note,,\"%s\",yes\n" % note).encode("utf-8")
+    status, _, raw = http_call(coord.port, "POST", "/v1/tickets/import", admin, body)
+    eq(status, 200, "import with a note (%r)" % raw[:300])
+    admin_post(coord, env, "/v1/tickets/GALA-0006/edit", json.dumps({"note": "vegan, hard of hearing"}))
+    it.wait_converged(coord, [sd["door-1"], sd["kiosk-1"]], admin, slow(10))
+    k = kiosk_run(env, sd["door-1"].db, "notes", """
+expect screen door
+type NOTE-1
+key Return
+expect verdict admitted
+expect text "Nora Note"
+expect text "ATTENTION"
+expect text "Note: %s"
+shot attention
+wait 3500
+type GALA-0006
+key Return
+expect verdict admitted
+expect text "Note: vegan, hard of hearing"
+shot edited
+wait 3500
+type GALA-0007
+key Return
+expect verdict admitted
+shot plain
+wait 3500
+type NOTE-1
+key Return
+expect verdict already
+expect text "ATTENTION"
+shot again
+""" % note)
+    texts = lambda shot: [t["text"] for t in k.info(shot)["texts"]]
+    eq(k.info("attention")["tone"], "attention", "the tone of a ticket with attention")
+    check(any(t.startswith("ATTENTION") for t in texts("attention")), "the banner: %r" % texts("attention"))
+    banner = [t for t in k.info("attention")["texts"] if t["text"].startswith("ATTENTION")][0]
+    x, y, w, h = banner["box"]
+    eq(pixel(read_png(k.shot("attention")), 3, int(y + h / 2)), AMBER, "the banner's band is amber")
+    eq(k_rgb(k, "attention"), GREEN, "the verdict itself is still green")
+    eq(k.info("edited")["tone"], "attention", "the tone of a ticket with a note edited on the dashboard")
+    check(not any(t.startswith("ATTENTION") for t in texts("edited")), "a note alone: no banner")
+    eq(k.info("plain")["tone"], "admitted", "the tone of a plain ticket")
+    check(not any("Note:" in t or "ATTENTION" in t for t in texts("plain")), "a plain verdict: %r" % texts("plain"))
+    eq(k.info("again")["tone"], "attention", "already in, with attention")
+    eq(k.info("again")["tones"], 4, "one tone a verdict")
+    # The guest's own confirmation: ask staff, never the note.
+    g = kiosk_run(env, sd["kiosk-1"].db, "noteguest", """
+tap 640 400
+type NOTE-1
+key Return
+tap button seats
+tap seat T07-01
+tap button confirm
+tap button yes
+expect screen confirmation
+expect text "Please see a member of staff"
+shot done
+""")
+    done = [t["text"] for t in g.info("done")["texts"]]
+    check(not any("wheelchair" in t or "ATTENTION" in t for t in done), "the note stays off the guest's screen: %r" % done)
+    eq(g.info("done")["tone"], "none", "a guest kiosk makes no verdict sound")
+
+
 def test_offline_indicator(env):
     """The status bar turns to OFFLINE when the coordinator goes away; the
     kiosk keeps seating guests and counts its pending ops."""
@@ -1076,7 +1149,8 @@ def test_window(env):
     screen; the offscreen one loads Mesa's EGL, whose leaks LeakSanitizer
     would report) starts in the device's mode and stops cleanly on SIGTERM."""
     coord, sd = start(env, devices=(("door-1", "door"),))
-    e = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    # the dummy audio driver too: the door opens its speaker for the verdict tones
+    e = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
     err = env.path("window.err")
     env.logs.append(("kiosk-window", err))
     with open(err, "wb") as f:
@@ -1089,6 +1163,7 @@ def test_window(env):
         check(p.poll() is None, "the windowed kiosk exited with %r: %s" % (p.poll(), said()))
         p.send_signal(signal.SIGTERM)
         eq(p.wait(timeout=slow(10)), 0, "exit status on SIGTERM (stderr: %s)" % said())
+        check("no sound" not in said(), "the speaker opened: %s" % said())
     finally:
         if p.poll() is None:
             p.kill()
@@ -1107,6 +1182,8 @@ def test_command_line(env):
                         (["--db", "x", "--pin", "12"], "--pin takes"),
                         (["--db", "x", "--lang", "xx"], "--lang takes en, de"),
                         (["--db", "x", "--font", "x" * 101], "--font takes a font family"),
+                        (["--db", "x", "--volume", "101"], "--volume takes 0 (silent) to 100"),
+                        (["--db", "x", "--volume", "loud"], "--volume takes 0 (silent) to 100"),
                         (["--db", "x", "--bench-start", "--headless"], "--bench-start runs the windowed"),
                         (["--db", "x", "--nonsense"], "nonsense")):
         p = subprocess.run([it.KIOSK] + argv, capture_output=True, timeout=slow(10))

@@ -40,6 +40,11 @@ NAMES = {
     "GALA-0010": "Иван Петров",
     "GALA-0011": "Zoë 🎉 Ünal",
 }
+# The longest note a ticket holds (200 bytes), on the door's verdict.
+NOTE = ("Wheelchair user: escort to table 4 by the side door and seat at the aisle; vegan meal; "
+        "hard of hearing, speak clearly; guest of honour, tell the host on arrival; nut allergy: "
+        "tell the kitchen at once!")
+assert len(NOTE.encode("utf-8")) == 200
 TICKETS = [(c, NAMES.get(c, "Guest %d" % i), "Regular")
            for c, i in (("GALA-%04d" % i, i) for i in range(1, 41))]
 assert len(NAMES["GALA-0001"]) == 70
@@ -139,6 +144,11 @@ shot find
 tap button find_0
 expect verdict admitted
 shot manual
+wait 3500
+scan %(noted)s
+expect verdict admitted
+expect text "Wheelchair user: escort"
+shot attention
 """
 
 
@@ -232,21 +242,45 @@ def start(env):
               devices=(("admin", "admin"), ("kiosk-1", "kiosk"), ("door-1", "door")))
     coord = env.coord()
     sds = {}
+    # GALA-0001 (the guest script's party) and GALA-0012 (the door's last
+    # scan) need staff: the confirmation says so, the verdict shows the note.
+    for code in ("GALA-0001", "GALA-0012"):
+        tk.admin_post(coord, env, "/v1/tickets/%s/edit" % code, json.dumps({"note": NOTE, "attention": True}))
     for name in ("kiosk-1", "door-1"):
         sds[name] = env.syncd(name, coord.url)
         sds[name].wait_online()
+    it.wait_converged(coord, list(sds.values()), env.tokens["admin"], slow(10))
     return coord, sds
 
 
 GUEST_SHOTS = ["attract", "refusal", "entry", "overview", "seatmap", "still", "confirm",
                "confirmation", "pin", "maintenance"]
 DOOR_SHOTS = ["door", "admitted", "already", "refused", "show_qr", "door_maintenance", "find_empty",
-              "find_many", "find", "manual"]
+              "find_many", "find", "manual", "attention"]
+
+
+def texts_apart(shots, name, where):
+    """A verdict with the longest note: no two texts meet (one column, each
+    line in its own band), and the whole note is there."""
+    with open(os.path.join(shots, name + ".json"), encoding="utf-8") as f:
+        texts = json.load(f)["texts"]
+    bad = []
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            if overlap(a["box"], b["box"]):
+                bad.append("%s %s: texts %r and %r overlap" % (where, name, a["text"][:30], b["text"][:30]))
+    notes = [t for t in texts if NOTE in t["text"]]
+    if len(notes) != 1 or notes[0]["shortened"]:
+        bad.append("%s %s: the whole note is not on screen (%r)" % (where, name, notes))
+    return bad
+
+
+SEE_STAFF = {"en": "Please see a member of staff", "ar": "يرجى التوجه إلى أحد الموظفين"}
 
 
 def guest_matrix(env, lang):
     coord, sds = start(env)
-    p = tk.qr_payloads(env, ["GALA-0004"])
+    p = tk.qr_payloads(env, ["GALA-0004", "GALA-0012"])
     forged = p["GALA-0004"].replace("GALA-0004", "GALA-0005")
     bad = []
     for w, h in SIZES:
@@ -256,6 +290,10 @@ def guest_matrix(env, lang):
         copy_db(sds["kiosk-1"].db, db)
         shots = run_kiosk(env, db, "guest-" + tag, GUEST, (w, h), ("--lang", lang))
         bad += check_shots(shots, GUEST_SHOTS, tag)
+        with open(os.path.join(shots, "confirmation.json"), encoding="utf-8") as f:
+            said = [t["text"] for t in json.load(f)["texts"]]
+        check(SEE_STAFF[lang] in said and not any("Wheelchair" in t for t in said),
+              "%s: the confirmation asks to see staff, without the note: %r" % (tag, said))
         with open(os.path.join(shots, "overview.json"), encoding="utf-8") as f:
             ov = json.load(f)
         g = ov["geometry"]
@@ -276,9 +314,11 @@ def guest_matrix(env, lang):
                        (tag, len(whole), [(t["text"], t["shortened"]) for t in held]))
         db = env.path("door-%s.journal" % tag)
         copy_db(sds["door-1"].db, db)
-        shots = run_kiosk(env, db, "door-" + tag, DOOR % {"ok": p["GALA-0004"], "forged": forged},
+        shots = run_kiosk(env, db, "door-" + tag,
+                          DOOR % {"ok": p["GALA-0004"], "forged": forged, "noted": p["GALA-0012"]},
                           (w, h), ("--lang", lang, "--mode", "door"))
         bad += check_shots(shots, DOOR_SHOTS, tag)
+        bad += texts_apart(shots, "attention", tag)
     check(not bad, "%d layout problems:\n  %s" % (len(bad), "\n  ".join(bad[:60])))
 
 

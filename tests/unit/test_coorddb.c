@@ -143,6 +143,8 @@ static void ticket_eq(const ticket_state *a, const ticket_state *b)
     assert_int_equal(a->checked_in_at, b->checked_in_at);
     assert_string_equal(a->checkin_device, b->checkin_device);
     assert_int_equal(a->revoked, b->revoked);
+    assert_string_equal(a->note, b->note);
+    assert_int_equal(a->attention, b->attention);
 }
 
 static void verdict_eq(const verdict *a, const verdict *b)
@@ -302,6 +304,46 @@ static void add_tickets_all_or_nothing(void **ctx)
     ticket_list empty = {0};
     must(coorddb_add_tickets(f->db, f->st, &empty, NOW, &added, &em), &em, "add none");
     assert_int_equal(added, 0);
+}
+
+/* A note and the attention flag are stored on the ticket and in the change
+ * log, and read back after a restart. */
+static void notes_are_logged_and_survive_reopen(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    int64_t seq0 = coorddb_last_seq(f->db);
+    ticket_list tl = {0};
+    ticket_rec a = {.code = "NOTE-1",
+                    .name = "Noted Guest",
+                    .note = "wheelchair, escort to table 4",
+                    .attention = true,
+                    .noted = true};
+    ticket_rec b = {.code = "NOTE-2", .name = "Plain Guest", .noted = true};
+    must(ticket_list_push(&tl, &a), &em, "push");
+    must(ticket_list_push(&tl, &b), &em, "push");
+    size_t added = 0;
+    must(coorddb_add_tickets(f->db, f->st, &tl, NOW, &added, &em), &em, "add");
+    ticket_list_release(&tl);
+    assert_int_equal(added, 2);
+    assert_int_equal(coorddb_last_seq(f->db), seq0 + 2); /* one change a ticket, note and all */
+    change *ch = NULL;
+    size_t n = 0;
+    bool more = true;
+    must(coorddb_changes_since(f->db, seq0, 10, &ch, &n, &more, &em), &em, "changes");
+    assert_int_equal(n, 2);
+    assert_string_equal(ch[0].ticket.note, "wheelchair, escort to table 4");
+    assert_true(ch[0].ticket.attention);
+    assert_string_equal(ch[1].ticket.note, "");
+    assert_false(ch[1].ticket.attention);
+    free(ch);
+    coorddb_free(f->db);
+    open_db(f);
+    load(f);
+    const ticket_state *t = state_ticket(f->st, state_find_ticket(f->st, "NOTE-1"));
+    assert_string_equal(t->note, "wheelchair, escort to table 4");
+    assert_true(t->attention);
+    assert_int_equal(count(f, "SELECT count(*) FROM tickets WHERE attention = 1"), 1);
 }
 
 /* ---- batches ---- */
@@ -844,6 +886,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(add_tickets_all_or_nothing, setup_event, teardown),
     cmocka_unit_test_setup_teardown(backup_and_restore_new_log_ids, setup_event, teardown),
     cmocka_unit_test_setup_teardown(load_after_reopen_equals_memory, setup_event, teardown),
+    cmocka_unit_test_setup_teardown(notes_are_logged_and_survive_reopen, setup_event, teardown),
     cmocka_unit_test_setup_teardown(commit_numbering_is_contiguous_across_reopen, setup_event,
                                     teardown),
     cmocka_unit_test_setup_teardown(leases_are_logged_and_survive_reopen, setup_event, teardown),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kmodel.h"
+#include "ktone.h"
 #include "qrsig.h"
 #include "state.h"
 #include "text.h"
@@ -805,6 +806,7 @@ static void door_verdict_follows_the_coordinator(void **unused)
     f->w.view = f->st;
     tick(f, 100);
     assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_int_equal(f->fx.tone, KTONE_ALREADY); /* staff hear the turn to amber */
     assert_non_null(strstr(f->m.verdict.detail, "door-2"));
     teardown(f);
 }
@@ -1026,6 +1028,134 @@ static void a_short_press_in_the_corner_is_just_a_tap(void **unused)
     teardown(f);
 }
 
+/* ---- notes, special attention and the door's tones ------------------------------ */
+
+static bool frame_has(fixture *f, const char *needle)
+{
+    ui_frame fr;
+    ui_frame_init(&fr);
+    ui_build(&f->m, &f->w, f->now, &fr);
+    bool has = ui_has_text(&fr, needle);
+    ui_frame_release(&fr);
+    return has;
+}
+
+static void door_tones_tell_each_verdict(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_int_equal(f->fx.tone, KTONE_ADMITTED);
+    tick(f, 100);
+    assert_int_equal(f->fx.tone, KTONE_NONE); /* one tone a verdict, not one a frame */
+    tick(f, 3000);
+    enter_code(f, "D-4");
+    assert_int_equal(f->fx.tone, KTONE_ALREADY);
+    enter_code(f, "C-3");
+    assert_int_equal(f->fx.tone, KTONE_REFUSED);
+    enter_code(f, "Q-7");
+    assert_int_equal(f->fx.tone, KTONE_REFUSED);
+    assert_false(frame_has(f, "ATTENTION"));
+    assert_string_equal(ktone_name(KTONE_ATTENTION), "attention");
+    assert_string_equal(ktone_name(KTONE_ADMITTED), "admitted");
+    assert_string_equal(ktone_name(KTONE_ALREADY), "already");
+    assert_string_equal(ktone_name(KTONE_REFUSED), "refused");
+    assert_string_equal(ktone_name((ktone)99), "none");
+    teardown(f);
+}
+
+static void door_verdict_shows_note_and_attention(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    assert_int_equal(
+        state_note_ticket(f->st, "A-1", "wheelchair, escort to table 4", true, NULL, NULL),
+        USHER_OK);
+    assert_int_equal(state_note_ticket(f->st, "B-2", "vegan meal", false, NULL, NULL), USHER_OK);
+    assert_int_equal(state_note_ticket(f->st, "C-3", "was rude", true, NULL, NULL), USHER_OK);
+    enter_code(f, "A-1");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_true(f->m.verdict.attention);
+    assert_string_equal(f->m.verdict.note, "wheelchair, escort to table 4");
+    assert_int_equal(f->fx.tone, KTONE_ATTENTION);
+    assert_true(frame_has(f, "ATTENTION"));
+    assert_true(frame_has(f, "Note: wheelchair, escort to table 4"));
+    assert_true(frame_has(f, "Ann"));
+    assert_true(frame_has(f, "WELCOME"));
+    tick(f, 3000);
+    enter_code(f, "A-1"); /* in already: staff must still look */
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_int_equal(f->fx.tone, KTONE_ATTENTION);
+    assert_true(frame_has(f, "ATTENTION"));
+    enter_code(f, "B-2"); /* a note alone: no banner, the note and the call */
+    assert_int_equal(f->fx.tone, KTONE_ATTENTION);
+    assert_false(frame_has(f, "ATTENTION"));
+    assert_true(frame_has(f, "Note: vegan meal"));
+    enter_code(f, "C-3"); /* refused: red, and its note is not what matters */
+    assert_int_equal(f->fx.tone, KTONE_REFUSED);
+    assert_false(frame_has(f, "was rude"));
+    teardown(f);
+}
+
+static void guest_confirmation_asks_to_see_staff(void **unused)
+{
+    fixture *f = setup(KMODE_GUEST);
+    assert_int_equal(
+        state_note_ticket(f->st, "B-2", "wheelchair, escort to table 4", true, NULL, NULL),
+        USHER_OK);
+    const char *codes[] = {"A-1", "B-2"};
+    to_seatmap(f, codes, 2);
+    tap_seat(f, "T02-01");
+    tap_seat(f, "T02-02");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_true(kmodel_party_needs_staff(&f->m, &f->w));
+    assert_true(frame_has(f, "Please see a member of staff"));
+    assert_false(frame_has(f, "wheelchair")); /* the note is for staff only */
+    assert_false(frame_has(f, "ATTENTION"));
+    teardown(f);
+
+    f = setup(KMODE_GUEST);
+    const char *plain[] = {"A-1"};
+    to_seatmap(f, plain, 1);
+    tap_seat(f, "T02-01");
+    tap_button(f, "confirm");
+    tap_button(f, "yes");
+    assert_int_equal(f->m.screen, SCR_DONE);
+    assert_false(kmodel_party_needs_staff(&f->m, &f->w));
+    assert_false(frame_has(f, "member of staff"));
+    teardown(f);
+}
+
+static void tones_are_distinct_and_follow_the_volume(void **unused)
+{
+    static int16_t buf[48000];
+    const ktone all[] = {KTONE_ADMITTED, KTONE_ALREADY, KTONE_REFUSED, KTONE_ATTENTION};
+    size_t len[4];
+    for (int i = 0; i < 4; i++) {
+        len[i] = ktone_render(all[i], 100, 48000, buf, sizeof buf / sizeof *buf);
+        assert_int_equal(len[i], ktone_samples(all[i], 48000));
+        assert_true(len[i] > 48000 / 10);                   /* long enough to hear */
+        assert_true(len[i] <= 48000 * KTONE_MAX_MS / 1000); /* short enough not to lag */
+        int peak = 0;
+        for (size_t k = 0; k < len[i]; k++)
+            peak = abs(buf[k]) > peak ? abs(buf[k]) : peak;
+        assert_true(peak > 4000 && peak <= 16000);
+        assert_int_equal(buf[0], 0); /* faded in: no click */
+        for (int j = 0; j < i; j++)
+            assert_int_not_equal(len[i], len[j]); /* told apart by rhythm too */
+    }
+    size_t n = ktone_render(KTONE_ADMITTED, 10, 48000, buf, sizeof buf / sizeof *buf);
+    int peak = 0;
+    for (size_t k = 0; k < n; k++)
+        peak = abs(buf[k]) > peak ? abs(buf[k]) : peak;
+    assert_true(peak > 0 && peak <= 1600);
+    assert_int_equal(ktone_render(KTONE_ADMITTED, 0, 48000, buf, 1000), 0); /* silent */
+    assert_int_equal(ktone_render(KTONE_NONE, 100, 48000, buf, 1000), 0);
+    assert_int_equal(ktone_render(KTONE_ADMITTED, 100, 100, buf, 1000), 0); /* bad rate */
+    assert_int_equal(ktone_render(KTONE_REFUSED, 100, 48000, buf, 10), 10); /* capped */
+}
+
 /* With a printer, a confirmation asks for a seat card per ticket (of the
  * seats just assigned), Print my card again asks again, and a confirmation
  * the journal refused asks for none; without a printer, nothing. */
@@ -1118,6 +1248,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(offline_lease_policy_offers_only_leased_seats),
     cmocka_unit_test(silent_syncd_counts_as_offline),
     cmocka_unit_test(door_verdicts),
+    cmocka_unit_test(door_tones_tell_each_verdict),
+    cmocka_unit_test(door_verdict_shows_note_and_attention),
+    cmocka_unit_test(guest_confirmation_asks_to_see_staff),
+    cmocka_unit_test(tones_are_distinct_and_follow_the_volume),
     cmocka_unit_test(a_confirmation_asks_for_seat_cards),
     cmocka_unit_test(a_door_admission_asks_for_a_card),
     cmocka_unit_test(door_verdict_not_recorded_until_saved),

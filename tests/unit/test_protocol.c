@@ -116,6 +116,8 @@ static void assert_changes_equal(const change *a, const change *b)
     assert_int_equal(a->ticket.checked_in_at, b->ticket.checked_in_at);
     assert_string_equal(a->ticket.checkin_device, b->ticket.checkin_device);
     assert_int_equal(a->ticket.revoked, b->ticket.revoked);
+    assert_string_equal(a->ticket.note, b->ticket.note);
+    assert_int_equal(a->ticket.attention, b->ticket.attention);
     assert_int_equal(a->layout_version, b->layout_version);
 }
 
@@ -321,6 +323,14 @@ static void change_encode_exact(void **state)
     assert_json(j, "{'seq':42,'type':'ticket','code':'GALA-0001',"
                    "'name':'Ada \\'Countess\\' Lovelace','class':'','seat':null,'revoked':false}");
     json_decref(j);
+    /* A note for door staff and the attention flag: after revoked, only when set. */
+    text_copy(c.ticket.note, sizeof c.ticket.note, "wheelchair, escort to table 4");
+    c.ticket.attention = true;
+    j = proto_change_encode(&c);
+    assert_json(j, "{'seq':42,'type':'ticket','code':'GALA-0001',"
+                   "'name':'Ada \\'Countess\\' Lovelace','class':'','seat':null,'revoked':false,"
+                   "'note':'wheelchair, escort to table 4','attention':true}");
+    json_decref(j);
 }
 
 static void alert_encode_exact(void **state)
@@ -467,6 +477,15 @@ static void change_round_trips(void **state)
     change_round_trip(&c); /* checked in */
     c.ticket.revoked = true;
     change_round_trip(&c); /* revoked */
+    c.ticket.revoked = false;
+    text_copy(c.ticket.note, sizeof c.ticket.note,
+              "Rollstuhl \xe2\x80\x94 Tisch 4, \"Begleitung\"");
+    change_round_trip(&c); /* a note */
+    c.ticket.attention = true;
+    change_round_trip(&c); /* ...and special attention */
+    memset(c.ticket.note, 'n', USHER_TICKET_NOTE_SIZE - 1);
+    c.ticket.note[USHER_TICKET_NOTE_SIZE - 1] = '\0';
+    change_round_trip(&c); /* the longest note */
 }
 
 static void alert_round_trips_every_kind(void **state)
@@ -923,7 +942,8 @@ static void change_refusals(void **state)
     check_refusals(seat_change_base, seat, sizeof seat / sizeof seat[0], "changes[0]",
                    decode_change, sizeof(change));
 
-    char *name257 = long_value(257, 'n'), *class17 = long_value(17, 'c');
+    char *name257 = long_value(257, 'n'), *class17 = long_value(17, 'c'),
+         *note201 = long_value(201, 'o');
     const refusal ticket[] = {
         R("code", NULL, "changes[0].code: missing"),
         R("code", "''", "changes[0].code: must not be empty"),
@@ -941,11 +961,16 @@ static void change_refusals(void **state)
         R("checkin_device", "[]", "changes[0].checkin_device: expected a string"),
         R("revoked", NULL, "changes[0].revoked: missing"),
         R("revoked", "null", "changes[0].revoked: expected true or false, got null"),
+        R("note", note201, "changes[0].note: too long (201 bytes; at most 200)"),
+        R("note", "'ramp\\tplease'", "changes[0].note: contains a control character"),
+        R("note", "7", "changes[0].note: expected a string, got an integer"),
+        R("attention", "'yes'", "changes[0].attention: expected true or false, got a string"),
     };
     check_refusals(ticket_change_base, ticket, sizeof ticket / sizeof ticket[0], "changes[0]",
                    decode_change, sizeof(change));
     free(name257);
     free(class17);
+    free(note201);
 }
 
 static void alert_refusals(void **state)

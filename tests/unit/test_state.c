@@ -567,6 +567,43 @@ static void add_ticket_refusals(void **unused)
     drop(&f);
 }
 
+static void note_ticket_keeps_the_rest(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 3);
+    assign(&f, "k", "GALA-0003", "T01-01");
+    usher_errmsg em = {{0}};
+    change c;
+    assert_int_equal(
+        state_note_ticket(f.st, "GALA-0003", "wheelchair, escort to table 4", true, &c, &em),
+        USHER_OK);
+    assert_int_equal(c.type, CHANGE_TICKET);
+    assert_string_equal(c.ticket.note, "wheelchair, escort to table 4");
+    assert_true(c.ticket.attention);
+    assert_string_equal(c.ticket.seat, "T01-01"); /* the seat, name and class are kept */
+    assert_string_equal(c.ticket.name, "Guest");
+    /* an edit of name and class keeps the note */
+    assert_int_equal(state_edit_ticket(f.st, "GALA-0003", "Ada", "", &c, &em), USHER_OK);
+    assert_string_equal(c.ticket.note, "wheelchair, escort to table 4");
+    assert_true(c.ticket.attention);
+    /* bad notes change nothing */
+    char big[USHER_TICKET_NOTE_SIZE + 1];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(state_note_ticket(f.st, "GALA-0003", big, false, &c, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "at most 200 bytes"));
+    assert_int_equal(state_note_ticket(f.st, "GALA-0003", "two\nlines", false, &c, &em),
+                     USHER_INVAL);
+    assert_int_equal(state_note_ticket(f.st, "NOPE-1", "x", false, &c, &em), USHER_NOTFOUND);
+    const ticket_state *t = state_ticket(f.st, state_find_ticket(f.st, "GALA-0003"));
+    assert_string_equal(t->note, "wheelchair, escort to table 4");
+    assert_true(t->attention);
+    /* cleared: no note, no flag */
+    assert_int_equal(state_note_ticket(f.st, "GALA-0003", "", false, NULL, &em), USHER_OK);
+    assert_string_equal(t->note, "");
+    assert_false(t->attention);
+    drop(&f);
+}
+
 static bool same_seat(const seat_state *a, const seat_state *b)
 {
     return !strcmp(a->ticket, b->ticket) && a->blocked == b->blocked &&
@@ -579,7 +616,7 @@ static bool same_ticket(const ticket_state *a, const ticket_state *b)
     return !strcmp(a->code, b->code) && !strcmp(a->name, b->name) && !strcmp(a->klass, b->klass) &&
            !strcmp(a->seat, b->seat) && !strcmp(a->party, b->party) &&
            a->checked_in_at == b->checked_in_at && !strcmp(a->checkin_device, b->checkin_device) &&
-           a->revoked == b->revoked;
+           a->revoked == b->revoked && !strcmp(a->note, b->note) && a->attention == b->attention;
 }
 
 static bool same_state(const state *a, const state *b)
@@ -614,6 +651,10 @@ static void replica_following_changes_equals_coordinator(void **unused)
     }
     const char *seats[] = {"T01-01", "T01-01", "T02-03", "T01-02", "T03-01"};
     const char *codes[] = {"GALA-0003", "GALA-0004", "GALA-0005", "GALA-0003", "GALA-0006"};
+    change nc;
+    assert_int_equal(
+        state_note_ticket(f.st, "GALA-0004", "vegan; hard of hearing", true, &nc, NULL), USHER_OK);
+    assert_int_equal(state_apply_change(replica, &nc, NULL), USHER_OK);
     for (int i = 0; i < 5; i++) {
         usher_op op = mkop(OP_ASSIGN, "k", codes[i], seats[i]);
         if (i == 3)
@@ -1251,6 +1292,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(late_upload_raises_alert),
     cmocka_unit_test(device_clock_never_judges),
     cmocka_unit_test(add_ticket_refusals),
+    cmocka_unit_test(note_ticket_keeps_the_rest),
     cmocka_unit_test(replica_following_changes_equals_coordinator),
     cmocka_unit_test(clone_is_independent),
     cmocka_unit_test(stats_count),

@@ -72,8 +72,15 @@ static void pretix_checkin_list(void **state)
     assert_map(&r.ti, TICKET_FIELD_NAME, "\"Attendee name\"");
     assert_map(&r.ti, TICKET_FIELD_CLASS, "\"Product\"");
     assert_map(&r.ti, TICKET_FIELD_SEAT, "\"Seat ID\"");
-    assert_map(&r.ti, TICKET_FIELD_NOTE, "\"Requires special attention\"");
+    assert_map(&r.ti, TICKET_FIELD_NOTE, "\"Comment\"");
+    assert_map(&r.ti, TICKET_FIELD_ATTENTION, "\"Requires special attention\"");
     assert_int_equal(r.ti.tickets.count, 3);
+    /* "Requires special attention: Yes" and the comment reach the door */
+    assert_true(r.ti.tickets.items[1].attention);
+    assert_string_equal(r.ti.tickets.items[1].note, "wheelchair");
+    assert_true(r.ti.tickets.items[1].noted);
+    assert_false(r.ti.tickets.items[0].attention);
+    assert_string_equal(r.ti.tickets.items[0].note, "");
     /* the secret, never the order code both tickets of order Z8KQA share */
     assert_ticket(&r.ti.tickets, 0, "HX7KA2MQP9VW3TZD5RBN", "Amélie Laurent", "VIP");
     assert_ticket(&r.ti.tickets, 2, "P0D3VK9RMT2HZ7QA5BCE", "Чжан Вэй", "Regular");
@@ -373,6 +380,85 @@ static void void_rows_and_duplicates(void **state)
     result_release(&r);
 }
 
+/* ---- notes and special attention ------------------------------------------------- */
+
+static void seed_format_reads_note_and_attention(void **state)
+{
+    (void)state;
+    read_result r;
+    read_text("ticket_number,full_name,class,note,attention\n"
+              "N-1,Ada Lovelace,VIP,\"wheelchair,  escort to table 4\",yes\n"
+              "N-2,Alan Turing,,,\n"
+              "N-3,Grace Hopper,,vegan,No\n",
+              NULL, &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_map(&r.ti, TICKET_FIELD_NOTE, "\"note\"");
+    assert_map(&r.ti, TICKET_FIELD_ATTENTION, "\"attention\"");
+    assert_int_equal(r.ti.tickets.count, 3);
+    const ticket_rec *t = r.ti.tickets.items;
+    assert_string_equal(t[0].note, "wheelchair, escort to table 4"); /* spaces folded */
+    assert_true(t[0].attention);
+    assert_string_equal(t[1].note, "");
+    assert_false(t[1].attention);
+    assert_string_equal(t[2].note, "vegan");
+    assert_false(t[2].attention);
+    assert_true(t[2].noted);
+    result_release(&r);
+
+    read_text("ticket_number,full_name\nN-1,Ada\n", NULL, &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_false(r.ti.tickets.items[0].noted); /* a re-import of this file keeps notes */
+    result_release(&r);
+}
+
+static void map_names_note_and_attention(void **state)
+{
+    (void)state;
+    read_result r;
+    read_text("Guest,Who,Remarks,VIP care\n"
+              "M-1,Ada,needs a ramp,X\n"
+              "M-2,Alan,,\n",
+              "code=Guest,name=Who,note=Remarks,attention=VIP care", &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_string_equal(r.ti.tickets.items[0].note, "needs a ramp");
+    assert_true(r.ti.tickets.items[0].attention);
+    assert_false(r.ti.tickets.items[1].attention);
+    result_release(&r);
+    /* an empty COLUMN drops the field: a file with bad notes imports without them */
+    read_fixture("pretix-checkin.csv", "note=,attention=", &r);
+    assert_int_equal(r.err, USHER_OK);
+    assert_string_equal(r.ti.tickets.items[1].note, "");
+    assert_false(r.ti.tickets.items[1].attention);
+    assert_false(r.ti.tickets.items[1].noted);
+    result_release(&r);
+}
+
+static void bad_notes_and_flags_are_refused_by_line(void **state)
+{
+    (void)state;
+    char big[400];
+    memset(big, 'a', 250);
+    big[250] = '\0';
+    char csv[800];
+    snprintf(csv, sizeof csv,
+             "ticket_number,full_name,note,attention\n"
+             "B-1,Ada,%s,yes\n"
+             "B-2,Alan,ok,perhaps\n"
+             "B-3,Grace,bell\x07here,no\n",
+             big);
+    read_result r;
+    read_text(csv, NULL, &r);
+    assert_int_equal(r.err, USHER_PARSE);
+    assert_int_equal(r.ti.tickets.count, 0);
+    assert_int_equal(r.rep.total, 3);
+    assert_non_null(strstr(r.rep.items[0].message, "line 2: the note is too long (250 bytes; "
+                                                   "at most 200): shorten it in the file"));
+    assert_non_null(strstr(r.rep.items[1].message,
+                           "line 3: the attention column reads \"perhaps\": write yes or no"));
+    assert_non_null(strstr(r.rep.items[2].message, "line 4: the note contains"));
+    result_release(&r);
+}
+
 /* ---- pre-assigned seats ------------------------------------------------------- */
 
 static void seat_column_is_read_with_each_ticket(void **state)
@@ -455,6 +541,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(whitespace_in_names_is_folded_with_a_warning),
         cmocka_unit_test(semicolon_file_problems_name_the_semicolon),
         cmocka_unit_test(void_rows_and_duplicates),
+        cmocka_unit_test(seed_format_reads_note_and_attention),
+        cmocka_unit_test(map_names_note_and_attention),
+        cmocka_unit_test(bad_notes_and_flags_are_refused_by_line),
         cmocka_unit_test(seat_column_is_read_with_each_ticket),
         cmocka_unit_test(bad_or_repeated_seats_refuse_the_file),
     };
