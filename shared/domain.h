@@ -69,6 +69,8 @@ typedef struct ticket_state {
     char party[USHER_OPID_SIZE];            /* who it was seated with, may be "" */
     int64_t checked_in_at;                  /* ms, 0 when not checked in */
     char checkin_device[USHER_DEVICE_SIZE]; /* the door that admitted it */
+    int64_t checked_out_at; /* ms, 0 when not out: inside = checked in and not out since */
+    char checkout_device[USHER_DEVICE_SIZE]; /* the door it left by, "" when not out */
     bool revoked;
     char note[USHER_TICKET_NOTE_SIZE]; /* for door staff ("wheelchair, escort to table 4"), may be
                                           "" */

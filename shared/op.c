@@ -37,7 +37,7 @@ bool op_allowed(usher_role role, op_kind kind)
         return kind == OP_HOLD || kind == OP_RELEASE || kind == OP_ASSIGN || kind == OP_UNASSIGN ||
                kind == OP_LEASE || kind == OP_UNLEASE || kind == OP_SCAN_REFUSED;
     case ROLE_DOOR:
-        return kind == OP_CHECKIN || kind == OP_SCAN_REFUSED;
+        return kind == OP_CHECKIN || kind == OP_CHECKOUT || kind == OP_SCAN_REFUSED;
     case ROLE_NONE:
         break;
     }
@@ -98,6 +98,7 @@ static const char *op_fields(op_kind kind)
     case OP_UNASSIGN:
         return "Ts";
     case OP_CHECKIN:
+    case OP_CHECKOUT:
     case OP_REVOKE:
         return "T";
     case OP_SCAN_REFUSED:
@@ -114,7 +115,8 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
     if (!fields)
         return usher_fail(em, USHER_INVAL,
                           "kind: unknown operation (expected hold, release, assign, unassign, "
-                          "checkin, revoke, block, unblock, lease, unlease or scan_refused)");
+                          "checkin, checkout, revoke, block, unblock, lease, unlease or "
+                          "scan_refused)");
     if (!op_id_valid(op->id))
         return usher_fail(em, USHER_INVAL, "id: \"%.40s\" is not a UUID", op->id);
     if (op->device[0] && !text_is_ident(op->device, USHER_DEVICE_SIZE - 1))

@@ -21,7 +21,8 @@
     X(UNBLOCK, "unblock")                                                                          \
     X(LEASE, "lease")                                                                              \
     X(UNLEASE, "unlease")                                                                          \
-    X(SCAN_REFUSED, "scan_refused")
+    X(SCAN_REFUSED, "scan_refused")                                                                \
+    X(CHECKOUT, "checkout")
 
 typedef enum {
     OP_NONE = 0,
@@ -38,6 +39,7 @@ typedef enum {
  *   assign    ticket, seat, expect_ticket_seat, expect_seat_free, party
  *   unassign  ticket, seat (optional: the seat the device believed it had)
  *   checkin   ticket
+ *   checkout  ticket (a door in exit mode: the guest left; re-entry is a checkin)
  *   revoke    ticket
  *   block     seat
  *   unblock   seat
@@ -130,7 +132,8 @@ typedef enum {
     X(NO_FREE_SEAT, "no_free_seat")                                                                \
     X(FORBIDDEN, "forbidden")                                                                      \
     X(INVALID, "invalid")                                                                          \
-    X(SEAT_LEASED, "seat_leased")
+    X(SEAT_LEASED, "seat_leased")                                                                  \
+    X(NOT_INSIDE, "not_inside")
 
 typedef enum {
     REASON_NONE = 0,
@@ -195,7 +198,8 @@ typedef struct change {
     X(CLOCK_SKEW, "clock_skew")                                                                    \
     X(TICKET_EDITED, "ticket_edited")                                                              \
     X(TICKET_UNREVOKED, "ticket_unrevoked")                                                        \
-    X(LAYOUT_CHANGED, "layout_changed")
+    X(LAYOUT_CHANGED, "layout_changed")                                                            \
+    X(INOUT_CONFLICT, "inout_conflict")
 
 typedef enum {
     ALERT_NONE = 0,
@@ -212,7 +216,11 @@ alert_kind alert_kind_parse(const char *name);
  * scan, other_device/other_at = the first one. For SCAN_REFUSED: device/at =
  * where and when a forged or altered QR code was scanned, note = its first
  * characters. For CLOCK_SKEW: device, at =
- * the coordinator's clock, other_at = the device's clock at that moment. */
+ * the coordinator's clock, other_at = the device's clock at that moment. For
+ * INOUT_CONFLICT (a checkin or checkout whose time is older than the
+ * ticket's last entry or exit, applied anyway in arrival order): device/at =
+ * this op, other_device/other_at = the last entry or exit it went before,
+ * note = "in" or "out" (which one that was). */
 typedef struct alert {
     alert_kind kind;
     char ticket[USHER_CODE_SIZE];

@@ -484,6 +484,18 @@ static alert *add_alert(apply_result *res, alert_kind kind, const usher_op *op, 
     return a;
 }
 
+/* An in/out op older than the entry or exit it follows in arrival order. */
+static void inout_alert(apply_result *res, const usher_op *op, int64_t now,
+                        const char *other_device, int64_t other_at, const char *which)
+{
+    alert *a = add_alert(res, ALERT_INOUT_CONFLICT, op, now);
+    if (!a)
+        return;
+    text_copy(a->other_device, sizeof a->other_device, other_device);
+    a->other_at = other_at;
+    text_copy(a->note, sizeof a->note, which);
+}
+
 static int seat_of_ticket(const state *st, int ti)
 {
     return st->tickets[ti].seat[0] ? layout_find_seat(st->l, st->tickets[ti].seat) : -1;
@@ -790,6 +802,30 @@ static void apply_checkin(state *st, const usher_op *op, int64_t now, apply_resu
     }
     res->v.status = VERDICT_ACCEPTED;
     int64_t at = op_happened_at(op, now);
+    if (t->checked_in_at && t->checked_out_at && !st->cfg.reentry_refused) {
+        /* Re-entry: the guest left and comes back. Arrival order decides. */
+        if (at < t->checked_out_at)
+            inout_alert(res, op, now, t->checkout_device, t->checked_out_at, "out");
+        t->checked_in_at = at > 0 ? at : 1;
+        text_copy(t->checkin_device, sizeof t->checkin_device, op->device);
+        t->checked_out_at = 0;
+        t->checkout_device[0] = '\0';
+        emit_ticket(st, res, ti);
+        return;
+    }
+    if (t->checked_in_at && t->checked_out_at) {
+        /* Re-entry refused: today's duplicate check-in, nothing changes. */
+        res->v.reason = REASON_DUPLICATE_CHECKIN;
+        alert *a = add_alert(res, ALERT_DUPLICATE_CHECKIN, op, now);
+        if (a) {
+            text_copy(a->seat, sizeof a->seat, t->seat);
+            text_copy(a->other_device, sizeof a->other_device, t->checkin_device);
+            a->other_at = t->checked_in_at;
+        }
+        res->v.checked_in_at = t->checked_in_at;
+        text_copy(res->v.checkin_device, sizeof res->v.checkin_device, t->checkin_device);
+        return;
+    }
     if (t->checked_in_at) {
         /* Rule 4: both scans happened; the ticket keeps the earliest. */
         res->v.reason = REASON_DUPLICATE_CHECKIN;
@@ -810,6 +846,27 @@ static void apply_checkin(state *st, const usher_op *op, int64_t now, apply_resu
     }
     t->checked_in_at = at;
     text_copy(t->checkin_device, sizeof t->checkin_device, op->device);
+    emit_ticket(st, res, ti);
+}
+
+static void apply_checkout(state *st, const usher_op *op, int64_t now, apply_result *res)
+{
+    int ti = state_find_ticket(st, op->ticket);
+    if (ti < 0) {
+        reject(res, REASON_UNKNOWN_TICKET);
+        return;
+    }
+    ticket_state *t = &st->tickets[ti];
+    if (!t->checked_in_at || t->checked_out_at) {
+        reject(res, REASON_NOT_INSIDE);
+        return;
+    }
+    res->v.status = VERDICT_ACCEPTED;
+    int64_t at = op_happened_at(op, now);
+    if (at < t->checked_in_at)
+        inout_alert(res, op, now, t->checkin_device, t->checked_in_at, "in");
+    t->checked_out_at = at > 0 ? at : 1;
+    text_copy(t->checkout_device, sizeof t->checkout_device, op->device);
     emit_ticket(st, res, ti);
 }
 
@@ -906,6 +963,9 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
         case OP_CHECKIN:
             apply_checkin(st, op, now, res);
             break;
+        case OP_CHECKOUT:
+            apply_checkout(st, op, now, res);
+            break;
         case OP_REVOKE:
             apply_revoke(st, op, res);
             break;
@@ -933,7 +993,7 @@ void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res)
         }
         describe(st, op, res);
         if (st->cfg.late_after_ms > 0 && now - op_happened_at(op, now) > st->cfg.late_after_ms &&
-            (op->kind == OP_ASSIGN || op->kind == OP_CHECKIN))
+            (op->kind == OP_ASSIGN || op->kind == OP_CHECKIN || op->kind == OP_CHECKOUT))
             add_alert(res, ALERT_LATE_UPLOAD, op, now);
     }
     if (st->cfg.remember_ops) {
@@ -1048,6 +1108,7 @@ void state_get_stats(const state *st, int64_t now, state_stats *out)
         }
         out->tickets++;
         out->checked_in += t->checked_in_at != 0;
+        out->inside += t->checked_in_at != 0 && t->checked_out_at == 0;
     }
 }
 

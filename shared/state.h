@@ -27,6 +27,7 @@ typedef struct state_config {
     int64_t hold_ttl_ms;   /* default hold length; 0 = USHER_DEFAULT_HOLD_TTL_MS */
     int64_t late_after_ms; /* ops older than this on arrival raise LATE_UPLOAD; 0 = never */
     bool remember_ops;     /* keep verdicts by op id to answer duplicates (coordinator) */
+    bool reentry_refused;  /* a checked-out ticket's checkin is a duplicate, not a re-entry */
 } state_config;
 
 #define STATE_MAX_CHANGES 4
@@ -103,7 +104,15 @@ usher_err state_unrevoke_ticket(state *st, const char *code, change *out,
  * like a seat held by another (SEAT_LEASED, then the reseat policy); the
  * lessee's own assign takes the seat and ends the lease. The reseat policy
  * never picks a leased seat; blocking a seat ends its lease; an expired lease
- * counts for nothing. */
+ * counts for nothing.
+ *
+ * Exit and re-entry: `checkout` of a ticket inside (checked in, not out
+ * since) sets checked_out_at; of any other ticket it is rejected NOT_INSIDE.
+ * A `checkin` of a checked-out ticket is a re-entry (accepted: checked_in_at
+ * the new time, checked_out_at 0) unless cfg.reentry_refused, when it is a
+ * duplicate check-in with its alert. In/out ops are applied in arrival order;
+ * one whose time is older than the ticket's last entry or exit still applies
+ * and raises INOUT_CONFLICT. */
 void state_apply(state *st, const usher_op *op, int64_t now, apply_result *res);
 
 /* Upserts a change from the coordinator (a replica following the log). The
@@ -156,13 +165,15 @@ typedef enum {
 } seat_status;
 seat_status state_seat_status(const state *st, int seat_index, const char *device, int64_t now);
 
-/* Counts: seats taken, tickets checked in, tickets not revoked; `held` and
+/* Counts: seats taken, tickets checked in, tickets not revoked, tickets
+ * inside (checked in and not checked out since); `held` and
  * `leased` count seats without a ticket whose status (device NULL) is held or
  * leased at `now`. */
 typedef struct state_stats {
     int seats, seated, blocked, held;
     int tickets, revoked, checked_in;
     int leased;
+    int inside;
 } state_stats;
 void state_get_stats(const state *st, int64_t now, state_stats *out);
 

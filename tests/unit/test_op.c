@@ -22,8 +22,11 @@ static void kind_names_round_trip(void **unused)
     int n = 0;
     for (op_kind k = OP_HOLD; op_kind_name(k); k++, n++)
         assert_int_equal(op_kind_parse(op_kind_name(k)), k);
-    assert_int_equal(n, 11);
+    assert_int_equal(n, 12);
     assert_int_equal(op_kind_parse("scan_refused"), OP_SCAN_REFUSED);
+    assert_int_equal(op_kind_parse("checkout"), OP_CHECKOUT);
+    assert_string_equal(verdict_reason_name(REASON_NOT_INSIDE), "not_inside");
+    assert_int_equal(alert_kind_parse("inout_conflict"), ALERT_INOUT_CONFLICT);
     assert_string_equal(op_kind_name(OP_LEASE), "lease");
     assert_int_equal(op_kind_parse("unlease"), OP_UNLEASE);
     assert_int_equal(op_kind_parse("Assign"), OP_NONE);
@@ -42,6 +45,8 @@ static void kind_names_round_trip(void **unused)
 static void roles_may_do_only_their_ops(void **unused)
 {
     assert_true(op_allowed(ROLE_KIOSK, OP_ASSIGN));
+    assert_true(op_allowed(ROLE_DOOR, OP_CHECKOUT));
+    assert_false(op_allowed(ROLE_KIOSK, OP_CHECKOUT));
     assert_true(op_allowed(ROLE_KIOSK, OP_HOLD));
     assert_false(op_allowed(ROLE_KIOSK, OP_CHECKIN));
     assert_false(op_allowed(ROLE_KIOSK, OP_REVOKE));

@@ -325,6 +325,122 @@ static void checkin_then_duplicate_alert(void **unused)
     drop(&f);
 }
 
+static void checkout_and_reentry(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    const ticket_state *t = state_ticket(f.st, state_find_ticket(f.st, "GALA-0003"));
+    /* Not yet in: a checkout is refused and changes nothing. */
+    usher_op o0 = mkop(OP_CHECKOUT, "door-1", "GALA-0003", NULL);
+    apply_result r = run(&f, &o0, NOW);
+    assert_int_equal(r.v.status, VERDICT_REJECTED);
+    assert_int_equal(r.v.reason, REASON_NOT_INSIDE);
+    assert_int_equal(r.nchanges, 0);
+    usher_op bad = mkop(OP_CHECKOUT, "door-1", "NOPE-1", NULL);
+    assert_int_equal(run(&f, &bad, NOW).v.reason, REASON_UNKNOWN_TICKET);
+    usher_op in = mkop(OP_CHECKIN, "door-1", "GALA-0003", NULL);
+    run(&f, &in, NOW);
+    state_stats ss;
+    state_get_stats(f.st, NOW, &ss);
+    assert_int_equal(ss.inside, 1);
+    /* Out. */
+    usher_op out = mkop(OP_CHECKOUT, "door-2", "GALA-0003", NULL);
+    r = run(&f, &out, NOW + 1000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nalerts, 0);
+    assert_int_equal(r.nchanges, 1);
+    assert_int_equal(r.changes[0].ticket.checked_out_at, NOW + 1000);
+    assert_int_equal(t->checked_out_at, NOW + 1000);
+    assert_string_equal(t->checkout_device, "door-2");
+    state_get_stats(f.st, NOW, &ss);
+    assert_int_equal(ss.inside, 0);
+    assert_int_equal(ss.checked_in, 1);
+    /* Out twice: not inside. */
+    usher_op out2 = mkop(OP_CHECKOUT, "door-2", "GALA-0003", NULL);
+    assert_int_equal(run(&f, &out2, NOW + 1500).v.reason, REASON_NOT_INSIDE);
+    /* Back in: a re-entry, not a duplicate. */
+    usher_op back = mkop(OP_CHECKIN, "door-3", "GALA-0003", NULL);
+    r = run(&f, &back, NOW + 2000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.v.reason, REASON_NONE);
+    assert_int_equal(r.nalerts, 0);
+    assert_int_equal(r.v.checked_in_at, NOW + 2000);
+    assert_int_equal(t->checked_out_at, 0);
+    assert_string_equal(t->checkin_device, "door-3");
+    assert_string_equal(t->checkout_device, "");
+    state_get_stats(f.st, NOW, &ss);
+    assert_int_equal(ss.inside, 1);
+    /* Inside again: a second scan is today's duplicate. */
+    usher_op dup = mkop(OP_CHECKIN, "door-4", "GALA-0003", NULL);
+    r = run(&f, &dup, NOW + 3000);
+    assert_int_equal(r.v.reason, REASON_DUPLICATE_CHECKIN);
+    assert_int_equal(r.alerts[0].kind, ALERT_DUPLICATE_CHECKIN);
+    drop(&f);
+}
+
+static void reentry_refused_is_duplicate(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    state_config cfg = *state_get_config(f.st);
+    cfg.reentry_refused = true;
+    state *st2 = state_new(f.l, &cfg);
+    assert_non_null(st2);
+    state_free(f.st);
+    f.st = st2;
+    assert_int_equal(state_add_ticket(f.st, "GALA-0003", "Guest", "", NULL, NULL), USHER_OK);
+    usher_op in = mkop(OP_CHECKIN, "door-1", "GALA-0003", NULL);
+    run(&f, &in, NOW);
+    usher_op out = mkop(OP_CHECKOUT, "door-1", "GALA-0003", NULL);
+    assert_int_equal(run(&f, &out, NOW + 1000).v.status, VERDICT_ACCEPTED);
+    usher_op back = mkop(OP_CHECKIN, "door-2", "GALA-0003", NULL);
+    apply_result r = run(&f, &back, NOW + 2000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.v.reason, REASON_DUPLICATE_CHECKIN);
+    assert_int_equal(r.nchanges, 0);
+    assert_int_equal(r.nalerts, 1);
+    assert_int_equal(r.alerts[0].kind, ALERT_DUPLICATE_CHECKIN);
+    const ticket_state *t = state_ticket(f.st, state_find_ticket(f.st, "GALA-0003"));
+    assert_int_equal(t->checked_out_at, NOW + 1000);
+    assert_int_equal(t->checked_in_at, NOW);
+    drop(&f);
+}
+
+static void inout_out_of_order_alerts(void **unused)
+{
+    fixture f = make(RESEAT_NEAREST, 5);
+    /* door-1 scans in at NOW, uploads at once. door-2 (offline) scanned the
+     * guest out at NOW - 5000 (by its wait) and uploads later: applied in
+     * arrival order, with an alert naming both. */
+    usher_op in = mkop(OP_CHECKIN, "door-1", "GALA-0003", NULL);
+    run(&f, &in, NOW);
+    usher_op out = mkop(OP_CHECKOUT, "door-2", "GALA-0003", NULL);
+    out.wait_ms = 15000;
+    apply_result r = run(&f, &out, NOW + 10000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nalerts, 1);
+    assert_int_equal(r.alerts[0].kind, ALERT_INOUT_CONFLICT);
+    assert_string_equal(r.alerts[0].ticket, "GALA-0003");
+    assert_string_equal(r.alerts[0].device, "door-2");
+    assert_int_equal(r.alerts[0].at, NOW - 5000);
+    assert_string_equal(r.alerts[0].other_device, "door-1");
+    assert_int_equal(r.alerts[0].other_at, NOW);
+    assert_string_equal(r.alerts[0].note, "in");
+    const ticket_state *t = state_ticket(f.st, state_find_ticket(f.st, "GALA-0003"));
+    assert_int_equal(t->checked_out_at, NOW - 5000);
+    /* A re-entry scanned before that exit, arriving after it. */
+    usher_op back = mkop(OP_CHECKIN, "door-3", "GALA-0003", NULL);
+    back.wait_ms = 30000;
+    r = run(&f, &back, NOW + 20000);
+    assert_int_equal(r.v.status, VERDICT_ACCEPTED);
+    assert_int_equal(r.nalerts, 1);
+    assert_int_equal(r.alerts[0].kind, ALERT_INOUT_CONFLICT);
+    assert_string_equal(r.alerts[0].other_device, "door-2");
+    assert_int_equal(r.alerts[0].other_at, NOW - 5000);
+    assert_string_equal(r.alerts[0].note, "out");
+    assert_int_equal(t->checked_out_at, 0);
+    assert_int_equal(t->checked_in_at, NOW - 10000);
+    drop(&f);
+}
+
 static void revoked_ticket_refused_everywhere(void **unused)
 {
     fixture f = make(RESEAT_NEAREST, 5);
@@ -616,7 +732,8 @@ static bool same_ticket(const ticket_state *a, const ticket_state *b)
     return !strcmp(a->code, b->code) && !strcmp(a->name, b->name) && !strcmp(a->klass, b->klass) &&
            !strcmp(a->seat, b->seat) && !strcmp(a->party, b->party) &&
            a->checked_in_at == b->checked_in_at && !strcmp(a->checkin_device, b->checkin_device) &&
-           a->revoked == b->revoked && !strcmp(a->note, b->note) && a->attention == b->attention;
+           a->checked_out_at == b->checked_out_at && a->revoked == b->revoked &&
+           !strcmp(a->note, b->note) && a->attention == b->attention;
 }
 
 static bool same_state(const state *a, const state *b)
@@ -1280,6 +1397,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(deliberate_move_with_expectation),
     cmocka_unit_test(repeated_op_id_gets_first_verdict),
     cmocka_unit_test(checkin_then_duplicate_alert),
+    cmocka_unit_test(checkout_and_reentry),
+    cmocka_unit_test(reentry_refused_is_duplicate),
+    cmocka_unit_test(inout_out_of_order_alerts),
     cmocka_unit_test(revoked_ticket_refused_everywhere),
     cmocka_unit_test(unknown_ticket_and_seat),
     cmocka_unit_test(class_not_allowed),
