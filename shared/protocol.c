@@ -32,7 +32,8 @@
  *             "lease_device"?: id, "lease_until"?: time}
  *            {"seq": int >= 0, "type": "ticket", "code": code, "name": text,
  *             "class": text, "seat": id|null, "party"?: id, "checked_in_at"?: time,
- *             "checkin_device"?: id, "revoked": bool}
+ *             "checkin_device"?: id, "revoked": bool, "checked_out_at"?: time,
+ *             "checkout_device"?: id (checked out: the guest left, 0/absent = not out)}
  *            {"seq": int >= 0, "type": "layout", "version": int >= 2}: the venue's
  *             layout was replaced; a device takes GET /v1/snapshot again
  *            (text: UTF-8 without control characters, name <= 256 bytes,
@@ -168,6 +169,8 @@ static const field ticket_change_fields[] = {
     NUM(change, "revoked", F_BOOL, REQ, ticket.revoked),
     STR(change, "note", F_TEXT, 0, ticket.note),
     NUM(change, "attention", F_BOOL, 0, ticket.attention),
+    NUM(change, "checked_out_at", F_TIME, 0, ticket.checked_out_at),
+    STR(change, "checkout_device", F_IDENT, 0, ticket.checkout_device),
 };
 
 static const field alert_fields[] = {

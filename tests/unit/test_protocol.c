@@ -118,6 +118,8 @@ static void assert_changes_equal(const change *a, const change *b)
     assert_int_equal(a->ticket.revoked, b->ticket.revoked);
     assert_string_equal(a->ticket.note, b->ticket.note);
     assert_int_equal(a->ticket.attention, b->ticket.attention);
+    assert_int_equal(a->ticket.checked_out_at, b->ticket.checked_out_at);
+    assert_string_equal(a->ticket.checkout_device, b->ticket.checkout_device);
     assert_int_equal(a->layout_version, b->layout_version);
 }
 
@@ -475,6 +477,11 @@ static void change_round_trips(void **state)
     c.ticket.checked_in_at = AT;
     text_copy(c.ticket.checkin_device, sizeof c.ticket.checkin_device, "door-1");
     change_round_trip(&c); /* checked in */
+    c.ticket.checked_out_at = AT + 60000;
+    text_copy(c.ticket.checkout_device, sizeof c.ticket.checkout_device, "door-2");
+    change_round_trip(&c); /* checked out */
+    c.ticket.checked_out_at = 0;
+    c.ticket.checkout_device[0] = '\0';
     c.ticket.revoked = true;
     change_round_trip(&c); /* revoked */
     c.ticket.revoked = false;
