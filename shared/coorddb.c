@@ -43,7 +43,7 @@
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
     "ticket_party, "                                                                               \
     "ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, ticket_attention, " \
-    "layout_version"
+    "ticket_checked_out_at, ticket_checkout_device, layout_version"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
@@ -75,19 +75,23 @@ static const char *const coord_sql[C_COUNT] = {
                         "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                         "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
                         "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
-                        "ticket_revoked, ticket_note, ticket_attention, layout_version) "
+                        "ticket_revoked, ticket_note, ticket_attention, ticket_checked_out_at, "
+                        "ticket_checkout_device, layout_version) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                        "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                        "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [C_SEAT_UPDATE] = "UPDATE seats SET ticket = ?1, blocked = ?2, hold_device = ?3, "
                       "hold_until = ?4, lease_device = ?5, lease_until = ?6 WHERE id = ?7",
     [C_TICKET_UPSERT] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
-                        "checkin_device, revoked, note, attention, added_at) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                        "checkin_device, revoked, note, attention, checked_out_at, "
+                        "checkout_device, added_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
                         "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
                         "class = excluded.class, seat = excluded.seat, party = excluded.party, "
                         "checked_in_at = excluded.checked_in_at, "
                         "checkin_device = excluded.checkin_device, revoked = excluded.revoked, "
-                        "note = excluded.note, attention = excluded.attention",
+                        "note = excluded.note, attention = excluded.attention, "
+                        "checked_out_at = excluded.checked_out_at, "
+                        "checkout_device = excluded.checkout_device",
     [C_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
                        "at, other_at, op_id, created_at, note, before_text, after_text) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -578,7 +582,8 @@ static usher_err load_rows(coorddb *db, state *st, change_type type, usher_errms
                           ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
                             "lease_until FROM seats ORDER BY idx"
                           : "SELECT code, name, class, seat, party, checked_in_at, "
-                            "checkin_device, revoked, note, attention FROM tickets";
+                            "checkin_device, revoked, note, attention, checked_out_at, "
+                            "checkout_device FROM tickets";
     sqlite3_stmt *q = NULL;
     usher_err err = USHER_OK;
     int rc = SQLITE_DONE;

@@ -54,12 +54,14 @@ static const char *const journal_sql[J_COUNT] = {
     "lease_device = excluded.lease_device, lease_until = excluded.lease_until"
 #define TICKET_UPSERT(table)                                                                       \
     "INSERT INTO " table "(code, name, class, seat, party, checked_in_at, "                        \
-    "checkin_device, revoked, note, attention) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "  \
+    "checkin_device, revoked, note, attention, checked_out_at, checkout_device) "                  \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "                                  \
     "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "                                       \
     "class = excluded.class, seat = excluded.seat, party = excluded.party, "                       \
     "checked_in_at = excluded.checked_in_at, "                                                     \
     "checkin_device = excluded.checkin_device, revoked = excluded.revoked, "                       \
-    "note = excluded.note, attention = excluded.attention"
+    "note = excluded.note, attention = excluded.attention, "                                       \
+    "checked_out_at = excluded.checked_out_at, checkout_device = excluded.checkout_device"
     [J_SEAT_UPSERT] = SEAT_UPSERT("r_seats"),
     [J_TICKET_UPSERT] = TICKET_UPSERT("r_tickets"),
     [J_STAGE_SEAT_UPSERT] = SEAT_UPSERT("s_seats"),
@@ -891,7 +893,8 @@ static usher_err load_rows(journal *j, state *st, change_type type, usher_errmsg
                           ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
                             "lease_until FROM r_seats"
                           : "SELECT code, name, class, seat, party, checked_in_at, "
-                            "checkin_device, revoked, note, attention FROM r_tickets";
+                            "checkin_device, revoked, note, attention, checked_out_at, "
+                            "checkout_device FROM r_tickets";
     sqlite3_stmt *q = NULL;
     usher_err err = USHER_OK;
     if (sqlite3_prepare_v2(j->db, sql, -1, &q, NULL) != SQLITE_OK) {

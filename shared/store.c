@@ -268,6 +268,13 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE changes ADD COLUMN ticket_note TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE changes ADD COLUMN ticket_attention INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 12: exit and re-entry: when (and by which door) a ticket last went out;
+     * 0 = not out, so inside = checked in and not out. */
+    "ALTER TABLE tickets ADD COLUMN checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE changes ADD COLUMN ticket_checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE changes ADD COLUMN ticket_checkout_device TEXT NOT NULL DEFAULT '';\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */
@@ -361,6 +368,13 @@ static const char *const device_migrations[] = {
     "ALTER TABLE r_tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE s_tickets ADD COLUMN note TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE s_tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 7: exit and re-entry, in the replica and the staging table alike (in
+     * the same order: a staged page is copied with SELECT *). */
+    "ALTER TABLE r_tickets ADD COLUMN checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE r_tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE s_tickets ADD COLUMN checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE s_tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n",
 };
 
 typedef struct kind_info {
@@ -860,6 +874,8 @@ int store__bind_ticket(sqlite3_stmt *st, int first, const ticket_state *t)
     rc |= sqlite3_bind_int(st, first + 7, t->revoked);
     rc |= bind_str(st, first + 8, t->note);
     rc |= sqlite3_bind_int(st, first + 9, t->attention);
+    rc |= sqlite3_bind_int64(st, first + 10, t->checked_out_at);
+    rc |= bind_str(st, first + 11, t->checkout_device);
     return rc ? SQLITE_ERROR : SQLITE_OK;
 }
 
@@ -876,4 +892,6 @@ void store__read_ticket(sqlite3_stmt *st, int first, ticket_state *t)
     t->revoked = sqlite3_column_int(st, first + 7) != 0;
     store__column_text(st, first + 8, t->note, sizeof t->note);
     t->attention = sqlite3_column_int(st, first + 9) != 0;
+    t->checked_out_at = sqlite3_column_int64(st, first + 10);
+    store__column_text(st, first + 11, t->checkout_device, sizeof t->checkout_device);
 }

@@ -75,7 +75,7 @@ usher_err store_fail(sqlite3 *db, usher_errmsg *em, const char *what);
 #define STORE_OP_COLUMNS 12
 #define STORE_VERDICT_COLUMNS 8
 #define STORE_SEAT_COLUMNS 6
-#define STORE_TICKET_COLUMNS 10
+#define STORE_TICKET_COLUMNS 12
 int store__bind_op(sqlite3_stmt *st, int first, const usher_op *op);
 void store__read_op(sqlite3_stmt *st, int first, usher_op *op);
 int store__bind_verdict(sqlite3_stmt *st, int first, const verdict *v);

@@ -145,6 +145,8 @@ static void ticket_eq(const ticket_state *a, const ticket_state *b)
     assert_int_equal(a->revoked, b->revoked);
     assert_string_equal(a->note, b->note);
     assert_int_equal(a->attention, b->attention);
+    assert_int_equal(a->checked_out_at, b->checked_out_at);
+    assert_string_equal(a->checkout_device, b->checkout_device);
 }
 
 static void verdict_eq(const verdict *a, const verdict *b)
@@ -352,20 +354,22 @@ static void load_after_reopen_equals_memory(void **ctx)
 {
     fx *f = *ctx;
     usher_errmsg em = {{0}};
-    usher_op ops[6] = {
+    usher_op ops[7] = {
         mkop(OP_ASSIGN, "kiosk-1", "GALA-0002", "T01-02", NOW - 50),
         mkop(OP_ASSIGN, "kiosk-2", "GALA-0003", "T01-02", NOW - 40), /* taken: reseated */
         mkop(OP_HOLD, "kiosk-1", NULL, "T02-04", NOW - 30),
         mkop(OP_CHECKIN, "door-1", "GALA-0002", NULL, NOW - 20),
         mkop(OP_REVOKE, "admin", "GALA-0006", NULL, NOW - 10),
         mkop(OP_BLOCK, "admin", NULL, "T02-03", NOW - 5),
+        mkop(OP_CHECKOUT, "door-2", "GALA-0002", NULL, NOW - 3),
     };
-    apply_result res[6];
+    apply_result res[7];
     int64_t last = 0;
-    must(run_batch(f, ops, res, 6, NOW, &last, &em), &em, "commit");
+    must(run_batch(f, ops, res, 7, NOW, &last, &em), &em, "commit");
     assert_int_equal(res[0].v.status, VERDICT_ACCEPTED);
     assert_int_equal(res[1].v.status, VERDICT_REJECTED);
     assert_true(res[1].v.reseat[0] != '\0');
+    assert_int_equal(res[6].v.status, VERDICT_ACCEPTED);
     assert_int_equal(last, coorddb_last_seq(f->db));
 
     state *before = state_clone(f->st);
@@ -389,7 +393,7 @@ static void load_after_reopen_equals_memory(void **ctx)
         ticket_eq(state_ticket(f->st, k), t);
     }
     /* Every verdict is remembered: a retried op gets its first answer. */
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         const verdict *v = state_recall(f->st, ops[i].id);
         assert_non_null(v);
         verdict_eq(v, &res[i].v);
