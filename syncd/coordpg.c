@@ -170,6 +170,14 @@ static const char *const pg_migrations[] = {
     "ALTER TABLE tickets ADD COLUMN attention INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE changes ADD COLUMN ticket_note TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
     "ALTER TABLE changes ADD COLUMN ticket_attention INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 3: exit and re-entry: when (and by which door) a ticket last went out,
+     * on the ticket and in the change log (the SQLite store's version 12). */
+    "ALTER TABLE tickets ADD COLUMN checked_out_at BIGINT NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE tickets ADD COLUMN checkout_device TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE changes ADD COLUMN ticket_checked_out_at BIGINT NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE changes ADD COLUMN ticket_checkout_device TEXT COLLATE \"C\" NOT NULL "
+    "DEFAULT '';\n",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -183,7 +191,7 @@ int coordpg_schema_version(void)
     "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
     "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, "     \
-    "ticket_attention"
+    "ticket_attention, ticket_checked_out_at, ticket_checkout_device"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
@@ -226,12 +234,13 @@ static const char *const pg_sql[P_COUNT] = {
                        "seat_blocked, seat_hold_device, seat_hold_until, seat_lease_device, "
                        "seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
                        "ticket_party, ticket_checked_in_at, ticket_checkin_device, "
-                       "ticket_revoked, ticket_note, ticket_attention) "
+                       "ticket_revoked, ticket_note, ticket_attention, ticket_checked_out_at, "
+                       "ticket_checkout_device) "
                        "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], "
                        "$5::text[], $6::text[], $7::integer[], $8::text[], $9::bigint[], "
                        "$10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[], "
                        "$15::text[], $16::text[], $17::bigint[], $18::text[], $19::integer[], "
-                       "$20::text[], $21::integer[])",
+                       "$20::text[], $21::integer[], $22::bigint[], $23::text[])",
     /* An upsert whose insert fails (idx NULL) for a seat not in the table:
      * the error aborts the transaction (an UPDATE of no row would succeed),
      * so that COMMIT can go in the same pipeline. */
@@ -248,15 +257,18 @@ static const char *const pg_sql[P_COUNT] = {
                      "hold_until = excluded.hold_until, lease_device = excluded.lease_device, "
                      "lease_until = excluded.lease_until",
     [P_TICKETS_BULK] = "INSERT INTO tickets(code, name, class, seat, party, checked_in_at, "
-                       "checkin_device, revoked, note, attention, added_at) "
-                       "SELECT u.*, $11::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
+                       "checkin_device, revoked, note, attention, checked_out_at, "
+                       "checkout_device, added_at) "
+                       "SELECT u.*, $13::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
                        "$4::text[], $5::text[], $6::bigint[], $7::text[], $8::integer[], "
-                       "$9::text[], $10::integer[]) AS u "
+                       "$9::text[], $10::integer[], $11::bigint[], $12::text[]) AS u "
                        "ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
                        "class = excluded.class, seat = excluded.seat, party = excluded.party, "
                        "checked_in_at = excluded.checked_in_at, "
                        "checkin_device = excluded.checkin_device, revoked = excluded.revoked, "
-                       "note = excluded.note, attention = excluded.attention",
+                       "note = excluded.note, attention = excluded.attention, "
+                       "checked_out_at = excluded.checked_out_at, "
+                       "checkout_device = excluded.checkout_device",
     [P_ALERTS_BULK] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
                       "at, other_at, op_id, created_at, note, before_text, after_text) "
                       "SELECT kind, ticket, seat, other_seat, device, other_device, at, "
@@ -442,6 +454,8 @@ static void read_ticket(const PGresult *r, int row, int first, ticket_state *t)
     t->revoked = col_i64(r, row, first + 7) != 0;
     col_text(r, row, first + 8, t->note, sizeof t->note);
     t->attention = col_i64(r, row, first + 9) != 0;
+    t->checked_out_at = col_i64(r, row, first + 10);
+    col_text(r, row, first + 11, t->checkout_device, sizeof t->checkout_device);
 }
 
 static void read_verdict(const PGresult *r, int row, int first, verdict *v)
@@ -1246,7 +1260,8 @@ static usher_err load_rows(coorddb_impl *db, state *st, change_type type, usher_
                           ? "SELECT id, ticket, blocked, hold_device, hold_until, lease_device, "
                             "lease_until FROM seats ORDER BY idx"
                           : "SELECT code, name, class, seat, party, checked_in_at, "
-                            "checkin_device, revoked, note, attention FROM tickets";
+                            "checkin_device, revoked, note, attention, checked_out_at, "
+                            "checkout_device FROM tickets";
     PGresult *r = PQexec(db->conn, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         usher_err err = pg_fail(db, r, em, "coordinator database: loading");
@@ -1475,11 +1490,13 @@ static void flush_rows(coorddb_impl *db)
         pgarray_i64(&cs->col[7], t->revoked);
         pgarray_text(&cs->col[8], t->note);
         pgarray_i64(&cs->col[9], t->attention);
+        pgarray_i64(&cs->col[10], t->checked_out_at);
+        pgarray_text(&cs->col[11], t->checkout_device);
         cs->rows++;
     }
     params extra = {0};
     p_i64(&extra, b->now);
-    send_cols(db, P_TICKETS_BULK, cs, 10, &extra, NULL);
+    send_cols(db, P_TICKETS_BULK, cs, 12, &extra, NULL);
     for (int c = 0; c < MAX_COLS; c++)
         pgarray_release(&cs->col[c]);
     free(cs);
@@ -1493,7 +1510,7 @@ static void batch_flush(coorddb_impl *db)
         return;
     batch *b = &db->rows;
     send_cols(db, P_OPS_BULK, &b->ops, 23, NULL, NULL);
-    send_cols(db, P_CHANGES_BULK, &b->changes, 21, NULL, NULL);
+    send_cols(db, P_CHANGES_BULK, &b->changes, 23, NULL, NULL);
     flush_rows(db);
     send_cols(db, P_ALERTS_BULK, &b->alerts, 13, NULL, NULL);
     send_cols(db, P_CHECKINS_BULK, &b->checkins, 6, NULL, NULL);
@@ -1557,6 +1574,8 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
     pgarray_i64(&cs->col[18], t->revoked);
     pgarray_text(&cs->col[19], t->note);
     pgarray_i64(&cs->col[20], t->attention);
+    pgarray_i64(&cs->col[21], t->checked_out_at);
+    pgarray_text(&cs->col[22], t->checkout_device);
     cs->rows++;
     b->now = now;
     if (is_seat) {
