@@ -33,6 +33,7 @@
 #define K_PIN_HASH "pin_hash"
 #define K_TZ "tz"
 #define K_LANG "lang"
+#define K_REENTRY "reentry"
 #define K_LOG_ID "log_id" /* this copy of the op log (absent: the event id) */
 
 #define TOKEN_BYTES 32
@@ -457,8 +458,15 @@ static usher_err read_settings(coorddb *db, event_settings *s, usher_errmsg *em)
         err = meta_opt(db, K_TZ, s->tz, sizeof s->tz, em);
     if (!err)
         err = meta_opt(db, K_LANG, s->lang, sizeof s->lang, em);
+    char reentry[16] = "";
+    if (!err)
+        err = meta_opt(db, K_REENTRY, reentry, sizeof reentry, em);
     if (err)
         return err;
+    if (reentry[0] && settings_reentry_parse(reentry) < 0)
+        return usher_fail(em, USHER_DB, "meta \"reentry\" is \"%s\"; it must be allowed or refused",
+                          reentry);
+    s->reentry_refused = settings_reentry_parse(reentry) == 1;
     int strength = codes[0] ? ticketcode_strength_parse(codes) : (int)TICKETCODE_STRONG;
     if (strength < 0)
         return usher_fail(em, USHER_DB, "meta \"codes\" is \"%s\"; it must be strong or weak",
@@ -483,6 +491,8 @@ static usher_err write_settings(coorddb *db, const event_settings *s, usher_errm
         err = store_meta_set(db->db, K_TZ, s->tz, em);
     if (!err)
         err = store_meta_set(db->db, K_LANG, s->lang, em);
+    if (!err)
+        err = store_meta_set(db->db, K_REENTRY, settings_reentry_name(s->reentry_refused), em);
     return err;
 }
 

@@ -85,6 +85,7 @@ struct journal {
 #define K_PIN_HASH "pin_hash"
 #define K_TZ "tz"
 #define K_LANG "lang"
+#define K_REENTRY "reentry"
 #define K_LAYOUT "layout"
 #define K_LAYOUT_STAMP "layout_stamp" /* one more at every new layout JSON */
 #define K_CURSOR "cursor"
@@ -203,8 +204,12 @@ static usher_err read_settings(journal *j, event_settings *s, usher_errmsg *em)
         err = meta_text(j, K_LANG, s->lang, sizeof s->lang, em);
     if (!err && !settings_lang_ok(s->lang))
         s->lang[0] = '\0'; /* a damaged language: the kiosk's own default */
+    char reentry[16] = "";
+    if (!err)
+        err = meta_text(j, K_REENTRY, reentry, sizeof reentry, em);
     if (err)
         return err;
+    s->reentry_refused = settings_reentry_parse(reentry) == 1;
     int strength = ticketcode_strength_parse(codes);
     if (codes[0] && strength < 0)
         return usher_fail(em, USHER_DB, "journal: meta \"codes\" is \"%s\"", codes);
@@ -254,6 +259,8 @@ usher_err journal_set_settings(journal *j, const event_settings *s, usher_errmsg
         err = store_meta_set(j->db, K_TZ, s->tz, em);
     if (!err)
         err = store_meta_set(j->db, K_LANG, s->lang, em);
+    if (!err)
+        err = store_meta_set(j->db, K_REENTRY, settings_reentry_name(s->reentry_refused), em);
     if (!err)
         err = store_commit(j->db, em);
     if (err)
@@ -947,8 +954,12 @@ usher_err journal_load_view(journal *j, const layout *l, int64_t now, state **ou
     if (err)
         return err;
     err = meta_i64(j, K_HOLD_TTL, &cfg.hold_ttl_ms, em);
+    char reentry[16] = "";
+    if (!err)
+        err = meta_text(j, K_REENTRY, reentry, sizeof reentry, em);
     if (err)
         goto out;
+    cfg.reentry_refused = settings_reentry_parse(reentry) == 1;
     st = state_new(l, &cfg);
     if (!st) {
         err = usher_fail(em, USHER_NOMEM, "out of memory building the seat view");

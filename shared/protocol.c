@@ -45,7 +45,8 @@
  *             "note"?: text}
  *   event    {"codes": "strong|weak", "pin_hash"?: text (crypto_pwhash_str),
  *             "tz"?: text (IANA zone; absent = UTC),
- *             "lang"?: en|de|fr|es|ar|zh (the kiosks' default; absent = theirs)}
+ *             "lang"?: en|de|fr|es|ar|zh (the kiosks' default; absent = theirs),
+ *             "reentry"?: "allowed|refused" (absent = allowed)}
  *
  *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "clock"?: time,
  *                            "ops": [op, ...]}
@@ -671,6 +672,13 @@ usher_err proto_settings_decode(const json_t *j, const char *where, event_settin
         err = unknown_name(em, where, "codes", name, " strong weak");
     if (!err)
         err = read_fields(settings_fields, NFIELDS(settings_fields), where, j, &s, em);
+    const char *reentry = NULL;
+    if (!err)
+        err = read_name(j, where, "reentry", false, &reentry, em);
+    if (!err && reentry[0] && settings_reentry_parse(reentry) < 0)
+        err = unknown_name(em, where, "reentry", reentry, " allowed refused");
+    if (!err)
+        s.reentry_refused = settings_reentry_parse(reentry) == 1;
     if (!err && !settings_pin_hash_ok(s.pin_hash)) {
         path p = path_of(where, "pin_hash");
         err = usher_fail(em, USHER_INVAL, "%s: not a crypto_pwhash_str hash", path_text(&p));
@@ -842,7 +850,8 @@ json_t *proto_settings_encode(const event_settings *s)
 {
     json_t *obj = json_object();
     bool ok = obj && put(obj, "codes", json_string(ticketcode_strength_name(s->codes))) &&
-              write_fields(obj, settings_fields, NFIELDS(settings_fields), s);
+              write_fields(obj, settings_fields, NFIELDS(settings_fields), s) &&
+              (!s->reentry_refused || put(obj, "reentry", json_string("refused")));
     return finish(obj, ok);
 }
 

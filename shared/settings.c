@@ -111,5 +111,19 @@ bool settings_lang_ok(const char *lang)
 bool settings_same(const event_settings *a, const event_settings *b)
 {
     return a->codes == b->codes && !strcmp(a->pin_hash, b->pin_hash) && !strcmp(a->tz, b->tz) &&
-           !strcmp(a->lang, b->lang);
+           !strcmp(a->lang, b->lang) && a->reentry_refused == b->reentry_refused;
+}
+
+const char *settings_reentry_name(bool refused)
+{
+    return refused ? "refused" : "allowed";
+}
+
+int settings_reentry_parse(const char *name)
+{
+    if (name && !strcmp(name, "allowed"))
+        return 0;
+    if (name && !strcmp(name, "refused"))
+        return 1;
+    return -1;
 }

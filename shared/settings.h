@@ -26,6 +26,7 @@ typedef struct event_settings {
     char pin_hash[SETTINGS_PIN_HASH_SIZE]; /* crypto_pwhash_str; "" = no staff PIN yet */
     char tz[SETTINGS_TZ_SIZE];             /* IANA zone name; "" = UTC */
     char lang[SETTINGS_LANG_SIZE];         /* the kiosks' default language; "" = theirs */
+    bool reentry_refused; /* re-entry policy: a guest who left may not come back in */
 } event_settings;
 
 /* The settings of an event that has none stored: strong codes (there are no
@@ -62,7 +63,11 @@ bool settings_tz_ok(const char *tz);
 /* True when lang is "" or one of SETTINGS_LANGS. */
 bool settings_lang_ok(const char *lang);
 
-/* True when the fields a device follows (codes, pin_hash, tz, lang) are equal. */
+/* "allowed" or "refused"; parse gives -1 for anything else. */
+const char *settings_reentry_name(bool refused);
+int settings_reentry_parse(const char *name);
+
+/* True when the fields a device follows (codes, pin_hash, tz, lang, reentry) are equal. */
 bool settings_same(const event_settings *a, const event_settings *b);
 
 #endif

@@ -208,6 +208,11 @@ const state_config *state_get_config(const state *st)
     return &st->cfg;
 }
 
+void state_set_reentry_refused(state *st, bool refused)
+{
+    st->cfg.reentry_refused = refused;
+}
+
 int state_seat_count(const state *st)
 {
     return st->nseats;

@@ -65,6 +65,8 @@ const layout *state_layout(const state *st);
 usher_err state_rebase(const state *st, const layout *next, state **out,
                        usher_errmsg *em) USHER_MUST_CHECK;
 const state_config *state_get_config(const state *st);
+/* Changes the re-entry policy (the event's settings changed). */
+void state_set_reentry_refused(state *st, bool refused);
 
 /* Adds a ticket (import). USHER_EXISTS when the code is known, USHER_INVAL for
  * a bad code. On success *out (if non-NULL) is the CHANGE_TICKET to log. */

@@ -746,9 +746,10 @@ static void reread_settings(engine *e, coorddb *db)
 {
     coord_event ev;
     usher_errmsg ev_em = {{0}};
-    if (coorddb_get_event(db, &ev, &ev_em) == USHER_OK)
+    if (coorddb_get_event(db, &ev, &ev_em) == USHER_OK) {
         e->ev.settings = ev.settings;
-    else
+        state_set_reentry_refused(e->st, ev.settings.reentry_refused);
+    } else
         fprintf(stderr, "usher-coord: cannot reread the event's settings: %s\n", ev_em.text);
     sodium_memzero(&ev, sizeof ev);
 }
@@ -1257,7 +1258,8 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     state_config cfg = {.reseat = reseat,
                         .hold_ttl_ms = e->ev.hold_ttl_ms,
                         .late_after_ms = 5 * 60 * 1000,
-                        .remember_ops = true};
+                        .remember_ops = true,
+                        .reentry_refused = e->ev.settings.reentry_refused};
     if ((err = coorddb_load(e->db, &cfg, &e->l, &e->st, em)) != USHER_OK)
         goto fail;
     /* Warm the ring with the newest changes so that devices a little behind

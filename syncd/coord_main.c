@@ -41,7 +41,7 @@ static const char usage[] =
     "  init    --db FILE [--event NAME] [--layout gala:25x10|theatre:RxS|FILE.json]\n"
     "          [--tz Europe/Berlin]      (prints the event's staff PIN, once)\n"
     "  event set  --db FILE [--codes strong|weak|auto] [--pin DIGITS|new] [--tz ZONE]\n"
-    "             [--lang en|de|fr|es|ar|zh]\n"
+    "             [--lang en|de|fr|es|ar|zh] [--reentry allowed|refused]\n"
     "  event show --db FILE\n"
     "  layout set --db FILE [--dry-run] LAYOUT.json | layout get --db FILE\n"
     "  tickets import   --db FILE [--dry-run] [--map SPEC] [--revoke-missing] FILE.csv\n"
@@ -535,6 +535,8 @@ static void print_event(const coord_event *ev)
            s->codes_by_organiser ? "set by the organiser" : "from the imported codes");
     printf("time zone: %s\n", s->tz[0] ? s->tz : "UTC");
     printf("kiosk language: %s\n", s->lang[0] ? s->lang : "each kiosk's --lang (en)");
+    printf("re-entry: %s\n", s->reentry_refused ? "refused (a guest who left stays out)"
+                                                : "allowed (a guest who left may come back in)");
     printf("staff PIN: %s\n",
            s->pin_hash[0] ? "set (stored as a hash)" : "none: set one with 'event set --pin new'");
 }
@@ -562,11 +564,11 @@ static int cmd_event_show(int argc, char **argv)
 
 static int cmd_event_set(int argc, char **argv)
 {
-    static const cli_spec specs[] = {
-        {"db", true}, {"codes", true}, {"pin", true}, {"tz", true}, {"lang", true}};
+    static const cli_spec specs[] = {{"db", true}, {"codes", true}, {"pin", true},
+                                     {"tz", true}, {"lang", true},  {"reentry", true}};
     cli c;
     PARSE("usage: usher-coord event set --db FILE [--codes strong|weak|auto] [--pin DIGITS|new]\n"
-          "                             [--tz ZONE] [--lang LANG]\n"
+          "                             [--tz ZONE] [--lang LANG] [--reentry allowed|refused]\n"
           "Changes the event's settings; every device gets them at its next sync.\n"
           "  --codes strong  typed codes admit and seat guests (e.g. the ticket office\n"
           "                  printed its own unguessable barcodes that guests will scan)\n"
@@ -576,13 +578,17 @@ static int cmd_event_set(int argc, char **argv)
           "  --pin new       a new random 6-digit staff PIN, printed once; or 4-12 digits\n"
           "  --tz ZONE       the time zone people read times in (Europe/Berlin)\n"
           "  --lang LANG     the kiosks' default language: " SETTINGS_LANGS "\n"
+          "  --reentry allowed|refused  whether a guest scanned out at an exit door may\n"
+          "                  come back in (allowed: WELCOME BACK; refused: NO RE-ENTRY)\n"
           "Stop 'usher-coord serve' first.\n");
     if (c.nargs)
         return fail("unexpected argument '%s'", c.args[0]);
     const char *codes = GET("codes"), *pin_arg = GET("pin"), *tz = GET("tz");
-    const char *lang = GET("lang");
-    if (!codes && !pin_arg && !tz && !lang)
-        return fail("nothing to set: give --codes, --pin, --tz or --lang (see --help)");
+    const char *lang = GET("lang"), *reentry = GET("reentry");
+    if (!codes && !pin_arg && !tz && !lang && !reentry)
+        return fail("nothing to set: give --codes, --pin, --tz, --lang or --reentry (see --help)");
+    if (reentry && settings_reentry_parse(reentry) < 0)
+        return fail("--reentry: allowed or refused");
     if (lang && (!lang[0] || !settings_lang_ok(lang)))
         return fail("--lang: '%s' is not a language the kiosks speak; give one of " SETTINGS_LANGS,
                     lang);
@@ -625,6 +631,8 @@ static int cmd_event_set(int argc, char **argv)
         text_copy(s.tz, sizeof s.tz, tz);
     if (!rc && lang)
         text_copy(s.lang, sizeof s.lang, lang);
+    if (!rc && reentry)
+        s.reentry_refused = settings_reentry_parse(reentry) == 1;
     if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc) {

@@ -28,6 +28,7 @@
 #define K_PIN_HASH "pin_hash"
 #define K_TZ "tz"
 #define K_LANG "lang"
+#define K_REENTRY "reentry"
 #define K_OP_IDS_SEQ "op_ids_seq"
 
 #define TOKEN_BYTES 32
@@ -1075,8 +1076,15 @@ static usher_err read_settings(coorddb_impl *db, event_settings *s, usher_errmsg
         err = meta_opt(db, K_TZ, s->tz, sizeof s->tz, em);
     if (!err)
         err = meta_opt(db, K_LANG, s->lang, sizeof s->lang, em);
+    char reentry[16] = "";
+    if (!err)
+        err = meta_opt(db, K_REENTRY, reentry, sizeof reentry, em);
     if (err)
         return err;
+    if (reentry[0] && settings_reentry_parse(reentry) < 0)
+        return usher_fail(em, USHER_DB, "meta \"reentry\" is \"%s\"; it must be allowed or refused",
+                          reentry);
+    s->reentry_refused = settings_reentry_parse(reentry) == 1;
     int strength = codes[0] ? ticketcode_strength_parse(codes) : (int)TICKETCODE_STRONG;
     if (strength < 0)
         return usher_fail(em, USHER_DB, "meta \"codes\" is \"%s\"; it must be strong or weak",
@@ -1096,6 +1104,7 @@ static void tx_write_settings(coorddb_impl *db, const event_settings *s)
     tx_meta_set(db, K_PIN_HASH, s->pin_hash);
     tx_meta_set(db, K_TZ, s->tz);
     tx_meta_set(db, K_LANG, s->lang);
+    tx_meta_set(db, K_REENTRY, settings_reentry_name(s->reentry_refused));
 }
 
 static usher_err init_event_body(coorddb_impl *db, const char *name, const layout *l, int64_t now,

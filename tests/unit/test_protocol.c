@@ -604,7 +604,7 @@ static void response_round_trips(void **state)
                        true,
                        true,
                        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
-                        "Europe/Berlin", "de"},
+                        "Europe/Berlin", "de", true},
                        0,
                        "L00ff"};
     char *text = proto_sync_response_encode(&r);
@@ -620,6 +620,8 @@ static void response_round_trips(void **state)
     assert_true(back.has_event);
     assert_true(settings_same(&back.event, &r.event));
     assert_string_equal(back.event.lang, "de");
+    assert_true(back.event.reentry_refused);
+    assert_non_null(strstr(text, "\"reentry\":\"refused\""));
     assert_string_equal(back.log, "L00ff");
     for (size_t i = 0; i < 2; i++) {
         assert_verdicts_equal(&vs[i], &back.verdicts[i]);
