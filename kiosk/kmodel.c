@@ -224,6 +224,7 @@ void kmodel_init(kmodel *m, const kconfig *cfg, const kworld *w, int64_t now)
         text_copy(m->cfg.lang, sizeof m->cfg.lang, "en");
     text_copy(m->lang, sizeof m->lang, default_lang(m, w));
     m->mode = cfg->mode;
+    m->exit_mode = cfg->exit_door;
     if (cfg->mode_auto && w->l)
         m->mode = w->id.role == ROLE_DOOR ? KMODE_DOOR : KMODE_GUEST;
     m->last_input_at = now;
@@ -282,10 +283,10 @@ ktone kmodel_verdict_tone(const kverdict *v)
 /* Records the scan on screen as a checkin op. The verdict is final only once
  * that op is durable (kmodel_saved): its timer starts then, and an admission
  * counts then. */
-static void verdict_record(kmodel *m, const kworld *w, const char *code, bool admits, int64_t now,
-                           keffects *fx)
+static void verdict_record_kind(kmodel *m, const kworld *w, op_kind kind, const char *code,
+                                bool admits, int64_t now, keffects *fx)
 {
-    usher_op *op = kmodel__op(fx, w, OP_CHECKIN, now);
+    usher_op *op = kmodel__op(fx, w, kind, now);
     if (!op)
         return;
     text_copy(op->ticket, sizeof op->ticket, code);
@@ -298,6 +299,35 @@ static void verdict_record(kmodel *m, const kworld *w, const char *code, bool ad
         snprintf(note, sizeof note, ktr_in(m->lang, "Admitted at %s"), w->id.device);
         kmodel__card(m, w, code, m->verdict.name, m->verdict.seat, note, fx);
     }
+}
+
+static void verdict_record(kmodel *m, const kworld *w, const char *code, bool admits, int64_t now,
+                           keffects *fx)
+{
+    verdict_record_kind(m, w, OP_CHECKIN, code, admits, now, fx);
+}
+
+/* Exit mode: a ticket inside is scanned out (a checkout op), any other is
+ * only told so. */
+static void door_exit(kmodel *m, const kworld *w, const char *code, const ticket_state *t,
+                      int64_t now, keffects *fx)
+{
+    if (t && t->checked_in_at && !t->checked_out_at && !t->revoked) {
+        verdict_set(m, VERDICT_ADMITTED, code, N_("GOODBYE"), now);
+        m->verdict.checkout = true;
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+        text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+        text_copy(
+            m->verdict.detail, sizeof m->verdict.detail,
+            ktr_in(m->lang, "Scanned out: the guest may come back in if re-entry is allowed"));
+        verdict_record_kind(m, w, OP_CHECKOUT, code, false, now, fx);
+        return;
+    }
+    verdict_set(m, VERDICT_ALREADY, code, N_("NOT INSIDE"), now);
+    if (t)
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+    text_copy(m->verdict.detail, sizeof m->verdict.detail,
+              ktr_in(m->lang, "This ticket is not checked in: nothing was recorded"));
 }
 
 /* When, in the event's time zone (the shell picks it) and the guest's
@@ -366,6 +396,10 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         return;
     }
     const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    if (m->exit_mode) {
+        door_exit(m, w, code, t, now, fx);
+        return;
+    }
     if (t && !scanned && kmodel_typed_needs_proof(w, code) && !t->revoked) {
         /* A weak code alone proves nothing: not green, not recorded. */
         verdict_set(m, VERDICT_SHOW_QR, code, N_("SHOW THE QR CODE"), now);
@@ -383,7 +417,20 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         return;
     }
     bool admits = false;
-    if (t && t->checked_in_at) {
+    if (t && t->checked_in_at && t->checked_out_at && !w->id.settings.reentry_refused) {
+        verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME BACK"), now);
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+        text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+        verdict_note(m, t);
+        text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                  ktr_in(m->lang, "Re-entry: the guest was scanned out earlier"));
+        admits = true;
+    } else if (t && t->checked_in_at && t->checked_out_at) {
+        verdict_set(m, VERDICT_REFUSED, code, N_("NO RE-ENTRY"), now);
+        text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+        text_copy(m->verdict.detail, sizeof m->verdict.detail,
+                  ktr_in(m->lang, "This guest left and this event does not allow re-entry"));
+    } else if (t && t->checked_in_at) {
         verdict_set(m, VERDICT_ALREADY, code, N_("ALREADY CHECKED IN"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
         text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
@@ -450,7 +497,7 @@ static void door_timers(kmodel *m, const kworld *w, int64_t now)
         m->screen = SCR_DOOR;
         return;
     }
-    if (m->verdict.kind == VERDICT_ADMITTED && m->verdict.code[0]) {
+    if (m->verdict.kind == VERDICT_ADMITTED && m->verdict.code[0] && !m->verdict.checkout) {
         int ti = state_find_ticket(w->view, m->verdict.code);
         const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
         if (t && t->checked_in_at && t->checkin_device[0] &&
@@ -629,6 +676,10 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
     }
     if (m->screen == SCR_STORAGE)
         return;
+    if (m->screen == SCR_DOOR && !strcmp(name, "exit_mode")) {
+        m->exit_mode = !m->exit_mode;
+        return;
+    }
     if (m->screen == SCR_VERDICT || m->screen == SCR_DOOR) {
         if (!strcmp(name, "ok") || m->screen == SCR_VERDICT)
             m->screen = SCR_DOOR;
@@ -753,8 +804,9 @@ void kmodel_saved(kmodel *m, const kworld *w, const keffects *fx, int64_t now)
     (void)w;
     m->admitted += fx->admitted;
     for (int i = 0; i < fx->nops; i++) {
-        if (fx->ops[i].kind != OP_CHECKIN || !m->verdict.op_id[0] ||
-            strcmp(fx->ops[i].id, m->verdict.op_id) != 0 || m->verdict.saved)
+        if ((fx->ops[i].kind != OP_CHECKIN && fx->ops[i].kind != OP_CHECKOUT) ||
+            !m->verdict.op_id[0] || strcmp(fx->ops[i].id, m->verdict.op_id) != 0 ||
+            m->verdict.saved)
             continue;
         m->verdict.saved = true;
         m->verdict_until = now + m->cfg.verdict_ms;

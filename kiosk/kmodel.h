@@ -114,6 +114,7 @@ typedef struct kconfig {
     char pin[16];             /* --pin: this device's own staff PIN; "" = the event's (hashed) */
     char lang[KTR_LANG_SIZE]; /* the default language ("en"); guests may pick another */
     bool lang_fixed;          /* --lang given: it wins over the event's language */
+    bool exit_door;           /* --mode exit: a door that starts in exit mode */
 } kconfig;
 
 /* One ticket of the party at the kiosk. */
@@ -172,8 +173,9 @@ typedef struct kverdict {
     char note[USHER_TICKET_NOTE_SIZE]; /* the ticket's note for door staff, "" = none */
     bool attention;                    /* the ticket requires special attention */
     int64_t at;
-    char op_id[USHER_OPID_SIZE]; /* the checkin op recording it, "" = none */
+    char op_id[USHER_OPID_SIZE]; /* the checkin (or checkout) op recording it, "" = none */
     bool saved;                  /* nothing to record, or its op is durable */
+    bool checkout;               /* exit mode: GOODBYE, the op is a checkout */
 } kverdict;
 
 typedef struct kmodel {
@@ -212,6 +214,7 @@ typedef struct kmodel {
     int64_t verdict_until;
     unsigned verdict_seq; /* counts verdicts put on screen (and turned amber): a tone each */
     int admitted;         /* scans admitted at this kiosk since it started (and saved) */
+    bool exit_mode;       /* door: a scan records a checkout (the guest leaves) */
     /* staff */
     char pin[16];
     kscreen pin_back; /* where PIN / maintenance return to */

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 {
     fprintf(
         f,
-        "usage: usher-kiosk --db FILE [--mode guest|door] [--window WxH | --fullscreen]\n"
+        "usage: usher-kiosk --db FILE [--mode guest|door|exit] [--window WxH | --fullscreen]\n"
         "                   [--font FAMILY] [--lang LANG] [--idle-seconds N] [--pin DIGITS]\n"
         "                   [--ppi N] [--volume 0..100] [--printer NAME]\n"
         "                   [--headless --script FILE --shots DIR]\n"
@@ -39,7 +39,8 @@ static void usage(FILE *f)
         "\n"
         "The touchscreen app for guests (seat choice) and door staff (check-in). It reads\n"
         "the device journal that usher-syncd keeps (--db) and never touches the network.\n"
-        "  --mode         guest or door (default: the device's role)\n"
+        "  --mode         guest, door or exit (a door that scans guests out; default: the\n"
+        "                 device's role)\n"
         "  --window WxH   a window of that size (default 1280x800); --fullscreen for a kiosk\n"
         "  --font         the first font family (default " DEFAULT_FONT "); fontconfig finds\n"
         "                 the others a name needs\n"
@@ -370,8 +371,9 @@ int main(int argc, char **argv)
     else if (OPT("printer") && !kprint_name_ok(OPT("printer")))
         why = "--printer takes a CUPS queue name (no spaces, '/', '#' or '\\'; lpstat -p lists "
               "them)";
-    else if (OPT("mode") && strcmp(OPT("mode"), "guest") && strcmp(OPT("mode"), "door"))
-        why = "--mode takes guest or door";
+    else if (OPT("mode") && strcmp(OPT("mode"), "guest") && strcmp(OPT("mode"), "door") &&
+             strcmp(OPT("mode"), "exit"))
+        why = "--mode takes guest, door or exit";
     else if (OPT("bench-frames") &&
              (!text_parse_i64(OPT("bench-frames"), 1, 1000000, &frames) || !OPT("layout")))
         why = "--bench-frames takes a count 1..1000000 and needs --layout SPEC";
@@ -397,8 +399,9 @@ int main(int argc, char **argv)
     if (OPT("pin"))
         text_copy(cfg.pin, sizeof cfg.pin, OPT("pin"));
     cfg.mode_auto = !OPT("mode");
-    if (OPT("mode") && !strcmp(OPT("mode"), "door"))
+    if (OPT("mode") && (!strcmp(OPT("mode"), "door") || !strcmp(OPT("mode"), "exit")))
         cfg.mode = KMODE_DOOR;
+    cfg.exit_door = OPT("mode") && !strcmp(OPT("mode"), "exit");
     cfg.idle_ms = idle * 1000;
     cfg.ppmm = (double)ppi / 25.4;
     cfg.w = w;

@@ -892,20 +892,26 @@ static void counts(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, k
     state_stats st;
     state_get_stats(w->view, now, &st);
     textf(f, R(L->gap, L->h - L->gap - LINE(FONT_M), L->w - 2 * L->gap, LINE(FONT_M)), FONT_M, 0, c,
-          _("Checked in %d of %d   (admitted here: %d)"), st.checked_in, st.tickets, m->admitted);
+          _("Checked in %d of %d, inside now %d   (admitted here: %d)"), st.checked_in, st.tickets,
+          st.inside, m->admitted);
 }
 
 static void door_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
 {
     const klayout *L = &ui_L;
     float W = (float)L->w, g = L->gap, y = L->body.y + L->body.h * 0.15f;
-    textf(f, R(g, y, W - 2 * g, LINE(FONT_XL)), FONT_XL, 0, WHITE, "%s", _("Scan a ticket"));
+    textf(f, R(g, y, W - 2 * g, LINE(FONT_XL)), FONT_XL, 0, WHITE, "%s",
+          m->exit_mode ? _("EXIT: scan guests going out") : _("Scan a ticket"));
     y += LINE(FONT_XL) + g;
     textf(f, R(g, y, W - 2 * g, LINE(FONT_M)), FONT_M, 0, DIM, "%s",
           _("Hold the QR code under the scanner"));
     y += LINE(FONT_M) + g;
     if (m->entry[0])
         textf(f, R(g, y, W - 2 * g, LINE(FONT_M)), FONT_M, 0, WHITE, "%s", m->entry);
+    /* Exit mode and back: one toggle above the count line. */
+    float bh = L->target, bw = W * 0.3f;
+    button(f, "exit_mode", R(W - g - bw, L->h - 2 * g - LINE(FONT_M) - bh, bw, bh),
+           m->exit_mode ? _("Entry mode") : _("Exit mode"), true, BTN, FONT_M);
     counts(m, w, now, f, DIM);
 }
 

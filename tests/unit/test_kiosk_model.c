@@ -751,6 +751,79 @@ static void door_verdicts(void **unused)
     teardown(f);
 }
 
+/* Exit mode: the toggle on the door screen; a ticket inside is scanned out
+ * (GOODBYE, a checkout op), any other is NOT INSIDE and nothing is
+ * recorded; back in entry mode the guest is WELCOME BACK (a checkin op), or
+ * NO RE-ENTRY when the event refuses it. */
+static void door_exit_mode_and_reentry(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    enter_code(f, "A-1"); /* in */
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    tick(f, 3000);
+    assert_int_equal(f->m.screen, SCR_DOOR);
+    ui_frame fr;
+    ui_frame_init(&fr);
+    ui_build(&f->m, &f->w, f->now, &fr);
+    assert_true(ui_has_text(&fr, "inside now 1"));
+    assert_true(ui_has_text(&fr, "Exit mode"));
+    ui_frame_release(&fr);
+    krect r;
+    assert_true(button_rect(f, "exit_mode", &r));
+    tap_xy(f, r.x + r.w / 2, r.y + r.h / 2);
+    assert_true(f->m.exit_mode);
+    ui_frame_init(&fr);
+    ui_build(&f->m, &f->w, f->now, &fr);
+    assert_true(ui_has_text(&fr, "Entry mode"));
+    assert_true(ui_has_text(&fr, "EXIT"));
+    ui_frame_release(&fr);
+    int n = f->nops;
+    enter_code(f, "B-2"); /* never came in */
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_string_equal(f->m.verdict.title, "NOT INSIDE");
+    assert_int_equal(f->nops, n);
+    tick(f, 3000);
+    enter_code(f, "A-1"); /* out */
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_string_equal(f->m.verdict.title, "GOODBYE");
+    assert_int_equal(f->nops, n + 1);
+    assert_int_equal(f->ops[f->nops - 1].kind, OP_CHECKOUT);
+    assert_true(f->m.verdict.saved);
+    tick(f, 100); /* another door's check-in does not turn GOODBYE amber */
+    assert_string_equal(f->m.verdict.title, "GOODBYE");
+    tick(f, 3000);
+    ui_frame_init(&fr);
+    ui_build(&f->m, &f->w, f->now, &fr);
+    assert_true(ui_has_text(&fr, "inside now 0"));
+    ui_frame_release(&fr);
+    enter_code(f, "A-1"); /* out again: not inside */
+    assert_string_equal(f->m.verdict.title, "NOT INSIDE");
+    tick(f, 3000);
+    assert_true(button_rect(f, "exit_mode", &r));
+    tap_xy(f, r.x + r.w / 2, r.y + r.h / 2);
+    assert_false(f->m.exit_mode);
+    enter_code(f, "A-1"); /* back in */
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_string_equal(f->m.verdict.title, "WELCOME BACK");
+    assert_int_equal(f->ops[f->nops - 1].kind, OP_CHECKIN);
+    tick(f, 3000);
+    /* The event refuses re-entry: out, then NO RE-ENTRY (still recorded:
+     * the coordinator raises its duplicate alert). */
+    f->m.exit_mode = true;
+    enter_code(f, "A-1");
+    assert_string_equal(f->m.verdict.title, "GOODBYE");
+    tick(f, 3000);
+    f->m.exit_mode = false;
+    f->w.id.settings.reentry_refused = true;
+    n = f->nops;
+    enter_code(f, "A-1");
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    assert_string_equal(f->m.verdict.title, "NO RE-ENTRY");
+    assert_int_equal(f->nops, n + 1);
+    assert_int_equal(f->ops[f->nops - 1].kind, OP_CHECKIN);
+    teardown(f);
+}
+
 /* The journal refuses the check-in (locked, disk full): the verdict is not
  * green and says NOT RECORDED, stays until the op is saved, and the
  * admission counts only then; the op saved later is the one made at the
@@ -1248,6 +1321,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(offline_lease_policy_offers_only_leased_seats),
     cmocka_unit_test(silent_syncd_counts_as_offline),
     cmocka_unit_test(door_verdicts),
+    cmocka_unit_test(door_exit_mode_and_reentry),
     cmocka_unit_test(door_tones_tell_each_verdict),
     cmocka_unit_test(door_verdict_shows_note_and_attention),
     cmocka_unit_test(guest_confirmation_asks_to_see_staff),
