@@ -630,11 +630,11 @@ static void api_stats(http_request *req, http_reply *r)
                               es.codes_by_organiser ? "organiser" : "import", "tz",
                               es.tz[0] ? es.tz : "UTC", "staff_pin", es.pin_hash[0] != 0);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o}", "seats", s.seats,
-                        "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o}", "seats",
+                        s.seats, "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
                         s.leased, "expected", s.tickets, "revoked", s.revoked, "checked_in",
-                        s.checked_in, "cursor", (json_int_t)engine_last_seq(req->e), "sections",
-                        sections, "event", event));
+                        s.checked_in, "inside", s.inside, "cursor",
+                        (json_int_t)engine_last_seq(req->e), "sections", sections, "event", event));
 }
 
 /* Database reads and alert acks run on the committer thread
@@ -1177,6 +1177,8 @@ static void api_metrics(http_request *req, http_reply *r)
     metric_u64(f, "usher_tickets", "gauge", "Tickets of the event.", (uint64_t)s.tickets);
     metric_u64(f, "usher_checked_in", "gauge", "Tickets checked in at a door.",
                (uint64_t)s.checked_in);
+    metric_u64(f, "usher_inside", "gauge",
+               "Tickets inside now: checked in and not checked out since.", (uint64_t)s.inside);
     if (fclose(f) != 0 || !buf) {
         free(buf);
         http_error(r, 500, "internal", "out of memory");

@@ -1246,6 +1246,7 @@
     if (leased) bits.push(leased.toLocaleString() + ' leased');
     if (blocked) bits.push(blocked.toLocaleString() + ' blocked');
     if (revoked) bits.push(revoked.toLocaleString() + ' revoked ticket' + (revoked === 1 ? '' : 's'));
+    if (typeof st.inside === 'number' && st.inside !== inn) bits.push(num(st.inside).toLocaleString() + ' inside now');
     if (!expected) bits.push('no tickets yet: import them with usher-coord tickets import');
     if (st.event) {
       EVENT_TZ = st.event.tz || undefined;

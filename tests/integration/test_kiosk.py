@@ -616,6 +616,63 @@ expect text "Checked in 2 of 40"
     eq(refused[0]["note"], forged[:40], "scan_refused: the payload's first characters")
 
 
+def test_door_exit_and_reentry(env):
+    """Exit and re-entry: a guest scanned in, scanned out at a door in exit
+    mode (GOODBYE, a checkout op) and in again (WELCOME BACK, a checkin op);
+    the coordinator's inside count follows: 1, 0, 1. A ticket not inside is
+    NOT INSIDE at the exit and nothing is recorded."""
+    coord, sd = start(env, devices=(("door-1", "door"),))
+    door = sd["door-1"]
+    p = qr_payloads(env, ["GALA-0005", "GALA-0006"])
+    tok = env.tokens["admin"]
+
+    def inside():
+        it.wait_converged(coord, [door], tok, slow(10))
+        return get_json(coord.port, "/v1/stats", tok)["inside"]
+
+    eq(inside(), 0, "inside before anyone came")
+    kiosk_run(env, door.db, "in", """
+expect screen door
+scan %s
+expect verdict admitted
+expect text "WELCOME"
+wait 3500
+expect text "inside now 1"
+""" % p["GALA-0005"])
+    eq(inside(), 1, "inside after the check-in")
+    kiosk_run(env, door.db, "out", """
+expect screen door
+expect text "EXIT"
+expect text "Entry mode"
+scan %s
+expect text "NOT INSIDE"
+wait 3500
+scan %s
+expect verdict admitted
+expect text "GOODBYE"
+wait 3500
+expect text "inside now 0"
+""" % (p["GALA-0006"], p["GALA-0005"]), extra=("--mode", "exit"))
+    eq([r["ticket"] for r in outbox(door.db, "checkout")], ["GALA-0005"],
+       "one checkout op, none for the ticket not inside")
+    eq(inside(), 0, "inside after the checkout")
+    # Started in exit mode, the door's toggle goes back to entry.
+    kiosk_run(env, door.db, "back", """
+expect screen door
+tap button exit_mode
+expect text "Exit mode"
+scan %s
+expect verdict admitted
+expect text "WELCOME BACK"
+""" % p["GALA-0005"], extra=("--mode", "exit"))
+    eq(inside(), 1, "inside after the re-entry")
+    alerts = get_json(coord.port, "/v1/alerts", tok)["alerts"]
+    check(not [a for a in alerts if a["kind"] == "duplicate_checkin"],
+          "a re-entry is no duplicate check-in: %r" % alerts)
+    metrics = http_call(coord.port, "GET", "/metrics", tok)[2].decode()
+    check("usher_inside 1" in metrics, "usher_inside in /metrics")
+
+
 def test_weak_codes_door(env):
     """Weak codes (the sequential GALA-0001...): a typed or plain-scanned code
     alone never admits (not green, no checkin op); the signed QR code admits,
