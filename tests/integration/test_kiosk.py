@@ -671,6 +671,28 @@ expect text "WELCOME BACK"
           "a re-entry is no duplicate check-in: %r" % alerts)
     metrics = http_call(coord.port, "GET", "/metrics", tok)[2].decode()
     check("usher_inside 1" in metrics, "usher_inside in /metrics")
+    # The organisers refuse re-entry: out once more, then NO RE-ENTRY.
+    coord.stop()
+    env.tool([it.COORD, "event", "set", "--db", env.db, "--reentry", "maybe"], rc=1)
+    out = env.tool([it.COORD, "event", "set", "--db", env.db, "--reentry", "refused"])
+    check("re-entry: refused" in out, "event set --reentry refused: %r" % out)
+    out = env.tool([it.COORD, "event", "show", "--db", env.db])
+    check("re-entry: refused" in out, "event show: %r" % out)
+    coord.start()
+    wait_until(lambda: it.query(door.db, "SELECT value FROM meta WHERE key = 'reentry'")
+               == [("refused",)], slow(20), "the door hearing re-entry is refused")
+    kiosk_run(env, door.db, "out2", """
+expect screen door
+scan %s
+expect text "GOODBYE"
+""" % p["GALA-0005"], extra=("--mode", "exit"))
+    kiosk_run(env, door.db, "refused", """
+expect screen door
+scan %s
+expect verdict refused
+expect text "NO RE-ENTRY"
+""" % p["GALA-0005"])
+    eq(inside(), 0, "inside after a refused re-entry")
 
 
 def test_weak_codes_door(env):

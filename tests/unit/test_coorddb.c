@@ -884,6 +884,25 @@ static void backup_and_restore_new_log_ids(void **ctx)
     free(other);
 }
 
+/* The re-entry policy is an event setting: allowed unless set, kept on reopen. */
+static void reentry_policy_is_kept(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    coord_event ev;
+    must(coorddb_get_event(f->db, &ev, &em), &em, "get_event");
+    assert_false(ev.settings.reentry_refused);
+    ev.settings.reentry_refused = true;
+    must(coorddb_set_settings(f->db, &ev.settings, &em), &em, "set_settings");
+    coorddb_free(f->db);
+    open_db(f);
+    must(coorddb_get_event(f->db, &ev, &em), &em, "get_event");
+    assert_true(ev.settings.reentry_refused);
+    assert_int_equal(count(f, "SELECT count(*) FROM meta WHERE key = 'reentry' AND "
+                              "value = 'refused'"),
+                     1);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(no_event_yet, setup_empty, teardown),
     cmocka_unit_test_setup_teardown(init_event_once, setup_empty, teardown),
@@ -891,6 +910,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(backup_and_restore_new_log_ids, setup_event, teardown),
     cmocka_unit_test_setup_teardown(load_after_reopen_equals_memory, setup_event, teardown),
     cmocka_unit_test_setup_teardown(notes_are_logged_and_survive_reopen, setup_event, teardown),
+    cmocka_unit_test_setup_teardown(reentry_policy_is_kept, setup_event, teardown),
     cmocka_unit_test_setup_teardown(commit_numbering_is_contiguous_across_reopen, setup_event,
                                     teardown),
     cmocka_unit_test_setup_teardown(leases_are_logged_and_survive_reopen, setup_event, teardown),
