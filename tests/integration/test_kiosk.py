@@ -1256,7 +1256,7 @@ def test_command_line(env):
     env.setup(layout=LAYOUT, tickets=TICKETS, devices=(("admin", "admin"), ("kiosk-1", "kiosk")))
     for argv, words in (([], "--db FILE is required"),
                         (["--db", "x", "--window", "12x"], "--window takes"),
-                        (["--db", "x", "--mode", "bar"], "--mode takes guest or door"),
+                        (["--db", "x", "--mode", "bar"], "--mode takes guest, door or exit"),
                         (["--db", "x", "--headless"], "--headless needs --script"),
                         (["--db", "x", "--pin", "12"], "--pin takes"),
                         (["--db", "x", "--lang", "xx"], "--lang takes en, de"),
