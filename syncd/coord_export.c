@@ -22,10 +22,10 @@ typedef struct export_def {
 static const export_def exports[] = {
     {"assignments",
      "ticket_number,full_name,class,seat,checked_in_at,checkin_device,revoked,note,attention,"
-     "checked_in_local",
+     "checked_in_local,checked_out_at,checkout_device,checked_out_local",
      "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked, note, attention, "
-     "checked_in_at FROM tickets ORDER BY code",
-     1u << 4, 1u << 9},
+     "checked_in_at, checked_out_at, checkout_device, checked_out_at FROM tickets ORDER BY code",
+     (1u << 4) | (1u << 10), (1u << 9) | (1u << 12)},
     {"checkins", "ticket_number,full_name,device,at,duplicate,manual,at_local",
      "SELECT c.ticket, COALESCE(t.name, ''), c.device, c.at, c.duplicate, c.manual, c.at "
      "FROM checkins c LEFT JOIN tickets t ON t.code = c.ticket ORDER BY c.at, c.id",

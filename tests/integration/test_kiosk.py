@@ -693,6 +693,12 @@ expect verdict refused
 expect text "NO RE-ENTRY"
 """ % p["GALA-0005"])
     eq(inside(), 0, "inside after a refused re-entry")
+    rows = {r["ticket_number"]: r for r in csv.DictReader(
+        env.tool([it.COORD, "export", "--db", env.db, "assignments"]).splitlines())}
+    eq(rows["GALA-0005"]["checkout_device"], "door-1", "the export names the exit door")
+    check(rows["GALA-0005"]["checked_out_at"] and rows["GALA-0005"]["checked_out_local"],
+          "the export has when the guest left: %r" % rows["GALA-0005"])
+    eq(rows["GALA-0006"]["checked_out_at"], "", "a ticket never out has no checkout time")
 
 
 def test_weak_codes_door(env):
