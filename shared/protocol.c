@@ -11,7 +11,7 @@
  * extra keys are ignored.
  *
  *   op       {"kind": "hold|release|assign|unassign|checkin|revoke|block|unblock|
- *                     lease|unlease|scan_refused",
+ *                     lease|unlease|scan_refused|checkout",
  *             "id": uuid, "device"?: id, "ticket"?: code, "seat"?: id,
  *             "at": time, "expect_ticket_seat"?: id|null (absent/null = unseated),
  *             "expect_seat_free"?: bool (absent = true), "party"?: id,
