@@ -504,29 +504,26 @@ usher_err journal_set_policy(journal *j, journal_policy policy, int lease_size, 
 static usher_err upsert_change(journal *j, const change *c, usher_errmsg *em);
 static usher_err upsert_into(journal *j, const change *c, bool staging, usher_errmsg *em);
 
+/* A snapshot held whole (the simulator, tests): staged, then swapped in. */
+static usher_err swap_in(journal *j, const change *c, size_t nc, const journal_snapshot_end *end,
+                         int64_t now, int64_t *requeued, usher_errmsg *em)
+{
+    usher_err err = journal_stage_begin(j, em);
+    if (!err)
+        err = journal_stage_changes(j, c, nc, em);
+    if (!err)
+        err = journal_stage_finish(j, end, now, requeued, em);
+    return err;
+}
+
 usher_err journal_rebuild(journal *j, const change *c, size_t nc, int64_t cursor,
                           const char *log_id, int64_t *requeued, usher_errmsg *em)
 {
-    usher_err err = store_begin(j->db, em);
-    if (err)
-        return err;
-    if (sqlite3_exec(j->db,
-                     "DELETE FROM r_seats; DELETE FROM r_tickets; "
-                     "UPDATE outbox SET state = 0 WHERE state = 1",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        err = store_fail(j->db, em, "journal: replacing the replica for a rebuild");
-    if (!err && requeued)
-        *requeued = sqlite3_changes(j->db);
-    for (size_t i = 0; !err && i < nc; i++)
-        err = upsert_change(j, &c[i], em);
+    journal_snapshot_end end = {.cursor = cursor, .log_id = log_id, .requeue = true};
+    int64_t now = 0;
+    usher_err err = meta_i64(j, K_LAST_SYNC, &now, em); /* the status stays as it was */
     if (!err)
-        err = meta_set_i64(j, K_CURSOR, cursor, em);
-    if (!err)
-        err = store_meta_set(j->db, K_LOG_ID, log_id ? log_id : "", em);
-    if (!err)
-        err = store_commit(j->db, em);
-    if (err)
-        store_rollback(j->db);
+        err = swap_in(j, c, nc, &end, now, requeued, em);
     return err;
 }
 
@@ -870,24 +867,11 @@ usher_err journal_apply_round(journal *j, const verdict *v, size_t nv, const cha
 usher_err journal_replace_replica(journal *j, const char *layout_json, const change *c, size_t nc,
                                   int64_t cursor, int64_t now, usher_errmsg *em)
 {
-    usher_err err = store_begin(j->db, em);
-    if (err)
-        return err;
-    if (sqlite3_exec(j->db, "DELETE FROM r_seats; DELETE FROM r_tickets", NULL, NULL, NULL) !=
-        SQLITE_OK)
-        err = store_fail(j->db, em, "journal: clearing the replica for a new layout");
+    char log_id[64];
+    usher_err err = journal_get_log_id(j, log_id, sizeof log_id, em);
+    journal_snapshot_end end = {.cursor = cursor, .log_id = log_id, .layout_json = layout_json};
     if (!err)
-        err = put_layout(j, layout_json, em);
-    for (size_t i = 0; !err && i < nc; i++)
-        err = upsert_change(j, &c[i], em);
-    if (!err)
-        err = meta_set_i64(j, K_CURSOR, cursor, em);
-    if (!err)
-        err = mark_synced(j, now, em);
-    if (!err)
-        err = store_commit(j->db, em);
-    if (err)
-        store_rollback(j->db);
+        err = swap_in(j, c, nc, &end, now, NULL, em);
     return err;
 }
 

@@ -98,9 +98,10 @@ usher_err journal_pending_count(journal *j, int64_t *n, usher_errmsg *em) USHER_
 
 /* After the coordinator's log was restored from a backup (its cursor is
  * behind this device's, or its log id changed), with the coordinator's new
- * snapshot in hand: in one transaction, replaces the replica with the
- * snapshot's changes, sets the cursor and the log id, and puts every op the
- * coordinator had accepted back in the outbox as pending. Nothing is empty
+ * snapshot in hand (whole: the simulator's; usher-syncd stages its pages
+ * itself): the snapshot staged, then in one transaction (journal_stage_finish)
+ * the replica replaced by it, the cursor and the log id set and every op the
+ * coordinator had accepted put back in the outbox as pending. Nothing is empty
  * meanwhile: a kiosk reading the journal sees the old replica or the new.
  * Sending the ops again is safe: the coordinator answers an op id it knows
  * with its first verdict and applies one it lost as a new arrival.
