@@ -26,7 +26,7 @@ TOKEN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRST"
 
 
 def build_dir():
-    return os.path.dirname(os.path.dirname(it.COORD))  # BUILD/syncd/usher-coord
+    return os.path.dirname(os.path.dirname(os.path.dirname(it.COORD)))  # BUILD/syncd/coord/usher-coord
 
 
 def appliance(env, *args, rc=0):

@@ -649,7 +649,7 @@ def test_cli(env):
     eq(len(env.export("assignments")), 5, "import after serve stopped")
 
 
-# BUG (syncd/coord_main.c, cmd_tickets_import, the fprintf of each problem):
+# BUG (syncd/coord/coord_main.c, cmd_tickets_import, the fprintf of each problem):
 # ticket.h says csv_problem.message already starts with "line N: " so callers
 # only prefix the file name, but coord_main.c prints "%s: line %d: %s", so
 # every problem reads "bad.csv: line 3: line 3: missing ticket number".
@@ -1219,7 +1219,7 @@ def test_bad_input(env):
     eq(len(get_json(p, "/v1/tickets", a)["tickets"]), 12, "tickets at the end")
 
 
-# BUG (syncd/coord_http.c, serve_static and handle): serve_static's comment
+# BUG (syncd/coord/coord_http.c, serve_static and handle): serve_static's comment
 # says paths with NULs are refused, but libmicrohttpd hands `handle` a URL it
 # has already %-decoded in place, so "%00" ends the C string early: GET
 # /%00/etc/passwd serves the dashboard's index.html (200), /app.js%00.png
@@ -1539,7 +1539,7 @@ def test_restart_no_loss(env):
     eq(seat_map(srv.port, a)["T03-01"]["state"], "free", "unassign kept")
 
 
-# BUG (syncd/coord_engine.c, committer(), the `if (group->db_fn)` branch near
+# BUG (syncd/coord/coord_engine.c, committer(), the `if (group->db_fn)` branch near
 # line 303): a database job (token lookup on a cache miss, /v1/alerts,
 # /v1/devices, /v1/checkins, exports, alert acks) is run without cutting it
 # from the queue (`group->next` is not set to NULL, unlike the op branch's
@@ -1600,7 +1600,7 @@ def test_db_jobs_between_syncs(env):
     srv.stop()
 
 
-# BUG (syncd/coord_http.c coord_server_stop, called from coord_main.c
+# BUG (syncd/coord/coord_http.c coord_server_stop, called from coord_main.c
 # cmd_serve before engine_free): stopping waits for event streams but not for
 # sync requests and organiser actions that are suspended waiting for the
 # committer, so MHD_stop_daemon runs with suspended connections and
@@ -1657,7 +1657,7 @@ def test_stop_under_load(env):
         srv.stop()
 
 
-# BUG (syncd/coord_http.c, completed()): a client that goes away while its
+# BUG (syncd/coord/coord_http.c, completed()): a client that goes away while its
 # request waits for the committer (a kiosk on flaky Wi-Fi) leaks the request's
 # verdicts and pulled changes: the connection is closed when it is resumed,
 # the handler never runs its PHASE_READY branch (finish + engine_req_release),

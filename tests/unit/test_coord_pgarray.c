@@ -1,4 +1,4 @@
-/* test_coord_pgarray.c - PostgreSQL array literals in text form (syncd/pgarray.c):
+/* test_coord_pgarray.c - PostgreSQL array literals in text form (syncd/coord/pgarray.c):
  * quoting and escaping of every awkward character, numbers, not-UTF-8 text,
  * reuse. The literals' meaning on a real server is checked end to end by
  * pgstore.awkward_text_round_trips. */

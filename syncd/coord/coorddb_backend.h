@@ -3,7 +3,7 @@
  * dispatches to, and how a program plugs one in.
  *
  * libusher holds the contract and the SQLite store only; a program that links
- * another store (usher-coord links PostgreSQL's, syncd/coordpg.c) registers it
+ * another store (usher-coord links PostgreSQL's, syncd/coord/coordpg.c) registers it
  * once at start, before any coorddb_open. Every function has the meaning of
  * its coorddb_ namesake in coorddb.h, on the implementation's own handle.
  */

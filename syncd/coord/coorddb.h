@@ -6,7 +6,7 @@
  * (coorddb.c, the default); a PostgreSQL connection string (coordwhere.h) is
  * a PostgreSQL database, through the store a program registers with
  * coorddb_set_postgresql (coorddb_backend.h; usher-coord's is
- * syncd/coordpg.c: libusher never links libpq). Callers do not tell them
+ * syncd/coord/coordpg.c: libusher never links libpq). Callers do not tell them
  * apart: every function below means the same on both, except where it says
  * "PostgreSQL:".
  *

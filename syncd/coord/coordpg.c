@@ -1,6 +1,6 @@
 /* coordpg.c - the coordinator's store on PostgreSQL through libpq: schema and
  * migrations, group commits in one transaction, the same rows and answers as
- * the SQLite store (shared/coorddb.c), read closely and mirrored here. */
+ * the SQLite store (syncd/coord/coorddb.c), read closely and mirrored here. */
 #include "coordpg.h"
 
 #include <libpq-fe.h>
