@@ -715,7 +715,11 @@ static void seatmap_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     ty += LINE(FONT_M);
     if (!seatmap_tappable(&m->map) && ty + lh <= tbottom) {
         /* Two lines on a narrow panel, when there is room for them. */
-        const char *hint = _("Tap near your table");
+        /* Tables where the layout has them; a theatre's rows otherwise. */
+        bool tables = false;
+        for (int si = 0; w->l && si < layout_section_count(w->l) && !tables; si++)
+            tables = layout_section_at(w->l, si)->kind == SECTION_TABLE;
+        const char *hint = tables ? _("Tap near your table") : _("Tap near your row");
         float hh = est_width(hint, ui_L.px[FONT_S]) > tw && ty + 2 * lh <= tbottom ? 2 * lh : lh;
         ui_item *it = textf(f, R(tx, ty, tw, hh), FONT_S, -1, WHITE, "%s", hint);
         if (it && hh > lh)

@@ -489,8 +489,47 @@ static void a_stadium_overview_draws_sections(void **unused)
     }
 }
 
+/* Fitted whole on a small screen, the map is an overview: the hint says what
+ * to tap near, a table where the venue has tables, a row in a theatre. */
+static void overview_hint_names_tables_or_rows(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *spec, *hint, *not ;
+    } venues[] = {{"theatre:60x40", "Tap near your row", "Tap near your table"},
+                  {"gala:300x10", "Tap near your table", "Tap near your row"}};
+    for (size_t v = 0; v < sizeof venues / sizeof *venues; v++) {
+        layout *l = NULL;
+        assert_int_equal(layout_generate(venues[v].spec, &l, NULL), USHER_OK);
+        state_config cfg = {.reseat = RESEAT_NONE};
+        state *st = state_new(l, &cfg);
+        assert_int_equal(state_add_ticket(st, "GALA-0001", "Ann", "Regular", NULL, NULL), USHER_OK);
+        kworld w;
+        memset(&w, 0, sizeof w);
+        w.l = l;
+        w.view = st;
+        text_copy(w.id.device, sizeof w.id.device, "k1");
+        w.st.online = true;
+        kmodel m;
+        model_on(&m, &w, SCR_SEATMAP, 800, 480, 133);
+        kiosk_input tick = {.kind = KIN_TICK};
+        keffects fx;
+        kmodel_update(&m, &w, &tick, T0, &fx);
+        assert_false(seatmap_tappable(&m.map)); /* else there is no hint to check */
+        ui_frame f;
+        ui_frame_init(&f);
+        ui_build(&m, &w, T0, &f);
+        assert_true(ui_has_text(&f, venues[v].hint));
+        assert_false(ui_has_text(&f, venues[v].not ));
+        ui_frame_release(&f);
+        state_free(st);
+        layout_free(l);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(a_stadium_overview_draws_sections),
+    cmocka_unit_test(overview_hint_names_tables_or_rows),
     cmocka_unit_test(confirmation_qr_holds_a_party_of_eight),
     cmocka_unit_test(every_button_is_finger_sized_on_the_target_screens),
     cmocka_unit_test(keypad_has_every_character_of_a_code),
