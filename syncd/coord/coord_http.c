@@ -1,5 +1,5 @@
 /* coord_http.c - the coordinator's HTTP core on libmicrohttpd: connections, bodies,
- * authentication, routing to coord_api.c, static files and Server-Sent Events. */
+ * authentication, routing to the API (given at start), static files and Server-Sent Events. */
 #include "coord_http.h"
 
 #include <arpa/inet.h>
@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "coord_api.h"
 #include "coord_gzip.h"
 #include "coord_snapshot.h"
 #include "protocol.h"
@@ -80,6 +79,7 @@ typedef struct conn_rec {
 struct coord_server {
     struct MHD_Daemon *d;
     engine *e;
+    void (*api)(http_request *req, http_reply *r); /* the routes (coord_server_config) */
     char web_dir[4096];
     unsigned port;
     pthread_mutex_t hub_lock;
@@ -713,7 +713,7 @@ static enum MHD_Result dispatch(coord_server *s, conn_state *cs, struct MHD_Conn
         }
         return start_stream(s, req, mc, r);
     }
-    coord_api_dispatch(req, r);
+    s->api(req, r);
     if (cs->submitted) {
         /* Suspended until the committer is done (it may already be: phase is
          * written by the committer thread, so it is not looked at here). */
@@ -1086,10 +1086,13 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     limits_config lc = cfg->limits;
     if ((err = limits_config_check(&lc, em)))
         return err;
+    if (!cfg->api)
+        return usher_fail(em, USHER_INVAL, "the server has no routes (coord_server_config.api)");
     coord_server *s = calloc(1, sizeof *s);
     if (!s)
         return usher_fail(em, USHER_NOMEM, "out of memory");
     s->e = e;
+    s->api = cfg->api;
     s->watch_fd = s->wake_fd = -1;
     text_copy(s->web_dir, sizeof s->web_dir, cfg->web_dir ? cfg->web_dir : "");
     pthread_mutex_init(&s->hub_lock, NULL);

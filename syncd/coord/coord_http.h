@@ -15,6 +15,8 @@
 #include "error.h"
 
 typedef struct coord_server coord_server;
+struct http_request;
+struct http_reply;
 
 typedef struct coord_server_config {
     const char *listen;  /* "127.0.0.1:8080" (port 0 = any free port) */
@@ -29,6 +31,12 @@ typedef struct coord_server_config {
     limits_config limits;
     /* Changes a snapshot page holds (coord_snapshot.h; 0 = SNAP_PAGE_DEFAULT). */
     size_t snapshot_page;
+    /* The routes: fills r for a request this server does not answer itself
+     * (everything but the event stream, static files and refusals), or
+     * submits it to the engine. usher-coord gives coord_api_dispatch; the
+     * server knows no route of the API, so the API's file may use this one's
+     * helpers below without either depending on the other both ways. */
+    void (*api)(struct http_request *req, struct http_reply *r);
 } coord_server_config;
 
 /* Starts serving; engine is borrowed. */
@@ -44,7 +52,7 @@ void coord_server_notify(void *server, int64_t last_seq);
 /* Stops listening, ends event streams and frees; NULL is a no-op. */
 void coord_server_stop(coord_server *s);
 
-/* ---- shared with coord_api.c ------------------------------------------ */
+/* ---- for the routes (coord_api.c) -------------------------------------- */
 
 /* What a handler answers. body is malloc'd (freed by the server). */
 typedef struct http_reply {

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "coord_api.h"
 #include "coord_engine.h"
 #include "coord_export.h"
 #include "coord_http.h"
@@ -1020,8 +1021,14 @@ static int cmd_serve(int argc, char **argv)
     event_settings es;
     engine_settings(e, &es);
     zone_use(es.tz); /* before any thread: times people read are in the event's zone */
-    coord_server_config sc = {listen, web, (unsigned)threads,    cert,
-                              key,    lim, (size_t)snapshot_page};
+    coord_server_config sc = {.listen = listen,
+                              .web_dir = web,
+                              .threads = (unsigned)threads,
+                              .tls_cert_pem = cert,
+                              .tls_key_pem = key,
+                              .limits = lim,
+                              .snapshot_page = (size_t)snapshot_page,
+                              .api = coord_api_dispatch};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;
