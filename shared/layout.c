@@ -1,5 +1,7 @@
 /* layout.c - venue layouts: the model with O(1) lookup of seats and sections by id,
- * parsed from JSON and written back as JSON (generators: layout_gen.c).
+ * parsed from JSON and written back as JSON. The model itself (building,
+ * lookups) is layout_model.c, counted seats' places layout_place.c, generated
+ * layouts layout_gen.c.
  *
  * The JSON format (also described in assets/layouts/README.md):
  *
@@ -49,182 +51,6 @@
 #define FILE_MAX ((size_t)16 << 20)
 #define NAME_SIZE USHER_EVENT_NAME_SIZE
 #define PATH_SIZE 64
-
-/* Open addressing over seat or section indexes, keyed by their ids. */
-typedef struct id_index {
-    int *slots; /* an index into seats or sections, -1 = empty */
-    size_t cap; /* 0 or a power of two, kept at least twice `used` */
-    int used;
-    bool seats;
-} id_index;
-
-struct layout {
-    char name[NAME_SIZE];
-    layout_section *sections;
-    int nsections, cap_sections;
-    layout_seat *seats;
-    int nseats, cap_seats;
-    id_index seat_ix, section_ix;
-    double minx, miny, maxx, maxy;
-};
-
-usher_err layout__oom(usher_errmsg *em)
-{
-    return usher_fail(em, USHER_NOMEM, "out of memory while building the layout");
-}
-
-/* --- id index --- */
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static const char *entry_id(const layout *l, const id_index *ix, int i)
-{
-    return ix->seats ? l->seats[i].id : l->sections[i].id;
-}
-
-/* The slot holding id, or the empty slot where it would go. */
-static size_t ix_slot(const layout *l, const id_index *ix, const char *id)
-{
-    size_t mask = ix->cap - 1;
-    size_t s = fnv1a(id) & mask;
-    while (ix->slots[s] >= 0 && strcmp(entry_id(l, ix, ix->slots[s]), id) != 0)
-        s = (s + 1) & mask;
-    return s;
-}
-
-static int ix_find(const layout *l, const id_index *ix, const char *id)
-{
-    if (!l || !id || !ix->cap)
-        return -1;
-    return ix->slots[ix_slot(l, ix, id)];
-}
-
-static bool ix_grow(const layout *l, id_index *ix)
-{
-    size_t cap = ix->cap ? ix->cap * 2 : 64;
-    int *slots = malloc(cap * sizeof *slots);
-    if (!slots)
-        return false;
-    for (size_t i = 0; i < cap; i++)
-        slots[i] = -1;
-    int *old = ix->slots;
-    size_t oldcap = ix->cap;
-    ix->slots = slots;
-    ix->cap = cap;
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i] >= 0)
-            ix->slots[ix_slot(l, ix, entry_id(l, ix, old[i]))] = old[i];
-    free(old);
-    return true;
-}
-
-/* Indexes entry i. Returns -1 when added, the index of an earlier entry with the
- * same id (i is then not added), or -2 when out of memory. */
-static int ix_add(const layout *l, id_index *ix, int i)
-{
-    if ((size_t)(ix->used + 1) * 2 > ix->cap && !ix_grow(l, ix))
-        return -2;
-    size_t s = ix_slot(l, ix, entry_id(l, ix, i));
-    if (ix->slots[s] >= 0)
-        return ix->slots[s];
-    ix->slots[s] = i;
-    ix->used++;
-    return -1;
-}
-
-/* --- building --- */
-
-layout *layout__alloc(void)
-{
-    layout *l = calloc(1, sizeof *l);
-    if (l)
-        l->seat_ix.seats = true;
-    return l;
-}
-
-/* Appends a section; its id must be new. */
-usher_err layout__push_section(layout *l, const layout_section *sec, usher_errmsg *em)
-{
-    if (l->nsections == l->cap_sections) {
-        int cap = l->cap_sections ? l->cap_sections * 2 : 16;
-        layout_section *p = realloc(l->sections, (size_t)cap * sizeof *p);
-        if (!p)
-            return layout__oom(em);
-        l->sections = p;
-        l->cap_sections = cap;
-    }
-    int i = l->nsections;
-    l->sections[i] = *sec;
-    int first = ix_add(l, &l->section_ix, i);
-    if (first == -2)
-        return layout__oom(em);
-    if (first >= 0)
-        return usher_fail(em, USHER_INVAL,
-                          "sections[%d].id: duplicate section id \"%s\" (first at sections[%d])", i,
-                          sec->id, first);
-    l->nsections++;
-    return USHER_OK;
-}
-
-/* Appends a seat; its id must be new. `listed` says whether it came from a
- * "seats" array (for the message naming it). */
-usher_err layout__push_seat(layout *l, const layout_seat *seat, bool listed, usher_errmsg *em)
-{
-    if (l->nseats == l->cap_seats) {
-        int cap = l->cap_seats ? l->cap_seats * 2 : 64;
-        layout_seat *p = realloc(l->seats, (size_t)cap * sizeof *p);
-        if (!p)
-            return layout__oom(em);
-        l->seats = p;
-        l->cap_seats = cap;
-    }
-    l->seats[l->nseats] = *seat;
-    int first = ix_add(l, &l->seat_ix, l->nseats);
-    if (first == -2)
-        return layout__oom(em);
-    if (first >= 0) {
-        const layout_seat *f = &l->seats[first];
-        if (listed)
-            return usher_fail(em, USHER_INVAL,
-                              "sections[%d].seats[%d].id: duplicate seat id \"%s\" "
-                              "(first at sections[%d].seats[%d])",
-                              seat->section, seat->number - 1, seat->id, f->section, f->number - 1);
-        return usher_fail(em, USHER_INVAL,
-                          "sections[%d]: generated seat id \"%s\" is already taken (first at "
-                          "sections[%d].seats[%d]); rename the section or list its seats",
-                          seat->section, seat->id, f->section, f->number - 1);
-    }
-    l->nseats++;
-    return USHER_OK;
-}
-
-void layout__set_name(layout *l, const char *name)
-{
-    text_copy(l->name, sizeof l->name, name);
-}
-
-/* Bounds of every seat, with half a seat of margin; called once when built. */
-void layout__finish(layout *l)
-{
-    double m = LAYOUT_SEAT_SIZE / 2;
-    l->minx = l->miny = INFINITY;
-    l->maxx = l->maxy = -INFINITY;
-    for (int i = 0; i < l->nseats; i++) {
-        const layout_seat *s = &l->seats[i];
-        l->minx = fmin(l->minx, s->x - m);
-        l->miny = fmin(l->miny, s->y - m);
-        l->maxx = fmax(l->maxx, s->x + m);
-        l->maxy = fmax(l->maxy, s->y + m);
-    }
-}
 
 /* --- JSON reading --- */
 
@@ -416,7 +242,7 @@ static usher_err parse_seat(layout *l, const json_t *js, int si, int j, usher_er
     layout_seat seat = {.section = si, .number = j + 1};
     char number[16];
     snprintf(number, sizeof number, "%d", j + 1);
-    const char *klass = l->sections[si].klass;
+    const char *klass = layout_section_at(l, si)->klass;
     usher_err err;
     if ((err = get_ident(js, path, seat.id, em)) ||
         (err = get_text(js, path, "label", number, false, seat.label, sizeof seat.label, em)) ||
@@ -461,7 +287,7 @@ static usher_err parse_section(layout *l, const json_t *js, int si, usher_errmsg
     snprintf(path, sizeof path, "sections[%d]", si);
     if (!json_is_object(js))
         return usher_fail(em, USHER_INVAL, "%s: must be an object, not %s", path, json_what(js));
-    layout_section sec = {.first_seat = l->nseats};
+    layout_section sec = {.first_seat = layout_seat_count(l)};
     double spacing = 0, curve = 0;
     const json_t *seats = json_object_get(js, "seats");
     bool counted = json_is_integer(seats);
@@ -470,10 +296,10 @@ static usher_err parse_section(layout *l, const json_t *js, int si, usher_errmsg
         (err = get_seat_count(seats, path, &sec.seat_count, em)) ||
         (err = parse_geometry(js, path, counted, &sec, &spacing, &curve, em)))
         return err;
-    if (l->nseats + sec.seat_count > USHER_MAX_SEATS)
+    if (layout_seat_count(l) + sec.seat_count > USHER_MAX_SEATS)
         return usher_fail(em, USHER_INVAL,
                           "%s.seats: the layout would have %d seats; the limit is %d", path,
-                          l->nseats + sec.seat_count, USHER_MAX_SEATS);
+                          layout_seat_count(l) + sec.seat_count, USHER_MAX_SEATS);
     if ((err = layout__push_section(l, &sec, em)))
         return err;
     if (counted)
@@ -489,7 +315,10 @@ static usher_err parse_root(layout *l, const json_t *root, usher_errmsg *em)
     if (!json_is_object(root))
         return usher_fail(em, USHER_INVAL, "the layout must be a JSON object, not %s",
                           json_what(root));
-    usher_err err = get_text(root, "", "name", "", true, l->name, sizeof l->name, em);
+    char name[NAME_SIZE];
+    usher_err err = get_text(root, "", "name", "", true, name, sizeof name, em);
+    if (!err)
+        layout__set_name(l, name);
     if (err)
         return err;
     const json_t *sections = json_object_get(root, "sections");
@@ -640,7 +469,7 @@ static json_t *seat_to_json(const layout *l, const layout_seat *s)
               put(o, "y", json_coord(s->y));
     if (ok && strcmp(s->label, number) != 0)
         ok = put(o, "label", json_string(s->label));
-    if (ok && strcmp(s->klass, l->sections[s->section].klass) != 0)
+    if (ok && strcmp(s->klass, layout_section_at(l, s->section)->klass) != 0)
         ok = put(o, "class", json_string(s->klass));
     if (!ok) {
         json_decref(o);
@@ -674,7 +503,8 @@ static json_t *section_to_json(const layout *l, const layout_section *sec, bool 
         return o;
     }
     for (int i = 0; ok && i < sec->seat_count; i++)
-        ok = json_array_append_new(seats, seat_to_json(l, &l->seats[sec->first_seat + i])) == 0;
+        ok = json_array_append_new(seats,
+                                   seat_to_json(l, layout_seat_at(l, sec->first_seat + i))) == 0;
     if (ok)
         ok = put(o, "seats", seats);
     else
@@ -691,9 +521,10 @@ static char *to_json(const layout *l, bool compact)
     json_t *root = json_object();
     json_t *sections = json_array();
     char *text = NULL;
-    bool ok = root && sections && put(root, "name", json_string(l->name));
-    for (int i = 0; ok && i < l->nsections; i++)
-        ok = json_array_append_new(sections, section_to_json(l, &l->sections[i], compact)) == 0;
+    bool ok = root && sections && put(root, "name", json_string(layout_name(l)));
+    for (int i = 0; ok && i < layout_section_count(l); i++)
+        ok = json_array_append_new(sections,
+                                   section_to_json(l, layout_section_at(l, i), compact)) == 0;
     if (ok) {
         ok = put(root, "sections", sections);
         sections = NULL;
@@ -713,60 +544,4 @@ char *layout_to_json(const layout *l)
 char *layout_to_json_compact(const layout *l)
 {
     return to_json(l, true);
-}
-
-/* --- accessors --- */
-
-void layout_free(layout *l)
-{
-    if (!l)
-        return;
-    free(l->seat_ix.slots);
-    free(l->section_ix.slots);
-    free(l->seats);
-    free(l->sections);
-    free(l);
-}
-
-const char *layout_name(const layout *l)
-{
-    return l->name;
-}
-
-int layout_seat_count(const layout *l)
-{
-    return l->nseats;
-}
-
-int layout_section_count(const layout *l)
-{
-    return l->nsections;
-}
-
-const layout_seat *layout_seat_at(const layout *l, int i)
-{
-    return &l->seats[i];
-}
-
-const layout_section *layout_section_at(const layout *l, int i)
-{
-    return &l->sections[i];
-}
-
-int layout_find_seat(const layout *l, const char *id)
-{
-    return l ? ix_find(l, &l->seat_ix, id) : -1;
-}
-
-int layout_find_section(const layout *l, const char *id)
-{
-    return l ? ix_find(l, &l->section_ix, id) : -1;
-}
-
-void layout_bounds(const layout *l, double *minx, double *miny, double *maxx, double *maxy)
-{
-    *minx = l->minx;
-    *miny = l->miny;
-    *maxx = l->maxx;
-    *maxy = l->maxy;
 }

@@ -1,5 +1,7 @@
-/* layout__internal.h - what layout.c (the model, JSON) and layout_gen.c (seat
- * placement, generated layouts) share; not part of libusher's API. */
+/* layout__internal.h - what the layout's files share, not part of libusher's
+ * API: layout_model.c (the model: building, lookups), layout.c (JSON),
+ * layout_place.c (where counted seats go), layout_gen.c (generated layouts).
+ * Each depends only on those listed before it. */
 #ifndef USHER_LAYOUT__INTERNAL_H
 #define USHER_LAYOUT__INTERNAL_H
 
@@ -12,7 +14,7 @@
 #define LAYOUT__SPACING_MAX 1e4  /* a row's spacing, at most */
 #define LAYOUT__CURVE_MAX 1e5    /* |curve| of a row, at most */
 
-/* ---- layout.c: building a layout ---- */
+/* ---- layout_model.c: building a layout ---- */
 
 /* A new empty layout (no name, no sections); NULL when out of memory. */
 layout *layout__alloc(void);
@@ -34,7 +36,15 @@ void layout__set_name(layout *l, const char *name);
 /* Computes the bounds once every seat is in; call it last. */
 void layout__finish(layout *l);
 
-/* ---- layout_gen.c: placing counted seats ---- */
+/* ---- layout_place.c: placing counted seats ---- */
+
+/* The decimal digits of n (n >= 0). */
+int layout__digits(int n);
+
+/* Writes prefix sep n (n zero-padded to width) into an id buffer; false when
+ * it does not fit (callers check lengths first). */
+bool layout__numbered_id(char out[USHER_SEAT_ID_SIZE], const char *prefix, const char *sep,
+                         int width, int n);
 
 /* The radius that keeps n seats round a table comfortably apart, in whole
  * units (never below 1.5 seats). */
