@@ -371,6 +371,8 @@ struct coorddb_impl {
     bool committed;   /* PostgreSQL answered COMMIT */
     usher_errmsg pipe_em;
     usher_err pipe_err;
+    char home[160]; /* where the op log lived when opened (log_home_here; "" unknown) */
+    bool moved;     /* reconnected to another copy of the database: refuse everything */
 };
 
 static void batch_flush(coorddb_impl *db);
@@ -378,6 +380,7 @@ static void batch_reset(batch *b);
 static void batch_release(batch *b);
 static void seen_build(coorddb_impl *db);
 static usher_err check_log_home(coorddb_impl *db, usher_errmsg *em);
+static usher_err check_still_home(coorddb_impl *db, usher_errmsg *em);
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -541,6 +544,8 @@ static usher_err prepare_all(coorddb_impl *db, usher_errmsg *em)
  * again, and the statements prepared on it. */
 static usher_err ready(coorddb_impl *db, usher_errmsg *em)
 {
+    if (db->moved)
+        return check_still_home(db, em);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         PQreset(db->conn);
         db->prepared = false;
@@ -563,7 +568,10 @@ static usher_err ready(coorddb_impl *db, usher_errmsg *em)
             }
         }
     }
-    return db->prepared ? USHER_OK : prepare_all(db, em);
+    if (db->prepared)
+        return USHER_OK;
+    usher_err err = check_still_home(db, em); /* a new session: the same database? */
+    return err ? err : prepare_all(db, em);
 }
 
 static PGresult *run_prepared(coorddb_impl *db, int id, const params *p)
@@ -1688,6 +1696,8 @@ static usher_err add_tickets_body(coorddb_impl *db, state *st, const ticket_list
     for (size_t i = 0; !err && i < tl->count; i++) {
         const ticket_rec *r = &tl->items[i];
         err = state_add_ticket(trial, r->code, r->name, r->klass, &c, em);
+        if (!err && (r->note[0] || r->attention)) /* as the SQLite store: one change a ticket */
+            err = state_note_ticket(trial, r->code, r->note, r->attention, &c, em);
         if (err == USHER_EXISTS)
             err = usher_fail(em, USHER_EXISTS, "ticket %s is listed twice; nothing was added",
                              r->code);
@@ -1707,7 +1717,9 @@ static usher_err add_tickets_body(coorddb_impl *db, state *st, const ticket_list
     db->last_seq += (int64_t)tl->count;
     for (size_t i = 0; i < tl->count; i++) {
         const ticket_rec *r = &tl->items[i];
-        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK)
+        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK ||
+            ((r->note[0] || r->attention) &&
+             state_note_ticket(st, r->code, r->note, r->attention, NULL, NULL) != USHER_OK))
             return usher_fail(em, USHER_NOMEM,
                               "the tickets were saved but memory ran out; restart "
                               "usher-coord");
@@ -2877,6 +2889,8 @@ static usher_err check_log_home(coorddb_impl *db, usher_errmsg *em)
 {
     char here[160], home[160];
     usher_err err = log_home_here(db, here, sizeof here, em);
+    if (!err)
+        text_copy(db->home, sizeof db->home, here);
     if (!err && here[0])
         err = meta_opt(db, K_LOG_HOME, home, sizeof home, em);
     if (err || !here[0] || !strcmp(home, here))
@@ -2905,6 +2919,27 @@ static usher_err check_log_home(coorddb_impl *db, usher_errmsg *em)
         PQclear(rb);
     }
     return err;
+}
+
+/* After the connection was made again: the database it reached must be the
+ * copy this handle opened. Another (a standby promoted under a new timeline,
+ * the database restored under the same name) may lack commits that devices
+ * were told of, and holds the op log id of the old one: from then on every
+ * call is refused and the store is unsure, so that serve stops answering
+ * until it is restarted, and opened again it gives the copy a new log id. A
+ * database that cannot be read yet (being restored) is not judged. */
+static usher_err check_still_home(coorddb_impl *db, usher_errmsg *em)
+{
+    char here[160];
+    usher_errmsg probe;
+    if (!db->moved && (!db->home[0] || log_home_here(db, here, sizeof here, &probe) != USHER_OK ||
+                       !here[0] || !strcmp(here, db->home)))
+        return USHER_OK;
+    db->moved = db->unsure = true;
+    return usher_fail(em, USHER_DB,
+                      "the PostgreSQL database is another copy since the connection to it was "
+                      "made again (restored, or its server failed over): restart usher-coord, "
+                      "which gives the copy's op log a new id so that devices rebuild");
 }
 
 static const coorddb_backend pg_backend = {

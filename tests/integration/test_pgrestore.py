@@ -19,8 +19,9 @@ import re
 import subprocess
 import sys
 
+import test_coord as tc
 import usher_it as it
-from usher_it import Fail, check, eq, get_json, slow, wait_until
+from usher_it import check, eq, get_json, slow, wait_until
 
 
 def log_id(where):
@@ -190,6 +191,53 @@ def test_restore_command_renews_the_log_id(env):
     p = subprocess.run([it.COORD, "restore", "--db", empty], capture_output=True, timeout=slow(20))
     check(p.returncode != 0 and b"usher-coord init" in p.stderr, "a database with no event: %r" % p.stderr)
     eq(log_id(empty), "", "no log id written into it")
+
+
+def test_database_replaced_under_a_running_serve(env):
+    """The database dropped and restored under the same name while serve
+    runs: its connection, made again, reaches the copy, which lacks an op the
+    device was told of and holds the old op log id. serve refuses every op
+    from then on (/healthz says to restart) rather than serve the copy under
+    that id; restarted, it gives the copy a new id, and the device rebuilds
+    and sends its lost op again. The ops refused meanwhile are not there."""
+    env.setup(devices=(("admin", "admin"), ("k1", "kiosk")))
+    admin, kiosk = env.tokens["admin"], env.tokens["k1"]
+    coord = env.coord()
+    k1 = env.syncd("k1", coord.url)
+    k1.wait_online()
+    before = log_id(env.db) or event_id(env.db)
+    path = dump(env, env.db)
+    lost = k1.op("assign", "GALA-0003", "T01-03")
+    wait_until(lambda: k1.verdict(lost).startswith("accepted"), slow(5), "k1's op after the dump")
+    k1.stop()
+    name = dbname(env.db)
+    it.PG.drop_database(name)  # WITH (FORCE): serve's session ends with it
+    it.PG.psql('CREATE DATABASE "%s"' % name)
+    pg_tool(["pg_restore", "--no-owner", "-d", env.db, path], "pg_restore under the same name")
+    refused = []
+
+    def broken():
+        o = tc.op("assign", ticket="GALA-%04d" % (40 + len(refused)), seat="T02-%02d" % (1 + len(refused)))
+        r = tc.call(coord.port, "POST", "/v1/sync", {"cursor": 0, "ops": [o]}, kiosk)
+        check(r.status != 200, "an op accepted on the copy under the old log id: %r" % r.body[:300])
+        refused.append(o)
+        h = tc.call(coord.port, "GET", "/healthz")
+        return h.status == 503 and not h.json()["ok"] and h
+    h = wait_until(broken, slow(15), "serve refusing the copy")
+    check("another copy" in coord.stderr() and "restart usher-coord" in coord.stderr(),
+          "serve says why: %r" % coord.stderr()[-800:])
+    eq(log_id(env.db) or event_id(env.db), before, "nothing written into the copy meanwhile")
+    coord.stop()
+    coord.start()
+    renewed = log_id(env.db)
+    check(renewed and renewed != before, "restarted, the copy's op log has a new id (%r)" % renewed)
+    k1.start()
+    it.wait_converged(coord, [k1], admin, slow(20))
+    seats = {s["id"]: s.get("ticket") for s in get_json(coord.port, "/v1/seats", admin)["seats"]}
+    eq(seats.get("T01-03"), "GALA-0003", "k1's lost op is on the restarted coordinator")
+    for o in refused:
+        check(seats.get(o["seat"]) != o["ticket"], "a refused op is in the store: %r" % o)
+    check("rebuilt the replica" in k1.stderr(), "k1 rebuilt: %s" % k1.stderr()[-800:])
 
 
 def main():
