@@ -57,8 +57,9 @@ static const char usage[] =
     "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
     "          (printable PDF sheets of signed QR tickets)\n"
     "\n"
-    "Every command takes --help. The database is one SQLite file; the layout JSON\n"
-    "format is described in assets/layouts/README.md.\n";
+    "Every command takes --help. The database is one SQLite file, or a PostgreSQL\n"
+    "database in libpq's syntax (--db postgresql://... or \"host=... dbname=...\");\n"
+    "the layout JSON format is described in assets/layouts/README.md.\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
