@@ -2793,11 +2793,10 @@ static usher_err tx_note_import_seats(coorddb_impl *db, const ticket_list *tl, u
         }
     usher_err err = USHER_OK;
     params p;
-    if (!cols[0].count)
-        ; /* no seat column, or every cell empty */
-    else if (!array_params(cols, 2, &p))
+    bool any = cols[0].count > 0; /* none: no seat column, or every cell empty */
+    if (any && !array_params(cols, 2, &p))
         err = usher_fail(em, USHER_NOMEM, "out of memory remembering the file's seats");
-    else
+    else if (any)
         tx_send_params(db,
                        "INSERT INTO import_seats(code, seat) "
                        "SELECT DISTINCT ON (code) code, seat "
