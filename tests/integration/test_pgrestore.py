@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 import test_coord as tc
+import pgcluster
 import usher_it as it
 from usher_it import check, eq, get_json, slow, wait_until
 
@@ -64,6 +65,7 @@ class Env(it.Env):
     def __init__(self):
         super().__init__()
         self.extra_dbs = []
+        self.clusters = []  # private clusters (stopped and removed at cleanup)
 
     def cleanup(self, failed=False):
         try:
@@ -71,6 +73,8 @@ class Env(it.Env):
         finally:
             for where in self.extra_dbs:
                 it.drop_store(where)
+            for c in reversed(self.clusters):
+                c.stop()
 
 
 def coord_on(env, where, port):
@@ -238,6 +242,54 @@ def test_database_replaced_under_a_running_serve(env):
     for o in refused:
         check(seats.get(o["seat"]) != o["ticket"], "a refused op is in the store: %r" % o)
     check("rebuilt the replica" in k1.stderr(), "k1 rebuilt: %s" % k1.stderr()[-800:])
+
+
+def meta_of(cluster, name, key):
+    """A meta value read straight from a cluster of the test's own ("" when absent)."""
+    return cluster.psql("SELECT value FROM meta WHERE key = '%s'" % key, dbname=name).strip()
+
+
+def test_standby_not_judged_and_promotion_renews(env):
+    """A streaming standby of the event's server (pg_basebackup -R, the same
+    system identifier and object ids): while it is in recovery usher-coord
+    reads it and writes nothing; promoted (a new timeline: it may lack what
+    the primary answered), its first open gives the op log a new id, a
+    second keeps it, and the old primary keeps its own."""
+    primary = pgcluster.PgCluster().start()
+    env.clusters.append(primary)
+    db = primary.create_database("ev")
+    env.tool([it.COORD, "init", "--db", db, "--event", "Standby", "--layout", "gala:2x4"])
+    env.tool([it.COORD, "device", "add", "--db", db, "--name", "admin", "--role", "admin"])
+    home = meta_of(primary, "ev", "log_home")
+    check(home.count("/") == 3, "the primary's log_home: %r" % home)
+    eq(meta_of(primary, "ev", "log_id"), "", "no log id on the original")
+    standby = pgcluster.PgCluster()
+    env.clusters.append(standby)
+    os.makedirs(standby.sock, exist_ok=True)
+    pw = pgcluster.pwd.getpwnam("postgres")
+    pgcluster.chown_tree(standby.base, pw.pw_uid, pw.pw_gid)
+    os.chmod(standby.base, 0o711)
+    pgcluster.as_postgres([pgcluster.pg_bin("pg_basebackup"), "-h", primary.sock, "-U", "postgres", "-D",
+                           standby.data, "-R", "-X", "stream", "-c", "fast"])
+    standby.serve()
+    copy = standby.conninfo("ev")
+    eq(standby.psql("SELECT pg_is_in_recovery()", dbname="ev").strip(), "t", "the standby is in recovery")
+    rows = env.tool([it.COORD, "export", "--db", copy, "assignments"])
+    check(rows.startswith("ticket_number"), "export from the hot standby: %r" % rows[:200])
+    eq((meta_of(standby, "ev", "log_home"), meta_of(standby, "ev", "log_id")), (home, ""),
+       "the standby is not judged: nothing written")
+    pgcluster.as_postgres([pgcluster.pg_bin("pg_ctl"), "-D", standby.data, "-w", "promote"])
+    wait_until(lambda: standby.psql("SELECT pg_is_in_recovery()", dbname="ev").strip() == "f", slow(30),
+               "the standby promoted")
+    env.tool([it.COORD, "event", "show", "--db", copy])
+    renewed, moved = meta_of(standby, "ev", "log_id"), meta_of(standby, "ev", "log_home")
+    check(renewed and moved != home and moved.rsplit("/", 1)[0] == home.rsplit("/", 1)[0],
+          "the promoted standby (a new timeline only) has a new log id: %r, %r (was %r)" % (renewed, moved, home))
+    env.tool([it.COORD, "event", "show", "--db", copy])
+    eq(meta_of(standby, "ev", "log_id"), renewed, "opened again, it keeps its id")
+    env.tool([it.COORD, "event", "show", "--db", db])
+    eq((meta_of(primary, "ev", "log_home"), meta_of(primary, "ev", "log_id")), (home, ""),
+       "the old primary keeps its own")
 
 
 def main():
