@@ -54,11 +54,13 @@ static const char usage[] =
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
     "  backup  --db FILE OUT                               (online copy, while serve runs)\n"
     "  restore --db FILE BACKUP                            (serve stopped; devices rebuild)\n"
+    "  restore --db postgresql://...        (after pg_restore: a new op log id; devices rebuild)\n"
     "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
     "          (printable PDF sheets of signed QR tickets)\n"
     "\n"
-    "Every command takes --help. The database is one SQLite file; the layout JSON\n"
-    "format is described in assets/layouts/README.md.\n";
+    "Every command takes --help. The database is one SQLite file, or a PostgreSQL\n"
+    "database in libpq's syntax (--db postgresql://... or \"host=... dbname=...\");\n"
+    "the layout JSON format is described in assets/layouts/README.md.\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
@@ -765,6 +767,37 @@ static int cmd_backup(int argc, char **argv)
     return 0;
 }
 
+/* PostgreSQL: the organiser restored the database with pg_restore; its op
+ * log gets a new id (the store also renews it by itself when it finds it is
+ * opened on a copy: coordpg.h), refused under a serve. */
+static int restore_postgresql(const char *where, int nargs)
+{
+    if (nargs != 0)
+        return fail("a PostgreSQL store is restored with PostgreSQL's own tools: createdb a new "
+                    "database, pg_restore --no-owner -d DATABASE BACKUP.dump, then "
+                    "'usher-coord restore --db DATABASE' (no BACKUP) to give its op log a new "
+                    "id before serving it");
+    coorddb *db = NULL;
+    coord_event ev;
+    usher_errmsg em = {{0}};
+    int rc = open_db(where, true, &db);
+    if (!rc)
+        rc = lock_db(db, NULL);
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && coorddb_renew_log_id(db, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && coorddb_get_event(db, &ev, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("the op log of \"%s\" has a new id (%s): at their next sync the devices "
+               "rebuild their copy from it and send again every op it does not have\n",
+               ev.name, ev.log_id);
+    sodium_memzero(&ev, sizeof ev);
+    coorddb_free(db);
+    return rc;
+}
+
 static int cmd_restore(int argc, char **argv)
 {
     static const cli_spec specs[] = {{"db", true}};
@@ -774,10 +807,14 @@ static int cmd_restore(int argc, char **argv)
           "FILE; stop serve first. FILE, when it exists, must hold the same event; it is\n"
           "kept beside as FILE.replaced-<time>. The restored log gets a new id: at their\n"
           "next sync the devices see it, rebuild their copy from it and send again every\n"
-          "op it does not have (README.md, Reliability).\n");
+          "op it does not have (README.md, Reliability).\n"
+          "PostgreSQL: 'usher-coord restore --db postgresql://...' (no BACKUP) after\n"
+          "pg_restore gives the restored database's op log a new id, the same way.\n");
+    const char *db = GET("db");
+    if (db && coordwhere_kind_of(db) == COORDWHERE_POSTGRESQL)
+        return restore_postgresql(db, c.nargs);
     if (c.nargs != 1)
         return fail("restore needs one BACKUP file: usher-coord restore --db FILE BACKUP");
-    const char *db = GET("db");
     if (!db)
         return fail("restore needs --db FILE (the coordinator database to replace)");
     if (access(c.args[0], R_OK) != 0)

@@ -826,8 +826,8 @@ static usher_err note_import_seats(coorddb *db, const ticket_list *tl, usher_err
 
 usher_err coorddb_import_seats(coorddb *db, ticket_list *out, usher_errmsg *em)
 {
-    if (db->be) /* not kept there yet: a re-import moves a ticket whose file seat differs */
-        return USHER_OK;
+    if (db->be)
+        return db->be->import_seats(db->impl, out, em);
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db->db, "SELECT code, seat FROM import_seats ORDER BY code", -1, &q,
                            NULL) != SQLITE_OK)
@@ -939,10 +939,7 @@ usher_err coorddb_admin_change(coorddb *db, state *st, coorddb_admin_fn fn, void
 usher_err coorddb_layout_version(coorddb *db, int64_t *out, usher_errmsg *em)
 {
     if (db->be)
-        return usher_fail(em, USHER_INVAL,
-                          "%s on the PostgreSQL store is not built yet: use the SQLite store "
-                          "(--db FILE) for it",
-                          "the layout version");
+        return db->be->layout_version(db->impl, out, em);
     int64_t v = 1;
     usher_errmsg lem = {{0}};
     usher_err err = meta_i64(db, K_LAYOUT_VERSION, &v, &lem);
@@ -988,10 +985,7 @@ usher_err coorddb_set_layout(coorddb *db, const state *next, const coord_alert *
                              usher_errmsg *em)
 {
     if (db->be)
-        return usher_fail(em, USHER_INVAL,
-                          "%s on the PostgreSQL store is not built yet: use the SQLite store "
-                          "(--db FILE) for it",
-                          "changing the layout");
+        return db->be->set_layout(db->impl, next, trail, ntrail, now, version, last_seq, em);
     char *json = layout_to_json(state_layout(next));
     if (!json)
         return usher_fail(em, USHER_NOMEM, "out of memory storing the layout");
@@ -1038,11 +1032,6 @@ usher_err coorddb_change_layout(coorddb *db, const state *st, const layout *next
                                 int64_t now, bool dry_run, coorddb_layout_result *out,
                                 usher_errmsg *em)
 {
-    if (db->be)
-        return usher_fail(em, USHER_INVAL,
-                          "%s on the PostgreSQL store is not built yet: use the SQLite store "
-                          "(--db FILE) for it",
-                          "changing the layout");
     coorddb_layout_result r;
     memset(&r, 0, sizeof r);
     char *cur = NULL, *json = NULL;
@@ -1901,6 +1890,13 @@ static usher_err renew_log_id(coorddb *db, usher_errmsg *em)
     return store_meta_set(db->db, K_LOG_ID, id, em);
 }
 
+usher_err coorddb_renew_log_id(coorddb *db, usher_errmsg *em)
+{
+    if (db->be)
+        return db->be->renew_log_id(db->impl, em);
+    return renew_log_id(db, em);
+}
+
 usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
 {
     usher_err err = coordwhere_check(src, em);
@@ -1910,8 +1906,8 @@ usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
         return usher_fail(em, USHER_INVAL,
                           "a PostgreSQL store is backed up with PostgreSQL's own tools, while "
                           "serve runs: pg_dump -Fc -d \"%s\" -f %s (restore with pg_restore "
-                          "into an empty database), or its continuous archiving and "
-                          "replication",
+                          "into an empty database, then 'usher-coord restore --db' on it), or "
+                          "its continuous archiving and replication",
                           src, dst);
     if (access(src, R_OK) != 0)
         return usher_fail(em, USHER_IO, "--db %s: cannot read it (%s)", src, strerror(errno));
@@ -1974,7 +1970,8 @@ usher_err coorddb_restore(const char *backup, const char *dst, char *replaced, s
         coordwhere_kind_of(backup) == COORDWHERE_POSTGRESQL)
         return usher_fail(em, USHER_INVAL,
                           "a PostgreSQL store is restored with PostgreSQL's own tools "
-                          "(pg_restore into an empty database, then serve on it)");
+                          "(pg_restore into an empty database), then 'usher-coord restore "
+                          "--db DATABASE' with no BACKUP gives its op log a new id");
     char want[64], have[64], tmp[4096], old[4096], a[4200], b[4200];
     usher_err err = event_id_of(backup, want, em);
     if (err)

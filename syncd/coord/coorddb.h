@@ -69,6 +69,14 @@ usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em) USH
 usher_err coorddb_restore(const char *backup, const char *dst, char *replaced, size_t size,
                           usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Gives db's op log a new id (coord_event.log_id), so that every device
+ * rebuilds from the snapshot at its next sync and sends again the ops it
+ * holds accepted: what a restore does. The caller holds coorddb_lock (no
+ * serve runs). PostgreSQL: `usher-coord restore` runs it on a database the
+ * organiser restored with pg_restore; the store also does it by itself when
+ * it is opened on a copy of its database (coordpg.h). */
+usher_err coorddb_renew_log_id(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Event facts. */
 #define COORDDB_LOG_ID_SIZE 64
 

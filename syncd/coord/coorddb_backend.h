@@ -62,6 +62,12 @@ typedef struct coorddb_backend {
                               usher_errmsg *em);
     usher_err (*read_rows)(coorddb_impl *db, const char *sql, coorddb_row_fn fn, void *arg,
                            usher_errmsg *em);
+    usher_err (*layout_version)(coorddb_impl *db, int64_t *out, usher_errmsg *em);
+    usher_err (*set_layout)(coorddb_impl *db, const state *next, const coord_alert *trail,
+                            size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
+                            usher_errmsg *em);
+    usher_err (*import_seats)(coorddb_impl *db, ticket_list *out, usher_errmsg *em);
+    usher_err (*renew_log_id)(coorddb_impl *db, usher_errmsg *em);
 } coorddb_backend;
 
 /* The store coorddb_open uses for PostgreSQL connection strings

@@ -30,6 +30,9 @@
 #define K_LANG "lang"
 #define K_REENTRY "reentry"
 #define K_OP_IDS_SEQ "op_ids_seq"
+#define K_LAYOUT_VERSION "layout_version" /* absent: 1, the layout init stored */
+#define K_LOG_ID "log_id"                 /* this copy of the op log (absent: the event id) */
+#define K_LOG_HOME "log_home"             /* where this copy lives (log_home_here) */
 
 #define TOKEN_BYTES 32
 #define TOKEN_HASH_BYTES crypto_generichash_BYTES
@@ -179,6 +182,18 @@ static const char *const pg_migrations[] = {
     "ALTER TABLE changes ADD COLUMN ticket_checked_out_at BIGINT NOT NULL DEFAULT 0;\n"
     "ALTER TABLE changes ADD COLUMN ticket_checkout_device TEXT COLLATE \"C\" NOT NULL "
     "DEFAULT '';\n",
+
+    /* 4: the venue's layout replaced (a 'layout' change carrying its new
+     * version, meta layout_version), and the seat each ticket's latest
+     * imported file gave it (the SQLite store's versions 9 and 10). */
+    "ALTER TABLE changes DROP CONSTRAINT changes_type_check;\n"
+    "ALTER TABLE changes ADD CONSTRAINT changes_type_check "
+    "CHECK (type IN ('seat', 'ticket', 'layout'));\n"
+    "ALTER TABLE changes ADD COLUMN layout_version BIGINT NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE import_seats(\n"
+    "  code TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  seat TEXT COLLATE \"C\" NOT NULL\n"
+    ");\n",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -192,7 +207,7 @@ int coordpg_schema_version(void)
     "seq, type, seat_id, seat_ticket, seat_blocked, seat_hold_device, seat_hold_until, "           \
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
     "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, "     \
-    "ticket_attention, ticket_checked_out_at, ticket_checkout_device"
+    "ticket_attention, ticket_checked_out_at, ticket_checkout_device, layout_version"
 #define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
@@ -356,12 +371,16 @@ struct coorddb_impl {
     bool committed;   /* PostgreSQL answered COMMIT */
     usher_errmsg pipe_em;
     usher_err pipe_err;
+    char home[160]; /* where the op log lived when opened (log_home_here; "" unknown) */
+    bool moved;     /* reconnected to another copy of the database: refuse everything */
 };
 
 static void batch_flush(coorddb_impl *db);
 static void batch_reset(batch *b);
 static void batch_release(batch *b);
 static void seen_build(coorddb_impl *db);
+static usher_err check_log_home(coorddb_impl *db, usher_errmsg *em);
+static usher_err check_still_home(coorddb_impl *db, usher_errmsg *em);
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -525,6 +544,8 @@ static usher_err prepare_all(coorddb_impl *db, usher_errmsg *em)
  * again, and the statements prepared on it. */
 static usher_err ready(coorddb_impl *db, usher_errmsg *em)
 {
+    if (db->moved)
+        return check_still_home(db, em);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         PQreset(db->conn);
         db->prepared = false;
@@ -547,7 +568,10 @@ static usher_err ready(coorddb_impl *db, usher_errmsg *em)
             }
         }
     }
-    return db->prepared ? USHER_OK : prepare_all(db, em);
+    if (db->prepared)
+        return USHER_OK;
+    usher_err err = check_still_home(db, em); /* a new session: the same database? */
+    return err ? err : prepare_all(db, em);
 }
 
 static PGresult *run_prepared(coorddb_impl *db, int id, const params *p)
@@ -1010,7 +1034,7 @@ static usher_err pg_open(const char *where, coorddb_impl **out, usher_errmsg *em
         goto fail;
     if ((err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em)) ||
         (err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em)) ||
-        (err = meta_i64(db, K_OP_IDS_SEQ, &db->op_ids_seq, em)))
+        (err = meta_i64(db, K_OP_IDS_SEQ, &db->op_ids_seq, em)) || (err = check_log_home(db, em)))
         goto fail;
     seen_build(db);
     *out = db;
@@ -1236,6 +1260,8 @@ static usher_err get_event_body(coorddb_impl *db, coord_event *out, usher_errmsg
         ev.reseat = strcmp(reseat, "nearest") == 0 ? RESEAT_NEAREST : RESEAT_NONE;
         err = read_settings(db, &ev.settings, em);
     }
+    if (!err)
+        err = meta_opt(db, K_LOG_ID, ev.log_id, sizeof ev.log_id, em); /* "": the event id */
     if (!err)
         *out = ev;
     sodium_memzero(&ev, sizeof ev);
@@ -1670,6 +1696,8 @@ static usher_err add_tickets_body(coorddb_impl *db, state *st, const ticket_list
     for (size_t i = 0; !err && i < tl->count; i++) {
         const ticket_rec *r = &tl->items[i];
         err = state_add_ticket(trial, r->code, r->name, r->klass, &c, em);
+        if (!err && (r->note[0] || r->attention)) /* as the SQLite store: one change a ticket */
+            err = state_note_ticket(trial, r->code, r->note, r->attention, &c, em);
         if (err == USHER_EXISTS)
             err = usher_fail(em, USHER_EXISTS, "ticket %s is listed twice; nothing was added",
                              r->code);
@@ -1689,7 +1717,9 @@ static usher_err add_tickets_body(coorddb_impl *db, state *st, const ticket_list
     db->last_seq += (int64_t)tl->count;
     for (size_t i = 0; i < tl->count; i++) {
         const ticket_rec *r = &tl->items[i];
-        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK)
+        if (state_add_ticket(st, r->code, r->name, r->klass, NULL, NULL) != USHER_OK ||
+            ((r->note[0] || r->attention) &&
+             state_note_ticket(st, r->code, r->note, r->attention, NULL, NULL) != USHER_OK))
             return usher_fail(em, USHER_NOMEM,
                               "the tickets were saved but memory ran out; restart "
                               "usher-coord");
@@ -1703,6 +1733,8 @@ static usher_err pg_add_tickets(coorddb_impl *db, state *st, const ticket_list *
 {
     LOCKED(db, em, add_tickets_body(db, st, tl, now, added, em));
 }
+
+static usher_err tx_note_import_seats(coorddb_impl *db, const ticket_list *tl, usher_errmsg *em);
 
 static usher_err admin_change_body(coorddb_impl *db, state *st, coorddb_admin_fn fn, void *arg,
                                    const coord_alert *trail, size_t ntrail,
@@ -1729,6 +1761,8 @@ static usher_err admin_change_body(coorddb_impl *db, state *st, coorddb_admin_fn
         tx_write_alert(db, &trail[i].a, trail[i].before, trail[i].after, now);
     if (!err && weak)
         tx_meta_set(db, K_CODES, ticketcode_strength_name(TICKETCODE_WEAK));
+    if (!err && new_codes)
+        err = tx_note_import_seats(db, new_codes, em);
     if (!err)
         err = tx_commit(db, em);
     tx_rollback(db);
@@ -2188,6 +2222,9 @@ static usher_err changes_since_body(coorddb_impl *db, int64_t cursor, size_t max
             c->type = CHANGE_SEAT;
             col_text(r, row, 2, c->seat_id, sizeof c->seat_id);
             read_seat(r, row, 3, &c->seat);
+        } else if (!strcmp(col(r, row, 1), "layout")) {
+            c->type = CHANGE_LAYOUT;
+            c->layout_version = col_i64(r, row, 21);
         } else {
             c->type = CHANGE_TICKET;
             read_ticket(r, row, 9, &c->ticket);
@@ -2593,6 +2630,317 @@ static usher_err pg_read_rows(coorddb_impl *db, const char *sql, coorddb_row_fn 
     LOCKED(db, em, read_rows_body(db, sql, fn, arg, em));
 }
 
+/* ---- a new layout, the seats of the last import, the op log's id ------------------ */
+
+/* Queues SQL with parameters (a rare statement, not prepared) in the
+ * transaction's pipeline; libpq copies the values at once. */
+static void tx_send_params(coorddb_impl *db, const char *sql, const params *p)
+{
+    if (db->pipe_failed)
+        return;
+    if (db->npending == db->cap) {
+        size_t cap = db->cap ? 2 * db->cap : 64;
+        sent *bigger = realloc(db->pending, cap * sizeof *bigger);
+        if (!bigger) {
+            db->pipe_failed = true;
+            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
+            return;
+        }
+        db->pending = bigger, db->cap = cap;
+    }
+    if (!PQsendQueryParams(db->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0)) {
+        db->pipe_failed = true;
+        db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
+        return;
+    }
+    db->pending[db->npending].is_commit = false;
+    db->pending[db->npending++].seat_id[0] = '\0';
+    if (db->npending >= FLUSH_EVERY)
+        tx_sync(db);
+}
+
+/* Finished array literals as the parameters of one statement; false when
+ * memory ran out building them. */
+static bool array_params(pgarray *cols, int n, params *p)
+{
+    memset(p, 0, sizeof *p);
+    for (int c = 0; c < n; c++) {
+        p->v[c] = pgarray_finish(&cols[c]);
+        if (!p->v[c])
+            return false;
+    }
+    p->n = n;
+    return true;
+}
+
+static usher_err layout_version_body(coorddb_impl *db, int64_t *out, usher_errmsg *em)
+{
+    int64_t v = 1;
+    usher_errmsg lem = {{0}};
+    usher_err err = meta_i64(db, K_LAYOUT_VERSION, &v, &lem);
+    if (err == USHER_NOTFOUND)
+        err = USHER_OK, v = 1;
+    else if (err)
+        return usher_fail(em, err, "%s", lem.text);
+    if (v < 1)
+        return usher_fail(em, USHER_DB, "coordinator database: layout version %lld is below 1",
+                          (long long)v);
+    *out = v;
+    return USHER_OK;
+}
+
+static usher_err pg_layout_version(coorddb_impl *db, int64_t *out, usher_errmsg *em)
+{
+    LOCKED(db, em, layout_version_body(db, out, em));
+}
+
+/* Every seat row again from next, in its layout's order, as one statement. */
+static void tx_write_seat_rows(coorddb_impl *db, const state *next, usher_errmsg *em,
+                               usher_err *err)
+{
+    pgarray cols[8];
+    memset(cols, 0, sizeof cols);
+    const layout *l = state_layout(next);
+    for (int i = 0; i < state_seat_count(next); i++) {
+        const seat_state *s = state_seat(next, i);
+        pgarray_i64(&cols[0], i);
+        pgarray_text(&cols[1], layout_seat_at(l, i)->id);
+        pgarray_text(&cols[2], s->ticket);
+        pgarray_i64(&cols[3], s->blocked);
+        pgarray_text(&cols[4], s->hold_device);
+        pgarray_i64(&cols[5], s->hold_until);
+        pgarray_text(&cols[6], s->lease_device);
+        pgarray_i64(&cols[7], s->lease_until);
+    }
+    params p;
+    tx_send_sql(db, "DELETE FROM seats");
+    if (!array_params(cols, 8, &p))
+        *err = usher_fail(em, USHER_NOMEM, "out of memory writing the new seats");
+    else
+        tx_send_params(db,
+                       "INSERT INTO seats(idx, id, ticket, blocked, hold_device, hold_until, "
+                       "lease_device, lease_until) "
+                       "SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], "
+                       "$4::integer[], $5::text[], $6::bigint[], $7::text[], $8::bigint[])",
+                       &p);
+    for (int c = 0; c < 8; c++)
+        pgarray_release(&cols[c]);
+}
+
+/* As the SQLite store: the JSON, its version, the seat rows, one 'layout'
+ * change and the trail's alerts, in one transaction. */
+static usher_err set_layout_body(coorddb_impl *db, const state *next, const coord_alert *trail,
+                                 size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
+                                 usher_errmsg *em)
+{
+    char *json = layout_to_json(state_layout(next));
+    if (!json)
+        return usher_fail(em, USHER_NOMEM, "out of memory storing the layout");
+    int64_t v = 0;
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (!err)
+        err = layout_version_body(db, &v, em);
+    if (!err)
+        err = tx_pipeline(db, em);
+    if (!err) {
+        v++;
+        tx_meta_set(db, K_LAYOUT, json);
+        tx_meta_set_i64(db, K_LAYOUT_VERSION, v);
+        tx_write_seat_rows(db, next, em, &err);
+    }
+    if (!err) {
+        params p = {0};
+        p_i64(&p, db->last_seq + 1);
+        p_i64(&p, now);
+        p_i64(&p, v);
+        tx_send_params(db,
+                       "INSERT INTO changes(seq, type, at, layout_version) "
+                       "VALUES ($1::bigint, 'layout', $2::bigint, $3::bigint)",
+                       &p);
+        for (size_t i = 0; i < ntrail; i++)
+            tx_write_alert(db, &trail[i].a, trail[i].before, trail[i].after, now);
+        err = tx_commit(db, em);
+    }
+    tx_rollback(db);
+    free(json);
+    if (err)
+        return err;
+    db->last_seq++;
+    if (version)
+        *version = v;
+    if (last_seq)
+        *last_seq = db->last_seq;
+    return USHER_OK;
+}
+
+static usher_err pg_set_layout(coorddb_impl *db, const state *next, const coord_alert *trail,
+                               size_t ntrail, int64_t now, int64_t *version, int64_t *last_seq,
+                               usher_errmsg *em)
+{
+    LOCKED(db, em, set_layout_body(db, next, trail, ntrail, now, version, last_seq, em));
+}
+
+/* The seats an imported file gives, in the open transaction's pipeline (a
+ * code listed twice: its last seat, as the SQLite store's row by row). */
+static usher_err tx_note_import_seats(coorddb_impl *db, const ticket_list *tl, usher_errmsg *em)
+{
+    pgarray cols[2];
+    memset(cols, 0, sizeof cols);
+    for (size_t i = 0; i < tl->count; i++)
+        if (tl->items[i].seat[0]) {
+            pgarray_text(&cols[0], tl->items[i].code);
+            pgarray_text(&cols[1], tl->items[i].seat);
+        }
+    usher_err err = USHER_OK;
+    params p;
+    bool any = cols[0].count > 0; /* none: no seat column, or every cell empty */
+    if (any && !array_params(cols, 2, &p))
+        err = usher_fail(em, USHER_NOMEM, "out of memory remembering the file's seats");
+    else if (any)
+        tx_send_params(db,
+                       "INSERT INTO import_seats(code, seat) "
+                       "SELECT DISTINCT ON (code) code, seat "
+                       "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(code, seat, n) "
+                       "ORDER BY code, n DESC "
+                       "ON CONFLICT(code) DO UPDATE SET seat = excluded.seat",
+                       &p);
+    for (int c = 0; c < 2; c++)
+        pgarray_release(&cols[c]);
+    return err;
+}
+
+static usher_err import_seats_body(coorddb_impl *db, ticket_list *out, usher_errmsg *em)
+{
+    PGresult *r = PQexec(db->conn, "SELECT code, seat FROM import_seats ORDER BY code");
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: reading the imported seats");
+    for (int i = 0; !err && i < PQntuples(r); i++) {
+        ticket_rec t;
+        memset(&t, 0, sizeof t);
+        col_text(r, i, 0, t.code, sizeof t.code);
+        col_text(r, i, 1, t.seat, sizeof t.seat);
+        if ((err = ticket_list_push(out, &t)) != USHER_OK)
+            err = usher_fail(em, err, "out of memory reading the imported seats");
+    }
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_import_seats(coorddb_impl *db, ticket_list *out, usher_errmsg *em)
+{
+    LOCKED(db, em, import_seats_body(db, out, em));
+}
+
+/* A new name for this copy of the op log (random, hex), as the SQLite
+ * store's; outside a pipeline (in the caller's transaction, if any). */
+static usher_err write_new_log_id(coorddb_impl *db, usher_errmsg *em)
+{
+    uint8_t raw[16];
+    char id[2 * sizeof raw + 2] = "L";
+    randombytes_buf(raw, sizeof raw);
+    text_hex(raw, sizeof raw, id + 1);
+    params p = {0};
+    p_text(&p, K_LOG_ID);
+    p_text(&p, id);
+    PGresult *r = PQexecParams(db->conn, pg_sql[P_META_SET], p.n, NULL, p.v, p.len, p.fmt, 0);
+    usher_err err = PQresultStatus(r) == PGRES_COMMAND_OK
+                        ? USHER_OK
+                        : pg_fail(db, r, em, "coordinator database: renewing the op log's id");
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_renew_log_id(coorddb_impl *db, usher_errmsg *em)
+{
+    LOCKED(db, em, write_new_log_id(db, em));
+}
+
+/* Where this copy of the op log lives: "SYSID/DB/META/TIMELINE", the
+ * cluster's system identifier, the database's and its meta table's object
+ * ids (new in a database that pg_restore, createdb --template or a logical
+ * copy filled; new for a table pg_restore --clean made again) and the
+ * server's timeline (new after a point-in-time recovery or a promoted
+ * standby). "" on a server in recovery: a hot standby, read-only, is the
+ * copy its primary is. */
+static usher_err log_home_here(coorddb_impl *db, char *out, size_t size, usher_errmsg *em)
+{
+    PGresult *r = PQexec(
+        db->conn, "SELECT CASE WHEN pg_is_in_recovery() THEN '' ELSE "
+                  "(SELECT system_identifier FROM pg_control_system())::text || '/' || "
+                  "(SELECT oid FROM pg_database WHERE datname = current_database())::text || "
+                  "'/' || 'meta'::regclass::oid::text || '/' || "
+                  "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END");
+    usher_err err = USHER_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        err = pg_fail(db, r, em, "coordinator database: where its op log lives");
+    else
+        col_text(r, 0, 0, out, size);
+    PQclear(r);
+    return err;
+}
+
+/* Opened on a copy of the database (log_home no longer says where it is):
+ * a new log id first, so that no device takes this log for the one its
+ * cursor counts in. A database without log_home (new, or of schema 3) is
+ * given it. Reads only, when nothing moved. */
+static usher_err check_log_home(coorddb_impl *db, usher_errmsg *em)
+{
+    char here[160], home[160];
+    usher_err err = log_home_here(db, here, sizeof here, em);
+    if (!err)
+        text_copy(db->home, sizeof db->home, here);
+    if (!err && here[0])
+        err = meta_opt(db, K_LOG_HOME, home, sizeof home, em);
+    if (err || !here[0] || !strcmp(home, here))
+        return err;
+    /* Two opening the copy at once: the second finds the first's home. */
+    err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (!err)
+        err = exec(db, "LOCK TABLE meta IN EXCLUSIVE MODE", em, "coordinator database");
+    if (!err)
+        err = meta_opt(db, K_LOG_HOME, home, sizeof home, em);
+    if (!err && home[0] && strcmp(home, here) != 0)
+        err = write_new_log_id(db, em);
+    if (!err && strcmp(home, here) != 0) {
+        params p = {0};
+        p_text(&p, K_LOG_HOME);
+        p_text(&p, here);
+        PGresult *r = run_prepared(db, P_META_SET, &p);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            err = pg_fail(db, r, em, "coordinator database: noting where its op log lives");
+        PQclear(r);
+    }
+    if (!err)
+        err = exec(db, "COMMIT", em, "coordinator database: noting where its op log lives");
+    if (err) {
+        PGresult *rb = PQexec(db->conn, "ROLLBACK");
+        PQclear(rb);
+    }
+    return err;
+}
+
+/* After the connection was made again: the database it reached must be the
+ * copy this handle opened. Another (a standby promoted under a new timeline,
+ * the database restored under the same name) may lack commits that devices
+ * were told of, and holds the op log id of the old one: from then on every
+ * call is refused and the store is unsure, so that serve stops answering
+ * until it is restarted, and opened again it gives the copy a new log id. A
+ * database that cannot be read yet (being restored) is not judged. */
+static usher_err check_still_home(coorddb_impl *db, usher_errmsg *em)
+{
+    char here[160];
+    usher_errmsg probe;
+    if (!db->moved && (!db->home[0] || log_home_here(db, here, sizeof here, &probe) != USHER_OK ||
+                       !here[0] || !strcmp(here, db->home)))
+        return USHER_OK;
+    db->moved = db->unsure = true;
+    return usher_fail(em, USHER_DB,
+                      "the PostgreSQL database is another copy since the connection to it was "
+                      "made again (restored, or its server failed over): restart usher-coord, "
+                      "which gives the copy's op log a new id so that devices rebuild");
+}
+
 static const coorddb_backend pg_backend = {
     .name = "PostgreSQL",
     .open = pg_open,
@@ -2625,6 +2973,10 @@ static const coorddb_backend pg_backend = {
     .add_alerts = pg_add_alerts,
     .devices_seen = pg_devices_seen,
     .read_rows = pg_read_rows,
+    .layout_version = pg_layout_version,
+    .set_layout = pg_set_layout,
+    .import_seats = pg_import_seats,
+    .renew_log_id = pg_renew_log_id,
 };
 
 const coorddb_backend *coordpg_backend(void)

@@ -9,6 +9,14 @@
  * a prepared statement. Differences, as coorddb.h says: no checkpoints of
  * our own, no coorddb_sqlite, backups with pg_dump; coorddb_lock is a session
  * advisory lock.
+ *
+ * A copy of the database is told from the original: meta "log_home" names
+ * where the op log lives (the cluster's system identifier, the database's
+ * and its meta table's object ids, the server's timeline). Opened where that
+ * no longer holds (pg_restore into a new database or over the old one,
+ * createdb --template, a point-in-time recovery or a promoted standby), the
+ * store gives its op log a new id (coorddb_renew_log_id) before anything else
+ * reads it, so that devices whose cursor counts in the original rebuild.
  */
 #ifndef USHER_COORDPG_H
 #define USHER_COORDPG_H

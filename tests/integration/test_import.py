@@ -246,11 +246,6 @@ def test_seats_from_the_export_reach_a_device(env):
     shown taken on a synced device); a re-import moves a ticket only to a
     free seat, else is refused naming the ticket that sits there, and only
     when the file's seat changed: a move the organiser made since stays."""
-    if usher_it.STORE == "postgresql":
-        # The PostgreSQL store does not keep the seat each ticket's last
-        # import gave it yet (coorddb_import_seats), which the re-import part
-        # checks: the SQLite run (import.*) covers it.
-        raise usher_it.Skip("the seats of the last import are not kept on PostgreSQL yet")
     init(env, devices=(("admin", "admin"), ("k1", "kiosk")))
     a = env.tokens["admin"]
     src = fixture("pretix-checkin-seats.csv")

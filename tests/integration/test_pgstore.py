@@ -13,6 +13,7 @@ the server use a cluster of their own, so that no other test's server loses
 its database. Python 3 standard library only.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -149,6 +150,45 @@ def test_backup_with_pg_dump(env):
             env.db = env_db
     finally:
         it.drop_store(restored)
+
+
+def test_schema_3_database_migrates(env):
+    """A database of schema 3 (before a layout could change on PostgreSQL:
+    no 'layout' changes, no import_seats) holding tickets and a seated guest
+    migrates in place when opened: every row kept, no new op log id (it is
+    the same database), and it takes a new layout and an import's seats."""
+    env.setup(tickets=TICKETS[:10])
+    k, a = env.tokens["kiosk1"], env.tokens["admin1"]
+    srv = env.serve()
+    eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
+       "an assign")
+    srv.stop()
+    it.store_exec(env.db, "DROP TABLE import_seats; ALTER TABLE changes DROP COLUMN layout_version; "
+                  "ALTER TABLE changes DROP CONSTRAINT changes_type_check; "
+                  "ALTER TABLE changes ADD CONSTRAINT changes_type_check CHECK (type IN ('seat', 'ticket')); "
+                  "DELETE FROM meta WHERE key IN ('log_home', 'log_id'); "
+                  "UPDATE meta SET value = '3' WHERE key = 'usher_schema'")
+    _, out, _ = env.run("layout", "get", "--db", env.db)
+    version = int(it.store_sql(env.db, "SELECT value FROM meta WHERE key = 'usher_schema'")[0][0])
+    check(version > 3, "migrated from schema 3 (now %d)" % version)
+    check({"import_seats"} <= it.store_tables(env.db), "import_seats made")
+    eq(it.store_sql(env.db, "SELECT count(*) FROM meta WHERE key = 'log_id'"), [("0",)],
+       "no new op log id for the same database")
+    lay = json.loads(out)
+    lay["sections"].append({"kind": "table", "id": "T40", "label": "Table 40", "x": 9000, "y": 100, "seats": 4})
+    path = env.path("bigger.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(lay, f)
+    _, out, _ = env.run("layout", "set", "--db", env.db, path)
+    check("version 2" in out, "the new layout after the migration: %r" % out)
+    env.run("tickets", "import", "--db", env.db, env.write_csv(
+        "seated.csv", [("P-0002", "Guest 2", "", "T40-02")], header=("ticket_number", "full_name", "class", "seat")))
+    eq(it.store_sql(env.db, "SELECT code, seat FROM import_seats"), [("P-0002", "T40-02")], "the import's seat kept")
+    srv = env.serve()
+    m = tc.seat_map(srv.port, a)
+    eq((m["T05-01"].get("ticket"), m["T40-02"].get("ticket"), "T40-04" in m), ("P-0001", "P-0002", True),
+       "the guest kept, the new table served with the imported seat")
+    srv.stop()
 
 
 def test_missing_seat_row_refused_whole(env):

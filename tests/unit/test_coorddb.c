@@ -884,6 +884,27 @@ static void backup_and_restore_new_log_ids(void **ctx)
     free(other);
 }
 
+/* coorddb_renew_log_id: a new id each time, kept on reopen, the event the same. */
+static void renew_log_id_gives_a_new_id(void **ctx)
+{
+    fx *f = *ctx;
+    usher_errmsg em = {{0}};
+    coord_event before, after, again;
+    must(coorddb_get_event(f->db, &before, &em), &em, "get_event");
+    must(coorddb_renew_log_id(f->db, &em), &em, "renew");
+    must(coorddb_get_event(f->db, &after, &em), &em, "get_event");
+    assert_string_not_equal(after.log_id, before.log_id);
+    assert_string_equal(after.event_id, before.event_id);
+    coorddb_free(f->db);
+    f->db = NULL;
+    open_db(f);
+    must(coorddb_get_event(f->db, &again, &em), &em, "get_event after reopen");
+    assert_string_equal(again.log_id, after.log_id);
+    must(coorddb_renew_log_id(f->db, &em), &em, "renew again");
+    must(coorddb_get_event(f->db, &again, &em), &em, "get_event");
+    assert_string_not_equal(again.log_id, after.log_id);
+}
+
 /* The re-entry policy is an event setting: allowed unless set, kept on reopen. */
 static void reentry_policy_is_kept(void **ctx)
 {
@@ -908,6 +929,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(init_event_once, setup_empty, teardown),
     cmocka_unit_test_setup_teardown(add_tickets_all_or_nothing, setup_event, teardown),
     cmocka_unit_test_setup_teardown(backup_and_restore_new_log_ids, setup_event, teardown),
+    cmocka_unit_test_setup_teardown(renew_log_id_gives_a_new_id, setup_event, teardown),
     cmocka_unit_test_setup_teardown(load_after_reopen_equals_memory, setup_event, teardown),
     cmocka_unit_test_setup_teardown(notes_are_logged_and_survive_reopen, setup_event, teardown),
     cmocka_unit_test_setup_teardown(reentry_policy_is_kept, setup_event, teardown),
