@@ -2103,6 +2103,37 @@ def test_checkins_list_revoked_scans(env):
     eq(get_json(p, "/v1/stats", a)["checked_in"], 1, "a revoked scan checks nobody in")
 
 
+def test_checkins_export_lists_exits(env):
+    """checkins.csv is the door's log, one row per pass in time order: each
+    check-in (`in`), each exit (`out`, with its time and door) and a re-entry
+    as a new `in` row marked `reentry`; a refused checkout (not inside) is not
+    a row. The dashboard's download and `usher-coord export` give the same."""
+    env.setup()
+    a, d = env.tokens["admin1"], env.tokens["door1"]
+    d2 = env.add_device("exit1", "door")
+    p = env.serve().port
+    steps = [(d, "checkin", "GALA-0003", ("accepted", None)),
+             (d2, "checkout", "GALA-0003", ("accepted", None)),
+             (d2, "checkout", "GALA-0004", ("rejected", "not_inside")),
+             (d, "checkin", "GALA-0003", ("accepted", None)),
+             (d, "checkin", "GALA-0004", ("accepted", None))]
+    for token, kind, code, want in steps:
+        v = one_verdict(p, token, op(kind, ticket=code))
+        eq((v["status"], v.get("reason")), want, "%s of %s" % (kind, code))
+        time.sleep(0.005)  # arrival times are milliseconds: two in one would tie
+    r = call(p, "GET", "/v1/export/checkins.csv", token=a)
+    eq(r.status, 200, "checkins.csv")
+    rows = list(csv.DictReader(io.StringIO(r.body.decode("utf-8"), newline="")))
+    li, on = "李小龙", "O'Neill, Siobhán"
+    want = [("GALA-0003", li, "door1", "in", "0"), ("GALA-0003", li, "exit1", "out", "0"),
+            ("GALA-0003", li, "door1", "in", "1"), ("GALA-0004", on, "door1", "in", "0")]
+    eq([(x["ticket_number"], x["full_name"], x["device"], x["direction"], x["reentry"]) for x in rows],
+       want, "checkins.csv: ins, the exit and the re-entry, in time order")
+    eq([x["at"] for x in rows], sorted(x["at"] for x in rows), "rows in time order")
+    check(all(x["at"] and x["at_local"] for x in rows), "every row has its times: %r" % rows)
+    eq(env.export("checkins"), rows, "usher-coord export checkins, while serving")
+
+
 def test_ticket_seat_null(env):
     """An absent seat is null wherever a ticket is shown: /v1/tickets as in the
     change log (/v1/snapshot, /v1/sync); so is an absent check-in."""
