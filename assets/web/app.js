@@ -84,6 +84,7 @@
     alertsSig: '', devicesSig: '',
     relCells: [],             /* [{el, ms}] "12 s ago" cells */
     search: '', searchTimer: null,
+    insideOnly: false,        /* the ticket list shows only guests inside now */
     missed: false             /* a change came before the map was built */
   };
 
@@ -141,6 +142,21 @@
     var day = { day: 'numeric', month: 'short', timeZone: o.timeZone };
     if (d.toLocaleDateString([], day) === now.toLocaleDateString([], day)) return time;
     return d.toLocaleDateString([], day) + ' ' + time;
+  }
+
+  /* "21:04" in the event's time zone (the guest list's "Left at"). */
+  function hhmm(ms) {
+    var o = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: EVENT_TZ };
+    try { return new Date(ms).toLocaleTimeString([], o); } catch (e) { o.timeZone = undefined; return new Date(ms).toLocaleTimeString([], o); }
+  }
+
+  /* A guest at the doors, from a /v1/tickets entry: inside now, left (and
+   * when), or not arrived; the coordinator's `inside` decides. */
+  function doorState(t) {
+    var outAt = parseTime(t.checked_out_at);
+    if (t.inside) return { key: 'inside', text: 'Inside' };
+    if (parseTime(t.checked_in_at) && outAt) return { key: 'left', text: 'Left at ' + hhmm(outAt) };
+    return { key: 'not-arrived', text: 'Not arrived' };
   }
 
   function ago(ms) {
@@ -427,7 +443,7 @@
       refreshStats();
       refreshAlerts();
       refreshDevices(); /* a change means some device just synced */
-      if (S.search || $('tickets-body').firstChild) refreshTickets();
+      if (S.search || S.insideOnly || $('tickets-body').firstChild) refreshTickets();
     });
     es.addEventListener('reset', function () {
       if (es === S.es) refreshAll();
@@ -461,7 +477,7 @@
     refreshStats(true);
     refreshAlerts(true);
     refreshDevices(true);
-    if (S.search || $('tickets-body').firstChild) refreshTickets(true);
+    if (S.search || S.insideOnly || $('tickets-body').firstChild) refreshTickets(true);
   }
 
   /* Patches the map at once from a change; the debounced re-read that
@@ -1497,9 +1513,12 @@
   /* ---- tickets -------------------------------------------------------------- */
 
   var refreshTickets = refresher(function () {
-    var epoch = S.epoch, q = S.search;
-    return api('/v1/tickets' + (q ? '?q=' + encodeURIComponent(q) : '')).then(function (data) {
-      if (epoch === S.epoch && q === S.search) renderTickets(data || {}, q);
+    var epoch = S.epoch, q = S.search, inside = S.insideOnly;
+    var args = [];
+    if (q) args.push('q=' + encodeURIComponent(q));
+    if (inside) args.push('inside=1');
+    return api('/v1/tickets' + (args.length ? '?' + args.join('&') : '')).then(function (data) {
+      if (epoch === S.epoch && q === S.search && inside === S.insideOnly) renderTickets(data || {}, q, inside);
     }).catch(function (err) {
       if (err.code !== 'stale') showMsg($('tickets-msg'), err.message, 'error');
     });
@@ -1522,7 +1541,7 @@
     refreshTickets(true);
   }
 
-  function renderTickets(data, q) {
+  function renderTickets(data, q, inside) {
     var list = Array.isArray(data.tickets) ? data.tickets : [];
     var total = num(data.total);
     var body = $('tickets-body');
@@ -1553,10 +1572,11 @@
       var tdIn = h('td', inAt ? null : { 'class': 'muted' }, inAt ? clock(inAt) : '—');
       if (inAt && t.checkin_device) tdIn.appendChild(h('div', { 'class': 'muted small' }, 'at ' + t.checkin_device));
       tr.appendChild(tdIn);
-      var status = t.revoked ? 'Revoked' : inAt ? 'Checked in' : t.seat ? 'Seated' : 'Not seated';
-      var stKey = t.revoked ? 'revoked' : inAt ? 'checked-in' : t.seat ? 'taken' : 'free';
+      /* the door state, live: inside / left at 21:04 / not arrived */
+      var ds = t.revoked ? { key: 'revoked', text: 'Revoked' } : doorState(t);
       var tdSt = h('td');
-      tdSt.appendChild(h('span', { 'class': 'pill', 'data-state': stKey }, status));
+      tdSt.appendChild(h('span', { 'class': 'pill door-state', 'data-state': ds.key }, ds.text));
+      if (ds.key === 'left' && t.checkout_device) tdSt.appendChild(h('div', { 'class': 'muted small' }, 'by ' + t.checkout_device));
       tr.appendChild(tdSt);
       var tdAct = h('td', { 'class': 'actions-cell' });
       if (!t.revoked) {
@@ -1578,8 +1598,11 @@
       body.appendChild(tr);
     });
     var summary;
-    if (!total) summary = q ? 'No ticket matches "' + q + '".'
+    if (!total && inside) summary = q ? 'Nobody inside matches "' + q + '".' : 'Nobody is inside now.';
+    else if (!total) summary = q ? 'No ticket matches "' + q + '".'
       : 'No tickets yet. Import the guest list with usher-coord tickets import (a CSV of ticket_number,full_name[,class]).';
+    else if (inside) summary = total.toLocaleString() + (total === 1 ? ' guest' : ' guests') + ' inside now' + (q ? ' matching "' + q + '"' : '') +
+      (total > list.length ? '; showing the first ' + list.length + '.' : '.');
     else if (total > list.length) summary = 'Showing the first ' + list.length + ' of ' + total.toLocaleString() + (q ? ' matching tickets.' : ' tickets; search to narrow down.');
     else summary = total.toLocaleString() + (q ? ' matching ticket' : ' ticket') + (total === 1 ? '.' : 's.');
     $('tickets-summary').textContent = summary;
@@ -1662,6 +1685,10 @@
     });
     $('search').addEventListener('input', onSearchInput);
     $('search-form').addEventListener('submit', onSearchSubmit);
+    $('inside-only').addEventListener('change', function () {
+      S.insideOnly = $('inside-only').checked;
+      refreshTickets(true);
+    });
     wireImport();
     $('alerts-link').addEventListener('click', function (ev) {
       ev.preventDefault();

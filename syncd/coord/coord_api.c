@@ -468,13 +468,16 @@ static void api_seats(http_request *req, http_reply *r)
 static json_t *ticket_json(const ticket_state *t)
 {
     /* Absent values are null, as in the change log: an unseated ticket's seat,
-     * the check-in of one never scanned. */
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:s, s:b}", "code", t->code, "name",
-                     t->name, "class", t->klass, "seat",
+     * the check-in of one never scanned, the exit of one not out. */
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:s, s:b, s:o, s:o, s:b}", "code",
+                     t->code, "name", t->name, "class", t->klass, "seat",
                      t->seat[0] ? json_string(t->seat) : json_null(), "checked_in_at",
                      time_or_null(t->checked_in_at), "checkin_device",
                      t->checkin_device[0] ? json_string(t->checkin_device) : json_null(), "revoked",
-                     t->revoked, "note", t->note, "attention", t->attention);
+                     t->revoked, "note", t->note, "attention", t->attention, "checked_out_at",
+                     time_or_null(t->checked_out_at), "checkout_device",
+                     t->checkout_device[0] ? json_string(t->checkout_device) : json_null(),
+                     "inside", domain_ticket_inside(t));
 }
 
 static void api_tickets(http_request *req, http_reply *r)
@@ -488,11 +491,17 @@ static void api_tickets(http_request *req, http_reply *r)
         http_error(r, 400, "invalid", "q: not valid UTF-8");
         return;
     }
+    const char *inside = http_query(req, "inside");
+    if (inside && strcmp(inside, "0") && strcmp(inside, "1")) {
+        http_error(r, 400, "invalid", "inside: 1 (only guests inside now) or 0");
+        return;
+    }
+    guest_filter filter = inside && !strcmp(inside, "1") ? GUEST_INSIDE : GUEST_ALL;
     /* guest_find.h decides what matches: case and accents in every script */
     int idx[SEARCH_LIMIT];
     json_t *arr = json_array();
     const state *st = engine_read_begin(req->e);
-    size_t total = guest_find(st, q, idx, SEARCH_LIMIT);
+    size_t total = guest_find(st, q, filter, idx, SEARCH_LIMIT);
     for (size_t i = 0; i < total && i < SEARCH_LIMIT; i++)
         json_array_append_new(arr, ticket_json(state_ticket(st, idx[i])));
     engine_read_end(req->e);

@@ -404,6 +404,56 @@ def too_wide(page):
                      " + ' ' + Math.round(e.getBoundingClientRect().right); })" % PHONE[0])
 
 
+def row_text_js(code):
+    return ("(function () { var r = Array.from(document.querySelectorAll('#tickets-body tr')).filter("
+            "function (tr) { return tr.firstChild && tr.firstChild.textContent === %s; })[0];"
+            " return r ? r.textContent.replace(/\\s+/g, ' ').trim() : null; })()" % json.dumps(code))
+
+
+def test_guest_inside_then_left(env):
+    """The guest list shows each guest at the doors, live: Not arrived, Inside
+    after a door's check-in, "Left at HH:MM" (and by which door) after an exit
+    scan, Inside again after a re-entry; "Inside now" lists only those inside,
+    from the coordinator (/v1/tickets?inside=1)."""
+    coord, page = start(env)
+    admin = env.tokens["admin"]
+    door = env.tokens["door-1"]
+    exit_door = env.add_device("exit-1", "door")
+    open_dashboard(coord, page, admin)
+    row = row_text_js("GALA-0003")
+    page.wait("/Not arrived/.test(%s)" % row, slow(10), "GALA-0003 not arrived", show=row)
+    accepted(coord, door, op("checkin", ticket="GALA-0003"))
+    accepted(coord, door, op("checkin", ticket="GALA-0005"))
+    page.wait("/Inside/.test(%s)" % row, slow(10), "GALA-0003 inside after the check-in", show=row)
+    accepted(coord, exit_door, op("checkout", ticket="GALA-0003"))
+    got = page.wait("(function () { var t = %s; return /Left at \\d\\d:\\d\\d\\s*by exit-1/.test(t) ? t : null; })()"
+                    % row, slow(10), "GALA-0003 left, with the time and the door", show=row)
+    t = [x for x in it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")][0]
+    eq((t["inside"], t["checkout_device"]), (False, "exit-1"), "the coordinator's GALA-0003")
+    check(t["checked_out_at"], "checked_out_at in /v1/tickets")
+    check("Inside" not in got, "a guest who left is not shown inside: %r" % got)
+
+    # "Inside now": only GALA-0005; the others drop out of the list
+    click(page, "#inside-only")
+    page.wait("document.getElementById('tickets-summary').textContent === '1 guest inside now.'", slow(10),
+              "the inside filter's count", show="document.getElementById('tickets-summary').textContent")
+    codes = page.eval("Array.from(document.querySelectorAll('#tickets-body tr')).map(function (tr)"
+                      " { return tr.firstChild.textContent; })")
+    eq(codes, ["GALA-0005"], "the list filtered to guests inside")
+    # a re-entry shows at once in the filtered list
+    accepted(coord, door, op("checkin", ticket="GALA-0003"))
+    page.wait("document.querySelectorAll('#tickets-body tr').length === 2", slow(10),
+              "GALA-0003 back inside, in the filtered list")
+    page.wait("/Inside/.test(%s)" % row, slow(10), "GALA-0003 inside again", show=row)
+    # the filter off: every ticket again
+    click(page, "#inside-only")
+    page.wait("document.querySelectorAll('#tickets-body tr').length === %d" % len(GUESTS), slow(10),
+              "every ticket with the filter off")
+    r = it.http_call(coord.port, "GET", "/v1/tickets?inside=yes", admin)
+    eq(r[0], 400, "inside=yes refused")
+    no_page_problems(page)
+
+
 def test_phone(env):
     """The dashboard at 390x844 with a finger: nothing wider than the screen;
     + and pinch zoom to seats a finger can hit; a tapped seat shows its guest
