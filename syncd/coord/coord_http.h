@@ -29,6 +29,9 @@ typedef struct coord_server_config {
     limits_config limits;
     /* Changes a snapshot page holds (coord_snapshot.h; 0 = SNAP_PAGE_DEFAULT). */
     size_t snapshot_page;
+    /* A device's printer failing this long is an alert (coord_printers.h;
+     * 0 = COORD_PRINTER_ALERT_MS). */
+    int64_t printer_alert_ms;
 } coord_server_config;
 
 /* Starts serving; engine is borrowed. */
@@ -69,8 +72,9 @@ typedef struct http_request {
     coord_device dev; /* the authenticated device */
     struct MHD_Connection *mc;
     engine *e;
-    struct snapcache *snaps; /* the snapshot's pages, built once per cursor */
-    void *conn;              /* the server's per-connection state */
+    struct snapcache *snaps;         /* the snapshot's pages, built once per cursor */
+    struct coord_printers *printers; /* the devices' printers, as their syncs report them */
+    void *conn;                      /* the server's per-connection state */
 } http_request;
 
 /* True when the request's Accept-Encoding takes gzip. */

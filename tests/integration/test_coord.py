@@ -2134,6 +2134,64 @@ def test_checkins_export_lists_exits(env):
     eq(env.export("checkins"), rows, "usher-coord export checkins, while serving")
 
 
+def test_device_printer_status(env):
+    """A device's sync carries its seat-card printer; /v1/devices shows it
+    with since when it has been failing (the coordinator's clock) and an
+    alert after serve --printer-alert seconds; back to ok clears both; a
+    sync without one forgets it. A garbage printer field refuses the whole
+    sync (400) and changes nothing: not the printer, not the ops with it."""
+    env.setup()
+    a, d = env.tokens["admin1"], env.tokens["door1"]
+    p = env.serve("--printer-alert", "1").port
+
+    def printer():
+        return {x["id"]: x for x in get_json(p, "/v1/devices", a)["devices"]}["door1"].get("printer")
+
+    def send(pr, ops=(), status=200):
+        body = {"cursor": 0, "ops": list(ops)}
+        if pr is not None:
+            body["printer"] = pr
+        r = call(p, "POST", "/v1/sync", body, d)
+        eq(r.status, status, "sync with printer %r (body %r)" % (pr, r.body[:300]))
+        return r
+
+    eq(printer(), None, "no printer before any sync")
+    off = {"state": "offline", "name": "door-printer", "waiting": 3, "printed": 1,
+           "problem": "offline (offline-report)"}
+    send(off)
+    got = printer()
+    eq({k: got[k] for k in ("name", "state", "failing", "waiting", "printed", "problem", "alert")},
+       {"name": "door-printer", "state": "offline", "failing": True, "waiting": 3, "printed": 1,
+        "problem": "offline (offline-report)", "alert": False}, "the offline printer")
+    check(got["failing_since"] and got["seen_at"], "failing_since and seen_at: %r" % got)
+    first = got["failing_since"]
+    time.sleep(1.2)
+    send(dict(off, waiting=4))
+    got = printer()
+    eq((got["waiting"], got["failing_since"], got["alert"]), (4, first, True),
+       "still failing since the first report: an alert after --printer-alert 1")
+    metrics = call(p, "GET", "/metrics").text()
+    for line in ("usher_printers_failing 1", "usher_printers_alerting 1", "usher_printer_cards_waiting 4"):
+        check(line in metrics.splitlines(), "/metrics has %r" % line)
+
+    # garbage: refused whole, nothing changes
+    for bad in ("offline", {"state": "on fire", "name": "door-printer"}, {"state": "ok"},
+                {"state": "ok", "name": "two words"}, {"state": "ok", "name": "p", "waiting": -1},
+                {"state": "ok", "name": "p", "waiting": "many"}, {"state": "ok", "name": "p", "printed": 10 ** 12},
+                {"state": "ok", "name": "p", "problem": "bell\u0007"}, ["ok"]):
+        r = send(bad, ops=[op("checkin", ticket="GALA-0003")], status=400)
+        check("printer" in r.json().get("message", ""), "the refusal names the printer: %r" % r.body[:200])
+        eq(printer(), got, "the printer after a garbage report %r" % (bad,))
+    eq(get_json(p, "/v1/stats", a)["checked_in"], 0, "the check-in sent with garbage was not applied")
+
+    send({"state": "ok", "name": "door-printer", "printed": 5})
+    got = printer()
+    eq((got["state"], got["failing"], got["failing_since"], got["alert"], got["waiting"]),
+       ("ok", False, None, False, 0), "back to ok: no alert")
+    send(None)
+    eq(printer(), None, "a sync without a printer: none")
+
+
 def test_ticket_seat_null(env):
     """An absent seat is null wherever a ticket is shown: /v1/tickets as in the
     change log (/v1/snapshot, /v1/sync); so is an absent check-in."""
