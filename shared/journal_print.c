@@ -83,6 +83,11 @@ usher_err journal_print_save(journal *j, const printer_report *r, const char *co
     return err;
 }
 
+usher_err journal_print_forget(journal *j, usher_errmsg *em)
+{
+    return run(journal__db(j), "DELETE FROM printer", em);
+}
+
 usher_err journal_print_report(journal *j, printer_report *out, bool *has, usher_errmsg *em)
 {
     sqlite3 *db = journal__db(j);

@@ -23,6 +23,10 @@
 usher_err journal_print_save(journal *j, const printer_report *r, const char *const *cards,
                              size_t n, int64_t now, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Removes the report only (a kiosk started without a printer): usher-syncd
+ * then reports none; the cards stay for a later start with one. */
+usher_err journal_print_forget(journal *j, usher_errmsg *em) USHER_MUST_CHECK;
+
 /* The report as the kiosk last wrote it into *out, *has = true; *has =
  * false when there is none (no printer, or a row that breaks the report's
  * rules: a garbage row is never sent). */

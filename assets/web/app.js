@@ -44,6 +44,11 @@
   };
   var ROLE_TEXT = { kiosk: 'guest kiosk', door: 'door scanner', admin: 'organiser' };
   var DEVICE_STATUS_TEXT = { online: 'Online', offline: 'Offline', never: 'Never synced', disabled: 'Disabled' };
+  /* a device's seat-card printer, as /v1/devices' printer.state says */
+  var PRINTER_TEXT = {
+    ok: 'ready', unknown: 'not checked yet', stopped: 'stopped', offline: 'offline',
+    out_of_paper: 'out of paper', missing: 'not found in CUPS', no_cups: 'CUPS not answering'
+  };
   var ALERT_TEXT = {
     reseat: 'Re-seated',
     duplicate_checkin: 'Duplicate check-in',
@@ -85,6 +90,8 @@
     relCells: [],             /* [{el, ms}] "12 s ago" cells */
     search: '', searchTimer: null,
     insideOnly: false,        /* the ticket list shows only guests inside now */
+    printerAlerts: 0,         /* printers failing for a while, shown with the alerts */
+    alertsShown: 0,           /* stored alerts in the list */
     missed: false             /* a change came before the map was built */
   };
 
@@ -1440,7 +1447,8 @@
       li.appendChild(foot);
       ul.appendChild(li);
     });
-    $('alerts-empty').hidden = list.length > 0;
+    S.alertsShown = list.length;
+    $('alerts-empty').hidden = list.length > 0 || S.printerAlerts > 0;
     $('alerts-empty').textContent = showAcked ? 'No alerts.' : 'No open alerts.';
     if (hadFocus) ul.focus();
   }
@@ -1500,6 +1508,7 @@
       } else if (status === 'never') {
         td.appendChild(h('div', { 'class': 'muted small' }, d.role === 'admin' ? 'organiser token' : 'not set up yet'));
       }
+      if (d.printer) td.appendChild(printerLine(d.printer));
       tr.appendChild(td);
       /* operations stuck on a device that went offline are what matters here */
       var tdP = h('td', { 'class': 'num' + (pending && status === 'offline' ? ' warn' : '') }, pending.toLocaleString());
@@ -1508,6 +1517,47 @@
       body.appendChild(tr);
     });
     $('devices-empty').hidden = list.length > 0;
+    renderPrinterAlerts(list);
+  }
+
+  function cardsText(n) {
+    return n + ' card' + (n === 1 ? '' : 's') + ' waiting';
+  }
+
+  /* "Printer offline · 3 cards waiting" under a device's status. */
+  function printerLine(p) {
+    var waiting = num(p.waiting);
+    var text = 'Printer ' + (PRINTER_TEXT[p.state] || p.state || '?') + (waiting ? ' · ' + cardsText(waiting) : '');
+    var div = h('div', { 'class': 'small printer-line' + (p.failing ? ' warn' : ''), 'data-printer': p.state || '' }, text);
+    div.title = (p.name ? 'CUPS queue ' + p.name + '. ' : '') + (p.problem ? p.problem + '. ' : '') +
+      num(p.printed) + ' printed since the kiosk started';
+    return div;
+  }
+
+  /* Printers failing for a while (the coordinator says when: alert): shown
+   * above the stored alerts until they print again; nothing to acknowledge. */
+  function renderPrinterAlerts(list) {
+    var ul = $('printer-alerts');
+    clear(ul);
+    list.forEach(function (d) {
+      var p = d.printer;
+      if (!p || !p.alert) return;
+      var li = h('li', { 'class': 'alert', 'data-kind': 'printer' });
+      var head = h('div', { 'class': 'alert-head' });
+      head.appendChild(h('span', { 'class': 'alert-kind' }, 'Printer failing'));
+      head.appendChild(h('span', { 'class': 'mono' }, d.id));
+      li.appendChild(head);
+      var since = parseTime(p.failing_since);
+      var waiting = num(p.waiting);
+      li.appendChild(h('p', { 'class': 'alert-text' }, 'The seat-card printer ' + (p.name || '') + ' at ' + d.id + ' has been ' +
+        (PRINTER_TEXT[p.state] || p.state) + (since ? ' since ' + clock(since) : '') +
+        (waiting ? ': ' + cardsText(waiting) : '') + (p.problem ? ' (' + p.problem + ')' : '') +
+        '. Check the printer (paper, cable, power); the cards print when it is back.'));
+      ul.appendChild(li);
+    });
+    ul.hidden = !ul.firstChild;
+    S.printerAlerts = ul.childNodes.length;
+    $('alerts-empty').hidden = S.alertsShown > 0 || S.printerAlerts > 0;
   }
 
   /* ---- tickets -------------------------------------------------------------- */

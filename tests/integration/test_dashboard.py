@@ -74,7 +74,7 @@ def seats(coord, env):
     return {s["id"]: s for s in it.get_list(coord.port, "/v1/seats", env.tokens["admin"], "seats")}
 
 
-def start(env, width=1280, height=800):
+def start(env, width=1280, height=800, serve_args=()):
     """An event with GUESTS, an admin, a kiosk and a door; usher-coord serving
     the dashboard from assets/web; Chromium with a window of width x height.
     Returns (coord, page)."""
@@ -92,7 +92,7 @@ def start(env, width=1280, height=800):
     for name, role in (("admin", "admin"), ("kiosk-1", "kiosk"), ("door-1", "door")):
         env.add_device(name, role)
     check(os.path.isfile(os.path.join(WEB, "index.html")), "no dashboard at %s" % WEB)
-    coord = env.coord(extra=("--web", WEB))
+    coord = env.coord(extra=("--web", WEB) + tuple(serve_args))
     page = browser.Browser(binary, env.path("chromium.log"), width, height, preexec_fn=it.die_with_parent,
                            timeout=slow(30))
     env.pages.append(page)
@@ -451,6 +451,45 @@ def test_guest_inside_then_left(env):
               "every ticket with the filter off")
     r = it.http_call(coord.port, "GET", "/v1/tickets?inside=yes", admin)
     eq(r[0], 400, "inside=yes refused")
+    no_page_problems(page)
+
+
+def test_printer_status(env):
+    """A door's sync says its seat-card printer is offline with cards
+    waiting (the field usher-syncd sends, shared/protocol.c): the devices
+    table shows "Printer offline · 3 cards waiting"; failing longer than
+    serve --printer-alert, it is an alert beside the others; printing again,
+    the alert goes and the line says ready."""
+    coord, page = start(env, serve_args=("--printer-alert", "2"))
+    door = env.tokens["door-1"]
+    open_dashboard(coord, page, env.tokens["admin"])
+    printer = {"state": "offline", "name": "door-printer", "waiting": 3, "printed": 12,
+               "problem": "offline (offline-report)"}
+
+    def report(p):
+        status, _, body = it.http_call(coord.port, "POST", "/v1/sync", door,
+                                       json.dumps({"cursor": 0, "ops": [], "printer": p}))
+        eq(status, 200, "the door's sync (body %r)" % body[:300])
+
+    report(printer)
+    line = ("(function () { var e = document.querySelector('#devices-body .printer-line');"
+            " return e ? e.textContent : null; })()")
+    page.wait("%s === 'Printer offline · 3 cards waiting'" % line, slow(15), "the door's printer line", show=line)
+    eq(page.eval("document.querySelector('#devices-body .printer-line').classList.contains('warn')"), True,
+       "a failing printer's line stands out")
+    time.sleep(2.2)  # the coordinator's own test times the alert (coord.device_printer_status)
+    report(dict(printer, waiting=4))
+    alert = ("(function () { var e = document.querySelector('#printer-alerts li');"
+             " return e ? e.textContent : null; })()")
+    got = page.wait("(function () { var t = %s; return t && t.indexOf('4 cards waiting') >= 0 ? t : null; })()"
+                    % alert, slow(15), "the printer alert after --printer-alert 2", show=alert)
+    for part in ("Printer failing", "door-1", "door-printer", "offline", "4 cards waiting"):
+        check(part in got, "the printer alert %r lacks %r" % (got, part))
+    eq(page.eval("document.getElementById('alerts-empty').hidden"), True, "'No alerts.' hidden with a printer alert")
+    report({"state": "ok", "name": "door-printer", "printed": 16})
+    page.wait("%s === 'Printer ready'" % line, slow(15), "the printer back", show=line)
+    page.wait("document.getElementById('printer-alerts').hidden", slow(5), "the alert gone once it prints")
+    eq(page.eval("document.getElementById('alerts-empty').hidden"), False, "'No alerts.' again")
     no_page_problems(page)
 
 
