@@ -528,8 +528,9 @@ static void find_shows_four_matches_on_the_small_screen(void **unused)
             assert_true(b->r.y + b->r.h <= key->r.y); /* above the keypad */
             xs[i] = b->r.x;
             for (int k = 0; k < i; k++) {
-                const ui_button *o =
-                    ui_find_button(&f, (char[]){'f', 'i', 'n', 'd', '_', (char)('0' + k), 0});
+                char oname[8];
+                snprintf(oname, sizeof oname, "find_%d", k);
+                const ui_button *o = ui_find_button(&f, oname);
                 bool apart = b->r.x >= o->r.x + o->r.w || o->r.x >= b->r.x + b->r.w ||
                              b->r.y >= o->r.y + o->r.h || o->r.y >= b->r.y + b->r.h;
                 assert_true(apart);
