@@ -958,6 +958,13 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     }
     y += g;
     float bottom = H - 2 * g - LINE(FONT_M);
+    if (kmodel_door_reprint_ok(m, w)) {
+        /* A guest whose card did not come out, or got lost: above the counts. */
+        float bh = L->target, bw = fmaxf(W * 0.35f, 2 * L->finger);
+        bottom -= bh + g;
+        button(f, "reprint_card", R(W - g - bw, bottom + g, bw, bh), _("Print my card again"), true,
+               BTN, FONT_M);
+    }
     if (staff && v->note[0] && y + LINE(FONT_M) <= bottom) {
         /* as many lines as fit (up to 4), one kept for the detail */
         int lines = (int)((bottom - y) / LINE(FONT_M)) - (v->detail[0] || !v->saved ? 1 : 0);

@@ -296,6 +296,47 @@ await text "Printer usher-test: ready, cards waiting: 0, printed: 1"
     eq(len(tk.outbox(sd["door-1"].db, "checkin")), 1, "one check-in: the card came from the journal, not a scan")
 
 
+def test_door_reprint(env):
+    """A guest whose card did not come out or got lost: scanned again at the
+    door, ALREADY CHECKED IN offers "Print my card again"; one tap prints the
+    same card once more (the button then goes). A door without a printer
+    offers nothing."""
+    cups = cups_for(env)
+    coord, sd = start(env, (("door-1", "door"),))
+    tk.admin_post(coord, env, "/v1/tickets/GALA-0005/move", json.dumps({"seat": "T03-04"}))
+    it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
+    PrintKiosk(env, sd["door-1"].db, "door", """
+expect screen door
+type GALA-0005
+key Return
+expect verdict admitted
+await text "Print my card again"
+wait 3500
+type GALA-0005
+key Return
+expect verdict already
+expect text "Print my card again"
+shot already
+tap button reprint_card
+expect notext "Print my card again"
+wait 3500
+%s
+await text "Printer usher-test: ready, cards waiting: 0, printed: 2"
+""" % MAINT, cups, extra=("--pin", PIN)).run()
+    pdfs = cups.wait_pdfs(2, slow(20))
+    eq(len(pdfs), 2, "the card and its reprint (%r)" % pdfs)
+    want = "Sync Test\nGALA-0005 T03-04 (Table 3, seat 4)"
+    eq((card_of(env, pdfs[0]), card_of(env, pdfs[1])), (want, want), "the same card twice")
+    eq(len(tk.outbox(sd["door-1"].db, "checkin")), 2, "the second scan is a check-in (a duplicate); the reprint none")
+    tk.kiosk_run(env, sd["door-1"].db, "noprinter", """
+expect screen door
+type GALA-0005
+key Return
+expect verdict already
+expect notext "Print my card again"
+""")
+
+
 def test_no_such_printer(env):
     """A queue CUPS does not know, and then no CUPS at all (its socket gone):
     the guest is seated all the same, without waiting, and the maintenance
