@@ -1807,7 +1807,8 @@ def test_organiser_api(env):
     eq(j["total"], 1, "search by code")
     eq(j["tickets"][0], {"code": "GALA-0005", "name": "José Álvarez", "class": "Regular", "seat": "T05-01",
                          "checked_in_at": j["tickets"][0]["checked_in_at"], "checkin_device": "door1",
-                         "revoked": False, "note": "", "attention": False}, "search result")
+                         "revoked": False, "note": "", "attention": False, "checked_out_at": None,
+                         "checkout_device": None, "inside": True}, "search result")
     check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", j["tickets"][0]["checked_in_at"] or ""),
           "checked_in_at is RFC 3339: %r" % j["tickets"][0]["checked_in_at"])
     eq(search("gala-001")["total"], 3, "lower-case code search")
