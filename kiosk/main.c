@@ -451,6 +451,12 @@ int main(int argc, char **argv)
     if (printer) {
         printer_status(printer, &a.w.printer);
         kapp_printer_save(&a, kapp_now(&a)); /* what is still waiting, for the next start */
+        int waiting = a.w.printer.waiting;
+        if (waiting && a.print_saved && a.saved_gen == a.w.printer.queue_gen)
+            fprintf(stderr,
+                    "usher-kiosk: %d seat card%s kept in the journal, printed at the next "
+                    "start\n",
+                    waiting, waiting == 1 ? "" : "s");
     }
     kapp_close(&a);
     kprint_stop(printer);

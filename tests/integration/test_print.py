@@ -280,6 +280,8 @@ wait 3500
 await text "Printer usher-test: stopped, cards waiting: 1, printed: 0"
 """ % MAINT, cups, extra=("--pin", PIN)).run()
     check("1 seat cards were not printed" in k.stderr(), "said on stderr: %r" % k.stderr())
+    check("1 seat card kept in the journal, printed at the next start" in k.stderr(),
+          "said on stderr: %r" % k.stderr())
     eq([c["code"] for c in queued_cards(sd["door-1"].db)], ["GALA-0005"], "the card waits in the journal")
     eq(cups.pdfs(), [], "nothing printed yet")
     cups.run(["cupsenable", PRINTER])
