@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "journal_print.h"
 #include "qrsig.h"
 #include "text.h"
 #include "zone.h"
@@ -250,10 +251,93 @@ static usher_err save_ops(kapp *a, const usher_op *ops, int n, int64_t now, ushe
 
 /* The cards of ops now durable (a guest's seats, an admission), or of a
  * reprint: a card never tells of a seat the journal does not have. */
-static void print_cards(kapp *a, const keffects *fx)
+static void print_cards(kapp *a, const keffects *fx, int64_t now)
 {
-    if (fx->ncards && a->printer.print)
-        a->printer.print(a->printer.ctx, fx->cards, fx->ncards);
+    if (!fx->ncards || !a->printer.print)
+        return;
+    a->printer.print(a->printer.ctx, fx->cards, fx->ncards);
+    /* The cards are in the journal before the next screen: a kiosk that
+     * stops now prints them when it starts again. */
+    if (a->printer.status)
+        a->printer.status(a->printer.ctx, &a->w.printer);
+    kapp_printer_save(a, now);
+}
+
+static bool same_report(const printer_report *x, const printer_report *y)
+{
+    return x->state == y->state && !strcmp(x->name, y->name) && x->waiting == y->waiting &&
+           x->printed == y->printed && !strcmp(x->problem, y->problem);
+}
+
+void kapp_printer_save(kapp *a, int64_t now)
+{
+    if (!a->printer.status || !a->j)
+        return;
+    printer_report r;
+    bool has = kprinter_report(&a->w.printer, &r);
+    bool report_changed =
+        !a->print_saved || has != a->saved_has || (has && !same_report(&r, &a->saved_report));
+    uint64_t gen = a->w.printer.queue_gen;
+    if (!report_changed && a->print_saved && gen == a->saved_gen)
+        return;
+    kcard cards[KPRINTQ_MAX];
+    char *texts[KPRINTQ_MAX];
+    int n = a->printer.waiting ? a->printer.waiting(a->printer.ctx, cards, KPRINTQ_MAX) : 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if ((texts[k] = kcard_to_text(&cards[i])) != NULL)
+            k++;
+    usher_errmsg em = {{0}};
+    usher_err err =
+        journal_print_save(a->j, has ? &r : NULL, (const char *const *)texts, (size_t)k, now, &em);
+    for (int i = 0; i < k; i++)
+        free(texts[i]);
+    if (err) {
+        note_error(a, "saving the printer's state", &em);
+        return;
+    }
+    a->print_saved = true;
+    a->saved_has = has;
+    if (has)
+        a->saved_report = r;
+    a->saved_gen = gen;
+    if (report_changed && a->w.st.wake_socket[0])
+        wake_send(a->w.st.wake_socket);
+}
+
+void kapp_printer_restore(kapp *a)
+{
+    if (!a->j)
+        return;
+    usher_errmsg em = {{0}};
+    if (!a->printer.print) {
+        if (journal_print_forget(a->j, &em))
+            note_error(a, "forgetting the printer", &em);
+        return;
+    }
+    char **texts = NULL;
+    size_t n = 0;
+    if (journal_print_cards(a->j, &texts, &n, &em)) {
+        note_error(a, "reading the cards to print", &em);
+        return;
+    }
+    kcard *cards = n ? calloc(n, sizeof *cards) : NULL;
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cards && kcard_from_text(texts[i], &cards[k]))
+            k++;
+        else if (cards)
+            fprintf(stderr, "usher-kiosk: a seat card kept in the journal cannot be read: "
+                            "dropped\n");
+        free(texts[i]);
+    }
+    free(texts);
+    if (k) {
+        fprintf(stderr, "usher-kiosk: %d seat card%s from before the restart to print\n", k,
+                k == 1 ? "" : "s");
+        a->printer.print(a->printer.ctx, cards, k);
+    }
+    free(cards);
 }
 
 static void count_unsaved(kapp *a)
@@ -279,7 +363,7 @@ static usher_err flush(kapp *a, int64_t now, usher_errmsg *em)
         } else {
             a->appended += b->nops;
             kmodel_saved(&a->m, &a->w, b, now);
-            print_cards(a, b);
+            print_cards(a, b, now);
         }
         a->nunsaved--;
         memmove(&a->unsaved[0], &a->unsaved[1], (size_t)a->nunsaved * sizeof *a->unsaved);
@@ -335,7 +419,7 @@ static void apply(kapp *a, keffects *fx, int64_t now)
             a->appended += fx->nops;
             if (fx->nops) {
                 kmodel_saved(&a->m, &a->w, fx, now);
-                print_cards(a, fx);
+                print_cards(a, fx, now);
             }
             if (a->w.st.wake_socket[0])
                 wake_send(a->w.st.wake_socket);
@@ -348,7 +432,7 @@ static void apply(kapp *a, keffects *fx, int64_t now)
         count_unsaved(a);
     }
     if (!fx->nops && fx->ncards) /* a reprint: nothing to save */
-        print_cards(a, fx);
+        print_cards(a, fx, now);
     if (fx->quit)
         a->quit = true;
 }
@@ -356,8 +440,10 @@ static void apply(kapp *a, keffects *fx, int64_t now)
 void kapp_input(kapp *a, const kiosk_input *in, int64_t now)
 {
     keffects fx;
-    if (a->printer.status)
+    if (a->printer.status) {
         a->printer.status(a->printer.ctx, &a->w.printer);
+        kapp_printer_save(a, now);
+    }
     kmodel_update(&a->m, &a->w, in, now, &fx);
     apply(a, &fx, now);
     if (fx.nops) { /* let the model see its own ops at once (a refused hold...) */

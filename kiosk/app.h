@@ -29,6 +29,7 @@
 typedef struct kapp_printer {
     void (*print)(void *ctx, const kcard *cards, int n);
     void (*status)(void *ctx, kprinter_status *out);
+    int (*waiting)(void *ctx, kcard *out, int max); /* the cards not printed yet */
     void *ctx;
 } kapp_printer;
 
@@ -55,6 +56,12 @@ typedef struct kapp {
     bool view_stale;    /* the view may not be the journal's: read it in full next time */
     int64_t view_reads; /* full reads of the seat view (journal_load_view) so far */
     kapp_printer printer;
+    /* What the journal holds of the printer (journal_print.h), as last saved:
+     * saved again when the report or the cards waiting change. */
+    bool print_saved;
+    bool saved_has;
+    printer_report saved_report;
+    uint64_t saved_gen;
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and
@@ -66,6 +73,19 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
 /* Tries the unsaved ops a last time (waiting longer for the lock), says on
  * stderr what could not be saved, and frees everything. */
 void kapp_close(kapp *a);
+
+/* Once the printer is set (or not: no --printer): the cards the journal
+ * kept from before a restart go to the printer again, oldest first; without
+ * a printer the journal's printer report goes (usher-syncd then reports
+ * none), its cards stay. */
+void kapp_printer_restore(kapp *a);
+
+/* Saves the printer's report and the cards waiting in the journal when they
+ * changed since the last save (a failed save is tried again at the next
+ * input), and wakes usher-syncd when the report changed, so that the
+ * coordinator hears it within a sync. kapp_input does it; the program calls
+ * it once more before kapp_close. */
+void kapp_printer_save(kapp *a, int64_t now);
 
 /* The kiosk's clock: the coordinator's time as this device knows it (wall
  * clock plus the offset usher-syncd measured, journal_status), plus the

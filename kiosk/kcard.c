@@ -1,8 +1,12 @@
 /* kcard.c - what a seat card says (kcard.h). */
 #include "kcard.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "text.h"
 
 /* Copies src into dst (size bytes), cut at a UTF-8 character boundary when
  * it does not fit. */
@@ -49,4 +53,39 @@ int kcard_lines(const kcard *c, kcard_line out[KCARD_LINES_MAX])
         if (all[i].text[0])
             out[n++] = (kcard_line){all[i].role, all[i].text};
     return n;
+}
+
+char *kcard_to_text(const kcard *c)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "event", c->event, "name", c->name,
+                          "code", c->code, "seat", c->seat, "place", c->place, "note", c->note);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+/* The field's text when it is a string of printable UTF-8, else NULL. */
+static const char *field(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!s || strlen(s) != json_string_length(v) || !text_utf8_valid(s, strlen(s)) ||
+        !text_printable(s))
+        return NULL;
+    return s;
+}
+
+bool kcard_from_text(const char *text, kcard *out)
+{
+    json_t *o = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    const char *f[6] = {NULL};
+    static const char *const keys[6] = {"event", "name", "code", "seat", "place", "note"};
+    bool ok = json_is_object(o);
+    for (int i = 0; ok && i < 6; i++)
+        ok = (f[i] = field(o, keys[i])) != NULL;
+    if (ok && f[2][0])
+        kcard_make(out, f[0], f[2], f[1], f[3], f[4], f[5]);
+    ok = ok && f[2][0];
+    json_decref(o);
+    return ok;
 }

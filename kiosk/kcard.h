@@ -5,6 +5,7 @@
 #ifndef USHER_KCARD_H
 #define USHER_KCARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "domain.h"
@@ -29,6 +30,16 @@ typedef struct kcard {
  * cut at a character boundary, never in the middle of one. */
 void kcard_make(kcard *c, const char *event_name, const char *code, const char *name,
                 const char *seat, const char *place, const char *note);
+
+/* The card as text to keep in the journal while it waits for the printer
+ * (JSON of its fields; the QR code is made again from them): malloc'd, the
+ * caller frees it; NULL when out of memory. */
+char *kcard_to_text(const kcard *c);
+
+/* The card kcard_to_text wrote, made again with kcard_make into *out: true,
+ * or false (out untouched) for anything else: not JSON, a field missing or
+ * not a string, text that is not printable UTF-8, no code. */
+bool kcard_from_text(const char *text, kcard *out);
 
 /* What a line of the card is, for its size and weight. */
 typedef enum {

@@ -20,7 +20,7 @@ static void refresh(kmodel *m, const kworld *w)
     if (!w->view || chars < KFIND_MIN_CHARS)
         return;
     int idx[KFIND_MAX];
-    m->find_total = guest_find(w->view, m->find, idx, KFIND_MAX);
+    m->find_total = guest_find(w->view, m->find, GUEST_ALL, idx, KFIND_MAX);
     for (size_t i = 0; i < m->find_total && i < KFIND_MAX; i++)
         text_copy(m->find_hits[m->nfind++], USHER_CODE_SIZE, state_ticket(w->view, idx[i])->code);
 }

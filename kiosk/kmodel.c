@@ -264,6 +264,18 @@ const char *ktone_name(ktone t)
     return (unsigned)t < sizeof tone_names / sizeof *tone_names ? tone_names[t] : "none";
 }
 
+bool kmodel_door_reprint_ok(const kmodel *m, const kworld *w)
+{
+    const kverdict *v = &m->verdict;
+    if (m->screen != SCR_VERDICT || w->printer.state == KPRINTER_OFF || v->reprinted ||
+        v->checkout || !v->saved || !v->code[0] || !w->view ||
+        (v->kind != VERDICT_ADMITTED && v->kind != VERDICT_ALREADY))
+        return false;
+    int ti = state_find_ticket(w->view, v->code);
+    const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    return t && t->checked_in_at && !t->checked_out_at && !t->revoked;
+}
+
 ktone kmodel_verdict_tone(const kverdict *v)
 {
     bool staff = v->attention || v->note[0];
@@ -678,6 +690,17 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
         return;
     if (m->screen == SCR_DOOR && !strcmp(name, "exit_mode")) {
         m->exit_mode = !m->exit_mode;
+        return;
+    }
+    if (m->screen == SCR_VERDICT && !strcmp(name, "reprint_card")) {
+        if (kmodel_door_reprint_ok(m, w)) {
+            const kverdict *v = &m->verdict;
+            char note[KCARD_LINE_SIZE];
+            snprintf(note, sizeof note, ktr_in(m->lang, "Admitted at %s"), w->id.device);
+            kmodel__card(m, w, v->code, v->name, v->seat, note, fx);
+            m->verdict.reprinted = true;
+            m->verdict_until = now + m->cfg.verdict_ms; /* time to hand it over */
+        }
         return;
     }
     if (m->screen == SCR_VERDICT || m->screen == SCR_DOOR) {

@@ -176,6 +176,7 @@ typedef struct kverdict {
     char op_id[USHER_OPID_SIZE]; /* the checkin (or checkout) op recording it, "" = none */
     bool saved;                  /* nothing to record, or its op is durable */
     bool checkout;               /* exit mode: GOODBYE, the op is a checkout */
+    bool reprinted;              /* its seat card was printed again (once per verdict) */
 } kverdict;
 
 typedef struct kmodel {
@@ -285,6 +286,12 @@ int kmodel_choosing(const kmodel *m);
  * carries a note or the attention flag (staff must look), else admitted,
  * already (already checked in, or a weak code that needs its QR) or refused. */
 ktone kmodel_verdict_tone(const kverdict *v);
+
+/* True when the door's verdict on screen offers its seat card again: a
+ * printer is set, the ticket is checked in (WELCOME once saved, or ALREADY
+ * CHECKED IN: a guest whose card did not come out or got lost) and it has
+ * not been printed again for this verdict. */
+bool kmodel_door_reprint_ok(const kmodel *m, const kworld *w);
 
 /* True when a seated guest of the party holds a ticket with a note or the
  * attention flag: the confirmation asks them to see a member of staff (never

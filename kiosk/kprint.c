@@ -44,10 +44,7 @@ static int64_t mono_ms(void)
 
 bool kprint_name_ok(const char *name)
 {
-    size_t n = strlen(name);
-    if (n < 1 || n > 127 || !text_printable(name))
-        return false;
-    return strcspn(name, " /#\\") == n;
+    return printer_name_ok(name);
 }
 
 static void problem(kprint *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -347,5 +344,17 @@ void kprint_status(kprint *p, kprinter_status *out)
 {
     pthread_mutex_lock(&p->lock);
     *out = p->st;
+    out->waiting = p->q.n;
+    out->queue_gen = p->q.gen;
     pthread_mutex_unlock(&p->lock);
+}
+
+int kprint_waiting(kprint *p, kcard *out, int max)
+{
+    pthread_mutex_lock(&p->lock);
+    int n = p->q.n < max ? p->q.n : max;
+    for (int i = 0; i < n; i++)
+        out[i] = p->q.items[i].card;
+    pthread_mutex_unlock(&p->lock);
+    return n;
 }

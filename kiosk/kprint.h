@@ -32,8 +32,11 @@ void kprint_cards(kprint *p, const kcard *cards, int n);
 /* The printer's state, the last problem and the counts, as last seen. */
 void kprint_status(kprint *p, kprinter_status *out);
 
-/* True when name can be a CUPS queue (1..127 printable characters, no
- * space, '/', '#' or '\\'). */
+/* The cards waiting, oldest first (the one at the printer too): up to max
+ * copied to out; returns how many. */
+int kprint_waiting(kprint *p, kcard *out, int max);
+
+/* True when name can be a CUPS queue (printer_name_ok). */
 bool kprint_name_ok(const char *name);
 
 #endif

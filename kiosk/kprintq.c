@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "text.h"
+
 static const char *const state_names[] = {
 #define KPRINTER_NAME(e, s) s,
     KPRINTER_MAP(KPRINTER_NAME)
@@ -54,6 +56,30 @@ kprinter_state kprinter_classify(int ipp_state, const char *reasons, bool accept
     return KPRINTER_UNKNOWN;
 }
 
+bool kprinter_report(const kprinter_status *s, printer_report *out)
+{
+    static const printer_state as[] = {
+        [KPRINTER_OFF] = PRINTER_UNKNOWN,       [KPRINTER_UNKNOWN] = PRINTER_UNKNOWN,
+        [KPRINTER_READY] = PRINTER_OK,          [KPRINTER_PRINTING] = PRINTER_OK,
+        [KPRINTER_STOPPED] = PRINTER_STOPPED,   [KPRINTER_OFFLINE] = PRINTER_OFFLINE,
+        [KPRINTER_NO_PAPER] = PRINTER_NO_PAPER, [KPRINTER_MISSING] = PRINTER_MISSING,
+        [KPRINTER_NO_CUPS] = PRINTER_NO_CUPS,
+    };
+    if (s->state == KPRINTER_OFF || (int)s->state < 0 ||
+        (size_t)s->state >= sizeof as / sizeof as[0] || !printer_name_ok(s->name))
+        return false;
+    memset(out, 0, sizeof *out);
+    out->state = as[s->state];
+    text_copy(out->name, sizeof out->name, s->name);
+    out->waiting = s->waiting > 0 ? s->waiting : 0;
+    out->printed = s->printed > 0 ? s->printed : 0;
+    /* The problem only while there is one: a printer back to work reads fine. */
+    if (printer_state_failing(out->state) && text_printable(s->problem) &&
+        text_utf8_valid(s->problem, strlen(s->problem)))
+        text_copy(out->problem, sizeof out->problem, s->problem);
+    return true;
+}
+
 int64_t kprintq_backoff_ms(int attempts)
 {
     int64_t ms = KPRINTQ_BACKOFF_MS;
@@ -75,6 +101,7 @@ void kprintq_push(kprintq *q, const kcard *c, int64_t now)
         remove_at(q, oldest);
         q->dropped++;
     }
+    q->gen++;
     kprintq_item *it = &q->items[q->n++];
     memset(it, 0, sizeof *it);
     it->id = ++q->last_id;
@@ -124,6 +151,8 @@ void kprintq_failed(kprintq *q, int i, int64_t now)
 
 void kprintq_done(kprintq *q, int i)
 {
-    if (i >= 0 && i < q->n)
+    if (i >= 0 && i < q->n) {
         remove_at(q, i);
+        q->gen++;
+    }
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "kcard.h"
+#include "printer.h"
 
 /* The printer as the kiosk sees it. OFF: no --printer. */
 #define KPRINTER_MAP(X)                                                                            \
@@ -43,13 +44,19 @@ kprinter_state kprinter_classify(int ipp_state, const char *reasons, bool accept
 /* What the kiosk shows staff about its printer (kprint_status). */
 typedef struct kprinter_status {
     kprinter_state state;
-    char name[128];    /* the CUPS queue, "" when OFF */
-    char reasons[128]; /* CUPS's printer-state-reasons, "" = none */
-    char problem[256]; /* the last problem in words, "" = none so far */
-    int waiting;       /* cards not printed yet (one may be at the printer) */
-    int printed;       /* cards printed since the kiosk started */
-    int dropped;       /* cards given up (the queue was full) */
+    char name[128];     /* the CUPS queue, "" when OFF */
+    char reasons[128];  /* CUPS's printer-state-reasons, "" = none */
+    char problem[256];  /* the last problem in words, "" = none so far */
+    int waiting;        /* cards not printed yet (one may be at the printer) */
+    int printed;        /* cards printed since the kiosk started */
+    int dropped;        /* cards given up (the queue was full) */
+    uint64_t queue_gen; /* kprintq's gen: moves whenever the cards waiting change */
 } kprinter_status;
+
+/* What the device reports of its printer (journal, sync, dashboard):
+ * false when there is none to report (state OFF). READY and PRINTING are
+ * "ok", NOT UNKNOWN "unknown", the rest their own failing state. */
+bool kprinter_report(const kprinter_status *s, printer_report *out);
 
 #define KPRINTQ_MAX 32               /* cards kept while the printer is away */
 #define KPRINTQ_BACKOFF_MS 1000      /* the first retry after a failure... */
@@ -70,6 +77,7 @@ typedef struct kprintq {
     int n;
     int dropped;
     uint64_t last_id;
+    uint64_t gen; /* counts every change of which cards wait (push, done, drop) */
 } kprintq;
 
 /* Adds a card to send at once. A full queue gives up its oldest card not at

@@ -320,6 +320,11 @@ static void printer_status(void *ctx, kprinter_status *out)
     kprint_status(ctx, out);
 }
 
+static int printer_waiting(void *ctx, kcard *out, int max)
+{
+    return kprint_waiting(ctx, out, max);
+}
+
 int main(int argc, char **argv)
 {
     static const cli_spec specs[] = {
@@ -431,14 +436,28 @@ int main(int argc, char **argv)
             kapp_close(&a);
             return 1;
         }
-        a.printer = (kapp_printer){.print = print_cards, .status = printer_status, .ctx = printer};
+        a.printer = (kapp_printer){.print = print_cards,
+                                   .status = printer_status,
+                                   .waiting = printer_waiting,
+                                   .ctx = printer};
         printer_status(printer, &a.w.printer);
     }
+    kapp_printer_restore(&a); /* cards a restart left waiting are printed now */
     if (OPT("headless"))
         rc = run_headless(&a, font, OPT("script"), OPT("shots"), w, h);
     else
         rc = run_window(&a, font, OPT("fullscreen") != NULL, w, h, OPT("ppi") != NULL, (int)volume,
                         OPT("bench-start") != NULL);
+    if (printer) {
+        printer_status(printer, &a.w.printer);
+        kapp_printer_save(&a, kapp_now(&a)); /* what is still waiting, for the next start */
+        int waiting = a.w.printer.waiting;
+        if (waiting && a.print_saved && a.saved_gen == a.w.printer.queue_gen)
+            fprintf(stderr,
+                    "usher-kiosk: %d seat card%s kept in the journal, printed at the next "
+                    "start\n",
+                    waiting, waiting == 1 ? "" : "s");
+    }
     kapp_close(&a);
     kprint_stop(printer);
     return rc;

@@ -962,6 +962,13 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     }
     y += g;
     float bottom = H - 2 * g - LINE(FONT_M);
+    if (kmodel_door_reprint_ok(m, w)) {
+        /* A guest whose card did not come out, or got lost: above the counts. */
+        float bh = L->target, bw = fmaxf(W * 0.35f, 2 * L->finger);
+        bottom -= bh + g;
+        button(f, "reprint_card", R(W - g - bw, bottom + g, bw, bh), _("Print my card again"), true,
+               BTN, FONT_M);
+    }
     if (staff && v->note[0] && y + LINE(FONT_M) <= bottom) {
         /* as many lines as fit (up to 4), one kept for the detail */
         int lines = (int)((bottom - y) / LINE(FONT_M)) - (v->detail[0] || !v->saved ? 1 : 0);
@@ -1119,6 +1126,8 @@ static void maint_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame
 #undef NEXT_BUTTON
 }
 
+#define FIND_COLUMN_MM 60.0 /* a staff search match's button, at least, in two columns */
+
 /* Staff search (door, behind the PIN): the query, the matches as buttons
  * (tap one to admit), and a keypad with a space key. */
 static void find_screen(const kmodel *m, const kworld *w, ui_frame *f)
@@ -1130,11 +1139,24 @@ static void find_screen(const kmodel *m, const kworld *w, ui_frame *f)
     size_t chars = 0;
     for (const char *p = m->find; *p; p++)
         chars += ((unsigned char)*p & 0xC0) != 0x80 && *p != ' ';
+    /* Where the matches go: between the query and the keypad at the bottom
+     * (a finger high at least), in two columns when one does not hold them
+     * all and the screen is wide enough (the 7" 800x480 screen: four). */
+    float y0 = y + lh + g + th + 3; /* the matches 3 px apart, from the query too */
+    float kh = fmaxf(L->finger + 3, fminf(2 * L->finger, (H - y0 - g) / 7)), kw = tw / 10;
+    float ky = H - g - 4 * kh;
+    float rh = L->target + 3;
+    int rows = (int)((ky - y0) / rh), cols = 1;
+    if (rows < 0)
+        rows = 0;
+    if (rows < m->nfind && tw >= 2 * FIND_COLUMN_MM * L->ppmm + g)
+        cols = 2;
+    int shown = rows * cols < m->nfind ? rows * cols : m->nfind;
     if (chars < KFIND_MIN_CHARS)
         snprintf(line, sizeof line, "%s", _("Find a guest: type part of a name or ticket number"));
     else if (!m->find_total)
         snprintf(line, sizeof line, "%s", _("No guest matches: check the spelling"));
-    else if (m->find_total > (size_t)m->nfind)
+    else if (m->find_total > (size_t)shown)
         snprintf(line, sizeof line, _("%zu guests match: type more to narrow it down"),
                  m->find_total);
     else
@@ -1148,15 +1170,9 @@ static void find_screen(const kmodel *m, const kworld *w, ui_frame *f)
     else
         textf(f, R(2 * g, y, tw - bw - 3 * g, th), FONT_L, -1, DIM_INK, "%s", _("Name or number"));
     button(f, "back", R(W - g - bw, y, bw, th), _("Back"), true, BTN_OFF, FONT_M);
-    y += th + g;
-    /* The keypad at the bottom, a finger high at least; matches above it. */
-    float kh = fmaxf(L->finger + 3, fminf(2 * L->finger, (H - y - g) / 7)), kw = tw / 10;
-    float ky = H - g - 4 * kh;
-    float rh = L->target + 3;
-    int rows = (int)((ky - g - y) / rh);
-    if (rows > m->nfind)
-        rows = m->nfind;
-    for (int i = 0; i < rows; i++) {
+    y = y0;
+    float cw = cols == 2 ? (tw - g) / 2 : tw;
+    for (int i = 0; i < shown; i++) {
         int ti = state_find_ticket(w->view, m->find_hits[i]);
         const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
         if (!t)
@@ -1170,8 +1186,11 @@ static void find_screen(const kmodel *m, const kworld *w, ui_frame *f)
                          : !t->seat[0]      ? _("no seat yet")
                                             : seat;
         snprintf(label, sizeof label, "%s \u00b7 %s \u00b7 %s", t->name, t->code, st);
-        button(f, name, R(g, y + i * rh, tw, L->target), label, true,
-               t->revoked || t->checked_in_at ? BTN_OFF : BTN, FONT_M);
+        /* in columns: down the first, then the second */
+        button(f, name,
+               R(g + (float)(i / rows) * (cw + g), y + (float)(i % rows) * rh, cw, L->target),
+               label, true, t->revoked || t->checked_in_at ? BTN_OFF : BTN,
+               cols == 2 ? FONT_S : FONT_M);
     }
     ui_fixed = true; /* the keys are Latin, read left to right in any language */
     for (int r = 0; r < 4; r++) {

@@ -35,3 +35,8 @@ bool domain_class_allows(const char *sclass, const char *tclass)
         return true;
     return tclass && strcasecmp(sclass, tclass) == 0;
 }
+
+bool domain_ticket_inside(const ticket_state *t)
+{
+    return t->checked_in_at != 0 && t->checked_out_at == 0;
+}

@@ -82,4 +82,8 @@ typedef struct ticket_state {
  * (compared without regard to ASCII case). */
 bool domain_class_allows(const char *sclass, const char *tclass);
 
+/* True when the ticket's guest is inside now: checked in and not checked out
+ * since (the door's count, the dashboard's "Inside", /metrics). */
+bool domain_ticket_inside(const ticket_state *t);
+
 #endif

@@ -12,12 +12,19 @@
 
 #define GUEST_FIND_QUERY_MAX 100 /* bytes of a query (longer ones are refused by callers) */
 
-/* Tickets of st whose code or name holds query (folded), in the state's
- * order: the first `max` indices go to idx (state_ticket order), and the
- * number of all matches is returned. A NULL or empty query (or one of white
+/* Which tickets a search looks at: all, or only those inside now
+ * (domain_ticket_inside: the dashboard's "Inside" filter). */
+typedef enum guest_filter {
+    GUEST_ALL = 0,
+    GUEST_INSIDE,
+} guest_filter;
+
+/* Tickets of st that pass filter and whose code or name holds query (folded),
+ * in the state's order: the first `max` indices go to idx (state_ticket
+ * order), and the number of all matches is returned. A NULL or empty query (or one of white
  * space only) matches every ticket; a query that is not valid UTF-8 or is
  * longer than GUEST_FIND_QUERY_MAX bytes matches none. idx may be NULL when
  * max is 0. */
-size_t guest_find(const state *st, const char *query, int *idx, size_t max);
+size_t guest_find(const state *st, const char *query, guest_filter filter, int *idx, size_t max);
 
 #endif

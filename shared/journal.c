@@ -2,6 +2,7 @@
  * its ops with their verdicts, and the replica of the coordinator's seats and
  * tickets (r_seats, r_tickets). Each public call is one transaction. */
 #include "journal.h"
+#include "journal__internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,11 @@ usher_err journal_open(const char *path, journal **out, usher_errmsg *em)
     }
     *out = j;
     return USHER_OK;
+}
+
+sqlite3 *journal__db(journal *j)
+{
+    return j->db;
 }
 
 void journal_free(journal *j)

@@ -48,10 +48,17 @@
  *             "lang"?: en|de|fr|es|ar|zh (the kiosks' default; absent = theirs),
  *             "reentry"?: "allowed|refused" (absent = allowed)}
  *
+ *   printer  {"state": "ok|unknown|stopped|offline|out_of_paper|missing|no_cups",
+ *             "name": text (the CUPS queue: 1..127 bytes, no space / # \\),
+ *             "waiting"?: int (cards not printed yet), "printed"?: int (since the
+ *             kiosk started; both at most 100000000), "problem"?: text (<= 255)}
+ *
  *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "clock"?: time,
- *                            "ops": [op, ...]}
+ *                            "printer"?: printer, "ops": [op, ...]}
  *                           `clock` is the device's own clock as it sent (the
- *                           coordinator compares it with its own: skew alert)
+ *                           coordinator compares it with its own: skew alert);
+ *                           `printer` is the device's seat-card printer as its
+ *                           kiosk last saw it (absent: it has none)
  *                           at most 1000 ops (USHER_MAX_BATCH)
  *   POST /v1/sync response  {"cursor": int >= 0, "more": bool, "now"?: time,
  *                            "log"?: id, "verdicts": [verdict, ...],
@@ -198,6 +205,13 @@ static const field request_fields[] = {
     NUM(sync_request, "clock", F_TIME, 0, clock),
 };
 
+static const field printer_fields[] = {
+    STR(printer_report, "name", F_TEXT, REQ, name),
+    NUM(printer_report, "waiting", F_INT, 0, waiting),
+    NUM(printer_report, "printed", F_INT, 0, printed),
+    STR(printer_report, "problem", F_TEXT, 0, problem),
+};
+
 static const field response_fields[] = {
     NUM(sync_response, "cursor", F_INT, REQ, cursor),
     NUM(sync_response, "more", F_BOOL, REQ, more),
@@ -211,6 +225,7 @@ static const char op_kinds[] = OP_KIND_MAP(ONE_OF);
 static const char statuses[] = VERDICT_STATUS_MAP(ONE_OF);
 static const char reasons[] = REASON_MAP(ONE_OF);
 static const char alert_kinds[] = ALERT_KIND_MAP(ONE_OF);
+static const char printer_states[] = PRINTER_STATE_MAP(ONE_OF);
 #undef ONE_OF
 
 /* ---- decoding ---- */
@@ -634,6 +649,38 @@ void proto_sync_response_release(sync_response *r)
     r->nverdicts = r->nchanges = 0;
 }
 
+/* A device's printer report: the state by name, the fields, then the
+ * report's own rules (printer_report_ok) so that nothing else reads garbage. */
+static usher_err printer_decode(const json_t *j, printer_report *out, usher_errmsg *em)
+{
+    printer_report p;
+    const char *name = "";
+    memset(&p, 0, sizeof p);
+    usher_err err = need_object(j, "printer", "printer", em);
+    if (!err)
+        err = read_name(j, "printer", "state", true, &name, em);
+    int st = printer_state_parse(name);
+    if (!err && st < 0)
+        err = unknown_name(em, "printer", "state", name, printer_states);
+    if (!err)
+        err = read_fields(printer_fields, NFIELDS(printer_fields), "printer", j, &p, em);
+    if (err)
+        return err;
+    p.state = (printer_state)st;
+    if (!printer_name_ok(p.name))
+        return usher_fail(em, USHER_INVAL,
+                          "printer.name: \"%.40s\" is not a CUPS queue name (1 to 127 printable "
+                          "characters without spaces, '/', '#' or '\\')",
+                          p.name);
+    if (p.waiting > PRINTER_COUNT_MAX || p.printed > PRINTER_COUNT_MAX)
+        return usher_fail(em, USHER_INVAL, "printer.%s: at most %d",
+                          p.waiting > PRINTER_COUNT_MAX ? "waiting" : "printed", PRINTER_COUNT_MAX);
+    if (!printer_report_ok(&p))
+        return usher_fail(em, USHER_INVAL, "printer: not a printer report");
+    *out = p;
+    return USHER_OK;
+}
+
 usher_err proto_sync_request_decode(const char *body, size_t len, sync_request *out,
                                     usher_errmsg *em)
 {
@@ -647,6 +694,13 @@ usher_err proto_sync_request_decode(const char *body, size_t len, sync_request *
     err = read_fields(request_fields, NFIELDS(request_fields), "", root, &r, em);
     if (err)
         goto out;
+    const json_t *pr = json_object_get(root, "printer");
+    if (pr && !json_is_null(pr)) {
+        err = printer_decode(pr, &r.printer, em);
+        if (err)
+            goto out;
+        r.has_printer = true;
+    }
     err = decode_array(root, "ops", USHER_MAX_BATCH, sizeof(usher_op), op_decode_elem, &ops,
                        &r.nops, em);
     if (err)
@@ -895,8 +949,14 @@ static char *dump(json_t *obj)
 char *proto_sync_request_encode(const sync_request *r)
 {
     json_t *obj = json_object();
-    bool ok = obj && write_fields(obj, request_fields, NFIELDS(request_fields), r) &&
-              put_array(obj, "ops", r->ops, r->nops, sizeof *r->ops, op_encode_elem);
+    bool ok = obj && write_fields(obj, request_fields, NFIELDS(request_fields), r);
+    if (ok && r->has_printer) {
+        json_t *p = json_object();
+        ok = p && put(p, "state", json_string(printer_state_name(r->printer.state))) &&
+             write_fields(p, printer_fields, NFIELDS(printer_fields), &r->printer);
+        ok = put(obj, "printer", finish(p, ok));
+    }
+    ok = ok && put_array(obj, "ops", r->ops, r->nops, sizeof *r->ops, op_encode_elem);
     return dump(finish(obj, ok));
 }
 

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "op.h"
+#include "printer.h"
 #include "settings.h"
 
 /* Largest request or response body either end accepts. */
@@ -51,8 +52,10 @@ typedef struct sync_request {
     char device[USHER_DEVICE_SIZE]; /* optional; "" when absent */
     int64_t cursor;                 /* >= 0 */
     usher_op *ops;
-    size_t nops;   /* <= USHER_MAX_BATCH */
-    int64_t clock; /* the device's own wall clock as it sent this, ms; 0 = not sent */
+    size_t nops;            /* <= USHER_MAX_BATCH */
+    int64_t clock;          /* the device's own wall clock as it sent this, ms; 0 = not sent */
+    bool has_printer;       /* "printer" was there: the device has a seat-card printer */
+    printer_report printer; /* its report, when has_printer (printer_report_ok holds) */
 } sync_request;
 
 /* Response: {"verdicts": [...], "changes": [...], "cursor", "more", "event"?}. */

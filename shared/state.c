@@ -1113,7 +1113,7 @@ void state_get_stats(const state *st, int64_t now, state_stats *out)
         }
         out->tickets++;
         out->checked_in += t->checked_in_at != 0;
-        out->inside += t->checked_in_at != 0 && t->checked_out_at == 0;
+        out->inside += domain_ticket_inside(t);
     }
 }
 

@@ -375,6 +375,23 @@ static const char *const device_migrations[] = {
     "ALTER TABLE r_tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE s_tickets ADD COLUMN checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE s_tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n",
+
+    /* 8: the kiosk's seat-card printer: its state as the kiosk last saw it
+     * (one row; usher-syncd sends it with its syncs) and the cards still to
+     * print, oldest first, so that a restarted kiosk prints them. */
+    "CREATE TABLE printer(\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  state TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  waiting INTEGER NOT NULL DEFAULT 0,\n"
+    "  printed INTEGER NOT NULL DEFAULT 0,\n"
+    "  problem TEXT NOT NULL DEFAULT '',\n"
+    "  updated_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE print_queue(\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  card TEXT NOT NULL\n"
+    ");\n",
 };
 
 typedef struct kind_info {

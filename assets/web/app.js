@@ -44,6 +44,11 @@
   };
   var ROLE_TEXT = { kiosk: 'guest kiosk', door: 'door scanner', admin: 'organiser' };
   var DEVICE_STATUS_TEXT = { online: 'Online', offline: 'Offline', never: 'Never synced', disabled: 'Disabled' };
+  /* a device's seat-card printer, as /v1/devices' printer.state says */
+  var PRINTER_TEXT = {
+    ok: 'ready', unknown: 'not checked yet', stopped: 'stopped', offline: 'offline',
+    out_of_paper: 'out of paper', missing: 'not found in CUPS', no_cups: 'CUPS not answering'
+  };
   var ALERT_TEXT = {
     reseat: 'Re-seated',
     duplicate_checkin: 'Duplicate check-in',
@@ -84,6 +89,9 @@
     alertsSig: '', devicesSig: '',
     relCells: [],             /* [{el, ms}] "12 s ago" cells */
     search: '', searchTimer: null,
+    insideOnly: false,        /* the ticket list shows only guests inside now */
+    printerAlerts: 0,         /* printers failing for a while, shown with the alerts */
+    alertsShown: 0,           /* stored alerts in the list */
     missed: false             /* a change came before the map was built */
   };
 
@@ -141,6 +149,21 @@
     var day = { day: 'numeric', month: 'short', timeZone: o.timeZone };
     if (d.toLocaleDateString([], day) === now.toLocaleDateString([], day)) return time;
     return d.toLocaleDateString([], day) + ' ' + time;
+  }
+
+  /* "21:04" in the event's time zone (the guest list's "Left at"). */
+  function hhmm(ms) {
+    var o = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: EVENT_TZ };
+    try { return new Date(ms).toLocaleTimeString([], o); } catch (e) { o.timeZone = undefined; return new Date(ms).toLocaleTimeString([], o); }
+  }
+
+  /* A guest at the doors, from a /v1/tickets entry: inside now, left (and
+   * when), or not arrived; the coordinator's `inside` decides. */
+  function doorState(t) {
+    var outAt = parseTime(t.checked_out_at);
+    if (t.inside) return { key: 'inside', text: 'Inside' };
+    if (parseTime(t.checked_in_at) && outAt) return { key: 'left', text: 'Left at ' + hhmm(outAt) };
+    return { key: 'not-arrived', text: 'Not arrived' };
   }
 
   function ago(ms) {
@@ -427,7 +450,7 @@
       refreshStats();
       refreshAlerts();
       refreshDevices(); /* a change means some device just synced */
-      if (S.search || $('tickets-body').firstChild) refreshTickets();
+      if (S.search || S.insideOnly || $('tickets-body').firstChild) refreshTickets();
     });
     es.addEventListener('reset', function () {
       if (es === S.es) refreshAll();
@@ -461,7 +484,7 @@
     refreshStats(true);
     refreshAlerts(true);
     refreshDevices(true);
-    if (S.search || $('tickets-body').firstChild) refreshTickets(true);
+    if (S.search || S.insideOnly || $('tickets-body').firstChild) refreshTickets(true);
   }
 
   /* Patches the map at once from a change; the debounced re-read that
@@ -1424,7 +1447,8 @@
       li.appendChild(foot);
       ul.appendChild(li);
     });
-    $('alerts-empty').hidden = list.length > 0;
+    S.alertsShown = list.length;
+    $('alerts-empty').hidden = list.length > 0 || S.printerAlerts > 0;
     $('alerts-empty').textContent = showAcked ? 'No alerts.' : 'No open alerts.';
     if (hadFocus) ul.focus();
   }
@@ -1484,6 +1508,7 @@
       } else if (status === 'never') {
         td.appendChild(h('div', { 'class': 'muted small' }, d.role === 'admin' ? 'organiser token' : 'not set up yet'));
       }
+      if (d.printer) td.appendChild(printerLine(d.printer));
       tr.appendChild(td);
       /* operations stuck on a device that went offline are what matters here */
       var tdP = h('td', { 'class': 'num' + (pending && status === 'offline' ? ' warn' : '') }, pending.toLocaleString());
@@ -1492,14 +1517,58 @@
       body.appendChild(tr);
     });
     $('devices-empty').hidden = list.length > 0;
+    renderPrinterAlerts(list);
+  }
+
+  function cardsText(n) {
+    return n + ' card' + (n === 1 ? '' : 's') + ' waiting';
+  }
+
+  /* "Printer offline · 3 cards waiting" under a device's status. */
+  function printerLine(p) {
+    var waiting = num(p.waiting);
+    var text = 'Printer ' + (PRINTER_TEXT[p.state] || p.state || '?') + (waiting ? ' · ' + cardsText(waiting) : '');
+    var div = h('div', { 'class': 'small printer-line' + (p.failing ? ' warn' : ''), 'data-printer': p.state || '' }, text);
+    div.title = (p.name ? 'CUPS queue ' + p.name + '. ' : '') + (p.problem ? p.problem + '. ' : '') +
+      num(p.printed) + ' printed since the kiosk started';
+    return div;
+  }
+
+  /* Printers failing for a while (the coordinator says when: alert): shown
+   * above the stored alerts until they print again; nothing to acknowledge. */
+  function renderPrinterAlerts(list) {
+    var ul = $('printer-alerts');
+    clear(ul);
+    list.forEach(function (d) {
+      var p = d.printer;
+      if (!p || !p.alert) return;
+      var li = h('li', { 'class': 'alert', 'data-kind': 'printer' });
+      var head = h('div', { 'class': 'alert-head' });
+      head.appendChild(h('span', { 'class': 'alert-kind' }, 'Printer failing'));
+      head.appendChild(h('span', { 'class': 'mono' }, d.id));
+      li.appendChild(head);
+      var since = parseTime(p.failing_since);
+      var waiting = num(p.waiting);
+      li.appendChild(h('p', { 'class': 'alert-text' }, 'The seat-card printer ' + (p.name || '') + ' at ' + d.id + ' has been ' +
+        (PRINTER_TEXT[p.state] || p.state) + (since ? ' since ' + clock(since) : '') +
+        (waiting ? ': ' + cardsText(waiting) : '') + (p.problem ? ' (' + p.problem + ')' : '') +
+        '. Check the printer (paper, cable, power); the cards print when it is back.'));
+      ul.appendChild(li);
+    });
+    ul.hidden = !ul.firstChild;
+    S.printerAlerts = ul.childNodes.length;
+    $('alerts-empty').hidden = S.alertsShown > 0 || S.printerAlerts > 0;
   }
 
   /* ---- tickets -------------------------------------------------------------- */
 
   var refreshTickets = refresher(function () {
-    var epoch = S.epoch, q = S.search;
-    return api('/v1/tickets' + (q ? '?q=' + encodeURIComponent(q) : '')).then(function (data) {
-      if (epoch === S.epoch && q === S.search) renderTickets(data || {}, q);
+    var epoch = S.epoch, q = S.search, inside = S.insideOnly;
+    var args = [];
+    if (q) args.push('q=' + encodeURIComponent(q));
+    if (inside) args.push('inside=1');
+    return api('/v1/tickets' + (args.length ? '?' + args.join('&') : '')).then(function (data) {
+      if (epoch === S.epoch && q === S.search && inside === S.insideOnly) renderTickets(data || {}, q, inside);
     }).catch(function (err) {
       if (err.code !== 'stale') showMsg($('tickets-msg'), err.message, 'error');
     });
@@ -1522,7 +1591,7 @@
     refreshTickets(true);
   }
 
-  function renderTickets(data, q) {
+  function renderTickets(data, q, inside) {
     var list = Array.isArray(data.tickets) ? data.tickets : [];
     var total = num(data.total);
     var body = $('tickets-body');
@@ -1553,10 +1622,11 @@
       var tdIn = h('td', inAt ? null : { 'class': 'muted' }, inAt ? clock(inAt) : '—');
       if (inAt && t.checkin_device) tdIn.appendChild(h('div', { 'class': 'muted small' }, 'at ' + t.checkin_device));
       tr.appendChild(tdIn);
-      var status = t.revoked ? 'Revoked' : inAt ? 'Checked in' : t.seat ? 'Seated' : 'Not seated';
-      var stKey = t.revoked ? 'revoked' : inAt ? 'checked-in' : t.seat ? 'taken' : 'free';
+      /* the door state, live: inside / left at 21:04 / not arrived */
+      var ds = t.revoked ? { key: 'revoked', text: 'Revoked' } : doorState(t);
       var tdSt = h('td');
-      tdSt.appendChild(h('span', { 'class': 'pill', 'data-state': stKey }, status));
+      tdSt.appendChild(h('span', { 'class': 'pill door-state', 'data-state': ds.key }, ds.text));
+      if (ds.key === 'left' && t.checkout_device) tdSt.appendChild(h('div', { 'class': 'muted small' }, 'by ' + t.checkout_device));
       tr.appendChild(tdSt);
       var tdAct = h('td', { 'class': 'actions-cell' });
       if (!t.revoked) {
@@ -1578,8 +1648,11 @@
       body.appendChild(tr);
     });
     var summary;
-    if (!total) summary = q ? 'No ticket matches "' + q + '".'
+    if (!total && inside) summary = q ? 'Nobody inside matches "' + q + '".' : 'Nobody is inside now.';
+    else if (!total) summary = q ? 'No ticket matches "' + q + '".'
       : 'No tickets yet. Import the guest list with usher-coord tickets import (a CSV of ticket_number,full_name[,class]).';
+    else if (inside) summary = total.toLocaleString() + (total === 1 ? ' guest' : ' guests') + ' inside now' + (q ? ' matching "' + q + '"' : '') +
+      (total > list.length ? '; showing the first ' + list.length + '.' : '.');
     else if (total > list.length) summary = 'Showing the first ' + list.length + ' of ' + total.toLocaleString() + (q ? ' matching tickets.' : ' tickets; search to narrow down.');
     else summary = total.toLocaleString() + (q ? ' matching ticket' : ' ticket') + (total === 1 ? '.' : 's.');
     $('tickets-summary').textContent = summary;
@@ -1662,6 +1735,10 @@
     });
     $('search').addEventListener('input', onSearchInput);
     $('search-form').addEventListener('submit', onSearchSubmit);
+    $('inside-only').addEventListener('change', function () {
+      S.insideOnly = $('inside-only').checked;
+      refreshTickets(true);
+    });
     wireImport();
     $('alerts-link').addEventListener('click', function (ev) {
       ev.preventDefault();

@@ -10,6 +10,7 @@
 
 #include "coord_export.h"
 #include "coord_import.h"
+#include "coord_printers.h"
 #include "coord_snapshot.h"
 #include "guest_find.h"
 #include "protocol.h"
@@ -183,6 +184,8 @@ static void api_sync(http_request *req, http_reply *r)
         goto out;
     }
     engine_device_seen(req->e, req->dev.id, sr.cursor, (int64_t)sr.nops, sr.clock);
+    coord_printers_report(req->printers, req->dev.id, sr.has_printer ? &sr.printer : NULL,
+                          timestamp_now_ms());
     http_submit(req, sr.ops, sr.nops, sr.cursor, finish_sync);
     sr.ops = NULL; /* owned by the connection now */
 out:
@@ -468,13 +471,16 @@ static void api_seats(http_request *req, http_reply *r)
 static json_t *ticket_json(const ticket_state *t)
 {
     /* Absent values are null, as in the change log: an unseated ticket's seat,
-     * the check-in of one never scanned. */
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:s, s:b}", "code", t->code, "name",
-                     t->name, "class", t->klass, "seat",
+     * the check-in of one never scanned, the exit of one not out. */
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:s, s:b, s:o, s:o, s:b}", "code",
+                     t->code, "name", t->name, "class", t->klass, "seat",
                      t->seat[0] ? json_string(t->seat) : json_null(), "checked_in_at",
                      time_or_null(t->checked_in_at), "checkin_device",
                      t->checkin_device[0] ? json_string(t->checkin_device) : json_null(), "revoked",
-                     t->revoked, "note", t->note, "attention", t->attention);
+                     t->revoked, "note", t->note, "attention", t->attention, "checked_out_at",
+                     time_or_null(t->checked_out_at), "checkout_device",
+                     t->checkout_device[0] ? json_string(t->checkout_device) : json_null(),
+                     "inside", domain_ticket_inside(t));
 }
 
 static void api_tickets(http_request *req, http_reply *r)
@@ -488,11 +494,17 @@ static void api_tickets(http_request *req, http_reply *r)
         http_error(r, 400, "invalid", "q: not valid UTF-8");
         return;
     }
+    const char *inside = http_query(req, "inside");
+    if (inside && strcmp(inside, "0") && strcmp(inside, "1")) {
+        http_error(r, 400, "invalid", "inside: 1 (only guests inside now) or 0");
+        return;
+    }
+    guest_filter filter = inside && !strcmp(inside, "1") ? GUEST_INSIDE : GUEST_ALL;
     /* guest_find.h decides what matches: case and accents in every script */
     int idx[SEARCH_LIMIT];
     json_t *arr = json_array();
     const state *st = engine_read_begin(req->e);
-    size_t total = guest_find(st, q, idx, SEARCH_LIMIT);
+    size_t total = guest_find(st, q, filter, idx, SEARCH_LIMIT);
     for (size_t i = 0; i < total && i < SEARCH_LIMIT; i++)
         json_array_append_new(arr, ticket_json(state_ticket(st, idx[i])));
     engine_read_end(req->e);
@@ -642,8 +654,9 @@ static void api_stats(http_request *req, http_reply *r)
 typedef struct db_read {
     const char *key; /* the reply's {key: out} */
     json_t *out;
-    bool open_only; /* alerts: ?open=1 */
-    int64_t id;     /* alert id for acks */
+    coord_printers *printers; /* devices: their printers */
+    bool open_only;           /* alerts: ?open=1 */
+    int64_t id;               /* alert id for acks */
 } db_read;
 
 static void db_read_free(void *p)
@@ -678,6 +691,19 @@ static usher_err read_alerts(coorddb *db, void *arg)
     return USHER_OK;
 }
 
+/* A device's printer as /v1/devices shows it: its report, when that came,
+ * since when it has been failing (null: it is fine) and whether that is an
+ * alert (failing for serve --printer-alert seconds). */
+static json_t *printer_json(const coord_printer *cp)
+{
+    const printer_report *p = &cp->report;
+    return json_pack("{s:s, s:s, s:b, s:I, s:I, s:s, s:o, s:o, s:b}", "name", p->name, "state",
+                     printer_state_name(p->state), "failing", printer_state_failing(p->state),
+                     "waiting", (json_int_t)p->waiting, "printed", (json_int_t)p->printed,
+                     "problem", p->problem, "seen_at", time_or_null(cp->seen_at), "failing_since",
+                     time_or_null(cp->failing_since), "alert", cp->alert);
+}
+
 static usher_err read_devices(coorddb *db, void *arg)
 {
     db_read *d = arg;
@@ -688,14 +714,18 @@ static usher_err read_devices(coorddb *db, void *arg)
         return err;
     int64_t now = timestamp_now_ms();
     d->out = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            d->out,
+    for (size_t i = 0; i < n; i++) {
+        json_t *o =
             json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b}", "id", ds[i].id, "role",
                       role_name(ds[i].role), "last_seen", time_or_null(ds[i].last_seen), "online",
                       ds[i].last_seen && now - ds[i].last_seen < ENGINE_ONLINE_WINDOW_MS, "cursor",
                       (json_int_t)ds[i].cursor, "pending", (json_int_t)ds[i].pending, "disabled",
-                      ds[i].disabled));
+                      ds[i].disabled);
+        coord_printer cp;
+        if (o && coord_printers_get(d->printers, ds[i].id, now, &cp))
+            json_object_set_new(o, "printer", printer_json(&cp));
+        json_array_append_new(d->out, o);
+    }
     free(ds);
     return USHER_OK;
 }
@@ -756,6 +786,7 @@ static void db_list(http_request *req, http_reply *r, usher_err (*fn)(coorddb *,
         return;
     }
     d->key = key;
+    d->printers = req->printers;
     const char *open = http_query(req, "open");
     d->open_only = open && !strcmp(open, "1");
     http_submit_db(req, fn, d, db_read_free, finish_list);
@@ -1179,6 +1210,18 @@ static void api_metrics(http_request *req, http_reply *r)
                (uint64_t)s.checked_in);
     metric_u64(f, "usher_inside", "gauge",
                "Tickets inside now: checked in and not checked out since.", (uint64_t)s.inside);
+    coord_printers_counts pc;
+    coord_printers_count(req->printers, timestamp_now_ms(), &pc);
+    metric_u64(f, "usher_printers", "gauge", "Devices with a seat-card printer.",
+               (uint64_t)pc.printers);
+    metric_u64(f, "usher_printers_failing", "gauge",
+               "Seat-card printers that cannot print now (offline, out of paper, stopped).",
+               (uint64_t)pc.failing);
+    metric_u64(f, "usher_printers_alerting", "gauge",
+               "Seat-card printers failing for longer than serve --printer-alert.",
+               (uint64_t)pc.alerting);
+    metric_u64(f, "usher_printer_cards_waiting", "gauge",
+               "Seat cards waiting for their printer, on every device.", (uint64_t)pc.waiting);
     if (fclose(f) != 0 || !buf) {
         free(buf);
         http_error(r, 500, "internal", "out of memory");

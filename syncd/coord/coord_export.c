@@ -16,6 +16,26 @@ typedef struct export_def {
     unsigned local_cols; /* bit i: column i holds ms to print in the event's zone */
 } export_def;
 
+/* When an op in the log happened by the coordinator's clock, in SQL both
+ * stores read (the op log as `o`): op_happened_at, received_at less the
+ * outbox wait, clamped. */
+#define O_HAPPENED                                                                                 \
+    "(o.received_at - CASE WHEN o.wait_ms < 0 THEN 0 WHEN o.wait_ms > o.received_at THEN "         \
+    "o.received_at ELSE o.wait_ms END)"
+
+/* One row per pass through a door, in time order: check-ins from their
+ * table, exits (accepted checkout ops) from the op log. A re-entry is an `in`
+ * row (not a duplicate) after an `out` of the same ticket. */
+static const char checkins_sql[] =
+    "SELECT x.ticket, COALESCE(t.name, ''), x.device, x.at, x.duplicate, x.manual, x.at, "
+    "x.direction, CASE WHEN x.direction = 'in' AND x.duplicate = 0 AND EXISTS (SELECT 1 FROM ops o "
+    "WHERE o.ticket = x.ticket AND o.ticket <> '' AND o.kind = 'checkout' AND o.status = "
+    "'accepted' AND " O_HAPPENED " <= x.at) THEN 1 ELSE 0 END "
+    "FROM (SELECT ticket, device, at, duplicate, manual, 'in' AS direction, id AS n FROM checkins "
+    "UNION ALL SELECT o.ticket, o.device, " O_HAPPENED ", 0, 0, 'out', o.seq FROM ops o "
+    "WHERE o.kind = 'checkout' AND o.status = 'accepted') x "
+    "LEFT JOIN tickets t ON t.code = x.ticket ORDER BY x.at, x.n";
+
 /* The RFC 3339 columns stay as they were (scripts read them); the *_local
  * columns at the end are for people: "2026-12-02 19:42:05" in the event's
  * time zone (zone_use). */
@@ -26,10 +46,8 @@ static const export_def exports[] = {
      "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked, note, attention, "
      "checked_in_at, checked_out_at, checkout_device, checked_out_at FROM tickets ORDER BY code",
      (1u << 4) | (1u << 10), (1u << 9) | (1u << 12)},
-    {"checkins", "ticket_number,full_name,device,at,duplicate,manual,at_local",
-     "SELECT c.ticket, COALESCE(t.name, ''), c.device, c.at, c.duplicate, c.manual, c.at "
-     "FROM checkins c LEFT JOIN tickets t ON t.code = c.ticket ORDER BY c.at, c.id",
-     1u << 3, 1u << 6},
+    {"checkins", "ticket_number,full_name,device,at,duplicate,manual,at_local,direction,reentry",
+     checkins_sql, 1u << 3, 1u << 6},
     {"alerts",
      "id,kind,ticket_number,seat,other_seat,device,other_device,at,other_at,created_at,acked_at,"
      "note,at_local",

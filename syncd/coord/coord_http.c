@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "coord_gzip.h"
+#include "coord_printers.h"
 #include "coord_snapshot.h"
 #include "protocol.h"
 #include "text.h"
@@ -93,6 +94,7 @@ struct coord_server {
     uint32_t nslots, free_slot;
     limits *lim;
     snapcache *snaps;
+    coord_printers *printers;
     pthread_mutex_t conn_lock; /* conns and each conn_rec's phase */
     conn_rec *conns;
     int watch_fd, wake_fd; /* the watcher thread's epoll set and its eventfd */
@@ -911,6 +913,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     req->mc = mc;
     req->e = s->e;
     req->snaps = s->snaps;
+    req->printers = s->printers;
     req->conn = cs;
     if (strncmp(url, "/v1/", 4) != 0 && strcmp(url, "/metrics") != 0 &&
         strcmp(url, "/healthz") != 0) {
@@ -1068,6 +1071,7 @@ static void server_release(coord_server *s)
         close(s->wake_fd);
     limits_free(s->lim);
     snapcache_free(s->snaps);
+    coord_printers_free(s->printers);
     free(s->slots);
     pthread_mutex_destroy(&s->hub_lock);
     pthread_mutex_destroy(&s->conn_lock);
@@ -1104,7 +1108,9 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->snaps =
         snapcache_new(cfg->snapshot_page ? cfg->snapshot_page : SNAP_PAGE_DEFAULT, SNAP_REUSE_MS);
-    if (!s->snaps) {
+    s->printers = coord_printers_new(cfg->printer_alert_ms > 0 ? cfg->printer_alert_ms
+                                                               : COORD_PRINTER_ALERT_MS);
+    if (!s->snaps || !s->printers) {
         err = usher_fail(em, USHER_NOMEM, "out of memory");
         goto fail;
     }

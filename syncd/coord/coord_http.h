@@ -37,6 +37,9 @@ typedef struct coord_server_config {
      * server knows no route of the API, so the API's file may use this one's
      * helpers below without either depending on the other both ways. */
     void (*api)(struct http_request *req, struct http_reply *r);
+    /* A device's printer failing this long is an alert (coord_printers.h;
+     * 0 = COORD_PRINTER_ALERT_MS). */
+    int64_t printer_alert_ms;
 } coord_server_config;
 
 /* Starts serving; engine is borrowed. */
@@ -77,8 +80,9 @@ typedef struct http_request {
     coord_device dev; /* the authenticated device */
     struct MHD_Connection *mc;
     engine *e;
-    struct snapcache *snaps; /* the snapshot's pages, built once per cursor */
-    void *conn;              /* the server's per-connection state */
+    struct snapcache *snaps;         /* the snapshot's pages, built once per cursor */
+    struct coord_printers *printers; /* the devices' printers, as their syncs report them */
+    void *conn;                      /* the server's per-connection state */
 } http_request;
 
 /* True when the request's Accept-Encoding takes gzip. */

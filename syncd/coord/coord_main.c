@@ -20,6 +20,7 @@
 #include "coord_export.h"
 #include "coord_http.h"
 #include "coord_import.h"
+#include "coord_printers.h"
 #include "coord_qr.h"
 #include "coord_snapshot.h"
 #include "coorddb.h"
@@ -955,7 +956,8 @@ static int cmd_serve(int argc, char **argv)
                                      {"header-timeout", true},
                                      {"body-timeout", true},
                                      {"recent-ops", true},
-                                     {"snapshot-page", true}};
+                                     {"snapshot-page", true},
+                                     {"printer-alert", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
@@ -964,6 +966,7 @@ static int cmd_serve(int argc, char **argv)
           "                         [--max-streams 12000] [--streams-per-device 8]\n"
           "                         [--header-timeout 10] [--body-timeout 30]\n"
           "                         [--recent-ops 8192] [--snapshot-page 5000]\n"
+          "                         [--printer-alert 60]\n"
           "Serves the sync protocol, the organisers' API and the dashboard (open\n"
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
           "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
@@ -979,7 +982,9 @@ static int cmd_serve(int argc, char **argv)
           "for retried ops; older ones are found in the database.\n"
           "--snapshot-page N (default 5000): changes in each page of the snapshot a\n"
           "joining device fetches (built once, gzipped, shared by devices joining\n"
-          "together).\n");
+          "together).\n"
+          "--printer-alert S (default 60): a kiosk's seat-card printer failing (offline,\n"
+          "out of paper, stopped) for S seconds is an alert on the dashboard.\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -1009,6 +1014,9 @@ static int cmd_serve(int argc, char **argv)
     if (GET("snapshot-page") &&
         !text_parse_i64(GET("snapshot-page"), 1, SNAP_PAGE_MAX, &snapshot_page))
         return fail("--snapshot-page: a whole number from 1 to %d", SNAP_PAGE_MAX);
+    int64_t printer_alert = COORD_PRINTER_ALERT_MS / 1000;
+    if (GET("printer-alert") && !text_parse_i64(GET("printer-alert"), 1, 86400, &printer_alert))
+        return fail("--printer-alert: seconds from 1 to 86400");
     const char *reseat = GET("reseat") ? GET("reseat") : "nearest";
     if (strcmp(reseat, "nearest") && strcmp(reseat, "none"))
         return fail("--reseat: nearest or none");
@@ -1065,7 +1073,8 @@ static int cmd_serve(int argc, char **argv)
                               .tls_key_pem = key,
                               .limits = lim,
                               .snapshot_page = (size_t)snapshot_page,
-                              .api = coord_api_dispatch};
+                              .api = coord_api_dispatch,
+                              .printer_alert_ms = printer_alert * 1000};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;

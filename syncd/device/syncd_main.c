@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "journal.h"
+#include "journal_print.h"
 #include "layout.h"
 #include "protocol.h"
 #include "sdnotify.h"
@@ -355,8 +356,15 @@ static round_result exchange(syncd *s, bool *again)
      * (op_happened_at); the device's `at` is only a record. */
     int64_t sent = timestamp_now_ms();
     syncd_plan_waits(ops, nops, sent + s->clock_offset);
-    sync_request req = {{0}, journal_cursor(s->j), ops, nops, sent > 0 ? sent : 1};
+    sync_request req = {
+        .cursor = journal_cursor(s->j), .ops = ops, .nops = nops, .clock = sent > 0 ? sent : 1};
     text_copy(req.device, sizeof req.device, s->id.device);
+    /* The kiosk's printer goes with every sync (a kiosk without one has no
+     * row); a journal that cannot say is no reason to stop syncing. */
+    if (journal_print_report(s->j, &req.printer, &req.has_printer, &em)) {
+        say("cannot read the printer's state: %s", em.text);
+        req.has_printer = false;
+    }
     char *body = proto_sync_request_encode(&req);
     char *resp = NULL;
     size_t len = 0;

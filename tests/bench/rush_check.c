@@ -155,7 +155,7 @@ static int replay(rush *r, tally *t, int64_t *replayed, char *why, size_t whysiz
             }
             free(es);
             if (nops) {
-                sync_request req = {{0}, before, ops, nops, 0};
+                sync_request req = {.cursor = before, .ops = ops, .nops = nops};
                 char *body = proto_sync_request_encode(&req), *resp = NULL;
                 sync_response sr;
                 long st = body ? bench_http(url, r->admin_token, body, &resp, 30.0) : 0;

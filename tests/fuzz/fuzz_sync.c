@@ -19,7 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sync_request rq2 = {0};
         if (again) {
             if (proto_sync_request_decode(again, strlen(again), &rq2, &em) != USHER_OK ||
-                rq2.nops != rq.nops || rq2.cursor != rq.cursor)
+                rq2.nops != rq.nops || rq2.cursor != rq.cursor ||
+                rq2.has_printer != rq.has_printer ||
+                (rq.has_printer && (rq2.printer.state != rq.printer.state ||
+                                    rq2.printer.waiting != rq.printer.waiting ||
+                                    strcmp(rq2.printer.name, rq.printer.name) != 0)))
                 abort(); /* decode(encode(x)) must be x */
             proto_sync_request_release(&rq2);
         }

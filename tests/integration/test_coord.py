@@ -1807,7 +1807,8 @@ def test_organiser_api(env):
     eq(j["total"], 1, "search by code")
     eq(j["tickets"][0], {"code": "GALA-0005", "name": "José Álvarez", "class": "Regular", "seat": "T05-01",
                          "checked_in_at": j["tickets"][0]["checked_in_at"], "checkin_device": "door1",
-                         "revoked": False, "note": "", "attention": False}, "search result")
+                         "revoked": False, "note": "", "attention": False, "checked_out_at": None,
+                         "checkout_device": None, "inside": True}, "search result")
     check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", j["tickets"][0]["checked_in_at"] or ""),
           "checked_in_at is RFC 3339: %r" % j["tickets"][0]["checked_in_at"])
     eq(search("gala-001")["total"], 3, "lower-case code search")
@@ -2101,6 +2102,95 @@ def test_checkins_list_revoked_scans(env):
     eq([(x["ticket_number"], x["device"], x["duplicate"]) for x in rows],
        [("GALA-0003", "door1", "0"), ("GALA-0003", "door2", "1")], "checkins.csv: check-ins only")
     eq(get_json(p, "/v1/stats", a)["checked_in"], 1, "a revoked scan checks nobody in")
+
+
+def test_checkins_export_lists_exits(env):
+    """checkins.csv is the door's log, one row per pass in time order: each
+    check-in (`in`), each exit (`out`, with its time and door) and a re-entry
+    as a new `in` row marked `reentry`; a refused checkout (not inside) is not
+    a row. The dashboard's download and `usher-coord export` give the same."""
+    env.setup()
+    a, d = env.tokens["admin1"], env.tokens["door1"]
+    d2 = env.add_device("exit1", "door")
+    p = env.serve().port
+    steps = [(d, "checkin", "GALA-0003", ("accepted", None)),
+             (d2, "checkout", "GALA-0003", ("accepted", None)),
+             (d2, "checkout", "GALA-0004", ("rejected", "not_inside")),
+             (d, "checkin", "GALA-0003", ("accepted", None)),
+             (d, "checkin", "GALA-0004", ("accepted", None))]
+    for token, kind, code, want in steps:
+        v = one_verdict(p, token, op(kind, ticket=code))
+        eq((v["status"], v.get("reason")), want, "%s of %s" % (kind, code))
+        time.sleep(0.005)  # arrival times are milliseconds: two in one would tie
+    r = call(p, "GET", "/v1/export/checkins.csv", token=a)
+    eq(r.status, 200, "checkins.csv")
+    rows = list(csv.DictReader(io.StringIO(r.body.decode("utf-8"), newline="")))
+    li, on = "李小龙", "O'Neill, Siobhán"
+    want = [("GALA-0003", li, "door1", "in", "0"), ("GALA-0003", li, "exit1", "out", "0"),
+            ("GALA-0003", li, "door1", "in", "1"), ("GALA-0004", on, "door1", "in", "0")]
+    eq([(x["ticket_number"], x["full_name"], x["device"], x["direction"], x["reentry"]) for x in rows],
+       want, "checkins.csv: ins, the exit and the re-entry, in time order")
+    eq([x["at"] for x in rows], sorted(x["at"] for x in rows), "rows in time order")
+    check(all(x["at"] and x["at_local"] for x in rows), "every row has its times: %r" % rows)
+    eq(env.export("checkins"), rows, "usher-coord export checkins, while serving")
+
+
+def test_device_printer_status(env):
+    """A device's sync carries its seat-card printer; /v1/devices shows it
+    with since when it has been failing (the coordinator's clock) and an
+    alert after serve --printer-alert seconds; back to ok clears both; a
+    sync without one forgets it. A garbage printer field refuses the whole
+    sync (400) and changes nothing: not the printer, not the ops with it."""
+    env.setup()
+    a, d = env.tokens["admin1"], env.tokens["door1"]
+    p = env.serve("--printer-alert", "1").port
+
+    def printer():
+        return {x["id"]: x for x in get_json(p, "/v1/devices", a)["devices"]}["door1"].get("printer")
+
+    def send(pr, ops=(), status=200):
+        body = {"cursor": 0, "ops": list(ops)}
+        if pr is not None:
+            body["printer"] = pr
+        r = call(p, "POST", "/v1/sync", body, d)
+        eq(r.status, status, "sync with printer %r (body %r)" % (pr, r.body[:300]))
+        return r
+
+    eq(printer(), None, "no printer before any sync")
+    off = {"state": "offline", "name": "door-printer", "waiting": 3, "printed": 1,
+           "problem": "offline (offline-report)"}
+    send(off)
+    got = printer()
+    eq({k: got[k] for k in ("name", "state", "failing", "waiting", "printed", "problem", "alert")},
+       {"name": "door-printer", "state": "offline", "failing": True, "waiting": 3, "printed": 1,
+        "problem": "offline (offline-report)", "alert": False}, "the offline printer")
+    check(got["failing_since"] and got["seen_at"], "failing_since and seen_at: %r" % got)
+    first = got["failing_since"]
+    time.sleep(1.2)
+    send(dict(off, waiting=4))
+    got = printer()
+    eq((got["waiting"], got["failing_since"], got["alert"]), (4, first, True),
+       "still failing since the first report: an alert after --printer-alert 1")
+    metrics = call(p, "GET", "/metrics").text()
+    for line in ("usher_printers_failing 1", "usher_printers_alerting 1", "usher_printer_cards_waiting 4"):
+        check(line in metrics.splitlines(), "/metrics has %r" % line)
+
+    # garbage: refused whole, nothing changes
+    for bad in ("offline", {"state": "on fire", "name": "door-printer"}, {"state": "ok"},
+                {"state": "ok", "name": "two words"}, {"state": "ok", "name": "p", "waiting": -1},
+                {"state": "ok", "name": "p", "waiting": "many"}, {"state": "ok", "name": "p", "printed": 10 ** 12},
+                {"state": "ok", "name": "p", "problem": "bell\u0007"}, ["ok"]):
+        r = send(bad, ops=[op("checkin", ticket="GALA-0003")], status=400)
+        check("printer" in r.json().get("message", ""), "the refusal names the printer: %r" % r.body[:200])
+        eq(printer(), got, "the printer after a garbage report %r" % (bad,))
+    eq(get_json(p, "/v1/stats", a)["checked_in"], 0, "the check-in sent with garbage was not applied")
+
+    send({"state": "ok", "name": "door-printer", "printed": 5})
+    got = printer()
+    eq((got["state"], got["failing"], got["failing_since"], got["alert"], got["waiting"]),
+       ("ok", False, None, False, 0), "back to ok: no alert")
+    send(None)
+    eq(printer(), None, "a sync without a printer: none")
 
 
 def test_ticket_seat_null(env):

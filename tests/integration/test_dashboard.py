@@ -74,7 +74,7 @@ def seats(coord, env):
     return {s["id"]: s for s in it.get_list(coord.port, "/v1/seats", env.tokens["admin"], "seats")}
 
 
-def start(env, width=1280, height=800):
+def start(env, width=1280, height=800, serve_args=()):
     """An event with GUESTS, an admin, a kiosk and a door; usher-coord serving
     the dashboard from assets/web; Chromium with a window of width x height.
     Returns (coord, page)."""
@@ -92,7 +92,7 @@ def start(env, width=1280, height=800):
     for name, role in (("admin", "admin"), ("kiosk-1", "kiosk"), ("door-1", "door")):
         env.add_device(name, role)
     check(os.path.isfile(os.path.join(WEB, "index.html")), "no dashboard at %s" % WEB)
-    coord = env.coord(extra=("--web", WEB))
+    coord = env.coord(extra=("--web", WEB) + tuple(serve_args))
     page = browser.Browser(binary, env.path("chromium.log"), width, height, preexec_fn=it.die_with_parent,
                            timeout=slow(30))
     env.pages.append(page)
@@ -402,6 +402,95 @@ def too_wide(page):
                      " var b = e.getBoundingClientRect(); return b.width > 0 && b.right > %d.5; })"
                      ".slice(0, 5).map(function (e) { return e.tagName + '#' + e.id + '.' + e.className"
                      " + ' ' + Math.round(e.getBoundingClientRect().right); })" % PHONE[0])
+
+
+def row_text_js(code):
+    return ("(function () { var r = Array.from(document.querySelectorAll('#tickets-body tr')).filter("
+            "function (tr) { return tr.firstChild && tr.firstChild.textContent === %s; })[0];"
+            " return r ? r.textContent.replace(/\\s+/g, ' ').trim() : null; })()" % json.dumps(code))
+
+
+def test_guest_inside_then_left(env):
+    """The guest list shows each guest at the doors, live: Not arrived, Inside
+    after a door's check-in, "Left at HH:MM" (and by which door) after an exit
+    scan, Inside again after a re-entry; "Inside now" lists only those inside,
+    from the coordinator (/v1/tickets?inside=1)."""
+    coord, page = start(env)
+    admin = env.tokens["admin"]
+    door = env.tokens["door-1"]
+    exit_door = env.add_device("exit-1", "door")
+    open_dashboard(coord, page, admin)
+    row = row_text_js("GALA-0003")
+    page.wait("/Not arrived/.test(%s)" % row, slow(10), "GALA-0003 not arrived", show=row)
+    accepted(coord, door, op("checkin", ticket="GALA-0003"))
+    accepted(coord, door, op("checkin", ticket="GALA-0005"))
+    page.wait("/Inside/.test(%s)" % row, slow(10), "GALA-0003 inside after the check-in", show=row)
+    accepted(coord, exit_door, op("checkout", ticket="GALA-0003"))
+    got = page.wait("(function () { var t = %s; return /Left at \\d\\d:\\d\\d\\s*by exit-1/.test(t) ? t : null; })()"
+                    % row, slow(10), "GALA-0003 left, with the time and the door", show=row)
+    t = [x for x in it.get_list(coord.port, "/v1/tickets?q=GALA-0003", admin, "tickets")][0]
+    eq((t["inside"], t["checkout_device"]), (False, "exit-1"), "the coordinator's GALA-0003")
+    check(t["checked_out_at"], "checked_out_at in /v1/tickets")
+    check("Inside" not in got, "a guest who left is not shown inside: %r" % got)
+
+    # "Inside now": only GALA-0005; the others drop out of the list
+    click(page, "#inside-only")
+    page.wait("document.getElementById('tickets-summary').textContent === '1 guest inside now.'", slow(10),
+              "the inside filter's count", show="document.getElementById('tickets-summary').textContent")
+    codes = page.eval("Array.from(document.querySelectorAll('#tickets-body tr')).map(function (tr)"
+                      " { return tr.firstChild.textContent; })")
+    eq(codes, ["GALA-0005"], "the list filtered to guests inside")
+    # a re-entry shows at once in the filtered list
+    accepted(coord, door, op("checkin", ticket="GALA-0003"))
+    page.wait("document.querySelectorAll('#tickets-body tr').length === 2", slow(10),
+              "GALA-0003 back inside, in the filtered list")
+    page.wait("/Inside/.test(%s)" % row, slow(10), "GALA-0003 inside again", show=row)
+    # the filter off: every ticket again
+    click(page, "#inside-only")
+    page.wait("document.querySelectorAll('#tickets-body tr').length === %d" % len(GUESTS), slow(10),
+              "every ticket with the filter off")
+    r = it.http_call(coord.port, "GET", "/v1/tickets?inside=yes", admin)
+    eq(r[0], 400, "inside=yes refused")
+    no_page_problems(page)
+
+
+def test_printer_status(env):
+    """A door's sync says its seat-card printer is offline with cards
+    waiting (the field usher-syncd sends, shared/protocol.c): the devices
+    table shows "Printer offline · 3 cards waiting"; failing longer than
+    serve --printer-alert, it is an alert beside the others; printing again,
+    the alert goes and the line says ready."""
+    coord, page = start(env, serve_args=("--printer-alert", "2"))
+    door = env.tokens["door-1"]
+    open_dashboard(coord, page, env.tokens["admin"])
+    printer = {"state": "offline", "name": "door-printer", "waiting": 3, "printed": 12,
+               "problem": "offline (offline-report)"}
+
+    def report(p):
+        status, _, body = it.http_call(coord.port, "POST", "/v1/sync", door,
+                                       json.dumps({"cursor": 0, "ops": [], "printer": p}))
+        eq(status, 200, "the door's sync (body %r)" % body[:300])
+
+    report(printer)
+    line = ("(function () { var e = document.querySelector('#devices-body .printer-line');"
+            " return e ? e.textContent : null; })()")
+    page.wait("%s === 'Printer offline · 3 cards waiting'" % line, slow(15), "the door's printer line", show=line)
+    eq(page.eval("document.querySelector('#devices-body .printer-line').classList.contains('warn')"), True,
+       "a failing printer's line stands out")
+    time.sleep(2.2)  # the coordinator's own test times the alert (coord.device_printer_status)
+    report(dict(printer, waiting=4))
+    alert = ("(function () { var e = document.querySelector('#printer-alerts li');"
+             " return e ? e.textContent : null; })()")
+    got = page.wait("(function () { var t = %s; return t && t.indexOf('4 cards waiting') >= 0 ? t : null; })()"
+                    % alert, slow(15), "the printer alert after --printer-alert 2", show=alert)
+    for part in ("Printer failing", "door-1", "door-printer", "offline", "4 cards waiting"):
+        check(part in got, "the printer alert %r lacks %r" % (got, part))
+    eq(page.eval("document.getElementById('alerts-empty').hidden"), True, "'No alerts.' hidden with a printer alert")
+    report({"state": "ok", "name": "door-printer", "printed": 16})
+    page.wait("%s === 'Printer ready'" % line, slow(15), "the printer back", show=line)
+    page.wait("document.getElementById('printer-alerts').hidden", slow(5), "the alert gone once it prints")
+    eq(page.eval("document.getElementById('alerts-empty').hidden"), False, "'No alerts.' again")
+    no_page_problems(page)
 
 
 def test_phone(env):

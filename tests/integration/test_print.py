@@ -14,6 +14,7 @@ missing: scripts/deps test) or pdftoppm / zbarimg are missing.
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -72,12 +73,12 @@ def cups_for(env):
     return c
 
 
-def start(env, devices):
+def start(env, devices, serve_args=()):
     tickets = list(tk.TICKETS)
     tickets[0] = ("GALA-0001", NAME, "Regular")
     env.setup(layout=tk.LAYOUT, tickets=tickets, devices=(("admin", "admin"),) + tuple(devices))
     env.tool([it.COORD, "event", "set", "--db", env.db, "--codes", "strong"])
-    coord = env.coord()
+    coord = env.coord(extra=tuple(serve_args))
     sd = {}
     for name, _ in devices:
         sd[name] = env.syncd(name, coord.url)
@@ -193,6 +194,151 @@ shot back
     check("stopped" in maint, "the offline shot shows the stopped printer: %r" % maint[:400])
 
 
+def door_printer(coord, env, device="door-1"):
+    """The device's printer as the coordinator's /v1/devices shows it."""
+    devs = it.get_list(coord.port, "/v1/devices", env.tokens["admin"], "devices")
+    return {d["id"]: d for d in devs}[device].get("printer")
+
+
+def wait_door_printer(coord, env, want, what):
+    """Polls /v1/devices until the door's printer has the fields of want."""
+    deadline = time.monotonic() + slow(15)
+    got = None
+    while time.monotonic() < deadline:
+        got = door_printer(coord, env)
+        if got and all(got.get(k) == v for k, v in want.items()):
+            return got
+        time.sleep(0.1)
+    raise it.Fail("%s: the coordinator's printer of door-1 is %r, not %r" % (what, got, want))
+
+
+def queued_cards(db):
+    with sqlite3.connect(db) as c:
+        return [json.loads(r[0]) for r in c.execute("SELECT card FROM print_queue ORDER BY seq")]
+
+
+def test_printer_status_reaches_the_coordinator(env):
+    """The door's printer stopped (cupsdisable) with a card waiting: the
+    kiosk writes that to its journal, usher-syncd sends it, and the
+    coordinator's /v1/devices shows the printer failing with 1 card waiting,
+    since when, and the alert after serve --printer-alert; enabled again,
+    the card prints and the coordinator shows the printer ready with nothing
+    waiting."""
+    cups = cups_for(env)
+    coord, sd = start(env, (("door-1", "door"),), serve_args=("--printer-alert", "1"))
+    tk.admin_post(coord, env, "/v1/tickets/GALA-0005/move", json.dumps({"seat": "T03-04"}))
+    it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
+    eq(door_printer(coord, env), None, "no printer before the kiosk runs")
+    cups.run(["cupsdisable", PRINTER])
+    k = PrintKiosk(env, sd["door-1"].db, "door", """
+expect screen door
+type GALA-0005
+key Return
+expect verdict admitted
+wait 3500
+%s
+await text "Printer usher-test: stopped, cards waiting: 1, printed: 0"
+shot stopped
+await text "Printer usher-test: ready, cards waiting: 0, printed: 1"
+shot back
+""" % MAINT, cups, extra=("--pin", PIN)).start()
+    got = wait_door_printer(coord, env, {"state": "stopped", "waiting": 1, "failing": True},
+                            "the stopped printer")
+    eq((got["name"], got["printed"]), (PRINTER, 0), "its name and count")
+    check(got["failing_since"] and "stopped" in got["problem"], "since when, and why: %r" % got)
+    eq([c["code"] for c in queued_cards(sd["door-1"].db)], ["GALA-0005"], "the card kept in the journal")
+    time.sleep(1.2)
+    got = wait_door_printer(coord, env, {"state": "stopped", "alert": True}, "the alert after 1 s")
+    eq(cups.pdfs(), [], "nothing printed while the printer is stopped")
+    cups.run(["cupsenable", PRINTER])
+    k.wait(0)
+    pdfs = cups.wait_pdfs(1, slow(20))
+    eq(len(pdfs), 1, "the card printed once the printer is back (%r)" % pdfs)
+    got = wait_door_printer(coord, env, {"state": "ok", "waiting": 0, "printed": 1, "failing": False},
+                            "the printer back")
+    eq((got["failing_since"], got["alert"], got["problem"]), (None, False, ""), "no failure, no alert")
+    eq(queued_cards(sd["door-1"].db), [], "no card left in the journal")
+
+
+def test_cards_waiting_survive_a_restart(env):
+    """The kiosk stops while its printer is stopped and a card waits: the
+    card stays in the journal; the kiosk started again (the printer enabled)
+    prints it, without anyone scanning again, and the journal's queue
+    empties."""
+    cups = cups_for(env)
+    coord, sd = start(env, (("door-1", "door"),))
+    tk.admin_post(coord, env, "/v1/tickets/GALA-0005/move", json.dumps({"seat": "T03-04"}))
+    it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
+    cups.run(["cupsdisable", PRINTER])
+    k = PrintKiosk(env, sd["door-1"].db, "before", """
+expect screen door
+type GALA-0005
+key Return
+expect verdict admitted
+wait 3500
+%s
+await text "Printer usher-test: stopped, cards waiting: 1, printed: 0"
+""" % MAINT, cups, extra=("--pin", PIN)).run()
+    check("1 seat cards were not printed" in k.stderr(), "said on stderr: %r" % k.stderr())
+    check("1 seat card kept in the journal, printed at the next start" in k.stderr(),
+          "said on stderr: %r" % k.stderr())
+    eq([c["code"] for c in queued_cards(sd["door-1"].db)], ["GALA-0005"], "the card waits in the journal")
+    eq(cups.pdfs(), [], "nothing printed yet")
+    cups.run(["cupsenable", PRINTER])
+    k = PrintKiosk(env, sd["door-1"].db, "after", """
+expect screen door
+%s
+await text "Printer usher-test: ready, cards waiting: 0, printed: 1"
+""" % MAINT, cups, extra=("--pin", PIN)).run()
+    check("1 seat card from before the restart to print" in k.stderr(), "said on stderr: %r" % k.stderr())
+    pdfs = cups.wait_pdfs(1, slow(20))
+    eq(len(pdfs), 1, "the card printed after the restart (%r)" % pdfs)
+    eq(card_of(env, pdfs[0]), "Sync Test\nGALA-0005 T03-04 (Table 3, seat 4)", "the kept card's QR code")
+    eq(queued_cards(sd["door-1"].db), [], "the journal's queue empty")
+    eq(len(tk.outbox(sd["door-1"].db, "checkin")), 1, "one check-in: the card came from the journal, not a scan")
+
+
+def test_door_reprint(env):
+    """A guest whose card did not come out or got lost: scanned again at the
+    door, ALREADY CHECKED IN offers "Print my card again"; one tap prints the
+    same card once more (the button then goes). A door without a printer
+    offers nothing."""
+    cups = cups_for(env)
+    coord, sd = start(env, (("door-1", "door"),))
+    tk.admin_post(coord, env, "/v1/tickets/GALA-0005/move", json.dumps({"seat": "T03-04"}))
+    it.wait_converged(coord, [sd["door-1"]], env.tokens["admin"], slow(10))
+    PrintKiosk(env, sd["door-1"].db, "door", """
+expect screen door
+type GALA-0005
+key Return
+expect verdict admitted
+await text "Print my card again"
+wait 3500
+type GALA-0005
+key Return
+expect verdict already
+expect text "Print my card again"
+shot already
+tap button reprint_card
+expect notext "Print my card again"
+wait 3500
+%s
+await text "Printer usher-test: ready, cards waiting: 0, printed: 2"
+""" % MAINT, cups, extra=("--pin", PIN)).run()
+    pdfs = cups.wait_pdfs(2, slow(20))
+    eq(len(pdfs), 2, "the card and its reprint (%r)" % pdfs)
+    want = "Sync Test\nGALA-0005 T03-04 (Table 3, seat 4)"
+    eq((card_of(env, pdfs[0]), card_of(env, pdfs[1])), (want, want), "the same card twice")
+    eq(len(tk.outbox(sd["door-1"].db, "checkin")), 2, "the second scan is a check-in (a duplicate); the reprint none")
+    tk.kiosk_run(env, sd["door-1"].db, "noprinter", """
+expect screen door
+type GALA-0005
+key Return
+expect verdict already
+expect notext "Print my card again"
+""")
+
+
 def test_no_such_printer(env):
     """A queue CUPS does not know, and then no CUPS at all (its socket gone):
     the guest is seated all the same, without waiting, and the maintenance
@@ -210,16 +356,17 @@ tap button yes
 expect screen confirmation
 tap button done
 %s
-await text "Printer %s: %s, cards waiting: 1, printed: 0"
+await text "Printer %s: %s, cards waiting: %d, printed: 0"
 expect text "%s"
 """
     k = PrintKiosk(env, sd["kiosk-1"].db, "unknown", script % (
-        1, MAINT, "nosuch", "not found", "lpadmin -p nosuch"), cups, extra=("--pin", PIN),
+        1, MAINT, "nosuch", "not found", 1, "lpadmin -p nosuch"), cups, extra=("--pin", PIN),
         printer="nosuch").run()
     check("printer nosuch: not found in CUPS" in k.stderr(), "said on stderr: %r" % k.stderr())
     cups.stop()  # no scheduler at all now
+    # The first guest's card waited in the journal: two now.
     k = PrintKiosk(env, sd["kiosk-1"].db, "nocups", script.replace("GALA-0003", "GALA-0004") % (
-        2, MAINT, PRINTER, "CUPS not answering", "CUPS does not answer at " + cups.sock), cups,
+        2, MAINT, PRINTER, "CUPS not answering", 2, "CUPS does not answer at " + cups.sock), cups,
         extra=("--pin", PIN)).run()
     seats = [r["seat"] for r in tk.outbox(sd["kiosk-1"].db, "assign")]
     eq(seats, ["T05-01", "T05-02"], "both guests seated without a printer")

@@ -621,7 +621,7 @@ static void dev_send(world *w, device *d, int k)
             fail(w, "%s: journal_pending: %s", d->name, em.text);
             return;
         }
-        sync_request req = {{0}, journal_cursor(d->j), d->sent, d->nsent, 0};
+        sync_request req = {.cursor = journal_cursor(d->j), .ops = d->sent, .nops = d->nsent};
         text_copy(req.device, sizeof req.device, d->name);
         body = proto_sync_request_encode(&req);
         if (!body) {

@@ -201,6 +201,84 @@ static void card_pdf_has_the_words(void **unused)
     free(dir);
 }
 
+/* A card waiting in the journal across a restart: its text, read back. */
+static void card_text_round_trips_and_refuses_garbage(void **unused)
+{
+    (void)unused;
+    kcard c, back;
+    kcard_make(&c, "Spring Gala", "GALA-0007", "Zoë \"JJ\" Ångström 李小龙", "T07-03",
+               "Table 7, seat 3", "Admitted at door-1");
+    char *text = kcard_to_text(&c);
+    assert_non_null(text);
+    memset(&back, 0x5a, sizeof back);
+    assert_true(kcard_from_text(text, &back));
+    assert_string_equal(back.name, c.name);
+    assert_string_equal(back.code, "GALA-0007");
+    assert_string_equal(back.seat, "T07-03");
+    assert_string_equal(back.place, "Table 7, seat 3");
+    assert_string_equal(back.note, "Admitted at door-1");
+    assert_string_equal(back.qr, c.qr); /* made again from the fields */
+    free(text);
+    static const char *const bad[] = {
+        NULL,
+        "",
+        "not json",
+        "[]",
+        "{\"event\":\"E\",\"name\":\"N\",\"seat\":\"\",\"place\":\"\",\"note\":\"\"}",
+        "{\"event\":\"E\",\"name\":\"N\",\"code\":\"\",\"seat\":\"\",\"place\":\"\","
+        "\"note\":\"\"}",
+        "{\"event\":\"E\",\"name\":7,\"code\":\"A-1\",\"seat\":\"\",\"place\":\"\","
+        "\"note\":\"\"}",
+        "{\"event\":\"E\\u0007\",\"name\":\"N\",\"code\":\"A-1\",\"seat\":\"\",\"place\":"
+        "\"\",\"note\":\"\"}",
+        "{\"event\":\"E\\u0000x\",\"name\":\"N\",\"code\":\"A-1\",\"seat\":\"\",\"place\":"
+        "\"\",\"note\":\"\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&back, 0x5a, sizeof back);
+        if (kcard_from_text(bad[i], &back))
+            fail_msg("card text %zu read as a card", i);
+        assert_int_equal((unsigned char)back.code[0], 0x5a); /* untouched */
+    }
+}
+
+/* What the device reports of its printer, from what the kiosk sees. */
+static void printer_report_from_status(void **unused)
+{
+    (void)unused;
+    kprinter_status s;
+    memset(&s, 0, sizeof s);
+    printer_report r;
+    s.state = KPRINTER_OFF;
+    assert_false(kprinter_report(&s, &r)); /* no --printer: nothing to report */
+    text_copy(s.name, sizeof s.name, "door-printer");
+    s.state = KPRINTER_STOPPED;
+    s.waiting = 3;
+    s.printed = 40;
+    text_copy(s.problem, sizeof s.problem, "stopped (paused)");
+    assert_true(kprinter_report(&s, &r));
+    assert_int_equal(r.state, PRINTER_STOPPED);
+    assert_string_equal(r.name, "door-printer");
+    assert_int_equal(r.waiting, 3);
+    assert_int_equal(r.printed, 40);
+    assert_string_equal(r.problem, "stopped (paused)");
+    assert_true(printer_report_ok(&r));
+    const struct {
+        kprinter_state k;
+        printer_state p;
+    } map[] = {{KPRINTER_UNKNOWN, PRINTER_UNKNOWN},   {KPRINTER_READY, PRINTER_OK},
+               {KPRINTER_PRINTING, PRINTER_OK},       {KPRINTER_OFFLINE, PRINTER_OFFLINE},
+               {KPRINTER_NO_PAPER, PRINTER_NO_PAPER}, {KPRINTER_MISSING, PRINTER_MISSING},
+               {KPRINTER_NO_CUPS, PRINTER_NO_CUPS}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        s.state = map[i].k;
+        assert_true(kprinter_report(&s, &r));
+        assert_int_equal(r.state, map[i].p);
+        /* the last problem only while there is one */
+        assert_int_equal(r.problem[0] != '\0', printer_state_failing(map[i].p));
+    }
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(card_lines_in_order),
     cmocka_unit_test(card_without_seat_or_names),
@@ -209,6 +287,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(queue_waits_for_the_printer_and_backs_off),
     cmocka_unit_test(full_queue_gives_up_the_oldest_waiting),
     cmocka_unit_test(printer_states_from_cups),
+    cmocka_unit_test(card_text_round_trips_and_refuses_garbage),
+    cmocka_unit_test(printer_report_from_status),
     cmocka_unit_test(card_pdf_has_the_words),
 };
 

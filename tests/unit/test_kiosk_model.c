@@ -1299,6 +1299,43 @@ static void a_door_admission_asks_for_a_card(void **unused)
     teardown(f);
 }
 
+/* The door's reprint: offered on the verdict of a ticket checked in, once,
+ * never without a printer, in exit mode or for a refused ticket. */
+static void a_door_verdict_offers_its_card_again(void **unused)
+{
+    (void)unused;
+    fixture *f = setup(KMODE_DOOR);
+    enter_code(f, "D-4"); /* no printer: no card, no offer */
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_false(kmodel_door_reprint_ok(&f->m, &f->w));
+    tick(f, 3000);
+    f->w.printer.state = KPRINTER_READY;
+    enter_code(f, "D-4");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_true(kmodel_door_reprint_ok(&f->m, &f->w));
+    tap_button(f, "reprint_card");
+    assert_int_equal(f->fx.ncards, 1);
+    assert_string_equal(f->fx.cards[0].code, "D-4");
+    assert_string_equal(f->fx.cards[0].seat, "T02-04");
+    assert_string_equal(f->fx.cards[0].note, "Admitted at k1");
+    assert_int_equal(f->m.screen, SCR_VERDICT);         /* still shown: the card is handed over */
+    assert_false(kmodel_door_reprint_ok(&f->m, &f->w)); /* once */
+    tick(f, 3000);
+    enter_code(f, "C-3"); /* revoked: refused, nothing to print */
+    assert_int_equal(f->m.verdict.kind, VERDICT_REFUSED);
+    assert_false(kmodel_door_reprint_ok(&f->m, &f->w));
+    tick(f, 3000);
+    enter_code(f, "A-1"); /* admitted now (and saved): its card again too */
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_true(kmodel_door_reprint_ok(&f->m, &f->w));
+    tick(f, 3000);
+    f->m.exit_mode = true;
+    enter_code(f, "A-1"); /* GOODBYE: no card */
+    assert_true(f->m.verdict.checkout);
+    assert_false(kmodel_door_reprint_ok(&f->m, &f->w));
+    teardown(f);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(waiting_until_the_journal_is_set_up),
     cmocka_unit_test(storage_full_says_so),
@@ -1328,6 +1365,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(tones_are_distinct_and_follow_the_volume),
     cmocka_unit_test(a_confirmation_asks_for_seat_cards),
     cmocka_unit_test(a_door_admission_asks_for_a_card),
+    cmocka_unit_test(a_door_verdict_offers_its_card_again),
     cmocka_unit_test(door_verdict_not_recorded_until_saved),
     cmocka_unit_test(door_verdict_follows_the_coordinator),
     cmocka_unit_test(scanner_without_terminator_submits_after_a_pause),

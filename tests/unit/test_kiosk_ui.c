@@ -527,11 +527,66 @@ static void overview_hint_names_tables_or_rows(void **unused)
     }
 }
 
+/* Staff search on the 7" 800x480 screen: four matches all shown (two
+ * columns), none overlapping another or the keypad; at 1280x800 in one. */
+static void find_shows_four_matches_on_the_small_screen(void **unused)
+{
+    (void)unused;
+    world wd;
+    world_init(&wd);
+    static const char *const codes[] = {"GALA-0002", "GALA-0003", "GALA-0004", "GALA-0005"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(state_add_ticket(wd.st, codes[i], "Guest", "Regular", NULL, NULL),
+                         USHER_OK);
+    static const struct {
+        int w, h;
+        double ppi;
+        int cols;
+    } screens[] = {{800, 480, 133, 2}, {800, 480, 140, 2}, {1280, 800, 151, 1}};
+    for (size_t s = 0; s < sizeof screens / sizeof screens[0]; s++) {
+        kmodel m;
+        model_on(&m, &wd.w, SCR_FIND, screens[s].w, screens[s].h, screens[s].ppi);
+        text_copy(m.find, sizeof m.find, "guest");
+        for (int i = 0; i < 4; i++)
+            text_copy(m.find_hits[i], sizeof m.find_hits[i], codes[i]);
+        m.nfind = 4;
+        m.find_total = 4;
+        ui_frame f;
+        ui_frame_init(&f);
+        ui_build(&m, &wd.w, T0, &f);
+        const ui_button *key = ui_find_button(&f, "key_1");
+        assert_non_null(key);
+        float xs[4];
+        for (int i = 0; i < 4; i++) {
+            char name[8] = "find_0";
+            name[5] = (char)('0' + i);
+            const ui_button *b = ui_find_button(&f, name);
+            if (!b)
+                fail_msg("%dx%d: match %d not shown", screens[s].w, screens[s].h, i);
+            assert_true(b->r.y + b->r.h <= key->r.y); /* above the keypad */
+            xs[i] = b->r.x;
+            for (int k = 0; k < i; k++) {
+                char oname[8];
+                snprintf(oname, sizeof oname, "find_%d", k);
+                const ui_button *o = ui_find_button(&f, oname);
+                bool apart = b->r.x >= o->r.x + o->r.w || o->r.x >= b->r.x + b->r.w ||
+                             b->r.y >= o->r.y + o->r.h || o->r.y >= b->r.y + b->r.h;
+                assert_true(apart);
+            }
+        }
+        int cols = 1 + (xs[3] != xs[0]);
+        assert_int_equal(cols, screens[s].cols);
+        ui_frame_release(&f);
+    }
+    world_release(&wd);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(a_stadium_overview_draws_sections),
     cmocka_unit_test(overview_hint_names_tables_or_rows),
     cmocka_unit_test(confirmation_qr_holds_a_party_of_eight),
     cmocka_unit_test(every_button_is_finger_sized_on_the_target_screens),
+    cmocka_unit_test(find_shows_four_matches_on_the_small_screen),
     cmocka_unit_test(keypad_has_every_character_of_a_code),
     cmocka_unit_test(status_bar_says_online_age_and_pending),
     cmocka_unit_test(seat_map_has_every_seat_and_a_legend),

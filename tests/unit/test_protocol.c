@@ -558,6 +558,68 @@ static void request_round_trips(void **state)
     proto_sync_request_release(NULL);
 }
 
+static void expect_request_refused(const char *sq, usher_err want, const char *needle);
+
+static void request_printer_round_trips(void **state)
+{
+    (void)state;
+    sync_request r;
+    memset(&r, 0, sizeof r);
+    r.has_printer = true;
+    r.printer.state = PRINTER_OFFLINE;
+    text_copy(r.printer.name, sizeof r.printer.name, "door-printer");
+    r.printer.waiting = 3;
+    r.printer.printed = 40;
+    text_copy(r.printer.problem, sizeof r.printer.problem, "offline (offline-report)");
+    char *text = proto_sync_request_encode(&r);
+    assert_string_equal(text, "{\"cursor\":0,\"printer\":{\"state\":\"offline\",\"name\":"
+                              "\"door-printer\",\"waiting\":3,\"printed\":40,\"problem\":"
+                              "\"offline (offline-report)\"},\"ops\":[]}");
+    sync_request back;
+    assert_int_equal(proto_sync_request_decode(text, strlen(text), &back, NULL), USHER_OK);
+    assert_true(back.has_printer);
+    assert_int_equal(back.printer.state, PRINTER_OFFLINE);
+    assert_string_equal(back.printer.name, "door-printer");
+    assert_int_equal(back.printer.waiting, 3);
+    assert_int_equal(back.printer.printed, 40);
+    assert_string_equal(back.printer.problem, "offline (offline-report)");
+    proto_sync_request_release(&back);
+    free(text);
+    /* absent or null: no printer */
+    const char *none = "{\"cursor\":0,\"printer\":null,\"ops\":[]}";
+    assert_int_equal(proto_sync_request_decode(none, strlen(none), &back, NULL), USHER_OK);
+    assert_false(back.has_printer);
+    proto_sync_request_release(&back);
+}
+
+static void request_refuses_garbage_printer(void **state)
+{
+    (void)state;
+    expect_request_refused("{'cursor':0,'printer':'offline','ops':[]}", USHER_INVAL,
+                           "printer: expected an object, got a string");
+    expect_request_refused("{'cursor':0,'printer':{'name':'p'},'ops':[]}", USHER_INVAL,
+                           "printer.state: missing");
+    expect_request_refused("{'cursor':0,'printer':{'state':'on fire','name':'p'},'ops':[]}",
+                           USHER_INVAL, "printer.state: unknown value \"on fire\"");
+    expect_request_refused("{'cursor':0,'printer':{'state':'ok'},'ops':[]}", USHER_INVAL,
+                           "printer.name: missing");
+    expect_request_refused("{'cursor':0,'printer':{'state':'ok','name':'a b'},'ops':[]}",
+                           USHER_INVAL, "printer.name: \"a b\" is not a CUPS queue name");
+    expect_request_refused("{'cursor':0,'printer':{'state':'ok','name':'p','waiting':-1},'ops':[]}",
+                           USHER_INVAL, "printer.waiting: must be 0 or more");
+    expect_request_refused("{'cursor':0,'printer':{'state':'ok','name':'p','waiting':'3'},"
+                           "'ops':[]}",
+                           USHER_INVAL, "printer.waiting: expected an integer");
+    expect_request_refused("{'cursor':0,'printer':{'state':'ok','name':'p','printed':"
+                           "1000000000},'ops':[]}",
+                           USHER_INVAL, "printer.printed: at most 100000000");
+    expect_request_refused("{'cursor':0,'printer':{'state':'ok','name':'p','problem':'a\\u0007'},"
+                           "'ops':[]}",
+                           USHER_INVAL, "printer.problem");
+    expect_request_refused("{'cursor':0,'printer':{'state':'ok','name':'p','problem':7},'ops':[]}",
+                           USHER_INVAL, "printer.problem: expected a string");
+}
+
 static void request_empty_batch(void **state)
 {
     (void)state;
@@ -1424,7 +1486,7 @@ static void random_bodies_round_trip(void **state)
             rnd_verdict(&seed, &vs[i]);
             rnd_change(&seed, &cs[i]);
         }
-        sync_request rq = {{0}, (int64_t)(rnd(&seed) >> 1), ops, n, 0};
+        sync_request rq = {.cursor = (int64_t)(rnd(&seed) >> 1), .ops = ops, .nops = n};
         rnd_ident(&seed, rq.device, sizeof rq.device, true);
         sync_response rs = {vs,    n,   cs, n, (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed),
                             false, {0}, 0,  ""};
@@ -1499,6 +1561,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(alert_round_trips_every_kind),
     cmocka_unit_test(request_round_trips),
     cmocka_unit_test(request_empty_batch),
+    cmocka_unit_test(request_printer_round_trips),
+    cmocka_unit_test(request_refuses_garbage_printer),
     cmocka_unit_test(response_round_trips),
     cmocka_unit_test(op_decode_normalises),
     cmocka_unit_test(request_body_need_not_be_terminated),

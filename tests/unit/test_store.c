@@ -65,7 +65,7 @@ static void schema_versions(void **unused)
 {
     (void)unused;
     assert_int_equal(store_schema_version(STORE_COORD), 12);
-    assert_int_equal(store_schema_version(STORE_DEVICE), 7);
+    assert_int_equal(store_schema_version(STORE_DEVICE), 8);
     assert_int_equal(store_schema_version((store_kind)7), 0);
 }
 
