@@ -693,11 +693,23 @@ static void answered(coord_server *s, conn_state *cs)
     count_inflight(s, -1);
 }
 
-static enum MHD_Result refuse_token(struct MHD_Connection *mc, http_reply *r)
+static enum MHD_Result refuse_token(coord_server *s, struct MHD_Connection *mc, http_reply *r)
 {
-    http_error(r, 401, "unauthorized",
-               "missing or unknown bearer token: send 'Authorization: Bearer TOKEN' with a "
-               "token from 'usher-coord device add'");
+    /* A PostgreSQL database may hold many events, and a token is one event's. */
+    const char *id = engine_event(s->e)->id;
+    if (id[0]) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "missing or unknown bearer token for the event \"%s\" (a token belongs to "
+                 "one event): send 'Authorization: Bearer TOKEN' with a token from "
+                 "'usher-coord device add --event-id %s'",
+                 id, id);
+        http_error(r, 401, "unauthorized", "%s", msg);
+    } else {
+        http_error(r, 401, "unauthorized",
+                   "missing or unknown bearer token: send 'Authorization: Bearer TOKEN' with a "
+                   "token from 'usher-coord device add'");
+    }
     return send_reply(mc, r);
 }
 
@@ -886,7 +898,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         cs->phase = PHASE_NEW;
         sodium_memzero(cs->auth.token, sizeof cs->auth.token);
         if (err == USHER_FORBIDDEN)
-            return refuse_token(mc, &r);
+            return refuse_token(s, mc, &r);
         if (err) {
             http_error(&r, 503, "unavailable", "could not check the token; try again");
             return send_reply(mc, &r);
@@ -926,7 +938,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         if (err == USHER_BUSY)
             return MHD_YES; /* suspended until the committer has checked the token */
         if (err)
-            return refuse_token(mc, &r);
+            return refuse_token(s, mc, &r);
     }
     return dispatch(s, cs, mc, &r);
 }
