@@ -70,24 +70,9 @@ static void body_puts(body_buf *b, const char *text)
     body_put(b, text, strlen(text));
 }
 
-/* Appends the compact JSON of j (released), or fails the body. */
-static void body_json(body_buf *b, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        free(b->p);
-        *b = (body_buf){.failed = true};
-        return;
-    }
-    body_puts(b, text);
-    free(text);
-}
-
-/* The sync response, {"cursor","more","verdicts","changes","event"} as
- * proto_sync_response_encode writes it, but with the changes' JSON copied from
- * the change ring instead of encoded again for every reply (32 clients each
- * pulling every change is 32 encodings of it). */
+/* The sync response (proto_sync_response_write), with the changes' JSON
+ * copied from the change ring instead of encoded again for every reply (32
+ * clients each pulling every change is 32 encodings of it). */
 static void finish_sync(http_request *req, engine_req *er, http_reply *r)
 {
     if (er->err) {
@@ -110,38 +95,29 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
             return;
         }
     }
-    body_buf b = {0};
-    char head[128];
-    sync_response h = {.cursor = cursor, .more = more, .now = timestamp_now_ms()};
+    sync_response h = {.cursor = cursor,
+                       .more = more,
+                       .now = timestamp_now_ms(),
+                       .verdicts = er->verdicts,
+                       .nverdicts = er->nops,
+                       .changes = er->changes_in_ring ? NULL : er->changes,
+                       .nchanges = er->changes_in_ring ? 0 : er->nchanges,
+                       .has_event = true};
     text_copy(h.log, sizeof h.log, engine_event(req->e)->log_id);
-    body_put(&b, head, proto_sync_response_head(&h, head, sizeof head));
-    for (size_t i = 0; i < er->nops; i++) {
-        if (i)
-            body_put(&b, ",", 1);
-        body_json(&b, proto_verdict_encode(&er->verdicts[i]));
-    }
-    body_puts(&b, "],\"changes\":[");
-    if (ring_text)
-        body_put(&b, ring_text, ring_len);
-    for (size_t i = 0; !er->changes_in_ring && i < er->nchanges; i++) {
-        if (i)
-            body_put(&b, ",", 1);
-        body_json(&b, proto_change_encode(&er->changes[i]));
-    }
-    body_puts(&b, "],\"event\":");
-    event_settings s;
-    engine_settings(req->e, &s);
-    body_json(&b, proto_settings_encode(&s));
-    body_puts(&b, "}");
+    engine_settings(req->e, &h.event);
+    size_t len = 0;
+    /* A pull from the ring that found nothing has no text: "" (no changes). */
+    char *body = proto_sync_response_write(
+        &h, ring_text ? ring_text : (er->changes_in_ring ? "" : NULL), ring_len, &len);
     free(ring_text);
-    if (b.failed) {
+    if (!body) {
         http_error(r, 500, "internal", "out of memory");
         return;
     }
     r->status = 200;
     r->type = "application/json";
-    r->body = b.p;
-    r->len = b.len;
+    r->body = body;
+    r->len = len;
 }
 
 static void api_sync(http_request *req, http_reply *r)

@@ -421,14 +421,13 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (got < 0) {
         /* Too far behind for the ring, or ahead of it: tell the listener to resync. */
         int64_t last = engine_last_seq(s->e);
-        n = snprintf(buf, max, "id: %lld\nevent: reset\ndata: {\"seq\":%lld}\n\n", (long long)last,
-                     (long long)last);
+        n = (ssize_t)proto_sse_reset(last, buf, max);
         c->sent = last;
     } else if (got > 0) {
         n = got;
         c->sent = next;
     } else if (c->keepalive_due) {
-        n = snprintf(buf, max, ": keep-alive\n\n");
+        n = (ssize_t)proto_sse_keepalive(buf, max);
     }
     c->keepalive_due = false;
     if (n > 0) {
