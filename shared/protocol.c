@@ -1092,7 +1092,7 @@ void proto_snapshot_release(proto_snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-static json_t *event_encode(const proto_event *e)
+json_t *proto_event_encode(const proto_event *e)
 {
     json_t *obj = proto_settings_encode(&e->settings);
     json_t *facts = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", e->id, "name", e->name,
@@ -1111,7 +1111,7 @@ char *proto_snapshot_write(const proto_snapshot *s, const char *const *parts,
 {
     textbuf b = {0};
     tb_puts(&b, "{\"event\":");
-    tb_json(&b, event_encode(&s->event));
+    tb_json(&b, proto_event_encode(&s->event));
     tb_puts(&b, ",\"device\":");
     tb_json(&b, json_pack("{s:s, s:s}", "id", s->device, "role", role_name(s->role)));
     if (s->layout_json) {
@@ -1190,6 +1190,7 @@ static usher_err snapshot_body(const json_t *root, proto_snapshot *s, usher_errm
                           "snapshot from the coordinator: \"pages\" is not 1 to %d",
                           PROTO_SNAPSHOT_PAGES_MAX);
     s->pages = pages ? (size_t)json_integer_value(pages) : 0;
+    s->cursor = json_integer_value(cur);
     json_t *total = json_object_get(root, "changes_total");
     if (json_is_integer(total) && json_integer_value(total) >= 0)
         s->changes_total = (size_t)json_integer_value(total);

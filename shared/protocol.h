@@ -156,6 +156,9 @@ typedef struct proto_event {
     event_settings settings; /* defaults (settings_default) when the event has none */
 } proto_event;
 
+/* EVENT as a JSON object (new reference; NULL on OOM). */
+json_t *proto_event_encode(const proto_event *e);
+
 typedef struct proto_snapshot {
     proto_event event;
     char device[USHER_DEVICE_SIZE];

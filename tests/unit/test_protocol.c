@@ -18,6 +18,14 @@
 
 /* ---- helpers ---- */
 
+/* Compact JSON text of j (released); malloc'd. */
+static char *dump_json(json_t *j)
+{
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return t;
+}
+
 /* Test JSON is written with single quotes; this turns them into double ones. */
 static char *dq(const char *text)
 {
@@ -1657,7 +1665,175 @@ static void sse_reader_reads_what_is_written(void **state)
     assert_int_equal(r.last_id, 5);
 }
 
+static void sample_snapshot(proto_snapshot *s, const char *layout)
+{
+    memset(s, 0, sizeof *s);
+    text_copy(s->event.id, sizeof s->event.id, "e0f1");
+    text_copy(s->event.name, sizeof s->event.name, "Gala \xe2\x80\x94 2026");
+    s->event.hold_ttl_ms = 120000;
+    memset(s->event.pubkey, 'a', 64);
+    s->event.reseat_nearest = true;
+    settings_default(&s->event.settings);
+    text_copy(s->event.settings.tz, sizeof s->event.settings.tz, "Europe/Berlin");
+    text_copy(s->device, sizeof s->device, "kiosk-1");
+    s->role = ROLE_KIOSK;
+    s->layout_json = (char *)layout;
+    s->cursor = 42;
+    text_copy(s->log, sizeof s->log, "L5f0c");
+}
+
+/* The snapshot's head, whole and paged, and a page: exact bytes, decoded
+ * back to what was written; what is not a snapshot refused. */
+static void snapshot_write_and_decode(void **state)
+{
+    (void)state;
+    change cs[2];
+    memset(cs, 0, sizeof cs);
+    cs[0].seq = 0;
+    cs[0].type = CHANGE_TICKET;
+    text_copy(cs[0].ticket.code, sizeof cs[0].ticket.code, "GALA-0001");
+    text_copy(cs[0].ticket.name, sizeof cs[0].ticket.name, "Ada");
+    cs[1].type = CHANGE_SEAT;
+    text_copy(cs[1].seat_id, sizeof cs[1].seat_id, "T01-01");
+    text_copy(cs[1].seat.ticket, sizeof cs[1].seat.ticket, "GALA-0001");
+    char *item[2];
+    for (int i = 0; i < 2; i++)
+        assert_non_null(item[i] = dump_json(proto_change_encode(&cs[i])));
+    /* The pages' items: one page of one change, an empty one, one more. */
+    const char *parts[3] = {item[0], "", item[1]};
+    size_t lens[3] = {strlen(item[0]), 0, strlen(item[1])};
+    const char *layout = "{\"name\":\"L\",\"sections\":[]}";
+    proto_snapshot s;
+    sample_snapshot(&s, layout);
+    size_t len = 0;
+    char *text = proto_snapshot_write(&s, parts, lens, 3, &len);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(text));
+    char *want = dq("{'event':{'codes':'strong','tz':'Europe/Berlin','id':'e0f1','name':'Gala "
+                    "\xe2\x80\x94 2026','hold_ttl_ms':120000,'pubkey':'"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa','reseat':"
+                    "'nearest'},'device':{'id':'kiosk-1','role':'kiosk'},'layout':{'name':'L',"
+                    "'sections':[]},'cursor':42,'log':'L5f0c','changes':[");
+    if (strncmp(text, want, strlen(want)) != 0)
+        fail_msg("head: %s", text);
+    proto_snapshot back;
+    usher_errmsg em = {{0}};
+    if (proto_snapshot_decode(text, len, &back, &em) != USHER_OK)
+        fail_msg("the snapshot does not decode: %s", em.text);
+    assert_string_equal(back.event.id, "e0f1");
+    assert_string_equal(back.event.name, s.event.name);
+    assert_int_equal(back.event.hold_ttl_ms, 120000);
+    assert_string_equal(back.event.pubkey, s.event.pubkey);
+    assert_true(back.event.reseat_nearest);
+    assert_true(settings_same(&back.event.settings, &s.event.settings));
+    assert_string_equal(back.device, "kiosk-1");
+    assert_int_equal(back.role, ROLE_KIOSK);
+    assert_string_equal(back.layout_json, layout);
+    assert_int_equal(back.cursor, 42);
+    assert_string_equal(back.log, "L5f0c");
+    assert_int_equal(back.pages, 0);
+    assert_int_equal(back.nchanges, 2);
+    for (int i = 0; i < 2; i++)
+        assert_changes_equal(&cs[i], &back.changes[i]);
+    proto_snapshot_release(&back);
+    proto_snapshot_release(&back); /* twice: a no-op */
+    free(text);
+    free(want);
+
+    /* Paged: no layout, no changes, "pages" and "changes_total". */
+    s.layout_json = NULL;
+    s.pages = 3;
+    s.changes_total = 12001;
+    s.event.reseat_nearest = false;
+    text = proto_snapshot_write(&s, NULL, NULL, 0, &len);
+    assert_non_null(strstr(text, "\"reseat\":\"none\"}"));
+    assert_non_null(
+        strstr(text, "},\"cursor\":42,\"log\":\"L5f0c\",\"pages\":3,\"changes_total\":12001}"));
+    assert_int_equal(proto_snapshot_decode(text, len, &back, &em), USHER_OK);
+    assert_null(back.layout_json);
+    assert_int_equal(back.pages, 3);
+    assert_int_equal(back.changes_total, 12001);
+    assert_int_equal(back.nchanges, 0);
+    assert_false(back.event.reseat_nearest);
+    proto_snapshot_release(&back);
+    free(text);
+
+    /* A page: exact bytes, where its items are, decoded back. */
+    char items[256];
+    int n = snprintf(items, sizeof items, "%s,%s", item[0], item[1]);
+    size_t at = 0;
+    text = proto_snapshot_page_write(42, 1, 3, items, (size_t)n, &len, &at);
+    assert_non_null(text);
+    want = malloc(len + 1);
+    snprintf(want, len + 1, "{\"cursor\":42,\"page\":1,\"pages\":3,\"changes\":[%s]}", items);
+    assert_string_equal(text, want);
+    assert_int_equal(at, strlen("{\"cursor\":42,\"page\":1,\"pages\":3,\"changes\":["));
+    assert_memory_equal(text + at, items, (size_t)n);
+    int64_t cur = 0;
+    size_t pg = 0, pgs = 0, k = 0;
+    change *got = NULL;
+    assert_int_equal(proto_snapshot_page_decode(text, len, &cur, &pg, &pgs, &got, &k, &em),
+                     USHER_OK);
+    assert_int_equal(cur, 42);
+    assert_int_equal(pg, 1);
+    assert_int_equal(pgs, 3);
+    assert_int_equal(k, 2);
+    for (int i = 0; i < 2; i++)
+        assert_changes_equal(&cs[i], &got[i]);
+    free(got);
+    free(text);
+    free(want);
+    text = proto_snapshot_page_write(7, 0, 1, NULL, 0, &len, &at);
+    assert_string_equal(text, "{\"cursor\":7,\"page\":0,\"pages\":1,\"changes\":[]}");
+    free(text);
+    for (int i = 0; i < 2; i++)
+        free(item[i]);
+
+    /* Not snapshots: refused, nothing filled. */
+    const char *bad[] = {"<html>",
+                         "{}",
+                         "[]",
+                         "{'event':{},'device':{},'layout':{},'cursor':1,'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'boss'},'layout':{},'cursor':1,'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'cursor':1,'pages':0}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'layout':{},'cursor':-1,'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'layout':{},'cursor':1,'log':'<b>',"
+                         "'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'layout':{},'cursor':1,"
+                         "'changes':[{'seq':1,'type':'nope'}]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *b = dq(bad[i]);
+        memset(&back, 0x5a, sizeof back);
+        if (proto_snapshot_decode(b, strlen(b), &back, &em) == USHER_OK)
+            fail_msg("not a snapshot, decoded: %s", b);
+        assert_int_equal(((unsigned char *)&back)[0], 0x5a);
+        free(b);
+    }
+    char *good = dq("{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                    "'device':{'id':'d','role':'door'},'layout':{},'cursor':1,'changes':[]}");
+    assert_int_equal(proto_snapshot_decode(good, strlen(good), &back, &em), USHER_OK);
+    proto_snapshot_release(&back);
+    free(good);
+    const char *badpage[] = {"<html>", "{'cursor':1,'page':0,'pages':1}",
+                             "{'cursor':1,'page':-1,'pages':1,'changes':[]}",
+                             "{'cursor':'1','page':0,'pages':1,'changes':[]}"};
+    for (size_t i = 0; i < sizeof badpage / sizeof badpage[0]; i++) {
+        char *b = dq(badpage[i]);
+        got = NULL;
+        if (proto_snapshot_page_decode(b, strlen(b), &cur, &pg, &pgs, &got, &k, &em) == USHER_OK)
+            fail_msg("not a page, decoded: %s", b);
+        assert_null(got);
+        free(b);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(snapshot_write_and_decode),
     cmocka_unit_test(response_write_exact_and_round_trips),
     cmocka_unit_test(sse_frames_exact),
     cmocka_unit_test(sse_reader_reads_what_is_written),
