@@ -1039,6 +1039,17 @@ size_t proto_sse_keepalive(char *out, size_t size)
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
+size_t proto_sse_last_id_header(int64_t id, char *out, size_t size)
+{
+    int n = snprintf(out, size, "Last-Event-ID: %lld", (long long)id);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+bool proto_sse_last_id_parse(const char *value, int64_t *id)
+{
+    return value && text_parse_i64(value, 0, INT64_MAX / 2, id);
+}
+
 void proto_sse_reader_init(proto_sse_reader *r, int64_t last_id)
 {
     memset(r, 0, sizeof *r);
@@ -1059,7 +1070,7 @@ static bool sse_line(proto_sse_reader *r)
     const char *v = r->line + 3;
     while (*v == ' ')
         v++;
-    if (!text_parse_i64(v, 0, INT64_MAX / 2, &id) || id <= r->last_id)
+    if (!proto_sse_last_id_parse(v, &id) || id <= r->last_id)
         return false;
     r->last_id = id;
     return true;

@@ -120,6 +120,12 @@ char *proto_sse_change(const change *c, size_t *len, size_t *data_off, size_t *d
 size_t proto_sse_reset(int64_t seq, char *out, size_t size);
 size_t proto_sse_keepalive(char *out, size_t size);
 
+/* Resuming: the request header "Last-Event-ID: ID" (written into out: its
+ * length, 0 when it does not fit), and an ID read back from such a header's
+ * value (false for anything but a whole number 0 .. INT64_MAX / 2). */
+size_t proto_sse_last_id_header(int64_t id, char *out, size_t size);
+bool proto_sse_last_id_parse(const char *value, int64_t *id);
+
 /* Reads a stream's bytes as they come, for its "id:" lines (the sync round
  * fetches the changes themselves). A line longer than 255 bytes is cut. */
 typedef struct proto_sse_reader {

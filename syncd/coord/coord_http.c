@@ -610,7 +610,7 @@ static enum MHD_Result start_stream(coord_server *s, const http_request *req,
     if (!last)
         last = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "last_event_id");
     int64_t from = 0;
-    if (last && text_parse_i64(last, 0, INT64_MAX / 2, &from))
+    if (proto_sse_last_id_parse(last, &from))
         c->sent = from;
     else
         c->sent = engine_last_seq(s->e); /* a new listener starts from now */

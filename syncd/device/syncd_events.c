@@ -66,7 +66,7 @@ static void *run(void *arg)
     long backoff = 100;
     while (c && !atomic_load(&ev->stop)) {
         char last[64];
-        snprintf(last, sizeof last, "Last-Event-ID: %lld", (long long)ev->in.last_id);
+        proto_sse_last_id_header(ev->in.last_id, last, sizeof last);
         struct curl_slist *h = curl_slist_append(NULL, ev->auth);
         if (ev->in.last_id > 0)
             h = curl_slist_append(h, last);

@@ -1641,6 +1641,19 @@ static void sse_reader_reads_what_is_written(void **state)
         if (cut == 1)
             assert_int_equal(news, 4); /* each id on its own */
     }
+    /* Resuming: the header, and its value read back. */
+    char hdr[64];
+    assert_int_equal(proto_sse_last_id_header(1234, hdr, sizeof hdr),
+                     strlen("Last-Event-ID: 1234"));
+    assert_string_equal(hdr, "Last-Event-ID: 1234");
+    assert_int_equal(proto_sse_last_id_header(1234, hdr, 10), 0);
+    int64_t id = -1;
+    assert_true(proto_sse_last_id_parse(hdr + strlen("Last-Event-ID: "), &id));
+    assert_int_equal(id, 1234);
+    assert_false(proto_sse_last_id_parse("-1", &id));
+    assert_false(proto_sse_last_id_parse("12a", &id));
+    assert_false(proto_sse_last_id_parse(NULL, &id));
+    assert_int_equal(id, 1234);
     /* Resumed after 2: ids 1 and 2 are old news. */
     proto_sse_reader r;
     proto_sse_reader_init(&r, 2);
