@@ -392,6 +392,7 @@ static void batch_reset(batch *b);
 static void batch_release(batch *b);
 static void seen_build(coorddb_impl *db);
 static usher_err use_schema(coorddb_impl *db, usher_errmsg *em);
+static usher_err session_setup(coorddb_impl *db, usher_errmsg *em);
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -560,7 +561,7 @@ static usher_err ready(coorddb_impl *db, usher_errmsg *em)
         db->prepared = false;
         if (PQstatus(db->conn) != CONNECTION_OK)
             return pg_fail(db, NULL, em, "cannot reach the PostgreSQL database");
-        usher_err err = use_schema(db, em);
+        usher_err err = session_setup(db, em);
         if (err)
             return err;
         if (db->locked) {
@@ -1209,6 +1210,28 @@ static void pg_free(coorddb_impl *db)
     free(db);
 }
 
+/* What every session of the store sets (again after a reconnection, which
+ * starts a new one). An accepted op is on disk before its answer: the
+ * server's default (on, or what a replicated setup chose: remote_write,
+ * remote_apply) stands, only "off" (which may lose the last commits in a
+ * crash) is raised for this session. "already exists, skipping" of the
+ * registry's CREATE ... IF NOT EXISTS is no news for the organiser's
+ * terminal. Then the event's schema, once chosen. */
+static usher_err session_setup(coorddb_impl *db, usher_errmsg *em)
+{
+    PGresult *sc = PQexec(db->conn, "SHOW synchronous_commit");
+    bool off = PQresultStatus(sc) == PGRES_TUPLES_OK && !strcmp(col(sc, 0, 0), "off");
+    PQclear(sc);
+    usher_err err = USHER_OK;
+    if (off)
+        err = exec(db, "SET synchronous_commit = on", em, "coordinator database");
+    if (!err)
+        err = exec(db, "SET client_min_messages = warning", em, "coordinator database");
+    if (!err && db->schema[0])
+        err = use_schema(db, em);
+    return err;
+}
+
 /* A new handle with its connection made and checked: no event chosen yet. */
 static usher_err pg_connect(const char *where, coorddb_impl **out, usher_errmsg *em)
 {
@@ -1244,18 +1267,7 @@ static usher_err pg_connect(const char *where, coorddb_impl **out, usher_errmsg 
                          where, PQserverVersion(db->conn) / 10000);
         goto fail;
     }
-    /* An accepted op is on disk before its answer: the server's default
-     * (on, or what a replicated setup chose: remote_write, remote_apply)
-     * stands, only "off" (which may lose the last commits in a crash) is
-     * raised for this session. */
-    PGresult *sc = PQexec(db->conn, "SHOW synchronous_commit");
-    bool off = PQresultStatus(sc) == PGRES_TUPLES_OK && !strcmp(col(sc, 0, 0), "off");
-    PQclear(sc);
-    if (off && (err = exec(db, "SET synchronous_commit = on", em, "coordinator database")))
-        goto fail;
-    /* "already exists, skipping" of the registry's CREATE ... IF NOT EXISTS
-     * is no news for the organiser's terminal. */
-    if ((err = exec(db, "SET client_min_messages = warning", em, "coordinator database")))
+    if ((err = session_setup(db, em)))
         goto fail;
     *out = db;
     return USHER_OK;
@@ -1400,12 +1412,17 @@ static usher_err init_event_body(coorddb_impl *db, const char *name, const layou
     err = meta_get(db, K_EVENT_NAME, existing, sizeof existing, &probe);
     if (err != USHER_OK && err != USHER_NOTFOUND && em)
         *em = probe;
-    if (err == USHER_OK)
+    if (err == USHER_OK && db->registered)
         err = usher_fail(em, USHER_EXISTS,
                          "this database already holds the event \"%s\" under the id \"%s\"; "
                          "choose another --event-id for a new event ('usher-coord events' "
                          "lists them)",
                          existing, db->event_id);
+    else if (err == USHER_OK) /* another init took the place meanwhile */
+        err = usher_fail(em, USHER_EXISTS,
+                         "another init made the event \"%s\" meanwhile where this one was to "
+                         "go: run init again",
+                         existing);
     if (err != USHER_NOTFOUND)
         goto out;
     randombytes_buf(raw_id, sizeof raw_id);
