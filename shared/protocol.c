@@ -1130,9 +1130,12 @@ char *proto_snapshot_write(const proto_snapshot *s, const char *const *parts,
         tb_puts(&b, s->layout_json);
     }
     char line[128 + PROTO_LOG_ID_SIZE];
-    snprintf(line, sizeof line, ",\"cursor\":%lld,\"log\":\"%s\",", (long long)s->cursor,
-             text_is_ident(s->log, sizeof s->log - 1) ? s->log : "");
+    snprintf(line, sizeof line, ",\"cursor\":%lld,", (long long)s->cursor);
     tb_puts(&b, line);
+    if (s->log[0] && text_is_ident(s->log, sizeof s->log - 1)) { /* a coordinator's always is */
+        snprintf(line, sizeof line, "\"log\":\"%s\",", s->log);
+        tb_puts(&b, line);
+    }
     if (!s->layout_json) {
         snprintf(line, sizeof line, "\"pages\":%zu,\"changes_total\":%zu}", s->pages,
                  s->changes_total);

@@ -144,7 +144,7 @@ bool proto_sse_reader_feed(proto_sse_reader *r, const char *data, size_t n);
 
 /* ---- the snapshot, GET /v1/snapshot ------------------------------------------
  * Head:  {"event": EVENT, "device": {"id", "role"}, "layout"?: LAYOUT,
- *         "cursor": C, "log": id, then either "changes": [CHANGE...] (all of
+ *         "cursor": C, "log"?: id, then either "changes": [CHANGE...] (all of
  *         them) or "pages": P, "changes_total": N (paged: no layout either;
  *         it is fetched as a page of its own)
  * EVENT: the settings (proto_settings_encode) and "id", "name",

@@ -1770,6 +1770,14 @@ static void snapshot_write_and_decode(void **state)
     assert_false(back.event.reseat_nearest);
     proto_snapshot_release(&back);
     free(text);
+    /* No log id (none to tell): no "log", and it still decodes. */
+    s.log[0] = '\0';
+    text = proto_snapshot_write(&s, NULL, NULL, 0, &len);
+    assert_null(strstr(text, "\"log\""));
+    assert_int_equal(proto_snapshot_decode(text, len, &back, &em), USHER_OK);
+    assert_string_equal(back.log, "");
+    proto_snapshot_release(&back);
+    free(text);
 
     /* A page: exact bytes, where its items are, decoded back. */
     char items[256];
