@@ -584,6 +584,8 @@ static void print_event(const coord_event *ev)
 {
     const event_settings *s = &ev->settings;
     printf("event: %s\n", ev->name);
+    if (ev->id[0]) /* PostgreSQL: the id that chooses it among the database's events */
+        printf("event id: %s\n", ev->id);
     printf("codes: %s (%s)\n", ticketcode_strength_name(s->codes),
            s->codes_by_organiser ? "set by the organiser" : "from the imported codes");
     printf("time zone: %s\n", s->tz[0] ? s->tz : "UTC");

@@ -107,6 +107,8 @@ def test_second_event_init(env):
     # Each event its own layout and devices.
     _, out, _ = env.run("layout", "get", "--db", db, "--event-id", "fair-2026")
     eq(len(re.findall(r'"id":"T\d\d-\d\d"', out)), 8, "the second event's layout")
+    _, out, _ = env.run("event", "show", "--db", db, "--event-id", "fair-2026")
+    check("event: Autumn Fair\nevent id: fair-2026\n" in out, "event show: %r" % out)
     _, out, _ = env.run("device", "list", "--db", db, "--event-id", "fair-2026")
     eq(out.splitlines()[1:], [], "the second event has no device yet")
     _, out, _ = env.run("device", "list", "--db", db, "--event-id", "spring-gala")
