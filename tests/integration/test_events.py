@@ -156,6 +156,13 @@ def test_two_events_kept_apart(env):
     check(ca[-1]["seq"] > cb[-1]["seq"], "the gala's log is longer (%d, %d)" % (ca[-1]["seq"], cb[-1]["seq"]))
     eq([c["seat"] for c in cb if c["type"] == "ticket" and c["code"] == "G-0001"][-1], "T02-03",
        "the fair's guest's seat")
+    # The op logs: each event's own (the gala is the database's first event,
+    # in the schema public; the fair has a schema of its own).
+    eq(it.store_sql(env.db, "SELECT kind, ticket FROM public.ops ORDER BY seq"),
+       [("assign", "G-0001"), ("assign", "G-0002"), ("checkin", "G-0001"), ("checkin", "G-0001")],
+       "the gala's op log")
+    eq(it.store_sql(env.db, "SELECT kind, ticket, seat FROM usher_fair.ops ORDER BY seq"),
+       [("assign", "G-0001", "T02-03")], "the fair's op log")
     # Check-ins, alerts, devices.
     eq([c["ticket"] for c in get_json(pa, "/v1/checkins", ta["admin"])["checkins"]],
        ["G-0001", "G-0001"], "gala's check-ins")
