@@ -992,9 +992,11 @@ int64_t coordpg_lock_key(const char *schema)
 {
     if (!strcmp(schema, "public"))
         return LOCK_SERVE; /* what a serve of the database's one event always took */
-    uint8_t h[crypto_generichash_BYTES_MIN];
-    crypto_generichash(h, sizeof h, (const unsigned char *)schema, strlen(schema),
-                       (const unsigned char *)"usher-serve", 11);
+    char text[SCHEMA_NAME_SIZE + 16];
+    int n = snprintf(text, sizeof text, "usher-serve %s", schema);
+    uint8_t h[crypto_generichash_BYTES_MIN] = {0};
+    (void)!crypto_generichash(h, sizeof h, (const unsigned char *)text,
+                              n > 0 ? (unsigned long long)n : 0, NULL, 0); /* cannot fail */
     uint64_t k = 0;
     for (int i = 0; i < 8; i++)
         k = k << 8 | h[i];
