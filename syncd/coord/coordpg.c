@@ -1326,10 +1326,15 @@ static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         err = pg_fail(db, r, em, "coordinator database: taking its lock");
     else if (strcmp(col(r, 0, 0), "t") != 0)
-        err = usher_fail(em, USHER_BUSY,
-                         "the event \"%s\" of the PostgreSQL database %s is in use by a "
-                         "running 'usher-coord serve': stop it first",
-                         db->event_id, where);
+        err = db->event_id[0]
+                  ? usher_fail(em, USHER_BUSY,
+                               "the event \"%s\" of the PostgreSQL database %s is in use by a "
+                               "running 'usher-coord serve': stop it first",
+                               db->event_id, where)
+                  : usher_fail(em, USHER_BUSY,
+                               "the PostgreSQL database %s is in use by a running 'usher-coord "
+                               "serve': stop it first",
+                               where);
     else
         db->locked = true;
     PQclear(r);
