@@ -985,6 +985,376 @@ size_t proto_sync_response_head(const sync_response *r, char *out, size_t size)
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
+/* A growing text buffer; failed once memory ran out (then p is NULL). */
+typedef struct textbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} textbuf;
+
+static void tb_put(textbuf *b, const char *text, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            free(b->p);
+            *b = (textbuf){.failed = true};
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, text, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void tb_puts(textbuf *b, const char *text)
+{
+    tb_put(b, text, strlen(text));
+}
+
+/* Appends the compact JSON of j (released). */
+static void tb_json(textbuf *b, json_t *j)
+{
+    char *text = dump(j);
+    if (!text) {
+        free(b->p);
+        *b = (textbuf){.failed = true};
+        return;
+    }
+    tb_puts(b, text);
+    free(text);
+}
+
+char *proto_sync_response_write(const sync_response *r, const char *changes_text,
+                                size_t changes_len, size_t *len)
+{
+    textbuf b = {0};
+    char head[128 + PROTO_LOG_ID_SIZE];
+    size_t n = proto_sync_response_head(r, head, sizeof head);
+    if (!n)
+        return NULL;
+    tb_put(&b, head, n);
+    for (size_t i = 0; i < r->nverdicts; i++) {
+        if (i)
+            tb_put(&b, ",", 1);
+        tb_json(&b, proto_verdict_encode(&r->verdicts[i]));
+    }
+    tb_puts(&b, "],\"changes\":[");
+    if (changes_text)
+        tb_put(&b, changes_text, changes_len);
+    for (size_t i = 0; !changes_text && i < r->nchanges; i++) {
+        if (i)
+            tb_put(&b, ",", 1);
+        tb_json(&b, proto_change_encode(&r->changes[i]));
+    }
+    tb_puts(&b, "],\"event\":");
+    tb_json(&b, proto_settings_encode(&r->event));
+    tb_puts(&b, "}");
+    if (b.failed)
+        return NULL;
+    *len = b.len;
+    return b.p;
+}
+
+/* ---- the event stream ------------------------------------------------------ */
+
+char *proto_sse_change(const change *c, size_t *len, size_t *data_off, size_t *data_len)
+{
+    char *data = dump(proto_change_encode(c));
+    if (!data)
+        return NULL;
+    char head[64];
+    int h = snprintf(head, sizeof head, "id: %lld\nevent: change\ndata: ", (long long)c->seq);
+    size_t dlen = strlen(data), off = (size_t)h;
+    char *ev = malloc(off + dlen + 3);
+    if (ev) {
+        memcpy(ev, head, off);
+        memcpy(ev + off, data, dlen);
+        memcpy(ev + off + dlen, "\n\n", 3);
+        *len = off + dlen + 2;
+        *data_off = off;
+        *data_len = dlen;
+    }
+    free(data);
+    return ev;
+}
+
+size_t proto_sse_reset(int64_t seq, char *out, size_t size)
+{
+    int n = snprintf(out, size, "id: %lld\nevent: reset\ndata: {\"seq\":%lld}\n\n", (long long)seq,
+                     (long long)seq);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+size_t proto_sse_keepalive(char *out, size_t size)
+{
+    int n = snprintf(out, size, ": keep-alive\n\n");
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+size_t proto_sse_last_id_header(int64_t id, char *out, size_t size)
+{
+    int n = snprintf(out, size, "Last-Event-ID: %lld", (long long)id);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+bool proto_sse_last_id_parse(const char *value, int64_t *id)
+{
+    return value && text_parse_i64(value, 0, INT64_MAX / 2, id);
+}
+
+void proto_sse_reader_init(proto_sse_reader *r, int64_t last_id)
+{
+    memset(r, 0, sizeof *r);
+    r->last_id = last_id;
+}
+
+void proto_sse_reader_restart(proto_sse_reader *r)
+{
+    r->linelen = 0;
+}
+
+/* A whole line: an "id:" field with a new id? */
+static bool sse_line(proto_sse_reader *r)
+{
+    int64_t id;
+    if (strncmp(r->line, "id:", 3) != 0)
+        return false;
+    const char *v = r->line + 3;
+    while (*v == ' ')
+        v++;
+    if (!proto_sse_last_id_parse(v, &id) || id <= r->last_id)
+        return false;
+    r->last_id = id;
+    return true;
+}
+
+bool proto_sse_reader_feed(proto_sse_reader *r, const char *data, size_t n)
+{
+    bool news = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = data[i];
+        if (c == '\n' || c == '\r') {
+            r->line[r->linelen] = '\0';
+            news |= sse_line(r);
+            r->linelen = 0;
+        } else if (r->linelen < sizeof r->line - 1) {
+            r->line[r->linelen++] = c;
+        }
+    }
+    return news;
+}
+
+/* ---- the snapshot ------------------------------------------------------------ */
+
+void proto_snapshot_release(proto_snapshot *s)
+{
+    if (!s)
+        return;
+    free(s->layout_json);
+    free(s->changes);
+    memset(s, 0, sizeof *s);
+}
+
+json_t *proto_event_encode(const proto_event *e)
+{
+    json_t *obj = proto_settings_encode(&e->settings);
+    json_t *facts = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", e->id, "name", e->name,
+                              "hold_ttl_ms", (json_int_t)e->hold_ttl_ms, "pubkey", e->pubkey,
+                              "reseat", e->reseat_nearest ? "nearest" : "none");
+    if (!obj || !facts || json_object_update(obj, facts) != 0) {
+        json_decref(obj);
+        obj = NULL;
+    }
+    json_decref(facts);
+    return obj;
+}
+
+char *proto_snapshot_write(const proto_snapshot *s, const char *const *parts,
+                           const size_t *part_len, size_t nparts, size_t *len)
+{
+    textbuf b = {0};
+    tb_puts(&b, "{\"event\":");
+    tb_json(&b, proto_event_encode(&s->event));
+    tb_puts(&b, ",\"device\":");
+    tb_json(&b, json_pack("{s:s, s:s}", "id", s->device, "role", role_name(s->role)));
+    if (s->layout_json) {
+        tb_puts(&b, ",\"layout\":");
+        tb_puts(&b, s->layout_json);
+    }
+    char line[128 + PROTO_LOG_ID_SIZE];
+    snprintf(line, sizeof line, ",\"cursor\":%lld,", (long long)s->cursor);
+    tb_puts(&b, line);
+    if (s->log[0] && text_is_ident(s->log, sizeof s->log - 1)) { /* a coordinator's always is */
+        snprintf(line, sizeof line, "\"log\":\"%s\",", s->log);
+        tb_puts(&b, line);
+    }
+    if (!s->layout_json) {
+        snprintf(line, sizeof line, "\"pages\":%zu,\"changes_total\":%zu}", s->pages,
+                 s->changes_total);
+        tb_puts(&b, line);
+    } else {
+        tb_puts(&b, "\"changes\":[");
+        bool first = true;
+        for (size_t i = 0; i < nparts; i++) {
+            if (!part_len[i])
+                continue;
+            if (!first)
+                tb_put(&b, ",", 1);
+            tb_put(&b, parts[i], part_len[i]);
+            first = false;
+        }
+        tb_puts(&b, "]}");
+    }
+    if (b.failed)
+        return NULL;
+    *len = b.len;
+    return b.p;
+}
+
+static bool copy_str(const json_t *obj, const char *key, char *out, size_t size)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v && text_copy(out, size, v);
+}
+
+/* The changes of a snapshot or page (chs an array). */
+static usher_err changes_decode(const json_t *chs, change **out, size_t *n, usher_errmsg *em)
+{
+    size_t k = json_array_size(chs);
+    change *cs = calloc(k ? k : 1, sizeof *cs);
+    if (!cs)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    for (size_t i = 0; i < k; i++) {
+        usher_err err = proto_change_decode(json_array_get(chs, i), "snapshot.changes", &cs[i], em);
+        if (err) {
+            free(cs);
+            return err;
+        }
+    }
+    *out = cs;
+    *n = k;
+    return USHER_OK;
+}
+
+static usher_err snapshot_body(const json_t *root, proto_snapshot *s, usher_errmsg *em)
+{
+    json_t *ev = json_object_get(root, "event"), *dev = json_object_get(root, "device");
+    json_t *lay = json_object_get(root, "layout"), *chs = json_object_get(root, "changes");
+    json_t *cur = json_object_get(root, "cursor"), *log = json_object_get(root, "log");
+    json_t *pages = json_object_get(root, "pages");
+    if (log && (!json_is_string(log) || !text_is_ident(json_string_value(log), 63)))
+        return usher_fail(em, USHER_INVAL, "snapshot from the coordinator: \"log\" is not an id");
+    if (log)
+        text_copy(s->log, sizeof s->log, json_string_value(log));
+    /* A paged head leaves the layout out: it is a page of its own. */
+    if (!json_is_object(ev) || !json_is_object(dev) || (!json_is_object(lay) && !pages) ||
+        (!json_is_array(chs) && !pages) || !json_is_integer(cur) || json_integer_value(cur) < 0)
+        return usher_fail(em, USHER_INVAL, "snapshot from the coordinator is malformed");
+    if (pages && (!json_is_integer(pages) || json_integer_value(pages) < 1 ||
+                  json_integer_value(pages) > PROTO_SNAPSHOT_PAGES_MAX))
+        return usher_fail(em, USHER_INVAL,
+                          "snapshot from the coordinator: \"pages\" is not 1 to %d",
+                          PROTO_SNAPSHOT_PAGES_MAX);
+    s->pages = pages ? (size_t)json_integer_value(pages) : 0;
+    s->cursor = json_integer_value(cur);
+    json_t *total = json_object_get(root, "changes_total");
+    if (json_is_integer(total) && json_integer_value(total) >= 0)
+        s->changes_total = (size_t)json_integer_value(total);
+    if (json_is_object(lay) && !(s->layout_json = json_dumps(lay, JSON_COMPACT)))
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    usher_err err = USHER_OK;
+    if (json_is_array(chs) && (err = changes_decode(chs, &s->changes, &s->nchanges, em)))
+        return err;
+    proto_event *e = &s->event;
+    json_t *ttl = json_object_get(ev, "hold_ttl_ms");
+    s->role = role_parse(json_string_value(json_object_get(dev, "role")));
+    if (!copy_str(dev, "id", s->device, sizeof s->device) ||
+        !copy_str(ev, "id", e->id, sizeof e->id) ||
+        !copy_str(ev, "name", e->name, sizeof e->name) ||
+        !copy_str(ev, "pubkey", e->pubkey, sizeof e->pubkey) || !json_is_integer(ttl) ||
+        s->role == ROLE_NONE)
+        return usher_fail(em, USHER_INVAL,
+                          "snapshot from the coordinator lacks the event or device");
+    e->hold_ttl_ms = json_integer_value(ttl);
+    const char *reseat = json_string_value(json_object_get(ev, "reseat"));
+    e->reseat_nearest = !reseat || strcmp(reseat, "none") != 0;
+    settings_default(&e->settings);
+    if (json_object_get(ev, "codes"))
+        return proto_settings_decode(ev, "snapshot.event", &e->settings, em);
+    return USHER_OK;
+}
+
+usher_err proto_snapshot_decode(const char *body, size_t len, proto_snapshot *out, usher_errmsg *em)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    if (!root)
+        return usher_fail(em, USHER_PARSE, "snapshot from the coordinator is not JSON");
+    proto_snapshot s;
+    memset(&s, 0, sizeof s);
+    usher_err err = snapshot_body(root, &s, em);
+    json_decref(root);
+    if (err) {
+        proto_snapshot_release(&s);
+        return err;
+    }
+    *out = s;
+    return USHER_OK;
+}
+
+char *proto_snapshot_page_write(int64_t cursor, size_t page, size_t pages, const char *items,
+                                size_t items_len, size_t *len, size_t *items_at)
+{
+    char head[128];
+    int hn =
+        snprintf(head, sizeof head, "{\"cursor\":%lld,\"page\":%zu,\"pages\":%zu,\"changes\":[",
+                 (long long)cursor, page, pages);
+    textbuf b = {0};
+    tb_put(&b, head, (size_t)hn);
+    if (items_len)
+        tb_put(&b, items, items_len);
+    tb_put(&b, "]}", 2);
+    if (b.failed)
+        return NULL;
+    *len = b.len;
+    *items_at = (size_t)hn;
+    return b.p;
+}
+
+usher_err proto_snapshot_page_decode(const char *body, size_t len, int64_t *cursor, size_t *page,
+                                     size_t *pages, change **changes, size_t *n, usher_errmsg *em)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    if (!root)
+        return usher_fail(em, USHER_PARSE, "a snapshot page from the coordinator is not JSON");
+    json_t *cur = json_object_get(root, "cursor"), *pg = json_object_get(root, "page");
+    json_t *pgs = json_object_get(root, "pages"), *chs = json_object_get(root, "changes");
+    usher_err err = USHER_OK;
+    if (!json_is_integer(cur) || !json_is_integer(pg) || !json_is_integer(pgs) ||
+        !json_is_array(chs) || json_integer_value(pg) < 0 || json_integer_value(pgs) < 0)
+        err = usher_fail(em, USHER_INVAL, "a snapshot page from the coordinator is malformed");
+    change *cs = NULL;
+    size_t k = 0;
+    if (!err)
+        err = changes_decode(chs, &cs, &k, em);
+    if (!err) {
+        *cursor = json_integer_value(cur);
+        *page = (size_t)json_integer_value(pg);
+        *pages = (size_t)json_integer_value(pgs);
+        *changes = cs;
+        *n = k;
+    }
+    json_decref(root);
+    return err;
+}
+
 /* A JSON string of s; bytes that are not UTF-8 become '?' so that an error
  * message with a stray byte still gets through. */
 static json_t *lossy_string(const char *s)

@@ -97,6 +97,120 @@ char *proto_sync_response_encode(const sync_response *r);
  * not fit in size. */
 size_t proto_sync_response_head(const sync_response *r, char *out, size_t size);
 
+/* The whole answer to POST /v1/sync as the coordinator writes it: the head
+ * (proto_sync_response_head), r's verdicts, then the changes: changes_text
+ * when not NULL (changes_len bytes: the changes' compact JSON objects joined
+ * by ',', as proto_sse_change located them in their frames; r->changes is
+ * then ignored), else r->changes encoded here, then "event" with r->event
+ * (always written). malloc'd and NUL-terminated, *len its length; NULL on
+ * OOM. proto_sync_response_decode reads it back as r. */
+char *proto_sync_response_write(const sync_response *r, const char *changes_text,
+                                size_t changes_len, size_t *len);
+
+/* ---- the event stream, GET /v1/events (text/event-stream) ---------------------
+ * A change:        "id: SEQ\nevent: change\ndata: CHANGE\n\n" (CHANGE: compact JSON)
+ * A resync:        "id: SEQ\nevent: reset\ndata: {\"seq\":SEQ}\n\n" (the listener
+ *                  was too far behind or ahead: it pulls from its own cursor)
+ * A keep-alive:    ": keep-alive\n\n" (a comment, every 15 s of silence)
+ * A listener resumes with Last-Event-ID: the last id it read. */
+
+/* The frame of change c (malloc'd, *len bytes, NUL-terminated); its CHANGE
+ * is at *data_off, *data_len bytes (what a sync answer copies). NULL on OOM. */
+char *proto_sse_change(const change *c, size_t *len, size_t *data_off, size_t *data_len);
+
+/* The resync frame at seq, and the keep-alive comment, written into out:
+ * their length, 0 when they do not fit in size. */
+size_t proto_sse_reset(int64_t seq, char *out, size_t size);
+size_t proto_sse_keepalive(char *out, size_t size);
+
+/* Resuming: the request header "Last-Event-ID: ID" (written into out: its
+ * length, 0 when it does not fit), and an ID read back from such a header's
+ * value (false for anything but a whole number 0 .. INT64_MAX / 2). */
+size_t proto_sse_last_id_header(int64_t id, char *out, size_t size);
+bool proto_sse_last_id_parse(const char *value, int64_t *id);
+
+/* Reads a stream's bytes as they come, for its "id:" lines (the sync round
+ * fetches the changes themselves). A line longer than 255 bytes is cut. */
+typedef struct proto_sse_reader {
+    int64_t last_id; /* the highest id read (or resumed from) */
+    char line[256];
+    size_t linelen;
+} proto_sse_reader;
+
+/* A reader that resumes after last_id (0: from the start). */
+void proto_sse_reader_init(proto_sse_reader *r, int64_t last_id);
+/* A new connection: a line cut off by the old one is dropped. */
+void proto_sse_reader_restart(proto_sse_reader *r);
+/* Feeds n bytes; true when they held an id above the last one (r->last_id
+ * is then the highest). Ids are whole numbers 0 .. INT64_MAX / 2. */
+bool proto_sse_reader_feed(proto_sse_reader *r, const char *data, size_t n);
+
+/* ---- the snapshot, GET /v1/snapshot ------------------------------------------
+ * Head:  {"event": EVENT, "device": {"id", "role"}, "layout"?: LAYOUT,
+ *         "cursor": C, "log"?: id, then either "changes": [CHANGE...] (all of
+ *         them) or "pages": P, "changes_total": N (paged: no layout either;
+ *         it is fetched as a page of its own)
+ * EVENT: the settings (proto_settings_encode) and "id", "name",
+ *         "hold_ttl_ms", "pubkey" (hex), "reseat": "nearest"|"none"
+ * Page:  {"cursor": C, "page": I, "pages": P, "changes": [CHANGE...]}
+ * LAYOUT is layout.c's JSON, passed through as text. */
+
+/* The event as a device learns it. */
+typedef struct proto_event {
+    char id[64];
+    char name[USHER_EVENT_NAME_SIZE];
+    int64_t hold_ttl_ms;
+    char pubkey[65]; /* the Ed25519 public key, hex */
+    bool reseat_nearest;
+    event_settings settings; /* defaults (settings_default) when the event has none */
+} proto_event;
+
+/* EVENT as a JSON object (new reference; NULL on OOM). */
+json_t *proto_event_encode(const proto_event *e);
+
+typedef struct proto_snapshot {
+    proto_event event;
+    char device[USHER_DEVICE_SIZE];
+    usher_role role;
+    char *layout_json; /* compact text; NULL in a paged head. Owned */
+    change *changes;   /* owned; none in a paged head */
+    size_t nchanges;
+    int64_t cursor;
+    char log[PROTO_LOG_ID_SIZE]; /* "" when not sent */
+    size_t pages;                /* 0: every change is in it; else 1 .. PROTO_SNAPSHOT_PAGES_MAX */
+    size_t changes_total;        /* paged: how many changes the pages hold */
+} proto_snapshot;
+
+#define PROTO_SNAPSHOT_PAGES_MAX 1000000
+
+void proto_snapshot_release(proto_snapshot *s); /* zeroed or released: a no-op */
+
+/* The head from s (layout_json NULL: paged, with s->pages and
+ * s->changes_total; else with the changes): the changes as text, nparts
+ * pieces (each CHANGE objects joined by ',', empty pieces skipped) joined by
+ * ','. malloc'd, NUL-terminated, *len bytes; NULL on OOM. */
+char *proto_snapshot_write(const proto_snapshot *s, const char *const *parts,
+                           const size_t *part_len, size_t nparts, size_t *len);
+
+/* Decodes a head into *out (on success only; release it). USHER_PARSE for
+ * text that is not JSON, USHER_INVAL (the message naming what) for a body
+ * that is not a snapshot. */
+usher_err proto_snapshot_decode(const char *body, size_t len, proto_snapshot *out,
+                                usher_errmsg *em) USHER_MUST_CHECK;
+
+/* Page `page` of `pages` at cursor, around its changes' text (items:
+ * CHANGE objects joined by ',', items_len bytes). malloc'd, *len bytes,
+ * *items_at where the items begin in it; NULL on OOM. */
+char *proto_snapshot_page_write(int64_t cursor, size_t page, size_t pages, const char *items,
+                                size_t items_len, size_t *len, size_t *items_at);
+
+/* Decodes a page: its cursor, number, page count and changes (*changes
+ * malloc'd, *n of them; set on success only). Errors as
+ * proto_snapshot_decode. */
+usher_err proto_snapshot_page_decode(const char *body, size_t len, int64_t *cursor, size_t *page,
+                                     size_t *pages, change **changes, size_t *n,
+                                     usher_errmsg *em) USHER_MUST_CHECK;
+
 /* The error body every HTTP error uses: {"error": code, "message": text}. */
 char *proto_error_body(const char *code, const char *message);
 

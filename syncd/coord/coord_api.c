@@ -37,58 +37,9 @@ static json_t *time_or_null(int64_t ms)
 
 /* ---- POST /v1/sync ------------------------------------------------------ */
 
-/* A growing reply body. */
-typedef struct body_buf {
-    char *p;
-    size_t len, cap;
-    bool failed; /* out of memory: p freed */
-} body_buf;
-
-static void body_put(body_buf *b, const char *text, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            free(b->p);
-            *b = (body_buf){.failed = true};
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, text, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void body_puts(body_buf *b, const char *text)
-{
-    body_put(b, text, strlen(text));
-}
-
-/* Appends the compact JSON of j (released), or fails the body. */
-static void body_json(body_buf *b, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        free(b->p);
-        *b = (body_buf){.failed = true};
-        return;
-    }
-    body_puts(b, text);
-    free(text);
-}
-
-/* The sync response, {"cursor","more","verdicts","changes","event"} as
- * proto_sync_response_encode writes it, but with the changes' JSON copied from
- * the change ring instead of encoded again for every reply (32 clients each
- * pulling every change is 32 encodings of it). */
+/* The sync response (proto_sync_response_write), with the changes' JSON
+ * copied from the change ring instead of encoded again for every reply (32
+ * clients each pulling every change is 32 encodings of it). */
 static void finish_sync(http_request *req, engine_req *er, http_reply *r)
 {
     if (er->err) {
@@ -111,38 +62,29 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
             return;
         }
     }
-    body_buf b = {0};
-    char head[128];
-    sync_response h = {.cursor = cursor, .more = more, .now = timestamp_now_ms()};
+    sync_response h = {.cursor = cursor,
+                       .more = more,
+                       .now = timestamp_now_ms(),
+                       .verdicts = er->verdicts,
+                       .nverdicts = er->nops,
+                       .changes = er->changes_in_ring ? NULL : er->changes,
+                       .nchanges = er->changes_in_ring ? 0 : er->nchanges,
+                       .has_event = true};
     text_copy(h.log, sizeof h.log, engine_event(req->e)->log_id);
-    body_put(&b, head, proto_sync_response_head(&h, head, sizeof head));
-    for (size_t i = 0; i < er->nops; i++) {
-        if (i)
-            body_put(&b, ",", 1);
-        body_json(&b, proto_verdict_encode(&er->verdicts[i]));
-    }
-    body_puts(&b, "],\"changes\":[");
-    if (ring_text)
-        body_put(&b, ring_text, ring_len);
-    for (size_t i = 0; !er->changes_in_ring && i < er->nchanges; i++) {
-        if (i)
-            body_put(&b, ",", 1);
-        body_json(&b, proto_change_encode(&er->changes[i]));
-    }
-    body_puts(&b, "],\"event\":");
-    event_settings s;
-    engine_settings(req->e, &s);
-    body_json(&b, proto_settings_encode(&s));
-    body_puts(&b, "}");
+    engine_settings(req->e, &h.event);
+    size_t len = 0;
+    /* A pull from the ring that found nothing has no text: "" (no changes). */
+    char *body = proto_sync_response_write(
+        &h, ring_text ? ring_text : (er->changes_in_ring ? "" : NULL), ring_len, &len);
     free(ring_text);
-    if (b.failed) {
+    if (!body) {
         http_error(r, 500, "internal", "out of memory");
         return;
     }
     r->status = 200;
     r->type = "application/json";
-    r->body = b.p;
-    r->len = b.len;
+    r->body = body;
+    r->len = len;
 }
 
 static void api_sync(http_request *req, http_reply *r)
@@ -195,24 +137,24 @@ out:
 /* ---- snapshot, layout, public key --------------------------------------- */
 
 /* The event as a device learns it: its facts, and its settings (codes,
- * PIN hash, time zone) in the same object. */
-static json_t *event_json(engine *e)
+ * PIN hash, time zone). */
+static void event_facts(engine *e, proto_event *out)
 {
     const coord_event *ev = engine_event(e);
-    char pk[2 * QRSIG_PK_BYTES + 1];
-    qrsig_pk_to_text(ev->pk, pk);
-    event_settings s;
-    engine_settings(e, &s);
-    json_t *obj = proto_settings_encode(&s);
-    json_t *facts = json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", ev->event_id, "name", ev->name,
-                              "hold_ttl_ms", (json_int_t)ev->hold_ttl_ms, "pubkey", pk, "reseat",
-                              ev->reseat == RESEAT_NEAREST ? "nearest" : "none");
-    if (!obj || !facts || json_object_update(obj, facts) != 0) {
-        json_decref(obj);
-        obj = NULL;
-    }
-    json_decref(facts);
-    return obj;
+    memset(out, 0, sizeof *out);
+    text_copy(out->id, sizeof out->id, ev->event_id);
+    text_copy(out->name, sizeof out->name, ev->name);
+    out->hold_ttl_ms = ev->hold_ttl_ms;
+    qrsig_pk_to_text(ev->pk, out->pubkey);
+    out->reseat_nearest = ev->reseat == RESEAT_NEAREST;
+    engine_settings(e, &out->settings);
+}
+
+static json_t *event_json(engine *e)
+{
+    proto_event pe;
+    event_facts(e, &pe);
+    return proto_event_encode(&pe);
 }
 
 static bool query_flag(const http_request *req, const char *key, bool *bad);
@@ -295,57 +237,37 @@ static void api_snapshot(http_request *req, http_reply *r)
         return;
     }
     engine_count_snapshot(req->e);
-    json_t *ev = event_json(req->e);
-    char *ev_text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-    json_decref(ev);
-    body_buf out = {0};
-    char line[256];
-    if (ev_text) {
-        body_puts(&out, "{\"event\":");
-        body_puts(&out, ev_text);
-        json_t *dev = json_pack("{s:s, s:s}", "id", req->dev.id, "role", role_name(req->dev.role));
-        char *dev_text = dev ? json_dumps(dev, JSON_COMPACT) : NULL;
-        json_decref(dev);
-        body_puts(&out, ",\"device\":");
-        body_puts(&out, dev_text ? dev_text : "null");
-        free(dev_text);
-        if (!paged) { /* paged: the layout is a page of its own (page=layout) */
-            body_puts(&out, ",\"layout\":");
-            body_puts(&out, b->layout_json);
+    proto_snapshot head = {.layout_json = paged ? NULL : b->layout_json,
+                           .cursor = b->cursor,
+                           .role = req->dev.role,
+                           .pages = b->npages,
+                           .changes_total = b->nchanges};
+    event_facts(req->e, &head.event);
+    text_copy(head.device, sizeof head.device, req->dev.id);
+    text_copy(head.log, sizeof head.log, engine_event(req->e)->log_id);
+    /* Not paged: every change in one answer, the pages' items copied in. */
+    const char **parts = paged ? NULL : calloc(b->npages ? b->npages : 1, sizeof *parts);
+    size_t *lens = paged ? NULL : calloc(b->npages ? b->npages : 1, sizeof *lens);
+    char *body = NULL;
+    size_t len = 0;
+    if (paged || (parts && lens)) {
+        for (size_t i = 0; !paged && i < b->npages; i++) {
+            parts[i] = b->pages[i].body + b->pages[i].items_at;
+            lens[i] = b->pages[i].items_n;
         }
-        snprintf(line, sizeof line, ",\"cursor\":%lld,\"log\":\"%s\",", (long long)b->cursor,
-                 engine_event(req->e)->log_id);
-        body_puts(&out, line);
-        if (paged) {
-            snprintf(line, sizeof line, "\"pages\":%zu,\"changes_total\":%zu}", b->npages,
-                     b->nchanges);
-            body_puts(&out, line);
-        } else {
-            body_puts(&out, "\"changes\":[");
-            bool first = true;
-            for (size_t i = 0; i < b->npages; i++) {
-                const snap_page *p = &b->pages[i];
-                if (!p->items_n)
-                    continue;
-                if (!first)
-                    body_put(&out, ",", 1);
-                body_put(&out, p->body + p->items_at, p->items_n);
-                first = false;
-            }
-            body_puts(&out, "]}");
-        }
+        body = proto_snapshot_write(&head, parts, lens, paged ? 0 : b->npages, &len);
     }
-    free(ev_text);
+    free(parts);
+    free(lens);
     snapcache_release(req->snaps, b);
-    if (!ev_text || out.failed) {
-        free(out.p);
+    if (!body) {
         http_error(r, 500, "internal", "out of memory");
         return;
     }
     r->status = 200;
     r->type = "application/json";
-    r->body = out.p;
-    r->len = out.len;
+    r->body = body;
+    r->len = len;
 }
 
 /* GET /v1/layout: devices and the organisers' designer read it. */

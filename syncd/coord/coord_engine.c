@@ -224,7 +224,7 @@ static void destroy_locks(engine *e)
     pthread_cond_destroy(&e->ck_cond);
 }
 
-usher_err engine_open(const char *db_path, reseat_policy reseat,
+usher_err engine_open(const char *db_path, const char *event_id, reseat_policy reseat,
                       void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
                       usher_errmsg *em)
 {
@@ -244,7 +244,7 @@ usher_err engine_open(const char *db_path, reseat_policy reseat,
     e->ring = calloc(RING_CAP, sizeof *e->ring);
     if (!e->ring)
         goto fail;
-    if ((err = coorddb_open(db_path, &e->db, em)) != USHER_OK)
+    if ((err = coorddb_open_event(db_path, event_id, false, &e->db, em)) != USHER_OK)
         goto fail;
     /* The one writer: held on the writer's own connection (PostgreSQL takes
      * it again there after a reconnection, or stops writing). */

@@ -56,12 +56,13 @@ typedef struct engine_req {
 
 void engine_req_release(engine_req *req);
 
-/* Opens the database, takes its lock for this one writer (coorddb_lock:
- * USHER_BUSY while another serve holds it), loads the state and starts the
- * committer. The
+/* Opens the database (event_id: which of a PostgreSQL database's events,
+ * NULL for its only one: coorddb_open_event), takes its lock for this one
+ * writer (coorddb_lock: USHER_BUSY while another serve holds it), loads the
+ * state and starts the committer. The
  * on_commit callback (may be NULL) runs on the committer thread after every
  * durable group with the last sequence number. */
-usher_err engine_open(const char *db_path, reseat_policy reseat,
+usher_err engine_open(const char *db_path, const char *event_id, reseat_policy reseat,
                       void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
                       usher_errmsg *em) USHER_MUST_CHECK;
 /* Stops the committer after the queue drains; NULL is a no-op. */

@@ -423,14 +423,13 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (got < 0) {
         /* Too far behind for the ring, or ahead of it: tell the listener to resync. */
         int64_t last = engine_last_seq(s->e);
-        n = snprintf(buf, max, "id: %lld\nevent: reset\ndata: {\"seq\":%lld}\n\n", (long long)last,
-                     (long long)last);
+        n = (ssize_t)proto_sse_reset(last, buf, max);
         c->sent = last;
     } else if (got > 0) {
         n = got;
         c->sent = next;
     } else if (c->keepalive_due) {
-        n = snprintf(buf, max, ": keep-alive\n\n");
+        n = (ssize_t)proto_sse_keepalive(buf, max);
     }
     c->keepalive_due = false;
     if (n > 0) {
@@ -613,7 +612,7 @@ static enum MHD_Result start_stream(coord_server *s, const http_request *req,
     if (!last)
         last = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "last_event_id");
     int64_t from = 0;
-    if (last && text_parse_i64(last, 0, INT64_MAX / 2, &from))
+    if (proto_sse_last_id_parse(last, &from))
         c->sent = from;
     else
         c->sent = engine_last_seq(s->e); /* a new listener starts from now */
@@ -695,11 +694,23 @@ static void answered(coord_server *s, conn_state *cs)
     count_inflight(s, -1);
 }
 
-static enum MHD_Result refuse_token(struct MHD_Connection *mc, http_reply *r)
+static enum MHD_Result refuse_token(coord_server *s, struct MHD_Connection *mc, http_reply *r)
 {
-    http_error(r, 401, "unauthorized",
-               "missing or unknown bearer token: send 'Authorization: Bearer TOKEN' with a "
-               "token from 'usher-coord device add'");
+    /* A PostgreSQL database may hold many events, and a token is one event's. */
+    const char *id = engine_event(s->e)->id;
+    if (id[0]) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "missing or unknown bearer token for the event \"%s\" (a token belongs to "
+                 "one event): send 'Authorization: Bearer TOKEN' with a token from "
+                 "'usher-coord device add --event-id %s'",
+                 id, id);
+        http_error(r, 401, "unauthorized", "%s", msg);
+    } else {
+        http_error(r, 401, "unauthorized",
+                   "missing or unknown bearer token: send 'Authorization: Bearer TOKEN' with a "
+                   "token from 'usher-coord device add'");
+    }
     return send_reply(mc, r);
 }
 
@@ -888,7 +899,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         cs->phase = PHASE_NEW;
         sodium_memzero(cs->auth.token, sizeof cs->auth.token);
         if (err == USHER_FORBIDDEN)
-            return refuse_token(mc, &r);
+            return refuse_token(s, mc, &r);
         if (err) {
             http_error(&r, 503, "unavailable", "could not check the token; try again");
             return send_reply(mc, &r);
@@ -929,7 +940,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         if (err == USHER_BUSY)
             return MHD_YES; /* suspended until the committer has checked the token */
         if (err)
-            return refuse_token(mc, &r);
+            return refuse_token(s, mc, &r);
     }
     return dispatch(s, cs, mc, &r);
 }

@@ -58,10 +58,13 @@ static const char usage[] =
     "  restore --db postgresql://...        (after pg_restore: a new op log id; devices rebuild)\n"
     "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
     "          (printable PDF sheets of signed QR tickets)\n"
+    "  events  --db DB                                     (a PostgreSQL database's events)\n"
     "\n"
-    "Every command takes --help. The database is one SQLite file, or a PostgreSQL\n"
-    "database in libpq's syntax (--db postgresql://... or \"host=... dbname=...\");\n"
-    "the layout JSON format is described in assets/layouts/README.md.\n";
+    "Every command takes --help. The database is one SQLite file (one event), or a\n"
+    "PostgreSQL database (--db \"host=... dbname=...\" or postgresql://...) that may\n"
+    "hold many events: every command then takes --event-id ID to choose one (init:\n"
+    "the new event's id, by default made from --event), needed once there are two.\n"
+    "The layout JSON format is described in assets/layouts/README.md.\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
@@ -116,12 +119,45 @@ static bool db_missing(const char *where)
     return coordwhere_kind_of(where) == COORDWHERE_SQLITE && access(where, F_OK) != 0;
 }
 
+/* --event-id ID, which any command takes: one of the events of a PostgreSQL
+ * database (NULL: its only one). main takes it out of argv before the
+ * command parses its own options. */
+static const char *event_id_opt;
+
+static int take_event_id(int *argc, char **argv)
+{
+    int k = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--event-id")) {
+            if (i + 1 >= *argc)
+                return fail("--event-id needs a value: an event's id (usher-coord events "
+                            "lists them)");
+            v = argv[++i];
+        } else if (!strncmp(argv[i], "--event-id=", 11)) {
+            v = argv[i] + 11;
+        } else {
+            argv[k++] = argv[i];
+            continue;
+        }
+        if (event_id_opt)
+            return fail("--event-id is given twice");
+        usher_errmsg em = {{0}};
+        if (coordwhere_event_id_check(v, &em) != USHER_OK)
+            return fail("%s", em.text);
+        event_id_opt = v;
+    }
+    *argc = k;
+    argv[k] = NULL;
+    return 0;
+}
+
 static int open_db(const char *path, bool must_exist, coorddb **db)
 {
     usher_errmsg em = {{0}};
     if (must_exist && db_missing(path))
         return fail("%s does not exist: create it with 'usher-coord init --db %s'", path, path);
-    if (coorddb_open(path, db, &em) != USHER_OK)
+    if (coorddb_open_event(path, event_id_opt, false, db, &em) != USHER_OK)
         return fail("%s", em.text);
     return 0;
 }
@@ -152,7 +188,9 @@ static int cmd_init(int argc, char **argv)
           "Creates the event: its layout (default gala:25x10; theatre:RxS; or a JSON file),\n"
           "its signing key for QR tickets, its time zone (default this machine's) and a\n"
           "random 6-digit staff PIN, printed once (stored only as a hash). Refuses a\n"
-          "database that has an event.\n");
+          "SQLite file that has an event. A PostgreSQL database holds many: each new one\n"
+          "has an id (--event-id ID: 1-32 of a-z, 0-9, '-'; default made from --event)\n"
+          "that the other commands take to choose it.\n");
     const char *name = GET("event") ? GET("event") : "Usher event";
     const char *spec = GET("layout") ? GET("layout") : "gala:25x10";
     if (strlen(name) >= USHER_EVENT_NAME_SIZE || !text_utf8_valid(name, strlen(name)) ||
@@ -174,8 +212,18 @@ static int cmd_init(int argc, char **argv)
     layout *l = NULL;
     if (layout_open(spec, &l, &em) != USHER_OK)
         return fail("--layout: %s", em.text);
+    /* A new event of a PostgreSQL database has an id: the organiser's, or
+     * the one its name gives. */
+    char id[COORDWHERE_EVENT_ID_SIZE] = "";
+    bool pg = coordwhere_kind_of(GET("db")) == COORDWHERE_POSTGRESQL;
+    if (event_id_opt)
+        text_copy(id, sizeof id, event_id_opt);
+    else if (pg)
+        coordwhere_event_id_from_name(name, id);
     coorddb *db = NULL;
-    int rc = open_db(GET("db"), false, &db);
+    int rc = 0;
+    if (coorddb_open_event(GET("db"), id[0] ? id : NULL, true, &db, &em) != USHER_OK)
+        rc = fail("%s", em.text);
     if (!rc && coorddb_init_event(db, name, l, timestamp_now_ms(), &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc && coorddb_set_settings(db, &s, &em) != USHER_OK)
@@ -185,6 +233,10 @@ static int cmd_init(int argc, char **argv)
     if (!rc) {
         printf("created event \"%s\" with %d seats in %s (time zone %s)\n", name,
                layout_seat_count(l), GET("db"), s.tz[0] ? s.tz : "UTC");
+        if (pg)
+            printf("event id: %s (give --event-id %s to every command once the database "
+                   "holds more than one event)\n",
+                   id, id);
         say_pin(pin);
     }
     sodium_memzero(pin, sizeof pin);
@@ -535,6 +587,8 @@ static void print_event(const coord_event *ev)
 {
     const event_settings *s = &ev->settings;
     printf("event: %s\n", ev->name);
+    if (ev->id[0]) /* PostgreSQL: the id that chooses it among the database's events */
+        printf("event id: %s\n", ev->id);
     printf("codes: %s (%s)\n", ticketcode_strength_name(s->codes),
            s->codes_by_organiser ? "set by the organiser" : "from the imported codes");
     printf("time zone: %s\n", s->tz[0] ? s->tz : "UTC");
@@ -1057,8 +1111,8 @@ static int cmd_serve(int argc, char **argv)
     engine *e = NULL;
     coord_server *srv = NULL;
     int rc = 0;
-    if (engine_open(GET("db"), strcmp(reseat, "none") ? RESEAT_NEAREST : RESEAT_NONE, NULL, NULL,
-                    &e, &em) != USHER_OK) {
+    if (engine_open(GET("db"), event_id_opt, strcmp(reseat, "none") ? RESEAT_NEAREST : RESEAT_NONE,
+                    NULL, NULL, &e, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;
     }
@@ -1098,6 +1152,29 @@ out:
     return rc;
 }
 
+static int cmd_events(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord events --db DB\n"
+          "Lists the events of a PostgreSQL database, one a line: its id (what --event-id\n"
+          "takes), a tab, its name. A SQLite file holds one event: its id prints as '-'.\n");
+    coorddb_event_row *rows = NULL;
+    size_t n = 0;
+    usher_errmsg em = {{0}};
+    if (db_missing(GET("db")))
+        return fail("%s does not exist: create it with 'usher-coord init --db %s'", GET("db"),
+                    GET("db"));
+    if (coorddb_events(GET("db"), &rows, &n, &em) != USHER_OK)
+        return fail("%s", em.text);
+    for (size_t i = 0; i < n; i++)
+        printf("%s\t%s\n", rows[i].id[0] ? rows[i].id : "-", rows[i].name);
+    if (n == 0)
+        fprintf(stderr, "usher-coord: the database holds no event yet: run usher-coord init\n");
+    free(rows);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     coorddb_set_postgresql(coordpg_backend()); /* --db "host=... dbname=..." */
@@ -1107,6 +1184,10 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (take_event_id(&argc, argv))
+        return 1;
+    if (!strcmp(cmd, "events"))
+        return cmd_events(argc - 2, argv + 2);
     if (!strcmp(cmd, "init"))
         return cmd_init(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve"))

@@ -10,19 +10,8 @@
 
 void ring_put(engine *e, const change *c)
 {
-    json_t *j = proto_change_encode(c);
-    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    const char *text = data ? data : "{}";
-    size_t data_len = strlen(text), cap = data_len + 64, off = 0, len = 0;
-    char *ev = malloc(cap);
-    if (ev) {
-        int head = snprintf(ev, cap, "id: %lld\nevent: change\ndata: ", (long long)c->seq);
-        off = head > 0 ? (size_t)head : 0;
-        memcpy(ev + off, text, data_len);
-        memcpy(ev + off + data_len, "\n\n", 3);
-        len = off + data_len + 2;
-    }
+    size_t len = 0, off = 0, data_len = 0;
+    char *ev = proto_sse_change(c, &len, &off, &data_len); /* NULL: out of memory */
     ring_entry *r = &e->ring[c->seq % RING_CAP];
     pthread_mutex_lock(&e->ring_lock);
     free(r->event);
@@ -35,7 +24,6 @@ void ring_put(engine *e, const change *c)
         e->ring_first = c->seq - RING_CAP + 1;
     e->last_seq = c->seq;
     pthread_mutex_unlock(&e->ring_lock);
-    free(data);
 }
 
 long engine_events_since(engine *e, int64_t after, char *buf, size_t size, int64_t *next)

@@ -145,25 +145,18 @@ usher_err snap_build_new(const state *st, const char *layout_json, int64_t curso
         b->npages = b->pages ? npages : 0;
     }
     for (size_t i = 0; !err && i < npages; i++) {
-        char head[128];
-        int hn =
-            snprintf(head, sizeof head, "{\"cursor\":%lld,\"page\":%zu,\"pages\":%zu,\"changes\":[",
-                     (long long)cursor, i, npages);
-        buf body = {0};
-        put(&body, head, (size_t)hn);
         const buf *items = i < pt.n ? &pt.items[i] : NULL;
-        if (items && items->len)
-            put(&body, items->p, items->len);
-        put(&body, "]}", 2);
-        if (body.failed) {
-            free(body.p);
+        size_t len = 0, at = 0;
+        char *body = proto_snapshot_page_write(cursor, i, npages, items ? items->p : NULL,
+                                               items ? items->len : 0, &len, &at);
+        if (!body) {
             err = USHER_NOMEM;
             break;
         }
         snap_page *pg = &b->pages[i];
-        pg->body = body.p;
-        pg->len = body.len;
-        pg->items_at = (size_t)hn;
+        pg->body = body;
+        pg->len = len;
+        pg->items_at = at;
         pg->items_n = items ? items->len : 0;
         err = coord_gzip(pg->body, pg->len, &pg->gz, &pg->gzlen);
     }

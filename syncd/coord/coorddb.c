@@ -185,17 +185,55 @@ void coorddb_set_postgresql(const coorddb_backend *b)
 }
 
 /* Opens a store of another kind (PostgreSQL) behind the same handle. */
-static usher_err open_other(const char *where, coorddb *db, usher_errmsg *em)
+static usher_err no_postgresql(usher_errmsg *em)
+{
+    return usher_fail(em, USHER_INVAL,
+                      "--db names a PostgreSQL database, and this program has no "
+                      "PostgreSQL store: only usher-coord does");
+}
+
+static usher_err open_other(const char *where, const char *event_id, bool create, coorddb *db,
+                            usher_errmsg *em)
 {
     if (!postgresql_backend)
-        return usher_fail(em, USHER_INVAL,
-                          "--db names a PostgreSQL database, and this program has no "
-                          "PostgreSQL store: only usher-coord does");
+        return no_postgresql(em);
     db->be = postgresql_backend;
-    return db->be->open(where, &db->impl, em);
+    return db->be->open(where, event_id, create, &db->impl, em);
 }
 
 usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
+{
+    return coorddb_open_event(path, NULL, false, out, em);
+}
+
+usher_err coorddb_events(const char *path, coorddb_event_row **out, size_t *n, usher_errmsg *em)
+{
+    usher_err err = coordwhere_check(path, em);
+    if (err)
+        return err;
+    if (coordwhere_kind_of(path) == COORDWHERE_POSTGRESQL)
+        return postgresql_backend ? postgresql_backend->events(path, out, n, em)
+                                  : no_postgresql(em);
+    coorddb *db = NULL;
+    coord_event ev;
+    if ((err = coorddb_open(path, &db, em)) == USHER_OK)
+        err = coorddb_get_event(db, &ev, em);
+    coorddb_free(db);
+    coorddb_event_row *row = err ? NULL : calloc(1, sizeof *row);
+    if (!err && !row)
+        err = usher_fail(em, USHER_NOMEM, "out of memory");
+    if (!err) {
+        text_copy(row->name, sizeof row->name, ev.name);
+        row->created_at = ev.created_at;
+        *out = row;
+        *n = 1;
+    }
+    sodium_memzero(&ev, sizeof ev);
+    return err;
+}
+
+usher_err coorddb_open_event(const char *path, const char *event_id, bool create, coorddb **out,
+                             usher_errmsg *em)
 {
     if (sodium_init() < 0)
         return usher_fail(em, USHER_IO, "libsodium cannot initialise (no system randomness?)");
@@ -206,19 +244,25 @@ usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
     if (!db)
         return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
     db->lock_fd = -1;
+    if (event_id && (err = coordwhere_event_id_check(event_id, em)))
+        goto fail;
     if (coordwhere_kind_of(path) == COORDWHERE_POSTGRESQL) {
-        err = open_other(path, db, em);
-        if (err) {
-            coorddb_free(db);
-            return err;
-        }
+        if ((err = open_other(path, event_id, create, db, em)))
+            goto fail;
         *out = db;
         return USHER_OK;
     }
+    if (event_id) {
+        err = usher_fail(em, USHER_INVAL,
+                         "--event-id selects one of the events of a PostgreSQL database; the "
+                         "SQLite file %s holds one event: leave --event-id out",
+                         path);
+        goto fail;
+    }
     db->path = strdup(path);
     if (!db->path) {
-        free(db);
-        return usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
+        err = usher_fail(em, USHER_NOMEM, "out of memory opening %s", path);
+        goto fail;
     }
     err = store_open(path, STORE_COORD, &db->db, em);
     /* A page cache of 8 MiB (the default is 2) keeps the op id table's
@@ -232,12 +276,13 @@ usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em)
         err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em);
     if (!err)
         err = meta_i64(db, "op_ids_seq", &db->op_ids_seq, em);
-    if (err) {
-        coorddb_free(db);
-        return err;
-    }
+    if (err)
+        goto fail;
     *out = db;
     return USHER_OK;
+fail:
+    coorddb_free(db);
+    return err;
 }
 
 void coorddb_free(coorddb *db)

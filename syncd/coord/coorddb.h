@@ -40,6 +40,30 @@ typedef struct coorddb coorddb;
  * PostgreSQL in a program that registered no PostgreSQL store; USHER_SCHEMA
  * for a store of a newer Usher or a database that is not Usher's. */
 usher_err coorddb_open(const char *path, coorddb **out, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* coorddb_open for one event of a store that may hold many. A PostgreSQL
+ * database holds any number of events, each with an id the organiser chose
+ * (coordwhere_event_id_check); event_id selects one, and NULL selects the
+ * only one (USHER_INVAL naming them all when there are several; a database
+ * with none yet opens for init, as coorddb_open). An id the database lacks
+ * is USHER_NOTFOUND naming those it has, unless create is set: the handle is
+ * then for a new event of that id, made by coorddb_init_event. A SQLite file
+ * holds one event: an event_id is refused there (USHER_INVAL). coorddb_open
+ * is coorddb_open_event(path, NULL, false, ...). */
+usher_err coorddb_open_event(const char *path, const char *event_id, bool create, coorddb **out,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The events a store holds, by id (PostgreSQL; a SQLite file gives its one
+ * event, id ""): *out malloc'd (caller frees), *n rows. An event whose init
+ * never finished is not listed. */
+typedef struct coorddb_event_row {
+    char id[COORDWHERE_EVENT_ID_SIZE];
+    char name[USHER_EVENT_NAME_SIZE];
+    int64_t created_at;
+} coorddb_event_row;
+usher_err coorddb_events(const char *path, coorddb_event_row **out, size_t *n,
+                         usher_errmsg *em) USHER_MUST_CHECK;
+
 void coorddb_free(coorddb *db); /* NULL is a no-op; releases coorddb_lock */
 
 /* Which store db is. */
@@ -94,10 +118,14 @@ typedef struct coord_event {
      * was before the restore notices and rebuilds (even once the restored log
      * has grown past its cursor). A database that never had one: event_id. */
     char log_id[COORDDB_LOG_ID_SIZE];
+    /* The id that selects the event among the others of its PostgreSQL
+     * database (--event-id); "" on SQLite (one event a file). */
+    char id[COORDWHERE_EVENT_ID_SIZE];
 } coord_event;
 
 /* Creates the event once: name, layout (stored as JSON, seats created) and a new
- * signing key. USHER_EXISTS if the database already holds an event. */
+ * signing key. USHER_EXISTS if the database already holds an event (on
+ * PostgreSQL: an event of the id db was opened with). */
 usher_err coorddb_init_event(coorddb *db, const char *name, const layout *l, int64_t now,
                              usher_errmsg *em) USHER_MUST_CHECK;
 

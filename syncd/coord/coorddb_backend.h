@@ -16,7 +16,9 @@ typedef struct coorddb_impl coorddb_impl; /* defined by each implementation */
 
 typedef struct coorddb_backend {
     const char *name; /* "PostgreSQL", for messages */
-    usher_err (*open)(const char *where, coorddb_impl **out, usher_errmsg *em);
+    usher_err (*open)(const char *where, const char *event_id, bool create, coorddb_impl **out,
+                      usher_errmsg *em);
+    usher_err (*events)(const char *where, coorddb_event_row **out, size_t *n, usher_errmsg *em);
     void (*free)(coorddb_impl *db);
     usher_err (*lock)(coorddb_impl *db, usher_errmsg *em);
     usher_err (*init_event)(coorddb_impl *db, const char *name, const layout *l, int64_t now,

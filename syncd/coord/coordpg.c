@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coordwhere.h"
 #include "pgarray.h"
 #include "text.h"
 
@@ -39,7 +40,20 @@
 
 /* Advisory lock keys (one 64-bit space per database): "USHC" then a number. */
 #define LOCK_MIGRATE INT64_C(0x5553484300000001) /* schema changes, in a transaction */
-#define LOCK_SERVE INT64_C(0x5553484300000002)   /* coorddb_lock: the one writer */
+#define LOCK_SERVE INT64_C(0x5553484300000002)   /* the first event's one writer */
+
+/* Many events in one database: a schema each, named in the registry
+ * public.usher_events (event id -> schema). The database's first event lives
+ * in the schema public, where a database of one event always had it, and
+ * keeps LOCK_SERVE; every further event is the schema usher_ID (the id's '-'
+ * as '_': ids have no '_', so no two ids share a schema). */
+#define REGISTRY_SQL                                                                               \
+    "CREATE TABLE IF NOT EXISTS public.usher_events(\n"                                            \
+    "  id TEXT COLLATE \"C\" PRIMARY KEY,\n"                                                       \
+    "  schema_name TEXT COLLATE \"C\" NOT NULL UNIQUE,\n"                                          \
+    "  created_at BIGINT NOT NULL DEFAULT 0\n"                                                     \
+    ");\n"
+#define SCHEMA_NAME_SIZE 48
 
 /* Statements in a pipeline between two syncs: results are read at each sync,
  * so that neither side's socket buffer fills while the other waits. */
@@ -194,6 +208,11 @@ static const char *const pg_migrations[] = {
     "  code TEXT COLLATE \"C\" PRIMARY KEY,\n"
     "  seat TEXT COLLATE \"C\" NOT NULL\n"
     ");\n",
+    /* 5: many events in one database: the registry of events and their
+     * schemas (made before any migration by the first open that knows it,
+     * so that it is there when an older database's event is registered;
+     * here for a schema that somehow lacks it). */
+    REGISTRY_SQL,
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -231,6 +250,7 @@ enum {
     P_META_GET,
     P_META_SET,
     P_OPID_INSERT,
+    P_REGISTER,
     P_COUNT
 };
 
@@ -312,6 +332,8 @@ static const char *const pg_sql[P_COUNT] = {
     [P_META_SET] = "INSERT INTO meta(key, value) VALUES ($1, $2) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [P_OPID_INSERT] = "INSERT INTO op_ids(id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    [P_REGISTER] = "INSERT INTO public.usher_events(id, schema_name, created_at) "
+                   "VALUES ($1, $2, $3)",
 };
 
 /* What a statement sent in a pipeline must do: affect exactly one row
@@ -349,6 +371,12 @@ typedef struct batch {
 
 struct coorddb_impl {
     PGconn *conn;
+    /* The event this handle works on: its schema (the connection's
+     * search_path), its id ("" while a database of no event is opened
+     * without one) and whether the registry names it yet (init does). */
+    char schema[SCHEMA_NAME_SIZE];
+    char event_id[COORDWHERE_EVENT_ID_SIZE];
+    bool registered;
     pthread_mutex_t mu; /* recursive: one call on the connection at a time */
     bool prepared;
     bool locked;         /* holds LOCK_SERVE */
@@ -381,6 +409,8 @@ static void batch_release(batch *b);
 static void seen_build(coorddb_impl *db);
 static usher_err check_log_home(coorddb_impl *db, usher_errmsg *em);
 static usher_err check_still_home(coorddb_impl *db, usher_errmsg *em);
+static usher_err use_schema(coorddb_impl *db, usher_errmsg *em);
+static usher_err session_setup(coorddb_impl *db, usher_errmsg *em);
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -551,11 +581,14 @@ static usher_err ready(coorddb_impl *db, usher_errmsg *em)
         db->prepared = false;
         if (PQstatus(db->conn) != CONNECTION_OK)
             return pg_fail(db, NULL, em, "cannot reach the PostgreSQL database");
+        usher_err err = session_setup(db, em);
+        if (err)
+            return err;
         if (db->locked) {
             /* The lock went with the old session: another serve may hold it now. */
             PGresult *r = NULL;
             params p = {0};
-            p_i64(&p, LOCK_SERVE);
+            p_i64(&p, coordpg_lock_key(db->schema));
             r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
                              p.len, p.fmt, 0);
             bool got = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(col(r, 0, 0), "t");
@@ -895,7 +928,8 @@ static usher_err check_schema(coorddb_impl *db, int *version, usher_errmsg *em)
     where_text(db, where, sizeof where);
     PGresult *r = PQexec(db->conn, "SELECT string_agg(tablename, ', ' ORDER BY tablename), "
                                    "bool_or(tablename = 'meta') FROM pg_tables "
-                                   "WHERE schemaname = current_schema()");
+                                   "WHERE schemaname = current_schema() "
+                                   "AND tablename <> 'usher_events'");
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         usher_err err = pg_fail(db, r, em, "coordinator database: reading its tables");
         PQclear(r);
@@ -975,6 +1009,251 @@ static usher_err migrate(coorddb_impl *db, usher_errmsg *em)
     return err;
 }
 
+/* ---- many events: the registry, a schema each ------------------------------------ */
+
+int64_t coordpg_lock_key(const char *schema)
+{
+    if (!strcmp(schema, "public"))
+        return LOCK_SERVE; /* what a serve of the database's one event always took */
+    char text[SCHEMA_NAME_SIZE + 16];
+    int n = snprintf(text, sizeof text, "usher-serve %s", schema);
+    uint8_t h[crypto_generichash_BYTES_MIN] = {0};
+    (void)!crypto_generichash(h, sizeof h, (const unsigned char *)text,
+                              n > 0 ? (unsigned long long)n : 0, NULL, 0); /* cannot fail */
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | h[i];
+    return (int64_t)k;
+}
+
+static void schema_of(const char *id, char out[SCHEMA_NAME_SIZE])
+{
+    snprintf(out, SCHEMA_NAME_SIZE, "usher_%s", id);
+    for (char *c = out; *c; c++)
+        if (*c == '-')
+            *c = '_';
+}
+
+/* A schema name from the registry: one this store makes (the SQL quotes it,
+ * and a damaged row must not inject anything). */
+static bool schema_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= SCHEMA_NAME_SIZE)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* The connection works in the event's schema (again after a reconnection). */
+static usher_err use_schema(coorddb_impl *db, usher_errmsg *em)
+{
+    char sql[SCHEMA_NAME_SIZE + 32];
+    snprintf(sql, sizeof sql, "SET search_path TO \"%s\"", db->schema);
+    return exec(db, sql, em, "coordinator database: choosing the event's schema");
+}
+
+/* The registry's rows, by id. */
+typedef struct reg_row {
+    char id[COORDWHERE_EVENT_ID_SIZE];
+    char schema[SCHEMA_NAME_SIZE];
+    int64_t created_at;
+} reg_row;
+
+/* In a transaction holding LOCK_MIGRATE: refuses a database that is not
+ * Usher's (schema public holding other tables), makes the registry, and
+ * registers an older database's one event (in public, under the id its name
+ * gives). Then reads the registry into *rows (malloc'd) and says whether
+ * public holds an event. */
+static usher_err registry_read(coorddb_impl *db, reg_row **rows, size_t *n, bool *public_used,
+                               usher_errmsg *em)
+{
+    *rows = NULL;
+    *n = 0;
+    int version = 0;
+    usher_err err = exec(db, "SET LOCAL search_path TO public", em, "coordinator database");
+    if (!err)
+        err = check_schema(db, &version, em);
+    /* A hot standby (or any read-only session) is read, never written: the
+     * registry is made and an older database's event registered only where
+     * writing is allowed; read-only and unregistered, that event is listed
+     * as the registry would list it. */
+    bool read_only = false, have_registry = false;
+    if (!err) {
+        PGresult *q = PQexec(db->conn, "SELECT current_setting('transaction_read_only') = 'on', "
+                                       "to_regclass('public.usher_events') IS NOT NULL");
+        if (PQresultStatus(q) != PGRES_TUPLES_OK || PQntuples(q) != 1)
+            err = pg_fail(db, q, em, "coordinator database: looking for the registry of events");
+        else {
+            read_only = !strcmp(PQgetvalue(q, 0, 0), "t");
+            have_registry = !strcmp(PQgetvalue(q, 0, 1), "t");
+        }
+        PQclear(q);
+    }
+    if (!err && !have_registry && !read_only) {
+        err = exec(db, REGISTRY_SQL, em, "coordinator database: making the registry of events");
+        have_registry = !err;
+    }
+    char name[USHER_EVENT_NAME_SIZE] = "", created[32] = "0";
+    if (!err && version > 0)
+        err = meta_opt(db, K_EVENT_NAME, name, sizeof name, em);
+    if (!err && version > 0)
+        err = meta_opt(db, K_CREATED, created, sizeof created, em);
+    *public_used = name[0] != '\0';
+    if (!err && name[0] && !have_registry) { /* read-only, never registered */
+        reg_row *one = calloc(1, sizeof *one);
+        if (!one)
+            return usher_fail(em, USHER_NOMEM, "out of memory");
+        coordwhere_event_id_from_name(name, one->id);
+        text_copy(one->schema, sizeof one->schema, "public");
+        one->created_at = strtoll(created, NULL, 10);
+        *rows = one;
+        *n = 1;
+        return USHER_OK;
+    }
+    if (!err && !have_registry) /* read-only and empty: no events */
+        return USHER_OK;
+    if (!err && name[0] && !read_only) {
+        char id[COORDWHERE_EVENT_ID_SIZE];
+        coordwhere_event_id_from_name(name, id);
+        params p = {0};
+        p_text(&p, id);
+        p_text(&p, created);
+        PGresult *r =
+            PQexecParams(db->conn,
+                         "INSERT INTO public.usher_events(id, schema_name, created_at) "
+                         "SELECT $1, 'public', $2::bigint WHERE NOT EXISTS "
+                         "(SELECT 1 FROM public.usher_events WHERE schema_name = 'public') "
+                         "ON CONFLICT DO NOTHING",
+                         p.n, NULL, p.v, p.len, p.fmt, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            err = pg_fail(db, r, em, "coordinator database: registering its event");
+        PQclear(r);
+    }
+    if (err)
+        return err;
+    PGresult *r = PQexec(db->conn, "SELECT id, schema_name, created_at FROM public.usher_events "
+                                   "ORDER BY id");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: reading the registry of events");
+        PQclear(r);
+        return err;
+    }
+    int rn = PQntuples(r);
+    reg_row *out = calloc(rn > 0 ? (size_t)rn : 1, sizeof *out);
+    if (!out)
+        err = usher_fail(em, USHER_NOMEM, "out of memory");
+    for (int i = 0; !err && i < rn; i++) {
+        col_text(r, i, 0, out[i].id, sizeof out[i].id);
+        col_text(r, i, 1, out[i].schema, sizeof out[i].schema);
+        out[i].created_at = col_i64(r, i, 2);
+        if (coordwhere_event_id_check(out[i].id, NULL) || !schema_name_ok(out[i].schema))
+            err = usher_fail(em, USHER_DB,
+                             "the registry of events (public.usher_events) is damaged: its row "
+                             "\"%s\" names the schema \"%s\"",
+                             out[i].id, out[i].schema);
+        if (!strcmp(out[i].schema, "public"))
+            *public_used = true;
+    }
+    PQclear(r);
+    if (err) {
+        free(out);
+        return err;
+    }
+    *rows = out;
+    *n = (size_t)rn;
+    return USHER_OK;
+}
+
+/* "a, b, c" of the rows' ids, for messages. */
+static void ids_text(const reg_row *rows, size_t n, char *out, size_t size)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && k + 1 < size; i++) {
+        int w = snprintf(out + k, size - k, "%s%s", i ? ", " : "", rows[i].id);
+        if (w < 0 || (size_t)w >= size - k) {
+            snprintf(out + (size > 4 ? size - 4 : 0), size > 4 ? 4 : size, "...");
+            break;
+        }
+        k += (size_t)w;
+    }
+}
+
+/* Chooses the event's schema (coorddb_open_event's rules), making a new
+ * event's schema when create is set; db->schema, event_id, registered. */
+static usher_err choose_event(coorddb_impl *db, const char *event_id, bool create, usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    params p = {0};
+    p_i64(&p, LOCK_MIGRATE);
+    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
+                               p.len, p.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
+    PQclear(r);
+    reg_row *rows = NULL;
+    size_t n = 0;
+    bool public_used = false;
+    if (!err)
+        err = registry_read(db, &rows, &n, &public_used, em);
+    char where[256], ids[400];
+    where_text(db, where, sizeof where);
+    ids_text(rows, n, ids, sizeof ids);
+    const reg_row *found = NULL;
+    for (size_t i = 0; !err && i < n && event_id; i++)
+        if (!strcmp(rows[i].id, event_id))
+            found = &rows[i];
+    if (err) {
+    } else if (!event_id && n > 1) {
+        err = usher_fail(em, USHER_INVAL,
+                         "the PostgreSQL database %s holds %zu events (%s): choose one with "
+                         "--event-id ID ('usher-coord events' lists them with their names)",
+                         where, n, ids);
+    } else if (!event_id && n == 1) {
+        found = &rows[0];
+    } else if (!event_id) {
+        text_copy(db->schema, sizeof db->schema, "public"); /* no event yet: init makes it here */
+    } else if (!found && !create) {
+        err = usher_fail(em, USHER_NOTFOUND,
+                         n ? "the PostgreSQL database %s holds no event \"%s\"; its events: %s "
+                             "('usher-coord events' lists them with their names)"
+                           : "the PostgreSQL database %s holds no event \"%s\"%s: run "
+                             "'usher-coord init --event-id ...' first",
+                         where, event_id, ids);
+    } else if (!found) {
+        /* A new event: public when it holds none, else a schema of its own,
+         * registered by init in the event's own transaction. */
+        if (public_used)
+            schema_of(event_id, db->schema);
+        else
+            text_copy(db->schema, sizeof db->schema, "public");
+        text_copy(db->event_id, sizeof db->event_id, event_id);
+        if (strcmp(db->schema, "public") != 0) {
+            char sql[SCHEMA_NAME_SIZE + 40];
+            snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", db->schema);
+            err = exec(db, sql, em, "coordinator database: making the event's schema");
+        }
+    }
+    if (!err && found) {
+        text_copy(db->schema, sizeof db->schema, found->schema);
+        text_copy(db->event_id, sizeof db->event_id, found->id);
+        db->registered = true;
+    }
+    free(rows);
+    if (!err)
+        err = exec(db, "COMMIT", em, "coordinator database: choosing the event");
+    if (err) {
+        PGresult *rb = PQexec(db->conn, "ROLLBACK");
+        PQclear(rb);
+    }
+    return err;
+}
+
 static void pg_free(coorddb_impl *db)
 {
     if (!db)
@@ -987,7 +1266,30 @@ static void pg_free(coorddb_impl *db)
     free(db);
 }
 
-static usher_err pg_open(const char *where, coorddb_impl **out, usher_errmsg *em)
+/* What every session of the store sets (again after a reconnection, which
+ * starts a new one). An accepted op is on disk before its answer: the
+ * server's default (on, or what a replicated setup chose: remote_write,
+ * remote_apply) stands, only "off" (which may lose the last commits in a
+ * crash) is raised for this session. "already exists, skipping" of the
+ * registry's CREATE ... IF NOT EXISTS is no news for the organiser's
+ * terminal. Then the event's schema, once chosen. */
+static usher_err session_setup(coorddb_impl *db, usher_errmsg *em)
+{
+    PGresult *sc = PQexec(db->conn, "SHOW synchronous_commit");
+    bool off = PQresultStatus(sc) == PGRES_TUPLES_OK && !strcmp(col(sc, 0, 0), "off");
+    PQclear(sc);
+    usher_err err = USHER_OK;
+    if (off)
+        err = exec(db, "SET synchronous_commit = on", em, "coordinator database");
+    if (!err)
+        err = exec(db, "SET client_min_messages = warning", em, "coordinator database");
+    if (!err && db->schema[0])
+        err = use_schema(db, em);
+    return err;
+}
+
+/* A new handle with its connection made and checked: no event chosen yet. */
+static usher_err pg_connect(const char *where, coorddb_impl **out, usher_errmsg *em)
 {
     coorddb_impl *db = calloc(1, sizeof *db);
     if (!db)
@@ -1021,16 +1323,24 @@ static usher_err pg_open(const char *where, coorddb_impl **out, usher_errmsg *em
                          where, PQserverVersion(db->conn) / 10000);
         goto fail;
     }
-    /* An accepted op is on disk before its answer: the server's default
-     * (on, or what a replicated setup chose: remote_write, remote_apply)
-     * stands, only "off" (which may lose the last commits in a crash) is
-     * raised for this session. */
-    PGresult *sc = PQexec(db->conn, "SHOW synchronous_commit");
-    bool off = PQresultStatus(sc) == PGRES_TUPLES_OK && !strcmp(col(sc, 0, 0), "off");
-    PQclear(sc);
-    if (off && (err = exec(db, "SET synchronous_commit = on", em, "coordinator database")))
+    if ((err = session_setup(db, em)))
         goto fail;
-    if ((err = migrate(db, em)) || (err = prepare_all(db, em)))
+    *out = db;
+    return USHER_OK;
+fail:
+    pg_free(db);
+    return err;
+}
+
+static usher_err pg_open(const char *where, const char *event_id, bool create, coorddb_impl **out,
+                         usher_errmsg *em)
+{
+    coorddb_impl *db = NULL;
+    usher_err err = pg_connect(where, &db, em);
+    if (err)
+        return err;
+    if ((err = choose_event(db, event_id, create, em)) || (err = use_schema(db, em)) ||
+        (err = migrate(db, em)) || (err = prepare_all(db, em)))
         goto fail;
     if ((err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em)) ||
         (err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em)) ||
@@ -1061,7 +1371,7 @@ static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
     if (db->locked)
         return USHER_OK;
     params p = {0};
-    p_i64(&p, LOCK_SERVE);
+    p_i64(&p, coordpg_lock_key(db->schema));
     PGresult *r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
                                p.len, p.fmt, 0);
     usher_err err = USHER_OK;
@@ -1070,10 +1380,15 @@ static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         err = pg_fail(db, r, em, "coordinator database: taking its lock");
     else if (strcmp(col(r, 0, 0), "t") != 0)
-        err = usher_fail(em, USHER_BUSY,
-                         "the PostgreSQL database %s is in use by a running 'usher-coord "
-                         "serve': stop it first",
-                         where);
+        err = db->event_id[0]
+                  ? usher_fail(em, USHER_BUSY,
+                               "the event \"%s\" of the PostgreSQL database %s is in use by a "
+                               "running 'usher-coord serve': stop it first",
+                               db->event_id, where)
+                  : usher_fail(em, USHER_BUSY,
+                               "the PostgreSQL database %s is in use by a running 'usher-coord "
+                               "serve': stop it first",
+                               where);
     else
         db->locked = true;
     PQclear(r);
@@ -1158,10 +1473,16 @@ static usher_err init_event_body(coorddb_impl *db, const char *name, const layou
     err = meta_get(db, K_EVENT_NAME, existing, sizeof existing, &probe);
     if (err != USHER_OK && err != USHER_NOTFOUND && em)
         *em = probe;
-    if (err == USHER_OK)
+    if (err == USHER_OK && db->registered)
         err = usher_fail(em, USHER_EXISTS,
-                         "this database already holds the event \"%s\"; use a new database "
-                         "(createdb) for a new event",
+                         "this database already holds the event \"%s\" under the id \"%s\"; "
+                         "choose another --event-id for a new event ('usher-coord events' "
+                         "lists them)",
+                         existing, db->event_id);
+    else if (err == USHER_OK) /* another init took the place meanwhile */
+        err = usher_fail(em, USHER_EXISTS,
+                         "another init made the event \"%s\" meanwhile where this one was to "
+                         "go: run init again",
                          existing);
     if (err != USHER_NOTFOUND)
         goto out;
@@ -1184,6 +1505,17 @@ static usher_err init_event_body(coorddb_impl *db, const char *name, const layou
     tx_meta_set(db, K_PK, pk);
     tx_meta_set(db, K_SK, sk);
     tx_meta_set(db, K_LAYOUT, json);
+    char reg_id[COORDWHERE_EVENT_ID_SIZE];
+    text_copy(reg_id, sizeof reg_id, db->event_id);
+    if (!reg_id[0]) /* opened without an id: the one its name gives */
+        coordwhere_event_id_from_name(name, reg_id);
+    if (!db->registered) {
+        params p = {0};
+        p_text(&p, reg_id);
+        p_text(&p, db->schema);
+        p_i64(&p, now);
+        tx_send(db, P_REGISTER, &p, NULL);
+    }
     for (int i = 0; i < layout_seat_count(l); i++) {
         params p = {0};
         p_i64(&p, i);
@@ -1191,6 +1523,14 @@ static usher_err init_event_body(coorddb_impl *db, const char *name, const layou
         tx_send(db, P_SEAT_INSERT, &p, NULL);
     }
     err = tx_commit(db, em);
+    if (err == USHER_EXISTS) /* the registry's id: another init took it meanwhile */
+        err = usher_fail(em, USHER_EXISTS,
+                         "the event id \"%s\" was taken meanwhile; choose another --event-id",
+                         reg_id);
+    if (!err) {
+        text_copy(db->event_id, sizeof db->event_id, reg_id);
+        db->registered = true;
+    }
 out:
     tx_rollback(db);
     sodium_memzero(sk, sizeof sk);
@@ -1262,8 +1602,10 @@ static usher_err get_event_body(coorddb_impl *db, coord_event *out, usher_errmsg
     }
     if (!err)
         err = meta_opt(db, K_LOG_ID, ev.log_id, sizeof ev.log_id, em); /* "": the event id */
-    if (!err)
+    if (!err) {
+        text_copy(ev.id, sizeof ev.id, db->event_id);
         *out = ev;
+    }
     sodium_memzero(&ev, sizeof ev);
     return err;
 }
@@ -2941,9 +3283,68 @@ static usher_err check_still_home(coorddb_impl *db, usher_errmsg *em)
                       "which gives the copy's op log a new id so that devices rebuild");
 }
 
+/* The registry's events with their names (each read from its schema's meta). */
+static usher_err events_body(coorddb_impl *db, coorddb_event_row **out, size_t *n, usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    params p = {0};
+    p_i64(&p, LOCK_MIGRATE);
+    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
+                               p.len, p.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
+    PQclear(r);
+    reg_row *rows = NULL;
+    size_t nrows = 0;
+    bool public_used = false;
+    if (!err)
+        err = registry_read(db, &rows, &nrows, &public_used, em);
+    coorddb_event_row *ev = err ? NULL : calloc(nrows ? nrows : 1, sizeof *ev);
+    if (!err && !ev)
+        err = usher_fail(em, USHER_NOMEM, "out of memory");
+    for (size_t i = 0; !err && i < nrows; i++) {
+        char sql[SCHEMA_NAME_SIZE + 64];
+        snprintf(sql, sizeof sql, "SELECT value FROM \"%s\".meta WHERE key = 'event_name'",
+                 rows[i].schema);
+        r = PQexec(db->conn, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            err = pg_fail(db, r, em, "coordinator database: reading an event's name");
+        else if (PQntuples(r) == 1)
+            col_text(r, 0, 0, ev[i].name, sizeof ev[i].name);
+        PQclear(r);
+        text_copy(ev[i].id, sizeof ev[i].id, rows[i].id);
+        ev[i].created_at = rows[i].created_at;
+    }
+    free(rows);
+    if (!err)
+        err = exec(db, "COMMIT", em, "coordinator database");
+    if (err) {
+        PGresult *rb = PQexec(db->conn, "ROLLBACK");
+        PQclear(rb);
+        free(ev);
+        return err;
+    }
+    *out = ev;
+    *n = nrows;
+    return USHER_OK;
+}
+
+static usher_err pg_events(const char *where, coorddb_event_row **out, size_t *n, usher_errmsg *em)
+{
+    coorddb_impl *db = NULL;
+    usher_err err = pg_connect(where, &db, em);
+    if (!err)
+        err = events_body(db, out, n, em);
+    pg_free(db);
+    return err;
+}
+
 static const coorddb_backend pg_backend = {
     .name = "PostgreSQL",
     .open = pg_open,
+    .events = pg_events,
     .free = pg_free,
     .lock = pg_lock,
     .init_event = pg_init_event,

@@ -26,6 +26,12 @@
 /* The store's function table (static: never freed). */
 const coorddb_backend *coordpg_backend(void);
 
+/* The key of the session advisory lock that makes one serve the only writer
+ * of an event (coorddb_lock), from the event's schema: the first event of a
+ * database (schema public) has the key a database of one event always had;
+ * every other a 64-bit hash of its schema's name. */
+int64_t coordpg_lock_key(const char *schema);
+
 /* Highest schema version this build writes. */
 int coordpg_schema_version(void);
 

@@ -130,3 +130,42 @@ usher_err coordwhere_check(const char *where, usher_errmsg *em)
                           "file PGPASSFILE names, or in the environment as PGPASSWORD");
     return USHER_OK;
 }
+
+usher_err coordwhere_event_id_check(const char *id, usher_errmsg *em)
+{
+    size_t n = id ? strlen(id) : 0;
+    bool ok = n > 0 && n < COORDWHERE_EVENT_ID_SIZE && id[0] != '-';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') || id[i] == '-';
+    if (!ok)
+        return usher_fail(em, USHER_INVAL,
+                          "--event-id \"%.40s%s\": an event id is 1 to %d of a-z, 0-9 and '-', "
+                          "starting with a letter or a digit (e.g. spring-gala-2026)",
+                          id ? id : "", n > 40 ? "..." : "", COORDWHERE_EVENT_ID_SIZE - 1);
+    return USHER_OK;
+}
+
+void coordwhere_event_id_from_name(const char *name, char out[COORDWHERE_EVENT_ID_SIZE])
+{
+    size_t k = 0;
+    bool dash = false;
+    for (const char *s = name ? name : ""; *s && k < COORDWHERE_EVENT_ID_SIZE - 1; s++) {
+        char c = *s;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!keep) {
+            dash = k > 0;
+            continue;
+        }
+        if (dash && k + 2 < COORDWHERE_EVENT_ID_SIZE)
+            out[k++] = '-';
+        else if (dash)
+            break;
+        dash = false;
+        out[k++] = c;
+    }
+    out[k] = '\0';
+    if (k == 0)
+        memcpy(out, "event", sizeof "event");
+}

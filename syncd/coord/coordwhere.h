@@ -26,4 +26,19 @@ coordwhere_kind coordwhere_kind_of(const char *where);
  * naming libpq's PGPASSFILE (~/.pgpass) and PGPASSWORD. */
 usher_err coordwhere_check(const char *where, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* An event's id, which selects one of the events a PostgreSQL database holds
+ * (--event-id): 1 to 32 of a-z, 0-9 and '-', starting with a letter or a
+ * digit ("spring-gala-2026"). The organiser chooses it at init; it never
+ * changes, and it is what `usher-coord events` prints. */
+#define COORDWHERE_EVENT_ID_SIZE 33
+
+/* USHER_INVAL with a sentence saying the rule when id is not an event id. */
+usher_err coordwhere_event_id_check(const char *id, usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The event id init proposes for an event name when the organiser gives
+ * none: ASCII letters lowered, digits kept, every other run of bytes one
+ * '-', none at either end, at most 32 bytes; "event" when nothing is left
+ * ("Spring Gala 2026" -> "spring-gala-2026"). Always a valid event id. */
+void coordwhere_event_id_from_name(const char *name, char out[COORDWHERE_EVENT_ID_SIZE]);
+
 #endif

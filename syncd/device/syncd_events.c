@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "protocol.h"
 #include "syncd_net.h"
-#include "text.h"
 
 #define RETRY_CAP_MS 2000
 #define RETRY_REFUSED_CAP_MS 250 /* nobody listens: the coordinator restarts; see syncd_main.c */
@@ -23,9 +23,7 @@ struct syncd_events {
     int notify_fd;
     pthread_t thread;
     atomic_bool stop, connected;
-    char line[256]; /* the current line, cut at 255 bytes */
-    size_t linelen;
-    int64_t last_id;
+    proto_sse_reader in; /* the stream's "id:" lines (shared/protocol.c) */
 };
 
 static void nudge(syncd_events *ev)
@@ -34,34 +32,12 @@ static void nudge(syncd_events *ev)
 }
 
 /* Only "id:" lines matter: the sync round fetches the changes themselves. */
-static void on_line(syncd_events *ev)
-{
-    int64_t id;
-    if (!strncmp(ev->line, "id:", 3)) {
-        const char *v = ev->line + 3;
-        while (*v == ' ')
-            v++;
-        if (text_parse_i64(v, 0, INT64_MAX / 2, &id) && id > ev->last_id) {
-            ev->last_id = id;
-            nudge(ev);
-        }
-    }
-}
-
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     syncd_events *ev = userdata;
     size_t n = size * nmemb;
-    for (size_t i = 0; i < n; i++) {
-        char c = ptr[i];
-        if (c == '\n' || c == '\r') {
-            ev->line[ev->linelen] = '\0';
-            on_line(ev);
-            ev->linelen = 0;
-        } else if (ev->linelen < sizeof ev->line - 1) {
-            ev->line[ev->linelen++] = c;
-        }
-    }
+    if (proto_sse_reader_feed(&ev->in, ptr, n))
+        nudge(ev);
     if (!atomic_load(&ev->connected)) {
         atomic_store(&ev->connected, true);
         nudge(ev); /* (re)connected: whatever we missed is worth a round */
@@ -90,9 +66,9 @@ static void *run(void *arg)
     long backoff = 100;
     while (c && !atomic_load(&ev->stop)) {
         char last[64];
-        snprintf(last, sizeof last, "Last-Event-ID: %lld", (long long)ev->last_id);
+        proto_sse_last_id_header(ev->in.last_id, last, sizeof last);
         struct curl_slist *h = curl_slist_append(NULL, ev->auth);
-        if (ev->last_id > 0)
+        if (ev->in.last_id > 0)
             h = curl_slist_append(h, last);
         curl_easy_reset(c);
         curl_easy_setopt(c, CURLOPT_URL, ev->url);
@@ -111,8 +87,8 @@ static void *run(void *arg)
         /* The coordinator comments every 15 s: 40 s of silence is a dead link. */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 40L);
-        ev->linelen = 0;
-        int64_t before = ev->last_id;
+        proto_sse_reader_restart(&ev->in);
+        int64_t before = ev->in.last_id;
         CURLcode rc = curl_easy_perform(c);
         curl_slist_free_all(h);
         bool was = atomic_exchange(&ev->connected, false);
@@ -122,7 +98,7 @@ static void *run(void *arg)
         if (was && !atomic_load(&ev->stop))
             nudge(ev);
         long cap = syncd_net__conn_refused(c, (int)rc) ? RETRY_REFUSED_CAP_MS : RETRY_CAP_MS;
-        if (was || ev->last_id != before)
+        if (was || ev->in.last_id != before)
             backoff = 100;
         else if (backoff < cap)
             backoff *= 2;
@@ -145,6 +121,7 @@ usher_err syncd_events_start(const char *base_url, const char *token, const char
     snprintf(ev->auth, sizeof ev->auth, "Authorization: Bearer %s", token);
     snprintf(ev->cacert, sizeof ev->cacert, "%s", cacert ? cacert : "");
     ev->notify_fd = notify_fd;
+    proto_sse_reader_init(&ev->in, 0);
     atomic_init(&ev->stop, false);
     atomic_init(&ev->connected, false);
     if (pthread_create(&ev->thread, NULL, run, ev) != 0) {

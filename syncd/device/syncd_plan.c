@@ -166,25 +166,6 @@ void syncd_snapshot_release(syncd_snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-static bool identity_parse(const json_t *ev, const json_t *dev, journal_identity *id)
-{
-    memset(id, 0, sizeof *id);
-    const char *dev_id = json_string_value(json_object_get(dev, "id"));
-    const char *eid = json_string_value(json_object_get(ev, "id"));
-    const char *ename = json_string_value(json_object_get(ev, "name"));
-    const char *pk = json_string_value(json_object_get(ev, "pubkey"));
-    json_t *ttl = json_object_get(ev, "hold_ttl_ms");
-    id->role = role_parse(json_string_value(json_object_get(dev, "role")));
-    if (!dev_id || !eid || !ename || !pk || !json_is_integer(ttl) || id->role == ROLE_NONE ||
-        !text_copy(id->device, sizeof id->device, dev_id) ||
-        !text_copy(id->event_id, sizeof id->event_id, eid) ||
-        !text_copy(id->event_name, sizeof id->event_name, ename) ||
-        !text_copy(id->pubkey_hex, sizeof id->pubkey_hex, pk))
-        return false;
-    id->hold_ttl_ms = json_integer_value(ttl);
-    return true;
-}
-
 syncd_act syncd_plan_log_check(const char *mine, const char *theirs, char *why, size_t whysize)
 {
     if (!mine || !theirs || !mine[0] || !theirs[0] || !strcmp(mine, theirs))
@@ -197,79 +178,41 @@ syncd_act syncd_plan_log_check(const char *mine, const char *theirs, char *why, 
     return SYNCD_ACT_REBUILD;
 }
 
-/* Parses a 2xx snapshot body into *out (on success only). */
+/* Parses a 2xx snapshot body into *out (on success only): protocol.c reads
+ * it, layout.c its layout. */
 static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, char *why,
                            size_t whysize)
 {
+    proto_snapshot p;
+    usher_errmsg em = {{0}};
+    if (proto_snapshot_decode(body, len, &p, &em) != USHER_OK) {
+        say_why(why, whysize, "%s", em.text);
+        return false;
+    }
     syncd_snapshot s;
     memset(&s, 0, sizeof s);
-    bool ok = false;
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *ev = json_object_get(root, "event"), *dev = json_object_get(root, "device");
-    json_t *lay = json_object_get(root, "layout"), *chs = json_object_get(root, "changes");
-    json_t *cur = json_object_get(root, "cursor"), *log = json_object_get(root, "log");
-    usher_errmsg em = {{0}};
-    if (log && (!json_is_string(log) || !text_is_ident(json_string_value(log), 63))) {
-        say_why(why, whysize, "snapshot from the coordinator: \"log\" is not an id");
-        goto out;
+    if (p.layout_json &&
+        layout_from_json(p.layout_json, strlen(p.layout_json), &s.l, &em) != USHER_OK) {
+        say_why(why, whysize, "snapshot layout: %s", em.text);
+        proto_snapshot_release(&p);
+        return false;
     }
-    if (log)
-        text_copy(s.log_id, sizeof s.log_id, json_string_value(log));
-    json_t *pages = json_object_get(root, "pages");
-    /* A paged head leaves the layout out: it is a page of its own. */
-    if (!json_is_object(ev) || !json_is_object(dev) || (!json_is_object(lay) && !pages) ||
-        (!json_is_array(chs) && !pages) || !json_is_integer(cur) || json_integer_value(cur) < 0) {
-        say_why(why, whysize, "snapshot from the coordinator is malformed");
-        goto out;
-    }
-    if (pages && (!json_is_integer(pages) || json_integer_value(pages) < 1 ||
-                  json_integer_value(pages) > SYNCD_SNAPSHOT_PAGES_MAX)) {
-        say_why(why, whysize, "snapshot from the coordinator: \"pages\" is not 1 to %d",
-                SYNCD_SNAPSHOT_PAGES_MAX);
-        goto out;
-    }
-    s.pages = pages ? (size_t)json_integer_value(pages) : 0;
-    if (json_is_object(lay)) {
-        s.layout_json = json_dumps(lay, JSON_COMPACT);
-        if (!s.layout_json) {
-            say_why(why, whysize, "out of memory");
-            goto out;
-        }
-        if (layout_from_json(s.layout_json, strlen(s.layout_json), &s.l, &em) != USHER_OK) {
-            say_why(why, whysize, "snapshot layout: %s", em.text);
-            goto out;
-        }
-    }
-    s.nchanges = json_is_array(chs) ? json_array_size(chs) : 0;
-    s.changes = calloc(s.nchanges ? s.nchanges : 1, sizeof *s.changes);
-    if (!s.changes) {
-        say_why(why, whysize, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < s.nchanges; i++) {
-        if (proto_change_decode(json_array_get(chs, i), "snapshot.changes", &s.changes[i], &em)) {
-            say_why(why, whysize, "%s", em.text);
-            goto out;
-        }
-    }
-    if (!identity_parse(ev, dev, &s.id)) {
-        say_why(why, whysize, "snapshot from the coordinator lacks the event or device");
-        goto out;
-    }
-    settings_default(&s.id.settings);
-    if (json_object_get(ev, "codes") &&
-        proto_settings_decode(ev, "snapshot.event", &s.id.settings, &em) != USHER_OK) {
-        say_why(why, whysize, "%s", em.text);
-        goto out;
-    }
-    s.cursor = json_integer_value(cur);
+    journal_identity *id = &s.id;
+    text_copy(id->device, sizeof id->device, p.device);
+    id->role = p.role;
+    text_copy(id->event_id, sizeof id->event_id, p.event.id);
+    text_copy(id->event_name, sizeof id->event_name, p.event.name);
+    text_copy(id->pubkey_hex, sizeof id->pubkey_hex, p.event.pubkey);
+    id->hold_ttl_ms = p.event.hold_ttl_ms;
+    id->settings = p.event.settings;
+    s.layout_json = p.layout_json; /* taken over */
+    s.changes = p.changes;
+    s.nchanges = p.nchanges;
+    s.cursor = p.cursor;
+    s.pages = p.pages;
+    text_copy(s.log_id, sizeof s.log_id, p.log);
     *out = s;
-    ok = true;
-out:
-    if (!ok)
-        syncd_snapshot_release(&s);
-    json_decref(root);
-    return ok;
+    return true;
 }
 
 syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, syncd_snapshot *out,
@@ -331,45 +274,25 @@ syncd_act syncd_plan_snapshot_page(long status, const char *body, size_t len, in
 {
     if (!(status >= 200 && status < 300 && body && len))
         return page_error(status, body, len, why, whysize);
-    syncd_act act = SYNCD_ACT_RETRY;
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *cur = json_object_get(root, "cursor"), *pg = json_object_get(root, "page");
-    json_t *pgs = json_object_get(root, "pages"), *chs = json_object_get(root, "changes");
+    int64_t cur = 0;
+    size_t pg = 0, pgs = 0, k = 0;
     change *cs = NULL;
-    if (!json_is_integer(cur) || !json_is_integer(pg) || !json_is_integer(pgs) ||
-        !json_is_array(chs)) {
-        say_why(why, whysize, "snapshot page %zu from the coordinator is malformed", page);
-        goto out;
+    usher_errmsg em = {{0}};
+    if (proto_snapshot_page_decode(body, len, &cur, &pg, &pgs, &cs, &k, &em) != USHER_OK) {
+        say_why(why, whysize, "snapshot page %zu: %s", page, em.text);
+        return SYNCD_ACT_RETRY;
     }
-    if (json_integer_value(cur) != cursor || json_integer_value(pg) != (json_int_t)page ||
-        json_integer_value(pgs) != (json_int_t)pages) {
+    if (cur != cursor || pg != page || pgs != pages) {
         say_why(why, whysize,
                 "snapshot page from the coordinator is not page %zu of %zu at cursor %lld: "
                 "joining again",
                 page, pages, (long long)cursor);
-        goto out;
-    }
-    size_t k = json_array_size(chs);
-    cs = calloc(k ? k : 1, sizeof *cs);
-    if (!cs) {
-        say_why(why, whysize, "out of memory");
-        goto out;
-    }
-    usher_errmsg em = {{0}};
-    for (size_t i = 0; i < k; i++) {
-        if (proto_change_decode(json_array_get(chs, i), "snapshot.changes", &cs[i], &em)) {
-            say_why(why, whysize, "%s", em.text);
-            goto out;
-        }
+        free(cs);
+        return SYNCD_ACT_RETRY;
     }
     *changes = cs;
     *n = k;
-    cs = NULL;
-    act = SYNCD_ACT_APPLY;
-out:
-    free(cs);
-    json_decref(root);
-    return act;
+    return SYNCD_ACT_APPLY;
 }
 
 /* ---- backoff ------------------------------------------------------------------ */

@@ -95,7 +95,7 @@ size_t syncd_plan_layout_cut(const change *c, size_t n);
  * cursor C; SYNCD_ACT_RETRY when the coordinator's snapshot moved on (410
  * snapshot_gone, or another cursor: join again from the head), when it is
  * malformed, or not the coordinator's answer; SYNCD_ACT_STOP_AUTH. */
-#define SYNCD_SNAPSHOT_PAGES_MAX 1000000
+#define SYNCD_SNAPSHOT_PAGES_MAX PROTO_SNAPSHOT_PAGES_MAX
 /* The paged head leaves the layout out (a stadium's is megabytes): it comes
  * from GET /v1/snapshot?cursor=C&page=layout, as the text stored. *body is
  * the NUL-terminated answer (len bytes); SYNCD_ACT_APPLY when it is a valid

@@ -1,7 +1,7 @@
 /* fuzz_sync.c - the coordinator's and the device's protocol decoders: a
- * POST /v1/sync body (what any client may send) and its response (what a
- * device accepts from the network). A decoded body must encode and decode
- * again to the same thing. */
+ * POST /v1/sync body (what any client may send), its response, a snapshot's
+ * head and page and the event stream (what a device accepts from the
+ * network). A decoded body must encode and decode again to the same thing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +43,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         free(again);
         proto_sync_response_release(&rs);
+    }
+    proto_snapshot sn;
+    if (proto_snapshot_decode((const char *)data, size, &sn, &em) == USHER_OK) {
+        /* Written again (its changes as one part), it reads the same. */
+        sync_response as = {.changes = sn.changes, .nchanges = sn.nchanges};
+        settings_default(&as.event);
+        size_t rlen = 0, len = 0;
+        char *resp = proto_sync_response_write(&as, NULL, 0, &rlen);
+        const char *items = resp ? strstr(resp, "\"changes\":[") : NULL;
+        const char *end = resp ? strstr(resp, "],\"event\":") : NULL;
+        if (items && end) {
+            items += strlen("\"changes\":[");
+            const char *parts[1] = {items};
+            size_t lens[1] = {(size_t)(end - items)};
+            char *again = proto_snapshot_write(&sn, parts, lens, 1, &len);
+            proto_snapshot sn2;
+            if (again) {
+                if (proto_snapshot_decode(again, len, &sn2, &em) != USHER_OK ||
+                    sn2.nchanges != sn.nchanges || sn2.cursor != sn.cursor ||
+                    sn2.pages != sn.pages || strcmp(sn2.device, sn.device) != 0)
+                    abort();
+                proto_snapshot_release(&sn2);
+            }
+            free(again);
+        }
+        free(resp);
+        proto_snapshot_release(&sn);
+    }
+    int64_t cursor = 0;
+    size_t page = 0, pages = 0, n = 0;
+    change *cs = NULL;
+    if (proto_snapshot_page_decode((const char *)data, size, &cursor, &page, &pages, &cs, &n,
+                                   &em) == USHER_OK)
+        free(cs);
+    proto_sse_reader rd;
+    proto_sse_reader_init(&rd, 0);
+    int64_t before = rd.last_id;
+    for (size_t at = 0; at < size; at += 7) { /* in pieces, as a stream comes */
+        proto_sse_reader_feed(&rd, (const char *)data + at, size - at < 7 ? size - at : 7);
+        if (rd.last_id < before)
+            abort(); /* the last id only grows */
+        before = rd.last_id;
     }
     return 0;
 }

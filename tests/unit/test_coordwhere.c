@@ -77,7 +77,50 @@ static void postgresql_needs_a_registered_store(void **unused)
     assert_non_null(strstr(em.text, "pg_dump"));
 }
 
+static void event_ids(void **unused)
+{
+    (void)unused;
+    const char *good[] = {
+        "gala", "spring-gala-2026", "2026", "a", "a-", "abcdefghijklmnopqrstuvwxyz012345"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (coordwhere_event_id_check(good[i], NULL) != USHER_OK)
+            fail_msg("\"%s\" should be an event id", good[i]);
+    const char *bad[] = {"",
+                         "-gala",
+                         "Gala",
+                         "spring gala",
+                         "gala_2026",
+                         "gal\xc3\xa4",
+                         "abcdefghijklmnopqrstuvwxyz0123456",
+                         "a/b",
+                         "a;drop"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        usher_errmsg em = {{0}};
+        if (coordwhere_event_id_check(bad[i], &em) != USHER_INVAL)
+            fail_msg("\"%s\" should be refused", bad[i]);
+        assert_non_null(strstr(em.text, "a-z, 0-9 and '-'"));
+    }
+    assert_int_equal(coordwhere_event_id_check(NULL, NULL), USHER_INVAL);
+    struct {
+        const char *name, *id;
+    } cases[] = {{"Spring Gala 2026", "spring-gala-2026"},
+                 {"  Gala -- Night!  ", "gala-night"},
+                 {"Fr\xc3\xbchlingsball", "fr-hlingsball"},
+                 {"\xe6\x98\xa5\xe8\x8a\x82", "event"},
+                 {"", "event"},
+                 {NULL, "event"},
+                 {"A very long event name that goes on and on", "a-very-long-event-name-that-goes"},
+                 {"abcdefghijklmnopqrstuvwxyz01234 x", "abcdefghijklmnopqrstuvwxyz01234"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char id[COORDWHERE_EVENT_ID_SIZE];
+        coordwhere_event_id_from_name(cases[i].name, id);
+        assert_string_equal(id, cases[i].id);
+        assert_int_equal(coordwhere_event_id_check(id, NULL), USHER_OK);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(event_ids),
     cmocka_unit_test(files_are_sqlite),
     cmocka_unit_test(connection_strings_are_postgresql),
     cmocka_unit_test(passwords_refused),

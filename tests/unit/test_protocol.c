@@ -18,6 +18,14 @@
 
 /* ---- helpers ---- */
 
+/* Compact JSON text of j (released); malloc'd. */
+static char *dump_json(json_t *j)
+{
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return t;
+}
+
 /* Test JSON is written with single quotes; this turns them into double ones. */
 static char *dq(const char *text)
 {
@@ -1547,7 +1555,371 @@ static void response_head_carries_the_log(void **state)
     assert_null(strstr(text, "\"log\""));
 }
 
+/* The coordinator's whole sync answer, with its changes encoded here or
+ * copied in as text: the exact bytes, the same either way, decoded back. */
+static void response_write_exact_and_round_trips(void **state)
+{
+    (void)state;
+    verdict v;
+    memset(&v, 0, sizeof v);
+    text_copy(v.op_id, sizeof v.op_id, ID1);
+    v.status = VERDICT_ACCEPTED;
+    text_copy(v.ticket_seat, sizeof v.ticket_seat, "T07-03");
+    change cs[2];
+    memset(cs, 0, sizeof cs);
+    cs[0].seq = 41;
+    cs[0].type = CHANGE_SEAT;
+    text_copy(cs[0].seat_id, sizeof cs[0].seat_id, "T07-03");
+    cs[1].seq = 42;
+    cs[1].type = CHANGE_TICKET;
+    text_copy(cs[1].ticket.code, sizeof cs[1].ticket.code, "GALA-0001");
+    text_copy(cs[1].ticket.name, sizeof cs[1].ticket.name, "Zo\xc3\xab Z");
+    sync_response r = {.verdicts = &v,
+                       .nverdicts = 1,
+                       .changes = cs,
+                       .nchanges = 2,
+                       .cursor = 42,
+                       .more = false,
+                       .has_event = true,
+                       .now = AT};
+    settings_default(&r.event);
+    text_copy(r.log, sizeof r.log, "L5f0c");
+    size_t len = 0;
+    char *text = proto_sync_response_write(&r, NULL, 0, &len);
+    assert_non_null(text);
+    char *want = dq("{'cursor':42,'more':false,'now':'" AT_TEXT "','log':'L5f0c','verdicts':"
+                    "[{'status':'accepted','id':'" ID1 "','ticket_seat':'T07-03'}],'changes':"
+                    "[{'seq':41,'type':'seat','seat':'T07-03','ticket':null,'blocked':false},"
+                    "{'seq':42,'type':'ticket','code':'GALA-0001','name':'Zo\xc3\xab Z',"
+                    "'class':'','seat':null,'revoked':false}],'event':{'codes':'strong'}}");
+    assert_string_equal(text, want);
+    assert_int_equal(len, strlen(text));
+    sync_response back;
+    usher_errmsg em = {{0}};
+    if (proto_sync_response_decode(text, len, &back, &em) != USHER_OK)
+        fail_msg("the written answer does not decode: %s", em.text);
+    assert_int_equal(back.cursor, 42);
+    assert_int_equal(back.now, AT);
+    assert_string_equal(back.log, "L5f0c");
+    assert_true(back.has_event);
+    assert_int_equal(back.nverdicts, 1);
+    assert_verdicts_equal(&v, &back.verdicts[0]);
+    assert_int_equal(back.nchanges, 2);
+    for (size_t i = 0; i < 2; i++)
+        assert_changes_equal(&cs[i], &back.changes[i]);
+    proto_sync_response_release(&back);
+    free(want);
+
+    /* The changes as the ring keeps them: the data of their frames, joined. */
+    size_t flen[2], off[2], dlen[2];
+    char *frame[2];
+    for (int i = 0; i < 2; i++)
+        assert_non_null(frame[i] = proto_sse_change(&cs[i], &flen[i], &off[i], &dlen[i]));
+    char joined[1024];
+    int n = snprintf(joined, sizeof joined, "%.*s,%.*s", (int)dlen[0], frame[0] + off[0],
+                     (int)dlen[1], frame[1] + off[1]);
+    size_t len2 = 0;
+    char *text2 = proto_sync_response_write(&r, joined, (size_t)n, &len2);
+    assert_string_equal(text2, text);
+    assert_int_equal(len2, len);
+    free(text2);
+    /* No changes (a pull that found none in the ring): an empty array. */
+    text2 = proto_sync_response_write(&r, "", 0, &len2);
+    assert_non_null(strstr(text2, "\"changes\":[],\"event\":{\"codes\":\"strong\"}}"));
+    free(text2);
+    for (int i = 0; i < 2; i++)
+        free(frame[i]);
+    free(text);
+}
+
+/* A change's event-stream frame, the resync frame and the keep-alive: exact
+ * bytes; the frame's data is the change's JSON, which decodes back. */
+static void sse_frames_exact(void **state)
+{
+    (void)state;
+    change c;
+    memset(&c, 0, sizeof c);
+    c.seq = 41;
+    c.type = CHANGE_SEAT;
+    text_copy(c.seat_id, sizeof c.seat_id, "T07-03");
+    size_t len = 0, off = 0, dlen = 0;
+    char *f = proto_sse_change(&c, &len, &off, &dlen);
+    assert_non_null(f);
+    char *want = dq("id: 41\nevent: change\ndata: "
+                    "{'seq':41,'type':'seat','seat':'T07-03','ticket':null,'blocked':false}\n\n");
+    assert_string_equal(f, want);
+    assert_int_equal(len, strlen(want));
+    assert_int_equal(off, strlen("id: 41\nevent: change\ndata: "));
+    assert_int_equal(off + dlen + 2, len);
+    json_error_t je;
+    json_t *j = json_loadb(f + off, dlen, 0, &je);
+    assert_non_null(j);
+    change back;
+    usher_errmsg em = {{0}};
+    assert_int_equal(proto_change_decode(j, "data", &back, &em), USHER_OK);
+    assert_changes_equal(&c, &back);
+    json_decref(j);
+    free(want);
+    free(f);
+
+    char buf[128];
+    size_t n = proto_sse_reset(77, buf, sizeof buf);
+    assert_int_equal(n, strlen(buf));
+    assert_string_equal(buf, "id: 77\nevent: reset\ndata: {\"seq\":77}\n\n");
+    assert_int_equal(proto_sse_reset(77, buf, 20), 0);
+    assert_int_equal(proto_sse_keepalive(buf, sizeof buf), 14);
+    assert_string_equal(buf, ": keep-alive\n\n");
+    assert_int_equal(proto_sse_keepalive(buf, 14), 0);
+}
+
+/* The reader finds the ids the writer wrote, however the bytes are cut. */
+static void sse_reader_reads_what_is_written(void **state)
+{
+    (void)state;
+    char stream[2048] = "";
+    size_t n = 0;
+    change c;
+    memset(&c, 0, sizeof c);
+    c.type = CHANGE_SEAT;
+    text_copy(c.seat_id, sizeof c.seat_id, "A-1");
+    for (int64_t seq = 1; seq <= 3; seq++) {
+        c.seq = seq;
+        size_t len, off, dlen;
+        char *f = proto_sse_change(&c, &len, &off, &dlen);
+        memcpy(stream + n, f, len);
+        n += len;
+        free(f);
+        n += proto_sse_keepalive(stream + n, sizeof stream - n);
+    }
+    n += proto_sse_reset(9, stream + n, sizeof stream - n);
+    for (size_t cut = 1; cut <= n; cut++) { /* in pieces of every size */
+        proto_sse_reader r;
+        proto_sse_reader_init(&r, 0);
+        int news = 0;
+        for (size_t at = 0; at < n; at += cut)
+            news += proto_sse_reader_feed(&r, stream + at, at + cut <= n ? cut : n - at);
+        assert_int_equal(r.last_id, 9);
+        assert_true(news >= 1 && news <= 4);
+        if (cut == 1)
+            assert_int_equal(news, 4); /* each id on its own */
+    }
+    /* Resuming: the header, and its value read back. */
+    char hdr[64];
+    assert_int_equal(proto_sse_last_id_header(1234, hdr, sizeof hdr),
+                     strlen("Last-Event-ID: 1234"));
+    assert_string_equal(hdr, "Last-Event-ID: 1234");
+    assert_int_equal(proto_sse_last_id_header(1234, hdr, 10), 0);
+    int64_t id = -1;
+    assert_true(proto_sse_last_id_parse(hdr + strlen("Last-Event-ID: "), &id));
+    assert_int_equal(id, 1234);
+    assert_false(proto_sse_last_id_parse("-1", &id));
+    assert_false(proto_sse_last_id_parse("12a", &id));
+    assert_false(proto_sse_last_id_parse(NULL, &id));
+    assert_int_equal(id, 1234);
+    /* Resumed after 2: ids 1 and 2 are old news. */
+    proto_sse_reader r;
+    proto_sse_reader_init(&r, 2);
+    assert_false(proto_sse_reader_feed(&r, "id: 1\n\nid:2\r\n", 13));
+    assert_true(proto_sse_reader_feed(&r, "id:3\r\n", 6));
+    assert_int_equal(r.last_id, 3);
+    /* Not ids: garbage, negative, huge, a data line that says id: */
+    const char *junk = "id: x\nid: -4\nid: 99999999999999999999\ndata: id: 50\n: id: 60\n";
+    assert_false(proto_sse_reader_feed(&r, junk, strlen(junk)));
+    assert_int_equal(r.last_id, 3);
+    /* A line cut by a dropped connection does not run into the next one. */
+    assert_false(proto_sse_reader_feed(&r, "id: 4", 5));
+    proto_sse_reader_restart(&r);
+    assert_true(proto_sse_reader_feed(&r, "id: 5\n", 6));
+    assert_int_equal(r.last_id, 5);
+    /* An over-long line is cut, not overflowed. */
+    char longline[600];
+    memset(longline, '7', sizeof longline);
+    memcpy(longline, "id: ", 4);
+    longline[sizeof longline - 1] = '\n';
+    assert_false(proto_sse_reader_feed(&r, longline, sizeof longline));
+    assert_int_equal(r.last_id, 5);
+}
+
+static void sample_snapshot(proto_snapshot *s, const char *layout)
+{
+    memset(s, 0, sizeof *s);
+    text_copy(s->event.id, sizeof s->event.id, "e0f1");
+    text_copy(s->event.name, sizeof s->event.name, "Gala \xe2\x80\x94 2026");
+    s->event.hold_ttl_ms = 120000;
+    memset(s->event.pubkey, 'a', 64);
+    s->event.reseat_nearest = true;
+    settings_default(&s->event.settings);
+    text_copy(s->event.settings.tz, sizeof s->event.settings.tz, "Europe/Berlin");
+    text_copy(s->device, sizeof s->device, "kiosk-1");
+    s->role = ROLE_KIOSK;
+    s->layout_json = (char *)layout;
+    s->cursor = 42;
+    text_copy(s->log, sizeof s->log, "L5f0c");
+}
+
+/* The snapshot's head, whole and paged, and a page: exact bytes, decoded
+ * back to what was written; what is not a snapshot refused. */
+static void snapshot_write_and_decode(void **state)
+{
+    (void)state;
+    change cs[2];
+    memset(cs, 0, sizeof cs);
+    cs[0].seq = 0;
+    cs[0].type = CHANGE_TICKET;
+    text_copy(cs[0].ticket.code, sizeof cs[0].ticket.code, "GALA-0001");
+    text_copy(cs[0].ticket.name, sizeof cs[0].ticket.name, "Ada");
+    cs[1].type = CHANGE_SEAT;
+    text_copy(cs[1].seat_id, sizeof cs[1].seat_id, "T01-01");
+    text_copy(cs[1].seat.ticket, sizeof cs[1].seat.ticket, "GALA-0001");
+    char *item[2];
+    for (int i = 0; i < 2; i++)
+        assert_non_null(item[i] = dump_json(proto_change_encode(&cs[i])));
+    /* The pages' items: one page of one change, an empty one, one more. */
+    const char *parts[3] = {item[0], "", item[1]};
+    size_t lens[3] = {strlen(item[0]), 0, strlen(item[1])};
+    const char *layout = "{\"name\":\"L\",\"sections\":[]}";
+    proto_snapshot s;
+    sample_snapshot(&s, layout);
+    size_t len = 0;
+    char *text = proto_snapshot_write(&s, parts, lens, 3, &len);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(text));
+    char *want = dq("{'event':{'codes':'strong','tz':'Europe/Berlin','id':'e0f1','name':'Gala "
+                    "\xe2\x80\x94 2026','hold_ttl_ms':120000,'pubkey':'"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa','reseat':"
+                    "'nearest'},'device':{'id':'kiosk-1','role':'kiosk'},'layout':{'name':'L',"
+                    "'sections':[]},'cursor':42,'log':'L5f0c','changes':[");
+    if (strncmp(text, want, strlen(want)) != 0)
+        fail_msg("head: %s", text);
+    proto_snapshot back;
+    usher_errmsg em = {{0}};
+    if (proto_snapshot_decode(text, len, &back, &em) != USHER_OK)
+        fail_msg("the snapshot does not decode: %s", em.text);
+    assert_string_equal(back.event.id, "e0f1");
+    assert_string_equal(back.event.name, s.event.name);
+    assert_int_equal(back.event.hold_ttl_ms, 120000);
+    assert_string_equal(back.event.pubkey, s.event.pubkey);
+    assert_true(back.event.reseat_nearest);
+    assert_true(settings_same(&back.event.settings, &s.event.settings));
+    assert_string_equal(back.device, "kiosk-1");
+    assert_int_equal(back.role, ROLE_KIOSK);
+    assert_string_equal(back.layout_json, layout);
+    assert_int_equal(back.cursor, 42);
+    assert_string_equal(back.log, "L5f0c");
+    assert_int_equal(back.pages, 0);
+    assert_int_equal(back.nchanges, 2);
+    for (int i = 0; i < 2; i++)
+        assert_changes_equal(&cs[i], &back.changes[i]);
+    proto_snapshot_release(&back);
+    proto_snapshot_release(&back); /* twice: a no-op */
+    free(text);
+    free(want);
+
+    /* Paged: no layout, no changes, "pages" and "changes_total". */
+    s.layout_json = NULL;
+    s.pages = 3;
+    s.changes_total = 12001;
+    s.event.reseat_nearest = false;
+    text = proto_snapshot_write(&s, NULL, NULL, 0, &len);
+    assert_non_null(strstr(text, "\"reseat\":\"none\"}"));
+    assert_non_null(
+        strstr(text, "},\"cursor\":42,\"log\":\"L5f0c\",\"pages\":3,\"changes_total\":12001}"));
+    assert_int_equal(proto_snapshot_decode(text, len, &back, &em), USHER_OK);
+    assert_null(back.layout_json);
+    assert_int_equal(back.pages, 3);
+    assert_int_equal(back.changes_total, 12001);
+    assert_int_equal(back.nchanges, 0);
+    assert_false(back.event.reseat_nearest);
+    proto_snapshot_release(&back);
+    free(text);
+    /* No log id (none to tell): no "log", and it still decodes. */
+    s.log[0] = '\0';
+    text = proto_snapshot_write(&s, NULL, NULL, 0, &len);
+    assert_null(strstr(text, "\"log\""));
+    assert_int_equal(proto_snapshot_decode(text, len, &back, &em), USHER_OK);
+    assert_string_equal(back.log, "");
+    proto_snapshot_release(&back);
+    free(text);
+
+    /* A page: exact bytes, where its items are, decoded back. */
+    char items[256];
+    int n = snprintf(items, sizeof items, "%s,%s", item[0], item[1]);
+    size_t at = 0;
+    text = proto_snapshot_page_write(42, 1, 3, items, (size_t)n, &len, &at);
+    assert_non_null(text);
+    want = malloc(len + 1);
+    snprintf(want, len + 1, "{\"cursor\":42,\"page\":1,\"pages\":3,\"changes\":[%s]}", items);
+    assert_string_equal(text, want);
+    assert_int_equal(at, strlen("{\"cursor\":42,\"page\":1,\"pages\":3,\"changes\":["));
+    assert_memory_equal(text + at, items, (size_t)n);
+    int64_t cur = 0;
+    size_t pg = 0, pgs = 0, k = 0;
+    change *got = NULL;
+    assert_int_equal(proto_snapshot_page_decode(text, len, &cur, &pg, &pgs, &got, &k, &em),
+                     USHER_OK);
+    assert_int_equal(cur, 42);
+    assert_int_equal(pg, 1);
+    assert_int_equal(pgs, 3);
+    assert_int_equal(k, 2);
+    for (int i = 0; i < 2; i++)
+        assert_changes_equal(&cs[i], &got[i]);
+    free(got);
+    free(text);
+    free(want);
+    text = proto_snapshot_page_write(7, 0, 1, NULL, 0, &len, &at);
+    assert_string_equal(text, "{\"cursor\":7,\"page\":0,\"pages\":1,\"changes\":[]}");
+    free(text);
+    for (int i = 0; i < 2; i++)
+        free(item[i]);
+
+    /* Not snapshots: refused, nothing filled. */
+    const char *bad[] = {"<html>",
+                         "{}",
+                         "[]",
+                         "{'event':{},'device':{},'layout':{},'cursor':1,'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'boss'},'layout':{},'cursor':1,'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'cursor':1,'pages':0}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'layout':{},'cursor':-1,'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'layout':{},'cursor':1,'log':'<b>',"
+                         "'changes':[]}",
+                         "{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                         "'device':{'id':'d','role':'door'},'layout':{},'cursor':1,"
+                         "'changes':[{'seq':1,'type':'nope'}]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *b = dq(bad[i]);
+        memset(&back, 0x5a, sizeof back);
+        if (proto_snapshot_decode(b, strlen(b), &back, &em) == USHER_OK)
+            fail_msg("not a snapshot, decoded: %s", b);
+        assert_int_equal(((unsigned char *)&back)[0], 0x5a);
+        free(b);
+    }
+    char *good = dq("{'event':{'id':'e','name':'n','hold_ttl_ms':1,'pubkey':'p'},"
+                    "'device':{'id':'d','role':'door'},'layout':{},'cursor':1,'changes':[]}");
+    assert_int_equal(proto_snapshot_decode(good, strlen(good), &back, &em), USHER_OK);
+    proto_snapshot_release(&back);
+    free(good);
+    const char *badpage[] = {"<html>", "{'cursor':1,'page':0,'pages':1}",
+                             "{'cursor':1,'page':-1,'pages':1,'changes':[]}",
+                             "{'cursor':'1','page':0,'pages':1,'changes':[]}"};
+    for (size_t i = 0; i < sizeof badpage / sizeof badpage[0]; i++) {
+        char *b = dq(badpage[i]);
+        got = NULL;
+        if (proto_snapshot_page_decode(b, strlen(b), &cur, &pg, &pgs, &got, &k, &em) == USHER_OK)
+            fail_msg("not a page, decoded: %s", b);
+        assert_null(got);
+        free(b);
+    }
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(snapshot_write_and_decode),
+    cmocka_unit_test(response_write_exact_and_round_trips),
+    cmocka_unit_test(sse_frames_exact),
+    cmocka_unit_test(sse_reader_reads_what_is_written),
     cmocka_unit_test(response_head_carries_the_log),
     cmocka_unit_test(op_encode_leaves_out_defaults),
     cmocka_unit_test(op_encode_writes_every_field_set),
