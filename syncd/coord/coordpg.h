@@ -13,10 +13,17 @@
 #ifndef USHER_COORDPG_H
 #define USHER_COORDPG_H
 
+#include <stdint.h>
+
 #include "coorddb_backend.h"
 
 /* The store's function table (static: never freed). */
 const coorddb_backend *coordpg_backend(void);
+
+/* The advisory lock key of coorddb_lock for an event (its id; "" or NULL
+ * for a database's single event): every serve of one event computes the
+ * same key, two events on one server never share one. */
+int64_t coordpg_lock_key(const char *event_id);
 
 /* Highest schema version this build writes. */
 int coordpg_schema_version(void);
