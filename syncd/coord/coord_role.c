@@ -37,14 +37,26 @@ void coord_role_free(coord_role *r)
     free(r);
 }
 
+/* A standby's active: the first serve of the list marked active, never
+ * itself (mu held). */
+static void pick_active(coord_role *r)
+{
+    r->active[0] = '\0';
+    for (size_t i = 0; i < r->nserves; i++)
+        if (r->serves[i].active && strcmp(r->serves[i].url, r->self) != 0) {
+            text_copy(r->active, sizeof r->active, r->serves[i].url);
+            break;
+        }
+}
+
 void coord_role_set(coord_role *r, coord_role_kind k)
 {
     pthread_mutex_lock(&r->mu);
     r->kind = k;
     if (k == COORD_ROLE_ACTIVE)
         text_copy(r->active, sizeof r->active, r->self);
-    else if (!strcmp(r->active, r->self))
-        r->active[0] = '\0'; /* no longer: the next read of the serves says who is */
+    else
+        pick_active(r); /* from the last list read (the next read may say more) */
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -77,16 +89,10 @@ void coord_role_set_serves(coord_role *r, const coord_serve *s, size_t n)
     pthread_mutex_lock(&r->mu);
     memcpy(r->serves, s, n * sizeof *s);
     r->nserves = n;
-    if (r->kind == COORD_ROLE_ACTIVE) {
+    if (r->kind == COORD_ROLE_ACTIVE)
         text_copy(r->active, sizeof r->active, r->self);
-    } else {
-        r->active[0] = '\0';
-        for (size_t i = 0; i < n; i++)
-            if (s[i].active && strcmp(s[i].url, r->self) != 0) {
-                text_copy(r->active, sizeof r->active, s[i].url);
-                break;
-            }
-    }
+    else
+        pick_active(r);
     pthread_mutex_unlock(&r->mu);
 }
 

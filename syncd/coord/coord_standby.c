@@ -216,6 +216,8 @@ usher_err coord_standby_start(const coord_standby_config *cfg, engine *e, coordd
         coord_role_set(cfg->role, COORD_ROLE_ACTIVE);
     } else {
         coord_role_set(cfg->role, COORD_ROLE_STANDBY);
+        char active[COORD_URL_SIZE]; /* named from the first answer on */
+        refresh(sb, COORDDB_SERVE_ALIVE, timestamp_now_ms(), active, sizeof active);
     }
     if (pthread_create(&sb->thread, NULL, standby_main, sb) != 0) {
         sb->nengines = 0; /* the caller keeps e */

@@ -1095,6 +1095,20 @@ static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
         db->lock_key = key;
     }
     PQclear(r);
+    /* What this handle knew of the log may be old (a standby opened it long
+     * before it took the lock over): the one writer starts from what the
+     * database holds now. */
+    if (!err &&
+        ((err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em)) ||
+         (err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em)) ||
+         (err = meta_i64(db, K_OP_IDS_SEQ, &db->op_ids_seq, em)))) {
+        PGresult *u = PQexecParams(db->conn, "SELECT pg_advisory_unlock($1::bigint)", p.n, NULL,
+                                   p.v, p.len, p.fmt, 0);
+        PQclear(u);
+        db->locked = false;
+    }
+    if (!err)
+        seen_build(db);
     return err;
 }
 

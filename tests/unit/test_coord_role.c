@@ -87,8 +87,12 @@ static void active_is_its_own_active(void **unused)
     assert_string_equal(json_string_value(json_array_get(c, 0)), "http://a:1");
     assert_string_equal(json_string_value(json_array_get(c, 1)), "http://old:1");
     json_decref(o);
-    /* Demoted: it no longer names itself. */
+    /* Demoted: it no longer names itself, but the active of the last list. */
     coord_role_set(r, COORD_ROLE_STANDBY);
+    coord_role_active(r, a, sizeof a);
+    assert_string_equal(a, "http://old:1");
+    coord_serve alone[] = {serve("http://a:1", true)};
+    coord_role_set_serves(r, alone, 1);
     coord_role_active(r, a, sizeof a);
     assert_string_equal(a, "");
     coord_role_free(r);
