@@ -23,8 +23,10 @@ import threading
 import time
 import uuid
 
+import browser
+import test_dashboard as dash
 import usher_it as it
-from usher_it import (TICKETS, check, coord_taken, device_taken, eq, get_json, http_call, slow,
+from usher_it import (TICKETS, Fail, check, coord_taken, device_taken, eq, get_json, http_call, slow,
                       wait_converged, wait_until)
 
 LOCK_CLASS = 0x55534853  # coordpg_lock_key's high 32 bits ("USHS")
@@ -234,10 +236,50 @@ def test_partitioned_active_stops_writing(env):
     eq(coord_taken(a, admin), {"T01-01": "GALA-0001", "T01-03": "GALA-0003"}, "the seats after a second takeover")
 
 
+def test_dashboard_follows(env):
+    """The dashboard opened on the standby moves to the active (its address
+    and the token in the fragment), says which coordinator it is on, and
+    when the active is killed it moves to the one that took over, live."""
+    a, page = dash.start(env)  # a: the active, with the dashboard's files
+    b = env.coord(extra=("--web", dash.WEB))
+    wait_role(b, "standby")
+    admin, kiosk = env.tokens["admin"], env.tokens["kiosk-1"]
+    host = lambda c: c.url.split("//", 1)[1]
+    page.navigate("%s/#token=%s" % (b.url, admin))
+    page.wait("location.origin === %s" % json.dumps(a.url), slow(10), "the page moved to the active",
+              show="[location.href, document.getElementById('standby-banner').textContent]")
+    page.wait("document.getElementById('conn').dataset.conn === 'live'"
+              " && document.getElementById('coord-where').textContent === %s" % json.dumps("Coordinator " + host(a)),
+              slow(10), "live on the active, saying so", show="document.getElementById('coord-where').textContent")
+    eq(page.eval("location.hash"), "", "the token left the address bar")
+    page.wait("JSON.parse(localStorage.getItem('usher.coordinators') || '[]').length === 2", slow(10),
+              "the page knows both serves")
+    a.kill9()
+    wait_role(b, "active")
+    conn = "(document.getElementById('conn') || {dataset: {}}).dataset.conn"  # null while a page loads
+    page.wait("location.origin === %s && %s === 'live'" % (json.dumps(b.url), conn),
+              slow(20), "the page moved to the new active", show="[location.href, %s]" % conn)
+    dash.accepted(b, kiosk, op("assign", ticket="GALA-0005", seat="T20-07"))
+    dash.wait_state(page, "T20-07", "taken", "a seat taken on the new active")
+    eq(dash.text(page, "coord-where"), "Coordinator " + host(b), "which coordinator the page is on")
+    dash.no_page_problems(page)
+
+
+def guarded(fn):
+    def run(env):
+        try:
+            fn(env)
+        except browser.BrowserError as e:
+            raise Fail(str(e))
+    run.__name__ = fn.__name__
+    return run
+
+
 def main():
     if "--store" not in sys.argv:
         sys.argv[1:1] = ["--store", "postgresql"]
-    return it.run("usher-coord standby and takeover on PostgreSQL", globals())
+    tests = {n: guarded(fn) for n, fn in globals().items() if n.startswith("test_") and callable(fn)}
+    return it.run("usher-coord standby and takeover on PostgreSQL", tests, env_factory=dash.Env)
 
 
 if __name__ == "__main__":
