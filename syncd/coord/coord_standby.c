@@ -209,6 +209,7 @@ usher_err coord_standby_start(const coord_standby_config *cfg, engine *e, coordd
         *probe = NULL;
     }
     if (e) {
+        engine_set_notify(e, coord_server_notify, cfg->srv);
         sb->engines[sb->nengines++] = e;
         sb->active = true;
         char active[COORD_URL_SIZE];

@@ -1928,7 +1928,10 @@ def test_organiser_api(env):
     eq(metric(p, "usher_seats"), 250, "usher_seats")
     eq(metric(p, "usher_tickets"), 11, "usher_tickets (revoked ones not expected)")
     eq(metric(p, "usher_checked_in"), 2, "usher_checked_in (GALA-0005 was revoked)")
-    eq(call(p, "GET", "/healthz").json(), {"ok": True, "cursor": cur}, "/healthz")
+    h = call(p, "GET", "/healthz").json()
+    url = "http://127.0.0.1:%d" % p
+    eq(h, {"ok": True, "cursor": cur, "role": "active", "self": url, "active": url, "coordinators": [url]},
+       "/healthz (this serve the active one, and the only one it knows)")
 
 
 # =============================================================================
