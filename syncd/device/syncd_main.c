@@ -130,19 +130,18 @@ static void clock_measured(syncd *s, int64_t coord_now, int64_t sent, int64_t re
             skewed ? " (set the device's clock or its NTP server)" : "");
 }
 
-/* Every call to the coordinator: one that gets no answer, or a standby's
- * refusal, marks the coordinator in use as not serving (s->move), so that
- * the loop moves to another when it has a list. */
+/* Every call to the coordinator: one that shows it does not serve
+ * (syncd_plan_move: no answer, a standby's refusal, a 503 without
+ * Retry-After) marks it (s->move), so that the loop moves to another when
+ * it has a list. */
 static net_result net_call(syncd *s, const char *path, const char *body, char **resp, size_t *len,
                            long *status, char *err, size_t errsize)
 {
     net_result r = syncd_net_call(s->net, path, body, resp, len, status, err, errsize);
-    if (r != NET_OK) {
+    if (syncd_plan_move(r == NET_OK, r == NET_OK ? *status : 0, r == NET_OK ? *resp : NULL,
+                        r == NET_OK ? *len : 0, syncd_net_retry_after(s->net), s->move_to,
+                        sizeof s->move_to))
         s->move = true;
-        s->move_to[0] = '\0';
-    } else if (syncd_plan_standby(*status, *resp, *len, s->move_to, sizeof s->move_to)) {
-        s->move = true;
-    }
     return r;
 }
 
@@ -633,7 +632,7 @@ static usher_err move_coordinator(syncd *s, syncd_events *ev, usher_errmsg *em)
     if (err)
         return err;
     say("coordinator %s %s: moving to %s", s->coords.url[s->coords.current],
-        s->move_to[0] ? "is a standby" : "does not answer", s->coords.url[next]);
+        s->move_to[0] ? "is a standby" : "does not serve", s->coords.url[next]);
     syncd_net_free(s->net);
     s->net = n;
     s->coords.current = next;

@@ -189,6 +189,17 @@ bool syncd_plan_standby(long status, const char *body, size_t len, char *active,
     return true;
 }
 
+bool syncd_plan_move(bool answered, long status, const char *body, size_t len,
+                     int64_t retry_after_s, char *active, size_t size)
+{
+    if (!answered || (status == 503 && !syncd_plan_standby(status, body, len, active, size) &&
+                      retry_after_s <= 0)) {
+        text_copy(active, size, "");
+        return true;
+    }
+    return syncd_plan_standby(status, body, len, active, size);
+}
+
 size_t syncd_plan_coordinator_next(const syncd_coordinators *c, const char *advertised)
 {
     if (c->n <= 1)

@@ -83,6 +83,15 @@ bool syncd_plan_coordinators(const char *arg, syncd_coordinators *out, char *why
  * names none. */
 bool syncd_plan_standby(long status, const char *body, size_t len, char *active, size_t size);
 
+/* Whether the coordinator in use did not serve and another of the list
+ * should be tried: no answer came (answered false); a standby's refusal
+ * (active set to the address it names, or ""); or a 503 without Retry-After
+ * (its database failed or cannot be reached: a standby may be taking over;
+ * active ""). A 503 with Retry-After is a limit: wait, do not move. Any
+ * other answer: false. */
+bool syncd_plan_move(bool answered, long status, const char *body, size_t len,
+                     int64_t retry_after_s, char *active, size_t size);
+
 /* Which coordinator to use after the current one did not serve (no answer,
  * or a standby's refusal naming `advertised`, "" or NULL for none): the
  * advertised one when it is in the list (the same with or without a

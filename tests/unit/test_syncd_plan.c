@@ -405,6 +405,28 @@ static void test_standby_answer(void **ctx)
     }
 }
 
+static void test_move(void **ctx)
+{
+    (void)ctx;
+    char active[SYNCD_URL_SIZE] = "x";
+    assert_true(syncd_plan_move(false, 0, NULL, 0, 0, active, sizeof active)); /* no answer */
+    assert_string_equal(active, "");
+    char *body = proto_standby_body("a standby", "http://a:1");
+    assert_true(syncd_plan_move(true, 503, body, strlen(body), 1, active, sizeof active));
+    assert_string_equal(active, "http://a:1"); /* its Retry-After does not hold a device */
+    free(body);
+    const char *down = "{\"error\":\"unavailable\",\"message\":\"the database cannot be reached\"}";
+    assert_true(syncd_plan_move(true, 503, down, strlen(down), 0, active, sizeof active));
+    assert_string_equal(active, "");
+    text_copy(active, sizeof active, "kept");
+    /* A limit's 503 (Retry-After), an answer, a 500, a refusal: stay. */
+    assert_false(syncd_plan_move(true, 503, down, strlen(down), 2, active, sizeof active));
+    assert_false(syncd_plan_move(true, 200, "{}", 2, 0, active, sizeof active));
+    assert_false(syncd_plan_move(true, 500, down, strlen(down), 0, active, sizeof active));
+    assert_false(syncd_plan_move(true, 401, down, strlen(down), 0, active, sizeof active));
+    assert_string_equal(active, "kept");
+}
+
 static void test_backoff(void **ctx)
 {
     (void)ctx;
@@ -576,6 +598,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_retry_after),
     cmocka_unit_test(test_coordinator_list),
     cmocka_unit_test(test_standby_answer),
+    cmocka_unit_test(test_move),
     cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
     cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
     cmocka_unit_test(test_lease_allowed),
