@@ -1044,7 +1044,10 @@ static int cmd_serve(int argc, char **argv)
     bool pg = coorddb_kind(db) == COORDWHERE_POSTGRESQL;
     usher_err lerr = coorddb_lock(db, &em);
     if (lerr && !(lerr == USHER_BUSY && pg)) { /* SQLite: one serve per file */
-        rc = fail("%s", em.text);
+        rc = lerr == USHER_BUSY ? fail("%s (a SQLite file has one serve, on one machine; a "
+                                       "standby serve needs the PostgreSQL store)",
+                                       em.text)
+                                : fail("%s", em.text);
         goto out;
     }
     event_settings es;
