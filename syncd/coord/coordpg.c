@@ -538,6 +538,18 @@ static usher_err prepare_all(coorddb_impl *db, usher_errmsg *em)
     return USHER_OK;
 }
 
+/* A machine that vanishes (no FIN) must not keep its session, and with it
+ * the event's lock, for the kernel's two hours of keepalive: the server
+ * gives up on this session's TCP connection after about 10 s without an
+ * acknowledgement, so that a standby can take over. Ignored on a unix
+ * socket; best effort (a server that refuses them keeps its own settings). */
+static void keepalive_setup(coorddb_impl *db)
+{
+    PGresult *r = PQexec(db->conn, "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; "
+                                   "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000");
+    PQclear(r);
+}
+
 /* Before each call: a broken connection (the server restarted) is opened
  * again, and the statements prepared on it. */
 static usher_err ready(coorddb_impl *db, usher_errmsg *em)
@@ -551,6 +563,7 @@ static usher_err ready(coorddb_impl *db, usher_errmsg *em)
         db->prepared = false;
         if (PQstatus(db->conn) != CONNECTION_OK)
             return pg_fail(db, NULL, em, "cannot reach the PostgreSQL database");
+        keepalive_setup(db);
         if (db->locked) {
             /* The lock went with the old session: another serve may hold it now. */
             PGresult *r = NULL;
@@ -1031,6 +1044,7 @@ static usher_err pg_open(const char *where, coorddb_impl **out, usher_errmsg *em
     PQclear(sc);
     if (off && (err = exec(db, "SET synchronous_commit = on", em, "coordinator database")))
         goto fail;
+    keepalive_setup(db);
     if ((err = migrate(db, em)) || (err = prepare_all(db, em)))
         goto fail;
     if ((err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em)) ||
