@@ -245,14 +245,21 @@ def test_partitioned_active_stops_writing(env):
 
 
 def test_dashboard_follows(env):
-    """The dashboard opened on the standby moves to the active (its address
-    and the token in the fragment), says which coordinator it is on, and
-    when the active is killed it moves to the one that took over, live."""
+    """The venue designer opened on the standby links to the active's; the
+    dashboard opened there moves to the active (its address and the token in
+    the fragment), says which coordinator it is on, and when the active is
+    killed it moves to the one that took over, live."""
     a, page = dash.start(env)  # a: the active, with the dashboard's files
     b = env.coord(extra=("--web", dash.WEB))
     wait_role(b, "standby")
     admin, kiosk = env.tokens["admin"], env.tokens["kiosk-1"]
     host = lambda c: c.url.split("//", 1)[1]
+    # The venue designer on the standby says so and links to the active's (it
+    # does not move by itself: edits would be lost).
+    page.navigate("%s/designer.html#token=%s" % (b.url, admin))
+    page.wait("!document.getElementById('standby-banner').hidden && document.querySelector("
+              "'#standby-banner a').href.indexOf(%s) === 0" % json.dumps(a.url + "/designer.html#token="),
+              slow(10), "the designer's standby notice", show="document.getElementById('standby-banner').textContent")
     page.navigate("%s/#token=%s" % (b.url, admin))
     page.wait("location.origin === %s" % json.dumps(a.url), slow(10), "the page moved to the active",
               show="[location.href, document.getElementById('standby-banner').textContent]")
