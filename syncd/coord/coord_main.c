@@ -51,7 +51,7 @@ static const char usage[] =
     "  device add --db FILE --name NAME --role kiosk|door|admin\n"
     "  device list --db FILE | device disable|enable --db FILE --name NAME\n"
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
-    "          [--reseat nearest|none]\n"
+    "          [--reseat nearest|none] [--advertise URL]   (PostgreSQL: more serve as standby)\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
     "  backup  --db FILE OUT                               (online copy, while serve runs)\n"
     "  restore --db FILE BACKUP                            (serve stopped; devices rebuild)\n"

@@ -40,7 +40,7 @@
 static const char usage[] =
     "usage: usher-syncd COMMAND [options]\n"
     "\n"
-    "  run    --db FILE --coordinator URL --token TOKEN\n"
+    "  run    --db FILE --coordinator URL[,URL2...] --token TOKEN\n"
     "         [--offline-policy optimistic|lease [--lease-size N]] [--wake-socket NAME]\n"
     "  status --db FILE      (one JSON object: device, online, cursor, pending, rejected,\n"
     "                         last_sync_at, last_error, clock_offset_ms, storage_full)\n"
@@ -806,11 +806,14 @@ static int cmd_run(int argc, char **argv)
         {"lease-size", true}, {"wake-socket", true}, {"cacert", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
-        fputs("usage: usher-syncd run --db FILE --coordinator URL [--token TOKEN]\n"
+        fputs("usage: usher-syncd run --db FILE --coordinator URL[,URL2...] [--token TOKEN]\n"
               "                       [--offline-policy optimistic|lease [--lease-size N]]\n"
               "                       [--wake-socket NAME] [--cacert FILE.pem]\n"
               "Keeps the journal FILE in step with the coordinator at URL\n"
-              "(http://HOST:PORT or https://...). The first run fetches the event from\n"
+              "(http://HOST:PORT or https://...). Several URLs, comma-separated, are the\n"
+              "serves of one event (an active and its standbys): it uses the one that\n"
+              "serves and moves when that one stops answering or is a standby.\n"
+              "The first run fetches the event from\n"
               "/v1/snapshot. Offline is normal: ops wait in the journal and are pushed\n"
               "when the coordinator answers again. A refused token stops it (exit 3).\n"
               "The token (from 'usher-coord device add') may come from the environment\n"
