@@ -1082,6 +1082,8 @@ static int cmd_serve(int argc, char **argv)
     char self[COORD_URL_SIZE], hostname[128] = "";
     if (GET("advertise")) {
         text_copy(self, sizeof self, GET("advertise"));
+        for (size_t n = strlen(self); n && self[n - 1] == '/'; n--)
+            self[n - 1] = '\0'; /* as devices name it: no trailing '/' */
     } else {
         if (gethostname(hostname, sizeof hostname - 1) != 0)
             hostname[0] = '\0';

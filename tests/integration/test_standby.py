@@ -18,6 +18,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -87,7 +88,13 @@ def test_standby_refuses(env):
     admin, k = env.tokens["admin"], env.tokens["kiosk1"]
     a = env.coord()
     eq(health(a.port)[1].get("role"), "active", "the first serve's role")
-    b = env.coord()
+    for bad in ("10.0.0.5:8080", "http://h:1/v1", "http://a:1,http://b:1"):
+        p = subprocess.run([it.COORD, "serve", "--db", env.db, "--listen", "127.0.0.1:0", "--advertise", bad],
+                           capture_output=True, timeout=slow(20))
+        check(p.returncode != 0 and b"--advertise" in p.stderr and not p.stdout,
+              "--advertise %s refused with a sentence: %r" % (bad, p.stderr))
+    port = it.free_port()
+    b = env.coord(port, extra=("--advertise", "http://127.0.0.1:%d/" % port))  # its '/' dropped
     status, h = health(b.port)
     eq((status, h.get("ok"), h.get("role"), h.get("active"), h.get("self")),
        (503, False, "standby", a.url, b.url), "the standby's /healthz (%r)" % h)
