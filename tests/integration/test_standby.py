@@ -200,6 +200,13 @@ def test_takeover_under_rush(env):
     eq(len(set(m.values())), len(m), "no ticket in two seats")
     for d in devs:
         eq(device_taken(d), m, "%s's replica equals the coordinator's seats" % d.device)
+    # The event streams followed too: a seat taken on one device reaches
+    # another within 3 s (its poll is every 10 s).
+    seat = sorted(m)[0]  # the rush fills the hall: a guest is unseated instead
+    oid = devs[0].op("unassign", m[seat], seat)
+    wait_until(lambda: seat not in device_taken(devs[1]), slow(3),
+               "k1's unassign on the new active reaches k2 through its event stream")
+    eq(devs[0].verdict(oid), "accepted,,", "k1's unassign after the takeover")
 
 
 def test_partitioned_active_stops_writing(env):
