@@ -1382,6 +1382,35 @@ char *proto_error_body(const char *code, const char *message)
     return dump(finish(obj, ok));
 }
 
+char *proto_standby_body(const char *message, const char *active)
+{
+    json_t *obj = json_object();
+    bool ok = obj && put(obj, "error", json_string("standby")) &&
+              put(obj, "message", lossy_string(message)) &&
+              (!active || !*active || put(obj, "active", lossy_string(active)));
+    return dump(finish(obj, ok));
+}
+
+usher_err proto_standby_decode(const char *body, size_t len, char *active, size_t size)
+{
+    char code[40], msg[8];
+    if (proto_error_decode(body, len, code, sizeof code, msg, sizeof msg) != USHER_OK ||
+        strcmp(code, "standby") != 0)
+        return USHER_PARSE;
+    usher_err out = USHER_PARSE;
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *a = json_object_get(root, "active");
+    if (!a)
+        out = USHER_NOTFOUND;
+    else if (json_is_string(a) && json_string_length(a) > 0 && json_string_length(a) < size &&
+             !memchr(json_string_value(a), '\0', json_string_length(a))) {
+        memcpy(active, json_string_value(a), json_string_length(a) + 1);
+        out = USHER_OK;
+    }
+    json_decref(root);
+    return out;
+}
+
 usher_err proto_error_decode(const char *body, size_t len, char *code, size_t code_size,
                              char *message, size_t message_size)
 {

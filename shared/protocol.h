@@ -222,4 +222,16 @@ char *proto_error_body(const char *code, const char *message);
 usher_err proto_error_decode(const char *body, size_t len, char *code, size_t code_size,
                              char *message, size_t message_size) USHER_MUST_CHECK;
 
+/* A standby coordinator's refusal (503): {"error": "standby", "message":
+ * text, "active": URL}, the active coordinator's address (devices move
+ * there), left out when the standby knows none. Malloc'd; NULL on OOM. */
+char *proto_standby_body(const char *message, const char *active);
+
+/* Reads a standby's refusal: USHER_OK with the active's address copied into
+ * active (at most size bytes; a longer one is USHER_PARSE); USHER_NOTFOUND
+ * for a standby's refusal naming no active; USHER_PARSE for any other body
+ * (not an error of code "standby"). active is written only on USHER_OK. */
+usher_err proto_standby_decode(const char *body, size_t len, char *active,
+                               size_t size) USHER_MUST_CHECK;
+
 #endif

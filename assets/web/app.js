@@ -223,6 +223,10 @@
           'Coordinator: ' + message);
           throw new ApiError(res.status, body && body.error, message);
         }
+        if (res.status === 503 && body && body.error === 'standby') {
+          onStandby(body.active, message); /* another serve of the event is the active one */
+          throw new ApiError(res.status, body.error, message, body);
+        }
         if (opts.verdict && (res.status === 200 || res.status === 409) && body && body.verdict)
           return { status: res.status, verdict: body.verdict };
         if (!res.ok) throw new ApiError(res.status, body && body.error, message, body);
@@ -230,13 +234,13 @@
         return body;
       });
     }, function (err) {
-      if (epoch === S.epoch) setConn('offline');
+      if (epoch === S.epoch) { setConn('offline'); findActive(); }
       throw new ApiError(0, 'network', 'Cannot reach the coordinator (' + (err && err.message || 'network error') + ').');
     });
   }
 
   function reportError(err, where) {
-    if (!err || err.code === 'stale' || err.status === 401 || err.status === 403) return;
+    if (!err || err.code === 'stale' || err.code === 'standby' || err.status === 401 || err.status === 403) return;
     var text = err.message || String(err);
     if (where) showMsg(where, text, 'error');
     else toast(text, 'error');
@@ -268,6 +272,90 @@
     }
     request.cancel = function () { clearTimeout(timer); timer = null; again = false; };
     return request;
+  }
+
+  /* ---- several coordinators: an active one and its standbys ---------------------
+   * On PostgreSQL several `usher-coord serve` of one event may run: one is
+   * active, the others standby (they refuse with the active's address). The
+   * active's /healthz lists every serve it knows (kept here, per browser);
+   * when this coordinator is a standby, or stops answering, the page moves to
+   * the active one, the token going along in the address's #fragment. */
+
+  var COORDS_KEY = 'usher.coordinators';
+  var URL_RE = /^https?:\/\/[A-Za-z0-9.\-\[\]:]+$/;
+  var follow = { moving: false, probing: false, lastProbe: 0 };
+
+  function knownCoordinators() {
+    var list = [];
+    try { list = JSON.parse(localStorage.getItem(COORDS_KEY) || '[]'); } catch (e) { list = []; }
+    return Array.isArray(list) ? list.filter(function (u) { return typeof u === 'string' && URL_RE.test(u); }) : [];
+  }
+
+  /* What /healthz said: the list of serves, and which one this page is on. */
+  function noteHealth(j) {
+    if (j && Array.isArray(j.coordinators) && j.coordinators.length) {
+      try { localStorage.setItem(COORDS_KEY, JSON.stringify(j.coordinators)); } catch (e) { /* private mode */ }
+    }
+    var where = $('coord-where');
+    where.textContent = 'Coordinator ' + location.host + (j && j.role === 'standby' ? ' (standby)' : '');
+    where.title = j && Array.isArray(j.coordinators) && j.coordinators.length > 1
+      ? 'Serves of this event: ' + j.coordinators.join(', ') : '';
+  }
+
+  function checkHealth() {
+    return fetch('/healthz', { cache: 'no-store' }).then(function (res) { return res.json(); }).then(function (j) {
+      noteHealth(j);
+      if (j && j.role === 'standby') onStandby(j.active, '');
+      return j;
+    }, function () { findActive(); return null; });
+  }
+
+  function showBanner(text) {
+    var b = $('standby-banner');
+    b.textContent = text;
+    b.hidden = !text;
+  }
+
+  function moveTo(url, why) {
+    if (follow.moving || !URL_RE.test(url) || url === location.origin) return;
+    follow.moving = true;
+    showBanner(why + ' Moving there…');
+    setTimeout(function () {
+      location.href = url + '/' + (S.token ? '#token=' + encodeURIComponent(S.token) : '');
+    }, 1500);
+  }
+
+  /* This coordinator is a standby: go to the active one it names. */
+  function onStandby(active, message) {
+    if (active && URL_RE.test(active)) {
+      moveTo(active, 'This coordinator is a standby; the active coordinator is at ' + active + '.');
+    } else {
+      showBanner('This coordinator is a standby and knows no active one yet' +
+        (message ? ' (' + message + ')' : '') + '; retrying.');
+      findActive();
+    }
+  }
+
+  /* This coordinator does not answer (or knows no active): ask the others
+   * this browser knows, one at a time, at most every 2 s. */
+  function findActive() {
+    var now = Date.now();
+    if (follow.moving || follow.probing || now - follow.lastProbe < 2000) return;
+    var others = knownCoordinators().filter(function (u) { return u !== location.origin; });
+    if (!others.length) return;
+    follow.probing = true;
+    follow.lastProbe = now;
+    others.reduce(function (p, u) {
+      return p.then(function (found) {
+        if (found) return found;
+        return fetch(u + '/healthz', { cache: 'no-store', mode: 'cors' }).then(function (res) {
+          return res.json();
+        }).then(function (j) { return j && j.role === 'active' ? u : null; }, function () { return null; });
+      });
+    }, Promise.resolve(null)).then(function (u) {
+      follow.probing = false;
+      if (u) moveTo(u, 'The coordinator at ' + location.host + ' does not answer; the active coordinator is at ' + u + '.');
+    });
   }
 
   /* ---- connection indicator ---------------------------------------------------- */
@@ -371,6 +459,7 @@
      * then the layout and the seats together: the map is built with its
      * colours before it enters the page. */
     S.missed = false;
+    checkHealth();
     api('/v1/stats').then(function (stats) {
       renderStats(stats);
       api('/v1/pubkey').then(renderEventName, function () {});
@@ -386,7 +475,7 @@
       refreshDevices(true);
       refreshTickets(true);
       S.timers.push(setInterval(function () { refreshSeats(); refreshStats(); }, POLL_LIVE_MS));
-      S.timers.push(setInterval(function () { refreshAlerts(); refreshDevices(); }, POLL_SLOW_MS));
+      S.timers.push(setInterval(function () { refreshAlerts(); refreshDevices(); checkHealth(); }, POLL_SLOW_MS));
       S.timers.push(setInterval(tick, 1000));
     }).catch(function (err) {
       if (epoch !== S.epoch || err.status === 401 || err.status === 403) return;

@@ -87,6 +87,7 @@
       return res.text().then(function (text) {
         var body = null;
         if (text) { try { body = JSON.parse(text); } catch (e) { body = null; } }
+        if (res.status === 503 && body && body.error === 'standby') standbyNotice(body.active);
         return { status: res.status, body: body };
       });
     }, function (err) {
@@ -94,6 +95,23 @@
       e.network = true;
       throw e;
     });
+  }
+
+  /* This coordinator is a standby (another serve of the event is active):
+   * say where the active one is, with a link to its designer. No move by
+   * itself, unlike the dashboard: the edits on this page would be lost;
+   * export them first. */
+  function standbyNotice(active) {
+    var b = $('standby-banner');
+    if (!b || !b.hidden) return;
+    clear(b);
+    b.appendChild(document.createTextNode('This coordinator is a standby: it cannot load or save the layout. '));
+    if (typeof active === 'string' && /^https?:\/\/[A-Za-z0-9.\-\[\]:]+$/.test(active)) {
+      b.appendChild(document.createTextNode('The active coordinator is at '));
+      b.appendChild(h('a', { href: active + '/designer.html#token=' + encodeURIComponent(S.token || '') }, active));
+      b.appendChild(document.createTextNode(' (export your edits first: they stay on this page).'));
+    }
+    b.hidden = false;
   }
 
   /* The error code and message of an answer: {"error": {"code", "message"}}

@@ -1081,6 +1081,8 @@ static void metrics_engine(FILE *f, engine *e, const engine_stats *es)
     fprintf(f, "usher_last_seq %lld\n", (long long)engine_last_seq(e));
     metric_u64(f, "usher_devices_online", "gauge", "Devices that synced in the last 30 seconds.",
                engine_devices_online(e, timestamp_now_ms()));
+    metric_u64(f, "usher_active", "gauge",
+               "1 when this coordinator is the active one, 0 for a standby.", 1);
 }
 
 static void metrics_limits(FILE *f, const limits_stats *ls, const limits_config *lc)
@@ -1170,7 +1172,10 @@ static void api_healthz(http_request *req, http_reply *r)
         json_object_set_new(o, "error",
                             json_string("the coordinator's database cannot be reached: waiting "
                                         "for it (ops are refused meanwhile)"));
+    if (req->role)
+        coord_role_put_json(req->role, o); /* the serves a dashboard may move to */
     http_json(r, why || waiting ? 503 : 200, o);
+    r->any_origin = true; /* a dashboard served by another serve of the event asks */
 }
 
 static void api_pubkey(http_request *req, http_reply *r)

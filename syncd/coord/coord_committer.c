@@ -83,12 +83,24 @@ void engine_break(engine *e, const char *why)
     atomic_store(&e->broken, true);
 }
 
+/* The store's lock went to another serve (coorddb_lock_lost): no restart
+ * is needed, the serve turns standby (coord_standby.c); said once. */
+static void lock_lost(engine *e, const char *why)
+{
+    if (!atomic_load(&e->broken))
+        fprintf(stderr, "usher-coord: %s: writing nothing more\n", why);
+    engine_retire(e, why);
+}
+
 static void run_db_job(engine *e, engine_req *r)
 {
     if (!r->db_quiet)
         health_flush(e, timestamp_now_ms(), true); /* a job may read device health */
     r->err = r->db_fn(e->db, r->db_arg);
-    if (coorddb_unsure(e->db))
+    if (coorddb_lock_lost(e->db))
+        lock_lost(e, "another 'usher-coord serve' took the database over while this one's "
+                     "session with PostgreSQL was lost");
+    else if (coorddb_unsure(e->db))
         engine_break(e, "the database's disk failed while saving");
 }
 
@@ -187,7 +199,12 @@ static void run_group(engine *e, engine_req *group)
     int64_t last = 0;
     usher_errmsg em = {{0}};
     usher_err err = n ? coorddb_commit(e->db, ops, res, n, now, &last, &em) : USHER_OK;
-    if (err && coorddb_unsure(e->db)) {
+    if (err && coorddb_lock_lost(e->db)) {
+        /* Another serve writes the database now: nothing of this group was
+         * written, and this engine's state is not the database's any more.
+         * No restart is needed: the serve turns standby (coord_standby.c). */
+        lock_lost(e, em.text);
+    } else if (err && coorddb_unsure(e->db)) {
         /* The disk failed during the commit (fsync): the group may be on
          * disk or not, and only SQLite's recovery at the next start knows.
          * Reloading now could read either; carrying on could make a refused

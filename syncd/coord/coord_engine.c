@@ -228,6 +228,18 @@ usher_err engine_open(const char *db_path, const char *event_id, reseat_policy r
                       void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
                       usher_errmsg *em)
 {
+    coorddb *db = NULL;
+    usher_err err = coorddb_open_event(db_path, event_id, false, &db, em);
+    if (!err)
+        err = engine_open_db(db_path, &db, reseat, on_commit, ctx, out, em);
+    coorddb_free(db);
+    return err;
+}
+
+usher_err engine_open_db(const char *db_path, coorddb **db, reseat_policy reseat,
+                         void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
+                         usher_errmsg *em)
+{
     usher_err err = USHER_NOMEM;
     engine *e = calloc(1, sizeof *e);
     if (!e)
@@ -244,8 +256,8 @@ usher_err engine_open(const char *db_path, const char *event_id, reseat_policy r
     e->ring = calloc(RING_CAP, sizeof *e->ring);
     if (!e->ring)
         goto fail;
-    if ((err = coorddb_open_event(db_path, event_id, false, &e->db, em)) != USHER_OK)
-        goto fail;
+    e->db = *db; /* ours from here, also on failure */
+    *db = NULL;
     /* The one writer: held on the writer's own connection (PostgreSQL takes
      * it again there after a reconnection, or stops writing). */
     if ((err = coorddb_lock(e->db, em)) != USHER_OK)
@@ -306,6 +318,19 @@ fail:
     destroy_locks(e);
     free(e);
     return err;
+}
+
+bool engine_lock_lost(engine *e)
+{
+    return coorddb_lock_lost(e->db);
+}
+
+void engine_retire(engine *e, const char *why)
+{
+    if (atomic_load(&e->broken))
+        return;
+    text_copy(e->broken_why, sizeof e->broken_why, why);
+    atomic_store(&e->broken, true); /* no restart needed: the serve is a standby now */
 }
 
 void engine_free(engine *e)

@@ -65,6 +65,21 @@ void engine_req_release(engine_req *req);
 usher_err engine_open(const char *db_path, const char *event_id, reseat_policy reseat,
                       void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
                       usher_errmsg *em) USHER_MUST_CHECK;
+/* The same on a store already open (db_path names it, for the SQLite
+ * checkpointer's own connection), which may hold its lock already (a
+ * standby took it: coorddb_lock again is then a no-op). Takes *db over
+ * (*db = NULL), whatever the outcome. */
+usher_err engine_open_db(const char *db_path, coorddb **db, reseat_policy reseat,
+                         void (*on_commit)(void *ctx, int64_t last_seq), void *ctx, engine **out,
+                         usher_errmsg *em) USHER_MUST_CHECK;
+/* True once the store's one-writer lock is lost for good (coorddb_lock_lost:
+ * another serve took the PostgreSQL database over): the engine is broken and
+ * writes nothing more. */
+bool engine_lock_lost(engine *e);
+/* Stops the engine writing for good (it refuses every op from now on, as
+ * broken, with why): a serve that found another one active calls it before
+ * it becomes a standby. */
+void engine_retire(engine *e, const char *why);
 /* Stops the committer after the queue drains; NULL is a no-op. */
 void engine_free(engine *e);
 

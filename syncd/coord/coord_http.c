@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,8 @@ typedef struct conn_rec {
 
 struct coord_server {
     struct MHD_Daemon *d;
-    engine *e;
+    _Atomic(engine *) e; /* replaced when a standby takes over */
+    coord_role *role;
     void (*api)(http_request *req, http_reply *r); /* the routes (coord_server_config) */
     char web_dir[4096];
     unsigned port;
@@ -210,6 +212,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, http_reply *r)
         MHD_add_response_header(resp, "Connection", "close");
     if (r->encoding)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, r->encoding);
+    if (r->active[0])
+        MHD_add_response_header(resp, "X-Usher-Active", r->active);
+    if (r->any_origin)
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     enum MHD_Result ret = MHD_queue_response(mc, r->status, resp);
     MHD_destroy_response(resp);
@@ -836,6 +842,47 @@ void http_limits_stats(const http_request *req, limits_stats *out, limits_config
     *cfg = *limits_config_of(cs->srv->lim);
 }
 
+/* A standby (or a serve that lost the database to another) answers for
+ * itself on /healthz and /metrics, and refuses the rest with the active's
+ * address, so that devices and the dashboard move there. */
+static void standby_reply(coord_server *s, const char *url, http_reply *r)
+{
+    char active[COORD_URL_SIZE];
+    coord_role_active(s->role, active, sizeof active);
+    if (!strcmp(url, "/healthz")) {
+        json_t *o = json_pack("{s:b}", "ok", 0);
+        coord_role_put_json(s->role, o);
+        if (o)
+            json_object_set_new(o, "error",
+                                json_string("standby: another usher-coord serve holds the "
+                                            "database; this one takes over if it stops"));
+        http_json(r, 503, o);
+        r->any_origin = true;
+    } else if (!strcmp(url, "/metrics")) {
+        r->status = 200;
+        r->type = "text/plain; version=0.0.4";
+        r->body = strdup("# HELP usher_active 1 when this coordinator is the active one, 0 for "
+                         "a standby.\n# TYPE usher_active gauge\nusher_active 0\n");
+        r->len = r->body ? strlen(r->body) : 0;
+        r->status = r->body ? 200 : 500;
+    } else {
+        char msg[512];
+        if (active[0])
+            snprintf(msg, sizeof msg,
+                     "this coordinator is a standby; the active coordinator is at %s", active);
+        else
+            snprintf(msg, sizeof msg,
+                     "this coordinator is a standby and knows no active one yet; retry shortly");
+        free(r->body);
+        r->status = 503;
+        r->type = "application/json";
+        r->body = proto_standby_body(msg, active);
+        r->len = r->body ? strlen(r->body) : 0;
+        r->retry_after = 1;
+        text_copy(r->active, sizeof r->active, active);
+    }
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -915,6 +962,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         r.close = true;
         return send_reply(mc, &r);
     }
+    if (s->role && coord_role_get(s->role) != COORD_ROLE_ACTIVE &&
+        (!strncmp(url, "/v1/", 4) || !strcmp(url, "/metrics") || !strcmp(url, "/healthz"))) {
+        standby_reply(s, url, &r);
+        return send_reply(mc, &r);
+    }
     http_request *req = &cs->req;
     req->method = method;
     req->path = url;
@@ -923,6 +975,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     req->body_too_big = cs->too_big;
     req->mc = mc;
     req->e = s->e;
+    req->role = s->role;
     req->snaps = s->snaps;
     req->printers = s->printers;
     req->conn = cs;
@@ -1106,8 +1159,9 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     coord_server *s = calloc(1, sizeof *s);
     if (!s)
         return usher_fail(em, USHER_NOMEM, "out of memory");
-    s->e = e;
+    atomic_init(&s->e, e);
     s->api = cfg->api;
+    s->role = cfg->role;
     s->watch_fd = s->wake_fd = -1;
     text_copy(s->web_dir, sizeof s->web_dir, cfg->web_dir ? cfg->web_dir : "");
     pthread_mutex_init(&s->hub_lock, NULL);
@@ -1191,6 +1245,21 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
 fail:
     server_release(s);
     return err;
+}
+
+void coord_server_set_engine(coord_server *s, engine *e)
+{
+    atomic_store(&s->e, e);
+}
+
+void coord_server_end_streams(coord_server *s)
+{
+    pthread_mutex_lock(&s->hub_lock);
+    for (sse_conn *c = s->streams; c; c = c->next) {
+        c->closing = true;
+        resume_stream(s, c, false);
+    }
+    pthread_mutex_unlock(&s->hub_lock);
 }
 
 unsigned coord_server_port(coord_server *s)

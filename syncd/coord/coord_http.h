@@ -12,6 +12,7 @@
 
 #include "coord_engine.h"
 #include "coord_limits.h"
+#include "coord_role.h"
 #include "error.h"
 
 typedef struct coord_server coord_server;
@@ -40,11 +41,27 @@ typedef struct coord_server_config {
     /* A device's printer failing this long is an alert (coord_printers.h;
      * 0 = COORD_PRINTER_ALERT_MS). */
     int64_t printer_alert_ms;
+    /* This serve's part (borrowed until coord_server_stop; NULL = always
+     * active, the engine given at start). While it is not active, every
+     * request under /v1/ is refused 503 "standby" with the active's address
+     * (body, X-Usher-Active, Retry-After), /healthz answers 503 role
+     * standby, and the dashboard's files are served. */
+    coord_role *role;
 } coord_server_config;
 
-/* Starts serving; engine is borrowed. */
+/* Starts serving; engine is borrowed. e may be NULL for a standby: it is
+ * given later with coord_server_set_engine, before the role turns active. */
 usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_server **out,
                              usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The engine to serve from (borrowed; it must outlive the server, or be
+ * replaced first while the role is standby). Set it before turning the role
+ * active. */
+void coord_server_set_engine(coord_server *s, engine *e);
+
+/* Ends every event stream now (their devices reconnect: after a demotion,
+ * to the new active). */
+void coord_server_end_streams(coord_server *s);
 
 /* The port actually bound. */
 unsigned coord_server_port(coord_server *s);
@@ -63,11 +80,13 @@ typedef struct http_reply {
     const char *type; /* content type; NULL = application/json */
     char *body;
     size_t len;
-    const char *disposition; /* Content-Disposition, or NULL */
-    unsigned retry_after;    /* seconds for a Retry-After header; 0 = none */
-    bool close;              /* Connection: close (the connection ends after it) */
-    const char *encoding;    /* Content-Encoding of body ("gzip"), or NULL: send_reply
-                              * gzips a large JSON or CSV body for a client that takes it */
+    const char *disposition;     /* Content-Disposition, or NULL */
+    unsigned retry_after;        /* seconds for a Retry-After header; 0 = none */
+    bool close;                  /* Connection: close (the connection ends after it) */
+    const char *encoding;        /* Content-Encoding of body ("gzip"), or NULL: send_reply
+                                  * gzips a large JSON or CSV body for a client that takes it */
+    char active[COORD_URL_SIZE]; /* an X-Usher-Active header (a standby's refusal), or "" */
+    bool any_origin;             /* Access-Control-Allow-Origin: * (public answers only) */
 } http_reply;
 
 /* A request as handlers see it. */
@@ -80,6 +99,7 @@ typedef struct http_request {
     coord_device dev; /* the authenticated device */
     struct MHD_Connection *mc;
     engine *e;
+    coord_role *role;                /* NULL: always active */
     struct snapcache *snaps;         /* the snapshot's pages, built once per cursor */
     struct coord_printers *printers; /* the devices' printers, as their syncs report them */
     void *conn;                      /* the server's per-connection state */

@@ -22,7 +22,9 @@
 #include "coord_import.h"
 #include "coord_printers.h"
 #include "coord_qr.h"
+#include "coord_role.h"
 #include "coord_snapshot.h"
+#include "coord_standby.h"
 #include "coorddb.h"
 #include "coordpg.h"
 #include "layout.h"
@@ -51,7 +53,7 @@ static const char usage[] =
     "  device add --db FILE --name NAME --role kiosk|door|admin\n"
     "  device list --db FILE | device disable|enable --db FILE --name NAME\n"
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
-    "          [--reseat nearest|none]\n"
+    "          [--reseat nearest|none] [--advertise URL]   (PostgreSQL: more serve as standby)\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
     "  backup  --db FILE OUT                               (online copy, while serve runs)\n"
     "  restore --db FILE BACKUP                            (serve stopped; devices rebuild)\n"
@@ -1011,7 +1013,8 @@ static int cmd_serve(int argc, char **argv)
                                      {"body-timeout", true},
                                      {"recent-ops", true},
                                      {"snapshot-page", true},
-                                     {"printer-alert", true}};
+                                     {"printer-alert", true},
+                                     {"advertise", true}};
     cli c;
     PARSE("usage: usher-coord serve --db FILE [--listen 127.0.0.1:8080] [--web DIR]\n"
           "                         [--threads N] [--reseat nearest|none]\n"
@@ -1021,6 +1024,7 @@ static int cmd_serve(int argc, char **argv)
           "                         [--header-timeout 10] [--body-timeout 30]\n"
           "                         [--recent-ops 8192] [--snapshot-page 5000]\n"
           "                         [--printer-alert 60]\n"
+          "                         [--advertise http://HOST:PORT]\n"
           "Serves the sync protocol, the organisers' API and the dashboard (open\n"
           "http://HOST:PORT/ and give an admin token). Port 0 picks a free port; the\n"
           "chosen address is printed as 'listening on http://HOST:PORT'. Ctrl-C stops.\n"
@@ -1038,7 +1042,13 @@ static int cmd_serve(int argc, char **argv)
           "joining device fetches (built once, gzipped, shared by devices joining\n"
           "together).\n"
           "--printer-alert S (default 60): a kiosk's seat-card printer failing (offline,\n"
-          "out of paper, stopped) for S seconds is an alert on the dashboard.\n");
+          "out of paper, stopped) for S seconds is an alert on the dashboard.\n"
+          "On PostgreSQL several serves of one event may run (on other machines): the\n"
+          "one holding the event's lock is active, the others are standby (they\n"
+          "answer 503 with the active's address and take over within a second when\n"
+          "it stops). --advertise URL: the address devices should use for this serve\n"
+          "(default: http://HOST:PORT of --listen; the machine's hostname for 0.0.0.0).\n"
+          "SQLite: one serve per file; a second is refused.\n");
     const char *listen = GET("listen") ? GET("listen") : "127.0.0.1:8080";
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
@@ -1107,19 +1117,59 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (GET("advertise")) {
+        usher_errmsg aem = {{0}};
+        if (coord_role_check_url(GET("advertise"), &aem) != USHER_OK) {
+            free(cert);
+            free(key);
+            return fail("%s", aem.text);
+        }
+    }
     usher_errmsg em = {{0}};
     engine *e = NULL;
+    coorddb *db = NULL;
     coord_server *srv = NULL;
+    coord_standby *sb = NULL;
+    coord_role *role = coord_role_new("");
+    reseat_policy policy = strcmp(reseat, "none") ? RESEAT_NEAREST : RESEAT_NONE;
     int rc = 0;
-    if (engine_open(GET("db"), event_id_opt, strcmp(reseat, "none") ? RESEAT_NEAREST : RESEAT_NONE,
-                    NULL, NULL, &e, &em) != USHER_OK) {
+    if (!role) {
+        rc = fail("out of memory");
+        goto out;
+    }
+    if (coorddb_open_event(GET("db"), event_id_opt, false, &db, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;
     }
-    engine_set_recent_ops(e, recent_ops);
+    bool pg = coorddb_kind(db) == COORDWHERE_POSTGRESQL;
+    usher_err lerr = coorddb_lock(db, &em);
+    if (lerr && !(lerr == USHER_BUSY && pg)) { /* SQLite: one serve per file */
+        rc = lerr == USHER_BUSY ? fail("%s (a SQLite file has one serve, on one machine; a "
+                                       "standby serve needs the PostgreSQL store)",
+                                       em.text)
+                                : fail("%s", em.text);
+        goto out;
+    }
     event_settings es;
-    engine_settings(e, &es);
+    if (!lerr) {
+        if (engine_open_db(GET("db"), &db, policy, NULL, NULL, &e, &em) != USHER_OK) {
+            rc = fail("%s", em.text);
+            goto out;
+        }
+        engine_set_recent_ops(e, recent_ops);
+        engine_settings(e, &es);
+    } else {
+        /* Another serve holds the event: standby until it stops. */
+        coord_event ev;
+        if (coorddb_get_event(db, &ev, &em) != USHER_OK) {
+            rc = fail("%s", em.text);
+            goto out;
+        }
+        es = ev.settings;
+        sodium_memzero(&ev, sizeof ev);
+    }
     zone_use(es.tz); /* before any thread: times people read are in the event's zone */
+    coord_role_set(role, e ? COORD_ROLE_ACTIVE : COORD_ROLE_STANDBY);
     coord_server_config sc = {.listen = listen,
                               .web_dir = web,
                               .threads = (unsigned)threads,
@@ -1128,25 +1178,61 @@ static int cmd_serve(int argc, char **argv)
                               .limits = lim,
                               .snapshot_page = (size_t)snapshot_page,
                               .api = coord_api_dispatch,
-                              .printer_alert_ms = printer_alert * 1000};
+                              .printer_alert_ms = printer_alert * 1000,
+                              .role = role};
     if (coord_server_start(&sc, e, &srv, &em) != USHER_OK) {
         rc = fail("%s", em.text);
         goto out;
     }
-    engine_set_notify(e, coord_server_notify, srv);
     char host[64];
     const char *colon = strrchr(listen, ':');
     text_copyn(host, sizeof host, listen, (size_t)(colon - listen));
+    char self[COORD_URL_SIZE], hostname[128] = "";
+    if (GET("advertise")) {
+        text_copy(self, sizeof self, GET("advertise"));
+        for (size_t n = strlen(self); n && self[n - 1] == '/'; n--)
+            self[n - 1] = '\0'; /* as devices name it: no trailing '/' */
+    } else {
+        if (gethostname(hostname, sizeof hostname - 1) != 0)
+            hostname[0] = '\0';
+        coord_role_default_url(cert != NULL, host, hostname, coord_server_port(srv), self,
+                               sizeof self);
+    }
+    coord_role_set_self(role, self);
+    if (pg) {
+        coord_standby_config scfg = {.db_path = GET("db"),
+                                     .event_id = event_id_opt,
+                                     .reseat = policy,
+                                     .recent_ops = recent_ops,
+                                     .role = role,
+                                     .srv = srv};
+        if (coord_standby_start(&scfg, e, &db, &sb, &em) != USHER_OK) {
+            rc = fail("%s", em.text);
+            goto out;
+        }
+        e = NULL; /* the standby thread's now */
+    } else {
+        engine_set_notify(e, coord_server_notify, srv);
+    }
     printf("listening on %s://%s:%u\n", cert ? "https" : "http", host, coord_server_port(srv));
+    if (sb && coord_role_get(role) != COORD_ROLE_ACTIVE)
+        fprintf(stderr,
+                "usher-coord: standby: another serve holds the event's database; taking over "
+                "when it stops (advertising %s)\n",
+                self);
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "usher-coord: stopping (signal %d)\n", sig);
 out:
+    coord_standby_halt(sb);
     if (e)
         engine_set_notify(e, NULL, NULL); /* no commit may reach a stopped server */
     coord_server_stop(srv);
+    coord_standby_free(sb);
     engine_free(e);
+    coorddb_free(db);
+    coord_role_free(role);
     free(cert);
     free(key);
     return rc;

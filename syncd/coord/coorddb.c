@@ -1691,6 +1691,26 @@ bool coorddb_unsure(const coorddb *db)
     return db->unsure;
 }
 
+bool coorddb_lock_lost(const coorddb *db)
+{
+    return db->be ? db->be->lock_lost(db->impl) : false;
+}
+
+usher_err coorddb_serve_seen(coorddb *db, const char *url, coorddb_serve_role role, int64_t now,
+                             usher_errmsg *em)
+{
+    return db->be ? db->be->serve_seen(db->impl, url, role, now, em) : USHER_OK;
+}
+
+usher_err coorddb_serves(coorddb *db, int64_t seen_after, coord_serve *out, size_t max, size_t *n,
+                         usher_errmsg *em)
+{
+    if (db->be)
+        return db->be->serves(db->impl, seen_after, out, max, n, em);
+    *n = 0;
+    return USHER_OK;
+}
+
 usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now, usher_errmsg *em)
 {
     if (db->be)

@@ -333,6 +333,43 @@ usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n,
  * verdict (durable) or nothing (absent). */
 bool coorddb_unsure(const coorddb *db);
 
+/* True once db's one-writer lock (coorddb_lock) is gone for good: its
+ * PostgreSQL session ended (a network partition, the server restarted) and
+ * another serve took the lock meanwhile. Every call on db then fails with
+ * USHER_BUSY, so the serve holding it writes nothing more; it must stop
+ * answering from its state in memory. SQLite: never (a flock held by this
+ * process cannot be lost). */
+bool coorddb_lock_lost(const coorddb *db);
+
+/* ---- the serves of an event (PostgreSQL: an active and its standbys) ---- */
+
+#define COORD_URL_SIZE 256 /* "http://host:port" as devices should use it */
+
+typedef struct coord_serve {
+    char url[COORD_URL_SIZE]; /* the address the serve advertises */
+    bool active;              /* the newest to take the lock (at most one of a list) */
+    int64_t since;            /* when it took the lock (ms), 0 = never */
+    int64_t seen_at;          /* its last heartbeat (ms) */
+} coord_serve;
+
+typedef enum {
+    COORDDB_SERVE_ALIVE,   /* a heartbeat: seen_at only */
+    COORDDB_SERVE_ACTIVE,  /* took the lock: the active from now (every other one is not) */
+    COORDDB_SERVE_STANDBY, /* does not hold the lock (any more) */
+} coorddb_serve_role;
+
+/* Records a serve of this event by the address it advertises, at now (wall
+ * clock ms). Written on any connection (it needs no lock: it is not the
+ * event's state). SQLite: nothing, USHER_OK (one serve, one machine). */
+usher_err coorddb_serve_seen(coorddb *db, const char *url, coorddb_serve_role role, int64_t now,
+                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The serves of this event: the active first (also when its heartbeat is
+ * older), then every other seen after seen_after, by address; at most max
+ * into out, *n of them. SQLite: none. */
+usher_err coorddb_serves(coorddb *db, int64_t seen_after, coord_serve *out, size_t max, size_t *n,
+                         usher_errmsg *em) USHER_MUST_CHECK;
+
 /* Stores alerts raised outside a commit of ops (a device's clock found far
  * from the coordinator's) in one transaction, created at now. */
 usher_err coorddb_add_alerts(coorddb *db, const alert *a, size_t n, int64_t now,

@@ -58,6 +58,11 @@ typedef struct coorddb_backend {
     usher_err (*checkins)(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em);
     usher_err (*revoked_scans)(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em);
     bool (*unsure)(const coorddb_impl *db);
+    bool (*lock_lost)(const coorddb_impl *db);
+    usher_err (*serve_seen)(coorddb_impl *db, const char *url, coorddb_serve_role role, int64_t now,
+                            usher_errmsg *em);
+    usher_err (*serves)(coorddb_impl *db, int64_t seen_after, coord_serve *out, size_t max,
+                        size_t *n, usher_errmsg *em);
     usher_err (*add_alerts)(coorddb_impl *db, const alert *a, size_t n, int64_t now,
                             usher_errmsg *em);
     usher_err (*devices_seen)(coorddb_impl *db, const coord_device *devs, size_t n,

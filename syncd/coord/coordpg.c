@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,17 @@ static const char *const pg_migrations[] = {
      * so that it is there when an older database's event is registered;
      * here for a schema that somehow lacks it). */
     REGISTRY_SQL,
+    /* 6: the serves of an event (one active, the others standby), each with
+     * the address devices should use, so that a standby can name the active
+     * and the active can list them all (coorddb_serve_seen, coorddb_serves). */
+    "CREATE TABLE serves(\n"
+    "  event TEXT COLLATE \"C\" NOT NULL,\n"
+    "  url TEXT COLLATE \"C\" NOT NULL,\n"
+    "  active INTEGER NOT NULL DEFAULT 0,\n"
+    "  since BIGINT NOT NULL DEFAULT 0,\n" /* when it took the lock */
+    "  seen_at BIGINT NOT NULL,\n"
+    "  PRIMARY KEY(event, url)\n"
+    ");\n",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -379,7 +391,9 @@ struct coorddb_impl {
     bool registered;
     pthread_mutex_t mu; /* recursive: one call on the connection at a time */
     bool prepared;
-    bool locked;         /* holds LOCK_SERVE */
+    bool locked;         /* holds lock_key */
+    int64_t lock_key;    /* coordpg_lock_key of the event, once locked */
+    _Atomic bool lost;   /* the lock went with a lost session and another serve took it */
     bool unsure;         /* a COMMIT's outcome is unknown */
     int64_t last_seq;    /* highest committed change seq */
     int64_t last_op_seq; /* highest committed ops.seq */
@@ -570,10 +584,26 @@ static usher_err prepare_all(coorddb_impl *db, usher_errmsg *em)
     return USHER_OK;
 }
 
+/* A machine that vanishes (no FIN) must not keep its session, and with it
+ * the event's lock, for the kernel's two hours of keepalive: the server
+ * gives up on this session's TCP connection after about 10 s without an
+ * acknowledgement, so that a standby can take over. Ignored on a unix
+ * socket; best effort (a server that refuses them keeps its own settings). */
+static void keepalive_setup(coorddb_impl *db)
+{
+    PGresult *r = PQexec(db->conn, "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; "
+                                   "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000");
+    PQclear(r);
+}
+
 /* Before each call: a broken connection (the server restarted) is opened
  * again, and the statements prepared on it. */
 static usher_err ready(coorddb_impl *db, usher_errmsg *em)
 {
+    if (atomic_load(&db->lost))
+        return usher_fail(em, USHER_BUSY,
+                          "this 'usher-coord serve' lost the database to another one (its "
+                          "session with PostgreSQL ended meanwhile): it writes nothing more");
     if (db->moved)
         return check_still_home(db, em);
     if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -588,13 +618,17 @@ static usher_err ready(coorddb_impl *db, usher_errmsg *em)
             /* The lock went with the old session: another serve may hold it now. */
             PGresult *r = NULL;
             params p = {0};
-            p_i64(&p, coordpg_lock_key(db->schema));
+            p_i64(&p, db->lock_key);
             r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
                              p.len, p.fmt, 0);
             bool got = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(col(r, 0, 0), "t");
             PQclear(r);
             if (!got) {
+                /* For good: nothing more is written on this handle, even
+                 * once the other serve is gone (its state in memory is not
+                 * what the database holds now). */
                 db->locked = false;
+                atomic_store(&db->lost, true);
                 return usher_fail(em, USHER_BUSY,
                                   "the connection to PostgreSQL was lost and another "
                                   "'usher-coord serve' took the database meanwhile");
@@ -1285,6 +1319,8 @@ static usher_err session_setup(coorddb_impl *db, usher_errmsg *em)
         err = exec(db, "SET client_min_messages = warning", em, "coordinator database");
     if (!err && db->schema[0])
         err = use_schema(db, em);
+    if (!err)
+        keepalive_setup(db);
     return err;
 }
 
@@ -1370,8 +1406,9 @@ static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
 {
     if (db->locked)
         return USHER_OK;
+    int64_t key = coordpg_lock_key(db->schema);
     params p = {0};
-    p_i64(&p, coordpg_lock_key(db->schema));
+    p_i64(&p, key);
     PGresult *r = PQexecParams(db->conn, "SELECT pg_try_advisory_lock($1::bigint)", p.n, NULL, p.v,
                                p.len, p.fmt, 0);
     usher_err err = USHER_OK;
@@ -1389,9 +1426,25 @@ static usher_err lock_body(coorddb_impl *db, usher_errmsg *em)
                                "the PostgreSQL database %s is in use by a running 'usher-coord "
                                "serve': stop it first",
                                where);
-    else
+    else {
         db->locked = true;
+        db->lock_key = key;
+    }
     PQclear(r);
+    /* What this handle knew of the log may be old (a standby opened it long
+     * before it took the lock over): the one writer starts from what the
+     * database holds now. */
+    if (!err &&
+        ((err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM changes", &db->last_seq, em)) ||
+         (err = query_i64(db, "SELECT coalesce(max(seq), 0) FROM ops", &db->last_op_seq, em)) ||
+         (err = meta_i64(db, K_OP_IDS_SEQ, &db->op_ids_seq, em)))) {
+        PGresult *u = PQexecParams(db->conn, "SELECT pg_advisory_unlock($1::bigint)", p.n, NULL,
+                                   p.v, p.len, p.fmt, 0);
+        PQclear(u);
+        db->locked = false;
+    }
+    if (!err)
+        seen_build(db);
     return err;
 }
 
@@ -2786,6 +2839,99 @@ static bool pg_unsure(const coorddb_impl *db)
     return db->unsure;
 }
 
+static bool pg_lock_lost(const coorddb_impl *db)
+{
+    return atomic_load(&((coorddb_impl *)db)->lost);
+}
+
+/* ---- the serves of the event (standby) ------------------------------------------------ */
+
+static usher_err serve_seen_body(coorddb_impl *db, const char *url, coorddb_serve_role role,
+                                 int64_t now, usher_errmsg *em)
+{
+    char event_id[64];
+    usher_err err = meta_opt(db, K_EVENT_ID, event_id, sizeof event_id, em);
+    if (err)
+        return err;
+    params p = {0};
+    p_text(&p, event_id);
+    p_text(&p, url);
+    p_i64(&p, now);
+    /* Taking over: every other serve of the event is no longer the active,
+     * in the same statement (one transaction). A heartbeat only says it is
+     * alive; a standby (or one that lost the lock) is not the active. */
+    static const char *const sql[] = {
+        [COORDDB_SERVE_ALIVE] =
+            "INSERT INTO serves(event, url, active, since, seen_at) VALUES ($1, $2, 0, 0, $3) "
+            "ON CONFLICT(event, url) DO UPDATE SET seen_at = excluded.seen_at",
+        [COORDDB_SERVE_ACTIVE] =
+            "WITH others AS (UPDATE serves SET active = 0 WHERE event = $1 AND url <> $2 "
+            "AND active = 1) "
+            "INSERT INTO serves(event, url, active, since, seen_at) VALUES ($1, $2, 1, $3, $3) "
+            "ON CONFLICT(event, url) DO UPDATE SET active = 1, since = excluded.since, "
+            "seen_at = excluded.seen_at",
+        [COORDDB_SERVE_STANDBY] =
+            "INSERT INTO serves(event, url, active, since, seen_at) VALUES ($1, $2, 0, 0, $3) "
+            "ON CONFLICT(event, url) DO UPDATE SET active = 0, seen_at = excluded.seen_at",
+    };
+    PGresult *r = PQexecParams(db->conn, sql[role], p.n, NULL, p.v, p.len, p.fmt, 0);
+    ExecStatusType s = PQresultStatus(r);
+    err = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK
+              ? USHER_OK
+              : pg_fail(db, r, em, "coordinator database: recording this serve");
+    PQclear(r);
+    return err;
+}
+
+static usher_err pg_serve_seen(coorddb_impl *db, const char *url, coorddb_serve_role role,
+                               int64_t now, usher_errmsg *em)
+{
+    LOCKED(db, em, serve_seen_body(db, url, role, now, em));
+}
+
+static usher_err serves_body(coorddb_impl *db, int64_t seen_after, coord_serve *out, size_t max,
+                             size_t *n, usher_errmsg *em)
+{
+    char event_id[64];
+    usher_err err = meta_opt(db, K_EVENT_ID, event_id, sizeof event_id, em);
+    if (err)
+        return err;
+    params p = {0};
+    p_text(&p, event_id);
+    p_i64(&p, seen_after);
+    /* The active first (the newest to take over, should two rows say so for
+     * a moment), then the others by address. */
+    PGresult *r = PQexecParams(db->conn,
+                               "SELECT url, active, since, seen_at FROM serves WHERE event = $1 "
+                               "AND (active = 1 OR seen_at > $2) "
+                               "ORDER BY active DESC, since DESC, url",
+                               p.n, NULL, p.v, p.len, p.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err = pg_fail(db, r, em, "coordinator database: reading the serves");
+        PQclear(r);
+        return err;
+    }
+    size_t k = 0;
+    for (int i = 0; i < PQntuples(r) && k < max; i++) {
+        coord_serve *s = &out[k];
+        memset(s, 0, sizeof *s);
+        col_text(r, i, 0, s->url, sizeof s->url);
+        s->active = col_i64(r, i, 1) != 0 && k == 0;
+        s->since = col_i64(r, i, 2);
+        s->seen_at = col_i64(r, i, 3);
+        k++;
+    }
+    PQclear(r);
+    *n = k;
+    return USHER_OK;
+}
+
+static usher_err pg_serves(coorddb_impl *db, int64_t seen_after, coord_serve *out, size_t max,
+                           size_t *n, usher_errmsg *em)
+{
+    LOCKED(db, em, serves_body(db, seen_after, out, max, n, em));
+}
+
 static usher_err add_alerts_body(coorddb_impl *db, const alert *a, size_t n, int64_t now,
                                  usher_errmsg *em)
 {
@@ -3371,6 +3517,9 @@ static const coorddb_backend pg_backend = {
     .checkins = pg_checkins,
     .revoked_scans = pg_revoked_scans,
     .unsure = pg_unsure,
+    .lock_lost = pg_lock_lost,
+    .serve_seen = pg_serve_seen,
+    .serves = pg_serves,
     .add_alerts = pg_add_alerts,
     .devices_seen = pg_devices_seen,
     .read_rows = pg_read_rows,

@@ -21,6 +21,8 @@
 #ifndef USHER_COORDPG_H
 #define USHER_COORDPG_H
 
+#include <stdint.h>
+
 #include "coorddb_backend.h"
 
 /* The store's function table (static: never freed). */

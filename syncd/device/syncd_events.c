@@ -17,7 +17,9 @@
 #define RETRY_REFUSED_CAP_MS 250 /* nobody listens: the coordinator restarts; see syncd_main.c */
 
 struct syncd_events {
+    pthread_mutex_t url_lock; /* url, written by syncd_events_follow */
     char url[600];
+    atomic_bool moved; /* url changed: end the stream, reconnect at once */
     char auth[256];
     char cacert[4096]; /* "" = the system's certificate store */
     int notify_fd;
@@ -42,18 +44,18 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
         atomic_store(&ev->connected, true);
         nudge(ev); /* (re)connected: whatever we missed is worth a round */
     }
-    return atomic_load(&ev->stop) ? 0 : n;
+    return atomic_load(&ev->stop) || atomic_load(&ev->moved) ? 0 : n;
 }
 
 static int on_progress(void *clientp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     syncd_events *ev = clientp;
-    return atomic_load(&ev->stop) ? 1 : 0;
+    return atomic_load(&ev->stop) || atomic_load(&ev->moved) ? 1 : 0;
 }
 
 static void sleep_ms(syncd_events *ev, long ms)
 {
-    for (long t = 0; t < ms && !atomic_load(&ev->stop); t += 50) {
+    for (long t = 0; t < ms && !atomic_load(&ev->stop) && !atomic_load(&ev->moved); t += 50) {
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -71,7 +73,12 @@ static void *run(void *arg)
         if (ev->in.last_id > 0)
             h = curl_slist_append(h, last);
         curl_easy_reset(c);
-        curl_easy_setopt(c, CURLOPT_URL, ev->url);
+        char url[sizeof ev->url];
+        pthread_mutex_lock(&ev->url_lock);
+        memcpy(url, ev->url, sizeof url);
+        atomic_store(&ev->moved, false);
+        pthread_mutex_unlock(&ev->url_lock);
+        curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, ev);
@@ -98,6 +105,8 @@ static void *run(void *arg)
         if (was && !atomic_load(&ev->stop))
             nudge(ev);
         long cap = syncd_net__conn_refused(c, (int)rc) ? RETRY_REFUSED_CAP_MS : RETRY_CAP_MS;
+        if (atomic_load(&ev->moved))
+            continue; /* another coordinator: at once */
         if (was || ev->in.last_id != before)
             backoff = 100;
         else if (backoff < cap)
@@ -122,14 +131,27 @@ usher_err syncd_events_start(const char *base_url, const char *token, const char
     snprintf(ev->cacert, sizeof ev->cacert, "%s", cacert ? cacert : "");
     ev->notify_fd = notify_fd;
     proto_sse_reader_init(&ev->in, 0);
+    pthread_mutex_init(&ev->url_lock, NULL);
+    atomic_init(&ev->moved, false);
     atomic_init(&ev->stop, false);
     atomic_init(&ev->connected, false);
     if (pthread_create(&ev->thread, NULL, run, ev) != 0) {
+        pthread_mutex_destroy(&ev->url_lock);
         free(ev);
         return usher_fail(em, USHER_IO, "cannot start the event-stream thread");
     }
     *out = ev;
     return USHER_OK;
+}
+
+void syncd_events_follow(syncd_events *ev, const char *base_url)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->url_lock);
+    snprintf(ev->url, sizeof ev->url, "%s/v1/events", base_url);
+    atomic_store(&ev->moved, true);
+    pthread_mutex_unlock(&ev->url_lock);
 }
 
 bool syncd_events_connected(syncd_events *ev)
@@ -143,5 +165,6 @@ void syncd_events_stop(syncd_events *ev)
         return;
     atomic_store(&ev->stop, true);
     pthread_join(ev->thread, NULL);
+    pthread_mutex_destroy(&ev->url_lock);
     free(ev);
 }

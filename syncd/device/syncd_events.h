@@ -17,6 +17,11 @@ typedef struct syncd_events syncd_events;
 usher_err syncd_events_start(const char *base_url, const char *token, const char *cacert,
                              int notify_fd, syncd_events **out, usher_errmsg *em) USHER_MUST_CHECK;
 
+/* Follows another coordinator from now (base_url as for start): the stream
+ * ends and reconnects there at once, resuming from the last id seen (the
+ * coordinators of one event share its log). */
+void syncd_events_follow(syncd_events *ev, const char *base_url);
+
 /* True while the stream is connected. */
 bool syncd_events_connected(syncd_events *ev);
 

@@ -41,7 +41,7 @@
 static const char usage[] =
     "usage: usher-syncd COMMAND [options]\n"
     "\n"
-    "  run    --db FILE --coordinator URL --token TOKEN\n"
+    "  run    --db FILE --coordinator URL[,URL2...] --token TOKEN\n"
     "         [--offline-policy optimistic|lease [--lease-size N]] [--wake-socket NAME]\n"
     "  status --db FILE      (one JSON object: device, online, cursor, pending, rejected,\n"
     "                         last_sync_at, last_error, clock_offset_ms, storage_full)\n"
@@ -76,7 +76,11 @@ static void say(const char *fmt, ...)
 
 typedef struct syncd {
     journal *j;
-    syncd_net *net;
+    syncd_net *net;               /* to coords.url[coords.current] */
+    syncd_coordinators coords;    /* --coordinator's list */
+    const char *token, *cacert;   /* for a new connection when moving */
+    bool move;                    /* the current coordinator did not serve: try another */
+    char move_to[SYNCD_URL_SIZE]; /* the active a standby named ("" = none) */
     journal_identity id;
     char err[512];
     bool one_at_a_time; /* after a refused batch: find the op the coordinator refuses */
@@ -127,6 +131,21 @@ static void clock_measured(syncd *s, int64_t coord_now, int64_t sent, int64_t re
             skewed ? " (set the device's clock or its NTP server)" : "");
 }
 
+/* Every call to the coordinator: one that shows it does not serve
+ * (syncd_plan_move: no answer, a standby's refusal, a 503 without
+ * Retry-After) marks it (s->move), so that the loop moves to another when
+ * it has a list. */
+static net_result net_call(syncd *s, const char *path, const char *body, char **resp, size_t *len,
+                           long *status, char *err, size_t errsize)
+{
+    net_result r = syncd_net_call(s->net, path, body, resp, len, status, err, errsize);
+    if (syncd_plan_move(r == NET_OK, r == NET_OK ? *status : 0, r == NET_OK ? *resp : NULL,
+                        r == NET_OK ? *len : 0, syncd_net_retry_after(s->net), s->move_to,
+                        sizeof s->move_to))
+        s->move = true;
+    return r;
+}
+
 /* ROUND_AUTH: the token is refused; main exits 3 ("a person must look").
  * ROUND_LOCAL: the device's own journal failed (s->local_err); what that
  * means (a full disk: wait for space) is syncd_plan_journal_failure's. */
@@ -159,8 +178,8 @@ static round_result fetch_head(syncd *s, syncd_snapshot *snap)
     size_t len = 0;
     long status = 0;
     memset(snap, 0, sizeof *snap);
-    if (syncd_net_call(s->net, "/v1/snapshot?paged=1", NULL, &body, &len, &status, s->err,
-                       sizeof s->err) != NET_OK)
+    if (net_call(s, "/v1/snapshot?paged=1", NULL, &body, &len, &status, s->err, sizeof s->err) !=
+        NET_OK)
         return ROUND_OFFLINE;
     s->last_status = status;
     syncd_act act = syncd_plan_snapshot_answer(status, body, len, snap, s->err, sizeof s->err);
@@ -177,7 +196,7 @@ static round_result fetch_layout(syncd *s, syncd_snapshot *snap)
     size_t len = 0;
     long status = 0;
     snprintf(path, sizeof path, "/v1/snapshot?cursor=%lld&page=layout", (long long)snap->cursor);
-    if (syncd_net_call(s->net, path, NULL, &body, &len, &status, s->err, sizeof s->err) != NET_OK)
+    if (net_call(s, path, NULL, &body, &len, &status, s->err, sizeof s->err) != NET_OK)
         return ROUND_OFFLINE;
     s->last_status = status;
     syncd_act act = syncd_plan_snapshot_layout(status, &body, len, snap, s->err, sizeof s->err);
@@ -203,8 +222,7 @@ static round_result fetch_pages(syncd *s, const syncd_snapshot *snap)
         long status = 0;
         snprintf(path, sizeof path, "/v1/snapshot?cursor=%lld&page=%zu", (long long)snap->cursor,
                  i);
-        if (syncd_net_call(s->net, path, NULL, &body, &len, &status, s->err, sizeof s->err) !=
-            NET_OK)
+        if (net_call(s, path, NULL, &body, &len, &status, s->err, sizeof s->err) != NET_OK)
             return ROUND_OFFLINE;
         s->last_status = status;
         change *cs = NULL;
@@ -374,8 +392,7 @@ static round_result exchange(syncd *s, bool *again)
         snprintf(s->err, sizeof s->err, "out of memory");
         goto out;
     }
-    if (syncd_net_call(s->net, "/v1/sync", body, &resp, &len, &status, s->err, sizeof s->err) !=
-        NET_OK)
+    if (net_call(s, "/v1/sync", body, &resp, &len, &status, s->err, sizeof s->err) != NET_OK)
         goto out;
     s->last_status = status;
     sync_response sr;
@@ -610,6 +627,28 @@ static void storage_ok(syncd *s)
         s->reserve_wanted = !syncd_space_reserve(s->db, SYNCD_SPACE_RESERVE_BYTES);
 }
 
+/* The current coordinator did not serve: a new connection to the one
+ * syncd_plan_coordinator_next picks, and the event stream follows. */
+static usher_err move_coordinator(syncd *s, syncd_events *ev, usher_errmsg *em)
+{
+    size_t next = syncd_plan_coordinator_next(&s->coords, s->move_to);
+    s->move = false;
+    if (next == s->coords.current)
+        return USHER_OK;
+    syncd_net *n = NULL;
+    usher_err err = syncd_net_new(s->coords.url[next], s->token, s->cacert, &n, em);
+    if (err)
+        return err;
+    say("coordinator %s %s: moving to %s", s->coords.url[s->coords.current],
+        s->move_to[0] ? "is a standby" : "does not serve", s->coords.url[next]);
+    syncd_net_free(s->net);
+    s->net = n;
+    s->coords.current = next;
+    s->move_to[0] = '\0';
+    syncd_events_follow(ev, s->coords.url[next]);
+    return USHER_OK;
+}
+
 static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const char *url,
                     const char *token, const char *cacert)
 {
@@ -634,6 +673,7 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
         }
         if (due) {
             need = false;
+            s->move = false;
             round_result r = sync_round(s);
             now = timestamp_mono_ms();
             syncd_local_act local =
@@ -654,6 +694,23 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
                 storage_full(s, now);
                 online = false;
                 next_try = now + SYNCD_SPACE_CHECK_MS;
+            } else if (r == ROUND_OFFLINE && s->move && s->coords.n > 1) {
+                /* Another coordinator of the list: the active a standby
+                 * named is tried at once, the next of the list after the
+                 * backoff (all of them may be down). */
+                bool named = s->move_to[0] != '\0';
+                if (move_coordinator(s, ev, &em) != USHER_OK) {
+                    rc = fail("%s", em.text);
+                    break;
+                }
+                if (journal_set_status(s->j, false, s->err, syncd_now(s), &em))
+                    say("cannot record status: %s", em.text);
+                online = false;
+                not_before = 0;
+                next_try = named ? now
+                                 : now + syncd_backoff_next(&backoff, syncd_net_refused(s->net),
+                                                            (uint32_t)rand());
+                need = named;
             } else if (r == ROUND_OFFLINE || (r == ROUND_LOCAL && local == SYNCD_LOCAL_RETRY)) {
                 if (journal_set_status(s->j, false, s->err, syncd_now(s), &em))
                     say("cannot record status: %s", em.text);
@@ -757,11 +814,14 @@ static int cmd_run(int argc, char **argv)
         {"lease-size", true}, {"wake-socket", true}, {"cacert", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     if (cli_wants_help(argc, argv)) {
-        fputs("usage: usher-syncd run --db FILE --coordinator URL [--token TOKEN]\n"
+        fputs("usage: usher-syncd run --db FILE --coordinator URL[,URL2...] [--token TOKEN]\n"
               "                       [--offline-policy optimistic|lease [--lease-size N]]\n"
               "                       [--wake-socket NAME] [--cacert FILE.pem]\n"
               "Keeps the journal FILE in step with the coordinator at URL\n"
-              "(http://HOST:PORT or https://...). The first run fetches the event from\n"
+              "(http://HOST:PORT or https://...). Several URLs, comma-separated, are the\n"
+              "serves of one event (an active and its standbys): it uses the one that\n"
+              "serves and moves when that one stops answering or is a standby.\n"
+              "The first run fetches the event from\n"
               "/v1/snapshot. Offline is normal: ops wait in the journal and are pushed\n"
               "when the coordinator answers again. A refused token stops it (exit 3).\n"
               "The token (from 'usher-coord device add') may come from the environment\n"
@@ -809,13 +869,14 @@ static int cmd_run(int argc, char **argv)
     if (size_text && !text_parse_i64(size_text, 1, JOURNAL_LEASE_SIZE_MAX, &lease_size))
         return fail("--lease-size: '%s' is not a number of seats from 1 to %d", size_text,
                     JOURNAL_LEASE_SIZE_MAX);
-    char base[512];
-    if (!text_copy(base, sizeof base, url))
-        return fail("--coordinator: URL too long");
-    for (size_t n = strlen(base); n && base[n - 1] == '/'; n--)
-        base[n - 1] = '\0';
     syncd s;
     memset(&s, 0, sizeof s);
+    char why[256];
+    if (!syncd_plan_coordinators(url, &s.coords, why, sizeof why))
+        return fail("%s", why);
+    const char *base = s.coords.url[0];
+    s.token = token;
+    s.cacert = cacert;
     s.policy = pol;
     s.lease_size = (int)lease_size;
     s.db = db;
@@ -875,7 +936,8 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     srand((unsigned)timestamp_now_ms() ^ (unsigned)getpid());
-    say("journal %s, coordinator %s, offline policy %s%s", db, base,
+    say("journal %s, coordinator %s%s, offline policy %s%s", db, base,
+        s.coords.n > 1 ? " (and others of --coordinator)" : "",
         s.policy == JOURNAL_POLICY_LEASE ? "lease" : "optimistic",
         s.id.device[0] ? "" : " (not bootstrapped yet)");
     sdnotify_ready(&s.sd, s.id.device[0] ? "serving" : "serving (not bootstrapped yet)");

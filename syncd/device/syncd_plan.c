@@ -49,7 +49,7 @@ typedef struct known_error {
 static const known_error known_errors[] = {
     {400, "invalid"},       {400, "bad_json"},  {401, "unauthorized"}, {403, "forbidden"},
     {409, "cursor_ahead"},  {413, "too_large"}, {503, "unavailable"},  {500, "internal"},
-    {410, "snapshot_gone"}, {404, "not_found"},
+    {410, "snapshot_gone"}, {404, "not_found"}, {503, "standby"},
 };
 
 /* True when body is the coordinator's own error for status: an Usher JSON
@@ -117,6 +117,100 @@ static syncd_act sync_error(long status, const char *code, const char *msg, size
         return SYNCD_ACT_RETRY;
     }
     return common_error(status, code, msg, why, whysize);
+}
+
+/* ---- several coordinators -------------------------------------------------- */
+
+/* The length of url without its trailing '/'s. */
+static size_t url_len(const char *url, size_t n)
+{
+    while (n && url[n - 1] == '/')
+        n--;
+    return n;
+}
+
+bool syncd_plan_coordinators(const char *arg, syncd_coordinators *out, char *why, size_t whysize)
+{
+    syncd_coordinators c;
+    memset(&c, 0, sizeof c);
+    const char *p = arg ? arg : "";
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        size_t k = url_len(p, n);
+        const char *host = k > 7 && !strncmp(p, "http://", 7)    ? p + 7
+                           : k > 8 && !strncmp(p, "https://", 8) ? p + 8
+                                                                 : NULL;
+        if (!host || host == p + k || *host == '/' || *host == ':') {
+            say_why(why, whysize,
+                    "--coordinator: '%.*s' is not a coordinator's address (http://HOST:PORT or "
+                    "https://...; several separated by commas)",
+                    (int)(n > 80 ? 80 : n), p);
+            return false;
+        }
+        for (size_t i = 0; i < k; i++)
+            if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] > '~') {
+                say_why(why, whysize, "--coordinator: '%.*s' holds a space or a control byte",
+                        (int)(n > 80 ? 80 : n), p);
+                return false;
+            }
+        if (c.n == SYNCD_MAX_COORDINATORS || k >= SYNCD_URL_SIZE) {
+            say_why(why, whysize,
+                    c.n == SYNCD_MAX_COORDINATORS
+                        ? "--coordinator: at most %d coordinators"
+                        : "--coordinator: an address longer than %d bytes",
+                    c.n == SYNCD_MAX_COORDINATORS ? SYNCD_MAX_COORDINATORS : SYNCD_URL_SIZE - 1);
+            return false;
+        }
+        memcpy(c.url[c.n], p, k);
+        c.url[c.n][k] = '\0';
+        for (size_t i = 0; i < c.n; i++)
+            if (!strcmp(c.url[i], c.url[c.n])) {
+                say_why(why, whysize, "--coordinator: %s is given twice", c.url[i]);
+                return false;
+            }
+        c.n++;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *out = c;
+    return true;
+}
+
+bool syncd_plan_standby(long status, const char *body, size_t len, char *active, size_t size)
+{
+    if (status != 503 || !body)
+        return false;
+    char a[SYNCD_URL_SIZE];
+    usher_err err = proto_standby_decode(body, len, a, sizeof a);
+    if (err != USHER_OK && err != USHER_NOTFOUND)
+        return false;
+    text_copy(active, size, err == USHER_OK ? a : "");
+    return true;
+}
+
+bool syncd_plan_move(bool answered, long status, const char *body, size_t len,
+                     int64_t retry_after_s, char *active, size_t size)
+{
+    if (!answered || (status == 503 && !syncd_plan_standby(status, body, len, active, size) &&
+                      retry_after_s <= 0)) {
+        text_copy(active, size, "");
+        return true;
+    }
+    return syncd_plan_standby(status, body, len, active, size);
+}
+
+size_t syncd_plan_coordinator_next(const syncd_coordinators *c, const char *advertised)
+{
+    if (c->n <= 1)
+        return 0;
+    if (advertised && *advertised) {
+        size_t k = url_len(advertised, strlen(advertised));
+        for (size_t i = 0; i < c->n; i++)
+            if (i != c->current && strlen(c->url[i]) == k && !strncmp(c->url[i], advertised, k))
+                return i;
+    }
+    return (c->current + 1) % c->n;
 }
 
 syncd_act syncd_plan_sync_answer(long status, const char *body, size_t len, const usher_op *ops,

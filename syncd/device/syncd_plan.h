@@ -58,6 +58,48 @@ syncd_act syncd_plan_sync_answer(long status, const char *body, size_t len, cons
  * the restored log has grown past it. Otherwise SYNCD_ACT_APPLY. */
 syncd_act syncd_plan_log_check(const char *mine, const char *theirs, char *why, size_t whysize);
 
+/* ---- several coordinators (an active and its standbys) ------------------------ */
+
+#define SYNCD_MAX_COORDINATORS 8
+#define SYNCD_URL_SIZE 256
+
+/* The coordinators a device may use (--coordinator URL1,URL2,...): one
+ * serves (the active), the others are standbys that answer 503 "standby"
+ * naming it, or are down. `current` is the one in use. */
+typedef struct syncd_coordinators {
+    char url[SYNCD_MAX_COORDINATORS][SYNCD_URL_SIZE]; /* no trailing '/' */
+    size_t n;
+    size_t current;
+} syncd_coordinators;
+
+/* Parses --coordinator: one URL or several separated by commas, each
+ * http:// or https:// with a host, at most SYNCD_MAX_COORDINATORS, none
+ * twice (trailing '/' dropped). False with why on anything else; *out is
+ * written only on success (current = 0). */
+bool syncd_plan_coordinators(const char *arg, syncd_coordinators *out, char *why, size_t whysize);
+
+/* Whether an answer is a standby coordinator's refusal (503 "standby"); then
+ * active (size bytes) holds the active's address it names, or "" when it
+ * names none. */
+bool syncd_plan_standby(long status, const char *body, size_t len, char *active, size_t size);
+
+/* Whether the coordinator in use did not serve and another of the list
+ * should be tried: no answer came (answered false); a standby's refusal
+ * (active set to the address it names, or ""); or a 503 without Retry-After
+ * (its database failed or cannot be reached: a standby may be taking over;
+ * active ""). A 503 with Retry-After is a limit: wait, do not move. Any
+ * other answer: false. */
+bool syncd_plan_move(bool answered, long status, const char *body, size_t len,
+                     int64_t retry_after_s, char *active, size_t size);
+
+/* Which coordinator to use after the current one did not serve (no answer,
+ * or a standby's refusal naming `advertised`, "" or NULL for none): the
+ * advertised one when it is in the list (the same with or without a
+ * trailing '/') and not the current one, else the next in the list after
+ * the current, round.
+ * With one coordinator: that one. */
+size_t syncd_plan_coordinator_next(const syncd_coordinators *c, const char *advertised);
+
 /* ---- the snapshot (bootstrap) ------------------------------------------------ */
 
 /* GET /v1/snapshot's answer, parsed. Owns layout_json, l and changes. */

@@ -632,7 +632,8 @@ def test_cli(env):
     refused(["tickets", "import", "--db", db, env.write_csv("late.csv", [("GALA-0301", "Late", "")])],
             "running")
     refused(["tickets", "generate", "--db", db, "--count", "2"], "running")
-    refused(["serve", "--db", db, "--listen", "127.0.0.1:0"], "running")
+    if it.STORE == "sqlite":  # PostgreSQL: a second serve is a standby (test_standby.py)
+        refused(["serve", "--db", db, "--listen", "127.0.0.1:0"], "running")
     v = one_verdict(p, kiosk, op("assign", ticket="GALA-0003", seat="T05-01"))
     eq(v["status"], "accepted", "assign while serving")
     rows = {r["ticket_number"]: r for r in env.export("assignments")}
@@ -1930,7 +1931,10 @@ def test_organiser_api(env):
     eq(metric(p, "usher_seats"), 250, "usher_seats")
     eq(metric(p, "usher_tickets"), 11, "usher_tickets (revoked ones not expected)")
     eq(metric(p, "usher_checked_in"), 2, "usher_checked_in (GALA-0005 was revoked)")
-    eq(call(p, "GET", "/healthz").json(), {"ok": True, "cursor": cur}, "/healthz")
+    h = call(p, "GET", "/healthz").json()
+    url = "http://127.0.0.1:%d" % p
+    eq(h, {"ok": True, "cursor": cur, "role": "active", "self": url, "active": url, "coordinators": [url]},
+       "/healthz (this serve the active one, and the only one it knows)")
 
 
 # =============================================================================

@@ -15,6 +15,9 @@ test is skipped. Python 3 standard library only.
 
 import csv
 import io
+import json
+import urllib.error
+import urllib.request
 import re
 import sys
 
@@ -188,10 +191,17 @@ def test_two_events_kept_apart(env):
     eq(len(env.export_of("gala", "checkins")), 2, "gala's check-ins export")
     eq(env.export_of("fair", "checkins"), [], "fair's check-ins export")
     eq(len(env.export_of("fair", "alerts")), 0, "fair's alerts export")
-    # Each serve holds its own event: a second serve of one is refused, and
-    # a write to the other event works meanwhile... only while it is not served.
-    rc, _, err = env.run("serve", "--db", env.db, "--event-id", "gala", "--listen", "127.0.0.1:0", rc=None)
-    check(rc != 0 and 'event "gala"' in err and "in use" in err, "a second serve of gala: %r" % err)
+    # Each serve holds its own event's lock: a second serve of gala is its
+    # standby (the lock is gala's, not the database's), and a write to the
+    # other event works meanwhile... only while it is not served.
+    sg = env.serve_event("gala")
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%d/healthz" % sg.port, timeout=10)
+        check(False, "a second serve of gala answers /healthz 503 as a standby")
+    except urllib.error.HTTPError as e:
+        health = json.loads(e.read())
+        eq((e.code, health.get("role")), (503, "standby"), "a second serve of gala: %r" % health)
+    sg.stop()
     refused(env, ["tickets", "import", "--db", env.db, "--event-id", "fair", env.path("fair.csv")], "in use")
     sb.stop()
     env.ev("fair", "tickets", "import", env.write_csv("late.csv", GUESTS_B + [("B-0004", "Late Guest", "")]))
@@ -208,8 +218,8 @@ def test_old_single_event_database(env):
     it did, without a selector, and takes a second event."""
     pg_only()
     env.setup(tickets=tc.SAMPLE, layout=LAYOUT, event="Old Gala")
-    # Schema 3 as it was: no registry (5), no layout changes or import seats (4).
-    it.store_exec(env.db, "DROP TABLE usher_events; DROP TABLE import_seats; "
+    # Schema 3 as it was: no serves (6), no registry (5), no layout changes or import seats (4).
+    it.store_exec(env.db, "DROP TABLE IF EXISTS serves; DROP TABLE usher_events; DROP TABLE import_seats; "
                   "ALTER TABLE changes DROP COLUMN layout_version; "
                   "ALTER TABLE changes DROP CONSTRAINT changes_type_check; "
                   "ALTER TABLE changes ADD CONSTRAINT changes_type_check CHECK (type IN ('seat', 'ticket')); "
@@ -220,7 +230,7 @@ def test_old_single_event_database(env):
     s = env.serve()
     k, a = env.tokens["kiosk1"], env.tokens["admin1"]
     eq(one_verdict(s.port, k, op("assign", ticket="GALA-0005", seat="T05-01"))["status"], "accepted", "assign")
-    eq(it.store_sql(env.db, "SELECT value FROM meta WHERE key = 'usher_schema'"), [("5",)], "upgraded to 5")
+    eq(it.store_sql(env.db, "SELECT value FROM meta WHERE key = 'usher_schema'"), [("6",)], "upgraded to 6")
     eq(it.store_sql(env.db, "SELECT id, schema_name FROM usher_events"), [("old-gala", "public")],
        "registered under its name's id")
     s.stop()

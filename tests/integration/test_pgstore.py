@@ -94,16 +94,25 @@ def test_password_refused(env):
        "no database made")
 
 
+def standby_of(env, active):
+    """A second serve of the event, which must be a standby naming active."""
+    sb = env.serve()
+    h = tc.call(sb.port, "GET", "/healthz")
+    eq((h.status, h.json().get("role"), h.json().get("active")),
+       (503, "standby", "http://127.0.0.1:%d" % active.port), "/healthz of a second serve (%r)" % h.body[:300])
+    return sb
+
+
 def test_one_writer_lock(env):
-    """serve holds a session advisory lock: a second serve and an import are
-    refused while it runs; kill -9 ends its session, and a new serve starts
-    at once with every accepted op."""
+    """serve holds a session advisory lock: a second serve is a standby and an
+    import is refused while it runs; kill -9 ends its session, and a new
+    serve starts at once with every accepted op."""
     env.setup(tickets=TICKETS[:20])
     k, a = env.tokens["kiosk1"], env.tokens["admin1"]
     srv = env.serve()
     eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
        "an assign")
-    refused(env, ["serve", "--db", env.db, "--listen", "127.0.0.1:0"], "in use by a running 'usher-coord serve'")
+    standby_of(env, srv).stop()
     refused(env, ["tickets", "import", "--db", env.db, env.write_csv("late.csv", [("P-0999", "Late", "")])],
             "in use by a running 'usher-coord serve'")
     refused(env, ["event", "set", "--db", env.db, "--lang", "de"], "in use")
@@ -163,7 +172,7 @@ def test_schema_3_database_migrates(env):
     eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
        "an assign")
     srv.stop()
-    it.store_exec(env.db, "DROP TABLE import_seats; ALTER TABLE changes DROP COLUMN layout_version; "
+    it.store_exec(env.db, "DROP TABLE IF EXISTS serves; DROP TABLE import_seats; ALTER TABLE changes DROP COLUMN layout_version; "
                   "ALTER TABLE changes DROP CONSTRAINT changes_type_check; "
                   "ALTER TABLE changes ADD CONSTRAINT changes_type_check CHECK (type IN ('seat', 'ticket')); "
                   "DELETE FROM meta WHERE key IN ('log_home', 'log_id'); "
@@ -293,7 +302,7 @@ def test_server_restart_while_serving(env):
     m = tc.seat_map(srv.port, a)
     eq({SEATS[i]: m[SEATS[i]].get("ticket") for i in range(6)}, {SEATS[i]: TICKETS[i][0] for i in range(6)},
        "every assign in /v1/seats")
-    refused(env, ["serve", "--db", env.db, "--listen", "127.0.0.1:0"], "in use")  # the lock is back
+    standby_of(env, srv).stop()  # the lock is back
     srv.stop()
     srv = env.serve()
     m = tc.seat_map(srv.port, a)

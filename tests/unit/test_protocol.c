@@ -380,6 +380,30 @@ static void error_body_exact(void **state)
     free(body);
 }
 
+static void standby_body_exact(void **state)
+{
+    (void)state;
+    char *body = proto_standby_body("a standby", "http://a:8080");
+    assert_string_equal(body, "{\"error\":\"standby\",\"message\":\"a standby\",\"active\":"
+                              "\"http://a:8080\"}");
+    char active[32] = "";
+    assert_int_equal(proto_standby_decode(body, strlen(body), active, sizeof active), USHER_OK);
+    assert_string_equal(active, "http://a:8080");
+    char tiny[8] = "kept";
+    assert_int_equal(proto_standby_decode(body, strlen(body), tiny, sizeof tiny), USHER_PARSE);
+    assert_string_equal(tiny, "kept");
+    free(body);
+    body = proto_standby_body("none known", "");
+    assert_string_equal(body, "{\"error\":\"standby\",\"message\":\"none known\"}");
+    assert_int_equal(proto_standby_decode(body, strlen(body), active, sizeof active),
+                     USHER_NOTFOUND);
+    free(body);
+    const char *other = "{\"error\":\"unavailable\",\"message\":\"m\",\"active\":\"http://a:1\"}";
+    assert_int_equal(proto_standby_decode(other, strlen(other), active, sizeof active),
+                     USHER_PARSE);
+    assert_int_equal(proto_standby_decode("<html>", 6, active, sizeof active), USHER_PARSE);
+}
+
 /* ---- round trips of hand-picked values ---- */
 
 static void op_round_trips_every_kind(void **state)
@@ -1927,6 +1951,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(change_encode_exact),
     cmocka_unit_test(alert_encode_exact),
     cmocka_unit_test(error_body_exact),
+    cmocka_unit_test(standby_body_exact),
     cmocka_unit_test(op_round_trips_every_kind),
     cmocka_unit_test(verdict_round_trips),
     cmocka_unit_test(change_round_trips),

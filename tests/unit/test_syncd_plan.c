@@ -324,6 +324,109 @@ static void test_retry_after(void **ctx)
     assert_int_equal(syncd_plan_retry_wait(150, 503, 1000000), SYNCD_RETRY_AFTER_MAX_S * 1000);
 }
 
+static void test_coordinator_list(void **ctx)
+{
+    (void)ctx;
+    syncd_coordinators c;
+    char why[256] = "";
+    assert_true(syncd_plan_coordinators("http://a:8080/", &c, why, sizeof why));
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.url[0], "http://a:8080");
+    assert_int_equal(syncd_plan_coordinator_next(&c, NULL), 0); /* one: stays */
+    assert_int_equal(syncd_plan_coordinator_next(&c, "http://b:1"), 0);
+    assert_true(
+        syncd_plan_coordinators("http://a:8080,https://b.venue:8443/,http://c:1", &c, why, 256));
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.url[1], "https://b.venue:8443");
+    assert_int_equal(c.current, 0);
+    /* No answer: the next, round. */
+    assert_int_equal(syncd_plan_coordinator_next(&c, ""), 1);
+    c.current = 2;
+    assert_int_equal(syncd_plan_coordinator_next(&c, NULL), 0);
+    /* A standby named the active: that one, with or without a '/'. */
+    c.current = 0;
+    assert_int_equal(syncd_plan_coordinator_next(&c, "http://c:1/"), 2);
+    assert_int_equal(syncd_plan_coordinator_next(&c, "https://b.venue:8443"), 1);
+    /* ...not in the list (another name for it, or not ours): the next. */
+    c.current = 1;
+    assert_int_equal(syncd_plan_coordinator_next(&c, "http://10.0.0.9:8080"), 2);
+    /* ...the current one itself (a stale list): the next, never a loop. */
+    assert_int_equal(syncd_plan_coordinator_next(&c, "https://b.venue:8443"), 2);
+    const char *bad[] = {"",
+                         "a:8080",
+                         "http://",
+                         "http://a,",
+                         ",http://a",
+                         "http://a,,http://b",
+                         "http://a b",
+                         "http://a,http://a/",
+                         "ftp://a",
+                         "http:///x",
+                         "http://a,http://b,http://c,http://d,"
+                         "http://e,http://f,http://g,http://h,"
+                         "http://i"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        syncd_coordinators kept = c;
+        why[0] = '\0';
+        assert_false(syncd_plan_coordinators(bad[i], &c, why, sizeof why));
+        assert_true(strstr(why, "--coordinator") != NULL);
+        assert_memory_equal(&kept, &c, sizeof c); /* untouched */
+    }
+}
+
+static void test_standby_answer(void **ctx)
+{
+    (void)ctx;
+    char active[SYNCD_URL_SIZE] = "x";
+    char *body = proto_standby_body("a standby", "http://a:8080");
+    assert_true(syncd_plan_standby(503, body, strlen(body), active, sizeof active));
+    assert_string_equal(active, "http://a:8080");
+    assert_false(syncd_plan_standby(200, body, strlen(body), active, sizeof active));
+    /* The coordinator's own error: retried (offline), not an op refusal. */
+    usher_op op = mkop("T-1", "T01-01");
+    char why[256];
+    sync_response sr;
+    assert_int_equal(syncd_plan_sync_answer(503, body, strlen(body), &op, 1, &sr, why, sizeof why),
+                     SYNCD_ACT_RETRY);
+    assert_true(strstr(why, "standby") != NULL);
+    free(body);
+    body = proto_standby_body("a standby that knows none", NULL);
+    assert_true(syncd_plan_standby(503, body, strlen(body), active, sizeof active));
+    assert_string_equal(active, "");
+    free(body);
+    /* Other 503s are not a standby's: no move to an address from them. */
+    const char *others[] = {"{\"error\":\"unavailable\",\"message\":\"busy\"}", "<html>503</html>",
+                            "{\"error\":\"standby\",\"message\":\"m\",\"active\":7}",
+                            "{\"error\":\"standby\",\"active\":\"http://a:1\"}"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        text_copy(active, sizeof active, "kept");
+        assert_false(syncd_plan_standby(503, others[i], strlen(others[i]), active, sizeof active));
+        assert_string_equal(active, "kept");
+    }
+}
+
+static void test_move(void **ctx)
+{
+    (void)ctx;
+    char active[SYNCD_URL_SIZE] = "x";
+    assert_true(syncd_plan_move(false, 0, NULL, 0, 0, active, sizeof active)); /* no answer */
+    assert_string_equal(active, "");
+    char *body = proto_standby_body("a standby", "http://a:1");
+    assert_true(syncd_plan_move(true, 503, body, strlen(body), 1, active, sizeof active));
+    assert_string_equal(active, "http://a:1"); /* its Retry-After does not hold a device */
+    free(body);
+    const char *down = "{\"error\":\"unavailable\",\"message\":\"the database cannot be reached\"}";
+    assert_true(syncd_plan_move(true, 503, down, strlen(down), 0, active, sizeof active));
+    assert_string_equal(active, "");
+    text_copy(active, sizeof active, "kept");
+    /* A limit's 503 (Retry-After), an answer, a 500, a refusal: stay. */
+    assert_false(syncd_plan_move(true, 503, down, strlen(down), 2, active, sizeof active));
+    assert_false(syncd_plan_move(true, 200, "{}", 2, 0, active, sizeof active));
+    assert_false(syncd_plan_move(true, 500, down, strlen(down), 0, active, sizeof active));
+    assert_false(syncd_plan_move(true, 401, down, strlen(down), 0, active, sizeof active));
+    assert_string_equal(active, "kept");
+}
+
 static void test_backoff(void **ctx)
 {
     (void)ctx;
@@ -493,6 +596,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_snapshot_page),
     cmocka_unit_test(test_backoff),
     cmocka_unit_test(test_retry_after),
+    cmocka_unit_test(test_coordinator_list),
+    cmocka_unit_test(test_standby_answer),
+    cmocka_unit_test(test_move),
     cmocka_unit_test_setup_teardown(test_lease_plan, lease_setup, lease_teardown),
     cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
     cmocka_unit_test(test_lease_allowed),
