@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "entrance.h"
 #include "error.h"
 #include "op.h"
 #include "settings.h"
@@ -34,6 +35,13 @@ json_t *proto_alert_encode(const alert *a);
 json_t *proto_settings_encode(const event_settings *s);
 usher_err proto_settings_decode(const json_t *j, const char *where, event_settings *out,
                                 usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The entrances a device follows, and its own (s->mine): {"door"?, "all": [...]},
+ * in the snapshot and in every sync response. The decoder checks every
+ * entrance (entrance_check) and refuses a name given twice. */
+json_t *proto_entrances_encode(const entrance_set *s);
+usher_err proto_entrances_decode(const json_t *j, const char *where, entrance_set *out,
+                                 usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Decoders fill *out only on success; `where` prefixes messages ("ops[3]"). */
 usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out,
@@ -71,6 +79,8 @@ typedef struct sync_response {
     event_settings event;        /* the event's settings, when has_event */
     int64_t now;                 /* the coordinator's clock when it answered, ms; 0 = not sent */
     char log[PROTO_LOG_ID_SIZE]; /* the coordinator's op log copy ("" = not sent) */
+    bool has_entrances;          /* "entrances" was there */
+    entrance_set entrances;      /* the entrances and this device's own, when has_entrances */
 } sync_response;
 
 void proto_sync_request_release(sync_request *r);
