@@ -275,6 +275,21 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE changes ADD COLUMN ticket_checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE changes ADD COLUMN ticket_checkout_device TEXT NOT NULL DEFAULT '';\n",
+
+    /* 13: entrances (name_key: the name folded, entrance_same_name, so that
+     * no two read the same; classes and sections joined with commas), the
+     * entrance a door belongs to, and the entrance of each check-in with
+     * its staff override ("entrance" or ""). */
+    "CREATE TABLE entrances(\n"
+    "  name_key TEXT PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  classes TEXT NOT NULL DEFAULT '',\n"
+    "  sections TEXT NOT NULL DEFAULT '',\n"
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    "ALTER TABLE devices ADD COLUMN entrance TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN entrance TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN override TEXT NOT NULL DEFAULT '';\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */
@@ -375,6 +390,18 @@ static const char *const device_migrations[] = {
     "ALTER TABLE r_tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE s_tickets ADD COLUMN checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE s_tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n",
+
+    /* 8: entrances as the coordinator last sent them (pos: their order;
+     * classes and sections joined with commas), the device's own in meta
+     * ("entrance"), and a check-in's entrance and override in the outbox. */
+    "CREATE TABLE r_entrances(\n"
+    "  pos INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  classes TEXT NOT NULL DEFAULT '',\n"
+    "  sections TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "ALTER TABLE outbox ADD COLUMN entrance TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE outbox ADD COLUMN override TEXT NOT NULL DEFAULT '';\n",
 };
 
 typedef struct kind_info {

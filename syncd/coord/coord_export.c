@@ -26,10 +26,11 @@ static const export_def exports[] = {
      "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked, note, attention, "
      "checked_in_at, checked_out_at, checkout_device, checked_out_at FROM tickets ORDER BY code",
      (1u << 4) | (1u << 10), (1u << 9) | (1u << 12)},
-    {"checkins", "ticket_number,full_name,device,at,duplicate,manual,at_local",
-     "SELECT c.ticket, COALESCE(t.name, ''), c.device, c.at, c.duplicate, c.manual, c.at "
-     "FROM checkins c LEFT JOIN tickets t ON t.code = c.ticket ORDER BY c.at, c.id",
-     1u << 3, 1u << 6},
+    {"checkins", "ticket_number,full_name,device,at,duplicate,manual,entrance,override,at_local",
+     "SELECT c.ticket, COALESCE(t.name, ''), c.device, c.at, c.duplicate, c.manual, c.entrance, "
+     "c.override, c.at FROM checkins c LEFT JOIN tickets t ON t.code = c.ticket "
+     "ORDER BY c.at, c.id",
+     1u << 3, 1u << 8},
     {"alerts",
      "id,kind,ticket_number,seat,other_seat,device,other_device,at,other_at,created_at,acked_at,"
      "note,at_local",

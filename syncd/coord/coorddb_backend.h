@@ -62,6 +62,8 @@ typedef struct coorddb_backend {
                               usher_errmsg *em);
     usher_err (*read_rows)(coorddb_impl *db, const char *sql, coorddb_row_fn fn, void *arg,
                            usher_errmsg *em);
+    usher_err (*write)(coorddb_impl *db, const char *sql, const char *const *params, size_t n,
+                       int64_t *changed, usher_errmsg *em);
 } coorddb_backend;
 
 /* The store coorddb_open uses for PostgreSQL connection strings

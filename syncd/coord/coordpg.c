@@ -179,6 +179,19 @@ static const char *const pg_migrations[] = {
     "ALTER TABLE changes ADD COLUMN ticket_checked_out_at BIGINT NOT NULL DEFAULT 0;\n"
     "ALTER TABLE changes ADD COLUMN ticket_checkout_device TEXT COLLATE \"C\" NOT NULL "
     "DEFAULT '';\n",
+
+    /* 4: entrances, a door's entrance, a check-in's entrance and override
+     * (the SQLite store's version 13). */
+    "CREATE TABLE entrances(\n"
+    "  name_key TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  name TEXT COLLATE \"C\" NOT NULL,\n"
+    "  classes TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  sections TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  created_at BIGINT NOT NULL\n"
+    ");\n"
+    "ALTER TABLE devices ADD COLUMN entrance TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN entrance TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN override TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -193,7 +206,7 @@ int coordpg_schema_version(void)
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
     "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, "     \
     "ticket_attention, ticket_checked_out_at, ticket_checkout_device"
-#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
+#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled, entrance"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
     "created_at, acked_at, note, before_text, after_text"
@@ -280,11 +293,13 @@ static const char *const pg_sql[P_COUNT] = {
                       "AS u(kind, ticket, seat, other_seat, device, other_device, at, "
                       "other_at, op_id, created_at, note, before_text, after_text, n) "
                       "ORDER BY n",
-    [P_CHECKINS_BULK] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
-                        "SELECT ticket, device, at, duplicate, op_id, manual "
+    [P_CHECKINS_BULK] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual, "
+                        "entrance, override) "
+                        "SELECT ticket, device, at, duplicate, op_id, manual, entrance, override "
                         "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], "
-                        "$5::text[], $6::integer[]) WITH ORDINALITY "
-                        "AS u(ticket, device, at, duplicate, op_id, manual, n) ORDER BY n",
+                        "$5::text[], $6::integer[], $7::text[], $8::text[]) WITH ORDINALITY "
+                        "AS u(ticket, device, at, duplicate, op_id, manual, entrance, override, "
+                        "n) ORDER BY n",
     [P_SEAT_INSERT] = "INSERT INTO seats(idx, id) VALUES ($1, $2)",
     [P_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > $1 "
                         "ORDER BY seq LIMIT $2",
@@ -1522,7 +1537,7 @@ static void batch_flush(coorddb_impl *db)
     send_cols(db, P_CHANGES_BULK, &b->changes, 23, NULL, NULL);
     flush_rows(db);
     send_cols(db, P_ALERTS_BULK, &b->alerts, 13, NULL, NULL);
-    send_cols(db, P_CHECKINS_BULK, &b->checkins, 6, NULL, NULL);
+    send_cols(db, P_CHECKINS_BULK, &b->checkins, 8, NULL, NULL);
 }
 
 /* Many rows (an import of thousands of tickets) go in several statements. */
@@ -1802,6 +1817,8 @@ static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const app
         pgarray_i64(&c->col[3], r->v.reason == REASON_DUPLICATE_CHECKIN);
         pgarray_text(&c->col[4], op->id);
         pgarray_i64(&c->col[5], op->manual);
+        pgarray_text(&c->col[6], op->entrance);
+        pgarray_text(&c->col[7], op->override);
         c->rows++;
     }
     return b->nomem ? usher_fail(em, USHER_NOMEM, "out of memory writing") : USHER_OK;
@@ -2266,6 +2283,7 @@ static void read_device(const PGresult *r, int row, coord_device *d)
     d->cursor = col_i64(r, row, 4);
     d->pending = col_i64(r, row, 5);
     d->disabled = col_i64(r, row, 6) != 0;
+    col_text(r, row, 7, d->entrance, sizeof d->entrance);
 }
 
 static usher_err device_auth_body(coorddb_impl *db, const char *token, coord_device *out,
@@ -2289,7 +2307,7 @@ static usher_err device_auth_body(coorddb_impl *db, const char *token, coord_dev
         err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
     } else {
         size_t blen = 0;
-        unsigned char *stored = PQunescapeBytea((const unsigned char *)col(r, 0, 7), &blen);
+        unsigned char *stored = PQunescapeBytea((const unsigned char *)col(r, 0, 8), &blen);
         bool same = stored && blen == TOKEN_HASH_BYTES &&
                     sodium_memcmp(stored, hash, TOKEN_HASH_BYTES) == 0;
         PQfreemem(stored);
@@ -2529,12 +2547,15 @@ static void read_checkin_row(const PGresult *r, int row, void *p)
     c->duplicate = col_i64(r, row, 3) != 0;
     col_text(r, row, 4, c->op_id, sizeof c->op_id);
     c->manual = col_i64(r, row, 5) != 0;
+    col_text(r, row, 6, c->entrance, sizeof c->entrance);
+    col_text(r, row, 7, c->override, sizeof c->override);
 }
 
 static usher_err checkins_body(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em)
 {
     return collect(db,
-                   "SELECT ticket, device, at, duplicate, op_id, manual FROM checkins "
+                   "SELECT ticket, device, at, duplicate, op_id, manual, entrance, override "
+                   "FROM checkins "
                    "ORDER BY at, id",
                    NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
                    "coordinator database: listing check-ins");
@@ -2549,7 +2570,7 @@ static usher_err revoked_scans_body(coorddb_impl *db, coord_checkin **out, size_
                                     usher_errmsg *em)
 {
     return collect(db,
-                   "SELECT ticket, device, at, 0, op_id, 0 FROM alerts "
+                   "SELECT ticket, device, at, 0, op_id, 0, '', '' FROM alerts "
                    "WHERE kind = 'revoked_scan' ORDER BY at, id",
                    NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
                    "coordinator database: listing refused scans");
@@ -2593,6 +2614,30 @@ static usher_err pg_read_rows(coorddb_impl *db, const char *sql, coorddb_row_fn 
     LOCKED(db, em, read_rows_body(db, sql, fn, arg, em));
 }
 
+static usher_err write_body(coorddb_impl *db, const char *sql, const char *const *values, size_t n,
+                            int64_t *changed, usher_errmsg *em)
+{
+    PGresult *r = PQexecParams(db->conn, sql, (int)n, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        usher_err err = pg_fail(db, r, em, "cannot write to the database");
+        PQclear(r);
+        return err;
+    }
+    int64_t count = 0;
+    if (changed) {
+        (void)text_parse_i64(PQcmdTuples(r), 0, INT64_MAX, &count);
+        *changed = count;
+    }
+    PQclear(r);
+    return USHER_OK;
+}
+
+static usher_err pg_write(coorddb_impl *db, const char *sql, const char *const *values, size_t n,
+                          int64_t *changed, usher_errmsg *em)
+{
+    LOCKED(db, em, write_body(db, sql, values, n, changed, em));
+}
+
 static const coorddb_backend pg_backend = {
     .name = "PostgreSQL",
     .open = pg_open,
@@ -2625,6 +2670,7 @@ static const coorddb_backend pg_backend = {
     .add_alerts = pg_add_alerts,
     .devices_seen = pg_devices_seen,
     .read_rows = pg_read_rows,
+    .write = pg_write,
 };
 
 const coorddb_backend *coordpg_backend(void)

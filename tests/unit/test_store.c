@@ -64,8 +64,8 @@ static void raw_exec(const char *path, const char *sql)
 static void schema_versions(void **unused)
 {
     (void)unused;
-    assert_int_equal(store_schema_version(STORE_COORD), 12);
-    assert_int_equal(store_schema_version(STORE_DEVICE), 7);
+    assert_int_equal(store_schema_version(STORE_COORD), 13);
+    assert_int_equal(store_schema_version(STORE_DEVICE), 8);
     assert_int_equal(store_schema_version((store_kind)7), 0);
 }
 
@@ -345,7 +345,7 @@ static void newer_schema_is_refused(void **unused)
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
     assert_null(db);
     assert_non_null(strstr(em.text, t.path));
-    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 12)"));
+    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 13)"));
     assert_non_null(strstr(em.text, "upgrade usher"));
     tmp_drop(&t);
 }
