@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "coord_api_entrances.h"
 #include "coord_export.h"
 #include "coord_import.h"
 #include "coord_snapshot.h"
@@ -132,6 +133,8 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
     event_settings s;
     engine_settings(req->e, &s);
     body_json(&b, proto_settings_encode(&s));
+    body_puts(&b, ",\"entrances\":");
+    body_json(&b, coord_api_entrances_for(req));
     body_puts(&b, "}");
     free(ring_text);
     if (b.failed) {
@@ -306,6 +309,8 @@ static void api_snapshot(http_request *req, http_reply *r)
         body_puts(&out, ",\"device\":");
         body_puts(&out, dev_text ? dev_text : "null");
         free(dev_text);
+        body_puts(&out, ",\"entrances\":");
+        body_json(&out, coord_api_entrances_for(req));
         if (!paged) { /* paged: the layout is a page of its own (page=layout) */
             body_puts(&out, ",\"layout\":");
             body_puts(&out, b->layout_json);
@@ -622,6 +627,7 @@ static void api_stats(http_request *req, http_reply *r)
                                                   "label", sec->label, "seats", sec->seat_count,
                                                   "seated", seated, "checked_in", in));
     }
+    json_t *entrances = coord_api_entrances_counts(req, st);
     engine_read_end(req->e);
     event_settings es;
     engine_settings(req->e, &es);
@@ -630,11 +636,12 @@ static void api_stats(http_request *req, http_reply *r)
                               es.codes_by_organiser ? "organiser" : "import", "tz",
                               es.tz[0] ? es.tz : "UTC", "staff_pin", es.pin_hash[0] != 0);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o}", "seats",
-                        s.seats, "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
-                        s.leased, "expected", s.tickets, "revoked", s.revoked, "checked_in",
-                        s.checked_in, "inside", s.inside, "cursor",
-                        (json_int_t)engine_last_seq(req->e), "sections", sections, "event", event));
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o, s:o*}",
+                        "seats", s.seats, "seated", s.seated, "blocked", s.blocked, "held", s.held,
+                        "leased", s.leased, "expected", s.tickets, "revoked", s.revoked,
+                        "checked_in", s.checked_in, "inside", s.inside, "cursor",
+                        (json_int_t)engine_last_seq(req->e), "sections", sections, "event", event,
+                        "entrances", entrances));
 }
 
 /* Database reads and alert acks run on the committer thread
@@ -691,11 +698,11 @@ static usher_err read_devices(coorddb *db, void *arg)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
             d->out,
-            json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b}", "id", ds[i].id, "role",
+            json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b, s:s}", "id", ds[i].id, "role",
                       role_name(ds[i].role), "last_seen", time_or_null(ds[i].last_seen), "online",
                       ds[i].last_seen && now - ds[i].last_seen < ENGINE_ONLINE_WINDOW_MS, "cursor",
                       (json_int_t)ds[i].cursor, "pending", (json_int_t)ds[i].pending, "disabled",
-                      ds[i].disabled));
+                      ds[i].disabled, "entrance", ds[i].entrance));
     free(ds);
     return USHER_OK;
 }
@@ -1156,9 +1163,6 @@ static void api_metrics(http_request *req, http_reply *r)
     limits_config lc;
     http_limits_stats(req, &ls, &lc);
     state_stats s;
-    const state *st = engine_read_begin(req->e);
-    state_get_stats(st, timestamp_now_ms(), &s);
-    engine_read_end(req->e);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -1166,6 +1170,10 @@ static void api_metrics(http_request *req, http_reply *r)
         http_error(r, 500, "internal", "out of memory");
         return;
     }
+    const state *st = engine_read_begin(req->e);
+    state_get_stats(st, timestamp_now_ms(), &s);
+    coord_api_entrances_metrics(f, req, st); /* under the same lock; order is free */
+    engine_read_end(req->e);
     metrics_engine(f, req->e, &es);
     metric_u64(f, "usher_snapshot_builds_total", "counter",
                "Snapshots built: once per cursor, shared by the devices joining together.",
@@ -1350,6 +1358,11 @@ static const route routes[] = {
     {"/v1/stats", NULL, "GET", ROUTE_ADMIN, api_stats},
     {"/v1/alerts", NULL, "GET", ROUTE_ADMIN, api_alerts},
     {"/v1/devices", NULL, "GET", ROUTE_ADMIN, api_devices},
+    {NULL, coord_api_device_path, "PUT", ROUTE_ADMIN, coord_api_device_put},
+    {NULL, coord_api_device_path, "POST", ROUTE_ADMIN, coord_api_device_put},
+    {"/v1/entrances", NULL, "GET", ROUTE_ADMIN, coord_api_entrances_get},
+    {"/v1/entrances", NULL, "POST", ROUTE_ADMIN, coord_api_entrances_post},
+    {NULL, coord_api_entrance_path, "DELETE", ROUTE_ADMIN, coord_api_entrance_delete},
     {"/v1/checkins", NULL, "GET", ROUTE_ADMIN, api_checkins},
     {NULL, export_path, "GET", ROUTE_ADMIN, api_export_named},
     {NULL, seat_action_path, "POST", ROUTE_ADMIN, api_seat_action},

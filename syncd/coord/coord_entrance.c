@@ -302,7 +302,8 @@ usher_err coord_entrance_assign(coorddb *db, const char *id, const char *name, u
         return usher_fail(em, USHER_NOTFOUND, "no device \"%s\" (usher-coord device list)", id);
     if (!err && strcmp(dr.role, "door"))
         return usher_fail(em, USHER_INVAL,
-                          "device \"%s\" is a %s: only a door belongs to an entrance", id, dr.role);
+                          "device \"%s\" has the role %s: only a door belongs to an entrance", id,
+                          dr.role);
     if (err)
         return err;
     entrance_set *have = calloc(1, sizeof *have);
@@ -423,5 +424,74 @@ void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const
             break;
         }
     text_copy(out->mine, sizeof out->mine, mine);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The door's entrance (mu held). */
+static const char *door_of(const coord_entrance_cache *c, const char *device)
+{
+    for (size_t i = 0; i < c->ndoors; i++)
+        if (!strcmp(c->doors[i].id, device))
+            return c->doors[i].entrance;
+    return "";
+}
+
+void coord_entrance_cache_door(coord_entrance_cache *c, const char *device,
+                               char out[ENTRANCE_NAME_SIZE])
+{
+    pthread_mutex_lock(&c->mu);
+    text_copy(out, ENTRANCE_NAME_SIZE, door_of(c, device));
+    pthread_mutex_unlock(&c->mu);
+}
+
+size_t coord_entrance_cache_doors(coord_entrance_cache *c, const char *name,
+                                  char (*ids)[USHER_DEVICE_SIZE], size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->ndoors; i++) {
+        if (!c->doors[i].entrance[0] || !entrance_same_name(c->doors[i].entrance, name))
+            continue;
+        if (n < max)
+            text_copy(ids[n], USHER_DEVICE_SIZE, c->doors[i].id);
+        n++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+void coord_entrance_cache_counts(coord_entrance_cache *c, const state *st, entrance_set *set,
+                                 entrance_count counts[ENTRANCE_MAX])
+{
+    memset(counts, 0, ENTRANCE_MAX * sizeof *counts);
+    pthread_mutex_lock(&c->mu);
+    *set = c->set;
+    set->mine[0] = 0;
+    const layout *l = state_layout(st);
+    const char *last_device = NULL;
+    int last_entrance = -1;
+    for (int i = 0; i < state_ticket_count(st); i++) {
+        const ticket_state *t = state_ticket(st, i);
+        if (t->revoked)
+            continue;
+        const char *section = "";
+        int si = t->seat[0] ? layout_find_seat(l, t->seat) : -1;
+        if (si >= 0)
+            section = layout_section_at(l, layout_seat_at(l, si)->section)->id;
+        for (size_t k = 0; k < set->n; k++)
+            counts[k].expected += entrance_admits(&set->all[k], t->klass, section);
+        if (!t->checked_in_at)
+            continue;
+        /* Most check-ins in a row come from a few doors: remember the last. */
+        if (!last_device || strcmp(last_device, t->checkin_device)) {
+            last_device = t->checkin_device;
+            const entrance *e = entrance_find(set, door_of(c, t->checkin_device));
+            last_entrance = e ? (int)(e - set->all) : -1;
+        }
+        if (last_entrance < 0)
+            continue;
+        counts[last_entrance].admitted++;
+        counts[last_entrance].inside += t->checked_out_at == 0;
+    }
     pthread_mutex_unlock(&c->mu);
 }

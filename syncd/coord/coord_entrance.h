@@ -17,6 +17,7 @@
 #include "entrance.h"
 #include "error.h"
 #include "layout.h"
+#include "state.h"
 
 /* Every entrance, in the order they were added, into *out (out->mine = "").
  * USHER_DB. */
@@ -61,5 +62,28 @@ usher_err coord_entrance_cache_load(coord_entrance_cache *c, coorddb *db,
  * checked: a door added while serving). */
 void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const char *fallback,
                               entrance_set *out);
+
+/* A door's entrance as the cache knows it ("" = none or unknown). */
+void coord_entrance_cache_door(coord_entrance_cache *c, const char *device,
+                               char out[ENTRANCE_NAME_SIZE]);
+
+/* The doors at the entrance named name, up to max ids into ids; returns how
+ * many there are. */
+size_t coord_entrance_cache_doors(coord_entrance_cache *c, const char *name,
+                                  char (*ids)[USHER_DEVICE_SIZE], size_t max);
+
+/* Each entrance's counts over st (the caller holds it still):
+ *   admitted  tickets checked in whose last entry was by one of its doors
+ *             (inside now or gone out since)
+ *   expected  tickets not revoked that it admits (entrance_admits: a ticket
+ *             that several entrances admit counts in each of them)
+ *   inside    tickets inside now whose last entry was by one of its doors
+ * A check-in counts at the entrance its door belongs to now (the check-in
+ * rows keep the entrance as it was when it scanned: the checkins export). */
+typedef struct entrance_count {
+    int64_t admitted, expected, inside;
+} entrance_count;
+void coord_entrance_cache_counts(coord_entrance_cache *c, const state *st, entrance_set *set,
+                                 entrance_count counts[ENTRANCE_MAX]);
 
 #endif

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "coord_api.h"
+#include "coord_api_entrances.h"
+#include "coord_entrance.h"
 #include "coord_gzip.h"
 #include "coord_snapshot.h"
 #include "protocol.h"
@@ -93,6 +95,7 @@ struct coord_server {
     uint32_t nslots, free_slot;
     limits *lim;
     snapcache *snaps;
+    coord_entrance_cache *entrances;
     pthread_mutex_t conn_lock; /* conns and each conn_rec's phase */
     conn_rec *conns;
     int watch_fd, wake_fd; /* the watcher thread's epoll set and its eventfd */
@@ -911,6 +914,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     req->mc = mc;
     req->e = s->e;
     req->snaps = s->snaps;
+    req->entrances = s->entrances;
     req->conn = cs;
     if (strncmp(url, "/v1/", 4) != 0 && strcmp(url, "/metrics") != 0 &&
         strcmp(url, "/healthz") != 0) {
@@ -1068,6 +1072,7 @@ static void server_release(coord_server *s)
         close(s->wake_fd);
     limits_free(s->lim);
     snapcache_free(s->snaps);
+    coord_entrance_cache_free(s->entrances);
     free(s->slots);
     pthread_mutex_destroy(&s->hub_lock);
     pthread_mutex_destroy(&s->conn_lock);
@@ -1101,10 +1106,12 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->snaps =
         snapcache_new(cfg->snapshot_page ? cfg->snapshot_page : SNAP_PAGE_DEFAULT, SNAP_REUSE_MS);
-    if (!s->snaps) {
+    if (!s->snaps || !(s->entrances = coord_entrance_cache_new())) {
         err = usher_fail(em, USHER_NOMEM, "out of memory");
         goto fail;
     }
+    if ((err = coord_api_entrances_load(e, s->entrances, em)))
+        goto fail;
     s->watch_fd = epoll_create1(EPOLL_CLOEXEC);
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event wev = {.events = EPOLLIN, .data.u64 = WAKE_KEY};

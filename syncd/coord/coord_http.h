@@ -69,8 +69,9 @@ typedef struct http_request {
     coord_device dev; /* the authenticated device */
     struct MHD_Connection *mc;
     engine *e;
-    struct snapcache *snaps; /* the snapshot's pages, built once per cursor */
-    void *conn;              /* the server's per-connection state */
+    struct snapcache *snaps;                /* the snapshot's pages, built once per cursor */
+    struct coord_entrance_cache *entrances; /* the entrances and the doors' (coord_entrance.h) */
+    void *conn;                             /* the server's per-connection state */
 } http_request;
 
 /* True when the request's Accept-Encoding takes gzip. */
