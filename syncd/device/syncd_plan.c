@@ -262,6 +262,12 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
         say_why(why, whysize, "%s", em.text);
         goto out;
     }
+    json_t *ents = json_object_get(root, "entrances");
+    if (ents && proto_entrances_decode(ents, "snapshot.entrances", &s.entrances, &em) != USHER_OK) {
+        say_why(why, whysize, "%s", em.text);
+        goto out;
+    }
+    s.has_entrances = ents != NULL;
     s.cursor = json_integer_value(cur);
     *out = s;
     ok = true;
