@@ -17,17 +17,22 @@
 #define ENTRANCE_NAME_SIZE (ENTRANCE_NAME_MAX + 1)
 #define ENTRANCE_MAX 32       /* entrances of one event */
 #define ENTRANCE_MAX_RULES 16 /* classes, and sections, one entrance names */
+#define ENTRANCE_MAX_DOORS 32 /* door devices one entrance lists */
 
 /* One entrance. An empty classes list admits every class, an empty sections
  * list every section; both empty: every ticket. Invariant (entrance_check):
  * the name is valid, the rules are non-empty, without commas, and not twice
- * in one list. */
+ * in one list; the doors are device ids. */
 typedef struct entrance {
     char name[ENTRANCE_NAME_SIZE];
     char classes[ENTRANCE_MAX_RULES][USHER_CLASS_SIZE];
     size_t nclasses;
     char sections[ENTRANCE_MAX_RULES][USHER_SEAT_ID_SIZE]; /* section ids ("T07", "A") */
     size_t nsections;
+    /* The door devices that belong to it (the coordinator's word; a device
+     * counts the entrance's admissions from them: entrance_count.h). */
+    char doors[ENTRANCE_MAX_DOORS][USHER_DEVICE_SIZE];
+    size_t ndoors;
 } entrance;
 
 /* Every entrance of the event, and (on a device) the one it belongs to. */

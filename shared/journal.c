@@ -284,20 +284,22 @@ usher_err journal_set_entrances(journal *j, const entrance_set *s, usher_errmsg 
     if (!err)
         err = store_exec(j->db, "DELETE FROM r_entrances", em);
     if (!err && sqlite3_prepare_v2(j->db,
-                                   "INSERT INTO r_entrances(pos, name, classes, sections) "
-                                   "VALUES (?1, ?2, ?3, ?4)",
+                                   "INSERT INTO r_entrances(pos, name, classes, sections, doors) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5)",
                                    -1, &st, NULL) != SQLITE_OK)
         err = store_fail(j->db, em, "journal: storing the entrances");
     for (size_t i = 0; !err && i < s->n; i++) {
         const entrance *e = &s->all[i];
-        char classes[512], sections[512];
+        char classes[512], sections[512], doors[ENTRANCE_MAX_DOORS * USHER_DEVICE_SIZE];
         entrance_join(e->classes[0], sizeof e->classes[0], e->nclasses, classes, sizeof classes);
+        entrance_join(e->doors[0], sizeof e->doors[0], e->ndoors, doors, sizeof doors);
         entrance_join(e->sections[0], sizeof e->sections[0], e->nsections, sections,
                       sizeof sections);
         int rc = sqlite3_bind_int64(st, 1, (int64_t)i);
         rc |= sqlite3_bind_text(st, 2, e->name, -1, SQLITE_STATIC);
         rc |= sqlite3_bind_text(st, 3, classes, -1, SQLITE_TRANSIENT);
         rc |= sqlite3_bind_text(st, 4, sections, -1, SQLITE_TRANSIENT);
+        rc |= sqlite3_bind_text(st, 5, doors, -1, SQLITE_TRANSIENT);
         if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
             err = store_fail(j->db, em, "journal: storing the entrances");
         sqlite3_reset(st);
@@ -312,6 +314,21 @@ usher_err journal_set_entrances(journal *j, const entrance_set *s, usher_errmsg 
     return err;
 }
 
+/* "door-1,door-2" into e's doors. */
+static usher_err read_doors(const char *text, entrance *e, usher_errmsg *em)
+{
+    e->ndoors = 0;
+    for (const char *p = text ? text : ""; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (e->ndoors == ENTRANCE_MAX_DOORS || len == 0 || len >= USHER_DEVICE_SIZE)
+            return usher_fail(em, USHER_INVAL, "journal: entrance %s: bad doors", e->name);
+        text_copyn(e->doors[e->ndoors++], USHER_DEVICE_SIZE, p, len);
+        p = end ? end + 1 : p + len;
+    }
+    return USHER_OK;
+}
+
 usher_err journal_entrances(journal *j, entrance_set *out, usher_errmsg *em)
 {
     entrance_set *s = calloc(1, sizeof *s);
@@ -319,7 +336,8 @@ usher_err journal_entrances(journal *j, entrance_set *out, usher_errmsg *em)
         return usher_fail(em, USHER_NOMEM, "out of memory reading the entrances");
     sqlite3_stmt *st = NULL;
     usher_err err = USHER_OK;
-    if (sqlite3_prepare_v2(j->db, "SELECT name, classes, sections FROM r_entrances ORDER BY pos",
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT name, classes, sections, doors FROM r_entrances ORDER BY pos",
                            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(j->db, em, "journal: reading the entrances");
     int rc = SQLITE_DONE;
@@ -333,6 +351,8 @@ usher_err journal_entrances(journal *j, entrance_set *out, usher_errmsg *em)
         if (!err)
             err = entrance_parse_list(sections, "sections", e->sections[0], sizeof e->sections[0],
                                       &e->nsections, em);
+        if (!err)
+            err = read_doors((const char *)sqlite3_column_text(st, 3), e, em);
         s->n++;
     }
     if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)

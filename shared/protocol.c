@@ -52,8 +52,8 @@
  *             "reentry"?: "allowed|refused" (absent = allowed)}
  *   entrances {"door"?: text (the asking device's own entrance; absent = none),
  *             "all": [{"name": text, "classes"?: [text, ...],
- *                      "sections"?: [id, ...]}, ...]}
- *            (at most 32 entrances, 16 classes and 16 sections each; names
+ *                      "sections"?: [id, ...], "doors"?: [id, ...]}, ...]}
+ *            (at most 32 entrances, 16 classes, 16 sections, 32 doors each; names
  *             1..40 bytes, entrance.h; an empty or absent list admits all)
  *
  *   POST /v1/sync request   {"device"?: id, "cursor": int >= 0, "clock"?: time,
@@ -711,9 +711,10 @@ usher_err proto_settings_decode(const json_t *j, const char *where, event_settin
     return err;
 }
 
-/* A list of rule names at obj[key] (absent = none) into items (stride). */
+/* A list of rule names at obj[key] (absent = none) into items (stride), at
+ * most max of them. */
 static usher_err read_names(const json_t *obj, const char *where, const char *key, char *items,
-                            size_t stride, size_t *n, usher_errmsg *em)
+                            size_t stride, size_t max, size_t *n, usher_errmsg *em)
 {
     path p = path_of(where, key);
     const json_t *arr = json_object_get(obj, key);
@@ -722,9 +723,8 @@ static usher_err read_names(const json_t *obj, const char *where, const char *ke
         return USHER_OK;
     if (!json_is_array(arr))
         return wrong_type(em, &p, "an array", arr);
-    if (json_array_size(arr) > ENTRANCE_MAX_RULES)
-        return usher_fail(em, USHER_INVAL, "%s: more than %d names", path_text(&p),
-                          ENTRANCE_MAX_RULES);
+    if (json_array_size(arr) > max)
+        return usher_fail(em, USHER_INVAL, "%s: more than %zu names", path_text(&p), max);
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const json_t *v = json_array_get(arr, i);
         if (!json_is_string(v))
@@ -774,11 +774,14 @@ usher_err proto_entrances_decode(const json_t *j, const char *where, entrance_se
             err =
                 usher_fail(em, USHER_INVAL, "%s.name: longer than %d bytes", at, ENTRANCE_NAME_MAX);
         if (!err)
-            err =
-                read_names(o, at, "classes", e->classes[0], sizeof e->classes[0], &e->nclasses, em);
+            err = read_names(o, at, "classes", e->classes[0], sizeof e->classes[0],
+                             ENTRANCE_MAX_RULES, &e->nclasses, em);
         if (!err)
             err = read_names(o, at, "sections", e->sections[0], sizeof e->sections[0],
-                             &e->nsections, em);
+                             ENTRANCE_MAX_RULES, &e->nsections, em);
+        if (!err)
+            err = read_names(o, at, "doors", e->doors[0], sizeof e->doors[0], ENTRANCE_MAX_DOORS,
+                             &e->ndoors, em);
         if (!err && (err = entrance_check(e, em)) != USHER_OK)
             usher_errmsg_prefix(em, "%s", at);
         for (size_t k = 0; !err && k < i; k++)
@@ -973,11 +976,13 @@ json_t *proto_entrances_encode(const entrance_set *s)
     for (size_t i = 0; ok && i < s->n; i++) {
         const entrance *e = &s->all[i];
         json_t *o = json_object();
-        ok = o && json_array_append_new(all, o) == 0 && put(o, "name", json_string(e->name)) &&
-             (!e->nclasses ||
-              put(o, "classes", name_array(e->classes[0], sizeof e->classes[0], e->nclasses))) &&
-             (!e->nsections ||
-              put(o, "sections", name_array(e->sections[0], sizeof e->sections[0], e->nsections)));
+        ok =
+            o && json_array_append_new(all, o) == 0 && put(o, "name", json_string(e->name)) &&
+            (!e->nclasses ||
+             put(o, "classes", name_array(e->classes[0], sizeof e->classes[0], e->nclasses))) &&
+            (!e->nsections ||
+             put(o, "sections", name_array(e->sections[0], sizeof e->sections[0], e->nsections))) &&
+            (!e->ndoors || put(o, "doors", name_array(e->doors[0], sizeof e->doors[0], e->ndoors)));
     }
     return finish(obj, ok);
 }

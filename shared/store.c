@@ -392,13 +392,14 @@ static const char *const device_migrations[] = {
     "ALTER TABLE s_tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n",
 
     /* 8: entrances as the coordinator last sent them (pos: their order;
-     * classes and sections joined with commas), the device's own in meta
+     * classes, sections and doors joined with commas), the device's own in meta
      * ("entrance"), and a check-in's entrance and override in the outbox. */
     "CREATE TABLE r_entrances(\n"
     "  pos INTEGER PRIMARY KEY,\n"
     "  name TEXT NOT NULL,\n"
     "  classes TEXT NOT NULL DEFAULT '',\n"
-    "  sections TEXT NOT NULL DEFAULT ''\n"
+    "  sections TEXT NOT NULL DEFAULT '',\n"
+    "  doors TEXT NOT NULL DEFAULT ''\n"
     ");\n"
     "ALTER TABLE outbox ADD COLUMN entrance TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE outbox ADD COLUMN override TEXT NOT NULL DEFAULT '';\n",

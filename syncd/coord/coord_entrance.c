@@ -398,6 +398,12 @@ usher_err coord_entrance_cache_load(coord_entrance_cache *c, coorddb *db, usher_
                                 door_entrance_row, &d, em);
     if (!err && d.nomem)
         err = usher_fail(em, USHER_NOMEM, "out of memory reading the devices");
+    for (size_t i = 0; !err && i < d.n; i++) {
+        /* Each entrance lists its doors: devices count from them. */
+        entrance *e = (entrance *)entrance_find(s, d.v[i].entrance);
+        if (e && e->ndoors < ENTRANCE_MAX_DOORS)
+            text_copy(e->doors[e->ndoors++], USHER_DEVICE_SIZE, d.v[i].id);
+    }
     if (!err) {
         pthread_mutex_lock(&c->mu);
         c->set = *s;
@@ -463,35 +469,9 @@ size_t coord_entrance_cache_doors(coord_entrance_cache *c, const char *name,
 void coord_entrance_cache_counts(coord_entrance_cache *c, const state *st, entrance_set *set,
                                  entrance_count counts[ENTRANCE_MAX])
 {
-    memset(counts, 0, ENTRANCE_MAX * sizeof *counts);
     pthread_mutex_lock(&c->mu);
     *set = c->set;
-    set->mine[0] = 0;
-    const layout *l = state_layout(st);
-    const char *last_device = NULL;
-    int last_entrance = -1;
-    for (int i = 0; i < state_ticket_count(st); i++) {
-        const ticket_state *t = state_ticket(st, i);
-        if (t->revoked)
-            continue;
-        const char *section = "";
-        int si = t->seat[0] ? layout_find_seat(l, t->seat) : -1;
-        if (si >= 0)
-            section = layout_section_at(l, layout_seat_at(l, si)->section)->id;
-        for (size_t k = 0; k < set->n; k++)
-            counts[k].expected += entrance_admits(&set->all[k], t->klass, section);
-        if (!t->checked_in_at)
-            continue;
-        /* Most check-ins in a row come from a few doors: remember the last. */
-        if (!last_device || strcmp(last_device, t->checkin_device)) {
-            last_device = t->checkin_device;
-            const entrance *e = entrance_find(set, door_of(c, t->checkin_device));
-            last_entrance = e ? (int)(e - set->all) : -1;
-        }
-        if (last_entrance < 0)
-            continue;
-        counts[last_entrance].admitted++;
-        counts[last_entrance].inside += t->checked_out_at == 0;
-    }
     pthread_mutex_unlock(&c->mu);
+    set->mine[0] = 0;
+    entrance_count_all(set, st, counts);
 }

@@ -16,6 +16,7 @@
 #include "coorddb.h"
 #include "entrance.h"
 #include "error.h"
+#include "entrance_count.h"
 #include "layout.h"
 #include "state.h"
 
@@ -72,17 +73,8 @@ void coord_entrance_cache_door(coord_entrance_cache *c, const char *device,
 size_t coord_entrance_cache_doors(coord_entrance_cache *c, const char *name,
                                   char (*ids)[USHER_DEVICE_SIZE], size_t max);
 
-/* Each entrance's counts over st (the caller holds it still):
- *   admitted  tickets checked in whose last entry was by one of its doors
- *             (inside now or gone out since)
- *   expected  tickets not revoked that it admits (entrance_admits: a ticket
- *             that several entrances admit counts in each of them)
- *   inside    tickets inside now whose last entry was by one of its doors
- * A check-in counts at the entrance its door belongs to now (the check-in
- * rows keep the entrance as it was when it scanned: the checkins export). */
-typedef struct entrance_count {
-    int64_t admitted, expected, inside;
-} entrance_count;
+/* Each entrance's counts over st (entrance_count_all; the caller holds st
+ * still), with the entrances they are of into *set. */
 void coord_entrance_cache_counts(coord_entrance_cache *c, const state *st, entrance_set *set,
                                  entrance_count counts[ENTRANCE_MAX]);
 

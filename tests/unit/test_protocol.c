@@ -608,7 +608,7 @@ static void response_round_trips(void **state)
                        0,
                        "L00ff",
                        false,
-                       {{{{0}, {{0}}, 0, {{0}}, 0}}, 0, ""}};
+                       {{{{0}, {{0}}, 0, {{0}}, 0, {{0}}, 0}}, 0, ""}};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -638,8 +638,9 @@ static void response_round_trips(void **state)
     assert_null(back.changes);
     proto_sync_response_release(NULL);
 
-    sync_response empty = {NULL,  0,   NULL, 0,  0,     false,
-                           false, {0}, 0,    "", false, {{{{0}, {{0}}, 0, {{0}}, 0}}, 0, ""}};
+    sync_response empty = {NULL, 0,     NULL,  0,
+                           0,    false, false, {0},
+                           0,    "",    false, {{{{0}, {{0}}, 0, {{0}}, 0, {{0}}, 0}}, 0, ""}};
     text = proto_sync_response_encode(&empty);
     assert_string_equal(text, "{\"cursor\":0,\"more\":false,\"verdicts\":[],\"changes\":[]}");
     free(text);
@@ -1211,12 +1212,15 @@ static void entrances_round_trip(void **state)
     text_copy(s->all[1].sections[0], sizeof s->all[1].sections[0], "T01");
     text_copy(s->all[1].sections[1], sizeof s->all[1].sections[1], "T02");
     s->all[1].nsections = 2;
+    text_copy(s->all[1].doors[0], sizeof s->all[1].doors[0], "door-1");
+    s->all[1].ndoors = 1;
     text_copy(s->all[2].name, sizeof s->all[2].name, "Everyone");
     s->n = 3;
     char *text = proto_sync_response_encode(r);
     assert_non_null(text);
     assert_non_null(strstr(text, "\"entrances\":{\"all\":[{\"name\":\"Südeingang\",\"classes\":"
-                                 "[\"VIP\"]},{\"name\":\"B\",\"sections\":[\"T01\",\"T02\"]},"
+                                 "[\"VIP\"]},{\"name\":\"B\",\"sections\":[\"T01\",\"T02\"],"
+                                 "\"doors\":[\"door-1\"]},"
                                  "{\"name\":\"Everyone\"}],\"door\":\"Südeingang\"}"));
     usher_errmsg em = {{0}};
     assert_int_equal(proto_sync_response_decode(text, strlen(text), back, &em), USHER_OK);
@@ -1284,7 +1288,7 @@ static void response_verdict_limit(void **state)
         vs[i].status = VERDICT_ACCEPTED;
     }
     sync_response r = {vs,    n,   NULL, 0,  1,     false,
-                       false, {0}, 0,    "", false, {{{{0}, {{0}}, 0, {{0}}, 0}}, 0, ""}};
+                       false, {0}, 0,    "", false, {{{{0}, {{0}}, 0, {{0}}, 0, {{0}}, 0}}, 0, ""}};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -1511,9 +1515,18 @@ static void random_bodies_round_trip(void **state)
         }
         sync_request rq = {{0}, (int64_t)(rnd(&seed) >> 1), ops, n, 0};
         rnd_ident(&seed, rq.device, sizeof rq.device, true);
-        sync_response rs = {
-            vs,  n, cs, n,     (int64_t)(rnd(&seed) >> 1),          rnd_bool(&seed), false,
-            {0}, 0, "", false, {{{{0}, {{0}}, 0, {{0}}, 0}}, 0, ""}};
+        sync_response rs = {vs,
+                            n,
+                            cs,
+                            n,
+                            (int64_t)(rnd(&seed) >> 1),
+                            rnd_bool(&seed),
+                            false,
+                            {0},
+                            0,
+                            "",
+                            false,
+                            {{{{0}, {{0}}, 0, {{0}}, 0, {{0}}, 0}}, 0, ""}};
 
         char *text = proto_sync_request_encode(&rq);
         sync_request rq2;

@@ -36,7 +36,7 @@ static char *answer_for(const usher_op *ops, size_t n)
         vs[i].status = VERDICT_ACCEPTED;
     }
     sync_response r = {vs,    n,   NULL, 0,  7,     false,
-                       false, {0}, 0,    "", false, {{{{0}, {{0}}, 0, {{0}}, 0}}, 0, ""}};
+                       false, {0}, 0,    "", false, {{{{0}, {{0}}, 0, {{0}}, 0, {{0}}, 0}}, 0, ""}};
     char *text = proto_sync_response_encode(&r);
     free(vs);
     assert_non_null(text);
