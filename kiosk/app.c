@@ -30,8 +30,11 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
                           "%s: no such journal (start usher-syncd with --db %s first: it "
                           "creates the journal)",
                           db, db);
-    if (!(a->db = strdup(db)))
+    if (!(a->db = strdup(db)) || !(a->entrances = calloc(1, sizeof *a->entrances))) {
+        free(a->db);
+        a->db = NULL;
         return usher_fail(em, USHER_NOMEM, "out of memory");
+    }
     usher_errmsg full = {{0}};
     usher_err err = journal_open(db, &a->j, &full);
     if (err == USHER_FULL) {
@@ -42,7 +45,9 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
         if (em)
             *em = full;
         free(a->db);
+        free(a->entrances);
         a->db = NULL;
+        a->entrances = NULL;
         return err;
     } else {
         journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
@@ -92,6 +97,7 @@ void kapp_close(kapp *a)
     }
     free(a->unsaved);
     free(a->db);
+    free(a->entrances);
     state_free(a->view);
     layout_free(a->l);
     journal_free(a->j);
@@ -174,6 +180,12 @@ static bool refresh(kapp *a, int64_t now, bool force, bool reread_view)
     int lease_size;
     if (journal_get_policy(a->j, &w.policy, &lease_size, &em))
         w.policy = JOURNAL_POLICY_OPTIMISTIC;
+    /* The entrances (and this door's) as usher-syncd last stored them. */
+    if (others && journal_entrances(a->j, a->entrances, &em)) {
+        note_error(a, "reading the entrances", &em);
+        return false;
+    }
+    w.entrances = a->entrances;
     /* The identity comes last at bootstrap: no device yet = not ready. The
      * coordinator's new layout moves the stamp (usher-syncd rebuilt the
      * replica over it): read it again, and the map is fitted to it again. The

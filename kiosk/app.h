@@ -55,6 +55,7 @@ typedef struct kapp {
     bool view_stale;    /* the view may not be the journal's: read it in full next time */
     int64_t view_reads; /* full reads of the seat view (journal_load_view) so far */
     kapp_printer printer;
+    entrance_set *entrances; /* as the journal holds them (malloc'd; w.entrances points here) */
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and

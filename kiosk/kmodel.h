@@ -80,6 +80,9 @@ typedef struct kworld {
      * can be saved). With st.storage_full (usher-syncd found the disk full)
      * the kiosk shows "cannot save" instead of taking the next guest. */
     bool storage_full;
+    /* The entrances and this door's own (entrance.h); NULL or none defined:
+     * every ticket is at the right entrance. */
+    const entrance_set *entrances;
 } kworld;
 
 /* How a seat looks to the guest at the kiosk (colour and legend). */
@@ -176,6 +179,11 @@ typedef struct kverdict {
     char op_id[USHER_OPID_SIZE]; /* the checkin (or checkout) op recording it, "" = none */
     bool saved;                  /* nothing to record, or its op is durable */
     bool checkout;               /* exit mode: GOODBYE, the op is a checkout */
+    /* WRONG ENTRANCE (amber, not recorded): "Entrance B, please" in the
+     * verdict's language, the entrances that admit the ticket named; staff
+     * may admit it here behind the PIN ("override") */
+    bool wrong_entrance;
+    char go_to[160];
 } kverdict;
 
 typedef struct kmodel {
@@ -218,6 +226,8 @@ typedef struct kmodel {
     /* staff */
     char pin[16];
     kscreen pin_back; /* where PIN / maintenance return to */
+    /* a wrong-entrance ticket staff chose to admit here: the PIN first */
+    char override_code[USHER_CODE_SIZE];
     /* staff search at a door (behind the PIN): the query and what it finds */
     char find[64];
     char find_hits[KFIND_MAX][USHER_CODE_SIZE];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "entrance_count.h"
 #include "ktime.h"
 #include "ktr.h"
 #include "text.h"
@@ -891,9 +892,15 @@ static void counts(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, k
     const klayout *L = &ui_L;
     state_stats st;
     state_get_stats(w->view, now, &st);
-    textf(f, R(L->gap, L->h - L->gap - LINE(FONT_M), L->w - 2 * L->gap, LINE(FONT_M)), FONT_M, 0, c,
-          _("Checked in %d of %d, inside now %d   (admitted here: %d)"), st.checked_in, st.tickets,
-          st.inside, m->admitted);
+    krect line = R(L->gap, L->h - L->gap - LINE(FONT_M), L->w - 2 * L->gap, LINE(FONT_M));
+    const entrance *e = w->entrances ? entrance_find(w->entrances, w->entrances->mine) : NULL;
+    if (e) /* the door's entrance first: its people inside, then everyone's */
+        textf(f, line, FONT_M, 0, c,
+              _("Entrance %s: %lld in \u00b7 all: %d in, %d of %d checked in"), e->name,
+              (long long)entrance_count_inside(e, w->view), st.inside, st.checked_in, st.tickets);
+    else
+        textf(f, line, FONT_M, 0, c, _("Checked in %d of %d, inside now %d   (admitted here: %d)"),
+              st.checked_in, st.tickets, st.inside, m->admitted);
 }
 
 static void door_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -940,8 +947,14 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
               _("ATTENTION: special care for this guest"));
         y += LINE(FONT_L) + g;
     }
+    if (v->wrong_entrance) { /* the guest reads where to go; staff read the title */
+        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", _(v->title));
+        y += LINE(FONT_L);
+    }
     textf(f, R(g, y, tw, LINE(FONT_XL)), FONT_XL, 0, fg, "%s",
-          v->saved ? _(v->title) : _("NOT RECORDED \u2013 tell staff"));
+          !v->saved     ? _("NOT RECORDED \u2013 tell staff")
+          : v->go_to[0] ? v->go_to
+                        : _(v->title));
     y += LINE(FONT_XL) + g;
     if (v->name[0]) {
         textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", v->name);
@@ -983,6 +996,11 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     y += dh;
     if (v->code[0] && y + LINE(FONT_S) <= bottom)
         textf(f, R(g, y, tw, LINE(FONT_S)), FONT_S, 0, fg, "%s", v->code);
+    if (v->wrong_entrance) { /* staff only: the PIN follows */
+        float bh = L->target, bw = W * 0.4f;
+        button(f, "override", R(W - g - bw, H - 2 * g - LINE(FONT_M) - bh, bw, bh),
+               _("Admit here (staff)"), true, BTN, FONT_M);
+    }
     counts(m, w, now, f, fg);
 }
 

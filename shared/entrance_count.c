@@ -44,3 +44,19 @@ void entrance_count_all(const entrance_set *s, const state *st, entrance_count o
         out[last].inside += t->checked_out_at == 0;
     }
 }
+
+int64_t entrance_count_inside(const entrance *e, const state *st)
+{
+    int64_t n = 0;
+    for (int i = 0; i < state_ticket_count(st); i++) {
+        const ticket_state *t = state_ticket(st, i);
+        if (t->revoked || !t->checked_in_at || t->checked_out_at || !t->checkin_device[0])
+            continue;
+        for (size_t d = 0; d < e->ndoors; d++)
+            if (!strcmp(e->doors[d], t->checkin_device)) {
+                n++;
+                break;
+            }
+    }
+    return n;
+}

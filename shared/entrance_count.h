@@ -23,4 +23,8 @@ typedef struct entrance_count {
 
 void entrance_count_all(const entrance_set *s, const state *st, entrance_count out[ENTRANCE_MAX]);
 
+/* The tickets inside now whose last entry was by one of e's doors (the
+ * `inside` of entrance_count_all for one entrance, without the rest). */
+int64_t entrance_count_inside(const entrance *e, const state *st);
+
 #endif
