@@ -388,10 +388,10 @@ static bool door_wrong_entrance(kmodel *m, const kworld *w, const char *code, co
     verdict_note(m, t);
     snprintf(m->verdict.go_to, sizeof m->verdict.go_to, ktr_in(m->lang, "Entrance %s, please"),
              names);
-    snprintf(m->verdict.detail, sizeof m->verdict.detail,
-             ktr_in(m->lang, "Not admitted: this is entrance %s. Staff may admit the guest here "
-                             "(Admit here, then the staff PIN)"),
-             w->entrances->mine);
+    text_copy(
+        m->verdict.detail, sizeof m->verdict.detail,
+        ktr_in(m->lang,
+               "Not admitted here. Staff may admit the guest: Admit here, then the staff PIN"));
     return true;
 }
 
