@@ -709,8 +709,14 @@ static usher_err read_devices(coorddb *db, void *arg)
 
 static json_t *scan_json(const coord_checkin *c, bool revoked)
 {
-    return json_pack("{s:s, s:s, s:o, s:b, s:b}", "ticket", c->ticket, "device", c->device, "at",
-                     time_or_null(c->at), "duplicate", c->duplicate, "revoked", revoked);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:b, s:b}", "ticket", c->ticket, "device", c->device,
+                          "at", time_or_null(c->at), "duplicate", c->duplicate, "revoked", revoked);
+    /* The door's entrance and a staff override: only when there was one. */
+    if (o && c->entrance[0])
+        json_object_set_new(o, "entrance", json_string(c->entrance));
+    if (o && c->override[0])
+        json_object_set_new(o, "override", json_string(c->override));
+    return o;
 }
 
 /* Every scan at a door: the check-ins (duplicates included) and the refused

@@ -16,7 +16,8 @@ usher-syncd, the real headless door kiosk (tests/integration/README.md).
 
 import csv
 import json
-import os
+import shutil
+import subprocess
 import sys
 
 import usher_it as it
@@ -140,10 +141,18 @@ shot counts
                  'usher_entrance_expected{entrance="%s"} 1' % LONG,
                  "# TYPE usher_entrance_admitted gauge"):
         check(line in metrics, "/metrics has %r" % line)
+    promtool = shutil.which("promtool")
+    if promtool:  # Debian's prometheus package (scripts/deps test); limits.metrics_promtool says so
+        p = subprocess.run([promtool, "check", "metrics"], input=metrics.encode(), capture_output=True,
+                           timeout=slow(30))
+        eq((p.returncode, p.stdout + p.stderr), (0, b""), "promtool check metrics with entrances")
     rows = list(csv.DictReader(env.tool([it.COORD, "export", "--db", env.db, "checkins"]).splitlines()))
     got = [(r["ticket_number"], r["entrance"], r["override"]) for r in rows]
     eq(got, [("GALA-0001", "Main", ""), ("VIP-0001", "Main", "entrance")],
        "the checkins export names the entrance and the override")
+    scans = it.get_list(coord.port, "/v1/checkins", env.tokens["admin"], "checkins")
+    eq([(c["ticket"], c.get("entrance"), c.get("override")) for c in scans],
+       [("GALA-0001", "Main", None), ("VIP-0001", "Main", "entrance")], "/v1/checkins too")
 
 
 def test_entrance_screens(env):
@@ -156,6 +165,7 @@ def test_entrance_screens(env):
         eq(api(coord, env, "POST", "/v1/entrances", body)[0], 200, "POST %r" % body)
     eq(api(coord, env, "PUT", "/v1/devices/door-1", {"entrance": LONG})[0], 200, "PUT door-1")
     door_knows(door, LONG)
+    coord.stop()  # the door decides from its own copy
     for size in ("800x480", "480x800"):
         k = door_run(env, door.db, "screens-" + size, """
 expect screen door
