@@ -418,18 +418,35 @@ usher_err coord_entrance_cache_load(coord_entrance_cache *c, coorddb *db, usher_
     return err;
 }
 
+/* A device the cache did not know (added while serving: `device add` writes
+ * beside serve): it learns it with the entrance its token's row gives, into
+ * the entrance's doors too (mu held). */
+static void learn_door(coord_entrance_cache *c, const char *device, const char *name)
+{
+    door_entrance *v = realloc(c->doors, (c->ndoors + 1) * sizeof *v);
+    if (!v)
+        return; /* asked again next time */
+    c->doors = v;
+    text_copy(v[c->ndoors].id, sizeof v[c->ndoors].id, device);
+    text_copy(v[c->ndoors].entrance, sizeof v[c->ndoors].entrance, name);
+    c->ndoors++;
+    entrance *e = (entrance *)entrance_find(&c->set, name);
+    if (e && e->ndoors < ENTRANCE_MAX_DOORS)
+        text_copy(e->doors[e->ndoors++], USHER_DEVICE_SIZE, device);
+}
+
 void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const char *fallback,
                               entrance_set *out)
 {
     pthread_mutex_lock(&c->mu);
-    *out = c->set;
-    const char *mine = fallback ? fallback : "";
-    for (size_t i = 0; i < c->ndoors; i++)
-        if (!strcmp(c->doors[i].id, device)) {
+    const char *mine = NULL;
+    for (size_t i = 0; i < c->ndoors && !mine; i++)
+        if (!strcmp(c->doors[i].id, device))
             mine = c->doors[i].entrance;
-            break;
-        }
-    text_copy(out->mine, sizeof out->mine, mine);
+    if (!mine && fallback && fallback[0] && text_is_ident(device, USHER_DEVICE_SIZE - 1))
+        learn_door(c, device, fallback);
+    *out = c->set;
+    text_copy(out->mine, sizeof out->mine, mine ? mine : fallback ? fallback : "");
     pthread_mutex_unlock(&c->mu);
 }
 

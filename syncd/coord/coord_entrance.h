@@ -60,7 +60,8 @@ usher_err coord_entrance_cache_load(coord_entrance_cache *c, coorddb *db,
 
 /* The entrances, with out->mine = device's entrance: the cache's word for a
  * device it knows, else `fallback` (the device's row as its token was last
- * checked: a door added while serving). */
+ * checked: a door added while serving), which the cache then keeps (the
+ * entrance lists the door, its check-ins count there). */
 void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const char *fallback,
                               entrance_set *out);
 

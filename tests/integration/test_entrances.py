@@ -239,6 +239,14 @@ def test_entrance_admin(env):
     # Serving: the commands that write say how to do it live instead.
     e = err_of(["entrance", "add", "Late"])
     check("POST /v1/entrances" in e, "entrance add under serve: %r" % e)
+    # A door added while serving (device add writes beside serve) is told its
+    # entrance from its token's row.
+    tok = env.tool([C, "device", "add", "--db", env.db, "--name", "door-9", "--role", "door",
+                    "--entrance", "Main"]).strip()
+    snap = json.loads(http_call(coord.port, "GET", "/v1/snapshot", tok)[2].decode())
+    eq(snap["entrances"]["door"], "Main", "a door added while serving knows its entrance")
+    eq([e["name"] for e in snap["entrances"]["all"]], ["Main", "North"], "and the entrances")
+    eq(entrances(coord, env)["Main"]["doors"], ["door-9"], "the coordinator counts it at Main")
     before = entrances(coord, env)
     for method, path, body, status, needle in (
             ("POST", "/v1/entrances", b"{bad json", 400, "an entrance is a JSON body"),
@@ -263,7 +271,7 @@ def test_entrance_admin(env):
     eq(sorted(entrances(coord, env)), ["Main", "Süd"], "entrances now")
     coord.stop()
     listing = env.tool([C, "entrance", "list", "--db", env.db])
-    eq(listing.splitlines()[1:], ["Main,Regular,,", "Süd,,T04,"], "kept by the store")
+    eq(listing.splitlines()[1:], ["Main,Regular,,door-9", "Süd,,T04,"], "kept by the store")
     out = env.tool([C, "entrance", "remove", "--db", env.db, "SUD"])
     check("removed" in out, "remove by another spelling: %r" % out)
 

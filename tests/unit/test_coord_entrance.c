@@ -164,8 +164,12 @@ static void doors_and_removal(void **ctx)
     assert_string_equal(s->mine, "Main");
     assert_int_equal(s->all[0].ndoors, 1);
     assert_string_equal(s->all[0].doors[0], "door-1");
-    coord_entrance_cache_get(c, "door-9", "Late", s); /* unknown: its token's word */
-    assert_string_equal(s->mine, "Late");
+    coord_entrance_cache_get(c, "door-9", "Main", s); /* unknown: its token's word, kept */
+    assert_string_equal(s->mine, "Main");
+    coord_entrance_cache_get(c, "door-9", "", s);
+    assert_string_equal(s->mine, "Main");
+    assert_int_equal(s->all[0].ndoors, 2);
+    assert_string_equal(s->all[0].doors[1], "door-9");
 
     assert_int_equal(coord_entrance_remove(f->db, "MAIN", &em), USHER_CONFLICT);
     assert_non_null(strstr(em.text, "still has door door-1"));
