@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "entrance_count.h"
 #include "qrsig.h"
 #include "text.h"
 #include "zone.h"
@@ -227,9 +228,20 @@ static bool refresh(kapp *a, int64_t now, bool force, bool reread_view)
     return true;
 }
 
+/* The door's entrance's count line, once per change of the view. */
+static void count_entrance(kapp *a)
+{
+    const entrance *e = entrance_find(a->entrances, a->entrances->mine);
+    a->w.entrance_inside_known = e && a->view;
+    a->w.entrance_inside = a->w.entrance_inside_known ? entrance_count_inside(e, a->view) : 0;
+}
+
 bool kapp_refresh(kapp *a, int64_t now, bool force)
 {
-    return refresh(a, now, force, true);
+    bool changed = refresh(a, now, force, true);
+    if (changed)
+        count_entrance(a);
+    return changed;
 }
 
 /* Appends ops in one transaction, and applies them to the view as a full
@@ -243,9 +255,11 @@ static usher_err save_ops(kapp *a, const usher_op *ops, int n, int64_t now, ushe
     if (!a->j)
         return usher_fail(em, USHER_FULL, "storage full: the journal cannot be opened");
     usher_err err = journal_append_all(a->j, ops, (size_t)n, em);
-    if (!err && a->view)
+    if (!err && a->view) {
         for (int i = 0; i < n; i++)
             journal_view_apply(a->view, &ops[i], now);
+        count_entrance(a);
+    }
     if (err != USHER_EXISTS)
         return err;
     a->view_stale = true;

@@ -910,8 +910,11 @@ static void counts(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, k
     const entrance *e = door_entrance(w);
     if (e) /* the door's entrance first: its people inside, then everyone's */
     {
-        ui_item *it = textf(f, line, FONT_M, 0, c, _("Entrance %s: %lld in \u00b7 all: %d"),
-                            e->name, (long long)entrance_count_inside(e, w->view), st.inside);
+        ui_item *it =
+            textf(f, line, FONT_M, 0, c, _("Entrance %s: %lld in \u00b7 all: %d"), e->name,
+                  (long long)(w->entrance_inside_known ? w->entrance_inside
+                                                       : entrance_count_inside(e, w->view)),
+                  st.inside);
         if (it)
             it->wrap = h > LINE(FONT_M);
     } else
