@@ -1268,10 +1268,14 @@
    * Remove button; the devices table offers them for each door. */
   function renderEntrances(list) {
     var names = list.map(function (e) { return e.name; });
-    if (JSON.stringify(names) !== JSON.stringify(S.entranceNames || [])) {
+    var doors = JSON.stringify(list.map(function (e) { return [e.name, e.doors || []]; }));
+    if (doors !== S.entranceDoors) {
+      /* new entrances to choose from, or a door moved (here or elsewhere) */
+      S.entranceDoors = doors;
       S.entranceNames = names;
-      S.devicesSig = ''; /* the doors' choices changed */
+      S.devicesSig = '';
       if (S.lastDevices) renderDevices(S.lastDevices);
+      refreshDevices();
     }
     var sig = JSON.stringify(list);
     if (sig === S.entrancesSig) return;
@@ -1280,22 +1284,20 @@
     clear(body);
     list.forEach(function (e) {
       var tr = h('tr', { 'data-entrance': e.name });
-      var th = h('th', { scope: 'row' });
+      var th = h('th', { scope: 'row', 'class': 'ent-head' });
       th.appendChild(h('div', { 'class': 'ent-name' }, e.name));
       var rule = [];
       rule.push((e.classes && e.classes.length) ? 'classes ' + e.classes.join(', ') : 'every class');
       if (e.sections && e.sections.length) rule.push('sections ' + e.sections.join(', '));
       rule.push((e.doors && e.doors.length) ? 'doors ' + e.doors.join(', ') : 'no door yet');
       th.appendChild(h('span', { 'class': 'rule' }, rule.join(' · ')));
+      var rm = h('button', { type: 'button', 'class': 'linkish small', title: 'Remove this entrance' }, 'Remove');
+      rm.addEventListener('click', function () { removeEntrance(e.name, rm); });
+      th.appendChild(rm);
       tr.appendChild(th);
       [['admitted', e.admitted], ['expected', e.expected], ['inside', e.inside]].forEach(function (c) {
         tr.appendChild(h('td', { 'class': 'num ent-' + c[0] }, num(c[1]).toLocaleString()));
       });
-      var td = h('td');
-      var rm = h('button', { type: 'button', 'class': 'btn small', title: 'Remove this entrance' }, 'Remove');
-      rm.addEventListener('click', function () { removeEntrance(e.name, rm); });
-      td.appendChild(rm);
-      tr.appendChild(td);
       body.appendChild(tr);
     });
     $('entrances-wrap').hidden = list.length === 0;
@@ -1336,7 +1338,7 @@
     var opts = [''].concat(S.entranceNames || []);
     if (d.entrance && opts.indexOf(d.entrance) < 0) opts.push(d.entrance);
     opts.forEach(function (n) {
-      var o = h('option', { value: n }, n || 'none (every ticket)');
+      var o = h('option', { value: n }, n || 'none');
       if (n === (d.entrance || '')) o.selected = true;
       sel.appendChild(o);
     });

@@ -746,10 +746,6 @@ def run_browser_tests(description, namespace, binaries):
     return it.run(description, tests, binaries=binaries, env_factory=Env)
 
 
-def main():
-    return run_browser_tests("the organisers' dashboard in headless Chromium", globals(), ("coord",))
-
-
 def test_entrances(env):
     """The Entrances panel: an entrance added on the dashboard's form (a bad
     one refused with the coordinator's sentence, nothing added), the door put
@@ -803,6 +799,10 @@ def test_entrances(env):
     page.wait("%s === '0' && %s === '1'" % (cell("Main", "inside"), cell("Main", "admitted")), slow(10),
               "inside back to 0 once the guest left, admitted stays", show=cell("Main", "inside"))
     no_page_problems(page)
+
+
+def main():
+    return run_browser_tests("the organisers' dashboard in headless Chromium", globals(), ("coord",))
 
 
 if __name__ == "__main__":
