@@ -924,6 +924,8 @@ static usher_err upsert_into(journal *j, const change *c, bool staging, usher_er
         if ((err = jstmt(j, staging ? J_STAGE_TICKET_UPSERT : J_TICKET_UPSERT, &st, em)))
             return err;
         rc = store__bind_ticket(st, 1, &c->ticket);
+    } else if (c->type == CHANGE_ENTRANCES) {
+        return USHER_OK; /* the sync answer's entrances are stored beside (journal_set_entrances) */
     } else if (c->type == CHANGE_LAYOUT) {
         return usher_fail(em, USHER_INVAL,
                           "change %lld: a new layout is not an upsert: the replica is built "

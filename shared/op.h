@@ -179,9 +179,11 @@ verdict_status verdict_effective(const verdict *v);
 
 typedef enum {
     CHANGE_NONE = 0,
-    CHANGE_SEAT = 1,   /* seat_id's new seat_state */
-    CHANGE_TICKET = 2, /* ticket.code's new ticket_state */
-    CHANGE_LAYOUT = 3, /* the venue's layout was replaced: its new version */
+    CHANGE_SEAT = 1,      /* seat_id's new seat_state */
+    CHANGE_TICKET = 2,    /* ticket.code's new ticket_state */
+    CHANGE_LAYOUT = 3,    /* the venue's layout was replaced: its new version */
+    CHANGE_ENTRANCES = 4, /* the entrances (or a door's) changed: every sync answer carries
+                             them whole, this only says "sync now" */
 } change_type;
 
 /* One entry of the coordinator's change log: the whole new state of one seat or

@@ -39,6 +39,9 @@
  *             "checkout_device"?: id (checked out: the guest left, 0/absent = not out)}
  *            {"seq": int >= 0, "type": "layout", "version": int >= 2}: the venue's
  *             layout was replaced; a device takes GET /v1/snapshot again
+ *            {"seq": int >= 0, "type": "entrances"}: the entrances or a door's
+ *             entrance changed (the sync answer's "entrances" has them: a
+ *             device need only sync)
  *            (text: UTF-8 without control characters, name <= 256 bytes,
  *             class <= 16; either may be "")
  *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan|scan_refused|
@@ -519,8 +522,10 @@ usher_err proto_change_decode(const json_t *j, const char *where, change *out, u
             c.type = CHANGE_LAYOUT;
             err =
                 read_fields(layout_change_fields, NFIELDS(layout_change_fields), where, j, &c, em);
+        } else if (!strcmp(name, "entrances")) {
+            c.type = CHANGE_ENTRANCES;
         } else {
-            err = unknown_name(em, where, "type", name, " seat ticket layout");
+            err = unknown_name(em, where, "type", name, " seat ticket layout entrances");
         }
     }
     if (!err)
@@ -935,6 +940,8 @@ json_t *proto_change_encode(const change *c)
     else if (ok && c->type == CHANGE_LAYOUT)
         ok = put(obj, "type", json_string("layout")) &&
              write_fields(obj, layout_change_fields, NFIELDS(layout_change_fields), c);
+    else if (ok && c->type == CHANGE_ENTRANCES)
+        ok = put(obj, "type", json_string("entrances"));
     else
         ok = false; /* CHANGE_NONE has no wire form */
     return finish(obj, ok);

@@ -157,12 +157,37 @@ static usher_err run_job(coorddb *db, void *arg)
     return err;
 }
 
+/* A coorddb_admin_fn: one CHANGE_ENTRANCES, the state untouched. */
+static usher_err entrances_mark(state *st, void *arg, change **out, size_t *n, usher_errmsg *em)
+{
+    (void)st;
+    (void)arg;
+    change *c = calloc(1, sizeof *c);
+    if (!c)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    c->type = CHANGE_ENTRANCES;
+    *out = c;
+    *n = 1;
+    return USHER_OK;
+}
+
+/* Every device hears at once that the entrances changed: a mark in the
+ * change log (and the event stream), after which it syncs and the answer
+ * carries them. Without it a device still learns them at its next poll. */
+static void tell_devices(http_request *req)
+{
+    usher_errmsg em = {{0}};
+    if (engine_admin_change(req->e, entrances_mark, NULL, NULL, 0, NULL, NULL, &em) != USHER_OK)
+        fprintf(stderr, "usher-coord: entrances saved; devices learn them at their next sync: %s\n",
+                em.text);
+}
+
 static void finish_job(http_request *req, engine_req *er, http_reply *r)
 {
     entrance_job *j = er->db_arg;
-    (void)req;
     switch (er->err) {
     case USHER_OK:
+        tell_devices(req);
         http_json(r, 200, json_pack("{s:b}", "ok", 1));
         break;
     case USHER_INVAL:

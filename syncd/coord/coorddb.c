@@ -737,7 +737,8 @@ static usher_err write_change(coorddb *db, const change *c, int64_t seq, const c
     static const seat_state no_seat;
     static const ticket_state no_ticket;
     bool is_seat = c->type == CHANGE_SEAT, is_layout = c->type == CHANGE_LAYOUT;
-    if (!is_seat && !is_layout && c->type != CHANGE_TICKET)
+    bool is_entrances = c->type == CHANGE_ENTRANCES;
+    if (!is_seat && !is_layout && !is_entrances && c->type != CHANGE_TICKET)
         return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHANGE_INSERT, &st, em);
@@ -745,22 +746,24 @@ static usher_err write_change(coorddb *db, const change *c, int64_t seq, const c
         return err;
     int rc = sqlite3_bind_int64(st, 1, seq);
     rc |= sqlite3_bind_text(st, 2,
-                            is_seat     ? "seat"
-                            : is_layout ? "layout"
-                                        : "ticket",
+                            is_seat        ? "seat"
+                            : is_layout    ? "layout"
+                            : is_entrances ? "entrances"
+                                           : "ticket",
                             -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 3, now);
     rc |= sqlite3_bind_text(st, 4, op_id ? op_id : "", -1, SQLITE_STATIC);
     rc |= sqlite3_bind_text(st, 5, is_seat ? c->seat_id : "", -1, SQLITE_STATIC);
     rc |= store__bind_seat(st, 6, is_seat ? &c->seat : &no_seat);
     rc |= store__bind_ticket(st, 6 + STORE_SEAT_COLUMNS,
-                             is_seat || is_layout ? &no_ticket : &c->ticket);
+                             is_seat || is_layout || is_entrances ? &no_ticket : &c->ticket);
     rc |= sqlite3_bind_int64(st, 6 + STORE_SEAT_COLUMNS + STORE_TICKET_COLUMNS,
                              is_layout ? c->layout_version : 0);
     if ((err = step_done(db, st, rc, "coordinator database: logging a change", em)))
         return err;
-    if (is_layout)
-        return USHER_OK; /* the seats' rows are written by coorddb_set_layout */
+    if (is_layout || is_entrances)
+        return USHER_OK; /* the seats' rows are written by coorddb_set_layout; an entrance
+                            change is only a mark (coord_entrance.c wrote the rows) */
     if (is_seat) {
         if ((err = cstmt(db, C_SEAT_UPDATE, &st, em)))
             return err;
@@ -1474,6 +1477,8 @@ static void read_change(sqlite3_stmt *st, change *c)
         c->type = CHANGE_SEAT;
         store__column_text(st, 2, c->seat_id, sizeof c->seat_id);
         store__read_seat(st, 3, &c->seat);
+    } else if (type && !strcmp(type, "entrances")) {
+        c->type = CHANGE_ENTRANCES;
     } else if (type && !strcmp(type, "layout")) {
         c->type = CHANGE_LAYOUT;
         c->layout_version = sqlite3_column_int64(st, 3 + STORE_SEAT_COLUMNS + STORE_TICKET_COLUMNS);

@@ -191,7 +191,11 @@ static const char *const pg_migrations[] = {
     ");\n"
     "ALTER TABLE devices ADD COLUMN entrance TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
     "ALTER TABLE checkins ADD COLUMN entrance TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
-    "ALTER TABLE checkins ADD COLUMN override TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n",
+    "ALTER TABLE checkins ADD COLUMN override TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    /* ...and an 'entrances' change in the log: a mark that tells devices to sync. */
+    "ALTER TABLE changes DROP CONSTRAINT changes_type_check;\n"
+    "ALTER TABLE changes ADD CONSTRAINT changes_type_check "
+    "CHECK (type IN ('seat', 'ticket', 'entrances'));\n",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -1570,15 +1574,15 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
 {
     static const seat_state no_seat;
     static const ticket_state no_ticket;
-    bool is_seat = c->type == CHANGE_SEAT;
-    if (!is_seat && c->type != CHANGE_TICKET)
+    bool is_seat = c->type == CHANGE_SEAT, is_entrances = c->type == CHANGE_ENTRANCES;
+    if (!is_seat && !is_entrances && c->type != CHANGE_TICKET)
         return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
     batch *b = &db->rows;
     colset *cs = &b->changes;
     const seat_state *st = is_seat ? &c->seat : &no_seat;
-    const ticket_state *t = is_seat ? &no_ticket : &c->ticket;
+    const ticket_state *t = is_seat || is_entrances ? &no_ticket : &c->ticket;
     pgarray_i64(&cs->col[0], seq);
-    pgarray_text(&cs->col[1], is_seat ? "seat" : "ticket");
+    pgarray_text(&cs->col[1], is_seat ? "seat" : is_entrances ? "entrances" : "ticket");
     pgarray_i64(&cs->col[2], now);
     pgarray_text(&cs->col[3], op_id ? op_id : "");
     pgarray_text(&cs->col[4], is_seat ? c->seat_id : "");
@@ -1602,6 +1606,8 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
     pgarray_text(&cs->col[22], t->checkout_device);
     cs->rows++;
     b->now = now;
+    if (is_entrances) /* only a mark: coord_entrance.c wrote the rows */
+        return b->nomem ? usher_fail(em, USHER_NOMEM, "out of memory writing") : USHER_OK;
     if (is_seat) {
         b->seats = grow(b->seats, &b->seats_cap, b->nseats, sizeof *b->seats, &b->nomem);
         if (b->nseats < b->seats_cap) {
@@ -2205,6 +2211,8 @@ static usher_err changes_since_body(coorddb_impl *db, int64_t cursor, size_t max
             c->type = CHANGE_SEAT;
             col_text(r, row, 2, c->seat_id, sizeof c->seat_id);
             read_seat(r, row, 3, &c->seat);
+        } else if (!strcmp(col(r, row, 1), "entrances")) {
+            c->type = CHANGE_ENTRANCES;
         } else {
             c->type = CHANGE_TICKET;
             read_ticket(r, row, 9, &c->ticket);

@@ -1255,6 +1255,16 @@ static void entrances_round_trip(void **state)
         free(body);
     }
 
+    /* The entrances' mark in the change log: type and seq only. */
+    change mark = {.seq = 42, .type = CHANGE_ENTRANCES}, mark_back;
+    json_t *mj = proto_change_encode(&mark);
+    char *mtext = json_dumps(mj, JSON_COMPACT);
+    assert_string_equal(mtext, "{\"seq\":42,\"type\":\"entrances\"}");
+    assert_int_equal(proto_change_decode(mj, "changes[0]", &mark_back, &em), USHER_OK);
+    assert_memory_equal(&mark, &mark_back, sizeof mark);
+    free(mtext);
+    json_decref(mj);
+
     /* A checkin's entrance and override travel with the op. */
     usher_op op, op_back;
     op_init(&op, OP_CHECKIN, "door-1", AT);
