@@ -11,7 +11,8 @@ bool entrance_name_ok(const char *name)
 {
     size_t len = name ? strlen(name) : 0;
     return len >= 1 && len <= ENTRANCE_NAME_MAX && text_utf8_valid(name, len) &&
-           text_printable(name) && name[0] != ' ' && name[len - 1] != ' ' && !strchr(name, ',');
+           text_printable(name) && name[0] != ' ' && name[len - 1] != ' ' && !strchr(name, ',') &&
+           !strchr(name, '/');
 }
 
 bool entrance_same_name(const char *a, const char *b)
@@ -108,7 +109,7 @@ usher_err entrance_check(const entrance *e, usher_errmsg *em)
     if (!entrance_name_ok(e->name))
         return usher_fail(em, USHER_INVAL,
                           "an entrance's name is 1 to %d bytes of printable UTF-8, without a "
-                          "comma or spaces at either end",
+                          "comma or a slash, no spaces at either end",
                           ENTRANCE_NAME_MAX);
     usher_err err =
         check_rules(e->classes[0], sizeof e->classes[0], e->nclasses, "classes", e->name, em);

@@ -44,7 +44,7 @@ typedef struct entrance_set {
 
 /* True when name could name an entrance: 1..ENTRANCE_NAME_MAX bytes of
  * valid UTF-8 without control characters, not starting or ending with a
- * space, without a comma. */
+ * space, without a comma (lists) or a slash (the API's paths). */
 bool entrance_name_ok(const char *name);
 
 /* Two names name the same entrance when they fold the same (case and accents

@@ -271,7 +271,8 @@ void coord_api_entrances_post(http_request *req, http_reply *r)
     if (!text_copy(j->ent.name, sizeof j->ent.name, json_string_value(name)) ||
         !entrance_name_ok(j->ent.name)) {
         http_error(r, 400, "invalid",
-                   "name: 1 to %d bytes of printable UTF-8, no comma, no spaces at either end",
+                   "name: 1 to %d bytes of printable UTF-8, no comma or slash, no spaces at "
+                   "either end",
                    ENTRANCE_NAME_MAX);
         goto out;
     }

@@ -779,7 +779,7 @@ static int cmd_entrance_add(int argc, char **argv)
           "Defines an entrance: a door that belongs to it admits tickets of these classes\n"
           "and seated in these sections (none given: every ticket), and sends any other\n"
           "ticket to the entrance that admits it (\"Entrance B, please\"). NAME: 1 to 40\n"
-          "bytes, no comma; two names that differ only in case or accents are the same.\n"
+          "bytes, no comma or slash; names that differ only in case or accents are one.\n"
           "Classes are the tickets' and seats' classes, sections the layout's section ids\n"
           "(T07, A). Stop 'usher-coord serve' first; while it runs, add it on the\n"
           "dashboard (or POST /v1/entrances).\n");
@@ -789,8 +789,8 @@ static int cmd_entrance_add(int argc, char **argv)
     memset(&e, 0, sizeof e);
     usher_errmsg em = {{0}};
     if (!text_copy(e.name, sizeof e.name, c.args[0]) || !entrance_name_ok(e.name))
-        return fail("entrance name \"%s\": 1 to %d bytes of printable UTF-8, no comma, no "
-                    "spaces at either end",
+        return fail("entrance name \"%s\": 1 to %d bytes of printable UTF-8, no comma or "
+                    "slash, no spaces at either end",
                     c.args[0], ENTRANCE_NAME_MAX);
     if (entrance_parse_list(GET("classes"), "--classes", e.classes[0], sizeof e.classes[0],
                             &e.nclasses, &em) != USHER_OK ||

@@ -34,6 +34,7 @@ static void names(void **state)
     assert_false(entrance_name_ok(" A"));
     assert_false(entrance_name_ok("A "));
     assert_false(entrance_name_ok("A,B"));
+    assert_false(entrance_name_ok("A/B"));
     assert_false(entrance_name_ok("A\tB"));
     assert_false(entrance_name_ok("Jos\xe9"));
     char longer[ENTRANCE_NAME_MAX + 2];
