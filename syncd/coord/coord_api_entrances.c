@@ -51,9 +51,7 @@ json_t *coord_api_entrances_counts(const http_request *req, const state *st)
         coord_entrance_cache_counts(req->entrances, st, s, counts);
     for (size_t i = 0; out && i < s->n; i++) {
         const entrance *e = &s->all[i];
-        char ids[64][USHER_DEVICE_SIZE];
-        size_t nd = coord_entrance_cache_doors(req->entrances, e->name, ids, 64);
-        json_t *doors = names_json(ids[0], sizeof ids[0], nd < 64 ? nd : 64);
+        json_t *doors = names_json(e->doors[0], sizeof e->doors[0], e->ndoors);
         json_array_append_new(
             out, json_pack("{s:s, s:o, s:o, s:o, s:I, s:I, s:I}", "name", e->name, "classes",
                            names_json(e->classes[0], sizeof e->classes[0], e->nclasses), "sections",

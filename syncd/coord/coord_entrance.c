@@ -450,39 +450,6 @@ void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const
     pthread_mutex_unlock(&c->mu);
 }
 
-/* The door's entrance (mu held). */
-static const char *door_of(const coord_entrance_cache *c, const char *device)
-{
-    for (size_t i = 0; i < c->ndoors; i++)
-        if (!strcmp(c->doors[i].id, device))
-            return c->doors[i].entrance;
-    return "";
-}
-
-void coord_entrance_cache_door(coord_entrance_cache *c, const char *device,
-                               char out[ENTRANCE_NAME_SIZE])
-{
-    pthread_mutex_lock(&c->mu);
-    text_copy(out, ENTRANCE_NAME_SIZE, door_of(c, device));
-    pthread_mutex_unlock(&c->mu);
-}
-
-size_t coord_entrance_cache_doors(coord_entrance_cache *c, const char *name,
-                                  char (*ids)[USHER_DEVICE_SIZE], size_t max)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&c->mu);
-    for (size_t i = 0; i < c->ndoors; i++) {
-        if (!c->doors[i].entrance[0] || !entrance_same_name(c->doors[i].entrance, name))
-            continue;
-        if (n < max)
-            text_copy(ids[n], USHER_DEVICE_SIZE, c->doors[i].id);
-        n++;
-    }
-    pthread_mutex_unlock(&c->mu);
-    return n;
-}
-
 void coord_entrance_cache_counts(coord_entrance_cache *c, const state *st, entrance_set *set,
                                  entrance_count counts[ENTRANCE_MAX])
 {

@@ -65,15 +65,6 @@ usher_err coord_entrance_cache_load(coord_entrance_cache *c, coorddb *db,
 void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const char *fallback,
                               entrance_set *out);
 
-/* A door's entrance as the cache knows it ("" = none or unknown). */
-void coord_entrance_cache_door(coord_entrance_cache *c, const char *device,
-                               char out[ENTRANCE_NAME_SIZE]);
-
-/* The doors at the entrance named name, up to max ids into ids; returns how
- * many there are. */
-size_t coord_entrance_cache_doors(coord_entrance_cache *c, const char *name,
-                                  char (*ids)[USHER_DEVICE_SIZE], size_t max);
-
 /* Each entrance's counts over st (entrance_count_all; the caller holds st
  * still), with the entrances they are of into *set. */
 void coord_entrance_cache_counts(coord_entrance_cache *c, const state *st, entrance_set *set,
