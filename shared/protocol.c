@@ -977,9 +977,13 @@ static json_t *name_array(const char *items, size_t stride, size_t n)
 
 json_t *proto_entrances_encode(const entrance_set *s)
 {
+    return proto_entrances_encode_door(s, s->mine);
+}
+
+json_t *proto_entrances_encode_door(const entrance_set *s, const char *door)
+{
     json_t *obj = json_object(), *all = json_array();
-    bool ok =
-        obj && put(obj, "all", all) && (!s->mine[0] || put(obj, "door", json_string(s->mine)));
+    bool ok = obj && put(obj, "all", all) && (!door[0] || put(obj, "door", json_string(door)));
     for (size_t i = 0; ok && i < s->n; i++) {
         const entrance *e = &s->all[i];
         json_t *o = json_object();

@@ -40,6 +40,8 @@ usher_err proto_settings_decode(const json_t *j, const char *where, event_settin
  * in the snapshot and in every sync response. The decoder checks every
  * entrance (entrance_check) and refuses a name given twice. */
 json_t *proto_entrances_encode(const entrance_set *s);
+/* The same with `door` as the device's own instead of s->mine ("" = none). */
+json_t *proto_entrances_encode_door(const entrance_set *s, const char *door);
 usher_err proto_entrances_decode(const json_t *j, const char *where, entrance_set *out,
                                  usher_errmsg *em) USHER_MUST_CHECK;
 

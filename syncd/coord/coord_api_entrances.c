@@ -25,13 +25,7 @@ usher_err coord_api_entrances_load(engine *e, coord_entrance_cache *c, usher_err
 
 json_t *coord_api_entrances_for(const http_request *req)
 {
-    entrance_set *s = malloc(sizeof *s);
-    if (!s)
-        return NULL;
-    coord_entrance_cache_get(req->entrances, req->dev.id, req->dev.entrance, s);
-    json_t *j = proto_entrances_encode(s);
-    free(s);
-    return j;
+    return coord_entrance_cache_json(req->entrances, req->dev.id, req->dev.entrance);
 }
 
 static json_t *names_json(const char *items, size_t stride, size_t n)

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "fold.h"
+#include "protocol.h"
 #include "text.h"
 
 /* ---- reading ----------------------------------------------------------- */
@@ -448,6 +449,20 @@ void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const
     *out = c->set;
     text_copy(out->mine, sizeof out->mine, mine ? mine : fallback ? fallback : "");
     pthread_mutex_unlock(&c->mu);
+}
+
+json_t *coord_entrance_cache_json(coord_entrance_cache *c, const char *device, const char *fallback)
+{
+    pthread_mutex_lock(&c->mu);
+    const char *mine = NULL;
+    for (size_t i = 0; i < c->ndoors && !mine; i++)
+        if (!strcmp(c->doors[i].id, device))
+            mine = c->doors[i].entrance;
+    if (!mine && fallback && fallback[0] && text_is_ident(device, USHER_DEVICE_SIZE - 1))
+        learn_door(c, device, fallback);
+    json_t *j = proto_entrances_encode_door(&c->set, mine ? mine : fallback ? fallback : "");
+    pthread_mutex_unlock(&c->mu);
+    return j;
 }
 
 void coord_entrance_cache_counts(coord_entrance_cache *c, const state *st, entrance_set *set,

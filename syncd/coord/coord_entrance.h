@@ -11,6 +11,7 @@
 #ifndef USHER_COORD_ENTRANCE_H
 #define USHER_COORD_ENTRANCE_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "coorddb.h"
@@ -64,6 +65,12 @@ usher_err coord_entrance_cache_load(coord_entrance_cache *c, coorddb *db,
  * entrance lists the door, its check-ins count there). */
 void coord_entrance_cache_get(coord_entrance_cache *c, const char *device, const char *fallback,
                               entrance_set *out);
+
+/* What coord_entrance_cache_get gives, as the protocol's JSON (a new
+ * reference; NULL on OOM): encoded under the cache's lock from its own copy,
+ * so that a sync answer copies no set. */
+json_t *coord_entrance_cache_json(coord_entrance_cache *c, const char *device,
+                                  const char *fallback);
 
 /* Each entrance's counts over st (entrance_count_all; the caller holds st
  * still), with the entrances they are of into *set. */

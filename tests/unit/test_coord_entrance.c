@@ -170,6 +170,12 @@ static void doors_and_removal(void **ctx)
     assert_string_equal(s->mine, "Main");
     assert_int_equal(s->all[0].ndoors, 2);
     assert_string_equal(s->all[0].doors[1], "door-9");
+    json_t *j = coord_entrance_cache_json(c, "door-1", "");
+    char *text = json_dumps(j, JSON_COMPACT);
+    assert_string_equal(text, "{\"all\":[{\"name\":\"Main\",\"doors\":[\"door-1\",\"door-9\"]}],"
+                              "\"door\":\"Main\"}");
+    free(text);
+    json_decref(j);
 
     assert_int_equal(coord_entrance_remove(f->db, "MAIN", &em), USHER_CONFLICT);
     assert_non_null(strstr(em.text, "still has door door-1"));
