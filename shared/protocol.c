@@ -645,8 +645,11 @@ void proto_sync_response_release(sync_response *r)
         return;
     free(r->verdicts);
     free(r->changes);
+    free(r->entrances);
     r->verdicts = NULL;
     r->changes = NULL;
+    r->entrances = NULL;
+    r->has_entrances = false;
     r->nverdicts = r->nchanges = 0;
 }
 
@@ -826,7 +829,9 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
     }
     const json_t *ents = json_object_get(root, "entrances");
     if (ents) {
-        err = proto_entrances_decode(ents, "entrances", &r.entrances, em);
+        r.entrances = malloc(sizeof *r.entrances);
+        err = r.entrances ? proto_entrances_decode(ents, "entrances", r.entrances, em)
+                          : usher_fail(em, USHER_NOMEM, "out of memory reading the entrances");
         if (err)
             goto fail;
         r.has_entrances = true;
@@ -842,6 +847,7 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
     return USHER_OK;
 fail:
     free(verdicts);
+    free(r.entrances);
     json_decref(root);
     return err;
 }
@@ -1053,8 +1059,8 @@ char *proto_sync_response_encode(const sync_response *r)
         put_array(obj, "changes", r->changes, r->nchanges, sizeof *r->changes, change_encode_elem);
     if (ok && r->has_event)
         ok = put(obj, "event", proto_settings_encode(&r->event));
-    if (ok && r->has_entrances)
-        ok = put(obj, "entrances", proto_entrances_encode(&r->entrances));
+    if (ok && r->has_entrances && r->entrances)
+        ok = put(obj, "entrances", proto_entrances_encode(r->entrances));
     return dump(finish(obj, ok));
 }
 

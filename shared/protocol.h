@@ -81,8 +81,9 @@ typedef struct sync_response {
     event_settings event;        /* the event's settings, when has_event */
     int64_t now;                 /* the coordinator's clock when it answered, ms; 0 = not sent */
     char log[PROTO_LOG_ID_SIZE]; /* the coordinator's op log copy ("" = not sent) */
-    bool has_entrances;          /* "entrances" was there */
-    entrance_set entrances;      /* the entrances and this device's own, when has_entrances */
+    bool has_entrances;          /* "entrances" was there (decoding: entrances is set) */
+    entrance_set *entrances;     /* the entrances and this device's own; malloc'd by the
+                                    decoder, freed by proto_sync_response_release */
 } sync_response;
 
 void proto_sync_request_release(sync_request *r);

@@ -352,19 +352,19 @@ static usher_err note_settings(syncd *s, const sync_response *sr)
  * they changed. */
 static usher_err note_entrances(syncd *s, const sync_response *sr)
 {
-    if (!sr->has_entrances ||
-        (s->entrances_known && !memcmp(&sr->entrances, &s->entrances, sizeof s->entrances)))
+    if (!sr->has_entrances || !sr->entrances ||
+        (s->entrances_known && !memcmp(sr->entrances, &s->entrances, sizeof s->entrances)))
         return USHER_OK;
     usher_errmsg em = {{0}};
-    usher_err err = journal_set_entrances(s->j, &sr->entrances, &em);
+    usher_err err = journal_set_entrances(s->j, sr->entrances, &em);
     if (err) {
         journal_failed(s, err, "journal", &em);
         return err;
     }
-    s->entrances = sr->entrances;
+    s->entrances = *sr->entrances;
     s->entrances_known = true;
-    say("entrances: %zu, this device's: %s", sr->entrances.n,
-        sr->entrances.mine[0] ? sr->entrances.mine : "none");
+    say("entrances: %zu, this device's: %s", sr->entrances->n,
+        sr->entrances->mine[0] ? sr->entrances->mine : "none");
     return USHER_OK;
 }
 
