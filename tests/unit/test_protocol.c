@@ -1283,6 +1283,7 @@ static void entrances_round_trip(void **state)
     assert_int_equal(proto_op_decode(j, "ops[0]", &op_back, &em), USHER_INVAL);
     assert_non_null(strstr(em.text, "entrance: only a checkin"));
     json_decref(j);
+    free(r->entrances);
     free(r);
     free(back);
 }
