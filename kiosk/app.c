@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "journal_print.h"
+#include "entrance_count.h"
 #include "qrsig.h"
 #include "text.h"
 #include "zone.h"
@@ -31,8 +32,11 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
                           "%s: no such journal (start usher-syncd with --db %s first: it "
                           "creates the journal)",
                           db, db);
-    if (!(a->db = strdup(db)))
+    if (!(a->db = strdup(db)) || !(a->entrances = calloc(1, sizeof *a->entrances))) {
+        free(a->db);
+        a->db = NULL;
         return usher_fail(em, USHER_NOMEM, "out of memory");
+    }
     usher_errmsg full = {{0}};
     usher_err err = journal_open(db, &a->j, &full);
     if (err == USHER_FULL) {
@@ -43,7 +47,9 @@ usher_err kapp_open(kapp *a, const char *db, const kconfig *cfg, usher_errmsg *e
         if (em)
             *em = full;
         free(a->db);
+        free(a->entrances);
         a->db = NULL;
+        a->entrances = NULL;
         return err;
     } else {
         journal_set_busy_timeout(a->j, KAPP_BUSY_MS);
@@ -93,6 +99,7 @@ void kapp_close(kapp *a)
     }
     free(a->unsaved);
     free(a->db);
+    free(a->entrances);
     state_free(a->view);
     layout_free(a->l);
     journal_free(a->j);
@@ -175,6 +182,12 @@ static bool refresh(kapp *a, int64_t now, bool force, bool reread_view)
     int lease_size;
     if (journal_get_policy(a->j, &w.policy, &lease_size, &em))
         w.policy = JOURNAL_POLICY_OPTIMISTIC;
+    /* The entrances (and this door's) as usher-syncd last stored them. */
+    if (others && journal_entrances(a->j, a->entrances, &em)) {
+        note_error(a, "reading the entrances", &em);
+        return false;
+    }
+    w.entrances = a->entrances;
     /* The identity comes last at bootstrap: no device yet = not ready. The
      * coordinator's new layout moves the stamp (usher-syncd rebuilt the
      * replica over it): read it again, and the map is fitted to it again. The
@@ -216,9 +229,20 @@ static bool refresh(kapp *a, int64_t now, bool force, bool reread_view)
     return true;
 }
 
+/* The door's entrance's count line, once per change of the view. */
+static void count_entrance(kapp *a)
+{
+    const entrance *e = entrance_find(a->entrances, a->entrances->mine);
+    a->w.entrance_inside_known = e && a->view;
+    a->w.entrance_inside = a->w.entrance_inside_known ? entrance_count_inside(e, a->view) : 0;
+}
+
 bool kapp_refresh(kapp *a, int64_t now, bool force)
 {
-    return refresh(a, now, force, true);
+    bool changed = refresh(a, now, force, true);
+    if (changed)
+        count_entrance(a);
+    return changed;
 }
 
 /* Appends ops in one transaction, and applies them to the view as a full
@@ -232,9 +256,11 @@ static usher_err save_ops(kapp *a, const usher_op *ops, int n, int64_t now, ushe
     if (!a->j)
         return usher_fail(em, USHER_FULL, "storage full: the journal cannot be opened");
     usher_err err = journal_append_all(a->j, ops, (size_t)n, em);
-    if (!err && a->view)
+    if (!err && a->view) {
         for (int i = 0; i < n; i++)
             journal_view_apply(a->view, &ops[i], now);
+        count_entrance(a);
+    }
     if (err != USHER_EXISTS)
         return err;
     a->view_stale = true;

@@ -62,6 +62,7 @@ typedef struct kapp {
     bool saved_has;
     printer_report saved_report;
     uint64_t saved_gen;
+    entrance_set *entrances; /* as the journal holds them (malloc'd; w.entrances points here) */
 } kapp;
 
 /* Opens the journal at db (which must exist: usher-syncd creates it) and

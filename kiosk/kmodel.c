@@ -206,6 +206,7 @@ void kmodel__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->entry[0] = '\0';
     m->entry_fast = 0;
     m->find[0] = '\0'; /* the guest list stays behind the PIN */
+    m->override_code[0] = '\0';
     m->nfind = 0;
     memset(&m->msg, 0, sizeof m->msg);
     text_copy(m->lang, sizeof m->lang, default_lang(m, w)); /* the next guest: the default */
@@ -302,6 +303,9 @@ static void verdict_record_kind(kmodel *m, const kworld *w, op_kind kind, const 
     if (!op)
         return;
     text_copy(op->ticket, sizeof op->ticket, code);
+    const entrance *mine = w->entrances ? entrance_find(w->entrances, w->entrances->mine) : NULL;
+    if (kind == OP_CHECKIN && mine) /* the door's entrance when it scanned */
+        text_copy(op->entrance, sizeof op->entrance, mine->name);
     text_copy(m->verdict.op_id, sizeof m->verdict.op_id, op->id);
     m->verdict.saved = false;
     m->verdict_until = INT64_MAX;
@@ -353,6 +357,54 @@ static void already_detail(kmodel *m, int64_t at, const char *door, int64_t now)
     ktime_at(m->lang, today ? KTIME_TIME : KTIME_DATETIME, at, when, sizeof when);
     snprintf(m->verdict.detail, sizeof m->verdict.detail, ktr_in(m->lang, "Checked in at %s by %s"),
              when, door[0] ? door : ktr_in(m->lang, "a door"));
+}
+
+/* The section id of the ticket's seat ("" = unseated). */
+static const char *ticket_section(const kworld *w, const ticket_state *t)
+{
+    int si = t->seat[0] && w->l ? layout_find_seat(w->l, t->seat) : -1;
+    return si >= 0 ? layout_section_at(w->l, layout_seat_at(w->l, si)->section)->id : "";
+}
+
+/* True when the door's entrance admits t, or no other does (entrance_judge);
+ * otherwise fills `names` with the entrances that do ("B", "B or C"). */
+static bool entrance_ok(const kmodel *m, const kworld *w, const ticket_state *t, char *names,
+                        size_t size)
+{
+    char others[3][ENTRANCE_NAME_SIZE];
+    size_t n = 0;
+    if (!w->entrances || !t ||
+        entrance_judge(w->entrances, t->klass, ticket_section(w, t), others[0], 3, &n))
+        return true;
+    if (n == 1)
+        text_copy(names, size, others[0]);
+    else if (n == 2)
+        snprintf(names, size, ktr_in(m->lang, "%s or %s"), others[0], others[1]);
+    else
+        snprintf(names, size, ktr_in(m->lang, "%s, %s or another"), others[0], others[1]);
+    return false;
+}
+
+/* WRONG ENTRANCE: amber "Entrance B, please", nothing recorded; staff may
+ * admit the guest here behind the PIN (kdoor__admit_override). */
+static bool door_wrong_entrance(kmodel *m, const kworld *w, const char *code, const ticket_state *t,
+                                int64_t now)
+{
+    char names[3 * ENTRANCE_NAME_SIZE + 32];
+    if (entrance_ok(m, w, t, names, sizeof names))
+        return false;
+    verdict_set(m, VERDICT_ALREADY, code, N_("WRONG ENTRANCE"), now);
+    m->verdict.wrong_entrance = true;
+    text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+    text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+    verdict_note(m, t);
+    snprintf(m->verdict.go_to, sizeof m->verdict.go_to, ktr_in(m->lang, "Entrance %s, please"),
+             names);
+    text_copy(
+        m->verdict.detail, sizeof m->verdict.detail,
+        ktr_in(m->lang,
+               "Not admitted here. Staff may admit the guest: Admit here, then the staff PIN"));
+    return true;
 }
 
 void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
@@ -429,6 +481,10 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         return;
     }
     bool admits = false;
+    bool would_admit =
+        t && (!t->checked_in_at || (t->checked_out_at && !w->id.settings.reentry_refused));
+    if (would_admit && door_wrong_entrance(m, w, code, t, now))
+        return;
     if (t && t->checked_in_at && t->checked_out_at && !w->id.settings.reentry_refused) {
         verdict_set(m, VERDICT_ADMITTED, code, N_("WELCOME BACK"), now);
         text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
@@ -494,9 +550,38 @@ void kdoor__admit_manual(kmodel *m, const kworld *w, const char *code, int64_t n
     verdict_note(m, t);
     text_copy(m->verdict.detail, sizeof m->verdict.detail,
               ktr_in(m->lang, "Admitted by staff after a name check"));
+    char names[3 * ENTRANCE_NAME_SIZE + 32];
+    bool here = entrance_ok(m, w, t, names, sizeof names);
     verdict_record(m, w, code, true, now, fx);
-    if (fx && fx->nops && fx->ops[fx->nops - 1].kind == OP_CHECKIN)
-        fx->ops[fx->nops - 1].manual = true;
+    usher_op *op = fx && fx->nops ? &fx->ops[fx->nops - 1] : NULL;
+    if (op && op->kind == OP_CHECKIN) {
+        op->manual = true;
+        if (!here && op->entrance[0]) /* staff chose knowingly: recorded as such */
+            text_copy(op->override, sizeof op->override, OP_OVERRIDE_ENTRANCE);
+    }
+}
+
+void kdoor__admit_override(kmodel *m, const kworld *w, const char *code, int64_t now, keffects *fx)
+{
+    int ti = state_find_ticket(w->view, code);
+    const ticket_state *t = ti >= 0 ? state_ticket(w->view, ti) : NULL;
+    bool back = t && t->checked_in_at && t->checked_out_at && !w->id.settings.reentry_refused;
+    if (!t || t->revoked || (t->checked_in_at && !back)) {
+        /* Things moved meanwhile (sync): the scan's own verdict says how. */
+        text_copy(m->entry, sizeof m->entry, code);
+        kdoor__submit(m, w, now, fx);
+        return;
+    }
+    verdict_set(m, VERDICT_ADMITTED, code, back ? N_("WELCOME BACK") : N_("WELCOME"), now);
+    text_copy(m->verdict.name, sizeof m->verdict.name, t->name);
+    text_copy(m->verdict.seat, sizeof m->verdict.seat, t->seat);
+    verdict_note(m, t);
+    text_copy(m->verdict.detail, sizeof m->verdict.detail,
+              ktr_in(m->lang, "Admitted here by staff: not this entrance's ticket"));
+    verdict_record(m, w, code, true, now, fx);
+    usher_op *op = fx && fx->nops ? &fx->ops[fx->nops - 1] : NULL;
+    if (op && op->kind == OP_CHECKIN && op->entrance[0])
+        text_copy(op->override, sizeof op->override, OP_OVERRIDE_ENTRANCE);
 }
 
 /* A verdict on screen follows the world: the coordinator may say another door
@@ -548,7 +633,12 @@ static void staff_button(kmodel *m, const kworld *w, const char *name, int64_t n
         bool ok = m->cfg.pin[0] ? !strcmp(m->pin, m->cfg.pin)
                                 : settings_pin_check(w->id.settings.pin_hash, m->pin);
         m->pin[0] = '\0';
-        if (ok)
+        if (ok && m->override_code[0]) {
+            char code[USHER_CODE_SIZE];
+            text_copy(code, sizeof code, m->override_code);
+            m->override_code[0] = '\0';
+            kdoor__admit_override(m, w, code, now, fx);
+        } else if (ok)
             m->screen = SCR_MAINT;
         else if (!m->cfg.pin[0] && !w->id.settings.pin_hash[0])
             kmodel__msg(m, MSG_REFUSAL, "No staff PIN",
@@ -560,6 +650,7 @@ static void staff_button(kmodel *m, const kworld *w, const char *name, int64_t n
         kfind__open(m, w);
     } else if (!strcmp(name, "pin_cancel") || !strcmp(name, "back")) {
         m->pin[0] = '\0';
+        m->override_code[0] = '\0';
         m->screen = m->pin_back;
     } else if (!strcmp(name, "guest") || !strcmp(name, "door")) {
         kguest__reset(m, w, now, fx);
@@ -701,6 +792,11 @@ static void on_tap(kmodel *m, const kworld *w, const char *name, float x, float 
             m->verdict.reprinted = true;
             m->verdict_until = now + m->cfg.verdict_ms; /* time to hand it over */
         }
+        return;
+    }
+    if (m->screen == SCR_VERDICT && !strcmp(name, "override") && m->verdict.wrong_entrance) {
+        text_copy(m->override_code, sizeof m->override_code, m->verdict.code);
+        open_pin(m);
         return;
     }
     if (m->screen == SCR_VERDICT || m->screen == SCR_DOOR) {

@@ -41,6 +41,9 @@ void kdoor__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx);
 /* Staff admit the ticket `code` after checking the guest's name: a verdict
  * as for a scan, and the check-in op records `manual`. */
 void kdoor__admit_manual(kmodel *m, const kworld *w, const char *code, int64_t now, keffects *fx);
+/* Staff admit a ticket scanned at the wrong entrance (after the PIN): the
+ * check-in records override "entrance". */
+void kdoor__admit_override(kmodel *m, const kworld *w, const char *code, int64_t now, keffects *fx);
 
 /* Staff search at a door (kfind.c): opened from the maintenance screen. */
 void kfind__open(kmodel *m, const kworld *w);

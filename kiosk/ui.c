@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "entrance_count.h"
 #include "ktime.h"
 #include "ktr.h"
 #include "text.h"
@@ -890,14 +891,39 @@ static void done_screen(const kmodel *m, const kworld *w, ui_frame *f)
 
 /* ---- door and staff ------------------------------------------------------------------ */
 
+/* The door's entrance, NULL when it has none (or one no longer defined). */
+static const entrance *door_entrance(const kworld *w)
+{
+    return w->entrances ? entrance_find(w->entrances, w->entrances->mine) : NULL;
+}
+
+/* The count line's height: two lines in portrait when it names the door's
+ * entrance (a name may take 40 bytes). */
+static float counts_h(const kworld *w)
+{
+    return (ui_L.portrait && door_entrance(w) ? 2 : 1) * LINE(FONT_M);
+}
+
 static void counts(const kmodel *m, const kworld *w, int64_t now, ui_frame *f, kcolor c)
 {
     const klayout *L = &ui_L;
     state_stats st;
     state_get_stats(w->view, now, &st);
-    textf(f, R(L->gap, L->h - L->gap - LINE(FONT_M), L->w - 2 * L->gap, LINE(FONT_M)), FONT_M, 0, c,
-          _("Checked in %d of %d, inside now %d   (admitted here: %d)"), st.checked_in, st.tickets,
-          st.inside, m->admitted);
+    float h = counts_h(w);
+    krect line = R(L->gap, L->h - L->gap - h, L->w - 2 * L->gap, h);
+    const entrance *e = door_entrance(w);
+    if (e) /* the door's entrance first: its people inside, then everyone's */
+    {
+        ui_item *it =
+            textf(f, line, FONT_M, 0, c, _("Entrance %s: %lld in \u00b7 all: %d"), e->name,
+                  (long long)(w->entrance_inside_known ? w->entrance_inside
+                                                       : entrance_count_inside(e, w->view)),
+                  st.inside);
+        if (it)
+            it->wrap = h > LINE(FONT_M);
+    } else
+        textf(f, line, FONT_M, 0, c, _("Checked in %d of %d, inside now %d   (admitted here: %d)"),
+              st.checked_in, st.tickets, st.inside, m->admitted);
 }
 
 static void door_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame *f)
@@ -914,7 +940,7 @@ static void door_screen(const kmodel *m, const kworld *w, int64_t now, ui_frame 
         textf(f, R(g, y, W - 2 * g, LINE(FONT_M)), FONT_M, 0, WHITE, "%s", m->entry);
     /* Exit mode and back: one toggle above the count line. */
     float bh = L->target, bw = W * 0.3f;
-    button(f, "exit_mode", R(W - g - bw, L->h - 2 * g - LINE(FONT_M) - bh, bw, bh),
+    button(f, "exit_mode", R(W - g - bw, L->h - 2 * g - counts_h(w) - bh, bw, bh),
            m->exit_mode ? _("Entry mode") : _("Exit mode"), true, BTN, FONT_M);
     counts(m, w, now, f, DIM);
 }
@@ -944,8 +970,14 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
               _("ATTENTION: special care for this guest"));
         y += LINE(FONT_L) + g;
     }
+    if (v->wrong_entrance) { /* the guest reads where to go; staff read the title */
+        textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", _(v->title));
+        y += LINE(FONT_L);
+    }
     textf(f, R(g, y, tw, LINE(FONT_XL)), FONT_XL, 0, fg, "%s",
-          v->saved ? _(v->title) : _("NOT RECORDED \u2013 tell staff"));
+          !v->saved     ? _("NOT RECORDED \u2013 tell staff")
+          : v->go_to[0] ? v->go_to
+                        : _(v->title));
     y += LINE(FONT_XL) + g;
     if (v->name[0]) {
         textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", v->name);
@@ -954,14 +986,14 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     char words[96] = "";
     if (v->seat[0])
         kmodel_seat_words(w->l, m->lang, v->seat, words, sizeof words);
-    else if (v->kind != VERDICT_REFUSED)
+    else if (v->kind != VERDICT_REFUSED && !v->wrong_entrance) /* room for where to go */
         text_copy(words, sizeof words, _("No seat chosen yet"));
     if (words[0]) {
         textf(f, R(g, y, tw, LINE(FONT_L)), FONT_L, 0, fg, "%s", words);
         y += LINE(FONT_L);
     }
     y += g;
-    float bottom = H - 2 * g - LINE(FONT_M);
+    float bottom = H - 2 * g - counts_h(w);
     if (kmodel_door_reprint_ok(m, w)) {
         /* A guest whose card did not come out, or got lost: above the counts. */
         float bh = L->target, bw = fmaxf(W * 0.35f, 2 * L->finger);
@@ -969,6 +1001,8 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
         button(f, "reprint_card", R(W - g - bw, bottom + g, bw, bh), _("Print my card again"), true,
                BTN, FONT_M);
     }
+    if (v->wrong_entrance) /* the Admit here button's row */
+        bottom -= L->target + g;
     if (staff && v->note[0] && y + LINE(FONT_M) <= bottom) {
         /* as many lines as fit (up to 4), one kept for the detail */
         int lines = (int)((bottom - y) / LINE(FONT_M)) - (v->detail[0] || !v->saved ? 1 : 0);
@@ -994,6 +1028,11 @@ static void verdict_screen(const kmodel *m, const kworld *w, int64_t now, ui_fra
     y += dh;
     if (v->code[0] && y + LINE(FONT_S) <= bottom)
         textf(f, R(g, y, tw, LINE(FONT_S)), FONT_S, 0, fg, "%s", v->code);
+    if (v->wrong_entrance) { /* staff only: the PIN follows */
+        float bh = L->target, bw = L->portrait ? W - 2 * g : W * 0.4f;
+        button(f, "override", R(W - g - bw, H - 2 * g - counts_h(w) - bh, bw, bh),
+               _("Admit here (staff)"), true, BTN, FONT_M);
+    }
     counts(m, w, now, f, fg);
 }
 

@@ -15,7 +15,7 @@
 #define OUTBOX_COLUMNS                                                                             \
     "seq, id, device, kind, ticket, seat, at, expect_ticket_seat, expect_seat_free, "              \
     "party, ttl_ms, manual, note, state, status, first, reason, reseat, ticket_seat, "             \
-    "seat_ticket, checked_in_at, checkin_device, created_at, decided_at"
+    "seat_ticket, checked_in_at, checkin_device, created_at, decided_at, entrance, override"
 
 /* The statements used on every sync round or redraw, prepared once. */
 enum {
@@ -36,8 +36,9 @@ enum {
 
 static const char *const journal_sql[J_COUNT] = {
     [J_APPEND] = "INSERT INTO outbox(id, device, kind, ticket, seat, at, expect_ticket_seat, "
-                 "expect_seat_free, party, ttl_ms, manual, note, created_at) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 "expect_seat_free, party, ttl_ms, manual, note, created_at, entrance, "
+                 "override) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [J_PENDING] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0 ORDER BY seq LIMIT ?1",
     [J_PENDING_COUNT] = "SELECT count(*) FROM outbox WHERE state = 0",
     [J_STATE_COUNT] = "SELECT count(*) FROM outbox WHERE state = ?1",
@@ -76,6 +77,7 @@ struct journal {
 };
 
 /* Meta keys. */
+#define K_ENTRANCE "entrance" /* the device's own entrance, "" = none */
 #define K_DEVICE "device"
 #define K_ROLE "role"
 #define K_EVENT_ID "event_id"
@@ -271,6 +273,106 @@ usher_err journal_set_settings(journal *j, const event_settings *s, usher_errmsg
         err = store_commit(j->db, em);
     if (err)
         store_rollback(j->db);
+    return err;
+}
+
+usher_err journal_set_entrances(journal *j, const entrance_set *s, usher_errmsg *em)
+{
+    if (s->n > ENTRANCE_MAX || (s->mine[0] && !entrance_name_ok(s->mine)))
+        return usher_fail(em, USHER_INVAL, "entrances: too many, or a bad name");
+    for (size_t i = 0; i < s->n; i++) {
+        usher_err err = entrance_check(&s->all[i], em);
+        if (err)
+            return err;
+    }
+    sqlite3_stmt *st = NULL;
+    usher_err err = store_begin(j->db, em);
+    if (!err)
+        err = store_exec(j->db, "DELETE FROM r_entrances", em);
+    if (!err && sqlite3_prepare_v2(j->db,
+                                   "INSERT INTO r_entrances(pos, name, classes, sections, doors) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                   -1, &st, NULL) != SQLITE_OK)
+        err = store_fail(j->db, em, "journal: storing the entrances");
+    for (size_t i = 0; !err && i < s->n; i++) {
+        const entrance *e = &s->all[i];
+        char classes[512], sections[512], doors[ENTRANCE_MAX_DOORS * USHER_DEVICE_SIZE];
+        entrance_join(e->classes[0], sizeof e->classes[0], e->nclasses, classes, sizeof classes);
+        entrance_join(e->doors[0], sizeof e->doors[0], e->ndoors, doors, sizeof doors);
+        entrance_join(e->sections[0], sizeof e->sections[0], e->nsections, sections,
+                      sizeof sections);
+        int rc = sqlite3_bind_int64(st, 1, (int64_t)i);
+        rc |= sqlite3_bind_text(st, 2, e->name, -1, SQLITE_STATIC);
+        rc |= sqlite3_bind_text(st, 3, classes, -1, SQLITE_TRANSIENT);
+        rc |= sqlite3_bind_text(st, 4, sections, -1, SQLITE_TRANSIENT);
+        rc |= sqlite3_bind_text(st, 5, doors, -1, SQLITE_TRANSIENT);
+        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+            err = store_fail(j->db, em, "journal: storing the entrances");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (!err)
+        err = store_meta_set(j->db, K_ENTRANCE, s->mine, em);
+    if (!err)
+        err = store_commit(j->db, em);
+    if (err)
+        store_rollback(j->db);
+    return err;
+}
+
+/* "door-1,door-2" into e's doors. */
+static usher_err read_doors(const char *text, entrance *e, usher_errmsg *em)
+{
+    e->ndoors = 0;
+    for (const char *p = text ? text : ""; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (e->ndoors == ENTRANCE_MAX_DOORS || len == 0 || len >= USHER_DEVICE_SIZE)
+            return usher_fail(em, USHER_INVAL, "journal: entrance %s: bad doors", e->name);
+        text_copyn(e->doors[e->ndoors++], USHER_DEVICE_SIZE, p, len);
+        p = end ? end + 1 : p + len;
+    }
+    return USHER_OK;
+}
+
+usher_err journal_entrances(journal *j, entrance_set *out, usher_errmsg *em)
+{
+    entrance_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return usher_fail(em, USHER_NOMEM, "out of memory reading the entrances");
+    sqlite3_stmt *st = NULL;
+    usher_err err = USHER_OK;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT name, classes, sections, doors FROM r_entrances ORDER BY pos",
+                           -1, &st, NULL) != SQLITE_OK)
+        err = store_fail(j->db, em, "journal: reading the entrances");
+    int rc = SQLITE_DONE;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW && s->n < ENTRANCE_MAX) {
+        entrance *e = &s->all[s->n];
+        const char *classes = (const char *)sqlite3_column_text(st, 1);
+        const char *sections = (const char *)sqlite3_column_text(st, 2);
+        store__column_text(st, 0, e->name, sizeof e->name);
+        err = entrance_parse_list(classes, "classes", e->classes[0], sizeof e->classes[0],
+                                  &e->nclasses, em);
+        if (!err)
+            err = entrance_parse_list(sections, "sections", e->sections[0], sizeof e->sections[0],
+                                      &e->nsections, em);
+        if (!err)
+            err = read_doors((const char *)sqlite3_column_text(st, 3), e, em);
+        s->n++;
+    }
+    if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        err = store_fail(j->db, em, "journal: reading the entrances");
+    sqlite3_finalize(st);
+    if (!err)
+        err = store_meta_get(j->db, K_ENTRANCE, s->mine, sizeof s->mine, em);
+    if (err == USHER_NOTFOUND) {
+        s->mine[0] = 0;
+        err = USHER_OK;
+    }
+    if (!err)
+        *out = *s;
+    free(s);
     return err;
 }
 
@@ -613,7 +715,9 @@ static usher_err append_one(journal *j, const usher_op *op, usher_errmsg *em)
     /* created_at: the device's clock when the person acted is also when the
      * kiosk wrote it down, and keeps this function free of a clock. */
     if (store__bind_op(st, 1, op) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 1 + STORE_OP_COLUMNS, op->at) != SQLITE_OK) {
+        sqlite3_bind_int64(st, 1 + STORE_OP_COLUMNS, op->at) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2 + STORE_OP_COLUMNS, op->entrance, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 3 + STORE_OP_COLUMNS, op->override, -1, SQLITE_STATIC) != SQLITE_OK) {
         err = store_fail(j->db, em, "journal: appending an op");
         goto out;
     }
@@ -656,6 +760,10 @@ static void read_entry(sqlite3_stmt *st, outbox_entry *e)
     text_copy(e->v.op_id, sizeof e->v.op_id, e->op.id);
     e->created_at = sqlite3_column_int64(st, 2 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS);
     e->decided_at = sqlite3_column_int64(st, 3 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS);
+    store__column_text(st, 4 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, e->op.entrance,
+                       sizeof e->op.entrance);
+    store__column_text(st, 5 + STORE_OP_COLUMNS + STORE_VERDICT_COLUMNS, e->op.override,
+                       sizeof e->op.override);
 }
 
 /* Steps st to the end, collecting entries into a malloc'd array (at least one
@@ -822,6 +930,8 @@ static usher_err upsert_into(journal *j, const change *c, bool staging, usher_er
         if ((err = jstmt(j, staging ? J_STAGE_TICKET_UPSERT : J_TICKET_UPSERT, &st, em)))
             return err;
         rc = store__bind_ticket(st, 1, &c->ticket);
+    } else if (c->type == CHANGE_ENTRANCES) {
+        return USHER_OK; /* the sync answer's entrances are stored beside (journal_set_entrances) */
     } else if (c->type == CHANGE_LAYOUT) {
         return usher_fail(em, USHER_INVAL,
                           "change %lld: a new layout is not an upsert: the replica is built "

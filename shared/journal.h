@@ -47,6 +47,15 @@ usher_err journal_set_identity(journal *j, const journal_identity *id,
 usher_err journal_set_settings(journal *j, const event_settings *s,
                                usher_errmsg *em) USHER_MUST_CHECK;
 
+/* The entrances and the device's own (s->mine) as the coordinator sent them
+ * with the snapshot or a sync answer, replacing those stored; one
+ * transaction. USHER_INVAL for an entrance that does not check
+ * (entrance_check). journal_entrances reads them back (none, and no entrance
+ * of its own, before any). */
+usher_err journal_set_entrances(journal *j, const entrance_set *s,
+                                usher_errmsg *em) USHER_MUST_CHECK;
+usher_err journal_entrances(journal *j, entrance_set *out, usher_errmsg *em) USHER_MUST_CHECK;
+
 /* The layout JSON as the coordinator sent it; NULL with USHER_NOTFOUND before
  * bootstrap. Caller frees *json. */
 usher_err journal_get_layout_json(journal *j, char **json, usher_errmsg *em) USHER_MUST_CHECK;

@@ -148,6 +148,15 @@ usher_err op_validate(const usher_op *op, usher_errmsg *em)
         return usher_fail(em, USHER_INVAL, "party: \"%.40s\" is not an id", op->party);
     if (op->manual && op->kind != OP_CHECKIN)
         return usher_fail(em, USHER_INVAL, "manual: only a checkin is manual, not %s", kind);
+    if ((op->entrance[0] || op->override[0]) && op->kind != OP_CHECKIN)
+        return usher_fail(em, USHER_INVAL, "entrance: only a checkin names one, not %s", kind);
+    if (op->entrance[0] && !entrance_name_ok(op->entrance))
+        return usher_fail(em, USHER_INVAL, "entrance: \"%.40s\" is not an entrance's name",
+                          op->entrance);
+    if (op->override[0] && strcmp(op->override, OP_OVERRIDE_ENTRANCE))
+        return usher_fail(em, USHER_INVAL, "override: \"%.16s\" is not \"entrance\"", op->override);
+    if (op->override[0] && !op->entrance[0])
+        return usher_fail(em, USHER_INVAL, "override: an entrance override names the entrance");
     bool wants_note = strchr(fields, 'N') != NULL;
     if (wants_note && !op->note[0])
         return usher_fail(em, USHER_INVAL, "note: required for %s", kind);

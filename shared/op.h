@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "domain.h"
+#include "entrance.h"
 #include "error.h"
 
 /* X(enum suffix, wire name). Wire names are part of the protocol. */
@@ -31,6 +32,9 @@ typedef enum {
 #undef OP_KIND_ENUM
 } op_kind;
 
+#define OP_OVERRIDE_SIZE 16
+#define OP_OVERRIDE_ENTRANCE "entrance" /* a checkin at an entrance that does not admit it */
+
 /* One state change asked for by a device (or an organiser).
  *
  * Fields by kind (others are ignored and left empty):
@@ -51,7 +55,9 @@ typedef enum {
  *
  * A checkin may be `manual`: staff admitted the guest from the staff screen
  * after a name check (the code alone would not admit); op.device says which
- * device.
+ * device. A checkin names the `entrance` its door belonged to when it
+ * scanned ("" = none), and `override` is "entrance" when staff admitted a
+ * ticket that entrance does not admit (entrance.h) behind the staff PIN.
  *
  * Compare-and-set: expect_ticket_seat is the seat the device believed the
  * ticket had ("" = unseated); expect_seat_free says it believed the seat free.
@@ -65,10 +71,12 @@ typedef struct usher_op {
     int64_t at; /* the device's clock when the person acted, ms: a record, never a judge */
     char expect_ticket_seat[USHER_SEAT_ID_SIZE];
     bool expect_seat_free;
-    char party[USHER_OPID_SIZE]; /* groups tickets seated together; may be "" */
-    int64_t ttl_ms;              /* hold and lease only */
-    bool manual;                 /* checkin only: admitted by staff */
-    char note[USHER_NOTE_SIZE];  /* scan_refused only */
+    char party[USHER_OPID_SIZE];       /* groups tickets seated together; may be "" */
+    int64_t ttl_ms;                    /* hold and lease only */
+    bool manual;                       /* checkin only: admitted by staff */
+    char note[USHER_NOTE_SIZE];        /* scan_refused only */
+    char entrance[ENTRANCE_NAME_SIZE]; /* checkin only: the door's entrance, "" = none */
+    char override[OP_OVERRIDE_SIZE];   /* checkin only: "" or "entrance" (staff overrode it) */
     /* How long the op had waited in the device's outbox when it was sent, ms,
      * measured by usher-syncd as a difference of two readings of one clock,
      * so that the clock's error cancels out (0 = sent at once). */
@@ -171,9 +179,11 @@ verdict_status verdict_effective(const verdict *v);
 
 typedef enum {
     CHANGE_NONE = 0,
-    CHANGE_SEAT = 1,   /* seat_id's new seat_state */
-    CHANGE_TICKET = 2, /* ticket.code's new ticket_state */
-    CHANGE_LAYOUT = 3, /* the venue's layout was replaced: its new version */
+    CHANGE_SEAT = 1,      /* seat_id's new seat_state */
+    CHANGE_TICKET = 2,    /* ticket.code's new ticket_state */
+    CHANGE_LAYOUT = 3,    /* the venue's layout was replaced: its new version */
+    CHANGE_ENTRANCES = 4, /* the entrances (or a door's) changed: every sync answer carries
+                             them whole, this only says "sync now" */
 } change_type;
 
 /* One entry of the coordinator's change log: the whole new state of one seat or

@@ -17,7 +17,10 @@
  *             "expect_seat_free"?: bool (absent = true), "party"?: id,
  *             "ttl_ms"?: int >= 0, "manual"?: bool (checkin: staff admitted),
  *             "note"?: text (scan_refused: the payload's first 40 characters),
- *             "wait_ms"?: int >= 0}
+ *             "wait_ms"?: int >= 0,
+ *             "entrance"?: text (checkin: the door's entrance when it scanned),
+ *             "override"?: "entrance" (checkin: staff admitted it at an entrance
+ *                          that does not admit its class or section)}
  *            `at` is the device's clock, kept as a record; `wait_ms` is how long
  *            the op waited in the device's outbox (usher-syncd measures it), from
  *            which the coordinator dates it by its own clock (op_happened_at).
@@ -36,6 +39,9 @@
  *             "checkout_device"?: id (checked out: the guest left, 0/absent = not out)}
  *            {"seq": int >= 0, "type": "layout", "version": int >= 2}: the venue's
  *             layout was replaced; a device takes GET /v1/snapshot again
+ *            {"seq": int >= 0, "type": "entrances"}: the entrances or a door's
+ *             entrance changed (the sync answer's "entrances" has them: a
+ *             device need only sync)
  *            (text: UTF-8 without control characters, name <= 256 bytes,
  *             class <= 16; either may be "")
  *   alert    {"kind": "reseat|duplicate_checkin|late_upload|revoked_scan|scan_refused|
@@ -47,6 +53,11 @@
  *             "tz"?: text (IANA zone; absent = UTC),
  *             "lang"?: en|de|fr|es|ar|zh (the kiosks' default; absent = theirs),
  *             "reentry"?: "allowed|refused" (absent = allowed)}
+ *   entrances {"door"?: text (the asking device's own entrance; absent = none),
+ *             "all": [{"name": text, "classes"?: [text, ...],
+ *                      "sections"?: [id, ...], "doors"?: [id, ...]}, ...]}
+ *            (at most 32 entrances, 16 classes, 16 sections, 32 doors each; names
+ *             1..40 bytes, entrance.h; an empty or absent list admits all)
  *
  *   printer  {"state": "ok|unknown|stopped|offline|out_of_paper|missing|no_cups",
  *             "name": text (the CUPS queue: 1..127 bytes, no space / # \\),
@@ -63,7 +74,8 @@
  *   POST /v1/sync response  {"cursor": int >= 0, "more": bool, "now"?: time,
  *                            "log"?: id, "verdicts": [verdict, ...],
  *                            "changes": [change, ...],
- *                            "event"?: event}  (the event's settings, for devices)
+ *                            "event"?: event,  (the event's settings, for devices)
+ *                            "entrances"?: entrances}
  *                           `now` is the coordinator's clock as it answered:
  *                           devices measure their clock's offset from it;
  *                           `log` names the copy of the op log the cursor
@@ -137,6 +149,8 @@ static const field op_fields[] = {
     NUM(usher_op, "manual", F_BOOL, 0, manual),
     STR(usher_op, "note", F_TEXT, 0, note),
     NUM(usher_op, "wait_ms", F_INT, 0, wait_ms),
+    STR(usher_op, "entrance", F_TEXT, 0, entrance),
+    STR(usher_op, "override", F_TEXT, 0, override),
 };
 
 static const field verdict_fields[] = {
@@ -523,8 +537,10 @@ usher_err proto_change_decode(const json_t *j, const char *where, change *out, u
             c.type = CHANGE_LAYOUT;
             err =
                 read_fields(layout_change_fields, NFIELDS(layout_change_fields), where, j, &c, em);
+        } else if (!strcmp(name, "entrances")) {
+            c.type = CHANGE_ENTRANCES;
         } else {
-            err = unknown_name(em, where, "type", name, " seat ticket layout");
+            err = unknown_name(em, where, "type", name, " seat ticket layout entrances");
         }
     }
     if (!err)
@@ -644,8 +660,11 @@ void proto_sync_response_release(sync_response *r)
         return;
     free(r->verdicts);
     free(r->changes);
+    free(r->entrances);
     r->verdicts = NULL;
     r->changes = NULL;
+    r->entrances = NULL;
+    r->has_entrances = false;
     r->nverdicts = r->nchanges = 0;
 }
 
@@ -754,6 +773,90 @@ usher_err proto_settings_decode(const json_t *j, const char *where, event_settin
     return err;
 }
 
+/* A list of rule names at obj[key] (absent = none) into items (stride), at
+ * most max of them. */
+static usher_err read_names(const json_t *obj, const char *where, const char *key, char *items,
+                            size_t stride, size_t max, size_t *n, usher_errmsg *em)
+{
+    path p = path_of(where, key);
+    const json_t *arr = json_object_get(obj, key);
+    *n = 0;
+    if (!arr)
+        return USHER_OK;
+    if (!json_is_array(arr))
+        return wrong_type(em, &p, "an array", arr);
+    if (json_array_size(arr) > max)
+        return usher_fail(em, USHER_INVAL, "%s: more than %zu names", path_text(&p), max);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *v = json_array_get(arr, i);
+        if (!json_is_string(v))
+            return wrong_type(em, &p, "an array of strings", v);
+        if (!text_copy(items + i * stride, stride, json_string_value(v)))
+            return usher_fail(em, USHER_INVAL, "%s[%zu]: longer than %zu bytes", path_text(&p), i,
+                              stride - 1);
+    }
+    *n = json_array_size(arr);
+    return USHER_OK;
+}
+
+usher_err proto_entrances_decode(const json_t *j, const char *where, entrance_set *out,
+                                 usher_errmsg *em)
+{
+    entrance_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return usher_fail(em, USHER_NOMEM, "out of memory reading the entrances");
+    const char *door = "";
+    usher_err err = need_object(j, where, "entrances", em);
+    if (!err)
+        err = read_name(j, where, "door", false, &door, em);
+    if (!err && door[0] && !entrance_name_ok(door)) {
+        path p = path_of(where, "door");
+        err = usher_fail(em, USHER_INVAL, "%s: not an entrance's name", path_text(&p));
+    }
+    if (!err)
+        text_copy(s->mine, sizeof s->mine, door);
+    const json_t *all = err ? NULL : json_object_get(j, "all");
+    path pa = path_of(where, "all");
+    if (!err && !json_is_array(all))
+        err = all ? wrong_type(em, &pa, "an array", all)
+                  : usher_fail(em, USHER_INVAL, "%s: missing", path_text(&pa));
+    if (!err && json_array_size(all) > ENTRANCE_MAX)
+        err =
+            usher_fail(em, USHER_INVAL, "%s: more than %d entrances", path_text(&pa), ENTRANCE_MAX);
+    for (size_t i = 0; !err && i < json_array_size(all); i++) {
+        char at[96];
+        snprintf(at, sizeof at, "%s[%zu]", path_text(&pa), i);
+        const json_t *o = json_array_get(all, i);
+        entrance *e = &s->all[i];
+        const char *name = "";
+        err = need_object(o, at, "entrance", em);
+        if (!err)
+            err = read_name(o, at, "name", true, &name, em);
+        if (!err && !text_copy(e->name, sizeof e->name, name))
+            err =
+                usher_fail(em, USHER_INVAL, "%s.name: longer than %d bytes", at, ENTRANCE_NAME_MAX);
+        if (!err)
+            err = read_names(o, at, "classes", e->classes[0], sizeof e->classes[0],
+                             ENTRANCE_MAX_RULES, &e->nclasses, em);
+        if (!err)
+            err = read_names(o, at, "sections", e->sections[0], sizeof e->sections[0],
+                             ENTRANCE_MAX_RULES, &e->nsections, em);
+        if (!err)
+            err = read_names(o, at, "doors", e->doors[0], sizeof e->doors[0], ENTRANCE_MAX_DOORS,
+                             &e->ndoors, em);
+        if (!err && (err = entrance_check(e, em)) != USHER_OK)
+            usher_errmsg_prefix(em, "%s", at);
+        for (size_t k = 0; !err && k < i; k++)
+            if (entrance_same_name(s->all[k].name, e->name))
+                err = usher_fail(em, USHER_INVAL, "%s.name: \"%s\" is there twice", at, e->name);
+        s->n = i + 1;
+    }
+    if (!err)
+        *out = *s;
+    free(s);
+    return err;
+}
+
 usher_err proto_sync_response_decode(const char *body, size_t len, sync_response *out,
                                      usher_errmsg *em)
 {
@@ -778,6 +881,15 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
             goto fail;
         r.has_event = true;
     }
+    const json_t *ents = json_object_get(root, "entrances");
+    if (ents) {
+        r.entrances = malloc(sizeof *r.entrances);
+        err = r.entrances ? proto_entrances_decode(ents, "entrances", r.entrances, em)
+                          : usher_fail(em, USHER_NOMEM, "out of memory reading the entrances");
+        if (err)
+            goto fail;
+        r.has_entrances = true;
+    }
     err = decode_array(root, "changes", SIZE_MAX, sizeof(change), change_decode_elem, &changes,
                        &r.nchanges, em);
     if (err)
@@ -789,6 +901,7 @@ usher_err proto_sync_response_decode(const char *body, size_t len, sync_response
     return USHER_OK;
 fail:
     free(verdicts);
+    free(r.entrances);
     json_decref(root);
     return err;
 }
@@ -887,6 +1000,8 @@ json_t *proto_change_encode(const change *c)
     else if (ok && c->type == CHANGE_LAYOUT)
         ok = put(obj, "type", json_string("layout")) &&
              write_fields(obj, layout_change_fields, NFIELDS(layout_change_fields), c);
+    else if (ok && c->type == CHANGE_ENTRANCES)
+        ok = put(obj, "type", json_string("entrances"));
     else
         ok = false; /* CHANGE_NONE has no wire form */
     return finish(obj, ok);
@@ -906,6 +1021,40 @@ json_t *proto_settings_encode(const event_settings *s)
     bool ok = obj && put(obj, "codes", json_string(ticketcode_strength_name(s->codes))) &&
               write_fields(obj, settings_fields, NFIELDS(settings_fields), s) &&
               (!s->reentry_refused || put(obj, "reentry", json_string("refused")));
+    return finish(obj, ok);
+}
+
+static json_t *name_array(const char *items, size_t stride, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_string(items + i * stride)) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+json_t *proto_entrances_encode(const entrance_set *s)
+{
+    return proto_entrances_encode_door(s, s->mine);
+}
+
+json_t *proto_entrances_encode_door(const entrance_set *s, const char *door)
+{
+    json_t *obj = json_object(), *all = json_array();
+    bool ok = obj && put(obj, "all", all) && (!door[0] || put(obj, "door", json_string(door)));
+    for (size_t i = 0; ok && i < s->n; i++) {
+        const entrance *e = &s->all[i];
+        json_t *o = json_object();
+        ok =
+            o && json_array_append_new(all, o) == 0 && put(o, "name", json_string(e->name)) &&
+            (!e->nclasses ||
+             put(o, "classes", name_array(e->classes[0], sizeof e->classes[0], e->nclasses))) &&
+            (!e->nsections ||
+             put(o, "sections", name_array(e->sections[0], sizeof e->sections[0], e->nsections))) &&
+            (!e->ndoors || put(o, "doors", name_array(e->doors[0], sizeof e->doors[0], e->ndoors)));
+    }
     return finish(obj, ok);
 }
 
@@ -970,6 +1119,8 @@ char *proto_sync_response_encode(const sync_response *r)
         put_array(obj, "changes", r->changes, r->nchanges, sizeof *r->changes, change_encode_elem);
     if (ok && r->has_event)
         ok = put(obj, "event", proto_settings_encode(&r->event));
+    if (ok && r->has_entrances && r->entrances)
+        ok = put(obj, "entrances", proto_entrances_encode(r->entrances));
     return dump(finish(obj, ok));
 }
 
@@ -1056,6 +1207,13 @@ char *proto_sync_response_write(const sync_response *r, const char *changes_text
     }
     tb_puts(&b, "],\"event\":");
     tb_json(&b, proto_settings_encode(&r->event));
+    if (r->entrances_text) {
+        tb_puts(&b, ",\"entrances\":");
+        tb_puts(&b, r->entrances_text);
+    } else if (r->has_entrances && r->entrances) {
+        tb_puts(&b, ",\"entrances\":");
+        tb_json(&b, proto_entrances_encode(r->entrances));
+    }
     tb_puts(&b, "}");
     if (b.failed)
         return NULL;
@@ -1160,6 +1318,7 @@ void proto_snapshot_release(proto_snapshot *s)
         return;
     free(s->layout_json);
     free(s->changes);
+    free(s->entrances);
     memset(s, 0, sizeof *s);
 }
 
@@ -1185,6 +1344,13 @@ char *proto_snapshot_write(const proto_snapshot *s, const char *const *parts,
     tb_json(&b, proto_event_encode(&s->event));
     tb_puts(&b, ",\"device\":");
     tb_json(&b, json_pack("{s:s, s:s}", "id", s->device, "role", role_name(s->role)));
+    if (s->entrances_text) {
+        tb_puts(&b, ",\"entrances\":");
+        tb_puts(&b, s->entrances_text);
+    } else if (s->has_entrances && s->entrances) {
+        tb_puts(&b, ",\"entrances\":");
+        tb_json(&b, proto_entrances_encode(s->entrances));
+    }
     if (s->layout_json) {
         tb_puts(&b, ",\"layout\":");
         tb_puts(&b, s->layout_json);
@@ -1287,8 +1453,17 @@ static usher_err snapshot_body(const json_t *root, proto_snapshot *s, usher_errm
     const char *reseat = json_string_value(json_object_get(ev, "reseat"));
     e->reseat_nearest = !reseat || strcmp(reseat, "none") != 0;
     settings_default(&e->settings);
-    if (json_object_get(ev, "codes"))
-        return proto_settings_decode(ev, "snapshot.event", &e->settings, em);
+    if (json_object_get(ev, "codes") &&
+        (err = proto_settings_decode(ev, "snapshot.event", &e->settings, em)))
+        return err;
+    const json_t *ents = json_object_get(root, "entrances");
+    if (ents) {
+        if (!(s->entrances = malloc(sizeof *s->entrances)))
+            return usher_fail(em, USHER_NOMEM, "out of memory reading the entrances");
+        if ((err = proto_entrances_decode(ents, "snapshot.entrances", s->entrances, em)))
+            return err;
+        s->has_entrances = true;
+    }
     return USHER_OK;
 }
 

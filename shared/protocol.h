@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "entrance.h"
 #include "error.h"
 #include "op.h"
 #include "printer.h"
@@ -35,6 +36,15 @@ json_t *proto_alert_encode(const alert *a);
 json_t *proto_settings_encode(const event_settings *s);
 usher_err proto_settings_decode(const json_t *j, const char *where, event_settings *out,
                                 usher_errmsg *em) USHER_MUST_CHECK;
+
+/* The entrances a device follows, and its own (s->mine): {"door"?, "all": [...]},
+ * in the snapshot and in every sync response. The decoder checks every
+ * entrance (entrance_check) and refuses a name given twice. */
+json_t *proto_entrances_encode(const entrance_set *s);
+/* The same with `door` as the device's own instead of s->mine ("" = none). */
+json_t *proto_entrances_encode_door(const entrance_set *s, const char *door);
+usher_err proto_entrances_decode(const json_t *j, const char *where, entrance_set *out,
+                                 usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Decoders fill *out only on success; `where` prefixes messages ("ops[3]"). */
 usher_err proto_op_decode(const json_t *j, const char *where, usher_op *out,
@@ -74,6 +84,13 @@ typedef struct sync_response {
     event_settings event;        /* the event's settings, when has_event */
     int64_t now;                 /* the coordinator's clock when it answered, ms; 0 = not sent */
     char log[PROTO_LOG_ID_SIZE]; /* the coordinator's op log copy ("" = not sent) */
+    bool has_entrances;          /* "entrances" was there (decoding: entrances is set) */
+    entrance_set *entrances;     /* the entrances and this device's own; malloc'd by the
+                                    decoder, freed by proto_sync_response_release */
+    /* Writing only (proto_sync_response_write): the entrances already encoded
+     * (proto_entrances_encode_door's JSON as text), or NULL: r->entrances
+     * when has_entrances, else none. Borrowed. */
+    const char *entrances_text;
 } sync_response;
 
 void proto_sync_request_release(sync_request *r);
@@ -179,6 +196,11 @@ typedef struct proto_snapshot {
     char log[PROTO_LOG_ID_SIZE]; /* "" when not sent */
     size_t pages;                /* 0: every change is in it; else 1 .. PROTO_SNAPSHOT_PAGES_MAX */
     size_t changes_total;        /* paged: how many changes the pages hold */
+    bool has_entrances;          /* "entrances" was there (decoding: entrances is set) */
+    entrance_set *entrances;     /* decoding: malloc'd, freed by proto_snapshot_release */
+    /* Writing only: the entrances already encoded (as entrances_text of a
+     * sync_response), or NULL: entrances when has_entrances, else none. */
+    const char *entrances_text;
 } proto_snapshot;
 
 #define PROTO_SNAPSHOT_PAGES_MAX 1000000

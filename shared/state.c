@@ -1069,6 +1069,8 @@ usher_err state_apply_change(state *st, const change *c, usher_errmsg *em)
         st->tickets[ti] = *nt;
         return USHER_OK;
     }
+    if (c->type == CHANGE_ENTRANCES)
+        return USHER_OK; /* nothing of the seats and tickets */
     if (c->type == CHANGE_LAYOUT)
         return usher_fail(em, USHER_INVAL,
                           "change %lld: the layout was replaced (version %lld): take the "

@@ -275,6 +275,65 @@ static const char *const coord_migrations[] = {
     "ALTER TABLE tickets ADD COLUMN checkout_device TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE changes ADD COLUMN ticket_checked_out_at INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE changes ADD COLUMN ticket_checkout_device TEXT NOT NULL DEFAULT '';\n",
+
+    /* 13: entrances (name_key: the name folded, entrance_same_name, so that
+     * no two read the same; classes and sections joined with commas), the
+     * entrance a door belongs to, and the entrance of each check-in with
+     * its staff override ("entrance" or ""). */
+    "CREATE TABLE entrances(\n"
+    "  name_key TEXT PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  classes TEXT NOT NULL DEFAULT '',\n"
+    "  sections TEXT NOT NULL DEFAULT '',\n"
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    "ALTER TABLE devices ADD COLUMN entrance TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN entrance TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN override TEXT NOT NULL DEFAULT '';\n"
+    /* ...and an 'entrances' change in the log: a mark that tells devices to
+     * sync (the answer carries the entrances). SQLite cannot widen a CHECK,
+     * so the log is copied once more (as in 9). */
+    "CREATE TABLE changes_new(\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  type TEXT NOT NULL CHECK (type IN ('seat', 'ticket', 'layout', 'entrances')),\n"
+    "  at INTEGER NOT NULL,\n"
+    "  op_id TEXT NOT NULL DEFAULT '',\n"
+    "  seat_id TEXT NOT NULL DEFAULT '',\n"
+    "  seat_ticket TEXT NOT NULL DEFAULT '',\n"
+    "  seat_blocked INTEGER NOT NULL DEFAULT 0,\n"
+    "  seat_hold_device TEXT NOT NULL DEFAULT '',\n"
+    "  seat_hold_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  ticket_code TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_name TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_class TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_seat TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_party TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_checked_in_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  ticket_checkin_device TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_revoked INTEGER NOT NULL DEFAULT 0,\n"
+    "  seat_lease_device TEXT NOT NULL DEFAULT '',\n"
+    "  seat_lease_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  layout_version INTEGER NOT NULL DEFAULT 0,\n"
+    "  ticket_note TEXT NOT NULL DEFAULT '',\n"
+    "  ticket_attention INTEGER NOT NULL DEFAULT 0,\n"
+    "  ticket_checked_out_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  ticket_checkout_device TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "INSERT INTO changes_new("
+    "seq, type, at, op_id, seat_id, seat_ticket, seat_blocked, seat_hold_device, "
+    "seat_hold_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
+    "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, "
+    "seat_lease_device, seat_lease_until, layout_version, ticket_note, "
+    "ticket_attention, ticket_checked_out_at, ticket_checkout_device"
+    ") SELECT "
+    "seq, type, at, op_id, seat_id, seat_ticket, seat_blocked, seat_hold_device, "
+    "seat_hold_until, ticket_code, ticket_name, ticket_class, ticket_seat, "
+    "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, "
+    "seat_lease_device, seat_lease_until, layout_version, ticket_note, "
+    "ticket_attention, ticket_checked_out_at, ticket_checkout_device"
+    " FROM changes;\n"
+    "DROP TABLE changes;\n"
+    "ALTER TABLE changes_new RENAME TO changes;\n",
 };
 
 /* Device journal migrations. Never edit a released entry: append a new one. */
@@ -392,6 +451,18 @@ static const char *const device_migrations[] = {
     "  seq INTEGER PRIMARY KEY,\n"
     "  card TEXT NOT NULL\n"
     ");\n",
+    /* 9: entrances as the coordinator last sent them (pos: their order;
+     * classes, sections and doors joined with commas), the device's own in meta
+     * ("entrance"), and a check-in's entrance and override in the outbox. */
+    "CREATE TABLE r_entrances(\n"
+    "  pos INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL,\n"
+    "  classes TEXT NOT NULL DEFAULT '',\n"
+    "  sections TEXT NOT NULL DEFAULT '',\n"
+    "  doors TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "ALTER TABLE outbox ADD COLUMN entrance TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE outbox ADD COLUMN override TEXT NOT NULL DEFAULT '';\n",
 };
 
 typedef struct kind_info {

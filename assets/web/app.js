@@ -1369,7 +1369,102 @@
     }
     $('stat-extra').textContent = bits.join(' · ');
     if (Array.isArray(st.sections)) renderSections(st.sections);
+    if (Array.isArray(st.entrances)) renderEntrances(st.entrances);
     touchUpdated();
+  }
+
+  /* ---- entrances ------------------------------------------------------------ */
+
+  /* Each entrance: who it admits, its doors, admitted / expected / inside
+   * (GET /v1/stats, re-read on every change of the event stream), and a
+   * Remove button; the devices table offers them for each door. */
+  function renderEntrances(list) {
+    var names = list.map(function (e) { return e.name; });
+    var doors = JSON.stringify(list.map(function (e) { return [e.name, e.doors || []]; }));
+    if (doors !== S.entranceDoors) {
+      /* new entrances to choose from, or a door moved (here or elsewhere) */
+      S.entranceDoors = doors;
+      S.entranceNames = names;
+      S.devicesSig = '';
+      if (S.lastDevices) renderDevices(S.lastDevices);
+      refreshDevices();
+    }
+    var sig = JSON.stringify(list);
+    if (sig === S.entrancesSig) return;
+    S.entrancesSig = sig;
+    var body = $('entrances-body');
+    clear(body);
+    list.forEach(function (e) {
+      var tr = h('tr', { 'data-entrance': e.name });
+      var th = h('th', { scope: 'row', 'class': 'ent-head' });
+      th.appendChild(h('div', { 'class': 'ent-name' }, e.name));
+      var rule = [];
+      rule.push((e.classes && e.classes.length) ? 'classes ' + e.classes.join(', ') : 'every class');
+      if (e.sections && e.sections.length) rule.push('sections ' + e.sections.join(', '));
+      rule.push((e.doors && e.doors.length) ? 'doors ' + e.doors.join(', ') : 'no door yet');
+      th.appendChild(h('span', { 'class': 'rule' }, rule.join(' · ')));
+      var rm = h('button', { type: 'button', 'class': 'linkish small', title: 'Remove this entrance' }, 'Remove');
+      rm.addEventListener('click', function () { removeEntrance(e.name, rm); });
+      th.appendChild(rm);
+      tr.appendChild(th);
+      [['admitted', e.admitted], ['expected', e.expected], ['inside', e.inside]].forEach(function (c) {
+        tr.appendChild(h('td', { 'class': 'num ent-' + c[0] }, num(c[1]).toLocaleString()));
+      });
+      body.appendChild(tr);
+    });
+    $('entrances-wrap').hidden = list.length === 0;
+    $('entrances-empty').hidden = list.length > 0;
+  }
+
+  function entranceDone(btn, text) {
+    busy(btn, false);
+    showMsg($('entrance-msg'), text, 'ok');
+    refreshStats();
+    refreshDevices();
+  }
+
+  function onEntranceSubmit(ev) {
+    ev.preventDefault();
+    var btn = $('entrance-add');
+    var body = { name: $('entrance-name').value.trim(), classes: $('entrance-classes').value,
+                 sections: $('entrance-sections').value };
+    busy(btn, true);
+    api('/v1/entrances', { method: 'POST', json: body }).then(function () {
+      $('entrance-name').value = $('entrance-classes').value = $('entrance-sections').value = '';
+      entranceDone(btn, 'Entrance ' + body.name + ' added.');
+    }, function (err) { busy(btn, false); reportError(err, $('entrance-msg')); });
+  }
+
+  function removeEntrance(name, btn) {
+    busy(btn, true);
+    api('/v1/entrances/' + encodeURIComponent(name), { method: 'DELETE' }).then(function () {
+      entranceDone(btn, 'Entrance ' + name + ' removed.');
+    }, function (err) { busy(btn, false); reportError(err, $('entrance-msg')); });
+  }
+
+  /* The devices table's entrance cell: a choice for a door, nothing else. */
+  function entranceCell(d) {
+    var td = h('td', { 'class': 'dev-entrance' });
+    if (d.role !== 'door') return td;
+    var sel = h('select', { 'aria-label': 'Entrance of ' + d.id, 'data-device': d.id });
+    var opts = [''].concat(S.entranceNames || []);
+    if (d.entrance && opts.indexOf(d.entrance) < 0) opts.push(d.entrance);
+    opts.forEach(function (n) {
+      var o = h('option', { value: n }, n || 'none');
+      if (n === (d.entrance || '')) o.selected = true;
+      sel.appendChild(o);
+    });
+    sel.addEventListener('change', function () {
+      var want = sel.value;
+      sel.disabled = true;
+      api('/v1/devices/' + encodeURIComponent(d.id), { method: 'PUT', json: { entrance: want } }).then(function () {
+        toast(d.id + (want ? ' is at entrance ' + want + ' now.' : ' admits every ticket now.'));
+        refreshStats();
+        refreshDevices();
+      }, function (err) { reportError(err, $('entrance-msg')); }).then(function () { sel.disabled = false; });
+    });
+    td.appendChild(sel);
+    return td;
   }
 
   function renderSections(list) {
@@ -1568,6 +1663,7 @@
   }, 100, 1000);
 
   function renderDevices(list) {
+    S.lastDevices = list;
     var sig = JSON.stringify(list);
     if (sig === S.devicesSig) return;
     S.devicesSig = sig;
@@ -1603,6 +1699,7 @@
       var tdP = h('td', { 'class': 'num' + (pending && status === 'offline' ? ' warn' : '') }, pending.toLocaleString());
       if (pending) tdP.title = pending + ' operation' + (pending === 1 ? '' : 's') + ' waiting to upload when it last synced';
       tr.appendChild(tdP);
+      tr.appendChild(entranceCell(d));
       body.appendChild(tr);
     });
     $('devices-empty').hidden = list.length > 0;
@@ -1806,6 +1903,7 @@
     readFragmentToken();
     $('token-form').addEventListener('submit', onTokenSubmit);
     $('sign-out').addEventListener('click', function (ev) { ev.preventDefault(); signOut(''); });
+    $('entrance-form').addEventListener('submit', onEntranceSubmit);
     $('zoom-in').addEventListener('click', function () { zoomButton(0.7); });
     $('zoom-out').addEventListener('click', function () { zoomButton(1 / 0.7); });
     $('zoom-fit').addEventListener('click', fitView);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "coord_api_entrances.h"
 #include "coord_export.h"
 #include "coord_import.h"
 #include "coord_printers.h"
@@ -73,10 +74,16 @@ static void finish_sync(http_request *req, engine_req *er, http_reply *r)
     text_copy(h.log, sizeof h.log, engine_event(req->e)->log_id);
     engine_settings(req->e, &h.event);
     size_t len = 0;
+    /* The entrances and the asking door's own, encoded under the cache's lock. */
+    json_t *ents = coord_api_entrances_for(req);
+    char *ents_text = ents ? json_dumps(ents, JSON_COMPACT) : NULL;
+    json_decref(ents);
+    h.entrances_text = ents_text;
     /* A pull from the ring that found nothing has no text: "" (no changes). */
     char *body = proto_sync_response_write(
         &h, ring_text ? ring_text : (er->changes_in_ring ? "" : NULL), ring_len, &len);
     free(ring_text);
+    free(ents_text);
     if (!body) {
         http_error(r, 500, "internal", "out of memory");
         return;
@@ -245,6 +252,10 @@ static void api_snapshot(http_request *req, http_reply *r)
     event_facts(req->e, &head.event);
     text_copy(head.device, sizeof head.device, req->dev.id);
     text_copy(head.log, sizeof head.log, engine_event(req->e)->log_id);
+    json_t *ents = coord_api_entrances_for(req); /* and the asking door's own */
+    char *ents_text = ents ? json_dumps(ents, JSON_COMPACT) : NULL;
+    json_decref(ents);
+    head.entrances_text = ents_text;
     /* Not paged: every change in one answer, the pages' items copied in. */
     const char **parts = paged ? NULL : calloc(b->npages ? b->npages : 1, sizeof *parts);
     size_t *lens = paged ? NULL : calloc(b->npages ? b->npages : 1, sizeof *lens);
@@ -259,6 +270,7 @@ static void api_snapshot(http_request *req, http_reply *r)
     }
     free(parts);
     free(lens);
+    free(ents_text);
     snapcache_release(req->snaps, b);
     if (!body) {
         http_error(r, 500, "internal", "out of memory");
@@ -556,6 +568,7 @@ static void api_stats(http_request *req, http_reply *r)
                                                   "label", sec->label, "seats", sec->seat_count,
                                                   "seated", seated, "checked_in", in));
     }
+    json_t *entrances = coord_api_entrances_counts(req, st);
     engine_read_end(req->e);
     event_settings es;
     engine_settings(req->e, &es);
@@ -564,11 +577,12 @@ static void api_stats(http_request *req, http_reply *r)
                               es.codes_by_organiser ? "organiser" : "import", "tz",
                               es.tz[0] ? es.tz : "UTC", "staff_pin", es.pin_hash[0] != 0);
     http_json(r, 200,
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o}", "seats",
-                        s.seats, "seated", s.seated, "blocked", s.blocked, "held", s.held, "leased",
-                        s.leased, "expected", s.tickets, "revoked", s.revoked, "checked_in",
-                        s.checked_in, "inside", s.inside, "cursor",
-                        (json_int_t)engine_last_seq(req->e), "sections", sections, "event", event));
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o, s:o*}",
+                        "seats", s.seats, "seated", s.seated, "blocked", s.blocked, "held", s.held,
+                        "leased", s.leased, "expected", s.tickets, "revoked", s.revoked,
+                        "checked_in", s.checked_in, "inside", s.inside, "cursor",
+                        (json_int_t)engine_last_seq(req->e), "sections", sections, "event", event,
+                        "entrances", entrances));
 }
 
 /* Database reads and alert acks run on the committer thread
@@ -638,11 +652,11 @@ static usher_err read_devices(coorddb *db, void *arg)
     d->out = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o =
-            json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b}", "id", ds[i].id, "role",
+            json_pack("{s:s, s:s, s:o, s:b, s:I, s:I, s:b, s:s}", "id", ds[i].id, "role",
                       role_name(ds[i].role), "last_seen", time_or_null(ds[i].last_seen), "online",
                       ds[i].last_seen && now - ds[i].last_seen < ENGINE_ONLINE_WINDOW_MS, "cursor",
                       (json_int_t)ds[i].cursor, "pending", (json_int_t)ds[i].pending, "disabled",
-                      ds[i].disabled);
+                      ds[i].disabled, "entrance", ds[i].entrance);
         coord_printer cp;
         if (o && coord_printers_get(d->printers, ds[i].id, now, &cp))
             json_object_set_new(o, "printer", printer_json(&cp));
@@ -654,8 +668,14 @@ static usher_err read_devices(coorddb *db, void *arg)
 
 static json_t *scan_json(const coord_checkin *c, bool revoked)
 {
-    return json_pack("{s:s, s:s, s:o, s:b, s:b}", "ticket", c->ticket, "device", c->device, "at",
-                     time_or_null(c->at), "duplicate", c->duplicate, "revoked", revoked);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:b, s:b}", "ticket", c->ticket, "device", c->device,
+                          "at", time_or_null(c->at), "duplicate", c->duplicate, "revoked", revoked);
+    /* The door's entrance and a staff override: only when there was one. */
+    if (o && c->entrance[0])
+        json_object_set_new(o, "entrance", json_string(c->entrance));
+    if (o && c->override[0])
+        json_object_set_new(o, "override", json_string(c->override));
+    return o;
 }
 
 /* Every scan at a door: the check-ins (duplicates included) and the refused
@@ -1111,9 +1131,6 @@ static void api_metrics(http_request *req, http_reply *r)
     limits_config lc;
     http_limits_stats(req, &ls, &lc);
     state_stats s;
-    const state *st = engine_read_begin(req->e);
-    state_get_stats(st, timestamp_now_ms(), &s);
-    engine_read_end(req->e);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -1121,6 +1138,10 @@ static void api_metrics(http_request *req, http_reply *r)
         http_error(r, 500, "internal", "out of memory");
         return;
     }
+    const state *st = engine_read_begin(req->e);
+    state_get_stats(st, timestamp_now_ms(), &s);
+    coord_api_entrances_metrics(f, req, st); /* under the same lock; order is free */
+    engine_read_end(req->e);
     metrics_engine(f, req->e, &es);
     metric_u64(f, "usher_snapshot_builds_total", "counter",
                "Snapshots built: once per cursor, shared by the devices joining together.",
@@ -1320,6 +1341,11 @@ static const route routes[] = {
     {"/v1/stats", NULL, "GET", ROUTE_ADMIN, api_stats},
     {"/v1/alerts", NULL, "GET", ROUTE_ADMIN, api_alerts},
     {"/v1/devices", NULL, "GET", ROUTE_ADMIN, api_devices},
+    {NULL, coord_api_device_path, "PUT", ROUTE_ADMIN, coord_api_device_put},
+    {NULL, coord_api_device_path, "POST", ROUTE_ADMIN, coord_api_device_put},
+    {"/v1/entrances", NULL, "GET", ROUTE_ADMIN, coord_api_entrances_get},
+    {"/v1/entrances", NULL, "POST", ROUTE_ADMIN, coord_api_entrances_post},
+    {NULL, coord_api_entrance_path, "DELETE", ROUTE_ADMIN, coord_api_entrance_delete},
     {"/v1/checkins", NULL, "GET", ROUTE_ADMIN, api_checkins},
     {NULL, export_path, "GET", ROUTE_ADMIN, api_export_named},
     {NULL, seat_action_path, "POST", ROUTE_ADMIN, api_seat_action},

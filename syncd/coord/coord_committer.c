@@ -83,6 +83,14 @@ void engine_break(engine *e, const char *why)
     atomic_store(&e->broken, true);
 }
 
+void engine_retire(engine *e, const char *why)
+{
+    if (atomic_load(&e->broken))
+        return;
+    text_copy(e->broken_why, sizeof e->broken_why, why);
+    atomic_store(&e->broken, true); /* no restart needed: the serve is a standby now */
+}
+
 /* The store's lock went to another serve (coorddb_lock_lost): no restart
  * is needed, the serve turns standby (coord_standby.c); said once. */
 static void lock_lost(engine *e, const char *why)

@@ -325,14 +325,6 @@ bool engine_lock_lost(engine *e)
     return coorddb_lock_lost(e->db);
 }
 
-void engine_retire(engine *e, const char *why)
-{
-    if (atomic_load(&e->broken))
-        return;
-    text_copy(e->broken_why, sizeof e->broken_why, why);
-    atomic_store(&e->broken, true); /* no restart needed: the serve is a standby now */
-}
-
 void engine_free(engine *e)
 {
     if (!e)

@@ -30,9 +30,11 @@ static const char checkins_sql[] =
     "SELECT x.ticket, COALESCE(t.name, ''), x.device, x.at, x.duplicate, x.manual, x.at, "
     "x.direction, CASE WHEN x.direction = 'in' AND x.duplicate = 0 AND EXISTS (SELECT 1 FROM ops o "
     "WHERE o.ticket = x.ticket AND o.ticket <> '' AND o.kind = 'checkout' AND o.status = "
-    "'accepted' AND " O_HAPPENED " <= x.at) THEN 1 ELSE 0 END "
-    "FROM (SELECT ticket, device, at, duplicate, manual, 'in' AS direction, id AS n FROM checkins "
-    "UNION ALL SELECT o.ticket, o.device, " O_HAPPENED ", 0, 0, 'out', o.seq FROM ops o "
+    "'accepted' AND " O_HAPPENED " <= x.at) THEN 1 ELSE 0 END, x.entrance, x.override "
+    "FROM (SELECT ticket, device, at, duplicate, manual, 'in' AS direction, id AS n, entrance, "
+    "override FROM checkins "
+    "UNION ALL SELECT o.ticket, o.device, " O_HAPPENED ", 0, 0, 'out', o.seq, "
+    "COALESCE((SELECT d.entrance FROM devices d WHERE d.id = o.device), ''), '' FROM ops o "
     "WHERE o.kind = 'checkout' AND o.status = 'accepted') x "
     "LEFT JOIN tickets t ON t.code = x.ticket ORDER BY x.at, x.n";
 
@@ -46,7 +48,9 @@ static const export_def exports[] = {
      "SELECT code, name, class, seat, checked_in_at, checkin_device, revoked, note, attention, "
      "checked_in_at, checked_out_at, checkout_device, checked_out_at FROM tickets ORDER BY code",
      (1u << 4) | (1u << 10), (1u << 9) | (1u << 12)},
-    {"checkins", "ticket_number,full_name,device,at,duplicate,manual,at_local,direction,reentry",
+    {"checkins",
+     "ticket_number,full_name,device,at,duplicate,manual,at_local,direction,reentry,entrance,"
+     "override",
      checkins_sql, 1u << 3, 1u << 6},
     {"alerts",
      "id,kind,ticket_number,seat,other_seat,device,other_device,at,other_at,created_at,acked_at,"

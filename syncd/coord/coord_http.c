@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "coord_entrance.h"
 #include "coord_gzip.h"
 #include "coord_printers.h"
 #include "coord_snapshot.h"
@@ -97,6 +98,7 @@ struct coord_server {
     limits *lim;
     snapcache *snaps;
     coord_printers *printers;
+    coord_entrance_cache *entrances;
     pthread_mutex_t conn_lock; /* conns and each conn_rec's phase */
     conn_rec *conns;
     int watch_fd, wake_fd; /* the watcher thread's epoll set and its eventfd */
@@ -978,6 +980,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     req->role = s->role;
     req->snaps = s->snaps;
     req->printers = s->printers;
+    req->entrances = s->entrances;
     req->conn = cs;
     if (strncmp(url, "/v1/", 4) != 0 && strcmp(url, "/metrics") != 0 &&
         strcmp(url, "/healthz") != 0) {
@@ -1136,10 +1139,24 @@ static void server_release(coord_server *s)
     limits_free(s->lim);
     snapcache_free(s->snaps);
     coord_printers_free(s->printers);
+    coord_entrance_cache_free(s->entrances);
     free(s->slots);
     pthread_mutex_destroy(&s->hub_lock);
     pthread_mutex_destroy(&s->conn_lock);
     free(s);
+}
+
+static usher_err entrances_job(coorddb *db, void *arg)
+{
+    void **a = arg;
+    return coord_entrance_cache_load(a[0], db, a[1]);
+}
+
+/* Fills the entrances' serving copy from the database, on the committer. */
+static usher_err load_entrances(engine *e, coord_entrance_cache *c, usher_errmsg *em)
+{
+    void *a[] = {c, em};
+    return engine_with_db(e, entrances_job, a);
 }
 
 usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_server **out,
@@ -1175,10 +1192,13 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
         snapcache_new(cfg->snapshot_page ? cfg->snapshot_page : SNAP_PAGE_DEFAULT, SNAP_REUSE_MS);
     s->printers = coord_printers_new(cfg->printer_alert_ms > 0 ? cfg->printer_alert_ms
                                                                : COORD_PRINTER_ALERT_MS);
-    if (!s->snaps || !s->printers) {
+    s->entrances = coord_entrance_cache_new();
+    if (!s->snaps || !s->printers || !s->entrances) {
         err = usher_fail(em, USHER_NOMEM, "out of memory");
         goto fail;
     }
+    if (e && (err = load_entrances(e, s->entrances, em))) /* a standby: at its takeover */
+        goto fail;
     s->watch_fd = epoll_create1(EPOLL_CLOEXEC);
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event wev = {.events = EPOLLIN, .data.u64 = WAKE_KEY};
@@ -1249,6 +1269,12 @@ fail:
 
 void coord_server_set_engine(coord_server *s, engine *e)
 {
+    usher_errmsg em = {{0}};
+    if (e && load_entrances(e, s->entrances, &em) != USHER_OK)
+        fprintf(stderr,
+                "usher-coord: the entrances are not read (%s): devices get none until "
+                "a change of them\n",
+                em.text);
     atomic_store(&s->e, e);
 }
 

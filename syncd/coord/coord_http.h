@@ -99,10 +99,11 @@ typedef struct http_request {
     coord_device dev; /* the authenticated device */
     struct MHD_Connection *mc;
     engine *e;
-    coord_role *role;                /* NULL: always active */
-    struct snapcache *snaps;         /* the snapshot's pages, built once per cursor */
-    struct coord_printers *printers; /* the devices' printers, as their syncs report them */
-    void *conn;                      /* the server's per-connection state */
+    coord_role *role;                       /* NULL: always active */
+    struct snapcache *snaps;                /* the snapshot's pages, built once per cursor */
+    struct coord_printers *printers;        /* the devices' printers, as their syncs report them */
+    struct coord_entrance_cache *entrances; /* the entrances and the doors' (coord_entrance.h) */
+    void *conn;                             /* the server's per-connection state */
 } http_request;
 
 /* True when the request's Accept-Encoding takes gzip. */

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "coord_api.h"
 #include "coord_engine.h"
+#include "coord_entrance.h"
 #include "coord_export.h"
 #include "coord_http.h"
 #include "coord_import.h"
@@ -50,8 +51,11 @@ static const char usage[] =
     "  layout set --db FILE [--dry-run] LAYOUT.json | layout get --db FILE\n"
     "  tickets import   --db FILE [--dry-run] [--map SPEC] [--revoke-missing] FILE.csv\n"
     "  tickets generate --db FILE --count N [--prefix GALA] [--class VIP]\n"
-    "  device add --db FILE --name NAME --role kiosk|door|admin\n"
+    "  device add --db FILE --name NAME --role kiosk|door|admin [--entrance NAME]\n"
     "  device list --db FILE | device disable|enable --db FILE --name NAME\n"
+    "  device set --db FILE --name NAME --entrance NAME|none\n"
+    "  entrance add --db FILE NAME [--classes A,B] [--sections S1,S2]\n"
+    "  entrance list --db FILE | entrance remove --db FILE NAME\n"
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
     "          [--reseat nearest|none] [--advertise URL]   (PostgreSQL: more serve as standby)\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
@@ -709,11 +713,15 @@ static int cmd_event_set(int argc, char **argv)
 
 static int cmd_device_add(int argc, char **argv)
 {
-    static const cli_spec specs[] = {{"db", true}, {"name", true}, {"role", true}};
+    static const cli_spec specs[] = {
+        {"db", true}, {"name", true}, {"role", true}, {"entrance", true}};
     cli c;
     PARSE("usage: usher-coord device add --db FILE --name NAME --role kiosk|door|admin\n"
+          "                              [--entrance NAME]\n"
           "Provisions a device and prints its bearer token alone on stdout (shown once;\n"
-          "the database keeps only a hash). NAME: letters, digits, '.', '_', '-'.\n");
+          "the database keeps only a hash). NAME: letters, digits, '.', '_', '-'.\n"
+          "--entrance: the entrance a door belongs to (usher-coord entrance add); it\n"
+          "sends a ticket that entrance does not admit to the one that does.\n");
     if (c.nargs)
         return fail("unexpected argument '%s'", c.args[0]);
     const char *name = GET("name"), *role = GET("role");
@@ -722,11 +730,27 @@ static int cmd_device_add(int argc, char **argv)
     usher_role r = role_parse(role);
     if (r == ROLE_NONE)
         return fail("--role: kiosk, door or admin");
+    const char *ent = GET("entrance");
+    if (ent && r != ROLE_DOOR)
+        return fail("--entrance: only a door belongs to an entrance (--role door)");
     coorddb *db = NULL;
     int rc = open_db(GET("db"), true, &db);
     char token[COORD_TOKEN_SIZE];
     usher_errmsg em = {{0}};
+    entrance_set *have = ent ? calloc(1, sizeof *have) : NULL;
+    if (!rc && ent && !have)
+        rc = fail("out of memory");
+    /* The entrance is checked before the device is made: a refusal adds nothing. */
+    if (!rc && ent && coord_entrances_read(db, have, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && ent && !entrance_find(have, ent))
+        rc = fail("--entrance: no entrance \"%s\" (usher-coord entrance list; add it with "
+                  "usher-coord entrance add)",
+                  ent);
+    free(have);
     if (!rc && coorddb_device_add(db, name, r, timestamp_now_ms(), token, &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc && ent && coord_entrance_assign(db, name, ent, &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc)
         printf("%s\n", token);
@@ -739,7 +763,7 @@ static int cmd_device_list(int argc, char **argv)
     static const cli_spec specs[] = {{"db", true}};
     cli c;
     PARSE("usage: usher-coord device list --db FILE\n"
-          "Lists devices as CSV: id, role, last_seen, cursor, pending, disabled.\n");
+          "Lists devices as CSV: id, role, last_seen, cursor, pending, disabled, entrance.\n");
     coorddb *db = NULL;
     int rc = open_db(GET("db"), true, &db);
     coord_device *ds = NULL;
@@ -748,13 +772,15 @@ static int cmd_device_list(int argc, char **argv)
     if (!rc && coorddb_devices(db, &ds, &n, &em) != USHER_OK)
         rc = fail("%s", em.text);
     if (!rc)
-        printf("id,role,last_seen,cursor,pending,disabled\n");
+        printf("id,role,last_seen,cursor,pending,disabled,entrance\n");
     for (size_t i = 0; !rc && i < n; i++) {
         char seen[TIMESTAMP_TEXT_SIZE] = "";
         if (ds[i].last_seen)
             timestamp_format(ds[i].last_seen, seen);
-        printf("%s,%s,%s,%lld,%lld,%d\n", ds[i].id, role_name(ds[i].role), seen,
+        printf("%s,%s,%s,%lld,%lld,%d,", ds[i].id, role_name(ds[i].role), seen,
                (long long)ds[i].cursor, (long long)ds[i].pending, ds[i].disabled ? 1 : 0);
+        coord_export_cell(stdout, ds[i].entrance);
+        fputc('\n', stdout);
     }
     free(ds);
     coorddb_free(db);
@@ -775,6 +801,156 @@ static int cmd_device_disable(int argc, char **argv, bool disable)
     usher_errmsg em = {{0}};
     if (!rc && coorddb_device_set_disabled(db, GET("name"), disable, &em) != USHER_OK)
         rc = fail("%s", em.text);
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_device_set(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"name", true}, {"entrance", true}};
+    cli c;
+    PARSE("usage: usher-coord device set --db FILE --name NAME --entrance NAME|none\n"
+          "Puts a door at an entrance (or at none: it then admits every ticket). Stop\n"
+          "'usher-coord serve' first; while it runs, the dashboard's devices table (or\n"
+          "PUT /v1/devices/NAME) does it and the door hears of it at its next sync.\n");
+    if (c.nargs)
+        return fail("unexpected argument '%s'", c.args[0]);
+    const char *name = GET("name"), *ent = GET("entrance");
+    if (!name || !ent)
+        return fail("--name NAME and --entrance NAME|none are required");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    if (!rc)
+        rc = lock_db(db, ": change it on the dashboard (or PUT /v1/devices/NAME) while serving");
+    usher_errmsg em = {{0}};
+    if (!rc && coord_entrance_assign(db, name, strcmp(ent, "none") ? ent : "", &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("%s: entrance %s\n", name, strcmp(ent, "none") ? ent : "none");
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_entrance_add(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}, {"classes", true}, {"sections", true}};
+    cli c;
+    PARSE("usage: usher-coord entrance add --db FILE NAME [--classes A,B] [--sections S1,S2]\n"
+          "Defines an entrance: a door that belongs to it admits tickets of these classes\n"
+          "and seated in these sections (none given: every ticket), and sends any other\n"
+          "ticket to the entrance that admits it (\"Entrance B, please\"). NAME: 1 to 40\n"
+          "bytes, no comma or slash; names that differ only in case or accents are one.\n"
+          "Classes are the tickets' and seats' classes, sections the layout's section ids\n"
+          "(T07, A). Stop 'usher-coord serve' first; while it runs, add it on the\n"
+          "dashboard (or POST /v1/entrances).\n");
+    if (c.nargs != 1)
+        return fail("entrance add: give the entrance's NAME (see --help)");
+    entrance e;
+    memset(&e, 0, sizeof e);
+    usher_errmsg em = {{0}};
+    if (!text_copy(e.name, sizeof e.name, c.args[0]) || !entrance_name_ok(e.name))
+        return fail("entrance name \"%s\": 1 to %d bytes of printable UTF-8, no comma or "
+                    "slash, no spaces at either end",
+                    c.args[0], ENTRANCE_NAME_MAX);
+    if (entrance_parse_list(GET("classes"), "--classes", e.classes[0], sizeof e.classes[0],
+                            &e.nclasses, &em) != USHER_OK ||
+        entrance_parse_list(GET("sections"), "--sections", e.sections[0], sizeof e.sections[0],
+                            &e.nsections, &em) != USHER_OK)
+        return fail("%s", em.text);
+    coorddb *db = NULL;
+    char *json = NULL;
+    layout *l = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    if (!rc)
+        rc = lock_db(db, ": add it on the dashboard (or POST /v1/entrances) while serving");
+    if (!rc && (coorddb_layout_json(db, &json, &em) != USHER_OK ||
+                layout_from_json(json, strlen(json), &l, &em) != USHER_OK))
+        rc = fail("%s", em.text);
+    if (!rc && coord_entrance_add(db, l, &e, timestamp_now_ms(), &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("entrance %s added\n", e.name);
+    layout_free(l);
+    free(json);
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_entrance_list(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord entrance list --db FILE\n"
+          "Lists the entrances as CSV: name, classes, sections (';' between names; empty:\n"
+          "every one), doors (the devices that belong to it).\n");
+    if (c.nargs)
+        return fail("unexpected argument '%s'", c.args[0]);
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    entrance_set *s = calloc(1, sizeof *s);
+    coord_device *ds = NULL;
+    size_t n = 0;
+    usher_errmsg em = {{0}};
+    if (!rc && !s)
+        rc = fail("out of memory");
+    if (!rc && (coord_entrances_read(db, s, &em) != USHER_OK ||
+                coorddb_devices(db, &ds, &n, &em) != USHER_OK))
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("name,classes,sections,doors\n");
+    for (size_t i = 0; !rc && i < s->n; i++) {
+        const entrance *e = &s->all[i];
+        char classes[512], sections[512], doors[2048] = "";
+        entrance_join(e->classes[0], sizeof e->classes[0], e->nclasses, classes, sizeof classes);
+        entrance_join(e->sections[0], sizeof e->sections[0], e->nsections, sections,
+                      sizeof sections);
+        size_t used = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(ds[k].entrance, e->name))
+                continue;
+            int w = snprintf(doors + used, sizeof doors - used, "%s%s", used ? ";" : "", ds[k].id);
+            if (w > 0 && (size_t)w < sizeof doors - used)
+                used += (size_t)w;
+        }
+        for (char *p = classes; *p; p++)
+            *p = *p == ',' ? ';' : *p;
+        for (char *p = sections; *p; p++)
+            *p = *p == ',' ? ';' : *p;
+        const char *cells[] = {e->name, classes, sections, doors};
+        for (size_t k = 0; k < 4; k++) {
+            if (k)
+                fputc(',', stdout);
+            coord_export_cell(stdout, cells[k]);
+        }
+        fputc('\n', stdout);
+    }
+    free(ds);
+    free(s);
+    coorddb_free(db);
+    return rc;
+}
+
+static int cmd_entrance_remove(int argc, char **argv)
+{
+    static const cli_spec specs[] = {{"db", true}};
+    cli c;
+    PARSE("usage: usher-coord entrance remove --db FILE NAME\n"
+          "Removes an entrance; refused while a door belongs to it (move the door first:\n"
+          "usher-coord device set --name ID --entrance OTHER|none). Stop 'usher-coord\n"
+          "serve' first; while it runs, remove it on the dashboard (or DELETE\n"
+          "/v1/entrances/NAME).\n");
+    if (c.nargs != 1)
+        return fail("entrance remove: give the entrance's NAME (see --help)");
+    coorddb *db = NULL;
+    int rc = open_db(GET("db"), true, &db);
+    if (!rc)
+        rc = lock_db(db, ": remove it on the dashboard (or DELETE /v1/entrances/NAME) while "
+                         "serving");
+    usher_errmsg em = {{0}};
+    if (!rc && coord_entrance_remove(db, c.args[0], &em) != USHER_OK)
+        rc = fail("%s", em.text);
+    if (!rc)
+        printf("entrance %s removed\n", c.args[0]);
     coorddb_free(db);
     return rc;
 }
@@ -1305,5 +1481,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "device") && argc >= 3 &&
         (!strcmp(argv[2], "disable") || !strcmp(argv[2], "enable")))
         return cmd_device_disable(argc - 3, argv + 3, !strcmp(argv[2], "disable"));
+    if (!strcmp(cmd, "device") && argc >= 3 && !strcmp(argv[2], "set"))
+        return cmd_device_set(argc - 3, argv + 3);
+    if (!strcmp(cmd, "entrance") && argc >= 3 && !strcmp(argv[2], "add"))
+        return cmd_entrance_add(argc - 3, argv + 3);
+    if (!strcmp(cmd, "entrance") && argc >= 3 && !strcmp(argv[2], "list"))
+        return cmd_entrance_list(argc - 3, argv + 3);
+    if (!strcmp(cmd, "entrance") && argc >= 3 && !strcmp(argv[2], "remove"))
+        return cmd_entrance_remove(argc - 3, argv + 3);
     return fail("unknown command '%s' (try usher-coord --help)", cmd);
 }

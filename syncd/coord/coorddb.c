@@ -45,7 +45,7 @@
     "ticket_party, "                                                                               \
     "ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, ticket_attention, " \
     "ticket_checked_out_at, ticket_checkout_device, layout_version"
-#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
+#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled, entrance"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
     "created_at, acked_at, note, before_text, after_text"
@@ -96,8 +96,8 @@ static const char *const coord_sql[C_COUNT] = {
     [C_ALERT_INSERT] = "INSERT INTO alerts(kind, ticket, seat, other_seat, device, other_device, "
                        "at, other_at, op_id, created_at, note, before_text, after_text) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [C_CHECKIN_INSERT] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual, "
+                         "entrance, override) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [C_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > ?1 "
                         "ORDER BY seq LIMIT ?2",
     [C_AUTH] = "SELECT " DEVICE_COLUMNS ", token_hash FROM devices WHERE token_hash = ?1",
@@ -345,6 +345,27 @@ usher_err coorddb_read_rows(coorddb *db, const char *sql, coorddb_row_fn fn, voi
         fn(arg, n, cols);
     }
     usher_err err = rc == SQLITE_DONE ? USHER_OK : store_fail(db->db, em, "reading the database");
+    sqlite3_finalize(st);
+    return err;
+}
+
+usher_err coorddb_write(coorddb *db, const char *sql, const char *const *params, size_t n,
+                        int64_t *changed, usher_errmsg *em)
+{
+    if (db->be)
+        return db->be->write(db->impl, sql, params, n, changed, em);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(db->db, em, "cannot write to the database");
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < n; i++)
+        rc |= sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_TRANSIENT);
+    usher_err err = USHER_OK;
+    if (rc != SQLITE_OK || sqlite3_bind_parameter_count(st) != (int)n ||
+        sqlite3_step(st) != SQLITE_DONE)
+        err = store_fail(db->db, em, "cannot write to the database");
+    else if (changed)
+        *changed = sqlite3_changes(db->db);
     sqlite3_finalize(st);
     return err;
 }
@@ -761,7 +782,8 @@ static usher_err write_change(coorddb *db, const change *c, int64_t seq, const c
     static const seat_state no_seat;
     static const ticket_state no_ticket;
     bool is_seat = c->type == CHANGE_SEAT, is_layout = c->type == CHANGE_LAYOUT;
-    if (!is_seat && !is_layout && c->type != CHANGE_TICKET)
+    bool is_entrances = c->type == CHANGE_ENTRANCES;
+    if (!is_seat && !is_layout && !is_entrances && c->type != CHANGE_TICKET)
         return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
     sqlite3_stmt *st = NULL;
     usher_err err = cstmt(db, C_CHANGE_INSERT, &st, em);
@@ -769,22 +791,24 @@ static usher_err write_change(coorddb *db, const change *c, int64_t seq, const c
         return err;
     int rc = sqlite3_bind_int64(st, 1, seq);
     rc |= sqlite3_bind_text(st, 2,
-                            is_seat     ? "seat"
-                            : is_layout ? "layout"
-                                        : "ticket",
+                            is_seat        ? "seat"
+                            : is_layout    ? "layout"
+                            : is_entrances ? "entrances"
+                                           : "ticket",
                             -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 3, now);
     rc |= sqlite3_bind_text(st, 4, op_id ? op_id : "", -1, SQLITE_STATIC);
     rc |= sqlite3_bind_text(st, 5, is_seat ? c->seat_id : "", -1, SQLITE_STATIC);
     rc |= store__bind_seat(st, 6, is_seat ? &c->seat : &no_seat);
     rc |= store__bind_ticket(st, 6 + STORE_SEAT_COLUMNS,
-                             is_seat || is_layout ? &no_ticket : &c->ticket);
+                             is_seat || is_layout || is_entrances ? &no_ticket : &c->ticket);
     rc |= sqlite3_bind_int64(st, 6 + STORE_SEAT_COLUMNS + STORE_TICKET_COLUMNS,
                              is_layout ? c->layout_version : 0);
     if ((err = step_done(db, st, rc, "coordinator database: logging a change", em)))
         return err;
-    if (is_layout)
-        return USHER_OK; /* the seats' rows are written by coorddb_set_layout */
+    if (is_layout || is_entrances)
+        return USHER_OK; /* the seats' rows are written by coorddb_set_layout; an entrance
+                            change is only a mark (coord_entrance.c wrote the rows) */
     if (is_seat) {
         if ((err = cstmt(db, C_SEAT_UPDATE, &st, em)))
             return err;
@@ -1188,6 +1212,8 @@ static usher_err write_checkin(coorddb *db, const usher_op *op, const verdict *v
     rc |= sqlite3_bind_int(st, 4, v->reason == REASON_DUPLICATE_CHECKIN);
     rc |= sqlite3_bind_text(st, 5, op->id, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int(st, 6, op->manual);
+    rc |= sqlite3_bind_text(st, 7, op->entrance, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 8, op->override, -1, SQLITE_STATIC);
     return step_done(db, st, rc, "coordinator database: recording a check-in", em);
 }
 
@@ -1485,6 +1511,8 @@ static void read_change(sqlite3_stmt *st, change *c)
         c->type = CHANGE_SEAT;
         store__column_text(st, 2, c->seat_id, sizeof c->seat_id);
         store__read_seat(st, 3, &c->seat);
+    } else if (type && !strcmp(type, "entrances")) {
+        c->type = CHANGE_ENTRANCES;
     } else if (type && !strcmp(type, "layout")) {
         c->type = CHANGE_LAYOUT;
         c->layout_version = sqlite3_column_int64(st, 3 + STORE_SEAT_COLUMNS + STORE_TICKET_COLUMNS);
@@ -1588,6 +1616,7 @@ static void read_device(sqlite3_stmt *st, coord_device *d)
     d->cursor = sqlite3_column_int64(st, 4);
     d->pending = sqlite3_column_int64(st, 5);
     d->disabled = sqlite3_column_int(st, 6) != 0;
+    store__column_text(st, 7, d->entrance, sizeof d->entrance);
 }
 
 usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out, usher_errmsg *em)
@@ -1607,8 +1636,8 @@ usher_err coorddb_device_auth(coorddb *db, const char *token, coord_device *out,
     sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        const void *stored = sqlite3_column_blob(st, 7);
-        bool same = stored && sqlite3_column_bytes(st, 7) == TOKEN_HASH_BYTES &&
+        const void *stored = sqlite3_column_blob(st, 8);
+        bool same = stored && sqlite3_column_bytes(st, 8) == TOKEN_HASH_BYTES &&
                     sodium_memcmp(stored, hash, TOKEN_HASH_BYTES) == 0;
         read_device(st, &d);
         if (!same)
@@ -1871,6 +1900,8 @@ static void read_checkin_row(sqlite3_stmt *st, void *p)
     c->duplicate = sqlite3_column_int(st, 3) != 0;
     store__column_text(st, 4, c->op_id, sizeof c->op_id);
     c->manual = sqlite3_column_int(st, 5) != 0;
+    store__column_text(st, 6, c->entrance, sizeof c->entrance);
+    store__column_text(st, 7, c->override, sizeof c->override);
 }
 
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_errmsg *em)
@@ -1879,10 +1910,12 @@ usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n, usher_er
         return db->be->checkins(db->impl, out, n, em);
     sqlite3_stmt *st = NULL;
     usher_err err;
-    if (sqlite3_prepare_v2(db->db,
-                           "SELECT ticket, device, at, duplicate, op_id, manual FROM checkins "
-                           "ORDER BY at, id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db->db,
+            "SELECT ticket, device, at, duplicate, op_id, manual, entrance, override "
+            "FROM checkins "
+            "ORDER BY at, id",
+            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing check-ins");
     else
         err = collect(db, st, sizeof **out, read_checkin_row, (void **)out, n, em);
@@ -1897,7 +1930,7 @@ usher_err coorddb_revoked_scans(coorddb *db, coord_checkin **out, size_t *n, ush
     sqlite3_stmt *st = NULL;
     usher_err err;
     if (sqlite3_prepare_v2(db->db,
-                           "SELECT ticket, device, at, 0, op_id, 0 FROM alerts "
+                           "SELECT ticket, device, at, 0, op_id, 0, '', '' FROM alerts "
                            "WHERE kind = 'revoked_scan' ORDER BY at, id",
                            -1, &st, NULL) != SQLITE_OK)
         err = store_fail(db->db, em, "coordinator database: listing refused scans");

@@ -226,6 +226,7 @@ typedef struct coord_device {
     int64_t cursor;    /* last cursor it reported */
     int64_t pending;   /* pending ops it reported */
     bool disabled;
+    char entrance[ENTRANCE_NAME_SIZE]; /* the entrance a door belongs to, "" = none */
 } coord_device;
 
 #define COORD_TOKEN_SIZE 53 /* base32 of 32 random bytes + NUL */
@@ -314,7 +315,9 @@ typedef struct coord_checkin {
     int64_t at;
     bool duplicate;
     char op_id[USHER_OPID_SIZE];
-    bool manual; /* admitted by staff from the staff screen */
+    bool manual;                       /* admitted by staff from the staff screen */
+    char entrance[ENTRANCE_NAME_SIZE]; /* the door's entrance when it scanned, "" = none */
+    char override[OP_OVERRIDE_SIZE];   /* "entrance": staff admitted it at the wrong one */
 } coord_checkin;
 
 usher_err coorddb_checkins(coorddb *db, coord_checkin **out, size_t *n,
@@ -406,6 +409,15 @@ usher_err coorddb_checkpoint(coorddb *db, int *log_frames, int *done_frames,
 typedef void (*coorddb_row_fn)(void *arg, int ncols, const char *const *cols);
 usher_err coorddb_read_rows(coorddb *db, const char *sql, coorddb_row_fn fn, void *arg,
                             usher_errmsg *em) USHER_MUST_CHECK;
+
+/* One statement that writes (SQL both stores read, parameters $1..$n as
+ * text, each first used in that order), in a transaction of its own;
+ * *changed (may be NULL) = the rows it changed. For the organisers' small
+ * tables (entrances, a door's entrance: coord_entrance.h); the writers are
+ * serialised by coorddb_lock and, while serving, the committer. USHER_DB
+ * with the database's words. */
+usher_err coorddb_write(coorddb *db, const char *sql, const char *const *params, size_t n,
+                        int64_t *changed, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* The underlying SQLite connection (tests look into the file). Owned by db.
  * PostgreSQL: NULL. */

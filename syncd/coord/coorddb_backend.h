@@ -75,6 +75,8 @@ typedef struct coorddb_backend {
                             usher_errmsg *em);
     usher_err (*import_seats)(coorddb_impl *db, ticket_list *out, usher_errmsg *em);
     usher_err (*renew_log_id)(coorddb_impl *db, usher_errmsg *em);
+    usher_err (*write)(coorddb_impl *db, const char *sql, const char *const *params, size_t n,
+                       int64_t *changed, usher_errmsg *em);
 } coorddb_backend;
 
 /* The store coorddb_open uses for PostgreSQL connection strings

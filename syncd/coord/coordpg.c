@@ -225,6 +225,22 @@ static const char *const pg_migrations[] = {
     "  seen_at BIGINT NOT NULL,\n"
     "  PRIMARY KEY(event, url)\n"
     ");\n",
+    /* 7: entrances, a door's entrance, a check-in's entrance and override
+     * (the SQLite store's version 13). */
+    "CREATE TABLE entrances(\n"
+    "  name_key TEXT COLLATE \"C\" PRIMARY KEY,\n"
+    "  name TEXT COLLATE \"C\" NOT NULL,\n"
+    "  classes TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  sections TEXT COLLATE \"C\" NOT NULL DEFAULT '',\n"
+    "  created_at BIGINT NOT NULL\n"
+    ");\n"
+    "ALTER TABLE devices ADD COLUMN entrance TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN entrance TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    "ALTER TABLE checkins ADD COLUMN override TEXT COLLATE \"C\" NOT NULL DEFAULT '';\n"
+    /* ...and an 'entrances' change in the log: a mark that tells devices to sync. */
+    "ALTER TABLE changes DROP CONSTRAINT changes_type_check;\n"
+    "ALTER TABLE changes ADD CONSTRAINT changes_type_check "
+    "CHECK (type IN ('seat', 'ticket', 'layout', 'entrances'));\n",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
@@ -239,7 +255,7 @@ int coordpg_schema_version(void)
     "seat_lease_device, seat_lease_until, ticket_code, ticket_name, ticket_class, ticket_seat, "   \
     "ticket_party, ticket_checked_in_at, ticket_checkin_device, ticket_revoked, ticket_note, "     \
     "ticket_attention, ticket_checked_out_at, ticket_checkout_device, layout_version"
-#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled"
+#define DEVICE_COLUMNS "id, role, created_at, last_seen, cursor, pending, disabled, entrance"
 #define ALERT_COLUMNS                                                                              \
     "id, kind, ticket, seat, other_seat, device, other_device, at, other_at, op_id, "              \
     "created_at, acked_at, note, before_text, after_text"
@@ -327,11 +343,13 @@ static const char *const pg_sql[P_COUNT] = {
                       "AS u(kind, ticket, seat, other_seat, device, other_device, at, "
                       "other_at, op_id, created_at, note, before_text, after_text, n) "
                       "ORDER BY n",
-    [P_CHECKINS_BULK] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual) "
-                        "SELECT ticket, device, at, duplicate, op_id, manual "
+    [P_CHECKINS_BULK] = "INSERT INTO checkins(ticket, device, at, duplicate, op_id, manual, "
+                        "entrance, override) "
+                        "SELECT ticket, device, at, duplicate, op_id, manual, entrance, override "
                         "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], "
-                        "$5::text[], $6::integer[]) WITH ORDINALITY "
-                        "AS u(ticket, device, at, duplicate, op_id, manual, n) ORDER BY n",
+                        "$5::text[], $6::integer[], $7::text[], $8::text[]) WITH ORDINALITY "
+                        "AS u(ticket, device, at, duplicate, op_id, manual, entrance, override, "
+                        "n) ORDER BY n",
     [P_SEAT_INSERT] = "INSERT INTO seats(idx, id) VALUES ($1, $2)",
     [P_CHANGES_SINCE] = "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > $1 "
                         "ORDER BY seq LIMIT $2",
@@ -1943,7 +1961,7 @@ static void batch_flush(coorddb_impl *db)
     send_cols(db, P_CHANGES_BULK, &b->changes, 23, NULL, NULL);
     flush_rows(db);
     send_cols(db, P_ALERTS_BULK, &b->alerts, 13, NULL, NULL);
-    send_cols(db, P_CHECKINS_BULK, &b->checkins, 6, NULL, NULL);
+    send_cols(db, P_CHECKINS_BULK, &b->checkins, 8, NULL, NULL);
 }
 
 /* Many rows (an import of thousands of tickets) go in several statements. */
@@ -1976,15 +1994,15 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
 {
     static const seat_state no_seat;
     static const ticket_state no_ticket;
-    bool is_seat = c->type == CHANGE_SEAT;
-    if (!is_seat && c->type != CHANGE_TICKET)
+    bool is_seat = c->type == CHANGE_SEAT, is_entrances = c->type == CHANGE_ENTRANCES;
+    if (!is_seat && !is_entrances && c->type != CHANGE_TICKET)
         return usher_fail(em, USHER_INVAL, "change of unknown type %d", (int)c->type);
     batch *b = &db->rows;
     colset *cs = &b->changes;
     const seat_state *st = is_seat ? &c->seat : &no_seat;
-    const ticket_state *t = is_seat ? &no_ticket : &c->ticket;
+    const ticket_state *t = is_seat || is_entrances ? &no_ticket : &c->ticket;
     pgarray_i64(&cs->col[0], seq);
-    pgarray_text(&cs->col[1], is_seat ? "seat" : "ticket");
+    pgarray_text(&cs->col[1], is_seat ? "seat" : is_entrances ? "entrances" : "ticket");
     pgarray_i64(&cs->col[2], now);
     pgarray_text(&cs->col[3], op_id ? op_id : "");
     pgarray_text(&cs->col[4], is_seat ? c->seat_id : "");
@@ -2008,6 +2026,8 @@ static usher_err tx_write_change(coorddb_impl *db, const change *c, int64_t seq,
     pgarray_text(&cs->col[22], t->checkout_device);
     cs->rows++;
     b->now = now;
+    if (is_entrances) /* only a mark: coord_entrance.c wrote the rows */
+        return b->nomem ? usher_fail(em, USHER_NOMEM, "out of memory writing") : USHER_OK;
     if (is_seat) {
         b->seats = grow(b->seats, &b->seats_cap, b->nseats, sizeof *b->seats, &b->nomem);
         if (b->nseats < b->seats_cap) {
@@ -2231,6 +2251,8 @@ static usher_err tx_write_result(coorddb_impl *db, const usher_op *op, const app
         pgarray_i64(&c->col[3], r->v.reason == REASON_DUPLICATE_CHECKIN);
         pgarray_text(&c->col[4], op->id);
         pgarray_i64(&c->col[5], op->manual);
+        pgarray_text(&c->col[6], op->entrance);
+        pgarray_text(&c->col[7], op->override);
         c->rows++;
     }
     return b->nomem ? usher_fail(em, USHER_NOMEM, "out of memory writing") : USHER_OK;
@@ -2620,6 +2642,8 @@ static usher_err changes_since_body(coorddb_impl *db, int64_t cursor, size_t max
         } else if (!strcmp(col(r, row, 1), "layout")) {
             c->type = CHANGE_LAYOUT;
             c->layout_version = col_i64(r, row, 21);
+        } else if (!strcmp(col(r, row, 1), "entrances")) {
+            c->type = CHANGE_ENTRANCES;
         } else {
             c->type = CHANGE_TICKET;
             read_ticket(r, row, 9, &c->ticket);
@@ -2698,6 +2722,7 @@ static void read_device(const PGresult *r, int row, coord_device *d)
     d->cursor = col_i64(r, row, 4);
     d->pending = col_i64(r, row, 5);
     d->disabled = col_i64(r, row, 6) != 0;
+    col_text(r, row, 7, d->entrance, sizeof d->entrance);
 }
 
 static usher_err device_auth_body(coorddb_impl *db, const char *token, coord_device *out,
@@ -2721,7 +2746,7 @@ static usher_err device_auth_body(coorddb_impl *db, const char *token, coord_dev
         err = usher_fail(em, USHER_FORBIDDEN, "unknown device token");
     } else {
         size_t blen = 0;
-        unsigned char *stored = PQunescapeBytea((const unsigned char *)col(r, 0, 7), &blen);
+        unsigned char *stored = PQunescapeBytea((const unsigned char *)col(r, 0, 8), &blen);
         bool same = stored && blen == TOKEN_HASH_BYTES &&
                     sodium_memcmp(stored, hash, TOKEN_HASH_BYTES) == 0;
         PQfreemem(stored);
@@ -3054,12 +3079,15 @@ static void read_checkin_row(const PGresult *r, int row, void *p)
     c->duplicate = col_i64(r, row, 3) != 0;
     col_text(r, row, 4, c->op_id, sizeof c->op_id);
     c->manual = col_i64(r, row, 5) != 0;
+    col_text(r, row, 6, c->entrance, sizeof c->entrance);
+    col_text(r, row, 7, c->override, sizeof c->override);
 }
 
 static usher_err checkins_body(coorddb_impl *db, coord_checkin **out, size_t *n, usher_errmsg *em)
 {
     return collect(db,
-                   "SELECT ticket, device, at, duplicate, op_id, manual FROM checkins "
+                   "SELECT ticket, device, at, duplicate, op_id, manual, entrance, override "
+                   "FROM checkins "
                    "ORDER BY at, id",
                    NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
                    "coordinator database: listing check-ins");
@@ -3074,7 +3102,7 @@ static usher_err revoked_scans_body(coorddb_impl *db, coord_checkin **out, size_
                                     usher_errmsg *em)
 {
     return collect(db,
-                   "SELECT ticket, device, at, 0, op_id, 0 FROM alerts "
+                   "SELECT ticket, device, at, 0, op_id, 0, '', '' FROM alerts "
                    "WHERE kind = 'revoked_scan' ORDER BY at, id",
                    NULL, sizeof **out, read_checkin_row, (void **)out, n, em,
                    "coordinator database: listing refused scans");
@@ -3487,6 +3515,30 @@ static usher_err pg_events(const char *where, coorddb_event_row **out, size_t *n
     return err;
 }
 
+static usher_err write_body(coorddb_impl *db, const char *sql, const char *const *values, size_t n,
+                            int64_t *changed, usher_errmsg *em)
+{
+    PGresult *r = PQexecParams(db->conn, sql, (int)n, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        usher_err err = pg_fail(db, r, em, "cannot write to the database");
+        PQclear(r);
+        return err;
+    }
+    int64_t count = 0;
+    if (changed) {
+        (void)text_parse_i64(PQcmdTuples(r), 0, INT64_MAX, &count);
+        *changed = count;
+    }
+    PQclear(r);
+    return USHER_OK;
+}
+
+static usher_err pg_write(coorddb_impl *db, const char *sql, const char *const *values, size_t n,
+                          int64_t *changed, usher_errmsg *em)
+{
+    LOCKED(db, em, write_body(db, sql, values, n, changed, em));
+}
+
 static const coorddb_backend pg_backend = {
     .name = "PostgreSQL",
     .open = pg_open,
@@ -3527,6 +3579,7 @@ static const coorddb_backend pg_backend = {
     .set_layout = pg_set_layout,
     .import_seats = pg_import_seats,
     .renew_log_id = pg_renew_log_id,
+    .write = pg_write,
 };
 
 const coorddb_backend *coordpg_backend(void)

@@ -96,8 +96,10 @@ typedef struct syncd {
     usher_err local_err;    /* ROUND_LOCAL: what the failed journal call returned */
     bool full;              /* the journal's disk is full: waiting for space, not pulling */
     int64_t full_tried_at;  /* mono ms of the last round that failed for want of space */
-    bool reserve_wanted; /* the reserve file is (or may be) missing: make it when there is room */
-    sdnotify sd;         /* systemd: ready, and the watchdog pinged from the loop */
+    bool reserve_wanted;  /* the reserve file is (or may be) missing: make it when there is room */
+    sdnotify sd;          /* systemd: ready, and the watchdog pinged from the loop */
+    bool entrances_known; /* `entrances` is what the journal holds */
+    entrance_set entrances; /* the entrances and this door's own, as last stored */
 } syncd;
 
 /* The coordinator's time as this device knows it: what every time this
@@ -267,6 +269,12 @@ static round_result take_snapshot(syncd *s, snap_why why)
     usher_err err = journal_stage_finish(s->j, &end, syncd_now(s), &requeued, &em);
     if (!err)
         err = journal_set_settings(s->j, &snap.id.settings, &em);
+    if (!err && snap.has_entrances)
+        err = journal_set_entrances(s->j, &snap.entrances, &em);
+    if (!err && snap.has_entrances) {
+        s->entrances = snap.entrances;
+        s->entrances_known = true;
+    }
     if (!err && why == SNAP_JOIN)
         err = journal_set_identity(s->j, &snap.id, &em);
     if (err) {
@@ -359,6 +367,26 @@ static usher_err note_settings(syncd *s, const sync_response *sr)
     return USHER_OK;
 }
 
+/* Keeps the entrances a sync answer carries (and this door's own), when
+ * they changed. */
+static usher_err note_entrances(syncd *s, const sync_response *sr)
+{
+    if (!sr->has_entrances || !sr->entrances ||
+        (s->entrances_known && !memcmp(sr->entrances, &s->entrances, sizeof s->entrances)))
+        return USHER_OK;
+    usher_errmsg em = {{0}};
+    usher_err err = journal_set_entrances(s->j, sr->entrances, &em);
+    if (err) {
+        journal_failed(s, err, "journal", &em);
+        return err;
+    }
+    s->entrances = *sr->entrances;
+    s->entrances_known = true;
+    say("entrances: %zu, this device's: %s", sr->entrances->n,
+        sr->entrances->mine[0] ? sr->entrances->mine : "none");
+    return USHER_OK;
+}
+
 /* One push-and-pull exchange; *again when more is waiting on either side.
  * What the answer means is syncd_plan_sync_answer's to say. */
 static round_result exchange(syncd *s, bool *again)
@@ -413,7 +441,7 @@ static round_result exchange(syncd *s, bool *again)
                    (err = journal_apply_round(s->j, sr.verdicts, sr.nverdicts, sr.changes, k,
                                               cursor, syncd_now(s), &em)) != USHER_OK) {
             out = journal_failed(s, err, "cannot record the coordinator's answer", &em);
-        } else if (note_settings(s, &sr) != USHER_OK) {
+        } else if (note_settings(s, &sr) != USHER_OK || note_entrances(s, &sr) != USHER_OK) {
             out = ROUND_LOCAL;
         } else if (k < sr.nchanges) {
             out = relayout(s);

@@ -305,6 +305,11 @@ static bool snapshot_parse(const char *body, size_t len, syncd_snapshot *out, ch
     s.cursor = p.cursor;
     s.pages = p.pages;
     text_copy(s.log_id, sizeof s.log_id, p.log);
+    if (p.has_entrances && p.entrances) { /* copied: p's is freed with it */
+        s.entrances = *p.entrances;
+        s.has_entrances = true;
+    }
+    free(p.entrances); /* the rest of p is s's now */
     *out = s;
     return true;
 }

@@ -111,7 +111,9 @@ typedef struct syncd_snapshot {
     size_t nchanges;
     int64_t cursor;
     char log_id[PROTO_LOG_ID_SIZE]; /* the op log copy the cursor counts in ("" = not sent) */
-    size_t pages; /* the changes come in this many pages (changes empty); 0 = all in it */
+    size_t pages;           /* the changes come in this many pages (changes empty); 0 = all in it */
+    bool has_entrances;     /* the coordinator sent "entrances" */
+    entrance_set entrances; /* the entrances and this device's own */
 } syncd_snapshot;
 
 void syncd_snapshot_release(syncd_snapshot *s); /* zeroed or released: a no-op */

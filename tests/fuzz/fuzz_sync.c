@@ -37,7 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (again) {
             if (proto_sync_response_decode(again, strlen(again), &rs2, &em) != USHER_OK ||
                 rs2.nverdicts != rs.nverdicts || rs2.nchanges != rs.nchanges ||
-                rs2.cursor != rs.cursor || rs2.more != rs.more)
+                rs2.cursor != rs.cursor || rs2.more != rs.more ||
+                rs2.has_entrances != rs.has_entrances ||
+                (rs.entrances && memcmp(rs2.entrances, rs.entrances, sizeof *rs.entrances) != 0))
                 abort();
             proto_sync_response_release(&rs2);
         }

@@ -680,7 +680,9 @@ def test_sync_happy_path(env):
     eq(health_cursor(p), 12, "cursor after importing 12 tickets")
     o = op("assign", ticket="GALA-0005", seat="T05-01")
     j = sync(p, k, [o], cursor=0)
-    eq(sorted(j), ["changes", "cursor", "event", "log", "more", "now", "verdicts"], "response keys")
+    eq(sorted(j), ["changes", "cursor", "entrances", "event", "log", "more", "now", "verdicts"],
+       "response keys")
+    eq(j["entrances"], {"all": []}, "no entrances defined, none of its own")
     # The event's settings ride along: the sample's sequential codes are weak.
     eq(j["event"]["codes"], "weak", "settings: codes")
     assert j["event"]["pin_hash"].startswith("$argon2id$"), j["event"]
@@ -699,6 +701,7 @@ def test_sync_happy_path(env):
     # Nothing new after the cursor.
     j = sync(p, k, [], cursor=14)
     j.pop("event")
+    eq(j.pop("entrances", None), {"all": []}, "the entrances in every answer")
     eq(isinstance(j.pop("now", None), str), True, "the coordinator's clock in every answer")
     check(re.match(r"^[A-Za-z0-9]{8,63}$", j.pop("log", "")), "the op log's id in every answer")
     eq(j, {"cursor": 14, "more": False, "verdicts": [], "changes": []}, "empty pull")

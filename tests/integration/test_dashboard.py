@@ -835,6 +835,61 @@ def run_browser_tests(description, namespace, binaries):
     return it.run(description, tests, binaries=binaries, env_factory=Env)
 
 
+def test_entrances(env):
+    """The Entrances panel: an entrance added on the dashboard's form (a bad
+    one refused with the coordinator's sentence, nothing added), the door put
+    at it in the devices table, and its admitted / inside counts moving live
+    once the door admits a ticket."""
+    coord, page = start(env)
+    admin, door = env.tokens["admin"], env.tokens["door-1"]
+    open_dashboard(coord, page, admin)
+    eq(page.eval("document.getElementById('entrances-empty').hidden"), False, "no entrances yet")
+
+    def add(name, classes="", sections=""):
+        page.eval("(function () { document.getElementById('entrance-name').value = %s;"
+                  " document.getElementById('entrance-classes').value = %s;"
+                  " document.getElementById('entrance-sections').value = %s; return true; })()"
+                  % (json.dumps(name), json.dumps(classes), json.dumps(sections)))
+        page.eval("document.getElementById('entrance-form').requestSubmit(); true")
+
+    def cell(name, what):
+        return ("(function () { var r = document.querySelector('#entrances-body tr[data-entrance=%s]');"
+                " return r ? r.querySelector('.ent-%s').textContent : null; })()"
+                % (json.dumps(json.dumps(name))[1:-1].replace("'", "\\'"), what))
+
+    add("Main", "regular")
+    page.wait("%s === '6'" % cell("Main", "expected"), slow(10), "Main expects the 6 Regular tickets",
+              show=cell("Main", "expected"))
+    wait_text(page, "entrance-msg", "Entrance Main added.", "the form says so")
+    add("MAIN")
+    page.wait("/exists already/.test(document.getElementById('entrance-msg').textContent)", slow(10),
+              "a name taken in another case refused", show="document.getElementById('entrance-msg').textContent")
+    add("Gold", "Gold")
+    page.wait("/unknown class \"Gold\"/.test(document.getElementById('entrance-msg').textContent)", slow(10),
+              "an unknown class refused", show="document.getElementById('entrance-msg').textContent")
+    eq(page.eval("document.querySelectorAll('#entrances-body tr').length"), 1, "nothing added by the refusals")
+
+    sel = "#devices-body select[data-device=door-1]"
+    page.wait("(function () { var s = document.querySelector(%s); return !!s &&"
+              " Array.from(s.options).some(function (o) { return o.value === 'Main'; }); })()" % json.dumps(sel),
+              slow(10), "door-1's entrance choice offers Main")
+    page.eval("(function () { var s = document.querySelector(%s); s.value = 'Main';"
+              " s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()" % json.dumps(sel))
+    it.wait_until(lambda: [d.get("entrance") for d in it.get_list(coord.port, "/v1/devices", admin, "devices")
+                           if d["id"] == "door-1"] == ["Main"], slow(10), "door-1 at Main on the coordinator")
+    page.wait("/doors door-1/.test(document.querySelector('#entrances-body tr').textContent)", slow(10),
+              "the panel lists door-1 at Main")
+    eq(page.eval(cell("Main", "admitted")), "0", "nobody admitted yet")
+
+    accepted(coord, door, op("checkin", ticket="GALA-0003", entrance="Main"))
+    page.wait("%s === '1' && %s === '1'" % (cell("Main", "admitted"), cell("Main", "inside")), slow(10),
+              "Main's admitted and inside counts after the door admits a ticket", show=cell("Main", "admitted"))
+    accepted(coord, door, op("checkout", ticket="GALA-0003"))
+    page.wait("%s === '0' && %s === '1'" % (cell("Main", "inside"), cell("Main", "admitted")), slow(10),
+              "inside back to 0 once the guest left, admitted stays", show=cell("Main", "inside"))
+    no_page_problems(page)
+
+
 def main():
     return run_browser_tests("the organisers' dashboard in headless Chromium", globals(), ("coord",))
 

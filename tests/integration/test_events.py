@@ -218,8 +218,12 @@ def test_old_single_event_database(env):
     it did, without a selector, and takes a second event."""
     pg_only()
     env.setup(tickets=tc.SAMPLE, layout=LAYOUT, event="Old Gala")
-    # Schema 3 as it was: no serves (6), no registry (5), no layout changes or import seats (4).
-    it.store_exec(env.db, "DROP TABLE IF EXISTS serves; DROP TABLE usher_events; DROP TABLE import_seats; "
+    # Schema 3 as it was: no entrances (7), no serves (6), no registry (5), no layout changes or import seats (4).
+    it.store_exec(env.db, "DROP TABLE IF EXISTS serves; DROP TABLE IF EXISTS entrances; "
+                  "ALTER TABLE devices DROP COLUMN IF EXISTS entrance; "
+                  "ALTER TABLE checkins DROP COLUMN IF EXISTS entrance; "
+                  "ALTER TABLE checkins DROP COLUMN IF EXISTS override; "
+                  " DROP TABLE usher_events; DROP TABLE import_seats; "
                   "ALTER TABLE changes DROP COLUMN layout_version; "
                   "ALTER TABLE changes DROP CONSTRAINT changes_type_check; "
                   "ALTER TABLE changes ADD CONSTRAINT changes_type_check CHECK (type IN ('seat', 'ticket')); "
@@ -230,7 +234,7 @@ def test_old_single_event_database(env):
     s = env.serve()
     k, a = env.tokens["kiosk1"], env.tokens["admin1"]
     eq(one_verdict(s.port, k, op("assign", ticket="GALA-0005", seat="T05-01"))["status"], "accepted", "assign")
-    eq(it.store_sql(env.db, "SELECT value FROM meta WHERE key = 'usher_schema'"), [("6",)], "upgraded to 6")
+    eq(it.store_sql(env.db, "SELECT value FROM meta WHERE key = 'usher_schema'"), [("7",)], "upgraded to 7")
     eq(it.store_sql(env.db, "SELECT id, schema_name FROM usher_events"), [("old-gala", "public")],
        "registered under its name's id")
     s.stop()

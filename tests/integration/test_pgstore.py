@@ -172,7 +172,11 @@ def test_schema_3_database_migrates(env):
     eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket="P-0001", seat="T05-01"))["status"], "accepted",
        "an assign")
     srv.stop()
-    it.store_exec(env.db, "DROP TABLE IF EXISTS serves; DROP TABLE import_seats; ALTER TABLE changes DROP COLUMN layout_version; "
+    it.store_exec(env.db, "DROP TABLE IF EXISTS serves; DROP TABLE IF EXISTS entrances; "
+                  "ALTER TABLE devices DROP COLUMN IF EXISTS entrance; "
+                  "ALTER TABLE checkins DROP COLUMN IF EXISTS entrance; "
+                  "ALTER TABLE checkins DROP COLUMN IF EXISTS override; "
+                  " DROP TABLE import_seats; ALTER TABLE changes DROP COLUMN layout_version; "
                   "ALTER TABLE changes DROP CONSTRAINT changes_type_check; "
                   "ALTER TABLE changes ADD CONSTRAINT changes_type_check CHECK (type IN ('seat', 'ticket')); "
                   "DELETE FROM meta WHERE key IN ('log_home', 'log_id'); "

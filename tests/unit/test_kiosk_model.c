@@ -1137,6 +1137,71 @@ static void door_tones_tell_each_verdict(void **unused)
     teardown(f);
 }
 
+/* Entrances: a VIP ticket at the Regular entrance's door is WRONG ENTRANCE
+ * naming the VIP one, amber, and not recorded; a Regular one is admitted
+ * with the door's entrance on its checkin; staff's Admit here behind the PIN
+ * (a wrong PIN first) admits the VIP ticket with override "entrance". */
+static void door_sends_a_ticket_to_its_entrance(void **unused)
+{
+    fixture *f = setup(KMODE_DOOR);
+    entrance_set *es = calloc(1, sizeof *es);
+    assert_non_null(es);
+    text_copy(es->all[0].name, sizeof es->all[0].name, "Main");
+    text_copy(es->all[0].classes[0], sizeof es->all[0].classes[0], "Regular");
+    es->all[0].nclasses = 1;
+    text_copy(es->all[0].doors[0], sizeof es->all[0].doors[0], "k1");
+    es->all[0].ndoors = 1;
+    text_copy(es->all[1].name, sizeof es->all[1].name, "VIP lounge");
+    text_copy(es->all[1].classes[0], sizeof es->all[1].classes[0], "VIP");
+    es->all[1].nclasses = 1;
+    es->n = 2;
+    text_copy(es->mine, sizeof es->mine, "main");
+    f->w.entrances = es;
+    int n = f->nops;
+    enter_code(f, "V-1");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ALREADY);
+    assert_true(f->m.verdict.wrong_entrance);
+    assert_string_equal(f->m.verdict.title, "WRONG ENTRANCE");
+    assert_string_equal(f->m.verdict.go_to, "Entrance VIP lounge, please");
+    assert_string_equal(f->m.verdict.name, "Vera");
+    assert_int_equal(f->nops, n); /* nothing recorded */
+    tick(f, 3000);
+    enter_code(f, "A-1");
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_string_equal(f->ops[f->nops - 1].entrance, "Main");
+    assert_string_equal(f->ops[f->nops - 1].override, "");
+    tick(f, 3000);
+    enter_code(f, "V-1");
+    tap_button(f, "override");
+    assert_int_equal(f->m.screen, SCR_PIN);
+    type(f, "1111", 100);
+    key(f, KKEY_RETURN);
+    assert_string_equal(f->m.msg.title, "Wrong PIN");
+    key(f, KKEY_RETURN);
+    type(f, "2580", 100);
+    key(f, KKEY_RETURN);
+    assert_int_equal(f->m.screen, SCR_VERDICT);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED);
+    assert_string_equal(f->m.verdict.detail, "Admitted here by staff: not this entrance's ticket");
+    usher_op *op = &f->ops[f->nops - 1];
+    assert_int_equal(op->kind, OP_CHECKIN);
+    assert_string_equal(op->ticket, "V-1");
+    assert_string_equal(op->entrance, "Main");
+    assert_string_equal(op->override, "entrance");
+    assert_int_equal(op_validate(op, NULL), USHER_OK);
+    /* A ticket no entrance admits has nowhere better to go. */
+    es->all[1].nclasses = 0;
+    text_copy(es->all[1].sections[0], sizeof es->all[1].sections[0], "T09");
+    es->all[1].nsections = 1;
+    tick(f, 3000);
+    apply_op(f, OP_CHECKOUT, "k1", "V-1", "");
+    enter_code(f, "V-1");
+    assert_false(f->m.verdict.wrong_entrance);
+    assert_int_equal(f->m.verdict.kind, VERDICT_ADMITTED); /* WELCOME BACK */
+    free(es);
+    teardown(f);
+}
+
 static void door_verdict_shows_note_and_attention(void **unused)
 {
     fixture *f = setup(KMODE_DOOR);
@@ -1361,6 +1426,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(door_exit_mode_and_reentry),
     cmocka_unit_test(door_tones_tell_each_verdict),
     cmocka_unit_test(door_verdict_shows_note_and_attention),
+    cmocka_unit_test(door_sends_a_ticket_to_its_entrance),
     cmocka_unit_test(guest_confirmation_asks_to_see_staff),
     cmocka_unit_test(tones_are_distinct_and_follow_the_volume),
     cmocka_unit_test(a_confirmation_asks_for_seat_cards),

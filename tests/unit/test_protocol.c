@@ -700,7 +700,10 @@ static void response_round_trips(void **state)
                        {TICKETCODE_WEAK, false, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA",
                         "Europe/Berlin", "de", true},
                        0,
-                       "L00ff"};
+                       "L00ff",
+                       false,
+                       NULL,
+                       NULL};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -730,7 +733,7 @@ static void response_round_trips(void **state)
     assert_null(back.changes);
     proto_sync_response_release(NULL);
 
-    sync_response empty = {NULL, 0, NULL, 0, 0, false, false, {0}, 0, ""};
+    sync_response empty = {NULL, 0, NULL, 0, 0, false, false, {0}, 0, "", false, NULL, NULL};
     text = proto_sync_response_encode(&empty);
     assert_string_equal(text, "{\"cursor\":0,\"more\":false,\"verdicts\":[],\"changes\":[]}");
     free(text);
@@ -1283,6 +1286,103 @@ static void response_refusals(void **state)
     }
 }
 
+/* Entrances and a checkin's entrance and override: encoded, read back the
+ * same, and a bad list refused naming the field. */
+static void entrances_round_trip(void **state)
+{
+    (void)state;
+    sync_response *r = calloc(1, sizeof *r), *back = calloc(1, sizeof *back);
+    assert_non_null(r);
+    assert_non_null(back);
+    r->cursor = 3;
+    r->has_entrances = true;
+    entrance_set *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    r->entrances = s;
+    text_copy(s->mine, sizeof s->mine, "Südeingang");
+    text_copy(s->all[0].name, sizeof s->all[0].name, "Südeingang");
+    text_copy(s->all[0].classes[0], sizeof s->all[0].classes[0], "VIP");
+    s->all[0].nclasses = 1;
+    text_copy(s->all[1].name, sizeof s->all[1].name, "B");
+    text_copy(s->all[1].sections[0], sizeof s->all[1].sections[0], "T01");
+    text_copy(s->all[1].sections[1], sizeof s->all[1].sections[1], "T02");
+    s->all[1].nsections = 2;
+    text_copy(s->all[1].doors[0], sizeof s->all[1].doors[0], "door-1");
+    s->all[1].ndoors = 1;
+    text_copy(s->all[2].name, sizeof s->all[2].name, "Everyone");
+    s->n = 3;
+    char *text = proto_sync_response_encode(r);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"entrances\":{\"all\":[{\"name\":\"Südeingang\",\"classes\":"
+                                 "[\"VIP\"]},{\"name\":\"B\",\"sections\":[\"T01\",\"T02\"],"
+                                 "\"doors\":[\"door-1\"]},"
+                                 "{\"name\":\"Everyone\"}],\"door\":\"Südeingang\"}"));
+    usher_errmsg em = {{0}};
+    assert_int_equal(proto_sync_response_decode(text, strlen(text), back, &em), USHER_OK);
+    assert_true(back->has_entrances);
+    assert_memory_equal(back->entrances, r->entrances, sizeof *r->entrances);
+    proto_sync_response_release(back);
+    free(text);
+
+    /* Refusals name the field; nothing is written. */
+    static const char *const bad[][2] = {
+        {"{'cursor':1,'more':false,'verdicts':[],'changes':[],'entrances':{'all':[{'name':'A'},"
+         "{'name':'a'}]}}",
+         "entrances.all[1].name: \"a\" is there twice"},
+        {"{'cursor':1,'more':false,'verdicts':[],'changes':[],'entrances':{'all':[{'name':''}]}}",
+         "entrances.all[0]: an entrance's name"},
+        {"{'cursor':1,'more':false,'verdicts':[],'changes':[],'entrances':{'all':[{'name':'A',"
+         "'classes':'VIP'}]}}",
+         "entrances.all[0].classes: expected an array"},
+        {"{'cursor':1,'more':false,'verdicts':[],'changes':[],'entrances':{'door':'A,B','all':[]}}",
+         "entrances.door: not an entrance's name"},
+        {"{'cursor':1,'more':false,'verdicts':[],'changes':[],'entrances':[]}",
+         "entrances: expected an object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *body = dq(bad[i][0]);
+        memset(back, 0, sizeof *back);
+        back->cursor = 77;
+        assert_int_equal(proto_sync_response_decode(body, strlen(body), back, &em), USHER_INVAL);
+        if (!strstr(em.text, bad[i][1]))
+            fail_msg("%s: got \"%s\"", bad[i][1], em.text);
+        assert_int_equal(back->cursor, 77);
+        free(body);
+    }
+
+    /* The entrances' mark in the change log: type and seq only. */
+    change mark = {.seq = 42, .type = CHANGE_ENTRANCES}, mark_back;
+    json_t *mj = proto_change_encode(&mark);
+    char *mtext = json_dumps(mj, JSON_COMPACT);
+    assert_string_equal(mtext, "{\"seq\":42,\"type\":\"entrances\"}");
+    assert_int_equal(proto_change_decode(mj, "changes[0]", &mark_back, &em), USHER_OK);
+    assert_memory_equal(&mark, &mark_back, sizeof mark);
+    free(mtext);
+    json_decref(mj);
+
+    /* A checkin's entrance and override travel with the op. */
+    usher_op op, op_back;
+    op_init(&op, OP_CHECKIN, "door-1", AT);
+    text_copy(op.ticket, sizeof op.ticket, "GALA-0001");
+    text_copy(op.entrance, sizeof op.entrance, "B");
+    text_copy(op.override, sizeof op.override, OP_OVERRIDE_ENTRANCE);
+    json_t *j = proto_op_encode(&op);
+    assert_string_equal(json_string_value(json_object_get(j, "override")), "entrance");
+    assert_int_equal(proto_op_decode(j, "ops[0]", &op_back, &em), USHER_OK);
+    assert_memory_equal(&op, &op_back, sizeof op);
+    json_object_set_new(j, "override", json_string("vip"));
+    assert_int_equal(proto_op_decode(j, "ops[0]", &op_back, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "override"));
+    json_object_del(j, "override");
+    json_object_set_new(j, "kind", json_string("checkout"));
+    assert_int_equal(proto_op_decode(j, "ops[0]", &op_back, &em), USHER_INVAL);
+    assert_non_null(strstr(em.text, "entrance: only a checkin"));
+    json_decref(j);
+    free(r->entrances);
+    free(r);
+    free(back);
+}
+
 static void response_verdict_limit(void **state)
 {
     (void)state;
@@ -1293,7 +1393,7 @@ static void response_verdict_limit(void **state)
         text_copy(vs[i].op_id, sizeof vs[i].op_id, ID1);
         vs[i].status = VERDICT_ACCEPTED;
     }
-    sync_response r = {vs, n, NULL, 0, 1, false, false, {0}, 0, ""};
+    sync_response r = {vs, n, NULL, 0, 1, false, false, {0}, 0, "", false, NULL, NULL};
     char *text = proto_sync_response_encode(&r);
     assert_non_null(text);
     sync_response back;
@@ -1520,8 +1620,9 @@ static void random_bodies_round_trip(void **state)
         }
         sync_request rq = {.cursor = (int64_t)(rnd(&seed) >> 1), .ops = ops, .nops = n};
         rnd_ident(&seed, rq.device, sizeof rq.device, true);
-        sync_response rs = {vs,    n,   cs, n, (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed),
-                            false, {0}, 0,  ""};
+        sync_response rs = {
+            vs, n,     cs,   n,   (int64_t)(rnd(&seed) >> 1), rnd_bool(&seed), false, {0}, 0,
+            "", false, NULL, NULL};
 
         char *text = proto_sync_request_encode(&rq);
         sync_request rq2;
@@ -1977,6 +2078,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(request_body_size_limit),
     cmocka_unit_test(response_refusals),
     cmocka_unit_test(response_verdict_limit),
+    cmocka_unit_test(entrances_round_trip),
     cmocka_unit_test(random_values_round_trip),
     cmocka_unit_test(random_bodies_round_trip),
 };

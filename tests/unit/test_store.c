@@ -64,8 +64,8 @@ static void raw_exec(const char *path, const char *sql)
 static void schema_versions(void **unused)
 {
     (void)unused;
-    assert_int_equal(store_schema_version(STORE_COORD), 12);
-    assert_int_equal(store_schema_version(STORE_DEVICE), 8);
+    assert_int_equal(store_schema_version(STORE_COORD), 13);
+    assert_int_equal(store_schema_version(STORE_DEVICE), 9);
     assert_int_equal(store_schema_version((store_kind)7), 0);
 }
 
@@ -285,6 +285,53 @@ static void coord_v3_op_log_migrates_to_v4(void **unused)
     tmp_drop(&t);
 }
 
+/* 13: the change log copied to take 'entrances' marks, every column kept;
+ * entrances, a door's entrance and a check-in's entrance and override. */
+static void coord_v12_change_log_migrates_to_v13(void **unused)
+{
+    (void)unused;
+    tmp t = tmp_make("coord.db");
+    sqlite3 *db = NULL;
+    usher_errmsg em = {{0}};
+    assert_int_equal(store_open_version(t.path, STORE_COORD, 12, &db, &em), USHER_OK);
+    assert_int_equal(
+        store_exec(db,
+                   "INSERT INTO changes(seq, type, at, ticket_code, ticket_name, ticket_note, "
+                   "ticket_attention, ticket_checked_out_at, ticket_checkout_device) VALUES "
+                   "(1, 'ticket', 5, 'A1', 'Ann', 'wheelchair', 1, 9, 'door-2');"
+                   "INSERT INTO changes(seq, type, at, layout_version) VALUES (2, 'layout', 6, 2);"
+                   "INSERT INTO changes(seq, type, at, seat_id, seat_lease_device, "
+                   "seat_lease_until) VALUES (3, 'seat', 7, 'T01-01', 'k1', 99)",
+                   &em),
+        USHER_OK);
+    assert_int_equal(
+        store_exec(db, "INSERT INTO changes(seq, type, at) VALUES (4, 'entrances', 8)", &em),
+        USHER_DB); /* not before 13 */
+    sqlite3_close(db);
+    assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_OK);
+    assert_int_equal(pragma_int(db, "SELECT count(*) FROM changes"), 3);
+    assert_int_equal(pragma_int(db, "SELECT count(*) FROM changes WHERE seq = 1 AND "
+                                    "ticket_note = 'wheelchair' AND ticket_attention = 1 AND "
+                                    "ticket_checked_out_at = 9 AND "
+                                    "ticket_checkout_device = 'door-2'"),
+                     1);
+    assert_int_equal(pragma_int(db, "SELECT layout_version FROM changes WHERE seq = 2"), 2);
+    assert_int_equal(pragma_int(db, "SELECT seat_lease_until FROM changes WHERE seq = 3"), 99);
+    assert_int_equal(store_exec(db,
+                                "INSERT INTO changes(seq, type, at) VALUES (4, 'entrances', 8);"
+                                "INSERT INTO entrances(name_key, name, created_at) "
+                                "VALUES ('main', 'Main', 1);"
+                                "UPDATE devices SET entrance = 'Main'",
+                                &em),
+                     USHER_OK);
+    assert_int_equal(pragma_int(db, "SELECT count(*) FROM checkins WHERE entrance = '' AND "
+                                    "override = ''"),
+                     0);
+    assert_true(store_integrity_ok(db));
+    sqlite3_close(db);
+    tmp_drop(&t);
+}
+
 static void device_v2_replica_seat_migrates_to_v3_with_no_lease(void **unused)
 {
     (void)unused;
@@ -345,7 +392,7 @@ static void newer_schema_is_refused(void **unused)
     assert_int_equal(store_open(t.path, STORE_COORD, &db, &em), USHER_SCHEMA);
     assert_null(db);
     assert_non_null(strstr(em.text, t.path));
-    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 12)"));
+    assert_non_null(strstr(em.text, "newer Usher (schema 99, this build knows 13)"));
     assert_non_null(strstr(em.text, "upgrade usher"));
     tmp_drop(&t);
 }
@@ -556,6 +603,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(device_v1_migrates_to_latest),
     cmocka_unit_test(coord_v2_seat_row_migrates_with_no_lease),
     cmocka_unit_test(coord_v3_op_log_migrates_to_v4),
+    cmocka_unit_test(coord_v12_change_log_migrates_to_v13),
     cmocka_unit_test(device_v2_replica_seat_migrates_to_v3_with_no_lease),
     cmocka_unit_test(failed_migration_changes_nothing),
     cmocka_unit_test(newer_schema_is_refused),

@@ -35,7 +35,7 @@ static char *answer_for(const usher_op *ops, size_t n)
         text_copy(vs[i].op_id, sizeof vs[i].op_id, ops[i].id);
         vs[i].status = VERDICT_ACCEPTED;
     }
-    sync_response r = {vs, n, NULL, 0, 7, false, false, {0}, 0, ""};
+    sync_response r = {vs, n, NULL, 0, 7, false, false, {0}, 0, "", false, NULL, NULL};
     char *text = proto_sync_response_encode(&r);
     free(vs);
     assert_non_null(text);
