@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,13 +35,21 @@
  * that lost power sends no FIN): the kernel ends it, freeing its slot. */
 #define STREAM_USER_TIMEOUT_MS 45000
 #define WAKE_KEY UINT64_MAX /* the watcher's eventfd in its epoll set */
-/* Streams woken for a change (or a keep-alive) but not yet written: the rest
- * wait in a queue, each woken as one before it is done. A worker thread's pass
- * then writes a few hundred streams, not ten thousand, so a sync arriving
- * during a fan-out waits for those, not for all of them. Measured at 10,000
- * streams (syncd/README.md): a sync's p99 18 ms instead of 107 ms, the
- * fan-out's p99 244 ms instead of 145 ms; syncs seat guests, so they win. */
-#define STREAMS_IN_FLIGHT 256
+/* Streams are woken per HTTP worker thread (the thread that owns their
+ * connection), in batches. libmicrohttpd 0.9.75 looks for resumed
+ * connections by walking every suspended connection of the thread, once per
+ * pass of its event loop: a stream woken alone costs a walk of thousands, a
+ * batch costs one walk. A thread then writes at most a batch before it looks
+ * at its other sockets again, so a sync arriving during a fan-out waits for a
+ * batch, not for every stream. A batch is refilled once it is down to a
+ * quarter (a slow stream still being written does not hold the others back);
+ * a stream still being written after STREAM_SLOW_MS is no longer counted. */
+#define STREAM_BATCH 1024
+#define STREAM_REFILL (STREAM_BATCH / 4)
+#define STREAM_SLOW_MS 1000
+/* HTTP worker threads told apart; a stream started on a thread beyond them
+ * (never, with libmicrohttpd's pool) is paced in the last one's queue. */
+#define MAX_WORKERS 16
 
 typedef struct sse_conn {
     struct MHD_Connection *mc;
@@ -48,9 +57,11 @@ typedef struct sse_conn {
     int64_t sent;          /* last seq written */
     int64_t last_write_ms; /* for keep-alives */
     bool suspended, keepalive_due, reset_sent;
-    bool closing; /* the client hung up: end the stream */
-    bool queued;  /* in the wake queue */
-    bool paced;   /* woken from the queue: counted in streams_in_flight */
+    bool closing;       /* the client hung up: end the stream */
+    bool queued;        /* in the wake queue */
+    bool paced;         /* woken from the queue: counted in its worker's in_flight */
+    uint8_t worker;     /* index in coord_server's workers */
+    int64_t resumed_ms; /* when paced: when it was woken */
     struct sse_conn *qprev, *qnext;
     int fd; /* watched for the client's hang-up; -1 once not */
     uint32_t slot;
@@ -65,6 +76,14 @@ typedef struct sse_slot {
     uint32_t gen;
     uint32_t next_free;
 } sse_slot;
+
+/* One HTTP worker thread's streams waiting to be woken, in order, and how
+ * many of its streams are woken but not yet suspended again. */
+typedef struct sse_worker {
+    pthread_t tid;
+    sse_conn *qhead, *qtail;
+    unsigned in_flight;
+} sse_worker;
 
 /* One TCP connection, from accept to close (MHD's socket context). */
 typedef struct conn_rec {
@@ -85,8 +104,9 @@ struct coord_server {
     pthread_mutex_t hub_lock;
     sse_conn *streams;
     size_t nstreams;
-    sse_conn *qhead, *qtail;    /* suspended streams waiting to be woken, in order */
-    unsigned streams_in_flight; /* woken from the queue, not yet suspended again */
+    sse_worker workers[MAX_WORKERS];
+    unsigned nworkers;          /* seen so far */
+    _Atomic int64_t notify_seq; /* the last commit's seq, for the watcher */
     size_t inflight;            /* requests handed to the committer, not yet answered */
     bool stopping;
     sse_slot *slots; /* limits' max_streams of them */
@@ -337,36 +357,60 @@ static void serve_static(coord_server *s, const char *path, http_reply *r)
 
 /* ---- waking streams, a few at a time (hub_lock held) --------------------- */
 
+/* The index of the calling HTTP worker thread (hub_lock held). */
+static uint8_t worker_index(coord_server *s)
+{
+    pthread_t self = pthread_self();
+    for (unsigned i = 0; i < s->nworkers; i++)
+        if (pthread_equal(s->workers[i].tid, self))
+            return (uint8_t)i;
+    if (s->nworkers == MAX_WORKERS)
+        return MAX_WORKERS - 1;
+    s->workers[s->nworkers].tid = self;
+    return (uint8_t)s->nworkers++;
+}
+
 static void queue_stream(coord_server *s, sse_conn *c)
 {
     if (c->queued)
         return;
+    sse_worker *w = &s->workers[c->worker];
     c->queued = true;
     c->qnext = NULL;
-    c->qprev = s->qtail;
-    if (s->qtail)
-        s->qtail->qnext = c;
+    c->qprev = w->qtail;
+    if (w->qtail)
+        w->qtail->qnext = c;
     else
-        s->qhead = c;
-    s->qtail = c;
+        w->qhead = c;
+    w->qtail = c;
 }
 
 static void unqueue_stream(coord_server *s, sse_conn *c)
 {
     if (!c->queued)
         return;
+    sse_worker *w = &s->workers[c->worker];
     if (c->qprev)
         c->qprev->qnext = c->qnext;
     else
-        s->qhead = c->qnext;
+        w->qhead = c->qnext;
     if (c->qnext)
         c->qnext->qprev = c->qprev;
     else
-        s->qtail = c->qprev;
+        w->qtail = c->qprev;
     c->queued = false;
 }
 
-/* Resumes c if suspended; paced: it counts against STREAMS_IN_FLIGHT until
+/* c no longer counts against its worker's batch. */
+static void unpace(coord_server *s, sse_conn *c)
+{
+    if (c->paced) {
+        c->paced = false;
+        s->workers[c->worker].in_flight--;
+    }
+}
+
+/* Resumes c if suspended; paced: it counts against its worker's batch until
  * it is suspended again. */
 static void resume_stream(coord_server *s, sse_conn *c, bool paced)
 {
@@ -376,25 +420,33 @@ static void resume_stream(coord_server *s, sse_conn *c, bool paced)
     c->suspended = false;
     if (paced) {
         c->paced = true;
-        s->streams_in_flight++;
+        c->resumed_ms = timestamp_mono_ms();
+        s->workers[c->worker].in_flight++;
     }
     MHD_resume_connection(c->mc);
 }
 
-static void pump_streams(coord_server *s)
+/* Refills worker w's batch from its queue once the batch is down to
+ * STREAM_REFILL: the whole refill is one pass of w's event loop. */
+static void pump_worker(coord_server *s, sse_worker *w)
 {
-    while (s->streams_in_flight < STREAMS_IN_FLIGHT && s->qhead)
-        resume_stream(s, s->qhead, true);
+    if (w->in_flight > STREAM_REFILL)
+        return;
+    while (w->in_flight < STREAM_BATCH && w->qhead)
+        resume_stream(s, w->qhead, true);
 }
 
-/* c is done for now (suspended, or ending): the next queued stream may go. */
+static void pump_streams(coord_server *s)
+{
+    for (unsigned i = 0; i < s->nworkers; i++)
+        pump_worker(s, &s->workers[i]);
+}
+
+/* c is done for now (suspended, or ending): its worker's batch may refill. */
 static void stream_landed(coord_server *s, sse_conn *c)
 {
-    if (c->paced) {
-        c->paced = false;
-        s->streams_in_flight--;
-    }
-    pump_streams(s);
+    unpace(s, c);
+    pump_worker(s, &s->workers[c->worker]);
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -503,6 +555,8 @@ static void wake_streams(coord_server *s, bool keepalive, int64_t last_seq)
             resume_stream(s, c, false);
             continue;
         }
+        if (keepalive && c->paced && now - c->resumed_ms > STREAM_SLOW_MS)
+            unpace(s, c); /* a slow reader: the rest of its batch goes on */
         if (keepalive && now - c->last_write_ms < KEEPALIVE_MS - 500)
             continue;
         if (!keepalive && c->sent >= last_seq)
@@ -515,9 +569,17 @@ static void wake_streams(coord_server *s, bool keepalive, int64_t last_seq)
     pthread_mutex_unlock(&s->hub_lock);
 }
 
+/* Called by the committer after a commit: the watcher thread wakes the
+ * streams, so the committer goes on with the next group at once. */
 void coord_server_notify(void *server, int64_t last_seq)
 {
-    wake_streams(server, false, last_seq);
+    coord_server *s = server;
+    int64_t seen = atomic_load(&s->notify_seq);
+    while (seen < last_seq && !atomic_compare_exchange_weak(&s->notify_seq, &seen, last_seq))
+        ;
+    uint64_t one = 1;
+    ssize_t w = write(s->wake_fd, &one, sizeof one);
+    (void)w;
 }
 
 /* Cuts connections past their deadline: a shut-down socket makes MHD close
@@ -550,6 +612,7 @@ static void *watch_loop(void *arg)
     coord_server *s = arg;
     struct epoll_event ev[256];
     int64_t next_tick = timestamp_mono_ms() + 1000;
+    int64_t woken_seq = 0; /* the last commit the streams were woken for */
     while (!is_stopping(s)) {
         int64_t wait = next_tick - timestamp_mono_ms();
         int n = epoll_wait(s->watch_fd, ev, 256, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait);
@@ -558,6 +621,11 @@ static void *watch_loop(void *arg)
                 uint64_t v;
                 ssize_t got = read(s->wake_fd, &v, sizeof v);
                 (void)got;
+                int64_t seq = atomic_load(&s->notify_seq);
+                if (seq != woken_seq && !is_stopping(s)) {
+                    wake_streams(s, false, seq);
+                    woken_seq = seq;
+                }
             } else {
                 sse_hangup(s, ev[i].data.u64);
             }
@@ -634,6 +702,7 @@ static enum MHD_Result start_stream(coord_server *s, const http_request *req,
         setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
     }
     pthread_mutex_lock(&s->hub_lock);
+    c->worker = worker_index(s); /* handlers run on the connection's own thread */
     /* limits_stream_open admitted it, so a slot is free. */
     c->slot = s->free_slot;
     sse_slot *sl = &s->slots[c->slot];
