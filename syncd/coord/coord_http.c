@@ -47,6 +47,10 @@
 #define STREAM_BATCH 1024
 #define STREAM_REFILL (STREAM_BATCH / 4)
 #define STREAM_SLOW_MS 1000
+/* The kernel's send buffer of a stream written by the watcher: a listener
+ * slow to read keeps its backlog in the ring (one copy for everyone), not
+ * in a kernel buffer of its own that grows to megabytes. */
+#define STREAM_SNDBUF (64 * 1024)
 /* HTTP worker threads told apart; a stream started on a thread beyond them
  * (never, with libmicrohttpd's pool) is paced in the last one's queue. */
 #define MAX_WORKERS 16
@@ -57,13 +61,17 @@ typedef struct sse_conn {
     int64_t sent;          /* last seq written */
     int64_t last_write_ms; /* for keep-alives */
     bool suspended, keepalive_due, reset_sent;
-    bool closing;       /* the client hung up: end the stream */
-    bool queued;        /* in the wake queue */
-    bool paced;         /* woken from the queue: counted in its worker's in_flight */
+    bool closing; /* the client hung up: end the stream */
+    bool queued;  /* in the wake queue */
+    bool paced;   /* woken from the queue: counted in its worker's in_flight */
+    bool direct;  /* plain HTTP/1.1 and watched: written by the watcher once its head is out */
+    bool owned;   /* direct, and suspended with nothing owed: its socket is the watcher's */
+    char *pend;   /* owned: chunk bytes the socket did not take yet (EPOLLOUT asked) */
+    size_t pend_len, pend_off;
     uint8_t worker;     /* index in coord_server's workers */
     int64_t resumed_ms; /* when paced: when it was woken */
     struct sse_conn *qprev, *qnext;
-    int fd; /* watched for the client's hang-up; -1 once not */
+    int fd; /* watched for the client's hang-up (and owned: writable); -1 once not */
     uint32_t slot;
     char device[USHER_DEVICE_SIZE];
     struct sse_conn *prev, *next;
@@ -115,7 +123,9 @@ struct coord_server {
     snapcache *snaps;
     pthread_mutex_t conn_lock; /* conns and each conn_rec's phase */
     conn_rec *conns;
-    int watch_fd, wake_fd; /* the watcher thread's epoll set and its eventfd */
+    int watch_fd, wake_fd;     /* the watcher thread's epoll set and its eventfd */
+    bool tls;                  /* streams go through libmicrohttpd (it holds the TLS session) */
+    char wbuf[16 * 1024 + 32]; /* the watcher's chunk being written (hub_lock held) */
     pthread_t watch_thread;
 };
 
@@ -126,6 +136,7 @@ typedef struct conn_state {
     bool too_big;
     bool submitted; /* set by http_submit: the handler must not reply now */
     bool served;    /* its headers and body are in (deadlines no longer apply) */
+    bool http11;    /* an HTTP/1.1 request: a stream's body goes in chunks */
     enum {
         PHASE_NEW,
         PHASE_AUTH_WAITING, /* the committer checks the token */
@@ -449,22 +460,12 @@ static void stream_landed(coord_server *s, sse_conn *c)
     pump_worker(s, &s->workers[c->worker]);
 }
 
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* What c receives next, at most max bytes into buf (hub_lock held): the
+ * changes after c->sent, a reset when it is too far behind the ring or ahead
+ * of the log, or a keep-alive comment when one is due; 0 when nothing. */
+static size_t stream_next(coord_server *s, sse_conn *c, char *buf, size_t max)
 {
-    sse_conn *c = cls;
-    coord_server *s = c->srv;
-    ssize_t n = 0;
-    pthread_mutex_lock(&s->hub_lock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->hub_lock);
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    }
-    if (c->closing) {
-        pthread_mutex_unlock(&s->hub_lock);
-        /* The client is gone: end the stream now, freeing its slot (a clean
-         * end: an error would be logged for every device that goes away). */
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    }
+    int n = 0;
     int64_t next = c->sent;
     /* A Last-Event-ID ahead of the log comes from another database (the
      * event was re-created): resync like a listener too far behind. */
@@ -477,21 +478,49 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
                      (long long)last);
         c->sent = last;
     } else if (got > 0) {
-        n = got;
         c->sent = next;
+        c->keepalive_due = false;
+        return (size_t)got;
     } else if (c->keepalive_due) {
         n = snprintf(buf, max, ": keep-alive\n\n");
     }
     c->keepalive_due = false;
+    return n > 0 && (size_t)n < max ? (size_t)n : 0;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sse_conn *c = cls;
+    coord_server *s = c->srv;
+    pthread_mutex_lock(&s->hub_lock);
+    if (s->stopping || c->closing) {
+        pthread_mutex_unlock(&s->hub_lock);
+        /* Stopping, or the client is gone: end the stream now, freeing its
+         * slot (a clean end: an error would be logged for every device that
+         * goes away). */
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = stream_next(s, c, buf, max);
     if (n > 0) {
         c->last_write_ms = timestamp_mono_ms();
     } else {
+        /* Nothing owed, and libmicrohttpd asks only once it has sent all it
+         * was given: a direct stream's socket is the watcher's from now on. */
         c->suspended = true;
+        if (c->direct && !c->owned) {
+            c->owned = true;
+            /* Each chunk leaves at once, whatever libmicrohttpd last set. */
+            int on = 1, off = 0, sndbuf = STREAM_SNDBUF;
+            setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+            setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+            setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        }
         MHD_suspend_connection(c->mc);
         stream_landed(s, c);
     }
     pthread_mutex_unlock(&s->hub_lock);
-    return n;
+    return (ssize_t)n;
 }
 
 /* Stops watching c's socket (hub_lock held). MHD closes the socket only
@@ -502,6 +531,95 @@ static void sse_unwatch(coord_server *s, sse_conn *c)
         return;
     epoll_ctl(s->watch_fd, EPOLL_CTL_DEL, c->fd, NULL);
     c->fd = -1;
+}
+
+/* The client of c is gone (or misbehaves): end the stream at once, through
+ * libmicrohttpd, which frees its slot (hub_lock held). */
+static void sse_end(coord_server *s, sse_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    sse_unwatch(s, c);
+    resume_stream(s, c, false);
+}
+
+/* Asks the watcher for c's socket becoming writable, or no longer. */
+static void direct_want_out(coord_server *s, sse_conn *c, bool out)
+{
+    sse_slot *sl = &s->slots[c->slot];
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
+                             .data.u64 = ((uint64_t)sl->gen << 32) | c->slot};
+    if (epoll_ctl(s->watch_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+        sse_end(s, c);
+}
+
+/* Sends len bytes of an owned stream's chunk; what the socket does not take
+ * waits in c->pend for EPOLLOUT. False when the stream cannot take more now. */
+static bool direct_send(coord_server *s, sse_conn *c, const char *p, size_t len)
+{
+    ssize_t w = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w == (ssize_t)len)
+        return true;
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        sse_end(s, c); /* reset by the client, or gone */
+        return false;
+    }
+    size_t done = w > 0 ? (size_t)w : 0;
+    c->pend = malloc(len - done);
+    if (!c->pend) {
+        sse_end(s, c); /* a chunk cut short cannot be carried on */
+        return false;
+    }
+    memcpy(c->pend, p + done, len - done);
+    c->pend_len = len - done;
+    c->pend_off = 0;
+    direct_want_out(s, c, true);
+    return false;
+}
+
+/* Writes an owned stream what it is due, straight to its socket as HTTP/1.1
+ * chunks (libmicrohttpd's framing of the same body: it chunks every body of
+ * unknown size to an HTTP/1.1 request, and has written its last chunk in
+ * full before the stream became owned), until it is caught up or its socket
+ * is full (hub_lock held). */
+static void direct_write(coord_server *s, sse_conn *c)
+{
+    enum { HEAD = 16 };
+    while (!c->closing && !c->pend) {
+        char *data = s->wbuf + HEAD;
+        size_t n = stream_next(s, c, data, sizeof s->wbuf - HEAD - 2);
+        if (!n)
+            return;
+        char head[HEAD];
+        int hl = snprintf(head, sizeof head, "%zx\r\n", n);
+        memcpy(data - hl, head, (size_t)hl);
+        memcpy(data + n, "\r\n", 2);
+        c->last_write_ms = timestamp_mono_ms();
+        if (!direct_send(s, c, data - hl, (size_t)hl + n + 2))
+            return;
+    }
+}
+
+/* An owned stream's socket took more: the rest of its chunk, then whatever
+ * it is due meanwhile (hub_lock held). */
+static void direct_flush(coord_server *s, sse_conn *c)
+{
+    if (!c->pend)
+        return;
+    ssize_t w =
+        send(c->fd, c->pend + c->pend_off, c->pend_len - c->pend_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        sse_end(s, c);
+        return;
+    }
+    c->pend_off += w > 0 ? (size_t)w : 0;
+    if (c->pend_off < c->pend_len)
+        return;
+    free(c->pend);
+    c->pend = NULL;
+    direct_want_out(s, c, false);
+    direct_write(s, c);
 }
 
 static void sse_free(void *cls)
@@ -526,44 +644,66 @@ static void sse_free(void *cls)
     s->free_slot = c->slot;
     limits_stream_close(s->lim, c->device);
     pthread_mutex_unlock(&s->hub_lock);
+    free(c->pend);
     free(c);
 }
 
-/* The watcher saw the client of the stream in slot key hang up (or send
- * anything, which a listener never does): end the stream at once. */
-static void sse_hangup(coord_server *s, uint64_t key)
+/* The watcher saw an event on the socket of the stream in slot key: writable
+ * again (an owned stream), or the client hung up (or sent anything, which a
+ * listener never does): then the stream ends at once. */
+static void sse_event(coord_server *s, uint64_t key, uint32_t events)
 {
     uint32_t slot = (uint32_t)(key & 0xffffffffu), gen = (uint32_t)(key >> 32);
     pthread_mutex_lock(&s->hub_lock);
     sse_conn *c = slot < s->nslots && s->slots[slot].gen == gen ? s->slots[slot].c : NULL;
-    if (c && !c->closing) {
-        c->closing = true;
-        sse_unwatch(s, c);
-        resume_stream(s, c, false);
-    }
+    if (c && (events & ~(uint32_t)EPOLLOUT))
+        sse_end(s, c);
+    else if (c && c->owned && !c->closing)
+        direct_flush(s, c);
     pthread_mutex_unlock(&s->hub_lock);
 }
 
+/* What wake_streams does for one stream (hub_lock held). */
+static void wake_one(coord_server *s, sse_conn *c, bool keepalive, int64_t last_seq, int64_t now)
+{
+    if (keepalive && c->paced && now - c->resumed_ms > STREAM_SLOW_MS)
+        unpace(s, c); /* a slow reader: the rest of its batch goes on */
+    if (keepalive && now - c->last_write_ms < KEEPALIVE_MS - 500)
+        return;
+    if (!keepalive && c->sent >= last_seq)
+        return;
+    c->keepalive_due |= keepalive;
+    if (c->owned)
+        direct_write(s, c);
+    else if (c->suspended)
+        queue_stream(s, c);
+}
+
 /* Wakes streams: those behind last_seq (a commit), or those due a keep-alive
- * (keepalive), through the queue; when stopping, every one at once. */
+ * (keepalive): owned ones written here, the others through their worker's
+ * queue; when stopping, every one at once. The lock is let go every few
+ * streams, so a stream opening or closing, or a worker's stream being
+ * written, waits for a few sends, not for all of them. */
 static void wake_streams(coord_server *s, bool keepalive, int64_t last_seq)
 {
     int64_t now = timestamp_mono_ms();
     pthread_mutex_lock(&s->hub_lock);
-    for (sse_conn *c = s->streams; c; c = c->next) {
-        if (s->stopping) {
+    if (s->stopping) {
+        for (sse_conn *c = s->streams; c; c = c->next)
             resume_stream(s, c, false);
-            continue;
+        pthread_mutex_unlock(&s->hub_lock);
+        return;
+    }
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        if (i % 128 == 127) {
+            pump_streams(s);
+            pthread_mutex_unlock(&s->hub_lock);
+            pthread_mutex_lock(&s->hub_lock);
+            if (s->stopping)
+                break;
         }
-        if (keepalive && c->paced && now - c->resumed_ms > STREAM_SLOW_MS)
-            unpace(s, c); /* a slow reader: the rest of its batch goes on */
-        if (keepalive && now - c->last_write_ms < KEEPALIVE_MS - 500)
-            continue;
-        if (!keepalive && c->sent >= last_seq)
-            continue;
-        c->keepalive_due |= keepalive;
-        if (c->suspended)
-            queue_stream(s, c);
+        if (s->slots[i].c)
+            wake_one(s, s->slots[i].c, keepalive, last_seq, now);
     }
     pump_streams(s);
     pthread_mutex_unlock(&s->hub_lock);
@@ -627,7 +767,7 @@ static void *watch_loop(void *arg)
                     woken_seq = seq;
                 }
             } else {
-                sse_hangup(s, ev[i].data.u64);
+                sse_event(s, ev[i].data.u64, ev[i].events);
             }
         }
         int64_t now = timestamp_mono_ms();
@@ -712,6 +852,9 @@ static enum MHD_Result start_stream(coord_server *s, const http_request *req,
                              .data.u64 = ((uint64_t)sl->gen << 32) | c->slot};
     if (fd >= 0 && epoll_ctl(s->watch_fd, EPOLL_CTL_ADD, fd, &ev) == 0)
         c->fd = fd;
+    /* libmicrohttpd holds a TLS session's state, and frames an HTTP/1.0 body
+     * by closing: only a plain HTTP/1.1 stream is written by the watcher. */
+    c->direct = !s->tls && c->fd >= 0 && ((conn_state *)req->conn)->http11;
     c->next = s->streams;
     if (s->streams)
         s->streams->prev = c;
@@ -910,6 +1053,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         if (!cs)
             return MHD_NO;
         cs->srv = s;
+        cs->http11 = version && !strcmp(version, MHD_HTTP_VERSION_1_1);
         cs->served = !expects_body(mc);
         set_phase(s, mc, cs->served ? LIMITS_PHASE_SERVED : LIMITS_PHASE_BODY);
         *con_cls = cs;
@@ -1187,6 +1331,7 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
         s->slots[i].next_free = i + 1;
     unsigned threads = cfg->threads ? cfg->threads : 2;
     bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+    s->tls = tls;
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem},
