@@ -115,9 +115,11 @@ struct coord_server {
     sse_worker workers[MAX_WORKERS];
     unsigned nworkers;          /* seen so far */
     _Atomic int64_t notify_seq; /* the last commit's seq, for the watcher */
-    size_t inflight;            /* requests handed to the committer, not yet answered */
-    bool stopping;
-    sse_slot *slots; /* limits' max_streams of them */
+    /* Atomic, so that a request never waits for hub_lock, which the watcher
+     * holds while it writes streams. */
+    _Atomic size_t inflight; /* requests handed to the committer, not yet answered */
+    atomic_bool stopping;    /* set under hub_lock */
+    sse_slot *slots;         /* limits' max_streams of them */
     uint32_t nslots, free_slot;
     limits *lim;
     snapcache *snaps;
@@ -256,9 +258,10 @@ static void request_done(engine_req *er)
 
 static void count_inflight(coord_server *s, int delta)
 {
-    pthread_mutex_lock(&s->hub_lock);
-    s->inflight += (size_t)delta; /* wraps back for -1 */
-    pthread_mutex_unlock(&s->hub_lock);
+    if (delta > 0)
+        atomic_fetch_add(&s->inflight, (size_t)delta);
+    else
+        atomic_fetch_sub(&s->inflight, (size_t)-delta);
 }
 
 void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
@@ -695,7 +698,7 @@ static void wake_streams(coord_server *s, bool keepalive, int64_t last_seq)
         return;
     }
     for (uint32_t i = 0; i < s->nslots; i++) {
-        if (i % 128 == 127) {
+        if (i % 32 == 31) {
             pump_streams(s);
             pthread_mutex_unlock(&s->hub_lock);
             pthread_mutex_lock(&s->hub_lock);
@@ -739,10 +742,7 @@ static void sweep_deadlines(coord_server *s, int64_t now)
 
 static bool is_stopping(coord_server *s)
 {
-    pthread_mutex_lock(&s->hub_lock);
-    bool stopping = s->stopping;
-    pthread_mutex_unlock(&s->hub_lock);
-    return stopping;
+    return atomic_load(&s->stopping);
 }
 
 /* The watcher thread: streams' hang-ups as they happen; once a second,
@@ -1106,10 +1106,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         }
         return dispatch(s, cs, mc, &r);
     }
-    pthread_mutex_lock(&s->hub_lock);
-    bool stopping = s->stopping;
-    pthread_mutex_unlock(&s->hub_lock);
-    if (stopping) {
+    if (is_stopping(s)) {
         http_error(&r, 503, "unavailable", "the coordinator is stopping; retry shortly");
         r.retry_after = 2;
         r.close = true;
