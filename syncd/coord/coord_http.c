@@ -1326,7 +1326,7 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     }
     for (uint32_t i = 0; i < s->nslots; i++)
         s->slots[i].next_free = i + 1;
-    unsigned threads = cfg->threads ? cfg->threads : 2;
+    unsigned threads = cfg->threads ? cfg->threads : 8;
     bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
     s->tls = tls;
     struct MHD_OptionItem tls_opts[] = {
