@@ -777,18 +777,32 @@ static int sse_head(listener *l)
     return 1;
 }
 
-/* Reads what one listener has; -1 when it failed. */
+/* Reads what one listener has; -1 when it failed. Its socket is watched
+ * edge-triggered (level-triggered, epoll would look at every ready socket
+ * twice: ten thousand a change), so it is read until a read comes back short
+ * of the room it had, which a stream socket does only once it is empty. */
 static int sse_read_one(listener *l, const sse_run *run)
 {
-    if (conn_fill(&l->c) != 0)
-        return -1;
-    int64_t t = now_ns();
-    if (!l->head_done) {
-        int h = sse_head(l);
-        if (h <= 0)
-            return h;
+    for (;;) {
+        size_t before = l->c.len;
+        if (conn_fill(&l->c) != 0)
+            return -1;
+        bool short_read = l->c.len - before < l->c.cap - before - 1;
+        int64_t t = now_ns();
+        if (!l->head_done) {
+            int h = sse_head(l);
+            if (h < 0)
+                return h;
+            if (h == 0 && short_read)
+                return 0;
+            if (h == 0)
+                continue;
+        }
+        if (sse_dechunk(l, run, t) != 0)
+            return -1;
+        if (short_read)
+            return 0;
     }
-    return sse_dechunk(l, run, t);
 }
 
 static void *sender_main(void *arg)
@@ -866,7 +880,7 @@ static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
     for (int i = 0; i < n; i++) {
         heads += ls[i].head_done;
         complete += ls[i].got == run->cfg->ops;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u32 = (uint32_t)i};
         if (ls[i].c.fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, ls[i].c.fd, &ev) != 0) {
             close(ep);
             return -1;
