@@ -599,8 +599,8 @@ static void direct_write(coord_server *s, sse_conn *c)
         memcpy(data - hl, head, (size_t)hl);
         memcpy(data + n, "\r\n", 2);
         c->last_write_ms = timestamp_mono_ms();
-        if (!direct_send(s, c, data - hl, (size_t)hl + n + 2))
-            return;
+        if (!direct_send(s, c, data - hl, (size_t)hl + n + 2) || c->sent >= engine_last_seq(s->e))
+            return; /* caught up (the usual case: one look at the ring, not two) */
     }
 }
 
