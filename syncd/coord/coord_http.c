@@ -537,7 +537,8 @@ static void sse_unwatch(coord_server *s, sse_conn *c)
 }
 
 /* The client of c is gone (or misbehaves): end the stream at once, through
- * libmicrohttpd, which frees its slot (hub_lock held). */
+ * libmicrohttpd, which frees its slot (hub_lock held). A chunk an owned
+ * stream's socket took only part of is not finished: its client is gone. */
 static void sse_end(coord_server *s, sse_conn *c)
 {
     if (c->closing)
