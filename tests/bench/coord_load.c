@@ -38,7 +38,7 @@ static const char usage[] =
     "usage: coord_load sync  --port N --token T[,T2,...] [--clients 32] [--seconds 5]\n"
     "       coord_load sse   --port N --token T [--listen-token T] [--listeners 200]\n"
     "                        [--ops 100] [--interval-ms 20] [--sources 1] [--probe-ms 0]\n"
-    "                        [--readers 2] [--server-pid PID]\n"
+    "                        [--readers 2] [--server-pid PID] [--nap-us 0]\n"
     "       coord_load flood --port N --token T [--idle 5000] [--seconds 5] [--probe-ms 20]\n"
     "common: [--host 127.0.0.1] [--seat-offset N]\n"
     "\n"
@@ -55,7 +55,9 @@ static const char usage[] =
     "      on R threads (each its own share and epoll set), so that this tool's reading\n"
     "      is not one core's queue; load_cpu_s is its CPU time while the ops went out,\n"
     "      server_cpu_s the CPU time of process PID (the coordinator on this machine)\n"
-    "      meanwhile, and server_cpu_ms_per_op that per op sent.\n"
+    "      meanwhile, and server_cpu_ms_per_op that per op sent. --nap-us U: a reader\n"
+    "      that woke for events sleeps U us before it waits again, so it is woken\n"
+    "      once for many streams (on loopback the server pays each wake-up).\n"
     "flood: holds --idle idle connections from 127.0.0.1 (the coordinator keeps\n"
     "      its per-address share and closes the rest) while a probe on 127.0.0.2\n"
     "      syncs every --probe-ms for --seconds; prints the probe's latency and how\n"
@@ -69,7 +71,7 @@ typedef struct config {
     char **tokens;                           /* --token split at commas */
     int ntokens;
     int port, clients, listeners, ops, interval_ms, seat_offset;
-    int sources, probe_ms, idle, readers, server_pid;
+    int sources, probe_ms, idle, readers, server_pid, nap_us;
     double seconds;
     char **seats; /* from GET /v1/layout */
     int nseats;
@@ -873,6 +875,11 @@ static int sse_connect_all(const config *cfg, listener *ls, int n)
  * time is up. */
 static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
 {
+    /* After a wake-up with events, a nap of --nap-us before the next wait: on
+     * loopback the server's send pays for waking this thread, which a device
+     * on its own machine would not cost it. */
+    int nap_us = until_heads ? 0 : run->cfg->nap_us;
+    bool busy = false;
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         return -1;
@@ -898,11 +905,14 @@ static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
             rc = until_heads ? -1 : 0;
             break;
         }
+        if (nap_us && busy)
+            usleep((useconds_t)nap_us); /* let more arrive: fewer wake-ups to pay */
         int got = epoll_wait(ep, evs, 1024, 50);
         if (got < 0 && errno != EINTR) {
             rc = -1;
             break;
         }
+        busy = got > 0 && got < 1024;
         for (int k = 0; k < got; k++) {
             listener *l = &ls[evs[k].data.u32];
             if (l->c.fd < 0)
@@ -1039,13 +1049,13 @@ static void sse_report(const sse_run *run, listener *ls, int n, const char *prob
     printf("sse listeners=%d ops=%d events=%zu missed=%lld failures=%lld "
            "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f all_p50_ms=%.3f all_p99_ms=%.3f "
            "after_reply_p50_ms=%.3f after_reply_p99_ms=%.3f sync_p50_ms=%.3f "
-           "accepted_total=%lld load_cpu_s=%.3f readers=%d server_cpu_s=%.3f "
+           "accepted_total=%lld load_cpu_s=%.3f readers=%d nap_us=%d server_cpu_s=%.3f "
            "server_cpu_ms_per_op=%.2f load_cpu_ms_per_op=%.2f %s\n",
            n, cfg->ops, from_send.n, missed, run->failures, pct_ms(&from_send, 50),
            pct_ms(&from_send, 99), pct_ms(&from_send, 100), pct_ms(&all_reached, 50),
            pct_ms(&all_reached, 99), pct_ms(&after_resp, 50), pct_ms(&after_resp, 99),
-           pct_ms(&sync_lat, 50), run->accepted_total, run->cpu_s, cfg->readers, run->server_cpu_s,
-           run->server_cpu_s >= 0 ? run->server_cpu_s * 1000 / cfg->ops : -1,
+           pct_ms(&sync_lat, 50), run->accepted_total, run->cpu_s, cfg->readers, cfg->nap_us,
+           run->server_cpu_s, run->server_cpu_s >= 0 ? run->server_cpu_s * 1000 / cfg->ops : -1,
            run->cpu_s * 1000 / cfg->ops, probe_kv);
     free(from_send.v);
     free(after_resp.v);
@@ -1346,10 +1356,10 @@ static void config_release(config *cfg)
 static int parse_config(int argc, char **argv, config *cfg)
 {
     static const cli_spec specs[] = {
-        {"host", true},        {"port", true},        {"token", true},     {"listen-token", true},
-        {"clients", true},     {"seconds", true},     {"listeners", true}, {"ops", true},
-        {"interval-ms", true}, {"seat-offset", true}, {"sources", true},   {"probe-ms", true},
-        {"idle", true},        {"readers", true},     {"server-pid", true}};
+        {"host", true},        {"port", true},        {"token", true},      {"listen-token", true},
+        {"clients", true},     {"seconds", true},     {"listeners", true},  {"ops", true},
+        {"interval-ms", true}, {"seat-offset", true}, {"sources", true},    {"probe-ms", true},
+        {"idle", true},        {"readers", true},     {"server-pid", true}, {"nap-us", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     cli c;
     usher_errmsg em = {{0}};
@@ -1372,7 +1382,8 @@ static int parse_config(int argc, char **argv, config *cfg)
         int_opt(OPT("probe-ms"), "probe-ms", 0, 10000, &cfg->probe_ms) ||
         int_opt(OPT("idle"), "idle", 1, MAX_LISTENERS, &cfg->idle) ||
         int_opt(OPT("readers"), "readers", 1, 64, &cfg->readers) ||
-        int_opt(OPT("server-pid"), "server-pid", 1, INT32_MAX, &cfg->server_pid))
+        int_opt(OPT("server-pid"), "server-pid", 1, INT32_MAX, &cfg->server_pid) ||
+        int_opt(OPT("nap-us"), "nap-us", 0, 100000, &cfg->nap_us))
         return 2;
     if (!cfg->port || !OPT("token")) {
         fprintf(stderr, "coord_load: --port and --token are required (see --help)\n");
