@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,13 +37,25 @@
  * that lost power sends no FIN): the kernel ends it, freeing its slot. */
 #define STREAM_USER_TIMEOUT_MS 45000
 #define WAKE_KEY UINT64_MAX /* the watcher's eventfd in its epoll set */
-/* Streams woken for a change (or a keep-alive) but not yet written: the rest
- * wait in a queue, each woken as one before it is done. A worker thread's pass
- * then writes a few hundred streams, not ten thousand, so a sync arriving
- * during a fan-out waits for those, not for all of them. Measured at 10,000
- * streams (syncd/README.md): a sync's p99 18 ms instead of 107 ms, the
- * fan-out's p99 244 ms instead of 145 ms; syncs seat guests, so they win. */
-#define STREAMS_IN_FLIGHT 256
+/* Streams are woken per HTTP worker thread (the thread that owns their
+ * connection), in batches. libmicrohttpd 0.9.75 looks for resumed
+ * connections by walking every suspended connection of the thread, once per
+ * pass of its event loop: a stream woken alone costs a walk of thousands, a
+ * batch costs one walk. A thread then writes at most a batch before it looks
+ * at its other sockets again, so a sync arriving during a fan-out waits for a
+ * batch, not for every stream. A batch is refilled once it is down to a
+ * quarter (a slow stream still being written does not hold the others back);
+ * a stream still being written after STREAM_SLOW_MS is no longer counted. */
+#define STREAM_BATCH 1024
+#define STREAM_REFILL (STREAM_BATCH / 4)
+#define STREAM_SLOW_MS 1000
+/* The kernel's send buffer of a stream written by the watcher: a listener
+ * slow to read keeps its backlog in the ring (one copy for everyone), not
+ * in a kernel buffer of its own that grows to megabytes. */
+#define STREAM_SNDBUF (64 * 1024)
+/* HTTP worker threads told apart; a stream started on a thread beyond them
+ * (never, with libmicrohttpd's pool) is paced in the last one's queue. */
+#define MAX_WORKERS 16
 
 typedef struct sse_conn {
     struct MHD_Connection *mc;
@@ -52,9 +65,15 @@ typedef struct sse_conn {
     bool suspended, keepalive_due, reset_sent;
     bool closing; /* the client hung up: end the stream */
     bool queued;  /* in the wake queue */
-    bool paced;   /* woken from the queue: counted in streams_in_flight */
+    bool paced;   /* woken from the queue: counted in its worker's in_flight */
+    bool direct;  /* plain HTTP/1.1 and watched: written by the watcher once its head is out */
+    bool owned;   /* direct, and suspended with nothing owed: its socket is the watcher's */
+    char *pend;   /* owned: chunk bytes the socket did not take yet (EPOLLOUT asked) */
+    size_t pend_len, pend_off;
+    uint8_t worker;     /* index in coord_server's workers */
+    int64_t resumed_ms; /* when paced: when it was woken */
     struct sse_conn *qprev, *qnext;
-    int fd; /* watched for the client's hang-up; -1 once not */
+    int fd; /* watched for the client's hang-up (and owned: writable); -1 once not */
     uint32_t slot;
     char device[USHER_DEVICE_SIZE];
     struct sse_conn *prev, *next;
@@ -67,6 +86,14 @@ typedef struct sse_slot {
     uint32_t gen;
     uint32_t next_free;
 } sse_slot;
+
+/* One HTTP worker thread's streams waiting to be woken, in order, and how
+ * many of its streams are woken but not yet suspended again. */
+typedef struct sse_worker {
+    pthread_t tid;
+    sse_conn *qhead, *qtail;
+    unsigned in_flight;
+} sse_worker;
 
 /* One TCP connection, from accept to close (MHD's socket context). */
 typedef struct conn_rec {
@@ -89,11 +116,14 @@ struct coord_server {
     pthread_mutex_t hub_lock;
     sse_conn *streams;
     size_t nstreams;
-    sse_conn *qhead, *qtail;    /* suspended streams waiting to be woken, in order */
-    unsigned streams_in_flight; /* woken from the queue, not yet suspended again */
-    size_t inflight;            /* requests handed to the committer, not yet answered */
-    bool stopping;
-    sse_slot *slots; /* limits' max_streams of them */
+    sse_worker workers[MAX_WORKERS];
+    unsigned nworkers;          /* seen so far */
+    _Atomic int64_t notify_seq; /* the last commit's seq, for the watcher */
+    /* Atomic, so that a request never waits for hub_lock, which the watcher
+     * holds while it writes streams. */
+    _Atomic size_t inflight; /* requests handed to the committer, not yet answered */
+    atomic_bool stopping;    /* set under hub_lock */
+    sse_slot *slots;         /* limits' max_streams of them */
     uint32_t nslots, free_slot;
     limits *lim;
     snapcache *snaps;
@@ -101,7 +131,9 @@ struct coord_server {
     coord_entrance_cache *entrances;
     pthread_mutex_t conn_lock; /* conns and each conn_rec's phase */
     conn_rec *conns;
-    int watch_fd, wake_fd; /* the watcher thread's epoll set and its eventfd */
+    int watch_fd, wake_fd;     /* the watcher thread's epoll set and its eventfd */
+    bool tls;                  /* streams go through libmicrohttpd (it holds the TLS session) */
+    char wbuf[16 * 1024 + 32]; /* the watcher's chunk being written (hub_lock held) */
     pthread_t watch_thread;
 };
 
@@ -112,6 +144,7 @@ typedef struct conn_state {
     bool too_big;
     bool submitted; /* set by http_submit: the handler must not reply now */
     bool served;    /* its headers and body are in (deadlines no longer apply) */
+    bool http11;    /* an HTTP/1.1 request: a stream's body goes in chunks */
     enum {
         PHASE_NEW,
         PHASE_AUTH_WAITING, /* the committer checks the token */
@@ -235,9 +268,10 @@ static void request_done(engine_req *er)
 
 static void count_inflight(coord_server *s, int delta)
 {
-    pthread_mutex_lock(&s->hub_lock);
-    s->inflight += (size_t)delta; /* wraps back for -1 */
-    pthread_mutex_unlock(&s->hub_lock);
+    if (delta > 0)
+        atomic_fetch_add(&s->inflight, (size_t)delta);
+    else
+        atomic_fetch_sub(&s->inflight, (size_t)-delta);
 }
 
 void http_submit(http_request *req, usher_op *ops, size_t nops, int64_t cursor,
@@ -347,36 +381,60 @@ static void serve_static(coord_server *s, const char *path, http_reply *r)
 
 /* ---- waking streams, a few at a time (hub_lock held) --------------------- */
 
+/* The index of the calling HTTP worker thread (hub_lock held). */
+static uint8_t worker_index(coord_server *s)
+{
+    pthread_t self = pthread_self();
+    for (unsigned i = 0; i < s->nworkers; i++)
+        if (pthread_equal(s->workers[i].tid, self))
+            return (uint8_t)i;
+    if (s->nworkers == MAX_WORKERS)
+        return MAX_WORKERS - 1;
+    s->workers[s->nworkers].tid = self;
+    return (uint8_t)s->nworkers++;
+}
+
 static void queue_stream(coord_server *s, sse_conn *c)
 {
     if (c->queued)
         return;
+    sse_worker *w = &s->workers[c->worker];
     c->queued = true;
     c->qnext = NULL;
-    c->qprev = s->qtail;
-    if (s->qtail)
-        s->qtail->qnext = c;
+    c->qprev = w->qtail;
+    if (w->qtail)
+        w->qtail->qnext = c;
     else
-        s->qhead = c;
-    s->qtail = c;
+        w->qhead = c;
+    w->qtail = c;
 }
 
 static void unqueue_stream(coord_server *s, sse_conn *c)
 {
     if (!c->queued)
         return;
+    sse_worker *w = &s->workers[c->worker];
     if (c->qprev)
         c->qprev->qnext = c->qnext;
     else
-        s->qhead = c->qnext;
+        w->qhead = c->qnext;
     if (c->qnext)
         c->qnext->qprev = c->qprev;
     else
-        s->qtail = c->qprev;
+        w->qtail = c->qprev;
     c->queued = false;
 }
 
-/* Resumes c if suspended; paced: it counts against STREAMS_IN_FLIGHT until
+/* c no longer counts against its worker's batch. */
+static void unpace(coord_server *s, sse_conn *c)
+{
+    if (c->paced) {
+        c->paced = false;
+        s->workers[c->worker].in_flight--;
+    }
+}
+
+/* Resumes c if suspended; paced: it counts against its worker's batch until
  * it is suspended again. */
 static void resume_stream(coord_server *s, sse_conn *c, bool paced)
 {
@@ -386,43 +444,41 @@ static void resume_stream(coord_server *s, sse_conn *c, bool paced)
     c->suspended = false;
     if (paced) {
         c->paced = true;
-        s->streams_in_flight++;
+        c->resumed_ms = timestamp_mono_ms();
+        s->workers[c->worker].in_flight++;
     }
     MHD_resume_connection(c->mc);
 }
 
+/* Refills worker w's batch from its queue once the batch is down to
+ * STREAM_REFILL: the whole refill is one pass of w's event loop. */
+static void pump_worker(coord_server *s, sse_worker *w)
+{
+    if (w->in_flight > STREAM_REFILL)
+        return;
+    while (w->in_flight < STREAM_BATCH && w->qhead)
+        resume_stream(s, w->qhead, true);
+}
+
 static void pump_streams(coord_server *s)
 {
-    while (s->streams_in_flight < STREAMS_IN_FLIGHT && s->qhead)
-        resume_stream(s, s->qhead, true);
+    for (unsigned i = 0; i < s->nworkers; i++)
+        pump_worker(s, &s->workers[i]);
 }
 
-/* c is done for now (suspended, or ending): the next queued stream may go. */
+/* c is done for now (suspended, or ending): its worker's batch may refill. */
 static void stream_landed(coord_server *s, sse_conn *c)
 {
-    if (c->paced) {
-        c->paced = false;
-        s->streams_in_flight--;
-    }
-    pump_streams(s);
+    unpace(s, c);
+    pump_worker(s, &s->workers[c->worker]);
 }
 
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* What c receives next, at most max bytes into buf (hub_lock held): the
+ * changes after c->sent, a reset when it is too far behind the ring or ahead
+ * of the log, or a keep-alive comment when one is due; 0 when nothing. */
+static size_t stream_next(coord_server *s, sse_conn *c, char *buf, size_t max)
 {
-    sse_conn *c = cls;
-    coord_server *s = c->srv;
-    ssize_t n = 0;
-    pthread_mutex_lock(&s->hub_lock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->hub_lock);
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    }
-    if (c->closing) {
-        pthread_mutex_unlock(&s->hub_lock);
-        /* The client is gone: end the stream now, freeing its slot (a clean
-         * end: an error would be logged for every device that goes away). */
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    }
+    int n = 0;
     int64_t next = c->sent;
     /* A Last-Event-ID ahead of the log comes from another database (the
      * event was re-created): resync like a listener too far behind. */
@@ -434,21 +490,49 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         n = (ssize_t)proto_sse_reset(last, buf, max);
         c->sent = last;
     } else if (got > 0) {
-        n = got;
         c->sent = next;
+        c->keepalive_due = false;
+        return (size_t)got;
     } else if (c->keepalive_due) {
         n = (ssize_t)proto_sse_keepalive(buf, max);
     }
     c->keepalive_due = false;
+    return n > 0 && (size_t)n < max ? (size_t)n : 0;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sse_conn *c = cls;
+    coord_server *s = c->srv;
+    pthread_mutex_lock(&s->hub_lock);
+    if (s->stopping || c->closing) {
+        pthread_mutex_unlock(&s->hub_lock);
+        /* Stopping, or the client is gone: end the stream now, freeing its
+         * slot (a clean end: an error would be logged for every device that
+         * goes away). */
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = stream_next(s, c, buf, max);
     if (n > 0) {
         c->last_write_ms = timestamp_mono_ms();
     } else {
+        /* Nothing owed, and libmicrohttpd asks only once it has sent all it
+         * was given: a direct stream's socket is the watcher's from now on. */
         c->suspended = true;
+        if (c->direct && !c->owned) {
+            c->owned = true;
+            /* Each chunk leaves at once, whatever libmicrohttpd last set. */
+            int on = 1, off = 0, sndbuf = STREAM_SNDBUF;
+            setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+            setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+            setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        }
         MHD_suspend_connection(c->mc);
         stream_landed(s, c);
     }
     pthread_mutex_unlock(&s->hub_lock);
-    return n;
+    return (ssize_t)n;
 }
 
 /* Stops watching c's socket (hub_lock held). MHD closes the socket only
@@ -459,6 +543,96 @@ static void sse_unwatch(coord_server *s, sse_conn *c)
         return;
     epoll_ctl(s->watch_fd, EPOLL_CTL_DEL, c->fd, NULL);
     c->fd = -1;
+}
+
+/* The client of c is gone (or misbehaves): end the stream at once, through
+ * libmicrohttpd, which frees its slot (hub_lock held). A chunk an owned
+ * stream's socket took only part of is not finished: its client is gone. */
+static void sse_end(coord_server *s, sse_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    sse_unwatch(s, c);
+    resume_stream(s, c, false);
+}
+
+/* Asks the watcher for c's socket becoming writable, or no longer. */
+static void direct_want_out(coord_server *s, sse_conn *c, bool out)
+{
+    sse_slot *sl = &s->slots[c->slot];
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
+                             .data.u64 = ((uint64_t)sl->gen << 32) | c->slot};
+    if (epoll_ctl(s->watch_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+        sse_end(s, c);
+}
+
+/* Sends len bytes of an owned stream's chunk; what the socket does not take
+ * waits in c->pend for EPOLLOUT. False when the stream cannot take more now. */
+static bool direct_send(coord_server *s, sse_conn *c, const char *p, size_t len)
+{
+    ssize_t w = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w == (ssize_t)len)
+        return true;
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        sse_end(s, c); /* reset by the client, or gone */
+        return false;
+    }
+    size_t done = w > 0 ? (size_t)w : 0;
+    c->pend = malloc(len - done);
+    if (!c->pend) {
+        sse_end(s, c); /* a chunk cut short cannot be carried on */
+        return false;
+    }
+    memcpy(c->pend, p + done, len - done);
+    c->pend_len = len - done;
+    c->pend_off = 0;
+    direct_want_out(s, c, true);
+    return false;
+}
+
+/* Writes an owned stream what it is due, straight to its socket as HTTP/1.1
+ * chunks (libmicrohttpd's framing of the same body: it chunks every body of
+ * unknown size to an HTTP/1.1 request, and has written its last chunk in
+ * full before the stream became owned), until it is caught up or its socket
+ * is full (hub_lock held). */
+static void direct_write(coord_server *s, sse_conn *c)
+{
+    enum { HEAD = 16 };
+    while (!c->closing && !c->pend) {
+        char *data = s->wbuf + HEAD;
+        size_t n = stream_next(s, c, data, sizeof s->wbuf - HEAD - 2);
+        if (!n)
+            return;
+        char head[HEAD];
+        int hl = snprintf(head, sizeof head, "%zx\r\n", n);
+        memcpy(data - hl, head, (size_t)hl);
+        memcpy(data + n, "\r\n", 2);
+        c->last_write_ms = timestamp_mono_ms();
+        if (!direct_send(s, c, data - hl, (size_t)hl + n + 2) || c->sent >= engine_last_seq(s->e))
+            return; /* caught up (the usual case: one look at the ring, not two) */
+    }
+}
+
+/* An owned stream's socket took more: the rest of its chunk, then whatever
+ * it is due meanwhile (hub_lock held). */
+static void direct_flush(coord_server *s, sse_conn *c)
+{
+    if (!c->pend)
+        return;
+    ssize_t w =
+        send(c->fd, c->pend + c->pend_off, c->pend_len - c->pend_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        sse_end(s, c);
+        return;
+    }
+    c->pend_off += w > 0 ? (size_t)w : 0;
+    if (c->pend_off < c->pend_len)
+        return;
+    free(c->pend);
+    c->pend = NULL;
+    direct_want_out(s, c, false);
+    direct_write(s, c);
 }
 
 static void sse_free(void *cls)
@@ -483,50 +657,82 @@ static void sse_free(void *cls)
     s->free_slot = c->slot;
     limits_stream_close(s->lim, c->device);
     pthread_mutex_unlock(&s->hub_lock);
+    free(c->pend);
     free(c);
 }
 
-/* The watcher saw the client of the stream in slot key hang up (or send
- * anything, which a listener never does): end the stream at once. */
-static void sse_hangup(coord_server *s, uint64_t key)
+/* The watcher saw an event on the socket of the stream in slot key: writable
+ * again (an owned stream), or the client hung up (or sent anything, which a
+ * listener never does): then the stream ends at once. */
+static void sse_event(coord_server *s, uint64_t key, uint32_t events)
 {
     uint32_t slot = (uint32_t)(key & 0xffffffffu), gen = (uint32_t)(key >> 32);
     pthread_mutex_lock(&s->hub_lock);
     sse_conn *c = slot < s->nslots && s->slots[slot].gen == gen ? s->slots[slot].c : NULL;
-    if (c && !c->closing) {
-        c->closing = true;
-        sse_unwatch(s, c);
-        resume_stream(s, c, false);
-    }
+    if (c && (events & ~(uint32_t)EPOLLOUT))
+        sse_end(s, c);
+    else if (c && c->owned && !c->closing)
+        direct_flush(s, c);
     pthread_mutex_unlock(&s->hub_lock);
 }
 
+/* What wake_streams does for one stream (hub_lock held). */
+static void wake_one(coord_server *s, sse_conn *c, bool keepalive, int64_t last_seq, int64_t now)
+{
+    if (keepalive && c->paced && now - c->resumed_ms > STREAM_SLOW_MS)
+        unpace(s, c); /* a slow reader: the rest of its batch goes on */
+    if (keepalive && now - c->last_write_ms < KEEPALIVE_MS - 500)
+        return;
+    if (!keepalive && c->sent >= last_seq)
+        return;
+    c->keepalive_due |= keepalive;
+    if (c->owned)
+        direct_write(s, c);
+    else if (c->suspended)
+        queue_stream(s, c);
+}
+
 /* Wakes streams: those behind last_seq (a commit), or those due a keep-alive
- * (keepalive), through the queue; when stopping, every one at once. */
+ * (keepalive): owned ones written here, the others through their worker's
+ * queue; when stopping, every one at once. The lock is let go every few
+ * streams, so a stream opening or closing, or a worker's stream being
+ * written, waits for a few sends, not for all of them. */
 static void wake_streams(coord_server *s, bool keepalive, int64_t last_seq)
 {
     int64_t now = timestamp_mono_ms();
     pthread_mutex_lock(&s->hub_lock);
-    for (sse_conn *c = s->streams; c; c = c->next) {
-        if (s->stopping) {
+    if (s->stopping) {
+        for (sse_conn *c = s->streams; c; c = c->next)
             resume_stream(s, c, false);
-            continue;
+        pthread_mutex_unlock(&s->hub_lock);
+        return;
+    }
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        if (i % 32 == 31) {
+            pump_streams(s);
+            pthread_mutex_unlock(&s->hub_lock);
+            pthread_mutex_lock(&s->hub_lock);
+            if (s->stopping)
+                break;
         }
-        if (keepalive && now - c->last_write_ms < KEEPALIVE_MS - 500)
-            continue;
-        if (!keepalive && c->sent >= last_seq)
-            continue;
-        c->keepalive_due |= keepalive;
-        if (c->suspended)
-            queue_stream(s, c);
+        if (s->slots[i].c)
+            wake_one(s, s->slots[i].c, keepalive, last_seq, now);
     }
     pump_streams(s);
     pthread_mutex_unlock(&s->hub_lock);
 }
 
+/* Called by the committer after a commit: the watcher thread wakes the
+ * streams, so the committer goes on with the next group at once. */
 void coord_server_notify(void *server, int64_t last_seq)
 {
-    wake_streams(server, false, last_seq);
+    coord_server *s = server;
+    int64_t seen = atomic_load(&s->notify_seq);
+    while (seen < last_seq && !atomic_compare_exchange_weak(&s->notify_seq, &seen, last_seq))
+        ;
+    uint64_t one = 1;
+    ssize_t w = write(s->wake_fd, &one, sizeof one);
+    (void)w;
 }
 
 /* Cuts connections past their deadline: a shut-down socket makes MHD close
@@ -546,10 +752,7 @@ static void sweep_deadlines(coord_server *s, int64_t now)
 
 static bool is_stopping(coord_server *s)
 {
-    pthread_mutex_lock(&s->hub_lock);
-    bool stopping = s->stopping;
-    pthread_mutex_unlock(&s->hub_lock);
-    return stopping;
+    return atomic_load(&s->stopping);
 }
 
 /* The watcher thread: streams' hang-ups as they happen; once a second,
@@ -559,6 +762,7 @@ static void *watch_loop(void *arg)
     coord_server *s = arg;
     struct epoll_event ev[256];
     int64_t next_tick = timestamp_mono_ms() + 1000;
+    int64_t woken_seq = 0; /* the last commit the streams were woken for */
     while (!is_stopping(s)) {
         int64_t wait = next_tick - timestamp_mono_ms();
         int n = epoll_wait(s->watch_fd, ev, 256, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait);
@@ -567,8 +771,13 @@ static void *watch_loop(void *arg)
                 uint64_t v;
                 ssize_t got = read(s->wake_fd, &v, sizeof v);
                 (void)got;
+                int64_t seq = atomic_load(&s->notify_seq);
+                if (seq != woken_seq && !is_stopping(s)) {
+                    wake_streams(s, false, seq);
+                    woken_seq = seq;
+                }
             } else {
-                sse_hangup(s, ev[i].data.u64);
+                sse_event(s, ev[i].data.u64, ev[i].events);
             }
         }
         int64_t now = timestamp_mono_ms();
@@ -643,6 +852,7 @@ static enum MHD_Result start_stream(coord_server *s, const http_request *req,
         setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
     }
     pthread_mutex_lock(&s->hub_lock);
+    c->worker = worker_index(s); /* handlers run on the connection's own thread */
     /* limits_stream_open admitted it, so a slot is free. */
     c->slot = s->free_slot;
     sse_slot *sl = &s->slots[c->slot];
@@ -652,6 +862,9 @@ static enum MHD_Result start_stream(coord_server *s, const http_request *req,
                              .data.u64 = ((uint64_t)sl->gen << 32) | c->slot};
     if (fd >= 0 && epoll_ctl(s->watch_fd, EPOLL_CTL_ADD, fd, &ev) == 0)
         c->fd = fd;
+    /* libmicrohttpd holds a TLS session's state, and frames an HTTP/1.0 body
+     * by closing: only a plain HTTP/1.1 stream is written by the watcher. */
+    c->direct = !s->tls && c->fd >= 0 && ((conn_state *)req->conn)->http11;
     c->next = s->streams;
     if (s->streams)
         s->streams->prev = c;
@@ -903,6 +1116,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         if (!cs)
             return MHD_NO;
         cs->srv = s;
+        cs->http11 = version && !strcmp(version, MHD_HTTP_VERSION_1_1);
         cs->served = !expects_body(mc);
         set_phase(s, mc, cs->served ? LIMITS_PHASE_SERVED : LIMITS_PHASE_BODY);
         *con_cls = cs;
@@ -955,10 +1169,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         }
         return dispatch(s, cs, mc, &r);
     }
-    pthread_mutex_lock(&s->hub_lock);
-    bool stopping = s->stopping;
-    pthread_mutex_unlock(&s->hub_lock);
-    if (stopping) {
+    if (is_stopping(s)) {
         http_error(&r, 503, "unavailable", "the coordinator is stopping; retry shortly");
         r.retry_after = 2;
         r.close = true;
@@ -1210,8 +1421,9 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     }
     for (uint32_t i = 0; i < s->nslots; i++)
         s->slots[i].next_free = i + 1;
-    unsigned threads = cfg->threads ? cfg->threads : 2;
+    unsigned threads = cfg->threads ? cfg->threads : 8;
     bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+    s->tls = tls;
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem},

@@ -1229,7 +1229,10 @@ static int cmd_serve(int argc, char **argv)
     const char *web = GET("web") ? GET("web") : getenv("USHER_WEB_DIR");
     if (!web)
         web = USHER_WEB_DIR;
-    int64_t threads = 2;
+    /* Eight, not one a core: a sync's resume costs its thread a walk over
+     * that thread's suspended streams (syncd/README.md, "Connections at
+     * scale"), so more threads make each walk shorter. */
+    int64_t threads = 8;
     if (GET("threads") && !text_parse_i64(GET("threads"), 1, 64, &threads))
         return fail("--threads: a whole number from 1 to 64");
     limits_config lim;

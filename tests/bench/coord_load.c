@@ -38,6 +38,7 @@ static const char usage[] =
     "usage: coord_load sync  --port N --token T[,T2,...] [--clients 32] [--seconds 5]\n"
     "       coord_load sse   --port N --token T [--listen-token T] [--listeners 200]\n"
     "                        [--ops 100] [--interval-ms 20] [--sources 1] [--probe-ms 0]\n"
+    "                        [--readers 2] [--server-pid PID] [--nap-us 0]\n"
     "       coord_load flood --port N --token T [--idle 5000] [--seconds 5] [--probe-ms 20]\n"
     "common: [--host 127.0.0.1] [--seat-offset N]\n"
     "\n"
@@ -50,7 +51,13 @@ static const char usage[] =
     "      --sources S spreads the listeners over S source addresses (127.0.1.1..,\n"
     "      for a coordinator's per-address limit); --probe-ms P makes a new client\n"
     "      on 127.0.0.2 sync (no ops, a fresh connection each time) every P ms\n"
-    "      meanwhile and prints its latency (probe_*).\n"
+    "      meanwhile and prints its latency (probe_*). --readers R reads the listeners\n"
+    "      on R threads (each its own share and epoll set), so that this tool's reading\n"
+    "      is not one core's queue; load_cpu_s is its CPU time while the ops went out,\n"
+    "      server_cpu_s the CPU time of process PID (the coordinator on this machine)\n"
+    "      meanwhile, and server_cpu_ms_per_op that per op sent. --nap-us U: a reader\n"
+    "      that woke for events sleeps U us before it waits again, so it is woken\n"
+    "      once for many streams (on loopback the server pays each wake-up).\n"
     "flood: holds --idle idle connections from 127.0.0.1 (the coordinator keeps\n"
     "      its per-address share and closes the rest) while a probe on 127.0.0.2\n"
     "      syncs every --probe-ms for --seconds; prints the probe's latency and how\n"
@@ -64,7 +71,7 @@ typedef struct config {
     char **tokens;                           /* --token split at commas */
     int ntokens;
     int port, clients, listeners, ops, interval_ms, seat_offset;
-    int sources, probe_ms, idle;
+    int sources, probe_ms, idle, readers, server_pid, nap_us;
     double seconds;
     char **seats; /* from GET /v1/layout */
     int nseats;
@@ -571,6 +578,27 @@ static double cpu_seconds(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* Process pid's CPU time (user + system) in seconds from /proc; -1 if unknown. */
+static double pid_cpu_seconds(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    /* After ")": state, then fields 4.. ; utime and stime are fields 14 and 15. */
+    if (!p ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    long tck = sysconf(_SC_CLK_TCK);
+    return (double)(ut + st) / (double)(tck > 0 ? tck : 100);
+}
+
 static double online_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -659,6 +687,8 @@ typedef struct sse_run {
     int64_t *send_ns, *resp_ns, *seq;
     long long accepted_total, failures;
     _Atomic bool sender_done;
+    double cpu_s;        /* this tool's CPU time while the ops went out */
+    double server_cpu_s; /* --server-pid's meanwhile; -1 unknown */
 } sse_run;
 
 static void sse_line(listener *l, const sse_run *run, int64_t t)
@@ -749,18 +779,32 @@ static int sse_head(listener *l)
     return 1;
 }
 
-/* Reads what one listener has; -1 when it failed. */
+/* Reads what one listener has; -1 when it failed. Its socket is watched
+ * edge-triggered (level-triggered, epoll would look at every ready socket
+ * twice: ten thousand a change), so it is read until a read comes back short
+ * of the room it had, which a stream socket does only once it is empty. */
 static int sse_read_one(listener *l, const sse_run *run)
 {
-    if (conn_fill(&l->c) != 0)
-        return -1;
-    int64_t t = now_ns();
-    if (!l->head_done) {
-        int h = sse_head(l);
-        if (h <= 0)
-            return h;
+    for (;;) {
+        size_t before = l->c.len;
+        if (conn_fill(&l->c) != 0)
+            return -1;
+        bool short_read = l->c.len - before < l->c.cap - before - 1;
+        int64_t t = now_ns();
+        if (!l->head_done) {
+            int h = sse_head(l);
+            if (h < 0)
+                return h;
+            if (h == 0 && short_read)
+                return 0;
+            if (h == 0)
+                continue;
+        }
+        if (sse_dechunk(l, run, t) != 0)
+            return -1;
+        if (short_read)
+            return 0;
     }
-    return sse_dechunk(l, run, t);
 }
 
 static void *sender_main(void *arg)
@@ -831,6 +875,11 @@ static int sse_connect_all(const config *cfg, listener *ls, int n)
  * time is up. */
 static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
 {
+    /* After a wake-up with events, a nap of --nap-us before the next wait: on
+     * loopback the server's send pays for waking this thread, which a device
+     * on its own machine would not cost it. */
+    int nap_us = until_heads ? 0 : run->cfg->nap_us;
+    bool busy = false;
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0)
         return -1;
@@ -838,7 +887,7 @@ static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
     for (int i = 0; i < n; i++) {
         heads += ls[i].head_done;
         complete += ls[i].got == run->cfg->ops;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u32 = (uint32_t)i};
         if (ls[i].c.fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, ls[i].c.fd, &ev) != 0) {
             close(ep);
             return -1;
@@ -856,11 +905,14 @@ static int sse_loop(sse_run *run, listener *ls, int n, bool until_heads)
             rc = until_heads ? -1 : 0;
             break;
         }
+        if (nap_us && busy)
+            usleep((useconds_t)nap_us); /* let more arrive: fewer wake-ups to pay */
         int got = epoll_wait(ep, evs, 1024, 50);
         if (got < 0 && errno != EINTR) {
             rc = -1;
             break;
         }
+        busy = got > 0 && got < 1024;
         for (int k = 0; k < got; k++) {
             listener *l = &ls[evs[k].data.u32];
             if (l->c.fd < 0)
@@ -997,15 +1049,56 @@ static void sse_report(const sse_run *run, listener *ls, int n, const char *prob
     printf("sse listeners=%d ops=%d events=%zu missed=%lld failures=%lld "
            "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f all_p50_ms=%.3f all_p99_ms=%.3f "
            "after_reply_p50_ms=%.3f after_reply_p99_ms=%.3f sync_p50_ms=%.3f "
-           "accepted_total=%lld %s\n",
+           "accepted_total=%lld load_cpu_s=%.3f readers=%d nap_us=%d server_cpu_s=%.3f "
+           "server_cpu_ms_per_op=%.2f load_cpu_ms_per_op=%.2f %s\n",
            n, cfg->ops, from_send.n, missed, run->failures, pct_ms(&from_send, 50),
            pct_ms(&from_send, 99), pct_ms(&from_send, 100), pct_ms(&all_reached, 50),
            pct_ms(&all_reached, 99), pct_ms(&after_resp, 50), pct_ms(&after_resp, 99),
-           pct_ms(&sync_lat, 50), run->accepted_total, probe_kv);
+           pct_ms(&sync_lat, 50), run->accepted_total, run->cpu_s, cfg->readers, cfg->nap_us,
+           run->server_cpu_s, run->server_cpu_s >= 0 ? run->server_cpu_s * 1000 / cfg->ops : -1,
+           run->cpu_s * 1000 / cfg->ops, probe_kv);
     free(from_send.v);
     free(after_resp.v);
     free(all_reached.v);
     free(sync_lat.v);
+}
+
+/* One reader thread's share of the listeners. */
+typedef struct sse_reader {
+    sse_run *run;
+    listener *ls;
+    int n, rc;
+    pthread_t th;
+    bool started;
+} sse_reader;
+
+static void *reader_main(void *arg)
+{
+    sse_reader *r = arg;
+    r->rc = sse_loop(r->run, r->ls, r->n, false);
+    return NULL;
+}
+
+/* Reads every listener on cfg->readers threads until all saw every op (or
+ * time is up); 0 when every thread ended well. */
+static int sse_read_all(sse_run *run, listener *ls, int n)
+{
+    int nr = run->cfg->readers < n ? run->cfg->readers : n, rc = 0;
+    sse_reader rd[64];
+    for (int i = 0; i < nr; i++) {
+        int from = (int)((long long)n * i / nr), to = (int)((long long)n * (i + 1) / nr);
+        rd[i] = (sse_reader){.run = run, .ls = ls + from, .n = to - from};
+        rd[i].started = i > 0 && pthread_create(&rd[i].th, NULL, reader_main, &rd[i]) == 0;
+        if (i > 0 && !rd[i].started)
+            reader_main(&rd[i]); /* no thread: read this share after the others */
+    }
+    reader_main(&rd[0]);
+    for (int i = 0; i < nr; i++) {
+        if (rd[i].started)
+            pthread_join(rd[i].th, NULL);
+        rc |= rd[i].rc;
+    }
+    return rc;
 }
 
 static int run_sse(const config *cfg)
@@ -1032,12 +1125,17 @@ static int run_sse(const config *cfg)
     probe pr;
     char probe_kv[256];
     probe_start(&pr, cfg, cfg->probe_ms);
+    double cpu0 = cpu_seconds();
+    double srv0 = cfg->server_pid ? pid_cpu_seconds(cfg->server_pid) : -1;
     if (pthread_create(&th, NULL, sender_main, &run) != 0) {
         probe_stop(&pr, probe_kv, sizeof probe_kv);
         goto out;
     }
-    int lrc = sse_loop(&run, ls, n, false);
+    int lrc = sse_read_all(&run, ls, n);
     pthread_join(th, NULL);
+    run.cpu_s = cpu_seconds() - cpu0;
+    double srv1 = cfg->server_pid ? pid_cpu_seconds(cfg->server_pid) : -1;
+    run.server_cpu_s = srv0 >= 0 && srv1 >= 0 ? srv1 - srv0 : -1;
     probe_stop(&pr, probe_kv, sizeof probe_kv);
     sse_report(&run, ls, n, probe_kv);
     rc = lrc != 0 || run.failures ? 3 : 0;
@@ -1258,10 +1356,10 @@ static void config_release(config *cfg)
 static int parse_config(int argc, char **argv, config *cfg)
 {
     static const cli_spec specs[] = {
-        {"host", true},        {"port", true},        {"token", true},     {"listen-token", true},
-        {"clients", true},     {"seconds", true},     {"listeners", true}, {"ops", true},
-        {"interval-ms", true}, {"seat-offset", true}, {"sources", true},   {"probe-ms", true},
-        {"idle", true}};
+        {"host", true},        {"port", true},        {"token", true},      {"listen-token", true},
+        {"clients", true},     {"seconds", true},     {"listeners", true},  {"ops", true},
+        {"interval-ms", true}, {"seat-offset", true}, {"sources", true},    {"probe-ms", true},
+        {"idle", true},        {"readers", true},     {"server-pid", true}, {"nap-us", true}};
     const int ns = (int)(sizeof specs / sizeof specs[0]);
     cli c;
     usher_errmsg em = {{0}};
@@ -1282,7 +1380,10 @@ static int parse_config(int argc, char **argv, config *cfg)
         int_opt(OPT("seat-offset"), "seat-offset", 0, 1000000, &cfg->seat_offset) ||
         int_opt(OPT("sources"), "sources", 0, MAX_SOURCES, &cfg->sources) ||
         int_opt(OPT("probe-ms"), "probe-ms", 0, 10000, &cfg->probe_ms) ||
-        int_opt(OPT("idle"), "idle", 1, MAX_LISTENERS, &cfg->idle))
+        int_opt(OPT("idle"), "idle", 1, MAX_LISTENERS, &cfg->idle) ||
+        int_opt(OPT("readers"), "readers", 1, 64, &cfg->readers) ||
+        int_opt(OPT("server-pid"), "server-pid", 1, INT32_MAX, &cfg->server_pid) ||
+        int_opt(OPT("nap-us"), "nap-us", 0, 100000, &cfg->nap_us))
         return 2;
     if (!cfg->port || !OPT("token")) {
         fprintf(stderr, "coord_load: --port and --token are required (see --help)\n");
@@ -1313,7 +1414,8 @@ int main(int argc, char **argv)
                   .listeners = 200,
                   .ops = 100,
                   .interval_ms = 20,
-                  .idle = 5000};
+                  .idle = 5000,
+                  .readers = 2};
     int rc = parse_config(argc - 2, argv + 2, &cfg);
     if (!rc && (sodium_init() < 0 || prepare(&cfg) != 0))
         rc = 1;

@@ -314,8 +314,14 @@ class EventStream:
     """GET /v1/events on a raw socket: status, headers, then comments and events
     as they arrive (chunked transfer decoded)."""
 
-    def __init__(self, port, path="/v1/events", token=None, last_event_id=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=slow(5))
+    def __init__(self, port, path="/v1/events", token=None, last_event_id=None, rcvbuf=None):
+        if rcvbuf:  # a listener slow to read: its socket is full long before the server's
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(slow(5))
+            self.sock.connect(("127.0.0.1", port))
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=slow(5))
         lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Accept: text/event-stream"]
         if token:
             lines.append("Authorization: Bearer " + token)
@@ -372,6 +378,8 @@ class EventStream:
                 return
             if len(self.raw) < nl + 2 + size + 2:
                 return
+            check(self.raw[nl + 2 + size:nl + 4 + size] == b"\r\n", "a chunk of %d bytes not ended by CRLF: %r"
+                  % (size, self.raw[max(0, nl + size - 20):nl + size + 24]))
             self.text += self.raw[nl + 2:nl + 2 + size].decode("utf-8")
             self.raw = self.raw[nl + 2 + size + 2:]
 
@@ -1438,6 +1446,56 @@ def test_sse(env):
     finally:
         for st in streams:
             st.close()
+
+
+def test_sse_slow_reader(env):
+    """A listener that does not read while thousands of changes go out (its
+    socket full, the server's send cut short mid-chunk) gets every one of them
+    later, in order, in intact chunks; a listener beside it is not held back;
+    the slow one's stream goes on afterwards."""
+    env.setup()
+    a, k = env.tokens["admin1"], env.tokens["kiosk1"]
+    p = env.serve().port
+    cursor0 = health_cursor(p)
+    n = 6000  # about 700 KB of events: far more than the sockets hold
+    slow_one = EventStream(p, token=k, rcvbuf=4096)
+    fast = EventStream(p, token=a)
+    try:
+        for st in (slow_one, fast):
+            eq(st.next(slow(1)), ("comment", "keep-alive"), "opening comment")
+        csv_body = "ticket_number,full_name\n" + "".join("BULK-%05d,Guest %d\n" % (i, i) for i in range(n))
+        r = call(p, "POST", "/v1/tickets/import", csv_body, token=a, headers={"Content-Type": "text/csv"})
+        eq(r.status, 200, "import status (%r)" % r.body[:300])
+        last = cursor0 + n
+        eq(r.json()["cursor"], last, "one change per ticket")
+
+        def ids_until(st, seq, timeout):
+            deadline = time.monotonic() + timeout
+            end = "id: %d\n" % seq
+            while end not in st.text and not st.eof and st._recv(deadline):
+                st._decode()
+            return [int(x) for x in re.findall(r"^id: (\d+)$", st.text, re.M)]
+
+        def same_ids(got, what):
+            want = list(range(cursor0 + 1, last + 1))
+            bad = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+            check(got == want, "%s: %d of %d events, from %d on: %r" % (what, len(got), len(want),
+                                                                       cursor0 + 1 + bad, got[bad:bad + 5]))
+
+        t0 = time.monotonic()
+        same_ids(ids_until(fast, last, slow(10)), "the fast listener's events")
+        check(time.monotonic() - t0 < slow(5), "the fast listener took %.1f s" % (time.monotonic() - t0))
+        time.sleep(0.5)  # the slow listener still reads nothing
+        same_ids(ids_until(slow_one, last, slow(20)), "the slow listener's events (every one, in order, once)")
+        for st in (slow_one, fast):
+            st.text = ""
+        one_verdict(p, k, op("assign", ticket="GALA-0005", seat="T05-01"))
+        for st in (slow_one, fast):
+            ev = st.next_event(slow(2))
+            check(ev is not None and ev["id"] == str(last + 1), "the stream goes on: %r" % ev)
+    finally:
+        slow_one.close()
+        fast.close()
 
 
 def test_sse_keepalive(env):
