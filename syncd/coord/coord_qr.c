@@ -93,13 +93,14 @@ static void job_fail(job *j, usher_err err, const usher_errmsg *em)
     atomic_store(&j->failed, true);
 }
 
-/* The code as a small image, one pixel a module, drawn without smoothing: a
- * few hundred bytes in the PDF where a path of rectangles costs kilobytes of
- * numbers to print and compress. */
+/* The code as a one-bit stencil, one pixel a module, drawn without smoothing:
+ * about 300 bytes in the PDF before compression, where an RGB image is 7 kB and
+ * a path of rectangles kilobytes of printed numbers. The paper is the light
+ * modules and the quiet zone. */
 static usher_err draw_qr(cairo_t *cr, const qrcode *q, const coord_qr_card *c, usher_errmsg *em)
 {
     int side = q->width + 8; /* with the quiet zone */
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, side, side);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_A1, side, side);
     if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(img);
         return usher_fail(em, USHER_NOMEM, "out of memory drawing a QR code");
@@ -107,22 +108,29 @@ static usher_err draw_qr(cairo_t *cr, const qrcode *q, const coord_qr_card *c, u
     cairo_surface_flush(img);
     unsigned char *px = cairo_image_surface_get_data(img);
     int stride = cairo_image_surface_get_stride(img);
-    for (int y = 0; y < side; y++) {
-        uint32_t *row = (uint32_t *)(void *)(px + (size_t)y * (size_t)stride);
-        for (int x = 0; x < side; x++) {
-            bool dark = x >= 4 && y >= 4 && x < q->width + 4 && y < q->width + 4 &&
-                        qrcode_dark(q, x - 4, y - 4);
-            row[x] = dark ? 0x000000 : 0xffffff;
-        }
+    memset(px, 0, (size_t)stride * (size_t)side);
+    for (int y = 0; y < q->width; y++) {
+        /* A1 packs pixels in 32-bit words, the first pixel in the word's
+         * low bit on a little-endian machine, its high bit on a big-endian one */
+        uint32_t *row = (uint32_t *)(void *)(px + (size_t)(y + 4) * (size_t)stride);
+        for (int x = 0; x < q->width; x++)
+            if (qrcode_dark(q, x, y)) {
+                int bit = (x + 4) & 31;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+                bit = 31 - bit;
+#endif
+                row[(x + 4) >> 5] |= (uint32_t)1 << bit;
+            }
     }
     cairo_surface_mark_dirty(img);
     cairo_save(cr);
     cairo_translate(cr, c->qr_x, c->qr_y);
     cairo_scale(cr, c->qr_side / side, c->qr_side / side);
-    cairo_set_source_surface(cr, img, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-    cairo_rectangle(cr, 0, 0, side, side);
-    cairo_fill(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_pattern_t *mask = cairo_pattern_create_for_surface(img);
+    cairo_pattern_set_filter(mask, CAIRO_FILTER_NEAREST);
+    cairo_mask(cr, mask);
+    cairo_pattern_destroy(mask);
     cairo_restore(cr);
     cairo_surface_destroy(img);
     return USHER_OK;
