@@ -4,6 +4,7 @@
  * symbol easy to find and to sample. */
 #include "qrmask.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -80,8 +81,12 @@ typedef struct patterns {
     uint64_t row[8][12], col[8][6];
 } patterns;
 
-static void patterns_make(patterns *p)
+static patterns the_patterns; /* made once, read only after */
+static pthread_once_t patterns_once = PTHREAD_ONCE_INIT;
+
+static void patterns_make(void)
 {
+    patterns *p = &the_patterns;
     for (int m = 0; m < 8; m++) {
         for (int y = 0; y < 12; y++) {
             uint64_t b = 0, w = 0;
@@ -249,7 +254,7 @@ static void masked(const lines *u, const lines *data, const patterns *pt, int wi
 /* The unmasked symbol of a finished one, with its data modules and level. */
 typedef struct plain {
     lines u, data;
-    patterns pt;
+    const patterns *pt;
     int ecl_bits;
 } plain;
 
@@ -258,15 +263,16 @@ static bool plain_of(const unsigned char *modules, int width, plain *p)
     int have;
     if (!qrmask_format(modules, width, &have, &p->ecl_bits))
         return false;
-    patterns_make(&p->pt);
+    pthread_once(&patterns_once, patterns_make);
+    p->pt = &the_patterns;
     function_modules(width, &p->data);
     uint64_t full = ones(width);
     lines_of(modules, width, &p->u);
     for (int i = 0; i < width; i++) {
         p->data.row[i] = full & ~p->data.row[i];
         p->data.col[i] = full & ~p->data.col[i];
-        p->u.row[i] ^= p->pt.row[have][i % 12] & p->data.row[i];
-        p->u.col[i] ^= p->pt.col[have][i % 6] & p->data.col[i];
+        p->u.row[i] ^= p->pt->row[have][i % 12] & p->data.row[i];
+        p->u.col[i] ^= p->pt->col[have][i % 6] & p->data.col[i];
     }
     return true;
 }
@@ -284,7 +290,7 @@ bool qrmask_apply(unsigned char *modules, int width, int mask)
     if (mask < 0 || mask > 7 || !plain_of(modules, width, &p))
         return false;
     lines l;
-    masked(&p.u, &p.data, &p.pt, width, p.ecl_bits, mask, &l);
+    masked(&p.u, &p.data, p.pt, width, p.ecl_bits, mask, &l);
     store(&l, width, modules);
     return true;
 }
@@ -298,7 +304,7 @@ int qrmask_choose(unsigned char *modules, int width)
     int chosen = -1;
     long low = 0;
     for (int m = 0; m < 8; m++) {
-        masked(&p.u, &p.data, &p.pt, width, p.ecl_bits, m, &cand);
+        masked(&p.u, &p.data, p.pt, width, p.ecl_bits, m, &cand);
         long score = penalty(&cand, width);
         if (chosen < 0 || score < low) {
             chosen = m, low = score;

@@ -136,20 +136,32 @@ static usher_err draw_qr(cairo_t *cr, const qrcode *q, const coord_qr_card *c, u
     return USHER_OK;
 }
 
-/* One line or two of text at *y in the card's text column; *y moves down. */
-static void draw_text(cairo_t *cr, PangoLayout *pl, const PangoFontDescription *font, const char *s,
-                      int lines, double grey, const coord_qr_card *c, double *y)
+/* Shows a laid-out text at *y in the card's text column; *y moves down. */
+static void show(cairo_t *cr, PangoLayout *pl, double grey, const coord_qr_card *c, double *y)
 {
-    pango_layout_set_font_description(pl, font);
-    pango_layout_set_width(pl, (int)(c->text_w * PANGO_SCALE));
-    pango_layout_set_height(pl, -lines);
-    pango_layout_set_text(pl, s, -1);
     cairo_set_source_rgb(cr, grey, grey, grey);
     cairo_move_to(cr, c->text_x, *y);
     pango_cairo_show_layout(cr, pl);
     int w, h;
     pango_layout_get_size(pl, &w, &h);
     *y += (double)h / PANGO_SCALE + 2;
+}
+
+/* Lays out one line or two of text in the card's text column. */
+static void lay_out(PangoLayout *pl, const PangoFontDescription *font, const char *s, int lines,
+                    const coord_qr_card *c)
+{
+    pango_layout_set_font_description(pl, font);
+    pango_layout_set_width(pl, (int)(c->text_w * PANGO_SCALE));
+    pango_layout_set_height(pl, -lines);
+    pango_layout_set_text(pl, s, -1);
+}
+
+static void draw_text(cairo_t *cr, PangoLayout *pl, const PangoFontDescription *font, const char *s,
+                      int lines, double grey, const coord_qr_card *c, double *y)
+{
+    lay_out(pl, font, s, lines, c);
+    show(cr, pl, grey, c, y);
 }
 
 /* One line that must be read whole (a ticket code, a seat): never cut, set
@@ -180,7 +192,9 @@ typedef struct fonts {
     PangoFontDescription *small, *name, *code;
 } fonts;
 
-static usher_err draw_card(cairo_t *cr, PangoLayout *pl, fonts *f, const char *event_name,
+/* event: the event's name laid out once for every card of a file (the same
+ * text and column on each: shaped once). */
+static usher_err draw_card(cairo_t *cr, PangoLayout *pl, fonts *f, PangoLayout *event,
                            const ticket_state *t, const qrcode *q, const coord_qr_card *c,
                            usher_errmsg *em)
 {
@@ -193,7 +207,7 @@ static usher_err draw_card(cairo_t *cr, PangoLayout *pl, fonts *f, const char *e
     if (draw_qr(cr, q, c, em))
         return USHER_NOMEM;
     double y = c->qr_y + c->qr_side * 0.08;
-    draw_text(cr, pl, f->small, event_name, 1, 0.35, c, &y);
+    show(cr, event, 0.35, c, &y);
     draw_text(cr, pl, f->name, t->name[0] ? t->name : "Guest", 2, 0, c, &y);
     draw_whole(cr, pl, f->code, t->code, c, &y);
     char line[64];
@@ -254,6 +268,9 @@ static usher_err render_file(job *j, int file, usher_errmsg *em)
     pango_layout_set_ellipsize(pl, PANGO_ELLIPSIZE_END);
     pango_layout_set_wrap(pl, PANGO_WRAP_WORD_CHAR);
     fonts f = fonts_for(&j->cards[0]);
+    PangoLayout *event = pango_cairo_create_layout(cr);
+    pango_layout_set_ellipsize(event, PANGO_ELLIPSIZE_END);
+    lay_out(event, f.small, j->ev->name, 1, &j->cards[0]);
     int per_page = j->o->cols * j->o->rows;
     int first = file * j->per_file;
     int end = first + j->per_file < j->n ? first + j->per_file : j->n;
@@ -271,12 +288,13 @@ static usher_err render_file(job *j, int file, usher_errmsg *em)
             usher_errmsg_prefix(em, "ticket %s", t->code);
             break;
         }
-        err = draw_card(cr, pl, &f, j->ev->name, t, &q, &j->cards[slot], em);
+        err = draw_card(cr, pl, &f, event, t, &q, &j->cards[slot], em);
         if (!err && j->o->per_ticket_svg)
             err = write_svg(j->dir, t->code, &q, em);
         qrcode_release(&q);
     }
     fonts_release(&f);
+    g_object_unref(event);
     g_object_unref(pl);
     cairo_destroy(cr);
     cairo_surface_finish(sf);
