@@ -3,6 +3,7 @@
  * non-zero with a one-line reason on any error. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1007,6 +1008,12 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A fixed mmap threshold: a block of 256 KiB or more (a batch's results,
+     * a snapshot page being built) is mapped for itself and unmapped when
+     * freed. glibc's default raises the threshold after each such free, so
+     * later big blocks came from the heaps of whichever thread made them and
+     * stayed there: tens of MiB that a long event's RSS never gave back. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     usher_errmsg em = {{0}};
     engine *e = NULL;
     coord_server *srv = NULL;

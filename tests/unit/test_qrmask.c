@@ -13,8 +13,7 @@
 #include "qrcode.h"
 
 /* qrcodegen's symbol of text at (version, ecl, mask) as one byte a module. */
-static int make(const char *text, int version, enum qrcodegen_Ecc ecl, int mask,
-                unsigned char *out)
+static int make(const char *text, int version, enum qrcodegen_Ecc ecl, int mask, unsigned char *out)
 {
     static uint8_t qr[qrcodegen_BUFFER_LEN_MAX], tmp[qrcodegen_BUFFER_LEN_MAX];
     assert_true(qrcodegen_encodeText(text, tmp, qr, ecl, version, version,
@@ -98,8 +97,8 @@ static void penalty_of_known_patterns(void **unused)
      * before it and after it. N4: 9 steps again. */
     for (int x = 0; x < 7; x++)
         m[10 * W + 7 + x] = (0x5d >> x) & 1;
-    assert_int_equal(qrmask_penalty(m, W), (10 + 20 * 19 + 5 * 16 + 16 * 19) + (400 - 16) * 3 +
-                                               2 * 40 + 90);
+    assert_int_equal(qrmask_penalty(m, W),
+                     (10 + 20 * 19 + 5 * 16 + 16 * 19) + (400 - 16) * 3 + 2 * 40 + 90);
 }
 
 static void what_it_cannot_handle_is_left_alone(void **unused)
