@@ -6,7 +6,11 @@ release seats of their own, doors check guests in and out, so the event's
 state stays small while its history grows by every op.
 
   coord_ops.py --port P --db EVENT.db --kiosks T1,T2,... --doors D1,... --ops 1000000
-               [--batch 1000]
+               [--batch 1000] [--round N]
+  coord_ops.py --port P --db EVENT.db --kiosks T --snapshot
+
+--snapshot takes a snapshot as a new device does, whole (GET /v1/snapshot) and
+in pages (?paged=1, the layout, every page; gzip), and sends no ops.
 
 (--db: the event's database, read only, for its ticket codes.)
 
@@ -14,6 +18,7 @@ Prints one line of key=value pairs: ops sent, verdicts by kind, seconds, ops a
 second. Exit status 1 when a request failed or an op was not accepted.
 """
 import argparse
+import gzip
 import http.client
 import json
 import sqlite3
@@ -28,23 +33,42 @@ def now_text():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def get(port, path, token=None):
+def get(port, path, token=None, gzipped=False):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    c.request("GET", path, headers={"Authorization": "Bearer " + token} if token else {})
+    headers = {"Authorization": "Bearer " + token} if token else {}
+    if gzipped:
+        headers["Accept-Encoding"] = "gzip"
+    c.request("GET", path, headers=headers)
     r = c.getresponse()
     body = r.read()
+    if r.getheader("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
     c.close()
     if r.status != 200:
         sys.exit("coord_ops: GET %s: %d" % (path, r.status))
     return json.loads(body)
 
 
+def snapshot(port, token):
+    """Both ways a device can join; returns the changes they held."""
+    whole = get(port, "/v1/snapshot", token, gzipped=True)
+    head = get(port, "/v1/snapshot?paged=1", token, gzipped=True)
+    cur = head["cursor"]
+    get(port, "/v1/snapshot?cursor=%d&page=layout" % cur, token, gzipped=True)
+    paged = 0
+    for i in range(head["pages"]):
+        paged += len(get(port, "/v1/snapshot?cursor=%d&page=%d" % (cur, i), token,
+                         gzipped=True)["changes"])
+    return len(whole["changes"]), paged
+
+
 class Device(threading.Thread):
     """Sends its share of ops: kinds alternate over its own seats or tickets,
     so every op is accepted."""
 
-    def __init__(self, port, token, kinds, targets, key, count, batch):
+    def __init__(self, port, token, kinds, targets, key, count, batch, step=0):
         super().__init__(daemon=True)
+        self.step = step
         self.port, self.token, self.kinds, self.targets, self.key = port, token, kinds, targets, key
         self.count, self.batch = count, batch
         self.verdicts, self.failed = {}, None
@@ -57,7 +81,7 @@ class Device(threading.Thread):
 
     def send_all(self):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        cursor, sent, step = 0, 0, 0
+        cursor, sent, step = 0, 0, self.step
         while sent < self.count:
             n = min(self.batch, self.count - sent)
             ops = []
@@ -92,10 +116,16 @@ def main():
     ap.add_argument("--doors", default="", help="door tokens, comma-separated")
     ap.add_argument("--ops", type=int, default=1000000)
     ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--snapshot", action="store_true", help="take a snapshot, send no ops")
+    ap.add_argument("--round", type=int, default=0,
+                    help="start at this round (even: hold or checkin first, odd: release or checkout)")
     a = ap.parse_args()
     if not 1 <= a.batch <= 1000 or a.ops < 1:
         sys.exit("coord_ops: --batch from 1 to 1000, --ops at least 1")
     kiosks = [t for t in a.kiosks.split(",") if t]
+    if a.snapshot:
+        print("snapshot_changes=%d paged_changes=%d" % snapshot(a.port, kiosks[0]))
+        return 0
     doors = [t for t in a.doors.split(",") if t]
     layout = get(a.port, "/v1/layout", kiosks[0])
     seats = [s["id"] for sec in layout["sections"] for s in sec["seats"]]
@@ -106,12 +136,14 @@ def main():
     share = a.ops // (len(kiosks) + len(doors))
     for i, t in enumerate(kiosks):
         mine = seats[i::len(kiosks)]
-        devs.append(Device(a.port, t, ("hold", "release"), mine, "seat", share, a.batch))
+        devs.append(Device(a.port, t, ("hold", "release"), mine, "seat", share, a.batch,
+                           a.round * len(mine)))
     for i, t in enumerate(doors):
         mine = codes[i::len(doors)] if codes else []
         if not mine:
             sys.exit("coord_ops: no tickets for the doors to check in")
-        devs.append(Device(a.port, t, ("checkin", "checkout"), mine, "ticket", share, a.batch))
+        devs.append(Device(a.port, t, ("checkin", "checkout"), mine, "ticket", share, a.batch,
+                           a.round * len(mine)))
     devs[0].count += a.ops - share * len(devs)
     t0 = time.monotonic()
     for d in devs:
