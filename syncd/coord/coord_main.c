@@ -477,8 +477,8 @@ static int cmd_tickets_generate(int argc, char **argv)
           "Adds N tickets with unguessable codes (with a check character) and prints the\n"
           "codes, one a line.\n");
     int64_t count;
-    if (!GET("count") || !text_parse_i64(GET("count"), 1, 100000, &count))
-        return fail("--count: a whole number from 1 to 100000");
+    if (!GET("count") || !text_parse_i64(GET("count"), 1, USHER_MAX_TICKETS, &count))
+        return fail("--count: a whole number from 1 to %d", USHER_MAX_TICKETS);
     const char *klass = GET("class") ? GET("class") : "";
     if (strlen(klass) >= USHER_CLASS_SIZE)
         return fail("--class: at most %d characters", USHER_CLASS_SIZE - 1);
