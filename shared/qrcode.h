@@ -17,8 +17,8 @@ typedef struct qrcode {
 
 /* Encodes text (numeric or alphanumeric mode when every character allows it,
  * else 8-bit; error correction level M, raised to Q or H when that fits the
- * same version; the mask of the lowest penalty). USHER_TOOBIG when it does not fit a QR code. Release
- * with qrcode_release. */
+ * same version; the mask of the lowest penalty). USHER_TOOBIG when it does not fit a QR code.
+ * Release with qrcode_release. */
 usher_err qrcode_encode(const char *text, qrcode *out, usher_errmsg *em) USHER_MUST_CHECK;
 void qrcode_release(qrcode *q);
 
