@@ -8,10 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qrenc.h"
 #include "qrmask.h"
+
+/* A ticket's payload: qrenc, the same symbol as qrcodegen's below. */
+static usher_err encode_fast(const char *text, qrcode *out, usher_errmsg *em)
+{
+    unsigned char sym[QRMASK_MAX_WIDTH * QRMASK_MAX_WIDTH];
+    int w;
+    if (!qrenc_encode(text, sym, &w))
+        return USHER_NOTFOUND;
+    unsigned char *m = malloc((size_t)w * (size_t)w);
+    if (!m)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    memcpy(m, sym, (size_t)w * (size_t)w);
+    out->width = w;
+    out->modules = m;
+    return USHER_OK;
+}
 
 usher_err qrcode_encode(const char *text, qrcode *out, usher_errmsg *em)
 {
+    usher_err fast = encode_fast(text, out, em);
+    if (fast != USHER_NOTFOUND)
+        return fast;
     uint8_t qr[qrcodegen_BUFFER_LEN_MAX], tmp[qrcodegen_BUFFER_LEN_MAX];
     /* Mask 0 first: qrmask picks the best of the eight far faster than
      * qrcodegen's own search; a code too wide for it gets that search. */

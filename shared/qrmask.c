@@ -33,6 +33,18 @@ static void fill(lines *l, int x, int y, int w, int h)
         l->col[c] |= ones(h) << y;
 }
 
+int qrmask_alignment(int version, int pos[7])
+{
+    if (version < 2 || version > 40)
+        return 0;
+    int n = version / 7 + 2;
+    int step = version == 32 ? 26 : (version * 4 + n * 2 + 1) / (n * 2 - 2) * 2;
+    pos[0] = 6;
+    for (int i = n - 1, p = version * 4 + 10; i >= 1; i--, p -= step)
+        pos[i] = p;
+    return n;
+}
+
 /* Finder patterns with their separators and format areas, timing patterns,
  * alignment patterns, version information: every module no mask touches. */
 static void function_modules(int width, lines *f)
@@ -44,17 +56,11 @@ static void function_modules(int width, lines *f)
     fill(f, 0, 0, 9, 9);
     fill(f, width - 8, 0, 8, 9);
     fill(f, 0, width - 8, 9, 8);
-    if (v >= 2) {
-        int n = v / 7 + 2, pos[7];
-        int step = (v * 4 + n * 2 + 1) / (n * 2 - 2) * 2;
-        pos[0] = 6;
-        for (int i = n - 1, p = v * 4 + 10; i >= 1; i--, p -= step)
-            pos[i] = p;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                if (!((i == 0 && j == 0) || (i == 0 && j == n - 1) || (i == n - 1 && j == 0)))
-                    fill(f, pos[i] - 2, pos[j] - 2, 5, 5);
-    }
+    int pos[7], n = qrmask_alignment(v, pos);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (!((i == 0 && j == 0) || (i == 0 && j == n - 1) || (i == n - 1 && j == 0)))
+                fill(f, pos[i] - 2, pos[j] - 2, 5, 5);
     if (v >= 7) {
         fill(f, width - 11, 0, 3, 6);
         fill(f, 0, width - 11, 6, 3);
@@ -285,6 +291,14 @@ static bool plain_of(const unsigned char *modules, int width, plain *p)
     return true;
 }
 
+void qrmask_function_rows(int width, uint64_t rows[QRMASK_MAX_WIDTH])
+{
+    lines f;
+    function_modules(width, &f);
+    for (int y = 0; y < width; y++)
+        rows[y] = f.row[y];
+}
+
 static void store(const lines *l, int width, unsigned char *modules)
 {
     for (int y = 0; y < width; y++)
@@ -303,11 +317,37 @@ bool qrmask_apply(unsigned char *modules, int width, int mask)
     return true;
 }
 
+static int choose(plain *pp, int width, unsigned char *modules);
+
 int qrmask_choose(unsigned char *modules, int width)
 {
     plain p;
     if (!plain_of(modules, width, &p))
         return -1;
+    return choose(&p, width, modules);
+}
+
+int qrmask_finish(unsigned char *modules, int width, int ecl_bits)
+{
+    if (!version_of(width) || ecl_bits < 0 || ecl_bits > 3)
+        return -1;
+    plain p;
+    pthread_once(&patterns_once, patterns_make);
+    p.pt = &the_patterns;
+    p.ecl_bits = ecl_bits;
+    function_modules(width, &p.data);
+    uint64_t full = ones(width);
+    lines_of(modules, width, &p.u);
+    for (int i = 0; i < width; i++) {
+        p.data.row[i] = full & ~p.data.row[i];
+        p.data.col[i] = full & ~p.data.col[i];
+    }
+    return choose(&p, width, modules);
+}
+
+static int choose(plain *pp, int width, unsigned char *modules)
+{
+    const plain p = *pp;
     lines cand, best;
     int chosen = -1;
     long low = 0;

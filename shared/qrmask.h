@@ -13,6 +13,7 @@
 #define USHER_QRMASK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define QRMASK_MAX_WIDTH 53 /* version 9; wider codes keep their encoder's mask */
 
@@ -33,5 +34,19 @@ bool qrmask_apply(unsigned char *modules, int width, int mask);
  * lowest number among equals), format information rewritten, and returns that
  * mask; -1 leaves the matrix untouched (width or format not handled). */
 int qrmask_choose(unsigned char *modules, int width);
+
+/* qrmask_choose for a symbol with no mask applied yet (its format area any
+ * value), of error correction level ecl_bits (as qrmask_format names them):
+ * masked, format information written; the mask, or -1 for a width or level
+ * not handled. For an encoder (qrenc). */
+int qrmask_finish(unsigned char *modules, int width, int ecl_bits);
+
+/* The modules no mask touches (finders and separators, timing, alignment,
+ * format and version areas): bit x of rows[y]. A width qrmask handles. */
+void qrmask_function_rows(int width, uint64_t rows[QRMASK_MAX_WIDTH]);
+
+/* The centres of a version's alignment patterns along each axis (the
+ * standard's table, by its formula): how many, 0 for version 1. */
+int qrmask_alignment(int version, int pos[7]);
 
 #endif

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qrmask.h"
 #include "qrcode.h"
+#include "qrenc.h"
+#include "qrmask.h"
 
 /* qrcodegen's symbol of text at (version, ecl, mask) as one byte a module. */
 static int make(const char *text, int version, enum qrcodegen_Ecc ecl, int mask, unsigned char *out)
@@ -126,7 +127,61 @@ static void wide_codes_still_encode(void **unused)
     qrcode_release(&q);
 }
 
+/* qrenc against qrcodegen_encodeText (level M, boosted, mask 0 after
+ * re-masking both): every length from 1 to the most version 9 holds, so every
+ * version, block structure and padding length, and an odd and even count. */
+static void qrenc_matches_qrcodegen(void **unused)
+{
+    static const char set[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    static uint8_t qr[qrcodegen_BUFFER_LEN_MAX], tmp[qrcodegen_BUFFER_LEN_MAX];
+    static unsigned char got[QRMASK_MAX_WIDTH * QRMASK_MAX_WIDTH],
+        want[QRMASK_MAX_WIDTH * QRMASK_MAX_WIDTH];
+    char text[400];
+    int versions[10] = {0}, len = 1;
+    for (;; len++) {
+        for (int i = 0; i < len; i++)
+            text[i] = set[(i * 7 + len * 13 + i * i) % 45];
+        text[0] = 'U'; /* never digits only */
+        text[len] = '\0';
+        int w = 0;
+        if (!qrenc_encode(text, got, &w))
+            break;
+        assert_true(qrcodegen_encodeText(text, tmp, qr, qrcodegen_Ecc_MEDIUM, 1, 40,
+                                         qrcodegen_Mask_0, true));
+        assert_int_equal(qrcodegen_getSize(qr), w);
+        for (int y = 0; y < w; y++)
+            for (int x = 0; x < w; x++)
+                want[y * w + x] = qrcodegen_getModule(qr, x, y);
+        assert_true(qrmask_apply(got, w, 0));
+        assert_memory_equal(got, want, (size_t)w * (size_t)w);
+        versions[(w - 17) / 4]++;
+    }
+    assert_int_equal(len, 263); /* version 9 at level M holds 262 characters */
+    for (int v = 1; v <= 9; v++)
+        assert_true(versions[v] > 0);
+}
+
+static void qrenc_refuses_what_it_does_not_make(void **unused)
+{
+    unsigned char m[QRMASK_MAX_WIDTH * QRMASK_MAX_WIDTH];
+    int w = -1;
+    assert_false(qrenc_handles(""));
+    assert_false(qrenc_handles("12345"));  /* numeric mode is qrcodegen's */
+    assert_false(qrenc_handles("U2.abc")); /* lower case is not alphanumeric */
+    assert_false(qrenc_handles("Zoë"));
+    assert_true(qrenc_handles("U2.ABC-1 $%*+/:"));
+    assert_false(qrenc_encode("lower", m, &w));
+    assert_int_equal(w, -1);
+    char big[300];
+    memset(big, 'A', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_false(qrenc_encode(big, m, &w)); /* version 10 or more */
+    assert_int_equal(w, -1);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(qrenc_matches_qrcodegen),
+    cmocka_unit_test(qrenc_refuses_what_it_does_not_make),
     cmocka_unit_test(every_mask_matches_qrcodegen),
     cmocka_unit_test(choice_has_the_lowest_penalty),
     cmocka_unit_test(penalty_of_known_patterns),
