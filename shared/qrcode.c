@@ -1,5 +1,5 @@
-/* qrcode.c - QR matrices (Nayuki's qrcodegen, the mask chosen by qrmask) and
- * SVG. */
+/* qrcode.c - QR matrices and SVG: a ticket's payload through qrenc, any other
+ * text through Nayuki's qrcodegen (the mask chosen by qrmask up to version 9). */
 #include "qrcode.h"
 
 #include <qrcodegen.h>
