@@ -1,6 +1,6 @@
 /* draw.h - renders a ui_frame with an SDL_Renderer: text textures (ktext.h) cached by
  * (text, size, colour, box), seat discs from cached circle textures
- * (or plain squares when tiny), QR codes from libqrencode. The only kiosk
+ * (or plain squares when tiny), QR codes (shared/qrcode). The only kiosk
  * module besides main.c and sdlin.c that includes SDL. */
 #ifndef USHER_DRAW_H
 #define USHER_DRAW_H

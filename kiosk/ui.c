@@ -658,21 +658,41 @@ static void map_layer(const kmodel *m, const kworld *w, int64_t now, ui_frame *f
     }
     /* Seat numbers on the seats once a number fits on a disc. */
     bool numbers = sr * 1.4f >= ui_L.min_px * 1.45f;
-    for (int i = 0; i < n; i++) {
-        const layout_seat *ls = layout_seat_at(w->l, i);
-        float x, y;
-        seatmap_to_screen(mp, ls->x, ls->y, &x, &y);
-        if (x + sr < a.x || y + sr < a.y || x - sr > a.x + a.w || y - sr > a.y + a.h)
-            continue;
-        ui_seat *s = &f->seats[f->nseats++];
-        s->x = x;
-        s->y = y;
-        s->radius = sr;
-        s->index = i;
-        s->look = kmodel_seat_look(m, w, i, now);
-        if (numbers && x - sr >= a.x && y - sr >= a.y && x + sr <= a.x + a.w && y + sr <= a.y + a.h)
-            label_in(f, R(x - sr * 0.7f, y - sr * 0.7f, 1.4f * sr, 1.4f * sr),
-                     s->look == LOOK_HELD ? INK : WHITE, ls->label);
+    /* Section by section, skipping those wholly off the map: close up on a
+     * stadium most of its 250,000 seats are, and each costs a read. */
+    int ns = layout_section_count(w->l), covered = 0;
+    for (int sc = 0; sc < ns; sc++)
+        covered += layout_section_at(w->l, sc)->seat_count;
+    bool by_section = covered == n; /* every seat in its section's run */
+    for (int sc = 0; sc < (by_section ? ns : 1); sc++) {
+        int i = 0, end = n;
+        if (by_section) {
+            const layout_section *sec = layout_section_at(w->l, sc);
+            float x0, y0, x1, y1;
+            seatmap_to_screen(mp, sec->minx, sec->miny, &x0, &y0);
+            seatmap_to_screen(mp, sec->maxx, sec->maxy, &x1, &y1);
+            i = sec->first_seat;
+            end = i + sec->seat_count;
+            if (x1 + sr < a.x || y1 + sr < a.y || x0 - sr > a.x + a.w || y0 - sr > a.y + a.h)
+                continue;
+        }
+        for (; i < end; i++) {
+            const layout_seat *ls = layout_seat_at(w->l, i);
+            float x, y;
+            seatmap_to_screen(mp, ls->x, ls->y, &x, &y);
+            if (x + sr < a.x || y + sr < a.y || x - sr > a.x + a.w || y - sr > a.y + a.h)
+                continue;
+            ui_seat *s = &f->seats[f->nseats++];
+            s->x = x;
+            s->y = y;
+            s->radius = sr;
+            s->index = i;
+            s->look = kmodel_seat_look(m, w, i, now);
+            if (numbers && x - sr >= a.x && y - sr >= a.y && x + sr <= a.x + a.w &&
+                y + sr <= a.y + a.h)
+                label_in(f, R(x - sr * 0.7f, y - sr * 0.7f, 1.4f * sr, 1.4f * sr),
+                         s->look == LOOK_HELD ? INK : WHITE, ls->label);
+        }
     }
 }
 

@@ -20,8 +20,8 @@
 #define USHER_NOTE_SIZE 41         /* a refused scan's first characters, printable ASCII */
 #define USHER_TICKET_NOTE_SIZE 201 /* a ticket's note for door staff, UTF-8, up to 200 bytes */
 
-#define USHER_MAX_SEATS 100000 /* absurd-size guard for layouts */
-#define USHER_MAX_TICKETS 200000
+#define USHER_MAX_SEATS 250000 /* absurd-size guard for layouts: a big stadium */
+#define USHER_MAX_TICKETS 500000
 #define USHER_MAX_BATCH 1000 /* ops in one sync request */
 #define USHER_DEFAULT_HOLD_TTL_MS 120000
 #define USHER_MAX_HOLD_TTL_MS (3600 * 1000)         /* 1 h */

@@ -29,6 +29,8 @@ typedef struct layout_section {
     double radius;                /* table only */
     int first_seat;               /* index of its first seat in the layout */
     int seat_count;
+    double minx, miny, maxx, maxy; /* its seats' bounds with half a seat of margin
+                                    * (set when the layout is built; empty: inverted) */
 } layout_section;
 
 typedef struct layout_seat {

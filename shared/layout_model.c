@@ -175,18 +175,31 @@ void layout__set_name(layout *l, const char *name)
     text_copy(l->name, sizeof l->name, name);
 }
 
-/* Bounds of every seat, with half a seat of margin; called once when built. */
+/* Bounds of every seat and of each section's seats, with half a seat of
+ * margin; called once when built. */
 void layout__finish(layout *l)
 {
     double m = LAYOUT_SEAT_SIZE / 2;
     l->minx = l->miny = INFINITY;
     l->maxx = l->maxy = -INFINITY;
+    for (int k = 0; k < l->nsections; k++) {
+        layout_section *sec = &l->sections[k];
+        sec->minx = sec->miny = INFINITY;
+        sec->maxx = sec->maxy = -INFINITY;
+    }
     for (int i = 0; i < l->nseats; i++) {
         const layout_seat *s = &l->seats[i];
         l->minx = fmin(l->minx, s->x - m);
         l->miny = fmin(l->miny, s->y - m);
         l->maxx = fmax(l->maxx, s->x + m);
         l->maxy = fmax(l->maxy, s->y + m);
+        if (s->section >= 0 && s->section < l->nsections) {
+            layout_section *sec = &l->sections[s->section];
+            sec->minx = fmin(sec->minx, s->x - m);
+            sec->miny = fmin(sec->miny, s->y - m);
+            sec->maxx = fmax(sec->maxx, s->x + m);
+            sec->maxy = fmax(sec->maxy, s->y + m);
+        }
     }
 }
 

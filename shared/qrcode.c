@@ -1,29 +1,58 @@
-/* qrcode.c - QR matrices and SVG through libqrencode. */
+/* qrcode.c - QR matrices and SVG: a ticket's payload through qrenc, any other
+ * text through Nayuki's qrcodegen (the mask chosen by qrmask up to version 9). */
 #include "qrcode.h"
 
-#include <errno.h>
-#include <qrencode.h>
+#include <qrcodegen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "qrenc.h"
+#include "qrmask.h"
+
+/* A ticket's payload: qrenc, the same symbol as qrcodegen's below. */
+static usher_err encode_fast(const char *text, qrcode *out, usher_errmsg *em)
+{
+    unsigned char sym[QRMASK_MAX_WIDTH * QRMASK_MAX_WIDTH];
+    int w;
+    if (!qrenc_encode(text, sym, &w))
+        return USHER_NOTFOUND;
+    unsigned char *m = malloc((size_t)w * (size_t)w);
+    if (!m)
+        return usher_fail(em, USHER_NOMEM, "out of memory");
+    memcpy(m, sym, (size_t)w * (size_t)w);
+    out->width = w;
+    out->modules = m;
+    return USHER_OK;
+}
+
 usher_err qrcode_encode(const char *text, qrcode *out, usher_errmsg *em)
 {
-    QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-    if (!qr)
-        return errno == ERANGE ? usher_fail(em, USHER_TOOBIG, "text too long for a QR code")
-                               : usher_fail(em, USHER_NOMEM, "cannot make a QR code");
-    size_t n = (size_t)qr->width * (size_t)qr->width;
-    unsigned char *m = malloc(n);
-    if (!m) {
-        QRcode_free(qr);
+    usher_err fast = encode_fast(text, out, em);
+    if (fast != USHER_NOTFOUND)
+        return fast;
+    uint8_t qr[qrcodegen_BUFFER_LEN_MAX], tmp[qrcodegen_BUFFER_LEN_MAX];
+    /* Mask 0 first: qrmask picks the best of the eight far faster than
+     * qrcodegen's own search; a code too wide for it gets that search. */
+    if (!qrcodegen_encodeText(text, tmp, qr, qrcodegen_Ecc_MEDIUM, qrcodegen_VERSION_MIN,
+                              qrcodegen_VERSION_MAX, qrcodegen_Mask_0, true))
+        return usher_fail(em, USHER_TOOBIG, "text too long for a QR code");
+    int w = qrcodegen_getSize(qr);
+    if (w > QRMASK_MAX_WIDTH &&
+        !qrcodegen_encodeText(text, tmp, qr, qrcodegen_Ecc_MEDIUM, qrcodegen_VERSION_MIN,
+                              qrcodegen_VERSION_MAX, qrcodegen_Mask_AUTO, true))
+        return usher_fail(em, USHER_TOOBIG, "text too long for a QR code");
+    unsigned char *m = malloc((size_t)w * (size_t)w);
+    if (!m)
         return usher_fail(em, USHER_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        m[i] = qr->data[i] & 1;
-    out->width = qr->width;
+    for (int y = 0; y < w; y++)
+        for (int x = 0; x < w; x++)
+            m[y * w + x] = qrcodegen_getModule(qr, x, y);
+    if (w <= QRMASK_MAX_WIDTH)
+        (void)qrmask_choose(m, w); /* -1 only for a symbol qrcodegen never makes */
+    out->width = w;
     out->modules = m;
-    QRcode_free(qr);
     return USHER_OK;
 }
 

@@ -1,4 +1,4 @@
-/* qrcode.h - QR codes from text (libqrencode): the module matrix for drawing on a
+/* qrcode.h - QR codes from text (qrenc or qrcodegen, qrmask): the module matrix for drawing on a
  * screen, and SVG for printing. Used by the coordinator's QR sheet and the
  * kiosk's confirmation screen. */
 #ifndef USHER_QRCODE_H
@@ -15,9 +15,11 @@ typedef struct qrcode {
     unsigned char *modules; /* width*width bytes, 1 = dark; owned */
 } qrcode;
 
-/* Encodes text (8-bit or alphanumeric mode as libqrencode picks, error
- * correction level M). USHER_TOOBIG when it does not fit a QR code. Release
- * with qrcode_release. */
+/* Encodes text (numeric or alphanumeric mode when every character allows it,
+ * else 8-bit; error correction level M, raised to Q or H when that fits the
+ * same version; the mask of the lowest penalty; the same symbol whichever of
+ * qrenc and qrcodegen makes it). USHER_TOOBIG when it does not fit a QR code.
+ * Release with qrcode_release. */
 usher_err qrcode_encode(const char *text, qrcode *out, usher_errmsg *em) USHER_MUST_CHECK;
 void qrcode_release(qrcode *q);
 

@@ -25,8 +25,9 @@
 #define CKPT_IDLE_FRAMES 2048   /* the committer finishes the copy when idle past this */
 #define CKPT_WRITER_FRAMES 8192 /* or in any case past this (32 MiB) */
 
+/* Only the change's text: a change struct here (about 1 kB, for a ticket's
+ * name and note) would be 16 MiB of ring for any event, however small. */
 typedef struct ring_entry {
-    change c;
     char *event; /* "id: N\nevent: change\ndata: {...}\n\n" */
     size_t len;
     size_t data_off, data_len; /* the change's JSON inside event */

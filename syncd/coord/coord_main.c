@@ -3,6 +3,7 @@
  * non-zero with a one-line reason on any error. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -538,8 +539,8 @@ static int cmd_tickets_generate(int argc, char **argv)
           "Adds N tickets with unguessable codes (with a check character) and prints the\n"
           "codes, one a line.\n");
     int64_t count;
-    if (!GET("count") || !text_parse_i64(GET("count"), 1, 100000, &count))
-        return fail("--count: a whole number from 1 to 100000");
+    if (!GET("count") || !text_parse_i64(GET("count"), 1, USHER_MAX_TICKETS, &count))
+        return fail("--count: a whole number from 1 to %d", USHER_MAX_TICKETS);
     const char *klass = GET("class") ? GET("class") : "";
     if (strlen(klass) >= USHER_CLASS_SIZE)
         return fail("--class: at most %d characters", USHER_CLASS_SIZE - 1);
@@ -1304,6 +1305,12 @@ static int cmd_serve(int argc, char **argv)
             return fail("%s", aem.text);
         }
     }
+    /* A fixed mmap threshold: a block of 256 KiB or more (a batch's results,
+     * a snapshot page being built) is mapped for itself and unmapped when
+     * freed. glibc's default raises the threshold after each such free, so
+     * later big blocks came from the heaps of whichever thread made them and
+     * stayed there: tens of MiB that a long event's RSS never gave back. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     usher_errmsg em = {{0}};
     engine *e = NULL;
     coorddb *db = NULL;

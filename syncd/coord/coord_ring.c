@@ -15,7 +15,6 @@ void ring_put(engine *e, const change *c)
     ring_entry *r = &e->ring[c->seq % RING_CAP];
     pthread_mutex_lock(&e->ring_lock);
     free(r->event);
-    r->c = *c;
     r->event = ev;
     r->len = len;
     r->data_off = off;

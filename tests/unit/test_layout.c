@@ -345,19 +345,20 @@ static void theatre_geometry(void **unused)
 
 static void generator_limits(void **unused)
 {
-    layout *l = gen("gala:2000x50");
+    layout *l = gen("gala:2000x125");
     assert_int_equal(layout_seat_count(l), USHER_MAX_SEATS);
-    assert_string_equal(seat_id(l, USHER_MAX_SEATS - 1), "T2000-50");
+    assert_string_equal(seat_id(l, USHER_MAX_SEATS - 1), "T2000-125");
     assert_consistent(l);
     layout_free(l);
-    l = gen("theatre:100x1000");
+    l = gen("theatre:250x1000");
     assert_int_equal(layout_seat_count(l), USHER_MAX_SEATS);
-    assert_string_equal(seat_id(l, USHER_MAX_SEATS - 1), "CV-1000");
+    assert_string_equal(seat_id(l, 100 * 1000 - 1), "CV-1000");
+    assert_string_equal(seat_id(l, USHER_MAX_SEATS - 1), "IP-1000");
     assert_consistent(l);
     layout_free(l);
     l = gen("gala:100x1000");
     assert_string_equal(seat_id(l, 0), "T001-0001");
-    assert_string_equal(seat_id(l, USHER_MAX_SEATS - 1), "T100-1000");
+    assert_string_equal(seat_id(l, 100 * 1000 - 1), "T100-1000");
     layout_free(l);
 }
 
@@ -368,7 +369,7 @@ static void generator_bad_specs(void **unused)
     spec_fails("theatre:0x5", "the number of rows must be 1 to 2000");
     spec_fails("gala:25x0", "seats per table must be 1 to 1000");
     spec_fails("theatre:5x1001", "seats per row must be 1 to 1000");
-    spec_fails("gala:200x1000", "200000 seats in all; at most 100000");
+    spec_fails("gala:300x1000", "300000 seats in all; at most 250000");
     spec_fails("gala:25x10,vip=26", "vip=26 but only 25 tables");
     spec_fails("circus:5x5", "\"circus:5x5\": unknown shape");
     spec_fails("", "unknown shape");
@@ -719,15 +720,15 @@ static void json_size_limits(void **unused)
     free(json);
 
     const char *big = "\"kind\":\"row\",\"x\":0,\"y\":0,\"seats\":1000";
-    json = many_sections(100, big);
+    json = many_sections(250, big);
     l = parse(json);
     assert_int_equal(layout_seat_count(l), USHER_MAX_SEATS);
     layout_free(l);
     free(json);
 
-    json = many_sections(101, big);
+    json = many_sections(251, big);
     json_fails(json, USHER_INVAL,
-               "sections[100].seats: the layout would have 101000 seats; the limit is 100000");
+               "sections[250].seats: the layout would have 251000 seats; the limit is 250000");
     free(json);
 }
 

@@ -542,12 +542,12 @@ static void csv_ticket_count_limit(void **state)
     ticket_list tl = {0};
     assert_int_equal(ticket_csv_parse(csv, len, &tl, NULL), USHER_OK);
     assert_int_equal(tl.count, USHER_MAX_TICKETS);
-    assert_rec(&tl, USHER_MAX_TICKETS - 1, "T199999", "N", "");
+    assert_rec(&tl, USHER_MAX_TICKETS - 1, "T499999", "N", "");
     ticket_list_release(&tl);
     free(csv);
     csv = many_rows(USHER_MAX_TICKETS + 1, &len);
     expect_one_problem_n(csv, len, USHER_MAX_TICKETS + 2,
-                         "line 200002: more than 200000 tickets in one file: split it into "
+                         "line 500002: more than 500000 tickets in one file: split it into "
                          "several files");
     free(csv);
 }
