@@ -1219,6 +1219,27 @@ static usher_err registry_read(coorddb_impl *db, reg_row **rows, size_t *n, bool
     return USHER_OK;
 }
 
+/* BEGIN, the migrations' lock for the transaction, then the registry read
+ * (registry_read). The caller commits or rolls back, unless BEGIN itself
+ * failed (the connection is then idle). */
+static usher_err registry_begin(coorddb_impl *db, reg_row **rows, size_t *n, bool *public_used,
+                                usher_errmsg *em)
+{
+    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
+    if (err)
+        return err;
+    params p = {0};
+    p_i64(&p, LOCK_MIGRATE);
+    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
+                               p.len, p.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
+    PQclear(r);
+    if (!err)
+        err = registry_read(db, rows, n, public_used, em);
+    return err;
+}
+
 /* "a, b, c" of the rows' ids, for messages. */
 static void ids_text(const reg_row *rows, size_t n, char *out, size_t size)
 {
@@ -1238,21 +1259,12 @@ static void ids_text(const reg_row *rows, size_t n, char *out, size_t size)
  * event's schema when create is set; db->schema, event_id, registered. */
 static usher_err choose_event(coorddb_impl *db, const char *event_id, bool create, usher_errmsg *em)
 {
-    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
-    if (err)
-        return err;
-    params p = {0};
-    p_i64(&p, LOCK_MIGRATE);
-    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
-                               p.len, p.fmt, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
-    PQclear(r);
     reg_row *rows = NULL;
     size_t n = 0;
     bool public_used = false;
-    if (!err)
-        err = registry_read(db, &rows, &n, &public_used, em);
+    usher_err err = registry_begin(db, &rows, &n, &public_used, em);
+    if (err && PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+        return err; /* BEGIN itself failed: nothing to roll back */
     char where[256], ids[400];
     where_text(db, where, sizeof where);
     ids_text(rows, n, ids, sizeof ids);
@@ -3460,21 +3472,13 @@ static usher_err check_still_home(coorddb_impl *db, usher_errmsg *em)
 /* The registry's events with their names (each read from its schema's meta). */
 static usher_err events_body(coorddb_impl *db, coorddb_event_row **out, size_t *n, usher_errmsg *em)
 {
-    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
-    if (err)
-        return err;
-    params p = {0};
-    p_i64(&p, LOCK_MIGRATE);
-    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
-                               p.len, p.fmt, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
-    PQclear(r);
     reg_row *rows = NULL;
     size_t nrows = 0;
     bool public_used = false;
-    if (!err)
-        err = registry_read(db, &rows, &nrows, &public_used, em);
+    usher_err err = registry_begin(db, &rows, &nrows, &public_used, em);
+    if (err && PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+        return err; /* BEGIN itself failed: nothing to roll back */
+    PGresult *r = NULL;
     coorddb_event_row *ev = err ? NULL : calloc(nrows ? nrows : 1, sizeof *ev);
     if (!err && !ev)
         err = usher_fail(em, USHER_NOMEM, "out of memory");
