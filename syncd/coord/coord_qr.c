@@ -94,59 +94,58 @@ static void job_fail(job *j, usher_err err, const usher_errmsg *em)
     atomic_store(&j->failed, true);
 }
 
-/* Every QR code of a page as one 1-bit stencil over the whole page, one pixel
- * a module: a few kB in the PDF for ten codes, and one image for Cairo to
- * emit and compress instead of one a ticket (that was a fifth of the CPU).
- * Each code sits on the page's module grid, at most a module up and left of
- * its card's place (inside the card's padding); a smaller code (a shorter
- * payload) keeps the module size and is centred. The paper is the light
- * modules and the quiet zones. */
+/* Each QR code as a 1-bit stencil of its own, one pixel a module, at its
+ * card's own place. (One stencil for the whole page, every code on one
+ * module grid, was cheaper to write, but codes aligned to the module across a
+ * sheet made zbar miss one in ten when it saw the page at once.) A smaller
+ * code (a shorter payload) keeps the module size and is centred; the paper
+ * is the light modules and the quiet zones. */
 static usher_err draw_qrs(cairo_t *cr, const qrcode *qs, int n, const coord_qr_card *cards,
                           double pw, double ph, usher_errmsg *em)
 {
+    (void)pw, (void)ph;
     int side = 0;
     for (int k = 0; k < n; k++)
         side = qs[k].width + 8 > side ? qs[k].width + 8 : side; /* with the quiet zone */
     if (n == 0)
         return USHER_OK;
     double m = cards[0].qr_side / side; /* every card's QR square is the same */
-    int w = (int)ceil(pw / m), h = (int)ceil(ph / m);
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_A1, w, h);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_A1, side, side);
     if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(img);
         return usher_fail(em, USHER_NOMEM, "out of memory drawing QR codes");
     }
-    cairo_surface_flush(img);
-    unsigned char *px = cairo_image_surface_get_data(img);
     int stride = cairo_image_surface_get_stride(img);
-    memset(px, 0, (size_t)stride * (size_t)h);
     for (int k = 0; k < n; k++) {
         const qrcode *q = &qs[k];
+        cairo_surface_flush(img);
+        unsigned char *px = cairo_image_surface_get_data(img);
+        memset(px, 0, (size_t)stride * (size_t)side);
         int off = (side - (q->width + 8)) / 2 + 4;
-        int gx = (int)floor(cards[k].qr_x / m) + off, gy = (int)floor(cards[k].qr_y / m) + off;
         for (int y = 0; y < q->width; y++) {
             /* A1 packs pixels in 32-bit words, the first pixel in the word's
              * low bit on a little-endian machine, its high bit on a big-endian one */
-            uint32_t *row = (uint32_t *)(void *)(px + (size_t)(gy + y) * (size_t)stride);
+            uint32_t *row = (uint32_t *)(void *)(px + (size_t)(off + y) * (size_t)stride);
             for (int x = 0; x < q->width; x++)
                 if (qrcode_dark(q, x, y)) {
-                    int bit = (gx + x) & 31;
+                    int bit = (off + x) & 31;
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
                     bit = 31 - bit;
 #endif
-                    row[(gx + x) >> 5] |= (uint32_t)1 << bit;
+                    row[(off + x) >> 5] |= (uint32_t)1 << bit;
                 }
         }
+        cairo_surface_mark_dirty(img);
+        cairo_save(cr);
+        cairo_translate(cr, cards[k].qr_x, cards[k].qr_y);
+        cairo_scale(cr, m, m);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        cairo_pattern_t *mask = cairo_pattern_create_for_surface(img);
+        cairo_pattern_set_filter(mask, CAIRO_FILTER_NEAREST);
+        cairo_mask(cr, mask);
+        cairo_pattern_destroy(mask);
+        cairo_restore(cr);
     }
-    cairo_surface_mark_dirty(img);
-    cairo_save(cr);
-    cairo_scale(cr, m, m);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_pattern_t *mask = cairo_pattern_create_for_surface(img);
-    cairo_pattern_set_filter(mask, CAIRO_FILTER_NEAREST);
-    cairo_mask(cr, mask);
-    cairo_pattern_destroy(mask);
-    cairo_restore(cr);
     cairo_surface_destroy(img);
     return USHER_OK;
 }

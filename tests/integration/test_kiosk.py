@@ -121,13 +121,18 @@ def qr_payloads(env, codes, db=None):
     with open(os.path.join(out, "payloads.csv"), encoding="utf-8", newline="") as f:
         order = [r["ticket_number"] for r in csv.DictReader(f)]
     got = {}
+    # 2x5 cards on an A4 page (595 x 842 points less 10 mm margins; 150 dpi):
+    # each card rendered alone, as a door's scanner sees one ticket.
+    mg, px = 10 * 72 / 25.4, 150 / 72
+    cw, ch = (595.276 - 2 * mg) / 2, (841.89 - 2 * mg) / 5
     for code in codes:
-        page = order.index(code) // 10 + 1  # 2x5 cards a page
+        page, k = order.index(code) // 10 + 1, order.index(code) % 10
         png = out + "-" + code
         env.tool(["pdftoppm", "-r", "150", "-png", "-singlefile", "-f", str(page), "-l", str(page),
-                  os.path.join(out, "tickets-0001.pdf"), png])
+                  "-x", str(int((mg + k % 2 * cw) * px)), "-y", str(int((mg + k // 2 * ch) * px)),
+                  "-W", str(int(cw * px)), "-H", str(int(ch * px)), os.path.join(out, "tickets-0001.pdf"), png])
         r = subprocess.run(["zbarimg", "-q", "--raw", png + ".png"], capture_output=True, timeout=slow(30))
-        eq(r.returncode, 0, "zbarimg page %d: %r" % (page, r.stderr[-300:]))
+        eq(r.returncode, 0, "zbarimg page %d card %d: %r" % (page, k, r.stderr[-300:]))
         mine = [p for p in r.stdout.decode().split("\n") if p.startswith("U2.") and p.endswith("." + code + "." + p[-103:])]
         eq(len(mine), 1, "the QR of %s on page %d: %r" % (code, page, r.stdout[:300]))
         got[code] = mine[0]
