@@ -66,7 +66,9 @@ def ops_in_store(env, ids=None):
 
 def lock_holders(env):
     return [r[0] for r in it.store_sql(env.db, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' "
-                                       "AND granted AND classid = %d AND objid = %d" % (LOCK_CLASS, LOCK_OBJ))]
+                                       "AND granted AND classid = %d AND objid = %d AND database = "
+                                       "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                                       % (LOCK_CLASS, LOCK_OBJ))]
 
 
 def refusal_names(status, headers, body, active, what):
