@@ -127,6 +127,10 @@ usher_err coord_pgdump(const char *prog, const char *where, const char *out, ush
                          "Debian's postgresql-client, of the server's major version or newer)",
                          prog, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
                          said[0] ? said : "(it said nothing)", out);
+    struct stat st;
+    if (!err && (stat(tmp, &st) != 0 || st.st_size == 0))
+        err = usher_fail(em, USHER_IO, "%s succeeded but wrote nothing; nothing was written to %s",
+                         prog, out);
     /* link() rather than rename(): it fails on an OUT made meanwhile. */
     if (!err && link(tmp, out) != 0)
         err = errno == EEXIST

@@ -14,8 +14,8 @@
  * to libpq as it is, so PGPASSFILE and the PG* environment apply. The whole
  * database is dumped: every event in it and the registry of events, in one
  * snapshot (pg_dump's), consistent while serve commits. A PROG missing from
- * PATH, or failing (its exit status or signal and its own error text in the
- * message), leaves no file: USHER_IO. */
+ * PATH, failing (its exit status or signal and its own error text in the
+ * message) or writing nothing leaves no file: USHER_IO. */
 usher_err coord_pgdump(const char *prog, const char *where, const char *out,
                        usher_errmsg *em) USHER_MUST_CHECK;
 
