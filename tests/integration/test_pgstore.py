@@ -215,6 +215,51 @@ def test_backup_with_pg_dump(env):
         it.drop_store(restored)
 
 
+def test_backup_of_many_events(env):
+    """A database of two events (the second in its schema): backup dumps the
+    whole database, with or without --event-id (an unknown id refused, no
+    file), and says so; restored, both events are there with their tickets,
+    each with a new op log id at its first open."""
+    env.setup(tickets=TICKETS[:10])
+    env.run("init", "--db", env.db, "--event", "Autumn Fair", "--event-id", "fair", "--layout", "gala:2x4")
+    refused(env, ["backup", "--db", env.db, "--event-id", "nope", env.path("x.dump")], "nope")
+    check(not os.path.exists(env.path("x.dump")), "no file for an unknown event")
+    out = env.path("all.dump")
+    _, said, _ = env.run("backup", "--db", env.db, "--event-id", "fair", out)
+    check("its 2 events" in said, "backup says it took both events: %r" % said)
+    ids = event_ids(env, env.db)
+    eq(len(ids), 2, "two events: %r" % ids)
+    before = {e: log_id_of(env, env.db, e) for e in ids}
+    restored = it.PG.create_database("many_%d" % os.getpid())
+    try:
+        p = subprocess.run(["pg_restore", "--no-owner", "-d", restored, out], capture_output=True,
+                           timeout=slow(60))
+        eq(p.returncode, 0, "pg_restore (stderr %r)" % p.stderr)
+        eq(event_ids(env, restored), ids, "both events restored")
+        first = [i for i in ids if i != "fair"][0]
+        _, csv, _ = env.run("export", "--db", restored, "--event-id", first, "assignments")
+        eq(len(csv.strip().splitlines()), 11, "the first event's tickets restored")
+        for e, old in before.items():
+            now = log_id_of(env, restored, e)
+            check(now and now != old, "event %s: a new op log id (%r, was %r)" % (e, now, old))
+    finally:
+        it.drop_store(restored)
+
+
+def log_id_of(env, where, event):
+    """An event's op log id, read after `event show` opened it (a copy's first open renews it)."""
+    env.run("event", "show", "--db", where, "--event-id", event)
+    schema = it.store_sql(where, "SELECT schema_name FROM public.usher_events WHERE id = '%s'" % event)[0][0]
+    rows = it.store_sql(where, "SELECT value FROM %s.meta WHERE key IN ('log_id', 'event_id') "
+                        "ORDER BY key DESC" % schema)
+    return rows[0][0]
+
+
+def event_ids(env, where):
+    _, listed, _ = env.run("events", "--db", where)
+    return sorted(line.split("\t")[0] for line in listed.splitlines())
+
+
 def test_killed_pg_dump_leaves_no_file(env):
     """pg_dump killed (kill -9) while it waits for a table another session
     holds locked: backup fails saying so and leaves neither OUT nor its
