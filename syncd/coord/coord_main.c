@@ -22,6 +22,7 @@
 #include "coord_export.h"
 #include "coord_http.h"
 #include "coord_import.h"
+#include "coord_pgdump.h"
 #include "coord_printers.h"
 #include "coord_qr.h"
 #include "coord_role.h"
@@ -60,7 +61,8 @@ static const char usage[] =
     "  serve   --db FILE [--listen 127.0.0.1:8080] [--web DIR] [--threads N]\n"
     "          [--reseat nearest|none] [--advertise URL]   (PostgreSQL: more serve as standby)\n"
     "  export  --db FILE assignments|checkins|alerts      (CSV on stdout)\n"
-    "  backup  --db FILE OUT                               (online copy, while serve runs)\n"
+    "  backup  --db FILE OUT                               (online copy, while serve runs; "
+    "pg_dump)\n"
     "  restore --db FILE BACKUP                            (serve stopped; devices rebuild)\n"
     "  restore --db postgresql://...        (after pg_restore: a new op log id; devices rebuild)\n"
     "  qr      --db FILE --out DIR [--page a4|letter] [--grid 2x5] [--per-ticket svg]\n"
@@ -980,6 +982,37 @@ static int cmd_export(int argc, char **argv)
     return rc;
 }
 
+/* PostgreSQL: pg_dump of the whole database (coord_pgdump.h), once the
+ * database is seen to be Usher's, holding events (the one --event-id names). */
+static int backup_postgresql(const char *where, const char *out)
+{
+    usher_errmsg em = {{0}};
+    coorddb_event_row *rows = NULL;
+    size_t n = 0;
+    if (coorddb_events(where, &rows, &n, &em) != USHER_OK)
+        return fail("%s", em.text);
+    free(rows);
+    if (n == 0)
+        return fail("%s holds no event yet: nothing to back up (usher-coord init makes one)",
+                    where);
+    if (event_id_opt) {
+        coorddb *db = NULL;
+        int rc = open_db(where, true, &db);
+        coorddb_free(db);
+        if (rc)
+            return rc;
+    }
+    if (coord_pgdump("pg_dump", where, out, &em) != USHER_OK)
+        return fail("%s", em.text);
+    printf("backed up %s to %s with pg_dump -Fc: the whole database, its %zu event%s and their "
+           "registry, as of one moment\n"
+           "to restore it: createdb NEWDB && pg_restore --no-owner -d NEWDB %s, then serve "
+           "--db on NEWDB: each event's op log gets a new id at its first open (if a restore "
+           "is not seen as a copy, 'usher-coord restore --db NEWDB' gives it one)\n",
+           where, out, n, n == 1 ? "" : "s", out);
+    return 0;
+}
+
 static int cmd_backup(int argc, char **argv)
 {
     static const cli_spec specs[] = {{"db", true}};
@@ -989,11 +1022,20 @@ static int cmd_backup(int argc, char **argv)
           "one consistent moment, taken while serve runs). To restore it: stop serve, run\n"
           "'usher-coord restore --db FILE OUT', start serve; every device then rebuilds\n"
           "its copy from the restored log and sends again every op it lost (README.md,\n"
-          "Reliability).\n");
+          "Reliability). An OUT that exists is never overwritten.\n"
+          "PostgreSQL: runs pg_dump -Fc (Debian's postgresql-client) on the whole database\n"
+          "(every event in it), also while serve runs; restore with pg_restore into a new\n"
+          "database.\n");
     if (c.nargs != 1)
         return fail("backup needs one OUT file: usher-coord backup --db FILE OUT");
     if (!GET("db"))
         return fail("backup needs --db FILE (the coordinator database)");
+    if (coordwhere_kind_of(GET("db")) == COORDWHERE_POSTGRESQL) {
+        usher_errmsg em = {{0}};
+        if (coordwhere_check(GET("db"), &em) != USHER_OK)
+            return fail("%s", em.text);
+        return backup_postgresql(GET("db"), c.args[0]);
+    }
     usher_errmsg em = {{0}};
     if (coorddb_backup(GET("db"), c.args[0], &em) != USHER_OK)
         return fail("%s", em.text);

@@ -2004,10 +2004,8 @@ usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em)
         return err;
     if (coordwhere_kind_of(src) == COORDWHERE_POSTGRESQL)
         return usher_fail(em, USHER_INVAL,
-                          "a PostgreSQL store is backed up with PostgreSQL's own tools, while "
-                          "serve runs: pg_dump -Fc -d \"%s\" -f %s (restore with pg_restore "
-                          "into an empty database, then 'usher-coord restore --db' on it), or "
-                          "its continuous archiving and replication",
+                          "%s: a PostgreSQL store is backed up with pg_dump ('usher-coord "
+                          "backup' runs it), not into %s by the store",
                           src, dst);
     if (access(src, R_OK) != 0)
         return usher_fail(em, USHER_IO, "--db %s: cannot read it (%s)", src, strerror(errno));

@@ -81,7 +81,8 @@ usher_err coorddb_lock(coorddb *db, usher_errmsg *em) USHER_MUST_CHECK;
  * dst exists) with SQLite's online backup: one consistent moment of src,
  * taken while serve runs. Written as dst.partial, checked to open as a
  * coordinator database, then renamed: dst is whole or absent.
- * PostgreSQL: refused (USHER_INVAL) with the pg_dump command that does it. */
+ * PostgreSQL: refused (USHER_INVAL): `usher-coord backup` runs pg_dump
+ * instead (coord_pgdump.h). */
 usher_err coorddb_backup(const char *src, const char *dst, usher_errmsg *em) USHER_MUST_CHECK;
 
 /* Puts the backup file `backup` in place of the database `dst` (no serve may

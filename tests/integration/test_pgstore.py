@@ -125,40 +125,182 @@ def test_one_writer_lock(env):
     eq(tc.seat_map(srv.port, a)["T05-01"].get("ticket"), "P-0001", "the accepted assign after kill -9")
 
 
+def leftovers(env):
+    """Files of the test's folder a backup may have left (OUT.partial-*)."""
+    return sorted(f for f in os.listdir(env.dir) if ".partial" in f)
+
+
+def log_id(where):
+    rows = it.store_sql(where, "SELECT value FROM meta WHERE key = 'log_id'")
+    return rows[0][0] if rows else it.store_sql(where, "SELECT value FROM meta WHERE key = 'event_id'")[0][0]
+
+
 def test_backup_with_pg_dump(env):
-    """usher-coord backup refuses a PostgreSQL store and names pg_dump; a
-    pg_dump taken while serve runs restores with pg_restore into a new
-    database that serves the same seats."""
-    env.setup(tickets=TICKETS[:30])
+    """usher-coord backup runs pg_dump -Fc while serve runs and assigns keep
+    coming: the file is whole (mode 0600: it holds the signing key), nothing
+    left beside it, and the output says how to restore; pg_restore into a
+    new database and serve on it: the seats the dump saw, a new op log id,
+    new ops accepted. An existing OUT is not overwritten, a missing folder
+    and a PATH without pg_dump are refused clearly, and leave no file."""
+    env.setup(tickets=TICKETS[:60])
     k, a = env.tokens["kiosk1"], env.tokens["admin1"]
     srv = env.serve()
     for i in range(10):
         eq(tc.one_verdict(srv.port, k, tc.op("assign", ticket=TICKETS[i][0], seat=SEATS[i]))["status"],
            "accepted", "assign %d" % i)
-    err = refused(env, ["backup", "--db", env.db, env.path("b.db")], "pg_dump")
-    check("pg_restore" in err, "the refusal says how to restore: %r" % err)
-    check(not os.path.exists(env.path("b.db")), "no file written")
-    dump = env.path("event.dump")
-    p = subprocess.run(["pg_dump", "-Fc", "-d", env.db, "-f", dump], capture_output=True, timeout=slow(60))
-    eq(p.returncode, 0, "pg_dump while serving (stderr %r)" % p.stderr)
-    before = tc.seat_map(srv.port, a)
+    original = log_id(env.db)
+    stop, during = threading.Event(), []
+
+    def rush():
+        i = 10
+        while not stop.is_set() and i < 50:
+            v = tc.one_verdict(srv.port, k, tc.op("assign", ticket=TICKETS[i][0], seat=SEATS[i]))
+            during.append(v["status"])
+            i += 1
+    t = threading.Thread(target=rush)
+    t.start()
+    out = env.path("gala.dump")
+    try:
+        _, said, _ = env.run("backup", "--db", env.db, out)
+    finally:
+        stop.set()
+        t.join()
+    check(during and set(during) == {"accepted"}, "assigns answered while pg_dump ran: %r" % during)
+    check("pg_restore --no-owner -d NEWDB" in said and "whole database" in said,
+          "backup says what it dumped and how to restore: %r" % said)
+    check(os.path.getsize(out) > 1000, "a dump was written (%d bytes)" % os.path.getsize(out))
+    eq(os.stat(out).st_mode & 0o777, 0o600, "the dump's mode")
+    with open(out, "rb") as f:
+        eq(f.read(5), b"PGDMP", "pg_dump's custom format")
+    eq(leftovers(env), [], "temporary files left")
+    size = os.path.getsize(out)
+    err = refused(env, ["backup", "--db", env.db, out], "already exists")
+    check("never overwrites" in err, "the refusal says why: %r" % err)
+    eq(os.path.getsize(out), size, "the existing backup untouched")
+    err = refused(env, ["backup", "--db", env.db, env.path("nowhere/b.dump")], "cannot create")
+    check("No such file or directory" in err, "the refusal names the cause: %r" % err)
+    check(not os.path.exists(env.path("nowhere")), "no folder made")
+    p = subprocess.run([it.COORD, "backup", "--db", env.db, env.path("b.dump")], capture_output=True,
+                       timeout=slow(60), env=dict(os.environ, PATH="/nonexistent"))
+    err = p.stderr.decode("utf-8", "replace")
+    check(p.returncode != 0 and "pg_dump is not installed" in err and "postgresql-client" in err,
+          "a PATH without pg_dump: %r" % err)
+    check(not os.path.exists(env.path("b.dump")), "no file written")
+    eq(leftovers(env), [], "temporary files left after the refusals")
+    seen = {sid: e.get("ticket") for sid, e in tc.seat_map(srv.port, a).items()}
     srv.stop()
     restored = it.PG.create_database("restored_%d" % os.getpid())
     try:
-        p = subprocess.run(["pg_restore", "--no-owner", "-d", restored, dump], capture_output=True,
+        p = subprocess.run(["pg_restore", "--no-owner", "-d", restored, out], capture_output=True,
                            timeout=slow(60))
         eq(p.returncode, 0, "pg_restore (stderr %r)" % p.stderr)
         env_db, env.db = env.db, restored  # serve the copy
         try:
             srv2 = env.serve()
-            eq(tc.seat_map(srv2.port, a), before, "the restored database serves the same seats")
-            eq(tc.one_verdict(srv2.port, k, tc.op("assign", ticket=TICKETS[20][0], seat=SEATS[20]))["status"],
+            now = {sid: e.get("ticket") for sid, e in tc.seat_map(srv2.port, a).items()}
+            for i in range(10):
+                eq(now.get(SEATS[i]), seen.get(SEATS[i]), "seat %s before the backup" % SEATS[i])
+            for sid, ticket in now.items():
+                check(ticket is None or seen.get(sid) == ticket, "seat %s: %r, never served so" % (sid, ticket))
+            check(sum(1 for t in now.values() if t) >= 10, "the restored seats: %r" % now)
+            renewed = log_id(restored)
+            check(renewed and renewed != original, "the restored op log has a new id (%r, was %r)"
+                  % (renewed, original))
+            eq(tc.one_verdict(srv2.port, k, tc.op("assign", ticket=TICKETS[55][0], seat=SEATS[55]))["status"],
                "accepted", "and takes new ops")
             srv2.stop()
         finally:
             env.db = env_db
     finally:
         it.drop_store(restored)
+
+
+def test_backup_of_many_events(env):
+    """A database of two events (the second in its schema): backup dumps the
+    whole database, with or without --event-id (an unknown id refused, no
+    file), and says so; restored, both events are there with their tickets,
+    each with a new op log id at its first open."""
+    env.setup(tickets=TICKETS[:10])
+    env.run("init", "--db", env.db, "--event", "Autumn Fair", "--event-id", "fair", "--layout", "gala:2x4")
+    refused(env, ["backup", "--db", env.db, "--event-id", "nope", env.path("x.dump")], "nope")
+    check(not os.path.exists(env.path("x.dump")), "no file for an unknown event")
+    out = env.path("all.dump")
+    _, said, _ = env.run("backup", "--db", env.db, "--event-id", "fair", out)
+    check("its 2 events" in said, "backup says it took both events: %r" % said)
+    ids = event_ids(env, env.db)
+    eq(len(ids), 2, "two events: %r" % ids)
+    before = {e: log_id_of(env, env.db, e) for e in ids}
+    restored = it.PG.create_database("many_%d" % os.getpid())
+    try:
+        p = subprocess.run(["pg_restore", "--no-owner", "-d", restored, out], capture_output=True,
+                           timeout=slow(60))
+        eq(p.returncode, 0, "pg_restore (stderr %r)" % p.stderr)
+        eq(event_ids(env, restored), ids, "both events restored")
+        first = [i for i in ids if i != "fair"][0]
+        _, csv, _ = env.run("export", "--db", restored, "--event-id", first, "assignments")
+        eq(len(csv.strip().splitlines()), 11, "the first event's tickets restored")
+        for e, old in before.items():
+            now = log_id_of(env, restored, e)
+            check(now and now != old, "event %s: a new op log id (%r, was %r)" % (e, now, old))
+    finally:
+        it.drop_store(restored)
+
+
+def log_id_of(env, where, event):
+    """An event's op log id, read after `event show` opened it (a copy's first open renews it)."""
+    env.run("event", "show", "--db", where, "--event-id", event)
+    schema = it.store_sql(where, "SELECT schema_name FROM public.usher_events WHERE id = '%s'" % event)[0][0]
+    rows = it.store_sql(where, "SELECT value FROM %s.meta WHERE key IN ('log_id', 'event_id') "
+                        "ORDER BY key DESC" % schema)
+    return rows[0][0]
+
+
+def event_ids(env, where):
+    _, listed, _ = env.run("events", "--db", where)
+    return sorted(line.split("\t")[0] for line in listed.splitlines())
+
+
+def test_killed_pg_dump_leaves_no_file(env):
+    """pg_dump killed (kill -9) while it waits for a table another session
+    holds locked: backup fails saying so and leaves neither OUT nor its
+    temporary file; once the lock is gone the same OUT is written."""
+    env.setup(tickets=TICKETS[:10])
+    name = env.db.split("dbname=")[1].split()[0]
+    holder = subprocess.Popen(["psql", "-X", "-q", "-d", env.db], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = env.path("b.dump")
+    try:
+        holder.stdin.write(b"BEGIN; LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE;\n")
+        holder.stdin.flush()
+        it.wait_until(lambda: it.PG.psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                         "WHERE c.relname = 'tickets' AND l.mode = 'AccessExclusiveLock' "
+                                         "AND l.granted", dbname=name).strip() == "1", slow(10), "the lock held")
+        backup = subprocess.Popen([it.COORD, "backup", "--db", env.db, out], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+
+        def dumper():
+            try:
+                with open("/proc/%d/task/%d/children" % (backup.pid, backup.pid)) as f:
+                    kids = [int(x) for x in f.read().split()]
+            except OSError:
+                return None
+            waiting = it.PG.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' "
+                                 "AND wait_event_type = 'Lock'", dbname=name).strip()
+            return kids[0] if kids and waiting == "1" else None
+        pid = it.wait_until(dumper, slow(20), "pg_dump waiting for the lock")
+        check(leftovers(env), "pg_dump writes its temporary file meanwhile")
+        os.kill(pid, 9)
+        so, se = backup.communicate(timeout=slow(30))
+        err = se.decode("utf-8", "replace")
+        check(backup.returncode != 0 and "killed (signal 9)" in err and "nothing was written" in err,
+              "backup of a killed pg_dump: %r" % err)
+        check(not os.path.exists(out), "no file under OUT's name")
+        eq(leftovers(env), [], "no temporary file left")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    env.run("backup", "--db", env.db, out)
+    check(os.path.getsize(out) > 1000, "the backup written once the lock is gone")
 
 
 def test_schema_3_database_migrates(env):
