@@ -165,8 +165,8 @@ void kshared__go_home(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     m->override_code[0] = '\0';
     m->nfind = 0;
     memset(&m->msg, 0, sizeof m->msg);
-    text_copy(m->lang, sizeof m->lang,
-              kshared__default_lang(m, w)); /* the next guest: the default */
+    /* The next guest: the default language. */
+    text_copy(m->lang, sizeof m->lang, kshared__default_lang(m, w));
     m->lang_picked = false;
     if (!w->l)
         m->screen = SCR_WAITING;
