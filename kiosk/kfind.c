@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "guest_find.h"
-#include "kmodel__internal.h"
+#include "kdoor.h"
+#include "kfind.h"
 #include "text.h"
 
 /* Runs the query over the view again. */

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 
 #include "fold.h"
-#include "kmodel__internal.h"
+#include "kguest.h"
+#include "kshared.h"
 #include "text.h"
 #include "ticketcode.h"
 #include "timestamp.h"
@@ -133,31 +134,6 @@ klook kmodel_seat_look(const kmodel *m, const kworld *w, int si, int64_t now)
     return LOOK_FREE;
 }
 
-static void release_holds(kmodel *m, const kworld *w, int64_t now, keffects *fx)
-{
-    for (int i = 0; i < m->nparty; i++) {
-        kguest *g = &m->party[i];
-        if (g->seat[0] && !g->assigned[0]) {
-            usher_op *op = fx ? kmodel__op(fx, w, OP_RELEASE, now) : NULL;
-            if (op)
-                text_copy(op->seat, sizeof op->seat, g->seat);
-            g->seat[0] = '\0';
-        }
-    }
-}
-
-void kguest__reset(kmodel *m, const kworld *w, int64_t now, keffects *fx)
-{
-    release_holds(m, w, now, fx);
-    m->proof_code[0] = '\0';
-    m->proof_seated = false;
-    m->nparty = 0;
-    m->reprints = 0;
-    memset(m->party, 0, sizeof m->party);
-    m->party_id[0] = '\0';
-    m->map_ready = false;
-}
-
 void kguest__ensure_map(kmodel *m, const kworld *w)
 {
     if (m->map_ready || !w->l)
@@ -201,11 +177,6 @@ static bool in_party(const kmodel *m, const char *code)
     return false;
 }
 
-bool kmodel_typed_needs_proof(const kworld *w, const char *code)
-{
-    return w->id.settings.codes == TICKETCODE_WEAK && !ticketcode_check_ok(code);
-}
-
 bool kmodel_name_proof_ok(const char *holder, const char *answer)
 {
     char *h = fold_dup(holder), *a = fold_dup(answer);
@@ -237,10 +208,10 @@ static void proof_submit(kmodel *m, const kworld *w, const char *answer, int64_t
         return;
     if (!kmodel_name_proof_ok(t->name, answer)) {
         wrong_code(m, now);
-        kmodel__msg(m, MSG_REFUSAL, "Name does not match",
-                    "That is not the name on ticket %s. Please check it, or ask a member of "
-                    "staff.",
-                    code);
+        kshared__msg(m, MSG_REFUSAL, "Name does not match",
+                     "That is not the name on ticket %s. Please check it, or ask a member of "
+                     "staff.",
+                     code);
         return;
     }
     m->wrong = 0;
@@ -268,10 +239,10 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     bool scanned = qrsig_is_payload(text);
     if (m->proof_code[0] && !scanned) {
         if (now < m->locked_until) {
-            kmodel__msg(m, MSG_REFUSAL, "Please wait",
-                        "Too many wrong answers. Try again in %d seconds, or ask a member of "
-                        "staff.",
-                        (int)((m->locked_until - now + 999) / 1000));
+            kshared__msg(m, MSG_REFUSAL, "Please wait",
+                         "Too many wrong answers. Try again in %d seconds, or ask a member of "
+                         "staff.",
+                         (int)((m->locked_until - now + 999) / 1000));
             return;
         }
         if (text[0])
@@ -280,10 +251,10 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     }
     m->proof_code[0] = '\0';
     if (!scanned && now < m->locked_until) {
-        kmodel__msg(m, MSG_REFUSAL, "Please wait",
-                    "Too many wrong ticket numbers. Try again in %d seconds, or ask a member "
-                    "of staff.",
-                    (int)((m->locked_until - now + 999) / 1000));
+        kshared__msg(m, MSG_REFUSAL, "Please wait",
+                     "Too many wrong ticket numbers. Try again in %d seconds, or ask a member "
+                     "of staff.",
+                     (int)((m->locked_until - now + 999) / 1000));
         return;
     }
     if (scanned) {
@@ -291,38 +262,38 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         if (!w->have_pk || qrsig_read(w->pk, w->id.event_id, text, &qt, NULL)) {
             if (w->have_pk && qt.other_event) {
                 if (qt.event_name[0])
-                    kmodel__msg(m, MSG_REFUSAL, "Another event",
-                                "This ticket is for %s, not for this event. Please ask a member "
-                                "of staff.",
-                                qt.event_name);
+                    kshared__msg(m, MSG_REFUSAL, "Another event",
+                                 "This ticket is for %s, not for this event. Please ask a member "
+                                 "of staff.",
+                                 qt.event_name);
                 else
-                    kmodel__msg(m, MSG_REFUSAL, "Another event",
-                                "This ticket is for another event. Please ask a member of "
-                                "staff.");
+                    kshared__msg(m, MSG_REFUSAL, "Another event",
+                                 "This ticket is for another event. Please ask a member of "
+                                 "staff.");
                 return;
             }
             wrong_code(m, now);
-            kmodel__msg(m, MSG_REFUSAL, "Not a valid ticket",
-                        "This QR code is not a ticket for %s: it is damaged or altered. Please "
-                        "ask a member of staff.",
-                        w->id.event_name[0] ? w->id.event_name : "this event");
-            kmodel__refused_scan(m, w, text, now, fx);
+            kshared__msg(m, MSG_REFUSAL, "Not a valid ticket",
+                         "This QR code is not a ticket for %s: it is damaged or altered. Please "
+                         "ask a member of staff.",
+                         w->id.event_name[0] ? w->id.event_name : "this event");
+            kshared__refused_scan(m, w, text, now, fx);
             return;
         }
         text_copy(code, sizeof code, qt.code);
     } else {
         if (!text[0])
             return;
-        if (!kmodel__typed_code(text, code)) {
+        if (!kshared__typed_code(text, code)) {
             wrong_code(m, now);
-            kmodel__msg(m, MSG_REFUSAL, "Not a ticket number",
-                        "Ticket numbers have letters, digits and dashes, like GALA-0001. "
-                        "Please check and type it again.");
+            kshared__msg(m, MSG_REFUSAL, "Not a ticket number",
+                         "Ticket numbers have letters, digits and dashes, like GALA-0001. "
+                         "Please check and type it again.");
             return;
         }
     }
     if (in_party(m, code)) {
-        kmodel__msg(m, MSG_INFO, "Already added", "%s is already in your party.", code);
+        kshared__msg(m, MSG_INFO, "Already added", "%s is already in your party.", code);
         return;
     }
     int ti = state_find_ticket(w->view, code);
@@ -330,30 +301,30 @@ void kguest__submit(kmodel *m, const kworld *w, int64_t now, keffects *fx)
     if (!t && !scanned) {
         wrong_code(m, now);
         if (ticketcode_is_generated(code) && !ticketcode_check_ok(code))
-            kmodel__msg(m, MSG_REFUSAL, "Mistyped?",
-                        "%s cannot be a ticket number: one character looks wrong. Please "
-                        "check it against your ticket and type it again.",
-                        code);
+            kshared__msg(m, MSG_REFUSAL, "Mistyped?",
+                         "%s cannot be a ticket number: one character looks wrong. Please "
+                         "check it against your ticket and type it again.",
+                         code);
         else
-            kmodel__msg(m, MSG_REFUSAL, "Unknown ticket",
-                        "We cannot find ticket %s. Please check the number, or ask a member "
-                        "of staff.",
-                        code);
+            kshared__msg(m, MSG_REFUSAL, "Unknown ticket",
+                         "We cannot find ticket %s. Please check the number, or ask a member "
+                         "of staff.",
+                         code);
         return;
     }
     bool needs_proof = t && !scanned && kmodel_typed_needs_proof(w, code);
     if (!needs_proof)
         m->wrong = 0; /* a proven ticket; a weak code waits for its name */
     if (t && t->revoked) {
-        kmodel__msg(m, MSG_REFUSAL, "Ticket cancelled",
-                    "Ticket %s was cancelled. Please see the front desk.", code);
+        kshared__msg(m, MSG_REFUSAL, "Ticket cancelled",
+                     "Ticket %s was cancelled. Please see the front desk.", code);
         return;
     }
     if (m->nparty >= KPARTY_MAX) {
-        kmodel__msg(m, MSG_INFO, "Party full",
-                    "A party can seat %d tickets at once. Choose these seats first, then "
-                    "start again for the others.",
-                    KPARTY_MAX);
+        kshared__msg(m, MSG_INFO, "Party full",
+                     "A party can seat %d tickets at once. Choose these seats first, then "
+                     "start again for the others.",
+                     KPARTY_MAX);
         return;
     }
     /* A weak code typed proves nothing by itself: its holder's last name
@@ -374,8 +345,8 @@ static void seated_offer(kmodel *m, const kworld *w, const char *code, const tic
 {
     char words[96];
     kmodel_seat_words(w->l, m->lang, t->seat, words, sizeof words);
-    kmodel__msg(m, MSG_INFO, "Already seated",
-                "%s already has a seat: %s (%s). Keep it, or change it?", code, words, t->seat);
+    kshared__msg(m, MSG_INFO, "Already seated",
+                 "%s already has a seat: %s (%s). Keep it, or change it?", code, words, t->seat);
     m->msg.offer_change = true;
     text_copy(m->msg.change_code, sizeof m->msg.change_code, code);
 }
@@ -396,7 +367,7 @@ static void party_cards(const kmodel *m, const kworld *w, keffects *fx)
     for (int i = 0; i < m->nparty; i++) {
         const char *seat = kmodel_guest_seat(m, w, i);
         if (seat[0])
-            kmodel__card(m, w, m->party[i].code, m->party[i].name, seat, NULL, fx);
+            kshared__card(m, w, m->party[i].code, m->party[i].name, seat, NULL, fx);
     }
 }
 
@@ -408,7 +379,7 @@ static void confirm(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         op_new_id(m->party_id);
     for (int i = 0; i < m->nparty; i++) {
         kguest *g = &m->party[i];
-        usher_op *op = kmodel__op(fx, w, OP_ASSIGN, now);
+        usher_op *op = kshared__op(fx, w, OP_ASSIGN, now);
         if (!op)
             return;
         text_copy(op->ticket, sizeof op->ticket, g->code);
@@ -461,7 +432,7 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
             m->screen = SCR_SEATMAP;
             kguest__ensure_map(m, w);
         } else if (!strcmp(name, "cancel") || !strcmp(name, "back")) {
-            kmodel__go_home(m, w, now, fx);
+            kshared__go_home(m, w, now, fx);
         }
         return;
     case SCR_SEATMAP:
@@ -471,7 +442,7 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
         } else if (!strcmp(name, "back")) {
             m->screen = SCR_ENTRY;
         } else if (!strcmp(name, "cancel")) {
-            kmodel__go_home(m, w, now, fx);
+            kshared__go_home(m, w, now, fx);
         } else if (!strcmp(name, "zoomin") || !strcmp(name, "zoomout")) {
             krect a = m->map.area;
             seatmap_zoom(&m->map, name[4] == 'i' ? 1.6 : 1 / 1.6, a.x + a.w / 2, a.y + a.h / 2);
@@ -488,7 +459,7 @@ void kguest__button(kmodel *m, const kworld *w, const char *name, int64_t now, k
         return;
     case SCR_DONE:
         if (!strcmp(name, "done"))
-            kmodel__go_home(m, w, now, fx);
+            kshared__go_home(m, w, now, fx);
         else if (!strcmp(name, "reprint") && m->reprints < KREPRINT_MAX) {
             m->reprints++; /* not a roll of labels for a bored child */
             party_cards(m, w, fx);
@@ -519,7 +490,7 @@ void kguest__map_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, 
     int mine = party_index_of_seat(m, ls->id);
     if (mine >= 0) { /* tap again: let it go */
         kguest *g = &m->party[mine];
-        usher_op *op = kmodel__op(fx, w, OP_RELEASE, now);
+        usher_op *op = kshared__op(fx, w, OP_RELEASE, now);
         if (op)
             text_copy(op->seat, sizeof op->seat, g->seat);
         g->seat[0] = '\0';
@@ -530,41 +501,41 @@ void kguest__map_tap(kmodel *m, const kworld *w, float x, float y, int64_t now, 
     switch (kmodel_seat_look(m, w, si, now)) {
     case LOOK_FREE:
         if (c < 0) {
-            kmodel__msg(m, MSG_INFO, "Every ticket has a seat",
-                        "Tap one of your seats to free it, or tap Confirm.");
+            kshared__msg(m, MSG_INFO, "Every ticket has a seat",
+                         "Tap one of your seats to free it, or tap Confirm.");
             return;
         }
         break;
     case LOOK_CLASS: {
         int ci = c >= 0 ? c : 0;
-        kmodel__msg(m, MSG_REFUSAL, "Not for this ticket",
-                    "%s is for %s tickets; ticket %s is %s. Please choose a seat shown in "
-                    "green.",
-                    words, ls->klass, m->party[ci].code,
-                    m->party[ci].klass[0] ? m->party[ci].klass : "without a class");
+        kshared__msg(m, MSG_REFUSAL, "Not for this ticket",
+                     "%s is for %s tickets; ticket %s is %s. Please choose a seat shown in "
+                     "green.",
+                     words, ls->klass, m->party[ci].code,
+                     m->party[ci].klass[0] ? m->party[ci].klass : "without a class");
         return;
     }
     case LOOK_MINE:
         return; /* a party ticket's current seat (a change): nothing to do */
     case LOOK_TAKEN:
-        kmodel__msg(m, MSG_INFO, "Seat taken", "%s is taken. Please choose another seat.", words);
+        kshared__msg(m, MSG_INFO, "Seat taken", "%s is taken. Please choose another seat.", words);
         return;
     case LOOK_HELD:
-        kmodel__msg(m, MSG_INFO, "Seat being chosen",
-                    "Someone else is choosing %s right now. Please choose another seat.", words);
+        kshared__msg(m, MSG_INFO, "Seat being chosen",
+                     "Someone else is choosing %s right now. Please choose another seat.", words);
         return;
     case LOOK_BLOCKED:
-        kmodel__msg(m, MSG_INFO, "Seat not available",
-                    "%s is not available tonight. Please choose another seat.", words);
+        kshared__msg(m, MSG_INFO, "Seat not available",
+                     "%s is not available tonight. Please choose another seat.", words);
         return;
     case LOOK_UNAVAILABLE:
     case LOOK_COUNT:
-        kmodel__msg(m, MSG_INFO, "Offline",
-                    "This kiosk is offline: only the seats shown in green can be chosen now.");
+        kshared__msg(m, MSG_INFO, "Offline",
+                     "This kiosk is offline: only the seats shown in green can be chosen now.");
         return;
     }
     kguest *g = &m->party[c];
-    usher_op *op = kmodel__op(fx, w, OP_HOLD, now);
+    usher_op *op = kshared__op(fx, w, OP_HOLD, now);
     if (!op)
         return;
     int64_t ttl = w->id.hold_ttl_ms > 0 ? w->id.hold_ttl_ms : USHER_DEFAULT_HOLD_TTL_MS;
@@ -579,7 +550,7 @@ static void drop_guest(kmodel *m, const kworld *w, int i, int64_t now, keffects 
 {
     kguest *g = &m->party[i];
     if (g->seat[0] && !g->assigned[0]) {
-        usher_op *op = fx ? kmodel__op(fx, w, OP_RELEASE, now) : NULL;
+        usher_op *op = fx ? kshared__op(fx, w, OP_RELEASE, now) : NULL;
         if (op)
             text_copy(op->seat, sizeof op->seat, g->seat);
     }
@@ -601,8 +572,8 @@ static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now, keffects *
             continue;
         const ticket_state *t = world_ticket(w, g->code);
         if (t && t->revoked) {
-            kmodel__msg(m, MSG_REFUSAL, "Ticket cancelled",
-                        "Ticket %s was cancelled. Please see the front desk.", g->code);
+            kshared__msg(m, MSG_REFUSAL, "Ticket cancelled",
+                         "Ticket %s was cancelled. Please see the front desk.", g->code);
             drop_guest(m, w, i--, now, fx);
             all = false;
             if (m->screen == SCR_CONFIRM || m->screen == SCR_SEATMAP)
@@ -617,10 +588,10 @@ static bool holds_still_mine(kmodel *m, const kworld *w, int64_t now, keffects *
             continue;
         char words[96];
         kmodel_seat_words(w->l, m->lang, g->seat, words, sizeof words);
-        kmodel__msg(m, MSG_REFUSAL, "Seat taken meanwhile",
-                    "Sorry: %s was just taken at another kiosk. Please choose another seat "
-                    "for %s.",
-                    words, g->code);
+        kshared__msg(m, MSG_REFUSAL, "Seat taken meanwhile",
+                     "Sorry: %s was just taken at another kiosk. Please choose another seat "
+                     "for %s.",
+                     words, g->code);
         g->seat[0] = '\0';
         g->hold_until = 0;
         all = false;
@@ -636,7 +607,7 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
                         m->screen == SCR_CONFIRM || m->screen == SCR_DONE;
     int64_t idle = now - m->last_input_at;
     if (guest_screen && idle >= m->cfg.idle_ms) {
-        kmodel__go_home(m, w, now, fx);
+        kshared__go_home(m, w, now, fx);
         return;
     }
     /* Before the idle release takes a guest's seats or party: "Still there?". */
@@ -655,14 +626,14 @@ void kguest__timers(kmodel *m, const kworld *w, int64_t now, keffects *fx)
         if (g->seat[0] && !g->assigned[0] && now >= g->hold_until) {
             char words[96];
             kmodel_seat_words(w->l, m->lang, g->seat, words, sizeof words);
-            usher_op *op = kmodel__op(fx, w, OP_RELEASE, now);
+            usher_op *op = kshared__op(fx, w, OP_RELEASE, now);
             if (op)
                 text_copy(op->seat, sizeof op->seat, g->seat);
             g->seat[0] = '\0';
-            kmodel__msg(m, MSG_INFO, "Time ran out",
-                        "%s was kept for you for a while; it is free again. Please choose a "
-                        "seat for %s.",
-                        words, g->code);
+            kshared__msg(m, MSG_INFO, "Time ran out",
+                         "%s was kept for you for a while; it is free again. Please choose a "
+                         "seat for %s.",
+                         words, g->code);
             if (m->screen == SCR_CONFIRM)
                 m->screen = SCR_SEATMAP;
         }

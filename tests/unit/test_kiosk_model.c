@@ -1,7 +1,7 @@
 /* test_kiosk_model.c - the kiosk's screen state machine (kiosk/kmodel.c,
- * kguest.c) driven through its one input path, on a world whose view is the
- * real seating state machine: ops the kiosk emits are applied to it as the
- * journal would show them. */
+ * kguest.c, kdoor.c, kfind.c, kshared.c) driven through its one input path,
+ * on a world whose view is the real seating state machine: ops the kiosk
+ * emits are applied to it as the journal would show them. */
 #include "testutil.h"
 
 #include <stdio.h>
