@@ -96,6 +96,7 @@ static void *run(void *arg)
     syncd_events *ev = arg;
     CURL *c = curl_easy_init();
     long backoff = 100;
+    bool first = true; /* connection 1, numbered at the start: the loop's first round vouches */
     while (c && !atomic_load(&ev->stop)) {
         char last[64];
         proto_sse_last_id_header(ev->in.last_id, last, sizeof last);
@@ -127,7 +128,9 @@ static void *run(void *arg)
         proto_sse_reader_restart(&ev->in); /* a frame cut off: a pull */
         tell(ev);
         pthread_mutex_lock(&ev->q_lock);
-        ev->conn++; /* a new connection: no round has vouched for it */
+        if (!first)
+            ev->conn++; /* a new connection: no round has vouched for it */
+        first = false;
         pthread_mutex_unlock(&ev->q_lock);
         int64_t before = ev->in.last_id;
         CURLcode rc = curl_easy_perform(c);
@@ -166,6 +169,7 @@ usher_err syncd_events_start(const char *base_url, const char *token, const char
     ev->notify_fd = notify_fd;
     proto_sse_reader_init(&ev->in, 0);
     proto_sse_reader_sink(&ev->in, on_frame, ev);
+    ev->conn = 1; /* before the loop's first round can ask (syncd_events_connection) */
     pthread_mutex_init(&ev->url_lock, NULL);
     pthread_mutex_init(&ev->q_lock, NULL);
     atomic_init(&ev->moved, false);
