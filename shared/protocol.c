@@ -1274,23 +1274,91 @@ void proto_sse_reader_init(proto_sse_reader *r, int64_t last_id)
     r->last_id = last_id;
 }
 
+void proto_sse_reader_sink(proto_sse_reader *r, proto_sse_sink sink, void *ctx)
+{
+    r->sink = sink;
+    r->sink_ctx = ctx;
+}
+
+static void sse_frame_clear(proto_sse_reader *r)
+{
+    r->frame_id = 0;
+    r->event[0] = '\0';
+    r->datalen = 0;
+    r->frame_bad = false;
+}
+
 void proto_sse_reader_restart(proto_sse_reader *r)
 {
+    if (r->frame_id && r->sink)
+        r->sink(r->sink_ctx, NULL); /* its id counted, its change never came */
     r->linelen = 0;
+    r->line_cut = r->after_cr = false;
+    sse_frame_clear(r);
+}
+
+/* The end of a frame with a new id: its change, or NULL for "pull". */
+static void sse_dispatch(proto_sse_reader *r)
+{
+    if (!r->frame_id || !r->sink)
+        return;
+    change c;
+    bool ok = false;
+    if (!r->frame_bad && !strcmp(r->event, "change")) {
+        json_t *j = json_loadb(r->data, r->datalen, JSON_REJECT_DUPLICATES, NULL);
+        usher_errmsg em = {{0}};
+        ok = j && proto_change_decode(j, "change", &c, &em) == USHER_OK && c.seq == r->frame_id;
+        json_decref(j);
+    }
+    r->sink(r->sink_ctx, ok ? &c : NULL);
+}
+
+/* A field's value: after "name:" and one optional space. */
+static const char *sse_field(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(line, name, n) != 0 || line[n] != ':')
+        return NULL;
+    return line + n + 1 + (line[n + 1] == ' ');
 }
 
 /* A whole line: an "id:" field with a new id? */
 static bool sse_line(proto_sse_reader *r)
 {
-    int64_t id;
-    if (strncmp(r->line, "id:", 3) != 0)
+    if (!r->linelen) {
+        sse_dispatch(r);
+        sse_frame_clear(r);
         return false;
-    const char *v = r->line + 3;
+    }
+    const char *v;
+    if ((v = sse_field(r->line, "data"))) {
+        size_t n = r->linelen - (size_t)(v - r->line);
+        if (r->line_cut || r->datalen + n + 1 > sizeof r->data) {
+            r->frame_bad = true;
+        } else {
+            if (r->datalen)
+                r->data[r->datalen++] = '\n';
+            memcpy(r->data + r->datalen, v, n);
+            r->datalen += n;
+        }
+        return false;
+    }
+    if ((v = sse_field(r->line, "event"))) {
+        if (r->line_cut || strlen(v) >= sizeof r->event)
+            r->frame_bad = true;
+        else
+            text_copy(r->event, sizeof r->event, v);
+        return false;
+    }
+    int64_t id;
+    if (!(v = sse_field(r->line, "id")) || r->line_cut)
+        return false;
     while (*v == ' ')
         v++;
     if (!proto_sse_last_id_parse(v, &id) || id <= r->last_id)
         return false;
     r->last_id = id;
+    r->frame_id = id;
     return true;
 }
 
@@ -1299,12 +1367,20 @@ bool proto_sse_reader_feed(proto_sse_reader *r, const char *data, size_t n)
     bool news = false;
     for (size_t i = 0; i < n; i++) {
         char c = data[i];
+        if (c == '\n' && r->after_cr) {
+            r->after_cr = false; /* the "\n" of a "\r\n" */
+            continue;
+        }
+        r->after_cr = c == '\r';
         if (c == '\n' || c == '\r') {
             r->line[r->linelen] = '\0';
             news |= sse_line(r);
             r->linelen = 0;
+            r->line_cut = false;
         } else if (r->linelen < sizeof r->line - 1) {
             r->line[r->linelen++] = c;
+        } else {
+            r->line_cut = true;
         }
     }
     return news;

@@ -146,17 +146,37 @@ size_t proto_sse_keepalive(char *out, size_t size);
 size_t proto_sse_last_id_header(int64_t id, char *out, size_t size);
 bool proto_sse_last_id_parse(const char *value, int64_t *id);
 
-/* Reads a stream's bytes as they come, for its "id:" lines (the sync round
- * fetches the changes themselves). A line longer than 255 bytes is cut. */
+/* Reads a stream's bytes as they come: its "id:" lines, and, given a sink,
+ * each whole frame (a blank line ends it) with an id above the last one:
+ * a change frame whose data decodes (proto_change_decode) and carries its
+ * frame's id as seq goes to the sink as that change; a reset, or a change
+ * frame that does not decode, or one cut by an over-long line, goes to the
+ * sink as NULL ("pull": the listener asks for the changes itself). Frames
+ * without an id (keep-alives) and older ids go nowhere. Lines end at "\n",
+ * "\r" or "\r\n". */
+#define PROTO_SSE_LINE_MAX 8192 /* a longer line is cut (its frame goes as NULL) */
+typedef void (*proto_sse_sink)(void *ctx, const change *c);
 typedef struct proto_sse_reader {
-    int64_t last_id; /* the highest id read (or resumed from) */
-    char line[256];
+    int64_t last_id;     /* the highest id read (or resumed from) */
+    proto_sse_sink sink; /* NULL: only the ids (proto_sse_reader_sink sets it) */
+    void *sink_ctx;
+    char line[PROTO_SSE_LINE_MAX];
     size_t linelen;
+    bool line_cut, after_cr;
+    /* The frame being read: */
+    int64_t frame_id; /* its new id, 0 when it has none (yet) */
+    char event[16];   /* its "event:" field */
+    char data[PROTO_SSE_LINE_MAX];
+    size_t datalen;
+    bool frame_bad; /* a line of it was cut, or its data ran over */
 } proto_sse_reader;
 
 /* A reader that resumes after last_id (0: from the start). */
 void proto_sse_reader_init(proto_sse_reader *r, int64_t last_id);
-/* A new connection: a line cut off by the old one is dropped. */
+/* Whole frames from now on go to sink(ctx, ...) (see above). */
+void proto_sse_reader_sink(proto_sse_reader *r, proto_sse_sink sink, void *ctx);
+/* A new connection: a line or frame cut off by the old one is dropped (a
+ * frame with a new id goes to the sink as NULL: its change is not known). */
 void proto_sse_reader_restart(proto_sse_reader *r);
 /* Feeds n bytes; true when they held an id above the last one (r->last_id
  * is then the highest). Ids are whole numbers 0 .. INT64_MAX / 2. */

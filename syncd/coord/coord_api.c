@@ -1097,6 +1097,8 @@ static void metrics_engine(FILE *f, engine *e, const engine_stats *es)
                es->checkpoints);
     metric_u64(f, "usher_snapshot_joins_total", "counter",
                "Devices that asked for the snapshot (GET /v1/snapshot).", es->snapshots);
+    metric_u64(f, "usher_syncs_total", "counter", "Sync requests (POST /v1/sync) taken.",
+               es->syncs);
     metric_head(f, "usher_last_seq", "gauge", "Sequence number of the newest change.");
     fprintf(f, "usher_last_seq %lld\n", (long long)engine_last_seq(e));
     metric_u64(f, "usher_devices_online", "gauge", "Devices that synced in the last 30 seconds.",

@@ -145,7 +145,8 @@ typedef struct engine_auth_job {
 usher_err engine_auth_cached(engine *e, const char *token, coord_device *out) USHER_MUST_CHECK;
 void engine_auth_prepare(engine *e, engine_req *req, engine_auth_job *job, const char *token);
 
-/* Remembers a device's sync health (flushed to the database now and then).
+/* Remembers a device's sync health (flushed to the database now and then)
+ * and counts the sync (engine_stats.syncs).
  * clock is the device's own clock as it sent (0 = not sent): a device found
  * more than USHER_CLOCK_SKEW_ALERT_MS from the coordinator's clock raises a
  * clock_skew alert, once until it comes back within half of that. */
@@ -212,6 +213,7 @@ typedef struct engine_stats {
      * cumulative); [ENGINE_COMMIT_BUCKETS] took longer than every bound. */
     uint64_t commit_hist[ENGINE_COMMIT_BUCKETS + 1];
     uint64_t snapshots; /* snapshots built for new devices */
+    uint64_t syncs;     /* POST /v1/sync requests taken (engine_device_seen) */
 } engine_stats;
 void engine_get_stats(engine *e, engine_stats *out);
 

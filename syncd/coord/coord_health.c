@@ -104,6 +104,7 @@ void engine_device_seen(engine *e, const char *device, int64_t cursor, int64_t p
 {
     int64_t now = timestamp_now_ms();
     pthread_mutex_lock(&e->misc_lock);
+    e->stats.syncs++; /* usher_syncs_total */
     if (e->nseen == e->seen_cap && !seen_grow(e)) {
         pthread_mutex_unlock(&e->misc_lock);
         return;

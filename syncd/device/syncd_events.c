@@ -25,21 +25,51 @@ struct syncd_events {
     int notify_fd;
     pthread_t thread;
     atomic_bool stop, connected;
-    proto_sse_reader in; /* the stream's "id:" lines (shared/protocol.c) */
+    proto_sse_reader in;    /* the stream's frames (shared/protocol.c) */
+    pthread_mutex_t q_lock; /* q, nq, conn, trusted */
+    change q[SYNCD_EVENTS_QUEUE];
+    size_t nq;
+    uint64_t conn, trusted;       /* this connection's number; the one a round vouched for */
+    bool want_changes, want_pull; /* what the frames just read ask of the loop */
 };
 
 static void nudge(syncd_events *ev)
 {
-    (void)!write(ev->notify_fd, "e", 1);
+    char b = SYNCD_EVENTS_PULL;
+    (void)!write(ev->notify_fd, &b, 1);
 }
 
-/* Only "id:" lines matter: the sync round fetches the changes themselves. */
+/* The reader's sink: a whole frame with a new id (NULL: pull). */
+static void on_frame(void *ctx, const change *c)
+{
+    syncd_events *ev = ctx;
+    pthread_mutex_lock(&ev->q_lock);
+    if (c && ev->trusted == ev->conn && ev->nq < SYNCD_EVENTS_QUEUE) {
+        ev->q[ev->nq++] = *c;
+        ev->want_changes = true;
+    } else {
+        ev->want_pull = true; /* the pull is the fallback */
+    }
+    pthread_mutex_unlock(&ev->q_lock);
+}
+
+/* One byte for what the frames fed since the last call ask. */
+static void tell(syncd_events *ev)
+{
+    pthread_mutex_lock(&ev->q_lock);
+    char b = ev->want_pull ? SYNCD_EVENTS_PULL : ev->want_changes ? SYNCD_EVENTS_CHANGES : 0;
+    ev->want_pull = ev->want_changes = false;
+    pthread_mutex_unlock(&ev->q_lock);
+    if (b)
+        (void)!write(ev->notify_fd, &b, 1);
+}
+
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     syncd_events *ev = userdata;
     size_t n = size * nmemb;
-    if (proto_sse_reader_feed(&ev->in, ptr, n))
-        nudge(ev);
+    (void)proto_sse_reader_feed(&ev->in, ptr, n);
+    tell(ev);
     if (!atomic_load(&ev->connected)) {
         atomic_store(&ev->connected, true);
         nudge(ev); /* (re)connected: whatever we missed is worth a round */
@@ -66,6 +96,7 @@ static void *run(void *arg)
     syncd_events *ev = arg;
     CURL *c = curl_easy_init();
     long backoff = 100;
+    bool first = true; /* connection 1, numbered at the start: the loop's first round vouches */
     while (c && !atomic_load(&ev->stop)) {
         char last[64];
         proto_sse_last_id_header(ev->in.last_id, last, sizeof last);
@@ -94,7 +125,13 @@ static void *run(void *arg)
         /* The coordinator comments every 15 s: 40 s of silence is a dead link. */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 40L);
-        proto_sse_reader_restart(&ev->in);
+        proto_sse_reader_restart(&ev->in); /* a frame cut off: a pull */
+        tell(ev);
+        pthread_mutex_lock(&ev->q_lock);
+        if (!first)
+            ev->conn++; /* a new connection: no round has vouched for it */
+        first = false;
+        pthread_mutex_unlock(&ev->q_lock);
         int64_t before = ev->in.last_id;
         CURLcode rc = curl_easy_perform(c);
         curl_slist_free_all(h);
@@ -131,12 +168,16 @@ usher_err syncd_events_start(const char *base_url, const char *token, const char
     snprintf(ev->cacert, sizeof ev->cacert, "%s", cacert ? cacert : "");
     ev->notify_fd = notify_fd;
     proto_sse_reader_init(&ev->in, 0);
+    proto_sse_reader_sink(&ev->in, on_frame, ev);
+    ev->conn = 1; /* before the loop's first round can ask (syncd_events_connection) */
     pthread_mutex_init(&ev->url_lock, NULL);
+    pthread_mutex_init(&ev->q_lock, NULL);
     atomic_init(&ev->moved, false);
     atomic_init(&ev->stop, false);
     atomic_init(&ev->connected, false);
     if (pthread_create(&ev->thread, NULL, run, ev) != 0) {
         pthread_mutex_destroy(&ev->url_lock);
+        pthread_mutex_destroy(&ev->q_lock);
         free(ev);
         return usher_fail(em, USHER_IO, "cannot start the event-stream thread");
     }
@@ -154,6 +195,39 @@ void syncd_events_follow(syncd_events *ev, const char *base_url)
     pthread_mutex_unlock(&ev->url_lock);
 }
 
+size_t syncd_events_take(syncd_events *ev, change *out, size_t max)
+{
+    if (!ev)
+        return 0;
+    pthread_mutex_lock(&ev->q_lock);
+    size_t n = ev->nq < max ? ev->nq : max;
+    memcpy(out, ev->q, n * sizeof *out);
+    memmove(ev->q, ev->q + n, (ev->nq - n) * sizeof *ev->q);
+    ev->nq -= n;
+    pthread_mutex_unlock(&ev->q_lock);
+    return n;
+}
+
+uint64_t syncd_events_connection(syncd_events *ev)
+{
+    if (!ev)
+        return 0;
+    pthread_mutex_lock(&ev->q_lock);
+    uint64_t c = ev->conn;
+    pthread_mutex_unlock(&ev->q_lock);
+    return c;
+}
+
+void syncd_events_trust(syncd_events *ev, uint64_t connection)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->q_lock);
+    if (connection == ev->conn)
+        ev->trusted = connection;
+    pthread_mutex_unlock(&ev->q_lock);
+}
+
 bool syncd_events_connected(syncd_events *ev)
 {
     return ev && atomic_load(&ev->connected);
@@ -166,5 +240,6 @@ void syncd_events_stop(syncd_events *ev)
     atomic_store(&ev->stop, true);
     pthread_join(ev->thread, NULL);
     pthread_mutex_destroy(&ev->url_lock);
+    pthread_mutex_destroy(&ev->q_lock);
     free(ev);
 }

@@ -100,6 +100,7 @@ typedef struct syncd {
     sdnotify sd;          /* systemd: ready, and the watchdog pinged from the loop */
     bool entrances_known; /* `entrances` is what the journal holds */
     entrance_set entrances; /* the entrances and this door's own, as last stored */
+    int64_t stream_applied; /* changes applied straight from the event stream */
 } syncd;
 
 /* The coordinator's time as this device knows it: what every time this
@@ -677,6 +678,37 @@ static usher_err move_coordinator(syncd *s, syncd_events *ev, usher_errmsg *em)
     return USHER_OK;
 }
 
+/* Changes the event stream queued: an idle device applies the run that
+ * continues its cursor in one journal round, as a sync answer's changes go
+ * (syncd_plan_stream decides); true when a sync round is wanted as well. */
+static bool stream_apply(syncd *s, syncd_events *ev, bool online)
+{
+    static change q[SYNCD_EVENTS_QUEUE];
+    size_t n = syncd_events_take(ev, q, SYNCD_EVENTS_QUEUE);
+    if (!n)
+        return false;
+    if (!online || s->full || !s->id.device[0])
+        return true; /* the round that comes pulls them */
+    usher_errmsg em = {{0}};
+    int64_t pending = 0;
+    if (journal_pending_count(s->j, &pending, &em) != USHER_OK) {
+        say("cannot count the outbox: %s", em.text);
+        return true;
+    }
+    syncd_stream_step st =
+        syncd_plan_stream(journal_cursor(s->j), pending, s->policy == JOURNAL_POLICY_LEASE, q, n);
+    if (st.apply) {
+        const change *c = q + st.skip;
+        if (journal_apply_round(s->j, NULL, 0, c, st.apply, c[st.apply - 1].seq, syncd_now(s),
+                                &em) != USHER_OK) {
+            say("cannot apply the event stream's changes: %s", em.text);
+            return true;
+        }
+        s->stream_applied += (int64_t)st.apply;
+    }
+    return st.pull;
+}
+
 static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const char *url,
                     const char *token, const char *cacert)
 {
@@ -702,7 +734,10 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
         if (due) {
             need = false;
             s->move = false;
+            uint64_t conn = syncd_events_connection(ev);
             round_result r = sync_round(s);
+            if (r == ROUND_OK)
+                syncd_events_trust(ev, conn); /* its log checked: its changes may be applied */
             now = timestamp_mono_ms();
             syncd_local_act local =
                 r == ROUND_LOCAL ? syncd_plan_journal_failure(s->local_err) : SYNCD_LOCAL_STOP;
@@ -777,9 +812,15 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
         }
         if (got > 0 && (p[1].revents & POLLIN)) {
             char buf[256];
-            while (read(notify_rd, buf, sizeof buf) > 0)
-                ;
-            if (!s->full) {
+            ssize_t k;
+            bool pull = false, changes = false;
+            while ((k = read(notify_rd, buf, sizeof buf)) > 0)
+                for (ssize_t i = 0; i < k; i++)
+                    changes |= buf[i] == SYNCD_EVENTS_CHANGES,
+                        pull |= buf[i] != SYNCD_EVENTS_CHANGES;
+            if (changes && stream_apply(s, ev, online))
+                pull = true;
+            if (pull && !s->full) {
                 need = true; /* the stream moved or reconnected: the coordinator is there */
                 backoff.ms = 0;
             }
@@ -788,7 +829,8 @@ static int run_loop(syncd *s, int wake_fd, int notify_rd, int notify_wr, const c
     sdnotify_stopping();
     syncd_events_stop(ev);
     if (stop_signal)
-        say("stopping (signal %d)", (int)stop_signal);
+        say("stopping (signal %d); %lld changes applied from the event stream", (int)stop_signal,
+            (long long)s->stream_applied);
     if (stop_signal && online && s->policy == JOURNAL_POLICY_LEASE)
         lease_return(s);
     return rc;

@@ -535,6 +535,29 @@ size_t syncd_plan_lease_return(const state *v, const layout *l, const char *devi
     return nops;
 }
 
+syncd_stream_step syncd_plan_stream(int64_t cursor, int64_t pending, bool lease, const change *c,
+                                    size_t n)
+{
+    syncd_stream_step st = {0, 0, false};
+    if (!n)
+        return st;
+    if (pending > 0 || lease) {
+        st.pull = true;
+        return st;
+    }
+    while (st.skip < n && c[st.skip].seq <= cursor)
+        st.skip++;
+    for (size_t i = st.skip; i < n; i++) {
+        if (c[i].seq != cursor + 1 + (int64_t)st.apply || c[i].type == CHANGE_LAYOUT ||
+            c[i].type == CHANGE_ENTRANCES) {
+            st.pull = true;
+            break;
+        }
+        st.apply++;
+    }
+    return st;
+}
+
 size_t syncd_plan_layout_cut(const change *c, size_t n)
 {
     for (size_t i = 0; i < n; i++)

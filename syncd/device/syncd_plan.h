@@ -131,6 +131,23 @@ syncd_act syncd_plan_snapshot_answer(long status, const char *body, size_t len, 
  * (journal_replace_replica), which holds everything after. */
 size_t syncd_plan_layout_cut(const change *c, size_t n);
 
+/* Changes from the event stream (syncd_events), in the order they came:
+ * what an idle device does with them without a sync round. It applies
+ * c[skip .. skip + apply) in one journal round (journal_apply_round, no
+ * verdicts, cursor = the last one's seq) when their seqs continue its
+ * cursor exactly (cursor + 1, + 2, ...); the first `skip` are at or below
+ * the cursor (a sync round pulled them already) and are dropped. `pull`:
+ * a normal sync round as well, for what the stream cannot give: pending ops
+ * in the outbox or the lease policy (nothing is applied then), a gap, a seq
+ * going back, a new layout or new entrances (the run stops before it; the
+ * round pulls the rest). Nothing queued: nothing to do. */
+typedef struct syncd_stream_step {
+    size_t skip, apply;
+    bool pull;
+} syncd_stream_step;
+syncd_stream_step syncd_plan_stream(int64_t cursor, int64_t pending, bool lease, const change *c,
+                                    size_t n);
+
 /* A snapshot in pages: usher-syncd asks GET /v1/snapshot?paged=1 for the
  * head (event, device, layout, cursor, log, "pages": P) and then
  * GET /v1/snapshot?cursor=C&page=I for I = 0 .. P-1, never holding more than

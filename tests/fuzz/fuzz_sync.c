@@ -8,6 +8,14 @@
 
 #include "protocol.h"
 
+/* A change the stream reader yields is its frame's: the newest id. */
+static void sse_frame(void *ctx, const change *c)
+{
+    const proto_sse_reader *r = ctx;
+    if (c && c->seq != r->last_id)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -79,8 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (proto_snapshot_page_decode((const char *)data, size, &cursor, &page, &pages, &cs, &n,
                                    &em) == USHER_OK)
         free(cs);
-    proto_sse_reader rd;
+    static proto_sse_reader rd;
     proto_sse_reader_init(&rd, 0);
+    proto_sse_reader_sink(&rd, sse_frame, &rd);
     int64_t before = rd.last_id;
     for (size_t at = 0; at < size; at += 7) { /* in pieces, as a stream comes */
         proto_sse_reader_feed(&rd, (const char *)data + at, size - at < 7 ? size - at : 7);

@@ -44,13 +44,17 @@ class FakeCoord:
     htmlNNN (a hotel network's HTML page with status NNN) or proxy_json403 (a
     proxy's own JSON 403). `paths` names the paths `mode` applies to.
     /v1/events is an idle event stream (one comment, then silence), or an
-    error when events_status is set."""
+    error when events_status is set; with relay_events the real stream,
+    frame by frame, less the next drop_frames change frames, with the data
+    of the next garble_frames change frames made malformed."""
 
     def __init__(self, real_port):
         self.real_port = real_port
         self.mode = "proxy"
         self.paths = {"/v1/sync"}
         self.events_status = None
+        self.relay_events = False
+        self.drop_frames = self.garble_frames = 0
         self.counts = collections.Counter()
         self.times = collections.defaultdict(list)  # retry_after: when each request came
         self.stopping = threading.Event()
@@ -103,7 +107,51 @@ class FakeCoord:
         h.wfile.write(body)
         h.wfile.flush()
 
+    def frame(self, frame):
+        """What the relay passes on of one whole frame (None: nothing)."""
+        if b"event: change" not in frame:
+            return frame
+        if self.drop_frames > 0:
+            self.drop_frames -= 1
+            self.counts["dropped"] += 1
+            return None
+        if self.garble_frames > 0:
+            self.garble_frames -= 1
+            self.counts["garbled"] += 1
+            return re.sub(rb"data: [^\n]*\n", b'data: {"seq": 1, "type": "seat", "seat": oops\n', frame)
+        return frame
+
+    def relay(self, h):
+        headers = {k: v for k, v in h.headers.items() if k.lower() in ("authorization", "last-event-id")}
+        conn = http.client.HTTPConnection("127.0.0.1", self.real_port)
+        conn.request("GET", h.path, headers=headers)
+        r = conn.getresponse()
+        if r.status != 200:
+            self.send(h, r.status, r.getheader("Content-Type", "application/json"), r.read())
+            return
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Connection", "close")
+        h.close_connection = True
+        h.end_headers()
+        frame = b""
+        while not self.stopping.is_set():
+            line = r.readline()
+            if not line:
+                break
+            frame += line
+            if line in (b"\n", b"\r\n"):
+                out = self.frame(frame)
+                frame = b""
+                if out:
+                    h.wfile.write(out)
+                    h.wfile.flush()
+        conn.close()
+
     def events(self, h):
+        if self.relay_events:
+            self.relay(h)
+            return
         if self.events_status:
             self.send(h, self.events_status, "application/json",
                       b'{"error": "unavailable", "message": "try again later"}')
@@ -951,6 +999,107 @@ def test_fresh_journal_open_race(env):
         for e in bad:
             no_sanitizer_report(e, "usher-syncd status")
         check(not bad, "opening a journal usher-syncd is creating failed (try %d): %s" % (i + 1, bad[0] if bad else ""))
+
+
+def stream_applied(dev):
+    """How many changes a stopped usher-syncd said it applied from the stream."""
+    m = re.search(r"(\d+) changes applied from the event stream", dev.stderr())
+    check(m, "%s did not say what it applied from the event stream: %s" % (dev.name, dev.stderr()[-400:]))
+    return int(m.group(1))
+
+
+def test_stream_changes(env):
+    """Idle devices take one device's changes from the event stream, not by a
+    sync each: four idle devices converge on 24 assigns made one after the
+    other on device a, and the coordinator serves far fewer syncs than the
+    4 x 24 a sync per change per device would be."""
+    idle = ("b", "c", "d", "e")
+    env.setup(devices=(("admin", "admin"), ("a", "kiosk")) + tuple((n, "kiosk") for n in idle))
+    coord = env.coord()
+    a = env.syncd("a", coord.url)
+    others = [env.syncd(n, coord.url) for n in idle]
+    for d in [a] + others:
+        d.wait_online()
+    wait_converged(coord, [a] + others, env.tokens["admin"], slow(10))
+    syncs0, seq0 = metric(coord, "usher_syncs_total"), metric(coord, "usher_last_seq")
+    ops = 24
+    for i in range(ops):
+        op = a.op("assign", "GALA-%04d" % (i + 1), "T%02d-%02d" % (i // 8 + 1, i % 8 + 1))
+        wait_until(lambda: a.verdict(op).startswith("accepted"), slow(5), "assign %d accepted" % i)
+    sts = wait_converged(coord, [a] + others, env.tokens["admin"], slow(10))
+    syncs = metric(coord, "usher_syncs_total") - syncs0
+    changes = metric(coord, "usher_last_seq") - seq0
+    for d in others:
+        eq(d.seats(), a.seats(), "%s's seats and a's" % d.device)
+    eq(len({s["cursor"] for s in sts}), 1, "every device at one cursor")
+    check(changes >= ops, "%d changes for %d assigns" % (changes, ops))
+    # a syncs about once per assign; the idle devices only now and then
+    # (their 10 s poll, a reconnect), not once per change.
+    limit = ops * 2 + len(idle) * 3
+    check(syncs <= limit, "%d syncs served for %d changes on %d idle devices (at most %d expected; a sync "
+          "per change per device would be %d)" % (syncs, changes, len(idle), limit, changes * len(idle)))
+    applied = []
+    for d in others:
+        d.stop()
+        applied.append(stream_applied(d))
+    check(sum(applied) >= changes * len(idle) // 2,
+          "the idle devices applied %r changes from the stream, of %d each" % (applied, changes))
+    print("  (%d syncs for %d changes, 1 busy + %d idle devices; applied from the stream: %r)"
+          % (syncs, changes, len(idle), applied), flush=True)
+
+
+def test_stream_gap_and_garbage(env):
+    """A change missed on the stream (a frame dropped on the way: its seq
+    leaves a gap) and a change whose data line is malformed are each pulled
+    by a sync round at once, not at the next poll; the changes that follow
+    on each other are applied with no sync."""
+    env.setup(devices=(("admin", "admin"), ("b", "kiosk")))
+    admin = env.tokens["admin"]
+    coord = env.coord()
+    fake = FakeCoord(coord.port)
+    fake.relay_events = True
+    try:
+        b = env.syncd("b", fake.url)
+        b.wait_online()
+        wait_converged(coord, [b], admin, slow(10))
+        seats = iter("T%02d-%02d" % (t, s) for t in range(1, 5) for s in range(1, 9))
+        tickets = iter("GALA-%04d" % i for i in range(1, 61))
+
+        def move():
+            seat, ticket = next(seats), next(tickets)
+            st, _, body = http_call(coord.port, "POST", "/v1/tickets/%s/move" % ticket, admin,
+                                    json.dumps({"seat": seat}))
+            eq(st, 200, "move (%r)" % body[:200])
+            return seat, ticket
+
+        def seen(pairs, what):
+            wait_until(lambda: all(b.seats()[s] == ("taken", t) for s, t in pairs), slow(3),
+                       "b sees %s (before its 10 s poll)" % what)
+
+        syncs = lambda: fake.counts[("/v1/sync", "proxy")]
+        s0 = syncs()
+        for i in range(5):
+            seen([move()], "move %d" % i)
+        check(syncs() - s0 <= 1, "%d syncs for 5 moves that came whole on the stream" % (syncs() - s0))
+        s1 = syncs()
+        fake.drop_frames = 1
+        pairs = [move(), move()]
+        seen(pairs, "the moves after a dropped frame")
+        eq(fake.counts["dropped"], 1, "frames dropped")
+        check(syncs() > s1, "no sync pulled the dropped change")
+        s2 = syncs()
+        fake.garble_frames = 1
+        pairs = [move()]
+        seen(pairs, "a move whose frame was malformed")
+        eq(fake.counts["garbled"], 1, "frames garbled")
+        check(syncs() > s2, "no sync pulled the malformed change")
+        wait_converged(coord, [b], admin, slow(10))
+        eq(device_taken(b), coord_taken(coord, admin), "b's taken seats and the coordinator's")
+        b.stop()
+        check(stream_applied(b) >= 5, "b applied the whole frames from the stream")
+        check(b.proc.returncode == 0, "b exited %r" % b.proc.returncode)
+    finally:
+        fake.close()
 
 
 def test_offline_policy_refused(env):

@@ -1865,6 +1865,131 @@ static void sse_reader_reads_what_is_written(void **state)
     assert_int_equal(r.last_id, 5);
 }
 
+/* What a sink was given: changes by seq, and the pulls (NULL). */
+typedef struct sink_log {
+    int64_t seqs[32];
+    change last;
+    int nchanges, npulls;
+} sink_log;
+
+static void sink_record(void *ctx, const change *c)
+{
+    sink_log *l = ctx;
+    if (!c) {
+        l->npulls++;
+        return;
+    }
+    if (l->nchanges < 32)
+        l->seqs[l->nchanges] = c->seq;
+    l->nchanges++;
+    l->last = *c;
+}
+
+static size_t add_frame(char *stream, size_t n, size_t size, const change *c)
+{
+    size_t len, off, dlen;
+    char *f = proto_sse_change(c, &len, &off, &dlen);
+    assert_non_null(f);
+    assert_true(n + len < size);
+    memcpy(stream + n, f, len);
+    free(f);
+    return n + len;
+}
+
+/* Whole change frames reach the sink decoded, however the bytes are cut;
+ * a reset, an undecodable or cut frame reach it as a pull; keep-alives and
+ * old ids reach it not at all. */
+static void sse_reader_yields_changes(void **state)
+{
+    (void)state;
+    static char stream[32768];
+    size_t n = 0;
+    change c;
+    memset(&c, 0, sizeof c);
+    c.type = CHANGE_SEAT;
+    text_copy(c.seat_id, sizeof c.seat_id, "A-1");
+    text_copy(c.seat.ticket, sizeof c.seat.ticket, "GALA-0001");
+    for (int64_t seq = 1; seq <= 3; seq++) {
+        c.seq = seq;
+        n = add_frame(stream, n, sizeof stream, &c);
+        n += proto_sse_keepalive(stream + n, sizeof stream - n);
+    }
+    n += proto_sse_reset(4, stream + n, sizeof stream - n);
+    /* Malformed data at 5, a change whose seq is not its id at 6, CRLF at 7. */
+    const char *bad = "id: 5\nevent: change\ndata: {\"seq\":5,\"type\":\"seat\",\"seat\":\n\n"
+                      "id: 6\nevent: change\ndata: {\"seq\":60,\"type\":\"entrances\"}\n\n"
+                      "id: 7\r\nevent: change\r\ndata: {\"seq\":7,\"type\":\"entrances\"}\r\n\r\n"
+                      ": keep-alive\n\n";
+    memcpy(stream + n, bad, strlen(bad));
+    n += strlen(bad);
+    c.seq = 8;
+    n = add_frame(stream, n, sizeof stream, &c);
+    for (size_t cut = 1; cut <= n; cut++) { /* in pieces of every size */
+        proto_sse_reader r;
+        sink_log l;
+        memset(&l, 0, sizeof l);
+        proto_sse_reader_init(&r, 0);
+        proto_sse_reader_sink(&r, sink_record, &l);
+        for (size_t at = 0; at < n; at += cut)
+            (void)proto_sse_reader_feed(&r, stream + at, at + cut <= n ? cut : n - at);
+        assert_int_equal(r.last_id, 8);
+        assert_int_equal(l.nchanges, 5);
+        assert_int_equal(l.seqs[0], 1);
+        assert_int_equal(l.seqs[1], 2);
+        assert_int_equal(l.seqs[2], 3);
+        assert_int_equal(l.seqs[3], 7);
+        assert_int_equal(l.seqs[4], 8);
+        assert_int_equal(l.npulls, 3); /* the reset, 5 and 6 */
+        assert_int_equal(l.last.type, CHANGE_SEAT);
+        assert_string_equal(l.last.seat_id, "A-1");
+        assert_string_equal(l.last.seat.ticket, "GALA-0001");
+    }
+    /* Resumed after 2: frames 1 and 2 are old news, even whole. */
+    proto_sse_reader r;
+    sink_log l;
+    memset(&l, 0, sizeof l);
+    proto_sse_reader_init(&r, 2);
+    proto_sse_reader_sink(&r, sink_record, &l);
+    (void)proto_sse_reader_feed(&r, stream, n);
+    assert_int_equal(l.nchanges, 3);
+    assert_int_equal(l.seqs[0], 3);
+    /* A frame cut by a dropped connection: a pull, and nothing runs on. */
+    memset(&l, 0, sizeof l);
+    proto_sse_reader_init(&r, 8);
+    proto_sse_reader_sink(&r, sink_record, &l);
+    c.seq = 9;
+    size_t m = add_frame(stream, 0, sizeof stream, &c);
+    (void)proto_sse_reader_feed(&r, stream, m - 5);
+    assert_int_equal(l.npulls + l.nchanges, 0);
+    proto_sse_reader_restart(&r);
+    assert_int_equal(l.npulls, 1);
+    (void)proto_sse_reader_feed(&r, "\n\n", 2);
+    assert_int_equal(l.npulls, 1);
+    assert_int_equal(l.nchanges, 0);
+    /* An over-long data line: a pull, never an overflow or a change. */
+    memset(&l, 0, sizeof l);
+    static char longframe[PROTO_SSE_LINE_MAX * 2 + 64];
+    int h = snprintf(longframe, sizeof longframe, "id: 10\nevent: change\ndata: ");
+    memset(longframe + h, 'x', PROTO_SSE_LINE_MAX + 10);
+    memcpy(longframe + h + PROTO_SSE_LINE_MAX + 10, "\n\n", 2);
+    (void)proto_sse_reader_feed(&r, longframe, (size_t)h + PROTO_SSE_LINE_MAX + 12);
+    assert_int_equal(l.npulls, 1);
+    assert_int_equal(l.nchanges, 0);
+    assert_int_equal(r.last_id, 10);
+    /* Many data lines running over the frame's room: a pull too. */
+    memset(&l, 0, sizeof l);
+    (void)proto_sse_reader_feed(&r, "id: 11\nevent: change\n", 22);
+    char dl[1100];
+    memset(dl, 'y', sizeof dl);
+    memcpy(dl, "data: ", 6);
+    dl[sizeof dl - 1] = '\n';
+    for (int i = 0; i < 9; i++)
+        (void)proto_sse_reader_feed(&r, dl, sizeof dl);
+    (void)proto_sse_reader_feed(&r, "\n", 1);
+    assert_int_equal(l.npulls, 1);
+    assert_int_equal(l.nchanges, 0);
+}
+
 static void sample_snapshot(proto_snapshot *s, const char *layout)
 {
     memset(s, 0, sizeof *s);
@@ -2045,6 +2170,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(response_write_exact_and_round_trips),
     cmocka_unit_test(sse_frames_exact),
     cmocka_unit_test(sse_reader_reads_what_is_written),
+    cmocka_unit_test(sse_reader_yields_changes),
     cmocka_unit_test(response_head_carries_the_log),
     cmocka_unit_test(op_encode_leaves_out_defaults),
     cmocka_unit_test(op_encode_writes_every_field_set),

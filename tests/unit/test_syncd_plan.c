@@ -555,6 +555,47 @@ static void test_layout_cut(void **unused)
     assert_int_equal(syncd_plan_layout_cut(c, 3), 0);
 }
 
+/* Stream changes: a run that continues the cursor is applied; the rest is
+ * a sync round's. */
+static void expect_step(syncd_stream_step st, size_t skip, size_t apply, bool pull)
+{
+    assert_int_equal(st.skip, skip);
+    assert_int_equal(st.apply, apply);
+    assert_int_equal(st.pull, pull);
+}
+
+static void test_stream(void **unused)
+{
+    (void)unused;
+    change c[6];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < 6; i++) {
+        c[i].type = CHANGE_SEAT;
+        c[i].seq = 11 + i; /* 11 .. 16 */
+    }
+    expect_step(syncd_plan_stream(10, 0, false, NULL, 0), 0, 0, false); /* nothing queued */
+    expect_step(syncd_plan_stream(10, 0, false, c, 6), 0, 6, false);    /* 11.. continues 10 */
+    expect_step(syncd_plan_stream(10, 1, false, c, 6), 0, 0, true);     /* pending ops */
+    expect_step(syncd_plan_stream(10, 0, true, c, 6), 0, 0, true);      /* the lease policy */
+    expect_step(syncd_plan_stream(9, 0, false, c, 6), 0, 0, true);      /* 10 missed: a gap */
+    expect_step(syncd_plan_stream(12, 0, false, c, 6), 2, 4, false);    /* 11, 12 pulled already */
+    expect_step(syncd_plan_stream(16, 0, false, c, 6), 6, 0, false);    /* all of them */
+    expect_step(syncd_plan_stream(0, 0, false, c, 6), 0, 0, true);      /* before the first */
+    c[3].seq = 20;                                                      /* 11 12 13 20 15 16 */
+    expect_step(syncd_plan_stream(10, 0, false, c, 6), 0, 3, true);
+    c[3].seq = 12; /* back: 11 12 13 12 */
+    expect_step(syncd_plan_stream(10, 0, false, c, 6), 0, 3, true);
+    c[3].seq = 14;
+    c[2].type = CHANGE_LAYOUT; /* the run stops before a new layout */
+    expect_step(syncd_plan_stream(10, 0, false, c, 6), 0, 2, true);
+    c[2].type = CHANGE_ENTRANCES; /* and new entrances (the answer carries them) */
+    expect_step(syncd_plan_stream(10, 0, false, c, 6), 0, 2, true);
+    c[2].type = CHANGE_TICKET;
+    expect_step(syncd_plan_stream(10, 0, false, c, 6), 0, 6, false);
+    c[0].type = CHANGE_LAYOUT;
+    expect_step(syncd_plan_stream(10, 0, false, c, 6), 0, 0, true);
+}
+
 /* A full disk never stops syncd: it waits for space; a busy journal is
  * retried; only a journal that cannot be used at all stops it. */
 static void test_journal_failure(void **ctx)
@@ -603,6 +644,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_lease_gives_back_surplus, lease_setup, lease_teardown),
     cmocka_unit_test(test_lease_allowed),
     cmocka_unit_test(test_layout_cut),
+    cmocka_unit_test(test_stream),
     cmocka_unit_test(test_journal_failure),
     cmocka_unit_test(test_space),
 };
