@@ -25,16 +25,6 @@
  * that lost power sends no FIN): the kernel ends it, freeing its slot. */
 #define STREAM_USER_TIMEOUT_MS 45000
 #define WAKE_KEY UINT64_MAX /* the watcher's eventfd in its epoll set */
-/* Streams are woken per HTTP worker thread (the thread that owns their
- * connection), in batches (SSE_BATCH). libmicrohttpd 0.9.75 looks for resumed
- * connections by walking every suspended connection of the thread, once per
- * pass of its event loop: a stream woken alone costs a walk of thousands, a
- * batch costs one walk. A thread then writes at most a batch before it looks
- * at its other sockets again, so a sync arriving during a fan-out waits for a
- * batch, not for every stream. A batch is refilled once it is down to a
- * quarter (a slow stream still being written does not hold the others back);
- * a stream still being written after SSE_SLOW_MS is no longer counted
- * (coord_sse_plan.h). */
 /* The kernel's send buffer of a stream written by the watcher: a listener
  * slow to read keeps its backlog in the ring (one copy for everyone), not
  * in a kernel buffer of its own that grows to megabytes. */
@@ -105,6 +95,17 @@ struct coord_sse {
 };
 
 /* ---- waking streams, a few at a time (hub_lock held) --------------------- */
+
+/* Streams are woken per HTTP worker thread (the thread that owns their
+ * connection), in batches (SSE_BATCH). libmicrohttpd 0.9.75 looks for resumed
+ * connections by walking every suspended connection of the thread, once per
+ * pass of its event loop: a stream woken alone costs a walk of thousands, a
+ * batch costs one walk. A thread then writes at most a batch before it looks
+ * at its other sockets again, so a sync arriving during a fan-out waits for a
+ * batch, not for every stream. A batch is refilled once it is down to a
+ * quarter (a slow stream still being written does not hold the others back);
+ * a stream still being written after SSE_SLOW_MS is no longer counted
+ * (coord_sse_plan.h). */
 
 /* The index of the calling HTTP worker thread (hub_lock held). */
 static uint8_t worker_index(coord_sse *h)
