@@ -1,5 +1,6 @@
 /* coord_http.c - the coordinator's HTTP core on libmicrohttpd: connections, bodies,
- * authentication, routing to the API (given at start), static files and Server-Sent Events. */
+ * authentication, routing to the API (given at start), static files; the event
+ * streams are coord_sse.c's. */
 #include "coord_http.h"
 
 #include <arpa/inet.h>
@@ -7,17 +8,13 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,73 +24,12 @@
 #include "coord_gzip.h"
 #include "coord_printers.h"
 #include "coord_snapshot.h"
+#include "coord_sse.h"
 #include "protocol.h"
 #include "text.h"
 #include "timestamp.h"
 
-#define KEEPALIVE_MS 15000
 #define STATIC_MAX (8 * 1024 * 1024)
-/* A stream whose keep-alives go unacknowledged this long is dead (a device
- * that lost power sends no FIN): the kernel ends it, freeing its slot. */
-#define STREAM_USER_TIMEOUT_MS 45000
-#define WAKE_KEY UINT64_MAX /* the watcher's eventfd in its epoll set */
-/* Streams are woken per HTTP worker thread (the thread that owns their
- * connection), in batches. libmicrohttpd 0.9.75 looks for resumed
- * connections by walking every suspended connection of the thread, once per
- * pass of its event loop: a stream woken alone costs a walk of thousands, a
- * batch costs one walk. A thread then writes at most a batch before it looks
- * at its other sockets again, so a sync arriving during a fan-out waits for a
- * batch, not for every stream. A batch is refilled once it is down to a
- * quarter (a slow stream still being written does not hold the others back);
- * a stream still being written after STREAM_SLOW_MS is no longer counted. */
-#define STREAM_BATCH 1024
-#define STREAM_REFILL (STREAM_BATCH / 4)
-#define STREAM_SLOW_MS 1000
-/* The kernel's send buffer of a stream written by the watcher: a listener
- * slow to read keeps its backlog in the ring (one copy for everyone), not
- * in a kernel buffer of its own that grows to megabytes. */
-#define STREAM_SNDBUF (64 * 1024)
-/* HTTP worker threads told apart; a stream started on a thread beyond them
- * (never, with libmicrohttpd's pool) is paced in the last one's queue. */
-#define MAX_WORKERS 16
-
-typedef struct sse_conn {
-    struct MHD_Connection *mc;
-    coord_server *srv;
-    int64_t sent;          /* last seq written */
-    int64_t last_write_ms; /* for keep-alives */
-    bool suspended, keepalive_due, reset_sent;
-    bool closing; /* the client hung up: end the stream */
-    bool queued;  /* in the wake queue */
-    bool paced;   /* woken from the queue: counted in its worker's in_flight */
-    bool direct;  /* plain HTTP/1.1 and watched: written by the watcher once its head is out */
-    bool owned;   /* direct, and suspended with nothing owed: its socket is the watcher's */
-    char *pend;   /* owned: chunk bytes the socket did not take yet (EPOLLOUT asked) */
-    size_t pend_len, pend_off;
-    uint8_t worker;     /* index in coord_server's workers */
-    int64_t resumed_ms; /* when paced: when it was woken */
-    struct sse_conn *qprev, *qnext;
-    int fd; /* watched for the client's hang-up (and owned: writable); -1 once not */
-    uint32_t slot;
-    char device[USHER_DEVICE_SIZE];
-    struct sse_conn *prev, *next;
-} sse_conn;
-
-/* A stream's place in the watcher's table: epoll events carry the slot and
- * its generation, so an event for a stream already gone is recognised. */
-typedef struct sse_slot {
-    sse_conn *c;
-    uint32_t gen;
-    uint32_t next_free;
-} sse_slot;
-
-/* One HTTP worker thread's streams waiting to be woken, in order, and how
- * many of its streams are woken but not yet suspended again. */
-typedef struct sse_worker {
-    pthread_t tid;
-    sse_conn *qhead, *qtail;
-    unsigned in_flight;
-} sse_worker;
 
 /* One TCP connection, from accept to close (MHD's socket context). */
 typedef struct conn_rec {
@@ -113,28 +49,16 @@ struct coord_server {
     void (*api)(http_request *req, http_reply *r); /* the routes (coord_server_config) */
     char web_dir[4096];
     unsigned port;
-    pthread_mutex_t hub_lock;
-    sse_conn *streams;
-    size_t nstreams;
-    sse_worker workers[MAX_WORKERS];
-    unsigned nworkers;          /* seen so far */
-    _Atomic int64_t notify_seq; /* the last commit's seq, for the watcher */
-    /* Atomic, so that a request never waits for hub_lock, which the watcher
-     * holds while it writes streams. */
+    coord_sse *sse; /* the event streams and their watcher thread */
+    /* Atomic, so that a request never waits for the streams' lock, which the
+     * watcher holds while it writes streams. */
     _Atomic size_t inflight; /* requests handed to the committer, not yet answered */
-    atomic_bool stopping;    /* set under hub_lock */
-    sse_slot *slots;         /* limits' max_streams of them */
-    uint32_t nslots, free_slot;
     limits *lim;
     snapcache *snaps;
     coord_printers *printers;
     coord_entrance_cache *entrances;
     pthread_mutex_t conn_lock; /* conns and each conn_rec's phase */
     conn_rec *conns;
-    int watch_fd, wake_fd;     /* the watcher thread's epoll set and its eventfd */
-    bool tls;                  /* streams go through libmicrohttpd (it holds the TLS session) */
-    char wbuf[16 * 1024 + 32]; /* the watcher's chunk being written (hub_lock held) */
-    pthread_t watch_thread;
 };
 
 /* Per-connection state from the first callback to the completion callback. */
@@ -377,368 +301,11 @@ static void serve_static(coord_server *s, const char *path, http_reply *r)
     r->len = (size_t)got;
 }
 
-/* ---- Server-Sent Events ------------------------------------------------- */
-
-/* ---- waking streams, a few at a time (hub_lock held) --------------------- */
-
-/* The index of the calling HTTP worker thread (hub_lock held). */
-static uint8_t worker_index(coord_server *s)
-{
-    pthread_t self = pthread_self();
-    for (unsigned i = 0; i < s->nworkers; i++)
-        if (pthread_equal(s->workers[i].tid, self))
-            return (uint8_t)i;
-    if (s->nworkers == MAX_WORKERS)
-        return MAX_WORKERS - 1;
-    s->workers[s->nworkers].tid = self;
-    return (uint8_t)s->nworkers++;
-}
-
-static void queue_stream(coord_server *s, sse_conn *c)
-{
-    if (c->queued)
-        return;
-    sse_worker *w = &s->workers[c->worker];
-    c->queued = true;
-    c->qnext = NULL;
-    c->qprev = w->qtail;
-    if (w->qtail)
-        w->qtail->qnext = c;
-    else
-        w->qhead = c;
-    w->qtail = c;
-}
-
-static void unqueue_stream(coord_server *s, sse_conn *c)
-{
-    if (!c->queued)
-        return;
-    sse_worker *w = &s->workers[c->worker];
-    if (c->qprev)
-        c->qprev->qnext = c->qnext;
-    else
-        w->qhead = c->qnext;
-    if (c->qnext)
-        c->qnext->qprev = c->qprev;
-    else
-        w->qtail = c->qprev;
-    c->queued = false;
-}
-
-/* c no longer counts against its worker's batch. */
-static void unpace(coord_server *s, sse_conn *c)
-{
-    if (c->paced) {
-        c->paced = false;
-        s->workers[c->worker].in_flight--;
-    }
-}
-
-/* Resumes c if suspended; paced: it counts against its worker's batch until
- * it is suspended again. */
-static void resume_stream(coord_server *s, sse_conn *c, bool paced)
-{
-    unqueue_stream(s, c);
-    if (!c->suspended)
-        return; /* being written: it reads every change since c->sent anyway */
-    c->suspended = false;
-    if (paced) {
-        c->paced = true;
-        c->resumed_ms = timestamp_mono_ms();
-        s->workers[c->worker].in_flight++;
-    }
-    MHD_resume_connection(c->mc);
-}
-
-/* Refills worker w's batch from its queue once the batch is down to
- * STREAM_REFILL: the whole refill is one pass of w's event loop. */
-static void pump_worker(coord_server *s, sse_worker *w)
-{
-    if (w->in_flight > STREAM_REFILL)
-        return;
-    while (w->in_flight < STREAM_BATCH && w->qhead)
-        resume_stream(s, w->qhead, true);
-}
-
-static void pump_streams(coord_server *s)
-{
-    for (unsigned i = 0; i < s->nworkers; i++)
-        pump_worker(s, &s->workers[i]);
-}
-
-/* c is done for now (suspended, or ending): its worker's batch may refill. */
-static void stream_landed(coord_server *s, sse_conn *c)
-{
-    unpace(s, c);
-    pump_worker(s, &s->workers[c->worker]);
-}
-
-/* What c receives next, at most max bytes into buf (hub_lock held): the
- * changes after c->sent, a reset when it is too far behind the ring or ahead
- * of the log, or a keep-alive comment when one is due; 0 when nothing. */
-static size_t stream_next(coord_server *s, sse_conn *c, char *buf, size_t max)
-{
-    int n = 0;
-    int64_t next = c->sent;
-    /* A Last-Event-ID ahead of the log comes from another database (the
-     * event was re-created): resync like a listener too far behind. */
-    long got =
-        c->sent > engine_last_seq(s->e) ? -1 : engine_events_since(s->e, c->sent, buf, max, &next);
-    if (got < 0) {
-        /* Too far behind for the ring, or ahead of it: tell the listener to resync. */
-        int64_t last = engine_last_seq(s->e);
-        n = (ssize_t)proto_sse_reset(last, buf, max);
-        c->sent = last;
-    } else if (got > 0) {
-        c->sent = next;
-        c->keepalive_due = false;
-        return (size_t)got;
-    } else if (c->keepalive_due) {
-        n = (ssize_t)proto_sse_keepalive(buf, max);
-    }
-    c->keepalive_due = false;
-    return n > 0 && (size_t)n < max ? (size_t)n : 0;
-}
-
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    sse_conn *c = cls;
-    coord_server *s = c->srv;
-    pthread_mutex_lock(&s->hub_lock);
-    if (s->stopping || c->closing) {
-        pthread_mutex_unlock(&s->hub_lock);
-        /* Stopping, or the client is gone: end the stream now, freeing its
-         * slot (a clean end: an error would be logged for every device that
-         * goes away). */
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    }
-    size_t n = stream_next(s, c, buf, max);
-    if (n > 0) {
-        c->last_write_ms = timestamp_mono_ms();
-    } else {
-        /* Nothing owed, and libmicrohttpd asks only once it has sent all it
-         * was given: a direct stream's socket is the watcher's from now on. */
-        c->suspended = true;
-        if (c->direct && !c->owned) {
-            c->owned = true;
-            /* Each chunk leaves at once, whatever libmicrohttpd last set. */
-            int on = 1, off = 0, sndbuf = STREAM_SNDBUF;
-            setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
-            setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-            setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-        }
-        MHD_suspend_connection(c->mc);
-        stream_landed(s, c);
-    }
-    pthread_mutex_unlock(&s->hub_lock);
-    return (ssize_t)n;
-}
-
-/* Stops watching c's socket (hub_lock held). MHD closes the socket only
- * after the stream's response is freed, so the descriptor is still c's. */
-static void sse_unwatch(coord_server *s, sse_conn *c)
-{
-    if (c->fd < 0)
-        return;
-    epoll_ctl(s->watch_fd, EPOLL_CTL_DEL, c->fd, NULL);
-    c->fd = -1;
-}
-
-/* The client of c is gone (or misbehaves): end the stream at once, through
- * libmicrohttpd, which frees its slot (hub_lock held). A chunk an owned
- * stream's socket took only part of is not finished: its client is gone. */
-static void sse_end(coord_server *s, sse_conn *c)
-{
-    if (c->closing)
-        return;
-    c->closing = true;
-    sse_unwatch(s, c);
-    resume_stream(s, c, false);
-}
-
-/* Asks the watcher for c's socket becoming writable, or no longer. */
-static void direct_want_out(coord_server *s, sse_conn *c, bool out)
-{
-    sse_slot *sl = &s->slots[c->slot];
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
-                             .data.u64 = ((uint64_t)sl->gen << 32) | c->slot};
-    if (epoll_ctl(s->watch_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-        sse_end(s, c);
-}
-
-/* Sends len bytes of an owned stream's chunk; what the socket does not take
- * waits in c->pend for EPOLLOUT. False when the stream cannot take more now. */
-static bool direct_send(coord_server *s, sse_conn *c, const char *p, size_t len)
-{
-    ssize_t w = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (w == (ssize_t)len)
-        return true;
-    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        sse_end(s, c); /* reset by the client, or gone */
-        return false;
-    }
-    size_t done = w > 0 ? (size_t)w : 0;
-    c->pend = malloc(len - done);
-    if (!c->pend) {
-        sse_end(s, c); /* a chunk cut short cannot be carried on */
-        return false;
-    }
-    memcpy(c->pend, p + done, len - done);
-    c->pend_len = len - done;
-    c->pend_off = 0;
-    direct_want_out(s, c, true);
-    return false;
-}
-
-/* Writes an owned stream what it is due, straight to its socket as HTTP/1.1
- * chunks (libmicrohttpd's framing of the same body: it chunks every body of
- * unknown size to an HTTP/1.1 request, and has written its last chunk in
- * full before the stream became owned), until it is caught up or its socket
- * is full (hub_lock held). */
-static void direct_write(coord_server *s, sse_conn *c)
-{
-    enum { HEAD = 16 };
-    while (!c->closing && !c->pend) {
-        char *data = s->wbuf + HEAD;
-        size_t n = stream_next(s, c, data, sizeof s->wbuf - HEAD - 2);
-        if (!n)
-            return;
-        char head[HEAD];
-        int hl = snprintf(head, sizeof head, "%zx\r\n", n);
-        memcpy(data - hl, head, (size_t)hl);
-        memcpy(data + n, "\r\n", 2);
-        c->last_write_ms = timestamp_mono_ms();
-        if (!direct_send(s, c, data - hl, (size_t)hl + n + 2) || c->sent >= engine_last_seq(s->e))
-            return; /* caught up (the usual case: one look at the ring, not two) */
-    }
-}
-
-/* An owned stream's socket took more: the rest of its chunk, then whatever
- * it is due meanwhile (hub_lock held). */
-static void direct_flush(coord_server *s, sse_conn *c)
-{
-    if (!c->pend)
-        return;
-    ssize_t w =
-        send(c->fd, c->pend + c->pend_off, c->pend_len - c->pend_off, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        sse_end(s, c);
-        return;
-    }
-    c->pend_off += w > 0 ? (size_t)w : 0;
-    if (c->pend_off < c->pend_len)
-        return;
-    free(c->pend);
-    c->pend = NULL;
-    direct_want_out(s, c, false);
-    direct_write(s, c);
-}
-
-static void sse_free(void *cls)
-{
-    sse_conn *c = cls;
-    coord_server *s = c->srv;
-    pthread_mutex_lock(&s->hub_lock);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->streams = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    s->nstreams--;
-    sse_unwatch(s, c);
-    unqueue_stream(s, c);
-    stream_landed(s, c);
-    sse_slot *sl = &s->slots[c->slot];
-    sl->c = NULL;
-    sl->gen++;
-    sl->next_free = s->free_slot;
-    s->free_slot = c->slot;
-    limits_stream_close(s->lim, c->device);
-    pthread_mutex_unlock(&s->hub_lock);
-    free(c->pend);
-    free(c);
-}
-
-/* The watcher saw an event on the socket of the stream in slot key: writable
- * again (an owned stream), or the client hung up (or sent anything, which a
- * listener never does): then the stream ends at once. */
-static void sse_event(coord_server *s, uint64_t key, uint32_t events)
-{
-    uint32_t slot = (uint32_t)(key & 0xffffffffu), gen = (uint32_t)(key >> 32);
-    pthread_mutex_lock(&s->hub_lock);
-    sse_conn *c = slot < s->nslots && s->slots[slot].gen == gen ? s->slots[slot].c : NULL;
-    if (c && (events & ~(uint32_t)EPOLLOUT))
-        sse_end(s, c);
-    else if (c && c->owned && !c->closing)
-        direct_flush(s, c);
-    pthread_mutex_unlock(&s->hub_lock);
-}
-
-/* What wake_streams does for one stream (hub_lock held). */
-static void wake_one(coord_server *s, sse_conn *c, bool keepalive, int64_t last_seq, int64_t now)
-{
-    if (keepalive && c->paced && now - c->resumed_ms > STREAM_SLOW_MS)
-        unpace(s, c); /* a slow reader: the rest of its batch goes on */
-    if (keepalive && now - c->last_write_ms < KEEPALIVE_MS - 500)
-        return;
-    if (!keepalive && c->sent >= last_seq)
-        return;
-    c->keepalive_due |= keepalive;
-    if (c->owned)
-        direct_write(s, c);
-    else if (c->suspended)
-        queue_stream(s, c);
-}
-
-/* Wakes streams: those behind last_seq (a commit), or those due a keep-alive
- * (keepalive): owned ones written here, the others through their worker's
- * queue; when stopping, every one at once. The lock is let go every few
- * streams, so a stream opening or closing, or a worker's stream being
- * written, waits for a few sends, not for all of them. */
-static void wake_streams(coord_server *s, bool keepalive, int64_t last_seq)
-{
-    int64_t now = timestamp_mono_ms();
-    pthread_mutex_lock(&s->hub_lock);
-    if (s->stopping) {
-        for (sse_conn *c = s->streams; c; c = c->next)
-            resume_stream(s, c, false);
-        pthread_mutex_unlock(&s->hub_lock);
-        return;
-    }
-    for (uint32_t i = 0; i < s->nslots; i++) {
-        if (i % 32 == 31) {
-            pump_streams(s);
-            pthread_mutex_unlock(&s->hub_lock);
-            pthread_mutex_lock(&s->hub_lock);
-            if (s->stopping)
-                break;
-        }
-        if (s->slots[i].c)
-            wake_one(s, s->slots[i].c, keepalive, last_seq, now);
-    }
-    pump_streams(s);
-    pthread_mutex_unlock(&s->hub_lock);
-}
-
-/* Called by the committer after a commit: the watcher thread wakes the
- * streams, so the committer goes on with the next group at once. */
-void coord_server_notify(void *server, int64_t last_seq)
-{
-    coord_server *s = server;
-    int64_t seen = atomic_load(&s->notify_seq);
-    while (seen < last_seq && !atomic_compare_exchange_weak(&s->notify_seq, &seen, last_seq))
-        ;
-    uint64_t one = 1;
-    ssize_t w = write(s->wake_fd, &one, sizeof one);
-    (void)w;
-}
-
 /* Cuts connections past their deadline: a shut-down socket makes MHD close
  * the connection at once (its descriptor stays MHD's until then). */
-static void sweep_deadlines(coord_server *s, int64_t now)
+static void sweep_deadlines(void *server, int64_t now)
 {
+    coord_server *s = server;
     pthread_mutex_lock(&s->conn_lock);
     for (conn_rec *r = s->conns; r; r = r->next) {
         if (!r->deadline || r->cut || now < r->deadline)
@@ -748,46 +315,6 @@ static void sweep_deadlines(coord_server *s, int64_t now)
         shutdown(r->fd, SHUT_RDWR);
     }
     pthread_mutex_unlock(&s->conn_lock);
-}
-
-static bool is_stopping(coord_server *s)
-{
-    return atomic_load(&s->stopping);
-}
-
-/* The watcher thread: streams' hang-ups as they happen; once a second,
- * keep-alives and deadlines. */
-static void *watch_loop(void *arg)
-{
-    coord_server *s = arg;
-    struct epoll_event ev[256];
-    int64_t next_tick = timestamp_mono_ms() + 1000;
-    int64_t woken_seq = 0; /* the last commit the streams were woken for */
-    while (!is_stopping(s)) {
-        int64_t wait = next_tick - timestamp_mono_ms();
-        int n = epoll_wait(s->watch_fd, ev, 256, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait);
-        for (int i = 0; i < n; i++) {
-            if (ev[i].data.u64 == WAKE_KEY) {
-                uint64_t v;
-                ssize_t got = read(s->wake_fd, &v, sizeof v);
-                (void)got;
-                int64_t seq = atomic_load(&s->notify_seq);
-                if (seq != woken_seq && !is_stopping(s)) {
-                    wake_streams(s, false, seq);
-                    woken_seq = seq;
-                }
-            } else {
-                sse_event(s, ev[i].data.u64, ev[i].events);
-            }
-        }
-        int64_t now = timestamp_mono_ms();
-        if (now >= next_tick && !is_stopping(s)) {
-            wake_streams(s, true, 0);
-            sweep_deadlines(s, now);
-            next_tick = now + 1000;
-        }
-    }
-    return NULL;
 }
 
 /* Sets what rep answers for a request refused at limit k. */
@@ -806,75 +333,28 @@ static void refuse_at_limit(http_reply *r, limit_kind k)
     r->close = true;
 }
 
-static enum MHD_Result start_stream(coord_server *s, const http_request *req,
-                                    struct MHD_Connection *mc, http_reply *r)
+/* Wakes event-stream listeners after a commit: coord_sse.c's watcher does it. */
+void coord_server_notify(void *server, int64_t last_seq)
 {
-    /* Every dashboard open shares the organisers' token: only devices are capped. */
-    limit_kind k = limits_stream_open(s->lim, req->dev.id, req->dev.role != ROLE_ADMIN);
-    if (k != LIMIT_NONE) {
-        refuse_at_limit(r, k);
-        return send_reply(mc, r);
-    }
-    sse_conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        limits_stream_close(s->lim, req->dev.id);
-        return MHD_NO;
-    }
-    c->mc = mc;
-    c->srv = s;
-    c->fd = -1;
-    text_copy(c->device, sizeof c->device, req->dev.id);
-    c->last_write_ms = timestamp_mono_ms();
-    const char *last = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Last-Event-ID");
-    if (!last)
-        last = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "last_event_id");
-    int64_t from = 0;
-    if (proto_sse_last_id_parse(last, &from))
-        c->sent = from;
-    else
-        c->sent = engine_last_seq(s->e); /* a new listener starts from now */
-    c->keepalive_due = true;             /* an opening comment flushes the headers */
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, c, sse_free);
-    if (!resp) {
-        limits_stream_close(s->lim, c->device);
-        free(c);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-    int fd = ci ? ci->connect_fd : -1;
-    if (fd >= 0) {
-        unsigned ut = STREAM_USER_TIMEOUT_MS;
-        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
-    }
-    pthread_mutex_lock(&s->hub_lock);
-    c->worker = worker_index(s); /* handlers run on the connection's own thread */
-    /* limits_stream_open admitted it, so a slot is free. */
-    c->slot = s->free_slot;
-    sse_slot *sl = &s->slots[c->slot];
-    s->free_slot = sl->next_free;
-    sl->c = c;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP,
-                             .data.u64 = ((uint64_t)sl->gen << 32) | c->slot};
-    if (fd >= 0 && epoll_ctl(s->watch_fd, EPOLL_CTL_ADD, fd, &ev) == 0)
-        c->fd = fd;
-    /* libmicrohttpd holds a TLS session's state, and frames an HTTP/1.0 body
-     * by closing: only a plain HTTP/1.1 stream is written by the watcher. */
-    c->direct = !s->tls && c->fd >= 0 && ((conn_state *)req->conn)->http11;
-    c->next = s->streams;
-    if (s->streams)
-        s->streams->prev = c;
-    s->streams = c;
-    s->nstreams++;
-    pthread_mutex_unlock(&s->hub_lock);
-    /* From here on sse_free (with the response) undoes all of the above. */
-    enum MHD_Result ret = MHD_queue_response(mc, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    coord_server *s = server;
+    coord_sse_notify(s->sse, last_seq);
+}
+
+/* GET /v1/events: a stream (coord_sse.c), or 503 at a limit. */
+static enum MHD_Result start_stream(coord_server *s, conn_state *cs, struct MHD_Connection *mc,
+                                    http_reply *r)
+{
+    limit_kind k = LIMIT_NONE;
+    enum MHD_Result ret = coord_sse_open(s->sse, mc, &cs->req.dev, cs->http11, &k);
+    if (k == LIMIT_NONE)
+        return ret;
+    refuse_at_limit(r, k);
+    return send_reply(mc, r);
+}
+
+static bool is_stopping(coord_server *s)
+{
+    return coord_sse_stopping(s->sse);
 }
 
 /* ---- authentication and dispatch ----------------------------------------- */
@@ -945,7 +425,7 @@ static enum MHD_Result dispatch(coord_server *s, conn_state *cs, struct MHD_Conn
             http_error(r, 405, "method_not_allowed", "use GET for /v1/events");
             return send_reply(mc, r);
         }
-        return start_stream(s, req, mc, r);
+        return start_stream(s, cs, mc, r);
     }
     s->api(req, r);
     if (cs->submitted) {
@@ -1343,16 +823,11 @@ static void fit_open_files(limits_config *lc)
 
 static void server_release(coord_server *s)
 {
-    if (s->watch_fd >= 0)
-        close(s->watch_fd);
-    if (s->wake_fd >= 0)
-        close(s->wake_fd);
+    coord_sse_free(s->sse);
     limits_free(s->lim);
     snapcache_free(s->snaps);
     coord_printers_free(s->printers);
     coord_entrance_cache_free(s->entrances);
-    free(s->slots);
-    pthread_mutex_destroy(&s->hub_lock);
     pthread_mutex_destroy(&s->conn_lock);
     free(s);
 }
@@ -1390,15 +865,11 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     atomic_init(&s->e, e);
     s->api = cfg->api;
     s->role = cfg->role;
-    s->watch_fd = s->wake_fd = -1;
     text_copy(s->web_dir, sizeof s->web_dir, cfg->web_dir ? cfg->web_dir : "");
-    pthread_mutex_init(&s->hub_lock, NULL);
     pthread_mutex_init(&s->conn_lock, NULL);
     fit_open_files(&lc);
     if ((err = limits_new(&lc, &s->lim, em)))
         goto fail;
-    s->nslots = lc.max_streams;
-    s->slots = calloc(s->nslots, sizeof *s->slots);
     s->snaps =
         snapcache_new(cfg->snapshot_page ? cfg->snapshot_page : SNAP_PAGE_DEFAULT, SNAP_REUSE_MS);
     s->printers = coord_printers_new(cfg->printer_alert_ms > 0 ? cfg->printer_alert_ms
@@ -1410,20 +881,15 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     }
     if (e && (err = load_entrances(e, s->entrances, em))) /* a standby: at its takeover */
         goto fail;
-    s->watch_fd = epoll_create1(EPOLL_CLOEXEC);
-    s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    struct epoll_event wev = {.events = EPOLLIN, .data.u64 = WAKE_KEY};
-    if (!s->slots || s->watch_fd < 0 || s->wake_fd < 0 ||
-        epoll_ctl(s->watch_fd, EPOLL_CTL_ADD, s->wake_fd, &wev) != 0) {
-        err = usher_fail(em, USHER_NOMEM, "cannot set up the event-stream watcher: %s",
-                         strerror(errno));
-        goto fail;
-    }
-    for (uint32_t i = 0; i < s->nslots; i++)
-        s->slots[i].next_free = i + 1;
     unsigned threads = cfg->threads ? cfg->threads : 8;
     bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
-    s->tls = tls;
+    coord_sse_config sc = {.max_streams = lc.max_streams,
+                           .tls = tls,
+                           .lim = s->lim,
+                           .tick = sweep_deadlines,
+                           .tick_ctx = s};
+    if ((err = coord_sse_new(&sc, e, &s->sse, em)))
+        goto fail;
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem},
@@ -1467,9 +933,8 @@ usher_err coord_server_start(const coord_server_config *cfg, engine *e, coord_se
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : ntohs(sa.sin_port);
-    if (pthread_create(&s->watch_thread, NULL, watch_loop, s) != 0) {
+    if ((err = coord_sse_start(s->sse, em))) {
         MHD_stop_daemon(s->d);
-        err = usher_fail(em, USHER_IO, "cannot start a thread");
         goto fail;
     }
     *out = s;
@@ -1488,16 +953,12 @@ void coord_server_set_engine(coord_server *s, engine *e)
                 "a change of them\n",
                 em.text);
     atomic_store(&s->e, e);
+    coord_sse_set_engine(s->sse, e);
 }
 
 void coord_server_end_streams(coord_server *s)
 {
-    pthread_mutex_lock(&s->hub_lock);
-    for (sse_conn *c = s->streams; c; c = c->next) {
-        c->closing = true;
-        resume_stream(s, c, false);
-    }
-    pthread_mutex_unlock(&s->hub_lock);
+    coord_sse_end_all(s->sse);
 }
 
 unsigned coord_server_port(coord_server *s)
@@ -1509,28 +970,18 @@ void coord_server_stop(coord_server *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->hub_lock);
-    s->stopping = true;
-    pthread_mutex_unlock(&s->hub_lock);
-    uint64_t one = 1;
-    ssize_t w = write(s->wake_fd, &one, sizeof one);
-    (void)w;
-    pthread_join(s->watch_thread, NULL);
+    coord_sse_stop(s->sse);
     MHD_quiesce_daemon(s->d);
-    wake_streams(s, true, 0); /* streams end: a suspended connection must not outlive the daemon */
+    coord_sse_end_all(s->sse); /* a suspended connection must not outlive the daemon */
     /* Requests waiting for the committer are answered first (it is still
      * running): MHD must not be stopped with a connection suspended. */
     for (int i = 0; i < 1000; i++) {
-        pthread_mutex_lock(&s->hub_lock);
-        size_t left = s->nstreams + s->inflight;
-        pthread_mutex_unlock(&s->hub_lock);
+        size_t left = coord_sse_count(s->sse) + atomic_load(&s->inflight);
         if (!left)
             break;
         usleep(10000);
     }
-    pthread_mutex_lock(&s->hub_lock);
-    size_t stuck = s->inflight;
-    pthread_mutex_unlock(&s->hub_lock);
+    size_t stuck = atomic_load(&s->inflight);
     if (stuck) {
         /* The committer still holds requests after 10 s (a disk that stopped
          * answering?): stopping MHD now would abort, freeing would let the

@@ -1,6 +1,7 @@
 /* coord_http.h - usher-coord's HTTP server (libmicrohttpd): routing, request
  * bodies, bearer-token roles, JSON errors, static dashboard files, the event
- * stream, and requests that wait for the committer without holding a thread. */
+ * stream (its streams in coord_sse.c), and requests that wait for the
+ * committer without holding a thread. */
 #ifndef USHER_COORD_HTTP_H
 #define USHER_COORD_HTTP_H
 

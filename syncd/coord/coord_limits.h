@@ -1,8 +1,9 @@
 /* coord_limits.h - the coordinator's connection limits as bookkeeping without
  * I/O: connections in all and per client address, event streams in all and
  * per device, the deadlines a connection must meet, and what was refused.
- * coord_http.c passes addresses, device ids and `now` in and acts on the
- * answers (closing a socket, answering 503 with Retry-After). */
+ * coord_http.c (connections) and coord_sse.c (streams) pass addresses,
+ * device ids and `now` in and act on the answers (closing a socket,
+ * answering 503 with Retry-After). */
 #ifndef USHER_COORD_LIMITS_H
 #define USHER_COORD_LIMITS_H
 

@@ -1499,8 +1499,8 @@ def test_sse_slow_reader(env):
 
 
 def test_sse_keepalive(env):
-    """Slow (about 15 s): the keep-alive interval is 15 s (coord_http.c
-    KEEPALIVE_MS); after the opening comment an idle stream gets the next one
+    """Slow (about 15 s): the keep-alive interval is 15 s (coord_sse_plan.h
+    SSE_KEEPALIVE_MS); after the opening comment an idle stream gets the next one
     15 s later, give or take the 1 s tick."""
     env.setup()
     k = env.tokens["kiosk1"]
