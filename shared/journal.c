@@ -150,15 +150,7 @@ static usher_err jstmt(journal *j, int id, sqlite3_stmt **out, usher_errmsg *em)
 /* Reads a text key, "" when absent (em is written only on a real failure). */
 static usher_err meta_text(journal *j, const char *key, char *out, size_t size, usher_errmsg *em)
 {
-    usher_errmsg probe;
-    usher_err err = store_meta_get(j->db, key, out, size, &probe);
-    if (err == USHER_NOTFOUND) {
-        out[0] = '\0';
-        return USHER_OK;
-    }
-    if (err && em)
-        *em = probe;
-    return err;
+    return store_meta_opt(j->db, key, out, size, em);
 }
 
 /* Reads a number key, 0 when absent. */

@@ -761,6 +761,19 @@ usher_err store_open(const char *path, store_kind kind, sqlite3 **out, usher_err
     return store_open_version(path, kind, store_schema_version(kind), out, em);
 }
 
+usher_err store_meta_opt(sqlite3 *db, const char *key, char *out, size_t size, usher_errmsg *em)
+{
+    usher_errmsg probe;
+    usher_err err = store_meta_get(db, key, out, size, &probe);
+    if (err == USHER_NOTFOUND) {
+        out[0] = '\0';
+        return USHER_OK;
+    }
+    if (err && em)
+        *em = probe;
+    return err;
+}
+
 usher_err store_meta_get(sqlite3 *db, const char *key, char *out, size_t size, usher_errmsg *em)
 {
     sqlite3_stmt *st = NULL;

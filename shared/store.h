@@ -48,6 +48,10 @@ usher_err store_meta_get(sqlite3 *db, const char *key, char *out, size_t size,
                          usher_errmsg *em) USHER_MUST_CHECK;
 usher_err store_meta_set(sqlite3 *db, const char *key, const char *value,
                          usher_errmsg *em) USHER_MUST_CHECK;
+/* As store_meta_get for a key that may be absent: out is "" then, and em is
+ * written only on a real failure. */
+usher_err store_meta_opt(sqlite3 *db, const char *key, char *out, size_t size,
+                         usher_errmsg *em) USHER_MUST_CHECK;
 /* As store_meta_get for values of any length (a layout's JSON): *out is a
  * malloc'd copy the caller frees. USHER_NOTFOUND when the key is absent. */
 usher_err store_meta_dup(sqlite3 *db, const char *key, char **out,

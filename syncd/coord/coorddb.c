@@ -500,15 +500,7 @@ out:
 /* Reads one optional meta text: *found false (and out "") when absent. */
 static usher_err meta_opt(coorddb *db, const char *key, char *out, size_t size, usher_errmsg *em)
 {
-    usher_errmsg probe;
-    usher_err err = store_meta_get(db->db, key, out, size, &probe);
-    if (err == USHER_NOTFOUND) {
-        out[0] = '\0';
-        return USHER_OK;
-    }
-    if (err && em)
-        *em = probe;
-    return err;
+    return store_meta_opt(db->db, key, out, size, em);
 }
 
 /* The event settings; an event made before they existed reads the defaults

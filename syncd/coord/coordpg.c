@@ -772,21 +772,30 @@ static void tx_sync(coorddb_impl *db)
     db->npending = 0;
 }
 
-/* Queues a prepared statement in the transaction's pipeline. */
-static void tx_send(coorddb_impl *db, int id, const params *p, const char *seat)
+/* Room for one more statement in the pipeline's list of results to read;
+ * false when the transaction failed already or memory ran out (then failed). */
+static bool pending_room(coorddb_impl *db)
 {
     if (db->pipe_failed)
-        return;
+        return false;
     if (db->npending == db->cap) {
         size_t cap = db->cap ? 2 * db->cap : 64;
         sent *bigger = realloc(db->pending, cap * sizeof *bigger);
         if (!bigger) {
             db->pipe_failed = true;
             db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
-            return;
+            return false;
         }
         db->pending = bigger, db->cap = cap;
     }
+    return true;
+}
+
+/* Queues a prepared statement in the transaction's pipeline. */
+static void tx_send(coorddb_impl *db, int id, const params *p, const char *seat)
+{
+    if (!pending_room(db))
+        return;
     char name[8];
     snprintf(name, sizeof name, "u%d", id);
     if (!PQsendQueryPrepared(db->conn, name, p->n, p->v, p->len, p->fmt, 0)) {
@@ -804,18 +813,8 @@ static void tx_send(coorddb_impl *db, int id, const params *p, const char *seat)
 /* Queues fixed SQL (no parameters) in the transaction's pipeline. */
 static void tx_send_sql(coorddb_impl *db, const char *sql)
 {
-    if (db->pipe_failed)
+    if (!pending_room(db))
         return;
-    if (db->npending == db->cap) {
-        size_t cap = db->cap ? 2 * db->cap : 64;
-        sent *bigger = realloc(db->pending, cap * sizeof *bigger);
-        if (!bigger) {
-            db->pipe_failed = true;
-            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
-            return;
-        }
-        db->pending = bigger, db->cap = cap;
-    }
     if (!PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
         db->pipe_failed = true;
         db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
@@ -3164,18 +3163,8 @@ static usher_err pg_read_rows(coorddb_impl *db, const char *sql, coorddb_row_fn 
  * transaction's pipeline; libpq copies the values at once. */
 static void tx_send_params(coorddb_impl *db, const char *sql, const params *p)
 {
-    if (db->pipe_failed)
+    if (!pending_room(db))
         return;
-    if (db->npending == db->cap) {
-        size_t cap = db->cap ? 2 * db->cap : 64;
-        sent *bigger = realloc(db->pending, cap * sizeof *bigger);
-        if (!bigger) {
-            db->pipe_failed = true;
-            db->pipe_err = usher_fail(&db->pipe_em, USHER_NOMEM, "out of memory writing");
-            return;
-        }
-        db->pending = bigger, db->cap = cap;
-    }
     if (!PQsendQueryParams(db->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0)) {
         db->pipe_failed = true;
         db->pipe_err = pg_fail(db, NULL, &db->pipe_em, "coordinator database: writing");
