@@ -283,7 +283,7 @@ def test_kiosk_while_syncd_finds_disk_full(env):
         s = device_on(env, disk, "k", coord.url).start()
         s.wait_online()
         disk.fill(0)
-        import_tickets(coord, env, 4000, "FULL")  # past what the journal's free pages and WAL absorb
+        import_tickets(coord, env, 1500, "FULL")
         wait_until(lambda: s.status()["storage_full"] or None, slow(20), "syncd finding the disk full")
         k = test_kiosk.Kiosk(env, s.db, "syncd-full", STORAGE_SCRIPT % (FULL_EN, FULL_EN)).start()
         k.wait_shot("full")
