@@ -699,9 +699,17 @@ static bool stream_apply(syncd *s, syncd_events *ev, bool online)
         syncd_plan_stream(journal_cursor(s->j), pending, s->policy == JOURNAL_POLICY_LEASE, q, n);
     if (st.apply) {
         const change *c = q + st.skip;
-        if (journal_apply_round(s->j, NULL, 0, c, st.apply, c[st.apply - 1].seq, syncd_now(s),
-                                &em) != USHER_OK) {
+        usher_err err =
+            journal_apply_round(s->j, NULL, 0, c, st.apply, c[st.apply - 1].seq, syncd_now(s), &em);
+        if (err != USHER_OK) {
             say("cannot apply the event stream's changes: %s", em.text);
+            if (syncd_plan_journal_failure(err) == SYNCD_LOCAL_WAIT_SPACE) {
+                /* As a round's failure: the reserve given back, "storage full"
+                 * recorded, no pulls until there is space. */
+                journal_failed(s, err, "cannot apply the event stream's changes", &em);
+                storage_full(s, timestamp_mono_ms());
+                return false;
+            }
             return true;
         }
         s->stream_applied += (int64_t)st.apply;
@@ -967,6 +975,10 @@ static int cmd_run(int argc, char **argv)
         rc = stop_signal ? 0 : fail("%s", s.j ? em.text : s.err);
         goto out;
     }
+    /* The reserve first, before the first round says "online": a disk that
+     * fills at once can then still have its "storage full" recorded. */
+    if (syncd_plan_space_reserve(syncd_space_free(s.db)))
+        s.reserve_wanted = !syncd_space_reserve(s.db, SYNCD_SPACE_RESERVE_BYTES);
     journal_status jst;
     if (journal_get_status(s.j, &jst, &em) == USHER_OK && jst.clock_measured_at) {
         s.clock_offset = jst.clock_offset_ms; /* until the first answer measures it again */
