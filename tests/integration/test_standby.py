@@ -198,6 +198,23 @@ def test_takeover_under_rush(env):
                 eq(log[oid], ["accepted"], "op %s accepted in the log" % oid)
     print("  %d ops from %d devices, %d accepted" % (sum(len(v) for v in sent.values()), len(devs), accepted),
           flush=True)
+    # KNOWN DEFECT (issue 16, not fixed yet): now and then, right after a
+    # takeover, the new active answers a token it has not checked yet with
+    # 503 "could not check the token; try again" (about one full test run in
+    # three). A client retries a 503, so nothing is lost; the test waits up to
+    # 5 s for the admin's read, says how many 503s it met, and fails if they
+    # last.
+    t_read, refusals = time.monotonic(), 0
+    while True:
+        status, _, body = it.http_call(b.port, "GET", "/v1/seats", admin)
+        if status != 503 or time.monotonic() - t_read > slow(5):
+            break
+        refusals += 1
+        time.sleep(0.1)
+    eq(status, 200, "GET /v1/seats on the new active (after %d 503s: %r)" % (refusals, body[:200]))
+    if refusals:
+        print("  KNOWN DEFECT: %d 503 answers to the admin's first read after the takeover" % refusals,
+              flush=True)
     m = coord_taken(b, admin)
     eq(len(set(m.values())), len(m), "no ticket in two seats")
     for d in devs:
