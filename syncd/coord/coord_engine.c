@@ -53,18 +53,27 @@ static void reread_settings(engine *e, coorddb *db)
     sodium_memzero(&ev, sizeof ev);
 }
 
+/* True (em says why) while no change may be made: the database failed or
+ * cannot be reached (the committer thread). */
+static bool db_unusable(engine *e, usher_errmsg *em)
+{
+    if (!atomic_load(&e->broken) && !atomic_load(&e->reload_pending))
+        return false;
+    usher_fail(em, USHER_DB,
+               atomic_load(&e->broken)
+                   ? "the coordinator's database failed: restart usher-coord (see its log)"
+                   : "the coordinator's database cannot be reached; retry");
+    return true;
+}
+
 /* On the committer: the state changes under the write lock, the new changes
  * go into the ring in order, then listeners hear of them. */
 static usher_err add_tickets_in_db(coorddb *db, void *arg)
 {
     add_tickets_job *job = arg;
     engine *e = job->e;
-    if (atomic_load(&e->broken) || atomic_load(&e->reload_pending))
-        return usher_fail(
-            job->em, USHER_DB,
-            atomic_load(&e->broken)
-                ? "the coordinator's database failed: restart usher-coord (see its log)"
-                : "the coordinator's database cannot be reached; retry");
+    if (db_unusable(e, job->em))
+        return USHER_DB;
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err =
@@ -93,12 +102,8 @@ static usher_err admin_in_db(coorddb *db, void *arg)
 {
     admin_job *job = arg;
     engine *e = job->e;
-    if (atomic_load(&e->broken) || atomic_load(&e->reload_pending))
-        return usher_fail(
-            job->em, USHER_DB,
-            atomic_load(&e->broken)
-                ? "the coordinator's database failed: restart usher-coord (see its log)"
-                : "the coordinator's database cannot be reached; retry");
+    if (db_unusable(e, job->em))
+        return USHER_DB;
     int64_t before = coorddb_last_seq(db);
     pthread_rwlock_wrlock(&e->rw);
     usher_err err = coorddb_admin_change(db, e->st, job->fn, job->arg, job->trail, job->ntrail,

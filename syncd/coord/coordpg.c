@@ -1023,7 +1023,10 @@ static usher_err check_schema(coorddb_impl *db, int *version, usher_errmsg *em)
     return USHER_OK;
 }
 
-static usher_err migrate(coorddb_impl *db, usher_errmsg *em)
+/* BEGIN and the migrations' lock for the transaction: every open, init and
+ * schema change of the database waits for the others here. When BEGIN
+ * itself failed the connection is idle (nothing to roll back). */
+static usher_err begin_migration(coorddb_impl *db, usher_errmsg *em)
 {
     usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
     if (err)
@@ -1035,6 +1038,14 @@ static usher_err migrate(coorddb_impl *db, usher_errmsg *em)
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
     PQclear(r);
+    return err;
+}
+
+static usher_err migrate(coorddb_impl *db, usher_errmsg *em)
+{
+    usher_err err = begin_migration(db, em);
+    if (err && PQtransactionStatus(db->conn) == PQTRANS_IDLE) /* BEGIN failed */
+        return err;
     int version = 0;
     if (!err)
         err = check_schema(db, &version, em);
@@ -1224,16 +1235,9 @@ static usher_err registry_read(coorddb_impl *db, reg_row **rows, size_t *n, bool
 static usher_err registry_begin(coorddb_impl *db, reg_row **rows, size_t *n, bool *public_used,
                                 usher_errmsg *em)
 {
-    usher_err err = exec(db, "BEGIN", em, "coordinator database: starting a transaction");
-    if (err)
+    usher_err err = begin_migration(db, em);
+    if (err && PQtransactionStatus(db->conn) == PQTRANS_IDLE) /* BEGIN failed */
         return err;
-    params p = {0};
-    p_i64(&p, LOCK_MIGRATE);
-    PGresult *r = PQexecParams(db->conn, "SELECT pg_advisory_xact_lock($1::bigint)", p.n, NULL, p.v,
-                               p.len, p.fmt, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        err = pg_fail(db, r, em, "coordinator database: waiting for another migration");
-    PQclear(r);
     if (!err)
         err = registry_read(db, rows, n, public_used, em);
     return err;
