@@ -2781,21 +2781,7 @@ static usher_err device_auth_body(coorddb_impl *db, const char *token, coord_dev
 static usher_err pg_device_auth(coorddb_impl *db, const char *token, coord_device *out,
                                 usher_errmsg *em)
 {
-    pthread_mutex_lock(&db->mu);
-    usher_err err = ready(db, em);
-    if (!err)
-        err = device_auth_body(db, token, out, em);
-    /* A read: when the server had dropped the session (restarted, or its
-     * backend ended) the connection is known bad only now; asked once more
-     * on a new one (ready() makes it and takes the lock again), instead of
-     * refusing a device whose token is fine. */
-    if (err && err != USHER_FORBIDDEN && PQstatus(db->conn) == CONNECTION_BAD) {
-        err = ready(db, em);
-        if (!err)
-            err = device_auth_body(db, token, out, em);
-    }
-    pthread_mutex_unlock(&db->mu);
-    return err;
+    LOCKED(db, em, device_auth_body(db, token, out, em));
 }
 
 static usher_err device_seen_body(coorddb_impl *db, const char *id, int64_t now, int64_t cursor,
